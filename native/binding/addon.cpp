@@ -1,0 +1,165 @@
+// axon_native: the N-API entry point. Every export is listed in Init below; each kernel op is
+// exported twice, `name` (synchronous, on the calling thread) and `nameAsync` (an AsyncWorker
+// on libuv's pool that returns a Promise). Argument checks live in ops.cpp / args.cpp; this
+// file only wires ops to JS, times them for the profiler and serialises async calls.
+#include <napi.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "args.h"
+#include "axon/profiler.h"
+#include "axon/runtime.h"
+#include "axon/thread_pool.h"
+#include "ops.h"
+
+namespace axon::binding {
+
+namespace {
+
+template <class Op>
+void run_profiled(const Op& op) {
+  if (!profiler::enabled()) return op.run();
+  const auto t0 = std::chrono::steady_clock::now();
+  op.run();
+  const auto t1 = std::chrono::steady_clock::now();
+  profiler::add({Op::kName, op.shapes(),
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count(), op.flops(),
+                 op.bytes()});
+}
+
+template <class Op>
+Napi::Value run_sync(const Napi::CallbackInfo& info) {
+  Args args(info, Op::kName);
+  const Op op = Op::parse(args);
+  run_profiled(op);
+  return info.Env().Undefined();
+}
+
+// Runs one op on a libuv thread. The typed arrays stay referenced (so the GC keeps their
+// memory) until the promise settles; the caller must not touch them meanwhile.
+template <class Op>
+class OpWorker : public Napi::AsyncWorker {
+ public:
+  OpWorker(Napi::Env env, Op op, std::vector<Napi::Object>& buffers)
+      : Napi::AsyncWorker(env, Op::kName), op_(std::move(op)), deferred_(env) {
+    for (auto& b : buffers) keep_.push_back(Napi::Persistent(b));
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    // Async calls queue here, so two in flight never split the cores between them.
+    std::lock_guard<std::mutex> lock(compute_lock());
+    run_profiled(op_);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Op op_;
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> keep_;
+};
+
+template <class Op>
+Napi::Value run_async(const Napi::CallbackInfo& info) {
+  Args args(info, Op::kName);
+  Op op = Op::parse(args);
+  auto* worker = new OpWorker<Op>(info.Env(), std::move(op), args.buffers());
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
+Napi::Value backend_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", isa_name(active_isa()));
+  o.Set("isaReason", isa_choice_reason());
+  Napi::Array avail = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (Isa isa : available_isas()) avail.Set(i++, isa_name(isa));
+  o.Set("isaAvailable", avail);
+  o.Set("threads", num_threads());
+  o.Set("availableCpus", available_cpus());
+  const BuildInfo b = build_info();
+  o.Set("compiler", b.compiler);
+  o.Set("buildFlags", b.flags);
+  return o;
+}
+
+Napi::Value set_threads(const Napi::CallbackInfo& info) {
+  Args args(info, "setNumThreads");
+  set_num_threads(static_cast<int>(args.integer(0, "n", 1, 1024)));
+  return info.Env().Undefined();
+}
+
+Napi::Value get_threads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), num_threads());
+}
+
+Napi::Value profiler_enable(const Napi::CallbackInfo& info) {
+  Args args(info, "profilerEnable");
+  profiler::set_enabled(args.boolean(0, "on"));
+  return info.Env().Undefined();
+}
+
+Napi::Value profiler_take(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<profiler::Record> records = profiler::take();
+  Napi::Array out = Napi::Array::New(env, records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("op", records[i].op);
+    r.Set("shapes", records[i].shapes);
+    r.Set("ns", static_cast<double>(records[i].ns));
+    r.Set("flops", records[i].flops);
+    r.Set("bytes", records[i].bytes);
+    out.Set(static_cast<uint32_t>(i), r);
+  }
+  return out;
+}
+
+template <class Op>
+void export_op(Napi::Env env, Napi::Object exports) {
+  exports.Set(Op::kName, Napi::Function::New(env, run_sync<Op>, Op::kName));
+  const std::string async_name = std::string(Op::kName) + "Async";
+  exports.Set(async_name, Napi::Function::New(env, run_async<Op>, async_name));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("backendInfo", Napi::Function::New(env, backend_info, "backendInfo"));
+  exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, get_threads, "getNumThreads"));
+  exports.Set("profilerEnable", Napi::Function::New(env, profiler_enable, "profilerEnable"));
+  exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
+  export_op<GemmOp>(env, exports);
+  export_op<GemmBatchedOp>(env, exports);
+  export_op<UnaryOpCall>(env, exports);
+  export_op<UnaryBackwardOp>(env, exports);
+  export_op<BinaryOpCall>(env, exports);
+  export_op<BinaryScalarOp>(env, exports);
+  export_op<BinaryBackwardOp>(env, exports);
+  export_op<ReduceOpCall>(env, exports);
+  export_op<ArgReduceOpCall>(env, exports);
+  export_op<ReduceBackwardOp>(env, exports);
+  export_op<SumToShapeOp>(env, exports);
+  export_op<SoftmaxOp>(env, exports);
+  export_op<SoftmaxBackwardOp>(env, exports);
+  export_op<PermuteOp>(env, exports);
+  export_op<ConcatOp>(env, exports);
+  export_op<SliceOp>(env, exports);
+  export_op<SliceBackwardOp>(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace axon::binding
+
+static Napi::Object InitAxonNative(Napi::Env env, Napi::Object exports) {
+  return axon::binding::Init(env, exports);
+}
+
+NODE_API_MODULE(axon_native, InitAxonNative)

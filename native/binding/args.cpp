@@ -1,0 +1,195 @@
+// Argument checks for the binding (see args.h).
+#include "args.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace axon::binding {
+
+std::string dims_string(const int64_t* dims, int ndim) {
+  std::string s = "[";
+  for (int i = 0; i < ndim; ++i) {
+    if (i) s += ",";
+    s += std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+
+std::string shape_string(const Shape& s) { return dims_string(s.dims, s.ndim); }
+
+Args::Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {}
+
+void Args::type_error(const std::string& msg) const {
+  throw Napi::TypeError::New(info_.Env(), std::string(op_) + ": " + msg);
+}
+
+void Args::range_error(const std::string& msg) const {
+  throw Napi::RangeError::New(info_.Env(), std::string(op_) + ": " + msg);
+}
+
+Napi::Value Args::at(size_t i, const char* name) {
+  if (i >= info_.Length())
+    type_error(std::string("missing argument '") + name + "' (position " + std::to_string(i) +
+               ")");
+  return info_[i];
+}
+
+F32 Args::f32(size_t i, const char* name) {
+  Napi::Value v = at(i, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    type_error(std::string("argument '") + name + "' must be a Float32Array");
+  auto arr = v.As<Napi::Float32Array>();
+  buffers_.push_back(arr);
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
+}
+
+F32 Args::f32_or_null(size_t i, const char* name) {
+  if (i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined()) return {};
+  return f32(i, name);
+}
+
+I32 Args::i32(size_t i, const char* name) {
+  Napi::Value v = at(i, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    type_error(std::string("argument '") + name + "' must be an Int32Array");
+  auto arr = v.As<Napi::Int32Array>();
+  buffers_.push_back(arr);
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
+}
+
+Words Args::words_value(Napi::Value v, const std::string& name) {
+  if (v.IsTypedArray()) {
+    auto t = v.As<Napi::TypedArray>();
+    if (t.TypedArrayType() == napi_float32_array) {
+      auto arr = v.As<Napi::Float32Array>();
+      buffers_.push_back(arr);
+      return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), false};
+    }
+    if (t.TypedArrayType() == napi_int32_array) {
+      auto arr = v.As<Napi::Int32Array>();
+      buffers_.push_back(arr);
+      return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
+    }
+  }
+  type_error("argument '" + name + "' must be a Float32Array or an Int32Array");
+}
+
+Words Args::words(size_t i, const char* name) { return words_value(at(i, name), name); }
+
+int64_t Args::integer(size_t i, const char* name, int64_t min, int64_t max) {
+  Napi::Value v = at(i, name);
+  if (!v.IsNumber()) type_error(std::string("argument '") + name + "' must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(std::floor(d) == d))
+    type_error(std::string("argument '") + name + "' must be an integer, got " +
+               std::to_string(d));
+  if (d < static_cast<double>(min) || d > static_cast<double>(max))
+    range_error(std::string("argument '") + name + "' must be in [" + std::to_string(min) +
+                ", " + std::to_string(max) + "], got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
+double Args::number(size_t i, const char* name, bool allow_nonfinite) {
+  Napi::Value v = at(i, name);
+  if (!v.IsNumber()) type_error(std::string("argument '") + name + "' must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!allow_nonfinite && !std::isfinite(d))
+    range_error(std::string("argument '") + name + "' must be finite, got " + std::to_string(d));
+  return d;
+}
+
+bool Args::boolean(size_t i, const char* name) {
+  Napi::Value v = at(i, name);
+  if (!v.IsBoolean()) type_error(std::string("argument '") + name + "' must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+Napi::Array Args::array(size_t i, const char* name) {
+  Napi::Value v = at(i, name);
+  if (!v.IsArray()) type_error(std::string("argument '") + name + "' must be an array");
+  return v.As<Napi::Array>();
+}
+
+Shape Args::shape(size_t i, const char* name) {
+  Napi::Array a = array(i, name);
+  const uint32_t n = a.Length();
+  if (n > static_cast<uint32_t>(kMaxDims))
+    range_error(std::string("shape '") + name + "' has " + std::to_string(n) +
+                " dimensions; at most " + std::to_string(kMaxDims) + " are supported");
+  Shape s;
+  s.ndim = static_cast<int>(n);
+  int64_t total = 1;
+  for (uint32_t d = 0; d < n; ++d) {
+    Napi::Value v = a.Get(d);
+    if (!v.IsNumber()) type_error(std::string("shape '") + name + "' must hold numbers");
+    const double x = v.As<Napi::Number>().DoubleValue();
+    if (!(std::floor(x) == x) || x < 0 || x > static_cast<double>(kMaxExtent))
+      range_error(std::string("shape '") + name + "' dimension " + std::to_string(d) +
+                  " must be an integer in [0, 2^40], got " + std::to_string(x));
+    s.dims[d] = static_cast<int64_t>(x);
+    total = mul(total, s.dims[d], name);
+  }
+  return s;
+}
+
+std::vector<int64_t> Args::int_list(size_t i, const char* name, size_t len, int64_t min,
+                                    int64_t max) {
+  Napi::Array a = array(i, name);
+  if (a.Length() != len)
+    range_error(std::string("argument '") + name + "' must have " + std::to_string(len) +
+                " entries, got " + std::to_string(a.Length()));
+  std::vector<int64_t> out(len);
+  for (uint32_t d = 0; d < len; ++d) {
+    Napi::Value v = a.Get(d);
+    if (!v.IsNumber()) type_error(std::string("argument '") + name + "' must hold numbers");
+    const double x = v.As<Napi::Number>().DoubleValue();
+    if (!(std::floor(x) == x) || x < static_cast<double>(min) || x > static_cast<double>(max))
+      range_error(std::string("argument '") + name + "' entry " + std::to_string(d) +
+                  " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                  "], got " + std::to_string(x));
+    out[d] = static_cast<int64_t>(x);
+  }
+  return out;
+}
+
+int64_t Args::mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || r > kMaxExtent)
+    range_error(std::string("size of '") + what + "' overflows (" + std::to_string(a) + " x " +
+                std::to_string(b) + ")");
+  return r;
+}
+
+int64_t Args::add(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r) || r > kMaxExtent)
+    range_error(std::string("size of '") + what + "' overflows");
+  return r;
+}
+
+void Args::expect_length(int64_t have, int64_t need, const char* name, const std::string& why) {
+  if (have != need)
+    range_error(std::string("argument '") + name + "' has " + std::to_string(have) +
+                " elements, expected " + std::to_string(need) + " (" + why + ")");
+}
+
+void Args::expect_min_length(int64_t have, int64_t need, const char* name,
+                             const std::string& why) {
+  if (have < need)
+    range_error(std::string("argument '") + name + "' has " + std::to_string(have) +
+                " elements, needs at least " + std::to_string(need) + " (" + why + ")");
+}
+
+void Args::expect_disjoint(const void* a, int64_t a_elems, const char* a_name, const void* b,
+                           int64_t b_elems, const char* b_name, bool allow_identical) {
+  if (!a || !b || a_elems == 0 || b_elems == 0) return;
+  const auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+  const uintptr_t ea = pa + static_cast<uintptr_t>(a_elems) * 4;
+  const uintptr_t eb = pb + static_cast<uintptr_t>(b_elems) * 4;
+  if (pa >= eb || pb >= ea) return;
+  if (allow_identical && pa == pb && a_elems == b_elems) return;
+  range_error(std::string("'") + a_name + "' and '" + b_name + "' overlap in memory" +
+              (allow_identical ? " (only an exact in-place alias is allowed)" : ""));
+}
+
+}  // namespace axon::binding

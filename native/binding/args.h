@@ -1,0 +1,89 @@
+// Argument checking for the N-API binding: every value native code relies on is re-checked
+// here (types, integer ranges, array lengths, shape products, overflow, aliasing) and a bad
+// one throws a JS TypeError/RangeError that names the op and the argument. Kernels never see
+// an unchecked value. The only code besides addon.cpp and ops.cpp that includes napi.h.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "axon/kernels.h"
+
+namespace axon::binding {
+
+// Largest extent of one dimension and of any element count we accept: far above any real
+// tensor, low enough that products of two of them cannot overflow int64.
+inline constexpr int64_t kMaxExtent = int64_t{1} << 40;
+
+struct F32 {
+  float* data = nullptr;
+  int64_t length = 0;
+};
+struct I32 {
+  int32_t* data = nullptr;
+  int64_t length = 0;
+};
+// A Float32Array or an Int32Array: layout kernels move 4-byte words of either.
+struct Words {
+  void* data = nullptr;
+  int64_t length = 0;
+  bool is_int = false;
+};
+
+std::string dims_string(const int64_t* dims, int ndim);
+std::string shape_string(const Shape& s);
+
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* op);
+
+  const char* op() const { return op_; }
+  Napi::Env env() const { return info_.Env(); }
+
+  F32 f32(size_t i, const char* name);
+  F32 f32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
+  I32 i32(size_t i, const char* name);
+  Words words(size_t i, const char* name);
+  Words words_value(Napi::Value v, const std::string& name);
+  int64_t integer(size_t i, const char* name, int64_t min, int64_t max);
+  // A finite number (NaN and +-inf rejected) unless allow_nonfinite.
+  double number(size_t i, const char* name, bool allow_nonfinite = false);
+  bool boolean(size_t i, const char* name);
+  template <class E>
+  E enumeration(size_t i, const char* name) {
+    return static_cast<E>(integer(i, name, 0, static_cast<int64_t>(E::Count) - 1));
+  }
+  // A JS array of 0..kMaxDims non-negative integers; the element count must stay in range.
+  Shape shape(size_t i, const char* name);
+  // A JS array of exactly `len` integers in [min, max].
+  std::vector<int64_t> int_list(size_t i, const char* name, size_t len, int64_t min, int64_t max);
+  Napi::Array array(size_t i, const char* name);
+
+  // a * b and a + b, throwing on int64 overflow or results above kMaxExtent.
+  int64_t mul(int64_t a, int64_t b, const char* what);
+  int64_t add(int64_t a, int64_t b, const char* what);
+
+  // Throws unless `arr` has exactly / at least `need` elements.
+  void expect_length(int64_t have, int64_t need, const char* name, const std::string& why);
+  void expect_min_length(int64_t have, int64_t need, const char* name, const std::string& why);
+  // Throws if the byte ranges overlap, unless they are identical and allow_identical.
+  void expect_disjoint(const void* a, int64_t a_elems, const char* a_name, const void* b,
+                       int64_t b_elems, const char* b_name, bool allow_identical);
+
+  [[noreturn]] void type_error(const std::string& msg) const;
+  [[noreturn]] void range_error(const std::string& msg) const;
+
+  // Typed arrays read so far; an async call keeps references to them while it runs.
+  std::vector<Napi::Object>& buffers() { return buffers_; }
+
+ private:
+  Napi::Value at(size_t i, const char* name);
+  const Napi::CallbackInfo& info_;
+  const char* op_;
+  std::vector<Napi::Object> buffers_;
+};
+
+}  // namespace axon::binding

@@ -1,0 +1,568 @@
+// Argument parsing and kernel calls of every binding op (see ops.h). Positional arguments, in
+// the order src/native/binding.ts documents. Checks cover what the kernels rely on for memory
+// safety and meaning: types, integer ranges, exact element counts, shape rules, overflow, and
+// outputs not overlapping inputs (except exact in-place aliases where the kernel allows them).
+#include "ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace axon::binding {
+
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 31;  // one GEMM dimension or leading dimension
+
+// Elements spanned by a rows x cols row-major block with leading dimension ld.
+int64_t block_extent(Args& a, int64_t rows, int64_t cols, int64_t ld, const char* name) {
+  if (rows == 0 || cols == 0) return 0;
+  return a.add(a.mul(rows - 1, ld, name), cols, name);
+}
+
+std::string gemm_desc(const GemmArgs& g) {
+  return std::string(g.trans_a == Trans::Yes ? "T" : "N") + (g.trans_b == Trans::Yes ? "T" : "N") +
+         " m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k);
+}
+
+// Checks one GEMM's operands (a single matrix each); returns the extents of A, B and C.
+struct GemmExtents {
+  int64_t a, b, c;
+};
+GemmExtents check_gemm_shapes(Args& a, GemmArgs& g) {
+  const int64_t a_rows = g.trans_a == Trans::No ? g.m : g.k;
+  const int64_t a_cols = g.trans_a == Trans::No ? g.k : g.m;
+  const int64_t b_rows = g.trans_b == Trans::No ? g.k : g.n;
+  const int64_t b_cols = g.trans_b == Trans::No ? g.n : g.k;
+  if (g.lda < std::max<int64_t>(1, a_cols))
+    a.range_error("lda=" + std::to_string(g.lda) + " is smaller than the " +
+                  std::to_string(a_cols) + " columns of A (" + gemm_desc(g) + ")");
+  if (g.ldb < std::max<int64_t>(1, b_cols))
+    a.range_error("ldb=" + std::to_string(g.ldb) + " is smaller than the " +
+                  std::to_string(b_cols) + " columns of B (" + gemm_desc(g) + ")");
+  if (g.ldc < std::max<int64_t>(1, g.n))
+    a.range_error("ldc=" + std::to_string(g.ldc) + " is smaller than n=" + std::to_string(g.n));
+  return {block_extent(a, a_rows, a_cols, g.lda, "a"), block_extent(a, b_rows, b_cols, g.ldb, "b"),
+          block_extent(a, g.m, g.n, g.ldc, "c")};
+}
+
+void check_bias(Args& a, const GemmArgs& g, const F32& bias, int64_t extra) {
+  if (g.bias_mode == BiasMode::None) return;
+  if (!bias.data && bias.length == 0 && (g.bias_mode == BiasMode::PerColumn ? g.n : g.m) > 0)
+    a.type_error("a bias mode is set but 'bias' is null");
+  const int64_t need = a.add(g.bias_mode == BiasMode::PerColumn ? g.n : g.m, extra, "bias");
+  a.expect_min_length(bias.length, need, "bias",
+                      g.bias_mode == BiasMode::PerColumn ? "one per column of C" : "one per row of C");
+}
+
+double unary_flops(UnaryOp op, int64_t n) { return double(n) * unary_cost(op); }
+
+void check_same(Args& a, int64_t have, int64_t n, const char* name, const char* ref) {
+  a.expect_length(have, n, name, std::string("same as '") + ref + "'");
+}
+
+// (outer, r, inner) with their product equal to the length of `x`.
+void check_orc(Args& a, int64_t outer, int64_t r, int64_t inner, int64_t x_len, const char* x) {
+  const int64_t n = a.mul(a.mul(outer, r, "outer*r"), inner, "outer*r*inner");
+  a.expect_length(x_len, n, x,
+                  "outer*r*inner = " + std::to_string(outer) + "*" + std::to_string(r) + "*" +
+                      std::to_string(inner));
+}
+
+std::string orc_string(int64_t outer, int64_t r, int64_t inner) {
+  return "(" + std::to_string(outer) + "," + std::to_string(r) + "," + std::to_string(inner) + ")";
+}
+
+// Start and step per axis for a slice of `shape` giving `os`; every index must be in range.
+void check_slice(Args& a, const Shape& shape, const Shape& os, const std::vector<int64_t>& start,
+                 const std::vector<int64_t>& step) {
+  if (os.ndim != shape.ndim)
+    a.range_error("outShape " + shape_string(os) + " must have the rank of shape " +
+                  shape_string(shape));
+  for (int d = 0; d < shape.ndim; ++d) {
+    if (step[d] == 0) a.range_error("step of axis " + std::to_string(d) + " is 0");
+    if (os.dims[d] == 0) continue;
+    const int64_t first = start[d];
+    const int64_t last = a.add(first, a.mul(os.dims[d] - 1, step[d], "slice"), "slice");
+    if (first < 0 || first >= shape.dims[d] || last < 0 || last >= shape.dims[d])
+      a.range_error("axis " + std::to_string(d) + ": indices " + std::to_string(first) + ".." +
+                    std::to_string(last) + " fall outside [0, " + std::to_string(shape.dims[d]) +
+                    ") of shape " + shape_string(shape));
+  }
+}
+
+}  // namespace
+
+// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, biasMode,
+//      activation, activationParam)
+GemmOp GemmOp::parse(Args& a) {
+  GemmOp op;
+  GemmArgs& g = op.g;
+  g.trans_a = a.boolean(0, "transA") ? Trans::Yes : Trans::No;
+  g.trans_b = a.boolean(1, "transB") ? Trans::Yes : Trans::No;
+  g.m = a.integer(2, "m", 0, kMaxDim);
+  g.n = a.integer(3, "n", 0, kMaxDim);
+  g.k = a.integer(4, "k", 0, kMaxDim);
+  g.alpha = static_cast<float>(a.number(5, "alpha"));
+  F32 A = a.f32(6, "a");
+  g.lda = a.integer(7, "lda", 0, kMaxDim);
+  F32 B = a.f32(8, "b");
+  g.ldb = a.integer(9, "ldb", 0, kMaxDim);
+  g.beta = static_cast<float>(a.number(10, "beta"));
+  F32 C = a.f32(11, "c");
+  g.ldc = a.integer(12, "ldc", 0, kMaxDim);
+  F32 bias = a.f32_or_null(13, "bias");
+  g.bias_mode = static_cast<BiasMode>(a.integer(14, "biasMode", 0, 2));
+  g.activation = a.enumeration<UnaryOp>(15, "activation");
+  g.activation_param = static_cast<float>(a.number(16, "activationParam"));
+  const GemmExtents e = check_gemm_shapes(a, g);
+  const std::string why = gemm_desc(g);
+  a.expect_min_length(A.length, e.a, "a", "op(A) for " + why + ", lda=" + std::to_string(g.lda));
+  a.expect_min_length(B.length, e.b, "b", "op(B) for " + why + ", ldb=" + std::to_string(g.ldb));
+  a.expect_min_length(C.length, e.c, "c", "C for " + why + ", ldc=" + std::to_string(g.ldc));
+  check_bias(a, g, bias, 0);
+  a.expect_disjoint(C.data, e.c, "c", A.data, e.a, "a", false);
+  a.expect_disjoint(C.data, e.c, "c", B.data, e.b, "b", false);
+  if (g.bias_mode != BiasMode::None) a.expect_disjoint(C.data, e.c, "c", bias.data, bias.length, "bias", false);
+  g.a = A.data, g.b = B.data, g.c = C.data, g.bias = bias.data;
+  return op;
+}
+void GemmOp::run() const { gemm(g); }
+double GemmOp::flops() const { return 2.0 * double(g.m) * double(g.n) * double(g.k); }
+double GemmOp::bytes() const { return 4.0 * (double(g.m) * g.k + double(g.k) * g.n + 2.0 * g.m * g.n); }
+std::string GemmOp::shapes() const { return gemm_desc(g); }
+
+// gemmBatched(batch, transA, transB, m, n, k, alpha, a, strideA, lda, b, strideB, ldb, beta,
+//             c, strideC, ldc, bias, biasMode, strideBias, activation, activationParam)
+GemmBatchedOp GemmBatchedOp::parse(Args& a) {
+  GemmBatchedOp op;
+  GemmArgs& g = op.b.gemm;
+  op.b.batch = a.integer(0, "batch", 0, kMaxDim);
+  g.trans_a = a.boolean(1, "transA") ? Trans::Yes : Trans::No;
+  g.trans_b = a.boolean(2, "transB") ? Trans::Yes : Trans::No;
+  g.m = a.integer(3, "m", 0, kMaxDim);
+  g.n = a.integer(4, "n", 0, kMaxDim);
+  g.k = a.integer(5, "k", 0, kMaxDim);
+  g.alpha = static_cast<float>(a.number(6, "alpha"));
+  F32 A = a.f32(7, "a");
+  op.b.stride_a = a.integer(8, "strideA", 0, kMaxExtent);
+  g.lda = a.integer(9, "lda", 0, kMaxDim);
+  F32 B = a.f32(10, "b");
+  op.b.stride_b = a.integer(11, "strideB", 0, kMaxExtent);
+  g.ldb = a.integer(12, "ldb", 0, kMaxDim);
+  g.beta = static_cast<float>(a.number(13, "beta"));
+  F32 C = a.f32(14, "c");
+  op.b.stride_c = a.integer(15, "strideC", 0, kMaxExtent);
+  g.ldc = a.integer(16, "ldc", 0, kMaxDim);
+  F32 bias = a.f32_or_null(17, "bias");
+  g.bias_mode = static_cast<BiasMode>(a.integer(18, "biasMode", 0, 2));
+  op.b.stride_bias = a.integer(19, "strideBias", 0, kMaxExtent);
+  g.activation = a.enumeration<UnaryOp>(20, "activation");
+  g.activation_param = static_cast<float>(a.number(21, "activationParam"));
+  const GemmExtents e = check_gemm_shapes(a, g);
+  const int64_t last = op.b.batch > 0 ? op.b.batch - 1 : 0;
+  auto total = [&](int64_t one, int64_t stride, const char* name) {
+    if (op.b.batch == 0 || one == 0) return int64_t{0};
+    return a.add(a.mul(last, stride, name), one, name);
+  };
+  const int64_t ta = total(e.a, op.b.stride_a, "a"), tb = total(e.b, op.b.stride_b, "b");
+  const int64_t tc = total(e.c, op.b.stride_c, "c");
+  const std::string why = std::to_string(op.b.batch) + " x " + gemm_desc(g);
+  a.expect_min_length(A.length, ta, "a", why);
+  a.expect_min_length(B.length, tb, "b", why);
+  a.expect_min_length(C.length, tc, "c", why);
+  if (op.b.batch > 1 && e.c > 0 && op.b.stride_c < e.c)
+    a.range_error("strideC=" + std::to_string(op.b.stride_c) + " is smaller than one C (" +
+                  std::to_string(e.c) + " elements): the outputs would overlap");
+  if (g.bias_mode != BiasMode::None)
+    check_bias(a, g, bias, op.b.batch > 0 ? a.mul(last, op.b.stride_bias, "bias") : 0);
+  a.expect_disjoint(C.data, tc, "c", A.data, ta, "a", false);
+  a.expect_disjoint(C.data, tc, "c", B.data, tb, "b", false);
+  if (g.bias_mode != BiasMode::None) a.expect_disjoint(C.data, tc, "c", bias.data, bias.length, "bias", false);
+  g.a = A.data, g.b = B.data, g.c = C.data, g.bias = bias.data;
+  return op;
+}
+void GemmBatchedOp::run() const { gemm_batched(b); }
+double GemmBatchedOp::flops() const {
+  return 2.0 * double(b.batch) * double(b.gemm.m) * double(b.gemm.n) * double(b.gemm.k);
+}
+double GemmBatchedOp::bytes() const {
+  const GemmArgs& g = b.gemm;
+  return 4.0 * double(b.batch) * (double(g.m) * g.k + double(g.k) * g.n + 2.0 * g.m * g.n);
+}
+std::string GemmBatchedOp::shapes() const {
+  return std::to_string(b.batch) + " x " + gemm_desc(b.gemm);
+}
+
+// unary(op, x, y, param)
+UnaryOpCall UnaryOpCall::parse(Args& a) {
+  UnaryOpCall op;
+  op.op = a.enumeration<UnaryOp>(0, "op");
+  F32 x = a.f32(1, "x"), y = a.f32(2, "y");
+  op.param = static_cast<float>(a.number(3, "param"));
+  check_same(a, y.length, x.length, "y", "x");
+  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", true);
+  op.x = x.data, op.y = y.data, op.n = x.length;
+  return op;
+}
+void UnaryOpCall::run() const { unary_forward(op, x, y, n, param); }
+double UnaryOpCall::flops() const { return unary_flops(op, n); }
+double UnaryOpCall::bytes() const { return 8.0 * double(n); }
+std::string UnaryOpCall::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(n); }
+
+// unaryBackward(op, x, y, dy, dx, param)
+UnaryBackwardOp UnaryBackwardOp::parse(Args& a) {
+  UnaryBackwardOp op;
+  op.op = a.enumeration<UnaryOp>(0, "op");
+  F32 x = a.f32(1, "x"), y = a.f32(2, "y"), dy = a.f32(3, "dy"), dx = a.f32(4, "dx");
+  op.param = static_cast<float>(a.number(5, "param"));
+  check_same(a, y.length, x.length, "y", "x");
+  check_same(a, dy.length, x.length, "dy", "x");
+  check_same(a, dx.length, x.length, "dx", "x");
+  a.expect_disjoint(dx.data, dx.length, "dx", x.data, x.length, "x", true);
+  a.expect_disjoint(dx.data, dx.length, "dx", y.data, y.length, "y", true);
+  a.expect_disjoint(dx.data, dx.length, "dx", dy.data, dy.length, "dy", true);
+  op.x = x.data, op.y = y.data, op.dy = dy.data, op.dx = dx.data, op.n = x.length;
+  return op;
+}
+void UnaryBackwardOp::run() const { unary_backward(op, x, y, dy, dx, n, param); }
+double UnaryBackwardOp::flops() const { return unary_flops(op, n) + 2.0 * n; }
+double UnaryBackwardOp::bytes() const { return 20.0 * double(n); }
+std::string UnaryBackwardOp::shapes() const {
+  return std::string(op_name(op)) + " n=" + std::to_string(n);
+}
+
+// binary(op, a, aShape, b, bShape, out, outShape)
+BinaryOpCall BinaryOpCall::parse(Args& a) {
+  BinaryOpCall op;
+  op.op = a.enumeration<BinaryOp>(0, "op");
+  F32 A = a.f32(1, "a");
+  op.as = a.shape(2, "aShape");
+  F32 B = a.f32(3, "b");
+  op.bs = a.shape(4, "bShape");
+  F32 O = a.f32(5, "out");
+  op.os = a.shape(6, "outShape");
+  if (op.as.ndim != op.os.ndim || op.bs.ndim != op.os.ndim)
+    a.range_error("shapes " + shape_string(op.as) + ", " + shape_string(op.bs) + " and " +
+                  shape_string(op.os) + " must have the same rank (pad with leading 1s)");
+  for (int d = 0; d < op.os.ndim; ++d) {
+    const int64_t ad = op.as.dims[d], bd = op.bs.dims[d], od = op.os.dims[d];
+    const int64_t want = ad == 1 ? bd : (bd == 1 || bd == ad ? ad : -1);
+    if (want < 0 || want != od)
+      a.range_error("cannot broadcast " + shape_string(op.as) + " with " + shape_string(op.bs) +
+                    " to " + shape_string(op.os) + " (axis " + std::to_string(d) + ")");
+  }
+  a.expect_length(A.length, op.as.numel(), "a", "aShape " + shape_string(op.as));
+  a.expect_length(B.length, op.bs.numel(), "b", "bShape " + shape_string(op.bs));
+  a.expect_length(O.length, op.os.numel(), "out", "outShape " + shape_string(op.os));
+  a.expect_disjoint(O.data, O.length, "out", A.data, A.length, "a", A.length == O.length);
+  a.expect_disjoint(O.data, O.length, "out", B.data, B.length, "b", B.length == O.length);
+  op.a = A.data, op.b = B.data, op.out = O.data;
+  return op;
+}
+void BinaryOpCall::run() const { binary_forward(op, a, as, b, bs, out, os); }
+double BinaryOpCall::flops() const { return double(os.numel()) * (op == BinaryOp::Pow ? 16 : 1); }
+double BinaryOpCall::bytes() const { return 4.0 * double(as.numel() + bs.numel() + os.numel()); }
+std::string BinaryOpCall::shapes() const {
+  return std::string(op_name(op)) + " " + shape_string(as) + " " + shape_string(bs);
+}
+
+// binaryScalar(op, x, s, scalarFirst, y)
+BinaryScalarOp BinaryScalarOp::parse(Args& a) {
+  BinaryScalarOp op;
+  op.op = a.enumeration<BinaryOp>(0, "op");
+  F32 x = a.f32(1, "x");
+  op.s = static_cast<float>(a.number(2, "s", true));
+  op.scalar_first = a.boolean(3, "scalarFirst");
+  F32 y = a.f32(4, "y");
+  check_same(a, y.length, x.length, "y", "x");
+  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", true);
+  op.x = x.data, op.y = y.data, op.n = x.length;
+  return op;
+}
+void BinaryScalarOp::run() const { binary_scalar(op, x, s, scalar_first, y, n); }
+double BinaryScalarOp::flops() const { return double(n) * (op == BinaryOp::Pow ? 16 : 1); }
+double BinaryScalarOp::bytes() const { return 8.0 * double(n); }
+std::string BinaryScalarOp::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(n); }
+
+// binaryBackward(op, a, b, y, dy, da, db)   da, db: Float32Array or null
+BinaryBackwardOp BinaryBackwardOp::parse(Args& a) {
+  BinaryBackwardOp op;
+  op.op = a.enumeration<BinaryOp>(0, "op");
+  F32 A = a.f32(1, "a"), B = a.f32(2, "b"), Y = a.f32(3, "y"), DY = a.f32(4, "dy");
+  F32 DA = a.f32_or_null(5, "da"), DB = a.f32_or_null(6, "db");
+  const int64_t n = A.length;
+  check_same(a, B.length, n, "b", "a");
+  check_same(a, Y.length, n, "y", "a");
+  check_same(a, DY.length, n, "dy", "a");
+  if (DA.data || DA.length) check_same(a, DA.length, n, "da", "a");
+  if (DB.data || DB.length) check_same(a, DB.length, n, "db", "a");
+  for (const F32* g : {&DA, &DB}) {
+    if (!g->data) continue;
+    const char* gn = g == &DA ? "da" : "db";
+    a.expect_disjoint(g->data, n, gn, A.data, n, "a", true);
+    a.expect_disjoint(g->data, n, gn, B.data, n, "b", true);
+    a.expect_disjoint(g->data, n, gn, Y.data, n, "y", true);
+    a.expect_disjoint(g->data, n, gn, DY.data, n, "dy", true);
+  }
+  // da and db are both written: they must not be the same memory.
+  a.expect_disjoint(DA.data, DA.length, "da", DB.data, DB.length, "db", false);
+  op.a = A.data, op.b = B.data, op.y = Y.data, op.dy = DY.data, op.da = DA.data, op.db = DB.data;
+  op.n = n;
+  return op;
+}
+void BinaryBackwardOp::run() const { binary_backward(op, a, b, y, dy, da, db, n); }
+double BinaryBackwardOp::flops() const { return 4.0 * double(n); }
+double BinaryBackwardOp::bytes() const { return 24.0 * double(n); }
+std::string BinaryBackwardOp::shapes() const {
+  return std::string(op_name(op)) + " n=" + std::to_string(n);
+}
+
+// reduce(op, x, outer, r, inner, out)
+ReduceOpCall ReduceOpCall::parse(Args& a) {
+  ReduceOpCall op;
+  op.op = a.enumeration<ReduceOp>(0, "op");
+  F32 x = a.f32(1, "x");
+  op.outer = a.integer(2, "outer", 0, kMaxExtent);
+  op.r = a.integer(3, "r", 0, kMaxExtent);
+  op.inner = a.integer(4, "inner", 0, kMaxExtent);
+  F32 out = a.f32(5, "out");
+  check_orc(a, op.outer, op.r, op.inner, x.length, "x");
+  a.expect_length(out.length, a.mul(op.outer, op.inner, "outer*inner"), "out", "outer*inner");
+  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  op.x = x.data, op.out = out.data;
+  return op;
+}
+void ReduceOpCall::run() const { reduce(op, x, out, outer, r, inner); }
+double ReduceOpCall::flops() const { return double(outer) * r * inner; }
+double ReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
+std::string ReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+
+// argReduce(op, x, outer, r, inner, out: Int32Array)
+ArgReduceOpCall ArgReduceOpCall::parse(Args& a) {
+  ArgReduceOpCall op;
+  op.op = a.enumeration<ArgReduceOp>(0, "op");
+  F32 x = a.f32(1, "x");
+  op.outer = a.integer(2, "outer", 0, kMaxExtent);
+  op.r = a.integer(3, "r", 1, INT32_MAX);
+  op.inner = a.integer(4, "inner", 0, kMaxExtent);
+  I32 out = a.i32(5, "out");
+  check_orc(a, op.outer, op.r, op.inner, x.length, "x");
+  a.expect_length(out.length, a.mul(op.outer, op.inner, "outer*inner"), "out", "outer*inner");
+  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  op.x = x.data, op.out = out.data;
+  return op;
+}
+void ArgReduceOpCall::run() const { arg_reduce(op, x, out, outer, r, inner); }
+double ArgReduceOpCall::flops() const { return double(outer) * r * inner; }
+double ArgReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
+std::string ArgReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+
+// reduceBackward(op, x, y, dy, outer, r, inner, dx)
+ReduceBackwardOp ReduceBackwardOp::parse(Args& a) {
+  ReduceBackwardOp op;
+  op.op = a.enumeration<ReduceOp>(0, "op");
+  F32 x = a.f32(1, "x"), y = a.f32(2, "y"), dy = a.f32(3, "dy");
+  op.outer = a.integer(4, "outer", 0, kMaxExtent);
+  op.r = a.integer(5, "r", 0, kMaxExtent);
+  op.inner = a.integer(6, "inner", 0, kMaxExtent);
+  F32 dx = a.f32(7, "dx");
+  check_orc(a, op.outer, op.r, op.inner, x.length, "x");
+  check_orc(a, op.outer, op.r, op.inner, dx.length, "dx");
+  const int64_t m = a.mul(op.outer, op.inner, "outer*inner");
+  a.expect_length(y.length, m, "y", "outer*inner");
+  a.expect_length(dy.length, m, "dy", "outer*inner");
+  a.expect_disjoint(dx.data, dx.length, "dx", x.data, x.length, "x", false);
+  a.expect_disjoint(dx.data, dx.length, "dx", y.data, y.length, "y", false);
+  a.expect_disjoint(dx.data, dx.length, "dx", dy.data, dy.length, "dy", false);
+  op.x = x.data, op.y = y.data, op.dy = dy.data, op.dx = dx.data;
+  return op;
+}
+void ReduceBackwardOp::run() const { reduce_backward(op, x, y, dy, dx, outer, r, inner); }
+double ReduceBackwardOp::flops() const { return double(outer) * r * inner; }
+double ReduceBackwardOp::bytes() const { return 12.0 * double(outer) * r * inner; }
+std::string ReduceBackwardOp::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+
+// sumToShape(x, inShape, out, outShape)
+SumToShapeOp SumToShapeOp::parse(Args& a) {
+  SumToShapeOp op;
+  F32 x = a.f32(0, "x");
+  op.in = a.shape(1, "inShape");
+  F32 out = a.f32(2, "out");
+  op.os = a.shape(3, "outShape");
+  if (op.in.ndim != op.os.ndim)
+    a.range_error("inShape " + shape_string(op.in) + " and outShape " + shape_string(op.os) +
+                  " must have the same rank");
+  for (int d = 0; d < op.in.ndim; ++d)
+    if (op.os.dims[d] != 1 && op.os.dims[d] != op.in.dims[d])
+      a.range_error("cannot sum " + shape_string(op.in) + " to " + shape_string(op.os) +
+                    ": axis " + std::to_string(d) + " must be 1 or " +
+                    std::to_string(op.in.dims[d]));
+  a.expect_length(x.length, op.in.numel(), "x", "inShape " + shape_string(op.in));
+  a.expect_length(out.length, op.os.numel(), "out", "outShape " + shape_string(op.os));
+  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  op.x = x.data, op.out = out.data;
+  return op;
+}
+void SumToShapeOp::run() const { sum_to_shape(x, in, out, os); }
+double SumToShapeOp::flops() const { return double(in.numel()); }
+double SumToShapeOp::bytes() const { return 4.0 * double(in.numel() + os.numel()); }
+std::string SumToShapeOp::shapes() const { return shape_string(in) + " -> " + shape_string(os); }
+
+// softmax(x, y, outer, r, inner, log)
+SoftmaxOp SoftmaxOp::parse(Args& a) {
+  SoftmaxOp op;
+  F32 x = a.f32(0, "x"), y = a.f32(1, "y");
+  op.outer = a.integer(2, "outer", 0, kMaxExtent);
+  op.r = a.integer(3, "r", 0, kMaxExtent);
+  op.inner = a.integer(4, "inner", 0, kMaxExtent);
+  op.log = a.boolean(5, "log");
+  check_orc(a, op.outer, op.r, op.inner, x.length, "x");
+  check_same(a, y.length, x.length, "y", "x");
+  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", op.inner == 1);
+  op.x = x.data, op.y = y.data;
+  return op;
+}
+void SoftmaxOp::run() const { softmax_forward(x, y, outer, r, inner, log); }
+double SoftmaxOp::flops() const { return 12.0 * double(outer) * r * inner; }
+double SoftmaxOp::bytes() const { return 12.0 * double(outer) * r * inner; }
+std::string SoftmaxOp::shapes() const {
+  return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner);
+}
+
+// softmaxBackward(y, dy, dx, outer, r, inner, log)
+SoftmaxBackwardOp SoftmaxBackwardOp::parse(Args& a) {
+  SoftmaxBackwardOp op;
+  F32 y = a.f32(0, "y"), dy = a.f32(1, "dy"), dx = a.f32(2, "dx");
+  op.outer = a.integer(3, "outer", 0, kMaxExtent);
+  op.r = a.integer(4, "r", 0, kMaxExtent);
+  op.inner = a.integer(5, "inner", 0, kMaxExtent);
+  op.log = a.boolean(6, "log");
+  check_orc(a, op.outer, op.r, op.inner, y.length, "y");
+  check_same(a, dy.length, y.length, "dy", "y");
+  check_same(a, dx.length, y.length, "dx", "y");
+  a.expect_disjoint(dx.data, dx.length, "dx", y.data, y.length, "y", false);
+  a.expect_disjoint(dx.data, dx.length, "dx", dy.data, dy.length, "dy", false);
+  op.y = y.data, op.dy = dy.data, op.dx = dx.data;
+  return op;
+}
+void SoftmaxBackwardOp::run() const { softmax_backward(y, dy, dx, outer, r, inner, log); }
+double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner; }
+double SoftmaxBackwardOp::bytes() const { return 16.0 * double(outer) * r * inner; }
+std::string SoftmaxBackwardOp::shapes() const {
+  return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner);
+}
+
+// permute(x, shape, perm, out)   x and out: both Float32Array or both Int32Array
+PermuteOp PermuteOp::parse(Args& a) {
+  PermuteOp op;
+  Words x = a.words(0, "x");
+  op.shape = a.shape(1, "shape");
+  std::vector<int64_t> perm = a.int_list(2, "perm", size_t(op.shape.ndim), 0, op.shape.ndim - 1);
+  Words out = a.words(3, "out");
+  bool seen[kMaxDims] = {};
+  for (int i = 0; i < op.shape.ndim; ++i) {
+    if (seen[perm[i]]) a.range_error("perm must be a permutation of 0.." + std::to_string(op.shape.ndim - 1));
+    seen[perm[i]] = true;
+    op.perm[i] = static_cast<int>(perm[i]);
+  }
+  if (x.is_int != out.is_int) a.type_error("'x' and 'out' must be typed arrays of the same type");
+  a.expect_length(x.length, op.shape.numel(), "x", "shape " + shape_string(op.shape));
+  a.expect_length(out.length, op.shape.numel(), "out", "shape " + shape_string(op.shape));
+  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  op.x = x.data, op.out = out.data;
+  return op;
+}
+void PermuteOp::run() const { permute(x, shape, perm, out); }
+double PermuteOp::flops() const { return 0; }
+double PermuteOp::bytes() const { return 8.0 * double(shape.numel()); }
+std::string PermuteOp::shapes() const {
+  std::string p = shape_string(shape) + " perm [";
+  for (int i = 0; i < shape.ndim; ++i) p += (i ? "," : "") + std::to_string(perm[i]);
+  return p + "]";
+}
+
+// concat(inputs: array of typed arrays, sizes: row length of each, outer, out)
+ConcatOp ConcatOp::parse(Args& a) {
+  ConcatOp op;
+  Napi::Array inputs = a.array(0, "inputs");
+  const uint32_t count = inputs.Length();
+  if (count == 0 || count > 65536) a.range_error("needs 1..65536 inputs, got " + std::to_string(count));
+  op.sizes = a.int_list(1, "sizes", count, 0, kMaxExtent);
+  op.outer = a.integer(2, "outer", 0, kMaxExtent);
+  Words out = a.words(3, "out");
+  int64_t row = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string name = "inputs[" + std::to_string(i) + "]";
+    Words x = a.words_value(inputs.Get(i), name);
+    if (x.is_int != out.is_int) a.type_error(name + " and 'out' must be typed arrays of the same type");
+    a.expect_length(x.length, a.mul(op.outer, op.sizes[i], name.c_str()), name.c_str(),
+                    "outer * sizes[" + std::to_string(i) + "]");
+    row = a.add(row, op.sizes[i], "sum of sizes");
+    op.xs.push_back(x.data);
+  }
+  a.expect_length(out.length, a.mul(op.outer, row, "out"), "out", "outer * sum of sizes");
+  // Inputs were read into `buffers()` in order after 'out'; check none overlaps the output.
+  for (uint32_t i = 0; i < count; ++i)
+    a.expect_disjoint(out.data, out.length, "out", op.xs[i], op.outer * op.sizes[i], "an input", false);
+  op.out = out.data;
+  return op;
+}
+void ConcatOp::run() const { concat(xs.data(), sizes.data(), static_cast<int>(xs.size()), outer, out); }
+double ConcatOp::flops() const { return 0; }
+double ConcatOp::bytes() const {
+  int64_t row = 0;
+  for (int64_t s : sizes) row += s;
+  return 8.0 * double(outer) * row;
+}
+std::string ConcatOp::shapes() const {
+  return std::to_string(xs.size()) + " inputs, outer=" + std::to_string(outer);
+}
+
+// sliceCopy(x, shape, starts, steps, outShape, out)
+SliceOp SliceOp::parse(Args& a) {
+  SliceOp op;
+  Words x = a.words(0, "x");
+  op.shape = a.shape(1, "shape");
+  const size_t nd = size_t(op.shape.ndim);
+  std::vector<int64_t> start = a.int_list(2, "starts", nd, 0, kMaxExtent);
+  std::vector<int64_t> step = a.int_list(3, "steps", nd, -kMaxExtent, kMaxExtent);
+  op.os = a.shape(4, "outShape");
+  Words out = a.words(5, "out");
+  check_slice(a, op.shape, op.os, start, step);
+  if (x.is_int != out.is_int) a.type_error("'x' and 'out' must be typed arrays of the same type");
+  a.expect_length(x.length, op.shape.numel(), "x", "shape " + shape_string(op.shape));
+  a.expect_length(out.length, op.os.numel(), "out", "outShape " + shape_string(op.os));
+  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  for (size_t d = 0; d < nd; ++d) op.start[d] = start[d], op.step[d] = step[d];
+  op.x = x.data, op.out = out.data;
+  return op;
+}
+void SliceOp::run() const { slice_copy(x, shape, start, step, os, out); }
+double SliceOp::flops() const { return 0; }
+double SliceOp::bytes() const { return 8.0 * double(os.numel()); }
+std::string SliceOp::shapes() const { return shape_string(shape) + " -> " + shape_string(os); }
+
+// sliceBackward(dy, outShape, starts, steps, shape, dx)
+SliceBackwardOp SliceBackwardOp::parse(Args& a) {
+  SliceBackwardOp op;
+  F32 dy = a.f32(0, "dy");
+  op.os = a.shape(1, "outShape");
+  const size_t nd = size_t(op.os.ndim);
+  std::vector<int64_t> start = a.int_list(2, "starts", nd, 0, kMaxExtent);
+  std::vector<int64_t> step = a.int_list(3, "steps", nd, -kMaxExtent, kMaxExtent);
+  op.shape = a.shape(4, "shape");
+  F32 dx = a.f32(5, "dx");
+  check_slice(a, op.shape, op.os, start, step);
+  a.expect_length(dy.length, op.os.numel(), "dy", "outShape " + shape_string(op.os));
+  a.expect_length(dx.length, op.shape.numel(), "dx", "shape " + shape_string(op.shape));
+  a.expect_disjoint(dx.data, dx.length, "dx", dy.data, dy.length, "dy", false);
+  for (size_t d = 0; d < nd; ++d) op.start[d] = start[d], op.step[d] = step[d];
+  op.dy = dy.data, op.dx = dx.data;
+  return op;
+}
+void SliceBackwardOp::run() const { slice_backward(dy, os, start, step, shape, dx); }
+double SliceBackwardOp::flops() const { return double(os.numel()); }
+double SliceBackwardOp::bytes() const { return 12.0 * double(os.numel()); }
+std::string SliceBackwardOp::shapes() const { return shape_string(os) + " -> " + shape_string(shape); }
+
+}  // namespace axon::binding

@@ -1,0 +1,157 @@
+// The binding's ops: each struct parses and checks its JS arguments (parse), then calls one
+// kernel (run) with no JS object in reach, so the same struct serves the synchronous export
+// and the AsyncWorker one. flops/bytes/shapes feed the profiler. Internal header.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "axon/kernels.h"
+
+namespace axon::binding {
+
+#define AXON_OP_COMMON(TYPE, NAME)            \
+  static constexpr const char* kName = NAME;  \
+  static TYPE parse(Args& args);              \
+  void run() const;                           \
+  double flops() const;                       \
+  double bytes() const;                       \
+  std::string shapes() const;
+
+struct GemmOp {
+  AXON_OP_COMMON(GemmOp, "gemm")
+  GemmArgs g;
+};
+
+struct GemmBatchedOp {
+  AXON_OP_COMMON(GemmBatchedOp, "gemmBatched")
+  GemmBatchedArgs b;
+};
+
+struct UnaryOpCall {
+  AXON_OP_COMMON(UnaryOpCall, "unary")
+  UnaryOp op;
+  const float* x;
+  float* y;
+  int64_t n;
+  float param;
+};
+
+struct UnaryBackwardOp {
+  AXON_OP_COMMON(UnaryBackwardOp, "unaryBackward")
+  UnaryOp op;
+  const float *x, *y, *dy;
+  float* dx;
+  int64_t n;
+  float param;
+};
+
+struct BinaryOpCall {
+  AXON_OP_COMMON(BinaryOpCall, "binary")
+  BinaryOp op;
+  const float *a, *b;
+  float* out;
+  Shape as, bs, os;
+};
+
+struct BinaryScalarOp {
+  AXON_OP_COMMON(BinaryScalarOp, "binaryScalar")
+  BinaryOp op;
+  const float* x;
+  float s;
+  bool scalar_first;
+  float* y;
+  int64_t n;
+};
+
+struct BinaryBackwardOp {
+  AXON_OP_COMMON(BinaryBackwardOp, "binaryBackward")
+  BinaryOp op;
+  const float *a, *b, *y, *dy;
+  float *da, *db;
+  int64_t n;
+};
+
+struct ReduceOpCall {
+  AXON_OP_COMMON(ReduceOpCall, "reduce")
+  ReduceOp op;
+  const float* x;
+  float* out;
+  int64_t outer, r, inner;
+};
+
+struct ArgReduceOpCall {
+  AXON_OP_COMMON(ArgReduceOpCall, "argReduce")
+  ArgReduceOp op;
+  const float* x;
+  int32_t* out;
+  int64_t outer, r, inner;
+};
+
+struct ReduceBackwardOp {
+  AXON_OP_COMMON(ReduceBackwardOp, "reduceBackward")
+  ReduceOp op;
+  const float *x, *y, *dy;
+  float* dx;
+  int64_t outer, r, inner;
+};
+
+struct SumToShapeOp {
+  AXON_OP_COMMON(SumToShapeOp, "sumToShape")
+  const float* x;
+  float* out;
+  Shape in, os;
+};
+
+struct SoftmaxOp {
+  AXON_OP_COMMON(SoftmaxOp, "softmax")
+  const float* x;
+  float* y;
+  int64_t outer, r, inner;
+  bool log;
+};
+
+struct SoftmaxBackwardOp {
+  AXON_OP_COMMON(SoftmaxBackwardOp, "softmaxBackward")
+  const float *y, *dy;
+  float* dx;
+  int64_t outer, r, inner;
+  bool log;
+};
+
+struct PermuteOp {
+  AXON_OP_COMMON(PermuteOp, "permute")
+  const void* x;
+  void* out;
+  Shape shape;
+  int perm[kMaxDims];
+};
+
+struct ConcatOp {
+  AXON_OP_COMMON(ConcatOp, "concat")
+  std::vector<const void*> xs;
+  std::vector<int64_t> sizes;
+  int64_t outer;
+  void* out;
+};
+
+struct SliceOp {
+  AXON_OP_COMMON(SliceOp, "sliceCopy")
+  const void* x;
+  void* out;
+  Shape shape, os;
+  int64_t start[kMaxDims], step[kMaxDims];
+};
+
+struct SliceBackwardOp {
+  AXON_OP_COMMON(SliceBackwardOp, "sliceBackward")
+  const float* dy;
+  float* dx;
+  Shape shape, os;
+  int64_t start[kMaxDims], step[kMaxDims];
+};
+
+#undef AXON_OP_COMMON
+
+}  // namespace axon::binding

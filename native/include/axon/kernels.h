@@ -1,0 +1,131 @@
+// axon kernels: the C++ API every caller (binding, native tests, benchmarks) uses.
+//
+// Each function validates nothing (callers check shapes and lengths; the N-API binding
+// does so for JS), dispatches to the SIMD level chosen at load (axon/runtime.h) and
+// spreads large work over the shared thread pool. Row-major everywhere. Backward kernels
+// ACCUMULATE into their gradient outputs (dx += ...), llm.c-style; zero them first when a
+// fresh gradient is wanted. The *_naive twins in axon/ref.h are the oracles.
+#pragma once
+
+#include <cstdint>
+
+#include "axon/ops.h"
+
+namespace axon {
+
+inline constexpr int kMaxDims = 8;
+
+struct Shape {
+  int ndim = 0;
+  int64_t dims[kMaxDims] = {};
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) n *= dims[i];
+    return n;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// GEMM: C = act(alpha * op(A) op(B) + beta * C + bias)
+// ---------------------------------------------------------------------------------------
+enum class Trans : uint8_t { No = 0, Yes = 1 };
+enum class BiasMode : uint8_t {
+  None = 0,
+  PerColumn = 1,  // bias[N] added to every row (a dense layer's bias)
+  PerRow = 2,     // bias[M] added to every column (a convolution's per-channel bias)
+};
+
+struct GemmArgs {
+  Trans trans_a = Trans::No, trans_b = Trans::No;
+  int64_t m = 0, n = 0, k = 0;
+  float alpha = 1.0f;
+  const float* a = nullptr;  // op(A) is (M,K): A is (M,K) with lda >= K, or (K,M) with lda >= M
+  int64_t lda = 0;
+  const float* b = nullptr;  // op(B) is (K,N): B is (K,N) with ldb >= N, or (N,K) with ldb >= K
+  int64_t ldb = 0;
+  float beta = 0.0f;  // beta == 0: C is write-only (NaN in C is ignored, as in BLAS)
+  float* c = nullptr;  // (M,N), ldc >= N
+  int64_t ldc = 0;
+  // Epilogue, fused into the store of each output tile.
+  BiasMode bias_mode = BiasMode::None;
+  const float* bias = nullptr;
+  UnaryOp activation = UnaryOp::Identity;
+  float activation_param = 0.0f;
+};
+
+// Fast path: packed, cache-blocked, threaded, ISA microkernels.
+void gemm(const GemmArgs& args);
+
+// `batch` independent GEMMs; operand i starts at a + i*stride_a (likewise b, c, and bias
+// when bias_stride != 0). Threaded over the batch when the matrices are small.
+struct GemmBatchedArgs {
+  GemmArgs gemm;
+  int64_t batch = 0;
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0, stride_bias = 0;
+};
+void gemm_batched(const GemmBatchedArgs& args);
+
+// ---------------------------------------------------------------------------------------
+// Elementwise
+// ---------------------------------------------------------------------------------------
+// y[i] = f(x[i]); x may equal y.
+void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param);
+// dx[i] += dy[i] * f'(x[i]); y = f(x) is the forward output (sigmoid, tanh, exp... use it).
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
+                    int64_t n, float param);
+
+// out = a (op) b with NumPy broadcasting. Shapes must have the same rank (pad with leading
+// 1s); each a/b dim equals the out dim or is 1.
+void binary_forward(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
+                    const Shape& b_shape, float* out, const Shape& out_shape);
+// y[i] = x[i] (op) s, or s (op) x[i] when scalar_first.
+void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y, int64_t n);
+// Same-shape backward: da[i] += dy[i] * d(a op b)/da, db[i] += dy[i] * d(a op b)/db; either
+// of da, db may be null. y is the forward output. Broadcast inputs: compute the full-shape
+// gradient, then sum_to_shape.
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
+                     const float* dy, float* da, float* db, int64_t n);
+
+// ---------------------------------------------------------------------------------------
+// Reductions over the middle axis of x viewed as (outer, r, inner) -> out (outer, inner)
+// ---------------------------------------------------------------------------------------
+// Max/Min propagate NaN. r == 0: Sum gives 0, Mean NaN, Max -inf, Min +inf.
+void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
+// Index (0..r-1) of the first max/min; NaN counts as the max (and the min), as PyTorch.
+void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r,
+                int64_t inner);
+// dx (outer, r, inner) += gradient of reduce; y = reduce output. Max/Min send each output's
+// gradient to the first element equal to it (the arg_reduce index).
+void reduce_backward(ReduceOp op, const float* x, const float* y, const float* dy, float* dx,
+                     int64_t outer, int64_t r, int64_t inner);
+// out (out_shape) = x (in_shape) summed over the axes where out_shape has 1 and in_shape not.
+// Same rank. This is the gradient of broadcasting.
+void sum_to_shape(const float* x, const Shape& in_shape, float* out, const Shape& out_shape);
+
+// ---------------------------------------------------------------------------------------
+// Softmax / log-softmax over the middle axis of (outer, r, inner); max-subtracted, so
+// softmax([1000, 1001]) is finite.
+// ---------------------------------------------------------------------------------------
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                     bool log);
+// dx += softmax: y * (dy - sum(dy * y)); log-softmax: dy - exp(y) * sum(dy).
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
+                      int64_t inner, bool log);
+
+// ---------------------------------------------------------------------------------------
+// Layout (any 4-byte element: float32 or int32)
+// ---------------------------------------------------------------------------------------
+// out = x permuted: out.shape[i] = shape[perm[i]].
+void permute(const void* x, const Shape& shape, const int* perm, void* out);
+// Concatenates `count` inputs along an axis. Input i is viewed as (outer, sizes[i]) where
+// sizes[i] = its axis length * inner; out is (outer, sum of sizes).
+void concat(const void* const* xs, const int64_t* sizes, int count, int64_t outer, void* out);
+// out[i0, i1, ...] = x[start0 + i0*step0, ...]; steps may be negative; out_shape gives the
+// result size per axis. Caller guarantees every index is in range.
+void slice_copy(const void* x, const Shape& shape, const int64_t* start, const int64_t* step,
+                const Shape& out_shape, void* out);
+// dx[start + i*step] += dy[i] (float only): the gradient of slice_copy.
+void slice_backward(const float* dy, const Shape& out_shape, const int64_t* start,
+                    const int64_t* step, const Shape& shape, float* dx);
+
+}  // namespace axon

@@ -1,0 +1,68 @@
+// The one thread pool every kernel shares.
+//
+// Persistent workers plus the calling thread. Its size defaults to the CPUs this process may
+// use (affinity mask and cgroup quota), overridden by AXON_NUM_THREADS or set_num_threads().
+// Only one caller owns the workers at a time: a parallel_for issued while another thread owns
+// the pool, or from inside a task, runs serially on its own thread, so concurrent callers
+// never run more threads than the pool has workers plus themselves. Callers that must not
+// overlap at all (async binding calls) also take compute_lock().
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+
+namespace axon {
+
+// CPUs this process may run on: min(sched affinity, cgroup cpu quota), at least 1.
+int available_cpus();
+// Pool size chosen at start-up: AXON_NUM_THREADS if set and valid, else available_cpus().
+int default_num_threads();
+// Current pool size, counting the calling thread.
+int num_threads();
+// Resizes the pool (1..1024). Waits for a running parallel region to finish.
+void set_num_threads(int n);
+
+// Serialises whole kernel calls that come from different threads (the binding's async
+// workers), so two in-flight calls never split the cores between them.
+std::mutex& compute_lock();
+
+namespace detail {
+using TaskFn = void (*)(void* ctx, int64_t task);
+void run_tasks(int64_t n_tasks, TaskFn fn, void* ctx);
+bool in_parallel_region();
+}  // namespace detail
+
+// Calls fn(task) for every task in [0, n_tasks), spread over the pool; returns when all are
+// done. Tasks are claimed dynamically, so a task must not depend on which thread runs it.
+template <class F>
+void parallel_for(int64_t n_tasks, F&& fn) {
+  if (n_tasks <= 0) return;
+  if (n_tasks == 1 || num_threads() == 1 || detail::in_parallel_region()) {
+    for (int64_t t = 0; t < n_tasks; ++t) fn(t);
+    return;
+  }
+  using Fn = std::remove_reference_t<F>;
+  detail::run_tasks(
+      n_tasks, [](void* ctx, int64_t task) { (*static_cast<Fn*>(ctx))(task); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+// Splits [0, n) into at most num_threads() contiguous chunks of at least `grain` items and
+// calls fn(begin, end) for each. The split depends only on n, grain and the thread count.
+template <class F>
+void parallel_range(int64_t n, int64_t grain, F&& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  int64_t chunks = std::min<int64_t>(num_threads(), (n + grain - 1) / grain);
+  if (chunks <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  parallel_for(chunks, [&](int64_t c) {
+    const int64_t begin = n * c / chunks, end = n * (c + 1) / chunks;
+    fn(begin, end);
+  });
+}
+
+}  // namespace axon

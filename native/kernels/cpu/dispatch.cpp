@@ -1,0 +1,342 @@
+// The public kernel API (axon/kernels.h): picks the SIMD level's table, arranges broadcasting
+// and reduction axes, and threads the single-threaded table entries. Compiled once with the
+// baseline flags; nothing here uses SIMD directly.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "axon/kernels.h"
+#include "axon/thread_pool.h"
+#include "kernel_table.h"
+
+namespace axon::cpu {
+
+const KernelTable& kernels_for(Isa isa) {
+  switch (isa) {
+#ifdef AXON_HAVE_AVX512
+    case Isa::Avx512: return avx512::kernel_table();
+#endif
+#ifdef AXON_HAVE_AVX2
+    case Isa::Avx2: return avx2::kernel_table();
+#endif
+#ifdef AXON_HAVE_NEON
+    case Isa::Neon: return neon::kernel_table();
+#endif
+    default: return scalar::kernel_table();
+  }
+}
+
+const KernelTable& active_kernels() { return kernels_for(active_isa()); }
+
+}  // namespace axon::cpu
+
+namespace axon {
+
+using cpu::active_kernels;
+
+namespace {
+
+// Elements per parallel chunk for a loop whose element costs `cost` simple ops.
+int64_t grain_for(int cost) { return std::max<int64_t>(2048, 65536 / std::max(cost, 1)); }
+
+// A shape with its dims of extent 1 (in the output) removed and runs of dims that behave the
+// same for every operand merged, so inner loops run as long as possible.
+struct Collapsed {
+  int ndim = 0;
+  int64_t dims[kMaxDims];
+  int64_t stride_a[kMaxDims];  // 0 where operand a is broadcast
+  int64_t stride_b[kMaxDims];
+};
+
+Collapsed collapse_broadcast(const Shape& as, const Shape& bs, const Shape& os) {
+  Collapsed c;
+  for (int d = 0; d < os.ndim; ++d) {
+    if (os.dims[d] == 1) continue;
+    const bool a_full = as.dims[d] != 1, b_full = bs.dims[d] != 1;
+    if (c.ndim > 0) {
+      const int last = c.ndim - 1;
+      const bool la = c.stride_a[last] != 0, lb = c.stride_b[last] != 0;
+      if (la == a_full && lb == b_full) {
+        c.dims[last] *= os.dims[d];
+        continue;
+      }
+    }
+    c.dims[c.ndim] = os.dims[d];
+    c.stride_a[c.ndim] = a_full ? 1 : 0;
+    c.stride_b[c.ndim] = b_full ? 1 : 0;
+    ++c.ndim;
+  }
+  // Turn the 0/1 flags into element strides (contiguous operands, broadcast dims skipped).
+  int64_t sa = 1, sb = 1;
+  for (int d = c.ndim - 1; d >= 0; --d) {
+    if (c.stride_a[d]) c.stride_a[d] = sa, sa *= c.dims[d];
+    if (c.stride_b[d]) c.stride_b[d] = sb, sb *= c.dims[d];
+  }
+  return c;
+}
+
+}  // namespace
+
+void gemm(const GemmArgs& args) { active_kernels().gemm(args); }
+
+void gemm_batched(const GemmBatchedArgs& b) {
+  if (b.batch <= 0) return;
+  const GemmArgs& g = b.gemm;
+  auto one = [&](int64_t i) {
+    GemmArgs gi = g;
+    gi.a += i * b.stride_a;
+    gi.b += i * b.stride_b;
+    gi.c += i * b.stride_c;
+    if (gi.bias) gi.bias += i * b.stride_bias;
+    active_kernels().gemm(gi);
+  };
+  // Small matrices: one whole GEMM per task (nested parallel_for inside runs serially).
+  const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
+  if (b.batch >= num_threads() && flops < 2.0 * 256 * 256 * 256) {
+    parallel_for(b.batch, one);
+  } else {
+    for (int64_t i = 0; i < b.batch; ++i) one(i);
+  }
+}
+
+void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(unary_cost(op)),
+                 [&](int64_t b, int64_t e) { k.unary_forward(op, x + b, y + b, e - b, param); });
+}
+
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
+                    int64_t n, float param) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(unary_cost(op) + 2), [&](int64_t b, int64_t e) {
+    k.unary_backward(op, x + b, y + b, dy + b, dx + b, e - b, param);
+  });
+}
+
+void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y,
+                   int64_t n) {
+  const auto& k = active_kernels();
+  const int cost = op == BinaryOp::Pow ? 16 : 1;
+  parallel_range(n, grain_for(cost), [&](int64_t b, int64_t e) {
+    k.binary_scalar(op, x + b, s, scalar_first, y + b, e - b);
+  });
+}
+
+void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b,
+                    const Shape& bs, float* out, const Shape& os) {
+  const int64_t total = os.numel();
+  if (total == 0) return;
+  const Collapsed c = collapse_broadcast(as, bs, os);
+  const auto& k = active_kernels();
+  if (c.ndim == 0) {  // every operand has one element
+    k.binary_contiguous(op, a, b, out, 1);
+    return;
+  }
+  const int last = c.ndim - 1;
+  const int64_t len = c.dims[last];
+  const int64_t rows = total / len;
+  const bool a_row = c.stride_a[last] != 0, b_row = c.stride_b[last] != 0;
+  const int cost = op == BinaryOp::Pow ? 16 : 1;
+  const int64_t row_grain = std::max<int64_t>(1, grain_for(cost) / len);
+  parallel_range(rows, row_grain, [&](int64_t r0, int64_t r1) {
+    // Odometer over the outer dims, starting at row r0.
+    int64_t idx[kMaxDims] = {};
+    int64_t rem = r0;
+    for (int d = last - 1; d >= 0; --d) idx[d] = rem % c.dims[d], rem /= c.dims[d];
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t oa = 0, ob = 0;
+      for (int d = 0; d < last; ++d) oa += idx[d] * c.stride_a[d], ob += idx[d] * c.stride_b[d];
+      float* o = out + r * len;
+      if (a_row && b_row)
+        k.binary_contiguous(op, a + oa, b + ob, o, len);
+      else if (a_row)
+        k.binary_scalar(op, a + oa, b[ob], false, o, len);
+      else
+        k.binary_scalar(op, b + ob, a[oa], true, o, len);
+      for (int d = last - 1; d >= 0; --d) {
+        if (++idx[d] < c.dims[d]) break;
+        idx[d] = 0;
+      }
+    }
+  });
+}
+
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
+                     const float* dy, float* da, float* db, int64_t n) {
+  const auto& k = active_kernels();
+  const int cost = op == BinaryOp::Pow ? 40 : 2;
+  parallel_range(n, grain_for(cost), [&](int64_t s, int64_t e) {
+    k.binary_backward(op, a + s, b + s, y + s, dy + s, da ? da + s : nullptr,
+                      db ? db + s : nullptr, e - s);
+  });
+}
+
+void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner) {
+  if (outer <= 0 || inner <= 0) return;
+  const auto& k = active_kernels();
+  const int threads = num_threads();
+  if (outer * inner == 1 && r >= 2 * 65536 && threads > 1) {
+    // One output over a long row: per-chunk partials combined in a fixed order.
+    const int64_t chunks = threads;
+    std::vector<float> part(static_cast<size_t>(chunks));
+    const ReduceOp part_op = op == ReduceOp::Mean ? ReduceOp::Sum : op;
+    parallel_for(chunks, [&](int64_t c) {
+      const int64_t s = r * c / chunks, e = r * (c + 1) / chunks;
+      k.reduce(part_op, x + s, &part[c], 1, e - s, 1);
+    });
+    double acc = part[0];
+    bool nan = std::isnan(part[0]);
+    for (int64_t c = 1; c < chunks; ++c) {
+      nan = nan || std::isnan(part[c]);
+      if (op == ReduceOp::Sum || op == ReduceOp::Mean) acc += part[c];
+      if (op == ReduceOp::Max) acc = std::max<double>(acc, part[c]);
+      if (op == ReduceOp::Min) acc = std::min<double>(acc, part[c]);
+    }
+    if (op == ReduceOp::Mean) acc /= static_cast<double>(r);
+    if (nan && (op == ReduceOp::Max || op == ReduceOp::Min)) acc = NAN;
+    *out = static_cast<float>(acc);
+    return;
+  }
+  const int64_t per_outer = std::max<int64_t>(1, r * inner);
+  parallel_range(outer, std::max<int64_t>(1, 32768 / per_outer), [&](int64_t b, int64_t e) {
+    k.reduce(op, x + b * r * inner, out + b * inner, e - b, r, inner);
+  });
+}
+
+void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r,
+                int64_t inner) {
+  const bool is_max = op == ArgReduceOp::ArgMax;
+  const int64_t per_outer = std::max<int64_t>(1, r * inner);
+  parallel_range(outer, std::max<int64_t>(1, 32768 / per_outer), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const float* p = x + o * r * inner + i;
+        int64_t best = 0;
+        float bv = r > 0 ? p[0] : 0.0f;
+        for (int64_t j = 1; j < r && !std::isnan(bv); ++j) {
+          const float v = p[j * inner];
+          if (std::isnan(v) || (is_max ? v > bv : v < bv)) best = j, bv = v;
+        }
+        out[o * inner + i] = static_cast<int32_t>(best);
+      }
+  });
+}
+
+void reduce_backward(ReduceOp op, const float* x, const float* y, const float* dy, float* dx,
+                     int64_t outer, int64_t r, int64_t inner) {
+  const int64_t per_outer = std::max<int64_t>(1, r * inner);
+  parallel_range(outer, std::max<int64_t>(1, 32768 / per_outer), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      const float* go = dy + o * inner;
+      float* dxo = dx + o * r * inner;
+      if (op == ReduceOp::Sum || op == ReduceOp::Mean) {
+        const float scale = op == ReduceOp::Mean ? 1.0f / static_cast<float>(r) : 1.0f;
+        for (int64_t j = 0; j < r; ++j)
+          for (int64_t i = 0; i < inner; ++i) dxo[j * inner + i] += go[i] * scale;
+        continue;
+      }
+      const float* xo = x + o * r * inner;
+      const float* yo = y + o * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        const float t = yo[i];
+        for (int64_t j = 0; j < r; ++j) {
+          const float v = xo[j * inner + i];
+          if (v == t || (std::isnan(v) && std::isnan(t))) {
+            dxo[j * inner + i] += go[i];
+            break;
+          }
+        }
+      }
+    }
+  });
+}
+
+void sum_to_shape(const float* x, const Shape& in, float* out, const Shape& os) {
+  // Group the input dims into alternating kept / reduced runs (dims of extent 1 dropped).
+  struct Run {
+    bool reduced;
+    int64_t size;
+  };
+  std::vector<Run> runs;
+  for (int d = 0; d < in.ndim; ++d) {
+    if (in.dims[d] == 1) continue;
+    const bool red = os.dims[d] == 1;
+    if (!runs.empty() && runs.back().reduced == red)
+      runs.back().size *= in.dims[d];
+    else
+      runs.push_back({red, in.dims[d]});
+  }
+  const int64_t n_out = os.numel();
+  bool any_reduced = false;
+  for (const Run& r : runs) any_reduced = any_reduced || r.reduced;
+  if (!any_reduced) {
+    if (n_out) std::memcpy(out, x, sizeof(float) * n_out);
+    return;
+  }
+  if (in.numel() == 0) {
+    std::fill(out, out + n_out, 0.0f);
+    return;
+  }
+  // Reduce the innermost reduced run first, repeatedly, until one run is left.
+  std::vector<float> tmp_a, tmp_b;
+  const float* src = x;
+  while (true) {
+    int last_red = -1;
+    for (int i = static_cast<int>(runs.size()) - 1; i >= 0; --i)
+      if (runs[i].reduced) {
+        last_red = i;
+        break;
+      }
+    if (last_red < 0) break;
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < last_red; ++i) outer *= runs[i].size;
+    for (size_t i = last_red + 1; i < runs.size(); ++i) inner *= runs[i].size;
+    bool more = false;
+    for (int i = 0; i < last_red; ++i) more = more || runs[i].reduced;
+    float* dst;
+    if (!more) {
+      dst = out;
+    } else {
+      std::vector<float>& t = src == tmp_a.data() ? tmp_b : tmp_a;
+      t.resize(static_cast<size_t>(outer * inner));
+      dst = t.data();
+    }
+    reduce(ReduceOp::Sum, src, dst, outer, runs[last_red].size, inner);
+    src = dst;
+    runs.erase(runs.begin() + last_red);
+    // Merge neighbours that are now adjacent and of the same kind.
+    for (size_t i = 1; i < runs.size();) {
+      if (runs[i].reduced == runs[i - 1].reduced) {
+        runs[i - 1].size *= runs[i].size;
+        runs.erase(runs.begin() + i);
+      } else {
+        ++i;
+      }
+    }
+    if (!more) break;
+  }
+}
+
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                     bool log) {
+  const auto& k = active_kernels();
+  const int64_t per_outer = std::max<int64_t>(1, r * inner);
+  parallel_range(outer, std::max<int64_t>(1, 8192 / per_outer), [&](int64_t b, int64_t e) {
+    const int64_t off = b * r * inner;
+    k.softmax_forward(x + off, y + off, e - b, r, inner, log);
+  });
+}
+
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
+                      int64_t inner, bool log) {
+  const auto& k = active_kernels();
+  const int64_t per_outer = std::max<int64_t>(1, r * inner);
+  parallel_range(outer, std::max<int64_t>(1, 8192 / per_outer), [&](int64_t b, int64_t e) {
+    const int64_t off = b * r * inner;
+    k.softmax_backward(y + off, dy + off, dx + off, e - b, r, inner, log);
+  });
+}
+
+}  // namespace axon

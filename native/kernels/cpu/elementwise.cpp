@@ -1,0 +1,122 @@
+// Binary elementwise ops, forward next to backward (compiled once per SIMD level).
+//   binary_contiguous: y (n) = a (n) op b (n)
+//   binary_scalar:     y (n) = x (n) op s, or s op x (n)
+//   binary_backward:   da (n) += dy * d(a op b)/da, db (n) += dy * d(a op b)/db; y = a op b
+// Broadcasting is arranged by the dispatch layer (dispatch.cpp), which calls these on rows.
+#include "simd/isa.h"
+#include "simd/vmath.h"
+#include "isa_kernels.h"
+#include "map.h"
+
+namespace axon::cpu::AXON_ISA_NS {
+
+using namespace simd;
+
+namespace {
+
+// a^b elementwise, following std::pow on the cases nets meet: b == 0 gives 1, a < 0 needs an
+// integer b (sign from its parity) else NaN, a == 0 gives 0 or inf by the sign of b.
+inline VecF pow_vec(VecF a, VecF b) {
+  VecF r = exp(mul(b, log(abs(a))));
+  const Mask b_integer = eq(round_nearest(b), b);
+  const VecF half = mul(b, set1(0.5f));
+  const Mask odd = mask_and(b_integer, gt(abs(sub(round_nearest(half), half)), zero()));
+  const Mask negative = lt(a, zero());
+  // Odd integer powers take a's sign bit, so (-0)^-1 = -inf and (-0)^3 = -0 as in std::pow.
+  r = select(odd, copysign(r, a), r);
+  r = select(mask_and(negative, b_integer), r, select(negative, set1(__builtin_nanf("")), r));
+  return select(eq(b, zero()), set1(1.0f), r);
+}
+
+// max/min that return NaN when either input is NaN (torch.maximum / torch.minimum).
+inline VecF maximum_nan(VecF a, VecF b) { return select(is_nan(a), a, max(a, b)); }
+inline VecF minimum_nan(VecF a, VecF b) { return select(is_nan(a), a, min(a, b)); }
+
+template <class F>
+void dispatch_binary(BinaryOp op, F&& run) {
+  switch (op) {
+    case BinaryOp::Add: return run([](VecF a, VecF b) { return add(a, b); });
+    case BinaryOp::Sub: return run([](VecF a, VecF b) { return sub(a, b); });
+    case BinaryOp::Mul: return run([](VecF a, VecF b) { return mul(a, b); });
+    case BinaryOp::Div: return run([](VecF a, VecF b) { return div(a, b); });
+    case BinaryOp::Pow: return run([](VecF a, VecF b) { return pow_vec(a, b); });
+    case BinaryOp::Maximum: return run([](VecF a, VecF b) { return maximum_nan(a, b); });
+    case BinaryOp::Minimum: return run([](VecF a, VecF b) { return minimum_nan(a, b); });
+    case BinaryOp::Count: return;
+  }
+}
+
+}  // namespace
+
+void binary_contiguous(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
+  dispatch_binary(op, [&](auto f) { map2(a, b, y, n, f); });
+}
+
+void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y,
+                   int64_t n) {
+  const VecF sv = set1(s);
+  dispatch_binary(op, [&](auto f) {
+    if (scalar_first)
+      map1(x, y, n, [&](VecF v) { return f(sv, v); });
+    else
+      map1(x, y, n, [&](VecF v) { return f(v, sv); });
+  });
+}
+
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
+                     const float* dy, float* da, float* db, int64_t n) {
+  const VecF half = set1(0.5f);
+  // Each case: the gradient factor for a and for b, as functions of (a, b, y, dy).
+  auto run = [&](auto ga, auto gb) {
+    int64_t i = 0;
+    auto step = [&](int64_t at, int len) {
+      const VecF va = load_partial(a + at, len), vb = load_partial(b + at, len);
+      const VecF vy = load_partial(y + at, len), g = load_partial(dy + at, len);
+      if (da) store_partial(da + at, add(load_partial(da + at, len), ga(va, vb, vy, g)), len);
+      if (db) store_partial(db + at, add(load_partial(db + at, len), gb(va, vb, vy, g)), len);
+    };
+    for (; i + kWidth <= n; i += kWidth) step(i, kWidth);
+    if (i < n) step(i, static_cast<int>(n - i));
+  };
+  switch (op) {
+    case BinaryOp::Add:
+      return run([](VecF, VecF, VecF, VecF g) { return g; }, [](VecF, VecF, VecF, VecF g) { return g; });
+    case BinaryOp::Sub:
+      return run([](VecF, VecF, VecF, VecF g) { return g; },
+                 [](VecF, VecF, VecF, VecF g) { return neg(g); });
+    case BinaryOp::Mul:
+      return run([](VecF, VecF vb, VecF, VecF g) { return mul(g, vb); },
+                 [](VecF va, VecF, VecF, VecF g) { return mul(g, va); });
+    case BinaryOp::Div:
+      return run([](VecF, VecF vb, VecF, VecF g) { return div(g, vb); },
+                 [](VecF, VecF vb, VecF vy, VecF g) { return neg(div(mul(g, vy), vb)); });
+    case BinaryOp::Pow:
+      return run(
+          [](VecF va, VecF vb, VecF, VecF g) {
+            const VecF d = mul(vb, pow_vec(va, sub(vb, set1(1.0f))));
+            return select(eq(vb, zero()), zero(), mul(g, d));
+          },
+          [](VecF va, VecF vb, VecF vy, VecF g) {
+            // 0 where a == 0 and b >= 0 (PyTorch's convention; the limit is 0 there).
+            const Mask zero_case = mask_and(eq(va, zero()), ge(vb, zero()));
+            return select(zero_case, zero(), mul(mul(g, vy), log(va)));
+          });
+    case BinaryOp::Maximum:
+    case BinaryOp::Minimum: {
+      // The winner takes the gradient; ties split it evenly (as torch.maximum).
+      const bool is_max = op == BinaryOp::Maximum;
+      return run(
+          [&](VecF va, VecF vb, VecF, VecF g) {
+            const Mask wins = is_max ? gt(va, vb) : lt(va, vb);
+            return select(eq(va, vb), mul(g, half), select(wins, g, zero()));
+          },
+          [&](VecF va, VecF vb, VecF, VecF g) {
+            const Mask wins = is_max ? gt(vb, va) : lt(vb, va);
+            return select(eq(va, vb), mul(g, half), select(wins, g, zero()));
+          });
+    }
+    case BinaryOp::Count: return;
+  }
+}
+
+}  // namespace axon::cpu::AXON_ISA_NS

@@ -1,0 +1,311 @@
+// GEMM driver (compiled once per SIMD level): BLIS's five loops around the microkernel.
+//
+//   C (M,N) = act(alpha * op(A) (M,K) * op(B) (K,N) + beta * C + bias)
+//
+//   for jc in N step nc:            B block (kc x nc) packed into NR-wide panels -> L3
+//     for pc in K step kc:
+//       for ic in M step mc:        A block (mc x kc) packed into MR-tall panels -> L2
+//         for jr in nc step NR:     one B panel (kc x NR) -> L1
+//           for ir in mc step MR:   microkernel: MR x NR tile of C in registers
+//
+// Threads split C into a grid of rectangles (aligned to MR/NR), each running the loops above
+// with its own packing buffers. The bias/activation epilogue runs on each tile right after
+// its last microkernel call, while the tile is in L1. Rows M <= kSmallM skip packing
+// (gemm_small_m): there B is read once either way, so packing would double the traffic.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "../simd/isa.h"
+#include "../isa_kernels.h"
+#include "axon/thread_pool.h"
+#include "microkernel.h"
+
+namespace axon::cpu::AXON_ISA_NS {
+
+using namespace simd;
+
+namespace {
+
+constexpr int MR = kBlocking.mr;
+constexpr int NR = kBlocking.nr;
+constexpr int64_t KC = kBlocking.kc;
+constexpr int64_t MC = kBlocking.mc;
+constexpr int64_t NC = kBlocking.nc;
+static_assert(MC % MR == 0 && NC % NR == 0);
+constexpr int64_t kSmallM = 4;
+// Below this many flops a GEMM runs on one thread: waking the pool costs more.
+constexpr double kMinParallelFlops = 2.0 * 64 * 64 * 64;
+
+// Per-thread packing buffers, grown on demand and kept (pool threads are persistent), so a
+// training step does not allocate.
+float* scratch(int slot, size_t floats) {
+  struct Buffers {
+    float* ptr[3] = {nullptr, nullptr, nullptr};
+    size_t cap[3] = {0, 0, 0};
+    ~Buffers() {
+      for (float* p : ptr) std::free(p);
+    }
+  };
+  thread_local Buffers buffers;
+  if (buffers.cap[slot] < floats) {
+    std::free(buffers.ptr[slot]);
+    const size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
+    buffers.ptr[slot] = static_cast<float*>(std::aligned_alloc(64, bytes));
+    buffers.cap[slot] = buffers.ptr[slot] ? floats : 0;
+  }
+  return buffers.ptr[slot];
+}
+
+// A block rows [row0, row0+rows) x k [k0, k0+kc) -> MR-tall k-major panels.
+void pack_a(const GemmArgs& g, int64_t row0, int64_t rows, int64_t k0, int64_t kc, float* ap) {
+  for (int64_t ir = 0; ir < rows; ir += MR) {
+    const int mr = static_cast<int>(std::min<int64_t>(MR, rows - ir));
+    float* dst = ap + ir * kc;
+    if (g.trans_a == Trans::Yes) {  // A is (K, M): each k gives mr contiguous values
+      const float* src = g.a + k0 * g.lda + row0 + ir;
+      for (int64_t k = 0; k < kc; ++k) {
+        for (int v = 0; v < MR; v += kWidth) {
+          const int w = std::clamp(mr - v, 0, kWidth);
+          const VecF x = w == kWidth ? load(src + k * g.lda + v) : load_partial(src + k * g.lda + v, w);
+          if (v + kWidth <= MR)
+            store(dst + k * MR + v, x);
+          else
+            store_partial(dst + k * MR + v, x, MR - v);
+        }
+      }
+    } else {  // A is (M, K): transpose row groups of up to kWidth rows
+      if (mr < MR) std::memset(dst, 0, sizeof(float) * MR * kc);
+      for (int rg = 0; rg < mr; rg += kWidth) {
+        const int rows_here = std::min(kWidth, mr - rg);
+        const float* src = g.a + (row0 + ir + rg) * g.lda + k0;
+        for (int64_t kk = 0; kk < kc; kk += kWidth) {
+          const int cols = static_cast<int>(std::min<int64_t>(kWidth, kc - kk));
+          transpose_tile(src + kk, g.lda, rows_here, cols, dst + kk * MR + rg, MR);
+        }
+      }
+    }
+  }
+}
+
+// B block k [k0, k0+kc) x cols [col0, col0+cols) -> NR-wide k-major panels.
+void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t col0, int64_t cols, float* bp) {
+  for (int64_t jr = 0; jr < cols; jr += NR) {
+    const int nr = static_cast<int>(std::min<int64_t>(NR, cols - jr));
+    float* dst = bp + jr * kc;
+    if (g.trans_b == Trans::No) {  // B is (K, N): each k gives nr contiguous values
+      const float* src = g.b + k0 * g.ldb + col0 + jr;
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = src + k * g.ldb;
+        float* d = dst + k * NR;
+        if (nr == NR) {
+          for (int v = 0; v < NR; v += kWidth) store(d + v, load(s + v));
+        } else {
+          for (int v = 0; v < NR; v += kWidth) store(d + v, load_partial(s + v, std::clamp(nr - v, 0, kWidth)));
+        }
+      }
+    } else {  // B is (N, K): transpose column groups of up to kWidth
+      if (nr < NR) std::memset(dst, 0, sizeof(float) * NR * kc);
+      for (int jg = 0; jg < nr; jg += kWidth) {
+        const int rows_here = std::min(kWidth, nr - jg);
+        const float* src = g.b + (col0 + jr + jg) * g.ldb + k0;
+        for (int64_t kk = 0; kk < kc; kk += kWidth) {
+          const int kcols = static_cast<int>(std::min<int64_t>(kWidth, kc - kk));
+          transpose_tile(src + kk, g.ldb, rows_here, kcols, dst + kk * NR + jg, NR);
+        }
+      }
+    }
+  }
+}
+
+bool has_epilogue(const GemmArgs& g) {
+  return g.bias_mode != BiasMode::None || g.activation != UnaryOp::Identity;
+}
+
+// Bias and activation on the finished block C[row0.., col0..] (rows x cols).
+void apply_epilogue(const GemmArgs& g, int64_t row0, int64_t rows, int64_t col0, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = g.c + (row0 + i) * g.ldc + col0;
+    if (g.bias_mode == BiasMode::PerColumn) {
+      const float* b = g.bias + col0;
+      int64_t j = 0;
+      for (; j + kWidth <= cols; j += kWidth) store(row + j, add(load(row + j), load(b + j)));
+      for (; j < cols; ++j) row[j] += b[j];
+    } else if (g.bias_mode == BiasMode::PerRow) {
+      const VecF b = set1(g.bias[row0 + i]);
+      int64_t j = 0;
+      for (; j + kWidth <= cols; j += kWidth) store(row + j, add(load(row + j), b));
+      for (; j < cols; ++j) row[j] += g.bias[row0 + i];
+    }
+    if (g.activation != UnaryOp::Identity)
+      AXON_ISA_NS::unary_forward(g.activation, row, row, cols, g.activation_param);
+  }
+}
+
+// C = beta * C (+ epilogue): the K == 0 or alpha == 0 case, where no product is needed.
+void scale_c(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* row = g.c + i * g.ldc;
+    if (g.beta == 0.0f)
+      std::memset(row, 0, sizeof(float) * g.n);
+    else if (g.beta != 1.0f)
+      for (int64_t j = 0; j < g.n; ++j) row[j] *= g.beta;
+  }
+  if (has_epilogue(g)) apply_epilogue(g, 0, g.m, 0, g.n);
+}
+
+// The packed five-loop algorithm on C[m0:m1, n0:n1].
+void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const int64_t kc_max = std::min<int64_t>(KC, g.k);
+  const int64_t mc_max = std::min<int64_t>(MC, (m1 - m0 + MR - 1) / MR * MR);
+  const int64_t nc_max = std::min<int64_t>(NC, (n1 - n0 + NR - 1) / NR * NR);
+  float* ap = scratch(0, static_cast<size_t>(mc_max * kc_max));
+  float* bp = scratch(1, static_cast<size_t>(nc_max * kc_max));
+  if (!ap || !bp) std::abort();  // out of memory for a few MB of packing space
+  const bool epilogue = has_epilogue(g);
+  for (int64_t jc = n0; jc < n1; jc += NC) {
+    const int64_t nc = std::min(NC, n1 - jc);
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      const int64_t kc = std::min(KC, g.k - pc);
+      const bool last = pc + kc == g.k;
+      const float beta = pc == 0 ? g.beta : 1.0f;
+      pack_b(g, pc, kc, jc, nc, bp);
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        pack_a(g, ic, mc, pc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
+            gemm_microkernel(kc, ap + ir * kc, bp + jr * kc, c, g.ldc, mr, nr, g.alpha, beta);
+            if (last && epilogue) apply_epilogue(g, ic + ir, mr, jc + jr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+// M <= kSmallM rows: B streams through once, unpacked. `a_rows` holds op(A) as (M, K).
+void small_m_columns(const GemmArgs& g, const float* a_rows, int64_t j0, int64_t j1) {
+  const int64_t M = g.m, K = g.k;
+  if (g.trans_b == Trans::No) {
+    // B (K, N) row-major: vectors along N, 2 vectors x M rows of accumulators.
+    constexpr int64_t kCols = 2 * kWidth;
+    for (int64_t j = j0; j < j1; j += kCols) {
+      const int64_t cols = std::min(kCols, j1 - j);
+      const int w0 = static_cast<int>(std::min<int64_t>(kWidth, cols));
+      const int w1 = static_cast<int>(std::max<int64_t>(0, cols - kWidth));
+      VecF acc[kSmallM][2];
+      for (int64_t i = 0; i < kSmallM; ++i) acc[i][0] = acc[i][1] = zero();
+      for (int64_t k = 0; k < K; ++k) {
+        const float* brow = g.b + k * g.ldb + j;
+        const VecF b0 = w0 == kWidth ? load(brow) : load_partial(brow, w0);
+        const VecF b1 = w1 == kWidth ? load(brow + kWidth) : load_partial(brow + kWidth, w1);
+        for (int64_t i = 0; i < M; ++i) {
+          const VecF a = set1(a_rows[i * K + k]);
+          acc[i][0] = fmadd(a, b0, acc[i][0]);
+          acc[i][1] = fmadd(a, b1, acc[i][1]);
+        }
+      }
+      for (int64_t i = 0; i < M; ++i) {
+        float* c = g.c + i * g.ldc + j;
+        VecF r0 = mul(acc[i][0], set1(g.alpha)), r1 = mul(acc[i][1], set1(g.alpha));
+        if (g.beta != 0.0f) {
+          r0 = fmadd(set1(g.beta), load_partial(c, w0), r0);
+          r1 = fmadd(set1(g.beta), load_partial(c + kWidth, w1), r1);
+        }
+        store_partial(c, r0, w0);
+        store_partial(c + kWidth, r1, w1);
+      }
+    }
+  } else {
+    // B (N, K): C[i, j] = dot(A row i, B row j), 4 columns x M rows of vector accumulators.
+    constexpr int64_t kCols = 4;
+    for (int64_t j = j0; j < j1; j += kCols) {
+      const int64_t cols = std::min(kCols, j1 - j);
+      VecF acc[kSmallM][kCols];
+      for (int64_t i = 0; i < kSmallM; ++i)
+        for (int64_t q = 0; q < kCols; ++q) acc[i][q] = zero();
+      const float* brow[kCols];
+      for (int64_t q = 0; q < kCols; ++q) brow[q] = g.b + (j + std::min(q, cols - 1)) * g.ldb;
+      int64_t k = 0;
+      auto step = [&](int w) {
+        VecF b[kCols];
+        for (int64_t q = 0; q < kCols; ++q)
+          b[q] = w == kWidth ? load(brow[q] + k) : load_partial(brow[q] + k, w);
+        for (int64_t i = 0; i < M; ++i) {
+          const VecF a = w == kWidth ? load(a_rows + i * K + k) : load_partial(a_rows + i * K + k, w);
+          for (int64_t q = 0; q < kCols; ++q) acc[i][q] = fmadd(a, b[q], acc[i][q]);
+        }
+      };
+      for (; k + kWidth <= K; k += kWidth) step(kWidth);
+      if (k < K) step(static_cast<int>(K - k));
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t q = 0; q < cols; ++q) {
+          float& c = g.c[i * g.ldc + j + q];
+          const float v = g.alpha * reduce_add(acc[i][q]);
+          c = g.beta == 0.0f ? v : v + g.beta * c;
+        }
+    }
+  }
+  if (has_epilogue(g)) apply_epilogue(g, 0, M, j0, j1 - j0);
+}
+
+void gemm_small_m(const GemmArgs& g, int threads) {
+  // op(A) rows made contiguous (they are already when A is not transposed and lda == K).
+  const float* a_rows = g.a;
+  if (g.trans_a == Trans::Yes || g.lda != g.k) {
+    float* buf = scratch(2, static_cast<size_t>(g.m * g.k));
+    if (!buf) std::abort();
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t k = 0; k < g.k; ++k)
+        buf[i * g.k + k] = g.trans_a == Trans::Yes ? g.a[k * g.lda + i] : g.a[i * g.lda + k];
+    a_rows = buf;
+  }
+  if (threads <= 1) return small_m_columns(g, a_rows, 0, g.n);
+  // Chunks aligned to 2 vectors so each thread's column blocks are full.
+  const int64_t align = 2 * kWidth;
+  const int64_t blocks = (g.n + align - 1) / align;
+  parallel_range(blocks, 1, [&](int64_t b0, int64_t b1) {
+    small_m_columns(g, a_rows, b0 * align, std::min(g.n, b1 * align));
+  });
+}
+
+}  // namespace
+
+void gemm(const GemmArgs& g) {
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0 || g.alpha == 0.0f) return scale_c(g);
+  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) *
+                       static_cast<double>(g.k);
+  const int threads = flops < kMinParallelFlops ? 1 : num_threads();
+  if (g.m <= kSmallM) return gemm_small_m(g, threads);
+  if (threads <= 1) return gemm_region(g, 0, g.m, 0, g.n);
+  // Grid tm x tn = threads with the most square rectangles, in units of MR and NR.
+  const int64_t m_units = (g.m + MR - 1) / MR, n_units = (g.n + NR - 1) / NR;
+  int tm = 1;
+  double best = 1e300;
+  for (int cand = 1; cand <= threads; ++cand) {
+    if (threads % cand) continue;
+    const int cn = threads / cand;
+    if (cand > m_units || cn > n_units) continue;
+    const double h = static_cast<double>(g.m) / cand, w = static_cast<double>(g.n) / cn;
+    const double score = std::fabs(std::log(h / w));
+    if (score < best) best = score, tm = cand;
+  }
+  const int tn = threads / tm;
+  if (tm > m_units || tn > n_units) return gemm_region(g, 0, g.m, 0, g.n);
+  parallel_for(tm * tn, [&](int64_t t) {
+    const int64_t bi = t / tn, bj = t % tn;
+    const int64_t m0 = std::min(g.m, m_units * bi / tm * MR);
+    const int64_t m1 = std::min(g.m, m_units * (bi + 1) / tm * MR);
+    const int64_t n0 = std::min(g.n, n_units * bj / tn * NR);
+    const int64_t n1 = std::min(g.n, n_units * (bj + 1) / tn * NR);
+    if (m0 < m1 && n0 < n1) gemm_region(g, m0, m1, n0, n1);
+  });
+}
+
+}  // namespace axon::cpu::AXON_ISA_NS

@@ -1,0 +1,27 @@
+// GEMM blocking per SIMD level: one row each, so tuning is a one-line diff (BLIS's
+// bli_cntx_init_<arch>.c). mr x nr is the microkernel's register tile; kc x nr B panels and
+// mr x kc A panels stream through L1, the mc x kc A block stays in L2, the kc x nc B block in
+// L3. mc must be a multiple of mr and nc of nr.
+#pragma once
+
+#include <cstdint>
+
+#include "axon/runtime.h"
+
+namespace axon::cpu {
+
+struct GemmBlocking {
+  int mr, nr;
+  int64_t kc, mc, nc;
+  const char* microkernel;
+};
+
+inline constexpr GemmBlocking kGemmBlocking[] = {
+    /* Scalar */ {4, 4, 256, 64, 2048, "gemm_microkernel_generic_4x4"},
+    /* Avx2   */ {6, 16, 256, 120, 2048, "gemm_microkernel_avx2_6x16"},
+    /* Avx512 */ {12, 32, 384, 144, 4096, "gemm_microkernel_avx512_12x32"},
+    /* Neon   */ {8, 12, 256, 128, 2048, "gemm_microkernel_generic_8x12"},
+};
+static_assert(sizeof(kGemmBlocking) / sizeof(kGemmBlocking[0]) == size_t(Isa::Neon) + 1);
+
+}  // namespace axon::cpu

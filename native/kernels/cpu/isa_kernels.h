@@ -1,0 +1,22 @@
+// Declarations shared by the files of one SIMD level (each compiled once per level). Include
+// after simd/isa.h. Internal header.
+#pragma once
+
+#include "axon/kernels.h"
+
+namespace axon::cpu::AXON_ISA_NS {
+
+void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param);
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
+                    int64_t n, float param);
+void binary_contiguous(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
+void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y, int64_t n);
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
+                     const float* dy, float* da, float* db, int64_t n);
+void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log);
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
+                      int64_t inner, bool log);
+void gemm(const GemmArgs& args);
+
+}  // namespace axon::cpu::AXON_ISA_NS

@@ -1,0 +1,26 @@
+// This SIMD level's kernel table (compiled once per level).
+#include "simd/isa.h"
+#include "isa_kernels.h"
+#include "kernel_table.h"
+
+namespace axon::cpu::AXON_ISA_NS {
+
+const KernelTable& kernel_table() {
+#if defined(AXON_ISA_AVX512)
+  constexpr Isa kIsa = Isa::Avx512;
+#elif defined(AXON_ISA_AVX2)
+  constexpr Isa kIsa = Isa::Avx2;
+#elif defined(AXON_ISA_NEON)
+  constexpr Isa kIsa = Isa::Neon;
+#else
+  constexpr Isa kIsa = Isa::Scalar;
+#endif
+  static const KernelTable table = {
+      kIsa,           &gemm,          &unary_forward,   &unary_backward,
+      &binary_contiguous, &binary_scalar, &binary_backward, &reduce,
+      &softmax_forward,   &softmax_backward,
+  };
+  return table;
+}
+
+}  // namespace axon::cpu::AXON_ISA_NS

@@ -1,0 +1,43 @@
+// The per-ISA kernel table: each SIMD level's copy of the hot kernels (compiled once per level
+// from the same sources, see binding.gyp) fills one table; dispatch.cpp picks the table of
+// the level chosen at load. Entries are single-threaded except `gemm`, which blocks and
+// threads itself; the dispatch layer threads the others. Internal header.
+#pragma once
+
+#include "axon/kernels.h"
+#include "axon/runtime.h"
+
+namespace axon::cpu {
+
+struct KernelTable {
+  Isa isa;
+  void (*gemm)(const GemmArgs& args);
+  void (*unary_forward)(UnaryOp op, const float* x, float* y, int64_t n, float param);
+  void (*unary_backward)(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
+                         int64_t n, float param);
+  // y = a (op) b, all contiguous, length n.
+  void (*binary_contiguous)(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
+  void (*binary_scalar)(BinaryOp op, const float* x, float s, bool scalar_first, float* y,
+                        int64_t n);
+  void (*binary_backward)(BinaryOp op, const float* a, const float* b, const float* y,
+                          const float* dy, float* da, float* db, int64_t n);
+  // Reduces (outer, r, inner) -> (outer, inner).
+  void (*reduce)(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r,
+                 int64_t inner);
+  void (*softmax_forward)(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                          bool log);
+  void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t outer,
+                           int64_t r, int64_t inner, bool log);
+};
+
+// Table of the level chosen at load (or forced by force_isa_for_testing).
+const KernelTable& active_kernels();
+// Table of a given level; the scalar table when the level is not built in.
+const KernelTable& kernels_for(Isa isa);
+
+namespace scalar { const KernelTable& kernel_table(); }
+namespace avx2 { const KernelTable& kernel_table(); }
+namespace avx512 { const KernelTable& kernel_table(); }
+namespace neon { const KernelTable& kernel_table(); }
+
+}  // namespace axon::cpu

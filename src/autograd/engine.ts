@@ -1,0 +1,181 @@
+/**
+ * Reverse-mode autograd. Each op that takes a tensor requiring gradients records a GradNode on
+ * its output: the inputs and a closure that maps the output's gradient to the inputs'
+ * gradients (computed by the native backward kernels). `backward()` walks the graph once in
+ * reverse topological order; leaf gradients accumulate into `.grad` (in place once it exists,
+ * so a training step reuses the buffer). The graph is freed after a backward unless
+ * `retainGraph` is set. No higher-order gradients: backward closures run with recording off.
+ */
+import { native, BinaryCode } from '../native/binding.js';
+import { shapeToString, shapesEqual } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
+
+export class GradNode {
+  /** Set after a backward without retainGraph: the saved tensors are gone. */
+  released = false;
+  constructor(
+    /** The op's name, for error messages. */
+    readonly name: string,
+    /** Inputs in the order `backward` returns their gradients; null for ones not needing grad. */
+    readonly inputs: readonly (Tensor | null)[],
+    private backwardFn: BackwardFn | null,
+  ) {}
+
+  apply(grad: Tensor): readonly (Tensor | null)[] {
+    if (!this.backwardFn || this.released)
+      throw new Error(
+        `backward: trying to backward through '${this.name}' a second time, after its saved ` +
+          'tensors were freed; pass { retainGraph: true } to the first backward() if you need to',
+      );
+    return this.backwardFn(grad);
+  }
+
+  release(): void {
+    this.released = true;
+    this.backwardFn = null;
+  }
+}
+
+let gradEnabled = true;
+
+/** Whether ops currently record gradients. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs `fn` with gradient recording off (inference, weight updates). Synchronous functions
+ * only: for async code, call setGradEnabled around the awaited work yourself.
+ * @example const y = noGrad(() => model.forward(x));
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Turns gradient recording on or off; returns the previous setting. */
+export function setGradEnabled(on: boolean): boolean {
+  const prev = gradEnabled;
+  gradEnabled = on;
+  return prev;
+}
+
+/** True when an op on these inputs must record a node. */
+export function needsGrad(...inputs: readonly (Tensor | null | undefined | number)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && typeof t === 'object' && t.requiresGrad) return true;
+  return false;
+}
+
+/** Attaches a node to `out` if any input requires grad; returns `out`. */
+export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[], backward: BackwardFn): Tensor {
+  if (!needsGrad(...inputs)) return out;
+  out.requiresGrad = true;
+  out.gradFn = new GradNode(
+    name,
+    inputs.map((t) => (t && t.requiresGrad ? t : null)),
+    backward,
+  );
+  return out;
+}
+
+/** Adds `g` into `target.grad` (allocating on first use). */
+function accumulateInto(target: Tensor, g: Tensor, op: string): void {
+  if (!shapesEqual(target.shape, g.shape))
+    throw new Error(
+      `backward: '${op}' produced a gradient of shape ${shapeToString(g.shape)} for a tensor of shape ${shapeToString(target.shape)}`,
+    );
+  if (target.grad === null) {
+    // A copy: `g` may be shared with other inputs (add passes it through unchanged).
+    target.grad = g.clone();
+    return;
+  }
+  const gd = target.grad.data as Float32Array;
+  native.binary(BinaryCode.Add, gd, target.shape, g.data as Float32Array, g.shape, gd, target.shape);
+}
+
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (costs memory). */
+  retainGraph?: boolean;
+}
+
+/** The engine behind `tensor.backward()`. */
+export function runBackward(root: Tensor, grad: Tensor | undefined, options: BackwardOptions, ones: (t: Tensor) => Tensor): void {
+  if (!root.requiresGrad)
+    throw new Error('backward: this tensor does not require grad (no input of the ops that made it has requiresGrad)');
+  if (grad === undefined) {
+    if (root.size !== 1)
+      throw new Error(
+        `backward: a gradient can be created implicitly only for a single-element output; this one has shape ${shapeToString(root.shape)}. Pass the upstream gradient: y.backward(grad)`,
+      );
+    grad = ones(root);
+  } else if (!shapesEqual(grad.shape, root.shape)) {
+    throw new Error(
+      `backward: the given gradient has shape ${shapeToString(grad.shape)}, the tensor ${shapeToString(root.shape)}`,
+    );
+  }
+  // Reverse topological order by an iterative DFS (graphs of long RNN unrolls are deep).
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const node = top[0].gradFn;
+    const inputs = node ? node.inputs : [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next && next.gradFn && !visited.has(next)) {
+        visited.add(next);
+        stack.push([next, 0]);
+      } else if (next && !next.gradFn && !visited.has(next)) {
+        visited.add(next);
+      }
+    } else {
+      stack.pop();
+      order.push(top[0]);
+    }
+  }
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, grad);
+  const prev = setGradEnabled(false);
+  try {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const g = grads.get(t);
+      const node = t.gradFn;
+      if (!node || !g) continue;
+      grads.delete(t);
+      if (t.retainsGrad) accumulateInto(t, g, node.name);
+      const inputGrads = node.apply(g);
+      for (let j = 0; j < node.inputs.length; j++) {
+        const input = node.inputs[j];
+        const ig = inputGrads[j];
+        if (!input || !ig) continue;
+        if (!input.gradFn) {
+          accumulateInto(input, ig, node.name);
+        } else {
+          const have = grads.get(input);
+          if (!have) {
+            grads.set(input, ig);
+          } else {
+            const sum = have.clone();
+            const sd = sum.data as Float32Array;
+            native.binary(BinaryCode.Add, sd, sum.shape, ig.data as Float32Array, ig.shape, sd, sum.shape);
+            grads.set(input, sum);
+          }
+        }
+      }
+      if (!options.retainGraph) node.release();
+    }
+  } finally {
+    setGradEnabled(prev);
+  }
+}

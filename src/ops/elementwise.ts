@@ -1,0 +1,163 @@
+/**
+ * Elementwise arithmetic with NumPy broadcasting and the unary math ops, each with its
+ * gradient. Forward and backward both run in the native kernels (native/kernels/cpu/
+ * elementwise.cpp, activation.cpp); broadcast inputs get their gradients summed back to their
+ * own shape.
+ */
+import { record } from '../autograd/engine.js';
+import { native, BinaryCode, UnaryCode } from '../native/binding.js';
+import { broadcastShapes, padShape, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { assertNumber, assertTensor, floatData, rawBinary, rawScalar, sumTo } from './util.js';
+
+/** y = f(x; param) through the native unary kernel, with its native backward. */
+export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tensor {
+  const xd = floatData(op, x);
+  const out = Tensor.empty(x.shape);
+  const yd = out.data as Float32Array;
+  native.unary(code, xd, yd, param);
+  return record(out, op, [x], (g) => {
+    const dx = Tensor.empty(x.shape);
+    native.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param);
+    return [dx];
+  });
+}
+
+function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirst: boolean): Tensor {
+  const xd = floatData(op, x);
+  assertNumber(op, s, 'scalar');
+  const out = Tensor.empty(x.shape);
+  const yd = out.data as Float32Array;
+  native.binaryScalar(code, xd, s, scalarFirst, yd);
+  return record(out, op, [x], (g) => {
+    const gd = g.data as Float32Array;
+    switch (code) {
+      case BinaryCode.Add:
+        return [g];
+      case BinaryCode.Sub:
+        return [scalarFirst ? rawScalar(BinaryCode.Mul, g, -1) : g];
+      case BinaryCode.Mul:
+        return [rawScalar(BinaryCode.Mul, g, s)];
+      case BinaryCode.Div:
+        if (!scalarFirst) return [rawScalar(BinaryCode.Div, g, s)];
+        // d(s/x)/dx = -s/x^2 = -y/x
+        return [rawScalar(BinaryCode.Mul, rawBinary(BinaryCode.Div, rawBinary(BinaryCode.Mul, g, out, x.shape), x, x.shape), -1)];
+      case BinaryCode.Pow: {
+        const dx = Tensor.empty(x.shape);
+        if (!scalarFirst) {
+          native.unaryBackward(UnaryCode.Pow, xd, yd, gd, dx.data as Float32Array, s);
+          return [dx];
+        }
+        // d(s^x)/dx = s^x ln s
+        return [rawScalar(BinaryCode.Mul, rawBinary(BinaryCode.Mul, g, out, x.shape), Math.log(s))];
+      }
+      default: {
+        // maximum / minimum against a constant: same rule as the tensor case (ties split).
+        const sv = new Float32Array(x.size).fill(s);
+        const dx = Tensor.empty(x.shape);
+        const [a, b] = scalarFirst ? [sv, xd] : [xd, sv];
+        const da = scalarFirst ? null : (dx.data as Float32Array);
+        const db = scalarFirst ? (dx.data as Float32Array) : null;
+        native.binaryBackward(code, a, b, yd, gd, da, db);
+        return [dx];
+      }
+    }
+  });
+}
+
+/** Broadcasting a (op) b; either side may be a number. */
+export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Tensor | number): Tensor {
+  if (typeof b === 'number') {
+    assertTensor(op, a, 'first operand');
+    return scalarOp(op, code, a, b, false);
+  }
+  if (typeof a === 'number') {
+    assertTensor(op, b, 'second operand');
+    return scalarOp(op, code, b, a, true);
+  }
+  const ad = floatData(op, a, 'first operand');
+  const bd = floatData(op, b, 'second operand');
+  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const r = outShape.length;
+  const out = Tensor.empty(outShape);
+  const yd = out.data as Float32Array;
+  native.binary(code, ad, padShape(a.shape, r), bd, padShape(b.shape, r), yd, outShape);
+  return record(out, op, [a, b], (g) => {
+    const wantA = a.requiresGrad;
+    const wantB = b.requiresGrad;
+    if (shapesEqual(a.shape, outShape) && shapesEqual(b.shape, outShape)) {
+      const da = wantA ? Tensor.empty(outShape) : null;
+      const db = wantB ? Tensor.empty(outShape) : null;
+      native.binaryBackward(code, ad, bd, yd, g.data as Float32Array, (da?.data as Float32Array) ?? null, (db?.data as Float32Array) ?? null);
+      return [da, db];
+    }
+    switch (code) {
+      case BinaryCode.Add:
+        return [wantA ? sumTo(g, a.shape) : null, wantB ? sumTo(g, b.shape) : null];
+      case BinaryCode.Sub:
+        return [wantA ? sumTo(g, a.shape) : null, wantB ? sumTo(rawScalar(BinaryCode.Mul, g, -1), b.shape) : null];
+      case BinaryCode.Mul:
+        return [
+          wantA ? sumTo(rawBinary(BinaryCode.Mul, g, b, outShape), a.shape) : null,
+          wantB ? sumTo(rawBinary(BinaryCode.Mul, g, a, outShape), b.shape) : null,
+        ];
+      case BinaryCode.Div:
+        return [
+          wantA ? sumTo(rawBinary(BinaryCode.Div, g, b, outShape), a.shape) : null,
+          wantB
+            ? sumTo(rawScalar(BinaryCode.Mul, rawBinary(BinaryCode.Div, rawBinary(BinaryCode.Mul, g, out, outShape), b, outShape), -1), b.shape)
+            : null,
+        ];
+      default: {
+        // pow / maximum / minimum: expand both operands, use the same-shape kernel, sum back.
+        const zero = new Tensor(new Float32Array(1), []);
+        const aE = rawBinary(BinaryCode.Add, a, zero, outShape);
+        const bE = rawBinary(BinaryCode.Add, b, zero, outShape);
+        const da = wantA ? Tensor.empty(outShape) : null;
+        const db = wantB ? Tensor.empty(outShape) : null;
+        native.binaryBackward(
+          code,
+          aE.data as Float32Array,
+          bE.data as Float32Array,
+          yd,
+          g.data as Float32Array,
+          (da?.data as Float32Array) ?? null,
+          (db?.data as Float32Array) ?? null,
+        );
+        return [da ? sumTo(da, a.shape) : null, db ? sumTo(db, b.shape) : null];
+      }
+    }
+  });
+}
+
+/** a + b (broadcasting; either may be a number). */
+export const add = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('add', BinaryCode.Add, a, b);
+/** a - b */
+export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('sub', BinaryCode.Sub, a, b);
+/** a * b */
+export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('mul', BinaryCode.Mul, a, b);
+/** a / b */
+export const div = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('div', BinaryCode.Div, a, b);
+/** a ** b (a < 0 needs an integer b, else NaN, as Math.pow). */
+export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('pow', BinaryCode.Pow, a, b);
+/** Elementwise maximum; NaN if either is NaN; ties split the gradient. */
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('maximum', BinaryCode.Maximum, a, b);
+/** Elementwise minimum; NaN if either is NaN; ties split the gradient. */
+export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('minimum', BinaryCode.Minimum, a, b);
+
+/** Limits x to [min, max] (either bound may be null). */
+export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
+  if (min !== null && max !== null && min > max) throw new RangeError(`clamp: min ${min} is greater than max ${max}`);
+  let y = x;
+  if (min !== null) y = maximum(y, min);
+  if (max !== null) y = minimum(y, max);
+  return y === x ? unaryOp('clamp', UnaryCode.Identity, x) : y;
+}
+
+export const neg = (x: Tensor): Tensor => unaryOp('neg', UnaryCode.Neg, x);
+export const exp = (x: Tensor): Tensor => unaryOp('exp', UnaryCode.Exp, x);
+export const log = (x: Tensor): Tensor => unaryOp('log', UnaryCode.Log, x);
+export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', UnaryCode.Sqrt, x);
+export const abs = (x: Tensor): Tensor => unaryOp('abs', UnaryCode.Abs, x);
+export const square = (x: Tensor): Tensor => unaryOp('square', UnaryCode.Square, x);
+export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', UnaryCode.Reciprocal, x);

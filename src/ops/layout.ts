@@ -1,0 +1,256 @@
+/**
+ * Shape and layout ops: reshape/flatten/squeeze/unsqueeze (zero-copy views), row slicing
+ * (zero-copy), transpose/permute, general strided indexing, expand, concat and stack
+ * (copies, in native/kernels/cpu/layout.cpp). They accept int32 tensors too (labels,
+ * indices); gradients flow for float32.
+ */
+import { record } from '../autograd/engine.js';
+import { native, BinaryCode } from '../native/binding.js';
+import { broadcastShapes, normalizeAxis, numel, padShape, shapeToString, shapesEqual } from '../tensor/shape.js';
+import { Tensor, type TensorData } from '../tensor/tensor.js';
+import { assertTensor, sumTo } from './util.js';
+
+/** Same data viewed with a new shape; one entry may be -1 (inferred). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor('reshape', x);
+  const dims = [...shape];
+  const inferred = dims.indexOf(-1);
+  if (inferred !== dims.lastIndexOf(-1)) throw new RangeError(`reshape: only one dimension can be -1, got ${shapeToString(shape)}`);
+  if (inferred >= 0) {
+    const known = numel(dims.filter((_, i) => i !== inferred));
+    if (known === 0 || x.size % known !== 0)
+      throw new RangeError(`reshape: cannot reshape ${shapeToString(x.shape)} (${x.size} elements) to ${shapeToString(shape)}`);
+    dims[inferred] = x.size / known;
+  }
+  for (const d of dims)
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`reshape: invalid shape ${shapeToString(shape)}`);
+  if (numel(dims) !== x.size)
+    throw new RangeError(`reshape: cannot reshape ${shapeToString(x.shape)} (${x.size} elements) to ${shapeToString(dims)} (${numel(dims)} elements)`);
+  const out = new Tensor(x.data, dims);
+  return record(out, 'reshape', [x], (g) => [new Tensor(g.data, x.shape)]);
+}
+
+/** Merges axes startDim..endDim into one. */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  assertTensor('flatten', x);
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normalizeAxis('flatten', startDim, x.ndim);
+  const e = normalizeAxis('flatten', endDim, x.ndim);
+  if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
+  const merged = numel(x.shape.slice(s, e + 1));
+  return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
+}
+
+/** Removes axes of extent 1 (only `axis`, when given). */
+export function squeeze(x: Tensor, axis?: number): Tensor {
+  assertTensor('squeeze', x);
+  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const a = normalizeAxis('squeeze', axis, x.ndim);
+  if (x.shape[a] !== 1) return reshape(x, x.shape);
+  return reshape(x, x.shape.filter((_, i) => i !== a));
+}
+
+/** Inserts an axis of extent 1 at `axis` (in [-ndim-1, ndim]). */
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  assertTensor('unsqueeze', x);
+  const a = normalizeAxis('unsqueeze', axis, x.ndim + 1);
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+function newData(x: Tensor, n: number): TensorData {
+  return x.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+}
+
+/** Reorders axes: out.shape[i] = x.shape[perm[i]]. */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  assertTensor('permute', x);
+  if (perm.length !== x.ndim)
+    throw new RangeError(`permute: perm ${shapeToString(perm)} must list each of the ${x.ndim} axes of ${shapeToString(x.shape)} once`);
+  const p = perm.map((a) => normalizeAxis('permute', a, x.ndim));
+  if (new Set(p).size !== p.length) throw new RangeError(`permute: perm ${shapeToString(perm)} repeats an axis`);
+  const outShape = p.map((a) => x.shape[a]);
+  const out = new Tensor(newData(x, x.size), outShape);
+  native.permute(x.data, x.shape, p, out.data);
+  const inverse = new Array<number>(p.length);
+  p.forEach((a, i) => (inverse[a] = i));
+  return record(out, 'permute', [x], (g) => {
+    const dx = Tensor.empty(x.shape);
+    native.permute(g.data, g.shape, inverse, dx.data);
+    return [dx];
+  });
+}
+
+/** Swaps two axes. */
+export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  assertTensor('transpose', x);
+  if (x.ndim < 2) {
+    if (x.ndim === 0 || (axis0 === -2 && axis1 === -1)) return reshape(x, x.shape);
+  }
+  const a = normalizeAxis('transpose', axis0, x.ndim);
+  const b = normalizeAxis('transpose', axis1, x.ndim);
+  const perm = x.shape.map((_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return permute(x, perm);
+}
+
+function rowsView(x: Tensor, start: number, end: number, shape: number[]): Tensor {
+  const inner = x.ndim > 0 ? x.size / Math.max(x.shape[0], 1) : 1;
+  const data = x.data.subarray(start * inner, end * inner);
+  const out = new Tensor(data, shape);
+  return record(out, 'slice', [x], (g) => {
+    const dx = Tensor.empty(x.shape);
+    (dx.data as Float32Array).set(g.data, start * inner);
+    return [dx];
+  });
+}
+
+/** Rows [start, end) of the first axis, sharing memory. Negative indices count from the end. */
+export function sliceRows(x: Tensor, start: number, end?: number): Tensor {
+  assertTensor('slice', x);
+  if (x.ndim === 0) throw new RangeError('slice: cannot slice a 0-d tensor');
+  const n = x.shape[0];
+  const norm = (v: number): number => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end)))
+    throw new TypeError(`slice: start and end must be integers, got ${start}, ${end}`);
+  const s = norm(start);
+  const e = Math.max(s, end === undefined ? n : norm(end));
+  return rowsView(x, s, e, [e - s, ...x.shape.slice(1)]);
+}
+
+/** Row i of the first axis, with that axis removed, sharing memory. */
+export function row(x: Tensor, i: number): Tensor {
+  assertTensor('row', x);
+  if (x.ndim === 0) throw new RangeError('row: a 0-d tensor has no rows');
+  const n = x.shape[0];
+  if (!Number.isInteger(i) || i < -n || i >= n)
+    throw new RangeError(`row: index ${i} is out of range for ${n} rows (shape ${shapeToString(x.shape)})`);
+  const k = i < 0 ? i + n : i;
+  return rowsView(x, k, k + 1, x.shape.slice(1));
+}
+
+/** One axis of an `index` call: an integer (selects, drops the axis), [start, end, step] as in
+ * Python slices (each may be omitted/undefined/null; negatives count from the end), or null for all. */
+export type IndexSpec = number | null | undefined | readonly [(number | null)?, (number | null)?, (number | null)?];
+
+/** General strided indexing, one spec per leading axis (missing specs take the whole axis). */
+export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
+  assertTensor('index', x);
+  if (specs.length > x.ndim)
+    throw new RangeError(`index: ${specs.length} specs for a tensor with ${x.ndim} axes (${shapeToString(x.shape)})`);
+  const starts: number[] = [];
+  const steps: number[] = [];
+  const outShape: number[] = [];
+  const keep: boolean[] = [];
+  for (let d = 0; d < x.ndim; d++) {
+    const n = x.shape[d];
+    const spec = specs[d];
+    if (typeof spec === 'number') {
+      if (!Number.isInteger(spec) || spec < -n || spec >= n)
+        throw new RangeError(`index: index ${spec} is out of range for axis ${d} of size ${n}`);
+      starts.push(spec < 0 ? spec + n : spec);
+      steps.push(1);
+      outShape.push(1);
+      keep.push(false);
+      continue;
+    }
+    const [a, b, c] = spec ?? [];
+    const step = c ?? 1;
+    if (!Number.isInteger(step) || step === 0) throw new RangeError(`index: step must be a non-zero integer, got ${step}`);
+    for (const v of [a, b])
+      if (v !== undefined && v !== null && !Number.isInteger(v)) throw new TypeError(`index: slice bounds must be integers, got ${v}`);
+    let start: number;
+    let end: number;
+    if (step > 0) {
+      start = a == null ? 0 : a < 0 ? Math.max(a + n, 0) : Math.min(a, n);
+      end = b == null ? n : b < 0 ? Math.max(b + n, 0) : Math.min(b, n);
+    } else {
+      start = a == null ? n - 1 : a < 0 ? Math.max(a + n, -1) : Math.min(a, n - 1);
+      end = b == null ? -1 : b < 0 ? Math.max(b + n, -1) : Math.min(b, n - 1);
+    }
+    const len = Math.max(0, Math.ceil((end - start) / step));
+    starts.push(len === 0 ? 0 : start);
+    steps.push(step);
+    outShape.push(len);
+    keep.push(true);
+  }
+  const out = new Tensor(newData(x, numel(outShape)), outShape);
+  native.sliceCopy(x.data, x.shape, starts, steps, outShape, out.data);
+  const sliced = record(out, 'index', [x], (g) => {
+    const dx = Tensor.empty(x.shape);
+    native.sliceBackward(g.data as Float32Array, outShape, starts, steps, x.shape, dx.data as Float32Array);
+    return [dx];
+  });
+  return keep.every(Boolean) ? sliced : reshape(sliced, outShape.filter((_, i) => keep[i]));
+}
+
+/** Broadcasts x to `shape` (a copy). */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor('expand', x);
+  const target = broadcastShapes('expand', x.shape, shape);
+  if (!shapesEqual(target, shape))
+    throw new RangeError(`expand: cannot expand ${shapeToString(x.shape)} to ${shapeToString(shape)}`);
+  if (x.dtype !== 'float32') throw new TypeError('expand: only float32 tensors');
+  const out = Tensor.empty(target);
+  const zero = new Float32Array(1);
+  native.binary(BinaryCode.Add, x.data as Float32Array, padShape(x.shape, target.length), zero, target.map(() => 1), out.data as Float32Array, target);
+  return record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
+}
+
+/** Joins tensors along an existing axis. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('concat: needs a non-empty array of tensors');
+  tensors.forEach((t, i) => assertTensor('concat', t, `tensors[${i}]`));
+  const first = tensors[0];
+  if (first.ndim === 0) throw new RangeError('concat: cannot concatenate 0-d tensors (use stack)');
+  const ax = normalizeAxis('concat', axis, first.ndim);
+  for (let i = 0; i < tensors.length; i++) {
+    const t: Tensor = tensors[i];
+    if (t.dtype !== first.dtype) throw new TypeError(`concat: tensors[${i}] is ${t.dtype}, tensors[0] is ${first.dtype}`);
+    if (t.ndim !== first.ndim || t.shape.some((d, j) => j !== ax && d !== first.shape[j]))
+      throw new RangeError(
+        `concat: tensors[${i}] has shape ${shapeToString(t.shape)}, incompatible with ${shapeToString(first.shape)} along axis ${ax}`,
+      );
+  }
+  let outer = 1;
+  for (let j = 0; j < ax; j++) outer *= first.shape[j];
+  const inner = numel(first.shape.slice(ax + 1));
+  const sizes = tensors.map((t) => t.shape[ax] * inner);
+  const outShape = [...first.shape];
+  outShape[ax] = tensors.reduce((s, t) => s + t.shape[ax], 0);
+  const out = new Tensor(newData(first, numel(outShape)), outShape);
+  native.concat(
+    tensors.map((t) => t.data),
+    sizes,
+    outer,
+    out.data,
+  );
+  return record(out, 'concat', tensors, (g) => {
+    let offset = 0;
+    return tensors.map((t) => {
+      const begin = offset;
+      offset += t.shape[ax];
+      if (!t.requiresGrad) return null;
+      const starts = outShape.map((_, j) => (j === ax ? begin : 0));
+      const dx = Tensor.empty(t.shape);
+      if (t.size) native.sliceCopy(g.data, outShape, starts, outShape.map(() => 1), t.shape, dx.data);
+      return dx;
+    });
+  });
+}
+
+/** Joins tensors of equal shape along a new axis. */
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('stack: needs a non-empty array of tensors');
+  tensors.forEach((t, i) => assertTensor('stack', t, `tensors[${i}]`));
+  const ax = normalizeAxis('stack', axis, tensors[0].ndim + 1);
+  for (let i = 0; i < tensors.length; i++) {
+    const t: Tensor = tensors[i];
+    if (!shapesEqual(t.shape, tensors[0].shape))
+      throw new RangeError(`stack: tensors[${i}] has shape ${shapeToString(t.shape)}, tensors[0] ${shapeToString(tensors[0].shape)}`);
+  }
+  return concat(
+    tensors.map((t) => unsqueeze(t, ax)),
+    ax,
+  );
+}

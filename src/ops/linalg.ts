@@ -1,0 +1,166 @@
+/**
+ * Matrix products on the native GEMM: `matmul` (1-D, 2-D and batched with broadcast batch
+ * axes, as torch.matmul) and `linear`, the dense layer's forward x W^T + b with the activation
+ * fused into the GEMM's store when its gradient needs only the output.
+ */
+import { record } from '../autograd/engine.js';
+import { native, BiasMode, ReduceCode, UnaryCode } from '../native/binding.js';
+import { broadcastShapes, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { unaryOp } from './elementwise.js';
+import { expand, reshape, squeeze, unsqueeze } from './layout.js';
+import { floatData } from './util.js';
+
+/** C = op(A) op(B) for row-major matrices, written into a new tensor (no autograd). */
+function gemm2d(a: Float32Array, transA: boolean, b: Float32Array, transB: boolean, m: number, n: number, k: number): Tensor {
+  const out = Tensor.empty([m, n]);
+  native.gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, out.data as Float32Array, n, null, BiasMode.None, UnaryCode.Identity, 0);
+  return out;
+}
+
+function batchedGemm(a: Float32Array, transA: boolean, b: Float32Array, transB: boolean, batch: number, m: number, n: number, k: number, outShape: number[]): Tensor {
+  const out = Tensor.empty(outShape);
+  native.gemmBatched(batch, transA, transB, m, n, k, 1, a, m * k, transA ? m : k, b, k * n, transB ? k : n, 0, out.data as Float32Array, m * n, n, null, BiasMode.None, 0, UnaryCode.Identity, 0);
+  return out;
+}
+
+/**
+ * Matrix product with torch.matmul's rules: 1-D x 1-D is a dot product, a 1-D operand gains
+ * (and loses) a unit axis, and batch axes of N-D operands broadcast.
+ * @throws RangeError `matmul: inner dimensions differ: [64,784] x [512,10]`
+ * @example matmul(x, w.T) // [64,784] x [784,10] -> [64,10]
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const ad = floatData('matmul', a, 'first operand');
+  const bd = floatData('matmul', b, 'second operand');
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new RangeError(`matmul: both operands need at least 1 dimension, got ${shapeToString(a.shape)} x ${shapeToString(b.shape)}`);
+  if (a.ndim === 1 && b.ndim === 1) return squeeze(squeeze(matmul(unsqueeze(a, 0), unsqueeze(b, 1)), 1), 0);
+  if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
+  const m = a.shape[a.ndim - 2];
+  const k = a.shape[a.ndim - 1];
+  const k2 = b.shape[b.ndim - 2];
+  const n = b.shape[b.ndim - 1];
+  if (k !== k2)
+    throw new RangeError(`matmul: inner dimensions differ: ${shapeToString(a.shape)} x ${shapeToString(b.shape)}`);
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  if (aBatch.length === 0 && bBatch.length === 0) {
+    const out = gemm2d(ad, false, bd, false, m, n, k);
+    return record(out, 'matmul', [a, b], (g) => {
+      const gd = g.data as Float32Array;
+      return [
+        a.requiresGrad ? gemm2d(gd, false, bd, true, m, k, n) : null, // dA = G B^T
+        b.requiresGrad ? gemm2d(ad, true, gd, false, k, n, m) : null, // dB = A^T G
+      ];
+    });
+  }
+  // A batched left operand times a plain matrix: fold the batch into M, one GEMM.
+  if (bBatch.length === 0) {
+    const rows = numel(aBatch) * m;
+    const out2 = matmul(reshape(a, [rows, k]), b);
+    return reshape(out2, [...aBatch, m, n]);
+  }
+  const batchShape = broadcastShapes('matmul', aBatch, bBatch);
+  const aFull = shapesEqual(aBatch, batchShape) ? a : expand(a, [...batchShape, m, k]);
+  const bFull = shapesEqual(bBatch, batchShape) ? b : expand(b, [...batchShape, k, n]);
+  const batch = numel(batchShape);
+  const afd = aFull.data as Float32Array;
+  const bfd = bFull.data as Float32Array;
+  const out = batchedGemm(afd, false, bfd, false, batch, m, n, k, [...batchShape, m, n]);
+  return record(out, 'matmul', [aFull, bFull], (g) => {
+    const gd = g.data as Float32Array;
+    return [
+      aFull.requiresGrad ? batchedGemm(gd, false, bfd, true, batch, m, k, n, [...batchShape, m, k]) : null,
+      bFull.requiresGrad ? batchedGemm(afd, true, gd, false, batch, k, n, m, [...batchShape, k, n]) : null,
+    ];
+  });
+}
+
+/** Activations `linear` accepts. */
+export type LinearActivation =
+  | 'none'
+  | 'relu'
+  | 'leakyRelu'
+  | 'elu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'gelu'
+  | 'geluTanh'
+  | 'silu'
+  | 'softplus'
+  | 'selu';
+
+// Activations whose derivative can be computed from the output alone are fused into the
+// GEMM's store; the others run as a separate elementwise op on the GEMM's output.
+const FUSED: Partial<Record<LinearActivation, UnaryCode>> = {
+  none: UnaryCode.Identity,
+  relu: UnaryCode.Relu,
+  leakyRelu: UnaryCode.LeakyRelu,
+  elu: UnaryCode.Elu,
+  sigmoid: UnaryCode.Sigmoid,
+  tanh: UnaryCode.Tanh,
+};
+const SEPARATE: Partial<Record<LinearActivation, UnaryCode>> = {
+  gelu: UnaryCode.GeluErf,
+  geluTanh: UnaryCode.GeluTanh,
+  silu: UnaryCode.Silu,
+  softplus: UnaryCode.Softplus,
+  selu: UnaryCode.Selu,
+};
+
+/**
+ * y = act(x W^T + b): x (..., in), weight (out, in) as PyTorch's Linear, bias (out) or null.
+ * One GEMM pass computes the product, the bias and (for none/relu/leakyRelu/elu/sigmoid/tanh)
+ * the activation. `activationParam`: leakyRelu's slope, elu's alpha, softplus's beta.
+ */
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  activation: LinearActivation = 'none',
+  activationParam = 0,
+): Tensor {
+  const xd = floatData('linear', x, 'input');
+  const wd = floatData('linear', weight, 'weight');
+  const bd = bias === null ? null : floatData('linear', bias, 'bias');
+  if (weight.ndim !== 2) throw new RangeError(`linear: weight must be [out, in], got ${shapeToString(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF)
+    throw new RangeError(`linear: input ${shapeToString(x.shape)} does not end in ${inF} features (weight ${shapeToString(weight.shape)})`);
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF))
+    throw new RangeError(`linear: bias must be [${outF}], got ${shapeToString(bias.shape)}`);
+  let code = FUSED[activation];
+  // A negative leaky slope flips the output's sign, so the output no longer tells the branch.
+  if (activation === 'leakyRelu' && activationParam < 0) code = undefined;
+  if (code === undefined) {
+    const separate = activation === 'leakyRelu' ? UnaryCode.LeakyRelu : SEPARATE[activation];
+    if (separate === undefined) throw new RangeError(`linear: unknown activation '${String(activation)}'`);
+    const param = activation === 'softplus' ? activationParam || 1 : activationParam;
+    return unaryOp(activation, separate, linear(x, weight, bias), param);
+  }
+  const fused = code;
+  const rows = x.size / inF;
+  const outShape = [...x.shape.slice(0, -1), outF];
+  const out = Tensor.empty(outShape);
+  const yd = out.data as Float32Array;
+  native.gemm(false, true, rows, outF, inF, 1, xd, inF, wd, inF, 0, yd, outF, bd, bd ? BiasMode.PerColumn : BiasMode.None, fused, activationParam);
+  return record(out, 'linear', [x, weight, bias], (g) => {
+    let gd = g.data as Float32Array;
+    if (fused !== UnaryCode.Identity) {
+      // Gradient of the pre-activation from the output (relu/leaky/elu test y > 0, which has
+      // the sign of the input).
+      const pre = new Float32Array(out.size);
+      native.unaryBackward(fused, yd, yd, gd, pre, activationParam);
+      gd = pre;
+    }
+    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    if (dx) native.gemm(false, false, rows, inF, outF, 1, gd, outF, wd, inF, 0, dx.data as Float32Array, inF, null, BiasMode.None, UnaryCode.Identity, 0);
+    const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
+    if (dw) native.gemm(true, false, outF, inF, rows, 1, gd, outF, xd, inF, 0, dw.data as Float32Array, inF, null, BiasMode.None, UnaryCode.Identity, 0);
+    const db = bias?.requiresGrad ? Tensor.empty([outF]) : null;
+    if (db) native.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
+    return [dx, dw, db];
+  });
+}

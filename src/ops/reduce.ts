@@ -1,0 +1,94 @@
+/**
+ * Reductions along one or more axes (sum, mean, max, min) with their gradients, and
+ * argmax/argmin. Reduced axes that are adjacent become one native call over (outer, r, inner);
+ * otherwise the tensor is first permuted so they are.
+ */
+import { record } from '../autograd/engine.js';
+import { native, ArgReduceCode, ReduceCode } from '../native/binding.js';
+import { normalizeAxis, splitAt } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { permute } from './layout.js';
+import { floatData } from './util.js';
+
+const NAMES = ['sum', 'mean', 'max', 'min'] as const;
+
+function normalizeAxes(op: string, axis: number | number[] | undefined, ndim: number): number[] {
+  if (axis === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  const list = Array.isArray(axis) ? axis : [axis];
+  const axes = [...new Set(list.map((a) => normalizeAxis(op, a, ndim)))].sort((a, b) => a - b);
+  if (axes.length !== list.length) throw new RangeError(`${op}: axis ${JSON.stringify(axis)} repeats an axis`);
+  return axes;
+}
+
+function reduceImpl(code: ReduceCode, x: Tensor, axis: number | number[] | undefined, keepDims: boolean): Tensor {
+  const op = NAMES[code];
+  const xd = floatData(op, x);
+  if (x.ndim === 0) return reduceImpl(code, x.reshape([1]), 0, false).reshape([]);
+  const axes = normalizeAxes(op, axis, x.ndim);
+  const outShape = keepDims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+  if ((code === ReduceCode.Max || code === ReduceCode.Min) && axes.some((a) => x.shape[a] === 0))
+    throw new RangeError(`${op}: cannot reduce an empty axis of a tensor of shape [${x.shape.join(',')}]`);
+  const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+  if (!contiguous) {
+    // Move the reduced axes to the end, then reduce them as one block.
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const moved = permute(x, [...kept, ...axes]);
+    const tail = Array.from({ length: axes.length }, (_, i) => kept.length + i);
+    return reduceImpl(code, moved, tail, false).reshape(outShape);
+  }
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  let outer = 1;
+  let r = 1;
+  let inner = 1;
+  for (let i = 0; i < first; i++) outer *= x.shape[i];
+  for (let i = first; i <= last; i++) r *= x.shape[i];
+  for (let i = last + 1; i < x.ndim; i++) inner *= x.shape[i];
+  const out = Tensor.empty(outShape);
+  const yd = out.data as Float32Array;
+  native.reduce(code, xd, outer, r, inner, yd);
+  return record(out, op, [x], (g) => {
+    const dx = Tensor.empty(x.shape);
+    native.reduceBackward(code, xd, yd, g.data as Float32Array, outer, r, inner, dx.data as Float32Array);
+    return [dx];
+  });
+}
+
+/** Sum over `axis` (a number, a list, or all axes when omitted). */
+export const sum = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
+  reduceImpl(ReduceCode.Sum, x, axis, keepDims);
+/** Mean over `axis`. */
+export const mean = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
+  reduceImpl(ReduceCode.Mean, x, axis, keepDims);
+/** Maximum over `axis` (NaN if any is NaN); the gradient goes to the first maximal element. */
+export const max = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
+  reduceImpl(ReduceCode.Max, x, axis, keepDims);
+/** Minimum over `axis`. */
+export const min = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
+  reduceImpl(ReduceCode.Min, x, axis, keepDims);
+
+function argImpl(code: ArgReduceCode, x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {
+  const op = code === ArgReduceCode.ArgMax ? 'argmax' : 'argmin';
+  const xd = floatData(op, x);
+  if (x.size === 0) throw new RangeError(`${op}: the tensor is empty`);
+  if (axis === undefined) {
+    const out = new Tensor(new Int32Array(1), keepDims ? x.shape.map(() => 1) : []);
+    native.argReduce(code, xd, 1, x.size, 1, out.data as Int32Array);
+    return out;
+  }
+  const ax = normalizeAxis(op, axis, x.ndim);
+  const [outer, r, inner] = splitAt(x.shape, ax);
+  if (r === 0) throw new RangeError(`${op}: axis ${axis} is empty`);
+  const outShape = keepDims ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
+  const out = new Tensor(new Int32Array(outer * inner), outShape);
+  native.argReduce(code, xd, outer, r, inner, out.data as Int32Array);
+  return out;
+}
+
+/** Index of the first maximum along `axis` (of the flattened tensor when omitted), int32. */
+export const argmax = (x: Tensor, axis?: number, keepDims = false): Tensor =>
+  argImpl(ArgReduceCode.ArgMax, x, axis, keepDims);
+export const argmin = (x: Tensor, axis?: number, keepDims = false): Tensor =>
+  argImpl(ArgReduceCode.ArgMin, x, axis, keepDims);

@@ -1,0 +1,135 @@
+/**
+ * Seeded random numbers. `Generator` is xoshiro128** (Blackman & Vigna, 2018): fast in JS
+ * (32-bit integer ops only), 2^128 - 1 period, and its whole state is four integers, so
+ * checkpoints can save and restore it exactly. Normals use the Box-Muller transform in
+ * float64. Every random function takes an optional `seed` (a fresh generator for that call)
+ * or `generator`; otherwise it draws from the global generator that `manualSeed` resets.
+ */
+
+export interface GeneratorState {
+  s: [number, number, number, number];
+  /** A spare normal sample cached by Box-Muller, if any. */
+  spare: number | null;
+}
+
+/** splitmix32: spreads a seed into well-mixed state words. */
+function splitmix32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x9e3779b9) >>> 0;
+    let z = a;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+export class Generator {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spare: number | null = null;
+
+  constructor(seed = 0) {
+    this.seed(seed);
+  }
+
+  /** Resets the state from a seed (any finite number; its integer part modulo 2^32 is used). */
+  seed(seed: number): this {
+    if (!Number.isFinite(seed)) throw new RangeError(`Generator.seed: seed must be a finite number, got ${seed}`);
+    const next = splitmix32(Math.trunc(seed) >>> 0);
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.spare = null;
+    return this;
+  }
+
+  /** Next 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 32 random bits. */
+  nextFloat(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Standard normal (Box-Muller; the second sample of each pair is kept for the next call). */
+  nextNormal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.nextFloat();
+    const v = this.nextFloat();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Uniform integer in [0, n) without modulo bias (n <= 2^32). */
+  nextInt(n: number): number {
+    if (!(n >= 1 && n <= 4294967296)) throw new RangeError(`Generator.nextInt: n must be in [1, 2^32], got ${n}`);
+    const limit = 4294967296 - (4294967296 % n);
+    for (;;) {
+      const x = this.nextUint32();
+      if (x < limit) return x % n;
+    }
+  }
+
+  getState(): GeneratorState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  setState(state: GeneratorState): this {
+    const s = state?.s;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => Number.isInteger(v)))
+      throw new TypeError('Generator.setState: expected { s: [4 integers], spare }');
+    [this.s0, this.s1, this.s2, this.s3] = s.map((v) => v | 0) as [number, number, number, number];
+    this.spare = typeof state.spare === 'number' ? state.spare : null;
+    return this;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+const globalGenerator = new Generator(0);
+
+/** The generator random functions use when given neither `seed` nor `generator`. */
+export function defaultGenerator(): Generator {
+  return globalGenerator;
+}
+
+/** Reseeds the global generator (PyTorch's torch.manual_seed). */
+export function manualSeed(seed: number): void {
+  globalGenerator.seed(seed);
+}
+
+export interface RandomOptions {
+  /** Use a fresh generator seeded with this for this call only. */
+  seed?: number;
+  /** Draw from this generator. */
+  generator?: Generator;
+}
+
+export function pickGenerator(options?: RandomOptions): Generator {
+  if (options?.generator) return options.generator;
+  if (options?.seed !== undefined) return new Generator(options.seed);
+  return globalGenerator;
+}

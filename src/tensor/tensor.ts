@@ -1,0 +1,304 @@
+/**
+ * The Tensor: a contiguous row-major block of float32 (or int32, for indices and labels) in a
+ * JS-owned typed array, a shape, and the autograd fields. Native kernels borrow `data` for
+ * the duration of a call, so there is nothing to dispose: the garbage collector frees it.
+ * `reshape` and row slicing (`slice`, `row`) are zero-copy views over the same memory; every
+ * other op returns a new tensor.
+ */
+import { GradNode, runBackward, type BackwardOptions } from '../autograd/engine.js';
+import * as ew from '../ops/elementwise.js';
+import * as act from '../ops/activation.js';
+import * as red from '../ops/reduce.js';
+import * as lay from '../ops/layout.js';
+import { matmul } from '../ops/linalg.js';
+import { formatTensor } from './format.js';
+import { checkShape, numel, shapeToString, type Shape } from './shape.js';
+
+export type DType = 'float32' | 'int32';
+export type TensorData = Float32Array | Int32Array;
+/** A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns. */
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  /** Contiguous row-major elements; length equals the element count. */
+  readonly data: TensorData;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Whether gradients flow to (and accumulate in) this tensor. */
+  requiresGrad = false;
+  /** Accumulated gradient (same shape), filled by backward() on leaves and retainGrad() tensors. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, when it was recorded for autograd. */
+  gradFn: GradNode | null = null;
+  /** Keep `.grad` on this non-leaf tensor during backward (PyTorch's retain_grad). */
+  retainsGrad = false;
+
+  /**
+   * Wraps a typed array without copying. Prefer `tensor()`, `zeros()` and friends.
+   * @throws RangeError when data.length does not match the shape.
+   */
+  constructor(data: TensorData, shape: readonly number[], options?: { requiresGrad?: boolean }) {
+    const s = checkShape('Tensor', shape);
+    if (data.length !== numel(s))
+      throw new RangeError(`Tensor: ${data.length} elements do not fill shape ${shapeToString(s)} (${numel(s)})`);
+    this.data = data;
+    this.shape = Object.freeze(s);
+    this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array))
+      throw new TypeError('Tensor: data must be a Float32Array or an Int32Array');
+    if (options?.requiresGrad) this.setRequiresGrad(true);
+  }
+
+  /** A zero-filled float32 tensor (the allocation every op uses for its output). */
+  static empty(shape: Shape): Tensor {
+    return new Tensor(new Float32Array(numel(shape)), shape);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** True for tensors not produced by a recorded op (parameters, inputs). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** Marks this (leaf) tensor as needing gradients; returns it. PyTorch's requires_grad_(). */
+  setRequiresGrad(on = true): this {
+    if (on && this.dtype !== 'float32') throw new TypeError('setRequiresGrad: only float32 tensors can require grad');
+    if (!on && this.gradFn) throw new Error('setRequiresGrad: cannot turn off grad on a non-leaf tensor; use detach()');
+    this.requiresGrad = on;
+    return this;
+  }
+
+  /** Keep this non-leaf tensor's gradient in `.grad` during backward. */
+  retainGrad(): this {
+    this.retainsGrad = true;
+    return this;
+  }
+
+  /**
+   * Backpropagates from this tensor. Without `grad` the tensor must hold one element.
+   * @throws Error when the tensor does not require grad, or the graph was already freed.
+   */
+  backward(grad?: Tensor, options: BackwardOptions = {}): void {
+    runBackward(this, grad, options, (t) => new Tensor(new Float32Array(t.size).fill(1), t.shape));
+  }
+
+  /** Sets `.grad` to null (the next backward allocates it again). */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /** The same data without autograd history. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy with its own memory (not recorded for autograd; see `copy()` for that). */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** The single element of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new RangeError(`item: tensor of shape ${shapeToString(this.shape)} has ${this.size} elements, not 1`);
+    return this.data[0];
+  }
+
+  /** Nested JS arrays (a number for a 0-d tensor). */
+  toArray(): NestedArray {
+    if (this.ndim === 0) return this.data[0];
+    const build = (axis: number, offset: number, stride: number): NestedArray[] => {
+      const n = this.shape[axis];
+      const inner = stride / Math.max(n, 1);
+      const out: NestedArray[] = new Array(n);
+      for (let i = 0; i < n; i++)
+        out[i] = axis === this.ndim - 1 ? this.data[offset + i] : build(axis + 1, offset + i * inner, inner);
+      return out;
+    };
+    return build(0, 0, this.size);
+  }
+
+  /** Converts to another dtype (a copy; float -> int truncates toward zero). */
+  toType(dtype: DType): Tensor {
+    if (dtype === this.dtype) return this.clone();
+    if (dtype === 'int32') {
+      const out = new Int32Array(this.size);
+      for (let i = 0; i < out.length; i++) out[i] = Math.trunc(this.data[i]);
+      return new Tensor(out, this.shape);
+    }
+    return new Tensor(Float32Array.from(this.data), this.shape);
+  }
+
+  toString(): string {
+    const suffix: string[] = [];
+    if (this.dtype === 'int32') suffix.push('dtype=int32');
+    if (this.gradFn) suffix.push(`grad_fn=<${this.gradFn.name}>`);
+    else if (this.requiresGrad) suffix.push('requires_grad=true');
+    return formatTensor(this.data, this.shape, { isInt: this.dtype === 'int32', suffix });
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  // ---- layout ----------------------------------------------------------------------------
+  /** Same data, new shape (one dimension may be -1). Zero-copy. */
+  reshape(...shape: number[] | [number[]]): Tensor {
+    return lay.reshape(this, flatArgs(shape));
+  }
+  /** Alias of reshape. */
+  view(...shape: number[] | [number[]]): Tensor {
+    return lay.reshape(this, flatArgs(shape));
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return lay.flatten(this, startDim, endDim);
+  }
+  squeeze(axis?: number): Tensor {
+    return lay.squeeze(this, axis);
+  }
+  unsqueeze(axis: number): Tensor {
+    return lay.unsqueeze(this, axis);
+  }
+  /** Swaps two axes (default: the last two). */
+  transpose(axis0 = -2, axis1 = -1): Tensor {
+    return lay.transpose(this, axis0, axis1);
+  }
+  /** The transpose of a 2-D tensor. */
+  get T(): Tensor {
+    return lay.transpose(this, 0, 1);
+  }
+  permute(...perm: number[] | [number[]]): Tensor {
+    return lay.permute(this, flatArgs(perm));
+  }
+  /** Rows [start, end) along the first axis. Zero-copy. */
+  slice(start: number, end?: number): Tensor {
+    return lay.sliceRows(this, start, end);
+  }
+  /** Row i along the first axis (that axis removed). Zero-copy. */
+  row(i: number): Tensor {
+    return lay.row(this, i);
+  }
+  /** General indexing, one spec per axis: an index, [start, end, step], or null for all. */
+  index(...specs: lay.IndexSpec[]): Tensor {
+    return lay.index(this, specs);
+  }
+  expand(...shape: number[] | [number[]]): Tensor {
+    return lay.expand(this, flatArgs(shape));
+  }
+
+  // ---- elementwise -----------------------------------------------------------------------
+  add(other: Tensor | number): Tensor {
+    return ew.add(this, other);
+  }
+  sub(other: Tensor | number): Tensor {
+    return ew.sub(this, other);
+  }
+  mul(other: Tensor | number): Tensor {
+    return ew.mul(this, other);
+  }
+  div(other: Tensor | number): Tensor {
+    return ew.div(this, other);
+  }
+  pow(exponent: Tensor | number): Tensor {
+    return ew.pow(this, exponent);
+  }
+  maximum(other: Tensor | number): Tensor {
+    return ew.maximum(this, other);
+  }
+  minimum(other: Tensor | number): Tensor {
+    return ew.minimum(this, other);
+  }
+  clamp(min: number | null, max: number | null): Tensor {
+    return ew.clamp(this, min, max);
+  }
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  exp(): Tensor {
+    return ew.exp(this);
+  }
+  log(): Tensor {
+    return ew.log(this);
+  }
+  sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  abs(): Tensor {
+    return ew.abs(this);
+  }
+  square(): Tensor {
+    return ew.square(this);
+  }
+  reciprocal(): Tensor {
+    return ew.reciprocal(this);
+  }
+
+  // ---- activations -----------------------------------------------------------------------
+  relu(): Tensor {
+    return act.relu(this);
+  }
+  leakyRelu(negativeSlope = 0.01): Tensor {
+    return act.leakyRelu(this, negativeSlope);
+  }
+  elu(alpha = 1): Tensor {
+    return act.elu(this, alpha);
+  }
+  selu(): Tensor {
+    return act.selu(this);
+  }
+  sigmoid(): Tensor {
+    return act.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return act.tanh(this);
+  }
+  gelu(options?: act.GeluOptions): Tensor {
+    return act.gelu(this, options);
+  }
+  softplus(beta = 1): Tensor {
+    return act.softplus(this, beta);
+  }
+  silu(): Tensor {
+    return act.silu(this);
+  }
+  softmax(axis = -1): Tensor {
+    return act.softmax(this, axis);
+  }
+  logSoftmax(axis = -1): Tensor {
+    return act.logSoftmax(this, axis);
+  }
+
+  // ---- reductions ------------------------------------------------------------------------
+  sum(axis?: number | number[], keepDims = false): Tensor {
+    return red.sum(this, axis, keepDims);
+  }
+  mean(axis?: number | number[], keepDims = false): Tensor {
+    return red.mean(this, axis, keepDims);
+  }
+  max(axis?: number | number[], keepDims = false): Tensor {
+    return red.max(this, axis, keepDims);
+  }
+  min(axis?: number | number[], keepDims = false): Tensor {
+    return red.min(this, axis, keepDims);
+  }
+  argmax(axis?: number, keepDims = false): Tensor {
+    return red.argmax(this, axis, keepDims);
+  }
+  argmin(axis?: number, keepDims = false): Tensor {
+    return red.argmin(this, axis, keepDims);
+  }
+
+  // ---- linear algebra --------------------------------------------------------------------
+  matmul(other: Tensor): Tensor {
+    return matmul(this, other);
+  }
+}
+
+function flatArgs(args: number[] | [number[]]): number[] {
+  return Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]);
+}
