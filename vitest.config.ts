@@ -1,12 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests run against the TypeScript sources and the addon in build/Release (npm install builds
-// it). The kernel suites run once per SIMD level via AXON_SIMD in tests/simd-levels.test.ts.
+// it). Suites under tests/kernels/ run once per SIMD level (AXON_SIMD is read when the addon
+// loads; on a CPU without a level the addon falls back to the best it has).
+const levels = ['scalar', 'avx2', 'avx512'];
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     pool: 'forks',
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'main', include: ['tests/**/*.test.ts'], exclude: ['tests/kernels/**'] },
+      },
+      ...levels.map((isa) => ({
+        extends: true as const,
+        test: { name: `kernels-${isa}`, include: ['tests/kernels/**/*.test.ts'], env: { AXON_SIMD: isa } },
+      })),
+    ],
   },
 });

@@ -77,3 +77,74 @@ export { noGrad, isGradEnabled, setGradEnabled, type BackwardOptions } from './a
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
 export { profile, startProfiling, stopProfiling, ProfileReport, type ProfileRow } from './profiler.js';
 export { backendInfo, setNumThreads, getNumThreads, type BackendInfo } from './backend.js';
+export { Module, Parameter, type LoadReport } from './nn/module.js';
+export {
+  Linear,
+  Sequential,
+  Identity,
+  ReLU,
+  LeakyReLU,
+  ELU,
+  SELU,
+  GELU,
+  Sigmoid,
+  Tanh,
+  Softplus,
+  SiLU,
+  Softmax,
+  LogSoftmax,
+  Dropout,
+  Flatten,
+  type LinearOptions,
+} from './nn/layers.js';
+export { dropout } from './nn/functional.js';
+export * as init from './nn/init.js';
+export type { Initializer, InitializerLike, InitializerName } from './nn/init.js';
+export { l1, l2, l1l2, type Regularizer } from './nn/regularizers.js';
+export {
+  mseLoss,
+  l1Loss,
+  huberLoss,
+  smoothL1Loss,
+  crossEntropy,
+  nllLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  MSELoss,
+  L1Loss,
+  HuberLoss,
+  SmoothL1Loss,
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  type Loss,
+  type Reduction,
+  type CrossEntropyOptions,
+} from './nn/losses.js';
+export { Optimizer, type ParamGroupInput, type OptimizerStateDict } from './optim/optimizer.js';
+export {
+  SGD,
+  Adam,
+  AdamW,
+  RMSprop,
+  Adagrad,
+  type SGDOptions,
+  type AdamOptions,
+  type RMSpropOptions,
+  type AdagradOptions,
+} from './optim/optimizers.js';
+export { clipGradNorm, clipGradValue } from './optim/clip.js';
+export {
+  LRScheduler,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  LambdaLR,
+  CosineAnnealingLR,
+  OneCycleLR,
+  ReduceLROnPlateau,
+  type CosineOptions,
+  type OneCycleOptions,
+  type PlateauOptions,
+} from './optim/schedulers.js';

@@ -27,7 +27,10 @@ export class ProfileReport {
 
   /** Calls grouped by op and shapes, sorted by total time (largest first). */
   rows(): ProfileRow[] {
-    const groups = new Map<string, { op: string; shapes: string; calls: number; ns: number; flops: number; bytes: number }>();
+    const groups = new Map<
+      string,
+      { op: string; shapes: string; calls: number; ns: number; flops: number; bytes: number }
+    >();
     for (const r of this.records) {
       const key = `${r.op}\u0000${r.shapes}`;
       const g = groups.get(key) ?? { op: r.op, shapes: r.shapes, calls: 0, ns: 0, flops: 0, bytes: 0 };
@@ -61,16 +64,18 @@ export class ProfileReport {
     const rows = this.rows();
     const total = this.totalMs();
     const head = ['op', 'shapes', 'calls', 'total ms', '%', 'mean us', 'GFLOP/s', 'GB/s'];
-    const body = rows.slice(0, limit).map((r) => [
-      r.op,
-      r.shapes,
-      String(r.calls),
-      r.totalMs.toFixed(3),
-      total > 0 ? ((100 * r.totalMs) / total).toFixed(1) : '0.0',
-      r.meanUs.toFixed(1),
-      r.gflopPerSec.toFixed(1),
-      r.gbPerSec.toFixed(1),
-    ]);
+    const body = rows
+      .slice(0, limit)
+      .map((r) => [
+        r.op,
+        r.shapes,
+        String(r.calls),
+        r.totalMs.toFixed(3),
+        total > 0 ? ((100 * r.totalMs) / total).toFixed(1) : '0.0',
+        r.meanUs.toFixed(1),
+        r.gflopPerSec.toFixed(1),
+        r.gbPerSec.toFixed(1),
+      ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
     const fmt = (row: string[]): string =>
       row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

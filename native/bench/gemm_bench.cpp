@@ -64,9 +64,12 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<Case> cases = {
-      {"square 64", 64, 64, 64, false},         {"square 128", 128, 128, 128, false},
-      {"square 256", 256, 256, 256, false},     {"square 512", 512, 512, 512, false},
-      {"square 1024", 1024, 1024, 1024, false}, {"square 2048", 2048, 2048, 2048, false},
+      {"square 64", 64, 64, 64, false},
+      {"square 128", 128, 128, 128, false},
+      {"square 256", 256, 256, 256, false},
+      {"square 512", 512, 512, 512, false},
+      {"square 1024", 1024, 1024, 1024, false},
+      {"square 2048", 2048, 2048, 2048, false},
       {"net 64x256x784 (NT)", 64, 256, 784, true},
       {"net 128x128x256 (NT)", 128, 128, 256, true},
       {"net 64x1024x1024 (NT)", 64, 1024, 1024, true},
@@ -104,9 +107,9 @@ int main(int argc, char** argv) {
       auto run_axon = [&] { axon::gemm(g); };
 #ifdef AXON_WITH_CBLAS
       auto run_blas = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, cs.trans_b ? CblasTrans : CblasNoTrans,
-                    int(cs.m), int(cs.n), int(cs.k), 1.0f, a.data(), int(cs.k), b.data(),
-                    int(g.ldb), 0.0f, c.data(), int(cs.n));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, cs.trans_b ? CblasTrans : CblasNoTrans, int(cs.m),
+                    int(cs.n), int(cs.k), 1.0f, a.data(), int(cs.k), b.data(), int(g.ldb), 0.0f,
+                    c.data(), int(cs.n));
       };
 #endif
       // Warm up and size the repetitions to ~25 ms per timing.

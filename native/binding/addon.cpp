@@ -121,6 +121,13 @@ Napi::Value profiler_take(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// sumSquares(x): the sum of x^2 in double (for gradient-norm clipping). Synchronous only.
+Napi::Value sum_squares_js(const Napi::CallbackInfo& info) {
+  Args args(info, "sumSquares");
+  F32 x = args.f32(0, "x");
+  return Napi::Number::New(info.Env(), sum_squares(x.data, x.length));
+}
+
 template <class Op>
 void export_op(Napi::Env env, Napi::Object exports) {
   exports.Set(Op::kName, Napi::Function::New(env, run_sync<Op>, Op::kName));
@@ -151,6 +158,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<ConcatOp>(env, exports);
   export_op<SliceOp>(env, exports);
   export_op<SliceBackwardOp>(env, exports);
+  export_op<SgdOp>(env, exports);
+  export_op<AdamOp>(env, exports);
+  export_op<RmspropOp>(env, exports);
+  export_op<AdagradOp>(env, exports);
+  export_op<CrossEntropyOp>(env, exports);
+  export_op<CrossEntropyBackwardOp>(env, exports);
+  export_op<BceLogitsOp>(env, exports);
+  export_op<BceLogitsBackwardOp>(env, exports);
+  export_op<BceOp>(env, exports);
+  export_op<BceBackwardOp>(env, exports);
+  export_op<DropoutOp>(env, exports);
+  exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   return exports;
 }
 

@@ -29,8 +29,7 @@ void Args::range_error(const std::string& msg) const {
 
 Napi::Value Args::at(size_t i, const char* name) {
   if (i >= info_.Length())
-    type_error(std::string("missing argument '") + name + "' (position " + std::to_string(i) +
-               ")");
+    type_error(std::string("missing argument '") + name + "' (position " + std::to_string(i) + ")");
   return info_[i];
 }
 
@@ -40,7 +39,7 @@ F32 Args::f32(size_t i, const char* name) {
     type_error(std::string("argument '") + name + "' must be a Float32Array");
   auto arr = v.As<Napi::Float32Array>();
   buffers_.push_back(arr);
-  return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
 }
 
 F32 Args::f32_or_null(size_t i, const char* name) {
@@ -54,7 +53,12 @@ I32 Args::i32(size_t i, const char* name) {
     type_error(std::string("argument '") + name + "' must be an Int32Array");
   auto arr = v.As<Napi::Int32Array>();
   buffers_.push_back(arr);
-  return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
+}
+
+I32 Args::i32_or_null(size_t i, const char* name) {
+  if (i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined()) return {};
+  return i32(i, name);
 }
 
 Words Args::words_value(Napi::Value v, const std::string& name) {
@@ -81,11 +85,10 @@ int64_t Args::integer(size_t i, const char* name, int64_t min, int64_t max) {
   if (!v.IsNumber()) type_error(std::string("argument '") + name + "' must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(std::floor(d) == d))
-    type_error(std::string("argument '") + name + "' must be an integer, got " +
-               std::to_string(d));
+    type_error(std::string("argument '") + name + "' must be an integer, got " + std::to_string(d));
   if (d < static_cast<double>(min) || d > static_cast<double>(max))
-    range_error(std::string("argument '") + name + "' must be in [" + std::to_string(min) +
-                ", " + std::to_string(max) + "], got " + std::to_string(d));
+    range_error(std::string("argument '") + name + "' must be in [" + std::to_string(min) + ", " +
+                std::to_string(max) + "], got " + std::to_string(d));
   return static_cast<int64_t>(d);
 }
 
@@ -93,8 +96,9 @@ double Args::number(size_t i, const char* name, bool allow_nonfinite) {
   Napi::Value v = at(i, name);
   if (!v.IsNumber()) type_error(std::string("argument '") + name + "' must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!allow_nonfinite && !std::isfinite(d))
-    range_error(std::string("argument '") + name + "' must be finite, got " + std::to_string(d));
+  if (!allow_nonfinite && !(std::isfinite(d) && std::fabs(d) <= 3.4028234663852886e38))
+    range_error(std::string("argument '") + name + "' must be a finite float32 value, got " +
+                std::to_string(d));
   return d;
 }
 
@@ -173,8 +177,7 @@ void Args::expect_length(int64_t have, int64_t need, const char* name, const std
                 " elements, expected " + std::to_string(need) + " (" + why + ")");
 }
 
-void Args::expect_min_length(int64_t have, int64_t need, const char* name,
-                             const std::string& why) {
+void Args::expect_min_length(int64_t have, int64_t need, const char* name, const std::string& why) {
   if (have < need)
     range_error(std::string("argument '") + name + "' has " + std::to_string(have) +
                 " elements, needs at least " + std::to_string(need) + " (" + why + ")");

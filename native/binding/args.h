@@ -18,13 +18,17 @@ namespace axon::binding {
 // tensor, low enough that products of two of them cannot overflow int64.
 inline constexpr int64_t kMaxExtent = int64_t{1} << 40;
 
+// `present` is false only for an optional argument given as null/undefined: a zero-length
+// typed array is present but may have a null data pointer.
 struct F32 {
   float* data = nullptr;
   int64_t length = 0;
+  bool present = false;
 };
 struct I32 {
   int32_t* data = nullptr;
   int64_t length = 0;
+  bool present = false;
 };
 // A Float32Array or an Int32Array: layout kernels move 4-byte words of either.
 struct Words {
@@ -46,10 +50,12 @@ class Args {
   F32 f32(size_t i, const char* name);
   F32 f32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
   I32 i32(size_t i, const char* name);
+  I32 i32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
   Words words(size_t i, const char* name);
   Words words_value(Napi::Value v, const std::string& name);
   int64_t integer(size_t i, const char* name, int64_t min, int64_t max);
-  // A finite number (NaN and +-inf rejected) unless allow_nonfinite.
+  // A finite number that fits in float32 (NaN, +-inf and |x| > FLT_MAX rejected) unless
+  // allow_nonfinite.
   double number(size_t i, const char* name, bool allow_nonfinite = false);
   bool boolean(size_t i, const char* name);
   template <class E>

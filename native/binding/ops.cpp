@@ -47,11 +47,11 @@ GemmExtents check_gemm_shapes(Args& a, GemmArgs& g) {
 
 void check_bias(Args& a, const GemmArgs& g, const F32& bias, int64_t extra) {
   if (g.bias_mode == BiasMode::None) return;
-  if (!bias.data && bias.length == 0 && (g.bias_mode == BiasMode::PerColumn ? g.n : g.m) > 0)
-    a.type_error("a bias mode is set but 'bias' is null");
+  if (!bias.present) a.type_error("a bias mode is set but 'bias' is null");
   const int64_t need = a.add(g.bias_mode == BiasMode::PerColumn ? g.n : g.m, extra, "bias");
-  a.expect_min_length(bias.length, need, "bias",
-                      g.bias_mode == BiasMode::PerColumn ? "one per column of C" : "one per row of C");
+  a.expect_min_length(
+      bias.length, need, "bias",
+      g.bias_mode == BiasMode::PerColumn ? "one per column of C" : "one per row of C");
 }
 
 double unary_flops(UnaryOp op, int64_t n) { return double(n) * unary_cost(op); }
@@ -122,13 +122,16 @@ GemmOp GemmOp::parse(Args& a) {
   check_bias(a, g, bias, 0);
   a.expect_disjoint(C.data, e.c, "c", A.data, e.a, "a", false);
   a.expect_disjoint(C.data, e.c, "c", B.data, e.b, "b", false);
-  if (g.bias_mode != BiasMode::None) a.expect_disjoint(C.data, e.c, "c", bias.data, bias.length, "bias", false);
+  if (g.bias_mode != BiasMode::None)
+    a.expect_disjoint(C.data, e.c, "c", bias.data, bias.length, "bias", false);
   g.a = A.data, g.b = B.data, g.c = C.data, g.bias = bias.data;
   return op;
 }
 void GemmOp::run() const { gemm(g); }
 double GemmOp::flops() const { return 2.0 * double(g.m) * double(g.n) * double(g.k); }
-double GemmOp::bytes() const { return 4.0 * (double(g.m) * g.k + double(g.k) * g.n + 2.0 * g.m * g.n); }
+double GemmOp::bytes() const {
+  return 4.0 * (double(g.m) * g.k + double(g.k) * g.n + 2.0 * g.m * g.n);
+}
 std::string GemmOp::shapes() const { return gemm_desc(g); }
 
 // gemmBatched(batch, transA, transB, m, n, k, alpha, a, strideA, lda, b, strideB, ldb, beta,
@@ -177,7 +180,8 @@ GemmBatchedOp GemmBatchedOp::parse(Args& a) {
     check_bias(a, g, bias, op.b.batch > 0 ? a.mul(last, op.b.stride_bias, "bias") : 0);
   a.expect_disjoint(C.data, tc, "c", A.data, ta, "a", false);
   a.expect_disjoint(C.data, tc, "c", B.data, tb, "b", false);
-  if (g.bias_mode != BiasMode::None) a.expect_disjoint(C.data, tc, "c", bias.data, bias.length, "bias", false);
+  if (g.bias_mode != BiasMode::None)
+    a.expect_disjoint(C.data, tc, "c", bias.data, bias.length, "bias", false);
   g.a = A.data, g.b = B.data, g.c = C.data, g.bias = bias.data;
   return op;
 }
@@ -207,7 +211,9 @@ UnaryOpCall UnaryOpCall::parse(Args& a) {
 void UnaryOpCall::run() const { unary_forward(op, x, y, n, param); }
 double UnaryOpCall::flops() const { return unary_flops(op, n); }
 double UnaryOpCall::bytes() const { return 8.0 * double(n); }
-std::string UnaryOpCall::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(n); }
+std::string UnaryOpCall::shapes() const {
+  return std::string(op_name(op)) + " n=" + std::to_string(n);
+}
 
 // unaryBackward(op, x, y, dy, dx, param)
 UnaryBackwardOp UnaryBackwardOp::parse(Args& a) {
@@ -282,7 +288,9 @@ BinaryScalarOp BinaryScalarOp::parse(Args& a) {
 void BinaryScalarOp::run() const { binary_scalar(op, x, s, scalar_first, y, n); }
 double BinaryScalarOp::flops() const { return double(n) * (op == BinaryOp::Pow ? 16 : 1); }
 double BinaryScalarOp::bytes() const { return 8.0 * double(n); }
-std::string BinaryScalarOp::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(n); }
+std::string BinaryScalarOp::shapes() const {
+  return std::string(op_name(op)) + " n=" + std::to_string(n);
+}
 
 // binaryBackward(op, a, b, y, dy, da, db)   da, db: Float32Array or null
 BinaryBackwardOp BinaryBackwardOp::parse(Args& a) {
@@ -294,8 +302,8 @@ BinaryBackwardOp BinaryBackwardOp::parse(Args& a) {
   check_same(a, B.length, n, "b", "a");
   check_same(a, Y.length, n, "y", "a");
   check_same(a, DY.length, n, "dy", "a");
-  if (DA.data || DA.length) check_same(a, DA.length, n, "da", "a");
-  if (DB.data || DB.length) check_same(a, DB.length, n, "db", "a");
+  if (DA.present) check_same(a, DA.length, n, "da", "a");
+  if (DB.present) check_same(a, DB.length, n, "db", "a");
   for (const F32* g : {&DA, &DB}) {
     if (!g->data) continue;
     const char* gn = g == &DA ? "da" : "db";
@@ -334,8 +342,12 @@ ReduceOpCall ReduceOpCall::parse(Args& a) {
 }
 void ReduceOpCall::run() const { reduce(op, x, out, outer, r, inner); }
 double ReduceOpCall::flops() const { return double(outer) * r * inner; }
-double ReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
-std::string ReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+double ReduceOpCall::bytes() const {
+  return 4.0 * (double(outer) * r * inner + double(outer) * inner);
+}
+std::string ReduceOpCall::shapes() const {
+  return std::string(op_name(op)) + " " + orc_string(outer, r, inner);
+}
 
 // argReduce(op, x, outer, r, inner, out: Int32Array)
 ArgReduceOpCall ArgReduceOpCall::parse(Args& a) {
@@ -354,8 +366,12 @@ ArgReduceOpCall ArgReduceOpCall::parse(Args& a) {
 }
 void ArgReduceOpCall::run() const { arg_reduce(op, x, out, outer, r, inner); }
 double ArgReduceOpCall::flops() const { return double(outer) * r * inner; }
-double ArgReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
-std::string ArgReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+double ArgReduceOpCall::bytes() const {
+  return 4.0 * (double(outer) * r * inner + double(outer) * inner);
+}
+std::string ArgReduceOpCall::shapes() const {
+  return std::string(op_name(op)) + " " + orc_string(outer, r, inner);
+}
 
 // reduceBackward(op, x, y, dy, outer, r, inner, dx)
 ReduceBackwardOp ReduceBackwardOp::parse(Args& a) {
@@ -380,7 +396,9 @@ ReduceBackwardOp ReduceBackwardOp::parse(Args& a) {
 void ReduceBackwardOp::run() const { reduce_backward(op, x, y, dy, dx, outer, r, inner); }
 double ReduceBackwardOp::flops() const { return double(outer) * r * inner; }
 double ReduceBackwardOp::bytes() const { return 12.0 * double(outer) * r * inner; }
-std::string ReduceBackwardOp::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+std::string ReduceBackwardOp::shapes() const {
+  return std::string(op_name(op)) + " " + orc_string(outer, r, inner);
+}
 
 // sumToShape(x, inShape, out, outShape)
 SumToShapeOp SumToShapeOp::parse(Args& a) {
@@ -394,9 +412,8 @@ SumToShapeOp SumToShapeOp::parse(Args& a) {
                   " must have the same rank");
   for (int d = 0; d < op.in.ndim; ++d)
     if (op.os.dims[d] != 1 && op.os.dims[d] != op.in.dims[d])
-      a.range_error("cannot sum " + shape_string(op.in) + " to " + shape_string(op.os) +
-                    ": axis " + std::to_string(d) + " must be 1 or " +
-                    std::to_string(op.in.dims[d]));
+      a.range_error("cannot sum " + shape_string(op.in) + " to " + shape_string(op.os) + ": axis " +
+                    std::to_string(d) + " must be 1 or " + std::to_string(op.in.dims[d]));
   a.expect_length(x.length, op.in.numel(), "x", "inShape " + shape_string(op.in));
   a.expect_length(out.length, op.os.numel(), "out", "outShape " + shape_string(op.os));
   a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
@@ -461,7 +478,8 @@ PermuteOp PermuteOp::parse(Args& a) {
   Words out = a.words(3, "out");
   bool seen[kMaxDims] = {};
   for (int i = 0; i < op.shape.ndim; ++i) {
-    if (seen[perm[i]]) a.range_error("perm must be a permutation of 0.." + std::to_string(op.shape.ndim - 1));
+    if (seen[perm[i]])
+      a.range_error("perm must be a permutation of 0.." + std::to_string(op.shape.ndim - 1));
     seen[perm[i]] = true;
     op.perm[i] = static_cast<int>(perm[i]);
   }
@@ -486,7 +504,8 @@ ConcatOp ConcatOp::parse(Args& a) {
   ConcatOp op;
   Napi::Array inputs = a.array(0, "inputs");
   const uint32_t count = inputs.Length();
-  if (count == 0 || count > 65536) a.range_error("needs 1..65536 inputs, got " + std::to_string(count));
+  if (count == 0 || count > 65536)
+    a.range_error("needs 1..65536 inputs, got " + std::to_string(count));
   op.sizes = a.int_list(1, "sizes", count, 0, kMaxExtent);
   op.outer = a.integer(2, "outer", 0, kMaxExtent);
   Words out = a.words(3, "out");
@@ -494,7 +513,8 @@ ConcatOp ConcatOp::parse(Args& a) {
   for (uint32_t i = 0; i < count; ++i) {
     const std::string name = "inputs[" + std::to_string(i) + "]";
     Words x = a.words_value(inputs.Get(i), name);
-    if (x.is_int != out.is_int) a.type_error(name + " and 'out' must be typed arrays of the same type");
+    if (x.is_int != out.is_int)
+      a.type_error(name + " and 'out' must be typed arrays of the same type");
     a.expect_length(x.length, a.mul(op.outer, op.sizes[i], name.c_str()), name.c_str(),
                     "outer * sizes[" + std::to_string(i) + "]");
     row = a.add(row, op.sizes[i], "sum of sizes");
@@ -503,11 +523,14 @@ ConcatOp ConcatOp::parse(Args& a) {
   a.expect_length(out.length, a.mul(op.outer, row, "out"), "out", "outer * sum of sizes");
   // Inputs were read into `buffers()` in order after 'out'; check none overlaps the output.
   for (uint32_t i = 0; i < count; ++i)
-    a.expect_disjoint(out.data, out.length, "out", op.xs[i], op.outer * op.sizes[i], "an input", false);
+    a.expect_disjoint(out.data, out.length, "out", op.xs[i], op.outer * op.sizes[i], "an input",
+                      false);
   op.out = out.data;
   return op;
 }
-void ConcatOp::run() const { concat(xs.data(), sizes.data(), static_cast<int>(xs.size()), outer, out); }
+void ConcatOp::run() const {
+  concat(xs.data(), sizes.data(), static_cast<int>(xs.size()), outer, out);
+}
 double ConcatOp::flops() const { return 0; }
 double ConcatOp::bytes() const {
   int64_t row = 0;
@@ -563,6 +586,343 @@ SliceBackwardOp SliceBackwardOp::parse(Args& a) {
 void SliceBackwardOp::run() const { slice_backward(dy, os, start, step, shape, dx); }
 double SliceBackwardOp::flops() const { return double(os.numel()); }
 double SliceBackwardOp::bytes() const { return 12.0 * double(os.numel()); }
-std::string SliceBackwardOp::shapes() const { return shape_string(os) + " -> " + shape_string(shape); }
+std::string SliceBackwardOp::shapes() const {
+  return shape_string(os) + " -> " + shape_string(shape);
+}
+
+}  // namespace axon::binding
+
+namespace axon::binding {
+
+namespace {
+
+// Checks that every state buffer has the parameter's length and that the written buffers do
+// not overlap each other or the gradient.
+void check_update(Args& a, const F32& p, const F32& g,
+                  std::initializer_list<std::pair<const F32*, const char*>> state) {
+  a.expect_length(g.length, p.length, "grad", "one per parameter element");
+  a.expect_disjoint(p.data, p.length, "param", g.data, g.length, "grad", false);
+  for (auto [s, name] : state) {
+    if (!s->present) continue;
+    a.expect_length(s->length, p.length, name, "one per parameter element");
+    a.expect_disjoint(s->data, s->length, name, p.data, p.length, "param", false);
+    a.expect_disjoint(s->data, s->length, name, g.data, g.length, "grad", false);
+    for (auto [o, oname] : state)
+      if (o != s && o->data)
+        a.expect_disjoint(s->data, s->length, name, o->data, o->length, oname, false);
+  }
+}
+
+float lr_arg(Args& a, size_t i) {
+  const double v = a.number(i, "lr");
+  if (v < 0) a.range_error("lr must be >= 0, got " + std::to_string(v));
+  return static_cast<float>(v);
+}
+
+float unit_arg(Args& a, size_t i, const char* name, bool allow_one) {
+  const double v = a.number(i, name);
+  if (v < 0 || v > 1 || (!allow_one && v == 1))
+    a.range_error(std::string(name) + " must be in [0, 1" + (allow_one ? "]" : ")") + ", got " +
+                  std::to_string(v));
+  return static_cast<float>(v);
+}
+
+float nonneg_arg(Args& a, size_t i, const char* name) {
+  const double v = a.number(i, name);
+  if (v < 0) a.range_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
+  return static_cast<float>(v);
+}
+
+}  // namespace
+
+// sgdStep(param, grad, momentumBuf|null, lr, momentum, dampening, weightDecay, nesterov,
+//         maximize, firstStep)
+SgdOp SgdOp::parse(Args& a) {
+  SgdOp op;
+  F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), buf = a.f32_or_null(2, "momentumBuf");
+  op.c.lr = lr_arg(a, 3);
+  op.c.momentum = nonneg_arg(a, 4, "momentum");
+  op.c.dampening = unit_arg(a, 5, "dampening", true);
+  op.c.weight_decay = nonneg_arg(a, 6, "weightDecay");
+  op.c.nesterov = a.boolean(7, "nesterov");
+  op.c.maximize = a.boolean(8, "maximize");
+  op.c.first_step = a.boolean(9, "firstStep");
+  if (op.c.momentum != 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
+  if (op.c.nesterov && (op.c.momentum <= 0 || op.c.dampening != 0))
+    a.range_error("Nesterov momentum requires a momentum > 0 and zero dampening");
+  check_update(a, p, g, {{&buf, "momentumBuf"}});
+  op.p = p.data, op.g = g.data, op.buf = op.c.momentum != 0 ? buf.data : nullptr, op.n = p.length;
+  return op;
+}
+void SgdOp::run() const { sgd_step(p, g, buf, n, c); }
+double SgdOp::flops() const { return 6.0 * double(n); }
+double SgdOp::bytes() const { return 20.0 * double(n); }
+std::string SgdOp::shapes() const { return "n=" + std::to_string(n); }
+
+// adamStep(param, grad, m, v, vmax|null, lr, beta1, beta2, eps, weightDecay, decoupled,
+//          amsgrad, maximize, step)
+AdamOp AdamOp::parse(Args& a) {
+  AdamOp op;
+  F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), m = a.f32(2, "m"), v = a.f32(3, "v");
+  F32 vmax = a.f32_or_null(4, "vmax");
+  op.c.lr = lr_arg(a, 5);
+  op.c.beta1 = unit_arg(a, 6, "beta1", false);
+  op.c.beta2 = unit_arg(a, 7, "beta2", false);
+  op.c.eps = nonneg_arg(a, 8, "eps");
+  op.c.weight_decay = nonneg_arg(a, 9, "weightDecay");
+  op.c.decoupled = a.boolean(10, "decoupled");
+  op.c.amsgrad = a.boolean(11, "amsgrad");
+  op.c.maximize = a.boolean(12, "maximize");
+  op.c.step = a.integer(13, "step", 1, kMaxExtent);
+  if (op.c.amsgrad && !vmax.present) a.type_error("amsgrad needs 'vmax'");
+  check_update(a, p, g, {{&m, "m"}, {&v, "v"}, {&vmax, "vmax"}});
+  op.p = p.data, op.g = g.data, op.m = m.data, op.v = v.data;
+  op.vmax = op.c.amsgrad ? vmax.data : nullptr, op.n = p.length;
+  return op;
+}
+void AdamOp::run() const { adam_step(p, g, m, v, vmax, n, c); }
+double AdamOp::flops() const { return 14.0 * double(n); }
+double AdamOp::bytes() const { return 28.0 * double(n); }
+std::string AdamOp::shapes() const { return "n=" + std::to_string(n); }
+
+// rmspropStep(param, grad, squareAvg, gradAvg|null, momentumBuf|null, lr, alpha, eps,
+//             weightDecay, momentum, centered, maximize)
+RmspropOp RmspropOp::parse(Args& a) {
+  RmspropOp op;
+  F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), sq = a.f32(2, "squareAvg");
+  F32 ga = a.f32_or_null(3, "gradAvg"), buf = a.f32_or_null(4, "momentumBuf");
+  op.c.lr = lr_arg(a, 5);
+  op.c.alpha = unit_arg(a, 6, "alpha", true);
+  op.c.eps = nonneg_arg(a, 7, "eps");
+  op.c.weight_decay = nonneg_arg(a, 8, "weightDecay");
+  op.c.momentum = nonneg_arg(a, 9, "momentum");
+  op.c.centered = a.boolean(10, "centered");
+  op.c.maximize = a.boolean(11, "maximize");
+  if (op.c.centered && !ga.present) a.type_error("centered needs 'gradAvg'");
+  if (op.c.momentum > 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
+  check_update(a, p, g, {{&sq, "squareAvg"}, {&ga, "gradAvg"}, {&buf, "momentumBuf"}});
+  op.p = p.data, op.g = g.data, op.sq = sq.data, op.n = p.length;
+  op.ga = op.c.centered ? ga.data : nullptr, op.buf = op.c.momentum > 0 ? buf.data : nullptr;
+  return op;
+}
+void RmspropOp::run() const { rmsprop_step(p, g, sq, ga, buf, n, c); }
+double RmspropOp::flops() const { return 12.0 * double(n); }
+double RmspropOp::bytes() const { return 28.0 * double(n); }
+std::string RmspropOp::shapes() const { return "n=" + std::to_string(n); }
+
+// adagradStep(param, grad, sum, lr (decayed), eps, weightDecay, maximize)
+AdagradOp AdagradOp::parse(Args& a) {
+  AdagradOp op;
+  F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), sum = a.f32(2, "sum");
+  op.c.lr = lr_arg(a, 3);
+  op.c.eps = nonneg_arg(a, 4, "eps");
+  op.c.weight_decay = nonneg_arg(a, 5, "weightDecay");
+  op.c.maximize = a.boolean(6, "maximize");
+  check_update(a, p, g, {{&sum, "sum"}});
+  op.p = p.data, op.g = g.data, op.sum = sum.data, op.n = p.length;
+  return op;
+}
+void AdagradOp::run() const { adagrad_step(p, g, sum, n, c); }
+double AdagradOp::flops() const { return 8.0 * double(n); }
+double AdagradOp::bytes() const { return 20.0 * double(n); }
+std::string AdagradOp::shapes() const { return "n=" + std::to_string(n); }
+
+namespace {
+// Shared by cross-entropy forward and backward: logits, n, c, targetIndex|null,
+// targetProb|null, classWeight|null, labelSmoothing, ignoreIndex (positions 0..7).
+CrossEntropyArgs parse_ce(Args& a, F32* logits_out) {
+  CrossEntropyArgs ce;
+  F32 logits = a.f32(0, "logits");
+  ce.n = a.integer(1, "n", 0, kMaxExtent);
+  ce.c = a.integer(2, "c", 1, INT32_MAX);
+  a.expect_length(logits.length, a.mul(ce.n, ce.c, "logits"), "logits", "n * c");
+  I32 idx = a.i32_or_null(3, "targetIndex");
+  F32 prob = a.f32_or_null(4, "targetProb");
+  const bool have_prob = prob.present;
+  const bool have_idx = idx.present;
+  if (have_idx == have_prob) a.type_error("pass exactly one of 'targetIndex' and 'targetProb'");
+  F32 w = a.f32_or_null(5, "classWeight");
+  const double eps = a.number(6, "labelSmoothing");
+  if (eps < 0 || eps > 1)
+    a.range_error("labelSmoothing must be in [0, 1], got " + std::to_string(eps));
+  ce.label_smoothing = static_cast<float>(eps);
+  ce.ignore_index = static_cast<int32_t>(a.integer(7, "ignoreIndex", INT32_MIN, INT32_MAX));
+  if (have_idx) {
+    a.expect_length(idx.length, ce.n, "targetIndex", "one class index per row");
+    for (int64_t i = 0; i < ce.n; ++i) {
+      const int32_t y = idx.data[i];
+      if (y != ce.ignore_index && (y < 0 || y >= ce.c))
+        a.range_error("target " + std::to_string(y) + " at row " + std::to_string(i) +
+                      " is outside the " + std::to_string(ce.c) + " classes [0, " +
+                      std::to_string(ce.c - 1) + "]");
+    }
+    ce.target_index = idx.data;
+  } else {
+    a.expect_length(prob.length, logits.length, "targetProb", "same shape as logits");
+    ce.target_prob = prob.data;
+  }
+  if (w.present) {
+    a.expect_length(w.length, ce.c, "classWeight", "one weight per class");
+    ce.class_weight = w.data;
+  }
+  ce.logits = logits.data;
+  *logits_out = logits;
+  return ce;
+}
+}  // namespace
+
+// crossEntropy(logits, n, c, targetIndex|null, targetProb|null, classWeight|null,
+//              labelSmoothing, ignoreIndex, loss, norm, lse)
+CrossEntropyOp CrossEntropyOp::parse(Args& a) {
+  CrossEntropyOp op;
+  F32 logits;
+  op.a = parse_ce(a, &logits);
+  F32 loss = a.f32(8, "loss"), norm = a.f32(9, "norm"), lse = a.f32(10, "lse");
+  for (auto [t, name] : {std::pair{&loss, "loss"}, {&norm, "norm"}, {&lse, "lse"}}) {
+    a.expect_length(t->length, op.a.n, name, "one per row");
+    a.expect_disjoint(t->data, t->length, name, logits.data, logits.length, "logits", false);
+  }
+  a.expect_disjoint(loss.data, loss.length, "loss", norm.data, norm.length, "norm", false);
+  a.expect_disjoint(loss.data, loss.length, "loss", lse.data, lse.length, "lse", false);
+  a.expect_disjoint(norm.data, norm.length, "norm", lse.data, lse.length, "lse", false);
+  op.loss = loss.data, op.norm = norm.data, op.lse = lse.data;
+  return op;
+}
+void CrossEntropyOp::run() const { cross_entropy_forward(a, loss, norm, lse); }
+double CrossEntropyOp::flops() const { return 20.0 * double(a.n) * double(a.c); }
+double CrossEntropyOp::bytes() const { return 4.0 * double(a.n) * double(a.c); }
+std::string CrossEntropyOp::shapes() const {
+  return "[" + std::to_string(a.n) + "," + std::to_string(a.c) + "]";
+}
+
+// crossEntropyBackward(logits, n, c, targetIndex|null, targetProb|null, classWeight|null,
+//                      labelSmoothing, ignoreIndex, lse, dloss, dlogits)
+CrossEntropyBackwardOp CrossEntropyBackwardOp::parse(Args& a) {
+  CrossEntropyBackwardOp op;
+  F32 logits;
+  op.a = parse_ce(a, &logits);
+  F32 lse = a.f32(8, "lse"), dloss = a.f32(9, "dloss"), dlogits = a.f32(10, "dlogits");
+  a.expect_length(lse.length, op.a.n, "lse", "one per row");
+  a.expect_length(dloss.length, op.a.n, "dloss", "one per row");
+  a.expect_length(dlogits.length, logits.length, "dlogits", "same shape as logits");
+  a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", logits.data, logits.length, "logits",
+                    false);
+  a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", lse.data, lse.length, "lse", false);
+  a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", dloss.data, dloss.length, "dloss",
+                    false);
+  op.lse = lse.data, op.dloss = dloss.data, op.dlogits = dlogits.data;
+  return op;
+}
+void CrossEntropyBackwardOp::run() const { cross_entropy_backward(a, lse, dloss, dlogits); }
+double CrossEntropyBackwardOp::flops() const { return 20.0 * double(a.n) * double(a.c); }
+double CrossEntropyBackwardOp::bytes() const { return 12.0 * double(a.n) * double(a.c); }
+std::string CrossEntropyBackwardOp::shapes() const {
+  return "[" + std::to_string(a.n) + "," + std::to_string(a.c) + "]";
+}
+
+namespace {
+// x, t same length; posWeight null or of length c with n divisible by c.
+void check_bce_inputs(Args& a, const F32& x, const F32& t, const F32& pw, int64_t c) {
+  a.expect_length(t.length, x.length, "target", "same shape as the input");
+  if (pw.present) {
+    a.expect_length(pw.length, c, "posWeight", "one per class (the last axis)");
+    if (x.length % c != 0)
+      a.range_error("the input's last axis must have c = " + std::to_string(c) + " elements");
+  }
+}
+}  // namespace
+
+// bceLogits(x, target, posWeight|null, c, loss)
+BceLogitsOp BceLogitsOp::parse(Args& a) {
+  BceLogitsOp op;
+  F32 x = a.f32(0, "x"), t = a.f32(1, "target"), pw = a.f32_or_null(2, "posWeight");
+  op.c = a.integer(3, "c", 1, kMaxExtent);
+  F32 loss = a.f32(4, "loss");
+  check_bce_inputs(a, x, t, pw, op.c);
+  a.expect_length(loss.length, x.length, "loss", "same shape as the input");
+  a.expect_disjoint(loss.data, loss.length, "loss", x.data, x.length, "x", false);
+  a.expect_disjoint(loss.data, loss.length, "loss", t.data, t.length, "target", false);
+  op.x = x.data, op.t = t.data, op.pos_weight = pw.data, op.loss = loss.data, op.n = x.length;
+  return op;
+}
+void BceLogitsOp::run() const { bce_logits_forward(x, t, pos_weight, c, loss, n); }
+double BceLogitsOp::flops() const { return 10.0 * double(n); }
+double BceLogitsOp::bytes() const { return 12.0 * double(n); }
+std::string BceLogitsOp::shapes() const { return "n=" + std::to_string(n); }
+
+// bceLogitsBackward(x, target, posWeight|null, c, dloss, dx)
+BceLogitsBackwardOp BceLogitsBackwardOp::parse(Args& a) {
+  BceLogitsBackwardOp op;
+  F32 x = a.f32(0, "x"), t = a.f32(1, "target"), pw = a.f32_or_null(2, "posWeight");
+  op.c = a.integer(3, "c", 1, kMaxExtent);
+  F32 dloss = a.f32(4, "dloss"), dx = a.f32(5, "dx");
+  check_bce_inputs(a, x, t, pw, op.c);
+  a.expect_length(dloss.length, x.length, "dloss", "same shape as the input");
+  a.expect_length(dx.length, x.length, "dx", "same shape as the input");
+  a.expect_disjoint(dx.data, dx.length, "dx", x.data, x.length, "x", false);
+  a.expect_disjoint(dx.data, dx.length, "dx", t.data, t.length, "target", false);
+  a.expect_disjoint(dx.data, dx.length, "dx", dloss.data, dloss.length, "dloss", false);
+  op.x = x.data, op.t = t.data, op.pos_weight = pw.data, op.dloss = dloss.data, op.dx = dx.data;
+  op.n = x.length;
+  return op;
+}
+void BceLogitsBackwardOp::run() const { bce_logits_backward(x, t, pos_weight, c, dloss, dx, n); }
+double BceLogitsBackwardOp::flops() const { return 10.0 * double(n); }
+double BceLogitsBackwardOp::bytes() const { return 16.0 * double(n); }
+std::string BceLogitsBackwardOp::shapes() const { return "n=" + std::to_string(n); }
+
+// bce(p, target, loss)
+BceOp BceOp::parse(Args& a) {
+  BceOp op;
+  F32 p = a.f32(0, "p"), t = a.f32(1, "target"), loss = a.f32(2, "loss");
+  a.expect_length(t.length, p.length, "target", "same shape as the input");
+  a.expect_length(loss.length, p.length, "loss", "same shape as the input");
+  a.expect_disjoint(loss.data, loss.length, "loss", p.data, p.length, "p", false);
+  a.expect_disjoint(loss.data, loss.length, "loss", t.data, t.length, "target", false);
+  op.p = p.data, op.t = t.data, op.loss = loss.data, op.n = p.length;
+  return op;
+}
+void BceOp::run() const { bce_forward(p, t, loss, n); }
+double BceOp::flops() const { return 8.0 * double(n); }
+double BceOp::bytes() const { return 12.0 * double(n); }
+std::string BceOp::shapes() const { return "n=" + std::to_string(n); }
+
+// bceBackward(p, target, dloss, dp)
+BceBackwardOp BceBackwardOp::parse(Args& a) {
+  BceBackwardOp op;
+  F32 p = a.f32(0, "p"), t = a.f32(1, "target"), dloss = a.f32(2, "dloss"), dp = a.f32(3, "dp");
+  for (auto [x, name] : {std::pair{&t, "target"}, {&dloss, "dloss"}, {&dp, "dp"}})
+    a.expect_length(x->length, p.length, name, "same shape as the input");
+  a.expect_disjoint(dp.data, dp.length, "dp", p.data, p.length, "p", false);
+  a.expect_disjoint(dp.data, dp.length, "dp", t.data, t.length, "target", false);
+  a.expect_disjoint(dp.data, dp.length, "dp", dloss.data, dloss.length, "dloss", false);
+  op.p = p.data, op.t = t.data, op.dloss = dloss.data, op.dp = dp.data, op.n = p.length;
+  return op;
+}
+void BceBackwardOp::run() const { bce_backward(p, t, dloss, dp, n); }
+double BceBackwardOp::flops() const { return 6.0 * double(n); }
+double BceBackwardOp::bytes() const { return 16.0 * double(n); }
+std::string BceBackwardOp::shapes() const { return "n=" + std::to_string(n); }
+
+// dropout(x, y, mask, p, seedHigh, seedLow)   seed halves: 32-bit unsigned integers
+DropoutOp DropoutOp::parse(Args& a) {
+  DropoutOp op;
+  F32 x = a.f32(0, "x"), y = a.f32(1, "y"), mask = a.f32(2, "mask");
+  op.p = unit_arg(a, 3, "p", true);
+  const int64_t hi = a.integer(4, "seedHigh", 0, UINT32_MAX);
+  const int64_t lo = a.integer(5, "seedLow", 0, UINT32_MAX);
+  a.expect_length(y.length, x.length, "y", "same as 'x'");
+  a.expect_length(mask.length, x.length, "mask", "same as 'x'");
+  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", true);
+  a.expect_disjoint(mask.data, mask.length, "mask", x.data, x.length, "x", false);
+  a.expect_disjoint(mask.data, mask.length, "mask", y.data, y.length, "y", false);
+  op.x = x.data, op.y = y.data, op.mask = mask.data, op.n = x.length;
+  op.seed = (static_cast<uint64_t>(hi) << 32) | static_cast<uint64_t>(lo);
+  return op;
+}
+void DropoutOp::run() const { dropout_forward(x, y, mask, n, p, seed); }
+double DropoutOp::flops() const { return 4.0 * double(n); }
+double DropoutOp::bytes() const { return 12.0 * double(n); }
+std::string DropoutOp::shapes() const { return "n=" + std::to_string(n); }
 
 }  // namespace axon::binding

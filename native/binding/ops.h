@@ -11,12 +11,12 @@
 
 namespace axon::binding {
 
-#define AXON_OP_COMMON(TYPE, NAME)            \
-  static constexpr const char* kName = NAME;  \
-  static TYPE parse(Args& args);              \
-  void run() const;                           \
-  double flops() const;                       \
-  double bytes() const;                       \
+#define AXON_OP_COMMON(TYPE, NAME)           \
+  static constexpr const char* kName = NAME; \
+  static TYPE parse(Args& args);             \
+  void run() const;                          \
+  double flops() const;                      \
+  double bytes() const;                      \
   std::string shapes() const;
 
 struct GemmOp {
@@ -150,6 +150,88 @@ struct SliceBackwardOp {
   float* dx;
   Shape shape, os;
   int64_t start[kMaxDims], step[kMaxDims];
+};
+
+struct SgdOp {
+  AXON_OP_COMMON(SgdOp, "sgdStep")
+  float *p, *buf;
+  const float* g;
+  int64_t n;
+  SgdConfig c;
+};
+
+struct AdamOp {
+  AXON_OP_COMMON(AdamOp, "adamStep")
+  float *p, *m, *v, *vmax;
+  const float* g;
+  int64_t n;
+  AdamConfig c;
+};
+
+struct RmspropOp {
+  AXON_OP_COMMON(RmspropOp, "rmspropStep")
+  float *p, *sq, *ga, *buf;
+  const float* g;
+  int64_t n;
+  RmspropConfig c;
+};
+
+struct AdagradOp {
+  AXON_OP_COMMON(AdagradOp, "adagradStep")
+  float *p, *sum;
+  const float* g;
+  int64_t n;
+  AdagradConfig c;
+};
+
+struct CrossEntropyOp {
+  AXON_OP_COMMON(CrossEntropyOp, "crossEntropy")
+  CrossEntropyArgs a;
+  float *loss, *norm, *lse;
+};
+
+struct CrossEntropyBackwardOp {
+  AXON_OP_COMMON(CrossEntropyBackwardOp, "crossEntropyBackward")
+  CrossEntropyArgs a;
+  const float *lse, *dloss;
+  float* dlogits;
+};
+
+struct BceLogitsOp {
+  AXON_OP_COMMON(BceLogitsOp, "bceLogits")
+  const float *x, *t, *pos_weight;
+  int64_t c, n;
+  float* loss;
+};
+
+struct BceLogitsBackwardOp {
+  AXON_OP_COMMON(BceLogitsBackwardOp, "bceLogitsBackward")
+  const float *x, *t, *pos_weight, *dloss;
+  int64_t c, n;
+  float* dx;
+};
+
+struct BceOp {
+  AXON_OP_COMMON(BceOp, "bce")
+  const float *p, *t;
+  float* loss;
+  int64_t n;
+};
+
+struct BceBackwardOp {
+  AXON_OP_COMMON(BceBackwardOp, "bceBackward")
+  const float *p, *t, *dloss;
+  float* dp;
+  int64_t n;
+};
+
+struct DropoutOp {
+  AXON_OP_COMMON(DropoutOp, "dropout")
+  const float* x;
+  float *y, *mask;
+  int64_t n;
+  float p;
+  uint64_t seed;
 };
 
 #undef AXON_OP_COMMON

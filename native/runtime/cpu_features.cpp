@@ -9,10 +9,14 @@ namespace axon {
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-    case Isa::Neon: return "neon";
+    case Isa::Scalar:
+      return "scalar";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Neon:
+      return "neon";
   }
   return "unknown";
 }
@@ -102,8 +106,8 @@ BuildInfo build_info() {
 #if defined(__clang__)
   info.compiler = "clang++ " __clang_version__;
 #elif defined(__GNUC__)
-  info.compiler = "g++ " AXON_STR(__GNUC__) "." AXON_STR(__GNUC_MINOR__) "." AXON_STR(
-      __GNUC_PATCHLEVEL__);
+  info.compiler =
+      "g++ " AXON_STR(__GNUC__) "." AXON_STR(__GNUC_MINOR__) "." AXON_STR(__GNUC_PATCHLEVEL__);
 #else
   info.compiler = "unknown";
 #endif

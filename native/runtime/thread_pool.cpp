@@ -42,7 +42,8 @@ int cgroup_cpu_limit() {
     return 0;
   }
   // cgroup v1.
-  std::ifstream q1("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p1("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  std::ifstream q1("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+      p1("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
   long long q = 0, p = 0;
   if ((q1 >> q) && (p1 >> p) && q > 0 && p > 0)
     return static_cast<int>(std::max<long long>(1, (q + p - 1) / p));
@@ -142,9 +143,8 @@ class ThreadPool {
       Job* job = nullptr;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] {
-          return stopping_ || generation_.load(std::memory_order_acquire) != seen;
-        });
+        cv_.wait(lk,
+                 [&] { return stopping_ || generation_.load(std::memory_order_acquire) != seen; });
         seen = generation_.load(std::memory_order_acquire);
         if (stopping_) return;
         job = job_;

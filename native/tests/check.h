@@ -76,31 +76,32 @@ inline double worst_ratio(const float* a, const float* b, size_t n, double atol,
 
 #define AXON_CAT2(a, b) a##b
 #define AXON_CAT(a, b) AXON_CAT2(a, b)
-#define TEST(name)                                                                  \
-  static void name();                                                               \
-  static ::axon::test::Registrar AXON_CAT(registrar_, name)(#name, name);           \
+#define TEST(name)                                                        \
+  static void name();                                                     \
+  static ::axon::test::Registrar AXON_CAT(registrar_, name)(#name, name); \
   static void name()
 
-#define CHECK(cond)                                                   \
-  do {                                                                \
+#define CHECK(cond)                                                          \
+  do {                                                                       \
     if (!(cond)) ::axon::test::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
   } while (0)
 
-#define CHECK_MSG(cond, msg)                                              \
-  do {                                                                    \
+#define CHECK_MSG(cond, msg)                                               \
+  do {                                                                     \
     if (!(cond)) ::axon::test::fail(__FILE__, __LINE__, std::string(msg)); \
   } while (0)
 
 // Arrays agree within atol + rtol*|expected| elementwise.
-#define CHECK_CLOSE(actual, expected, n, atol, rtol, what)                                   \
-  do {                                                                                       \
-    size_t where_ = 0;                                                                       \
-    const double r_ = ::axon::test::worst_ratio((actual), (expected), (n), (atol), (rtol), &where_); \
-    if (r_ > 1.0) {                                                                          \
-      char buf_[256];                                                                        \
-      std::snprintf(buf_, sizeof buf_, "%s: element %zu: got %.9g want %.9g (ratio %.3g)",  \
-                    std::string(what).c_str(), where_, double((actual)[where_]),             \
-                    double((expected)[where_]), r_);                                         \
-      ::axon::test::fail(__FILE__, __LINE__, buf_);                                          \
-    }                                                                                        \
+#define CHECK_CLOSE(actual, expected, n, atol, rtol, what)                                 \
+  do {                                                                                     \
+    size_t where_ = 0;                                                                     \
+    const double r_ =                                                                      \
+        ::axon::test::worst_ratio((actual), (expected), (n), (atol), (rtol), &where_);     \
+    if (r_ > 1.0) {                                                                        \
+      char buf_[256];                                                                      \
+      std::snprintf(buf_, sizeof buf_, "%s: element %zu: got %.9g want %.9g (ratio %.3g)", \
+                    std::string(what).c_str(), where_, double((actual)[where_]),           \
+                    double((expected)[where_]), r_);                                       \
+      ::axon::test::fail(__FILE__, __LINE__, buf_);                                        \
+    }                                                                                      \
   } while (0)

@@ -41,7 +41,8 @@ void run_against_ref(const Problem& p, uint32_t seed) {
   g.c = c_ref.data();
   ref::gemm(g);
   char what[160];
-  std::snprintf(what, sizeof what, "gemm %c%c m=%lld n=%lld k=%lld pad=%lld a=%g b=%g bias=%d act=%s",
+  std::snprintf(what, sizeof what,
+                "gemm %c%c m=%lld n=%lld k=%lld pad=%lld a=%g b=%g bias=%d act=%s",
                 p.ta == Trans::Yes ? 'T' : 'N', p.tb == Trans::Yes ? 'T' : 'N', (long long)p.m,
                 (long long)p.n, (long long)p.k, (long long)p.pad, p.alpha, p.beta, int(p.bias),
                 op_name(p.act));
@@ -65,8 +66,7 @@ TEST(gemm_awkward_sizes_all_transposes) {
     for (Trans tb : {Trans::No, Trans::Yes})
       for (int64_t m : kSizes)
         for (int64_t n : kSizes)
-          for (int64_t k : {1, 3, 17, 127, 385})
-            run_against_ref({ta, tb, m, n, k, 0}, seed++);
+          for (int64_t k : {1, 3, 17, 127, 385}) run_against_ref({ta, tb, m, n, k, 0}, seed++);
 }
 
 TEST(gemm_leading_dimensions_alpha_beta) {
@@ -84,8 +84,8 @@ TEST(gemm_fused_epilogue) {
     for (UnaryOp act : {UnaryOp::Identity, UnaryOp::Relu, UnaryOp::Sigmoid, UnaryOp::GeluErf,
                         UnaryOp::Tanh, UnaryOp::LeakyRelu})
       for (int64_t m : {1, 3, 30})
-        run_against_ref({Trans::No, Trans::Yes, m, 45, 70, 1, 1.0f, m == 3 ? 1.0f : 0.0f, bias, act},
-                        seed++);
+        run_against_ref(
+            {Trans::No, Trans::Yes, m, 45, 70, 1, 1.0f, m == 3 ? 1.0f : 0.0f, bias, act}, seed++);
 }
 
 TEST(gemm_k_zero_and_alpha_zero_scale_c) {
@@ -105,8 +105,8 @@ TEST(gemm_large_residual_check) {
   struct Shape3 {
     int64_t m, n, k;
   };
-  const Shape3 shapes[] = {{513, 1000, 300}, {1000, 513, 777}, {300, 4100, 40}, {64, 256, 784},
-                           {1, 512, 512},    {4, 1000, 1000}};
+  const Shape3 shapes[] = {{513, 1000, 300}, {1000, 513, 777}, {300, 4100, 40},
+                           {64, 256, 784},   {1, 512, 512},    {4, 1000, 1000}};
   uint32_t seed = 300;
   for (const auto& s : shapes)
     for (Trans ta : {Trans::No, Trans::Yes})
@@ -136,7 +136,8 @@ TEST(gemm_large_residual_check) {
         }
         char what[128];
         std::snprintf(what, sizeof what, "residual m=%lld n=%lld k=%lld %d%d: %.3g (scale %.3g)",
-                      (long long)s.m, (long long)s.n, (long long)s.k, int(ta), int(tb), worst, scale);
+                      (long long)s.m, (long long)s.n, (long long)s.k, int(ta), int(tb), worst,
+                      scale);
         // float rounding grows like sqrt(k) * sqrt(n) * eps per entry of C x.
         CHECK_MSG(worst <= 1e-6 * std::sqrt(double(s.k) * double(s.n)) * 8 + 1e-6 * scale, what);
       }

@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
       axon::set_num_threads(threads);
       for (auto& [name, fn] : axon::test::Registry::get().tests) {
         if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-        axon::test::context() = name + " isa=" + axon::isa_name(isa) + " threads=" +
-                                std::to_string(threads);
+        axon::test::context() =
+            name + " isa=" + axon::isa_name(isa) + " threads=" + std::to_string(threads);
         const int before = axon::test::failures();
         fn();
         ++ran;

@@ -107,7 +107,12 @@ export interface BackwardOptions {
 }
 
 /** The engine behind `tensor.backward()`. */
-export function runBackward(root: Tensor, grad: Tensor | undefined, options: BackwardOptions, ones: (t: Tensor) => Tensor): void {
+export function runBackward(
+  root: Tensor,
+  grad: Tensor | undefined,
+  options: BackwardOptions,
+  ones: (t: Tensor) => Tensor,
+): void {
   if (!root.requiresGrad)
     throw new Error('backward: this tensor does not require grad (no input of the ops that made it has requiresGrad)');
   if (grad === undefined) {
@@ -120,6 +125,11 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, options: Bac
     throw new Error(
       `backward: the given gradient has shape ${shapeToString(grad.shape)}, the tensor ${shapeToString(root.shape)}`,
     );
+  }
+  if (!root.gradFn) {
+    // backward() on a leaf: its gradient is the upstream one (PyTorch sets x.grad = 1).
+    accumulateInto(root, grad, 'backward');
+    return;
   }
   // Reverse topological order by an iterative DFS (graphs of long RNN unrolls are deep).
   const order: Tensor[] = [];

@@ -35,7 +35,11 @@ export interface GradcheckResult {
  * requires grad. Inputs are modified during the check and restored.
  * @example const r = gradcheck((x) => x.tanh().sum(), [randn([3, 4]).setRequiresGrad()]);
  */
-export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+export function gradcheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckResult {
   const eps = options.eps ?? 1e-3;
   const atol = options.atol ?? 1e-4;
   const rtol = options.rtol ?? 1e-3;

@@ -204,6 +204,102 @@ interface Kernels {
     outShape: readonly number[],
     out: Words,
   ): void;
+  /** [sync] Fused SGD update of one parameter (momentumBuf may be null without momentum). */
+  sgdStep(
+    param: Float32Array,
+    grad: Float32Array,
+    momentumBuf: Float32Array | null,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: boolean,
+    maximize: boolean,
+    firstStep: boolean,
+  ): void;
+  /** [sync] Fused Adam/AdamW update; `step` is this update's 1-based step number. */
+  adamStep(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    vmax: Float32Array | null,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: boolean,
+    amsgrad: boolean,
+    maximize: boolean,
+    step: number,
+  ): void;
+  /** [sync] Fused RMSprop update. */
+  rmspropStep(
+    param: Float32Array,
+    grad: Float32Array,
+    squareAvg: Float32Array,
+    gradAvg: Float32Array | null,
+    momentumBuf: Float32Array | null,
+    lr: number,
+    alpha: number,
+    eps: number,
+    weightDecay: number,
+    momentum: number,
+    centered: boolean,
+    maximize: boolean,
+  ): void;
+  /** [sync] Fused Adagrad update; lr is already decayed for this step. */
+  adagradStep(
+    param: Float32Array,
+    grad: Float32Array,
+    sum: Float32Array,
+    lr: number,
+    eps: number,
+    weightDecay: number,
+    maximize: boolean,
+  ): void;
+  /** [sync] Per-row cross-entropy from logits (n, c); exactly one of the targets is non-null. */
+  crossEntropy(
+    logits: Float32Array,
+    n: number,
+    c: number,
+    targetIndex: Int32Array | null,
+    targetProb: Float32Array | null,
+    classWeight: Float32Array | null,
+    labelSmoothing: number,
+    ignoreIndex: number,
+    loss: Float32Array,
+    norm: Float32Array,
+    lse: Float32Array,
+  ): void;
+  /** [sync] dlogits += dloss_i (T_i softmax - t_i). */
+  crossEntropyBackward(
+    logits: Float32Array,
+    n: number,
+    c: number,
+    targetIndex: Int32Array | null,
+    targetProb: Float32Array | null,
+    classWeight: Float32Array | null,
+    labelSmoothing: number,
+    ignoreIndex: number,
+    lse: Float32Array,
+    dloss: Float32Array,
+    dlogits: Float32Array,
+  ): void;
+  bceLogits(x: Float32Array, target: Float32Array, posWeight: Float32Array | null, c: number, loss: Float32Array): void;
+  bceLogitsBackward(
+    x: Float32Array,
+    target: Float32Array,
+    posWeight: Float32Array | null,
+    c: number,
+    dloss: Float32Array,
+    dx: Float32Array,
+  ): void;
+  bce(p: Float32Array, target: Float32Array, loss: Float32Array): void;
+  bceBackward(p: Float32Array, target: Float32Array, dloss: Float32Array, dp: Float32Array): void;
+  /** [sync] Inverted dropout; mask receives 0 or 1/(1-p). Seed: two 32-bit halves. */
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, seedHigh: number, seedLow: number): void;
   /** [sync] dx[start + i*step] += dy[i]. */
   sliceBackward(
     dy: Float32Array,
@@ -223,6 +319,8 @@ export type NativeBinding = Kernels & {
   getNumThreads(): number;
   profilerEnable(on: boolean): void;
   profilerTake(): ProfileRecord[];
+  /** [sync] Sum of squares of x, accumulated in double. */
+  sumSquares(x: Float32Array): number;
 };
 
 function locateAddon(): string {

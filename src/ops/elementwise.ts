@@ -8,7 +8,7 @@ import { record } from '../autograd/engine.js';
 import { native, BinaryCode, UnaryCode } from '../native/binding.js';
 import { broadcastShapes, padShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertNumber, assertTensor, floatData, rawBinary, rawScalar, sumTo } from './util.js';
+import { assertNumber, assertTensor, floatData, rawBinary, rawBroadcastTo, rawScalar, sumTo } from './util.js';
 
 /** y = f(x; param) through the native unary kernel, with its native backward. */
 export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tensor {
@@ -28,7 +28,10 @@ function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirs
   assertNumber(op, s, 'scalar');
   const out = Tensor.empty(x.shape);
   const yd = out.data as Float32Array;
-  native.binaryScalar(code, xd, s, scalarFirst, yd);
+  // x ** s: the unary pow kernel (the one backward uses) computes the common exponents
+  // (2, 3, 0.5, -1, -2, ...) exactly rather than as exp(s log|x|).
+  if (code === BinaryCode.Pow && !scalarFirst) native.unary(UnaryCode.Pow, xd, yd, s);
+  else native.binaryScalar(code, xd, s, scalarFirst, yd);
   return record(out, op, [x], (g) => {
     const gd = g.data as Float32Array;
     switch (code) {
@@ -41,7 +44,13 @@ function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirs
       case BinaryCode.Div:
         if (!scalarFirst) return [rawScalar(BinaryCode.Div, g, s)];
         // d(s/x)/dx = -s/x^2 = -y/x
-        return [rawScalar(BinaryCode.Mul, rawBinary(BinaryCode.Div, rawBinary(BinaryCode.Mul, g, out, x.shape), x, x.shape), -1)];
+        return [
+          rawScalar(
+            BinaryCode.Mul,
+            rawBinary(BinaryCode.Div, rawBinary(BinaryCode.Mul, g, out, x.shape), x, x.shape),
+            -1,
+          ),
+        ];
       case BinaryCode.Pow: {
         const dx = Tensor.empty(x.shape);
         if (!scalarFirst) {
@@ -88,7 +97,15 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
     if (shapesEqual(a.shape, outShape) && shapesEqual(b.shape, outShape)) {
       const da = wantA ? Tensor.empty(outShape) : null;
       const db = wantB ? Tensor.empty(outShape) : null;
-      native.binaryBackward(code, ad, bd, yd, g.data as Float32Array, (da?.data as Float32Array) ?? null, (db?.data as Float32Array) ?? null);
+      native.binaryBackward(
+        code,
+        ad,
+        bd,
+        yd,
+        g.data as Float32Array,
+        (da?.data as Float32Array) ?? null,
+        (db?.data as Float32Array) ?? null,
+      );
       return [da, db];
     }
     switch (code) {
@@ -105,14 +122,20 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
         return [
           wantA ? sumTo(rawBinary(BinaryCode.Div, g, b, outShape), a.shape) : null,
           wantB
-            ? sumTo(rawScalar(BinaryCode.Mul, rawBinary(BinaryCode.Div, rawBinary(BinaryCode.Mul, g, out, outShape), b, outShape), -1), b.shape)
+            ? sumTo(
+                rawScalar(
+                  BinaryCode.Mul,
+                  rawBinary(BinaryCode.Div, rawBinary(BinaryCode.Mul, g, out, outShape), b, outShape),
+                  -1,
+                ),
+                b.shape,
+              )
             : null,
         ];
       default: {
         // pow / maximum / minimum: expand both operands, use the same-shape kernel, sum back.
-        const zero = new Tensor(new Float32Array(1), []);
-        const aE = rawBinary(BinaryCode.Add, a, zero, outShape);
-        const bE = rawBinary(BinaryCode.Add, b, zero, outShape);
+        const aE = rawBroadcastTo(a, outShape);
+        const bE = rawBroadcastTo(b, outShape);
         const da = wantA ? Tensor.empty(outShape) : null;
         const db = wantB ? Tensor.empty(outShape) : null;
         native.binaryBackward(
@@ -141,9 +164,11 @@ export const div = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp(
 /** a ** b (a < 0 needs an integer b, else NaN, as Math.pow). */
 export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('pow', BinaryCode.Pow, a, b);
 /** Elementwise maximum; NaN if either is NaN; ties split the gradient. */
-export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('maximum', BinaryCode.Maximum, a, b);
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binaryOp('maximum', BinaryCode.Maximum, a, b);
 /** Elementwise minimum; NaN if either is NaN; ties split the gradient. */
-export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('minimum', BinaryCode.Minimum, a, b);
+export const minimum = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binaryOp('minimum', BinaryCode.Minimum, a, b);
 
 /** Limits x to [min, max] (either bound may be null). */
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {

@@ -5,27 +5,32 @@
  * indices); gradients flow for float32.
  */
 import { record } from '../autograd/engine.js';
-import { native, BinaryCode } from '../native/binding.js';
-import { broadcastShapes, normalizeAxis, numel, padShape, shapeToString, shapesEqual } from '../tensor/shape.js';
+import { native } from '../native/binding.js';
+import { broadcastShapes, normalizeAxis, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor, type TensorData } from '../tensor/tensor.js';
-import { assertTensor, sumTo } from './util.js';
+import { assertTensor, rawBroadcastTo, sumTo } from './util.js';
 
 /** Same data viewed with a new shape; one entry may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor('reshape', x);
   const dims = [...shape];
   const inferred = dims.indexOf(-1);
-  if (inferred !== dims.lastIndexOf(-1)) throw new RangeError(`reshape: only one dimension can be -1, got ${shapeToString(shape)}`);
+  if (inferred !== dims.lastIndexOf(-1))
+    throw new RangeError(`reshape: only one dimension can be -1, got ${shapeToString(shape)}`);
   if (inferred >= 0) {
     const known = numel(dims.filter((_, i) => i !== inferred));
     if (known === 0 || x.size % known !== 0)
-      throw new RangeError(`reshape: cannot reshape ${shapeToString(x.shape)} (${x.size} elements) to ${shapeToString(shape)}`);
+      throw new RangeError(
+        `reshape: cannot reshape ${shapeToString(x.shape)} (${x.size} elements) to ${shapeToString(shape)}`,
+      );
     dims[inferred] = x.size / known;
   }
   for (const d of dims)
     if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`reshape: invalid shape ${shapeToString(shape)}`);
   if (numel(dims) !== x.size)
-    throw new RangeError(`reshape: cannot reshape ${shapeToString(x.shape)} (${x.size} elements) to ${shapeToString(dims)} (${numel(dims)} elements)`);
+    throw new RangeError(
+      `reshape: cannot reshape ${shapeToString(x.shape)} (${x.size} elements) to ${shapeToString(dims)} (${numel(dims)} elements)`,
+    );
   const out = new Tensor(x.data, dims);
   return record(out, 'reshape', [x], (g) => [new Tensor(g.data, x.shape)]);
 }
@@ -44,10 +49,17 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 /** Removes axes of extent 1 (only `axis`, when given). */
 export function squeeze(x: Tensor, axis?: number): Tensor {
   assertTensor('squeeze', x);
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normalizeAxis('squeeze', axis, x.ndim);
   if (x.shape[a] !== 1) return reshape(x, x.shape);
-  return reshape(x, x.shape.filter((_, i) => i !== a));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== a),
+  );
 }
 
 /** Inserts an axis of extent 1 at `axis` (in [-ndim-1, ndim]). */
@@ -65,7 +77,9 @@ function newData(x: Tensor, n: number): TensorData {
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   assertTensor('permute', x);
   if (perm.length !== x.ndim)
-    throw new RangeError(`permute: perm ${shapeToString(perm)} must list each of the ${x.ndim} axes of ${shapeToString(x.shape)} once`);
+    throw new RangeError(
+      `permute: perm ${shapeToString(perm)} must list each of the ${x.ndim} axes of ${shapeToString(x.shape)} once`,
+    );
   const p = perm.map((a) => normalizeAxis('permute', a, x.ndim));
   if (new Set(p).size !== p.length) throw new RangeError(`permute: perm ${shapeToString(perm)} repeats an axis`);
   const outShape = p.map((a) => x.shape[a]);
@@ -156,9 +170,11 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
     }
     const [a, b, c] = spec ?? [];
     const step = c ?? 1;
-    if (!Number.isInteger(step) || step === 0) throw new RangeError(`index: step must be a non-zero integer, got ${step}`);
+    if (!Number.isInteger(step) || step === 0)
+      throw new RangeError(`index: step must be a non-zero integer, got ${step}`);
     for (const v of [a, b])
-      if (v !== undefined && v !== null && !Number.isInteger(v)) throw new TypeError(`index: slice bounds must be integers, got ${v}`);
+      if (v !== undefined && v !== null && !Number.isInteger(v))
+        throw new TypeError(`index: slice bounds must be integers, got ${v}`);
     let start: number;
     let end: number;
     if (step > 0) {
@@ -181,7 +197,12 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
     native.sliceBackward(g.data as Float32Array, outShape, starts, steps, x.shape, dx.data as Float32Array);
     return [dx];
   });
-  return keep.every(Boolean) ? sliced : reshape(sliced, outShape.filter((_, i) => keep[i]));
+  return keep.every(Boolean)
+    ? sliced
+    : reshape(
+        sliced,
+        outShape.filter((_, i) => keep[i]),
+      );
 }
 
 /** Broadcasts x to `shape` (a copy). */
@@ -191,22 +212,22 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (!shapesEqual(target, shape))
     throw new RangeError(`expand: cannot expand ${shapeToString(x.shape)} to ${shapeToString(shape)}`);
   if (x.dtype !== 'float32') throw new TypeError('expand: only float32 tensors');
-  const out = Tensor.empty(target);
-  const zero = new Float32Array(1);
-  native.binary(BinaryCode.Add, x.data as Float32Array, padShape(x.shape, target.length), zero, target.map(() => 1), out.data as Float32Array, target);
+  const out = rawBroadcastTo(x, target);
   return record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
 }
 
 /** Joins tensors along an existing axis. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('concat: needs a non-empty array of tensors');
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new RangeError('concat: needs a non-empty array of tensors');
   tensors.forEach((t, i) => assertTensor('concat', t, `tensors[${i}]`));
   const first = tensors[0];
   if (first.ndim === 0) throw new RangeError('concat: cannot concatenate 0-d tensors (use stack)');
   const ax = normalizeAxis('concat', axis, first.ndim);
   for (let i = 0; i < tensors.length; i++) {
     const t: Tensor = tensors[i];
-    if (t.dtype !== first.dtype) throw new TypeError(`concat: tensors[${i}] is ${t.dtype}, tensors[0] is ${first.dtype}`);
+    if (t.dtype !== first.dtype)
+      throw new TypeError(`concat: tensors[${i}] is ${t.dtype}, tensors[0] is ${first.dtype}`);
     if (t.ndim !== first.ndim || t.shape.some((d, j) => j !== ax && d !== first.shape[j]))
       throw new RangeError(
         `concat: tensors[${i}] has shape ${shapeToString(t.shape)}, incompatible with ${shapeToString(first.shape)} along axis ${ax}`,
@@ -233,7 +254,15 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       if (!t.requiresGrad) return null;
       const starts = outShape.map((_, j) => (j === ax ? begin : 0));
       const dx = Tensor.empty(t.shape);
-      if (t.size) native.sliceCopy(g.data, outShape, starts, outShape.map(() => 1), t.shape, dx.data);
+      if (t.size)
+        native.sliceCopy(
+          g.data,
+          outShape,
+          starts,
+          outShape.map(() => 1),
+          t.shape,
+          dx.data,
+        );
       return dx;
     });
   });
@@ -241,13 +270,16 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** Joins tensors of equal shape along a new axis. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('stack: needs a non-empty array of tensors');
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new RangeError('stack: needs a non-empty array of tensors');
   tensors.forEach((t, i) => assertTensor('stack', t, `tensors[${i}]`));
   const ax = normalizeAxis('stack', axis, tensors[0].ndim + 1);
   for (let i = 0; i < tensors.length; i++) {
     const t: Tensor = tensors[i];
     if (!shapesEqual(t.shape, tensors[0].shape))
-      throw new RangeError(`stack: tensors[${i}] has shape ${shapeToString(t.shape)}, tensors[0] ${shapeToString(tensors[0].shape)}`);
+      throw new RangeError(
+        `stack: tensors[${i}] has shape ${shapeToString(t.shape)}, tensors[0] ${shapeToString(tensors[0].shape)}`,
+      );
   }
   return concat(
     tensors.map((t) => unsqueeze(t, ax)),

@@ -12,15 +12,77 @@ import { expand, reshape, squeeze, unsqueeze } from './layout.js';
 import { floatData } from './util.js';
 
 /** C = op(A) op(B) for row-major matrices, written into a new tensor (no autograd). */
-function gemm2d(a: Float32Array, transA: boolean, b: Float32Array, transB: boolean, m: number, n: number, k: number): Tensor {
+function gemm2d(
+  a: Float32Array,
+  transA: boolean,
+  b: Float32Array,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+): Tensor {
   const out = Tensor.empty([m, n]);
-  native.gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, out.data as Float32Array, n, null, BiasMode.None, UnaryCode.Identity, 0);
+  // An empty product: nothing to compute (and k = 0 would make the leading dimensions 0).
+  if (m === 0 || n === 0 || k === 0) return out;
+  native.gemm(
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    1,
+    a,
+    transA ? m : k,
+    b,
+    transB ? k : n,
+    0,
+    out.data as Float32Array,
+    n,
+    null,
+    BiasMode.None,
+    UnaryCode.Identity,
+    0,
+  );
   return out;
 }
 
-function batchedGemm(a: Float32Array, transA: boolean, b: Float32Array, transB: boolean, batch: number, m: number, n: number, k: number, outShape: number[]): Tensor {
+function batchedGemm(
+  a: Float32Array,
+  transA: boolean,
+  b: Float32Array,
+  transB: boolean,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  outShape: number[],
+): Tensor {
   const out = Tensor.empty(outShape);
-  native.gemmBatched(batch, transA, transB, m, n, k, 1, a, m * k, transA ? m : k, b, k * n, transB ? k : n, 0, out.data as Float32Array, m * n, n, null, BiasMode.None, 0, UnaryCode.Identity, 0);
+  if (batch === 0 || m === 0 || n === 0 || k === 0) return out;
+  native.gemmBatched(
+    batch,
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    1,
+    a,
+    m * k,
+    transA ? m : k,
+    b,
+    k * n,
+    transB ? k : n,
+    0,
+    out.data as Float32Array,
+    m * n,
+    n,
+    null,
+    BiasMode.None,
+    0,
+    UnaryCode.Identity,
+    0,
+  );
   return out;
 }
 
@@ -34,7 +96,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ad = floatData('matmul', a, 'first operand');
   const bd = floatData('matmul', b, 'second operand');
   if (a.ndim === 0 || b.ndim === 0)
-    throw new RangeError(`matmul: both operands need at least 1 dimension, got ${shapeToString(a.shape)} x ${shapeToString(b.shape)}`);
+    throw new RangeError(
+      `matmul: both operands need at least 1 dimension, got ${shapeToString(a.shape)} x ${shapeToString(b.shape)}`,
+    );
+  // Checked here so the error shows the shapes as given, not with 1-D operands promoted.
+  const kA = a.shape[a.ndim - 1];
+  const kB = b.shape[b.ndim === 1 ? 0 : b.ndim - 2];
+  if (kA !== kB)
+    throw new RangeError(`matmul: inner dimensions differ: ${shapeToString(a.shape)} x ${shapeToString(b.shape)}`);
   if (a.ndim === 1 && b.ndim === 1) return squeeze(squeeze(matmul(unsqueeze(a, 0), unsqueeze(b, 1)), 1), 0);
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
@@ -62,7 +131,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     const out2 = matmul(reshape(a, [rows, k]), b);
     return reshape(out2, [...aBatch, m, n]);
   }
-  const batchShape = broadcastShapes('matmul', aBatch, bBatch);
+  const batchShape = broadcastShapes(
+    `matmul: batch dimensions of ${shapeToString(a.shape)} x ${shapeToString(b.shape)}`,
+    aBatch,
+    bBatch,
+  );
   const aFull = shapesEqual(aBatch, batchShape) ? a : expand(a, [...batchShape, m, k]);
   const bFull = shapesEqual(bBatch, batchShape) ? b : expand(b, [...batchShape, k, n]);
   const batch = numel(batchShape);
@@ -80,17 +153,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** Activations `linear` accepts. */
 export type LinearActivation =
-  | 'none'
-  | 'relu'
-  | 'leakyRelu'
-  | 'elu'
-  | 'sigmoid'
-  | 'tanh'
-  | 'gelu'
-  | 'geluTanh'
-  | 'silu'
-  | 'softplus'
-  | 'selu';
+  'none' | 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh' | 'gelu' | 'geluTanh' | 'silu' | 'softplus' | 'selu';
 
 // Activations whose derivative can be computed from the output alone are fused into the
 // GEMM's store; the others run as a separate elementwise op on the GEMM's output.
@@ -102,6 +165,8 @@ const FUSED: Partial<Record<LinearActivation, UnaryCode>> = {
   sigmoid: UnaryCode.Sigmoid,
   tanh: UnaryCode.Tanh,
 };
+/** The standalone activations' defaults, used when `activationParam` is not given. */
+const DEFAULT_PARAM: Partial<Record<LinearActivation, number>> = { leakyRelu: 0.01, elu: 1, softplus: 1 };
 const SEPARATE: Partial<Record<LinearActivation, UnaryCode>> = {
   gelu: UnaryCode.GeluErf,
   geluTanh: UnaryCode.GeluTanh,
@@ -113,14 +178,15 @@ const SEPARATE: Partial<Record<LinearActivation, UnaryCode>> = {
 /**
  * y = act(x W^T + b): x (..., in), weight (out, in) as PyTorch's Linear, bias (out) or null.
  * One GEMM pass computes the product, the bias and (for none/relu/leakyRelu/elu/sigmoid/tanh)
- * the activation. `activationParam`: leakyRelu's slope, elu's alpha, softplus's beta.
+ * the activation. `activationParam`: leakyRelu's slope (default 0.01), elu's alpha (default 1),
+ * softplus's beta (default 1), as the standalone activations.
  */
 export function linear(
   x: Tensor,
   weight: Tensor,
   bias: Tensor | null = null,
   activation: LinearActivation = 'none',
-  activationParam = 0,
+  activationParam?: number,
 ): Tensor {
   const xd = floatData('linear', x, 'input');
   const wd = floatData('linear', weight, 'weight');
@@ -128,37 +194,104 @@ export function linear(
   if (weight.ndim !== 2) throw new RangeError(`linear: weight must be [out, in], got ${shapeToString(weight.shape)}`);
   const [outF, inF] = weight.shape;
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF)
-    throw new RangeError(`linear: input ${shapeToString(x.shape)} does not end in ${inF} features (weight ${shapeToString(weight.shape)})`);
+    throw new RangeError(
+      `linear: input ${shapeToString(x.shape)} does not end in ${inF} features (weight ${shapeToString(weight.shape)})`,
+    );
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF))
     throw new RangeError(`linear: bias must be [${outF}], got ${shapeToString(bias.shape)}`);
+  const param = activationParam ?? DEFAULT_PARAM[activation] ?? 0;
+  if (activation === 'softplus' && !(param > 0))
+    throw new RangeError(`linear: softplus beta must be positive, got ${param}`);
   let code = FUSED[activation];
-  // A negative leaky slope flips the output's sign, so the output no longer tells the branch.
-  if (activation === 'leakyRelu' && activationParam < 0) code = undefined;
+  // A negative leaky slope (or elu alpha) flips the output's sign on the negative branch, so
+  // the output no longer tells the branch: run those activations separately.
+  if ((activation === 'leakyRelu' || activation === 'elu') && param < 0) code = undefined;
   if (code === undefined) {
-    const separate = activation === 'leakyRelu' ? UnaryCode.LeakyRelu : SEPARATE[activation];
+    const separate =
+      activation === 'leakyRelu' ? UnaryCode.LeakyRelu : activation === 'elu' ? UnaryCode.Elu : SEPARATE[activation];
     if (separate === undefined) throw new RangeError(`linear: unknown activation '${String(activation)}'`);
-    const param = activation === 'softplus' ? activationParam || 1 : activationParam;
     return unaryOp(activation, separate, linear(x, weight, bias), param);
   }
   const fused = code;
-  const rows = x.size / inF;
+  const rows = numel(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];
   const out = Tensor.empty(outShape);
   const yd = out.data as Float32Array;
-  native.gemm(false, true, rows, outF, inF, 1, xd, inF, wd, inF, 0, yd, outF, bd, bd ? BiasMode.PerColumn : BiasMode.None, fused, activationParam);
+  if (inF === 0) {
+    // No features: the product is 0, so the output is act(bias).
+    if (bd) for (let i = 0; i < yd.length; i++) yd[i] = bd[i % outF];
+    native.unary(fused, yd, yd, param);
+  } else if (yd.length > 0)
+    native.gemm(
+      false,
+      true,
+      rows,
+      outF,
+      inF,
+      1,
+      xd,
+      inF,
+      wd,
+      inF,
+      0,
+      yd,
+      outF,
+      bd,
+      bd ? BiasMode.PerColumn : BiasMode.None,
+      fused,
+      param,
+    );
   return record(out, 'linear', [x, weight, bias], (g) => {
     let gd = g.data as Float32Array;
     if (fused !== UnaryCode.Identity) {
       // Gradient of the pre-activation from the output (relu/leaky/elu test y > 0, which has
       // the sign of the input).
       const pre = new Float32Array(out.size);
-      native.unaryBackward(fused, yd, yd, gd, pre, activationParam);
+      native.unaryBackward(fused, yd, yd, gd, pre, param);
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    if (dx) native.gemm(false, false, rows, inF, outF, 1, gd, outF, wd, inF, 0, dx.data as Float32Array, inF, null, BiasMode.None, UnaryCode.Identity, 0);
+    if (dx && dx.size > 0 && outF > 0)
+      native.gemm(
+        false,
+        false,
+        rows,
+        inF,
+        outF,
+        1,
+        gd,
+        outF,
+        wd,
+        inF,
+        0,
+        dx.data as Float32Array,
+        inF,
+        null,
+        BiasMode.None,
+        UnaryCode.Identity,
+        0,
+      );
     const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
-    if (dw) native.gemm(true, false, outF, inF, rows, 1, gd, outF, xd, inF, 0, dw.data as Float32Array, inF, null, BiasMode.None, UnaryCode.Identity, 0);
+    if (dw && dw.size > 0 && rows > 0)
+      native.gemm(
+        true,
+        false,
+        outF,
+        inF,
+        rows,
+        1,
+        gd,
+        outF,
+        xd,
+        inF,
+        0,
+        dw.data as Float32Array,
+        inF,
+        null,
+        BiasMode.None,
+        UnaryCode.Identity,
+        0,
+      );
     const db = bias?.requiresGrad ? Tensor.empty([outF]) : null;
     if (db) native.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
     return [dx, dw, db];

@@ -15,6 +15,7 @@ const NAMES = ['sum', 'mean', 'max', 'min'] as const;
 function normalizeAxes(op: string, axis: number | number[] | undefined, ndim: number): number[] {
   if (axis === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = Array.isArray(axis) ? axis : [axis];
+  if (list.length === 0) throw new RangeError(`${op}: the axis list is empty; omit axis to reduce over all axes`);
   const axes = [...new Set(list.map((a) => normalizeAxis(op, a, ndim)))].sort((a, b) => a - b);
   if (axes.length !== list.length) throw new RangeError(`${op}: axis ${JSON.stringify(axis)} repeats an axis`);
   return axes;

@@ -3,7 +3,7 @@
  * (unrecorded) native calls used inside backward closures.
  */
 import { native, BinaryCode } from '../native/binding.js';
-import { padShape, shapeToString, shapesEqual, type Shape } from '../tensor/shape.js';
+import { numel, padShape, shapeToString, shapesEqual, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export function assertTensor(op: string, value: unknown, name = 'input'): asserts value is Tensor {
@@ -50,6 +50,18 @@ export function rawBinary(code: BinaryCode, a: Tensor, b: Tensor, outShape: Shap
     outShape,
   );
   return out;
+}
+
+/**
+ * Unrecorded copy of x broadcast to `shape` (which x must broadcast to). The native binary
+ * kernel requires its output shape to be the broadcast of its two operands' shapes, so x is
+ * multiplied by ones spanning exactly the axes it is expanded along (x * 1 keeps -0 and NaN).
+ */
+export function rawBroadcastTo(x: Tensor, shape: Shape): Tensor {
+  const xs = padShape(x.shape, shape.length);
+  const onesShape = shape.map((d, i) => (xs[i] === 1 ? d : 1));
+  const ones = new Tensor(new Float32Array(numel(onesShape)).fill(1), onesShape);
+  return rawBinary(BinaryCode.Mul, x, ones, shape);
 }
 
 /** Unrecorded x (op) s. */

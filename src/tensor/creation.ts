@@ -37,7 +37,13 @@ export function tensor(
     d[0] = values;
     return finish(d, options?.shape ?? [], options);
   }
-  if (ArrayBuffer.isView(values) || (!Array.isArray(values) && typeof (values as ArrayLike<number>).length === 'number')) {
+  if (
+    ArrayBuffer.isView(values) ||
+    (!Array.isArray(values) &&
+      typeof values === 'object' &&
+      values !== null &&
+      typeof (values as ArrayLike<number>).length === 'number')
+  ) {
     const src = values as ArrayLike<number>;
     const dtype = options?.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
     const d = alloc(dtype, src.length);
@@ -47,7 +53,8 @@ export function tensor(
       throw new RangeError(`tensor: ${src.length} values do not fill shape ${shapeToString(shape)}`);
     return finish(d, shape, { ...options, dtype });
   }
-  if (!Array.isArray(values)) throw new TypeError(`tensor: expected a number, an array or a typed array, got ${typeof values}`);
+  if (!Array.isArray(values))
+    throw new TypeError(`tensor: expected a number, an array or a typed array, got ${typeof values}`);
   // Infer the shape from the first element along each axis, then check every row matches.
   const shape: number[] = [];
   for (let v: NestedArray = values; Array.isArray(v); v = v[0] as NestedArray) {
@@ -58,7 +65,10 @@ export function tensor(
   let k = 0;
   const walk = (v: NestedArray, axis: number, path: string): void => {
     if (axis === shape.length) {
-      if (typeof v !== 'number') throw new TypeError(`tensor: element at ${path || '[]'} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number`);
+      if (typeof v !== 'number')
+        throw new TypeError(
+          `tensor: element at ${path || '[]'} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number`,
+        );
       d[k++] = v;
       return;
     }
@@ -101,8 +111,13 @@ export const fullLike = (t: Tensor, value: number, options?: CreateOptions): Ten
  */
 export function arange(start: number, end?: number, step = 1, options?: CreateOptions): Tensor {
   if (end === undefined) [start, end] = [0, start];
-  for (const [v, name] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`arange: ${name} must be a finite number, got ${v}`);
+  for (const [v, name] of [
+    [start, 'start'],
+    [end, 'end'],
+    [step, 'step'],
+  ] as const)
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new RangeError(`arange: ${name} must be a finite number, got ${v}`);
   if (step === 0) throw new RangeError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((end - start) / step));
   if (n > 2 ** 31) throw new RangeError(`arange: ${n} elements is too many`);
@@ -113,7 +128,8 @@ export function arange(start: number, end?: number, step = 1, options?: CreateOp
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, options?: CreateOptions): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const d = alloc(options?.dtype, steps);
   for (let i = 0; i < steps; i++) d[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
   return finish(d, [steps], options);
@@ -128,7 +144,10 @@ export function eye(n: number, m = n, options?: CreateOptions): Tensor {
 }
 
 /** Uniform [low, high) (default [0, 1)). */
-export function rand(shape: readonly number[], options?: CreateOptions & RandomOptions & { low?: number; high?: number }): Tensor {
+export function rand(
+  shape: readonly number[],
+  options?: CreateOptions & RandomOptions & { low?: number; high?: number },
+): Tensor {
   const s = checkShape('rand', shape);
   const g = pickGenerator(options);
   const low = options?.low ?? 0;
@@ -140,7 +159,10 @@ export function rand(shape: readonly number[], options?: CreateOptions & RandomO
 }
 
 /** Normal with mean 0, std 1 (or the given mean/std). */
-export function randn(shape: readonly number[], options?: CreateOptions & RandomOptions & { mean?: number; std?: number }): Tensor {
+export function randn(
+  shape: readonly number[],
+  options?: CreateOptions & RandomOptions & { mean?: number; std?: number },
+): Tensor {
   const s = checkShape('randn', shape);
   const g = pickGenerator(options);
   const mean = options?.mean ?? 0;

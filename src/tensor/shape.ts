@@ -58,11 +58,15 @@ export function padShape(shape: Shape, rank: number): number[] {
   return [...new Array<number>(rank - shape.length).fill(1), ...shape];
 }
 
-/** Maps a possibly negative axis into [0, ndim); throws naming the op. */
+/**
+ * Maps a possibly negative axis into [0, ndim); throws naming the op. A 0-d tensor accepts
+ * axis 0 and -1 (as PyTorch), both mapping to 0.
+ */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1))
+  const n = Math.max(ndim, 1);
+  if (!Number.isInteger(axis) || axis < -n || axis >= n)
     throw new RangeError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimensions`);
-  return axis < 0 ? axis + ndim : axis;
+  return axis < 0 ? axis + n : axis;
 }
 
 /** (outer, r, inner) view of a shape around one axis. */

@@ -105,7 +105,8 @@ export class Tensor {
 
   /** The single element of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new RangeError(`item: tensor of shape ${shapeToString(this.shape)} has ${this.size} elements, not 1`);
+    if (this.size !== 1)
+      throw new RangeError(`item: tensor of shape ${shapeToString(this.shape)} has ${this.size} elements, not 1`);
     return this.data[0];
   }
 
@@ -148,11 +149,11 @@ export class Tensor {
 
   // ---- layout ----------------------------------------------------------------------------
   /** Same data, new shape (one dimension may be -1). Zero-copy. */
-  reshape(...shape: number[] | [number[]]): Tensor {
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
     return lay.reshape(this, flatArgs(shape));
   }
   /** Alias of reshape. */
-  view(...shape: number[] | [number[]]): Tensor {
+  view(...shape: number[] | [readonly number[]]): Tensor {
     return lay.reshape(this, flatArgs(shape));
   }
   flatten(startDim = 0, endDim = -1): Tensor {
@@ -172,7 +173,7 @@ export class Tensor {
   get T(): Tensor {
     return lay.transpose(this, 0, 1);
   }
-  permute(...perm: number[] | [number[]]): Tensor {
+  permute(...perm: number[] | [readonly number[]]): Tensor {
     return lay.permute(this, flatArgs(perm));
   }
   /** Rows [start, end) along the first axis. Zero-copy. */
@@ -187,7 +188,7 @@ export class Tensor {
   index(...specs: lay.IndexSpec[]): Tensor {
     return lay.index(this, specs);
   }
-  expand(...shape: number[] | [number[]]): Tensor {
+  expand(...shape: number[] | [readonly number[]]): Tensor {
     return lay.expand(this, flatArgs(shape));
   }
 
@@ -299,6 +300,6 @@ export class Tensor {
   }
 }
 
-function flatArgs(args: number[] | [number[]]): number[] {
-  return Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]);
+function flatArgs(args: number[] | [readonly number[]]): number[] {
+  return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }

@@ -43,7 +43,7 @@ struct GemmArgs {
   int64_t lda = 0;
   const float* b = nullptr;  // op(B) is (K,N): B is (K,N) with ldb >= N, or (N,K) with ldb >= K
   int64_t ldb = 0;
-  float beta = 0.0f;  // beta == 0: C is write-only (NaN in C is ignored, as in BLAS)
+  float beta = 0.0f;   // beta == 0: C is write-only (NaN in C is ignored, as in BLAS)
   float* c = nullptr;  // (M,N), ldc >= N
   int64_t ldc = 0;
   // Epilogue, fused into the store of each output tile.
@@ -83,8 +83,8 @@ void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, floa
 // Same-shape backward: da[i] += dy[i] * d(a op b)/da, db[i] += dy[i] * d(a op b)/db; either
 // of da, db may be null. y is the forward output. Broadcast inputs: compute the full-shape
 // gradient, then sum_to_shape.
-void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
-                     const float* dy, float* da, float* db, int64_t n);
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
+                     float* da, float* db, int64_t n);
 
 // ---------------------------------------------------------------------------------------
 // Reductions over the middle axis of x viewed as (outer, r, inner) -> out (outer, inner)
@@ -106,8 +106,7 @@ void sum_to_shape(const float* x, const Shape& in_shape, float* out, const Shape
 // Softmax / log-softmax over the middle axis of (outer, r, inner); max-subtracted, so
 // softmax([1000, 1001]) is finite.
 // ---------------------------------------------------------------------------------------
-void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-                     bool log);
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log);
 // dx += softmax: y * (dy - sum(dy * y)); log-softmax: dy - exp(y) * sum(dy).
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
                       int64_t inner, bool log);
@@ -127,5 +126,87 @@ void slice_copy(const void* x, const Shape& shape, const int64_t* start, const i
 // dx[start + i*step] += dy[i] (float only): the gradient of slice_copy.
 void slice_backward(const float* dy, const Shape& out_shape, const int64_t* start,
                     const int64_t* step, const Shape& shape, float* dx);
+
+// ---------------------------------------------------------------------------------------
+// Optimizers: one fused pass per parameter tensor, formulas as torch.optim documents them.
+// p: param (n), g: grad (n); state buffers (n) are updated in place. `maximize` negates g.
+// ---------------------------------------------------------------------------------------
+struct SgdConfig {
+  float lr = 0.01f, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+  bool first_step = true;  // momentum buffer starts as the gradient itself
+};
+// g' = g + wd p; buf = first ? g' : momentum buf + (1 - dampening) g';
+// d = nesterov ? g' + momentum buf : buf (or g' without momentum); p -= lr d.
+void sgd_step(float* p, const float* g, float* momentum_buf, int64_t n, const SgdConfig& c);
+
+struct AdamConfig {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0;
+  bool decoupled = false;  // AdamW: p *= 1 - lr wd, instead of g += wd p
+  bool amsgrad = false, maximize = false;
+  int64_t step = 1;  // this update's step number (1-based), for bias correction
+};
+// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; vmax = max(vmax, v) with amsgrad;
+// p -= lr / (1 - b1^t) * m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps)
+void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
+               const AdamConfig& c);
+
+struct RmspropConfig {
+  float lr = 0.01f, alpha = 0.99f, eps = 1e-8f, weight_decay = 0, momentum = 0;
+  bool centered = false, maximize = false;
+};
+// sq = a sq + (1-a) g^2; avg = sqrt(sq - ga^2 (centered, ga = a ga + (1-a) g)) + eps;
+// momentum: buf = mu buf + g / avg, p -= lr buf; else p -= lr g / avg
+void rmsprop_step(float* p, const float* g, float* square_avg, float* grad_avg, float* buf,
+                  int64_t n, const RmspropConfig& c);
+
+struct AdagradConfig {
+  float lr = 0.01f;  // already decayed: lr / (1 + (step - 1) lr_decay)
+  float eps = 1e-10f, weight_decay = 0;
+  bool maximize = false;
+};
+// sum += g^2; p -= lr g / (sqrt(sum) + eps)
+void adagrad_step(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
+
+// Sum of squares of x (n), accumulated in double (gradient-norm clipping).
+double sum_squares(const float* x, int64_t n);
+
+// ---------------------------------------------------------------------------------------
+// Losses: fused, numerically stable (log-sum-exp with the max subtracted; finite at +-1e4)
+// ---------------------------------------------------------------------------------------
+struct CrossEntropyArgs {
+  const float* logits = nullptr;  // (n, c)
+  int64_t n = 0, c = 0;
+  const int32_t* target_index = nullptr;  // (n) class indices, or
+  const float* target_prob = nullptr;     // (n, c) probabilities
+  const float* class_weight = nullptr;    // (c) or null
+  float label_smoothing = 0;
+  int32_t ignore_index = -100;  // index targets equal to it contribute nothing
+};
+// loss (n) per row; norm (n): the row's share of the 'mean' denominator (w[y], 0 if ignored,
+// 1 for probability targets); lse (n): log-sum-exp of each row, kept for the backward.
+// With t_ic the smoothed, weighted target: loss_i = sum_c t_ic (lse_i - x_ic).
+void cross_entropy_forward(const CrossEntropyArgs& a, float* loss, float* norm, float* lse);
+// dlogits (n, c) += dloss_i (T_i softmax_ic - t_ic), T_i = sum_c t_ic.
+void cross_entropy_backward(const CrossEntropyArgs& a, const float* lse, const float* dloss,
+                            float* dlogits);
+
+// Binary cross-entropy on logits x (n) with targets t (n); pos_weight (c) applies to the
+// last axis (element i uses pos_weight[i % c]) or is null:
+// loss = (1 - t) x + (1 + (pw - 1) t) log(1 + e^-x)   [computed stably]
+void bce_logits_forward(const float* x, const float* t, const float* pos_weight, int64_t c,
+                        float* loss, int64_t n);
+// dx += dloss ((1 - t) - (1 + (pw - 1) t) sigmoid(-x))
+void bce_logits_backward(const float* x, const float* t, const float* pos_weight, int64_t c,
+                         const float* dloss, float* dx, int64_t n);
+// Binary cross-entropy on probabilities p (n): -(t log p + (1 - t) log(1 - p)), each log
+// clamped at -100 as PyTorch does.
+void bce_forward(const float* p, const float* t, float* loss, int64_t n);
+// dp += dloss (p - t) / max(p (1 - p), 1e-12)
+void bce_backward(const float* p, const float* t, const float* dloss, float* dp, int64_t n);
+
+// Inverted dropout: mask[i] = 0 with probability p else 1/(1-p); y = x * mask. The random
+// stream is a counter-based hash of (seed, i), so results do not depend on the thread count.
+void dropout_forward(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed);
 
 }  // namespace axon

@@ -23,8 +23,8 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
 void binary_forward(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
                     const Shape& b_shape, float* out, const Shape& out_shape);
 void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y, int64_t n);
-void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
-                     const float* dy, float* da, float* db, int64_t n);
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
+                     float* da, float* db, int64_t n);
 
 void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
 void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r,
@@ -33,8 +33,7 @@ void reduce_backward(ReduceOp op, const float* x, const float* y, const float* d
                      int64_t outer, int64_t r, int64_t inner);
 void sum_to_shape(const float* x, const Shape& in_shape, float* out, const Shape& out_shape);
 
-void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-                     bool log);
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
                       int64_t inner, bool log);
 

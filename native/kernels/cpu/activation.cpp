@@ -48,7 +48,8 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param)
       if (x != y) map1(x, y, n, [](VecF v) { return v; });
       return;
     // max(0, v) returns v when v is NaN (x86 rule: the second operand), so NaN propagates.
-    case UnaryOp::Relu: return map1(x, y, n, [](VecF v) { return max(zero(), v); });
+    case UnaryOp::Relu:
+      return map1(x, y, n, [](VecF v) { return max(zero(), v); });
     case UnaryOp::LeakyRelu:
       return map1(x, y, n, [&](VecF v) { return select(gt(v, zero()), v, mul(v, p)); });
     case UnaryOp::Elu:
@@ -58,9 +59,12 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param)
         const VecF neg_part = mul(set1(kSeluScale * kSeluAlpha), expm1(v));
         return select(gt(v, zero()), mul(set1(kSeluScale), v), neg_part);
       });
-    case UnaryOp::Sigmoid: return map1(x, y, n, [](VecF v) { return sigmoid(v); });
-    case UnaryOp::Tanh: return map1(x, y, n, [](VecF v) { return tanh(v); });
-    case UnaryOp::GeluErf: return map1(x, y, n, [](VecF v) { return mul(v, normal_cdf(v)); });
+    case UnaryOp::Sigmoid:
+      return map1(x, y, n, [](VecF v) { return sigmoid(v); });
+    case UnaryOp::Tanh:
+      return map1(x, y, n, [](VecF v) { return tanh(v); });
+    case UnaryOp::GeluErf:
+      return map1(x, y, n, [](VecF v) { return mul(v, normal_cdf(v)); });
     case UnaryOp::GeluTanh:
       // 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation for large negative x.
       return map1(x, y, n, [](VecF v) {
@@ -74,16 +78,26 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param)
         const VecF r = div(add(max(z, zero()), log1p(exp(neg(abs(z))))), p);
         return select(gt(z, set1(20.0f)), v, r);
       });
-    case UnaryOp::Silu: return map1(x, y, n, [](VecF v) { return mul(v, sigmoid(v)); });
-    case UnaryOp::Exp: return map1(x, y, n, [](VecF v) { return exp(v); });
-    case UnaryOp::Log: return map1(x, y, n, [](VecF v) { return log(v); });
-    case UnaryOp::Sqrt: return map1(x, y, n, [](VecF v) { return sqrt(v); });
-    case UnaryOp::Abs: return map1(x, y, n, [](VecF v) { return abs(v); });
-    case UnaryOp::Neg: return map1(x, y, n, [](VecF v) { return neg(v); });
-    case UnaryOp::Square: return map1(x, y, n, [](VecF v) { return mul(v, v); });
-    case UnaryOp::Reciprocal: return map1(x, y, n, [](VecF v) { return div(set1(1.0f), v); });
-    case UnaryOp::Pow: return pow_scalar(x, y, n, param);
-    case UnaryOp::Count: return;
+    case UnaryOp::Silu:
+      return map1(x, y, n, [](VecF v) { return mul(v, sigmoid(v)); });
+    case UnaryOp::Exp:
+      return map1(x, y, n, [](VecF v) { return exp(v); });
+    case UnaryOp::Log:
+      return map1(x, y, n, [](VecF v) { return log(v); });
+    case UnaryOp::Sqrt:
+      return map1(x, y, n, [](VecF v) { return sqrt(v); });
+    case UnaryOp::Abs:
+      return map1(x, y, n, [](VecF v) { return abs(v); });
+    case UnaryOp::Neg:
+      return map1(x, y, n, [](VecF v) { return neg(v); });
+    case UnaryOp::Square:
+      return map1(x, y, n, [](VecF v) { return mul(v, v); });
+    case UnaryOp::Reciprocal:
+      return map1(x, y, n, [](VecF v) { return div(set1(1.0f), v); });
+    case UnaryOp::Pow:
+      return pow_scalar(x, y, n, param);
+    case UnaryOp::Count:
+      return;
   }
 }
 
@@ -92,7 +106,8 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
   const VecF p = set1(param);
   const VecF one = set1(1.0f);
   switch (op) {
-    case UnaryOp::Identity: return map_grad(x, y, dy, dx, n, [](VecF, VecF, VecF g) { return g; });
+    case UnaryOp::Identity:
+      return map_grad(x, y, dy, dx, n, [](VecF, VecF, VecF g) { return g; });
     case UnaryOp::Relu:
       return map_grad(x, y, dy, dx, n,
                       [](VecF v, VecF, VecF g) { return select(gt(v, zero()), g, zero()); });
@@ -152,8 +167,8 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
                       [](VecF, VecF out, VecF g) { return div(mul(g, set1(0.5f)), out); });
     case UnaryOp::Abs:
       return map_grad(x, y, dy, dx, n, [](VecF v, VecF, VecF g) {
-        const VecF sign = select(gt(v, zero()), set1(1.0f),
-                                 select(lt(v, zero()), set1(-1.0f), zero()));
+        const VecF sign =
+            select(gt(v, zero()), set1(1.0f), select(lt(v, zero()), set1(-1.0f), zero()));
         return mul(g, sign);
       });
     case UnaryOp::Neg:
@@ -178,7 +193,8 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
       }
       return;
     }
-    case UnaryOp::Count: return;
+    case UnaryOp::Count:
+      return;
   }
 }
 

@@ -16,15 +16,19 @@ namespace axon::cpu {
 const KernelTable& kernels_for(Isa isa) {
   switch (isa) {
 #ifdef AXON_HAVE_AVX512
-    case Isa::Avx512: return avx512::kernel_table();
+    case Isa::Avx512:
+      return avx512::kernel_table();
 #endif
 #ifdef AXON_HAVE_AVX2
-    case Isa::Avx2: return avx2::kernel_table();
+    case Isa::Avx2:
+      return avx2::kernel_table();
 #endif
 #ifdef AXON_HAVE_NEON
-    case Isa::Neon: return neon::kernel_table();
+    case Isa::Neon:
+      return neon::kernel_table();
 #endif
-    default: return scalar::kernel_table();
+    default:
+      return scalar::kernel_table();
   }
 }
 
@@ -115,8 +119,7 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
   });
 }
 
-void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y,
-                   int64_t n) {
+void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y, int64_t n) {
   const auto& k = active_kernels();
   const int cost = op == BinaryOp::Pow ? 16 : 1;
   parallel_range(n, grain_for(cost), [&](int64_t b, int64_t e) {
@@ -124,8 +127,8 @@ void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, floa
   });
 }
 
-void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b,
-                    const Shape& bs, float* out, const Shape& os) {
+void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b, const Shape& bs,
+                    float* out, const Shape& os) {
   const int64_t total = os.numel();
   if (total == 0) return;
   const Collapsed c = collapse_broadcast(as, bs, os);
@@ -163,13 +166,13 @@ void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b
   });
 }
 
-void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
-                     const float* dy, float* da, float* db, int64_t n) {
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
+                     float* da, float* db, int64_t n) {
   const auto& k = active_kernels();
   const int cost = op == BinaryOp::Pow ? 40 : 2;
   parallel_range(n, grain_for(cost), [&](int64_t s, int64_t e) {
-    k.binary_backward(op, a + s, b + s, y + s, dy + s, da ? da + s : nullptr,
-                      db ? db + s : nullptr, e - s);
+    k.binary_backward(op, a + s, b + s, y + s, dy + s, da ? da + s : nullptr, db ? db + s : nullptr,
+                      e - s);
   });
 }
 
@@ -319,8 +322,7 @@ void sum_to_shape(const float* x, const Shape& in, float* out, const Shape& os) 
   }
 }
 
-void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-                     bool log) {
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log) {
   const auto& k = active_kernels();
   const int64_t per_outer = std::max<int64_t>(1, r * inner);
   parallel_range(outer, std::max<int64_t>(1, 8192 / per_outer), [&](int64_t b, int64_t e) {
@@ -337,6 +339,51 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer,
     const int64_t off = b * r * inner;
     k.softmax_backward(y + off, dy + off, dx + off, e - b, r, inner, log);
   });
+}
+
+// Optimizer steps: elementwise over the parameter, split over the pool like unary ops.
+void sgd_step(float* p, const float* g, float* buf, int64_t n, const SgdConfig& c) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(4), [&](int64_t b, int64_t e) {
+    k.sgd_step(p + b, g + b, buf ? buf + b : nullptr, e - b, c);
+  });
+}
+
+void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
+               const AdamConfig& c) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(12), [&](int64_t b, int64_t e) {
+    k.adam_step(p + b, g + b, m + b, v + b, vmax ? vmax + b : nullptr, e - b, c);
+  });
+}
+
+void rmsprop_step(float* p, const float* g, float* sq, float* ga, float* buf, int64_t n,
+                  const RmspropConfig& c) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(12), [&](int64_t b, int64_t e) {
+    k.rmsprop_step(p + b, g + b, sq + b, ga ? ga + b : nullptr, buf ? buf + b : nullptr, e - b, c);
+  });
+}
+
+void adagrad_step(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(12),
+                 [&](int64_t b, int64_t e) { k.adagrad_step(p + b, g + b, sum + b, e - b, c); });
+}
+
+double sum_squares(const float* x, int64_t n) {
+  const auto& k = active_kernels();
+  const int threads = num_threads();
+  if (n < 2 * 65536 || threads <= 1) return k.sum_squares(x, n);
+  // Fixed chunks combined in order: the result depends only on n and the thread count.
+  std::vector<double> part(static_cast<size_t>(threads));
+  parallel_for(threads, [&](int64_t c) {
+    const int64_t s = n * c / threads, e = n * (c + 1) / threads;
+    part[c] = k.sum_squares(x + s, e - s);
+  });
+  double total = 0;
+  for (double v : part) total += v;
+  return total;
 }
 
 }  // namespace axon

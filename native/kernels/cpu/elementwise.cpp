@@ -35,14 +35,22 @@ inline VecF minimum_nan(VecF a, VecF b) { return select(is_nan(a), a, min(a, b))
 template <class F>
 void dispatch_binary(BinaryOp op, F&& run) {
   switch (op) {
-    case BinaryOp::Add: return run([](VecF a, VecF b) { return add(a, b); });
-    case BinaryOp::Sub: return run([](VecF a, VecF b) { return sub(a, b); });
-    case BinaryOp::Mul: return run([](VecF a, VecF b) { return mul(a, b); });
-    case BinaryOp::Div: return run([](VecF a, VecF b) { return div(a, b); });
-    case BinaryOp::Pow: return run([](VecF a, VecF b) { return pow_vec(a, b); });
-    case BinaryOp::Maximum: return run([](VecF a, VecF b) { return maximum_nan(a, b); });
-    case BinaryOp::Minimum: return run([](VecF a, VecF b) { return minimum_nan(a, b); });
-    case BinaryOp::Count: return;
+    case BinaryOp::Add:
+      return run([](VecF a, VecF b) { return add(a, b); });
+    case BinaryOp::Sub:
+      return run([](VecF a, VecF b) { return sub(a, b); });
+    case BinaryOp::Mul:
+      return run([](VecF a, VecF b) { return mul(a, b); });
+    case BinaryOp::Div:
+      return run([](VecF a, VecF b) { return div(a, b); });
+    case BinaryOp::Pow:
+      return run([](VecF a, VecF b) { return pow_vec(a, b); });
+    case BinaryOp::Maximum:
+      return run([](VecF a, VecF b) { return maximum_nan(a, b); });
+    case BinaryOp::Minimum:
+      return run([](VecF a, VecF b) { return minimum_nan(a, b); });
+    case BinaryOp::Count:
+      return;
   }
 }
 
@@ -52,8 +60,7 @@ void binary_contiguous(BinaryOp op, const float* a, const float* b, float* y, in
   dispatch_binary(op, [&](auto f) { map2(a, b, y, n, f); });
 }
 
-void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y,
-                   int64_t n) {
+void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y, int64_t n) {
   const VecF sv = set1(s);
   dispatch_binary(op, [&](auto f) {
     if (scalar_first)
@@ -63,8 +70,8 @@ void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, floa
   });
 }
 
-void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
-                     const float* dy, float* da, float* db, int64_t n) {
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
+                     float* da, float* db, int64_t n) {
   const VecF half = set1(0.5f);
   // Each case: the gradient factor for a and for b, as functions of (a, b, y, dy).
   auto run = [&](auto ga, auto gb) {
@@ -80,7 +87,8 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
   };
   switch (op) {
     case BinaryOp::Add:
-      return run([](VecF, VecF, VecF, VecF g) { return g; }, [](VecF, VecF, VecF, VecF g) { return g; });
+      return run([](VecF, VecF, VecF, VecF g) { return g; },
+                 [](VecF, VecF, VecF, VecF g) { return g; });
     case BinaryOp::Sub:
       return run([](VecF, VecF, VecF, VecF g) { return g; },
                  [](VecF, VecF, VecF, VecF g) { return neg(g); });
@@ -115,7 +123,8 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
             return select(eq(va, vb), mul(g, half), select(wins, g, zero()));
           });
     }
-    case BinaryOp::Count: return;
+    case BinaryOp::Count:
+      return;
   }
 }
 

@@ -11,12 +11,19 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
                     int64_t n, float param);
 void binary_contiguous(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
 void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, float* y, int64_t n);
-void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
-                     const float* dy, float* da, float* db, int64_t n);
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
+                     float* da, float* db, int64_t n);
 void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
 void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
                       int64_t inner, bool log);
 void gemm(const GemmArgs& args);
+void sgd_step(float* p, const float* g, float* buf, int64_t n, const SgdConfig& c);
+void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
+               const AdamConfig& c);
+void rmsprop_step(float* p, const float* g, float* sq, float* ga, float* buf, int64_t n,
+                  const RmspropConfig& c);
+void adagrad_step(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
+double sum_squares(const float* x, int64_t n);
 
 }  // namespace axon::cpu::AXON_ISA_NS

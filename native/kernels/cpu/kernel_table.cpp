@@ -16,9 +16,21 @@ const KernelTable& kernel_table() {
   constexpr Isa kIsa = Isa::Scalar;
 #endif
   static const KernelTable table = {
-      kIsa,           &gemm,          &unary_forward,   &unary_backward,
-      &binary_contiguous, &binary_scalar, &binary_backward, &reduce,
-      &softmax_forward,   &softmax_backward,
+      kIsa,
+      &gemm,
+      &unary_forward,
+      &unary_backward,
+      &binary_contiguous,
+      &binary_scalar,
+      &binary_backward,
+      &reduce,
+      &softmax_forward,
+      &softmax_backward,
+      &sgd_step,
+      &adam_step,
+      &rmsprop_step,
+      &adagrad_step,
+      &sum_squares,
   };
   return table;
 }

@@ -22,12 +22,18 @@ struct KernelTable {
   void (*binary_backward)(BinaryOp op, const float* a, const float* b, const float* y,
                           const float* dy, float* da, float* db, int64_t n);
   // Reduces (outer, r, inner) -> (outer, inner).
-  void (*reduce)(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r,
-                 int64_t inner);
+  void (*reduce)(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
   void (*softmax_forward)(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
                           bool log);
-  void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t outer,
-                           int64_t r, int64_t inner, bool log);
+  void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
+                           int64_t inner, bool log);
+  void (*sgd_step)(float* p, const float* g, float* buf, int64_t n, const SgdConfig& c);
+  void (*adam_step)(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
+                    const AdamConfig& c);
+  void (*rmsprop_step)(float* p, const float* g, float* sq, float* ga, float* buf, int64_t n,
+                       const RmspropConfig& c);
+  void (*adagrad_step)(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
+  double (*sum_squares)(const float* x, int64_t n);
 };
 
 // Table of the level chosen at load (or forced by force_isa_for_testing).
@@ -35,9 +41,17 @@ const KernelTable& active_kernels();
 // Table of a given level; the scalar table when the level is not built in.
 const KernelTable& kernels_for(Isa isa);
 
-namespace scalar { const KernelTable& kernel_table(); }
-namespace avx2 { const KernelTable& kernel_table(); }
-namespace avx512 { const KernelTable& kernel_table(); }
-namespace neon { const KernelTable& kernel_table(); }
+namespace scalar {
+const KernelTable& kernel_table();
+}
+namespace avx2 {
+const KernelTable& kernel_table();
+}
+namespace avx512 {
+const KernelTable& kernel_table();
+}
+namespace neon {
+const KernelTable& kernel_table();
+}
 
 }  // namespace axon::cpu

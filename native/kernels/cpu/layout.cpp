@@ -17,7 +17,9 @@ namespace {
 using Word = uint32_t;
 constexpr int64_t kGrainElems = 32768;
 
-int64_t row_grain(int64_t row_len) { return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(row_len, 1)); }
+int64_t row_grain(int64_t row_len) {
+  return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(row_len, 1));
+}
 
 // Decomposes a flat row number into an odometer index over dims[0..nd).
 void unflatten(int64_t flat, const int64_t* dims, int nd, int64_t* idx) {
@@ -101,8 +103,7 @@ void permute(const void* xv, const Shape& shape, const int* perm, void* outv) {
   int64_t od[kMaxDims];
   for (int i = 0; i < nin; ++i) od[i] = in_dims[cperm[i]];
   // Batched matrix transpose: (B, R, C) -> (B, C, R).
-  if (cperm[nin - 1] == nin - 2 && cperm[nin - 2] == nin - 1 &&
-      [&] {
+  if (cperm[nin - 1] == nin - 2 && cperm[nin - 2] == nin - 1 && [&] {
         for (int i = 0; i < nin - 2; ++i)
           if (cperm[i] != i) return false;
         return true;

@@ -44,8 +44,8 @@ inline void map_grad(const float* x, const float* y, const float* dy, float* dx,
     store(dx + i, add(load(dx + i), g(load(x + i), load(y + i), load(dy + i))));
   if (i < n) {
     const int rest = static_cast<int>(n - i);
-    const VecF d = g(load_partial(x + i, rest), load_partial(y + i, rest),
-                     load_partial(dy + i, rest));
+    const VecF d =
+        g(load_partial(x + i, rest), load_partial(y + i, rest), load_partial(dy + i, rest));
     store_partial(dx + i, add(load_partial(dx + i, rest), d), rest);
   }
 }

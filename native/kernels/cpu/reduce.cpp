@@ -18,9 +18,9 @@ using namespace simd;
 
 namespace {
 
-constexpr int64_t kTile = 512;          // inner-axis tile held in stack buffers
-constexpr int64_t kBlockRows = 128;     // rows summed in float before joining the total
-constexpr int64_t kBlockElems = 4096;   // contiguous elements summed in float vectors
+constexpr int64_t kTile = 512;         // inner-axis tile held in stack buffers
+constexpr int64_t kBlockRows = 128;    // rows summed in float before joining the total
+constexpr int64_t kBlockElems = 4096;  // contiguous elements summed in float vectors
 
 // NaN-propagating vector max/min: once a lane is NaN it stays NaN.
 inline VecF max_nan(VecF acc, VecF v) { return select(is_nan(acc), acc, max(acc, v)); }
@@ -49,8 +49,8 @@ double sum_contiguous(const float* x, int64_t n) {
 
 // Max (or min) of n >= 1 contiguous floats; NaN if any is NaN.
 float extreme_contiguous(const float* x, int64_t n, bool is_max) {
-  const float init = is_max ? -std::numeric_limits<float>::infinity()
-                            : std::numeric_limits<float>::infinity();
+  const float init =
+      is_max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
   VecF acc = set1(init);
   Mask nan = is_nan(zero());
   int64_t i = 0;
@@ -78,8 +78,8 @@ void reduce_strided_tile(ReduceOp op, const float* x, float* out, int64_t r, int
                          int64_t len) {
   if (op == ReduceOp::Max || op == ReduceOp::Min) {
     const bool is_max = op == ReduceOp::Max;
-    const float init = is_max ? -std::numeric_limits<float>::infinity()
-                              : std::numeric_limits<float>::infinity();
+    const float init =
+        is_max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
     for (int64_t i = 0; i < len; ++i) out[i] = init;
     for (int64_t j = 0; j < r; ++j) {
       const float* row = x + j * inner;
@@ -121,7 +121,9 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, i
     float* oo = out + o * inner;
     if (inner == 1) {
       switch (op) {
-        case ReduceOp::Sum: *oo = static_cast<float>(sum_contiguous(xo, r)); break;
+        case ReduceOp::Sum:
+          *oo = static_cast<float>(sum_contiguous(xo, r));
+          break;
         case ReduceOp::Mean:
           *oo = r > 0 ? static_cast<float>(sum_contiguous(xo, r) / static_cast<double>(r))
                       : std::numeric_limits<float>::quiet_NaN();
@@ -132,7 +134,8 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, i
                       : (op == ReduceOp::Max ? -std::numeric_limits<float>::infinity()
                                              : std::numeric_limits<float>::infinity());
           break;
-        case ReduceOp::Count: break;
+        case ReduceOp::Count:
+          break;
       }
       continue;
     }
@@ -143,8 +146,7 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, i
   }
 }
 
-void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-                     bool log) {
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log) {
   if (r == 0) return;
   for (int64_t o = 0; o < outer; ++o) {
     const float* xo = x + o * r * inner;

@@ -20,75 +20,120 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 double unary_value(UnaryOp op, double x, double p) {
   switch (op) {
-    case UnaryOp::Identity: return x;
-    case UnaryOp::Relu: return std::isnan(x) ? x : (x > 0 ? x : 0.0);
-    case UnaryOp::LeakyRelu: return x > 0 ? x : p * x;
-    case UnaryOp::Elu: return x > 0 ? x : p * std::expm1(x);
-    case UnaryOp::Selu: return kSeluScale * (x > 0 ? x : kSeluAlpha * std::expm1(x));
-    case UnaryOp::Sigmoid: return sigmoid(x);
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::GeluErf: return x * normal_cdf(x);
+    case UnaryOp::Identity:
+      return x;
+    case UnaryOp::Relu:
+      return std::isnan(x) ? x : (x > 0 ? x : 0.0);
+    case UnaryOp::LeakyRelu:
+      return x > 0 ? x : p * x;
+    case UnaryOp::Elu:
+      return x > 0 ? x : p * std::expm1(x);
+    case UnaryOp::Selu:
+      return kSeluScale * (x > 0 ? x : kSeluAlpha * std::expm1(x));
+    case UnaryOp::Sigmoid:
+      return sigmoid(x);
+    case UnaryOp::Tanh:
+      return std::tanh(x);
+    case UnaryOp::GeluErf:
+      return x * normal_cdf(x);
     case UnaryOp::GeluTanh:
       return 0.5 * x * (1.0 + std::tanh(kSqrt2OverPi * (x + kGeluTanhC * x * x * x)));
-    case UnaryOp::Softplus: return p * x > 20.0 ? x : std::log1p(std::exp(p * x)) / p;
-    case UnaryOp::Silu: return x * sigmoid(x);
-    case UnaryOp::Exp: return std::exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Abs: return std::fabs(x);
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Square: return x * x;
-    case UnaryOp::Reciprocal: return 1.0 / x;
-    case UnaryOp::Pow: return std::pow(x, p);
-    case UnaryOp::Count: break;
+    case UnaryOp::Softplus:
+      return p * x > 20.0 ? x : std::log1p(std::exp(p * x)) / p;
+    case UnaryOp::Silu:
+      return x * sigmoid(x);
+    case UnaryOp::Exp:
+      return std::exp(x);
+    case UnaryOp::Log:
+      return std::log(x);
+    case UnaryOp::Sqrt:
+      return std::sqrt(x);
+    case UnaryOp::Abs:
+      return std::fabs(x);
+    case UnaryOp::Neg:
+      return -x;
+    case UnaryOp::Square:
+      return x * x;
+    case UnaryOp::Reciprocal:
+      return 1.0 / x;
+    case UnaryOp::Pow:
+      return std::pow(x, p);
+    case UnaryOp::Count:
+      break;
   }
   return NAN;
 }
 
 double unary_derivative(UnaryOp op, double x, double y, double p) {
   switch (op) {
-    case UnaryOp::Identity: return 1.0;
-    case UnaryOp::Relu: return x > 0 ? 1.0 : 0.0;
-    case UnaryOp::LeakyRelu: return x > 0 ? 1.0 : p;
-    case UnaryOp::Elu: return x > 0 ? 1.0 : y + p;
-    case UnaryOp::Selu: return x > 0 ? kSeluScale : y + kSeluScale * kSeluAlpha;
-    case UnaryOp::Sigmoid: return y * (1.0 - y);
-    case UnaryOp::Tanh: return 1.0 - y * y;
-    case UnaryOp::GeluErf: return normal_cdf(x) + x * normal_pdf(x);
+    case UnaryOp::Identity:
+      return 1.0;
+    case UnaryOp::Relu:
+      return x > 0 ? 1.0 : 0.0;
+    case UnaryOp::LeakyRelu:
+      return x > 0 ? 1.0 : p;
+    case UnaryOp::Elu:
+      return x > 0 ? 1.0 : y + p;
+    case UnaryOp::Selu:
+      return x > 0 ? kSeluScale : y + kSeluScale * kSeluAlpha;
+    case UnaryOp::Sigmoid:
+      return y * (1.0 - y);
+    case UnaryOp::Tanh:
+      return 1.0 - y * y;
+    case UnaryOp::GeluErf:
+      return normal_cdf(x) + x * normal_pdf(x);
     case UnaryOp::GeluTanh: {
       const double u = kSqrt2OverPi * (x + kGeluTanhC * x * x * x);
       const double t = std::tanh(u);
       return 0.5 * (1.0 + t) +
              0.5 * x * (1.0 - t * t) * kSqrt2OverPi * (1.0 + 3.0 * kGeluTanhC * x * x);
     }
-    case UnaryOp::Softplus: return p * x > 20.0 ? 1.0 : sigmoid(p * x);
+    case UnaryOp::Softplus:
+      return p * x > 20.0 ? 1.0 : sigmoid(p * x);
     case UnaryOp::Silu: {
       const double s = sigmoid(x);
       return s * (1.0 + x * (1.0 - s));
     }
-    case UnaryOp::Exp: return y;
-    case UnaryOp::Log: return 1.0 / x;
-    case UnaryOp::Sqrt: return 0.5 / y;
-    case UnaryOp::Abs: return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
-    case UnaryOp::Neg: return -1.0;
-    case UnaryOp::Square: return 2.0 * x;
-    case UnaryOp::Reciprocal: return -y * y;
-    case UnaryOp::Pow: return p == 0.0 ? 0.0 : p * std::pow(x, p - 1.0);
-    case UnaryOp::Count: break;
+    case UnaryOp::Exp:
+      return y;
+    case UnaryOp::Log:
+      return 1.0 / x;
+    case UnaryOp::Sqrt:
+      return 0.5 / y;
+    case UnaryOp::Abs:
+      return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
+    case UnaryOp::Neg:
+      return -1.0;
+    case UnaryOp::Square:
+      return 2.0 * x;
+    case UnaryOp::Reciprocal:
+      return -y * y;
+    case UnaryOp::Pow:
+      return p == 0.0 ? 0.0 : p * std::pow(x, p - 1.0);
+    case UnaryOp::Count:
+      break;
   }
   return NAN;
 }
 
 double binary_value(BinaryOp op, double a, double b) {
   switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
-    case BinaryOp::Pow: return std::pow(a, b);
-    case BinaryOp::Maximum: return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b);
-    case BinaryOp::Minimum: return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
-    case BinaryOp::Count: break;
+    case BinaryOp::Add:
+      return a + b;
+    case BinaryOp::Sub:
+      return a - b;
+    case BinaryOp::Mul:
+      return a * b;
+    case BinaryOp::Div:
+      return a / b;
+    case BinaryOp::Pow:
+      return std::pow(a, b);
+    case BinaryOp::Maximum:
+      return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b);
+    case BinaryOp::Minimum:
+      return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
+    case BinaryOp::Count:
+      break;
   }
   return NAN;
 }
@@ -103,8 +148,8 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
     dx[i] = static_cast<float>(dx[i] + dy[i] * unary_derivative(op, x[i], y[i], param));
 }
 
-void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b,
-                    const Shape& bs, float* out, const Shape& os) {
+void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b, const Shape& bs,
+                    float* out, const Shape& os) {
   const int nd = os.ndim;
   std::vector<int64_t> idx(nd, 0);
   const int64_t total = os.numel();
@@ -127,16 +172,24 @@ void binary_scalar(BinaryOp op, const float* x, float s, bool scalar_first, floa
     y[i] = static_cast<float>(scalar_first ? binary_value(op, s, x[i]) : binary_value(op, x[i], s));
 }
 
-void binary_backward(BinaryOp op, const float* a, const float* b, const float* y,
-                     const float* dy, float* da, float* db, int64_t n) {
+void binary_backward(BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
+                     float* da, float* db, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double av = a[i], bv = b[i], g = dy[i], yv = y[i];
     double ga = 0, gb = 0;
     switch (op) {
-      case BinaryOp::Add: ga = g, gb = g; break;
-      case BinaryOp::Sub: ga = g, gb = -g; break;
-      case BinaryOp::Mul: ga = g * bv, gb = g * av; break;
-      case BinaryOp::Div: ga = g / bv, gb = -g * av / (bv * bv); break;
+      case BinaryOp::Add:
+        ga = g, gb = g;
+        break;
+      case BinaryOp::Sub:
+        ga = g, gb = -g;
+        break;
+      case BinaryOp::Mul:
+        ga = g * bv, gb = g * av;
+        break;
+      case BinaryOp::Div:
+        ga = g / bv, gb = -g * av / (bv * bv);
+        break;
       case BinaryOp::Pow:
         ga = bv == 0.0 ? 0.0 : g * bv * std::pow(av, bv - 1.0);
         gb = (av == 0.0 && bv >= 0.0) ? 0.0 : g * yv * std::log(av);
@@ -149,7 +202,8 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
         gb = av == bv ? g / 2 : (b_wins ? g : 0.0);
         break;
       }
-      case BinaryOp::Count: break;
+      case BinaryOp::Count:
+        break;
     }
     if (da) da[i] = static_cast<float>(da[i] + ga);
     if (db) db[i] = static_cast<float>(db[i] + gb);

@@ -6,10 +6,10 @@
 namespace axon {
 
 namespace {
-constexpr const char* kUnaryNames[] = {
-    "identity", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh",
-    "gelu",     "gelu_tanh", "softplus", "silu", "exp", "log", "sqrt",
-    "abs",      "neg",  "square",     "reciprocal", "pow"};
+constexpr const char* kUnaryNames[] = {"identity", "relu",   "leaky_relu", "elu",       "selu",
+                                       "sigmoid",  "tanh",   "gelu",       "gelu_tanh", "softplus",
+                                       "silu",     "exp",    "log",        "sqrt",      "abs",
+                                       "neg",      "square", "reciprocal", "pow"};
 static_assert(sizeof(kUnaryNames) / sizeof(kUnaryNames[0]) == size_t(UnaryOp::Count));
 
 // Relative cost per element (1 = an add); sizes the parallel grain of elementwise loops.

@@ -81,8 +81,7 @@ void sum_to_shape(const float* x, const Shape& in, float* out, const Shape& os) 
   for (int64_t i = 0; i < n_out; ++i) out[i] = static_cast<float>(acc[i]);
 }
 
-void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-                     bool log) {
+void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const int64_t base = o * r * inner + i;

@@ -68,7 +68,8 @@ void pack_a(const GemmArgs& g, int64_t row0, int64_t rows, int64_t k0, int64_t k
       for (int64_t k = 0; k < kc; ++k) {
         for (int v = 0; v < MR; v += kWidth) {
           const int w = std::clamp(mr - v, 0, kWidth);
-          const VecF x = w == kWidth ? load(src + k * g.lda + v) : load_partial(src + k * g.lda + v, w);
+          const VecF x =
+              w == kWidth ? load(src + k * g.lda + v) : load_partial(src + k * g.lda + v, w);
           if (v + kWidth <= MR)
             store(dst + k * MR + v, x);
           else
@@ -102,7 +103,8 @@ void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t col0, int64_t col
         if (nr == NR) {
           for (int v = 0; v < NR; v += kWidth) store(d + v, load(s + v));
         } else {
-          for (int v = 0; v < NR; v += kWidth) store(d + v, load_partial(s + v, std::clamp(nr - v, 0, kWidth)));
+          for (int v = 0; v < NR; v += kWidth)
+            store(d + v, load_partial(s + v, std::clamp(nr - v, 0, kWidth)));
         }
       }
     } else {  // B is (N, K): transpose column groups of up to kWidth
@@ -237,7 +239,8 @@ void small_m_columns(const GemmArgs& g, const float* a_rows, int64_t j0, int64_t
         for (int64_t q = 0; q < kCols; ++q)
           b[q] = w == kWidth ? load(brow[q] + k) : load_partial(brow[q] + k, w);
         for (int64_t i = 0; i < M; ++i) {
-          const VecF a = w == kWidth ? load(a_rows + i * K + k) : load_partial(a_rows + i * K + k, w);
+          const VecF a =
+              w == kWidth ? load(a_rows + i * K + k) : load_partial(a_rows + i * K + k, w);
           for (int64_t q = 0; q < kCols; ++q) acc[i][q] = fmadd(a, b[q], acc[i][q]);
         }
       };
@@ -279,8 +282,8 @@ void gemm_small_m(const GemmArgs& g, int threads) {
 void gemm(const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0) return;
   if (g.k <= 0 || g.alpha == 0.0f) return scale_c(g);
-  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) *
-                       static_cast<double>(g.k);
+  const double flops =
+      2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const int threads = flops < kMinParallelFlops ? 1 : num_threads();
   if (g.m <= kSmallM) return gemm_small_m(g, threads);
   if (threads <= 1) return gemm_region(g, 0, g.m, 0, g.n);

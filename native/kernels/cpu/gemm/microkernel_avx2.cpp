@@ -22,19 +22,19 @@ void gemm_microkernel(int64_t kc, const float* __restrict ap, const float* __res
   for (int i = 0; i < mr; ++i)
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
 
-#define AXON_ROW(i, r0, r1)                          \
-  {                                                  \
-    const __m256 a = _mm256_broadcast_ss(ap + i);    \
-    r0 = _mm256_fmadd_ps(a, b0, r0);                 \
-    r1 = _mm256_fmadd_ps(a, b1, r1);                 \
+#define AXON_ROW(i, r0, r1)                       \
+  {                                               \
+    const __m256 a = _mm256_broadcast_ss(ap + i); \
+    r0 = _mm256_fmadd_ps(a, b0, r0);              \
+    r1 = _mm256_fmadd_ps(a, b1, r1);              \
   }
-#define AXON_STEP                                                       \
-  {                                                                     \
-    const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);  \
-    AXON_ROW(0, c00, c01) AXON_ROW(1, c10, c11) AXON_ROW(2, c20, c21)   \
-    AXON_ROW(3, c30, c31) AXON_ROW(4, c40, c41) AXON_ROW(5, c50, c51)   \
-    ap += 6;                                                            \
-    bp += 16;                                                           \
+#define AXON_STEP                                                                           \
+  {                                                                                         \
+    const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);                      \
+    AXON_ROW(0, c00, c01)                                                                   \
+    AXON_ROW(1, c10, c11) AXON_ROW(2, c20, c21) AXON_ROW(3, c30, c31) AXON_ROW(4, c40, c41) \
+        AXON_ROW(5, c50, c51) ap += 6;                                                      \
+    bp += 16;                                                                               \
   }
   int64_t k = 0;
   for (; k + 4 <= kc; k += 4) {

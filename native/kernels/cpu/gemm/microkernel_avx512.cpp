@@ -34,21 +34,20 @@ void gemm_microkernel(int64_t kc, const float* __restrict ap, const float* __res
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
   }
 
-#define AXON_ROW(i, r0, r1)                          \
-  {                                                  \
-    const __m512 a = _mm512_set1_ps(ap[i]);          \
-    r0 = _mm512_fmadd_ps(a, b0, r0);                 \
-    r1 = _mm512_fmadd_ps(a, b1, r1);                 \
+#define AXON_ROW(i, r0, r1)                 \
+  {                                         \
+    const __m512 a = _mm512_set1_ps(ap[i]); \
+    r0 = _mm512_fmadd_ps(a, b0, r0);        \
+    r1 = _mm512_fmadd_ps(a, b1, r1);        \
   }
-#define AXON_STEP                                                           \
-  {                                                                         \
-    const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);     \
-    AXON_ROW(0, c00, c01) AXON_ROW(1, c10, c11) AXON_ROW(2, c20, c21)       \
-    AXON_ROW(3, c30, c31) AXON_ROW(4, c40, c41) AXON_ROW(5, c50, c51)       \
-    AXON_ROW(6, c60, c61) AXON_ROW(7, c70, c71) AXON_ROW(8, c80, c81)       \
-    AXON_ROW(9, c90, c91) AXON_ROW(10, ca0, ca1) AXON_ROW(11, cb0, cb1)     \
-    ap += 12;                                                               \
-    bp += 32;                                                               \
+#define AXON_STEP                                                                               \
+  {                                                                                             \
+    const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);                         \
+    AXON_ROW(0, c00, c01)                                                                       \
+    AXON_ROW(1, c10, c11) AXON_ROW(2, c20, c21) AXON_ROW(3, c30, c31) AXON_ROW(4, c40, c41)     \
+        AXON_ROW(5, c50, c51) AXON_ROW(6, c60, c61) AXON_ROW(7, c70, c71) AXON_ROW(8, c80, c81) \
+            AXON_ROW(9, c90, c91) AXON_ROW(10, ca0, ca1) AXON_ROW(11, cb0, cb1) ap += 12;       \
+    bp += 32;                                                                                   \
   }
 
   int64_t k = 0;

@@ -125,10 +125,9 @@ inline void transpose_tile(const float* src, int64_t ld_src, int rows, int cols,
     __m512 ab_hi = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
     __m512 cd_lo = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
     __m512 cd_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-    __m512 col[4] = {_mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88),
-                     _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xDD),
-                     _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88),
-                     _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xDD)};
+    __m512 col[4] = {
+        _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88), _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xDD),
+        _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88), _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xDD)};
     for (int lane = 0; lane < 4; ++lane) {
       const int j = 4 * lane + c;
       if (j >= cols) continue;

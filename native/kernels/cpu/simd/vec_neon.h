@@ -42,9 +42,7 @@ inline VecF abs(VecF a) { return vabsq_f32(a); }
 inline VecF neg(VecF a) { return vnegq_f32(a); }
 inline VecF sqrt(VecF a) { return vsqrtq_f32(a); }
 inline VecF round_nearest(VecF a) { return vrndnq_f32(a); }
-inline VecF copysign(VecF mag, VecF sign) {
-  return vbslq_f32(vdupq_n_u32(0x80000000u), sign, mag);
-}
+inline VecF copysign(VecF mag, VecF sign) { return vbslq_f32(vdupq_n_u32(0x80000000u), sign, mag); }
 
 inline Mask lt(VecF a, VecF b) { return vcltq_f32(a, b); }
 inline Mask le(VecF a, VecF b) { return vcleq_f32(a, b); }

@@ -1,0 +1,149 @@
+// Fused losses and dropout (compiled once; rows are threaded over the pool). Cross-entropy
+// works from log-sum-exp with the row max subtracted and keeps (max - x) and log(sum) apart,
+// so logits of +-1e4 give exact finite losses; accumulation is in double.
+#include <cmath>
+#include <cstdint>
+
+#include "axon/kernels.h"
+#include "axon/thread_pool.h"
+
+namespace axon {
+
+namespace {
+
+// Target weight t_ic of row i, class c (see CrossEntropyArgs).
+inline double target_weight(const CrossEntropyArgs& a, int64_t i, int64_t c) {
+  const double eps = a.label_smoothing;
+  const double wc = a.class_weight ? a.class_weight[c] : 1.0;
+  if (a.target_index) {
+    const int32_t y = a.target_index[i];
+    if (y == a.ignore_index) return 0.0;
+    const double wy = a.class_weight ? a.class_weight[y] : 1.0;
+    return (c == y ? wy * (1.0 - eps) : 0.0) + eps / static_cast<double>(a.c) * wc;
+  }
+  return wc * ((1.0 - eps) * a.target_prob[i * a.c + c] + eps / static_cast<double>(a.c));
+}
+
+int64_t row_grain(int64_t c) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)); }
+
+}  // namespace
+
+void cross_entropy_forward(const CrossEntropyArgs& a, float* loss, float* norm, float* lse) {
+  parallel_range(a.n, row_grain(a.c), [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      const float* x = a.logits + i * a.c;
+      float mx = -INFINITY;
+      bool nan = false;
+      for (int64_t c = 0; c < a.c; ++c) {
+        mx = x[c] > mx ? x[c] : mx;
+        nan = nan || std::isnan(x[c]);
+      }
+      double sum = 0;
+      for (int64_t c = 0; c < a.c; ++c) sum += std::exp(double(x[c]) - mx);
+      const double log_sum = std::log(sum);
+      lse[i] = static_cast<float>(mx + log_sum);
+      double l = 0;
+      for (int64_t c = 0; c < a.c; ++c) {
+        const double t = target_weight(a, i, c);
+        if (t != 0.0) l += t * ((double(mx) - x[c]) + log_sum);
+      }
+      loss[i] = nan ? NAN : static_cast<float>(l);
+      if (a.target_index) {
+        const int32_t y = a.target_index[i];
+        norm[i] = y == a.ignore_index ? 0.0f : (a.class_weight ? a.class_weight[y] : 1.0f);
+      } else {
+        norm[i] = 1.0f;
+      }
+    }
+  });
+}
+
+void cross_entropy_backward(const CrossEntropyArgs& a, const float* lse, const float* dloss,
+                            float* dlogits) {
+  parallel_range(a.n, row_grain(a.c), [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      const float* x = a.logits + i * a.c;
+      float* dx = dlogits + i * a.c;
+      const double g = dloss[i];
+      if (g == 0.0) continue;
+      double total = 0;  // T_i
+      for (int64_t c = 0; c < a.c; ++c) total += target_weight(a, i, c);
+      for (int64_t c = 0; c < a.c; ++c) {
+        const double p = std::exp(double(x[c]) - lse[i]);
+        dx[c] = static_cast<float>(dx[c] + g * (total * p - target_weight(a, i, c)));
+      }
+    }
+  });
+}
+
+void bce_logits_forward(const float* x, const float* t, const float* pos_weight, int64_t c,
+                        float* loss, int64_t n) {
+  parallel_range(n, 8192, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const double xi = x[i], ti = t[i];
+      const double pw = pos_weight ? pos_weight[i % c] : 1.0;
+      // log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|)
+      const double sp = std::fmax(-xi, 0.0) + std::log1p(std::exp(-std::fabs(xi)));
+      loss[i] = static_cast<float>((1.0 - ti) * xi + (1.0 + (pw - 1.0) * ti) * sp);
+    }
+  });
+}
+
+void bce_logits_backward(const float* x, const float* t, const float* pos_weight, int64_t c,
+                         const float* dloss, float* dx, int64_t n) {
+  parallel_range(n, 8192, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const double xi = x[i], ti = t[i];
+      const double pw = pos_weight ? pos_weight[i % c] : 1.0;
+      const double sig_neg = 1.0 / (1.0 + std::exp(xi));  // sigmoid(-x)
+      dx[i] =
+          static_cast<float>(dx[i] + dloss[i] * ((1.0 - ti) - (1.0 + (pw - 1.0) * ti) * sig_neg));
+    }
+  });
+}
+
+void bce_forward(const float* p, const float* t, float* loss, int64_t n) {
+  parallel_range(n, 8192, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const double pi = p[i], ti = t[i];
+      const double lp = std::fmax(std::log(pi), -100.0), l1p = std::fmax(std::log1p(-pi), -100.0);
+      loss[i] = static_cast<float>(-(ti * lp + (1.0 - ti) * l1p));
+    }
+  });
+}
+
+void bce_backward(const float* p, const float* t, const float* dloss, float* dp, int64_t n) {
+  parallel_range(n, 8192, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const double pi = p[i], ti = t[i];
+      dp[i] = static_cast<float>(dp[i] + dloss[i] * (pi - ti) / std::fmax(pi * (1.0 - pi), 1e-12));
+    }
+  });
+}
+
+namespace {
+// SplitMix64 finaliser: a good 64-bit hash of a counter.
+inline uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+void dropout_forward(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed) {
+  const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  // Keep when the hash's top 24 bits, as a fraction, are >= p.
+  const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
+  const uint64_t base = mix64(seed);
+  parallel_range(n, 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const uint64_t h = mix64(base + static_cast<uint64_t>(i)) >> 40;
+      const float m = h >= threshold ? keep_scale : 0.0f;
+      mask[i] = m;
+      y[i] = x[i] * m;
+    }
+  });
+}
+
+}  // namespace axon

@@ -1,0 +1,269 @@
+/**
+ * Core layers: Linear (Dense), Sequential, the activation modules, Dropout, Flatten,
+ * Identity. Linear's weight is (out, in) as PyTorch's, so state dicts carry over unchanged.
+ */
+import { relu, leakyRelu, elu, selu, gelu, sigmoid, tanh, softplus, silu, softmax, logSoftmax } from '../ops/activation.js';
+import { linear, type LinearActivation } from '../ops/linalg.js';
+import { flatten } from '../ops/layout.js';
+import { Generator, type RandomOptions } from '../tensor/random.js';
+import { shapeToString } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dropout } from './functional.js';
+import { getInitializer, pytorchBiasDefault, pytorchDefault, type InitializerLike } from './init.js';
+import { Module, Parameter } from './module.js';
+import type { Regularizer } from './regularizers.js';
+
+export interface LinearOptions {
+  /** Add a bias (default true). */
+  bias?: boolean;
+  /** Activation fused into the layer (default 'none'). */
+  activation?: LinearActivation;
+  /** leakyRelu's slope, elu's alpha, softplus's beta. */
+  activationParam?: number;
+  /** Default: PyTorch's (kaiming uniform, a = sqrt(5)). Keras's Dense: 'glorotUniform'. */
+  weightInit?: InitializerLike;
+  /** Default: PyTorch's U(+-1/sqrt(in)). Keras's Dense: 'zeros'. */
+  biasInit?: InitializerLike;
+  weightRegularizer?: Regularizer | null;
+  biasRegularizer?: Regularizer | null;
+  /** Penalty on the layer's output, recorded each training forward. */
+  activityRegularizer?: Regularizer | null;
+  /** Seed or generator for the initial weights (default: the global generator). */
+  init?: RandomOptions;
+}
+
+/** A `{ seed }` turned into one generator seeded with it, so successive draws continue one stream. */
+function seededOnce(random: RandomOptions | undefined): RandomOptions | undefined {
+  if (random && !random.generator && random.seed !== undefined) return { generator: new Generator(random.seed) };
+  return random;
+}
+
+/** y = act(x W^T + b) with W (out, in): PyTorch's nn.Linear, Keras's Dense. */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  weight: Parameter;
+  bias: Parameter | null;
+  activation: LinearActivation;
+  activationParam: number;
+  activityRegularizer: Regularizer | null;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const)
+      if (!Number.isInteger(v) || v <= 0) throw new RangeError(`Linear: ${n} must be a positive integer, got ${v}`);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.activation = options.activation ?? 'none';
+    this.activationParam = options.activationParam ?? (this.activation === 'leakyRelu' ? 0.01 : this.activation === 'elu' || this.activation === 'softplus' ? 1 : 0);
+    // One generator for weight and bias: a per-call seed would otherwise restart the stream
+    // for the bias, making it a copy of the weight's first values.
+    const random = seededOnce(options.init);
+    const winit = options.weightInit ? getInitializer(options.weightInit) : pytorchDefault();
+    this.weight = new Parameter(winit.create([outFeatures, inFeatures], random));
+    this.weight.regularizer = options.weightRegularizer ?? null;
+    if (options.bias ?? true) {
+      const binit = options.biasInit ? getInitializer(options.biasInit) : pytorchBiasDefault();
+      this.bias = new Parameter(binit.create([outFeatures], { ...random, fans: { fanIn: inFeatures, fanOut: outFeatures } }));
+      this.bias.regularizer = options.biasRegularizer ?? null;
+    } else {
+      this.bias = null;
+    }
+    this.activityRegularizer = options.activityRegularizer ?? null;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.ndim - 1] !== this.inFeatures)
+      throw new RangeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${shapeToString(x.shape)} must end in ${this.inFeatures} features`);
+    const y = linear(x, this.weight, this.bias, this.activation, this.activationParam);
+    if (this.activityRegularizer) this.addActivityLoss(this.activityRegularizer.penalty(y));
+    return y;
+  }
+
+  override extraRepr(): string {
+    const act = this.activation === 'none' ? '' : `, activation=${this.activation}`;
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}${act}`;
+  }
+}
+
+/** Runs modules in order, each on the previous one's output. */
+export class Sequential extends Module {
+  layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((l, i) => {
+      if (!(l instanceof Module)) throw new TypeError(`Sequential: argument ${i} is not a Module`);
+    });
+    this.layers = layers;
+  }
+
+  add(layer: Module): this {
+    if (!(layer instanceof Module)) throw new TypeError('Sequential.add: expected a Module');
+    this.layers.push(layer);
+    return this;
+  }
+
+  /** The i-th layer (negative counts from the end). */
+  at(i: number): Module {
+    const layer = this.layers.at(i);
+    if (!layer) throw new RangeError(`Sequential.at: index ${i} out of range for ${this.layers.length} layers`);
+    return layer;
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y);
+    return y;
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.layers.map((l, i) => [String(i), l]);
+  }
+}
+
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+export class LeakyReLU extends Module {
+  /** PyTorch's default slope 0.01 (Keras's LeakyReLU defaults to 0.3). */
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, this.negativeSlope);
+  }
+  override extraRepr(): string {
+    return `negativeSlope=${this.negativeSlope}`;
+  }
+}
+
+export class ELU extends Module {
+  constructor(readonly alpha = 1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return elu(x, this.alpha);
+  }
+  override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+export class SELU extends Module {
+  forward(x: Tensor): Tensor {
+    return selu(x);
+  }
+}
+
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+  override extraRepr(): string {
+    return `approximate=${this.approximate}`;
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+export class Softplus extends Module {
+  constructor(readonly beta = 1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return softplus(x, this.beta);
+  }
+  override extraRepr(): string {
+    return `beta=${this.beta}`;
+  }
+}
+
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+export class Softmax extends Module {
+  constructor(readonly axis = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.axis);
+  }
+  override extraRepr(): string {
+    return `axis=${this.axis}`;
+  }
+}
+
+export class LogSoftmax extends Module {
+  constructor(readonly axis = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.axis);
+  }
+  override extraRepr(): string {
+    return `axis=${this.axis}`;
+  }
+}
+
+/** Inverted dropout (identity in eval mode). */
+export class Dropout extends Module {
+  private readonly random?: RandomOptions;
+  /** A seed makes the sequence of masks reproducible (not every mask the same). */
+  constructor(
+    readonly p = 0.5,
+    random?: RandomOptions,
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
+    this.random = seededOnce(random);
+  }
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training, this.random);
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** Flattens axes startDim..endDim (default: all but the batch axis). */
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Loss functions (PyTorch's names, arguments and formulas; `reduction` is 'mean' | 'sum' |
+ * 'none'). Cross-entropy and the binary cross-entropies run as fused, numerically stable
+ * native kernels (log-softmax and NLL in one pass: finite at logits of +-1e4); the regression
+ * losses are compositions of elementwise ops. Each has a function and a class form (the class
+ * holds its options, for compile() and configs).
+ */
+import { record } from '../autograd/engine.js';
+import { native } from '../native/binding.js';
+import { abs, add, minimum, mul, square, sub } from '../ops/elementwise.js';
+import { mean, sum } from '../ops/reduce.js';
+import { assertTensor, floatData } from '../ops/util.js';
+import { shapeToString, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function checkReduction(op: string, r: unknown): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none')
+    throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${String(r)}`);
+  return r;
+}
+
+function reduce(t: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'none') return t;
+  return reduction === 'sum' ? sum(t) : mean(t);
+}
+
+function sameShape(op: string, input: Tensor, target: Tensor): void {
+  assertTensor(op, input, 'input');
+  assertTensor(op, target, 'target');
+  if (!shapesEqual(input.shape, target.shape))
+    throw new RangeError(`${op}: input ${shapeToString(input.shape)} and target ${shapeToString(target.shape)} must have the same shape`);
+}
+
+/** Mean squared error: (input - target)^2. */
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  sameShape('mseLoss', input, target);
+  return reduce(square(sub(input, target)), checkReduction('mseLoss', options.reduction ?? 'mean'));
+}
+
+/** Mean absolute error: |input - target| (Keras: MAE). */
+export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  sameShape('l1Loss', input, target);
+  return reduce(abs(sub(input, target)), checkReduction('l1Loss', options.reduction ?? 'mean'));
+}
+
+// Huber elementwise, written branch-free: with a = |d| and m = min(a, delta),
+// 0.5 m^2 + delta (a - m) is 0.5 d^2 inside the band and delta (a - 0.5 delta) outside.
+function huberTerms(input: Tensor, target: Tensor, delta: number): Tensor {
+  const a = abs(sub(input, target));
+  const m = minimum(a, delta);
+  return add(mul(square(m), 0.5), mul(sub(a, m), delta));
+}
+
+/** Huber: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target. */
+export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  sameShape('huberLoss', input, target);
+  const delta = options.delta ?? 1;
+  if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be > 0, got ${delta}`);
+  return reduce(huberTerms(input, target, delta), checkReduction('huberLoss', options.reduction ?? 'mean'));
+}
+
+/** Smooth L1: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (= huber / beta). */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  sameShape('smoothL1Loss', input, target);
+  const beta = options.beta ?? 1;
+  if (!(beta >= 0)) throw new RangeError(`smoothL1Loss: beta must be >= 0, got ${beta}`);
+  if (beta === 0) return l1Loss(input, target, options);
+  return reduce(mul(huberTerms(input, target, beta), 1 / beta), checkReduction('smoothL1Loss', options.reduction ?? 'mean'));
+}
+
+export interface CrossEntropyOptions {
+  /** Per-class weights (C). */
+  weight?: Tensor | null;
+  /** Index targets equal to this are skipped (PyTorch's default -100). */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  /** Mixes the target with the uniform distribution: (1 - e) y + e / C. */
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross-entropy of logits (N, C) — or (N, C, d...) with C on axis 1 — against class indices
+ * (int32, (N) or (N, d...)) or class probabilities (float, same shape as the logits). With
+ * class weights, 'mean' divides by the summed weights of the targets, as PyTorch does.
+ * Keras's SparseCategoricalCrossentropy(from_logits=true) is the index form.
+ */
+export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  floatData(op, logits, 'logits');
+  assertTensor(op, target, 'target');
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const eps = options.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new RangeError(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) throw new RangeError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (logits.ndim < 1) throw new RangeError(`${op}: logits must be (N, C), got ${shapeToString(logits.shape)}`);
+  // (N, C, d...) -> rows of C: move the class axis last.
+  let rows = logits.ndim === 1 ? logits.reshape([1, logits.shape[0]]) : logits;
+  let tgt = target;
+  const indexTargets = target.dtype === 'int32';
+  if (logits.ndim > 2) {
+    const perm = [0, ...Array.from({ length: logits.ndim - 2 }, (_, i) => i + 2), 1];
+    rows = rows.permute(perm);
+    if (!indexTargets) tgt = tgt.permute(perm);
+  }
+  const c = rows.shape[rows.ndim - 1];
+  rows = rows.reshape([-1, c]);
+  const n = rows.shape[0];
+  if (indexTargets) {
+    const expected = logits.ndim === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
+    if (!shapesEqual(target.shape, expected) && !(logits.ndim === 1 && target.size === 1))
+      throw new RangeError(`${op}: index targets must have shape ${shapeToString(expected)} for logits ${shapeToString(logits.shape)}, got ${shapeToString(target.shape)}`);
+  } else {
+    if (!shapesEqual(target.shape, logits.shape))
+      throw new RangeError(`${op}: probability targets must have the logits' shape ${shapeToString(logits.shape)}, got ${shapeToString(target.shape)} (pass class indices as an int32 tensor)`);
+    if (target.requiresGrad) throw new Error(`${op}: gradients with respect to probability targets are not supported`);
+  }
+  const weight = options.weight ?? null;
+  if (weight !== null) {
+    floatData(op, weight, 'weight');
+    if (weight.ndim !== 1 || weight.shape[0] !== c)
+      throw new RangeError(`${op}: weight must have one entry per class (${c}), got ${shapeToString(weight.shape)}`);
+  }
+  const idx = indexTargets ? (tgt.data as Int32Array) : null;
+  const prob = indexTargets ? null : (tgt.reshape([-1, c]).data as Float32Array);
+  const wd = weight ? (weight.data as Float32Array) : null;
+  const perRow = Tensor.empty([n]);
+  const norm = new Float32Array(n);
+  const lse = new Float32Array(n);
+  const x = rows.data as Float32Array;
+  native.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, perRow.data as Float32Array, norm, lse);
+  let denom = 1;
+  if (reduction === 'mean') {
+    denom = 0;
+    for (let i = 0; i < n; i++) denom += norm[i];
+  }
+  let result: Tensor;
+  if (reduction === 'none') {
+    result = perRow.reshape(indexTargets ? target.shape : [logits.shape[0], ...logits.shape.slice(2)]);
+    result = new Tensor(result.data, result.shape);
+  } else {
+    let total = 0;
+    const pr = perRow.data;
+    for (let i = 0; i < n; i++) total += pr[i];
+    result = new Tensor(new Float32Array([reduction === 'mean' ? total / denom : total]), []);
+  }
+  return record(result, op, [rows], (g) => {
+    const dloss = new Float32Array(n);
+    if (reduction === 'none') dloss.set(g.data);
+    else dloss.fill(g.data[0] / denom);
+    const dlogits = Tensor.empty(rows.shape);
+    native.crossEntropyBackward(x, n, c, idx, prob, wd, eps, ignoreIndex, lse, dloss, dlogits.data as Float32Array);
+    return [dlogits];
+  });
+}
+
+/** Negative log-likelihood of log-probabilities (N, C) against class indices (int32, (N)). */
+export function nllLoss(logProbs: Tensor, target: Tensor, options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+  const op = 'nllLoss';
+  floatData(op, logProbs, 'input');
+  assertTensor(op, target, 'target');
+  if (target.dtype !== 'int32') throw new TypeError(`${op}: target must be int32 class indices`);
+  if (logProbs.ndim !== 2 || target.ndim !== 1 || target.shape[0] !== logProbs.shape[0])
+    throw new RangeError(`${op}: expected input (N, C) and target (N), got ${shapeToString(logProbs.shape)} and ${shapeToString(target.shape)}`);
+  const [n, c] = logProbs.shape;
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const ignore = options.ignoreIndex ?? -100;
+  const w = options.weight ? (floatData(op, options.weight, 'weight') as Float32Array) : null;
+  if (w && w.length !== c) throw new RangeError(`${op}: weight must have ${c} entries, got ${w.length}`);
+  const t = target.data as Int32Array;
+  const coef = new Float32Array(n * c);
+  let denom = 0;
+  for (let i = 0; i < n; i++) {
+    const y = t[i];
+    if (y === ignore) continue;
+    if (!(y >= 0 && y < c)) throw new RangeError(`${op}: target ${y} at row ${i} is outside the ${c} classes`);
+    const wy = w ? w[y] : 1;
+    coef[i * c + y] = -wy;
+    denom += wy;
+  }
+  // loss_i = sum_c coef_ic * logp_ic: a product with a constant mask, so autograd handles it.
+  const picked = sum(mul(logProbs, new Tensor(coef, [n, c])), 1);
+  if (reduction === 'none') return picked;
+  const total = sum(picked);
+  return reduction === 'sum' ? total : mul(total, 1 / denom);
+}
+
+/** Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch). */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  const op = 'binaryCrossEntropy';
+  sameShape(op, input, target);
+  const p = floatData(op, input, 'input');
+  const t = floatData(op, target, 'target');
+  const loss = Tensor.empty(input.shape);
+  native.bce(p, t, loss.data as Float32Array);
+  const out = record(loss, op, [input], (g) => {
+    const dp = Tensor.empty(input.shape);
+    native.bceBackward(p, t, g.data as Float32Array, dp.data as Float32Array);
+    return [dp];
+  });
+  const weighted = options.weight ? mul(out, options.weight) : out;
+  return reduce(weighted, checkReduction(op, options.reduction ?? 'mean'));
+}
+
+/**
+ * Binary cross-entropy on logits (sigmoid folded in, stable for any logit). posWeight (C)
+ * multiplies the positive term per class (last axis), as PyTorch's pos_weight.
+ */
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  target: Tensor,
+  options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  sameShape(op, logits, target);
+  const x = floatData(op, logits, 'logits');
+  const t = floatData(op, target, 'target');
+  const pw = options.posWeight ? floatData(op, options.posWeight, 'posWeight') : null;
+  const c = pw ? pw.length : 1;
+  if (pw && (logits.ndim === 0 || logits.shape[logits.ndim - 1] !== c))
+    throw new RangeError(`${op}: posWeight has ${c} entries but the logits' last axis is ${logits.shape[logits.ndim - 1]}`);
+  const loss = Tensor.empty(logits.shape);
+  native.bceLogits(x, t, pw, c, loss.data as Float32Array);
+  const out = record(loss, op, [logits], (g) => {
+    const dx = Tensor.empty(logits.shape);
+    native.bceLogitsBackward(x, t, pw, c, g.data as Float32Array, dx.data as Float32Array);
+    return [dx];
+  });
+  const weighted = options.weight ? mul(out, options.weight) : out;
+  return reduce(weighted, checkReduction(op, options.reduction ?? 'mean'));
+}
+
+/** A loss as a callable object holding its options (for compile() and configs). */
+export interface Loss {
+  readonly name: string;
+  (input: Tensor, target: Tensor): Tensor;
+}
+
+function lossObject(name: string, fn: (i: Tensor, t: Tensor) => Tensor): Loss {
+  return Object.assign((i: Tensor, t: Tensor) => fn(i, t), { lossName: name }) as unknown as Loss;
+}
+
+export const MSELoss = (options: { reduction?: Reduction } = {}): Loss => lossObject('mse', (i, t) => mseLoss(i, t, options));
+export const L1Loss = (options: { reduction?: Reduction } = {}): Loss => lossObject('mae', (i, t) => l1Loss(i, t, options));
+export const HuberLoss = (options: { reduction?: Reduction; delta?: number } = {}): Loss =>
+  lossObject('huber', (i, t) => huberLoss(i, t, options));
+export const SmoothL1Loss = (options: { reduction?: Reduction; beta?: number } = {}): Loss =>
+  lossObject('smoothL1', (i, t) => smoothL1Loss(i, t, options));
+export const CrossEntropyLoss = (options: CrossEntropyOptions = {}): Loss =>
+  lossObject('crossEntropy', (i, t) => crossEntropy(i, t, options));
+export const NLLLoss = (options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Loss =>
+  lossObject('nll', (i, t) => nllLoss(i, t, options));
+export const BCELoss = (options: { weight?: Tensor | null; reduction?: Reduction } = {}): Loss =>
+  lossObject('bce', (i, t) => binaryCrossEntropy(i, t, options));
+export const BCEWithLogitsLoss = (options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Loss =>
+  lossObject('bceWithLogits', (i, t) => binaryCrossEntropyWithLogits(i, t, options));

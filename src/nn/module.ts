@@ -1,0 +1,236 @@
+/**
+ * Module: the base of every layer and model (PyTorch's nn.Module). Parameters and child
+ * modules are found by walking the instance's own properties (a Parameter, a Module, or an
+ * array of Modules), in the order they were assigned, so `this.fc1 = new Linear(...)` is all a
+ * custom module needs. Buffers (state that is saved but not trained, like BatchNorm's running
+ * statistics) are registered explicitly.
+ */
+import { isGradEnabled } from '../autograd/engine.js';
+import { add } from '../ops/elementwise.js';
+import { shapeToString, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Regularizer } from './regularizers.js';
+
+/** A trainable tensor owned by a module. `requiresGrad` doubles as the trainable switch. */
+export class Parameter extends Tensor {
+  /** Penalty added by regularizationLoss(), if any. */
+  regularizer: Regularizer | null = null;
+
+  constructor(value: Tensor, requiresGrad = true) {
+    if (value.dtype !== 'float32') throw new TypeError('Parameter: parameters must be float32');
+    super(value.data, value.shape);
+    this.requiresGrad = requiresGrad;
+  }
+
+  get trainable(): boolean {
+    return this.requiresGrad;
+  }
+  /** Turning training off also drops the gradient, so an optimizer skips the parameter
+   * (a stale zero gradient would still move it through momentum or weight decay). */
+  set trainable(on: boolean) {
+    this.requiresGrad = on;
+    if (!on) this.grad = null;
+  }
+}
+
+export interface LoadReport {
+  /** Names the module has but the state dict lacks. */
+  missing: string[];
+  /** Names in the state dict the module does not have. */
+  unexpected: string[];
+  /** Names present on both sides with different shapes. */
+  mismatched: { name: string; expected: number[]; got: number[] }[];
+}
+
+export abstract class Module {
+  /** Training mode (dropout active, batch statistics used); switch with train()/eval(). */
+  training = true;
+  private readonly bufferMap = new Map<string, Tensor>();
+  private activityLosses: Tensor[] = [];
+
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Direct children as [name, module]; arrays of modules are named `name.i`. */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) out.push([key, value]);
+      else if (Array.isArray(value))
+        value.forEach((v, i) => {
+          if (v instanceof Module) out.push([`${key}.${i}`, v]);
+        });
+    }
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and every descendant, depth first, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Own parameters (not children's), in assignment order. */
+  protected ownParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [key, value] of Object.entries(this)) if (value instanceof Parameter) out.push([key, value]);
+    return out;
+  }
+
+  /** Every parameter with its dotted name ('0.weight', 'encoder.fc1.bias', ...). */
+  namedParameters(prefix = '', recurse = true): [string, Parameter][] {
+    const join = (n: string): string => (prefix ? `${prefix}.${n}` : n);
+    const out: [string, Parameter][] = this.ownParameters().map(([n, p]) => [join(n), p]);
+    if (recurse) for (const [name, child] of this.namedChildren()) out.push(...child.namedParameters(join(name)));
+    return out;
+  }
+
+  parameters(recurse = true): Parameter[] {
+    return this.namedParameters('', recurse).map(([, p]) => p);
+  }
+
+  /** Parameters with requiresGrad (what an optimizer should get). */
+  trainableParameters(): Parameter[] {
+    return this.parameters().filter((p) => p.requiresGrad);
+  }
+
+  /** Registers (or replaces) a buffer: saved in stateDict, not trained. */
+  registerBuffer(name: string, value: Tensor): void {
+    if (!/^[A-Za-z_][\w]*$/.test(name)) throw new RangeError(`registerBuffer: invalid name '${name}'`);
+    this.bufferMap.set(name, value);
+  }
+
+  buffer(name: string): Tensor {
+    const b = this.bufferMap.get(name);
+    if (!b) throw new RangeError(`buffer: no buffer named '${name}'`);
+    return b;
+  }
+
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const join = (n: string): string => (prefix ? `${prefix}.${n}` : n);
+    const out: [string, Tensor][] = [...this.bufferMap].map(([n, t]) => [join(n), t]);
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedBuffers(join(name)));
+    return out;
+  }
+
+  /** Sets training mode on this module and all descendants. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode: dropout off, running statistics used. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears parameter gradients: fills them with zeros (default, reuses the buffers) or sets null. */
+  zeroGrad(setToNone = false): void {
+    for (const p of this.parameters()) {
+      if (setToNone || !p.grad) p.grad = null;
+      else p.grad.data.fill(0);
+    }
+  }
+
+  /** Stops training this module's parameters (all descendants'); drops their gradients. */
+  freeze(): this {
+    for (const p of this.parameters()) p.trainable = false;
+    return this;
+  }
+
+  unfreeze(): this {
+    for (const p of this.parameters()) p.requiresGrad = true;
+    return this;
+  }
+
+  /** Parameters and buffers by dotted name (tensors share memory with the module). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [n, p] of this.namedParameters()) out[n] = p.detach();
+    for (const [n, b] of this.namedBuffers()) out[n] = b.detach();
+    return out;
+  }
+
+  /**
+   * Copies tensors into the parameters and buffers of the same name (the parameter objects
+   * stay the same, so optimizers keep working). With strict (default) any missing, unexpected
+   * or mis-shaped entry throws, listing all of them; otherwise the matching ones load and the
+   * report says what did not.
+   */
+  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): LoadReport {
+    const strict = options.strict ?? true;
+    const targets = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
+    const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };
+    for (const name of targets.keys()) if (!(name in state)) report.missing.push(name);
+    for (const [name, t] of Object.entries(state)) {
+      const target = targets.get(name);
+      if (!target) report.unexpected.push(name);
+      else if (!(t instanceof Tensor) || !shapesEqual(t.shape, target.shape) || t.dtype !== target.dtype)
+        report.mismatched.push({ name, expected: [...target.shape], got: t instanceof Tensor ? [...t.shape] : [] });
+    }
+    if (strict && (report.missing.length || report.unexpected.length || report.mismatched.length)) {
+      const parts: string[] = [];
+      if (report.missing.length) parts.push(`missing: ${report.missing.join(', ')}`);
+      if (report.unexpected.length) parts.push(`unexpected: ${report.unexpected.join(', ')}`);
+      for (const m of report.mismatched)
+        parts.push(`${m.name}: expected shape ${shapeToString(m.expected)}, got ${shapeToString(m.got)}`);
+      throw new Error(`loadStateDict: the state dict does not match the module (${parts.join('; ')})`);
+    }
+    const bad = new Set(report.mismatched.map((m) => m.name));
+    for (const [name, t] of Object.entries(state)) {
+      const target = targets.get(name);
+      if (target && !bad.has(name)) target.data.set(t.data);
+    }
+    return report;
+  }
+
+  /** Records an activity penalty during forward (consumed by regularizationLoss). */
+  protected addActivityLoss(penalty: Tensor): void {
+    if (this.training && isGradEnabled()) this.activityLosses.push(penalty);
+  }
+
+  /**
+   * Sum of every weight/bias regularizer penalty in the model plus the activity penalties
+   * recorded since the last call (which it clears); null when the model has none.
+   */
+  regularizationLoss(): Tensor | null {
+    let total: Tensor | null = null;
+    const acc = (t: Tensor): void => {
+      total = total === null ? t : add(total, t);
+    };
+    for (const m of this.modules()) {
+      for (const [, p] of m.ownParameters()) if (p.regularizer && p.requiresGrad) acc(p.regularizer.penalty(p));
+      for (const t of m.activityLosses) acc(t);
+      m.activityLosses = [];
+    }
+    return total;
+  }
+
+  /** Calls fn on every module (children first), as torch's Module.apply. */
+  apply(fn: (m: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** A one-line description of this module's own settings, shown by toString. */
+  extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([n, c]) => `  (${n}): ${c.toString().split('\n').join('\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Optimizer base (PyTorch's torch.optim.Optimizer): parameter groups with their own
+ * hyperparameters over shared defaults, per-parameter state created lazily on the first step,
+ * and an index-based stateDict() so a checkpoint can be loaded into a fresh model. Subclasses
+ * implement `update` with one fused native kernel per parameter.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+export type GroupOptions = Record<string, unknown> & { lr?: number };
+/** A parameter group given to the constructor: its params plus any per-group overrides. */
+export type ParamGroupInput<O> = Partial<O> & { params: Tensor[] };
+export type ParamGroup<O> = O & { params: Tensor[]; initialLr: number };
+/** Per-parameter state: named float buffers and a step count. */
+export interface ParamState {
+  step: number;
+  buffers: Record<string, Float32Array>;
+}
+
+export interface OptimizerStateDict<O> {
+  state: Record<number, { step: number; buffers: Record<string, number[]> }>;
+  paramGroups: (Omit<ParamGroup<O>, 'params'> & { params: number[] })[];
+}
+
+function isGroupList<O>(x: unknown): x is ParamGroupInput<O>[] {
+  return Array.isArray(x) && x.length > 0 && typeof x[0] === 'object' && x[0] !== null && 'params' in x[0];
+}
+
+export abstract class Optimizer<O extends { lr: number }> {
+  readonly paramGroups: ParamGroup<O>[] = [];
+  readonly state = new Map<Tensor, ParamState>();
+
+  protected constructor(
+    readonly name: string,
+    params: Tensor[] | ParamGroupInput<O>[],
+    readonly defaults: O,
+  ) {
+    this.validate(defaults, 'defaults');
+    const groups = isGroupList<O>(params) ? params : [{ params: params as Tensor[] } as ParamGroupInput<O>];
+    if (groups.length === 0) throw new RangeError(`${name}: got an empty parameter list`);
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  /** Checks hyperparameters; subclasses extend it. Throws naming the optimizer and field. */
+  protected validate(o: O, where: string): void {
+    if (typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr < 0)
+      throw new RangeError(`${this.name}: lr must be a finite number >= 0, got ${String(o.lr)} (${where})`);
+  }
+
+  addParamGroup(group: ParamGroupInput<O>): void {
+    if (!group || !Array.isArray(group.params)) throw new TypeError(`${this.name}: a parameter group needs a 'params' array`);
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    for (const p of group.params) {
+      if (!p || typeof p !== 'object' || !('data' in p) || p.dtype !== 'float32')
+        throw new TypeError(`${this.name}: parameters must be float32 tensors`);
+      if (seen.has(p)) throw new Error(`${this.name}: a parameter appears in more than one group`);
+      seen.add(p);
+    }
+    const full = { ...this.defaults, ...group, params: [...group.params] } as ParamGroup<O>;
+    full.initialLr = (group as { initialLr?: number }).initialLr ?? full.lr;
+    this.validate(full, `group ${this.paramGroups.length}`);
+    this.paramGroups.push(full);
+  }
+
+  /** Clears gradients: zero-fills them (default; keeps the buffers) or sets them to null. */
+  zeroGrad(setToNone = false): void {
+    for (const g of this.paramGroups)
+      for (const p of g.params) {
+        if (setToNone || !p.grad) p.grad = null;
+        else p.grad.data.fill(0);
+      }
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    for (const [gi, group] of this.paramGroups.entries()) {
+      this.validate(group, `group ${gi}`);
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        let st = this.state.get(p);
+        if (!st) {
+          st = { step: 0, buffers: this.initState(p, group) };
+          this.state.set(p, st);
+        }
+        st.step += 1;
+        this.update(p.data as Float32Array, p.grad.data as Float32Array, st, group);
+      }
+    }
+  }
+
+  /** The state buffers a parameter starts with. */
+  protected abstract initState(p: Tensor, group: ParamGroup<O>): Record<string, Float32Array>;
+  /** One in-place update of `param` from `grad`; `state.step` is already incremented. */
+  protected abstract update(param: Float32Array, grad: Float32Array, state: ParamState, group: ParamGroup<O>): void;
+
+  /** State and hyperparameters, with parameters referred to by position across groups. */
+  stateDict(): OptimizerStateDict<O> {
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((g) => {
+      const { params, ...rest } = g;
+      return {
+        ...(rest as Omit<ParamGroup<O>, 'params'>),
+        params: params.map((p) => {
+          if (!index.has(p)) index.set(p, index.size);
+          return index.get(p) as number;
+        }),
+      };
+    });
+    const state: OptimizerStateDict<O>['state'] = {};
+    for (const [p, st] of this.state) {
+      const i = index.get(p);
+      if (i === undefined) continue;
+      state[i] = { step: st.step, buffers: Object.fromEntries(Object.entries(st.buffers).map(([k, v]) => [k, Array.from(v)])) };
+    }
+    return { state, paramGroups };
+  }
+
+  /** Restores a stateDict() taken from an optimizer over parameters of the same shapes. */
+  loadStateDict(sd: OptimizerStateDict<O>): void {
+    if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object')
+      throw new TypeError(`${this.name}.loadStateDict: expected { state, paramGroups }`);
+    if (sd.paramGroups.length !== this.paramGroups.length)
+      throw new RangeError(`${this.name}.loadStateDict: ${sd.paramGroups.length} groups saved, ${this.paramGroups.length} here`);
+    const params: Tensor[] = [];
+    sd.paramGroups.forEach((g, gi) => {
+      const mine = this.paramGroups[gi];
+      if (g.params.length !== mine.params.length)
+        throw new RangeError(`${this.name}.loadStateDict: group ${gi} has ${g.params.length} params saved, ${mine.params.length} here`);
+      g.params.forEach((idx, j) => (params[idx] = mine.params[j]));
+    });
+    const restored = new Map<Tensor, ParamState>();
+    for (const [key, st] of Object.entries(sd.state)) {
+      const p = params[Number(key)];
+      if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key}`);
+      const buffers: Record<string, Float32Array> = {};
+      for (const [k, v] of Object.entries(st.buffers)) {
+        if (v.length !== p.size)
+          throw new RangeError(`${this.name}.loadStateDict: buffer '${k}' of parameter ${key} has ${v.length} values, the parameter ${p.size}`);
+        buffers[k] = Float32Array.from(v);
+      }
+      restored.set(p, { step: st.step, buffers });
+    }
+    sd.paramGroups.forEach((g, gi) => {
+      const { params: _p, ...hyper } = g;
+      Object.assign(this.paramGroups[gi], hyper);
+      this.validate(this.paramGroups[gi], `group ${gi}`);
+    });
+    this.state.clear();
+    for (const [p, st] of restored) this.state.set(p, st);
+  }
+}

@@ -1,0 +1,488 @@
+/**
+ * Throws 10,000+ random, partly invalid argument sets at every exported native function: the
+ * process must never crash, and every rejected call must surface as a thrown Error (or a
+ * rejected promise for the Async variants). Each case starts from a valid argument list for
+ * the function (so mutations reach the deep checks: lengths off by one, overlapping buffers,
+ * shapes that do not broadcast) and then mutates a few arguments or the argument count.
+ */
+import { describe, expect, it } from 'vitest';
+import { native } from '../src/native/binding.js';
+import { Generator } from '../src/tensor/random.js';
+
+type Kind = 'f32' | 'f32?' | 'i32' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
+interface Case {
+  args: unknown[];
+  kinds: Kind[];
+}
+
+const g = new Generator(20261129);
+const ri = (lo: number, hi: number): number => lo + g.nextInt(hi - lo + 1);
+const pick = <T>(xs: readonly T[]): T => xs[g.nextInt(xs.length)];
+const f32 = (n: number): Float32Array => Float32Array.from({ length: n }, () => g.nextFloat() * 4 - 2);
+const shape = (maxRank = 3): number[] => Array.from({ length: ri(0, maxRank) }, () => ri(1, 4));
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+function gemmCase(batched: boolean): Case {
+  const [m, n, k] = [ri(0, 6), ri(0, 6), ri(0, 6)];
+  const ta = g.nextFloat() < 0.5;
+  const tb = g.nextFloat() < 0.5;
+  const lda = (ta ? m : k) + ri(0, 2) || 1;
+  const ldb = (tb ? k : n) + ri(0, 2) || 1;
+  const ldc = n + ri(0, 2) || 1;
+  const aRows = ta ? k : m;
+  const bRows = tb ? n : k;
+  const batch = batched ? ri(0, 3) : 1;
+  const sa = aRows * lda;
+  const sb = bRows * ldb;
+  const sc = m * ldc;
+  const biasMode = ri(0, 2);
+  const bias = biasMode === 0 ? null : f32((biasMode === 1 ? n : m) * batch);
+  if (!batched)
+    return {
+      args: [ta, tb, m, n, k, 1, f32(sa), lda, f32(sb), ldb, 0.5, f32(sc), ldc, bias, biasMode, ri(0, 18), 0.1],
+      kinds: [
+        'bool',
+        'bool',
+        'int',
+        'int',
+        'int',
+        'num',
+        'f32',
+        'int',
+        'f32',
+        'int',
+        'num',
+        'f32',
+        'int',
+        'f32?',
+        'int',
+        'int',
+        'num',
+      ],
+    };
+  return {
+    args: [
+      batch,
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      1,
+      f32(sa * batch),
+      sa,
+      lda,
+      f32(sb * batch),
+      sb,
+      ldb,
+      0,
+      f32(sc * batch),
+      sc,
+      ldc,
+      bias,
+      biasMode,
+      biasMode === 1 ? n : m,
+      ri(0, 18),
+      0,
+    ],
+    kinds: [
+      'int',
+      'bool',
+      'bool',
+      'int',
+      'int',
+      'int',
+      'num',
+      'f32',
+      'int',
+      'int',
+      'f32',
+      'int',
+      'int',
+      'num',
+      'f32',
+      'int',
+      'int',
+      'f32?',
+      'int',
+      'int',
+      'int',
+      'num',
+    ],
+  };
+}
+
+function orc(): [number, number, number] {
+  return [ri(0, 3), ri(1, 4), ri(0, 3)];
+}
+
+const makers: Record<string, () => Case> = {
+  gemm: () => gemmCase(false),
+  gemmBatched: () => gemmCase(true),
+  unary: () => {
+    const n = ri(0, 40);
+    return { args: [ri(0, 18), f32(n), f32(n), 0.2], kinds: ['int', 'f32', 'f32', 'num'] };
+  },
+  unaryBackward: () => {
+    const n = ri(0, 40);
+    return {
+      args: [ri(0, 18), f32(n), f32(n), f32(n), f32(n), 0.2],
+      kinds: ['int', 'f32', 'f32', 'f32', 'f32', 'num'],
+    };
+  },
+  binary: () => {
+    const s = shape();
+    const as = s.map((d) => (g.nextFloat() < 0.3 ? 1 : d));
+    const bs = s.map((d) => (g.nextFloat() < 0.3 ? 1 : d));
+    const os = s.map((_, i) => Math.max(as[i], bs[i]));
+    return {
+      args: [ri(0, 6), f32(prod(as)), as, f32(prod(bs)), bs, f32(prod(os)), os],
+      kinds: ['int', 'f32', 'shape', 'f32', 'shape', 'f32', 'shape'],
+    };
+  },
+  binaryScalar: () => {
+    const n = ri(0, 40);
+    return { args: [ri(0, 6), f32(n), 1.5, g.nextFloat() < 0.5, f32(n)], kinds: ['int', 'f32', 'num', 'bool', 'f32'] };
+  },
+  binaryBackward: () => {
+    const n = ri(0, 40);
+    return {
+      args: [ri(0, 6), f32(n), f32(n), f32(n), f32(n), f32(n), g.nextFloat() < 0.5 ? null : f32(n)],
+      kinds: ['int', 'f32', 'f32', 'f32', 'f32', 'f32?', 'f32?'],
+    };
+  },
+  reduce: () => {
+    const [o, r, i] = orc();
+    return { args: [ri(0, 3), f32(o * r * i), o, r, i, f32(o * i)], kinds: ['int', 'f32', 'int', 'int', 'int', 'f32'] };
+  },
+  argReduce: () => {
+    const [o, r, i] = orc();
+    return {
+      args: [ri(0, 1), f32(o * r * i), o, r, i, new Int32Array(o * i)],
+      kinds: ['int', 'f32', 'int', 'int', 'int', 'i32'],
+    };
+  },
+  reduceBackward: () => {
+    const [o, r, i] = orc();
+    return {
+      args: [ri(0, 3), f32(o * r * i), f32(o * i), f32(o * i), o, r, i, f32(o * r * i)],
+      kinds: ['int', 'f32', 'f32', 'f32', 'int', 'int', 'int', 'f32'],
+    };
+  },
+  sumToShape: () => {
+    const s = shape();
+    const os = s.map((d) => (g.nextFloat() < 0.5 ? 1 : d));
+    return { args: [f32(prod(s)), s, f32(prod(os)), os], kinds: ['f32', 'shape', 'f32', 'shape'] };
+  },
+  softmax: () => {
+    const [o, r, i] = orc();
+    return {
+      args: [f32(o * r * i), f32(o * r * i), o, r, i, g.nextFloat() < 0.5],
+      kinds: ['f32', 'f32', 'int', 'int', 'int', 'bool'],
+    };
+  },
+  softmaxBackward: () => {
+    const [o, r, i] = orc();
+    const n = o * r * i;
+    return {
+      args: [f32(n), f32(n), f32(n), o, r, i, g.nextFloat() < 0.5],
+      kinds: ['f32', 'f32', 'f32', 'int', 'int', 'int', 'bool'],
+    };
+  },
+  permute: () => {
+    const s = shape(4);
+    const perm = s.map((_, i) => i).sort(() => g.nextFloat() - 0.5);
+    return { args: [f32(prod(s)), s, perm, f32(prod(s))], kinds: ['words', 'shape', 'list', 'words'] };
+  },
+  concat: () => {
+    const count = ri(1, 3);
+    const outer = ri(0, 3);
+    const sizes = Array.from({ length: count }, () => ri(0, 4));
+    const inputs = sizes.map((s) => f32(outer * s));
+    return {
+      args: [inputs, sizes, outer, f32(outer * sizes.reduce((a, b) => a + b, 0))],
+      kinds: ['inputs', 'list', 'int', 'words'],
+    };
+  },
+  sliceCopy: () => {
+    const s = shape();
+    const starts = s.map((d) => ri(0, d - 1));
+    const steps = s.map(() => pick([1, 2, -1]));
+    const os = s.map((d, i) => (steps[i] > 0 ? Math.ceil((d - starts[i]) / steps[i]) : starts[i] + 1));
+    return {
+      args: [f32(prod(s)), s, starts, steps, os, f32(prod(os))],
+      kinds: ['words', 'shape', 'list', 'list', 'shape', 'words'],
+    };
+  },
+  sliceBackward: () => {
+    const s = shape();
+    const starts = s.map((d) => ri(0, d - 1));
+    const steps = s.map(() => pick([1, 2, -1]));
+    const os = s.map((d, i) => (steps[i] > 0 ? Math.ceil((d - starts[i]) / steps[i]) : starts[i] + 1));
+    return {
+      args: [f32(prod(os)), os, starts, steps, s, f32(prod(s))],
+      kinds: ['f32', 'shape', 'list', 'list', 'shape', 'f32'],
+    };
+  },
+  sgdStep: () => {
+    const n = ri(0, 40);
+    const momentum = pick([0, 0.9]);
+    return {
+      args: [f32(n), f32(n), f32(n), 0.1, momentum, 0, 0.01, false, false, g.nextFloat() < 0.5],
+      kinds: ['f32', 'f32', 'f32?', 'num', 'num', 'num', 'num', 'bool', 'bool', 'bool'],
+    };
+  },
+  adamStep: () => {
+    const n = ri(0, 40);
+    return {
+      args: [
+        f32(n),
+        f32(n),
+        f32(n),
+        new Float32Array(n),
+        new Float32Array(n),
+        1e-3,
+        0.9,
+        0.999,
+        1e-8,
+        0,
+        false,
+        true,
+        false,
+        ri(1, 5),
+      ],
+      kinds: ['f32', 'f32', 'f32', 'f32', 'f32?', 'num', 'num', 'num', 'num', 'num', 'bool', 'bool', 'bool', 'int'],
+    };
+  },
+  rmspropStep: () => {
+    const n = ri(0, 40);
+    return {
+      args: [f32(n), f32(n), new Float32Array(n), f32(n), f32(n), 0.01, 0.99, 1e-8, 0, 0.9, true, false],
+      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'num', 'num', 'num', 'num', 'num', 'bool', 'bool'],
+    };
+  },
+  adagradStep: () => {
+    const n = ri(0, 40);
+    return {
+      args: [f32(n), f32(n), new Float32Array(n), 0.01, 1e-10, 0, false],
+      kinds: ['f32', 'f32', 'f32', 'num', 'num', 'num', 'bool'],
+    };
+  },
+  crossEntropy: () => {
+    const [n, c] = [ri(0, 5), ri(1, 5)];
+    const idx = Int32Array.from({ length: n }, () => ri(0, c - 1));
+    return {
+      args: [f32(n * c), n, c, idx, null, g.nextFloat() < 0.5 ? null : f32(c), 0.1, -100, f32(n), f32(n), f32(n)],
+      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'f32', 'f32', 'f32'],
+    };
+  },
+  crossEntropyBackward: () => {
+    const [n, c] = [ri(0, 5), ri(1, 5)];
+    return {
+      args: [f32(n * c), n, c, null, f32(n * c), null, 0, -100, f32(n), f32(n), f32(n * c)],
+      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'f32', 'f32', 'f32'],
+    };
+  },
+  bceLogits: () => {
+    const c = ri(1, 4);
+    const n = c * ri(0, 4);
+    return { args: [f32(n), f32(n), f32(c), c, f32(n)], kinds: ['f32', 'f32', 'f32?', 'int', 'f32'] };
+  },
+  bceLogitsBackward: () => {
+    const n = ri(0, 20);
+    return { args: [f32(n), f32(n), null, 1, f32(n), f32(n)], kinds: ['f32', 'f32', 'f32?', 'int', 'f32', 'f32'] };
+  },
+  bce: () => {
+    const n = ri(0, 20);
+    return { args: [f32(n), f32(n), f32(n)], kinds: ['f32', 'f32', 'f32'] };
+  },
+  bceBackward: () => {
+    const n = ri(0, 20);
+    return { args: [f32(n), f32(n), f32(n), f32(n)], kinds: ['f32', 'f32', 'f32', 'f32'] };
+  },
+  dropout: () => {
+    const n = ri(0, 40);
+    return {
+      args: [f32(n), f32(n), f32(n), 0.3, ri(0, 1000), ri(0, 1000)],
+      kinds: ['f32', 'f32', 'f32', 'num', 'int', 'int'],
+    };
+  },
+  sumSquares: () => ({ args: [f32(ri(0, 40))], kinds: ['f32'] }),
+  setNumThreads: () => ({ args: [ri(1, 2)], kinds: ['int'] }),
+  profilerEnable: () => ({ args: [false], kinds: ['bool'] }),
+};
+
+/** A wrong value of roughly the right kind, or of another kind entirely. */
+function mutate(value: unknown, kind: Kind, others: unknown[]): unknown {
+  const junk = [undefined, null, 'x', {}, [], true, Symbol('s'), () => 1, 3n, new Float64Array(3)];
+  if (g.nextFloat() < 0.15) return pick(junk);
+  switch (kind) {
+    case 'int':
+    case 'num': {
+      const v = typeof value === 'number' ? value : 0;
+      return pick([
+        NaN,
+        Infinity,
+        -Infinity,
+        -1,
+        v + 1,
+        v - 1,
+        v * 2 + 1,
+        0.5,
+        2 ** 31,
+        2 ** 40 + 1,
+        -(2 ** 53),
+        1e300,
+        0,
+        19,
+        7,
+      ]);
+    }
+    case 'bool':
+      return pick([0, 1, 'true', null]);
+    case 'f32':
+    case 'f32?':
+    case 'words':
+    case 'i32': {
+      const arr = value instanceof Float32Array || value instanceof Int32Array ? value : new Float32Array(4);
+      const other = others.find((o) => o instanceof Float32Array && o !== value) as Float32Array | undefined;
+      return pick([
+        new Float32Array(Math.max(0, arr.length - 1)),
+        new Float32Array(arr.length + 1),
+        new Float32Array(0),
+        new Int32Array(arr.length),
+        new Float32Array(arr.length),
+        new Uint8Array(arr.length * 4),
+        Array.from(arr),
+        arr.subarray(1),
+        other ?? arr,
+        other ? other.subarray(0, Math.min(other.length, arr.length)) : arr,
+        new Float32Array(new SharedArrayBuffer(arr.length * 4)),
+      ]);
+    }
+    case 'shape':
+    case 'list': {
+      const s = Array.isArray(value) ? (value as number[]) : [];
+      return pick([
+        [...s, 2],
+        s.slice(1),
+        s.map((d) => d + 1),
+        s.map(() => -1),
+        s.map(() => 1.5),
+        s.map(() => NaN),
+        [2 ** 40, 2 ** 40, 2 ** 40],
+        Array.from({ length: 9 }, () => 1),
+        s.map(() => 'a'),
+        s.map((d) => d * 0),
+        [0, 0, 0],
+      ]);
+    }
+    case 'inputs': {
+      const list = Array.isArray(value) ? (value as unknown[]) : [];
+      return pick([[], [new Float32Array(1)], list.concat([new Int32Array(2)]), [null], list.slice(1), 'x']);
+    }
+  }
+}
+
+function makeCase(name: string): unknown[] {
+  const base = makers[name]();
+  const args = [...base.args];
+  const roll = g.nextFloat();
+  if (roll < 0.1) return args; // valid call
+  if (roll < 0.2) return args.slice(0, g.nextInt(args.length + 1)); // missing arguments
+  if (roll < 0.25) return [...args, 1, null]; // extra arguments
+  const count = ri(1, 2);
+  for (let c = 0; c < count; c++) {
+    const i = g.nextInt(args.length);
+    args[i] = mutate(args[i], base.kinds[i], args);
+  }
+  return args;
+}
+
+describe('native binding fuzz', () => {
+  it('survives 10,000+ random, partly invalid calls with clean JS errors', async () => {
+    const names = Object.keys(makers);
+    const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const threads = native.getNumThreads();
+    let calls = 0;
+    let rejected = 0;
+    const badErrors: string[] = [];
+    const perFunction = Math.ceil(10_000 / names.length) + 20;
+    for (const name of names) {
+      for (let c = 0; c < perFunction; c++) {
+        const useAsync = c % 5 === 0 && typeof callable[`${name}Async`] === 'function';
+        const args = makeCase(name);
+        calls++;
+        try {
+          const r = callable[useAsync ? `${name}Async` : name](...args);
+          if (r instanceof Promise) await r;
+        } catch (e) {
+          rejected++;
+          if (!(e instanceof Error)) badErrors.push(`${name}: threw a non-Error ${String(e)}`);
+          else if (!e.message.startsWith(`${name}:`) && !/^(\w+): /.test(e.message))
+            badErrors.push(`${name}: ${e.message}`);
+        }
+      }
+    }
+    native.setNumThreads(threads);
+    native.profilerEnable(false);
+    native.profilerTake();
+    expect(badErrors).toEqual([]);
+    expect(calls).toBeGreaterThanOrEqual(10_000);
+    // Most cases are invalid by construction; make sure the fuzzer is not only testing that.
+    expect(rejected).toBeGreaterThan(calls * 0.5);
+    expect(rejected).toBeLessThan(calls);
+  });
+
+  it('names the op and the argument in its errors', () => {
+    expect(() =>
+      native.gemm(
+        false,
+        false,
+        2,
+        2,
+        3,
+        1,
+        new Float32Array(5),
+        3,
+        new Float32Array(6),
+        2,
+        0,
+        new Float32Array(4),
+        2,
+        null,
+        0,
+        0,
+        0,
+      ),
+    ).toThrow("gemm: argument 'a' has 5 elements, needs at least 6");
+    expect(() => native.unary(0, new Float32Array(3), new Float32Array(4), 0)).toThrow(
+      "unary: argument 'y' has 4 elements, expected 3",
+    );
+    expect(() => native.permute(new Float32Array(6), [2, 3], [0, 0], new Float32Array(6))).toThrow(
+      'permute: perm must be a permutation',
+    );
+    const buf = new Float32Array(10);
+    expect(() =>
+      native.gemm(
+        false,
+        false,
+        2,
+        2,
+        2,
+        1,
+        buf.subarray(0, 4),
+        2,
+        buf.subarray(4, 8),
+        2,
+        0,
+        buf.subarray(2, 6),
+        2,
+        null,
+        0,
+        0,
+        0,
+      ),
+    ).toThrow("gemm: 'c' and 'a' overlap in memory");
+  });
+});

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm run bench [gemm|elementwise|...]`: builds the native benchmarks (CMake, build-native/)
+// and runs them, then the TypeScript benchmarks in bench/*.bench.ts. Peers run side by side in
+// the same process; OpenBLAS runs with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (they force
+// its slower AVX2 kernel on this machine; see ../shared/BENCH-NOTES.md). Do not run other jobs
+// while benchmarking: the figures are only meaningful on an idle machine.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+function run(cmd, args, env = process.env) {
+  console.log(`\n$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+const peerEnv = { ...process.env };
+delete peerEnv.OPENBLAS_CORETYPE;
+delete peerEnv.OPENBLAS_L2_SIZE;
+
+if (want('gemm') || want('elementwise')) {
+  const haveNinja = spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0;
+  run('cmake', [
+    '-S',
+    '.',
+    '-B',
+    'build-native',
+    ...(haveNinja ? ['-G', 'Ninja'] : []),
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DAXON_BENCH=ON',
+  ]);
+  run('cmake', ['--build', 'build-native', '--parallel', '--target', 'axon_gemm_bench', 'axon_elementwise_bench']);
+}
+if (want('gemm')) run('./build-native/axon_gemm_bench', [], peerEnv);
+if (want('elementwise')) run('./build-native/axon_elementwise_bench', [], peerEnv);
+
+for (const file of readdirSync('bench')
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()) {
+  const name = file.replace(/\.bench\.ts$/, '');
+  if (want(name)) run('npx', ['tsx', `bench/${file}`], peerEnv);
+}
