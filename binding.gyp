@@ -76,6 +76,7 @@
         "native/kernels/cpu/dispatch.cpp",
         "native/kernels/cpu/layout.cpp",
         "native/kernels/cpu/loss.cpp",
+        "native/kernels/cpu/data.cpp",
         "native/kernels/ref/ops_names.cpp",
         "native/kernels/ref/elementwise_ref.cpp",
         "native/kernels/ref/reduce_ref.cpp",

@@ -308,6 +308,40 @@ const makers: Record<string, () => Case> = {
     };
   },
   sumSquares: () => ({ args: [f32(ri(0, 40))], kinds: ['f32'] }),
+  fill: () => ({ args: [f32(ri(0, 40)), 1.5], kinds: ['words', 'num'] }),
+  copy: () => {
+    const n = ri(0, 40);
+    return { args: [f32(n), f32(n)], kinds: ['words', 'words'] };
+  },
+  gatherRows: () => {
+    const [rows, rowSize, srcRows] = [ri(0, 5), ri(1, 4), ri(1, 6)];
+    const idx = Int32Array.from({ length: rows + 2 }, () => ri(0, srcRows - 1));
+    return {
+      args: [f32(srcRows * rowSize), rowSize, idx, ri(0, 2), rows, f32(rows * rowSize)],
+      kinds: ['words', 'int', 'i32', 'int', 'int', 'words'],
+    };
+  },
+  confusionUpdate: () => {
+    const [n, c] = [ri(0, 6), ri(1, 4)];
+    const cc = Math.max(c, 2);
+    return {
+      args: [
+        f32(n * c),
+        n,
+        c,
+        Int32Array.from({ length: n }, () => ri(-1, cc)),
+        null,
+        0,
+        new Float64Array(cc * cc),
+        new Float64Array(1),
+      ],
+      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'num', 'f32', 'f32'],
+    };
+  },
+  regressionUpdate: () => {
+    const n = ri(0, 20);
+    return { args: [f32(n), f32(n), new Float64Array(5)], kinds: ['f32', 'f32', 'f32'] };
+  },
   setNumThreads: () => ({ args: [ri(1, 2)], kinds: ['int'] }),
   profilerEnable: () => ({ args: [false], kinds: ['bool'] }),
 };

@@ -169,6 +169,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<BceOp>(env, exports);
   export_op<BceBackwardOp>(env, exports);
   export_op<DropoutOp>(env, exports);
+  export_op<FillOp>(env, exports);
+  export_op<CopyOp>(env, exports);
+  export_op<GatherRowsOp>(env, exports);
+  export_op<ConfusionOp>(env, exports);
+  export_op<RegressionStatsOp>(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   return exports;
 }

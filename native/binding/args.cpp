@@ -61,6 +61,15 @@ I32 Args::i32_or_null(size_t i, const char* name) {
   return i32(i, name);
 }
 
+F64 Args::f64(size_t i, const char* name) {
+  Napi::Value v = at(i, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    type_error(std::string("argument '") + name + "' must be a Float64Array");
+  auto arr = v.As<Napi::Float64Array>();
+  buffers_.push_back(arr);
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
+}
+
 Words Args::words_value(Napi::Value v, const std::string& name) {
   if (v.IsTypedArray()) {
     auto t = v.As<Napi::TypedArray>();

@@ -30,6 +30,11 @@ struct I32 {
   int64_t length = 0;
   bool present = false;
 };
+struct F64 {
+  double* data = nullptr;
+  int64_t length = 0;
+  bool present = false;
+};
 // A Float32Array or an Int32Array: layout kernels move 4-byte words of either.
 struct Words {
   void* data = nullptr;
@@ -51,6 +56,7 @@ class Args {
   F32 f32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
   I32 i32(size_t i, const char* name);
   I32 i32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
+  F64 f64(size_t i, const char* name);
   Words words(size_t i, const char* name);
   Words words_value(Napi::Value v, const std::string& name);
   int64_t integer(size_t i, const char* name, int64_t min, int64_t max);

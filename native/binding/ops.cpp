@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace axon::binding {
 
@@ -924,5 +925,121 @@ void DropoutOp::run() const { dropout_forward(x, y, mask, n, p, seed); }
 double DropoutOp::flops() const { return 4.0 * double(n); }
 double DropoutOp::bytes() const { return 12.0 * double(n); }
 std::string DropoutOp::shapes() const { return "n=" + std::to_string(n); }
+
+}  // namespace axon::binding
+
+namespace axon::binding {
+
+// fill(x, value): every element of x (Float32Array or Int32Array) = value.
+FillOp FillOp::parse(Args& a) {
+  FillOp op;
+  Words x = a.words(0, "x");
+  if (x.is_int) {
+    const int64_t v = a.integer(1, "value", INT32_MIN, INT32_MAX);
+    const int32_t i = static_cast<int32_t>(v);
+    std::memcpy(&op.word, &i, 4);
+  } else {
+    const float f = static_cast<float>(a.number(1, "value", true));
+    std::memcpy(&op.word, &f, 4);
+  }
+  op.x = x.data, op.n = x.length;
+  return op;
+}
+void FillOp::run() const { fill(x, n, word); }
+double FillOp::flops() const { return 0; }
+double FillOp::bytes() const { return 4.0 * double(n); }
+std::string FillOp::shapes() const { return "n=" + std::to_string(n); }
+
+// copy(src, dst): same type and length, not overlapping.
+CopyOp CopyOp::parse(Args& a) {
+  CopyOp op;
+  Words s = a.words(0, "src"), d = a.words(1, "dst");
+  if (s.is_int != d.is_int) a.type_error("'src' and 'dst' must be typed arrays of the same type");
+  a.expect_length(d.length, s.length, "dst", "same as 'src'");
+  a.expect_disjoint(d.data, d.length, "dst", s.data, s.length, "src", false);
+  op.src = s.data, op.dst = d.data, op.n = s.length;
+  return op;
+}
+void CopyOp::run() const { copy(src, dst, n); }
+double CopyOp::flops() const { return 0; }
+double CopyOp::bytes() const { return 8.0 * double(n); }
+std::string CopyOp::shapes() const { return "n=" + std::to_string(n); }
+
+// gatherRows(src, rowSize, indices, start, rows, dst): dst row r = src row indices[start + r].
+GatherRowsOp GatherRowsOp::parse(Args& a) {
+  GatherRowsOp op;
+  Words src = a.words(0, "src");
+  op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
+  I32 idx = a.i32(2, "indices");
+  op.start = a.integer(3, "start", 0, kMaxExtent);
+  op.rows = a.integer(4, "rows", 0, kMaxExtent);
+  Words dst = a.words(5, "dst");
+  if (src.is_int != dst.is_int) a.type_error("'src' and 'dst' must be typed arrays of the same type");
+  if (src.length % op.row_size != 0)
+    a.range_error("'src' has " + std::to_string(src.length) + " elements, not a whole number of rows of " +
+                  std::to_string(op.row_size));
+  const int64_t src_rows = src.length / op.row_size;
+  a.expect_min_length(idx.length, a.add(op.start, op.rows, "indices"), "indices", "start + rows");
+  a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
+  a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
+  for (int64_t r = 0; r < op.rows; ++r) {
+    const int32_t i = idx.data[op.start + r];
+    if (i < 0 || i >= src_rows)
+      a.range_error("index " + std::to_string(i) + " at position " + std::to_string(op.start + r) +
+                    " is outside the " + std::to_string(src_rows) + " rows of 'src'");
+  }
+  op.src = src.data, op.dst = dst.data, op.indices = idx.data;
+  return op;
+}
+void GatherRowsOp::run() const { gather_rows(src, row_size, indices, start, rows, dst); }
+double GatherRowsOp::flops() const { return 0; }
+double GatherRowsOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
+std::string GatherRowsOp::shapes() const {
+  return std::to_string(rows) + " x " + std::to_string(row_size);
+}
+
+// confusionUpdate(scores, n, c, labels|null, labelFloats|null, threshold, matrix, skipped)
+ConfusionOp ConfusionOp::parse(Args& a) {
+  ConfusionOp op;
+  F32 scores = a.f32(0, "scores");
+  op.n = a.integer(1, "n", 0, kMaxExtent);
+  op.c = a.integer(2, "c", 1, 1 << 20);
+  I32 labels = a.i32_or_null(3, "labels");
+  F32 lf = a.f32_or_null(4, "labelFloats");
+  op.threshold = static_cast<float>(a.number(5, "threshold"));
+  F64 m = a.f64(6, "matrix");
+  F64 sk = a.f64(7, "skipped");
+  a.expect_length(scores.length, a.mul(op.n, op.c, "scores"), "scores", "n * c");
+  if (labels.present == lf.present) a.type_error("pass exactly one of 'labels' and 'labelFloats'");
+  a.expect_length(labels.present ? labels.length : lf.length, op.n, labels.present ? "labels" : "labelFloats",
+                  "one per row");
+  const int64_t cc = std::max<int64_t>(op.c, 2);
+  a.expect_length(m.length, cc * cc, "matrix", "max(c, 2)^2 counts");
+  a.expect_length(sk.length, 1, "skipped", "one counter");
+  op.scores = scores.data, op.labels = labels.data, op.label_floats = lf.data;
+  op.matrix = m.data, op.skipped = sk.data;
+  return op;
+}
+void ConfusionOp::run() const {
+  confusion_update(scores, n, c, labels, label_floats, threshold, matrix, skipped);
+}
+double ConfusionOp::flops() const { return double(n) * double(c); }
+double ConfusionOp::bytes() const { return 4.0 * double(n) * double(c); }
+std::string ConfusionOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+
+// regressionUpdate(pred, target, stats: Float64Array(5))
+RegressionStatsOp RegressionStatsOp::parse(Args& a) {
+  RegressionStatsOp op;
+  F32 p = a.f32(0, "pred"), t = a.f32(1, "target");
+  F64 st = a.f64(2, "stats");
+  a.expect_length(t.length, p.length, "target", "same as 'pred'");
+  a.expect_length(st.length, 5, "stats", "count, squared error, absolute error, sum, sum of squares");
+  op.pred = p.data, op.target = t.data, op.n = p.length, op.stats = st.data;
+  return op;
+}
+void RegressionStatsOp::run() const { regression_update(pred, target, n, stats); }
+double RegressionStatsOp::flops() const { return 6.0 * double(n); }
+double RegressionStatsOp::bytes() const { return 8.0 * double(n); }
+std::string RegressionStatsOp::shapes() const { return "n=" + std::to_string(n); }
 
 }  // namespace axon::binding

@@ -234,6 +234,45 @@ struct DropoutOp {
   uint64_t seed;
 };
 
+struct FillOp {
+  AXON_OP_COMMON(FillOp, "fill")
+  void* x;
+  int64_t n;
+  uint32_t word;
+};
+
+struct CopyOp {
+  AXON_OP_COMMON(CopyOp, "copy")
+  const void* src;
+  void* dst;
+  int64_t n;
+};
+
+struct GatherRowsOp {
+  AXON_OP_COMMON(GatherRowsOp, "gatherRows")
+  const void* src;
+  void* dst;
+  const int32_t* indices;
+  int64_t row_size, start, rows;
+};
+
+struct ConfusionOp {
+  AXON_OP_COMMON(ConfusionOp, "confusionUpdate")
+  const float* scores;
+  int64_t n, c;
+  const int32_t* labels;
+  const float* label_floats;
+  float threshold;
+  double *matrix, *skipped;
+};
+
+struct RegressionStatsOp {
+  AXON_OP_COMMON(RegressionStatsOp, "regressionUpdate")
+  const float *pred, *target;
+  int64_t n;
+  double* stats;
+};
+
 #undef AXON_OP_COMMON
 
 }  // namespace axon::binding

@@ -300,6 +300,28 @@ interface Kernels {
   bceBackward(p: Float32Array, target: Float32Array, dloss: Float32Array, dp: Float32Array): void;
   /** [sync] Inverted dropout; mask receives 0 or 1/(1-p). Seed: two 32-bit halves. */
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, seedHigh: number, seedLow: number): void;
+  /** [sync] Every element of x = value. */
+  fill(x: Words, value: number): void;
+  /** [sync] dst = src (same type and length). */
+  copy(src: Words, dst: Words): void;
+  /** [sync] dst row r (rowSize elements) = src row indices[start + r]; indices are checked. */
+  gatherRows(src: Words, rowSize: number, indices: Int32Array, start: number, rows: number, dst: Words): void;
+  /**
+   * [sync] Adds (label, predicted) counts of scores (n, c) into matrix (max(c,2)^2, row = label).
+   * c == 1: predicted = score > threshold. Labels out of range count into skipped[0].
+   */
+  confusionUpdate(
+    scores: Float32Array,
+    n: number,
+    c: number,
+    labels: Int32Array | null,
+    labelFloats: Float32Array | null,
+    threshold: number,
+    matrix: Float64Array,
+    skipped: Float64Array,
+  ): void;
+  /** [sync] stats += [count, sum (p-t)^2, sum |p-t|, sum t, sum t^2]. */
+  regressionUpdate(pred: Float32Array, target: Float32Array, stats: Float64Array): void;
   /** [sync] dx[start + i*step] += dy[i]. */
   sliceBackward(
     dy: Float32Array,

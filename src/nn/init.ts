@@ -53,7 +53,12 @@ export interface Initializer {
   create(shape: readonly number[], options?: RandomOptions & { fans?: { fanIn: number; fanOut: number } }): Tensor;
 }
 
-type Fill = (n: number, fans: { fanIn: number; fanOut: number }, g: Generator, shape: readonly number[]) => Float32Array;
+type Fill = (
+  n: number,
+  fans: { fanIn: number; fanOut: number },
+  g: Generator,
+  shape: readonly number[],
+) => Float32Array;
 
 function make(name: string, config: Record<string, number | string>, fill: Fill): Initializer {
   return {
@@ -99,7 +104,10 @@ export function uniform(low = -0.05, high = 0.05): Initializer {
   if (!(high >= low)) throw new RangeError(`uniform: high ${high} must be >= low ${low}`);
   return make('uniform', { low, high }, (n, _f, g) => uniformFill(n, low, high, g));
 }
-/** N(mean, std^2) redrawn until inside [mean + a*std, mean + b*std] (torch: a=-2, b=2). */
+/**
+ * N(mean, std^2) redrawn until inside [mean + a*std, mean + b*std]: a and b count standard
+ * deviations (Keras's TruncatedNormal cuts at +-2; torch's trunc_normal_ takes absolute bounds).
+ */
 export function truncatedNormal(mean = 0, std = 0.05, a = -2, b = 2): Initializer {
   checkPositive('truncatedNormal', std, 'std');
   if (!(b > a)) throw new RangeError(`truncatedNormal: need a < b, got ${a}, ${b}`);
@@ -139,15 +147,21 @@ function kaimingStd(opts: KaimingOptions, f: { fanIn: number; fanOut: number }):
 }
 /** He/Kaiming uniform: U(-b, b), b = gain * sqrt(3 / fan) (torch.nn.init.kaiming_uniform_). */
 export function heUniform(options: KaimingOptions = {}): Initializer {
-  return make('heUniform', { a: options.a ?? 0, mode: options.mode ?? 'fanIn', nonlinearity: options.nonlinearity ?? 'leakyRelu' }, (n, f, g) => {
-    const b = Math.sqrt(3) * kaimingStd(options, f);
-    return uniformFill(n, -b, b, g);
-  });
+  return make(
+    'heUniform',
+    { a: options.a ?? 0, mode: options.mode ?? 'fanIn', nonlinearity: options.nonlinearity ?? 'leakyRelu' },
+    (n, f, g) => {
+      const b = Math.sqrt(3) * kaimingStd(options, f);
+      return uniformFill(n, -b, b, g);
+    },
+  );
 }
 /** He/Kaiming normal: N(0, gain^2 / fan). */
 export function heNormal(options: KaimingOptions = {}): Initializer {
-  return make('heNormal', { a: options.a ?? 0, mode: options.mode ?? 'fanIn', nonlinearity: options.nonlinearity ?? 'leakyRelu' }, (n, f, g) =>
-    normalFill(n, 0, kaimingStd(options, f), g),
+  return make(
+    'heNormal',
+    { a: options.a ?? 0, mode: options.mode ?? 'fanIn', nonlinearity: options.nonlinearity ?? 'leakyRelu' },
+    (n, f, g) => normalFill(n, 0, kaimingStd(options, f), g),
   );
 }
 /** LeCun normal: N(0, 1 / fanIn) (Keras's lecun_normal is truncated; this one is not). */

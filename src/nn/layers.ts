@@ -2,7 +2,19 @@
  * Core layers: Linear (Dense), Sequential, the activation modules, Dropout, Flatten,
  * Identity. Linear's weight is (out, in) as PyTorch's, so state dicts carry over unchanged.
  */
-import { relu, leakyRelu, elu, selu, gelu, sigmoid, tanh, softplus, silu, softmax, logSoftmax } from '../ops/activation.js';
+import {
+  relu,
+  leakyRelu,
+  elu,
+  selu,
+  gelu,
+  sigmoid,
+  tanh,
+  softplus,
+  silu,
+  softmax,
+  logSoftmax,
+} from '../ops/activation.js';
 import { linear, type LinearActivation } from '../ops/linalg.js';
 import { flatten } from '../ops/layout.js';
 import { Generator, type RandomOptions } from '../tensor/random.js';
@@ -50,12 +62,17 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
-    for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const)
+    for (const [v, n] of [
+      [inFeatures, 'inFeatures'],
+      [outFeatures, 'outFeatures'],
+    ] as const)
       if (!Number.isInteger(v) || v <= 0) throw new RangeError(`Linear: ${n} must be a positive integer, got ${v}`);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.activation = options.activation ?? 'none';
-    this.activationParam = options.activationParam ?? (this.activation === 'leakyRelu' ? 0.01 : this.activation === 'elu' || this.activation === 'softplus' ? 1 : 0);
+    this.activationParam =
+      options.activationParam ??
+      (this.activation === 'leakyRelu' ? 0.01 : this.activation === 'elu' || this.activation === 'softplus' ? 1 : 0);
     // One generator for weight and bias: a per-call seed would otherwise restart the stream
     // for the bias, making it a copy of the weight's first values.
     const random = seededOnce(options.init);
@@ -64,7 +81,9 @@ export class Linear extends Module {
     this.weight.regularizer = options.weightRegularizer ?? null;
     if (options.bias ?? true) {
       const binit = options.biasInit ? getInitializer(options.biasInit) : pytorchBiasDefault();
-      this.bias = new Parameter(binit.create([outFeatures], { ...random, fans: { fanIn: inFeatures, fanOut: outFeatures } }));
+      this.bias = new Parameter(
+        binit.create([outFeatures], { ...random, fans: { fanIn: inFeatures, fanOut: outFeatures } }),
+      );
       this.bias.regularizer = options.biasRegularizer ?? null;
     } else {
       this.bias = null;
@@ -74,7 +93,9 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.ndim - 1] !== this.inFeatures)
-      throw new RangeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${shapeToString(x.shape)} must end in ${this.inFeatures} features`);
+      throw new RangeError(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): input ${shapeToString(x.shape)} must end in ${this.inFeatures} features`,
+      );
     const y = linear(x, this.weight, this.bias, this.activation, this.activationParam);
     if (this.activityRegularizer) this.addActivityLoss(this.activityRegularizer.penalty(y));
     return y;

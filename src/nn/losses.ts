@@ -30,7 +30,9 @@ function sameShape(op: string, input: Tensor, target: Tensor): void {
   assertTensor(op, input, 'input');
   assertTensor(op, target, 'target');
   if (!shapesEqual(input.shape, target.shape))
-    throw new RangeError(`${op}: input ${shapeToString(input.shape)} and target ${shapeToString(target.shape)} must have the same shape`);
+    throw new RangeError(
+      `${op}: input ${shapeToString(input.shape)} and target ${shapeToString(target.shape)} must have the same shape`,
+    );
 }
 
 /** Mean squared error: (input - target)^2. */
@@ -54,7 +56,11 @@ function huberTerms(input: Tensor, target: Tensor, delta: number): Tensor {
 }
 
 /** Huber: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target. */
-export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+export function huberLoss(
+  input: Tensor,
+  target: Tensor,
+  options: { reduction?: Reduction; delta?: number } = {},
+): Tensor {
   sameShape('huberLoss', input, target);
   const delta = options.delta ?? 1;
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be > 0, got ${delta}`);
@@ -62,12 +68,19 @@ export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: 
 }
 
 /** Smooth L1: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (= huber / beta). */
-export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+export function smoothL1Loss(
+  input: Tensor,
+  target: Tensor,
+  options: { reduction?: Reduction; beta?: number } = {},
+): Tensor {
   sameShape('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
   if (!(beta >= 0)) throw new RangeError(`smoothL1Loss: beta must be >= 0, got ${beta}`);
   if (beta === 0) return l1Loss(input, target, options);
-  return reduce(mul(huberTerms(input, target, beta), 1 / beta), checkReduction('smoothL1Loss', options.reduction ?? 'mean'));
+  return reduce(
+    mul(huberTerms(input, target, beta), 1 / beta),
+    checkReduction('smoothL1Loss', options.reduction ?? 'mean'),
+  );
 }
 
 export interface CrossEntropyOptions {
@@ -111,10 +124,14 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   if (indexTargets) {
     const expected = logits.ndim === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
     if (!shapesEqual(target.shape, expected) && !(logits.ndim === 1 && target.size === 1))
-      throw new RangeError(`${op}: index targets must have shape ${shapeToString(expected)} for logits ${shapeToString(logits.shape)}, got ${shapeToString(target.shape)}`);
+      throw new RangeError(
+        `${op}: index targets must have shape ${shapeToString(expected)} for logits ${shapeToString(logits.shape)}, got ${shapeToString(target.shape)}`,
+      );
   } else {
     if (!shapesEqual(target.shape, logits.shape))
-      throw new RangeError(`${op}: probability targets must have the logits' shape ${shapeToString(logits.shape)}, got ${shapeToString(target.shape)} (pass class indices as an int32 tensor)`);
+      throw new RangeError(
+        `${op}: probability targets must have the logits' shape ${shapeToString(logits.shape)}, got ${shapeToString(target.shape)} (pass class indices as an int32 tensor)`,
+      );
     if (target.requiresGrad) throw new Error(`${op}: gradients with respect to probability targets are not supported`);
   }
   const weight = options.weight ?? null;
@@ -157,13 +174,19 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
 }
 
 /** Negative log-likelihood of log-probabilities (N, C) against class indices (int32, (N)). */
-export function nllLoss(logProbs: Tensor, target: Tensor, options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+export function nllLoss(
+  logProbs: Tensor,
+  target: Tensor,
+  options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {},
+): Tensor {
   const op = 'nllLoss';
   floatData(op, logProbs, 'input');
   assertTensor(op, target, 'target');
   if (target.dtype !== 'int32') throw new TypeError(`${op}: target must be int32 class indices`);
   if (logProbs.ndim !== 2 || target.ndim !== 1 || target.shape[0] !== logProbs.shape[0])
-    throw new RangeError(`${op}: expected input (N, C) and target (N), got ${shapeToString(logProbs.shape)} and ${shapeToString(target.shape)}`);
+    throw new RangeError(
+      `${op}: expected input (N, C) and target (N), got ${shapeToString(logProbs.shape)} and ${shapeToString(target.shape)}`,
+    );
   const [n, c] = logProbs.shape;
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   const ignore = options.ignoreIndex ?? -100;
@@ -188,7 +211,11 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: Omit<CrossEnt
 }
 
 /** Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch). */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+export function binaryCrossEntropy(
+  input: Tensor,
+  target: Tensor,
+  options: { weight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
   const op = 'binaryCrossEntropy';
   sameShape(op, input, target);
   const p = floatData(op, input, 'input');
@@ -220,7 +247,9 @@ export function binaryCrossEntropyWithLogits(
   const pw = options.posWeight ? floatData(op, options.posWeight, 'posWeight') : null;
   const c = pw ? pw.length : 1;
   if (pw && (logits.ndim === 0 || logits.shape[logits.ndim - 1] !== c))
-    throw new RangeError(`${op}: posWeight has ${c} entries but the logits' last axis is ${logits.shape[logits.ndim - 1]}`);
+    throw new RangeError(
+      `${op}: posWeight has ${c} entries but the logits' last axis is ${logits.shape[logits.ndim - 1]}`,
+    );
   const loss = Tensor.empty(logits.shape);
   native.bceLogits(x, t, pw, c, loss.data as Float32Array);
   const out = record(loss, op, [logits], (g) => {
@@ -242,8 +271,10 @@ function lossObject(name: string, fn: (i: Tensor, t: Tensor) => Tensor): Loss {
   return Object.assign((i: Tensor, t: Tensor) => fn(i, t), { lossName: name }) as unknown as Loss;
 }
 
-export const MSELoss = (options: { reduction?: Reduction } = {}): Loss => lossObject('mse', (i, t) => mseLoss(i, t, options));
-export const L1Loss = (options: { reduction?: Reduction } = {}): Loss => lossObject('mae', (i, t) => l1Loss(i, t, options));
+export const MSELoss = (options: { reduction?: Reduction } = {}): Loss =>
+  lossObject('mse', (i, t) => mseLoss(i, t, options));
+export const L1Loss = (options: { reduction?: Reduction } = {}): Loss =>
+  lossObject('mae', (i, t) => l1Loss(i, t, options));
 export const HuberLoss = (options: { reduction?: Reduction; delta?: number } = {}): Loss =>
   lossObject('huber', (i, t) => huberLoss(i, t, options));
 export const SmoothL1Loss = (options: { reduction?: Reduction; beta?: number } = {}): Loss =>
@@ -254,5 +285,6 @@ export const NLLLoss = (options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {
   lossObject('nll', (i, t) => nllLoss(i, t, options));
 export const BCELoss = (options: { weight?: Tensor | null; reduction?: Reduction } = {}): Loss =>
   lossObject('bce', (i, t) => binaryCrossEntropy(i, t, options));
-export const BCEWithLogitsLoss = (options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Loss =>
-  lossObject('bceWithLogits', (i, t) => binaryCrossEntropyWithLogits(i, t, options));
+export const BCEWithLogitsLoss = (
+  options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+): Loss => lossObject('bceWithLogits', (i, t) => binaryCrossEntropyWithLogits(i, t, options));

@@ -70,7 +70,8 @@ export abstract class Module {
   /** This module and every descendant, depth first, with dotted names ('' for this one). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    for (const [name, child] of this.namedChildren())
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
     return out;
   }
 
@@ -85,11 +86,23 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter with its dotted name ('0.weight', 'encoder.fc1.bias', ...). */
+  /**
+   * Every parameter with its dotted name ('0.weight', 'encoder.fc1.bias', ...). A parameter
+   * reachable twice (tied weights) is listed once, under its first name, as PyTorch does.
+   */
   namedParameters(prefix = '', recurse = true): [string, Parameter][] {
-    const join = (n: string): string => (prefix ? `${prefix}.${n}` : n);
-    const out: [string, Parameter][] = this.ownParameters().map(([n, p]) => [join(n), p]);
-    if (recurse) for (const [name, child] of this.namedChildren()) out.push(...child.namedParameters(join(name)));
+    const seen = new Set<Parameter>();
+    const out: [string, Parameter][] = [];
+    const visit = (m: Module, pre: string): void => {
+      const join = (n: string): string => (pre ? `${pre}.${n}` : n);
+      for (const [n, p] of m.ownParameters())
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push([join(n), p]);
+        }
+      if (recurse) for (const [name, child] of m.namedChildren()) visit(child, join(name));
+    };
+    visit(this, prefix);
     return out;
   }
 
@@ -180,8 +193,15 @@ export abstract class Module {
       const parts: string[] = [];
       if (report.missing.length) parts.push(`missing: ${report.missing.join(', ')}`);
       if (report.unexpected.length) parts.push(`unexpected: ${report.unexpected.join(', ')}`);
-      for (const m of report.mismatched)
-        parts.push(`${m.name}: expected shape ${shapeToString(m.expected)}, got ${shapeToString(m.got)}`);
+      for (const m of report.mismatched) {
+        const t = state[m.name];
+        const target = targets.get(m.name);
+        parts.push(
+          t instanceof Tensor && target && t.dtype !== target.dtype && shapesEqual(t.shape, target.shape)
+            ? `${m.name}: expected dtype ${target.dtype}, got ${t.dtype}`
+            : `${m.name}: expected shape ${shapeToString(m.expected)}, got ${shapeToString(m.got)}`,
+        );
+      }
       throw new Error(`loadStateDict: the state dict does not match the module (${parts.join('; ')})`);
     }
     const bad = new Set(report.mismatched.map((m) => m.name));

@@ -14,8 +14,10 @@ function grads(params: Iterable<Tensor>): Float32Array[] {
  * before clipping.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType: number = 2): number {
-  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipGradNorm: maxNorm must be a finite number >= 0, got ${maxNorm}`);
-  if (normType !== 2 && normType !== Infinity) throw new RangeError(`clipGradNorm: normType must be 2 or Infinity, got ${normType}`);
+  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm))
+    throw new RangeError(`clipGradNorm: maxNorm must be a finite number >= 0, got ${maxNorm}`);
+  if (normType !== 2 && normType !== Infinity)
+    throw new RangeError(`clipGradNorm: normType must be 2 or Infinity, got ${normType}`);
   const gs = grads(params);
   let norm = 0;
   if (normType === 2) {

@@ -47,7 +47,8 @@ export abstract class Optimizer<O extends { lr: number }> {
   }
 
   addParamGroup(group: ParamGroupInput<O>): void {
-    if (!group || !Array.isArray(group.params)) throw new TypeError(`${this.name}: a parameter group needs a 'params' array`);
+    if (!group || !Array.isArray(group.params))
+      throw new TypeError(`${this.name}: a parameter group needs a 'params' array`);
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of group.params) {
       if (!p || typeof p !== 'object' || !('data' in p) || p.dtype !== 'float32')
@@ -109,7 +110,10 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const [p, st] of this.state) {
       const i = index.get(p);
       if (i === undefined) continue;
-      state[i] = { step: st.step, buffers: Object.fromEntries(Object.entries(st.buffers).map(([k, v]) => [k, Array.from(v)])) };
+      state[i] = {
+        step: st.step,
+        buffers: Object.fromEntries(Object.entries(st.buffers).map(([k, v]) => [k, Array.from(v)])),
+      };
     }
     return { state, paramGroups };
   }
@@ -119,12 +123,16 @@ export abstract class Optimizer<O extends { lr: number }> {
     if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object')
       throw new TypeError(`${this.name}.loadStateDict: expected { state, paramGroups }`);
     if (sd.paramGroups.length !== this.paramGroups.length)
-      throw new RangeError(`${this.name}.loadStateDict: ${sd.paramGroups.length} groups saved, ${this.paramGroups.length} here`);
+      throw new RangeError(
+        `${this.name}.loadStateDict: ${sd.paramGroups.length} groups saved, ${this.paramGroups.length} here`,
+      );
     const params: Tensor[] = [];
     sd.paramGroups.forEach((g, gi) => {
       const mine = this.paramGroups[gi];
       if (g.params.length !== mine.params.length)
-        throw new RangeError(`${this.name}.loadStateDict: group ${gi} has ${g.params.length} params saved, ${mine.params.length} here`);
+        throw new RangeError(
+          `${this.name}.loadStateDict: group ${gi} has ${g.params.length} params saved, ${mine.params.length} here`,
+        );
       g.params.forEach((idx, j) => (params[idx] = mine.params[j]));
     });
     const restored = new Map<Tensor, ParamState>();
@@ -134,7 +142,9 @@ export abstract class Optimizer<O extends { lr: number }> {
       const buffers: Record<string, Float32Array> = {};
       for (const [k, v] of Object.entries(st.buffers)) {
         if (v.length !== p.size)
-          throw new RangeError(`${this.name}.loadStateDict: buffer '${k}' of parameter ${key} has ${v.length} values, the parameter ${p.size}`);
+          throw new RangeError(
+            `${this.name}.loadStateDict: buffer '${k}' of parameter ${key} has ${v.length} values, the parameter ${p.size}`,
+          );
         buffers[k] = Float32Array.from(v);
       }
       restored.set(p, { step: st.step, buffers });

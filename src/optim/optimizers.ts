@@ -32,7 +32,15 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: Partial<SGDOptions> = {}) {
-    super('SGD', params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super('SGD', params, {
+      lr: 1e-3,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      maximize: false,
+      ...options,
+    });
   }
   protected override validate(o: SGDOptions, where: string): void {
     super.validate(o, where);
@@ -94,7 +102,8 @@ export class Adam extends Optimizer<AdamOptions> {
   }
   protected override validate(o: AdamOptions, where: string): void {
     super.validate(o, where);
-    if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new RangeError(`${this.name}: betas must be [beta1, beta2]`);
+    if (!Array.isArray(o.betas) || o.betas.length !== 2)
+      throw new RangeError(`${this.name}: betas must be [beta1, beta2]`);
     checkRange(this.name, 'betas[0]', o.betas[0], 0, 1, true);
     checkRange(this.name, 'betas[1]', o.betas[1], 0, 1, true);
     checkRange(this.name, 'eps', o.eps, 0, Infinity);
@@ -156,7 +165,16 @@ export interface RMSpropOptions {
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: Tensor[] | ParamGroupInput<RMSpropOptions>[], options: Partial<RMSpropOptions> = {}) {
-    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+    super('RMSprop', params, {
+      lr: 1e-2,
+      alpha: 0.99,
+      eps: 1e-8,
+      weightDecay: 0,
+      momentum: 0,
+      centered: false,
+      maximize: false,
+      ...options,
+    });
   }
   protected override validate(o: RMSpropOptions, where: string): void {
     super.validate(o, where);
@@ -208,7 +226,15 @@ export interface AdagradOptions {
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: Tensor[] | ParamGroupInput<AdagradOptions>[], options: Partial<AdagradOptions> = {}) {
-    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options });
+    super('Adagrad', params, {
+      lr: 1e-2,
+      lrDecay: 0,
+      weightDecay: 0,
+      initialAccumulatorValue: 0,
+      eps: 1e-10,
+      maximize: false,
+      ...options,
+    });
   }
   protected override validate(o: AdagradOptions, where: string): void {
     super.validate(o, where);

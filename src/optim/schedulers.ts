@@ -59,7 +59,9 @@ export abstract class LRScheduler {
   loadStateDict(sd: { name: string; lastStep: number; baseLrs: number[] }): void {
     if (sd?.name !== this.name) throw new TypeError(`${this.name}.loadStateDict: state is from ${String(sd?.name)}`);
     if (!Array.isArray(sd.baseLrs) || sd.baseLrs.length !== this.baseLrs.length)
-      throw new RangeError(`${this.name}.loadStateDict: ${sd.baseLrs?.length} base lrs saved, ${this.baseLrs.length} groups here`);
+      throw new RangeError(
+        `${this.name}.loadStateDict: ${sd.baseLrs?.length} base lrs saved, ${this.baseLrs.length} groups here`,
+      );
     this.lastStep = sd.lastStep;
     this.baseLrs.splice(0, this.baseLrs.length, ...sd.baseLrs);
     this.apply();
@@ -204,7 +206,8 @@ export class OneCycleLR extends LRScheduler {
     positive('OneCycleLR', 'totalSteps', options.totalSteps, true);
     const n = optimizer.paramGroups.length;
     this.maxLrs = Array.isArray(options.maxLr) ? options.maxLr : new Array<number>(n).fill(options.maxLr);
-    if (this.maxLrs.length !== n) throw new RangeError(`OneCycleLR: ${this.maxLrs.length} maxLr values for ${n} groups`);
+    if (this.maxLrs.length !== n)
+      throw new RangeError(`OneCycleLR: ${this.maxLrs.length} maxLr values for ${n} groups`);
     this.maxLrs.forEach((v) => positive('OneCycleLR', 'maxLr', v));
     this.o = {
       totalSteps: options.totalSteps,
@@ -217,7 +220,8 @@ export class OneCycleLR extends LRScheduler {
       baseMomentum: options.baseMomentum ?? 0.85,
       maxMomentum: options.maxMomentum ?? 0.95,
     };
-    if (!(this.o.pctStart > 0 && this.o.pctStart < 1)) throw new RangeError(`OneCycleLR: pctStart must be in (0, 1), got ${this.o.pctStart}`);
+    if (!(this.o.pctStart > 0 && this.o.pctStart < 1))
+      throw new RangeError(`OneCycleLR: pctStart must be in (0, 1), got ${this.o.pctStart}`);
     const T = this.o.totalSteps;
     this.phases = this.o.threePhase
       ? [
@@ -237,7 +241,9 @@ export class OneCycleLR extends LRScheduler {
     this.apply();
   }
   private anneal(start: number, end: number, pct: number): number {
-    return this.o.annealStrategy === 'cos' ? end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct)) : (end - start) * pct + start;
+    return this.o.annealStrategy === 'cos'
+      ? end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct))
+      : (end - start) * pct + start;
   }
   private value(key: string, i: number): number {
     const initial = this.maxLrs[i] / this.o.divFactor;
@@ -255,12 +261,14 @@ export class OneCycleLR extends LRScheduler {
     }
   }
   protected lrAt(t: number, _base: number, i: number): number {
-    if (t > this.o.totalSteps) throw new RangeError(`OneCycleLR: stepped ${t} times, beyond totalSteps = ${this.o.totalSteps}`);
+    if (t > this.o.totalSteps)
+      throw new RangeError(`OneCycleLR: stepped ${t} times, beyond totalSteps = ${this.o.totalSteps}`);
     let start = 0;
     for (const [k, ph] of this.phases.entries()) {
       if (t <= ph.end || k === this.phases.length - 1) {
         const pct = (t - start) / (ph.end - start);
-        if (this.o.cycleMomentum) this.setMomentum(i, this.anneal(this.value(ph.mom[0], i), this.value(ph.mom[1], i), pct));
+        if (this.o.cycleMomentum)
+          this.setMomentum(i, this.anneal(this.value(ph.mom[0], i), this.value(ph.mom[1], i), pct));
         return this.anneal(this.value(ph.lr[0], i), this.value(ph.lr[1], i), pct);
       }
       start = ph.end;
@@ -309,10 +317,14 @@ export class ReduceLROnPlateau {
       eps: options.eps ?? 1e-8,
       minLr: Array.isArray(minLr) ? minLr : new Array<number>(n).fill(minLr),
     };
-    if (!(this.o.factor > 0 && this.o.factor < 1)) throw new RangeError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.o.factor}`);
-    if (this.o.mode !== 'min' && this.o.mode !== 'max') throw new RangeError(`ReduceLROnPlateau: mode must be 'min' or 'max'`);
-    if (!Number.isInteger(this.o.patience) || this.o.patience < 0) throw new RangeError('ReduceLROnPlateau: patience must be a non-negative integer');
-    if (this.o.minLr.length !== n) throw new RangeError(`ReduceLROnPlateau: ${this.o.minLr.length} minLr values for ${n} groups`);
+    if (!(this.o.factor > 0 && this.o.factor < 1))
+      throw new RangeError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.o.factor}`);
+    if (this.o.mode !== 'min' && this.o.mode !== 'max')
+      throw new RangeError(`ReduceLROnPlateau: mode must be 'min' or 'max'`);
+    if (!Number.isInteger(this.o.patience) || this.o.patience < 0)
+      throw new RangeError('ReduceLROnPlateau: patience must be a non-negative integer');
+    if (this.o.minLr.length !== n)
+      throw new RangeError(`ReduceLROnPlateau: ${this.o.minLr.length} minLr values for ${n} groups`);
     this.best = this.o.mode === 'min' ? Infinity : -Infinity;
   }
 
@@ -324,7 +336,8 @@ export class ReduceLROnPlateau {
 
   /** Reports this epoch's metric; lowers the lr when it has not improved for `patience` steps. */
   step(metric: number): void {
-    if (typeof metric !== 'number' || Number.isNaN(metric)) throw new RangeError(`ReduceLROnPlateau.step: metric must be a number, got ${metric}`);
+    if (typeof metric !== 'number' || Number.isNaN(metric))
+      throw new RangeError(`ReduceLROnPlateau.step: metric must be a number, got ${metric}`);
     if (this.isBetter(metric)) {
       this.best = metric;
       this.numBadSteps = 0;

@@ -1,0 +1,216 @@
+/**
+ * Datasets and the DataLoader. A TensorDataset holds whole tensors (features, and targets if
+ * any) whose first axis indexes samples; the DataLoader cuts it into batches (shuffled per
+ * epoch with a seeded generator, optional drop-last, an optional per-batch map) with one
+ * native row-gather per tensor per batch. Iterated with `for await`, it gathers the next batch
+ * on a libuv thread while the current one is in use (prefetch). Generator-backed datasets
+ * (`Dataset.fromGenerator`) stream batches they build themselves.
+ */
+import { native } from '../native/binding.js';
+import { Generator, pickGenerator, type GeneratorState, type RandomOptions } from '../tensor/random.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { identityIndices, takeRows } from './rows.js';
+
+export type Batch = [Tensor, Tensor | null];
+
+/** Samples held as whole tensors: x (N, ...) and optionally y (N, ...). */
+export class TensorDataset {
+  readonly length: number;
+  constructor(
+    readonly x: Tensor,
+    readonly y: Tensor | null = null,
+  ) {
+    if (!(x instanceof Tensor)) throw new TypeError('TensorDataset: x must be a Tensor');
+    if (x.ndim === 0) throw new RangeError('TensorDataset: x must have a sample axis, got a 0-d tensor');
+    if (y !== null) {
+      if (!(y instanceof Tensor)) throw new TypeError('TensorDataset: y must be a Tensor or null');
+      if (y.ndim === 0 || y.shape[0] !== x.shape[0])
+        throw new RangeError(
+          `TensorDataset: x has ${x.shape[0]} samples (${shapeToString(x.shape)}) but y has ${y.ndim ? y.shape[0] : 0} (${shapeToString(y.shape)})`,
+        );
+    }
+    this.length = x.shape[0];
+  }
+
+  /** Sample i as [x_i, y_i] (copies). */
+  get(i: number): Batch {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length)
+      throw new RangeError(`TensorDataset.get: index ${i} out of range for ${this.length} samples`);
+    const idx = Int32Array.of(i);
+    return [takeRows(this.x, idx).reshape(this.x.shape.slice(1)), this.y ? takeRows(this.y, idx).reshape(this.y.shape.slice(1)) : null];
+  }
+
+  /** The samples at `indices` as a new dataset. */
+  subset(indices: Int32Array): TensorDataset {
+    return new TensorDataset(takeRows(this.x, indices), this.y ? takeRows(this.y, indices) : null);
+  }
+}
+
+/** A dataset that yields whole batches from a user generator, restarted each epoch. */
+export class GeneratorDataset {
+  constructor(readonly make: () => Iterable<Batch> | AsyncIterable<Batch>) {
+    if (typeof make !== 'function') throw new TypeError('Dataset.fromGenerator: expected a function returning an iterable');
+  }
+}
+
+export const Dataset = {
+  fromTensors: (x: Tensor, y: Tensor | null = null): TensorDataset => new TensorDataset(x, y),
+  /** Batches from a generator function (called once per epoch). */
+  fromGenerator: (make: () => Iterable<Batch> | AsyncIterable<Batch>): GeneratorDataset => new GeneratorDataset(make),
+};
+
+export interface DataLoaderOptions extends RandomOptions {
+  batchSize?: number;
+  /** Reshuffle every epoch (default false). */
+  shuffle?: boolean;
+  /** Drop the last incomplete batch (default false). */
+  dropLast?: boolean;
+  /** Applied to each batch after gathering. */
+  map?: (x: Tensor, y: Tensor | null) => Batch;
+}
+
+export interface DataLoaderState {
+  epoch: number;
+  /** Next batch index within the epoch. */
+  position: number;
+  order: number[] | null;
+  generator: GeneratorState;
+}
+
+/** Batches over a dataset, in order or shuffled. */
+export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  private readonly generator: Generator;
+  private readonly mapFn: DataLoaderOptions['map'];
+  /** Epochs started so far. */
+  epoch = 0;
+  /** Next batch index in the current epoch (for resuming). */
+  position = 0;
+  private order: Int32Array | null = null;
+
+  constructor(
+    readonly dataset: TensorDataset | GeneratorDataset,
+    options: DataLoaderOptions = {},
+  ) {
+    if (!(dataset instanceof TensorDataset) && !(dataset instanceof GeneratorDataset))
+      throw new TypeError('DataLoader: dataset must be a TensorDataset or a GeneratorDataset');
+    this.batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0)
+      throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    // A private generator: shuffling does not disturb other users of the global stream.
+    this.generator = options.generator ?? new Generator(options.seed ?? pickGenerator().nextUint32());
+    this.mapFn = options.map;
+    if (dataset instanceof TensorDataset && dataset.length === 0) throw new RangeError('DataLoader: the dataset is empty');
+  }
+
+  /** Batches per epoch (tensor datasets only). */
+  get numBatches(): number {
+    if (!(this.dataset instanceof TensorDataset)) throw new Error('DataLoader.numBatches: unknown for generator datasets');
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** The sample order of the epoch being iterated (or about to start). */
+  private epochOrder(): Int32Array {
+    if (this.order && this.position > 0) return this.order;
+    const n = (this.dataset as TensorDataset).length;
+    const order = identityIndices(n);
+    if (this.shuffle) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = this.generator.nextInt(i + 1);
+        const t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+    }
+    this.order = order;
+    return order;
+  }
+
+  private batchAt(order: Int32Array, b: number): Batch {
+    const ds = this.dataset as TensorDataset;
+    const start = b * this.batchSize;
+    const count = Math.min(this.batchSize, ds.length - start);
+    const x = takeRows(ds.x, order, start, count);
+    const y = ds.y ? takeRows(ds.y, order, start, count) : null;
+    return this.mapFn ? this.mapFn(x, y) : [x, y];
+  }
+
+  private finishEpoch(): void {
+    this.epoch += 1;
+    this.position = 0;
+    this.order = null;
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    if (this.dataset instanceof GeneratorDataset) {
+      const it = this.dataset.make();
+      if (!(Symbol.iterator in it)) throw new TypeError('DataLoader: this generator is async; iterate with for await');
+      for (const [x, y] of it as Iterable<Batch>) yield this.mapFn ? this.mapFn(x, y) : [x, y];
+      this.finishEpoch();
+      return;
+    }
+    const order = this.epochOrder();
+    const nb = this.numBatches;
+    for (; this.position < nb; ) {
+      const batch = this.batchAt(order, this.position);
+      this.position += 1;
+      yield batch;
+    }
+    this.finishEpoch();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    if (this.dataset instanceof GeneratorDataset) {
+      for await (const [x, y] of this.dataset.make() as AsyncIterable<Batch>) yield this.mapFn ? this.mapFn(x, y) : [x, y];
+      this.finishEpoch();
+      return;
+    }
+    const ds = this.dataset;
+    const order = this.epochOrder();
+    const nb = this.numBatches;
+    // Gathers batch b off the main thread; the promise resolves to its tensors.
+    const fetch = async (b: number): Promise<Batch> => {
+      const start = b * this.batchSize;
+      const count = Math.min(this.batchSize, ds.length - start);
+      const gather = async (t: Tensor): Promise<Tensor> => {
+        const rowSize = t.size / Math.max(t.shape[0], 1);
+        const out = new Tensor(t.dtype === 'int32' ? new Int32Array(count * rowSize) : new Float32Array(count * rowSize), [count, ...t.shape.slice(1)]);
+        if (count > 0 && rowSize > 0) await native.gatherRowsAsync(t.data, rowSize, order, start, count, out.data);
+        return out;
+      };
+      const [x, y] = await Promise.all([gather(ds.x), ds.y ? gather(ds.y) : Promise.resolve(null)]);
+      return this.mapFn ? this.mapFn(x, y) : [x, y];
+    };
+    let next = this.position < nb ? fetch(this.position) : null;
+    while (next) {
+      const current = await next;
+      this.position += 1;
+      next = this.position < nb ? fetch(this.position) : null; // prefetch while the caller works
+      yield current;
+    }
+    this.finishEpoch();
+  }
+
+  /** Where the loader is (epoch, batch, order, generator), for checkpoints. */
+  state(): DataLoaderState {
+    return {
+      epoch: this.epoch,
+      position: this.position,
+      order: this.order && this.position > 0 ? Array.from(this.order) : null,
+      generator: this.generator.getState(),
+    };
+  }
+
+  setState(s: DataLoaderState): void {
+    this.epoch = s.epoch;
+    this.position = s.position;
+    this.order = s.order ? Int32Array.from(s.order) : null;
+    this.generator.setState(s.generator);
+  }
+}

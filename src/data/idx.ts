@@ -1,0 +1,103 @@
+/**
+ * IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed. The reader treats
+ * the file as untrusted: magic bytes, element type, rank, dimensions and the exact data length
+ * are checked before anything is allocated, and decompression is capped.
+ *
+ * Layout: 0x00 0x00, type (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64),
+ * rank, rank big-endian u32 dimensions, then the data big-endian.
+ */
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { Tensor } from '../tensor/tensor.js';
+
+const TYPES: Record<number, { name: string; size: number }> = {
+  0x08: { name: 'uint8', size: 1 },
+  0x09: { name: 'int8', size: 1 },
+  0x0b: { name: 'int16', size: 2 },
+  0x0c: { name: 'int32', size: 4 },
+  0x0d: { name: 'float32', size: 4 },
+  0x0e: { name: 'float64', size: 8 },
+};
+
+/** Default cap on decompressed size (1 GiB). */
+const MAX_BYTES = 1 << 30;
+
+export interface IdxOptions {
+  /** Result dtype: 'float32' (default for non-integer or when scaling) or 'int32' (labels). */
+  dtype?: 'float32' | 'int32';
+  /** Multiply float results by this (e.g. 1/255 for pixels). */
+  scale?: number;
+  /** Refuse files that decompress to more than this many bytes (default 1 GiB). */
+  maxBytes?: number;
+  /** Name used in errors. */
+  source?: string;
+}
+
+/** Decodes an IDX file held in memory (gzip detected by its magic bytes). */
+export function parseIdx(input: Uint8Array, options: IdxOptions = {}): Tensor {
+  const src = options.source ?? 'IDX data';
+  const maxBytes = options.maxBytes ?? MAX_BYTES;
+  let buf = input;
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf, { maxOutputLength: maxBytes });
+    } catch (e) {
+      throw new Error(`${src}: cannot decompress gzip data (${(e as Error).message})`);
+    }
+  }
+  if (buf.length < 4) throw new Error(`${src}: ${buf.length} bytes is too short for an IDX header`);
+  if (buf[0] !== 0 || buf[1] !== 0) throw new Error(`${src}: bad magic bytes ${buf[0]}, ${buf[1]} (expected 0, 0)`);
+  const type = TYPES[buf[2]];
+  if (!type) throw new Error(`${src}: unknown element type 0x${buf[2].toString(16)}`);
+  const rank = buf[3];
+  if (rank < 1 || rank > 8) throw new Error(`${src}: rank ${rank} is outside 1..8`);
+  const header = 4 + 4 * rank;
+  if (buf.length < header) throw new Error(`${src}: truncated header (${buf.length} bytes, needs ${header})`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const shape: number[] = [];
+  let count = 1;
+  for (let i = 0; i < rank; i++) {
+    const d = view.getUint32(4 + 4 * i, false);
+    shape.push(d);
+    count *= d;
+    if (count * type.size > maxBytes) throw new Error(`${src}: dimensions ${JSON.stringify(shape)} exceed the ${maxBytes}-byte limit`);
+  }
+  const expected = header + count * type.size;
+  if (buf.length !== expected)
+    throw new Error(`${src}: ${buf.length} bytes but the header [${shape.join(', ')}] of ${type.name} needs exactly ${expected}`);
+  const isInt = type.name !== 'float32' && type.name !== 'float64';
+  const dtype = options.dtype ?? (isInt && options.scale === undefined ? 'int32' : 'float32');
+  const out = dtype === 'int32' ? new Int32Array(count) : new Float32Array(count);
+  const scale = options.scale ?? 1;
+  for (let i = 0; i < count; i++) {
+    const at = header + i * type.size;
+    let v: number;
+    switch (type.name) {
+      case 'uint8':
+        v = buf[at];
+        break;
+      case 'int8':
+        v = view.getInt8(at);
+        break;
+      case 'int16':
+        v = view.getInt16(at, false);
+        break;
+      case 'int32':
+        v = view.getInt32(at, false);
+        break;
+      case 'float32':
+        v = view.getFloat32(at, false);
+        break;
+      default:
+        v = view.getFloat64(at, false);
+    }
+    out[i] = dtype === 'int32' ? v : v * scale;
+  }
+  return new Tensor(out, shape);
+}
+
+/** Reads an IDX file (.gz or plain) from disk. */
+export async function readIdx(path: string, options: IdxOptions = {}): Promise<Tensor> {
+  const data = await readFile(path);
+  return parseIdx(data, { source: path, ...options });
+}
