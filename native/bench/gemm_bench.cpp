@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "axon/kernels.h"
@@ -117,9 +118,17 @@ int main(int argc, char** argv) {
       const double once = time_once(run_axon, 1);
       const int reps = std::max(1, int(0.025 / std::max(once, 1e-7)));
       std::vector<double> ta, tb;
+      // With several threads, each library's idle workers spin for a while after a call
+      // (OpenBLAS's for up to 2^28 cycles, about 0.13 s here; ours 50 us); let them go to sleep
+      // before timing the other, or the spinning steals its cores.
+      auto settle = [&] {
+        if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      };
       for (int r = 0; r < rounds; ++r) {
+        settle();
         ta.push_back(time_once(run_axon, reps));
 #ifdef AXON_WITH_CBLAS
+        settle();
         tb.push_back(time_once(run_blas, reps));
 #endif
       }

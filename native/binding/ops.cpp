@@ -974,10 +974,11 @@ GatherRowsOp GatherRowsOp::parse(Args& a) {
   op.start = a.integer(3, "start", 0, kMaxExtent);
   op.rows = a.integer(4, "rows", 0, kMaxExtent);
   Words dst = a.words(5, "dst");
-  if (src.is_int != dst.is_int) a.type_error("'src' and 'dst' must be typed arrays of the same type");
+  if (src.is_int != dst.is_int)
+    a.type_error("'src' and 'dst' must be typed arrays of the same type");
   if (src.length % op.row_size != 0)
-    a.range_error("'src' has " + std::to_string(src.length) + " elements, not a whole number of rows of " +
-                  std::to_string(op.row_size));
+    a.range_error("'src' has " + std::to_string(src.length) +
+                  " elements, not a whole number of rows of " + std::to_string(op.row_size));
   const int64_t src_rows = src.length / op.row_size;
   a.expect_min_length(idx.length, a.add(op.start, op.rows, "indices"), "indices", "start + rows");
   a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
@@ -1011,8 +1012,8 @@ ConfusionOp ConfusionOp::parse(Args& a) {
   F64 sk = a.f64(7, "skipped");
   a.expect_length(scores.length, a.mul(op.n, op.c, "scores"), "scores", "n * c");
   if (labels.present == lf.present) a.type_error("pass exactly one of 'labels' and 'labelFloats'");
-  a.expect_length(labels.present ? labels.length : lf.length, op.n, labels.present ? "labels" : "labelFloats",
-                  "one per row");
+  a.expect_length(labels.present ? labels.length : lf.length, op.n,
+                  labels.present ? "labels" : "labelFloats", "one per row");
   const int64_t cc = std::max<int64_t>(op.c, 2);
   a.expect_length(m.length, cc * cc, "matrix", "max(c, 2)^2 counts");
   a.expect_length(sk.length, 1, "skipped", "one counter");
@@ -1025,7 +1026,9 @@ void ConfusionOp::run() const {
 }
 double ConfusionOp::flops() const { return double(n) * double(c); }
 double ConfusionOp::bytes() const { return 4.0 * double(n) * double(c); }
-std::string ConfusionOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+std::string ConfusionOp::shapes() const {
+  return "[" + std::to_string(n) + "," + std::to_string(c) + "]";
+}
 
 // regressionUpdate(pred, target, stats: Float64Array(5))
 RegressionStatsOp RegressionStatsOp::parse(Args& a) {
@@ -1033,7 +1036,8 @@ RegressionStatsOp RegressionStatsOp::parse(Args& a) {
   F32 p = a.f32(0, "pred"), t = a.f32(1, "target");
   F64 st = a.f64(2, "stats");
   a.expect_length(t.length, p.length, "target", "same as 'pred'");
-  a.expect_length(st.length, 5, "stats", "count, squared error, absolute error, sum, sum of squares");
+  a.expect_length(st.length, 5, "stats",
+                  "count, squared error, absolute error, sum, sum of squares");
   op.pred = p.data, op.target = t.data, op.n = p.length, op.stats = st.data;
   return op;
 }

@@ -76,7 +76,7 @@ class ThreadPool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    work_on(job);
+    work_on(job, 0);
     // All tasks done: retract the job so no late worker joins, then wait for joined ones.
     while (job.finished.load(std::memory_order_acquire) < n_tasks) AXON_CPU_RELAX();
     {
@@ -92,21 +92,40 @@ class ThreadPool {
     detail::TaskFn fn;
     void* ctx;
     int64_t n_tasks;
+    // Tasks below min(n_tasks, 64) have an owner: participant t (0 = the caller, t = worker t)
+    // runs task t when it is awake, so repeated calls with the same split touch the same
+    // memory from the same core (its L2 keeps its share of the data). Any participant may
+    // steal an owned task no one has started; tasks past 64 are claimed in order.
+    std::atomic<uint64_t> claimed{0};
     std::atomic<int64_t> next{0};
     std::atomic<int64_t> finished{0};
     std::atomic<int> joined{0};
-    Job(detail::TaskFn f, void* c, int64_t n) : fn(f), ctx(c), n_tasks(n) {}
+    Job(detail::TaskFn f, void* c, int64_t n) : fn(f), ctx(c), n_tasks(n), next(n < 64 ? n : 64) {}
   };
 
-  static void work_on(Job& job) {
+  static bool claim(Job& job, int64_t t) {
+    const uint64_t bit = uint64_t{1} << t;
+    return (job.claimed.fetch_or(bit, std::memory_order_acq_rel) & bit) == 0;
+  }
+
+  static void work_on(Job& job, int participant) {
     const bool was = t_in_region;
     t_in_region = true;
     int64_t done = 0;
-    for (;;) {
-      int64_t t = job.next.fetch_add(1, std::memory_order_relaxed);
-      if (t >= job.n_tasks) break;
+    const int64_t owned = job.n_tasks < 64 ? job.n_tasks : 64;
+    auto run = [&](int64_t t) {
       job.fn(job.ctx, t);
       ++done;
+    };
+    if (participant < owned && claim(job, participant)) run(participant);
+    for (int64_t t = 0; t < owned; ++t)
+      if (t != participant && !(job.claimed.load(std::memory_order_relaxed) >> t & 1) &&
+          claim(job, t))
+        run(t);
+    for (;;) {
+      const int64_t t = job.next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= job.n_tasks) break;
+      run(t);
     }
     if (done) job.finished.fetch_add(done, std::memory_order_acq_rel);
     t_in_region = was;
@@ -118,7 +137,7 @@ class ThreadPool {
     // The generation is read here, not in the new thread: a stop() racing with the thread's
     // start must still wake it.
     const uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, gen] { worker_loop(gen); });
+    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, gen, i] { worker_loop(gen, i); });
   }
 
   void stop() {
@@ -132,7 +151,7 @@ class ThreadPool {
     workers_.clear();
   }
 
-  void worker_loop(uint64_t seen) {
+  void worker_loop(uint64_t seen, int participant) {
     for (;;) {
       // Spin for about 50 microseconds before sleeping.
       auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
@@ -151,7 +170,7 @@ class ThreadPool {
         if (job) job->joined.fetch_add(1, std::memory_order_acq_rel);
       }
       if (job) {
-        work_on(*job);
+        work_on(*job, participant);
         job->joined.fetch_sub(1, std::memory_order_acq_rel);
       }
     }

@@ -209,7 +209,6 @@ void bce_backward(const float* p, const float* t, const float* dloss, float* dp,
 // stream is a counter-based hash of (seed, i), so results do not depend on the thread count.
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed);
 
-
 // ---------------------------------------------------------------------------------------
 // Data movement and metric accumulators (training loops)
 // ---------------------------------------------------------------------------------------
@@ -224,8 +223,7 @@ void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int6
 // threshold), predicted = argmax (or score > threshold), matrix[label * c' + predicted] += 1,
 // c' = max(c, 2). Labels outside [0, c') are skipped and counted in *skipped.
 void confusion_update(const float* scores, int64_t n, int64_t c, const int32_t* labels,
-                      const float* label_floats, float threshold, double* matrix,
-                      double* skipped);
+                      const float* label_floats, float threshold, double* matrix, double* skipped);
 // Regression sums over pairs (pred, target): stats += {count, sum (p-t)^2, sum |p-t|, sum t,
 // sum t^2}.
 void regression_update(const float* pred, const float* target, int64_t n, double* stats);

@@ -21,8 +21,9 @@ void fill(void* x, int64_t n, uint32_t word) {
 void copy(const void* src, void* dst, int64_t n) {
   const auto* s = static_cast<const uint32_t*>(src);
   auto* d = static_cast<uint32_t*>(dst);
-  parallel_range(n, 1 << 16,
-                 [&](int64_t b, int64_t e) { std::memcpy(d + b, s + b, sizeof(uint32_t) * (e - b)); });
+  parallel_range(n, 1 << 16, [&](int64_t b, int64_t e) {
+    std::memcpy(d + b, s + b, sizeof(uint32_t) * (e - b));
+  });
 }
 
 void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int64_t start,
@@ -38,8 +39,7 @@ void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int6
 }
 
 void confusion_update(const float* scores, int64_t n, int64_t c, const int32_t* labels,
-                      const float* label_floats, float threshold, double* matrix,
-                      double* skipped) {
+                      const float* label_floats, float threshold, double* matrix, double* skipped) {
   const int64_t cc = std::max<int64_t>(c, 2);
   for (int64_t i = 0; i < n; ++i) {
     int64_t label;

@@ -34,9 +34,11 @@ constexpr int64_t KC = kBlocking.kc;
 constexpr int64_t MC = kBlocking.mc;
 constexpr int64_t NC = kBlocking.nc;
 static_assert(MC % MR == 0 && NC % NR == 0);
-constexpr int64_t kSmallM = 4;
+constexpr int64_t kSmallM = 4;  // small_m_dispatch instantiates 1..4
+// Whether large problems pack A (the microkernels read A in place either way).
+constexpr bool kPackA = true;
 // Below this many flops a GEMM runs on one thread: waking the pool costs more.
-constexpr double kMinParallelFlops = 2.0 * 64 * 64 * 64;
+constexpr double kMinParallelFlops = 2.0 * 96 * 96 * 96;
 
 // Per-thread packing buffers, grown on demand and kept (pool threads are persistent), so a
 // training step does not allocate.
@@ -78,12 +80,20 @@ void pack_a(const GemmArgs& g, int64_t row0, int64_t rows, int64_t k0, int64_t k
       }
     } else {  // A is (M, K): transpose row groups of up to kWidth rows
       if (mr < MR) std::memset(dst, 0, sizeof(float) * MR * kc);
+      const float* src0 = g.a + (row0 + ir) * g.lda + k0;
+      int64_t kk = 0;
+      if constexpr (MR <= kWidth) {
+        // A full panel: one branch-free transpose per kWidth columns of k.
+        if (mr == MR)
+          for (; kk + kWidth <= kc; kk += kWidth)
+            transpose_rows<MR>(src0 + kk, g.lda, dst + kk * MR, MR);
+      }
       for (int rg = 0; rg < mr; rg += kWidth) {
         const int rows_here = std::min(kWidth, mr - rg);
-        const float* src = g.a + (row0 + ir + rg) * g.lda + k0;
-        for (int64_t kk = 0; kk < kc; kk += kWidth) {
-          const int cols = static_cast<int>(std::min<int64_t>(kWidth, kc - kk));
-          transpose_tile(src + kk, g.lda, rows_here, cols, dst + kk * MR + rg, MR);
+        const float* src = src0 + rg * g.lda;
+        for (int64_t k2 = kk; k2 < kc; k2 += kWidth) {
+          const int cols = static_cast<int>(std::min<int64_t>(kWidth, kc - k2));
+          transpose_tile(src + k2, g.lda, rows_here, cols, dst + k2 * MR + rg, MR);
         }
       }
     }
@@ -112,7 +122,11 @@ void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t col0, int64_t col
       for (int jg = 0; jg < nr; jg += kWidth) {
         const int rows_here = std::min(kWidth, nr - jg);
         const float* src = g.b + (col0 + jr + jg) * g.ldb + k0;
-        for (int64_t kk = 0; kk < kc; kk += kWidth) {
+        int64_t kk = 0;
+        if (rows_here == kWidth)
+          for (; kk + kWidth <= kc; kk += kWidth)
+            transpose_rows<kWidth>(src + kk, g.ldb, dst + kk * NR + jg, NR);
+        for (; kk < kc; kk += kWidth) {
           const int kcols = static_cast<int>(std::min<int64_t>(kWidth, kc - kk));
           transpose_tile(src + kk, g.ldb, rows_here, kcols, dst + kk * NR + jg, NR);
         }
@@ -162,9 +176,12 @@ void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
   const int64_t kc_max = std::min<int64_t>(KC, g.k);
   const int64_t mc_max = std::min<int64_t>(MC, (m1 - m0 + MR - 1) / MR * MR);
   const int64_t nc_max = std::min<int64_t>(NC, (n1 - n0 + NR - 1) / NR * NR);
-  float* ap = scratch(0, static_cast<size_t>(mc_max * kc_max));
+  // Reading A in place saves the packing pass; the packed copy pays off only when each A
+  // panel is reused across many B panels and A's rows are far apart (TLB/prefetch streams).
+  const bool pack = kPackA && (n1 - n0) > 8 * NR;
+  float* ap = pack ? scratch(0, static_cast<size_t>(mc_max * kc_max)) : nullptr;
   float* bp = scratch(1, static_cast<size_t>(nc_max * kc_max));
-  if (!ap || !bp) std::abort();  // out of memory for a few MB of packing space
+  if ((pack && !ap) || !bp) std::abort();  // out of memory for a few MB of packing space
   const bool epilogue = has_epilogue(g);
   for (int64_t jc = n0; jc < n1; jc += NC) {
     const int64_t nc = std::min(NC, n1 - jc);
@@ -175,13 +192,24 @@ void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
       pack_b(g, pc, kc, jc, nc, bp);
       for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = std::min(MC, m1 - ic);
-        pack_a(g, ic, mc, pc, kc, ap);
+        // A tile addressing: packed panels, or A read in place (see kPackA).
+        const float* a_block;
+        int64_t rs, cs, panel;
+        if (pack) {
+          pack_a(g, ic, mc, pc, kc, ap);
+          a_block = ap, rs = 1, cs = MR, panel = kc;  // panel ir starts at ap + ir*kc
+        } else if (g.trans_a == Trans::No) {
+          a_block = g.a + ic * g.lda + pc, rs = g.lda, cs = 1, panel = g.lda;
+        } else {
+          a_block = g.a + pc * g.lda + ic, rs = 1, cs = g.lda, panel = 1;
+        }
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            gemm_microkernel(kc, ap + ir * kc, bp + jr * kc, c, g.ldc, mr, nr, g.alpha, beta);
+            gemm_microkernel(kc, a_block + ir * panel, rs, cs, bp + jr * kc, c, g.ldc, mr, nr,
+                             g.alpha, beta);
             if (last && epilogue) apply_epilogue(g, ic + ir, mr, jc + jr, nr);
           }
         }
@@ -190,9 +218,11 @@ void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
   }
 }
 
-// M <= kSmallM rows: B streams through once, unpacked. `a_rows` holds op(A) as (M, K).
+// M <= kSmallM rows: B streams through once, unpacked. `a_rows` holds op(A) as (M, K). M is
+// a template parameter so the accumulators live in registers.
+template <int M>
 void small_m_columns(const GemmArgs& g, const float* a_rows, int64_t j0, int64_t j1) {
-  const int64_t M = g.m, K = g.k;
+  const int64_t K = g.k;
   if (g.trans_b == Trans::No) {
     // B (K, N) row-major: vectors along N, 2 vectors x M rows of accumulators.
     constexpr int64_t kCols = 2 * kWidth;
@@ -200,19 +230,19 @@ void small_m_columns(const GemmArgs& g, const float* a_rows, int64_t j0, int64_t
       const int64_t cols = std::min(kCols, j1 - j);
       const int w0 = static_cast<int>(std::min<int64_t>(kWidth, cols));
       const int w1 = static_cast<int>(std::max<int64_t>(0, cols - kWidth));
-      VecF acc[kSmallM][2];
-      for (int64_t i = 0; i < kSmallM; ++i) acc[i][0] = acc[i][1] = zero();
+      VecF acc[M][2];
+      for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = zero();
       for (int64_t k = 0; k < K; ++k) {
         const float* brow = g.b + k * g.ldb + j;
         const VecF b0 = w0 == kWidth ? load(brow) : load_partial(brow, w0);
         const VecF b1 = w1 == kWidth ? load(brow + kWidth) : load_partial(brow + kWidth, w1);
-        for (int64_t i = 0; i < M; ++i) {
+        for (int i = 0; i < M; ++i) {
           const VecF a = set1(a_rows[i * K + k]);
           acc[i][0] = fmadd(a, b0, acc[i][0]);
           acc[i][1] = fmadd(a, b1, acc[i][1]);
         }
       }
-      for (int64_t i = 0; i < M; ++i) {
+      for (int i = 0; i < M; ++i) {
         float* c = g.c + i * g.ldc + j;
         VecF r0 = mul(acc[i][0], set1(g.alpha)), r1 = mul(acc[i][1], set1(g.alpha));
         if (g.beta != 0.0f) {
@@ -224,40 +254,61 @@ void small_m_columns(const GemmArgs& g, const float* a_rows, int64_t j0, int64_t
       }
     }
   } else {
-    // B (N, K): C[i, j] = dot(A row i, B row j), 4 columns x M rows of vector accumulators.
-    constexpr int64_t kCols = 4;
+    // B (N, K): C[i, j] = dot(A row i, B row j). Eight B rows stream together (this shape is
+    // bound by reading B) and their partial-sum vectors are reduced in one transposing step.
+    constexpr int kCols = 8;
+    const int64_t k_full = K / kWidth * kWidth;
     for (int64_t j = j0; j < j1; j += kCols) {
-      const int64_t cols = std::min(kCols, j1 - j);
-      VecF acc[kSmallM][kCols];
-      for (int64_t i = 0; i < kSmallM; ++i)
-        for (int64_t q = 0; q < kCols; ++q) acc[i][q] = zero();
+      const int64_t cols = std::min<int64_t>(kCols, j1 - j);
+      VecF acc[M][kCols];
+      for (int i = 0; i < M; ++i)
+        for (int q = 0; q < kCols; ++q) acc[i][q] = zero();
       const float* brow[kCols];
-      for (int64_t q = 0; q < kCols; ++q) brow[q] = g.b + (j + std::min(q, cols - 1)) * g.ldb;
-      int64_t k = 0;
-      auto step = [&](int w) {
-        VecF b[kCols];
-        for (int64_t q = 0; q < kCols; ++q)
-          b[q] = w == kWidth ? load(brow[q] + k) : load_partial(brow[q] + k, w);
-        for (int64_t i = 0; i < M; ++i) {
-          const VecF a =
-              w == kWidth ? load(a_rows + i * K + k) : load_partial(a_rows + i * K + k, w);
-          for (int64_t q = 0; q < kCols; ++q) acc[i][q] = fmadd(a, b[q], acc[i][q]);
+      for (int q = 0; q < kCols; ++q) brow[q] = g.b + (j + std::min<int64_t>(q, cols - 1)) * g.ldb;
+      for (int64_t k = 0; k < k_full; k += kWidth) {
+        VecF a[M];
+        for (int i = 0; i < M; ++i) a[i] = load(a_rows + i * K + k);
+        for (int q = 0; q < kCols; ++q) {
+          const VecF b = load(brow[q] + k);
+          for (int i = 0; i < M; ++i) acc[i][q] = fmadd(a[i], b, acc[i][q]);
         }
-      };
-      for (; k + kWidth <= K; k += kWidth) step(kWidth);
-      if (k < K) step(static_cast<int>(K - k));
-      for (int64_t i = 0; i < M; ++i)
+      }
+      if (k_full < K) {
+        const int w = static_cast<int>(K - k_full);
+        for (int q = 0; q < kCols; ++q) {
+          const VecF b = load_partial(brow[q] + k_full, w);
+          for (int i = 0; i < M; ++i)
+            acc[i][q] = fmadd(load_partial(a_rows + i * K + k_full, w), b, acc[i][q]);
+        }
+      }
+      for (int i = 0; i < M; ++i) {
+        float sums[kCols];
+        reduce_add8(acc[i], sums);
         for (int64_t q = 0; q < cols; ++q) {
           float& c = g.c[i * g.ldc + j + q];
-          const float v = g.alpha * reduce_add(acc[i][q]);
+          const float v = g.alpha * sums[q];
           c = g.beta == 0.0f ? v : v + g.beta * c;
         }
+      }
     }
   }
   if (has_epilogue(g)) apply_epilogue(g, 0, M, j0, j1 - j0);
 }
 
-void gemm_small_m(const GemmArgs& g, int threads) {
+void small_m_dispatch(const GemmArgs& g, const float* a_rows, int64_t j0, int64_t j1) {
+  switch (g.m) {
+    case 1:
+      return small_m_columns<1>(g, a_rows, j0, j1);
+    case 2:
+      return small_m_columns<2>(g, a_rows, j0, j1);
+    case 3:
+      return small_m_columns<3>(g, a_rows, j0, j1);
+    default:
+      return small_m_columns<4>(g, a_rows, j0, j1);
+  }
+}
+
+void gemm_small_m(const GemmArgs& g, int threads) {  // threads: the pool size
   // op(A) rows made contiguous (they are already when A is not transposed and lda == K).
   const float* a_rows = g.a;
   if (g.trans_a == Trans::Yes || g.lda != g.k) {
@@ -268,12 +319,15 @@ void gemm_small_m(const GemmArgs& g, int threads) {
         buf[i * g.k + k] = g.trans_a == Trans::Yes ? g.a[k * g.lda + i] : g.a[i * g.lda + k];
     a_rows = buf;
   }
-  if (threads <= 1) return small_m_columns(g, a_rows, 0, g.n);
+  // Few rows: the cost is reading B once, so split B's columns over threads once B is big
+  // enough that each thread streams a few hundred KB.
+  if (g.k * g.n < (int64_t{1} << 17)) threads = 1;
+  if (threads <= 1) return small_m_dispatch(g, a_rows, 0, g.n);
   // Chunks aligned to 2 vectors so each thread's column blocks are full.
   const int64_t align = 2 * kWidth;
   const int64_t blocks = (g.n + align - 1) / align;
   parallel_range(blocks, 1, [&](int64_t b0, int64_t b1) {
-    small_m_columns(g, a_rows, b0 * align, std::min(g.n, b1 * align));
+    small_m_dispatch(g, a_rows, b0 * align, std::min(g.n, b1 * align));
   });
 }
 
@@ -284,8 +338,8 @@ void gemm(const GemmArgs& g) {
   if (g.k <= 0 || g.alpha == 0.0f) return scale_c(g);
   const double flops =
       2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  if (g.m <= kSmallM) return gemm_small_m(g, num_threads());
   const int threads = flops < kMinParallelFlops ? 1 : num_threads();
-  if (g.m <= kSmallM) return gemm_small_m(g, threads);
   if (threads <= 1) return gemm_region(g, 0, g.m, 0, g.n);
   // Grid tm x tn = threads with the most square rectangles, in units of MR and NR.
   const int64_t m_units = (g.m + MR - 1) / MR, n_units = (g.n + NR - 1) / NR;

@@ -1,7 +1,9 @@
 // GEMM blocking per SIMD level: one row each, so tuning is a one-line diff (BLIS's
-// bli_cntx_init_<arch>.c). mr x nr is the microkernel's register tile; kc x nr B panels and
-// mr x kc A panels stream through L1, the mc x kc A block stays in L2, the kc x nc B block in
-// L3. mc must be a multiple of mr and nc of nr.
+// bli_cntx_init_<arch>.c). mr x nr is the microkernel's register tile; the mc x kc A block
+// stays in L2, the kc x nc B block in L3, and kc x nr B panels stream from L2 (Zen 4/5's L2
+// feeds the 6x64 tile fast enough that a long kc, which halves the C-tile traffic, beats an
+// L1-sized one: measured with `npm run bench:gemm`, see bench/RESULTS.md). mc must be a
+// multiple of mr and nc of nr.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +21,7 @@ struct GemmBlocking {
 inline constexpr GemmBlocking kGemmBlocking[] = {
     /* Scalar */ {4, 4, 256, 64, 2048, "gemm_microkernel_generic_4x4"},
     /* Avx2   */ {6, 16, 256, 120, 2048, "gemm_microkernel_avx2_6x16"},
-    /* Avx512 */ {12, 32, 384, 144, 4096, "gemm_microkernel_avx512_12x32"},
+    /* Avx512 */ {6, 64, 512, 192, 4096, "gemm_microkernel_avx512_6x64"},
     /* Neon   */ {8, 12, 256, 128, 2048, "gemm_microkernel_generic_8x12"},
 };
 static_assert(sizeof(kGemmBlocking) / sizeof(kGemmBlocking[0]) == size_t(Isa::Neon) + 1);

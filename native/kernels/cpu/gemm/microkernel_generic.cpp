@@ -17,8 +17,12 @@ constexpr int kNV = kBlocking.nr / kWidth;  // vectors per row of the tile
 static_assert(kBlocking.nr % kWidth == 0);
 }  // namespace
 
-void gemm_microkernel(int64_t kc, const float* __restrict ap, const float* __restrict bp,
-                      float* __restrict c, int64_t ldc, int mr, int nr, float alpha, float beta) {
+void gemm_microkernel(int64_t kc, const float* __restrict a, int64_t rs_a, int64_t cs_a,
+                      const float* __restrict bp, float* __restrict c, int64_t ldc, int mr, int nr,
+                      float alpha, float beta) {
+  // Row i of the A tile starts at a + i*rs_a; rows past mr repeat the last one.
+  const float* arow[kMR];
+  for (int i = 0; i < kMR; ++i) arow[i] = a + (i < mr ? i : mr - 1) * rs_a;
   VecF acc[kMR][kNV];
   for (int i = 0; i < kMR; ++i)
     for (int v = 0; v < kNV; ++v) acc[i][v] = zero();
@@ -26,10 +30,9 @@ void gemm_microkernel(int64_t kc, const float* __restrict ap, const float* __res
     VecF b[kNV];
     for (int v = 0; v < kNV; ++v) b[v] = load(bp + v * kWidth);
     for (int i = 0; i < kMR; ++i) {
-      const VecF a = set1(ap[i]);
-      for (int v = 0; v < kNV; ++v) acc[i][v] = fmadd(a, b[v], acc[i][v]);
+      const VecF av = set1(arow[i][k * cs_a]);
+      for (int v = 0; v < kNV; ++v) acc[i][v] = fmadd(av, b[v], acc[i][v]);
     }
-    ap += kMR;
     bp += kBlocking.nr;
   }
   const VecF va = set1(alpha), vb = set1(beta);

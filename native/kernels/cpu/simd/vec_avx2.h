@@ -127,4 +127,49 @@ inline void transpose_tile(const float* src, int64_t ld_src, int rows, int cols,
 
 inline void prefetch_l1(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 
+// Full-width transpose of ROWS (<= 8, compile-time) rows of 8 columns: the branch-free fast
+// path of transpose_tile used by GEMM packing. dst[c * ld_dst + r].
+template <int ROWS>
+inline __attribute__((always_inline)) void transpose_rows(const float* src, int64_t ld_src,
+                                                          float* dst, int64_t ld_dst) {
+  static_assert(ROWS >= 1 && ROWS <= 8);
+  __m256 r[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    r[i] = i < ROWS ? _mm256_loadu_ps(src + i * ld_src) : _mm256_setzero_ps();
+  __m256 u[8];
+#pragma GCC unroll 2
+  for (int g = 0; g < 2; ++g) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[4 * g], r[4 * g + 1]);
+    const __m256 t1 = _mm256_unpackhi_ps(r[4 * g], r[4 * g + 1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[4 * g + 2], r[4 * g + 3]);
+    const __m256 t3 = _mm256_unpackhi_ps(r[4 * g + 2], r[4 * g + 3]);
+    u[4 * g + 0] = _mm256_shuffle_ps(t0, t2, 0x44);
+    u[4 * g + 1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+    u[4 * g + 2] = _mm256_shuffle_ps(t1, t3, 0x44);
+    u[4 * g + 3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+  }
+  const __m256i m = tail_mask(ROWS);
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    const __m256 col0 = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    const __m256 col1 = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    if constexpr (ROWS == 8) {
+      _mm256_storeu_ps(dst + c * ld_dst, col0);
+      _mm256_storeu_ps(dst + (4 + c) * ld_dst, col1);
+    } else {
+      _mm256_maskstore_ps(dst + c * ld_dst, m, col0);
+      _mm256_maskstore_ps(dst + (4 + c) * ld_dst, m, col1);
+    }
+  }
+}
+
+// out[q] = sum of the lanes of v[q], q < 8 (a transposing hadd tree).
+inline void reduce_add8(const VecF* v, float* out) {
+  const __m256 h12 = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  const __m256 h34 = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+  _mm256_storeu_ps(out, _mm256_add_ps(_mm256_permute2f128_ps(h12, h34, 0x20),
+                                      _mm256_permute2f128_ps(h12, h34, 0x31)));
+}
+
 }  // namespace axon::cpu::avx2::simd

@@ -141,4 +141,69 @@ inline void transpose_tile(const float* src, int64_t ld_src, int rows, int cols,
 
 inline void prefetch_l1(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 
+// Full-width transpose of ROWS (<= 16, a compile-time count) rows of 16 columns: the
+// branch-free fast path of transpose_tile used by GEMM packing. dst[c * ld_dst + r].
+template <int ROWS>
+inline __attribute__((always_inline)) void transpose_rows(const float* src, int64_t ld_src,
+                                                          float* dst, int64_t ld_dst) {
+  static_assert(ROWS >= 1 && ROWS <= 16);
+  __m512 r[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i)
+    r[i] = i < ROWS ? _mm512_loadu_ps(src + i * ld_src) : _mm512_setzero_ps();
+  __m512 u[16];
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) {
+    const __m512 t0 = _mm512_unpacklo_ps(r[4 * g], r[4 * g + 1]);
+    const __m512 t1 = _mm512_unpackhi_ps(r[4 * g], r[4 * g + 1]);
+    const __m512 t2 = _mm512_unpacklo_ps(r[4 * g + 2], r[4 * g + 3]);
+    const __m512 t3 = _mm512_unpackhi_ps(r[4 * g + 2], r[4 * g + 3]);
+    u[4 * g + 0] = _mm512_shuffle_ps(t0, t2, 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(t0, t2, 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(t1, t3, 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(t1, t3, 0xEE);
+  }
+  constexpr __mmask16 m = static_cast<__mmask16>((1u << ROWS) - 1u);
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    const __m512 ab_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+    const __m512 ab_hi = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 cd_lo = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 cd_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    const __m512 col0 = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88);
+    const __m512 col1 = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xDD);
+    const __m512 col2 = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88);
+    const __m512 col3 = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xDD);
+    if constexpr (ROWS == 16) {
+      _mm512_storeu_ps(dst + (c)*ld_dst, col0);
+      _mm512_storeu_ps(dst + (4 + c) * ld_dst, col1);
+      _mm512_storeu_ps(dst + (8 + c) * ld_dst, col2);
+      _mm512_storeu_ps(dst + (12 + c) * ld_dst, col3);
+    } else {
+      _mm512_mask_storeu_ps(dst + (c)*ld_dst, m, col0);
+      _mm512_mask_storeu_ps(dst + (4 + c) * ld_dst, m, col1);
+      _mm512_mask_storeu_ps(dst + (8 + c) * ld_dst, m, col2);
+      _mm512_mask_storeu_ps(dst + (12 + c) * ld_dst, m, col3);
+    }
+  }
+}
+
+// out[q] = sum of the lanes of v[q], q < 8: a transposing reduction (about 3 operations per
+// sum instead of ~10 for separate reduce_add calls).
+inline void reduce_add8(const VecF* v, float* out) {
+  __m512 s[4];
+  for (int p = 0; p < 4; ++p)  // 512 -> 256: halves of v[2p] and v[2p+1] side by side
+    s[p] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * p], v[2 * p + 1], 0x44),
+                         _mm512_shuffle_f32x4(v[2 * p], v[2 * p + 1], 0xEE));
+  // 256 -> 128: lane L of t0 holds four partial sums of v[L], of t1 those of v[4 + L].
+  const __m512 t0 =
+      _mm512_add_ps(_mm512_shuffle_f32x4(s[0], s[1], 0x88), _mm512_shuffle_f32x4(s[0], s[1], 0xDD));
+  const __m512 t1 =
+      _mm512_add_ps(_mm512_shuffle_f32x4(s[2], s[3], 0x88), _mm512_shuffle_f32x4(s[2], s[3], 0xDD));
+  const __m512 w = _mm512_add_ps(_mm512_unpacklo_ps(t0, t1), _mm512_unpackhi_ps(t0, t1));
+  const __m512 z = _mm512_add_ps(w, _mm512_shuffle_ps(w, w, 0x4E));  // lane L: [v[L], v[4+L], ..]
+  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+  _mm256_storeu_ps(out, _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, z)));
+}
+
 }  // namespace axon::cpu::avx512::simd

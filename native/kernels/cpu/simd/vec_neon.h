@@ -83,4 +83,18 @@ inline void transpose_tile(const float* src, int64_t ld_src, int rows, int cols,
 
 inline void prefetch_l1(const void* p) { __builtin_prefetch(p, 0, 3); }
 
+// Full-width transpose of ROWS rows of kWidth columns (GEMM packing fast path).
+template <int ROWS>
+inline void transpose_rows(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+  transpose_tile(src, ld_src, ROWS, kWidth, dst, ld_dst);
+}
+
+// out[q] = sum of the lanes of v[q], q < 8.
+inline void reduce_add8(const VecF* v, float* out) {
+  const float32x4_t a = vpaddq_f32(vpaddq_f32(v[0], v[1]), vpaddq_f32(v[2], v[3]));
+  const float32x4_t b = vpaddq_f32(vpaddq_f32(v[4], v[5]), vpaddq_f32(v[6], v[7]));
+  vst1q_f32(out, a);
+  vst1q_f32(out + 4, b);
+}
+
 }  // namespace axon::cpu::neon::simd

@@ -89,4 +89,15 @@ inline void transpose_tile(const float* src, int64_t ld_src, int rows, int cols,
 
 inline void prefetch_l1(const void* p) { __builtin_prefetch(p, 0, 3); }
 
+// Full-width transpose of ROWS rows of kWidth columns (GEMM packing fast path).
+template <int ROWS>
+inline void transpose_rows(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+  transpose_tile(src, ld_src, ROWS, kWidth, dst, ld_dst);
+}
+
+// out[q] = sum of the lanes of v[q], q < 8.
+inline void reduce_add8(const VecF* v, float* out) {
+  for (int q = 0; q < 8; ++q) out[q] = v[q];
+}
+
 }  // namespace axon::cpu::scalar::simd
