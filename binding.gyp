@@ -70,6 +70,7 @@
         "native/binding/addon.cpp",
         "native/binding/args.cpp",
         "native/binding/ops.cpp",
+        "native/binding/program.cpp",
         "native/runtime/cpu_features.cpp",
         "native/runtime/thread_pool.cpp",
         "native/runtime/profiler.cpp",

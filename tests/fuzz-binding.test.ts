@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../src/native/binding.js';
 import { Generator } from '../src/tensor/random.js';
 
-type Kind = 'f32' | 'f32?' | 'i32' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
+type Kind = 'f32' | 'f32?' | 'f64' | 'i32' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
 interface Case {
   args: unknown[];
   kinds: Kind[];
@@ -228,8 +228,8 @@ const makers: Record<string, () => Case> = {
     const n = ri(0, 40);
     const momentum = pick([0, 0.9]);
     return {
-      args: [f32(n), f32(n), f32(n), 0.1, momentum, 0, 0.01, false, false, g.nextFloat() < 0.5],
-      kinds: ['f32', 'f32', 'f32?', 'num', 'num', 'num', 'num', 'bool', 'bool', 'bool'],
+      args: [f32(n), f32(n), f32(n), new Float64Array([0.1, momentum, 0, 0.01, 0, 0, g.nextInt(2)])],
+      kinds: ['f32', 'f32', 'f32?', 'f64'],
     };
   },
   adamStep: () => {
@@ -241,46 +241,57 @@ const makers: Record<string, () => Case> = {
         f32(n),
         new Float32Array(n),
         new Float32Array(n),
-        1e-3,
-        0.9,
-        0.999,
-        1e-8,
-        0,
-        false,
-        true,
-        false,
-        ri(1, 5),
+        new Float64Array([1e-3, 0.9, 0.999, 1e-8, 0, 0, 1, 0, ri(0, 5)]),
       ],
-      kinds: ['f32', 'f32', 'f32', 'f32', 'f32?', 'num', 'num', 'num', 'num', 'num', 'bool', 'bool', 'bool', 'int'],
+      kinds: ['f32', 'f32', 'f32', 'f32', 'f32?', 'f64'],
     };
   },
   rmspropStep: () => {
     const n = ri(0, 40);
     return {
-      args: [f32(n), f32(n), new Float32Array(n), f32(n), f32(n), 0.01, 0.99, 1e-8, 0, 0.9, true, false],
-      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'num', 'num', 'num', 'num', 'num', 'bool', 'bool'],
+      args: [f32(n), f32(n), new Float32Array(n), f32(n), f32(n), new Float64Array([0.01, 0.99, 1e-8, 0, 0.9, 1, 0])],
+      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'f64'],
     };
   },
   adagradStep: () => {
     const n = ri(0, 40);
     return {
-      args: [f32(n), f32(n), new Float32Array(n), 0.01, 1e-10, 0, false],
-      kinds: ['f32', 'f32', 'f32', 'num', 'num', 'num', 'bool'],
+      args: [f32(n), f32(n), new Float32Array(n), new Float64Array([0.01, 0, 1e-10, 0, 0, ri(0, 3)])],
+      kinds: ['f32', 'f32', 'f32', 'f64'],
     };
   },
+  clipGradNorm: () => ({
+    args: [Array.from({ length: ri(0, 3) }, () => f32(ri(0, 10))), new Float64Array([1, pick([2, Infinity]), 0])],
+    kinds: ['inputs', 'f64'],
+  }),
   crossEntropy: () => {
     const [n, c] = [ri(0, 5), ri(1, 5)];
     const idx = Int32Array.from({ length: n }, () => ri(0, c - 1));
+    const red = ri(0, 2);
     return {
-      args: [f32(n * c), n, c, idx, null, g.nextFloat() < 0.5 ? null : f32(c), 0.1, -100, f32(n), f32(n), f32(n)],
-      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'f32', 'f32', 'f32'],
+      args: [
+        f32(n * c),
+        n,
+        c,
+        idx,
+        null,
+        g.nextFloat() < 0.5 ? null : f32(c),
+        0.1,
+        -100,
+        red,
+        f32(red ? 1 : n),
+        f32(n),
+        f32(n),
+      ],
+      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'int', 'f32', 'f32', 'f32'],
     };
   },
   crossEntropyBackward: () => {
     const [n, c] = [ri(0, 5), ri(1, 5)];
+    const red = ri(0, 2);
     return {
-      args: [f32(n * c), n, c, null, f32(n * c), null, 0, -100, f32(n), f32(n), f32(n * c)],
-      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'f32', 'f32', 'f32'],
+      args: [f32(n * c), n, c, null, f32(n * c), null, 0, -100, red, f32(n), f32(red ? 1 : n), f32(n * c), f32(n)],
+      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'int', 'f32', 'f32', 'f32', 'f32'],
     };
   },
   bceLogits: () => {
@@ -374,6 +385,18 @@ function mutate(value: unknown, kind: Kind, others: unknown[]): unknown {
     }
     case 'bool':
       return pick([0, 1, 'true', null]);
+    case 'f64': {
+      const arr = value instanceof Float64Array ? value : new Float64Array(3);
+      return pick([
+        new Float64Array(Math.max(0, arr.length - 1)),
+        new Float64Array(arr.length + 1),
+        Float64Array.from(arr, (v, i) => (i === 0 ? NaN : v)),
+        Float64Array.from(arr, (v, i) => (i === arr.length - 1 ? -5 : v)),
+        Float64Array.from(arr, () => 1e300),
+        new Float32Array(arr.length),
+        Float64Array.from(arr, (v, i) => (i === 1 ? 2 ** 60 : v)),
+      ]);
+    }
     case 'f32':
     case 'f32?':
     case 'words':

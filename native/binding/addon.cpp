@@ -5,10 +5,13 @@
 #include <napi.h>
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 
 #include "args.h"
 #include "axon/profiler.h"
+#include "exec.h"
+#include "program.h"
 #include "axon/runtime.h"
 #include "axon/thread_pool.h"
 #include "ops.h"
@@ -18,21 +21,12 @@ namespace axon::binding {
 namespace {
 
 template <class Op>
-void run_profiled(const Op& op) {
-  if (!profiler::enabled()) return op.run();
-  const auto t0 = std::chrono::steady_clock::now();
-  op.run();
-  const auto t1 = std::chrono::steady_clock::now();
-  profiler::add({Op::kName, op.shapes(),
-                 std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count(), op.flops(),
-                 op.bytes()});
-}
-
-template <class Op>
 Napi::Value run_sync(const Napi::CallbackInfo& info) {
   Args args(info, Op::kName);
   const Op op = Op::parse(args);
   run_profiled(op);
+  std::string e = take_runtime_error();
+  if (!e.empty()) throw Napi::RangeError::New(info.Env(), e);
   return info.Env().Undefined();
 }
 
@@ -52,14 +46,29 @@ class OpWorker : public Napi::AsyncWorker {
     // Async calls queue here, so two in flight never split the cores between them.
     std::lock_guard<std::mutex> lock(compute_lock());
     run_profiled(op_);
+    error_ = take_runtime_error();
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    if (!error_.empty())
+      deferred_.Reject(Napi::RangeError::New(Env(), error_).Value());
+    else
+      deferred_.Resolve(Env().Undefined());
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Op op_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> keep_;
+  std::string error_;
+};
+
+template <class Op>
+struct OpInstr : Instr {
+  Op op;
+  explicit OpInstr(Op o) : op(std::move(o)) {}
+  void run() override { run_profiled(op); }
+  const char* name() const override { return Op::kName; }
 };
 
 template <class Op>
@@ -133,6 +142,9 @@ void export_op(Napi::Env env, Napi::Object exports) {
   exports.Set(Op::kName, Napi::Function::New(env, run_sync<Op>, Op::kName));
   const std::string async_name = std::string(Op::kName) + "Async";
   exports.Set(async_name, Napi::Function::New(env, run_async<Op>, async_name));
+  register_factory(Op::kName, [](Args& args) -> std::unique_ptr<Instr> {
+    return std::make_unique<OpInstr<Op>>(Op::parse(args));
+  });
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -169,12 +181,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<BceOp>(env, exports);
   export_op<BceBackwardOp>(env, exports);
   export_op<DropoutOp>(env, exports);
+  export_op<ClipGradNormOp>(env, exports);
+  export_op<GatherRowsAtOp>(env, exports);
+  export_op<LogScalarOp>(env, exports);
   export_op<FillOp>(env, exports);
   export_op<CopyOp>(env, exports);
   export_op<GatherRowsOp>(env, exports);
   export_op<ConfusionOp>(env, exports);
   export_op<RegressionStatsOp>(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
+  init_program(env, exports);
   return exports;
 }
 

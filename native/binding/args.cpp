@@ -17,20 +17,30 @@ std::string dims_string(const int64_t* dims, int ndim) {
 
 std::string shape_string(const Shape& s) { return dims_string(s.dims, s.ndim); }
 
-Args::Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {}
+Args::Args(const Napi::CallbackInfo& info, const char* op) : env_(info.Env()), op_(op) {
+  values_.reserve(info.Length());
+  for (size_t i = 0; i < info.Length(); ++i) values_.push_back(info[i]);
+}
+
+Args::Args(Napi::Env env, const Napi::Array& values, const char* op) : env_(env), op_(op) {
+  const uint32_t n = values.Length();
+  if (n > 64) type_error("too many arguments (" + std::to_string(n) + ")");
+  values_.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) values_.push_back(values.Get(i));
+}
 
 void Args::type_error(const std::string& msg) const {
-  throw Napi::TypeError::New(info_.Env(), std::string(op_) + ": " + msg);
+  throw Napi::TypeError::New(env_, std::string(op_) + ": " + msg);
 }
 
 void Args::range_error(const std::string& msg) const {
-  throw Napi::RangeError::New(info_.Env(), std::string(op_) + ": " + msg);
+  throw Napi::RangeError::New(env_, std::string(op_) + ": " + msg);
 }
 
 Napi::Value Args::at(size_t i, const char* name) {
-  if (i >= info_.Length())
+  if (i >= values_.size())
     type_error(std::string("missing argument '") + name + "' (position " + std::to_string(i) + ")");
-  return info_[i];
+  return values_[i];
 }
 
 F32 Args::f32(size_t i, const char* name) {
@@ -43,7 +53,7 @@ F32 Args::f32(size_t i, const char* name) {
 }
 
 F32 Args::f32_or_null(size_t i, const char* name) {
-  if (i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined()) return {};
+  if (i >= values_.size() || values_[i].IsNull() || values_[i].IsUndefined()) return {};
   return f32(i, name);
 }
 
@@ -57,7 +67,7 @@ I32 Args::i32(size_t i, const char* name) {
 }
 
 I32 Args::i32_or_null(size_t i, const char* name) {
-  if (i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined()) return {};
+  if (i >= values_.size() || values_[i].IsNull() || values_[i].IsUndefined()) return {};
   return i32(i, name);
 }
 

@@ -48,9 +48,11 @@ std::string shape_string(const Shape& s);
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* op);
+  // Arguments given as an array (a Program recording an op).
+  Args(Napi::Env env, const Napi::Array& values, const char* op);
 
   const char* op() const { return op_; }
-  Napi::Env env() const { return info_.Env(); }
+  Napi::Env env() const { return env_; }
 
   F32 f32(size_t i, const char* name);
   F32 f32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
@@ -93,7 +95,8 @@ class Args {
 
  private:
   Napi::Value at(size_t i, const char* name);
-  const Napi::CallbackInfo& info_;
+  Napi::Env env_;
+  std::vector<Napi::Value> values_;
   const char* op_;
   std::vector<Napi::Object> buffers_;
 };

@@ -11,6 +11,20 @@
 namespace axon::binding {
 
 namespace {
+thread_local std::string t_runtime_error;
+}  // namespace
+
+void set_runtime_error(std::string message) {
+  if (t_runtime_error.empty()) t_runtime_error = std::move(message);
+}
+
+std::string take_runtime_error() {
+  std::string e;
+  e.swap(t_runtime_error);
+  return e;
+}
+
+namespace {
 
 constexpr int64_t kMaxDim = int64_t{1} << 31;  // one GEMM dimension or leading dimension
 
@@ -636,97 +650,211 @@ float nonneg_arg(Args& a, size_t i, const char* name) {
 
 }  // namespace
 
-// sgdStep(param, grad, momentumBuf|null, lr, momentum, dampening, weightDecay, nesterov,
-//         maximize, firstStep)
+namespace {
+// The hyperparameter block of an optimizer op: a Float64Array of exactly `len` values.
+double* hyper_arg(Args& a, size_t i, int64_t len, const char* layout) {
+  F64 h = a.f64(i, "hyper");
+  a.expect_length(h.length, len, "hyper", layout);
+  for (int64_t k = 0; k < len; ++k)
+    if (!std::isfinite(h.data[k]))
+      a.range_error("hyper[" + std::to_string(k) + "] must be finite (" + layout + ")");
+  return h.data;
+}
+void hyper_range(Args& a, double v, const char* name, double lo, double hi, bool hi_open = false) {
+  if (!(v >= lo && (hi_open ? v < hi : v <= hi)))
+    a.range_error(std::string(name) + " must be in [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + (hi_open ? ")" : "]") + ", got " + std::to_string(v));
+}
+constexpr double kInf = 1e300;
+}  // namespace
+
+// sgdStep(param, grad, momentumBuf|null, hyper[lr, momentum, dampening, weightDecay,
+//         nesterov, maximize, started])
 SgdOp SgdOp::parse(Args& a) {
   SgdOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), buf = a.f32_or_null(2, "momentumBuf");
-  op.c.lr = lr_arg(a, 3);
-  op.c.momentum = nonneg_arg(a, 4, "momentum");
-  op.c.dampening = unit_arg(a, 5, "dampening", true);
-  op.c.weight_decay = nonneg_arg(a, 6, "weightDecay");
-  op.c.nesterov = a.boolean(7, "nesterov");
-  op.c.maximize = a.boolean(8, "maximize");
-  op.c.first_step = a.boolean(9, "firstStep");
-  if (op.c.momentum != 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
-  if (op.c.nesterov && (op.c.momentum <= 0 || op.c.dampening != 0))
+  const char* layout = "lr, momentum, dampening, weightDecay, nesterov, maximize, started";
+  op.hyper = hyper_arg(a, 3, 7, layout);
+  const double* h = op.hyper;
+  hyper_range(a, h[0], "lr", 0, kInf);
+  hyper_range(a, h[1], "momentum", 0, kInf);
+  hyper_range(a, h[2], "dampening", 0, 1);
+  hyper_range(a, h[3], "weightDecay", 0, kInf);
+  if (h[1] != 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
+  if (h[4] != 0 && (h[1] <= 0 || h[2] != 0))
     a.range_error("Nesterov momentum requires a momentum > 0 and zero dampening");
   check_update(a, p, g, {{&buf, "momentumBuf"}});
-  op.p = p.data, op.g = g.data, op.buf = op.c.momentum != 0 ? buf.data : nullptr, op.n = p.length;
+  op.p = p.data, op.g = g.data, op.buf = buf.present ? buf.data : nullptr, op.n = p.length;
   return op;
 }
-void SgdOp::run() const { sgd_step(p, g, buf, n, c); }
+void SgdOp::run() const {
+  double* h = hyper;
+  SgdConfig c;
+  c.lr = static_cast<float>(h[0]);
+  c.momentum = buf ? static_cast<float>(h[1]) : 0.0f;
+  c.dampening = static_cast<float>(h[2]);
+  c.weight_decay = static_cast<float>(h[3]);
+  c.nesterov = h[4] != 0 && c.momentum > 0;
+  c.maximize = h[5] != 0;
+  c.first_step = h[6] == 0;
+  if (c.momentum != 0) h[6] = 1;
+  sgd_step(p, g, c.momentum != 0 ? buf : nullptr, n, c);
+}
 double SgdOp::flops() const { return 6.0 * double(n); }
 double SgdOp::bytes() const { return 20.0 * double(n); }
 std::string SgdOp::shapes() const { return "n=" + std::to_string(n); }
 
-// adamStep(param, grad, m, v, vmax|null, lr, beta1, beta2, eps, weightDecay, decoupled,
-//          amsgrad, maximize, step)
+// adamStep(param, grad, m, v, vmax|null, hyper[lr, beta1, beta2, eps, weightDecay, decoupled,
+//          amsgrad, maximize, step]); `step` counts updates done and is advanced here.
 AdamOp AdamOp::parse(Args& a) {
   AdamOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), m = a.f32(2, "m"), v = a.f32(3, "v");
   F32 vmax = a.f32_or_null(4, "vmax");
-  op.c.lr = lr_arg(a, 5);
-  op.c.beta1 = unit_arg(a, 6, "beta1", false);
-  op.c.beta2 = unit_arg(a, 7, "beta2", false);
-  op.c.eps = nonneg_arg(a, 8, "eps");
-  op.c.weight_decay = nonneg_arg(a, 9, "weightDecay");
-  op.c.decoupled = a.boolean(10, "decoupled");
-  op.c.amsgrad = a.boolean(11, "amsgrad");
-  op.c.maximize = a.boolean(12, "maximize");
-  op.c.step = a.integer(13, "step", 1, kMaxExtent);
-  if (op.c.amsgrad && !vmax.present) a.type_error("amsgrad needs 'vmax'");
+  const char* layout = "lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step";
+  op.hyper = hyper_arg(a, 5, 9, layout);
+  const double* h = op.hyper;
+  hyper_range(a, h[0], "lr", 0, kInf);
+  hyper_range(a, h[1], "beta1", 0, 1, true);
+  hyper_range(a, h[2], "beta2", 0, 1, true);
+  hyper_range(a, h[3], "eps", 0, kInf);
+  hyper_range(a, h[4], "weightDecay", 0, kInf);
+  hyper_range(a, h[8], "step", 0, 9007199254740991.0);
+  if (h[6] != 0 && !vmax.present) a.type_error("amsgrad needs 'vmax'");
   check_update(a, p, g, {{&m, "m"}, {&v, "v"}, {&vmax, "vmax"}});
   op.p = p.data, op.g = g.data, op.m = m.data, op.v = v.data;
-  op.vmax = op.c.amsgrad ? vmax.data : nullptr, op.n = p.length;
+  op.vmax = vmax.present ? vmax.data : nullptr, op.n = p.length;
   return op;
 }
-void AdamOp::run() const { adam_step(p, g, m, v, vmax, n, c); }
+void AdamOp::run() const {
+  double* h = hyper;
+  h[8] += 1;
+  AdamConfig c;
+  c.lr = static_cast<float>(h[0]);
+  c.beta1 = static_cast<float>(h[1]);
+  c.beta2 = static_cast<float>(h[2]);
+  c.eps = static_cast<float>(h[3]);
+  c.weight_decay = static_cast<float>(h[4]);
+  c.decoupled = h[5] != 0;
+  c.amsgrad = h[6] != 0 && vmax != nullptr;
+  c.maximize = h[7] != 0;
+  c.step = static_cast<int64_t>(h[8]);
+  adam_step(p, g, m, v, c.amsgrad ? vmax : nullptr, n, c);
+}
 double AdamOp::flops() const { return 14.0 * double(n); }
 double AdamOp::bytes() const { return 28.0 * double(n); }
 std::string AdamOp::shapes() const { return "n=" + std::to_string(n); }
 
-// rmspropStep(param, grad, squareAvg, gradAvg|null, momentumBuf|null, lr, alpha, eps,
-//             weightDecay, momentum, centered, maximize)
+// rmspropStep(param, grad, squareAvg, gradAvg|null, momentumBuf|null,
+//             hyper[lr, alpha, eps, weightDecay, momentum, centered, maximize])
 RmspropOp RmspropOp::parse(Args& a) {
   RmspropOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), sq = a.f32(2, "squareAvg");
   F32 ga = a.f32_or_null(3, "gradAvg"), buf = a.f32_or_null(4, "momentumBuf");
-  op.c.lr = lr_arg(a, 5);
-  op.c.alpha = unit_arg(a, 6, "alpha", true);
-  op.c.eps = nonneg_arg(a, 7, "eps");
-  op.c.weight_decay = nonneg_arg(a, 8, "weightDecay");
-  op.c.momentum = nonneg_arg(a, 9, "momentum");
-  op.c.centered = a.boolean(10, "centered");
-  op.c.maximize = a.boolean(11, "maximize");
-  if (op.c.centered && !ga.present) a.type_error("centered needs 'gradAvg'");
-  if (op.c.momentum > 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
+  const char* layout = "lr, alpha, eps, weightDecay, momentum, centered, maximize";
+  op.hyper = hyper_arg(a, 5, 7, layout);
+  const double* h = op.hyper;
+  hyper_range(a, h[0], "lr", 0, kInf);
+  hyper_range(a, h[1], "alpha", 0, 1);
+  hyper_range(a, h[2], "eps", 0, kInf);
+  hyper_range(a, h[3], "weightDecay", 0, kInf);
+  hyper_range(a, h[4], "momentum", 0, kInf);
+  if (h[5] != 0 && !ga.present) a.type_error("centered needs 'gradAvg'");
+  if (h[4] > 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
   check_update(a, p, g, {{&sq, "squareAvg"}, {&ga, "gradAvg"}, {&buf, "momentumBuf"}});
   op.p = p.data, op.g = g.data, op.sq = sq.data, op.n = p.length;
-  op.ga = op.c.centered ? ga.data : nullptr, op.buf = op.c.momentum > 0 ? buf.data : nullptr;
+  op.ga = ga.present ? ga.data : nullptr, op.buf = buf.present ? buf.data : nullptr;
   return op;
 }
-void RmspropOp::run() const { rmsprop_step(p, g, sq, ga, buf, n, c); }
+void RmspropOp::run() const {
+  const double* h = hyper;
+  RmspropConfig c;
+  c.lr = static_cast<float>(h[0]);
+  c.alpha = static_cast<float>(h[1]);
+  c.eps = static_cast<float>(h[2]);
+  c.weight_decay = static_cast<float>(h[3]);
+  c.momentum = buf ? static_cast<float>(h[4]) : 0.0f;
+  c.centered = h[5] != 0 && ga != nullptr;
+  c.maximize = h[6] != 0;
+  rmsprop_step(p, g, sq, c.centered ? ga : nullptr, c.momentum > 0 ? buf : nullptr, n, c);
+}
 double RmspropOp::flops() const { return 12.0 * double(n); }
 double RmspropOp::bytes() const { return 28.0 * double(n); }
 std::string RmspropOp::shapes() const { return "n=" + std::to_string(n); }
 
-// adagradStep(param, grad, sum, lr (decayed), eps, weightDecay, maximize)
+// adagradStep(param, grad, sum, hyper[lr, lrDecay, eps, weightDecay, maximize, step])
 AdagradOp AdagradOp::parse(Args& a) {
   AdagradOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), sum = a.f32(2, "sum");
-  op.c.lr = lr_arg(a, 3);
-  op.c.eps = nonneg_arg(a, 4, "eps");
-  op.c.weight_decay = nonneg_arg(a, 5, "weightDecay");
-  op.c.maximize = a.boolean(6, "maximize");
+  const char* layout = "lr, lrDecay, eps, weightDecay, maximize, step";
+  op.hyper = hyper_arg(a, 3, 6, layout);
+  const double* h = op.hyper;
+  hyper_range(a, h[0], "lr", 0, kInf);
+  hyper_range(a, h[1], "lrDecay", 0, kInf);
+  hyper_range(a, h[2], "eps", 0, kInf);
+  hyper_range(a, h[3], "weightDecay", 0, kInf);
+  hyper_range(a, h[5], "step", 0, 9007199254740991.0);
   check_update(a, p, g, {{&sum, "sum"}});
   op.p = p.data, op.g = g.data, op.sum = sum.data, op.n = p.length;
   return op;
 }
-void AdagradOp::run() const { adagrad_step(p, g, sum, n, c); }
+void AdagradOp::run() const {
+  double* h = hyper;
+  h[5] += 1;
+  AdagradConfig c;
+  c.lr = static_cast<float>(h[0] / (1 + (h[5] - 1) * h[1]));
+  c.eps = static_cast<float>(h[2]);
+  c.weight_decay = static_cast<float>(h[3]);
+  c.maximize = h[4] != 0;
+  adagrad_step(p, g, sum, n, c);
+}
 double AdagradOp::flops() const { return 8.0 * double(n); }
 double AdagradOp::bytes() const { return 20.0 * double(n); }
 std::string AdagradOp::shapes() const { return "n=" + std::to_string(n); }
+
+// clipGradNorm(grads: Float32Array[], io: Float64Array[maxNorm, normType, outNorm])
+ClipGradNormOp ClipGradNormOp::parse(Args& a) {
+  ClipGradNormOp op;
+  Napi::Array list = a.array(0, "grads");
+  const uint32_t count = list.Length();
+  if (count > 1000000) a.range_error("too many gradients");
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      a.type_error("grads[" + std::to_string(i) + "] must be a Float32Array");
+    Words w = a.words_value(v, "grads[" + std::to_string(i) + "]");
+    op.grads.push_back(static_cast<float*>(w.data));
+    op.sizes.push_back(w.length);
+  }
+  F64 io = a.f64(1, "io");
+  a.expect_length(io.length, 3, "io", "maxNorm, normType, out norm");
+  if (!(io.data[0] >= 0 && std::isfinite(io.data[0])))
+    a.range_error("maxNorm must be a finite number >= 0");
+  if (io.data[1] != 2 && !std::isinf(io.data[1])) a.range_error("normType must be 2 or Infinity");
+  op.io = io.data;
+  return op;
+}
+void ClipGradNormOp::run() const {
+  double norm = 0;
+  if (std::isinf(io[1])) {
+    for (size_t i = 0; i < grads.size(); ++i)
+      for (int64_t j = 0; j < sizes[i]; ++j) norm = std::max(norm, double(std::fabs(grads[i][j])));
+  } else {
+    for (size_t i = 0; i < grads.size(); ++i) norm += sum_squares(grads[i], sizes[i]);
+    norm = std::sqrt(norm);
+  }
+  io[2] = norm;
+  const double scale = io[0] / (norm + 1e-6);
+  if (scale < 1)
+    for (size_t i = 0; i < grads.size(); ++i)
+      binary_scalar(BinaryOp::Mul, grads[i], static_cast<float>(scale), false, grads[i], sizes[i]);
+}
+double ClipGradNormOp::flops() const {
+  double n = 0;
+  for (int64_t s : sizes) n += double(s);
+  return 3 * n;
+}
+double ClipGradNormOp::bytes() const { return 4 * flops() / 3; }
+std::string ClipGradNormOp::shapes() const { return std::to_string(grads.size()) + " tensors"; }
 
 namespace {
 // Shared by cross-entropy forward and backward: logits, n, c, targetIndex|null,
@@ -772,24 +900,48 @@ CrossEntropyArgs parse_ce(Args& a, F32* logits_out) {
 }
 }  // namespace
 
+namespace {
+// Sum of row weights: the 'mean' denominator (PyTorch: total target weight).
+double ce_denominator(const CrossEntropyArgs& a) {
+  if (!a.target_index) return double(a.n);
+  double d = 0;
+  for (int64_t i = 0; i < a.n; ++i) {
+    const int32_t y = a.target_index[i];
+    if (y != a.ignore_index) d += a.class_weight ? a.class_weight[y] : 1.0;
+  }
+  return d;
+}
+}  // namespace
+
 // crossEntropy(logits, n, c, targetIndex|null, targetProb|null, classWeight|null,
-//              labelSmoothing, ignoreIndex, loss, norm, lse)
+//              labelSmoothing, ignoreIndex, reduction (0 none, 1 mean, 2 sum), out, lse, rows)
 CrossEntropyOp CrossEntropyOp::parse(Args& a) {
   CrossEntropyOp op;
   F32 logits;
   op.a = parse_ce(a, &logits);
-  F32 loss = a.f32(8, "loss"), norm = a.f32(9, "norm"), lse = a.f32(10, "lse");
-  for (auto [t, name] : {std::pair{&loss, "loss"}, {&norm, "norm"}, {&lse, "lse"}}) {
-    a.expect_length(t->length, op.a.n, name, "one per row");
+  op.reduction = static_cast<int>(a.integer(8, "reduction", 0, 2));
+  F32 out = a.f32(9, "out"), lse = a.f32(10, "lse"), rows = a.f32(11, "rows");
+  a.expect_length(out.length, op.reduction == 0 ? op.a.n : 1, "out",
+                  op.reduction == 0 ? "one per row" : "one value");
+  a.expect_length(lse.length, op.a.n, "lse", "one per row");
+  a.expect_length(rows.length, op.a.n, "rows", "one per row");
+  for (auto [t, name] : {std::pair{&out, "out"}, {&lse, "lse"}, {&rows, "rows"}})
     a.expect_disjoint(t->data, t->length, name, logits.data, logits.length, "logits", false);
-  }
-  a.expect_disjoint(loss.data, loss.length, "loss", norm.data, norm.length, "norm", false);
-  a.expect_disjoint(loss.data, loss.length, "loss", lse.data, lse.length, "lse", false);
-  a.expect_disjoint(norm.data, norm.length, "norm", lse.data, lse.length, "lse", false);
-  op.loss = loss.data, op.norm = norm.data, op.lse = lse.data;
+  a.expect_disjoint(out.data, out.length, "out", lse.data, lse.length, "lse", false);
+  a.expect_disjoint(out.data, out.length, "out", rows.data, rows.length, "rows", false);
+  a.expect_disjoint(lse.data, lse.length, "lse", rows.data, rows.length, "rows", false);
+  op.out = out.data, op.lse = lse.data, op.rows = rows.data;
   return op;
 }
-void CrossEntropyOp::run() const { cross_entropy_forward(a, loss, norm, lse); }
+void CrossEntropyOp::run() const {
+  std::vector<float> norm(static_cast<size_t>(a.n));
+  float* per_row = reduction == 0 ? out : rows;
+  cross_entropy_forward(a, per_row, norm.data(), lse);
+  if (reduction == 0) return;
+  double total = 0;
+  for (int64_t i = 0; i < a.n; ++i) total += per_row[i];
+  out[0] = static_cast<float>(reduction == 1 ? total / ce_denominator(a) : total);
+}
 double CrossEntropyOp::flops() const { return 20.0 * double(a.n) * double(a.c); }
 double CrossEntropyOp::bytes() const { return 4.0 * double(a.n) * double(a.c); }
 std::string CrossEntropyOp::shapes() const {
@@ -797,24 +949,38 @@ std::string CrossEntropyOp::shapes() const {
 }
 
 // crossEntropyBackward(logits, n, c, targetIndex|null, targetProb|null, classWeight|null,
-//                      labelSmoothing, ignoreIndex, lse, dloss, dlogits)
+//                      labelSmoothing, ignoreIndex, reduction, lse, dout, dlogits, scratch)
 CrossEntropyBackwardOp CrossEntropyBackwardOp::parse(Args& a) {
   CrossEntropyBackwardOp op;
   F32 logits;
   op.a = parse_ce(a, &logits);
-  F32 lse = a.f32(8, "lse"), dloss = a.f32(9, "dloss"), dlogits = a.f32(10, "dlogits");
+  op.reduction = static_cast<int>(a.integer(8, "reduction", 0, 2));
+  F32 lse = a.f32(9, "lse"), dout = a.f32(10, "dout"), dlogits = a.f32(11, "dlogits");
+  F32 scratch = a.f32(12, "scratch");
   a.expect_length(lse.length, op.a.n, "lse", "one per row");
-  a.expect_length(dloss.length, op.a.n, "dloss", "one per row");
+  a.expect_length(dout.length, op.reduction == 0 ? op.a.n : 1, "dout",
+                  op.reduction == 0 ? "one per row" : "one value");
   a.expect_length(dlogits.length, logits.length, "dlogits", "same shape as logits");
+  a.expect_length(scratch.length, op.a.n, "scratch", "one per row");
   a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", logits.data, logits.length, "logits",
                     false);
   a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", lse.data, lse.length, "lse", false);
-  a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", dloss.data, dloss.length, "dloss",
-                    false);
-  op.lse = lse.data, op.dloss = dloss.data, op.dlogits = dlogits.data;
+  a.expect_disjoint(dlogits.data, dlogits.length, "dlogits", dout.data, dout.length, "dout", false);
+  a.expect_disjoint(scratch.data, scratch.length, "scratch", dout.data, dout.length, "dout", false);
+  a.expect_disjoint(scratch.data, scratch.length, "scratch", dlogits.data, dlogits.length,
+                    "dlogits", false);
+  op.lse = lse.data, op.dout = dout.data, op.dlogits = dlogits.data, op.scratch = scratch.data;
   return op;
 }
-void CrossEntropyBackwardOp::run() const { cross_entropy_backward(a, lse, dloss, dlogits); }
+void CrossEntropyBackwardOp::run() const {
+  const float* per_row = dout;
+  if (reduction != 0) {
+    const double g = reduction == 1 ? dout[0] / ce_denominator(a) : dout[0];
+    for (int64_t i = 0; i < a.n; ++i) scratch[i] = static_cast<float>(g);
+    per_row = scratch;
+  }
+  cross_entropy_backward(a, lse, per_row, dlogits);
+}
 double CrossEntropyBackwardOp::flops() const { return 20.0 * double(a.n) * double(a.c); }
 double CrossEntropyBackwardOp::bytes() const { return 12.0 * double(a.n) * double(a.c); }
 std::string CrossEntropyBackwardOp::shapes() const {
@@ -905,23 +1071,32 @@ double BceBackwardOp::flops() const { return 6.0 * double(n); }
 double BceBackwardOp::bytes() const { return 16.0 * double(n); }
 std::string BceBackwardOp::shapes() const { return "n=" + std::to_string(n); }
 
-// dropout(x, y, mask, p, seedHigh, seedLow)   seed halves: 32-bit unsigned integers
+// dropout(x, y, mask, p, state: Float64Array[seedHigh, seedLow, counter])
 DropoutOp DropoutOp::parse(Args& a) {
   DropoutOp op;
   F32 x = a.f32(0, "x"), y = a.f32(1, "y"), mask = a.f32(2, "mask");
   op.p = unit_arg(a, 3, "p", true);
-  const int64_t hi = a.integer(4, "seedHigh", 0, UINT32_MAX);
-  const int64_t lo = a.integer(5, "seedLow", 0, UINT32_MAX);
+  F64 st = a.f64(4, "state");
+  a.expect_length(st.length, 3, "state", "seedHigh, seedLow, counter");
+  for (int k = 0; k < 3; ++k)
+    if (!(st.data[k] >= 0 && st.data[k] <= 9007199254740991.0 &&
+          std::floor(st.data[k]) == st.data[k]))
+      a.range_error("state[" + std::to_string(k) + "] must be a non-negative integer");
   a.expect_length(y.length, x.length, "y", "same as 'x'");
   a.expect_length(mask.length, x.length, "mask", "same as 'x'");
   a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", true);
   a.expect_disjoint(mask.data, mask.length, "mask", x.data, x.length, "x", false);
   a.expect_disjoint(mask.data, mask.length, "mask", y.data, y.length, "y", false);
-  op.x = x.data, op.y = y.data, op.mask = mask.data, op.n = x.length;
-  op.seed = (static_cast<uint64_t>(hi) << 32) | static_cast<uint64_t>(lo);
+  op.x = x.data, op.y = y.data, op.mask = mask.data, op.n = x.length, op.state = st.data;
   return op;
 }
-void DropoutOp::run() const { dropout_forward(x, y, mask, n, p, seed); }
+void DropoutOp::run() const {
+  const uint64_t seed = (static_cast<uint64_t>(state[0]) << 32) ^ static_cast<uint64_t>(state[1]);
+  const uint64_t counter = static_cast<uint64_t>(state[2]);
+  state[2] += 1;
+  // A different stream per call: the counter picks a block of 2^40 hash inputs.
+  dropout_forward(x, y, mask, n, p, seed + (counter << 40) + counter * 0x9E3779B97F4A7C15ull);
+}
 double DropoutOp::flops() const { return 4.0 * double(n); }
 double DropoutOp::bytes() const { return 12.0 * double(n); }
 std::string DropoutOp::shapes() const { return "n=" + std::to_string(n); }
@@ -998,6 +1173,68 @@ double GatherRowsOp::bytes() const { return 8.0 * double(rows) * double(row_size
 std::string GatherRowsOp::shapes() const {
   return std::to_string(rows) + " x " + std::to_string(row_size);
 }
+
+// gatherRowsAt(src, rowSize, indices, regs: Float64Array (regs[0] = start), rows, dst)
+GatherRowsAtOp GatherRowsAtOp::parse(Args& a) {
+  GatherRowsAtOp op;
+  Words src = a.words(0, "src");
+  op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
+  I32 idx = a.i32(2, "indices");
+  F64 regs = a.f64(3, "regs");
+  op.rows = a.integer(4, "rows", 0, kMaxExtent);
+  Words dst = a.words(5, "dst");
+  if (src.is_int != dst.is_int)
+    a.type_error("'src' and 'dst' must be typed arrays of the same type");
+  if (src.length % op.row_size != 0) a.range_error("'src' is not a whole number of rows");
+  a.expect_min_length(regs.length, 1, "regs", "regs[0] is the start position");
+  a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
+  a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
+  op.src = src.data, op.dst = dst.data, op.indices = idx.data, op.n_indices = idx.length;
+  op.src_rows = src.length / op.row_size, op.regs = regs.data;
+  return op;
+}
+void GatherRowsAtOp::run() const {
+  const double start_d = regs[0];
+  if (!(start_d >= 0 && start_d + double(rows) <= double(n_indices)))
+    return set_runtime_error("gatherRowsAt: start " + std::to_string(start_d) + " + " +
+                             std::to_string(rows) + " rows runs past the " +
+                             std::to_string(n_indices) + " indices");
+  const int64_t start = static_cast<int64_t>(start_d);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t i = indices[start + r];
+    if (i < 0 || i >= src_rows)
+      return set_runtime_error("gatherRowsAt: index " + std::to_string(i) + " is outside the " +
+                               std::to_string(src_rows) + " rows of 'src'");
+  }
+  gather_rows(src, row_size, indices, start, rows, dst);
+}
+double GatherRowsAtOp::flops() const { return 0; }
+double GatherRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
+std::string GatherRowsAtOp::shapes() const {
+  return std::to_string(rows) + " x " + std::to_string(row_size);
+}
+
+// logScalar(src, dst, regs): dst[regs[1]] = src[0]
+LogScalarOp LogScalarOp::parse(Args& a) {
+  LogScalarOp op;
+  F32 src = a.f32(0, "src"), dst = a.f32(1, "dst");
+  F64 regs = a.f64(2, "regs");
+  a.expect_min_length(src.length, 1, "src", "the value to log");
+  a.expect_min_length(regs.length, 2, "regs", "regs[1] is the slot");
+  a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
+  op.src = src.data, op.dst = dst.data, op.n = dst.length, op.regs = regs.data;
+  return op;
+}
+void LogScalarOp::run() const {
+  const double slot = regs[1];
+  if (!(slot >= 0 && slot < double(n)))
+    return set_runtime_error("logScalar: slot " + std::to_string(slot) + " is outside the " +
+                             std::to_string(n) + " entries of 'dst'");
+  dst[static_cast<int64_t>(slot)] = src[0];
+}
+double LogScalarOp::flops() const { return 0; }
+double LogScalarOp::bytes() const { return 8; }
+std::string LogScalarOp::shapes() const { return "1"; }
 
 // confusionUpdate(scores, n, c, labels|null, labelFloats|null, threshold, matrix, skipped)
 ConfusionOp ConfusionOp::parse(Args& a) {

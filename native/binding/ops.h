@@ -11,6 +11,12 @@
 
 namespace axon::binding {
 
+// An op whose checks can only run when it runs (it reads positions from loop registers) sets
+// this instead of touching memory; the sync export and Program replay turn it into a JS error.
+void set_runtime_error(std::string message);
+// Returns and clears the error set on this thread ("" when none).
+std::string take_runtime_error();
+
 #define AXON_OP_COMMON(TYPE, NAME)           \
   static constexpr const char* kName = NAME; \
   static TYPE parse(Args& args);             \
@@ -152,12 +158,15 @@ struct SliceBackwardOp {
   int64_t start[kMaxDims], step[kMaxDims];
 };
 
+// Optimizer ops read their hyperparameters from a JS-owned Float64Array when they run, and
+// advance its step count there, so a recorded training step replays with the current
+// learning rate and correct bias correction. Which state buffers exist is fixed at parse time.
 struct SgdOp {
   AXON_OP_COMMON(SgdOp, "sgdStep")
   float *p, *buf;
   const float* g;
   int64_t n;
-  SgdConfig c;
+  double* hyper;  // [lr, momentum, dampening, weightDecay, nesterov, maximize, started]
 };
 
 struct AdamOp {
@@ -165,7 +174,7 @@ struct AdamOp {
   float *p, *m, *v, *vmax;
   const float* g;
   int64_t n;
-  AdamConfig c;
+  double* hyper;  // [lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step]
 };
 
 struct RmspropOp {
@@ -173,7 +182,7 @@ struct RmspropOp {
   float *p, *sq, *ga, *buf;
   const float* g;
   int64_t n;
-  RmspropConfig c;
+  double* hyper;  // [lr, alpha, eps, weightDecay, momentum, centered, maximize]
 };
 
 struct AdagradOp {
@@ -181,20 +190,31 @@ struct AdagradOp {
   float *p, *sum;
   const float* g;
   int64_t n;
-  AdagradConfig c;
+  double* hyper;  // [lr, lrDecay, eps, weightDecay, maximize, step]
 };
 
+struct ClipGradNormOp {
+  AXON_OP_COMMON(ClipGradNormOp, "clipGradNorm")
+  std::vector<float*> grads;
+  std::vector<int64_t> sizes;
+  double* io;  // [maxNorm, normType (2 or Infinity), out: total norm before clipping]
+};
+
+// reduction: 0 none (out has n values), 1 mean, 2 sum (out has 1). Mean divides by the
+// summed target weights (PyTorch), computed inside, so the whole loss is one native call.
 struct CrossEntropyOp {
   AXON_OP_COMMON(CrossEntropyOp, "crossEntropy")
   CrossEntropyArgs a;
-  float *loss, *norm, *lse;
+  int reduction;
+  float *out, *lse, *rows;  // rows: per-row loss scratch (n)
 };
 
 struct CrossEntropyBackwardOp {
   AXON_OP_COMMON(CrossEntropyBackwardOp, "crossEntropyBackward")
   CrossEntropyArgs a;
-  const float *lse, *dloss;
-  float* dlogits;
+  int reduction;
+  const float *lse, *dout;
+  float *dlogits, *scratch;  // scratch (n): per-row upstream gradient
 };
 
 struct BceLogitsOp {
@@ -225,13 +245,15 @@ struct BceBackwardOp {
   int64_t n;
 };
 
+// The random stream: state = [seedHigh, seedLow, counter]; each run uses (seed, counter) and
+// advances the counter, so eager calls and a replayed program draw the same masks.
 struct DropoutOp {
   AXON_OP_COMMON(DropoutOp, "dropout")
   const float* x;
   float *y, *mask;
   int64_t n;
   float p;
-  uint64_t seed;
+  double* state;
 };
 
 struct FillOp {
@@ -246,6 +268,26 @@ struct CopyOp {
   const void* src;
   void* dst;
   int64_t n;
+};
+
+// gatherRows with its start read from regs[0] when it runs (a Program's loop register), and
+// every index checked then: the indices (a shuffled order) may change between runs.
+struct GatherRowsAtOp {
+  AXON_OP_COMMON(GatherRowsAtOp, "gatherRowsAt")
+  const void* src;
+  void* dst;
+  const int32_t* indices;
+  int64_t n_indices, src_rows, row_size, rows;
+  const double* regs;
+};
+
+// dst[regs[1]] = src[0]: a Program logs each step's loss into a per-chunk array.
+struct LogScalarOp {
+  AXON_OP_COMMON(LogScalarOp, "logScalar")
+  const float* src;
+  float* dst;
+  int64_t n;
+  const double* regs;
 };
 
 struct GatherRowsOp {

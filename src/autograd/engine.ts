@@ -8,7 +8,7 @@
  */
 import { native, BinaryCode } from '../native/binding.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 
 export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
 
@@ -92,11 +92,10 @@ function accumulateInto(target: Tensor, g: Tensor, op: string): void {
     throw new Error(
       `backward: '${op}' produced a gradient of shape ${shapeToString(g.shape)} for a tensor of shape ${shapeToString(target.shape)}`,
     );
-  if (target.grad === null) {
-    // A copy: `g` may be shared with other inputs (add passes it through unchanged).
-    target.grad = g.clone();
-    return;
-  }
+  // Always a native add into .grad (allocated zeroed on first use), never a JS copy: `g` may be
+  // shared with other inputs (add passes it through), and a recorded training step must see
+  // every data movement as a kernel call.
+  if (target.grad === null) target.grad = Tensor.empty(target.shape);
   const gd = target.grad.data as Float32Array;
   native.binary(BinaryCode.Add, gd, target.shape, g.data as Float32Array, g.shape, gd, target.shape);
 }
@@ -176,9 +175,16 @@ export function runBackward(
           if (!have) {
             grads.set(input, ig);
           } else {
-            const sum = have.clone();
-            const sd = sum.data as Float32Array;
-            native.binary(BinaryCode.Add, sd, sum.shape, ig.data as Float32Array, ig.shape, sd, sum.shape);
+            const sum = Tensor.empty(have.shape);
+            native.binary(
+              BinaryCode.Add,
+              have.data as Float32Array,
+              have.shape,
+              ig.data as Float32Array,
+              ig.shape,
+              sum.data as Float32Array,
+              sum.shape,
+            );
             grads.set(input, sum);
           }
         }

@@ -204,62 +204,33 @@ interface Kernels {
     outShape: readonly number[],
     out: Words,
   ): void;
-  /** [sync] Fused SGD update of one parameter (momentumBuf may be null without momentum). */
-  sgdStep(
-    param: Float32Array,
-    grad: Float32Array,
-    momentumBuf: Float32Array | null,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    weightDecay: number,
-    nesterov: boolean,
-    maximize: boolean,
-    firstStep: boolean,
-  ): void;
-  /** [sync] Fused Adam/AdamW update; `step` is this update's 1-based step number. */
-  adamStep(
-    param: Float32Array,
-    grad: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    vmax: Float32Array | null,
-    lr: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    weightDecay: number,
-    decoupled: boolean,
-    amsgrad: boolean,
-    maximize: boolean,
-    step: number,
-  ): void;
-  /** [sync] Fused RMSprop update. */
+  /**
+   * [sync] Fused SGD update. hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize,
+   * started]; read when the op runs (so a replayed Program sees lr changes); `started` becomes 1
+   * after the first momentum step.
+   */
+  sgdStep(param: Float32Array, grad: Float32Array, momentumBuf: Float32Array | null, hyper: Float64Array): void;
+  /** [sync] Fused Adam/AdamW update. hyper = [lr, beta1, beta2, eps, weightDecay, decoupled,
+   * amsgrad, maximize, step]; `step` (updates done) is incremented before the update. */
+  adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, hyper: Float64Array): void;
+  /** [sync] Fused RMSprop update. hyper = [lr, alpha, eps, weightDecay, momentum, centered, maximize]. */
   rmspropStep(
     param: Float32Array,
     grad: Float32Array,
     squareAvg: Float32Array,
     gradAvg: Float32Array | null,
     momentumBuf: Float32Array | null,
-    lr: number,
-    alpha: number,
-    eps: number,
-    weightDecay: number,
-    momentum: number,
-    centered: boolean,
-    maximize: boolean,
+    hyper: Float64Array,
   ): void;
-  /** [sync] Fused Adagrad update; lr is already decayed for this step. */
-  adagradStep(
-    param: Float32Array,
-    grad: Float32Array,
-    sum: Float32Array,
-    lr: number,
-    eps: number,
-    weightDecay: number,
-    maximize: boolean,
-  ): void;
-  /** [sync] Per-row cross-entropy from logits (n, c); exactly one of the targets is non-null. */
+  /** [sync] Fused Adagrad update. hyper = [lr, lrDecay, eps, weightDecay, maximize, step]. */
+  adagradStep(param: Float32Array, grad: Float32Array, sum: Float32Array, hyper: Float64Array): void;
+  /** [sync] Scales the gradients together to global norm <= io[0] (io[1] = 2 or Infinity); io[2] = the norm before. */
+  clipGradNorm(grads: readonly Float32Array[], io: Float64Array): void;
+  /**
+   * [sync] Cross-entropy from logits (n, c); exactly one of the targets is non-null.
+   * reduction 0 = none (out has n values), 1 = mean (divided by the summed target weights),
+   * 2 = sum; lse (n) and rows (n) are kept for the backward / used as scratch.
+   */
   crossEntropy(
     logits: Float32Array,
     n: number,
@@ -269,11 +240,12 @@ interface Kernels {
     classWeight: Float32Array | null,
     labelSmoothing: number,
     ignoreIndex: number,
-    loss: Float32Array,
-    norm: Float32Array,
+    reduction: number,
+    out: Float32Array,
     lse: Float32Array,
+    rows: Float32Array,
   ): void;
-  /** [sync] dlogits += dloss_i (T_i softmax - t_i). */
+  /** [sync] dlogits += the gradient of crossEntropy given dout (n values or 1). */
   crossEntropyBackward(
     logits: Float32Array,
     n: number,
@@ -283,9 +255,11 @@ interface Kernels {
     classWeight: Float32Array | null,
     labelSmoothing: number,
     ignoreIndex: number,
+    reduction: number,
     lse: Float32Array,
-    dloss: Float32Array,
+    dout: Float32Array,
     dlogits: Float32Array,
+    scratch: Float32Array,
   ): void;
   bceLogits(x: Float32Array, target: Float32Array, posWeight: Float32Array | null, c: number, loss: Float32Array): void;
   bceLogitsBackward(
@@ -298,8 +272,13 @@ interface Kernels {
   ): void;
   bce(p: Float32Array, target: Float32Array, loss: Float32Array): void;
   bceBackward(p: Float32Array, target: Float32Array, dloss: Float32Array, dp: Float32Array): void;
-  /** [sync] Inverted dropout; mask receives 0 or 1/(1-p). Seed: two 32-bit halves. */
-  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, seedHigh: number, seedLow: number): void;
+  /** [sync] Inverted dropout; mask receives 0 or 1/(1-p). state = [seedHigh, seedLow, counter]:
+   * each call draws the stream of (seed, counter) and advances the counter. */
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, state: Float64Array): void;
+  /** [sync] gatherRows with start = regs[0], indices checked when it runs. */
+  gatherRowsAt(src: Words, rowSize: number, indices: Int32Array, regs: Float64Array, rows: number, dst: Words): void;
+  /** [sync] dst[regs[1]] = src[0]. */
+  logScalar(src: Float32Array, dst: Float32Array, regs: Float64Array): void;
   /** [sync] Every element of x = value. */
   fill(x: Words, value: number): void;
   /** [sync] dst = src (same type and length). */
@@ -333,6 +312,23 @@ interface Kernels {
   ): void;
 }
 
+/**
+ * A recorded op sequence replayed natively. regs = [start row, step index, rows per step,
+ * abort flag]: after each replayed step regs[0] += regs[2] and regs[1] += 1; setting regs[3]
+ * stops a replay before its next step.
+ */
+export interface NativeProgram {
+  /** Parses and checks args as the direct export does, keeps the op, and runs it when execute. */
+  record(op: string, args: unknown[], execute: boolean): void;
+  /** Replays `times` steps (default 1) on this thread; returns the steps run. */
+  run(times?: number): number;
+  /** Replays on libuv's pool; resolves to the steps run (fewer when aborted). */
+  runAsync(times?: number): Promise<number>;
+  clear(): void;
+  readonly length: number;
+  readonly ops: string[];
+}
+
 export type NativeBinding = Kernels & {
   [K in keyof Kernels as `${K & string}Async`]: Async<Kernels[K]>;
 } & {
@@ -343,6 +339,7 @@ export type NativeBinding = Kernels & {
   profilerTake(): ProfileRecord[];
   /** [sync] Sum of squares of x, accumulated in double. */
   sumSquares(x: Float32Array): number;
+  Program: new (regs: Float64Array) => NativeProgram;
 };
 
 function locateAddon(): string {

@@ -8,20 +8,32 @@ import { floatData } from '../ops/util.js';
 import { pickGenerator, type RandomOptions } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** A dropout random stream: [seedHigh, seedLow, counter], advanced by each native call. */
+export function dropoutState(options?: RandomOptions): Float64Array {
+  const g = pickGenerator(options);
+  return new Float64Array([g.nextUint32(), g.nextUint32(), 0]);
+}
+
 /**
  * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p), so
  * evaluation needs no rescaling; identity when not training. The mask comes from a native
- * counter-based generator seeded from the JS generator (global, per-call seed, or given), so
- * it honours manualSeed and does not depend on the thread count.
+ * counter-based generator whose seed is drawn from the JS generator (global, per-call seed, or
+ * given), so it honours manualSeed and does not depend on the thread count. A Dropout module
+ * passes its own `state`, so successive calls (and replays of a recorded step) differ.
  */
-export function dropout(x: Tensor, p = 0.5, training = true, options?: RandomOptions): Tensor {
+export function dropout(
+  x: Tensor,
+  p = 0.5,
+  training = true,
+  options?: RandomOptions & { state?: Float64Array },
+): Tensor {
   const xd = floatData('dropout', x);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
-  const g = pickGenerator(options);
+  const state = options?.state ?? dropoutState(options);
   const out = Tensor.empty(x.shape);
-  const mask = new Float32Array(x.size);
-  native.dropout(xd, out.data as Float32Array, mask, p, g.nextUint32(), g.nextUint32());
+  const mask = Tensor.empty(x.shape).data as Float32Array;
+  native.dropout(xd, out.data as Float32Array, mask, p, state);
   return record(out, 'dropout', [x], (grad) => {
     const dx = Tensor.empty(x.shape);
     native.binary(BinaryCode.Mul, grad.data as Float32Array, x.shape, mask, x.shape, dx.data as Float32Array, x.shape);

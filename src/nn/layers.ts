@@ -20,7 +20,7 @@ import { flatten } from '../ops/layout.js';
 import { Generator, type RandomOptions } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { dropout } from './functional.js';
+import { dropout, dropoutState } from './functional.js';
 import { getInitializer, pytorchBiasDefault, pytorchDefault, type InitializerLike } from './init.js';
 import { Module, Parameter } from './module.js';
 import type { Regularizer } from './regularizers.js';
@@ -258,18 +258,20 @@ export class LogSoftmax extends Module {
 
 /** Inverted dropout (identity in eval mode). */
 export class Dropout extends Module {
-  private readonly random?: RandomOptions;
-  /** A seed makes the sequence of masks reproducible (not every mask the same). */
+  /** The mask stream [seedHigh, seedLow, counter]: seeded once (from `random` or the global
+   * generator), advanced by each training forward, so masks differ call to call but the
+   * sequence is reproducible and a recorded training step replays it. */
+  readonly rngState: Float64Array;
   constructor(
     readonly p = 0.5,
     random?: RandomOptions,
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
-    this.random = seededOnce(random);
+    this.rngState = dropoutState(random);
   }
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, this.training, this.random);
+    return dropout(x, this.p, this.training, { state: this.rngState });
   }
   override extraRepr(): string {
     return `p=${this.p}`;

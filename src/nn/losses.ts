@@ -143,32 +143,33 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const idx = indexTargets ? (tgt.data as Int32Array) : null;
   const prob = indexTargets ? null : (tgt.reshape([-1, c]).data as Float32Array);
   const wd = weight ? (weight.data as Float32Array) : null;
-  const perRow = Tensor.empty([n]);
-  const norm = new Float32Array(n);
-  const lse = new Float32Array(n);
+  const code = reduction === 'none' ? 0 : reduction === 'mean' ? 1 : 2;
+  const outShape =
+    reduction !== 'none' ? [] : indexTargets ? [...target.shape] : [logits.shape[0], ...logits.shape.slice(2)];
+  const out = Tensor.empty(outShape);
+  const lse = Tensor.empty([n]).data as Float32Array;
+  const scratch = Tensor.empty([n]).data as Float32Array;
   const x = rows.data as Float32Array;
-  native.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, perRow.data as Float32Array, norm, lse);
-  let denom = 1;
-  if (reduction === 'mean') {
-    denom = 0;
-    for (let i = 0; i < n; i++) denom += norm[i];
-  }
-  let result: Tensor;
-  if (reduction === 'none') {
-    result = perRow.reshape(indexTargets ? target.shape : [logits.shape[0], ...logits.shape.slice(2)]);
-    result = new Tensor(result.data, result.shape);
-  } else {
-    let total = 0;
-    const pr = perRow.data;
-    for (let i = 0; i < n; i++) total += pr[i];
-    result = new Tensor(new Float32Array([reduction === 'mean' ? total / denom : total]), []);
-  }
-  return record(result, op, [rows], (g) => {
-    const dloss = new Float32Array(n);
-    if (reduction === 'none') dloss.set(g.data);
-    else dloss.fill(g.data[0] / denom);
+  // One native call computes the rows, the reduction and its denominator (the summed target
+  // weights for 'mean'), so a recorded training step replays the whole loss.
+  native.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, code, out.data as Float32Array, lse, scratch);
+  return record(out, op, [rows], (g) => {
     const dlogits = Tensor.empty(rows.shape);
-    native.crossEntropyBackward(x, n, c, idx, prob, wd, eps, ignoreIndex, lse, dloss, dlogits.data as Float32Array);
+    native.crossEntropyBackward(
+      x,
+      n,
+      c,
+      idx,
+      prob,
+      wd,
+      eps,
+      ignoreIndex,
+      code,
+      lse,
+      g.data as Float32Array,
+      dlogits.data as Float32Array,
+      scratch,
+    );
     return [dlogits];
   });
 }

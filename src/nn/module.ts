@@ -6,6 +6,7 @@
  * statistics) are registered explicitly.
  */
 import { isGradEnabled } from '../autograd/engine.js';
+import { native } from '../native/binding.js';
 import { add } from '../ops/elementwise.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -149,7 +150,7 @@ export abstract class Module {
   zeroGrad(setToNone = false): void {
     for (const p of this.parameters()) {
       if (setToNone || !p.grad) p.grad = null;
-      else p.grad.data.fill(0);
+      else native.fill(p.grad.data, 0); // a kernel call, so a recorded step replays it
     }
   }
 

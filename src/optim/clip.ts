@@ -18,18 +18,10 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
     throw new RangeError(`clipGradNorm: maxNorm must be a finite number >= 0, got ${maxNorm}`);
   if (normType !== 2 && normType !== Infinity)
     throw new RangeError(`clipGradNorm: normType must be 2 or Infinity, got ${normType}`);
-  const gs = grads(params);
-  let norm = 0;
-  if (normType === 2) {
-    let sq = 0;
-    for (const g of gs) sq += native.sumSquares(g);
-    norm = Math.sqrt(sq);
-  } else {
-    for (const g of gs) for (let i = 0; i < g.length; i++) norm = Math.max(norm, Math.abs(g[i]));
-  }
-  const scale = maxNorm / (norm + 1e-6);
-  if (scale < 1) for (const g of gs) native.binaryScalar(BinaryCode.Mul, g, scale, false, g);
-  return norm;
+  // One native op (norm and scaling together), so a recorded training step replays it.
+  const io = new Float64Array([maxNorm, normType, 0]);
+  native.clipGradNorm(grads(params), io);
+  return io[2];
 }
 
 /** Clamps every gradient element into [-clipValue, clipValue]. */

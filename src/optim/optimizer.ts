@@ -4,16 +4,21 @@
  * and an index-based stateDict() so a checkpoint can be loaded into a fresh model. Subclasses
  * implement `update` with one fused native kernel per parameter.
  */
+import { native } from '../native/binding.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type GroupOptions = Record<string, unknown> & { lr?: number };
 /** A parameter group given to the constructor: its params plus any per-group overrides. */
 export type ParamGroupInput<O> = Partial<O> & { params: Tensor[] };
 export type ParamGroup<O> = O & { params: Tensor[]; initialLr: number };
-/** Per-parameter state: named float buffers and a step count. */
+/**
+ * Per-parameter state: named float buffers, a step count, and the hyperparameter block the
+ * native update reads when it runs (so a replayed training step picks up lr changes).
+ */
 export interface ParamState {
   step: number;
   buffers: Record<string, Float32Array>;
+  hyper: Float64Array;
 }
 
 export interface OptimizerStateDict<O> {
@@ -67,7 +72,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const g of this.paramGroups)
       for (const p of g.params) {
         if (setToNone || !p.grad) p.grad = null;
-        else p.grad.data.fill(0);
+        else native.fill(p.grad.data, 0); // a kernel call, so a recorded step replays it
       }
   }
 
@@ -77,16 +82,52 @@ export abstract class Optimizer<O extends { lr: number }> {
       this.validate(group, `group ${gi}`);
       for (const p of group.params) {
         if (!p.grad) continue;
-        let st = this.state.get(p);
-        if (!st) {
-          st = { step: 0, buffers: this.initState(p, group) };
-          this.state.set(p, st);
-        }
+        const st = this.stateFor(p, group);
         st.step += 1;
+        this.writeHyper(st.hyper, group);
         this.update(p.data as Float32Array, p.grad.data as Float32Array, st, group);
       }
     }
   }
+
+  private stateFor(p: Tensor, group: ParamGroup<O>): ParamState {
+    let st = this.state.get(p);
+    if (!st) {
+      st = { step: 0, buffers: this.initState(p, group), hyper: new Float64Array(this.hyperSize) };
+      this.state.set(p, st);
+    }
+    return st;
+  }
+
+  /**
+   * Rewrites every parameter's hyperparameter block from its group (after a scheduler or a
+   * user changed a group's lr): a replayed training step reads the blocks, not the groups.
+   */
+  syncHyper(): void {
+    for (const [gi, group] of this.paramGroups.entries()) {
+      this.validate(group, `group ${gi}`);
+      for (const p of group.params) {
+        const st = this.state.get(p);
+        if (st) this.writeHyper(st.hyper, group);
+      }
+    }
+  }
+
+  /** Counts `n` steps taken by a replayed program (keeps `state.step` right for checkpoints). */
+  advanceSteps(n: number): void {
+    for (const g of this.paramGroups)
+      for (const p of g.params) {
+        const st = this.state.get(p);
+        if (st && p.grad) st.step += n;
+      }
+  }
+
+  /** Length of the hyperparameter block of this optimizer's native update. */
+  protected abstract readonly hyperSize: number;
+  /** Writes the group's hyperparameters into a block (leaving its state slots alone). */
+  protected abstract writeHyper(h: Float64Array, group: ParamGroup<O>): void;
+  /** Restores state slots of a block (step counts) after loadStateDict. */
+  protected restoreHyper(_h: Float64Array, _st: ParamState): void {}
 
   /** The state buffers a parameter starts with. */
   protected abstract initState(p: Tensor, group: ParamGroup<O>): Record<string, Float32Array>;
@@ -147,7 +188,9 @@ export abstract class Optimizer<O extends { lr: number }> {
           );
         buffers[k] = Float32Array.from(v);
       }
-      restored.set(p, { step: st.step, buffers });
+      const state: ParamState = { step: st.step, buffers, hyper: new Float64Array(this.hyperSize) };
+      this.restoreHyper(state.hyper, state);
+      restored.set(p, state);
     }
     sd.paramGroups.forEach((g, gi) => {
       const { params: _p, ...hyper } = g;
@@ -156,5 +199,6 @@ export abstract class Optimizer<O extends { lr: number }> {
     });
     this.state.clear();
     for (const [p, st] of restored) this.state.set(p, st);
+    this.syncHyper();
   }
 }

@@ -50,21 +50,29 @@ export class SGD extends Optimizer<SGDOptions> {
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0))
       throw new RangeError('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
   }
-  protected initState(): Record<string, Float32Array> {
-    return {};
+  protected readonly hyperSize = 7; // lr, momentum, dampening, weightDecay, nesterov, maximize, started
+  protected writeHyper(h: Float64Array, g: ParamGroup<SGDOptions>): void {
+    h[0] = g.lr;
+    h[1] = g.momentum;
+    h[2] = g.dampening;
+    h[3] = g.weightDecay;
+    h[4] = g.nesterov ? 1 : 0;
+    h[5] = g.maximize ? 1 : 0;
+  }
+  protected override restoreHyper(h: Float64Array, st: ParamState): void {
+    h[6] = st.buffers.momentumBuffer ? 1 : 0;
+  }
+  protected initState(p: Tensor, g: ParamGroup<SGDOptions>): Record<string, Float32Array> {
+    // The momentum buffer starts as the first gradient (PyTorch); `started` (hyper[6]) records
+    // whether that happened, so the buffer can be allocated up front.
+    return g.momentum !== 0 ? { momentumBuffer: new Float32Array(p.size) } : {};
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<SGDOptions>): void {
-    // The momentum buffer starts as the first gradient (PyTorch), so it is made on first use.
-    let buf: Float32Array | null = null;
-    let first = false;
-    if (g.momentum !== 0) {
-      if (!st.buffers.momentumBuffer) {
-        st.buffers.momentumBuffer = new Float32Array(param.length);
-        first = true;
-      }
-      buf = st.buffers.momentumBuffer;
+    if (g.momentum !== 0 && !st.buffers.momentumBuffer) {
+      st.buffers.momentumBuffer = new Float32Array(param.length);
+      st.hyper[6] = 0;
     }
-    native.sgdStep(param, grad, buf, g.lr, g.momentum, g.dampening, g.weightDecay, g.nesterov, g.maximize, first);
+    native.sgdStep(param, grad, g.momentum !== 0 ? st.buffers.momentumBuffer : null, st.hyper);
   }
 }
 
@@ -114,23 +122,31 @@ export class Adam extends Optimizer<AdamOptions> {
     if (g.amsgrad) s.maxExpAvgSq = new Float32Array(p.size);
     return s;
   }
+  protected readonly hyperSize = 9; // lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step
+  protected writeHyper(h: Float64Array, g: ParamGroup<AdamOptions>): void {
+    h[0] = g.lr;
+    h[1] = g.betas[0];
+    h[2] = g.betas[1];
+    h[3] = g.eps;
+    h[4] = g.weightDecay;
+    h[5] = g.decoupledWeightDecay ? 1 : 0;
+    h[6] = g.amsgrad ? 1 : 0;
+    h[7] = g.maximize ? 1 : 0;
+  }
+  protected override restoreHyper(h: Float64Array, st: ParamState): void {
+    h[8] = st.step;
+  }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<AdamOptions>): void {
     if (g.amsgrad && !st.buffers.maxExpAvgSq) st.buffers.maxExpAvgSq = new Float32Array(param.length);
+    // The native op counts the step itself (hyper[8]); keep it equal to the JS count.
+    st.hyper[8] = st.step - 1;
     native.adamStep(
       param,
       grad,
       st.buffers.expAvg,
       st.buffers.expAvgSq,
       g.amsgrad ? st.buffers.maxExpAvgSq : null,
-      g.lr,
-      g.betas[0],
-      g.betas[1],
-      g.eps,
-      g.weightDecay,
-      g.decoupledWeightDecay,
-      g.amsgrad,
-      g.maximize,
-      st.step,
+      st.hyper,
     );
   }
 }
@@ -189,6 +205,16 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (g.momentum > 0) s.momentumBuffer = new Float32Array(p.size);
     return s;
   }
+  protected readonly hyperSize = 7; // lr, alpha, eps, weightDecay, momentum, centered, maximize
+  protected writeHyper(h: Float64Array, g: ParamGroup<RMSpropOptions>): void {
+    h[0] = g.lr;
+    h[1] = g.alpha;
+    h[2] = g.eps;
+    h[3] = g.weightDecay;
+    h[4] = g.momentum;
+    h[5] = g.centered ? 1 : 0;
+    h[6] = g.maximize ? 1 : 0;
+  }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<RMSpropOptions>): void {
     if (g.centered) st.buffers.gradAvg ??= new Float32Array(param.length);
     if (g.momentum > 0) st.buffers.momentumBuffer ??= new Float32Array(param.length);
@@ -198,13 +224,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
       st.buffers.squareAvg,
       g.centered ? st.buffers.gradAvg : null,
       g.momentum > 0 ? st.buffers.momentumBuffer : null,
-      g.lr,
-      g.alpha,
-      g.eps,
-      g.weightDecay,
-      g.momentum,
-      g.centered,
-      g.maximize,
+      st.hyper,
     );
   }
 }
@@ -246,8 +266,19 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   protected initState(p: Tensor, g: ParamGroup<AdagradOptions>): Record<string, Float32Array> {
     return { sum: new Float32Array(p.size).fill(g.initialAccumulatorValue) };
   }
-  protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<AdagradOptions>): void {
-    const clr = g.lr / (1 + (st.step - 1) * g.lrDecay);
-    native.adagradStep(param, grad, st.buffers.sum, clr, g.eps, g.weightDecay, g.maximize);
+  protected readonly hyperSize = 6; // lr, lrDecay, eps, weightDecay, maximize, step
+  protected writeHyper(h: Float64Array, g: ParamGroup<AdagradOptions>): void {
+    h[0] = g.lr;
+    h[1] = g.lrDecay;
+    h[2] = g.eps;
+    h[3] = g.weightDecay;
+    h[4] = g.maximize ? 1 : 0;
+  }
+  protected override restoreHyper(h: Float64Array, st: ParamState): void {
+    h[5] = st.step;
+  }
+  protected update(param: Float32Array, grad: Float32Array, st: ParamState): void {
+    st.hyper[5] = st.step - 1; // the native op counts this step itself
+    native.adagradStep(param, grad, st.buffers.sum, st.hyper);
   }
 }

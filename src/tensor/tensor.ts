@@ -15,6 +15,16 @@ import { formatTensor } from './format.js';
 import { checkShape, numel, shapeToString, type Shape } from './shape.js';
 
 export type DType = 'float32' | 'int32';
+
+/**
+ * Called with every buffer Tensor.empty allocates, while set. Tracing (src/train/trace.ts)
+ * uses it to zero each step's fresh buffers again when the recorded step is replayed: ops
+ * rely on outputs starting at zero (backward kernels accumulate).
+ */
+let allocationHook: ((data: Float32Array) => void) | null = null;
+export function setAllocationHook(hook: ((data: Float32Array) => void) | null): void {
+  allocationHook = hook;
+}
 export type TensorData = Float32Array | Int32Array;
 /** A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns. */
 export type NestedArray = number | NestedArray[];
@@ -51,7 +61,9 @@ export class Tensor {
 
   /** A zero-filled float32 tensor (the allocation every op uses for its output). */
   static empty(shape: Shape): Tensor {
-    return new Tensor(new Float32Array(numel(shape)), shape);
+    const data = new Float32Array(numel(shape));
+    if (allocationHook) allocationHook(data);
+    return new Tensor(data, shape);
   }
 
   /** Number of elements. */

@@ -1,0 +1,30 @@
+// Program: a recorded sequence of binding ops replayed without JS. The TypeScript layer traces
+// one training (or inference) step by routing every kernel call into `record`, which parses and
+// checks the arguments exactly as the direct export does and keeps the op; `run`/`runAsync`
+// then replay the whole step, any number of times, on the same buffers (nothing allocates),
+// the async form on a libuv thread so the event loop stays free. Internal header.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "args.h"
+
+namespace axon::binding {
+
+struct Instr {
+  virtual ~Instr() = default;
+  virtual void run() = 0;
+  virtual const char* name() const = 0;
+};
+
+using Factory = std::unique_ptr<Instr> (*)(Args& args);
+void register_factory(const char* name, Factory factory);
+
+// Exports the Program class.
+void init_program(Napi::Env env, Napi::Object exports);
+
+}  // namespace axon::binding
