@@ -148,3 +148,44 @@ export {
   type OneCycleOptions,
   type PlateauOptions,
 } from './optim/schedulers.js';
+export {
+  TensorDataset,
+  GeneratorDataset,
+  DataLoader,
+  Dataset,
+  type Batch,
+  type DataLoaderOptions,
+  type DataLoaderState,
+} from './data/dataset.js';
+export { takeRows } from './data/rows.js';
+export { parseIdx, readIdx, type IdxOptions } from './data/idx.js';
+export { parseCsv, readCsv, csvColumns, csvColumn, type CsvTable, type CsvOptions } from './data/csv.js';
+export { trainTestSplit, kFold, type SplitOptions } from './data/split.js';
+export { StandardScaler, MinMaxScaler, Normalizer, LabelEncoder, OneHotEncoder } from './data/preprocessing.js';
+export {
+  Model,
+  type CompileOptions,
+  type FitOptions,
+  type LossName,
+  type LossFunction,
+  type OptimizerName,
+} from './train/model.js';
+export {
+  History,
+  EarlyStopping,
+  LearningRateScheduler,
+  ReduceLROnPlateauCallback,
+  TerminateOnNaN,
+  CSVLogger,
+  JSONLogger,
+  lambdaCallback,
+  type Callback,
+  type Logs,
+  type TrainingContext,
+  type EarlyStoppingOptions,
+} from './train/callbacks.js';
+export { ProgressBar } from './train/progress.js';
+export * as metrics from './train/metrics.js';
+export type { Metric, MetricName } from './train/metrics.js';
+export { historyToSvg, historyToHtml, type HistoryLike, type PlotOptions } from './train/plot.js';
+export { trace } from './train/trace.js';

@@ -349,6 +349,13 @@ const makers: Record<string, () => Case> = {
       kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'num', 'f32', 'f32'],
     };
   },
+  topKUpdate: () => {
+    const [n, c] = [ri(0, 6), ri(1, 5)];
+    return {
+      args: [f32(n * c), n, c, Int32Array.from({ length: n }, () => ri(-1, c)), ri(1, 3), new Float64Array(2)],
+      kinds: ['f32', 'int', 'int', 'i32', 'int', 'f64'],
+    };
+  },
   regressionUpdate: () => {
     const n = ri(0, 20);
     return { args: [f32(n), f32(n), new Float64Array(5)], kinds: ['f32', 'f32', 'f32'] };

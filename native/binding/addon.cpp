@@ -184,10 +184,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<ClipGradNormOp>(env, exports);
   export_op<GatherRowsAtOp>(env, exports);
   export_op<LogScalarOp>(env, exports);
+  export_op<PutRowsAtOp>(env, exports);
   export_op<FillOp>(env, exports);
   export_op<CopyOp>(env, exports);
   export_op<GatherRowsOp>(env, exports);
   export_op<ConfusionOp>(env, exports);
+  export_op<TopKOp>(env, exports);
   export_op<RegressionStatsOp>(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);

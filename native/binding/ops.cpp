@@ -1214,6 +1214,33 @@ std::string GatherRowsAtOp::shapes() const {
   return std::to_string(rows) + " x " + std::to_string(row_size);
 }
 
+// putRowsAt(src, rowSize, regs, dst)
+PutRowsAtOp PutRowsAtOp::parse(Args& a) {
+  PutRowsAtOp op;
+  Words src = a.words(0, "src");
+  op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
+  F64 regs = a.f64(2, "regs");
+  Words dst = a.words(3, "dst");
+  if (src.is_int != dst.is_int) a.type_error("'src' and 'dst' must be typed arrays of the same type");
+  if (src.length % op.row_size != 0 || dst.length % op.row_size != 0)
+    a.range_error("'src' and 'dst' must be whole numbers of rows of " + std::to_string(op.row_size));
+  a.expect_min_length(regs.length, 1, "regs", "regs[0] is the first row");
+  a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
+  op.src = src.data, op.dst = dst.data, op.rows = src.length / op.row_size;
+  op.dst_rows = dst.length / op.row_size, op.regs = regs.data;
+  return op;
+}
+void PutRowsAtOp::run() const {
+  const double start = regs[0];
+  if (!(start >= 0 && start + double(rows) <= double(dst_rows)))
+    return set_runtime_error("putRowsAt: rows " + std::to_string(start) + ".." + std::to_string(start + double(rows)) +
+                             " fall outside the " + std::to_string(dst_rows) + " rows of 'dst'");
+  copy(src, static_cast<uint32_t*>(dst) + static_cast<int64_t>(start) * row_size, rows * row_size);
+}
+double PutRowsAtOp::flops() const { return 0; }
+double PutRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
+std::string PutRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
+
 // logScalar(src, dst, regs): dst[regs[1]] = src[0]
 LogScalarOp LogScalarOp::parse(Args& a) {
   LogScalarOp op;
@@ -1236,7 +1263,8 @@ double LogScalarOp::flops() const { return 0; }
 double LogScalarOp::bytes() const { return 8; }
 std::string LogScalarOp::shapes() const { return "1"; }
 
-// confusionUpdate(scores, n, c, labels|null, labelFloats|null, threshold, matrix, skipped)
+// confusionUpdate(scores, n, c, labels|null, labelFloats|null, labelCols, threshold, matrix,
+//                 skipped)
 ConfusionOp ConfusionOp::parse(Args& a) {
   ConfusionOp op;
   F32 scores = a.f32(0, "scores");
@@ -1244,13 +1272,19 @@ ConfusionOp ConfusionOp::parse(Args& a) {
   op.c = a.integer(2, "c", 1, 1 << 20);
   I32 labels = a.i32_or_null(3, "labels");
   F32 lf = a.f32_or_null(4, "labelFloats");
-  op.threshold = static_cast<float>(a.number(5, "threshold"));
-  F64 m = a.f64(6, "matrix");
-  F64 sk = a.f64(7, "skipped");
+  op.label_cols = a.integer(5, "labelCols", 1, 1 << 20);
+  op.threshold = static_cast<float>(a.number(6, "threshold"));
+  F64 m = a.f64(7, "matrix");
+  F64 sk = a.f64(8, "skipped");
   a.expect_length(scores.length, a.mul(op.n, op.c, "scores"), "scores", "n * c");
   if (labels.present == lf.present) a.type_error("pass exactly one of 'labels' and 'labelFloats'");
-  a.expect_length(labels.present ? labels.length : lf.length, op.n,
-                  labels.present ? "labels" : "labelFloats", "one per row");
+  if (labels.present) {
+    a.expect_length(labels.length, op.n, "labels", "one per row");
+  } else {
+    if (op.label_cols != 1 && op.label_cols != op.c)
+      a.range_error("labelCols must be 1 or c = " + std::to_string(op.c) + ", got " + std::to_string(op.label_cols));
+    a.expect_length(lf.length, a.mul(op.n, op.label_cols, "labelFloats"), "labelFloats", "n * labelCols");
+  }
   const int64_t cc = std::max<int64_t>(op.c, 2);
   a.expect_length(m.length, cc * cc, "matrix", "max(c, 2)^2 counts");
   a.expect_length(sk.length, 1, "skipped", "one counter");
@@ -1259,13 +1293,31 @@ ConfusionOp ConfusionOp::parse(Args& a) {
   return op;
 }
 void ConfusionOp::run() const {
-  confusion_update(scores, n, c, labels, label_floats, threshold, matrix, skipped);
+  confusion_update(scores, n, c, labels, label_floats, label_cols, threshold, matrix, skipped);
 }
 double ConfusionOp::flops() const { return double(n) * double(c); }
 double ConfusionOp::bytes() const { return 4.0 * double(n) * double(c); }
-std::string ConfusionOp::shapes() const {
-  return "[" + std::to_string(n) + "," + std::to_string(c) + "]";
+std::string ConfusionOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+
+// topKUpdate(scores, n, c, labels, k, counts: Float64Array(2))
+TopKOp TopKOp::parse(Args& a) {
+  TopKOp op;
+  F32 scores = a.f32(0, "scores");
+  op.n = a.integer(1, "n", 0, kMaxExtent);
+  op.c = a.integer(2, "c", 1, 1 << 20);
+  I32 labels = a.i32(3, "labels");
+  op.k = a.integer(4, "k", 1, 1 << 20);
+  F64 counts = a.f64(5, "counts");
+  a.expect_length(scores.length, a.mul(op.n, op.c, "scores"), "scores", "n * c");
+  a.expect_length(labels.length, op.n, "labels", "one per row");
+  a.expect_length(counts.length, 2, "counts", "correct, total");
+  op.scores = scores.data, op.labels = labels.data, op.counts = counts.data;
+  return op;
 }
+void TopKOp::run() const { top_k_update(scores, n, c, labels, k, counts); }
+double TopKOp::flops() const { return double(n) * double(c); }
+double TopKOp::bytes() const { return 4.0 * double(n) * double(c); }
+std::string TopKOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "] k=" + std::to_string(k); }
 
 // regressionUpdate(pred, target, stats: Float64Array(5))
 RegressionStatsOp RegressionStatsOp::parse(Args& a) {

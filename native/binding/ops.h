@@ -290,6 +290,16 @@ struct LogScalarOp {
   const double* regs;
 };
 
+// dst rows [regs[0], regs[0] + rows) = src (rows, rowSize): a Program writes each batch's
+// output into the whole result; the range is checked when it runs.
+struct PutRowsAtOp {
+  AXON_OP_COMMON(PutRowsAtOp, "putRowsAt")
+  const void* src;
+  void* dst;
+  int64_t row_size, rows, dst_rows;
+  const double* regs;
+};
+
 struct GatherRowsOp {
   AXON_OP_COMMON(GatherRowsOp, "gatherRows")
   const void* src;
@@ -301,11 +311,19 @@ struct GatherRowsOp {
 struct ConfusionOp {
   AXON_OP_COMMON(ConfusionOp, "confusionUpdate")
   const float* scores;
-  int64_t n, c;
+  int64_t n, c, label_cols;
   const int32_t* labels;
   const float* label_floats;
   float threshold;
   double *matrix, *skipped;
+};
+
+struct TopKOp {
+  AXON_OP_COMMON(TopKOp, "topKUpdate")
+  const float* scores;
+  int64_t n, c, k;
+  const int32_t* labels;
+  double* counts;
 };
 
 struct RegressionStatsOp {

@@ -277,6 +277,8 @@ interface Kernels {
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, state: Float64Array): void;
   /** [sync] gatherRows with start = regs[0], indices checked when it runs. */
   gatherRowsAt(src: Words, rowSize: number, indices: Int32Array, regs: Float64Array, rows: number, dst: Words): void;
+  /** [sync] dst rows [regs[0], regs[0] + rows) = src (rows x rowSize). */
+  putRowsAt(src: Words, rowSize: number, regs: Float64Array, dst: Words): void;
   /** [sync] dst[regs[1]] = src[0]. */
   logScalar(src: Float32Array, dst: Float32Array, regs: Float64Array): void;
   /** [sync] Every element of x = value. */
@@ -295,10 +297,13 @@ interface Kernels {
     c: number,
     labels: Int32Array | null,
     labelFloats: Float32Array | null,
+    labelCols: number,
     threshold: number,
     matrix: Float64Array,
     skipped: Float64Array,
   ): void;
+  /** [sync] counts += [rows whose label is among the k highest scores, rows]. */
+  topKUpdate(scores: Float32Array, n: number, c: number, labels: Int32Array, k: number, counts: Float64Array): void;
   /** [sync] stats += [count, sum (p-t)^2, sum |p-t|, sum t, sum t^2]. */
   regressionUpdate(pred: Float32Array, target: Float32Array, stats: Float64Array): void;
   /** [sync] dx[start + i*step] += dy[i]. */

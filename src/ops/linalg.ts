@@ -246,7 +246,7 @@ export function linear(
     if (fused !== UnaryCode.Identity) {
       // Gradient of the pre-activation from the output (relu/leaky/elu test y > 0, which has
       // the sign of the input).
-      const pre = new Float32Array(out.size);
+      const pre = Tensor.empty(out.shape).data as Float32Array; // zeroed again on replay (accumulated into)
       native.unaryBackward(fused, yd, yd, gd, pre, param);
       gd = pre;
     }

@@ -222,8 +222,14 @@ void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int6
 // Classification counts: for row i of scores (n, c) (c == 1: a binary probability/logit with
 // threshold), predicted = argmax (or score > threshold), matrix[label * c' + predicted] += 1,
 // c' = max(c, 2). Labels outside [0, c') are skipped and counted in *skipped.
+// label_floats has label_cols values per row: 1 = the class (or a 0/1 target when c == 1),
+// c = one-hot or probabilities (the argmax is the label).
 void confusion_update(const float* scores, int64_t n, int64_t c, const int32_t* labels,
-                      const float* label_floats, float threshold, double* matrix, double* skipped);
+                      const float* label_floats, int64_t label_cols, float threshold,
+                      double* matrix, double* skipped);
+// counts += {rows whose label is among the k highest scores, rows}
+void top_k_update(const float* scores, int64_t n, int64_t c, const int32_t* labels, int64_t k,
+                  double* counts);
 // Regression sums over pairs (pred, target): stats += {count, sum (p-t)^2, sum |p-t|, sum t,
 // sum t^2}.
 void regression_update(const float* pred, const float* target, int64_t n, double* stats);

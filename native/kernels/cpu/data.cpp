@@ -39,12 +39,18 @@ void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int6
 }
 
 void confusion_update(const float* scores, int64_t n, int64_t c, const int32_t* labels,
-                      const float* label_floats, float threshold, double* matrix, double* skipped) {
+                      const float* label_floats, int64_t label_cols, float threshold,
+                      double* matrix, double* skipped) {
   const int64_t cc = std::max<int64_t>(c, 2);
   for (int64_t i = 0; i < n; ++i) {
     int64_t label;
     if (labels) {
       label = labels[i];
+    } else if (label_cols > 1) {
+      const float* lr = label_floats + i * label_cols;
+      label = 0;
+      for (int64_t j = 1; j < label_cols; ++j)
+        if (lr[j] > lr[label]) label = j;
     } else {
       const float lf = label_floats[i];
       label = std::isnan(lf) ? -1 : (c == 1 ? (lf > 0.5f ? 1 : 0) : static_cast<int64_t>(lf));
@@ -63,6 +69,21 @@ void confusion_update(const float* scores, int64_t n, int64_t c, const int32_t* 
       continue;
     }
     matrix[label * cc + pred] += 1;
+  }
+}
+
+void top_k_update(const float* scores, int64_t n, int64_t c, const int32_t* labels, int64_t k,
+                  double* counts) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t y = labels[i];
+    if (y < 0 || y >= c) continue;
+    const float* row = scores + i * c;
+    const float target = row[y];
+    // The label is in the top k when fewer than k scores beat it (ties favour the label).
+    int64_t better = 0;
+    for (int64_t j = 0; j < c && better < k; ++j) better += row[j] > target ? 1 : 0;
+    counts[0] += better < k ? 1 : 0;
+    counts[1] += 1;
   }
 }
 

@@ -1,0 +1,206 @@
+/**
+ * Metrics, computed from accumulators that native ops fill during training and evaluation
+ * (a confusion matrix, top-k counts, regression sums), so they cost nothing in JS per batch
+ * and a recorded step replays them. Classification metrics come from the confusion matrix
+ * (rows = true class, columns = predicted); precision / recall / F1 average per class
+ * ('macro', default for more than two classes), over all decisions ('micro'), weighted by
+ * class support ('weighted'), or for the positive class ('binary', default for one output).
+ */
+
+export type Average = 'macro' | 'micro' | 'weighted' | 'binary';
+
+export interface Accumulators {
+  /** max(c, 2)^2 counts, row = label. */
+  confusion: Float64Array | null;
+  classes: number;
+  topK: Map<number, Float64Array>;
+  /** [count, sum squared error, sum absolute error, sum target, sum target^2] */
+  regression: Float64Array | null;
+}
+
+export interface Metric {
+  /** Key in logs and history ('accuracy', 'val_accuracy', ...). */
+  readonly name: string;
+  readonly needs: 'confusion' | 'regression' | 'topK';
+  readonly k?: number;
+  compute(acc: Accumulators): number;
+}
+
+function confusionOf(acc: Accumulators, name: string): { m: Float64Array; c: number } {
+  if (!acc.confusion) throw new Error(`metric ${name}: no classification counts were collected`);
+  return { m: acc.confusion, c: Math.round(Math.sqrt(acc.confusion.length)) };
+}
+
+function perClass(
+  acc: Accumulators,
+  name: string,
+): { tp: number[]; predicted: number[]; actual: number[]; total: number } {
+  const { m, c } = confusionOf(acc, name);
+  const tp: number[] = [];
+  const predicted = new Array<number>(c).fill(0);
+  const actual = new Array<number>(c).fill(0);
+  let total = 0;
+  for (let i = 0; i < c; i++)
+    for (let j = 0; j < c; j++) {
+      const v = m[i * c + j];
+      actual[i] += v;
+      predicted[j] += v;
+      total += v;
+    }
+  for (let i = 0; i < c; i++) tp.push(m[i * c + i]);
+  return { tp, predicted, actual, total };
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+function averaged(
+  acc: Accumulators,
+  name: string,
+  average: Average | undefined,
+  score: (tp: number, pred: number, act: number) => number,
+): number {
+  const { tp, predicted, actual, total } = perClass(acc, name);
+  const avg = average ?? (acc.classes <= 1 ? 'binary' : 'macro');
+  if (avg === 'binary') return score(tp[1], predicted[1], actual[1]);
+  if (avg === 'micro') {
+    const t = tp.reduce((s, v) => s + v, 0);
+    return score(t, total, total);
+  }
+  let sum = 0;
+  let weight = 0;
+  for (let i = 0; i < tp.length; i++) {
+    const w = avg === 'weighted' ? actual[i] : 1;
+    sum += w * score(tp[i], predicted[i], actual[i]);
+    weight += w;
+  }
+  return ratio(sum, weight);
+}
+
+/** Fraction of rows whose prediction (argmax, or probability > threshold for one output) matches. */
+export function accuracy(name = 'accuracy'): Metric {
+  return {
+    name,
+    needs: 'confusion',
+    compute: (acc) => {
+      const { tp, total } = perClass(acc, name);
+      return ratio(
+        tp.reduce((s, v) => s + v, 0),
+        total,
+      );
+    },
+  };
+}
+
+/** Fraction of rows whose label is among the k highest scores (sparse integer labels). */
+export function topKAccuracy(k = 5): Metric {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`topKAccuracy: k must be a positive integer, got ${k}`);
+  const name = `top${k}Accuracy`;
+  return {
+    name,
+    needs: 'topK',
+    k,
+    compute: (acc) => {
+      const c = acc.topK.get(k);
+      if (!c) throw new Error(`metric ${name}: no top-k counts were collected`);
+      return ratio(c[0], c[1]);
+    },
+  };
+}
+
+export function precision(options: { average?: Average } = {}): Metric {
+  return {
+    name: 'precision',
+    needs: 'confusion',
+    compute: (acc) => averaged(acc, 'precision', options.average, (tp, p) => ratio(tp, p)),
+  };
+}
+
+export function recall(options: { average?: Average } = {}): Metric {
+  return {
+    name: 'recall',
+    needs: 'confusion',
+    compute: (acc) => averaged(acc, 'recall', options.average, (tp, _p, a) => ratio(tp, a)),
+  };
+}
+
+export function f1(options: { average?: Average } = {}): Metric {
+  return {
+    name: 'f1',
+    needs: 'confusion',
+    compute: (acc) =>
+      averaged(acc, 'f1', options.average, (tp, p, a) => {
+        const pr = ratio(tp, p);
+        const rc = ratio(tp, a);
+        return pr + rc > 0 ? (2 * pr * rc) / (pr + rc) : 0;
+      }),
+  };
+}
+
+export function mse(): Metric {
+  return { name: 'mse', needs: 'regression', compute: (acc) => regression(acc, 'mse')[0] };
+}
+export function mae(): Metric {
+  return { name: 'mae', needs: 'regression', compute: (acc) => regression(acc, 'mae')[1] };
+}
+/** Coefficient of determination, 1 - SSE / SST. */
+export function r2(): Metric {
+  return { name: 'r2', needs: 'regression', compute: (acc) => regression(acc, 'r2')[2] };
+}
+
+function regression(acc: Accumulators, name: string): [number, number, number] {
+  const s = acc.regression;
+  if (!s) throw new Error(`metric ${name}: no regression sums were collected`);
+  const [n, sse, sae, st, st2] = s;
+  const sst = st2 - (st * st) / Math.max(n, 1);
+  return [ratio(sse, n), ratio(sae, n), sst > 0 ? 1 - sse / sst : 0];
+}
+
+/** The confusion matrix as rows (true class) of counts per predicted class. */
+export function confusionMatrix(acc: Accumulators): number[][] {
+  const { m, c } = confusionOf(acc, 'confusionMatrix');
+  return Array.from({ length: c }, (_, i) => Array.from(m.subarray(i * c, (i + 1) * c)));
+}
+
+export type MetricName =
+  | 'accuracy'
+  | 'acc'
+  | 'binaryAccuracy'
+  | 'categoricalAccuracy'
+  | 'sparseCategoricalAccuracy'
+  | 'topKAccuracy'
+  | 'top5Accuracy'
+  | 'precision'
+  | 'recall'
+  | 'f1'
+  | 'mse'
+  | 'mae'
+  | 'r2';
+
+/** A metric by name (Keras's names are accepted). */
+export function getMetric(spec: MetricName | Metric): Metric {
+  if (typeof spec === 'object' && spec && typeof spec.compute === 'function') return spec;
+  switch (spec) {
+    case 'accuracy':
+    case 'acc':
+    case 'binaryAccuracy':
+    case 'categoricalAccuracy':
+    case 'sparseCategoricalAccuracy':
+      return accuracy(spec === 'acc' ? 'accuracy' : spec);
+    case 'topKAccuracy':
+    case 'top5Accuracy':
+      return topKAccuracy(5);
+    case 'precision':
+      return precision();
+    case 'recall':
+      return recall();
+    case 'f1':
+      return f1();
+    case 'mse':
+      return mse();
+    case 'mae':
+      return mae();
+    case 'r2':
+      return r2();
+  }
+  throw new RangeError(`unknown metric ${JSON.stringify(spec)}`);
+}

@@ -1,0 +1,824 @@
+/**
+ * Model: the Keras-like API around any Module. compile() picks an optimizer, a loss and
+ * metrics; fit/evaluate/predict run the work off the main thread.
+ *
+ * How: fit traces one training step (batch gather, forward, loss, backward, clipping,
+ * optimizer update, loss logging, metric counting) into a native Program without running it
+ * (src/train/trace.ts), then replays it in chunks of batches on a libuv thread (runAsync). The
+ * step's buffers are allocated once and reused for every batch; JS runs only between chunks
+ * (callbacks, progress, the next chunk's bookkeeping), so the event loop stays responsive and
+ * a training step pays no per-op JS or binding cost. evaluate and predict replay traced
+ * forward passes the same way; a predict of at most `syncRows` rows runs synchronously on the
+ * calling thread through a cached program, since a thread hand-off would cost more than the
+ * work.
+ */
+import { noGrad } from '../autograd/engine.js';
+import { native, type NativeProgram } from '../native/binding.js';
+import { add } from '../ops/elementwise.js';
+import { Module, type Parameter } from '../nn/module.js';
+import {
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  huberLoss,
+  l1Loss,
+  mseLoss,
+  smoothL1Loss,
+} from '../nn/losses.js';
+import { clipGradNorm } from '../optim/clip.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
+import { TensorDataset, DataLoader, GeneratorDataset, type Batch } from '../data/dataset.js';
+import { identityIndices } from '../data/rows.js';
+import { Generator, pickGenerator } from '../tensor/random.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { History, type Callback, type Logs, type TrainingContext } from './callbacks.js';
+import { getMetric, type Accumulators, type Metric, type MetricName } from './metrics.js';
+import { ProgressBar } from './progress.js';
+import { trace } from './trace.js';
+
+export type LossName =
+  | 'crossEntropy'
+  | 'sparseCategoricalCrossentropy'
+  | 'categoricalCrossentropy'
+  | 'binaryCrossentropy'
+  | 'binaryCrossentropyWithLogits'
+  | 'mse'
+  | 'meanSquaredError'
+  | 'mae'
+  | 'meanAbsoluteError'
+  | 'huber'
+  | 'smoothL1';
+export type LossFunction = (prediction: Tensor, target: Tensor) => Tensor;
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+
+export interface CompileOptions {
+  optimizer: Optimizer<{ lr: number }> | OptimizerName;
+  /** A name, or (prediction, target) => scalar loss. Cross-entropy names take logits. */
+  loss: LossName | LossFunction;
+  metrics?: (MetricName | Metric)[];
+  /** Learning rate for a named optimizer (its default otherwise). */
+  learningRate?: number;
+  /** Clip the global gradient norm to this every step. */
+  clipNorm?: number;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Hold out the last fraction of the samples (before shuffling) for validation. */
+  validationSplit?: number;
+  validationData?: [Tensor, Tensor] | TensorDataset;
+  callbacks?: Callback[];
+  /** Per-class loss weights (cross-entropy losses): PyTorch's `weight` semantics. */
+  classWeight?: Record<number, number> | number[];
+  initialEpoch?: number;
+  /** Cancels training between batches; fit then rejects with an AbortError and the model
+   * holds the weights after the last completed batch. */
+  signal?: AbortSignal;
+  /** 0: silent, 1: progress display (default). */
+  verbose?: 0 | 1;
+  /** Seed of the shuffling (default: drawn from the global generator). */
+  seed?: number;
+}
+
+type LossKind = 'sparse' | 'categorical' | 'binaryProb' | 'binaryLogits' | 'regression' | 'custom';
+
+interface LossSpec {
+  fn: LossFunction;
+  kind: LossKind;
+  name: string;
+}
+
+function lossFromName(name: LossName, classWeight: Tensor | null): LossSpec {
+  switch (name) {
+    case 'crossEntropy':
+    case 'sparseCategoricalCrossentropy':
+    case 'categoricalCrossentropy':
+      return {
+        fn: (p, t) => crossEntropy(p, t, { weight: classWeight }),
+        kind: name === 'categoricalCrossentropy' ? 'categorical' : 'sparse',
+        name,
+      };
+    case 'binaryCrossentropy':
+      return { fn: (p, t) => binaryCrossEntropy(p, t), kind: 'binaryProb', name };
+    case 'binaryCrossentropyWithLogits':
+      return { fn: (p, t) => binaryCrossEntropyWithLogits(p, t), kind: 'binaryLogits', name };
+    case 'mse':
+    case 'meanSquaredError':
+      return { fn: (p, t) => mseLoss(p, t), kind: 'regression', name };
+    case 'mae':
+    case 'meanAbsoluteError':
+      return { fn: (p, t) => l1Loss(p, t), kind: 'regression', name };
+    case 'huber':
+      return { fn: (p, t) => huberLoss(p, t), kind: 'regression', name };
+    case 'smoothL1':
+      return { fn: (p, t) => smoothL1Loss(p, t), kind: 'regression', name };
+  }
+  throw new RangeError(`compile: unknown loss ${JSON.stringify(name)}`);
+}
+
+function optimizerFromName(
+  name: OptimizerName,
+  params: Parameter[],
+  lr: number | undefined,
+): Optimizer<{ lr: number }> {
+  const o = lr === undefined ? {} : { lr };
+  switch (name) {
+    case 'sgd':
+      return new SGD(params, { lr: 0.01, ...o });
+    case 'adam':
+      return new Adam(params, o);
+    case 'adamw':
+      return new AdamW(params, o);
+    case 'rmsprop':
+      return new RMSprop(params, { lr: 1e-3, ...o });
+    case 'adagrad':
+      return new Adagrad(params, o);
+  }
+  throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)}`);
+}
+
+class AbortError extends Error {
+  override name = 'AbortError';
+}
+
+/** A recorded step and the buffers it reads and writes. */
+interface StepProgram {
+  program: NativeProgram;
+  regs: Float64Array;
+  rows: number;
+  losses: Float32Array;
+}
+
+const MAX_CHUNK = 256;
+
+export class Model {
+  optimizer: Optimizer<{ lr: number }> | null = null;
+  private lossSpec: LossSpec | null = null;
+  private compileOptions: CompileOptions | null = null;
+  metrics: Metric[] = [];
+  /** Set by callbacks (EarlyStopping) to end fit after the current epoch. */
+  stopTraining = false;
+  /** Predicts of at most this many rows run synchronously on the calling thread. */
+  syncRows = 64;
+  private queue: Promise<unknown> = Promise.resolve();
+  private training = false;
+  private readonly predictCache = new Map<
+    string,
+    { program: NativeProgram; input: Tensor; output: Tensor; params: Float32Array[] }
+  >();
+
+  constructor(readonly module: Module) {
+    if (!(module instanceof Module)) throw new TypeError('Model: expected a Module');
+  }
+
+  /** Chooses the optimizer, loss and metrics (Keras's compile). */
+  compile(options: CompileOptions): this {
+    if (!options || typeof options !== 'object') throw new TypeError('compile: expected { optimizer, loss, metrics? }');
+    const params = this.module.trainableParameters();
+    this.optimizer =
+      typeof options.optimizer === 'string'
+        ? optimizerFromName(options.optimizer, params, options.learningRate)
+        : options.optimizer;
+    if (!this.optimizer || typeof (this.optimizer as { step?: unknown }).step !== 'function')
+      throw new TypeError('compile: optimizer must be an Optimizer or one of sgd, adam, adamw, rmsprop, adagrad');
+    if (options.clipNorm !== undefined && !(options.clipNorm > 0))
+      throw new RangeError(`compile: clipNorm must be > 0, got ${options.clipNorm}`);
+    this.compileOptions = options;
+    this.lossSpec =
+      typeof options.loss === 'function'
+        ? { fn: options.loss, kind: 'custom', name: options.loss.name || 'loss' }
+        : lossFromName(options.loss, null);
+    this.metrics = (options.metrics ?? []).map((m) => getMetric(m));
+    const names = new Set<string>();
+    for (const m of this.metrics) {
+      if (names.has(m.name)) throw new RangeError(`compile: metric '${m.name}' is listed twice`);
+      names.add(m.name);
+    }
+    this.predictCache.clear();
+    return this;
+  }
+
+  private requireCompiled(op: string): { optimizer: Optimizer<{ lr: number }>; loss: LossSpec } {
+    if (!this.optimizer || !this.lossSpec) throw new Error(`${op}: call compile({ optimizer, loss }) first`);
+    return { optimizer: this.optimizer, loss: this.lossSpec };
+  }
+
+  /** Runs async work one call at a time per model (concurrent predicts wait their turn). */
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- data checks ------------------------------------------------------------------------
+
+  private checkXY(op: string, x: Tensor, y: Tensor | null): void {
+    if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor`);
+    if (x.ndim === 0 || x.shape[0] === 0) throw new RangeError(`${op}: x is empty (shape ${shapeToString(x.shape)})`);
+    if (y === null) return;
+    if (!(y instanceof Tensor)) throw new TypeError(`${op}: y must be a Tensor`);
+    if (y.ndim === 0 || y.shape[0] !== x.shape[0])
+      throw new RangeError(
+        `${op}: x has ${x.shape[0]} samples (${shapeToString(x.shape)}) but y has ${y.ndim ? y.shape[0] : 0} (${shapeToString(y.shape)})`,
+      );
+    const kind = this.lossSpec?.kind;
+    if ((kind === 'sparse' || kind === 'custom') && y.dtype === 'int32' && kind === 'sparse') {
+      // Label range checked against the model's output width once it is known (traceStep).
+    } else if (kind === 'sparse' && y.dtype !== 'int32') {
+      throw new TypeError(
+        `${op}: the ${this.lossSpec?.name} loss needs int32 class labels, got float32 (use categoricalCrossentropy for one-hot targets)`,
+      );
+    }
+  }
+
+  private checkLabels(op: string, y: Tensor, classes: number): void {
+    if (this.lossSpec?.kind !== 'sparse' || y.dtype !== 'int32') return;
+    const d = y.data;
+    for (let i = 0; i < d.length; i++)
+      if (d[i] < 0 || d[i] >= classes)
+        throw new RangeError(
+          `${op}: label ${d[i]} at sample ${i} is outside the model's ${classes} classes [0, ${classes - 1}]`,
+        );
+  }
+
+  // ---- tracing ----------------------------------------------------------------------------
+
+  private accumulators(): Accumulators {
+    return { confusion: null, classes: 0, topK: new Map(), regression: null };
+  }
+
+  /**
+   * Records a step over `rows` rows gathered (by `order`, from regs[0]) out of x and y:
+   * forward, loss, then either backward + update (training) or nothing more (evaluation),
+   * loss logging and metric counting. `putOutput` writes the forward output into it.
+   */
+  private traceStep(
+    mode: 'train' | 'eval' | 'predict',
+    x: Tensor,
+    y: Tensor | null,
+    order: Int32Array,
+    rows: number,
+    acc: Accumulators,
+    putOutput: Tensor | null,
+  ): StepProgram {
+    const regs = new Float64Array([0, 0, rows, 0]);
+    const losses = new Float32Array(MAX_CHUNK);
+    const rowX = x.size / x.shape[0];
+    const xb = new Tensor(x.dtype === 'int32' ? new Int32Array(rows * rowX) : new Float32Array(rows * rowX), [
+      rows,
+      ...x.shape.slice(1),
+    ]);
+    let yb: Tensor | null = null;
+    if (y) {
+      const rowY = y.size / y.shape[0];
+      yb = new Tensor(y.dtype === 'int32' ? new Int32Array(rows * rowY) : new Float32Array(rows * rowY), [
+        rows,
+        ...y.shape.slice(1),
+      ]);
+    }
+    const wasTraining = this.module.training;
+    this.module.train(mode === 'train');
+    try {
+      const { program } = trace(
+        () => {
+          native.gatherRowsAt(x.data, rowX, order, regs, rows, xb.data);
+          if (y && yb) native.gatherRowsAt(y.data, y.size / y.shape[0], order, regs, rows, yb.data);
+          if (mode === 'train') {
+            const { optimizer, loss } = this.requireCompiled('fit');
+            optimizer.zeroGrad();
+            const out = this.module.forward(xb);
+            this.countMetrics(out, yb as Tensor, acc);
+            let l = loss.fn(out, yb as Tensor);
+            if (l.size !== 1)
+              throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(l.shape)}`);
+            const reg = this.module.regularizationLoss();
+            if (reg) l = add(l, reg);
+            native.logScalar(l.data as Float32Array, losses, regs);
+            l.backward();
+            const clip = this.compileOptions?.clipNorm;
+            if (clip !== undefined)
+              clipGradNorm(
+                optimizer.paramGroups.flatMap((g) => g.params),
+                clip,
+              );
+            optimizer.step();
+          } else {
+            noGrad(() => {
+              const out = this.module.forward(xb);
+              if (putOutput) native.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
+              if (mode === 'eval' && yb) {
+                this.countMetrics(out, yb, acc);
+                const l = this.requireCompiled('evaluate').loss.fn(out, yb);
+                native.logScalar(l.data as Float32Array, losses, regs);
+              }
+            });
+          }
+        },
+        { execute: false, regs },
+      );
+      return { program, regs, rows, losses };
+    } finally {
+      this.module.train(wasTraining);
+    }
+  }
+
+  /** Records the native counting ops the compiled metrics need for this batch's output. */
+  private countMetrics(out: Tensor, yb: Tensor, acc: Accumulators): void {
+    if (this.metrics.length === 0) return;
+    const rows = out.shape[0];
+    const width = out.size / Math.max(rows, 1);
+    const kind = this.lossSpec?.kind ?? 'custom';
+    const needs = new Set(this.metrics.map((m) => m.needs));
+    if (needs.has('regression')) {
+      if (out.size !== yb.size || yb.dtype !== 'float32')
+        throw new Error(
+          `metrics: regression metrics need float targets shaped like the output ${shapeToString(out.shape)}, got ${shapeToString(yb.shape)}`,
+        );
+      acc.regression ??= new Float64Array(5);
+      native.regressionUpdate(out.data as Float32Array, yb.data as Float32Array, acc.regression);
+    }
+    if (needs.has('confusion') || needs.has('topK')) {
+      const cc = Math.max(width, 2);
+      acc.classes = width;
+      acc.confusion ??= new Float64Array(cc * cc);
+      const skipped = new Float64Array(1);
+      const labels = yb.dtype === 'int32' ? (yb.data as Int32Array) : null;
+      const floats = labels ? null : (yb.data as Float32Array);
+      const labelCols = floats ? yb.size / rows : 1;
+      if (floats && labelCols !== 1 && labelCols !== width)
+        throw new Error(`metrics: targets ${shapeToString(yb.shape)} do not match outputs ${shapeToString(out.shape)}`);
+      const threshold = kind === 'binaryLogits' ? 0 : 0.5;
+      if (needs.has('confusion'))
+        native.confusionUpdate(
+          out.data as Float32Array,
+          rows,
+          width,
+          labels,
+          floats,
+          labelCols,
+          threshold,
+          acc.confusion,
+          skipped,
+        );
+      for (const m of this.metrics)
+        if (m.needs === 'topK') {
+          if (!labels) throw new Error('metrics: top-k accuracy needs int32 class labels');
+          const k = m.k ?? 5;
+          if (!acc.topK.has(k)) acc.topK.set(k, new Float64Array(2));
+          native.topKUpdate(out.data as Float32Array, rows, width, labels, k, acc.topK.get(k) as Float64Array);
+        }
+    }
+  }
+
+  /** Output width of the module for inputs shaped like x (one eager sample, no gradients). */
+  private outputWidth(x: Tensor): number {
+    const wasTraining = this.module.training;
+    this.module.eval();
+    try {
+      const one = new Tensor(
+        x.dtype === 'int32' ? new Int32Array(x.size / x.shape[0]) : new Float32Array(x.size / x.shape[0]),
+        [1, ...x.shape.slice(1)],
+      );
+      const out = noGrad(() => this.module.forward(one));
+      return out.size;
+    } finally {
+      this.module.train(wasTraining);
+    }
+  }
+
+  // ---- running programs ---------------------------------------------------------------------
+
+  /**
+   * Replays `steps` steps of `sp` starting at row `start`, in chunks; calls onChunk with the
+   * chunk's per-step losses after each. Returns steps completed (fewer when aborted).
+   */
+  private async replay(
+    sp: StepProgram,
+    start: number,
+    steps: number,
+    chunk: () => number,
+    onChunk: (first: number, losses: Float32Array) => Promise<boolean>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    let done = 0;
+    const abort = (): void => {
+      sp.regs[3] = 1;
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      while (done < steps) {
+        if (signal?.aborted) break;
+        const k = Math.min(chunk(), steps - done, MAX_CHUNK);
+        sp.regs[0] = start + done * sp.rows;
+        sp.regs[1] = 0;
+        sp.regs[3] = 0;
+        const ran = await sp.program.runAsync(k);
+        if (ran > 0) {
+          const keepGoing = await onChunk(done, sp.losses.subarray(0, ran));
+          done += ran;
+          if (!keepGoing) break;
+        }
+        if (ran < k) break;
+      }
+      return done;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  // ---- fit ----------------------------------------------------------------------------------
+
+  /**
+   * Trains the model. Resolves to the History (per-epoch loss, metrics and their val_ forms).
+   * @throws (rejects) on bad input, a failing callback, TerminateOnNaN, or an AbortError.
+   */
+  fit(x: Tensor | TensorDataset | DataLoader, y: Tensor | null = null, options: FitOptions = {}): Promise<History> {
+    return this.serialize(() => this.fitImpl(x, y, options));
+  }
+
+  private async fitImpl(
+    xIn: Tensor | TensorDataset | DataLoader,
+    yIn: Tensor | null,
+    options: FitOptions,
+  ): Promise<History> {
+    const { optimizer } = this.requireCompiled('fit');
+    if (xIn instanceof DataLoader || xIn instanceof GeneratorDataset) return this.fitLoader(xIn as DataLoader, options);
+    let x: Tensor;
+    let y: Tensor | null;
+    if (xIn instanceof TensorDataset) [x, y] = [xIn.x, xIn.y];
+    else [x, y] = [xIn, yIn];
+    if (y === null) throw new TypeError('fit: targets y are required');
+    this.checkXY('fit', x, y);
+    const epochs = options.epochs ?? 1;
+    const batchSize = options.batchSize ?? 32;
+    const initialEpoch = options.initialEpoch ?? 0;
+    if (!Number.isInteger(epochs) || epochs < 1)
+      throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`fit: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs)
+      throw new RangeError(`fit: initialEpoch must be an integer in [0, ${epochs}), got ${initialEpoch}`);
+    if (options.signal?.aborted) throw new AbortError('fit: aborted before it started');
+    // Validation data: given, or the last fraction of the samples (Keras: before shuffling).
+    let xTrain = x;
+    let yTrain = y;
+    let val: [Tensor, Tensor] | null = null;
+    if (options.validationData) {
+      const vd = options.validationData;
+      val = vd instanceof TensorDataset ? [vd.x, vd.y as Tensor] : vd;
+      this.checkXY('fit (validationData)', val[0], val[1]);
+    } else if (options.validationSplit !== undefined) {
+      const f = options.validationSplit;
+      if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
+      const n = x.shape[0];
+      const nVal = Math.floor(n * f);
+      if (nVal === 0 || nVal === n)
+        throw new RangeError(`fit: validationSplit ${f} leaves no training or no validation samples of ${n}`);
+      xTrain = x.slice(0, n - nVal);
+      yTrain = y.slice(0, n - nVal);
+      val = [x.slice(n - nVal), y.slice(n - nVal)];
+    }
+    const classes = this.outputWidth(xTrain);
+    let savedLoss: LossSpec | null = null;
+    this.checkLabels('fit', yTrain, classes);
+    if (val) this.checkLabels('fit (validation)', val[1], classes);
+    if (options.classWeight !== undefined) {
+      const cw = new Float32Array(classes).fill(1);
+      const entries = Array.isArray(options.classWeight)
+        ? options.classWeight.map((w, i) => [i, w] as const)
+        : Object.entries(options.classWeight).map(([k, w]) => [Number(k), w] as const);
+      for (const [k, w] of entries) {
+        if (!(Number.isInteger(k) && k >= 0 && k < classes))
+          throw new RangeError(`fit: classWeight has class ${k}, outside [0, ${classes})`);
+        if (!(w >= 0 && Number.isFinite(w)))
+          throw new RangeError(`fit: classWeight[${k}] must be a finite number >= 0`);
+        cw[k] = w;
+      }
+      const kind = this.lossSpec?.kind;
+      if (kind !== 'sparse' && kind !== 'categorical') throw new Error('fit: classWeight needs a cross-entropy loss');
+      savedLoss = this.lossSpec;
+      this.lossSpec = lossFromName(this.lossSpec!.name as LossName, new Tensor(cw, [classes]));
+    }
+    const nTrain = xTrain.shape[0];
+    const fullSteps = Math.floor(nTrain / batchSize);
+    const rest = nTrain - fullSteps * batchSize;
+    const order = identityIndices(nTrain);
+    const shuffle = options.shuffle ?? true;
+    const gen = new Generator(options.seed ?? pickGenerator().nextUint32());
+    const trainAcc = this.accumulators();
+    const stepsProg = fullSteps > 0 ? this.traceStep('train', xTrain, yTrain, order, batchSize, trainAcc, null) : null;
+    const restProg = rest > 0 ? this.traceStep('train', xTrain, yTrain, order, rest, trainAcc, null) : null;
+    // Tracing ran the optimizer's bookkeeping once per program without an update.
+    optimizer.advanceSteps(-((stepsProg ? 1 : 0) + (restProg ? 1 : 0)));
+
+    const history = new History();
+    const callbacks: Callback[] = [
+      history,
+      ...(options.verbose === 0 ? [] : [new ProgressBar()]),
+      ...(options.callbacks ?? []),
+    ];
+    const stepsPerEpoch = fullSteps + (rest > 0 ? 1 : 0);
+    const ctx: TrainingContext = {
+      stopTraining: false,
+      epochs,
+      stepsPerEpoch,
+      batchSize,
+      samples: nTrain,
+      get lr() {
+        return optimizer.paramGroups[0].lr;
+      },
+      set lr(v: number) {
+        for (const g of optimizer.paramGroups) g.lr = v;
+      },
+      snapshotWeights: () => this.module.parameters().map((p) => (p.data as Float32Array).slice()),
+      restoreWeights: (s) => this.module.parameters().forEach((p, i) => p.data.set(s[i])),
+    };
+    for (const cb of callbacks) cb.setContext?.(ctx);
+    const perBatch = callbacks.some((cb) => cb.needsEveryBatch || cb.onBatchBegin);
+    this.stopTraining = false;
+    this.training = true;
+    let stepSeconds = 0;
+    const chunk = (): number =>
+      perBatch ? 1 : Math.max(1, Math.min(MAX_CHUNK, Math.round(0.004 / Math.max(stepSeconds, 1e-6))));
+    try {
+      for (const cb of callbacks) await cb.onTrainBegin?.({});
+      for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
+        const epochLogs: Logs = {};
+        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, epochLogs);
+        if (shuffle) shuffleInPlace(order, gen);
+        resetAccumulators(trainAcc);
+        let lossSum = 0;
+        let seen = 0;
+        let batchIndex = 0;
+        const onChunk = async (losses: Float32Array, rows: number): Promise<boolean> => {
+          optimizer.advanceSteps(losses.length);
+          for (let i = 0; i < losses.length; i++) {
+            lossSum += losses[i] * rows;
+            seen += rows;
+            const logs: Logs = { loss: lossSum / seen };
+            for (const cb of callbacks) await cb.onBatchEnd?.(batchIndex, logs);
+            batchIndex++;
+          }
+          if (perBatch && batchIndex < stepsPerEpoch)
+            for (const cb of callbacks) await cb.onBatchBegin?.(batchIndex, {});
+          return !this.stopTraining;
+        };
+        optimizer.syncHyper();
+        if (perBatch) for (const cb of callbacks) await cb.onBatchBegin?.(0, {});
+        if (stepsProg) {
+          const t0 = performance.now();
+          const done = await this.replay(
+            stepsProg,
+            0,
+            fullSteps,
+            () => {
+              optimizer.syncHyper(); // per-batch schedules changed the lr between chunks
+              return chunk();
+            },
+            async (_first, losses) => {
+              stepSeconds = (performance.now() - t0) / 1000 / Math.max(batchIndex + losses.length, 1);
+              return onChunk(losses, batchSize);
+            },
+            options.signal,
+          );
+          if (done < fullSteps && options.signal?.aborted)
+            throw new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
+        }
+        if (restProg && !this.stopTraining) {
+          optimizer.syncHyper();
+          await this.replay(
+            restProg,
+            fullSteps * batchSize,
+            1,
+            () => 1,
+            async (_f, losses) => onChunk(losses, rest),
+            options.signal,
+          );
+          if (options.signal?.aborted)
+            throw new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
+        }
+        epochLogs.loss = seen > 0 ? lossSum / seen : NaN;
+        for (const m of this.metrics) epochLogs[m.name] = m.compute(trainAcc);
+        if (val) {
+          const v = await this.evaluateImpl(val[0], val[1], batchSize);
+          for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
+        }
+        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, epochLogs);
+        if (ctx.stopTraining) this.stopTraining = true;
+      }
+      for (const cb of callbacks) await cb.onTrainEnd?.({});
+    } finally {
+      this.training = false;
+      if (savedLoss) this.lossSpec = savedLoss;
+    }
+    return history;
+  }
+
+  /** fit over a DataLoader or generator dataset: each batch is copied into the step's buffers
+   * and one traced step runs per batch (prefetching the next batch meanwhile). */
+  private async fitLoader(loader: DataLoader, options: FitOptions): Promise<History> {
+    const { optimizer } = this.requireCompiled('fit');
+    if (!(loader instanceof DataLoader)) throw new TypeError('fit: wrap generator datasets in a DataLoader');
+    const epochs = options.epochs ?? 1;
+    const history = new History();
+    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
+    const acc = this.accumulators();
+    this.training = true;
+    try {
+      for (const cb of callbacks) await cb.onTrainBegin?.({});
+      for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !this.stopTraining; epoch++) {
+        const logs: Logs = {};
+        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, logs);
+        resetAccumulators(acc);
+        let lossSum = 0;
+        let seen = 0;
+        let b = 0;
+        for await (const [xb, yb] of loader as AsyncIterable<Batch>) {
+          if (!yb) throw new TypeError('fit: the DataLoader yields no targets');
+          this.checkXY('fit', xb, yb);
+          const rows = xb.shape[0];
+          let entry = programs.get(rows);
+          if (!entry) {
+            const x = new Tensor(xb.dtype === 'int32' ? new Int32Array(xb.size) : new Float32Array(xb.size), xb.shape);
+            const y = new Tensor(yb.dtype === 'int32' ? new Int32Array(yb.size) : new Float32Array(yb.size), yb.shape);
+            const sp = this.traceStep('train', x, y, identityIndices(rows), rows, acc, null);
+            optimizer.advanceSteps(-1);
+            entry = { sp, x, y };
+            programs.set(rows, entry);
+          }
+          native.copy(xb.data, entry.x.data);
+          native.copy(yb.data, entry.y.data);
+          optimizer.syncHyper();
+          entry.sp.regs.set([0, 0, rows, 0]);
+          await entry.sp.program.runAsync(1);
+          optimizer.advanceSteps(1);
+          lossSum += entry.sp.losses[0] * rows;
+          seen += rows;
+          for (const cb of callbacks) await cb.onBatchEnd?.(b++, { loss: lossSum / seen });
+          if (options.signal?.aborted) throw new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${b}`);
+        }
+        logs.loss = seen ? lossSum / seen : NaN;
+        for (const m of this.metrics) logs[m.name] = m.compute(acc);
+        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+      }
+      for (const cb of callbacks) await cb.onTrainEnd?.({});
+    } finally {
+      this.training = false;
+    }
+    return history;
+  }
+
+  // ---- evaluate / predict -------------------------------------------------------------------
+
+  /** Loss and metrics over (x, y), batched, off the main thread. */
+  evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Promise<Logs> {
+    return this.serialize(() => this.evaluateImpl(x, y, options.batchSize ?? 32));
+  }
+
+  private async evaluateImpl(x: Tensor, y: Tensor, batchSize: number): Promise<Logs> {
+    this.requireCompiled('evaluate');
+    this.checkXY('evaluate', x, y);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+    const n = x.shape[0];
+    this.checkLabels('evaluate', y, this.outputWidth(x));
+    const order = identityIndices(n);
+    const acc = this.accumulators();
+    const full = Math.floor(n / batchSize);
+    const rest = n - full * batchSize;
+    let lossSum = 0;
+    const collect = (rows: number) => async (_f: number, losses: Float32Array) => {
+      for (const l of losses) lossSum += l * rows;
+      return true;
+    };
+    if (full > 0) {
+      const sp = this.traceStep('eval', x, y, order, batchSize, acc, null);
+      await this.replay(sp, 0, full, () => MAX_CHUNK, collect(batchSize));
+    }
+    if (rest > 0) {
+      const sp = this.traceStep('eval', x, y, order, rest, acc, null);
+      await this.replay(sp, full * batchSize, 1, () => 1, collect(rest));
+    }
+    const logs: Logs = { loss: lossSum / n };
+    for (const m of this.metrics) logs[m.name] = m.compute(acc);
+    return logs;
+  }
+
+  /**
+   * The model's outputs for x (evaluation mode, no gradients). Small inputs (<= syncRows
+   * rows) run synchronously on this thread through a cached recorded forward; larger ones in
+   * batches on the thread pool.
+   */
+  predict(x: Tensor, options: { batchSize?: number } = {}): Promise<Tensor> {
+    if (!(x instanceof Tensor)) return Promise.reject(new TypeError('predict: x must be a Tensor'));
+    if (x.ndim > 0 && x.shape[0] <= this.syncRows && !this.training) {
+      try {
+        return Promise.resolve(this.predictSync(x));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.serialize(() => this.predictImpl(x, options.batchSize ?? 256));
+  }
+
+  /**
+   * Synchronous predict through a recorded forward cached per input shape: copy in, replay,
+   * copy out. For small requests; it blocks the calling thread for the forward's duration.
+   */
+  predictSync(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError('predictSync: x must be a Tensor');
+    if (x.ndim === 0) throw new RangeError('predictSync: x needs a batch axis');
+    if (this.training) throw new Error('predictSync: the model is training; await fit() or use predict()');
+    const key = `${x.dtype}:${x.shape.join(',')}`;
+    let entry = this.predictCache.get(key);
+    // A recorded forward points at the parameters' buffers: re-record if a parameter was
+    // replaced (a new head, a module swapped in) since.
+    const params = this.module.parameters();
+    if (entry && (entry.params.length !== params.length || entry.params.some((d, i) => d !== params[i].data)))
+      entry = undefined;
+    if (!entry) {
+      const input = new Tensor(x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size), x.shape);
+      const wasTraining = this.module.training;
+      this.module.eval();
+      try {
+        const traced = trace(() => noGrad(() => this.module.forward(input)), { execute: false });
+        entry = {
+          program: traced.program,
+          input,
+          output: traced.value,
+          params: params.map((p) => p.data as Float32Array),
+        };
+      } finally {
+        this.module.train(wasTraining);
+      }
+      if (this.predictCache.size >= 16) this.predictCache.delete(this.predictCache.keys().next().value as string);
+      this.predictCache.set(key, entry);
+    }
+    entry.input.data.set(x.data);
+    entry.program.run(1);
+    return new Tensor(entry.output.data.slice(), entry.output.shape);
+  }
+
+  private async predictImpl(x: Tensor, batchSize: number): Promise<Tensor> {
+    this.checkXY('predict', x, null);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`);
+    const n = x.shape[0];
+    const probe = noGrad(() => {
+      const wasTraining = this.module.training;
+      this.module.eval();
+      try {
+        return this.module.forward(
+          new Tensor(x.dtype === 'int32' ? new Int32Array(x.size / n) : new Float32Array(x.size / n), [
+            1,
+            ...x.shape.slice(1),
+          ]),
+        );
+      } finally {
+        this.module.train(wasTraining);
+      }
+    });
+    const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
+    const order = identityIndices(n);
+    const acc = this.accumulators();
+    const full = Math.floor(n / batchSize);
+    const rest = n - full * batchSize;
+    const none = async (): Promise<boolean> => true;
+    if (full > 0)
+      await this.replay(this.traceStep('predict', x, null, order, batchSize, acc, out), 0, full, () => 64, none);
+    if (rest > 0)
+      await this.replay(this.traceStep('predict', x, null, order, rest, acc, out), full * batchSize, 1, () => 1, none);
+    return out;
+  }
+
+  /** Numbers of parameters: total, trainable, frozen. */
+  countParameters(): { total: number; trainable: number; frozen: number } {
+    let total = 0;
+    let trainable = 0;
+    for (const p of this.module.parameters()) {
+      total += p.size;
+      if (p.requiresGrad) trainable += p.size;
+    }
+    return { total, trainable, frozen: total - trainable };
+  }
+}
+
+function shuffleInPlace(order: Int32Array, g: Generator): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = g.nextInt(i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}
+
+function resetAccumulators(acc: Accumulators): void {
+  acc.confusion?.fill(0);
+  acc.regression?.fill(0);
+  for (const c of acc.topK.values()) c.fill(0);
+}

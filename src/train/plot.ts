@@ -1,0 +1,134 @@
+/**
+ * Training curves as a self-contained SVG (and an HTML page around it): one panel per metric
+ * (loss, accuracy, ...) with training and validation lines per epoch, so over- and
+ * under-fitting show at a glance. No external scripts, fonts or styles.
+ */
+
+export interface HistoryLike {
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+
+export interface PlotOptions {
+  title?: string;
+  panelWidth?: number;
+  panelHeight?: number;
+}
+
+const TRAIN = '#1f77b4';
+const VAL = '#d62728';
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) {
+    const pad = Math.abs(lo) * 0.1 || 1;
+    lo -= pad;
+    hi += pad;
+  }
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(+v.toPrecision(12));
+  return ticks;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function fmtTick(v: number): string {
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(4));
+}
+
+/** The SVG markup of the training curves of `history` (a fit's History or its JSON). */
+export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string {
+  const W = options.panelWidth ?? 460;
+  const H = options.panelHeight ?? 300;
+  const metrics = Object.keys(h.history).filter((k) => !k.startsWith('val_') && k !== 'lr');
+  if (metrics.length === 0) throw new Error('historyToSvg: the history has no metrics');
+  const titleH = options.title ? 34 : 0;
+  const cols = Math.min(metrics.length, 2);
+  const rows = Math.ceil(metrics.length / cols);
+  const width = cols * W;
+  const height = rows * H + titleH;
+  const m = { left: 58, right: 16, top: 34, bottom: 44 };
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+  ];
+  if (options.title)
+    parts.push(
+      `<text x="${width / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">${esc(options.title)}</text>`,
+    );
+  const epochs = h.epoch.length ? h.epoch.map((e) => e + 1) : h.history[metrics[0]].map((_, i) => i + 1);
+  metrics.forEach((name, idx) => {
+    const ox = (idx % cols) * W;
+    const oy = titleH + Math.floor(idx / cols) * H;
+    const series: [string, number[], string][] = [[name, h.history[name], TRAIN]];
+    if (h.history[`val_${name}`]) series.push([`val_${name}`, h.history[`val_${name}`], VAL]);
+    const values = series.flatMap(([, v]) => v).filter((v) => Number.isFinite(v));
+    const yTicks = niceTicks(Math.min(...values), Math.max(...values));
+    const y0 = yTicks[0];
+    const y1 = yTicks[yTicks.length - 1];
+    const xMin = epochs[0];
+    const xMax = Math.max(epochs[epochs.length - 1], xMin + 1);
+    const pw = W - m.left - m.right;
+    const ph = H - m.top - m.bottom;
+    const sx = (e: number): number => ox + m.left + ((e - xMin) / (xMax - xMin)) * pw;
+    const sy = (v: number): number => oy + m.top + (1 - (v - y0) / (y1 - y0 || 1)) * ph;
+    parts.push(
+      `<text x="${ox + m.left + pw / 2}" y="${oy + 20}" text-anchor="middle" font-size="14" font-weight="bold">${esc(name)}</text>`,
+    );
+    for (const t of yTicks) {
+      const y = sy(t).toFixed(1);
+      parts.push(`<line x1="${ox + m.left}" x2="${ox + m.left + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
+      parts.push(
+        `<text x="${ox + m.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${fmtTick(t)}</text>`,
+      );
+    }
+    const xTicks = niceTicks(xMin, xMax, Math.min(8, epochs.length)).filter(
+      (t) => Number.isInteger(t) && t >= xMin && t <= xMax,
+    );
+    for (const t of xTicks)
+      parts.push(
+        `<text x="${sx(t).toFixed(1)}" y="${oy + m.top + ph + 16}" text-anchor="middle" fill="#444">${t}</text>`,
+      );
+    parts.push(`<text x="${ox + m.left + pw / 2}" y="${oy + H - 8}" text-anchor="middle" fill="#444">epoch</text>`);
+    parts.push(`<rect x="${ox + m.left}" y="${oy + m.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
+    series.forEach(([label, vals, color], si) => {
+      const pts = vals
+        .map((v, i) => (Number.isFinite(v) ? `${sx(epochs[i]).toFixed(1)},${sy(v).toFixed(1)}` : null))
+        .filter(Boolean);
+      if (pts.length > 1)
+        parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      for (const p of pts) {
+        const [x, y] = (p as string).split(',');
+        parts.push(`<circle cx="${x}" cy="${y}" r="3" fill="${color}"/>`);
+      }
+      const lx = ox + m.left + pw - 130;
+      const ly = oy + m.top + 14 + si * 18;
+      parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+      parts.push(
+        `<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${esc(si === 0 ? 'training' : 'validation')}</text>`,
+      );
+      void label;
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** A standalone HTML page showing the curves and the final values. */
+export function historyToHtml(h: HistoryLike, options: PlotOptions = {}): string {
+  const last = Object.entries(h.history)
+    .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v.length ? v[v.length - 1].toPrecision(5) : ''}</td></tr>`)
+    .join('');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>${esc(options.title ?? 'Training history')}</title>
+<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px}table{border-collapse:collapse;margin-top:16px}td{border:1px solid #ccc;padding:4px 10px}</style>
+</head><body>
+${historyToSvg(h, options)}
+<table><tr><td><b>metric</b></td><td><b>final</b></td></tr>${last}</table>
+</body></html>
+`;
+}
