@@ -5,7 +5,7 @@
 // its slower AVX2 kernel on this machine; see ../shared/BENCH-NOTES.md). Do not run other jobs
 // while benchmarking: the figures are only meaningful on an idle machine.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
@@ -19,6 +19,11 @@ function run(cmd, args, env = process.env) {
 const peerEnv = { ...process.env };
 delete peerEnv.OPENBLAS_CORETYPE;
 delete peerEnv.OPENBLAS_L2_SIZE;
+
+// The peers (TensorFlow.js, onnxruntime-node) are bench/'s own dev dependencies, not the engine's.
+if (readdirSync('bench').some((f) => f.endsWith('.bench.ts')) && !existsSync('bench/node_modules')) {
+  run('npm', ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' });
+}
 
 if (want('gemm') || want('elementwise')) {
   const haveNinja = spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0;

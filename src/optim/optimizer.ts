@@ -118,9 +118,19 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const g of this.paramGroups)
       for (const p of g.params) {
         const st = this.state.get(p);
-        if (st && p.grad) st.step += n;
+        if (st && p.grad) {
+          st.step += n;
+          this.syncStepSlot(st.hyper, st);
+        }
       }
   }
+
+  /**
+   * Writes `state.step` into the step slot of the hyperparameter block, for updates whose
+   * native op counts steps itself (Adam, Adagrad). Tracing a step runs `update`, which sets
+   * that slot, without running the op; advanceSteps(-1) must undo that too.
+   */
+  protected syncStepSlot(_h: Float64Array, _st: ParamState): void {}
 
   /** Length of the hyperparameter block of this optimizer's native update. */
   protected abstract readonly hyperSize: number;

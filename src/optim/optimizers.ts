@@ -136,6 +136,9 @@ export class Adam extends Optimizer<AdamOptions> {
   protected override restoreHyper(h: Float64Array, st: ParamState): void {
     h[8] = st.step;
   }
+  protected override syncStepSlot(h: Float64Array, st: ParamState): void {
+    h[8] = st.step;
+  }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<AdamOptions>): void {
     if (g.amsgrad && !st.buffers.maxExpAvgSq) st.buffers.maxExpAvgSq = new Float32Array(param.length);
     // The native op counts the step itself (hyper[8]); keep it equal to the JS count.
@@ -275,6 +278,9 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     h[4] = g.maximize ? 1 : 0;
   }
   protected override restoreHyper(h: Float64Array, st: ParamState): void {
+    h[5] = st.step;
+  }
+  protected override syncStepSlot(h: Float64Array, st: ParamState): void {
     h[5] = st.step;
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState): void {

@@ -192,7 +192,13 @@ export class Model {
       typeof options.loss === 'function'
         ? { fn: options.loss, kind: 'custom', name: options.loss.name || 'loss' }
         : lossFromName(options.loss, null);
-    this.metrics = (options.metrics ?? []).map((m) => getMetric(m));
+    this.metrics = (options.metrics ?? []).map((m) => {
+      try {
+        return getMetric(m);
+      } catch (e) {
+        throw new RangeError(`compile: ${(e as Error).message}`);
+      }
+    });
     const names = new Set<string>();
     for (const m of this.metrics) {
       if (names.has(m.name)) throw new RangeError(`compile: metric '${m.name}' is listed twice`);
@@ -516,10 +522,11 @@ export class Model {
     optimizer.advanceSteps(-((stepsProg ? 1 : 0) + (restProg ? 1 : 0)));
 
     const history = new History();
+    // History last (as Keras): it records what the other callbacks added to the logs (lr).
     const callbacks: Callback[] = [
-      history,
       ...(options.verbose === 0 ? [] : [new ProgressBar()]),
       ...(options.callbacks ?? []),
+      history,
     ];
     const stepsPerEpoch = fullSteps + (rest > 0 ? 1 : 0);
     const ctx: TrainingContext = {
@@ -625,7 +632,7 @@ export class Model {
     if (!(loader instanceof DataLoader)) throw new TypeError('fit: wrap generator datasets in a DataLoader');
     const epochs = options.epochs ?? 1;
     const history = new History();
-    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
     const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
     const acc = this.accumulators();
     this.training = true;

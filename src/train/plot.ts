@@ -19,7 +19,9 @@ const TRAIN = '#1f77b4';
 const VAL = '#d62728';
 
 function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) {
+  // A range below the values' float resolution is one value: a tick step smaller than an ulp
+  // would never advance the loop below.
+  if (!(hi - lo > Math.max(Math.abs(lo), Math.abs(hi)) * 1e-12)) {
     const pad = Math.abs(lo) * 0.1 || 1;
     lo -= pad;
     hi += pad;
@@ -27,8 +29,11 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  // Extend outward to whole steps so the first and last ticks bracket every value.
+  const first = Math.floor(lo / step + 1e-9) * step;
+  const last = Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(+v.toPrecision(12));
+  for (let v = first; v <= last + step * 1e-9; v += step) ticks.push(+v.toPrecision(12));
   return ticks;
 }
 
@@ -51,7 +56,7 @@ export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string 
   const rows = Math.ceil(metrics.length / cols);
   const width = cols * W;
   const height = rows * H + titleH;
-  const m = { left: 58, right: 16, top: 34, bottom: 44 };
+  const m = { left: 58, right: 16, top: 48, bottom: 44 };
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
@@ -105,8 +110,9 @@ export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string 
         const [x, y] = (p as string).split(',');
         parts.push(`<circle cx="${x}" cy="${y}" r="3" fill="${color}"/>`);
       }
-      const lx = ox + m.left + pw - 130;
-      const ly = oy + m.top + 14 + si * 18;
+      // Legend in the band between the panel title and the frame, so it never hides data.
+      const lx = ox + m.left + pw - 200 + si * 100;
+      const ly = oy + m.top - 10;
       parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
       parts.push(
         `<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${esc(si === 0 ? 'training' : 'validation')}</text>`,

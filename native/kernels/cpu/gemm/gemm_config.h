@@ -22,7 +22,7 @@ inline constexpr GemmBlocking kGemmBlocking[] = {
     /* Scalar */ {4, 4, 256, 64, 2048, "gemm_microkernel_generic_4x4"},
     /* Avx2   */ {6, 16, 256, 120, 2048, "gemm_microkernel_avx2_6x16"},
     /* Avx512 */ {6, 64, 512, 192, 4096, "gemm_microkernel_avx512_6x64"},
-    /* Neon   */ {8, 12, 256, 128, 2048, "gemm_microkernel_generic_8x12"},
+    /* Neon   */ {8, 12, 256, 128, 2040, "gemm_microkernel_generic_8x12"},
 };
 static_assert(sizeof(kGemmBlocking) / sizeof(kGemmBlocking[0]) == size_t(Isa::Neon) + 1);
 
