@@ -121,6 +121,19 @@ export class MinMaxScaler {
     return this.fit(x).transform(x);
   }
 
+  /** Back to the original units (constant features map back to their value). */
+  inverseTransform(x: Tensor): Tensor {
+    const [n, f] = check2d('MinMaxScaler.inverseTransform', x);
+    checkFitted('MinMaxScaler.inverseTransform', this.dataMin, this.dataMin?.length ?? 0, x);
+    const [a, b] = this.range;
+    const out = new Float32Array(n * f);
+    for (let j = 0; j < f; j++) {
+      const span = this.dataMax![j] - this.dataMin![j];
+      for (let i = 0; i < n; i++) out[i * f + j] = this.dataMin![j] + ((x.data[i * f + j] - a) * span) / (b - a);
+    }
+    return new Tensor(out, [n, f]);
+  }
+
   toJSON(): { type: 'MinMaxScaler'; range: [number, number]; min: number[]; max: number[] } {
     if (!this.dataMin || !this.dataMax) throw new Error('MinMaxScaler.toJSON: not fitted');
     return { type: 'MinMaxScaler', range: this.range, min: Array.from(this.dataMin), max: Array.from(this.dataMax) };

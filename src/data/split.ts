@@ -47,7 +47,9 @@ export function trainTestSplit(
 /** k folds of indices: each sample is in exactly one test fold. */
 export function kFold(n: number, k: number, options: RandomOptions & { shuffle?: boolean } = {}): { train: Int32Array; test: Int32Array }[] {
   if (!Number.isInteger(k) || k < 2 || k > n) throw new RangeError(`kFold: k must be an integer in [2, ${n}], got ${k}`);
-  const order = options.shuffle ?? true ? shuffled(n, pickGenerator(options)) : identityIndices(n);
+  // Like trainTestSplit: a private generator, seeded from the global one unless given.
+  const gen = options.seed !== undefined || options.generator ? pickGenerator(options) : new Generator(pickGenerator().nextUint32());
+  const order = (options.shuffle ?? true) ? shuffled(n, gen) : identityIndices(n);
   const folds: { train: Int32Array; test: Int32Array }[] = [];
   for (let f = 0; f < k; f++) {
     const s = Math.floor((n * f) / k);

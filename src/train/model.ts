@@ -165,7 +165,11 @@ export class Model {
   /** Predicts of at most this many rows run synchronously on the calling thread. */
   syncRows = 64;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Calls queued or running in `queue`. */
+  private pending = 0;
   private training = false;
+  /** A chunk of a fit is running on the thread pool. */
+  private replaying = false;
   private readonly predictCache = new Map<
     string,
     { program: NativeProgram; input: Tensor; output: Tensor; params: Float32Array[] }
@@ -213,9 +217,18 @@ export class Model {
     return { optimizer: this.optimizer, loss: this.lossSpec };
   }
 
-  /** Runs async work one call at a time per model (concurrent predicts wait their turn). */
+  /**
+   * Runs async work one call at a time per model (concurrent predicts wait their turn). A call
+   * made from inside fit (a callback evaluating or predicting between batches) runs at once:
+   * queueing it behind the fit that awaits it would never finish.
+   */
   private serialize<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
+    if (this.training && !this.replaying) return work();
+    this.pending++;
+    const done = (): void => {
+      this.pending--;
+    };
+    const run = this.queue.then(work, work).finally(done);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -422,7 +435,13 @@ export class Model {
         sp.regs[0] = start + done * sp.rows;
         sp.regs[1] = 0;
         sp.regs[3] = 0;
-        const ran = await sp.program.runAsync(k);
+        this.replaying = true;
+        let ran: number;
+        try {
+          ran = await sp.program.runAsync(k);
+        } finally {
+          this.replaying = false;
+        }
         if (ran > 0) {
           const keepGoing = await onChunk(done, sp.losses.subarray(0, ran));
           done += ran;
@@ -549,8 +568,10 @@ export class Model {
     this.stopTraining = false;
     this.training = true;
     let stepSeconds = 0;
+    // About 4 ms of work per native call once a step has been timed; a few steps before that,
+    // so an early abort or callback does not wait for a long first chunk.
     const chunk = (): number =>
-      perBatch ? 1 : Math.max(1, Math.min(MAX_CHUNK, Math.round(0.004 / Math.max(stepSeconds, 1e-6))));
+      perBatch ? 1 : stepSeconds === 0 ? 4 : Math.max(1, Math.min(MAX_CHUNK, Math.round(0.004 / stepSeconds)));
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.({});
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
@@ -631,14 +652,43 @@ export class Model {
     const { optimizer } = this.requireCompiled('fit');
     if (!(loader instanceof DataLoader)) throw new TypeError('fit: wrap generator datasets in a DataLoader');
     const epochs = options.epochs ?? 1;
+    if (options.validationSplit !== undefined)
+      throw new RangeError('fit: validationSplit needs tensors; pass validationData with a DataLoader');
+    let val: [Tensor, Tensor] | null = null;
+    if (options.validationData) {
+      const vd = options.validationData;
+      val = vd instanceof TensorDataset ? [vd.x, vd.y as Tensor] : vd;
+      this.checkXY('fit (validationData)', val[0], val[1]);
+    }
     const history = new History();
     const callbacks: Callback[] = [...(options.callbacks ?? []), history];
+    const tensors = loader.dataset instanceof TensorDataset ? loader.dataset : null;
+    // The same context as a fit on tensors, so EarlyStopping, LearningRateScheduler and
+    // friends work here too (batch counts are unknown for generator datasets).
+    const ctx: TrainingContext = {
+      stopTraining: false,
+      epochs,
+      stepsPerEpoch: tensors ? loader.numBatches : NaN,
+      batchSize: loader.batchSize,
+      samples: tensors ? tensors.length : NaN,
+      get lr() {
+        return optimizer.paramGroups[0].lr;
+      },
+      set lr(v: number) {
+        for (const g of optimizer.paramGroups) g.lr = v;
+      },
+      snapshotWeights: () => this.module.parameters().map((p) => (p.data as Float32Array).slice()),
+      restoreWeights: (s) => this.module.parameters().forEach((p, i) => p.data.set(s[i])),
+    };
+    for (const cb of callbacks) cb.setContext?.(ctx);
     const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
     const acc = this.accumulators();
+    let classes = -1;
+    this.stopTraining = false;
     this.training = true;
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.({});
-      for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !this.stopTraining; epoch++) {
+      for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
         const logs: Logs = {};
         for (const cb of callbacks) await cb.onEpochBegin?.(epoch, logs);
         resetAccumulators(acc);
@@ -648,6 +698,10 @@ export class Model {
         for await (const [xb, yb] of loader as AsyncIterable<Batch>) {
           if (!yb) throw new TypeError('fit: the DataLoader yields no targets');
           this.checkXY('fit', xb, yb);
+          // A recorded step does not re-check label values: out-of-range labels must not reach it.
+          if (classes < 0) classes = this.outputWidth(xb);
+          this.checkLabels('fit', yb, classes);
+          for (const cb of callbacks) await cb.onBatchBegin?.(b, {});
           const rows = xb.shape[0];
           let entry = programs.get(rows);
           if (!entry) {
@@ -671,7 +725,12 @@ export class Model {
         }
         logs.loss = seen ? lossSum / seen : NaN;
         for (const m of this.metrics) logs[m.name] = m.compute(acc);
+        if (val) {
+          const v = await this.evaluateImpl(val[0], val[1], loader.batchSize);
+          for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
+        }
         for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+        if (ctx.stopTraining) this.stopTraining = true;
       }
       for (const cb of callbacks) await cb.onTrainEnd?.({});
     } finally {
@@ -723,7 +782,9 @@ export class Model {
    */
   predict(x: Tensor, options: { batchSize?: number } = {}): Promise<Tensor> {
     if (!(x instanceof Tensor)) return Promise.reject(new TypeError('predict: x must be a Tensor'));
-    if (x.ndim > 0 && x.shape[0] <= this.syncRows && !this.training) {
+    // The sync path only when nothing is queued: a predict issued after fit() or evaluate()
+    // must see the weights they leave, whatever its size.
+    if (x.ndim > 0 && x.shape[0] <= this.syncRows && !this.training && this.pending === 0) {
       try {
         return Promise.resolve(this.predictSync(x));
       } catch (e) {
@@ -772,7 +833,7 @@ export class Model {
   }
 
   private async predictImpl(x: Tensor, batchSize: number): Promise<Tensor> {
-    this.checkXY('predict', x, null);
+    if (!(x instanceof Tensor) || x.ndim === 0) throw new TypeError('predict: x must be a Tensor with a batch axis');
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`);
     const n = x.shape[0];
