@@ -60,7 +60,14 @@ function makeModel(seed: number): Model {
 }
 
 function torch(mode: 'train' | 'predict', threads: number): Record<string, number | number[]> {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) };
+  // PyTorch at its best (../shared/BENCH-NOTES.md): without the malloc tunables its epoch time
+  // swings between ~1 s and ~4.5 s as glibc returns and re-faults its buffers.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OPENBLAS_NUM_THREADS: '1',
+    OMP_NUM_THREADS: String(threads),
+    GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824',
+  };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const r = spawnSync(
@@ -184,7 +191,7 @@ if (!args['skip-tfjs']) {
 {
   const m = makeModel(5);
   const ort = await import('onnxruntime-node');
-  const onnx = (await import('onnx-proto')).onnx;
+  const onnx = (await import('onnx-proto')).default.onnx;
   const params = m.module.parameters() as Parameter[];
   const init = (name: string, t: Tensor, transpose: boolean) => {
     const [r, c] = t.shape.length === 2 ? t.shape : [t.shape[0], 1];

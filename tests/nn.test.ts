@@ -399,18 +399,32 @@ describe('Module', () => {
     }
   });
 
-  it('zeroGrad zero-fills gradient buffers in place, or drops them', () => {
+  it('zeroGrad drops gradients (default, as PyTorch 2), or zero-fills them in place', () => {
     const m = new Linear(3, 2);
     mseLoss(m.forward(randn([4, 3], { seed: 1 })), zeros([4, 2])).backward();
     const g = m.weight.grad as Tensor;
     expect(g.data.some((v) => v !== 0)).toBe(true);
-    m.zeroGrad();
+    m.zeroGrad(false);
     expect(m.weight.grad).toBe(g);
     expect(bits(g)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(bits(m.bias?.grad as Tensor)).toEqual([0, 0]);
-    m.zeroGrad(true);
+    m.zeroGrad();
     expect(m.weight.grad).toBeNull();
     expect(m.bias?.grad).toBeNull();
+  });
+
+  it('a fresh gradient becomes .grad uncopied, later contributions add to it', () => {
+    const m = new Linear(3, 2);
+    const x = randn([4, 3], { seed: 2 });
+    // Two uses of the weight: its gradient is the sum of both contributions.
+    const loss = mseLoss(m.forward(x), zeros([4, 2])).add(m.weight.square().sum());
+    loss.backward();
+    const once = new Linear(3, 2);
+    once.weight.data.set(m.weight.data);
+    if (once.bias && m.bias) once.bias.data.set(m.bias.data);
+    mseLoss(once.forward(x), zeros([4, 2])).backward();
+    const expected = Array.from(once.weight.grad!.data, (v, i) => v + 2 * m.weight.data[i]);
+    Array.from(m.weight.grad!.data).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
   });
 
   it('toString shows the module tree', () => {

@@ -113,15 +113,15 @@ describe('optimizers match torch.optim step by step', () => {
     expect(() => opt.step()).toThrow('SGD: lr must be a finite number >= 0, got Infinity (group 0)');
   });
 
-  it('zeroGrad keeps gradient buffers unless asked to drop them', () => {
+  it('zeroGrad drops gradients by default and zero-fills them in place with setToNone = false', () => {
     const p = zeros([3]).setRequiresGrad();
     const opt = new SGD([p], { lr: 0.1 });
     p.grad = tensor([1, 2, 3]);
     const buf = p.grad;
-    opt.zeroGrad();
+    opt.zeroGrad(false);
     expect(p.grad).toBe(buf);
     expect(Array.from(buf.data)).toEqual([0, 0, 0]);
-    opt.zeroGrad(true);
+    opt.zeroGrad();
     expect(p.grad).toBeNull();
   });
 });

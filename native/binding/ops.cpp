@@ -1221,9 +1221,11 @@ PutRowsAtOp PutRowsAtOp::parse(Args& a) {
   op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
   F64 regs = a.f64(2, "regs");
   Words dst = a.words(3, "dst");
-  if (src.is_int != dst.is_int) a.type_error("'src' and 'dst' must be typed arrays of the same type");
+  if (src.is_int != dst.is_int)
+    a.type_error("'src' and 'dst' must be typed arrays of the same type");
   if (src.length % op.row_size != 0 || dst.length % op.row_size != 0)
-    a.range_error("'src' and 'dst' must be whole numbers of rows of " + std::to_string(op.row_size));
+    a.range_error("'src' and 'dst' must be whole numbers of rows of " +
+                  std::to_string(op.row_size));
   a.expect_min_length(regs.length, 1, "regs", "regs[0] is the first row");
   a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
   op.src = src.data, op.dst = dst.data, op.rows = src.length / op.row_size;
@@ -1233,13 +1235,16 @@ PutRowsAtOp PutRowsAtOp::parse(Args& a) {
 void PutRowsAtOp::run() const {
   const double start = regs[0];
   if (!(start >= 0 && start + double(rows) <= double(dst_rows)))
-    return set_runtime_error("putRowsAt: rows " + std::to_string(start) + ".." + std::to_string(start + double(rows)) +
-                             " fall outside the " + std::to_string(dst_rows) + " rows of 'dst'");
+    return set_runtime_error("putRowsAt: rows " + std::to_string(start) + ".." +
+                             std::to_string(start + double(rows)) + " fall outside the " +
+                             std::to_string(dst_rows) + " rows of 'dst'");
   copy(src, static_cast<uint32_t*>(dst) + static_cast<int64_t>(start) * row_size, rows * row_size);
 }
 double PutRowsAtOp::flops() const { return 0; }
 double PutRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
-std::string PutRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
+std::string PutRowsAtOp::shapes() const {
+  return std::to_string(rows) + " x " + std::to_string(row_size);
+}
 
 // logScalar(src, dst, regs): dst[regs[1]] = src[0]
 LogScalarOp LogScalarOp::parse(Args& a) {
@@ -1282,8 +1287,10 @@ ConfusionOp ConfusionOp::parse(Args& a) {
     a.expect_length(labels.length, op.n, "labels", "one per row");
   } else {
     if (op.label_cols != 1 && op.label_cols != op.c)
-      a.range_error("labelCols must be 1 or c = " + std::to_string(op.c) + ", got " + std::to_string(op.label_cols));
-    a.expect_length(lf.length, a.mul(op.n, op.label_cols, "labelFloats"), "labelFloats", "n * labelCols");
+      a.range_error("labelCols must be 1 or c = " + std::to_string(op.c) + ", got " +
+                    std::to_string(op.label_cols));
+    a.expect_length(lf.length, a.mul(op.n, op.label_cols, "labelFloats"), "labelFloats",
+                    "n * labelCols");
   }
   const int64_t cc = std::max<int64_t>(op.c, 2);
   a.expect_length(m.length, cc * cc, "matrix", "max(c, 2)^2 counts");
@@ -1297,7 +1304,9 @@ void ConfusionOp::run() const {
 }
 double ConfusionOp::flops() const { return double(n) * double(c); }
 double ConfusionOp::bytes() const { return 4.0 * double(n) * double(c); }
-std::string ConfusionOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+std::string ConfusionOp::shapes() const {
+  return "[" + std::to_string(n) + "," + std::to_string(c) + "]";
+}
 
 // topKUpdate(scores, n, c, labels, k, counts: Float64Array(2))
 TopKOp TopKOp::parse(Args& a) {
@@ -1317,7 +1326,9 @@ TopKOp TopKOp::parse(Args& a) {
 void TopKOp::run() const { top_k_update(scores, n, c, labels, k, counts); }
 double TopKOp::flops() const { return double(n) * double(c); }
 double TopKOp::bytes() const { return 4.0 * double(n) * double(c); }
-std::string TopKOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "] k=" + std::to_string(k); }
+std::string TopKOp::shapes() const {
+  return "[" + std::to_string(n) + "," + std::to_string(c) + "] k=" + std::to_string(k);
+}
 
 // regressionUpdate(pred, target, stats: Float64Array(5))
 RegressionStatsOp RegressionStatsOp::parse(Args& a) {

@@ -8,7 +8,7 @@
  */
 import { native, BinaryCode } from '../native/binding.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, setFreshTensorSet } from '../tensor/tensor.js';
 
 export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
 
@@ -86,15 +86,24 @@ export function record(out: Tensor, name: string, inputs: readonly (Tensor | nul
   return out;
 }
 
-/** Adds `g` into `target.grad` (allocating on first use). */
-function accumulateInto(target: Tensor, g: Tensor, op: string): void {
+/**
+ * Adds `g` into `target.grad`. When the tensor has no gradient yet and `g` is `owned` (made
+ * fresh by the backward function and handed to no one else), g becomes the gradient itself:
+ * no zero-filled buffer, no add. A training step with zeroGrad() (which clears gradients)
+ * thus receives each weight gradient straight from the GEMM that computed it.
+ */
+function accumulateInto(target: Tensor, g: Tensor, op: string, owned = false): void {
   if (!shapesEqual(target.shape, g.shape))
     throw new Error(
       `backward: '${op}' produced a gradient of shape ${shapeToString(g.shape)} for a tensor of shape ${shapeToString(target.shape)}`,
     );
-  // Always a native add into .grad (allocated zeroed on first use), never a JS copy: `g` may be
-  // shared with other inputs (add passes it through), and a recorded training step must see
-  // every data movement as a kernel call.
+  if (target.grad === null && owned) {
+    target.grad = g;
+    return;
+  }
+  // Otherwise a native add into .grad (allocated zeroed on first use), never a JS copy: `g` may
+  // be shared with other inputs (add passes it through), and a recorded training step must
+  // see every data movement as a kernel call.
   if (target.grad === null) target.grad = Tensor.empty(target.shape);
   const gd = target.grad.data as Float32Array;
   native.binary(BinaryCode.Add, gd, target.shape, g.data as Float32Array, g.shape, gd, target.shape);
@@ -163,19 +172,27 @@ export function runBackward(
       if (!node || !g) continue;
       grads.delete(t);
       if (t.retainsGrad) accumulateInto(t, g, node.name);
-      const inputGrads = node.apply(g);
+      const fresh = new Set<Tensor>();
+      setFreshTensorSet(fresh);
+      let inputGrads: readonly (Tensor | null)[];
+      try {
+        inputGrads = node.apply(g);
+      } finally {
+        setFreshTensorSet(null);
+      }
       for (let j = 0; j < node.inputs.length; j++) {
         const input = node.inputs[j];
         const ig = inputGrads[j];
         if (!input || !ig) continue;
         if (!input.gradFn) {
-          accumulateInto(input, ig, node.name);
+          const owned = fresh.has(ig) && ig !== g && inputGrads.indexOf(ig) === inputGrads.lastIndexOf(ig);
+          accumulateInto(input, ig, node.name, owned);
         } else {
           const have = grads.get(input);
           if (!have) {
             grads.set(input, ig);
           } else {
-            const sum = Tensor.empty(have.shape);
+            const sum = Tensor.output(have.shape);
             native.binary(
               BinaryCode.Add,
               have.data as Float32Array,

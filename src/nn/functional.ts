@@ -31,11 +31,11 @@ export function dropout(
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   const state = options?.state ?? dropoutState(options);
-  const out = Tensor.empty(x.shape);
-  const mask = Tensor.empty(x.shape).data as Float32Array;
+  const out = Tensor.output(x.shape);
+  const mask = Tensor.output(x.shape).data as Float32Array;
   native.dropout(xd, out.data as Float32Array, mask, p, state);
   return record(out, 'dropout', [x], (grad) => {
-    const dx = Tensor.empty(x.shape);
+    const dx = Tensor.output(x.shape);
     native.binary(BinaryCode.Mul, grad.data as Float32Array, x.shape, mask, x.shape, dx.data as Float32Array, x.shape);
     return [dx];
   });

@@ -146,9 +146,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const code = reduction === 'none' ? 0 : reduction === 'mean' ? 1 : 2;
   const outShape =
     reduction !== 'none' ? [] : indexTargets ? [...target.shape] : [logits.shape[0], ...logits.shape.slice(2)];
-  const out = Tensor.empty(outShape);
-  const lse = Tensor.empty([n]).data as Float32Array;
-  const scratch = Tensor.empty([n]).data as Float32Array;
+  const out = Tensor.output(outShape);
+  const lse = Tensor.output([n]).data as Float32Array;
+  const scratch = Tensor.output([n]).data as Float32Array;
   const x = rows.data as Float32Array;
   // One native call computes the rows, the reduction and its denominator (the summed target
   // weights for 'mean'), so a recorded training step replays the whole loss.
@@ -221,7 +221,7 @@ export function binaryCrossEntropy(
   sameShape(op, input, target);
   const p = floatData(op, input, 'input');
   const t = floatData(op, target, 'target');
-  const loss = Tensor.empty(input.shape);
+  const loss = Tensor.output(input.shape);
   native.bce(p, t, loss.data as Float32Array);
   const out = record(loss, op, [input], (g) => {
     const dp = Tensor.empty(input.shape);
@@ -251,7 +251,7 @@ export function binaryCrossEntropyWithLogits(
     throw new RangeError(
       `${op}: posWeight has ${c} entries but the logits' last axis is ${logits.shape[logits.ndim - 1]}`,
     );
-  const loss = Tensor.empty(logits.shape);
+  const loss = Tensor.output(logits.shape);
   native.bceLogits(x, t, pw, c, loss.data as Float32Array);
   const out = record(loss, op, [logits], (g) => {
     const dx = Tensor.empty(logits.shape);

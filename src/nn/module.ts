@@ -146,8 +146,12 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears parameter gradients: fills them with zeros (default, reuses the buffers) or sets null. */
-  zeroGrad(setToNone = false): void {
+  /**
+   * Clears parameter gradients: sets them to null (default, as PyTorch 2: the next backward
+   * hands each fresh gradient over without a zero-fill and an add), or zero-fills the existing
+   * buffers with setToNone = false.
+   */
+  zeroGrad(setToNone = true): void {
     for (const p of this.parameters()) {
       if (setToNone || !p.grad) p.grad = null;
       else native.fill(p.grad.data, 0); // a kernel call, so a recorded step replays it

@@ -53,7 +53,7 @@ function softmaxImpl(op: string, x: Tensor, axis: number, log: boolean): Tensor 
   const xd = floatData(op, x);
   const ax = normalizeAxis(op, axis, x.ndim);
   const [outer, r, inner] = x.ndim === 0 ? [1, 1, 1] : splitAt(x.shape, ax);
-  const out = Tensor.empty(x.shape);
+  const out = Tensor.output(x.shape);
   const yd = out.data as Float32Array;
   native.softmax(xd, yd, outer, r, inner, log);
   return record(out, op, [x], (g) => {

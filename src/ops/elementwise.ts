@@ -13,7 +13,7 @@ import { assertNumber, assertTensor, floatData, rawBinary, rawBroadcastTo, rawSc
 /** y = f(x; param) through the native unary kernel, with its native backward. */
 export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tensor {
   const xd = floatData(op, x);
-  const out = Tensor.empty(x.shape);
+  const out = Tensor.output(x.shape);
   const yd = out.data as Float32Array;
   native.unary(code, xd, yd, param);
   return record(out, op, [x], (g) => {
@@ -26,7 +26,7 @@ export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tens
 function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirst: boolean): Tensor {
   const xd = floatData(op, x);
   assertNumber(op, s, 'scalar');
-  const out = Tensor.empty(x.shape);
+  const out = Tensor.output(x.shape);
   const yd = out.data as Float32Array;
   // x ** s: the unary pow kernel (the one backward uses) computes the common exponents
   // (2, 3, 0.5, -1, -2, ...) exactly rather than as exp(s log|x|).
@@ -88,7 +88,7 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
   const bd = floatData(op, b, 'second operand');
   const outShape = broadcastShapes(op, a.shape, b.shape);
   const r = outShape.length;
-  const out = Tensor.empty(outShape);
+  const out = Tensor.output(outShape);
   const yd = out.data as Float32Array;
   native.binary(code, ad, padShape(a.shape, r), bd, padShape(b.shape, r), yd, outShape);
   return record(out, op, [a, b], (g) => {

@@ -88,7 +88,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
   return record(out, 'permute', [x], (g) => {
-    const dx = Tensor.empty(x.shape);
+    const dx = Tensor.output(x.shape);
     native.permute(g.data, g.shape, inverse, dx.data);
     return [dx];
   });
@@ -114,7 +114,8 @@ function rowsView(x: Tensor, start: number, end: number, shape: number[]): Tenso
   const out = new Tensor(data, shape);
   return record(out, 'slice', [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    (dx.data as Float32Array).set(g.data, start * inner);
+    // A kernel call (not TypedArray.set), so a recorded step replays it.
+    if (g.size) native.copy(g.data, (dx.data as Float32Array).subarray(start * inner, start * inner + g.size));
     return [dx];
   });
 }
@@ -253,7 +254,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       offset += t.shape[ax];
       if (!t.requiresGrad) return null;
       const starts = outShape.map((_, j) => (j === ax ? begin : 0));
-      const dx = Tensor.empty(t.shape);
+      const dx = Tensor.output(t.shape);
       if (t.size)
         native.sliceCopy(
           g.data,

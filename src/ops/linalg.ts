@@ -21,7 +21,7 @@ function gemm2d(
   n: number,
   k: number,
 ): Tensor {
-  const out = Tensor.empty([m, n]);
+  const out = Tensor.output([m, n]);
   // An empty product: nothing to compute (and k = 0 would make the leading dimensions 0).
   if (m === 0 || n === 0 || k === 0) return out;
   native.gemm(
@@ -57,7 +57,7 @@ function batchedGemm(
   k: number,
   outShape: number[],
 ): Tensor {
-  const out = Tensor.empty(outShape);
+  const out = Tensor.output(outShape);
   if (batch === 0 || m === 0 || n === 0 || k === 0) return out;
   native.gemmBatched(
     batch,
@@ -215,7 +215,7 @@ export function linear(
   const fused = code;
   const rows = numel(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];
-  const out = Tensor.empty(outShape);
+  const out = Tensor.output(outShape);
   const yd = out.data as Float32Array;
   if (inF === 0) {
     // No features: the product is 0, so the output is act(bias).
@@ -250,7 +250,7 @@ export function linear(
       native.unaryBackward(fused, yd, yd, gd, pre, param);
       gd = pre;
     }
-    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    const dx = x.requiresGrad ? Tensor.output(x.shape) : null;
     if (dx && dx.size > 0 && outF > 0)
       native.gemm(
         false,
@@ -271,7 +271,7 @@ export function linear(
         UnaryCode.Identity,
         0,
       );
-    const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
+    const dw = weight.requiresGrad ? Tensor.output(weight.shape) : null;
     if (dw && dw.size > 0 && rows > 0)
       native.gemm(
         true,
@@ -292,7 +292,7 @@ export function linear(
         UnaryCode.Identity,
         0,
       );
-    const db = bias?.requiresGrad ? Tensor.empty([outF]) : null;
+    const db = bias?.requiresGrad ? Tensor.output([outF]) : null;
     if (db) native.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
     return [dx, dw, db];
   });

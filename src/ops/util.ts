@@ -31,14 +31,14 @@ export function assertFinite(op: string, v: unknown, name: string): asserts v is
 /** Sums `g` down to `shape` (the gradient of broadcasting); returns g itself when equal. */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
-  const out = Tensor.empty(shape);
+  const out = Tensor.output(shape);
   native.sumToShape(g.data as Float32Array, g.shape, out.data as Float32Array, padShape(shape, g.ndim));
   return out;
 }
 
 /** Unrecorded broadcasting binary op (for backward closures). */
 export function rawBinary(code: BinaryCode, a: Tensor, b: Tensor, outShape: Shape): Tensor {
-  const out = Tensor.empty(outShape);
+  const out = Tensor.output(outShape);
   const r = outShape.length;
   native.binary(
     code,
@@ -66,7 +66,7 @@ export function rawBroadcastTo(x: Tensor, shape: Shape): Tensor {
 
 /** Unrecorded x (op) s. */
 export function rawScalar(code: BinaryCode, x: Tensor, s: number, scalarFirst = false): Tensor {
-  const out = Tensor.empty(x.shape);
+  const out = Tensor.output(x.shape);
   native.binaryScalar(code, x.data as Float32Array, s, scalarFirst, out.data as Float32Array);
   return out;
 }

@@ -67,8 +67,12 @@ export abstract class Optimizer<O extends { lr: number }> {
     this.paramGroups.push(full);
   }
 
-  /** Clears gradients: zero-fills them (default; keeps the buffers) or sets them to null. */
-  zeroGrad(setToNone = false): void {
+  /**
+   * Clears gradients: sets them to null (default, as PyTorch 2: the next backward hands each
+   * fresh gradient over without a zero-fill and an add), or zero-fills the existing buffers with
+   * setToNone = false.
+   */
+  zeroGrad(setToNone = true): void {
     for (const g of this.paramGroups)
       for (const p of g.params) {
         if (setToNone || !p.grad) p.grad = null;

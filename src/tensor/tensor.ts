@@ -25,6 +25,15 @@ let allocationHook: ((data: Float32Array) => void) | null = null;
 export function setAllocationHook(hook: ((data: Float32Array) => void) | null): void {
   allocationHook = hook;
 }
+
+/**
+ * While set, every tensor Tensor.empty/output creates is added: autograd uses it to know
+ * which gradients a backward function made fresh (and may hand over as `.grad` uncopied).
+ */
+let freshTensors: Set<Tensor> | null = null;
+export function setFreshTensorSet(set: Set<Tensor> | null): void {
+  freshTensors = set;
+}
 export type TensorData = Float32Array | Int32Array;
 /** A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns. */
 export type NestedArray = number | NestedArray[];
@@ -59,11 +68,26 @@ export class Tensor {
     if (options?.requiresGrad) this.setRequiresGrad(true);
   }
 
-  /** A zero-filled float32 tensor (the allocation every op uses for its output). */
+  /**
+   * A zero-filled float32 tensor for a kernel to ACCUMULATE into (backward kernels add to
+   * their outputs). A recorded training step zeroes it again each time it replays.
+   */
   static empty(shape: Shape): Tensor {
     const data = new Float32Array(numel(shape));
     if (allocationHook) allocationHook(data);
-    return new Tensor(data, shape);
+    const t = new Tensor(data, shape);
+    freshTensors?.add(t);
+    return t;
+  }
+
+  /**
+   * A float32 tensor for a kernel that OVERWRITES every element (forward outputs, GEMM
+   * results): zero-filled now, but a replayed step does not re-zero it, saving a memory pass.
+   */
+  static output(shape: Shape): Tensor {
+    const t = new Tensor(new Float32Array(numel(shape)), shape);
+    freshTensors?.add(t);
+    return t;
   }
 
   /** Number of elements. */

@@ -31,10 +31,20 @@ void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int6
   const auto* s = static_cast<const uint32_t*>(src);
   auto* d = static_cast<uint32_t*>(dst);
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(row_size, 1));
+  // Shuffled rows are scattered over a large array (DRAM latency, TLB misses): request the
+  // rows a few ahead while copying the current one.
+  constexpr int64_t kAhead = 3;
+  const int64_t row_bytes = row_size * int64_t{sizeof(uint32_t)};
   parallel_range(rows, grain, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r)
+    for (int64_t r = b; r < e; ++r) {
+      if (r + kAhead < e) {
+        const char* p =
+            reinterpret_cast<const char*>(s + int64_t{indices[start + r + kAhead]} * row_size);
+        for (int64_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off, 0, 0);
+      }
       std::memcpy(d + r * row_size, s + int64_t{indices[start + r]} * row_size,
                   sizeof(uint32_t) * row_size);
+    }
   });
 }
 
