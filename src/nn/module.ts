@@ -111,6 +111,28 @@ export abstract class Module {
     return this.namedParameters('', recurse).map(([, p]) => p);
   }
 
+  /**
+   * Whether parameters() would return exactly these buffers, in order, checked without
+   * building any arrays (a cached recorded forward uses it to notice a replaced parameter).
+   */
+  parametersMatch(expected: readonly Float32Array[]): boolean {
+    let i = 0;
+    const seen = new Set<Parameter>();
+    const visit = (m: Module): boolean => {
+      for (const key in m) {
+        const v = (m as unknown as Record<string, unknown>)[key];
+        if (v instanceof Parameter) {
+          if (seen.has(v)) continue;
+          seen.add(v);
+          if (expected[i++] !== v.data) return false;
+        }
+      }
+      for (const [, child] of m.namedChildren()) if (!visit(child)) return false;
+      return true;
+    };
+    return visit(this) && i === expected.length;
+  }
+
   /** Parameters with requiresGrad (what an optimizer should get). */
   trainableParameters(): Parameter[] {
     return this.parameters().filter((p) => p.requiresGrad);

@@ -31,7 +31,7 @@ import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
 import { TensorDataset, DataLoader, GeneratorDataset, type Batch } from '../data/dataset.js';
 import { identityIndices } from '../data/rows.js';
 import { Generator, pickGenerator } from '../tensor/random.js';
-import { shapeToString } from '../tensor/shape.js';
+import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { History, type Callback, type Logs, type TrainingContext } from './callbacks.js';
 import { getMetric, type Accumulators, type Metric, type MetricName } from './metrics.js';
@@ -145,6 +145,14 @@ class AbortError extends Error {
   override name = 'AbortError';
 }
 
+/** A recorded forward for one input shape (predictSync's cache). */
+interface PredictEntry {
+  program: NativeProgram;
+  input: Tensor;
+  output: Tensor;
+  params: Float32Array[];
+}
+
 /** A recorded step and the buffers it reads and writes. */
 interface StepProgram {
   program: NativeProgram;
@@ -170,10 +178,8 @@ export class Model {
   private training = false;
   /** A chunk of a fit is running on the thread pool. */
   private replaying = false;
-  private readonly predictCache = new Map<
-    string,
-    { program: NativeProgram; input: Tensor; output: Tensor; params: Float32Array[] }
-  >();
+  private readonly predictCache = new Map<string, PredictEntry>();
+  private lastPredict: PredictEntry | null = null;
 
   constructor(readonly module: Module) {
     if (!(module instanceof Module)) throw new TypeError('Model: expected a Module');
@@ -209,6 +215,7 @@ export class Model {
       names.add(m.name);
     }
     this.predictCache.clear();
+    this.lastPredict = null;
     return this;
   }
 
@@ -802,31 +809,32 @@ export class Model {
     if (!(x instanceof Tensor)) throw new TypeError('predictSync: x must be a Tensor');
     if (x.ndim === 0) throw new RangeError('predictSync: x needs a batch axis');
     if (this.training) throw new Error('predictSync: the model is training; await fit() or use predict()');
-    const key = `${x.dtype}:${x.shape.join(',')}`;
-    let entry = this.predictCache.get(key);
+    // The most recent shape first (the common case: one request shape), without a string key.
+    let entry: PredictEntry | undefined = this.lastPredict ?? undefined;
+    if (!entry || entry.input.dtype !== x.dtype || !shapesEqual(entry.input.shape, x.shape))
+      entry = this.predictCache.get(`${x.dtype}:${x.shape.join(',')}`);
     // A recorded forward points at the parameters' buffers: re-record if a parameter was
     // replaced (a new head, a module swapped in) since.
-    const params = this.module.parameters();
-    if (entry && (entry.params.length !== params.length || entry.params.some((d, i) => d !== params[i].data)))
+    if (entry && !this.module.parametersMatch(entry.params)) {
+      this.predictCache.clear();
       entry = undefined;
+    }
     if (!entry) {
+      const key = `${x.dtype}:${x.shape.join(',')}`;
+      const params = this.module.parameters();
       const input = new Tensor(x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size), x.shape);
       const wasTraining = this.module.training;
       this.module.eval();
       try {
         const traced = trace(() => noGrad(() => this.module.forward(input)), { execute: false });
-        entry = {
-          program: traced.program,
-          input,
-          output: traced.value,
-          params: params.map((p) => p.data as Float32Array),
-        };
+        entry = { program: traced.program, input, output: traced.value, params: params.map((p) => p.data as Float32Array) };
       } finally {
         this.module.train(wasTraining);
       }
       if (this.predictCache.size >= 16) this.predictCache.delete(this.predictCache.keys().next().value as string);
       this.predictCache.set(key, entry);
     }
+    this.lastPredict = entry;
     entry.input.data.set(x.data);
     entry.program.run(1);
     return new Tensor(entry.output.data.slice(), entry.output.shape);
