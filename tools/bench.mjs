@@ -22,7 +22,10 @@ delete peerEnv.OPENBLAS_L2_SIZE;
 
 // The peers (TensorFlow.js, onnxruntime-node) are bench/'s own dev dependencies, not the engine's.
 if (readdirSync('bench').some((f) => f.endsWith('.bench.ts')) && !existsSync('bench/node_modules')) {
-  run('npm', ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  run('npm', ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], {
+    ...process.env,
+    ONNXRUNTIME_NODE_INSTALL: 'skip',
+  });
 }
 
 if (want('gemm') || want('elementwise')) {

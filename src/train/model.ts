@@ -827,7 +827,12 @@ export class Model {
       this.module.eval();
       try {
         const traced = trace(() => noGrad(() => this.module.forward(input)), { execute: false });
-        entry = { program: traced.program, input, output: traced.value, params: params.map((p) => p.data as Float32Array) };
+        entry = {
+          program: traced.program,
+          input,
+          output: traced.value,
+          params: params.map((p) => p.data as Float32Array),
+        };
       } finally {
         this.module.train(wasTraining);
       }
