@@ -88,6 +88,20 @@ TEST(gemm_fused_epilogue) {
             {Trans::No, Trans::Yes, m, 45, 70, 1, 1.0f, m == 3 ? 1.0f : 0.0f, bias, act}, seed++);
 }
 
+// Few rows, many columns, B transposed: computed as the swapped product C^T = B op(A)^T and
+// transposed back, so beta, padding and the epilogue all take that path.
+TEST(gemm_swapped_product_for_wide_transposed_b) {
+  uint32_t seed = 300;
+  for (Trans ta : {Trans::No, Trans::Yes})
+    for (float beta : {0.0f, 1.0f, -0.5f})
+      for (BiasMode bias : {BiasMode::None, BiasMode::PerColumn, BiasMode::PerRow})
+        for (int64_t m : {5, 8, 17, 40})
+          for (int64_t n : {200, 513})
+            run_against_ref({ta, Trans::Yes, m, n, m == 17 ? 300 : 64, 3, 0.75f, beta, bias,
+                             bias == BiasMode::PerRow ? UnaryOp::Tanh : UnaryOp::Relu},
+                            seed++);
+}
+
 TEST(gemm_k_zero_and_alpha_zero_scale_c) {
   for (int64_t k : {0, 5}) {
     std::vector<float> a(50, 1.0f), b(50, 1.0f), c(12, 2.0f), bias(4, 1.0f);

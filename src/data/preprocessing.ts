@@ -19,18 +19,41 @@ function checkFitted(op: string, v: unknown, features: number, x: Tensor): void 
   if (x.shape[1] !== features) throw new RangeError(`${op}: fitted on ${features} features, got ${shapeToString(x.shape)}`);
 }
 
-/** (x - mean) / std per feature; constant features get std 1 (as scikit-learn). */
+export interface StandardScalerOptions {
+  /**
+   * 'feature' (default): one mean and std per column. 'all': one mean and std over every
+   * value, as images are normalised (per-pixel statistics would blow up the near-constant
+   * border pixels).
+   */
+  over?: 'feature' | 'all';
+}
+
+/** (x - mean) / std per feature (or over all values); constant features get std 1 (as scikit-learn). */
 export class StandardScaler {
+  readonly over: 'feature' | 'all';
   mean: Float64Array | null = null;
   std: Float64Array | null = null;
 
+  constructor(options: StandardScalerOptions = {}) {
+    const over = options.over ?? 'feature';
+    if (over !== 'feature' && over !== 'all') throw new RangeError(`StandardScaler: over must be 'feature' or 'all', got ${String(over)}`);
+    this.over = over;
+  }
+
+  /** Number of columns the statistics cover (1 when over all values). */
+  private get width(): number {
+    return this.mean?.length ?? 0;
+  }
+
   fit(x: Tensor): this {
-    const [n, f] = check2d('StandardScaler.fit', x);
+    const [n, f0] = check2d('StandardScaler.fit', x);
     if (n === 0) throw new RangeError('StandardScaler.fit: no samples');
+    // Over all values: view the data as one column of n*f samples.
+    const [rows, f] = this.over === 'all' ? [n * f0, 1] : [n, f0];
     const mean = new Float64Array(f);
     const m2 = new Float64Array(f);
     // Welford's update: stable for large offsets.
-    for (let i = 0; i < n; i++)
+    for (let i = 0; i < rows; i++)
       for (let j = 0; j < f; j++) {
         const v = x.data[i * f + j];
         const d = v - mean[j];
@@ -39,25 +62,36 @@ export class StandardScaler {
       }
     this.mean = mean;
     this.std = m2.map((v) => {
-      const s = Math.sqrt(v / n);
+      const s = Math.sqrt(v / rows);
       return s > 0 ? s : 1;
     });
     return this;
   }
 
+  private checkReady(op: string, x: Tensor): [number, number] {
+    const [n, f] = check2d(op, x);
+    if (!this.mean) throw new Error(`${op}: call fit() first`);
+    if (this.over === 'feature') checkFitted(op, this.mean, this.width, x);
+    return [n, f];
+  }
+
   transform(x: Tensor): Tensor {
-    const [n, f] = check2d('StandardScaler.transform', x);
-    checkFitted('StandardScaler.transform', this.mean, this.mean?.length ?? 0, x);
+    const [n, f] = this.checkReady('StandardScaler.transform', x);
     const out = new Float32Array(n * f);
-    for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) out[i * f + j] = (x.data[i * f + j] - this.mean![j]) / this.std![j];
+    const w = this.width;
+    const mean = this.mean!;
+    const std = this.std!;
+    for (let i = 0; i < n * f; i++) out[i] = (x.data[i] - mean[i % w]) / std[i % w];
     return new Tensor(out, [n, f]);
   }
 
   inverseTransform(x: Tensor): Tensor {
-    const [n, f] = check2d('StandardScaler.inverseTransform', x);
-    checkFitted('StandardScaler.inverseTransform', this.mean, this.mean?.length ?? 0, x);
+    const [n, f] = this.checkReady('StandardScaler.inverseTransform', x);
     const out = new Float32Array(n * f);
-    for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) out[i * f + j] = x.data[i * f + j] * this.std![j] + this.mean![j];
+    const w = this.width;
+    const mean = this.mean!;
+    const std = this.std!;
+    for (let i = 0; i < n * f; i++) out[i] = x.data[i] * std[i % w] + mean[i % w];
     return new Tensor(out, [n, f]);
   }
 
@@ -65,15 +99,18 @@ export class StandardScaler {
     return this.fit(x).transform(x);
   }
 
-  toJSON(): { type: 'StandardScaler'; mean: number[]; std: number[] } {
+  toJSON(): { type: 'StandardScaler'; over: 'feature' | 'all'; mean: number[]; std: number[] } {
     if (!this.mean || !this.std) throw new Error('StandardScaler.toJSON: not fitted');
-    return { type: 'StandardScaler', mean: Array.from(this.mean), std: Array.from(this.std) };
+    return { type: 'StandardScaler', over: this.over, mean: Array.from(this.mean), std: Array.from(this.std) };
   }
 
-  static fromJSON(j: { type: string; mean: number[]; std: number[] }): StandardScaler {
+  static fromJSON(j: { type: string; over?: 'feature' | 'all'; mean: number[]; std: number[] }): StandardScaler {
     if (j?.type !== 'StandardScaler' || !Array.isArray(j.mean) || !Array.isArray(j.std) || j.mean.length !== j.std.length)
       throw new TypeError('StandardScaler.fromJSON: not a StandardScaler');
-    const s = new StandardScaler();
+    if (j.over === 'all' && j.mean.length !== 1) throw new TypeError('StandardScaler.fromJSON: over "all" needs exactly one mean and std');
+    if (!j.mean.every(Number.isFinite) || !j.std.every((v) => Number.isFinite(v) && v > 0))
+      throw new TypeError('StandardScaler.fromJSON: mean must be finite and std finite and positive');
+    const s = new StandardScaler({ over: j.over ?? 'feature' });
     s.mean = Float64Array.from(j.mean);
     s.std = Float64Array.from(j.std);
     return s;
