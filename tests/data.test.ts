@@ -699,7 +699,10 @@ describe('preprocessing', () => {
     expect(s.mean![0]).toBeCloseTo(mean, 10);
     expect(s.std![0]).toBeCloseTo(std, 10);
     const z = s.transform(x);
-    close(z.data, all.map((v) => (v - mean) / std));
+    close(
+      z.data,
+      all.map((v) => (v - mean) / std),
+    );
     close(s.inverseTransform(z).data, all, 1e-5);
     // statistics over all values apply to any number of columns
     const wide = new Tensor(Float32Array.from([mean, mean + std, mean - std, mean]), [1, 4]);
@@ -707,9 +710,15 @@ describe('preprocessing', () => {
     const back = StandardScaler.fromJSON(JSON.parse(JSON.stringify(s)));
     expect(back.over).toBe('all');
     close(back.transform(x).data, Array.from(z.data));
-    expect(() => new StandardScaler({ over: 'rows' as 'all' })).toThrow("StandardScaler: over must be 'feature' or 'all', got rows");
-    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', over: 'all', mean: [0, 1], std: [1, 1] })).toThrow('exactly one mean');
-    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', mean: [0], std: [0] })).toThrow('std finite and positive');
+    expect(() => new StandardScaler({ over: 'rows' as 'all' })).toThrow(
+      "StandardScaler: over must be 'feature' or 'all', got rows",
+    );
+    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', over: 'all', mean: [0, 1], std: [1, 1] })).toThrow(
+      'exactly one mean',
+    );
+    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', mean: [0], std: [0] })).toThrow(
+      'std finite and positive',
+    );
   });
 
   it('MinMaxScaler: to [0, 1] and to a custom range; constant columns map to the range start', () => {

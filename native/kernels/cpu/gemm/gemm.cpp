@@ -400,7 +400,8 @@ void gemm_swapped(const GemmArgs& g) {
         }
         transpose_tile(ct + j0 * g.m + i0, g.m, cj, ri, tile, kWidth);
         for (int r = 0; r < ri; ++r)
-          for (int q = 0; q < cj; ++q) c[r * g.ldc + q] = g.beta * c[r * g.ldc + q] + tile[r * kWidth + q];
+          for (int q = 0; q < cj; ++q)
+            c[r * g.ldc + q] = g.beta * c[r * g.ldc + q] + tile[r * kWidth + q];
       }
       if (has_epilogue(g)) apply_epilogue(g, i0, ri, 0, g.n);
     }
