@@ -75,7 +75,7 @@ export {
 } from './ops/layout.js';
 export { noGrad, isGradEnabled, setGradEnabled, type BackwardOptions } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
-export { profile, startProfiling, stopProfiling, ProfileReport, type ProfileRow } from './profiler.js';
+export { profile, startProfiling, stopProfiling, isProfiling, ProfileReport, type ProfileRow } from './profiler.js';
 export { backendInfo, setNumThreads, getNumThreads, type BackendInfo } from './backend.js';
 export { Module, Parameter, type LoadReport } from './nn/module.js';
 export {
@@ -189,3 +189,50 @@ export * as metrics from './train/metrics.js';
 export type { Metric, MetricName } from './train/metrics.js';
 export { historyToSvg, historyToHtml, type HistoryLike, type PlotOptions } from './train/plot.js';
 export { trace } from './train/trace.js';
+export {
+  registerLayer,
+  registeredLayers,
+  serializeModule,
+  deserializeModule,
+  configReaders,
+  type LayerSpec,
+  type FromConfig,
+} from './nn/registry.js';
+export { summarize, type Summary, type SummaryRow, type SummaryOptions } from './nn/summary.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  SafetensorsError,
+  MAX_HEADER_BYTES,
+  sha256,
+  type SafetensorsContent,
+} from './io/safetensors.js';
+export {
+  encodeModel,
+  decodeModelFile,
+  moduleFromContent,
+  saveModel,
+  loadModel,
+  saveWeights,
+  loadWeights,
+  loadWeightsFromContent,
+  formatLoadReport,
+  ModelFileError,
+  FORMAT_VERSION,
+  type EncodeOptions,
+  type ModelFileContent,
+  type ReadOptions,
+  type LoadWeightsOptions,
+} from './io/model-file.js';
+export {
+  encodeCheckpoint,
+  saveCheckpoint,
+  loadCheckpoint,
+  restoreCheckpoint,
+  type CheckpointParts,
+  type CheckpointInfo,
+  type Stateful,
+  type FitCursor,
+} from './io/checkpoint.js';
+export { writeFileAtomic } from './io/atomic.js';
+export { ModelCheckpoint, formatCheckpointPath, type ModelCheckpointOptions } from './train/model-checkpoint.js';

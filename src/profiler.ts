@@ -88,6 +88,11 @@ export class ProfileReport {
 
 let active = false;
 
+/** Whether startProfiling (or profile) is recording now. */
+export function isProfiling(): boolean {
+  return active;
+}
+
 /** Starts recording kernel calls (clears anything recorded before). */
 export function startProfiling(): void {
   native.profilerTake();

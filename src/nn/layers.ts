@@ -21,7 +21,7 @@ import { Generator, type RandomOptions } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dropout, dropoutState } from './functional.js';
-import { getInitializer, pytorchBiasDefault, pytorchDefault, type InitializerLike } from './init.js';
+import { getInitializer, pytorchBiasDefault, pytorchDefault, type Initializer, type InitializerLike } from './init.js';
 import { Module, Parameter } from './module.js';
 import type { Regularizer } from './regularizers.js';
 
@@ -59,6 +59,9 @@ export class Linear extends Module {
   activation: LinearActivation;
   activationParam: number;
   activityRegularizer: Regularizer | null;
+  /** The initialisers the parameters were drawn with (kept for getConfig). */
+  readonly weightInit: Initializer;
+  readonly biasInit: Initializer | null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -77,16 +80,19 @@ export class Linear extends Module {
     // for the bias, making it a copy of the weight's first values.
     const random = seededOnce(options.init);
     const winit = options.weightInit ? getInitializer(options.weightInit) : pytorchDefault();
+    this.weightInit = winit;
     this.weight = new Parameter(winit.create([outFeatures, inFeatures], random));
     this.weight.regularizer = options.weightRegularizer ?? null;
     if (options.bias ?? true) {
       const binit = options.biasInit ? getInitializer(options.biasInit) : pytorchBiasDefault();
+      this.biasInit = binit;
       this.bias = new Parameter(
         binit.create([outFeatures], { ...random, fans: { fanIn: inFeatures, fanOut: outFeatures } }),
       );
       this.bias.regularizer = options.biasRegularizer ?? null;
     } else {
       this.bias = null;
+      this.biasInit = null;
     }
     this.activityRegularizer = options.activityRegularizer ?? null;
   }
@@ -99,6 +105,23 @@ export class Linear extends Module {
     const y = linear(x, this.weight, this.bias, this.activation, this.activationParam);
     if (this.activityRegularizer) this.addActivityLoss(this.activityRegularizer.penalty(y));
     return y;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const reg = (r: Regularizer | null): { name: string; config: Record<string, number | undefined> } | null =>
+      r ? { name: r.name, config: { ...r.config } } : null;
+    return {
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      bias: this.bias !== null,
+      activation: this.activation,
+      activationParam: this.activationParam,
+      weightInit: { name: this.weightInit.name, config: { ...this.weightInit.config } },
+      biasInit: this.biasInit ? { name: this.biasInit.name, config: { ...this.biasInit.config } } : null,
+      weightRegularizer: reg(this.weight.regularizer),
+      biasRegularizer: reg(this.bias?.regularizer ?? null),
+      activityRegularizer: reg(this.activityRegularizer),
+    };
   }
 
   override extraRepr(): string {
@@ -145,6 +168,10 @@ export class Sequential extends Module {
   override namedChildren(): [string, Module][] {
     return this.layers.map((l, i) => [String(i), l]);
   }
+
+  protected override replaceChild(name: string, module: Module): void {
+    this.layers[Number(name)] = module;
+  }
 }
 
 export class Identity extends Module {
@@ -167,6 +194,9 @@ export class LeakyReLU extends Module {
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
   }
+  override getConfig(): Record<string, unknown> {
+    return { negativeSlope: this.negativeSlope };
+  }
   override extraRepr(): string {
     return `negativeSlope=${this.negativeSlope}`;
   }
@@ -178,6 +208,9 @@ export class ELU extends Module {
   }
   forward(x: Tensor): Tensor {
     return elu(x, this.alpha);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { alpha: this.alpha };
   }
   override extraRepr(): string {
     return `alpha=${this.alpha}`;
@@ -196,6 +229,9 @@ export class GELU extends Module {
   }
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { approximate: this.approximate };
   }
   override extraRepr(): string {
     return `approximate=${this.approximate}`;
@@ -221,6 +257,9 @@ export class Softplus extends Module {
   forward(x: Tensor): Tensor {
     return softplus(x, this.beta);
   }
+  override getConfig(): Record<string, unknown> {
+    return { beta: this.beta };
+  }
   override extraRepr(): string {
     return `beta=${this.beta}`;
   }
@@ -239,6 +278,9 @@ export class Softmax extends Module {
   forward(x: Tensor): Tensor {
     return softmax(x, this.axis);
   }
+  override getConfig(): Record<string, unknown> {
+    return { axis: this.axis };
+  }
   override extraRepr(): string {
     return `axis=${this.axis}`;
   }
@@ -250,6 +292,9 @@ export class LogSoftmax extends Module {
   }
   forward(x: Tensor): Tensor {
     return logSoftmax(x, this.axis);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { axis: this.axis };
   }
   override extraRepr(): string {
     return `axis=${this.axis}`;
@@ -273,6 +318,9 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training, { state: this.rngState });
   }
+  override getConfig(): Record<string, unknown> {
+    return { p: this.p };
+  }
   override extraRepr(): string {
     return `p=${this.p}`;
   }
@@ -288,5 +336,8 @@ export class Flatten extends Module {
   }
   forward(x: Tensor): Tensor {
     return flatten(x, this.startDim, this.endDim);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { startDim: this.startDim, endDim: this.endDim };
   }
 }

@@ -80,6 +80,41 @@ export abstract class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
+  /** The descendant module at a dotted name (as namedModules lists it). */
+  getSubmodule(name: string): Module {
+    if (name === '') return this;
+    const found = this.namedModules().find(([n]) => n === name);
+    if (!found) throw new RangeError(`getSubmodule: no module named '${name}'`);
+    return found[1];
+  }
+
+  /** Replaces the descendant module at a dotted name (as namedModules lists it). */
+  setSubmodule(name: string, module: Module): void {
+    if (!(module instanceof Module)) throw new TypeError('setSubmodule: expected a Module');
+    for (const [parentName, parent] of this.namedModules()) {
+      const prefix = parentName ? `${parentName}.` : '';
+      if (!name.startsWith(prefix)) continue;
+      const rest = name.slice(prefix.length);
+      if (!parent.namedChildren().some(([n]) => n === rest)) continue;
+      parent.replaceChild(rest, module);
+      return;
+    }
+    throw new RangeError(`setSubmodule: no module named '${name}'`);
+  }
+
+  /** Puts `module` where the direct child `name` (from namedChildren) is. Containers that
+   * name children differently (Sequential) override it. */
+  protected replaceChild(name: string, module: Module): void {
+    const self = this as unknown as Record<string, unknown>;
+    const dot = name.lastIndexOf('.');
+    if (dot > 0 && Array.isArray(self[name.slice(0, dot)])) {
+      (self[name.slice(0, dot)] as Module[])[Number(name.slice(dot + 1))] = module;
+      return;
+    }
+    if (!(self[name] instanceof Module)) throw new RangeError(`setSubmodule: '${name}' is not a child module`);
+    self[name] = module;
+  }
+
   /** Own parameters (not children's), in assignment order. */
   protected ownParameters(): [string, Parameter][] {
     const out: [string, Parameter][] = [];
@@ -266,6 +301,15 @@ export abstract class Module {
     for (const child of this.children()) child.apply(fn);
     fn(this);
     return this;
+  }
+
+  /**
+   * The constructor settings that rebuild this module (saved with the architecture in model
+   * files; see registerLayer). JSON values only. Modules without settings keep this default;
+   * a custom layer with settings overrides it and registers a matching fromConfig.
+   */
+  getConfig(): Record<string, unknown> {
+    return {};
   }
 
   /** A one-line description of this module's own settings, shown by toString. */

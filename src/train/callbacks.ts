@@ -7,6 +7,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import type { LRScheduler } from '../optim/schedulers.js';
+import type { Model } from './model.js';
 
 export type Logs = Record<string, number>;
 
@@ -23,6 +24,8 @@ export interface TrainingContext {
   /** Copy of all weights (for restoring later). */
   snapshotWeights(): Float32Array[];
   restoreWeights(snapshot: Float32Array[]): void;
+  /** The Model being trained (ModelCheckpoint saves it). */
+  model?: Model;
 }
 
 export interface Callback {

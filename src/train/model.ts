@@ -37,6 +37,17 @@ import { History, type Callback, type Logs, type TrainingContext } from './callb
 import { getMetric, type Accumulators, type Metric, type MetricName } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import { trace } from './trace.js';
+import type { FitCursor } from '../io/checkpoint.js';
+import {
+  loadModel,
+  loadWeights,
+  saveModel,
+  saveWeights,
+  type LoadWeightsOptions,
+  type ReadOptions,
+} from '../io/model-file.js';
+import type { LoadReport } from '../nn/module.js';
+import { summarize, type SummaryOptions } from '../nn/summary.js';
 
 export type LossName =
   | 'crossEntropy'
@@ -180,6 +191,11 @@ export class Model {
   private replaying = false;
   private readonly predictCache = new Map<string, PredictEntry>();
   private lastPredict: PredictEntry | null = null;
+  /** Where the last fit on tensors stands: the next epoch, its sample order and shuffling
+   * generator (live objects; a checkpoint copies them). */
+  private cursor: { nextEpoch: number; order: Int32Array; generator: Generator } | null = null;
+  /** A cursor restored from a checkpoint, used by the next fit that starts at its epoch. */
+  private resumeCursor: FitCursor | null = null;
 
   constructor(readonly module: Module) {
     if (!(module instanceof Module)) throw new TypeError('Model: expected a Module');
@@ -478,6 +494,7 @@ export class Model {
     options: FitOptions,
   ): Promise<History> {
     const { optimizer } = this.requireCompiled('fit');
+    this.checkOptimizerCoversTrainable();
     if (xIn instanceof DataLoader || xIn instanceof GeneratorDataset) return this.fitLoader(xIn as DataLoader, options);
     let x: Tensor;
     let y: Tensor | null;
@@ -540,7 +557,18 @@ export class Model {
     const rest = nTrain - fullSteps * batchSize;
     const order = identityIndices(nTrain);
     const shuffle = options.shuffle ?? true;
-    const gen = new Generator(options.seed ?? pickGenerator().nextUint32());
+    // Resuming from a checkpoint: continue its order and shuffling stream, so the epochs after
+    // initialEpoch see the batches an uninterrupted fit would have.
+    const resume = this.resumeCursor;
+    this.resumeCursor = null;
+    let gen: Generator;
+    if (resume && resume.nextEpoch === initialEpoch && resume.order.length === nTrain) {
+      gen = new Generator().setState(resume.generator);
+      order.set(resume.order);
+    } else {
+      gen = new Generator(options.seed ?? pickGenerator().nextUint32());
+    }
+    this.cursor = { nextEpoch: initialEpoch, order, generator: gen };
     const trainAcc = this.accumulators();
     const stepsProg = fullSteps > 0 ? this.traceStep('train', xTrain, yTrain, order, batchSize, trainAcc, null) : null;
     const restProg = rest > 0 ? this.traceStep('train', xTrain, yTrain, order, rest, trainAcc, null) : null;
@@ -569,6 +597,7 @@ export class Model {
       },
       snapshotWeights: () => this.module.parameters().map((p) => (p.data as Float32Array).slice()),
       restoreWeights: (s) => this.module.parameters().forEach((p, i) => p.data.set(s[i])),
+      model: this,
     };
     for (const cb of callbacks) cb.setContext?.(ctx);
     const perBatch = callbacks.some((cb) => cb.needsEveryBatch || cb.onBatchBegin);
@@ -642,6 +671,7 @@ export class Model {
           const v = await this.evaluateImpl(val[0], val[1], batchSize);
           for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
         }
+        if (this.cursor) this.cursor.nextEpoch = epoch + 1;
         for (const cb of callbacks) await cb.onEpochEnd?.(epoch, epochLogs);
         if (ctx.stopTraining) this.stopTraining = true;
       }
@@ -657,6 +687,7 @@ export class Model {
    * and one traced step runs per batch (prefetching the next batch meanwhile). */
   private async fitLoader(loader: DataLoader, options: FitOptions): Promise<History> {
     const { optimizer } = this.requireCompiled('fit');
+    this.checkOptimizerCoversTrainable();
     if (!(loader instanceof DataLoader)) throw new TypeError('fit: wrap generator datasets in a DataLoader');
     const epochs = options.epochs ?? 1;
     if (options.validationSplit !== undefined)
@@ -686,6 +717,7 @@ export class Model {
       },
       snapshotWeights: () => this.module.parameters().map((p) => (p.data as Float32Array).slice()),
       restoreWeights: (s) => this.module.parameters().forEach((p, i) => p.data.set(s[i])),
+      model: this,
     };
     for (const cb of callbacks) cb.setContext?.(ctx);
     const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
@@ -875,6 +907,146 @@ export class Model {
     if (rest > 0)
       await this.replay(this.traceStep('predict', x, null, order, rest, acc, out), full * batchSize, 1, () => 1, none);
     return out;
+  }
+
+  /**
+   * A trainable parameter the optimizer does not hold would silently never train (a head
+   * replaced or layers unfrozen after compile): refuse, naming it.
+   */
+  private checkOptimizerCoversTrainable(): void {
+    const held = new Set(this.optimizer?.paramGroups.flatMap((g) => g.params) ?? []);
+    for (const [name, p] of this.module.namedParameters())
+      if (p.requiresGrad && !held.has(p))
+        throw new Error(
+          `fit: trainable parameter '${name}' is not in the optimizer (compile again after replacing layers or unfreezing)`,
+        );
+  }
+
+  // ---- fine-tuning ----------------------------------------------------------------------------
+
+  /**
+   * Stops training the selected parts: a dotted module name ('0', 'encoder.fc1'), a parameter
+   * name ('0.bias'), or an index into a Sequential's layers (negative counts from the end).
+   * No selector freezes everything. Frozen parameters get no gradient, so no optimizer moves
+   * them (not even through momentum or weight decay).
+   */
+  freeze(...selectors: (string | number)[]): this {
+    for (const p of this.select('freeze', selectors)) p.trainable = false;
+    return this;
+  }
+
+  /** Trains the selected parts again (see freeze); compile afterwards if the optimizer was
+   * built without them. */
+  unfreeze(...selectors: (string | number)[]): this {
+    for (const p of this.select('unfreeze', selectors)) p.trainable = true;
+    return this;
+  }
+
+  /** The parameters of the selected parts (see freeze), e.g. for optimizer parameter groups. */
+  parametersOf(...selectors: (string | number)[]): Parameter[] {
+    return this.select('parametersOf', selectors);
+  }
+
+  private select(op: string, selectors: (string | number)[]): Parameter[] {
+    if (selectors.length === 0) return this.module.parameters();
+    const out = new Set<Parameter>();
+    const modules = new Map(this.module.namedModules());
+    const params = new Map(this.module.namedParameters());
+    for (const sel of selectors) {
+      let name: string;
+      if (typeof sel === 'number') {
+        const layers = (this.module as { layers?: unknown }).layers;
+        if (!Array.isArray(layers)) throw new TypeError(`${op}: index ${sel} needs a Sequential model`);
+        if (!Number.isInteger(sel) || sel >= layers.length || sel < -layers.length)
+          throw new RangeError(`${op}: index ${sel} is out of range for ${layers.length} layers`);
+        name = String(sel < 0 ? layers.length + sel : sel);
+      } else if (typeof sel === 'string') {
+        name = sel;
+      } else {
+        throw new TypeError(`${op}: selectors are module names, parameter names or layer indices`);
+      }
+      const m = modules.get(name);
+      if (m) for (const p of m.parameters()) out.add(p);
+      else if (params.has(name)) out.add(params.get(name) as Parameter);
+      else
+        throw new RangeError(
+          `${op}: no module or parameter named '${name}' (modules: ${[...modules.keys()].filter(Boolean).slice(0, 20).join(', ')})`,
+        );
+    }
+    return [...out];
+  }
+
+  /**
+   * Replaces a submodule by dotted name or Sequential index (a new head for transfer
+   * learning). Recompile afterwards: the optimizer holds the old parameters.
+   */
+  replaceLayer(selector: string | number, layer: Module): this {
+    if (!(layer instanceof Module)) throw new TypeError('replaceLayer: expected a Module');
+    const path =
+      typeof selector === 'number'
+        ? (() => {
+            const layers = (this.module as { layers?: unknown }).layers;
+            if (!Array.isArray(layers)) throw new TypeError(`replaceLayer: index ${selector} needs a Sequential model`);
+            if (!Number.isInteger(selector) || selector >= layers.length || selector < -layers.length)
+              throw new RangeError(`replaceLayer: index ${selector} is out of range for ${layers.length} layers`);
+            return String(selector < 0 ? layers.length + selector : selector);
+          })()
+        : selector;
+    this.module.setSubmodule(path, layer);
+    this.predictCache.clear();
+    this.lastPredict = null;
+    return this;
+  }
+
+  // ---- files ----------------------------------------------------------------------------------
+
+  /** Saves architecture and weights (safetensors + architecture JSON + checksum), atomically. */
+  save(path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+    return saveModel(this.module, path, options);
+  }
+
+  /** A Model around the module saved at path (compile it before training). */
+  static async load(path: string, options: ReadOptions = {}): Promise<Model> {
+    return new Model(await loadModel(path, options));
+  }
+
+  saveWeights(path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+    return saveWeights(this.module, path, options);
+  }
+
+  /** Copies weights in by name (see loadWeights in io/model-file). */
+  async loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
+    const report = await loadWeights(this.module, path, options);
+    this.predictCache.clear();
+    this.lastPredict = null;
+    return report;
+  }
+
+  /** The fit cursor a checkpoint saves (null before any fit on tensors). */
+  fitCursor(): FitCursor | null {
+    const c = this.cursor;
+    return c ? { nextEpoch: c.nextEpoch, order: c.order.slice(), generator: c.generator.getState() } : null;
+  }
+
+  /** Restores a checkpoint's fit cursor: the next fit with initialEpoch = cursor.nextEpoch
+   * continues that run's order and shuffling. */
+  setFitCursor(cursor: FitCursor): void {
+    this.resumeCursor = {
+      nextEpoch: cursor.nextEpoch,
+      order: cursor.order.slice(),
+      generator: { ...cursor.generator },
+    };
+    this.predictCache.clear();
+    this.lastPredict = null;
+  }
+
+  /**
+   * A table of every layer (output shape for `inputShape`, parameters, trainable), the totals,
+   * parameter memory and forward FLOPs per sample. Without inputShape, shapes and FLOPs are
+   * left out. See nn/summary.
+   */
+  summary(inputShape?: readonly number[], options: Omit<SummaryOptions, 'inputShape'> = {}): string {
+    return summarize(this.module, { ...options, inputShape }).toString();
   }
 
   /** Numbers of parameters: total, trainable, frozen. */

@@ -1,0 +1,356 @@
+/**
+ * Training checkpoints with exact resume. One model file (see model-file.ts: safetensors,
+ * architecture, checksum, atomic write) that also holds everything a run's future depends on:
+ *
+ *   - the optimizer: per-parameter buffers (Adam's moments...) as float32 tensors under
+ *     `optimizer/<index>/<buffer>`, step counts and every group's hyperparameters;
+ *   - schedulers' state (anything with stateDict/loadStateDict);
+ *   - every random stream: the global generator, each Dropout's mask stream (modules with an
+ *     `rngState`), the data loaders' shuffling generators, order and position;
+ *   - a Model's fit cursor (next epoch, sample order, shuffling generator), so
+ *     fit({ initialEpoch }) continues the same sequence of batches;
+ *   - counters (epoch, step...) and any JSON the caller adds.
+ *
+ * Restoring all of it makes the continued run bitwise identical to one that never stopped
+ * (on one thread; with more, reductions may split differently between runs).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { DataLoader } from '../data/dataset.js';
+import { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
+import { shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Model } from '../train/model.js';
+import { writeFileAtomic } from './atomic.js';
+import { ModelFileError, decodeModelFile, encodeModel, type ModelFileContent } from './model-file.js';
+
+/** Anything whose state a checkpoint can carry (LRScheduler, ReduceLROnPlateau, ...). */
+export interface Stateful {
+  stateDict(): unknown;
+  loadStateDict(state: never): void;
+}
+
+export interface CheckpointParts {
+  /** The network, or a Model (its module, optimizer and fit cursor are then included). */
+  model: Module | Model;
+  /** Default: the Model's compiled optimizer. */
+  optimizer?: Optimizer<{ lr: number }> | null;
+  /** Learning-rate schedulers and other stateful helpers, by name. */
+  schedulers?: Record<string, Stateful>;
+  /** Data loaders, by name: position in the epoch, order, shuffling generator. */
+  loaders?: Record<string, DataLoader>;
+  /** Numbers to carry (epoch, global step, ...); returned by loadCheckpoint. */
+  counters?: Record<string, number>;
+  /** Any JSON value to carry; returned by loadCheckpoint. */
+  extra?: unknown;
+}
+
+export interface CheckpointInfo {
+  counters: Record<string, number>;
+  extra: unknown;
+  /** The metadata stored with the file. */
+  metadata: Record<string, string>;
+}
+
+/** The Model's side of a checkpoint (implemented by Model). */
+export interface FitCursor {
+  nextEpoch: number;
+  order: Int32Array;
+  generator: GeneratorState;
+}
+
+interface CheckpointJson {
+  version: 1;
+  optimizer: {
+    name: string;
+    groups: Record<string, unknown>[];
+    params: number;
+    steps: Record<string, number>;
+  } | null;
+  schedulers: Record<string, unknown>;
+  loaders: Record<string, { epoch: number; position: number; generator: GeneratorState; hasOrder: boolean }>;
+  rng: { global: GeneratorState; dropout: Record<string, number[]> };
+  fit: { nextEpoch: number; generator: GeneratorState } | null;
+  counters: Record<string, number>;
+  extra: unknown;
+}
+
+const isModel = (m: unknown): m is Model =>
+  typeof m === 'object' && m !== null && 'module' in m && (m as Model).module instanceof Module && 'fitCursor' in m;
+
+function moduleOf(parts: CheckpointParts): Module {
+  const m = parts.model;
+  if (m instanceof Module) return m;
+  if (isModel(m)) return m.module;
+  throw new TypeError('checkpoint: model must be a Module or a Model');
+}
+
+/** Modules carrying a mask stream (Dropout and friends), by dotted name. */
+function rngModules(module: Module): [string, Float64Array][] {
+  const out: [string, Float64Array][] = [];
+  for (const [name, m] of module.namedModules()) {
+    const s = (m as unknown as { rngState?: unknown }).rngState;
+    if (s instanceof Float64Array) out.push([name, s]);
+  }
+  return out;
+}
+
+/** The parameters an optimizer updates, in group order (its stateDict's indices). */
+function optimizerParams(opt: Optimizer<{ lr: number }>): Tensor[] {
+  return opt.paramGroups.flatMap((g) => g.params);
+}
+
+/** The checkpoint's bytes. */
+export function encodeCheckpoint(parts: CheckpointParts): Buffer {
+  const module = moduleOf(parts);
+  const model = isModel(parts.model) ? parts.model : null;
+  const optimizer = parts.optimizer === undefined ? (model?.optimizer ?? null) : parts.optimizer;
+  const extraTensors: Record<string, Tensor> = {};
+  let optJson: CheckpointJson['optimizer'] = null;
+  if (optimizer) {
+    const params = optimizerParams(optimizer);
+    const steps: Record<string, number> = {};
+    params.forEach((p, i) => {
+      const st = optimizer.state.get(p);
+      if (!st) return;
+      steps[i] = st.step;
+      for (const [k, buf] of Object.entries(st.buffers)) {
+        if (!/^\w+$/.test(k)) throw new RangeError(`saveCheckpoint: optimizer buffer name '${k}' is not an identifier`);
+        extraTensors[`optimizer/${i}/${k}`] = new Tensor(buf, [buf.length]);
+      }
+    });
+    optJson = {
+      name: optimizer.name,
+      params: params.length,
+      groups: optimizer.paramGroups.map((g) => {
+        const { params: ps, ...hyper } = g;
+        return { ...hyper, params: ps.length };
+      }),
+      steps,
+    };
+  }
+  const loaders: CheckpointJson['loaders'] = {};
+  for (const [name, loader] of Object.entries(parts.loaders ?? {})) {
+    if (!(loader instanceof DataLoader)) throw new TypeError(`saveCheckpoint: loaders.${name} is not a DataLoader`);
+    const s = loader.state();
+    loaders[name] = { epoch: s.epoch, position: s.position, generator: s.generator, hasOrder: s.order !== null };
+    if (s.order) extraTensors[`loader/${name}/order`] = new Tensor(Int32Array.from(s.order), [s.order.length]);
+  }
+  let fit: CheckpointJson['fit'] = null;
+  const cursor = model?.fitCursor() ?? null;
+  if (cursor) {
+    fit = { nextEpoch: cursor.nextEpoch, generator: cursor.generator };
+    extraTensors['fit/order'] = new Tensor(Int32Array.from(cursor.order), [cursor.order.length]);
+  }
+  const schedulers: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(parts.schedulers ?? {})) {
+    if (typeof s?.stateDict !== 'function')
+      throw new TypeError(`saveCheckpoint: schedulers.${name} has no stateDict()`);
+    schedulers[name] = s.stateDict();
+  }
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(parts.counters ?? {})) {
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new TypeError(`saveCheckpoint: counters.${k} must be a finite number`);
+    counters[k] = v;
+  }
+  const json: CheckpointJson = {
+    version: 1,
+    optimizer: optJson,
+    schedulers,
+    loaders,
+    rng: {
+      global: defaultGenerator().getState(),
+      dropout: Object.fromEntries(rngModules(module).map(([n, s]) => [n, Array.from(s)])),
+    },
+    fit,
+    counters,
+    extra: parts.extra ?? null,
+  };
+  return encodeModel(module, { extraTensors, metadata: { 'checkpoint.state': JSON.stringify(json) } });
+}
+
+/** Saves a checkpoint atomically (temp file, fsync, rename, fsync of the directory). */
+export async function saveCheckpoint(path: string, parts: CheckpointParts): Promise<void> {
+  await writeFileAtomic(path, encodeCheckpoint(parts));
+}
+
+function fail(source: string, what: string): never {
+  throw new ModelFileError(`${source}: ${what}`);
+}
+
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function checkGenerator(source: string, where: string, g: unknown): GeneratorState {
+  const s = (g as GeneratorState | null)?.s;
+  if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => Number.isInteger(v) && Math.abs(v) <= 0xffffffff))
+    fail(source, `${where}: not a generator state`);
+  const spare = (g as GeneratorState).spare;
+  if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare)))
+    fail(source, `${where}: bad spare value`);
+  return g as GeneratorState;
+}
+
+/**
+ * Restores a checkpoint into the given parts (the same kinds of objects, built the same way:
+ * same architecture, optimizer over the same parameters, same schedulers and loaders).
+ * Everything is checked before anything is changed, so a bad file leaves them untouched.
+ */
+export function restoreCheckpoint(
+  content: ModelFileContent,
+  parts: CheckpointParts,
+  source = 'checkpoint',
+): CheckpointInfo {
+  const module = moduleOf(parts);
+  const model = isModel(parts.model) ? parts.model : null;
+  const optimizer = parts.optimizer === undefined ? (model?.optimizer ?? null) : parts.optimizer;
+  const text = content.metadata['checkpoint.state'];
+  if (typeof text !== 'string')
+    fail(source, 'not a checkpoint (no checkpoint.state metadata); use loadModel or loadWeights');
+  let json: CheckpointJson;
+  try {
+    json = JSON.parse(text) as CheckpointJson;
+  } catch (e) {
+    fail(source, `checkpoint.state is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || json.version !== 1) fail(source, 'unsupported checkpoint version');
+
+  // ---- validate everything first ----
+  const state: Record<string, Tensor> = Object.create(null);
+  for (const [name, t] of content.tensors) if (!name.includes('/')) state[name] = t;
+  const mine = new Map(Object.entries(module.stateDict()));
+  const problems: string[] = [];
+  for (const name of mine.keys()) if (!(name in state)) problems.push(`missing ${name}`);
+  for (const [name, t] of Object.entries(state)) {
+    const target = mine.get(name);
+    if (!target) problems.push(`unexpected ${name}`);
+    else if (!shapesEqual(target.shape, t.shape) || target.dtype !== t.dtype) problems.push(`mis-shaped ${name}`);
+  }
+  if (problems.length) fail(source, `the model does not match the checkpoint (${problems.slice(0, 10).join(', ')})`);
+
+  const optJson = json.optimizer;
+  const optBuffers = new Map<number, Record<string, Float32Array>>();
+  if (optimizer) {
+    if (!optJson || typeof optJson !== 'object') fail(source, 'the checkpoint holds no optimizer state');
+    if (optJson.name !== optimizer.name)
+      fail(source, `optimizer is ${String(optJson.name).slice(0, 40)} in the file, ${optimizer.name} here`);
+    const params = optimizerParams(optimizer);
+    if (optJson.params !== params.length)
+      fail(source, `the optimizer has ${params.length} parameters here, ${String(optJson.params)} saved`);
+    if (!Array.isArray(optJson.groups) || optJson.groups.length !== optimizer.paramGroups.length)
+      fail(
+        source,
+        `the optimizer has ${optimizer.paramGroups.length} parameter groups here, the file a different number`,
+      );
+    optJson.groups.forEach((g, i) => {
+      if (typeof g !== 'object' || g === null || g.params !== optimizer.paramGroups[i].params.length)
+        fail(source, `optimizer group ${i} holds a different number of parameters`);
+    });
+    if (typeof optJson.steps !== 'object' || optJson.steps === null) fail(source, 'optimizer steps missing');
+    for (const [k, v] of Object.entries(optJson.steps)) {
+      const i = Number(k);
+      if (!isInt(i) || i >= params.length || !isInt(v)) fail(source, `bad optimizer step entry ${k.slice(0, 20)}`);
+    }
+    for (const [name, t] of content.tensors) {
+      if (!name.startsWith('optimizer/')) continue;
+      const [, idx, buf] = name.split('/');
+      const i = Number(idx);
+      if (!isInt(i) || i >= params.length || !buf || t.dtype !== 'float32' || t.size !== params[i].size)
+        fail(source, `optimizer tensor '${name.slice(0, 80)}' does not fit parameter ${idx}`);
+      if (!(idx in optJson.steps)) fail(source, `optimizer tensor '${name.slice(0, 80)}' has no step count`);
+      const rec = optBuffers.get(i) ?? {};
+      rec[buf] = t.data as Float32Array;
+      optBuffers.set(i, rec);
+    }
+  }
+  const loaderStates = new Map<DataLoader, Parameters<DataLoader['setState']>[0]>();
+  for (const [name, loader] of Object.entries(parts.loaders ?? {})) {
+    const s = json.loaders?.[name];
+    if (!s || typeof s !== 'object') fail(source, `no state for loader '${name}'`);
+    if (!isInt(s.epoch) || !isInt(s.position)) fail(source, `loader '${name}': bad epoch or position`);
+    const order = content.tensors.get(`loader/${name}/order`) ?? null;
+    if (s.hasOrder !== (order !== null)) fail(source, `loader '${name}': the order tensor is missing or unexpected`);
+    loaderStates.set(loader, {
+      epoch: s.epoch,
+      position: s.position,
+      order: order ? Array.from(order.data) : null,
+      generator: checkGenerator(source, `loader '${name}'`, s.generator),
+    });
+  }
+  const dropout = json.rng?.dropout;
+  const rngTargets = rngModules(module);
+  if (typeof dropout !== 'object' || dropout === null) fail(source, 'random stream states missing');
+  for (const [name, s] of rngTargets) {
+    const v = dropout[name];
+    if (!Array.isArray(v) || v.length !== s.length || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      fail(source, `no random stream state for module '${name}'`);
+  }
+  const globalState = checkGenerator(source, 'global generator', json.rng?.global);
+  let fit: { nextEpoch: number; order: Int32Array; generator: GeneratorState } | null = null;
+  if (model && json.fit) {
+    const order = content.tensors.get('fit/order');
+    if (!isInt(json.fit.nextEpoch) || !order || order.dtype !== 'int32') fail(source, 'bad fit cursor');
+    fit = {
+      nextEpoch: json.fit.nextEpoch,
+      order: order.data as Int32Array,
+      generator: checkGenerator(source, 'fit', json.fit.generator),
+    };
+  }
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(json.counters ?? {})) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, `counter '${k.slice(0, 40)}' is not a number`);
+    counters[k] = v;
+  }
+  for (const name of Object.keys(parts.schedulers ?? {}))
+    if (!json.schedulers || !(name in json.schedulers)) fail(source, `no state for scheduler '${name}'`);
+
+  // ---- apply ----
+  module.loadStateDict(state);
+  if (optimizer && optJson) {
+    const sd = {
+      paramGroups: optJson.groups.map((g, gi) => {
+        const start = optimizer.paramGroups.slice(0, gi).reduce((n, x) => n + x.params.length, 0);
+        return { ...g, params: optimizer.paramGroups[gi].params.map((_, j) => start + j) };
+      }),
+      state: Object.fromEntries(
+        Object.entries(optJson.steps).map(([k, step]) => [k, { step, buffers: optBuffers.get(Number(k)) ?? {} }]),
+      ),
+    };
+    try {
+      optimizer.loadStateDict(sd as unknown as Parameters<typeof optimizer.loadStateDict>[0]);
+    } catch (e) {
+      fail(source, (e as Error).message);
+    }
+  }
+  for (const [name, s] of Object.entries(parts.schedulers ?? {})) {
+    try {
+      s.loadStateDict(json.schedulers[name] as never);
+    } catch (e) {
+      fail(source, `scheduler '${name}': ${(e as Error).message}`);
+    }
+  }
+  for (const [loader, s] of loaderStates) {
+    try {
+      loader.setState(s);
+    } catch (e) {
+      fail(source, (e as Error).message);
+    }
+  }
+  for (const [name, s] of rngTargets) s.set(dropout[name]);
+  defaultGenerator().setState(globalState);
+  if (model && fit) model.setFitCursor(fit);
+  return { counters, extra: json.extra ?? null, metadata: content.metadata };
+}
+
+/** Loads a checkpoint file into the given parts (see restoreCheckpoint). */
+export async function loadCheckpoint(
+  path: string,
+  parts: CheckpointParts,
+  options: { maxBytes?: number } = {},
+): Promise<CheckpointInfo> {
+  const info = await stat(path);
+  const max = options.maxBytes ?? 8 * 1024 ** 3;
+  if (info.size > max) throw new ModelFileError(`${path}: ${info.size} bytes is more than the ${max}-byte limit`);
+  return restoreCheckpoint(decodeModelFile(await readFile(path), path), parts, path);
+}

@@ -1,0 +1,247 @@
+/**
+ * Model files: a safetensors file (so PyTorch's and Hugging Face's tools open it) whose
+ * tensors are the module's state dict by parameter name, and whose string metadata carries
+ * the architecture (the layer registry's JSON), the format version and a SHA-256 checksum.
+ *
+ *   saveModel(module, path)      architecture + weights; loadModel(path) rebuilds the module
+ *   saveWeights(module, path)    weights only; loadWeights(module, path) copies them in by
+ *                                name, reporting missing, unexpected and mis-shaped tensors
+ *
+ * The checksum covers the architecture text and the whole data section, so a flipped bit
+ * anywhere a structural check cannot see is still caught. Files from other tools carry no
+ * checksum and load without one. Writes are atomic (see atomic.ts): a reader, or a process
+ * killed mid-save, sees the old file or the new one.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { Module, LoadReport } from '../nn/module.js';
+import { deserializeModule, serializeModule, type LayerSpec } from '../nn/registry.js';
+import { shapeToString } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic } from './atomic.js';
+import { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './safetensors.js';
+
+export const FORMAT_NAME = 'axon-nn';
+export const FORMAT_VERSION = '1';
+/** Files larger than this are refused before reading (override with maxBytes). */
+const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
+
+export class ModelFileError extends Error {
+  override name = 'ModelFileError';
+}
+
+/** sha256 over the architecture text, a NUL, then the data section: the file's checksum. */
+function checksumOf(architecture: string, data: Iterable<Uint8Array>): string {
+  const h = createHash('sha256')
+    .update(architecture, 'utf8')
+    .update(new Uint8Array([0]));
+  for (const chunk of data) h.update(chunk);
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** The tensors' bytes in the order encodeSafetensors lays them out (sorted names). */
+function* dataChunks(tensors: Record<string, Tensor>): Generator<Uint8Array> {
+  for (const name of Object.keys(tensors).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const d = tensors[name].data;
+    yield new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  }
+}
+
+export interface EncodeOptions {
+  /** Extra string metadata stored with the file (keys starting with "axon." are reserved). */
+  metadata?: Record<string, string>;
+  /** Store the architecture too (default true; false for weights-only files). */
+  architecture?: boolean;
+  /** Extra tensors (checkpoints add optimizer state): stored under their names as given. */
+  extraTensors?: Record<string, Tensor>;
+}
+
+/** A model file's bytes (see the file comment). */
+export function encodeModel(module: Module, options: EncodeOptions = {}): Buffer {
+  const tensors: Record<string, Tensor> = Object.create(null);
+  for (const [name, t] of Object.entries(module.stateDict())) tensors[name] = t;
+  for (const [name, t] of Object.entries(options.extraTensors ?? {})) {
+    if (name in tensors) throw new RangeError(`encodeModel: extra tensor '${name}' clashes with a model tensor`);
+    tensors[name] = t;
+  }
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.metadata ?? {})) {
+    if (k.startsWith('axon.') || k === 'format') throw new RangeError(`encodeModel: metadata key '${k}' is reserved`);
+    if (typeof v !== 'string') throw new TypeError(`encodeModel: metadata '${k}' must be a string`);
+    metadata[k] = v;
+  }
+  const architecture = options.architecture === false ? '' : JSON.stringify(serializeModule(module));
+  metadata.format = 'pt'; // what Hugging Face's loaders expect of PyTorch-layout tensors
+  metadata['axon.format'] = FORMAT_NAME;
+  metadata['axon.version'] = FORMAT_VERSION;
+  if (architecture) metadata['axon.architecture'] = architecture;
+  metadata['axon.checksum'] = checksumOf(architecture, dataChunks(tensors));
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** What decodeModelFile found: tensors, metadata and (when present) the architecture. */
+export interface ModelFileContent extends SafetensorsContent {
+  architecture: LayerSpec | null;
+}
+
+/**
+ * Parses and verifies a model or weights file held in memory: the safetensors rules, then
+ * the checksum (when the file has one) and the format version.
+ * @throws SafetensorsError or ModelFileError naming what is wrong.
+ */
+export function decodeModelFile(bytes: Uint8Array, source = 'model file'): ModelFileContent {
+  const content = decodeSafetensors(bytes, source);
+  const md = content.metadata;
+  const architectureText = md['axon.architecture'] ?? '';
+  if (md['axon.format'] !== undefined) {
+    if (md['axon.format'] !== FORMAT_NAME)
+      throw new ModelFileError(
+        `${source}: axon.format is '${md['axon.format'].slice(0, 40)}', expected '${FORMAT_NAME}'`,
+      );
+    if (md['axon.version'] !== FORMAT_VERSION)
+      throw new ModelFileError(
+        `${source}: format version ${JSON.stringify(md['axon.version'])?.slice(0, 40)} is not supported (this build reads version ${FORMAT_VERSION})`,
+      );
+    const want = md['axon.checksum'];
+    if (typeof want !== 'string') throw new ModelFileError(`${source}: the axon.checksum entry is missing`);
+    const got = checksumOf(architectureText, [content.dataSection]);
+    if (got !== want)
+      throw new ModelFileError(
+        `${source}: checksum mismatch (the file is corrupt or was modified): stored ${want.slice(0, 80)}, computed ${got}`,
+      );
+  }
+  let architecture: LayerSpec | null = null;
+  if (architectureText) {
+    try {
+      architecture = JSON.parse(architectureText) as LayerSpec;
+    } catch (e) {
+      throw new ModelFileError(`${source}: the architecture is not valid JSON (${(e as Error).message})`);
+    }
+  }
+  return { ...content, architecture };
+}
+
+/** Builds the module a decoded file describes and loads its weights (strictly). */
+export function moduleFromContent(content: ModelFileContent, source = 'model file'): Module {
+  if (!content.architecture)
+    throw new ModelFileError(
+      `${source}: the file holds weights only (no architecture); build the model and use loadWeights`,
+    );
+  let module: Module;
+  try {
+    module = deserializeModule(content.architecture);
+  } catch (e) {
+    throw new ModelFileError(`${source}: ${(e as Error).message}`);
+  }
+  const state: Record<string, Tensor> = Object.create(null);
+  for (const [name, t] of content.tensors) state[name] = t;
+  // Checkpoints keep optimizer and loader state under '/'-prefixed names (module tensor names
+  // are dotted identifiers and never contain '/').
+  for (const name of Object.keys(state)) if (name.includes('/')) delete state[name];
+  try {
+    module.loadStateDict(state);
+  } catch (e) {
+    throw new ModelFileError(`${source}: ${(e as Error).message}`);
+  }
+  return module;
+}
+
+async function readChecked(path: string, maxBytes: number): Promise<Buffer> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new ModelFileError(`${path}: not a regular file`);
+  if (info.size > maxBytes)
+    throw new ModelFileError(
+      `${path}: ${info.size} bytes is more than the ${maxBytes}-byte limit (pass maxBytes to allow it)`,
+    );
+  return readFile(path);
+}
+
+export interface ReadOptions {
+  /** Refuse files larger than this many bytes (default 8 GiB). */
+  maxBytes?: number;
+}
+
+/** Saves architecture and weights atomically. */
+export async function saveModel(
+  module: Module,
+  path: string,
+  options: { metadata?: Record<string, string> } = {},
+): Promise<void> {
+  await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata }));
+}
+
+/** Loads a model saved by saveModel: the module, in training mode, with its weights. */
+export async function loadModel(path: string, options: ReadOptions = {}): Promise<Module> {
+  const bytes = await readChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  return moduleFromContent(decodeModelFile(bytes, path), path);
+}
+
+/** Saves the state dict only (parameters and buffers by name), atomically. */
+export async function saveWeights(
+  module: Module,
+  path: string,
+  options: { metadata?: Record<string, string> } = {},
+): Promise<void> {
+  await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata, architecture: false }));
+}
+
+export interface LoadWeightsOptions extends ReadOptions {
+  /** Throw unless every name and shape matches (default true). */
+  strict?: boolean;
+  /**
+   * Maps a file's tensor names to the module's (a PyTorch nn.Sequential with separate ReLU
+   * modules numbers its Linear layers 0, 2, 4...): a record, or a function returning the new
+   * name or null to skip the tensor.
+   */
+  rename?: Record<string, string> | ((name: string) => string | null);
+}
+
+/**
+ * Copies a safetensors file's tensors into the module by name: ours, or a PyTorch state dict
+ * saved with safetensors (F16, BF16 and F64 are converted to float32). Returns the report of
+ * missing, unexpected and mis-shaped tensors; with strict (default) any of those throws.
+ */
+export async function loadWeights(module: Module, path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
+  const bytes = await readChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  return loadWeightsFromContent(module, decodeModelFile(bytes, path), options, path);
+}
+
+/** loadWeights on an already decoded file. */
+export function loadWeightsFromContent(
+  module: Module,
+  content: SafetensorsContent,
+  options: LoadWeightsOptions = {},
+  source = 'weights',
+): LoadReport {
+  const state: Record<string, Tensor> = Object.create(null);
+  const { rename } = options;
+  for (const [name, t] of content.tensors) {
+    const to =
+      rename === undefined
+        ? name
+        : typeof rename === 'function'
+          ? rename(name)
+          : Object.hasOwn(rename, name)
+            ? rename[name]
+            : name;
+    if (to === null) continue;
+    if (typeof to !== 'string') throw new TypeError(`loadWeights: rename must give a string or null for '${name}'`);
+    state[to] = t;
+  }
+  try {
+    return module.loadStateDict(state, { strict: options.strict ?? true });
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw e;
+    throw new ModelFileError(`${source}: ${(e as Error).message}`);
+  }
+}
+
+/** The report as readable lines ('' when everything matched). */
+export function formatLoadReport(report: LoadReport): string {
+  const lines: string[] = [];
+  if (report.missing.length) lines.push(`missing (${report.missing.length}): ${report.missing.join(', ')}`);
+  if (report.unexpected.length) lines.push(`unexpected (${report.unexpected.length}): ${report.unexpected.join(', ')}`);
+  for (const m of report.mismatched)
+    lines.push(`mis-shaped: ${m.name} expected ${shapeToString(m.expected)}, got ${shapeToString(m.got)}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,249 @@
+/**
+ * The layer registry: how a model's architecture becomes JSON and back (Keras's
+ * get_config / from_config and custom-object registration). A module serialises as
+ * `{ class, config }`: its registered class name and its getConfig(); a Sequential's config
+ * lists its layers the same way. Loading looks the name up here and calls the class's
+ * fromConfig, so a saved file can only build classes that were registered: the built-in
+ * layers, plus custom ones a program registers with registerLayer before loading.
+ *
+ * The JSON may come from a hostile file: every config is checked (types, ranges via the
+ * layers' own constructors), nesting is bounded, and names are looked up in a Map, never on
+ * an object's prototype chain.
+ */
+import { initializerFromConfig, type Initializer } from './init.js';
+import {
+  Dropout,
+  ELU,
+  Flatten,
+  GELU,
+  Identity,
+  LeakyReLU,
+  Linear,
+  LogSoftmax,
+  ReLU,
+  SELU,
+  Sequential,
+  SiLU,
+  Sigmoid,
+  Softmax,
+  Softplus,
+  Tanh,
+} from './layers.js';
+import type { LinearActivation } from '../ops/linalg.js';
+import { Module } from './module.js';
+import { regularizerFromConfig, type Regularizer } from './regularizers.js';
+
+/** A module as JSON: its registered class name and its settings. */
+export interface LayerSpec {
+  class: string;
+  config: Record<string, unknown>;
+}
+
+type ModuleClass = abstract new (...args: never[]) => Module;
+export type FromConfig = (config: Record<string, unknown>) => Module;
+
+const byName = new Map<string, { cls: ModuleClass; fromConfig: FromConfig }>();
+const byClass = new Map<ModuleClass, string>();
+
+/** Deepest nesting of containers a file may declare. */
+const MAX_DEPTH = 64;
+/** Most modules one architecture may declare. */
+const MAX_MODULES = 100_000;
+
+/**
+ * Registers a layer class under a name (default: the class's own name) so models containing
+ * it can be saved and loaded. `fromConfig` rebuilds an instance from getConfig()'s output;
+ * default: the class's static fromConfig, else `new cls(config)`.
+ */
+export function registerLayer(
+  cls: ModuleClass & { fromConfig?: FromConfig },
+  options: { name?: string; fromConfig?: FromConfig } = {},
+): void {
+  if (typeof cls !== 'function' || !(cls.prototype instanceof Module))
+    throw new TypeError('registerLayer: expected a class extending Module');
+  const name = options.name ?? cls.name;
+  if (typeof name !== 'string' || !/^[A-Za-z_][\w.]*$/.test(name))
+    throw new RangeError(`registerLayer: invalid layer name ${JSON.stringify(name)}`);
+  const existing = byName.get(name);
+  if (existing && existing.cls !== cls)
+    throw new Error(`registerLayer: '${name}' is already registered to another class`);
+  const fromConfig: FromConfig =
+    options.fromConfig ??
+    (typeof cls.fromConfig === 'function'
+      ? cls.fromConfig.bind(cls)
+      : (config) => new (cls as unknown as new (c: Record<string, unknown>) => Module)(config));
+  byName.set(name, { cls, fromConfig });
+  byClass.set(cls, name);
+}
+
+/** Names of every registered layer class. */
+export function registeredLayers(): string[] {
+  return [...byName.keys()];
+}
+
+/** The module tree as JSON-ready specs. Throws naming the first unregistered class. */
+export function serializeModule(m: Module, path = 'model'): LayerSpec {
+  if (!(m instanceof Module)) throw new TypeError(`serializeModule: ${path} is not a Module`);
+  const name = byClass.get(m.constructor as ModuleClass);
+  if (name === undefined)
+    throw new Error(
+      `serializeModule: ${path} is a ${m.constructor.name}, which is not registered; call registerLayer(${m.constructor.name}) (with a getConfig override if it has settings)`,
+    );
+  if (m instanceof Sequential)
+    return { class: name, config: { layers: m.layers.map((l, i) => serializeModule(l, `${path}.${i}`)) } };
+  const config = m.getConfig();
+  // Round-trip through JSON now so a non-JSON config fails at save, not at load.
+  let copy: unknown;
+  try {
+    copy = JSON.parse(JSON.stringify(config));
+  } catch (e) {
+    throw new TypeError(`serializeModule: ${path} (${name}).getConfig() is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy))
+    throw new TypeError(`serializeModule: ${path} (${name}).getConfig() must return an object`);
+  return { class: name, config: copy as Record<string, unknown> };
+}
+
+/** Builds modules from specs (as serializeModule writes them). Errors name the path. */
+export function deserializeModule(spec: unknown, path = 'model'): Module {
+  let count = 0;
+  const build = (s: unknown, at: string, depth: number): Module => {
+    if (depth > MAX_DEPTH) throw new RangeError(`deserializeModule: ${at}: nesting deeper than ${MAX_DEPTH}`);
+    if (++count > MAX_MODULES) throw new RangeError(`deserializeModule: more than ${MAX_MODULES} modules`);
+    if (typeof s !== 'object' || s === null || Array.isArray(s))
+      throw new TypeError(`deserializeModule: ${at} must be an object { class, config }`);
+    const { class: cls, config } = s as { class?: unknown; config?: unknown };
+    if (typeof cls !== 'string') throw new TypeError(`deserializeModule: ${at} has no class name`);
+    const entry = byName.get(cls);
+    if (!entry)
+      throw new RangeError(
+        `deserializeModule: ${at} is a '${cls.slice(0, 100)}', which is not a registered layer (register custom layers with registerLayer before loading)`,
+      );
+    if (typeof config !== 'object' || config === null || Array.isArray(config))
+      throw new TypeError(`deserializeModule: ${at} (${cls}) config must be an object`);
+    if (entry.cls === Sequential) {
+      const layers = (config as { layers?: unknown }).layers;
+      if (!Array.isArray(layers)) throw new TypeError(`deserializeModule: ${at} (Sequential) needs a layers array`);
+      return new Sequential(...layers.map((l, i) => build(l, `${at}.${i}`, depth + 1)));
+    }
+    try {
+      const m = entry.fromConfig(config as Record<string, unknown>);
+      if (!(m instanceof Module)) throw new TypeError('fromConfig did not return a Module');
+      return m;
+    } catch (e) {
+      throw new (e instanceof TypeError ? TypeError : RangeError)(
+        `deserializeModule: ${at} (${cls}): ${(e as Error).message}`,
+      );
+    }
+  };
+  return build(spec, path, 0);
+}
+
+// ---- config field readers (hostile input: exact types, clear messages) -------------------
+
+function field<T>(
+  config: Record<string, unknown>,
+  key: string,
+  check: (v: unknown) => v is T,
+  what: string,
+  fallback?: T,
+): T {
+  const v = Object.prototype.hasOwnProperty.call(config, key) ? config[key] : undefined;
+  if (v === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new TypeError(`config.${key} is required (${what})`);
+  }
+  if (!check(v)) throw new TypeError(`config.${key} must be ${what}, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  return v;
+}
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+function initFrom(v: unknown, key: string): Initializer | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = v as { name?: unknown; config?: unknown };
+  if (typeof o !== 'object' || typeof o.name !== 'string' || typeof o.config !== 'object' || o.config === null)
+    throw new TypeError(`config.${key} must be { name, config }`);
+  for (const [k, x] of Object.entries(o.config))
+    if (typeof x !== 'number' && typeof x !== 'string')
+      throw new TypeError(`config.${key}.config.${k} must be a number or string`);
+  return initializerFromConfig(o.name, o.config as Record<string, number | string>);
+}
+
+function regularizerFrom(v: unknown, key: string): Regularizer | null {
+  if (v === undefined || v === null) return null;
+  const o = v as { name?: unknown; config?: unknown };
+  if (typeof o !== 'object' || typeof o.name !== 'string' || typeof o.config !== 'object' || o.config === null)
+    throw new TypeError(`config.${key} must be { name, config } or null`);
+  return regularizerFromConfig(o.name, o.config as { l1?: number; l2?: number });
+}
+
+const ACTIVATIONS = new Set<string>([
+  'none',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'sigmoid',
+  'tanh',
+  'gelu',
+  'geluTanh',
+  'silu',
+  'softplus',
+  'selu',
+]);
+
+function linearFromConfig(c: Record<string, unknown>): Linear {
+  const activation = field(c, 'activation', isString, 'an activation name', 'none');
+  if (!ACTIVATIONS.has(activation)) throw new RangeError(`config.activation '${activation.slice(0, 40)}' is unknown`);
+  const weightInit = initFrom(c.weightInit, 'weightInit');
+  const biasInit = initFrom(c.biasInit, 'biasInit');
+  return new Linear(
+    field(c, 'inFeatures', isInt, 'a positive integer'),
+    field(c, 'outFeatures', isInt, 'a positive integer'),
+    {
+      bias: field(c, 'bias', isBool, 'a boolean', true),
+      activation: activation as LinearActivation,
+      activationParam: c.activationParam === undefined ? undefined : field(c, 'activationParam', isNumber, 'a number'),
+      ...(weightInit ? { weightInit } : {}),
+      ...(biasInit ? { biasInit } : {}),
+      weightRegularizer: regularizerFrom(c.weightRegularizer, 'weightRegularizer'),
+      biasRegularizer: regularizerFrom(c.biasRegularizer, 'biasRegularizer'),
+      activityRegularizer: regularizerFrom(c.activityRegularizer, 'activityRegularizer'),
+    },
+  );
+}
+
+// ---- built-in layers -------------------------------------------------------------------------
+
+registerLayer(Sequential, { fromConfig: () => new Sequential() }); // layers handled above
+registerLayer(Linear, { fromConfig: linearFromConfig });
+registerLayer(Identity, { fromConfig: () => new Identity() });
+registerLayer(ReLU, { fromConfig: () => new ReLU() });
+registerLayer(SELU, { fromConfig: () => new SELU() });
+registerLayer(Sigmoid, { fromConfig: () => new Sigmoid() });
+registerLayer(Tanh, { fromConfig: () => new Tanh() });
+registerLayer(SiLU, { fromConfig: () => new SiLU() });
+registerLayer(LeakyReLU, {
+  fromConfig: (c) => new LeakyReLU(field(c, 'negativeSlope', isNumber, 'a number', 0.01)),
+});
+registerLayer(ELU, { fromConfig: (c) => new ELU(field(c, 'alpha', isNumber, 'a number', 1)) });
+registerLayer(GELU, {
+  fromConfig: (c) => {
+    const a = field(c, 'approximate', isString, "'none' or 'tanh'", 'none');
+    if (a !== 'none' && a !== 'tanh') throw new RangeError(`config.approximate must be 'none' or 'tanh'`);
+    return new GELU(a);
+  },
+});
+registerLayer(Softplus, { fromConfig: (c) => new Softplus(field(c, 'beta', isNumber, 'a number', 1)) });
+registerLayer(Softmax, { fromConfig: (c) => new Softmax(field(c, 'axis', isInt, 'an integer', -1)) });
+registerLayer(LogSoftmax, { fromConfig: (c) => new LogSoftmax(field(c, 'axis', isInt, 'an integer', -1)) });
+registerLayer(Dropout, { fromConfig: (c) => new Dropout(field(c, 'p', isNumber, 'a number in [0, 1]', 0.5)) });
+registerLayer(Flatten, {
+  fromConfig: (c) =>
+    new Flatten(field(c, 'startDim', isInt, 'an integer', 1), field(c, 'endDim', isInt, 'an integer', -1)),
+});
+
+/** Readers for custom layers' fromConfig: exact types, clear errors. */
+export const configReaders = { field, isNumber, isInt, isBool, isString };

@@ -1,0 +1,209 @@
+/**
+ * model.summary(): every layer with its type, output shape, parameters and whether they
+ * train, then the totals, the parameter memory and the forward FLOPs per sample.
+ *
+ * Shapes and FLOPs come from one real forward of a zero batch of one sample of the declared
+ * input shape (evaluation mode, no gradients), so they are what the kernels do, not a
+ * formula per layer: the FLOPs are the native profiler's counts (2 per multiply-add in a
+ * GEMM, one per element in elementwise kernels), attributed to the innermost module running.
+ */
+import { noGrad } from '../autograd/engine.js';
+import { native } from '../native/binding.js';
+import { isProfiling } from '../profiler.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Module, type Parameter } from './module.js';
+
+export interface SummaryOptions {
+  /** One sample's shape (no batch axis), e.g. [784] or [1, 28, 28]. */
+  inputShape?: readonly number[];
+  /** Input dtype (int32 for token ids); default float32. */
+  inputDtype?: 'float32' | 'int32';
+  /** Show modules down to this depth (default: all). */
+  maxDepth?: number;
+}
+
+export interface SummaryRow {
+  /** Dotted module name ('' for the root). */
+  name: string;
+  type: string;
+  depth: number;
+  /** Output shape with the batch axis as -1, or null when unknown. */
+  outputShape: number[] | null;
+  /** Parameters this module owns directly (children's not included). */
+  params: number;
+  trainable: 'yes' | 'no' | 'partly' | '';
+  /** Forward FLOPs per sample in this module's own kernels (children's not included). */
+  flops: number | null;
+}
+
+export interface Summary {
+  rows: SummaryRow[];
+  totalParams: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+  /** Bytes of parameters and buffers. */
+  memoryBytes: number;
+  /** Forward FLOPs per sample, or null without an input shape. */
+  flopsPerSample: number | null;
+  toString(): string;
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatFlops(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GFLOP`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MFLOP`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(2)} kFLOP`;
+  return `${n} FLOP`;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(2)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(2)} KiB`;
+  return `${n} B`;
+}
+
+function ownParams(m: Module): Parameter[] {
+  return m.namedParameters('', false).map(([, p]) => p);
+}
+
+/** Runs one forward of a single zero sample, recording each module's output shape and FLOPs. */
+function trace(module: Module, options: SummaryOptions): Map<Module, { shape: number[]; flops: number }> {
+  const inputShape = options.inputShape as readonly number[];
+  if (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d > 0))
+    throw new RangeError(
+      `summary: inputShape must be positive integers (one sample, no batch axis), got ${JSON.stringify(inputShape)}`,
+    );
+  if (isProfiling()) throw new Error('summary: stop the running profile first (summary uses the profiler)');
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const x = new Tensor(options.inputDtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [
+    1,
+    ...inputShape,
+  ]);
+  const found = new Map<Module, { shape: number[]; flops: number }>();
+  const stack: Module[] = [];
+  const flush = (): void => {
+    const records = native.profilerTake();
+    const top = stack[stack.length - 1];
+    if (!top) return;
+    const entry = found.get(top) ?? { shape: [], flops: 0 };
+    for (const r of records) entry.flops += r.flops;
+    found.set(top, entry);
+  };
+  const wrapped: Module[] = [];
+  for (const m of module.modules()) {
+    const original = m.forward;
+    wrapped.push(m);
+    Object.defineProperty(m, 'forward', {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: (...inputs: Tensor[]): Tensor => {
+        flush();
+        stack.push(m);
+        try {
+          const y = original.apply(m, inputs);
+          flush();
+          const entry = found.get(m) ?? { shape: [], flops: 0 };
+          entry.shape = y instanceof Tensor ? [-1, ...y.shape.slice(1)] : [];
+          found.set(m, entry);
+          return y;
+        } finally {
+          stack.pop();
+        }
+      },
+    });
+  }
+  const wasTraining = module.training;
+  module.eval();
+  native.profilerTake();
+  native.profilerEnable(true);
+  try {
+    noGrad(() => module.forward(x));
+  } catch (e) {
+    throw new Error(
+      `summary: the forward pass failed for input shape ${shapeToString([1, ...inputShape])}: ${(e as Error).message}`,
+    );
+  } finally {
+    native.profilerEnable(false);
+    native.profilerTake();
+    for (const m of wrapped) delete (m as unknown as { forward?: unknown }).forward;
+    module.train(wasTraining);
+  }
+  return found;
+}
+
+/** The summary of a module (see the file comment). */
+export function summarize(module: Module, options: SummaryOptions = {}): Summary {
+  if (!(module instanceof Module)) throw new TypeError('summary: expected a Module');
+  const traced = options.inputShape ? trace(module, options) : null;
+  const maxDepth = options.maxDepth ?? Infinity;
+  const rows: SummaryRow[] = [];
+  for (const [name, m] of module.namedModules()) {
+    const depth = name === '' ? 0 : name.split('.').length;
+    if (depth > maxDepth) continue;
+    const own = ownParams(m);
+    const n = own.reduce((a, p) => a + p.size, 0);
+    const trainable = own.filter((p) => p.requiresGrad).length;
+    const t = traced?.get(m);
+    rows.push({
+      name,
+      type: m.constructor.name,
+      depth,
+      outputShape: t ? t.shape : null,
+      params: n,
+      trainable: own.length === 0 ? '' : trainable === own.length ? 'yes' : trainable === 0 ? 'no' : 'partly',
+      flops: traced ? (t?.flops ?? 0) : null,
+    });
+  }
+  const params = module.parameters();
+  const totalParams = params.reduce((a, p) => a + p.size, 0);
+  const trainableParams = params.filter((p) => p.requiresGrad).reduce((a, p) => a + p.size, 0);
+  const bufferBytes = module.namedBuffers().reduce((a, [, b]) => a + b.data.byteLength, 0);
+  const memoryBytes = params.reduce((a, p) => a + p.data.byteLength, 0) + bufferBytes;
+  const flopsPerSample = traced ? [...traced.values()].reduce((a, e) => a + e.flops, 0) : null;
+  const summary: Summary = {
+    rows,
+    totalParams,
+    trainableParams,
+    nonTrainableParams: totalParams - trainableParams,
+    memoryBytes,
+    flopsPerSample,
+    toString: () => render(summary, options),
+  };
+  return summary;
+}
+
+function render(s: Summary, options: SummaryOptions): string {
+  const head = ['Layer', 'Type', 'Output shape', 'Params', 'Trainable', 'FLOPs/sample'];
+  const body = s.rows.map((r) => [
+    r.name === '' ? '(model)' : `${'  '.repeat(Math.max(0, r.depth - 1))}${r.name}`,
+    r.type,
+    r.outputShape ? shapeToString(r.outputShape).replace('-1', 'batch') : '?',
+    formatCount(r.params),
+    r.trainable,
+    r.flops === null ? '?' : r.flops === 0 ? '-' : formatFlops(r.flops),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (row: string[]): string =>
+    row
+      .map((c, i) => (i >= 3 && i !== 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const rule = '-'.repeat(widths.reduce((a, w) => a + w + 2, -2));
+  const lines = [line(head), rule, ...body.map(line), rule];
+  lines.push(`Total params:         ${formatCount(s.totalParams)}`);
+  lines.push(`Trainable params:     ${formatCount(s.trainableParams)}`);
+  lines.push(`Non-trainable params: ${formatCount(s.nonTrainableParams)}`);
+  lines.push(`Parameter memory:     ${formatBytes(s.memoryBytes)}`);
+  lines.push(
+    s.flopsPerSample === null
+      ? 'Forward FLOPs/sample: ? (pass an input shape)'
+      : `Forward FLOPs/sample: ${formatFlops(s.flopsPerSample)} (input (batch, ${(options.inputShape ?? []).join(', ')}))`,
+  );
+  return lines.join('\n');
+}

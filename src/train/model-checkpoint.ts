@@ -1,0 +1,119 @@
+/**
+ * ModelCheckpoint: saves during fit. Every `every` epochs to `filepath` (keeping the newest
+ * `keepLast` of those files), and/or to `bestFilepath` whenever the monitored metric improves.
+ * By default it writes full checkpoints (weights, optimizer, random streams, fit cursor and
+ * the given schedulers: see io/checkpoint), so a run resumes exactly with
+ * loadCheckpoint + fit({ initialEpoch }); `weightsOnly` writes model files instead.
+ *
+ * Paths may hold `{epoch}` (1-based; `{epoch:03d}` zero-pads) and `{name}` / `{name:.4f}` for
+ * any value in the epoch's logs (`{val_loss:.4f}`).
+ */
+import { unlink } from 'node:fs/promises';
+import { saveCheckpoint, type Stateful } from '../io/checkpoint.js';
+import type { Callback, Logs, TrainingContext } from './callbacks.js';
+
+export interface ModelCheckpointOptions {
+  /** Periodic saves (every `every` epochs). */
+  filepath?: string;
+  /** Saves whenever `monitor` improves. */
+  bestFilepath?: string;
+  /** Save every this many epochs (default 1). */
+  every?: number;
+  /** Keep only this many of the periodic files (default: all). */
+  keepLast?: number;
+  monitor?: string;
+  mode?: 'auto' | 'min' | 'max';
+  /** Save model files (architecture + weights) instead of full checkpoints. */
+  weightsOnly?: boolean;
+  /** Schedulers whose state goes into each checkpoint (restore them with loadCheckpoint). */
+  schedulers?: Record<string, Stateful>;
+}
+
+/** Expands {epoch}, {epoch:03d}, {name}, {name:.4f} in a path. */
+export function formatCheckpointPath(template: string, epoch: number, logs: Logs): string {
+  return template.replace(
+    /\{(\w+)(?::(0?)(\d*)([df]?)|:\.(\d+)f)?\}/g,
+    (whole, key: string, zero, width, kind, prec) => {
+      const v = key === 'epoch' ? epoch : logs[key];
+      if (v === undefined)
+        throw new RangeError(
+          `ModelCheckpoint: '${whole}' in the path names no log value (have: epoch, ${Object.keys(logs).join(', ')})`,
+        );
+      if (prec !== undefined) return v.toFixed(Number(prec));
+      if (kind === 'd' || (zero && width)) return String(Math.trunc(v)).padStart(Number(width || 0), zero ? '0' : ' ');
+      return String(v);
+    },
+  );
+}
+
+function resolveMode(monitor: string, mode: 'auto' | 'min' | 'max'): 'min' | 'max' {
+  if (mode !== 'auto') return mode;
+  return /acc|precision|recall|f1|r2|auc/.test(monitor) ? 'max' : 'min';
+}
+
+export class ModelCheckpoint implements Callback {
+  private ctx: TrainingContext | null = null;
+  private readonly every: number;
+  private readonly keepLast: number;
+  private readonly monitor: string;
+  private readonly mode: 'min' | 'max';
+  /** Best monitored value so far. */
+  best: number;
+  /** Periodic files written by this callback that still exist, oldest first. */
+  readonly saved: string[] = [];
+  /** Path of the last best save, if any. */
+  bestPath: string | null = null;
+
+  constructor(readonly options: ModelCheckpointOptions) {
+    if (!options || (!options.filepath && !options.bestFilepath))
+      throw new TypeError('ModelCheckpoint: give filepath (periodic saves) and/or bestFilepath (best by monitor)');
+    this.every = options.every ?? 1;
+    if (!Number.isInteger(this.every) || this.every < 1)
+      throw new RangeError(`ModelCheckpoint: every must be a positive integer, got ${options.every}`);
+    this.keepLast = options.keepLast ?? Infinity;
+    if (this.keepLast !== Infinity && (!Number.isInteger(this.keepLast) || this.keepLast < 1))
+      throw new RangeError(`ModelCheckpoint: keepLast must be a positive integer, got ${options.keepLast}`);
+    this.monitor = options.monitor ?? 'val_loss';
+    this.mode = resolveMode(this.monitor, options.mode ?? 'auto');
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  setContext(ctx: TrainingContext): void {
+    this.ctx = ctx;
+  }
+
+  private async write(path: string): Promise<void> {
+    const model = this.ctx?.model;
+    if (!model) throw new Error('ModelCheckpoint: runs inside Model.fit only');
+    if (this.options.weightsOnly) await model.save(path);
+    else await saveCheckpoint(path, { model, schedulers: this.options.schedulers });
+  }
+
+  async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    const n = epoch + 1;
+    if (this.options.filepath && n % this.every === 0) {
+      const path = formatCheckpointPath(this.options.filepath, n, logs);
+      await this.write(path);
+      const prior = this.saved.indexOf(path);
+      if (prior >= 0) this.saved.splice(prior, 1); // same name again: it was overwritten
+      this.saved.push(path);
+      while (this.saved.length > this.keepLast) {
+        const old = this.saved.shift() as string;
+        if (old !== this.bestPath) await unlink(old).catch(() => undefined);
+      }
+    }
+    if (this.options.bestFilepath) {
+      const v = logs[this.monitor];
+      if (v === undefined)
+        throw new RangeError(
+          `ModelCheckpoint: monitored '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')})`,
+        );
+      if (this.mode === 'min' ? v < this.best : v > this.best) {
+        this.best = v;
+        const path = formatCheckpointPath(this.options.bestFilepath, n, logs);
+        await this.write(path);
+        this.bestPath = path;
+      }
+    }
+  }
+}
