@@ -790,7 +790,11 @@ export async function trainMlp(
 export function mlpObjective(options: MlpObjectiveOptions): Objective {
   const op = 'mlpObjective';
   if (!options || typeof options !== 'object') throw new TypeError(`${op}: expected { x, y, classes, ... }`);
+  if (!(options.x instanceof Tensor) || !(options.y instanceof Tensor) || options.x.ndim === 0)
+    throw new TypeError(`${op}: x and y must be Tensors with a batch axis`);
   positiveInt(op, 'classes', options.classes);
+  if (options.monitor !== undefined && options.monitor !== 'val_accuracy' && options.monitor !== 'val_loss')
+    throw new RangeError(`${op}: monitor must be 'val_accuracy' or 'val_loss', got ${describe(options.monitor)}`);
   if (options.maxEpochs !== undefined) positiveInt(op, 'maxEpochs', options.maxEpochs);
   if (options.patience !== undefined && !(Number.isInteger(options.patience) && options.patience >= 0))
     throw new RangeError(`${op}: patience must be a non-negative integer, got ${describe(options.patience)}`);
