@@ -28,7 +28,7 @@ if (readdirSync('bench').some((f) => f.endsWith('.bench.ts')) && !existsSync('be
   });
 }
 
-if (want('gemm') || want('elementwise')) {
+if (want('gemm') || want('elementwise') || want('conv')) {
   const haveNinja = spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0;
   run('cmake', [
     '-S',
@@ -39,10 +39,22 @@ if (want('gemm') || want('elementwise')) {
     '-DCMAKE_BUILD_TYPE=Release',
     '-DAXON_BENCH=ON',
   ]);
-  run('cmake', ['--build', 'build-native', '--parallel', '--target', 'axon_gemm_bench', 'axon_elementwise_bench']);
+  run('cmake', [
+    '--build',
+    'build-native',
+    '--parallel',
+    '--target',
+    'axon_gemm_bench',
+    'axon_elementwise_bench',
+    'axon_conv_bench',
+  ]);
 }
 if (want('gemm')) run('./build-native/axon_gemm_bench', [], peerEnv);
 if (want('elementwise')) run('./build-native/axon_elementwise_bench', [], peerEnv);
+// oneDNN (OpenMP) reads its thread count at start-up: one process per thread count.
+if (want('conv'))
+  for (const t of ['1', '2'])
+    run('./build-native/axon_conv_bench', ['--threads', t], { ...peerEnv, OMP_NUM_THREADS: t, AXON_NUM_THREADS: t });
 
 for (const file of readdirSync('bench')
   .filter((f) => f.endsWith('.bench.ts'))

@@ -66,6 +66,86 @@ struct GemmBatchedArgs {
 void gemm_batched(const GemmBatchedArgs& args);
 
 // ---------------------------------------------------------------------------------------
+// Convolution, NCHW, weights (Cout, Cin/groups, kH, kW) as PyTorch. Conv1d is H = kH = 1;
+// ConvTranspose2d is conv2d_backward_data (its weight (Cin_t, Cout_t/groups, kH, kW) is the
+// conv weight of the mirrored convolution).
+// ---------------------------------------------------------------------------------------
+struct ConvGeometry {
+  int64_t n = 0, c_in = 0, h = 0, w = 0;  // input (N, Cin, H, W)
+  int64_t c_out = 0, kh = 1, kw = 1;      // weight (Cout, Cin/groups, kH, kW)
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t dil_h = 1, dil_w = 1;
+  int64_t groups = 1;
+  int64_t out_h() const { return (h + pad_top + pad_bottom - dil_h * (kh - 1) - 1) / stride_h + 1; }
+  int64_t out_w() const { return (w + pad_left + pad_right - dil_w * (kw - 1) - 1) / stride_w + 1; }
+};
+// y (N, Cout, OH, OW) = act(conv(x, w) + bias[co]); bias may be null.
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float act_param, float* y);
+// dx (N, Cin, H, W) += the gradient of conv2d_forward's pre-activation output dy.
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+// dw (Cout, Cin/groups, kH, kW) += sum over the batch of dy (x) x; db (Cout) += sum of dy over
+// batch and pixels (db may be null).
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                            float* db);
+
+// ---------------------------------------------------------------------------------------
+// Pooling over (N*C) planes of H x W. Output size per axis:
+// floor-or-ceil((in + pad_a + pad_b - dil (k - 1) - 1) / stride) + 1; with ceil_mode a last
+// window must start inside the input or the left padding (PyTorch's rule).
+// ---------------------------------------------------------------------------------------
+struct PoolGeometry {
+  int64_t planes = 0, h = 0, w = 0;  // N*C planes of H x W
+  int64_t kh = 1, kw = 1, stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t dil_h = 1, dil_w = 1;
+  int64_t out_h = 0, out_w = 0;   // computed by the caller (pool_output_size)
+  bool count_include_pad = true;  // average pooling: divide by the window incl. padding
+};
+int64_t pool_output_size(int64_t in, int64_t k, int64_t stride, int64_t pad_a, int64_t pad_b,
+                         int64_t dil, bool ceil_mode);
+// y = window max; index = argmax position within its input plane (h * W + w); NaN wins.
+void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* index);
+// dx[plane, index] += dy
+void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx);
+void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y);
+void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx);
+// Adaptive average pooling to (out_h, out_w): window i spans [floor(i H / OH), ceil((i+1) H / OH)).
+void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t out_h, int64_t out_w,
+                                 const float* x, float* y);
+void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t out_h,
+                                  int64_t out_w, const float* dy, float* dx);
+
+// ---------------------------------------------------------------------------------------
+// Normalisation
+// ---------------------------------------------------------------------------------------
+// Batch norm over x viewed as (N, C, S) (S = H*W, or 1 for (N, C) inputs). Training: per
+// channel batch mean and biased variance; mean and invstd = 1/sqrt(var + eps) are saved for
+// the backward; running stats (if non-null) become (1 - m) running + m batch, the variance
+// unbiased (n/(n-1)) as PyTorch. Eval (training false): the running stats normalise.
+// gamma/beta may be null (affine false).
+struct BatchNormArgs {
+  int64_t n = 0, c = 0, s = 1;
+  float eps = 1e-5f, momentum = 0.1f;
+  bool training = true;
+};
+void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gamma,
+                        const float* beta, float* running_mean, float* running_var, float* y,
+                        float* save_mean, float* save_invstd);
+// dx += ..., dgamma += sum dy xhat, dbeta += sum dy (any of dx, dgamma, dbeta may be null).
+// Training: the batch statistics' gradient is included; eval: dx = dy gamma invstd.
+void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy,
+                         const float* gamma, const float* save_mean, const float* save_invstd,
+                         float* dx, float* dgamma, float* dbeta);
+// Layer norm over the last d values of each of `rows` rows; gamma/beta (d) may be null.
+void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, const float* gamma,
+                        const float* beta, float* y, float* save_mean, float* save_invstd);
+void layer_norm_backward(int64_t rows, int64_t d, const float* x, const float* dy,
+                         const float* gamma, const float* save_mean, const float* save_invstd,
+                         float* dx, float* dgamma, float* dbeta);
+
+// ---------------------------------------------------------------------------------------
 // Elementwise
 // ---------------------------------------------------------------------------------------
 // y[i] = f(x[i]); x may equal y.

@@ -44,4 +44,19 @@ void slice_copy(const void* x, const Shape& shape, const int64_t* start, const i
 void slice_backward(const float* dy, const Shape& out_shape, const int64_t* start,
                     const int64_t* step, const Shape& shape, float* dx);
 
+// Convolution, pooling, normalisation (conv_ref.cpp). Pooling and normalisation backward
+// kernels are checked by finite differences of these forwards in the tests.
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float act_param, float* y);
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                            float* db);
+void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* index);
+void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y);
+void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gamma,
+                        const float* beta, float* running_mean, float* running_var, float* y,
+                        float* save_mean, float* save_invstd);
+void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, const float* gamma,
+                        const float* beta, float* y, float* save_mean, float* save_invstd);
+
 }  // namespace axon::ref

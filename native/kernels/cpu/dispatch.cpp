@@ -386,4 +386,17 @@ double sum_squares(const float* x, int64_t n) {
   return total;
 }
 
+// Convolution: the ISA kernels thread themselves (over images, groups and pixel blocks).
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float act_param, float* y) {
+  cpu::active_kernels().conv2d_forward(g, x, w, bias, act, act_param, y);
+}
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  cpu::active_kernels().conv2d_backward_data(g, dy, w, dx);
+}
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                            float* db) {
+  cpu::active_kernels().conv2d_backward_weight(g, x, dy, dw, db);
+}
+
 }  // namespace axon

@@ -25,5 +25,10 @@ void rmsprop_step(float* p, const float* g, float* sq, float* ga, float* buf, in
                   const RmspropConfig& c);
 void adagrad_step(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
 double sum_squares(const float* x, int64_t n);
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float act_param, float* y);
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                            float* db);
 
 }  // namespace axon::cpu::AXON_ISA_NS

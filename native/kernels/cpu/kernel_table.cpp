@@ -31,6 +31,9 @@ const KernelTable& kernel_table() {
       &rmsprop_step,
       &adagrad_step,
       &sum_squares,
+      &conv2d_forward,
+      &conv2d_backward_data,
+      &conv2d_backward_weight,
   };
   return table;
 }

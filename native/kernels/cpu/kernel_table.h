@@ -34,6 +34,11 @@ struct KernelTable {
                        const RmspropConfig& c);
   void (*adagrad_step)(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
   double (*sum_squares)(const float* x, int64_t n);
+  void (*conv2d_forward)(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                         UnaryOp act, float act_param, float* y);
+  void (*conv2d_backward_data)(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+  void (*conv2d_backward_weight)(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                                 float* db);
 };
 
 // Table of the level chosen at load (or forced by force_isa_for_testing).

@@ -1,0 +1,523 @@
+// Convolution as implicit GEMM with an offset-table microkernel (compiled once per SIMD level).
+//
+// The three passes are each a GEMM whose A operand is read straight out of a (zero-padded)
+// image through a table of offsets, so nothing is ever im2col'd:
+//
+//   forward          C (pixels x Cout) = A (pixels x K) . W^T (K x Cout);  A[p][k] = x[base(p)
+//                    + off(k)] with base(p) the pixel's window corner and off(k) = the tap
+//                    (channel, row, column) offset. Rows of a register tile are 6 output
+//                    pixels anywhere (across output rows and images), so no tile is mostly
+//                    padding; columns are output channels, 64 per tile (4 AVX-512 vectors).
+//   backward weight  C (K x Cout) = A (K x pixels) . dY^T (pixels x Cout); A[k][p] is the
+//                    same x[base(p) + off(k)], rows now taps, steps pixels.
+//   backward data    (stride 1) dx is the forward convolution of dy, padded by the kernel's
+//                    extent, with the flipped kernel transposed (Cin outputs, Cout*kH*kW taps).
+//                    Strided convolutions scatter dcol = W^T dY back instead (col2im).
+//
+// The B operands (weights, dY) are small and packed once per call or image; C tiles are
+// pixel-major and are transposed into NCHW a block at a time, with bias and activation fused
+// there. Why this rather than im2col + GEMM: im2col writes K values per output pixel that the
+// microkernel then reads only Cout/6 times, and for the layers CNNs have (Cout 32-128) that
+// copy cost as much as a third of the time (measured: bench/RESULTS.md).
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "simd/isa.h"
+// after simd/isa.h, which names this level's namespace
+#include "axon/thread_pool.h"
+#include "gemm/microkernel.h"
+#include "isa_kernels.h"
+
+namespace axon::cpu::AXON_ISA_NS {
+
+using namespace simd;
+
+namespace {
+
+// Register tile of the offset microkernel: kRows rows x kNv vectors of columns, and a
+// narrow variant (twice the rows, half the vectors) for 32-channel layers on AVX-512.
+#if defined(AXON_ISA_AVX512)
+constexpr int kRows = 6, kNv = 4;
+#elif defined(AXON_ISA_AVX2)
+constexpr int kRows = 6, kNv = 2;
+#elif defined(AXON_ISA_NEON)
+constexpr int kRows = 8, kNv = 3;
+#else
+constexpr int kRows = 4, kNv = 4;
+#endif
+constexpr int kCols = kNv * kWidth;  // output channels per tile
+constexpr int64_t kSteps = 512;      // reduction steps per call (B panel kSteps x kCols in L2)
+constexpr int64_t kPixelBlock = 16 * kRows;  // pixels whose C tile block is transposed at once
+
+// Per-thread buffers, grown on demand and kept, so a training step allocates nothing.
+template <class T>
+T* scratch(int slot, size_t count) {
+  struct Buffers {
+    void* ptr[6] = {};
+    size_t cap[6] = {};
+    ~Buffers() {
+      for (void* p : ptr) std::free(p);
+    }
+  };
+  thread_local Buffers buffers;
+  const size_t bytes = count * sizeof(T);
+  if (buffers.cap[slot] < bytes) {
+    std::free(buffers.ptr[slot]);
+    buffers.ptr[slot] = std::aligned_alloc(64, ((bytes + 63) / 64) * 64);
+    buffers.cap[slot] = buffers.ptr[slot] ? bytes : 0;
+    if (!buffers.ptr[slot]) std::abort();  // out of memory for a few MB of working space
+  }
+  return static_cast<T*>(buffers.ptr[slot]);
+}
+// Slots: 0 B panels (per task), 1 C blocks (per task), 2 offsets (per task), 3 padded input
+// or padded dx (caller), 4 packed weights (caller), 5 weight-gradient accumulators (caller).
+
+// C (rows x cols, ld ldc) (+)= A B over `steps`: A[i][s] = rows[i][off[s]], B[s][c] =
+// bp[s * NV * kWidth + c]. Rows past mr repeat a valid pointer and are not stored; columns
+// past ncols are not stored.
+// `init` (NV vectors, or null for zeros) starts every row: the bias, fused; `relu` clamps the
+// result at zero when storing.
+template <int R, int NV>
+void offset_kernel(int64_t steps, const float* const* rows, const int64_t* off, const float* bp,
+                   float* c, int64_t ldc, int mr, int ncols, float beta, const float* init,
+                   bool relu) {
+  VecF acc[R][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = init ? load(init + v * kWidth) : zero();
+  const float* a[R];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i) a[i] = rows[i < mr ? i : mr - 1];
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t o = off[s];
+    VecF b[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) b[v] = load(bp + v * kWidth);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const VecF x = set1(a[i][o]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(x, b[v], acc[i][v]);
+    }
+    bp += NV * kWidth;
+  }
+  for (int i = 0; i < mr; ++i) {
+    float* row = c + i * ldc;
+    for (int v = 0; v < NV; ++v) {
+      const int n = std::min(kWidth, ncols - v * kWidth);
+      if (n <= 0) break;
+      VecF r = acc[i][v];
+      if (n == kWidth) {
+        if (beta != 0.0f) r = add(r, load(row + v * kWidth));
+        if (relu) r = max(r, zero());
+        store(row + v * kWidth, r);
+      } else {
+        if (beta != 0.0f) r = add(r, load_partial(row + v * kWidth, n));
+        if (relu) r = max(r, zero());
+        store_partial(row + v * kWidth, r, n);
+      }
+    }
+  }
+}
+
+// The tile shape for `cols` output columns: the narrow variant when half a tile covers them.
+struct Tile {
+  int rows, nv;
+};
+Tile tile_for(int64_t cols) {
+  if (kNv % 2 == 0 && cols <= kCols / 2) return {2 * kRows, kNv / 2};
+  return {kRows, kNv};
+}
+
+void run_kernel(Tile t, int64_t steps, const float* const* rows, const int64_t* off,
+                const float* bp, float* c, int64_t ldc, int mr, int ncols, float beta,
+                const float* init = nullptr, bool relu = false) {
+  if (t.nv == kNv)
+    offset_kernel<kRows, kNv>(steps, rows, off, bp, c, ldc, mr, ncols, beta, init, relu);
+  else if constexpr (kNv % 2 == 0)
+    offset_kernel<2 * kRows, kNv / 2>(steps, rows, off, bp, c, ldc, mr, ncols, beta, init, relu);
+}
+
+inline void zero_run(float* out, int64_t len) {
+  int64_t t = 0;
+  for (; t + kWidth <= len; t += kWidth) store(out + t, zero());
+  if (t < len) store_partial(out + t, zero(), static_cast<int>(len - t));
+}
+
+inline void copy_run(float* out, const float* src, int64_t len) {
+  int64_t t = 0;
+  for (; t + kWidth <= len; t += kWidth) store(out + t, load(src + t));
+  if (t < len)
+    store_partial(out + t, load_partial(src + t, static_cast<int>(len - t)),
+                  static_cast<int>(len - t));
+}
+
+// planes x (h x w) -> planes x (h + top + bottom) x (w + left + right), zero border, into
+// `out`; rows are copied in parallel.
+void pad_planes(const float* x, int64_t planes, int64_t h, int64_t w, int64_t top, int64_t left,
+                int64_t bottom, int64_t right, float* out) {
+  const int64_t hp = h + top + bottom, wp = w + left + right;
+  parallel_range(planes, 8, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* dst = out + p * hp * wp;
+      const float* src = x + p * h * w;
+      zero_run(dst, top * wp);
+      for (int64_t i = 0; i < h; ++i) {
+        float* row = dst + (top + i) * wp;
+        zero_run(row, left);
+        copy_run(row + left, src + i * w, w);
+        zero_run(row + left + w, right);
+      }
+      zero_run(dst + (top + h) * wp, bottom * wp);
+    }
+  });
+}
+
+// A convolution over an already padded input: the offset-table view of one pass.
+struct Plan {
+  int64_t n, c_in, h, w;  // the (padded) input the taps read, no padding left
+  int64_t c_out, kh, kw, sh, sw, dh, dw, groups;
+  int64_t oh, ow, p;         // output size
+  int64_t cin_g, cout_g, k;  // K = cin_g * kh * kw
+};
+
+Plan plan_of(const ConvGeometry& g, int64_t hp, int64_t wp) {
+  Plan q;
+  q.n = g.n, q.c_in = g.c_in, q.h = hp, q.w = wp;
+  q.c_out = g.c_out, q.kh = g.kh, q.kw = g.kw, q.sh = g.stride_h, q.sw = g.stride_w;
+  q.dh = g.dil_h, q.dw = g.dil_w, q.groups = g.groups;
+  q.oh = g.out_h(), q.ow = g.out_w(), q.p = q.oh * q.ow;
+  q.cin_g = g.c_in / g.groups, q.cout_g = g.c_out / g.groups;
+  q.k = q.cin_g * g.kh * g.kw;
+  return q;
+}
+
+// off[k] for the taps of one group: channel, then kernel row, then kernel column.
+void tap_offsets(const Plan& q, int64_t* off) {
+  int64_t k = 0;
+  for (int64_t ci = 0; ci < q.cin_g; ++ci)
+    for (int64_t ki = 0; ki < q.kh; ++ki)
+      for (int64_t kj = 0; kj < q.kw; ++kj) off[k++] = ci * q.h * q.w + ki * q.dh * q.w + kj * q.dw;
+}
+
+// Offset of pixel j's window corner (j counts pixels of all images, image-major) in x.
+inline int64_t pixel_base(const Plan& q, int64_t j) {
+  const int64_t img = j / q.p, p = j % q.p;
+  return img * q.c_in * q.h * q.w + (p / q.ow) * q.sh * q.w + (p % q.ow) * q.sw;
+}
+
+// rows[i] = x + pixel_base(q, j0 + i) for i < n, walking (image, row, column) without
+// dividing per pixel (divisions cost more than a small layer's whole tile).
+void pixel_rows(const Plan& q, const float* x, int64_t j0, int64_t n, const float** rows) {
+  int64_t img = j0 / q.p, p = j0 % q.p, oh = p / q.ow, ow = p % q.ow;
+  const int64_t image = q.c_in * q.h * q.w;
+  const float* row = x + img * image + oh * q.sh * q.w;
+  for (int64_t i = 0; i < n; ++i) {
+    rows[i] = row + ow * q.sw;
+    if (++ow == q.ow) {
+      ow = 0;
+      if (++oh == q.oh) {
+        oh = 0;
+        ++img;
+      }
+      row = x + img * image + oh * q.sh * q.w;
+    }
+  }
+}
+
+// Packs B[k][c] = W[c0 + c][k] for the group's K x cols panel (zero past cout), kCols wide
+// (or kCols/2 for the narrow tile).
+void pack_weights(const float* w, int64_t k, int64_t c0, int64_t cols, int width, float* out) {
+  for (int64_t s = 0; s < k; ++s)
+    for (int c = 0; c < width; ++c) out[s * width + c] = c < cols ? w[(c0 + c) * k + s] : 0.0f;
+}
+
+// C block (np pixels x cout_g channels, pixel-major) -> y (NCHW), image runs at a time, with
+// the bias and activation applied on each channel row; accumulate adds to y instead.
+void store_block(const Plan& q, const float* cblk, int64_t j0, int64_t np, float* y,
+                 const float* bias, UnaryOp act, float param, bool accumulate) {
+  for (int64_t off = 0; off < np;) {
+    const int64_t j = j0 + off, img = j / q.p, p = j % q.p;
+    const int64_t len = std::min(q.p - p, np - off);
+    float* base = y + img * q.c_out * q.p + p;  // channel 0 of this group, pixel p
+    alignas(64) float tile[kWidth * kWidth];
+    for (int64_t r0 = 0; r0 < len; r0 += kWidth) {
+      const int rows = static_cast<int>(std::min<int64_t>(kWidth, len - r0));
+      for (int64_t c0 = 0; c0 < q.cout_g; c0 += kWidth) {
+        const int cols = static_cast<int>(std::min<int64_t>(kWidth, q.cout_g - c0));
+        const float* src = cblk + (off + r0) * q.cout_g + c0;
+        if (!accumulate) {
+          transpose_tile(src, q.cout_g, rows, cols, base + c0 * q.p + r0, q.p);
+        } else {
+          transpose_tile(src, q.cout_g, rows, cols, tile, kWidth);
+          for (int c = 0; c < cols; ++c) {
+            float* out = base + (c0 + c) * q.p + r0;
+            for (int r = 0; r < rows; ++r) out[r] += tile[c * kWidth + r];
+          }
+        }
+      }
+    }
+    if (bias || act != UnaryOp::Identity)
+      for (int64_t co = 0; co < q.cout_g; ++co) {
+        float* row = base + co * q.p;
+        if (bias) {
+          const VecF b = set1(bias[co]);
+          int64_t t = 0;
+          for (; t + kWidth <= len; t += kWidth) store(row + t, add(load(row + t), b));
+          for (; t < len; ++t) row[t] += bias[co];
+        }
+        if (act != UnaryOp::Identity) AXON_ISA_NS::unary_forward(act, row, row, len, param);
+      }
+    off += len;
+  }
+}
+
+// y (+)= conv of x (already padded; plan q) with packed weights: every group, every pixel.
+// wp: per group, ceil(cout_g / width) panels of K x width. x and y at image 0, channel 0.
+void forward_pass(const Plan& q, const float* x, const float* wpk, const float* bias, UnaryOp act,
+                  float param, float* y, bool accumulate) {
+  const Tile t = tile_for(q.cout_g);
+  const int width = t.nv * kWidth;
+  const int64_t panels = (q.cout_g + width - 1) / width;
+  const int64_t total = q.n * q.p;
+  const int64_t blocks = (total + kPixelBlock - 1) / kPixelBlock;
+  const int threads = num_threads();
+  const int64_t chunks = std::min<int64_t>(blocks, std::max<int64_t>(1, 4 * threads / q.groups));
+  parallel_for(q.groups * chunks, [&](int64_t task) {
+    const int64_t gi = task / chunks, chunk = task % chunks;
+    const int64_t b0 = blocks * chunk / chunks, b1 = blocks * (chunk + 1) / chunks;
+    const float* xg = x + gi * q.cin_g * q.h * q.w;
+    const float* wg = wpk + gi * panels * q.k * width;
+    int64_t* off = scratch<int64_t>(2, static_cast<size_t>(q.k));
+    tap_offsets(q, off);
+    float* cblk = scratch<float>(1, static_cast<size_t>(kPixelBlock * q.cout_g));
+    Plan qg = q;  // y pointer arithmetic per group: channels of this group
+    float* yg = y + gi * q.cout_g * q.p;
+    const float* bg = bias ? bias + gi * q.cout_g : nullptr;
+    // Bias is the accumulators' starting value and relu is applied as the tile is stored, so
+    // only other activations need a pass over the output (after the transpose into NCHW).
+    const bool fuse = !accumulate;
+    const bool relu = fuse && act == UnaryOp::Relu;
+    float* binit = scratch<float>(0, static_cast<size_t>(panels * width));
+    for (int64_t c = 0; c < panels * width; ++c) binit[c] = bg && c < q.cout_g ? bg[c] : 0.0f;
+    const float* rows[kPixelBlock];
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t j0 = b * kPixelBlock, np = std::min(kPixelBlock, total - j0);
+      pixel_rows(q, xg, j0, np, rows);
+      for (int64_t pc = 0; pc < q.k; pc += kSteps) {
+        const int64_t kc = std::min(kSteps, q.k - pc);
+        const bool first = pc == 0, last = pc + kc == q.k;
+        for (int64_t cp = 0; cp < panels; ++cp) {
+          const float* bp = wg + cp * q.k * width + pc * width;
+          const int ncols = static_cast<int>(std::min<int64_t>(width, q.cout_g - cp * width));
+          for (int64_t i0 = 0; i0 < np; i0 += t.rows) {
+            const int mr = static_cast<int>(std::min<int64_t>(t.rows, np - i0));
+            run_kernel(t, kc, rows + i0, off + pc, bp, cblk + i0 * q.cout_g + cp * width, q.cout_g,
+                       mr, ncols, first ? 0.0f : 1.0f,
+                       first && fuse && bg ? binit + cp * width : nullptr, last && relu);
+          }
+        }
+      }
+      store_block(qg, cblk, j0, np, yg, fuse ? nullptr : bg, relu ? UnaryOp::Identity : act, param,
+                  accumulate);
+    }
+  });
+}
+
+// The padded geometry of a convolution's input (no padding left, same output size).
+const float* padded_input(const ConvGeometry& g, const float* x, int64_t* hp, int64_t* wp) {
+  *hp = g.h + g.pad_top + g.pad_bottom;
+  *wp = g.w + g.pad_left + g.pad_right;
+  if (g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0) return x;
+  float* xp = scratch<float>(3, static_cast<size_t>(g.n * g.c_in * *hp * *wp));
+  pad_planes(x, g.n * g.c_in, g.h, g.w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, xp);
+  return xp;
+}
+
+// Weights of every group packed for forward_pass: [group][panel][k][width].
+float* packed_weights(const ConvGeometry& g, const float* w, int64_t cout_g, int64_t k, int slot) {
+  const int width = tile_for(cout_g).nv * kWidth;
+  const int64_t panels = (cout_g + width - 1) / width;
+  float* out = scratch<float>(slot, static_cast<size_t>(g.groups * panels * k * width));
+  for (int64_t gi = 0; gi < g.groups; ++gi)
+    for (int64_t cp = 0; cp < panels; ++cp)
+      pack_weights(w + gi * cout_g * k, k, cp * width,
+                   std::min<int64_t>(width, cout_g - cp * width), width,
+                   out + (gi * panels + cp) * k * width);
+  return out;
+}
+
+// ---- backward data through col2im (strided convolutions) ------------------------------------
+
+void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  const int64_t hp = g.h + g.pad_top + g.pad_bottom, wp = g.w + g.pad_left + g.pad_right;
+  const bool pad = hp != g.h || wp != g.w;
+  float* dxp = dx;
+  if (pad) {
+    dxp = scratch<float>(3, static_cast<size_t>(g.n * g.c_in * hp * wp));
+    parallel_range(g.n * g.c_in, 8, [&](int64_t p0, int64_t p1) {
+      zero_run(dxp + p0 * hp * wp, (p1 - p0) * hp * wp);
+    });
+  }
+  const Plan q = plan_of(g, hp, wp);
+  const int64_t block =
+      std::max<int64_t>(64, std::min<int64_t>(q.p, (int64_t{1} << 20) / std::max<int64_t>(q.k, 1)));
+  parallel_for(g.n * g.groups, [&](int64_t job) {
+    const int64_t n = job / g.groups, gi = job % g.groups;
+    const float* wg = w + gi * q.cout_g * q.k;
+    const float* dyg = dy + (n * g.c_out + gi * q.cout_g) * q.p;
+    float* dxg = dxp + (n * g.c_in + gi * q.cin_g) * hp * wp;
+    float* dcol = scratch<float>(1, static_cast<size_t>(q.k * block));
+    int64_t* off = scratch<int64_t>(2, static_cast<size_t>(q.k));
+    tap_offsets(q, off);
+    for (int64_t p0 = 0; p0 < q.p; p0 += block) {
+      const int64_t np = std::min(block, q.p - p0);
+      GemmArgs ga;
+      ga.trans_a = Trans::Yes, ga.trans_b = Trans::No;
+      ga.m = q.k, ga.n = np, ga.k = q.cout_g;
+      ga.a = wg, ga.lda = q.k;
+      ga.b = dyg + p0, ga.ldb = q.p;
+      ga.c = dcol, ga.ldc = np;
+      AXON_ISA_NS::gemm(ga);
+      for (int64_t j = 0; j < np; ++j) {
+        float* corner = dxg + pixel_base(q, p0 + j);  // image 0 of this job
+        for (int64_t k = 0; k < q.k; ++k) corner[off[k]] += dcol[k * np + j];
+      }
+    }
+  });
+  if (pad)
+    parallel_range(g.n * g.c_in, 8, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        for (int64_t r = 0; r < g.h; ++r) {
+          const float* src = dxp + (p * hp + g.pad_top + r) * wp + g.pad_left;
+          float* out = dx + (p * g.h + r) * g.w;
+          int64_t t = 0;
+          for (; t + kWidth <= g.w; t += kWidth) store(out + t, add(load(out + t), load(src + t)));
+          for (; t < g.w; ++t) out[t] += src[t];
+        }
+    });
+}
+
+}  // namespace
+
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float act_param, float* y) {
+  if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0 || g.c_out == 0) return;
+  int64_t hp, wp;
+  const float* xp = padded_input(g, x, &hp, &wp);
+  const Plan q = plan_of(g, hp, wp);
+  const float* wpk = packed_weights(g, w, q.cout_g, q.k, 4);
+  forward_pass(q, xp, wpk, bias, act, act_param, y, false);
+}
+
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0 || g.h == 0 || g.w == 0) return;
+  // Stride 1: dx = conv(dy padded by the kernel extent minus the padding, flipped W^T).
+  const int64_t eh = g.dil_h * (g.kh - 1), ew = g.dil_w * (g.kw - 1);
+  const int64_t top = eh - g.pad_top, left = ew - g.pad_left;
+  const int64_t oh = g.out_h(), ow = g.out_w();
+  const int64_t bottom = g.h + eh - oh - top, right = g.w + ew - ow - left;
+  if (g.stride_h != 1 || g.stride_w != 1 || top < 0 || left < 0 || bottom < 0 || right < 0)
+    return backward_data_col2im(g, dy, w, dx);
+  // The mirrored convolution: input dy (Cout channels), output dx (Cin), same groups.
+  ConvGeometry m;
+  m.n = g.n, m.c_in = g.c_out, m.h = oh, m.w = ow, m.c_out = g.c_in, m.kh = g.kh, m.kw = g.kw;
+  m.dil_h = g.dil_h, m.dil_w = g.dil_w, m.groups = g.groups;
+  m.pad_top = top, m.pad_left = left, m.pad_bottom = bottom, m.pad_right = right;
+  int64_t hp, wp;
+  const float* dyp = padded_input(m, dy, &hp, &wp);
+  const Plan q = plan_of(m, hp, wp);
+  // W'[ci][co][ki][kj] = W[co][ci][kh-1-ki][kw-1-kj] within each group, packed.
+  const int64_t cin_g = g.c_in / g.groups, cout_g = g.c_out / g.groups, khw = g.kh * g.kw;
+  float* flipped = scratch<float>(5, static_cast<size_t>(g.c_in * cout_g * khw));
+  for (int64_t gi = 0; gi < g.groups; ++gi)
+    for (int64_t ci = 0; ci < cin_g; ++ci)
+      for (int64_t co = 0; co < cout_g; ++co)
+        for (int64_t r = 0; r < khw; ++r)
+          flipped[((gi * cin_g + ci) * cout_g + co) * khw + r] =
+              w[((gi * cout_g + co) * cin_g + ci) * khw + (khw - 1 - r)];
+  const float* wpk = packed_weights(m, flipped, q.cout_g, q.k, 4);
+  forward_pass(q, dyp, wpk, nullptr, UnaryOp::Identity, 0, dx, true);
+}
+
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                            float* db) {
+  if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0) return;
+  int64_t hp, wp;
+  const float* xp = padded_input(g, x, &hp, &wp);
+  const Plan q = plan_of(g, hp, wp);
+  const Tile t = tile_for(q.cout_g);
+  const int width = t.nv * kWidth;
+  const int64_t panels = (q.cout_g + width - 1) / width;
+  // dW^T per group (K x cout_g, ld cout_g) accumulated per chunk of images, plus db.
+  const int64_t per = g.groups * q.k * q.cout_g + g.c_out;
+  const int64_t chunks = std::min<int64_t>(num_threads(), g.n);
+  float* acc = scratch<float>(5, static_cast<size_t>(chunks * per));
+  std::memset(acc, 0, sizeof(float) * static_cast<size_t>(chunks * per));
+  parallel_for(chunks, [&](int64_t c) {
+    float* at = acc + c * per;
+    float* dbt = at + g.groups * q.k * q.cout_g;
+    int64_t* off = scratch<int64_t>(2, static_cast<size_t>(std::min<int64_t>(kSteps, q.p)));
+    float* bp = scratch<float>(0, static_cast<size_t>(std::min<int64_t>(kSteps, q.p) * width));
+    int64_t* koff = scratch<int64_t>(1, static_cast<size_t>(q.k));
+    tap_offsets(q, koff);
+    for (int64_t n = g.n * c / chunks; n < g.n * (c + 1) / chunks; ++n)
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        const float* xg = xp + n * q.c_in * q.h * q.w + gi * q.cin_g * q.h * q.w;
+        const float* dyg = dy + (n * g.c_out + gi * q.cout_g) * q.p;
+        float* ag = at + gi * q.k * q.cout_g;
+        if (db)
+          for (int64_t co = 0; co < q.cout_g; ++co) {
+            const float* r = dyg + co * q.p;
+            VecF s = zero();
+            int64_t j = 0;
+            for (; j + kWidth <= q.p; j += kWidth) s = add(s, load(r + j));
+            float tail = reduce_add(s);
+            for (; j < q.p; ++j) tail += r[j];
+            dbt[gi * q.cout_g + co] += tail;
+          }
+        for (int64_t p0 = 0; p0 < q.p; p0 += kSteps) {
+          const int64_t np = std::min(kSteps, q.p - p0);
+          {
+            const float* prow[kSteps];
+            pixel_rows(q, xg, p0, np, prow);  // image 0 relative: offsets from xg
+            for (int64_t s = 0; s < np; ++s) off[s] = prow[s] - xg;
+          }
+          for (int64_t cp = 0; cp < panels; ++cp) {
+            const int64_t c0 = cp * width;
+            const int ncols = static_cast<int>(std::min<int64_t>(width, q.cout_g - c0));
+            // B panel: dY^T rows (pixel s, channels c0..c0+width), zero past cout_g.
+            if (ncols < width) zero_run(bp, np * width);
+            for (int r0 = 0; r0 < ncols; r0 += kWidth)
+              for (int64_t s0 = 0; s0 < np; s0 += kWidth)
+                transpose_tile(dyg + (c0 + r0) * q.p + p0 + s0, q.p, std::min(kWidth, ncols - r0),
+                               static_cast<int>(std::min<int64_t>(kWidth, np - s0)),
+                               bp + s0 * width + r0, width);
+            for (int64_t k0 = 0; k0 < q.k; k0 += t.rows) {
+              const int mr = static_cast<int>(std::min<int64_t>(t.rows, q.k - k0));
+              const float* rows[2 * kRows];
+              for (int i = 0; i < mr; ++i) rows[i] = xg + koff[k0 + i];
+              run_kernel(t, np, rows, off, bp, ag + k0 * q.cout_g + c0, q.cout_g, mr, ncols, 1.0f);
+            }
+          }
+        }
+      }
+  });
+  // dw[co][k] += sum over chunks of dW^T[k][co] (fixed order: deterministic per thread count).
+  for (int64_t c = 0; c < chunks; ++c) {
+    const float* at = acc + c * per;
+    for (int64_t gi = 0; gi < g.groups; ++gi)
+      for (int64_t co = 0; co < q.cout_g; ++co) {
+        float* out = dw + (gi * q.cout_g + co) * q.k;
+        const float* src = at + gi * q.k * q.cout_g + co;
+        for (int64_t k = 0; k < q.k; ++k) out[k] += src[k * q.cout_g];
+      }
+    if (db)
+      for (int64_t co = 0; co < g.c_out; ++co) db[co] += at[g.groups * q.k * q.cout_g + co];
+  }
+}
+
+}  // namespace axon::cpu::AXON_ISA_NS

@@ -1,0 +1,193 @@
+// Naive twins of convolution, pooling and normalisation: the definitions as loops, in double.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "axon/ref.h"
+
+namespace axon::ref {
+
+namespace {
+// Input pixel of output (oh, ow) and tap (ki, kj), or false when it falls in the padding.
+bool tap(const ConvGeometry& g, int64_t oh, int64_t ow, int64_t ki, int64_t kj, int64_t* ih,
+         int64_t* iw) {
+  *ih = oh * g.stride_h - g.pad_top + ki * g.dil_h;
+  *iw = ow * g.stride_w - g.pad_left + kj * g.dil_w;
+  return *ih >= 0 && *ih < g.h && *iw >= 0 && *iw < g.w;
+}
+}  // namespace
+
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float act_param, float* y) {
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w(), cin_g = g.c_in / g.groups,
+                cout_g = g.c_out / g.groups;
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t co = 0; co < g.c_out; ++co) {
+      const int64_t gi = co / cout_g;
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          double s = bias ? bias[co] : 0.0;
+          for (int64_t ci = 0; ci < cin_g; ++ci)
+            for (int64_t ki = 0; ki < g.kh; ++ki)
+              for (int64_t kj = 0; kj < g.kw; ++kj) {
+                int64_t ih, iw;
+                if (!tap(g, oh, ow, ki, kj, &ih, &iw)) continue;
+                s += double(x[((n * g.c_in + gi * cin_g + ci) * g.h + ih) * g.w + iw]) *
+                     w[((co * cin_g + ci) * g.kh + ki) * g.kw + kj];
+              }
+          y[((n * g.c_out + co) * oh_n + oh) * ow_n + ow] =
+              static_cast<float>(unary_value(act, s, act_param));
+        }
+    }
+}
+
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w(), cin_g = g.c_in / g.groups,
+                cout_g = g.c_out / g.groups;
+  std::vector<double> acc(static_cast<size_t>(g.n * g.c_in * g.h * g.w), 0.0);
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t co = 0; co < g.c_out; ++co) {
+      const int64_t gi = co / cout_g;
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          const double d = dy[((n * g.c_out + co) * oh_n + oh) * ow_n + ow];
+          for (int64_t ci = 0; ci < cin_g; ++ci)
+            for (int64_t ki = 0; ki < g.kh; ++ki)
+              for (int64_t kj = 0; kj < g.kw; ++kj) {
+                int64_t ih, iw;
+                if (!tap(g, oh, ow, ki, kj, &ih, &iw)) continue;
+                acc[static_cast<size_t>(((n * g.c_in + gi * cin_g + ci) * g.h + ih) * g.w + iw)] +=
+                    d * w[((co * cin_g + ci) * g.kh + ki) * g.kw + kj];
+              }
+        }
+    }
+  for (size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<float>(dx[i] + acc[i]);
+}
+
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                            float* db) {
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w(), cin_g = g.c_in / g.groups,
+                cout_g = g.c_out / g.groups;
+  for (int64_t co = 0; co < g.c_out; ++co) {
+    const int64_t gi = co / cout_g;
+    if (db) {
+      double s = 0;
+      for (int64_t n = 0; n < g.n; ++n)
+        for (int64_t p = 0; p < oh_n * ow_n; ++p) s += dy[(n * g.c_out + co) * oh_n * ow_n + p];
+      db[co] = static_cast<float>(db[co] + s);
+    }
+    for (int64_t ci = 0; ci < cin_g; ++ci)
+      for (int64_t ki = 0; ki < g.kh; ++ki)
+        for (int64_t kj = 0; kj < g.kw; ++kj) {
+          double s = 0;
+          for (int64_t n = 0; n < g.n; ++n)
+            for (int64_t oh = 0; oh < oh_n; ++oh)
+              for (int64_t ow = 0; ow < ow_n; ++ow) {
+                int64_t ih, iw;
+                if (!tap(g, oh, ow, ki, kj, &ih, &iw)) continue;
+                s += double(dy[((n * g.c_out + co) * oh_n + oh) * ow_n + ow]) *
+                     x[((n * g.c_in + gi * cin_g + ci) * g.h + ih) * g.w + iw];
+              }
+          float& t = dw[((co * cin_g + ci) * g.kh + ki) * g.kw + kj];
+          t = static_cast<float>(t + s);
+        }
+  }
+}
+
+namespace {
+// Taps of output (oh, ow): every (ih, iw) of the window, in or out of the input; `padded`
+// counts the window clipped to the padded input (PyTorch's count_include_pad divisor).
+template <class F>
+void pool_window(const PoolGeometry& g, int64_t oh, int64_t ow, F&& f) {
+  for (int64_t ki = 0; ki < g.kh; ++ki)
+    for (int64_t kj = 0; kj < g.kw; ++kj)
+      f(oh * g.stride_h - g.pad_top + ki * g.dil_h, ow * g.stride_w - g.pad_left + kj * g.dil_w);
+}
+}  // namespace
+
+void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* index) {
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t at = -1;
+        bool nan = false;
+        pool_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
+          if (nan || ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) return;
+          const float v = x[(p * g.h + ih) * g.w + iw];
+          if (at < 0 || v > best || std::isnan(v))
+            best = v, at = ih * g.w + iw, nan = std::isnan(v);
+        });
+        y[(p * g.out_h + oh) * g.out_w + ow] = best;
+        index[(p * g.out_h + oh) * g.out_w + ow] = static_cast<int32_t>(at < 0 ? 0 : at);
+      }
+}
+
+void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        double s = 0;
+        int64_t inside = 0, padded = 0;
+        pool_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
+          if (ih < g.h + g.pad_bottom && iw < g.w + g.pad_right) ++padded;
+          if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) return;
+          s += x[(p * g.h + ih) * g.w + iw];
+          ++inside;
+        });
+        const int64_t div = g.count_include_pad ? padded : inside;
+        y[(p * g.out_h + oh) * g.out_w + ow] = div ? static_cast<float>(s / double(div)) : 0.0f;
+      }
+}
+
+void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gamma,
+                        const float* beta, float* running_mean, float* running_var, float* y,
+                        float* save_mean, float* save_invstd) {
+  const int64_t count = a.n * a.s;
+  for (int64_t c = 0; c < a.c; ++c) {
+    double mean = 0, var = 0;
+    if (a.training) {
+      for (int64_t i = 0; i < a.n; ++i)
+        for (int64_t j = 0; j < a.s; ++j) mean += x[(i * a.c + c) * a.s + j];
+      mean /= double(count);
+      for (int64_t i = 0; i < a.n; ++i)
+        for (int64_t j = 0; j < a.s; ++j) var += std::pow(x[(i * a.c + c) * a.s + j] - mean, 2);
+      const double unbiased = count > 1 ? var / double(count - 1) : var / double(count);
+      var /= double(count);
+      if (running_mean)
+        running_mean[c] = float((1 - a.momentum) * running_mean[c] + a.momentum * mean);
+      if (running_var)
+        running_var[c] = float((1 - a.momentum) * running_var[c] + a.momentum * unbiased);
+    } else {
+      mean = running_mean[c];
+      var = running_var[c];
+    }
+    const double invstd = 1.0 / std::sqrt(var + a.eps);
+    if (save_mean) save_mean[c] = float(mean);
+    if (save_invstd) save_invstd[c] = float(invstd);
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < a.s; ++j) {
+        const size_t o = static_cast<size_t>((i * a.c + c) * a.s + j);
+        y[o] = float((x[o] - mean) * invstd * (gamma ? gamma[c] : 1.0) + (beta ? beta[c] : 0.0));
+      }
+  }
+}
+
+void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, const float* gamma,
+                        const float* beta, float* y, float* save_mean, float* save_invstd) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < d; ++j) mean += x[r * d + j];
+    mean /= double(d);
+    for (int64_t j = 0; j < d; ++j) var += std::pow(x[r * d + j] - mean, 2);
+    var /= double(d);
+    const double invstd = 1.0 / std::sqrt(var + eps);
+    save_mean[r] = float(mean);
+    save_invstd[r] = float(invstd);
+    for (int64_t j = 0; j < d; ++j)
+      y[r * d + j] =
+          float((x[r * d + j] - mean) * invstd * (gamma ? gamma[j] : 1.0) + (beta ? beta[j] : 0.0));
+  }
+}
+
+}  // namespace axon::ref

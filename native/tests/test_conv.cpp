@@ -1,0 +1,350 @@
+// Convolution, pooling and normalisation against their naive twins over a grid of awkward
+// geometries (odd sizes, stride 2-3, dilation, groups incl. depthwise, asymmetric padding,
+// 1x1, kernel = input), and every backward against finite differences of a scalar loss
+// L = sum(g * f(x)) in double.
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "axon/kernels.h"
+#include "axon/ref.h"
+#include "check.h"
+
+using namespace axon;
+using axon::test::random_vector;
+
+namespace {
+
+std::string describe(const ConvGeometry& g) {
+  char b[256];
+  std::snprintf(
+      b, sizeof b,
+      "N%lld %lld->%lld %lldx%lld k%lldx%lld s%lld,%lld p%lld,%lld,%lld,%lld d%lld,%lld g%lld",
+      (long long)g.n, (long long)g.c_in, (long long)g.c_out, (long long)g.h, (long long)g.w,
+      (long long)g.kh, (long long)g.kw, (long long)g.stride_h, (long long)g.stride_w,
+      (long long)g.pad_top, (long long)g.pad_left, (long long)g.pad_bottom, (long long)g.pad_right,
+      (long long)g.dil_h, (long long)g.dil_w, (long long)g.groups);
+  return b;
+}
+
+ConvGeometry geo(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                 int64_t s = 1, int64_t p = 0, int64_t d = 1, int64_t groups = 1) {
+  ConvGeometry g;
+  g.n = n, g.c_in = cin, g.c_out = cout, g.h = h, g.w = w, g.kh = kh, g.kw = kw;
+  g.stride_h = g.stride_w = s;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = p;
+  g.dil_h = g.dil_w = d;
+  g.groups = groups;
+  return g;
+}
+
+std::vector<ConvGeometry> grid() {
+  std::vector<ConvGeometry> v = {
+      geo(2, 1, 32, 28, 28, 5, 5, 1, 2),       // the CNN's first layer
+      geo(3, 32, 64, 14, 14, 5, 5, 1, 2),      // its second
+      geo(1, 3, 5, 17, 13, 3, 3),              // odd sizes, no padding
+      geo(2, 4, 6, 33, 31, 3, 3, 2, 1),        // stride 2
+      geo(1, 5, 7, 19, 23, 3, 5, 3, 2),        // stride 3, rectangular kernel
+      geo(2, 3, 4, 15, 16, 3, 3, 1, 2, 2),     // dilation 2
+      geo(2, 6, 9, 11, 12, 3, 3, 1, 1, 1, 3),  // groups 3
+      geo(2, 8, 8, 13, 9, 3, 3, 1, 1, 1, 8),   // depthwise
+      geo(3, 16, 24, 7, 7, 1, 1),              // 1x1
+      geo(2, 3, 5, 6, 5, 6, 5),                // kernel = input
+      geo(1, 2, 3, 1, 40, 1, 7, 1, 3),         // conv1d (H = kH = 1)
+      geo(2, 7, 130, 9, 10, 2, 2, 2, 0),       // Cout > MR and NR blocks
+      geo(1, 64, 64, 21, 19, 3, 3, 1, 1),      // K > KC on the GEMM's blocking
+  };
+  ConvGeometry asym = geo(2, 3, 4, 10, 11, 3, 4, 2, 0);
+  asym.pad_top = 2, asym.pad_left = 0, asym.pad_bottom = 1, asym.pad_right = 3;
+  asym.stride_h = 1, asym.stride_w = 2;
+  v.push_back(asym);
+  return v;
+}
+
+}  // namespace
+
+TEST(conv2d_forward_matches_reference) {
+  uint32_t seed = 1;
+  for (const ConvGeometry& g : grid())
+    for (int variant = 0; variant < 2; ++variant) {
+      test::context() = describe(g);
+      const int64_t cin_g = g.c_in / g.groups;
+      auto x = random_vector(size_t(g.n * g.c_in * g.h * g.w), seed++);
+      auto w = random_vector(size_t(g.c_out * cin_g * g.kh * g.kw), seed++);
+      auto b = random_vector(size_t(g.c_out), seed++);
+      const UnaryOp act = variant ? UnaryOp::Relu : UnaryOp::Identity;
+      const size_t ny = size_t(g.n * g.c_out * g.out_h() * g.out_w());
+      std::vector<float> y(ny, NAN), want(ny);
+      conv2d_forward(g, x.data(), w.data(), variant ? b.data() : nullptr, act, 0, y.data());
+      ref::conv2d_forward(g, x.data(), w.data(), variant ? b.data() : nullptr, act, 0, want.data());
+      const double k = double(cin_g * g.kh * g.kw);
+      CHECK_CLOSE(y.data(), want.data(), ny, 1e-6 * k, 1e-5, "forward");
+    }
+  test::context().clear();
+}
+
+TEST(conv2d_backward_matches_reference) {
+  uint32_t seed = 100;
+  for (const ConvGeometry& g : grid()) {
+    test::context() = describe(g);
+    const int64_t cin_g = g.c_in / g.groups;
+    const size_t nx = size_t(g.n * g.c_in * g.h * g.w), nw = size_t(g.c_out * cin_g * g.kh * g.kw),
+                 ny = size_t(g.n * g.c_out * g.out_h() * g.out_w());
+    auto x = random_vector(nx, seed++);
+    auto w = random_vector(nw, seed++);
+    auto dy = random_vector(ny, seed++);
+    // Accumulating contract: start from non-zero gradients.
+    auto dx = random_vector(nx, seed++), dx_want = dx;
+    auto dw = random_vector(nw, seed++), dw_want = dw;
+    auto db = random_vector(size_t(g.c_out), seed++), db_want = db;
+    conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+    ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data());
+    conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
+    ref::conv2d_backward_weight(g, x.data(), dy.data(), dw_want.data(), db_want.data());
+    const double fan_out = double(g.c_out / g.groups * g.kh * g.kw);
+    CHECK_CLOSE(dx.data(), dx_want.data(), nx, 1e-6 * fan_out, 1e-5, "backward data");
+    const double per_w = double(g.n * g.out_h() * g.out_w());
+    CHECK_CLOSE(dw.data(), dw_want.data(), nw, 1e-6 * per_w, 1e-5, "backward weight");
+    CHECK_CLOSE(db.data(), db_want.data(), size_t(g.c_out), 1e-6 * per_w, 1e-5, "backward bias");
+  }
+  test::context().clear();
+}
+
+// The reference backward formulas against finite differences of the reference forward.
+TEST(conv2d_backward_finite_differences) {
+  const ConvGeometry shapes[] = {geo(1, 2, 3, 5, 6, 3, 2, 2, 1, 1),
+                                 geo(2, 4, 4, 5, 5, 3, 3, 1, 2, 2, 2)};
+  uint32_t seed = 200;
+  for (const ConvGeometry& g : shapes) {
+    test::context() = describe(g);
+    const int64_t cin_g = g.c_in / g.groups;
+    const size_t nx = size_t(g.n * g.c_in * g.h * g.w), nw = size_t(g.c_out * cin_g * g.kh * g.kw),
+                 ny = size_t(g.n * g.c_out * g.out_h() * g.out_w());
+    auto x = random_vector(nx, seed++);
+    auto w = random_vector(nw, seed++);
+    auto b = random_vector(size_t(g.c_out), seed++);
+    auto up = random_vector(ny, seed++);
+    auto loss = [&](const std::vector<float>& xs, const std::vector<float>& ws,
+                    const std::vector<float>& bs) {
+      std::vector<float> y(ny);
+      ref::conv2d_forward(g, xs.data(), ws.data(), bs.data(), UnaryOp::Identity, 0, y.data());
+      double l = 0;
+      for (size_t i = 0; i < ny; ++i) l += double(up[i]) * y[i];
+      return l;
+    };
+    std::vector<float> dx(nx, 0), dw(nw, 0), db(size_t(g.c_out), 0);
+    conv2d_backward_data(g, up.data(), w.data(), dx.data());
+    conv2d_backward_weight(g, x.data(), up.data(), dw.data(), db.data());
+    auto fd = [&](std::vector<float>& v, size_t i) {
+      const float keep = v[i];
+      const float h = 1e-2f;  // the loss is linear in each input: exact up to rounding
+      v[i] = keep + h;
+      const double lp = loss(x, w, b);
+      v[i] = keep - h;
+      const double lm = loss(x, w, b);
+      v[i] = keep;
+      return (lp - lm) / (2.0 * h);
+    };
+    for (size_t i = 0; i < nx; ++i) CHECK(std::fabs(fd(x, i) - dx[i]) < 1e-3);
+    for (size_t i = 0; i < nw; ++i) CHECK(std::fabs(fd(w, i) - dw[i]) < 1e-3);
+    for (size_t i = 0; i < b.size(); ++i) CHECK(std::fabs(fd(b, i) - db[i]) < 1e-3);
+  }
+  test::context().clear();
+}
+
+namespace {
+PoolGeometry pool(int64_t planes, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p, int64_t d,
+                  bool ceil_mode, bool include_pad) {
+  PoolGeometry g;
+  g.planes = planes, g.h = h, g.w = w, g.kh = g.kw = k, g.stride_h = g.stride_w = s;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = p;
+  g.dil_h = g.dil_w = d;
+  g.out_h = pool_output_size(h, k, s, p, p, d, ceil_mode);
+  g.out_w = pool_output_size(w, k, s, p, p, d, ceil_mode);
+  g.count_include_pad = include_pad;
+  return g;
+}
+}  // namespace
+
+TEST(pooling_matches_reference_and_gradients) {
+  const PoolGeometry shapes[] = {
+      pool(3, 28, 28, 2, 2, 0, 1, false, true), pool(2, 17, 13, 3, 2, 1, 1, true, true),
+      pool(2, 17, 13, 3, 2, 1, 1, true, false), pool(4, 9, 10, 3, 3, 1, 1, false, false),
+      pool(2, 11, 12, 3, 1, 1, 2, false, true), pool(1, 5, 5, 5, 1, 0, 1, false, true),
+      pool(2, 7, 8, 2, 3, 1, 1, true, true)};
+  uint32_t seed = 300;
+  for (const PoolGeometry& g : shapes) {
+    test::context() = "pool " + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" +
+                      std::to_string(g.kh) + " s" + std::to_string(g.stride_h) + " p" +
+                      std::to_string(g.pad_top) + " d" + std::to_string(g.dil_h);
+    const size_t nx = size_t(g.planes * g.h * g.w), ny = size_t(g.planes * g.out_h * g.out_w);
+    auto x = random_vector(nx, seed++);
+    std::vector<float> y(ny), want(ny);
+    std::vector<int32_t> idx(ny), idx_want(ny);
+    max_pool2d_forward(g, x.data(), y.data(), idx.data());
+    ref::max_pool2d_forward(g, x.data(), want.data(), idx_want.data());
+    CHECK_CLOSE(y.data(), want.data(), ny, 0, 0, "max");
+    CHECK(idx == idx_want);
+    auto up = random_vector(ny, seed++);
+    std::vector<float> dx(nx, 0);
+    max_pool2d_backward(g, idx.data(), up.data(), dx.data());
+    double sum_dx = 0, sum_up = 0;
+    for (float v : dx) sum_dx += v;
+    for (float v : up) sum_up += v;
+    CHECK(std::fabs(sum_dx - sum_up) < 1e-4);  // every gradient lands once
+    if (g.dil_h == 1) {
+      avg_pool2d_forward(g, x.data(), y.data());
+      ref::avg_pool2d_forward(g, x.data(), want.data());
+      CHECK_CLOSE(y.data(), want.data(), ny, 1e-6, 1e-5, "avg");
+      // avg backward vs finite differences of the (linear) reference.
+      std::fill(dx.begin(), dx.end(), 0.0f);
+      avg_pool2d_backward(g, up.data(), dx.data());
+      for (size_t i = 0; i < nx; i += 7) {
+        auto xp = x;
+        xp[i] += 1.0f;
+        ref::avg_pool2d_forward(g, xp.data(), want.data());
+        std::vector<float> base(ny);
+        ref::avg_pool2d_forward(g, x.data(), base.data());
+        double d = 0;
+        for (size_t o = 0; o < ny; ++o) d += double(up[o]) * (double(want[o]) - base[o]);
+        CHECK(std::fabs(d - dx[i]) < 1e-4);
+      }
+    }
+  }
+  // Adaptive average pooling: uneven windows; the 1x1 case is the global average.
+  for (auto [h, w, oh, ow] :
+       {std::array<int64_t, 4>{7, 9, 3, 4}, {5, 5, 5, 5}, {6, 10, 1, 1}, {4, 3, 6, 5}}) {
+    auto x = random_vector(size_t(2 * h * w), seed++);
+    std::vector<float> y(size_t(2 * oh * ow));
+    adaptive_avg_pool2d_forward(2, h, w, oh, ow, x.data(), y.data());
+    for (int64_t p = 0; p < 2; ++p)
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+          const int64_t h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh, w0 = j * w / ow,
+                        w1 = ((j + 1) * w + ow - 1) / ow;
+          double s = 0;
+          for (int64_t a = h0; a < h1; ++a)
+            for (int64_t b = w0; b < w1; ++b) s += x[size_t((p * h + a) * w + b)];
+          CHECK(std::fabs(s / double((h1 - h0) * (w1 - w0)) - y[size_t((p * oh + i) * ow + j)]) <
+                1e-6);
+        }
+    auto up = random_vector(y.size(), seed++);
+    std::vector<float> dx(x.size(), 0);
+    adaptive_avg_pool2d_backward(2, h, w, oh, ow, up.data(), dx.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      auto xp = x;
+      xp[i] += 1.0f;
+      std::vector<float> yp(y.size());
+      adaptive_avg_pool2d_forward(2, h, w, oh, ow, xp.data(), yp.data());
+      double d = 0;
+      for (size_t o = 0; o < y.size(); ++o) d += double(up[o]) * (double(yp[o]) - y[o]);
+      CHECK(std::fabs(d - dx[i]) < 1e-4);
+    }
+  }
+  test::context().clear();
+}
+
+TEST(pool_output_size_follows_pytorch) {
+  CHECK(pool_output_size(28, 2, 2, 0, 0, 1, false) == 14);
+  CHECK(pool_output_size(5, 2, 2, 0, 0, 1, false) == 2);
+  CHECK(pool_output_size(5, 2, 2, 0, 0, 1, true) == 3);
+  CHECK(pool_output_size(6, 3, 3, 1, 1, 1, true) == 3);  // last window would start in the pad
+  CHECK(pool_output_size(2, 5, 1, 0, 0, 1, false) == 0);
+}
+
+TEST(batch_norm_and_layer_norm) {
+  uint32_t seed = 400;
+  for (auto [n, c, s] : {std::array<int64_t, 3>{4, 3, 25}, {7, 5, 1}, {2, 16, 33}}) {
+    BatchNormArgs a;
+    a.n = n, a.c = c, a.s = s, a.eps = 1e-5f, a.momentum = 0.1f, a.training = true;
+    const size_t nx = size_t(n * c * s);
+    auto x = random_vector(nx, seed++, -3, 5);
+    auto gamma = random_vector(static_cast<size_t>(c), seed++, 0.5f, 1.5f);
+    auto beta = random_vector(static_cast<size_t>(c), seed++);
+    std::vector<float> rm(static_cast<size_t>(c), 0.0f), rv(static_cast<size_t>(c), 1.0f), rm2 = rm,
+                                                                                           rv2 = rv;
+    std::vector<float> y(nx), want(nx), mean(static_cast<size_t>(c)), inv(static_cast<size_t>(c)),
+        mean2(static_cast<size_t>(c)), inv2(static_cast<size_t>(c));
+    batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
+                       mean.data(), inv.data());
+    ref::batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm2.data(), rv2.data(),
+                            want.data(), mean2.data(), inv2.data());
+    CHECK_CLOSE(y.data(), want.data(), nx, 1e-5, 1e-5, "batch norm train");
+    CHECK_CLOSE(rm.data(), rm2.data(), static_cast<size_t>(c), 1e-6, 1e-6, "running mean");
+    CHECK_CLOSE(rv.data(), rv2.data(), static_cast<size_t>(c), 1e-6, 1e-6, "running var");
+    // backward vs finite differences of L = sum(up * bn(x)) through the batch statistics
+    auto up = random_vector(nx, seed++);
+    std::vector<float> dx(nx, 0), dg(static_cast<size_t>(c), 0), dbeta(static_cast<size_t>(c), 0);
+    batch_norm_backward(a, x.data(), up.data(), gamma.data(), mean.data(), inv.data(), dx.data(),
+                        dg.data(), dbeta.data());
+    auto loss = [&](const std::vector<float>& xs, const std::vector<float>& gs,
+                    const std::vector<float>& bs) {
+      std::vector<float> yy(nx), m(static_cast<size_t>(c)), iv(static_cast<size_t>(c)),
+          r1(static_cast<size_t>(c), 0), r2(static_cast<size_t>(c), 1);
+      ref::batch_norm_forward(a, xs.data(), gs.data(), bs.data(), r1.data(), r2.data(), yy.data(),
+                              m.data(), iv.data());
+      double l = 0;
+      for (size_t i = 0; i < nx; ++i) l += double(up[i]) * yy[i];
+      return l;
+    };
+    auto fd = [&](std::vector<float>& v, size_t i) {
+      const float keep = v[i], h = 1e-2f;
+      v[i] = keep + h;
+      const double lp = loss(x, gamma, beta);
+      v[i] = keep - h;
+      const double lm = loss(x, gamma, beta);
+      v[i] = keep;
+      return (lp - lm) / (2.0 * h);
+    };
+    for (size_t i = 0; i < nx; i += 3)
+      CHECK(std::fabs(fd(x, i) - dx[i]) < 2e-3 * (1 + std::fabs(dx[i])));
+    for (size_t i = 0; i < static_cast<size_t>(c); ++i)
+      CHECK(std::fabs(fd(gamma, i) - dg[i]) < 2e-3 * (1 + std::fabs(dg[i])));
+    for (size_t i = 0; i < static_cast<size_t>(c); ++i)
+      CHECK(std::fabs(fd(beta, i) - dbeta[i]) < 2e-3 * (1 + std::fabs(dbeta[i])));
+    // eval mode uses the running statistics
+    a.training = false;
+    batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
+                       nullptr, nullptr);
+    ref::batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(),
+                            want.data(), mean2.data(), inv2.data());
+    CHECK_CLOSE(y.data(), want.data(), nx, 1e-5, 1e-5, "batch norm eval");
+  }
+  for (auto [rows, d] : {std::array<int64_t, 2>{5, 17}, {3, 128}, {1, 1}}) {
+    const size_t n = size_t(rows * d);
+    auto x = random_vector(n, seed++, -2, 4);
+    auto gamma = random_vector(static_cast<size_t>(d), seed++, 0.5f, 1.5f);
+    auto beta = random_vector(static_cast<size_t>(d), seed++);
+    std::vector<float> y(n), want(n), m(static_cast<size_t>(rows)), iv(static_cast<size_t>(rows)),
+        m2(static_cast<size_t>(rows)), iv2(static_cast<size_t>(rows));
+    layer_norm_forward(rows, d, 1e-5f, x.data(), gamma.data(), beta.data(), y.data(), m.data(),
+                       iv.data());
+    ref::layer_norm_forward(rows, d, 1e-5f, x.data(), gamma.data(), beta.data(), want.data(),
+                            m2.data(), iv2.data());
+    CHECK_CLOSE(y.data(), want.data(), n, 1e-5, 1e-5, "layer norm");
+    auto up = random_vector(n, seed++);
+    std::vector<float> dx(n, 0), dg(static_cast<size_t>(d), 0), db(static_cast<size_t>(d), 0);
+    layer_norm_backward(rows, d, x.data(), up.data(), gamma.data(), m.data(), iv.data(), dx.data(),
+                        dg.data(), db.data());
+    auto loss = [&](const std::vector<float>& xs, const std::vector<float>& gs) {
+      std::vector<float> yy(n), mm(static_cast<size_t>(rows)), ii(static_cast<size_t>(rows));
+      ref::layer_norm_forward(rows, d, 1e-5f, xs.data(), gs.data(), beta.data(), yy.data(),
+                              mm.data(), ii.data());
+      double l = 0;
+      for (size_t i = 0; i < n; ++i) l += double(up[i]) * yy[i];
+      return l;
+    };
+    for (size_t i = 0; i < n; i += 2) {
+      auto xp = x, xm = x;
+      xp[i] += 1e-2f, xm[i] -= 1e-2f;
+      const double g = (loss(xp, gamma) - loss(xm, gamma)) / 2e-2;
+      CHECK(std::fabs(g - dx[i]) < 2e-3 * (1 + std::fabs(dx[i])));
+    }
+    for (size_t j = 0; j < static_cast<size_t>(d); ++j) {
+      auto gp = gamma, gm = gamma;
+      gp[j] += 1e-2f, gm[j] -= 1e-2f;
+      CHECK(std::fabs((loss(x, gp) - loss(x, gm)) / 2e-2 - dg[j]) < 2e-3 * (1 + std::fabs(dg[j])));
+    }
+  }
+}
