@@ -207,10 +207,30 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     };
   }
 
+  /** Restores state(); everything is checked before anything changes. */
   setState(s: DataLoaderState): void {
+    if (!s || !Number.isSafeInteger(s.epoch) || s.epoch < 0 || !Number.isSafeInteger(s.position) || s.position < 0)
+      throw new RangeError('DataLoader.setState: epoch and position must be non-negative integers');
+    let order: Int32Array | null = null;
+    if (s.order) {
+      if (!(this.dataset instanceof TensorDataset))
+        throw new TypeError('DataLoader.setState: a sample order needs a tensor dataset');
+      const n = this.dataset.length;
+      if (s.order.length !== n)
+        throw new RangeError(`DataLoader.setState: the order has ${s.order.length} entries, the dataset ${n} samples`);
+      order = Int32Array.from(s.order);
+      const seen = new Uint8Array(n);
+      for (const i of order) {
+        if (!(i >= 0 && i < n) || seen[i]) throw new RangeError('DataLoader.setState: the order is not a permutation of the samples');
+        seen[i] = 1;
+      }
+    }
+    if (this.dataset instanceof TensorDataset && s.position > this.numBatches)
+      throw new RangeError(`DataLoader.setState: position ${s.position} is past the ${this.numBatches} batches of an epoch`);
+    const probe = new Generator().setState(s.generator); // throws on a bad state, before any change
     this.epoch = s.epoch;
     this.position = s.position;
-    this.order = s.order ? Int32Array.from(s.order) : null;
-    this.generator.setState(s.generator);
+    this.order = order;
+    this.generator.setState(probe.getState());
   }
 }

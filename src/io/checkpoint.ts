@@ -264,6 +264,10 @@ export function restoreCheckpoint(
       optBuffers.set(i, rec);
     }
   }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(json.schedulers) || !isObject(json.loaders) || !isObject(json.rng) || !isObject(json.counters))
+    fail(source, 'checkpoint.state is missing or has malformed sections');
   const loaderStates = new Map<DataLoader, Parameters<DataLoader['setState']>[0]>();
   for (const [name, loader] of Object.entries(parts.loaders ?? {})) {
     const s = json.loaders?.[name];
@@ -283,14 +287,20 @@ export function restoreCheckpoint(
   if (typeof dropout !== 'object' || dropout === null) fail(source, 'random stream states missing');
   for (const [name, s] of rngTargets) {
     const v = dropout[name];
-    if (!Array.isArray(v) || v.length !== s.length || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
-      fail(source, `no random stream state for module '${name}'`);
+    if (!Array.isArray(v) || v.length !== s.length || !v.every((x) => Number.isSafeInteger(x) && x >= 0))
+      fail(source, `no valid random stream state for module '${name}' (non-negative integers)`);
   }
   const globalState = checkGenerator(source, 'global generator', json.rng?.global);
   let fit: { nextEpoch: number; order: Int32Array; generator: GeneratorState } | null = null;
   if (model && json.fit) {
     const order = content.tensors.get('fit/order');
-    if (!isInt(json.fit.nextEpoch) || !order || order.dtype !== 'int32') fail(source, 'bad fit cursor');
+    if (!isInt(json.fit.nextEpoch) || !order || order.dtype !== 'int32' || order.ndim !== 1)
+      fail(source, 'bad fit cursor');
+    const seen = new Uint8Array(order.size);
+    for (const i of order.data) {
+      if (!(i >= 0 && i < order.size) || seen[i]) fail(source, 'the fit cursor order is not a permutation');
+      seen[i] = 1;
+    }
     fit = {
       nextEpoch: json.fit.nextEpoch,
       order: order.data as Int32Array,
@@ -303,44 +313,89 @@ export function restoreCheckpoint(
     counters[k] = v;
   }
   for (const name of Object.keys(parts.schedulers ?? {}))
-    if (!json.schedulers || !(name in json.schedulers)) fail(source, `no state for scheduler '${name}'`);
+    if (!Object.prototype.hasOwnProperty.call(json.schedulers, name)) fail(source, `no state for scheduler '${name}'`);
 
-  // ---- apply ----
-  module.loadStateDict(state);
-  if (optimizer && optJson) {
-    const sd = {
-      paramGroups: optJson.groups.map((g, gi) => {
-        const start = optimizer.paramGroups.slice(0, gi).reduce((n, x) => n + x.params.length, 0);
-        return { ...g, params: optimizer.paramGroups[gi].params.map((_, j) => start + j) };
-      }),
-      state: Object.fromEntries(
-        Object.entries(optJson.steps).map(([k, step]) => [k, { step, buffers: optBuffers.get(Number(k)) ?? {} }]),
-      ),
-    };
-    try {
-      optimizer.loadStateDict(sd as unknown as Parameters<typeof optimizer.loadStateDict>[0]);
-    } catch (e) {
-      fail(source, (e as Error).message);
-    }
+  // ---- apply, rolling everything back if any part refuses its state ----
+  const undo = snapshot(module, optimizer, parts, rngTargets, model);
+  try {
+    apply();
+  } catch (e) {
+    undo();
+    if (e instanceof ModelFileError) throw e;
+    fail(source, (e as Error).message);
   }
-  for (const [name, s] of Object.entries(parts.schedulers ?? {})) {
-    try {
-      s.loadStateDict(json.schedulers[name] as never);
-    } catch (e) {
-      fail(source, `scheduler '${name}': ${(e as Error).message}`);
-    }
-  }
-  for (const [loader, s] of loaderStates) {
-    try {
-      loader.setState(s);
-    } catch (e) {
-      fail(source, (e as Error).message);
-    }
-  }
-  for (const [name, s] of rngTargets) s.set(dropout[name]);
-  defaultGenerator().setState(globalState);
-  if (model && fit) model.setFitCursor(fit);
   return { counters, extra: json.extra ?? null, metadata: content.metadata };
+
+  function apply(): void {
+    module.loadStateDict(state);
+    if (optimizer && optJson) {
+      const sd = {
+        paramGroups: optJson.groups.map((g, gi) => {
+          const start = optimizer.paramGroups.slice(0, gi).reduce((n, x) => n + x.params.length, 0);
+          return { ...g, params: optimizer.paramGroups[gi].params.map((_, j) => start + j) };
+        }),
+        state: Object.fromEntries(
+          Object.entries(optJson.steps).map(([k, step]) => [k, { step, buffers: optBuffers.get(Number(k)) ?? {} }]),
+        ),
+      };
+      try {
+        optimizer.loadStateDict(sd as unknown as Parameters<typeof optimizer.loadStateDict>[0]);
+      } catch (e) {
+        fail(source, (e as Error).message);
+      }
+    }
+    for (const [name, s] of Object.entries(parts.schedulers ?? {})) {
+      try {
+        s.loadStateDict(json.schedulers[name] as never);
+      } catch (e) {
+        fail(source, `scheduler '${name}': ${(e as Error).message}`);
+      }
+    }
+    for (const [loader, s] of loaderStates) {
+      try {
+        loader.setState(s);
+      } catch (e) {
+        fail(source, (e as Error).message);
+      }
+    }
+    for (const [name, s] of rngTargets) s.set(dropout[name] as number[]);
+    defaultGenerator().setState(globalState);
+    if (model && fit) model.setFitCursor(fit);
+  }
+}
+
+/** Copies of everything restoreCheckpoint may change; the returned function puts them back. */
+function snapshot(
+  module: Module,
+  optimizer: Optimizer<{ lr: number }> | null,
+  parts: CheckpointParts,
+  rngTargets: [string, Float64Array][],
+  model: Model | null,
+): () => void {
+  const tensors = Object.values(module.stateDict()).map((t) => [t, t.data.slice()] as const);
+  const groups = optimizer?.paramGroups.map((g) => ({ ...g })) ?? [];
+  const states = optimizer ? new Map(optimizer.state) : null;
+  const schedulers = Object.values(parts.schedulers ?? {}).map(
+    (s) => [s, JSON.parse(JSON.stringify(s.stateDict()))] as const,
+  );
+  const loaders = Object.values(parts.loaders ?? {}).map((l) => [l, l.state()] as const);
+  const streams = rngTargets.map(([, s]) => [s, s.slice()] as const);
+  const global = defaultGenerator().getState();
+  const cursor = model?.pendingFitCursor() ?? null;
+  return () => {
+    for (const [t, d] of tensors) t.data.set(d);
+    if (optimizer && states) {
+      optimizer.paramGroups.forEach((g, i) => Object.assign(g, groups[i]));
+      optimizer.state.clear();
+      for (const [p, st] of states) optimizer.state.set(p, st);
+      optimizer.syncHyper();
+    }
+    for (const [s, sd] of schedulers) s.loadStateDict(sd as never);
+    for (const [l, st] of loaders) l.setState(st);
+    for (const [s, d] of streams) s.set(d);
+    defaultGenerator().setState(global);
+    model?.restorePendingFitCursor(cursor);
+  };
 }
 
 /** Loads a checkpoint file into the given parts (see restoreCheckpoint). */

@@ -30,10 +30,18 @@ export class ModelFileError extends Error {
   override name = 'ModelFileError';
 }
 
-/** sha256 over the architecture text, a NUL, then the data section: the file's checksum. */
-function checksumOf(architecture: string, data: Iterable<Uint8Array>): string {
+/**
+ * sha256 over every metadata entry but the checksum (sorted, as JSON), a NUL, then the data
+ * section: the file's checksum. It covers the architecture, checkpoint state and user
+ * metadata as well as every tensor byte.
+ */
+function checksumOf(metadata: Record<string, string>, data: Iterable<Uint8Array>): string {
+  const entries = Object.keys(metadata)
+    .filter((k) => k !== 'axon.checksum')
+    .sort()
+    .map((k) => [k, metadata[k]]);
   const h = createHash('sha256')
-    .update(architecture, 'utf8')
+    .update(JSON.stringify(entries), 'utf8')
     .update(new Uint8Array([0]));
   for (const chunk of data) h.update(chunk);
   return `sha256:${h.digest('hex')}`;
@@ -75,7 +83,7 @@ export function encodeModel(module: Module, options: EncodeOptions = {}): Buffer
   metadata['axon.format'] = FORMAT_NAME;
   metadata['axon.version'] = FORMAT_VERSION;
   if (architecture) metadata['axon.architecture'] = architecture;
-  metadata['axon.checksum'] = checksumOf(architecture, dataChunks(tensors));
+  metadata['axon.checksum'] = checksumOf(metadata, dataChunks(tensors));
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -93,18 +101,21 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file'): Model
   const content = decodeSafetensors(bytes, source);
   const md = content.metadata;
   const architectureText = md['axon.architecture'] ?? '';
-  if (md['axon.format'] !== undefined) {
+  // Any of our keys (or a checkpoint's state) means the file must carry a valid checksum: a
+  // flipped bit in one key name must not switch verification off.
+  const ours = Object.keys(md).some((k) => k.startsWith('axon.') || k.startsWith('checkpoint.'));
+  if (ours) {
     if (md['axon.format'] !== FORMAT_NAME)
       throw new ModelFileError(
-        `${source}: axon.format is '${md['axon.format'].slice(0, 40)}', expected '${FORMAT_NAME}'`,
+        `${source}: axon.format is ${JSON.stringify(md['axon.format'])?.slice(0, 40) ?? 'missing'}, expected '${FORMAT_NAME}'`,
       );
     if (md['axon.version'] !== FORMAT_VERSION)
       throw new ModelFileError(
-        `${source}: format version ${JSON.stringify(md['axon.version'])?.slice(0, 40)} is not supported (this build reads version ${FORMAT_VERSION})`,
+        `${source}: format version ${JSON.stringify(md['axon.version'])?.slice(0, 40) ?? 'missing'} is not supported (this build reads version ${FORMAT_VERSION})`,
       );
     const want = md['axon.checksum'];
     if (typeof want !== 'string') throw new ModelFileError(`${source}: the axon.checksum entry is missing`);
-    const got = checksumOf(architectureText, [content.dataSection]);
+    const got = checksumOf(md, [content.dataSection]);
     if (got !== want)
       throw new ModelFileError(
         `${source}: checksum mismatch (the file is corrupt or was modified): stored ${want.slice(0, 80)}, computed ${got}`,
@@ -128,8 +139,12 @@ export function moduleFromContent(content: ModelFileContent, source = 'model fil
       `${source}: the file holds weights only (no architecture); build the model and use loadWeights`,
     );
   let module: Module;
+  // Layers may not allocate more values than the file holds (plus a little for buffers the
+  // file may lack): a tiny file must not make us allocate gigabytes of weights.
+  let budget = 1024;
+  for (const t of content.tensors.values()) budget += t.size;
   try {
-    module = deserializeModule(content.architecture);
+    module = deserializeModule(content.architecture, 'model', { maxElements: budget });
   } catch (e) {
     throw new ModelFileError(`${source}: ${(e as Error).message}`);
   }

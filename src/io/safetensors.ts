@@ -40,6 +40,11 @@ export interface SafetensorsContent {
   dataSection: Uint8Array;
 }
 
+/** A name from the file, quoted and cut short: error messages must not echo megabytes. */
+function q(name: string): string {
+  return name.length > 80 ? `${JSON.stringify(name.slice(0, 80))}...` : JSON.stringify(name);
+}
+
 function fail(source: string, rule: string, detail: string): never {
   throw new SafetensorsError(`${source}: ${rule}: ${detail}`);
 }
@@ -60,10 +65,10 @@ export function encodeSafetensors(
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === '__metadata__') throw new RangeError('encodeSafetensors: "__metadata__" is reserved');
-    if (!(t instanceof Tensor)) throw new TypeError(`encodeSafetensors: '${name}' is not a Tensor`);
+    if (!(t instanceof Tensor)) throw new TypeError(`encodeSafetensors: ${q(name)} is not a Tensor`);
     const bytes = t.size * 4;
     if (t.data.byteLength !== bytes)
-      throw new RangeError(`encodeSafetensors: '${name}' views ${t.data.length} values for ${t.size} elements`);
+      throw new RangeError(`encodeSafetensors: ${q(name)} views ${t.data.length} values for ${t.size} elements`);
     header[name] = {
       dtype: t.dtype === 'int32' ? 'I32' : 'F32',
       shape: [...t.shape],
@@ -137,7 +142,7 @@ function toInt32(dtype: string, bytes: Uint8Array, count: number, name: string, 
       case 'I64': {
         const big = view.getBigInt64(i * 8, true);
         if (big > 2147483647n || big < -2147483648n)
-          fail(source, 'value out of range', `'${name}' element ${i} does not fit in int32`);
+          fail(source, 'value out of range', `${q(name)} element ${i} does not fit in int32`);
         v = Number(big);
         break;
       }
@@ -199,29 +204,36 @@ export function decodeSafetensors(file: Uint8Array, source = 'safetensors'): Saf
       continue;
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      fail(source, 'bad tensor entry', `'${name}' is not an object`);
+      fail(source, 'bad tensor entry', `${q(name)} is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !(dtype in DTYPES))
-      fail(source, 'unknown dtype', `'${name}' has dtype ${JSON.stringify(dtype)}`);
+      fail(source, 'unknown dtype', `${q(name)} has dtype ${JSON.stringify(dtype)?.slice(0, 40)}`);
     if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-      fail(source, 'bad shape', `'${name}' has shape ${JSON.stringify(shape)} (at most 8 non-negative integers)`);
+      fail(
+        source,
+        'bad shape',
+        `${q(name)} has shape ${JSON.stringify(shape)?.slice(0, 120)} (at most 8 non-negative integers)`,
+      );
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
-      fail(source, 'bad data_offsets', `'${name}' has data_offsets ${JSON.stringify(offsets)}`);
+      fail(source, 'bad data_offsets', `${q(name)} has data_offsets ${JSON.stringify(offsets)?.slice(0, 120)}`);
     const [begin, end] = offsets as number[];
-    if (end < begin) fail(source, 'bad data_offsets', `'${name}' ends (${end}) before it begins (${begin})`);
+    if (end < begin) fail(source, 'bad data_offsets', `${q(name)} ends (${end}) before it begins (${begin})`);
     if (end > dataLength)
-      fail(source, 'data_offsets out of bounds', `'${name}' ends at ${end}, the data section has ${dataLength} bytes`);
+      fail(source, 'data_offsets out of bounds', `${q(name)} ends at ${end}, the data section has ${dataLength} bytes`);
     // Element count times dtype size must equal the byte span; computed without overflow.
-    let count = 1;
-    for (const d of shape as number[]) {
-      count *= d;
-      if (count > dataLength) break;
-    }
+    // Exact when it matters: any zero dimension makes the count 0; otherwise stop once the
+    // product passes the data size (it can then only mismatch the span).
+    let count = (shape as number[]).includes(0) ? 0 : 1;
+    if (count)
+      for (const d of shape as number[]) {
+        count *= d;
+        if (count > dataLength) break;
+      }
     if (count * DTYPES[dtype] !== end - begin)
       fail(
         source,
         'shape does not match byte range',
-        `'${name}' is ${dtype} ${JSON.stringify(shape)} but spans ${end - begin} bytes`,
+        `${q(name)} is ${dtype} ${JSON.stringify(shape)} but spans ${end - begin} bytes`,
       );
     spans.push({ name, begin, end, dtype, shape: shape as number[], count });
   }
@@ -232,10 +244,10 @@ export function decodeSafetensors(file: Uint8Array, source = 'safetensors'): Saf
       fail(
         source,
         'overlapping tensors',
-        `'${s.name}' starts at ${s.begin}, inside the previous tensor (which ends at ${cursor})`,
+        `${q(s.name)} starts at ${s.begin}, inside the previous tensor (which ends at ${cursor})`,
       );
     if (s.begin > cursor)
-      fail(source, 'gap in data section', `bytes ${cursor}..${s.begin} before '${s.name}' belong to no tensor`);
+      fail(source, 'gap in data section', `bytes ${cursor}..${s.begin} before ${q(s.name)} belong to no tensor`);
     cursor = s.end;
   }
   if (cursor !== dataLength)

@@ -14,6 +14,7 @@
 import { Generator, pickGenerator, type RandomOptions } from '../tensor/random.js';
 import { numel, shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { reserveValues } from './budget.js';
 
 export type Nonlinearity = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu' | 'conv';
 
@@ -65,6 +66,7 @@ function make(name: string, config: Record<string, number | string>, fill: Fill)
     name,
     config,
     create(shape, options) {
+      reserveValues(`init ${name}`, numel(shape));
       const fans = options?.fans ?? computeFans(shape);
       const g = pickGenerator(options);
       return new Tensor(fill(numel(shape), fans, g, shape), shape);

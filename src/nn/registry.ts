@@ -30,6 +30,22 @@ import {
   Tanh,
 } from './layers.js';
 import type { LinearActivation } from '../ops/linalg.js';
+import type { Padding } from '../ops/conv.js';
+import {
+  AdaptiveAvgPool2d,
+  AvgPool2d,
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  GlobalAvgPool2d,
+  LayerNorm,
+  MaxPool2d,
+  type BatchNormLayerOptions,
+  type ConvOptions,
+} from './conv-layers.js';
+import { withValueBudget } from './budget.js';
 import { Module } from './module.js';
 import { regularizerFromConfig, type Regularizer } from './regularizers.js';
 
@@ -104,8 +120,14 @@ export function serializeModule(m: Module, path = 'model'): LayerSpec {
   return { class: name, config: copy as Record<string, unknown> };
 }
 
-/** Builds modules from specs (as serializeModule writes them). Errors name the path. */
-export function deserializeModule(spec: unknown, path = 'model'): Module {
+/**
+ * Builds modules from specs (as serializeModule writes them). Errors name the path. With
+ * maxElements, the layers may allocate at most that many parameter and buffer values in all
+ * (loading a file passes the number of values it holds).
+ */
+export function deserializeModule(spec: unknown, path = 'model', options: { maxElements?: number } = {}): Module {
+  if (options.maxElements !== undefined)
+    return withValueBudget(options.maxElements, () => deserializeModule(spec, path));
   let count = 0;
   const build = (s: unknown, at: string, depth: number): Module => {
     if (depth > MAX_DEPTH) throw new RangeError(`deserializeModule: ${at}: nesting deeper than ${MAX_DEPTH}`);
@@ -124,7 +146,10 @@ export function deserializeModule(spec: unknown, path = 'model'): Module {
     if (entry.cls === Sequential) {
       const layers = (config as { layers?: unknown }).layers;
       if (!Array.isArray(layers)) throw new TypeError(`deserializeModule: ${at} (Sequential) needs a layers array`);
-      return new Sequential(...layers.map((l, i) => build(l, `${at}.${i}`, depth + 1)));
+      if (layers.length > MAX_MODULES) throw new RangeError(`deserializeModule: more than ${MAX_MODULES} modules`);
+      const seq = new Sequential(); // add one by one: spreading 100k layers overflows the stack
+      layers.forEach((l, i) => seq.add(build(l, `${at}.${i}`, depth + 1)));
+      return seq;
     }
     try {
       const m = entry.fromConfig(config as Record<string, unknown>);
@@ -243,6 +268,132 @@ registerLayer(Dropout, { fromConfig: (c) => new Dropout(field(c, 'p', isNumber, 
 registerLayer(Flatten, {
   fromConfig: (c) =>
     new Flatten(field(c, 'startDim', isInt, 'an integer', 1), field(c, 'endDim', isInt, 'an integer', -1)),
+});
+
+// ---- convolution, pooling, normalisation -----------------------------------------------------
+
+const isIntArray =
+  (len: number[]) =>
+  (v: unknown): v is number[] =>
+    Array.isArray(v) && len.includes(v.length) && v.every((x) => Number.isSafeInteger(x));
+const isPair = (v: unknown): v is number | [number, number] => isInt(v) || isIntArray([2])(v);
+const isPadding = (v: unknown): v is Padding => v === 'same' || v === 'valid' || isInt(v) || isIntArray([2, 4])(v);
+
+function convCommon(c: Record<string, unknown>): ConvOptions {
+  const activation = field(c, 'activation', isString, 'an activation name', 'none');
+  if (!ACTIVATIONS.has(activation)) throw new RangeError(`config.activation '${activation.slice(0, 40)}' is unknown`);
+  const weightInit = initFrom(c.weightInit, 'weightInit');
+  const biasInit = initFrom(c.biasInit, 'biasInit');
+  return {
+    stride: field(c, 'stride', isPair, 'an integer or [h, w]', 1),
+    padding: field(c, 'padding', isPadding, "'same', 'valid', an integer, [h, w] or [t, l, b, r]", 0),
+    dilation: field(c, 'dilation', isPair, 'an integer or [h, w]', 1),
+    groups: field(c, 'groups', isInt, 'a positive integer', 1),
+    bias: field(c, 'bias', isBool, 'a boolean', true),
+    activation: activation as LinearActivation,
+    activationParam: c.activationParam === undefined ? undefined : field(c, 'activationParam', isNumber, 'a number'),
+    ...(weightInit ? { weightInit } : {}),
+    ...(biasInit ? { biasInit } : {}),
+    weightRegularizer: regularizerFrom(c.weightRegularizer, 'weightRegularizer'),
+    biasRegularizer: regularizerFrom(c.biasRegularizer, 'biasRegularizer'),
+  };
+}
+
+registerLayer(Conv2d, {
+  fromConfig: (c) =>
+    new Conv2d(
+      field(c, 'inChannels', isInt, 'a positive integer'),
+      field(c, 'outChannels', isInt, 'a positive integer'),
+      field(c, 'kernelSize', isPair, 'an integer or [h, w]'),
+      convCommon(c),
+    ),
+});
+registerLayer(Conv1d, {
+  fromConfig: (c) => {
+    const common = convCommon(c);
+    const one = (v: unknown, name: string): number => {
+      if (!isInt(v)) throw new TypeError(`config.${name} must be an integer for Conv1d`);
+      return v;
+    };
+    const padding = common.padding;
+    if (!(padding === 'same' || padding === 'valid' || isInt(padding) || isIntArray([2])(padding)))
+      throw new TypeError('config.padding must be an integer, [left, right], same or valid for Conv1d');
+    return new Conv1d(
+      field(c, 'inChannels', isInt, 'a positive integer'),
+      field(c, 'outChannels', isInt, 'a positive integer'),
+      field(c, 'kernelSize', isInt, 'a positive integer'),
+      {
+        ...common,
+        stride: one(common.stride, 'stride'),
+        dilation: one(common.dilation, 'dilation'),
+        padding: padding as number,
+      },
+    );
+  },
+});
+registerLayer(ConvTranspose2d, {
+  fromConfig: (c) => {
+    const { activation: _a, activationParam: _p, padding: _pad, ...common } = convCommon({ ...c, padding: 0 });
+    return new ConvTranspose2d(
+      field(c, 'inChannels', isInt, 'a positive integer'),
+      field(c, 'outChannels', isInt, 'a positive integer'),
+      field(c, 'kernelSize', isPair, 'an integer or [h, w]'),
+      {
+        ...common,
+        padding: field(c, 'padding', isPair, 'an integer or [h, w]', 0),
+        outputPadding: field(c, 'outputPadding', isPair, 'an integer or [h, w]', 0),
+      },
+    );
+  },
+});
+const poolOptions = (c: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  if (c.stride !== undefined) out.stride = field(c, 'stride', isPair, 'an integer or [h, w]');
+  if (c.padding !== undefined) out.padding = field(c, 'padding', isPair, 'an integer or [h, w]');
+  if (c.dilation !== undefined) out.dilation = field(c, 'dilation', isPair, 'an integer or [h, w]');
+  if (c.ceilMode !== undefined) out.ceilMode = field(c, 'ceilMode', isBool, 'a boolean');
+  if (c.countIncludePad !== undefined) out.countIncludePad = field(c, 'countIncludePad', isBool, 'a boolean');
+  return out;
+};
+registerLayer(MaxPool2d, {
+  fromConfig: (c) => new MaxPool2d(field(c, 'kernelSize', isPair, 'an integer or [h, w]'), poolOptions(c)),
+});
+registerLayer(AvgPool2d, {
+  fromConfig: (c) => {
+    const o = poolOptions(c);
+    if (o.dilation !== undefined) throw new TypeError('config.dilation: average pooling has no dilation');
+    return new AvgPool2d(field(c, 'kernelSize', isPair, 'an integer or [h, w]'), o);
+  },
+});
+registerLayer(GlobalAvgPool2d, { fromConfig: () => new GlobalAvgPool2d() });
+registerLayer(AdaptiveAvgPool2d, {
+  fromConfig: (c) => new AdaptiveAvgPool2d(field(c, 'outputSize', isPair, 'an integer or [h, w]')),
+});
+const bnOptions = (c: Record<string, unknown>): BatchNormLayerOptions => ({
+  eps: field(c, 'eps', isNumber, 'a number', 1e-5),
+  momentum: field(c, 'momentum', isNumber, 'a number', 0.1),
+  affine: field(c, 'affine', isBool, 'a boolean', true),
+  trackRunningStats: field(c, 'trackRunningStats', isBool, 'a boolean', true),
+});
+registerLayer(BatchNorm1d, {
+  fromConfig: (c) => new BatchNorm1d(field(c, 'numFeatures', isInt, 'a positive integer'), bnOptions(c)),
+});
+registerLayer(BatchNorm2d, {
+  fromConfig: (c) => new BatchNorm2d(field(c, 'numFeatures', isInt, 'a positive integer'), bnOptions(c)),
+});
+registerLayer(LayerNorm, {
+  fromConfig: (c) => {
+    const shape = field(
+      c,
+      'normalizedShape',
+      (v): v is number[] => Array.isArray(v) && v.length >= 1 && v.length <= 8 && v.every(isInt),
+      'a list of positive integers',
+    );
+    return new LayerNorm(shape, {
+      eps: field(c, 'eps', isNumber, 'a number', 1e-5),
+      elementwiseAffine: field(c, 'elementwiseAffine', isBool, 'a boolean', true),
+    });
+  },
 });
 
 /** Readers for custom layers' fromConfig: exact types, clear errors. */

@@ -176,6 +176,27 @@ const SEPARATE: Partial<Record<LinearActivation, UnaryCode>> = {
 };
 
 /**
+ * How a layer applies `activation`: fused into its kernel's store (when the derivative needs
+ * only the output) or as a separate elementwise op afterwards. Shared by linear and conv.
+ */
+export function activationPlan(
+  op: string,
+  activation: LinearActivation,
+  activationParam?: number,
+): { fused: UnaryCode | null; separate: UnaryCode | null; param: number } {
+  const param = activationParam ?? DEFAULT_PARAM[activation] ?? 0;
+  if (activation === 'softplus' && !(param > 0))
+    throw new RangeError(`${op}: softplus beta must be positive, got ${param}`);
+  let code = FUSED[activation];
+  if ((activation === 'leakyRelu' || activation === 'elu') && param < 0) code = undefined;
+  if (code !== undefined) return { fused: code, separate: null, param };
+  const separate =
+    activation === 'leakyRelu' ? UnaryCode.LeakyRelu : activation === 'elu' ? UnaryCode.Elu : SEPARATE[activation];
+  if (separate === undefined) throw new RangeError(`${op}: unknown activation '${String(activation)}'`);
+  return { fused: null, separate, param };
+}
+
+/**
  * y = act(x W^T + b): x (..., in), weight (out, in) as PyTorch's Linear, bias (out) or null.
  * One GEMM pass computes the product, the bias and (for none/relu/leakyRelu/elu/sigmoid/tanh)
  * the activation. `activationParam`: leakyRelu's slope (default 0.01), elu's alpha (default 1),

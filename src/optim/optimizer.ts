@@ -22,7 +22,7 @@ export interface ParamState {
 }
 
 export interface OptimizerStateDict<O> {
-  state: Record<number, { step: number; buffers: Record<string, number[]> }>;
+  state: Record<number, { step: number; buffers: Record<string, number[] | Float32Array> }>;
   paramGroups: (Omit<ParamGroup<O>, 'params'> & { params: number[] })[];
 }
 
@@ -173,32 +173,76 @@ export abstract class Optimizer<O extends { lr: number }> {
     return { state, paramGroups };
   }
 
-  /** Restores a stateDict() taken from an optimizer over parameters of the same shapes. */
+  /**
+   * Restores a stateDict() taken from an optimizer over parameters of the same shapes.
+   * Everything is checked (hyperparameters, buffer names and sizes, step counts) before
+   * anything changes; only hyperparameters this optimizer knows are read from the groups.
+   */
   loadStateDict(sd: OptimizerStateDict<O>): void {
-    if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object')
+    if (
+      !sd ||
+      typeof sd !== 'object' ||
+      !Array.isArray(sd.paramGroups) ||
+      typeof sd.state !== 'object' ||
+      sd.state === null
+    )
       throw new TypeError(`${this.name}.loadStateDict: expected { state, paramGroups }`);
     if (sd.paramGroups.length !== this.paramGroups.length)
       throw new RangeError(
         `${this.name}.loadStateDict: ${sd.paramGroups.length} groups saved, ${this.paramGroups.length} here`,
       );
     const params: Tensor[] = [];
-    sd.paramGroups.forEach((g, gi) => {
+    const groups = sd.paramGroups.map((g, gi) => {
       const mine = this.paramGroups[gi];
-      if (g.params.length !== mine.params.length)
+      if (!g || typeof g !== 'object' || !Array.isArray(g.params) || g.params.length !== mine.params.length)
         throw new RangeError(
-          `${this.name}.loadStateDict: group ${gi} has ${g.params.length} params saved, ${mine.params.length} here`,
+          `${this.name}.loadStateDict: group ${gi} has ${Array.isArray(g?.params) ? g.params.length : 'no'} params saved, ${mine.params.length} here`,
         );
-      g.params.forEach((idx, j) => (params[idx] = mine.params[j]));
+      g.params.forEach((idx, j) => {
+        if (!Number.isSafeInteger(idx) || idx < 0 || idx >= 1 << 30 || params[idx])
+          throw new RangeError(`${this.name}.loadStateDict: group ${gi} has a bad parameter index`);
+        params[idx] = mine.params[j];
+      });
+      // A copy of this group with the saved values of the keys it already has.
+      const next = { ...mine } as ParamGroup<O>;
+      const src = g as unknown as Record<string, unknown>;
+      for (const key of Object.keys(mine))
+        if (key !== 'params' && Object.prototype.hasOwnProperty.call(src, key)) {
+          const v = src[key];
+          const cur = (mine as Record<string, unknown>)[key];
+          if (
+            typeof v !== typeof cur ||
+            (typeof v === 'number' && Number.isNaN(v)) ||
+            (Array.isArray(cur) && !Array.isArray(v))
+          )
+            throw new TypeError(`${this.name}.loadStateDict: group ${gi} '${key}' has the wrong type`);
+          (next as Record<string, unknown>)[key] = Array.isArray(v) ? [...v] : v;
+        }
+      this.validate(next, `group ${gi}`);
+      if (!(typeof next.initialLr === 'number' && Number.isFinite(next.initialLr) && next.initialLr >= 0))
+        throw new RangeError(`${this.name}.loadStateDict: group ${gi} initialLr must be a finite number >= 0`);
+      return next;
     });
+    const groupOf = new Map<Tensor, ParamGroup<O>>();
+    this.paramGroups.forEach((g, gi) => g.params.forEach((p) => groupOf.set(p, groups[gi])));
     const restored = new Map<Tensor, ParamState>();
     for (const [key, st] of Object.entries(sd.state)) {
       const p = params[Number(key)];
-      if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key}`);
+      if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key.slice(0, 20)}`);
+      if (!st || typeof st !== 'object' || !Number.isSafeInteger(st.step) || st.step < 0)
+        throw new RangeError(`${this.name}.loadStateDict: parameter ${key} has a bad step count`);
+      const want = Object.keys(this.initState(p, groupOf.get(p) as ParamGroup<O>)).sort();
+      const have = Object.keys(st.buffers ?? {}).sort();
+      if (want.join() !== have.join())
+        throw new RangeError(
+          `${this.name}.loadStateDict: parameter ${key} has buffers [${have.join(', ').slice(0, 80)}], expected [${want.join(', ')}]`,
+        );
       const buffers: Record<string, Float32Array> = {};
-      for (const [k, v] of Object.entries(st.buffers)) {
-        if (v.length !== p.size)
+      for (const k of want) {
+        const v = st.buffers[k] as ArrayLike<number>;
+        if (!v || typeof v.length !== 'number' || v.length !== p.size)
           throw new RangeError(
-            `${this.name}.loadStateDict: buffer '${k}' of parameter ${key} has ${v.length} values, the parameter ${p.size}`,
+            `${this.name}.loadStateDict: buffer '${k}' of parameter ${key} has ${v?.length} values, the parameter ${p.size}`,
           );
         buffers[k] = Float32Array.from(v);
       }
@@ -206,10 +250,9 @@ export abstract class Optimizer<O extends { lr: number }> {
       this.restoreHyper(state.hyper, state);
       restored.set(p, state);
     }
-    sd.paramGroups.forEach((g, gi) => {
+    groups.forEach((g, gi) => {
       const { params: _p, ...hyper } = g;
       Object.assign(this.paramGroups[gi], hyper);
-      this.validate(this.paramGroups[gi], `group ${gi}`);
     });
     this.state.clear();
     for (const [p, st] of restored) this.state.set(p, st);

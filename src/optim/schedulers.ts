@@ -57,7 +57,14 @@ export abstract class LRScheduler {
   }
 
   loadStateDict(sd: { name: string; lastStep: number; baseLrs: number[] }): void {
-    if (sd?.name !== this.name) throw new TypeError(`${this.name}.loadStateDict: state is from ${String(sd?.name)}`);
+    if (sd?.name !== this.name)
+      throw new TypeError(
+        `${this.name}.loadStateDict: state is from ${JSON.stringify(sd?.name)?.slice(0, 40) ?? 'nothing'}`,
+      );
+    if (!Number.isSafeInteger(sd.lastStep) || sd.lastStep < 0)
+      throw new RangeError(`${this.name}.loadStateDict: lastStep must be a non-negative integer`);
+    if (Array.isArray(sd.baseLrs) && !sd.baseLrs.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      throw new RangeError(`${this.name}.loadStateDict: base lrs must be finite numbers >= 0`);
     if (!Array.isArray(sd.baseLrs) || sd.baseLrs.length !== this.baseLrs.length)
       throw new RangeError(
         `${this.name}.loadStateDict: ${sd.baseLrs?.length} base lrs saved, ${this.baseLrs.length} groups here`,
@@ -367,6 +374,10 @@ export class ReduceLROnPlateau {
   }
 
   loadStateDict(sd: { best: number; numBadSteps: number; cooldownCounter: number }): void {
+    if (typeof sd?.best !== 'number' || Number.isNaN(sd.best))
+      throw new TypeError('ReduceLROnPlateau.loadStateDict: best must be a number');
+    if (![sd.numBadSteps, sd.cooldownCounter].every((v) => Number.isSafeInteger(v) && v >= 0))
+      throw new RangeError('ReduceLROnPlateau.loadStateDict: counters must be non-negative integers');
     this.best = sd.best;
     this.numBadSteps = sd.numBadSteps;
     this.cooldownCounter = sd.cooldownCounter;

@@ -92,13 +92,20 @@ export class Generator {
   }
 
   getState(): GeneratorState {
-    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+    // Unsigned words: one canonical form, however the arithmetic left them.
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
   }
 
   setState(state: GeneratorState): this {
     const s = state?.s;
-    if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => Number.isInteger(v)))
-      throw new TypeError('Generator.setState: expected { s: [4 integers], spare }');
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => Number.isInteger(v) && Math.abs(v) <= 0xffffffff))
+      throw new TypeError('Generator.setState: expected { s: [4 32-bit integers], spare }');
+    // All zeros is xoshiro's fixed point: it would return 0 forever.
+    if (s.every((v) => (v | 0) === 0))
+      throw new RangeError('Generator.setState: the all-zero state is not a valid state');
+    const spare = state.spare;
+    if (spare !== null && spare !== undefined && !(typeof spare === 'number' && Number.isFinite(spare)))
+      throw new TypeError('Generator.setState: spare must be a finite number or null');
     [this.s0, this.s1, this.s2, this.s3] = s.map((v) => v | 0) as [number, number, number, number];
     this.spare = typeof state.spare === 'number' ? state.spare : null;
     return this;

@@ -1028,6 +1028,14 @@ export class Model {
     return c ? { nextEpoch: c.nextEpoch, order: c.order.slice(), generator: c.generator.getState() } : null;
   }
 
+  /** The cursor a next fit would resume from (loadCheckpoint's undo uses it). */
+  pendingFitCursor(): FitCursor | null {
+    return this.resumeCursor;
+  }
+  restorePendingFitCursor(cursor: FitCursor | null): void {
+    this.resumeCursor = cursor;
+  }
+
   /** Restores a checkpoint's fit cursor: the next fit with initialEpoch = cursor.nextEpoch
    * continues that run's order and shuffling. */
   setFitCursor(cursor: FitCursor): void {
