@@ -245,29 +245,51 @@ export function convTranspose2d(
     throw new RangeError(`${op}: the output would be ${oh}x${ow} for input ${shapeToString(x.shape)}`);
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== cout))
     throw new RangeError(`${op}: bias must be [${cout}], got ${shapeToString(bias.shape)}`);
-  // The mirrored convolution: input = our output (cout channels, oh x ow), output = our input.
-  // Its bottom/right padding absorbs output_padding so its output size is exactly h x w.
-  const mirror = convPlan(op, [n, cout, oh, ow], [cin, coutG, kh, kw], {
+  // The mirrored convolution: input = our output (cout channels), output = our input. Rows
+  // and columns past the last window (output_padding beyond padding) receive nothing: the
+  // mirrored input is the output cropped by them, and they stay zero (plus the bias).
+  const cropH = Math.max(0, outPad[0] - padding[0]);
+  const cropW = Math.max(0, outPad[1] - padding[1]);
+  const ohc = oh - cropH;
+  const owc = ow - cropW;
+  const mirror = convPlan(op, [n, cout, ohc, owc], [cin, coutG, kh, kw], {
     stride,
     dilation,
     groups,
-    padding: [padding[0], padding[1], padding[0] - outPad[0], padding[1] - outPad[1]],
+    padding: [padding[0], padding[1], padding[0] - outPad[0] + cropH, padding[1] - outPad[1] + cropW],
   });
   if (mirror.outShape[2] !== h || mirror.outShape[3] !== w)
     throw new RangeError(`${op}: padding ${JSON.stringify(padding)} is too large for input ${shapeToString(x.shape)}`);
+  const cropped = cropH > 0 || cropW > 0;
+  const cShape = [n, cout, ohc, owc];
   const out = Tensor.empty([n, cout, oh, ow]);
   const yd = out.data as Float32Array;
-  if (yd.length > 0 && xd.length > 0) native.conv2dBackwardData(xd, wd, mirror.geometry, yd);
-  // Kernel calls only (a recorded step replays native calls, not JS loops).
+  const zero4 = [0, 0, 0, 0];
+  const one4 = [1, 1, 1, 1];
+  if (yd.length > 0 && xd.length > 0) {
+    if (!cropped) native.conv2dBackwardData(xd, wd, mirror.geometry, yd);
+    else {
+      // Kernel calls only (a recorded step replays native calls, not JS loops).
+      const tmp = Tensor.empty(cShape).data as Float32Array;
+      native.conv2dBackwardData(xd, wd, mirror.geometry, tmp);
+      native.sliceBackward(tmp, cShape, zero4, one4, out.shape, yd);
+    }
+  }
   if (bd && yd.length > 0) native.binary(BinaryCode.Add, yd, out.shape, bd, [1, cout, 1, 1], yd, out.shape);
   return record(out, op, [x, weight, bias], (g) => {
-    const gd = g.data as Float32Array;
+    let gd = g.data as Float32Array;
+    const full = gd;
+    if (cropped) {
+      const c = Tensor.output(cShape).data as Float32Array;
+      native.sliceCopy(gd, out.shape, zero4, one4, cShape, c);
+      gd = c;
+    }
     const dx = x.requiresGrad ? Tensor.output(x.shape) : null;
     if (dx && dx.size > 0) native.conv2d(gd, wd, null, mirror.geometry, UnaryCode.Identity, 0, dx.data as Float32Array);
     const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
     if (dw && gd.length > 0) native.conv2dBackwardWeight(gd, xd, mirror.geometry, dw.data as Float32Array, null);
     const db = bias?.requiresGrad ? Tensor.output(bias.shape) : null;
-    if (db && gd.length > 0) native.sumToShape(gd, out.shape, db.data as Float32Array, [1, cout, 1, 1]);
+    if (db && full.length > 0) native.sumToShape(full, out.shape, db.data as Float32Array, [1, cout, 1, 1]);
     return [dx, dw, db];
   });
 }
