@@ -309,3 +309,4 @@ export {
   type PoolOptions,
   type BatchNormLayerOptions,
 } from './nn/conv-layers.js';
+export { RandomCrop, RandomHorizontalFlip, Normalize } from './nn/augment.js';

@@ -27,6 +27,8 @@ import {
   ReLU,
   Sequential,
   Tensor,
+  RandomCrop,
+  RandomHorizontalFlip,
   loadModel,
   manualSeed,
   noGrad,
@@ -92,6 +94,99 @@ describe('CNN training', () => {
     expect(Array.from(bn.buffer('running_mean').data)).not.toEqual(Array.from(before));
     const p = await model.predict(xt.slice(0, 8));
     expect(Array.from(p.data)).toEqual(Array.from(forward(net, xt.slice(0, 8))));
+  });
+});
+
+describe('augmentation layers', () => {
+  const img = (): Tensor =>
+    new Tensor(
+      Float32Array.from({ length: 2 * 2 * 4 * 5 }, (_, i) => i + 1),
+      [2, 2, 4, 5],
+    );
+
+  it('RandomHorizontalFlip mirrors with probability p in training, never in evaluation', () => {
+    const x = img();
+    const always = new RandomHorizontalFlip(1);
+    const y = always.forward(x);
+    for (let p = 0; p < 4; p++)
+      for (let r = 0; r < 4; r++)
+        for (let c = 0; c < 5; c++) expect(y.data[(p * 4 + r) * 5 + c]).toBe(x.data[(p * 4 + r) * 5 + (4 - c)]);
+    expect(new RandomHorizontalFlip(0).forward(x)).toBe(x);
+    always.eval();
+    expect(always.forward(x)).toBe(x);
+    // p = 0.5 over many samples flips about half, differently on each call.
+    manualSeed(3);
+    const half = new RandomHorizontalFlip(0.5);
+    const many = new Tensor(
+      Float32Array.from({ length: 400 * 2 }, (_, i) => i % 2),
+      [400, 1, 1, 2],
+    );
+    const flips = (t: Tensor): number =>
+      Array.from({ length: 400 }, (_, i) => (t.data[2 * i] === 1 ? 1 : 0) as number).reduce((a, b) => a + b, 0);
+    const f1 = flips(half.forward(many));
+    const f2 = flips(half.forward(many));
+    expect(f1).toBeGreaterThan(150);
+    expect(f1).toBeLessThan(250);
+    expect(f1).not.toBe(f2);
+  });
+
+  it('RandomCrop takes a window of the zero-padded image in training and the centre in evaluation', () => {
+    manualSeed(9);
+    const x = img();
+    const crop = new RandomCrop([4, 5], { padding: 2 });
+    const offsets = new Set<string>();
+    for (let call = 0; call < 20; call++) {
+      const y = crop.forward(x);
+      expect(y.shape).toEqual([2, 2, 4, 5]);
+      for (let n = 0; n < 2; n++) {
+        // Find the offset that explains this sample (both channels must agree).
+        let found = '';
+        for (let dy = -2; dy <= 2 && !found; dy++)
+          for (let dx = -2; dx <= 2 && !found; dx++) {
+            let ok = true;
+            for (let ch = 0; ch < 2 && ok; ch++)
+              for (let r = 0; r < 4 && ok; r++)
+                for (let c = 0; c < 5 && ok; c++) {
+                  const sr = r + dy,
+                    sc = c + dx;
+                  const want = sr >= 0 && sr < 4 && sc >= 0 && sc < 5 ? x.data[((n * 2 + ch) * 4 + sr) * 5 + sc] : 0;
+                  ok = y.data[((n * 2 + ch) * 4 + r) * 5 + c] === want;
+                }
+            if (ok) found = `${dy},${dx}`;
+          }
+        expect(found).not.toBe('');
+        offsets.add(found);
+      }
+    }
+    expect(offsets.size).toBeGreaterThan(8);
+    crop.eval();
+    expect(crop.forward(x)).toBe(x);
+    const centre = new RandomCrop(2).eval().forward(x);
+    expect(Array.from(centre.data.subarray(0, 4))).toEqual([7, 8, 12, 13]);
+    expect(() => new RandomCrop(9).forward(x)).toThrow('RandomCrop: crop 9x9 is larger than the padded image 4x5');
+  });
+
+  it('inside fit: the augmented step replays with fresh crops and flips each batch', async () => {
+    manualSeed(2);
+    const net = new Sequential(
+      new RandomCrop(12, { padding: 1 }),
+      new RandomHorizontalFlip(),
+      new Conv2d(1, 4, 3, { activation: 'relu' }),
+      new GlobalAvgPool2d(),
+      new Linear(4, 2),
+    );
+    const model = new Model(net).compile({
+      optimizer: 'adam',
+      learningRate: 0.02,
+      loss: 'crossEntropy',
+      metrics: ['accuracy'],
+    });
+    const [x, y] = bars(128, 5);
+    const before = Float64Array.from((net.layers[0] as RandomCrop).rngState);
+    await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, seed: 1 });
+    // 8 batches x 2 epochs: the stream advanced once per replayed step.
+    expect((net.layers[0] as RandomCrop).rngState[2] - before[2]).toBe(16);
+    expect((net.layers[1] as RandomHorizontalFlip).rngState[2]).toBe(16);
   });
 });
 

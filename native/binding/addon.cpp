@@ -204,6 +204,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<BatchNormBackwardOp>(env, exports);
   export_op<LayerNormOp>(env, exports);
   export_op<LayerNormBackwardOp>(env, exports);
+  export_op<RandomCropFlipOp>(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

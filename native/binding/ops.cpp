@@ -1813,3 +1813,47 @@ double LayerNormBackwardOp::bytes() const { return 16.0 * double(rows * d); }
 std::string LayerNormBackwardOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(d); }
 
 }  // namespace axon::binding
+
+namespace axon::binding {
+
+RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
+  RandomCropFlipOp op;
+  F32 x = a.f32(0, "x");
+  const auto v = a.int_list(1, "geometry", 7, 0, int64_t{1} << 31);
+  op.n = v[0], op.c = v[1], op.h = v[2], op.w = v[3], op.oh = v[4], op.ow = v[5], op.pad = v[6];
+  op.flip_p = static_cast<float>(a.number(2, "flipP"));
+  op.random = a.boolean(3, "random");
+  F64 st = a.f64(4, "state");
+  F32 y = a.f32(5, "y");
+  if (!(op.flip_p >= 0 && op.flip_p <= 1)) a.range_error("flipP must be in [0, 1]");
+  if (op.c < 1 || op.h < 1 || op.w < 1 || op.oh < 1 || op.ow < 1)
+    a.range_error("channels and sizes must be >= 1");
+  if (op.oh > op.h + 2 * op.pad || op.ow > op.w + 2 * op.pad)
+    a.range_error("the crop " + std::to_string(op.oh) + "x" + std::to_string(op.ow) +
+                  " is larger than the padded image " + std::to_string(op.h + 2 * op.pad) + "x" +
+                  std::to_string(op.w + 2 * op.pad));
+  a.expect_length(st.length, 3, "state", "seedHigh, seedLow, counter");
+  for (int k = 0; k < 3; ++k)
+    if (!(st.data[k] >= 0 && st.data[k] <= 9007199254740991.0 && std::floor(st.data[k]) == st.data[k]))
+      a.range_error("state[" + std::to_string(k) + "] must be a non-negative integer");
+  a.expect_length(x.length, a.mul(a.mul(a.mul(op.n, op.c, "x"), op.h, "x"), op.w, "x"), "x", "n*c*h*w");
+  a.expect_length(y.length, a.mul(a.mul(a.mul(op.n, op.c, "y"), op.oh, "y"), op.ow, "y"), "y", "n*c*outH*outW");
+  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", false);
+  op.x = x.data, op.y = y.data, op.state = st.data;
+  return op;
+}
+void RandomCropFlipOp::run() const {
+  const uint64_t seed = (static_cast<uint64_t>(state[0]) << 32) ^ static_cast<uint64_t>(state[1]);
+  const uint64_t counter = static_cast<uint64_t>(state[2]);
+  if (random) state[2] += 1;
+  random_crop_flip(x, y, n, c, h, w, oh, ow, pad, flip_p, random,
+                   seed + (counter << 40) + counter * 0x9E3779B97F4A7C15ull);
+}
+double RandomCropFlipOp::flops() const { return 0; }
+double RandomCropFlipOp::bytes() const { return 4.0 * double(n * c * (h * w + oh * ow)); }
+std::string RandomCropFlipOp::shapes() const {
+  return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" +
+         std::to_string(w) + "->" + std::to_string(oh) + "x" + std::to_string(ow);
+}
+
+}  // namespace axon::binding

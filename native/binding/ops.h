@@ -434,6 +434,18 @@ struct LayerNormBackwardOp {
   float *dx, *dgamma, *dbeta;
 };
 
+// randomCropFlip(x, [n, c, h, w, outH, outW, pad], flipP, random, state, y): state as dropout's
+// [seedHigh, seedLow, counter], advanced per call when random.
+struct RandomCropFlipOp {
+  AXON_OP_COMMON(RandomCropFlipOp, "randomCropFlip")
+  const float* x;
+  float* y;
+  int64_t n, c, h, w, oh, ow, pad;
+  float flip_p;
+  bool random;
+  double* state;
+};
+
 #undef AXON_OP_COMMON
 
 }  // namespace axon::binding

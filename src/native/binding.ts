@@ -352,6 +352,9 @@ interface Kernels {
     dgamma: Float32Array | null,
     dbeta: Float32Array | null,
   ): void;
+  /** [sync] Random crop (from x zero-padded by pad) and horizontal flip per sample; geometry =
+   * [n, c, h, w, outH, outW, pad]; random false gives the centre crop. state as dropout's. */
+  randomCropFlip(x: Float32Array, geometry: number[], flipP: number, random: boolean, state: Float64Array, y: Float32Array): void;
   /** [sync] Inverted dropout; mask receives 0 or 1/(1-p). state = [seedHigh, seedLow, counter]:
    * each call draws the stream of (seed, counter) and advances the counter. */
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, state: Float64Array): void;

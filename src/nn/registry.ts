@@ -45,6 +45,7 @@ import {
   type BatchNormLayerOptions,
   type ConvOptions,
 } from './conv-layers.js';
+import { Normalize, RandomCrop, RandomHorizontalFlip } from './augment.js';
 import { withValueBudget } from './budget.js';
 import { Module } from './module.js';
 import { regularizerFromConfig, type Regularizer } from './regularizers.js';
@@ -393,6 +394,17 @@ registerLayer(LayerNorm, {
       eps: field(c, 'eps', isNumber, 'a number', 1e-5),
       elementwiseAffine: field(c, 'elementwiseAffine', isBool, 'a boolean', true),
     });
+  },
+});
+
+registerLayer(RandomCrop, {
+  fromConfig: (c) => new RandomCrop(field(c, 'size', isPair, 'an integer or [h, w]'), { padding: field(c, 'padding', isInt, 'an integer', 0) }),
+});
+registerLayer(RandomHorizontalFlip, { fromConfig: (c) => new RandomHorizontalFlip(field(c, 'p', isNumber, 'a number', 0.5)) });
+registerLayer(Normalize, {
+  fromConfig: (c) => {
+    const list = (v: unknown): v is number[] => Array.isArray(v) && v.length >= 1 && v.length <= 1 << 16 && v.every(isNumber);
+    return new Normalize(field(c, 'mean', list, 'a list of numbers'), field(c, 'std', list, 'a list of numbers'));
   },
 });
 

@@ -285,6 +285,14 @@ void bce_forward(const float* p, const float* t, float* loss, int64_t n);
 // dp += dloss (p - t) / max(p (1 - p), 1e-12)
 void bce_backward(const float* p, const float* t, const float* dloss, float* dp, int64_t n);
 
+// Image augmentation for a batch x (n, c, h, w) -> y (n, c, oh, ow): sample i is cropped at a
+// random offset from x zero-padded by `pad` on every side, then mirrored left-right with
+// probability flip_p; offsets and flips come from a counter-based hash of (seed, i), so the
+// result does not depend on the thread count. random false: the centre crop, no flip.
+void random_crop_flip(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w,
+                      int64_t oh, int64_t ow, int64_t pad, float flip_p, bool random,
+                      uint64_t seed);
+
 // Inverted dropout: mask[i] = 0 with probability p else 1/(1-p); y = x * mask. The random
 // stream is a counter-based hash of (seed, i), so results do not depend on the thread count.
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed);

@@ -146,4 +146,42 @@ void dropout_forward(const float* x, float* y, float* mask, int64_t n, float p, 
   });
 }
 
+void random_crop_flip(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w,
+                      int64_t oh, int64_t ow, int64_t pad, float flip_p, bool random,
+                      uint64_t seed) {
+  const int64_t span_h = h + 2 * pad - oh + 1, span_w = w + 2 * pad - ow + 1;
+  const uint64_t base = mix64(seed);
+  const uint64_t flip_threshold = static_cast<uint64_t>(static_cast<double>(flip_p) * 16777216.0);
+  parallel_range(n, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      int64_t top = (span_h - 1) / 2, left = (span_w - 1) / 2;
+      bool flip = false;
+      if (random) {
+        const uint64_t r1 = mix64(base + 2 * static_cast<uint64_t>(i));
+        const uint64_t r2 = mix64(base + 2 * static_cast<uint64_t>(i) + 1);
+        top = static_cast<int64_t>(r1 % static_cast<uint64_t>(span_h));
+        left = static_cast<int64_t>((r1 >> 32) % static_cast<uint64_t>(span_w));
+        flip = (r2 >> 40) < flip_threshold;
+      }
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const float* src = x + (i * c + ch) * h * w;
+        float* dst = y + (i * c + ch) * oh * ow;
+        for (int64_t r = 0; r < oh; ++r) {
+          const int64_t sr = top + r - pad;
+          float* out = dst + r * ow;
+          if (sr < 0 || sr >= h) {
+            for (int64_t q = 0; q < ow; ++q) out[q] = 0.0f;
+            continue;
+          }
+          const float* row = src + sr * w;
+          for (int64_t q = 0; q < ow; ++q) {
+            const int64_t sc = left + (flip ? ow - 1 - q : q) - pad;
+            out[q] = sc >= 0 && sc < w ? row[sc] : 0.0f;
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace axon

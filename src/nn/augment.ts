@@ -1,0 +1,114 @@
+/**
+ * Image augmentation as layers (Keras's preprocessing layers): RandomCrop (from the image
+ * zero-padded by `padding`) and RandomHorizontalFlip act only in training mode, through one
+ * native kernel each call, so inside Model.fit they run in the recorded training step on the
+ * thread pool, off the main thread, with no per-batch JS. Their random stream is counter-based
+ * like Dropout's (`rngState`, saved in checkpoints). Normalize standardises each channel.
+ * Augmentation layers pass no gradient: put them first, on the input.
+ */
+import { native } from '../native/binding.js';
+import { div, sub } from '../ops/elementwise.js';
+import { floatData } from '../ops/util.js';
+import type { RandomOptions } from '../tensor/random.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { dropoutState } from './functional.js';
+import { Module } from './module.js';
+
+function cropFlip(
+  op: string,
+  x: Tensor,
+  oh: number,
+  ow: number,
+  pad: number,
+  flipP: number,
+  random: boolean,
+  state: Float64Array,
+): Tensor {
+  const xd = floatData(op, x);
+  if (x.ndim !== 4) throw new RangeError(`${op}: input must be [N, C, H, W], got ${shapeToString(x.shape)}`);
+  const [n, c, h, w] = x.shape;
+  if (oh > h + 2 * pad || ow > w + 2 * pad)
+    throw new RangeError(
+      `${op}: crop ${oh}x${ow} is larger than the padded image ${h + 2 * pad}x${w + 2 * pad} (input ${shapeToString(x.shape)})`,
+    );
+  const out = Tensor.output([n, c, oh, ow]);
+  if (out.size > 0)
+    native.randomCropFlip(xd, [n, c, h, w, oh, ow, pad], flipP, random, state, out.data as Float32Array);
+  return out;
+}
+
+/** Crops a random size x size window (training) or the centre (evaluation). */
+export class RandomCrop extends Module {
+  readonly size: [number, number];
+  readonly padding: number;
+  readonly rngState: Float64Array;
+  constructor(size: number | readonly [number, number], options: { padding?: number } & RandomOptions = {}) {
+    super();
+    this.size = typeof size === 'number' ? [size, size] : [size[0], size[1]];
+    this.padding = options.padding ?? 0;
+    if (!this.size.every((v) => Number.isInteger(v) && v >= 1))
+      throw new RangeError(`RandomCrop: size must be positive integers, got ${JSON.stringify(size)}`);
+    if (!Number.isInteger(this.padding) || this.padding < 0)
+      throw new RangeError(`RandomCrop: padding must be a non-negative integer, got ${this.padding}`);
+    this.rngState = dropoutState(options);
+  }
+  forward(x: Tensor): Tensor {
+    const [oh, ow] = this.size;
+    if (!this.training && x.ndim === 4 && x.shape[2] === oh && x.shape[3] === ow) return x;
+    return cropFlip('RandomCrop', x, oh, ow, this.training ? this.padding : 0, 0, this.training, this.rngState);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { size: this.size, padding: this.padding };
+  }
+}
+
+/** Mirrors each image left-right with probability p (training only). */
+export class RandomHorizontalFlip extends Module {
+  readonly rngState: Float64Array;
+  constructor(
+    readonly p = 0.5,
+    random?: RandomOptions,
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`RandomHorizontalFlip: p must be in [0, 1], got ${p}`);
+    this.rngState = dropoutState(random);
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    if (x.ndim !== 4)
+      throw new RangeError(`RandomHorizontalFlip: input must be [N, C, H, W], got ${shapeToString(x.shape)}`);
+    return cropFlip('RandomHorizontalFlip', x, x.shape[2], x.shape[3], 0, this.p, true, this.rngState);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { p: this.p };
+  }
+}
+
+/** (x - mean[c]) / std[c] per channel of [N, C, ...] (torchvision's Normalize). */
+export class Normalize extends Module {
+  private readonly meanT: Tensor;
+  private readonly stdT: Tensor;
+  constructor(
+    readonly mean: readonly number[],
+    readonly std: readonly number[],
+  ) {
+    super();
+    if (mean.length === 0 || mean.length !== std.length)
+      throw new RangeError('Normalize: mean and std need one value per channel each');
+    if (!mean.every(Number.isFinite) || !std.every((s) => Number.isFinite(s) && s > 0))
+      throw new RangeError('Normalize: mean must be finite and std finite and positive');
+    this.meanT = new Tensor(Float32Array.from(mean), [mean.length]);
+    this.stdT = new Tensor(Float32Array.from(std), [std.length]);
+  }
+  forward(x: Tensor): Tensor {
+    const c = this.mean.length;
+    if (x.ndim < 2 || x.shape[1] !== c)
+      throw new RangeError(`Normalize: input ${shapeToString(x.shape)} must have ${c} channels on axis 1`);
+    const shape = [1, c, ...x.shape.slice(2).map(() => 1)];
+    return div(sub(x, this.meanT.reshape(shape)), this.stdT.reshape(shape));
+  }
+  override getConfig(): Record<string, unknown> {
+    return { mean: [...this.mean], std: [...this.std] };
+  }
+}
