@@ -1401,9 +1401,9 @@ double conv_flops(const ConvGeometry& g) {
   return 2.0 * double(conv_y_len(g)) * double(g.c_in / g.groups) * double(g.kh * g.kw);
 }
 std::string conv_shapes(const ConvGeometry& g) {
-  return "N" + std::to_string(g.n) + " " + std::to_string(g.c_in) + "->" +
-         std::to_string(g.c_out) + " " + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" +
-         std::to_string(g.kh) + "x" + std::to_string(g.kw) + " s" + std::to_string(g.stride_h) +
+  return "N" + std::to_string(g.n) + " " + std::to_string(g.c_in) + "->" + std::to_string(g.c_out) +
+         " " + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" + std::to_string(g.kh) + "x" +
+         std::to_string(g.kw) + " s" + std::to_string(g.stride_h) +
          (g.groups > 1 ? " g" + std::to_string(g.groups) : "");
 }
 
@@ -1539,7 +1539,9 @@ MaxPool2dOp MaxPool2dOp::parse(Args& a) {
 }
 void MaxPool2dOp::run() const { max_pool2d_forward(g, x, y, index); }
 double MaxPool2dOp::flops() const { return double(g.planes * g.out_h * g.out_w * g.kh * g.kw); }
-double MaxPool2dOp::bytes() const { return 4.0 * double(g.planes * (g.h * g.w + 2 * g.out_h * g.out_w)); }
+double MaxPool2dOp::bytes() const {
+  return 4.0 * double(g.planes * (g.h * g.w + 2 * g.out_h * g.out_w));
+}
 std::string MaxPool2dOp::shapes() const { return pool_shapes(g); }
 
 // maxPool2dBackward(index, dy, geometry, dx): every index is checked against the plane.
@@ -1562,9 +1564,9 @@ void MaxPool2dBackwardOp::run() const {
   const int64_t n = g.planes * g.out_h * g.out_w, plane = g.h * g.w;
   for (int64_t i = 0; i < n; ++i)
     if (index[i] < 0 || index[i] >= plane) {
-      set_runtime_error("maxPool2dBackward: index[" + std::to_string(i) + "] = " +
-                        std::to_string(index[i]) + " is outside the " + std::to_string(g.h) + "x" +
-                        std::to_string(g.w) + " plane");
+      set_runtime_error("maxPool2dBackward: index[" + std::to_string(i) +
+                        "] = " + std::to_string(index[i]) + " is outside the " +
+                        std::to_string(g.h) + "x" + std::to_string(g.w) + " plane");
       return;
     }
   max_pool2d_backward(g, index, dy, dx);
@@ -1588,7 +1590,9 @@ AvgPool2dOp AvgPool2dOp::parse(Args& a) {
 }
 void AvgPool2dOp::run() const { avg_pool2d_forward(g, x, y); }
 double AvgPool2dOp::flops() const { return double(g.planes * g.out_h * g.out_w * g.kh * g.kw); }
-double AvgPool2dOp::bytes() const { return 4.0 * double(g.planes * (g.h * g.w + g.out_h * g.out_w)); }
+double AvgPool2dOp::bytes() const {
+  return 4.0 * double(g.planes * (g.h * g.w + g.out_h * g.out_w));
+}
 std::string AvgPool2dOp::shapes() const { return pool_shapes(g); }
 
 AvgPool2dBackwardOp AvgPool2dBackwardOp::parse(Args& a) {
@@ -1604,12 +1608,17 @@ AvgPool2dBackwardOp AvgPool2dBackwardOp::parse(Args& a) {
   return op;
 }
 void AvgPool2dBackwardOp::run() const { avg_pool2d_backward(g, dy, dx); }
-double AvgPool2dBackwardOp::flops() const { return double(g.planes * g.out_h * g.out_w * g.kh * g.kw); }
-double AvgPool2dBackwardOp::bytes() const { return 4.0 * double(g.planes * (2 * g.h * g.w + g.out_h * g.out_w)); }
+double AvgPool2dBackwardOp::flops() const {
+  return double(g.planes * g.out_h * g.out_w * g.kh * g.kw);
+}
+double AvgPool2dBackwardOp::bytes() const {
+  return 4.0 * double(g.planes * (2 * g.h * g.w + g.out_h * g.out_w));
+}
 std::string AvgPool2dBackwardOp::shapes() const { return pool_shapes(g); }
 
 namespace {
-void adaptive_geometry(Args& a, size_t i, int64_t* planes, int64_t* h, int64_t* w, int64_t* oh, int64_t* ow) {
+void adaptive_geometry(Args& a, size_t i, int64_t* planes, int64_t* h, int64_t* w, int64_t* oh,
+                       int64_t* ow) {
   const auto v = a.int_list(i, "geometry", 5, 0, int64_t{1} << 31);
   *planes = v[0], *h = v[1], *w = v[2], *oh = v[3], *ow = v[4];
   if (*h < 1 || *w < 1 || *oh < 1 || *ow < 1) a.range_error("sizes and output sizes must be >= 1");
@@ -1653,7 +1662,9 @@ void AdaptiveAvgPool2dBackwardOp::run() const {
   adaptive_avg_pool2d_backward(planes, h, w, oh, ow, dy, dx);
 }
 double AdaptiveAvgPool2dBackwardOp::flops() const { return double(planes * h * w); }
-double AdaptiveAvgPool2dBackwardOp::bytes() const { return 4.0 * double(planes * (2 * h * w + oh * ow)); }
+double AdaptiveAvgPool2dBackwardOp::bytes() const {
+  return 4.0 * double(planes * (2 * h * w + oh * ow));
+}
 std::string AdaptiveAvgPool2dBackwardOp::shapes() const {
   return std::to_string(planes) + "x" + std::to_string(h) + "x" + std::to_string(w) + "->" +
          std::to_string(oh) + "x" + std::to_string(ow);
@@ -1810,7 +1821,9 @@ void LayerNormBackwardOp::run() const {
 }
 double LayerNormBackwardOp::flops() const { return 8.0 * double(rows * d); }
 double LayerNormBackwardOp::bytes() const { return 16.0 * double(rows * d); }
-std::string LayerNormBackwardOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(d); }
+std::string LayerNormBackwardOp::shapes() const {
+  return std::to_string(rows) + "x" + std::to_string(d);
+}
 
 }  // namespace axon::binding
 
@@ -1834,10 +1847,13 @@ RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
                   std::to_string(op.w + 2 * op.pad));
   a.expect_length(st.length, 3, "state", "seedHigh, seedLow, counter");
   for (int k = 0; k < 3; ++k)
-    if (!(st.data[k] >= 0 && st.data[k] <= 9007199254740991.0 && std::floor(st.data[k]) == st.data[k]))
+    if (!(st.data[k] >= 0 && st.data[k] <= 9007199254740991.0 &&
+          std::floor(st.data[k]) == st.data[k]))
       a.range_error("state[" + std::to_string(k) + "] must be a non-negative integer");
-  a.expect_length(x.length, a.mul(a.mul(a.mul(op.n, op.c, "x"), op.h, "x"), op.w, "x"), "x", "n*c*h*w");
-  a.expect_length(y.length, a.mul(a.mul(a.mul(op.n, op.c, "y"), op.oh, "y"), op.ow, "y"), "y", "n*c*outH*outW");
+  a.expect_length(x.length, a.mul(a.mul(a.mul(op.n, op.c, "x"), op.h, "x"), op.w, "x"), "x",
+                  "n*c*h*w");
+  a.expect_length(y.length, a.mul(a.mul(a.mul(op.n, op.c, "y"), op.oh, "y"), op.ow, "y"), "y",
+                  "n*c*outH*outW");
   a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", false);
   op.x = x.data, op.y = y.data, op.state = st.data;
   return op;
