@@ -87,7 +87,9 @@ const probs = (await model.predict(sample)).softmax(-1);
 for (let i = 0; i < 6; i++) {
   const row = Array.from(probs.data.subarray(i * 10, i * 10 + 10));
   const best = row.indexOf(Math.max(...row));
-  console.log(`  image ${i}: ${CLASS_NAMES[best]} (${(100 * row[best]).toFixed(1)}%), true: ${CLASS_NAMES[data.yTest.data[i]]}`);
+  console.log(
+    `  image ${i}: ${CLASS_NAMES[best]} (${(100 * row[best]).toFixed(1)}%), true: ${CLASS_NAMES[data.yTest.data[i]]}`,
+  );
 }
 if (args.save) {
   await model.save(args.save);

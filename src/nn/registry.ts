@@ -398,12 +398,18 @@ registerLayer(LayerNorm, {
 });
 
 registerLayer(RandomCrop, {
-  fromConfig: (c) => new RandomCrop(field(c, 'size', isPair, 'an integer or [h, w]'), { padding: field(c, 'padding', isInt, 'an integer', 0) }),
+  fromConfig: (c) =>
+    new RandomCrop(field(c, 'size', isPair, 'an integer or [h, w]'), {
+      padding: field(c, 'padding', isInt, 'an integer', 0),
+    }),
 });
-registerLayer(RandomHorizontalFlip, { fromConfig: (c) => new RandomHorizontalFlip(field(c, 'p', isNumber, 'a number', 0.5)) });
+registerLayer(RandomHorizontalFlip, {
+  fromConfig: (c) => new RandomHorizontalFlip(field(c, 'p', isNumber, 'a number', 0.5)),
+});
 registerLayer(Normalize, {
   fromConfig: (c) => {
-    const list = (v: unknown): v is number[] => Array.isArray(v) && v.length >= 1 && v.length <= 1 << 16 && v.every(isNumber);
+    const list = (v: unknown): v is number[] =>
+      Array.isArray(v) && v.length >= 1 && v.length <= 1 << 16 && v.every(isNumber);
     return new Normalize(field(c, 'mean', list, 'a list of numbers'), field(c, 'std', list, 'a list of numbers'));
   },
 });
