@@ -12,6 +12,7 @@
       "native/kernels/cpu/kernel_table.cpp",
       "native/kernels/cpu/gemm/gemm.cpp",
       "native/kernels/cpu/conv.cpp",
+      "native/kernels/cpu/rnn_cell.cpp",
     ],
     # No -ffast-math anywhere: it breaks NaN checks, and on a shared library's link line it
     # turns on flush-to-zero for the whole Node process.
@@ -81,12 +82,14 @@
         "native/kernels/cpu/data.cpp",
         "native/kernels/cpu/pool.cpp",
         "native/kernels/cpu/norm.cpp",
+        "native/kernels/cpu/rnn.cpp",
         "native/kernels/ref/ops_names.cpp",
         "native/kernels/ref/elementwise_ref.cpp",
         "native/kernels/ref/reduce_ref.cpp",
         "native/kernels/ref/layout_ref.cpp",
         "native/kernels/ref/gemm_ref.cpp",
         "native/kernels/ref/conv_ref.cpp",
+        "native/kernels/ref/rnn_ref.cpp",
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -108,6 +108,22 @@ Napi::Value get_threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), num_threads());
 }
 
+// rnnSizes(mode, steps, batch, input, hidden) -> [workspace floats, scratch floats]
+Napi::Value rnn_sizes(const Napi::CallbackInfo& info) {
+  Args args(info, "rnnSizes");
+  RnnArgs a;
+  a.mode = args.enumeration<RnnMode>(0, "mode");
+  a.steps = args.integer(1, "steps", 0, int64_t{1} << 31);
+  a.batch = args.integer(2, "batch", 0, int64_t{1} << 31);
+  a.input = args.integer(3, "input", 1, int64_t{1} << 31);
+  a.hidden = args.integer(4, "hidden", 1, int64_t{1} << 31);
+  args.mul(args.mul(a.steps, a.batch, "sizes"), args.mul(a.hidden + a.input, 8, "sizes"), "sizes");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(uint32_t{0}, Napi::Number::New(info.Env(), double(rnn_workspace_size(a))));
+  out.Set(uint32_t{1}, Napi::Number::New(info.Env(), double(rnn_scratch_size(a))));
+  return out;
+}
+
 Napi::Value profiler_enable(const Napi::CallbackInfo& info) {
   Args args(info, "profilerEnable");
   profiler::set_enabled(args.boolean(0, "on"));
@@ -153,6 +169,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, get_threads, "getNumThreads"));
   exports.Set("profilerEnable", Napi::Function::New(env, profiler_enable, "profilerEnable"));
   exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
+  exports.Set("rnnSizes", Napi::Function::New(env, rnn_sizes, "rnnSizes"));
   export_op<GemmOp>(env, exports);
   export_op<GemmBatchedOp>(env, exports);
   export_op<UnaryOpCall>(env, exports);
@@ -205,6 +222,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<LayerNormOp>(env, exports);
   export_op<LayerNormBackwardOp>(env, exports);
   export_op<RandomCropFlipOp>(env, exports);
+  export_op<RnnOp>(env, exports);
+  export_op<RnnBackwardOp>(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

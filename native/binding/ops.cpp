@@ -628,23 +628,11 @@ void check_update(Args& a, const F32& p, const F32& g,
   }
 }
 
-float lr_arg(Args& a, size_t i) {
-  const double v = a.number(i, "lr");
-  if (v < 0) a.range_error("lr must be >= 0, got " + std::to_string(v));
-  return static_cast<float>(v);
-}
-
 float unit_arg(Args& a, size_t i, const char* name, bool allow_one) {
   const double v = a.number(i, name);
   if (v < 0 || v > 1 || (!allow_one && v == 1))
     a.range_error(std::string(name) + " must be in [0, 1" + (allow_one ? "]" : ")") + ", got " +
                   std::to_string(v));
-  return static_cast<float>(v);
-}
-
-float nonneg_arg(Args& a, size_t i, const char* name) {
-  const double v = a.number(i, name);
-  if (v < 0) a.range_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
   return static_cast<float>(v);
 }
 
@@ -1871,5 +1859,157 @@ std::string RandomCropFlipOp::shapes() const {
   return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" +
          std::to_string(w) + "->" + std::to_string(oh) + "x" + std::to_string(ow);
 }
+
+}  // namespace axon::binding
+
+namespace axon::binding {
+
+namespace {
+
+RnnArgs rnn_args(Args& a, size_t i) {
+  const auto v = a.int_list(i, "dims", 6, 0, int64_t{1} << 31);
+  RnnArgs r;
+  if (v[0] >= static_cast<int64_t>(RnnMode::Count)) a.range_error("dims[0] (mode) must be 0..3");
+  r.mode = static_cast<RnnMode>(v[0]);
+  r.steps = v[1], r.batch = v[2], r.input = v[3], r.hidden = v[4], r.reverse = v[5] != 0;
+  if (r.hidden < 1 || r.input < 1) a.range_error("input and hidden sizes must be >= 1");
+  a.mul(a.mul(r.steps, r.batch, "x"), a.mul(r.input + r.hidden, 4, "x"), "x");
+  return r;
+}
+
+std::string rnn_name(const RnnArgs& r) {
+  static const char* names[] = {"lstm", "gru", "rnn_tanh", "rnn_relu"};
+  return std::string(names[static_cast<int>(r.mode)]) + " T" + std::to_string(r.steps) + " N" +
+         std::to_string(r.batch) + " " + std::to_string(r.input) + "->" + std::to_string(r.hidden) +
+         (r.reverse ? " reverse" : "");
+}
+
+double rnn_flops(const RnnArgs& r) {
+  const double g = double(rnn_gate_count(r.mode));
+  return 2.0 * double(r.steps) * double(r.batch) * g * double(r.hidden) *
+         double(r.input + r.hidden);
+}
+
+// Lengths are batch data: checked when the op runs (a recorded step gathers new ones).
+bool lengths_ok(const RnnArgs& r, const int32_t* lengths, const char* op) {
+  if (!lengths) return true;
+  for (int64_t i = 0; i < r.batch; ++i)
+    if (lengths[i] < 0 || lengths[i] > r.steps) {
+      set_runtime_error(std::string(op) + ": lengths[" + std::to_string(i) +
+                        "] = " + std::to_string(lengths[i]) + " is outside [0, " +
+                        std::to_string(r.steps) + "] steps");
+      return false;
+    }
+  return true;
+}
+
+}  // namespace
+
+RnnOp RnnOp::parse(Args& a) {
+  RnnOp op;
+  op.a = rnn_args(a, 8);
+  const RnnArgs& r = op.a;
+  const int64_t g = rnn_gate_count(r.mode) * r.hidden, nh = r.batch * r.hidden;
+  const std::string why = rnn_name(r);
+  F32 x = a.f32(0, "x"), wi = a.f32(1, "wIh"), wh = a.f32(2, "wHh");
+  F32 bi = a.f32_or_null(3, "bIh"), bh = a.f32_or_null(4, "bHh");
+  F32 h0 = a.f32_or_null(5, "h0"), c0 = a.f32_or_null(6, "c0");
+  I32 len = a.i32_or_null(7, "lengths");
+  F32 y = a.f32(9, "y"), hn = a.f32(10, "hn"), cn = a.f32_or_null(11, "cn"),
+      ws = a.f32(12, "workspace");
+  a.expect_length(x.length, r.steps * r.batch * r.input, "x", "steps*batch*input for " + why);
+  a.expect_length(wi.length, g * r.input, "wIh", "gates*hidden x input for " + why);
+  a.expect_length(wh.length, g * r.hidden, "wHh", "gates*hidden x hidden for " + why);
+  if (bi.present) a.expect_length(bi.length, g, "bIh", "gates*hidden");
+  if (bh.present) a.expect_length(bh.length, g, "bHh", "gates*hidden");
+  if (h0.present) a.expect_length(h0.length, nh, "h0", "batch*hidden");
+  if (c0.present) a.expect_length(c0.length, nh, "c0", "batch*hidden");
+  if (len.present) a.expect_length(len.length, r.batch, "lengths", "one per batch row");
+  a.expect_length(y.length, r.steps * nh, "y", "steps*batch*hidden");
+  a.expect_length(hn.length, nh, "hn", "batch*hidden");
+  if (r.mode == RnnMode::Lstm && !cn.present) a.type_error("an LSTM needs 'cn'");
+  if (cn.present) a.expect_length(cn.length, nh, "cn", "batch*hidden");
+  a.expect_length(ws.length, rnn_workspace_size(r), "workspace", "rnnWorkspaceSize for " + why);
+  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", false);
+  a.expect_disjoint(ws.data, ws.length, "workspace", x.data, x.length, "x", false);
+  a.expect_disjoint(hn.data, hn.length, "hn", y.data, y.length, "y", false);
+  op.x = x.data, op.w_ih = wi.data, op.w_hh = wh.data;
+  op.b_ih = bi.present ? bi.data : nullptr, op.b_hh = bh.present ? bh.data : nullptr;
+  op.h0 = h0.present ? h0.data : nullptr, op.c0 = c0.present ? c0.data : nullptr;
+  op.lengths = len.present ? len.data : nullptr;
+  op.y = y.data, op.hn = hn.data, op.cn = cn.present ? cn.data : nullptr, op.ws = ws.data;
+  return op;
+}
+void RnnOp::run() const {
+  if (!lengths_ok(a, lengths, "rnn")) return;
+  rnn_forward(a, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hn, cn, ws);
+}
+double RnnOp::flops() const { return rnn_flops(a); }
+double RnnOp::bytes() const { return 4.0 * double(rnn_workspace_size(a)); }
+std::string RnnOp::shapes() const { return rnn_name(a); }
+
+RnnBackwardOp RnnBackwardOp::parse(Args& a) {
+  RnnBackwardOp op;
+  op.a = rnn_args(a, 5);
+  const RnnArgs& r = op.a;
+  const int64_t g = rnn_gate_count(r.mode) * r.hidden, nh = r.batch * r.hidden;
+  const std::string why = rnn_name(r);
+  F32 x = a.f32(0, "x"), wi = a.f32(1, "wIh"), wh = a.f32(2, "wHh");
+  I32 len = a.i32_or_null(3, "lengths");
+  F32 ws = a.f32(4, "workspace");
+  F32 dy = a.f32_or_null(6, "dy"), dhn = a.f32_or_null(7, "dhn"), dcn = a.f32_or_null(8, "dcn");
+  F32 dx = a.f32_or_null(9, "dx"), dwi = a.f32_or_null(10, "dwIh"), dwh = a.f32_or_null(11, "dwHh");
+  F32 dbi = a.f32_or_null(12, "dbIh"), dbh = a.f32_or_null(13, "dbHh");
+  F32 dh0 = a.f32_or_null(14, "dh0"), dc0 = a.f32_or_null(15, "dc0");
+  F32 sc = a.f32(16, "scratch");
+  a.expect_length(x.length, r.steps * r.batch * r.input, "x", "steps*batch*input for " + why);
+  a.expect_length(wi.length, g * r.input, "wIh", "gates*hidden x input for " + why);
+  a.expect_length(wh.length, g * r.hidden, "wHh", "gates*hidden x hidden for " + why);
+  if (len.present) a.expect_length(len.length, r.batch, "lengths", "one per batch row");
+  a.expect_length(ws.length, rnn_workspace_size(r), "workspace", "rnnWorkspaceSize for " + why);
+  if (dy.present) a.expect_length(dy.length, r.steps * nh, "dy", "steps*batch*hidden");
+  if (dhn.present) a.expect_length(dhn.length, nh, "dhn", "batch*hidden");
+  if (dcn.present) a.expect_length(dcn.length, nh, "dcn", "batch*hidden");
+  if (dx.present) a.expect_length(dx.length, x.length, "dx", "same as 'x'");
+  if (dwi.present) a.expect_length(dwi.length, wi.length, "dwIh", "same as 'wIh'");
+  if (dwh.present) a.expect_length(dwh.length, wh.length, "dwHh", "same as 'wHh'");
+  if (dbi.present) a.expect_length(dbi.length, g, "dbIh", "gates*hidden");
+  if (dbh.present) a.expect_length(dbh.length, g, "dbHh", "gates*hidden");
+  if (dh0.present) a.expect_length(dh0.length, nh, "dh0", "batch*hidden");
+  if (dc0.present) a.expect_length(dc0.length, nh, "dc0", "batch*hidden");
+  a.expect_length(sc.length, rnn_scratch_size(r), "scratch", "rnnScratchSize for " + why);
+  const float* ins[] = {x.data, wi.data, wh.data, ws.data};
+  const int64_t in_len[] = {x.length, wi.length, wh.length, ws.length};
+  const char* in_names[] = {"x", "wIh", "wHh", "workspace"};
+  F32 outs[] = {dx, dwi, dwh, dbi, dbh, dh0, dc0, sc};
+  const char* out_names[] = {"dx", "dwIh", "dwHh", "dbIh", "dbHh", "dh0", "dc0", "scratch"};
+  for (int o = 0; o < 8; ++o) {
+    if (!outs[o].present) continue;
+    for (int i = 0; i < 4; ++i)
+      a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], ins[i], in_len[i], in_names[i],
+                        false);
+    for (int p = o + 1; p < 8; ++p)
+      if (outs[p].present)
+        a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], outs[p].data, outs[p].length,
+                          out_names[p], false);
+  }
+  op.x = x.data, op.w_ih = wi.data, op.w_hh = wh.data, op.ws = ws.data;
+  op.lengths = len.present ? len.data : nullptr;
+  op.dy = dy.present ? dy.data : nullptr, op.dhn = dhn.present ? dhn.data : nullptr;
+  op.dcn = dcn.present ? dcn.data : nullptr;
+  op.dx = dx.present ? dx.data : nullptr, op.dw_ih = dwi.present ? dwi.data : nullptr;
+  op.dw_hh = dwh.present ? dwh.data : nullptr, op.db_ih = dbi.present ? dbi.data : nullptr;
+  op.db_hh = dbh.present ? dbh.data : nullptr, op.dh0 = dh0.present ? dh0.data : nullptr;
+  op.dc0 = dc0.present ? dc0.data : nullptr, op.scratch = sc.data;
+  return op;
+}
+void RnnBackwardOp::run() const {
+  if (!lengths_ok(a, lengths, "rnnBackward")) return;
+  rnn_backward(a, x, w_ih, w_hh, lengths, ws, dy, dhn, dcn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0,
+               dc0, scratch);
+}
+double RnnBackwardOp::flops() const { return 2.0 * rnn_flops(a); }
+double RnnBackwardOp::bytes() const { return 8.0 * double(rnn_workspace_size(a)); }
+std::string RnnBackwardOp::shapes() const { return rnn_name(a); }
 
 }  // namespace axon::binding

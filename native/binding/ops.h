@@ -446,6 +446,26 @@ struct RandomCropFlipOp {
   double* state;
 };
 
+// rnn(x, wIh, wHh, bIh|null, bHh|null, h0|null, c0|null, lengths|null,
+//     [mode, steps, batch, input, hidden, reverse], y, hn, cn|null, workspace)
+struct RnnOp {
+  AXON_OP_COMMON(RnnOp, "rnn")
+  RnnArgs a;
+  const float *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
+  const int32_t* lengths;
+  float *y, *hn, *cn, *ws;
+};
+
+// rnnBackward(x, wIh, wHh, lengths|null, workspace, dims, dy|null, dhn|null, dcn|null,
+//             dx|null, dwIh|null, dwHh|null, dbIh|null, dbHh|null, dh0|null, dc0|null, scratch)
+struct RnnBackwardOp {
+  AXON_OP_COMMON(RnnBackwardOp, "rnnBackward")
+  RnnArgs a;
+  const float *x, *w_ih, *w_hh, *ws, *dy, *dhn, *dcn;
+  const int32_t* lengths;
+  float *dx, *dw_ih, *dw_hh, *db_ih, *db_hh, *dh0, *dc0, *scratch;
+};
+
 #undef AXON_OP_COMMON
 
 }  // namespace axon::binding

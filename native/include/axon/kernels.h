@@ -146,6 +146,36 @@ void layer_norm_backward(int64_t rows, int64_t d, const float* x, const float* d
                          float* dx, float* dgamma, float* dbeta);
 
 // ---------------------------------------------------------------------------------------
+// Recurrent layers (one layer, one direction) over a time-major sequence x (steps, batch,
+// input). Weights as PyTorch: w_ih (G*hidden, input), w_hh (G*hidden, hidden), biases
+// (G*hidden) or null, G = 4 (LSTM i,f,g,o), 3 (GRU r,z,n), 1 (tanh/relu RNN). lengths (batch)
+// or null: row r runs steps [0, lengths[r]); past it its state is kept and its output is 0.
+// reverse processes t = steps-1 .. 0 (the backward direction of a bidirectional layer).
+// ---------------------------------------------------------------------------------------
+enum class RnnMode : uint8_t { Lstm = 0, Gru, RnnTanh, RnnRelu, Count };
+struct RnnArgs {
+  RnnMode mode = RnnMode::Lstm;
+  int64_t steps = 0, batch = 0, input = 0, hidden = 0;
+  bool reverse = false;
+};
+int64_t rnn_gate_count(RnnMode mode);
+// Floats of the workspace the forward fills and the backward reads.
+int64_t rnn_workspace_size(const RnnArgs& a);
+// Floats of scratch the backward needs.
+int64_t rnn_scratch_size(const RnnArgs& a);
+// y (steps, batch, hidden); hn, cn (batch, hidden) the final states (cn: LSTM only, else
+// unused); h0/c0 initial states or null for zeros.
+void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const float* w_hh,
+                 const float* b_ih, const float* b_hh, const float* h0, const float* c0,
+                 const int32_t* lengths, float* y, float* hn, float* cn, float* workspace);
+// Gradients for upstream dy (or null), dhn, dcn (or null): dx, dw_*, db_* are accumulated
+// (+=; any may be null); dh0, dc0 are written (or null).
+void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const float* w_hh,
+                  const int32_t* lengths, const float* workspace, const float* dy, const float* dhn,
+                  const float* dcn, float* dx, float* dw_ih, float* dw_hh, float* db_ih,
+                  float* db_hh, float* dh0, float* dc0, float* scratch);
+
+// ---------------------------------------------------------------------------------------
 // Elementwise
 // ---------------------------------------------------------------------------------------
 // y[i] = f(x[i]); x may equal y.

@@ -59,4 +59,10 @@ void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gam
 void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, const float* gamma,
                         const float* beta, float* y, float* save_mean, float* save_invstd);
 
+// Recurrent layers step by step in double (rnn_ref.cpp): the same contract as rnn_forward,
+// without workspace; the backward is checked by finite differences of this.
+void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const float* w_hh,
+                 const float* b_ih, const float* b_hh, const float* h0, const float* c0,
+                 const int32_t* lengths, float* y, float* hn, float* cn);
+
 }  // namespace axon::ref

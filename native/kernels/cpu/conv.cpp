@@ -90,7 +90,7 @@ void offset_kernel(int64_t steps, const float* const* rows, const int64_t* off, 
     for (int v = 0; v < NV; ++v) acc[i][v] = init ? load(init + v * kWidth) : zero();
   const float* a[R];
 #pragma GCC unroll 16
-  for (int i = 0; i < R; ++i) a[i] = rows[i < mr ? i : mr - 1];
+  for (int i = 0; i < R; ++i) a[i] = rows[i < mr ? i : (mr > 0 ? mr - 1 : 0)];
   for (int64_t s = 0; s < steps; ++s) {
     const int64_t o = off[s];
     VecF b[NV];

@@ -25,6 +25,15 @@ void rmsprop_step(float* p, const float* g, float* sq, float* ga, float* buf, in
                   const RmspropConfig& c);
 void adagrad_step(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
 double sum_squares(const float* x, int64_t n);
+void lstm_cell_forward(float* gates, const float* c_prev, const float* h_prev, float* c, float* h,
+                       int64_t n, int64_t hidden, const uint8_t* active);
+void lstm_cell_backward(const float* gates, const float* c_prev, const float* c, const float* dh,
+                        float* dc, float* dgates, int64_t n, int64_t hidden, const uint8_t* active);
+void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, float* h, float* rzn,
+                      int64_t n, int64_t hidden, const uint8_t* active);
+void gru_cell_backward(const float* rzn, const float* gh, const float* h_prev, const float* dh,
+                       float* dgx, float* dgh, float* dh_prev, int64_t n, int64_t hidden,
+                       const uint8_t* active);
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float act_param, float* y);
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);

@@ -33,6 +33,10 @@ const KernelTable& kernel_table() {
       &sum_squares,
       &conv2d_forward,
       &conv2d_backward_data,
+      &lstm_cell_forward,
+      &lstm_cell_backward,
+      &gru_cell_forward,
+      &gru_cell_backward,
       &conv2d_backward_weight,
   };
   return table;
