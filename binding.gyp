@@ -83,6 +83,7 @@
         "native/kernels/cpu/pool.cpp",
         "native/kernels/cpu/norm.cpp",
         "native/kernels/cpu/rnn.cpp",
+        "native/kernels/cpu/embedding.cpp",
         "native/kernels/ref/ops_names.cpp",
         "native/kernels/ref/elementwise_ref.cpp",
         "native/kernels/ref/reduce_ref.cpp",

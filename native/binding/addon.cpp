@@ -224,6 +224,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<RandomCropFlipOp>(env, exports);
   export_op<RnnOp>(env, exports);
   export_op<RnnBackwardOp>(env, exports);
+  export_op<EmbeddingOp>(env, exports);
+  export_op<EmbeddingBackwardOp>(env, exports);
+  export_op<EmbeddingRenormOp>(env, exports);
+  export_op<SequenceLengthsOp>(env, exports);
+  export_op<SequencePoolOp>(env, exports);
+  export_op<SequencePoolBackwardOp>(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

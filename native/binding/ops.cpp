@@ -2013,3 +2013,229 @@ double RnnBackwardOp::bytes() const { return 8.0 * double(rnn_workspace_size(a))
 std::string RnnBackwardOp::shapes() const { return rnn_name(a); }
 
 }  // namespace axon::binding
+
+namespace axon::binding {
+
+namespace {
+
+// Tokens are batch data (a recorded step gathers new ones each step), so they are checked
+// when the op runs, naming the first bad one.
+bool tokens_ok(const char* op, const int32_t* tokens, int64_t rows, int64_t steps, int64_t vocab) {
+  for (int64_t i = 0; i < rows * steps; ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab) {
+      set_runtime_error(std::string(op) + ": token " + std::to_string(tokens[i]) + " at [" +
+                        std::to_string(i / std::max<int64_t>(steps, 1)) + ", " +
+                        std::to_string(i % std::max<int64_t>(steps, 1)) +
+                        "] is outside the vocabulary of " + std::to_string(vocab) +
+                        " (valid ids 0.." + std::to_string(vocab - 1) + ")");
+      return false;
+    }
+  return true;
+}
+
+struct EmbeddingDims {
+  int64_t rows, steps;
+  bool time_major;
+};
+
+EmbeddingDims embedding_dims(Args& a, size_t i) {
+  const auto v = a.int_list(i, "dims", 3, 0, kMaxExtent);
+  if (v[2] > 1) a.range_error("dims[2] (timeMajor) must be 0 or 1");
+  return {v[0], v[1], v[2] == 1};
+}
+
+int64_t vocab_of(Args& a, int64_t length, int64_t dim, const char* name) {
+  if (length % dim != 0)
+    a.range_error(std::string("'") + name + "' has " + std::to_string(length) +
+                  " elements, not a whole number of rows of " + std::to_string(dim));
+  return length / dim;
+}
+
+}  // namespace
+
+EmbeddingOp EmbeddingOp::parse(Args& a) {
+  EmbeddingOp op;
+  F32 w = a.f32(0, "weight");
+  op.dim = a.integer(1, "dim", 1, kMaxExtent);
+  I32 tok = a.i32(2, "tokens");
+  const EmbeddingDims d = embedding_dims(a, 3);
+  F32 out = a.f32(4, "out");
+  op.vocab = vocab_of(a, w.length, op.dim, "weight");
+  const int64_t n = a.mul(d.rows, d.steps, "tokens");
+  a.expect_length(tok.length, n, "tokens", "rows * steps");
+  a.expect_length(out.length, a.mul(n, op.dim, "out"), "out", "rows * steps * dim");
+  a.expect_disjoint(out.data, out.length, "out", w.data, w.length, "weight", false);
+  op.weight = w.data, op.tokens = tok.data, op.out = out.data;
+  op.rows = d.rows, op.steps = d.steps, op.time_major = d.time_major;
+  return op;
+}
+void EmbeddingOp::run() const {
+  if (!tokens_ok("embedding", tokens, rows, steps, vocab)) return;
+  embedding_forward(weight, dim, tokens, rows, steps, time_major, out);
+}
+double EmbeddingOp::flops() const { return 0; }
+double EmbeddingOp::bytes() const { return 8.0 * double(rows * steps * dim); }
+std::string EmbeddingOp::shapes() const {
+  return std::to_string(rows) + "x" + std::to_string(steps) + " of " + std::to_string(vocab) + "x" +
+         std::to_string(dim);
+}
+
+EmbeddingBackwardOp EmbeddingBackwardOp::parse(Args& a) {
+  EmbeddingBackwardOp op;
+  F32 dout = a.f32(0, "dout");
+  op.dim = a.integer(1, "dim", 1, kMaxExtent);
+  I32 tok = a.i32(2, "tokens");
+  const EmbeddingDims d = embedding_dims(a, 3);
+  op.padding_idx = a.integer(4, "paddingIdx", -1, kMaxExtent);
+  F32 dw = a.f32(5, "dweight");
+  op.vocab = vocab_of(a, dw.length, op.dim, "dweight");
+  const int64_t n = a.mul(d.rows, d.steps, "tokens");
+  a.expect_length(tok.length, n, "tokens", "rows * steps");
+  a.expect_length(dout.length, a.mul(n, op.dim, "dout"), "dout", "rows * steps * dim");
+  a.expect_disjoint(dw.data, dw.length, "dweight", dout.data, dout.length, "dout", false);
+  op.dout = dout.data, op.tokens = tok.data, op.dweight = dw.data;
+  op.rows = d.rows, op.steps = d.steps, op.time_major = d.time_major;
+  return op;
+}
+void EmbeddingBackwardOp::run() const {
+  if (!tokens_ok("embeddingBackward", tokens, rows, steps, vocab)) return;
+  embedding_backward(dout, dim, tokens, rows, steps, time_major, padding_idx, dweight);
+}
+double EmbeddingBackwardOp::flops() const { return double(rows * steps * dim); }
+double EmbeddingBackwardOp::bytes() const { return 12.0 * double(rows * steps * dim); }
+std::string EmbeddingBackwardOp::shapes() const {
+  return std::to_string(rows) + "x" + std::to_string(steps) + " into " + std::to_string(vocab) +
+         "x" + std::to_string(dim);
+}
+
+EmbeddingRenormOp EmbeddingRenormOp::parse(Args& a) {
+  EmbeddingRenormOp op;
+  F32 w = a.f32(0, "weight");
+  op.dim = a.integer(1, "dim", 1, kMaxExtent);
+  I32 tok = a.i32(2, "tokens");
+  op.max_norm = static_cast<float>(a.number(3, "maxNorm"));
+  op.norm_type = static_cast<float>(a.number(4, "normType", true));
+  if (!(op.max_norm > 0)) a.range_error("maxNorm must be > 0");
+  if (!(op.norm_type > 0)) a.range_error("normType must be > 0 (or Infinity)");
+  op.vocab = vocab_of(a, w.length, op.dim, "weight");
+  op.weight = w.data, op.tokens = tok.data, op.n = tok.length;
+  return op;
+}
+void EmbeddingRenormOp::run() const {
+  if (!tokens_ok("embeddingRenorm", tokens, 1, n, vocab)) return;
+  embedding_renorm(weight, dim, tokens, n, max_norm, norm_type);
+}
+double EmbeddingRenormOp::flops() const { return 2.0 * double(n * dim); }
+double EmbeddingRenormOp::bytes() const { return 8.0 * double(n * dim); }
+std::string EmbeddingRenormOp::shapes() const {
+  return std::to_string(n) + " tokens of " + std::to_string(vocab) + "x" + std::to_string(dim);
+}
+
+SequenceLengthsOp SequenceLengthsOp::parse(Args& a) {
+  SequenceLengthsOp op;
+  I32 tok = a.i32(0, "tokens");
+  op.rows = a.integer(1, "rows", 0, kMaxExtent);
+  op.steps = a.integer(2, "steps", 0, int64_t{1} << 31);
+  op.pad = static_cast<int32_t>(a.integer(3, "pad", INT32_MIN, INT32_MAX));
+  I32 len = a.i32(4, "lengths");
+  a.expect_length(tok.length, a.mul(op.rows, op.steps, "tokens"), "tokens", "rows * steps");
+  a.expect_length(len.length, op.rows, "lengths", "one per row");
+  a.expect_disjoint(len.data, len.length, "lengths", tok.data, tok.length, "tokens", false);
+  op.tokens = tok.data, op.lengths = len.data;
+  return op;
+}
+void SequenceLengthsOp::run() const { sequence_lengths(tokens, rows, steps, pad, lengths); }
+double SequenceLengthsOp::flops() const { return 0; }
+double SequenceLengthsOp::bytes() const { return 4.0 * double(rows * steps); }
+std::string SequenceLengthsOp::shapes() const {
+  return std::to_string(rows) + "x" + std::to_string(steps);
+}
+
+}  // namespace axon::binding
+
+namespace axon::binding {
+
+namespace {
+
+struct PoolDims {
+  int64_t steps, batch, dim;
+  bool time_major;
+  SequencePool mode;
+};
+
+PoolDims pool_dims(Args& a, size_t i) {
+  const auto v = a.int_list(i, "dims", 5, 0, kMaxExtent);
+  if (v[3] > 1) a.range_error("dims[3] (timeMajor) must be 0 or 1");
+  if (v[4] >= static_cast<int64_t>(SequencePool::Count))
+    a.range_error("dims[4] (mode) must be 0 (last) or 1 (mean)");
+  if (v[2] < 1) a.range_error("dims[2] (features) must be >= 1");
+  return {v[0], v[1], v[2], v[3] == 1, static_cast<SequencePool>(v[4])};
+}
+
+bool pool_lengths_ok(const char* op, const int32_t* lengths, int64_t batch, int64_t steps) {
+  if (!lengths) return true;
+  for (int64_t r = 0; r < batch; ++r)
+    if (lengths[r] < 0 || lengths[r] > steps) {
+      set_runtime_error(std::string(op) + ": lengths[" + std::to_string(r) +
+                        "] = " + std::to_string(lengths[r]) + " is outside [0, " +
+                        std::to_string(steps) + "] steps");
+      return false;
+    }
+  return true;
+}
+
+}  // namespace
+
+SequencePoolOp SequencePoolOp::parse(Args& a) {
+  SequencePoolOp op;
+  F32 x = a.f32(0, "x");
+  const PoolDims d = pool_dims(a, 1);
+  I32 len = a.i32_or_null(2, "lengths");
+  F32 out = a.f32(3, "out");
+  a.expect_length(x.length, a.mul(a.mul(d.steps, d.batch, "x"), d.dim, "x"), "x",
+                  "steps * batch * features");
+  if (len.present) a.expect_length(len.length, d.batch, "lengths", "one per batch row");
+  a.expect_length(out.length, a.mul(d.batch, d.dim, "out"), "out", "batch * features");
+  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  op.x = x.data, op.lengths = len.present ? len.data : nullptr, op.out = out.data;
+  op.steps = d.steps, op.batch = d.batch, op.dim = d.dim, op.time_major = d.time_major;
+  op.mode = d.mode;
+  return op;
+}
+void SequencePoolOp::run() const {
+  if (!pool_lengths_ok("sequencePool", lengths, batch, steps)) return;
+  sequence_pool_forward(x, steps, batch, dim, time_major, mode, lengths, out);
+}
+double SequencePoolOp::flops() const { return double(steps * batch * dim); }
+double SequencePoolOp::bytes() const { return 4.0 * double(steps * batch * dim); }
+std::string SequencePoolOp::shapes() const {
+  return std::to_string(steps) + "x" + std::to_string(batch) + "x" + std::to_string(dim);
+}
+
+SequencePoolBackwardOp SequencePoolBackwardOp::parse(Args& a) {
+  SequencePoolBackwardOp op;
+  F32 dout = a.f32(0, "dout");
+  const PoolDims d = pool_dims(a, 1);
+  I32 len = a.i32_or_null(2, "lengths");
+  F32 dx = a.f32(3, "dx");
+  a.expect_length(dx.length, a.mul(a.mul(d.steps, d.batch, "dx"), d.dim, "dx"), "dx",
+                  "steps * batch * features");
+  if (len.present) a.expect_length(len.length, d.batch, "lengths", "one per batch row");
+  a.expect_length(dout.length, a.mul(d.batch, d.dim, "dout"), "dout", "batch * features");
+  a.expect_disjoint(dx.data, dx.length, "dx", dout.data, dout.length, "dout", false);
+  op.dout = dout.data, op.lengths = len.present ? len.data : nullptr, op.dx = dx.data;
+  op.steps = d.steps, op.batch = d.batch, op.dim = d.dim, op.time_major = d.time_major;
+  op.mode = d.mode;
+  return op;
+}
+void SequencePoolBackwardOp::run() const {
+  if (!pool_lengths_ok("sequencePoolBackward", lengths, batch, steps)) return;
+  sequence_pool_backward(dout, steps, batch, dim, time_major, mode, lengths, dx);
+}
+double SequencePoolBackwardOp::flops() const { return double(steps * batch * dim); }
+double SequencePoolBackwardOp::bytes() const { return 8.0 * double(steps * batch * dim); }
+std::string SequencePoolBackwardOp::shapes() const {
+  return std::to_string(steps) + "x" + std::to_string(batch) + "x" + std::to_string(dim);
+}
+
+}  // namespace axon::binding

@@ -466,6 +466,65 @@ struct RnnBackwardOp {
   float *dx, *dw_ih, *dw_hh, *db_ih, *db_hh, *dh0, *dc0, *scratch;
 };
 
+// embedding(weight, dim, tokens, [rows, steps, timeMajor], out); tokens checked when it runs.
+struct EmbeddingOp {
+  AXON_OP_COMMON(EmbeddingOp, "embedding")
+  const float* weight;
+  const int32_t* tokens;
+  float* out;
+  int64_t dim, vocab, rows, steps;
+  bool time_major;
+};
+
+// embeddingBackward(dout, dim, tokens, [rows, steps, timeMajor], paddingIdx, dweight)
+struct EmbeddingBackwardOp {
+  AXON_OP_COMMON(EmbeddingBackwardOp, "embeddingBackward")
+  const float* dout;
+  const int32_t* tokens;
+  float* dweight;
+  int64_t dim, vocab, rows, steps, padding_idx;
+  bool time_major;
+};
+
+// embeddingRenorm(weight, dim, tokens, maxNorm, normType): in place.
+struct EmbeddingRenormOp {
+  AXON_OP_COMMON(EmbeddingRenormOp, "embeddingRenorm")
+  float* weight;
+  const int32_t* tokens;
+  int64_t dim, vocab, n;
+  float max_norm, norm_type;
+};
+
+// sequenceLengths(tokens, rows, steps, pad, lengths)
+struct SequenceLengthsOp {
+  AXON_OP_COMMON(SequenceLengthsOp, "sequenceLengths")
+  const int32_t* tokens;
+  int32_t* lengths;
+  int64_t rows, steps;
+  int32_t pad;
+};
+
+// sequencePool(x, [steps, batch, dim, timeMajor, mode], lengths|null, out) and
+// sequencePoolBackward(dout, dims, lengths|null, dx); lengths checked when it runs.
+struct SequencePoolOp {
+  AXON_OP_COMMON(SequencePoolOp, "sequencePool")
+  const float* x;
+  const int32_t* lengths;
+  float* out;
+  int64_t steps, batch, dim;
+  bool time_major;
+  SequencePool mode;
+};
+struct SequencePoolBackwardOp {
+  AXON_OP_COMMON(SequencePoolBackwardOp, "sequencePoolBackward")
+  const float* dout;
+  const int32_t* lengths;
+  float* dx;
+  int64_t steps, batch, dim;
+  bool time_major;
+  SequencePool mode;
+};
+
 #undef AXON_OP_COMMON
 
 }  // namespace axon::binding

@@ -46,6 +46,16 @@ import {
   type ConvOptions,
 } from './conv-layers.js';
 import { Normalize, RandomCrop, RandomHorizontalFlip } from './augment.js';
+import {
+  Embedding,
+  GRU,
+  LastStep,
+  LSTM,
+  MeanOverTime,
+  SimpleRNN,
+  TimeDistributed,
+  type RecurrentOptions,
+} from './recurrent.js';
 import { withValueBudget } from './budget.js';
 import { Module } from './module.js';
 import { regularizerFromConfig, type Regularizer } from './regularizers.js';
@@ -108,6 +118,8 @@ export function serializeModule(m: Module, path = 'model'): LayerSpec {
     );
   if (m instanceof Sequential)
     return { class: name, config: { layers: m.layers.map((l, i) => serializeModule(l, `${path}.${i}`)) } };
+  if (m instanceof TimeDistributed)
+    return { class: name, config: { layer: serializeModule(m.layer, `${path}.layer`) } };
   const config = m.getConfig();
   // Round-trip through JSON now so a non-JSON config fails at save, not at load.
   let copy: unknown;
@@ -411,6 +423,75 @@ registerLayer(Normalize, {
     const list = (v: unknown): v is number[] =>
       Array.isArray(v) && v.length >= 1 && v.length <= 1 << 16 && v.every(isNumber);
     return new Normalize(field(c, 'mean', list, 'a list of numbers'), field(c, 'std', list, 'a list of numbers'));
+  },
+});
+
+// ---- sequence layers ---------------------------------------------------------------------
+
+function recurrentOptions(c: Record<string, unknown>): RecurrentOptions {
+  const weightInit = initFrom(c.weightInit, 'weightInit');
+  const recurrentInit = initFrom(c.recurrentInit, 'recurrentInit');
+  const biasInit = initFrom(c.biasInit, 'biasInit');
+  return {
+    numLayers: field(c, 'numLayers', isInt, 'a positive integer', 1),
+    bias: field(c, 'bias', isBool, 'a boolean', true),
+    batchFirst: field(c, 'batchFirst', isBool, 'a boolean', false),
+    dropout: field(c, 'dropout', isNumber, 'a number in [0, 1]', 0),
+    bidirectional: field(c, 'bidirectional', isBool, 'a boolean', false),
+    returnSequences: field(c, 'returnSequences', isBool, 'a boolean', true),
+    ...(weightInit ? { weightInit } : {}),
+    ...(recurrentInit ? { recurrentInit } : {}),
+    ...(biasInit ? { biasInit } : {}),
+    ...(c.forgetBias !== undefined ? { forgetBias: field(c, 'forgetBias', isNumber, 'a number') } : {}),
+  };
+}
+const recurrentSizes = (c: Record<string, unknown>): [number, number] => [
+  field(c, 'inputSize', isInt, 'a positive integer'),
+  field(c, 'hiddenSize', isInt, 'a positive integer'),
+];
+registerLayer(LSTM, { fromConfig: (c) => new LSTM(...recurrentSizes(c), recurrentOptions(c)) });
+registerLayer(GRU, { fromConfig: (c) => new GRU(...recurrentSizes(c), recurrentOptions(c)) });
+registerLayer(SimpleRNN, {
+  fromConfig: (c) => {
+    const nl = field(c, 'nonlinearity', isString, "'tanh' or 'relu'", 'tanh');
+    if (nl !== 'tanh' && nl !== 'relu') throw new RangeError("config.nonlinearity must be 'tanh' or 'relu'");
+    return new SimpleRNN(...recurrentSizes(c), { ...recurrentOptions(c), nonlinearity: nl });
+  },
+});
+registerLayer(Embedding, {
+  fromConfig: (c) => {
+    const weightInit = initFrom(c.weightInit, 'weightInit');
+    return new Embedding(
+      field(c, 'numEmbeddings', isInt, 'a positive integer'),
+      field(c, 'embeddingDim', isInt, 'a positive integer'),
+      {
+        ...(c.paddingIdx !== undefined ? { paddingIdx: field(c, 'paddingIdx', isInt, 'an integer') } : {}),
+        ...(c.maxNorm !== undefined ? { maxNorm: field(c, 'maxNorm', isNumber, 'a number') } : {}),
+        normType: field(c, 'normType', isNumber, 'a number', 2),
+        ...(weightInit ? { weightInit } : {}),
+      },
+    );
+  },
+});
+registerLayer(LastStep, {
+  fromConfig: (c) => new LastStep({ timeMajor: field(c, 'timeMajor', isBool, 'a boolean', false) }),
+});
+registerLayer(MeanOverTime, {
+  fromConfig: (c) => new MeanOverTime({ timeMajor: field(c, 'timeMajor', isBool, 'a boolean', false) }),
+});
+registerLayer(TimeDistributed, {
+  fromConfig: (c) => {
+    const inner = c.layer as { class?: unknown } | undefined;
+    // One level: a container or another TimeDistributed inside would let a file nest without
+    // the depth limit the top-level reader enforces.
+    if (
+      typeof inner !== 'object' ||
+      inner === null ||
+      inner.class === 'Sequential' ||
+      inner.class === 'TimeDistributed'
+    )
+      throw new TypeError('config.layer must be one non-container layer spec');
+    return new TimeDistributed(deserializeModule(inner, 'TimeDistributed.layer'));
   },
 });
 

@@ -19,6 +19,7 @@ const NOT_KERNELS = new Set([
   'profilerEnable',
   'profilerTake',
   'sumSquares',
+  'rnnSizes',
   'Program',
 ]);
 

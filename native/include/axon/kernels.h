@@ -176,6 +176,35 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
                   float* db_hh, float* dh0, float* dc0, float* scratch);
 
 // ---------------------------------------------------------------------------------------
+// Embeddings over token sequences tokens (rows, steps), every token in [0, vocab) (checked by
+// the caller). Output row of token (r, t): r*steps + t (batch-major) or t*rows + r
+// (time_major, what the recurrent kernels read).
+// ---------------------------------------------------------------------------------------
+// out (rows*steps, dim) = weight (vocab, dim) rows of the tokens.
+void embedding_forward(const float* weight, int64_t dim, const int32_t* tokens, int64_t rows,
+                       int64_t steps, bool time_major, float* out);
+// dweight (vocab, dim) += dout rows at their tokens; tokens equal to padding_idx (or none when
+// it is -1) contribute nothing.
+void embedding_backward(const float* dout, int64_t dim, const int32_t* tokens, int64_t rows,
+                        int64_t steps, bool time_major, int64_t padding_idx, float* dweight);
+// Rows of weight named by the n tokens whose norm_type-norm exceeds max_norm are scaled to
+// max_norm (in place, as torch.embedding_renorm_).
+void embedding_renorm(float* weight, int64_t dim, const int32_t* tokens, int64_t n, float max_norm,
+                      float norm_type);
+// lengths[r] = 1 + the position of the last token != pad in row r (0 for an all-pad row):
+// the valid length of post-padded sequences.
+void sequence_lengths(const int32_t* tokens, int64_t rows, int64_t steps, int32_t pad,
+                      int32_t* lengths);
+// Pools a sequence x (steps, batch, dim) (time_major) or (batch, steps, dim) over its valid
+// steps [0, lengths[r]) (all when lengths is null): the last valid step, or their mean. A row
+// of length 0 gives zeros. Backward: dx += the gradient routed back to the pooled steps.
+enum class SequencePool : uint8_t { Last = 0, Mean, Count };
+void sequence_pool_forward(const float* x, int64_t steps, int64_t batch, int64_t dim,
+                           bool time_major, SequencePool mode, const int32_t* lengths, float* out);
+void sequence_pool_backward(const float* dout, int64_t steps, int64_t batch, int64_t dim,
+                            bool time_major, SequencePool mode, const int32_t* lengths, float* dx);
+
+// ---------------------------------------------------------------------------------------
 // Elementwise
 // ---------------------------------------------------------------------------------------
 // y[i] = f(x[i]); x may equal y.
