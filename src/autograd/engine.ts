@@ -109,6 +109,29 @@ function accumulateInto(target: Tensor, g: Tensor, op: string, owned = false): v
   native.binary(BinaryCode.Add, gd, target.shape, g.data as Float32Array, g.shape, gd, target.shape);
 }
 
+/**
+ * Watches leaf gradients as backward produces them. Data-parallel training (src/distributed)
+ * starts reducing a bucket of parameter gradients across processes as soon as each of its
+ * parameters is complete, while backward goes on with earlier layers. Unset (the default),
+ * backward does no extra work.
+ */
+export interface BackwardObserver {
+  /** `leaf` received its last gradient contribution of this backward (its .grad is final;
+   * null when every contribution was null). */
+  leafReady(leaf: Tensor): void;
+  /** The backward pass finished; every leafReady of it has been called. */
+  backwardDone(): void;
+}
+
+let observer: BackwardObserver | null = null;
+
+/** Installs (or with null removes) the backward observer; returns the previous one. */
+export function setBackwardObserver(o: BackwardObserver | null): BackwardObserver | null {
+  const prev = observer;
+  observer = o;
+  return prev;
+}
+
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (costs memory). */
   retainGraph?: boolean;
@@ -137,6 +160,10 @@ export function runBackward(
   if (!root.gradFn) {
     // backward() on a leaf: its gradient is the upstream one (PyTorch sets x.grad = 1).
     accumulateInto(root, grad, 'backward');
+    if (observer) {
+      observer.leafReady(root);
+      observer.backwardDone();
+    }
     return;
   }
   // Reverse topological order by an iterative DFS (graphs of long RNN unrolls are deep).
@@ -161,6 +188,18 @@ export function runBackward(
       order.push(top[0]);
     }
   }
+  // With an observer: contributions each leaf still awaits (one per input slot of each node).
+  const watch = observer;
+  const pendingLeaves = watch ? new Map<Tensor, number>() : null;
+  if (pendingLeaves)
+    for (const t of order)
+      for (const input of t.gradFn?.inputs ?? [])
+        if (input && !input.gradFn) pendingLeaves.set(input, (pendingLeaves.get(input) ?? 0) + 1);
+  const settle = (leaf: Tensor): void => {
+    const left = (pendingLeaves?.get(leaf) ?? 1) - 1;
+    pendingLeaves?.set(leaf, left);
+    if (left === 0) watch?.leafReady(leaf);
+  };
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, grad);
   const prev = setGradEnabled(false);
@@ -169,7 +208,10 @@ export function runBackward(
       const t = order[i];
       const g = grads.get(t);
       const node = t.gradFn;
-      if (!node || !g) continue;
+      if (!node || !g) {
+        if (pendingLeaves && node) for (const input of node.inputs) if (input && !input.gradFn) settle(input);
+        continue;
+      }
       grads.delete(t);
       if (t.retainsGrad) accumulateInto(t, g, node.name);
       const fresh = new Set<Tensor>();
@@ -183,10 +225,14 @@ export function runBackward(
       for (let j = 0; j < node.inputs.length; j++) {
         const input = node.inputs[j];
         const ig = inputGrads[j];
-        if (!input || !ig) continue;
+        if (!input || !ig) {
+          if (pendingLeaves && input && !input.gradFn) settle(input);
+          continue;
+        }
         if (!input.gradFn) {
           const owned = fresh.has(ig) && ig !== g && inputGrads.indexOf(ig) === inputGrads.lastIndexOf(ig);
           accumulateInto(input, ig, node.name, owned);
+          if (pendingLeaves) settle(input);
         } else {
           const have = grads.get(input);
           if (!have) {
@@ -211,4 +257,5 @@ export function runBackward(
   } finally {
     setGradEnabled(prev);
   }
+  watch?.backwardDone();
 }

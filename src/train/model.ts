@@ -196,6 +196,12 @@ export class Model {
   private cursor: { nextEpoch: number; order: Int32Array; generator: Generator } | null = null;
   /** A cursor restored from a checkpoint, used by the next fit that starts at its epoch. */
   private resumeCursor: FitCursor | null = null;
+  /**
+   * Makes the program a training step is traced into; null: a plain native Program.
+   * Data-parallel training (src/distributed) sets one that cuts the step where gradient
+   * buckets are complete and reduces them across processes between the pieces.
+   */
+  stepProgramFactory: ((regs: Float64Array) => NativeProgram) | null = null;
 
   constructor(readonly module: Module) {
     if (!(module instanceof Module)) throw new TypeError('Model: expected a Module');
@@ -360,7 +366,7 @@ export class Model {
             });
           }
         },
-        { execute: false, regs },
+        { execute: false, regs, program: mode === 'train' ? this.stepProgramFactory?.(regs) : undefined },
       );
       return { program, regs, rows, losses };
     } finally {

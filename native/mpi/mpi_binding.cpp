@@ -1,0 +1,493 @@
+// axon_mpi: the optional MPI addon (data-parallel training, src/distributed). Built only when
+// pkg-config finds Open MPI or MPICH (tools/build-mpi.mjs); the engine without it is unchanged.
+//
+// Every MPI call runs on one dedicated comm thread that owns MPI (MPI_Init_thread is called
+// there, so MPI_THREAD_FUNNELED suffices), fed by a FIFO queue: collectives start in the
+// order JS issued them, which every rank must agree on. Each call returns a Promise settled
+// through a thread-safe function, so the event loop and the kernel threads keep running while
+// a reduction is in flight (that is how gradient buckets overlap backward). Collectives are
+// non-blocking MPI calls polled with MPI_Test against a deadline: a dead or stuck rank gives a
+// clear error instead of a hang. Test: tests/distributed (mpirun), bench/allreduce.bench.ts.
+#include <mpi.h>
+#include <napi.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace axon::mpi {
+
+namespace {
+
+enum class Kind { kInit, kBarrier, kBroadcast, kAllreduce, kAllgather, kFinalize };
+enum class ReduceOp { kSum, kMean, kMax, kMin };
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kInit:
+      return "init";
+    case Kind::kBarrier:
+      return "barrier";
+    case Kind::kBroadcast:
+      return "broadcast";
+    case Kind::kAllreduce:
+      return "allreduce";
+    case Kind::kAllgather:
+      return "allgather";
+    case Kind::kFinalize:
+      return "finalize";
+  }
+  return "?";
+}
+
+// One queued call. Built on the main thread; the comm thread reads the inputs and writes
+// `error` and the init results; the main thread settles `deferred` and deletes the job.
+struct Job {
+  Kind kind;
+  Napi::Promise::Deferred deferred;
+  // Buffers stay referenced (the GC keeps their memory) until the promise settles.
+  Napi::ObjectReference keep_a, keep_b;
+  void* data = nullptr;  // broadcast / allreduce buffer, allgather send buffer
+  void* recv = nullptr;  // allgather receive buffer
+  int64_t bytes = 0;     // broadcast / allgather: bytes per rank
+  int64_t count = 0;     // allreduce: elements
+  bool f64 = false;      // allreduce element type
+  ReduceOp op = ReduceOp::kSum;
+  int root = 0;
+  double timeout_ms = 0;  // 0: wait forever
+  std::string error;
+  int rank = 0, size = 1, local_rank = 0, local_size = 1, thread_level = 0;
+  std::string library;
+
+  explicit Job(Napi::Env env, Kind k) : kind(k), deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+enum State : int { kNone = 0, kReady = 1, kFinalized = 2, kFailed = 3 };
+
+struct Comm;
+void settle(Napi::Env env, Napi::Function, Comm* comm, Job* job);
+using Tsfn = Napi::TypedThreadSafeFunction<Comm, Job, settle>;
+
+struct Comm {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Job*> queue;
+  bool stop = false;                 // guarded by mu
+  std::atomic<bool> abandon{false};  // polling loops give up (process exit)
+  std::thread thread;
+  std::atomic<int> state{kNone};
+  std::string failure;  // why state became kFailed (comm thread writes before the store)
+  Tsfn tsfn;
+  int pending = 0;  // main thread only: jobs not yet settled (the TSFN is ref'd while > 0)
+  bool started = false;
+  int size = 1;  // comm thread only after init
+  MPI_Comm local = MPI_COMM_NULL;
+
+  std::string mpi_error(const char* what, int code) {
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) len = 0;
+    return std::string(what) + ": MPI error " + std::to_string(code) + " (" +
+           std::string(text, static_cast<size_t>(len)) + ")";
+  }
+
+  // Waits for a non-blocking collective. Spins briefly (a reduction of a few KB finishes in
+  // microseconds and MPI_Test drives Open MPI's progress), then sleeps between tests so a
+  // long wait does not steal a core from the kernel threads computing backward meanwhile.
+  std::string wait(MPI_Request* req, double timeout_ms, const char* what) {
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
+    int flag = 0;
+    for (long spins = 0;; ++spins) {
+      int rc = MPI_Test(req, &flag, MPI_STATUS_IGNORE);
+      if (rc != MPI_SUCCESS) return mpi_error(what, rc);
+      if (flag) return {};
+      if (abandon.load(std::memory_order_relaxed))
+        return std::string(what) + ": abandoned because the process is exiting";
+      if (spins > 2000) {
+        const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+        if (timeout_ms > 0 && ms > timeout_ms)
+          return std::string(what) + ": not every rank took part within " +
+                 std::to_string(static_cast<long>(timeout_ms)) +
+                 " ms. A rank has died or is stuck, or the ranks do not make the same collective "
+                 "calls in the same order (different models, batch counts or epochs). The job "
+                 "cannot continue; this process stops the other ranks (MPI_Abort) when it exits";
+        std::this_thread::sleep_for(std::chrono::microseconds(spins > 20000 ? 200 : 20));
+      }
+    }
+  }
+
+  void fail(const std::string& why) {
+    failure = why;
+    state.store(kFailed);
+  }
+
+  void run_job(Job* job) {
+    const int st = state.load();
+    if (job->kind == Kind::kInit) {
+      if (st != kNone) {
+        job->error = st == kFinalized ? "init: MPI was finalized; it cannot start again"
+                                      : "init: MPI failed earlier: " + failure;
+        return;
+      }
+      do_init(job);
+      return;
+    }
+    if (st == kNone) {
+      job->error = std::string(kind_name(job->kind)) + ": call init() first";
+      return;
+    }
+    if (st == kFinalized) {
+      job->error = std::string(kind_name(job->kind)) + ": MPI was finalized";
+      return;
+    }
+    if (st == kFailed) {
+      job->error =
+          std::string(kind_name(job->kind)) + ": an earlier collective failed (" + failure + ")";
+      return;
+    }
+    if (job->kind == Kind::kFinalize) {
+      if (local != MPI_COMM_NULL) MPI_Comm_free(&local);
+      int rc = MPI_Finalize();
+      state.store(kFinalized);
+      if (rc != MPI_SUCCESS) job->error = mpi_error("finalize", rc);
+      return;
+    }
+    MPI_Request req = MPI_REQUEST_NULL;
+    int rc = MPI_SUCCESS;
+    switch (job->kind) {
+      case Kind::kBarrier:
+        rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
+        break;
+      case Kind::kBroadcast:
+        rc = MPI_Ibcast(job->data, static_cast<int>(job->bytes), MPI_BYTE, job->root,
+                        MPI_COMM_WORLD, &req);
+        break;
+      case Kind::kAllreduce: {
+        MPI_Op op = job->op == ReduceOp::kMax   ? MPI_MAX
+                    : job->op == ReduceOp::kMin ? MPI_MIN
+                                                : MPI_SUM;
+        rc = MPI_Iallreduce(MPI_IN_PLACE, job->data, static_cast<int>(job->count),
+                            job->f64 ? MPI_DOUBLE : MPI_FLOAT, op, MPI_COMM_WORLD, &req);
+        break;
+      }
+      case Kind::kAllgather:
+        rc = MPI_Iallgather(job->data, static_cast<int>(job->bytes), MPI_BYTE, job->recv,
+                            static_cast<int>(job->bytes), MPI_BYTE, MPI_COMM_WORLD, &req);
+        break;
+      default:
+        break;
+    }
+    std::string err = rc != MPI_SUCCESS ? mpi_error(kind_name(job->kind), rc)
+                                        : wait(&req, job->timeout_ms, kind_name(job->kind));
+    if (!err.empty()) {
+      // A collective that did not complete leaves the ranks out of step: nothing after it
+      // can be trusted, so every later call fails at once with this reason.
+      fail(err);
+      job->error = err;
+      return;
+    }
+    if (job->kind == Kind::kAllreduce && job->op == ReduceOp::kMean) {
+      if (job->f64) {
+        double* d = static_cast<double*>(job->data);
+        for (int64_t i = 0; i < job->count; ++i) d[i] /= size;
+      } else {
+        // Multiply by 1/size in float, as a single-process mean over size equal shards
+        // would divide each gradient once; the same on every rank, so weights stay equal.
+        float* d = static_cast<float*>(job->data);
+        const float inv = 1.0f / static_cast<float>(size);
+        for (int64_t i = 0; i < job->count; ++i) d[i] *= inv;
+      }
+    }
+  }
+
+  void do_init(Job* job) {
+    int already = 0;
+    MPI_Initialized(&already);
+    int provided = 0;
+    int rc = already ? MPI_Query_thread(&provided)
+                     : MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    if (rc != MPI_SUCCESS) {
+      job->error = "init: MPI_Init_thread failed with code " + std::to_string(rc);
+      fail(job->error);
+      return;
+    }
+    // Errors come back as codes (turned into JS errors), instead of aborting the job.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &job->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &job->size);
+    size = job->size;
+    // Ranks sharing memory (one node): localRank and localSize size the kernel thread pool.
+    rc =
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, job->rank, MPI_INFO_NULL, &local);
+    if (rc == MPI_SUCCESS) {
+      MPI_Comm_rank(local, &job->local_rank);
+      MPI_Comm_size(local, &job->local_size);
+    }
+    job->thread_level = provided;
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    if (MPI_Get_library_version(lib, &len) == MPI_SUCCESS) {
+      std::string s(lib, static_cast<size_t>(len));
+      const size_t nl = s.find_first_of(",\n");
+      job->library = nl == std::string::npos ? s : s.substr(0, nl);
+    }
+    state.store(kReady);
+  }
+
+  void loop() {
+    for (;;) {
+      Job* job = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (queue.empty()) break;  // stop requested and nothing left
+        job = queue.front();
+        queue.pop_front();
+      }
+      run_job(job);
+      if (tsfn.BlockingCall(job) != napi_ok) delete job;  // the environment is gone
+    }
+  }
+
+  // Process exit: finish MPI so mpirun sees a clean end, or, after a failed collective,
+  // abort the job so ranks waiting on this one are stopped instead of hanging.
+  void shutdown() {
+    if (!started) return;
+    abandon.store(true);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    if (thread.joinable()) thread.join();
+    const int st = state.load();
+    // The comm thread has ended, so this thread may make the last MPI call (serialised).
+    if (st == kReady) {
+      if (local != MPI_COMM_NULL) MPI_Comm_free(&local);
+      MPI_Finalize();
+      state.store(kFinalized);
+    } else if (st == kFailed) {
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    started = false;
+  }
+};
+
+void settle(Napi::Env env, Napi::Function, Comm* comm, Job* job) {
+  std::unique_ptr<Job> owned(job);
+  if (env == nullptr) return;
+  Napi::HandleScope scope(env);
+  if (--comm->pending == 0) comm->tsfn.Unref(env);
+  if (!job->error.empty()) {
+    job->deferred.Reject(Napi::Error::New(env, job->error).Value());
+    return;
+  }
+  if (job->kind == Kind::kInit) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rank", job->rank);
+    o.Set("size", job->size);
+    o.Set("localRank", job->local_rank);
+    o.Set("localSize", job->local_size);
+    o.Set("threadLevel", job->thread_level);
+    o.Set("library", job->library);
+    job->deferred.Resolve(o);
+    return;
+  }
+  job->deferred.Resolve(env.Undefined());
+}
+
+Comm* comm_of(const Napi::CallbackInfo& info) { return static_cast<Comm*>(info.Data()); }
+
+double timeout_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (info.Length() <= i || info[i].IsUndefined()) return 0;
+  if (!info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(),
+                               std::string(op) + ": timeoutMs must be a number of milliseconds");
+  const double t = info[i].As<Napi::Number>().DoubleValue();
+  if (!(t >= 0) || t > 1e12)
+    throw Napi::RangeError::New(info.Env(), std::string(op) + ": timeoutMs must be >= 0 (0: none)");
+  return t;
+}
+
+Napi::TypedArray typed_arg(const Napi::CallbackInfo& info, size_t i, const char* op,
+                           const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray())
+    throw Napi::TypeError::New(info.Env(),
+                               std::string(op) + ": " + name + " must be a typed array");
+  Napi::TypedArray a = info[i].As<Napi::TypedArray>();
+  // MPI counts are int: refuse what would overflow rather than send a truncated buffer.
+  if (a.ByteLength() > static_cast<size_t>(INT32_MAX))
+    throw Napi::RangeError::New(info.Env(),
+                                std::string(op) + ": " + name + " is larger than 2 GiB; split it");
+  return a;
+}
+
+void* data_of(Napi::TypedArray a) {
+  return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+}
+
+Napi::Value submit(Comm* comm, Napi::Env env, Job* job) {
+  Napi::Promise p = job->deferred.Promise();
+  if (!comm->started) {
+    comm->tsfn = Tsfn::New(env, "axon-mpi", 0, 1, comm);
+    comm->tsfn.Unref(env);
+    comm->thread = std::thread([comm] { comm->loop(); });
+    comm->started = true;
+  }
+  // Keep the process alive while a call is in flight (a pending Promise alone does not).
+  if (comm->pending++ == 0) comm->tsfn.Ref(env);
+  {
+    std::lock_guard<std::mutex> lock(comm->mu);
+    comm->queue.push_back(job);
+  }
+  comm->cv.notify_one();
+  return p;
+}
+
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  return submit(comm_of(info), info.Env(), new Job(info.Env(), Kind::kInit));
+}
+
+Napi::Value Barrier(const Napi::CallbackInfo& info) {
+  auto* job = new Job(info.Env(), Kind::kBarrier);
+  std::unique_ptr<Job> guard(job);
+  job->timeout_ms = timeout_arg(info, 0, "barrier");
+  return submit(comm_of(info), info.Env(), guard.release());
+}
+
+// broadcast(buffer, root, timeoutMs): buffer's bytes from rank `root` to every rank.
+Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<Job> job(new Job(env, Kind::kBroadcast));
+  Napi::TypedArray a = typed_arg(info, 0, "broadcast", "buffer");
+  if (info.Length() < 2 || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "broadcast: root must be a rank number");
+  const double root = info[1].As<Napi::Number>().DoubleValue();
+  if (!(root >= 0) || root != static_cast<int>(root))
+    throw Napi::RangeError::New(env, "broadcast: root must be a non-negative integer rank");
+  job->root = static_cast<int>(root);
+  job->timeout_ms = timeout_arg(info, 2, "broadcast");
+  job->data = data_of(a);
+  job->bytes = static_cast<int64_t>(a.ByteLength());
+  job->keep_a = Napi::Persistent(static_cast<Napi::Object>(a));
+  return submit(comm_of(info), env, job.release());
+}
+
+// allreduce(buffer, op, timeoutMs): in place over a Float32Array or Float64Array.
+Napi::Value Allreduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<Job> job(new Job(env, Kind::kAllreduce));
+  Napi::TypedArray a = typed_arg(info, 0, "allreduce", "buffer");
+  if (a.TypedArrayType() != napi_float32_array && a.TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, "allreduce: buffer must be a Float32Array or Float64Array");
+  if (info.Length() < 2 || !info[1].IsString())
+    throw Napi::TypeError::New(env, "allreduce: op must be 'sum', 'mean', 'max' or 'min'");
+  const std::string op = info[1].As<Napi::String>().Utf8Value();
+  if (op == "sum")
+    job->op = ReduceOp::kSum;
+  else if (op == "mean")
+    job->op = ReduceOp::kMean;
+  else if (op == "max")
+    job->op = ReduceOp::kMax;
+  else if (op == "min")
+    job->op = ReduceOp::kMin;
+  else
+    throw Napi::RangeError::New(
+        env, "allreduce: op must be 'sum', 'mean', 'max' or 'min', got '" + op + "'");
+  job->timeout_ms = timeout_arg(info, 2, "allreduce");
+  job->f64 = a.TypedArrayType() == napi_float64_array;
+  job->data = data_of(a);
+  job->count = static_cast<int64_t>(a.ElementLength());
+  job->keep_a = Napi::Persistent(static_cast<Napi::Object>(a));
+  return submit(comm_of(info), env, job.release());
+}
+
+// allgather(send, recv, timeoutMs): recv (size * send bytes) gets every rank's send, by rank.
+Napi::Value Allgather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<Job> job(new Job(env, Kind::kAllgather));
+  Napi::TypedArray send = typed_arg(info, 0, "allgather", "send");
+  Napi::TypedArray recv = typed_arg(info, 1, "allgather", "recv");
+  job->timeout_ms = timeout_arg(info, 2, "allgather");
+  Comm* comm = comm_of(info);
+  if (comm->state.load() == kReady &&
+      recv.ByteLength() != send.ByteLength() * static_cast<size_t>(comm->size))
+    throw Napi::RangeError::New(env, "allgather: recv must hold size (" +
+                                         std::to_string(comm->size) + ") x send's " +
+                                         std::to_string(send.ByteLength()) + " bytes, got " +
+                                         std::to_string(recv.ByteLength()));
+  job->data = data_of(send);
+  job->recv = data_of(recv);
+  job->bytes = static_cast<int64_t>(send.ByteLength());
+  job->keep_a = Napi::Persistent(static_cast<Napi::Object>(send));
+  job->keep_b = Napi::Persistent(static_cast<Napi::Object>(recv));
+  return submit(comm, env, job.release());
+}
+
+Napi::Value Finalize(const Napi::CallbackInfo& info) {
+  return submit(comm_of(info), info.Env(), new Job(info.Env(), Kind::kFinalize));
+}
+
+// [sync] Ends the job on every rank now (MPI_Abort); does not return.
+Napi::Value Abort(const Napi::CallbackInfo& info) {
+  int code = 1;
+  if (info.Length() > 0 && info[0].IsNumber()) code = info[0].As<Napi::Number>().Int32Value();
+  int init = 0, fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  if (!init || fin) {
+    // Nothing to abort through MPI: end this process the same way.
+    std::_Exit(code);
+  }
+  MPI_Abort(MPI_COMM_WORLD, code);
+  return info.Env().Undefined();
+}
+
+// [sync] Called from process 'exit': finalize (or abort after a failure) on this thread.
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  comm_of(info)->shutdown();
+  return info.Env().Undefined();
+}
+
+Napi::Value StateOf(const Napi::CallbackInfo& info) {
+  static const char* names[] = {"uninitialized", "ready", "finalized", "failed"};
+  return Napi::String::New(info.Env(), names[comm_of(info)->state.load()]);
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  // Never freed: the comm thread may outlive module teardown ordering; shutdown() joins it.
+  auto* comm = new Comm();
+  env.AddCleanupHook([comm] { comm->shutdown(); });
+  auto fn = [&](const char* name, Napi::Value (*f)(const Napi::CallbackInfo&)) {
+    exports.Set(name, Napi::Function::New(env, f, name, comm));
+  };
+  fn("init", Init);
+  fn("barrier", Barrier);
+  fn("broadcast", Broadcast);
+  fn("allreduce", Allreduce);
+  fn("allgather", Allgather);
+  fn("finalize", Finalize);
+  fn("abort", Abort);
+  fn("shutdown", Shutdown);
+  fn("state", StateOf);
+  exports.Set("threadFunneled", Napi::Number::New(env, MPI_THREAD_FUNNELED));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace axon::mpi
+
+static Napi::Object InitAxonMpi(Napi::Env env, Napi::Object exports) {
+  return axon::mpi::InitModule(env, exports);
+}
+
+NODE_API_MODULE(axon_mpi, InitAxonMpi)

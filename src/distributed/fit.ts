@@ -1,0 +1,88 @@
+/**
+ * Model.fit for data-parallel training: each rank trains on its DistributedSampler shard of
+ * every epoch (reshuffled across ranks per epoch), gradients averaged by the DDP-traced step;
+ * epoch metrics are averaged across ranks before any callback sees them; checkpoints, logs and
+ * progress are written by rank 0 only; validation is sharded and its metrics reduced too.
+ */
+import type { History } from '../train/callbacks.js';
+import type { FitOptions } from '../train/model.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { isMainProcess, size as worldSize } from './comm.js';
+import { DistributedProgress, MetricReducer, isWriter, rankZeroOnly } from './callbacks.js';
+import type { DistributedDataParallel } from './ddp.js';
+import { distributedLoader, shardRows } from './sampler.js';
+
+export interface DistributedFitOptions extends Omit<FitOptions, 'validationData' | 'classWeight' | 'seed'> {
+  /** Samples per batch on each rank (global batch: this times the number of ranks). */
+  batchSize?: number;
+  /** Seed of the per-epoch permutation, equal on every rank (default 0). */
+  seed?: number;
+  /** Drop the samples that do not divide evenly across ranks instead of padding by repeats. */
+  dropLast?: boolean;
+  /** Drop each rank's last, smaller batch of an epoch. */
+  dropLastBatch?: boolean;
+  validationData?: [Tensor, Tensor];
+}
+
+/**
+ * Trains ddp.model on (x, y), every rank holding the whole dataset (see file header).
+ * @returns the History, with the same (reduced) values on every rank.
+ * @throws when ddp wraps a Module instead of a Model, or on bad options.
+ */
+export async function fitDistributed(
+  ddp: DistributedDataParallel,
+  x: Tensor,
+  y: Tensor,
+  options: DistributedFitOptions = {},
+): Promise<History> {
+  const model = ddp.model;
+  if (!model) throw new Error('ddp.fit: this DistributedDataParallel wraps a Module; wrap the Model to use fit');
+  if (!(x instanceof Tensor) || !(y instanceof Tensor) || x.ndim === 0 || y.ndim === 0 || x.shape[0] !== y.shape[0])
+    throw new RangeError(
+      `ddp.fit: x and y must be tensors with the same number of samples, got ${x instanceof Tensor ? shapeToString(x.shape) : typeof x} and ${y instanceof Tensor ? shapeToString(y.shape) : typeof y}`,
+    );
+  if ((options as { classWeight?: unknown }).classWeight !== undefined)
+    throw new RangeError('ddp.fit: classWeight is not supported; pass a weighted loss function to compile instead');
+  let xTrain = x;
+  let yTrain = y;
+  let val: [Tensor, Tensor] | null = options.validationData ?? null;
+  if (!val && options.validationSplit !== undefined) {
+    const f = options.validationSplit;
+    if (!(f > 0 && f < 1)) throw new RangeError(`ddp.fit: validationSplit must be in (0, 1), got ${f}`);
+    const n = x.shape[0];
+    const nVal = Math.floor(n * f);
+    if (nVal === 0 || nVal === n)
+      throw new RangeError(`ddp.fit: validationSplit ${f} leaves no training or no validation samples of ${n}`);
+    xTrain = x.slice(0, n - nVal);
+    yTrain = y.slice(0, n - nVal);
+    val = [x.slice(n - nVal), y.slice(n - nVal)];
+  }
+  if (val && val[0].shape[0] < worldSize())
+    throw new RangeError(`ddp.fit: ${val[0].shape[0]} validation samples cannot give each of ${worldSize()} ranks one`);
+  const valShard: [Tensor, Tensor] | undefined = val ? [shardRows(val[0]), shardRows(val[1])] : undefined;
+  const loader = distributedLoader(xTrain, yTrain, {
+    batchSize: options.batchSize ?? 32,
+    shuffle: options.shuffle ?? true,
+    seed: options.seed ?? 0,
+    dropLast: options.dropLast,
+    dropLastBatch: options.dropLastBatch,
+    startEpoch: options.initialEpoch ?? 0,
+  });
+  const user = (options.callbacks ?? []).map((cb) => (isWriter(cb) ? rankZeroOnly(cb) : cb));
+  const callbacks = [
+    new MetricReducer(
+      () => loader.sampler.numSamples,
+      () => (valShard ? valShard[0].shape[0] : 1),
+    ),
+    ...(options.verbose !== 0 && isMainProcess() ? [new DistributedProgress(loader.batchesPerEpoch)] : []),
+    ...user,
+  ];
+  return model.fit(loader, null, {
+    epochs: options.epochs,
+    initialEpoch: options.initialEpoch,
+    callbacks,
+    validationData: valShard,
+    signal: options.signal,
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Data-parallel training on MPI (docs/DISTRIBUTED.md): the process group and collectives
+ * (comm), DistributedDataParallel (gradient buckets reduced while backward runs), the
+ * DistributedSampler and loader, rank-aware callbacks and a distributed fit.
+ *
+ * @example
+ * import { distributed, DistributedDataParallel } from 'axon-nn';
+ * await distributed.init();                      // mpirun -np 2 node train.js
+ * const ddp = await DistributedDataParallel.create(model);
+ * await ddp.fit(x, y, { epochs: 5, batchSize: 32 });
+ */
+export {
+  init,
+  isAvailable,
+  isInitialized,
+  rank,
+  size,
+  localRank,
+  localSize,
+  isMainProcess,
+  barrier,
+  broadcast,
+  allreduce,
+  allgather,
+  finalize,
+  abort,
+  defaultTimeoutMs,
+  type InitOptions,
+  type DistributedInfo,
+  type CollectiveOptions,
+  type ReduceOp,
+} from './comm.js';
+export { mpiUnavailableReason } from './mpi.js';
+export { DistributedDataParallel, SegmentedStep, type DdpOptions, type DdpStats } from './ddp.js';
+export {
+  DistributedSampler,
+  distributedLoader,
+  shardRows,
+  type DistributedSamplerOptions,
+  type DistributedLoaderOptions,
+} from './sampler.js';
+export { MetricReducer, reduceLogs, rankZeroOnly, isWriter, DistributedProgress } from './callbacks.js';
+export { fitDistributed, type DistributedFitOptions } from './fit.js';

@@ -1,0 +1,174 @@
+/**
+ * Sharding data across ranks. DistributedSampler gives each rank its share of a dataset's
+ * indices per epoch, as PyTorch's does: one seeded permutation shared by all ranks (seed +
+ * epoch), padded by repeating its start or cut to a multiple of the rank count, then rank r
+ * takes positions r, r + size, r + 2 size, ... Every rank thus has the same number of samples,
+ * hence the same number of batches (every step is a collective: unequal counts would hang),
+ * and batch b of all ranks together is batch b of one process with the global batch size.
+ */
+import { DataLoader, Dataset, type Batch } from '../data/dataset.js';
+import { identityIndices, takeRows } from '../data/rows.js';
+import { Generator } from '../tensor/random.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { rank as worldRank, size as worldSize } from './comm.js';
+
+export interface DistributedSamplerOptions {
+  /** Default: this process's rank (distributed.rank()). */
+  rank?: number;
+  /** Default: the number of processes (distributed.size()). */
+  size?: number;
+  /** Permute the samples every epoch (default true). */
+  shuffle?: boolean;
+  /** Seed of the permutations; must be equal on every rank (default 0, as PyTorch). */
+  seed?: number;
+  /** Drop the tail that does not divide evenly across ranks instead of padding it by
+   * repeating samples from the start of the permutation (default false: pad). */
+  dropLast?: boolean;
+}
+
+/** Indices of this rank's samples per epoch; see the file header for the exact rule. */
+export class DistributedSampler {
+  readonly rank: number;
+  readonly size: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  /** Samples per rank per epoch (equal on every rank). */
+  readonly numSamples: number;
+  /** numSamples x size: the samples one epoch covers across ranks (padding included). */
+  readonly totalSize: number;
+  epoch = 0;
+
+  constructor(
+    readonly length: number,
+    options: DistributedSamplerOptions = {},
+  ) {
+    this.size = options.size ?? worldSize();
+    this.rank = options.rank ?? worldRank();
+    if (!Number.isInteger(length) || length < 1)
+      throw new RangeError(`DistributedSampler: length must be a positive integer, got ${length}`);
+    if (!Number.isInteger(this.size) || this.size < 1)
+      throw new RangeError(`DistributedSampler: size must be a positive integer, got ${this.size}`);
+    if (!Number.isInteger(this.rank) || this.rank < 0 || this.rank >= this.size)
+      throw new RangeError(`DistributedSampler: rank must be in [0, ${this.size}), got ${this.rank}`);
+    this.shuffle = options.shuffle ?? true;
+    this.seed = options.seed ?? 0;
+    if (!Number.isInteger(this.seed))
+      throw new RangeError(`DistributedSampler: seed must be an integer, got ${this.seed}`);
+    this.dropLast = options.dropLast ?? false;
+    this.numSamples = this.dropLast ? Math.floor(length / this.size) : Math.ceil(length / this.size);
+    if (this.numSamples === 0)
+      throw new RangeError(
+        `DistributedSampler: ${length} samples cannot give each of ${this.size} ranks one with dropLast; pad instead (dropLast: false)`,
+      );
+    this.totalSize = this.numSamples * this.size;
+  }
+
+  /** Chooses the epoch whose permutation indices() returns (call it before each epoch). */
+  setEpoch(epoch: number): void {
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new RangeError(`DistributedSampler.setEpoch: epoch must be a non-negative integer, got ${epoch}`);
+    this.epoch = epoch;
+  }
+
+  /** The whole epoch's order across ranks (length totalSize), identical on every rank. */
+  globalOrder(): Int32Array {
+    const n = this.length;
+    const perm = identityIndices(n);
+    if (this.shuffle) {
+      const g = new Generator(this.seed + this.epoch);
+      for (let i = n - 1; i > 0; i--) {
+        const j = g.nextInt(i + 1);
+        const t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+      }
+    }
+    if (this.totalSize <= n) return perm.subarray(0, this.totalSize);
+    const out = new Int32Array(this.totalSize);
+    for (let i = 0; i < this.totalSize; i++) out[i] = perm[i % n];
+    return out;
+  }
+
+  /** This rank's sample indices for the current epoch (length numSamples). */
+  indices(): Int32Array {
+    const all = this.globalOrder();
+    const out = new Int32Array(this.numSamples);
+    for (let i = 0; i < this.numSamples; i++) out[i] = all[this.rank + i * this.size];
+    return out;
+  }
+}
+
+/** Rows r, r + size, r + 2 size, ... of x (no padding): rank r's share of evaluation data. */
+export function shardRows(x: Tensor, rank = worldRank(), size = worldSize()): Tensor {
+  if (!(x instanceof Tensor) || x.ndim === 0) throw new TypeError('shardRows: expected a Tensor with a sample axis');
+  if (!Number.isInteger(size) || size < 1 || !Number.isInteger(rank) || rank < 0 || rank >= size)
+    throw new RangeError(`shardRows: rank ${rank} of ${size} is not a valid rank`);
+  const n = x.shape[0];
+  const count = Math.max(0, Math.ceil((n - rank) / size));
+  const idx = new Int32Array(count);
+  for (let i = 0; i < count; i++) idx[i] = rank + i * size;
+  return takeRows(x, idx);
+}
+
+export interface DistributedLoaderOptions extends DistributedSamplerOptions {
+  /** Samples per batch on this rank (the global batch is this times the rank count). */
+  batchSize?: number;
+  /** Drop the last batch of an epoch when smaller than batchSize (default false). */
+  dropLastBatch?: boolean;
+  /** First epoch (a resumed run passes its initialEpoch; default 0). */
+  startEpoch?: number;
+}
+
+/**
+ * A DataLoader over this rank's shard, reshuffled across ranks every epoch by a
+ * DistributedSampler; `model.fit(loader)` trains on it. The sampler advances one epoch per
+ * pass over the loader, starting at startEpoch.
+ * @example
+ * const loader = distributedLoader(x, y, { batchSize: 32, seed: 1 });
+ */
+export function distributedLoader(
+  x: Tensor,
+  y: Tensor | null,
+  options: DistributedLoaderOptions = {},
+): DataLoader & { sampler: DistributedSampler; batchesPerEpoch: number } {
+  if (!(x instanceof Tensor) || x.ndim === 0)
+    throw new TypeError('distributedLoader: x must be a Tensor with a sample axis');
+  if (y !== null && (!(y instanceof Tensor) || y.ndim === 0 || y.shape[0] !== x.shape[0]))
+    throw new RangeError(
+      `distributedLoader: y must be null or a Tensor with x's ${x.shape[0]} samples, got ${y instanceof Tensor ? shapeToString(y.shape) : typeof y}`,
+    );
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`distributedLoader: batchSize must be a positive integer, got ${batchSize}`);
+  const sampler = new DistributedSampler(x.shape[0], options);
+  sampler.setEpoch(options.startEpoch ?? 0);
+  const dropLastBatch = options.dropLastBatch ?? false;
+  const batchesPerEpoch = dropLastBatch
+    ? Math.floor(sampler.numSamples / batchSize)
+    : Math.ceil(sampler.numSamples / batchSize);
+  if (batchesPerEpoch === 0)
+    throw new RangeError(
+      `distributedLoader: ${sampler.numSamples} samples per rank make no batch of ${batchSize} with dropLastBatch`,
+    );
+  let started = false;
+  function* epochBatches(): Iterable<Batch> {
+    // The first pass uses startEpoch; each later pass the next epoch's permutation.
+    if (started) sampler.setEpoch(sampler.epoch + 1);
+    started = true;
+    const idx = sampler.indices();
+    for (let b = 0; b < batchesPerEpoch; b++) {
+      const start = b * batchSize;
+      const count = Math.min(batchSize, idx.length - start);
+      yield [takeRows(x, idx, start, count), y ? takeRows(y, idx, start, count) : null];
+    }
+  }
+  const loader = new DataLoader(Dataset.fromGenerator(epochBatches), { batchSize }) as DataLoader & {
+    sampler: DistributedSampler;
+    batchesPerEpoch: number;
+  };
+  loader.sampler = sampler;
+  loader.batchesPerEpoch = batchesPerEpoch;
+  return loader;
+}

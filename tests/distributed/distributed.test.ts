@@ -1,0 +1,223 @@
+/**
+ * Data-parallel training on MPI. The sampler tests run everywhere; the rest launch rank
+ * scripts (./ranks) with `mpirun --oversubscribe` and skip, saying why, only when no MPI is
+ * installed. With MPI present but the addon unbuilt they fail: run `npm run build:mpi`.
+ *   npx vitest run tests/distributed
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DistributedSampler, distributedLoader, shardRows } from '../../src/distributed/sampler.js';
+import { mpiAddonPath } from '../../src/distributed/mpi.js';
+import { distributed, tensor, randn, randint } from '../../src/index.js';
+
+const ranksDir = fileURLToPath(new URL('./ranks', import.meta.url));
+const mpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
+const haveMpi = mpirun.status === 0;
+const skipReason = 'MPI is not installed (no mpirun; Debian: apt-get install openmpi-bin libopenmpi-dev)';
+if (!haveMpi) console.warn(`tests/distributed: skipping the mpirun tests: ${skipReason}`);
+
+interface Run {
+  status: number | null;
+  out: string;
+  seconds: number;
+  results: Record<string, unknown>[];
+}
+
+/** Runs `script` on n ranks; a job that outlives limitS is killed and reported as a hang. */
+function mpi(n: number, script: string, args: string[] = [], limitS = 90): Run {
+  const t0 = performance.now();
+  const r = spawnSync(
+    'mpirun',
+    [
+      '--allow-run-as-root',
+      '--oversubscribe',
+      '-np',
+      String(n),
+      process.execPath,
+      '--import',
+      'tsx',
+      join(ranksDir, script),
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: limitS * 1000, killSignal: 'SIGTERM', env: { ...process.env, AXON_NUM_THREADS: '1' } },
+  );
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  const results = out
+    .split('\n')
+    .filter((l) => l.startsWith('RESULT '))
+    .map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
+  return { status: r.status, out, seconds: (performance.now() - t0) / 1000, results };
+}
+
+describe('DistributedSampler', () => {
+  it('gives every rank the same number of samples and, padded, covers every sample', () => {
+    for (const [n, size] of [
+      [10, 3],
+      [12, 4],
+      [7, 2],
+    ]) {
+      const shards = Array.from({ length: size }, (_, r) =>
+        new DistributedSampler(n, { rank: r, size, seed: 3 }).indices(),
+      );
+      const counts = new Set(shards.map((s) => s.length));
+      expect(counts.size).toBe(1);
+      expect(shards[0].length).toBe(Math.ceil(n / size));
+      const seen = new Set(shards.flatMap((s) => Array.from(s)));
+      expect(seen.size).toBe(n);
+    }
+  });
+
+  it('drops the uneven tail with dropLast: disjoint shards of floor(n / size)', () => {
+    const shards = [0, 1, 2].map((r) =>
+      new DistributedSampler(10, { rank: r, size: 3, dropLast: true, seed: 1 }).indices(),
+    );
+    const all = shards.flatMap((s) => Array.from(s));
+    expect(shards.every((s) => s.length === 3)).toBe(true);
+    expect(new Set(all).size).toBe(9);
+  });
+
+  it('reshuffles per epoch, identically on every rank, and the ranks interleave the global order', () => {
+    const a = new DistributedSampler(20, { rank: 0, size: 2, seed: 5 });
+    const b = new DistributedSampler(20, { rank: 1, size: 2, seed: 5 });
+    const one = new DistributedSampler(20, { rank: 0, size: 1, seed: 5 });
+    const e0 = Array.from(a.globalOrder());
+    expect(Array.from(b.globalOrder())).toEqual(e0);
+    expect(Array.from(one.indices())).toEqual(e0);
+    expect(Array.from(a.indices())).toEqual(e0.filter((_, i) => i % 2 === 0));
+    expect(Array.from(b.indices())).toEqual(e0.filter((_, i) => i % 2 === 1));
+    a.setEpoch(1);
+    expect(Array.from(a.globalOrder())).not.toEqual(e0);
+    expect(new DistributedSampler(20, { rank: 0, size: 2, shuffle: false }).indices()[3]).toBe(6);
+  });
+
+  it('rejects bad ranks and sizes with the argument named', () => {
+    expect(() => new DistributedSampler(10, { rank: 2, size: 2 })).toThrow(/rank must be in \[0, 2\)/);
+    expect(() => new DistributedSampler(0, { rank: 0, size: 1 })).toThrow(/length/);
+    expect(() => new DistributedSampler(1, { rank: 0, size: 2, dropLast: true })).toThrow(/pad instead/);
+  });
+
+  it('distributedLoader yields equal batch counts per rank and advances the epoch per pass', () => {
+    const x = randn([11, 2], { seed: 1 });
+    const y = randint(0, 2, [11], { seed: 2 });
+    const loaders = [0, 1, 2].map((r) => distributedLoader(x, y, { rank: r, size: 3, batchSize: 2, seed: 4 }));
+    for (const l of loaders) {
+      const batches = [...l];
+      expect(batches.length).toBe(2); // 4 samples per rank (11 padded to 12), batches 2 + 2
+      expect(l.batchesPerEpoch).toBe(2);
+    }
+    expect(loaders[0].sampler.epoch).toBe(0);
+    expect(Array.from(loaders[0]).length).toBe(2); // the second pass: epoch 1
+    expect(loaders[0].sampler.epoch).toBe(1);
+  });
+
+  it('shardRows takes rows r, r + size, ...', () => {
+    const x = tensor([[0], [1], [2], [3], [4]]);
+    expect(Array.from(shardRows(x, 1, 2).data)).toEqual([1, 3]);
+    expect(Array.from(shardRows(x, 0, 2).data)).toEqual([0, 2, 4]);
+  });
+});
+
+describe('distributed without mpirun', () => {
+  it('needs init before collectives, and a single process is rank 0 of 1', () => {
+    expect(distributed.rank()).toBe(0);
+    expect(distributed.size()).toBe(1);
+    expect(() => distributed.allreduce(new Float32Array(1))).toThrow(/call await distributed.init\(\) first/);
+  });
+});
+
+describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skipped: ${skipReason})`}`, () => {
+  it('the MPI addon is built (npm run build:mpi)', () => {
+    expect(existsSync(mpiAddonPath()), `${mpiAddonPath()} is missing: MPI is installed, run npm run build:mpi`).toBe(
+      true,
+    );
+  });
+
+  for (const n of [2, 4]) {
+    it(`${n} ranks at batch B/${n} match one process at batch B (explicit loop, fit, ddp.fit, buffers)`, () => {
+      const run = mpi(n, 'equivalence.ts');
+      expect(run.status, run.out).toBe(0);
+      expect(run.results.length, run.out).toBe(n);
+      for (const r of run.results as {
+        size: number;
+        threads: number;
+        explicit: { diff: number; buckets: number; reductions: number };
+        fitShards: { diff: number; steps: number };
+        ddpFit: { diff: number; lossDiff: number; accDiff: number; loss: number[] };
+        bn: { local: number; average: number };
+      }[]) {
+        expect(r.size).toBe(n);
+        expect(r.explicit.diff).toBeLessThan(1e-5);
+        expect(r.explicit.buckets).toBeGreaterThan(1); // several buckets, launched during backward
+        expect(r.explicit.reductions).toBe(6 * r.explicit.buckets);
+        expect(r.fitShards.diff).toBeLessThan(1e-5);
+        expect(r.fitShards.steps).toBe(12);
+        expect(r.ddpFit.diff).toBeLessThan(1e-5);
+        expect(r.ddpFit.lossDiff).toBeLessThan(1e-5); // metrics reduced across ranks
+        expect(r.ddpFit.accDiff).toBeLessThan(1e-6);
+        expect(r.ddpFit.loss).toEqual((run.results[0] as { ddpFit: { loss: number[] } }).ddpFit.loss);
+        expect(r.bn.local).toBeGreaterThan(0); // ranks see different batches
+        expect(r.bn.average).toBe(0);
+      }
+    });
+  }
+
+  it('collectives compute the right values and reject bad arguments; only rank 0 writes checkpoints; resume restores every rank', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-ddp-'));
+    try {
+      const run = mpi(2, 'collectives.ts', [dir]);
+      expect(run.status, run.out).toBe(0);
+      expect(run.results.length, run.out).toBe(2);
+      for (const r of run.results as Record<string, unknown>[]) {
+        expect(r.sum).toEqual([3, 30]);
+        expect(r.max).toEqual([1, 0]);
+        expect(r.mean).toBe(0.5);
+        expect(r.bcast).toEqual([42, 7]);
+        expect(r.gather).toEqual({ shape: [2, 2], data: [0, 0, 1, 1] });
+        const errors = r.errors as string[];
+        expect(errors[0]).toMatch(/expected a float32 Tensor/);
+        expect(errors[1]).toMatch(/op must be 'sum', 'mean', 'max' or 'min', got prod/);
+        expect(errors[2]).toMatch(/root must be a rank in \[0, 2\)/);
+        expect(errors[3]).toMatch(/timeoutMs must be/);
+        expect(r.wroteOwnFiles).toEqual(r.rank === 0 ? [true, true, true] : [false, false, false]);
+        expect(r.resumeDiff).toBe(0);
+      }
+      expect(readdirSync(dir).sort()).toEqual(['ck-r0-1.axon', 'ck-r0-2.axon', 'ck-r0-3.axon']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ranks holding different models get a clear error from DistributedDataParallel.create', () => {
+    const run = mpi(2, 'failures.ts', ['mismatch'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.out).toMatch(
+      /ERROR rank \d: DistributedDataParallel.create: the ranks hold different models.*83 values.*93 values/,
+    );
+  });
+
+  it('a rank that never joins makes the others time out with an error, and the job ends', () => {
+    const run = mpi(2, 'failures.ts', ['stall-start'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.out).toMatch(/ERROR rank 0: .*startup check.*not every rank took part within 2000 ms/);
+    expect(run.seconds).toBeLessThan(40); // rank 1 would sleep 60 s: the abort ended it
+  });
+
+  it('a rank that stops answering during training gives an error, not a hang', () => {
+    const run = mpi(2, 'failures.ts', ['stall-train'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.out).toMatch(/ERROR rank 0: allreduce: not every rank took part within 3000 ms/);
+    expect(run.seconds).toBeLessThan(40);
+  });
+
+  it('a rank killed during training ends the job', () => {
+    const run = mpi(2, 'failures.ts', ['kill'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.status).not.toBeNull(); // null: our limit killed it, i.e. it hung
+    expect(run.out).not.toMatch(/DONE rank 0/);
+    expect(run.seconds).toBeLessThan(40);
+  });
+});
