@@ -1,6 +1,7 @@
 // GEMM against its naive twin on awkward sizes, every transpose pair, padded leading
 // dimensions, alpha/beta, the fused epilogue and batching; large shapes (crossing every
 // blocking boundary) by a random-vector residual check, as BLIS's testsuite does.
+#include <cstdint>
 #include <cstring>
 
 #include "axon/kernels.h"
@@ -20,7 +21,7 @@ struct Problem {
   UnaryOp act = UnaryOp::Identity;
 };
 
-void run_against_ref(const Problem& p, uint32_t seed) {
+void run_against_ref(const Problem& p, uint32_t seed, bool prepack = false) {
   const int64_t a_rows = p.ta == Trans::No ? p.m : p.k, a_cols = p.ta == Trans::No ? p.k : p.m;
   const int64_t b_rows = p.tb == Trans::No ? p.k : p.n, b_cols = p.tb == Trans::No ? p.n : p.k;
   const int64_t lda = a_cols + p.pad, ldb = b_cols + p.pad, ldc = p.n + p.pad;
@@ -37,7 +38,16 @@ void run_against_ref(const Problem& p, uint32_t seed) {
   g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.ldc = ldc;
   g.bias_mode = p.bias, g.bias = bias.data(), g.activation = p.act, g.activation_param = 0.1f;
   g.c = c_fast.data();
+  std::vector<float> packed_storage;
+  if (prepack) {  // B packed once by gemm_pack_b into a 64-byte aligned buffer
+    packed_storage.resize(size_t(gemm_packed_b_size(p.k, p.n)) + 16);
+    float* packed = packed_storage.data();
+    while (reinterpret_cast<uintptr_t>(packed) % 64) ++packed;
+    gemm_pack_b(g, packed);
+    g.packed_b = packed;
+  }
   gemm(g);
+  g.packed_b = nullptr;
   g.c = c_ref.data();
   ref::gemm(g);
   char what[160];
@@ -59,6 +69,22 @@ void run_against_ref(const Problem& p, uint32_t seed) {
 const int64_t kSizes[] = {1, 2, 3, 7, 17, 33, 127};
 
 }  // namespace
+
+// B packed once and reused (a recurrent layer's W_hh): every shape class, including K past the
+// KC block (several packed k blocks per panel), N past an NC block, small M (reads B in
+// place), the fused epilogue, and both threads splitting N.
+TEST(gemm_prepacked_b_matches_reference) {
+  uint32_t seed = 900;
+  const int64_t shapes[][3] = {{32, 512, 128}, {32, 128, 512}, {5, 33, 17},  {3, 70, 9},
+                               {127, 65, 600}, {7, 4100, 3},   {64, 129, 1}, {33, 1, 127}};
+  for (const auto& s : shapes)
+    for (Trans tb : {Trans::No, Trans::Yes})
+      for (float beta : {0.0f, 1.0f}) {
+        Problem p{Trans::No, tb, s[0], s[1], s[2], 3, 1.0f, beta};
+        p.bias = BiasMode::PerColumn;
+        run_against_ref(p, seed += 7, true);
+      }
+}
 
 TEST(gemm_awkward_sizes_all_transposes) {
   uint32_t seed = 1;

@@ -180,6 +180,11 @@ export abstract class RecurrentBase extends Module {
 
   /** Runs every layer and direction; returns the output sequence and the final states. */
   run(x: Tensor, state: RecurrentState = {}): RecurrentResult {
+    return this.compute(x, state, true);
+  }
+
+  /** run(), leaving out the batch-first output copy when only the final states are wanted. */
+  private compute(x: Tensor, state: RecurrentState, wantOutput: boolean): RecurrentResult {
     const op = this.op;
     if (!(x instanceof Tensor)) throw new TypeError(`${op}: input must be a Tensor`);
     if (x.ndim !== 3 || x.shape[2] !== this.inputSize)
@@ -229,7 +234,7 @@ export abstract class RecurrentBase extends Module {
       if (l < this.numLayers - 1 && this.dropout > 0 && this.training)
         seq = dropout(seq, this.dropout, true, { state: this.rngState });
     }
-    const output = this.batchFirst ? permute(seq, [1, 0, 2]) : seq;
+    const output = this.batchFirst && wantOutput ? permute(seq, [1, 0, 2]) : seq;
     if (lengths) withLengths(output, lengths);
     return {
       output,
@@ -240,7 +245,7 @@ export abstract class RecurrentBase extends Module {
 
   /** The output sequence, or with returnSequences false the final state [N, H * directions]. */
   forward(x: Tensor): Tensor {
-    const r = this.run(x);
+    const r = this.compute(x, {}, this.returnSequences);
     if (this.returnSequences) return r.output;
     const last = this.numLayers - 1;
     if (this.directions === 1) return row(r.hn, last);

@@ -51,10 +51,19 @@ struct GemmArgs {
   const float* bias = nullptr;
   UnaryOp activation = UnaryOp::Identity;
   float activation_param = 0.0f;
+  // Optional: op(B) already packed by gemm_pack_b (same k, n, ISA). Products that reuse one
+  // B with many A (a recurrent layer's W_hh, once per time step) then skip packing it each
+  // time. b must still point at B (small-M products read it in place).
+  const float* packed_b = nullptr;
 };
 
 // Fast path: packed, cache-blocked, threaded, ISA microkernels.
 void gemm(const GemmArgs& args);
+// Floats gemm_pack_b writes for op(B) of k x n, on the SIMD level in use.
+int64_t gemm_packed_b_size(int64_t k, int64_t n);
+// Packs op(B) of g (b, ldb, trans_b, k, n) for GemmArgs::packed_b; packed must be 64-byte
+// aligned (the microkernels load B panels with aligned loads).
+void gemm_pack_b(const GemmArgs& g, float* packed);
 
 // `batch` independent GEMMs; operand i starts at a + i*stride_a (likewise b, c, and bias
 // when bias_stride != 0). Threaded over the batch when the matrices are small.

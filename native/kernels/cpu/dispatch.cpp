@@ -84,6 +84,10 @@ Collapsed collapse_broadcast(const Shape& as, const Shape& bs, const Shape& os) 
 }  // namespace
 
 void gemm(const GemmArgs& args) { active_kernels().gemm(args); }
+int64_t gemm_packed_b_size(int64_t k, int64_t n) {
+  return active_kernels().gemm_packed_b_size(k, n);
+}
+void gemm_pack_b(const GemmArgs& g, float* packed) { active_kernels().gemm_pack_b(g, packed); }
 
 void gemm_batched(const GemmBatchedArgs& b) {
   if (b.batch <= 0) return;

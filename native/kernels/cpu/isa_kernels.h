@@ -18,6 +18,8 @@ void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
                       int64_t inner, bool log);
 void gemm(const GemmArgs& args);
+int64_t gemm_packed_b_size(int64_t k, int64_t n);
+void gemm_pack_b(const GemmArgs& g, float* packed);
 void sgd_step(float* p, const float* g, float* buf, int64_t n, const SgdConfig& c);
 void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
                const AdamConfig& c);

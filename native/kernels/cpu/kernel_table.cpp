@@ -18,6 +18,8 @@ const KernelTable& kernel_table() {
   static const KernelTable table = {
       kIsa,
       &gemm,
+      &gemm_packed_b_size,
+      &gemm_pack_b,
       &unary_forward,
       &unary_backward,
       &binary_contiguous,

@@ -12,6 +12,8 @@ namespace axon::cpu {
 struct KernelTable {
   Isa isa;
   void (*gemm)(const GemmArgs& args);
+  int64_t (*gemm_packed_b_size)(int64_t k, int64_t n);
+  void (*gemm_pack_b)(const GemmArgs& g, float* packed);
   void (*unary_forward)(UnaryOp op, const float* x, float* y, int64_t n, float param);
   void (*unary_backward)(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
                          int64_t n, float param);

@@ -11,6 +11,7 @@
 // The workspace keeps what the backward needs: the activated gates per step, the states
 // entering each step, the LSTM cell states after each step.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -47,15 +48,41 @@ Layout layout(const RnnArgs& a) {
 
 void gemm_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a,
                const float* b, int64_t ldb, bool trans_b, float beta, float* c, int64_t ldc,
-               const float* bias) {
+               const float* bias, const float* packed_b = nullptr) {
   if (m == 0 || n == 0) return;
   GemmArgs g;
   g.trans_a = trans_a ? Trans::Yes : Trans::No;
   g.trans_b = trans_b ? Trans::Yes : Trans::No;
   g.m = m, g.n = n, g.k = k;
   g.a = a, g.lda = lda, g.b = b, g.ldb = ldb, g.c = c, g.ldc = ldc, g.beta = beta;
+  g.packed_b = packed_b;
   if (bias) g.bias_mode = BiasMode::PerColumn, g.bias = bias;
   gemm(g);
+}
+
+// W_hh packed once per call as the B operand of every step's product (k x n = op(W_hh)):
+// the per-step GEMMs are small (batch rows), so re-packing the weights each step would cost
+// about as much as the product. A per-thread buffer, kept between calls.
+const float* packed_recurrent_weights(const float* w_hh, int64_t k, int64_t n, bool trans) {
+  struct Buffer {
+    float* ptr = nullptr;
+    int64_t cap = 0;
+    ~Buffer() { std::free(ptr); }
+  };
+  thread_local Buffer buf;
+  const int64_t need = gemm_packed_b_size(k, n);
+  if (buf.cap < need) {
+    std::free(buf.ptr);
+    buf.ptr =
+        static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>((need * 4 + 63) / 64 * 64)));
+    if (!buf.ptr) std::abort();
+    buf.cap = need;
+  }
+  GemmArgs g;
+  g.trans_b = trans ? Trans::Yes : Trans::No;
+  g.k = k, g.n = n, g.b = w_hh, g.ldb = trans ? k : n;
+  gemm_pack_b(g, buf.ptr);
+  return buf.ptr;
 }
 
 // Which rows are still inside their sequence at step t (null: all).
@@ -105,6 +132,7 @@ void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const floa
   }
   thread_local std::vector<uint8_t> buf;
   buf.resize(static_cast<size_t>(N));
+  const float* whh_t = a.steps > 0 ? packed_recurrent_weights(w_hh, H, G, true) : nullptr;
   for (int64_t s = 0; s < a.steps; ++s) {
     const int64_t t = a.reverse ? a.steps - 1 - s : s;
     const uint8_t* active = active_rows(a, lengths, t, buf);
@@ -115,7 +143,7 @@ void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const floa
       case RnnMode::Lstm: {
         float* cp = ws + l.cprev + t * l.step_h;
         std::memcpy(cp, cn, sizeof(float) * N * H);
-        gemm_rows(N, G, H, hp, H, false, w_hh, H, true, 1.0f, g, G, b_hh);
+        gemm_rows(N, G, H, hp, H, false, w_hh, H, true, 1.0f, g, G, b_hh, whh_t);
         k.lstm_cell_forward(g, cp, hp, cn, hn, N, H, active);
         std::memcpy(ws + l.cs + t * l.step_h, cn, sizeof(float) * N * H);
         break;
@@ -123,12 +151,12 @@ void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const floa
       case RnnMode::Gru: {
         float* gh = ws + l.gh + t * l.step_g;
         float* rzn = ws + l.gh + (a.steps + t) * l.step_g;
-        gemm_rows(N, G, H, hp, H, false, w_hh, H, true, 0.0f, gh, G, b_hh);
+        gemm_rows(N, G, H, hp, H, false, w_hh, H, true, 0.0f, gh, G, b_hh, whh_t);
         k.gru_cell_forward(g, gh, hp, hn, rzn, N, H, active);
         break;
       }
       default: {
-        gemm_rows(N, H, H, hp, H, false, w_hh, H, true, 1.0f, g, H, b_hh);
+        gemm_rows(N, H, H, hp, H, false, w_hh, H, true, 1.0f, g, H, b_hh, whh_t);
         const UnaryOp act = a.mode == RnnMode::RnnRelu ? UnaryOp::Relu : UnaryOp::Tanh;
         k.unary_forward(act, g, g, N * H, 0.0f);  // g now holds the new state
         for (int64_t r = 0; r < N; ++r)
@@ -167,6 +195,7 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
     std::memset(dc, 0, sizeof(float) * N * H);
   thread_local std::vector<uint8_t> buf;
   buf.resize(static_cast<size_t>(N));
+  const float* whh = T > 0 ? packed_recurrent_weights(w_hh, G, H, false) : nullptr;
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = a.reverse ? T - 1 - s : s;
     const uint8_t* active = active_rows(a, lengths, t, buf);
@@ -182,13 +211,13 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
       case RnnMode::Lstm:
         k.lstm_cell_backward(ws + l.gates + t * l.step_g, ws + l.cprev + t * l.step_h,
                              ws + l.cs + t * l.step_h, dh, dc, dg, N, H, active);
-        gemm_rows(N, H, G, dg, G, false, w_hh, H, false, 0.0f, dh_next, H, nullptr);
+        gemm_rows(N, H, G, dg, G, false, w_hh, H, false, 0.0f, dh_next, H, nullptr, whh);
         break;
       case RnnMode::Gru: {
         float* dghh = dgh + t * l.step_g;
         k.gru_cell_backward(ws + l.gh + (T + t) * l.step_g, ws + l.gh + t * l.step_g, hp, dh, dg,
                             dghh, dh_next, N, H, active);
-        gemm_rows(N, H, G, dghh, G, false, w_hh, H, false, 1.0f, dh_next, H, nullptr);
+        gemm_rows(N, H, G, dghh, G, false, w_hh, H, false, 1.0f, dh_next, H, nullptr, whh);
         break;
       }
       default: {
@@ -200,7 +229,7 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
         if (active)
           for (int64_t r = 0; r < N; ++r)
             if (!active[r]) std::memset(dg + r * H, 0, sizeof(float) * H);
-        gemm_rows(N, H, H, dg, H, false, w_hh, H, false, 0.0f, dh_next, H, nullptr);
+        gemm_rows(N, H, H, dg, H, false, w_hh, H, false, 0.0f, dh_next, H, nullptr, whh);
         break;
       }
     }

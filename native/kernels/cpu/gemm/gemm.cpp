@@ -180,8 +180,9 @@ void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
   // panel is reused across many B panels and A's rows are far apart (TLB/prefetch streams).
   const bool pack = kPackA && (n1 - n0) > 8 * NR;
   float* ap = pack ? scratch(0, static_cast<size_t>(mc_max * kc_max)) : nullptr;
-  float* bp = scratch(1, static_cast<size_t>(nc_max * kc_max));
-  if ((pack && !ap) || !bp) std::abort();  // out of memory for a few MB of packing space
+  float* bp = g.packed_b ? nullptr : scratch(1, static_cast<size_t>(nc_max * kc_max));
+  if ((pack && !ap) || (!bp && !g.packed_b))
+    std::abort();  // out of memory for a few MB of packing space
   const bool epilogue = has_epilogue(g);
   for (int64_t jc = n0; jc < n1; jc += NC) {
     const int64_t nc = std::min(NC, n1 - jc);
@@ -189,7 +190,15 @@ void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
       const int64_t kc = std::min(KC, g.k - pc);
       const bool last = pc + kc == g.k;
       const float beta = pc == 0 ? g.beta : 1.0f;
-      pack_b(g, pc, kc, jc, nc, bp);
+      // Prepacked B (gemm_pack_b): NR-wide panels of all K rows, panel j at j*K*NR.
+      const float* b_block = bp;
+      int64_t b_panel = kc * NR;
+      if (g.packed_b) {
+        b_block = g.packed_b + jc * g.k + pc * NR;
+        b_panel = g.k * NR;
+      } else {
+        pack_b(g, pc, kc, jc, nc, bp);
+      }
       for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = std::min(MC, m1 - ic);
         // A tile addressing: packed panels, or A read in place (see kPackA).
@@ -208,8 +217,8 @@ void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            gemm_microkernel(kc, a_block + ir * panel, rs, cs, bp + jr * kc, c, g.ldc, mr, nr,
-                             g.alpha, beta);
+            gemm_microkernel(kc, a_block + ir * panel, rs, cs, b_block + jr / NR * b_panel, c,
+                             g.ldc, mr, nr, g.alpha, beta);
             if (last && epilogue) apply_epilogue(g, ic + ir, mr, jc + jr, nr);
           }
         }
@@ -417,9 +426,26 @@ void gemm_swapped(const GemmArgs& g) {
 void gemm(const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0) return;
   if (g.k <= 0 || g.alpha == 0.0f) return scale_c(g);
-  if (g.m <= kSmallM) return gemm_small_m(g, num_threads());
+  if (g.m <= kSmallM) {
+    GemmArgs plain = g;  // reads B in place
+    plain.packed_b = nullptr;
+    return gemm_small_m(plain, num_threads());
+  }
+  if (g.packed_b) return gemm_packed(g);  // B is ready: the swap would only add work
   if (should_swap(g)) return gemm_swapped(g);
   gemm_packed(g);
+}
+
+int64_t gemm_packed_b_size(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * k; }
+
+void gemm_pack_b(const GemmArgs& g, float* packed) {
+  // Panel j holds columns [j*NR, j*NR + NR) for all K rows: pack_b over all of K writes
+  // exactly that (its panel stride is kc*NR = K*NR), one NR-column group at a time.
+  const int64_t panels = (g.n + NR - 1) / NR;
+  parallel_range(panels, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      pack_b(g, 0, g.k, p * NR, std::min<int64_t>(NR, g.n - p * NR), packed + p * g.k * NR);
+  });
 }
 
 }  // namespace axon::cpu::AXON_ISA_NS
