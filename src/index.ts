@@ -383,6 +383,7 @@ export {
   sequencePool,
   withLengths,
   lengthsOf,
+  type AttachedLengths,
   type RnnMode,
   type RnnDirectionWeights,
   type RnnDirectionOptions,

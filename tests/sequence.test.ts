@@ -27,6 +27,8 @@ import {
   saveModel,
   sequenceLengths,
   withLengths,
+  deserializeModule,
+  serializeModule,
 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'axon-seq-'));
@@ -168,6 +170,55 @@ describe('training and model files', () => {
     const b = noGrad(() => back.forward(tokens)).data;
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(back.namedParameters().map(([n]) => n)).toEqual(net.namedParameters().map(([n]) => n));
+  });
+});
+
+describe('layouts, empty rows and hostile configs', () => {
+  it('a layer reading the other layout than the attached lengths refuses, even when N == T', () => {
+    const emb = new Embedding(10, 3, { paddingIdx: 0 });
+    // 4 sequences of 4 steps: a time-major LSTM would read the batch axis as time.
+    const tokens = new Tensor(Int32Array.from([1, 2, 0, 0, 3, 0, 0, 0, 4, 5, 6, 7, 8, 0, 0, 0]), [4, 4]);
+    expect(() => new LSTM(3, 2).forward(emb.forward(tokens))).toThrow(/construct it with batchFirst: true/);
+    expect(() => new LastStep({ timeMajor: true }).forward(emb.forward(tokens))).toThrow(/timeMajor: false/);
+    // A time-major layer passes time-major lengths on; a batch-major pooling layer refuses them.
+    const x = new Tensor(new Float32Array(4 * 4 * 3), [4, 4, 3]);
+    const seq = new GRU(3, 2).run(x, { lengths: new Tensor(Int32Array.from([1, 2, 3, 4]), [4]) }).output;
+    expect(() => new MeanOverTime().forward(seq)).toThrow(/timeMajor: true/);
+    expect(new MeanOverTime({ timeMajor: true }).forward(seq).shape).toEqual([4, 2]);
+  });
+
+  it('a zero-length row keeps its initial state, outputs zeros and gets no gradient', () => {
+    const lstm = new LSTM(2, 3, { batchFirst: true, init: { seed: 5 } });
+    const x = new Tensor(wave(2 * 3 * 2, 0.4), [2, 3, 2]).setRequiresGrad();
+    const h0 = new Tensor(wave(2 * 3, 0.9), [1, 2, 3]).setRequiresGrad();
+    const c0 = new Tensor(wave(2 * 3, 1.3), [1, 2, 3]);
+    const r = lstm.run(x, { h0, c0, lengths: new Tensor(Int32Array.from([0, 3]), [2]) });
+    for (let i = 0; i < 3; i++) {
+      expect(r.hn.data[i]).toBe(h0.data[i]);
+      expect(r.cn!.data[i]).toBe(c0.data[i]);
+      for (let t = 0; t < 3; t++) expect(r.output.data[t * 3 + i]).toBe(0);
+    }
+    r.output.sum().add(r.hn.sum()).backward();
+    for (let i = 0; i < 6; i++) expect(x.grad!.data[i]).toBe(0);
+    for (let i = 0; i < 3; i++) expect(h0.grad!.data[i]).toBe(1); // straight through
+    expect(Array.from(x.grad!.data.slice(6)).some((v) => v !== 0)).toBe(true);
+  });
+
+  it('a hostile config cannot allocate past the file budget; Infinity max-norm round-trips', () => {
+    for (const cls of ['LSTM', 'GRU', 'SimpleRNN'])
+      expect(() =>
+        deserializeModule({ class: cls, config: { inputSize: 16384, hiddenSize: 16384 } }, 'model', {
+          maxElements: 10_000,
+        }),
+      ).toThrow(/would exceed/);
+    expect(() =>
+      deserializeModule({ class: 'Embedding', config: { numEmbeddings: 1e9, embeddingDim: 1e3 } }, 'model', {
+        maxElements: 10_000,
+      }),
+    ).toThrow(/would exceed|must be/);
+    const e = new Embedding(4, 2, { maxNorm: 1, normType: Infinity });
+    const back = deserializeModule(JSON.parse(JSON.stringify(serializeModule(e)))) as Embedding;
+    expect(back.normType).toBe(Infinity);
   });
 });
 

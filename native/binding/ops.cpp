@@ -1873,7 +1873,12 @@ RnnArgs rnn_args(Args& a, size_t i) {
   r.mode = static_cast<RnnMode>(v[0]);
   r.steps = v[1], r.batch = v[2], r.input = v[3], r.hidden = v[4], r.reverse = v[5] != 0;
   if (r.hidden < 1 || r.input < 1) a.range_error("input and hidden sizes must be >= 1");
-  a.mul(a.mul(r.steps, r.batch, "x"), a.mul(r.input + r.hidden, 4, "x"), "x");
+  // Every size the op computes, checked for overflow before any length is compared with it.
+  const int64_t g = a.mul(rnn_gate_count(r.mode), r.hidden, "gates*hidden");
+  a.mul(g, r.input, "wIh");
+  a.mul(g, r.hidden, "wHh");
+  a.mul(a.mul(r.steps, r.batch, "x"), r.input, "x");
+  a.mul(a.mul(a.mul(r.steps, r.batch, "workspace"), g, "workspace"), 3, "workspace");
   return r;
 }
 
@@ -1930,9 +1935,26 @@ RnnOp RnnOp::parse(Args& a) {
   if (r.mode == RnnMode::Lstm && !cn.present) a.type_error("an LSTM needs 'cn'");
   if (cn.present) a.expect_length(cn.length, nh, "cn", "batch*hidden");
   a.expect_length(ws.length, rnn_workspace_size(r), "workspace", "rnnWorkspaceSize for " + why);
-  a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", false);
-  a.expect_disjoint(ws.data, ws.length, "workspace", x.data, x.length, "x", false);
-  a.expect_disjoint(hn.data, hn.length, "hn", y.data, y.length, "y", false);
+  {
+    // Every output apart from every input and from each other.
+    const void* ins[] = {x.data, wi.data, wh.data, bi.data, bh.data, h0.data, c0.data, len.data};
+    const int64_t in_len[] = {x.length,  wi.length, wh.length, bi.length,
+                              bh.length, h0.length, c0.length, len.length};
+    const char* in_names[] = {"x", "wIh", "wHh", "bIh", "bHh", "h0", "c0", "lengths"};
+    F32 outs[] = {y, hn, cn, ws};
+    const char* out_names[] = {"y", "hn", "cn", "workspace"};
+    for (int o = 0; o < 4; ++o) {
+      if (!outs[o].present) continue;
+      for (int i = 0; i < 8; ++i)
+        if (ins[i])
+          a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], ins[i], in_len[i],
+                            in_names[i], false);
+      for (int p = o + 1; p < 4; ++p)
+        if (outs[p].present)
+          a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], outs[p].data,
+                            outs[p].length, out_names[p], false);
+    }
+  }
   op.x = x.data, op.w_ih = wi.data, op.w_hh = wh.data;
   op.b_ih = bi.present ? bi.data : nullptr, op.b_hh = bh.present ? bh.data : nullptr;
   op.h0 = h0.present ? h0.data : nullptr, op.c0 = c0.present ? c0.data : nullptr;
@@ -1978,16 +2000,18 @@ RnnBackwardOp RnnBackwardOp::parse(Args& a) {
   if (dh0.present) a.expect_length(dh0.length, nh, "dh0", "batch*hidden");
   if (dc0.present) a.expect_length(dc0.length, nh, "dc0", "batch*hidden");
   a.expect_length(sc.length, rnn_scratch_size(r), "scratch", "rnnScratchSize for " + why);
-  const float* ins[] = {x.data, wi.data, wh.data, ws.data};
-  const int64_t in_len[] = {x.length, wi.length, wh.length, ws.length};
-  const char* in_names[] = {"x", "wIh", "wHh", "workspace"};
+  const void* ins[] = {x.data, wi.data, wh.data, ws.data, dy.data, dhn.data, dcn.data, len.data};
+  const int64_t in_len[] = {x.length,  wi.length,  wh.length,  ws.length,
+                            dy.length, dhn.length, dcn.length, len.length};
+  const char* in_names[] = {"x", "wIh", "wHh", "workspace", "dy", "dhn", "dcn", "lengths"};
   F32 outs[] = {dx, dwi, dwh, dbi, dbh, dh0, dc0, sc};
   const char* out_names[] = {"dx", "dwIh", "dwHh", "dbIh", "dbHh", "dh0", "dc0", "scratch"};
   for (int o = 0; o < 8; ++o) {
     if (!outs[o].present) continue;
-    for (int i = 0; i < 4; ++i)
-      a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], ins[i], in_len[i], in_names[i],
-                        false);
+    for (int i = 0; i < 8; ++i)
+      if (ins[i])
+        a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], ins[i], in_len[i],
+                          in_names[i], false);
     for (int p = o + 1; p < 8; ++p)
       if (outs[p].present)
         a.expect_disjoint(outs[o].data, outs[o].length, out_names[o], outs[p].data, outs[p].length,
@@ -2065,13 +2089,14 @@ EmbeddingOp EmbeddingOp::parse(Args& a) {
   a.expect_length(tok.length, n, "tokens", "rows * steps");
   a.expect_length(out.length, a.mul(n, op.dim, "out"), "out", "rows * steps * dim");
   a.expect_disjoint(out.data, out.length, "out", w.data, w.length, "weight", false);
+  a.expect_disjoint(out.data, out.length, "out", tok.data, tok.length, "tokens", false);
   op.weight = w.data, op.tokens = tok.data, op.out = out.data;
   op.rows = d.rows, op.steps = d.steps, op.time_major = d.time_major;
   return op;
 }
 void EmbeddingOp::run() const {
   if (!tokens_ok("embedding", tokens, rows, steps, vocab)) return;
-  embedding_forward(weight, dim, tokens, rows, steps, time_major, out);
+  embedding_forward(weight, vocab, dim, tokens, rows, steps, time_major, out);
 }
 double EmbeddingOp::flops() const { return 0; }
 double EmbeddingOp::bytes() const { return 8.0 * double(rows * steps * dim); }
@@ -2093,13 +2118,14 @@ EmbeddingBackwardOp EmbeddingBackwardOp::parse(Args& a) {
   a.expect_length(tok.length, n, "tokens", "rows * steps");
   a.expect_length(dout.length, a.mul(n, op.dim, "dout"), "dout", "rows * steps * dim");
   a.expect_disjoint(dw.data, dw.length, "dweight", dout.data, dout.length, "dout", false);
+  a.expect_disjoint(dw.data, dw.length, "dweight", tok.data, tok.length, "tokens", false);
   op.dout = dout.data, op.tokens = tok.data, op.dweight = dw.data;
   op.rows = d.rows, op.steps = d.steps, op.time_major = d.time_major;
   return op;
 }
 void EmbeddingBackwardOp::run() const {
   if (!tokens_ok("embeddingBackward", tokens, rows, steps, vocab)) return;
-  embedding_backward(dout, dim, tokens, rows, steps, time_major, padding_idx, dweight);
+  embedding_backward(dout, dim, tokens, rows, steps, time_major, padding_idx, vocab, dweight);
 }
 double EmbeddingBackwardOp::flops() const { return double(rows * steps * dim); }
 double EmbeddingBackwardOp::bytes() const { return 12.0 * double(rows * steps * dim); }
@@ -2118,12 +2144,13 @@ EmbeddingRenormOp EmbeddingRenormOp::parse(Args& a) {
   if (!(op.max_norm > 0)) a.range_error("maxNorm must be > 0");
   if (!(op.norm_type > 0)) a.range_error("normType must be > 0 (or Infinity)");
   op.vocab = vocab_of(a, w.length, op.dim, "weight");
+  a.expect_disjoint(w.data, w.length, "weight", tok.data, tok.length, "tokens", false);
   op.weight = w.data, op.tokens = tok.data, op.n = tok.length;
   return op;
 }
 void EmbeddingRenormOp::run() const {
   if (!tokens_ok("embeddingRenorm", tokens, 1, n, vocab)) return;
-  embedding_renorm(weight, dim, tokens, n, max_norm, norm_type);
+  embedding_renorm(weight, vocab, dim, tokens, n, max_norm, norm_type);
 }
 double EmbeddingRenormOp::flops() const { return 2.0 * double(n * dim); }
 double EmbeddingRenormOp::bytes() const { return 8.0 * double(n * dim); }
@@ -2197,6 +2224,8 @@ SequencePoolOp SequencePoolOp::parse(Args& a) {
   if (len.present) a.expect_length(len.length, d.batch, "lengths", "one per batch row");
   a.expect_length(out.length, a.mul(d.batch, d.dim, "out"), "out", "batch * features");
   a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
+  if (len.present)
+    a.expect_disjoint(out.data, out.length, "out", len.data, len.length, "lengths", false);
   op.x = x.data, op.lengths = len.present ? len.data : nullptr, op.out = out.data;
   op.steps = d.steps, op.batch = d.batch, op.dim = d.dim, op.time_major = d.time_major;
   op.mode = d.mode;
@@ -2223,6 +2252,8 @@ SequencePoolBackwardOp SequencePoolBackwardOp::parse(Args& a) {
   if (len.present) a.expect_length(len.length, d.batch, "lengths", "one per batch row");
   a.expect_length(dout.length, a.mul(d.batch, d.dim, "dout"), "dout", "batch * features");
   a.expect_disjoint(dx.data, dx.length, "dx", dout.data, dout.length, "dout", false);
+  if (len.present)
+    a.expect_disjoint(dx.data, dx.length, "dx", len.data, len.length, "lengths", false);
   op.dout = dout.data, op.lengths = len.present ? len.data : nullptr, op.dx = dx.data;
   op.steps = d.steps, op.batch = d.batch, op.dim = d.dim, op.time_major = d.time_major;
   op.mode = d.mode;

@@ -12,14 +12,15 @@
  *
  * Padded batches: give `lengths` (int32 [N]) to run(), or attach them to the input with
  * withLengths; an Embedding with a paddingIdx attaches them itself, so
- * Sequential([Embedding(.., {paddingIdx: 0}), LSTM(..), ..]) masks padding with no extra code.
+ * Sequential([Embedding(.., {paddingIdx: 0}), LSTM(.., {batchFirst: true}), ..]) masks padding
+ * with no extra code (an Embedding's output is batch-major; a time-major LSTM after it says so).
  */
 import { dropout, dropoutState } from './functional.js';
 import { concat, permute, reshape, row } from '../ops/layout.js';
 import {
   embedding,
   gateCount,
-  lengthsOf,
+  lengthsFor,
   rnnDirection,
   sequenceLengths,
   sequencePool,
@@ -165,12 +166,13 @@ export abstract class RecurrentBase extends Module {
   /** G gate blocks [H, F] drawn one after another into a [G*H, F] tensor. */
   private blocks(init: Initializer, block: [number, number], random: RandomOptions | undefined): Tensor {
     const G = gateCount(this.mode);
-    const out = new Float32Array(G * block[0] * block[1]);
+    // Each block goes through the initialiser (which charges a loading file's allocation
+    // budget) before the joined copy is allocated, so a hostile size fails before it is built.
+    const parts: Tensor[] = [];
     for (let g = 0; g < G; g++)
-      out.set(
-        init.create(block, { ...random, fans: { fanIn: block[1], fanOut: block[0] } }).data,
-        g * block[0] * block[1],
-      );
+      parts.push(init.create(block, { ...random, fans: { fanIn: block[1], fanOut: block[0] } }));
+    const out = new Float32Array(G * block[0] * block[1]);
+    parts.forEach((p, g) => out.set(p.data as Float32Array, g * block[0] * block[1]));
     return new Tensor(out, [G * block[0], block[1]]);
   }
 
@@ -191,7 +193,8 @@ export abstract class RecurrentBase extends Module {
       throw new RangeError(
         `${op}(${this.inputSize}, ${this.hiddenSize}): input must be ${this.batchFirst ? '[batch, steps' : '[steps, batch'}, ${this.inputSize}], got ${shapeToString(x.shape)}`,
       );
-    const lengths = state.lengths ?? lengthsOf(x);
+    const lengths =
+      state.lengths ?? lengthsFor(op, x, !this.batchFirst, `batchFirst: ${this.batchFirst ? 'false' : 'true'}`);
     let seq = this.batchFirst ? permute(x, [1, 0, 2]) : x;
     const N = seq.shape[1];
     const LD = this.numLayers * this.directions;
@@ -235,7 +238,7 @@ export abstract class RecurrentBase extends Module {
         seq = dropout(seq, this.dropout, true, { state: this.rngState });
     }
     const output = this.batchFirst && wantOutput ? permute(seq, [1, 0, 2]) : seq;
-    if (lengths) withLengths(output, lengths);
+    if (lengths && wantOutput) withLengths(output, lengths, { timeMajor: !this.batchFirst });
     return {
       output,
       hn: hns.length === 1 ? reshape(hns[0], [1, ...hns[0].shape]) : stack(hns, 0),
@@ -346,8 +349,8 @@ export class Embedding extends Module {
     const pad = options.paddingIdx;
     if (pad !== undefined && (!Number.isInteger(pad) || pad < 0 || pad >= numEmbeddings))
       throw new RangeError(`Embedding: paddingIdx ${pad} is outside [0, ${numEmbeddings - 1}]`);
-    if (options.maxNorm !== undefined && !(options.maxNorm > 0))
-      throw new RangeError(`Embedding: maxNorm must be > 0, got ${options.maxNorm}`);
+    if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm)))
+      throw new RangeError(`Embedding: maxNorm must be a finite number > 0, got ${options.maxNorm}`);
     this.paddingIdx = pad;
     this.maxNorm = options.maxNorm;
     this.normType = options.normType ?? 2;
@@ -365,7 +368,8 @@ export class Embedding extends Module {
       maxNorm: this.maxNorm,
       normType: this.normType,
     });
-    if (this.paddingIdx !== undefined && tokens.ndim === 2) withLengths(out, sequenceLengths(tokens, this.paddingIdx));
+    if (this.paddingIdx !== undefined && tokens.ndim === 2)
+      withLengths(out, sequenceLengths(tokens, this.paddingIdx), { timeMajor: false });
     return out;
   }
 
@@ -385,7 +389,8 @@ export class Embedding extends Module {
       embeddingDim: this.embeddingDim,
       ...(this.paddingIdx !== undefined ? { paddingIdx: this.paddingIdx } : {}),
       ...(this.maxNorm !== undefined ? { maxNorm: this.maxNorm } : {}),
-      normType: this.normType,
+      // JSON has no Infinity: the max-norm is written as the string 'inf'.
+      normType: Number.isFinite(this.normType) ? this.normType : 'inf',
       weightInit: { name: this.weightInit.name, config: { ...this.weightInit.config } },
     };
   }
@@ -404,7 +409,9 @@ abstract class SequencePooling extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
-    return sequencePool(x, this.mode, { lengths: lengthsOf(x), timeMajor: this.timeMajor });
+    const op = this.mode === 'last' ? 'LastStep' : 'MeanOverTime';
+    const lengths = lengthsFor(op, x, this.timeMajor, `{ timeMajor: ${this.timeMajor ? 'false' : 'true'} }`);
+    return sequencePool(x, this.mode, { lengths, timeMajor: this.timeMajor });
   }
   override getConfig(): Record<string, unknown> {
     return { timeMajor: this.timeMajor };
@@ -442,7 +449,7 @@ export class TimeDistributed extends Module {
     const [n, t] = x.shape;
     const y = this.layer.forward(reshape(x, [n * t, ...x.shape.slice(2)]));
     const out = reshape(y, [n, t, ...y.shape.slice(1)]);
-    const lengths = lengthsOf(x);
+    const lengths = lengthsFor('TimeDistributed', x, false, 'a batch-major input [batch, steps, ...]');
     if (lengths) withLengths(out, lengths);
     return out;
   }

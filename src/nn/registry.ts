@@ -467,7 +467,7 @@ registerLayer(Embedding, {
       {
         ...(c.paddingIdx !== undefined ? { paddingIdx: field(c, 'paddingIdx', isInt, 'an integer') } : {}),
         ...(c.maxNorm !== undefined ? { maxNorm: field(c, 'maxNorm', isNumber, 'a number') } : {}),
-        normType: field(c, 'normType', isNumber, 'a number', 2),
+        normType: c.normType === 'inf' ? Infinity : field(c, 'normType', isNumber, "a number or 'inf'", 2),
         ...(weightInit ? { weightInit } : {}),
       },
     );

@@ -270,14 +270,26 @@ export function sequencePool(
 
 // ---- lengths carried with a tensor -------------------------------------------------------
 
-const attached = new WeakMap<Tensor, Tensor>();
+/** Lengths attached to a padded batch, with the layout they index: [N, T, ..] or [T, N, ..]. */
+export interface AttachedLengths {
+  lengths: Tensor;
+  timeMajor: boolean;
+}
+
+const attached = new WeakMap<Tensor, AttachedLengths>();
 
 /**
  * Marks x (a padded batch of sequences) with its valid lengths (int32 [N]) so the sequence
  * layers downstream (LSTM, GRU, SimpleRNN, LastStep, MeanOverTime) mask padded steps without
- * an extra argument. Embedding with a paddingIdx does this itself. Returns x.
+ * an extra argument. `timeMajor` says whether x is [T, N, ..] (default false: [N, T, ..], an
+ * Embedding's output); a layer reading the other layout refuses it with a clear error rather
+ * than masking the wrong axis. Embedding with a paddingIdx does this itself. Returns x.
  */
-export function withLengths(x: Tensor, lengths: Tensor | Int32Array | null): Tensor {
+export function withLengths(
+  x: Tensor,
+  lengths: Tensor | Int32Array | null,
+  options: { timeMajor?: boolean } = {},
+): Tensor {
   if (lengths === null) {
     attached.delete(x);
     return x;
@@ -285,11 +297,31 @@ export function withLengths(x: Tensor, lengths: Tensor | Int32Array | null): Ten
   const t = lengths instanceof Tensor ? lengths : new Tensor(lengths, [lengths.length]);
   if (t.dtype !== 'int32' || t.ndim !== 1)
     throw new RangeError(`withLengths: lengths must be int32 [batch], got ${t.dtype} ${shapeToString(t.shape)}`);
-  attached.set(x, t);
+  const timeMajor = options.timeMajor ?? false;
+  const batch = x.shape[timeMajor ? 1 : 0];
+  if (x.ndim < 2 || t.shape[0] !== batch)
+    throw new RangeError(
+      `withLengths: ${t.shape[0]} lengths for a ${timeMajor ? 'time-major' : 'batch-major'} input ${shapeToString(x.shape)} with ${batch ?? 0} sequences`,
+    );
+  attached.set(x, { lengths: t, timeMajor });
   return x;
 }
 
 /** The lengths attached to x by withLengths (or an Embedding with paddingIdx), if any. */
 export function lengthsOf(x: Tensor): Tensor | null {
-  return attached.get(x) ?? null;
+  return attached.get(x)?.lengths ?? null;
+}
+
+/**
+ * The lengths attached to x for a consumer reading `timeMajor` layout; throws naming the
+ * option to change when the layouts differ.
+ */
+export function lengthsFor(op: string, x: Tensor, timeMajor: boolean, option: string): Tensor | null {
+  const a = attached.get(x);
+  if (!a) return null;
+  if (a.timeMajor !== timeMajor)
+    throw new RangeError(
+      `${op}: the input ${shapeToString(x.shape)} carries sequence lengths for ${a.timeMajor ? 'time-major [steps, batch, ...]' : 'batch-major [batch, steps, ...]'} data but this layer reads ${timeMajor ? 'time-major' : 'batch-major'} input; construct it with ${option}`,
+    );
+  return a.lengths;
 }

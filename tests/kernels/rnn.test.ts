@@ -189,16 +189,23 @@ describe('gradient checks through time', () => {
     expect(tm.ok).toBe(true);
   });
 
-  it('Embedding layer max-norm renormalises the rows it looks up', () => {
-    const e = new Embedding(5, 4, { maxNorm: 1, init: { seed: 3 } });
-    const tokens = new Tensor(Int32Array.from([2, 4]), [2]);
-    const out = e.forward(tokens);
-    for (const row of [0, 1]) {
-      const v = out.data.slice(row * 4, row * 4 + 4);
-      expect(Math.hypot(...v)).toBeLessThanOrEqual(1 + 1e-5);
-    }
-    // Rows not looked up keep their norm.
+  it.each([1, 2, Infinity])('Embedding max-norm (p = %s) renormalises the rows it looks up, in place', (p) => {
+    const norm = (v: ArrayLike<number>): number => {
+      const a = Array.from(v, Math.abs);
+      return p === Infinity ? Math.max(...a) : a.reduce((s, x) => s + x ** p, 0) ** (1 / p);
+    };
+    const e = new Embedding(5, 4, { maxNorm: 0.5, normType: p, init: { seed: 3 } });
     const w = e.weight.data;
-    expect(Math.hypot(...w.slice(0, 4))).toBeGreaterThan(1);
+    const before = [0, 1, 2, 3, 4].map((r) => norm(w.slice(r * 4, r * 4 + 4)));
+    expect(before[2]).toBeGreaterThan(0.5);
+    expect(before[4]).toBeGreaterThan(0.5);
+    const untouched = Array.from(w.slice(0, 4));
+    const out = e.forward(new Tensor(Int32Array.from([2, 4, 2]), [3]));
+    for (const [i, r] of [2, 4, 2].entries()) {
+      expect(norm(out.data.slice(i * 4, i * 4 + 4))).toBeCloseTo(0.5, 4);
+      // The weight rows themselves were rescaled, and the output is those rows.
+      expect(Array.from(out.data.slice(i * 4, i * 4 + 4))).toEqual(Array.from(w.slice(r * 4, r * 4 + 4)));
+    }
+    expect(Array.from(w.slice(0, 4))).toEqual(untouched);
   });
 });

@@ -189,17 +189,21 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
 // the caller). Output row of token (r, t): r*steps + t (batch-major) or t*rows + r
 // (time_major, what the recurrent kernels read).
 // ---------------------------------------------------------------------------------------
+// The kernels re-check each token against vocab as they read it (a token changed after the
+// caller's check, e.g. by JS during an async call, must not index out of bounds): an
+// out-of-range token reads as a zero vector and contributes no gradient.
 // out (rows*steps, dim) = weight (vocab, dim) rows of the tokens.
-void embedding_forward(const float* weight, int64_t dim, const int32_t* tokens, int64_t rows,
-                       int64_t steps, bool time_major, float* out);
+void embedding_forward(const float* weight, int64_t vocab, int64_t dim, const int32_t* tokens,
+                       int64_t rows, int64_t steps, bool time_major, float* out);
 // dweight (vocab, dim) += dout rows at their tokens; tokens equal to padding_idx (or none when
 // it is -1) contribute nothing.
 void embedding_backward(const float* dout, int64_t dim, const int32_t* tokens, int64_t rows,
-                        int64_t steps, bool time_major, int64_t padding_idx, float* dweight);
+                        int64_t steps, bool time_major, int64_t padding_idx, int64_t vocab,
+                        float* dweight);
 // Rows of weight named by the n tokens whose norm_type-norm exceeds max_norm are scaled to
 // max_norm (in place, as torch.embedding_renorm_).
-void embedding_renorm(float* weight, int64_t dim, const int32_t* tokens, int64_t n, float max_norm,
-                      float norm_type);
+void embedding_renorm(float* weight, int64_t vocab, int64_t dim, const int32_t* tokens, int64_t n,
+                      float max_norm, float norm_type);
 // lengths[r] = 1 + the position of the last token != pad in row r (0 for an all-pad row):
 // the valid length of post-padded sequences.
 void sequence_lengths(const int32_t* tokens, int64_t rows, int64_t steps, int32_t pad,

@@ -11,6 +11,7 @@
 // The workspace keeps what the backward needs: the activated gates per step, the states
 // entering each step, the LSTM cell states after each step.
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -24,11 +25,13 @@ namespace axon {
 namespace {
 
 struct Layout {
-  int64_t g;                            // gate rows per hidden unit: 4 LSTM, 3 GRU, 1 RNN
-  int64_t step_g, step_h;               // floats per step of gate and state arrays (batch rows)
-  int64_t gates, hprev, cprev, cs, gh;  // workspace offsets
+  int64_t g;               // gate rows per hidden unit: 4 LSTM, 3 GRU, 1 RNN
+  int64_t step_g, step_h;  // floats per step of gate and state arrays (batch rows)
+  int64_t gates, hprev, cprev, cs, gh, packed;  // workspace offsets
   int64_t total;
 };
+
+int64_t packed_floats(int64_t k, int64_t n);
 
 Layout layout(const RnnArgs& a) {
   Layout l;
@@ -42,6 +45,7 @@ Layout layout(const RnnArgs& a) {
   l.cs = at, at += a.mode == RnnMode::Lstm ? a.steps * l.step_h : 0;
   // GRU: gh (hidden projections incl. b_hh) and r, z, n per step.
   l.gh = at, at += a.mode == RnnMode::Gru ? 2 * a.steps * l.step_g : 0;
+  l.packed = at, at += packed_floats(a.hidden, l.g * a.hidden);
   l.total = at;
   return l;
 }
@@ -62,27 +66,18 @@ void gemm_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, boo
 
 // W_hh packed once per call as the B operand of every step's product (k x n = op(W_hh)):
 // the per-step GEMMs are small (batch rows), so re-packing the weights each step would cost
-// about as much as the product. A per-thread buffer, kept between calls.
-const float* packed_recurrent_weights(const float* w_hh, int64_t k, int64_t n, bool trans) {
-  struct Buffer {
-    float* ptr = nullptr;
-    int64_t cap = 0;
-    ~Buffer() { std::free(ptr); }
-  };
-  thread_local Buffer buf;
-  const int64_t need = gemm_packed_b_size(k, n);
-  if (buf.cap < need) {
-    std::free(buf.ptr);
-    buf.ptr =
-        static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>((need * 4 + 63) / 64 * 64)));
-    if (!buf.ptr) std::abort();
-    buf.cap = need;
-  }
+// about as much as the product. It lives at the end of the caller's workspace (forward) or
+// scratch (backward), 64-byte aligned inside the 16 spare floats reserved for that.
+int64_t packed_floats(int64_t k, int64_t n) { return gemm_packed_b_size(k, n) + 16; }
+const float* pack_recurrent_weights(const float* w_hh, int64_t k, int64_t n, bool trans,
+                                    float* space) {
+  float* p = space;
+  while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
   GemmArgs g;
   g.trans_b = trans ? Trans::Yes : Trans::No;
   g.k = k, g.n = n, g.b = w_hh, g.ldb = trans ? k : n;
-  gemm_pack_b(g, buf.ptr);
-  return buf.ptr;
+  gemm_pack_b(g, p);
+  return p;
 }
 
 // Which rows are still inside their sequence at step t (null: all).
@@ -107,7 +102,7 @@ int64_t rnn_scratch_size(const RnnArgs& a) {
   const int64_t g = rnn_gate_count(a.mode);
   // dGX (and dGH for GRU) for every step, plus two batch-sized state gradients.
   return (a.mode == RnnMode::Gru ? 2 : 1) * a.steps * a.batch * g * a.hidden +
-         3 * a.batch * a.hidden;
+         3 * a.batch * a.hidden + packed_floats(g * a.hidden, a.hidden);
 }
 
 void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const float* w_hh,
@@ -132,7 +127,8 @@ void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const floa
   }
   thread_local std::vector<uint8_t> buf;
   buf.resize(static_cast<size_t>(N));
-  const float* whh_t = a.steps > 0 ? packed_recurrent_weights(w_hh, H, G, true) : nullptr;
+  const float* whh_t =
+      a.steps > 0 && N > 0 ? pack_recurrent_weights(w_hh, H, G, true, ws + l.packed) : nullptr;
   for (int64_t s = 0; s < a.steps; ++s) {
     const int64_t t = a.reverse ? a.steps - 1 - s : s;
     const uint8_t* active = active_rows(a, lengths, t, buf);
@@ -195,7 +191,8 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
     std::memset(dc, 0, sizeof(float) * N * H);
   thread_local std::vector<uint8_t> buf;
   buf.resize(static_cast<size_t>(N));
-  const float* whh = T > 0 ? packed_recurrent_weights(w_hh, G, H, false) : nullptr;
+  const float* whh =
+      T > 0 && N > 0 ? pack_recurrent_weights(w_hh, G, H, false, dc + N * H) : nullptr;
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = a.reverse ? T - 1 - s : s;
     const uint8_t* active = active_rows(a, lengths, t, buf);
