@@ -54,6 +54,9 @@ std::vector<ConvGeometry> grid() {
       geo(1, 2, 3, 1, 40, 1, 7, 1, 3),         // conv1d (H = kH = 1)
       geo(2, 7, 130, 9, 10, 2, 2, 2, 0),       // Cout > MR and NR blocks
       geo(1, 64, 64, 21, 19, 3, 3, 1, 1),      // K > KC on the GEMM's blocking
+      geo(2, 3, 13, 9, 37, 3, 3, 1, 1),        // direct path: RGB, partial channel block
+      geo(1, 1, 8, 5, 3, 3, 3, 1, 1),          // direct path: output narrower than a vector
+      geo(3, 2, 16, 11, 16, 4, 4, 1, 0),       // direct path: 32 taps exactly
   };
   ConvGeometry asym = geo(2, 3, 4, 10, 11, 3, 4, 2, 0);
   asym.pad_top = 2, asym.pad_left = 0, asym.pad_bottom = 1, asym.pad_right = 3;
@@ -67,13 +70,15 @@ std::vector<ConvGeometry> grid() {
 TEST(conv2d_forward_matches_reference) {
   uint32_t seed = 1;
   for (const ConvGeometry& g : grid())
-    for (int variant = 0; variant < 2; ++variant) {
+    for (int variant = 0; variant < 3; ++variant) {  // plain; bias + relu; bias + tanh
       test::context() = describe(g);
       const int64_t cin_g = g.c_in / g.groups;
       auto x = random_vector(size_t(g.n * g.c_in * g.h * g.w), seed++);
       auto w = random_vector(size_t(g.c_out * cin_g * g.kh * g.kw), seed++);
       auto b = random_vector(size_t(g.c_out), seed++);
-      const UnaryOp act = variant ? UnaryOp::Relu : UnaryOp::Identity;
+      const UnaryOp act = variant == 0   ? UnaryOp::Identity
+                          : variant == 1 ? UnaryOp::Relu
+                                         : UnaryOp::Tanh;
       const size_t ny = size_t(g.n * g.c_out * g.out_h() * g.out_w());
       std::vector<float> y(ny, NAN), want(ny);
       conv2d_forward(g, x.data(), w.data(), variant ? b.data() : nullptr, act, 0, y.data());

@@ -401,6 +401,91 @@ void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w
     });
 }
 
+// ---- direct forward for few input taps (a network's first layer) ---------------------------
+//
+// With K = Cin*kH*kW small (a grey or RGB image), each implicit-GEMM tile does only K steps,
+// so starting and storing the tile and transposing it into NCHW cost more than the
+// arithmetic. Here vectors run along an output row instead: a tile is kDirectCo output
+// channels x 2 vectors of one output row, each tap one (unaligned) load of the input row
+// shifted by the tap and one FMA per channel, and the tile is stored straight into NCHW rows.
+constexpr int kDirectCo = 8;
+constexpr int64_t kDirectMaxTaps = 32;
+
+bool use_direct(const ConvGeometry& g) {
+  return g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
+         g.c_in * g.kh * g.kw <= kDirectMaxTaps && g.c_out >= kDirectCo && kWidth >= 8;
+}
+
+void direct_forward(const ConvGeometry& g, const float* xp, int64_t hp, int64_t wp, const float* w,
+                    const float* bias, UnaryOp act, float param, float* y) {
+  const int64_t oh = g.out_h(), ow = g.out_w(), taps = g.c_in * g.kh * g.kw;
+  const int64_t co_blocks = (g.c_out + kDirectCo - 1) / kDirectCo;
+  // wt[block][tap][c]: the block's 8 channel weights of each tap side by side (zero past Cout).
+  float* wt = scratch<float>(4, static_cast<size_t>(co_blocks * taps * kDirectCo));
+  for (int64_t b = 0; b < co_blocks; ++b)
+    for (int64_t k = 0; k < taps; ++k)
+      for (int c = 0; c < kDirectCo; ++c) {
+        const int64_t co = b * kDirectCo + c;
+        wt[(b * taps + k) * kDirectCo + c] = co < g.c_out ? w[co * taps + k] : 0.0f;
+      }
+  // Input offset of each tap from the row's first pixel.
+  int64_t toff[kDirectMaxTaps];
+  for (int64_t ci = 0, k = 0; ci < g.c_in; ++ci)
+    for (int64_t ki = 0; ki < g.kh; ++ki)
+      for (int64_t kj = 0; kj < g.kw; ++kj) toff[k++] = (ci * hp + ki) * wp + kj;
+  const bool relu = act == UnaryOp::Relu;
+  const int64_t rows = g.n * oh;
+  parallel_range(
+      rows, std::max<int64_t>(1, 2048 / std::max<int64_t>(ow * g.c_out, 1)),
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t n = r / oh, i = r % oh;
+          const float* xrow = xp + (n * g.c_in * hp + i) * wp;
+          for (int64_t b = 0; b < co_blocks; ++b) {
+            const float* wb = wt + b * taps * kDirectCo;
+            const int cos = static_cast<int>(std::min<int64_t>(kDirectCo, g.c_out - b * kDirectCo));
+            for (int64_t j0 = 0; j0 < ow; j0 += 2 * kWidth) {
+              const int w0 = static_cast<int>(std::min<int64_t>(kWidth, ow - j0));
+              const int w1 = static_cast<int>(std::clamp<int64_t>(ow - j0 - kWidth, 0, kWidth));
+              VecF acc[kDirectCo][2];
+#pragma GCC unroll 8
+              for (int c = 0; c < kDirectCo; ++c) {
+                const VecF b0 = bias && c < cos ? set1(bias[b * kDirectCo + c]) : zero();
+                acc[c][0] = acc[c][1] = b0;
+              }
+              for (int64_t k = 0; k < taps; ++k) {
+                const float* xs = xrow + toff[k] + j0;
+                const VecF x0 = w0 == kWidth ? load(xs) : load_partial(xs, w0);
+                const VecF x1 = w1 == kWidth ? load(xs + kWidth) : load_partial(xs + kWidth, w1);
+                const float* wk = wb + k * kDirectCo;
+#pragma GCC unroll 8
+                for (int c = 0; c < kDirectCo; ++c) {
+                  const VecF wv = set1(wk[c]);
+                  acc[c][0] = fmadd(wv, x0, acc[c][0]);
+                  acc[c][1] = fmadd(wv, x1, acc[c][1]);
+                }
+              }
+// Constant trip counts, so the accumulators stay in registers.
+#pragma GCC unroll 8
+              for (int c = 0; c < kDirectCo; ++c) {
+                if (c >= cos) break;
+                float* out = y + ((n * g.c_out + b * kDirectCo + c) * oh + i) * ow + j0;
+                VecF a0 = acc[c][0], a1 = acc[c][1];
+                if (relu) a0 = max(a0, zero()), a1 = max(a1, zero());
+                store_partial(out, a0, w0);
+                if (w1 > 0) store_partial(out + kWidth, a1, w1);
+              }
+            }
+          }
+          if (act != UnaryOp::Identity && !relu)
+            for (int64_t co = 0; co < g.c_out; ++co) {
+              float* out = y + ((n * g.c_out + co) * oh + i) * ow;
+              AXON_ISA_NS::unary_forward(act, out, out, ow, param);
+            }
+        }
+      });
+}
+
 }  // namespace
 
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
@@ -408,6 +493,7 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
   if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0 || g.c_out == 0) return;
   int64_t hp, wp;
   const float* xp = padded_input(g, x, &hp, &wp);
+  if (use_direct(g)) return direct_forward(g, xp, hp, wp, w, bias, act, act_param, y);
   const Plan q = plan_of(g, hp, wp);
   const float* wpk = packed_weights(g, w, q.cout_g, q.k, 4);
   forward_pass(q, xp, wpk, bias, act, act_param, y, false);

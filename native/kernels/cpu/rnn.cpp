@@ -108,6 +108,7 @@ int64_t rnn_scratch_size(const RnnArgs& a) {
 void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const float* w_hh,
                  const float* b_ih, const float* b_hh, const float* h0, const float* c0,
                  const int32_t* lengths, float* y, float* hn, float* cn, float* ws) {
+  if (a.batch == 0) return;  // nothing to compute (and empty buffers may be null)
   const Layout l = layout(a);
   const int64_t H = a.hidden, N = a.batch, G = l.g * H;
   const auto& k = cpu::active_kernels();
@@ -173,6 +174,7 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
                   const int32_t* lengths, const float* ws, const float* dy, const float* dhn,
                   const float* dcn, float* dx, float* dw_ih, float* dw_hh, float* db_ih,
                   float* db_hh, float* dh0, float* dc0, float* scratch) {
+  if (a.batch == 0) return;  // no rows: every gradient gets nothing
   const Layout l = layout(a);
   const int64_t H = a.hidden, N = a.batch, G = l.g * H, T = a.steps;
   const auto& k = cpu::active_kernels();
