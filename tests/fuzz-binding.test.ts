@@ -112,6 +112,42 @@ function gemmCase(batched: boolean): Case {
   };
 }
 
+/** A valid convolution geometry (groups, stride, padding, dilation) and its buffer sizes. */
+function convCase(): { geometry: number[]; nx: number; nw: number; ny: number; cout: number } {
+  const groups = ri(1, 2);
+  const [n, cin, cout] = [ri(0, 2), groups * ri(1, 3), groups * ri(1, 3)];
+  const [kh, kw, sh, sw, dh, dw] = [ri(1, 3), ri(1, 3), ri(1, 2), ri(1, 2), ri(1, 2), ri(1, 2)];
+  const [pt, pl, pb, pr] = [ri(0, 2), ri(0, 2), ri(0, 2), ri(0, 2)];
+  const h = dh * (kh - 1) + 1 + ri(0, 4);
+  const w = dw * (kw - 1) + 1 + ri(0, 4);
+  const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  return {
+    geometry: [n, cin, h, w, cout, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups],
+    nx: n * cin * h * w,
+    nw: cout * (cin / groups) * kh * kw,
+    ny: n * cout * oh * ow,
+    cout,
+  };
+}
+
+/** A valid pooling geometry ([planes, h, w, kH, kW, sH, sW, pads, dilations, ceil, countPad]). */
+function poolCase(dilated = true): { geometry: number[]; nx: number; ny: number; plane: number } {
+  const [planes, kh, kw, sh, sw] = [ri(0, 3), ri(1, 3), ri(1, 3), ri(1, 2), ri(1, 2)];
+  const [dh, dw] = dilated ? [ri(1, 2), ri(1, 2)] : [1, 1];
+  const [ph, pw] = [ri(0, Math.floor(kh / 2)), ri(0, Math.floor(kw / 2))];
+  const h = dh * (kh - 1) + 1 + ri(0, 4);
+  const w = dw * (kw - 1) + 1 + ri(0, 4);
+  const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  return {
+    geometry: [planes, h, w, kh, kw, sh, sw, ph, pw, ph, pw, dh, dw, 0, 1],
+    nx: planes * h * w,
+    ny: planes * oh * ow,
+    plane: h * w,
+  };
+}
+
 /** n int32 values in [0, below). */
 function tokens(n: number, below: number): Int32Array {
   return Int32Array.from({ length: n }, () => ri(0, Math.max(below - 1, 0)));
@@ -436,6 +472,60 @@ const makers: Record<string, () => Case> = {
       kinds: ['f32', 'list', 'i32', 'f32'],
     };
   },
+  conv2d: () => {
+    const c = convCase();
+    return {
+      args: [f32(c.nx), f32(c.nw), f32(c.cout), c.geometry, pick([0, 1, 6]), 0, f32(c.ny)],
+      kinds: ['f32', 'f32', 'f32?', 'list', 'int', 'num', 'f32'],
+    };
+  },
+  conv2dBackwardData: () => {
+    const c = convCase();
+    return { args: [f32(c.ny), f32(c.nw), c.geometry, f32(c.nx)], kinds: ['f32', 'f32', 'list', 'f32'] };
+  },
+  conv2dBackwardWeight: () => {
+    const c = convCase();
+    return {
+      args: [f32(c.nx), f32(c.ny), c.geometry, f32(c.nw), f32(c.cout)],
+      kinds: ['f32', 'f32', 'list', 'f32', 'f32?'],
+    };
+  },
+  maxPool2d: () => {
+    const p = poolCase();
+    return {
+      args: [f32(p.nx), p.geometry, f32(p.ny), new Int32Array(p.ny)],
+      kinds: ['f32', 'list', 'f32', 'i32'],
+    };
+  },
+  maxPool2dBackward: () => {
+    const p = poolCase();
+    return {
+      args: [Int32Array.from({ length: p.ny }, () => ri(0, p.plane - 1)), f32(p.ny), p.geometry, f32(p.nx)],
+      kinds: ['i32', 'f32', 'list', 'f32'],
+    };
+  },
+  avgPool2d: () => {
+    const p = poolCase(false);
+    return { args: [f32(p.nx), p.geometry, f32(p.ny)], kinds: ['f32', 'list', 'f32'] };
+  },
+  avgPool2dBackward: () => {
+    const p = poolCase(false);
+    return { args: [f32(p.ny), p.geometry, f32(p.nx)], kinds: ['f32', 'list', 'f32'] };
+  },
+  adaptiveAvgPool2d: () => {
+    const [planes, h, w, oh, ow] = [ri(0, 3), ri(1, 6), ri(1, 6), ri(1, 4), ri(1, 4)];
+    return {
+      args: [f32(planes * h * w), [planes, h, w, oh, ow], f32(planes * oh * ow)],
+      kinds: ['f32', 'list', 'f32'],
+    };
+  },
+  adaptiveAvgPool2dBackward: () => {
+    const [planes, h, w, oh, ow] = [ri(0, 3), ri(1, 6), ri(1, 6), ri(1, 4), ri(1, 4)];
+    return {
+      args: [f32(planes * oh * ow), [planes, h, w, oh, ow], f32(planes * h * w)],
+      kinds: ['f32', 'list', 'f32'],
+    };
+  },
   sumSquares: () => ({ args: [f32(ri(0, 40))], kinds: ['f32'] }),
   fill: () => ({ args: [f32(ri(0, 40)), 1.5], kinds: ['words', 'num'] }),
   copy: () => {
@@ -630,18 +720,9 @@ describe('native binding fuzz', () => {
   });
 
   it('covers every kernel export, or lists why not', () => {
-    // Exports without a maker yet: convolution, pooling, normalisation and the recorded-step
-    // helpers (their argument checks are exercised by their own suites' bad-input tests).
+    // Exports without a maker yet: normalisation, augmentation and the recorded-step helpers
+    // (their argument checks are exercised by their own suites' bad-input tests).
     const notYet = new Set([
-      'conv2d',
-      'conv2dBackwardData',
-      'conv2dBackwardWeight',
-      'maxPool2d',
-      'maxPool2dBackward',
-      'avgPool2d',
-      'avgPool2dBackward',
-      'adaptiveAvgPool2d',
-      'adaptiveAvgPool2dBackward',
       'batchNorm',
       'batchNormBackward',
       'layerNorm',
