@@ -36,7 +36,7 @@ function gemmCase(batched: boolean): Case {
   const sb = bRows * ldb;
   const sc = m * ldc;
   const biasMode = ri(0, 2);
-  const bias = biasMode === 0 ? null : f32((biasMode === 1 ? n : m) * batch);
+  const bias = biasMode === 0 ? null : f32((biasMode === 1 ? n : m) * Math.max(batch, 1));
   if (!batched)
     return {
       args: [ta, tb, m, n, k, 1, f32(sa), lda, f32(sb), ldb, 0.5, f32(sc), ldc, bias, biasMode, ri(0, 18), 0.1],
@@ -424,8 +424,8 @@ const makers: Record<string, () => Case> = {
   dropout: () => {
     const n = ri(0, 40);
     return {
-      args: [f32(n), f32(n), f32(n), 0.3, ri(0, 1000), ri(0, 1000)],
-      kinds: ['f32', 'f32', 'f32', 'num', 'int', 'int'],
+      args: [f32(n), f32(n), f32(n), 0.3, new Float64Array([ri(0, 1000), ri(0, 1000), 0])],
+      kinds: ['f32', 'f32', 'f32', 'num', 'f64'],
     };
   },
   rnn: () => rnnCase(false),
@@ -526,6 +526,97 @@ const makers: Record<string, () => Case> = {
       kinds: ['f32', 'list', 'f32'],
     };
   },
+  batchNorm: () => {
+    const [n, c, sp] = [ri(1, 3), ri(1, 3), ri(2, 4)];
+    return {
+      args: [
+        f32(n * c * sp),
+        f32(c),
+        f32(c),
+        f32(c),
+        Float32Array.from({ length: c }, () => 1),
+        [n, c, sp],
+        1e-5,
+        0.1,
+        g.nextFloat() < 0.5,
+        f32(n * c * sp),
+        f32(c),
+        f32(c),
+      ],
+      kinds: ['f32', 'f32?', 'f32?', 'f32?', 'f32?', 'list', 'num', 'num', 'bool', 'f32', 'f32', 'f32'],
+    };
+  },
+  batchNormBackward: () => {
+    const [n, c, sp] = [ri(0, 3), ri(1, 3), ri(1, 4)];
+    return {
+      args: [
+        f32(n * c * sp),
+        f32(n * c * sp),
+        f32(c),
+        f32(c),
+        f32(c),
+        [n, c, sp],
+        g.nextFloat() < 0.5,
+        f32(n * c * sp),
+        f32(c),
+        f32(c),
+      ],
+      kinds: ['f32', 'f32', 'f32?', 'f32', 'f32', 'list', 'bool', 'f32?', 'f32?', 'f32?'],
+    };
+  },
+  layerNorm: () => {
+    const [rows, d] = [ri(0, 3), ri(1, 5)];
+    return {
+      args: [f32(rows * d), f32(d), f32(d), rows, d, 1e-5, f32(rows * d), f32(rows), f32(rows)],
+      kinds: ['f32', 'f32?', 'f32?', 'int', 'int', 'num', 'f32', 'f32', 'f32'],
+    };
+  },
+  layerNormBackward: () => {
+    const [rows, d] = [ri(0, 3), ri(1, 5)];
+    return {
+      args: [f32(rows * d), f32(rows * d), f32(d), f32(rows), f32(rows), rows, d, f32(rows * d), f32(d), f32(d)],
+      kinds: ['f32', 'f32', 'f32?', 'f32', 'f32', 'int', 'int', 'f32?', 'f32?', 'f32?'],
+    };
+  },
+  randomCropFlip: () => {
+    const [n, c, h, w, pad] = [ri(0, 2), ri(1, 2), ri(1, 5), ri(1, 5), ri(0, 2)];
+    const [oh, ow] = [ri(1, h + 2 * pad), ri(1, w + 2 * pad)];
+    return {
+      args: [
+        f32(n * c * h * w),
+        [n, c, h, w, oh, ow, pad],
+        0.5,
+        g.nextFloat() < 0.5,
+        new Float64Array([1, 2, 0]),
+        f32(n * c * oh * ow),
+      ],
+      kinds: ['f32', 'list', 'num', 'bool', 'f64', 'f32'],
+    };
+  },
+  gatherRowsAt: () => {
+    const [rows, rowSize, srcRows] = [ri(0, 5), ri(1, 4), ri(1, 6)];
+    const idx = Int32Array.from({ length: rows + 2 }, () => ri(0, srcRows - 1));
+    return {
+      args: [f32(srcRows * rowSize), rowSize, idx, new Float64Array([ri(0, 2), 0, rows, 0]), rows, f32(rows * rowSize)],
+      kinds: ['words', 'int', 'i32', 'f64', 'int', 'words'],
+    };
+  },
+  putRowsAt: () => {
+    const [rows, rowSize, dstRows] = [ri(0, 3), ri(1, 4), ri(3, 6)];
+    return {
+      args: [
+        f32(rows * rowSize),
+        rowSize,
+        new Float64Array([ri(0, dstRows - rows), 0, rows, 0]),
+        f32(dstRows * rowSize),
+      ],
+      kinds: ['words', 'int', 'f64', 'words'],
+    };
+  },
+  logScalar: () => {
+    const slots = ri(1, 4);
+    return { args: [f32(1), f32(slots), new Float64Array([0, ri(0, slots - 1), 1, 0])], kinds: ['f32', 'f32', 'f64'] };
+  },
   sumSquares: () => ({ args: [f32(ri(0, 40))], kinds: ['f32'] }),
   fill: () => ({ args: [f32(ri(0, 40)), 1.5], kinds: ['words', 'num'] }),
   copy: () => {
@@ -550,11 +641,12 @@ const makers: Record<string, () => Case> = {
         c,
         Int32Array.from({ length: n }, () => ri(-1, cc)),
         null,
-        0,
+        1,
+        0.5,
         new Float64Array(cc * cc),
         new Float64Array(1),
       ],
-      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'num', 'f32', 'f32'],
+      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'int', 'num', 'f64', 'f64'],
     };
   },
   topKUpdate: () => {
@@ -719,23 +811,28 @@ describe('native binding fuzz', () => {
     expect(rejected).toBeLessThan(calls);
   });
 
-  it('covers every kernel export, or lists why not', () => {
-    // Exports without a maker yet: normalisation, augmentation and the recorded-step helpers
-    // (their argument checks are exercised by their own suites' bad-input tests).
-    const notYet = new Set([
-      'batchNorm',
-      'batchNormBackward',
-      'layerNorm',
-      'layerNormBackward',
-      'randomCropFlip',
-      'gatherRowsAt',
-      'logScalar',
-      'putRowsAt',
-    ]);
+  it('starts every function from valid arguments (so mutations reach the deep checks)', () => {
+    const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const threads = native.getNumThreads();
+    const failures: string[] = [];
+    for (const name of Object.keys(makers))
+      for (let c = 0; c < 20; c++) {
+        const { args } = makers[name]();
+        try {
+          callable[name](...args);
+        } catch (e) {
+          failures.push(`${name}: ${(e as Error).message}`);
+          break;
+        }
+      }
+    native.setNumThreads(threads);
+    native.profilerEnable(false);
+    expect(failures).toEqual([]);
+  });
+
+  it('covers every kernel export', () => {
     const notKernels = new Set(['backendInfo', 'getNumThreads', 'profilerTake', 'rnnSizes', 'Program']);
-    const missing = Object.keys(native).filter(
-      (k) => !k.endsWith('Async') && !(k in makers) && !notYet.has(k) && !notKernels.has(k),
-    );
+    const missing = Object.keys(native).filter((k) => !k.endsWith('Async') && !(k in makers) && !notKernels.has(k));
     expect(missing).toEqual([]);
   });
 
