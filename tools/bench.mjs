@@ -60,5 +60,11 @@ for (const file of readdirSync('bench')
   .filter((f) => f.endsWith('.bench.ts'))
   .sort()) {
   const name = file.replace(/\.bench\.ts$/, '');
+  // The MPI benchmarks need several ranks: they run under mpirun (docs/DISTRIBUTED.md).
+  if (/^(allreduce|distributed)/.test(name)) {
+    if (only.includes(name)) run('mpirun', ['--allow-run-as-root', '-np', '2', 'npx', 'tsx', `bench/${file}`], peerEnv);
+    else console.log(`\n(skipping bench/${file}: run it under mpirun, e.g. \`npm run bench -- ${name}\`)`);
+    continue;
+  }
   if (want(name)) run('npx', ['tsx', `bench/${file}`], peerEnv);
 }
