@@ -2,7 +2,8 @@
 // pkg-config finds Open MPI or MPICH (tools/build-mpi.mjs); the engine without it is unchanged.
 //
 // Every MPI call runs on one dedicated comm thread that owns MPI (MPI_Init_thread is called
-// there, so MPI_THREAD_FUNNELED suffices), fed by a FIFO queue: collectives start in the
+// there with MPI_THREAD_SERIALIZED, since the last calls at exit or abort come from the JS
+// thread after the comm thread has been joined), fed by a FIFO queue: collectives start in the
 // order JS issued them, which every rank must agree on. Each call returns a Promise settled
 // through a thread-safe function, so the event loop and the kernel threads keep running while
 // a reduction is in flight (that is how gradient buckets overlap backward). Collectives are
@@ -213,7 +214,7 @@ struct Comm {
     MPI_Initialized(&already);
     int provided = 0;
     int rc = already ? MPI_Query_thread(&provided)
-                     : MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+                     : MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
     if (rc != MPI_SUCCESS) {
       job->error = "init: MPI_Init_thread failed with code " + std::to_string(rc);
       fail(job->error);
@@ -253,14 +254,17 @@ struct Comm {
         queue.pop_front();
       }
       run_job(job);
-      if (tsfn.BlockingCall(job) != napi_ok) delete job;  // the environment is gone
+      // The environment is gone (process exit): leak the job rather than run its reference
+      // destructors off the JS thread.
+      if (tsfn.BlockingCall(job) != napi_ok) (void)job;
     }
   }
 
   // Process exit: finish MPI so mpirun sees a clean end, or, after a failed collective,
   // abort the job so ranks waiting on this one are stopped instead of hanging.
-  void shutdown() {
-    if (!started) return;
+  // Ends the comm thread: a collective in progress returns at its next test (abandon), queued
+  // ones fail the same way; afterwards this thread may call MPI (MPI_THREAD_SERIALIZED).
+  void stop_thread() {
     abandon.store(true);
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -268,6 +272,11 @@ struct Comm {
     }
     cv.notify_all();
     if (thread.joinable()) thread.join();
+  }
+
+  void shutdown() {
+    if (!started) return;
+    stop_thread();
     const int st = state.load();
     // The comm thread has ended, so this thread may make the last MPI call (serialised).
     if (st == kReady) {
@@ -287,6 +296,10 @@ void settle(Napi::Env env, Napi::Function, Comm* comm, Job* job) {
   Napi::HandleScope scope(env);
   if (--comm->pending == 0) comm->tsfn.Unref(env);
   if (!job->error.empty()) {
+    // A collective that failed or timed out may still be active inside MPI, which can write
+    // into its buffers later: keep them referenced for the rest of the process.
+    job->keep_a.SuppressDestruct();
+    job->keep_b.SuppressDestruct();
     job->deferred.Reject(Napi::Error::New(env, job->error).Value());
     return;
   }
@@ -447,6 +460,10 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
     // Nothing to abort through MPI: end this process the same way.
     std::_Exit(code);
   }
+  // No MPI call may run concurrently with this one (MPI_THREAD_SERIALIZED): stop the comm
+  // thread first (it leaves any wait at its next test).
+  Comm* comm = comm_of(info);
+  if (comm->started) comm->stop_thread();
   MPI_Abort(MPI_COMM_WORLD, code);
   return info.Env().Undefined();
 }

@@ -4,6 +4,7 @@
  * collectives over tensors and typed arrays, each a Promise settled off the event loop.
  * Launch with `mpirun -np 2 node train.js` (docs/DISTRIBUTED.md). Tests: tests/distributed.
  */
+import { cpus } from 'node:os';
 import { backendInfo, setNumThreads } from '../backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadMpi, mpiUnavailableReason, type MpiBinding, type MpiInitInfo, type ReduceOp } from './mpi.js';
@@ -13,8 +14,9 @@ export type { ReduceOp };
 export interface InitOptions {
   /**
    * Kernel threads for this rank: a number, or 'auto' (default): the CPUs this process may use
-   * divided by the ranks on this node, at least 1, so ranks sharing a node do not
-   * oversubscribe it. AXON_NUM_THREADS, when set, wins over 'auto'.
+   * when the launcher bound it to its own set, else the machine's CPUs divided by the ranks on
+   * this node (at least 1), so ranks sharing a node do not oversubscribe it. AXON_NUM_THREADS,
+   * when set, wins over 'auto'.
    */
   threads?: number | 'auto';
   /**
@@ -88,7 +90,14 @@ export function init(options: InitOptions = {}): Promise<DistributedInfo> {
     let n: number;
     if (threads !== 'auto') n = threads;
     else if (process.env.AXON_NUM_THREADS) n = backendInfo().threads;
-    else n = Math.max(1, Math.floor(backendInfo().availableCpus / Math.max(1, got.localSize)));
+    else {
+      // The CPUs this process may use: when the launcher bound the rank (Slurm's
+      // --cpus-per-task, mpirun --map-by slot:PE=n) that set is already this rank's share;
+      // only when it is the whole machine do the node's ranks split it.
+      const avail = backendInfo().availableCpus;
+      const shared = avail >= cpus().length;
+      n = Math.max(1, shared ? Math.floor(avail / Math.max(1, got.localSize)) : avail);
+    }
     setNumThreads(n);
     mpi = m;
     info = { ...got, threads: n };

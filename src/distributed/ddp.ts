@@ -57,7 +57,10 @@ export interface DdpStats {
 interface Bucket {
   params: Parameter[];
   views: Float32Array[];
+  /** The gradients, then one "had a gradient" flag per parameter (summed with them, so after
+   * the reduction a zero flag means no rank produced that gradient). */
   buffer: Float32Array;
+  flags: Float32Array;
   /** Parameters complete in the current step. */
   ready: number;
 }
@@ -211,7 +214,7 @@ export class DistributedDataParallel {
     const flush = (): void => {
       if (current.length === 0) return;
       const total = current.reduce((n, p) => n + p.size, 0);
-      const buffer = new Float32Array(total);
+      const buffer = new Float32Array(total + current.length);
       const views: Float32Array[] = [];
       let off = 0;
       for (const p of current) {
@@ -219,7 +222,7 @@ export class DistributedDataParallel {
         this.bucketOf.set(p, this.buckets.length);
         off += p.size;
       }
-      this.buckets.push({ params: current, views, buffer, ready: 0 });
+      this.buckets.push({ params: current, views, buffer, flags: buffer.subarray(total), ready: 0 });
       current = [];
       bytes = 0;
     };
@@ -291,7 +294,8 @@ export class DistributedDataParallel {
       off += t.size;
     }
     for (const t of tensors.filter((x) => x.dtype !== 'float32')) await broadcast(t, 0, { timeoutMs: startup });
-    for (const p of module.parameters()) if (ddp.bucketOf.has(p)) owners.set(p, ddp);
+    // Every parameter, trainable or not: one that starts training later must be caught.
+    for (const p of module.parameters()) owners.set(p, ddp);
     live.add(ddp);
     installObserver();
     if (ddp.model) ddp.model.stepProgramFactory = (regs) => ddp.newStepProgram(regs);
@@ -366,7 +370,11 @@ export class DistributedDataParallel {
         'distributed: backward ran again before synchronize(); await ddp.synchronize() after each backward',
       );
     this.seen.add(p);
-    const bi = this.bucketOf.get(p) as number;
+    const bi = this.bucketOf.get(p);
+    if (bi === undefined)
+      throw new Error(
+        'distributed: a parameter that was frozen when the module was wrapped now receives gradients; its gradient would never be averaged across ranks. Wrap again (DistributedDataParallel.create) after changing which parameters train',
+      );
     this.buckets[bi].ready++;
     this.launchReady(false);
   }
@@ -384,7 +392,7 @@ export class DistributedDataParallel {
       this.pendingLaunch = [];
       // The last piece starts with the averages copied back; clip and the optimizer step
       // record after them.
-      this.copyOut();
+      this.copyOut(true);
       this.recording = null;
       this.resetStep();
       return;
@@ -421,13 +429,22 @@ export class DistributedDataParallel {
       const g = b.params[i].grad;
       if (g) native.copy(g.data as Float32Array, b.views[i]);
       else native.fill(b.views[i], 0);
+      native.fill(b.flags.subarray(i, i + 1), g ? 1 : 0);
     }
   }
 
-  private copyOut(): void {
+  /**
+   * Averaged gradients back into .grad. A parameter no rank produced a gradient for keeps a
+   * null .grad, so the optimizer skips it (as PyTorch's DDP): an unused branch or a frozen
+   * layer must not be moved by momentum or weight decay. The explicit loop reads the reduced
+   * flags; a recorded step is structural (the same graph every step, traced once), so there the
+   * gradient's presence while tracing decides.
+   */
+  private copyOut(traced = false): void {
     for (const b of this.buckets)
       for (let i = 0; i < b.params.length; i++) {
         const p = b.params[i];
+        if (traced ? p.grad === null : b.flags[i] === 0) continue;
         p.grad ??= Tensor.empty(p.shape);
         native.copy(b.views[i], p.grad.data as Float32Array);
       }

@@ -148,6 +148,7 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
         fitShards: { diff: number; steps: number };
         ddpFit: { diff: number; lossDiff: number; accDiff: number; loss: number[] };
         bn: { local: number; average: number };
+        unused: { loop: number; fit: number };
       }[]) {
         expect(r.size).toBe(n);
         expect(r.explicit.diff).toBeLessThan(1e-5);
@@ -161,6 +162,9 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
         expect(r.ddpFit.loss).toEqual((run.results[0] as { ddpFit: { loss: number[] } }).ddpFit.loss);
         expect(r.bn.local).toBeGreaterThan(0); // ranks see different batches
         expect(r.bn.average).toBe(0);
+        // A parameter outside the forward gets no gradient anywhere: momentum, weight decay and
+        // Adam must leave it exactly as it was (explicit loop and fit).
+        expect(r.unused).toEqual({ loop: 0, fit: 0 });
       }
     });
   }

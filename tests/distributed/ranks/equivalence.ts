@@ -125,6 +125,39 @@ const accDiff = Math.max(...h.history.accuracy.map((a, i) => Math.abs(a - hRef.h
 const ddpFit = { diff: maxDiff(m2.module, m2ref.module), lossDiff, accDiff, loss: h.history.loss };
 ddp2.detach();
 
+// ---- a parameter no rank computes a gradient for is not stepped (momentum, Adam) -------------
+class WithUnused extends Sequential {
+  readonly spare = new Linear(5, 5);
+}
+async function unusedMoves(useFit: boolean): Promise<number> {
+  manualSeed(4);
+  const net = new WithUnused(new Linear(12, 8, { activation: 'relu' }), new Linear(8, 5));
+  const before = Float32Array.from(net.spare.weight.data as Float32Array);
+  if (useFit) {
+    const m = new Model(net).compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', learningRate: 0.05 });
+    const d = await DistributedDataParallel.create(m);
+    await d.fit(x, y, { epochs: 1, batchSize: per, seed: 1, verbose: 0 });
+    d.detach();
+  } else {
+    const d = await DistributedDataParallel.create(net);
+    const o = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 0.1 });
+    for (let b = 0; b < STEPS; b++) {
+      o.zeroGrad();
+      const idx = rankRows(b);
+      crossEntropy(d.forward(takeRows(x, idx)), takeRows(y, idx)).backward();
+      await d.synchronize();
+      if (net.spare.weight.grad !== null) return Infinity; // must stay null
+      o.step();
+    }
+    d.detach();
+  }
+  let moved = 0;
+  const after = net.spare.weight.data;
+  for (let i = 0; i < before.length; i++) moved = Math.max(moved, Math.abs(after[i] - before[i]));
+  return moved;
+}
+const unused = { loop: await unusedMoves(false), fit: await unusedMoves(true) };
+
 // ---- buffers: BatchNorm running statistics, local vs averaged ---------------------------------
 async function bnSpread(buffers: 'local' | 'average'): Promise<number> {
   manualSeed(2);
@@ -143,5 +176,5 @@ async function bnSpread(buffers: 'local' | 'average'): Promise<number> {
 const bn = { local: await bnSpread('local'), average: await bnSpread('average') };
 
 console.log(
-  `RESULT ${JSON.stringify({ rank, size, threads: info.threads, localSize: info.localSize, explicit, fitShards, ddpFit, bn })}`,
+  `RESULT ${JSON.stringify({ rank, size, threads: info.threads, localSize: info.localSize, explicit, fitShards, ddpFit, bn, unused })}`,
 );
