@@ -29,7 +29,7 @@ import {
   Softplus,
   Tanh,
 } from './layers.js';
-import type { LinearActivation } from '../ops/linalg.js';
+import { LINEAR_ACTIVATIONS, type LinearActivation } from '../ops/linalg.js';
 import type { Padding } from '../ops/conv.js';
 import {
   AdaptiveAvgPool2d,
@@ -218,19 +218,7 @@ function regularizerFrom(v: unknown, key: string): Regularizer | null {
   return regularizerFromConfig(o.name, o.config as { l1?: number; l2?: number });
 }
 
-const ACTIVATIONS = new Set<string>([
-  'none',
-  'relu',
-  'leakyRelu',
-  'elu',
-  'sigmoid',
-  'tanh',
-  'gelu',
-  'geluTanh',
-  'silu',
-  'softplus',
-  'selu',
-]);
+const ACTIVATIONS = new Set<string>(LINEAR_ACTIVATIONS);
 
 function linearFromConfig(c: Record<string, unknown>): Linear {
   const activation = field(c, 'activation', isString, 'an activation name', 'none');

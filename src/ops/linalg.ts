@@ -152,8 +152,22 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /** Activations `linear` accepts. */
-export type LinearActivation =
-  'none' | 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh' | 'gelu' | 'geluTanh' | 'silu' | 'softplus' | 'selu';
+/** Every activation a dense or convolution layer can apply to its output (config readers and
+ * the hyperparameter search validate against this one list). */
+export const LINEAR_ACTIVATIONS = [
+  'none',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'sigmoid',
+  'tanh',
+  'gelu',
+  'geluTanh',
+  'silu',
+  'softplus',
+  'selu',
+] as const;
+export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
 
 // Activations whose derivative can be computed from the output alone are fused into the
 // GEMM's store; the others run as a separate elementwise op on the GEMM's output.

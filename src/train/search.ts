@@ -17,7 +17,7 @@
 import { Dropout, Linear, Sequential } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { l2 } from '../nn/regularizers.js';
-import type { LinearActivation } from '../ops/linalg.js';
+import { LINEAR_ACTIVATIONS, type LinearActivation } from '../ops/linalg.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { EarlyStopping, type Logs } from './callbacks.js';
@@ -633,19 +633,7 @@ export const MLP_DEFAULTS: Readonly<MlpParams> = {
   optimizer: 'adam',
 };
 
-const ACTIVATIONS: readonly LinearActivation[] = [
-  'none',
-  'relu',
-  'leakyRelu',
-  'elu',
-  'sigmoid',
-  'tanh',
-  'gelu',
-  'geluTanh',
-  'silu',
-  'softplus',
-  'selu',
-];
+const ACTIVATIONS: readonly LinearActivation[] = LINEAR_ACTIVATIONS;
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
 /** Reads and checks MlpParams out of a trial's params, naming the parameter at fault. */
