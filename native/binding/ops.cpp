@@ -2213,22 +2213,45 @@ bool pool_lengths_ok(const char* op, const int32_t* lengths, int64_t batch, int6
 
 }  // namespace
 
+namespace {
+
+// Both directions read (pooled or sequence input, dims, lengths, sequence or pooled output):
+// the sequence side is steps x batch x features, the pooled side batch x features.
+struct PoolArgs {
+  PoolDims d;
+  F32 in, out;
+  I32 len;
+};
+PoolArgs pool_args(Args& a, const char* in_name, const char* out_name, bool sequence_in) {
+  PoolArgs p;
+  p.in = a.f32(0, in_name);
+  p.d = pool_dims(a, 1);
+  p.len = a.i32_or_null(2, "lengths");
+  p.out = a.f32(3, out_name);
+  const F32& seq = sequence_in ? p.in : p.out;
+  const F32& pooled = sequence_in ? p.out : p.in;
+  const char* seq_name = sequence_in ? in_name : out_name;
+  const char* pooled_name = sequence_in ? out_name : in_name;
+  a.expect_length(seq.length, a.mul(a.mul(p.d.steps, p.d.batch, seq_name), p.d.dim, seq_name),
+                  seq_name, "steps * batch * features");
+  if (p.len.present) a.expect_length(p.len.length, p.d.batch, "lengths", "one per batch row");
+  a.expect_length(pooled.length, a.mul(p.d.batch, p.d.dim, pooled_name), pooled_name,
+                  "batch * features");
+  a.expect_disjoint(p.out.data, p.out.length, out_name, p.in.data, p.in.length, in_name, false);
+  if (p.len.present)
+    a.expect_disjoint(p.out.data, p.out.length, out_name, p.len.data, p.len.length, "lengths",
+                      false);
+  return p;
+}
+
+}  // namespace
+
 SequencePoolOp SequencePoolOp::parse(Args& a) {
+  const PoolArgs p = pool_args(a, "x", "out", true);
   SequencePoolOp op;
-  F32 x = a.f32(0, "x");
-  const PoolDims d = pool_dims(a, 1);
-  I32 len = a.i32_or_null(2, "lengths");
-  F32 out = a.f32(3, "out");
-  a.expect_length(x.length, a.mul(a.mul(d.steps, d.batch, "x"), d.dim, "x"), "x",
-                  "steps * batch * features");
-  if (len.present) a.expect_length(len.length, d.batch, "lengths", "one per batch row");
-  a.expect_length(out.length, a.mul(d.batch, d.dim, "out"), "out", "batch * features");
-  a.expect_disjoint(out.data, out.length, "out", x.data, x.length, "x", false);
-  if (len.present)
-    a.expect_disjoint(out.data, out.length, "out", len.data, len.length, "lengths", false);
-  op.x = x.data, op.lengths = len.present ? len.data : nullptr, op.out = out.data;
-  op.steps = d.steps, op.batch = d.batch, op.dim = d.dim, op.time_major = d.time_major;
-  op.mode = d.mode;
+  op.x = p.in.data, op.lengths = p.len.present ? p.len.data : nullptr, op.out = p.out.data;
+  op.steps = p.d.steps, op.batch = p.d.batch, op.dim = p.d.dim, op.time_major = p.d.time_major;
+  op.mode = p.d.mode;
   return op;
 }
 void SequencePoolOp::run() const {
@@ -2242,21 +2265,11 @@ std::string SequencePoolOp::shapes() const {
 }
 
 SequencePoolBackwardOp SequencePoolBackwardOp::parse(Args& a) {
+  const PoolArgs p = pool_args(a, "dout", "dx", false);
   SequencePoolBackwardOp op;
-  F32 dout = a.f32(0, "dout");
-  const PoolDims d = pool_dims(a, 1);
-  I32 len = a.i32_or_null(2, "lengths");
-  F32 dx = a.f32(3, "dx");
-  a.expect_length(dx.length, a.mul(a.mul(d.steps, d.batch, "dx"), d.dim, "dx"), "dx",
-                  "steps * batch * features");
-  if (len.present) a.expect_length(len.length, d.batch, "lengths", "one per batch row");
-  a.expect_length(dout.length, a.mul(d.batch, d.dim, "dout"), "dout", "batch * features");
-  a.expect_disjoint(dx.data, dx.length, "dx", dout.data, dout.length, "dout", false);
-  if (len.present)
-    a.expect_disjoint(dx.data, dx.length, "dx", len.data, len.length, "lengths", false);
-  op.dout = dout.data, op.lengths = len.present ? len.data : nullptr, op.dx = dx.data;
-  op.steps = d.steps, op.batch = d.batch, op.dim = d.dim, op.time_major = d.time_major;
-  op.mode = d.mode;
+  op.dout = p.in.data, op.lengths = p.len.present ? p.len.data : nullptr, op.dx = p.out.data;
+  op.steps = p.d.steps, op.batch = p.d.batch, op.dim = p.d.dim, op.time_major = p.d.time_major;
+  op.mode = p.d.mode;
   return op;
 }
 void SequencePoolBackwardOp::run() const {
