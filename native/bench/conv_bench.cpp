@@ -4,7 +4,10 @@
 // outside the timing, which is its best case. Forward, backward data and backward weights
 // (with bias) for the three shapes plus the CNN's layers. Run via `npm run bench:conv`.
 //
-//   OMP_NUM_THREADS=T axon_conv_bench --threads T [--rounds 7]
+//   OMP_NUM_THREADS=T axon_conv_bench --threads T [--rounds 7] [--cases 0,2] [--passes 0]
+//
+// --cases and --passes pick shapes and passes (0 forward, 1 backward data, 2 backward
+// weights) by index, e.g. to profile one of them under `perf record`.
 //
 // oneDNN (Debian's build uses OpenMP) takes its thread count from OMP_NUM_THREADS at start-up,
 // so run one process per thread count with both set alike (tools/bench.mjs does).
@@ -60,6 +63,12 @@ int reps_for(F&& fn) {
 int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   int rounds = 7;
+  std::vector<int> case_filter, pass_filter;
+  auto parse_list = [](char* text) {
+    std::vector<int> out;
+    for (char* t = std::strtok(text, ","); t; t = std::strtok(nullptr, ",")) out.push_back(std::atoi(t));
+    return out;
+  };
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       thread_counts.clear();
@@ -67,6 +76,10 @@ int main(int argc, char** argv) {
         thread_counts.push_back(std::atoi(s));
     } else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) {
       rounds = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--cases") && i + 1 < argc) {
+      case_filter = parse_list(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--passes") && i + 1 < argc) {
+      pass_filter = parse_list(argv[++i]);
     }
   }
   const std::vector<Case> cases = {
@@ -88,7 +101,11 @@ int main(int argc, char** argv) {
   std::uniform_real_distribution<float> dist(-1, 1);
   for (int threads : thread_counts) {
     axon::set_num_threads(threads);
-    for (const Case& cs : cases) {
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      if (!case_filter.empty() &&
+          std::find(case_filter.begin(), case_filter.end(), int(ci)) == case_filter.end())
+        continue;
+      const Case& cs = cases[ci];
       axon::ConvGeometry g;
       g.n = cs.n, g.c_in = cs.cin, g.c_out = cs.cout, g.h = cs.h, g.w = cs.w, g.kh = g.kw = cs.k;
       g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = cs.pad;
@@ -172,6 +189,9 @@ int main(int argc, char** argv) {
       const std::function<void()> ours[] = {fwd, bwd_data, bwd_weight};
       const char* names[] = {"forward", "backward data", "backward weights"};
       for (int p = 0; p < 3; ++p) {
+        if (!pass_filter.empty() &&
+            std::find(pass_filter.begin(), pass_filter.end(), p) == pass_filter.end())
+          continue;
         const int ra = reps_for(ours[p]);
 #ifdef AXON_WITH_DNNL
         const int rb = reps_for(peers[p]);
