@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   std::vector<int> case_filter, pass_filter;
   auto parse_list = [](char* text) {
     std::vector<int> out;
-    for (char* t = std::strtok(text, ","); t; t = std::strtok(nullptr, ",")) out.push_back(std::atoi(t));
+    for (char* t = std::strtok(text, ","); t; t = std::strtok(nullptr, ","))
+      out.push_back(std::atoi(t));
     return out;
   };
   for (int i = 1; i < argc; ++i) {

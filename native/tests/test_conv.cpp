@@ -57,11 +57,19 @@ std::vector<ConvGeometry> grid() {
       geo(2, 3, 13, 9, 37, 3, 3, 1, 1),        // direct path: RGB, partial channel block
       geo(1, 1, 8, 5, 3, 3, 3, 1, 1),          // direct path: output narrower than a vector
       geo(3, 2, 16, 11, 16, 4, 4, 1, 0),       // direct path: 32 taps exactly
+      geo(1, 1, 9, 70, 17, 5, 3, 1, 0),        // direct path: one tall image, several bands
+      geo(1, 3, 8, 3, 2, 3, 3, 1, 3),          // direct path: padding wider than the kernel
+      geo(1, 20, 17, 67, 13, 3, 3, 1, 2),      // implicit GEMM: one image, several bands
+      geo(2, 300, 9, 45, 45, 3, 3, 1, 1),      // implicit GEMM: K > 1024 steps, short bands
   };
   ConvGeometry asym = geo(2, 3, 4, 10, 11, 3, 4, 2, 0);
   asym.pad_top = 2, asym.pad_left = 0, asym.pad_bottom = 1, asym.pad_right = 3;
   asym.stride_h = 1, asym.stride_w = 2;
   v.push_back(asym);
+  ConvGeometry asym_direct = geo(2, 1, 12, 9, 20, 5, 5);
+  asym_direct.pad_top = 0, asym_direct.pad_left = 4, asym_direct.pad_bottom = 3,
+  asym_direct.pad_right = 1;
+  v.push_back(asym_direct);
   return v;
 }
 

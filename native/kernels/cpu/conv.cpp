@@ -6,8 +6,10 @@
 //   forward          C (pixels x Cout) = A (pixels x K) . W^T (K x Cout);  A[p][k] = x[base(p)
 //                    + off(k)] with base(p) the pixel's window corner and off(k) = the tap
 //                    (channel, row, column) offset. Rows of a register tile are 6 output
-//                    pixels anywhere (across output rows and images), so no tile is mostly
-//                    padding; columns are output channels, 64 per tile (4 AVX-512 vectors).
+//                    pixels anywhere in a band of output rows (across row ends), so no tile
+//                    is mostly padding; columns are output channels, 64 per tile (4 AVX-512
+//                    vectors). The padding is added one band at a time into a per-thread
+//                    buffer that stays in L2, never as a padded copy of the whole input.
 //   backward weight  C (K x Cout) = A (K x pixels) . dY^T (pixels x Cout); A[k][p] is the
 //                    same x[base(p) + off(k)], rows now taps, steps pixels.
 //   backward data    (stride 1) dx is the forward convolution of dy, padded by the kernel's
@@ -16,7 +18,9 @@
 //
 // The B operands (weights, dY) are small and packed once per call or image; C tiles are
 // pixel-major and are transposed into NCHW a block at a time, with bias and activation fused
-// there. Why this rather than im2col + GEMM: im2col writes K values per output pixel that the
+// there. Layers with at most 32 taps per output (a network's first layer) take a direct
+// kernel instead, vectors along the output plane (direct_forward). Why this rather than
+// im2col + GEMM: im2col writes K values per output pixel that the
 // microkernel then reads only Cout/6 times, and for the layers CNNs have (Cout 32-128) that
 // copy cost as much as a third of the time (measured: bench/RESULTS.md).
 #include <algorithm>
@@ -51,7 +55,7 @@ constexpr int kCols = kNv * kWidth;  // output channels per tile
 // Reduction steps per call: the B panel (kSteps x kCols) streams from L2, so up to 1024 steps
 // (256 KB) run in one pass; splitting K = 800 in two measured 1-2 % slower (C tiles reloaded).
 constexpr int64_t kSteps = 1024;
-constexpr int64_t kWeightSteps = 512;  // pixels per pass of the weight gradient (its B panel)
+constexpr int64_t kWeightSteps = 512;        // pixels per pass of the weight gradient (its B panel)
 constexpr int64_t kPixelBlock = 16 * kRows;  // pixels whose C tile block is transposed at once
 
 // Per-thread buffers, grown on demand and kept, so a training step allocates nothing.
@@ -504,85 +508,157 @@ void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w
 //
 // With K = Cin*kH*kW small (a grey or RGB image), each implicit-GEMM tile does only K steps,
 // so starting and storing the tile and transposing it into NCHW cost more than the
-// arithmetic. Here vectors run along an output row instead: a tile is kDirectCo output
-// channels x 2 vectors of one output row, each tap one (unaligned) load of the input row
-// shifted by the tap and one FMA per channel, and the tile is stored straight into NCHW rows.
-constexpr int kDirectCo = 8;
+// arithmetic. Here vectors run along a channel's output plane flattened (o = i*OW + j, which
+// NCHW keeps contiguous), so every lane is useful even when OW is not a multiple of the vector
+// width (28 of 32 lanes were with vectors along rows). For each input channel ci and kernel
+// column kj the band's input is first copied into a shifted plane
+//   S[ci][kj][r][j] = x[ci][r0 + r - pad_top][j + kj - pad_left]  (zero outside the image),
+// rows of OW, after which output o of the band is sum over (ci, ki, kj) of
+// w[co][ci][ki][kj] * S[ci][kj][o + ki*OW]: one contiguous load per tap and vector, one
+// broadcast weight per tap and channel, and the tile stored straight into NCHW.
+#if defined(AXON_ISA_AVX512) || defined(AXON_ISA_NEON)
+constexpr int kDirectCo = 8, kDirectV = 3;  // 24 accumulators of 32 registers
+#elif defined(AXON_ISA_AVX2)
+constexpr int kDirectCo = 4, kDirectV = 3;  // 12 of 16
+#else
+constexpr int kDirectCo = 4, kDirectV = 2;
+#endif
 constexpr int64_t kDirectMaxTaps = 32;
 
 bool use_direct(const ConvGeometry& g) {
   return g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
-         g.c_in * g.kh * g.kw <= kDirectMaxTaps && g.c_out >= kDirectCo && kWidth >= 8;
+         g.c_in * g.kh * g.kw <= kDirectMaxTaps && g.c_out >= kDirectCo;
 }
 
-void direct_forward(const ConvGeometry& g, const float* xp, int64_t hp, int64_t wp, const float* w,
-                    const float* bias, UnaryOp act, float param, float* y) {
+// One tile: kDirectCo channels x V vectors of flattened outputs. s: the shifted planes at the
+// tile's first output; toff[k]: tap k's offset from there; wb[k][c]: the block's weights;
+// init[c]: the bias; y: the first channel's output at the tile, channel planes `plane` apart;
+// the last vector stores last_n lanes.
+template <int V>
+void direct_tile(const float* s, const int64_t* toff, int64_t taps, const float* wb,
+                 const float* init, int cos, float* y, int64_t plane, int last_n, bool relu) {
+  VecF acc[kDirectCo][V];
+#pragma GCC unroll 8
+  for (int c = 0; c < kDirectCo; ++c) {
+    const VecF b = set1(init[c]);
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[c][v] = b;
+  }
+  for (int64_t k = 0; k < taps; ++k) {
+    const float* xs = s + toff[k];
+    VecF xv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) xv[v] = load(xs + v * kWidth);
+    const float* wk = wb + k * kDirectCo;
+#pragma GCC unroll 8
+    for (int c = 0; c < kDirectCo; ++c) {
+      const VecF wv = set1(wk[c]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[c][v] = fmadd(wv, xv[v], acc[c][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int c = 0; c < kDirectCo; ++c) {
+    if (c >= cos) break;
+    float* out = y + c * plane;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      const VecF r = relu ? max(acc[c][v], zero()) : acc[c][v];
+      if (v + 1 < V || last_n == kWidth)
+        store(out + v * kWidth, r);
+      else
+        store_partial(out + v * kWidth, r, last_n);
+    }
+  }
+}
+
+void direct_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    UnaryOp act, float param, float* y) {
   const int64_t oh = g.out_h(), ow = g.out_w(), taps = g.c_in * g.kh * g.kw;
   const int64_t co_blocks = (g.c_out + kDirectCo - 1) / kDirectCo;
-  // wt[block][tap][c]: the block's 8 channel weights of each tap side by side (zero past Cout).
-  float* wt = scratch<float>(4, static_cast<size_t>(co_blocks * taps * kDirectCo));
+  // wt[block][tap][c]: the block's channel weights of each tap side by side (zero past Cout),
+  // taps in (ci, ki, kj) order; binit[block][c]: the bias.
+  float* wt = scratch<float>(4, static_cast<size_t>(co_blocks * (taps + 1) * kDirectCo));
+  float* binit = wt + co_blocks * taps * kDirectCo;
   for (int64_t b = 0; b < co_blocks; ++b)
-    for (int64_t k = 0; k < taps; ++k)
-      for (int c = 0; c < kDirectCo; ++c) {
-        const int64_t co = b * kDirectCo + c;
+    for (int c = 0; c < kDirectCo; ++c) {
+      const int64_t co = b * kDirectCo + c;
+      for (int64_t k = 0; k < taps; ++k)
         wt[(b * taps + k) * kDirectCo + c] = co < g.c_out ? w[co * taps + k] : 0.0f;
-      }
-  // Input offset of each tap from the row's first pixel.
+      binit[b * kDirectCo + c] = co < g.c_out && bias ? bias[co] : 0.0f;
+    }
+  // Bands of output rows: a few thousand outputs each, enough bands for every thread.
+  int64_t rb = std::clamp<int64_t>((4096 + ow - 1) / ow, 1, oh);
+  while (rb > 1 && g.n * ((oh + rb - 1) / rb) < 2 * int64_t{num_threads()}) rb = (rb + 1) / 2;
+  const int64_t bands = (oh + rb - 1) / rb;
+  const int64_t rows_max = rb + g.kh - 1;
+  // A shifted plane, with a vector of slack per tile vector so the last tile reads in bounds.
+  const int64_t splane = (rows_max * ow + kDirectV * kWidth + 15) / 16 * 16;
   int64_t toff[kDirectMaxTaps];
   for (int64_t ci = 0, k = 0; ci < g.c_in; ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
-      for (int64_t kj = 0; kj < g.kw; ++kj) toff[k++] = (ci * hp + ki) * wp + kj;
+      for (int64_t kj = 0; kj < g.kw; ++kj) toff[k++] = (ci * g.kw + kj) * splane + ki * ow;
   const bool relu = act == UnaryOp::Relu;
-  const int64_t rows = g.n * oh;
-  parallel_range(
-      rows, std::max<int64_t>(1, 2048 / std::max<int64_t>(ow * g.c_out, 1)),
-      [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t n = r / oh, i = r % oh;
-          const float* xrow = xp + (n * g.c_in * hp + i) * wp;
-          for (int64_t b = 0; b < co_blocks; ++b) {
-            const float* wb = wt + b * taps * kDirectCo;
-            const int cos = static_cast<int>(std::min<int64_t>(kDirectCo, g.c_out - b * kDirectCo));
-            for (int64_t j0 = 0; j0 < ow; j0 += 2 * kWidth) {
-              const int w0 = static_cast<int>(std::min<int64_t>(kWidth, ow - j0));
-              const int w1 = static_cast<int>(std::clamp<int64_t>(ow - j0 - kWidth, 0, kWidth));
-              VecF acc[kDirectCo][2];
-#pragma GCC unroll 8
-              for (int c = 0; c < kDirectCo; ++c) {
-                const VecF b0 = bias && c < cos ? set1(bias[b * kDirectCo + c]) : zero();
-                acc[c][0] = acc[c][1] = b0;
-              }
-              for (int64_t k = 0; k < taps; ++k) {
-                const float* xs = xrow + toff[k] + j0;
-                const VecF x0 = w0 == kWidth ? load(xs) : load_partial(xs, w0);
-                const VecF x1 = w1 == kWidth ? load(xs + kWidth) : load_partial(xs + kWidth, w1);
-                const float* wk = wb + k * kDirectCo;
-#pragma GCC unroll 8
-                for (int c = 0; c < kDirectCo; ++c) {
-                  const VecF wv = set1(wk[c]);
-                  acc[c][0] = fmadd(wv, x0, acc[c][0]);
-                  acc[c][1] = fmadd(wv, x1, acc[c][1]);
-                }
-              }
-// Constant trip counts, so the accumulators stay in registers.
-#pragma GCC unroll 8
-              for (int c = 0; c < kDirectCo; ++c) {
-                if (c >= cos) break;
-                float* out = y + ((n * g.c_out + b * kDirectCo + c) * oh + i) * ow + j0;
-                VecF a0 = acc[c][0], a1 = acc[c][1];
-                if (relu) a0 = max(a0, zero()), a1 = max(a1, zero());
-                store_partial(out, a0, w0);
-                if (w1 > 0) store_partial(out + kWidth, a1, w1);
-              }
+  const int64_t plane = oh * ow;
+  // Contiguous runs of bands per thread: claiming bands one by one from the pool measured
+  // 0.68x oneDNN at 2 threads on the 1->32 layer against 0.89x this way.
+  parallel_range(g.n * bands, 1, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t n = task / bands, r0 = task % bands * rb, rows_out = std::min(rb, oh - r0);
+      const int64_t rows_in = rows_out + g.kh - 1;
+      float* sp = scratch<float>(3, static_cast<size_t>(g.c_in * g.kw * splane));
+      for (int64_t ci = 0; ci < g.c_in; ++ci) {
+        const float* xc = x + (n * g.c_in + ci) * g.h * g.w;
+        for (int64_t kj = 0; kj < g.kw; ++kj) {
+          float* dst = sp + (ci * g.kw + kj) * splane;
+          const int64_t shift = kj - g.pad_left;
+          const int64_t lo = std::clamp<int64_t>(-shift, 0, ow);
+          const int64_t hi = std::clamp<int64_t>(g.w - shift, lo, ow);
+          for (int64_t r = 0; r < rows_in; ++r) {
+            float* row = dst + r * ow;
+            const int64_t sr = r0 + r - g.pad_top;
+            if (sr < 0 || sr >= g.h) {
+              zero_run(row, ow);
+              continue;
             }
+            zero_run(row, lo);
+            copy_run(row + lo, xc + sr * g.w + lo + shift, hi - lo);
+            zero_run(row + hi, ow - hi);
           }
-          if (act != UnaryOp::Identity && !relu)
-            for (int64_t co = 0; co < g.c_out; ++co) {
-              float* out = y + ((n * g.c_out + co) * oh + i) * ow;
-              AXON_ISA_NS::unary_forward(act, out, out, ow, param);
-            }
+          zero_run(dst + rows_in * ow, splane - rows_in * ow);
         }
-      });
+      }
+      const int64_t total = rows_out * ow;
+      float* yband = y + n * g.c_out * plane + r0 * ow;
+      constexpr int64_t span = kDirectV * kWidth;
+      for (int64_t o0 = 0; o0 < total; o0 += span) {
+        const int64_t left = total - o0;
+        const int vecs =
+            static_cast<int>(std::min<int64_t>(kDirectV, (left + kWidth - 1) / kWidth));
+        const int last_n = static_cast<int>(left >= span ? kWidth : left - (vecs - 1) * kWidth);
+        // The next tile's output lines, fetched for writing while this one computes.
+        if (o0 + span < total)
+          for (int64_t co = 0; co < g.c_out; ++co)
+            for (int64_t e = 0; e < span; e += 16)
+              __builtin_prefetch(yband + co * plane + o0 + span + e, 1, 3);
+        for (int64_t b = 0; b < co_blocks; ++b) {
+          const int cos = static_cast<int>(std::min<int64_t>(kDirectCo, g.c_out - b * kDirectCo));
+          const float* wb = wt + b * taps * kDirectCo;
+          const float* init = binit + b * kDirectCo;
+          float* yt = yband + b * kDirectCo * plane + o0;
+          if (vecs == kDirectV)
+            direct_tile<kDirectV>(sp + o0, toff, taps, wb, init, cos, yt, plane, last_n, relu);
+          else if (vecs == 2)
+            direct_tile<2>(sp + o0, toff, taps, wb, init, cos, yt, plane, last_n, relu);
+          else
+            direct_tile<1>(sp + o0, toff, taps, wb, init, cos, yt, plane, last_n, relu);
+        }
+      }
+      if (act != UnaryOp::Identity && !relu)
+        for (int64_t co = 0; co < g.c_out; ++co)
+          AXON_ISA_NS::unary_forward(act, yband + co * plane, yband + co * plane, total, param);
+    }
+  });
 }
 
 }  // namespace
@@ -590,11 +666,7 @@ void direct_forward(const ConvGeometry& g, const float* xp, int64_t hp, int64_t 
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float act_param, float* y) {
   if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0 || g.c_out == 0) return;
-  if (use_direct(g)) {
-    int64_t hp, wp;
-    const float* xp = padded_input(g, x, &hp, &wp);
-    return direct_forward(g, xp, hp, wp, w, bias, act, act_param, y);
-  }
+  if (use_direct(g)) return direct_forward(g, x, w, bias, act, act_param, y);
   const int64_t cout_g = g.c_out / g.groups, k = g.c_in / g.groups * g.kh * g.kw;
   const float* wpk = packed_weights(g, w, cout_g, k, 4);
   forward_pass(g, x, wpk, bias, act, act_param, y, false);
@@ -645,7 +717,8 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
     float* at = acc + c * per;
     float* dbt = at + g.groups * q.k * q.cout_g;
     int64_t* off = scratch<int64_t>(2, static_cast<size_t>(std::min<int64_t>(kWeightSteps, q.p)));
-    float* bp = scratch<float>(0, static_cast<size_t>(std::min<int64_t>(kWeightSteps, q.p) * width));
+    float* bp =
+        scratch<float>(0, static_cast<size_t>(std::min<int64_t>(kWeightSteps, q.p) * width));
     int64_t* koff = scratch<int64_t>(1, static_cast<size_t>(q.k));
     tap_offsets(q, koff);
     for (int64_t n = g.n * c / chunks; n < g.n * (c + 1) / chunks; ++n)
