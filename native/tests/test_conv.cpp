@@ -61,6 +61,9 @@ std::vector<ConvGeometry> grid() {
       geo(1, 3, 8, 3, 2, 3, 3, 1, 3),          // direct path: padding wider than the kernel
       geo(1, 20, 17, 67, 13, 3, 3, 1, 2),      // implicit GEMM: one image, several bands
       geo(2, 300, 9, 45, 45, 3, 3, 1, 1),      // implicit GEMM: K > 1024 steps, short bands
+      geo(24, 5, 9, 6, 7, 3, 3, 1, 1),         // several small images per task
+      geo(20, 4, 6, 5, 5, 3, 3),               // several unpadded images per task
+      geo(16, 6, 10, 5, 6, 3, 3, 1, 1, 1, 2),  // several images per task, groups 2
   };
   ConvGeometry asym = geo(2, 3, 4, 10, 11, 3, 4, 2, 0);
   asym.pad_top = 2, asym.pad_left = 0, asym.pad_bottom = 1, asym.pad_right = 3;

@@ -57,13 +57,14 @@ constexpr int kCols = kNv * kWidth;  // output channels per tile
 constexpr int64_t kSteps = 1024;
 constexpr int64_t kWeightSteps = 512;        // pixels per pass of the weight gradient (its B panel)
 constexpr int64_t kPixelBlock = 16 * kRows;  // pixels whose C tile block is transposed at once
+constexpr int64_t kBandBytes = 512 * 1024;   // forward_pass's padded input per task, in L2
 
 // Per-thread buffers, grown on demand and kept, so a training step allocates nothing.
 template <class T>
 T* scratch(int slot, size_t count) {
   struct Buffers {
-    void* ptr[6] = {};
-    size_t cap[6] = {};
+    void* ptr[7] = {};
+    size_t cap[7] = {};
     ~Buffers() {
       for (void* p : ptr) std::free(p);
     }
@@ -79,7 +80,9 @@ T* scratch(int slot, size_t count) {
   return static_cast<T*>(buffers.ptr[slot]);
 }
 // Slots: 0 B panels (per task), 1 C blocks (per task), 2 offsets (per task), 3 padded input
-// or padded dx (caller), 4 packed weights (caller), 5 weight-gradient accumulators (caller).
+// or padded dx (caller) or shifted planes (direct forward, per task), 4 packed weights
+// (caller), 5 weight-gradient accumulators (caller), 6 padded bands (forward_pass, per task:
+// no one else writes it, so its zero border survives from one call to the next).
 
 // C (rows x cols, ld ldc) (+)= A B over `steps`: A[i][s] = rows[i][off[s]], B[s][c] =
 // bp[s * NV * kWidth + c]. Rows past mr repeat a valid pointer and are not stored; columns
@@ -287,7 +290,6 @@ void store_block(const Plan& q, const float* cblk, int64_t j0, int64_t np, float
 int64_t band_rows(const Plan& q, bool padded, int64_t wp) {
   auto in_rows = [&](int64_t rows) { return (rows - 1) * q.sh + q.dh * (q.kh - 1) + 1; };
   int64_t rb = std::clamp<int64_t>((8 * kPixelBlock + q.ow - 1) / q.ow, 1, q.oh);
-  constexpr int64_t kBandBytes = 512 * 1024;
   while (padded && rb > 1 && q.cin_g * in_rows(rb) * wp * int64_t{sizeof(float)} > kBandBytes) --rb;
   const int64_t want = 4 * int64_t{num_threads()};
   while (rb > 1 && q.groups * q.n * ((q.oh + rb - 1) / rb) < want) rb = (rb + 1) / 2;
@@ -296,31 +298,48 @@ int64_t band_rows(const Plan& q, bool padded, int64_t wp) {
 
 // Rows [r0, r0 + rows) of `planes` unpadded planes (h x w, plane stride h*w) as rows of the
 // zero-padded plane (row r of the result is padded row r0 + r): `rows` rows of wp floats per
-// plane, plane stride `plane_stride`.
+// plane, plane stride `plane_stride`. Only the image's columns of a row are written (and
+// whole rows of padding): the caller keeps the left and right border columns zero.
 void pad_band(const float* x, int64_t planes, int64_t h, int64_t w, int64_t top, int64_t left,
               int64_t wp, int64_t r0, int64_t rows, float* out, int64_t plane_stride) {
-  const int64_t right = wp - w - left;
   for (int64_t c = 0; c < planes; ++c) {
     const float* src = x + c * h * w;
     float* dst = out + c * plane_stride;
     for (int64_t r = 0; r < rows; ++r) {
       float* row = dst + r * wp;
       const int64_t sr = r0 + r - top;
-      if (sr < 0 || sr >= h) {
+      if (sr < 0 || sr >= h)
         zero_run(row, wp);
-        continue;
-      }
-      zero_run(row, left);
-      copy_run(row + left, src + sr * w, w);
-      zero_run(row + left + w, right);
+      else
+        copy_run(row + left, src + sr * w, w);
     }
   }
+}
+
+// The per-thread band buffer (scratch slot 6) for `count` floats laid out as planes of
+// (plane / wp) rows of wp floats with the image's columns at [left, left + w): zeroed when
+// that layout differs from the previous call's, so pad_band never rewrites the border.
+float* band_buffer(int64_t count, int64_t plane, int64_t wp, int64_t left, int64_t w) {
+  struct Layout {
+    const float* buf = nullptr;
+    int64_t count = 0, plane = 0, wp = 0, left = 0, w = 0;
+  };
+  thread_local Layout last;
+  float* buf = scratch<float>(6, static_cast<size_t>(count));
+  if (last.buf != buf || last.count < count || last.plane != plane || last.wp != wp ||
+      last.left != left || last.w != w) {
+    zero_run(buf, count);
+    last = {buf, count, plane, wp, left, w};
+  }
+  return buf;
 }
 
 // y (+)= conv(x, packed weights) for every group and pixel. x is the unpadded input; the
 // padding is added a band of output rows at a time into a per-thread buffer that stays in L2
 // for the taps reading it (a padded copy of the whole input costs a pass over memory: 18 % of
-// the 56x56 layer's forward). wpk: per group, ceil(cout_g / width) panels of K x width.
+// the 56x56 layer's forward). Small images go several to a task, so register tiles run on
+// across image ends (14x14 = 196 pixels would otherwise end each image on a 4-of-6 tile).
+// wpk: per group, ceil(cout_g / width) panels of K x width.
 void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const float* bias,
                   UnaryOp act, float param, float* y, bool accumulate) {
   const int64_t hp = g.h + g.pad_top + g.pad_bottom, wp = g.w + g.pad_left + g.pad_right;
@@ -334,44 +353,75 @@ void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const
   // Rows per plane of what the taps read: the band buffer, or the input itself.
   const int64_t band_h = (rb - 1) * q.sh + q.dh * (q.kh - 1) + 1;
   const int64_t plane = padded ? band_h * wp : g.h * g.w;
+  const int64_t image = padded ? q.cin_g * plane : q.c_in * g.h * g.w;  // image stride there
+  // Whole images per task when an image is one band: as many as fit the buffer while every
+  // thread still gets four tasks.
+  int64_t ipt = 1;
+  if (bands == 1) {
+    const int64_t by_tasks = q.groups * q.n / (4 * int64_t{num_threads()});
+    const int64_t by_bytes = padded ? kBandBytes / (image * int64_t{sizeof(float)}) : q.n;
+    ipt = std::clamp<int64_t>(std::min(by_tasks, by_bytes), 1, q.n);
+  }
+  const int64_t units = bands == 1 ? (q.n + ipt - 1) / ipt : q.n * bands;
   Plan qb = q;  // the taps' view: planes of `plane` floats, rows of wp
   qb.h = plane / wp, qb.w = wp;
-  // Unpadded input rows [first, last) of task `task`'s band, clamped to the image.
-  auto band_source = [&](int64_t task, int64_t* first, int64_t* last) {
-    const int64_t r0 = task % bands * rb, rows_out = std::min(rb, q.oh - r0);
-    *first = std::max<int64_t>(0, r0 * q.sh - g.pad_top);
-    *last = std::clamp<int64_t>(
-        r0 * q.sh + (rows_out - 1) * q.sh + q.dh * (q.kh - 1) + 1 - g.pad_top, *first, g.h);
+  struct Unit {
+    int64_t group, img0, images, r0, rows_out;
   };
-  const int64_t tasks = q.groups * q.n * bands;
-  // Contiguous runs of tasks per thread, so that while one band is computed the next one's
+  auto unit_of = [&](int64_t task) {
+    Unit u;
+    u.group = task / units;
+    const int64_t k = task % units;
+    if (bands == 1) {
+      u.img0 = k * ipt, u.images = std::min(ipt, q.n - u.img0), u.r0 = 0, u.rows_out = q.oh;
+    } else {
+      u.img0 = k / bands, u.images = 1, u.r0 = k % bands * rb;
+      u.rows_out = std::min(rb, q.oh - u.r0);
+    }
+    return u;
+  };
+  // Unpadded input rows [first, last) a unit reads, clamped to the image.
+  auto source_rows = [&](const Unit& u, int64_t* first, int64_t* last) {
+    *first = std::max<int64_t>(0, u.r0 * q.sh - g.pad_top);
+    *last = std::clamp<int64_t>((u.r0 + u.rows_out - 1) * q.sh + q.dh * (q.kh - 1) + 1 - g.pad_top,
+                                *first, g.h);
+  };
+  const int64_t tasks = q.groups * units;
+  // Contiguous runs of tasks per thread, so that while one unit is computed the next one's
   // input can be prefetched into L2 (copying it in cold took 10 % of the 56x56 layer).
   parallel_range(tasks, 1, [&](int64_t task0, int64_t task1) {
     for (int64_t task = task0; task < task1; ++task) {
-      const int64_t gi = task / (q.n * bands), img = task / bands % q.n, band = task % bands;
-      const int64_t r0 = band * rb, rows_out = std::min(rb, q.oh - r0);
-      const float* xg = x + (img * q.c_in + gi * q.cin_g) * g.h * g.w;
+      const Unit u = unit_of(task);
+      const int64_t gi = u.group;
       const float* src;
       if (padded) {
-        float* buf = scratch<float>(3, static_cast<size_t>(q.cin_g * plane));
-        pad_band(xg, q.cin_g, g.h, g.w, g.pad_top, g.pad_left, wp, r0 * q.sh,
-                 (rows_out - 1) * q.sh + q.dh * (q.kh - 1) + 1, buf, plane);
+        float* buf = band_buffer(ipt * image, plane, wp, g.pad_left, g.w);
+        for (int64_t m = 0; m < u.images; ++m)
+          pad_band(x + ((u.img0 + m) * q.c_in + gi * q.cin_g) * g.h * g.w, q.cin_g, g.h, g.w,
+                   g.pad_top, g.pad_left, wp, u.r0 * q.sh,
+                   (u.rows_out - 1) * q.sh + q.dh * (q.kh - 1) + 1, buf + m * image, plane);
         src = buf;
       } else {
-        src = xg + r0 * q.sh * wp;
+        src = x + (u.img0 * q.c_in + gi * q.cin_g) * g.h * g.w + u.r0 * q.sh * wp;
       }
-      // The next task's input rows, as one range per channel, prefetched a share per block.
+      // The next task's input rows, one range per channel and image, prefetched into L2 a
+      // share per pixel block.
       const float* next_x = nullptr;
+      Unit next{};
       int64_t next_len = 0, next_lines = 0, prefetched = 0, line_per_chan = 1, next_chan = 0,
               next_line = 0;
+      auto next_channel = [&](int64_t c) {
+        return x + ((next.img0 + c / q.cin_g) * q.c_in + next.group * q.cin_g + c % q.cin_g) * g.h *
+                       g.w;
+      };
       if (task + 1 < task1) {
-        const int64_t nt = task + 1, ng = nt / (q.n * bands), ni = nt / bands % q.n;
+        next = unit_of(task + 1);
         int64_t first, last;
-        band_source(nt, &first, &last);
-        next_x = x + (ni * q.c_in + ng * q.cin_g) * g.h * g.w + first * g.w;
+        source_rows(next, &first, &last);
         next_len = (last - first) * g.w;
         line_per_chan = std::max<int64_t>(1, (next_len + 15) / 16);
-        next_lines = q.cin_g * line_per_chan;
+        next_lines = next.images * q.cin_g * line_per_chan;
+        next_x = next_channel(0) + first * g.w;
       }
       const float* wg = wpk + gi * panels * q.k * width;
       int64_t* off = scratch<int64_t>(2, static_cast<size_t>(q.k));
@@ -385,29 +435,39 @@ void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const
       const bool relu = fuse && act == UnaryOp::Relu;
       float* binit = scratch<float>(0, static_cast<size_t>(panels * width));
       for (int64_t c = 0; c < panels * width; ++c) binit[c] = bg && c < q.cout_g ? bg[c] : 0.0f;
-      // The band's pixels as one image of rows_out rows (pixel_rows walks them).
-      Plan band_plan = qb;
-      band_plan.n = 1, band_plan.oh = rows_out, band_plan.p = rows_out * q.ow;
-      const int64_t total = band_plan.p, first_pixel = img * q.p + r0 * q.ow;
+      // The unit's pixels as `images` images of rows_out rows (pixel_rows walks them).
+      Plan unit_plan = qb;
+      unit_plan.n = u.images, unit_plan.oh = u.rows_out, unit_plan.p = u.rows_out * q.ow;
+      unit_plan.c_in = image / plane;  // so that pixel_rows steps images by `image`
+      const int64_t total = u.images * unit_plan.p, first_pixel = u.img0 * q.p + u.r0 * q.ow;
       const float* rows[kPixelBlock];
       const int64_t ksplit = (q.k + kSteps - 1) / kSteps;
       const int64_t kchunk = (q.k + ksplit - 1) / ksplit;  // even chunks: no short last one
       for (int64_t j0 = 0; j0 < total; j0 += kPixelBlock) {
         const int64_t np = std::min(kPixelBlock, total - j0);
-        pixel_rows(band_plan, src, j0, np, rows);
+        pixel_rows(unit_plan, src, j0, np, rows);
         if (next_x) {
           const int64_t upto = next_lines * std::min(total, j0 + kPixelBlock) / total;
           for (; prefetched < upto; ++prefetched) {
-            __builtin_prefetch(next_x + next_chan * g.h * g.w + next_line * 16, 0, 2);
-            if (++next_line == line_per_chan) next_line = 0, ++next_chan;
+            __builtin_prefetch(next_x + next_line * 16, 0, 2);
+            if (++next_line == line_per_chan && prefetched + 1 < next_lines) {
+              next_line = 0;
+              next_x += next_channel(next_chan + 1) - next_channel(next_chan);
+              ++next_chan;
+            }
           }
         }
-        // The block's output lines (one run per channel), fetched for writing while the block
-        // computes: stores that miss stall once the store buffer fills with them.
-        for (int64_t co = 0; co < q.cout_g; ++co) {
-          const float* run = yg + (img * q.c_out + co) * q.p + r0 * q.ow + j0;
-          for (int64_t e = 0; e < np; e += 16) __builtin_prefetch(run + e, 1, 3);
-          __builtin_prefetch(run + np - 1, 1, 3);
+        // The block's output lines (one run per channel and image), fetched for writing while
+        // the block computes: stores that miss stall once the store buffer fills with them.
+        for (int64_t done = 0; done < np;) {
+          const int64_t j = first_pixel + j0 + done, im = j / q.p, p = j % q.p;
+          const int64_t len = std::min(q.p - p, np - done);
+          for (int64_t co = 0; co < q.cout_g; ++co) {
+            const float* run = yg + (im * q.c_out + co) * q.p + p;
+            for (int64_t e = 0; e < len; e += 16) __builtin_prefetch(run + e, 1, 3);
+            __builtin_prefetch(run + len - 1, 1, 3);
+          }
+          done += len;
         }
         for (int64_t pc = 0; pc < q.k; pc += kchunk) {
           const int64_t kc = std::min(kchunk, q.k - pc);
