@@ -12,6 +12,7 @@
       "native/kernels/cpu/kernel_table.cpp",
       "native/kernels/cpu/gemm/gemm.cpp",
       "native/kernels/cpu/conv.cpp",
+      "native/kernels/cpu/pool_plane.cpp",
       "native/kernels/cpu/rnn_cell.cpp",
     ],
     # No -ffast-math anywhere: it breaks NaN checks, and on a shared library's link line it

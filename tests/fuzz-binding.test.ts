@@ -236,8 +236,8 @@ const makers: Record<string, () => Case> = {
   unaryBackward: () => {
     const n = ri(0, 40);
     return {
-      args: [ri(0, 18), f32(n), f32(n), f32(n), f32(n), 0.2],
-      kinds: ['int', 'f32', 'f32', 'f32', 'f32', 'num'],
+      args: [ri(0, 18), f32(n), f32(n), f32(n), f32(n), 0.2, g.nextFloat() < 0.5],
+      kinds: ['int', 'f32', 'f32', 'f32', 'f32', 'num', 'bool'],
     };
   },
   binary: () => {
@@ -500,8 +500,14 @@ const makers: Record<string, () => Case> = {
   maxPool2dBackward: () => {
     const p = poolCase();
     return {
-      args: [Int32Array.from({ length: p.ny }, () => ri(0, p.plane - 1)), f32(p.ny), p.geometry, f32(p.nx)],
-      kinds: ['i32', 'f32', 'list', 'f32'],
+      args: [
+        Int32Array.from({ length: p.ny }, () => ri(0, p.plane - 1)),
+        f32(p.ny),
+        p.geometry,
+        f32(p.nx),
+        g.nextFloat() < 0.5,
+      ],
+      kinds: ['i32', 'f32', 'list', 'f32', 'bool'],
     };
   },
   avgPool2d: () => {

@@ -127,6 +127,11 @@ bool Args::boolean(size_t i, const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+bool Args::optional_boolean(size_t i, const char* name, bool fallback) {
+  if (i >= values_.size() || values_[i].IsUndefined()) return fallback;
+  return boolean(i, name);
+}
+
 Napi::Array Args::array(size_t i, const char* name) {
   Napi::Value v = at(i, name);
   if (!v.IsArray()) type_error(std::string("argument '") + name + "' must be an array");

@@ -66,6 +66,8 @@ class Args {
   // allow_nonfinite.
   double number(size_t i, const char* name, bool allow_nonfinite = false);
   bool boolean(size_t i, const char* name);
+  // An optional trailing boolean: `fallback` when absent or undefined.
+  bool optional_boolean(size_t i, const char* name, bool fallback);
   template <class E>
   E enumeration(size_t i, const char* name) {
     return static_cast<E>(integer(i, name, 0, static_cast<int64_t>(E::Count) - 1));

@@ -230,12 +230,13 @@ std::string UnaryOpCall::shapes() const {
   return std::string(op_name(op)) + " n=" + std::to_string(n);
 }
 
-// unaryBackward(op, x, y, dy, dx, param)
+// unaryBackward(op, x, y, dy, dx, param[, overwrite]): dx += (or =, with overwrite) dy f'(x)
 UnaryBackwardOp UnaryBackwardOp::parse(Args& a) {
   UnaryBackwardOp op;
   op.op = a.enumeration<UnaryOp>(0, "op");
   F32 x = a.f32(1, "x"), y = a.f32(2, "y"), dy = a.f32(3, "dy"), dx = a.f32(4, "dx");
   op.param = static_cast<float>(a.number(5, "param"));
+  op.overwrite = a.optional_boolean(6, "overwrite", false);
   check_same(a, y.length, x.length, "y", "x");
   check_same(a, dy.length, x.length, "dy", "x");
   check_same(a, dx.length, x.length, "dx", "x");
@@ -245,7 +246,7 @@ UnaryBackwardOp UnaryBackwardOp::parse(Args& a) {
   op.x = x.data, op.y = y.data, op.dy = dy.data, op.dx = dx.data, op.n = x.length;
   return op;
 }
-void UnaryBackwardOp::run() const { unary_backward(op, x, y, dy, dx, n, param); }
+void UnaryBackwardOp::run() const { unary_backward(op, x, y, dy, dx, n, param, overwrite); }
 double UnaryBackwardOp::flops() const { return unary_flops(op, n) + 2.0 * n; }
 double UnaryBackwardOp::bytes() const { return 20.0 * double(n); }
 std::string UnaryBackwardOp::shapes() const {
@@ -1532,13 +1533,15 @@ double MaxPool2dOp::bytes() const {
 }
 std::string MaxPool2dOp::shapes() const { return pool_shapes(g); }
 
-// maxPool2dBackward(index, dy, geometry, dx): every index is checked against the plane.
+// maxPool2dBackward(index, dy, geometry, dx[, overwrite]): every index is checked against the
+// plane; overwrite zeroes each dx plane before scattering into it.
 MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
   MaxPool2dBackwardOp op;
   I32 idx = a.i32(0, "index");
   F32 dy = a.f32(1, "dy");
   op.g = pool_geometry(a, 2);
   F32 dx = a.f32(3, "dx");
+  op.overwrite = a.optional_boolean(4, "overwrite", false);
   const int64_t ny = op.g.planes * op.g.out_h * op.g.out_w;
   a.expect_length(idx.length, ny, "index", "planes*outH*outW");
   a.expect_length(dy.length, ny, "dy", "planes*outH*outW");
@@ -1557,7 +1560,7 @@ void MaxPool2dBackwardOp::run() const {
                         std::to_string(g.h) + "x" + std::to_string(g.w) + " plane");
       return;
     }
-  max_pool2d_backward(g, index, dy, dx);
+  max_pool2d_backward(g, index, dy, dx, overwrite);
 }
 double MaxPool2dBackwardOp::flops() const { return double(g.planes * g.out_h * g.out_w); }
 double MaxPool2dBackwardOp::bytes() const { return 12.0 * double(g.planes * g.out_h * g.out_w); }

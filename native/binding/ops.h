@@ -51,6 +51,7 @@ struct UnaryBackwardOp {
   float* dx;
   int64_t n;
   float param;
+  bool overwrite;
 };
 
 struct BinaryOpCall {
@@ -374,6 +375,7 @@ struct MaxPool2dBackwardOp {
   const int32_t* index;
   const float* dy;
   float* dx;
+  bool overwrite;
 };
 
 struct AvgPool2dOp {

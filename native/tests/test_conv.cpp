@@ -4,6 +4,7 @@
 // L = sum(g * f(x)) in double.
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -183,12 +184,37 @@ PoolGeometry pool(int64_t planes, int64_t h, int64_t w, int64_t k, int64_t s, in
 }
 }  // namespace
 
+// The 2x2 stride-2 pool has a SIMD path per level: ties must go to the first in scan order,
+// a NaN must win (the first one), -inf must be a value like any other.
+TEST(max_pool_2x2_ties_nan_and_infinities) {
+  for (int64_t w : {2, 3, 16, 33, 66}) {
+    PoolGeometry g = pool(3, 8, w, 2, 2, 0, 1, false, true);
+    test::context() = "pool 2x2 8x" + std::to_string(w);
+    const size_t nx = size_t(g.planes * g.h * g.w), ny = size_t(g.planes * g.out_h * g.out_w);
+    auto x = random_vector(nx, uint32_t(w));
+    for (float& v : x) v = std::round(v * 2.0f);  // few distinct values: many ties
+    for (size_t i = 5; i < nx; i += 37) x[i] = -std::numeric_limits<float>::infinity();
+    for (int with_nan = 0; with_nan < 2; ++with_nan) {
+      if (with_nan) x[size_t(g.h * g.w + 3)] = NAN, x[size_t(g.h * g.w + g.w + 2)] = NAN;
+      std::vector<float> y(ny), want(ny);
+      std::vector<int32_t> idx(ny), idx_want(ny);
+      max_pool2d_forward(g, x.data(), y.data(), idx.data());
+      ref::max_pool2d_forward(g, x.data(), want.data(), idx_want.data());
+      for (size_t o = 0; o < ny; ++o)
+        CHECK((std::isnan(y[o]) && std::isnan(want[o])) || y[o] == want[o]);
+      CHECK(idx == idx_want);
+    }
+  }
+  test::context().clear();
+}
+
 TEST(pooling_matches_reference_and_gradients) {
   const PoolGeometry shapes[] = {
       pool(3, 28, 28, 2, 2, 0, 1, false, true), pool(2, 17, 13, 3, 2, 1, 1, true, true),
       pool(2, 17, 13, 3, 2, 1, 1, true, false), pool(4, 9, 10, 3, 3, 1, 1, false, false),
       pool(2, 11, 12, 3, 1, 1, 2, false, true), pool(1, 5, 5, 5, 1, 0, 1, false, true),
-      pool(2, 7, 8, 2, 3, 1, 1, true, true)};
+      pool(2, 7, 8, 2, 3, 1, 1, true, true),    pool(3, 17, 13, 2, 2, 0, 1, false, true),
+      pool(2, 6, 70, 2, 2, 0, 1, false, true),  pool(1, 3, 2, 2, 2, 0, 1, false, true)};
   uint32_t seed = 300;
   for (const PoolGeometry& g : shapes) {
     test::context() = "pool " + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" +
@@ -209,6 +235,12 @@ TEST(pooling_matches_reference_and_gradients) {
     for (float v : dx) sum_dx += v;
     for (float v : up) sum_up += v;
     CHECK(std::fabs(sum_dx - sum_up) < 1e-4);  // every gradient lands once
+    {
+      // overwrite: a dx holding anything (NaN) ends as the scatter into zeros.
+      std::vector<float> over(nx, NAN);
+      max_pool2d_backward(g, idx.data(), up.data(), over.data(), true);
+      CHECK(over == dx);
+    }
     if (g.dil_h == 1) {
       avg_pool2d_forward(g, x.data(), y.data());
       ref::avg_pool2d_forward(g, x.data(), want.data());

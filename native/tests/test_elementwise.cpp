@@ -214,6 +214,18 @@ TEST(unary_backward_matches_ref_and_accumulates) {
           break;
         }
       }
+      // 3) overwrite: whatever dx held (NaN here) is replaced by the derivative itself, and
+      // nothing past n is touched.
+      std::vector<float> over(un + 1, NAN);
+      over[un] = 7.0f;
+      unary_backward(c.op, x.data(), y.data(), dy.data(), over.data(), n, c.param, true);
+      for (size_t i = 0; i < un; ++i)
+        if (!((std::isnan(over[i]) && std::isnan(dx[i])) || over[i] == dx[i])) {
+          CHECK_MSG(false, describe("backward overwrite", c.op, c.param, n) + ": element " +
+                               std::to_string(i));
+          break;
+        }
+      CHECK_MSG(over[un] == 7.0f, describe("backward overwrite wrote past n", c.op, c.param, n));
     }
 }
 

@@ -135,7 +135,7 @@ interface Kernels {
   ): void;
   /** [sync] y = f(x; param); y may be x. */
   unary(op: UnaryCode, x: Float32Array, y: Float32Array, param: number): void;
-  /** [sync] dx += dy * f'(x), y = f(x). */
+  /** [sync] dx += dy * f'(x), y = f(x); with overwrite, dx = dy * f'(x) (no zeroed dx needed). */
   unaryBackward(
     op: UnaryCode,
     x: Float32Array,
@@ -143,6 +143,7 @@ interface Kernels {
     dy: Float32Array,
     dx: Float32Array,
     param: number,
+    overwrite?: boolean,
   ): void;
   /** [sync] out = a (op) b with broadcasting; all shapes of equal rank. */
   binary(
@@ -296,7 +297,14 @@ interface Kernels {
   /** [sync] geometry = [planes, h, w, kH, kW, strideH, strideW, padTop, padLeft, padBottom,
    * padRight, dilH, dilW, ceilMode, countIncludePad]; index = argmax within each plane. */
   maxPool2d(x: Float32Array, geometry: number[], y: Float32Array, index: Int32Array): void;
-  maxPool2dBackward(index: Int32Array, dy: Float32Array, geometry: number[], dx: Float32Array): void;
+  /** dx[plane, index] += dy; with overwrite, each dx plane is zeroed first (dx need not be). */
+  maxPool2dBackward(
+    index: Int32Array,
+    dy: Float32Array,
+    geometry: number[],
+    dx: Float32Array,
+    overwrite?: boolean,
+  ): void;
   avgPool2d(x: Float32Array, geometry: number[], y: Float32Array): void;
   avgPool2dBackward(dy: Float32Array, geometry: number[], dx: Float32Array): void;
   /** [sync] geometry = [planes, h, w, outH, outW]. */

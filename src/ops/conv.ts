@@ -138,8 +138,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const y = record(out, 'conv2d', [x, weight, bias], (g) => {
     let gd = g.data as Float32Array;
     if (fused !== UnaryCode.Identity) {
-      const pre = Tensor.empty(out.shape).data as Float32Array;
-      native.unaryBackward(fused, yd, yd, gd, pre, act.param);
+      // Overwritten whole by the kernel: not re-zeroed when a recorded step replays.
+      const pre = Tensor.output(out.shape).data as Float32Array;
+      native.unaryBackward(fused, yd, yd, gd, pre, act.param, true);
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
@@ -367,8 +368,9 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   const index = new Int32Array(out.size);
   if (out.size > 0) native.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
   return record(out, 'maxPool2d', [x], (g) => {
-    const dx = Tensor.empty(x.shape);
-    if (g.size > 0) native.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array);
+    const dx = Tensor.output(x.shape);
+    if (g.size > 0)
+      native.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true);
     return [dx];
   });
 }

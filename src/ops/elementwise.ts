@@ -17,8 +17,8 @@ export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tens
   const yd = out.data as Float32Array;
   native.unary(code, xd, yd, param);
   return record(out, op, [x], (g) => {
-    const dx = Tensor.empty(x.shape);
-    native.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param);
+    const dx = Tensor.output(x.shape);
+    native.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param, true);
     return [dx];
   });
 }

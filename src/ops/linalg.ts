@@ -281,8 +281,8 @@ export function linear(
     if (fused !== UnaryCode.Identity) {
       // Gradient of the pre-activation from the output (relu/leaky/elu test y > 0, which has
       // the sign of the input).
-      const pre = Tensor.empty(out.shape).data as Float32Array; // zeroed again on replay (accumulated into)
-      native.unaryBackward(fused, yd, yd, gd, pre, param);
+      const pre = Tensor.output(out.shape).data as Float32Array; // overwritten whole: no re-zeroing
+      native.unaryBackward(fused, yd, yd, gd, pre, param, true);
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.output(x.shape) : null;

@@ -116,8 +116,10 @@ int64_t pool_output_size(int64_t in, int64_t k, int64_t stride, int64_t pad_a, i
                          int64_t dil, bool ceil_mode);
 // y = window max; index = argmax position within its input plane (h * W + w); NaN wins.
 void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* index);
-// dx[plane, index] += dy
-void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx);
+// dx[plane, index] += dy; with overwrite, dx = that scatter (each plane zeroed first, while it
+// is in cache, which saves the caller a pass zeroing a fresh buffer).
+void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
+                         bool overwrite = false);
 void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y);
 void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx);
 // Adaptive average pooling to (out_h, out_w): window i spans [floor(i H / OH), ceil((i+1) H / OH)).
@@ -223,8 +225,9 @@ void sequence_pool_backward(const float* dout, int64_t steps, int64_t batch, int
 // y[i] = f(x[i]); x may equal y.
 void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param);
 // dx[i] += dy[i] * f'(x[i]); y = f(x) is the forward output (sigmoid, tanh, exp... use it).
+// With overwrite, dx[i] = dy[i] * f'(x[i]) (zeroed a cache-sized piece at a time first).
 void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
-                    int64_t n, float param);
+                    int64_t n, float param, bool overwrite = false);
 
 // out = a (op) b with NumPy broadcasting. Shapes must have the same rank (pad with leading
 // 1s); each a/b dim equals the out dim or is 1.

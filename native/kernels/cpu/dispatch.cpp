@@ -116,10 +116,18 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param)
 }
 
 void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
-                    int64_t n, float param) {
+                    int64_t n, float param, bool overwrite) {
   const auto& k = active_kernels();
   parallel_range(n, grain_for(unary_cost(op) + 2), [&](int64_t b, int64_t e) {
-    k.unary_backward(op, x + b, y + b, dy + b, dx + b, e - b, param);
+    if (!overwrite) return k.unary_backward(op, x + b, y + b, dy + b, dx + b, e - b, param);
+    // Zero a piece while it is about to be written anyway, rather than the caller zeroing the
+    // whole buffer in a separate pass over memory.
+    constexpr int64_t kPiece = 4096;
+    for (int64_t s = b; s < e; s += kPiece) {
+      const int64_t len = std::min(kPiece, e - s);
+      std::memset(dx + s, 0, sizeof(float) * static_cast<size_t>(len));
+      k.unary_backward(op, x + s, y + s, dy + s, dx + s, len, param);
+    }
   });
 }
 

@@ -41,5 +41,7 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                             float* db);
+bool max_pool_2x2_plane(const float* in, int64_t w, int64_t out_h, int64_t out_w, float* out,
+                        int32_t* idx);
 
 }  // namespace axon::cpu::AXON_ISA_NS

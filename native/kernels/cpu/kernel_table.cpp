@@ -40,6 +40,7 @@ const KernelTable& kernel_table() {
       &gru_cell_forward,
       &gru_cell_backward,
       &conv2d_backward_weight,
+      &max_pool_2x2_plane,
   };
   return table;
 }

@@ -51,6 +51,8 @@ struct KernelTable {
                             const uint8_t* active);
   void (*conv2d_backward_weight)(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                                  float* db);
+  bool (*max_pool_2x2_plane)(const float* in, int64_t w, int64_t out_h, int64_t out_w, float* out,
+                             int32_t* idx);
 };
 
 // Table of the level chosen at load (or forced by force_isa_for_testing).

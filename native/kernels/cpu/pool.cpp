@@ -2,10 +2,12 @@
 // each output reads its window once, so plain loops the compiler vectorises are enough.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "axon/kernels.h"
 #include "axon/thread_pool.h"
+#include "kernel_table.h"
 
 namespace axon {
 
@@ -93,6 +95,20 @@ void max_pool_plane(const float* in, int64_t w, int64_t out_h, int64_t out_w, in
 
 static void max_pool2d_simple(const PoolGeometry& g, const float* x, float* y, int32_t* index) {
   const int64_t per_plane = g.out_h * g.out_w;
+  if (g.kh == 2 && g.kw == 2 && g.stride_h == 2 && g.stride_w == 2) {
+    // The SIMD level's plane kernel; a plane with a NaN is redone here in scan order.
+    const auto simd_plane = cpu::active_kernels().max_pool_2x2_plane;
+    parallel_range(g.planes, plane_grain(per_plane * 4), [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const float* in = x + p * g.h * g.w;
+        float* out = y + p * per_plane;
+        int32_t* idx = index + p * per_plane;
+        if (!simd_plane(in, g.w, g.out_h, g.out_w, out, idx))
+          max_pool_plane<2, 2>(in, g.w, g.out_h, g.out_w, 2, 2, 2, 2, out, idx);
+      }
+    });
+    return;
+  }
   auto plane = g.kh == 2 && g.kw == 2   ? &max_pool_plane<2, 2>
                : g.kh == 3 && g.kw == 3 ? &max_pool_plane<3, 3>
                                         : &max_pool_plane<0, 0>;
@@ -135,11 +151,13 @@ void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t
   });
 }
 
-void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx) {
+void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
+                         bool overwrite) {
   const int64_t per_plane = g.out_h * g.out_w;
   parallel_range(g.planes, plane_grain(per_plane), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       float* out = dx + p * g.h * g.w;
+      if (overwrite) std::memset(out, 0, sizeof(float) * static_cast<size_t>(g.h * g.w));
       for (int64_t o = 0; o < per_plane; ++o)
         out[index[p * per_plane + o]] += dy[p * per_plane + o];
     }
