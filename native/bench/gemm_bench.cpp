@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
       {"net 128x128x256 (NT)", 128, 128, 256, true},
       {"net 64x1024x1024 (NT)", 64, 1024, 1024, true},
       {"net 1x512x512 (NT)", 1, 512, 512, true},
+      {"cnn dense 64x1024x3136 (NT)", 64, 1024, 3136, true},   // the CNN's dense forward
+      {"cnn dense 64x3136x1024 (NN)", 64, 3136, 1024, false},  // and its input gradient
   };
   if (quick) cases.resize(3);
   std::printf("# axon GEMM benchmark: isa=%s (%s)\n", axon::isa_name(axon::active_isa()),
