@@ -114,18 +114,21 @@ TEST(gemm_fused_epilogue) {
             {Trans::No, Trans::Yes, m, 45, 70, 1, 1.0f, m == 3 ? 1.0f : 0.0f, bias, act}, seed++);
 }
 
-// Few rows, many columns, B transposed: computed as the swapped product C^T = B op(A)^T and
-// transposed back, so beta, padding and the epilogue all take that path.
-TEST(gemm_swapped_product_for_wide_transposed_b) {
+// Few rows, many columns: computed as the swapped product C^T = op(B)^T op(A)^T and
+// transposed back (B transposed: its rows read in place; B not transposed, up to 96 rows and
+// 8 columns per row: read in place as a transposed A), so beta, padding and the epilogue all
+// take that path.
+TEST(gemm_swapped_product_for_wide_b) {
   uint32_t seed = 300;
   for (Trans ta : {Trans::No, Trans::Yes})
-    for (float beta : {0.0f, 1.0f, -0.5f})
-      for (BiasMode bias : {BiasMode::None, BiasMode::PerColumn, BiasMode::PerRow})
-        for (int64_t m : {5, 8, 17, 40})
-          for (int64_t n : {200, 513})
-            run_against_ref({ta, Trans::Yes, m, n, m == 17 ? 300 : 64, 3, 0.75f, beta, bias,
-                             bias == BiasMode::PerRow ? UnaryOp::Tanh : UnaryOp::Relu},
-                            seed++);
+    for (Trans tb : {Trans::No, Trans::Yes})
+      for (float beta : {0.0f, 1.0f, -0.5f})
+        for (BiasMode bias : {BiasMode::None, BiasMode::PerColumn, BiasMode::PerRow})
+          for (int64_t m : {5, 8, 17, 40})
+            for (int64_t n : {200, 513})
+              run_against_ref({ta, tb, m, n, m == 17 ? 300 : 64, 3, 0.75f, beta, bias,
+                               bias == BiasMode::PerRow ? UnaryOp::Tanh : UnaryOp::Relu},
+                              seed++);
 }
 
 TEST(gemm_k_zero_and_alpha_zero_scale_c) {
