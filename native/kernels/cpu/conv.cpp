@@ -79,10 +79,10 @@ T* scratch(int slot, size_t count) {
   }
   return static_cast<T*>(buffers.ptr[slot]);
 }
-// Slots: 0 B panels (per task), 1 C blocks (per task), 2 offsets (per task), 3 padded input
-// or padded dx (caller) or shifted planes (direct forward, per task), 4 packed weights
-// (caller), 5 weight-gradient accumulators (caller), 6 padded bands (forward_pass, per task:
-// no one else writes it, so its zero border survives from one call to the next).
+// Slots: 0 B panels (per task), 1 C blocks (per task), 2 offsets (per task), 3 padded dx of
+// col2im (caller) or shifted planes (direct kernels, per task), 4 packed weights (caller),
+// 5 weight-gradient accumulators (caller), 6 padded bands or images (band_buffer, per task:
+// only band_buffer writes it, so its zero border survives from one call to the next).
 
 // C (rows x cols, ld ldc) (+)= A B over `steps`: A[i][s] = rows[i][off[s]], B[s][c] =
 // bp[s * NV * kWidth + c]. Rows past mr repeat a valid pointer and are not stored; columns
@@ -163,27 +163,6 @@ inline void copy_run(float* out, const float* src, int64_t len) {
   if (t < len)
     store_partial(out + t, load_partial(src + t, static_cast<int>(len - t)),
                   static_cast<int>(len - t));
-}
-
-// planes x (h x w) -> planes x (h + top + bottom) x (w + left + right), zero border, into
-// `out`; rows are copied in parallel.
-void pad_planes(const float* x, int64_t planes, int64_t h, int64_t w, int64_t top, int64_t left,
-                int64_t bottom, int64_t right, float* out) {
-  const int64_t hp = h + top + bottom, wp = w + left + right;
-  parallel_range(planes, 8, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      float* dst = out + p * hp * wp;
-      const float* src = x + p * h * w;
-      zero_run(dst, top * wp);
-      for (int64_t i = 0; i < h; ++i) {
-        float* row = dst + (top + i) * wp;
-        zero_run(row, left);
-        copy_run(row + left, src + i * w, w);
-        zero_run(row + left + w, right);
-      }
-      zero_run(dst + (top + h) * wp, bottom * wp);
-    }
-  });
 }
 
 // A convolution over an already padded input: the offset-table view of one pass.
@@ -488,16 +467,6 @@ void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const
       }
     }
   });
-}
-
-// The padded geometry of a convolution's input (no padding left, same output size).
-const float* padded_input(const ConvGeometry& g, const float* x, int64_t* hp, int64_t* wp) {
-  *hp = g.h + g.pad_top + g.pad_bottom;
-  *wp = g.w + g.pad_left + g.pad_right;
-  if (g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0) return x;
-  float* xp = scratch<float>(3, static_cast<size_t>(g.n * g.c_in * *hp * *wp));
-  pad_planes(x, g.n * g.c_in, g.h, g.w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, xp);
-  return xp;
 }
 
 // Weights of every group packed for forward_pass: [group][panel][k][width].
@@ -904,8 +873,10 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
                             float* db) {
   if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0) return;
   if (use_direct(g)) return direct_backward_weight(g, x, dy, dw, db);
-  int64_t hp, wp;
-  const float* xp = padded_input(g, x, &hp, &wp);
+  // Each image is padded when its turn comes, into the task's L2 buffer (as forward_pass
+  // does), rather than the whole batch into one padded copy first.
+  const int64_t hp = g.h + g.pad_top + g.pad_bottom, wp = g.w + g.pad_left + g.pad_right;
+  const bool padded = hp != g.h || wp != g.w;
   const Plan q = plan_of(g, hp, wp);
   const Tile t = tile_for(q.cout_g);
   const int width = t.nv * kWidth;
@@ -923,9 +894,15 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
         scratch<float>(0, static_cast<size_t>(std::min<int64_t>(kWeightSteps, q.p) * width));
     int64_t* koff = scratch<int64_t>(1, static_cast<size_t>(q.k));
     tap_offsets(q, koff);
-    for (int64_t n = g.n * c / chunks; n < g.n * (c + 1) / chunks; ++n)
+    for (int64_t n = g.n * c / chunks; n < g.n * (c + 1) / chunks; ++n) {
+      const float* xn = x + n * g.c_in * g.h * g.w;
+      if (padded) {
+        float* buf = band_buffer(q.c_in * hp * wp, hp * wp, wp, g.pad_left, g.w);
+        pad_band(xn, q.c_in, g.h, g.w, g.pad_top, g.pad_left, wp, 0, hp, buf, hp * wp);
+        xn = buf;
+      }
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const float* xg = xp + n * q.c_in * q.h * q.w + gi * q.cin_g * q.h * q.w;
+        const float* xg = xn + gi * q.cin_g * q.h * q.w;
         const float* dyg = dy + (n * g.c_out + gi * q.cout_g) * q.p;
         float* ag = at + gi * q.k * q.cout_g;
         if (db)
@@ -964,6 +941,7 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
           }
         }
       }
+    }
   });
   // dw[co][k] += sum over chunks of dW^T[k][co] (fixed order: deterministic per thread count).
   for (int64_t c = 0; c < chunks; ++c) {
