@@ -244,7 +244,11 @@ void store_block(const Plan& q, const float* cblk, int64_t j0, int64_t np, float
           transpose_tile(src, q.cout_g, rows, cols, tile, kWidth);
           for (int c = 0; c < cols; ++c) {
             float* out = base + (c0 + c) * q.p + r0;
-            for (int r = 0; r < rows; ++r) out[r] += tile[c * kWidth + r];
+            const VecF t = load(tile + c * kWidth);
+            if (rows == kWidth)
+              store(out, add(load(out), t));
+            else
+              store_partial(out, add(load_partial(out, rows), t), rows);
           }
         }
       }
