@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UnaryCode, native } from '../../src/native/binding.js';
 import {
   AdaptiveAvgPool2d,
   AvgPool2d,
@@ -276,5 +277,30 @@ describe('geometry and errors', () => {
   it('NaN in the input propagates through max pooling (never silently dropped)', () => {
     const x = new Tensor(Float32Array.from([1, NaN, 3, 4]), [1, 1, 2, 2]);
     expect(Number.isNaN(maxPool2d(x, 2).data[0])).toBe(true);
+  });
+
+  it("the gradients' overwrite flag: replaces what the buffer held, and a non-boolean is refused by name", () => {
+    // maxPool2dBackward on a 2x4 plane pooled 2x2 / 2: argmax positions 5 and 2.
+    const geometry = [1, 2, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1]; // planes, h, w, k, stride, pad, dil, ceil, incl.
+    const index = Int32Array.from([5, 2]);
+    const dy = Float32Array.from([1.5, -2]);
+    const dx = new Float32Array(8).fill(NaN);
+    native.maxPool2dBackward(index, dy, geometry, dx, true);
+    expect(Array.from(dx)).toEqual([0, 0, -2, 0, 0, 1.5, 0, 0]);
+    const acc = new Float32Array(8).fill(1);
+    native.maxPool2dBackward(index, dy, geometry, acc); // default: accumulate
+    expect(Array.from(acc)).toEqual([1, 1, -1, 1, 1, 2.5, 1, 1]);
+    expect(() => native.maxPool2dBackward(index, dy, geometry, dx, 'yes' as never)).toThrow(
+      /overwrite.*must be a boolean/,
+    );
+    // unaryBackward (relu): dx = dy where y > 0, whatever dx held.
+    const y = Float32Array.from([0, 2, 0, 3]);
+    const g = Float32Array.from([5, 6, 7, 8]);
+    const out = new Float32Array(4).fill(NaN);
+    native.unaryBackward(UnaryCode.Relu, y, y, g, out, 0, true);
+    expect(Array.from(out)).toEqual([0, 6, 0, 8]);
+    expect(() => native.unaryBackward(UnaryCode.Relu, y, y, g, out, 0, 1 as never)).toThrow(
+      /overwrite.*must be a boolean/,
+    );
   });
 });
