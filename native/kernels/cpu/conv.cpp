@@ -165,6 +165,16 @@ inline void copy_run(float* out, const float* src, int64_t len) {
                   static_cast<int>(len - t));
 }
 
+// Sum of n floats (a channel's output gradient: its bias gradient).
+inline float row_sum(const float* r, int64_t n) {
+  VecF sum = zero();
+  int64_t j = 0;
+  for (; j + kWidth <= n; j += kWidth) sum = add(sum, load(r + j));
+  float tail = reduce_add(sum);
+  for (; j < n; ++j) tail += r[j];
+  return tail;
+}
+
 // A convolution over an already padded input: the offset-table view of one pass.
 struct Plan {
   int64_t n, c_in, h, w;  // the (padded) input the taps read, no padding left
@@ -757,6 +767,13 @@ void wgrad_tile(const float* dy, int64_t plane, int cos, const float* s, const i
     }
 }
 
+// wgrad_tile by tap count (1..kWgradTaps).
+using WgradTile = void (*)(const float*, int64_t, int, const float*, const int64_t*, int64_t,
+                           float*, int64_t);
+constexpr WgradTile kWgradTiles[kWgradTaps + 1] = {nullptr,        &wgrad_tile<1>, &wgrad_tile<2>,
+                                                   &wgrad_tile<3>, &wgrad_tile<4>, &wgrad_tile<5>,
+                                                   &wgrad_tile<6>};
+
 void direct_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                             float* db) {
   const int64_t oh = g.out_h(), ow = g.out_w(), taps = g.c_in * g.kh * g.kw, plane = oh * ow;
@@ -791,37 +808,11 @@ void direct_backward_weight(const ConvGeometry& g, const float* x, const float* 
         for (int64_t t0 = 0; t0 < taps; t0 += tap_block) {
           const int64_t* to = toff + t0;
           float* out = dwc + (c0 * taps + t0) * kWidth;
-          switch (std::min<int64_t>(tap_block, taps - t0)) {
-            case 6:
-              wgrad_tile<6>(dyb, plane, cos, sp, to, plane, out, taps);
-              break;
-            case 5:
-              wgrad_tile<5>(dyb, plane, cos, sp, to, plane, out, taps);
-              break;
-            case 4:
-              wgrad_tile<4>(dyb, plane, cos, sp, to, plane, out, taps);
-              break;
-            case 3:
-              wgrad_tile<3>(dyb, plane, cos, sp, to, plane, out, taps);
-              break;
-            case 2:
-              wgrad_tile<2>(dyb, plane, cos, sp, to, plane, out, taps);
-              break;
-            default:
-              wgrad_tile<1>(dyb, plane, cos, sp, to, plane, out, taps);
-              break;
-          }
+          kWgradTiles[std::min<int64_t>(tap_block, taps - t0)](dyb, plane, cos, sp, to, plane, out,
+                                                               taps);
         }
         if (db)
-          for (int c = 0; c < cos; ++c) {
-            const float* r = dyb + c * plane;
-            VecF sum = zero();
-            int64_t j = 0;
-            for (; j + kWidth <= plane; j += kWidth) sum = add(sum, load(r + j));
-            float tail = reduce_add(sum);
-            for (; j < plane; ++j) tail += r[j];
-            dbc[c0 + c] += tail;
-          }
+          for (int c = 0; c < cos; ++c) dbc[c0 + c] += row_sum(dyb + c * plane, plane);
       }
     }
     float* dw_chunk = acc + chunk * per;
@@ -910,15 +901,8 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
         const float* dyg = dy + (n * g.c_out + gi * q.cout_g) * q.p;
         float* ag = at + gi * q.k * q.cout_g;
         if (db)
-          for (int64_t co = 0; co < q.cout_g; ++co) {
-            const float* r = dyg + co * q.p;
-            VecF s = zero();
-            int64_t j = 0;
-            for (; j + kWidth <= q.p; j += kWidth) s = add(s, load(r + j));
-            float tail = reduce_add(s);
-            for (; j < q.p; ++j) tail += r[j];
-            dbt[gi * q.cout_g + co] += tail;
-          }
+          for (int64_t co = 0; co < q.cout_g; ++co)
+            dbt[gi * q.cout_g + co] += row_sum(dyg + co * q.p, q.p);
         for (int64_t p0 = 0; p0 < q.p; p0 += kWeightSteps) {
           const int64_t np = std::min(kWeightSteps, q.p - p0);
           {
