@@ -5,9 +5,15 @@
 // (with bias) for the three shapes plus the CNN's layers. Run via `npm run bench:conv`.
 //
 //   OMP_NUM_THREADS=T axon_conv_bench --threads T [--rounds 7] [--cases 0,2] [--passes 0]
+//                                     [--shape N,Cin,Cout,H,W,k,pad]
 //
 // --cases and --passes pick shapes and passes (0 forward, 1 backward data, 2 backward
 // weights) by index, e.g. to profile one of them under `perf record`.
+//
+// GFLOP/s are the direct convolution's 2*N*Cout*OH*OW*Cin*kH*kW over the time, whatever the
+// algorithm: Winograd does fewer multiplications, so its figure is an effective rate (as
+// oneDNN and cuDNN report theirs). The algorithm column says which one ran; AXON_CONV_ALGO=gemm
+// forces the implicit GEMM, to compare the two on one machine.
 //
 // oneDNN (Debian's build uses OpenMP) takes its thread count from OMP_NUM_THREADS at start-up,
 // so run one process per thread count with both set alike (tools/bench.mjs does).
@@ -63,7 +69,7 @@ int reps_for(F&& fn) {
 int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   int rounds = 7;
-  std::vector<int> case_filter, pass_filter;
+  std::vector<int> case_filter, pass_filter, extra;
   auto parse_list = [](char* text) {
     std::vector<int> out;
     for (char* t = std::strtok(text, ","); t; t = std::strtok(nullptr, ","))
@@ -81,22 +87,39 @@ int main(int argc, char** argv) {
       case_filter = parse_list(argv[++i]);
     } else if (!std::strcmp(argv[i], "--passes") && i + 1 < argc) {
       pass_filter = parse_list(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {
+      extra = parse_list(argv[++i]);
+      if (extra.size() != 7) {
+        std::fprintf(stderr, "--shape wants N,Cin,Cout,H,W,k,pad\n");
+        return 2;
+      }
     }
   }
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"N64 1->32 28x28 k5 p2", 64, 1, 32, 28, 28, 5, 2},
       {"N64 32->64 14x14 k5 p2", 64, 32, 64, 14, 14, 5, 2},
       {"N32 64->64 56x56 k3 p1", 32, 64, 64, 56, 56, 3, 1},
   };
+  std::string extra_label;
+  if (!extra.empty()) {  // one shape of the caller's instead of the three
+    char label[96];
+    std::snprintf(label, sizeof label, "N%d %d->%d %dx%d k%d p%d", extra[0], extra[1], extra[2],
+                  extra[3], extra[4], extra[5], extra[6]);
+    extra_label = label;
+    cases = {{extra_label.c_str(), extra[0], extra[1], extra[2], extra[3], extra[4], extra[5],
+              extra[6]}};
+  }
   std::printf("# axon conv benchmark: isa=%s (%s)\n", axon::isa_name(axon::active_isa()),
               axon::isa_choice_reason().c_str());
 #ifdef AXON_WITH_DNNL
-  std::printf("| shape | pass | threads | axon GFLOP/s | oneDNN GFLOP/s | axon / oneDNN |\n");
-  std::printf("|---|---|---:|---:|---:|---:|\n");
+  std::printf(
+      "| shape | pass | threads | axon algorithm | axon GFLOP/s | oneDNN GFLOP/s | axon / oneDNN "
+      "|\n");
+  std::printf("|---|---|---:|---|---:|---:|---:|\n");
 #else
   std::printf(
-      "# built without dnnl.hpp: axon only\n| shape | pass | threads | axon GFLOP/s "
-      "|\n|---|---|---:|---:|\n");
+      "# built without dnnl.hpp: axon only\n| shape | pass | threads | axon algorithm | axon "
+      "GFLOP/s |\n|---|---|---:|---|---:|\n");
 #endif
   std::mt19937 gen(7);
   std::uniform_real_distribution<float> dist(-1, 1);
@@ -117,6 +140,16 @@ int main(int argc, char** argv) {
       for (auto* v : {&x, &w, &b, &y})
         for (auto& e : *v) e = dist(gen);
       const double flops = 2.0 * g.n * g.c_out * oh * ow * g.c_in * g.kh * g.kw;
+      // The backward data of these stride-1 'same' layers is the forward of the mirrored
+      // convolution (channels swapped); the weight gradient is direct or implicit GEMM.
+      axon::ConvGeometry mirrored = g;
+      std::swap(mirrored.c_in, mirrored.c_out);
+      const std::string forward_algorithm = axon::conv2d_forward_algorithm(g);
+      auto algorithm = [&](int pass) -> const char* {
+        if (pass == 0) return forward_algorithm.c_str();
+        if (pass == 1) return axon::conv2d_forward_algorithm(mirrored);
+        return forward_algorithm == "direct" ? "direct" : "implicit-gemm";
+      };
       struct Pass {
         const char* name;
         std::function<void()> ours;
@@ -209,10 +242,11 @@ int main(int argc, char** argv) {
         const double ga = flops / median(ta) / 1e9;
 #ifdef AXON_WITH_DNNL
         const double gb = flops / median(tb) / 1e9;
-        std::printf("| %s | %s | %d | %.1f | %.1f | %.2f |\n", cs.label, names[p], threads, ga, gb,
-                    ga / gb);
+        std::printf("| %s | %s | %d | %s | %.1f | %.1f | %.2f |\n", cs.label, names[p], threads,
+                    algorithm(p), ga, gb, ga / gb);
 #else
-        std::printf("| %s | %s | %d | %.1f |\n", cs.label, names[p], threads, ga);
+        std::printf("| %s | %s | %d | %s | %.1f |\n", cs.label, names[p], threads, algorithm(p),
+                    ga);
 #endif
         std::fflush(stdout);
       }

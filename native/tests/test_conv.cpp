@@ -128,6 +128,83 @@ TEST(conv2d_backward_matches_reference) {
   test::context().clear();
 }
 
+// Winograd F(4x4, 3x3) and F(2x2, 5x5): sizes that are not a multiple of the tile, a single
+// pixel, kernels wider than the image, padding wider than the kernel, asymmetric padding,
+// channel counts past a vector, long reductions, tall images (several bands) and batches of
+// small images (several per task), forward (plain, bias + relu, bias + tanh) and the
+// accumulating stride-1 backward data that runs the mirrored convolution the same way. Every
+// shape also runs under the implicit GEMM, so both agree with the reference on it.
+TEST(conv2d_winograd_matches_reference) {
+  std::vector<ConvGeometry> shapes = {
+      geo(2, 17, 33, 17, 13, 3, 3, 1, 1),  geo(1, 33, 17, 9, 30, 5, 5, 1, 2),
+      geo(3, 16, 65, 7, 7, 3, 3),          geo(1, 20, 24, 127, 5, 3, 3, 1, 1),
+      geo(1, 16, 16, 1, 1, 3, 3, 1, 1),    geo(1, 16, 18, 3, 3, 5, 5, 1, 2),
+      geo(1, 16, 16, 4, 4, 3, 3, 1, 3),    geo(9, 16, 20, 6, 6, 5, 5, 1, 2),
+      geo(2, 129, 16, 10, 10, 3, 3, 1, 1), geo(2, 1, 3, 9, 9, 3, 3, 1, 1),
+      geo(1, 3, 2, 5, 6, 5, 5, 1, 2),      geo(2, 32, 64, 14, 14, 5, 5, 1, 2),
+  };
+  ConvGeometry asym = geo(2, 16, 16, 11, 10, 3, 3);
+  asym.pad_top = 0, asym.pad_left = 2, asym.pad_bottom = 1, asym.pad_right = 0;
+  shapes.push_back(asym);
+  uint32_t seed = 500;
+  for (ConvAlgorithm algorithm : {ConvAlgorithm::Winograd, ConvAlgorithm::ImplicitGemm}) {
+    set_conv_algorithm(algorithm);
+    for (const ConvGeometry& g : shapes) {
+      test::context() = describe(g) + " " + conv2d_forward_algorithm(g);
+      CHECK(std::string(conv2d_forward_algorithm(g))
+                .rfind(algorithm == ConvAlgorithm::Winograd ? "winograd" : "implicit-gemm", 0) ==
+            0);
+      const size_t nx = size_t(g.n * g.c_in * g.h * g.w),
+                   nw = size_t(g.c_out * g.c_in * g.kh * g.kw),
+                   ny = size_t(g.n * g.c_out * g.out_h() * g.out_w());
+      auto x = random_vector(nx, seed++);
+      auto w = random_vector(nw, seed++);
+      auto b = random_vector(size_t(g.c_out), seed++);
+      const double k = double(g.c_in * g.kh * g.kw);
+      for (int variant = 0; variant < 3; ++variant) {
+        const UnaryOp act = variant == 0   ? UnaryOp::Identity
+                            : variant == 1 ? UnaryOp::Relu
+                                           : UnaryOp::Tanh;
+        std::vector<float> y(ny, NAN), want(ny);
+        conv2d_forward(g, x.data(), w.data(), variant ? b.data() : nullptr, act, 0, y.data());
+        ref::conv2d_forward(g, x.data(), w.data(), variant ? b.data() : nullptr, act, 0,
+                            want.data());
+        CHECK_CLOSE(y.data(), want.data(), ny, 1e-6 * k, 1e-5, "forward");
+      }
+      auto dy = random_vector(ny, seed++);
+      auto dx = random_vector(nx, seed++), dx_want = dx;
+      conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+      ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data());
+      CHECK_CLOSE(dx.data(), dx_want.data(), nx, 1e-6 * double(g.c_out * g.kh * g.kw), 1e-5,
+                  "backward data");
+    }
+  }
+  set_conv_algorithm(ConvAlgorithm::Auto);
+  test::context().clear();
+}
+
+// What Auto picks for the CNN's layers, and what forcing changes (and what it cannot).
+TEST(conv2d_algorithm_choice) {
+  const ConvGeometry first = geo(64, 1, 32, 28, 28, 5, 5, 1, 2),
+                     second = geo(64, 32, 64, 14, 14, 5, 5, 1, 2),
+                     vgg = geo(32, 64, 64, 56, 56, 3, 3, 1, 1),
+                     strided = geo(8, 64, 64, 56, 56, 3, 3, 2, 1),
+                     thin = geo(8, 8, 64, 56, 56, 3, 3, 1, 1);
+  auto name = [](const ConvGeometry& g) { return std::string(conv2d_forward_algorithm(g)); };
+  CHECK(conv_algorithm() == ConvAlgorithm::Auto);
+  CHECK(name(first) == "direct");
+  CHECK(name(second) == "winograd-f2x2-5x5");
+  CHECK(name(vgg) == "winograd-f4x4-3x3");
+  CHECK(name(strided) == "implicit-gemm");
+  CHECK(name(thin) == "implicit-gemm");  // 8 input channels: too short a reduction
+  set_conv_algorithm(ConvAlgorithm::ImplicitGemm);
+  CHECK(name(first) == "implicit-gemm" && name(second) == "implicit-gemm");
+  set_conv_algorithm(ConvAlgorithm::Winograd);
+  CHECK(name(first) == "winograd-f2x2-5x5" && name(thin) == "winograd-f4x4-3x3");
+  CHECK(name(strided) == "implicit-gemm");  // stride 2: Winograd does not apply
+  set_conv_algorithm(ConvAlgorithm::Auto);
+}
+
 // The reference backward formulas against finite differences of the reference forward.
 TEST(conv2d_backward_finite_differences) {
   const ConvGeometry shapes[] = {geo(1, 2, 3, 5, 6, 3, 2, 2, 1, 1),

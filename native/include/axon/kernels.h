@@ -94,6 +94,16 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
                     UnaryOp act, float act_param, float* y);
 // dx (N, Cin, H, W) += the gradient of conv2d_forward's pre-activation output dy.
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+// Which algorithm the convolutions use. Auto picks per shape (conv.cpp's header says how and
+// why); the others force one wherever the geometry allows it (elsewhere Auto's choice stands),
+// for tests and side-by-side benchmarks. Process-wide; AXON_CONV_ALGO=auto|gemm|winograd sets
+// the starting value.
+enum class ConvAlgorithm { Auto, ImplicitGemm, Winograd };
+void set_conv_algorithm(ConvAlgorithm algorithm);
+ConvAlgorithm conv_algorithm();
+// The algorithm conv2d_forward runs for g under the current setting: "direct",
+// "implicit-gemm", "winograd-f4x4-3x3" or "winograd-f2x2-5x5".
+const char* conv2d_forward_algorithm(const ConvGeometry& g);
 // dw (Cout, Cin/groups, kH, kW) += sum over the batch of dy (x) x; db (Cout) += sum of dy over
 // batch and pixels (db may be null).
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,

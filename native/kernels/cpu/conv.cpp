@@ -18,8 +18,19 @@
 //
 // The B operands (weights, dY) are small and packed once per call or image; C tiles are
 // pixel-major and are transposed into NCHW a block at a time, with bias and activation fused
-// there. Layers with at most 32 taps per output (a network's first layer) take a direct
-// kernel instead, vectors along the output plane (direct_forward). Why this rather than
+// there.
+//
+// Which algorithm runs (conv2d_forward_algorithm names it; bench/RESULTS.md has the figures):
+//   direct        at most 32 taps per output (a network's first layer): vectors along the
+//                 output plane (direct_forward); the GEMM's reduction would be too short.
+//   Winograd      stride 1, 3x3 or 5x5, no groups, at least 16 input, 8 output channels:
+//                 F(4x4, 3x3) / F(2x2, 5x5) (winograd_pass) do 4x / 2.8x fewer
+//                 multiplications, and measured 1.9x / 1.4x the implicit GEMM's speed on the
+//                 56x56 3x3 and 14x14 5x5 layers. Also the stride-1 backward data.
+//   implicit GEMM everything else (strides, dilation, groups, other kernels, few channels).
+// AXON_CONV_ALGO / set_conv_algorithm force one where it applies (tests, benches).
+//
+// Why the implicit GEMM rather than
 // im2col + GEMM: im2col writes K values per output pixel that the
 // microkernel then reads only Cout/6 times, and for the layers CNNs have (Cout 32-128) that
 // copy cost as much as a third of the time (measured: bench/RESULTS.md).
@@ -63,8 +74,8 @@ constexpr int64_t kBandBytes = 512 * 1024;   // forward_pass's padded input per 
 template <class T>
 T* scratch(int slot, size_t count) {
   struct Buffers {
-    void* ptr[7] = {};
-    size_t cap[7] = {};
+    void* ptr[8] = {};
+    size_t cap[8] = {};
     ~Buffers() {
       for (void* p : ptr) std::free(p);
     }
@@ -82,7 +93,8 @@ T* scratch(int slot, size_t count) {
 // Slots: 0 B panels (per task), 1 C blocks (per task), 2 offsets (per task), 3 padded dx of
 // col2im (caller) or shifted planes (direct kernels, per task), 4 packed weights (caller),
 // 5 weight-gradient accumulators (caller), 6 padded bands or images (band_buffer, per task:
-// only band_buffer writes it, so its zero border survives from one call to the next).
+// only band_buffer writes it, so its zero border survives from one call to the next), 7 the
+// Winograd path's output block (per task; it also uses 0-3 per task and 4 for its weights).
 
 // C (rows x cols, ld ldc) (+)= A B over `steps`: A[i][s] = rows[i][off[s]], B[s][c] =
 // bp[s * NV * kWidth + c]. Rows past mr repeat a valid pointer and are not stored; columns
@@ -568,9 +580,23 @@ constexpr int kDirectCo = 4, kDirectV = 2;
 #endif
 constexpr int64_t kDirectMaxTaps = 32;
 
-bool use_direct(const ConvGeometry& g) {
+bool direct_applies(const ConvGeometry& g) {
   return g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
          g.c_in * g.kh * g.kw <= kDirectMaxTaps && g.c_out >= kDirectCo;
+}
+
+// Winograd's F(4x4, 3x3) and F(2x2, 5x5) (below): stride 1, square 3x3 or 5x5, no groups.
+bool winograd_applies(const ConvGeometry& g) {
+  return g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
+         g.kh == g.kw && (g.kh == 3 || g.kh == 5);
+}
+
+// The direct forward kernel, unless an algorithm is forced that applies here.
+bool use_direct(const ConvGeometry& g) {
+  const ConvAlgorithm a = conv_algorithm();
+  if (a == ConvAlgorithm::ImplicitGemm || (a == ConvAlgorithm::Winograd && winograd_applies(g)))
+    return false;
+  return direct_applies(g);
 }
 
 // One tile: kDirectCo channels x V vectors of flattened outputs. s: the shifted planes at the
@@ -826,15 +852,283 @@ void direct_backward_weight(const ConvGeometry& g, const float* x, const float* 
   }
 }
 
+// ---- Winograd F(4x4, 3x3) and F(2x2, 5x5) ----------------------------------------------------
+// Y = A^T [ (G g G^T) . (B^T d B) ] A per tile of m x m outputs, alpha = m + r - 1 = 6 for both,
+// on the same points (0, 1, -1, 2, -2, inf), so they share the input transform B^T. The 36
+// element-wise products summed over input channels are 36 GEMMs (tiles x Cin . Cin x Cout),
+// run by the offset microkernel above with tiles as rows. Multiplications per output fall
+// from r*r*Cin to 36/(m*m)*Cin: 4x fewer for 3x3, 2.8x for 5x5; the transforms are vectors
+// along channels over an HWC copy of the unit's input, so they cost a few percent.
+// Rounding: alpha = 6 keeps the transform entries small (|entries| <= 5, G >= 1/24), and the
+// tests hold the results to the same tolerance as the other paths.
+constexpr int kAlpha = 6, kAlpha2 = kAlpha * kAlpha;
+constexpr int64_t kWinogradTiles = 48;  // tiles per task: its HWC input and outputs stay in L2
+// Below 16 input channels the 36 GEMMs' reductions are too short for the transforms to pay
+// (8->64 channels: 0.8-1.1x the implicit GEMM, 4->32 on 5x5: 0.35x), while few output channels
+// hurt the implicit GEMM as much (64->8: Winograd 1.35-2x). Measured: bench/RESULTS.md.
+constexpr int64_t kWinogradMinIn = 16, kWinogradMinOut = 8;
+
+bool use_winograd(const ConvGeometry& g) {
+  const ConvAlgorithm a = conv_algorithm();
+  if (a == ConvAlgorithm::ImplicitGemm || !winograd_applies(g)) return false;
+  return a == ConvAlgorithm::Winograd || (g.c_in >= kWinogradMinIn && g.c_out >= kWinogradMinOut);
+}
+
+// G (alpha x r) of each kernel size, rows in the order of the points.
+template <int R>
+constexpr float kG[kAlpha][R] = {};
+template <>
+constexpr float kG<3>[kAlpha][3] = {{1.0f / 4, 0, 0},
+                                    {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                    {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                    {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                    {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                    {0, 0, 1}};
+template <>
+constexpr float kG<5>[kAlpha][5] = {{1.0f / 4, 0, 0, 0, 0},
+                                    {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                    {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                    {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3},
+                                    {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3},
+                                    {0, 0, 0, 0, 1}};
+
+// U[e][panel][ci][width] = (G w[co][ci] G^T)[e] for e = xi * 6 + nu, zero past cout: the B
+// operands of the 36 GEMMs. w is (cout, cin, R, R). Vectors run along the panel's output
+// channels (its columns), so each kernel is first gathered into taps x channels.
+template <int R>
+float* winograd_weights(const float* w, int64_t cout, int64_t cin, int width) {
+  const int64_t panels = (cout + width - 1) / width;
+  float* u = scratch<float>(4, static_cast<size_t>(kAlpha2 * panels * cin * width));
+  parallel_range(panels * cin, 8, [&](int64_t j0, int64_t j1) {
+    alignas(64) float k[R * R][kNv * kWidth];
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t cp = j / cin, ci = j % cin;
+      for (int c = 0; c < width; ++c) {
+        const int64_t co = cp * width + c;
+        for (int tap = 0; tap < R * R; ++tap)
+          k[tap][c] = co < cout ? w[(co * cin + ci) * R * R + tap] : 0.0f;
+      }
+      for (int c = 0; c < width; c += kWidth) {
+        VecF t[kAlpha][R];  // t = G k
+        for (int a = 0; a < kAlpha; ++a)
+          for (int b = 0; b < R; ++b) {
+            VecF sum = zero();
+            for (int i = 0; i < R; ++i) sum = fmadd(set1(kG<R>[a][i]), load(k[i * R + b] + c), sum);
+            t[a][b] = sum;
+          }
+        for (int a = 0; a < kAlpha; ++a)  // t G^T
+          for (int b = 0; b < kAlpha; ++b) {
+            VecF sum = zero();
+            for (int i = 0; i < R; ++i) sum = fmadd(t[a][i], set1(kG<R>[b][i]), sum);
+            store(u + (((a * kAlpha + b) * panels + cp) * cin + ci) * width + c, sum);
+          }
+      }
+    }
+  });
+  return u;
+}
+
+// o = B^T d for one column (or row) of six vectors.
+inline void input_transform6(const VecF d[kAlpha], VecF o[kAlpha]) {
+  const VecF four = set1(4.0f), five = set1(5.0f), two = set1(2.0f);
+  o[0] = fmadd(four, d[0], fnmadd(five, d[2], d[4]));
+  const VecF a = fnmadd(four, d[2], d[4]), b = fnmadd(four, d[1], d[3]);
+  o[1] = add(a, b);
+  o[2] = sub(a, b);
+  const VecF c = sub(d[4], d[2]), e = mul(two, sub(d[3], d[1]));
+  o[3] = add(c, e);
+  o[4] = sub(c, e);
+  o[5] = fmadd(four, d[1], fnmadd(five, d[3], d[5]));
+}
+
+// o = A^T m for one column (or row) of six vectors: M outputs.
+template <int M>
+inline void output_transform6(const VecF m[kAlpha], VecF o[M]) {
+  const VecF s1 = add(m[1], m[2]), d1 = sub(m[1], m[2]);
+  const VecF s2 = add(m[3], m[4]), d2 = sub(m[3], m[4]);
+  const VecF two = set1(2.0f);
+  o[0] = add(m[0], add(s1, s2));
+  if constexpr (M == 2) {
+    o[1] = add(fmadd(two, d2, d1), m[5]);
+  } else {
+    o[1] = fmadd(two, d2, d1);
+    o[2] = fmadd(set1(4.0f), s2, s1);
+    o[3] = add(fmadd(set1(8.0f), d2, d1), m[5]);
+  }
+}
+
+// V[e][tile][c] = (B^T d B)[e] for the tile whose 6 x 6 input window starts at d (HWC: rows
+// `row` floats apart, columns cpad apart), every channel vector; `estride` floats between e's.
+void winograd_input_tile(const float* d, int64_t row, int64_t cpad, float* v, int64_t estride) {
+  for (int64_t c = 0; c < cpad; c += kWidth) {
+    VecF t[kAlpha][kAlpha];  // t[a][b] = (B^T d)[a][b]
+    for (int b = 0; b < kAlpha; ++b) {
+      VecF col[kAlpha], o[kAlpha];
+      for (int a = 0; a < kAlpha; ++a) col[a] = load(d + a * row + b * cpad + c);
+      input_transform6(col, o);
+      for (int a = 0; a < kAlpha; ++a) t[a][b] = o[a];
+    }
+    for (int a = 0; a < kAlpha; ++a) {
+      VecF o[kAlpha];
+      input_transform6(t[a], o);
+      for (int b = 0; b < kAlpha; ++b) store(v + (a * kAlpha + b) * estride + c, o[b]);
+    }
+  }
+}
+
+// One tile's M x M outputs from its 36 GEMM results (M[e][c] at m + e * estride): A^T M A per
+// channel vector, plus bias, relu when asked, stored pixel-major into out (ld cout) for the
+// rows < rows and columns < cols of the tile that exist.
+template <int M>
+void winograd_output_tile(const float* m, int64_t estride, int64_t cout, const float* bias,
+                          bool relu, float* out, int64_t ld_row, int rows, int cols) {
+  for (int64_t c = 0; c < cout; c += kWidth) {
+    const int n = static_cast<int>(std::min<int64_t>(kWidth, cout - c));
+    VecF t[M][kAlpha];  // t = A^T M
+    for (int b = 0; b < kAlpha; ++b) {
+      VecF col[kAlpha], o[M];
+      for (int a = 0; a < kAlpha; ++a) col[a] = load(m + (a * kAlpha + b) * estride + c);
+      output_transform6<M>(col, o);
+      for (int a = 0; a < M; ++a) t[a][b] = o[a];
+    }
+    const VecF bv = bias ? load_partial(bias + c, n) : zero();
+    for (int a = 0; a < rows; ++a) {
+      VecF o[M];
+      output_transform6<M>(t[a], o);
+      for (int b = 0; b < cols; ++b) {
+        VecF r = add(o[b], bv);
+        if (relu) r = max(r, zero());
+        float* p = out + a * ld_row + b * cout + c;
+        if (n == kWidth)
+          store(p, r);
+        else
+          store_partial(p, r, n);
+      }
+    }
+  }
+}
+
+// Padded rows [pr0, pr0 + rows) and columns [0, cols) of one image (cin planes of h x w) as
+// HWC with cpad floats per pixel, zero outside the image and in channels past cin.
+void hwc_rows(const ConvGeometry& g, const float* xn, int64_t pr0, int64_t rows, int64_t cols,
+              int64_t cpad, float* buf) {
+  zero_run(buf, rows * cols * cpad);
+  const int64_t ncols = std::min(g.w, cols - g.pad_left);
+  for (int64_t a = 0; a < rows; ++a) {
+    const int64_t sr = pr0 + a - g.pad_top;
+    if (sr < 0 || sr >= g.h || ncols <= 0) continue;
+    float* dst = buf + (a * cols + g.pad_left) * cpad;
+    for (int64_t c0 = 0; c0 < g.c_in; c0 += kWidth)
+      for (int64_t s0 = 0; s0 < ncols; s0 += kWidth)
+        transpose_tile(xn + c0 * g.h * g.w + sr * g.w + s0, g.h * g.w,
+                       static_cast<int>(std::min<int64_t>(kWidth, g.c_in - c0)),
+                       static_cast<int>(std::min<int64_t>(kWidth, ncols - s0)),
+                       dst + s0 * cpad + c0, cpad);
+  }
+}
+
+// y (+)= conv(x, w) by Winograd for a geometry winograd_applies to; u from winograd_weights.
+template <int M>
+void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const float* bias,
+                   UnaryOp act, float param, float* y, bool accumulate) {
+  constexpr int r = kAlpha + 1 - M;
+  const int64_t oh = g.out_h(), ow = g.out_w(), th = (oh + M - 1) / M, tw = (ow + M - 1) / M;
+  const Plan q = plan_of(g, g.h + g.pad_top + g.pad_bottom, g.w + g.pad_left + g.pad_right);
+  const Tile t = tile_for(g.c_out);
+  const int width = t.nv * kWidth;
+  const int64_t panels = (g.c_out + width - 1) / width, mld = panels * width;
+  const int64_t cpad = (g.c_in + kWidth - 1) / kWidth * kWidth;
+  const int64_t cols_in = tw * M + r - 1;
+  // A task is a band of tile rows of one image, or whole images when an image has few tiles,
+  // sized for about kWinogradTiles tiles while every thread still gets four tasks.
+  const int64_t want = 4 * int64_t{num_threads()};
+  int64_t trows = th, ipt = 1;
+  if (th * tw >= kWinogradTiles) {
+    trows = std::clamp<int64_t>(kWinogradTiles / tw, 1, th);
+    while (trows > 1 && g.n * ((th + trows - 1) / trows) < want) trows = (trows + 1) / 2;
+  } else {
+    ipt = std::clamp<int64_t>(std::min(kWinogradTiles / (th * tw), g.n / want), 1, g.n);
+  }
+  const int64_t bands = (th + trows - 1) / trows;
+  const int64_t units = bands == 1 ? (g.n + ipt - 1) / ipt : g.n * bands;
+  const int64_t rows_in = trows * M + r - 1, image_in = rows_in * cols_in * cpad;
+  const bool fuse = !accumulate, relu = fuse && act == UnaryOp::Relu;
+  parallel_range(units, 1, [&](int64_t u0, int64_t u1) {
+    int64_t* ident = scratch<int64_t>(2, static_cast<size_t>(g.c_in));
+    for (int64_t s = 0; s < g.c_in; ++s) ident[s] = s;
+    float* hwc = scratch<float>(3, static_cast<size_t>(ipt * image_in));
+    float* v = scratch<float>(0, static_cast<size_t>(kAlpha2 * t.rows * cpad));
+    float* mres = scratch<float>(1, static_cast<size_t>(kAlpha2 * t.rows * mld));
+    float* cblk = scratch<float>(7, static_cast<size_t>(ipt * trows * M * ow * g.c_out));
+    for (int64_t unit = u0; unit < u1; ++unit) {
+      int64_t img0, images, tr0, tr;  // images, and tile rows [tr0, tr0 + tr) of each
+      if (bands == 1) {
+        img0 = unit * ipt, images = std::min(ipt, g.n - img0), tr0 = 0, tr = th;
+      } else {
+        img0 = unit / bands, images = 1, tr0 = unit % bands * trows;
+        tr = std::min(trows, th - tr0);
+      }
+      const int64_t r0 = tr0 * M, rows_out = std::min(tr * M, oh - r0);  // output rows
+      for (int64_t i = 0; i < images; ++i)
+        hwc_rows(g, x + (img0 + i) * g.c_in * g.h * g.w, r0, tr * M + r - 1, cols_in, cpad,
+                 hwc + i * image_in);
+      const int64_t tiles = images * tr * tw;
+      for (int64_t b0 = 0; b0 < tiles; b0 += t.rows) {
+        const int nb = static_cast<int>(std::min<int64_t>(t.rows, tiles - b0));
+        for (int i = 0; i < nb; ++i) {
+          const int64_t tile = b0 + i, im = tile / (tr * tw), ty = tile / tw % tr, tx = tile % tw;
+          winograd_input_tile(hwc + im * image_in + (ty * M * cols_in + tx * M) * cpad,
+                              cols_in * cpad, cpad, v + i * cpad, t.rows * cpad);
+        }
+        for (int e = 0; e < kAlpha2; ++e) {
+          const float* rows[2 * kRows];
+          for (int i = 0; i < nb; ++i) rows[i] = v + (e * t.rows + i) * cpad;
+          for (int64_t cp = 0; cp < panels; ++cp)
+            run_kernel(t, g.c_in, rows, ident, u + (e * panels + cp) * g.c_in * width,
+                       mres + e * t.rows * mld + cp * width, mld, nb, width, 0.0f);
+        }
+        for (int i = 0; i < nb; ++i) {
+          const int64_t tile = b0 + i, im = tile / (tr * tw), ty = tile / tw % tr, tx = tile % tw;
+          const int64_t oy = ty * M, ox = tx * M;  // relative to the unit's first output row
+          winograd_output_tile<M>(mres + i * mld, t.rows * mld, g.c_out, fuse ? bias : nullptr,
+                                  relu, cblk + ((im * rows_out + oy) * ow + ox) * g.c_out,
+                                  ow * g.c_out,
+                                  static_cast<int>(std::min<int64_t>(M, rows_out - oy)),
+                                  static_cast<int>(std::min<int64_t>(M, ow - ox)));
+        }
+      }
+      store_block(q, cblk, img0 * q.p + r0 * ow, images * rows_out * ow, y, fuse ? nullptr : bias,
+                  relu ? UnaryOp::Identity : act, param, accumulate);
+    }
+  });
+}
+
+void winograd_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                      UnaryOp act, float param, float* y, bool accumulate) {
+  const int width = tile_for(g.c_out).nv * kWidth;
+  if (g.kh == 3)
+    winograd_pass<4>(g, x, winograd_weights<3>(w, g.c_out, g.c_in, width), bias, act, param, y,
+                     accumulate);
+  else
+    winograd_pass<2>(g, x, winograd_weights<5>(w, g.c_out, g.c_in, width), bias, act, param, y,
+                     accumulate);
+}
 }  // namespace
 
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float act_param, float* y) {
   if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0 || g.c_out == 0) return;
   if (use_direct(g)) return direct_forward(g, x, w, bias, act, act_param, y);
+  if (use_winograd(g)) return winograd_forward(g, x, w, bias, act, act_param, y, false);
   const int64_t cout_g = g.c_out / g.groups, k = g.c_in / g.groups * g.kh * g.kw;
   const float* wpk = packed_weights(g, w, cout_g, k, 4);
   forward_pass(g, x, wpk, bias, act, act_param, y, false);
+}
+
+const char* conv2d_forward_algorithm(const ConvGeometry& g) {
+  if (use_direct(g)) return "direct";
+  if (use_winograd(g)) return g.kh == 3 ? "winograd-f4x4-3x3" : "winograd-f2x2-5x5";
+  return "implicit-gemm";
 }
 
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
@@ -860,6 +1154,8 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
         for (int64_t r = 0; r < khw; ++r)
           flipped[((gi * cin_g + ci) * cout_g + co) * khw + r] =
               w[((gi * cout_g + co) * cin_g + ci) * khw + (khw - 1 - r)];
+  if (use_winograd(m))
+    return winograd_forward(m, dy, flipped, nullptr, UnaryOp::Identity, 0, dx, true);
   const float* wpk = packed_weights(m, flipped, cin_g, cout_g * khw, 4);
   forward_pass(m, dy, wpk, nullptr, UnaryOp::Identity, 0, dx, true);
 }
@@ -867,7 +1163,8 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                             float* db) {
   if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0) return;
-  if (use_direct(g)) return direct_backward_weight(g, x, dy, dw, db);
+  if (direct_applies(g) && conv_algorithm() != ConvAlgorithm::ImplicitGemm)
+    return direct_backward_weight(g, x, dy, dw, db);
   // Each image is padded when its turn comes, into the task's L2 buffer (as forward_pass
   // does), rather than the whole batch into one padded copy first.
   const int64_t hp = g.h + g.pad_top + g.pad_bottom, wp = g.w + g.pad_left + g.pad_right;

@@ -2,7 +2,10 @@
 // and reduction axes, and threads the single-threaded table entries. Compiled once with the
 // baseline flags; nothing here uses SIMD directly.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -402,6 +405,32 @@ double sum_squares(const float* x, int64_t n) {
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float act_param, float* y) {
   cpu::active_kernels().conv2d_forward(g, x, w, bias, act, act_param, y);
+}
+const char* conv2d_forward_algorithm(const ConvGeometry& g) {
+  return cpu::active_kernels().conv2d_forward_algorithm(g);
+}
+
+namespace {
+ConvAlgorithm algorithm_from_env() {
+  const char* env = std::getenv("AXON_CONV_ALGO");
+  if (env == nullptr || *env == '\0' || std::strcmp(env, "auto") == 0) return ConvAlgorithm::Auto;
+  if (std::strcmp(env, "gemm") == 0) return ConvAlgorithm::ImplicitGemm;
+  if (std::strcmp(env, "winograd") == 0) return ConvAlgorithm::Winograd;
+  std::fprintf(stderr, "axon: AXON_CONV_ALGO=%s is not one of auto, gemm, winograd; using auto\n",
+               env);
+  return ConvAlgorithm::Auto;
+}
+std::atomic<int>& algorithm_setting() {
+  static std::atomic<int> setting{static_cast<int>(algorithm_from_env())};
+  return setting;
+}
+}  // namespace
+
+void set_conv_algorithm(ConvAlgorithm algorithm) {
+  algorithm_setting().store(static_cast<int>(algorithm), std::memory_order_relaxed);
+}
+ConvAlgorithm conv_algorithm() {
+  return static_cast<ConvAlgorithm>(algorithm_setting().load(std::memory_order_relaxed));
 }
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
   cpu::active_kernels().conv2d_backward_data(g, dy, w, dx);

@@ -38,6 +38,7 @@ void gru_cell_backward(const float* rzn, const float* gh, const float* h_prev, c
                        const uint8_t* active);
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float act_param, float* y);
+const char* conv2d_forward_algorithm(const ConvGeometry& g);
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                             float* db);

@@ -34,6 +34,7 @@ const KernelTable& kernel_table() {
       &adagrad_step,
       &sum_squares,
       &conv2d_forward,
+      &conv2d_forward_algorithm,
       &conv2d_backward_data,
       &lstm_cell_forward,
       &lstm_cell_backward,

@@ -38,6 +38,7 @@ struct KernelTable {
   double (*sum_squares)(const float* x, int64_t n);
   void (*conv2d_forward)(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                          UnaryOp act, float act_param, float* y);
+  const char* (*conv2d_forward_algorithm)(const ConvGeometry& g);
   void (*conv2d_backward_data)(const ConvGeometry& g, const float* dy, const float* w, float* dx);
   void (*lstm_cell_forward)(float* gates, const float* c_prev, const float* h_prev, float* c,
                             float* h, int64_t n, int64_t hidden, const uint8_t* active);
