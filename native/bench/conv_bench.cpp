@@ -141,14 +141,11 @@ int main(int argc, char** argv) {
         for (auto& e : *v) e = dist(gen);
       const double flops = 2.0 * g.n * g.c_out * oh * ow * g.c_in * g.kh * g.kw;
       // The backward data of these stride-1 'same' layers is the forward of the mirrored
-      // convolution (channels swapped); the weight gradient is direct or implicit GEMM.
+      // convolution (channels swapped); the weight gradient follows the forward's choice.
       axon::ConvGeometry mirrored = g;
       std::swap(mirrored.c_in, mirrored.c_out);
-      const std::string forward_algorithm = axon::conv2d_forward_algorithm(g);
-      auto algorithm = [&](int pass) -> const char* {
-        if (pass == 0) return forward_algorithm.c_str();
-        if (pass == 1) return axon::conv2d_forward_algorithm(mirrored);
-        return forward_algorithm == "direct" ? "direct" : "implicit-gemm";
+      auto algorithm = [&](int pass) {
+        return axon::conv2d_forward_algorithm(pass == 1 ? mirrored : g);
       };
       struct Pass {
         const char* name;

@@ -131,8 +131,9 @@ TEST(conv2d_backward_matches_reference) {
 // Winograd F(4x4, 3x3) and F(2x2, 5x5): sizes that are not a multiple of the tile, a single
 // pixel, kernels wider than the image, padding wider than the kernel, asymmetric padding,
 // channel counts past a vector, long reductions, tall images (several bands) and batches of
-// small images (several per task), forward (plain, bias + relu, bias + tanh) and the
-// accumulating stride-1 backward data that runs the mirrored convolution the same way. Every
+// small images (several per task), forward (plain, bias + relu, bias + tanh), the
+// accumulating stride-1 backward data (the mirrored convolution, run the same way) and the
+// weight and bias gradients. Every
 // shape also runs under the implicit GEMM, so both agree with the reference on it.
 TEST(conv2d_winograd_matches_reference) {
   std::vector<ConvGeometry> shapes = {
@@ -177,6 +178,13 @@ TEST(conv2d_winograd_matches_reference) {
       ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data());
       CHECK_CLOSE(dx.data(), dx_want.data(), nx, 1e-6 * double(g.c_out * g.kh * g.kw), 1e-5,
                   "backward data");
+      auto dw = random_vector(nw, seed++), dw_want = dw;
+      auto db = random_vector(size_t(g.c_out), seed++), db_want = db;
+      conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
+      ref::conv2d_backward_weight(g, x.data(), dy.data(), dw_want.data(), db_want.data());
+      const double per_w = double(g.n * g.out_h() * g.out_w());
+      CHECK_CLOSE(dw.data(), dw_want.data(), nw, 1e-6 * per_w, 1e-5, "backward weight");
+      CHECK_CLOSE(db.data(), db_want.data(), size_t(g.c_out), 1e-6 * per_w, 1e-5, "backward bias");
     }
   }
   set_conv_algorithm(ConvAlgorithm::Auto);

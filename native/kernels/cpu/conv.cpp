@@ -25,8 +25,9 @@
 //                 output plane (direct_forward); the GEMM's reduction would be too short.
 //   Winograd      stride 1, 3x3 or 5x5, no groups, at least 16 input, 8 output channels:
 //                 F(4x4, 3x3) / F(2x2, 5x5) (winograd_pass) do 4x / 2.8x fewer
-//                 multiplications, and measured 1.9x / 1.4x the implicit GEMM's speed on the
-//                 56x56 3x3 and 14x14 5x5 layers. Also the stride-1 backward data.
+//                 multiplications, and measured 2.0x / 1.5x the implicit GEMM's speed on the
+//                 56x56 3x3 and 14x14 5x5 layers. Also the stride-1 backward data, and the
+//                 weight gradient (its 36 GEMMs reduce over tiles: winograd_backward_weight).
 //   implicit GEMM everything else (strides, dilation, groups, other kernels, few channels).
 // AXON_CONV_ALGO / set_conv_algorithm force one where it applies (tests, benches).
 //
@@ -1008,52 +1009,73 @@ void winograd_output_tile(const float* m, int64_t estride, int64_t cout, const f
   }
 }
 
-// Padded rows [pr0, pr0 + rows) and columns [0, cols) of one image (cin planes of h x w) as
-// HWC with cpad floats per pixel, zero outside the image and in channels past cin.
-void hwc_rows(const ConvGeometry& g, const float* xn, int64_t pr0, int64_t rows, int64_t cols,
-              int64_t cpad, float* buf) {
+// Rows [pr0, pr0 + rows) and columns [0, cols) of `planes` planes of h x w seen with `top`
+// rows and `left` columns of zeros before them (the padded image), as HWC with cpad floats per
+// pixel: zero outside the planes and in channels past `planes`.
+void hwc_rows(const float* src, int64_t planes, int64_t h, int64_t w, int64_t top, int64_t left,
+              int64_t pr0, int64_t rows, int64_t cols, int64_t cpad, float* buf) {
   zero_run(buf, rows * cols * cpad);
-  const int64_t ncols = std::min(g.w, cols - g.pad_left);
+  const int64_t ncols = std::min(w, cols - left);
   for (int64_t a = 0; a < rows; ++a) {
-    const int64_t sr = pr0 + a - g.pad_top;
-    if (sr < 0 || sr >= g.h || ncols <= 0) continue;
-    float* dst = buf + (a * cols + g.pad_left) * cpad;
-    for (int64_t c0 = 0; c0 < g.c_in; c0 += kWidth)
+    const int64_t sr = pr0 + a - top;
+    if (sr < 0 || sr >= h || ncols <= 0) continue;
+    float* dst = buf + (a * cols + left) * cpad;
+    for (int64_t c0 = 0; c0 < planes; c0 += kWidth)
       for (int64_t s0 = 0; s0 < ncols; s0 += kWidth)
-        transpose_tile(xn + c0 * g.h * g.w + sr * g.w + s0, g.h * g.w,
-                       static_cast<int>(std::min<int64_t>(kWidth, g.c_in - c0)),
+        transpose_tile(src + c0 * h * w + sr * w + s0, h * w,
+                       static_cast<int>(std::min<int64_t>(kWidth, planes - c0)),
                        static_cast<int>(std::min<int64_t>(kWidth, ncols - s0)),
                        dst + s0 * cpad + c0, cpad);
   }
 }
+
+// How a Winograd pass splits the batch: a unit is a band of tile rows of one image, or whole
+// images when an image has few tiles, about kWinogradTiles tiles while every thread still
+// gets four units.
+struct WinogradUnits {
+  int64_t n, th, tw;   // images; tiles per image, down and across
+  int64_t trows, ipt;  // tile rows per band; images per unit (when bands == 1)
+  int64_t bands, count;
+  struct Unit {
+    int64_t img0, images, tr0, tr;  // images, and tile rows [tr0, tr0 + tr) of each
+  };
+  WinogradUnits(const ConvGeometry& g, int m) {
+    n = g.n, th = (g.out_h() + m - 1) / m, tw = (g.out_w() + m - 1) / m;
+    const int64_t want = 4 * int64_t{num_threads()};
+    trows = th, ipt = 1;
+    if (th * tw >= kWinogradTiles) {
+      trows = std::clamp<int64_t>(kWinogradTiles / tw, 1, th);
+      while (trows > 1 && g.n * ((th + trows - 1) / trows) < want) trows = (trows + 1) / 2;
+    } else {
+      ipt = std::clamp<int64_t>(std::min(kWinogradTiles / (th * tw), g.n / want), 1, g.n);
+    }
+    bands = (th + trows - 1) / trows;
+    count = bands == 1 ? (g.n + ipt - 1) / ipt : g.n * bands;
+  }
+  int64_t max_tiles() const { return ipt * trows * tw; }
+  Unit operator[](int64_t unit) const {
+    if (bands == 1) return {unit * ipt, std::min(ipt, n - unit * ipt), 0, th};
+    return {unit / bands, 1, unit % bands * trows, std::min(trows, th - unit % bands * trows)};
+  }
+};
 
 // y (+)= conv(x, w) by Winograd for a geometry winograd_applies to; u from winograd_weights.
 template <int M>
 void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const float* bias,
                    UnaryOp act, float param, float* y, bool accumulate) {
   constexpr int r = kAlpha + 1 - M;
-  const int64_t oh = g.out_h(), ow = g.out_w(), th = (oh + M - 1) / M, tw = (ow + M - 1) / M;
+  const int64_t oh = g.out_h(), ow = g.out_w(), tw = (ow + M - 1) / M;
   const Plan q = plan_of(g, g.h + g.pad_top + g.pad_bottom, g.w + g.pad_left + g.pad_right);
   const Tile t = tile_for(g.c_out);
   const int width = t.nv * kWidth;
   const int64_t panels = (g.c_out + width - 1) / width, mld = panels * width;
   const int64_t cpad = (g.c_in + kWidth - 1) / kWidth * kWidth;
   const int64_t cols_in = tw * M + r - 1;
-  // A task is a band of tile rows of one image, or whole images when an image has few tiles,
-  // sized for about kWinogradTiles tiles while every thread still gets four tasks.
-  const int64_t want = 4 * int64_t{num_threads()};
-  int64_t trows = th, ipt = 1;
-  if (th * tw >= kWinogradTiles) {
-    trows = std::clamp<int64_t>(kWinogradTiles / tw, 1, th);
-    while (trows > 1 && g.n * ((th + trows - 1) / trows) < want) trows = (trows + 1) / 2;
-  } else {
-    ipt = std::clamp<int64_t>(std::min(kWinogradTiles / (th * tw), g.n / want), 1, g.n);
-  }
-  const int64_t bands = (th + trows - 1) / trows;
-  const int64_t units = bands == 1 ? (g.n + ipt - 1) / ipt : g.n * bands;
+  const WinogradUnits units(g, M);
+  const int64_t trows = units.trows, ipt = units.ipt;
   const int64_t rows_in = trows * M + r - 1, image_in = rows_in * cols_in * cpad;
   const bool fuse = !accumulate, relu = fuse && act == UnaryOp::Relu;
-  parallel_range(units, 1, [&](int64_t u0, int64_t u1) {
+  parallel_range(units.count, 1, [&](int64_t u0, int64_t u1) {
     int64_t* ident = scratch<int64_t>(2, static_cast<size_t>(g.c_in));
     for (int64_t s = 0; s < g.c_in; ++s) ident[s] = s;
     float* hwc = scratch<float>(3, static_cast<size_t>(ipt * image_in));
@@ -1061,17 +1083,12 @@ void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const 
     float* mres = scratch<float>(1, static_cast<size_t>(kAlpha2 * t.rows * mld));
     float* cblk = scratch<float>(7, static_cast<size_t>(ipt * trows * M * ow * g.c_out));
     for (int64_t unit = u0; unit < u1; ++unit) {
-      int64_t img0, images, tr0, tr;  // images, and tile rows [tr0, tr0 + tr) of each
-      if (bands == 1) {
-        img0 = unit * ipt, images = std::min(ipt, g.n - img0), tr0 = 0, tr = th;
-      } else {
-        img0 = unit / bands, images = 1, tr0 = unit % bands * trows;
-        tr = std::min(trows, th - tr0);
-      }
+      const WinogradUnits::Unit un = units[unit];
+      const int64_t img0 = un.img0, images = un.images, tr0 = un.tr0, tr = un.tr;
       const int64_t r0 = tr0 * M, rows_out = std::min(tr * M, oh - r0);  // output rows
       for (int64_t i = 0; i < images; ++i)
-        hwc_rows(g, x + (img0 + i) * g.c_in * g.h * g.w, r0, tr * M + r - 1, cols_in, cpad,
-                 hwc + i * image_in);
+        hwc_rows(x + (img0 + i) * g.c_in * g.h * g.w, g.c_in, g.h, g.w, g.pad_top, g.pad_left, r0,
+                 tr * M + r - 1, cols_in, cpad, hwc + i * image_in);
       const int64_t tiles = images * tr * tw;
       for (int64_t b0 = 0; b0 < tiles; b0 += t.rows) {
         const int nb = static_cast<int>(std::min<int64_t>(t.rows, tiles - b0));
@@ -1100,6 +1117,148 @@ void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const 
       store_block(q, cblk, img0 * q.p + r0 * ow, images * rows_out * ow, y, fuse ? nullptr : bias,
                   relu ? UnaryOp::Identity : act, param, accumulate);
     }
+  });
+}
+
+// o = A y for one column of M vectors, the output transform's transpose: the six values an
+// output gradient of a tile contributes to the GEMM results' gradient.
+template <int M>
+inline void output_transform6_transposed(const VecF y[M], VecF o[kAlpha]) {
+  const VecF two = set1(2.0f);
+  if constexpr (M == 2) {
+    o[0] = y[0];
+    o[1] = add(y[0], y[1]);
+    o[2] = sub(y[0], y[1]);
+    o[3] = fmadd(two, y[1], y[0]);
+    o[4] = fnmadd(two, y[1], y[0]);
+    o[5] = y[1];
+  } else {
+    const VecF a = add(y[0], y[2]), b = add(y[1], y[3]);
+    const VecF c = fmadd(set1(4.0f), y[2], y[0]), d = fmadd(set1(8.0f), y[3], mul(two, y[1]));
+    o[0] = y[0];
+    o[1] = add(a, b);
+    o[2] = sub(a, b);
+    o[3] = add(c, d);
+    o[4] = sub(c, d);
+    o[5] = y[3];
+  }
+}
+
+// dM[e][c] = (A dy A^T)[e] for the tile whose M x M output gradient starts at d (HWC: rows
+// `row` floats apart, columns copad apart), every channel vector, into the B panels of the
+// weight-gradient GEMMs: channel c at dm + e * estride + (c / width) * pstride + c % width.
+template <int M>
+void winograd_dy_tile(const float* d, int64_t row, int64_t copad, float* dm, int width,
+                      int64_t pstride, int64_t estride) {
+  for (int64_t c = 0; c < copad; c += kWidth) {
+    VecF t[kAlpha][M];  // t = A dy
+    for (int b = 0; b < M; ++b) {
+      VecF col[M], o[kAlpha];
+      for (int a = 0; a < M; ++a) col[a] = load(d + a * row + b * copad + c);
+      output_transform6_transposed<M>(col, o);
+      for (int a = 0; a < kAlpha; ++a) t[a][b] = o[a];
+    }
+    float* out = dm + (c / width) * pstride + c % width;
+    for (int a = 0; a < kAlpha; ++a) {
+      VecF o[kAlpha];
+      output_transform6_transposed<M>(t[a], o);
+      for (int b = 0; b < kAlpha; ++b) store(out + (a * kAlpha + b) * estride, o[b]);
+    }
+  }
+}
+
+// dw (+)= the weight gradient by Winograd, db (+)= the bias gradient (may be null): per thread,
+// dU[e][ci][co] = sum over tiles of V[e][tile][ci] dM[e][tile][co] (36 GEMMs whose reduction
+// runs over tiles: long, unlike the forward's), then dw = G^T dU G once at the end.
+template <int M>
+void winograd_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                              float* db) {
+  constexpr int r = kAlpha + 1 - M;
+  const int64_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
+  const Tile t = tile_for(g.c_out);
+  const int width = t.nv * kWidth;
+  const int64_t panels = (g.c_out + width - 1) / width, copad = panels * width;
+  const int64_t cpad = (g.c_in + kWidth - 1) / kWidth * kWidth;
+  const WinogradUnits units(g, M);
+  const int64_t tw = units.tw, cols_in = tw * M + r - 1, cols_out = tw * M;
+  const int64_t rows_in = units.trows * M + r - 1, image_in = rows_in * cols_in * cpad;
+  const int64_t image_out = units.trows * M * cols_out * copad;
+  const int64_t nbmax = units.max_tiles(), pstride = nbmax * width, estride = panels * pstride;
+  // Per chunk of units (one per thread): dU (36 x cin x copad), then the bias gradient.
+  const int64_t per = kAlpha2 * g.c_in * copad + g.c_out;
+  const int64_t chunks = std::min<int64_t>(num_threads(), units.count);
+  float* acc = scratch<float>(5, static_cast<size_t>(chunks * per));
+  std::memset(acc, 0, sizeof(float) * static_cast<size_t>(chunks * per));
+  parallel_for(chunks, [&](int64_t chunk) {
+    float* du = acc + chunk * per;
+    float* dbt = du + kAlpha2 * g.c_in * copad;
+    float* hwc = scratch<float>(3, static_cast<size_t>(units.ipt * image_in));
+    float* hwc_dy = scratch<float>(7, static_cast<size_t>(units.ipt * image_out));
+    float* v = scratch<float>(0, static_cast<size_t>(kAlpha2 * nbmax * cpad));
+    float* dm = scratch<float>(1, static_cast<size_t>(kAlpha2 * estride));
+    int64_t* off = scratch<int64_t>(2, static_cast<size_t>(nbmax));
+    for (int64_t s = 0; s < nbmax; ++s) off[s] = s * cpad;
+    for (int64_t unit = units.count * chunk / chunks; unit < units.count * (chunk + 1) / chunks;
+         ++unit) {
+      const WinogradUnits::Unit un = units[unit];
+      const int64_t r0 = un.tr0 * M, rows_out = std::min(un.tr * M, oh - r0);
+      for (int64_t i = 0; i < un.images; ++i) {
+        const int64_t img = un.img0 + i;
+        hwc_rows(x + img * g.c_in * g.h * g.w, g.c_in, g.h, g.w, g.pad_top, g.pad_left, r0,
+                 un.tr * M + r - 1, cols_in, cpad, hwc + i * image_in);
+        hwc_rows(dy + img * g.c_out * p, g.c_out, oh, ow, 0, 0, r0, un.tr * M, cols_out, copad,
+                 hwc_dy + i * image_out);
+        if (db)
+          for (int64_t co = 0; co < g.c_out; ++co)
+            dbt[co] += row_sum(dy + (img * g.c_out + co) * p + r0 * ow, rows_out * ow);
+      }
+      const int64_t tiles = un.images * un.tr * tw;
+      for (int64_t i = 0; i < tiles; ++i) {
+        const int64_t im = i / (un.tr * tw), ty = i / tw % un.tr, tx = i % tw;
+        winograd_input_tile(hwc + im * image_in + (ty * M * cols_in + tx * M) * cpad,
+                            cols_in * cpad, cpad, v + i * cpad, nbmax * cpad);
+        winograd_dy_tile<M>(hwc_dy + im * image_out + (ty * M * cols_out + tx * M) * copad,
+                            cols_out * copad, copad, dm + i * width, width, pstride, estride);
+      }
+      for (int e = 0; e < kAlpha2; ++e)
+        for (int64_t ci0 = 0; ci0 < g.c_in; ci0 += t.rows) {
+          const int mr = static_cast<int>(std::min<int64_t>(t.rows, g.c_in - ci0));
+          const float* rows[2 * kRows];
+          for (int i = 0; i < mr; ++i) rows[i] = v + e * nbmax * cpad + ci0 + i;
+          for (int64_t cp = 0; cp < panels; ++cp)
+            run_kernel(t, tiles, rows, off, dm + e * estride + cp * pstride,
+                       du + (e * g.c_in + ci0) * copad + cp * width, copad, mr, width, 1.0f);
+        }
+    }
+  });
+  // Sum the chunks into the first (fixed order: deterministic per thread count), then
+  // dw[co][ci] += G^T dU[.][ci][co] G, vectors along co.
+  for (int64_t c = 1; c < chunks; ++c)
+    for (int64_t j = 0; j < per; ++j) acc[j] += acc[c * per + j];
+  if (db)
+    for (int64_t co = 0; co < g.c_out; ++co) db[co] += acc[kAlpha2 * g.c_in * copad + co];
+  parallel_range(g.c_in, 1, [&](int64_t ci0, int64_t ci1) {
+    for (int64_t ci = ci0; ci < ci1; ++ci)
+      for (int64_t c = 0; c < g.c_out; c += kWidth) {
+        VecF tt[r][kAlpha];  // G^T dU
+        for (int k = 0; k < r; ++k)
+          for (int b = 0; b < kAlpha; ++b) {
+            VecF sum = zero();
+            for (int a = 0; a < kAlpha; ++a)
+              sum = fmadd(set1(kG<r>[a][k]),
+                          load(acc + ((a * kAlpha + b) * g.c_in + ci) * copad + c), sum);
+            tt[k][b] = sum;
+          }
+        const int n = static_cast<int>(std::min<int64_t>(kWidth, g.c_out - c));
+        for (int k = 0; k < r; ++k)
+          for (int l = 0; l < r; ++l) {
+            VecF sum = zero();
+            for (int b = 0; b < kAlpha; ++b) sum = fmadd(tt[k][b], set1(kG<r>[b][l]), sum);
+            alignas(64) float lanes[kWidth];
+            store(lanes, sum);
+            for (int j = 0; j < n; ++j) dw[((c + j) * g.c_in + ci) * r * r + k * r + l] += lanes[j];
+          }
+      }
   });
 }
 
@@ -1163,8 +1322,10 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                             float* db) {
   if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0) return;
-  if (direct_applies(g) && conv_algorithm() != ConvAlgorithm::ImplicitGemm)
-    return direct_backward_weight(g, x, dy, dw, db);
+  if (use_direct(g)) return direct_backward_weight(g, x, dy, dw, db);
+  if (use_winograd(g))
+    return g.kh == 3 ? winograd_backward_weight<4>(g, x, dy, dw, db)
+                     : winograd_backward_weight<2>(g, x, dy, dw, db);
   // Each image is padded when its turn comes, into the task's L2 buffer (as forward_pass
   // does), rather than the whole batch into one padded copy first.
   const int64_t hp = g.h + g.pad_top + g.pad_bottom, wp = g.w + g.pad_left + g.pad_right;
