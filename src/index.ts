@@ -76,7 +76,15 @@ export {
 export { noGrad, isGradEnabled, setGradEnabled, type BackwardOptions } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
 export { profile, startProfiling, stopProfiling, isProfiling, ProfileReport, type ProfileRow } from './profiler.js';
-export { backendInfo, setNumThreads, getNumThreads, type BackendInfo } from './backend.js';
+export {
+  backendInfo,
+  setNumThreads,
+  getNumThreads,
+  setConvAlgorithm,
+  getConvAlgorithm,
+  type BackendInfo,
+  type ConvAlgorithm,
+} from './backend.js';
 export { Module, Parameter, type LoadReport } from './nn/module.js';
 export {
   Linear,

@@ -667,6 +667,7 @@ const makers: Record<string, () => Case> = {
     return { args: [f32(n), f32(n), new Float64Array(5)], kinds: ['f32', 'f32', 'f32'] };
   },
   setNumThreads: () => ({ args: [ri(1, 2)], kinds: ['int'] }),
+  setConvAlgorithm: () => ({ args: [ri(0, 2)], kinds: ['int'] }),
   profilerEnable: () => ({ args: [false], kinds: ['bool'] }),
 };
 
@@ -808,6 +809,7 @@ describe('native binding fuzz', () => {
       }
     }
     native.setNumThreads(threads);
+    native.setConvAlgorithm(0);
     native.profilerEnable(false);
     native.profilerTake();
     expect(badErrors).toEqual([]);
@@ -832,12 +834,20 @@ describe('native binding fuzz', () => {
         }
       }
     native.setNumThreads(threads);
+    native.setConvAlgorithm(0);
     native.profilerEnable(false);
     expect(failures).toEqual([]);
   });
 
   it('covers every kernel export', () => {
-    const notKernels = new Set(['backendInfo', 'getNumThreads', 'profilerTake', 'rnnSizes', 'Program']);
+    const notKernels = new Set([
+      'backendInfo',
+      'getNumThreads',
+      'getConvAlgorithm',
+      'profilerTake',
+      'rnnSizes',
+      'Program',
+    ]);
     const missing = Object.keys(native).filter((k) => !k.endsWith('Async') && !(k in makers) && !notKernels.has(k));
     expect(missing).toEqual([]);
   });

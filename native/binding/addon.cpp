@@ -104,6 +104,17 @@ Napi::Value set_threads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setConvAlgorithm(0 auto | 1 implicit GEMM | 2 Winograd): process-wide (src/backend.ts).
+Napi::Value set_conv_algorithm_js(const Napi::CallbackInfo& info) {
+  Args args(info, "setConvAlgorithm");
+  set_conv_algorithm(static_cast<ConvAlgorithm>(args.integer(0, "algorithm", 0, 2)));
+  return info.Env().Undefined();
+}
+
+Napi::Value get_conv_algorithm_js(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<int>(conv_algorithm()));
+}
+
 Napi::Value get_threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), num_threads());
 }
@@ -167,6 +178,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, backend_info, "backendInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, get_threads, "getNumThreads"));
+  exports.Set("setConvAlgorithm",
+              Napi::Function::New(env, set_conv_algorithm_js, "setConvAlgorithm"));
+  exports.Set("getConvAlgorithm",
+              Napi::Function::New(env, get_conv_algorithm_js, "getConvAlgorithm"));
   exports.Set("profilerEnable", Napi::Function::New(env, profiler_enable, "profilerEnable"));
   exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
   exports.Set("rnnSizes", Napi::Function::New(env, rnn_sizes, "rnnSizes"));

@@ -1460,7 +1460,8 @@ double Conv2dOp::flops() const { return conv_flops(g); }
 double Conv2dOp::bytes() const {
   return 4.0 * double(conv_x_len(g) + conv_w_len(g) + conv_y_len(g));
 }
-std::string Conv2dOp::shapes() const { return conv_shapes(g); }
+// The algorithm that ran, for the profiler: effective GFLOP/s of Winograd exceed the peak.
+std::string Conv2dOp::shapes() const { return conv_shapes(g) + " " + conv2d_forward_algorithm(g); }
 
 // conv2dBackwardData(dy, weight, geometry, dx): dx += ...
 Conv2dBackwardDataOp Conv2dBackwardDataOp::parse(Args& a) {
@@ -1509,7 +1510,9 @@ double Conv2dBackwardWeightOp::flops() const { return conv_flops(g); }
 double Conv2dBackwardWeightOp::bytes() const {
   return 4.0 * double(conv_x_len(g) + conv_w_len(g) * 2 + conv_y_len(g));
 }
-std::string Conv2dBackwardWeightOp::shapes() const { return conv_shapes(g); }
+std::string Conv2dBackwardWeightOp::shapes() const {
+  return conv_shapes(g) + " " + conv2d_forward_algorithm(g);  // the forward's choice holds
+}
 
 // maxPool2d(x, geometry, y, index)
 MaxPool2dOp MaxPool2dOp::parse(Args& a) {

@@ -493,6 +493,9 @@ export type NativeBinding = Kernels & {
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** 0 auto, 1 implicit GEMM, 2 Winograd (src/backend.ts: setConvAlgorithm). */
+  setConvAlgorithm(algorithm: number): void;
+  getConvAlgorithm(): number;
   profilerEnable(on: boolean): void;
   profilerTake(): ProfileRecord[];
   /** [workspace floats, scratch floats] of an rnn call: mode, steps, batch, input, hidden. */

@@ -16,6 +16,8 @@ const NOT_KERNELS = new Set([
   'backendInfo',
   'setNumThreads',
   'getNumThreads',
+  'setConvAlgorithm',
+  'getConvAlgorithm',
   'profilerEnable',
   'profilerTake',
   'sumSquares',

@@ -26,6 +26,7 @@ import {
   conv1d,
   conv2d,
   convTranspose2d,
+  getConvAlgorithm,
   getNumThreads,
   globalAvgPool2d,
   gradcheck,
@@ -34,7 +35,10 @@ import {
   maxPool2d,
   noGrad,
   randn,
+  profile,
+  setConvAlgorithm,
   setNumThreads,
+  type ConvAlgorithm,
 } from '../../src/index.js';
 
 interface Case {
@@ -148,6 +152,31 @@ describe('finite-difference gradient checks', () => {
     }
   });
 
+  it('conv2d under each algorithm: Winograd 3x3 and 5x5 (odd sizes, asymmetric padding) and the implicit GEMM', () => {
+    // Linear in every input, so a step of 0.1 is exact but for rounding, which Winograd's
+    // transforms make a little larger than the direct sum's (the fused activations' backward
+    // does not depend on the algorithm; the native tests hold their forward to the reference).
+    const linear = { ...opts, eps: 0.1 };
+    const x = r([2, 5, 9, 7], 11);
+    const cases: [Tensor, Parameters<typeof conv2d>[3]][] = [
+      [r([6, 5, 3, 3], 12), { padding: [1, 0, 2, 1] }],
+      [r([3, 5, 5, 5], 13), { padding: 'same' }],
+      [r([4, 5, 3, 3], 14), {}],
+    ];
+    try {
+      for (const algorithm of ['winograd', 'gemm'] as const) {
+        setConvAlgorithm(algorithm);
+        for (const [w, o] of cases) {
+          const b = r([w.shape[0]], 15);
+          const res = gradcheck((a, ww, bb) => conv2d(a, ww, bb, o), [x, w, b], linear);
+          expect(res.ok, `${algorithm} ${JSON.stringify(o)}: ratio ${res.worstRatio}`).toBe(true);
+        }
+      }
+    } finally {
+      setConvAlgorithm('auto');
+    }
+  });
+
   it('conv1d and convTranspose2d', () => {
     expect(
       gradcheck(
@@ -236,6 +265,34 @@ describe('geometry and errors', () => {
     ]);
     expect(maxPool2d(randn([1, 1, 5, 5]), 2, { ceilMode: true }).shape).toEqual([1, 1, 3, 3]);
     expect(maxPool2d(randn([1, 1, 5, 5]), 2).shape).toEqual([1, 1, 2, 2]);
+  });
+
+  it('setConvAlgorithm: the profiler names the algorithm that ran, the results agree, a bad name is refused', () => {
+    expect(getConvAlgorithm()).toBe('auto');
+    const x = randn([2, 32, 13, 11], { seed: 21 });
+    const w = randn([24, 32, 5, 5], { seed: 22 }).mul(0.05);
+    const run = (algorithm: ConvAlgorithm): { y: Float32Array; shapes: string } => {
+      setConvAlgorithm(algorithm);
+      try {
+        const report = profile(() => noGrad(() => conv2d(x, w, null, { padding: 2 })));
+        const y = noGrad(() => conv2d(x, w, null, { padding: 2 })).data as Float32Array;
+        return { y, shapes: report.rows().find((row) => row.op === 'conv2d')?.shapes ?? '' };
+      } finally {
+        setConvAlgorithm('auto');
+      }
+    };
+    const auto = run('auto');
+    const gemm = run('gemm');
+    const winograd = run('winograd');
+    expect(auto.shapes).toBe('N2 32->24 13x11 k5x5 s1 winograd-f2x2-5x5');
+    expect(gemm.shapes).toMatch(/ implicit-gemm$/);
+    expect(winograd.shapes).toMatch(/ winograd-f2x2-5x5$/);
+    close(winograd.y, Array.from(gemm.y), 'winograd vs implicit GEMM', 1e-4, 1e-4);
+    expect(() => setConvAlgorithm('fft' as ConvAlgorithm)).toThrow(
+      /setConvAlgorithm: expected one of auto, gemm, winograd, got fft/,
+    );
+    expect(() => native.setConvAlgorithm(3)).toThrow(/setConvAlgorithm/);
+    expect(getConvAlgorithm()).toBe('auto');
   });
 
   it('impossible geometry and bad inputs give clear errors naming the op and the shapes', () => {
