@@ -20,8 +20,8 @@ export function getNumThreads(): number {
 /**
  * How convolutions are computed. `'auto'` (the default) picks per shape: a direct kernel for
  * layers with at most 32 taps per output, Winograd F(4x4,3x3) / F(2x2,5x5) for stride-1 3x3 and
- * 5x5 layers with at least 16 input and 8 output channels (forward, input and weight
- * gradients), the implicit GEMM otherwise. `'gemm'` and `'winograd'` force one wherever it
+ * 5x5 layers with at least 8 output and 8 (3x3) or 16 (5x5) input channels (forward, input and
+ * weight gradients), the implicit GEMM otherwise. `'gemm'` and `'winograd'` force one wherever it
  * applies, e.g. to compare them; the environment variable AXON_CONV_ALGO sets the start value.
  * Process-wide. Winograd rounds differently (results agree to ~1e-6 relative) and spreads a
  * NaN or infinity in its input to the whole 4x4 (2x2) output tile.

@@ -197,14 +197,18 @@ TEST(conv2d_algorithm_choice) {
                      second = geo(64, 32, 64, 14, 14, 5, 5, 1, 2),
                      vgg = geo(32, 64, 64, 56, 56, 3, 3, 1, 1),
                      strided = geo(8, 64, 64, 56, 56, 3, 3, 2, 1),
-                     thin = geo(8, 8, 64, 56, 56, 3, 3, 1, 1);
+                     thin = geo(8, 4, 64, 56, 56, 3, 3, 1, 1),
+                     eight3 = geo(8, 8, 64, 56, 56, 3, 3, 1, 1),
+                     eight5 = geo(8, 8, 64, 14, 14, 5, 5, 1, 2);
   auto name = [](const ConvGeometry& g) { return std::string(conv2d_forward_algorithm(g)); };
   CHECK(conv_algorithm() == ConvAlgorithm::Auto);
   CHECK(name(first) == "direct");
   CHECK(name(second) == "winograd-f2x2-5x5");
   CHECK(name(vgg) == "winograd-f4x4-3x3");
   CHECK(name(strided) == "implicit-gemm");
-  CHECK(name(thin) == "implicit-gemm");  // 8 input channels: too short a reduction
+  CHECK(name(thin) == "implicit-gemm");  // 4 input channels: too short a reduction
+  CHECK(name(eight3) == "winograd-f4x4-3x3");
+  CHECK(name(eight5) == "implicit-gemm");  // 5x5 saves less: it needs 16
   set_conv_algorithm(ConvAlgorithm::ImplicitGemm);
   CHECK(name(first) == "implicit-gemm" && name(second) == "implicit-gemm");
   set_conv_algorithm(ConvAlgorithm::Winograd);

@@ -23,7 +23,8 @@
 // Which algorithm runs (conv2d_forward_algorithm names it; bench/RESULTS.md has the figures):
 //   direct        at most 32 taps per output (a network's first layer): vectors along the
 //                 output plane (direct_forward); the GEMM's reduction would be too short.
-//   Winograd      stride 1, 3x3 or 5x5, no groups, at least 16 input, 8 output channels:
+//   Winograd      stride 1, 3x3 or 5x5, no groups, at least 8 output and 8 (3x3) or 16 (5x5)
+//                 input channels:
 //                 F(4x4, 3x3) / F(2x2, 5x5) (winograd_pass) do 4x / 2.8x fewer
 //                 multiplications, and measured 2.0x / 1.5x the implicit GEMM's speed on the
 //                 56x56 3x3 and 14x14 5x5 layers. Also the stride-1 backward data, and the
@@ -864,15 +865,17 @@ void direct_backward_weight(const ConvGeometry& g, const float* x, const float* 
 // tests hold the results to the same tolerance as the other paths.
 constexpr int kAlpha = 6, kAlpha2 = kAlpha * kAlpha;
 constexpr int64_t kWinogradTiles = 48;  // tiles per task: its HWC input and outputs stay in L2
-// Below 16 input channels the 36 GEMMs' reductions are too short for the transforms to pay
-// (8->64 channels: 0.8-1.1x the implicit GEMM, 4->32 on 5x5: 0.35x), while few output channels
-// hurt the implicit GEMM as much (64->8: Winograd 1.35-2x). Measured: bench/RESULTS.md.
-constexpr int64_t kWinogradMinIn = 16, kWinogradMinOut = 8;
+// With fewer input channels the 36 GEMMs' reductions are too short for the transforms to pay:
+// 8->64 runs at 1.12x the implicit GEMM's speed on 3x3 (4x fewer multiplications) but 0.97x on
+// 5x5 (2.8x fewer), 4->32 on 5x5 at 0.55x; few output channels hurt the implicit GEMM as much
+// (64->8: Winograd 1.6-2x). Measured: bench/RESULTS.md.
+constexpr int64_t kWinogradMinIn3x3 = 8, kWinogradMinIn5x5 = 16, kWinogradMinOut = 8;
 
 bool use_winograd(const ConvGeometry& g) {
   const ConvAlgorithm a = conv_algorithm();
   if (a == ConvAlgorithm::ImplicitGemm || !winograd_applies(g)) return false;
-  return a == ConvAlgorithm::Winograd || (g.c_in >= kWinogradMinIn && g.c_out >= kWinogradMinOut);
+  const int64_t min_in = g.kh == 3 ? kWinogradMinIn3x3 : kWinogradMinIn5x5;
+  return a == ConvAlgorithm::Winograd || (g.c_in >= min_in && g.c_out >= kWinogradMinOut);
 }
 
 // G (alpha x r) of each kernel size, rows in the order of the points.
