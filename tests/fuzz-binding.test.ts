@@ -506,8 +506,9 @@ const makers: Record<string, () => Case> = {
         p.geometry,
         f32(p.nx),
         g.nextFloat() < 0.5,
+        g.nextFloat() < 0.5 ? f32(p.ny) : null,
       ],
-      kinds: ['i32', 'f32', 'list', 'f32', 'bool'],
+      kinds: ['i32', 'f32', 'list', 'f32', 'bool', 'f32?'],
     };
   },
   avgPool2d: () => {

@@ -1536,8 +1536,9 @@ double MaxPool2dOp::bytes() const {
 }
 std::string MaxPool2dOp::shapes() const { return pool_shapes(g); }
 
-// maxPool2dBackward(index, dy, geometry, dx[, overwrite]): every index is checked against the
-// plane; overwrite zeroes each dx plane before scattering into it.
+// maxPool2dBackward(index, dy, geometry, dx[, overwrite[, reluMask]]): every index is checked
+// against the plane; overwrite zeroes each dx plane before scattering into it; reluMask, the
+// pooled output of a relu's output, drops dy where it is not > 0 (the relu's gradient).
 MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
   MaxPool2dBackwardOp op;
   I32 idx = a.i32(0, "index");
@@ -1545,16 +1546,23 @@ MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
   op.g = pool_geometry(a, 2);
   F32 dx = a.f32(3, "dx");
   op.overwrite = a.optional_boolean(4, "overwrite", false);
+  F32 mask = a.f32_or_null(5, "reluMask");
   const int64_t ny = op.g.planes * op.g.out_h * op.g.out_w;
   a.expect_length(idx.length, ny, "index", "planes*outH*outW");
   a.expect_length(dy.length, ny, "dy", "planes*outH*outW");
   a.expect_length(dx.length, op.g.planes * op.g.h * op.g.w, "dx", "planes*h*w");
-  op.index = idx.data, op.dy = dy.data, op.dx = dx.data;
+  if (mask.data) {
+    a.expect_length(mask.length, ny, "reluMask", "planes*outH*outW");
+    a.expect_disjoint(dx.data, dx.length, "dx", mask.data, mask.length, "reluMask", false);
+  }
+  op.index = idx.data, op.dy = dy.data, op.dx = dx.data, op.relu_mask = mask.data;
   return op;
 }
 // The indices are checked when the op runs: in a recorded program they are rewritten by the
 // forward pass between runs, and JS could change them too.
+// (The kernel checks them, in parallel, before it uses them; the scan below names the first.)
 void MaxPool2dBackwardOp::run() const {
+  if (max_pool2d_backward(g, index, dy, dx, overwrite, relu_mask)) return;
   const int64_t n = g.planes * g.out_h * g.out_w, plane = g.h * g.w;
   for (int64_t i = 0; i < n; ++i)
     if (index[i] < 0 || index[i] >= plane) {
@@ -1563,7 +1571,6 @@ void MaxPool2dBackwardOp::run() const {
                         std::to_string(g.h) + "x" + std::to_string(g.w) + " plane");
       return;
     }
-  max_pool2d_backward(g, index, dy, dx, overwrite);
 }
 double MaxPool2dBackwardOp::flops() const { return double(g.planes * g.out_h * g.out_w); }
 double MaxPool2dBackwardOp::bytes() const { return 12.0 * double(g.planes * g.out_h * g.out_w); }

@@ -376,6 +376,7 @@ struct MaxPool2dBackwardOp {
   const float* dy;
   float* dx;
   bool overwrite;
+  const float* relu_mask;
 };
 
 struct AvgPool2dOp {

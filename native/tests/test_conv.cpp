@@ -330,6 +330,40 @@ TEST(pooling_matches_reference_and_gradients) {
       max_pool2d_backward(g, idx.data(), up.data(), over.data(), true);
       CHECK(over == dx);
     }
+    {
+      // relu_mask: pooling a relu's output (zeros, a NaN) with the mask gives the relu's
+      // backward of the plain scatter: bit for bit when overwriting, and up to the order of
+      // the sums (overlapping windows) when accumulating.
+      std::vector<float> r(nx), ry(ny);
+      for (size_t i = 0; i < nx; ++i) r[i] = x[i] > 0.3f ? x[i] : 0.0f;
+      r[nx / 2] = NAN;
+      max_pool2d_forward(g, r.data(), ry.data(), idx.data());
+      std::vector<float> plain(nx, 0), want_masked(nx), masked = dx, over(nx, NAN);
+      max_pool2d_backward(g, idx.data(), up.data(), plain.data());
+      for (size_t i = 0; i < nx; ++i) want_masked[i] = dx[i] + (r[i] > 0 ? plain[i] : 0.0f);
+      max_pool2d_backward(g, idx.data(), up.data(), masked.data(), false, ry.data());
+      CHECK_CLOSE(masked.data(), want_masked.data(), nx, 1e-6, 1e-6, "masked accumulate");
+      max_pool2d_backward(g, idx.data(), up.data(), over.data(), true, ry.data());
+      for (size_t i = 0; i < nx; ++i) CHECK(over[i] == (r[i] > 0 ? plain[i] : 0.0f));
+    }
+    {
+      // An index outside its window (in the plane, so accepted) still gets its gradient: the
+      // 2x2 plane kernel must notice and fall back to the scatter.
+      auto moved = idx;
+      moved[0] = int32_t(g.h * g.w - 1);
+      std::vector<float> want_moved(nx, 0), over(nx, NAN);
+      for (int64_t p = 0; p < g.planes; ++p)
+        for (int64_t o = 0; o < g.out_h * g.out_w; ++o)
+          want_moved[size_t(p * g.h * g.w + moved[size_t(p * g.out_h * g.out_w + o)])] +=
+              up[size_t(p * g.out_h * g.out_w + o)];
+      CHECK(max_pool2d_backward(g, moved.data(), up.data(), over.data(), true));
+      CHECK_CLOSE(over.data(), want_moved.data(), nx, 1e-6, 1e-6, "index outside its window");
+      // Outside the plane: refused, nothing written out of bounds (ASan runs this too).
+      moved[moved.size() - 1] = int32_t(g.h * g.w);
+      CHECK(!max_pool2d_backward(g, moved.data(), up.data(), over.data(), true));
+      moved[moved.size() - 1] = -1;
+      CHECK(!max_pool2d_backward(g, moved.data(), up.data(), over.data(), false, up.data()));
+    }
     if (g.dil_h == 1) {
       avg_pool2d_forward(g, x.data(), y.data());
       ref::avg_pool2d_forward(g, x.data(), want.data());

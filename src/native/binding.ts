@@ -297,13 +297,15 @@ interface Kernels {
   /** [sync] geometry = [planes, h, w, kH, kW, strideH, strideW, padTop, padLeft, padBottom,
    * padRight, dilH, dilW, ceilMode, countIncludePad]; index = argmax within each plane. */
   maxPool2d(x: Float32Array, geometry: number[], y: Float32Array, index: Int32Array): void;
-  /** dx[plane, index] += dy; with overwrite, each dx plane is zeroed first (dx need not be). */
+  /** dx[plane, index] += dy; with overwrite, each dx plane is zeroed first (dx need not be).
+   * reluMask: the pooled output of a relu's output; dy passes only where it is > 0. */
   maxPool2dBackward(
     index: Int32Array,
     dy: Float32Array,
     geometry: number[],
     dx: Float32Array,
     overwrite?: boolean,
+    reluMask?: Float32Array | null,
   ): void;
   avgPool2d(x: Float32Array, geometry: number[], y: Float32Array): void;
   avgPool2dBackward(dy: Float32Array, geometry: number[], dx: Float32Array): void;

@@ -14,7 +14,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { activationPlan, type LinearActivation } from './linalg.js';
 import { reshape } from './layout.js';
-import { floatData } from './util.js';
+import { floatData, isReluMasked, isReluOutput, markReluMasked, markReluOutput } from './util.js';
 
 export type Pair = number | readonly [number, number];
 /** 'valid' (none), 'same' (output size ceil(in / stride), extra on the bottom/right as
@@ -137,7 +137,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (yd.length > 0) native.conv2d(xd, wd, bd, plan.geometry, fused, act.param, yd);
   const y = record(out, 'conv2d', [x, weight, bias], (g) => {
     let gd = g.data as Float32Array;
-    if (fused !== UnaryCode.Identity) {
+    if (fused !== UnaryCode.Identity && !(fused === UnaryCode.Relu && isReluMasked(g))) {
       // Overwritten whole by the kernel: not re-zeroed when a recorded step replays.
       const pre = Tensor.output(out.shape).data as Float32Array;
       native.unaryBackward(fused, yd, yd, gd, pre, act.param, true);
@@ -157,6 +157,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       );
     return [dx, dw, db];
   });
+  if (fused === UnaryCode.Relu) markReluOutput(y);
   return act.separate === null ? y : unaryOp(options.activation as string, act.separate, y, act.param);
 }
 
@@ -367,10 +368,13 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   // The argmax indices are kept for the backward (int32, one per output).
   const index = new Int32Array(out.size);
   if (out.size > 0) native.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
+  // After a relu, the pooled maxima say where the relu passes gradient (src/ops/util.ts).
+  const reluMask = isReluOutput(x) ? (out.data as Float32Array) : null;
   return record(out, 'maxPool2d', [x], (g) => {
     const dx = Tensor.output(x.shape);
     if (g.size > 0)
-      native.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true);
+      native.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true, reluMask);
+    if (reluMask) markReluMasked(dx);
     return [dx];
   });
 }

@@ -8,7 +8,17 @@ import { record } from '../autograd/engine.js';
 import { native, BinaryCode, UnaryCode } from '../native/binding.js';
 import { broadcastShapes, padShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertNumber, assertTensor, floatData, rawBinary, rawBroadcastTo, rawScalar, sumTo } from './util.js';
+import {
+  assertNumber,
+  assertTensor,
+  floatData,
+  isReluMasked,
+  markReluOutput,
+  rawBinary,
+  rawBroadcastTo,
+  rawScalar,
+  sumTo,
+} from './util.js';
 
 /** y = f(x; param) through the native unary kernel, with its native backward. */
 export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tensor {
@@ -16,11 +26,14 @@ export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tens
   const out = Tensor.output(x.shape);
   const yd = out.data as Float32Array;
   native.unary(code, xd, yd, param);
-  return record(out, op, [x], (g) => {
+  const y = record(out, op, [x], (g) => {
+    if (code === UnaryCode.Relu && isReluMasked(g)) return [g]; // already the relu's gradient
     const dx = Tensor.output(x.shape);
     native.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param, true);
     return [dx];
   });
+  if (code === UnaryCode.Relu) markReluOutput(y);
+  return y;
 }
 
 function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirst: boolean): Tensor {

@@ -36,6 +36,7 @@ import {
   noGrad,
   randn,
   profile,
+  relu,
   setConvAlgorithm,
   setNumThreads,
   type ConvAlgorithm,
@@ -295,6 +296,49 @@ describe('geometry and errors', () => {
     expect(getConvAlgorithm()).toBe('auto');
   });
 
+  it('a max pool after a relu applies the relu gradient itself: same gradients, one pass fewer', () => {
+    const x = randn([2, 3, 10, 9], { seed: 31 }).setRequiresGrad();
+    const w = randn([8, 3, 3, 3], { seed: 32 }).setRequiresGrad();
+    const b = randn([8], { seed: 33 }).mul(0.5).setRequiresGrad();
+    const upstream = randn([2, 8, 5, 4], { seed: 34 });
+    type Net = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+    const run = (net: Net): { grads: Float32Array[]; reluPasses: number } => {
+      for (const t of [x, w, b]) t.grad = null;
+      const report = profile(() => net(x, w, b).mul(upstream).sum().backward());
+      const reluPasses = report.rows().filter((row) => row.op === 'unaryBackward').length;
+      return { grads: [x, w, b].map((t) => t.grad?.data as Float32Array), reluPasses };
+    };
+    const fused: Net = (a, ww, bb) => maxPool2d(conv2d(a, ww, bb, { padding: 1, activation: 'relu' }), 2);
+    const reluOp: Net = (a, ww, bb) => maxPool2d(relu(conv2d(a, ww, bb, { padding: 1 })), 2);
+    // The relu output also feeds a second consumer: the pool's gradient is summed with that
+    // one, so the relu's backward must run.
+    const shared: Net = (a, ww, bb) => {
+      const y = conv2d(a, ww, bb, { padding: 1, activation: 'relu' });
+      return maxPool2d(y, 2).add(maxPool2d(y.mul(0.5), 2));
+    };
+    const sharedPlain: Net = (a, ww, bb) => {
+      const y = relu(conv2d(a, ww, bb, { padding: 1 }).add(0));
+      return maxPool2d(y.add(0), 2).add(maxPool2d(y.mul(0.5), 2));
+    };
+    // The reference: the relu's gradient taken by its own kernel (an add between the relu and
+    // the pool hides that the pool's input is a relu's output).
+    const plain: Net = (a, ww, bb) => maxPool2d(relu(conv2d(a, ww, bb, { padding: 1 })).add(0), 2);
+    const want = run(plain);
+    expect(want.reluPasses).toBe(1);
+    for (const [name, net] of [
+      ['fused', fused],
+      ['relu op', reluOp],
+    ] as const) {
+      const got = run(net);
+      expect(got.reluPasses, name).toBe(0);
+      got.grads.forEach((g, i) => close(g, Array.from(want.grads[i]), `${name} grad ${i}`, 1e-6, 1e-6));
+    }
+    const got = run(shared);
+    expect(got.reluPasses).toBe(1);
+    const ref = run(sharedPlain);
+    got.grads.forEach((g, i) => close(g, Array.from(ref.grads[i]), `shared grad ${i}`, 1e-5, 1e-5));
+  });
+
   it('impossible geometry and bad inputs give clear errors naming the op and the shapes', () => {
     expect(() => conv2d(randn([1, 3, 2, 2]), randn([4, 3, 3, 3]))).toThrow(
       'conv2d: kernel 3x3 (dilation 1x1) is larger than the padded input 2x2 (input [1,3,2,2])',
@@ -350,6 +394,17 @@ describe('geometry and errors', () => {
     expect(() => native.maxPool2dBackward(index, dy, geometry, dx, 'yes' as never)).toThrow(
       /overwrite.*must be a boolean/,
     );
+    // reluMask (the pooled output of a relu's output): dy passes where it is > 0.
+    native.maxPool2dBackward(index, dy, geometry, dx, true, Float32Array.from([0, 4]));
+    expect(Array.from(dx)).toEqual([0, 0, -2, 0, 0, 0, 0, 0]);
+    expect(() => native.maxPool2dBackward(index, dy, geometry, dx, true, new Float32Array(3))).toThrow(
+      /maxPool2dBackward: .*reluMask/,
+    );
+    // An index outside the plane is refused by the kernel, by name, whatever the mode.
+    for (const overwrite of [true, false])
+      expect(() => native.maxPool2dBackward(Int32Array.from([5, 8]), dy, geometry, dx, overwrite)).toThrow(
+        'maxPool2dBackward: index[1] = 8 is outside the 2x4 plane',
+      );
     // unaryBackward (relu): dx = dy where y > 0, whatever dx held.
     const y = Float32Array.from([0, 2, 0, 3]);
     const g = Float32Array.from([5, 6, 7, 8]);

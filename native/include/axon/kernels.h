@@ -127,9 +127,13 @@ int64_t pool_output_size(int64_t in, int64_t k, int64_t stride, int64_t pad_a, i
 // y = window max; index = argmax position within its input plane (h * W + w); NaN wins.
 void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* index);
 // dx[plane, index] += dy; with overwrite, dx = that scatter (each plane zeroed first, while it
-// is in cache, which saves the caller a pass zeroing a fresh buffer).
-void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
-                         bool overwrite = false);
+// is in cache, which saves the caller a pass zeroing a fresh buffer). relu_mask (may be null):
+// the pooled output y when the input was a relu's output; dy is dropped where y is not > 0,
+// which is the relu's gradient there, so the relu's own backward pass can be skipped.
+// Returns false when an index lies outside its plane (then dx is unspecified; nothing outside
+// it is written).
+bool max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
+                         bool overwrite = false, const float* relu_mask = nullptr);
 void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y);
 void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx);
 // Adaptive average pooling to (out_h, out_w): window i spans [floor(i H / OH), ceil((i+1) H / OH)).

@@ -44,5 +44,7 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
                             float* db);
 bool max_pool_2x2_plane(const float* in, int64_t w, int64_t out_h, int64_t out_w, float* out,
                         int32_t* idx);
+bool max_pool_2x2_backward_plane(const int32_t* idx, const float* dy, const float* relu_mask,
+                                 int64_t h, int64_t w, int64_t out_h, int64_t out_w, float* dx);
 
 }  // namespace axon::cpu::AXON_ISA_NS

@@ -42,6 +42,7 @@ const KernelTable& kernel_table() {
       &gru_cell_backward,
       &conv2d_backward_weight,
       &max_pool_2x2_plane,
+      &max_pool_2x2_backward_plane,
   };
   return table;
 }

@@ -54,6 +54,9 @@ struct KernelTable {
                                  float* db);
   bool (*max_pool_2x2_plane)(const float* in, int64_t w, int64_t out_h, int64_t out_w, float* out,
                              int32_t* idx);
+  bool (*max_pool_2x2_backward_plane)(const int32_t* idx, const float* dy, const float* relu_mask,
+                                      int64_t h, int64_t w, int64_t out_h, int64_t out_w,
+                                      float* dx);
 };
 
 // Table of the level chosen at load (or forced by force_isa_for_testing).

@@ -1,5 +1,6 @@
 // Pooling over (N*C) planes (compiled once; planes are threaded over the pool). Memory-bound:
 // each output reads its window once, so plain loops the compiler vectorises are enough.
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -151,17 +152,43 @@ void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t
   });
 }
 
-void max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
-                         bool overwrite) {
-  const int64_t per_plane = g.out_h * g.out_w;
+bool max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
+                         bool overwrite, const float* relu_mask) {
+  const int64_t per_plane = g.out_h * g.out_w, plane = g.h * g.w;
+  std::atomic<bool> all_inside{true};
+  // The usual 2x2/2 pool, overwriting: the SIMD level writes each plane in order (a plane whose
+  // indices are not all in their windows falls back to the scatter below).
+  const bool plane_kernel = overwrite && g.kh == 2 && g.kw == 2 && g.stride_h == 2 &&
+                            g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 && g.dil_h == 1 &&
+                            g.dil_w == 1 && 2 * g.out_h <= g.h && 2 * g.out_w <= g.w;
+  const auto simd_plane = cpu::active_kernels().max_pool_2x2_backward_plane;
   parallel_range(g.planes, plane_grain(per_plane), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       float* out = dx + p * g.h * g.w;
+      const int32_t* idx = index + p * per_plane;
+      const float* d = dy + p * per_plane;
+      if (plane_kernel && simd_plane(idx, d, relu_mask ? relu_mask + p * per_plane : nullptr, g.h,
+                                     g.w, g.out_h, g.out_w, out))
+        continue;
+      // Indices come from max_pool2d_forward, or from a caller: checked before any is used.
+      bool inside = true;
+      for (int64_t o = 0; o < per_plane; ++o) inside &= idx[o] >= 0 && idx[o] < plane;
+      if (!inside) {
+        all_inside.store(false, std::memory_order_relaxed);
+        continue;
+      }
       if (overwrite) std::memset(out, 0, sizeof(float) * static_cast<size_t>(g.h * g.w));
-      for (int64_t o = 0; o < per_plane; ++o)
-        out[index[p * per_plane + o]] += dy[p * per_plane + o];
+      if (relu_mask) {
+        const float* m = relu_mask + p * per_plane;
+        // NaN and zero outputs pass nothing, as relu; a select, not a branch (the mask is
+        // data: a branch on it mispredicted often enough to double the pass's time).
+        for (int64_t o = 0; o < per_plane; ++o) out[idx[o]] += m[o] > 0.0f ? d[o] : 0.0f;
+      } else {
+        for (int64_t o = 0; o < per_plane; ++o) out[idx[o]] += d[o];
+      }
     }
   });
+  return all_inside.load();
 }
 
 void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {

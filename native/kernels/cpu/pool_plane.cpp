@@ -92,4 +92,57 @@ bool max_pool_2x2_plane(const float* in, int64_t w, int64_t out_h, int64_t out_w
 #endif
 }
 
+// The gradient of one plane of that pool, written whole (overwrite): dx[r][c] = dy[o] where o
+// is the window holding (r, c) and idx[o] points at (r, c), else zero; with relu_mask (the
+// pooled output of a relu's output) only where relu_mask[o] > 0. Row by row, in order, instead
+// of zeroing the plane and scattering into it. Returns false, having written garbage, when
+// some index lies outside its window (not max_pool_2x2_plane's): the caller then scatters.
+bool max_pool_2x2_backward_plane(const int32_t* idx, const float* dy, const float* relu_mask,
+                                 int64_t h, int64_t w, int64_t out_h, int64_t out_w, float* dx) {
+  int64_t matched = 0;  // each output's index matches exactly one position of its window
+  const int64_t cols = 2 * out_w;
+  for (int64_t r = 0; r < h; ++r) {
+    float* row = dx + r * w;
+    const int64_t i = r / 2;
+    if (i >= out_h) {
+      std::fill(row, row + w, 0.0f);
+      continue;
+    }
+    const int32_t* ix = idx + i * out_w;
+    const float* d = dy + i * out_w;
+    const float* m = relu_mask ? relu_mask + i * out_w : nullptr;
+    const int32_t at = static_cast<int32_t>(r * w);
+#if defined(AXON_ISA_AVX512)
+    // 16 columns (8 windows) per step: each window's index, gradient and mask duplicated into
+    // its two lanes by one permute.
+    const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+      const int nc = static_cast<int>(std::min<int64_t>(16, cols - c0));
+      const __mmask16 mo = simd::tail_mask(nc / 2), mc = simd::tail_mask(nc);
+      const int64_t o0 = c0 / 2;
+      const __m512i vi = _mm512_permutexvar_epi32(dup, _mm512_maskz_loadu_epi32(mo, ix + o0));
+      const __m512 g = _mm512_permutexvar_ps(dup, _mm512_maskz_loadu_ps(mo, d + o0));
+      const __m512i pos = _mm512_add_epi32(_mm512_set1_epi32(at + static_cast<int32_t>(c0)), iota);
+      __mmask16 hit = _mm512_mask_cmpeq_epi32_mask(mc, vi, pos);
+      matched += __builtin_popcount(hit);
+      if (m) {
+        const __m512 mv = _mm512_permutexvar_ps(dup, _mm512_maskz_loadu_ps(mo, m + o0));
+        hit &= _mm512_cmp_ps_mask(mv, _mm512_setzero_ps(), _CMP_GT_OQ);
+      }
+      _mm512_mask_storeu_ps(row + c0, mc, _mm512_maskz_mov_ps(hit, g));
+    }
+#else
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t o = c / 2;
+      const bool hit = ix[o] == at + static_cast<int32_t>(c);
+      matched += hit;
+      row[c] = hit && (!m || m[o] > 0.0f) ? d[o] : 0.0f;
+    }
+#endif
+    std::fill(row + cols, row + w, 0.0f);  // an odd last column belongs to no window
+  }
+  return matched == out_h * out_w;
+}
+
 }  // namespace axon::cpu::AXON_ISA_NS
