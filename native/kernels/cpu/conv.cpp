@@ -866,7 +866,7 @@ void direct_backward_weight(const ConvGeometry& g, const float* x, const float* 
 constexpr int kAlpha = 6, kAlpha2 = kAlpha * kAlpha;
 constexpr int64_t kWinogradTiles = 48;  // tiles per task: its HWC input and outputs stay in L2
 // With fewer input channels the 36 GEMMs' reductions are too short for the transforms to pay:
-// 8->64 runs at 1.12x the implicit GEMM's speed on 3x3 (4x fewer multiplications) but 0.97x on
+// 8->64 runs at 1.11x the implicit GEMM's speed on 3x3 (4x fewer multiplications) but 0.96x on
 // 5x5 (2.8x fewer), 4->32 on 5x5 at 0.55x; few output channels hurt the implicit GEMM as much
 // (64->8: Winograd 1.6-2x). Measured: bench/RESULTS.md.
 constexpr int64_t kWinogradMinIn3x3 = 8, kWinogradMinIn5x5 = 16, kWinogradMinOut = 8;
