@@ -130,7 +130,8 @@ TEST(conv2d_backward_matches_reference) {
 
 // Winograd F(4x4, 3x3) and F(2x2, 5x5): sizes that are not a multiple of the tile, a single
 // pixel, kernels wider than the image, padding wider than the kernel, asymmetric padding,
-// channel counts past a vector, long reductions, tall images (several bands) and batches of
+// channel counts past a vector, long reductions, tall and wide images (several bands; more
+// tiles in a row than a weight-gradient block) and batches of
 // small images (several per task), forward (plain, bias + relu, bias + tanh), the
 // accumulating stride-1 backward data (the mirrored convolution, run the same way) and the
 // weight and bias gradients. Every
@@ -144,6 +145,9 @@ TEST(conv2d_winograd_matches_reference) {
       geo(2, 129, 16, 10, 10, 3, 3, 1, 1), geo(2, 1, 3, 9, 9, 3, 3, 1, 1),
       geo(1, 3, 2, 5, 6, 5, 5, 1, 2),      geo(2, 32, 64, 14, 14, 5, 5, 1, 2),
   };
+  // Wide images: one tile row holds more tiles than a block of the weight gradient (64).
+  shapes.push_back(geo(1, 8, 8, 5, 300, 3, 3, 1, 1));
+  shapes.push_back(geo(1, 16, 8, 3, 140, 5, 5, 1, 2));
   ConvGeometry asym = geo(2, 16, 16, 11, 10, 3, 3);
   asym.pad_top = 0, asym.pad_left = 2, asym.pad_bottom = 1, asym.pad_right = 0;
   shapes.push_back(asym);

@@ -865,6 +865,7 @@ void direct_backward_weight(const ConvGeometry& g, const float* x, const float* 
 // tests hold the results to the same tolerance as the other paths.
 constexpr int kAlpha = 6, kAlpha2 = kAlpha * kAlpha;
 constexpr int64_t kWinogradTiles = 48;  // tiles per task: its HWC input and outputs stay in L2
+constexpr int64_t kWinogradBlock = 64;  // most tiles per block of the weight gradient's GEMMs
 // With fewer input channels the 36 GEMMs' reductions are too short for the transforms to pay:
 // 8->64 runs at 1.11x the implicit GEMM's speed on 3x3 (4x fewer multiplications) but 0.96x on
 // 5x5 (2.8x fewer), 4->32 on 5x5 at 0.55x; few output channels hurt the implicit GEMM as much
@@ -1186,7 +1187,10 @@ void winograd_backward_weight(const ConvGeometry& g, const float* x, const float
   const int64_t tw = units.tw, cols_in = tw * M + r - 1, cols_out = tw * M;
   const int64_t rows_in = units.trows * M + r - 1, image_in = rows_in * cols_in * cpad;
   const int64_t image_out = units.trows * M * cols_out * copad;
-  const int64_t nbmax = units.max_tiles(), pstride = nbmax * width, estride = panels * pstride;
+  // Tiles per block of GEMMs: a unit's, up to kWinogradBlock (a very wide image's tile row would
+  // otherwise size V and dM past the caches).
+  const int64_t nbmax = std::min(units.max_tiles(), kWinogradBlock);
+  const int64_t pstride = nbmax * width, estride = panels * pstride;
   // Per chunk of units (one per thread): dU (36 x cin x copad), then the bias gradient.
   const int64_t per = kAlpha2 * g.c_in * copad + g.c_out;
   const int64_t chunks = std::min<int64_t>(num_threads(), units.count);
@@ -1216,22 +1220,26 @@ void winograd_backward_weight(const ConvGeometry& g, const float* x, const float
             dbt[co] += row_sum(dy + (img * g.c_out + co) * p + r0 * ow, rows_out * ow);
       }
       const int64_t tiles = un.images * un.tr * tw;
-      for (int64_t i = 0; i < tiles; ++i) {
-        const int64_t im = i / (un.tr * tw), ty = i / tw % un.tr, tx = i % tw;
-        winograd_input_tile(hwc + im * image_in + (ty * M * cols_in + tx * M) * cpad,
-                            cols_in * cpad, cpad, v + i * cpad, nbmax * cpad);
-        winograd_dy_tile<M>(hwc_dy + im * image_out + (ty * M * cols_out + tx * M) * copad,
-                            cols_out * copad, copad, dm + i * width, width, pstride, estride);
-      }
-      for (int e = 0; e < kAlpha2; ++e)
-        for (int64_t ci0 = 0; ci0 < g.c_in; ci0 += t.rows) {
-          const int mr = static_cast<int>(std::min<int64_t>(t.rows, g.c_in - ci0));
-          const float* rows[2 * kRows];
-          for (int i = 0; i < mr; ++i) rows[i] = v + e * nbmax * cpad + ci0 + i;
-          for (int64_t cp = 0; cp < panels; ++cp)
-            run_kernel(t, tiles, rows, off, dm + e * estride + cp * pstride,
-                       du + (e * g.c_in + ci0) * copad + cp * width, copad, mr, width, 1.0f);
+      for (int64_t b0 = 0; b0 < tiles; b0 += nbmax) {
+        const int64_t nb = std::min(nbmax, tiles - b0);
+        for (int64_t i = 0; i < nb; ++i) {
+          const int64_t tile = b0 + i, im = tile / (un.tr * tw), ty = tile / tw % un.tr,
+                        tx = tile % tw;
+          winograd_input_tile(hwc + im * image_in + (ty * M * cols_in + tx * M) * cpad,
+                              cols_in * cpad, cpad, v + i * cpad, nbmax * cpad);
+          winograd_dy_tile<M>(hwc_dy + im * image_out + (ty * M * cols_out + tx * M) * copad,
+                              cols_out * copad, copad, dm + i * width, width, pstride, estride);
         }
+        for (int e = 0; e < kAlpha2; ++e)
+          for (int64_t ci0 = 0; ci0 < g.c_in; ci0 += t.rows) {
+            const int mr = static_cast<int>(std::min<int64_t>(t.rows, g.c_in - ci0));
+            const float* rows[2 * kRows];
+            for (int i = 0; i < mr; ++i) rows[i] = v + e * nbmax * cpad + ci0 + i;
+            for (int64_t cp = 0; cp < panels; ++cp)
+              run_kernel(t, nb, rows, off, dm + e * estride + cp * pstride,
+                         du + (e * g.c_in + ci0) * copad + cp * width, copad, mr, width, 1.0f);
+          }
+      }
     }
   });
   // Sum the chunks into the first (fixed order: deterministic per thread count), then
