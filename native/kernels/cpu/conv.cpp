@@ -1063,6 +1063,15 @@ struct WinogradUnits {
   }
 };
 
+// Tile `tile` of a unit (its images one after another, tr rows of tw tiles each): image, tile
+// row, tile column.
+struct TileAt {
+  int64_t im, ty, tx;
+};
+inline TileAt tile_at(int64_t tile, int64_t tr, int64_t tw) {
+  return {tile / (tr * tw), tile / tw % tr, tile % tw};
+}
+
 // y (+)= conv(x, w) by Winograd for a geometry winograd_applies to; u from winograd_weights.
 template <int M>
 void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const float* bias,
@@ -1097,8 +1106,8 @@ void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const 
       for (int64_t b0 = 0; b0 < tiles; b0 += t.rows) {
         const int nb = static_cast<int>(std::min<int64_t>(t.rows, tiles - b0));
         for (int i = 0; i < nb; ++i) {
-          const int64_t tile = b0 + i, im = tile / (tr * tw), ty = tile / tw % tr, tx = tile % tw;
-          winograd_input_tile(hwc + im * image_in + (ty * M * cols_in + tx * M) * cpad,
+          const TileAt at = tile_at(b0 + i, tr, tw);
+          winograd_input_tile(hwc + at.im * image_in + (at.ty * M * cols_in + at.tx * M) * cpad,
                               cols_in * cpad, cpad, v + i * cpad, t.rows * cpad);
         }
         for (int e = 0; e < kAlpha2; ++e) {
@@ -1109,10 +1118,10 @@ void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const 
                        mres + e * t.rows * mld + cp * width, mld, nb, width, 0.0f);
         }
         for (int i = 0; i < nb; ++i) {
-          const int64_t tile = b0 + i, im = tile / (tr * tw), ty = tile / tw % tr, tx = tile % tw;
-          const int64_t oy = ty * M, ox = tx * M;  // relative to the unit's first output row
+          const TileAt at = tile_at(b0 + i, tr, tw);
+          const int64_t oy = at.ty * M, ox = at.tx * M;  // from the unit's first output row
           winograd_output_tile<M>(mres + i * mld, t.rows * mld, g.c_out, fuse ? bias : nullptr,
-                                  relu, cblk + ((im * rows_out + oy) * ow + ox) * g.c_out,
+                                  relu, cblk + ((at.im * rows_out + oy) * ow + ox) * g.c_out,
                                   ow * g.c_out,
                                   static_cast<int>(std::min<int64_t>(M, rows_out - oy)),
                                   static_cast<int>(std::min<int64_t>(M, ow - ox)));
@@ -1223,12 +1232,12 @@ void winograd_backward_weight(const ConvGeometry& g, const float* x, const float
       for (int64_t b0 = 0; b0 < tiles; b0 += nbmax) {
         const int64_t nb = std::min(nbmax, tiles - b0);
         for (int64_t i = 0; i < nb; ++i) {
-          const int64_t tile = b0 + i, im = tile / (un.tr * tw), ty = tile / tw % un.tr,
-                        tx = tile % tw;
-          winograd_input_tile(hwc + im * image_in + (ty * M * cols_in + tx * M) * cpad,
+          const TileAt at = tile_at(b0 + i, un.tr, tw);
+          winograd_input_tile(hwc + at.im * image_in + (at.ty * M * cols_in + at.tx * M) * cpad,
                               cols_in * cpad, cpad, v + i * cpad, nbmax * cpad);
-          winograd_dy_tile<M>(hwc_dy + im * image_out + (ty * M * cols_out + tx * M) * copad,
-                              cols_out * copad, copad, dm + i * width, width, pstride, estride);
+          winograd_dy_tile<M>(
+              hwc_dy + at.im * image_out + (at.ty * M * cols_out + at.tx * M) * copad,
+              cols_out * copad, copad, dm + i * width, width, pstride, estride);
         }
         for (int e = 0; e < kAlpha2; ++e)
           for (int64_t ci0 = 0; ci0 < g.c_in; ci0 += t.rows) {
