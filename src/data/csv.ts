@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export interface CsvTable {
   columns: string[];
@@ -19,9 +20,20 @@ export interface CsvOptions {
   /** Lines starting with this are skipped. */
   comment?: string;
 }
+const CSV_KEYS = optionKeys<CsvOptions>({ header: true, delimiter: true, comment: true });
+
+function checkCsvOptions(op: string, options: CsvOptions): void {
+  checkOptionKeys(op, options, CSV_KEYS);
+  if (options.header !== undefined && typeof options.header !== 'boolean')
+    throw new TypeError(`${op}: header must be a boolean, got ${JSON.stringify(options.header)}`);
+  for (const key of ['delimiter', 'comment'] as const)
+    if (options[key] !== undefined && (typeof options[key] !== 'string' || options[key] === ''))
+      throw new TypeError(`${op}: ${key} must be a non-empty string, got ${JSON.stringify(options[key])}`);
+}
 
 /** Parses CSV text into column names and string cells (every row must have every column). */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
+  checkCsvOptions('parseCsv', options);
   let records: string[][];
   try {
     records = parse(text, {
@@ -41,6 +53,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
 }
 
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  checkCsvOptions('readCsv', options);
   return parseCsv(await readFile(path, 'utf8'), options);
 }
 

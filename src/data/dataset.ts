@@ -11,6 +11,7 @@ import { Generator, pickGenerator, type GeneratorState, type RandomOptions } fro
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { identityIndices, takeRows } from './rows.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export type Batch = [Tensor, Tensor | null];
 
@@ -60,6 +61,9 @@ export const Dataset = {
   fromGenerator: (make: () => Iterable<Batch> | AsyncIterable<Batch>): GeneratorDataset => new GeneratorDataset(make),
 };
 
+/** Largest batchSize a loader takes (its sample order is int32). */
+const MAX_BATCH_SIZE = 2 ** 31 - 1;
+
 export interface DataLoaderOptions extends RandomOptions {
   batchSize?: number;
   /** Reshuffle every epoch (default false). */
@@ -69,6 +73,14 @@ export interface DataLoaderOptions extends RandomOptions {
   /** Applied to each batch after gathering. */
   map?: (x: Tensor, y: Tensor | null) => Batch;
 }
+const DATA_LOADER_KEYS = optionKeys<DataLoaderOptions>({
+  batchSize: true,
+  shuffle: true,
+  dropLast: true,
+  map: true,
+  seed: true,
+  generator: true,
+});
 
 export interface DataLoaderState {
   epoch: number;
@@ -97,9 +109,14 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
   ) {
     if (!(dataset instanceof TensorDataset) && !(dataset instanceof GeneratorDataset))
       throw new TypeError('DataLoader: dataset must be a TensorDataset or a GeneratorDataset');
+    checkOptionKeys('DataLoader', options, DATA_LOADER_KEYS);
     this.batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(this.batchSize) || this.batchSize <= 0)
       throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    if (this.batchSize > MAX_BATCH_SIZE)
+      throw new RangeError(`DataLoader: batchSize must be at most ${MAX_BATCH_SIZE}, got ${this.batchSize}`);
+    if (options.map !== undefined && typeof options.map !== 'function')
+      throw new TypeError(`DataLoader: map must be a function, got ${typeof options.map}`);
     this.shuffle = options.shuffle ?? false;
     this.dropLast = options.dropLast ?? false;
     // A private generator: shuffling does not disturb other users of the global stream.

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, enumOption, intOption, numberOption, optionKeys } from '../options.js';
 
 const TYPES: Record<number, { name: string; size: number }> = {
   0x08: { name: 'uint8', size: 1 },
@@ -32,9 +33,20 @@ export interface IdxOptions {
   /** Name used in errors. */
   source?: string;
 }
+const IDX_KEYS = optionKeys<IdxOptions>({ dtype: true, scale: true, maxBytes: true, source: true });
+
+function checkIdxOptions(op: string, options: IdxOptions): void {
+  checkOptionKeys(op, options, IDX_KEYS);
+  enumOption(op, 'dtype', options.dtype, 'float32', ['float32', 'int32']);
+  numberOption(op, 'scale', options.scale, 1, -Number.MAX_VALUE, Number.MAX_VALUE);
+  intOption(op, 'maxBytes', options.maxBytes, MAX_BYTES, 0, Number.MAX_SAFE_INTEGER);
+  if (options.source !== undefined && typeof options.source !== 'string')
+    throw new TypeError(`${op}: source must be a string, got ${typeof options.source}`);
+}
 
 /** Decodes an IDX file held in memory (gzip detected by its magic bytes). */
 export function parseIdx(input: Uint8Array, options: IdxOptions = {}): Tensor {
+  checkIdxOptions('parseIdx', options);
   const src = options.source ?? 'IDX data';
   const maxBytes = options.maxBytes ?? MAX_BYTES;
   let buf = input;
@@ -98,6 +110,7 @@ export function parseIdx(input: Uint8Array, options: IdxOptions = {}): Tensor {
 
 /** Reads an IDX file (.gz or plain) from disk. */
 export async function readIdx(path: string, options: IdxOptions = {}): Promise<Tensor> {
+  checkIdxOptions('readIdx', options);
   const data = await readFile(path);
   return parseIdx(data, { source: path, ...options });
 }

@@ -7,6 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 function check2d(op: string, x: Tensor): [number, number] {
   if (!(x instanceof Tensor) || x.dtype !== 'float32' || x.ndim !== 2)
@@ -27,6 +28,7 @@ export interface StandardScalerOptions {
    */
   over?: 'feature' | 'all';
 }
+const STANDARD_SCALER_KEYS = optionKeys<StandardScalerOptions>({ over: true });
 
 /** (x - mean) / std per feature (or over all values); constant features get std 1 (as scikit-learn). */
 export class StandardScaler {
@@ -35,6 +37,7 @@ export class StandardScaler {
   std: Float64Array | null = null;
 
   constructor(options: StandardScalerOptions = {}) {
+    checkOptionKeys('StandardScaler', options, STANDARD_SCALER_KEYS);
     const over = options.over ?? 'feature';
     if (over !== 'feature' && over !== 'all') throw new RangeError(`StandardScaler: over must be 'feature' or 'all', got ${String(over)}`);
     this.over = over;
@@ -122,7 +125,8 @@ export class MinMaxScaler {
   dataMin: Float64Array | null = null;
   dataMax: Float64Array | null = null;
   constructor(readonly range: [number, number] = [0, 1]) {
-    if (!(range[1] > range[0])) throw new RangeError(`MinMaxScaler: range [${range}] must be increasing`);
+    if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) || !(range[1] > range[0]))
+      throw new RangeError(`MinMaxScaler: range ${JSON.stringify(range)} must be increasing finite numbers [min, max]`);
   }
 
   fit(x: Tensor): this {
@@ -258,7 +262,10 @@ export class LabelEncoder {
 
 /** int32 class indices (N) <-> one-hot float32 (N, numClasses). */
 export class OneHotEncoder {
-  constructor(public numClasses: number | null = null) {}
+  constructor(public numClasses: number | null = null) {
+    if (numClasses !== null && (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 2 ** 31 - 1))
+      throw new RangeError(`OneHotEncoder: numClasses must be a positive integer or null, got ${numClasses}`);
+  }
 
   fit(indices: Tensor): this {
     if (!(indices instanceof Tensor) || indices.dtype !== 'int32' || indices.ndim !== 1)

@@ -6,6 +6,7 @@
  * Tests: `npx vitest run tests/sequence-data.test.ts`.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 /** Which end of a sequence gets the padding (or loses steps when truncated). */
 export type PadSide = 'pre' | 'post';
@@ -24,6 +25,7 @@ export interface PadOptions {
   /** Fill value for padded steps (default 0, the `<pad>` id of `Vocabulary`). */
   value?: number;
 }
+const PAD_KEYS = optionKeys<PadOptions>({ maxLen: true, padding: true, truncating: true, value: true });
 
 export interface FloatPadOptions extends PadOptions {
   /**
@@ -31,6 +33,23 @@ export interface FloatPadOptions extends PadOptions {
    * values); default 1. Sequences given as rows of steps (number[][]) carry F themselves.
    */
   features?: number;
+}
+const FLOAT_PAD_KEYS = optionKeys<FloatPadOptions>({
+  maxLen: true,
+  padding: true,
+  truncating: true,
+  value: true,
+  features: true,
+});
+
+/** Most values a padded block may hold (a typed array's practical limit). */
+const MAX_PADDED_VALUES = 2 ** 31 - 1;
+
+function checkBlockSize(op: string, n: number, t: number, f: number): void {
+  if (n * t * f > MAX_PADDED_VALUES)
+    throw new RangeError(
+      `${op}: ${n} sequences x maxLen ${t}${f > 1 ? ` x ${f} features` : ''} is more than ${MAX_PADDED_VALUES} values`,
+    );
 }
 
 /** int32 sequences padded to (N, T). */
@@ -66,8 +85,9 @@ interface ResolvedPad {
   value: number;
 }
 
-function resolveSides(op: string, options: PadOptions): ResolvedPad {
+function resolveSides(op: string, options: PadOptions, keys: readonly string[]): ResolvedPad {
   if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object`);
+  checkOptionKeys(op, options, keys);
   const padding = options.padding ?? 'post';
   const truncating = options.truncating ?? 'post';
   if (padding !== 'pre' && padding !== 'post')
@@ -114,7 +134,7 @@ function placement(n: number, T: number, sides: ResolvedPad): { from: number; le
 export function padSequences(seqs: readonly IdSequence[], options: PadOptions = {}): PaddedSequences {
   const op = 'padSequences';
   checkList(op, seqs);
-  const sides = resolveSides(op, options);
+  const sides = resolveSides(op, options, PAD_KEYS);
   if (!Number.isInteger(sides.value) || sides.value < INT32_MIN || sides.value > INT32_MAX)
     throw new RangeError(`${op}: value must be an int32 integer for id sequences, got ${sides.value}`);
   let longest = 0;
@@ -127,6 +147,7 @@ export function padSequences(seqs: readonly IdSequence[], options: PadOptions = 
   });
   const T = resolveMaxLen(op, options.maxLen, longest);
   const N = seqs.length;
+  checkBlockSize(op, N, T, 1);
   const data = new Int32Array(N * T);
   if (sides.value !== 0) data.fill(sides.value);
   const lengths = new Int32Array(N);
@@ -193,7 +214,7 @@ function floatSteps(op: string, s: unknown, r: number, F: number | null): { step
 export function padFloatSequences(seqs: readonly FloatSequence[], options: FloatPadOptions = {}): PaddedFloatSequences {
   const op = 'padFloatSequences';
   checkList(op, seqs);
-  const sides = resolveSides(op, options);
+  const sides = resolveSides(op, options, FLOAT_PAD_KEYS);
   const featuresOpt = options.features;
   if (featuresOpt !== undefined && (!Number.isSafeInteger(featuresOpt) || featuresOpt < 1))
     throw new RangeError(`${op}: features must be a positive integer, got ${String(featuresOpt)}`);
@@ -213,6 +234,7 @@ export function padFloatSequences(seqs: readonly FloatSequence[], options: Float
   const width: number = F ?? featuresOpt ?? 1;
   const T = resolveMaxLen(op, options.maxLen, longest);
   const N = seqs.length;
+  checkBlockSize(op, N, T, width);
   const data = new Float32Array(N * T * width);
   if (sides.value !== 0) data.fill(sides.value);
   const lengths = new Int32Array(N);

@@ -6,6 +6,7 @@
  * Tests: `npx vitest run tests/text.test.ts`.
  */
 import { readFile } from 'node:fs/promises';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import { padSequences, type PadSide, type PaddedSequences } from './sequence.js';
 
 /** The reserved padding token; always id 0, so padded steps of `padSequences` (value 0) decode to it. */
@@ -28,6 +29,12 @@ export interface TokenizerOptions {
   /** Unicode normalisation applied first (default 'NFC', so composed and decomposed accents agree); false for none. */
   normalize?: 'NFC' | 'NFKC' | false;
 }
+const TOKENIZER_KEYS = optionKeys<TokenizerOptions>({
+  lowercase: true,
+  stripHtml: true,
+  punctuation: true,
+  normalize: true,
+});
 
 export interface TokenizerConfig {
   type: 'Tokenizer';
@@ -72,6 +79,7 @@ export class Tokenizer {
   /** @throws TypeError/RangeError for an option of the wrong type or value. */
   constructor(options: TokenizerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Tokenizer: options must be an object');
+    checkOptionKeys('Tokenizer', options, TOKENIZER_KEYS);
     const bool = (name: 'lowercase' | 'stripHtml', v: unknown): boolean => {
       if (v === undefined) return true;
       if (typeof v !== 'boolean') throw new TypeError(`Tokenizer: ${name} must be a boolean, got ${typeof v}`);
@@ -147,6 +155,18 @@ export interface VocabularyOptions {
   /** Tokens seen fewer times are left out (they encode as `<unk>`); default 1. */
   minFreq?: number;
 }
+const VOCABULARY_KEYS = optionKeys<VocabularyOptions>({ maxSize: true, minFreq: true });
+/** Vocabulary.fromTexts's options: the build options plus the tokenizer to keep. */
+export interface FromTextsOptions extends VocabularyOptions {
+  tokenizer?: Tokenizer;
+}
+const FROM_TEXTS_KEYS = optionKeys<FromTextsOptions>({ maxSize: true, minFreq: true, tokenizer: true });
+/** Vocabulary.decode's options. */
+export interface DecodeOptions {
+  /** Drop `<pad>` (id 0) entries (default false). */
+  skipPad?: boolean;
+}
+const DECODE_KEYS = optionKeys<DecodeOptions>({ skipPad: true });
 
 export interface VocabularyJSON {
   type: 'Vocabulary';
@@ -167,6 +187,12 @@ export interface EncodeTextsOptions {
   /** 'post' (default) keeps the beginning of a long text, 'pre' its end. */
   truncating?: PadSide;
 }
+const ENCODE_TEXTS_KEYS = optionKeys<EncodeTextsOptions>({
+  tokenizer: true,
+  maxLen: true,
+  padding: true,
+  truncating: true,
+});
 
 /**
  * Token <-> id table. Ids: 0 = `<pad>`, 1 = `<unk>`, then tokens by descending frequency,
@@ -199,14 +225,16 @@ export class Vocabulary {
    *   RangeError for maxSize < 2 or minFreq < 1.
    */
   static build(streams: Iterable<readonly string[]>, options: VocabularyOptions = {}): Vocabulary {
+    checkOptionKeys('Vocabulary.build', options, VOCABULARY_KEYS);
     return Vocabulary.buildWith(streams, options, null);
   }
 
   /** Tokenizes `texts` and builds from the tokens; the tokenizer is kept for encodeTexts and toJSON. */
   static fromTexts(
     texts: readonly string[],
-    options: VocabularyOptions & { tokenizer?: Tokenizer } = {},
+    options: FromTextsOptions = {},
   ): Vocabulary {
+    checkOptionKeys('Vocabulary.fromTexts', options, FROM_TEXTS_KEYS);
     const tokenizer = options.tokenizer ?? new Tokenizer();
     if (!(tokenizer instanceof Tokenizer)) throw new TypeError('Vocabulary.fromTexts: tokenizer must be a Tokenizer');
     return Vocabulary.buildWith(tokenizer.tokenizeAll(texts), options, tokenizer);
@@ -276,7 +304,8 @@ export class Vocabulary {
    * @param options skipPad: drop `<pad>` (id 0) entries (default false).
    * @throws RangeError for an id that is not an integer in [0, size).
    */
-  decode(ids: ArrayLike<number>, options: { skipPad?: boolean } = {}): string[] {
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string[] {
+    checkOptionKeys('Vocabulary.decode', options, DECODE_KEYS);
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const k = ids[i];
@@ -295,7 +324,10 @@ export class Vocabulary {
    * @throws TypeError for a non-string text (naming its index); RangeError for bad pad options.
    */
   encodeTexts(texts: readonly string[], options: EncodeTextsOptions = {}): PaddedSequences {
+    checkOptionKeys('Vocabulary.encodeTexts', options, ENCODE_TEXTS_KEYS);
     const tokenizer = options.tokenizer ?? this.tokenizer ?? new Tokenizer();
+    if (!(tokenizer instanceof Tokenizer))
+      throw new TypeError('Vocabulary.encodeTexts: tokenizer must be a Tokenizer');
     const ids = tokenizer.tokenizeAll(texts).map((t) => this.encode(t));
     return padSequences(ids, {
       maxLen: options.maxLen,

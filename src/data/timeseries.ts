@@ -10,6 +10,7 @@ import { csvColumn, csvColumns, readCsv } from './csv.js';
 import { MinMaxScaler, StandardScaler } from './preprocessing.js';
 import { Tensor } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 /**
  * A series of T steps and F features: a tensor (T) or (T, F), rows of steps
@@ -106,6 +107,13 @@ export interface WindowOptions {
   /** Only rows [start, end) are windowed (inputs and targets alike), e.g. `split.train`. */
   range?: RowRange;
 }
+const WINDOW_KEYS = optionKeys<WindowOptions>({
+  lookback: true,
+  horizon: true,
+  stride: true,
+  targetColumns: true,
+  range: true,
+});
 
 /** Sliding windows: inputs (N, L, F) and the following targets (N, H, K), float32, row-major. */
 export interface Windows {
@@ -138,6 +146,7 @@ export interface Windows {
 export function makeWindows(series: SeriesLike, options: WindowOptions): Windows {
   const op = 'makeWindows';
   if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options with lookback are required`);
+  checkOptionKeys(op, options, WINDOW_KEYS);
   const L = positiveInt(op, 'lookback', options.lookback);
   const H = positiveInt(op, 'horizon', options.horizon ?? 1);
   const stride = positiveInt(op, 'stride', options.stride ?? 1);
@@ -197,6 +206,13 @@ export interface ChronologicalSplitOptions {
   /** Horizon of the windows (default 1): both parts must fit at least one window. */
   horizon?: number;
 }
+const CHRONOLOGICAL_SPLIT_KEYS = optionKeys<ChronologicalSplitOptions>({
+  testSize: true,
+  testFraction: true,
+  gap: true,
+  lookback: true,
+  horizon: true,
+});
 
 export interface ChronologicalSplit {
   /** Rows for fitting scalers and cutting training windows: [0, testTargetsStart - gap). */
@@ -228,6 +244,7 @@ export function chronologicalSplit(length: number, options: ChronologicalSplitOp
   const op = 'chronologicalSplit';
   if (!Number.isSafeInteger(length) || length < 2)
     throw new RangeError(`${op}: length must be an integer >= 2, got ${String(length)}`);
+  checkOptionKeys(op, options, CHRONOLOGICAL_SPLIT_KEYS);
   const { testSize, testFraction } = options;
   if (testSize !== undefined && testFraction !== undefined)
     throw new RangeError(`${op}: give testSize or testFraction, not both`);
@@ -261,6 +278,21 @@ export function chronologicalSplit(length: number, options: ChronologicalSplitOp
 /** A scaler with the fit/transform pair of src/data/preprocessing.ts. */
 export type SeriesScaler = StandardScaler | MinMaxScaler;
 
+/** scaleSeries's options. */
+export interface ScaleSeriesOptions<S extends SeriesScaler = StandardScaler> {
+  /** Rows the statistics come from (default all). */
+  fitRange?: RowRange;
+  /** The scaler to fit (default a new StandardScaler). */
+  scaler?: S;
+}
+const SCALE_SERIES_KEYS = optionKeys<ScaleSeriesOptions>({ fitRange: true, scaler: true });
+/** readCo2's options. */
+export interface Co2Options {
+  /** 'monthly' (default) or 'weekly'. */
+  frequency?: 'monthly' | 'weekly';
+}
+const CO2_KEYS = optionKeys<Co2Options>({ frequency: true });
+
 /**
  * Scales a (T, F) series with statistics of the rows in `fitRange` only (the training part),
  * so nothing about the held-out period reaches the inputs.
@@ -275,9 +307,10 @@ export type SeriesScaler = StandardScaler | MinMaxScaler;
  */
 export function scaleSeries<S extends SeriesScaler = StandardScaler>(
   series: SeriesLike,
-  options: { fitRange?: RowRange; scaler?: S } = {},
+  options: ScaleSeriesOptions<S> = {},
 ): { scaled: Tensor; scaler: S } {
   const op = 'scaleSeries';
+  checkOptionKeys(op, options, SCALE_SERIES_KEYS);
   const { data, T, F } = toMatrix(op, series);
   const { start, end } = checkRange(op, options.fitRange, T);
   if (end <= start) throw new RangeError(`${op}: fitRange [${start}, ${end}) is empty`);
@@ -432,8 +465,9 @@ export interface LoadedSeries {
  *
  * @throws RangeError for a malformed date or CO2 value (naming the row).
  */
-export async function readCo2(path: string, options: { frequency?: 'monthly' | 'weekly' } = {}): Promise<LoadedSeries> {
+export async function readCo2(path: string, options: Co2Options = {}): Promise<LoadedSeries> {
   const op = 'readCo2';
+  checkOptionKeys(op, options, CO2_KEYS);
   const frequency = options.frequency ?? 'monthly';
   if (frequency !== 'monthly' && frequency !== 'weekly')
     throw new RangeError(`${op}: frequency must be 'monthly' or 'weekly', got ${String(frequency)}`);

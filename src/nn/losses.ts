@@ -12,8 +12,35 @@ import { mean, sum } from '../ops/reduce.js';
 import { assertTensor, floatData } from '../ops/util.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
+
+/** mseLoss's and l1Loss's options. */
+export interface ReductionOptions {
+  reduction?: Reduction;
+}
+const REDUCTION_KEYS = optionKeys<ReductionOptions>({ reduction: true });
+export interface HuberOptions extends ReductionOptions {
+  /** Where the loss turns from quadratic to linear (default 1, > 0). */
+  delta?: number;
+}
+const HUBER_KEYS = optionKeys<HuberOptions>({ reduction: true, delta: true });
+export interface SmoothL1Options extends ReductionOptions {
+  /** Where the loss turns from quadratic to linear (default 1, >= 0; 0 is the L1 loss). */
+  beta?: number;
+}
+const SMOOTH_L1_KEYS = optionKeys<SmoothL1Options>({ reduction: true, beta: true });
+export interface BCEOptions extends ReductionOptions {
+  /** Multiplies each element's loss. */
+  weight?: Tensor | null;
+}
+const BCE_KEYS = optionKeys<BCEOptions>({ reduction: true, weight: true });
+export interface BCEWithLogitsOptions extends BCEOptions {
+  /** Per-class (last axis) weight of the positive term. */
+  posWeight?: Tensor | null;
+}
+const BCE_LOGITS_KEYS = optionKeys<BCEWithLogitsOptions>({ reduction: true, weight: true, posWeight: true });
 
 function checkReduction(op: string, r: unknown): Reduction {
   if (r !== 'mean' && r !== 'sum' && r !== 'none')
@@ -36,13 +63,15 @@ function sameShape(op: string, input: Tensor, target: Tensor): void {
 }
 
 /** Mean squared error: (input - target)^2. */
-export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkOptionKeys('mseLoss', options, REDUCTION_KEYS);
   sameShape('mseLoss', input, target);
   return reduce(square(sub(input, target)), checkReduction('mseLoss', options.reduction ?? 'mean'));
 }
 
 /** Mean absolute error: |input - target| (Keras: MAE). */
-export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkOptionKeys('l1Loss', options, REDUCTION_KEYS);
   sameShape('l1Loss', input, target);
   return reduce(abs(sub(input, target)), checkReduction('l1Loss', options.reduction ?? 'mean'));
 }
@@ -56,27 +85,23 @@ function huberTerms(input: Tensor, target: Tensor, delta: number): Tensor {
 }
 
 /** Huber: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target. */
-export function huberLoss(
-  input: Tensor,
-  target: Tensor,
-  options: { reduction?: Reduction; delta?: number } = {},
-): Tensor {
+export function huberLoss(input: Tensor, target: Tensor, options: HuberOptions = {}): Tensor {
+  checkOptionKeys('huberLoss', options, HUBER_KEYS);
   sameShape('huberLoss', input, target);
   const delta = options.delta ?? 1;
-  if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be > 0, got ${delta}`);
+  if (!(typeof delta === 'number' && delta > 0 && delta < Infinity))
+    throw new RangeError(`huberLoss: delta must be > 0 and finite, got ${delta}`);
   return reduce(huberTerms(input, target, delta), checkReduction('huberLoss', options.reduction ?? 'mean'));
 }
 
 /** Smooth L1: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (= huber / beta). */
-export function smoothL1Loss(
-  input: Tensor,
-  target: Tensor,
-  options: { reduction?: Reduction; beta?: number } = {},
-): Tensor {
+export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Options = {}): Tensor {
+  checkOptionKeys('smoothL1Loss', options, SMOOTH_L1_KEYS);
   sameShape('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
-  if (!(beta >= 0)) throw new RangeError(`smoothL1Loss: beta must be >= 0, got ${beta}`);
-  if (beta === 0) return l1Loss(input, target, options);
+  if (!(typeof beta === 'number' && beta >= 0 && beta < Infinity))
+    throw new RangeError(`smoothL1Loss: beta must be >= 0 and finite, got ${beta}`);
+  if (beta === 0) return l1Loss(input, target, { reduction: options.reduction });
   return reduce(
     mul(huberTerms(input, target, beta), 1 / beta),
     checkReduction('smoothL1Loss', options.reduction ?? 'mean'),
@@ -92,6 +117,15 @@ export interface CrossEntropyOptions {
   /** Mixes the target with the uniform distribution: (1 - e) y + e / C. */
   labelSmoothing?: number;
 }
+const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({
+  weight: true,
+  ignoreIndex: true,
+  reduction: true,
+  labelSmoothing: true,
+});
+/** nllLoss's options: cross-entropy's without label smoothing. */
+export type NLLOptions = Omit<CrossEntropyOptions, 'labelSmoothing'>;
+const NLL_KEYS = optionKeys<NLLOptions>({ weight: true, ignoreIndex: true, reduction: true });
 
 /**
  * Cross-entropy of logits (N, C) — or (N, C, d...) with C on axis 1 — against class indices
@@ -101,6 +135,7 @@ export interface CrossEntropyOptions {
  */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
+  checkOptionKeys(op, options, CROSS_ENTROPY_KEYS);
   floatData(op, logits, 'logits');
   assertTensor(op, target, 'target');
   const reduction = checkReduction(op, options.reduction ?? 'mean');
@@ -175,11 +210,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
 }
 
 /** Negative log-likelihood of log-probabilities (N, C) against class indices (int32, (N)). */
-export function nllLoss(
-  logProbs: Tensor,
-  target: Tensor,
-  options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {},
-): Tensor {
+export function nllLoss(logProbs: Tensor, target: Tensor, options: NLLOptions = {}): Tensor {
+  checkOptionKeys('nllLoss', options, NLL_KEYS);
   const op = 'nllLoss';
   floatData(op, logProbs, 'input');
   assertTensor(op, target, 'target');
@@ -212,12 +244,9 @@ export function nllLoss(
 }
 
 /** Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch). */
-export function binaryCrossEntropy(
-  input: Tensor,
-  target: Tensor,
-  options: { weight?: Tensor | null; reduction?: Reduction } = {},
-): Tensor {
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
+  checkOptionKeys(op, options, BCE_KEYS);
   sameShape(op, input, target);
   const p = floatData(op, input, 'input');
   const t = floatData(op, target, 'target');
@@ -239,9 +268,10 @@ export function binaryCrossEntropy(
 export function binaryCrossEntropyWithLogits(
   logits: Tensor,
   target: Tensor,
-  options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+  options: BCEWithLogitsOptions = {},
 ): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
+  checkOptionKeys(op, options, BCE_LOGITS_KEYS);
   sameShape(op, logits, target);
   const x = floatData(op, logits, 'logits');
   const t = floatData(op, target, 'target');
@@ -272,20 +302,42 @@ function lossObject(name: string, fn: (i: Tensor, t: Tensor) => Tensor): Loss {
   return Object.assign((i: Tensor, t: Tensor) => fn(i, t), { lossName: name }) as unknown as Loss;
 }
 
-export const MSELoss = (options: { reduction?: Reduction } = {}): Loss =>
-  lossObject('mse', (i, t) => mseLoss(i, t, options));
-export const L1Loss = (options: { reduction?: Reduction } = {}): Loss =>
-  lossObject('mae', (i, t) => l1Loss(i, t, options));
-export const HuberLoss = (options: { reduction?: Reduction; delta?: number } = {}): Loss =>
-  lossObject('huber', (i, t) => huberLoss(i, t, options));
-export const SmoothL1Loss = (options: { reduction?: Reduction; beta?: number } = {}): Loss =>
-  lossObject('smoothL1', (i, t) => smoothL1Loss(i, t, options));
-export const CrossEntropyLoss = (options: CrossEntropyOptions = {}): Loss =>
-  lossObject('crossEntropy', (i, t) => crossEntropy(i, t, options));
-export const NLLLoss = (options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Loss =>
-  lossObject('nll', (i, t) => nllLoss(i, t, options));
-export const BCELoss = (options: { weight?: Tensor | null; reduction?: Reduction } = {}): Loss =>
-  lossObject('bce', (i, t) => binaryCrossEntropy(i, t, options));
-export const BCEWithLogitsLoss = (
-  options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
-): Loss => lossObject('bceWithLogits', (i, t) => binaryCrossEntropyWithLogits(i, t, options));
+/** The class forms check their options when built (a typo fails at compile(), not mid-fit). */
+function built(op: string, options: unknown, keys: readonly string[]): void {
+  checkOptionKeys(op, options, keys);
+  const r = (options as { reduction?: unknown } | undefined)?.reduction;
+  if (r !== undefined) checkReduction(op, r);
+}
+
+export const MSELoss = (options: ReductionOptions = {}): Loss => {
+  built('MSELoss', options, REDUCTION_KEYS);
+  return lossObject('mse', (i, t) => mseLoss(i, t, options));
+};
+export const L1Loss = (options: ReductionOptions = {}): Loss => {
+  built('L1Loss', options, REDUCTION_KEYS);
+  return lossObject('mae', (i, t) => l1Loss(i, t, options));
+};
+export const HuberLoss = (options: HuberOptions = {}): Loss => {
+  built('HuberLoss', options, HUBER_KEYS);
+  return lossObject('huber', (i, t) => huberLoss(i, t, options));
+};
+export const SmoothL1Loss = (options: SmoothL1Options = {}): Loss => {
+  built('SmoothL1Loss', options, SMOOTH_L1_KEYS);
+  return lossObject('smoothL1', (i, t) => smoothL1Loss(i, t, options));
+};
+export const CrossEntropyLoss = (options: CrossEntropyOptions = {}): Loss => {
+  built('CrossEntropyLoss', options, CROSS_ENTROPY_KEYS);
+  return lossObject('crossEntropy', (i, t) => crossEntropy(i, t, options));
+};
+export const NLLLoss = (options: NLLOptions = {}): Loss => {
+  built('NLLLoss', options, NLL_KEYS);
+  return lossObject('nll', (i, t) => nllLoss(i, t, options));
+};
+export const BCELoss = (options: BCEOptions = {}): Loss => {
+  built('BCELoss', options, BCE_KEYS);
+  return lossObject('bce', (i, t) => binaryCrossEntropy(i, t, options));
+};
+export const BCEWithLogitsLoss = (options: BCEWithLogitsOptions = {}): Loss => {
+  built('BCEWithLogitsLoss', options, BCE_LOGITS_KEYS);
+  return lossObject('bceWithLogits', (i, t) => binaryCrossEntropyWithLogits(i, t, options));
+};

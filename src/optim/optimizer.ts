@@ -6,6 +6,7 @@
  */
 import { native } from '../native/binding.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys } from '../options.js';
 
 export type GroupOptions = Record<string, unknown> & { lr?: number };
 /** A parameter group given to the constructor: its params plus any per-group overrides. */
@@ -61,6 +62,9 @@ export abstract class Optimizer<O extends { lr: number }> {
       if (seen.has(p)) throw new Error(`${this.name}: a parameter appears in more than one group`);
       seen.add(p);
     }
+    // A group may override any hyperparameter the optimizer has (its defaults' keys), nothing else.
+    const allowed = [...Object.keys(this.defaults), 'params', 'initialLr'];
+    checkOptionKeys(`${this.name}.addParamGroup`, group, allowed);
     const full = { ...this.defaults, ...group, params: [...group.params] } as ParamGroup<O>;
     full.initialLr = (group as { initialLr?: number }).initialLr ?? full.lr;
     this.validate(full, `group ${this.paramGroups.length}`);

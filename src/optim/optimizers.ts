@@ -5,7 +5,14 @@
  */
 import { native } from '../native/binding.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
+
+/** `options` after refusing keys outside `keys` (an optimizer's constructor options). */
+function known<T>(op: string, options: T, keys: readonly string[]): T {
+  checkOptionKeys(op, options, keys);
+  return options;
+}
 
 function checkRange(opt: string, name: string, v: unknown, lo: number, hi: number, hiOpen = false): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi))
@@ -20,6 +27,14 @@ export interface SGDOptions {
   nesterov: boolean;
   maximize: boolean;
 }
+const SGD_KEYS = optionKeys<SGDOptions>({
+  lr: true,
+  momentum: true,
+  dampening: true,
+  weightDecay: true,
+  nesterov: true,
+  maximize: true,
+});
 
 /**
  * Stochastic gradient descent (torch.optim.SGD):
@@ -39,7 +54,7 @@ export class SGD extends Optimizer<SGDOptions> {
       weightDecay: 0,
       nesterov: false,
       maximize: false,
-      ...options,
+      ...known('SGD', options, SGD_KEYS),
     });
   }
   protected override validate(o: SGDOptions, where: string): void {
@@ -86,6 +101,15 @@ export interface AdamOptions {
   /** AdamW: decay the weights by lr * weightDecay directly instead of adding it to the gradient. */
   decoupledWeightDecay: boolean;
 }
+const ADAM_KEYS = optionKeys<AdamOptions>({
+  lr: true,
+  betas: true,
+  eps: true,
+  weightDecay: true,
+  amsgrad: true,
+  maximize: true,
+  decoupledWeightDecay: true,
+});
 
 /**
  * Adam (torch.optim.Adam), at step t:
@@ -105,7 +129,7 @@ export class Adam extends Optimizer<AdamOptions> {
       amsgrad: false,
       maximize: false,
       decoupledWeightDecay: false,
-      ...options,
+      ...known(name, options, ADAM_KEYS),
     });
   }
   protected override validate(o: AdamOptions, where: string): void {
@@ -160,7 +184,7 @@ export class Adam extends Optimizer<AdamOptions> {
  */
 export class AdamW extends Adam {
   constructor(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
-    super(params, { weightDecay: 1e-2, ...options, decoupledWeightDecay: true }, 'AdamW');
+    super(params, { weightDecay: 1e-2, ...known('AdamW', options, ADAM_KEYS), decoupledWeightDecay: true }, 'AdamW');
   }
 }
 
@@ -173,6 +197,15 @@ export interface RMSpropOptions {
   centered: boolean;
   maximize: boolean;
 }
+const RMSPROP_KEYS = optionKeys<RMSpropOptions>({
+  lr: true,
+  alpha: true,
+  eps: true,
+  weightDecay: true,
+  momentum: true,
+  centered: true,
+  maximize: true,
+});
 
 /**
  * RMSprop (torch.optim.RMSprop):
@@ -192,7 +225,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
       momentum: 0,
       centered: false,
       maximize: false,
-      ...options,
+      ...known('RMSprop', options, RMSPROP_KEYS),
     });
   }
   protected override validate(o: RMSpropOptions, where: string): void {
@@ -240,6 +273,14 @@ export interface AdagradOptions {
   eps: number;
   maximize: boolean;
 }
+const ADAGRAD_KEYS = optionKeys<AdagradOptions>({
+  lr: true,
+  lrDecay: true,
+  weightDecay: true,
+  initialAccumulatorValue: true,
+  eps: true,
+  maximize: true,
+});
 
 /**
  * Adagrad (torch.optim.Adagrad), at step t:
@@ -256,7 +297,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
       initialAccumulatorValue: 0,
       eps: 1e-10,
       maximize: false,
-      ...options,
+      ...known('Adagrad', options, ADAGRAD_KEYS),
     });
   }
   protected override validate(o: AdagradOptions, where: string): void {

@@ -5,6 +5,7 @@
  * with any optimizer and resumes exactly from stateDict(). ReduceLROnPlateau instead reacts to
  * a metric.
  */
+import { checkOptionKeys, enumOption, intOption, numberOption, optionKeys } from '../options.js';
 import type { Optimizer } from './optimizer.js';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
@@ -153,6 +154,7 @@ export interface CosineOptions {
   warmupSteps?: number;
   warmupStartFactor?: number;
 }
+const COSINE_KEYS = optionKeys<CosineOptions>({ tMax: true, etaMin: true, warmupSteps: true, warmupStartFactor: true });
 
 /**
  * Cosine annealing (torch's CosineAnnealingLR closed form) with an optional linear warm-up:
@@ -167,9 +169,12 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly warmupStartFactor: number;
   constructor(optimizer: AnyOptimizer, options: CosineOptions) {
     super('CosineAnnealingLR', optimizer);
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('CosineAnnealingLR: options { tMax } are required');
+    checkOptionKeys('CosineAnnealingLR', options, COSINE_KEYS);
     positive('CosineAnnealingLR', 'tMax', options.tMax, true);
     this.tMax = options.tMax;
-    this.etaMin = options.etaMin ?? 0;
+    this.etaMin = numberOption('CosineAnnealingLR', 'etaMin', options.etaMin, 0, 0, Number.MAX_VALUE);
     this.warmupSteps = options.warmupSteps ?? 0;
     this.warmupStartFactor = options.warmupStartFactor ?? 0;
     if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0)
@@ -202,6 +207,18 @@ export interface OneCycleOptions {
   baseMomentum?: number;
   maxMomentum?: number;
 }
+const ONE_CYCLE_KEYS = optionKeys<OneCycleOptions>({
+  maxLr: true,
+  totalSteps: true,
+  pctStart: true,
+  annealStrategy: true,
+  divFactor: true,
+  finalDivFactor: true,
+  threePhase: true,
+  cycleMomentum: true,
+  baseMomentum: true,
+  maxMomentum: true,
+});
 
 /** The 1cycle policy (Smith & Topin 2017; torch's OneCycleLR), stepped once per batch. */
 export class OneCycleLR extends LRScheduler {
@@ -210,6 +227,10 @@ export class OneCycleLR extends LRScheduler {
   private readonly o: Required<Omit<OneCycleOptions, 'maxLr'>>;
   constructor(optimizer: AnyOptimizer, options: OneCycleOptions) {
     super('OneCycleLR', optimizer);
+    const op = 'OneCycleLR';
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('OneCycleLR: options { maxLr, totalSteps } are required');
+    checkOptionKeys(op, options, ONE_CYCLE_KEYS);
     positive('OneCycleLR', 'totalSteps', options.totalSteps, true);
     const n = optimizer.paramGroups.length;
     this.maxLrs = Array.isArray(options.maxLr) ? options.maxLr : new Array<number>(n).fill(options.maxLr);
@@ -219,13 +240,20 @@ export class OneCycleLR extends LRScheduler {
     this.o = {
       totalSteps: options.totalSteps,
       pctStart: options.pctStart ?? 0.3,
-      annealStrategy: options.annealStrategy ?? 'cos',
-      divFactor: options.divFactor ?? 25,
-      finalDivFactor: options.finalDivFactor ?? 1e4,
+      annealStrategy: enumOption(op, 'annealStrategy', options.annealStrategy, 'cos', ['cos', 'linear'] as const),
+      divFactor: numberOption(op, 'divFactor', options.divFactor, 25, Number.MIN_VALUE, Number.MAX_VALUE),
+      finalDivFactor: numberOption(
+        op,
+        'finalDivFactor',
+        options.finalDivFactor,
+        1e4,
+        Number.MIN_VALUE,
+        Number.MAX_VALUE,
+      ),
       threePhase: options.threePhase ?? false,
       cycleMomentum: options.cycleMomentum ?? true,
-      baseMomentum: options.baseMomentum ?? 0.85,
-      maxMomentum: options.maxMomentum ?? 0.95,
+      baseMomentum: numberOption(op, 'baseMomentum', options.baseMomentum, 0.85, 0, 1),
+      maxMomentum: numberOption(op, 'maxMomentum', options.maxMomentum, 0.95, 0, 1),
     };
     if (!(this.o.pctStart > 0 && this.o.pctStart < 1))
       throw new RangeError(`OneCycleLR: pctStart must be in (0, 1), got ${this.o.pctStart}`);
@@ -300,6 +328,16 @@ export interface PlateauOptions {
   /** Changes smaller than eps are not applied. */
   eps?: number;
 }
+const PLATEAU_KEYS = optionKeys<PlateauOptions>({
+  mode: true,
+  factor: true,
+  patience: true,
+  threshold: true,
+  thresholdMode: true,
+  cooldown: true,
+  minLr: true,
+  eps: true,
+});
 
 /** Multiplies the lr by `factor` when a metric stops improving for `patience` checks. */
 export class ReduceLROnPlateau {
@@ -311,17 +349,20 @@ export class ReduceLROnPlateau {
     readonly optimizer: AnyOptimizer,
     options: PlateauOptions = {},
   ) {
-    checkOptimizer('ReduceLROnPlateau', optimizer);
+    const op = 'ReduceLROnPlateau';
+    checkOptimizer(op, optimizer);
+    checkOptionKeys(op, options, PLATEAU_KEYS);
     const n = optimizer.paramGroups.length;
     const minLr = options.minLr ?? 0;
+    for (const v of Array.isArray(minLr) ? minLr : [minLr]) numberOption(op, 'minLr', v, 0, 0, Number.MAX_VALUE);
     this.o = {
       mode: options.mode ?? 'min',
       factor: options.factor ?? 0.1,
       patience: options.patience ?? 10,
-      threshold: options.threshold ?? 1e-4,
-      thresholdMode: options.thresholdMode ?? 'rel',
-      cooldown: options.cooldown ?? 0,
-      eps: options.eps ?? 1e-8,
+      threshold: numberOption(op, 'threshold', options.threshold, 1e-4, 0, Number.MAX_VALUE),
+      thresholdMode: enumOption(op, 'thresholdMode', options.thresholdMode, 'rel', ['rel', 'abs'] as const),
+      cooldown: intOption(op, 'cooldown', options.cooldown, 0, 0, Number.MAX_SAFE_INTEGER),
+      eps: numberOption(op, 'eps', options.eps, 1e-8, 0, Number.MAX_VALUE),
       minLr: Array.isArray(minLr) ? minLr : new Array<number>(n).fill(minLr),
     };
     if (!(this.o.factor > 0 && this.o.factor < 1))

@@ -7,6 +7,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import type { LRScheduler } from '../optim/schedulers.js';
+import { checkOptionKeys, enumOption, intOption, numberOption, optionKeys } from '../options.js';
 import type { Model } from './model.js';
 
 export type Logs = Record<string, number>;
@@ -39,6 +40,17 @@ export interface Callback {
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
 }
+const CALLBACK_KEYS = optionKeys<Callback>({
+  needsEveryBatch: true,
+  setContext: true,
+  onTrainBegin: true,
+  onTrainEnd: true,
+  onEpochBegin: true,
+  onEpochEnd: true,
+  onBatchBegin: true,
+  onBatchEnd: true,
+});
+const MODES = ['auto', 'min', 'max'] as const;
 
 /** Per-epoch logs of a fit: history.history.loss[e], history.history.val_accuracy[e], ... */
 export class History implements Callback {
@@ -48,6 +60,13 @@ export class History implements Callback {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
   }
+}
+
+function monitorOption(op: string, monitor: unknown): string {
+  if (monitor === undefined) return 'val_loss';
+  if (typeof monitor !== 'string' || monitor === '')
+    throw new TypeError(`${op}: monitor must be a metric name, got ${JSON.stringify(monitor)}`);
+  return monitor;
 }
 
 function resolveMode(monitor: string, mode: 'auto' | 'min' | 'max'): 'min' | 'max' {
@@ -67,6 +86,14 @@ export interface EarlyStoppingOptions {
   /** Put back the weights of the best epoch when stopping (or at the end). */
   restoreBestWeights?: boolean;
 }
+const EARLY_STOPPING_KEYS = optionKeys<EarlyStoppingOptions>({
+  monitor: true,
+  minDelta: true,
+  patience: true,
+  mode: true,
+  baseline: true,
+  restoreBestWeights: true,
+});
 
 /** Stops training when a monitored metric stops improving (Keras's EarlyStopping). */
 export class EarlyStopping implements Callback {
@@ -84,12 +111,16 @@ export class EarlyStopping implements Callback {
   private bestWeights: Float32Array[] | null = null;
 
   constructor(options: EarlyStoppingOptions = {}) {
-    this.monitor = options.monitor ?? 'val_loss';
-    this.minDelta = Math.abs(options.minDelta ?? 0);
+    const op = 'EarlyStopping';
+    checkOptionKeys(op, options, EARLY_STOPPING_KEYS);
+    this.monitor = monitorOption(op, options.monitor);
+    this.minDelta = Math.abs(numberOption(op, 'minDelta', options.minDelta, 0, -Number.MAX_VALUE, Number.MAX_VALUE));
     this.patience = options.patience ?? 0;
     if (!Number.isInteger(this.patience) || this.patience < 0)
       throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
-    this.mode = resolveMode(this.monitor, options.mode ?? 'auto');
+    this.mode = resolveMode(this.monitor, enumOption(op, 'mode', options.mode, 'auto', MODES));
+    if (options.baseline !== undefined && (typeof options.baseline !== 'number' || Number.isNaN(options.baseline)))
+      throw new RangeError(`EarlyStopping: baseline must be a number, got ${String(options.baseline)}`);
     this.baseline = options.baseline;
     this.restoreBestWeights = options.restoreBestWeights ?? false;
   }
@@ -143,6 +174,7 @@ export class LearningRateScheduler implements Callback {
   ) {
     if (typeof schedule !== 'function' && typeof (schedule as LRScheduler)?.step !== 'function')
       throw new TypeError('LearningRateScheduler: expected a function (epoch, lr) => lr or an LRScheduler');
+    enumOption('LearningRateScheduler', 'interval', interval, 'epoch', ['epoch', 'batch'] as const);
     this.needsEveryBatch = interval === 'batch';
   }
   setContext(ctx: TrainingContext): void {
@@ -174,6 +206,15 @@ export interface PlateauCallbackOptions {
   cooldown?: number;
   minLr?: number;
 }
+const PLATEAU_CALLBACK_KEYS = optionKeys<PlateauCallbackOptions>({
+  monitor: true,
+  factor: true,
+  patience: true,
+  mode: true,
+  minDelta: true,
+  cooldown: true,
+  minLr: true,
+});
 
 /** Multiplies the lr by `factor` after `patience` epochs without improvement (Keras's ReduceLROnPlateau). */
 export class ReduceLROnPlateauCallback implements Callback {
@@ -184,14 +225,16 @@ export class ReduceLROnPlateauCallback implements Callback {
   private cooldownLeft = 0;
   private ctx: TrainingContext | null = null;
   constructor(options: PlateauCallbackOptions = {}) {
-    this.monitor = options.monitor ?? 'val_loss';
+    const op = 'ReduceLROnPlateauCallback';
+    checkOptionKeys(op, options, PLATEAU_CALLBACK_KEYS);
+    this.monitor = monitorOption(op, options.monitor);
     this.o = {
       factor: options.factor ?? 0.1,
-      patience: options.patience ?? 10,
-      mode: resolveMode(this.monitor, options.mode ?? 'auto'),
-      minDelta: options.minDelta ?? 1e-4,
-      cooldown: options.cooldown ?? 0,
-      minLr: options.minLr ?? 0,
+      patience: intOption(op, 'patience', options.patience, 10, 0, Number.MAX_SAFE_INTEGER),
+      mode: resolveMode(this.monitor, enumOption(op, 'mode', options.mode, 'auto', MODES)),
+      minDelta: numberOption(op, 'minDelta', options.minDelta, 1e-4, 0, Number.MAX_VALUE),
+      cooldown: intOption(op, 'cooldown', options.cooldown, 0, 0, Number.MAX_SAFE_INTEGER),
+      minLr: numberOption(op, 'minLr', options.minLr, 0, 0, Number.MAX_VALUE),
     };
     if (!(this.o.factor > 0 && this.o.factor < 1))
       throw new RangeError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.o.factor}`);
@@ -268,5 +311,9 @@ export class JSONLogger implements Callback {
 
 /** Wraps plain hook functions as a callback. */
 export function lambdaCallback(hooks: Omit<Callback, 'needsEveryBatch'> & { needsEveryBatch?: boolean }): Callback {
+  checkOptionKeys('lambdaCallback', hooks, CALLBACK_KEYS);
+  for (const [k, v] of Object.entries(hooks))
+    if (k !== 'needsEveryBatch' && v !== undefined && typeof v !== 'function')
+      throw new TypeError(`lambdaCallback: ${k} must be a function, got ${typeof v}`);
   return hooks;
 }

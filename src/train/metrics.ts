@@ -7,7 +7,24 @@
  * class support ('weighted'), or for the positive class ('binary', default for one output).
  */
 
+import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
+
 export type Average = 'macro' | 'micro' | 'weighted' | 'binary';
+const AVERAGES: readonly Average[] = ['macro', 'micro', 'weighted', 'binary'];
+
+/** precision's, recall's and f1's options. */
+export interface AverageOptions {
+  /** How per-class scores combine (default: 'binary' for one output, else 'macro'). */
+  average?: Average;
+}
+const AVERAGE_KEYS = optionKeys<AverageOptions>({ average: true });
+
+/** The checked `average` (undefined: chosen from the class count when computed). */
+function averageOption(op: string, options: AverageOptions): Average | undefined {
+  checkOptionKeys(op, options, AVERAGE_KEYS);
+  const a = options?.average;
+  return a === undefined ? undefined : enumOption(op, 'average', a, 'macro', AVERAGES);
+}
 
 export interface Accumulators {
   /** max(c, 2)^2 counts, row = label. */
@@ -107,28 +124,31 @@ export function topKAccuracy(k = 5): Metric {
   };
 }
 
-export function precision(options: { average?: Average } = {}): Metric {
+export function precision(options: AverageOptions = {}): Metric {
+  const average = averageOption('precision', options);
   return {
     name: 'precision',
     needs: 'confusion',
-    compute: (acc) => averaged(acc, 'precision', options.average, (tp, p) => ratio(tp, p)),
+    compute: (acc) => averaged(acc, 'precision', average, (tp, p) => ratio(tp, p)),
   };
 }
 
-export function recall(options: { average?: Average } = {}): Metric {
+export function recall(options: AverageOptions = {}): Metric {
+  const average = averageOption('recall', options);
   return {
     name: 'recall',
     needs: 'confusion',
-    compute: (acc) => averaged(acc, 'recall', options.average, (tp, _p, a) => ratio(tp, a)),
+    compute: (acc) => averaged(acc, 'recall', average, (tp, _p, a) => ratio(tp, a)),
   };
 }
 
-export function f1(options: { average?: Average } = {}): Metric {
+export function f1(options: AverageOptions = {}): Metric {
+  const average = averageOption('f1', options);
   return {
     name: 'f1',
     needs: 'confusion',
     compute: (acc) =>
-      averaged(acc, 'f1', options.average, (tp, p, a) => {
+      averaged(acc, 'f1', average, (tp, p, a) => {
         const pr = ratio(tp, p);
         const rc = ratio(tp, a);
         return pr + rc > 0 ? (2 * pr * rc) / (pr + rc) : 0;

@@ -10,6 +10,7 @@
  */
 import { unlink } from 'node:fs/promises';
 import { saveCheckpoint, type Stateful } from '../io/checkpoint.js';
+import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
 
 export interface ModelCheckpointOptions {
@@ -28,6 +29,16 @@ export interface ModelCheckpointOptions {
   /** Schedulers whose state goes into each checkpoint (restore them with loadCheckpoint). */
   schedulers?: Record<string, Stateful>;
 }
+const MODEL_CHECKPOINT_KEYS = optionKeys<ModelCheckpointOptions>({
+  filepath: true,
+  bestFilepath: true,
+  every: true,
+  keepLast: true,
+  monitor: true,
+  mode: true,
+  weightsOnly: true,
+  schedulers: true,
+});
 
 /** Expands {epoch}, {epoch:03d}, {name}, {name:.4f} in a path. */
 export function formatCheckpointPath(template: string, epoch: number, logs: Logs): string {
@@ -65,6 +76,10 @@ export class ModelCheckpoint implements Callback {
   bestPath: string | null = null;
 
   constructor(readonly options: ModelCheckpointOptions) {
+    checkOptionKeys('ModelCheckpoint', options, MODEL_CHECKPOINT_KEYS);
+    for (const key of ['filepath', 'bestFilepath', 'monitor'] as const)
+      if (options?.[key] !== undefined && (typeof options[key] !== 'string' || options[key] === ''))
+        throw new TypeError(`ModelCheckpoint: ${key} must be a non-empty string, got ${JSON.stringify(options[key])}`);
     if (!options || (!options.filepath && !options.bestFilepath))
       throw new TypeError('ModelCheckpoint: give filepath (periodic saves) and/or bestFilepath (best by monitor)');
     this.every = options.every ?? 1;
@@ -74,7 +89,10 @@ export class ModelCheckpoint implements Callback {
     if (this.keepLast !== Infinity && (!Number.isInteger(this.keepLast) || this.keepLast < 1))
       throw new RangeError(`ModelCheckpoint: keepLast must be a positive integer, got ${options.keepLast}`);
     this.monitor = options.monitor ?? 'val_loss';
-    this.mode = resolveMode(this.monitor, options.mode ?? 'auto');
+    this.mode = resolveMode(
+      this.monitor,
+      enumOption('ModelCheckpoint', 'mode', options.mode, 'auto', ['auto', 'min', 'max']),
+    );
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 
