@@ -9,7 +9,15 @@
 import { native } from '../native/binding.js';
 import { div, sub } from '../ops/elementwise.js';
 import { floatData } from '../ops/util.js';
-import type { RandomOptions } from '../tensor/random.js';
+import { RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+
+/** RandomCrop's options: zero padding before cropping, and the crop positions' random stream. */
+export interface RandomCropOptions extends RandomOptions {
+  /** Zero padding on every side before the crop (default 0). */
+  padding?: number;
+}
+const RANDOM_CROP_KEYS = optionKeys<RandomCropOptions>({ padding: true, seed: true, generator: true });
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { dropoutState } from './functional.js';
@@ -43,8 +51,9 @@ export class RandomCrop extends Module {
   readonly size: [number, number];
   readonly padding: number;
   readonly rngState: Float64Array;
-  constructor(size: number | readonly [number, number], options: { padding?: number } & RandomOptions = {}) {
+  constructor(size: number | readonly [number, number], options: RandomCropOptions = {}) {
     super();
+    checkOptionKeys('RandomCrop', options, RANDOM_CROP_KEYS);
     this.size = typeof size === 'number' ? [size, size] : [size[0], size[1]];
     this.padding = options.padding ?? 0;
     if (!this.size.every((v) => Number.isInteger(v) && v >= 1))
@@ -72,6 +81,7 @@ export class RandomHorizontalFlip extends Module {
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`RandomHorizontalFlip: p must be in [0, 1], got ${p}`);
+    checkOptionKeys('RandomHorizontalFlip', random, RANDOM_OPTION_KEYS);
     this.rngState = dropoutState(random);
   }
   forward(x: Tensor): Tensor {

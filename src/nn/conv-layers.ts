@@ -17,10 +17,14 @@ import {
   globalAvgPool2d,
   layerNorm,
   maxPool2d,
+  type Conv1dOptions as Conv1dFunctionOptions,
+  type Conv2dOptions as Conv2dFunctionOptions,
+  type ConvTranspose2dOptions as ConvTranspose2dFunctionOptions,
   type Pair,
   type Padding,
 } from '../ops/conv.js';
-import type { LinearActivation } from '../ops/linalg.js';
+import { activationPlan, type LinearActivation } from '../ops/linalg.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import { Generator, type RandomOptions } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -45,6 +49,27 @@ export interface ConvOptions {
   biasRegularizer?: Regularizer | null;
   /** Seed or generator for the initial weights (default: the global generator). */
   init?: RandomOptions;
+}
+const CONV_KEYS = optionKeys<ConvOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  groups: true,
+  bias: true,
+  activation: true,
+  activationParam: true,
+  weightInit: true,
+  biasInit: true,
+  weightRegularizer: true,
+  biasRegularizer: true,
+  init: true,
+});
+
+/** The fused activation, checked when the layer is built rather than on its first forward. */
+function checkActivation(op: string, activation: unknown, param: unknown): void {
+  if (param !== undefined && (typeof param !== 'number' || !Number.isFinite(param)))
+    throw new RangeError(`${op}: activationParam must be a finite number, got ${String(param)}`);
+  if (activation !== undefined) activationPlan(op, activation as LinearActivation, param as number | undefined);
 }
 
 function positiveInt(op: string, v: number, name: string): void {
@@ -114,12 +139,16 @@ abstract class ConvBase extends Module {
 /** 2-D convolution over [N, Cin, H, W] (PyTorch's nn.Conv2d, Keras's Conv2D). */
 export class Conv2d extends ConvBase {
   readonly kernelSize: [number, number];
+  /** The options conv2d takes (the layer's own, less initialisers and regularizers). */
+  private readonly convOptions: Conv2dFunctionOptions;
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
     options: ConvOptions = {},
   ) {
+    checkOptionKeys('Conv2d', options, CONV_KEYS);
+    checkActivation('Conv2d', options.activation, options.activationParam);
     const k = kernelPair('Conv2d', kernelSize);
     positiveInt('Conv2d', inChannels, 'inChannels');
     positiveInt('Conv2d', outChannels, 'outChannels');
@@ -132,6 +161,14 @@ export class Conv2d extends ConvBase {
     const cinG = inChannels / groups;
     super('Conv2d', [outChannels, cinG, k[0], k[1]], cinG * k[0] * k[1], outChannels, options);
     this.kernelSize = k;
+    this.convOptions = {
+      stride: options.stride,
+      padding: options.padding,
+      dilation: options.dilation,
+      groups: options.groups,
+      activation: options.activation,
+      activationParam: options.activationParam,
+    };
     // Geometry that cannot work on any input (bad stride, padding...) fails now, not mid-fit.
     convPlan('Conv2d', [1, inChannels, 1 << 16, 1 << 16], this.weight.shape, options);
   }
@@ -140,7 +177,7 @@ export class Conv2d extends ConvBase {
       throw new RangeError(
         `Conv2d(${this.inChannels}, ${this.outChannels}): input must be [N, ${this.inChannels}, H, W], got ${shapeToString(x.shape)}`,
       );
-    return conv2d(x, this.weight, this.bias, this.options);
+    return conv2d(x, this.weight, this.bias, this.convOptions);
   }
   /** Output shape for an input shape (with the batch axis). */
   outputShape(input: readonly number[]): number[] {
@@ -164,6 +201,20 @@ export interface Conv1dOptions extends Omit<ConvOptions, 'stride' | 'padding' | 
   padding?: 'valid' | 'same' | number | readonly [number, number];
   dilation?: number;
 }
+const CONV1D_KEYS = optionKeys<Conv1dOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  groups: true,
+  bias: true,
+  activation: true,
+  activationParam: true,
+  weightInit: true,
+  biasInit: true,
+  weightRegularizer: true,
+  biasRegularizer: true,
+  init: true,
+});
 
 /** 1-D convolution over [N, Cin, L] (nn.Conv1d, Keras's Conv1D). */
 export class Conv1d extends ConvBase {
@@ -173,6 +224,8 @@ export class Conv1d extends ConvBase {
     readonly kernelSize: number,
     readonly options1d: Conv1dOptions = {},
   ) {
+    checkOptionKeys('Conv1d', options1d, CONV1D_KEYS);
+    checkActivation('Conv1d', options1d.activation, options1d.activationParam);
     positiveInt('Conv1d', kernelSize, 'kernelSize');
     positiveInt('Conv1d', inChannels, 'inChannels');
     positiveInt('Conv1d', outChannels, 'outChannels');
@@ -184,13 +237,23 @@ export class Conv1d extends ConvBase {
       );
     const cinG = inChannels / groups;
     super('Conv1d', [outChannels, cinG, kernelSize], cinG * kernelSize, outChannels, options1d as ConvOptions);
+    this.convOptions = {
+      stride: options1d.stride,
+      padding: options1d.padding,
+      dilation: options1d.dilation,
+      groups: options1d.groups,
+      activation: options1d.activation,
+      activationParam: options1d.activationParam,
+    };
   }
+  /** The options conv1d takes (the layer's own, less initialisers and regularizers). */
+  private readonly convOptions: Conv1dFunctionOptions;
   forward(x: Tensor): Tensor {
     if (x.ndim !== 3 || x.shape[1] !== this.inChannels)
       throw new RangeError(
         `Conv1d(${this.inChannels}, ${this.outChannels}): input must be [N, ${this.inChannels}, L], got ${shapeToString(x.shape)}`,
       );
-    return conv1d(x, this.weight, this.bias, this.options1d);
+    return conv1d(x, this.weight, this.bias, this.convOptions);
   }
   override getConfig(): Record<string, unknown> {
     return {
@@ -206,6 +269,19 @@ export interface ConvTransposeOptions extends Omit<ConvOptions, 'padding' | 'act
   padding?: Pair;
   outputPadding?: Pair;
 }
+const CONV_TRANSPOSE_KEYS = optionKeys<ConvTransposeOptions>({
+  stride: true,
+  padding: true,
+  outputPadding: true,
+  dilation: true,
+  groups: true,
+  bias: true,
+  weightInit: true,
+  biasInit: true,
+  weightRegularizer: true,
+  biasRegularizer: true,
+  init: true,
+});
 
 /** Transposed 2-D convolution (nn.ConvTranspose2d): upsampling by `stride`. */
 export class ConvTranspose2d extends ConvBase {
@@ -216,6 +292,7 @@ export class ConvTranspose2d extends ConvBase {
     kernelSize: Pair,
     readonly optionsT: ConvTransposeOptions = {},
   ) {
+    checkOptionKeys('ConvTranspose2d', optionsT, CONV_TRANSPOSE_KEYS);
     const k = kernelPair('ConvTranspose2d', kernelSize);
     positiveInt('ConvTranspose2d', inChannels, 'inChannels');
     positiveInt('ConvTranspose2d', outChannels, 'outChannels');
@@ -234,13 +311,22 @@ export class ConvTranspose2d extends ConvBase {
       optionsT as ConvOptions,
     );
     this.kernelSize = k;
+    this.convOptions = {
+      stride: optionsT.stride,
+      padding: optionsT.padding,
+      outputPadding: optionsT.outputPadding,
+      dilation: optionsT.dilation,
+      groups: optionsT.groups,
+    };
   }
+  /** The options convTranspose2d takes (the layer's own, less initialisers and regularizers). */
+  private readonly convOptions: ConvTranspose2dFunctionOptions;
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels)
       throw new RangeError(
         `ConvTranspose2d(${this.inChannels}, ${this.outChannels}): input must be [N, ${this.inChannels}, H, W], got ${shapeToString(x.shape)}`,
       );
-    return convTranspose2d(x, this.weight, this.bias, this.optionsT);
+    return convTranspose2d(x, this.weight, this.bias, this.convOptions);
   }
   override getConfig(): Record<string, unknown> {
     const base = this.baseConfig();
@@ -262,6 +348,15 @@ export interface PoolOptions {
   dilation?: Pair;
   ceilMode?: boolean;
 }
+const POOL_KEYS = optionKeys<PoolOptions>({ stride: true, padding: true, dilation: true, ceilMode: true });
+/** AvgPool2d's options: no dilation; countIncludePad (default true, as PyTorch). */
+export type AvgPoolOptions = Omit<PoolOptions, 'dilation'> & { countIncludePad?: boolean };
+const AVG_POOL_KEYS = optionKeys<AvgPoolOptions>({
+  stride: true,
+  padding: true,
+  ceilMode: true,
+  countIncludePad: true,
+});
 
 /** Max pooling (nn.MaxPool2d); stride defaults to the kernel size. */
 export class MaxPool2d extends Module {
@@ -270,6 +365,7 @@ export class MaxPool2d extends Module {
     readonly options: PoolOptions = {},
   ) {
     super();
+    checkOptionKeys('MaxPool2d', options, POOL_KEYS);
     kernelPair('MaxPool2d', kernelSize);
   }
   forward(x: Tensor): Tensor {
@@ -287,9 +383,10 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(
     readonly kernelSize: Pair,
-    readonly options: Omit<PoolOptions, 'dilation'> & { countIncludePad?: boolean } = {},
+    readonly options: AvgPoolOptions = {},
   ) {
     super();
+    checkOptionKeys('AvgPool2d', options, AVG_POOL_KEYS);
     kernelPair('AvgPool2d', kernelSize);
   }
   forward(x: Tensor): Tensor {
@@ -330,6 +427,20 @@ export interface BatchNormLayerOptions {
   /** Keep running statistics for evaluation (default true). */
   trackRunningStats?: boolean;
 }
+const BATCH_NORM_KEYS = optionKeys<BatchNormLayerOptions>({
+  eps: true,
+  momentum: true,
+  affine: true,
+  trackRunningStats: true,
+});
+/** LayerNorm's options. */
+export interface LayerNormOptions {
+  /** Added to the variance (default 1e-5, > 0). */
+  eps?: number;
+  /** Learnable scale and shift (default true). */
+  elementwiseAffine?: boolean;
+}
+const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ eps: true, elementwiseAffine: true });
 
 abstract class BatchNormBase extends Module {
   weight: Parameter | null;
@@ -343,10 +454,12 @@ abstract class BatchNormBase extends Module {
     readonly opts: BatchNormLayerOptions,
   ) {
     super();
+    checkOptionKeys(name, opts, BATCH_NORM_KEYS);
     positiveInt(name, numFeatures, 'numFeatures');
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
-    if (!(this.eps > 0)) throw new RangeError(`${name}: eps must be > 0, got ${this.eps}`);
+    if (!(this.eps > 0 && this.eps < Infinity))
+      throw new RangeError(`${name}: eps must be > 0 and finite, got ${this.eps}`);
     if (!(this.momentum >= 0 && this.momentum <= 1))
       throw new RangeError(`${name}: momentum must be in [0, 1], got ${this.momentum}`);
     const affine = opts.affine ?? true;
@@ -409,9 +522,10 @@ export class LayerNorm extends Module {
   bias: Parameter | null;
   constructor(
     normalizedShape: number | readonly number[],
-    readonly options: { eps?: number; elementwiseAffine?: boolean } = {},
+    readonly options: LayerNormOptions = {},
   ) {
     super();
+    checkOptionKeys('LayerNorm', options, LAYER_NORM_KEYS);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0 || !this.normalizedShape.every((d) => Number.isInteger(d) && d >= 1))
       throw new RangeError(
@@ -422,7 +536,8 @@ export class LayerNorm extends Module {
     reserveValues('LayerNorm', affine ? 2 * n : 0);
     this.weight = affine ? new Parameter(new Tensor(new Float32Array(n).fill(1), this.normalizedShape)) : null;
     this.bias = affine ? new Parameter(new Tensor(new Float32Array(n), this.normalizedShape)) : null;
-    if (!((options.eps ?? 1e-5) > 0)) throw new RangeError(`LayerNorm: eps must be > 0`);
+    const eps = options.eps ?? 1e-5;
+    if (!(eps > 0 && eps < Infinity)) throw new RangeError(`LayerNorm: eps must be > 0 and finite, got ${eps}`);
   }
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.options.eps ?? 1e-5);

@@ -12,6 +12,7 @@
  * biases; pass { weightInit: 'glorotUniform', biasInit: 'zeros' } to get that.
  */
 import { Generator, pickGenerator, type RandomOptions } from '../tensor/random.js';
+import { checkOptionKeys, enumOption, numberOption, optionKeys } from '../options.js';
 import { numel, shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { reserveValues } from './budget.js';
@@ -142,6 +143,14 @@ export interface KaimingOptions {
   mode?: 'fanIn' | 'fanOut';
   nonlinearity?: Nonlinearity;
 }
+const KAIMING_KEYS = optionKeys<KaimingOptions>({ a: true, mode: true, nonlinearity: true });
+
+/** KaimingOptions checked for `op` (a mode other than fanIn used to mean fanOut silently). */
+function checkKaiming(op: string, options: KaimingOptions): void {
+  checkOptionKeys(op, options, KAIMING_KEYS);
+  numberOption(op, 'a', options.a, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
+  enumOption(op, 'mode', options.mode, 'fanIn', ['fanIn', 'fanOut']);
+}
 function kaimingStd(opts: KaimingOptions, f: { fanIn: number; fanOut: number }): number {
   const fan = (opts.mode ?? 'fanIn') === 'fanIn' ? f.fanIn : f.fanOut;
   const gain = calculateGain(opts.nonlinearity ?? 'leakyRelu', opts.a ?? 0);
@@ -149,6 +158,7 @@ function kaimingStd(opts: KaimingOptions, f: { fanIn: number; fanOut: number }):
 }
 /** He/Kaiming uniform: U(-b, b), b = gain * sqrt(3 / fan) (torch.nn.init.kaiming_uniform_). */
 export function heUniform(options: KaimingOptions = {}): Initializer {
+  checkKaiming('heUniform', options);
   return make(
     'heUniform',
     { a: options.a ?? 0, mode: options.mode ?? 'fanIn', nonlinearity: options.nonlinearity ?? 'leakyRelu' },
@@ -160,6 +170,7 @@ export function heUniform(options: KaimingOptions = {}): Initializer {
 }
 /** He/Kaiming normal: N(0, gain^2 / fan). */
 export function heNormal(options: KaimingOptions = {}): Initializer {
+  checkKaiming('heNormal', options);
   return make(
     'heNormal',
     { a: options.a ?? 0, mode: options.mode ?? 'fanIn', nonlinearity: options.nonlinearity ?? 'leakyRelu' },

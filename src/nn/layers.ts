@@ -17,13 +17,14 @@ import {
 } from '../ops/activation.js';
 import { linear, type LinearActivation } from '../ops/linalg.js';
 import { flatten } from '../ops/layout.js';
-import { Generator, type RandomOptions } from '../tensor/random.js';
+import { Generator, RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dropout, dropoutState } from './functional.js';
 import { getInitializer, pytorchBiasDefault, pytorchDefault, type Initializer, type InitializerLike } from './init.js';
 import { Module, Parameter } from './module.js';
 import type { Regularizer } from './regularizers.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export interface LinearOptions {
   /** Add a bias (default true). */
@@ -43,6 +44,17 @@ export interface LinearOptions {
   /** Seed or generator for the initial weights (default: the global generator). */
   init?: RandomOptions;
 }
+const LINEAR_KEYS = optionKeys<LinearOptions>({
+  bias: true,
+  activation: true,
+  activationParam: true,
+  weightInit: true,
+  biasInit: true,
+  weightRegularizer: true,
+  biasRegularizer: true,
+  activityRegularizer: true,
+  init: true,
+});
 
 /** A `{ seed }` turned into one generator seeded with it, so successive draws continue one stream. */
 function seededOnce(random: RandomOptions | undefined): RandomOptions | undefined {
@@ -65,6 +77,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptionKeys('Linear', options, LINEAR_KEYS);
     for (const [v, n] of [
       [inFeatures, 'inFeatures'],
       [outFeatures, 'outFeatures'],
@@ -313,6 +326,7 @@ export class Dropout extends Module {
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
+    checkOptionKeys('Dropout', random, RANDOM_OPTION_KEYS);
     this.rngState = dropoutState(random);
   }
   forward(x: Tensor): Tensor {

@@ -34,6 +34,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { stack } from '../ops/layout.js';
 import { constant, getInitializer, normal, uniform, type Initializer, type InitializerLike } from './init.js';
 import { Module, Parameter } from './module.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 function positiveInt(op: string, v: unknown, name: string): void {
   if (!Number.isInteger(v) || (v as number) < 1)
@@ -73,6 +74,19 @@ export interface RecurrentOptions {
   /** Seed or generator for the initial weights and the dropout stream. */
   init?: RandomOptions;
 }
+const RECURRENT_KEYS = optionKeys<RecurrentOptions>({
+  numLayers: true,
+  bias: true,
+  batchFirst: true,
+  dropout: true,
+  bidirectional: true,
+  returnSequences: true,
+  weightInit: true,
+  recurrentInit: true,
+  biasInit: true,
+  forgetBias: true,
+  init: true,
+});
 
 export interface RecurrentState {
   /** Initial hidden states [layers * directions, N, H]. */
@@ -82,6 +96,7 @@ export interface RecurrentState {
   /** Valid steps per sequence, int32 [N] (default: the input's withLengths, else all). */
   lengths?: Tensor | null;
 }
+const RECURRENT_STATE_KEYS = optionKeys<RecurrentState>({ h0: true, c0: true, lengths: true });
 
 export interface RecurrentResult {
   /** [T, N, H * directions] ([N, T, ..] with batchFirst); zeros at padded steps. */
@@ -182,6 +197,7 @@ export abstract class RecurrentBase extends Module {
 
   /** Runs every layer and direction; returns the output sequence and the final states. */
   run(x: Tensor, state: RecurrentState = {}): RecurrentResult {
+    checkOptionKeys(`${this.op}.run`, state, RECURRENT_STATE_KEYS);
     return this.compute(x, state, true);
   }
 
@@ -288,6 +304,7 @@ export abstract class RecurrentBase extends Module {
 /** Long short-term memory (nn.LSTM / keras.layers.LSTM), gates (i, f, g, o). */
 export class LSTM extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
+    checkOptionKeys('LSTM', options, RECURRENT_KEYS);
     super('LSTM', 'lstm', inputSize, hiddenSize, options);
   }
 }
@@ -295,6 +312,7 @@ export class LSTM extends RecurrentBase {
 /** Gated recurrent unit (nn.GRU; Keras's GRU with reset_after=True), gates (r, z, n). */
 export class GRU extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
+    checkOptionKeys('GRU', options, RECURRENT_KEYS);
     super('GRU', 'gru', inputSize, hiddenSize, options);
   }
 }
@@ -303,11 +321,26 @@ export interface SimpleRNNOptions extends RecurrentOptions {
   /** 'tanh' (default) or 'relu'. */
   nonlinearity?: 'tanh' | 'relu';
 }
+const SIMPLE_RNN_KEYS = optionKeys<SimpleRNNOptions>({
+  numLayers: true,
+  bias: true,
+  batchFirst: true,
+  dropout: true,
+  bidirectional: true,
+  returnSequences: true,
+  weightInit: true,
+  recurrentInit: true,
+  biasInit: true,
+  forgetBias: true,
+  init: true,
+  nonlinearity: true,
+});
 
 /** Elman RNN h = act(W_ih x + b_ih + W_hh h + b_hh) (PyTorch's nn.RNN, Keras's SimpleRNN). */
 export class SimpleRNN extends RecurrentBase {
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, options: SimpleRNNOptions = {}) {
+    checkOptionKeys('SimpleRNN', options, SIMPLE_RNN_KEYS);
     const nl = options.nonlinearity ?? 'tanh';
     if (nl !== 'tanh' && nl !== 'relu')
       throw new RangeError(`SimpleRNN: nonlinearity must be 'tanh' or 'relu', got ${String(nl)}`);
@@ -329,6 +362,31 @@ export interface EmbeddingLayerOptions {
   weightInit?: InitializerLike;
   init?: RandomOptions;
 }
+const EMBEDDING_KEYS = optionKeys<EmbeddingLayerOptions>({
+  paddingIdx: true,
+  maxNorm: true,
+  normType: true,
+  weightInit: true,
+  init: true,
+});
+/** Embedding.fromPretrained's options: the layer's, less the initialiser, plus freeze. */
+export interface FromPretrainedOptions extends Omit<EmbeddingLayerOptions, 'weightInit'> {
+  /** Keep the vectors fixed in training (default true). */
+  freeze?: boolean;
+}
+const FROM_PRETRAINED_KEYS = optionKeys<FromPretrainedOptions>({
+  paddingIdx: true,
+  maxNorm: true,
+  normType: true,
+  init: true,
+  freeze: true,
+});
+/** LastStep's and MeanOverTime's options. */
+export interface SequencePoolingOptions {
+  /** Input [T, N, F] instead of [N, T, F] (default false). */
+  timeMajor?: boolean;
+}
+const SEQUENCE_POOLING_KEYS = optionKeys<SequencePoolingOptions>({ timeMajor: true });
 
 /** Token ids (int32, any shape) to vectors: output tokens.shape + [embeddingDim]. */
 export class Embedding extends Module {
@@ -344,6 +402,7 @@ export class Embedding extends Module {
     options: EmbeddingLayerOptions = {},
   ) {
     super();
+    checkOptionKeys('Embedding', options, EMBEDDING_KEYS);
     positiveInt('Embedding', numEmbeddings, 'numEmbeddings');
     positiveInt('Embedding', embeddingDim, 'embeddingDim');
     const pad = options.paddingIdx;
@@ -374,12 +433,14 @@ export class Embedding extends Module {
   }
 
   /** An Embedding holding the given [vocab, dim] vectors (e.g. pretrained), optionally frozen. */
-  static fromPretrained(vectors: Tensor, options: EmbeddingLayerOptions & { freeze?: boolean } = {}): Embedding {
+  static fromPretrained(vectors: Tensor, options: FromPretrainedOptions = {}): Embedding {
+    checkOptionKeys('Embedding.fromPretrained', options, FROM_PRETRAINED_KEYS);
     if (!(vectors instanceof Tensor) || vectors.ndim !== 2 || vectors.dtype !== 'float32')
       throw new RangeError('Embedding.fromPretrained: vectors must be a float32 tensor [vocab, dim]');
-    const e = new Embedding(vectors.shape[0], vectors.shape[1], { ...options, weightInit: constant(0) });
+    const { freeze = true, ...layer } = options;
+    const e = new Embedding(vectors.shape[0], vectors.shape[1], { ...layer, weightInit: constant(0) });
     (e.weight.data as Float32Array).set(vectors.data as Float32Array);
-    if (options.freeze ?? true) e.weight.trainable = false;
+    if (freeze) e.weight.trainable = false;
     return e;
   }
 
@@ -420,14 +481,16 @@ abstract class SequencePooling extends Module {
 
 /** The last valid step of each sequence: [N, T, F] -> [N, F] (timeMajor: [T, N, F]). */
 export class LastStep extends SequencePooling {
-  constructor(options: { timeMajor?: boolean } = {}) {
+  constructor(options: SequencePoolingOptions = {}) {
+    checkOptionKeys('LastStep', options, SEQUENCE_POOLING_KEYS);
     super('last', options.timeMajor ?? false);
   }
 }
 
 /** The mean over each sequence's valid steps: [N, T, F] -> [N, F] (timeMajor: [T, N, F]). */
 export class MeanOverTime extends SequencePooling {
-  constructor(options: { timeMajor?: boolean } = {}) {
+  constructor(options: SequencePoolingOptions = {}) {
+    checkOptionKeys('MeanOverTime', options, SEQUENCE_POOLING_KEYS);
     super('mean', options.timeMajor ?? false);
   }
 }

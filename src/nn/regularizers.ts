@@ -8,6 +8,14 @@
 import { abs, mul, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+
+/** l1l2's options: the two factors (default 0.01 each). */
+export interface L1L2Options {
+  l1?: number;
+  l2?: number;
+}
+const L1L2_KEYS = optionKeys<L1L2Options>({ l1: true, l2: true });
 
 export interface Regularizer {
   readonly name: 'l1' | 'l2' | 'l1l2';
@@ -33,7 +41,8 @@ export function l2(factor = 0.01): Regularizer {
 }
 
 /** l1 Σ|w| + l2 Σ w². */
-export function l1l2(options: { l1?: number; l2?: number } = {}): Regularizer {
+export function l1l2(options: L1L2Options = {}): Regularizer {
+  checkOptionKeys('l1l2', options, L1L2_KEYS);
   const a = options.l1 ?? 0.01;
   const b = options.l2 ?? 0.01;
   checkFactor('l1l2', a);

@@ -12,6 +12,8 @@ export interface GeneratorState {
   spare: number | null;
 }
 
+import { optionKeys } from '../options.js';
+
 /** splitmix32: spreads a seed into well-mixed state words. */
 function splitmix32(seed: number): () => number {
   let a = seed >>> 0;
@@ -134,6 +136,7 @@ export interface RandomOptions {
   /** Draw from this generator. */
   generator?: Generator;
 }
+export const RANDOM_OPTION_KEYS = optionKeys<RandomOptions>({ seed: true, generator: true });
 
 export function pickGenerator(options?: RandomOptions): Generator {
   if (options?.generator) return options.generator;
