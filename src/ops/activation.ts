@@ -9,6 +9,7 @@ import { normalizeAxis, splitAt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { assertFinite, floatData } from './util.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export const relu = (x: Tensor): Tensor => unaryOp('relu', UnaryCode.Relu, x);
 
@@ -35,7 +36,9 @@ export interface GeluOptions {
   /** 'none' (default): x * Phi(x), exact; 'tanh': the tanh approximation (PyTorch's names). */
   approximate?: 'none' | 'tanh';
 }
+const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+  checkOptionKeys('gelu', options, GELU_KEYS);
   const mode = options.approximate ?? 'none';
   if (mode !== 'none' && mode !== 'tanh')
     throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${String(mode)}`);

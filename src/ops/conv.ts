@@ -14,6 +14,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { activationPlan, type LinearActivation } from './linalg.js';
 import { reshape } from './layout.js';
+import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 import { floatData, isReluMasked, isReluOutput, markReluMasked, markReluOutput } from './util.js';
 
 export type Pair = number | readonly [number, number];
@@ -30,6 +31,14 @@ export interface Conv2dOptions {
   activation?: LinearActivation;
   activationParam?: number;
 }
+const CONV2D_KEYS = optionKeys<Conv2dOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  groups: true,
+  activation: true,
+  activationParam: true,
+});
 
 function pair(op: string, v: Pair | undefined, name: string, fallback: number, min = 1): [number, number] {
   const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
@@ -124,6 +133,7 @@ export function convPlan(
  * weight [Cout, Cin/groups, kH, kW], bias [Cout] or null.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  checkOptionKeys('conv2d', options, CONV2D_KEYS);
   const xd = floatData('conv2d', x, 'input');
   const wd = floatData('conv2d', weight, 'weight');
   const bd = bias === null ? null : floatData('conv2d', bias, 'bias');
@@ -169,9 +179,18 @@ export interface Conv1dOptions {
   activation?: LinearActivation;
   activationParam?: number;
 }
+const CONV1D_KEYS = optionKeys<Conv1dOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  groups: true,
+  activation: true,
+  activationParam: true,
+});
 
 /** 1-D convolution: x [N, Cin, L], weight [Cout, Cin/groups, k]; runs as conv2d with H = 1. */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv1dOptions = {}): Tensor {
+  checkOptionKeys('conv1d', options, CONV1D_KEYS);
   if (x.ndim !== 3) throw new RangeError(`conv1d: input must be [N, C, L], got ${shapeToString(x.shape)}`);
   if (weight.ndim !== 3)
     throw new RangeError(`conv1d: weight must be [Cout, Cin/groups, k], got ${shapeToString(weight.shape)}`);
@@ -209,6 +228,13 @@ export interface ConvTranspose2dOptions {
   dilation?: Pair;
   groups?: number;
 }
+const CONV_TRANSPOSE2D_KEYS = optionKeys<ConvTranspose2dOptions>({
+  stride: true,
+  padding: true,
+  outputPadding: true,
+  dilation: true,
+  groups: true,
+});
 
 /**
  * Transposed convolution (PyTorch's F.conv_transpose2d): x [N, Cin, H, W], weight
@@ -221,6 +247,7 @@ export function convTranspose2d(
   options: ConvTranspose2dOptions = {},
 ): Tensor {
   const op = 'convTranspose2d';
+  checkOptionKeys(op, options, CONV_TRANSPOSE2D_KEYS);
   const xd = floatData(op, x, 'input');
   const wd = floatData(op, weight, 'weight');
   const bd = bias === null ? null : floatData(op, bias, 'bias');
@@ -308,6 +335,13 @@ export interface Pool2dOptions {
   /** Average pooling: divide by the whole window including padding (default true, PyTorch). */
   countIncludePad?: boolean;
 }
+const POOL2D_KEYS = optionKeys<Pool2dOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  ceilMode: true,
+  countIncludePad: true,
+});
 
 function poolPlan(
   op: string,
@@ -362,6 +396,7 @@ function poolPlan(
 
 /** Max pooling over the last two axes (PyTorch's F.max_pool2d). */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
+  checkOptionKeys('maxPool2d', options, POOL2D_KEYS);
   const xd = floatData('maxPool2d', x);
   const plan = poolPlan('maxPool2d', x, kernelSize, options);
   const out = Tensor.output(plan.outShape);
@@ -381,6 +416,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
 
 /** Average pooling over the last two axes (PyTorch's F.avg_pool2d). */
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
+  checkOptionKeys('avgPool2d', options, POOL2D_KEYS);
   const xd = floatData('avgPool2d', x);
   if (options.dilation !== undefined) throw new RangeError('avgPool2d: average pooling has no dilation');
   const plan = poolPlan('avgPool2d', x, kernelSize, options);
@@ -430,10 +466,22 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
 }
+const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
+  runningMean: true,
+  runningVar: true,
+  weight: true,
+  bias: true,
+  training: true,
+  momentum: true,
+  eps: true,
+});
 
 /** Batch normalisation over axis 1 of [N, C], [N, C, L] or [N, C, H, W] (F.batch_norm). */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const op = 'batchNorm';
+  checkOptionKeys(op, options, BATCH_NORM_KEYS);
+  numberOption(op, 'eps', options.eps, 1e-5, Number.MIN_VALUE, Number.MAX_VALUE);
+  numberOption(op, 'momentum', options.momentum, 0.1, 0, 1);
   const xd = floatData(op, x);
   if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C, ...], got ${shapeToString(x.shape)}`);
   const [n, c] = x.shape;

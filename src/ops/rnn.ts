@@ -18,6 +18,7 @@ import { record } from '../autograd/engine.js';
 import { native } from '../native/binding.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import { row, sliceRows } from './layout.js';
 import { assertTensor, floatData } from './util.js';
 
@@ -50,6 +51,7 @@ export interface RnnDirectionOptions {
   /** Process t = T-1 .. 0 (the backward half of a bidirectional layer). */
   reverse?: boolean;
 }
+const RNN_DIRECTION_KEYS = optionKeys<RnnDirectionOptions>({ h0: true, c0: true, lengths: true, reverse: true });
 
 export interface RnnDirectionResult {
   /** [T, N, H]; zeros at padded steps. */
@@ -83,6 +85,7 @@ export function rnnDirection(
   options: RnnDirectionOptions = {},
 ): RnnDirectionResult {
   const op = mode;
+  checkOptionKeys('rnnDirection', options, RNN_DIRECTION_KEYS);
   const xd = floatData(op, x);
   if (!(mode in MODE_CODE)) throw new RangeError(`rnn: unknown mode '${String(mode)}'`);
   if (x.ndim !== 3)
@@ -191,10 +194,17 @@ export interface EmbeddingOptions {
   /** For tokens [N, T]: output [T, N, E] (what the recurrent kernels read) instead of [N, T, E]. */
   timeMajor?: boolean;
 }
+const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({
+  paddingIdx: true,
+  maxNorm: true,
+  normType: true,
+  timeMajor: true,
+});
 
 /** Looks up rows of weight [V, E] for int32 tokens of any shape: output tokens.shape + [E]. */
 export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   const op = 'embedding';
+  checkOptionKeys(op, options, EMBEDDING_KEYS);
   assertTensor(op, tokens, 'tokens');
   if (tokens.dtype !== 'int32')
     throw new TypeError(`${op}: tokens must be an int32 tensor of token ids, got ${tokens.dtype}`);
@@ -239,15 +249,29 @@ export function sequenceLengths(tokens: Tensor, pad = 0): Tensor {
 
 export type SequencePoolMode = 'last' | 'mean';
 
+/** sequencePool's options. */
+export interface SequencePoolOptions {
+  /** Valid steps per row, int32 [N] (default: all steps). */
+  lengths?: Tensor | null;
+  /** x is [T, N, F] instead of [N, T, F] (default false). */
+  timeMajor?: boolean;
+}
+const SEQUENCE_POOL_KEYS = optionKeys<SequencePoolOptions>({ lengths: true, timeMajor: true });
+/** withLengths's options. */
+export interface WithLengthsOptions {
+  /** x is [T, N, ..] instead of [N, T, ..] (default false). */
+  timeMajor?: boolean;
+}
+const WITH_LENGTHS_KEYS = optionKeys<WithLengthsOptions>({ timeMajor: true });
+
 /**
  * Pools a sequence over its valid steps: the last valid one or their mean. x is [N, T, F]
  * (or [T, N, F] with timeMajor); lengths int32 [N] or null (all steps valid). Output [N, F].
  */
-export function sequencePool(
-  x: Tensor,
-  mode: SequencePoolMode,
-  options: { lengths?: Tensor | null; timeMajor?: boolean } = {},
-): Tensor {
+export function sequencePool(x: Tensor, mode: SequencePoolMode, options: SequencePoolOptions = {}): Tensor {
+  checkOptionKeys('sequencePool', options, SEQUENCE_POOL_KEYS);
+  if (mode !== 'last' && mode !== 'mean')
+    throw new RangeError(`sequencePool: mode must be 'last' or 'mean', got ${String(mode)}`);
   const op = mode === 'last' ? 'lastStep' : 'meanOverTime';
   const xd = floatData(op, x);
   if (x.ndim !== 3)
@@ -285,11 +309,8 @@ const attached = new WeakMap<Tensor, AttachedLengths>();
  * Embedding's output); a layer reading the other layout refuses it with a clear error rather
  * than masking the wrong axis. Embedding with a paddingIdx does this itself. Returns x.
  */
-export function withLengths(
-  x: Tensor,
-  lengths: Tensor | Int32Array | null,
-  options: { timeMajor?: boolean } = {},
-): Tensor {
+export function withLengths(x: Tensor, lengths: Tensor | Int32Array | null, options: WithLengthsOptions = {}): Tensor {
+  checkOptionKeys('withLengths', options, WITH_LENGTHS_KEYS);
   if (lengths === null) {
     attached.delete(x);
     return x;

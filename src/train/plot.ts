@@ -4,6 +4,8 @@
  * under-fitting show at a glance. No external scripts, fonts or styles.
  */
 
+import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
+
 export interface HistoryLike {
   epoch: number[];
   history: Record<string, number[]>;
@@ -13,6 +15,20 @@ export interface PlotOptions {
   title?: string;
   panelWidth?: number;
   panelHeight?: number;
+}
+const PLOT_KEYS = optionKeys<PlotOptions>({ title: true, panelWidth: true, panelHeight: true });
+/** Panel sizes in pixels: above the axis margins (74 x 92), below what a browser can draw. */
+const MIN_PANEL = 100;
+const MAX_PANEL = 20_000;
+
+function checkPlotOptions(op: string, options: PlotOptions): { width: number; height: number } {
+  checkOptionKeys(op, options, PLOT_KEYS);
+  if (options.title !== undefined && typeof options.title !== 'string')
+    throw new TypeError(`${op}: title must be a string, got ${typeof options.title}`);
+  return {
+    width: numberOption(op, 'panelWidth', options.panelWidth, 460, MIN_PANEL, MAX_PANEL),
+    height: numberOption(op, 'panelHeight', options.panelHeight, 300, MIN_PANEL, MAX_PANEL),
+  };
 }
 
 const TRAIN = '#1f77b4';
@@ -47,8 +63,7 @@ function fmtTick(v: number): string {
 
 /** The SVG markup of the training curves of `history` (a fit's History or its JSON). */
 export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string {
-  const W = options.panelWidth ?? 460;
-  const H = options.panelHeight ?? 300;
+  const { width: W, height: H } = checkPlotOptions('historyToSvg', options);
   const metrics = Object.keys(h.history).filter((k) => !k.startsWith('val_') && k !== 'lr');
   if (metrics.length === 0) throw new Error('historyToSvg: the history has no metrics');
   const titleH = options.title ? 34 : 0;
@@ -126,6 +141,7 @@ export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string 
 
 /** A standalone HTML page showing the curves and the final values. */
 export function historyToHtml(h: HistoryLike, options: PlotOptions = {}): string {
+  checkPlotOptions('historyToHtml', options);
   const last = Object.entries(h.history)
     .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v.length ? v[v.length - 1].toPrecision(5) : ''}</td></tr>`)
     .join('');

@@ -20,6 +20,7 @@ import { l2 } from '../nn/regularizers.js';
 import { LINEAR_ACTIVATIONS, type LinearActivation } from '../ops/linalg.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 import { EarlyStopping, type Logs } from './callbacks.js';
 import { Model, type OptimizerName } from './model.js';
 
@@ -389,6 +390,43 @@ export interface HalvingOptions extends SearchOptions {
   seed?: number;
 }
 
+const GRID_SEARCH_KEYS = optionKeys<GridSearchOptions>({
+  monitor: true,
+  mode: true,
+  onTrialEnd: true,
+  signal: true,
+  epochs: true,
+  gridPoints: true,
+});
+const RANDOM_SEARCH_KEYS = optionKeys<RandomSearchOptions>({
+  monitor: true,
+  mode: true,
+  onTrialEnd: true,
+  signal: true,
+  trials: true,
+  seed: true,
+  epochs: true,
+});
+const HALVING_KEYS = optionKeys<HalvingOptions>({
+  monitor: true,
+  mode: true,
+  onTrialEnd: true,
+  signal: true,
+  trials: true,
+  minEpochs: true,
+  maxEpochs: true,
+  eta: true,
+  seed: true,
+});
+/** Most trials one search samples (each is a model trained at least once). */
+const MAX_TRIALS = 1_000_000;
+
+function trialCount(op: string, v: unknown): number {
+  const n = positiveInt(op, 'trials', v);
+  if (n > MAX_TRIALS) throw new RangeError(`${op}: trials must be at most ${MAX_TRIALS}, got ${n}`);
+  return n;
+}
+
 function checkObjective(op: string, objective: Objective): void {
   if (typeof objective !== 'function')
     throw new TypeError(`${op}: the objective must be a function (params, { epochs }) => Promise<{ score }>`);
@@ -489,6 +527,7 @@ export async function gridSearch(
   objective: Objective,
   options: GridSearchOptions = {},
 ): Promise<SearchResult> {
+  checkOptionKeys('gridSearch', options, GRID_SEARCH_KEYS);
   const runner = new Runner('gridSearch', objective, options);
   const values = gridValues(space, options.gridPoints);
   const epochs = budgetOf('gridSearch', options.epochs, objective);
@@ -513,9 +552,11 @@ export async function randomSearch(
   options: RandomSearchOptions,
 ): Promise<SearchResult> {
   const op = 'randomSearch';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options { trials } are required`);
+  checkOptionKeys(op, options, RANDOM_SEARCH_KEYS);
   const runner = new Runner(op, objective, options);
   checkSpace(op, space);
-  const trials = positiveInt(op, 'trials', options.trials);
+  const trials = trialCount(op, options.trials);
   const epochs = budgetOf(op, options.epochs, objective);
   const g = new Generator(seedOf(op, options.seed));
   const all = Array.from({ length: trials }, () => sampleParams(space, g));
@@ -562,9 +603,11 @@ export async function successiveHalving(
   options: HalvingOptions,
 ): Promise<SearchResult> {
   const op = 'successiveHalving';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options { trials } are required`);
+  checkOptionKeys(op, options, HALVING_KEYS);
   const runner = new Runner(op, objective, options);
   checkSpace(op, space);
-  const trials = positiveInt(op, 'trials', options.trials);
+  const trials = trialCount(op, options.trials);
   const minEpochs = positiveInt(op, 'minEpochs', options.minEpochs ?? 1);
   const maxEpochs = budgetOf(op, options.maxEpochs, objective, 'maxEpochs');
   if (maxEpochs < minEpochs)
@@ -696,6 +739,42 @@ export interface MlpObjectiveOptions {
   /** Values for MlpParams the space does not declare. */
   defaults?: Partial<MlpParams>;
 }
+const MLP_OBJECTIVE_KEYS = optionKeys<MlpObjectiveOptions>({
+  x: true,
+  y: true,
+  inputFeatures: true,
+  classes: true,
+  validationSplit: true,
+  validationData: true,
+  patience: true,
+  monitor: true,
+  maxEpochs: true,
+  seed: true,
+  defaults: true,
+});
+
+/** mlpModel's options. */
+export interface MlpModelOptions {
+  /** Input width. */
+  inputFeatures: number;
+  /** Output logits (classes). */
+  classes: number;
+  /** Seeds the weights and dropout masks (default 0). */
+  seed?: number;
+  /** Values for MlpParams the params do not give. */
+  defaults?: Partial<MlpParams>;
+}
+const MLP_MODEL_KEYS = optionKeys<MlpModelOptions>({ inputFeatures: true, classes: true, seed: true, defaults: true });
+
+/** The MlpObjectiveOptions checks shared by mlpObjective (when built) and trainMlp. */
+function checkMlpOptions(op: string, options: MlpObjectiveOptions): void {
+  if (!options || typeof options !== 'object') throw new TypeError(`${op}: expected { x, y, classes, ... }`);
+  checkOptionKeys(op, options, MLP_OBJECTIVE_KEYS);
+  if (options.inputFeatures !== undefined) positiveInt(op, 'inputFeatures', options.inputFeatures);
+  numberOption(op, 'validationSplit', options.validationSplit, 0.2, 0, 0.999999);
+  if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isFinite(options.seed)))
+    throw new RangeError(`${op}: seed must be a finite number, got ${describe(options.seed)}`);
+}
 
 /**
  * The MLP a set of params describes, compiled for sparse cross-entropy with accuracy:
@@ -704,10 +783,11 @@ export interface MlpObjectiveOptions {
  * Weights and dropout masks come from a generator seeded with `seed`, not the global one, so
  * building a trial's model neither depends on nor disturbs the caller's random stream.
  */
-export function mlpModel(
-  params: Params,
-  options: { inputFeatures: number; classes: number; seed?: number; defaults?: Partial<MlpParams> },
-): Model {
+export function mlpModel(params: Params, options: MlpModelOptions): Model {
+  if (!options || typeof options !== 'object') throw new TypeError('mlpModel: expected { inputFeatures, classes }');
+  checkOptionKeys('mlpModel', options, MLP_MODEL_KEYS);
+  positiveInt('mlpModel', 'inputFeatures', options.inputFeatures);
+  positiveInt('mlpModel', 'classes', options.classes);
   const p = mlpParams(params, options.defaults);
   const g = new Generator(options.seed ?? 0);
   const reg = p.l2 > 0 ? l2(p.l2) : null;
@@ -742,6 +822,7 @@ export async function trainMlp(
   epochs: number,
 ): Promise<{ model: Model; result: TrialResult }> {
   const op = 'mlpObjective';
+  checkMlpOptions('trainMlp', options);
   const { x, y } = options;
   if (!(x instanceof Tensor) || !(y instanceof Tensor) || x.ndim === 0)
     throw new TypeError(`${op}: x and y must be Tensors with a batch axis`);
@@ -777,7 +858,7 @@ export async function trainMlp(
  */
 export function mlpObjective(options: MlpObjectiveOptions): Objective {
   const op = 'mlpObjective';
-  if (!options || typeof options !== 'object') throw new TypeError(`${op}: expected { x, y, classes, ... }`);
+  checkMlpOptions(op, options);
   if (!(options.x instanceof Tensor) || !(options.y instanceof Tensor) || options.x.ndim === 0)
     throw new TypeError(`${op}: x and y must be Tensors with a batch axis`);
   positiveInt(op, 'classes', options.classes);
