@@ -9,6 +9,7 @@
 import { native, BinaryCode } from '../native/binding.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor, setFreshTensorSet } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
 
@@ -136,6 +137,7 @@ export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (costs memory). */
   retainGraph?: boolean;
 }
+const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retainGraph: true });
 
 /** The engine behind `tensor.backward()`. */
 export function runBackward(
@@ -144,6 +146,7 @@ export function runBackward(
   options: BackwardOptions,
   ones: (t: Tensor) => Tensor,
 ): void {
+  checkOptionKeys('backward', options, BACKWARD_KEYS);
   if (!root.requiresGrad)
     throw new Error('backward: this tensor does not require grad (no input of the ops that made it has requiresGrad)');
   if (grad === undefined) {

@@ -7,6 +7,7 @@
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from './engine.js';
+import { checkOptionKeys, intOption, numberOption, optionKeys } from '../options.js';
 
 export interface GradcheckOptions {
   /** Relative step: h = eps * max(1, |x|). Default 1e-3. */
@@ -19,6 +20,13 @@ export interface GradcheckOptions {
   /** Check at most this many elements per input (spread evenly); default all. */
   maxElements?: number;
 }
+const GRADCHECK_KEYS = optionKeys<GradcheckOptions>({
+  eps: true,
+  atol: true,
+  rtol: true,
+  seed: true,
+  maxElements: true,
+});
 
 export interface GradcheckResult {
   ok: boolean;
@@ -40,9 +48,12 @@ export function gradcheck(
   inputs: Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckResult {
-  const eps = options.eps ?? 1e-3;
-  const atol = options.atol ?? 1e-4;
-  const rtol = options.rtol ?? 1e-3;
+  const op = 'gradcheck';
+  checkOptionKeys(op, options, GRADCHECK_KEYS);
+  const eps = numberOption(op, 'eps', options.eps, 1e-3, Number.MIN_VALUE, 1);
+  const atol = numberOption(op, 'atol', options.atol, 1e-4, 0, Number.MAX_VALUE);
+  const rtol = numberOption(op, 'rtol', options.rtol, 1e-3, 0, Number.MAX_VALUE);
+  intOption(op, 'maxElements', options.maxElements, 1, 1, Number.MAX_SAFE_INTEGER);
   const gen = new Generator(options.seed ?? 1234);
   const out = fn(...inputs);
   const weights = new Float64Array(out.size);

@@ -11,6 +11,14 @@ import { add } from '../ops/elementwise.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Regularizer } from './regularizers.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+
+/** Module.loadStateDict's options. */
+export interface LoadStateDictOptions {
+  /** Throw on any missing, unexpected or mis-shaped entry (default true). */
+  strict?: boolean;
+}
+const LOAD_STATE_DICT_KEYS = optionKeys<LoadStateDictOptions>({ strict: true });
 
 /** A trainable tensor owned by a module. `requiresGrad` doubles as the trainable switch. */
 export class Parameter extends Tensor {
@@ -240,7 +248,8 @@ export abstract class Module {
    * or mis-shaped entry throws, listing all of them; otherwise the matching ones load and the
    * report says what did not.
    */
-  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): LoadReport {
+  loadStateDict(state: Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadReport {
+    checkOptionKeys('loadStateDict', options, LOAD_STATE_DICT_KEYS);
     const strict = options.strict ?? true;
     const targets = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };

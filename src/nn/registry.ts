@@ -59,6 +59,7 @@ import {
 import { withValueBudget } from './budget.js';
 import { Module } from './module.js';
 import { regularizerFromConfig, type Regularizer } from './regularizers.js';
+import { checkOptionKeys, intOption, optionKeys } from '../options.js';
 
 /** A module as JSON: its registered class name and its settings. */
 export interface LayerSpec {
@@ -68,6 +69,21 @@ export interface LayerSpec {
 
 type ModuleClass = abstract new (...args: never[]) => Module;
 export type FromConfig = (config: Record<string, unknown>) => Module;
+
+/** registerLayer's options. */
+export interface RegisterLayerOptions {
+  /** The name files use (default: the class's name). */
+  name?: string;
+  /** Rebuilds an instance from getConfig()'s output (default: static fromConfig, else `new cls(config)`). */
+  fromConfig?: FromConfig;
+}
+const REGISTER_LAYER_KEYS = optionKeys<RegisterLayerOptions>({ name: true, fromConfig: true });
+/** deserializeModule's options. */
+export interface DeserializeOptions {
+  /** Most parameter and buffer values the architecture may allocate (default: no limit). */
+  maxElements?: number;
+}
+const DESERIALIZE_KEYS = optionKeys<DeserializeOptions>({ maxElements: true });
 
 const byName = new Map<string, { cls: ModuleClass; fromConfig: FromConfig }>();
 const byClass = new Map<ModuleClass, string>();
@@ -84,8 +100,11 @@ const MAX_MODULES = 100_000;
  */
 export function registerLayer(
   cls: ModuleClass & { fromConfig?: FromConfig },
-  options: { name?: string; fromConfig?: FromConfig } = {},
+  options: RegisterLayerOptions = {},
 ): void {
+  checkOptionKeys('registerLayer', options, REGISTER_LAYER_KEYS);
+  if (options.fromConfig !== undefined && typeof options.fromConfig !== 'function')
+    throw new TypeError('registerLayer: fromConfig must be a function');
   if (typeof cls !== 'function' || !(cls.prototype instanceof Module))
     throw new TypeError('registerLayer: expected a class extending Module');
   const name = options.name ?? cls.name;
@@ -138,7 +157,9 @@ export function serializeModule(m: Module, path = 'model'): LayerSpec {
  * maxElements, the layers may allocate at most that many parameter and buffer values in all
  * (loading a file passes the number of values it holds).
  */
-export function deserializeModule(spec: unknown, path = 'model', options: { maxElements?: number } = {}): Module {
+export function deserializeModule(spec: unknown, path = 'model', options: DeserializeOptions = {}): Module {
+  checkOptionKeys('deserializeModule', options, DESERIALIZE_KEYS);
+  intOption('deserializeModule', 'maxElements', options.maxElements, 0, 0, Number.MAX_SAFE_INTEGER);
   if (options.maxElements !== undefined)
     return withValueBudget(options.maxElements, () => deserializeModule(spec, path));
   let count = 0;

@@ -13,6 +13,7 @@ import { isProfiling } from '../profiler.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type Parameter } from './module.js';
+import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 
 export interface SummaryOptions {
   /** One sample's shape (no batch axis), e.g. [784] or [1, 28, 28]. */
@@ -22,6 +23,7 @@ export interface SummaryOptions {
   /** Show modules down to this depth (default: all). */
   maxDepth?: number;
 }
+const SUMMARY_KEYS = optionKeys<SummaryOptions>({ inputShape: true, inputDtype: true, maxDepth: true });
 
 export interface SummaryRow {
   /** Dotted module name ('' for the root). */
@@ -140,6 +142,11 @@ function trace(module: Module, options: SummaryOptions): Map<Module, { shape: nu
 /** The summary of a module (see the file comment). */
 export function summarize(module: Module, options: SummaryOptions = {}): Summary {
   if (!(module instanceof Module)) throw new TypeError('summary: expected a Module');
+  checkOptionKeys('summarize', options, SUMMARY_KEYS);
+  enumOption('summarize', 'inputDtype', options.inputDtype, 'float32', ['float32', 'int32']);
+  const depth = options.maxDepth;
+  if (depth !== undefined && !(depth === Infinity || (Number.isInteger(depth) && depth >= 0)))
+    throw new RangeError(`summarize: maxDepth must be a non-negative integer, got ${String(depth)}`);
   const traced = options.inputShape ? trace(module, options) : null;
   const maxDepth = options.maxDepth ?? Infinity;
   const rows: SummaryRow[] = [];

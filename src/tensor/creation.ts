@@ -5,12 +5,38 @@
 import { pickGenerator, type RandomOptions } from './random.js';
 import { checkShape, numel, shapeToString } from './shape.js';
 import { Tensor, type DType, type NestedArray, type TensorData } from './tensor.js';
+import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 
 export interface CreateOptions {
   /** 'float32' (default) or 'int32'. */
   dtype?: DType;
   requiresGrad?: boolean;
 }
+const CREATE_KEYS = optionKeys<CreateOptions>({ dtype: true, requiresGrad: true });
+/** tensor()'s options: CreateOptions plus a shape to give the values. */
+export type TensorOptions = CreateOptions & { shape?: number[] };
+const TENSOR_KEYS = optionKeys<TensorOptions>({ dtype: true, requiresGrad: true, shape: true });
+/** rand()'s options. */
+export type RandOptions = CreateOptions & RandomOptions & { low?: number; high?: number };
+const RAND_KEYS = optionKeys<RandOptions>({
+  dtype: true,
+  requiresGrad: true,
+  seed: true,
+  generator: true,
+  low: true,
+  high: true,
+});
+/** randn()'s options. */
+export type RandnOptions = CreateOptions & RandomOptions & { mean?: number; std?: number };
+const RANDN_KEYS = optionKeys<RandnOptions>({
+  dtype: true,
+  requiresGrad: true,
+  seed: true,
+  generator: true,
+  mean: true,
+  std: true,
+});
+const RANDINT_KEYS = optionKeys<RandomOptions>({ seed: true, generator: true });
 
 function alloc(dtype: DType | undefined, n: number): TensorData {
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'int32')
@@ -30,8 +56,9 @@ function finish(data: TensorData, shape: number[], options?: CreateOptions): Ten
  */
 export function tensor(
   values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
-  options?: CreateOptions & { shape?: number[] },
+  options?: TensorOptions,
 ): Tensor {
+  checkOptionKeys('tensor', options, TENSOR_KEYS);
   if (typeof values === 'number') {
     const d = alloc(options?.dtype, 1);
     d[0] = values;
@@ -84,15 +111,18 @@ export function tensor(
 }
 
 export function zeros(shape: readonly number[], options?: CreateOptions): Tensor {
+  checkOptionKeys('zeros', options, CREATE_KEYS);
   const s = checkShape('zeros', shape);
   return finish(alloc(options?.dtype, numel(s)), s, options);
 }
 
 export function ones(shape: readonly number[], options?: CreateOptions): Tensor {
+  checkOptionKeys('ones', options, CREATE_KEYS);
   return full(shape, 1, options);
 }
 
 export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
+  checkOptionKeys('full', options, CREATE_KEYS);
   const s = checkShape('full', shape);
   if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
   const d = alloc(options?.dtype, numel(s));
@@ -100,16 +130,25 @@ export function full(shape: readonly number[], value: number, options?: CreateOp
   return finish(d, s, options);
 }
 
-export const zerosLike = (t: Tensor, options?: CreateOptions): Tensor => zeros(t.shape, { dtype: t.dtype, ...options });
-export const onesLike = (t: Tensor, options?: CreateOptions): Tensor => ones(t.shape, { dtype: t.dtype, ...options });
-export const fullLike = (t: Tensor, value: number, options?: CreateOptions): Tensor =>
-  full(t.shape, value, { dtype: t.dtype, ...options });
+export const zerosLike = (t: Tensor, options?: CreateOptions): Tensor => {
+  checkOptionKeys('zerosLike', options, CREATE_KEYS);
+  return zeros(t.shape, { dtype: t.dtype, ...options });
+};
+export const onesLike = (t: Tensor, options?: CreateOptions): Tensor => {
+  checkOptionKeys('onesLike', options, CREATE_KEYS);
+  return ones(t.shape, { dtype: t.dtype, ...options });
+};
+export const fullLike = (t: Tensor, value: number, options?: CreateOptions): Tensor => {
+  checkOptionKeys('fullLike', options, CREATE_KEYS);
+  return full(t.shape, value, { dtype: t.dtype, ...options });
+};
 
 /**
  * [start, end) in steps of `step` (one argument: [0, end)).
  * @example arange(5) // [0, 1, 2, 3, 4]
  */
 export function arange(start: number, end?: number, step = 1, options?: CreateOptions): Tensor {
+  checkOptionKeys('arange', options, CREATE_KEYS);
   if (end === undefined) [start, end] = [0, start];
   for (const [v, name] of [
     [start, 'start'],
@@ -128,6 +167,7 @@ export function arange(start: number, end?: number, step = 1, options?: CreateOp
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, options?: CreateOptions): Tensor {
+  checkOptionKeys('linspace', options, CREATE_KEYS);
   if (!Number.isInteger(steps) || steps < 0)
     throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const d = alloc(options?.dtype, steps);
@@ -137,6 +177,7 @@ export function linspace(start: number, end: number, steps: number, options?: Cr
 
 /** Identity matrix n x m (m defaults to n). */
 export function eye(n: number, m = n, options?: CreateOptions): Tensor {
+  checkOptionKeys('eye', options, CREATE_KEYS);
   const s = checkShape('eye', [n, m]);
   const d = alloc(options?.dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1;
@@ -144,14 +185,12 @@ export function eye(n: number, m = n, options?: CreateOptions): Tensor {
 }
 
 /** Uniform [low, high) (default [0, 1)). */
-export function rand(
-  shape: readonly number[],
-  options?: CreateOptions & RandomOptions & { low?: number; high?: number },
-): Tensor {
+export function rand(shape: readonly number[], options?: RandOptions): Tensor {
+  checkOptionKeys('rand', options, RAND_KEYS);
   const s = checkShape('rand', shape);
   const g = pickGenerator(options);
-  const low = options?.low ?? 0;
-  const high = options?.high ?? 1;
+  const low = numberOption('rand', 'low', options?.low, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
+  const high = numberOption('rand', 'high', options?.high, 1, -Number.MAX_VALUE, Number.MAX_VALUE);
   if (!(high >= low)) throw new RangeError(`rand: high ${high} must be >= low ${low}`);
   const d = new Float32Array(numel(s));
   for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * g.nextFloat();
@@ -159,15 +198,14 @@ export function rand(
 }
 
 /** Normal with mean 0, std 1 (or the given mean/std). */
-export function randn(
-  shape: readonly number[],
-  options?: CreateOptions & RandomOptions & { mean?: number; std?: number },
-): Tensor {
+export function randn(shape: readonly number[], options?: RandnOptions): Tensor {
+  checkOptionKeys('randn', options, RANDN_KEYS);
   const s = checkShape('randn', shape);
   const g = pickGenerator(options);
-  const mean = options?.mean ?? 0;
+  const mean = numberOption('randn', 'mean', options?.mean, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
   const std = options?.std ?? 1;
   if (!(std >= 0)) throw new RangeError(`randn: std must be >= 0, got ${std}`);
+  if (std === Infinity) throw new RangeError('randn: std must be finite, got Infinity');
   const d = new Float32Array(numel(s));
   for (let i = 0; i < d.length; i++) d[i] = mean + std * g.nextNormal();
   return finish(d, s, options);
@@ -175,6 +213,7 @@ export function randn(
 
 /** Uniform integers in [low, high) as int32. */
 export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor {
+  checkOptionKeys('randint', options, RANDINT_KEYS);
   const s = checkShape('randint', shape);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low)
     throw new RangeError(`randint: need integers low < high, got ${low}, ${high}`);
