@@ -7,6 +7,7 @@
 import { cpus } from 'node:os';
 import { backendInfo, setNumThreads } from '../backend.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import { loadMpi, mpiUnavailableReason, type MpiBinding, type MpiInitInfo, type ReduceOp } from './mpi.js';
 
 export type { ReduceOp };
@@ -26,6 +27,7 @@ export interface InitOptions {
    */
   timeoutMs?: number;
 }
+const INIT_KEYS = optionKeys<InitOptions>({ threads: true, timeoutMs: true });
 
 export interface DistributedInfo extends MpiInitInfo {
   /** Kernel threads this rank now uses. */
@@ -71,6 +73,7 @@ function checkTimeout(op: string, t: number | undefined): number {
  * const { rank, size } = await distributed.init();
  */
 export function init(options: InitOptions = {}): Promise<DistributedInfo> {
+  checkOptionKeys('distributed.init', options, INIT_KEYS);
   if (info) return Promise.resolve(info);
   if (initializing) return initializing;
   const run = async (): Promise<DistributedInfo> => {
@@ -142,6 +145,7 @@ export interface CollectiveOptions {
   /** Limit in ms for this call (default: init's timeoutMs). */
   timeoutMs?: number;
 }
+const COLLECTIVE_KEYS = optionKeys<CollectiveOptions>({ timeoutMs: true });
 
 type Buffer32 = Tensor | Float32Array | Float64Array;
 
@@ -156,6 +160,7 @@ function bufferOf(op: string, x: Buffer32): Float32Array | Float64Array {
 
 /** Waits until every rank has called barrier. */
 export function barrier(options: CollectiveOptions = {}): Promise<void> {
+  checkOptionKeys('distributed.barrier', options, COLLECTIVE_KEYS);
   const { mpi: m } = requireInit('barrier');
   return m.barrier(checkTimeout('barrier', options.timeoutMs));
 }
@@ -165,6 +170,7 @@ export function barrier(options: CollectiveOptions = {}): Promise<void> {
  * Every rank must call it with the same size. x must not be used until the promise settles.
  */
 export function broadcast(x: Tensor | ArrayBufferView, root = 0, options: CollectiveOptions = {}): Promise<void> {
+  checkOptionKeys('distributed.broadcast', options, COLLECTIVE_KEYS);
   const { mpi: m, info: i } = requireInit('broadcast');
   if (!Number.isInteger(root) || root < 0 || root >= i.size)
     throw new RangeError(`distributed.broadcast: root must be a rank in [0, ${i.size}), got ${root}`);
@@ -180,6 +186,7 @@ export function broadcast(x: Tensor | ArrayBufferView, root = 0, options: Collec
  * @example await distributed.allreduce(lossSum, 'sum');
  */
 export function allreduce(x: Buffer32, op: ReduceOp = 'sum', options: CollectiveOptions = {}): Promise<void> {
+  checkOptionKeys('distributed.allreduce', options, COLLECTIVE_KEYS);
   const { mpi: m } = requireInit('allreduce');
   if (op !== 'sum' && op !== 'mean' && op !== 'max' && op !== 'min')
     throw new RangeError(`distributed.allreduce: op must be 'sum', 'mean', 'max' or 'min', got ${String(op)}`);
@@ -191,6 +198,7 @@ export function allreduce(x: Buffer32, op: ReduceOp = 'sum', options: Collective
  * array gives one of the same type and size x its length. Every rank must pass the same length.
  */
 export async function allgather<T extends Tensor | ArrayBufferView>(x: T, options: CollectiveOptions = {}): Promise<T> {
+  checkOptionKeys('distributed.allgather', options, COLLECTIVE_KEYS);
   const { mpi: m, info: i } = requireInit('allgather');
   const timeout = checkTimeout('allgather', options.timeoutMs);
   if (x instanceof Tensor) {

@@ -25,6 +25,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { History } from '../train/callbacks.js';
 import { fitDistributed, type DistributedFitOptions } from './fit.js';
 import { allgather, allreduce, broadcast, defaultTimeoutMs, isInitialized, size as worldSize } from './comm.js';
+import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 
 export interface DdpOptions {
   /** Capacity of a gradient bucket in MB (default 25, PyTorch's bucket_cap_mb). */
@@ -44,6 +45,13 @@ export interface DdpOptions {
   /** Limit for each gradient reduction, in ms (default: init's timeoutMs). */
   timeoutMs?: number;
 }
+const DDP_KEYS = optionKeys<DdpOptions>({
+  bucketCapMB: true,
+  firstBucketCapMB: true,
+  buffers: true,
+  startupTimeoutMs: true,
+  timeoutMs: true,
+});
 
 /** Where the time went, for benchmarks: `exposedMs` is time spent waiting for reductions
  * after backward finished (communication not hidden behind compute). */
@@ -259,6 +267,10 @@ export class DistributedDataParallel {
   static async create(target: Module | Model, options: DdpOptions = {}): Promise<DistributedDataParallel> {
     if (!(target instanceof Module) && !(target instanceof Model))
       throw new TypeError('DistributedDataParallel.create: expected a Module or a Model');
+    const op = 'DistributedDataParallel.create';
+    checkOptionKeys(op, options, DDP_KEYS);
+    for (const key of ['startupTimeoutMs', 'timeoutMs'] as const)
+      numberOption(op, key, options[key], 0, 0, Number.MAX_VALUE);
     if (!isInitialized()) throw new Error('DistributedDataParallel.create: call await distributed.init() first');
     for (const [k, v] of [
       ['bucketCapMB', options.bucketCapMB],

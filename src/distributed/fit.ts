@@ -12,6 +12,7 @@ import { isMainProcess, size as worldSize } from './comm.js';
 import { DistributedProgress, MetricReducer, isWriter, rankZeroOnly } from './callbacks.js';
 import type { DistributedDataParallel } from './ddp.js';
 import { distributedLoader, shardRows } from './sampler.js';
+import { checkOptionKeys } from '../options.js';
 
 export interface DistributedFitOptions extends Omit<FitOptions, 'validationData' | 'classWeight' | 'seed'> {
   /** Samples per batch on each rank (global batch: this times the number of ranks). */
@@ -24,6 +25,25 @@ export interface DistributedFitOptions extends Omit<FitOptions, 'validationData'
   dropLastBatch?: boolean;
   validationData?: [Tensor, Tensor];
 }
+/**
+ * The options fitDistributed honours. Not exhaustive over the type on purpose: a FitOptions
+ * key it does not forward to fit (onNonFinite, when FitOptions has it) is refused by name
+ * rather than silently ignored. (classWeight, omitted from the type, gets its own message.)
+ */
+const DISTRIBUTED_FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'validationSplit',
+  'validationData',
+  'callbacks',
+  'initialEpoch',
+  'signal',
+  'verbose',
+  'seed',
+  'dropLast',
+  'dropLastBatch',
+] as const satisfies readonly (keyof DistributedFitOptions)[];
 
 /**
  * Trains ddp.model on (x, y), every rank holding the whole dataset (see file header).
@@ -44,6 +64,7 @@ export async function fitDistributed(
     );
   if ((options as { classWeight?: unknown }).classWeight !== undefined)
     throw new RangeError('ddp.fit: classWeight is not supported; pass a weighted loss function to compile instead');
+  checkOptionKeys('ddp.fit', options, DISTRIBUTED_FIT_KEYS);
   let xTrain = x;
   let yTrain = y;
   let val: [Tensor, Tensor] | null = options.validationData ?? null;

@@ -12,6 +12,7 @@ import { Generator } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { rank as worldRank, size as worldSize } from './comm.js';
+import { checkOptionKeys, intOption, optionKeys } from '../options.js';
 
 export interface DistributedSamplerOptions {
   /** Default: this process's rank (distributed.rank()). */
@@ -26,6 +27,13 @@ export interface DistributedSamplerOptions {
    * repeating samples from the start of the permutation (default false: pad). */
   dropLast?: boolean;
 }
+const SAMPLER_KEYS = optionKeys<DistributedSamplerOptions>({
+  rank: true,
+  size: true,
+  shuffle: true,
+  seed: true,
+  dropLast: true,
+});
 
 /** Indices of this rank's samples per epoch; see the file header for the exact rule. */
 export class DistributedSampler {
@@ -44,6 +52,7 @@ export class DistributedSampler {
     readonly length: number,
     options: DistributedSamplerOptions = {},
   ) {
+    checkOptionKeys('DistributedSampler', options, SAMPLER_KEYS);
     this.size = options.size ?? worldSize();
     this.rank = options.rank ?? worldRank();
     if (!Number.isInteger(length) || length < 1)
@@ -120,6 +129,16 @@ export interface DistributedLoaderOptions extends DistributedSamplerOptions {
   /** First epoch (a resumed run passes its initialEpoch; default 0). */
   startEpoch?: number;
 }
+const LOADER_KEYS = optionKeys<DistributedLoaderOptions>({
+  rank: true,
+  size: true,
+  shuffle: true,
+  seed: true,
+  dropLast: true,
+  batchSize: true,
+  dropLastBatch: true,
+  startEpoch: true,
+});
 
 /**
  * A DataLoader over this rank's shard, reshuffled across ranks every epoch by a
@@ -133,6 +152,7 @@ export function distributedLoader(
   y: Tensor | null,
   options: DistributedLoaderOptions = {},
 ): DataLoader & { sampler: DistributedSampler; batchesPerEpoch: number } {
+  checkOptionKeys('distributedLoader', options, LOADER_KEYS);
   if (!(x instanceof Tensor) || x.ndim === 0)
     throw new TypeError('distributedLoader: x must be a Tensor with a sample axis');
   if (y !== null && (!(y instanceof Tensor) || y.ndim === 0 || y.shape[0] !== x.shape[0]))
@@ -142,8 +162,9 @@ export function distributedLoader(
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`distributedLoader: batchSize must be a positive integer, got ${batchSize}`);
-  const sampler = new DistributedSampler(x.shape[0], options);
-  sampler.setEpoch(options.startEpoch ?? 0);
+  const { batchSize: _b, dropLastBatch: _d, startEpoch, ...samplerOptions } = options;
+  const sampler = new DistributedSampler(x.shape[0], samplerOptions);
+  sampler.setEpoch(intOption('distributedLoader', 'startEpoch', startEpoch, 0, 0, Number.MAX_SAFE_INTEGER));
   const dropLastBatch = options.dropLastBatch ?? false;
   const batchesPerEpoch = dropLastBatch
     ? Math.floor(sampler.numSamples / batchSize)
