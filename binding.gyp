@@ -97,6 +97,10 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_CPP_EXCEPTIONS",
+        # An exception that cannot be thrown to JS (the environment of a terminated worker_thread
+        # is being torn down) is dropped instead of rethrown as a C++ exception out of a Node-API
+        # callback, which would std::terminate the whole process.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "AXON_BUILD_FLAGS=\"node-gyp: -O3 -fno-math-errno -ffp-contract=off, avx2: -mavx2 -mfma, avx512: -mavx512f -mavx512bw -mavx512vl -mavx512dq\"",
       ],
       "conditions": [

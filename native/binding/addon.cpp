@@ -15,8 +15,82 @@
 #include "axon/runtime.h"
 #include "axon/thread_pool.h"
 #include "ops.h"
+#include "settle.h"
 
 namespace axon::binding {
+
+// ---- SettlingWorker (settle.h) ----------------------------------------------------------------
+
+namespace {
+void mark_env_closing(void* arg) {
+  auto* life = static_cast<std::shared_ptr<EnvLife>*>(arg);
+  (*life)->closing.store(true);
+  delete life;
+}
+void delete_env_life(napi_env, void* data, void*) {
+  delete static_cast<std::shared_ptr<EnvLife>*>(data);
+}
+}  // namespace
+
+void init_env_life(Napi::Env env) {
+  // The hook and the instance data each own a reference: Node runs them in no fixed order.
+  auto life = std::make_shared<EnvLife>();
+  if (napi_add_env_cleanup_hook(env, mark_env_closing, new std::shared_ptr<EnvLife>(life)) !=
+      napi_ok)
+    throw Napi::Error::New(env, "axon_native: napi_add_env_cleanup_hook failed");
+  auto* data = new std::shared_ptr<EnvLife>(life);
+  if (napi_set_instance_data(env, data, delete_env_life, nullptr) != napi_ok) {
+    delete data;
+    throw Napi::Error::New(env, "axon_native: napi_set_instance_data failed");
+  }
+}
+
+std::shared_ptr<EnvLife> env_life(Napi::Env env) {
+  void* data = nullptr;
+  if (napi_get_instance_data(env, &data) != napi_ok || data == nullptr)
+    throw Napi::Error::New(env, "axon_native: the addon was not initialised in this environment");
+  return *static_cast<std::shared_ptr<EnvLife>*>(data);
+}
+
+SettlingWorker::SettlingWorker(Napi::Env env, const char* name)
+    : Napi::AsyncWorker(env, name), name_(name), life_(env_life(env)) {
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_promise(env, &deferred_, &promise_));
+}
+
+void SettlingWorker::OnExecute(Napi::Env) {
+  try {
+    Execute();
+  } catch (const std::exception& e) {
+    error_ = std::string(name_) + ": " + e.what();
+  } catch (...) {
+    error_ = std::string(name_) + ": native error";
+  }
+}
+
+// Statuses are ignored on purpose: a call fails only when the environment cannot run JS any
+// more, and then there is no one to tell.
+void SettlingWorker::Settle(napi_env env) noexcept {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value v = nullptr;
+  if (error_.empty()) {
+    if (has_result_ ? napi_create_double(env, result_, &v) : napi_get_undefined(env, &v))
+      v = nullptr;
+    if (v) napi_resolve_deferred(env, deferred_, v);
+  } else {
+    napi_value msg = nullptr;
+    if (napi_create_string_utf8(env, error_.data(), error_.size(), &msg) == napi_ok &&
+        napi_create_range_error(env, nullptr, msg, &v) == napi_ok)
+      napi_reject_deferred(env, deferred_, v);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+void SettlingWorker::OnWorkComplete(Napi::Env env, napi_status status) {
+  if (status != napi_cancelled && !life_->closing.load()) Settle(env);
+  Finished();
+  Destroy();
+}
 
 namespace {
 
@@ -33,13 +107,12 @@ Napi::Value run_sync(const Napi::CallbackInfo& info) {
 // Runs one op on a libuv thread. The typed arrays stay referenced (so the GC keeps their
 // memory) until the promise settles; the caller must not touch them meanwhile.
 template <class Op>
-class OpWorker : public Napi::AsyncWorker {
+class OpWorker : public SettlingWorker {
  public:
   OpWorker(Napi::Env env, Op op, std::vector<Napi::Object>& buffers)
-      : Napi::AsyncWorker(env, Op::kName), op_(std::move(op)), deferred_(env) {
+      : SettlingWorker(env, Op::kName), op_(std::move(op)) {
     for (auto& b : buffers) keep_.push_back(Napi::Persistent(b));
   }
-  Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
@@ -48,19 +121,10 @@ class OpWorker : public Napi::AsyncWorker {
     run_profiled(op_);
     error_ = take_runtime_error();
   }
-  void OnOK() override {
-    if (!error_.empty())
-      deferred_.Reject(Napi::RangeError::New(Env(), error_).Value());
-    else
-      deferred_.Resolve(Env().Undefined());
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Op op_;
-  Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> keep_;
-  std::string error_;
 };
 
 template <class Op>
@@ -69,6 +133,8 @@ struct OpInstr : Instr {
   explicit OpInstr(Op o) : op(std::move(o)) {}
   void run() override { run_profiled(op); }
   const char* name() const override { return Op::kName; }
+  double flops() const override { return op.flops(); }
+  double bytes() const override { return op.bytes(); }
 };
 
 template <class Op>
@@ -76,7 +142,7 @@ Napi::Value run_async(const Napi::CallbackInfo& info) {
   Args args(info, Op::kName);
   Op op = Op::parse(args);
   auto* worker = new OpWorker<Op>(info.Env(), std::move(op), args.buffers());
-  Napi::Promise p = worker->promise();
+  Napi::Value p = worker->promise();
   worker->Queue();
   return p;
 }
@@ -175,6 +241,7 @@ void export_op(Napi::Env env, Napi::Object exports) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  init_env_life(env);
   exports.Set("backendInfo", Napi::Function::New(env, backend_info, "backendInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, get_threads, "getNumThreads"));

@@ -19,9 +19,14 @@ struct Instr {
   virtual ~Instr() = default;
   virtual void run() = 0;
   virtual const char* name() const = 0;
+  // The op's cost estimates (its profiler figures), summed by Program.flops / Program.bytes.
+  virtual double flops() const = 0;
+  virtual double bytes() const = 0;
 };
 
 using Factory = std::unique_ptr<Instr> (*)(Args& args);
+// Every environment's Init registers the same ops (the main thread's and each worker's, on
+// their own threads): registration and lookup are serialised, and a name keeps its first entry.
 void register_factory(const char* name, Factory factory);
 
 // Exports the Program class.
