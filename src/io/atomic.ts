@@ -43,7 +43,34 @@ async function removeStaleTemps(path: string): Promise<void> {
   }
 }
 
+/**
+ * Replaces `path` with `data` atomically (see the file comment).
+ * @throws an Error naming `path` (not the temporary file) and what failed, with the system
+ * error's `code` and the original error as `cause`.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  try {
+    await replaceFile(path, data);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason =
+      err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS'
+        ? `no permission to write in ${dirname(path)}`
+        : err.code === 'ENOENT'
+          ? `the directory ${dirname(path)} does not exist`
+          : err.code === 'ENOTDIR'
+            ? `${dirname(path)} is not a directory`
+            : err.code === 'ENOSPC'
+              ? 'no space left on the device'
+              : // Name the target, not our temporary file.
+                String(err.message ?? e).replaceAll(/\.[^/'"]*\.tmp-\d+-[0-9a-f]+/g, basename(path));
+    const wrapped = new Error(`cannot save ${path}: ${reason} (${err.code ?? 'error'})`, { cause: e });
+    (wrapped as NodeJS.ErrnoException).code = err.code;
+    throw wrapped;
+  }
+}
+
+async function replaceFile(path: string, data: Uint8Array): Promise<void> {
   const dir = dirname(path);
   await removeStaleTemps(path);
   const tmp = join(dir, `${tempPrefix(path)}${process.pid}-${randomBytes(6).toString('hex')}`);

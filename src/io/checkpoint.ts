@@ -14,7 +14,6 @@
  * Restoring all of it makes the continued run bitwise identical to one that never stopped
  * (on one thread; with more, reductions may split differently between runs).
  */
-import { readFile, stat } from 'node:fs/promises';
 import { DataLoader } from '../data/dataset.js';
 import { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -23,7 +22,15 @@ import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
 import { writeFileAtomic } from './atomic.js';
-import { ModelFileError, decodeModelFile, encodeModel, type ModelFileContent } from './model-file.js';
+import { checkOptionKeys } from '../options.js';
+import {
+  DEFAULT_MAX_BYTES,
+  ModelFileError,
+  decodeModelFile,
+  encodeModel,
+  readFileChecked,
+  type ModelFileContent,
+} from './model-file.js';
 
 /** Anything whose state a checkpoint can carry (LRScheduler, ReduceLROnPlateau, ...). */
 export interface Stateful {
@@ -173,7 +180,9 @@ export function encodeCheckpoint(parts: CheckpointParts): Buffer {
 
 /** Saves a checkpoint atomically (temp file, fsync, rename, fsync of the directory). */
 export async function saveCheckpoint(path: string, parts: CheckpointParts): Promise<void> {
-  await writeFileAtomic(path, encodeCheckpoint(parts));
+  // Through the model's monitor, so the weights are not being trained while they are encoded.
+  const save = async (): Promise<void> => writeFileAtomic(path, encodeCheckpoint(parts));
+  return isModel(parts.model) ? parts.model.exclusive('saveCheckpoint', save) : save();
 }
 
 function fail(source: string, what: string): never {
@@ -398,14 +407,18 @@ function snapshot(
   };
 }
 
-/** Loads a checkpoint file into the given parts (see restoreCheckpoint). */
+/** Loads a checkpoint file into the given parts (see restoreCheckpoint). The path must name a
+ * regular file of at most maxBytes (default 8 GiB): a device, FIFO or directory is refused. */
 export async function loadCheckpoint(
   path: string,
   parts: CheckpointParts,
   options: { maxBytes?: number } = {},
 ): Promise<CheckpointInfo> {
-  const info = await stat(path);
-  const max = options.maxBytes ?? 8 * 1024 ** 3;
-  if (info.size > max) throw new ModelFileError(`${path}: ${info.size} bytes is more than the ${max}-byte limit`);
-  return restoreCheckpoint(decodeModelFile(await readFile(path), path), parts, path);
+  checkOptionKeys('loadCheckpoint', options, ['maxBytes']);
+  const load = async (): Promise<CheckpointInfo> => {
+    const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    return restoreCheckpoint(decodeModelFile(bytes, path), parts, path);
+  };
+  // Through the model's monitor: not while a fit, predict or save of it runs.
+  return isModel(parts.model) ? parts.model.exclusive('loadCheckpoint', load) : load();
 }

@@ -13,7 +13,7 @@
  * killed mid-save, sees the old file or the new one.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { constants, open } from 'node:fs/promises';
 import type { Module, LoadReport } from '../nn/module.js';
 import { deserializeModule, serializeModule, type LayerSpec } from '../nn/registry.js';
 import { shapeToString } from '../tensor/shape.js';
@@ -24,7 +24,7 @@ import { SafetensorsError, decodeSafetensors, encodeSafetensors, type Safetensor
 export const FORMAT_NAME = 'axon-nn';
 export const FORMAT_VERSION = '1';
 /** Files larger than this are refused before reading (override with maxBytes). */
-const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
+export const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
 
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
@@ -62,6 +62,27 @@ export interface EncodeOptions {
   architecture?: boolean;
   /** Extra tensors (checkpoints add optimizer state): stored under their names as given. */
   extraTensors?: Record<string, Tensor>;
+  /** The input one sample has (no batch axis): stored so a loader can budget the forward
+   * pass before running it. */
+  input?: InputSpec | null;
+}
+
+/** One sample's input: its shape (no batch axis) and dtype. */
+export interface InputSpec {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+const MAX_INPUT_RANK = 8;
+
+/** Checks an input spec from a file or a caller; null when `value` is not one. */
+export function parseInputSpec(value: unknown): InputSpec | null {
+  if (!value || typeof value !== 'object') return null;
+  const { shape, dtype } = value as { shape?: unknown; dtype?: unknown };
+  if (!Array.isArray(shape) || shape.length > MAX_INPUT_RANK) return null;
+  if (!shape.every((d) => Number.isSafeInteger(d) && d > 0 && d <= 2 ** 31 - 1)) return null;
+  if (dtype !== 'float32' && dtype !== 'int32') return null;
+  return { shape: [...(shape as number[])], dtype };
 }
 
 /** A model file's bytes (see the file comment). */
@@ -83,6 +104,7 @@ export function encodeModel(module: Module, options: EncodeOptions = {}): Buffer
   metadata['axon.format'] = FORMAT_NAME;
   metadata['axon.version'] = FORMAT_VERSION;
   if (architecture) metadata['axon.architecture'] = architecture;
+  if (options.input) metadata['axon.input'] = JSON.stringify(options.input);
   metadata['axon.checksum'] = checksumOf(metadata, dataChunks(tensors));
   return encodeSafetensors(tensors, metadata);
 }
@@ -90,6 +112,8 @@ export function encodeModel(module: Module, options: EncodeOptions = {}): Buffer
 /** What decodeModelFile found: tensors, metadata and (when present) the architecture. */
 export interface ModelFileContent extends SafetensorsContent {
   architecture: LayerSpec | null;
+  /** The input shape the file declares for one sample (axon.input), when it has one. */
+  input: InputSpec | null;
 }
 
 /**
@@ -129,7 +153,21 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file'): Model
       throw new ModelFileError(`${source}: the architecture is not valid JSON (${(e as Error).message})`);
     }
   }
-  return { ...content, architecture };
+  let input: InputSpec | null = null;
+  if (md['axon.input'] !== undefined) {
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(md['axon.input']);
+    } catch {
+      // reported below
+    }
+    input = parseInputSpec(parsed);
+    if (!input)
+      throw new ModelFileError(
+        `${source}: axon.input ${JSON.stringify(md['axon.input']).slice(0, 80)} is not { shape: positive integers (at most ${MAX_INPUT_RANK}), dtype: 'float32' | 'int32' }`,
+      );
+  }
+  return { ...content, architecture, input };
 }
 
 /** Builds the module a decoded file describes and loads its weights (strictly). */
@@ -161,14 +199,35 @@ export function moduleFromContent(content: ModelFileContent, source = 'model fil
   return module;
 }
 
-async function readChecked(path: string, maxBytes: number): Promise<Buffer> {
-  const info = await stat(path);
-  if (!info.isFile()) throw new ModelFileError(`${path}: not a regular file`);
-  if (info.size > maxBytes)
-    throw new ModelFileError(
-      `${path}: ${info.size} bytes is more than the ${maxBytes}-byte limit (pass maxBytes to allow it)`,
-    );
-  return readFile(path);
+/**
+ * Reads a whole file that must be a regular file of at most maxBytes. The checks run on the
+ * opened handle (no window between a stat and the read), the open does not block on a FIFO,
+ * and the read stops at the size fstat gave: /dev/zero, a pipe or a file that grows while
+ * it is read cannot make us read without end.
+ */
+export async function readFileChecked(path: string, maxBytes: number): Promise<Buffer> {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`read: path must be a non-empty string`);
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0))
+    throw new RangeError(`read: maxBytes must be a non-negative integer, got ${maxBytes}`);
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = await fh.stat();
+    if (!info.isFile()) throw new ModelFileError(`${path}: not a regular file`);
+    if (info.size > maxBytes)
+      throw new ModelFileError(
+        `${path}: ${info.size} bytes is more than the ${maxBytes}-byte limit (pass maxBytes to allow it)`,
+      );
+    const out = Buffer.allocUnsafe(info.size);
+    let off = 0;
+    while (off < out.length) {
+      const { bytesRead } = await fh.read(out, off, out.length - off, off);
+      if (bytesRead === 0) throw new ModelFileError(`${path}: the file shrank while it was read`);
+      off += bytesRead;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface ReadOptions {
@@ -180,15 +239,25 @@ export interface ReadOptions {
 export async function saveModel(
   module: Module,
   path: string,
-  options: { metadata?: Record<string, string> } = {},
+  options: { metadata?: Record<string, string>; input?: InputSpec | null } = {},
 ): Promise<void> {
-  await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata }));
+  // Encoded synchronously (one consistent snapshot of the weights), then written.
+  await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata, input: options.input }));
 }
 
 /** Loads a model saved by saveModel: the module, in training mode, with its weights. */
 export async function loadModel(path: string, options: ReadOptions = {}): Promise<Module> {
-  const bytes = await readChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
-  return moduleFromContent(decodeModelFile(bytes, path), path);
+  return (await loadModelFile(path, options)).module;
+}
+
+/** loadModel, also returning the input shape the file declares (null when it has none). */
+export async function loadModelFile(
+  path: string,
+  options: ReadOptions = {},
+): Promise<{ module: Module; input: InputSpec | null }> {
+  const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const content = decodeModelFile(bytes, path);
+  return { module: moduleFromContent(content, path), input: content.input };
 }
 
 /** Saves the state dict only (parameters and buffers by name), atomically. */
@@ -217,7 +286,7 @@ export interface LoadWeightsOptions extends ReadOptions {
  * missing, unexpected and mis-shaped tensors; with strict (default) any of those throws.
  */
 export async function loadWeights(module: Module, path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
-  const bytes = await readChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
   return loadWeightsFromContent(module, decodeModelFile(bytes, path), options, path);
 }
 
