@@ -177,6 +177,9 @@ export {
   type LossName,
   type LossFunction,
   type OptimizerName,
+  NonFiniteLossError,
+  type ForwardLimits,
+  type ModelLoadOptions,
 } from './train/model.js';
 export {
   History,

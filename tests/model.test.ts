@@ -1807,7 +1807,10 @@ describe('bad input gives clear errors naming the op', () => {
     await expect(model.evaluate(x, y, { batchSize: 0 })).rejects.toThrow(
       'evaluate: batchSize must be a positive integer, got 0',
     );
-    await expect(model.predict(x.slice(0, 10).reshape([10, 4]), { batchSize: 0 })).resolves.toBeDefined(); // sync path ignores it
+    // Refused on the synchronous path too (it used to be ignored there).
+    await expect(model.predict(x.slice(0, 10).reshape([10, 4]), { batchSize: 0 })).rejects.toThrow(
+      'predict: batchSize must be a positive integer, got 0',
+    );
     model.syncRows = 4;
     await expect(model.predict(x, { batchSize: 0 })).rejects.toThrow(
       'predict: batchSize must be a positive integer, got 0',

@@ -171,6 +171,14 @@ export class SegmentedStep implements NativeProgram {
   get ops(): string[] {
     return this.segments.flatMap((s) => s.program.ops);
   }
+
+  get flops(): number {
+    return this.segments.reduce((n, s) => n + s.program.flops, 0);
+  }
+
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.program.bytes, 0);
+  }
 }
 
 /** Names and shapes of a module's parameters and buffers, in order. */

@@ -7,7 +7,7 @@
 import { record } from '../autograd/engine.js';
 import { native } from '../native/binding.js';
 import { broadcastShapes, normalizeAxis, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
-import { Tensor, type TensorData } from '../tensor/tensor.js';
+import { Tensor, reserveActivation, type TensorData } from '../tensor/tensor.js';
 import { assertTensor, rawBroadcastTo, sumTo } from './util.js';
 
 /** Same data viewed with a new shape; one entry may be -1 (inferred). */
@@ -70,6 +70,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 function newData(x: Tensor, n: number): TensorData {
+  reserveActivation(n);
   return x.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
 }
 

@@ -34,6 +34,44 @@ let freshTensors: Set<Tensor> | null = null;
 export function setFreshTensorSet(set: Set<Tensor> | null): void {
   freshTensors = set;
 }
+/**
+ * While set, every tensor Tensor.empty/output creates first reserves its bytes here and a
+ * reservation past the limit throws before anything is allocated. Model uses it when it
+ * records a forward it has not run yet (an untrusted model file, a new input shape), so a
+ * layer geometry that would need gigabytes of activations is refused instead of allocated.
+ */
+let activationBudget: { left: number; limit: number; what: string } | null = null;
+
+/** Runs fn with at most `limitBytes` of new tensor buffers allocatable; returns fn's value and
+ * the bytes it reserved. */
+export function withActivationBudget<T>(limitBytes: number, what: string, fn: () => T): { value: T; bytes: number } {
+  const outer = activationBudget;
+  const budget = { left: limitBytes, limit: limitBytes, what };
+  activationBudget = budget;
+  try {
+    const value = fn();
+    return { value, bytes: budget.limit - budget.left };
+  } finally {
+    activationBudget = outer;
+  }
+}
+
+/** Reserves the bytes of a new buffer of `n` 4-byte elements against the active budget. */
+export function reserveActivation(n: number): void {
+  const b = activationBudget;
+  if (!b) return;
+  const bytes = n * 4;
+  if (!(bytes <= b.left))
+    throw new RangeError(
+      `${b.what}: the forward pass needs more than ${formatBytes(b.limit)} of activations (a ${formatBytes(bytes)} buffer with ${formatBytes(b.limit - b.left)} already reserved); raise maxActivationBytes if this model is trusted`,
+    );
+  b.left -= bytes;
+}
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
 export type TensorData = Float32Array | Int32Array;
 /** A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns. */
 export type NestedArray = number | NestedArray[];
@@ -73,6 +111,7 @@ export class Tensor {
    * their outputs). A recorded training step zeroes it again each time it replays.
    */
   static empty(shape: Shape): Tensor {
+    reserveActivation(numel(shape));
     const data = new Float32Array(numel(shape));
     if (allocationHook) allocationHook(data);
     const t = new Tensor(data, shape);
@@ -85,6 +124,7 @@ export class Tensor {
    * results): zero-filled now, but a replayed step does not re-zero it, saving a memory pass.
    */
   static output(shape: Shape): Tensor {
+    reserveActivation(numel(shape));
     const t = new Tensor(new Float32Array(numel(shape)), shape);
     freshTensors?.add(t);
     return t;

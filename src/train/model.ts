@@ -33,19 +33,26 @@ import { identityIndices } from '../data/rows.js';
 import { Generator, pickGenerator } from '../tensor/random.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { History, type Callback, type Logs, type TrainingContext } from './callbacks.js';
+import { History, TerminateOnNaN, type Callback, type Logs, type TrainingContext } from './callbacks.js';
 import { getMetric, type Accumulators, type Metric, type MetricName } from './metrics.js';
 import { ProgressBar } from './progress.js';
-import { trace } from './trace.js';
+import { trace, type Traced } from './trace.js';
 import type { FitCursor } from '../io/checkpoint.js';
 import {
-  loadModel,
+  ModelFileError,
+  loadModelFile,
   loadWeights,
+  parseInputSpec,
   saveModel,
   saveWeights,
+  type InputSpec,
   type LoadWeightsOptions,
   type ReadOptions,
 } from '../io/model-file.js';
+import { checkOptionKeys, enumOption, intOption, numberOption } from '../options.js';
+import { withActivationBudget } from '../tensor/tensor.js';
+import { locateNonFinite } from './diagnose.js';
+import { Monitor } from './monitor.js';
 import type { LoadReport } from '../nn/module.js';
 import { summarize, type SummaryOptions } from '../nn/summary.js';
 
@@ -93,7 +100,68 @@ export interface FitOptions {
   verbose?: 0 | 1;
   /** Seed of the shuffling (default: drawn from the global generator). */
   seed?: number;
+  /**
+   * What a NaN or infinite training loss does. 'stop' (the default, unless a TerminateOnNaN
+   * callback is given): fit rejects with a NonFiniteLossError naming the epoch, the batch and
+   * the first input, parameter or layer output that went non-finite; that batch's update is
+   * not applied. 'warn': one process warning with the same diagnosis, training goes on.
+   * 'ignore': nothing (Keras's and PyTorch's behaviour).
+   */
+  onNonFinite?: 'stop' | 'warn' | 'ignore';
 }
+
+const FIT_OPTION_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'validationSplit',
+  'validationData',
+  'callbacks',
+  'classWeight',
+  'initialEpoch',
+  'signal',
+  'verbose',
+  'seed',
+  'onNonFinite',
+] as const satisfies readonly (keyof FitOptions)[];
+
+/** Options of Model.load: a file's size limit, the input to budget for, and the budgets. */
+export interface ModelLoadOptions extends ReadOptions, Partial<ForwardLimits> {
+  /** One sample's input shape (no batch axis) to check the forward's cost for at load; default:
+   * the shape the file declares (saved by Model.save once the model has seen an input). */
+  inputShape?: readonly number[];
+  /** dtype of that input (default float32). */
+  inputDtype?: 'float32' | 'int32';
+}
+
+/**
+ * Budgets for one sample's forward pass, checked when a forward is recorded (before any of
+ * it runs or its activations are allocated): a model file whose layers would need gigabytes
+ * of activations or minutes of compute for a small input is refused instead of run. A
+ * recorded training step may use three times the budget (activations, their gradients and
+ * the backward's work).
+ */
+export interface ForwardLimits {
+  /** Activation bytes one sample's forward may allocate (default 1 GiB). */
+  maxActivationBytes: number;
+  /** FLOPs one sample's forward may take (default 1e11: about a second on one core). */
+  maxFlops: number;
+}
+
+/** A NaN or infinite loss stopped fit (see FitOptions.onNonFinite). */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly batch: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Largest batchSize fit, evaluate and predict take. */
+const MAX_BATCH = 1 << 24;
 
 type LossKind = 'sparse' | 'categorical' | 'binaryProb' | 'binaryLogits' | 'regression' | 'custom';
 
@@ -156,12 +224,14 @@ class AbortError extends Error {
   override name = 'AbortError';
 }
 
-/** A recorded forward for one input shape (predictSync's cache). */
+/** A recorded forward for one input shape (the synchronous predict's cache). */
 interface PredictEntry {
   program: NativeProgram;
   input: Tensor;
   output: Tensor;
   params: Float32Array[];
+  /** The recorded forward's estimated FLOPs (all rows). */
+  flops: number;
 }
 
 /** A recorded step and the buffers it reads and writes. */
@@ -174,6 +244,18 @@ interface StepProgram {
 
 const MAX_CHUNK = 256;
 
+/** A replay stopped at a step whose loss was not finite (logScalar's stop flag). */
+class NonFiniteStop extends Error {
+  constructor(
+    readonly value: number,
+    /** First row (in the order) of the failing step's batch. */
+    readonly startRow: number,
+  ) {
+    super('non-finite loss');
+  }
+}
+const NON_FINITE_STOP = /^logScalar: non-finite loss/;
+
 export class Model {
   optimizer: Optimizer<{ lr: number }> | null = null;
   private lossSpec: LossSpec | null = null;
@@ -181,16 +263,24 @@ export class Model {
   metrics: Metric[] = [];
   /** Set by callbacks (EarlyStopping) to end fit after the current epoch. */
   stopTraining = false;
-  /** Predicts of at most this many rows run synchronously on the calling thread. */
+  /**
+   * predict() runs synchronously on the calling thread when nothing is queued on the model,
+   * the input has at most syncRows rows and its recorded forward is estimated at no more than
+   * syncFlops (about a millisecond of work); anything else runs on the thread pool, so the
+   * event loop is never held longer than that.
+   */
   syncRows = 64;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Calls queued or running in `queue`. */
-  private pending = 0;
-  private training = false;
-  /** A chunk of a fit is running on the thread pool. */
-  private replaying = false;
+  syncFlops = 2e7;
+  /** Per-sample budgets of a forward pass (see ForwardLimits). */
+  readonly limits: ForwardLimits = { maxActivationBytes: 2 ** 30, maxFlops: 1e11 };
+  /** fit, evaluate, predict, saves and weight loads, one at a time in call order. */
+  private readonly monitor = new Monitor();
   private readonly predictCache = new Map<string, PredictEntry>();
+  /** Estimated FLOPs of input shapes too costly for the synchronous path (no program kept). */
+  private readonly costlyShapes = new Map<string, number>();
   private lastPredict: PredictEntry | null = null;
+  /** One sample's input, once fit or predict has seen one (Model.save stores it). */
+  inputSpec: InputSpec | null = null;
   /** Where the last fit on tensors stands: the next epoch, its sample order and shuffling
    * generator (live objects; a checkpoint copies them). */
   private cursor: { nextEpoch: number; order: Int32Array; generator: Generator } | null = null;
@@ -210,6 +300,8 @@ export class Model {
   /** Chooses the optimizer, loss and metrics (Keras's compile). */
   compile(options: CompileOptions): this {
     if (!options || typeof options !== 'object') throw new TypeError('compile: expected { optimizer, loss, metrics? }');
+    checkOptionKeys('compile', options, ['optimizer', 'loss', 'metrics', 'learningRate', 'clipNorm']);
+    this.checkIdle('compile');
     const params = this.module.trainableParameters();
     this.optimizer =
       typeof options.optimizer === 'string'
@@ -236,30 +328,76 @@ export class Model {
       if (names.has(m.name)) throw new RangeError(`compile: metric '${m.name}' is listed twice`);
       names.add(m.name);
     }
-    this.predictCache.clear();
-    this.lastPredict = null;
+    this.dropPredictCache();
     return this;
+  }
+
+  /** Synchronous changes to the model may not land in the middle of another caller's fit. */
+  private checkIdle(op: string): void {
+    if (this.monitor.busy && !this.monitor.holdsHere())
+      throw new Error(`${op}: the model is busy (${this.monitor.current ?? 'a queued call'}); await it first`);
+  }
+
+  /** Releases every recorded predict program and its buffers now (not at garbage collection). */
+  private dropPredictCache(): void {
+    for (const e of this.predictCache.values()) e.program.clear();
+    this.predictCache.clear();
+    this.costlyShapes.clear();
+    this.lastPredict = null;
+  }
+
+  /**
+   * Runs `work` when no other fit, evaluate, predict, save or weight load of this model is
+   * running, and keeps them out until it settles (calls run one at a time, in call order). A
+   * call from inside the running call (a fit callback) runs at once. saveCheckpoint and
+   * loadCheckpoint use it; so may a caller editing weights by hand.
+   */
+  exclusive<T>(op: string, work: () => Promise<T>): Promise<T> {
+    return this.monitor.run(op, work);
+  }
+
+  /**
+   * Records fn (a trace) under the per-sample budgets, scaled by the rows recorded (and by 3
+   * for a training step): beyond them it throws before allocating or running anything more.
+   */
+  private traceWithinBudget<T>(what: string, rows: number, trainingStep: boolean, fn: () => Traced<T>): Traced<T> {
+    const scale = Math.max(rows, 1) * (trainingStep ? 3 : 1);
+    const traced = withActivationBudget(this.limits.maxActivationBytes * scale, what, fn).value;
+    const flops = traced.program.flops;
+    if (flops > this.limits.maxFlops * scale) {
+      traced.program.clear();
+      throw new RangeError(
+        `${what}: the ${trainingStep ? 'training step' : 'forward pass'} needs ${(flops / Math.max(rows, 1)).toExponential(2)} FLOPs per sample, more than model.limits.maxFlops = ${this.limits.maxFlops.toExponential(2)}${trainingStep ? ' (x3 for a training step)' : ''}; raise it if this model is trusted`,
+      );
+    }
+    return traced;
+  }
+
+  /** The module's output for one zero sample shaped like x's rows, recorded but not run (its
+   * shape is what callers need), under the budgets. */
+  private probeOutput(what: string, sample: readonly number[], dtype: 'float32' | 'int32'): Tensor {
+    const size = sample.reduce((a, b) => a * b, 1);
+    const one = new Tensor(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [1, ...sample]);
+    const wasTraining = this.module.training;
+    this.module.eval();
+    try {
+      const traced = this.traceWithinBudget(what, 1, false, () =>
+        trace(() => noGrad(() => this.module.forward(one)), { execute: false }),
+      );
+      traced.program.clear();
+      return traced.value;
+    } finally {
+      this.module.train(wasTraining);
+    }
+  }
+
+  private noteInput(x: Tensor): void {
+    this.inputSpec ??= { shape: x.shape.slice(1), dtype: x.dtype };
   }
 
   private requireCompiled(op: string): { optimizer: Optimizer<{ lr: number }>; loss: LossSpec } {
     if (!this.optimizer || !this.lossSpec) throw new Error(`${op}: call compile({ optimizer, loss }) first`);
     return { optimizer: this.optimizer, loss: this.lossSpec };
-  }
-
-  /**
-   * Runs async work one call at a time per model (concurrent predicts wait their turn). A call
-   * made from inside fit (a callback evaluating or predicting between batches) runs at once:
-   * queueing it behind the fit that awaits it would never finish.
-   */
-  private serialize<T>(work: () => Promise<T>): Promise<T> {
-    if (this.training && !this.replaying) return work();
-    this.pending++;
-    const done = (): void => {
-      this.pending--;
-    };
-    const run = this.queue.then(work, work).finally(done);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   // ---- data checks ------------------------------------------------------------------------
@@ -330,43 +468,46 @@ export class Model {
     }
     const wasTraining = this.module.training;
     this.module.train(mode === 'train');
+    const stopOnNonFinite = mode === 'train' && this.nonFiniteMode === 'stop';
     try {
-      const { program } = trace(
-        () => {
-          native.gatherRowsAt(x.data, rowX, order, regs, rows, xb.data);
-          if (y && yb) native.gatherRowsAt(y.data, y.size / y.shape[0], order, regs, rows, yb.data);
-          if (mode === 'train') {
-            const { optimizer, loss } = this.requireCompiled('fit');
-            optimizer.zeroGrad();
-            const out = this.module.forward(xb);
-            this.countMetrics(out, yb as Tensor, acc);
-            let l = loss.fn(out, yb as Tensor);
-            if (l.size !== 1)
-              throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(l.shape)}`);
-            const reg = this.module.regularizationLoss();
-            if (reg) l = add(l, reg);
-            native.logScalar(l.data as Float32Array, losses, regs);
-            l.backward();
-            const clip = this.compileOptions?.clipNorm;
-            if (clip !== undefined)
-              clipGradNorm(
-                optimizer.paramGroups.flatMap((g) => g.params),
-                clip,
-              );
-            optimizer.step();
-          } else {
-            noGrad(() => {
+      const { program } = this.traceWithinBudget(mode === 'train' ? 'fit' : mode, rows, mode === 'train', () =>
+        trace(
+          () => {
+            native.gatherRowsAt(x.data, rowX, order, regs, rows, xb.data);
+            if (y && yb) native.gatherRowsAt(y.data, y.size / y.shape[0], order, regs, rows, yb.data);
+            if (mode === 'train') {
+              const { optimizer, loss } = this.requireCompiled('fit');
+              optimizer.zeroGrad();
               const out = this.module.forward(xb);
-              if (putOutput) native.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
-              if (mode === 'eval' && yb) {
-                this.countMetrics(out, yb, acc);
-                const l = this.requireCompiled('evaluate').loss.fn(out, yb);
-                native.logScalar(l.data as Float32Array, losses, regs);
-              }
-            });
-          }
-        },
-        { execute: false, regs, program: mode === 'train' ? this.stepProgramFactory?.(regs) : undefined },
+              this.countMetrics(out, yb as Tensor, acc);
+              let l = loss.fn(out, yb as Tensor);
+              if (l.size !== 1)
+                throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(l.shape)}`);
+              const reg = this.module.regularizationLoss();
+              if (reg) l = add(l, reg);
+              native.logScalar(l.data as Float32Array, losses, regs, stopOnNonFinite);
+              l.backward();
+              const clip = this.compileOptions?.clipNorm;
+              if (clip !== undefined)
+                clipGradNorm(
+                  optimizer.paramGroups.flatMap((g) => g.params),
+                  clip,
+                );
+              optimizer.step();
+            } else {
+              noGrad(() => {
+                const out = this.module.forward(xb);
+                if (putOutput) native.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
+                if (mode === 'eval' && yb) {
+                  this.countMetrics(out, yb, acc);
+                  const l = this.requireCompiled('evaluate').loss.fn(out, yb);
+                  native.logScalar(l.data as Float32Array, losses, regs);
+                }
+              });
+            }
+          },
+          { execute: false, regs, program: mode === 'train' ? this.stepProgramFactory?.(regs) : undefined },
+        ),
       );
       return { program, regs, rows, losses };
     } finally {
@@ -422,20 +563,9 @@ export class Model {
     }
   }
 
-  /** Output width of the module for inputs shaped like x (one eager sample, no gradients). */
-  private outputWidth(x: Tensor): number {
-    const wasTraining = this.module.training;
-    this.module.eval();
-    try {
-      const one = new Tensor(
-        x.dtype === 'int32' ? new Int32Array(x.size / x.shape[0]) : new Float32Array(x.size / x.shape[0]),
-        [1, ...x.shape.slice(1)],
-      );
-      const out = noGrad(() => this.module.forward(one));
-      return out.size;
-    } finally {
-      this.module.train(wasTraining);
-    }
+  /** Output width of the module for inputs shaped like x (recorded, not run; budgeted). */
+  private outputWidth(op: string, x: Tensor): number {
+    return this.probeOutput(op, x.shape.slice(1), x.dtype).size;
   }
 
   // ---- running programs ---------------------------------------------------------------------
@@ -464,12 +594,16 @@ export class Model {
         sp.regs[0] = start + done * sp.rows;
         sp.regs[1] = 0;
         sp.regs[3] = 0;
-        this.replaying = true;
         let ran: number;
         try {
-          ran = await sp.program.runAsync(k);
-        } finally {
-          this.replaying = false;
+          ran = await this.monitor.awaitReplay(sp.program.runAsync(k));
+        } catch (e) {
+          if (!NON_FINITE_STOP.test((e as Error).message)) throw e;
+          // Steps before the failing one completed (their updates applied): report them, then
+          // stop with the failing step's loss and batch (its update was not applied).
+          const completed = sp.regs[1];
+          if (completed > 0) await onChunk(done, sp.losses.subarray(0, completed));
+          throw new NonFiniteStop(sp.losses[completed], sp.regs[0]);
         }
         if (ran > 0) {
           const keepGoing = await onChunk(done, sp.losses.subarray(0, ran));
@@ -491,7 +625,49 @@ export class Model {
    * @throws (rejects) on bad input, a failing callback, TerminateOnNaN, or an AbortError.
    */
   fit(x: Tensor | TensorDataset | DataLoader, y: Tensor | null = null, options: FitOptions = {}): Promise<History> {
-    return this.serialize(() => this.fitImpl(x, y, options));
+    try {
+      checkOptionKeys('fit', options, FIT_OPTION_KEYS);
+      if (this.monitor.holdsHere())
+        throw new Error(
+          `fit: called from inside this model's running ${this.monitor.current ?? 'call'} (a callback?); start it after that call settles`,
+        );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.monitor.run('fit', () => this.fitImpl(x, y, options));
+  }
+
+  /** How this fit treats a non-finite loss (see FitOptions.onNonFinite). */
+  private nonFiniteMode: 'stop' | 'warn' | 'ignore' = 'stop';
+
+  private setNonFiniteMode(options: FitOptions): void {
+    const byCallback = (options.callbacks ?? []).some((cb) => cb instanceof TerminateOnNaN);
+    this.nonFiniteMode = enumOption('fit', 'onNonFinite', options.onNonFinite, byCallback ? 'ignore' : 'stop', [
+      'stop',
+      'warn',
+      'ignore',
+    ]);
+    // A data-parallel step must not stop on one rank mid-step (the others would wait in a
+    // collective): there the check runs between chunks instead of inside the replay.
+    if (this.stepProgramFactory && this.nonFiniteMode === 'stop') this.nonFiniteMode = 'warn';
+  }
+
+  /** The message for a non-finite loss at (epoch, batch), with where it first appears. */
+  private nonFiniteMessage(value: number, epoch: number, batch: number, x: Tensor): string {
+    return `fit: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; first non-finite value: ${locateNonFinite(this.module, x)}`;
+  }
+
+  /** Rows `start .. start+rows` of x in `order`, as a tensor (for a diagnosis). */
+  private rowsOf(x: Tensor, order: Int32Array, start: number, rows: number): Tensor {
+    const n = Math.min(rows, order.length - start);
+    const width = x.size / x.shape[0];
+    const out = new Tensor(x.dtype === 'int32' ? new Int32Array(n * width) : new Float32Array(n * width), [
+      n,
+      ...x.shape.slice(1),
+    ]);
+    for (let r = 0; r < n; r++)
+      out.data.set(x.data.subarray(order[start + r] * width, (order[start + r] + 1) * width), r * width);
+    return out;
   }
 
   private async fitImpl(
@@ -501,6 +677,7 @@ export class Model {
   ): Promise<History> {
     const { optimizer } = this.requireCompiled('fit');
     this.checkOptimizerCoversTrainable();
+    this.setNonFiniteMode(options);
     if (xIn instanceof DataLoader || xIn instanceof GeneratorDataset) return this.fitLoader(xIn as DataLoader, options);
     let x: Tensor;
     let y: Tensor | null;
@@ -515,6 +692,7 @@ export class Model {
       throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new RangeError(`fit: batchSize must be a positive integer, got ${batchSize}`);
+    if (batchSize > MAX_BATCH) throw new RangeError(`fit: batchSize must be at most ${MAX_BATCH}, got ${batchSize}`);
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs)
       throw new RangeError(`fit: initialEpoch must be an integer in [0, ${epochs}), got ${initialEpoch}`);
     if (options.signal?.aborted) throw new AbortError('fit: aborted before it started');
@@ -537,7 +715,8 @@ export class Model {
       yTrain = y.slice(0, n - nVal);
       val = [x.slice(n - nVal), y.slice(n - nVal)];
     }
-    const classes = this.outputWidth(xTrain);
+    this.noteInput(xTrain);
+    const classes = this.outputWidth('fit', xTrain);
     let savedLoss: LossSpec | null = null;
     this.checkLabels('fit', yTrain, classes);
     if (val) this.checkLabels('fit (validation)', val[1], classes);
@@ -568,9 +747,22 @@ export class Model {
     const resume = this.resumeCursor;
     this.resumeCursor = null;
     let gen: Generator;
+    // In the same process, a fit starting where the last one ended (initialEpoch = its next
+    // epoch, the same samples, no new seed) continues its live order and shuffling stream.
+    const live = this.cursor;
     if (resume && resume.nextEpoch === initialEpoch && resume.order.length === nTrain) {
       gen = new Generator().setState(resume.generator);
       order.set(resume.order);
+    } else if (
+      !resume &&
+      live &&
+      initialEpoch > 0 &&
+      live.nextEpoch === initialEpoch &&
+      live.order.length === nTrain &&
+      options.seed === undefined
+    ) {
+      gen = live.generator;
+      order.set(live.order);
     } else {
       gen = new Generator(options.seed ?? pickGenerator().nextUint32());
     }
@@ -608,8 +800,8 @@ export class Model {
     for (const cb of callbacks) cb.setContext?.(ctx);
     const perBatch = callbacks.some((cb) => cb.needsEveryBatch || cb.onBatchBegin);
     this.stopTraining = false;
-    this.training = true;
     let stepSeconds = 0;
+    let warned = false;
     // About 4 ms of work per native call once a step has been timed; a few steps before that,
     // so an early abort or callback does not wait for a long first chunk.
     const chunk = (): number =>
@@ -624,9 +816,20 @@ export class Model {
         let lossSum = 0;
         let seen = 0;
         let batchIndex = 0;
-        const onChunk = async (losses: Float32Array, rows: number): Promise<boolean> => {
+        const onChunk = async (losses: Float32Array, rows: number, startRow: number): Promise<boolean> => {
           optimizer.advanceSteps(losses.length);
           for (let i = 0; i < losses.length; i++) {
+            if (!Number.isFinite(losses[i]) && this.nonFiniteMode !== 'ignore' && !warned) {
+              const message = this.nonFiniteMessage(
+                losses[i],
+                epoch,
+                batchIndex,
+                this.rowsOf(xTrain, order, startRow + i * rows, rows),
+              );
+              if (this.nonFiniteMode === 'stop') throw new NonFiniteLossError(message, epoch, batchIndex);
+              warned = true;
+              process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
+            }
             lossSum += losses[i] * rows;
             seen += rows;
             const logs: Logs = { loss: lossSum / seen };
@@ -649,9 +852,9 @@ export class Model {
               optimizer.syncHyper(); // per-batch schedules changed the lr between chunks
               return chunk();
             },
-            async (_first, losses) => {
+            async (first, losses) => {
               stepSeconds = (performance.now() - t0) / 1000 / Math.max(batchIndex + losses.length, 1);
-              return onChunk(losses, batchSize);
+              return onChunk(losses, batchSize, first * batchSize);
             },
             options.signal,
           );
@@ -665,7 +868,7 @@ export class Model {
             fullSteps * batchSize,
             1,
             () => 1,
-            async (_f, losses) => onChunk(losses, rest),
+            async (_f, losses) => onChunk(losses, rest, fullSteps * batchSize),
             options.signal,
           );
           if (options.signal?.aborted)
@@ -682,8 +885,17 @@ export class Model {
         if (ctx.stopTraining) this.stopTraining = true;
       }
       for (const cb of callbacks) await cb.onTrainEnd?.({});
+    } catch (e) {
+      if (!(e instanceof NonFiniteStop)) throw e;
+      const batch = Math.floor(e.startRow / batchSize);
+      const rows = e.startRow >= fullSteps * batchSize ? rest : batchSize;
+      const epoch = this.cursor?.nextEpoch ?? initialEpoch;
+      throw new NonFiniteLossError(
+        `${this.nonFiniteMessage(e.value, epoch, batch, this.rowsOf(xTrain, order, e.startRow, rows))}. The weights are those before that batch.`,
+        epoch,
+        batch,
+      );
     } finally {
-      this.training = false;
       if (savedLoss) this.lossSpec = savedLoss;
     }
     return history;
@@ -695,7 +907,7 @@ export class Model {
     const { optimizer } = this.requireCompiled('fit');
     this.checkOptimizerCoversTrainable();
     if (!(loader instanceof DataLoader)) throw new TypeError('fit: wrap generator datasets in a DataLoader');
-    const epochs = options.epochs ?? 1;
+    const epochs = intOption('fit', 'epochs', options.epochs, 1, 1, Number.MAX_SAFE_INTEGER);
     if (options.validationSplit !== undefined)
       throw new RangeError('fit: validationSplit needs tensors; pass validationData with a DataLoader');
     let val: [Tensor, Tensor] | null = null;
@@ -729,8 +941,8 @@ export class Model {
     const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
     const acc = this.accumulators();
     let classes = -1;
+    let warned = false;
     this.stopTraining = false;
-    this.training = true;
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.({});
       for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
@@ -744,7 +956,10 @@ export class Model {
           if (!yb) throw new TypeError('fit: the DataLoader yields no targets');
           this.checkXY('fit', xb, yb);
           // A recorded step does not re-check label values: out-of-range labels must not reach it.
-          if (classes < 0) classes = this.outputWidth(xb);
+          if (classes < 0) {
+            this.noteInput(xb);
+            classes = this.outputWidth('fit', xb);
+          }
           this.checkLabels('fit', yb, classes);
           for (const cb of callbacks) await cb.onBatchBegin?.(b, {});
           const rows = xb.shape[0];
@@ -761,8 +976,24 @@ export class Model {
           native.copy(yb.data, entry.y.data);
           optimizer.syncHyper();
           entry.sp.regs.set([0, 0, rows, 0]);
-          await entry.sp.program.runAsync(1);
+          try {
+            await this.monitor.awaitReplay(entry.sp.program.runAsync(1));
+          } catch (e) {
+            if (!NON_FINITE_STOP.test((e as Error).message)) throw e;
+            throw new NonFiniteLossError(
+              `${this.nonFiniteMessage(entry.sp.losses[0], epoch, b, entry.x)}. The weights are those before that batch.`,
+              epoch,
+              b,
+            );
+          }
           optimizer.advanceSteps(1);
+          const loss = entry.sp.losses[0];
+          if (!Number.isFinite(loss) && this.nonFiniteMode !== 'ignore' && !warned) {
+            const message = this.nonFiniteMessage(loss, epoch, b, entry.x);
+            if (this.nonFiniteMode === 'stop') throw new NonFiniteLossError(message, epoch, b);
+            warned = true;
+            process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
+          }
           lossSum += entry.sp.losses[0] * rows;
           seen += rows;
           for (const cb of callbacks) await cb.onBatchEnd?.(b++, { loss: lossSum / seen });
@@ -779,7 +1010,7 @@ export class Model {
       }
       for (const cb of callbacks) await cb.onTrainEnd?.({});
     } finally {
-      this.training = false;
+      this.stopTraining = false;
     }
     return history;
   }
@@ -788,16 +1019,27 @@ export class Model {
 
   /** Loss and metrics over (x, y), batched, off the main thread. */
   evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Promise<Logs> {
-    return this.serialize(() => this.evaluateImpl(x, y, options.batchSize ?? 32));
+    let batchSize: number;
+    try {
+      checkOptionKeys('evaluate', options, ['batchSize']);
+      batchSize = this.batchSizeOption('evaluate', options.batchSize, 32);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.monitor.run('evaluate', () => this.evaluateImpl(x, y, batchSize));
+  }
+
+  private batchSizeOption(op: string, value: unknown, fallback: number): number {
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= 1))
+      throw new RangeError(`${op}: batchSize must be a positive integer, got ${String(value)}`);
+    return intOption(op, 'batchSize', value, fallback, 1, MAX_BATCH);
   }
 
   private async evaluateImpl(x: Tensor, y: Tensor, batchSize: number): Promise<Logs> {
     this.requireCompiled('evaluate');
     this.checkXY('evaluate', x, y);
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
     const n = x.shape[0];
-    this.checkLabels('evaluate', y, this.outputWidth(x));
+    this.checkLabels('evaluate', y, this.outputWidth('evaluate', x));
     const order = identityIndices(n);
     const acc = this.accumulators();
     const full = Math.floor(n / batchSize);
@@ -821,88 +1063,118 @@ export class Model {
   }
 
   /**
-   * The model's outputs for x (evaluation mode, no gradients). Small inputs (<= syncRows
-   * rows) run synchronously on this thread through a cached recorded forward; larger ones in
-   * batches on the thread pool.
+   * The model's outputs for x (evaluation mode, no gradients). A cheap request (see syncRows
+   * and syncFlops) runs synchronously on this thread through a cached recorded forward; any
+   * other in batches on the thread pool, after the calls queued before it. Both paths give
+   * bitwise the same outputs, and the same errors. 0 rows give an empty [0, ...] tensor.
+   * @throws (rejects) on bad options, a non-tensor, or a forward beyond model.limits.
    */
   predict(x: Tensor, options: { batchSize?: number } = {}): Promise<Tensor> {
-    if (!(x instanceof Tensor)) return Promise.reject(new TypeError('predict: x must be a Tensor'));
-    // The sync path only when nothing is queued: a predict issued after fit() or evaluate()
-    // must see the weights they leave, whatever its size.
-    if (x.ndim > 0 && x.shape[0] <= this.syncRows && !this.training && this.pending === 0) {
-      try {
-        return Promise.resolve(this.predictSync(x));
-      } catch (e) {
-        return Promise.reject(e);
+    let batchSize: number;
+    try {
+      checkOptionKeys('predict', options, ['batchSize']);
+      batchSize = this.batchSizeOption('predict', options.batchSize, 256);
+      this.checkPredictInput('predict', x);
+      // The sync path only when nothing is queued: a predict issued after fit() or evaluate()
+      // must see the weights they leave, whatever its size.
+      if (!this.monitor.busy && x.shape[0] <= this.syncRows) {
+        const entry = this.predictEntry(x);
+        if (entry) return Promise.resolve(this.runPredictEntry(entry, x));
       }
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return this.serialize(() => this.predictImpl(x, options.batchSize ?? 256));
+    return this.monitor.run('predict', () => this.predictImpl(x, batchSize));
+  }
+
+  private checkPredictInput(op: string, x: unknown): asserts x is Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor`);
+    if (x.ndim === 0) throw new RangeError(`${op}: x needs a batch axis, got a scalar`);
+    this.noteInput(x);
   }
 
   /**
    * Synchronous predict through a recorded forward cached per input shape: copy in, replay,
-   * copy out. For small requests; it blocks the calling thread for the forward's duration.
+   * copy out. It blocks the calling thread for the forward's duration, whatever it costs
+   * (predict() chooses by cost); budgets (model.limits) still apply.
    */
   predictSync(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError('predictSync: x must be a Tensor');
-    if (x.ndim === 0) throw new RangeError('predictSync: x needs a batch axis');
-    if (this.training) throw new Error('predictSync: the model is training; await fit() or use predict()');
-    // The most recent shape first (the common case: one request shape), without a string key.
-    let entry: PredictEntry | undefined = this.lastPredict ?? undefined;
-    if (!entry || entry.input.dtype !== x.dtype || !shapesEqual(entry.input.shape, x.shape))
-      entry = this.predictCache.get(`${x.dtype}:${x.shape.join(',')}`);
-    // A recorded forward points at the parameters' buffers: re-record if a parameter was
-    // replaced (a new head, a module swapped in) since.
-    if (entry && !this.module.parametersMatch(entry.params)) {
-      this.predictCache.clear();
-      entry = undefined;
-    }
-    if (!entry) {
-      const key = `${x.dtype}:${x.shape.join(',')}`;
-      const params = this.module.parameters();
-      const input = new Tensor(x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size), x.shape);
-      const wasTraining = this.module.training;
-      this.module.eval();
-      try {
-        const traced = trace(() => noGrad(() => this.module.forward(input)), { execute: false });
-        entry = {
-          program: traced.program,
-          input,
-          output: traced.value,
-          params: params.map((p) => p.data as Float32Array),
-        };
-      } finally {
-        this.module.train(wasTraining);
-      }
-      if (this.predictCache.size >= 16) this.predictCache.delete(this.predictCache.keys().next().value as string);
-      this.predictCache.set(key, entry);
-    }
+    this.checkPredictInput('predictSync', x);
+    if (this.monitor.busy && !this.monitor.holdsHere())
+      throw new Error(
+        `predictSync: the model is busy (${this.monitor.current ?? 'a queued call'}); await it or use predict()`,
+      );
+    return this.runPredictEntry(this.predictEntry(x, true) as PredictEntry, x);
+  }
+
+  private runPredictEntry(entry: PredictEntry, x: Tensor): Tensor {
     this.lastPredict = entry;
     entry.input.data.set(x.data);
     entry.program.run(1);
     return new Tensor(entry.output.data.slice(), entry.output.shape);
   }
 
+  /**
+   * The cached recorded forward for x's shape, recording it (under the budgets) when new.
+   * Unless `always`, null when its estimated cost is above syncFlops: such shapes keep only
+   * their cost, not a program, so a stream of large requests does not fill the cache.
+   */
+  private predictEntry(x: Tensor, always = false): PredictEntry | null {
+    const key = `${x.dtype}:${x.shape.join(',')}`;
+    if (!always && this.costlyShapes.has(key)) return null;
+    // The most recent shape first (the common case: one request shape), without a string key.
+    let entry: PredictEntry | undefined = this.lastPredict ?? undefined;
+    if (!entry || entry.input.dtype !== x.dtype || !shapesEqual(entry.input.shape, x.shape))
+      entry = this.predictCache.get(key);
+    // A recorded forward points at the parameters' buffers: re-record if a parameter was
+    // replaced (a new head, a module swapped in) since.
+    if (entry && !this.module.parametersMatch(entry.params)) {
+      this.dropPredictCache();
+      entry = undefined;
+    }
+    if (entry) return entry;
+    const params = this.module.parameters();
+    const input = new Tensor(x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size), x.shape);
+    const wasTraining = this.module.training;
+    this.module.eval();
+    let traced: Traced<Tensor>;
+    try {
+      traced = this.traceWithinBudget(always ? 'predictSync' : 'predict', x.shape[0], false, () =>
+        trace(() => noGrad(() => this.module.forward(input)), { execute: false }),
+      );
+    } finally {
+      this.module.train(wasTraining);
+    }
+    const flops = traced.program.flops;
+    if (!always && flops > this.syncFlops) {
+      traced.program.clear();
+      if (this.costlyShapes.size >= 64) this.costlyShapes.delete(this.costlyShapes.keys().next().value as string);
+      this.costlyShapes.set(key, flops);
+      return null;
+    }
+    entry = {
+      program: traced.program,
+      input,
+      output: traced.value,
+      params: params.map((p) => p.data as Float32Array),
+      flops,
+    };
+    if (this.predictCache.size >= 16) {
+      const oldest = this.predictCache.keys().next().value as string;
+      const evicted = this.predictCache.get(oldest) as PredictEntry;
+      if (this.lastPredict === evicted) this.lastPredict = null;
+      evicted.program.clear(); // its buffers go now, not when a finalizer runs
+      this.predictCache.delete(oldest);
+    }
+    this.predictCache.set(key, entry);
+    return entry;
+  }
+
   private async predictImpl(x: Tensor, batchSize: number): Promise<Tensor> {
-    if (!(x instanceof Tensor) || x.ndim === 0) throw new TypeError('predict: x must be a Tensor with a batch axis');
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`);
     const n = x.shape[0];
-    const probe = noGrad(() => {
-      const wasTraining = this.module.training;
-      this.module.eval();
-      try {
-        return this.module.forward(
-          new Tensor(x.dtype === 'int32' ? new Int32Array(x.size / n) : new Float32Array(x.size / n), [
-            1,
-            ...x.shape.slice(1),
-          ]),
-        );
-      } finally {
-        this.module.train(wasTraining);
-      }
-    });
+    const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
     const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
+    if (n === 0) return out;
     const order = identityIndices(n);
     const acc = this.accumulators();
     const full = Math.floor(n / batchSize);
@@ -999,33 +1271,90 @@ export class Model {
           })()
         : selector;
     this.module.setSubmodule(path, layer);
-    this.predictCache.clear();
-    this.lastPredict = null;
+    this.dropPredictCache();
     return this;
   }
 
   // ---- files ----------------------------------------------------------------------------------
 
   /** Saves architecture and weights (safetensors + architecture JSON + checksum), atomically. */
+  /** Saves architecture and weights (and the input shape the model has seen) atomically, once
+   * the calls queued before it have settled: the file is one consistent snapshot. */
   save(path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
-    return saveModel(this.module, path, options);
+    try {
+      checkOptionKeys('save', options, ['metadata']);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.monitor.run('save', () => saveModel(this.module, path, { ...options, input: this.inputSpec }));
   }
 
-  /** A Model around the module saved at path (compile it before training). */
-  static async load(path: string, options: ReadOptions = {}): Promise<Model> {
-    return new Model(await loadModel(path, options));
+  /**
+   * A Model around the module saved at path (compile it before training). The file is
+   * untrusted: besides the reader's checks, the forward pass for one sample of the input the
+   * file declares (or options.inputShape) is recorded, not run, and refused when it needs more
+   * than maxActivationBytes of activations or maxFlops (defaults: model.limits). The limits
+   * stay with the model and apply to every later input shape too.
+   * @throws ModelFileError naming the file and what is wrong.
+   */
+  static async load(path: string, options: ModelLoadOptions = {}): Promise<Model> {
+    checkOptionKeys('Model.load', options, ['maxBytes', 'inputShape', 'inputDtype', 'maxActivationBytes', 'maxFlops']);
+    const limits: Partial<ForwardLimits> = {};
+    if (options.maxActivationBytes !== undefined)
+      limits.maxActivationBytes = numberOption(
+        'Model.load',
+        'maxActivationBytes',
+        options.maxActivationBytes,
+        0,
+        1,
+        2 ** 53,
+      );
+    if (options.maxFlops !== undefined)
+      limits.maxFlops = numberOption('Model.load', 'maxFlops', options.maxFlops, 0, 1, Number.MAX_VALUE);
+    let declared: InputSpec | null = null;
+    if (options.inputShape !== undefined) {
+      declared = parseInputSpec({ shape: options.inputShape, dtype: options.inputDtype ?? 'float32' });
+      if (!declared)
+        throw new RangeError(
+          `Model.load: inputShape must be positive integers (one sample, no batch axis) and inputDtype 'float32' or 'int32', got ${JSON.stringify(options.inputShape)} / ${JSON.stringify(options.inputDtype)}`,
+        );
+    }
+    const { module, input } = await loadModelFile(path, { maxBytes: options.maxBytes });
+    const model = new Model(module);
+    Object.assign(model.limits, limits);
+    const spec = declared ?? input;
+    if (spec) {
+      try {
+        model.probeOutput('Model.load', spec.shape, spec.dtype);
+      } catch (e) {
+        throw new ModelFileError(`${path}: for the input (batch, ${spec.shape.join(', ')}): ${(e as Error).message}`);
+      }
+      model.inputSpec = spec;
+    }
+    return model;
   }
 
   saveWeights(path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
-    return saveWeights(this.module, path, options);
+    try {
+      checkOptionKeys('saveWeights', options, ['metadata']);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.monitor.run('saveWeights', () => saveWeights(this.module, path, options));
   }
 
-  /** Copies weights in by name (see loadWeights in io/model-file). */
-  async loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
-    const report = await loadWeights(this.module, path, options);
-    this.predictCache.clear();
-    this.lastPredict = null;
-    return report;
+  /** Copies weights in by name (see loadWeights in io/model-file), after the queued calls. */
+  loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
+    try {
+      checkOptionKeys('loadWeights', options, ['maxBytes', 'strict', 'rename']);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.monitor.run('loadWeights', async () => {
+      const report = await loadWeights(this.module, path, options);
+      this.dropPredictCache();
+      return report;
+    });
   }
 
   /** The fit cursor a checkpoint saves (null before any fit on tensors). */
@@ -1050,8 +1379,7 @@ export class Model {
       order: cursor.order.slice(),
       generator: { ...cursor.generator },
     };
-    this.predictCache.clear();
-    this.lastPredict = null;
+    this.dropPredictCache();
   }
 
   /**
