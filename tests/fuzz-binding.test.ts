@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../src/native/binding.js';
 import { Generator } from '../src/tensor/random.js';
 
-type Kind = 'f32' | 'f32?' | 'f64' | 'i32' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
+type Kind = 'f32' | 'f32?' | 'f64' | 'i32' | 'i32?' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
 interface Case {
   args: unknown[];
   kinds: Kind[];
@@ -399,8 +399,13 @@ const makers: Record<string, () => Case> = {
   crossEntropyBackward: () => {
     const [n, c] = [ri(0, 5), ri(1, 5)];
     const red = ri(0, 2);
+    // Class-index targets (with class weights) half the time, probabilities otherwise.
+    const byIndex = g.nextFloat() < 0.5;
+    const idx = byIndex ? Int32Array.from({ length: n }, () => ri(0, c - 1)) : null;
+    const prob = byIndex ? null : f32(n * c);
+    const weight = byIndex ? f32(c) : null;
     return {
-      args: [f32(n * c), n, c, null, f32(n * c), null, 0, -100, red, f32(n), f32(red ? 1 : n), f32(n * c), f32(n)],
+      args: [f32(n * c), n, c, idx, prob, weight, 0, -100, red, f32(n), f32(red ? 1 : n), f32(n * c), f32(n)],
       kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'int', 'f32', 'f32', 'f32', 'f32'],
     };
   },
@@ -641,19 +646,21 @@ const makers: Record<string, () => Case> = {
   confusionUpdate: () => {
     const [n, c] = [ri(0, 6), ri(1, 4)];
     const cc = Math.max(c, 2);
+    // Float labels (one column) a third of the time: the kernel converts them to classes.
+    const floats = g.nextFloat() < 0.33;
     return {
       args: [
         f32(n * c),
         n,
         c,
-        Int32Array.from({ length: n }, () => ri(-1, cc)),
-        null,
+        floats ? null : Int32Array.from({ length: n }, () => ri(-1, cc)),
+        floats ? Float32Array.from({ length: n }, () => ri(-1, cc)) : null,
         1,
         0.5,
         new Float64Array(cc * cc),
         new Float64Array(1),
       ],
-      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'int', 'num', 'f64', 'f64'],
+      kinds: ['f32', 'int', 'int', 'i32?', 'f32?', 'int', 'num', 'f64', 'f64'],
     };
   },
   topKUpdate: () => {
@@ -715,7 +722,8 @@ function mutate(value: unknown, kind: Kind, others: unknown[]): unknown {
     case 'f32':
     case 'f32?':
     case 'words':
-    case 'i32': {
+    case 'i32':
+    case 'i32?': {
       const arr = value instanceof Float32Array || value instanceof Int32Array ? value : new Float32Array(4);
       const other = others.find((o) => o instanceof Float32Array && o !== value) as Float32Array | undefined;
       // Another argument's memory seen as this argument's type (tokens over an output, an
@@ -783,6 +791,126 @@ function makeCase(name: string): unknown[] {
   }
   return args;
 }
+
+/** A corrupt value for one element of a recorded buffer (labels, indices, registers, state). */
+function corrupt(arr: Int32Array | Float32Array | Float64Array): void {
+  if (arr.length === 0) return;
+  const at = g.nextInt(arr.length);
+  if (arr instanceof Int32Array) {
+    const v = arr[at];
+    const bad = pick([-1, arr.length, 1000, 2_000_000_000, -2147483648, 2147483647, v + 1, v - 1, ri(-3, 12)]);
+    if (g.nextFloat() < 0.2) arr.fill(bad);
+    else arr[at] = bad;
+  } else if (arr instanceof Float64Array) {
+    arr[at] = pick([NaN, Infinity, -Infinity, -1, -0.5, 0.5, 1e300, 2 ** 53, 2 ** 60, arr[at] + 1]);
+  } else {
+    arr[at] = pick([NaN, Infinity, -Infinity, 1e30, -1e30]);
+  }
+}
+
+/** The typed arrays an argument list passes directly (not inside lists). */
+function dataBuffers(args: unknown[]): (Int32Array | Float32Array | Float64Array)[] {
+  return args.filter(
+    (a): a is Int32Array | Float32Array | Float64Array =>
+      a instanceof Int32Array || a instanceof Float32Array || a instanceof Float64Array,
+  );
+}
+
+describe('recorded programs replayed on corrupted data', () => {
+  // Ops whose arguments include data read as indices, counts or state when the op runs (an
+  // Int32Array or a Float64Array): derived from the makers' argument kinds.
+  const recordable = (name: string): boolean => {
+    try {
+      new native.Program(new Float64Array(4)).record(name, makers[name]().args, false);
+      return true;
+    } catch (e) {
+      return !(e instanceof TypeError && e.message.includes('unknown op'));
+    }
+  };
+  const indexOps = Object.keys(makers).filter(
+    (name) => makers[name]().kinds.some((k) => k === 'i32' || k === 'i32?' || k === 'f64') && recordable(name),
+  );
+
+  it('covers the ops with index-like arguments', () => {
+    expect(indexOps).toEqual(
+      expect.arrayContaining([
+        'crossEntropy',
+        'crossEntropyBackward',
+        'gatherRows',
+        'gatherRowsAt',
+        'putRowsAt',
+        'logScalar',
+        'embedding',
+        'embeddingBackward',
+        'embeddingRenorm',
+        'rnn',
+        'rnnBackward',
+        'sequencePool',
+        'sequencePoolBackward',
+        'maxPool2dBackward',
+        'confusionUpdate',
+        'topKUpdate',
+        'dropout',
+        'randomCropFlip',
+        'adamStep',
+        'sgdStep',
+        'clipGradNorm',
+      ]),
+    );
+  });
+
+  it('either replays or stops with a RangeError naming the op, never crashes', async () => {
+    const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const threads = native.getNumThreads();
+    const bad: string[] = [];
+    const rejectedBy = new Map<string, number>();
+    let runs = 0;
+    for (const name of indexOps) {
+      for (let c = 0; c < 40; c++) {
+        const { args } = makers[name]();
+        const program = new native.Program(new Float64Array([0, 0, 0, 0]));
+        program.record(name, args, false);
+        const buffers = dataBuffers(args);
+        for (let round = 0; round < 4; round++) {
+          const indexLike = buffers.filter((b) => !(b instanceof Float32Array));
+          const target = indexLike.length > 0 && g.nextFloat() < 0.8 ? pick(indexLike) : pick(buffers);
+          if (target) corrupt(target);
+          runs++;
+          // Every third round goes through the async export with the same (corrupted) data.
+          const viaAsync = round === 3 && c % 3 === 0 && typeof callable[`${name}Async`] === 'function';
+          try {
+            if (viaAsync) await callable[`${name}Async`](...args);
+            else program.run(1);
+          } catch (e) {
+            if (!(e instanceof RangeError) || !e.message.startsWith(`${name}: `))
+              bad.push(`${name}${viaAsync ? 'Async' : ''}: ${String(e)}`);
+            else rejectedBy.set(name, (rejectedBy.get(name) ?? 0) + 1);
+          }
+        }
+        program.clear();
+      }
+    }
+    native.setNumThreads(threads);
+    expect(bad).toEqual([]);
+    expect(runs).toBeGreaterThan(indexOps.length * 100);
+    // The checks fire on replay (not only when the op was recorded) for every op that reads
+    // an index, a label, a length or state from a buffer.
+    for (const name of [
+      'crossEntropy',
+      'crossEntropyBackward',
+      'gatherRows',
+      'gatherRowsAt',
+      'embedding',
+      'embeddingBackward',
+      'sequencePool',
+      'maxPool2dBackward',
+      'dropout',
+      'adamStep',
+      'clipGradNorm',
+    ])
+      expect(rejectedBy.get(name) ?? 0, name).toBeGreaterThan(0);
+  });
+});
 
 describe('native binding fuzz', () => {
   it('survives 10,000+ random, partly invalid calls with clean JS errors', async () => {

@@ -640,21 +640,91 @@ float unit_arg(Args& a, size_t i, const char* name, bool allow_one) {
 }  // namespace
 
 namespace {
+// An optimizer's hyperparameters live in a JS-owned Float64Array that JS rewrites between
+// runs (a learning-rate schedule) and a replayed step reads when it runs, so the checks below
+// run at parse (a clear error for the call that passes them) and again on every run. Each
+// returns the first problem ("" when none), without the op's name.
+constexpr double kInf = 1e300;
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+// A random stream's state [seedHigh, seedLow, counter] (dropout, randomCropFlip): JS-owned and
+// converted to integers when the op runs, so checked at parse and every run. Each entry is an
+// integer that stays exact in a double after the op advances the counter.
+std::string random_state_problem(const double* st) {
+  for (int k = 0; k < 3; ++k)
+    if (!(st[k] >= 0 && st[k] < kMaxSafeInteger && std::floor(st[k]) == st[k]))
+      return "state[" + std::to_string(k) + "] = " + std::to_string(st[k]) +
+             " must be an integer in [0, 2^53 - 1)";
+  return "";
+}
+
+std::string hyper_finite(const double* h, int64_t len, const char* layout) {
+  for (int64_t k = 0; k < len; ++k)
+    if (!std::isfinite(h[k]))
+      return "hyper[" + std::to_string(k) + "] = " + std::to_string(h[k]) + " must be finite (" +
+             layout + ")";
+  return "";
+}
+std::string hyper_range(double v, const char* name, double lo, double hi, bool hi_open = false) {
+  if (v >= lo && (hi_open ? v < hi : v <= hi)) return "";
+  return std::string(name) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+         (hi_open ? ")" : "]") + ", got " + std::to_string(v);
+}
+// The first non-empty message of a list of checks.
+std::string first_of(std::initializer_list<std::string> problems) {
+  for (const std::string& p : problems)
+    if (!p.empty()) return p;
+  return "";
+}
+
 // The hyperparameter block of an optimizer op: a Float64Array of exactly `len` values.
 double* hyper_arg(Args& a, size_t i, int64_t len, const char* layout) {
   F64 h = a.f64(i, "hyper");
   a.expect_length(h.length, len, "hyper", layout);
-  for (int64_t k = 0; k < len; ++k)
-    if (!std::isfinite(h.data[k]))
-      a.range_error("hyper[" + std::to_string(k) + "] must be finite (" + layout + ")");
   return h.data;
 }
-void hyper_range(Args& a, double v, const char* name, double lo, double hi, bool hi_open = false) {
-  if (!(v >= lo && (hi_open ? v < hi : v <= hi)))
-    a.range_error(std::string(name) + " must be in [" + std::to_string(lo) + ", " +
-                  std::to_string(hi) + (hi_open ? ")" : "]") + ", got " + std::to_string(v));
+// At parse: throws the problem as a RangeError. At run: sets it as the runtime error.
+void parse_check(Args& a, const std::string& problem) {
+  if (!problem.empty()) a.range_error(problem);
 }
-constexpr double kInf = 1e300;
+bool run_check(const char* op, const std::string& problem) {
+  if (problem.empty()) return true;
+  set_runtime_error(std::string(op) + ": " + problem);
+  return false;
+}
+
+const char* kSgdLayout = "lr, momentum, dampening, weightDecay, nesterov, maximize, started";
+std::string sgd_problem(const double* h) {
+  if (std::string e = hyper_finite(h, 7, kSgdLayout); !e.empty()) return e;
+  return first_of({hyper_range(h[0], "lr", 0, kInf), hyper_range(h[1], "momentum", 0, kInf),
+                   hyper_range(h[2], "dampening", 0, 1), hyper_range(h[3], "weightDecay", 0, kInf),
+                   h[4] != 0 && (h[1] <= 0 || h[2] != 0)
+                       ? "Nesterov momentum requires a momentum > 0 and zero dampening"
+                       : ""});
+}
+const char* kAdamLayout = "lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step";
+std::string adam_problem(const double* h) {
+  if (std::string e = hyper_finite(h, 9, kAdamLayout); !e.empty()) return e;
+  // step < 2^53 - 1: run() adds one before converting it to an integer.
+  return first_of({hyper_range(h[0], "lr", 0, kInf), hyper_range(h[1], "beta1", 0, 1, true),
+                   hyper_range(h[2], "beta2", 0, 1, true), hyper_range(h[3], "eps", 0, kInf),
+                   hyper_range(h[4], "weightDecay", 0, kInf),
+                   hyper_range(h[8], "step", 0, kMaxSafeInteger, true)});
+}
+const char* kRmspropLayout = "lr, alpha, eps, weightDecay, momentum, centered, maximize";
+std::string rmsprop_problem(const double* h) {
+  if (std::string e = hyper_finite(h, 7, kRmspropLayout); !e.empty()) return e;
+  return first_of({hyper_range(h[0], "lr", 0, kInf), hyper_range(h[1], "alpha", 0, 1),
+                   hyper_range(h[2], "eps", 0, kInf), hyper_range(h[3], "weightDecay", 0, kInf),
+                   hyper_range(h[4], "momentum", 0, kInf)});
+}
+const char* kAdagradLayout = "lr, lrDecay, eps, weightDecay, maximize, step";
+std::string adagrad_problem(const double* h) {
+  if (std::string e = hyper_finite(h, 6, kAdagradLayout); !e.empty()) return e;
+  return first_of({hyper_range(h[0], "lr", 0, kInf), hyper_range(h[1], "lrDecay", 0, kInf),
+                   hyper_range(h[2], "eps", 0, kInf), hyper_range(h[3], "weightDecay", 0, kInf),
+                   hyper_range(h[5], "step", 0, kMaxSafeInteger, true)});
+}
 }  // namespace
 
 // sgdStep(param, grad, momentumBuf|null, hyper[lr, momentum, dampening, weightDecay,
@@ -662,22 +732,17 @@ constexpr double kInf = 1e300;
 SgdOp SgdOp::parse(Args& a) {
   SgdOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), buf = a.f32_or_null(2, "momentumBuf");
-  const char* layout = "lr, momentum, dampening, weightDecay, nesterov, maximize, started";
-  op.hyper = hyper_arg(a, 3, 7, layout);
-  const double* h = op.hyper;
-  hyper_range(a, h[0], "lr", 0, kInf);
-  hyper_range(a, h[1], "momentum", 0, kInf);
-  hyper_range(a, h[2], "dampening", 0, 1);
-  hyper_range(a, h[3], "weightDecay", 0, kInf);
-  if (h[1] != 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
-  if (h[4] != 0 && (h[1] <= 0 || h[2] != 0))
-    a.range_error("Nesterov momentum requires a momentum > 0 and zero dampening");
+  op.hyper = hyper_arg(a, 3, 7, kSgdLayout);
+  parse_check(a, sgd_problem(op.hyper));
+  if (op.hyper[1] != 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
   check_update(a, p, g, {{&buf, "momentumBuf"}});
   op.p = p.data, op.g = g.data, op.buf = buf.present ? buf.data : nullptr, op.n = p.length;
   return op;
 }
 void SgdOp::run() const {
   double* h = hyper;
+  if (!run_check(kName, sgd_problem(h))) return;
+  if (h[1] != 0 && !buf && n > 0) return set_runtime_error("sgdStep: momentum needs 'momentumBuf'");
   SgdConfig c;
   c.lr = static_cast<float>(h[0]);
   c.momentum = buf ? static_cast<float>(h[1]) : 0.0f;
@@ -699,16 +764,9 @@ AdamOp AdamOp::parse(Args& a) {
   AdamOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), m = a.f32(2, "m"), v = a.f32(3, "v");
   F32 vmax = a.f32_or_null(4, "vmax");
-  const char* layout = "lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step";
-  op.hyper = hyper_arg(a, 5, 9, layout);
-  const double* h = op.hyper;
-  hyper_range(a, h[0], "lr", 0, kInf);
-  hyper_range(a, h[1], "beta1", 0, 1, true);
-  hyper_range(a, h[2], "beta2", 0, 1, true);
-  hyper_range(a, h[3], "eps", 0, kInf);
-  hyper_range(a, h[4], "weightDecay", 0, kInf);
-  hyper_range(a, h[8], "step", 0, 9007199254740991.0);
-  if (h[6] != 0 && !vmax.present) a.type_error("amsgrad needs 'vmax'");
+  op.hyper = hyper_arg(a, 5, 9, kAdamLayout);
+  parse_check(a, adam_problem(op.hyper));
+  if (op.hyper[6] != 0 && !vmax.present) a.type_error("amsgrad needs 'vmax'");
   check_update(a, p, g, {{&m, "m"}, {&v, "v"}, {&vmax, "vmax"}});
   op.p = p.data, op.g = g.data, op.m = m.data, op.v = v.data;
   op.vmax = vmax.present ? vmax.data : nullptr, op.n = p.length;
@@ -716,6 +774,8 @@ AdamOp AdamOp::parse(Args& a) {
 }
 void AdamOp::run() const {
   double* h = hyper;
+  if (!run_check(kName, adam_problem(h))) return;
+  if (h[6] != 0 && !vmax && n > 0) return set_runtime_error("adamStep: amsgrad needs 'vmax'");
   h[8] += 1;
   AdamConfig c;
   c.lr = static_cast<float>(h[0]);
@@ -739,14 +799,9 @@ RmspropOp RmspropOp::parse(Args& a) {
   RmspropOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), sq = a.f32(2, "squareAvg");
   F32 ga = a.f32_or_null(3, "gradAvg"), buf = a.f32_or_null(4, "momentumBuf");
-  const char* layout = "lr, alpha, eps, weightDecay, momentum, centered, maximize";
-  op.hyper = hyper_arg(a, 5, 7, layout);
+  op.hyper = hyper_arg(a, 5, 7, kRmspropLayout);
+  parse_check(a, rmsprop_problem(op.hyper));
   const double* h = op.hyper;
-  hyper_range(a, h[0], "lr", 0, kInf);
-  hyper_range(a, h[1], "alpha", 0, 1);
-  hyper_range(a, h[2], "eps", 0, kInf);
-  hyper_range(a, h[3], "weightDecay", 0, kInf);
-  hyper_range(a, h[4], "momentum", 0, kInf);
   if (h[5] != 0 && !ga.present) a.type_error("centered needs 'gradAvg'");
   if (h[4] > 0 && !buf.present) a.type_error("momentum needs 'momentumBuf'");
   check_update(a, p, g, {{&sq, "squareAvg"}, {&ga, "gradAvg"}, {&buf, "momentumBuf"}});
@@ -756,6 +811,10 @@ RmspropOp RmspropOp::parse(Args& a) {
 }
 void RmspropOp::run() const {
   const double* h = hyper;
+  if (!run_check(kName, rmsprop_problem(h))) return;
+  if (h[5] != 0 && !ga && n > 0) return set_runtime_error("rmspropStep: centered needs 'gradAvg'");
+  if (h[4] > 0 && !buf && n > 0)
+    return set_runtime_error("rmspropStep: momentum needs 'momentumBuf'");
   RmspropConfig c;
   c.lr = static_cast<float>(h[0]);
   c.alpha = static_cast<float>(h[1]);
@@ -774,20 +833,15 @@ std::string RmspropOp::shapes() const { return "n=" + std::to_string(n); }
 AdagradOp AdagradOp::parse(Args& a) {
   AdagradOp op;
   F32 p = a.f32(0, "param"), g = a.f32(1, "grad"), sum = a.f32(2, "sum");
-  const char* layout = "lr, lrDecay, eps, weightDecay, maximize, step";
-  op.hyper = hyper_arg(a, 3, 6, layout);
-  const double* h = op.hyper;
-  hyper_range(a, h[0], "lr", 0, kInf);
-  hyper_range(a, h[1], "lrDecay", 0, kInf);
-  hyper_range(a, h[2], "eps", 0, kInf);
-  hyper_range(a, h[3], "weightDecay", 0, kInf);
-  hyper_range(a, h[5], "step", 0, 9007199254740991.0);
+  op.hyper = hyper_arg(a, 3, 6, kAdagradLayout);
+  parse_check(a, adagrad_problem(op.hyper));
   check_update(a, p, g, {{&sum, "sum"}});
   op.p = p.data, op.g = g.data, op.sum = sum.data, op.n = p.length;
   return op;
 }
 void AdagradOp::run() const {
   double* h = hyper;
+  if (!run_check(kName, adagrad_problem(h))) return;
   h[5] += 1;
   AdagradConfig c;
   c.lr = static_cast<float>(h[0] / (1 + (h[5] - 1) * h[1]));
@@ -799,6 +853,17 @@ void AdagradOp::run() const {
 double AdagradOp::flops() const { return 8.0 * double(n); }
 double AdagradOp::bytes() const { return 20.0 * double(n); }
 std::string AdagradOp::shapes() const { return "n=" + std::to_string(n); }
+
+namespace {
+// io is JS-owned and read when the op runs: checked at parse and every run.
+std::string clip_problem(const double* io) {
+  if (!(io[0] >= 0 && std::isfinite(io[0])))
+    return "maxNorm (io[0]) must be a finite number >= 0, got " + std::to_string(io[0]);
+  if (io[1] != 2 && !(std::isinf(io[1]) && io[1] > 0))
+    return "normType (io[1]) must be 2 or Infinity, got " + std::to_string(io[1]);
+  return "";
+}
+}  // namespace
 
 // clipGradNorm(grads: Float32Array[], io: Float64Array[maxNorm, normType, outNorm])
 ClipGradNormOp ClipGradNormOp::parse(Args& a) {
@@ -816,13 +881,12 @@ ClipGradNormOp ClipGradNormOp::parse(Args& a) {
   }
   F64 io = a.f64(1, "io");
   a.expect_length(io.length, 3, "io", "maxNorm, normType, out norm");
-  if (!(io.data[0] >= 0 && std::isfinite(io.data[0])))
-    a.range_error("maxNorm must be a finite number >= 0");
-  if (io.data[1] != 2 && !std::isinf(io.data[1])) a.range_error("normType must be 2 or Infinity");
+  parse_check(a, clip_problem(io.data));
   op.io = io.data;
   return op;
 }
 void ClipGradNormOp::run() const {
+  if (!run_check(kName, clip_problem(io))) return;
   double norm = 0;
   if (std::isinf(io[1])) {
     for (size_t i = 0; i < grads.size(); ++i)
@@ -866,14 +930,8 @@ CrossEntropyArgs parse_ce(Args& a, F32* logits_out) {
   ce.label_smoothing = static_cast<float>(eps);
   ce.ignore_index = static_cast<int32_t>(a.integer(7, "ignoreIndex", INT32_MIN, INT32_MAX));
   if (have_idx) {
+    // The class indices themselves are checked when the op runs (ce_targets_ok).
     a.expect_length(idx.length, ce.n, "targetIndex", "one class index per row");
-    for (int64_t i = 0; i < ce.n; ++i) {
-      const int32_t y = idx.data[i];
-      if (y != ce.ignore_index && (y < 0 || y >= ce.c))
-        a.range_error("target " + std::to_string(y) + " at row " + std::to_string(i) +
-                      " is outside the " + std::to_string(ce.c) + " classes [0, " +
-                      std::to_string(ce.c - 1) + "]");
-    }
     ce.target_index = idx.data;
   } else {
     a.expect_length(prob.length, logits.length, "targetProb", "same shape as logits");
@@ -890,6 +948,23 @@ CrossEntropyArgs parse_ce(Args& a, F32* logits_out) {
 }  // namespace
 
 namespace {
+// Class indices are batch data (a recorded step gathers new labels every step), so they are
+// checked every time the op runs, before anything indexes a row or classWeight with them.
+bool ce_targets_ok(const CrossEntropyArgs& a, const char* op) {
+  if (!a.target_index) return true;
+  for (int64_t i = 0; i < a.n; ++i) {
+    const int32_t y = a.target_index[i];
+    if (y != a.ignore_index && (y < 0 || y >= a.c)) {
+      set_runtime_error(std::string(op) + ": target " + std::to_string(y) + " at row " +
+                        std::to_string(i) + " is outside the " + std::to_string(a.c) +
+                        " classes [0, " + std::to_string(a.c - 1) + "] (ignoreIndex " +
+                        std::to_string(a.ignore_index) + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
 // Sum of row weights: the 'mean' denominator (PyTorch: total target weight).
 double ce_denominator(const CrossEntropyArgs& a) {
   if (!a.target_index) return double(a.n);
@@ -923,6 +998,7 @@ CrossEntropyOp CrossEntropyOp::parse(Args& a) {
   return op;
 }
 void CrossEntropyOp::run() const {
+  if (!ce_targets_ok(a, kName)) return;
   std::vector<float> norm(static_cast<size_t>(a.n));
   float* per_row = reduction == 0 ? out : rows;
   cross_entropy_forward(a, per_row, norm.data(), lse);
@@ -962,6 +1038,7 @@ CrossEntropyBackwardOp CrossEntropyBackwardOp::parse(Args& a) {
   return op;
 }
 void CrossEntropyBackwardOp::run() const {
+  if (!ce_targets_ok(a, kName)) return;
   const float* per_row = dout;
   if (reduction != 0) {
     const double g = reduction == 1 ? dout[0] / ce_denominator(a) : dout[0];
@@ -1067,10 +1144,7 @@ DropoutOp DropoutOp::parse(Args& a) {
   op.p = unit_arg(a, 3, "p", true);
   F64 st = a.f64(4, "state");
   a.expect_length(st.length, 3, "state", "seedHigh, seedLow, counter");
-  for (int k = 0; k < 3; ++k)
-    if (!(st.data[k] >= 0 && st.data[k] <= 9007199254740991.0 &&
-          std::floor(st.data[k]) == st.data[k]))
-      a.range_error("state[" + std::to_string(k) + "] must be a non-negative integer");
+  parse_check(a, random_state_problem(st.data));
   a.expect_length(y.length, x.length, "y", "same as 'x'");
   a.expect_length(mask.length, x.length, "mask", "same as 'x'");
   a.expect_disjoint(y.data, y.length, "y", x.data, x.length, "x", true);
@@ -1080,6 +1154,7 @@ DropoutOp DropoutOp::parse(Args& a) {
   return op;
 }
 void DropoutOp::run() const {
+  if (!run_check(kName, random_state_problem(state))) return;
   const uint64_t seed = (static_cast<uint64_t>(state[0]) << 32) ^ static_cast<uint64_t>(state[1]);
   const uint64_t counter = static_cast<uint64_t>(state[2]);
   state[2] += 1;
@@ -1129,6 +1204,21 @@ double CopyOp::flops() const { return 0; }
 double CopyOp::bytes() const { return 8.0 * double(n); }
 std::string CopyOp::shapes() const { return "n=" + std::to_string(n); }
 
+namespace {
+// Row indices are data (a shuffled order JS may rewrite between runs): checked every run.
+bool gather_indices_ok(const char* op, const int32_t* indices, int64_t start, int64_t rows,
+                       int64_t src_rows) {
+  for (int64_t r = start; r < start + rows; ++r)
+    if (indices[r] < 0 || indices[r] >= src_rows) {
+      set_runtime_error(std::string(op) + ": indices[" + std::to_string(r) + "] = " +
+                        std::to_string(indices[r]) + " is outside the " + std::to_string(src_rows) +
+                        " rows of 'src' [0, " + std::to_string(src_rows) + ")");
+      return false;
+    }
+  return true;
+}
+}  // namespace
+
 // gatherRows(src, rowSize, indices, start, rows, dst): dst row r = src row indices[start + r].
 GatherRowsOp GatherRowsOp::parse(Args& a) {
   GatherRowsOp op;
@@ -1146,17 +1236,13 @@ GatherRowsOp GatherRowsOp::parse(Args& a) {
   const int64_t src_rows = src.length / op.row_size;
   a.expect_min_length(idx.length, a.add(op.start, op.rows, "indices"), "indices", "start + rows");
   a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
-  a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
-  for (int64_t r = 0; r < op.rows; ++r) {
-    const int32_t i = idx.data[op.start + r];
-    if (i < 0 || i >= src_rows)
-      a.range_error("index " + std::to_string(i) + " at position " + std::to_string(op.start + r) +
-                    " is outside the " + std::to_string(src_rows) + " rows of 'src'");
-  }
-  op.src = src.data, op.dst = dst.data, op.indices = idx.data;
+  op.src = src.data, op.dst = dst.data, op.indices = idx.data, op.src_rows = src_rows;
   return op;
 }
-void GatherRowsOp::run() const { gather_rows(src, row_size, indices, start, rows, dst); }
+void GatherRowsOp::run() const {
+  if (!gather_indices_ok(kName, indices, start, rows, src_rows)) return;
+  gather_rows(src, row_size, indices, start, rows, dst);
+}
 double GatherRowsOp::flops() const { return 0; }
 double GatherRowsOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
 std::string GatherRowsOp::shapes() const {
@@ -1189,12 +1275,7 @@ void GatherRowsAtOp::run() const {
                              std::to_string(rows) + " rows runs past the " +
                              std::to_string(n_indices) + " indices");
   const int64_t start = static_cast<int64_t>(start_d);
-  for (int64_t r = 0; r < rows; ++r) {
-    const int32_t i = indices[start + r];
-    if (i < 0 || i >= src_rows)
-      return set_runtime_error("gatherRowsAt: index " + std::to_string(i) + " is outside the " +
-                               std::to_string(src_rows) + " rows of 'src'");
-  }
+  if (!gather_indices_ok(kName, indices, start, rows, src_rows)) return;
   gather_rows(src, row_size, indices, start, rows, dst);
 }
 double GatherRowsAtOp::flops() const { return 0; }
@@ -1235,11 +1316,12 @@ std::string PutRowsAtOp::shapes() const {
   return std::to_string(rows) + " x " + std::to_string(row_size);
 }
 
-// logScalar(src, dst, regs): dst[regs[1]] = src[0]
+// logScalar(src, dst, regs[, stopOnNonFinite]): dst[regs[1]] = src[0]
 LogScalarOp LogScalarOp::parse(Args& a) {
   LogScalarOp op;
   F32 src = a.f32(0, "src"), dst = a.f32(1, "dst");
   F64 regs = a.f64(2, "regs");
+  op.stop_on_nonfinite = a.optional_boolean(3, "stopOnNonFinite", false);
   a.expect_min_length(src.length, 1, "src", "the value to log");
   a.expect_min_length(regs.length, 2, "regs", "regs[1] is the slot");
   a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
@@ -1249,9 +1331,19 @@ LogScalarOp LogScalarOp::parse(Args& a) {
 void LogScalarOp::run() const {
   const double slot = regs[1];
   if (!(slot >= 0 && slot < double(n)))
-    return set_runtime_error("logScalar: slot " + std::to_string(slot) + " is outside the " +
-                             std::to_string(n) + " entries of 'dst'");
-  dst[static_cast<int64_t>(slot)] = src[0];
+    return set_runtime_error("logScalar: slot regs[1] = " + std::to_string(slot) +
+                             " is outside the " + std::to_string(n) + " entries of 'dst' [0, " +
+                             std::to_string(n) + ")");
+  const float v = src[0];
+  dst[static_cast<int64_t>(slot)] = v;
+  // The error stops a replay here, after the loss is logged and before the step's backward
+  // pass and optimizer update would spread the NaN/Inf into the weights.
+  if (stop_on_nonfinite && !std::isfinite(v))
+    set_runtime_error(std::string("logScalar: non-finite loss ") +
+                      (std::isnan(v) ? "NaN"
+                       : v > 0       ? "Infinity"
+                                     : "-Infinity") +
+                      " at step " + std::to_string(static_cast<int64_t>(slot)));
 }
 double LogScalarOp::flops() const { return 0; }
 double LogScalarOp::bytes() const { return 8; }
@@ -1847,10 +1939,7 @@ RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
                   " is larger than the padded image " + std::to_string(op.h + 2 * op.pad) + "x" +
                   std::to_string(op.w + 2 * op.pad));
   a.expect_length(st.length, 3, "state", "seedHigh, seedLow, counter");
-  for (int k = 0; k < 3; ++k)
-    if (!(st.data[k] >= 0 && st.data[k] <= 9007199254740991.0 &&
-          std::floor(st.data[k]) == st.data[k]))
-      a.range_error("state[" + std::to_string(k) + "] must be a non-negative integer");
+  parse_check(a, random_state_problem(st.data));
   a.expect_length(x.length, a.mul(a.mul(a.mul(op.n, op.c, "x"), op.h, "x"), op.w, "x"), "x",
                   "n*c*h*w");
   a.expect_length(y.length, a.mul(a.mul(a.mul(op.n, op.c, "y"), op.oh, "y"), op.ow, "y"), "y",
@@ -1860,6 +1949,7 @@ RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
   return op;
 }
 void RandomCropFlipOp::run() const {
+  if (!run_check(kName, random_state_problem(state))) return;
   const uint64_t seed = (static_cast<uint64_t>(state[0]) << 32) ^ static_cast<uint64_t>(state[1]);
   const uint64_t counter = static_cast<uint64_t>(state[2]);
   if (random) state[2] += 1;

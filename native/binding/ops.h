@@ -282,13 +282,16 @@ struct GatherRowsAtOp {
   const double* regs;
 };
 
-// dst[regs[1]] = src[0]: a Program logs each step's loss into a per-chunk array.
+// dst[regs[1]] = src[0]: a Program logs each step's loss into a per-chunk array. With
+// stop_on_nonfinite, a NaN/Inf value is still logged, then fails the run (the replay stops
+// before the rest of that step).
 struct LogScalarOp {
   AXON_OP_COMMON(LogScalarOp, "logScalar")
   const float* src;
   float* dst;
   int64_t n;
   const double* regs;
+  bool stop_on_nonfinite;
 };
 
 // dst rows [regs[0], regs[0] + rows) = src (rows, rowSize): a Program writes each batch's
@@ -305,8 +308,8 @@ struct GatherRowsOp {
   AXON_OP_COMMON(GatherRowsOp, "gatherRows")
   const void* src;
   void* dst;
-  const int32_t* indices;
-  int64_t row_size, start, rows;
+  const int32_t* indices;  // checked against src_rows every run
+  int64_t row_size, start, rows, src_rows;
 };
 
 struct ConfusionOp {

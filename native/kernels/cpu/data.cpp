@@ -63,7 +63,12 @@ void confusion_update(const float* scores, int64_t n, int64_t c, const int32_t* 
         if (lr[j] > lr[label]) label = j;
     } else {
       const float lf = label_floats[i];
-      label = std::isnan(lf) ? -1 : (c == 1 ? (lf > 0.5f ? 1 : 0) : static_cast<int64_t>(lf));
+      // A float label is data: NaN, +-Inf or one far outside the classes must not reach the
+      // float-to-integer conversion (undefined behaviour); it counts as skipped below.
+      if (c == 1)
+        label = std::isnan(lf) ? -1 : (lf > 0.5f ? 1 : 0);
+      else
+        label = lf > -1.0f && lf < static_cast<float>(cc) ? static_cast<int64_t>(lf) : -1;
     }
     const float* row = scores + i * c;
     int64_t pred = 0;
