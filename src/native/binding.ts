@@ -6,7 +6,11 @@
  * borrows for the call; during an async call the caller must not touch them.
  *
  * All arguments are re-checked natively: a wrong type, length, shape or overlap throws a
- * TypeError/RangeError naming the op and argument; nothing reaches a kernel unchecked.
+ * TypeError/RangeError naming the op and argument; nothing reaches a kernel unchecked. Checks
+ * on buffer contents (class labels, gather indices, tokens, lengths, pooling indices,
+ * optimizer hyperparameters, random-stream state) run every time the op runs, so a replayed
+ * Program re-checks each step's new data: the first failing op stops the replay with a
+ * RangeError.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -372,8 +376,13 @@ interface Kernels {
   gatherRowsAt(src: Words, rowSize: number, indices: Int32Array, regs: Float64Array, rows: number, dst: Words): void;
   /** [sync] dst rows [regs[0], regs[0] + rows) = src (rows x rowSize). */
   putRowsAt(src: Words, rowSize: number, regs: Float64Array, dst: Words): void;
-  /** [sync] dst[regs[1]] = src[0]. */
-  logScalar(src: Float32Array, dst: Float32Array, regs: Float64Array): void;
+  /**
+   * [sync] dst[regs[1]] = src[0]. With stopOnNonFinite (default false), a NaN or ±Infinity
+   * value is still written, then the op fails with `logScalar: non-finite loss <value> at step
+   * <regs[1]>`: a replayed Program stops right there, before the step's later ops (backward,
+   * optimizer) run, and regs[1] keeps the failing step's index.
+   */
+  logScalar(src: Float32Array, dst: Float32Array, regs: Float64Array, stopOnNonFinite?: boolean): void;
   /** [sync] Every element of x = value. */
   fill(x: Words, value: number): void;
   /** [sync] dst = src (same type and length). */
@@ -484,9 +493,14 @@ export interface NativeProgram {
   run(times?: number): number;
   /** Replays on libuv's pool; resolves to the steps run (fewer when aborted). */
   runAsync(times?: number): Promise<number>;
+  /** Drops every recorded op and its buffer references now (the registers stay). */
   clear(): void;
   readonly length: number;
   readonly ops: string[];
+  /** Estimated floating-point operations of one replayed step (the recorded ops' sum). */
+  readonly flops: number;
+  /** Estimated bytes one replayed step moves (the recorded ops' sum). */
+  readonly bytes: number;
 }
 
 export type NativeBinding = Kernels & {
