@@ -14,7 +14,7 @@ const child = fileURLToPath(new URL('./fixtures/chaos-child.ts', import.meta.url
 describe('chaos', () => {
   for (const seed of [1, 2])
     it(`seed ${seed}: the process survives, results match a sequential replay, every file loads`, () => {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', child, String(seed), '250'], {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', child, String(seed), '500', '25'], {
         encoding: 'utf8',
         timeout: 150_000,
       });
