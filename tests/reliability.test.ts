@@ -252,6 +252,11 @@ describe('predict', () => {
     const q = conv.predict(img);
     expect(await settlesSynchronously(q)).toBe(false);
     const viaPool = await q;
+    // Cached by the pool path (and by predictSync): still not run synchronously by predict().
+    conv.predictSync(img);
+    const again = conv.predict(img);
+    expect(await settlesSynchronously(again)).toBe(false);
+    await again;
     // Same bits as the synchronous replay of the same forward.
     expect(Buffer.from(conv.predictSync(img).data.buffer).equals(Buffer.from(viaPool.data.buffer))).toBe(true);
   });
