@@ -456,15 +456,16 @@ export class Model {
   /**
    * Records a step over `rows` rows gathered (by `order`, from regs[0]) out of x and y:
    * forward, loss, then either backward + update (training) or nothing more (evaluation),
-   * loss logging and metric counting.
+   * loss logging and metric counting. `putOutput` (predict) receives the forward output.
    */
   private traceStep(
-    mode: 'train' | 'eval',
+    mode: 'train' | 'eval' | 'predict',
     x: Tensor,
     y: Tensor | null,
     order: Int32Array,
     rows: number,
     acc: Accumulators,
+    putOutput: Tensor | null = null,
   ): StepProgram {
     const regs = new Float64Array([0, 0, rows, 0]);
     const losses = new Float32Array(MAX_CHUNK);
@@ -512,6 +513,7 @@ export class Model {
             } else {
               noGrad(() => {
                 const out = this.module.forward(xb);
+                if (putOutput) native.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
                 if (mode === 'eval' && yb) {
                   this.countMetrics(out, yb, acc);
                   const l = this.requireCompiled('evaluate').loss.fn(out, yb);
@@ -1196,27 +1198,37 @@ export class Model {
   }
 
   /**
-   * predict on the thread pool: batches of batchSize rows copied into a cached recorded
-   * forward (the same programs as the synchronous path, so the same bits), one replay each.
+   * predict on the thread pool. One batch: through the cached recorded forward of the
+   * synchronous path (copy in, replay, copy out; the same bits). More: a step that gathers
+   * each batch's rows out of x and puts its outputs into place, recorded for this call and
+   * replayed over all batches in a few thread-pool calls (a hop per batch would cost more).
    */
   private async predictImpl(x: Tensor, batchSize: number): Promise<Tensor> {
     const n = x.shape[0];
-    if (n === 0) {
-      const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
-      return new Tensor(new Float32Array(0), [0, ...probe.shape.slice(1)]);
-    }
-    const width = x.size / n;
-    let out: Tensor | null = null;
-    for (let start = 0; start < n; start += batchSize) {
-      const rows = Math.min(batchSize, n - start);
-      const entry = this.predictEntry({ shape: [rows, ...x.shape.slice(1)], dtype: x.dtype }, true) as PredictEntry;
-      entry.input.data.set(x.data.subarray(start * width, (start + rows) * width));
+    const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
+    const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
+    if (n === 0) return out;
+    if (n <= batchSize) {
+      const entry = this.predictEntry(x, true) as PredictEntry;
+      entry.input.data.set(x.data);
       await this.monitor.awaitReplay(entry.program.runAsync(1));
-      const outWidth = entry.output.size / rows;
-      out ??= new Tensor(new Float32Array(n * outWidth), [n, ...entry.output.shape.slice(1)]);
-      out.data.set(entry.output.data, start * outWidth);
+      out.data.set(entry.output.data);
+      return out;
     }
-    return out as Tensor;
+    const order = identityIndices(n);
+    const acc = this.accumulators();
+    const full = Math.floor(n / batchSize);
+    const rest = n - full * batchSize;
+    const none = async (): Promise<boolean> => true;
+    const fullStep = this.traceStep('predict', x, null, order, batchSize, acc, out);
+    await this.replay(fullStep, 0, full, () => 64, none);
+    fullStep.program.clear();
+    if (rest > 0) {
+      const restStep = this.traceStep('predict', x, null, order, rest, acc, out);
+      await this.replay(restStep, full * batchSize, 1, () => 1, none);
+      restStep.program.clear();
+    }
+    return out;
   }
 
   /**
