@@ -360,3 +360,27 @@ describe('fit continues its live cursor', () => {
 it('leaves no temporary files behind', () => {
   expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
 });
+
+it('the file functions refuse unknown option keys by name', async () => {
+  const m = mlp(4, 8, 3, 30);
+  const { encodeModel, saveModel, loadModel, saveWeights, loadWeights } = await import('../src/index.js');
+  expect(() => encodeModel(m, { metdata: {} } as never)).toThrow(
+    /encodeModel: unknown option 'metdata' \(did you mean 'metadata'\?\)/,
+  );
+  await expect(saveModel(m, join(dir, 'k.axon'), { meta: {} } as never)).rejects.toThrow(
+    /saveModel: unknown option 'meta'/,
+  );
+  await saveWeights(m, join(dir, 'k.safetensors'));
+  await expect(loadModel(join(dir, 'k.axon'), { maxbytes: 1 } as never)).rejects.toThrow(
+    /loadModel: unknown option 'maxbytes'/,
+  );
+  await expect(loadWeights(m, join(dir, 'k.safetensors'), { strict: false, renames: {} } as never)).rejects.toThrow(
+    /loadWeights: unknown option 'renames' \(did you mean 'rename'\?\)/,
+  );
+  await expect(saveCheckpoint(join(dir, 'k.ckpt'), { model: m, schedulers: {}, extras: 1 } as never)).rejects.toThrow(
+    /saveCheckpoint: unknown option 'extras' \(did you mean 'extra'\?\)/,
+  );
+  await expect(saveWeights(m, join(dir, 'k2.safetensors'), { architecture: true } as never)).rejects.toThrow(
+    /saveWeights: unknown option 'architecture'/,
+  );
+});

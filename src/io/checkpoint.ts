@@ -108,8 +108,18 @@ function optimizerParams(opt: Optimizer<{ lr: number }>): Tensor[] {
   return opt.paramGroups.flatMap((g) => g.params);
 }
 
+const PART_KEYS = [
+  'model',
+  'optimizer',
+  'schedulers',
+  'loaders',
+  'counters',
+  'extra',
+] as const satisfies readonly (keyof CheckpointParts)[];
+
 /** The checkpoint's bytes. */
 export function encodeCheckpoint(parts: CheckpointParts): Buffer {
+  checkOptionKeys('saveCheckpoint', parts, PART_KEYS);
   const module = moduleOf(parts);
   const model = isModel(parts.model) ? parts.model : null;
   const optimizer = parts.optimizer === undefined ? (model?.optimizer ?? null) : parts.optimizer;
@@ -211,6 +221,7 @@ export function restoreCheckpoint(
   parts: CheckpointParts,
   source = 'checkpoint',
 ): CheckpointInfo {
+  checkOptionKeys('loadCheckpoint', parts, PART_KEYS);
   const module = moduleOf(parts);
   const model = isModel(parts.model) ? parts.model : null;
   const optimizer = parts.optimizer === undefined ? (model?.optimizer ?? null) : parts.optimizer;

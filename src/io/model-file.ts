@@ -18,6 +18,7 @@ import type { Module, LoadReport } from '../nn/module.js';
 import { deserializeModule, serializeModule, type LayerSpec } from '../nn/registry.js';
 import { shapeToString } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys } from '../options.js';
 import { writeFileAtomic } from './atomic.js';
 import { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './safetensors.js';
 
@@ -87,6 +88,7 @@ export function parseInputSpec(value: unknown): InputSpec | null {
 
 /** A model file's bytes (see the file comment). */
 export function encodeModel(module: Module, options: EncodeOptions = {}): Buffer {
+  checkOptionKeys('encodeModel', options, ['metadata', 'architecture', 'extraTensors', 'input']);
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const [name, t] of Object.entries(module.stateDict())) tensors[name] = t;
   for (const [name, t] of Object.entries(options.extraTensors ?? {})) {
@@ -241,6 +243,7 @@ export async function saveModel(
   path: string,
   options: { metadata?: Record<string, string>; input?: InputSpec | null } = {},
 ): Promise<void> {
+  checkOptionKeys('saveModel', options, ['metadata', 'input']);
   // Encoded synchronously (one consistent snapshot of the weights), then written.
   await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata, input: options.input }));
 }
@@ -255,6 +258,7 @@ export async function loadModelFile(
   path: string,
   options: ReadOptions = {},
 ): Promise<{ module: Module; input: InputSpec | null }> {
+  checkOptionKeys('loadModel', options, ['maxBytes']);
   const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
   const content = decodeModelFile(bytes, path);
   return { module: moduleFromContent(content, path), input: content.input };
@@ -266,8 +270,11 @@ export async function saveWeights(
   path: string,
   options: { metadata?: Record<string, string> } = {},
 ): Promise<void> {
+  checkOptionKeys('saveWeights', options, ['metadata']);
   await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata, architecture: false }));
 }
+
+const LOAD_WEIGHTS_KEYS = ['maxBytes', 'strict', 'rename'] as const satisfies readonly (keyof LoadWeightsOptions)[];
 
 export interface LoadWeightsOptions extends ReadOptions {
   /** Throw unless every name and shape matches (default true). */
@@ -286,6 +293,7 @@ export interface LoadWeightsOptions extends ReadOptions {
  * missing, unexpected and mis-shaped tensors; with strict (default) any of those throws.
  */
 export async function loadWeights(module: Module, path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
+  checkOptionKeys('loadWeights', options, LOAD_WEIGHTS_KEYS);
   const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
   return loadWeightsFromContent(module, decodeModelFile(bytes, path), options, path);
 }
@@ -297,6 +305,7 @@ export function loadWeightsFromContent(
   options: LoadWeightsOptions = {},
   source = 'weights',
 ): LoadReport {
+  checkOptionKeys('loadWeightsFromContent', options, LOAD_WEIGHTS_KEYS);
   const state: Record<string, Tensor> = Object.create(null);
   const { rename } = options;
   for (const [name, t] of content.tensors) {
