@@ -13,6 +13,7 @@ import { isProfiling } from '../profiler.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type Parameter } from './module.js';
+import { observeForwards } from './observe.js';
 import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 
 export interface SummaryOptions {
@@ -96,36 +97,28 @@ function trace(module: Module, options: SummaryOptions): Map<Module, { shape: nu
     for (const r of records) entry.flops += r.flops;
     found.set(top, entry);
   };
-  const wrapped: Module[] = [];
-  for (const m of module.modules()) {
-    const original = m.forward;
-    wrapped.push(m);
-    Object.defineProperty(m, 'forward', {
-      configurable: true,
-      writable: true,
-      enumerable: false,
-      value: (...inputs: Tensor[]): Tensor => {
-        flush();
-        stack.push(m);
-        try {
-          const y = original.apply(m, inputs);
-          flush();
-          const entry = found.get(m) ?? { shape: [], flops: 0 };
-          entry.shape = y instanceof Tensor ? [-1, ...y.shape.slice(1)] : [];
-          found.set(m, entry);
-          return y;
-        } finally {
-          stack.pop();
-        }
-      },
-    });
-  }
   const wasTraining = module.training;
   module.eval();
   native.profilerTake();
   native.profilerEnable(true);
   try {
-    noGrad(() => module.forward(x));
+    observeForwards(
+      module,
+      {
+        enter: (m) => {
+          flush();
+          stack.push(m);
+        },
+        exit: (m, y) => {
+          flush();
+          const entry = found.get(m) ?? { shape: [], flops: 0 };
+          entry.shape = y instanceof Tensor ? [-1, ...y.shape.slice(1)] : [];
+          found.set(m, entry);
+        },
+        leave: () => void stack.pop(),
+      },
+      () => noGrad(() => module.forward(x)),
+    );
   } catch (e) {
     throw new Error(
       `summary: the forward pass failed for input shape ${shapeToString([1, ...inputShape])}: ${(e as Error).message}`,
@@ -133,7 +126,6 @@ function trace(module: Module, options: SummaryOptions): Map<Module, { shape: nu
   } finally {
     native.profilerEnable(false);
     native.profilerTake();
-    for (const m of wrapped) delete (m as unknown as { forward?: unknown }).forward;
     module.train(wasTraining);
   }
   return found;

@@ -6,6 +6,7 @@
  */
 import { noGrad } from '../autograd/engine.js';
 import type { Module } from '../nn/module.js';
+import { observeForwards } from '../nn/observe.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -30,33 +31,19 @@ export function locateNonFinite(module: Module, x: Tensor): string {
   const names = new Map<Module, string>();
   for (const [name, m] of module.namedModules()) names.set(m, name || 'model');
   let found: string | null = null;
-  const wrapped: Module[] = [];
-  for (const m of names.keys()) {
-    const original = m.forward;
-    wrapped.push(m);
-    Object.defineProperty(m, 'forward', {
-      configurable: true,
-      writable: true,
-      enumerable: false,
-      value: (...inputs: Tensor[]): Tensor => {
-        const y = original.apply(m, inputs);
-        if (found === null && y instanceof Tensor && y.dtype === 'float32') {
-          const i = firstNonFinite(y.data);
-          if (i >= 0)
-            found = `layer '${names.get(m)}' (${m.constructor.name}) output ${shapeToString(y.shape)} holds ${y.data[i]} at element ${i}`;
-        }
-        return y;
-      },
-    });
-  }
+  const check = (m: Module, y: unknown): void => {
+    if (found !== null || !(y instanceof Tensor) || y.dtype !== 'float32') return;
+    const i = firstNonFinite(y.data);
+    if (i >= 0)
+      found = `layer '${names.get(m)}' (${m.constructor.name}) output ${shapeToString(y.shape)} holds ${y.data[i]} at element ${i}`;
+  };
   const wasTraining = module.training;
   module.eval();
   try {
-    noGrad(() => module.forward(x));
+    observeForwards(module, { exit: check }, () => noGrad(() => module.forward(x)));
   } catch (e) {
     return `the forward pass failed when re-run: ${(e as Error).message}`;
   } finally {
-    for (const m of wrapped) delete (m as unknown as { forward?: unknown }).forward;
     module.train(wasTraining);
   }
   return (
