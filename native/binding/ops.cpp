@@ -910,6 +910,13 @@ double ClipGradNormOp::bytes() const { return 4 * flops() / 3; }
 std::string ClipGradNormOp::shapes() const { return std::to_string(grads.size()) + " tensors"; }
 
 namespace {
+// An output buffer must not overlap the class indices (checked at run time, then read).
+void expect_disjoint_from_targets(Args& a, const CrossEntropyArgs& ce, const float* out,
+                                  int64_t out_len, const char* out_name) {
+  if (ce.target_index)
+    a.expect_disjoint(out, out_len, out_name, ce.target_index, ce.n, "targetIndex", false);
+}
+
 // Shared by cross-entropy forward and backward: logits, n, c, targetIndex|null,
 // targetProb|null, classWeight|null, labelSmoothing, ignoreIndex (positions 0..7).
 CrossEntropyArgs parse_ce(Args& a, F32* logits_out) {
@@ -994,6 +1001,10 @@ CrossEntropyOp CrossEntropyOp::parse(Args& a) {
   a.expect_disjoint(out.data, out.length, "out", lse.data, lse.length, "lse", false);
   a.expect_disjoint(out.data, out.length, "out", rows.data, rows.length, "rows", false);
   a.expect_disjoint(lse.data, lse.length, "lse", rows.data, rows.length, "rows", false);
+  // The labels are checked when the op runs, before any output is written: an output over
+  // them would change them after the check.
+  for (auto [t, name] : {std::pair{&out, "out"}, {&lse, "lse"}, {&rows, "rows"}})
+    expect_disjoint_from_targets(a, op.a, t->data, t->length, name);
   op.out = out.data, op.lse = lse.data, op.rows = rows.data;
   return op;
 }
@@ -1034,6 +1045,8 @@ CrossEntropyBackwardOp CrossEntropyBackwardOp::parse(Args& a) {
   a.expect_disjoint(scratch.data, scratch.length, "scratch", dout.data, dout.length, "dout", false);
   a.expect_disjoint(scratch.data, scratch.length, "scratch", dlogits.data, dlogits.length,
                     "dlogits", false);
+  expect_disjoint_from_targets(a, op.a, dlogits.data, dlogits.length, "dlogits");
+  expect_disjoint_from_targets(a, op.a, scratch.data, scratch.length, "scratch");
   op.lse = lse.data, op.dout = dout.data, op.dlogits = dlogits.data, op.scratch = scratch.data;
   return op;
 }
@@ -1236,6 +1249,9 @@ GatherRowsOp GatherRowsOp::parse(Args& a) {
   const int64_t src_rows = src.length / op.row_size;
   a.expect_min_length(idx.length, a.add(op.start, op.rows, "indices"), "indices", "start + rows");
   a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
+  a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
+  // Indices are checked when the op runs, then read while rows are written: not into them.
+  a.expect_disjoint(dst.data, dst.length, "dst", idx.data, idx.length, "indices", false);
   op.src = src.data, op.dst = dst.data, op.indices = idx.data, op.src_rows = src_rows;
   return op;
 }
@@ -1264,6 +1280,10 @@ GatherRowsAtOp GatherRowsAtOp::parse(Args& a) {
   a.expect_min_length(regs.length, 1, "regs", "regs[0] is the start position");
   a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
   a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
+  // The indices and the start register are checked when the op runs, then read while rows
+  // are written: not into them.
+  a.expect_disjoint(dst.data, dst.length, "dst", idx.data, idx.length, "indices", false);
+  a.expect_disjoint(dst.data, dst.length, "dst", regs.data, regs.length, "regs", false);
   op.src = src.data, op.dst = dst.data, op.indices = idx.data, op.n_indices = idx.length;
   op.src_rows = src.length / op.row_size, op.regs = regs.data;
   return op;
@@ -1647,6 +1667,9 @@ MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
     a.expect_length(mask.length, ny, "reluMask", "planes*outH*outW");
     a.expect_disjoint(dx.data, dx.length, "dx", mask.data, mask.length, "reluMask", false);
   }
+  // The argmax indices are checked while dx is written: dx must not overlap them (or dy).
+  a.expect_disjoint(dx.data, dx.length, "dx", idx.data, idx.length, "index", false);
+  a.expect_disjoint(dx.data, dx.length, "dx", dy.data, dy.length, "dy", false);
   op.index = idx.data, op.dy = dy.data, op.dx = dx.data, op.relu_mask = mask.data;
   return op;
 }

@@ -204,6 +204,16 @@ class ReplayWorker : public SettlingWorker {
       }
       state_->running = true;
     }
+    // However the replay ends (an op may throw std::bad_alloc), the Program's destructor must
+    // not wait for it forever.
+    struct Done {
+      ReplayState& state;
+      ~Done() {
+        std::lock_guard<std::mutex> lock(state.m);
+        state.running = false;
+        state.cv.notify_all();
+      }
+    } done_guard{*state_};
     int64_t done = 0;
     {
       std::lock_guard<std::mutex> lock(compute_lock());
@@ -211,9 +221,6 @@ class ReplayWorker : public SettlingWorker {
     }
     result_ = static_cast<double>(done);
     error_ = state_->error;
-    std::lock_guard<std::mutex> lock(state_->m);
-    state_->running = false;
-    state_->cv.notify_all();
   }
   void Finished() noexcept override { state_->busy = false; }
 
