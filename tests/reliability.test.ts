@@ -307,7 +307,7 @@ describe('non-finite losses', () => {
       .catch((e) => e)) as NonFiniteLossError;
     expect(err).toBeInstanceOf(NonFiniteLossError);
     expect(err.message).toBe(
-      'fit: the loss became NaN at epoch 1, batch 3; first non-finite value: the input batch holds NaN (batch row 5, element 2). The weights are those before that batch.',
+      "fit: the loss became NaN at epoch 1, batch 3; first non-finite value: the input batch holds NaN (batch row 5, element 2). The parameters are those before that batch (running statistics such as BatchNorm's include it).",
     );
     expect([err.epoch, err.batch]).toEqual([0, 2]);
     await reference.fit(x.slice(0, 32), y.slice(0, 32), { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
@@ -383,4 +383,116 @@ it('the file functions refuse unknown option keys by name', async () => {
   await expect(saveWeights(m, join(dir, 'k2.safetensors'), { architecture: true } as never)).rejects.toThrow(
     /saveWeights: unknown option 'architecture'/,
   );
+});
+
+describe('review fixes', () => {
+  it('a timer a fit callback started queues like any caller once that fit has settled (not refused, not nested)', async () => {
+    const { x, y } = data(64, 4, 3, 40);
+    const model = new Model(mlp(4, 8, 3, 41)).compile({ optimizer: 'sgd', loss: 'crossEntropy' });
+    let later: Promise<unknown> | null = null;
+    const order: string[] = [];
+    await model.fit(x, y, {
+      epochs: 1,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [
+        {
+          onTrainEnd: () => {
+            later = new Promise((r) => setImmediate(r)).then(async () => {
+              order.push('late fit issued');
+              await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+              order.push('late fit done');
+            });
+          },
+        },
+      ],
+    });
+    // Another caller's fit, issued before the timer fires: the late one must wait for it.
+    const other = model.fit(x, y, { epochs: 3, batchSize: 4, verbose: 0 }).then(() => order.push('other fit done'));
+    await Promise.all([later, other]);
+    expect(order).toEqual(['late fit issued', 'other fit done', 'late fit done']);
+  });
+
+  it('predictSync from a timer inside fit callbacks never reads weights mid-replay: busy errors only, same weights', async () => {
+    const { x, y } = data(256, 6, 3, 42);
+    const probed = new Model(mlp(6, 16, 3, 43)).compile({ optimizer: 'adam', loss: 'crossEntropy' });
+    const plain = new Model(mlp(6, 16, 3, 43)).compile({ optimizer: 'adam', loss: 'crossEntropy' });
+    const errors: string[] = [];
+    let ok = 0;
+    await probed.fit(x, y, {
+      epochs: 2,
+      batchSize: 8,
+      verbose: 0,
+      seed: 1,
+      callbacks: [
+        {
+          onBatchEnd: () =>
+            void setImmediate(() => {
+              try {
+                probed.predictSync(x.slice(0, 2));
+                ok++;
+              } catch (e) {
+                errors.push((e as Error).message);
+              }
+            }),
+        },
+      ],
+    });
+    await plain.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0, seed: 1 });
+    expect(ok + errors.length).toBe(64);
+    for (const e of errors) expect(e).toMatch(/predictSync: the model is busy \(fit\)/);
+    expectSameWeights(probed.module, plain.module);
+  });
+
+  it('predict runs synchronously only when the input fits one batch of batchSize', async () => {
+    const model = new Model(mlp(4, 8, 3, 44));
+    const x = new Tensor(new Float32Array(40), [10, 4]);
+    expect(await settlesSynchronously(model.predict(x))).toBe(true);
+    const split = model.predict(x, { batchSize: 4 });
+    expect(await settlesSynchronously(split)).toBe(false);
+    expect((await split).shape).toEqual([10, 3]);
+  });
+
+  it('a failed predict does not change the input shape a later save declares', async () => {
+    const model = new Model(mlp(4, 8, 3, 45));
+    await model.predict(new Tensor(new Float32Array(8), [2, 4]));
+    await expect(model.predict(new Tensor(new Float32Array(10), [2, 5]))).rejects.toThrow();
+    expect(model.inputSpec).toEqual({ shape: [4], dtype: 'float32' });
+    await model.save(join(dir, 'declared.axon'));
+    expect((await Model.load(join(dir, 'declared.axon'))).inputSpec).toEqual({ shape: [4], dtype: 'float32' });
+  });
+
+  it('a hostile declared input shape is refused before its sample is allocated', async () => {
+    const model = new Model(mlp(4, 8, 3, 46));
+    model.inputSpec = { shape: [2 ** 31 - 1], dtype: 'float32' };
+    await model.save(join(dir, 'huge-input.axon'));
+    await expect(Model.load(join(dir, 'huge-input.axon'))).rejects.toThrow(/needs more than 1\.0 GiB of activations/);
+  });
+
+  it('nllLoss inside a recorded training step is refused (it reads targets in JS), not trained on placeholders', async () => {
+    const { nllLoss, logSoftmax } = await import('../src/index.js');
+    const { x, y } = data(32, 4, 3, 47);
+    const model = new Model(mlp(4, 8, 3, 48)).compile({
+      optimizer: 'sgd',
+      loss: (p, t) => nllLoss(logSoftmax(p, 1), t),
+    });
+    await expect(model.fit(x, y, { epochs: 1, verbose: 0 })).rejects.toThrow(
+      /nllLoss: builds its mask from the targets in JavaScript, so it cannot be part of a recorded training step/,
+    );
+  });
+
+  it('outputs that overlap the index buffers a kernel checks at run time are refused', async () => {
+    const { native } = await import('../src/native/binding.js');
+    const buf = new Int32Array(16);
+    const src = new Int32Array(32);
+    const indices = buf.subarray(0, 4);
+    expect(() => native.gatherRows(src, 4, indices, 0, 2, buf.subarray(2, 10))).toThrow(/'dst' .*'indices'|overlap/);
+    const logits = new Float32Array(6);
+    const shared = new ArrayBuffer(64);
+    const target = new Int32Array(shared, 0, 2);
+    const out = new Float32Array(shared, 0, 2);
+    expect(() =>
+      native.crossEntropy(logits, 2, 3, target, null, null, 0, -100, 0, out, new Float32Array(2), new Float32Array(2)),
+    ).toThrow(/targetIndex|overlap/);
+  });
 });

@@ -11,7 +11,7 @@ import { abs, add, minimum, mul, square, sub } from '../ops/elementwise.js';
 import { mean, sum } from '../ops/reduce.js';
 import { assertTensor, floatData } from '../ops/util.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, isRecordingOnly } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -225,6 +225,12 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: NLLOptions = 
   const ignore = options.ignoreIndex ?? -100;
   const w = options.weight ? (floatData(op, options.weight, 'weight') as Float32Array) : null;
   if (w && w.length !== c) throw new RangeError(`${op}: weight must have ${c} entries, got ${w.length}`);
+  // The mask below is built from the target values in JavaScript: inside a recorded step
+  // they are placeholders, and every replay would reuse the first batch's mask.
+  if (isRecordingOnly())
+    throw new Error(
+      `${op}: builds its mask from the targets in JavaScript, so it cannot be part of a recorded training step (fit with a loss function); use crossEntropy on the logits instead`,
+    );
   const t = target.data as Int32Array;
   const coef = new Float32Array(n * c);
   let denom = 0;

@@ -17,11 +17,12 @@ export interface ForwardObserver {
 
 /** Runs fn with every module under (and including) root reporting its forwards to observer. */
 export function observeForwards<T>(root: Module, observer: ForwardObserver, fn: () => T): T {
-  const wrapped: Module[] = [];
+  // Each module's own 'forward' property, if it had one (a forward assigned per instance).
+  const wrapped: [Module, PropertyDescriptor | undefined][] = [];
   try {
     for (const m of root.modules()) {
       const original = m.forward;
-      wrapped.push(m);
+      wrapped.push([m, Object.getOwnPropertyDescriptor(m, 'forward')]);
       Object.defineProperty(m, 'forward', {
         configurable: true,
         writable: true,
@@ -40,6 +41,9 @@ export function observeForwards<T>(root: Module, observer: ForwardObserver, fn: 
     }
     return fn();
   } finally {
-    for (const m of wrapped) delete (m as unknown as { forward?: unknown }).forward;
+    for (const [m, own] of wrapped) {
+      delete (m as unknown as { forward?: unknown }).forward;
+      if (own) Object.defineProperty(m, 'forward', own);
+    }
   }
 }

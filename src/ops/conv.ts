@@ -10,7 +10,7 @@
 import { record } from '../autograd/engine.js';
 import { native, BinaryCode, UnaryCode } from '../native/binding.js';
 import { numel, shapeToString } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { activationPlan, type LinearActivation } from './linalg.js';
 import { reshape } from './layout.js';
@@ -401,6 +401,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   const plan = poolPlan('maxPool2d', x, kernelSize, options);
   const out = Tensor.output(plan.outShape);
   // The argmax indices are kept for the backward (int32, one per output).
+  reserveActivation(out.size);
   const index = new Int32Array(out.size);
   if (out.size > 0) native.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
   // After a relu, the pooled maxima say where the relu passes gradient (src/ops/util.ts).

@@ -6,7 +6,7 @@
 import { record } from '../autograd/engine.js';
 import { native, ArgReduceCode, ReduceCode } from '../native/binding.js';
 import { normalizeAxis, splitAt } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { permute } from './layout.js';
 import { floatData } from './util.js';
 
@@ -83,6 +83,7 @@ function argImpl(code: ArgReduceCode, x: Tensor, axis: number | undefined, keepD
   const [outer, r, inner] = splitAt(x.shape, ax);
   if (r === 0) throw new RangeError(`${op}: axis ${axis} is empty`);
   const outShape = keepDims ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
+  reserveActivation(outer * inner);
   const out = new Tensor(new Int32Array(outer * inner), outShape);
   native.argReduce(code, xd, outer, r, inner, out.data as Int32Array);
   return out;

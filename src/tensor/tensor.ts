@@ -72,6 +72,18 @@ function formatBytes(n: number): string {
   return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/**
+ * True while an op sequence is being recorded without running (fit's traced step): tensor
+ * values are placeholders then, so an op that would read them in JavaScript must refuse.
+ */
+let recordingOnly = false;
+export function isRecordingOnly(): boolean {
+  return recordingOnly;
+}
+export function setRecordingOnly(on: boolean): void {
+  recordingOnly = on;
+}
+
 export type TensorData = Float32Array | Int32Array;
 /** A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns. */
 export type NestedArray = number | NestedArray[];

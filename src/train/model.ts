@@ -50,7 +50,7 @@ import {
   type ReadOptions,
 } from '../io/model-file.js';
 import { checkOptionKeys, enumOption, intOption, numberOption } from '../options.js';
-import { withActivationBudget } from '../tensor/tensor.js';
+import { reserveActivation, withActivationBudget } from '../tensor/tensor.js';
 import { locateNonFinite } from './diagnose.js';
 import { Monitor } from './monitor.js';
 import type { LoadReport } from '../nn/module.js';
@@ -349,14 +349,19 @@ export class Model {
   }
 
   /** Synchronous changes to the model may not land in the middle of another caller's fit. */
-  private checkIdle(op: string): void {
-    if (this.monitor.busy && !this.monitor.holdsHere())
-      throw new Error(`${op}: the model is busy (${this.monitor.current ?? 'a queued call'}); await it first`);
+  private checkIdle(op: string, hint = 'await it first'): void {
+    if ((this.monitor.busy && !this.monitor.holdsHere()) || this.monitor.replaying)
+      throw new Error(`${op}: the model is busy (${this.monitor.current ?? 'a queued call'}); ${hint}`);
   }
 
   /** Releases every recorded predict program and its buffers now (not at garbage collection). */
   private dropPredictCache(): void {
-    for (const e of this.predictCache.values()) e.program.clear();
+    for (const e of this.predictCache.values())
+      try {
+        e.program.clear();
+      } catch {
+        // Replaying for a predict in flight: its buffers go when it is collected.
+      }
     this.predictCache.clear();
     this.costlyShapes.clear();
     this.lastPredict = null;
@@ -393,13 +398,15 @@ export class Model {
    * shape is what callers need), under the budgets. */
   private probeOutput(what: string, sample: readonly number[], dtype: 'float32' | 'int32'): Tensor {
     const size = sample.reduce((a, b) => a * b, 1);
-    const one = new Tensor(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [1, ...sample]);
     const wasTraining = this.module.training;
     this.module.eval();
     try {
-      const traced = this.traceWithinBudget(what, 1, false, () =>
-        trace(() => noGrad(() => this.module.forward(one)), { execute: false }),
-      );
+      const traced = this.traceWithinBudget(what, 1, false, () => {
+        // The sample itself counts (a declared input shape comes from an untrusted file).
+        reserveActivation(size);
+        const one = new Tensor(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [1, ...sample]);
+        return trace(() => noGrad(() => this.module.forward(one)), { execute: false });
+      });
       traced.program.clear();
       return traced.value;
     } finally {
@@ -407,8 +414,9 @@ export class Model {
     }
   }
 
-  private noteInput(x: Tensor): void {
-    this.inputSpec ??= { shape: x.shape.slice(1), dtype: x.dtype };
+  /** Remembers the input shape of the last forward that was recorded successfully. */
+  private noteInput(x: { shape: readonly number[]; dtype: 'float32' | 'int32' }): void {
+    this.inputSpec = { shape: x.shape.slice(1), dtype: x.dtype };
   }
 
   private requireCompiled(op: string): { optimizer: Optimizer<{ lr: number }>; loss: LossSpec } {
@@ -484,7 +492,10 @@ export class Model {
     }
     const wasTraining = this.module.training;
     this.module.train(mode === 'train');
-    const stopOnNonFinite = mode === 'train' && this.nonFiniteMode === 'stop';
+    // A data-parallel step must not stop on one rank mid-step (the others would wait in a
+    // collective): there onChunk checks the losses between chunks instead.
+    const stepped: { by: Optimizer<{ lr: number }> | null } = { by: null };
+    const stopOnNonFinite = mode === 'train' && this.nonFiniteMode === 'stop' && !this.stepProgramFactory;
     try {
       const { program } = this.traceWithinBudget(mode === 'train' ? 'fit' : mode, rows, mode === 'train', () =>
         trace(
@@ -510,6 +521,7 @@ export class Model {
                   clip,
                 );
               optimizer.step();
+              stepped.by = optimizer;
             } else {
               noGrad(() => {
                 const out = this.module.forward(xb);
@@ -528,6 +540,9 @@ export class Model {
       return { program, regs, rows, losses };
     } finally {
       this.module.train(wasTraining);
+      // Recording ran the optimizer's step bookkeeping once without an update: undo it, even
+      // when the recording was refused afterwards (a budget).
+      stepped.by?.advanceSteps(-1);
     }
   }
 
@@ -663,14 +678,36 @@ export class Model {
       'warn',
       'ignore',
     ]);
-    // A data-parallel step must not stop on one rank mid-step (the others would wait in a
-    // collective): there the check runs between chunks instead of inside the replay.
-    if (this.stepProgramFactory && this.nonFiniteMode === 'stop') this.nonFiniteMode = 'warn';
   }
 
-  /** The message for a non-finite loss at (epoch, batch), with where it first appears. */
-  private nonFiniteMessage(value: number, epoch: number, batch: number, x: Tensor): string {
-    return `fit: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; first non-finite value: ${locateNonFinite(this.module, x)}`;
+  /**
+   * Reports a non-finite loss at (epoch, batch) as this fit's onNonFinite says: throws a
+   * NonFiniteLossError ('stop'), warns once per fit ('warn', `state.warned`) or nothing. The
+   * diagnosis re-runs the batch (`x()`) eagerly. `updated`: whether that batch's update has
+   * already been applied (it has not when the replay stopped at the loss).
+   */
+  private reportNonFinite(
+    value: number,
+    epoch: number,
+    batch: number,
+    x: () => Tensor,
+    updated: boolean,
+    state: { warned: boolean },
+  ): void {
+    if (this.nonFiniteMode === 'ignore' || state.warned) return;
+    const message = `fit: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; first non-finite value: ${locateNonFinite(this.module, x())}`;
+    if (this.nonFiniteMode === 'stop')
+      throw new NonFiniteLossError(
+        `${message}. ${
+          updated
+            ? "That batch's update was applied (data-parallel steps are checked between steps)."
+            : "The parameters are those before that batch (running statistics such as BatchNorm's include it)."
+        }`,
+        epoch,
+        batch,
+      );
+    state.warned = true;
+    process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
   }
 
   /** Rows `start .. start+rows` of x in `order`, as a tensor (for a diagnosis). */
@@ -731,8 +768,8 @@ export class Model {
       yTrain = y.slice(0, n - nVal);
       val = [x.slice(n - nVal), y.slice(n - nVal)];
     }
-    this.noteInput(xTrain);
     const classes = this.outputWidth('fit', xTrain);
+    this.noteInput(xTrain);
     let savedLoss: LossSpec | null = null;
     this.checkLabels('fit', yTrain, classes);
     if (val) this.checkLabels('fit (validation)', val[1], classes);
@@ -786,8 +823,6 @@ export class Model {
     const trainAcc = this.accumulators();
     const stepsProg = fullSteps > 0 ? this.traceStep('train', xTrain, yTrain, order, batchSize, trainAcc) : null;
     const restProg = rest > 0 ? this.traceStep('train', xTrain, yTrain, order, rest, trainAcc) : null;
-    // Tracing ran the optimizer's bookkeeping once per program without an update.
-    optimizer.advanceSteps(-((stepsProg ? 1 : 0) + (restProg ? 1 : 0)));
 
     const history = new History();
     // History last (as Keras): it records what the other callbacks added to the logs (lr).
@@ -817,7 +852,8 @@ export class Model {
     const perBatch = callbacks.some((cb) => cb.needsEveryBatch || cb.onBatchBegin);
     this.stopTraining = false;
     let stepSeconds = 0;
-    let warned = false;
+    const nonFinite = { warned: false };
+    let currentEpoch = initialEpoch;
     // About 4 ms of work per native call once a step has been timed; a few steps before that,
     // so an early abort or callback does not wait for a long first chunk.
     const chunk = (): number =>
@@ -825,6 +861,7 @@ export class Model {
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.({});
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
+        currentEpoch = epoch;
         const epochLogs: Logs = {};
         for (const cb of callbacks) await cb.onEpochBegin?.(epoch, epochLogs);
         if (shuffle) shuffleInPlace(order, gen);
@@ -835,17 +872,15 @@ export class Model {
         const onChunk = async (losses: Float32Array, rows: number, startRow: number): Promise<boolean> => {
           optimizer.advanceSteps(losses.length);
           for (let i = 0; i < losses.length; i++) {
-            if (!Number.isFinite(losses[i]) && this.nonFiniteMode !== 'ignore' && !warned) {
-              const message = this.nonFiniteMessage(
+            if (!Number.isFinite(losses[i]))
+              this.reportNonFinite(
                 losses[i],
                 epoch,
                 batchIndex,
-                this.rowsOf(xTrain, order, startRow + i * rows, rows),
+                () => this.rowsOf(xTrain, order, startRow + i * rows, rows),
+                true,
+                nonFinite,
               );
-              if (this.nonFiniteMode === 'stop') throw new NonFiniteLossError(message, epoch, batchIndex);
-              warned = true;
-              process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
-            }
             lossSum += losses[i] * rows;
             seen += rows;
             const logs: Logs = { loss: lossSum / seen };
@@ -905,12 +940,10 @@ export class Model {
       if (!(e instanceof NonFiniteStop)) throw e;
       const batch = Math.floor(e.startRow / batchSize);
       const rows = e.startRow >= fullSteps * batchSize ? rest : batchSize;
-      const epoch = this.cursor?.nextEpoch ?? initialEpoch;
-      throw new NonFiniteLossError(
-        `${this.nonFiniteMessage(e.value, epoch, batch, this.rowsOf(xTrain, order, e.startRow, rows))}. The weights are those before that batch.`,
-        epoch,
-        batch,
-      );
+      this.reportNonFinite(e.value, currentEpoch, batch, () => this.rowsOf(xTrain, order, e.startRow, rows), false, {
+        warned: false,
+      });
+      throw e; // not reached: the mode is 'stop' when the replay stops
     } finally {
       if (savedLoss) this.lossSpec = savedLoss;
     }
@@ -957,7 +990,7 @@ export class Model {
     const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
     const acc = this.accumulators();
     let classes = -1;
-    let warned = false;
+    const nonFinite = { warned: false };
     this.stopTraining = false;
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.({});
@@ -973,8 +1006,8 @@ export class Model {
           this.checkXY('fit', xb, yb);
           // A recorded step does not re-check label values: out-of-range labels must not reach it.
           if (classes < 0) {
-            this.noteInput(xb);
             classes = this.outputWidth('fit', xb);
+            this.noteInput(xb);
           }
           this.checkLabels('fit', yb, classes);
           for (const cb of callbacks) await cb.onBatchBegin?.(b, {});
@@ -984,7 +1017,6 @@ export class Model {
             const x = new Tensor(xb.dtype === 'int32' ? new Int32Array(xb.size) : new Float32Array(xb.size), xb.shape);
             const y = new Tensor(yb.dtype === 'int32' ? new Int32Array(yb.size) : new Float32Array(yb.size), yb.shape);
             const sp = this.traceStep('train', x, y, identityIndices(rows), rows, acc);
-            optimizer.advanceSteps(-1);
             entry = { sp, x, y };
             programs.set(rows, entry);
           }
@@ -996,20 +1028,12 @@ export class Model {
             await this.monitor.awaitReplay(entry.sp.program.runAsync(1));
           } catch (e) {
             if (!NON_FINITE_STOP.test((e as Error).message)) throw e;
-            throw new NonFiniteLossError(
-              `${this.nonFiniteMessage(entry.sp.losses[0], epoch, b, entry.x)}. The weights are those before that batch.`,
-              epoch,
-              b,
-            );
+            this.reportNonFinite(entry.sp.losses[0], epoch, b, () => entry.x, false, { warned: false });
+            throw e; // not reached: the mode is 'stop' when the replay stops
           }
           optimizer.advanceSteps(1);
           const loss = entry.sp.losses[0];
-          if (!Number.isFinite(loss) && this.nonFiniteMode !== 'ignore' && !warned) {
-            const message = this.nonFiniteMessage(loss, epoch, b, entry.x);
-            if (this.nonFiniteMode === 'stop') throw new NonFiniteLossError(message, epoch, b);
-            warned = true;
-            process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
-          }
+          if (!Number.isFinite(loss)) this.reportNonFinite(loss, epoch, b, () => entry.x, true, nonFinite);
           lossSum += entry.sp.losses[0] * rows;
           seen += rows;
           for (const cb of callbacks) await cb.onBatchEnd?.(b++, { loss: lossSum / seen });
@@ -1046,9 +1070,11 @@ export class Model {
   }
 
   private batchSizeOption(op: string, value: unknown, fallback: number): number {
-    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= 1))
+    if (value === undefined) return fallback;
+    if (!(typeof value === 'number' && Number.isInteger(value) && value >= 1))
       throw new RangeError(`${op}: batchSize must be a positive integer, got ${String(value)}`);
-    return intOption(op, 'batchSize', value, fallback, 1, MAX_BATCH);
+    if (value > MAX_BATCH) throw new RangeError(`${op}: batchSize must be at most ${MAX_BATCH}, got ${value}`);
+    return value;
   }
 
   private async evaluateImpl(x: Tensor, y: Tensor, batchSize: number): Promise<Logs> {
@@ -1091,9 +1117,11 @@ export class Model {
       checkOptionKeys('predict', options, ['batchSize']);
       batchSize = this.batchSizeOption('predict', options.batchSize, 256);
       this.checkPredictInput('predict', x);
-      // The sync path only when nothing is queued: a predict issued after fit() or evaluate()
-      // must see the weights they leave, whatever its size.
-      if (!this.monitor.busy && x.shape[0] <= this.syncRows) {
+      // The sync path only when nothing is queued (a predict issued after fit() or evaluate()
+      // must see the weights they leave, whatever its size), and only when the pool path would
+      // run it as one batch too (a GEMM's blocking depends on the rows, so the same rows in one
+      // batch or in several can differ in the last bits).
+      if (!this.monitor.busy && x.shape[0] <= this.syncRows && x.shape[0] <= batchSize) {
         const entry = this.predictEntry(x);
         if (entry) return Promise.resolve(this.runPredictEntry(entry, x));
       }
@@ -1106,7 +1134,6 @@ export class Model {
   private checkPredictInput(op: string, x: unknown): asserts x is Tensor {
     if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor`);
     if (x.ndim === 0) throw new RangeError(`${op}: x needs a batch axis, got a scalar`);
-    this.noteInput(x);
   }
 
   /**
@@ -1116,10 +1143,9 @@ export class Model {
    */
   predictSync(x: Tensor): Tensor {
     this.checkPredictInput('predictSync', x);
-    if (this.monitor.busy && !this.monitor.holdsHere())
-      throw new Error(
-        `predictSync: the model is busy (${this.monitor.current ?? 'a queued call'}); await it or use predict()`,
-      );
+    // Also from inside fit's callbacks while a chunk replays (a timer a callback started): the
+    // pool thread is writing the weights this would read.
+    this.checkIdle('predictSync', 'await it or use predict()');
     return this.runPredictEntry(this.predictEntry(x, true) as PredictEntry, x);
   }
 
@@ -1127,6 +1153,7 @@ export class Model {
     this.lastPredict = entry;
     entry.input.data.set(x.data);
     entry.program.run(1);
+    this.noteInput(x);
     return new Tensor(entry.output.data.slice(), entry.output.shape);
   }
 
@@ -1138,6 +1165,7 @@ export class Model {
   private predictEntry(
     x: { shape: readonly number[]; dtype: 'float32' | 'int32' },
     always = false,
+    what = always ? 'predictSync' : 'predict',
   ): PredictEntry | null {
     const key = `${x.dtype}:${x.shape.join(',')}`;
     if (!always && this.costlyShapes.has(key)) return null;
@@ -1160,7 +1188,7 @@ export class Model {
     this.module.eval();
     let traced: Traced<Tensor>;
     try {
-      traced = this.traceWithinBudget(always ? 'predictSync' : 'predict', x.shape[0], false, () =>
+      traced = this.traceWithinBudget(what, x.shape[0], false, () =>
         trace(() => noGrad(() => this.module.forward(input)), { execute: false }),
       );
     } finally {
@@ -1205,29 +1233,39 @@ export class Model {
    */
   private async predictImpl(x: Tensor, batchSize: number): Promise<Tensor> {
     const n = x.shape[0];
-    const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
-    const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
-    if (n === 0) return out;
+    if (n === 0) {
+      const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
+      return new Tensor(new Float32Array(0), [0, ...probe.shape.slice(1)]);
+    }
     if (n <= batchSize) {
-      const entry = this.predictEntry(x, true) as PredictEntry;
+      const entry = this.predictEntry(x, true, 'predict') as PredictEntry;
       entry.input.data.set(x.data);
       await this.monitor.awaitReplay(entry.program.runAsync(1));
-      out.data.set(entry.output.data);
-      return out;
+      this.noteInput(x);
+      return new Tensor(entry.output.data.slice(), entry.output.shape);
     }
+    const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
+    const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
     const order = identityIndices(n);
     const acc = this.accumulators();
     const full = Math.floor(n / batchSize);
     const rest = n - full * batchSize;
     const none = async (): Promise<boolean> => true;
     const fullStep = this.traceStep('predict', x, null, order, batchSize, acc, out);
-    await this.replay(fullStep, 0, full, () => 64, none);
-    fullStep.program.clear();
+    try {
+      await this.replay(fullStep, 0, full, () => 64, none);
+    } finally {
+      fullStep.program.clear();
+    }
     if (rest > 0) {
       const restStep = this.traceStep('predict', x, null, order, rest, acc, out);
-      await this.replay(restStep, full * batchSize, 1, () => 1, none);
-      restStep.program.clear();
+      try {
+        await this.replay(restStep, full * batchSize, 1, () => 1, none);
+      } finally {
+        restStep.program.clear();
+      }
     }
+    this.noteInput(x);
     return out;
   }
 
@@ -1303,6 +1341,7 @@ export class Model {
    * learning). Recompile afterwards: the optimizer holds the old parameters.
    */
   replaceLayer(selector: string | number, layer: Module): this {
+    this.checkIdle('replaceLayer');
     if (!(layer instanceof Module)) throw new TypeError('replaceLayer: expected a Module');
     const path =
       typeof selector === 'number'

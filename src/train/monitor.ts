@@ -2,20 +2,23 @@
  * Monitor: runs one model's async calls (fit, evaluate, predict, save, saveCheckpoint, weight
  * loads) one at a time, in call order. A call made from inside the running call (a fit
  * callback that evaluates, saves a checkpoint or predicts) is recognised by the async context
- * it runs in (AsyncLocalStorage), not by a state flag, and runs at once: queueing it behind
- * the fit that awaits it would never finish. Such a nested call still waits for the native
- * replay in flight, since that replay is writing the weights on a pool thread.
+ * it runs in (AsyncLocalStorage) carrying that running call's token, not by a state flag, and
+ * runs at once: queueing it behind the fit that awaits it would never finish. A timer or
+ * promise continuation a callback started carries the same context but, once that call has
+ * settled, no longer the running call's token, so it queues like any other caller. A nested
+ * call still waits for the native replays in flight, since they write the weights on a pool
+ * thread.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** The monitors the current async context holds (usually none or one). */
-const held = new AsyncLocalStorage<ReadonlySet<Monitor>>();
+/** Per monitor, the token of the call the current async context runs inside. */
+const held = new AsyncLocalStorage<ReadonlyMap<Monitor, symbol>>();
 
 export class Monitor {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
-  private running: string | null = null;
-  private replay: Promise<unknown> | null = null;
+  private running: { op: string; token: symbol } | null = null;
+  private readonly replays = new Set<Promise<unknown>>();
 
   /** Calls queued or running. */
   get busy(): boolean {
@@ -24,17 +27,18 @@ export class Monitor {
 
   /** The running call's name ('fit', 'predict', ...), or null. */
   get current(): string | null {
-    return this.running;
+    return this.running?.op ?? null;
   }
 
-  /** Whether the caller runs inside this monitor's current call (e.g. in a fit callback). */
+  /** Whether the caller runs inside this monitor's running call (e.g. in a fit callback). */
   holdsHere(): boolean {
-    return held.getStore()?.has(this) ?? false;
+    const token = held.getStore()?.get(this);
+    return token !== undefined && token === this.running?.token;
   }
 
   /** A native replay is writing this model's buffers right now. */
   get replaying(): boolean {
-    return this.replay !== null;
+    return this.replays.size > 0;
   }
 
   /**
@@ -45,10 +49,11 @@ export class Monitor {
     if (this.holdsHere()) return this.nested(work);
     this.queued++;
     const start = (): Promise<T> => {
-      const inside = new Set(held.getStore());
-      inside.add(this);
+      const token = Symbol(op);
+      const inside = new Map(held.getStore());
+      inside.set(this, token);
       return held.run(inside, async () => {
-        this.running = op;
+        this.running = { op, token };
         try {
           return await work();
         } finally {
@@ -65,18 +70,18 @@ export class Monitor {
 
   private async nested<T>(work: () => Promise<T>): Promise<T> {
     // A timer started inside a callback carries the callback's context and may fire while the
-    // next chunk replays: let that chunk finish first.
-    while (this.replay) await this.replay.catch(() => undefined);
+    // next chunk replays: let the replays in flight finish first.
+    while (this.replays.size > 0) await Promise.allSettled([...this.replays]);
     return work();
   }
 
-  /** Awaits a native replay of this model's step, marking it in flight meanwhile. */
+  /** Awaits a native replay of this model's buffers, marking it in flight meanwhile. */
   async awaitReplay<T>(replay: Promise<T>): Promise<T> {
-    this.replay = replay;
+    this.replays.add(replay);
     try {
       return await replay;
     } finally {
-      this.replay = null;
+      this.replays.delete(replay);
     }
   }
 }

@@ -9,7 +9,7 @@
  * step counts and learning rates live in JS-owned cells the kernels read when they run.
  */
 import { native, type NativeProgram } from '../native/binding.js';
-import { setAllocationHook } from '../tensor/tensor.js';
+import { setAllocationHook, setRecordingOnly } from '../tensor/tensor.js';
 
 /** Exports that are not kernels (no tracing) or that return values (not replayable). */
 const NOT_KERNELS = new Set([
@@ -57,9 +57,11 @@ export function trace<T>(
   }
   tracing = true;
   setAllocationHook((data) => program.record('fill', [data, 0], false));
+  setRecordingOnly(!options.execute);
   try {
     return { program, value: fn() };
   } finally {
+    setRecordingOnly(false);
     setAllocationHook(null);
     tracing = false;
     for (const [name, value] of saved) table[name] = value;
