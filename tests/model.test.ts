@@ -795,7 +795,7 @@ describe('evaluate and predict', () => {
   it('predictSync reuses its recorded program, sees in-place weight changes, and re-records when a parameter is replaced', async () => {
     const lin = new Linear(8, 3, { init: { seed: 3 } });
     const model = new Model(new Sequential(lin)).compile({ optimizer: 'sgd', loss: 'mse' });
-    const cache = (model as unknown as { predictCache: Map<string, { program: unknown }> }).predictCache;
+    const cache = (model as unknown as { inference: { entries: Map<string, { program: unknown }> } }).inference.entries;
     const xs = x.slice(0, 10);
     const first = model.predictSync(xs);
     expect(cache.size).toBe(1);

@@ -285,7 +285,8 @@ describe('predict', () => {
 
   it('evicting a cached shape releases its recorded program at once', () => {
     const model = new Model(mlp(4, 8, 3, 17));
-    const cache = (model as unknown as { predictCache: Map<string, { program: { length: number } }> }).predictCache;
+    const cache = (model as unknown as { inference: { entries: Map<string, { program: { length: number } }> } })
+      .inference.entries;
     model.predictSync(new Tensor(new Float32Array(4), [1, 4]));
     const first = [...cache.values()][0].program;
     expect(first.length).toBeGreaterThan(0);

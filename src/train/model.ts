@@ -12,31 +12,32 @@
  * calling thread through a cached program, since a thread hand-off would cost more than the
  * work.
  */
-import { noGrad } from '../autograd/engine.js';
 import { native, type NativeProgram } from '../native/binding.js';
-import { add } from '../ops/elementwise.js';
 import { Module, type Parameter } from '../nn/module.js';
-import {
-  binaryCrossEntropy,
-  binaryCrossEntropyWithLogits,
-  crossEntropy,
-  huberLoss,
-  l1Loss,
-  mseLoss,
-  smoothL1Loss,
-} from '../nn/losses.js';
-import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
 import { TensorDataset, DataLoader, GeneratorDataset, type Batch } from '../data/dataset.js';
 import { identityIndices } from '../data/rows.js';
 import { Generator, pickGenerator } from '../tensor/random.js';
-import { shapeToString, shapesEqual } from '../tensor/shape.js';
+import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { lossFromName, optimizerFromName, type CompileOptions, type LossName, type LossSpec } from './compile.js';
 import { History, TerminateOnNaN, type Callback, type Logs, type TrainingContext } from './callbacks.js';
-import { getMetric, type Accumulators, type Metric, type MetricName } from './metrics.js';
+import { getMetric, type Accumulators, type Metric } from './metrics.js';
 import { ProgressBar } from './progress.js';
-import { trace, type Traced } from './trace.js';
+import type { Traced } from './trace.js';
+import { DEFAULT_LIMITS, probeOutput, traceWithinBudget, type ForwardLimits } from './budget.js';
+import { InferenceCache, type PredictEntry } from './inference.js';
+import {
+  MAX_CHUNK,
+  NON_FINITE_STOP,
+  NonFiniteStop,
+  accumulators,
+  replay,
+  resetAccumulators,
+  traceStep,
+  type StepContext,
+  type StepProgram,
+} from './step.js';
 import type { FitCursor } from '../io/checkpoint.js';
 import {
   ModelFileError,
@@ -50,37 +51,10 @@ import {
   type ReadOptions,
 } from '../io/model-file.js';
 import { checkOptionKeys, enumOption, intOption, numberOption } from '../options.js';
-import { reserveActivation, withActivationBudget } from '../tensor/tensor.js';
 import { locateNonFinite } from './diagnose.js';
 import { Monitor } from './monitor.js';
 import type { LoadReport } from '../nn/module.js';
 import { summarize, type SummaryOptions } from '../nn/summary.js';
-
-export type LossName =
-  | 'crossEntropy'
-  | 'sparseCategoricalCrossentropy'
-  | 'categoricalCrossentropy'
-  | 'binaryCrossentropy'
-  | 'binaryCrossentropyWithLogits'
-  | 'mse'
-  | 'meanSquaredError'
-  | 'mae'
-  | 'meanAbsoluteError'
-  | 'huber'
-  | 'smoothL1';
-export type LossFunction = (prediction: Tensor, target: Tensor) => Tensor;
-export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
-
-export interface CompileOptions {
-  optimizer: Optimizer<{ lr: number }> | OptimizerName;
-  /** A name, or (prediction, target) => scalar loss. Cross-entropy names take logits. */
-  loss: LossName | LossFunction;
-  metrics?: (MetricName | Metric)[];
-  /** Learning rate for a named optimizer (its default otherwise). */
-  learningRate?: number;
-  /** Clip the global gradient norm to this every step. */
-  clipNorm?: number;
-}
 
 export interface FitOptions {
   epochs?: number;
@@ -134,19 +108,7 @@ export interface ModelLoadOptions extends ReadOptions, Partial<ForwardLimits> {
   inputDtype?: 'float32' | 'int32';
 }
 
-/**
- * Budgets for one sample's forward pass, checked when a forward is recorded (before any of
- * it runs or its activations are allocated): a model file whose layers would need gigabytes
- * of activations or minutes of compute for a small input is refused instead of run. A
- * recorded training step may use three times the budget (activations, their gradients and
- * the backward's work).
- */
-export interface ForwardLimits {
-  /** Activation bytes one sample's forward may allocate (default 1 GiB). */
-  maxActivationBytes: number;
-  /** FLOPs one sample's forward may take (default 1e11: about a second on one core). */
-  maxFlops: number;
-}
+export type { ForwardLimits } from './budget.js';
 
 /** A NaN or infinite loss stopped fit (see FitOptions.onNonFinite). */
 export class NonFiniteLossError extends Error {
@@ -160,117 +122,14 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+export type { CompileOptions, LossFunction, LossName, OptimizerName } from './compile.js';
+
 /** Largest batchSize fit, evaluate and predict take. */
 const MAX_BATCH = 1 << 24;
-
-type LossKind = 'sparse' | 'categorical' | 'binaryProb' | 'binaryLogits' | 'regression' | 'custom';
-
-interface LossSpec {
-  fn: LossFunction;
-  kind: LossKind;
-  name: string;
-}
-
-function lossFromName(name: LossName, classWeight: Tensor | null): LossSpec {
-  switch (name) {
-    case 'crossEntropy':
-    case 'sparseCategoricalCrossentropy':
-    case 'categoricalCrossentropy':
-      return {
-        fn: (p, t) => crossEntropy(p, t, { weight: classWeight }),
-        kind: name === 'categoricalCrossentropy' ? 'categorical' : 'sparse',
-        name,
-      };
-    case 'binaryCrossentropy':
-      return { fn: (p, t) => binaryCrossEntropy(p, t), kind: 'binaryProb', name };
-    case 'binaryCrossentropyWithLogits':
-      return { fn: (p, t) => binaryCrossEntropyWithLogits(p, t), kind: 'binaryLogits', name };
-    case 'mse':
-    case 'meanSquaredError':
-      return { fn: (p, t) => mseLoss(p, t), kind: 'regression', name };
-    case 'mae':
-    case 'meanAbsoluteError':
-      return { fn: (p, t) => l1Loss(p, t), kind: 'regression', name };
-    case 'huber':
-      return { fn: (p, t) => huberLoss(p, t), kind: 'regression', name };
-    case 'smoothL1':
-      return { fn: (p, t) => smoothL1Loss(p, t), kind: 'regression', name };
-  }
-  throw new RangeError(`compile: unknown loss ${JSON.stringify(name)}`);
-}
-
-function optimizerFromName(
-  name: OptimizerName,
-  params: Parameter[],
-  lr: number | undefined,
-): Optimizer<{ lr: number }> {
-  const o = lr === undefined ? {} : { lr };
-  switch (name) {
-    case 'sgd':
-      return new SGD(params, { lr: 0.01, ...o });
-    case 'adam':
-      return new Adam(params, o);
-    case 'adamw':
-      return new AdamW(params, o);
-    case 'rmsprop':
-      return new RMSprop(params, { lr: 1e-3, ...o });
-    case 'adagrad':
-      return new Adagrad(params, o);
-  }
-  throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)}`);
-}
 
 class AbortError extends Error {
   override name = 'AbortError';
 }
-
-/** A recorded forward for one input shape (the synchronous predict's cache). */
-interface PredictEntry {
-  program: NativeProgram;
-  input: Tensor;
-  output: Tensor;
-  params: Float32Array[];
-  /** The recorded forward's estimated time on one core (see estimateSeconds). */
-  seconds: number;
-  /** Bytes of the buffers it holds (its activations). */
-  bytes: number;
-}
-
-/**
- * A deliberately cautious estimate of a recorded forward's time: FLOPs at 60 GFLOP/s plus
- * bytes moved at 10 GB/s. Measured on Zen 4 (2 threads) the real times are 0.4-0.9x of it:
- * MLP 784-256-128-10 at 64 rows 30 MFLOP / 1.4 MB, 0.27 ms; LSTM 16->32 over 64x200 steps
- * 157 MFLOP / 16 MB, 6.0 ms (its steps are serial: FLOPs alone would call it 1 ms); conv
- * 3->16 3x3 on 64x3x96x96 519 MFLOP / 83 MB, 8.6 ms.
- */
-export function estimateSeconds(flops: number, bytes: number): number {
-  return flops / 60e9 + bytes / 10e9;
-}
-
-/** Cached predict programs may hold at most this many activation bytes in all. */
-const PREDICT_CACHE_BYTES = 256 * 2 ** 20;
-
-/** A recorded step and the buffers it reads and writes. */
-interface StepProgram {
-  program: NativeProgram;
-  regs: Float64Array;
-  rows: number;
-  losses: Float32Array;
-}
-
-const MAX_CHUNK = 256;
-
-/** A replay stopped at a step whose loss was not finite (logScalar's stop flag). */
-class NonFiniteStop extends Error {
-  constructor(
-    readonly value: number,
-    /** First row (in the order) of the failing step's batch. */
-    readonly startRow: number,
-  ) {
-    super('non-finite loss');
-  }
-}
-const NON_FINITE_STOP = /^logScalar: non-finite loss/;
 
 export class Model {
   optimizer: Optimizer<{ lr: number }> | null = null;
@@ -288,13 +147,11 @@ export class Model {
   syncRows = 64;
   syncSeconds = 1e-3;
   /** Per-sample budgets of a forward pass (see ForwardLimits). */
-  readonly limits: ForwardLimits = { maxActivationBytes: 2 ** 30, maxFlops: 1e11 };
+  readonly limits: ForwardLimits = { ...DEFAULT_LIMITS };
   /** fit, evaluate, predict, saves and weight loads, one at a time in call order. */
   private readonly monitor = new Monitor();
-  private readonly predictCache = new Map<string, PredictEntry>();
-  /** Estimated FLOPs of input shapes too costly for the synchronous path (no program kept). */
-  private readonly costlyShapes = new Map<string, number>();
-  private lastPredict: PredictEntry | null = null;
+  /** Recorded forwards per input shape, for predict. */
+  private readonly inference: InferenceCache;
   /** One sample's input, once fit or predict has seen one (Model.save stores it). */
   inputSpec: InputSpec | null = null;
   /** Where the last fit on tensors stands: the next epoch, its sample order and shuffling
@@ -311,6 +168,7 @@ export class Model {
 
   constructor(readonly module: Module) {
     if (!(module instanceof Module)) throw new TypeError('Model: expected a Module');
+    this.inference = new InferenceCache(module, this.limits);
   }
 
   /** Chooses the optimizer, loss and metrics (Keras's compile). */
@@ -356,15 +214,7 @@ export class Model {
 
   /** Releases every recorded predict program and its buffers now (not at garbage collection). */
   private dropPredictCache(): void {
-    for (const e of this.predictCache.values())
-      try {
-        e.program.clear();
-      } catch {
-        // Replaying for a predict in flight: its buffers go when it is collected.
-      }
-    this.predictCache.clear();
-    this.costlyShapes.clear();
-    this.lastPredict = null;
+    this.inference.clear();
   }
 
   /**
@@ -377,41 +227,12 @@ export class Model {
     return this.monitor.run(op, work);
   }
 
-  /**
-   * Records fn (a trace) under the per-sample budgets, scaled by the rows recorded (and by 3
-   * for a training step): beyond them it throws before allocating or running anything more.
-   */
   private traceWithinBudget<T>(what: string, rows: number, trainingStep: boolean, fn: () => Traced<T>): Traced<T> {
-    const scale = Math.max(rows, 1) * (trainingStep ? 3 : 1);
-    const traced = withActivationBudget(this.limits.maxActivationBytes * scale, what, fn).value;
-    const flops = traced.program.flops;
-    if (flops > this.limits.maxFlops * scale) {
-      traced.program.clear();
-      throw new RangeError(
-        `${what}: the ${trainingStep ? 'training step' : 'forward pass'} needs ${(flops / Math.max(rows, 1)).toExponential(2)} FLOPs per sample, more than model.limits.maxFlops = ${this.limits.maxFlops.toExponential(2)}${trainingStep ? ' (x3 for a training step)' : ''}; raise it if this model is trusted`,
-      );
-    }
-    return traced;
+    return traceWithinBudget(this.limits, what, rows, trainingStep, fn);
   }
 
-  /** The module's output for one zero sample shaped like x's rows, recorded but not run (its
-   * shape is what callers need), under the budgets. */
   private probeOutput(what: string, sample: readonly number[], dtype: 'float32' | 'int32'): Tensor {
-    const size = sample.reduce((a, b) => a * b, 1);
-    const wasTraining = this.module.training;
-    this.module.eval();
-    try {
-      const traced = this.traceWithinBudget(what, 1, false, () => {
-        // The sample itself counts (a declared input shape comes from an untrusted file).
-        reserveActivation(size);
-        const one = new Tensor(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [1, ...sample]);
-        return trace(() => noGrad(() => this.module.forward(one)), { execute: false });
-      });
-      traced.program.clear();
-      return traced.value;
-    } finally {
-      this.module.train(wasTraining);
-    }
+    return probeOutput(this.module, this.limits, what, sample, dtype);
   }
 
   /** Remembers the input shape of the last forward that was recorded successfully. */
@@ -457,15 +278,25 @@ export class Model {
 
   // ---- tracing ----------------------------------------------------------------------------
 
-  private accumulators(): Accumulators {
-    return { confusion: null, classes: 0, topK: new Map(), regression: null };
+  // ---- recorded steps (src/train/step.ts) --------------------------------------------------
+
+  private stepContext(): StepContext {
+    return {
+      module: this.module,
+      limits: this.limits,
+      metrics: this.metrics,
+      lossKind: this.lossSpec?.kind ?? 'custom',
+      clipNorm: this.compileOptions?.clipNorm,
+      stopOnNonFinite: this.nonFiniteMode === 'stop',
+      stepProgramFactory: this.stepProgramFactory,
+      compiled: (op) => this.requireCompiled(op),
+    };
   }
 
-  /**
-   * Records a step over `rows` rows gathered (by `order`, from regs[0]) out of x and y:
-   * forward, loss, then either backward + update (training) or nothing more (evaluation),
-   * loss logging and metric counting. `putOutput` (predict) receives the forward output.
-   */
+  private accumulators(): Accumulators {
+    return accumulators();
+  }
+
   private traceStep(
     mode: 'train' | 'eval' | 'predict',
     x: Tensor,
@@ -475,123 +306,18 @@ export class Model {
     acc: Accumulators,
     putOutput: Tensor | null = null,
   ): StepProgram {
-    const regs = new Float64Array([0, 0, rows, 0]);
-    const losses = new Float32Array(MAX_CHUNK);
-    const rowX = x.size / x.shape[0];
-    const xb = new Tensor(x.dtype === 'int32' ? new Int32Array(rows * rowX) : new Float32Array(rows * rowX), [
-      rows,
-      ...x.shape.slice(1),
-    ]);
-    let yb: Tensor | null = null;
-    if (y) {
-      const rowY = y.size / y.shape[0];
-      yb = new Tensor(y.dtype === 'int32' ? new Int32Array(rows * rowY) : new Float32Array(rows * rowY), [
-        rows,
-        ...y.shape.slice(1),
-      ]);
-    }
-    const wasTraining = this.module.training;
-    this.module.train(mode === 'train');
-    // A data-parallel step must not stop on one rank mid-step (the others would wait in a
-    // collective): there onChunk checks the losses between chunks instead.
-    const stepped: { by: Optimizer<{ lr: number }> | null } = { by: null };
-    const stopOnNonFinite = mode === 'train' && this.nonFiniteMode === 'stop' && !this.stepProgramFactory;
-    try {
-      const { program } = this.traceWithinBudget(mode === 'train' ? 'fit' : mode, rows, mode === 'train', () =>
-        trace(
-          () => {
-            native.gatherRowsAt(x.data, rowX, order, regs, rows, xb.data);
-            if (y && yb) native.gatherRowsAt(y.data, y.size / y.shape[0], order, regs, rows, yb.data);
-            if (mode === 'train') {
-              const { optimizer, loss } = this.requireCompiled('fit');
-              optimizer.zeroGrad();
-              const out = this.module.forward(xb);
-              this.countMetrics(out, yb as Tensor, acc);
-              let l = loss.fn(out, yb as Tensor);
-              if (l.size !== 1)
-                throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(l.shape)}`);
-              const reg = this.module.regularizationLoss();
-              if (reg) l = add(l, reg);
-              native.logScalar(l.data as Float32Array, losses, regs, stopOnNonFinite);
-              l.backward();
-              const clip = this.compileOptions?.clipNorm;
-              if (clip !== undefined)
-                clipGradNorm(
-                  optimizer.paramGroups.flatMap((g) => g.params),
-                  clip,
-                );
-              optimizer.step();
-              stepped.by = optimizer;
-            } else {
-              noGrad(() => {
-                const out = this.module.forward(xb);
-                if (putOutput) native.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
-                if (mode === 'eval' && yb) {
-                  this.countMetrics(out, yb, acc);
-                  const l = this.requireCompiled('evaluate').loss.fn(out, yb);
-                  native.logScalar(l.data as Float32Array, losses, regs);
-                }
-              });
-            }
-          },
-          { execute: false, regs, program: mode === 'train' ? this.stepProgramFactory?.(regs) : undefined },
-        ),
-      );
-      return { program, regs, rows, losses };
-    } finally {
-      this.module.train(wasTraining);
-      // Recording ran the optimizer's step bookkeeping once without an update: undo it, even
-      // when the recording was refused afterwards (a budget).
-      stepped.by?.advanceSteps(-1);
-    }
+    return traceStep(this.stepContext(), mode, x, y, order, rows, acc, putOutput);
   }
 
-  /** Records the native counting ops the compiled metrics need for this batch's output. */
-  private countMetrics(out: Tensor, yb: Tensor, acc: Accumulators): void {
-    if (this.metrics.length === 0) return;
-    const rows = out.shape[0];
-    const width = out.size / Math.max(rows, 1);
-    const kind = this.lossSpec?.kind ?? 'custom';
-    const needs = new Set(this.metrics.map((m) => m.needs));
-    if (needs.has('regression')) {
-      if (out.size !== yb.size || yb.dtype !== 'float32')
-        throw new Error(
-          `metrics: regression metrics need float targets shaped like the output ${shapeToString(out.shape)}, got ${shapeToString(yb.shape)}`,
-        );
-      acc.regression ??= new Float64Array(5);
-      native.regressionUpdate(out.data as Float32Array, yb.data as Float32Array, acc.regression);
-    }
-    if (needs.has('confusion') || needs.has('topK')) {
-      const cc = Math.max(width, 2);
-      acc.classes = width;
-      acc.confusion ??= new Float64Array(cc * cc);
-      const skipped = new Float64Array(1);
-      const labels = yb.dtype === 'int32' ? (yb.data as Int32Array) : null;
-      const floats = labels ? null : (yb.data as Float32Array);
-      const labelCols = floats ? yb.size / rows : 1;
-      if (floats && labelCols !== 1 && labelCols !== width)
-        throw new Error(`metrics: targets ${shapeToString(yb.shape)} do not match outputs ${shapeToString(out.shape)}`);
-      const threshold = kind === 'binaryLogits' ? 0 : 0.5;
-      if (needs.has('confusion'))
-        native.confusionUpdate(
-          out.data as Float32Array,
-          rows,
-          width,
-          labels,
-          floats,
-          labelCols,
-          threshold,
-          acc.confusion,
-          skipped,
-        );
-      for (const m of this.metrics)
-        if (m.needs === 'topK') {
-          if (!labels) throw new Error('metrics: top-k accuracy needs int32 class labels');
-          const k = m.k ?? 5;
-          if (!acc.topK.has(k)) acc.topK.set(k, new Float64Array(2));
-          native.topKUpdate(out.data as Float32Array, rows, width, labels, k, acc.topK.get(k) as Float64Array);
-        }
-    }
+  private replay(
+    sp: StepProgram,
+    start: number,
+    steps: number,
+    chunk: () => number,
+    onChunk: (first: number, losses: Float32Array) => Promise<boolean>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    return replay(sp, start, steps, chunk, onChunk, (p) => this.monitor.awaitReplay(p), signal);
   }
 
   /** Output width of the module for inputs shaped like x (recorded, not run; budgeted). */
@@ -600,54 +326,6 @@ export class Model {
   }
 
   // ---- running programs ---------------------------------------------------------------------
-
-  /**
-   * Replays `steps` steps of `sp` starting at row `start`, in chunks; calls onChunk with the
-   * chunk's per-step losses after each. Returns steps completed (fewer when aborted).
-   */
-  private async replay(
-    sp: StepProgram,
-    start: number,
-    steps: number,
-    chunk: () => number,
-    onChunk: (first: number, losses: Float32Array) => Promise<boolean>,
-    signal?: AbortSignal,
-  ): Promise<number> {
-    let done = 0;
-    const abort = (): void => {
-      sp.regs[3] = 1;
-    };
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      while (done < steps) {
-        if (signal?.aborted) break;
-        const k = Math.min(chunk(), steps - done, MAX_CHUNK);
-        sp.regs[0] = start + done * sp.rows;
-        sp.regs[1] = 0;
-        sp.regs[3] = 0;
-        let ran: number;
-        try {
-          ran = await this.monitor.awaitReplay(sp.program.runAsync(k));
-        } catch (e) {
-          if (!NON_FINITE_STOP.test((e as Error).message)) throw e;
-          // Steps before the failing one completed (their updates applied): report them, then
-          // stop with the failing step's loss and batch (its update was not applied).
-          const completed = sp.regs[1];
-          if (completed > 0) await onChunk(done, sp.losses.subarray(0, completed));
-          throw new NonFiniteStop(sp.losses[completed], sp.regs[0]);
-        }
-        if (ran > 0) {
-          const keepGoing = await onChunk(done, sp.losses.subarray(0, ran));
-          done += ran;
-          if (!keepGoing) break;
-        }
-        if (ran < k) break;
-      }
-      return done;
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
-  }
 
   // ---- fit ----------------------------------------------------------------------------------
 
@@ -1122,7 +800,7 @@ export class Model {
       // run it as one batch too (a GEMM's blocking depends on the rows, so the same rows in one
       // batch or in several can differ in the last bits).
       if (!this.monitor.busy && x.shape[0] <= this.syncRows && x.shape[0] <= batchSize) {
-        const entry = this.predictEntry(x);
+        const entry = this.inference.entry(x, 'predict', this.syncSeconds);
         if (entry) return Promise.resolve(this.runPredictEntry(entry, x));
       }
     } catch (e) {
@@ -1146,83 +824,13 @@ export class Model {
     // Also from inside fit's callbacks while a chunk replays (a timer a callback started): the
     // pool thread is writing the weights this would read.
     this.checkIdle('predictSync', 'await it or use predict()');
-    return this.runPredictEntry(this.predictEntry(x, true) as PredictEntry, x);
+    return this.runPredictEntry(this.inference.entry(x, 'predictSync') as PredictEntry, x);
   }
 
   private runPredictEntry(entry: PredictEntry, x: Tensor): Tensor {
-    this.lastPredict = entry;
-    entry.input.data.set(x.data);
-    entry.program.run(1);
+    const out = this.inference.run(entry, x);
     this.noteInput(x);
-    return new Tensor(entry.output.data.slice(), entry.output.shape);
-  }
-
-  /**
-   * The cached recorded forward for x's shape, recording it (under the budgets) when new.
-   * Unless `always`, null when its estimated time is above syncSeconds: such shapes keep only
-   * their cost, not a program, so a stream of large requests does not fill the cache.
-   */
-  private predictEntry(
-    x: { shape: readonly number[]; dtype: 'float32' | 'int32' },
-    always = false,
-    what = always ? 'predictSync' : 'predict',
-  ): PredictEntry | null {
-    const key = `${x.dtype}:${x.shape.join(',')}`;
-    if (!always && this.costlyShapes.has(key)) return null;
-    // The most recent shape first (the common case: one request shape), without a string key.
-    let entry: PredictEntry | undefined = this.lastPredict ?? undefined;
-    if (!entry || entry.input.dtype !== x.dtype || !shapesEqual(entry.input.shape, x.shape))
-      entry = this.predictCache.get(key);
-    // A recorded forward points at the parameters' buffers: re-record if a parameter was
-    // replaced (a new head, a module swapped in) since.
-    if (entry && !this.module.parametersMatch(entry.params)) {
-      this.dropPredictCache();
-      entry = undefined;
-    }
-    // A costly shape cached by predictSync or the pool path is not run here by predict().
-    if (entry) return always || entry.seconds <= this.syncSeconds ? entry : null;
-    const params = this.module.parameters();
-    const size = x.shape.reduce((a, b) => a * b, 1);
-    const input = new Tensor(x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), x.shape);
-    const wasTraining = this.module.training;
-    this.module.eval();
-    let traced: Traced<Tensor>;
-    try {
-      traced = this.traceWithinBudget(what, x.shape[0], false, () =>
-        trace(() => noGrad(() => this.module.forward(input)), { execute: false }),
-      );
-    } finally {
-      this.module.train(wasTraining);
-    }
-    const seconds = estimateSeconds(traced.program.flops, traced.program.bytes);
-    if (!always && seconds > this.syncSeconds) {
-      traced.program.clear();
-      if (this.costlyShapes.size >= 64) this.costlyShapes.delete(this.costlyShapes.keys().next().value as string);
-      this.costlyShapes.set(key, seconds);
-      return null;
-    }
-    entry = {
-      program: traced.program,
-      input,
-      output: traced.value,
-      params: params.map((p) => p.data as Float32Array),
-      seconds,
-      bytes: traced.program.bytes,
-    };
-    // Bounded by count and by the bytes held: the oldest go first, their buffers now (not when
-    // a finalizer runs).
-    let held = entry.bytes;
-    for (const e of this.predictCache.values()) held += e.bytes;
-    while (this.predictCache.size > 0 && (this.predictCache.size >= 16 || held > PREDICT_CACHE_BYTES)) {
-      const oldest = this.predictCache.keys().next().value as string;
-      const evicted = this.predictCache.get(oldest) as PredictEntry;
-      if (this.lastPredict === evicted) this.lastPredict = null;
-      evicted.program.clear();
-      held -= evicted.bytes;
-      this.predictCache.delete(oldest);
-    }
-    this.predictCache.set(key, entry);
-    return entry;
+    return out;
   }
 
   /**
@@ -1238,11 +846,10 @@ export class Model {
       return new Tensor(new Float32Array(0), [0, ...probe.shape.slice(1)]);
     }
     if (n <= batchSize) {
-      const entry = this.predictEntry(x, true, 'predict') as PredictEntry;
-      entry.input.data.set(x.data);
-      await this.monitor.awaitReplay(entry.program.runAsync(1));
+      const entry = this.inference.entry(x, 'predict') as PredictEntry;
+      const out = await this.inference.runAsync(entry, x, (p) => this.monitor.awaitReplay(p));
       this.noteInput(x);
-      return new Tensor(entry.output.data.slice(), entry.output.shape);
+      return out;
     }
     const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
     const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
@@ -1493,10 +1100,4 @@ function shuffleInPlace(order: Int32Array, g: Generator): void {
     order[i] = order[j];
     order[j] = t;
   }
-}
-
-function resetAccumulators(acc: Accumulators): void {
-  acc.confusion?.fill(0);
-  acc.regression?.fill(0);
-  for (const c of acc.topK.values()) c.fill(0);
 }

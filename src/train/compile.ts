@@ -1,0 +1,101 @@
+/**
+ * What compile() chooses, by name: the losses (with the kind of targets each needs, which
+ * decides how fit checks labels and counts metrics) and the optimizers with their defaults.
+ */
+import {
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  huberLoss,
+  l1Loss,
+  mseLoss,
+  smoothL1Loss,
+} from '../nn/losses.js';
+import type { Parameter } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Metric, MetricName } from './metrics.js';
+
+export type LossName =
+  | 'crossEntropy'
+  | 'sparseCategoricalCrossentropy'
+  | 'categoricalCrossentropy'
+  | 'binaryCrossentropy'
+  | 'binaryCrossentropyWithLogits'
+  | 'mse'
+  | 'meanSquaredError'
+  | 'mae'
+  | 'meanAbsoluteError'
+  | 'huber'
+  | 'smoothL1';
+export type LossFunction = (prediction: Tensor, target: Tensor) => Tensor;
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+
+export interface CompileOptions {
+  optimizer: Optimizer<{ lr: number }> | OptimizerName;
+  /** A name, or (prediction, target) => scalar loss. Cross-entropy names take logits. */
+  loss: LossName | LossFunction;
+  metrics?: (MetricName | Metric)[];
+  /** Learning rate for a named optimizer (its default otherwise). */
+  learningRate?: number;
+  /** Clip the global gradient norm to this every step. */
+  clipNorm?: number;
+}
+
+export type LossKind = 'sparse' | 'categorical' | 'binaryProb' | 'binaryLogits' | 'regression' | 'custom';
+
+export interface LossSpec {
+  fn: LossFunction;
+  kind: LossKind;
+  name: string;
+}
+
+export function lossFromName(name: LossName, classWeight: Tensor | null): LossSpec {
+  switch (name) {
+    case 'crossEntropy':
+    case 'sparseCategoricalCrossentropy':
+    case 'categoricalCrossentropy':
+      return {
+        fn: (p, t) => crossEntropy(p, t, { weight: classWeight }),
+        kind: name === 'categoricalCrossentropy' ? 'categorical' : 'sparse',
+        name,
+      };
+    case 'binaryCrossentropy':
+      return { fn: (p, t) => binaryCrossEntropy(p, t), kind: 'binaryProb', name };
+    case 'binaryCrossentropyWithLogits':
+      return { fn: (p, t) => binaryCrossEntropyWithLogits(p, t), kind: 'binaryLogits', name };
+    case 'mse':
+    case 'meanSquaredError':
+      return { fn: (p, t) => mseLoss(p, t), kind: 'regression', name };
+    case 'mae':
+    case 'meanAbsoluteError':
+      return { fn: (p, t) => l1Loss(p, t), kind: 'regression', name };
+    case 'huber':
+      return { fn: (p, t) => huberLoss(p, t), kind: 'regression', name };
+    case 'smoothL1':
+      return { fn: (p, t) => smoothL1Loss(p, t), kind: 'regression', name };
+  }
+  throw new RangeError(`compile: unknown loss ${JSON.stringify(name)}`);
+}
+
+export function optimizerFromName(
+  name: OptimizerName,
+  params: Parameter[],
+  lr: number | undefined,
+): Optimizer<{ lr: number }> {
+  const o = lr === undefined ? {} : { lr };
+  switch (name) {
+    case 'sgd':
+      return new SGD(params, { lr: 0.01, ...o });
+    case 'adam':
+      return new Adam(params, o);
+    case 'adamw':
+      return new AdamW(params, o);
+    case 'rmsprop':
+      return new RMSprop(params, { lr: 1e-3, ...o });
+    case 'adagrad':
+      return new Adagrad(params, o);
+  }
+  throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)}`);
+}
