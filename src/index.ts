@@ -8,6 +8,8 @@
  * const loss = matmul(x, w.T).relu().mean();
  * loss.backward();
  */
+// First: installs the Tensor op methods (x.add, x.relu, x.backward, ...) before anything runs.
+import './ops/tensor-methods.js';
 export { Tensor, type DType, type NestedArray, type TensorData } from './tensor/tensor.js';
 export {
   tensor,

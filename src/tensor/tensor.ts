@@ -4,13 +4,13 @@
  * the duration of a call, so there is nothing to dispose: the garbage collector frees it.
  * `reshape` and row slicing (`slice`, `row`) are zero-copy views over the same memory; every
  * other op returns a new tensor.
+ *
+ * This module is the bottom layer: at run time it imports only tensor/ (the autograd import is
+ * type-only). The op methods (`x.add(y)`, `x.relu()`, `x.reshape()`, `x.backward()`, ...)
+ * are declared and installed on Tensor.prototype by src/ops/tensor-methods.ts, which
+ * src/index.ts imports first, so the ops can depend on Tensor without a cycle.
  */
-import { GradNode, runBackward, type BackwardOptions } from '../autograd/engine.js';
-import * as ew from '../ops/elementwise.js';
-import * as act from '../ops/activation.js';
-import * as red from '../ops/reduce.js';
-import * as lay from '../ops/layout.js';
-import { matmul } from '../ops/linalg.js';
+import type { GradNode } from '../autograd/engine.js';
 import { formatTensor } from './format.js';
 import { checkShape, numel, shapeToString, type Shape } from './shape.js';
 
@@ -168,14 +168,6 @@ export class Tensor {
     return this;
   }
 
-  /**
-   * Backpropagates from this tensor. Without `grad` the tensor must hold one element.
-   * @throws Error when the tensor does not require grad, or the graph was already freed.
-   */
-  backward(grad?: Tensor, options: BackwardOptions = {}): void {
-    runBackward(this, grad, options, (t) => new Tensor(new Float32Array(t.size).fill(1), t.shape));
-  }
-
   /** Sets `.grad` to null (the next backward allocates it again). */
   zeroGrad(): void {
     this.grad = null;
@@ -234,160 +226,4 @@ export class Tensor {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
-
-  // ---- layout ----------------------------------------------------------------------------
-  /** Same data, new shape (one dimension may be -1). Zero-copy. */
-  reshape(...shape: number[] | [readonly number[]]): Tensor {
-    return lay.reshape(this, flatArgs(shape));
-  }
-  /** Alias of reshape. */
-  view(...shape: number[] | [readonly number[]]): Tensor {
-    return lay.reshape(this, flatArgs(shape));
-  }
-  flatten(startDim = 0, endDim = -1): Tensor {
-    return lay.flatten(this, startDim, endDim);
-  }
-  squeeze(axis?: number): Tensor {
-    return lay.squeeze(this, axis);
-  }
-  unsqueeze(axis: number): Tensor {
-    return lay.unsqueeze(this, axis);
-  }
-  /** Swaps two axes (default: the last two). */
-  transpose(axis0 = -2, axis1 = -1): Tensor {
-    return lay.transpose(this, axis0, axis1);
-  }
-  /** The transpose of a 2-D tensor. */
-  get T(): Tensor {
-    return lay.transpose(this, 0, 1);
-  }
-  permute(...perm: number[] | [readonly number[]]): Tensor {
-    return lay.permute(this, flatArgs(perm));
-  }
-  /** Rows [start, end) along the first axis. Zero-copy. */
-  slice(start: number, end?: number): Tensor {
-    return lay.sliceRows(this, start, end);
-  }
-  /** Row i along the first axis (that axis removed). Zero-copy. */
-  row(i: number): Tensor {
-    return lay.row(this, i);
-  }
-  /** General indexing, one spec per axis: an index, [start, end, step], or null for all. */
-  index(...specs: lay.IndexSpec[]): Tensor {
-    return lay.index(this, specs);
-  }
-  expand(...shape: number[] | [readonly number[]]): Tensor {
-    return lay.expand(this, flatArgs(shape));
-  }
-
-  // ---- elementwise -----------------------------------------------------------------------
-  add(other: Tensor | number): Tensor {
-    return ew.add(this, other);
-  }
-  sub(other: Tensor | number): Tensor {
-    return ew.sub(this, other);
-  }
-  mul(other: Tensor | number): Tensor {
-    return ew.mul(this, other);
-  }
-  div(other: Tensor | number): Tensor {
-    return ew.div(this, other);
-  }
-  pow(exponent: Tensor | number): Tensor {
-    return ew.pow(this, exponent);
-  }
-  maximum(other: Tensor | number): Tensor {
-    return ew.maximum(this, other);
-  }
-  minimum(other: Tensor | number): Tensor {
-    return ew.minimum(this, other);
-  }
-  clamp(min: number | null, max: number | null): Tensor {
-    return ew.clamp(this, min, max);
-  }
-  neg(): Tensor {
-    return ew.neg(this);
-  }
-  exp(): Tensor {
-    return ew.exp(this);
-  }
-  log(): Tensor {
-    return ew.log(this);
-  }
-  sqrt(): Tensor {
-    return ew.sqrt(this);
-  }
-  abs(): Tensor {
-    return ew.abs(this);
-  }
-  square(): Tensor {
-    return ew.square(this);
-  }
-  reciprocal(): Tensor {
-    return ew.reciprocal(this);
-  }
-
-  // ---- activations -----------------------------------------------------------------------
-  relu(): Tensor {
-    return act.relu(this);
-  }
-  leakyRelu(negativeSlope = 0.01): Tensor {
-    return act.leakyRelu(this, negativeSlope);
-  }
-  elu(alpha = 1): Tensor {
-    return act.elu(this, alpha);
-  }
-  selu(): Tensor {
-    return act.selu(this);
-  }
-  sigmoid(): Tensor {
-    return act.sigmoid(this);
-  }
-  tanh(): Tensor {
-    return act.tanh(this);
-  }
-  gelu(options?: act.GeluOptions): Tensor {
-    return act.gelu(this, options);
-  }
-  softplus(beta = 1): Tensor {
-    return act.softplus(this, beta);
-  }
-  silu(): Tensor {
-    return act.silu(this);
-  }
-  softmax(axis = -1): Tensor {
-    return act.softmax(this, axis);
-  }
-  logSoftmax(axis = -1): Tensor {
-    return act.logSoftmax(this, axis);
-  }
-
-  // ---- reductions ------------------------------------------------------------------------
-  sum(axis?: number | number[], keepDims = false): Tensor {
-    return red.sum(this, axis, keepDims);
-  }
-  mean(axis?: number | number[], keepDims = false): Tensor {
-    return red.mean(this, axis, keepDims);
-  }
-  max(axis?: number | number[], keepDims = false): Tensor {
-    return red.max(this, axis, keepDims);
-  }
-  min(axis?: number | number[], keepDims = false): Tensor {
-    return red.min(this, axis, keepDims);
-  }
-  argmax(axis?: number, keepDims = false): Tensor {
-    return red.argmax(this, axis, keepDims);
-  }
-  argmin(axis?: number, keepDims = false): Tensor {
-    return red.argmin(this, axis, keepDims);
-  }
-
-  // ---- linear algebra --------------------------------------------------------------------
-  matmul(other: Tensor): Tensor {
-    return matmul(this, other);
-  }
-}
-
-function flatArgs(args: number[] | [readonly number[]]): number[] {
-  return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
