@@ -5,12 +5,11 @@
  * progress are written by rank 0 only; validation is sharded and its metrics reduced too.
  */
 import type { History } from '../train/callbacks.js';
-import type { FitOptions } from '../train/model.js';
+import type { FitOptions, Model } from '../train/model.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { isMainProcess, size as worldSize } from './comm.js';
 import { DistributedProgress, MetricReducer, isWriter, rankZeroOnly } from './callbacks.js';
-import type { DistributedDataParallel } from './ddp.js';
 import { distributedLoader, shardRows } from './sampler.js';
 import { checkOptionKeys } from '../options.js';
 
@@ -45,13 +44,20 @@ const DISTRIBUTED_FIT_KEYS = [
   'dropLastBatch',
 ] as const satisfies readonly (keyof DistributedFitOptions)[];
 
+/** What fitDistributed uses of a DistributedDataParallel (declared here, so fit.ts does not
+ * import ddp.ts, which imports it). */
+export interface DistributedFitTarget {
+  /** The wrapped Model; null when a Module is wrapped. */
+  readonly model: Model | null;
+}
+
 /**
  * Trains ddp.model on (x, y), every rank holding the whole dataset (see file header).
  * @returns the History, with the same (reduced) values on every rank.
  * @throws when ddp wraps a Module instead of a Model, or on bad options.
  */
 export async function fitDistributed(
-  ddp: DistributedDataParallel,
+  ddp: DistributedFitTarget,
   x: Tensor,
   y: Tensor,
   options: DistributedFitOptions = {},

@@ -20,7 +20,6 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Model } from '../train/model.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkOptionKeys } from '../options.js';
 import {
@@ -40,7 +39,7 @@ export interface Stateful {
 
 export interface CheckpointParts {
   /** The network, or a Model (its module, optimizer and fit cursor are then included). */
-  model: Module | Model;
+  model: Module | CheckpointModel;
   /** Default: the Model's compiled optimizer. */
   optimizer?: Optimizer<{ lr: number }> | null;
   /** Learning-rate schedulers and other stateful helpers, by name. */
@@ -58,6 +57,25 @@ export interface CheckpointInfo {
   extra: unknown;
   /** The metadata stored with the file. */
   metadata: Record<string, string>;
+}
+
+/**
+ * What a checkpoint uses of a Model (src/train/model.ts's Model implements it). Declared here
+ * so that io/ does not import train/: train depends on io, not the other way round.
+ */
+export interface CheckpointModel {
+  readonly module: Module;
+  /** Its compiled optimizer, if any (the default optimizer of a checkpoint). */
+  readonly optimizer: Optimizer<{ lr: number }> | null;
+  /** Runs `work` with no other fit, predict, save or load of the model running. */
+  exclusive<T>(op: string, work: () => Promise<T>): Promise<T>;
+  /** The fit cursor to save (null before any fit on tensors). */
+  fitCursor(): FitCursor | null;
+  /** Restores a saved fit cursor for the next fit. */
+  setFitCursor(cursor: FitCursor): void;
+  /** The cursor a next fit would resume from, and its restore (loadCheckpoint's undo). */
+  pendingFitCursor(): FitCursor | null;
+  restorePendingFitCursor(cursor: FitCursor | null): void;
 }
 
 /** The Model's side of a checkpoint (implemented by Model). */
@@ -83,8 +101,12 @@ interface CheckpointJson {
   extra: unknown;
 }
 
-const isModel = (m: unknown): m is Model =>
-  typeof m === 'object' && m !== null && 'module' in m && (m as Model).module instanceof Module && 'fitCursor' in m;
+const isModel = (m: unknown): m is CheckpointModel =>
+  typeof m === 'object' &&
+  m !== null &&
+  'module' in m &&
+  (m as CheckpointModel).module instanceof Module &&
+  'fitCursor' in m;
 
 function moduleOf(parts: CheckpointParts): Module {
   const m = parts.model;
@@ -390,7 +412,7 @@ function snapshot(
   optimizer: Optimizer<{ lr: number }> | null,
   parts: CheckpointParts,
   rngTargets: [string, Float64Array][],
-  model: Model | null,
+  model: CheckpointModel | null,
 ): () => void {
   const tensors = Object.values(module.stateDict()).map((t) => [t, t.data.slice()] as const);
   const groups = optimizer?.paramGroups.map((g) => ({ ...g })) ?? [];
