@@ -100,6 +100,22 @@ export function startProfiling(): void {
   active = true;
 }
 
+/**
+ * Runs fn with kernel calls recorded, outside any report (isProfiling stays false): `take()`
+ * returns the records since the start or the last take. Whatever is left is dropped when fn
+ * returns or throws. summary counts each layer's FLOPs with it.
+ */
+export function withKernelRecords<T>(fn: (take: () => ProfileRecord[]) => T): T {
+  native.profilerTake();
+  native.profilerEnable(true);
+  try {
+    return fn(() => native.profilerTake());
+  } finally {
+    native.profilerEnable(false);
+    native.profilerTake();
+  }
+}
+
 /** Stops recording and returns the report. */
 export function stopProfiling(): ProfileReport {
   native.profilerEnable(false);

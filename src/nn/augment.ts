@@ -6,7 +6,7 @@
  * like Dropout's (`rngState`, saved in checkpoints). Normalize standardises each channel.
  * Augmentation layers pass no gradient: put them first, on the input.
  */
-import { native } from '../native/binding.js';
+import { randomCropFlip } from '../ops/augment.js';
 import { div, sub } from '../ops/elementwise.js';
 import { floatData } from '../ops/util.js';
 import { RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
@@ -40,10 +40,7 @@ function cropFlip(
     throw new RangeError(
       `${op}: crop ${oh}x${ow} is larger than the padded image ${h + 2 * pad}x${w + 2 * pad} (input ${shapeToString(x.shape)})`,
     );
-  const out = Tensor.output([n, c, oh, ow]);
-  if (out.size > 0)
-    native.randomCropFlip(xd, [n, c, h, w, oh, ow, pad], flipP, random, state, out.data as Float32Array);
-  return out;
+  return randomCropFlip(xd, { n, c, h, w, oh, ow, pad }, flipP, random, state);
 }
 
 /** Crops a random size x size window (training) or the centre (evaluation). */

@@ -2,8 +2,7 @@
  * Stateless layer functions that need more than an elementwise kernel: dropout. (The rest of
  * the functional API is the ops in src/ops and the losses in losses.ts.)
  */
-import { record } from '../autograd/engine.js';
-import { native, BinaryCode } from '../native/binding.js';
+import { dropoutMasked } from '../ops/dropout.js';
 import { floatData } from '../ops/util.js';
 import { pickGenerator, type RandomOptions } from '../tensor/random.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -35,12 +34,5 @@ export function dropout(x: Tensor, p = 0.5, training = true, options?: DropoutOp
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   const state = options?.state ?? dropoutState(options);
-  const out = Tensor.output(x.shape);
-  const mask = Tensor.output(x.shape).data as Float32Array;
-  native.dropout(xd, out.data as Float32Array, mask, p, state);
-  return record(out, 'dropout', [x], (grad) => {
-    const dx = Tensor.output(x.shape);
-    native.binary(BinaryCode.Mul, grad.data as Float32Array, x.shape, mask, x.shape, dx.data as Float32Array, x.shape);
-    return [dx];
-  });
+  return dropoutMasked(x, xd, p, state);
 }

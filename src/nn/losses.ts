@@ -5,9 +5,8 @@
  * losses are compositions of elementwise ops. Each has a function and a class form (the class
  * holds its options, for compile() and configs).
  */
-import { record } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
 import { abs, add, minimum, mul, square, sub } from '../ops/elementwise.js';
+import { binaryCrossEntropyElements, binaryCrossEntropyWithLogitsElements, crossEntropyRows } from '../ops/loss.js';
 import { mean, sum } from '../ops/reduce.js';
 import { assertTensor, floatData } from '../ops/util.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
@@ -155,7 +154,6 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   }
   const c = rows.shape[rows.ndim - 1];
   rows = rows.reshape([-1, c]);
-  const n = rows.shape[0];
   if (indexTargets) {
     const expected = logits.ndim === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
     if (!shapesEqual(target.shape, expected) && !(logits.ndim === 1 && target.size === 1))
@@ -175,37 +173,17 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     if (weight.ndim !== 1 || weight.shape[0] !== c)
       throw new RangeError(`${op}: weight must have one entry per class (${c}), got ${shapeToString(weight.shape)}`);
   }
-  const idx = indexTargets ? (tgt.data as Int32Array) : null;
-  const prob = indexTargets ? null : (tgt.reshape([-1, c]).data as Float32Array);
-  const wd = weight ? (weight.data as Float32Array) : null;
-  const code = reduction === 'none' ? 0 : reduction === 'mean' ? 1 : 2;
+  // (N, C, d...) -> one output per row in the target's layout; [] when reduced.
   const outShape =
     reduction !== 'none' ? [] : indexTargets ? [...target.shape] : [logits.shape[0], ...logits.shape.slice(2)];
-  const out = Tensor.output(outShape);
-  const lse = Tensor.output([n]).data as Float32Array;
-  const scratch = Tensor.output([n]).data as Float32Array;
-  const x = rows.data as Float32Array;
-  // One native call computes the rows, the reduction and its denominator (the summed target
-  // weights for 'mean'), so a recorded training step replays the whole loss.
-  native.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, code, out.data as Float32Array, lse, scratch);
-  return record(out, op, [rows], (g) => {
-    const dlogits = Tensor.empty(rows.shape);
-    native.crossEntropyBackward(
-      x,
-      n,
-      c,
-      idx,
-      prob,
-      wd,
-      eps,
-      ignoreIndex,
-      code,
-      lse,
-      g.data as Float32Array,
-      dlogits.data as Float32Array,
-      scratch,
-    );
-    return [dlogits];
+  return crossEntropyRows(rows, {
+    indices: indexTargets ? (tgt.data as Int32Array) : null,
+    probs: indexTargets ? null : (tgt.reshape([-1, c]).data as Float32Array),
+    weight: weight ? (weight.data as Float32Array) : null,
+    labelSmoothing: eps,
+    ignoreIndex,
+    reduction,
+    outShape,
   });
 }
 
@@ -256,13 +234,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOp
   sameShape(op, input, target);
   const p = floatData(op, input, 'input');
   const t = floatData(op, target, 'target');
-  const loss = Tensor.output(input.shape);
-  native.bce(p, t, loss.data as Float32Array);
-  const out = record(loss, op, [input], (g) => {
-    const dp = Tensor.empty(input.shape);
-    native.bceBackward(p, t, g.data as Float32Array, dp.data as Float32Array);
-    return [dp];
-  });
+  const out = binaryCrossEntropyElements(input, p, t);
   const weighted = options.weight ? mul(out, options.weight) : out;
   return reduce(weighted, checkReduction(op, options.reduction ?? 'mean'));
 }
@@ -287,13 +259,7 @@ export function binaryCrossEntropyWithLogits(
     throw new RangeError(
       `${op}: posWeight has ${c} entries but the logits' last axis is ${logits.shape[logits.ndim - 1]}`,
     );
-  const loss = Tensor.output(logits.shape);
-  native.bceLogits(x, t, pw, c, loss.data as Float32Array);
-  const out = record(loss, op, [logits], (g) => {
-    const dx = Tensor.empty(logits.shape);
-    native.bceLogitsBackward(x, t, pw, c, g.data as Float32Array, dx.data as Float32Array);
-    return [dx];
-  });
+  const out = binaryCrossEntropyWithLogitsElements(logits, x, t, pw, c);
   const weighted = options.weight ? mul(out, options.weight) : out;
   return reduce(weighted, checkReduction(op, options.reduction ?? 'mean'));
 }

@@ -6,8 +6,7 @@
  * statistics) are registered explicitly.
  */
 import { isGradEnabled } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
-import { add } from '../ops/elementwise.js';
+import { add, fillInPlace } from '../ops/elementwise.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Regularizer } from './regularizers.js';
@@ -219,7 +218,7 @@ export abstract class Module {
   zeroGrad(setToNone = true): void {
     for (const p of this.parameters()) {
       if (setToNone || !p.grad) p.grad = null;
-      else native.fill(p.grad.data, 0); // a kernel call, so a recorded step replays it
+      else fillInPlace(p.grad, 0); // a kernel call, so a recorded step replays it
     }
   }
 

@@ -8,8 +8,7 @@
  * GEMM, one per element in elementwise kernels), attributed to the innermost module running.
  */
 import { noGrad } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
-import { isProfiling } from '../profiler.js';
+import { isProfiling, withKernelRecords } from '../profiler.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type Parameter } from './module.js';
@@ -89,43 +88,43 @@ function trace(module: Module, options: SummaryOptions): Map<Module, { shape: nu
   ]);
   const found = new Map<Module, { shape: number[]; flops: number }>();
   const stack: Module[] = [];
-  const flush = (): void => {
-    const records = native.profilerTake();
-    const top = stack[stack.length - 1];
-    if (!top) return;
-    const entry = found.get(top) ?? { shape: [], flops: 0 };
-    for (const r of records) entry.flops += r.flops;
-    found.set(top, entry);
-  };
   const wasTraining = module.training;
   module.eval();
-  native.profilerTake();
-  native.profilerEnable(true);
   try {
-    observeForwards(
-      module,
-      {
-        enter: (m) => {
-          flush();
-          stack.push(m);
-        },
-        exit: (m, y) => {
-          flush();
-          const entry = found.get(m) ?? { shape: [], flops: 0 };
-          entry.shape = y instanceof Tensor ? [-1, ...y.shape.slice(1)] : [];
-          found.set(m, entry);
-        },
-        leave: () => void stack.pop(),
-      },
-      () => noGrad(() => module.forward(x)),
-    );
-  } catch (e) {
-    throw new Error(
-      `summary: the forward pass failed for input shape ${shapeToString([1, ...inputShape])}: ${(e as Error).message}`,
-    );
+    withKernelRecords((take) => {
+      const flush = (): void => {
+        const records = take();
+        const top = stack[stack.length - 1];
+        if (!top) return;
+        const entry = found.get(top) ?? { shape: [], flops: 0 };
+        for (const r of records) entry.flops += r.flops;
+        found.set(top, entry);
+      };
+      try {
+        observeForwards(
+          module,
+          {
+            enter: (m) => {
+              flush();
+              stack.push(m);
+            },
+            exit: (m, y) => {
+              flush();
+              const entry = found.get(m) ?? { shape: [], flops: 0 };
+              entry.shape = y instanceof Tensor ? [-1, ...y.shape.slice(1)] : [];
+              found.set(m, entry);
+            },
+            leave: () => void stack.pop(),
+          },
+          () => noGrad(() => module.forward(x)),
+        );
+      } catch (e) {
+        throw new Error(
+          `summary: the forward pass failed for input shape ${shapeToString([1, ...inputShape])}: ${(e as Error).message}`,
+        );
+      }
+    });
   } finally {
-    native.profilerEnable(false);
-    native.profilerTake();
     module.train(wasTraining);
   }
   return found;

@@ -20,6 +20,14 @@ import {
   sumTo,
 } from './util.js';
 
+/**
+ * Sets every element of t to `value` in place, through a kernel call (so a recorded training
+ * step replays it). Not recorded for autograd: for gradient buffers (Module.zeroGrad).
+ */
+export function fillInPlace(t: Tensor, value: number): void {
+  native.fill(t.data, value);
+}
+
 /** y = f(x; param) through the native unary kernel, with its native backward. */
 export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tensor {
   const xd = floatData(op, x);
