@@ -291,20 +291,14 @@ export {
   conv2d,
   conv1d,
   convTranspose2d,
-  maxPool2d,
-  avgPool2d,
-  adaptiveAvgPool2d,
-  globalAvgPool2d,
-  batchNorm,
-  layerNorm,
   type Conv2dOptions,
   type Conv1dOptions as Conv1dFunctionOptions,
   type ConvTranspose2dOptions,
-  type Pool2dOptions,
-  type BatchNormOptions,
   type Padding,
   type Pair,
 } from './ops/conv.js';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, globalAvgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { batchNorm, layerNorm, type BatchNormOptions } from './ops/norm.js';
 export {
   Conv1d,
   Conv2d,

@@ -7,22 +7,18 @@
  * (outputShape) and explains impossible geometry when built or first run.
  */
 import {
-  adaptiveAvgPool2d,
-  avgPool2d,
-  batchNorm,
   conv1d,
   conv2d,
   convPlan,
   convTranspose2d,
-  globalAvgPool2d,
-  layerNorm,
-  maxPool2d,
   type Conv1dOptions as Conv1dFunctionOptions,
   type Conv2dOptions as Conv2dFunctionOptions,
   type ConvTranspose2dOptions as ConvTranspose2dFunctionOptions,
   type Pair,
   type Padding,
 } from '../ops/conv.js';
+import { batchNorm, layerNorm } from '../ops/norm.js';
+import { adaptiveAvgPool2d, avgPool2d, globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import { activationPlan, type LinearActivation } from '../ops/linalg.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { Generator, type RandomOptions } from '../tensor/random.js';

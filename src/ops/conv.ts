@@ -1,5 +1,5 @@
 /**
- * Convolution, pooling and normalisation ops with autograd, NCHW as PyTorch (weights
+ * Convolution ops with autograd, NCHW as PyTorch (weights
  * [Cout, Cin/groups, kH, kW]). Each forward is one native kernel; each backward one or two.
  * Geometry is checked here (clear errors naming the op and the shapes) and again natively.
  *
@@ -9,13 +9,13 @@
  */
 import { record } from '../autograd/engine.js';
 import { native, BinaryCode, UnaryCode } from '../native/binding.js';
-import { numel, shapeToString } from '../tensor/shape.js';
-import { Tensor, reserveActivation } from '../tensor/tensor.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { activationPlan, type LinearActivation } from './linalg.js';
 import { reshape } from './layout.js';
-import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
-import { floatData, isReluMasked, isReluOutput, markReluMasked, markReluOutput } from './util.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+import { floatData, isReluMasked, markReluOutput } from './util.js';
 
 export type Pair = number | readonly [number, number];
 /** 'valid' (none), 'same' (output size ceil(in / stride), extra on the bottom/right as
@@ -40,7 +40,8 @@ const CONV2D_KEYS = optionKeys<Conv2dOptions>({
   activationParam: true,
 });
 
-function pair(op: string, v: Pair | undefined, name: string, fallback: number, min = 1): [number, number] {
+/** A Pair as [height, width], each an integer >= min (pooling uses it too). */
+export function pair(op: string, v: Pair | undefined, name: string, fallback: number, min = 1): [number, number] {
   const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!p.every((x) => Number.isInteger(x) && x >= min))
     throw new RangeError(
@@ -320,278 +321,5 @@ export function convTranspose2d(
     const db = bias?.requiresGrad ? Tensor.output(bias.shape) : null;
     if (db && full.length > 0) native.sumToShape(full, out.shape, db.data as Float32Array, [1, cout, 1, 1]);
     return [dx, dw, db];
-  });
-}
-
-// ---- pooling ----------------------------------------------------------------------------------
-
-export interface Pool2dOptions {
-  /** Default: the kernel size. */
-  stride?: Pair;
-  /** Zero (max: -inf) padding on both sides, at most half the kernel. */
-  padding?: Pair;
-  dilation?: Pair;
-  ceilMode?: boolean;
-  /** Average pooling: divide by the whole window including padding (default true, PyTorch). */
-  countIncludePad?: boolean;
-}
-const POOL2D_KEYS = optionKeys<Pool2dOptions>({
-  stride: true,
-  padding: true,
-  dilation: true,
-  ceilMode: true,
-  countIncludePad: true,
-});
-
-function poolPlan(
-  op: string,
-  x: Tensor,
-  kernel: Pair,
-  options: Pool2dOptions,
-): { geometry: number[]; outShape: number[] } {
-  if (x.ndim !== 4 && x.ndim !== 3)
-    throw new RangeError(`${op}: input must be [N, C, H, W] or [C, H, W], got ${shapeToString(x.shape)}`);
-  const k = pair(op, kernel, 'kernelSize', 1);
-  const s = pair(op, options.stride ?? k, 'stride', 1);
-  const p = pair(op, options.padding, 'padding', 0, 0);
-  const d = pair(op, options.dilation, 'dilation', 1);
-  const [h, w] = x.shape.slice(-2);
-  if (2 * p[0] > k[0] || 2 * p[1] > k[1])
-    throw new RangeError(`${op}: padding ${JSON.stringify(p)} must be at most half the kernel ${JSON.stringify(k)}`);
-  const size = (n: number, kk: number, ss: number, pp: number, dd: number): number => {
-    const span = n + 2 * pp - dd * (kk - 1) - 1;
-    if (span < 0) return 0;
-    let out = (options.ceilMode ? Math.ceil(span / ss) : Math.floor(span / ss)) + 1;
-    if (options.ceilMode && (out - 1) * ss >= n + pp) out--;
-    return out;
-  };
-  const oh = size(h, k[0], s[0], p[0], d[0]);
-  const ow = size(w, k[1], s[1], p[1], d[1]);
-  if (oh < 1 || ow < 1)
-    throw new RangeError(
-      `${op}: window ${k[0]}x${k[1]} does not fit input ${shapeToString(x.shape)} with padding ${JSON.stringify(p)}`,
-    );
-  const planes = numel(x.shape.slice(0, -2));
-  return {
-    geometry: [
-      planes,
-      h,
-      w,
-      k[0],
-      k[1],
-      s[0],
-      s[1],
-      p[0],
-      p[1],
-      p[0],
-      p[1],
-      d[0],
-      d[1],
-      options.ceilMode ? 1 : 0,
-      (options.countIncludePad ?? true) ? 1 : 0,
-    ],
-    outShape: [...x.shape.slice(0, -2), oh, ow],
-  };
-}
-
-/** Max pooling over the last two axes (PyTorch's F.max_pool2d). */
-export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
-  checkOptionKeys('maxPool2d', options, POOL2D_KEYS);
-  const xd = floatData('maxPool2d', x);
-  const plan = poolPlan('maxPool2d', x, kernelSize, options);
-  const out = Tensor.output(plan.outShape);
-  // The argmax indices are kept for the backward (int32, one per output).
-  reserveActivation(out.size);
-  const index = new Int32Array(out.size);
-  if (out.size > 0) native.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
-  // After a relu, the pooled maxima say where the relu passes gradient (src/ops/util.ts).
-  const reluMask = isReluOutput(x) ? (out.data as Float32Array) : null;
-  return record(out, 'maxPool2d', [x], (g) => {
-    const dx = Tensor.output(x.shape);
-    if (g.size > 0)
-      native.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true, reluMask);
-    if (reluMask) markReluMasked(dx);
-    return [dx];
-  });
-}
-
-/** Average pooling over the last two axes (PyTorch's F.avg_pool2d). */
-export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
-  checkOptionKeys('avgPool2d', options, POOL2D_KEYS);
-  const xd = floatData('avgPool2d', x);
-  if (options.dilation !== undefined) throw new RangeError('avgPool2d: average pooling has no dilation');
-  const plan = poolPlan('avgPool2d', x, kernelSize, options);
-  const out = Tensor.output(plan.outShape);
-  if (out.size > 0) native.avgPool2d(xd, plan.geometry, out.data as Float32Array);
-  return record(out, 'avgPool2d', [x], (g) => {
-    const dx = Tensor.empty(x.shape);
-    if (g.size > 0) native.avgPool2dBackward(g.data as Float32Array, plan.geometry, dx.data as Float32Array);
-    return [dx];
-  });
-}
-
-/** Adaptive average pooling to outputSize over the last two axes (F.adaptive_avg_pool2d). */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
-  const xd = floatData('adaptiveAvgPool2d', x);
-  if (x.ndim < 2) throw new RangeError(`adaptiveAvgPool2d: input needs at least 2 axes, got ${shapeToString(x.shape)}`);
-  const [oh, ow] = pair('adaptiveAvgPool2d', outputSize, 'outputSize', 1);
-  const [h, w] = x.shape.slice(-2);
-  if (h < 1 || w < 1) throw new RangeError(`adaptiveAvgPool2d: input ${shapeToString(x.shape)} is empty`);
-  const planes = numel(x.shape.slice(0, -2));
-  const geometry = [planes, h, w, oh, ow];
-  const out = Tensor.output([...x.shape.slice(0, -2), oh, ow]);
-  if (out.size > 0) native.adaptiveAvgPool2d(xd, geometry, out.data as Float32Array);
-  return record(out, 'adaptiveAvgPool2d', [x], (g) => {
-    const dx = Tensor.empty(x.shape);
-    if (g.size > 0) native.adaptiveAvgPool2dBackward(g.data as Float32Array, geometry, dx.data as Float32Array);
-    return [dx];
-  });
-}
-
-/** Mean over the spatial axes: [N, C, H, W] -> [N, C] (global average pooling). */
-export function globalAvgPool2d(x: Tensor): Tensor {
-  if (x.ndim !== 4) throw new RangeError(`globalAvgPool2d: input must be [N, C, H, W], got ${shapeToString(x.shape)}`);
-  const y = adaptiveAvgPool2d(x, 1);
-  return reshape(y, [x.shape[0], x.shape[1]]);
-}
-
-// ---- normalisation ------------------------------------------------------------------------------
-
-export interface BatchNormOptions {
-  runningMean?: Tensor | null;
-  runningVar?: Tensor | null;
-  weight?: Tensor | null;
-  bias?: Tensor | null;
-  /** Batch statistics (and update the running ones) when true; running statistics when false. */
-  training?: boolean;
-  momentum?: number;
-  eps?: number;
-}
-const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
-  runningMean: true,
-  runningVar: true,
-  weight: true,
-  bias: true,
-  training: true,
-  momentum: true,
-  eps: true,
-});
-
-/** Batch normalisation over axis 1 of [N, C], [N, C, L] or [N, C, H, W] (F.batch_norm). */
-export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
-  const op = 'batchNorm';
-  checkOptionKeys(op, options, BATCH_NORM_KEYS);
-  numberOption(op, 'eps', options.eps, 1e-5, Number.MIN_VALUE, Number.MAX_VALUE);
-  numberOption(op, 'momentum', options.momentum, 0.1, 0, 1);
-  const xd = floatData(op, x);
-  if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C, ...], got ${shapeToString(x.shape)}`);
-  const [n, c] = x.shape;
-  const s = numel(x.shape.slice(2));
-  const vec = (t: Tensor | null | undefined, name: string): Float32Array | null => {
-    if (!t) return null;
-    const d = floatData(op, t, name);
-    if (t.size !== c)
-      throw new RangeError(
-        `${op}: ${name} must have ${c} values (one per channel of ${shapeToString(x.shape)}), got ${shapeToString(t.shape)}`,
-      );
-    return d;
-  };
-  const gamma = vec(options.weight, 'weight');
-  const beta = vec(options.bias, 'bias');
-  const rm = vec(options.runningMean, 'runningMean');
-  const rv = vec(options.runningVar, 'runningVar');
-  const training = options.training ?? true;
-  if (training && n * s < 2)
-    throw new RangeError(`${op}: training needs more than one value per channel, got input ${shapeToString(x.shape)}`);
-  const out = Tensor.output(x.shape);
-  const saveMean = new Float32Array(c);
-  const saveInvstd = new Float32Array(c);
-  const dims = [n, c, s];
-  native.batchNorm(
-    xd,
-    gamma,
-    beta,
-    rm,
-    rv,
-    dims,
-    options.eps ?? 1e-5,
-    options.momentum ?? 0.1,
-    training,
-    out.data as Float32Array,
-    saveMean,
-    saveInvstd,
-  );
-  const weight = options.weight ?? null;
-  const bias = options.bias ?? null;
-  return record(out, op, [x, weight, bias], (g) => {
-    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    const dg = weight?.requiresGrad ? Tensor.empty(weight.shape) : null;
-    const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
-    native.batchNormBackward(
-      xd,
-      g.data as Float32Array,
-      gamma,
-      saveMean,
-      saveInvstd,
-      dims,
-      training,
-      dx ? (dx.data as Float32Array) : null,
-      dg ? (dg.data as Float32Array) : null,
-      db ? (db.data as Float32Array) : null,
-    );
-    return [dx, dg, db];
-  });
-}
-
-/** Layer normalisation over the trailing axes `normalizedShape` (F.layer_norm). */
-export function layerNorm(
-  x: Tensor,
-  normalizedShape: readonly number[],
-  weight: Tensor | null = null,
-  bias: Tensor | null = null,
-  eps = 1e-5,
-): Tensor {
-  const op = 'layerNorm';
-  const xd = floatData(op, x);
-  const k = normalizedShape.length;
-  if (k === 0 || k > x.ndim || !normalizedShape.every((d, i) => d === x.shape[x.ndim - k + i]))
-    throw new RangeError(
-      `${op}: normalizedShape ${shapeToString(normalizedShape)} must be the trailing axes of ${shapeToString(x.shape)}`,
-    );
-  const d = numel(normalizedShape);
-  const rows = d === 0 ? 0 : x.size / d;
-  const vec = (t: Tensor | null, name: string): Float32Array | null => {
-    if (!t) return null;
-    const v = floatData(op, t, name);
-    if (t.size !== d)
-      throw new RangeError(
-        `${op}: ${name} must have shape ${shapeToString(normalizedShape)}, got ${shapeToString(t.shape)}`,
-      );
-    return v;
-  };
-  const gamma = vec(weight, 'weight');
-  const beta = vec(bias, 'bias');
-  const out = Tensor.output(x.shape);
-  const saveMean = new Float32Array(rows);
-  const saveInvstd = new Float32Array(rows);
-  if (d > 0) native.layerNorm(xd, gamma, beta, rows, d, eps, out.data as Float32Array, saveMean, saveInvstd);
-  return record(out, op, [x, weight, bias], (g) => {
-    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    const dg = weight?.requiresGrad ? Tensor.empty(weight.shape) : null;
-    const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
-    if (d > 0)
-      native.layerNormBackward(
-        xd,
-        g.data as Float32Array,
-        gamma,
-        saveMean,
-        saveInvstd,
-        rows,
-        d,
-        dx ? (dx.data as Float32Array) : null,
-        dg ? (dg.data as Float32Array) : null,
-        db ? (db.data as Float32Array) : null,
-      );
-    return [dx, dg, db];
   });
 }
