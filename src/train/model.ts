@@ -12,32 +12,23 @@
  * calling thread through a cached program, since a thread hand-off would cost more than the
  * work.
  */
-import { native, type NativeProgram } from '../native/binding.js';
+import type { NativeProgram } from '../native/binding.js';
 import { Module, type Parameter } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { TensorDataset, DataLoader, GeneratorDataset, type Batch } from '../data/dataset.js';
+import { TensorDataset, DataLoader, GeneratorDataset } from '../data/dataset.js';
 import { identityIndices } from '../data/rows.js';
 import { Generator, pickGenerator } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { lossFromName, optimizerFromName, type CompileOptions, type LossName, type LossSpec } from './compile.js';
-import { History, TerminateOnNaN, type Callback, type Logs, type TrainingContext } from './callbacks.js';
+import { History, TerminateOnNaN, type Callback, type Logs } from './callbacks.js';
 import { getMetric, type Accumulators, type Metric } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import type { Traced } from './trace.js';
 import { DEFAULT_LIMITS, probeOutput, traceWithinBudget, type ForwardLimits } from './budget.js';
 import { InferenceCache, type PredictEntry } from './inference.js';
-import {
-  MAX_CHUNK,
-  NON_FINITE_STOP,
-  NonFiniteStop,
-  accumulators,
-  replay,
-  resetAccumulators,
-  traceStep,
-  type StepContext,
-  type StepProgram,
-} from './step.js';
+import { AbortError, LoaderBatches, TensorBatches, runFit, trainingContext, type FitHost } from './fit.js';
+import { MAX_CHUNK, accumulators, replay, traceStep, type StepContext, type StepProgram } from './step.js';
 import type { FitCursor } from '../io/checkpoint.js';
 import {
   ModelFileError,
@@ -126,10 +117,6 @@ export type { CompileOptions, LossFunction, LossName, OptimizerName } from './co
 
 /** Largest batchSize fit, evaluate and predict take. */
 const MAX_BATCH = 1 << 24;
-
-class AbortError extends Error {
-  override name = 'AbortError';
-}
 
 export class Model {
   optimizer: Optimizer<{ lr: number }> | null = null;
@@ -388,19 +375,6 @@ export class Model {
     process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
   }
 
-  /** Rows `start .. start+rows` of x in `order`, as a tensor (for a diagnosis). */
-  private rowsOf(x: Tensor, order: Int32Array, start: number, rows: number): Tensor {
-    const n = Math.min(rows, order.length - start);
-    const width = x.size / x.shape[0];
-    const out = new Tensor(x.dtype === 'int32' ? new Int32Array(n * width) : new Float32Array(n * width), [
-      n,
-      ...x.shape.slice(1),
-    ]);
-    for (let r = 0; r < n; r++)
-      out.data.set(x.data.subarray(order[start + r] * width, (order[start + r] + 1) * width), r * width);
-    return out;
-  }
-
   private async fitImpl(
     xIn: Tensor | TensorDataset | DataLoader,
     yIn: Tensor | null,
@@ -498,10 +472,15 @@ export class Model {
       gen = new Generator(options.seed ?? pickGenerator().nextUint32());
     }
     this.cursor = { nextEpoch: initialEpoch, order, generator: gen };
-    const trainAcc = this.accumulators();
-    const stepsProg = fullSteps > 0 ? this.traceStep('train', xTrain, yTrain, order, batchSize, trainAcc) : null;
-    const restProg = rest > 0 ? this.traceStep('train', xTrain, yTrain, order, rest, trainAcc) : null;
-
+    const acc = this.accumulators();
+    const source = new TensorBatches(
+      xTrain,
+      batchSize,
+      order,
+      shuffle ? gen : null,
+      fullSteps > 0 ? this.traceStep('train', xTrain, yTrain, order, batchSize, acc) : null,
+      rest > 0 ? this.traceStep('train', xTrain, yTrain, order, rest, acc) : null,
+    );
     const history = new History();
     // History last (as Keras): it records what the other callbacks added to the logs (lr).
     const callbacks: Callback[] = [
@@ -509,227 +488,89 @@ export class Model {
       ...(options.callbacks ?? []),
       history,
     ];
-    const stepsPerEpoch = fullSteps + (rest > 0 ? 1 : 0);
-    const ctx: TrainingContext = {
-      stopTraining: false,
-      epochs,
-      stepsPerEpoch,
-      batchSize,
-      samples: nTrain,
-      get lr() {
-        return optimizer.paramGroups[0].lr;
-      },
-      set lr(v: number) {
-        for (const g of optimizer.paramGroups) g.lr = v;
-      },
-      snapshotWeights: () => this.module.parameters().map((p) => (p.data as Float32Array).slice()),
-      restoreWeights: (s) => this.module.parameters().forEach((p, i) => p.data.set(s[i])),
-      model: this,
-    };
-    for (const cb of callbacks) cb.setContext?.(ctx);
-    const perBatch = callbacks.some((cb) => cb.needsEveryBatch || cb.onBatchBegin);
-    this.stopTraining = false;
-    let stepSeconds = 0;
-    const nonFinite = { warned: false };
-    let currentEpoch = initialEpoch;
-    // About 4 ms of work per native call once a step has been timed; a few steps before that,
-    // so an early abort or callback does not wait for a long first chunk.
-    const chunk = (): number =>
-      perBatch ? 1 : stepSeconds === 0 ? 4 : Math.max(1, Math.min(MAX_CHUNK, Math.round(0.004 / stepSeconds)));
+    const host = this.fitHost(optimizer);
     try {
-      for (const cb of callbacks) await cb.onTrainBegin?.({});
-      for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
-        currentEpoch = epoch;
-        const epochLogs: Logs = {};
-        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, epochLogs);
-        if (shuffle) shuffleInPlace(order, gen);
-        resetAccumulators(trainAcc);
-        let lossSum = 0;
-        let seen = 0;
-        let batchIndex = 0;
-        const onChunk = async (losses: Float32Array, rows: number, startRow: number): Promise<boolean> => {
-          optimizer.advanceSteps(losses.length);
-          for (let i = 0; i < losses.length; i++) {
-            if (!Number.isFinite(losses[i]))
-              this.reportNonFinite(
-                losses[i],
-                epoch,
-                batchIndex,
-                () => this.rowsOf(xTrain, order, startRow + i * rows, rows),
-                true,
-                nonFinite,
-              );
-            lossSum += losses[i] * rows;
-            seen += rows;
-            const logs: Logs = { loss: lossSum / seen };
-            for (const cb of callbacks) await cb.onBatchEnd?.(batchIndex, logs);
-            batchIndex++;
-          }
-          if (perBatch && batchIndex < stepsPerEpoch)
-            for (const cb of callbacks) await cb.onBatchBegin?.(batchIndex, {});
-          return !this.stopTraining;
-        };
-        optimizer.syncHyper();
-        if (perBatch) for (const cb of callbacks) await cb.onBatchBegin?.(0, {});
-        if (stepsProg) {
-          const t0 = performance.now();
-          const done = await this.replay(
-            stepsProg,
-            0,
-            fullSteps,
-            () => {
-              optimizer.syncHyper(); // per-batch schedules changed the lr between chunks
-              return chunk();
-            },
-            async (first, losses) => {
-              stepSeconds = (performance.now() - t0) / 1000 / Math.max(batchIndex + losses.length, 1);
-              return onChunk(losses, batchSize, first * batchSize);
-            },
-            options.signal,
-          );
-          if (done < fullSteps && options.signal?.aborted)
-            throw new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
-        }
-        if (restProg && !this.stopTraining) {
-          optimizer.syncHyper();
-          await this.replay(
-            restProg,
-            fullSteps * batchSize,
-            1,
-            () => 1,
-            async (_f, losses) => onChunk(losses, rest, fullSteps * batchSize),
-            options.signal,
-          );
-          if (options.signal?.aborted)
-            throw new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
-        }
-        epochLogs.loss = seen > 0 ? lossSum / seen : NaN;
-        for (const m of this.metrics) epochLogs[m.name] = m.compute(trainAcc);
-        if (val) {
-          const v = await this.evaluateImpl(val[0], val[1], batchSize);
-          for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
-        }
-        if (this.cursor) this.cursor.nextEpoch = epoch + 1;
-        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, epochLogs);
-        if (ctx.stopTraining) this.stopTraining = true;
-      }
-      for (const cb of callbacks) await cb.onTrainEnd?.({});
-    } catch (e) {
-      if (!(e instanceof NonFiniteStop)) throw e;
-      const batch = Math.floor(e.startRow / batchSize);
-      const rows = e.startRow >= fullSteps * batchSize ? rest : batchSize;
-      this.reportNonFinite(e.value, currentEpoch, batch, () => this.rowsOf(xTrain, order, e.startRow, rows), false, {
-        warned: false,
-      });
-      throw e; // not reached: the mode is 'stop' when the replay stops
+      await runFit(
+        host,
+        source,
+        { epochs, initialEpoch, callbacks, acc, validation: val, signal: options.signal },
+        trainingContext(host, source, epochs, this),
+      );
     } finally {
       if (savedLoss) this.lossSpec = savedLoss;
     }
     return history;
   }
 
+  /** What the shared fit loop (src/train/fit.ts) needs of this model. */
+  private fitHost(optimizer: Optimizer<{ lr: number }>): FitHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const model = this;
+    return {
+      module: this.module,
+      optimizer,
+      metrics: this.metrics,
+      get stopTraining() {
+        return model.stopTraining;
+      },
+      set stopTraining(v: boolean) {
+        model.stopTraining = v;
+      },
+      awaitReplay: (p) => this.monitor.awaitReplay(p),
+      reportNonFinite: (value, epoch, batch, rows, updated, state) =>
+        this.reportNonFinite(value, epoch, batch, rows, updated, state),
+      evaluate: (x, y, batchSize) => this.evaluateImpl(x, y, batchSize),
+      epochDone: (epoch) => {
+        if (this.cursor) this.cursor.nextEpoch = epoch + 1;
+      },
+    };
+  }
+
   /** fit over a DataLoader or generator dataset: each batch is copied into the step's buffers
    * and one traced step runs per batch (prefetching the next batch meanwhile). */
   private async fitLoader(loader: DataLoader, options: FitOptions): Promise<History> {
     const { optimizer } = this.requireCompiled('fit');
-    this.checkOptimizerCoversTrainable();
     if (!(loader instanceof DataLoader)) throw new TypeError('fit: wrap generator datasets in a DataLoader');
     const epochs = intOption('fit', 'epochs', options.epochs, 1, 1, Number.MAX_SAFE_INTEGER);
+    const initialEpoch = intOption('fit', 'initialEpoch', options.initialEpoch, 0, 0, epochs - 1);
     if (options.validationSplit !== undefined)
       throw new RangeError('fit: validationSplit needs tensors; pass validationData with a DataLoader');
+    // Options a DataLoader decides itself, or that need the whole dataset up front, would be
+    // silently ignored here: refuse them by name.
+    for (const key of ['batchSize', 'shuffle', 'seed', 'classWeight'] as const)
+      if (options[key] !== undefined)
+        throw new RangeError(
+          `fit: ${key} is not taken with a DataLoader (${key === 'classWeight' ? 'pass a loss function with class weights' : `the DataLoader's own ${key === 'seed' ? 'generator' : key} applies`})`,
+        );
+    if (options.signal?.aborted) throw new AbortError('fit: aborted before it started');
     let val: [Tensor, Tensor] | null = null;
     if (options.validationData) {
       const vd = options.validationData;
       val = vd instanceof TensorDataset ? [vd.x, vd.y as Tensor] : vd;
       this.checkXY('fit (validationData)', val[0], val[1]);
     }
-    const history = new History();
-    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
-    const tensors = loader.dataset instanceof TensorDataset ? loader.dataset : null;
-    // The same context as a fit on tensors, so EarlyStopping, LearningRateScheduler and
-    // friends work here too (batch counts are unknown for generator datasets).
-    const ctx: TrainingContext = {
-      stopTraining: false,
-      epochs,
-      stepsPerEpoch: tensors ? loader.numBatches : NaN,
-      batchSize: loader.batchSize,
-      samples: tensors ? tensors.length : NaN,
-      get lr() {
-        return optimizer.paramGroups[0].lr;
-      },
-      set lr(v: number) {
-        for (const g of optimizer.paramGroups) g.lr = v;
-      },
-      snapshotWeights: () => this.module.parameters().map((p) => (p.data as Float32Array).slice()),
-      restoreWeights: (s) => this.module.parameters().forEach((p, i) => p.data.set(s[i])),
-      model: this,
-    };
-    for (const cb of callbacks) cb.setContext?.(ctx);
-    const programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
     const acc = this.accumulators();
     let classes = -1;
-    const nonFinite = { warned: false };
-    this.stopTraining = false;
-    try {
-      for (const cb of callbacks) await cb.onTrainBegin?.({});
-      for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !this.stopTraining && !ctx.stopTraining; epoch++) {
-        const logs: Logs = {};
-        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, logs);
-        resetAccumulators(acc);
-        let lossSum = 0;
-        let seen = 0;
-        let b = 0;
-        for await (const [xb, yb] of loader as AsyncIterable<Batch>) {
-          if (!yb) throw new TypeError('fit: the DataLoader yields no targets');
-          this.checkXY('fit', xb, yb);
-          // A recorded step does not re-check label values: out-of-range labels must not reach it.
-          if (classes < 0) {
-            classes = this.outputWidth('fit', xb);
-            this.noteInput(xb);
-          }
-          this.checkLabels('fit', yb, classes);
-          for (const cb of callbacks) await cb.onBatchBegin?.(b, {});
-          const rows = xb.shape[0];
-          let entry = programs.get(rows);
-          if (!entry) {
-            const x = new Tensor(xb.dtype === 'int32' ? new Int32Array(xb.size) : new Float32Array(xb.size), xb.shape);
-            const y = new Tensor(yb.dtype === 'int32' ? new Int32Array(yb.size) : new Float32Array(yb.size), yb.shape);
-            const sp = this.traceStep('train', x, y, identityIndices(rows), rows, acc);
-            entry = { sp, x, y };
-            programs.set(rows, entry);
-          }
-          native.copy(xb.data, entry.x.data);
-          native.copy(yb.data, entry.y.data);
-          optimizer.syncHyper();
-          entry.sp.regs.set([0, 0, rows, 0]);
-          try {
-            await this.monitor.awaitReplay(entry.sp.program.runAsync(1));
-          } catch (e) {
-            if (!NON_FINITE_STOP.test((e as Error).message)) throw e;
-            this.reportNonFinite(entry.sp.losses[0], epoch, b, () => entry.x, false, { warned: false });
-            throw e; // not reached: the mode is 'stop' when the replay stops
-          }
-          optimizer.advanceSteps(1);
-          const loss = entry.sp.losses[0];
-          if (!Number.isFinite(loss)) this.reportNonFinite(loss, epoch, b, () => entry.x, true, nonFinite);
-          lossSum += entry.sp.losses[0] * rows;
-          seen += rows;
-          for (const cb of callbacks) await cb.onBatchEnd?.(b++, { loss: lossSum / seen });
-          if (options.signal?.aborted) throw new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${b}`);
+    const source = new LoaderBatches(loader, {
+      check: (xb, yb) => {
+        this.checkXY('fit', xb, yb);
+        if (classes < 0) {
+          classes = this.outputWidth('fit', xb);
+          this.noteInput(xb);
         }
-        logs.loss = seen ? lossSum / seen : NaN;
-        for (const m of this.metrics) logs[m.name] = m.compute(acc);
-        if (val) {
-          const v = await this.evaluateImpl(val[0], val[1], loader.batchSize);
-          for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
-        }
-        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
-        if (ctx.stopTraining) this.stopTraining = true;
-      }
-      for (const cb of callbacks) await cb.onTrainEnd?.({});
-    } finally {
-      this.stopTraining = false;
-    }
+        this.checkLabels('fit', yb, classes);
+      },
+      record: (x, y, rows) => this.traceStep('train', x, y, identityIndices(rows), rows, acc),
+    });
+    const history = new History();
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
+    const host = this.fitHost(optimizer);
+    await runFit(
+      host,
+      source,
+      { epochs, initialEpoch, callbacks, acc, validation: val, signal: options.signal },
+      trainingContext(host, source, epochs, this),
+    );
     return history;
   }
 
@@ -1090,14 +931,5 @@ export class Model {
       if (p.requiresGrad) trainable += p.size;
     }
     return { total, trainable, frozen: total - trainable };
-  }
-}
-
-function shuffleInPlace(order: Int32Array, g: Generator): void {
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = g.nextInt(i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
   }
 }

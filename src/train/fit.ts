@@ -1,0 +1,311 @@
+/**
+ * fit's one training loop, over a batch source: epochs, then runs of recorded steps replayed
+ * on the thread pool, callbacks between runs, the non-finite-loss check, aborts, metrics and
+ * validation. Where the batches come from is the source's business: TensorBatches gathers
+ * shuffled rows out of in-memory tensors inside the recorded step (many steps per replay);
+ * LoaderBatches copies each batch a DataLoader yields into a step recorded per batch size
+ * (one step per replay). Model (src/train/model.ts) parses fit's options and builds both.
+ */
+import { TensorDataset, type Batch, type DataLoader } from '../data/dataset.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Generator } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Callback, Logs, TrainingContext } from './callbacks.js';
+import type { Accumulators, Metric } from './metrics.js';
+import { MAX_CHUNK, NON_FINITE_STOP, resetAccumulators, type StepProgram } from './step.js';
+
+export class AbortError extends Error {
+  override name = 'AbortError';
+}
+
+/** Steps to replay: `steps` steps of `sp` from row `startRow` of the source's order. */
+export interface StepRun {
+  sp: StepProgram;
+  startRow: number;
+  steps: number;
+  /** Rows per step. */
+  rows: number;
+}
+
+/** Where fit's batches come from. */
+export interface BatchSource {
+  /** Samples and steps per epoch (NaN when unknown: generator datasets). */
+  readonly samples: number;
+  readonly stepsPerEpoch: number;
+  readonly batchSize: number;
+  beginEpoch(epoch: number): void;
+  /** The next steps to replay (at most maxSteps), or null at the end of the epoch. */
+  next(maxSteps: number): Promise<StepRun | null>;
+  /** `ran` steps of the last run completed. */
+  advance(ran: number): void;
+  /** The input rows of step i of run (a diagnosis re-runs them). */
+  batchRows(run: StepRun, i: number): Tensor;
+}
+
+/** In-memory tensors: the order is shuffled per epoch and the recorded steps gather rows. */
+export class TensorBatches implements BatchSource {
+  readonly samples: number;
+  readonly stepsPerEpoch: number;
+  private readonly fullSteps: number;
+  private done = 0;
+
+  constructor(
+    private readonly x: Tensor,
+    readonly batchSize: number,
+    private readonly order: Int32Array,
+    private readonly shuffle: Generator | null,
+    /** Steps over full batches and over the last, smaller one (null when there is none). */
+    private readonly full: StepProgram | null,
+    private readonly rest: StepProgram | null,
+  ) {
+    this.samples = x.shape[0];
+    this.fullSteps = Math.floor(this.samples / batchSize);
+    this.stepsPerEpoch = this.fullSteps + (rest ? 1 : 0);
+  }
+
+  beginEpoch(): void {
+    if (this.shuffle) shuffleInPlace(this.order, this.shuffle);
+    this.done = 0;
+  }
+
+  async next(maxSteps: number): Promise<StepRun | null> {
+    if (this.full && this.done < this.fullSteps)
+      return {
+        sp: this.full,
+        startRow: this.done * this.batchSize,
+        steps: Math.min(maxSteps, this.fullSteps - this.done),
+        rows: this.batchSize,
+      };
+    if (this.rest && this.done === this.fullSteps)
+      return { sp: this.rest, startRow: this.fullSteps * this.batchSize, steps: 1, rows: this.rest.rows };
+    return null;
+  }
+
+  advance(ran: number): void {
+    this.done += ran;
+  }
+
+  batchRows(run: StepRun, i: number): Tensor {
+    const start = run.startRow + i * run.rows;
+    const n = Math.min(run.rows, this.order.length - start);
+    const width = this.x.size / this.x.shape[0];
+    const out = new Tensor(this.x.dtype === 'int32' ? new Int32Array(n * width) : new Float32Array(n * width), [
+      n,
+      ...this.x.shape.slice(1),
+    ]);
+    for (let r = 0; r < n; r++) {
+      const row = this.order[start + r];
+      out.data.set(this.x.data.subarray(row * width, (row + 1) * width), r * width);
+    }
+    return out;
+  }
+}
+
+/** The model-side work LoaderBatches needs: checking a batch and recording a step for it. */
+export interface LoaderSteps {
+  /** Checks a batch (shapes, dtypes, label range); throws naming what is wrong. */
+  check(x: Tensor, y: Tensor): void;
+  /** Records a training step over `rows` rows read from x and y (in order). */
+  record(x: Tensor, y: Tensor, rows: number): StepProgram;
+}
+
+/** A DataLoader: each batch is copied into a step recorded once per batch size. */
+export class LoaderBatches implements BatchSource {
+  readonly samples: number;
+  readonly stepsPerEpoch: number;
+  readonly batchSize: number;
+  private iterator: AsyncIterator<Batch> | null = null;
+  private readonly programs = new Map<number, { sp: StepProgram; x: Tensor; y: Tensor }>();
+
+  constructor(
+    private readonly loader: DataLoader,
+    private readonly steps: LoaderSteps,
+  ) {
+    const tensors = loader.dataset instanceof TensorDataset ? loader.dataset : null;
+    this.samples = tensors ? tensors.length : NaN;
+    this.stepsPerEpoch = tensors ? loader.numBatches : NaN;
+    this.batchSize = loader.batchSize;
+  }
+
+  beginEpoch(): void {
+    this.iterator = (this.loader as AsyncIterable<Batch>)[Symbol.asyncIterator]();
+  }
+
+  async next(): Promise<StepRun | null> {
+    const item = await (this.iterator as AsyncIterator<Batch>).next();
+    if (item.done) return null;
+    const [xb, yb] = item.value;
+    if (!yb) throw new TypeError('fit: the DataLoader yields no targets');
+    // A recorded step re-checks labels natively, but a clear error before it runs is better.
+    this.steps.check(xb, yb);
+    const rows = xb.shape[0];
+    let entry = this.programs.get(rows);
+    if (!entry) {
+      const x = new Tensor(xb.dtype === 'int32' ? new Int32Array(xb.size) : new Float32Array(xb.size), xb.shape);
+      const y = new Tensor(yb.dtype === 'int32' ? new Int32Array(yb.size) : new Float32Array(yb.size), yb.shape);
+      entry = { sp: this.steps.record(x, y, rows), x, y };
+      this.programs.set(rows, entry);
+    }
+    entry.x.data.set(xb.data);
+    entry.y.data.set(yb.data);
+    return { sp: entry.sp, startRow: 0, steps: 1, rows };
+  }
+
+  advance(): void {}
+
+  batchRows(run: StepRun): Tensor {
+    for (const e of this.programs.values()) if (e.sp === run.sp) return e.x;
+    throw new Error('fit: no batch for that step');
+  }
+}
+
+/** The model-side work the loop needs. */
+export interface FitHost {
+  readonly module: Module;
+  readonly optimizer: Optimizer<{ lr: number }>;
+  readonly metrics: Metric[];
+  /** Model.stopTraining (callbacks set it to end fit). */
+  stopTraining: boolean;
+  awaitReplay(replay: Promise<number>): Promise<number>;
+  /** Reports a non-finite loss per fit's onNonFinite: throws, warns or nothing. */
+  reportNonFinite(
+    value: number,
+    epoch: number,
+    batch: number,
+    rows: () => Tensor,
+    updated: boolean,
+    state: { warned: boolean },
+  ): void;
+  evaluate(x: Tensor, y: Tensor, batchSize: number): Promise<Logs>;
+  /** An epoch completed (the fit cursor moves on). */
+  epochDone(epoch: number): void;
+}
+
+export interface FitPlan {
+  epochs: number;
+  initialEpoch: number;
+  /** History last. */
+  callbacks: Callback[];
+  acc: Accumulators;
+  validation: [Tensor, Tensor] | null;
+  signal?: AbortSignal;
+}
+
+/** The context callbacks see (setContext), for any source. */
+export function trainingContext(host: FitHost, source: BatchSource, epochs: number, model: unknown): TrainingContext {
+  const { optimizer, module } = host;
+  return {
+    stopTraining: false,
+    epochs,
+    stepsPerEpoch: source.stepsPerEpoch,
+    batchSize: source.batchSize,
+    samples: source.samples,
+    get lr() {
+      return optimizer.paramGroups[0].lr;
+    },
+    set lr(v: number) {
+      for (const g of optimizer.paramGroups) g.lr = v;
+    },
+    snapshotWeights: () => module.parameters().map((p) => (p.data as Float32Array).slice()),
+    restoreWeights: (s) => module.parameters().forEach((p, i) => p.data.set(s[i])),
+    model: model as TrainingContext['model'],
+  };
+}
+
+/** Runs the epochs of a fit over `source` (see the file comment). */
+export async function runFit(host: FitHost, source: BatchSource, plan: FitPlan, ctx: TrainingContext): Promise<void> {
+  const { optimizer } = host;
+  const { callbacks, signal } = plan;
+  for (const cb of callbacks) cb.setContext?.(ctx);
+  const perBatch = callbacks.some((cb) => cb.needsEveryBatch || cb.onBatchBegin);
+  const nonFinite = { warned: false };
+  host.stopTraining = false;
+  let stepSeconds = 0;
+  // About 4 ms of work per native call once a step has been timed; a few steps before that,
+  // so an early abort or callback does not wait for a long first chunk.
+  const chunk = (): number =>
+    perBatch ? 1 : stepSeconds === 0 ? 4 : Math.max(1, Math.min(MAX_CHUNK, Math.round(0.004 / stepSeconds)));
+  for (const cb of callbacks) await cb.onTrainBegin?.({});
+  for (let epoch = plan.initialEpoch; epoch < plan.epochs && !host.stopTraining && !ctx.stopTraining; epoch++) {
+    const logs: Logs = {};
+    for (const cb of callbacks) await cb.onEpochBegin?.(epoch, logs);
+    source.beginEpoch(epoch);
+    resetAccumulators(plan.acc);
+    let lossSum = 0;
+    let seen = 0;
+    let batch = 0;
+    const t0 = performance.now();
+    for (;;) {
+      if (signal?.aborted) throw aborted(epoch, batch);
+      const run = await source.next(chunk());
+      if (!run) break;
+      if (perBatch) for (const cb of callbacks) await cb.onBatchBegin?.(batch, {});
+      optimizer.syncHyper(); // schedules may have changed the lr since the last run
+      const { sp } = run;
+      sp.regs.set([run.startRow, 0, run.rows, 0]);
+      const abort = (): void => {
+        sp.regs[3] = 1;
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      let ran: number;
+      let stoppedAt: number | null = null;
+      try {
+        ran = await host.awaitReplay(sp.program.runAsync(run.steps));
+      } catch (e) {
+        if (!NON_FINITE_STOP.test((e as Error).message)) throw e;
+        // The steps before the failing one completed (their updates applied); the failing
+        // step stopped at its loss, before its update.
+        ran = sp.regs[1];
+        stoppedAt = ran;
+      } finally {
+        signal?.removeEventListener('abort', abort);
+      }
+      optimizer.advanceSteps(ran);
+      source.advance(ran);
+      for (let i = 0; i < ran; i++) {
+        const loss = sp.losses[i];
+        if (!Number.isFinite(loss))
+          host.reportNonFinite(loss, epoch, batch, () => source.batchRows(run, i), true, nonFinite);
+        lossSum += loss * run.rows;
+        seen += run.rows;
+        for (const cb of callbacks) await cb.onBatchEnd?.(batch, { loss: lossSum / seen });
+        batch++;
+      }
+      stepSeconds = (performance.now() - t0) / 1000 / Math.max(batch, 1);
+      if (stoppedAt !== null) {
+        const value = sp.losses[stoppedAt];
+        host.reportNonFinite(value, epoch, batch, () => source.batchRows(run, stoppedAt), false, { warned: false });
+      }
+      if (host.stopTraining) break;
+      if (ran < run.steps) {
+        if (signal?.aborted) throw aborted(epoch, batch);
+        break;
+      }
+    }
+    logs.loss = seen > 0 ? lossSum / seen : NaN;
+    for (const m of host.metrics) logs[m.name] = m.compute(plan.acc);
+    if (plan.validation) {
+      const v = await host.evaluate(plan.validation[0], plan.validation[1], source.batchSize);
+      for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
+    }
+    host.epochDone(epoch);
+    for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+    if (ctx.stopTraining) host.stopTraining = true;
+  }
+  for (const cb of callbacks) await cb.onTrainEnd?.({});
+}
+
+/** The batch named is the one during or after which the abort came (the last one run). */
+function aborted(epoch: number, batchesDone: number): AbortError {
+  return new AbortError(`fit: aborted at epoch ${epoch + 1}, batch ${Math.max(batchesDone, 1)}`);
+}
+
+function shuffleInPlace(order: Int32Array, g: Generator): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = g.nextInt(i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}
