@@ -24,6 +24,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
+      // `import { type X }` leaves `import {}` (a run-time import) behind under verbatimModuleSyntax;
+      // `import type` is erased, which .dependency-cruiser.mjs's cycle rule relies on.
+      '@typescript-eslint/no-import-type-side-effects': 'error',
     },
   },
 );
