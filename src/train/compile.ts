@@ -14,7 +14,8 @@ import {
 import type { Parameter } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { shapeToString } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { Metric, MetricName } from './metrics.js';
 
 export type LossName =
@@ -98,4 +99,33 @@ export function optimizerFromName(
       return new Adagrad(params, o);
   }
   throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)}`);
+}
+
+/** Checks x and y for fit or evaluate: tensors, samples along the first axis that match, and
+ * targets of the dtype the loss needs. */
+export function checkSamples(op: string, loss: LossSpec | null, x: Tensor, y: Tensor | null): void {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor`);
+  if (x.ndim === 0 || x.shape[0] === 0) throw new RangeError(`${op}: x is empty (shape ${shapeToString(x.shape)})`);
+  if (y === null) return;
+  if (!(y instanceof Tensor)) throw new TypeError(`${op}: y must be a Tensor`);
+  if (y.ndim === 0 || y.shape[0] !== x.shape[0])
+    throw new RangeError(
+      `${op}: x has ${x.shape[0]} samples (${shapeToString(x.shape)}) but y has ${y.ndim ? y.shape[0] : 0} (${shapeToString(y.shape)})`,
+    );
+  if (loss?.kind === 'sparse' && y.dtype !== 'int32')
+    throw new TypeError(
+      `${op}: the ${loss.name} loss needs int32 class labels, got float32 (use categoricalCrossentropy for one-hot targets)`,
+    );
+}
+
+/** Class labels of a sparse loss within the model's `classes` outputs (a clear error before any
+ * step runs; the recorded steps check them again natively). */
+export function checkLabelRange(op: string, loss: LossSpec | null, y: Tensor, classes: number): void {
+  if (loss?.kind !== 'sparse' || y.dtype !== 'int32') return;
+  const d = y.data;
+  for (let i = 0; i < d.length; i++)
+    if (d[i] < 0 || d[i] >= classes)
+      throw new RangeError(
+        `${op}: label ${d[i]} at sample ${i} is outside the model's ${classes} classes [0, ${classes - 1}]`,
+      );
 }

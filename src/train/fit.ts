@@ -11,9 +11,66 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Callback, Logs, TrainingContext } from './callbacks.js';
+import { enumOption } from '../options.js';
+import { TerminateOnNaN, type Callback, type Logs, type TrainingContext } from './callbacks.js';
+import { locateNonFinite } from './diagnose.js';
 import type { Accumulators, Metric } from './metrics.js';
 import { MAX_CHUNK, NON_FINITE_STOP, resetAccumulators, type StepProgram } from './step.js';
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Hold out the last fraction of the samples (before shuffling) for validation. */
+  validationSplit?: number;
+  validationData?: [Tensor, Tensor] | TensorDataset;
+  callbacks?: Callback[];
+  /** Per-class loss weights (cross-entropy losses): PyTorch's `weight` semantics. */
+  classWeight?: Record<number, number> | number[];
+  initialEpoch?: number;
+  /** Cancels training between batches; fit then rejects with an AbortError and the model
+   * holds the weights after the last completed batch. */
+  signal?: AbortSignal;
+  /** 0: silent, 1: progress display (default). */
+  verbose?: 0 | 1;
+  /** Seed of the shuffling (default: drawn from the global generator). */
+  seed?: number;
+  /**
+   * What a NaN or infinite training loss does. 'stop' (the default, unless a TerminateOnNaN
+   * callback is given): fit rejects with a NonFiniteLossError naming the epoch, the batch and
+   * the first input, parameter or layer output that went non-finite; that batch's update is
+   * not applied. 'warn': one process warning with the same diagnosis, training goes on.
+   * 'ignore': nothing (Keras's and PyTorch's behaviour).
+   */
+  onNonFinite?: 'stop' | 'warn' | 'ignore';
+}
+
+export const FIT_OPTION_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'validationSplit',
+  'validationData',
+  'callbacks',
+  'classWeight',
+  'initialEpoch',
+  'signal',
+  'verbose',
+  'seed',
+  'onNonFinite',
+] as const satisfies readonly (keyof FitOptions)[];
+
+/** A NaN or infinite loss stopped fit (see FitOptions.onNonFinite). */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly batch: number,
+  ) {
+    super(message);
+  }
+}
 
 export class AbortError extends Error {
   override name = 'AbortError';
@@ -294,6 +351,93 @@ export async function runFit(host: FitHost, source: BatchSource, plan: FitPlan, 
     if (ctx.stopTraining) host.stopTraining = true;
   }
   for (const cb of callbacks) await cb.onTrainEnd?.({});
+}
+
+/**
+ * The training and validation data: validationData as given, or the last validationSplit
+ * fraction of the samples (Keras: before shuffling). `check` checks a validation pair.
+ */
+export function holdOut(
+  x: Tensor,
+  y: Tensor,
+  options: FitOptions,
+  check: (op: string, x: Tensor, y: Tensor) => void,
+): { xTrain: Tensor; yTrain: Tensor; val: [Tensor, Tensor] | null } {
+  if (options.validationData) {
+    const vd = options.validationData;
+    const val: [Tensor, Tensor] = vd instanceof TensorDataset ? [vd.x, vd.y as Tensor] : vd;
+    check('fit (validationData)', val[0], val[1]);
+    return { xTrain: x, yTrain: y, val };
+  }
+  if (options.validationSplit === undefined) return { xTrain: x, yTrain: y, val: null };
+  const f = options.validationSplit;
+  if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
+  const n = x.shape[0];
+  const nVal = Math.floor(n * f);
+  if (nVal === 0 || nVal === n)
+    throw new RangeError(`fit: validationSplit ${f} leaves no training or no validation samples of ${n}`);
+  return {
+    xTrain: x.slice(0, n - nVal),
+    yTrain: y.slice(0, n - nVal),
+    val: [x.slice(n - nVal), y.slice(n - nVal)],
+  };
+}
+
+/** fit's classWeight as one weight per class (1 where not given), checked. */
+export function classWeightVector(classWeight: Record<number, number> | number[], classes: number): Float32Array {
+  const cw = new Float32Array(classes).fill(1);
+  const entries = Array.isArray(classWeight)
+    ? classWeight.map((w, i) => [i, w] as const)
+    : Object.entries(classWeight).map(([k, w]) => [Number(k), w] as const);
+  for (const [k, w] of entries) {
+    if (!(Number.isInteger(k) && k >= 0 && k < classes))
+      throw new RangeError(`fit: classWeight has class ${k}, outside [0, ${classes})`);
+    if (!(w >= 0 && Number.isFinite(w))) throw new RangeError(`fit: classWeight[${k}] must be a finite number >= 0`);
+    cw[k] = w;
+  }
+  return cw;
+}
+
+/** fit's onNonFinite: 'stop' by default, 'ignore' when a TerminateOnNaN callback handles it. */
+export function nonFiniteModeOf(options: FitOptions): 'stop' | 'warn' | 'ignore' {
+  const byCallback = (options.callbacks ?? []).some((cb) => cb instanceof TerminateOnNaN);
+  return enumOption('fit', 'onNonFinite', options.onNonFinite, byCallback ? 'ignore' : 'stop', [
+    'stop',
+    'warn',
+    'ignore',
+  ]);
+}
+
+/**
+ * Reports a non-finite loss at (epoch, batch) as `mode` says: throws a NonFiniteLossError
+ * ('stop'), warns once per fit ('warn', `state.warned`) or nothing. The diagnosis re-runs the
+ * batch (`rows()`) eagerly. `updated`: whether that batch's update has already been applied
+ * (it has not when the replay stopped at the loss).
+ */
+export function reportNonFinite(
+  mode: 'stop' | 'warn' | 'ignore',
+  module: Module,
+  value: number,
+  epoch: number,
+  batch: number,
+  rows: () => Tensor,
+  updated: boolean,
+  state: { warned: boolean },
+): void {
+  if (mode === 'ignore' || state.warned) return;
+  const message = `fit: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; first non-finite value: ${locateNonFinite(module, rows())}`;
+  if (mode === 'stop')
+    throw new NonFiniteLossError(
+      `${message}. ${
+        updated
+          ? "That batch's update was applied (data-parallel steps are checked between steps)."
+          : "The parameters are those before that batch (running statistics such as BatchNorm's include it)."
+      }`,
+      epoch,
+      batch,
+    );
+  state.warned = true;
+  process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
 }
 
 /** The batch named is the one during or after which the abort came (the last one run). */

@@ -1,16 +1,16 @@
 /**
  * Model: the Keras-like API around any Module. compile() picks an optimizer, a loss and
- * metrics; fit/evaluate/predict run the work off the main thread.
+ * metrics; fit/evaluate/predict run the work off the main thread, one call at a time per model
+ * (monitor.ts).
  *
- * How: fit traces one training step (batch gather, forward, loss, backward, clipping,
- * optimizer update, loss logging, metric counting) into a native Program without running it
- * (src/train/trace.ts), then replays it in chunks of batches on a libuv thread (runAsync). The
- * step's buffers are allocated once and reused for every batch; JS runs only between chunks
- * (callbacks, progress, the next chunk's bookkeeping), so the event loop stays responsive and
- * a training step pays no per-op JS or binding cost. evaluate and predict replay traced
- * forward passes the same way; a predict of at most `syncRows` rows runs synchronously on the
- * calling thread through a cached program, since a thread hand-off would cost more than the
- * work.
+ * How: fit records one training step (step.ts: batch gather, forward, loss, backward,
+ * clipping, optimizer update, loss logging, metric counting) into a native Program without
+ * running it, then replays it in runs of batches on a libuv thread (fit.ts, the one training
+ * loop). The step's buffers are allocated once and reused for every batch; JS runs only
+ * between runs (callbacks, progress), so the event loop stays responsive and a training step
+ * pays no per-op JS or binding cost. evaluate replays a recorded evaluation step the same way;
+ * predict replays recorded forwards cached per input shape (inference.ts), synchronously when
+ * the estimated work is small (budget.ts), else on the thread pool. Model files: io/.
  */
 import type { NativeProgram } from '../native/binding.js';
 import { Module, type Parameter } from '../nn/module.js';
@@ -18,16 +18,37 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { TensorDataset, DataLoader, GeneratorDataset } from '../data/dataset.js';
 import { identityIndices } from '../data/rows.js';
 import { Generator, pickGenerator } from '../tensor/random.js';
-import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { lossFromName, optimizerFromName, type CompileOptions, type LossName, type LossSpec } from './compile.js';
-import { History, TerminateOnNaN, type Callback, type Logs } from './callbacks.js';
+import {
+  checkLabelRange,
+  checkSamples,
+  lossFromName,
+  optimizerFromName,
+  type CompileOptions,
+  type LossName,
+  type LossSpec,
+} from './compile.js';
+import { History, type Callback, type Logs } from './callbacks.js';
 import { getMetric, type Accumulators, type Metric } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import type { Traced } from './trace.js';
 import { DEFAULT_LIMITS, probeOutput, traceWithinBudget, type ForwardLimits } from './budget.js';
 import { InferenceCache, type PredictEntry } from './inference.js';
-import { AbortError, LoaderBatches, TensorBatches, runFit, trainingContext, type FitHost } from './fit.js';
+import { layerName, selectParameters } from './select.js';
+import {
+  AbortError,
+  FIT_OPTION_KEYS,
+  LoaderBatches,
+  TensorBatches,
+  classWeightVector,
+  holdOut,
+  nonFiniteModeOf,
+  reportNonFinite,
+  runFit,
+  trainingContext,
+  type FitHost,
+  type FitOptions,
+} from './fit.js';
 import { MAX_CHUNK, accumulators, replay, traceStep, type StepContext, type StepProgram } from './step.js';
 import type { FitCursor } from '../io/checkpoint.js';
 import {
@@ -41,54 +62,12 @@ import {
   type LoadWeightsOptions,
   type ReadOptions,
 } from '../io/model-file.js';
-import { checkOptionKeys, enumOption, intOption, numberOption } from '../options.js';
-import { locateNonFinite } from './diagnose.js';
+import { checkOptionKeys, intOption, numberOption } from '../options.js';
 import { Monitor } from './monitor.js';
 import type { LoadReport } from '../nn/module.js';
 import { summarize, type SummaryOptions } from '../nn/summary.js';
 
-export interface FitOptions {
-  epochs?: number;
-  batchSize?: number;
-  shuffle?: boolean;
-  /** Hold out the last fraction of the samples (before shuffling) for validation. */
-  validationSplit?: number;
-  validationData?: [Tensor, Tensor] | TensorDataset;
-  callbacks?: Callback[];
-  /** Per-class loss weights (cross-entropy losses): PyTorch's `weight` semantics. */
-  classWeight?: Record<number, number> | number[];
-  initialEpoch?: number;
-  /** Cancels training between batches; fit then rejects with an AbortError and the model
-   * holds the weights after the last completed batch. */
-  signal?: AbortSignal;
-  /** 0: silent, 1: progress display (default). */
-  verbose?: 0 | 1;
-  /** Seed of the shuffling (default: drawn from the global generator). */
-  seed?: number;
-  /**
-   * What a NaN or infinite training loss does. 'stop' (the default, unless a TerminateOnNaN
-   * callback is given): fit rejects with a NonFiniteLossError naming the epoch, the batch and
-   * the first input, parameter or layer output that went non-finite; that batch's update is
-   * not applied. 'warn': one process warning with the same diagnosis, training goes on.
-   * 'ignore': nothing (Keras's and PyTorch's behaviour).
-   */
-  onNonFinite?: 'stop' | 'warn' | 'ignore';
-}
-
-const FIT_OPTION_KEYS = [
-  'epochs',
-  'batchSize',
-  'shuffle',
-  'validationSplit',
-  'validationData',
-  'callbacks',
-  'classWeight',
-  'initialEpoch',
-  'signal',
-  'verbose',
-  'seed',
-  'onNonFinite',
-] as const satisfies readonly (keyof FitOptions)[];
+export { NonFiniteLossError, type FitOptions } from './fit.js';
 
 /** Options of Model.load: a file's size limit, the input to budget for, and the budgets. */
 export interface ModelLoadOptions extends ReadOptions, Partial<ForwardLimits> {
@@ -100,18 +79,6 @@ export interface ModelLoadOptions extends ReadOptions, Partial<ForwardLimits> {
 }
 
 export type { ForwardLimits } from './budget.js';
-
-/** A NaN or infinite loss stopped fit (see FitOptions.onNonFinite). */
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-  constructor(
-    message: string,
-    readonly epoch: number,
-    readonly batch: number,
-  ) {
-    super(message);
-  }
-}
 
 export type { CompileOptions, LossFunction, LossName, OptimizerName } from './compile.js';
 
@@ -235,35 +202,12 @@ export class Model {
   // ---- data checks ------------------------------------------------------------------------
 
   private checkXY(op: string, x: Tensor, y: Tensor | null): void {
-    if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor`);
-    if (x.ndim === 0 || x.shape[0] === 0) throw new RangeError(`${op}: x is empty (shape ${shapeToString(x.shape)})`);
-    if (y === null) return;
-    if (!(y instanceof Tensor)) throw new TypeError(`${op}: y must be a Tensor`);
-    if (y.ndim === 0 || y.shape[0] !== x.shape[0])
-      throw new RangeError(
-        `${op}: x has ${x.shape[0]} samples (${shapeToString(x.shape)}) but y has ${y.ndim ? y.shape[0] : 0} (${shapeToString(y.shape)})`,
-      );
-    const kind = this.lossSpec?.kind;
-    if ((kind === 'sparse' || kind === 'custom') && y.dtype === 'int32' && kind === 'sparse') {
-      // Label range checked against the model's output width once it is known (traceStep).
-    } else if (kind === 'sparse' && y.dtype !== 'int32') {
-      throw new TypeError(
-        `${op}: the ${this.lossSpec?.name} loss needs int32 class labels, got float32 (use categoricalCrossentropy for one-hot targets)`,
-      );
-    }
+    checkSamples(op, this.lossSpec, x, y);
   }
 
   private checkLabels(op: string, y: Tensor, classes: number): void {
-    if (this.lossSpec?.kind !== 'sparse' || y.dtype !== 'int32') return;
-    const d = y.data;
-    for (let i = 0; i < d.length; i++)
-      if (d[i] < 0 || d[i] >= classes)
-        throw new RangeError(
-          `${op}: label ${d[i]} at sample ${i} is outside the model's ${classes} classes [0, ${classes - 1}]`,
-        );
+    checkLabelRange(op, this.lossSpec, y, classes);
   }
-
-  // ---- tracing ----------------------------------------------------------------------------
 
   // ---- recorded steps (src/train/step.ts) --------------------------------------------------
 
@@ -337,42 +281,7 @@ export class Model {
   private nonFiniteMode: 'stop' | 'warn' | 'ignore' = 'stop';
 
   private setNonFiniteMode(options: FitOptions): void {
-    const byCallback = (options.callbacks ?? []).some((cb) => cb instanceof TerminateOnNaN);
-    this.nonFiniteMode = enumOption('fit', 'onNonFinite', options.onNonFinite, byCallback ? 'ignore' : 'stop', [
-      'stop',
-      'warn',
-      'ignore',
-    ]);
-  }
-
-  /**
-   * Reports a non-finite loss at (epoch, batch) as this fit's onNonFinite says: throws a
-   * NonFiniteLossError ('stop'), warns once per fit ('warn', `state.warned`) or nothing. The
-   * diagnosis re-runs the batch (`x()`) eagerly. `updated`: whether that batch's update has
-   * already been applied (it has not when the replay stopped at the loss).
-   */
-  private reportNonFinite(
-    value: number,
-    epoch: number,
-    batch: number,
-    x: () => Tensor,
-    updated: boolean,
-    state: { warned: boolean },
-  ): void {
-    if (this.nonFiniteMode === 'ignore' || state.warned) return;
-    const message = `fit: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; first non-finite value: ${locateNonFinite(this.module, x())}`;
-    if (this.nonFiniteMode === 'stop')
-      throw new NonFiniteLossError(
-        `${message}. ${
-          updated
-            ? "That batch's update was applied (data-parallel steps are checked between steps)."
-            : "The parameters are those before that batch (running statistics such as BatchNorm's include it)."
-        }`,
-        epoch,
-        batch,
-      );
-    state.warned = true;
-    process.emitWarning(`${message} (training goes on: onNonFinite is 'warn')`, 'NonFiniteLossWarning');
+    this.nonFiniteMode = nonFiniteModeOf(options);
   }
 
   private async fitImpl(
@@ -401,42 +310,14 @@ export class Model {
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs)
       throw new RangeError(`fit: initialEpoch must be an integer in [0, ${epochs}), got ${initialEpoch}`);
     if (options.signal?.aborted) throw new AbortError('fit: aborted before it started');
-    // Validation data: given, or the last fraction of the samples (Keras: before shuffling).
-    let xTrain = x;
-    let yTrain = y;
-    let val: [Tensor, Tensor] | null = null;
-    if (options.validationData) {
-      const vd = options.validationData;
-      val = vd instanceof TensorDataset ? [vd.x, vd.y as Tensor] : vd;
-      this.checkXY('fit (validationData)', val[0], val[1]);
-    } else if (options.validationSplit !== undefined) {
-      const f = options.validationSplit;
-      if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
-      const n = x.shape[0];
-      const nVal = Math.floor(n * f);
-      if (nVal === 0 || nVal === n)
-        throw new RangeError(`fit: validationSplit ${f} leaves no training or no validation samples of ${n}`);
-      xTrain = x.slice(0, n - nVal);
-      yTrain = y.slice(0, n - nVal);
-      val = [x.slice(n - nVal), y.slice(n - nVal)];
-    }
+    const { xTrain, yTrain, val } = holdOut(x, y, options, (op, a, b) => this.checkXY(op, a, b));
     const classes = this.outputWidth('fit', xTrain);
     this.noteInput(xTrain);
     let savedLoss: LossSpec | null = null;
     this.checkLabels('fit', yTrain, classes);
     if (val) this.checkLabels('fit (validation)', val[1], classes);
     if (options.classWeight !== undefined) {
-      const cw = new Float32Array(classes).fill(1);
-      const entries = Array.isArray(options.classWeight)
-        ? options.classWeight.map((w, i) => [i, w] as const)
-        : Object.entries(options.classWeight).map(([k, w]) => [Number(k), w] as const);
-      for (const [k, w] of entries) {
-        if (!(Number.isInteger(k) && k >= 0 && k < classes))
-          throw new RangeError(`fit: classWeight has class ${k}, outside [0, ${classes})`);
-        if (!(w >= 0 && Number.isFinite(w)))
-          throw new RangeError(`fit: classWeight[${k}] must be a finite number >= 0`);
-        cw[k] = w;
-      }
+      const cw = classWeightVector(options.classWeight, classes);
       const kind = this.lossSpec?.kind;
       if (kind !== 'sparse' && kind !== 'categorical') throw new Error('fit: classWeight needs a cross-entropy loss');
       savedLoss = this.lossSpec;
@@ -518,7 +399,7 @@ export class Model {
       },
       awaitReplay: (p) => this.monitor.awaitReplay(p),
       reportNonFinite: (value, epoch, batch, rows, updated, state) =>
-        this.reportNonFinite(value, epoch, batch, rows, updated, state),
+        reportNonFinite(this.nonFiniteMode, this.module, value, epoch, batch, rows, updated, state),
       evaluate: (x, y, batchSize) => this.evaluateImpl(x, y, batchSize),
       epochDone: (epoch) => {
         if (this.cursor) this.cursor.nextEpoch = epoch + 1;
@@ -756,32 +637,7 @@ export class Model {
   }
 
   private select(op: string, selectors: (string | number)[]): Parameter[] {
-    if (selectors.length === 0) return this.module.parameters();
-    const out = new Set<Parameter>();
-    const modules = new Map(this.module.namedModules());
-    const params = new Map(this.module.namedParameters());
-    for (const sel of selectors) {
-      let name: string;
-      if (typeof sel === 'number') {
-        const layers = (this.module as { layers?: unknown }).layers;
-        if (!Array.isArray(layers)) throw new TypeError(`${op}: index ${sel} needs a Sequential model`);
-        if (!Number.isInteger(sel) || sel >= layers.length || sel < -layers.length)
-          throw new RangeError(`${op}: index ${sel} is out of range for ${layers.length} layers`);
-        name = String(sel < 0 ? layers.length + sel : sel);
-      } else if (typeof sel === 'string') {
-        name = sel;
-      } else {
-        throw new TypeError(`${op}: selectors are module names, parameter names or layer indices`);
-      }
-      const m = modules.get(name);
-      if (m) for (const p of m.parameters()) out.add(p);
-      else if (params.has(name)) out.add(params.get(name) as Parameter);
-      else
-        throw new RangeError(
-          `${op}: no module or parameter named '${name}' (modules: ${[...modules.keys()].filter(Boolean).slice(0, 20).join(', ')})`,
-        );
-    }
-    return [...out];
+    return selectParameters(this.module, op, selectors);
   }
 
   /**
@@ -791,16 +647,7 @@ export class Model {
   replaceLayer(selector: string | number, layer: Module): this {
     this.checkIdle('replaceLayer');
     if (!(layer instanceof Module)) throw new TypeError('replaceLayer: expected a Module');
-    const path =
-      typeof selector === 'number'
-        ? (() => {
-            const layers = (this.module as { layers?: unknown }).layers;
-            if (!Array.isArray(layers)) throw new TypeError(`replaceLayer: index ${selector} needs a Sequential model`);
-            if (!Number.isInteger(selector) || selector >= layers.length || selector < -layers.length)
-              throw new RangeError(`replaceLayer: index ${selector} is out of range for ${layers.length} layers`);
-            return String(selector < 0 ? layers.length + selector : selector);
-          })()
-        : selector;
+    const path = typeof selector === 'number' ? layerName(this.module, 'replaceLayer', selector) : selector;
     this.module.setSubmodule(path, layer);
     this.dropPredictCache();
     return this;
@@ -808,7 +655,6 @@ export class Model {
 
   // ---- files ----------------------------------------------------------------------------------
 
-  /** Saves architecture and weights (safetensors + architecture JSON + checksum), atomically. */
   /** Saves architecture and weights (and the input shape the model has seen) atomically, once
    * the calls queued before it have settled: the file is one consistent snapshot. */
   save(path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
