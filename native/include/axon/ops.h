@@ -43,7 +43,8 @@ const char* op_name(BinaryOp op);
 const char* op_name(ReduceOp op);
 const char* op_name(ArgReduceOp op);
 
-// Rough cost of one element of a unary op in "simple op" units; sizes the parallel grain.
+// Rough cost of one element of a unary op in "simple op" units; sizes the parallel grain
+// (the table: native/kernels/cpu/unary_cost.h).
 int unary_cost(UnaryOp op);
 
 }  // namespace axon

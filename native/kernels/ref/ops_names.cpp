@@ -12,10 +12,6 @@ constexpr const char* kUnaryNames[] = {"identity", "relu",   "leaky_relu", "elu"
                                        "neg",      "square", "reciprocal", "pow"};
 static_assert(sizeof(kUnaryNames) / sizeof(kUnaryNames[0]) == size_t(UnaryOp::Count));
 
-// Relative cost per element (1 = an add); sizes the parallel grain of elementwise loops.
-constexpr int kUnaryCost[] = {1, 1, 1, 8, 8, 8, 10, 16, 12, 16, 9, 7, 8, 3, 1, 1, 1, 3, 12};
-static_assert(sizeof(kUnaryCost) / sizeof(kUnaryCost[0]) == size_t(UnaryOp::Count));
-
 constexpr const char* kBinaryNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
 static_assert(sizeof(kBinaryNames) / sizeof(kBinaryNames[0]) == size_t(BinaryOp::Count));
 
@@ -30,6 +26,5 @@ const char* op_name(UnaryOp op) { return kUnaryNames[size_t(op)]; }
 const char* op_name(BinaryOp op) { return kBinaryNames[size_t(op)]; }
 const char* op_name(ReduceOp op) { return kReduceNames[size_t(op)]; }
 const char* op_name(ArgReduceOp op) { return kArgReduceNames[size_t(op)]; }
-int unary_cost(UnaryOp op) { return kUnaryCost[size_t(op)]; }
 
 }  // namespace axon
