@@ -92,6 +92,8 @@
         "native/kernels/ref/gemm_ref.cpp",
         "native/kernels/ref/conv_ref.cpp",
         "native/kernels/ref/rnn_ref.cpp",
+        "native/kernels/ref/optim_ref.cpp",
+        "native/kernels/ref/loss_ref.cpp",
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -887,19 +887,8 @@ ClipGradNormOp ClipGradNormOp::parse(Args& a) {
 }
 void ClipGradNormOp::run() const {
   if (!run_check(kName, clip_problem(io))) return;
-  double norm = 0;
-  if (std::isinf(io[1])) {
-    for (size_t i = 0; i < grads.size(); ++i)
-      for (int64_t j = 0; j < sizes[i]; ++j) norm = std::max(norm, double(std::fabs(grads[i][j])));
-  } else {
-    for (size_t i = 0; i < grads.size(); ++i) norm += sum_squares(grads[i], sizes[i]);
-    norm = std::sqrt(norm);
-  }
-  io[2] = norm;
-  const double scale = io[0] / (norm + 1e-6);
-  if (scale < 1)
-    for (size_t i = 0; i < grads.size(); ++i)
-      binary_scalar(BinaryOp::Mul, grads[i], static_cast<float>(scale), false, grads[i], sizes[i]);
+  io[2] =
+      clip_grad_norm(grads.data(), sizes.data(), static_cast<int64_t>(grads.size()), io[0], io[1]);
 }
 double ClipGradNormOp::flops() const {
   double n = 0;
@@ -971,17 +960,6 @@ bool ce_targets_ok(const CrossEntropyArgs& a, const char* op) {
   }
   return true;
 }
-
-// Sum of row weights: the 'mean' denominator (PyTorch: total target weight).
-double ce_denominator(const CrossEntropyArgs& a) {
-  if (!a.target_index) return double(a.n);
-  double d = 0;
-  for (int64_t i = 0; i < a.n; ++i) {
-    const int32_t y = a.target_index[i];
-    if (y != a.ignore_index) d += a.class_weight ? a.class_weight[y] : 1.0;
-  }
-  return d;
-}
 }  // namespace
 
 // crossEntropy(logits, n, c, targetIndex|null, targetProb|null, classWeight|null,
@@ -1014,9 +992,7 @@ void CrossEntropyOp::run() const {
   float* per_row = reduction == 0 ? out : rows;
   cross_entropy_forward(a, per_row, norm.data(), lse);
   if (reduction == 0) return;
-  double total = 0;
-  for (int64_t i = 0; i < a.n; ++i) total += per_row[i];
-  out[0] = static_cast<float>(reduction == 1 ? total / ce_denominator(a) : total);
+  out[0] = cross_entropy_reduce(a, per_row, reduction == 1);
 }
 double CrossEntropyOp::flops() const { return 20.0 * double(a.n) * double(a.c); }
 double CrossEntropyOp::bytes() const { return 4.0 * double(a.n) * double(a.c); }
@@ -1054,8 +1030,7 @@ void CrossEntropyBackwardOp::run() const {
   if (!ce_targets_ok(a, kName)) return;
   const float* per_row = dout;
   if (reduction != 0) {
-    const double g = reduction == 1 ? dout[0] / ce_denominator(a) : dout[0];
-    for (int64_t i = 0; i < a.n; ++i) scratch[i] = static_cast<float>(g);
+    cross_entropy_reduce_backward(a, dout[0], reduction == 1, scratch);
     per_row = scratch;
   }
   cross_entropy_backward(a, lse, per_row, dlogits);

@@ -340,6 +340,13 @@ void adagrad_step(float* p, const float* g, float* sum, int64_t n, const Adagrad
 // Sum of squares of x (n), accumulated in double (gradient-norm clipping).
 double sum_squares(const float* x, int64_t n);
 
+// Clips the global norm of count gradients in place (PyTorch clip_grad_norm_); grads[i] has
+// sizes[i] floats. norm_type 2: sqrt of the double sum, in tensor order, of each tensor's
+// sum_squares; +inf: the largest |g| (NaNs skipped). When scale = max_norm / (norm + 1e-6) is
+// below 1, every gradient is multiplied by float(scale). Returns the norm before clipping.
+double clip_grad_norm(float* const* grads, const int64_t* sizes, int64_t count, double max_norm,
+                      double norm_type);
+
 // ---------------------------------------------------------------------------------------
 // Losses: fused, numerically stable (log-sum-exp with the max subtracted; finite at +-1e4)
 // ---------------------------------------------------------------------------------------
@@ -359,6 +366,12 @@ void cross_entropy_forward(const CrossEntropyArgs& a, float* loss, float* norm, 
 // dlogits (n, c) += dloss_i (T_i softmax_ic - t_ic), T_i = sum_c t_ic.
 void cross_entropy_backward(const CrossEntropyArgs& a, const float* lse, const float* dloss,
                             float* dlogits);
+// The reduced loss of the per-row losses rows (n) from cross_entropy_forward: their double
+// sum, divided (mean) by the summed target weights (PyTorch's denominator: w[y] per kept row,
+// 0 for ignored rows, 1 per row for probability targets) or not (sum).
+float cross_entropy_reduce(const CrossEntropyArgs& a, const float* rows, bool mean);
+// drows (n) = dout / that denominator (mean) or dout (sum): the dloss of cross_entropy_backward.
+void cross_entropy_reduce_backward(const CrossEntropyArgs& a, float dout, bool mean, float* drows);
 
 // Binary cross-entropy on logits x (n) with targets t (n); pos_weight (c) applies to the
 // last axis (element i uses pos_weight[i % c]) or is null:

@@ -33,6 +33,11 @@ void reduce_backward(ReduceOp op, const float* x, const float* y, const float* d
                      int64_t outer, int64_t r, int64_t inner);
 void sum_to_shape(const float* x, const Shape& in_shape, float* out, const Shape& out_shape);
 
+double clip_grad_norm(float* const* grads, const int64_t* sizes, int64_t count, double max_norm,
+                      double norm_type);
+float cross_entropy_reduce(const CrossEntropyArgs& a, const float* rows, bool mean);
+void cross_entropy_reduce_backward(const CrossEntropyArgs& a, float dout, bool mean, float* drows);
+
 void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
                       int64_t inner, bool log);

@@ -404,6 +404,23 @@ double sum_squares(const float* x, int64_t n) {
   return total;
 }
 
+double clip_grad_norm(float* const* grads, const int64_t* sizes, int64_t count, double max_norm,
+                      double norm_type) {
+  double norm = 0;
+  if (std::isinf(norm_type)) {
+    for (int64_t i = 0; i < count; ++i)
+      for (int64_t j = 0; j < sizes[i]; ++j) norm = std::max(norm, double(std::fabs(grads[i][j])));
+  } else {
+    for (int64_t i = 0; i < count; ++i) norm += sum_squares(grads[i], sizes[i]);
+    norm = std::sqrt(norm);
+  }
+  const double scale = max_norm / (norm + 1e-6);
+  if (scale < 1)
+    for (int64_t i = 0; i < count; ++i)
+      binary_scalar(BinaryOp::Mul, grads[i], static_cast<float>(scale), false, grads[i], sizes[i]);
+  return norm;
+}
+
 // Convolution: the ISA kernels thread themselves (over images, groups and pixel blocks).
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float act_param, float* y) {

@@ -76,6 +76,30 @@ void cross_entropy_backward(const CrossEntropyArgs& a, const float* lse, const f
   });
 }
 
+namespace {
+// Sum of row weights: the 'mean' denominator (PyTorch: total target weight).
+double ce_denominator(const CrossEntropyArgs& a) {
+  if (!a.target_index) return double(a.n);
+  double d = 0;
+  for (int64_t i = 0; i < a.n; ++i) {
+    const int32_t y = a.target_index[i];
+    if (y != a.ignore_index) d += a.class_weight ? a.class_weight[y] : 1.0;
+  }
+  return d;
+}
+}  // namespace
+
+float cross_entropy_reduce(const CrossEntropyArgs& a, const float* rows, bool mean) {
+  double total = 0;
+  for (int64_t i = 0; i < a.n; ++i) total += rows[i];
+  return static_cast<float>(mean ? total / ce_denominator(a) : total);
+}
+
+void cross_entropy_reduce_backward(const CrossEntropyArgs& a, float dout, bool mean, float* drows) {
+  const double g = mean ? dout / ce_denominator(a) : dout;
+  for (int64_t i = 0; i < a.n; ++i) drows[i] = static_cast<float>(g);
+}
+
 void bce_logits_forward(const float* x, const float* t, const float* pos_weight, int64_t c,
                         float* loss, int64_t n) {
   parallel_range(n, 8192, [&](int64_t b, int64_t e) {
