@@ -85,7 +85,8 @@ class Args {
   // Throws unless `arr` has exactly / at least `need` elements.
   void expect_length(int64_t have, int64_t need, const char* name, const std::string& why);
   void expect_min_length(int64_t have, int64_t need, const char* name, const std::string& why);
-  // Throws if the byte ranges overlap, unless they are identical and allow_identical.
+  // Throws if the byte ranges overlap, unless they are identical and allow_identical. Lengths
+  // are in 4-byte elements (float32/int32): pass a Float64Array's length times 2.
   void expect_disjoint(const void* a, int64_t a_elems, const char* a_name, const void* b,
                        int64_t b_elems, const char* b_name, bool allow_identical);
 

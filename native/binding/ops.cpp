@@ -1256,9 +1256,9 @@ GatherRowsAtOp GatherRowsAtOp::parse(Args& a) {
   a.expect_length(dst.length, a.mul(op.rows, op.row_size, "dst"), "dst", "rows * rowSize");
   a.expect_disjoint(dst.data, dst.length, "dst", src.data, src.length, "src", false);
   // The indices and the start register are checked when the op runs, then read while rows
-  // are written: not into them.
+  // are written: not into them (regs holds 8-byte cells).
   a.expect_disjoint(dst.data, dst.length, "dst", idx.data, idx.length, "indices", false);
-  a.expect_disjoint(dst.data, dst.length, "dst", regs.data, regs.length, "regs", false);
+  a.expect_disjoint(dst.data, dst.length, "dst", regs.data, regs.length * 2, "regs", false);
   op.src = src.data, op.dst = dst.data, op.indices = idx.data, op.n_indices = idx.length;
   op.src_rows = src.length / op.row_size, op.regs = regs.data;
   return op;
