@@ -63,7 +63,8 @@ bool direct_applies(const ConvGeometry& g) {
          g.c_in * g.kh * g.kw <= kDirectMaxTaps && g.c_out >= kDirectCo;
 }
 
-// Winograd's F(4x4, 3x3) and F(2x2, 5x5) (below): stride 1, square 3x3 or 5x5, no groups.
+// Winograd's F(4x4, 3x3) and F(2x2, 5x5) (conv_winograd.cpp): stride 1, square 3x3 or 5x5, no
+// groups.
 bool winograd_applies(const ConvGeometry& g) {
   return g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
          g.kh == g.kw && (g.kh == 3 || g.kh == 5);

@@ -19,7 +19,7 @@ namespace axon::cpu::AXON_ISA_NS::conv {
 // Y = A^T [ (G g G^T) . (B^T d B) ] A per tile of m x m outputs, alpha = m + r - 1 = 6 for both,
 // on the same points (0, 1, -1, 2, -2, inf), so they share the input transform B^T. The 36
 // element-wise products summed over input channels are 36 GEMMs (tiles x Cin . Cin x Cout),
-// run by the offset microkernel above with tiles as rows. Multiplications per output fall
+// run by the offset microkernel (conv_gemm.cpp) with tiles as rows. Multiplications per output fall
 // from r*r*Cin to 36/(m*m)*Cin: 4x fewer for 3x3, 2.8x for 5x5; the transforms are vectors
 // along channels over an HWC copy of the unit's input, so they cost a few percent.
 // Rounding: alpha = 6 keeps the transform entries small (|entries| <= 5, G >= 1/24), and the
