@@ -74,6 +74,45 @@ inline VecI srli_i(VecI a, int n) { return _mm512_srli_epi32(a, static_cast<unsi
 inline VecF bitcast_f(VecI a) { return _mm512_castsi512_ps(a); }
 inline VecI bitcast_i(VecF a) { return _mm512_castps_si512(a); }
 
+// Lane moves and integer masks for kernels that pair lanes up (the 2x2 max pool,
+// pool_plane.cpp). Defined where they compile to a single instruction each; the scalar header
+// states their meaning for a one-lane vector.
+#define AXON_SIMD_LANE_PERMUTES 1
+inline VecI iota_i() {
+  return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+// Loads and stores of the lanes m selects (loads zero the others), for a mask computed once
+// and used several times.
+inline VecF load_masked(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+inline void store_masked(float* p, VecF v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
+inline VecI load_masked_i(const int32_t* p, Mask m) { return _mm512_maskz_loadu_epi32(m, p); }
+inline void store_masked_i(int32_t* p, VecI v, Mask m) { _mm512_mask_storeu_epi32(p, m, v); }
+// Lanes 0, 2, 4, ... (even_lanes) or 1, 3, 5, ... (odd_lanes) of the 2 * kWidth lanes lo:hi.
+inline VecF even_lanes(VecF lo, VecF hi) {
+  return _mm512_permutex2var_ps(
+      lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+}
+inline VecF odd_lanes(VecF lo, VecF hi) {
+  return _mm512_permutex2var_ps(
+      lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+}
+// Lanes 0 .. kWidth/2 - 1 of a, each twice: a0 a0 a1 a1 ...
+inline VecF dup_low_lanes(VecF a) {
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                               a);
+}
+inline VecI dup_low_lanes_i(VecI a) {
+  return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                                  a);
+}
+inline Mask eq_i(VecI a, VecI b) { return _mm512_cmpeq_epi32_mask(a, b); }
+// m ? if_true : if_false per lane, and m ? a : 0.
+inline VecI select_i(Mask m, VecI if_true, VecI if_false) {
+  return _mm512_mask_mov_epi32(if_false, m, if_true);
+}
+inline VecF zero_unless(Mask m, VecF a) { return _mm512_maskz_mov_ps(m, a); }
+inline int count(Mask m) { return __builtin_popcount(m); }
+
 inline float reduce_add(VecF a) {
   __m256 s = _mm256_add_ps(_mm512_castps512_ps256(a),
                            _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));

@@ -64,6 +64,27 @@ inline VecI and_i(VecI a, VecI b) { return a & b; }
 inline VecI srai_i(VecI a, int n) { return a >> n; }
 inline VecI slli_i(VecI a, int n) { return static_cast<int32_t>(static_cast<uint32_t>(a) << n); }
 inline VecI srli_i(VecI a, int n) { return static_cast<int32_t>(static_cast<uint32_t>(a) >> n); }
+// Lane moves and integer masks (see vec_avx512.h), for a one-lane vector. pool_plane.cpp
+// uses them only where AXON_SIMD_LANE_PERMUTES is defined (AVX-512); at the other levels its
+// plain loop vectorises well.
+inline Mask tail_mask(int n) { return n > 0; }
+inline VecI iota_i() { return 0; }
+inline VecF load_masked(const float* p, Mask m) { return m ? *p : 0.0f; }
+inline void store_masked(float* p, VecF v, Mask m) {
+  if (m) *p = v;
+}
+inline VecI load_masked_i(const int32_t* p, Mask m) { return m ? *p : 0; }
+inline void store_masked_i(int32_t* p, VecI v, Mask m) {
+  if (m) *p = v;
+}
+inline VecF even_lanes(VecF lo, VecF) { return lo; }
+inline VecF odd_lanes(VecF, VecF hi) { return hi; }
+inline VecF dup_low_lanes(VecF a) { return a; }
+inline VecI dup_low_lanes_i(VecI a) { return a; }
+inline Mask eq_i(VecI a, VecI b) { return a == b; }
+inline VecI select_i(Mask m, VecI if_true, VecI if_false) { return m ? if_true : if_false; }
+inline VecF zero_unless(Mask m, VecF a) { return m ? a : 0.0f; }
+inline int count(Mask m) { return m ? 1 : 0; }
 inline VecF bitcast_f(VecI a) {
   float f;
   std::memcpy(&f, &a, 4);
