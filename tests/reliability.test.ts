@@ -497,3 +497,45 @@ describe('review fixes', () => {
     ).toThrow(/targetIndex|overlap/);
   });
 });
+
+it('dataset readers refuse non-regular files and files over their limit, at once', async () => {
+  const { readIdx, readCsv, readLabelledTsv } = await import('../src/index.js');
+  const fifo = join(dir, 'data-fifo');
+  execFileSync('mkfifo', [fifo]);
+  for (const path of ['/dev/zero', fifo]) {
+    await expect(readIdx(path)).rejects.toThrow(/not a regular file/);
+    await expect(readCsv(path)).rejects.toThrow(/not a regular file/);
+    await expect(readLabelledTsv(path)).rejects.toThrow(/not a regular file/);
+  }
+  const csv = join(dir, 'small.csv');
+  writeFileSync(csv, 'a,b\n1,2\n3,4\n');
+  expect((await readCsv(csv)).rows).toEqual([
+    ['1', '2'],
+    ['3', '4'],
+  ]);
+  await expect(readCsv(csv, { maxBytes: 4 })).rejects.toThrow(/12 bytes is more than the 4-byte limit/);
+  await expect(readIdx(csv, { maxBytes: 4 })).rejects.toThrow(/more than the 4-byte limit/);
+});
+
+it('linear with no input features gives act(bias) on every replay of its recorded forward', async () => {
+  const { Module, Parameter, linear } = await import('../src/index.js');
+  class NoFeatures extends Module {
+    readonly weight = new Parameter(new Tensor(new Float32Array(0), [3, 0]));
+    readonly bias = new Parameter(new Tensor(new Float32Array([0, 1, -1]), [3]));
+    override forward(x: Tensor): Tensor {
+      return linear(x, this.weight, this.bias, 'sigmoid');
+    }
+  }
+  const net = new NoFeatures();
+  const model = new Model(net);
+  const x = new Tensor(new Float32Array(0), [2, 0]);
+  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+  for (const b of [
+    [0, 1, -1],
+    [2, -3, 0.5],
+  ]) {
+    net.bias.data.set(b);
+    const out = model.predictSync(x); // the second call replays the recording of the first
+    for (let r = 0; r < 2; r++) b.forEach((v, j) => expect(out.data[r * 3 + j]).toBeCloseTo(sig(v), 6));
+  }
+});

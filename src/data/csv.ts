@@ -3,10 +3,10 @@
  * their conversion to tensors: numeric feature columns to float32, a target column to
  * float32 (regression) or, through a label encoding, int32 classes.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileChecked } from './files.js';
 import { parse } from 'csv-parse/sync';
 import { Tensor } from '../tensor/tensor.js';
-import { checkOptionKeys, optionKeys } from '../options.js';
+import { checkOptionKeys, intOption, optionKeys } from '../options.js';
 
 export interface CsvTable {
   columns: string[];
@@ -19,8 +19,13 @@ export interface CsvOptions {
   delimiter?: string;
   /** Lines starting with this are skipped. */
   comment?: string;
+  /** Larger files (readCsv) and texts (parseCsv, counted in characters) are refused (default
+   * 256 MiB). */
+  maxBytes?: number;
 }
-const CSV_KEYS = optionKeys<CsvOptions>({ header: true, delimiter: true, comment: true });
+const CSV_KEYS = optionKeys<CsvOptions>({ header: true, delimiter: true, comment: true, maxBytes: true });
+/** Text files (CSV, TSV) larger than this are refused unless a caller raises it. */
+export const MAX_TEXT_BYTES = 256 * 2 ** 20;
 
 function checkCsvOptions(op: string, options: CsvOptions): void {
   checkOptionKeys(op, options, CSV_KEYS);
@@ -34,6 +39,8 @@ function checkCsvOptions(op: string, options: CsvOptions): void {
 /** Parses CSV text into column names and string cells (every row must have every column). */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   checkCsvOptions('parseCsv', options);
+  const limit = intOption('parseCsv', 'maxBytes', options.maxBytes, MAX_TEXT_BYTES, 0, 2 ** 31);
+  if (text.length > limit) throw new RangeError(`parseCsv: ${text.length} characters is more than maxBytes = ${limit}`);
   let records: string[][];
   try {
     records = parse(text, {
@@ -54,7 +61,8 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
 
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
   checkCsvOptions('readCsv', options);
-  return parseCsv(await readFile(path, 'utf8'), options);
+  const bytes = await readFileChecked(path, intOption('readCsv', 'maxBytes', options.maxBytes, MAX_TEXT_BYTES, 0, 2 ** 31));
+  return parseCsv(bytes.toString('utf8'), options);
 }
 
 function columnIndex(table: CsvTable, name: string): number {

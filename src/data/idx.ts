@@ -6,8 +6,8 @@
  * Layout: 0x00 0x00, type (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64),
  * rank, rank big-endian u32 dimensions, then the data big-endian.
  */
-import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { readFileChecked } from './files.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, enumOption, intOption, numberOption, optionKeys } from '../options.js';
 
@@ -111,6 +111,7 @@ export function parseIdx(input: Uint8Array, options: IdxOptions = {}): Tensor {
 /** Reads an IDX file (.gz or plain) from disk. */
 export async function readIdx(path: string, options: IdxOptions = {}): Promise<Tensor> {
   checkIdxOptions('readIdx', options);
-  const data = await readFile(path);
+  // The file itself within maxBytes too (and a regular file: not /dev/zero or a pipe).
+  const data = await readFileChecked(path, options.maxBytes ?? MAX_BYTES);
   return parseIdx(data, { source: path, ...options });
 }

@@ -5,7 +5,8 @@
  * as data/sentiment/sentences.tsv. Not a subword (BPE/WordPiece) tokenizer, and no stemming.
  * Tests: `npx vitest run tests/text.test.ts`.
  */
-import { readFile } from 'node:fs/promises';
+import { MAX_TEXT_BYTES } from './csv.js';
+import { readFileChecked } from './files.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { padSequences, type PadSide, type PaddedSequences } from './sequence.js';
 
@@ -419,7 +420,7 @@ export function parseLabelledTsv(content: string): LabelledTexts {
   return { labels: Int32Array.from(labels), texts: columns.text, columns };
 }
 
-/** Reads a file for parseLabelledTsv (UTF-8). */
+/** Reads a file for parseLabelledTsv (UTF-8; a regular file of at most 256 MiB). */
 export async function readLabelledTsv(path: string): Promise<LabelledTexts> {
-  return parseLabelledTsv(await readFile(path, 'utf8'));
+  return parseLabelledTsv((await readFileChecked(path, MAX_TEXT_BYTES)).toString('utf8'));
 }

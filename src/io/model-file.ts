@@ -13,7 +13,7 @@
  * killed mid-save, sees the old file or the new one.
  */
 import { createHash } from 'node:crypto';
-import { constants, open } from 'node:fs/promises';
+import { readFileChecked as readFileCheckedAs } from '../data/files.js';
 import type { Module, LoadReport } from '../nn/module.js';
 import { deserializeModule, serializeModule, type LayerSpec } from '../nn/registry.js';
 import { shapeToString } from '../tensor/shape.js';
@@ -201,35 +201,9 @@ export function moduleFromContent(content: ModelFileContent, source = 'model fil
   return module;
 }
 
-/**
- * Reads a whole file that must be a regular file of at most maxBytes. The checks run on the
- * opened handle (no window between a stat and the read), the open does not block on a FIFO,
- * and the read stops at the size fstat gave: /dev/zero, a pipe or a file that grows while
- * it is read cannot make us read without end.
- */
-export async function readFileChecked(path: string, maxBytes: number): Promise<Buffer> {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`read: path must be a non-empty string`);
-  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0))
-    throw new RangeError(`read: maxBytes must be a non-negative integer, got ${maxBytes}`);
-  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const info = await fh.stat();
-    if (!info.isFile()) throw new ModelFileError(`${path}: not a regular file`);
-    if (info.size > maxBytes)
-      throw new ModelFileError(
-        `${path}: ${info.size} bytes is more than the ${maxBytes}-byte limit (pass maxBytes to allow it)`,
-      );
-    const out = Buffer.allocUnsafe(info.size);
-    let off = 0;
-    while (off < out.length) {
-      const { bytesRead } = await fh.read(out, off, out.length - off, off);
-      if (bytesRead === 0) throw new ModelFileError(`${path}: the file shrank while it was read`);
-      off += bytesRead;
-    }
-    return out;
-  } finally {
-    await fh.close();
-  }
+/** readFileChecked (data/files.ts) with ModelFileError for a refused file. */
+export function readFileChecked(path: string, maxBytes: number): Promise<Buffer> {
+  return readFileCheckedAs(path, maxBytes, (m) => new ModelFileError(m));
 }
 
 export interface ReadOptions {
