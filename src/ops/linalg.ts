@@ -253,9 +253,13 @@ export function linear(
   const out = Tensor.output(outShape);
   const yd = out.data as Float32Array;
   if (inF === 0) {
-    // No features: the product is 0, so the output is act(bias).
-    if (bd) for (let i = 0; i < yd.length; i++) yd[i] = bd[i % outF];
-    native.unary(fused, yd, yd, param);
+    // No features: the product is 0, so the output is act(bias). Written by kernels, not a JS
+    // loop, so a recorded step sets it again on every replay (the bias may have changed).
+    if (yd.length > 0) {
+      if (bd) native.gatherRows(bd, outF, new Int32Array(rows), 0, rows, yd);
+      else native.fill(yd, 0);
+      native.unary(fused, yd, yd, param);
+    }
   } else if (yd.length > 0)
     native.gemm(
       false,
