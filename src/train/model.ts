@@ -31,8 +31,7 @@ import {
 import { History, type Callback, type Logs } from './callbacks.js';
 import { getMetric, type Accumulators, type Metric } from './metrics.js';
 import { ProgressBar } from './progress.js';
-import type { Traced } from './trace.js';
-import { DEFAULT_LIMITS, probeOutput, traceWithinBudget, type ForwardLimits } from './budget.js';
+import { DEFAULT_LIMITS, probeOutput, type ForwardLimits } from './budget.js';
 import { InferenceCache, type PredictEntry } from './inference.js';
 import { layerName, selectParameters } from './select.js';
 import {
@@ -181,10 +180,6 @@ export class Model {
     return this.monitor.run(op, work);
   }
 
-  private traceWithinBudget<T>(what: string, rows: number, trainingStep: boolean, fn: () => Traced<T>): Traced<T> {
-    return traceWithinBudget(this.limits, what, rows, trainingStep, fn);
-  }
-
   private probeOutput(what: string, sample: readonly number[], dtype: 'float32' | 'int32'): Tensor {
     return probeOutput(this.module, this.limits, what, sample, dtype);
   }
@@ -222,10 +217,6 @@ export class Model {
       stepProgramFactory: this.stepProgramFactory,
       compiled: (op) => this.requireCompiled(op),
     };
-  }
-
-  private accumulators(): Accumulators {
-    return accumulators();
   }
 
   private traceStep(
@@ -353,7 +344,7 @@ export class Model {
       gen = new Generator(options.seed ?? pickGenerator().nextUint32());
     }
     this.cursor = { nextEpoch: initialEpoch, order, generator: gen };
-    const acc = this.accumulators();
+    const acc = accumulators();
     const source = new TensorBatches(
       xTrain,
       batchSize,
@@ -430,7 +421,7 @@ export class Model {
       val = vd instanceof TensorDataset ? [vd.x, vd.y as Tensor] : vd;
       this.checkXY('fit (validationData)', val[0], val[1]);
     }
-    const acc = this.accumulators();
+    const acc = accumulators();
     let classes = -1;
     const source = new LoaderBatches(loader, {
       check: (xb, yb) => {
@@ -483,7 +474,7 @@ export class Model {
     const n = x.shape[0];
     this.checkLabels('evaluate', y, this.outputWidth('evaluate', x));
     const order = identityIndices(n);
-    const acc = this.accumulators();
+    const acc = accumulators();
     const full = Math.floor(n / batchSize);
     const rest = n - full * batchSize;
     let lossSum = 0;
@@ -576,7 +567,7 @@ export class Model {
     const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
     const out = new Tensor(new Float32Array(n * probe.size), [n, ...probe.shape.slice(1)]);
     const order = identityIndices(n);
-    const acc = this.accumulators();
+    const acc = accumulators();
     const full = Math.floor(n / batchSize);
     const rest = n - full * batchSize;
     const none = async (): Promise<boolean> => true;
