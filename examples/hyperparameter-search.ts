@@ -14,20 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo } from '../src/index.js';
+import { choice, intRange, logUniform, type SearchSpace } from '../src/train/search-space.js';
 import {
-  choice,
   gridSearch,
-  intRange,
-  logUniform,
-  mlpObjective,
   randomSearch,
   successiveHalving,
-  trainMlp,
-  type MlpObjectiveOptions,
   type SearchResult,
-  type SearchSpace,
   type TrialRecord,
 } from '../src/train/search.js';
+import { mlpObjective, trainMlp, type MlpObjectiveOptions } from '../src/train/search-mlp.js';
 import { loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

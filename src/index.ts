@@ -256,16 +256,6 @@ export {
   intRange,
   gridValues,
   sampleParams,
-  gridSearch,
-  randomSearch,
-  successiveHalving,
-  halvingRungs,
-  SearchResult,
-  mlpObjective,
-  mlpModel,
-  mlpParams,
-  trainMlp,
-  MLP_DEFAULTS,
   type SearchSpace,
   type Choice,
   type Range as SearchRange,
@@ -274,6 +264,13 @@ export {
   type IntRange,
   type ParamValue,
   type Params,
+} from './train/search-space.js';
+export {
+  gridSearch,
+  randomSearch,
+  successiveHalving,
+  halvingRungs,
+  SearchResult,
   type Budget,
   type Objective,
   type TrialResult,
@@ -284,9 +281,16 @@ export {
   type GridSearchOptions,
   type RandomSearchOptions,
   type HalvingOptions,
+} from './train/search.js';
+export {
+  mlpObjective,
+  mlpModel,
+  mlpParams,
+  trainMlp,
+  MLP_DEFAULTS,
   type MlpParams,
   type MlpObjectiveOptions,
-} from './train/search.js';
+} from './train/search-mlp.js';
 export {
   conv2d,
   conv1d,

@@ -8,24 +8,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Generator, Tensor } from '../src/index.js';
+import { choice, intRange, logUniform, sampleParams, uniform, type Params } from '../src/train/search-space.js';
 import {
-  choice,
   gridSearch,
   halvingRungs,
-  intRange,
-  logUniform,
-  mlpObjective,
-  mlpParams,
   randomSearch,
-  sampleParams,
   successiveHalving,
-  trainMlp,
-  uniform,
   type Budget,
   type Objective,
-  type Params,
   type TrialRecord,
 } from '../src/train/search.js';
+import { mlpObjective, mlpParams, trainMlp } from '../src/train/search-mlp.js';
 
 /** An objective that records its calls and scores params with `f`. */
 function recorder(f: (p: Params, b: Budget) => number): Objective & { calls: { params: Params; epochs: number }[] } {
