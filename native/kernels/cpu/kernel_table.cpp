@@ -15,34 +15,13 @@ const KernelTable& kernel_table() {
 #else
   constexpr Isa kIsa = Isa::Scalar;
 #endif
+  // `isa`, then every entry of kernel_list.h in field order. An entry this level's sources do
+  // not define is an undefined symbol at link time.
   static const KernelTable table = {
       kIsa,
-      &gemm,
-      &gemm_packed_b_size,
-      &gemm_pack_b,
-      &unary_forward,
-      &unary_backward,
-      &binary_contiguous,
-      &binary_scalar,
-      &binary_backward,
-      &reduce,
-      &softmax_forward,
-      &softmax_backward,
-      &sgd_step,
-      &adam_step,
-      &rmsprop_step,
-      &adagrad_step,
-      &sum_squares,
-      &conv2d_forward,
-      &conv2d_forward_algorithm,
-      &conv2d_backward_data,
-      &lstm_cell_forward,
-      &lstm_cell_backward,
-      &gru_cell_forward,
-      &gru_cell_backward,
-      &conv2d_backward_weight,
-      &max_pool_2x2_plane,
-      &max_pool_2x2_backward_plane,
+#define AXON_CPU_KERNEL(name, ret, params) &name,
+#include "kernel_list.h"
+#undef AXON_CPU_KERNEL
   };
   return table;
 }

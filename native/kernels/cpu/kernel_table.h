@@ -1,63 +1,36 @@
 // The per-ISA kernel table: each SIMD level's copy of the hot kernels (compiled once per level
 // from the same sources, see binding.gyp) fills one table; dispatch.cpp picks the table of
-// the level chosen at load. Entries are single-threaded except `gemm`, which blocks and
-// threads itself; the dispatch layer threads the others. Internal header.
+// the level chosen at load. The kernels and their signatures are listed in kernel_list.h.
+// Entries are single-threaded except `gemm`, which blocks and threads itself; the dispatch
+// layer threads the others. Internal header.
 #pragma once
+
+#include <cstddef>
 
 #include "axon/kernels.h"
 #include "axon/runtime.h"
 
 namespace axon::cpu {
 
+// Number of entries in kernel_list.h.
+inline constexpr size_t kKernelCount = 0
+#define AXON_CPU_KERNEL(name, ret, params) +1
+#include "kernel_list.h"
+#undef AXON_CPU_KERNEL
+    ;
+
 struct KernelTable {
   Isa isa;
-  void (*gemm)(const GemmArgs& args);
-  int64_t (*gemm_packed_b_size)(int64_t k, int64_t n);
-  void (*gemm_pack_b)(const GemmArgs& g, float* packed);
-  void (*unary_forward)(UnaryOp op, const float* x, float* y, int64_t n, float param);
-  void (*unary_backward)(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
-                         int64_t n, float param);
-  // y = a (op) b, all contiguous, length n.
-  void (*binary_contiguous)(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
-  void (*binary_scalar)(BinaryOp op, const float* x, float s, bool scalar_first, float* y,
-                        int64_t n);
-  void (*binary_backward)(BinaryOp op, const float* a, const float* b, const float* y,
-                          const float* dy, float* da, float* db, int64_t n);
-  // Reduces (outer, r, inner) -> (outer, inner).
-  void (*reduce)(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
-  void (*softmax_forward)(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-                          bool log);
-  void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
-                           int64_t inner, bool log);
-  void (*sgd_step)(float* p, const float* g, float* buf, int64_t n, const SgdConfig& c);
-  void (*adam_step)(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
-                    const AdamConfig& c);
-  void (*rmsprop_step)(float* p, const float* g, float* sq, float* ga, float* buf, int64_t n,
-                       const RmspropConfig& c);
-  void (*adagrad_step)(float* p, const float* g, float* sum, int64_t n, const AdagradConfig& c);
-  double (*sum_squares)(const float* x, int64_t n);
-  void (*conv2d_forward)(const ConvGeometry& g, const float* x, const float* w, const float* bias,
-                         UnaryOp act, float act_param, float* y);
-  const char* (*conv2d_forward_algorithm)(const ConvGeometry& g);
-  void (*conv2d_backward_data)(const ConvGeometry& g, const float* dy, const float* w, float* dx);
-  void (*lstm_cell_forward)(float* gates, const float* c_prev, const float* h_prev, float* c,
-                            float* h, int64_t n, int64_t hidden, const uint8_t* active);
-  void (*lstm_cell_backward)(const float* gates, const float* c_prev, const float* c,
-                             const float* dh, float* dc, float* dgates, int64_t n, int64_t hidden,
-                             const uint8_t* active);
-  void (*gru_cell_forward)(const float* gx, const float* gh, const float* h_prev, float* h,
-                           float* rzn, int64_t n, int64_t hidden, const uint8_t* active);
-  void (*gru_cell_backward)(const float* rzn, const float* gh, const float* h_prev, const float* dh,
-                            float* dgx, float* dgh, float* dh_prev, int64_t n, int64_t hidden,
-                            const uint8_t* active);
-  void (*conv2d_backward_weight)(const ConvGeometry& g, const float* x, const float* dy, float* dw,
-                                 float* db);
-  bool (*max_pool_2x2_plane)(const float* in, int64_t w, int64_t out_h, int64_t out_w, float* out,
-                             int32_t* idx);
-  bool (*max_pool_2x2_backward_plane)(const int32_t* idx, const float* dy, const float* relu_mask,
-                                      int64_t h, int64_t w, int64_t out_h, int64_t out_w,
-                                      float* dx);
+  // One function pointer per kernel_list.h entry: `ret (*name)(params...);`.
+#define AXON_CPU_KERNEL(name, ret, params) ret(*name) params;
+#include "kernel_list.h"
+#undef AXON_CPU_KERNEL
 };
+// kernel_list.h is the only source of kernel fields: a field added above by hand would get no
+// initialiser in kernel_table.cpp's fill and stay null. So the table is exactly the level
+// (padded to a pointer) and one function pointer per entry.
+static_assert(sizeof(KernelTable) == sizeof(void (*)()) * (1 + kKernelCount),
+              "KernelTable must hold only `isa` and the kernels of kernel_list.h");
 
 // Table of the level chosen at load (or forced by force_isa_for_testing).
 const KernelTable& active_kernels();
