@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Checks (or with --fix, applies) clang-format on the C++ sources under native/.
+// Checks (or with --fix, applies) clang-format on the C++ sources under native/. Files that
+// tools/gen-ops.mjs writes are skipped: the table is their source (gen-ops --check guards them).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const fix = process.argv.includes('--fix');
+const generated = new Set([join('native', 'generated'), join('native', 'include', 'axon', 'ops.h')]);
 const files = [];
 (function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
+    if (generated.has(p)) continue;
     if (statSync(p).isDirectory()) walk(p);
     else if (/\.(cpp|h|cu|cuh)$/.test(name)) files.push(p);
   }

@@ -1,7 +1,6 @@
-// axon_native: the N-API entry point. Every export is listed in Init below; each kernel op is
-// exported twice, `name` (synchronous, on the calling thread) and `nameAsync` (an AsyncWorker
-// on libuv's pool that returns a Promise). Argument checks live in ops.cpp / args.cpp; this
-// file only wires ops to JS, times them for the profiler and serialises async calls.
+// axon_native: the N-API entry point. Every export is listed in Init below: the op table's ops
+// through export_ops (generated), each exported as `name` (synchronous, on the calling thread)
+// and, where the table asks, `nameAsync` (on libuv's pool, returning a Promise); see export.h.
 #include <napi.h>
 
 #include <chrono>
@@ -14,6 +13,8 @@
 #include "program.h"
 #include "axon/runtime.h"
 #include "axon/thread_pool.h"
+#include "binding_ops.h"
+#include "export.h"
 #include "ops.h"
 #include "settle.h"
 
@@ -93,59 +94,6 @@ void SettlingWorker::OnWorkComplete(Napi::Env env, napi_status status) {
 }
 
 namespace {
-
-template <class Op>
-Napi::Value run_sync(const Napi::CallbackInfo& info) {
-  Args args(info, Op::kName);
-  const Op op = Op::parse(args);
-  run_profiled(op);
-  std::string e = take_runtime_error();
-  if (!e.empty()) throw Napi::RangeError::New(info.Env(), e);
-  return info.Env().Undefined();
-}
-
-// Runs one op on a libuv thread. The typed arrays stay referenced (so the GC keeps their
-// memory) until the promise settles; the caller must not touch them meanwhile.
-template <class Op>
-class OpWorker : public SettlingWorker {
- public:
-  OpWorker(Napi::Env env, Op op, std::vector<Napi::Object>& buffers)
-      : SettlingWorker(env, Op::kName), op_(std::move(op)) {
-    for (auto& b : buffers) keep_.push_back(Napi::Persistent(b));
-  }
-
- protected:
-  void Execute() override {
-    // Async calls queue here, so two in flight never split the cores between them.
-    std::lock_guard<std::mutex> lock(compute_lock());
-    run_profiled(op_);
-    error_ = take_runtime_error();
-  }
-
- private:
-  Op op_;
-  std::vector<Napi::ObjectReference> keep_;
-};
-
-template <class Op>
-struct OpInstr : Instr {
-  Op op;
-  explicit OpInstr(Op o) : op(std::move(o)) {}
-  void run() override { run_profiled(op); }
-  const char* name() const override { return Op::kName; }
-  double flops() const override { return op.flops(); }
-  double bytes() const override { return op.bytes(); }
-};
-
-template <class Op>
-Napi::Value run_async(const Napi::CallbackInfo& info) {
-  Args args(info, Op::kName);
-  Op op = Op::parse(args);
-  auto* worker = new OpWorker<Op>(info.Env(), std::move(op), args.buffers());
-  Napi::Value p = worker->promise();
-  worker->Queue();
-  return p;
-}
 
 Napi::Value backend_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -230,16 +178,6 @@ Napi::Value sum_squares_js(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), sum_squares(x.data, x.length));
 }
 
-template <class Op>
-void export_op(Napi::Env env, Napi::Object exports) {
-  exports.Set(Op::kName, Napi::Function::New(env, run_sync<Op>, Op::kName));
-  const std::string async_name = std::string(Op::kName) + "Async";
-  exports.Set(async_name, Napi::Function::New(env, run_async<Op>, async_name));
-  register_factory(Op::kName, [](Args& args) -> std::unique_ptr<Instr> {
-    return std::make_unique<OpInstr<Op>>(Op::parse(args));
-  });
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_env_life(env);
   exports.Set("backendInfo", Napi::Function::New(env, backend_info, "backendInfo"));
@@ -252,66 +190,54 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("profilerEnable", Napi::Function::New(env, profiler_enable, "profilerEnable"));
   exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
   exports.Set("rnnSizes", Napi::Function::New(env, rnn_sizes, "rnnSizes"));
-  export_op<GemmOp>(env, exports);
-  export_op<GemmBatchedOp>(env, exports);
-  export_op<UnaryOpCall>(env, exports);
-  export_op<UnaryBackwardOp>(env, exports);
-  export_op<BinaryOpCall>(env, exports);
-  export_op<BinaryScalarOp>(env, exports);
-  export_op<BinaryBackwardOp>(env, exports);
-  export_op<ReduceOpCall>(env, exports);
-  export_op<ArgReduceOpCall>(env, exports);
-  export_op<ReduceBackwardOp>(env, exports);
-  export_op<SumToShapeOp>(env, exports);
-  export_op<SoftmaxOp>(env, exports);
-  export_op<SoftmaxBackwardOp>(env, exports);
-  export_op<PermuteOp>(env, exports);
-  export_op<ConcatOp>(env, exports);
-  export_op<SliceOp>(env, exports);
-  export_op<SliceBackwardOp>(env, exports);
-  export_op<SgdOp>(env, exports);
-  export_op<AdamOp>(env, exports);
-  export_op<RmspropOp>(env, exports);
-  export_op<AdagradOp>(env, exports);
-  export_op<CrossEntropyOp>(env, exports);
-  export_op<CrossEntropyBackwardOp>(env, exports);
-  export_op<BceLogitsOp>(env, exports);
-  export_op<BceLogitsBackwardOp>(env, exports);
-  export_op<BceOp>(env, exports);
-  export_op<BceBackwardOp>(env, exports);
-  export_op<DropoutOp>(env, exports);
-  export_op<ClipGradNormOp>(env, exports);
-  export_op<GatherRowsAtOp>(env, exports);
-  export_op<LogScalarOp>(env, exports);
-  export_op<PutRowsAtOp>(env, exports);
-  export_op<FillOp>(env, exports);
-  export_op<CopyOp>(env, exports);
-  export_op<GatherRowsOp>(env, exports);
-  export_op<ConfusionOp>(env, exports);
-  export_op<TopKOp>(env, exports);
-  export_op<RegressionStatsOp>(env, exports);
-  export_op<Conv2dOp>(env, exports);
-  export_op<Conv2dBackwardDataOp>(env, exports);
-  export_op<Conv2dBackwardWeightOp>(env, exports);
-  export_op<MaxPool2dOp>(env, exports);
-  export_op<MaxPool2dBackwardOp>(env, exports);
-  export_op<AvgPool2dOp>(env, exports);
-  export_op<AvgPool2dBackwardOp>(env, exports);
-  export_op<AdaptiveAvgPool2dOp>(env, exports);
-  export_op<AdaptiveAvgPool2dBackwardOp>(env, exports);
-  export_op<BatchNormOp>(env, exports);
-  export_op<BatchNormBackwardOp>(env, exports);
-  export_op<LayerNormOp>(env, exports);
-  export_op<LayerNormBackwardOp>(env, exports);
-  export_op<RandomCropFlipOp>(env, exports);
-  export_op<RnnOp>(env, exports);
-  export_op<RnnBackwardOp>(env, exports);
-  export_op<EmbeddingOp>(env, exports);
-  export_op<EmbeddingBackwardOp>(env, exports);
-  export_op<EmbeddingRenormOp>(env, exports);
-  export_op<SequenceLengthsOp>(env, exports);
-  export_op<SequencePoolOp>(env, exports);
-  export_op<SequencePoolBackwardOp>(env, exports);
+  export_ops(env, exports);
+  export_op<PermuteOp>(env, exports, false);
+  export_op<ConcatOp>(env, exports, false);
+  export_op<SliceOp>(env, exports, false);
+  export_op<SliceBackwardOp>(env, exports, false);
+  export_op<SgdOp>(env, exports, false);
+  export_op<AdamOp>(env, exports, false);
+  export_op<RmspropOp>(env, exports, false);
+  export_op<AdagradOp>(env, exports, false);
+  export_op<CrossEntropyOp>(env, exports, false);
+  export_op<CrossEntropyBackwardOp>(env, exports, false);
+  export_op<BceLogitsOp>(env, exports, false);
+  export_op<BceLogitsBackwardOp>(env, exports, false);
+  export_op<BceOp>(env, exports, false);
+  export_op<BceBackwardOp>(env, exports, false);
+  export_op<DropoutOp>(env, exports, false);
+  export_op<ClipGradNormOp>(env, exports, false);
+  export_op<GatherRowsAtOp>(env, exports, false);
+  export_op<LogScalarOp>(env, exports, false);
+  export_op<PutRowsAtOp>(env, exports, false);
+  export_op<FillOp>(env, exports, false);
+  export_op<CopyOp>(env, exports, false);
+  export_op<GatherRowsOp>(env, exports, true);
+  export_op<ConfusionOp>(env, exports, false);
+  export_op<TopKOp>(env, exports, false);
+  export_op<RegressionStatsOp>(env, exports, false);
+  export_op<Conv2dOp>(env, exports, false);
+  export_op<Conv2dBackwardDataOp>(env, exports, false);
+  export_op<Conv2dBackwardWeightOp>(env, exports, false);
+  export_op<MaxPool2dOp>(env, exports, false);
+  export_op<MaxPool2dBackwardOp>(env, exports, false);
+  export_op<AvgPool2dOp>(env, exports, false);
+  export_op<AvgPool2dBackwardOp>(env, exports, false);
+  export_op<AdaptiveAvgPool2dOp>(env, exports, false);
+  export_op<AdaptiveAvgPool2dBackwardOp>(env, exports, false);
+  export_op<BatchNormOp>(env, exports, false);
+  export_op<BatchNormBackwardOp>(env, exports, false);
+  export_op<LayerNormOp>(env, exports, false);
+  export_op<LayerNormBackwardOp>(env, exports, false);
+  export_op<RandomCropFlipOp>(env, exports, false);
+  export_op<RnnOp>(env, exports, false);
+  export_op<RnnBackwardOp>(env, exports, false);
+  export_op<EmbeddingOp>(env, exports, false);
+  export_op<EmbeddingBackwardOp>(env, exports, false);
+  export_op<EmbeddingRenormOp>(env, exports, false);
+  export_op<SequenceLengthsOp>(env, exports, false);
+  export_op<SequencePoolOp>(env, exports, false);
+  export_op<SequencePoolBackwardOp>(env, exports, false);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

@@ -99,16 +99,57 @@ Words Args::words_value(Napi::Value v, const std::string& name) {
 
 Words Args::words(size_t i, const char* name) { return words_value(at(i, name), name); }
 
-int64_t Args::integer(size_t i, const char* name, int64_t min, int64_t max) {
-  Napi::Value v = at(i, name);
-  if (!v.IsNumber()) type_error(std::string("argument '") + name + "' must be a number");
+namespace {
+// The value as an integer in [min, max]; `what` names it in the error.
+int64_t checked_integer(const Args& a, Napi::Value v, const std::string& what, int64_t min,
+                        int64_t max) {
+  if (!v.IsNumber()) a.type_error(what + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(std::floor(d) == d))
-    type_error(std::string("argument '") + name + "' must be an integer, got " + std::to_string(d));
+  if (!(std::floor(d) == d)) a.type_error(what + " must be an integer, got " + std::to_string(d));
   if (d < static_cast<double>(min) || d > static_cast<double>(max))
-    range_error(std::string("argument '") + name + "' must be in [" + std::to_string(min) + ", " +
-                std::to_string(max) + "], got " + std::to_string(d));
+    a.range_error(what + " must be in [" + std::to_string(min) + ", " + std::to_string(max) +
+                  "], got " + std::to_string(d));
   return static_cast<int64_t>(d);
+}
+}  // namespace
+
+int64_t Args::integer(size_t i, const char* name, int64_t min, int64_t max) {
+  return checked_integer(*this, at(i, name), std::string("argument '") + name + "'", min, max);
+}
+
+Napi::Object Args::object(size_t i, const char* name) {
+  Napi::Value v = at(i, name);
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray())
+    type_error(std::string("argument '") + name + "' must be an object with named fields");
+  return v.As<Napi::Object>();
+}
+
+int64_t Args::int_field(const Napi::Object& o, const char* obj, const char* key, int64_t min,
+                        int64_t max) {
+  Napi::Value v = o.Get(key);
+  const std::string what = std::string("'") + obj + "." + key + "'";
+  if (v.IsUndefined()) type_error(what + " is missing");
+  return checked_integer(*this, v, what, min, max);
+}
+
+bool Args::bool_field(const Napi::Object& o, const char* obj, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsBoolean())
+    type_error(std::string("'") + obj + "." + key + "' must be a boolean" +
+               (v.IsUndefined() ? " (it is missing)" : ""));
+  return v.As<Napi::Boolean>().Value();
+}
+
+void Args::only_fields(const Napi::Object& o, const char* obj, size_t count,
+                       const char* const* keys) {
+  Napi::Array names = o.GetPropertyNames();
+  if (names.Length() == count) return;  // every expected key was read, so these are they
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string k = names.Get(i).ToString();
+    bool known = false;
+    for (size_t j = 0; j < count; ++j) known = known || k == keys[j];
+    if (!known) type_error(std::string("'") + obj + "' has an unknown field '" + k + "'");
+  }
 }
 
 double Args::number(size_t i, const char* name, bool allow_nonfinite) {

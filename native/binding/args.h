@@ -77,6 +77,13 @@ class Args {
   // A JS array of exactly `len` integers in [min, max].
   std::vector<int64_t> int_list(size_t i, const char* name, size_t len, int64_t min, int64_t max);
   Napi::Array array(size_t i, const char* name);
+  // A struct argument: a plain object whose fields are read by name. Every field must be
+  // present; a field the op does not know is an error (only_fields), never silently ignored.
+  Napi::Object object(size_t i, const char* name);
+  int64_t int_field(const Napi::Object& o, const char* obj, const char* key, int64_t min,
+                    int64_t max);
+  bool bool_field(const Napi::Object& o, const char* obj, const char* key);
+  void only_fields(const Napi::Object& o, const char* obj, size_t count, const char* const* keys);
 
   // a * b and a + b, throwing on int64 overflow or results above kMaxExtent.
   int64_t mul(int64_t a, int64_t b, const char* what);

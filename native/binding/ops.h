@@ -7,15 +7,10 @@
 #include <vector>
 
 #include "args.h"
+#include "op_util.h"
 #include "axon/kernels.h"
 
 namespace axon::binding {
-
-// An op whose checks can only run when it runs (it reads positions from loop registers) sets
-// this instead of touching memory; the sync export and Program replay turn it into a JS error.
-void set_runtime_error(std::string message);
-// Returns and clears the error set on this thread ("" when none).
-std::string take_runtime_error();
 
 #define AXON_OP_COMMON(TYPE, NAME)           \
   static constexpr const char* kName = NAME; \
@@ -24,108 +19,6 @@ std::string take_runtime_error();
   double flops() const;                      \
   double bytes() const;                      \
   std::string shapes() const;
-
-struct GemmOp {
-  AXON_OP_COMMON(GemmOp, "gemm")
-  GemmArgs g;
-};
-
-struct GemmBatchedOp {
-  AXON_OP_COMMON(GemmBatchedOp, "gemmBatched")
-  GemmBatchedArgs b;
-};
-
-struct UnaryOpCall {
-  AXON_OP_COMMON(UnaryOpCall, "unary")
-  UnaryOp op;
-  const float* x;
-  float* y;
-  int64_t n;
-  float param;
-};
-
-struct UnaryBackwardOp {
-  AXON_OP_COMMON(UnaryBackwardOp, "unaryBackward")
-  UnaryOp op;
-  const float *x, *y, *dy;
-  float* dx;
-  int64_t n;
-  float param;
-  bool overwrite;
-};
-
-struct BinaryOpCall {
-  AXON_OP_COMMON(BinaryOpCall, "binary")
-  BinaryOp op;
-  const float *a, *b;
-  float* out;
-  Shape as, bs, os;
-};
-
-struct BinaryScalarOp {
-  AXON_OP_COMMON(BinaryScalarOp, "binaryScalar")
-  BinaryOp op;
-  const float* x;
-  float s;
-  bool scalar_first;
-  float* y;
-  int64_t n;
-};
-
-struct BinaryBackwardOp {
-  AXON_OP_COMMON(BinaryBackwardOp, "binaryBackward")
-  BinaryOp op;
-  const float *a, *b, *y, *dy;
-  float *da, *db;
-  int64_t n;
-};
-
-struct ReduceOpCall {
-  AXON_OP_COMMON(ReduceOpCall, "reduce")
-  ReduceOp op;
-  const float* x;
-  float* out;
-  int64_t outer, r, inner;
-};
-
-struct ArgReduceOpCall {
-  AXON_OP_COMMON(ArgReduceOpCall, "argReduce")
-  ArgReduceOp op;
-  const float* x;
-  int32_t* out;
-  int64_t outer, r, inner;
-};
-
-struct ReduceBackwardOp {
-  AXON_OP_COMMON(ReduceBackwardOp, "reduceBackward")
-  ReduceOp op;
-  const float *x, *y, *dy;
-  float* dx;
-  int64_t outer, r, inner;
-};
-
-struct SumToShapeOp {
-  AXON_OP_COMMON(SumToShapeOp, "sumToShape")
-  const float* x;
-  float* out;
-  Shape in, os;
-};
-
-struct SoftmaxOp {
-  AXON_OP_COMMON(SoftmaxOp, "softmax")
-  const float* x;
-  float* y;
-  int64_t outer, r, inner;
-  bool log;
-};
-
-struct SoftmaxBackwardOp {
-  AXON_OP_COMMON(SoftmaxBackwardOp, "softmaxBackward")
-  const float *y, *dy;
-  float* dx;
-  int64_t outer, r, inner;
-  bool log;
-};
 
 struct PermuteOp {
   AXON_OP_COMMON(PermuteOp, "permute")

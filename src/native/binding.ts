@@ -1,9 +1,10 @@
 /**
  * The only importer of the compiled addon (build/Release/axon_native.node) and its typed
- * interface. Every kernel is exported twice: `name` runs synchronously on the calling thread;
- * `nameAsync` runs on libuv's thread pool and resolves when done (async calls queue behind one
- * another, so two never split the cores). Buffers are JS-owned typed arrays that native code
- * borrows for the call; during an async call the caller must not touch them.
+ * interface, most of it generated from the op table (./ops.gen.ts). Every op runs
+ * synchronously on the calling thread as `name`; the few the table marks async also have
+ * `nameAsync`, which runs on libuv's thread pool and resolves when done (async calls queue
+ * behind one another, so two never split the cores). Buffers are JS-owned typed arrays that
+ * native code borrows for the call; during an async call the caller must not touch them.
  *
  * All arguments are re-checked natively: a wrong type, length, shape or overlap throws a
  * TypeError/RangeError naming the op and argument; nothing reaches a kernel unchecked. Checks
@@ -17,56 +18,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Unary elementwise ops; values match `axon::UnaryOp` in native/include/axon/ops.h. */
-export enum UnaryCode {
-  Identity = 0,
-  Relu,
-  LeakyRelu,
-  Elu,
-  Selu,
-  Sigmoid,
-  Tanh,
-  GeluErf,
-  GeluTanh,
-  Softplus,
-  Silu,
-  Exp,
-  Log,
-  Sqrt,
-  Abs,
-  Neg,
-  Square,
-  Reciprocal,
-  Pow,
-}
-export enum BinaryCode {
-  Add = 0,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Maximum,
-  Minimum,
-}
-export enum ReduceCode {
-  Sum = 0,
-  Mean,
-  Max,
-  Min,
-}
-export enum ArgReduceCode {
-  ArgMax = 0,
-  ArgMin,
-}
-export enum BiasMode {
-  None = 0,
-  /** bias[N] added to every row of C (a dense layer). */
-  PerColumn = 1,
-  /** bias[M] added to every column of C (a convolution's channels). */
-  PerRow = 2,
-}
+import type { GeneratedKernels, UnaryCode, Words } from './ops.gen.js';
 
-export type Words = Float32Array | Int32Array;
+export { UnaryCode, BinaryCode, ReduceCode, ArgReduceCode, BiasMode, RnnMode, SequencePoolMode } from './ops.gen.js';
+export type { Words, ConvGeometry } from './ops.gen.js';
 
 export interface BackendInfo {
   /** SIMD level in use: 'scalar' | 'avx2' | 'avx512' | 'neon'. */
@@ -89,115 +44,8 @@ export interface ProfileRecord {
   bytes: number;
 }
 
-type Async<F extends (...args: never[]) => void> = (...args: Parameters<F>) => Promise<void>;
-
-interface Kernels {
-  /** [sync] C = act(alpha op(A) op(B) + beta C + bias); A, B, C row-major with leading dims. */
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-    bias: Float32Array | null,
-    biasMode: BiasMode,
-    activation: UnaryCode,
-    activationParam: number,
-  ): void;
-  /** [sync] `batch` GEMMs; operand i starts at i * stride (elements). */
-  gemmBatched(
-    batch: number,
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    strideA: number,
-    lda: number,
-    b: Float32Array,
-    strideB: number,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    strideC: number,
-    ldc: number,
-    bias: Float32Array | null,
-    biasMode: BiasMode,
-    strideBias: number,
-    activation: UnaryCode,
-    activationParam: number,
-  ): void;
-  /** [sync] y = f(x; param); y may be x. */
-  unary(op: UnaryCode, x: Float32Array, y: Float32Array, param: number): void;
-  /** [sync] dx += dy * f'(x), y = f(x); with overwrite, dx = dy * f'(x) (no zeroed dx needed). */
-  unaryBackward(
-    op: UnaryCode,
-    x: Float32Array,
-    y: Float32Array,
-    dy: Float32Array,
-    dx: Float32Array,
-    param: number,
-    overwrite?: boolean,
-  ): void;
-  /** [sync] out = a (op) b with broadcasting; all shapes of equal rank. */
-  binary(
-    op: BinaryCode,
-    a: Float32Array,
-    aShape: readonly number[],
-    b: Float32Array,
-    bShape: readonly number[],
-    out: Float32Array,
-    outShape: readonly number[],
-  ): void;
-  /** [sync] y = x (op) s, or s (op) x when scalarFirst. */
-  binaryScalar(op: BinaryCode, x: Float32Array, s: number, scalarFirst: boolean, y: Float32Array): void;
-  /** [sync] same-shape: da += dy d(a op b)/da, db += dy d(a op b)/db (either may be null). */
-  binaryBackward(
-    op: BinaryCode,
-    a: Float32Array,
-    b: Float32Array,
-    y: Float32Array,
-    dy: Float32Array,
-    da: Float32Array | null,
-    db: Float32Array | null,
-  ): void;
-  /** [sync] out (outer, inner) = reduce over the middle axis of x (outer, r, inner). */
-  reduce(op: ReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Float32Array): void;
-  argReduce(op: ArgReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Int32Array): void;
-  /** [sync] dx (outer, r, inner) += gradient of reduce. */
-  reduceBackward(
-    op: ReduceCode,
-    x: Float32Array,
-    y: Float32Array,
-    dy: Float32Array,
-    outer: number,
-    r: number,
-    inner: number,
-    dx: Float32Array,
-  ): void;
-  /** [sync] out = x summed down to outShape (same rank; out dims 1 or equal). */
-  sumToShape(x: Float32Array, inShape: readonly number[], out: Float32Array, outShape: readonly number[]): void;
-  softmax(x: Float32Array, y: Float32Array, outer: number, r: number, inner: number, log: boolean): void;
-  /** [sync] dx += softmax (or log-softmax) backward, from the forward output y. */
-  softmaxBackward(
-    y: Float32Array,
-    dy: Float32Array,
-    dx: Float32Array,
-    outer: number,
-    r: number,
-    inner: number,
-    log: boolean,
-  ): void;
+/** The ops not yet declared in the op table (native/optable), typed by hand. */
+interface Kernels extends GeneratedKernels {
   permute(x: Words, shape: readonly number[], perm: readonly number[], out: Words): void;
   /** [sync] out (outer, sum sizes) = the inputs (outer, sizes[i]) side by side. */
   concat(inputs: readonly Words[], sizes: readonly number[], outer: number, out: Words): void;
@@ -504,8 +352,8 @@ export interface NativeProgram {
 }
 
 export type NativeBinding = Kernels & {
-  [K in keyof Kernels as `${K & string}Async`]: Async<Kernels[K]>;
-} & {
+  /** gatherRows on libuv's pool (the data loader's prefetch). */
+  gatherRowsAsync(src: Words, rowSize: number, indices: Int32Array, start: number, rows: number, dst: Words): Promise<void>;
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -13,7 +13,6 @@
 #include "axon/kernels.h"
 #include "axon/thread_pool.h"
 #include "kernel_table.h"
-#include "unary_cost.h"
 
 namespace axon::cpu {
 
@@ -43,8 +42,6 @@ const KernelTable& active_kernels() { return kernels_for(active_isa()); }
 namespace axon {
 
 using cpu::active_kernels;
-
-int unary_cost(UnaryOp op) { return cpu::kUnaryCost[size_t(op)]; }
 
 namespace {
 

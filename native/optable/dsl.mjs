@@ -1,0 +1,49 @@
+// The vocabulary of the op table (native/optable/*.ops.mjs). Each native op is declared once,
+// as data: its arguments (typed, named, with the relations the binding checks), its kernel
+// call and its cost model. tools/gen-ops.mjs turns the table into the binding's parsers and
+// exports (native/generated/) and the TypeScript interface (src/native/ops.gen.ts).
+//
+// Expressions:
+//  - `len` / `minLen` of a buffer: integer arithmetic (+ - * / parentheses, integer literals)
+//    over the op's integer arguments (`m`), struct fields (`g.cIn`, JS names), other buffers'
+//    lengths (`len(x)`), shapes' element counts (`numel(s)`), derived values declared in the
+//    op's `derived` (by name) and max(a, b). The binding evaluates it with overflow checks;
+//    the binding fuzz evaluates it in JS to build valid arguments.
+//  - `alias` conditions: C++ over the parsed op `op` (op.a_len == op.out_len).
+//  - `run`, `flops`, `bytes`, `shapes`: C++ in the op's member context (fields are the
+//    arguments' snake_case names; a buffer `x` is `x` and `x_len`).
+
+/** Float32Array. Options: out (written by the op), optional (null allowed), len, minLen,
+ *  alias ({other: 'true' | C++ condition on `op`}: may be exactly the same memory as `other`),
+ *  doc. */
+export const f32 = (name, o = {}) => ({ kind: 'f32', name, ...o });
+/** Int32Array. */
+export const i32 = (name, o = {}) => ({ kind: 'i32', name, ...o });
+/** Float64Array (JS-owned state read or written when the op runs). `cells` names each cell. */
+export const f64 = (name, o = {}) => ({ kind: 'f64', name, ...o });
+/** Float32Array or Int32Array (layout ops move 4-byte words); all `words` of one op share
+ *  one type. */
+export const words = (name, o = {}) => ({ kind: 'words', name, ...o });
+/** An array of `words` arrays (concat's inputs). */
+export const wordsList = (name, o = {}) => ({ kind: 'wordsList', name, ...o });
+/** An integer in [min, max]. fuzz: [lo, hi] for the binding fuzz (default [min, min + 4]). */
+export const int = (name, min, max, o = {}) => ({ kind: 'int', name, min, max, ...o });
+/** A number; finite and within float32 unless nonfinite. `double: true` keeps it a double. */
+export const num = (name, o = {}) => ({ kind: 'num', name, ...o });
+/** A boolean; with `fallback` it may be omitted (trailing) or undefined. */
+export const bool = (name, o = {}) => ({ kind: 'bool', name, ...o });
+/** A value of one of the table's enums (native/optable/enums.mjs). */
+export const enumArg = (name, type, o = {}) => ({ kind: 'enum', name, type, ...o });
+/** A shape: an array of 0..8 non-negative integers. */
+export const shape = (name, o = {}) => ({ kind: 'shape', name, ...o });
+/** An array of exactly `len` (an expression) integers in [min, max]. */
+export const intList = (name, len, min, max, o = {}) => ({ kind: 'intList', name, len, min, max, ...o });
+/** A named object of the struct `type` (declared in structs.mjs). */
+export const struct = (name, type, o = {}) => ({ kind: 'struct', name, type, ...o });
+
+/** An op. See the header of this file and docs/ARCHITECTURE.md. */
+export const op = (spec) => spec;
+
+/** Biggest extent of one dimension (args.h kMaxExtent) and of one GEMM dimension. */
+export const MAX_EXTENT = 'kMaxExtent';
+export const MAX_DIM = 'kMaxDim';

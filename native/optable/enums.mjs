@@ -1,0 +1,89 @@
+// The op enums, declared once. gen-ops.mjs writes the C++ enums of native/include/axon/ops.h
+// (with their names and, for UnaryOp, each function's cost), and the TypeScript mirrors in
+// src/native/ops.gen.ts. Enums that kernels.h declares itself (`declared: true`) are checked
+// value by value with static_asserts instead, so neither side can drift.
+//
+// Each value: [CppName, 'js_name', doc?] (UnaryOp: [CppName, 'name', cost, doc?], cost in
+// "simple op" units: sizes the parallel grain of the elementwise loops and the profiler's flops).
+export default {
+  UnaryOp: {
+    ts: 'UnaryCode',
+    doc: 'Elementwise functions y = f(x; param). `param` is the negative slope of LeakyRelu, alpha of Elu, beta of Softplus and the exponent of Pow; the others ignore it.',
+    values: [
+      ['Identity', 'identity', 1],
+      ['Relu', 'relu', 1],
+      ['LeakyRelu', 'leaky_relu', 1],
+      ['Elu', 'elu', 8],
+      ['Selu', 'selu', 8],
+      ['Sigmoid', 'sigmoid', 8],
+      ['Tanh', 'tanh', 10],
+      ['GeluErf', 'gelu', 16, 'x * Phi(x), Phi the standard normal CDF (PyTorch gelu(approximate=none))'],
+      ['GeluTanh', 'gelu_tanh', 12, '0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate=tanh)'],
+      ['Softplus', 'softplus', 16, 'log(1 + e^(beta x)) / beta; x when beta x > 20, as PyTorch'],
+      ['Silu', 'silu', 9, 'x * sigmoid(x)'],
+      ['Exp', 'exp', 7],
+      ['Log', 'log', 8],
+      ['Sqrt', 'sqrt', 3],
+      ['Abs', 'abs', 1],
+      ['Neg', 'neg', 1],
+      ['Square', 'square', 1],
+      ['Reciprocal', 'reciprocal', 3],
+      ['Pow', 'pow', 12, 'x^param'],
+    ],
+  },
+  BinaryOp: {
+    ts: 'BinaryCode',
+    values: [
+      ['Add', 'add'],
+      ['Sub', 'sub'],
+      ['Mul', 'mul'],
+      ['Div', 'div'],
+      ['Pow', 'pow'],
+      ['Maximum', 'maximum'],
+      ['Minimum', 'minimum'],
+    ],
+  },
+  ReduceOp: {
+    ts: 'ReduceCode',
+    values: [
+      ['Sum', 'sum'],
+      ['Mean', 'mean'],
+      ['Max', 'max'],
+      ['Min', 'min'],
+    ],
+  },
+  ArgReduceOp: {
+    ts: 'ArgReduceCode',
+    values: [
+      ['ArgMax', 'argmax'],
+      ['ArgMin', 'argmin'],
+    ],
+  },
+  BiasMode: {
+    declared: true,
+    ts: 'BiasMode',
+    values: [
+      ['None', 'none'],
+      ['PerColumn', 'per_column', 'bias[N] added to every row of C (a dense layer).'],
+      ['PerRow', 'per_row', "bias[M] added to every column of C (a convolution's channels)."],
+    ],
+  },
+  RnnMode: {
+    declared: true,
+    ts: 'RnnMode',
+    values: [
+      ['Lstm', 'lstm'],
+      ['Gru', 'gru'],
+      ['RnnTanh', 'rnn_tanh'],
+      ['RnnRelu', 'rnn_relu'],
+    ],
+  },
+  SequencePool: {
+    declared: true,
+    ts: 'SequencePoolMode',
+    values: [
+      ['Last', 'last'],
+      ['Mean', 'mean'],
+    ],
+  },
+};
