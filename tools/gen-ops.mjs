@@ -20,14 +20,20 @@ const tableDir = join(root, 'native/optable');
 const check = process.argv.includes('--check');
 
 const enums = (await import(pathToFileURL(join(tableDir, 'enums.mjs')))).default;
-const structs = (await import(pathToFileURL(join(tableDir, 'structs.mjs')))).default;
+const structs = { ...(await import(pathToFileURL(join(tableDir, 'structs.mjs')))).default };
 const opFiles = readdirSync(tableDir)
   .filter((f) => f.endsWith('.ops.mjs'))
   .sort();
 const ops = [];
 for (const f of opFiles) {
   const family = f.replace('.ops.mjs', '');
-  for (const o of (await import(pathToFileURL(join(tableDir, f)))).default) ops.push({ ...o, family });
+  const mod = await import(pathToFileURL(join(tableDir, f)));
+  for (const o of mod.default) ops.push({ ...o, family });
+  // A family may declare its own structs (`export const structs = {...}`), as structs.mjs.
+  for (const [name, s] of Object.entries(mod.structs ?? {})) {
+    if (structs[name]) fail(`struct ${name} is declared twice`);
+    structs[name] = s;
+  }
 }
 
 const HEADER = (from) =>
@@ -235,7 +241,7 @@ function fieldDecls(o) {
         const s = structs[a.type];
         lines.push(`${s.cpp ?? a.type} ${n};`);
         for (const f of structFields(a.type).filter((f) => f.extra))
-          lines.push(`${f.bool ? 'bool' : 'int64_t'} ${n}_${f.cpp};`);
+          lines.push(`${f.bool ? 'bool' : (f.enum ?? 'int64_t')} ${n}_${f.cpp};`);
         break;
       }
       default:
@@ -338,11 +344,12 @@ function parseBody(o) {
         L.push(`  {`, `    const Napi::Object s = a.object(${i}, ${q});`);
         for (const f of structFields(a.type)) {
           const dst = f.extra ? `op.${n}_${f.cpp}` : `op.${n}.${f.cpp}`;
-          L.push(
-            f.bool
-              ? `    ${dst} = a.bool_field(s, ${q}, "${f.js}");`
-              : `    ${dst} = a.int_field(s, ${q}, "${f.js}", ${f.min}, ${f.max});`,
-          );
+          if (f.bool) L.push(`    ${dst} = a.bool_field(s, ${q}, "${f.js}");`);
+          else if (f.enum)
+            L.push(
+              `    ${dst} = static_cast<${f.enum}>(a.int_field(s, ${q}, "${f.js}", 0, ${enumCount(f.enum) - 1}));`,
+            );
+          else L.push(`    ${dst} = a.int_field(s, ${q}, "${f.js}", ${f.min}, ${f.max});`);
         }
         const keys = structFields(a.type).map((f) => `"${f.js}"`);
         L.push(
@@ -596,7 +603,8 @@ function opsTs() {
   L.push(`export type Words = Float32Array | Int32Array;`, '');
   for (const [type, s] of Object.entries(structs)) {
     L.push(...jsDoc(s.doc), `export interface ${type} {`);
-    for (const f of structFields(type)) L.push(...jsDoc(f.doc, '  '), `  ${f.js}: ${f.bool ? 'boolean' : 'number'};`);
+    for (const f of structFields(type))
+      L.push(...jsDoc(f.doc, '  '), `  ${f.js}: ${f.bool ? 'boolean' : f.enum ? enums[f.enum].ts : 'number'};`);
     L.push('}', '');
   }
   L.push('/** The native ops (one per entry of native/optable/*.ops.mjs). */', 'export interface GeneratedKernels {');
@@ -655,7 +663,7 @@ function opsTs() {
           `fields: [${structFields(a.type)
             .map(
               (f) =>
-                `{ name: '${f.js}', ${f.bool ? 'bool: true, ' : ''}fuzz: [${(f.fuzz ?? (f.bool ? [0, 1] : [f.min, Number(f.min) + 3])).join(', ')}] }`,
+                `{ name: '${f.js}', ${f.bool ? 'bool: true, ' : ''}fuzz: [${(f.fuzz ?? (f.bool ? [0, 1] : f.enum ? [0, enumCount(f.enum) - 1] : [f.min, Number(f.min) + 3])).join(', ')}] }`,
             )
             .join(', ')}]`,
         );

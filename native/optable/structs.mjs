@@ -1,5 +1,7 @@
-// Structs that cross the boundary as named objects (geometry, sizes). Each field:
-// ['jsName' or 'jsName:cpp_name', min, max, options]; options: bool (a boolean field), extra (the
+// Structs that cross the boundary as named objects (geometry, sizes); a family may also
+// declare its own (`export const structs` in its .ops.mjs). Each field:
+// ['jsName' or 'jsName:cpp_name', min, max, options]; options: bool (a boolean field), enum (a
+// value of that enum of enums.mjs), extra (the
 // C++ struct has no such field: it lives on the op as <arg>_<cpp_name>), fuzz ([lo, hi] for the
 // binding fuzz), doc. `cpp`: the kernel struct filled (default: the same name).
 const DIM = 'int64_t{1} << 31';
