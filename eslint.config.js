@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-*/', 'node_modules/', 'bench/node_modules/', 'bench/out/', 'demo-output/', 'src/native/ops.gen.ts'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'build-*/',
+      'node_modules/',
+      'bench/node_modules/',
+      'bench/out/',
+      'demo-output/',
+      'src/**/*.gen.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

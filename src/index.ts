@@ -46,20 +46,11 @@ export {
   square,
   reciprocal,
 } from './ops/elementwise.js';
-export {
-  relu,
-  leakyRelu,
-  elu,
-  selu,
-  sigmoid,
-  tanh,
-  gelu,
-  softplus,
-  silu,
-  softmax,
-  logSoftmax,
-  type GeluOptions,
-} from './ops/activation.js';
+export { relu, leakyRelu, elu, gelu, softplus, softmax, logSoftmax, type GeluOptions } from './ops/activation.js';
+// The op table's parameter-free activations (selu, sigmoid, tanh, silu, hardswish, mish, ...)
+// and their layers (SELU, Sigmoid, Tanh, SiLU, Hardswish, Mish, ...).
+export * from './ops/activations.gen.js';
+export * from './nn/activations.gen.js';
 export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { matmul, linear, type LinearActivation } from './ops/linalg.js';
 export {
@@ -95,12 +86,8 @@ export {
   ReLU,
   LeakyReLU,
   ELU,
-  SELU,
   GELU,
-  Sigmoid,
-  Tanh,
   Softplus,
-  SiLU,
   Softmax,
   LogSoftmax,
   Dropout,

@@ -29,6 +29,7 @@ import {
   SGD,
   Sequential,
   SiLU,
+  TABLE_ACTIVATION_LAYERS,
   Sigmoid,
   Softmax,
   Softplus,
@@ -104,6 +105,8 @@ function everyLayer(): Sequential {
     new Linear(8, 5, { activation: 'selu' }),
     new Softmax(-1),
     new LogSoftmax(1),
+    // Every parameter-free activation layer of the op table (Hardswish, Mish, ...).
+    ...Object.values(TABLE_ACTIVATION_LAYERS).map((cls) => new cls()),
   );
 }
 

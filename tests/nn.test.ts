@@ -55,6 +55,8 @@ import {
   tensor,
   zeros,
   type LinearActivation,
+  TABLE_ACTIVATION_LAYERS,
+  type TableActivation,
 } from '../src/index.js';
 
 // ---- plain-JS references ------------------------------------------------------------------
@@ -92,6 +94,8 @@ const refAct: Record<LinearActivation, (z: number, p: number) => number> = {
   silu: (z) => z / (1 + Math.exp(-z)),
   softplus: (z, b) => (b * z > 20 ? z : Math.log1p(Math.exp(b * z)) / b),
   selu: (z) => SELU_SCALE * (z > 0 ? z : SELU_ALPHA * Math.expm1(z)),
+  hardswish: (z) => (z * Math.min(Math.max(z + 3, 0), 6)) / 6,
+  mish: (z) => z * Math.tanh(Math.log1p(Math.exp(z))),
 };
 
 /** act(x W^T + b) in float64 from the raw float32 data. x is (rows, in), W (out, in). */
@@ -484,6 +488,8 @@ describe('Linear', () => {
     ['softplus', undefined],
     ['softplus', 2],
     ['selu', undefined],
+    ['hardswish', undefined],
+    ['mish', undefined],
   ];
   const defaults: Partial<Record<LinearActivation, number>> = { leakyRelu: 0.01, elu: 1, softplus: 1 };
   for (const [act, param] of acts) {
@@ -588,6 +594,16 @@ describe('activation modules', () => {
     ['Softplus()', new Softplus(), (t) => softplus(t), (z) => Math.log1p(Math.exp(z))],
     ['Softplus(3)', new Softplus(3), (t) => softplus(t, 3), (z) => refAct.softplus(z, 3)],
     ['SiLU', new SiLU(), silu, (z) => z / (1 + Math.exp(-z))],
+    // Every layer of the op table's activations against its functional form and its float64
+    // formula (refAct must have one for each: a new table activation fails to type-check here).
+    ...Object.entries(TABLE_ACTIVATION_LAYERS).map(
+      ([fn, cls]): [string, Module, (t: Tensor) => Tensor, (z: number) => number] => [
+        `${cls.name} (table)`,
+        new cls(),
+        (t) => (t as unknown as Record<string, () => Tensor>)[fn](),
+        (z) => refAct[fn as TableActivation](z, 0),
+      ],
+    ),
   ];
   for (const [name, mod, fn, ref] of cases)
     it(`${name} equals the functional op and float64 JS`, () => {

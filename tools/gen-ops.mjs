@@ -678,6 +678,78 @@ function opsTs() {
   return L.join('\n');
 }
 
+// ---- table activations (UnaryOp values with `activation`) -------------------------------------
+const activations = enums.UnaryOp.values
+  .filter((v) => v[4]?.layer)
+  .map(([cpp, name, , doc, o]) => ({
+    cpp,
+    fn: name.replace(/_([a-z])/g, (_, c) => c.toUpperCase()),
+    doc,
+    layer: o.layer,
+  }));
+
+function activationsOpsTs() {
+  const L = [
+    HEADER('enums.mjs'),
+    '// The parameter-free activations of the op table: functional forms and Tensor methods.',
+    "import { UnaryCode } from '../native/ops.gen.js';",
+    "import type { Tensor } from '../tensor/tensor.js';",
+    "import { unaryOp } from './elementwise.js';",
+    '',
+  ];
+  for (const a of activations)
+    L.push(
+      ...jsDoc(`${a.doc}.`),
+      `export const ${a.fn} = (x: Tensor): Tensor => unaryOp('${a.fn}', UnaryCode.${a.cpp}, x);`,
+    );
+  L.push(
+    '',
+    '/** Their kernel codes by name: dense and convolution layers accept these names as `activation`. */',
+    'export const TABLE_ACTIVATIONS = {',
+    ...activations.map((a) => `  ${a.fn}: UnaryCode.${a.cpp},`),
+    '} as const;',
+    'export type TableActivation = keyof typeof TABLE_ACTIVATIONS;',
+    '',
+    '/** Their Tensor methods (x.silu(), ...), installed by ./tensor-methods.ts. */',
+    'export interface TableActivationMethods {',
+    ...activations.flatMap((a) => [...jsDoc(`${a.doc}.`, '  '), `  ${a.fn}(): Tensor;`]),
+    '}',
+    'export const tableActivationMethods: TableActivationMethods & ThisType<Tensor> = {',
+    ...activations.flatMap((a) => [`  ${a.fn}() {`, `    return ${a.fn}(this);`, '  },']),
+    '};',
+    '',
+  );
+  return L.join('\n');
+}
+
+function activationsNnTs() {
+  const L = [
+    HEADER('enums.mjs'),
+    '// The layers of the parameter-free activations of the op table (registered for model files',
+    '// by ./registry.ts).',
+    `import { ${activations.map((a) => a.fn).join(', ')} } from '../ops/activations.gen.js';`,
+    "import type { Tensor } from '../tensor/tensor.js';",
+    "import { Module } from './module.js';",
+    '',
+  ];
+  for (const a of activations)
+    L.push(
+      ...jsDoc(`${a.doc}, as a layer.`),
+      `export class ${a.layer} extends Module {`,
+      '  forward(x: Tensor): Tensor {',
+      `    return ${a.fn}(x);`,
+      '  }',
+      '}',
+      '',
+    );
+  L.push(
+    '/** Every layer above by its function name (the model-file registry registers them). */',
+    `export const TABLE_ACTIVATION_LAYERS = { ${activations.map((a) => `${a.fn}: ${a.layer}`).join(', ')} } as const;`,
+    '',
+  );
+  return L.join('\n');
+}
+
 // ---- write or check -------------------------------------------------------------------------
 const outputs = {
   'native/include/axon/ops.h': opsH(),
@@ -685,6 +757,8 @@ const outputs = {
   'native/generated/binding_ops.h': bindingH(),
   'native/generated/binding_ops.cpp': bindingCpp(),
   'src/native/ops.gen.ts': opsTs(),
+  'src/ops/activations.gen.ts': activationsOpsTs(),
+  'src/nn/activations.gen.ts': activationsNnTs(),
 };
 let stale = 0;
 for (const [rel, text] of Object.entries(outputs)) {

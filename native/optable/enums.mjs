@@ -3,8 +3,12 @@
 // src/native/ops.gen.ts. Enums that kernels.h declares itself (`declared: true`) are checked
 // value by value with static_asserts instead, so neither side can drift.
 //
-// Each value: [CppName, 'js_name', doc?] (UnaryOp: [CppName, 'name', cost, doc?], cost in
-// "simple op" units: sizes the parallel grain of the elementwise loops and the profiler's flops).
+// Each value: [CppName, 'js_name', doc?] (UnaryOp: [CppName, 'name', cost, doc?, activation?],
+// cost in "simple op" units: sizes the parallel grain of the elementwise loops and the
+// profiler's flops). `activation: { layer }` marks a parameter-free activation: the generator
+// then also writes its functional form and Tensor method (src/ops/activations.gen.ts), its
+// layer class with its model-file registration (src/nn/activations.gen.ts), and dense and
+// convolution layers accept its name as `activation`.
 export default {
   UnaryOp: {
     ts: 'UnaryCode',
@@ -14,13 +18,13 @@ export default {
       ['Relu', 'relu', 1],
       ['LeakyRelu', 'leaky_relu', 1],
       ['Elu', 'elu', 8],
-      ['Selu', 'selu', 8],
-      ['Sigmoid', 'sigmoid', 8],
-      ['Tanh', 'tanh', 10],
+      ['Selu', 'selu', 8, 'Scaled ELU with the self-normalising constants of Klambauer et al. (2017)', { layer: 'SELU' }],
+      ['Sigmoid', 'sigmoid', 8, '1 / (1 + e^-x)', { layer: 'Sigmoid' }],
+      ['Tanh', 'tanh', 10, 'Hyperbolic tangent', { layer: 'Tanh' }],
       ['GeluErf', 'gelu', 16, 'x * Phi(x), Phi the standard normal CDF (PyTorch gelu(approximate=none))'],
       ['GeluTanh', 'gelu_tanh', 12, '0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate=tanh)'],
       ['Softplus', 'softplus', 16, 'log(1 + e^(beta x)) / beta; x when beta x > 20, as PyTorch'],
-      ['Silu', 'silu', 9, 'x * sigmoid(x)'],
+      ['Silu', 'silu', 9, 'x * sigmoid(x) (a.k.a. swish)', { layer: 'SiLU' }],
       ['Exp', 'exp', 7],
       ['Log', 'log', 8],
       ['Sqrt', 'sqrt', 3],
@@ -29,6 +33,8 @@ export default {
       ['Square', 'square', 1],
       ['Reciprocal', 'reciprocal', 3],
       ['Pow', 'pow', 12, 'x^param'],
+      ['Hardswish', 'hardswish', 3, 'x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019)', { layer: 'Hardswish' }],
+      ['Mish', 'mish', 14, 'x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019)', { layer: 'Mish' }],
     ],
   },
   BinaryOp: {

@@ -95,6 +95,10 @@ struct UnaryCase {
 //   below 1e-10 (x < -4.9) checked absolutely.
 // - Pow 3, -2: two roundings. Pow 2.5, -1.5, 4: exp(p log|x|), error ~ |p log x| ulp, and
 //   |p log x| <= 4 * log(100) ~ 18 for the finite inputs here: 4e-6.
+// - Hardswish: x + 3, a product and a division, 3 roundings (x + 3 is exact near -3, where it
+//   cancels); backward x / 3 + 1/2, 2 roundings, absolute near its zero at x = -1.5.
+// - Mish: tanh(softplus(x)) as e (e + 2) / (e (e + 2) + 2), e = exp(x): exp's 2.3 ulp plus 4
+//   roundings: 1e-6; below x ~ -87 e is subnormal (absolute error 2^-149 times |x|): atol 1e-41.
 // Backward: f' formulas in float with dx = 0; atol 2e-7 covers the sign changes of f' (gelu
 // near x = -0.75, silu near -1.28) and 1 - y*y, y*(1-y) with y within an ulp of 1.
 std::vector<UnaryCase> unary_cases() {
@@ -121,6 +125,8 @@ std::vector<UnaryCase> unary_cases() {
       {UnaryOp::Neg, 0, Domain::Real, 0, exact, 0, exact},
       {UnaryOp::Square, 0, Domain::Real, 0, exact, 0, 1.3e-7},
       {UnaryOp::Reciprocal, 0, Domain::Real, 0, exact, sub, 2.5e-7},
+      {UnaryOp::Hardswish, 0, Domain::Real, sub, 4e-7, 2e-7, 4e-7},
+      {UnaryOp::Mish, 0, Domain::Real, 1e-41, 1e-6, 5e-7, 1.5e-6},
   };
   for (float p : {0.0f, 1.0f, 2.0f, 3.0f, 0.5f, -1.0f, -2.0f, 2.5f, -1.5f, 4.0f}) {
     const bool one_op = p == 0.0f || p == 1.0f || p == 2.0f || p == 0.5f || p == -1.0f;

@@ -33,17 +33,32 @@ struct UnarySpec {
 
 std::vector<UnarySpec> unary_specs() {
   std::vector<UnarySpec> s = {
-      {UnaryOp::Identity, 0, -6, 6, false},     {UnaryOp::Relu, 0, -6, 6, true},
-      {UnaryOp::LeakyRelu, 0.01f, -6, 6, true}, {UnaryOp::LeakyRelu, 0.2f, -6, 6, true},
-      {UnaryOp::Elu, 1.0f, -6, 6, true},        {UnaryOp::Elu, 0.5f, -6, 6, true},
-      {UnaryOp::Selu, 0, -6, 6, true},          {UnaryOp::Sigmoid, 0, -8, 8, false},
-      {UnaryOp::Tanh, 0, -5, 5, false},         {UnaryOp::GeluErf, 0, -6, 6, false},
-      {UnaryOp::GeluTanh, 0, -6, 6, false},     {UnaryOp::Softplus, 1.0f, -15, 25, false},
-      {UnaryOp::Softplus, 2.0f, -8, 14, false}, {UnaryOp::Silu, 0, -8, 8, false},
-      {UnaryOp::Exp, 0, -8, 8, false},          {UnaryOp::Log, 0, 0.05, 50, false},
-      {UnaryOp::Sqrt, 0, 0.05, 50, false},      {UnaryOp::Abs, 0, -6, 6, true},
-      {UnaryOp::Neg, 0, -6, 6, false},          {UnaryOp::Square, 0, -6, 6, false},
+      {UnaryOp::Identity, 0, -6, 6, false},
+      {UnaryOp::Relu, 0, -6, 6, true},
+      {UnaryOp::LeakyRelu, 0.01f, -6, 6, true},
+      {UnaryOp::LeakyRelu, 0.2f, -6, 6, true},
+      {UnaryOp::Elu, 1.0f, -6, 6, true},
+      {UnaryOp::Elu, 0.5f, -6, 6, true},
+      {UnaryOp::Selu, 0, -6, 6, true},
+      {UnaryOp::Sigmoid, 0, -8, 8, false},
+      {UnaryOp::Tanh, 0, -5, 5, false},
+      {UnaryOp::GeluErf, 0, -6, 6, false},
+      {UnaryOp::GeluTanh, 0, -6, 6, false},
+      {UnaryOp::Softplus, 1.0f, -15, 25, false},
+      {UnaryOp::Softplus, 2.0f, -8, 14, false},
+      {UnaryOp::Silu, 0, -8, 8, false},
+      {UnaryOp::Exp, 0, -8, 8, false},
+      {UnaryOp::Log, 0, 0.05, 50, false},
+      {UnaryOp::Sqrt, 0, 0.05, 50, false},
+      {UnaryOp::Abs, 0, -6, 6, true},
+      {UnaryOp::Neg, 0, -6, 6, false},
+      {UnaryOp::Square, 0, -6, 6, false},
       {UnaryOp::Reciprocal, 0, 0.2, 5, false},
+      // Hardswish's kinks are at -3 and 3: each smooth piece on its own.
+      {UnaryOp::Hardswish, 0, -6, -3.05, false},
+      {UnaryOp::Hardswish, 0, -2.95, 2.95, false},
+      {UnaryOp::Hardswish, 0, 3.05, 6, false},
+      {UnaryOp::Mish, 0, -8, 8, false},
   };
   for (float p : {0.0f, 1.0f, 2.0f, 3.0f, 0.5f, -1.0f, -2.0f, 2.5f, -1.5f, 4.0f})
     s.push_back({UnaryOp::Pow, p, 0.2, 5, false});

@@ -9,8 +9,11 @@ export enum UnaryCode {
   Relu,
   LeakyRelu,
   Elu,
+  /** Scaled ELU with the self-normalising constants of Klambauer et al. (2017) */
   Selu,
+  /** 1 / (1 + e^-x) */
   Sigmoid,
+  /** Hyperbolic tangent */
   Tanh,
   /** x * Phi(x), Phi the standard normal CDF (PyTorch gelu(approximate=none)) */
   GeluErf,
@@ -18,7 +21,7 @@ export enum UnaryCode {
   GeluTanh,
   /** log(1 + e^(beta x)) / beta; x when beta x > 20, as PyTorch */
   Softplus,
-  /** x * sigmoid(x) */
+  /** x * sigmoid(x) (a.k.a. swish) */
   Silu,
   Exp,
   Log,
@@ -29,6 +32,10 @@ export enum UnaryCode {
   Reciprocal,
   /** x^param */
   Pow,
+  /** x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019) */
+  Hardswish,
+  /** x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019) */
+  Mish,
 }
 
 /** Values match `axon::BinaryOp` (generated from one table). */
@@ -180,7 +187,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'ldc', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'bias', kind: 'f32', optional: true },
       { name: 'biasMode', kind: 'enum', count: 3 },
-      { name: 'activation', kind: 'enum', count: 19 },
+      { name: 'activation', kind: 'enum', count: 21 },
       { name: 'activationParam', kind: 'num' },
     ],
   },
@@ -209,7 +216,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'bias', kind: 'f32', optional: true },
       { name: 'biasMode', kind: 'enum', count: 3 },
       { name: 'strideBias', kind: 'int', min: 0, fuzz: [0, 4] },
-      { name: 'activation', kind: 'enum', count: 19 },
+      { name: 'activation', kind: 'enum', count: 21 },
       { name: 'activationParam', kind: 'num' },
     ],
   },
@@ -218,7 +225,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 19 },
+      { name: 'op', kind: 'enum', count: 21 },
       { name: 'x', kind: 'f32' },
       { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
       { name: 'param', kind: 'num' },
@@ -229,7 +236,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 19 },
+      { name: 'op', kind: 'enum', count: 21 },
       { name: 'x', kind: 'f32' },
       { name: 'y', kind: 'f32', len: (v, L) => L('x') },
       { name: 'dy', kind: 'f32', len: (v, L) => L('x') },

@@ -1,20 +1,8 @@
 /**
- * Core layers: Linear (Dense), Sequential, the activation modules, Dropout, Flatten,
- * Identity. Linear's weight is (out, in) as PyTorch's, so state dicts carry over unchanged.
+ * Core layers: Linear (Dense), Sequential, the activation modules with parameters (the
+ * parameter-free ones come from the op table: ./activations.gen.ts), Dropout, Flatten, Identity. Linear's weight is (out, in) as PyTorch's, so state dicts carry over unchanged.
  */
-import {
-  relu,
-  leakyRelu,
-  elu,
-  selu,
-  gelu,
-  sigmoid,
-  tanh,
-  softplus,
-  silu,
-  softmax,
-  logSoftmax,
-} from '../ops/activation.js';
+import { relu, leakyRelu, elu, gelu, softplus, softmax, logSoftmax } from '../ops/activation.js';
 import { linear, type LinearActivation } from '../ops/linalg.js';
 import { flatten } from '../ops/layout.js';
 import { Generator, RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
@@ -230,12 +218,6 @@ export class ELU extends Module {
   }
 }
 
-export class SELU extends Module {
-  forward(x: Tensor): Tensor {
-    return selu(x);
-  }
-}
-
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
@@ -251,18 +233,6 @@ export class GELU extends Module {
   }
 }
 
-export class Sigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return sigmoid(x);
-  }
-}
-
-export class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return tanh(x);
-  }
-}
-
 export class Softplus extends Module {
   constructor(readonly beta = 1) {
     super();
@@ -275,12 +245,6 @@ export class Softplus extends Module {
   }
   override extraRepr(): string {
     return `beta=${this.beta}`;
-  }
-}
-
-export class SiLU extends Module {
-  forward(x: Tensor): Tensor {
-    return silu(x);
   }
 }
 

@@ -21,15 +21,12 @@ import {
   Linear,
   LogSoftmax,
   ReLU,
-  SELU,
   Sequential,
-  SiLU,
-  Sigmoid,
   Softmax,
   Softplus,
-  Tanh,
 } from './layers.js';
 import { LINEAR_ACTIVATIONS, type LinearActivation } from '../ops/linalg.js';
+import { TABLE_ACTIVATION_LAYERS } from './activations.gen.js';
 import type { Padding } from '../ops/conv.js';
 import {
   AdaptiveAvgPool2d,
@@ -268,10 +265,7 @@ registerLayer(Sequential, { fromConfig: () => new Sequential() }); // layers han
 registerLayer(Linear, { fromConfig: linearFromConfig });
 registerLayer(Identity, { fromConfig: () => new Identity() });
 registerLayer(ReLU, { fromConfig: () => new ReLU() });
-registerLayer(SELU, { fromConfig: () => new SELU() });
-registerLayer(Sigmoid, { fromConfig: () => new Sigmoid() });
-registerLayer(Tanh, { fromConfig: () => new Tanh() });
-registerLayer(SiLU, { fromConfig: () => new SiLU() });
+for (const cls of Object.values(TABLE_ACTIVATION_LAYERS)) registerLayer(cls, { fromConfig: () => new cls() });
 registerLayer(LeakyReLU, {
   fromConfig: (c) => new LeakyReLU(field(c, 'negativeSlope', isNumber, 'a number', 0.01)),
 });

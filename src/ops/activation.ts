@@ -25,12 +25,9 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   return unaryOp('elu', UnaryCode.Elu, x, alpha);
 }
 
-/** Scaled ELU with the self-normalising constants of Klambauer et al. (2017). */
-export const selu = (x: Tensor): Tensor => unaryOp('selu', UnaryCode.Selu, x);
-export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', UnaryCode.Sigmoid, x);
-export const tanh = (x: Tensor): Tensor => unaryOp('tanh', UnaryCode.Tanh, x);
-/** x * sigmoid(x) (a.k.a. swish). */
-export const silu = (x: Tensor): Tensor => unaryOp('silu', UnaryCode.Silu, x);
+// The parameter-free ones (selu, sigmoid, tanh, silu, hardswish, mish, ...) come from the op
+// table (native/optable/enums.mjs), with their layers and Tensor methods.
+export * from './activations.gen.js';
 
 export interface GeluOptions {
   /** 'none' (default): x * Phi(x), exact; 'tanh': the tanh approximation (PyTorch's names). */

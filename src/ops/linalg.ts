@@ -10,6 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { expand, reshape, squeeze, unsqueeze } from './layout.js';
 import { floatData } from './util.js';
+import { TABLE_ACTIVATIONS, type TableActivation } from './activations.gen.js';
 
 /** C = op(A) op(B) for row-major matrices, written into a new tensor (no autograd). */
 function gemm2d(
@@ -154,20 +155,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** Activations `linear` accepts. */
 /** Every activation a dense or convolution layer can apply to its output (config readers and
  * the hyperparameter search validate against this one list). */
-export const LINEAR_ACTIVATIONS = [
-  'none',
-  'relu',
-  'leakyRelu',
-  'elu',
-  'sigmoid',
-  'tanh',
-  'gelu',
-  'geluTanh',
-  'silu',
-  'softplus',
-  'selu',
-] as const;
-export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
+const PARAM_ACTIVATIONS = ['none', 'relu', 'leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus'] as const;
+export type LinearActivation = (typeof PARAM_ACTIVATIONS)[number] | TableActivation;
+export const LINEAR_ACTIVATIONS: readonly LinearActivation[] = [
+  ...PARAM_ACTIVATIONS,
+  ...(Object.keys(TABLE_ACTIVATIONS) as TableActivation[]),
+];
 
 // Activations whose derivative can be computed from the output alone are fused into the
 // GEMM's store; the others run as a separate elementwise op on the GEMM's output.
@@ -184,9 +177,8 @@ const DEFAULT_PARAM: Partial<Record<LinearActivation, number>> = { leakyRelu: 0.
 const SEPARATE: Partial<Record<LinearActivation, UnaryCode>> = {
   gelu: UnaryCode.GeluErf,
   geluTanh: UnaryCode.GeluTanh,
-  silu: UnaryCode.Silu,
   softplus: UnaryCode.Softplus,
-  selu: UnaryCode.Selu,
+  ...TABLE_ACTIVATIONS,
 };
 
 /**

@@ -9,6 +9,7 @@ import { runBackward, type BackwardOptions } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as act from './activation.js';
 import type { GeluOptions } from './activation.js';
+import { tableActivationMethods, type TableActivationMethods } from './activations.gen.js';
 import * as ew from './elementwise.js';
 import * as lay from './layout.js';
 import type { IndexSpec } from './layout.js';
@@ -16,7 +17,7 @@ import { matmul } from './linalg.js';
 import * as red from './reduce.js';
 
 /** The op methods every Tensor has (merged into the Tensor class below). */
-export interface TensorOpMethods {
+export interface TensorOpMethods extends TableActivationMethods {
   /**
    * Backpropagates from this tensor. Without `grad` the tensor must hold one element.
    * @throws Error when the tensor does not require grad, or the graph was already freed.
@@ -62,12 +63,8 @@ export interface TensorOpMethods {
   relu(): Tensor;
   leakyRelu(negativeSlope?: number): Tensor;
   elu(alpha?: number): Tensor;
-  selu(): Tensor;
-  sigmoid(): Tensor;
-  tanh(): Tensor;
   gelu(options?: GeluOptions): Tensor;
   softplus(beta?: number): Tensor;
-  silu(): Tensor;
   softmax(axis?: number): Tensor;
   logSoftmax(axis?: number): Tensor;
   // ---- reductions ------------------------------------------------------------------------
@@ -91,7 +88,7 @@ function flatArgs(args: number[] | [readonly number[]]): number[] {
   return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
 
-const methods: Omit<TensorOpMethods, 'T'> & ThisType<Tensor> = {
+const methods: Omit<TensorOpMethods, 'T' | keyof TableActivationMethods> & ThisType<Tensor> = {
   backward(grad?: Tensor, options = {}) {
     runBackward(this, grad, options, (t) => new Tensor(new Float32Array(t.size).fill(1), t.shape));
   },
@@ -185,23 +182,11 @@ const methods: Omit<TensorOpMethods, 'T'> & ThisType<Tensor> = {
   elu(alpha = 1) {
     return act.elu(this, alpha);
   },
-  selu() {
-    return act.selu(this);
-  },
-  sigmoid() {
-    return act.sigmoid(this);
-  },
-  tanh() {
-    return act.tanh(this);
-  },
   gelu(options?: GeluOptions) {
     return act.gelu(this, options);
   },
   softplus(beta = 1) {
     return act.softplus(this, beta);
-  },
-  silu() {
-    return act.silu(this);
   },
   softmax(axis = -1) {
     return act.softmax(this, axis);
@@ -235,7 +220,7 @@ const methods: Omit<TensorOpMethods, 'T'> & ThisType<Tensor> = {
 };
 
 // Installed like class methods: non-enumerable, writable, configurable.
-for (const [name, value] of Object.entries(methods))
+for (const [name, value] of Object.entries({ ...methods, ...tableActivationMethods }))
   Object.defineProperty(Tensor.prototype, name, { value, writable: true, configurable: true, enumerable: false });
 Object.defineProperty(Tensor.prototype, 'T', {
   get(this: Tensor): Tensor {

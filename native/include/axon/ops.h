@@ -14,13 +14,13 @@ enum class UnaryOp : uint8_t {
   Relu,
   LeakyRelu,
   Elu,
-  Selu,
-  Sigmoid,
-  Tanh,
+  Selu,  // Scaled ELU with the self-normalising constants of Klambauer et al. (2017)
+  Sigmoid,  // 1 / (1 + e^-x)
+  Tanh,  // Hyperbolic tangent
   GeluErf,  // x * Phi(x), Phi the standard normal CDF (PyTorch gelu(approximate=none))
   GeluTanh,  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate=tanh)
   Softplus,  // log(1 + e^(beta x)) / beta; x when beta x > 20, as PyTorch
-  Silu,  // x * sigmoid(x)
+  Silu,  // x * sigmoid(x) (a.k.a. swish)
   Exp,
   Log,
   Sqrt,
@@ -29,6 +29,8 @@ enum class UnaryOp : uint8_t {
   Square,
   Reciprocal,
   Pow,  // x^param
+  Hardswish,  // x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019)
+  Mish,  // x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019)
   Count
 };
 

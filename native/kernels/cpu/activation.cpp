@@ -18,6 +18,15 @@ constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267793994605993438f;
 constexpr float kGeluTanhC = 0.044715f;
 
+// tanh(softplus(x)) = ((1 + e^x)^2 - 1) / ((1 + e^x)^2 + 1) = e (e + 2) / (e (e + 2) + 2) with
+// e = e^x: one exp, no log, and no cancellation for negative x. For x > 20 it is 1 in float
+// (and e (e + 2) would overflow from x ~ 44).
+inline VecF tanh_softplus(VecF v) {
+  const VecF e = exp(min(v, set1(20.0f)));
+  const VecF num = mul(e, add(e, set1(2.0f)));
+  return select(gt(v, set1(20.0f)), set1(1.0f), div(num, add(num, set1(2.0f))));
+}
+
 // x^p for a scalar exponent: exact forms for the common integer and half powers, otherwise
 // exp(p log|x|) with the sign of an odd integer power.
 void pow_scalar(const float* x, float* y, int64_t n, float p) {
@@ -96,6 +105,14 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param)
       return map1(x, y, n, [](VecF v) { return div(set1(1.0f), v); });
     case UnaryOp::Pow:
       return pow_scalar(x, y, n, param);
+    case UnaryOp::Hardswish:
+      // max(0, t) and min(6, t) return t when t is NaN (x86 rule), so NaN propagates.
+      return map1(x, y, n, [](VecF v) {
+        const VecF relu6 = min(set1(6.0f), max(zero(), add(v, set1(3.0f))));
+        return div(mul(v, relu6), set1(6.0f));
+      });
+    case UnaryOp::Mish:
+      return map1(x, y, n, [](VecF v) { return mul(v, tanh_softplus(v)); });
     case UnaryOp::Count:
       return;
   }
@@ -193,6 +210,18 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
       }
       return;
     }
+    case UnaryOp::Hardswish:
+      // PyTorch: 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above (and for NaN x: dy).
+      return map_grad(x, y, dy, dx, n, [](VecF v, VecF, VecF g) {
+        const VecF mid = mul(g, add(div(v, set1(3.0f)), set1(0.5f)));
+        return select(lt(v, set1(-3.0f)), zero(), select(le(v, set1(3.0f)), mid, g));
+      });
+    case UnaryOp::Mish:
+      // t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x)).
+      return map_grad(x, y, dy, dx, n, [&](VecF v, VecF, VecF g) {
+        const VecF t = tanh_softplus(v);
+        return mul(g, fmadd(mul(v, sigmoid(v)), fnmadd(t, t, one), t));
+      });
     case UnaryOp::Count:
       return;
   }

@@ -1,5 +1,6 @@
 // Naive twins of the elementwise kernels: the definitions of every unary and binary op and of
 // their derivatives, in double precision.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -58,6 +59,10 @@ double unary_value(UnaryOp op, double x, double p) {
       return 1.0 / x;
     case UnaryOp::Pow:
       return std::pow(x, p);
+    case UnaryOp::Hardswish:
+      return x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0;
+    case UnaryOp::Mish:
+      return x * std::tanh(std::log1p(std::exp(x)));
     case UnaryOp::Count:
       break;
   }
@@ -110,6 +115,12 @@ double unary_derivative(UnaryOp op, double x, double y, double p) {
       return -y * y;
     case UnaryOp::Pow:
       return p == 0.0 ? 0.0 : p * std::pow(x, p - 1.0);
+    case UnaryOp::Hardswish:
+      return x < -3.0 ? 0.0 : (x <= 3.0 ? x / 3.0 + 0.5 : 1.0);
+    case UnaryOp::Mish: {
+      const double t = std::tanh(std::log1p(std::exp(x)));
+      return t + x * sigmoid(x) * (1.0 - t * t);
+    }
     case UnaryOp::Count:
       break;
   }
