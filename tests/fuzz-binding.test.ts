@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../src/native/binding.js';
 import { Generator } from '../src/tensor/random.js';
 
-type Kind = 'f32' | 'f32?' | 'f64' | 'i32' | 'i32?' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
+type Kind =
+  'f32' | 'f32?' | 'f64' | 'i32' | 'i32?' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'struct' | 'inputs';
 interface Case {
   args: unknown[];
   kinds: Kind[];
@@ -157,9 +158,9 @@ function rnnCase(backward: boolean): Case {
   const mode = ri(0, 3);
   const [T, N, I, H] = [ri(0, 3), ri(0, 3), ri(1, 3), ri(1, 3)];
   const G = (mode === 0 ? 4 : mode === 1 ? 3 : 1) * H;
-  const [ws, scratch] = native.rnnSizes(mode, T, N, I, H);
+  const dims = { mode, steps: T, batch: N, input: I, hidden: H, reverse: ri(0, 1) === 1 };
+  const [ws, scratch] = native.rnnSizes(dims);
   const lstm = mode === 0;
-  const dims = [mode, T, N, I, H, ri(0, 1)];
   const lengths = g.nextFloat() < 0.5 ? tokens(N, T + 1) : null;
   if (!backward)
     return {
@@ -178,7 +179,7 @@ function rnnCase(backward: boolean): Case {
         lstm ? f32(N * H) : null,
         f32(ws),
       ],
-      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'f32?', 'f32?', 'i32', 'list', 'f32', 'f32', 'f32?', 'f32'],
+      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'f32?', 'f32?', 'i32', 'struct', 'f32', 'f32', 'f32?', 'f32'],
     };
   return {
     args: [
@@ -206,7 +207,7 @@ function rnnCase(backward: boolean): Case {
       'f32',
       'i32',
       'f32',
-      'list',
+      'struct',
       'f32?',
       'f32?',
       'f32?',
@@ -220,6 +221,11 @@ function rnnCase(backward: boolean): Case {
       'f32',
     ],
   };
+}
+
+/** sequencePool's dims: a random layout and mode. */
+function poolDims(steps: number, batch: number, dim: number): Record<string, unknown> {
+  return { steps, batch, dim, timeMajor: ri(0, 1) === 1, mode: ri(0, 1) };
 }
 
 function orc(): [number, number, number] {
@@ -438,15 +444,22 @@ const makers: Record<string, () => Case> = {
   embedding: () => {
     const [V, E, rows, steps] = [ri(1, 5), ri(1, 4), ri(0, 3), ri(0, 4)];
     return {
-      args: [f32(V * E), E, tokens(rows * steps, V), [rows, steps, ri(0, 1)], f32(rows * steps * E)],
-      kinds: ['f32', 'int', 'i32', 'list', 'f32'],
+      args: [f32(V * E), E, tokens(rows * steps, V), { rows, steps, timeMajor: ri(0, 1) === 1 }, f32(rows * steps * E)],
+      kinds: ['f32', 'int', 'i32', 'struct', 'f32'],
     };
   },
   embeddingBackward: () => {
     const [V, E, rows, steps] = [ri(1, 5), ri(1, 4), ri(0, 3), ri(0, 4)];
     return {
-      args: [f32(rows * steps * E), E, tokens(rows * steps, V), [rows, steps, ri(0, 1)], ri(-1, V - 1), f32(V * E)],
-      kinds: ['f32', 'int', 'i32', 'list', 'int', 'f32'],
+      args: [
+        f32(rows * steps * E),
+        E,
+        tokens(rows * steps, V),
+        { rows, steps, timeMajor: ri(0, 1) === 1 },
+        ri(-1, V - 1),
+        f32(V * E),
+      ],
+      kinds: ['f32', 'int', 'i32', 'struct', 'int', 'f32'],
     };
   },
   embeddingRenorm: () => {
@@ -466,15 +479,15 @@ const makers: Record<string, () => Case> = {
   sequencePool: () => {
     const [T, N, F] = [ri(0, 4), ri(0, 3), ri(1, 3)];
     return {
-      args: [f32(T * N * F), [T, N, F, ri(0, 1), ri(0, 1)], tokens(N, T + 1), f32(N * F)],
-      kinds: ['f32', 'list', 'i32', 'f32'],
+      args: [f32(T * N * F), poolDims(T, N, F), tokens(N, T + 1), f32(N * F)],
+      kinds: ['f32', 'struct', 'i32', 'f32'],
     };
   },
   sequencePoolBackward: () => {
     const [T, N, F] = [ri(0, 4), ri(0, 3), ri(1, 3)];
     return {
-      args: [f32(N * F), [T, N, F, ri(0, 1), ri(0, 1)], tokens(N, T + 1), f32(T * N * F)],
-      kinds: ['f32', 'list', 'i32', 'f32'],
+      args: [f32(N * F), poolDims(T, N, F), tokens(N, T + 1), f32(T * N * F)],
+      kinds: ['f32', 'struct', 'i32', 'f32'],
     };
   },
   conv2d: () => {
@@ -768,6 +781,31 @@ function mutate(value: unknown, kind: Kind, others: unknown[]): unknown {
         s.map(() => 'a'),
         s.map((d) => d * 0),
         [0, 0, 0],
+      ]);
+    }
+    case 'struct': {
+      // A field out of range, of the wrong type, missing or unknown, or the whole struct as
+      // the positional array it used to be.
+      const o = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+      const keys = Object.keys(o);
+      const k = keys.length > 0 ? pick(keys) : 'x';
+      const v = typeof o[k] === 'number' ? o[k] : 0;
+      const rest = Object.fromEntries(Object.entries(o).filter(([key]) => key !== k));
+      return pick([
+        { ...o, [k]: -1 },
+        { ...o, [k]: v + 1 },
+        { ...o, [k]: v - 1 },
+        { ...o, [k]: 0 },
+        { ...o, [k]: 0.5 },
+        { ...o, [k]: NaN },
+        { ...o, [k]: 2 ** 31 },
+        { ...o, [k]: 2 ** 40 + 1 },
+        { ...o, [k]: typeof o[k] === 'boolean' ? 1 : true },
+        { ...o, [k]: undefined },
+        { ...o, [k]: 'a' },
+        rest,
+        { ...o, extra: 1 },
+        Object.values(o),
       ]);
     }
     case 'inputs': {

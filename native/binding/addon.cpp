@@ -133,19 +133,25 @@ Napi::Value get_threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), num_threads());
 }
 
-// rnnSizes(mode, steps, batch, input, hidden) -> [workspace floats, scratch floats]
+// rnnSizes(dims) -> [workspace floats, scratch floats]; dims is rnn's RnnDims (the fields and
+// ranges of native/optable/sequence.ops.mjs), with the same overflow checks as rnn.
 Napi::Value rnn_sizes(const Napi::CallbackInfo& info) {
   Args args(info, "rnnSizes");
+  const Napi::Object s = args.object(0, "dims");
   RnnArgs a;
-  a.mode = args.enumeration<RnnMode>(0, "mode");
-  a.steps = args.integer(1, "steps", 0, int64_t{1} << 31);
-  a.batch = args.integer(2, "batch", 0, int64_t{1} << 31);
-  a.input = args.integer(3, "input", 1, int64_t{1} << 31);
-  a.hidden = args.integer(4, "hidden", 1, int64_t{1} << 31);
-  args.mul(args.mul(a.steps, a.batch, "sizes"), args.mul(a.hidden + a.input, 8, "sizes"), "sizes");
+  a.mode = static_cast<RnnMode>(
+      args.int_field(s, "dims", "mode", 0, static_cast<int64_t>(RnnMode::Count) - 1));
+  a.steps = args.int_field(s, "dims", "steps", 0, int64_t{1} << 31);
+  a.batch = args.int_field(s, "dims", "batch", 0, int64_t{1} << 31);
+  a.input = args.int_field(s, "dims", "input", 1, int64_t{1} << 31);
+  a.hidden = args.int_field(s, "dims", "hidden", 1, int64_t{1} << 31);
+  a.reverse = args.bool_field(s, "dims", "reverse");
+  static const char* const kKeys[] = {"mode", "steps", "batch", "input", "hidden", "reverse"};
+  args.only_fields(s, "dims", 6, kKeys);
+  const RnnSizes sizes = rnn_sizes_checked(args, a);
   Napi::Array out = Napi::Array::New(info.Env(), 2);
-  out.Set(uint32_t{0}, Napi::Number::New(info.Env(), double(rnn_workspace_size(a))));
-  out.Set(uint32_t{1}, Napi::Number::New(info.Env(), double(rnn_scratch_size(a))));
+  out.Set(uint32_t{0}, Napi::Number::New(info.Env(), double(sizes.workspace)));
+  out.Set(uint32_t{1}, Napi::Number::New(info.Env(), double(sizes.scratch)));
   return out;
 }
 
@@ -230,14 +236,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<LayerNormOp>(env, exports, false);
   export_op<LayerNormBackwardOp>(env, exports, false);
   export_op<RandomCropFlipOp>(env, exports, false);
-  export_op<RnnOp>(env, exports, false);
-  export_op<RnnBackwardOp>(env, exports, false);
-  export_op<EmbeddingOp>(env, exports, false);
-  export_op<EmbeddingBackwardOp>(env, exports, false);
-  export_op<EmbeddingRenormOp>(env, exports, false);
-  export_op<SequenceLengthsOp>(env, exports, false);
-  export_op<SequencePoolOp>(env, exports, false);
-  export_op<SequencePoolBackwardOp>(env, exports, false);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

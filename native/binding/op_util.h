@@ -21,4 +21,24 @@ std::string gemm_desc(const GemmArgs& g);
 // "(outer,r,inner)"
 std::string orc_string(int64_t outer, int64_t r, int64_t inner);
 
+// ---- sequence family (native/optable/sequence.ops.mjs, ops_sequence.cpp)
+
+// The dims structs kernels.h has no type for (rnn's dims are its RnnArgs).
+struct EmbeddingDims {
+  int64_t rows = 0, steps = 0;
+  bool time_major = false;
+};
+struct SequencePoolDims {
+  int64_t steps = 0, batch = 0, dim = 0;
+  bool time_major = false;
+  SequencePool mode = SequencePool::Last;
+};
+
+// rnn's sizes from its dims, each product checked for overflow (ops_sequence.cpp): gates *
+// hidden, and the workspace and scratch floats. rnn, rnnBackward and rnnSizes share it.
+struct RnnSizes {
+  int64_t gates, workspace, scratch;
+};
+RnnSizes rnn_sizes_checked(Args& a, const RnnArgs& r);
+
 }  // namespace axon::binding

@@ -446,6 +446,524 @@ double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner
 double SoftmaxBackwardOp::bytes() const { return 16.0 * double(outer) * r * inner; }
 std::string SoftmaxBackwardOp::shapes() const { return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner); }
 
+// ---- rnn (sequence)
+RnnOp RnnOp::parse(Args& a) {
+  RnnOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "wIh");
+    op.w_ih = v.data, op.w_ih_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "wHh");
+    op.w_hh = v.data, op.w_hh_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(3, "bIh");
+    op.b_ih = v.data, op.b_ih_len = v.length;
+    op.has_b_ih = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "bHh");
+    op.b_hh = v.data, op.b_hh_len = v.length;
+    op.has_b_hh = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(5, "h0");
+    op.h0 = v.data, op.h0_len = v.length;
+    op.has_h0 = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(6, "c0");
+    op.c0 = v.data, op.c0_len = v.length;
+    op.has_c0 = v.present;
+  }
+  {
+    const I32 v = a.i32_or_null(7, "lengths");
+    op.lengths = v.data, op.lengths_len = v.length;
+    op.has_lengths = v.present;
+  }
+  {
+    const Napi::Object s = a.object(8, "dims");
+    op.dims.mode = static_cast<RnnMode>(a.int_field(s, "dims", "mode", 0, 3));
+    op.dims.steps = a.int_field(s, "dims", "steps", 0, int64_t{1} << 31);
+    op.dims.batch = a.int_field(s, "dims", "batch", 0, int64_t{1} << 31);
+    op.dims.input = a.int_field(s, "dims", "input", 1, int64_t{1} << 31);
+    op.dims.hidden = a.int_field(s, "dims", "hidden", 1, int64_t{1} << 31);
+    op.dims.reverse = a.bool_field(s, "dims", "reverse");
+    static const char* const kKeys[] = {"mode", "steps", "batch", "input", "hidden", "reverse"};
+    a.only_fields(s, "dims", 6, kKeys);
+  }
+  {
+    const F32 v = a.f32(9, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  {
+    const F32 v = a.f32(10, "hn");
+    op.hn = v.data, op.hn_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(11, "cn");
+    op.cn = v.data, op.cn_len = v.length;
+    op.has_cn = v.present;
+  }
+  {
+    const F32 v = a.f32(12, "workspace");
+    op.workspace = v.data, op.workspace_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "x"), op.dims.input, "x"), "x", "steps*batch*input");
+  a.expect_length(op.w_ih_len, a.mul(op.gates, op.dims.input, "wIh"), "wIh", "gates*hidden x input");
+  a.expect_length(op.w_hh_len, a.mul(op.gates, op.dims.hidden, "wHh"), "wHh", "gates*hidden x hidden");
+  if (op.has_b_ih) a.expect_length(op.b_ih_len, op.gates, "bIh", "gates*hidden");
+  if (op.has_b_hh) a.expect_length(op.b_hh_len, op.gates, "bHh", "gates*hidden");
+  if (op.has_h0) a.expect_length(op.h0_len, a.mul(op.dims.batch, op.dims.hidden, "h0"), "h0", "batch*hidden");
+  if (op.has_c0) a.expect_length(op.c0_len, a.mul(op.dims.batch, op.dims.hidden, "c0"), "c0", "batch*hidden");
+  if (op.has_lengths) a.expect_length(op.lengths_len, op.dims.batch, "lengths", "one per batch row");
+  a.expect_length(op.y_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "y"), op.dims.hidden, "y"), "y", "steps*batch*hidden");
+  a.expect_length(op.hn_len, a.mul(op.dims.batch, op.dims.hidden, "hn"), "hn", "batch*hidden");
+  if (op.has_cn) a.expect_length(op.cn_len, a.mul(op.dims.batch, op.dims.hidden, "cn"), "cn", "batch*hidden");
+  a.expect_length(op.workspace_len, op.workspace_size, "workspace", "rnnSizes(dims)[0]");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.w_ih, op.w_ih_len, "wIh", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_b_ih) a.expect_disjoint(op.y, op.y_len, "y", op.b_ih, op.b_ih_len, "bIh", false);
+  if (op.has_b_hh) a.expect_disjoint(op.y, op.y_len, "y", op.b_hh, op.b_hh_len, "bHh", false);
+  if (op.has_h0) a.expect_disjoint(op.y, op.y_len, "y", op.h0, op.h0_len, "h0", false);
+  if (op.has_c0) a.expect_disjoint(op.y, op.y_len, "y", op.c0, op.c0_len, "c0", false);
+  if (op.has_lengths) a.expect_disjoint(op.y, op.y_len, "y", op.lengths, op.lengths_len, "lengths", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.hn, op.hn_len, "hn", false);
+  if (op.has_cn) a.expect_disjoint(op.y, op.y_len, "y", op.cn, op.cn_len, "cn", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.workspace, op.workspace_len, "workspace", false);
+  a.expect_disjoint(op.hn, op.hn_len, "hn", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.hn, op.hn_len, "hn", op.w_ih, op.w_ih_len, "wIh", false);
+  a.expect_disjoint(op.hn, op.hn_len, "hn", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_b_ih) a.expect_disjoint(op.hn, op.hn_len, "hn", op.b_ih, op.b_ih_len, "bIh", false);
+  if (op.has_b_hh) a.expect_disjoint(op.hn, op.hn_len, "hn", op.b_hh, op.b_hh_len, "bHh", false);
+  if (op.has_h0) a.expect_disjoint(op.hn, op.hn_len, "hn", op.h0, op.h0_len, "h0", false);
+  if (op.has_c0) a.expect_disjoint(op.hn, op.hn_len, "hn", op.c0, op.c0_len, "c0", false);
+  if (op.has_lengths) a.expect_disjoint(op.hn, op.hn_len, "hn", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_cn) a.expect_disjoint(op.hn, op.hn_len, "hn", op.cn, op.cn_len, "cn", false);
+  a.expect_disjoint(op.hn, op.hn_len, "hn", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_cn) a.expect_disjoint(op.cn, op.cn_len, "cn", op.x, op.x_len, "x", false);
+  if (op.has_cn) a.expect_disjoint(op.cn, op.cn_len, "cn", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_cn) a.expect_disjoint(op.cn, op.cn_len, "cn", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_cn && op.has_b_ih) a.expect_disjoint(op.cn, op.cn_len, "cn", op.b_ih, op.b_ih_len, "bIh", false);
+  if (op.has_cn && op.has_b_hh) a.expect_disjoint(op.cn, op.cn_len, "cn", op.b_hh, op.b_hh_len, "bHh", false);
+  if (op.has_cn && op.has_h0) a.expect_disjoint(op.cn, op.cn_len, "cn", op.h0, op.h0_len, "h0", false);
+  if (op.has_cn && op.has_c0) a.expect_disjoint(op.cn, op.cn_len, "cn", op.c0, op.c0_len, "c0", false);
+  if (op.has_cn && op.has_lengths) a.expect_disjoint(op.cn, op.cn_len, "cn", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_cn) a.expect_disjoint(op.cn, op.cn_len, "cn", op.workspace, op.workspace_len, "workspace", false);
+  a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.w_ih, op.w_ih_len, "wIh", false);
+  a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_b_ih) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.b_ih, op.b_ih_len, "bIh", false);
+  if (op.has_b_hh) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.b_hh, op.b_hh_len, "bHh", false);
+  if (op.has_h0) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.h0, op.h0_len, "h0", false);
+  if (op.has_c0) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.c0, op.c0_len, "c0", false);
+  if (op.has_lengths) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.lengths, op.lengths_len, "lengths", false);
+  return op;
+}
+double RnnOp::flops() const { return 2.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
+double RnnOp::bytes() const { return 4.0 * double(workspace_size); }
+
+// ---- rnnBackward (sequence)
+RnnBackwardOp RnnBackwardOp::parse(Args& a) {
+  RnnBackwardOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "wIh");
+    op.w_ih = v.data, op.w_ih_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "wHh");
+    op.w_hh = v.data, op.w_hh_len = v.length;
+  }
+  {
+    const I32 v = a.i32_or_null(3, "lengths");
+    op.lengths = v.data, op.lengths_len = v.length;
+    op.has_lengths = v.present;
+  }
+  {
+    const F32 v = a.f32(4, "workspace");
+    op.workspace = v.data, op.workspace_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(5, "dims");
+    op.dims.mode = static_cast<RnnMode>(a.int_field(s, "dims", "mode", 0, 3));
+    op.dims.steps = a.int_field(s, "dims", "steps", 0, int64_t{1} << 31);
+    op.dims.batch = a.int_field(s, "dims", "batch", 0, int64_t{1} << 31);
+    op.dims.input = a.int_field(s, "dims", "input", 1, int64_t{1} << 31);
+    op.dims.hidden = a.int_field(s, "dims", "hidden", 1, int64_t{1} << 31);
+    op.dims.reverse = a.bool_field(s, "dims", "reverse");
+    static const char* const kKeys[] = {"mode", "steps", "batch", "input", "hidden", "reverse"};
+    a.only_fields(s, "dims", 6, kKeys);
+  }
+  {
+    const F32 v = a.f32_or_null(6, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+    op.has_dy = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(7, "dhn");
+    op.dhn = v.data, op.dhn_len = v.length;
+    op.has_dhn = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(8, "dcn");
+    op.dcn = v.data, op.dcn_len = v.length;
+    op.has_dcn = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(9, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+    op.has_dx = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(10, "dwIh");
+    op.dw_ih = v.data, op.dw_ih_len = v.length;
+    op.has_dw_ih = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(11, "dwHh");
+    op.dw_hh = v.data, op.dw_hh_len = v.length;
+    op.has_dw_hh = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(12, "dbIh");
+    op.db_ih = v.data, op.db_ih_len = v.length;
+    op.has_db_ih = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(13, "dbHh");
+    op.db_hh = v.data, op.db_hh_len = v.length;
+    op.has_db_hh = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(14, "dh0");
+    op.dh0 = v.data, op.dh0_len = v.length;
+    op.has_dh0 = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(15, "dc0");
+    op.dc0 = v.data, op.dc0_len = v.length;
+    op.has_dc0 = v.present;
+  }
+  {
+    const F32 v = a.f32(16, "scratch");
+    op.scratch = v.data, op.scratch_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "x"), op.dims.input, "x"), "x", "steps*batch*input");
+  a.expect_length(op.w_ih_len, a.mul(op.gates, op.dims.input, "wIh"), "wIh", "gates*hidden x input");
+  a.expect_length(op.w_hh_len, a.mul(op.gates, op.dims.hidden, "wHh"), "wHh", "gates*hidden x hidden");
+  if (op.has_lengths) a.expect_length(op.lengths_len, op.dims.batch, "lengths", "one per batch row");
+  a.expect_length(op.workspace_len, op.workspace_size, "workspace", "rnnSizes(dims)[0]");
+  if (op.has_dy) a.expect_length(op.dy_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "dy"), op.dims.hidden, "dy"), "dy", "steps*batch*hidden");
+  if (op.has_dhn) a.expect_length(op.dhn_len, a.mul(op.dims.batch, op.dims.hidden, "dhn"), "dhn", "batch*hidden");
+  if (op.has_dcn) a.expect_length(op.dcn_len, a.mul(op.dims.batch, op.dims.hidden, "dcn"), "dcn", "batch*hidden");
+  if (op.has_dx) a.expect_length(op.dx_len, op.x_len, "dx", "same as 'x'");
+  if (op.has_dw_ih) a.expect_length(op.dw_ih_len, op.w_ih_len, "dwIh", "same as 'wIh'");
+  if (op.has_dw_hh) a.expect_length(op.dw_hh_len, op.w_hh_len, "dwHh", "same as 'wHh'");
+  if (op.has_db_ih) a.expect_length(op.db_ih_len, op.gates, "dbIh", "gates*hidden");
+  if (op.has_db_hh) a.expect_length(op.db_hh_len, op.gates, "dbHh", "gates*hidden");
+  if (op.has_dh0) a.expect_length(op.dh0_len, a.mul(op.dims.batch, op.dims.hidden, "dh0"), "dh0", "batch*hidden");
+  if (op.has_dc0) a.expect_length(op.dc0_len, a.mul(op.dims.batch, op.dims.hidden, "dc0"), "dc0", "batch*hidden");
+  a.expect_length(op.scratch_len, op.scratch_size, "scratch", "rnnSizes(dims)[1]");
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.x, op.x_len, "x", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_dx && op.has_lengths) a.expect_disjoint(op.dx, op.dx_len, "dx", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_dx && op.has_dy) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  if (op.has_dx && op.has_dhn) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_dx && op.has_dcn) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_dx && op.has_dw_ih) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dw_ih, op.dw_ih_len, "dwIh", false);
+  if (op.has_dx && op.has_dw_hh) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dw_hh, op.dw_hh_len, "dwHh", false);
+  if (op.has_dx && op.has_db_ih) a.expect_disjoint(op.dx, op.dx_len, "dx", op.db_ih, op.db_ih_len, "dbIh", false);
+  if (op.has_dx && op.has_db_hh) a.expect_disjoint(op.dx, op.dx_len, "dx", op.db_hh, op.db_hh_len, "dbHh", false);
+  if (op.has_dx && op.has_dh0) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dh0, op.dh0_len, "dh0", false);
+  if (op.has_dx && op.has_dc0) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dc0, op.dc0_len, "dc0", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.scratch, op.scratch_len, "scratch", false);
+  if (op.has_dw_ih) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.x, op.x_len, "x", false);
+  if (op.has_dw_ih) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_dw_ih) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_dw_ih && op.has_lengths) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_dw_ih) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_dw_ih && op.has_dy) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.dy, op.dy_len, "dy", false);
+  if (op.has_dw_ih && op.has_dhn) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_dw_ih && op.has_dcn) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_dw_ih && op.has_dw_hh) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.dw_hh, op.dw_hh_len, "dwHh", false);
+  if (op.has_dw_ih && op.has_db_ih) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.db_ih, op.db_ih_len, "dbIh", false);
+  if (op.has_dw_ih && op.has_db_hh) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.db_hh, op.db_hh_len, "dbHh", false);
+  if (op.has_dw_ih && op.has_dh0) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.dh0, op.dh0_len, "dh0", false);
+  if (op.has_dw_ih && op.has_dc0) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.dc0, op.dc0_len, "dc0", false);
+  if (op.has_dw_ih) a.expect_disjoint(op.dw_ih, op.dw_ih_len, "dwIh", op.scratch, op.scratch_len, "scratch", false);
+  if (op.has_dw_hh) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.x, op.x_len, "x", false);
+  if (op.has_dw_hh) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_dw_hh) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_dw_hh && op.has_lengths) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_dw_hh) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_dw_hh && op.has_dy) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.dy, op.dy_len, "dy", false);
+  if (op.has_dw_hh && op.has_dhn) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_dw_hh && op.has_dcn) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_dw_hh && op.has_db_ih) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.db_ih, op.db_ih_len, "dbIh", false);
+  if (op.has_dw_hh && op.has_db_hh) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.db_hh, op.db_hh_len, "dbHh", false);
+  if (op.has_dw_hh && op.has_dh0) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.dh0, op.dh0_len, "dh0", false);
+  if (op.has_dw_hh && op.has_dc0) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.dc0, op.dc0_len, "dc0", false);
+  if (op.has_dw_hh) a.expect_disjoint(op.dw_hh, op.dw_hh_len, "dwHh", op.scratch, op.scratch_len, "scratch", false);
+  if (op.has_db_ih) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.x, op.x_len, "x", false);
+  if (op.has_db_ih) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_db_ih) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_db_ih && op.has_lengths) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_db_ih) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_db_ih && op.has_dy) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.dy, op.dy_len, "dy", false);
+  if (op.has_db_ih && op.has_dhn) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_db_ih && op.has_dcn) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_db_ih && op.has_db_hh) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.db_hh, op.db_hh_len, "dbHh", false);
+  if (op.has_db_ih && op.has_dh0) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.dh0, op.dh0_len, "dh0", false);
+  if (op.has_db_ih && op.has_dc0) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.dc0, op.dc0_len, "dc0", false);
+  if (op.has_db_ih) a.expect_disjoint(op.db_ih, op.db_ih_len, "dbIh", op.scratch, op.scratch_len, "scratch", false);
+  if (op.has_db_hh) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.x, op.x_len, "x", false);
+  if (op.has_db_hh) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_db_hh) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_db_hh && op.has_lengths) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_db_hh) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_db_hh && op.has_dy) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.dy, op.dy_len, "dy", false);
+  if (op.has_db_hh && op.has_dhn) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_db_hh && op.has_dcn) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_db_hh && op.has_dh0) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.dh0, op.dh0_len, "dh0", false);
+  if (op.has_db_hh && op.has_dc0) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.dc0, op.dc0_len, "dc0", false);
+  if (op.has_db_hh) a.expect_disjoint(op.db_hh, op.db_hh_len, "dbHh", op.scratch, op.scratch_len, "scratch", false);
+  if (op.has_dh0) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.x, op.x_len, "x", false);
+  if (op.has_dh0) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_dh0) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_dh0 && op.has_lengths) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_dh0) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_dh0 && op.has_dy) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.dy, op.dy_len, "dy", false);
+  if (op.has_dh0 && op.has_dhn) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_dh0 && op.has_dcn) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_dh0 && op.has_dc0) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.dc0, op.dc0_len, "dc0", false);
+  if (op.has_dh0) a.expect_disjoint(op.dh0, op.dh0_len, "dh0", op.scratch, op.scratch_len, "scratch", false);
+  if (op.has_dc0) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.x, op.x_len, "x", false);
+  if (op.has_dc0) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.w_ih, op.w_ih_len, "wIh", false);
+  if (op.has_dc0) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_dc0 && op.has_lengths) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.lengths, op.lengths_len, "lengths", false);
+  if (op.has_dc0) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_dc0 && op.has_dy) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.dy, op.dy_len, "dy", false);
+  if (op.has_dc0 && op.has_dhn) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_dc0 && op.has_dcn) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.dcn, op.dcn_len, "dcn", false);
+  if (op.has_dc0) a.expect_disjoint(op.dc0, op.dc0_len, "dc0", op.scratch, op.scratch_len, "scratch", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.w_ih, op.w_ih_len, "wIh", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.w_hh, op.w_hh_len, "wHh", false);
+  if (op.has_lengths) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.lengths, op.lengths_len, "lengths", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.workspace, op.workspace_len, "workspace", false);
+  if (op.has_dy) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dy, op.dy_len, "dy", false);
+  if (op.has_dhn) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dhn, op.dhn_len, "dhn", false);
+  if (op.has_dcn) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dcn, op.dcn_len, "dcn", false);
+  return op;
+}
+double RnnBackwardOp::flops() const { return 4.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
+double RnnBackwardOp::bytes() const { return 8.0 * double(workspace_size); }
+
+// ---- embedding (sequence)
+EmbeddingOp EmbeddingOp::parse(Args& a) {
+  EmbeddingOp op;
+  {
+    const F32 v = a.f32(0, "weight");
+    op.weight = v.data, op.weight_len = v.length;
+  }
+  op.dim = a.integer(1, "dim", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(2, "tokens");
+    op.tokens = v.data, op.tokens_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(3, "dims");
+    op.dims.rows = a.int_field(s, "dims", "rows", 0, kMaxExtent);
+    op.dims.steps = a.int_field(s, "dims", "steps", 0, kMaxExtent);
+    op.dims.time_major = a.bool_field(s, "dims", "timeMajor");
+    static const char* const kKeys[] = {"rows", "steps", "timeMajor"};
+    a.only_fields(s, "dims", 3, kKeys);
+  }
+  {
+    const F32 v = a.f32(4, "out");
+    op.out = v.data, op.out_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.tokens_len, a.mul(op.dims.rows, op.dims.steps, "tokens"), "tokens", "rows * steps");
+  a.expect_length(op.out_len, a.mul(a.mul(op.dims.rows, op.dims.steps, "out"), int64_t(op.dim), "out"), "out", "rows * steps * dim");
+  a.expect_disjoint(op.out, op.out_len, "out", op.weight, op.weight_len, "weight", false);
+  a.expect_disjoint(op.out, op.out_len, "out", op.tokens, op.tokens_len, "tokens", false);
+  return op;
+}
+double EmbeddingOp::flops() const { return 0; }
+double EmbeddingOp::bytes() const { return 8.0 * double(dims.rows * dims.steps * dim); }
+std::string EmbeddingOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " of " + std::to_string(vocab) + "x" + std::to_string(dim); }
+
+// ---- embeddingBackward (sequence)
+EmbeddingBackwardOp EmbeddingBackwardOp::parse(Args& a) {
+  EmbeddingBackwardOp op;
+  {
+    const F32 v = a.f32(0, "dout");
+    op.dout = v.data, op.dout_len = v.length;
+  }
+  op.dim = a.integer(1, "dim", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(2, "tokens");
+    op.tokens = v.data, op.tokens_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(3, "dims");
+    op.dims.rows = a.int_field(s, "dims", "rows", 0, kMaxExtent);
+    op.dims.steps = a.int_field(s, "dims", "steps", 0, kMaxExtent);
+    op.dims.time_major = a.bool_field(s, "dims", "timeMajor");
+    static const char* const kKeys[] = {"rows", "steps", "timeMajor"};
+    a.only_fields(s, "dims", 3, kKeys);
+  }
+  op.padding_idx = a.integer(4, "paddingIdx", -1, kMaxExtent);
+  {
+    const F32 v = a.f32(5, "dweight");
+    op.dweight = v.data, op.dweight_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.dout_len, a.mul(a.mul(op.dims.rows, op.dims.steps, "dout"), int64_t(op.dim), "dout"), "dout", "rows * steps * dim");
+  a.expect_length(op.tokens_len, a.mul(op.dims.rows, op.dims.steps, "tokens"), "tokens", "rows * steps");
+  a.expect_disjoint(op.dweight, op.dweight_len, "dweight", op.dout, op.dout_len, "dout", false);
+  a.expect_disjoint(op.dweight, op.dweight_len, "dweight", op.tokens, op.tokens_len, "tokens", false);
+  return op;
+}
+double EmbeddingBackwardOp::flops() const { return double(dims.rows * dims.steps * dim); }
+double EmbeddingBackwardOp::bytes() const { return 12.0 * double(dims.rows * dims.steps * dim); }
+std::string EmbeddingBackwardOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " into " + std::to_string(vocab) + "x" + std::to_string(dim); }
+
+// ---- embeddingRenorm (sequence)
+EmbeddingRenormOp EmbeddingRenormOp::parse(Args& a) {
+  EmbeddingRenormOp op;
+  {
+    const F32 v = a.f32(0, "weight");
+    op.weight = v.data, op.weight_len = v.length;
+  }
+  op.dim = a.integer(1, "dim", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(2, "tokens");
+    op.tokens = v.data, op.tokens_len = v.length;
+  }
+  op.max_norm = static_cast<float>(a.number(3, "maxNorm"));
+  op.norm_type = static_cast<float>(a.number(4, "normType", true));
+  check(a, op);
+  a.expect_disjoint(op.weight, op.weight_len, "weight", op.tokens, op.tokens_len, "tokens", false);
+  return op;
+}
+double EmbeddingRenormOp::flops() const { return 2.0 * double(tokens_len * dim); }
+double EmbeddingRenormOp::bytes() const { return 8.0 * double(tokens_len * dim); }
+std::string EmbeddingRenormOp::shapes() const { return std::to_string(tokens_len) + " tokens of " + std::to_string(vocab) + "x" + std::to_string(dim); }
+
+// ---- sequenceLengths (sequence)
+SequenceLengthsOp SequenceLengthsOp::parse(Args& a) {
+  SequenceLengthsOp op;
+  {
+    const I32 v = a.i32(0, "tokens");
+    op.tokens = v.data, op.tokens_len = v.length;
+  }
+  op.rows = a.integer(1, "rows", 0, kMaxExtent);
+  op.steps = a.integer(2, "steps", 0, int64_t{1} << 31);
+  op.pad = a.integer(3, "pad", INT32_MIN, INT32_MAX);
+  {
+    const I32 v = a.i32(4, "lengths");
+    op.lengths = v.data, op.lengths_len = v.length;
+  }
+  a.expect_length(op.tokens_len, a.mul(int64_t(op.rows), int64_t(op.steps), "tokens"), "tokens", "rows * steps");
+  a.expect_length(op.lengths_len, int64_t(op.rows), "lengths", "one per row");
+  a.expect_disjoint(op.lengths, op.lengths_len, "lengths", op.tokens, op.tokens_len, "tokens", false);
+  return op;
+}
+void SequenceLengthsOp::run() const { return sequence_lengths(tokens, rows, steps, static_cast<int32_t>(pad), lengths); }
+double SequenceLengthsOp::flops() const { return 0; }
+double SequenceLengthsOp::bytes() const { return 4.0 * double(rows * steps); }
+std::string SequenceLengthsOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(steps); }
+
+// ---- sequencePool (sequence)
+SequencePoolOp SequencePoolOp::parse(Args& a) {
+  SequencePoolOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "dims");
+    op.dims.steps = a.int_field(s, "dims", "steps", 0, kMaxExtent);
+    op.dims.batch = a.int_field(s, "dims", "batch", 0, kMaxExtent);
+    op.dims.dim = a.int_field(s, "dims", "dim", 1, kMaxExtent);
+    op.dims.time_major = a.bool_field(s, "dims", "timeMajor");
+    op.dims.mode = static_cast<SequencePool>(a.int_field(s, "dims", "mode", 0, 1));
+    static const char* const kKeys[] = {"steps", "batch", "dim", "timeMajor", "mode"};
+    a.only_fields(s, "dims", 5, kKeys);
+  }
+  {
+    const I32 v = a.i32_or_null(2, "lengths");
+    op.lengths = v.data, op.lengths_len = v.length;
+    op.has_lengths = v.present;
+  }
+  {
+    const F32 v = a.f32(3, "out");
+    op.out = v.data, op.out_len = v.length;
+  }
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "x"), op.dims.dim, "x"), "x", "steps * batch * features");
+  if (op.has_lengths) a.expect_length(op.lengths_len, op.dims.batch, "lengths", "one per batch row");
+  a.expect_length(op.out_len, a.mul(op.dims.batch, op.dims.dim, "out"), "out", "batch * features");
+  a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
+  if (op.has_lengths) a.expect_disjoint(op.out, op.out_len, "out", op.lengths, op.lengths_len, "lengths", false);
+  return op;
+}
+double SequencePoolOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
+double SequencePoolOp::bytes() const { return 4.0 * double(dims.steps * dims.batch * dims.dim); }
+std::string SequencePoolOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
+
+// ---- sequencePoolBackward (sequence)
+SequencePoolBackwardOp SequencePoolBackwardOp::parse(Args& a) {
+  SequencePoolBackwardOp op;
+  {
+    const F32 v = a.f32(0, "dout");
+    op.dout = v.data, op.dout_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "dims");
+    op.dims.steps = a.int_field(s, "dims", "steps", 0, kMaxExtent);
+    op.dims.batch = a.int_field(s, "dims", "batch", 0, kMaxExtent);
+    op.dims.dim = a.int_field(s, "dims", "dim", 1, kMaxExtent);
+    op.dims.time_major = a.bool_field(s, "dims", "timeMajor");
+    op.dims.mode = static_cast<SequencePool>(a.int_field(s, "dims", "mode", 0, 1));
+    static const char* const kKeys[] = {"steps", "batch", "dim", "timeMajor", "mode"};
+    a.only_fields(s, "dims", 5, kKeys);
+  }
+  {
+    const I32 v = a.i32_or_null(2, "lengths");
+    op.lengths = v.data, op.lengths_len = v.length;
+    op.has_lengths = v.present;
+  }
+  {
+    const F32 v = a.f32(3, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  a.expect_length(op.dout_len, a.mul(op.dims.batch, op.dims.dim, "dout"), "dout", "batch * features");
+  if (op.has_lengths) a.expect_length(op.lengths_len, op.dims.batch, "lengths", "one per batch row");
+  a.expect_length(op.dx_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "dx"), op.dims.dim, "dx"), "dx", "steps * batch * features");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dout, op.dout_len, "dout", false);
+  if (op.has_lengths) a.expect_disjoint(op.dx, op.dx_len, "dx", op.lengths, op.lengths_len, "lengths", false);
+  return op;
+}
+double SequencePoolBackwardOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
+double SequencePoolBackwardOp::bytes() const { return 8.0 * double(dims.steps * dims.batch * dims.dim); }
+std::string SequencePoolBackwardOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
+
 void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<GemmOp>(env, exports, false);
   export_op<GemmBatchedOp>(env, exports, false);
@@ -460,6 +978,14 @@ void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<SumToShapeOp>(env, exports, false);
   export_op<SoftmaxOp>(env, exports, false);
   export_op<SoftmaxBackwardOp>(env, exports, false);
+  export_op<RnnOp>(env, exports, false);
+  export_op<RnnBackwardOp>(env, exports, false);
+  export_op<EmbeddingOp>(env, exports, false);
+  export_op<EmbeddingBackwardOp>(env, exports, false);
+  export_op<EmbeddingRenormOp>(env, exports, false);
+  export_op<SequenceLengthsOp>(env, exports, false);
+  export_op<SequencePoolOp>(env, exports, false);
+  export_op<SequencePoolBackwardOp>(env, exports, false);
 }
 
 }  // namespace axon::binding

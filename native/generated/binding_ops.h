@@ -312,4 +312,227 @@ struct SoftmaxBackwardOp {
   bool log;
 };
 
+// One recurrent layer, one direction, over a time-major sequence x (steps, batch, input).
+// Writes y (steps, batch, hidden), hn, cn (LSTM) and the workspace the backward reads
+// (rnnSizes gives its length). lengths (batch) mask padded steps; checked when it runs.
+struct RnnOp {
+  static constexpr const char* kName = "rnn";
+  static RnnOp parse(Args& a);
+  // Checks beyond the table's (hand-written, sequence family).
+  static void check(Args& a, RnnOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* w_ih;
+  int64_t w_ih_len;
+  float* w_hh;
+  int64_t w_hh_len;
+  float* b_ih;
+  int64_t b_ih_len;
+  bool has_b_ih;
+  float* b_hh;
+  int64_t b_hh_len;
+  bool has_b_hh;
+  float* h0;
+  int64_t h0_len;
+  bool has_h0;
+  float* c0;
+  int64_t c0_len;
+  bool has_c0;
+  int32_t* lengths;
+  int64_t lengths_len;
+  bool has_lengths;
+  RnnArgs dims;
+  float* y;
+  int64_t y_len;
+  float* hn;
+  int64_t hn_len;
+  float* cn;
+  int64_t cn_len;
+  bool has_cn;
+  float* workspace;
+  int64_t workspace_len;
+  int64_t gates;  // set by check()
+  int64_t workspace_size;  // set by check()
+};
+
+// Backward through time of rnn: dx, dw*, db* accumulate (+=); dh0, dc0 are written.
+struct RnnBackwardOp {
+  static constexpr const char* kName = "rnnBackward";
+  static RnnBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, sequence family).
+  static void check(Args& a, RnnBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* w_ih;
+  int64_t w_ih_len;
+  float* w_hh;
+  int64_t w_hh_len;
+  int32_t* lengths;
+  int64_t lengths_len;
+  bool has_lengths;
+  float* workspace;
+  int64_t workspace_len;
+  RnnArgs dims;
+  float* dy;
+  int64_t dy_len;
+  bool has_dy;
+  float* dhn;
+  int64_t dhn_len;
+  bool has_dhn;
+  float* dcn;
+  int64_t dcn_len;
+  bool has_dcn;
+  float* dx;
+  int64_t dx_len;
+  bool has_dx;
+  float* dw_ih;
+  int64_t dw_ih_len;
+  bool has_dw_ih;
+  float* dw_hh;
+  int64_t dw_hh_len;
+  bool has_dw_hh;
+  float* db_ih;
+  int64_t db_ih_len;
+  bool has_db_ih;
+  float* db_hh;
+  int64_t db_hh_len;
+  bool has_db_hh;
+  float* dh0;
+  int64_t dh0_len;
+  bool has_dh0;
+  float* dc0;
+  int64_t dc0_len;
+  bool has_dc0;
+  float* scratch;
+  int64_t scratch_len;
+  int64_t gates;  // set by check()
+  int64_t workspace_size;  // set by check()
+  int64_t scratch_size;  // set by check()
+};
+
+// out rows = weight (vocab, dim) rows of tokens (rows, steps). Tokens checked when it runs.
+struct EmbeddingOp {
+  static constexpr const char* kName = "embedding";
+  static EmbeddingOp parse(Args& a);
+  // Checks beyond the table's (hand-written, sequence family).
+  static void check(Args& a, EmbeddingOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* weight;
+  int64_t weight_len;
+  int64_t dim;
+  int32_t* tokens;
+  int64_t tokens_len;
+  EmbeddingDims dims;
+  float* out;
+  int64_t out_len;
+  int64_t vocab;  // set by check()
+};
+
+// dweight rows += dout rows at their tokens, except tokens equal to paddingIdx (-1: none).
+struct EmbeddingBackwardOp {
+  static constexpr const char* kName = "embeddingBackward";
+  static EmbeddingBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, sequence family).
+  static void check(Args& a, EmbeddingBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* dout;
+  int64_t dout_len;
+  int64_t dim;
+  int32_t* tokens;
+  int64_t tokens_len;
+  EmbeddingDims dims;
+  int64_t padding_idx;
+  float* dweight;
+  int64_t dweight_len;
+  int64_t vocab;  // set by check()
+};
+
+// Rows of weight used by tokens rescaled in place to norm <= maxNorm.
+struct EmbeddingRenormOp {
+  static constexpr const char* kName = "embeddingRenorm";
+  static EmbeddingRenormOp parse(Args& a);
+  // Checks beyond the table's (hand-written, sequence family).
+  static void check(Args& a, EmbeddingRenormOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* weight;
+  int64_t weight_len;
+  int64_t dim;
+  int32_t* tokens;
+  int64_t tokens_len;
+  float max_norm;
+  float norm_type;
+  int64_t vocab;  // set by check()
+};
+
+// lengths[r] = 1 + position of the last token != pad in row r of tokens (rows, steps).
+struct SequenceLengthsOp {
+  static constexpr const char* kName = "sequenceLengths";
+  static SequenceLengthsOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  int32_t* tokens;
+  int64_t tokens_len;
+  int64_t rows;
+  int64_t steps;
+  int64_t pad;
+  int32_t* lengths;
+  int64_t lengths_len;
+};
+
+// out (batch, dim) = last valid step (mode last) or mean over valid steps (mode mean) of x.
+// lengths checked when it runs.
+struct SequencePoolOp {
+  static constexpr const char* kName = "sequencePool";
+  static SequencePoolOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  SequencePoolDims dims;
+  int32_t* lengths;
+  int64_t lengths_len;
+  bool has_lengths;
+  float* out;
+  int64_t out_len;
+};
+
+// dx += the sequencePool gradient for dout.
+struct SequencePoolBackwardOp {
+  static constexpr const char* kName = "sequencePoolBackward";
+  static SequencePoolBackwardOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* dout;
+  int64_t dout_len;
+  SequencePoolDims dims;
+  int32_t* lengths;
+  int64_t lengths_len;
+  bool has_lengths;
+  float* dx;
+  int64_t dx_len;
+};
+
 }  // namespace axon::binding

@@ -18,10 +18,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { GeneratedKernels, UnaryCode, Words } from './ops.gen.js';
+import type { GeneratedKernels, RnnDims, UnaryCode, Words } from './ops.gen.js';
 
 export { UnaryCode, BinaryCode, ReduceCode, ArgReduceCode, BiasMode, RnnMode, SequencePoolMode } from './ops.gen.js';
-export type { Words, ConvGeometry } from './ops.gen.js';
+export type { Words, ConvGeometry, RnnDims, EmbeddingDims, SequencePoolDims } from './ops.gen.js';
 
 export interface BackendInfo {
   /** SIMD level in use: 'scalar' | 'avx2' | 'avx512' | 'neon'. */
@@ -256,68 +256,6 @@ interface Kernels extends GeneratedKernels {
   topKUpdate(scores: Float32Array, n: number, c: number, labels: Int32Array, k: number, counts: Float64Array): void;
   /** [sync] stats += [count, sum (p-t)^2, sum |p-t|, sum t, sum t^2]. */
   regressionUpdate(pred: Float32Array, target: Float32Array, stats: Float64Array): void;
-  /**
-   * [sync] One recurrent layer, one direction, over a time-major sequence x (steps, batch,
-   * input). dims = [mode (0 lstm, 1 gru, 2 rnn tanh, 3 rnn relu), steps, batch, input, hidden,
-   * reverse]. Writes y (steps, batch, hidden), hn, cn (LSTM) and the workspace the backward
-   * reads (rnnSizes gives its length). lengths (batch) mask padded steps; checked when it runs.
-   */
-  rnn(
-    x: Float32Array,
-    wIh: Float32Array,
-    wHh: Float32Array,
-    bIh: Float32Array | null,
-    bHh: Float32Array | null,
-    h0: Float32Array | null,
-    c0: Float32Array | null,
-    lengths: Int32Array | null,
-    dims: number[],
-    y: Float32Array,
-    hn: Float32Array,
-    cn: Float32Array | null,
-    workspace: Float32Array,
-  ): void;
-  /** [sync] Backward through time of rnn: dx, dw*, db* accumulate (+=); dh0, dc0 are written. */
-  rnnBackward(
-    x: Float32Array,
-    wIh: Float32Array,
-    wHh: Float32Array,
-    lengths: Int32Array | null,
-    workspace: Float32Array,
-    dims: number[],
-    dy: Float32Array | null,
-    dhn: Float32Array | null,
-    dcn: Float32Array | null,
-    dx: Float32Array | null,
-    dwIh: Float32Array | null,
-    dwHh: Float32Array | null,
-    dbIh: Float32Array | null,
-    dbHh: Float32Array | null,
-    dh0: Float32Array | null,
-    dc0: Float32Array | null,
-    scratch: Float32Array,
-  ): void;
-  /** [sync] out rows = weight rows of tokens (rows, steps); dims = [rows, steps, timeMajor]:
-   * output row r*steps + t, or t*rows + r when time-major. Tokens checked when it runs. */
-  embedding(weight: Float32Array, dim: number, tokens: Int32Array, dims: number[], out: Float32Array): void;
-  /** [sync] dweight rows += dout rows at their tokens, except tokens equal to paddingIdx (-1: none). */
-  embeddingBackward(
-    dout: Float32Array,
-    dim: number,
-    tokens: Int32Array,
-    dims: number[],
-    paddingIdx: number,
-    dweight: Float32Array,
-  ): void;
-  /** [sync] Rows of weight used by tokens rescaled in place to norm <= maxNorm. */
-  embeddingRenorm(weight: Float32Array, dim: number, tokens: Int32Array, maxNorm: number, normType: number): void;
-  /** [sync] lengths[r] = 1 + position of the last token != pad in row r of tokens (rows, steps). */
-  sequenceLengths(tokens: Int32Array, rows: number, steps: number, pad: number, lengths: Int32Array): void;
-  /** [sync] out (batch, dim) = last valid step (mode 0) or mean over valid steps (mode 1) of x;
-   * dims = [steps, batch, dim, timeMajor, mode]. */
-  sequencePool(x: Float32Array, dims: number[], lengths: Int32Array | null, out: Float32Array): void;
-  /** [sync] dx += the sequencePool gradient for dout. */
-  sequencePoolBackward(dout: Float32Array, dims: number[], lengths: Int32Array | null, dx: Float32Array): void;
   /** [sync] dx[start + i*step] += dy[i]. */
   sliceBackward(
     dy: Float32Array,
@@ -362,8 +300,8 @@ export type NativeBinding = Kernels & {
   getConvAlgorithm(): number;
   profilerEnable(on: boolean): void;
   profilerTake(): ProfileRecord[];
-  /** [workspace floats, scratch floats] of an rnn call: mode, steps, batch, input, hidden. */
-  rnnSizes(mode: number, steps: number, batch: number, input: number, hidden: number): [number, number];
+  /** [workspace floats, scratch floats] of an rnn call with these dims. */
+  rnnSizes(dims: RnnDims): [number, number];
   /** [sync] Sum of squares of x, accumulated in double. */
   sumSquares(x: Float32Array): number;
   Program: new (regs: Float64Array) => NativeProgram;

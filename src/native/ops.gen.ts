@@ -108,6 +108,34 @@ export interface ConvGeometry {
   groups: number;
 }
 
+/** One recurrent layer direction over a time-major sequence x (steps, batch, input). */
+export interface RnnDims {
+  mode: RnnMode;
+  steps: number;
+  batch: number;
+  input: number;
+  hidden: number;
+  /** Process t = steps-1 .. 0 (the backward direction). */
+  reverse: boolean;
+}
+
+/** Tokens (rows, steps); output row r*steps + t, or t*rows + r when timeMajor. */
+export interface EmbeddingDims {
+  rows: number;
+  steps: number;
+  timeMajor: boolean;
+}
+
+/** A sequence (steps, batch, dim) when timeMajor, else (batch, steps, dim), pooled by mode. */
+export interface SequencePoolDims {
+  steps: number;
+  batch: number;
+  /** Features per step. */
+  dim: number;
+  timeMajor: boolean;
+  mode: SequencePoolMode;
+}
+
 /** The native ops (one per entry of native/optable/*.ops.mjs). */
 export interface GeneratedKernels {
   /** C = act(alpha op(A) op(B) + beta C + bias); A, B, C row-major with leading dims. */
@@ -136,6 +164,29 @@ export interface GeneratedKernels {
   softmax(x: Float32Array, y: Float32Array, outer: number, r: number, inner: number, log: boolean): void;
   /** dx = the gradient of softmax / log_softmax given its output y. */
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, outer: number, r: number, inner: number, log: boolean): void;
+  /**
+   * One recurrent layer, one direction, over a time-major sequence x (steps, batch, input).
+   * Writes y (steps, batch, hidden), hn, cn (LSTM) and the workspace the backward reads
+   * (rnnSizes gives its length). lengths (batch) mask padded steps; checked when it runs.
+   */
+  rnn(x: Float32Array, wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null, h0: Float32Array | null, c0: Float32Array | null, lengths: Int32Array | null, dims: RnnDims, y: Float32Array, hn: Float32Array, cn: Float32Array | null, workspace: Float32Array): void;
+  /** Backward through time of rnn: dx, dw*, db* accumulate (+=); dh0, dc0 are written. */
+  rnnBackward(x: Float32Array, wIh: Float32Array, wHh: Float32Array, lengths: Int32Array | null, workspace: Float32Array, dims: RnnDims, dy: Float32Array | null, dhn: Float32Array | null, dcn: Float32Array | null, dx: Float32Array | null, dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null, dh0: Float32Array | null, dc0: Float32Array | null, scratch: Float32Array): void;
+  /** out rows = weight (vocab, dim) rows of tokens (rows, steps). Tokens checked when it runs. */
+  embedding(weight: Float32Array, dim: number, tokens: Int32Array, dims: EmbeddingDims, out: Float32Array): void;
+  /** dweight rows += dout rows at their tokens, except tokens equal to paddingIdx (-1: none). */
+  embeddingBackward(dout: Float32Array, dim: number, tokens: Int32Array, dims: EmbeddingDims, paddingIdx: number, dweight: Float32Array): void;
+  /** Rows of weight used by tokens rescaled in place to norm <= maxNorm. */
+  embeddingRenorm(weight: Float32Array, dim: number, tokens: Int32Array, maxNorm: number, normType: number): void;
+  /** lengths[r] = 1 + position of the last token != pad in row r of tokens (rows, steps). */
+  sequenceLengths(tokens: Int32Array, rows: number, steps: number, pad: number, lengths: Int32Array): void;
+  /**
+   * out (batch, dim) = last valid step (mode last) or mean over valid steps (mode mean) of x.
+   * lengths checked when it runs.
+   */
+  sequencePool(x: Float32Array, dims: SequencePoolDims, lengths: Int32Array | null, out: Float32Array): void;
+  /** dx += the sequencePool gradient for dout. */
+  sequencePoolBackward(dout: Float32Array, dims: SequencePoolDims, lengths: Int32Array | null, dx: Float32Array): void;
 }
 
 /** One argument of an op, as the binding fuzz sees it. */
@@ -362,6 +413,121 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'r', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'inner', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'log', kind: 'bool' },
+    ],
+  },
+  {
+    name: 'rnn',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.steps * v.dims.batch) * v.dims.input) },
+      { name: 'wIh', kind: 'f32', len: (v, L) => (([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) * v.dims.input) },
+      { name: 'wHh', kind: 'f32', len: (v, L) => (([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) * v.dims.hidden) },
+      { name: 'bIh', kind: 'f32', optional: true, len: (v, L) => ([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) },
+      { name: 'bHh', kind: 'f32', optional: true, len: (v, L) => ([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) },
+      { name: 'h0', kind: 'f32', optional: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'c0', kind: 'f32', optional: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'lengths', kind: 'i32', optional: true, len: (v, L) => v.dims.batch },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'mode', fuzz: [0, 3] }, { name: 'steps', fuzz: [0, 3] }, { name: 'batch', fuzz: [0, 3] }, { name: 'input', fuzz: [1, 3] }, { name: 'hidden', fuzz: [1, 3] }, { name: 'reverse', bool: true, fuzz: [0, 1] }] },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => ((v.dims.steps * v.dims.batch) * v.dims.hidden) },
+      { name: 'hn', kind: 'f32', out: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'cn', kind: 'f32', optional: true, out: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'workspace', kind: 'f32', out: true, len: (v, L) => NaN },
+    ],
+  },
+  {
+    name: 'rnnBackward',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.steps * v.dims.batch) * v.dims.input) },
+      { name: 'wIh', kind: 'f32', len: (v, L) => (([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) * v.dims.input) },
+      { name: 'wHh', kind: 'f32', len: (v, L) => (([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) * v.dims.hidden) },
+      { name: 'lengths', kind: 'i32', optional: true, len: (v, L) => v.dims.batch },
+      { name: 'workspace', kind: 'f32', len: (v, L) => NaN },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'mode', fuzz: [0, 3] }, { name: 'steps', fuzz: [0, 3] }, { name: 'batch', fuzz: [0, 3] }, { name: 'input', fuzz: [1, 3] }, { name: 'hidden', fuzz: [1, 3] }, { name: 'reverse', bool: true, fuzz: [0, 1] }] },
+      { name: 'dy', kind: 'f32', optional: true, len: (v, L) => ((v.dims.steps * v.dims.batch) * v.dims.hidden) },
+      { name: 'dhn', kind: 'f32', optional: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'dcn', kind: 'f32', optional: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'dx', kind: 'f32', optional: true, out: true, len: (v, L) => L('x') },
+      { name: 'dwIh', kind: 'f32', optional: true, out: true, len: (v, L) => L('wIh') },
+      { name: 'dwHh', kind: 'f32', optional: true, out: true, len: (v, L) => L('wHh') },
+      { name: 'dbIh', kind: 'f32', optional: true, out: true, len: (v, L) => ([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) },
+      { name: 'dbHh', kind: 'f32', optional: true, out: true, len: (v, L) => ([4, 3, 1, 1][v.dims.mode] * v.dims.hidden) },
+      { name: 'dh0', kind: 'f32', optional: true, out: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'dc0', kind: 'f32', optional: true, out: true, len: (v, L) => (v.dims.batch * v.dims.hidden) },
+      { name: 'scratch', kind: 'f32', out: true, len: (v, L) => NaN },
+    ],
+  },
+  {
+    name: 'embedding',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'weight', kind: 'f32' },
+      { name: 'dim', kind: 'int', min: 1, fuzz: [1, 4] },
+      { name: 'tokens', kind: 'i32', len: (v, L) => (v.dims.rows * v.dims.steps) },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'rows', fuzz: [0, 3] }, { name: 'steps', fuzz: [0, 4] }, { name: 'timeMajor', bool: true, fuzz: [0, 1] }] },
+      { name: 'out', kind: 'f32', out: true, len: (v, L) => ((v.dims.rows * v.dims.steps) * Number(v.dim)) },
+    ],
+  },
+  {
+    name: 'embeddingBackward',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'dout', kind: 'f32', len: (v, L) => ((v.dims.rows * v.dims.steps) * Number(v.dim)) },
+      { name: 'dim', kind: 'int', min: 1, fuzz: [1, 4] },
+      { name: 'tokens', kind: 'i32', len: (v, L) => (v.dims.rows * v.dims.steps) },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'rows', fuzz: [0, 3] }, { name: 'steps', fuzz: [0, 4] }, { name: 'timeMajor', bool: true, fuzz: [0, 1] }] },
+      { name: 'paddingIdx', kind: 'int', min: -1, fuzz: [-1, 0] },
+      { name: 'dweight', kind: 'f32', out: true },
+    ],
+  },
+  {
+    name: 'embeddingRenorm',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'weight', kind: 'f32', out: true },
+      { name: 'dim', kind: 'int', min: 1, fuzz: [1, 4] },
+      { name: 'tokens', kind: 'i32' },
+      { name: 'maxNorm', kind: 'num' },
+      { name: 'normType', kind: 'num' },
+    ],
+  },
+  {
+    name: 'sequenceLengths',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'tokens', kind: 'i32', len: (v, L) => (Number(v.rows) * Number(v.steps)) },
+      { name: 'rows', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'steps', kind: 'int', min: 0, fuzz: [0, 5] },
+      { name: 'pad', kind: 'int', min: -1, fuzz: [0, 2] },
+      { name: 'lengths', kind: 'i32', out: true, len: (v, L) => Number(v.rows) },
+    ],
+  },
+  {
+    name: 'sequencePool',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.steps * v.dims.batch) * v.dims.dim) },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'steps', fuzz: [0, 4] }, { name: 'batch', fuzz: [0, 3] }, { name: 'dim', fuzz: [1, 3] }, { name: 'timeMajor', bool: true, fuzz: [0, 1] }, { name: 'mode', fuzz: [0, 1] }] },
+      { name: 'lengths', kind: 'i32', optional: true, len: (v, L) => v.dims.batch },
+      { name: 'out', kind: 'f32', out: true, len: (v, L) => (v.dims.batch * v.dims.dim) },
+    ],
+  },
+  {
+    name: 'sequencePoolBackward',
+    family: 'sequence',
+    async: false,
+    args: [
+      { name: 'dout', kind: 'f32', len: (v, L) => (v.dims.batch * v.dims.dim) },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'steps', fuzz: [0, 4] }, { name: 'batch', fuzz: [0, 3] }, { name: 'dim', fuzz: [1, 3] }, { name: 'timeMajor', bool: true, fuzz: [0, 1] }, { name: 'mode', fuzz: [0, 1] }] },
+      { name: 'lengths', kind: 'i32', optional: true, len: (v, L) => v.dims.batch },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.dims.steps * v.dims.batch) * v.dims.dim) },
     ],
   },
 ];

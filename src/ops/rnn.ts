@@ -15,7 +15,7 @@
  * last valid step (as PyTorch's packed sequences).
  */
 import { record } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
+import { native, RnnMode as RnnCode, SequencePoolMode as PoolCode, type RnnDims } from '../native/binding.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -23,7 +23,12 @@ import { row, sliceRows } from './layout.js';
 import { assertTensor, floatData } from './util.js';
 
 export type RnnMode = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';
-const MODE_CODE: Record<RnnMode, number> = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 };
+const MODE_CODE: Record<RnnMode, RnnCode> = {
+  lstm: RnnCode.Lstm,
+  gru: RnnCode.Gru,
+  rnnTanh: RnnCode.RnnTanh,
+  rnnRelu: RnnCode.RnnRelu,
+};
 const GATES: Record<RnnMode, number> = { lstm: 4, gru: 3, rnnTanh: 1, rnnRelu: 1 };
 
 /** Gate blocks per hidden unit: 4 (LSTM), 3 (GRU), 1 (RNN). */
@@ -122,8 +127,8 @@ export function rnnDirection(
     if (s !== null && floatData(op, s, name) && (s.ndim !== 2 || s.shape[0] !== N || s.shape[1] !== H))
       throw new RangeError(`${op}: ${name} must be [${N}, ${H}] (batch, hidden), got ${shapeToString(s.shape)}`);
   const lengths = options.lengths ? checkLengths(op, options.lengths, N) : null;
-  const dims = [MODE_CODE[mode], T, N, I, H, options.reverse ? 1 : 0];
-  const [wsSize, scratchSize] = native.rnnSizes(MODE_CODE[mode], T, N, I, H);
+  const dims: RnnDims = { mode: MODE_CODE[mode], steps: T, batch: N, input: I, hidden: H, reverse: !!options.reverse };
+  const [wsSize, scratchSize] = native.rnnSizes(dims);
   const extra = mode === 'lstm' ? 2 : 1;
   const TNH = T * N * H;
   const NH = N * H;
@@ -214,7 +219,7 @@ export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOpti
   const pad = options.paddingIdx ?? -1;
   if (!Number.isInteger(pad) || pad < -1 || pad >= V)
     throw new RangeError(`${op}: paddingIdx ${pad} is outside the vocabulary of ${V}`);
-  const timeMajor = options.timeMajor ?? false;
+  const timeMajor = !!options.timeMajor;
   if (timeMajor && tokens.ndim !== 2)
     throw new RangeError(`${op}: timeMajor needs tokens [batch, steps], got ${shapeToString(tokens.shape)}`);
   const rows = tokens.ndim === 2 ? tokens.shape[0] : 1;
@@ -226,7 +231,7 @@ export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOpti
   }
   const shape = timeMajor ? [tokens.shape[1], tokens.shape[0], E] : [...tokens.shape, E];
   const out = Tensor.output(shape);
-  const dims = [rows, steps, timeMajor ? 1 : 0];
+  const dims = { rows, steps, timeMajor };
   native.embedding(wd, E, td, dims, out.data as Float32Array);
   return record(out, op, [weight], (g) => {
     const dw = Tensor.empty(weight.shape);
@@ -278,11 +283,11 @@ export function sequencePool(x: Tensor, mode: SequencePoolMode, options: Sequenc
     throw new RangeError(
       `${op}: input must be ${options.timeMajor ? '[steps, batch, features]' : '[batch, steps, features]'}, got ${shapeToString(x.shape)}`,
     );
-  const timeMajor = options.timeMajor ?? false;
+  const timeMajor = !!options.timeMajor;
   const [T, N] = timeMajor ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
   const F = x.shape[2];
   const lengths = options.lengths ? checkLengths(op, options.lengths, N) : null;
-  const dims = [T, N, F, timeMajor ? 1 : 0, mode === 'last' ? 0 : 1];
+  const dims = { steps: T, batch: N, dim: F, timeMajor, mode: mode === 'last' ? PoolCode.Last : PoolCode.Mean };
   const out = Tensor.output([N, F]);
   native.sequencePool(xd, dims, lengths, out.data as Float32Array);
   return record(out, op, [x], (g) => {
