@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../src/native/binding.js';
 import { Generator } from '../src/tensor/random.js';
 
-type Kind = 'f32' | 'f32?' | 'f64' | 'i32' | 'i32?' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs';
+type Kind =
+  'f32' | 'f32?' | 'f64' | 'i32' | 'i32?' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'inputs' | 'struct';
 interface Case {
   args: unknown[];
   kinds: Kind[];
@@ -596,13 +597,13 @@ const makers: Record<string, () => Case> = {
     return {
       args: [
         f32(n * c * h * w),
-        [n, c, h, w, oh, ow, pad],
+        { n, c, h, w, outH: oh, outW: ow, pad },
         0.5,
         g.nextFloat() < 0.5,
         new Float64Array([1, 2, 0]),
         f32(n * c * oh * ow),
       ],
-      kinds: ['f32', 'list', 'num', 'bool', 'f64', 'f32'],
+      kinds: ['f32', 'struct', 'num', 'bool', 'f64', 'f32'],
     };
   },
   gatherRowsAt: () => {
@@ -773,6 +774,20 @@ function mutate(value: unknown, kind: Kind, others: unknown[]): unknown {
     case 'inputs': {
       const list = Array.isArray(value) ? (value as unknown[]) : [];
       return pick([[], [new Float32Array(1)], list.concat([new Int32Array(2)]), [null], list.slice(1), 'x']);
+    }
+    case 'struct': {
+      // A named object (geometry): one field wrong, missing or unknown, or the positional form.
+      const o = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+      const keys = Object.keys(o);
+      const k = keys.length > 0 ? pick(keys) : 'n';
+      const { [k]: _dropped, ...without } = o;
+      return pick([
+        { ...o, [k]: mutate(o[k], 'int', others) },
+        { ...o, [k]: mutate(o[k], 'int', others) },
+        without,
+        { ...o, extra: 1 },
+        Object.values(o),
+      ]);
     }
   }
 }
