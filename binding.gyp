@@ -78,6 +78,7 @@
         "native/binding/ops.cpp",
         "native/binding/ops_elementwise.cpp",
         "native/binding/ops_sequence.cpp",
+        "native/binding/ops_optim.cpp",
         "native/binding/op_util.cpp",
         "native/generated/binding_ops.cpp",
         "native/binding/program.cpp",

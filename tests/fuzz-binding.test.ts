@@ -609,13 +609,13 @@ const makers: Record<string, () => Case> = {
     return {
       args: [
         f32(n * c * h * w),
-        [n, c, h, w, oh, ow, pad],
+        { n, c, h, w, outH: oh, outW: ow, pad },
         0.5,
         g.nextFloat() < 0.5,
         new Float64Array([1, 2, 0]),
         f32(n * c * oh * ow),
       ],
-      kinds: ['f32', 'list', 'num', 'bool', 'f64', 'f32'],
+      kinds: ['f32', 'struct', 'num', 'bool', 'f64', 'f32'],
     };
   },
   gatherRowsAt: () => {

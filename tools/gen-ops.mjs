@@ -19,6 +19,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tableDir = join(root, 'native/optable');
 const check = process.argv.includes('--check');
 
+const fail = (msg) => {
+  console.error(`gen-ops: ${msg}`);
+  process.exit(2);
+};
 const enums = (await import(pathToFileURL(join(tableDir, 'enums.mjs')))).default;
 const structs = { ...(await import(pathToFileURL(join(tableDir, 'structs.mjs')))).default };
 const opFiles = readdirSync(tableDir)
@@ -41,11 +45,23 @@ const HEADER = (from) =>
 
 const snake = (s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 const pascal = (s) => s[0].toUpperCase() + s.slice(1);
-const fail = (msg) => {
-  console.error(`gen-ops: ${msg}`);
-  process.exit(2);
-};
+// An f64 with `cells` names each of its cells: it has exactly that many (checked as soon as
+// it is read, so a hand-written check() may read them), the op struct gets index constants
+// (k<Arg><Cell>, k<Arg>Length, k<Arg>Cells: the names as one string) and ops.gen.ts a
+// constant object <Op><Arg> = { cell: index } with <Op><Arg>Length.
+for (const o of ops)
+  for (const a of o.args.filter((x) => x.cells)) {
+    if (a.kind !== 'f64') fail(`${o.name}: only an f64 argument may name its cells ('${a.name}')`);
+    if (a.len !== undefined || a.minLen !== undefined) fail(`${o.name}: '${a.name}' has cells; its length is theirs`);
+    const bad = a.cells.find(
+      (c, i) => !/^[a-z][A-Za-z0-9]*$/.test(c) || ['length', 'cells'].includes(c) || a.cells.indexOf(c) !== i,
+    );
+    if (bad !== undefined) fail(`${o.name}: bad or repeated cell name '${bad}' in '${a.name}'`);
+  }
+
 const isBuffer = (a) => ['f32', 'i32', 'f64', 'words'].includes(a.kind);
+const isList = (a) => a.kind === 'wordsList' || a.kind === 'f32List';
+const cellConst = (a, c) => `k${pascal(a.name)}${pascal(c)}`;
 const elemScale = (a) => (a.kind === 'f64' ? 2 : 1); // expect_disjoint counts 4-byte elements
 
 // ---- structs --------------------------------------------------------------------------------
@@ -219,6 +235,9 @@ function fieldDecls(o) {
       case 'wordsList':
         lines.push(`std::vector<const void*> ${n};`, `std::vector<int64_t> ${n}_len;`);
         break;
+      case 'f32List':
+        lines.push(`std::vector<float*> ${n};`, `std::vector<int64_t> ${n}_len;`);
+        break;
       case 'int':
         lines.push(`int64_t ${n};`);
         break;
@@ -261,8 +280,16 @@ function structDecl(o) {
         .map((l) => `// ${l}`)
         .join('\n') + '\n'
     : '';
+  const cells = o.args
+    .filter((a) => a.cells)
+    .flatMap((a) => [
+      `// The cells of '${a.name}' (a Float64Array of exactly k${pascal(a.name)}Length).`,
+      `enum : int { ${[...a.cells.map((c, i) => `${cellConst(a, c)} = ${i}`), `k${pascal(a.name)}Length = ${a.cells.length}`].join(', ')} };`,
+      `static constexpr const char* k${pascal(a.name)}Cells = "${a.cells.join(', ')}";`,
+    ]);
   const members = [
     `static constexpr const char* kName = "${o.name}";`,
+    ...cells,
     `static ${name} parse(Args& a);`,
     ...(o.check
       ? [`// Checks beyond the table's (hand-written, ${o.family} family).`, `static void check(Args& a, ${name}& op);`]
@@ -300,6 +327,8 @@ function parseBody(o) {
       }
       case 'f64':
         L.push(`  {`, `    const F64 v = a.f64(${i}, ${q});`, `    op.${n} = v.data, op.${n}_len = v.length;`, `  }`);
+        if (a.cells)
+          L.push(`  a.expect_length(op.${n}_len, k${pascal(a.name)}Length, "${a.name}", k${pascal(a.name)}Cells);`);
         break;
       case 'words':
         L.push(`  const Words w_${n} = a.words(${i}, ${q});`, `  op.${n} = w_${n}.data, op.${n}_len = w_${n}.length;`);
@@ -316,6 +345,25 @@ function parseBody(o) {
           `  }`,
         );
         break;
+      case 'f32List': {
+        const max = a.max ?? 65536;
+        L.push(
+          `  {`,
+          `    const Napi::Array list = a.array(${i}, ${q});`,
+          `    if (list.Length() > ${max})`,
+          `      a.range_error("'${a.name}' holds " + std::to_string(list.Length()) + " arrays, at most ${max}");`,
+          `    for (uint32_t j = 0; j < list.Length(); ++j) {`,
+          `      const std::string what = "${a.name}[" + std::to_string(j) + "]";`,
+          `      const Napi::Value v = list.Get(j);`,
+          `      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)`,
+          `        a.type_error("argument '" + what + "' must be a Float32Array");`,
+          `      const Words w = a.words_value(v, what);`,
+          `      op.${n}.push_back(static_cast<float*>(w.data)), op.${n}_len.push_back(w.length);`,
+          `    }`,
+          `  }`,
+        );
+        break;
+      }
       case 'int':
         L.push(`  op.${n} = a.integer(${i}, ${q}, ${a.min}, ${a.max});`);
         break;
@@ -402,7 +450,7 @@ function parseBody(o) {
     }
   }
   // Every written buffer is disjoint from every other buffer, except declared exact aliases.
-  const bufs = o.args.filter((a) => isBuffer(a) || a.kind === 'wordsList');
+  const bufs = o.args.filter((a) => isBuffer(a) || isList(a));
   const outs = bufs.filter((a) => a.out);
   const done = new Set();
   for (const w of outs) {
@@ -419,8 +467,18 @@ function parseBody(o) {
         bn = snake(b.name);
       const guards = [w, b].filter((x) => x.optional).map((x) => `op.has_${snake(x.name)}`);
       const pre = guards.length ? `if (${guards.join(' && ')}) ` : '';
+      if (isList(w)) {
+        // Each array of a written list against the other buffer (not against one another).
+        if (isList(b)) fail(`${o.name}: '${w.name}' and '${b.name}' are both lists`);
+        const bExt = `op.${bn}_len${elemScale(b) === 2 ? ' * 2' : ''}`;
+        L.push(
+          `  for (size_t j = 0; j < op.${wn}.size(); ++j)`,
+          `    ${pre}a.expect_disjoint(op.${wn}[j], op.${wn}_len[j], "${w.name}[j]", op.${bn}, ${bExt}, "${b.name}", false);`,
+        );
+        continue;
+      }
       const wExt = `op.${wn}_len${elemScale(w) === 2 ? ' * 2' : ''}`;
-      if (b.kind === 'wordsList') {
+      if (isList(b)) {
         L.push(
           `  for (size_t j = 0; j < op.${bn}.size(); ++j)`,
           `    a.expect_disjoint(op.${wn}, ${wExt}, "${w.name}", op.${bn}[j], op.${bn}_len[j], "${b.name}[j]", false);`,
@@ -568,6 +626,8 @@ function tsType(a) {
       return 'Words';
     case 'wordsList':
       return 'readonly Words[]';
+    case 'f32List':
+      return 'readonly Float32Array[]';
     case 'int':
     case 'num':
       return 'number';
@@ -607,6 +667,17 @@ function opsTs() {
       L.push(...jsDoc(f.doc, '  '), `  ${f.js}: ${f.bool ? 'boolean' : f.enum ? enums[f.enum].ts : 'number'};`);
     L.push('}', '');
   }
+  // The named cells of Float64Array arguments (optimizer hyperparameters, random state).
+  for (const o of ops)
+    for (const a of o.args.filter((x) => x.cells)) {
+      const c = `${pascal(o.name)}${pascal(a.name)}`;
+      L.push(
+        `/** The cells of ${o.name}'s '${a.name}' (a Float64Array of ${c}Length values): name -> index. */`,
+        `export const ${c} = { ${a.cells.map((x, i) => `${x}: ${i}`).join(', ')} } as const;`,
+        `export const ${c}Length = ${a.cells.length};`,
+        '',
+      );
+    }
   L.push('/** The native ops (one per entry of native/optable/*.ops.mjs). */', 'export interface GeneratedKernels {');
   for (const o of ops) {
     const params = o.args.map((a) => `${a.name}${a.fallback !== undefined ? '?' : ''}: ${tsType(a)}`).join(', ');
@@ -620,7 +691,7 @@ function opsTs() {
     '/** One argument of an op, as the binding fuzz sees it. */',
     'export interface OpArgInfo {',
     '  name: string;',
-    "  kind: 'f32' | 'i32' | 'f64' | 'words' | 'wordsList' | 'int' | 'num' | 'bool' | 'enum' | 'shape' | 'intList' | 'struct';",
+    "  kind: 'f32' | 'i32' | 'f64' | 'words' | 'wordsList' | 'f32List' | 'int' | 'num' | 'bool' | 'enum' | 'shape' | 'intList' | 'struct';",
     '  optional?: boolean;',
     '  out?: boolean;',
     '  /** int: the accepted range; fuzz: a range that makes small valid cases. */',
@@ -629,6 +700,8 @@ function opsTs() {
     '  fuzz?: readonly [number, number];',
     '  /** enum: how many values. */',
     '  count?: number;',
+    '  /** f64: the names of its cells (its length), when it names them. */',
+    '  cells?: readonly string[];',
     '  /** struct: its fields with their fuzz ranges. */',
     '  fields?: readonly { name: string; bool?: boolean; fuzz: readonly [number, number] }[];',
     '  /** Buffer length (exact or at least) from the other arguments (v) and buffer lengths (L). */',
@@ -667,6 +740,7 @@ function opsTs() {
             )
             .join(', ')}]`,
         );
+      if (a.cells) p.push(`cells: [${a.cells.map((c) => `'${c}'`).join(', ')}]`, `len: () => ${a.cells.length}`);
       if (a.len !== undefined) p.push(`len: (v, L) => ${exprJs(o, String(a.len))}`);
       if (a.minLen !== undefined) p.push(`minLen: (v, L) => ${exprJs(o, String(a.minLen))}`);
       if (a.kind === 'intList') p.push(`listLen: (v, L) => ${exprJs(o, String(a.len))}`);

@@ -201,18 +201,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<ConcatOp>(env, exports, false);
   export_op<SliceOp>(env, exports, false);
   export_op<SliceBackwardOp>(env, exports, false);
-  export_op<SgdOp>(env, exports, false);
-  export_op<AdamOp>(env, exports, false);
-  export_op<RmspropOp>(env, exports, false);
-  export_op<AdagradOp>(env, exports, false);
-  export_op<CrossEntropyOp>(env, exports, false);
-  export_op<CrossEntropyBackwardOp>(env, exports, false);
-  export_op<BceLogitsOp>(env, exports, false);
-  export_op<BceLogitsBackwardOp>(env, exports, false);
-  export_op<BceOp>(env, exports, false);
-  export_op<BceBackwardOp>(env, exports, false);
-  export_op<DropoutOp>(env, exports, false);
-  export_op<ClipGradNormOp>(env, exports, false);
   export_op<GatherRowsAtOp>(env, exports, false);
   export_op<LogScalarOp>(env, exports, false);
   export_op<PutRowsAtOp>(env, exports, false);
@@ -235,7 +223,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<BatchNormBackwardOp>(env, exports, false);
   export_op<LayerNormOp>(env, exports, false);
   export_op<LayerNormBackwardOp>(env, exports, false);
-  export_op<RandomCropFlipOp>(env, exports, false);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

@@ -11,6 +11,12 @@ namespace axon::binding {
 
 inline constexpr int64_t kMaxDim = int64_t{1} << 31;  // one GEMM dimension or leading dimension
 
+// randomCropFlip's geometry (the op table's CropFlipGeometry; random_crop_flip takes it as
+// integers): the input (n, c, h, w), the crop out_h x out_w and the zero padding.
+struct CropFlipGeometry {
+  int64_t n, c, h, w, out_h, out_w, pad;
+};
+
 // An op whose checks can only run when it runs (it reads data or loop registers) sets this
 // instead of touching memory; the sync export and Program replay turn it into a JS error.
 void set_runtime_error(std::string message);

@@ -52,104 +52,6 @@ struct SliceBackwardOp {
   int64_t start[kMaxDims], step[kMaxDims];
 };
 
-// Optimizer ops read their hyperparameters from a JS-owned Float64Array when they run, and
-// advance its step count there, so a recorded training step replays with the current
-// learning rate and correct bias correction. Which state buffers exist is fixed at parse time.
-struct SgdOp {
-  AXON_OP_COMMON(SgdOp, "sgdStep")
-  float *p, *buf;
-  const float* g;
-  int64_t n;
-  double* hyper;  // [lr, momentum, dampening, weightDecay, nesterov, maximize, started]
-};
-
-struct AdamOp {
-  AXON_OP_COMMON(AdamOp, "adamStep")
-  float *p, *m, *v, *vmax;
-  const float* g;
-  int64_t n;
-  double* hyper;  // [lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step]
-};
-
-struct RmspropOp {
-  AXON_OP_COMMON(RmspropOp, "rmspropStep")
-  float *p, *sq, *ga, *buf;
-  const float* g;
-  int64_t n;
-  double* hyper;  // [lr, alpha, eps, weightDecay, momentum, centered, maximize]
-};
-
-struct AdagradOp {
-  AXON_OP_COMMON(AdagradOp, "adagradStep")
-  float *p, *sum;
-  const float* g;
-  int64_t n;
-  double* hyper;  // [lr, lrDecay, eps, weightDecay, maximize, step]
-};
-
-struct ClipGradNormOp {
-  AXON_OP_COMMON(ClipGradNormOp, "clipGradNorm")
-  std::vector<float*> grads;
-  std::vector<int64_t> sizes;
-  double* io;  // [maxNorm, normType (2 or Infinity), out: total norm before clipping]
-};
-
-// reduction: 0 none (out has n values), 1 mean, 2 sum (out has 1). Mean divides by the
-// summed target weights (PyTorch), computed inside, so the whole loss is one native call.
-struct CrossEntropyOp {
-  AXON_OP_COMMON(CrossEntropyOp, "crossEntropy")
-  CrossEntropyArgs a;
-  int reduction;
-  float *out, *lse, *rows;  // rows: per-row loss scratch (n)
-};
-
-struct CrossEntropyBackwardOp {
-  AXON_OP_COMMON(CrossEntropyBackwardOp, "crossEntropyBackward")
-  CrossEntropyArgs a;
-  int reduction;
-  const float *lse, *dout;
-  float *dlogits, *scratch;  // scratch (n): per-row upstream gradient
-};
-
-struct BceLogitsOp {
-  AXON_OP_COMMON(BceLogitsOp, "bceLogits")
-  const float *x, *t, *pos_weight;
-  int64_t c, n;
-  float* loss;
-};
-
-struct BceLogitsBackwardOp {
-  AXON_OP_COMMON(BceLogitsBackwardOp, "bceLogitsBackward")
-  const float *x, *t, *pos_weight, *dloss;
-  int64_t c, n;
-  float* dx;
-};
-
-struct BceOp {
-  AXON_OP_COMMON(BceOp, "bce")
-  const float *p, *t;
-  float* loss;
-  int64_t n;
-};
-
-struct BceBackwardOp {
-  AXON_OP_COMMON(BceBackwardOp, "bceBackward")
-  const float *p, *t, *dloss;
-  float* dp;
-  int64_t n;
-};
-
-// The random stream: state = [seedHigh, seedLow, counter]; each run uses (seed, counter) and
-// advances the counter, so eager calls and a replayed program draw the same masks.
-struct DropoutOp {
-  AXON_OP_COMMON(DropoutOp, "dropout")
-  const float* x;
-  float *y, *mask;
-  int64_t n;
-  float p;
-  double* state;
-};
-
 struct FillOp {
   AXON_OP_COMMON(FillOp, "fill")
   void* x;
@@ -331,18 +233,6 @@ struct LayerNormBackwardOp {
   int64_t rows, d;
   const float *x, *dy, *gamma, *save_mean, *save_invstd;
   float *dx, *dgamma, *dbeta;
-};
-
-// randomCropFlip(x, [n, c, h, w, outH, outW, pad], flipP, random, state, y): state as dropout's
-// [seedHigh, seedLow, counter], advanced per call when random.
-struct RandomCropFlipOp {
-  AXON_OP_COMMON(RandomCropFlipOp, "randomCropFlip")
-  const float* x;
-  float* y;
-  int64_t n, c, h, w, oh, ow, pad;
-  float flip_p;
-  bool random;
-  double* state;
 };
 
 #undef AXON_OP_COMMON

@@ -446,6 +446,569 @@ double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner
 double SoftmaxBackwardOp::bytes() const { return 16.0 * double(outer) * r * inner; }
 std::string SoftmaxBackwardOp::shapes() const { return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner); }
 
+// ---- sgdStep (optim)
+SgdStepOp SgdStepOp::parse(Args& a) {
+  SgdStepOp op;
+  {
+    const F32 v = a.f32(0, "param");
+    op.param = v.data, op.param_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "grad");
+    op.grad = v.data, op.grad_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "momentumBuf");
+    op.momentum_buf = v.data, op.momentum_buf_len = v.length;
+    op.has_momentum_buf = v.present;
+  }
+  {
+    const F64 v = a.f64(3, "hyper");
+    op.hyper = v.data, op.hyper_len = v.length;
+  }
+  a.expect_length(op.hyper_len, kHyperLength, "hyper", kHyperCells);
+  check(a, op);
+  a.expect_length(op.grad_len, op.param_len, "grad", "one per parameter element");
+  if (op.has_momentum_buf) a.expect_length(op.momentum_buf_len, op.param_len, "momentumBuf", "one per parameter element");
+  a.expect_disjoint(op.param, op.param_len, "param", op.grad, op.grad_len, "grad", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.param, op.param_len, "param", op.momentum_buf, op.momentum_buf_len, "momentumBuf", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.hyper, op.hyper_len * 2, "hyper", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.grad, op.grad_len, "grad", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  return op;
+}
+double SgdStepOp::flops() const { return 6.0 * double(param_len); }
+double SgdStepOp::bytes() const { return 20.0 * double(param_len); }
+std::string SgdStepOp::shapes() const { return "n=" + std::to_string(param_len); }
+
+// ---- adamStep (optim)
+AdamStepOp AdamStepOp::parse(Args& a) {
+  AdamStepOp op;
+  {
+    const F32 v = a.f32(0, "param");
+    op.param = v.data, op.param_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "grad");
+    op.grad = v.data, op.grad_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "m");
+    op.m = v.data, op.m_len = v.length;
+  }
+  {
+    const F32 v = a.f32(3, "v");
+    op.v = v.data, op.v_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "vmax");
+    op.vmax = v.data, op.vmax_len = v.length;
+    op.has_vmax = v.present;
+  }
+  {
+    const F64 v = a.f64(5, "hyper");
+    op.hyper = v.data, op.hyper_len = v.length;
+  }
+  a.expect_length(op.hyper_len, kHyperLength, "hyper", kHyperCells);
+  check(a, op);
+  a.expect_length(op.grad_len, op.param_len, "grad", "one per parameter element");
+  a.expect_length(op.m_len, op.param_len, "m", "one per parameter element");
+  a.expect_length(op.v_len, op.param_len, "v", "one per parameter element");
+  if (op.has_vmax) a.expect_length(op.vmax_len, op.param_len, "vmax", "one per parameter element");
+  a.expect_disjoint(op.param, op.param_len, "param", op.grad, op.grad_len, "grad", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.m, op.m_len, "m", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.v, op.v_len, "v", false);
+  if (op.has_vmax) a.expect_disjoint(op.param, op.param_len, "param", op.vmax, op.vmax_len, "vmax", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.m, op.m_len, "m", op.grad, op.grad_len, "grad", false);
+  a.expect_disjoint(op.m, op.m_len, "m", op.v, op.v_len, "v", false);
+  if (op.has_vmax) a.expect_disjoint(op.m, op.m_len, "m", op.vmax, op.vmax_len, "vmax", false);
+  a.expect_disjoint(op.m, op.m_len, "m", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.v, op.v_len, "v", op.grad, op.grad_len, "grad", false);
+  if (op.has_vmax) a.expect_disjoint(op.v, op.v_len, "v", op.vmax, op.vmax_len, "vmax", false);
+  a.expect_disjoint(op.v, op.v_len, "v", op.hyper, op.hyper_len * 2, "hyper", false);
+  if (op.has_vmax) a.expect_disjoint(op.vmax, op.vmax_len, "vmax", op.grad, op.grad_len, "grad", false);
+  if (op.has_vmax) a.expect_disjoint(op.vmax, op.vmax_len, "vmax", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  return op;
+}
+double AdamStepOp::flops() const { return 14.0 * double(param_len); }
+double AdamStepOp::bytes() const { return 28.0 * double(param_len); }
+std::string AdamStepOp::shapes() const { return "n=" + std::to_string(param_len); }
+
+// ---- rmspropStep (optim)
+RmspropStepOp RmspropStepOp::parse(Args& a) {
+  RmspropStepOp op;
+  {
+    const F32 v = a.f32(0, "param");
+    op.param = v.data, op.param_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "grad");
+    op.grad = v.data, op.grad_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "squareAvg");
+    op.square_avg = v.data, op.square_avg_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(3, "gradAvg");
+    op.grad_avg = v.data, op.grad_avg_len = v.length;
+    op.has_grad_avg = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "momentumBuf");
+    op.momentum_buf = v.data, op.momentum_buf_len = v.length;
+    op.has_momentum_buf = v.present;
+  }
+  {
+    const F64 v = a.f64(5, "hyper");
+    op.hyper = v.data, op.hyper_len = v.length;
+  }
+  a.expect_length(op.hyper_len, kHyperLength, "hyper", kHyperCells);
+  check(a, op);
+  a.expect_length(op.grad_len, op.param_len, "grad", "one per parameter element");
+  a.expect_length(op.square_avg_len, op.param_len, "squareAvg", "one per parameter element");
+  if (op.has_grad_avg) a.expect_length(op.grad_avg_len, op.param_len, "gradAvg", "one per parameter element");
+  if (op.has_momentum_buf) a.expect_length(op.momentum_buf_len, op.param_len, "momentumBuf", "one per parameter element");
+  a.expect_disjoint(op.param, op.param_len, "param", op.grad, op.grad_len, "grad", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.square_avg, op.square_avg_len, "squareAvg", false);
+  if (op.has_grad_avg) a.expect_disjoint(op.param, op.param_len, "param", op.grad_avg, op.grad_avg_len, "gradAvg", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.param, op.param_len, "param", op.momentum_buf, op.momentum_buf_len, "momentumBuf", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.square_avg, op.square_avg_len, "squareAvg", op.grad, op.grad_len, "grad", false);
+  if (op.has_grad_avg) a.expect_disjoint(op.square_avg, op.square_avg_len, "squareAvg", op.grad_avg, op.grad_avg_len, "gradAvg", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.square_avg, op.square_avg_len, "squareAvg", op.momentum_buf, op.momentum_buf_len, "momentumBuf", false);
+  a.expect_disjoint(op.square_avg, op.square_avg_len, "squareAvg", op.hyper, op.hyper_len * 2, "hyper", false);
+  if (op.has_grad_avg) a.expect_disjoint(op.grad_avg, op.grad_avg_len, "gradAvg", op.grad, op.grad_len, "grad", false);
+  if (op.has_grad_avg && op.has_momentum_buf) a.expect_disjoint(op.grad_avg, op.grad_avg_len, "gradAvg", op.momentum_buf, op.momentum_buf_len, "momentumBuf", false);
+  if (op.has_grad_avg) a.expect_disjoint(op.grad_avg, op.grad_avg_len, "gradAvg", op.hyper, op.hyper_len * 2, "hyper", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.grad, op.grad_len, "grad", false);
+  if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
+  return op;
+}
+double RmspropStepOp::flops() const { return 12.0 * double(param_len); }
+double RmspropStepOp::bytes() const { return 28.0 * double(param_len); }
+std::string RmspropStepOp::shapes() const { return "n=" + std::to_string(param_len); }
+
+// ---- adagradStep (optim)
+AdagradStepOp AdagradStepOp::parse(Args& a) {
+  AdagradStepOp op;
+  {
+    const F32 v = a.f32(0, "param");
+    op.param = v.data, op.param_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "grad");
+    op.grad = v.data, op.grad_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "sum");
+    op.sum = v.data, op.sum_len = v.length;
+  }
+  {
+    const F64 v = a.f64(3, "hyper");
+    op.hyper = v.data, op.hyper_len = v.length;
+  }
+  a.expect_length(op.hyper_len, kHyperLength, "hyper", kHyperCells);
+  check(a, op);
+  a.expect_length(op.grad_len, op.param_len, "grad", "one per parameter element");
+  a.expect_length(op.sum_len, op.param_len, "sum", "one per parameter element");
+  a.expect_disjoint(op.param, op.param_len, "param", op.grad, op.grad_len, "grad", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.sum, op.sum_len, "sum", false);
+  a.expect_disjoint(op.param, op.param_len, "param", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.sum, op.sum_len, "sum", op.grad, op.grad_len, "grad", false);
+  a.expect_disjoint(op.sum, op.sum_len, "sum", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  return op;
+}
+double AdagradStepOp::flops() const { return 8.0 * double(param_len); }
+double AdagradStepOp::bytes() const { return 20.0 * double(param_len); }
+std::string AdagradStepOp::shapes() const { return "n=" + std::to_string(param_len); }
+
+// ---- clipGradNorm (optim)
+ClipGradNormOp ClipGradNormOp::parse(Args& a) {
+  ClipGradNormOp op;
+  {
+    const Napi::Array list = a.array(0, "grads");
+    if (list.Length() > 1000000)
+      a.range_error("'grads' holds " + std::to_string(list.Length()) + " arrays, at most 1000000");
+    for (uint32_t j = 0; j < list.Length(); ++j) {
+      const std::string what = "grads[" + std::to_string(j) + "]";
+      const Napi::Value v = list.Get(j);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        a.type_error("argument '" + what + "' must be a Float32Array");
+      const Words w = a.words_value(v, what);
+      op.grads.push_back(static_cast<float*>(w.data)), op.grads_len.push_back(w.length);
+    }
+  }
+  {
+    const F64 v = a.f64(1, "io");
+    op.io = v.data, op.io_len = v.length;
+  }
+  a.expect_length(op.io_len, kIoLength, "io", kIoCells);
+  check(a, op);
+  for (size_t j = 0; j < op.grads.size(); ++j)
+    a.expect_disjoint(op.grads[j], op.grads_len[j], "grads[j]", op.io, op.io_len * 2, "io", false);
+  return op;
+}
+double ClipGradNormOp::flops() const { double n = 0;
+  for (int64_t s : grads_len) n += double(s);
+  return 3 * n; }
+double ClipGradNormOp::bytes() const { return 4 * flops() / 3; }
+std::string ClipGradNormOp::shapes() const { return std::to_string(grads.size()) + " tensors"; }
+
+// ---- crossEntropy (optim)
+CrossEntropyOp CrossEntropyOp::parse(Args& a) {
+  CrossEntropyOp op;
+  {
+    const F32 v = a.f32(0, "logits");
+    op.logits = v.data, op.logits_len = v.length;
+  }
+  op.n = a.integer(1, "n", 0, kMaxExtent);
+  op.c = a.integer(2, "c", 1, INT32_MAX);
+  {
+    const I32 v = a.i32_or_null(3, "targetIndex");
+    op.target_index = v.data, op.target_index_len = v.length;
+    op.has_target_index = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "targetProb");
+    op.target_prob = v.data, op.target_prob_len = v.length;
+    op.has_target_prob = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(5, "classWeight");
+    op.class_weight = v.data, op.class_weight_len = v.length;
+    op.has_class_weight = v.present;
+  }
+  op.label_smoothing = a.number(6, "labelSmoothing");
+  op.ignore_index = a.integer(7, "ignoreIndex", INT32_MIN, INT32_MAX);
+  op.reduction = a.integer(8, "reduction", 0, 2);
+  {
+    const F32 v = a.f32(9, "out");
+    op.out = v.data, op.out_len = v.length;
+  }
+  {
+    const F32 v = a.f32(10, "lse");
+    op.lse = v.data, op.lse_len = v.length;
+  }
+  {
+    const F32 v = a.f32(11, "rows");
+    op.rows = v.data, op.rows_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.logits_len, a.mul(int64_t(op.n), int64_t(op.c), "logits"), "logits", "n * c");
+  if (op.has_target_index) a.expect_length(op.target_index_len, int64_t(op.n), "targetIndex", "one class index per row");
+  if (op.has_target_prob) a.expect_length(op.target_prob_len, op.logits_len, "targetProb", "same shape as logits");
+  if (op.has_class_weight) a.expect_length(op.class_weight_len, int64_t(op.c), "classWeight", "one weight per class");
+  a.expect_length(op.out_len, op.reduced_len, "out", "one per row, or one value when reduced");
+  a.expect_length(op.lse_len, int64_t(op.n), "lse", "one per row");
+  a.expect_length(op.rows_len, int64_t(op.n), "rows", "one per row");
+  a.expect_disjoint(op.out, op.out_len, "out", op.logits, op.logits_len, "logits", false);
+  if (op.has_target_index) a.expect_disjoint(op.out, op.out_len, "out", op.target_index, op.target_index_len, "targetIndex", false);
+  if (op.has_target_prob) a.expect_disjoint(op.out, op.out_len, "out", op.target_prob, op.target_prob_len, "targetProb", false);
+  if (op.has_class_weight) a.expect_disjoint(op.out, op.out_len, "out", op.class_weight, op.class_weight_len, "classWeight", false);
+  a.expect_disjoint(op.out, op.out_len, "out", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.out, op.out_len, "out", op.rows, op.rows_len, "rows", false);
+  a.expect_disjoint(op.lse, op.lse_len, "lse", op.logits, op.logits_len, "logits", false);
+  if (op.has_target_index) a.expect_disjoint(op.lse, op.lse_len, "lse", op.target_index, op.target_index_len, "targetIndex", false);
+  if (op.has_target_prob) a.expect_disjoint(op.lse, op.lse_len, "lse", op.target_prob, op.target_prob_len, "targetProb", false);
+  if (op.has_class_weight) a.expect_disjoint(op.lse, op.lse_len, "lse", op.class_weight, op.class_weight_len, "classWeight", false);
+  a.expect_disjoint(op.lse, op.lse_len, "lse", op.rows, op.rows_len, "rows", false);
+  a.expect_disjoint(op.rows, op.rows_len, "rows", op.logits, op.logits_len, "logits", false);
+  if (op.has_target_index) a.expect_disjoint(op.rows, op.rows_len, "rows", op.target_index, op.target_index_len, "targetIndex", false);
+  if (op.has_target_prob) a.expect_disjoint(op.rows, op.rows_len, "rows", op.target_prob, op.target_prob_len, "targetProb", false);
+  if (op.has_class_weight) a.expect_disjoint(op.rows, op.rows_len, "rows", op.class_weight, op.class_weight_len, "classWeight", false);
+  return op;
+}
+double CrossEntropyOp::flops() const { return 20.0 * double(n) * double(c); }
+double CrossEntropyOp::bytes() const { return 4.0 * double(n) * double(c); }
+std::string CrossEntropyOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+
+// ---- crossEntropyBackward (optim)
+CrossEntropyBackwardOp CrossEntropyBackwardOp::parse(Args& a) {
+  CrossEntropyBackwardOp op;
+  {
+    const F32 v = a.f32(0, "logits");
+    op.logits = v.data, op.logits_len = v.length;
+  }
+  op.n = a.integer(1, "n", 0, kMaxExtent);
+  op.c = a.integer(2, "c", 1, INT32_MAX);
+  {
+    const I32 v = a.i32_or_null(3, "targetIndex");
+    op.target_index = v.data, op.target_index_len = v.length;
+    op.has_target_index = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "targetProb");
+    op.target_prob = v.data, op.target_prob_len = v.length;
+    op.has_target_prob = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(5, "classWeight");
+    op.class_weight = v.data, op.class_weight_len = v.length;
+    op.has_class_weight = v.present;
+  }
+  op.label_smoothing = a.number(6, "labelSmoothing");
+  op.ignore_index = a.integer(7, "ignoreIndex", INT32_MIN, INT32_MAX);
+  op.reduction = a.integer(8, "reduction", 0, 2);
+  {
+    const F32 v = a.f32(9, "lse");
+    op.lse = v.data, op.lse_len = v.length;
+  }
+  {
+    const F32 v = a.f32(10, "dout");
+    op.dout = v.data, op.dout_len = v.length;
+  }
+  {
+    const F32 v = a.f32(11, "dlogits");
+    op.dlogits = v.data, op.dlogits_len = v.length;
+  }
+  {
+    const F32 v = a.f32(12, "scratch");
+    op.scratch = v.data, op.scratch_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.logits_len, a.mul(int64_t(op.n), int64_t(op.c), "logits"), "logits", "n * c");
+  if (op.has_target_index) a.expect_length(op.target_index_len, int64_t(op.n), "targetIndex", "one class index per row");
+  if (op.has_target_prob) a.expect_length(op.target_prob_len, op.logits_len, "targetProb", "same shape as logits");
+  if (op.has_class_weight) a.expect_length(op.class_weight_len, int64_t(op.c), "classWeight", "one weight per class");
+  a.expect_length(op.lse_len, int64_t(op.n), "lse", "one per row");
+  a.expect_length(op.dout_len, op.reduced_len, "dout", "one per row, or one value when reduced");
+  a.expect_length(op.dlogits_len, op.logits_len, "dlogits", "same shape as logits");
+  a.expect_length(op.scratch_len, int64_t(op.n), "scratch", "one per row");
+  a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.logits, op.logits_len, "logits", false);
+  if (op.has_target_index) a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.target_index, op.target_index_len, "targetIndex", false);
+  if (op.has_target_prob) a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.target_prob, op.target_prob_len, "targetProb", false);
+  if (op.has_class_weight) a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.class_weight, op.class_weight_len, "classWeight", false);
+  a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.dout, op.dout_len, "dout", false);
+  a.expect_disjoint(op.dlogits, op.dlogits_len, "dlogits", op.scratch, op.scratch_len, "scratch", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.logits, op.logits_len, "logits", false);
+  if (op.has_target_index) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.target_index, op.target_index_len, "targetIndex", false);
+  if (op.has_target_prob) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.target_prob, op.target_prob_len, "targetProb", false);
+  if (op.has_class_weight) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.class_weight, op.class_weight_len, "classWeight", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dout, op.dout_len, "dout", false);
+  return op;
+}
+double CrossEntropyBackwardOp::flops() const { return 20.0 * double(n) * double(c); }
+double CrossEntropyBackwardOp::bytes() const { return 12.0 * double(n) * double(c); }
+std::string CrossEntropyBackwardOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+
+// ---- bceLogits (optim)
+BceLogitsOp BceLogitsOp::parse(Args& a) {
+  BceLogitsOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "target");
+    op.target = v.data, op.target_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "posWeight");
+    op.pos_weight = v.data, op.pos_weight_len = v.length;
+    op.has_pos_weight = v.present;
+  }
+  op.c = a.integer(3, "c", 1, kMaxExtent);
+  {
+    const F32 v = a.f32(4, "loss");
+    op.loss = v.data, op.loss_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.target_len, op.x_len, "target", "same shape as the input");
+  if (op.has_pos_weight) a.expect_length(op.pos_weight_len, int64_t(op.c), "posWeight", "one per class (the last axis)");
+  a.expect_length(op.loss_len, op.x_len, "loss", "same shape as the input");
+  a.expect_disjoint(op.loss, op.loss_len, "loss", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.loss, op.loss_len, "loss", op.target, op.target_len, "target", false);
+  if (op.has_pos_weight) a.expect_disjoint(op.loss, op.loss_len, "loss", op.pos_weight, op.pos_weight_len, "posWeight", false);
+  return op;
+}
+void BceLogitsOp::run() const { return bce_logits_forward(x, target, pos_weight, c, loss, x_len); }
+double BceLogitsOp::flops() const { return 10.0 * double(x_len); }
+double BceLogitsOp::bytes() const { return 12.0 * double(x_len); }
+std::string BceLogitsOp::shapes() const { return "n=" + std::to_string(x_len); }
+
+// ---- bceLogitsBackward (optim)
+BceLogitsBackwardOp BceLogitsBackwardOp::parse(Args& a) {
+  BceLogitsBackwardOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "target");
+    op.target = v.data, op.target_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "posWeight");
+    op.pos_weight = v.data, op.pos_weight_len = v.length;
+    op.has_pos_weight = v.present;
+  }
+  op.c = a.integer(3, "c", 1, kMaxExtent);
+  {
+    const F32 v = a.f32(4, "dloss");
+    op.dloss = v.data, op.dloss_len = v.length;
+  }
+  {
+    const F32 v = a.f32(5, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.target_len, op.x_len, "target", "same shape as the input");
+  if (op.has_pos_weight) a.expect_length(op.pos_weight_len, int64_t(op.c), "posWeight", "one per class (the last axis)");
+  a.expect_length(op.dloss_len, op.x_len, "dloss", "same shape as the input");
+  a.expect_length(op.dx_len, op.x_len, "dx", "same shape as the input");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.target, op.target_len, "target", false);
+  if (op.has_pos_weight) a.expect_disjoint(op.dx, op.dx_len, "dx", op.pos_weight, op.pos_weight_len, "posWeight", false);
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dloss, op.dloss_len, "dloss", false);
+  return op;
+}
+void BceLogitsBackwardOp::run() const { return bce_logits_backward(x, target, pos_weight, c, dloss, dx, x_len); }
+double BceLogitsBackwardOp::flops() const { return 10.0 * double(x_len); }
+double BceLogitsBackwardOp::bytes() const { return 16.0 * double(x_len); }
+std::string BceLogitsBackwardOp::shapes() const { return "n=" + std::to_string(x_len); }
+
+// ---- bce (optim)
+BceOp BceOp::parse(Args& a) {
+  BceOp op;
+  {
+    const F32 v = a.f32(0, "p");
+    op.p = v.data, op.p_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "target");
+    op.target = v.data, op.target_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "loss");
+    op.loss = v.data, op.loss_len = v.length;
+  }
+  a.expect_length(op.target_len, op.p_len, "target", "same shape as the input");
+  a.expect_length(op.loss_len, op.p_len, "loss", "same shape as the input");
+  a.expect_disjoint(op.loss, op.loss_len, "loss", op.p, op.p_len, "p", false);
+  a.expect_disjoint(op.loss, op.loss_len, "loss", op.target, op.target_len, "target", false);
+  return op;
+}
+void BceOp::run() const { return bce_forward(p, target, loss, p_len); }
+double BceOp::flops() const { return 8.0 * double(p_len); }
+double BceOp::bytes() const { return 12.0 * double(p_len); }
+std::string BceOp::shapes() const { return "n=" + std::to_string(p_len); }
+
+// ---- bceBackward (optim)
+BceBackwardOp BceBackwardOp::parse(Args& a) {
+  BceBackwardOp op;
+  {
+    const F32 v = a.f32(0, "p");
+    op.p = v.data, op.p_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "target");
+    op.target = v.data, op.target_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "dloss");
+    op.dloss = v.data, op.dloss_len = v.length;
+  }
+  {
+    const F32 v = a.f32(3, "dp");
+    op.dp = v.data, op.dp_len = v.length;
+  }
+  a.expect_length(op.target_len, op.p_len, "target", "same shape as the input");
+  a.expect_length(op.dloss_len, op.p_len, "dloss", "same shape as the input");
+  a.expect_length(op.dp_len, op.p_len, "dp", "same shape as the input");
+  a.expect_disjoint(op.dp, op.dp_len, "dp", op.p, op.p_len, "p", false);
+  a.expect_disjoint(op.dp, op.dp_len, "dp", op.target, op.target_len, "target", false);
+  a.expect_disjoint(op.dp, op.dp_len, "dp", op.dloss, op.dloss_len, "dloss", false);
+  return op;
+}
+void BceBackwardOp::run() const { return bce_backward(p, target, dloss, dp, p_len); }
+double BceBackwardOp::flops() const { return 6.0 * double(p_len); }
+double BceBackwardOp::bytes() const { return 16.0 * double(p_len); }
+std::string BceBackwardOp::shapes() const { return "n=" + std::to_string(p_len); }
+
+// ---- dropout (optim)
+DropoutOp DropoutOp::parse(Args& a) {
+  DropoutOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "mask");
+    op.mask = v.data, op.mask_len = v.length;
+  }
+  op.p = a.number(3, "p");
+  {
+    const F64 v = a.f64(4, "state");
+    op.state = v.data, op.state_len = v.length;
+  }
+  a.expect_length(op.state_len, kStateLength, "state", kStateCells);
+  check(a, op);
+  a.expect_length(op.y_len, op.x_len, "y", "len(x)");
+  a.expect_length(op.mask_len, op.x_len, "mask", "len(x)");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
+  a.expect_disjoint(op.y, op.y_len, "y", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.state, op.state_len * 2, "state", false);
+  a.expect_disjoint(op.mask, op.mask_len, "mask", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.mask, op.mask_len, "mask", op.state, op.state_len * 2, "state", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.x, op.x_len, "x", false);
+  return op;
+}
+double DropoutOp::flops() const { return 4.0 * double(x_len); }
+double DropoutOp::bytes() const { return 12.0 * double(x_len); }
+std::string DropoutOp::shapes() const { return "n=" + std::to_string(x_len); }
+
+// ---- randomCropFlip (optim)
+RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
+  RandomCropFlipOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "geometry");
+    op.geometry.n = a.int_field(s, "geometry", "n", 0, int64_t{1} << 31);
+    op.geometry.c = a.int_field(s, "geometry", "c", 1, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.out_h = a.int_field(s, "geometry", "outH", 1, int64_t{1} << 31);
+    op.geometry.out_w = a.int_field(s, "geometry", "outW", 1, int64_t{1} << 31);
+    op.geometry.pad = a.int_field(s, "geometry", "pad", 0, int64_t{1} << 31);
+    static const char* const kKeys[] = {"n", "c", "h", "w", "outH", "outW", "pad"};
+    a.only_fields(s, "geometry", 7, kKeys);
+  }
+  op.flip_p = static_cast<float>(a.number(2, "flipP"));
+  op.random = a.boolean(3, "random");
+  {
+    const F64 v = a.f64(4, "state");
+    op.state = v.data, op.state_len = v.length;
+  }
+  a.expect_length(op.state_len, kStateLength, "state", kStateCells);
+  {
+    const F32 v = a.f32(5, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c, "x"), op.geometry.h, "x"), op.geometry.w, "x"), "x", "n*c*h*w");
+  a.expect_length(op.y_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c, "y"), op.geometry.out_h, "y"), op.geometry.out_w, "y"), "y", "n*c*outH*outW");
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.y, op.y_len, "y", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  return op;
+}
+double RandomCropFlipOp::flops() const { return 0; }
+double RandomCropFlipOp::bytes() const { return 4.0 * double(geometry.n * geometry.c * (geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
+
 // ---- rnn (sequence)
 RnnOp RnnOp::parse(Args& a) {
   RnnOp op;
@@ -978,6 +1541,19 @@ void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<SumToShapeOp>(env, exports, false);
   export_op<SoftmaxOp>(env, exports, false);
   export_op<SoftmaxBackwardOp>(env, exports, false);
+  export_op<SgdStepOp>(env, exports, false);
+  export_op<AdamStepOp>(env, exports, false);
+  export_op<RmspropStepOp>(env, exports, false);
+  export_op<AdagradStepOp>(env, exports, false);
+  export_op<ClipGradNormOp>(env, exports, false);
+  export_op<CrossEntropyOp>(env, exports, false);
+  export_op<CrossEntropyBackwardOp>(env, exports, false);
+  export_op<BceLogitsOp>(env, exports, false);
+  export_op<BceLogitsBackwardOp>(env, exports, false);
+  export_op<BceOp>(env, exports, false);
+  export_op<BceBackwardOp>(env, exports, false);
+  export_op<DropoutOp>(env, exports, false);
+  export_op<RandomCropFlipOp>(env, exports, false);
   export_op<RnnOp>(env, exports, false);
   export_op<RnnBackwardOp>(env, exports, false);
   export_op<EmbeddingOp>(env, exports, false);

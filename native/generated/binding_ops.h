@@ -312,6 +312,339 @@ struct SoftmaxBackwardOp {
   bool log;
 };
 
+// Fused SGD update. hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize, started]
+// (SgdStepHyper); read when the op runs (so a replayed Program sees lr changes); `started`
+// becomes 1 after the first momentum step.
+struct SgdStepOp {
+  static constexpr const char* kName = "sgdStep";
+  // The cells of 'hyper' (a Float64Array of exactly kHyperLength).
+  enum : int { kHyperLr = 0, kHyperMomentum = 1, kHyperDampening = 2, kHyperWeightDecay = 3, kHyperNesterov = 4, kHyperMaximize = 5, kHyperStarted = 6, kHyperLength = 7 };
+  static constexpr const char* kHyperCells = "lr, momentum, dampening, weightDecay, nesterov, maximize, started";
+  static SgdStepOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, SgdStepOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* param;
+  int64_t param_len;
+  float* grad;
+  int64_t grad_len;
+  float* momentum_buf;
+  int64_t momentum_buf_len;
+  bool has_momentum_buf;
+  double* hyper;
+  int64_t hyper_len;
+};
+
+// Fused Adam/AdamW update. hyper = [lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad,
+// maximize, step] (AdamStepHyper); `step` (updates done) is incremented before the update.
+struct AdamStepOp {
+  static constexpr const char* kName = "adamStep";
+  // The cells of 'hyper' (a Float64Array of exactly kHyperLength).
+  enum : int { kHyperLr = 0, kHyperBeta1 = 1, kHyperBeta2 = 2, kHyperEps = 3, kHyperWeightDecay = 4, kHyperDecoupled = 5, kHyperAmsgrad = 6, kHyperMaximize = 7, kHyperStep = 8, kHyperLength = 9 };
+  static constexpr const char* kHyperCells = "lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step";
+  static AdamStepOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, AdamStepOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* param;
+  int64_t param_len;
+  float* grad;
+  int64_t grad_len;
+  float* m;
+  int64_t m_len;
+  float* v;
+  int64_t v_len;
+  float* vmax;
+  int64_t vmax_len;
+  bool has_vmax;
+  double* hyper;
+  int64_t hyper_len;
+};
+
+// Fused RMSprop update. hyper = [lr, alpha, eps, weightDecay, momentum, centered, maximize] (RmspropStepHyper).
+struct RmspropStepOp {
+  static constexpr const char* kName = "rmspropStep";
+  // The cells of 'hyper' (a Float64Array of exactly kHyperLength).
+  enum : int { kHyperLr = 0, kHyperAlpha = 1, kHyperEps = 2, kHyperWeightDecay = 3, kHyperMomentum = 4, kHyperCentered = 5, kHyperMaximize = 6, kHyperLength = 7 };
+  static constexpr const char* kHyperCells = "lr, alpha, eps, weightDecay, momentum, centered, maximize";
+  static RmspropStepOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, RmspropStepOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* param;
+  int64_t param_len;
+  float* grad;
+  int64_t grad_len;
+  float* square_avg;
+  int64_t square_avg_len;
+  float* grad_avg;
+  int64_t grad_avg_len;
+  bool has_grad_avg;
+  float* momentum_buf;
+  int64_t momentum_buf_len;
+  bool has_momentum_buf;
+  double* hyper;
+  int64_t hyper_len;
+};
+
+// Fused Adagrad update. hyper = [lr, lrDecay, eps, weightDecay, maximize, step] (AdagradStepHyper).
+struct AdagradStepOp {
+  static constexpr const char* kName = "adagradStep";
+  // The cells of 'hyper' (a Float64Array of exactly kHyperLength).
+  enum : int { kHyperLr = 0, kHyperLrDecay = 1, kHyperEps = 2, kHyperWeightDecay = 3, kHyperMaximize = 4, kHyperStep = 5, kHyperLength = 6 };
+  static constexpr const char* kHyperCells = "lr, lrDecay, eps, weightDecay, maximize, step";
+  static AdagradStepOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, AdagradStepOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* param;
+  int64_t param_len;
+  float* grad;
+  int64_t grad_len;
+  float* sum;
+  int64_t sum_len;
+  double* hyper;
+  int64_t hyper_len;
+};
+
+// Scales the gradients together to global norm <= io.maxNorm (io.normType = 2 or Infinity);
+// io.norm = the norm before (ClipGradNormIo).
+struct ClipGradNormOp {
+  static constexpr const char* kName = "clipGradNorm";
+  // The cells of 'io' (a Float64Array of exactly kIoLength).
+  enum : int { kIoMaxNorm = 0, kIoNormType = 1, kIoNorm = 2, kIoLength = 3 };
+  static constexpr const char* kIoCells = "maxNorm, normType, norm";
+  static ClipGradNormOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, ClipGradNormOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  std::vector<float*> grads;
+  std::vector<int64_t> grads_len;
+  double* io;
+  int64_t io_len;
+};
+
+// Cross-entropy from logits (n, c); exactly one of the targets is non-null.
+// reduction 0 = none (out has n values), 1 = mean (divided by the summed target weights),
+// 2 = sum; lse (n) and rows (n) are kept for the backward / used as scratch.
+struct CrossEntropyOp {
+  static constexpr const char* kName = "crossEntropy";
+  static CrossEntropyOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, CrossEntropyOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* logits;
+  int64_t logits_len;
+  int64_t n;
+  int64_t c;
+  int32_t* target_index;
+  int64_t target_index_len;
+  bool has_target_index;
+  float* target_prob;
+  int64_t target_prob_len;
+  bool has_target_prob;
+  float* class_weight;
+  int64_t class_weight_len;
+  bool has_class_weight;
+  double label_smoothing;
+  int64_t ignore_index;
+  int64_t reduction;
+  float* out;
+  int64_t out_len;
+  float* lse;
+  int64_t lse_len;
+  float* rows;
+  int64_t rows_len;
+  int64_t reduced_len;  // set by check()
+  CrossEntropyArgs args() const;
+};
+
+// dlogits += the gradient of crossEntropy given dout (n values or 1).
+struct CrossEntropyBackwardOp {
+  static constexpr const char* kName = "crossEntropyBackward";
+  static CrossEntropyBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, CrossEntropyBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* logits;
+  int64_t logits_len;
+  int64_t n;
+  int64_t c;
+  int32_t* target_index;
+  int64_t target_index_len;
+  bool has_target_index;
+  float* target_prob;
+  int64_t target_prob_len;
+  bool has_target_prob;
+  float* class_weight;
+  int64_t class_weight_len;
+  bool has_class_weight;
+  double label_smoothing;
+  int64_t ignore_index;
+  int64_t reduction;
+  float* lse;
+  int64_t lse_len;
+  float* dout;
+  int64_t dout_len;
+  float* dlogits;
+  int64_t dlogits_len;
+  float* scratch;
+  int64_t scratch_len;
+  int64_t reduced_len;  // set by check()
+  CrossEntropyArgs args() const;
+};
+
+// Elementwise binary cross-entropy on logits; posWeight (c) scales the positive term per class of the last axis.
+struct BceLogitsOp {
+  static constexpr const char* kName = "bceLogits";
+  static BceLogitsOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, BceLogitsOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* target;
+  int64_t target_len;
+  float* pos_weight;
+  int64_t pos_weight_len;
+  bool has_pos_weight;
+  int64_t c;
+  float* loss;
+  int64_t loss_len;
+};
+
+// dx += the gradient of bceLogits given dloss.
+struct BceLogitsBackwardOp {
+  static constexpr const char* kName = "bceLogitsBackward";
+  static BceLogitsBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, BceLogitsBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* target;
+  int64_t target_len;
+  float* pos_weight;
+  int64_t pos_weight_len;
+  bool has_pos_weight;
+  int64_t c;
+  float* dloss;
+  int64_t dloss_len;
+  float* dx;
+  int64_t dx_len;
+};
+
+// Elementwise binary cross-entropy of probabilities p (logs clamped at -100).
+struct BceOp {
+  static constexpr const char* kName = "bce";
+  static BceOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* p;
+  int64_t p_len;
+  float* target;
+  int64_t target_len;
+  float* loss;
+  int64_t loss_len;
+};
+
+// dp += the gradient of bce given dloss.
+struct BceBackwardOp {
+  static constexpr const char* kName = "bceBackward";
+  static BceBackwardOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* p;
+  int64_t p_len;
+  float* target;
+  int64_t target_len;
+  float* dloss;
+  int64_t dloss_len;
+  float* dp;
+  int64_t dp_len;
+};
+
+// Inverted dropout (y may be x); mask receives 0 or 1/(1-p). state = [seedHigh, seedLow, counter]
+// (DropoutState): each call draws the stream of (seed, counter) and advances the counter.
+struct DropoutOp {
+  static constexpr const char* kName = "dropout";
+  // The cells of 'state' (a Float64Array of exactly kStateLength).
+  enum : int { kStateSeedHigh = 0, kStateSeedLow = 1, kStateCounter = 2, kStateLength = 3 };
+  static constexpr const char* kStateCells = "seedHigh, seedLow, counter";
+  static DropoutOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, DropoutOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* y;
+  int64_t y_len;
+  float* mask;
+  int64_t mask_len;
+  double p;
+  double* state;
+  int64_t state_len;
+};
+
+// Random crop (from x zero-padded by pad) and horizontal flip per sample; random false gives
+// the centre crop. state as dropout's (RandomCropFlipState), advanced per call when random.
+struct RandomCropFlipOp {
+  static constexpr const char* kName = "randomCropFlip";
+  // The cells of 'state' (a Float64Array of exactly kStateLength).
+  enum : int { kStateSeedHigh = 0, kStateSeedLow = 1, kStateCounter = 2, kStateLength = 3 };
+  static constexpr const char* kStateCells = "seedHigh, seedLow, counter";
+  static RandomCropFlipOp parse(Args& a);
+  // Checks beyond the table's (hand-written, optim family).
+  static void check(Args& a, RandomCropFlipOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  CropFlipGeometry geometry;
+  float flip_p;
+  bool random;
+  double* state;
+  int64_t state_len;
+  float* y;
+  int64_t y_len;
+};
+
 // One recurrent layer, one direction, over a time-major sequence x (steps, batch, input).
 // Writes y (steps, batch, hidden), hn, cn (LSTM) and the workspace the backward reads
 // (rnnSizes gives its length). lengths (batch) mask padded steps; checked when it runs.

@@ -19,13 +19,20 @@
 export const f32 = (name, o = {}) => ({ kind: 'f32', name, ...o });
 /** Int32Array. */
 export const i32 = (name, o = {}) => ({ kind: 'i32', name, ...o });
-/** Float64Array (JS-owned state read or written when the op runs). `cells` names each cell. */
+/** Float64Array (JS-owned state read or written when the op runs). `cells` names each cell
+ *  (['lr', 'momentum', ...]): the array then has exactly that many, checked as soon as it is
+ *  read (a hand-written check() may read them); the op struct gets k<Arg><Cell> indices,
+ *  k<Arg>Length and k<Arg>Cells (the names, comma-separated), and ops.gen.ts exports
+ *  `<Op><Arg> = { cell: index }` and `<Op><Arg>Length`. */
 export const f64 = (name, o = {}) => ({ kind: 'f64', name, ...o });
 /** Float32Array or Int32Array (layout ops move 4-byte words); all `words` of one op share
  *  one type. */
 export const words = (name, o = {}) => ({ kind: 'words', name, ...o });
 /** An array of `words` arrays (concat's inputs). */
 export const wordsList = (name, o = {}) => ({ kind: 'wordsList', name, ...o });
+/** An array of 0..max (default 65536) Float32Arrays (clipGradNorm's grads). With out, each is
+ *  checked disjoint from the op's other buffers (not from one another). */
+export const f32List = (name, o = {}) => ({ kind: 'f32List', name, ...o });
 /** An integer in [min, max]. fuzz: [lo, hi] for the binding fuzz (default [min, min + 4]). */
 export const int = (name, min, max, o = {}) => ({ kind: 'int', name, min, max, ...o });
 /** A number; finite and within float32 unless nonfinite. `double: true` keeps it a double. */

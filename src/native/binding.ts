@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 
 import type { GeneratedKernels, RnnDims, UnaryCode, Words } from './ops.gen.js';
 
-export { UnaryCode, BinaryCode, ReduceCode, ArgReduceCode, BiasMode, RnnMode, SequencePoolMode } from './ops.gen.js';
-export type { Words, ConvGeometry, RnnDims, EmbeddingDims, SequencePoolDims } from './ops.gen.js';
+// Enums, struct types, named cells and the op table as data, all generated from native/optable.
+export * from './ops.gen.js';
 
 export interface BackendInfo {
   /** SIMD level in use: 'scalar' | 'avx2' | 'avx512' | 'neon'. */
@@ -57,74 +57,6 @@ interface Kernels extends GeneratedKernels {
     outShape: readonly number[],
     out: Words,
   ): void;
-  /**
-   * [sync] Fused SGD update. hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize,
-   * started]; read when the op runs (so a replayed Program sees lr changes); `started` becomes 1
-   * after the first momentum step.
-   */
-  sgdStep(param: Float32Array, grad: Float32Array, momentumBuf: Float32Array | null, hyper: Float64Array): void;
-  /** [sync] Fused Adam/AdamW update. hyper = [lr, beta1, beta2, eps, weightDecay, decoupled,
-   * amsgrad, maximize, step]; `step` (updates done) is incremented before the update. */
-  adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, hyper: Float64Array): void;
-  /** [sync] Fused RMSprop update. hyper = [lr, alpha, eps, weightDecay, momentum, centered, maximize]. */
-  rmspropStep(
-    param: Float32Array,
-    grad: Float32Array,
-    squareAvg: Float32Array,
-    gradAvg: Float32Array | null,
-    momentumBuf: Float32Array | null,
-    hyper: Float64Array,
-  ): void;
-  /** [sync] Fused Adagrad update. hyper = [lr, lrDecay, eps, weightDecay, maximize, step]. */
-  adagradStep(param: Float32Array, grad: Float32Array, sum: Float32Array, hyper: Float64Array): void;
-  /** [sync] Scales the gradients together to global norm <= io[0] (io[1] = 2 or Infinity); io[2] = the norm before. */
-  clipGradNorm(grads: readonly Float32Array[], io: Float64Array): void;
-  /**
-   * [sync] Cross-entropy from logits (n, c); exactly one of the targets is non-null.
-   * reduction 0 = none (out has n values), 1 = mean (divided by the summed target weights),
-   * 2 = sum; lse (n) and rows (n) are kept for the backward / used as scratch.
-   */
-  crossEntropy(
-    logits: Float32Array,
-    n: number,
-    c: number,
-    targetIndex: Int32Array | null,
-    targetProb: Float32Array | null,
-    classWeight: Float32Array | null,
-    labelSmoothing: number,
-    ignoreIndex: number,
-    reduction: number,
-    out: Float32Array,
-    lse: Float32Array,
-    rows: Float32Array,
-  ): void;
-  /** [sync] dlogits += the gradient of crossEntropy given dout (n values or 1). */
-  crossEntropyBackward(
-    logits: Float32Array,
-    n: number,
-    c: number,
-    targetIndex: Int32Array | null,
-    targetProb: Float32Array | null,
-    classWeight: Float32Array | null,
-    labelSmoothing: number,
-    ignoreIndex: number,
-    reduction: number,
-    lse: Float32Array,
-    dout: Float32Array,
-    dlogits: Float32Array,
-    scratch: Float32Array,
-  ): void;
-  bceLogits(x: Float32Array, target: Float32Array, posWeight: Float32Array | null, c: number, loss: Float32Array): void;
-  bceLogitsBackward(
-    x: Float32Array,
-    target: Float32Array,
-    posWeight: Float32Array | null,
-    c: number,
-    dloss: Float32Array,
-    dx: Float32Array,
-  ): void;
-  bce(p: Float32Array, target: Float32Array, loss: Float32Array): void;
-  bceBackward(p: Float32Array, target: Float32Array, dloss: Float32Array, dp: Float32Array): void;
   /** [sync] y = act(conv2d(x, weight) + bias). geometry = [n, cIn, h, w, cOut, kH, kW,
    * strideH, strideW, padTop, padLeft, padBottom, padRight, dilH, dilW, groups]. */
   conv2d(
@@ -214,12 +146,6 @@ interface Kernels extends GeneratedKernels {
     dgamma: Float32Array | null,
     dbeta: Float32Array | null,
   ): void;
-  /** [sync] Random crop (from x zero-padded by pad) and horizontal flip per sample; geometry =
-   * [n, c, h, w, outH, outW, pad]; random false gives the centre crop. state as dropout's. */
-  randomCropFlip(x: Float32Array, geometry: number[], flipP: number, random: boolean, state: Float64Array, y: Float32Array): void;
-  /** [sync] Inverted dropout; mask receives 0 or 1/(1-p). state = [seedHigh, seedLow, counter]:
-   * each call draws the stream of (seed, counter) and advances the counter. */
-  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, state: Float64Array): void;
   /** [sync] gatherRows with start = regs[0], indices checked when it runs. */
   gatherRowsAt(src: Words, rowSize: number, indices: Int32Array, regs: Float64Array, rows: number, dst: Words): void;
   /** [sync] dst rows [regs[0], regs[0] + rows) = src (rows x rowSize). */

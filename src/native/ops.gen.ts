@@ -108,6 +108,17 @@ export interface ConvGeometry {
   groups: number;
 }
 
+/** randomCropFlip's geometry: the input [n, c, h, w], the crop outH x outW and the zero padding. */
+export interface CropFlipGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  outH: number;
+  outW: number;
+  pad: number;
+}
+
 /** One recurrent layer direction over a time-major sequence x (steps, batch, input). */
 export interface RnnDims {
   mode: RnnMode;
@@ -135,6 +146,34 @@ export interface SequencePoolDims {
   timeMajor: boolean;
   mode: SequencePoolMode;
 }
+
+/** The cells of sgdStep's 'hyper' (a Float64Array of SgdStepHyperLength values): name -> index. */
+export const SgdStepHyper = { lr: 0, momentum: 1, dampening: 2, weightDecay: 3, nesterov: 4, maximize: 5, started: 6 } as const;
+export const SgdStepHyperLength = 7;
+
+/** The cells of adamStep's 'hyper' (a Float64Array of AdamStepHyperLength values): name -> index. */
+export const AdamStepHyper = { lr: 0, beta1: 1, beta2: 2, eps: 3, weightDecay: 4, decoupled: 5, amsgrad: 6, maximize: 7, step: 8 } as const;
+export const AdamStepHyperLength = 9;
+
+/** The cells of rmspropStep's 'hyper' (a Float64Array of RmspropStepHyperLength values): name -> index. */
+export const RmspropStepHyper = { lr: 0, alpha: 1, eps: 2, weightDecay: 3, momentum: 4, centered: 5, maximize: 6 } as const;
+export const RmspropStepHyperLength = 7;
+
+/** The cells of adagradStep's 'hyper' (a Float64Array of AdagradStepHyperLength values): name -> index. */
+export const AdagradStepHyper = { lr: 0, lrDecay: 1, eps: 2, weightDecay: 3, maximize: 4, step: 5 } as const;
+export const AdagradStepHyperLength = 6;
+
+/** The cells of clipGradNorm's 'io' (a Float64Array of ClipGradNormIoLength values): name -> index. */
+export const ClipGradNormIo = { maxNorm: 0, normType: 1, norm: 2 } as const;
+export const ClipGradNormIoLength = 3;
+
+/** The cells of dropout's 'state' (a Float64Array of DropoutStateLength values): name -> index. */
+export const DropoutState = { seedHigh: 0, seedLow: 1, counter: 2 } as const;
+export const DropoutStateLength = 3;
+
+/** The cells of randomCropFlip's 'state' (a Float64Array of RandomCropFlipStateLength values): name -> index. */
+export const RandomCropFlipState = { seedHigh: 0, seedLow: 1, counter: 2 } as const;
+export const RandomCropFlipStateLength = 3;
 
 /** The native ops (one per entry of native/optable/*.ops.mjs). */
 export interface GeneratedKernels {
@@ -165,6 +204,52 @@ export interface GeneratedKernels {
   /** dx = the gradient of softmax / log_softmax given its output y. */
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, outer: number, r: number, inner: number, log: boolean): void;
   /**
+   * Fused SGD update. hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize, started]
+   * (SgdStepHyper); read when the op runs (so a replayed Program sees lr changes); `started`
+   * becomes 1 after the first momentum step.
+   */
+  sgdStep(param: Float32Array, grad: Float32Array, momentumBuf: Float32Array | null, hyper: Float64Array): void;
+  /**
+   * Fused Adam/AdamW update. hyper = [lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad,
+   * maximize, step] (AdamStepHyper); `step` (updates done) is incremented before the update.
+   */
+  adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, hyper: Float64Array): void;
+  /** Fused RMSprop update. hyper = [lr, alpha, eps, weightDecay, momentum, centered, maximize] (RmspropStepHyper). */
+  rmspropStep(param: Float32Array, grad: Float32Array, squareAvg: Float32Array, gradAvg: Float32Array | null, momentumBuf: Float32Array | null, hyper: Float64Array): void;
+  /** Fused Adagrad update. hyper = [lr, lrDecay, eps, weightDecay, maximize, step] (AdagradStepHyper). */
+  adagradStep(param: Float32Array, grad: Float32Array, sum: Float32Array, hyper: Float64Array): void;
+  /**
+   * Scales the gradients together to global norm <= io.maxNorm (io.normType = 2 or Infinity);
+   * io.norm = the norm before (ClipGradNormIo).
+   */
+  clipGradNorm(grads: readonly Float32Array[], io: Float64Array): void;
+  /**
+   * Cross-entropy from logits (n, c); exactly one of the targets is non-null.
+   * reduction 0 = none (out has n values), 1 = mean (divided by the summed target weights),
+   * 2 = sum; lse (n) and rows (n) are kept for the backward / used as scratch.
+   */
+  crossEntropy(logits: Float32Array, n: number, c: number, targetIndex: Int32Array | null, targetProb: Float32Array | null, classWeight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number, out: Float32Array, lse: Float32Array, rows: Float32Array): void;
+  /** dlogits += the gradient of crossEntropy given dout (n values or 1). */
+  crossEntropyBackward(logits: Float32Array, n: number, c: number, targetIndex: Int32Array | null, targetProb: Float32Array | null, classWeight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number, lse: Float32Array, dout: Float32Array, dlogits: Float32Array, scratch: Float32Array): void;
+  /** Elementwise binary cross-entropy on logits; posWeight (c) scales the positive term per class of the last axis. */
+  bceLogits(x: Float32Array, target: Float32Array, posWeight: Float32Array | null, c: number, loss: Float32Array): void;
+  /** dx += the gradient of bceLogits given dloss. */
+  bceLogitsBackward(x: Float32Array, target: Float32Array, posWeight: Float32Array | null, c: number, dloss: Float32Array, dx: Float32Array): void;
+  /** Elementwise binary cross-entropy of probabilities p (logs clamped at -100). */
+  bce(p: Float32Array, target: Float32Array, loss: Float32Array): void;
+  /** dp += the gradient of bce given dloss. */
+  bceBackward(p: Float32Array, target: Float32Array, dloss: Float32Array, dp: Float32Array): void;
+  /**
+   * Inverted dropout (y may be x); mask receives 0 or 1/(1-p). state = [seedHigh, seedLow, counter]
+   * (DropoutState): each call draws the stream of (seed, counter) and advances the counter.
+   */
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, p: number, state: Float64Array): void;
+  /**
+   * Random crop (from x zero-padded by pad) and horizontal flip per sample; random false gives
+   * the centre crop. state as dropout's (RandomCropFlipState), advanced per call when random.
+   */
+  randomCropFlip(x: Float32Array, geometry: CropFlipGeometry, flipP: number, random: boolean, state: Float64Array, y: Float32Array): void;
+  /**
    * One recurrent layer, one direction, over a time-major sequence x (steps, batch, input).
    * Writes y (steps, batch, hidden), hn, cn (LSTM) and the workspace the backward reads
    * (rnnSizes gives its length). lengths (batch) mask padded steps; checked when it runs.
@@ -192,7 +277,7 @@ export interface GeneratedKernels {
 /** One argument of an op, as the binding fuzz sees it. */
 export interface OpArgInfo {
   name: string;
-  kind: 'f32' | 'i32' | 'f64' | 'words' | 'wordsList' | 'int' | 'num' | 'bool' | 'enum' | 'shape' | 'intList' | 'struct';
+  kind: 'f32' | 'i32' | 'f64' | 'words' | 'wordsList' | 'f32List' | 'int' | 'num' | 'bool' | 'enum' | 'shape' | 'intList' | 'struct';
   optional?: boolean;
   out?: boolean;
   /** int: the accepted range; fuzz: a range that makes small valid cases. */
@@ -201,6 +286,8 @@ export interface OpArgInfo {
   fuzz?: readonly [number, number];
   /** enum: how many values. */
   count?: number;
+  /** f64: the names of its cells (its length), when it names them. */
+  cells?: readonly string[];
   /** struct: its fields with their fuzz ranges. */
   fields?: readonly { name: string; bool?: boolean; fuzz: readonly [number, number] }[];
   /** Buffer length (exact or at least) from the other arguments (v) and buffer lengths (L). */
@@ -413,6 +500,173 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'r', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'inner', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'log', kind: 'bool' },
+    ],
+  },
+  {
+    name: 'sgdStep',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'param', kind: 'f32', out: true },
+      { name: 'grad', kind: 'f32', len: (v, L) => L('param') },
+      { name: 'momentumBuf', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
+      { name: 'hyper', kind: 'f64', out: true, cells: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'started'], len: () => 7 },
+    ],
+  },
+  {
+    name: 'adamStep',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'param', kind: 'f32', out: true },
+      { name: 'grad', kind: 'f32', len: (v, L) => L('param') },
+      { name: 'm', kind: 'f32', out: true, len: (v, L) => L('param') },
+      { name: 'v', kind: 'f32', out: true, len: (v, L) => L('param') },
+      { name: 'vmax', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
+      { name: 'hyper', kind: 'f64', out: true, cells: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled', 'amsgrad', 'maximize', 'step'], len: () => 9 },
+    ],
+  },
+  {
+    name: 'rmspropStep',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'param', kind: 'f32', out: true },
+      { name: 'grad', kind: 'f32', len: (v, L) => L('param') },
+      { name: 'squareAvg', kind: 'f32', out: true, len: (v, L) => L('param') },
+      { name: 'gradAvg', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
+      { name: 'momentumBuf', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
+      { name: 'hyper', kind: 'f64', cells: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'], len: () => 7 },
+    ],
+  },
+  {
+    name: 'adagradStep',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'param', kind: 'f32', out: true },
+      { name: 'grad', kind: 'f32', len: (v, L) => L('param') },
+      { name: 'sum', kind: 'f32', out: true, len: (v, L) => L('param') },
+      { name: 'hyper', kind: 'f64', out: true, cells: ['lr', 'lrDecay', 'eps', 'weightDecay', 'maximize', 'step'], len: () => 6 },
+    ],
+  },
+  {
+    name: 'clipGradNorm',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'grads', kind: 'f32List', out: true },
+      { name: 'io', kind: 'f64', out: true, cells: ['maxNorm', 'normType', 'norm'], len: () => 3 },
+    ],
+  },
+  {
+    name: 'crossEntropy',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'logits', kind: 'f32', len: (v, L) => (Number(v.n) * Number(v.c)) },
+      { name: 'n', kind: 'int', min: 0, fuzz: [0, 5] },
+      { name: 'c', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'targetIndex', kind: 'i32', optional: true, len: (v, L) => Number(v.n) },
+      { name: 'targetProb', kind: 'f32', optional: true, len: (v, L) => L('logits') },
+      { name: 'classWeight', kind: 'f32', optional: true, len: (v, L) => Number(v.c) },
+      { name: 'labelSmoothing', kind: 'num' },
+      { name: 'ignoreIndex', kind: 'int', min: -1, fuzz: [-100, -100] },
+      { name: 'reduction', kind: 'int', min: 0, fuzz: [0, 2] },
+      { name: 'out', kind: 'f32', out: true, len: (v, L) => (Number(v.reduction) === 0 ? Number(v.n) : 1) },
+      { name: 'lse', kind: 'f32', out: true, len: (v, L) => Number(v.n) },
+      { name: 'rows', kind: 'f32', out: true, len: (v, L) => Number(v.n) },
+    ],
+  },
+  {
+    name: 'crossEntropyBackward',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'logits', kind: 'f32', len: (v, L) => (Number(v.n) * Number(v.c)) },
+      { name: 'n', kind: 'int', min: 0, fuzz: [0, 5] },
+      { name: 'c', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'targetIndex', kind: 'i32', optional: true, len: (v, L) => Number(v.n) },
+      { name: 'targetProb', kind: 'f32', optional: true, len: (v, L) => L('logits') },
+      { name: 'classWeight', kind: 'f32', optional: true, len: (v, L) => Number(v.c) },
+      { name: 'labelSmoothing', kind: 'num' },
+      { name: 'ignoreIndex', kind: 'int', min: -1, fuzz: [-100, -100] },
+      { name: 'reduction', kind: 'int', min: 0, fuzz: [0, 2] },
+      { name: 'lse', kind: 'f32', len: (v, L) => Number(v.n) },
+      { name: 'dout', kind: 'f32', len: (v, L) => (Number(v.reduction) === 0 ? Number(v.n) : 1) },
+      { name: 'dlogits', kind: 'f32', out: true, len: (v, L) => L('logits') },
+      { name: 'scratch', kind: 'f32', out: true, len: (v, L) => Number(v.n) },
+    ],
+  },
+  {
+    name: 'bceLogits',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32' },
+      { name: 'target', kind: 'f32', len: (v, L) => L('x') },
+      { name: 'posWeight', kind: 'f32', optional: true, len: (v, L) => Number(v.c) },
+      { name: 'c', kind: 'int', min: 1, fuzz: [1, 1] },
+      { name: 'loss', kind: 'f32', out: true, len: (v, L) => L('x') },
+    ],
+  },
+  {
+    name: 'bceLogitsBackward',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32' },
+      { name: 'target', kind: 'f32', len: (v, L) => L('x') },
+      { name: 'posWeight', kind: 'f32', optional: true, len: (v, L) => Number(v.c) },
+      { name: 'c', kind: 'int', min: 1, fuzz: [1, 1] },
+      { name: 'dloss', kind: 'f32', len: (v, L) => L('x') },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => L('x') },
+    ],
+  },
+  {
+    name: 'bce',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'p', kind: 'f32' },
+      { name: 'target', kind: 'f32', len: (v, L) => L('p') },
+      { name: 'loss', kind: 'f32', out: true, len: (v, L) => L('p') },
+    ],
+  },
+  {
+    name: 'bceBackward',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'p', kind: 'f32' },
+      { name: 'target', kind: 'f32', len: (v, L) => L('p') },
+      { name: 'dloss', kind: 'f32', len: (v, L) => L('p') },
+      { name: 'dp', kind: 'f32', out: true, len: (v, L) => L('p') },
+    ],
+  },
+  {
+    name: 'dropout',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32' },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
+      { name: 'mask', kind: 'f32', out: true, len: (v, L) => L('x') },
+      { name: 'p', kind: 'num' },
+      { name: 'state', kind: 'f64', out: true, cells: ['seedHigh', 'seedLow', 'counter'], len: () => 3 },
+    ],
+  },
+  {
+    name: 'randomCropFlip',
+    family: 'optim',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => (((v.geometry.n * v.geometry.c) * v.geometry.h) * v.geometry.w) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'n', fuzz: [0, 2] }, { name: 'c', fuzz: [1, 2] }, { name: 'h', fuzz: [1, 5] }, { name: 'w', fuzz: [1, 5] }, { name: 'outH', fuzz: [1, 1] }, { name: 'outW', fuzz: [1, 1] }, { name: 'pad', fuzz: [0, 2] }] },
+      { name: 'flipP', kind: 'num' },
+      { name: 'random', kind: 'bool' },
+      { name: 'state', kind: 'f64', out: true, cells: ['seedHigh', 'seedLow', 'counter'], len: () => 3 },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => (((v.geometry.n * v.geometry.c) * v.geometry.outH) * v.geometry.outW) },
     ],
   },
   {

@@ -40,7 +40,7 @@ function cropFlip(
     throw new RangeError(
       `${op}: crop ${oh}x${ow} is larger than the padded image ${h + 2 * pad}x${w + 2 * pad} (input ${shapeToString(x.shape)})`,
     );
-  return randomCropFlip(xd, { n, c, h, w, oh, ow, pad }, flipP, random, state);
+  return randomCropFlip(xd, { n, c, h, w, outH: oh, outW: ow, pad }, flipP, random, state);
 }
 
 /** Crops a random size x size window (training) or the centre (evaluation). */

@@ -1,5 +1,5 @@
 /** Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), in place. */
-import { native, BinaryCode } from '../native/binding.js';
+import { native, BinaryCode, ClipGradNormIo, ClipGradNormIoLength } from '../native/binding.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 function grads(params: Iterable<Tensor>): Float32Array[] {
@@ -19,9 +19,11 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   if (normType !== 2 && normType !== Infinity)
     throw new RangeError(`clipGradNorm: normType must be 2 or Infinity, got ${normType}`);
   // One native op (norm and scaling together), so a recorded training step replays it.
-  const io = new Float64Array([maxNorm, normType, 0]);
+  const io = new Float64Array(ClipGradNormIoLength);
+  io[ClipGradNormIo.maxNorm] = maxNorm;
+  io[ClipGradNormIo.normType] = normType;
   native.clipGradNorm(grads(params), io);
-  return io[2];
+  return io[ClipGradNormIo.norm];
 }
 
 /** Clamps every gradient element into [-clipValue, clipValue]. */

@@ -3,7 +3,17 @@
  * defaults and formulas follow torch.optim (Keras differences noted). Every update is one
  * fused native kernel per parameter tensor (native/kernels/cpu/optim.cpp).
  */
-import { native } from '../native/binding.js';
+import {
+  native,
+  AdagradStepHyper as AdagradH,
+  AdagradStepHyperLength,
+  AdamStepHyper as AdamH,
+  AdamStepHyperLength,
+  RmspropStepHyper as RmspropH,
+  RmspropStepHyperLength,
+  SgdStepHyper as SgdH,
+  SgdStepHyperLength,
+} from '../native/binding.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
@@ -65,27 +75,27 @@ export class SGD extends Optimizer<SGDOptions> {
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0))
       throw new RangeError('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
   }
-  protected readonly hyperSize = 7; // lr, momentum, dampening, weightDecay, nesterov, maximize, started
+  protected readonly hyperSize = SgdStepHyperLength;
   protected writeHyper(h: Float64Array, g: ParamGroup<SGDOptions>): void {
-    h[0] = g.lr;
-    h[1] = g.momentum;
-    h[2] = g.dampening;
-    h[3] = g.weightDecay;
-    h[4] = g.nesterov ? 1 : 0;
-    h[5] = g.maximize ? 1 : 0;
+    h[SgdH.lr] = g.lr;
+    h[SgdH.momentum] = g.momentum;
+    h[SgdH.dampening] = g.dampening;
+    h[SgdH.weightDecay] = g.weightDecay;
+    h[SgdH.nesterov] = g.nesterov ? 1 : 0;
+    h[SgdH.maximize] = g.maximize ? 1 : 0;
   }
   protected override restoreHyper(h: Float64Array, st: ParamState): void {
-    h[6] = st.buffers.momentumBuffer ? 1 : 0;
+    h[SgdH.started] = st.buffers.momentumBuffer ? 1 : 0;
   }
   protected initState(p: Tensor, g: ParamGroup<SGDOptions>): Record<string, Float32Array> {
-    // The momentum buffer starts as the first gradient (PyTorch); `started` (hyper[6]) records
+    // The momentum buffer starts as the first gradient (PyTorch); the `started` cell records
     // whether that happened, so the buffer can be allocated up front.
     return g.momentum !== 0 ? { momentumBuffer: new Float32Array(p.size) } : {};
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<SGDOptions>): void {
     if (g.momentum !== 0 && !st.buffers.momentumBuffer) {
       st.buffers.momentumBuffer = new Float32Array(param.length);
-      st.hyper[6] = 0;
+      st.hyper[SgdH.started] = 0;
     }
     native.sgdStep(param, grad, g.momentum !== 0 ? st.buffers.momentumBuffer : null, st.hyper);
   }
@@ -146,27 +156,27 @@ export class Adam extends Optimizer<AdamOptions> {
     if (g.amsgrad) s.maxExpAvgSq = new Float32Array(p.size);
     return s;
   }
-  protected readonly hyperSize = 9; // lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize, step
+  protected readonly hyperSize = AdamStepHyperLength;
   protected writeHyper(h: Float64Array, g: ParamGroup<AdamOptions>): void {
-    h[0] = g.lr;
-    h[1] = g.betas[0];
-    h[2] = g.betas[1];
-    h[3] = g.eps;
-    h[4] = g.weightDecay;
-    h[5] = g.decoupledWeightDecay ? 1 : 0;
-    h[6] = g.amsgrad ? 1 : 0;
-    h[7] = g.maximize ? 1 : 0;
+    h[AdamH.lr] = g.lr;
+    h[AdamH.beta1] = g.betas[0];
+    h[AdamH.beta2] = g.betas[1];
+    h[AdamH.eps] = g.eps;
+    h[AdamH.weightDecay] = g.weightDecay;
+    h[AdamH.decoupled] = g.decoupledWeightDecay ? 1 : 0;
+    h[AdamH.amsgrad] = g.amsgrad ? 1 : 0;
+    h[AdamH.maximize] = g.maximize ? 1 : 0;
   }
   protected override restoreHyper(h: Float64Array, st: ParamState): void {
-    h[8] = st.step;
+    h[AdamH.step] = st.step;
   }
   protected override syncStepSlot(h: Float64Array, st: ParamState): void {
-    h[8] = st.step;
+    h[AdamH.step] = st.step;
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<AdamOptions>): void {
     if (g.amsgrad && !st.buffers.maxExpAvgSq) st.buffers.maxExpAvgSq = new Float32Array(param.length);
-    // The native op counts the step itself (hyper[8]); keep it equal to the JS count.
-    st.hyper[8] = st.step - 1;
+    // The native op counts the step itself (its `step` cell); keep it equal to the JS count.
+    st.hyper[AdamH.step] = st.step - 1;
     native.adamStep(
       param,
       grad,
@@ -241,15 +251,15 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (g.momentum > 0) s.momentumBuffer = new Float32Array(p.size);
     return s;
   }
-  protected readonly hyperSize = 7; // lr, alpha, eps, weightDecay, momentum, centered, maximize
+  protected readonly hyperSize = RmspropStepHyperLength;
   protected writeHyper(h: Float64Array, g: ParamGroup<RMSpropOptions>): void {
-    h[0] = g.lr;
-    h[1] = g.alpha;
-    h[2] = g.eps;
-    h[3] = g.weightDecay;
-    h[4] = g.momentum;
-    h[5] = g.centered ? 1 : 0;
-    h[6] = g.maximize ? 1 : 0;
+    h[RmspropH.lr] = g.lr;
+    h[RmspropH.alpha] = g.alpha;
+    h[RmspropH.eps] = g.eps;
+    h[RmspropH.weightDecay] = g.weightDecay;
+    h[RmspropH.momentum] = g.momentum;
+    h[RmspropH.centered] = g.centered ? 1 : 0;
+    h[RmspropH.maximize] = g.maximize ? 1 : 0;
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<RMSpropOptions>): void {
     if (g.centered) st.buffers.gradAvg ??= new Float32Array(param.length);
@@ -310,22 +320,22 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   protected initState(p: Tensor, g: ParamGroup<AdagradOptions>): Record<string, Float32Array> {
     return { sum: new Float32Array(p.size).fill(g.initialAccumulatorValue) };
   }
-  protected readonly hyperSize = 6; // lr, lrDecay, eps, weightDecay, maximize, step
+  protected readonly hyperSize = AdagradStepHyperLength;
   protected writeHyper(h: Float64Array, g: ParamGroup<AdagradOptions>): void {
-    h[0] = g.lr;
-    h[1] = g.lrDecay;
-    h[2] = g.eps;
-    h[3] = g.weightDecay;
-    h[4] = g.maximize ? 1 : 0;
+    h[AdagradH.lr] = g.lr;
+    h[AdagradH.lrDecay] = g.lrDecay;
+    h[AdagradH.eps] = g.eps;
+    h[AdagradH.weightDecay] = g.weightDecay;
+    h[AdagradH.maximize] = g.maximize ? 1 : 0;
   }
   protected override restoreHyper(h: Float64Array, st: ParamState): void {
-    h[5] = st.step;
+    h[AdagradH.step] = st.step;
   }
   protected override syncStepSlot(h: Float64Array, st: ParamState): void {
-    h[5] = st.step;
+    h[AdagradH.step] = st.step;
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState): void {
-    st.hyper[5] = st.step - 1; // the native op counts this step itself
+    st.hyper[AdagradH.step] = st.step - 1; // the native op counts this step itself
     native.adagradStep(param, grad, st.buffers.sum, st.hyper);
   }
 }
