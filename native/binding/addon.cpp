@@ -191,10 +191,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
   exports.Set("rnnSizes", Napi::Function::New(env, rnn_sizes, "rnnSizes"));
   export_ops(env, exports);
-  export_op<PermuteOp>(env, exports, false);
-  export_op<ConcatOp>(env, exports, false);
-  export_op<SliceOp>(env, exports, false);
-  export_op<SliceBackwardOp>(env, exports, false);
   export_op<SgdOp>(env, exports, false);
   export_op<AdamOp>(env, exports, false);
   export_op<RmspropOp>(env, exports, false);
@@ -207,15 +203,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_op<BceBackwardOp>(env, exports, false);
   export_op<DropoutOp>(env, exports, false);
   export_op<ClipGradNormOp>(env, exports, false);
-  export_op<GatherRowsAtOp>(env, exports, false);
-  export_op<LogScalarOp>(env, exports, false);
-  export_op<PutRowsAtOp>(env, exports, false);
-  export_op<FillOp>(env, exports, false);
-  export_op<CopyOp>(env, exports, false);
-  export_op<GatherRowsOp>(env, exports, true);
-  export_op<ConfusionOp>(env, exports, false);
-  export_op<TopKOp>(env, exports, false);
-  export_op<RegressionStatsOp>(env, exports, false);
   export_op<Conv2dOp>(env, exports, false);
   export_op<Conv2dBackwardDataOp>(env, exports, false);
   export_op<Conv2dBackwardWeightOp>(env, exports, false);

@@ -20,38 +20,6 @@ namespace axon::binding {
   double bytes() const;                      \
   std::string shapes() const;
 
-struct PermuteOp {
-  AXON_OP_COMMON(PermuteOp, "permute")
-  const void* x;
-  void* out;
-  Shape shape;
-  int perm[kMaxDims];
-};
-
-struct ConcatOp {
-  AXON_OP_COMMON(ConcatOp, "concat")
-  std::vector<const void*> xs;
-  std::vector<int64_t> sizes;
-  int64_t outer;
-  void* out;
-};
-
-struct SliceOp {
-  AXON_OP_COMMON(SliceOp, "sliceCopy")
-  const void* x;
-  void* out;
-  Shape shape, os;
-  int64_t start[kMaxDims], step[kMaxDims];
-};
-
-struct SliceBackwardOp {
-  AXON_OP_COMMON(SliceBackwardOp, "sliceBackward")
-  const float* dy;
-  float* dx;
-  Shape shape, os;
-  int64_t start[kMaxDims], step[kMaxDims];
-};
-
 // Optimizer ops read their hyperparameters from a JS-owned Float64Array when they run, and
 // advance its step count there, so a recorded training step replays with the current
 // learning rate and correct bias correction. Which state buffers exist is fixed at parse time.
@@ -148,86 +116,6 @@ struct DropoutOp {
   int64_t n;
   float p;
   double* state;
-};
-
-struct FillOp {
-  AXON_OP_COMMON(FillOp, "fill")
-  void* x;
-  int64_t n;
-  uint32_t word;
-};
-
-struct CopyOp {
-  AXON_OP_COMMON(CopyOp, "copy")
-  const void* src;
-  void* dst;
-  int64_t n;
-};
-
-// gatherRows with its start read from regs[0] when it runs (a Program's loop register), and
-// every index checked then: the indices (a shuffled order) may change between runs.
-struct GatherRowsAtOp {
-  AXON_OP_COMMON(GatherRowsAtOp, "gatherRowsAt")
-  const void* src;
-  void* dst;
-  const int32_t* indices;
-  int64_t n_indices, src_rows, row_size, rows;
-  const double* regs;
-};
-
-// dst[regs[1]] = src[0]: a Program logs each step's loss into a per-chunk array. With
-// stop_on_nonfinite, a NaN/Inf value is still logged, then fails the run (the replay stops
-// before the rest of that step).
-struct LogScalarOp {
-  AXON_OP_COMMON(LogScalarOp, "logScalar")
-  const float* src;
-  float* dst;
-  int64_t n;
-  const double* regs;
-  bool stop_on_nonfinite;
-};
-
-// dst rows [regs[0], regs[0] + rows) = src (rows, rowSize): a Program writes each batch's
-// output into the whole result; the range is checked when it runs.
-struct PutRowsAtOp {
-  AXON_OP_COMMON(PutRowsAtOp, "putRowsAt")
-  const void* src;
-  void* dst;
-  int64_t row_size, rows, dst_rows;
-  const double* regs;
-};
-
-struct GatherRowsOp {
-  AXON_OP_COMMON(GatherRowsOp, "gatherRows")
-  const void* src;
-  void* dst;
-  const int32_t* indices;  // checked against src_rows every run
-  int64_t row_size, start, rows, src_rows;
-};
-
-struct ConfusionOp {
-  AXON_OP_COMMON(ConfusionOp, "confusionUpdate")
-  const float* scores;
-  int64_t n, c, label_cols;
-  const int32_t* labels;
-  const float* label_floats;
-  float threshold;
-  double *matrix, *skipped;
-};
-
-struct TopKOp {
-  AXON_OP_COMMON(TopKOp, "topKUpdate")
-  const float* scores;
-  int64_t n, c, k;
-  const int32_t* labels;
-  double* counts;
-};
-
-struct RegressionStatsOp {
-  AXON_OP_COMMON(RegressionStatsOp, "regressionUpdate")
-  const float *pred, *target;
-  int64_t n;
-  double* stats;
 };
 
 // Convolution: geometry = [n, cIn, h, w, cOut, kH, kW, strideH, strideW, padTop, padLeft,
