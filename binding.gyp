@@ -79,6 +79,7 @@
         "native/binding/ops_elementwise.cpp",
         "native/binding/ops_sequence.cpp",
         "native/binding/ops_optim.cpp",
+        "native/binding/ops_layout.cpp",
         "native/binding/op_util.cpp",
         "native/generated/binding_ops.cpp",
         "native/binding/program.cpp",

@@ -159,6 +159,8 @@ function exprCpp(opSpec, src, what) {
       }
       case 'call': {
         const a0 = e.args[0];
+        // len of a wordsList: how many arrays it holds.
+        if (e.f === 'len' && argsByName[a0.v]?.kind === 'wordsList') return `int64_t(op.${snake(a0.v)}.size())`;
         if (e.f === 'len') return `op.${snake(a0.v)}_len`;
         if (e.f === 'numel') return `op.${snake(a0.v)}.numel()`;
         if (e.f === 'rank') return `int64_t(op.${snake(a0.v)}.ndim)`;
@@ -193,6 +195,8 @@ function exprJs(opSpec, src) {
         return `Number(v.${base})`;
       }
       case 'call':
+        if (e.f === 'len' && opSpec.args.some((a) => a.name === e.args[0].v && a.kind === 'wordsList'))
+          return `v.${e.args[0].v}.length`;
         if (e.f === 'len') return `L('${e.args[0].v}')`;
         if (e.f === 'numel') return `(v.${e.args[0].v} as number[]).reduce((p: number, d: number) => p * d, 1)`;
         if (e.f === 'rank') return `v.${e.args[0].v}.length`;

@@ -446,6 +446,355 @@ double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner
 double SoftmaxBackwardOp::bytes() const { return 16.0 * double(outer) * r * inner; }
 std::string SoftmaxBackwardOp::shapes() const { return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner); }
 
+// ---- permute (layout)
+PermuteOp PermuteOp::parse(Args& a) {
+  PermuteOp op;
+  const Words w_x = a.words(0, "x");
+  op.x = w_x.data, op.x_len = w_x.length;
+  op.shape = a.shape(1, "shape");
+  op.perm = a.int_list(2, "perm", size_t(int64_t(op.shape.ndim)), 0, op.shape.ndim - 1);
+  const Words w_out = a.words(3, "out");
+  op.out = w_out.data, op.out_len = w_out.length;
+  if (w_out.is_int != w_x.is_int)
+    a.type_error("'out' and 'x' must be typed arrays of the same type");
+  check(a, op);
+  a.expect_length(op.x_len, op.shape.numel(), "x", "numel(shape)");
+  a.expect_length(op.out_len, op.shape.numel(), "out", "numel(shape)");
+  a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
+  return op;
+}
+void PermuteOp::run() const { return permute(x, shape, perm_int, out); }
+double PermuteOp::flops() const { return 0; }
+double PermuteOp::bytes() const { return 8.0 * double(shape.numel()); }
+std::string PermuteOp::shapes() const { std::string p = shape_string(shape) + " perm [";
+  for (int i = 0; i < shape.ndim; ++i) p += (i ? "," : "") + std::to_string(perm[i]);
+  return p + "]"; }
+
+// ---- concat (layout)
+ConcatOp ConcatOp::parse(Args& a) {
+  ConcatOp op;
+  const Napi::Array list_inputs = a.array(0, "inputs");
+  if (list_inputs.Length() == 0 || list_inputs.Length() > 65536)
+    a.range_error("'inputs' needs 1..65536 arrays, got " + std::to_string(list_inputs.Length()));
+  std::vector<Words> w_inputs;
+  for (uint32_t j = 0; j < list_inputs.Length(); ++j) {
+    w_inputs.push_back(a.words_value(list_inputs.Get(j), "inputs[" + std::to_string(j) + "]"));
+    op.inputs.push_back(w_inputs.back().data), op.inputs_len.push_back(w_inputs.back().length);
+  }
+  op.sizes = a.int_list(1, "sizes", size_t(int64_t(op.inputs.size())), 0, kMaxExtent);
+  op.outer = a.integer(2, "outer", 0, kMaxExtent);
+  const Words w_out = a.words(3, "out");
+  op.out = w_out.data, op.out_len = w_out.length;
+  if (w_out.is_int != w_inputs[0].is_int)
+    a.type_error("'out' and 'inputs' must be typed arrays of the same type");
+  for (const Words& w : w_inputs)
+    if (w.is_int != w_inputs[0].is_int) a.type_error("'inputs' must hold typed arrays of one type");
+  check(a, op);
+  a.expect_length(op.out_len, a.mul(int64_t(op.outer), op.row_total, "out"), "out", "outer * sum of sizes");
+  for (size_t j = 0; j < op.inputs.size(); ++j)
+    a.expect_disjoint(op.out, op.out_len, "out", op.inputs[j], op.inputs_len[j], "inputs[j]", false);
+  return op;
+}
+void ConcatOp::run() const { return concat(inputs.data(), sizes.data(), static_cast<int>(inputs.size()), outer, out); }
+double ConcatOp::flops() const { return 0; }
+double ConcatOp::bytes() const { return 8.0 * double(outer) * double(row_total); }
+std::string ConcatOp::shapes() const { return std::to_string(inputs.size()) + " inputs, outer=" + std::to_string(outer); }
+
+// ---- sliceCopy (layout)
+SliceCopyOp SliceCopyOp::parse(Args& a) {
+  SliceCopyOp op;
+  const Words w_x = a.words(0, "x");
+  op.x = w_x.data, op.x_len = w_x.length;
+  op.shape = a.shape(1, "shape");
+  op.starts = a.int_list(2, "starts", size_t(int64_t(op.shape.ndim)), 0, kMaxExtent);
+  op.steps = a.int_list(3, "steps", size_t(int64_t(op.shape.ndim)), -1099511627776, kMaxExtent);
+  op.out_shape = a.shape(4, "outShape");
+  const Words w_out = a.words(5, "out");
+  op.out = w_out.data, op.out_len = w_out.length;
+  if (w_out.is_int != w_x.is_int)
+    a.type_error("'out' and 'x' must be typed arrays of the same type");
+  check(a, op);
+  a.expect_length(op.x_len, op.shape.numel(), "x", "numel(shape)");
+  a.expect_length(op.out_len, op.out_shape.numel(), "out", "numel(outShape)");
+  a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
+  return op;
+}
+void SliceCopyOp::run() const { return slice_copy(x, shape, starts.data(), steps.data(), out_shape, out); }
+double SliceCopyOp::flops() const { return 0; }
+double SliceCopyOp::bytes() const { return 8.0 * double(out_shape.numel()); }
+std::string SliceCopyOp::shapes() const { return shape_string(shape) + " -> " + shape_string(out_shape); }
+
+// ---- sliceBackward (layout)
+SliceBackwardOp SliceBackwardOp::parse(Args& a) {
+  SliceBackwardOp op;
+  {
+    const F32 v = a.f32(0, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  op.out_shape = a.shape(1, "outShape");
+  op.starts = a.int_list(2, "starts", size_t(int64_t(op.out_shape.ndim)), 0, kMaxExtent);
+  op.steps = a.int_list(3, "steps", size_t(int64_t(op.out_shape.ndim)), -1099511627776, kMaxExtent);
+  op.shape = a.shape(4, "shape");
+  {
+    const F32 v = a.f32(5, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.dy_len, op.out_shape.numel(), "dy", "numel(outShape)");
+  a.expect_length(op.dx_len, op.shape.numel(), "dx", "numel(shape)");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  return op;
+}
+void SliceBackwardOp::run() const { return slice_backward(dy, out_shape, starts.data(), steps.data(), shape, dx); }
+double SliceBackwardOp::flops() const { return double(out_shape.numel()); }
+double SliceBackwardOp::bytes() const { return 12.0 * double(out_shape.numel()); }
+std::string SliceBackwardOp::shapes() const { return shape_string(out_shape) + " -> " + shape_string(shape); }
+
+// ---- fill (layout)
+FillOp FillOp::parse(Args& a) {
+  FillOp op;
+  const Words w_x = a.words(0, "x");
+  op.x = w_x.data, op.x_len = w_x.length;
+  op.value = a.number(1, "value", true);
+  check(a, op);
+  return op;
+}
+void FillOp::run() const { return fill(x, x_len, word); }
+double FillOp::flops() const { return 0; }
+double FillOp::bytes() const { return 4.0 * double(x_len); }
+std::string FillOp::shapes() const { return "n=" + std::to_string(x_len); }
+
+// ---- copy (layout)
+CopyOp CopyOp::parse(Args& a) {
+  CopyOp op;
+  const Words w_src = a.words(0, "src");
+  op.src = w_src.data, op.src_len = w_src.length;
+  const Words w_dst = a.words(1, "dst");
+  op.dst = w_dst.data, op.dst_len = w_dst.length;
+  if (w_dst.is_int != w_src.is_int)
+    a.type_error("'dst' and 'src' must be typed arrays of the same type");
+  a.expect_length(op.dst_len, op.src_len, "dst", "same as 'src'");
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
+  return op;
+}
+void CopyOp::run() const { return copy(src, dst, src_len); }
+double CopyOp::flops() const { return 0; }
+double CopyOp::bytes() const { return 8.0 * double(src_len); }
+std::string CopyOp::shapes() const { return "n=" + std::to_string(src_len); }
+
+// ---- gatherRows (layout)
+GatherRowsOp GatherRowsOp::parse(Args& a) {
+  GatherRowsOp op;
+  const Words w_src = a.words(0, "src");
+  op.src = w_src.data, op.src_len = w_src.length;
+  op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(2, "indices");
+    op.indices = v.data, op.indices_len = v.length;
+  }
+  op.start = a.integer(3, "start", 0, kMaxExtent);
+  op.rows = a.integer(4, "rows", 0, kMaxExtent);
+  const Words w_dst = a.words(5, "dst");
+  op.dst = w_dst.data, op.dst_len = w_dst.length;
+  if (w_dst.is_int != w_src.is_int)
+    a.type_error("'dst' and 'src' must be typed arrays of the same type");
+  check(a, op);
+  a.expect_min_length(op.indices_len, a.add(int64_t(op.start), int64_t(op.rows), "indices"), "indices", "start + rows");
+  a.expect_length(op.dst_len, a.mul(int64_t(op.rows), int64_t(op.row_size), "dst"), "dst", "rows * rowSize");
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.indices, op.indices_len, "indices", false);
+  return op;
+}
+double GatherRowsOp::flops() const { return 0; }
+double GatherRowsOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
+std::string GatherRowsOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
+
+// ---- gatherRowsAt (layout)
+GatherRowsAtOp GatherRowsAtOp::parse(Args& a) {
+  GatherRowsAtOp op;
+  const Words w_src = a.words(0, "src");
+  op.src = w_src.data, op.src_len = w_src.length;
+  op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(2, "indices");
+    op.indices = v.data, op.indices_len = v.length;
+  }
+  {
+    const F64 v = a.f64(3, "regs");
+    op.regs = v.data, op.regs_len = v.length;
+  }
+  op.rows = a.integer(4, "rows", 0, kMaxExtent);
+  const Words w_dst = a.words(5, "dst");
+  op.dst = w_dst.data, op.dst_len = w_dst.length;
+  if (w_dst.is_int != w_src.is_int)
+    a.type_error("'dst' and 'src' must be typed arrays of the same type");
+  check(a, op);
+  a.expect_min_length(op.regs_len, 1, "regs", "regs[0] is the start position");
+  a.expect_length(op.dst_len, a.mul(int64_t(op.rows), int64_t(op.row_size), "dst"), "dst", "rows * rowSize");
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.indices, op.indices_len, "indices", false);
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.regs, op.regs_len * 2, "regs", false);
+  return op;
+}
+double GatherRowsAtOp::flops() const { return 0; }
+double GatherRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
+std::string GatherRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
+
+// ---- putRowsAt (layout)
+PutRowsAtOp PutRowsAtOp::parse(Args& a) {
+  PutRowsAtOp op;
+  const Words w_src = a.words(0, "src");
+  op.src = w_src.data, op.src_len = w_src.length;
+  op.row_size = a.integer(1, "rowSize", 1, kMaxExtent);
+  {
+    const F64 v = a.f64(2, "regs");
+    op.regs = v.data, op.regs_len = v.length;
+  }
+  const Words w_dst = a.words(3, "dst");
+  op.dst = w_dst.data, op.dst_len = w_dst.length;
+  if (w_dst.is_int != w_src.is_int)
+    a.type_error("'dst' and 'src' must be typed arrays of the same type");
+  check(a, op);
+  a.expect_min_length(op.regs_len, 1, "regs", "regs[0] is the first row");
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.regs, op.regs_len * 2, "regs", false);
+  return op;
+}
+double PutRowsAtOp::flops() const { return 0; }
+double PutRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
+std::string PutRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
+
+// ---- logScalar (layout)
+LogScalarOp LogScalarOp::parse(Args& a) {
+  LogScalarOp op;
+  {
+    const F32 v = a.f32(0, "src");
+    op.src = v.data, op.src_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dst");
+    op.dst = v.data, op.dst_len = v.length;
+  }
+  {
+    const F64 v = a.f64(2, "regs");
+    op.regs = v.data, op.regs_len = v.length;
+  }
+  op.stop_on_non_finite = a.optional_boolean(3, "stopOnNonFinite", false);
+  a.expect_min_length(op.src_len, 1, "src", "the value to log");
+  a.expect_min_length(op.regs_len, 2, "regs", "regs[1] is the slot");
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
+  a.expect_disjoint(op.dst, op.dst_len, "dst", op.regs, op.regs_len * 2, "regs", false);
+  return op;
+}
+double LogScalarOp::flops() const { return 0; }
+double LogScalarOp::bytes() const { return 8; }
+std::string LogScalarOp::shapes() const { return "1"; }
+
+// ---- confusionUpdate (layout)
+ConfusionUpdateOp ConfusionUpdateOp::parse(Args& a) {
+  ConfusionUpdateOp op;
+  {
+    const F32 v = a.f32(0, "scores");
+    op.scores = v.data, op.scores_len = v.length;
+  }
+  op.n = a.integer(1, "n", 0, kMaxExtent);
+  op.c = a.integer(2, "c", 1, 1 << 20);
+  {
+    const I32 v = a.i32_or_null(3, "labels");
+    op.labels = v.data, op.labels_len = v.length;
+    op.has_labels = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "labelFloats");
+    op.label_floats = v.data, op.label_floats_len = v.length;
+    op.has_label_floats = v.present;
+  }
+  op.label_cols = a.integer(5, "labelCols", 1, 1 << 20);
+  op.threshold = static_cast<float>(a.number(6, "threshold"));
+  {
+    const F64 v = a.f64(7, "matrix");
+    op.matrix = v.data, op.matrix_len = v.length;
+  }
+  {
+    const F64 v = a.f64(8, "skipped");
+    op.skipped = v.data, op.skipped_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.scores_len, a.mul(int64_t(op.n), int64_t(op.c), "scores"), "scores", "n * c");
+  if (op.has_labels) a.expect_length(op.labels_len, int64_t(op.n), "labels", "one per row");
+  if (op.has_label_floats) a.expect_length(op.label_floats_len, a.mul(int64_t(op.n), int64_t(op.label_cols), "labelFloats"), "labelFloats", "n * labelCols");
+  a.expect_length(op.matrix_len, a.mul(std::max<int64_t>(int64_t(op.c), 2), std::max<int64_t>(int64_t(op.c), 2), "matrix"), "matrix", "max(c, 2)^2 counts");
+  a.expect_length(op.skipped_len, 1, "skipped", "one counter");
+  a.expect_disjoint(op.matrix, op.matrix_len * 2, "matrix", op.scores, op.scores_len, "scores", false);
+  if (op.has_labels) a.expect_disjoint(op.matrix, op.matrix_len * 2, "matrix", op.labels, op.labels_len, "labels", false);
+  if (op.has_label_floats) a.expect_disjoint(op.matrix, op.matrix_len * 2, "matrix", op.label_floats, op.label_floats_len, "labelFloats", false);
+  a.expect_disjoint(op.matrix, op.matrix_len * 2, "matrix", op.skipped, op.skipped_len * 2, "skipped", false);
+  a.expect_disjoint(op.skipped, op.skipped_len * 2, "skipped", op.scores, op.scores_len, "scores", false);
+  if (op.has_labels) a.expect_disjoint(op.skipped, op.skipped_len * 2, "skipped", op.labels, op.labels_len, "labels", false);
+  if (op.has_label_floats) a.expect_disjoint(op.skipped, op.skipped_len * 2, "skipped", op.label_floats, op.label_floats_len, "labelFloats", false);
+  return op;
+}
+void ConfusionUpdateOp::run() const { return confusion_update(scores, n, c, labels, label_floats, label_cols, threshold, matrix, skipped); }
+double ConfusionUpdateOp::flops() const { return double(n) * double(c); }
+double ConfusionUpdateOp::bytes() const { return 4.0 * double(n) * double(c); }
+std::string ConfusionUpdateOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
+
+// ---- topKUpdate (layout)
+TopKUpdateOp TopKUpdateOp::parse(Args& a) {
+  TopKUpdateOp op;
+  {
+    const F32 v = a.f32(0, "scores");
+    op.scores = v.data, op.scores_len = v.length;
+  }
+  op.n = a.integer(1, "n", 0, kMaxExtent);
+  op.c = a.integer(2, "c", 1, 1 << 20);
+  {
+    const I32 v = a.i32(3, "labels");
+    op.labels = v.data, op.labels_len = v.length;
+  }
+  op.k = a.integer(4, "k", 1, 1 << 20);
+  {
+    const F64 v = a.f64(5, "counts");
+    op.counts = v.data, op.counts_len = v.length;
+  }
+  a.expect_length(op.scores_len, a.mul(int64_t(op.n), int64_t(op.c), "scores"), "scores", "n * c");
+  a.expect_length(op.labels_len, int64_t(op.n), "labels", "one per row");
+  a.expect_length(op.counts_len, 2, "counts", "correct, total");
+  a.expect_disjoint(op.counts, op.counts_len * 2, "counts", op.scores, op.scores_len, "scores", false);
+  a.expect_disjoint(op.counts, op.counts_len * 2, "counts", op.labels, op.labels_len, "labels", false);
+  return op;
+}
+void TopKUpdateOp::run() const { return top_k_update(scores, n, c, labels, k, counts); }
+double TopKUpdateOp::flops() const { return double(n) * double(c); }
+double TopKUpdateOp::bytes() const { return 4.0 * double(n) * double(c); }
+std::string TopKUpdateOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]" + " k=" + std::to_string(k); }
+
+// ---- regressionUpdate (layout)
+RegressionUpdateOp RegressionUpdateOp::parse(Args& a) {
+  RegressionUpdateOp op;
+  {
+    const F32 v = a.f32(0, "pred");
+    op.pred = v.data, op.pred_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "target");
+    op.target = v.data, op.target_len = v.length;
+  }
+  {
+    const F64 v = a.f64(2, "stats");
+    op.stats = v.data, op.stats_len = v.length;
+  }
+  a.expect_length(op.target_len, op.pred_len, "target", "same as 'pred'");
+  a.expect_length(op.stats_len, 5, "stats", "count, squared error, absolute error, sum, sum of squares");
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.pred, op.pred_len, "pred", false);
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.target, op.target_len, "target", false);
+  return op;
+}
+void RegressionUpdateOp::run() const { return regression_update(pred, target, pred_len, stats); }
+double RegressionUpdateOp::flops() const { return 6.0 * double(pred_len); }
+double RegressionUpdateOp::bytes() const { return 8.0 * double(pred_len); }
+std::string RegressionUpdateOp::shapes() const { return "n=" + std::to_string(pred_len); }
+
 // ---- sgdStep (optim)
 SgdStepOp SgdStepOp::parse(Args& a) {
   SgdStepOp op;
@@ -1541,6 +1890,19 @@ void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<SumToShapeOp>(env, exports, false);
   export_op<SoftmaxOp>(env, exports, false);
   export_op<SoftmaxBackwardOp>(env, exports, false);
+  export_op<PermuteOp>(env, exports, false);
+  export_op<ConcatOp>(env, exports, false);
+  export_op<SliceCopyOp>(env, exports, false);
+  export_op<SliceBackwardOp>(env, exports, false);
+  export_op<FillOp>(env, exports, false);
+  export_op<CopyOp>(env, exports, false);
+  export_op<GatherRowsOp>(env, exports, true);
+  export_op<GatherRowsAtOp>(env, exports, false);
+  export_op<PutRowsAtOp>(env, exports, false);
+  export_op<LogScalarOp>(env, exports, false);
+  export_op<ConfusionUpdateOp>(env, exports, false);
+  export_op<TopKUpdateOp>(env, exports, false);
+  export_op<RegressionUpdateOp>(env, exports, false);
   export_op<SgdStepOp>(env, exports, false);
   export_op<AdamStepOp>(env, exports, false);
   export_op<RmspropStepOp>(env, exports, false);

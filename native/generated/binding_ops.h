@@ -312,6 +312,268 @@ struct SoftmaxBackwardOp {
   bool log;
 };
 
+// out = x with its axes permuted: out.shape[i] = shape[perm[i]].
+struct PermuteOp {
+  static constexpr const char* kName = "permute";
+  static PermuteOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, PermuteOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* x;
+  int64_t x_len;
+  Shape shape;
+  std::vector<int64_t> perm;
+  void* out;
+  int64_t out_len;
+  int perm_int[kMaxDims] = {};  // perm, as the kernel takes it (set by check())
+};
+
+// out (outer, sum of sizes) = the inputs (outer, sizes[i]) side by side.
+struct ConcatOp {
+  static constexpr const char* kName = "concat";
+  static ConcatOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, ConcatOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  std::vector<const void*> inputs;
+  std::vector<int64_t> inputs_len;
+  std::vector<int64_t> sizes;
+  int64_t outer;
+  void* out;
+  int64_t out_len;
+  int64_t row_total;  // set by check()
+};
+
+// out[i0, i1, ...] = x[starts[0] + i0 * steps[0], ...]; steps may be negative.
+struct SliceCopyOp {
+  static constexpr const char* kName = "sliceCopy";
+  static SliceCopyOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, SliceCopyOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* x;
+  int64_t x_len;
+  Shape shape;
+  std::vector<int64_t> starts;
+  std::vector<int64_t> steps;
+  Shape out_shape;
+  void* out;
+  int64_t out_len;
+};
+
+// dx[starts + i * steps] += dy[i]: the gradient of sliceCopy (float only).
+struct SliceBackwardOp {
+  static constexpr const char* kName = "sliceBackward";
+  static SliceBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, SliceBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* dy;
+  int64_t dy_len;
+  Shape out_shape;
+  std::vector<int64_t> starts;
+  std::vector<int64_t> steps;
+  Shape shape;
+  float* dx;
+  int64_t dx_len;
+};
+
+// Every element of x = value (an int32 for an Int32Array).
+struct FillOp {
+  static constexpr const char* kName = "fill";
+  static FillOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, FillOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* x;
+  int64_t x_len;
+  double value;
+  uint32_t word;  // set by check()
+};
+
+// dst = src (same type and length).
+struct CopyOp {
+  static constexpr const char* kName = "copy";
+  static CopyOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* src;
+  int64_t src_len;
+  void* dst;
+  int64_t dst_len;
+};
+
+// dst row r (rowSize elements) = src row indices[start + r]; the indices are checked
+// every run.
+struct GatherRowsOp {
+  static constexpr const char* kName = "gatherRows";
+  static GatherRowsOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, GatherRowsOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* src;
+  int64_t src_len;
+  int64_t row_size;
+  int32_t* indices;
+  int64_t indices_len;
+  int64_t start;
+  int64_t rows;
+  void* dst;
+  int64_t dst_len;
+  int64_t src_rows;  // set by check()
+};
+
+// gatherRows with start = regs[0] (a Program loop register), read and checked with the
+// indices every run.
+struct GatherRowsAtOp {
+  static constexpr const char* kName = "gatherRowsAt";
+  static GatherRowsAtOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, GatherRowsAtOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* src;
+  int64_t src_len;
+  int64_t row_size;
+  int32_t* indices;
+  int64_t indices_len;
+  double* regs;
+  int64_t regs_len;
+  int64_t rows;
+  void* dst;
+  int64_t dst_len;
+  int64_t src_rows;  // set by check()
+};
+
+// dst rows [regs[0], regs[0] + rows) = src (rows x rowSize); the range is checked every run.
+struct PutRowsAtOp {
+  static constexpr const char* kName = "putRowsAt";
+  static PutRowsAtOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, PutRowsAtOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  void* src;
+  int64_t src_len;
+  int64_t row_size;
+  double* regs;
+  int64_t regs_len;
+  void* dst;
+  int64_t dst_len;
+  int64_t rows;  // set by check()
+  int64_t dst_rows;  // set by check()
+};
+
+// dst[regs[1]] = src[0]: a Program logs each step's loss (the slot is checked every run).
+// With stopOnNonFinite (default false), a NaN or +-Infinity value is still written, then the
+// op fails with `logScalar: non-finite loss <value> at step <regs[1]>`: a replayed Program
+// stops right there, before the step's later ops (backward, optimizer) run, and regs[1] keeps
+// the failing step's index.
+struct LogScalarOp {
+  static constexpr const char* kName = "logScalar";
+  static LogScalarOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* src;
+  int64_t src_len;
+  float* dst;
+  int64_t dst_len;
+  double* regs;
+  int64_t regs_len;
+  bool stop_on_non_finite;
+};
+
+// Adds (label, predicted) counts of scores (n, c) into matrix (max(c,2)^2, row = label).
+// c == 1: predicted = score > threshold. Labels out of range count into skipped[0]. Exactly
+// one of labels (one per row) and labelFloats (labelCols = 1 or c per row) is given.
+struct ConfusionUpdateOp {
+  static constexpr const char* kName = "confusionUpdate";
+  static ConfusionUpdateOp parse(Args& a);
+  // Checks beyond the table's (hand-written, layout family).
+  static void check(Args& a, ConfusionUpdateOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* scores;
+  int64_t scores_len;
+  int64_t n;
+  int64_t c;
+  int32_t* labels;
+  int64_t labels_len;
+  bool has_labels;
+  float* label_floats;
+  int64_t label_floats_len;
+  bool has_label_floats;
+  int64_t label_cols;
+  float threshold;
+  double* matrix;
+  int64_t matrix_len;
+  double* skipped;
+  int64_t skipped_len;
+};
+
+// counts += [rows whose label is among the k highest scores, rows with a label in range].
+struct TopKUpdateOp {
+  static constexpr const char* kName = "topKUpdate";
+  static TopKUpdateOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* scores;
+  int64_t scores_len;
+  int64_t n;
+  int64_t c;
+  int32_t* labels;
+  int64_t labels_len;
+  int64_t k;
+  double* counts;
+  int64_t counts_len;
+};
+
+// stats += [count, sum (p-t)^2, sum |p-t|, sum t, sum t^2].
+struct RegressionUpdateOp {
+  static constexpr const char* kName = "regressionUpdate";
+  static RegressionUpdateOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* pred;
+  int64_t pred_len;
+  float* target;
+  int64_t target_len;
+  double* stats;
+  int64_t stats_len;
+};
+
 // Fused SGD update. hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize, started]
 // (SgdStepHyper); read when the op runs (so a replayed Program sees lr changes); `started`
 // becomes 1 after the first momentum step.

@@ -6,8 +6,9 @@
 // Expressions:
 //  - `len` / `minLen` of a buffer: integer arithmetic (+ - * / parentheses, integer literals)
 //    over the op's integer arguments (`m`), struct fields (`g.cIn`, JS names), other buffers'
-//    lengths (`len(x)`), shapes' element counts (`numel(s)`), derived values declared in the
-//    op's `derived` (by name) and max(a, b). The binding evaluates it with overflow checks;
+//    lengths (`len(x)`; of a wordsList, how many arrays it holds), shapes' element counts
+//    (`numel(s)`) and ranks (`rank(s)`), derived values declared in the op's `derived` (by
+//    name) and max(a, b). The binding evaluates it with overflow checks;
 //    the binding fuzz evaluates it in JS to build valid arguments.
 //  - `alias` conditions: C++ over the parsed op `op` (op.a_len == op.out_len).
 //  - `run`, `flops`, `bytes`, `shapes`: C++ in the op's member context (fields are the

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { GeneratedKernels, RnnDims, UnaryCode, Words } from './ops.gen.js';
+import type { GeneratedKernels, RnnDims, UnaryCode } from './ops.gen.js';
 
 // Enums, struct types, named cells and the op table as data, all generated from native/optable.
 export * from './ops.gen.js';
@@ -46,17 +46,6 @@ export interface ProfileRecord {
 
 /** The ops not yet declared in the op table (native/optable), typed by hand. */
 interface Kernels extends GeneratedKernels {
-  permute(x: Words, shape: readonly number[], perm: readonly number[], out: Words): void;
-  /** [sync] out (outer, sum sizes) = the inputs (outer, sizes[i]) side by side. */
-  concat(inputs: readonly Words[], sizes: readonly number[], outer: number, out: Words): void;
-  sliceCopy(
-    x: Words,
-    shape: readonly number[],
-    starts: readonly number[],
-    steps: readonly number[],
-    outShape: readonly number[],
-    out: Words,
-  ): void;
   /** [sync] y = act(conv2d(x, weight) + bias). geometry = [n, cIn, h, w, cOut, kH, kW,
    * strideH, strideW, padTop, padLeft, padBottom, padRight, dilH, dilW, groups]. */
   conv2d(
@@ -146,51 +135,6 @@ interface Kernels extends GeneratedKernels {
     dgamma: Float32Array | null,
     dbeta: Float32Array | null,
   ): void;
-  /** [sync] gatherRows with start = regs[0], indices checked when it runs. */
-  gatherRowsAt(src: Words, rowSize: number, indices: Int32Array, regs: Float64Array, rows: number, dst: Words): void;
-  /** [sync] dst rows [regs[0], regs[0] + rows) = src (rows x rowSize). */
-  putRowsAt(src: Words, rowSize: number, regs: Float64Array, dst: Words): void;
-  /**
-   * [sync] dst[regs[1]] = src[0]. With stopOnNonFinite (default false), a NaN or ±Infinity
-   * value is still written, then the op fails with `logScalar: non-finite loss <value> at step
-   * <regs[1]>`: a replayed Program stops right there, before the step's later ops (backward,
-   * optimizer) run, and regs[1] keeps the failing step's index.
-   */
-  logScalar(src: Float32Array, dst: Float32Array, regs: Float64Array, stopOnNonFinite?: boolean): void;
-  /** [sync] Every element of x = value. */
-  fill(x: Words, value: number): void;
-  /** [sync] dst = src (same type and length). */
-  copy(src: Words, dst: Words): void;
-  /** [sync] dst row r (rowSize elements) = src row indices[start + r]; indices are checked. */
-  gatherRows(src: Words, rowSize: number, indices: Int32Array, start: number, rows: number, dst: Words): void;
-  /**
-   * [sync] Adds (label, predicted) counts of scores (n, c) into matrix (max(c,2)^2, row = label).
-   * c == 1: predicted = score > threshold. Labels out of range count into skipped[0].
-   */
-  confusionUpdate(
-    scores: Float32Array,
-    n: number,
-    c: number,
-    labels: Int32Array | null,
-    labelFloats: Float32Array | null,
-    labelCols: number,
-    threshold: number,
-    matrix: Float64Array,
-    skipped: Float64Array,
-  ): void;
-  /** [sync] counts += [rows whose label is among the k highest scores, rows]. */
-  topKUpdate(scores: Float32Array, n: number, c: number, labels: Int32Array, k: number, counts: Float64Array): void;
-  /** [sync] stats += [count, sum (p-t)^2, sum |p-t|, sum t, sum t^2]. */
-  regressionUpdate(pred: Float32Array, target: Float32Array, stats: Float64Array): void;
-  /** [sync] dx[start + i*step] += dy[i]. */
-  sliceBackward(
-    dy: Float32Array,
-    outShape: readonly number[],
-    starts: readonly number[],
-    steps: readonly number[],
-    shape: readonly number[],
-    dx: Float32Array,
-  ): void;
 }
 
 /**
@@ -216,8 +160,6 @@ export interface NativeProgram {
 }
 
 export type NativeBinding = Kernels & {
-  /** gatherRows on libuv's pool (the data loader's prefetch). */
-  gatherRowsAsync(src: Words, rowSize: number, indices: Int32Array, start: number, rows: number, dst: Words): Promise<void>;
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;

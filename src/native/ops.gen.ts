@@ -203,6 +203,50 @@ export interface GeneratedKernels {
   softmax(x: Float32Array, y: Float32Array, outer: number, r: number, inner: number, log: boolean): void;
   /** dx = the gradient of softmax / log_softmax given its output y. */
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, outer: number, r: number, inner: number, log: boolean): void;
+  /** out = x with its axes permuted: out.shape[i] = shape[perm[i]]. */
+  permute(x: Words, shape: readonly number[], perm: readonly number[], out: Words): void;
+  /** out (outer, sum of sizes) = the inputs (outer, sizes[i]) side by side. */
+  concat(inputs: readonly Words[], sizes: readonly number[], outer: number, out: Words): void;
+  /** out[i0, i1, ...] = x[starts[0] + i0 * steps[0], ...]; steps may be negative. */
+  sliceCopy(x: Words, shape: readonly number[], starts: readonly number[], steps: readonly number[], outShape: readonly number[], out: Words): void;
+  /** dx[starts + i * steps] += dy[i]: the gradient of sliceCopy (float only). */
+  sliceBackward(dy: Float32Array, outShape: readonly number[], starts: readonly number[], steps: readonly number[], shape: readonly number[], dx: Float32Array): void;
+  /** Every element of x = value (an int32 for an Int32Array). */
+  fill(x: Words, value: number): void;
+  /** dst = src (same type and length). */
+  copy(src: Words, dst: Words): void;
+  /**
+   * dst row r (rowSize elements) = src row indices[start + r]; the indices are checked
+   * every run.
+   */
+  gatherRows(src: Words, rowSize: number, indices: Int32Array, start: number, rows: number, dst: Words): void;
+  /** gatherRows on libuv's pool; resolves when done. */
+  gatherRowsAsync(src: Words, rowSize: number, indices: Int32Array, start: number, rows: number, dst: Words): Promise<void>;
+  /**
+   * gatherRows with start = regs[0] (a Program loop register), read and checked with the
+   * indices every run.
+   */
+  gatherRowsAt(src: Words, rowSize: number, indices: Int32Array, regs: Float64Array, rows: number, dst: Words): void;
+  /** dst rows [regs[0], regs[0] + rows) = src (rows x rowSize); the range is checked every run. */
+  putRowsAt(src: Words, rowSize: number, regs: Float64Array, dst: Words): void;
+  /**
+   * dst[regs[1]] = src[0]: a Program logs each step's loss (the slot is checked every run).
+   * With stopOnNonFinite (default false), a NaN or +-Infinity value is still written, then the
+   * op fails with `logScalar: non-finite loss <value> at step <regs[1]>`: a replayed Program
+   * stops right there, before the step's later ops (backward, optimizer) run, and regs[1] keeps
+   * the failing step's index.
+   */
+  logScalar(src: Float32Array, dst: Float32Array, regs: Float64Array, stopOnNonFinite?: boolean): void;
+  /**
+   * Adds (label, predicted) counts of scores (n, c) into matrix (max(c,2)^2, row = label).
+   * c == 1: predicted = score > threshold. Labels out of range count into skipped[0]. Exactly
+   * one of labels (one per row) and labelFloats (labelCols = 1 or c per row) is given.
+   */
+  confusionUpdate(scores: Float32Array, n: number, c: number, labels: Int32Array | null, labelFloats: Float32Array | null, labelCols: number, threshold: number, matrix: Float64Array, skipped: Float64Array): void;
+  /** counts += [rows whose label is among the k highest scores, rows with a label in range]. */
+  topKUpdate(scores: Float32Array, n: number, c: number, labels: Int32Array, k: number, counts: Float64Array): void;
+  /** stats += [count, sum (p-t)^2, sum |p-t|, sum t, sum t^2]. */
+  regressionUpdate(pred: Float32Array, target: Float32Array, stats: Float64Array): void;
   /**
    * Fused SGD update. hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize, started]
    * (SgdStepHyper); read when the op runs (so a replayed Program sees lr changes); `started`
@@ -500,6 +544,159 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'r', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'inner', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'log', kind: 'bool' },
+    ],
+  },
+  {
+    name: 'permute',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'x', kind: 'words', len: (v, L) => (v.shape as number[]).reduce((p: number, d: number) => p * d, 1) },
+      { name: 'shape', kind: 'shape' },
+      { name: 'perm', kind: 'intList', min: 0, fuzz: [0, 2], len: (v, L) => v.shape.length, listLen: (v, L) => v.shape.length },
+      { name: 'out', kind: 'words', out: true, len: (v, L) => (v.shape as number[]).reduce((p: number, d: number) => p * d, 1) },
+    ],
+  },
+  {
+    name: 'concat',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'inputs', kind: 'wordsList' },
+      { name: 'sizes', kind: 'intList', min: 0, fuzz: [0, 2], len: (v, L) => v.inputs.length, listLen: (v, L) => v.inputs.length },
+      { name: 'outer', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'out', kind: 'words', out: true, len: (v, L) => (Number(v.outer) * (v.sizes.reduce((p: number, s: number) => p + s, 0))) },
+    ],
+  },
+  {
+    name: 'sliceCopy',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'x', kind: 'words', len: (v, L) => (v.shape as number[]).reduce((p: number, d: number) => p * d, 1) },
+      { name: 'shape', kind: 'shape' },
+      { name: 'starts', kind: 'intList', min: 0, fuzz: [0, 0], len: (v, L) => v.shape.length, listLen: (v, L) => v.shape.length },
+      { name: 'steps', kind: 'intList', min: -1099511627776, fuzz: [1, 1], len: (v, L) => v.shape.length, listLen: (v, L) => v.shape.length },
+      { name: 'outShape', kind: 'shape' },
+      { name: 'out', kind: 'words', out: true, len: (v, L) => (v.outShape as number[]).reduce((p: number, d: number) => p * d, 1) },
+    ],
+  },
+  {
+    name: 'sliceBackward',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'dy', kind: 'f32', len: (v, L) => (v.outShape as number[]).reduce((p: number, d: number) => p * d, 1) },
+      { name: 'outShape', kind: 'shape' },
+      { name: 'starts', kind: 'intList', min: 0, fuzz: [0, 0], len: (v, L) => v.outShape.length, listLen: (v, L) => v.outShape.length },
+      { name: 'steps', kind: 'intList', min: -1099511627776, fuzz: [1, 1], len: (v, L) => v.outShape.length, listLen: (v, L) => v.outShape.length },
+      { name: 'shape', kind: 'shape' },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => (v.shape as number[]).reduce((p: number, d: number) => p * d, 1) },
+    ],
+  },
+  {
+    name: 'fill',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'x', kind: 'words', out: true },
+      { name: 'value', kind: 'num' },
+    ],
+  },
+  {
+    name: 'copy',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'src', kind: 'words' },
+      { name: 'dst', kind: 'words', out: true, len: (v, L) => L('src') },
+    ],
+  },
+  {
+    name: 'gatherRows',
+    family: 'layout',
+    async: true,
+    args: [
+      { name: 'src', kind: 'words' },
+      { name: 'rowSize', kind: 'int', min: 1, fuzz: [1, 4] },
+      { name: 'indices', kind: 'i32', minLen: (v, L) => (Number(v.start) + Number(v.rows)) },
+      { name: 'start', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'rows', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'dst', kind: 'words', out: true, len: (v, L) => (Number(v.rows) * Number(v.rowSize)) },
+    ],
+  },
+  {
+    name: 'gatherRowsAt',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'src', kind: 'words' },
+      { name: 'rowSize', kind: 'int', min: 1, fuzz: [1, 4] },
+      { name: 'indices', kind: 'i32' },
+      { name: 'regs', kind: 'f64', minLen: (v, L) => 1 },
+      { name: 'rows', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'dst', kind: 'words', out: true, len: (v, L) => (Number(v.rows) * Number(v.rowSize)) },
+    ],
+  },
+  {
+    name: 'putRowsAt',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'src', kind: 'words' },
+      { name: 'rowSize', kind: 'int', min: 1, fuzz: [1, 4] },
+      { name: 'regs', kind: 'f64', minLen: (v, L) => 1 },
+      { name: 'dst', kind: 'words', out: true },
+    ],
+  },
+  {
+    name: 'logScalar',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'src', kind: 'f32', minLen: (v, L) => 1 },
+      { name: 'dst', kind: 'f32', out: true },
+      { name: 'regs', kind: 'f64', minLen: (v, L) => 2 },
+      { name: 'stopOnNonFinite', kind: 'bool' },
+    ],
+  },
+  {
+    name: 'confusionUpdate',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'scores', kind: 'f32', len: (v, L) => (Number(v.n) * Number(v.c)) },
+      { name: 'n', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'c', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'labels', kind: 'i32', optional: true, len: (v, L) => Number(v.n) },
+      { name: 'labelFloats', kind: 'f32', optional: true, len: (v, L) => (Number(v.n) * Number(v.labelCols)) },
+      { name: 'labelCols', kind: 'int', min: 1, fuzz: [1, 1] },
+      { name: 'threshold', kind: 'num' },
+      { name: 'matrix', kind: 'f64', out: true, len: (v, L) => (Math.max(Number(v.c), 2) * Math.max(Number(v.c), 2)) },
+      { name: 'skipped', kind: 'f64', out: true, len: (v, L) => 1 },
+    ],
+  },
+  {
+    name: 'topKUpdate',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'scores', kind: 'f32', len: (v, L) => (Number(v.n) * Number(v.c)) },
+      { name: 'n', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'c', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'labels', kind: 'i32', len: (v, L) => Number(v.n) },
+      { name: 'k', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'counts', kind: 'f64', out: true, len: (v, L) => 2 },
+    ],
+  },
+  {
+    name: 'regressionUpdate',
+    family: 'layout',
+    async: false,
+    args: [
+      { name: 'pred', kind: 'f32' },
+      { name: 'target', kind: 'f32', len: (v, L) => L('pred') },
+      { name: 'stats', kind: 'f64', out: true, len: (v, L) => 5 },
     ],
   },
   {
