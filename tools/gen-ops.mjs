@@ -713,6 +713,10 @@ function opsTs() {
     '  minLen?: (v: Record<string, any>, L: (name: string) => number) => number;',
     '  /** intList: its length. */',
     '  listLen?: (v: Record<string, any>, L: (name: string) => number) => number;',
+    '  /** Fuzz-only: a buffer length check() enforces (the table cannot state it). */',
+    '  fuzzLen?: (v: Record<string, any>, L: (name: string) => number) => number;',
+    '  /** Fuzz-only: the length of element i of a list of buffers. */',
+    '  eachLen?: (v: Record<string, any>, i: number) => number;',
     '}',
     'export interface OpInfo {',
     '  name: string;',
@@ -748,6 +752,11 @@ function opsTs() {
       if (a.len !== undefined) p.push(`len: (v, L) => ${exprJs(o, String(a.len))}`);
       if (a.minLen !== undefined) p.push(`minLen: (v, L) => ${exprJs(o, String(a.minLen))}`);
       if (a.kind === 'intList') p.push(`listLen: (v, L) => ${exprJs(o, String(a.len))}`);
+      // Fuzz-only hints, raw JS: a buffer length the table cannot state (check() enforces it),
+      // a list element's length, a number's range.
+      if (a.fuzzLen !== undefined) p.push(`fuzzLen: (v, L) => ${a.fuzzLen}`);
+      if (a.eachLen !== undefined) p.push(`eachLen: (v, i) => ${a.eachLen}`);
+      if (a.kind === 'num' && a.fuzz) p.push(`fuzz: [${a.fuzz.join(', ')}]`);
       L.push(`      { ${p.join(', ')} },`);
     }
     L.push(`    ],`, `  },`);

@@ -14,6 +14,11 @@
 //  - `run`, `flops`, `bytes`, `shapes`: C++ in the op's member context (fields are the
 //    arguments' snake_case names; a buffer `x` is `x` and `x_len`).
 
+/** Fuzz hints (raw JS, only the binding fuzz reads them): `fuzzLen` a buffer length over `v`
+ *  (argument values by name) and `L(name)` (buffer lengths) when check() enforces it instead of
+ *  len/minLen; `eachLen` over `v` and `i` the length of element i of a list; `fuzz: [lo, hi]`
+ *  the range of an int or number. */
+
 /** Float32Array. Options: out (written by the op), optional (null allowed), len, minLen,
  *  alias ({other: 'true' | C++ condition on `op`}: may be exactly the same memory as `other`),
  *  doc. */

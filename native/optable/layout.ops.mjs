@@ -33,7 +33,7 @@ export default [
     name: 'concat',
     doc: 'out (outer, sum of sizes) = the inputs (outer, sizes[i]) side by side.',
     args: [
-      wordsList('inputs'),
+      wordsList('inputs', { eachLen: 'v.outer * v.sizes[i]' }),
       intList('sizes', 'len(inputs)', 0, MAX_EXTENT),
       int('outer', 0, MAX_EXTENT),
       words('out', { out: true, len: 'outer * rowTotal', lenWhy: 'outer * sum of sizes' }),

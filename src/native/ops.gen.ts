@@ -339,6 +339,10 @@ export interface OpArgInfo {
   minLen?: (v: Record<string, any>, L: (name: string) => number) => number;
   /** intList: its length. */
   listLen?: (v: Record<string, any>, L: (name: string) => number) => number;
+  /** Fuzz-only: a buffer length check() enforces (the table cannot state it). */
+  fuzzLen?: (v: Record<string, any>, L: (name: string) => number) => number;
+  /** Fuzz-only: the length of element i of a list of buffers. */
+  eachLen?: (v: Record<string, any>, i: number) => number;
 }
 export interface OpInfo {
   name: string;
@@ -562,7 +566,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'layout',
     async: false,
     args: [
-      { name: 'inputs', kind: 'wordsList' },
+      { name: 'inputs', kind: 'wordsList', eachLen: (v, i) => v.outer * v.sizes[i] },
       { name: 'sizes', kind: 'intList', min: 0, fuzz: [0, 2], len: (v, L) => v.inputs.length, listLen: (v, L) => v.inputs.length },
       { name: 'outer', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'out', kind: 'words', out: true, len: (v, L) => (Number(v.outer) * (v.sizes.reduce((p: number, s: number) => p + s, 0))) },
