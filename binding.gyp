@@ -77,6 +77,7 @@
         "native/binding/args.cpp",
         "native/binding/ops.cpp",
         "native/binding/ops_elementwise.cpp",
+        "native/binding/ops_conv.cpp",
         "native/binding/op_util.cpp",
         "native/generated/binding_ops.cpp",
         "native/binding/program.cpp",

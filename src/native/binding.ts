@@ -18,10 +18,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { GeneratedKernels, UnaryCode, Words } from './ops.gen.js';
+import type { GeneratedKernels, Words } from './ops.gen.js';
 
 export { UnaryCode, BinaryCode, ReduceCode, ArgReduceCode, BiasMode, RnnMode, SequencePoolMode } from './ops.gen.js';
-export type { Words, ConvGeometry } from './ops.gen.js';
+export type { Words, ConvGeometry, PoolGeometry, AdaptivePoolGeometry, BatchNormDims } from './ops.gen.js';
 
 export interface BackendInfo {
   /** SIMD level in use: 'scalar' | 'avx2' | 'avx512' | 'neon'. */
@@ -125,95 +125,6 @@ interface Kernels extends GeneratedKernels {
   ): void;
   bce(p: Float32Array, target: Float32Array, loss: Float32Array): void;
   bceBackward(p: Float32Array, target: Float32Array, dloss: Float32Array, dp: Float32Array): void;
-  /** [sync] y = act(conv2d(x, weight) + bias). geometry = [n, cIn, h, w, cOut, kH, kW,
-   * strideH, strideW, padTop, padLeft, padBottom, padRight, dilH, dilW, groups]. */
-  conv2d(
-    x: Float32Array,
-    weight: Float32Array,
-    bias: Float32Array | null,
-    geometry: number[],
-    activation: UnaryCode,
-    activationParam: number,
-    y: Float32Array,
-  ): void;
-  /** [sync] dx += the data gradient of conv2d for upstream dy. */
-  conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: number[], dx: Float32Array): void;
-  /** [sync] dw += the weight gradient; db += the bias gradient (db may be null). */
-  conv2dBackwardWeight(
-    x: Float32Array,
-    dy: Float32Array,
-    geometry: number[],
-    dw: Float32Array,
-    db: Float32Array | null,
-  ): void;
-  /** [sync] geometry = [planes, h, w, kH, kW, strideH, strideW, padTop, padLeft, padBottom,
-   * padRight, dilH, dilW, ceilMode, countIncludePad]; index = argmax within each plane. */
-  maxPool2d(x: Float32Array, geometry: number[], y: Float32Array, index: Int32Array): void;
-  /** dx[plane, index] += dy; with overwrite, each dx plane is zeroed first (dx need not be).
-   * reluMask: the pooled output of a relu's output; dy passes only where it is > 0. */
-  maxPool2dBackward(
-    index: Int32Array,
-    dy: Float32Array,
-    geometry: number[],
-    dx: Float32Array,
-    overwrite?: boolean,
-    reluMask?: Float32Array | null,
-  ): void;
-  avgPool2d(x: Float32Array, geometry: number[], y: Float32Array): void;
-  avgPool2dBackward(dy: Float32Array, geometry: number[], dx: Float32Array): void;
-  /** [sync] geometry = [planes, h, w, outH, outW]. */
-  adaptiveAvgPool2d(x: Float32Array, geometry: number[], y: Float32Array): void;
-  adaptiveAvgPool2dBackward(dy: Float32Array, geometry: number[], dx: Float32Array): void;
-  /** [sync] Batch norm over x as (n, c, s) = dims. */
-  batchNorm(
-    x: Float32Array,
-    gamma: Float32Array | null,
-    beta: Float32Array | null,
-    runningMean: Float32Array | null,
-    runningVar: Float32Array | null,
-    dims: number[],
-    eps: number,
-    momentum: number,
-    training: boolean,
-    y: Float32Array,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-  ): void;
-  batchNormBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    gamma: Float32Array | null,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-    dims: number[],
-    training: boolean,
-    dx: Float32Array | null,
-    dgamma: Float32Array | null,
-    dbeta: Float32Array | null,
-  ): void;
-  layerNorm(
-    x: Float32Array,
-    gamma: Float32Array | null,
-    beta: Float32Array | null,
-    rows: number,
-    d: number,
-    eps: number,
-    y: Float32Array,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-  ): void;
-  layerNormBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    gamma: Float32Array | null,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-    rows: number,
-    d: number,
-    dx: Float32Array | null,
-    dgamma: Float32Array | null,
-    dbeta: Float32Array | null,
-  ): void;
   /** [sync] Random crop (from x zero-padded by pad) and horizontal flip per sample; geometry =
    * [n, c, h, w, outH, outW, pad]; random false gives the centre crop. state as dropout's. */
   randomCropFlip(x: Float32Array, geometry: number[], flipP: number, random: boolean, state: Float64Array, y: Float32Array): void;
