@@ -75,11 +75,11 @@
       "sources": [
         "native/binding/addon.cpp",
         "native/binding/args.cpp",
-        "native/binding/ops.cpp",
         "native/binding/ops_elementwise.cpp",
         "native/binding/ops_sequence.cpp",
         "native/binding/ops_optim.cpp",
         "native/binding/ops_layout.cpp",
+        "native/binding/ops_conv.cpp",
         "native/binding/op_util.cpp",
         "native/generated/binding_ops.cpp",
         "native/binding/program.cpp",

@@ -6,7 +6,7 @@
  * shapes that do not broadcast) and then mutates a few arguments or the argument count.
  */
 import { describe, expect, it } from 'vitest';
-import { native } from '../src/native/binding.js';
+import { native, type ConvGeometry, type PoolGeometry } from '../src/native/binding.js';
 import { Generator } from '../src/tensor/random.js';
 
 type Kind =
@@ -114,7 +114,7 @@ function gemmCase(batched: boolean): Case {
 }
 
 /** A valid convolution geometry (groups, stride, padding, dilation) and its buffer sizes. */
-function convCase(): { geometry: number[]; nx: number; nw: number; ny: number; cout: number } {
+function convCase(): { geometry: ConvGeometry; nx: number; nw: number; ny: number; cout: number } {
   const groups = ri(1, 2);
   const [n, cin, cout] = [ri(0, 2), groups * ri(1, 3), groups * ri(1, 3)];
   const [kh, kw, sh, sw, dh, dw] = [ri(1, 3), ri(1, 3), ri(1, 2), ri(1, 2), ri(1, 2), ri(1, 2)];
@@ -124,7 +124,24 @@ function convCase(): { geometry: number[]; nx: number; nw: number; ny: number; c
   const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
   return {
-    geometry: [n, cin, h, w, cout, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups],
+    geometry: {
+      n,
+      cIn: cin,
+      h,
+      w,
+      cOut: cout,
+      kH: kh,
+      kW: kw,
+      strideH: sh,
+      strideW: sw,
+      padTop: pt,
+      padLeft: pl,
+      padBottom: pb,
+      padRight: pr,
+      dilH: dh,
+      dilW: dw,
+      groups,
+    },
     nx: n * cin * h * w,
     nw: cout * (cin / groups) * kh * kw,
     ny: n * cout * oh * ow,
@@ -132,8 +149,8 @@ function convCase(): { geometry: number[]; nx: number; nw: number; ny: number; c
   };
 }
 
-/** A valid pooling geometry ([planes, h, w, kH, kW, sH, sW, pads, dilations, ceil, countPad]). */
-function poolCase(dilated = true): { geometry: number[]; nx: number; ny: number; plane: number } {
+/** A valid pooling geometry (window, stride, padding, dilation) and its buffer sizes. */
+function poolCase(dilated = true): { geometry: PoolGeometry; nx: number; ny: number; plane: number } {
   const [planes, kh, kw, sh, sw] = [ri(0, 3), ri(1, 3), ri(1, 3), ri(1, 2), ri(1, 2)];
   const [dh, dw] = dilated ? [ri(1, 2), ri(1, 2)] : [1, 1];
   const [ph, pw] = [ri(0, Math.floor(kh / 2)), ri(0, Math.floor(kw / 2))];
@@ -142,7 +159,23 @@ function poolCase(dilated = true): { geometry: number[]; nx: number; ny: number;
   const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   return {
-    geometry: [planes, h, w, kh, kw, sh, sw, ph, pw, ph, pw, dh, dw, 0, 1],
+    geometry: {
+      planes,
+      h,
+      w,
+      kH: kh,
+      kW: kw,
+      strideH: sh,
+      strideW: sw,
+      padTop: ph,
+      padLeft: pw,
+      padBottom: ph,
+      padRight: pw,
+      dilH: dh,
+      dilW: dw,
+      ceilMode: false,
+      countIncludePad: true,
+    },
     nx: planes * h * w,
     ny: planes * oh * ow,
     plane: h * w,
@@ -494,25 +527,25 @@ const makers: Record<string, () => Case> = {
     const c = convCase();
     return {
       args: [f32(c.nx), f32(c.nw), f32(c.cout), c.geometry, pick([0, 1, 6]), 0, f32(c.ny)],
-      kinds: ['f32', 'f32', 'f32?', 'list', 'int', 'num', 'f32'],
+      kinds: ['f32', 'f32', 'f32?', 'struct', 'int', 'num', 'f32'],
     };
   },
   conv2dBackwardData: () => {
     const c = convCase();
-    return { args: [f32(c.ny), f32(c.nw), c.geometry, f32(c.nx)], kinds: ['f32', 'f32', 'list', 'f32'] };
+    return { args: [f32(c.ny), f32(c.nw), c.geometry, f32(c.nx)], kinds: ['f32', 'f32', 'struct', 'f32'] };
   },
   conv2dBackwardWeight: () => {
     const c = convCase();
     return {
       args: [f32(c.nx), f32(c.ny), c.geometry, f32(c.nw), f32(c.cout)],
-      kinds: ['f32', 'f32', 'list', 'f32', 'f32?'],
+      kinds: ['f32', 'f32', 'struct', 'f32', 'f32?'],
     };
   },
   maxPool2d: () => {
     const p = poolCase();
     return {
       args: [f32(p.nx), p.geometry, f32(p.ny), new Int32Array(p.ny)],
-      kinds: ['f32', 'list', 'f32', 'i32'],
+      kinds: ['f32', 'struct', 'f32', 'i32'],
     };
   },
   maxPool2dBackward: () => {
@@ -526,29 +559,29 @@ const makers: Record<string, () => Case> = {
         g.nextFloat() < 0.5,
         g.nextFloat() < 0.5 ? f32(p.ny) : null,
       ],
-      kinds: ['i32', 'f32', 'list', 'f32', 'bool', 'f32?'],
+      kinds: ['i32', 'f32', 'struct', 'f32', 'bool', 'f32?'],
     };
   },
   avgPool2d: () => {
     const p = poolCase(false);
-    return { args: [f32(p.nx), p.geometry, f32(p.ny)], kinds: ['f32', 'list', 'f32'] };
+    return { args: [f32(p.nx), p.geometry, f32(p.ny)], kinds: ['f32', 'struct', 'f32'] };
   },
   avgPool2dBackward: () => {
     const p = poolCase(false);
-    return { args: [f32(p.ny), p.geometry, f32(p.nx)], kinds: ['f32', 'list', 'f32'] };
+    return { args: [f32(p.ny), p.geometry, f32(p.nx)], kinds: ['f32', 'struct', 'f32'] };
   },
   adaptiveAvgPool2d: () => {
     const [planes, h, w, oh, ow] = [ri(0, 3), ri(1, 6), ri(1, 6), ri(1, 4), ri(1, 4)];
     return {
-      args: [f32(planes * h * w), [planes, h, w, oh, ow], f32(planes * oh * ow)],
-      kinds: ['f32', 'list', 'f32'],
+      args: [f32(planes * h * w), { planes, h, w, outH: oh, outW: ow }, f32(planes * oh * ow)],
+      kinds: ['f32', 'struct', 'f32'],
     };
   },
   adaptiveAvgPool2dBackward: () => {
     const [planes, h, w, oh, ow] = [ri(0, 3), ri(1, 6), ri(1, 6), ri(1, 4), ri(1, 4)];
     return {
-      args: [f32(planes * oh * ow), [planes, h, w, oh, ow], f32(planes * h * w)],
-      kinds: ['f32', 'list', 'f32'],
+      args: [f32(planes * oh * ow), { planes, h, w, outH: oh, outW: ow }, f32(planes * h * w)],
+      kinds: ['f32', 'struct', 'f32'],
     };
   },
   batchNorm: () => {
@@ -560,7 +593,7 @@ const makers: Record<string, () => Case> = {
         f32(c),
         f32(c),
         Float32Array.from({ length: c }, () => 1),
-        [n, c, sp],
+        { n, c, s: sp },
         1e-5,
         0.1,
         g.nextFloat() < 0.5,
@@ -568,7 +601,7 @@ const makers: Record<string, () => Case> = {
         f32(c),
         f32(c),
       ],
-      kinds: ['f32', 'f32?', 'f32?', 'f32?', 'f32?', 'list', 'num', 'num', 'bool', 'f32', 'f32', 'f32'],
+      kinds: ['f32', 'f32?', 'f32?', 'f32?', 'f32?', 'struct', 'num', 'num', 'bool', 'f32', 'f32', 'f32'],
     };
   },
   batchNormBackward: () => {
@@ -580,13 +613,13 @@ const makers: Record<string, () => Case> = {
         f32(c),
         f32(c),
         f32(c),
-        [n, c, sp],
+        { n, c, s: sp },
         g.nextFloat() < 0.5,
         f32(n * c * sp),
         f32(c),
         f32(c),
       ],
-      kinds: ['f32', 'f32', 'f32?', 'f32', 'f32', 'list', 'bool', 'f32?', 'f32?', 'f32?'],
+      kinds: ['f32', 'f32', 'f32?', 'f32', 'f32', 'struct', 'bool', 'f32?', 'f32?', 'f32?'],
     };
   },
   layerNorm: () => {

@@ -15,7 +15,6 @@
 #include "axon/thread_pool.h"
 #include "binding_ops.h"
 #include "export.h"
-#include "ops.h"
 #include "settle.h"
 
 namespace axon::binding {
@@ -197,19 +196,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
   exports.Set("rnnSizes", Napi::Function::New(env, rnn_sizes, "rnnSizes"));
   export_ops(env, exports);
-  export_op<Conv2dOp>(env, exports, false);
-  export_op<Conv2dBackwardDataOp>(env, exports, false);
-  export_op<Conv2dBackwardWeightOp>(env, exports, false);
-  export_op<MaxPool2dOp>(env, exports, false);
-  export_op<MaxPool2dBackwardOp>(env, exports, false);
-  export_op<AvgPool2dOp>(env, exports, false);
-  export_op<AvgPool2dBackwardOp>(env, exports, false);
-  export_op<AdaptiveAvgPool2dOp>(env, exports, false);
-  export_op<AdaptiveAvgPool2dBackwardOp>(env, exports, false);
-  export_op<BatchNormOp>(env, exports, false);
-  export_op<BatchNormBackwardOp>(env, exports, false);
-  export_op<LayerNormOp>(env, exports, false);
-  export_op<LayerNormBackwardOp>(env, exports, false);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
   return exports;

@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "axon/thread_pool.h"
-#include "ops.h"
+#include "op_util.h"
 #include "settle.h"
 
 namespace axon::binding {

@@ -20,6 +20,716 @@ static_assert(int(RnnMode::RnnRelu) == 3, "op table: RnnMode::RnnRelu");
 static_assert(int(SequencePool::Last) == 0, "op table: SequencePool::Last");
 static_assert(int(SequencePool::Mean) == 1, "op table: SequencePool::Mean");
 
+// ---- conv2d (conv)
+Conv2dOp Conv2dOp::parse(Args& a) {
+  Conv2dOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "weight");
+    op.weight = v.data, op.weight_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "bias");
+    op.bias = v.data, op.bias_len = v.length;
+    op.has_bias = v.present;
+  }
+  {
+    const Napi::Object s = a.object(3, "geometry");
+    op.geometry.n = a.int_field(s, "geometry", "n", 0, int64_t{1} << 31);
+    op.geometry.c_in = a.int_field(s, "geometry", "cIn", 1, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.c_out = a.int_field(s, "geometry", "cOut", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry.groups = a.int_field(s, "geometry", "groups", 1, int64_t{1} << 31);
+    static const char* const kKeys[] = {"n", "cIn", "h", "w", "cOut", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "groups"};
+    a.only_fields(s, "geometry", 16, kKeys);
+  }
+  op.activation = static_cast<UnaryOp>(a.integer(4, "activation", 0, 20));
+  op.activation_param = static_cast<float>(a.number(5, "activationParam"));
+  {
+    const F32 v = a.f32(6, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_in, "x"), op.geometry.h, "x"), op.geometry.w, "x"), "x", "n*cIn*h*w");
+  a.expect_length(op.weight_len, a.mul(a.mul(a.mul(op.geometry.c_out, (op.geometry.c_in / op.geometry.groups), "weight"), op.geometry.kh, "weight"), op.geometry.kw, "weight"), "weight", "cOut*(cIn/groups)*kH*kW");
+  if (op.has_bias) a.expect_length(op.bias_len, op.geometry.c_out, "bias", "one per output channel");
+  a.expect_length(op.y_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_out, "y"), op.out_h, "y"), op.out_w, "y"), "y", "n*cOut*outH*outW");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.weight, op.weight_len, "weight", false);
+  if (op.has_bias) a.expect_disjoint(op.y, op.y_len, "y", op.bias, op.bias_len, "bias", false);
+  return op;
+}
+void Conv2dOp::run() const { return conv2d_forward(geometry, x, weight, bias, activation, activation_param, y); }
+double Conv2dOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
+double Conv2dOp::bytes() const { return 4.0 * (double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
+
+// ---- conv2dBackwardData (conv)
+Conv2dBackwardDataOp Conv2dBackwardDataOp::parse(Args& a) {
+  Conv2dBackwardDataOp op;
+  {
+    const F32 v = a.f32(0, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "weight");
+    op.weight = v.data, op.weight_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(2, "geometry");
+    op.geometry.n = a.int_field(s, "geometry", "n", 0, int64_t{1} << 31);
+    op.geometry.c_in = a.int_field(s, "geometry", "cIn", 1, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.c_out = a.int_field(s, "geometry", "cOut", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry.groups = a.int_field(s, "geometry", "groups", 1, int64_t{1} << 31);
+    static const char* const kKeys[] = {"n", "cIn", "h", "w", "cOut", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "groups"};
+    a.only_fields(s, "geometry", 16, kKeys);
+  }
+  {
+    const F32 v = a.f32(3, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.dy_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_out, "dy"), op.out_h, "dy"), op.out_w, "dy"), "dy", "n*cOut*outH*outW");
+  a.expect_length(op.weight_len, a.mul(a.mul(a.mul(op.geometry.c_out, (op.geometry.c_in / op.geometry.groups), "weight"), op.geometry.kh, "weight"), op.geometry.kw, "weight"), "weight", "cOut*(cIn/groups)*kH*kW");
+  a.expect_length(op.dx_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_in, "dx"), op.geometry.h, "dx"), op.geometry.w, "dx"), "dx", "n*cIn*h*w");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.weight, op.weight_len, "weight", false);
+  return op;
+}
+void Conv2dBackwardDataOp::run() const { return conv2d_backward_data(geometry, dy, weight, dx); }
+double Conv2dBackwardDataOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
+double Conv2dBackwardDataOp::bytes() const { return 4.0 * (2.0 * double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
+
+// ---- conv2dBackwardWeight (conv)
+Conv2dBackwardWeightOp Conv2dBackwardWeightOp::parse(Args& a) {
+  Conv2dBackwardWeightOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(2, "geometry");
+    op.geometry.n = a.int_field(s, "geometry", "n", 0, int64_t{1} << 31);
+    op.geometry.c_in = a.int_field(s, "geometry", "cIn", 1, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.c_out = a.int_field(s, "geometry", "cOut", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry.groups = a.int_field(s, "geometry", "groups", 1, int64_t{1} << 31);
+    static const char* const kKeys[] = {"n", "cIn", "h", "w", "cOut", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "groups"};
+    a.only_fields(s, "geometry", 16, kKeys);
+  }
+  {
+    const F32 v = a.f32(3, "dw");
+    op.dw = v.data, op.dw_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "db");
+    op.db = v.data, op.db_len = v.length;
+    op.has_db = v.present;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_in, "x"), op.geometry.h, "x"), op.geometry.w, "x"), "x", "n*cIn*h*w");
+  a.expect_length(op.dy_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_out, "dy"), op.out_h, "dy"), op.out_w, "dy"), "dy", "n*cOut*outH*outW");
+  a.expect_length(op.dw_len, a.mul(a.mul(a.mul(op.geometry.c_out, (op.geometry.c_in / op.geometry.groups), "dw"), op.geometry.kh, "dw"), op.geometry.kw, "dw"), "dw", "cOut*(cIn/groups)*kH*kW");
+  if (op.has_db) a.expect_length(op.db_len, op.geometry.c_out, "db", "one per output channel");
+  a.expect_disjoint(op.dw, op.dw_len, "dw", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.dw, op.dw_len, "dw", op.dy, op.dy_len, "dy", false);
+  if (op.has_db) a.expect_disjoint(op.dw, op.dw_len, "dw", op.db, op.db_len, "db", false);
+  if (op.has_db) a.expect_disjoint(op.db, op.db_len, "db", op.x, op.x_len, "x", false);
+  if (op.has_db) a.expect_disjoint(op.db, op.db_len, "db", op.dy, op.dy_len, "dy", false);
+  return op;
+}
+void Conv2dBackwardWeightOp::run() const { return conv2d_backward_weight(geometry, x, dy, dw, db); }
+double Conv2dBackwardWeightOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
+double Conv2dBackwardWeightOp::bytes() const { return 4.0 * (double(geometry.n * geometry.c_in * geometry.h * geometry.w) + 2.0 * double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
+
+// ---- maxPool2d (conv)
+MaxPool2dOp MaxPool2dOp::parse(Args& a) {
+  MaxPool2dOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "geometry");
+    op.geometry.planes = a.int_field(s, "geometry", "planes", 0, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry_ceil_mode = a.bool_field(s, "geometry", "ceilMode");
+    op.geometry.count_include_pad = a.bool_field(s, "geometry", "countIncludePad");
+    static const char* const kKeys[] = {"planes", "h", "w", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "ceilMode", "countIncludePad"};
+    a.only_fields(s, "geometry", 15, kKeys);
+  }
+  {
+    const F32 v = a.f32(2, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  {
+    const I32 v = a.i32(3, "index");
+    op.index = v.data, op.index_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "x"), op.geometry.w, "x"), "x", "planes*h*w");
+  a.expect_length(op.y_len, a.mul(a.mul(op.geometry.planes, op.out_h, "y"), op.out_w, "y"), "y", "planes*outH*outW");
+  a.expect_length(op.index_len, op.y_len, "index", "same as 'y'");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.index, op.index_len, "index", false);
+  a.expect_disjoint(op.index, op.index_len, "index", op.x, op.x_len, "x", false);
+  return op;
+}
+void MaxPool2dOp::run() const { return max_pool2d_forward(geometry, x, y, index); }
+double MaxPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
+double MaxPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w)); }
+
+// ---- maxPool2dBackward (conv)
+MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
+  MaxPool2dBackwardOp op;
+  {
+    const I32 v = a.i32(0, "index");
+    op.index = v.data, op.index_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(2, "geometry");
+    op.geometry.planes = a.int_field(s, "geometry", "planes", 0, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry_ceil_mode = a.bool_field(s, "geometry", "ceilMode");
+    op.geometry.count_include_pad = a.bool_field(s, "geometry", "countIncludePad");
+    static const char* const kKeys[] = {"planes", "h", "w", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "ceilMode", "countIncludePad"};
+    a.only_fields(s, "geometry", 15, kKeys);
+  }
+  {
+    const F32 v = a.f32(3, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  op.overwrite = a.optional_boolean(4, "overwrite", false);
+  {
+    const F32 v = a.f32_or_null(5, "reluMask");
+    op.relu_mask = v.data, op.relu_mask_len = v.length;
+    op.has_relu_mask = v.present;
+  }
+  check(a, op);
+  a.expect_length(op.index_len, a.mul(a.mul(op.geometry.planes, op.out_h, "index"), op.out_w, "index"), "index", "planes*outH*outW");
+  a.expect_length(op.dy_len, a.mul(a.mul(op.geometry.planes, op.out_h, "dy"), op.out_w, "dy"), "dy", "planes*outH*outW");
+  a.expect_length(op.dx_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "dx"), op.geometry.w, "dx"), "dx", "planes*h*w");
+  if (op.has_relu_mask) a.expect_length(op.relu_mask_len, a.mul(a.mul(op.geometry.planes, op.out_h, "reluMask"), op.out_w, "reluMask"), "reluMask", "planes*outH*outW");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.index, op.index_len, "index", false);
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  if (op.has_relu_mask) a.expect_disjoint(op.dx, op.dx_len, "dx", op.relu_mask, op.relu_mask_len, "reluMask", false);
+  return op;
+}
+double MaxPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w); }
+double MaxPool2dBackwardOp::bytes() const { return 12.0 * double(geometry.planes * out_h * out_w); }
+
+// ---- avgPool2d (conv)
+AvgPool2dOp AvgPool2dOp::parse(Args& a) {
+  AvgPool2dOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "geometry");
+    op.geometry.planes = a.int_field(s, "geometry", "planes", 0, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry_ceil_mode = a.bool_field(s, "geometry", "ceilMode");
+    op.geometry.count_include_pad = a.bool_field(s, "geometry", "countIncludePad");
+    static const char* const kKeys[] = {"planes", "h", "w", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "ceilMode", "countIncludePad"};
+    a.only_fields(s, "geometry", 15, kKeys);
+  }
+  {
+    const F32 v = a.f32(2, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "x"), op.geometry.w, "x"), "x", "planes*h*w");
+  a.expect_length(op.y_len, a.mul(a.mul(op.geometry.planes, op.out_h, "y"), op.out_w, "y"), "y", "planes*outH*outW");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  return op;
+}
+void AvgPool2dOp::run() const { return avg_pool2d_forward(geometry, x, y); }
+double AvgPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
+double AvgPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + out_h * out_w)); }
+
+// ---- avgPool2dBackward (conv)
+AvgPool2dBackwardOp AvgPool2dBackwardOp::parse(Args& a) {
+  AvgPool2dBackwardOp op;
+  {
+    const F32 v = a.f32(0, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "geometry");
+    op.geometry.planes = a.int_field(s, "geometry", "planes", 0, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.kh = a.int_field(s, "geometry", "kH", 1, int64_t{1} << 31);
+    op.geometry.kw = a.int_field(s, "geometry", "kW", 1, int64_t{1} << 31);
+    op.geometry.stride_h = a.int_field(s, "geometry", "strideH", 1, int64_t{1} << 31);
+    op.geometry.stride_w = a.int_field(s, "geometry", "strideW", 1, int64_t{1} << 31);
+    op.geometry.pad_top = a.int_field(s, "geometry", "padTop", 0, int64_t{1} << 31);
+    op.geometry.pad_left = a.int_field(s, "geometry", "padLeft", 0, int64_t{1} << 31);
+    op.geometry.pad_bottom = a.int_field(s, "geometry", "padBottom", 0, int64_t{1} << 31);
+    op.geometry.pad_right = a.int_field(s, "geometry", "padRight", 0, int64_t{1} << 31);
+    op.geometry.dil_h = a.int_field(s, "geometry", "dilH", 1, int64_t{1} << 31);
+    op.geometry.dil_w = a.int_field(s, "geometry", "dilW", 1, int64_t{1} << 31);
+    op.geometry_ceil_mode = a.bool_field(s, "geometry", "ceilMode");
+    op.geometry.count_include_pad = a.bool_field(s, "geometry", "countIncludePad");
+    static const char* const kKeys[] = {"planes", "h", "w", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "ceilMode", "countIncludePad"};
+    a.only_fields(s, "geometry", 15, kKeys);
+  }
+  {
+    const F32 v = a.f32(2, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.dy_len, a.mul(a.mul(op.geometry.planes, op.out_h, "dy"), op.out_w, "dy"), "dy", "planes*outH*outW");
+  a.expect_length(op.dx_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "dx"), op.geometry.w, "dx"), "dx", "planes*h*w");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  return op;
+}
+void AvgPool2dBackwardOp::run() const { return avg_pool2d_backward(geometry, dy, dx); }
+double AvgPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
+double AvgPool2dBackwardOp::bytes() const { return 4.0 * double(geometry.planes * (2 * geometry.h * geometry.w + out_h * out_w)); }
+
+// ---- adaptiveAvgPool2d (conv)
+AdaptiveAvgPool2dOp AdaptiveAvgPool2dOp::parse(Args& a) {
+  AdaptiveAvgPool2dOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "geometry");
+    op.geometry.planes = a.int_field(s, "geometry", "planes", 0, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.out_h = a.int_field(s, "geometry", "outH", 1, int64_t{1} << 31);
+    op.geometry.out_w = a.int_field(s, "geometry", "outW", 1, int64_t{1} << 31);
+    static const char* const kKeys[] = {"planes", "h", "w", "outH", "outW"};
+    a.only_fields(s, "geometry", 5, kKeys);
+  }
+  {
+    const F32 v = a.f32(2, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  a.expect_length(op.x_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "x"), op.geometry.w, "x"), "x", "planes*h*w");
+  a.expect_length(op.y_len, a.mul(a.mul(op.geometry.planes, op.geometry.out_h, "y"), op.geometry.out_w, "y"), "y", "planes*outH*outW");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  return op;
+}
+void AdaptiveAvgPool2dOp::run() const { return adaptive_avg_pool2d_forward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, x, y); }
+double AdaptiveAvgPool2dOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
+double AdaptiveAvgPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
+
+// ---- adaptiveAvgPool2dBackward (conv)
+AdaptiveAvgPool2dBackwardOp AdaptiveAvgPool2dBackwardOp::parse(Args& a) {
+  AdaptiveAvgPool2dBackwardOp op;
+  {
+    const F32 v = a.f32(0, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "geometry");
+    op.geometry.planes = a.int_field(s, "geometry", "planes", 0, int64_t{1} << 31);
+    op.geometry.h = a.int_field(s, "geometry", "h", 1, int64_t{1} << 31);
+    op.geometry.w = a.int_field(s, "geometry", "w", 1, int64_t{1} << 31);
+    op.geometry.out_h = a.int_field(s, "geometry", "outH", 1, int64_t{1} << 31);
+    op.geometry.out_w = a.int_field(s, "geometry", "outW", 1, int64_t{1} << 31);
+    static const char* const kKeys[] = {"planes", "h", "w", "outH", "outW"};
+    a.only_fields(s, "geometry", 5, kKeys);
+  }
+  {
+    const F32 v = a.f32(2, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+  }
+  a.expect_length(op.dy_len, a.mul(a.mul(op.geometry.planes, op.geometry.out_h, "dy"), op.geometry.out_w, "dy"), "dy", "planes*outH*outW");
+  a.expect_length(op.dx_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "dx"), op.geometry.w, "dx"), "dx", "planes*h*w");
+  a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  return op;
+}
+void AdaptiveAvgPool2dBackwardOp::run() const { return adaptive_avg_pool2d_backward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, dy, dx); }
+double AdaptiveAvgPool2dBackwardOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
+double AdaptiveAvgPool2dBackwardOp::bytes() const { return 4.0 * double(geometry.planes * (2 * geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
+
+// ---- batchNorm (conv)
+BatchNormOp BatchNormOp::parse(Args& a) {
+  BatchNormOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(1, "gamma");
+    op.gamma = v.data, op.gamma_len = v.length;
+    op.has_gamma = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "beta");
+    op.beta = v.data, op.beta_len = v.length;
+    op.has_beta = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(3, "runningMean");
+    op.running_mean = v.data, op.running_mean_len = v.length;
+    op.has_running_mean = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(4, "runningVar");
+    op.running_var = v.data, op.running_var_len = v.length;
+    op.has_running_var = v.present;
+  }
+  {
+    const Napi::Object s = a.object(5, "dims");
+    op.dims.n = a.int_field(s, "dims", "n", 0, int64_t{1} << 40);
+    op.dims.c = a.int_field(s, "dims", "c", 1, int64_t{1} << 40);
+    op.dims.s = a.int_field(s, "dims", "s", 0, int64_t{1} << 40);
+    static const char* const kKeys[] = {"n", "c", "s"};
+    a.only_fields(s, "dims", 3, kKeys);
+  }
+  op.eps = static_cast<float>(a.number(6, "eps"));
+  op.momentum = static_cast<float>(a.number(7, "momentum"));
+  op.training = a.boolean(8, "training");
+  {
+    const F32 v = a.f32(9, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  {
+    const F32 v = a.f32(10, "saveMean");
+    op.save_mean = v.data, op.save_mean_len = v.length;
+  }
+  {
+    const F32 v = a.f32(11, "saveInvstd");
+    op.save_invstd = v.data, op.save_invstd_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
+  if (op.has_gamma) a.expect_length(op.gamma_len, op.dims.c, "gamma", "one per channel");
+  if (op.has_beta) a.expect_length(op.beta_len, op.dims.c, "beta", "one per channel");
+  if (op.has_running_mean) a.expect_length(op.running_mean_len, op.dims.c, "runningMean", "one per channel");
+  if (op.has_running_var) a.expect_length(op.running_var_len, op.dims.c, "runningVar", "one per channel");
+  a.expect_length(op.y_len, op.x_len, "y", "same as 'x'");
+  a.expect_length(op.save_mean_len, op.dims.c, "saveMean", "one per channel");
+  a.expect_length(op.save_invstd_len, op.dims.c, "saveInvstd", "one per channel");
+  if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.x, op.x_len, "x", false);
+  if (op.has_running_mean && op.has_gamma) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_running_mean && op.has_beta) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.beta, op.beta_len, "beta", false);
+  if (op.has_running_mean && op.has_running_var) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.running_var, op.running_var_len, "runningVar", false);
+  if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.y, op.y_len, "y", false);
+  if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.x, op.x_len, "x", false);
+  if (op.has_running_var && op.has_gamma) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_running_var && op.has_beta) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.beta, op.beta_len, "beta", false);
+  if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.y, op.y_len, "y", false);
+  if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
+  if (op.has_gamma) a.expect_disjoint(op.y, op.y_len, "y", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_beta) a.expect_disjoint(op.y, op.y_len, "y", op.beta, op.beta_len, "beta", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.save_mean, op.save_mean_len, "saveMean", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.x, op.x_len, "x", false);
+  if (op.has_gamma) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_beta) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.beta, op.beta_len, "beta", false);
+  a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.x, op.x_len, "x", false);
+  if (op.has_gamma) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_beta) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.beta, op.beta_len, "beta", false);
+  return op;
+}
+void BatchNormOp::run() const { return batch_norm_forward(args(), x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
+double BatchNormOp::flops() const { return 5.0 * double(dims.n * dims.c * dims.s); }
+double BatchNormOp::bytes() const { return 12.0 * double(dims.n * dims.c * dims.s); }
+std::string BatchNormOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
+
+// ---- batchNormBackward (conv)
+BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
+  BatchNormBackwardOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "gamma");
+    op.gamma = v.data, op.gamma_len = v.length;
+    op.has_gamma = v.present;
+  }
+  {
+    const F32 v = a.f32(3, "saveMean");
+    op.save_mean = v.data, op.save_mean_len = v.length;
+  }
+  {
+    const F32 v = a.f32(4, "saveInvstd");
+    op.save_invstd = v.data, op.save_invstd_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(5, "dims");
+    op.dims.n = a.int_field(s, "dims", "n", 0, int64_t{1} << 40);
+    op.dims.c = a.int_field(s, "dims", "c", 1, int64_t{1} << 40);
+    op.dims.s = a.int_field(s, "dims", "s", 0, int64_t{1} << 40);
+    static const char* const kKeys[] = {"n", "c", "s"};
+    a.only_fields(s, "dims", 3, kKeys);
+  }
+  op.training = a.boolean(6, "training");
+  {
+    const F32 v = a.f32_or_null(7, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+    op.has_dx = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(8, "dgamma");
+    op.dgamma = v.data, op.dgamma_len = v.length;
+    op.has_dgamma = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(9, "dbeta");
+    op.dbeta = v.data, op.dbeta_len = v.length;
+    op.has_dbeta = v.present;
+  }
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
+  a.expect_length(op.dy_len, op.x_len, "dy", "same as 'x'");
+  if (op.has_gamma) a.expect_length(op.gamma_len, op.dims.c, "gamma", "one per channel");
+  a.expect_length(op.save_mean_len, op.dims.c, "saveMean", "one per channel");
+  a.expect_length(op.save_invstd_len, op.dims.c, "saveInvstd", "one per channel");
+  if (op.has_dx) a.expect_length(op.dx_len, op.x_len, "dx", "same as 'x'");
+  if (op.has_dgamma) a.expect_length(op.dgamma_len, op.dims.c, "dgamma", "one per channel");
+  if (op.has_dbeta) a.expect_length(op.dbeta_len, op.dims.c, "dbeta", "one per channel");
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.x, op.x_len, "x", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  if (op.has_dx && op.has_gamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dx && op.has_dgamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dgamma, op.dgamma_len, "dgamma", false);
+  if (op.has_dx && op.has_dbeta) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.x, op.x_len, "x", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dy, op.dy_len, "dy", false);
+  if (op.has_dgamma && op.has_gamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dgamma && op.has_dbeta) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.x, op.x_len, "x", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dy, op.dy_len, "dy", false);
+  if (op.has_dbeta && op.has_gamma) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  return op;
+}
+void BatchNormBackwardOp::run() const { return batch_norm_backward(args(), x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
+double BatchNormBackwardOp::flops() const { return 8.0 * double(dims.n * dims.c * dims.s); }
+double BatchNormBackwardOp::bytes() const { return 16.0 * double(dims.n * dims.c * dims.s); }
+std::string BatchNormBackwardOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
+
+// ---- layerNorm (conv)
+LayerNormOp LayerNormOp::parse(Args& a) {
+  LayerNormOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(1, "gamma");
+    op.gamma = v.data, op.gamma_len = v.length;
+    op.has_gamma = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "beta");
+    op.beta = v.data, op.beta_len = v.length;
+    op.has_beta = v.present;
+  }
+  op.rows = a.integer(3, "rows", 0, kMaxExtent);
+  op.d = a.integer(4, "d", 1, kMaxExtent);
+  op.eps = static_cast<float>(a.number(5, "eps"));
+  {
+    const F32 v = a.f32(6, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  {
+    const F32 v = a.f32(7, "saveMean");
+    op.save_mean = v.data, op.save_mean_len = v.length;
+  }
+  {
+    const F32 v = a.f32(8, "saveInvstd");
+    op.save_invstd = v.data, op.save_invstd_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(int64_t(op.rows), int64_t(op.d), "x"), "x", "rows*d");
+  if (op.has_gamma) a.expect_length(op.gamma_len, int64_t(op.d), "gamma", "one per normalised element");
+  if (op.has_beta) a.expect_length(op.beta_len, int64_t(op.d), "beta", "one per normalised element");
+  a.expect_length(op.y_len, op.x_len, "y", "same as 'x'");
+  a.expect_length(op.save_mean_len, int64_t(op.rows), "saveMean", "one per row");
+  a.expect_length(op.save_invstd_len, int64_t(op.rows), "saveInvstd", "one per row");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
+  if (op.has_gamma) a.expect_disjoint(op.y, op.y_len, "y", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_beta) a.expect_disjoint(op.y, op.y_len, "y", op.beta, op.beta_len, "beta", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.save_mean, op.save_mean_len, "saveMean", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.x, op.x_len, "x", false);
+  if (op.has_gamma) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_beta) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.beta, op.beta_len, "beta", false);
+  a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.x, op.x_len, "x", false);
+  if (op.has_gamma) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_beta) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.beta, op.beta_len, "beta", false);
+  return op;
+}
+void LayerNormOp::run() const { return layer_norm_forward(rows, d, eps, x, gamma, beta, y, save_mean, save_invstd); }
+double LayerNormOp::flops() const { return 5.0 * double(rows * d); }
+double LayerNormOp::bytes() const { return 12.0 * double(rows * d); }
+std::string LayerNormOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(d); }
+
+// ---- layerNormBackward (conv)
+LayerNormBackwardOp LayerNormBackwardOp::parse(Args& a) {
+  LayerNormBackwardOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "gamma");
+    op.gamma = v.data, op.gamma_len = v.length;
+    op.has_gamma = v.present;
+  }
+  {
+    const F32 v = a.f32(3, "saveMean");
+    op.save_mean = v.data, op.save_mean_len = v.length;
+  }
+  {
+    const F32 v = a.f32(4, "saveInvstd");
+    op.save_invstd = v.data, op.save_invstd_len = v.length;
+  }
+  op.rows = a.integer(5, "rows", 0, kMaxExtent);
+  op.d = a.integer(6, "d", 1, kMaxExtent);
+  {
+    const F32 v = a.f32_or_null(7, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+    op.has_dx = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(8, "dgamma");
+    op.dgamma = v.data, op.dgamma_len = v.length;
+    op.has_dgamma = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(9, "dbeta");
+    op.dbeta = v.data, op.dbeta_len = v.length;
+    op.has_dbeta = v.present;
+  }
+  a.expect_length(op.x_len, a.mul(int64_t(op.rows), int64_t(op.d), "x"), "x", "rows*d");
+  a.expect_length(op.dy_len, op.x_len, "dy", "same as 'x'");
+  if (op.has_gamma) a.expect_length(op.gamma_len, int64_t(op.d), "gamma", "one per normalised element");
+  a.expect_length(op.save_mean_len, int64_t(op.rows), "saveMean", "one per row");
+  a.expect_length(op.save_invstd_len, int64_t(op.rows), "saveInvstd", "one per row");
+  if (op.has_dx) a.expect_length(op.dx_len, op.x_len, "dx", "same as 'x'");
+  if (op.has_dgamma) a.expect_length(op.dgamma_len, int64_t(op.d), "dgamma", "one per normalised element");
+  if (op.has_dbeta) a.expect_length(op.dbeta_len, int64_t(op.d), "dbeta", "one per normalised element");
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.x, op.x_len, "x", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  if (op.has_dx && op.has_gamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dx && op.has_dgamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dgamma, op.dgamma_len, "dgamma", false);
+  if (op.has_dx && op.has_dbeta) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.x, op.x_len, "x", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dy, op.dy_len, "dy", false);
+  if (op.has_dgamma && op.has_gamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dgamma && op.has_dbeta) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.x, op.x_len, "x", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dy, op.dy_len, "dy", false);
+  if (op.has_dbeta && op.has_gamma) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  return op;
+}
+void LayerNormBackwardOp::run() const { return layer_norm_backward(rows, d, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
+double LayerNormBackwardOp::flops() const { return 8.0 * double(rows * d); }
+double LayerNormBackwardOp::bytes() const { return 16.0 * double(rows * d); }
+std::string LayerNormBackwardOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(d); }
+
 // ---- gemm (elementwise)
 GemmOp GemmOp::parse(Args& a) {
   GemmOp op;
@@ -1877,6 +2587,19 @@ double SequencePoolBackwardOp::bytes() const { return 8.0 * double(dims.steps * 
 std::string SequencePoolBackwardOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
 
 void export_ops(Napi::Env env, Napi::Object exports) {
+  export_op<Conv2dOp>(env, exports, false);
+  export_op<Conv2dBackwardDataOp>(env, exports, false);
+  export_op<Conv2dBackwardWeightOp>(env, exports, false);
+  export_op<MaxPool2dOp>(env, exports, false);
+  export_op<MaxPool2dBackwardOp>(env, exports, false);
+  export_op<AvgPool2dOp>(env, exports, false);
+  export_op<AvgPool2dBackwardOp>(env, exports, false);
+  export_op<AdaptiveAvgPool2dOp>(env, exports, false);
+  export_op<AdaptiveAvgPool2dBackwardOp>(env, exports, false);
+  export_op<BatchNormOp>(env, exports, false);
+  export_op<BatchNormBackwardOp>(env, exports, false);
+  export_op<LayerNormOp>(env, exports, false);
+  export_op<LayerNormBackwardOp>(env, exports, false);
   export_op<GemmOp>(env, exports, false);
   export_op<GemmBatchedOp>(env, exports, false);
   export_op<UnaryOpCall>(env, exports, false);

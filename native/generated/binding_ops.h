@@ -19,6 +19,329 @@ namespace axon::binding {
 // Exports every op of the table (with export_op, binding/export.h).
 void export_ops(Napi::Env env, Napi::Object exports);
 
+// y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW).
+struct Conv2dOp {
+  static constexpr const char* kName = "conv2d";
+  static Conv2dOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, Conv2dOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* weight;
+  int64_t weight_len;
+  float* bias;
+  int64_t bias_len;
+  bool has_bias;
+  ConvGeometry geometry;
+  UnaryOp activation;
+  float activation_param;
+  float* y;
+  int64_t y_len;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// dx += the data gradient of conv2d for the upstream gradient dy (of its pre-activation output).
+struct Conv2dBackwardDataOp {
+  static constexpr const char* kName = "conv2dBackwardData";
+  static Conv2dBackwardDataOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, Conv2dBackwardDataOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* dy;
+  int64_t dy_len;
+  float* weight;
+  int64_t weight_len;
+  ConvGeometry geometry;
+  float* dx;
+  int64_t dx_len;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// dw += the weight gradient of conv2d; db += the bias gradient (db may be null).
+struct Conv2dBackwardWeightOp {
+  static constexpr const char* kName = "conv2dBackwardWeight";
+  static Conv2dBackwardWeightOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, Conv2dBackwardWeightOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* dy;
+  int64_t dy_len;
+  ConvGeometry geometry;
+  float* dw;
+  int64_t dw_len;
+  float* db;
+  int64_t db_len;
+  bool has_db;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// y = the window maxima; index = the argmax position within its input plane (h * W + w).
+struct MaxPool2dOp {
+  static constexpr const char* kName = "maxPool2d";
+  static MaxPool2dOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, MaxPool2dOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  PoolGeometry geometry;
+  bool geometry_ceil_mode;
+  float* y;
+  int64_t y_len;
+  int32_t* index;
+  int64_t index_len;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// dx[plane, index] += dy; every index is checked against its plane when the op runs.
+// overwrite: zero each dx plane before scattering into it. reluMask: the pooled output of a
+// relu's output; dy is dropped where it is not > 0 (the relu's gradient).
+struct MaxPool2dBackwardOp {
+  static constexpr const char* kName = "maxPool2dBackward";
+  static MaxPool2dBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, MaxPool2dBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  int32_t* index;
+  int64_t index_len;
+  float* dy;
+  int64_t dy_len;
+  PoolGeometry geometry;
+  bool geometry_ceil_mode;
+  float* dx;
+  int64_t dx_len;
+  bool overwrite;
+  float* relu_mask;
+  int64_t relu_mask_len;
+  bool has_relu_mask;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// y = the window means (no dilation).
+struct AvgPool2dOp {
+  static constexpr const char* kName = "avgPool2d";
+  static AvgPool2dOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, AvgPool2dOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  PoolGeometry geometry;
+  bool geometry_ceil_mode;
+  float* y;
+  int64_t y_len;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// dx = the gradient of avgPool2d for dy.
+struct AvgPool2dBackwardOp {
+  static constexpr const char* kName = "avgPool2dBackward";
+  static AvgPool2dBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, AvgPool2dBackwardOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* dy;
+  int64_t dy_len;
+  PoolGeometry geometry;
+  bool geometry_ceil_mode;
+  float* dx;
+  int64_t dx_len;
+  int64_t out_h;  // set by check()
+  int64_t out_w;  // set by check()
+};
+
+// y (planes, outH, outW) = the means of the adaptive windows of x (planes, h, w).
+struct AdaptiveAvgPool2dOp {
+  static constexpr const char* kName = "adaptiveAvgPool2d";
+  static AdaptiveAvgPool2dOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  PoolGeometry geometry;
+  float* y;
+  int64_t y_len;
+};
+
+// dx = the gradient of adaptiveAvgPool2d for dy.
+struct AdaptiveAvgPool2dBackwardOp {
+  static constexpr const char* kName = "adaptiveAvgPool2dBackward";
+  static AdaptiveAvgPool2dBackwardOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* dy;
+  int64_t dy_len;
+  PoolGeometry geometry;
+  float* dx;
+  int64_t dx_len;
+};
+
+// Batch normalisation of x (n, c, s) over n and s. training: normalise by the batch statistics
+// (saved for the backward) and update the running ones; otherwise use the running ones.
+struct BatchNormOp {
+  static constexpr const char* kName = "batchNorm";
+  static BatchNormOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, BatchNormOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* gamma;
+  int64_t gamma_len;
+  bool has_gamma;
+  float* beta;
+  int64_t beta_len;
+  bool has_beta;
+  float* running_mean;
+  int64_t running_mean_len;
+  bool has_running_mean;
+  float* running_var;
+  int64_t running_var_len;
+  bool has_running_var;
+  BatchNormArgs dims;
+  float eps;
+  float momentum;
+  bool training;
+  float* y;
+  int64_t y_len;
+  float* save_mean;
+  int64_t save_mean_len;
+  float* save_invstd;
+  int64_t save_invstd_len;
+  BatchNormArgs args() const;
+};
+
+// dx += ..., dgamma += sum dy xhat, dbeta += sum dy (each may be null).
+struct BatchNormBackwardOp {
+  static constexpr const char* kName = "batchNormBackward";
+  static BatchNormBackwardOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* dy;
+  int64_t dy_len;
+  float* gamma;
+  int64_t gamma_len;
+  bool has_gamma;
+  float* save_mean;
+  int64_t save_mean_len;
+  float* save_invstd;
+  int64_t save_invstd_len;
+  BatchNormArgs dims;
+  bool training;
+  float* dx;
+  int64_t dx_len;
+  bool has_dx;
+  float* dgamma;
+  int64_t dgamma_len;
+  bool has_dgamma;
+  float* dbeta;
+  int64_t dbeta_len;
+  bool has_dbeta;
+  BatchNormArgs args() const;
+};
+
+// Layer normalisation of each of the rows of x (rows, d); the statistics are saved for the backward.
+struct LayerNormOp {
+  static constexpr const char* kName = "layerNorm";
+  static LayerNormOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, LayerNormOp& op);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* gamma;
+  int64_t gamma_len;
+  bool has_gamma;
+  float* beta;
+  int64_t beta_len;
+  bool has_beta;
+  int64_t rows;
+  int64_t d;
+  float eps;
+  float* y;
+  int64_t y_len;
+  float* save_mean;
+  int64_t save_mean_len;
+  float* save_invstd;
+  int64_t save_invstd_len;
+};
+
+// dx += ..., dgamma += ..., dbeta += ... (each may be null).
+struct LayerNormBackwardOp {
+  static constexpr const char* kName = "layerNormBackward";
+  static LayerNormBackwardOp parse(Args& a);
+  void run() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* dy;
+  int64_t dy_len;
+  float* gamma;
+  int64_t gamma_len;
+  bool has_gamma;
+  float* save_mean;
+  int64_t save_mean_len;
+  float* save_invstd;
+  int64_t save_invstd_len;
+  int64_t rows;
+  int64_t d;
+  float* dx;
+  int64_t dx_len;
+  bool has_dx;
+  float* dgamma;
+  int64_t dgamma_len;
+  bool has_dgamma;
+  float* dbeta;
+  int64_t dbeta_len;
+  bool has_dbeta;
+};
+
 // C = act(alpha op(A) op(B) + beta C + bias); A, B, C row-major with leading dims.
 struct GemmOp {
   static constexpr const char* kName = "gemm";

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { GeneratedKernels, RnnDims, UnaryCode } from './ops.gen.js';
+import type { GeneratedKernels, RnnDims } from './ops.gen.js';
 
 // Enums, struct types, named cells and the op table as data, all generated from native/optable.
 export * from './ops.gen.js';
@@ -44,98 +44,6 @@ export interface ProfileRecord {
   bytes: number;
 }
 
-/** The ops not yet declared in the op table (native/optable), typed by hand. */
-interface Kernels extends GeneratedKernels {
-  /** [sync] y = act(conv2d(x, weight) + bias). geometry = [n, cIn, h, w, cOut, kH, kW,
-   * strideH, strideW, padTop, padLeft, padBottom, padRight, dilH, dilW, groups]. */
-  conv2d(
-    x: Float32Array,
-    weight: Float32Array,
-    bias: Float32Array | null,
-    geometry: number[],
-    activation: UnaryCode,
-    activationParam: number,
-    y: Float32Array,
-  ): void;
-  /** [sync] dx += the data gradient of conv2d for upstream dy. */
-  conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: number[], dx: Float32Array): void;
-  /** [sync] dw += the weight gradient; db += the bias gradient (db may be null). */
-  conv2dBackwardWeight(
-    x: Float32Array,
-    dy: Float32Array,
-    geometry: number[],
-    dw: Float32Array,
-    db: Float32Array | null,
-  ): void;
-  /** [sync] geometry = [planes, h, w, kH, kW, strideH, strideW, padTop, padLeft, padBottom,
-   * padRight, dilH, dilW, ceilMode, countIncludePad]; index = argmax within each plane. */
-  maxPool2d(x: Float32Array, geometry: number[], y: Float32Array, index: Int32Array): void;
-  /** dx[plane, index] += dy; with overwrite, each dx plane is zeroed first (dx need not be).
-   * reluMask: the pooled output of a relu's output; dy passes only where it is > 0. */
-  maxPool2dBackward(
-    index: Int32Array,
-    dy: Float32Array,
-    geometry: number[],
-    dx: Float32Array,
-    overwrite?: boolean,
-    reluMask?: Float32Array | null,
-  ): void;
-  avgPool2d(x: Float32Array, geometry: number[], y: Float32Array): void;
-  avgPool2dBackward(dy: Float32Array, geometry: number[], dx: Float32Array): void;
-  /** [sync] geometry = [planes, h, w, outH, outW]. */
-  adaptiveAvgPool2d(x: Float32Array, geometry: number[], y: Float32Array): void;
-  adaptiveAvgPool2dBackward(dy: Float32Array, geometry: number[], dx: Float32Array): void;
-  /** [sync] Batch norm over x as (n, c, s) = dims. */
-  batchNorm(
-    x: Float32Array,
-    gamma: Float32Array | null,
-    beta: Float32Array | null,
-    runningMean: Float32Array | null,
-    runningVar: Float32Array | null,
-    dims: number[],
-    eps: number,
-    momentum: number,
-    training: boolean,
-    y: Float32Array,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-  ): void;
-  batchNormBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    gamma: Float32Array | null,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-    dims: number[],
-    training: boolean,
-    dx: Float32Array | null,
-    dgamma: Float32Array | null,
-    dbeta: Float32Array | null,
-  ): void;
-  layerNorm(
-    x: Float32Array,
-    gamma: Float32Array | null,
-    beta: Float32Array | null,
-    rows: number,
-    d: number,
-    eps: number,
-    y: Float32Array,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-  ): void;
-  layerNormBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    gamma: Float32Array | null,
-    saveMean: Float32Array,
-    saveInvstd: Float32Array,
-    rows: number,
-    d: number,
-    dx: Float32Array | null,
-    dgamma: Float32Array | null,
-    dbeta: Float32Array | null,
-  ): void;
-}
 
 /**
  * A recorded op sequence replayed natively. regs = [start row, step index, rows per step,
@@ -159,7 +67,7 @@ export interface NativeProgram {
   readonly bytes: number;
 }
 
-export type NativeBinding = Kernels & {
+export type NativeBinding = GeneratedKernels & {
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;

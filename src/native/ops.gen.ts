@@ -108,6 +108,43 @@ export interface ConvGeometry {
   groups: number;
 }
 
+/** A 2-D pooling window over `planes` (N*C) planes of h x w; the output size is computed natively. */
+export interface PoolGeometry {
+  planes: number;
+  h: number;
+  w: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+  dilH: number;
+  dilW: number;
+  /** Round the output size up (PyTorch ceil_mode). */
+  ceilMode: boolean;
+  /** Average pooling: divide by the whole window, padding included. */
+  countIncludePad: boolean;
+}
+
+/** Adaptive pooling of `planes` (N*C) planes of h x w to outH x outW. */
+export interface AdaptivePoolGeometry {
+  planes: number;
+  h: number;
+  w: number;
+  outH: number;
+  outW: number;
+}
+
+/** Batch normalisation of x (n, c, s): c channels, s values per channel and sample. */
+export interface BatchNormDims {
+  n: number;
+  c: number;
+  s: number;
+}
+
 /** randomCropFlip's geometry: the input [n, c, h, w], the crop outH x outW and the zero padding. */
 export interface CropFlipGeometry {
   n: number;
@@ -177,6 +214,39 @@ export const RandomCropFlipStateLength = 3;
 
 /** The native ops (one per entry of native/optable/*.ops.mjs). */
 export interface GeneratedKernels {
+  /** y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW). */
+  conv2d(x: Float32Array, weight: Float32Array, bias: Float32Array | null, geometry: ConvGeometry, activation: UnaryCode, activationParam: number, y: Float32Array): void;
+  /** dx += the data gradient of conv2d for the upstream gradient dy (of its pre-activation output). */
+  conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: ConvGeometry, dx: Float32Array): void;
+  /** dw += the weight gradient of conv2d; db += the bias gradient (db may be null). */
+  conv2dBackwardWeight(x: Float32Array, dy: Float32Array, geometry: ConvGeometry, dw: Float32Array, db: Float32Array | null): void;
+  /** y = the window maxima; index = the argmax position within its input plane (h * W + w). */
+  maxPool2d(x: Float32Array, geometry: PoolGeometry, y: Float32Array, index: Int32Array): void;
+  /**
+   * dx[plane, index] += dy; every index is checked against its plane when the op runs.
+   * overwrite: zero each dx plane before scattering into it. reluMask: the pooled output of a
+   * relu's output; dy is dropped where it is not > 0 (the relu's gradient).
+   */
+  maxPool2dBackward(index: Int32Array, dy: Float32Array, geometry: PoolGeometry, dx: Float32Array, overwrite?: boolean, reluMask?: Float32Array | null): void;
+  /** y = the window means (no dilation). */
+  avgPool2d(x: Float32Array, geometry: PoolGeometry, y: Float32Array): void;
+  /** dx = the gradient of avgPool2d for dy. */
+  avgPool2dBackward(dy: Float32Array, geometry: PoolGeometry, dx: Float32Array): void;
+  /** y (planes, outH, outW) = the means of the adaptive windows of x (planes, h, w). */
+  adaptiveAvgPool2d(x: Float32Array, geometry: AdaptivePoolGeometry, y: Float32Array): void;
+  /** dx = the gradient of adaptiveAvgPool2d for dy. */
+  adaptiveAvgPool2dBackward(dy: Float32Array, geometry: AdaptivePoolGeometry, dx: Float32Array): void;
+  /**
+   * Batch normalisation of x (n, c, s) over n and s. training: normalise by the batch statistics
+   * (saved for the backward) and update the running ones; otherwise use the running ones.
+   */
+  batchNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null, dims: BatchNormDims, eps: number, momentum: number, training: boolean, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array): void;
+  /** dx += ..., dgamma += sum dy xhat, dbeta += sum dy (each may be null). */
+  batchNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, dims: BatchNormDims, training: boolean, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  /** Layer normalisation of each of the rows of x (rows, d); the statistics are saved for the backward. */
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, d: number, eps: number, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array): void;
+  /** dx += ..., dgamma += ..., dbeta += ... (each may be null). */
+  layerNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, rows: number, d: number, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null): void;
   /** C = act(alpha op(A) op(B) + beta C + bias); A, B, C row-major with leading dims. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number, bias: Float32Array | null, biasMode: BiasMode, activation: UnaryCode, activationParam: number): void;
   /** `batch` GEMMs; operand i starts at i * stride (elements). */
@@ -353,6 +423,176 @@ export interface OpInfo {
 /** Elements spanned by a rows x cols row-major block with leading dimension ld. */
 const extent = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
 export const OP_TABLE: readonly OpInfo[] = [
+  {
+    name: 'conv2d',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => (((v.geometry.n * v.geometry.cIn) * v.geometry.h) * v.geometry.w) },
+      { name: 'weight', kind: 'f32', len: (v, L) => (((v.geometry.cOut * Math.trunc(v.geometry.cIn / v.geometry.groups)) * v.geometry.kH) * v.geometry.kW) },
+      { name: 'bias', kind: 'f32', optional: true, len: (v, L) => v.geometry.cOut },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'n', fuzz: [0, 2] }, { name: 'cIn', fuzz: [1, 3] }, { name: 'h', fuzz: [1, 5] }, { name: 'w', fuzz: [1, 5] }, { name: 'cOut', fuzz: [1, 3] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 1] }, { name: 'padLeft', fuzz: [0, 1] }, { name: 'padBottom', fuzz: [0, 1] }, { name: 'padRight', fuzz: [0, 1] }, { name: 'dilH', fuzz: [1, 2] }, { name: 'dilW', fuzz: [1, 2] }, { name: 'groups', fuzz: [1, 1] }] },
+      { name: 'activation', kind: 'enum', count: 21 },
+      { name: 'activationParam', kind: 'num' },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => (((v.geometry.n * v.geometry.cOut) * (Math.floor((v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1) / v.geometry.strideH) + 1)) * (Math.floor((v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1) / v.geometry.strideW) + 1)) },
+    ],
+  },
+  {
+    name: 'conv2dBackwardData',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'dy', kind: 'f32', len: (v, L) => (((v.geometry.n * v.geometry.cOut) * (Math.floor((v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1) / v.geometry.strideH) + 1)) * (Math.floor((v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1) / v.geometry.strideW) + 1)) },
+      { name: 'weight', kind: 'f32', len: (v, L) => (((v.geometry.cOut * Math.trunc(v.geometry.cIn / v.geometry.groups)) * v.geometry.kH) * v.geometry.kW) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'n', fuzz: [0, 2] }, { name: 'cIn', fuzz: [1, 3] }, { name: 'h', fuzz: [1, 5] }, { name: 'w', fuzz: [1, 5] }, { name: 'cOut', fuzz: [1, 3] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 1] }, { name: 'padLeft', fuzz: [0, 1] }, { name: 'padBottom', fuzz: [0, 1] }, { name: 'padRight', fuzz: [0, 1] }, { name: 'dilH', fuzz: [1, 2] }, { name: 'dilW', fuzz: [1, 2] }, { name: 'groups', fuzz: [1, 1] }] },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => (((v.geometry.n * v.geometry.cIn) * v.geometry.h) * v.geometry.w) },
+    ],
+  },
+  {
+    name: 'conv2dBackwardWeight',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => (((v.geometry.n * v.geometry.cIn) * v.geometry.h) * v.geometry.w) },
+      { name: 'dy', kind: 'f32', len: (v, L) => (((v.geometry.n * v.geometry.cOut) * (Math.floor((v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1) / v.geometry.strideH) + 1)) * (Math.floor((v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1) / v.geometry.strideW) + 1)) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'n', fuzz: [0, 2] }, { name: 'cIn', fuzz: [1, 3] }, { name: 'h', fuzz: [1, 5] }, { name: 'w', fuzz: [1, 5] }, { name: 'cOut', fuzz: [1, 3] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 1] }, { name: 'padLeft', fuzz: [0, 1] }, { name: 'padBottom', fuzz: [0, 1] }, { name: 'padRight', fuzz: [0, 1] }, { name: 'dilH', fuzz: [1, 2] }, { name: 'dilW', fuzz: [1, 2] }, { name: 'groups', fuzz: [1, 1] }] },
+      { name: 'dw', kind: 'f32', out: true, len: (v, L) => (((v.geometry.cOut * Math.trunc(v.geometry.cIn / v.geometry.groups)) * v.geometry.kH) * v.geometry.kW) },
+      { name: 'db', kind: 'f32', optional: true, out: true, len: (v, L) => v.geometry.cOut },
+    ],
+  },
+  {
+    name: 'maxPool2d',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
+      { name: 'index', kind: 'i32', out: true, len: (v, L) => L('y') },
+    ],
+  },
+  {
+    name: 'maxPool2dBackward',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'index', kind: 'i32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
+      { name: 'dy', kind: 'f32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
+      { name: 'overwrite', kind: 'bool' },
+      { name: 'reluMask', kind: 'f32', optional: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
+    ],
+  },
+  {
+    name: 'avgPool2d',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
+    ],
+  },
+  {
+    name: 'avgPool2dBackward',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'dy', kind: 'f32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
+    ],
+  },
+  {
+    name: 'adaptiveAvgPool2d',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [1, 6] }, { name: 'w', fuzz: [1, 6] }, { name: 'outH', fuzz: [1, 4] }, { name: 'outW', fuzz: [1, 4] }] },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.outH) * v.geometry.outW) },
+    ],
+  },
+  {
+    name: 'adaptiveAvgPool2dBackward',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'dy', kind: 'f32', len: (v, L) => ((v.geometry.planes * v.geometry.outH) * v.geometry.outW) },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [1, 6] }, { name: 'w', fuzz: [1, 6] }, { name: 'outH', fuzz: [1, 4] }, { name: 'outW', fuzz: [1, 4] }] },
+      { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
+    ],
+  },
+  {
+    name: 'batchNorm',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.n * v.dims.c) * v.dims.s) },
+      { name: 'gamma', kind: 'f32', optional: true, len: (v, L) => v.dims.c },
+      { name: 'beta', kind: 'f32', optional: true, len: (v, L) => v.dims.c },
+      { name: 'runningMean', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+      { name: 'runningVar', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'n', fuzz: [1, 3] }, { name: 'c', fuzz: [1, 3] }, { name: 's', fuzz: [2, 4] }] },
+      { name: 'eps', kind: 'num' },
+      { name: 'momentum', kind: 'num' },
+      { name: 'training', kind: 'bool' },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
+      { name: 'saveMean', kind: 'f32', out: true, len: (v, L) => v.dims.c },
+      { name: 'saveInvstd', kind: 'f32', out: true, len: (v, L) => v.dims.c },
+    ],
+  },
+  {
+    name: 'batchNormBackward',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.n * v.dims.c) * v.dims.s) },
+      { name: 'dy', kind: 'f32', len: (v, L) => L('x') },
+      { name: 'gamma', kind: 'f32', optional: true, len: (v, L) => v.dims.c },
+      { name: 'saveMean', kind: 'f32', len: (v, L) => v.dims.c },
+      { name: 'saveInvstd', kind: 'f32', len: (v, L) => v.dims.c },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'n', fuzz: [1, 3] }, { name: 'c', fuzz: [1, 3] }, { name: 's', fuzz: [2, 4] }] },
+      { name: 'training', kind: 'bool' },
+      { name: 'dx', kind: 'f32', optional: true, out: true, len: (v, L) => L('x') },
+      { name: 'dgamma', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+      { name: 'dbeta', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+    ],
+  },
+  {
+    name: 'layerNorm',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => (Number(v.rows) * Number(v.d)) },
+      { name: 'gamma', kind: 'f32', optional: true, len: (v, L) => Number(v.d) },
+      { name: 'beta', kind: 'f32', optional: true, len: (v, L) => Number(v.d) },
+      { name: 'rows', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'd', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'eps', kind: 'num' },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
+      { name: 'saveMean', kind: 'f32', out: true, len: (v, L) => Number(v.rows) },
+      { name: 'saveInvstd', kind: 'f32', out: true, len: (v, L) => Number(v.rows) },
+    ],
+  },
+  {
+    name: 'layerNormBackward',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => (Number(v.rows) * Number(v.d)) },
+      { name: 'dy', kind: 'f32', len: (v, L) => L('x') },
+      { name: 'gamma', kind: 'f32', optional: true, len: (v, L) => Number(v.d) },
+      { name: 'saveMean', kind: 'f32', len: (v, L) => Number(v.rows) },
+      { name: 'saveInvstd', kind: 'f32', len: (v, L) => Number(v.rows) },
+      { name: 'rows', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'd', kind: 'int', min: 1, fuzz: [1, 5] },
+      { name: 'dx', kind: 'f32', optional: true, out: true, len: (v, L) => L('x') },
+      { name: 'dgamma', kind: 'f32', optional: true, out: true, len: (v, L) => Number(v.d) },
+      { name: 'dbeta', kind: 'f32', optional: true, out: true, len: (v, L) => Number(v.d) },
+    ],
+  },
   {
     name: 'gemm',
     family: 'elementwise',

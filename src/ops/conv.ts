@@ -8,7 +8,7 @@
  * kernels serve all five directions.
  */
 import { record } from '../autograd/engine.js';
-import { native, BinaryCode, UnaryCode } from '../native/binding.js';
+import { native, BinaryCode, UnaryCode, type ConvGeometry } from '../native/binding.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
@@ -84,9 +84,9 @@ export function resolvePadding(
   return p as [number, number, number, number];
 }
 
-/** The checked geometry array the native conv ops take, and the output shape. */
+/** The checked geometry the native conv ops take, and the output shape. */
 export interface ConvPlan {
-  geometry: number[];
+  geometry: ConvGeometry;
   outShape: number[];
 }
 
@@ -124,7 +124,24 @@ export function convPlan(
   const oh = Math.floor((h + pt + pb - eh) / stride[0]) + 1;
   const ow = Math.floor((w + pl + pr - ew) / stride[1]) + 1;
   return {
-    geometry: [n, cin, h, w, cout, kh, kw, stride[0], stride[1], pt, pl, pb, pr, dilation[0], dilation[1], groups],
+    geometry: {
+      n,
+      cIn: cin,
+      h,
+      w,
+      cOut: cout,
+      kH: kh,
+      kW: kw,
+      strideH: stride[0],
+      strideW: stride[1],
+      padTop: pt,
+      padLeft: pl,
+      padBottom: pb,
+      padRight: pr,
+      dilH: dilation[0],
+      dilW: dilation[1],
+      groups,
+    },
     outShape: [n, cout, oh, ow],
   };
 }

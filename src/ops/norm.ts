@@ -59,7 +59,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const out = Tensor.output(x.shape);
   const saveMean = new Float32Array(c);
   const saveInvstd = new Float32Array(c);
-  const dims = [n, c, s];
+  const dims = { n, c, s };
   native.batchNorm(
     xd,
     gamma,

@@ -5,7 +5,7 @@
  * again natively.
  */
 import { record } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
+import { native, type PoolGeometry } from '../native/binding.js';
 import { numel, shapeToString } from '../tensor/shape.js';
 import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
@@ -36,7 +36,7 @@ function poolPlan(
   x: Tensor,
   kernel: Pair,
   options: Pool2dOptions,
-): { geometry: number[]; outShape: number[] } {
+): { geometry: PoolGeometry; outShape: number[] } {
   if (x.ndim !== 4 && x.ndim !== 3)
     throw new RangeError(`${op}: input must be [N, C, H, W] or [C, H, W], got ${shapeToString(x.shape)}`);
   const k = pair(op, kernel, 'kernelSize', 1);
@@ -61,23 +61,23 @@ function poolPlan(
     );
   const planes = numel(x.shape.slice(0, -2));
   return {
-    geometry: [
+    geometry: {
       planes,
       h,
       w,
-      k[0],
-      k[1],
-      s[0],
-      s[1],
-      p[0],
-      p[1],
-      p[0],
-      p[1],
-      d[0],
-      d[1],
-      options.ceilMode ? 1 : 0,
-      (options.countIncludePad ?? true) ? 1 : 0,
-    ],
+      kH: k[0],
+      kW: k[1],
+      strideH: s[0],
+      strideW: s[1],
+      padTop: p[0],
+      padLeft: p[1],
+      padBottom: p[0],
+      padRight: p[1],
+      dilH: d[0],
+      dilW: d[1],
+      ceilMode: Boolean(options.ceilMode),
+      countIncludePad: Boolean(options.countIncludePad ?? true),
+    },
     outShape: [...x.shape.slice(0, -2), oh, ow],
   };
 }
@@ -126,7 +126,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const [h, w] = x.shape.slice(-2);
   if (h < 1 || w < 1) throw new RangeError(`adaptiveAvgPool2d: input ${shapeToString(x.shape)} is empty`);
   const planes = numel(x.shape.slice(0, -2));
-  const geometry = [planes, h, w, oh, ow];
+  const geometry = { planes, h, w, outH: oh, outW: ow };
   const out = Tensor.output([...x.shape.slice(0, -2), oh, ow]);
   if (out.size > 0) native.adaptiveAvgPool2d(xd, geometry, out.data as Float32Array);
   return record(out, 'adaptiveAvgPool2d', [x], (g) => {

@@ -382,7 +382,23 @@ describe('geometry and errors', () => {
 
   it("the gradients' overwrite flag: replaces what the buffer held, and a non-boolean is refused by name", () => {
     // maxPool2dBackward on a 2x4 plane pooled 2x2 / 2: argmax positions 5 and 2.
-    const geometry = [1, 2, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1]; // planes, h, w, k, stride, pad, dil, ceil, incl.
+    const geometry = {
+      planes: 1,
+      h: 2,
+      w: 4,
+      kH: 2,
+      kW: 2,
+      strideH: 2,
+      strideW: 2,
+      padTop: 0,
+      padLeft: 0,
+      padBottom: 0,
+      padRight: 0,
+      dilH: 1,
+      dilW: 1,
+      ceilMode: false,
+      countIncludePad: true,
+    };
     const index = Int32Array.from([5, 2]);
     const dy = Float32Array.from([1.5, -2]);
     const dx = new Float32Array(8).fill(NaN);
@@ -393,6 +409,13 @@ describe('geometry and errors', () => {
     expect(Array.from(acc)).toEqual([1, 1, -1, 1, 1, 2.5, 1, 1]);
     expect(() => native.maxPool2dBackward(index, dy, geometry, dx, 'yes' as never)).toThrow(
       /overwrite.*must be a boolean/,
+    );
+    // The geometry is a named object: the old positional array and unknown fields are refused.
+    expect(() => native.maxPool2dBackward(index, dy, [1, 2, 4, 2, 2, 2, 2] as never, dx)).toThrow(
+      "maxPool2dBackward: argument 'geometry' must be an object with named fields",
+    );
+    expect(() => native.maxPool2dBackward(index, dy, { ...geometry, ceil: true } as never, dx)).toThrow(
+      "maxPool2dBackward: 'geometry' has an unknown field 'ceil'",
     );
     // reluMask (the pooled output of a relu's output): dy passes where it is > 0.
     native.maxPool2dBackward(index, dy, geometry, dx, true, Float32Array.from([0, 4]));

@@ -1,0 +1,162 @@
+// The conv family (native/optable/conv.ops.mjs): what the table cannot state. The convolution
+// and pooling geometry checks (channels divisible by groups, a kernel that fits the padded
+// input, the output size), batch and layer norm's hyperparameters, maxPool2dBackward's index
+// check when it runs, and the profiler's shape strings.
+#include <algorithm>
+
+#include "binding_ops.h"
+
+namespace axon::binding {
+
+namespace {
+
+std::string conv_desc(const ConvGeometry& g) {
+  return "x [" + std::to_string(g.n) + "," + std::to_string(g.c_in) + "," + std::to_string(g.h) +
+         "," + std::to_string(g.w) + "], weight [" + std::to_string(g.c_out) + "," +
+         std::to_string(g.groups ? g.c_in / g.groups : 0) + "," + std::to_string(g.kh) + "," +
+         std::to_string(g.kw) + "], stride " + std::to_string(g.stride_h) + "x" +
+         std::to_string(g.stride_w) + ", padding " + std::to_string(g.pad_top) + "," +
+         std::to_string(g.pad_left) + "," + std::to_string(g.pad_bottom) + "," +
+         std::to_string(g.pad_right) + ", dilation " + std::to_string(g.dil_h) + "x" +
+         std::to_string(g.dil_w) + ", groups " + std::to_string(g.groups);
+}
+
+// The table checked that every size is >= 1 (n >= 0): channels divisible by groups, a kernel
+// that fits the padded input; sets the output size.
+template <class Op>
+void check_conv(Args& a, Op& op) {
+  const ConvGeometry& g = op.geometry;
+  if (g.c_in % g.groups || g.c_out % g.groups)
+    a.range_error("in channels " + std::to_string(g.c_in) + " and out channels " +
+                  std::to_string(g.c_out) + " must be divisible by groups " +
+                  std::to_string(g.groups));
+  const int64_t eh = a.add(a.mul(g.dil_h, g.kh - 1, "kernel"), 1, "kernel");
+  const int64_t ew = a.add(a.mul(g.dil_w, g.kw - 1, "kernel"), 1, "kernel");
+  const int64_t ph = a.add(a.add(g.h, g.pad_top, "padding"), g.pad_bottom, "padding");
+  const int64_t pw = a.add(a.add(g.w, g.pad_left, "padding"), g.pad_right, "padding");
+  if (eh > ph || ew > pw)
+    a.range_error("the kernel (extent " + std::to_string(eh) + "x" + std::to_string(ew) +
+                  ") is larger than the padded input (" + std::to_string(ph) + "x" +
+                  std::to_string(pw) + "): " + conv_desc(g));
+  op.out_h = g.out_h(), op.out_w = g.out_w();
+}
+
+std::string conv_shapes(const ConvGeometry& g) {
+  return "N" + std::to_string(g.n) + " " + std::to_string(g.c_in) + "->" + std::to_string(g.c_out) +
+         " " + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" + std::to_string(g.kh) + "x" +
+         std::to_string(g.kw) + " s" + std::to_string(g.stride_h) +
+         (g.groups > 1 ? " g" + std::to_string(g.groups) : "");
+}
+
+// PyTorch's rules: padding at most half the kernel (so every window holds an input element), a
+// window that fits the padded input. Sets the output size (op.out_h/out_w and the geometry's).
+template <class Op>
+void check_pool(Args& a, Op& op, bool average) {
+  PoolGeometry& g = op.geometry;
+  if (2 * std::max(g.pad_top, g.pad_bottom) > g.kh || 2 * std::max(g.pad_left, g.pad_right) > g.kw)
+    a.range_error("padding " + std::to_string(g.pad_top) + "," + std::to_string(g.pad_left) +
+                  " must be at most half the kernel " + std::to_string(g.kh) + "x" +
+                  std::to_string(g.kw));
+  const bool ceil_mode = op.geometry_ceil_mode;
+  g.out_h = pool_output_size(g.h, g.kh, g.stride_h, g.pad_top, g.pad_bottom, g.dil_h, ceil_mode);
+  g.out_w = pool_output_size(g.w, g.kw, g.stride_w, g.pad_left, g.pad_right, g.dil_w, ceil_mode);
+  if (g.out_h < 1 || g.out_w < 1)
+    a.range_error("the window (" + std::to_string(g.kh) + "x" + std::to_string(g.kw) +
+                  ", dilation " + std::to_string(g.dil_h) + ") does not fit the padded input " +
+                  std::to_string(g.h + g.pad_top + g.pad_bottom) + "x" +
+                  std::to_string(g.w + g.pad_left + g.pad_right));
+  if (average && (g.dil_h != 1 || g.dil_w != 1)) a.range_error("average pooling has no dilation");
+  op.out_h = g.out_h, op.out_w = g.out_w;
+}
+
+std::string pool_shapes(const PoolGeometry& g) {
+  return std::to_string(g.planes) + "x" + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" +
+         std::to_string(g.kh) + " s" + std::to_string(g.stride_h);
+}
+
+std::string adaptive_shapes(const PoolGeometry& g) {
+  return std::to_string(g.planes) + "x" + std::to_string(g.h) + "x" + std::to_string(g.w) + "->" +
+         std::to_string(g.out_h) + "x" + std::to_string(g.out_w);
+}
+
+std::string bn_input(const BatchNormArgs& b) {
+  return "[" + std::to_string(b.n) + "," + std::to_string(b.c) + "," + std::to_string(b.s) + "]";
+}
+
+}  // namespace
+
+// ---- convolution
+void Conv2dOp::check(Args& a, Conv2dOp& op) { check_conv(a, op); }
+void Conv2dBackwardDataOp::check(Args& a, Conv2dBackwardDataOp& op) { check_conv(a, op); }
+void Conv2dBackwardWeightOp::check(Args& a, Conv2dBackwardWeightOp& op) { check_conv(a, op); }
+
+// The algorithm that ran, for the profiler: effective GFLOP/s of Winograd exceed the peak.
+std::string Conv2dOp::shapes() const {
+  return conv_shapes(geometry) + " " + conv2d_forward_algorithm(geometry);
+}
+std::string Conv2dBackwardDataOp::shapes() const { return conv_shapes(geometry); }
+std::string Conv2dBackwardWeightOp::shapes() const {
+  return conv_shapes(geometry) + " " +
+         conv2d_forward_algorithm(geometry);  // the forward's choice holds
+}
+
+// ---- pooling
+void MaxPool2dOp::check(Args& a, MaxPool2dOp& op) { check_pool(a, op, false); }
+void MaxPool2dBackwardOp::check(Args& a, MaxPool2dBackwardOp& op) { check_pool(a, op, false); }
+void AvgPool2dOp::check(Args& a, AvgPool2dOp& op) { check_pool(a, op, true); }
+void AvgPool2dBackwardOp::check(Args& a, AvgPool2dBackwardOp& op) { check_pool(a, op, true); }
+
+// The indices are checked when the op runs: in a recorded program they are rewritten by the
+// forward pass between runs, and JS could change them too. (The kernel checks them, in
+// parallel, before it uses them; the scan below names the first.)
+void MaxPool2dBackwardOp::run() const {
+  if (max_pool2d_backward(geometry, index, dy, dx, overwrite, relu_mask)) return;
+  const PoolGeometry& g = geometry;
+  const int64_t n = g.planes * g.out_h * g.out_w, plane = g.h * g.w;
+  for (int64_t i = 0; i < n; ++i)
+    if (index[i] < 0 || index[i] >= plane) {
+      set_runtime_error("maxPool2dBackward: index[" + std::to_string(i) +
+                        "] = " + std::to_string(index[i]) + " is outside the " +
+                        std::to_string(g.h) + "x" + std::to_string(g.w) + " plane");
+      return;
+    }
+}
+
+std::string MaxPool2dOp::shapes() const { return pool_shapes(geometry); }
+std::string MaxPool2dBackwardOp::shapes() const { return pool_shapes(geometry); }
+std::string AvgPool2dOp::shapes() const { return pool_shapes(geometry); }
+std::string AvgPool2dBackwardOp::shapes() const { return pool_shapes(geometry); }
+std::string AdaptiveAvgPool2dOp::shapes() const { return adaptive_shapes(geometry); }
+std::string AdaptiveAvgPool2dBackwardOp::shapes() const { return adaptive_shapes(geometry); }
+
+// ---- normalisation
+BatchNormArgs BatchNormOp::args() const {
+  BatchNormArgs b = dims;
+  b.eps = eps, b.momentum = momentum, b.training = training;
+  return b;
+}
+
+void BatchNormOp::check(Args& a, BatchNormOp& op) {
+  const BatchNormArgs& b = op.dims;
+  a.mul(a.mul(b.n, b.c, "x"), b.s, "x");
+  if (!(op.eps > 0)) a.range_error("eps must be > 0");
+  if (!(op.momentum >= 0 && op.momentum <= 1)) a.range_error("momentum must be in [0, 1]");
+  if (op.has_running_mean != op.has_running_var)
+    a.type_error("give both running statistics or neither");
+  if (!op.training && !op.has_running_mean)
+    a.type_error("evaluation mode needs the running statistics");
+  if (op.training && b.n * b.s < 2)
+    a.range_error("training needs more than one value per channel, got input " + bn_input(b));
+}
+
+BatchNormArgs BatchNormBackwardOp::args() const {
+  BatchNormArgs b = dims;
+  b.training = training;
+  return b;
+}
+
+void LayerNormOp::check(Args& a, LayerNormOp& op) {
+  if (!(op.eps > 0)) a.range_error("eps must be > 0");
+}
+
+}  // namespace axon::binding
