@@ -6,7 +6,8 @@
  * so a training step reuses the buffer). The graph is freed after a backward unless
  * `retainGraph` is set. No higher-order gradients: backward closures run with recording off.
  */
-import { native, BinaryCode } from '../native/binding.js';
+import { BinaryCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor, setFreshTensorSet } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -107,7 +108,7 @@ function accumulateInto(target: Tensor, g: Tensor, op: string, owned = false): v
   // see every data movement as a kernel call.
   if (target.grad === null) target.grad = Tensor.empty(target.shape);
   const gd = target.grad.data as Float32Array;
-  native.binary(BinaryCode.Add, gd, target.shape, g.data as Float32Array, g.shape, gd, target.shape);
+  kernels.binary(BinaryCode.Add, gd, target.shape, g.data as Float32Array, g.shape, gd, target.shape);
 }
 
 /**
@@ -242,7 +243,7 @@ export function runBackward(
             grads.set(input, ig);
           } else {
             const sum = Tensor.output(have.shape);
-            native.binary(
+            kernels.binary(
               BinaryCode.Add,
               have.data as Float32Array,
               have.shape,

@@ -1,5 +1,5 @@
 /** Row gathering: the copy every batch, split and shuffle is made of (one native call). */
-import { native } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -9,7 +9,7 @@ export function takeRows(t: Tensor, indices: Int32Array, start = 0, count = indi
   const rowSize = t.size / Math.max(t.shape[0], 1);
   const shape = [count, ...t.shape.slice(1)];
   const data = t.dtype === 'int32' ? new Int32Array(count * rowSize) : new Float32Array(count * rowSize);
-  if (count > 0 && rowSize > 0) native.gatherRows(t.data, rowSize, indices, start, count, data);
+  if (count > 0 && rowSize > 0) kernels.gatherRows(t.data, rowSize, indices, start, count, data);
   return new Tensor(data, shape);
 }
 

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { setBackwardObserver, type BackwardObserver } from '../autograd/engine.js';
 import { native, type NativeProgram } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { Module, type Parameter } from '../nn/module.js';
 import { isTracing } from '../train/trace.js';
 import { Model } from '../train/model.js';
@@ -447,9 +448,9 @@ export class DistributedDataParallel {
     const b = this.buckets[bi];
     for (let i = 0; i < b.params.length; i++) {
       const g = b.params[i].grad;
-      if (g) native.copy(g.data as Float32Array, b.views[i]);
-      else native.fill(b.views[i], 0);
-      native.fill(b.flags.subarray(i, i + 1), g ? 1 : 0);
+      if (g) kernels.copy(g.data as Float32Array, b.views[i]);
+      else kernels.fill(b.views[i], 0);
+      kernels.fill(b.flags.subarray(i, i + 1), g ? 1 : 0);
     }
   }
 
@@ -466,12 +467,12 @@ export class DistributedDataParallel {
         const p = b.params[i];
         if (traced ? p.grad === null : b.flags[i] === 0) continue;
         p.grad ??= Tensor.empty(p.shape);
-        native.copy(b.views[i], p.grad.data as Float32Array);
+        kernels.copy(b.views[i], p.grad.data as Float32Array);
       }
     if (this.bufferBuffer) {
       let off = 0;
       for (const t of this.bufferTensors) {
-        native.copy(this.bufferBuffer.subarray(off, off + t.size), t.data as Float32Array);
+        kernels.copy(this.bufferBuffer.subarray(off, off + t.size), t.data as Float32Array);
         off += t.size;
       }
     }
@@ -481,7 +482,7 @@ export class DistributedDataParallel {
     let off = 0;
     const buf = this.bufferBuffer as Float32Array;
     for (const t of this.bufferTensors) {
-      native.copy(t.data as Float32Array, buf.subarray(off, off + t.size));
+      kernels.copy(t.data as Float32Array, buf.subarray(off, off + t.size));
       off += t.size;
     }
   }

@@ -4,7 +4,8 @@
  * `softmax([1000, 1001])` is finite).
  */
 import { record } from '../autograd/engine.js';
-import { native, UnaryCode } from '../native/binding.js';
+import { UnaryCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { normalizeAxis, splitAt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
@@ -55,10 +56,10 @@ function softmaxImpl(op: string, x: Tensor, axis: number, log: boolean): Tensor 
   const [outer, r, inner] = x.ndim === 0 ? [1, 1, 1] : splitAt(x.shape, ax);
   const out = Tensor.output(x.shape);
   const yd = out.data as Float32Array;
-  native.softmax(xd, yd, outer, r, inner, log);
+  kernels.softmax(xd, yd, outer, r, inner, log);
   return record(out, op, [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    native.softmaxBackward(yd, g.data as Float32Array, dx.data as Float32Array, outer, r, inner, log);
+    kernels.softmaxBackward(yd, g.data as Float32Array, dx.data as Float32Array, outer, r, inner, log);
     return [dx];
   });
 }

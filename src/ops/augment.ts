@@ -3,7 +3,8 @@
  * (which check the arguments): one native call crops (from the zero-padded image) and flips a
  * batch, drawing positions and flips from a counter-based stream. Not recorded for autograd.
  */
-import { native, type CropFlipGeometry } from '../native/binding.js';
+import type { CropFlipGeometry } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -19,6 +20,6 @@ export function randomCropFlip(
   state: Float64Array,
 ): Tensor {
   const out = Tensor.output([g.n, g.c, g.outH, g.outW]);
-  if (out.size > 0) native.randomCropFlip(xd, g, flipP, random, state, out.data as Float32Array);
+  if (out.size > 0) kernels.randomCropFlip(xd, g, flipP, random, state, out.data as Float32Array);
   return out;
 }

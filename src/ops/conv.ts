@@ -8,7 +8,8 @@
  * kernels serve all five directions.
  */
 import { record } from '../autograd/engine.js';
-import { native, BinaryCode, UnaryCode, type ConvGeometry } from '../native/binding.js';
+import { BinaryCode, UnaryCode, type ConvGeometry } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
@@ -162,21 +163,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const fused = act.fused ?? UnaryCode.Identity;
   const out = Tensor.output(plan.outShape);
   const yd = out.data as Float32Array;
-  if (yd.length > 0) native.conv2d(xd, wd, bd, plan.geometry, fused, act.param, yd);
+  if (yd.length > 0) kernels.conv2d(xd, wd, bd, plan.geometry, fused, act.param, yd);
   const y = record(out, 'conv2d', [x, weight, bias], (g) => {
     let gd = g.data as Float32Array;
     if (fused !== UnaryCode.Identity && !(fused === UnaryCode.Relu && isReluMasked(g))) {
       // Overwritten whole by the kernel: not re-zeroed when a recorded step replays.
       const pre = Tensor.output(out.shape).data as Float32Array;
-      native.unaryBackward(fused, yd, yd, gd, pre, act.param, true);
+      kernels.unaryBackward(fused, yd, yd, gd, pre, act.param, true);
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    if (dx && dx.size > 0 && gd.length > 0) native.conv2dBackwardData(gd, wd, plan.geometry, dx.data as Float32Array);
+    if (dx && dx.size > 0 && gd.length > 0) kernels.conv2dBackwardData(gd, wd, plan.geometry, dx.data as Float32Array);
     const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     if ((dw || db) && gd.length > 0)
-      native.conv2dBackwardWeight(
+      kernels.conv2dBackwardWeight(
         xd,
         gd,
         plan.geometry,
@@ -314,29 +315,30 @@ export function convTranspose2d(
   const zero4 = [0, 0, 0, 0];
   const one4 = [1, 1, 1, 1];
   if (yd.length > 0 && xd.length > 0) {
-    if (!cropped) native.conv2dBackwardData(xd, wd, mirror.geometry, yd);
+    if (!cropped) kernels.conv2dBackwardData(xd, wd, mirror.geometry, yd);
     else {
       // Kernel calls only (a recorded step replays native calls, not JS loops).
       const tmp = Tensor.empty(cShape).data as Float32Array;
-      native.conv2dBackwardData(xd, wd, mirror.geometry, tmp);
-      native.sliceBackward(tmp, cShape, zero4, one4, out.shape, yd);
+      kernels.conv2dBackwardData(xd, wd, mirror.geometry, tmp);
+      kernels.sliceBackward(tmp, cShape, zero4, one4, out.shape, yd);
     }
   }
-  if (bd && yd.length > 0) native.binary(BinaryCode.Add, yd, out.shape, bd, [1, cout, 1, 1], yd, out.shape);
+  if (bd && yd.length > 0) kernels.binary(BinaryCode.Add, yd, out.shape, bd, [1, cout, 1, 1], yd, out.shape);
   return record(out, op, [x, weight, bias], (g) => {
     let gd = g.data as Float32Array;
     const full = gd;
     if (cropped) {
       const c = Tensor.output(cShape).data as Float32Array;
-      native.sliceCopy(gd, out.shape, zero4, one4, cShape, c);
+      kernels.sliceCopy(gd, out.shape, zero4, one4, cShape, c);
       gd = c;
     }
     const dx = x.requiresGrad ? Tensor.output(x.shape) : null;
-    if (dx && dx.size > 0) native.conv2d(gd, wd, null, mirror.geometry, UnaryCode.Identity, 0, dx.data as Float32Array);
+    if (dx && dx.size > 0)
+      kernels.conv2d(gd, wd, null, mirror.geometry, UnaryCode.Identity, 0, dx.data as Float32Array);
     const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
-    if (dw && gd.length > 0) native.conv2dBackwardWeight(gd, xd, mirror.geometry, dw.data as Float32Array, null);
+    if (dw && gd.length > 0) kernels.conv2dBackwardWeight(gd, xd, mirror.geometry, dw.data as Float32Array, null);
     const db = bias?.requiresGrad ? Tensor.output(bias.shape) : null;
-    if (db && full.length > 0) native.sumToShape(full, out.shape, db.data as Float32Array, [1, cout, 1, 1]);
+    if (db && full.length > 0) kernels.sumToShape(full, out.shape, db.data as Float32Array, [1, cout, 1, 1]);
     return [dx, dw, db];
   });
 }

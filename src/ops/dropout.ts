@@ -4,7 +4,8 @@
  * applies it; the backward multiplies by the same mask.
  */
 import { record } from '../autograd/engine.js';
-import { native, BinaryCode } from '../native/binding.js';
+import { BinaryCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -14,10 +15,10 @@ import { Tensor } from '../tensor/tensor.js';
 export function dropoutMasked(x: Tensor, xd: Float32Array, p: number, state: Float64Array): Tensor {
   const out = Tensor.output(x.shape);
   const mask = Tensor.output(x.shape).data as Float32Array;
-  native.dropout(xd, out.data as Float32Array, mask, p, state);
+  kernels.dropout(xd, out.data as Float32Array, mask, p, state);
   return record(out, 'dropout', [x], (grad) => {
     const dx = Tensor.output(x.shape);
-    native.binary(BinaryCode.Mul, grad.data as Float32Array, x.shape, mask, x.shape, dx.data as Float32Array, x.shape);
+    kernels.binary(BinaryCode.Mul, grad.data as Float32Array, x.shape, mask, x.shape, dx.data as Float32Array, x.shape);
     return [dx];
   });
 }

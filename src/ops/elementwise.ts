@@ -5,7 +5,8 @@
  * own shape.
  */
 import { record } from '../autograd/engine.js';
-import { native, BinaryCode, UnaryCode } from '../native/binding.js';
+import { BinaryCode, UnaryCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { broadcastShapes, padShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
@@ -25,7 +26,7 @@ import {
  * step replays it). Not recorded for autograd: for gradient buffers (Module.zeroGrad).
  */
 export function fillInPlace(t: Tensor, value: number): void {
-  native.fill(t.data, value);
+  kernels.fill(t.data, value);
 }
 
 /** y = f(x; param) through the native unary kernel, with its native backward. */
@@ -33,11 +34,11 @@ export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tens
   const xd = floatData(op, x);
   const out = Tensor.output(x.shape);
   const yd = out.data as Float32Array;
-  native.unary(code, xd, yd, param);
+  kernels.unary(code, xd, yd, param);
   const y = record(out, op, [x], (g) => {
     if (code === UnaryCode.Relu && isReluMasked(g)) return [g]; // already the relu's gradient
     const dx = Tensor.output(x.shape);
-    native.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param, true);
+    kernels.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param, true);
     return [dx];
   });
   if (code === UnaryCode.Relu) markReluOutput(y);
@@ -51,8 +52,8 @@ function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirs
   const yd = out.data as Float32Array;
   // x ** s: the unary pow kernel (the one backward uses) computes the common exponents
   // (2, 3, 0.5, -1, -2, ...) exactly rather than as exp(s log|x|).
-  if (code === BinaryCode.Pow && !scalarFirst) native.unary(UnaryCode.Pow, xd, yd, s);
-  else native.binaryScalar(code, xd, s, scalarFirst, yd);
+  if (code === BinaryCode.Pow && !scalarFirst) kernels.unary(UnaryCode.Pow, xd, yd, s);
+  else kernels.binaryScalar(code, xd, s, scalarFirst, yd);
   return record(out, op, [x], (g) => {
     const gd = g.data as Float32Array;
     switch (code) {
@@ -75,7 +76,7 @@ function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirs
       case BinaryCode.Pow: {
         const dx = Tensor.empty(x.shape);
         if (!scalarFirst) {
-          native.unaryBackward(UnaryCode.Pow, xd, yd, gd, dx.data as Float32Array, s);
+          kernels.unaryBackward(UnaryCode.Pow, xd, yd, gd, dx.data as Float32Array, s);
           return [dx];
         }
         // d(s^x)/dx = s^x ln s
@@ -88,7 +89,7 @@ function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirs
         const [a, b] = scalarFirst ? [sv, xd] : [xd, sv];
         const da = scalarFirst ? null : (dx.data as Float32Array);
         const db = scalarFirst ? (dx.data as Float32Array) : null;
-        native.binaryBackward(code, a, b, yd, gd, da, db);
+        kernels.binaryBackward(code, a, b, yd, gd, da, db);
         return [dx];
       }
     }
@@ -111,14 +112,14 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
   const r = outShape.length;
   const out = Tensor.output(outShape);
   const yd = out.data as Float32Array;
-  native.binary(code, ad, padShape(a.shape, r), bd, padShape(b.shape, r), yd, outShape);
+  kernels.binary(code, ad, padShape(a.shape, r), bd, padShape(b.shape, r), yd, outShape);
   return record(out, op, [a, b], (g) => {
     const wantA = a.requiresGrad;
     const wantB = b.requiresGrad;
     if (shapesEqual(a.shape, outShape) && shapesEqual(b.shape, outShape)) {
       const da = wantA ? Tensor.empty(outShape) : null;
       const db = wantB ? Tensor.empty(outShape) : null;
-      native.binaryBackward(
+      kernels.binaryBackward(
         code,
         ad,
         bd,
@@ -159,7 +160,7 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
         const bE = rawBroadcastTo(b, outShape);
         const da = wantA ? Tensor.empty(outShape) : null;
         const db = wantB ? Tensor.empty(outShape) : null;
-        native.binaryBackward(
+        kernels.binaryBackward(
           code,
           aE.data as Float32Array,
           bE.data as Float32Array,

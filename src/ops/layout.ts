@@ -5,7 +5,7 @@
  * indices); gradients flow for float32.
  */
 import { record } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { broadcastShapes, normalizeAxis, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor, reserveActivation, type TensorData } from '../tensor/tensor.js';
 import { assertTensor, rawBroadcastTo, sumTo } from './util.js';
@@ -85,12 +85,12 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (new Set(p).size !== p.length) throw new RangeError(`permute: perm ${shapeToString(perm)} repeats an axis`);
   const outShape = p.map((a) => x.shape[a]);
   const out = new Tensor(newData(x, x.size), outShape);
-  native.permute(x.data, x.shape, p, out.data);
+  kernels.permute(x.data, x.shape, p, out.data);
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
   return record(out, 'permute', [x], (g) => {
     const dx = Tensor.output(x.shape);
-    native.permute(g.data, g.shape, inverse, dx.data);
+    kernels.permute(g.data, g.shape, inverse, dx.data);
     return [dx];
   });
 }
@@ -116,7 +116,7 @@ function rowsView(x: Tensor, start: number, end: number, shape: number[]): Tenso
   return record(out, 'slice', [x], (g) => {
     const dx = Tensor.empty(x.shape);
     // A kernel call (not TypedArray.set), so a recorded step replays it.
-    if (g.size) native.copy(g.data, (dx.data as Float32Array).subarray(start * inner, start * inner + g.size));
+    if (g.size) kernels.copy(g.data, (dx.data as Float32Array).subarray(start * inner, start * inner + g.size));
     return [dx];
   });
 }
@@ -193,10 +193,10 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
     keep.push(true);
   }
   const out = new Tensor(newData(x, numel(outShape)), outShape);
-  native.sliceCopy(x.data, x.shape, starts, steps, outShape, out.data);
+  kernels.sliceCopy(x.data, x.shape, starts, steps, outShape, out.data);
   const sliced = record(out, 'index', [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    native.sliceBackward(g.data as Float32Array, outShape, starts, steps, x.shape, dx.data as Float32Array);
+    kernels.sliceBackward(g.data as Float32Array, outShape, starts, steps, x.shape, dx.data as Float32Array);
     return [dx];
   });
   return keep.every(Boolean)
@@ -242,7 +242,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const outShape = [...first.shape];
   outShape[ax] = tensors.reduce((s, t) => s + t.shape[ax], 0);
   const out = new Tensor(newData(first, numel(outShape)), outShape);
-  native.concat(
+  kernels.concat(
     tensors.map((t) => t.data),
     sizes,
     outer,
@@ -257,7 +257,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       const starts = outShape.map((_, j) => (j === ax ? begin : 0));
       const dx = Tensor.output(t.shape);
       if (t.size)
-        native.sliceCopy(
+        kernels.sliceCopy(
           g.data,
           outShape,
           starts,

@@ -4,7 +4,8 @@
  * fused into the GEMM's store when its gradient needs only the output.
  */
 import { record } from '../autograd/engine.js';
-import { native, BiasMode, ReduceCode, UnaryCode } from '../native/binding.js';
+import { BiasMode, ReduceCode, UnaryCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { broadcastShapes, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
@@ -25,7 +26,7 @@ function gemm2d(
   const out = Tensor.output([m, n]);
   // An empty product: nothing to compute (and k = 0 would make the leading dimensions 0).
   if (m === 0 || n === 0 || k === 0) return out;
-  native.gemm(
+  kernels.gemm(
     transA,
     transB,
     m,
@@ -60,7 +61,7 @@ function batchedGemm(
 ): Tensor {
   const out = Tensor.output(outShape);
   if (batch === 0 || m === 0 || n === 0 || k === 0) return out;
-  native.gemmBatched(
+  kernels.gemmBatched(
     batch,
     transA,
     transB,
@@ -248,12 +249,12 @@ export function linear(
     // No features: the product is 0, so the output is act(bias). Written by kernels, not a JS
     // loop, so a recorded step sets it again on every replay (the bias may have changed).
     if (yd.length > 0) {
-      if (bd) native.gatherRows(bd, outF, new Int32Array(rows), 0, rows, yd);
-      else native.fill(yd, 0);
-      native.unary(fused, yd, yd, param);
+      if (bd) kernels.gatherRows(bd, outF, new Int32Array(rows), 0, rows, yd);
+      else kernels.fill(yd, 0);
+      kernels.unary(fused, yd, yd, param);
     }
   } else if (yd.length > 0)
-    native.gemm(
+    kernels.gemm(
       false,
       true,
       rows,
@@ -278,12 +279,12 @@ export function linear(
       // Gradient of the pre-activation from the output (relu/leaky/elu test y > 0, which has
       // the sign of the input).
       const pre = Tensor.output(out.shape).data as Float32Array; // overwritten whole: no re-zeroing
-      native.unaryBackward(fused, yd, yd, gd, pre, param, true);
+      kernels.unaryBackward(fused, yd, yd, gd, pre, param, true);
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.output(x.shape) : null;
     if (dx && dx.size > 0 && outF > 0)
-      native.gemm(
+      kernels.gemm(
         false,
         false,
         rows,
@@ -304,7 +305,7 @@ export function linear(
       );
     const dw = weight.requiresGrad ? Tensor.output(weight.shape) : null;
     if (dw && dw.size > 0 && rows > 0)
-      native.gemm(
+      kernels.gemm(
         true,
         false,
         outF,
@@ -324,7 +325,7 @@ export function linear(
         0,
       );
     const db = bias?.requiresGrad ? Tensor.output([outF]) : null;
-    if (db) native.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
+    if (db) kernels.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
     return [dx, dw, db];
   });
 }

@@ -4,7 +4,7 @@
  * recorded training step replays the whole loss.
  */
 import { record } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** crossEntropyRows' targets and options (already checked by the caller). */
@@ -34,10 +34,10 @@ export function crossEntropyRows(rows: Tensor, args: CrossEntropyRowsArgs): Tens
   const lse = Tensor.output([n]).data as Float32Array;
   const scratch = Tensor.output([n]).data as Float32Array;
   const x = rows.data as Float32Array;
-  native.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, code, out.data as Float32Array, lse, scratch);
+  kernels.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, code, out.data as Float32Array, lse, scratch);
   return record(out, 'crossEntropy', [rows], (g) => {
     const dlogits = Tensor.empty(rows.shape);
-    native.crossEntropyBackward(
+    kernels.crossEntropyBackward(
       x,
       n,
       c,
@@ -62,10 +62,10 @@ export function crossEntropyRows(rows: Tensor, args: CrossEntropyRowsArgs): Tens
  */
 export function binaryCrossEntropyElements(input: Tensor, p: Float32Array, t: Float32Array): Tensor {
   const loss = Tensor.output(input.shape);
-  native.bce(p, t, loss.data as Float32Array);
+  kernels.bce(p, t, loss.data as Float32Array);
   return record(loss, 'binaryCrossEntropy', [input], (g) => {
     const dp = Tensor.empty(input.shape);
-    native.bceBackward(p, t, g.data as Float32Array, dp.data as Float32Array);
+    kernels.bceBackward(p, t, g.data as Float32Array, dp.data as Float32Array);
     return [dp];
   });
 }
@@ -83,10 +83,10 @@ export function binaryCrossEntropyWithLogitsElements(
   c: number,
 ): Tensor {
   const loss = Tensor.output(logits.shape);
-  native.bceLogits(x, t, posWeight, c, loss.data as Float32Array);
+  kernels.bceLogits(x, t, posWeight, c, loss.data as Float32Array);
   return record(loss, 'binaryCrossEntropyWithLogits', [logits], (g) => {
     const dx = Tensor.empty(logits.shape);
-    native.bceLogitsBackward(x, t, posWeight, c, g.data as Float32Array, dx.data as Float32Array);
+    kernels.bceLogitsBackward(x, t, posWeight, c, g.data as Float32Array, dx.data as Float32Array);
     return [dx];
   });
 }

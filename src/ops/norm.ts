@@ -4,7 +4,7 @@
  * each backward one.
  */
 import { record } from '../autograd/engine.js';
-import { native } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { numel, shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
@@ -60,7 +60,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const saveMean = new Float32Array(c);
   const saveInvstd = new Float32Array(c);
   const dims = { n, c, s };
-  native.batchNorm(
+  kernels.batchNorm(
     xd,
     gamma,
     beta,
@@ -80,7 +80,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     const dg = weight?.requiresGrad ? Tensor.empty(weight.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
-    native.batchNormBackward(
+    kernels.batchNormBackward(
       xd,
       g.data as Float32Array,
       gamma,
@@ -127,13 +127,13 @@ export function layerNorm(
   const out = Tensor.output(x.shape);
   const saveMean = new Float32Array(rows);
   const saveInvstd = new Float32Array(rows);
-  if (d > 0) native.layerNorm(xd, gamma, beta, rows, d, eps, out.data as Float32Array, saveMean, saveInvstd);
+  if (d > 0) kernels.layerNorm(xd, gamma, beta, rows, d, eps, out.data as Float32Array, saveMean, saveInvstd);
   return record(out, op, [x, weight, bias], (g) => {
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     const dg = weight?.requiresGrad ? Tensor.empty(weight.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     if (d > 0)
-      native.layerNormBackward(
+      kernels.layerNormBackward(
         xd,
         g.data as Float32Array,
         gamma,

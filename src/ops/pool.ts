@@ -5,7 +5,8 @@
  * again natively.
  */
 import { record } from '../autograd/engine.js';
-import { native, type PoolGeometry } from '../native/binding.js';
+import type { PoolGeometry } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { numel, shapeToString } from '../tensor/shape.js';
 import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
@@ -91,13 +92,13 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   // The argmax indices are kept for the backward (int32, one per output).
   reserveActivation(out.size);
   const index = new Int32Array(out.size);
-  if (out.size > 0) native.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
+  if (out.size > 0) kernels.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
   // After a relu, the pooled maxima say where the relu passes gradient (src/ops/util.ts).
   const reluMask = isReluOutput(x) ? (out.data as Float32Array) : null;
   return record(out, 'maxPool2d', [x], (g) => {
     const dx = Tensor.output(x.shape);
     if (g.size > 0)
-      native.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true, reluMask);
+      kernels.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true, reluMask);
     if (reluMask) markReluMasked(dx);
     return [dx];
   });
@@ -110,10 +111,10 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   if (options.dilation !== undefined) throw new RangeError('avgPool2d: average pooling has no dilation');
   const plan = poolPlan('avgPool2d', x, kernelSize, options);
   const out = Tensor.output(plan.outShape);
-  if (out.size > 0) native.avgPool2d(xd, plan.geometry, out.data as Float32Array);
+  if (out.size > 0) kernels.avgPool2d(xd, plan.geometry, out.data as Float32Array);
   return record(out, 'avgPool2d', [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    if (g.size > 0) native.avgPool2dBackward(g.data as Float32Array, plan.geometry, dx.data as Float32Array);
+    if (g.size > 0) kernels.avgPool2dBackward(g.data as Float32Array, plan.geometry, dx.data as Float32Array);
     return [dx];
   });
 }
@@ -128,10 +129,10 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const planes = numel(x.shape.slice(0, -2));
   const geometry = { planes, h, w, outH: oh, outW: ow };
   const out = Tensor.output([...x.shape.slice(0, -2), oh, ow]);
-  if (out.size > 0) native.adaptiveAvgPool2d(xd, geometry, out.data as Float32Array);
+  if (out.size > 0) kernels.adaptiveAvgPool2d(xd, geometry, out.data as Float32Array);
   return record(out, 'adaptiveAvgPool2d', [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    if (g.size > 0) native.adaptiveAvgPool2dBackward(g.data as Float32Array, geometry, dx.data as Float32Array);
+    if (g.size > 0) kernels.adaptiveAvgPool2dBackward(g.data as Float32Array, geometry, dx.data as Float32Array);
     return [dx];
   });
 }

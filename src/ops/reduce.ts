@@ -4,7 +4,8 @@
  * otherwise the tensor is first permuted so they are.
  */
 import { record } from '../autograd/engine.js';
-import { native, ArgReduceCode, ReduceCode } from '../native/binding.js';
+import { ArgReduceCode, ReduceCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { normalizeAxis, splitAt } from '../tensor/shape.js';
 import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { permute } from './layout.js';
@@ -49,10 +50,10 @@ function reduceImpl(code: ReduceCode, x: Tensor, axis: number | number[] | undef
   for (let i = last + 1; i < x.ndim; i++) inner *= x.shape[i];
   const out = Tensor.output(outShape);
   const yd = out.data as Float32Array;
-  native.reduce(code, xd, outer, r, inner, yd);
+  kernels.reduce(code, xd, outer, r, inner, yd);
   return record(out, op, [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    native.reduceBackward(code, xd, yd, g.data as Float32Array, outer, r, inner, dx.data as Float32Array);
+    kernels.reduceBackward(code, xd, yd, g.data as Float32Array, outer, r, inner, dx.data as Float32Array);
     return [dx];
   });
 }
@@ -76,7 +77,7 @@ function argImpl(code: ArgReduceCode, x: Tensor, axis: number | undefined, keepD
   if (x.size === 0) throw new RangeError(`${op}: the tensor is empty`);
   if (axis === undefined) {
     const out = new Tensor(new Int32Array(1), keepDims ? x.shape.map(() => 1) : []);
-    native.argReduce(code, xd, 1, x.size, 1, out.data as Int32Array);
+    kernels.argReduce(code, xd, 1, x.size, 1, out.data as Int32Array);
     return out;
   }
   const ax = normalizeAxis(op, axis, x.ndim);
@@ -85,7 +86,7 @@ function argImpl(code: ArgReduceCode, x: Tensor, axis: number | undefined, keepD
   const outShape = keepDims ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
   reserveActivation(outer * inner);
   const out = new Tensor(new Int32Array(outer * inner), outShape);
-  native.argReduce(code, xd, outer, r, inner, out.data as Int32Array);
+  kernels.argReduce(code, xd, outer, r, inner, out.data as Int32Array);
   return out;
 }
 

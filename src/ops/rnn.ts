@@ -16,6 +16,7 @@
  */
 import { record } from '../autograd/engine.js';
 import { native, RnnMode as RnnCode, SequencePoolMode as PoolCode, type RnnDims } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -135,7 +136,7 @@ export function rnnDirection(
   const packed = Tensor.output([T + extra, N, H]);
   const pd = packed.data as Float32Array;
   const workspace = Tensor.output([wsSize]).data as Float32Array;
-  native.rnn(
+  kernels.rnn(
     xd,
     wi,
     wh,
@@ -161,7 +162,7 @@ export function rnnDirection(
     const dh0 = h0 && h0.requiresGrad ? Tensor.output(h0.shape) : null;
     const dc0 = c0 && c0.requiresGrad ? Tensor.output(c0.shape) : null;
     const f = (t: Tensor | null): Float32Array | null => (t ? (t.data as Float32Array) : null);
-    native.rnnBackward(
+    kernels.rnnBackward(
       xd,
       wi,
       wh,
@@ -227,15 +228,15 @@ export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOpti
   const td = tokens.data as Int32Array;
   if (options.maxNorm !== undefined) {
     if (!(options.maxNorm > 0)) throw new RangeError(`${op}: maxNorm must be > 0, got ${options.maxNorm}`);
-    native.embeddingRenorm(wd, E, td, options.maxNorm, options.normType ?? 2);
+    kernels.embeddingRenorm(wd, E, td, options.maxNorm, options.normType ?? 2);
   }
   const shape = timeMajor ? [tokens.shape[1], tokens.shape[0], E] : [...tokens.shape, E];
   const out = Tensor.output(shape);
   const dims = { rows, steps, timeMajor };
-  native.embedding(wd, E, td, dims, out.data as Float32Array);
+  kernels.embedding(wd, E, td, dims, out.data as Float32Array);
   return record(out, op, [weight], (g) => {
     const dw = Tensor.empty(weight.shape);
-    native.embeddingBackward(g.data as Float32Array, E, td, dims, pad, dw.data as Float32Array);
+    kernels.embeddingBackward(g.data as Float32Array, E, td, dims, pad, dw.data as Float32Array);
     return [dw];
   });
 }
@@ -248,7 +249,7 @@ export function sequenceLengths(tokens: Tensor, pad = 0): Tensor {
       `sequenceLengths: tokens must be int32 [batch, steps], got ${tokens.dtype} ${shapeToString(tokens.shape)}`,
     );
   const out = new Tensor(new Int32Array(tokens.shape[0]), [tokens.shape[0]]);
-  native.sequenceLengths(tokens.data as Int32Array, tokens.shape[0], tokens.shape[1], pad, out.data as Int32Array);
+  kernels.sequenceLengths(tokens.data as Int32Array, tokens.shape[0], tokens.shape[1], pad, out.data as Int32Array);
   return out;
 }
 
@@ -289,10 +290,10 @@ export function sequencePool(x: Tensor, mode: SequencePoolMode, options: Sequenc
   const lengths = options.lengths ? checkLengths(op, options.lengths, N) : null;
   const dims = { steps: T, batch: N, dim: F, timeMajor, mode: mode === 'last' ? PoolCode.Last : PoolCode.Mean };
   const out = Tensor.output([N, F]);
-  native.sequencePool(xd, dims, lengths, out.data as Float32Array);
+  kernels.sequencePool(xd, dims, lengths, out.data as Float32Array);
   return record(out, op, [x], (g) => {
     const dx = Tensor.empty(x.shape);
-    native.sequencePoolBackward(g.data as Float32Array, dims, lengths, dx.data as Float32Array);
+    kernels.sequencePoolBackward(g.data as Float32Array, dims, lengths, dx.data as Float32Array);
     return [dx];
   });
 }

@@ -2,7 +2,8 @@
  * Helpers shared by the op modules: argument checks that produce `op: ...` errors, and raw
  * (unrecorded) native calls used inside backward closures.
  */
-import { native, BinaryCode } from '../native/binding.js';
+import { BinaryCode } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import { numel, padShape, shapeToString, shapesEqual, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -32,7 +33,7 @@ export function assertFinite(op: string, v: unknown, name: string): asserts v is
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
   const out = Tensor.output(shape);
-  native.sumToShape(g.data as Float32Array, g.shape, out.data as Float32Array, padShape(shape, g.ndim));
+  kernels.sumToShape(g.data as Float32Array, g.shape, out.data as Float32Array, padShape(shape, g.ndim));
   return out;
 }
 
@@ -40,7 +41,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 export function rawBinary(code: BinaryCode, a: Tensor, b: Tensor, outShape: Shape): Tensor {
   const out = Tensor.output(outShape);
   const r = outShape.length;
-  native.binary(
+  kernels.binary(
     code,
     a.data as Float32Array,
     padShape(a.shape, r),
@@ -67,7 +68,7 @@ export function rawBroadcastTo(x: Tensor, shape: Shape): Tensor {
 /** Unrecorded x (op) s. */
 export function rawScalar(code: BinaryCode, x: Tensor, s: number, scalarFirst = false): Tensor {
   const out = Tensor.output(x.shape);
-  native.binaryScalar(code, x.data as Float32Array, s, scalarFirst, out.data as Float32Array);
+  kernels.binaryScalar(code, x.data as Float32Array, s, scalarFirst, out.data as Float32Array);
   return out;
 }
 

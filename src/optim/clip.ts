@@ -1,5 +1,6 @@
 /** Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), in place. */
-import { native, BinaryCode, ClipGradNormIo, ClipGradNormIoLength } from '../native/binding.js';
+import { BinaryCode, ClipGradNormIo, ClipGradNormIoLength } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 function grads(params: Iterable<Tensor>): Float32Array[] {
@@ -22,7 +23,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   const io = new Float64Array(ClipGradNormIoLength);
   io[ClipGradNormIo.maxNorm] = maxNorm;
   io[ClipGradNormIo.normType] = normType;
-  native.clipGradNorm(grads(params), io);
+  kernels.clipGradNorm(grads(params), io);
   return io[ClipGradNormIo.norm];
 }
 
@@ -31,7 +32,7 @@ export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void
   if (!(clipValue >= 0) || !Number.isFinite(clipValue))
     throw new RangeError(`clipGradValue: clipValue must be a finite number >= 0, got ${clipValue}`);
   for (const g of grads(params)) {
-    native.binaryScalar(BinaryCode.Minimum, g, clipValue, false, g);
-    native.binaryScalar(BinaryCode.Maximum, g, -clipValue, false, g);
+    kernels.binaryScalar(BinaryCode.Minimum, g, clipValue, false, g);
+    kernels.binaryScalar(BinaryCode.Maximum, g, -clipValue, false, g);
   }
 }

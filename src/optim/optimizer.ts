@@ -4,7 +4,7 @@
  * and an index-based stateDict() so a checkpoint can be loaded into a fresh model. Subclasses
  * implement `update` with one fused native kernel per parameter.
  */
-import { native } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys } from '../options.js';
 
@@ -80,7 +80,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const g of this.paramGroups)
       for (const p of g.params) {
         if (setToNone || !p.grad) p.grad = null;
-        else native.fill(p.grad.data, 0); // a kernel call, so a recorded step replays it
+        else kernels.fill(p.grad.data, 0); // a kernel call, so a recorded step replays it
       }
   }
 

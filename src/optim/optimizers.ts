@@ -4,7 +4,6 @@
  * fused native kernel per parameter tensor (native/kernels/cpu/optim.cpp).
  */
 import {
-  native,
   AdagradStepHyper as AdagradH,
   AdagradStepHyperLength,
   AdamStepHyper as AdamH,
@@ -14,6 +13,7 @@ import {
   SgdStepHyper as SgdH,
   SgdStepHyperLength,
 } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
@@ -97,7 +97,7 @@ export class SGD extends Optimizer<SGDOptions> {
       st.buffers.momentumBuffer = new Float32Array(param.length);
       st.hyper[SgdH.started] = 0;
     }
-    native.sgdStep(param, grad, g.momentum !== 0 ? st.buffers.momentumBuffer : null, st.hyper);
+    kernels.sgdStep(param, grad, g.momentum !== 0 ? st.buffers.momentumBuffer : null, st.hyper);
   }
 }
 
@@ -177,7 +177,7 @@ export class Adam extends Optimizer<AdamOptions> {
     if (g.amsgrad && !st.buffers.maxExpAvgSq) st.buffers.maxExpAvgSq = new Float32Array(param.length);
     // The native op counts the step itself (its `step` cell); keep it equal to the JS count.
     st.hyper[AdamH.step] = st.step - 1;
-    native.adamStep(
+    kernels.adamStep(
       param,
       grad,
       st.buffers.expAvg,
@@ -264,7 +264,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<RMSpropOptions>): void {
     if (g.centered) st.buffers.gradAvg ??= new Float32Array(param.length);
     if (g.momentum > 0) st.buffers.momentumBuffer ??= new Float32Array(param.length);
-    native.rmspropStep(
+    kernels.rmspropStep(
       param,
       grad,
       st.buffers.squareAvg,
@@ -336,6 +336,6 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState): void {
     st.hyper[AdagradH.step] = st.step - 1; // the native op counts this step itself
-    native.adagradStep(param, grad, st.buffers.sum, st.hyper);
+    kernels.adagradStep(param, grad, st.buffers.sum, st.hyper);
   }
 }

@@ -5,7 +5,8 @@
  * native Program without running it; and the chunked replay of such a step on the thread pool.
  */
 import { noGrad } from '../autograd/engine.js';
-import { native, type NativeProgram } from '../native/binding.js';
+import type { NativeProgram } from '../native/binding.js';
+import { kernels } from '../native/executor.js';
 import type { Module } from '../nn/module.js';
 import { add } from '../ops/elementwise.js';
 import { clipGradNorm } from '../optim/clip.js';
@@ -105,8 +106,8 @@ export function traceStep(
     const { program } = traceWithinBudget(ctx.limits, mode === 'train' ? 'fit' : mode, rows, mode === 'train', () =>
       trace(
         () => {
-          native.gatherRowsAt(x.data, rowX, order, regs, rows, xb.data);
-          if (y && yb) native.gatherRowsAt(y.data, y.size / y.shape[0], order, regs, rows, yb.data);
+          kernels.gatherRowsAt(x.data, rowX, order, regs, rows, xb.data);
+          if (y && yb) kernels.gatherRowsAt(y.data, y.size / y.shape[0], order, regs, rows, yb.data);
           if (mode === 'train') {
             const { optimizer, loss } = ctx.compiled('fit');
             optimizer.zeroGrad();
@@ -117,7 +118,7 @@ export function traceStep(
               throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(l.shape)}`);
             const reg = ctx.module.regularizationLoss();
             if (reg) l = add(l, reg);
-            native.logScalar(l.data as Float32Array, losses, regs, stopOnNonFinite);
+            kernels.logScalar(l.data as Float32Array, losses, regs, stopOnNonFinite);
             l.backward();
             const clip = ctx.clipNorm;
             if (clip !== undefined)
@@ -130,11 +131,11 @@ export function traceStep(
           } else {
             noGrad(() => {
               const out = ctx.module.forward(xb);
-              if (putOutput) native.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
+              if (putOutput) kernels.putRowsAt(out.data, out.size / rows, regs, putOutput.data);
               if (mode === 'eval' && yb) {
                 countMetrics(ctx, out, yb, acc);
                 const l = ctx.compiled('evaluate').loss.fn(out, yb);
-                native.logScalar(l.data as Float32Array, losses, regs);
+                kernels.logScalar(l.data as Float32Array, losses, regs);
               }
             });
           }
@@ -164,7 +165,7 @@ function countMetrics(ctx: StepContext, out: Tensor, yb: Tensor, acc: Accumulato
         `metrics: regression metrics need float targets shaped like the output ${shapeToString(out.shape)}, got ${shapeToString(yb.shape)}`,
       );
     acc.regression ??= new Float64Array(5);
-    native.regressionUpdate(out.data as Float32Array, yb.data as Float32Array, acc.regression);
+    kernels.regressionUpdate(out.data as Float32Array, yb.data as Float32Array, acc.regression);
   }
   if (needs.has('confusion') || needs.has('topK')) {
     const cc = Math.max(width, 2);
@@ -178,7 +179,7 @@ function countMetrics(ctx: StepContext, out: Tensor, yb: Tensor, acc: Accumulato
       throw new Error(`metrics: targets ${shapeToString(yb.shape)} do not match outputs ${shapeToString(out.shape)}`);
     const threshold = kind === 'binaryLogits' ? 0 : 0.5;
     if (needs.has('confusion'))
-      native.confusionUpdate(
+      kernels.confusionUpdate(
         out.data as Float32Array,
         rows,
         width,
@@ -194,7 +195,7 @@ function countMetrics(ctx: StepContext, out: Tensor, yb: Tensor, acc: Accumulato
         if (!labels) throw new Error('metrics: top-k accuracy needs int32 class labels');
         const k = m.k ?? 5;
         if (!acc.topK.has(k)) acc.topK.set(k, new Float64Array(2));
-        native.topKUpdate(out.data as Float32Array, rows, width, labels, k, acc.topK.get(k) as Float64Array);
+        kernels.topKUpdate(out.data as Float32Array, rows, width, labels, k, acc.topK.get(k) as Float64Array);
       }
   }
 }

@@ -9,26 +9,12 @@
  * step counts and learning rates live in JS-owned cells the kernels read when they run.
  */
 import { native, type NativeProgram } from '../native/binding.js';
+import { isRecording, recordingExecutor, withExecutor } from '../native/executor.js';
 import { setAllocationHook, setRecordingOnly } from '../tensor/tensor.js';
 
-/** Exports that are not kernels (no tracing) or that return values (not replayable). */
-const NOT_KERNELS = new Set([
-  'backendInfo',
-  'setNumThreads',
-  'getNumThreads',
-  'setConvAlgorithm',
-  'getConvAlgorithm',
-  'profilerEnable',
-  'profilerTake',
-  'sumSquares',
-  'rnnSizes',
-  'Program',
-]);
-
-let tracing = false;
-
+/** True while a trace is recording (DDP's hooks behave differently then). */
 export function isTracing(): boolean {
-  return tracing;
+  return isRecording();
 }
 
 export interface Traced<T> {
@@ -37,33 +23,24 @@ export interface Traced<T> {
 }
 
 /**
- * Runs fn, recording its kernel calls into `program` (a new one when not given, with loop
- * registers `regs`). With execute = false the kernels are recorded but not run (fn must not
- * read tensor values), so tracing a training step costs microseconds, not a step. Buffers
- * fn allocates through Tensor.empty are re-zeroed at their allocation point on every replay.
+ * Runs fn with a recording executor (src/native/executor.ts): every kernel call its ops make
+ * is recorded into `program` (a new one when not given, with loop registers `regs`). With
+ * execute = false the kernels are recorded but not run (fn must not read tensor values), so
+ * tracing a training step costs microseconds, not a step. Buffers fn allocates through
+ * Tensor.empty are re-zeroed at their allocation point on every replay.
  */
 export function trace<T>(
   fn: () => T,
   options: { execute: boolean; regs?: Float64Array; program?: NativeProgram },
 ): Traced<T> {
-  if (tracing) throw new Error('trace: already tracing (nested traces are not supported)');
+  if (isRecording()) throw new Error('trace: already tracing (nested traces are not supported)');
   const program = options.program ?? new native.Program(options.regs ?? new Float64Array(4));
-  const table = native as unknown as Record<string, unknown>;
-  const saved = new Map<string, unknown>();
-  for (const [name, value] of Object.entries(table)) {
-    if (typeof value !== 'function' || NOT_KERNELS.has(name) || name.endsWith('Async')) continue;
-    saved.set(name, value);
-    table[name] = (...args: unknown[]) => program.record(name, args, options.execute);
-  }
-  tracing = true;
   setAllocationHook((data) => program.record('fill', [data, 0], false));
   setRecordingOnly(!options.execute);
   try {
-    return { program, value: fn() };
+    return { program, value: withExecutor(recordingExecutor(program, options.execute), fn) };
   } finally {
     setRecordingOnly(false);
     setAllocationHook(null);
-    tracing = false;
-    for (const [name, value] of saved) table[name] = value;
   }
 }
