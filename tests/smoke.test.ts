@@ -4,6 +4,7 @@ import { tensor, matmul, backendInfo } from '../src/index.js';
 describe('smoke', () => {
   it('loads the addon and multiplies', () => {
     expect(backendInfo().threads).toBeGreaterThan(0);
+    expect(backendInfo().backend).toBe('cpu');
     const a = tensor([
       [1, 2, 3],
       [4, 5, 6],

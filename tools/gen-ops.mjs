@@ -5,6 +5,7 @@
 //
 // Outputs (never edited by hand):
 //   native/include/axon/ops.h          the op enums (+ names, unary costs)
+//   (each op's run() dispatches to the backends of native/optable/backends.mjs)
 //   native/generated/op_enums.cpp      their names and costs
 //   native/generated/binding_ops.h     one struct per op: fields, parse, run, cost
 //   native/generated/binding_ops.cpp   parsers/validation, kernel calls, the export list
@@ -23,6 +24,7 @@ const fail = (msg) => {
   console.error(`gen-ops: ${msg}`);
   process.exit(2);
 };
+const backends = (await import(pathToFileURL(join(tableDir, 'backends.mjs')))).default;
 const enums = (await import(pathToFileURL(join(tableDir, 'enums.mjs')))).default;
 const structs = { ...(await import(pathToFileURL(join(tableDir, 'structs.mjs')))).default };
 const opFiles = readdirSync(tableDir)
@@ -298,7 +300,11 @@ function structDecl(o) {
     ...(o.check
       ? [`// Checks beyond the table's (hand-written, ${o.family} family).`, `static void check(Args& a, ${name}& op);`]
       : []),
+    `// Dispatches to run_<backend>() on current_backend() (backend.h).`,
     `void run() const;`,
+    ...Object.keys(backends)
+      .filter((b) => implements_(b, o))
+      .map((b) => `void run_${b.toLowerCase()}() const;`),
     `double flops() const;`,
     `double bytes() const;`,
     `std::string shapes() const;`,
@@ -497,6 +503,28 @@ function parseBody(o) {
   return L.join('\n');
 }
 
+// Whether backend `b` (backends.mjs) implements op `o`.
+function implements_(b, o) {
+  return backends[b].all === true || (backends[b].ops ?? []).includes(o.name);
+}
+
+// run(): the switch over backends; a backend without this op fails it with a clear error.
+function runDispatch(o) {
+  const name = structName(o);
+  const cases = Object.keys(backends)
+    .filter((b) => implements_(b, o))
+    .map((b) => `    case Backend::${b}:\n      return run_${b.toLowerCase()}();`);
+  return [
+    `void ${name}::run() const {`,
+    '  switch (current_backend()) {',
+    ...cases,
+    '    default:',
+    '      return backend_missing(kName);',
+    '  }',
+    '}',
+  ].join('\n');
+}
+
 function member(o, kind, ret, body) {
   if (body === undefined) return ''; // defined by hand
   const name = structName(o);
@@ -523,17 +551,25 @@ function bindingCpp() {
       out.push(`static_assert(int(${type}::${cpp}) == ${i}, "op table: ${type}::${cpp}");`),
     );
   }
+  // The backends of backends.mjs are those of backend.h, in order.
+  Object.keys(backends).forEach((b, i) =>
+    out.push(`static_assert(int(Backend::${b}) == ${i}, "op table: Backend::${b}");`),
+  );
+  out.push(
+    `static_assert(int(Backend::Count) == ${Object.keys(backends).length}, "op table: backends.mjs lists every Backend");`,
+  );
   out.push('');
   for (const o of ops) {
     out.push(`// ---- ${o.name} (${o.family})`);
     out.push(parseBody(o));
+    out.push(runDispatch(o));
     for (const [kind, ret] of [
-      ['run', 'void'],
+      ['run_cpu', 'void'],
       ['flops', 'double'],
       ['bytes', 'double'],
       ['shapes', 'std::string'],
     ]) {
-      const m = member(o, kind, ret, o[kind]);
+      const m = member(o, kind, ret, o[kind === 'run_cpu' ? 'run' : kind]);
       if (m) out.push(m);
     }
     out.push('');
@@ -558,6 +594,7 @@ function bindingH() {
     '',
     '#include "args.h"',
     '#include "axon/kernels.h"',
+    '#include "backend.h"',
     '#include "op_util.h"',
     '',
     'namespace axon::binding {',

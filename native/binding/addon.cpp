@@ -13,6 +13,7 @@
 #include "program.h"
 #include "axon/runtime.h"
 #include "axon/thread_pool.h"
+#include "backend.h"
 #include "binding_ops.h"
 #include "export.h"
 #include "settle.h"
@@ -97,6 +98,7 @@ namespace {
 Napi::Value backend_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
+  o.Set("backend", backend_name(current_backend()));
   o.Set("isa", isa_name(active_isa()));
   o.Set("isaReason", isa_choice_reason());
   Napi::Array avail = Napi::Array::New(env);

@@ -1,5 +1,10 @@
 #include "op_util.h"
 
+#include <atomic>
+#include <cstddef>
+
+#include "backend.h"
+
 namespace axon::binding {
 
 namespace {
@@ -23,6 +28,26 @@ std::string gemm_desc(const GemmArgs& g) {
 
 std::string orc_string(int64_t outer, int64_t r, int64_t inner) {
   return "(" + std::to_string(outer) + "," + std::to_string(r) + "," + std::to_string(inner) + ")";
+}
+
+}  // namespace axon::binding
+
+// ---- backends (backend.h) ---------------------------------------------------------------------
+
+namespace axon::binding {
+
+namespace {
+std::atomic<Backend> g_backend{Backend::Cpu};
+constexpr const char* kBackendNames[] = {"cpu"};
+static_assert(sizeof(kBackendNames) / sizeof(kBackendNames[0]) == size_t(Backend::Count));
+}  // namespace
+
+const char* backend_name(Backend backend) { return kBackendNames[size_t(backend)]; }
+Backend current_backend() { return g_backend.load(std::memory_order_relaxed); }
+void set_backend(Backend backend) { g_backend.store(backend, std::memory_order_relaxed); }
+void backend_missing(const char* op) {
+  set_runtime_error(std::string(op) + ": not implemented on the " +
+                    backend_name(current_backend()) + " backend");
 }
 
 }  // namespace axon::binding

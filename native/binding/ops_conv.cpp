@@ -109,7 +109,7 @@ void AvgPool2dBackwardOp::check(Args& a, AvgPool2dBackwardOp& op) { check_pool(a
 // The indices are checked when the op runs: in a recorded program they are rewritten by the
 // forward pass between runs, and JS could change them too. (The kernel checks them, in
 // parallel, before it uses them; the scan below names the first.)
-void MaxPool2dBackwardOp::run() const {
+void MaxPool2dBackwardOp::run_cpu() const {
   if (max_pool2d_backward(geometry, index, dy, dx, overwrite, relu_mask)) return;
   const PoolGeometry& g = geometry;
   const int64_t n = g.planes * g.out_h * g.out_w, plane = g.h * g.w;

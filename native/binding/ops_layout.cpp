@@ -90,7 +90,7 @@ void GatherRowsOp::check(Args& a, GatherRowsOp& op) {
                   " elements, not a whole number of rows of " + std::to_string(op.row_size));
   op.src_rows = op.src_len / op.row_size;
 }
-void GatherRowsOp::run() const {
+void GatherRowsOp::run_cpu() const {
   if (!gather_indices_ok(kName, indices, start, rows, src_rows)) return;
   gather_rows(src, row_size, indices, start, rows, dst);
 }
@@ -99,7 +99,7 @@ void GatherRowsAtOp::check(Args& a, GatherRowsAtOp& op) {
   if (op.src_len % op.row_size != 0) a.range_error("'src' is not a whole number of rows");
   op.src_rows = op.src_len / op.row_size;
 }
-void GatherRowsAtOp::run() const {
+void GatherRowsAtOp::run_cpu() const {
   const double start_d = regs[0];
   if (!(start_d >= 0 && start_d + double(rows) <= double(indices_len)))
     return set_runtime_error("gatherRowsAt: start " + std::to_string(start_d) + " + " +
@@ -117,7 +117,7 @@ void PutRowsAtOp::check(Args& a, PutRowsAtOp& op) {
   op.rows = op.src_len / op.row_size;
   op.dst_rows = op.dst_len / op.row_size;
 }
-void PutRowsAtOp::run() const {
+void PutRowsAtOp::run_cpu() const {
   const double first = regs[0];
   if (!(first >= 0 && first + double(rows) <= double(dst_rows)))
     return set_runtime_error("putRowsAt: rows " + std::to_string(first) + ".." +
@@ -126,7 +126,7 @@ void PutRowsAtOp::run() const {
   copy(src, static_cast<uint32_t*>(dst) + static_cast<int64_t>(first) * row_size, rows * row_size);
 }
 
-void LogScalarOp::run() const {
+void LogScalarOp::run_cpu() const {
   const double slot = regs[1];
   if (!(slot >= 0 && slot < double(dst_len)))
     return set_runtime_error("logScalar: slot regs[1] = " + std::to_string(slot) +

@@ -180,7 +180,7 @@ void SgdStepOp::check(Args& a, SgdStepOp& op) {
   if (op.hyper[kHyperMomentum] != 0 && !op.has_momentum_buf)
     a.type_error("momentum needs 'momentumBuf'");
 }
-void SgdStepOp::run() const {
+void SgdStepOp::run_cpu() const {
   double* h = hyper;
   if (!run_check(kName, sgd_problem(h))) return;
   if (h[kHyperMomentum] != 0 && !has_momentum_buf && param_len > 0)
@@ -203,7 +203,7 @@ void AdamStepOp::check(Args& a, AdamStepOp& op) {
   parse_check(a, adam_problem(op.hyper));
   if (op.hyper[kHyperAmsgrad] != 0 && !op.has_vmax) a.type_error("amsgrad needs 'vmax'");
 }
-void AdamStepOp::run() const {
+void AdamStepOp::run_cpu() const {
   double* h = hyper;
   if (!run_check(kName, adam_problem(h))) return;
   if (h[kHyperAmsgrad] != 0 && !has_vmax && param_len > 0)
@@ -230,7 +230,7 @@ void RmspropStepOp::check(Args& a, RmspropStepOp& op) {
   if (op.hyper[kHyperMomentum] > 0 && !op.has_momentum_buf)
     a.type_error("momentum needs 'momentumBuf'");
 }
-void RmspropStepOp::run() const {
+void RmspropStepOp::run_cpu() const {
   const double* h = hyper;
   if (!run_check(kName, rmsprop_problem(h))) return;
   if (h[kHyperCentered] != 0 && !has_grad_avg && param_len > 0)
@@ -252,7 +252,7 @@ void RmspropStepOp::run() const {
 // ---- adagradStep
 
 void AdagradStepOp::check(Args& a, AdagradStepOp& op) { parse_check(a, adagrad_problem(op.hyper)); }
-void AdagradStepOp::run() const {
+void AdagradStepOp::run_cpu() const {
   double* h = hyper;
   if (!run_check(kName, adagrad_problem(h))) return;
   h[kHyperStep] += 1;
@@ -267,7 +267,7 @@ void AdagradStepOp::run() const {
 // ---- clipGradNorm
 
 void ClipGradNormOp::check(Args& a, ClipGradNormOp& op) { parse_check(a, clip_problem(op.io)); }
-void ClipGradNormOp::run() const {
+void ClipGradNormOp::run_cpu() const {
   if (!run_check(kName, clip_problem(io))) return;
   io[kIoNorm] = clip_grad_norm(grads.data(), grads_len.data(), static_cast<int64_t>(grads.size()),
                                io[kIoMaxNorm], io[kIoNormType]);
@@ -277,7 +277,7 @@ void ClipGradNormOp::run() const {
 
 CrossEntropyArgs CrossEntropyOp::args() const { return ce_args(*this); }
 void CrossEntropyOp::check(Args& a, CrossEntropyOp& op) { check_ce(a, op); }
-void CrossEntropyOp::run() const {
+void CrossEntropyOp::run_cpu() const {
   const CrossEntropyArgs ce = args();
   if (!ce_targets_ok(ce, kName)) return;
   std::vector<float> norm(static_cast<size_t>(n));
@@ -289,7 +289,7 @@ void CrossEntropyOp::run() const {
 
 CrossEntropyArgs CrossEntropyBackwardOp::args() const { return ce_args(*this); }
 void CrossEntropyBackwardOp::check(Args& a, CrossEntropyBackwardOp& op) { check_ce(a, op); }
-void CrossEntropyBackwardOp::run() const {
+void CrossEntropyBackwardOp::run_cpu() const {
   const CrossEntropyArgs ce = args();
   if (!ce_targets_ok(ce, kName)) return;
   const float* per_row = dout;
@@ -311,7 +311,7 @@ void DropoutOp::check(Args& a, DropoutOp& op) {
   if (!(op.p >= 0 && op.p <= 1)) a.range_error("p must be in [0, 1], got " + std::to_string(op.p));
   parse_check(a, random_state_problem(op.state));
 }
-void DropoutOp::run() const {
+void DropoutOp::run_cpu() const {
   if (!run_check(kName, random_state_problem(state))) return;
   dropout_forward(x, y, mask, x_len, static_cast<float>(p), stream_seed(state, true));
 }
@@ -327,7 +327,7 @@ void RandomCropFlipOp::check(Args& a, RandomCropFlipOp& op) {
                   std::to_string(g.w + 2 * g.pad));
   parse_check(a, random_state_problem(op.state));
 }
-void RandomCropFlipOp::run() const {
+void RandomCropFlipOp::run_cpu() const {
   if (!run_check(kName, random_state_problem(state))) return;
   const CropFlipGeometry& g = geometry;
   random_crop_flip(x, y, g.n, g.c, g.h, g.w, g.out_h, g.out_w, g.pad, flip_p, random,

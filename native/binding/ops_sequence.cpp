@@ -74,7 +74,7 @@ void RnnOp::check(Args& a, RnnOp& op) {
   op.gates = s.gates, op.workspace_size = s.workspace;
   if (op.dims.mode == RnnMode::Lstm && !op.has_cn) a.type_error("an LSTM needs 'cn'");
 }
-void RnnOp::run() const {
+void RnnOp::run_cpu() const {
   if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
   rnn_forward(dims, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hn, cn, workspace);
 }
@@ -84,7 +84,7 @@ void RnnBackwardOp::check(Args& a, RnnBackwardOp& op) {
   const RnnSizes s = rnn_sizes_checked(a, op.dims);
   op.gates = s.gates, op.workspace_size = s.workspace, op.scratch_size = s.scratch;
 }
-void RnnBackwardOp::run() const {
+void RnnBackwardOp::run_cpu() const {
   if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
   rnn_backward(dims, x, w_ih, w_hh, lengths, workspace, dy, dhn, dcn, dx, dw_ih, dw_hh, db_ih,
                db_hh, dh0, dc0, scratch);
@@ -96,7 +96,7 @@ std::string RnnBackwardOp::shapes() const { return rnn_name(dims); }
 void EmbeddingOp::check(Args& a, EmbeddingOp& op) {
   op.vocab = vocab_of(a, op.weight_len, op.dim, "weight");
 }
-void EmbeddingOp::run() const {
+void EmbeddingOp::run_cpu() const {
   if (!tokens_ok(kName, tokens, dims.rows, dims.steps, vocab)) return;
   embedding_forward(weight, vocab, dim, tokens, dims.rows, dims.steps, dims.time_major, out);
 }
@@ -104,7 +104,7 @@ void EmbeddingOp::run() const {
 void EmbeddingBackwardOp::check(Args& a, EmbeddingBackwardOp& op) {
   op.vocab = vocab_of(a, op.dweight_len, op.dim, "dweight");
 }
-void EmbeddingBackwardOp::run() const {
+void EmbeddingBackwardOp::run_cpu() const {
   if (!tokens_ok(kName, tokens, dims.rows, dims.steps, vocab)) return;
   embedding_backward(dout, dim, tokens, dims.rows, dims.steps, dims.time_major, padding_idx, vocab,
                      dweight);
@@ -115,20 +115,20 @@ void EmbeddingRenormOp::check(Args& a, EmbeddingRenormOp& op) {
   if (!(op.norm_type > 0)) a.range_error("normType must be > 0 (or Infinity)");
   op.vocab = vocab_of(a, op.weight_len, op.dim, "weight");
 }
-void EmbeddingRenormOp::run() const {
+void EmbeddingRenormOp::run_cpu() const {
   if (!tokens_ok(kName, tokens, 1, tokens_len, vocab)) return;
   embedding_renorm(weight, vocab, dim, tokens, tokens_len, max_norm, norm_type);
 }
 
 // ---- sequencePool, sequencePoolBackward
 
-void SequencePoolOp::run() const {
+void SequencePoolOp::run_cpu() const {
   if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
   sequence_pool_forward(x, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode, lengths,
                         out);
 }
 
-void SequencePoolBackwardOp::run() const {
+void SequencePoolBackwardOp::run_cpu() const {
   if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
   sequence_pool_backward(dout, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode,
                          lengths, dx);

@@ -19,6 +19,8 @@ static_assert(int(RnnMode::RnnTanh) == 2, "op table: RnnMode::RnnTanh");
 static_assert(int(RnnMode::RnnRelu) == 3, "op table: RnnMode::RnnRelu");
 static_assert(int(SequencePool::Last) == 0, "op table: SequencePool::Last");
 static_assert(int(SequencePool::Mean) == 1, "op table: SequencePool::Mean");
+static_assert(int(Backend::Cpu) == 0, "op table: Backend::Cpu");
+static_assert(int(Backend::Count) == 1, "op table: backends.mjs lists every Backend");
 
 // ---- conv2d (conv)
 Conv2dOp Conv2dOp::parse(Args& a) {
@@ -73,7 +75,15 @@ Conv2dOp Conv2dOp::parse(Args& a) {
   if (op.has_bias) a.expect_disjoint(op.y, op.y_len, "y", op.bias, op.bias_len, "bias", false);
   return op;
 }
-void Conv2dOp::run() const { return conv2d_forward(geometry, x, weight, bias, activation, activation_param, y); }
+void Conv2dOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void Conv2dOp::run_cpu() const { return conv2d_forward(geometry, x, weight, bias, activation, activation_param, y); }
 double Conv2dOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dOp::bytes() const { return 4.0 * (double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
 
@@ -121,7 +131,15 @@ Conv2dBackwardDataOp Conv2dBackwardDataOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.weight, op.weight_len, "weight", false);
   return op;
 }
-void Conv2dBackwardDataOp::run() const { return conv2d_backward_data(geometry, dy, weight, dx); }
+void Conv2dBackwardDataOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void Conv2dBackwardDataOp::run_cpu() const { return conv2d_backward_data(geometry, dy, weight, dx); }
 double Conv2dBackwardDataOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dBackwardDataOp::bytes() const { return 4.0 * (2.0 * double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
 
@@ -178,7 +196,15 @@ Conv2dBackwardWeightOp Conv2dBackwardWeightOp::parse(Args& a) {
   if (op.has_db) a.expect_disjoint(op.db, op.db_len, "db", op.dy, op.dy_len, "dy", false);
   return op;
 }
-void Conv2dBackwardWeightOp::run() const { return conv2d_backward_weight(geometry, x, dy, dw, db); }
+void Conv2dBackwardWeightOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void Conv2dBackwardWeightOp::run_cpu() const { return conv2d_backward_weight(geometry, x, dy, dw, db); }
 double Conv2dBackwardWeightOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dBackwardWeightOp::bytes() const { return 4.0 * (double(geometry.n * geometry.c_in * geometry.h * geometry.w) + 2.0 * double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
 
@@ -226,7 +252,15 @@ MaxPool2dOp MaxPool2dOp::parse(Args& a) {
   a.expect_disjoint(op.index, op.index_len, "index", op.x, op.x_len, "x", false);
   return op;
 }
-void MaxPool2dOp::run() const { return max_pool2d_forward(geometry, x, y, index); }
+void MaxPool2dOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void MaxPool2dOp::run_cpu() const { return max_pool2d_forward(geometry, x, y, index); }
 double MaxPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
 double MaxPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w)); }
 
@@ -281,6 +315,14 @@ MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
   if (op.has_relu_mask) a.expect_disjoint(op.dx, op.dx_len, "dx", op.relu_mask, op.relu_mask_len, "reluMask", false);
   return op;
 }
+void MaxPool2dBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double MaxPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w); }
 double MaxPool2dBackwardOp::bytes() const { return 12.0 * double(geometry.planes * out_h * out_w); }
 
@@ -321,7 +363,15 @@ AvgPool2dOp AvgPool2dOp::parse(Args& a) {
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
   return op;
 }
-void AvgPool2dOp::run() const { return avg_pool2d_forward(geometry, x, y); }
+void AvgPool2dOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void AvgPool2dOp::run_cpu() const { return avg_pool2d_forward(geometry, x, y); }
 double AvgPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
 double AvgPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + out_h * out_w)); }
 
@@ -362,7 +412,15 @@ AvgPool2dBackwardOp AvgPool2dBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   return op;
 }
-void AvgPool2dBackwardOp::run() const { return avg_pool2d_backward(geometry, dy, dx); }
+void AvgPool2dBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void AvgPool2dBackwardOp::run_cpu() const { return avg_pool2d_backward(geometry, dy, dx); }
 double AvgPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
 double AvgPool2dBackwardOp::bytes() const { return 4.0 * double(geometry.planes * (2 * geometry.h * geometry.w + out_h * out_w)); }
 
@@ -392,7 +450,15 @@ AdaptiveAvgPool2dOp AdaptiveAvgPool2dOp::parse(Args& a) {
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
   return op;
 }
-void AdaptiveAvgPool2dOp::run() const { return adaptive_avg_pool2d_forward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, x, y); }
+void AdaptiveAvgPool2dOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void AdaptiveAvgPool2dOp::run_cpu() const { return adaptive_avg_pool2d_forward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, x, y); }
 double AdaptiveAvgPool2dOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
 double AdaptiveAvgPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
 
@@ -422,7 +488,15 @@ AdaptiveAvgPool2dBackwardOp AdaptiveAvgPool2dBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   return op;
 }
-void AdaptiveAvgPool2dBackwardOp::run() const { return adaptive_avg_pool2d_backward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, dy, dx); }
+void AdaptiveAvgPool2dBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void AdaptiveAvgPool2dBackwardOp::run_cpu() const { return adaptive_avg_pool2d_backward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, dy, dx); }
 double AdaptiveAvgPool2dBackwardOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
 double AdaptiveAvgPool2dBackwardOp::bytes() const { return 4.0 * double(geometry.planes * (2 * geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
 
@@ -512,7 +586,15 @@ BatchNormOp BatchNormOp::parse(Args& a) {
   if (op.has_beta) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.beta, op.beta_len, "beta", false);
   return op;
 }
-void BatchNormOp::run() const { return batch_norm_forward(args(), x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
+void BatchNormOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BatchNormOp::run_cpu() const { return batch_norm_forward(args(), x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
 double BatchNormOp::flops() const { return 5.0 * double(dims.n * dims.c * dims.s); }
 double BatchNormOp::bytes() const { return 12.0 * double(dims.n * dims.c * dims.s); }
 std::string BatchNormOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
@@ -593,7 +675,15 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   return op;
 }
-void BatchNormBackwardOp::run() const { return batch_norm_backward(args(), x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
+void BatchNormBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BatchNormBackwardOp::run_cpu() const { return batch_norm_backward(args(), x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
 double BatchNormBackwardOp::flops() const { return 8.0 * double(dims.n * dims.c * dims.s); }
 double BatchNormBackwardOp::bytes() const { return 16.0 * double(dims.n * dims.c * dims.s); }
 std::string BatchNormBackwardOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
@@ -651,7 +741,15 @@ LayerNormOp LayerNormOp::parse(Args& a) {
   if (op.has_beta) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.beta, op.beta_len, "beta", false);
   return op;
 }
-void LayerNormOp::run() const { return layer_norm_forward(rows, d, eps, x, gamma, beta, y, save_mean, save_invstd); }
+void LayerNormOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void LayerNormOp::run_cpu() const { return layer_norm_forward(rows, d, eps, x, gamma, beta, y, save_mean, save_invstd); }
 double LayerNormOp::flops() const { return 5.0 * double(rows * d); }
 double LayerNormOp::bytes() const { return 12.0 * double(rows * d); }
 std::string LayerNormOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(d); }
@@ -725,7 +823,15 @@ LayerNormBackwardOp LayerNormBackwardOp::parse(Args& a) {
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   return op;
 }
-void LayerNormBackwardOp::run() const { return layer_norm_backward(rows, d, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
+void LayerNormBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void LayerNormBackwardOp::run_cpu() const { return layer_norm_backward(rows, d, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
 double LayerNormBackwardOp::flops() const { return 8.0 * double(rows * d); }
 double LayerNormBackwardOp::bytes() const { return 16.0 * double(rows * d); }
 std::string LayerNormBackwardOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(d); }
@@ -772,7 +878,15 @@ GemmOp GemmOp::parse(Args& a) {
   if (op.has_bias) a.expect_disjoint(op.c, op.c_len, "c", op.bias, op.bias_len, "bias", false);
   return op;
 }
-void GemmOp::run() const { return gemm(args()); }
+void GemmOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void GemmOp::run_cpu() const { return gemm(args()); }
 double GemmOp::flops() const { return 2.0 * double(m) * double(n) * double(k); }
 double GemmOp::bytes() const { return 4.0 * (double(m) * k + double(k) * n + 2.0 * m * n); }
 std::string GemmOp::shapes() const { return gemm_desc(args()); }
@@ -821,7 +935,15 @@ GemmBatchedOp GemmBatchedOp::parse(Args& a) {
   if (op.has_bias) a.expect_disjoint(op.c, op.c_len, "c", op.bias, op.bias_len, "bias", false);
   return op;
 }
-void GemmBatchedOp::run() const { return gemm_batched(args()); }
+void GemmBatchedOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void GemmBatchedOp::run_cpu() const { return gemm_batched(args()); }
 double GemmBatchedOp::flops() const { return 2.0 * double(batch) * double(m) * double(n) * double(k); }
 double GemmBatchedOp::bytes() const { return 4.0 * double(batch) * (double(m) * k + double(k) * n + 2.0 * m * n); }
 std::string GemmBatchedOp::shapes() const { return std::to_string(batch) + " x " + gemm_desc(args().gemm); }
@@ -843,7 +965,15 @@ UnaryOpCall UnaryOpCall::parse(Args& a) {
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
   return op;
 }
-void UnaryOpCall::run() const { return unary_forward(op, x, y, x_len, param); }
+void UnaryOpCall::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void UnaryOpCall::run_cpu() const { return unary_forward(op, x, y, x_len, param); }
 double UnaryOpCall::flops() const { return double(x_len) * unary_cost(op); }
 double UnaryOpCall::bytes() const { return 8.0 * double(x_len); }
 std::string UnaryOpCall::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(x_len); }
@@ -878,7 +1008,15 @@ UnaryBackwardOp UnaryBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", true);
   return op;
 }
-void UnaryBackwardOp::run() const { return unary_backward(op, x, y, dy, dx, x_len, param, overwrite); }
+void UnaryBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void UnaryBackwardOp::run_cpu() const { return unary_backward(op, x, y, dy, dx, x_len, param, overwrite); }
 double UnaryBackwardOp::flops() const { return double(x_len) * unary_cost(op) + 2.0 * double(x_len); }
 double UnaryBackwardOp::bytes() const { return 20.0 * double(x_len); }
 std::string UnaryBackwardOp::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(x_len); }
@@ -910,7 +1048,15 @@ BinaryOpCall BinaryOpCall::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.b, op.b_len, "b", op.b_len == op.out_len);
   return op;
 }
-void BinaryOpCall::run() const { return binary_forward(op, a, a_shape, b, b_shape, out, out_shape); }
+void BinaryOpCall::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BinaryOpCall::run_cpu() const { return binary_forward(op, a, a_shape, b, b_shape, out, out_shape); }
 double BinaryOpCall::flops() const { return double(out_shape.numel()) * (op == BinaryOp::Pow ? 16 : 1); }
 double BinaryOpCall::bytes() const { return 4.0 * double(a_len + b_len + out_len); }
 std::string BinaryOpCall::shapes() const { return std::string(op_name(op)) + " " + shape_string(a_shape) + " " + shape_string(b_shape); }
@@ -933,7 +1079,15 @@ BinaryScalarOp BinaryScalarOp::parse(Args& a) {
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
   return op;
 }
-void BinaryScalarOp::run() const { return binary_scalar(op, x, s, scalar_first, y, x_len); }
+void BinaryScalarOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BinaryScalarOp::run_cpu() const { return binary_scalar(op, x, s, scalar_first, y, x_len); }
 double BinaryScalarOp::flops() const { return double(x_len) * (op == BinaryOp::Pow ? 16 : 1); }
 double BinaryScalarOp::bytes() const { return 8.0 * double(x_len); }
 std::string BinaryScalarOp::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(x_len); }
@@ -984,7 +1138,15 @@ BinaryBackwardOp BinaryBackwardOp::parse(Args& a) {
   if (op.has_db) a.expect_disjoint(op.db, op.db_len, "db", op.dy, op.dy_len, "dy", true);
   return op;
 }
-void BinaryBackwardOp::run() const { return binary_backward(op, a, b, y, dy, da, db, a_len); }
+void BinaryBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BinaryBackwardOp::run_cpu() const { return binary_backward(op, a, b, y, dy, da, db, a_len); }
 double BinaryBackwardOp::flops() const { return 4.0 * double(a_len); }
 double BinaryBackwardOp::bytes() const { return 24.0 * double(a_len); }
 std::string BinaryBackwardOp::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(a_len); }
@@ -1009,7 +1171,15 @@ ReduceOpCall ReduceOpCall::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
   return op;
 }
-void ReduceOpCall::run() const { return reduce(op, x, out, outer, r, inner); }
+void ReduceOpCall::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void ReduceOpCall::run_cpu() const { return reduce(op, x, out, outer, r, inner); }
 double ReduceOpCall::flops() const { return double(outer) * r * inner; }
 double ReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
 std::string ReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
@@ -1034,7 +1204,15 @@ ArgReduceOpCall ArgReduceOpCall::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
   return op;
 }
-void ArgReduceOpCall::run() const { return arg_reduce(op, x, out, outer, r, inner); }
+void ArgReduceOpCall::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void ArgReduceOpCall::run_cpu() const { return arg_reduce(op, x, out, outer, r, inner); }
 double ArgReduceOpCall::flops() const { return double(outer) * r * inner; }
 double ArgReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
 std::string ArgReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
@@ -1071,7 +1249,15 @@ ReduceBackwardOp ReduceBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   return op;
 }
-void ReduceBackwardOp::run() const { return reduce_backward(op, x, y, dy, dx, outer, r, inner); }
+void ReduceBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void ReduceBackwardOp::run_cpu() const { return reduce_backward(op, x, y, dy, dx, outer, r, inner); }
 double ReduceBackwardOp::flops() const { return double(outer) * r * inner; }
 double ReduceBackwardOp::bytes() const { return 12.0 * double(outer) * r * inner; }
 std::string ReduceBackwardOp::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
@@ -1095,7 +1281,15 @@ SumToShapeOp SumToShapeOp::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
   return op;
 }
-void SumToShapeOp::run() const { return sum_to_shape(x, in_shape, out, out_shape); }
+void SumToShapeOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SumToShapeOp::run_cpu() const { return sum_to_shape(x, in_shape, out, out_shape); }
 double SumToShapeOp::flops() const { return double(in_shape.numel()); }
 double SumToShapeOp::bytes() const { return 4.0 * double(in_shape.numel() + out_shape.numel()); }
 std::string SumToShapeOp::shapes() const { return shape_string(in_shape) + " -> " + shape_string(out_shape); }
@@ -1120,7 +1314,15 @@ SoftmaxOp SoftmaxOp::parse(Args& a) {
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", op.inner == 1);
   return op;
 }
-void SoftmaxOp::run() const { return softmax_forward(x, y, outer, r, inner, log); }
+void SoftmaxOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SoftmaxOp::run_cpu() const { return softmax_forward(x, y, outer, r, inner, log); }
 double SoftmaxOp::flops() const { return 12.0 * double(outer) * r * inner; }
 double SoftmaxOp::bytes() const { return 12.0 * double(outer) * r * inner; }
 std::string SoftmaxOp::shapes() const { return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner); }
@@ -1151,7 +1353,15 @@ SoftmaxBackwardOp SoftmaxBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   return op;
 }
-void SoftmaxBackwardOp::run() const { return softmax_backward(y, dy, dx, outer, r, inner, log); }
+void SoftmaxBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SoftmaxBackwardOp::run_cpu() const { return softmax_backward(y, dy, dx, outer, r, inner, log); }
 double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner; }
 double SoftmaxBackwardOp::bytes() const { return 16.0 * double(outer) * r * inner; }
 std::string SoftmaxBackwardOp::shapes() const { return std::string(log ? "log_softmax " : "softmax ") + orc_string(outer, r, inner); }
@@ -1173,7 +1383,15 @@ PermuteOp PermuteOp::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
   return op;
 }
-void PermuteOp::run() const { return permute(x, shape, perm_int, out); }
+void PermuteOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void PermuteOp::run_cpu() const { return permute(x, shape, perm_int, out); }
 double PermuteOp::flops() const { return 0; }
 double PermuteOp::bytes() const { return 8.0 * double(shape.numel()); }
 std::string PermuteOp::shapes() const { std::string p = shape_string(shape) + " perm [";
@@ -1205,7 +1423,15 @@ ConcatOp ConcatOp::parse(Args& a) {
     a.expect_disjoint(op.out, op.out_len, "out", op.inputs[j], op.inputs_len[j], "inputs[j]", false);
   return op;
 }
-void ConcatOp::run() const { return concat(inputs.data(), sizes.data(), static_cast<int>(inputs.size()), outer, out); }
+void ConcatOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void ConcatOp::run_cpu() const { return concat(inputs.data(), sizes.data(), static_cast<int>(inputs.size()), outer, out); }
 double ConcatOp::flops() const { return 0; }
 double ConcatOp::bytes() const { return 8.0 * double(outer) * double(row_total); }
 std::string ConcatOp::shapes() const { return std::to_string(inputs.size()) + " inputs, outer=" + std::to_string(outer); }
@@ -1229,7 +1455,15 @@ SliceCopyOp SliceCopyOp::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
   return op;
 }
-void SliceCopyOp::run() const { return slice_copy(x, shape, starts.data(), steps.data(), out_shape, out); }
+void SliceCopyOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SliceCopyOp::run_cpu() const { return slice_copy(x, shape, starts.data(), steps.data(), out_shape, out); }
 double SliceCopyOp::flops() const { return 0; }
 double SliceCopyOp::bytes() const { return 8.0 * double(out_shape.numel()); }
 std::string SliceCopyOp::shapes() const { return shape_string(shape) + " -> " + shape_string(out_shape); }
@@ -1255,7 +1489,15 @@ SliceBackwardOp SliceBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   return op;
 }
-void SliceBackwardOp::run() const { return slice_backward(dy, out_shape, starts.data(), steps.data(), shape, dx); }
+void SliceBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SliceBackwardOp::run_cpu() const { return slice_backward(dy, out_shape, starts.data(), steps.data(), shape, dx); }
 double SliceBackwardOp::flops() const { return double(out_shape.numel()); }
 double SliceBackwardOp::bytes() const { return 12.0 * double(out_shape.numel()); }
 std::string SliceBackwardOp::shapes() const { return shape_string(out_shape) + " -> " + shape_string(shape); }
@@ -1269,7 +1511,15 @@ FillOp FillOp::parse(Args& a) {
   check(a, op);
   return op;
 }
-void FillOp::run() const { return fill(x, x_len, word); }
+void FillOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void FillOp::run_cpu() const { return fill(x, x_len, word); }
 double FillOp::flops() const { return 0; }
 double FillOp::bytes() const { return 4.0 * double(x_len); }
 std::string FillOp::shapes() const { return "n=" + std::to_string(x_len); }
@@ -1287,7 +1537,15 @@ CopyOp CopyOp::parse(Args& a) {
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
   return op;
 }
-void CopyOp::run() const { return copy(src, dst, src_len); }
+void CopyOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void CopyOp::run_cpu() const { return copy(src, dst, src_len); }
 double CopyOp::flops() const { return 0; }
 double CopyOp::bytes() const { return 8.0 * double(src_len); }
 std::string CopyOp::shapes() const { return "n=" + std::to_string(src_len); }
@@ -1314,6 +1572,14 @@ GatherRowsOp GatherRowsOp::parse(Args& a) {
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.indices, op.indices_len, "indices", false);
   return op;
+}
+void GatherRowsOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double GatherRowsOp::flops() const { return 0; }
 double GatherRowsOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
@@ -1346,6 +1612,14 @@ GatherRowsAtOp GatherRowsAtOp::parse(Args& a) {
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.regs, op.regs_len * 2, "regs", false);
   return op;
 }
+void GatherRowsAtOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double GatherRowsAtOp::flops() const { return 0; }
 double GatherRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
 std::string GatherRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
@@ -1369,6 +1643,14 @@ PutRowsAtOp PutRowsAtOp::parse(Args& a) {
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.regs, op.regs_len * 2, "regs", false);
   return op;
+}
+void PutRowsAtOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double PutRowsAtOp::flops() const { return 0; }
 double PutRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
@@ -1395,6 +1677,14 @@ LogScalarOp LogScalarOp::parse(Args& a) {
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.src, op.src_len, "src", false);
   a.expect_disjoint(op.dst, op.dst_len, "dst", op.regs, op.regs_len * 2, "regs", false);
   return op;
+}
+void LogScalarOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double LogScalarOp::flops() const { return 0; }
 double LogScalarOp::bytes() const { return 8; }
@@ -1444,7 +1734,15 @@ ConfusionUpdateOp ConfusionUpdateOp::parse(Args& a) {
   if (op.has_label_floats) a.expect_disjoint(op.skipped, op.skipped_len * 2, "skipped", op.label_floats, op.label_floats_len, "labelFloats", false);
   return op;
 }
-void ConfusionUpdateOp::run() const { return confusion_update(scores, n, c, labels, label_floats, label_cols, threshold, matrix, skipped); }
+void ConfusionUpdateOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void ConfusionUpdateOp::run_cpu() const { return confusion_update(scores, n, c, labels, label_floats, label_cols, threshold, matrix, skipped); }
 double ConfusionUpdateOp::flops() const { return double(n) * double(c); }
 double ConfusionUpdateOp::bytes() const { return 4.0 * double(n) * double(c); }
 std::string ConfusionUpdateOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
@@ -1474,7 +1772,15 @@ TopKUpdateOp TopKUpdateOp::parse(Args& a) {
   a.expect_disjoint(op.counts, op.counts_len * 2, "counts", op.labels, op.labels_len, "labels", false);
   return op;
 }
-void TopKUpdateOp::run() const { return top_k_update(scores, n, c, labels, k, counts); }
+void TopKUpdateOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void TopKUpdateOp::run_cpu() const { return top_k_update(scores, n, c, labels, k, counts); }
 double TopKUpdateOp::flops() const { return double(n) * double(c); }
 double TopKUpdateOp::bytes() const { return 4.0 * double(n) * double(c); }
 std::string TopKUpdateOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]" + " k=" + std::to_string(k); }
@@ -1500,7 +1806,15 @@ RegressionUpdateOp RegressionUpdateOp::parse(Args& a) {
   a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.target, op.target_len, "target", false);
   return op;
 }
-void RegressionUpdateOp::run() const { return regression_update(pred, target, pred_len, stats); }
+void RegressionUpdateOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void RegressionUpdateOp::run_cpu() const { return regression_update(pred, target, pred_len, stats); }
 double RegressionUpdateOp::flops() const { return 6.0 * double(pred_len); }
 double RegressionUpdateOp::bytes() const { return 8.0 * double(pred_len); }
 std::string RegressionUpdateOp::shapes() const { return "n=" + std::to_string(pred_len); }
@@ -1536,6 +1850,14 @@ SgdStepOp SgdStepOp::parse(Args& a) {
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
   return op;
+}
+void SgdStepOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double SgdStepOp::flops() const { return 6.0 * double(param_len); }
 double SgdStepOp::bytes() const { return 20.0 * double(param_len); }
@@ -1592,6 +1914,14 @@ AdamStepOp AdamStepOp::parse(Args& a) {
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
   return op;
 }
+void AdamStepOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double AdamStepOp::flops() const { return 14.0 * double(param_len); }
 double AdamStepOp::bytes() const { return 28.0 * double(param_len); }
 std::string AdamStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -1647,6 +1977,14 @@ RmspropStepOp RmspropStepOp::parse(Args& a) {
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
   return op;
 }
+void RmspropStepOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double RmspropStepOp::flops() const { return 12.0 * double(param_len); }
 double RmspropStepOp::bytes() const { return 28.0 * double(param_len); }
 std::string RmspropStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -1682,6 +2020,14 @@ AdagradStepOp AdagradStepOp::parse(Args& a) {
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
   return op;
 }
+void AdagradStepOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double AdagradStepOp::flops() const { return 8.0 * double(param_len); }
 double AdagradStepOp::bytes() const { return 20.0 * double(param_len); }
 std::string AdagradStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -1711,6 +2057,14 @@ ClipGradNormOp ClipGradNormOp::parse(Args& a) {
   for (size_t j = 0; j < op.grads.size(); ++j)
     a.expect_disjoint(op.grads[j], op.grads_len[j], "grads[j]", op.io, op.io_len * 2, "io", false);
   return op;
+}
+void ClipGradNormOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double ClipGradNormOp::flops() const { double n = 0;
   for (int64_t s : grads_len) n += double(s);
@@ -1781,6 +2135,14 @@ CrossEntropyOp CrossEntropyOp::parse(Args& a) {
   if (op.has_target_prob) a.expect_disjoint(op.rows, op.rows_len, "rows", op.target_prob, op.target_prob_len, "targetProb", false);
   if (op.has_class_weight) a.expect_disjoint(op.rows, op.rows_len, "rows", op.class_weight, op.class_weight_len, "classWeight", false);
   return op;
+}
+void CrossEntropyOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double CrossEntropyOp::flops() const { return 20.0 * double(n) * double(c); }
 double CrossEntropyOp::bytes() const { return 4.0 * double(n) * double(c); }
@@ -1853,6 +2215,14 @@ CrossEntropyBackwardOp CrossEntropyBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dout, op.dout_len, "dout", false);
   return op;
 }
+void CrossEntropyBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double CrossEntropyBackwardOp::flops() const { return 20.0 * double(n) * double(c); }
 double CrossEntropyBackwardOp::bytes() const { return 12.0 * double(n) * double(c); }
 std::string CrossEntropyBackwardOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
@@ -1887,7 +2257,15 @@ BceLogitsOp BceLogitsOp::parse(Args& a) {
   if (op.has_pos_weight) a.expect_disjoint(op.loss, op.loss_len, "loss", op.pos_weight, op.pos_weight_len, "posWeight", false);
   return op;
 }
-void BceLogitsOp::run() const { return bce_logits_forward(x, target, pos_weight, c, loss, x_len); }
+void BceLogitsOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BceLogitsOp::run_cpu() const { return bce_logits_forward(x, target, pos_weight, c, loss, x_len); }
 double BceLogitsOp::flops() const { return 10.0 * double(x_len); }
 double BceLogitsOp::bytes() const { return 12.0 * double(x_len); }
 std::string BceLogitsOp::shapes() const { return "n=" + std::to_string(x_len); }
@@ -1928,7 +2306,15 @@ BceLogitsBackwardOp BceLogitsBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dloss, op.dloss_len, "dloss", false);
   return op;
 }
-void BceLogitsBackwardOp::run() const { return bce_logits_backward(x, target, pos_weight, c, dloss, dx, x_len); }
+void BceLogitsBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BceLogitsBackwardOp::run_cpu() const { return bce_logits_backward(x, target, pos_weight, c, dloss, dx, x_len); }
 double BceLogitsBackwardOp::flops() const { return 10.0 * double(x_len); }
 double BceLogitsBackwardOp::bytes() const { return 16.0 * double(x_len); }
 std::string BceLogitsBackwardOp::shapes() const { return "n=" + std::to_string(x_len); }
@@ -1954,7 +2340,15 @@ BceOp BceOp::parse(Args& a) {
   a.expect_disjoint(op.loss, op.loss_len, "loss", op.target, op.target_len, "target", false);
   return op;
 }
-void BceOp::run() const { return bce_forward(p, target, loss, p_len); }
+void BceOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BceOp::run_cpu() const { return bce_forward(p, target, loss, p_len); }
 double BceOp::flops() const { return 8.0 * double(p_len); }
 double BceOp::bytes() const { return 12.0 * double(p_len); }
 std::string BceOp::shapes() const { return "n=" + std::to_string(p_len); }
@@ -1986,7 +2380,15 @@ BceBackwardOp BceBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dp, op.dp_len, "dp", op.dloss, op.dloss_len, "dloss", false);
   return op;
 }
-void BceBackwardOp::run() const { return bce_backward(p, target, dloss, dp, p_len); }
+void BceBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BceBackwardOp::run_cpu() const { return bce_backward(p, target, dloss, dp, p_len); }
 double BceBackwardOp::flops() const { return 6.0 * double(p_len); }
 double BceBackwardOp::bytes() const { return 16.0 * double(p_len); }
 std::string BceBackwardOp::shapes() const { return "n=" + std::to_string(p_len); }
@@ -2022,6 +2424,14 @@ DropoutOp DropoutOp::parse(Args& a) {
   a.expect_disjoint(op.mask, op.mask_len, "mask", op.state, op.state_len * 2, "state", false);
   a.expect_disjoint(op.state, op.state_len * 2, "state", op.x, op.x_len, "x", false);
   return op;
+}
+void DropoutOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double DropoutOp::flops() const { return 4.0 * double(x_len); }
 double DropoutOp::bytes() const { return 12.0 * double(x_len); }
@@ -2064,6 +2474,14 @@ RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
   a.expect_disjoint(op.state, op.state_len * 2, "state", op.y, op.y_len, "y", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
   return op;
+}
+void RandomCropFlipOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double RandomCropFlipOp::flops() const { return 0; }
 double RandomCropFlipOp::bytes() const { return 4.0 * double(geometry.n * geometry.c * (geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
@@ -2188,6 +2606,14 @@ RnnOp RnnOp::parse(Args& a) {
   if (op.has_c0) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.c0, op.c0_len, "c0", false);
   if (op.has_lengths) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.lengths, op.lengths_len, "lengths", false);
   return op;
+}
+void RnnOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double RnnOp::flops() const { return 2.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
 double RnnOp::bytes() const { return 4.0 * double(workspace_size); }
@@ -2392,6 +2818,14 @@ RnnBackwardOp RnnBackwardOp::parse(Args& a) {
   if (op.has_dcn) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dcn, op.dcn_len, "dcn", false);
   return op;
 }
+void RnnBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double RnnBackwardOp::flops() const { return 4.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
 double RnnBackwardOp::bytes() const { return 8.0 * double(workspace_size); }
 
@@ -2425,6 +2859,14 @@ EmbeddingOp EmbeddingOp::parse(Args& a) {
   a.expect_disjoint(op.out, op.out_len, "out", op.weight, op.weight_len, "weight", false);
   a.expect_disjoint(op.out, op.out_len, "out", op.tokens, op.tokens_len, "tokens", false);
   return op;
+}
+void EmbeddingOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double EmbeddingOp::flops() const { return 0; }
 double EmbeddingOp::bytes() const { return 8.0 * double(dims.rows * dims.steps * dim); }
@@ -2462,6 +2904,14 @@ EmbeddingBackwardOp EmbeddingBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dweight, op.dweight_len, "dweight", op.tokens, op.tokens_len, "tokens", false);
   return op;
 }
+void EmbeddingBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double EmbeddingBackwardOp::flops() const { return double(dims.rows * dims.steps * dim); }
 double EmbeddingBackwardOp::bytes() const { return 12.0 * double(dims.rows * dims.steps * dim); }
 std::string EmbeddingBackwardOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " into " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -2483,6 +2933,14 @@ EmbeddingRenormOp EmbeddingRenormOp::parse(Args& a) {
   check(a, op);
   a.expect_disjoint(op.weight, op.weight_len, "weight", op.tokens, op.tokens_len, "tokens", false);
   return op;
+}
+void EmbeddingRenormOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double EmbeddingRenormOp::flops() const { return 2.0 * double(tokens_len * dim); }
 double EmbeddingRenormOp::bytes() const { return 8.0 * double(tokens_len * dim); }
@@ -2507,7 +2965,15 @@ SequenceLengthsOp SequenceLengthsOp::parse(Args& a) {
   a.expect_disjoint(op.lengths, op.lengths_len, "lengths", op.tokens, op.tokens_len, "tokens", false);
   return op;
 }
-void SequenceLengthsOp::run() const { return sequence_lengths(tokens, rows, steps, static_cast<int32_t>(pad), lengths); }
+void SequenceLengthsOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SequenceLengthsOp::run_cpu() const { return sequence_lengths(tokens, rows, steps, static_cast<int32_t>(pad), lengths); }
 double SequenceLengthsOp::flops() const { return 0; }
 double SequenceLengthsOp::bytes() const { return 4.0 * double(rows * steps); }
 std::string SequenceLengthsOp::shapes() const { return std::to_string(rows) + "x" + std::to_string(steps); }
@@ -2545,6 +3011,14 @@ SequencePoolOp SequencePoolOp::parse(Args& a) {
   if (op.has_lengths) a.expect_disjoint(op.out, op.out_len, "out", op.lengths, op.lengths_len, "lengths", false);
   return op;
 }
+void SequencePoolOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
 double SequencePoolOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
 double SequencePoolOp::bytes() const { return 4.0 * double(dims.steps * dims.batch * dims.dim); }
 std::string SequencePoolOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
@@ -2581,6 +3055,14 @@ SequencePoolBackwardOp SequencePoolBackwardOp::parse(Args& a) {
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dout, op.dout_len, "dout", false);
   if (op.has_lengths) a.expect_disjoint(op.dx, op.dx_len, "dx", op.lengths, op.lengths_len, "lengths", false);
   return op;
+}
+void SequencePoolBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
 }
 double SequencePoolBackwardOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
 double SequencePoolBackwardOp::bytes() const { return 8.0 * double(dims.steps * dims.batch * dims.dim); }

@@ -12,6 +12,7 @@
 
 #include "args.h"
 #include "axon/kernels.h"
+#include "backend.h"
 #include "op_util.h"
 
 namespace axon::binding {
@@ -25,7 +26,9 @@ struct Conv2dOp {
   static Conv2dOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, Conv2dOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -51,7 +54,9 @@ struct Conv2dBackwardDataOp {
   static Conv2dBackwardDataOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, Conv2dBackwardDataOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -72,7 +77,9 @@ struct Conv2dBackwardWeightOp {
   static Conv2dBackwardWeightOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, Conv2dBackwardWeightOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -96,7 +103,9 @@ struct MaxPool2dOp {
   static MaxPool2dOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, MaxPool2dOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -120,7 +129,9 @@ struct MaxPool2dBackwardOp {
   static MaxPool2dBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, MaxPool2dBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -146,7 +157,9 @@ struct AvgPool2dOp {
   static AvgPool2dOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, AvgPool2dOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -166,7 +179,9 @@ struct AvgPool2dBackwardOp {
   static AvgPool2dBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, AvgPool2dBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -184,7 +199,9 @@ struct AvgPool2dBackwardOp {
 struct AdaptiveAvgPool2dOp {
   static constexpr const char* kName = "adaptiveAvgPool2d";
   static AdaptiveAvgPool2dOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -199,7 +216,9 @@ struct AdaptiveAvgPool2dOp {
 struct AdaptiveAvgPool2dBackwardOp {
   static constexpr const char* kName = "adaptiveAvgPool2dBackward";
   static AdaptiveAvgPool2dBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -217,7 +236,9 @@ struct BatchNormOp {
   static BatchNormOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, BatchNormOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -252,7 +273,9 @@ struct BatchNormOp {
 struct BatchNormBackwardOp {
   static constexpr const char* kName = "batchNormBackward";
   static BatchNormBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -287,7 +310,9 @@ struct LayerNormOp {
   static LayerNormOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, LayerNormOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -314,7 +339,9 @@ struct LayerNormOp {
 struct LayerNormBackwardOp {
   static constexpr const char* kName = "layerNormBackward";
   static LayerNormBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -348,7 +375,9 @@ struct GemmOp {
   static GemmOp parse(Args& a);
   // Checks beyond the table's (hand-written, elementwise family).
   static void check(Args& a, GemmOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -386,7 +415,9 @@ struct GemmBatchedOp {
   static GemmBatchedOp parse(Args& a);
   // Checks beyond the table's (hand-written, elementwise family).
   static void check(Args& a, GemmBatchedOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -424,7 +455,9 @@ struct GemmBatchedOp {
 struct UnaryOpCall {
   static constexpr const char* kName = "unary";
   static UnaryOpCall parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -440,7 +473,9 @@ struct UnaryOpCall {
 struct UnaryBackwardOp {
   static constexpr const char* kName = "unaryBackward";
   static UnaryBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -463,7 +498,9 @@ struct BinaryOpCall {
   static BinaryOpCall parse(Args& a);
   // Checks beyond the table's (hand-written, elementwise family).
   static void check(Args& a, BinaryOpCall& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -483,7 +520,9 @@ struct BinaryOpCall {
 struct BinaryScalarOp {
   static constexpr const char* kName = "binaryScalar";
   static BinaryScalarOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -500,7 +539,9 @@ struct BinaryScalarOp {
 struct BinaryBackwardOp {
   static constexpr const char* kName = "binaryBackward";
   static BinaryBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -525,7 +566,9 @@ struct BinaryBackwardOp {
 struct ReduceOpCall {
   static constexpr const char* kName = "reduce";
   static ReduceOpCall parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -543,7 +586,9 @@ struct ReduceOpCall {
 struct ArgReduceOpCall {
   static constexpr const char* kName = "argReduce";
   static ArgReduceOpCall parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -561,7 +606,9 @@ struct ArgReduceOpCall {
 struct ReduceBackwardOp {
   static constexpr const char* kName = "reduceBackward";
   static ReduceBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -585,7 +632,9 @@ struct SumToShapeOp {
   static SumToShapeOp parse(Args& a);
   // Checks beyond the table's (hand-written, elementwise family).
   static void check(Args& a, SumToShapeOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -601,7 +650,9 @@ struct SumToShapeOp {
 struct SoftmaxOp {
   static constexpr const char* kName = "softmax";
   static SoftmaxOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -619,7 +670,9 @@ struct SoftmaxOp {
 struct SoftmaxBackwardOp {
   static constexpr const char* kName = "softmaxBackward";
   static SoftmaxBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -641,7 +694,9 @@ struct PermuteOp {
   static PermuteOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, PermuteOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -660,7 +715,9 @@ struct ConcatOp {
   static ConcatOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, ConcatOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -679,7 +736,9 @@ struct SliceCopyOp {
   static SliceCopyOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, SliceCopyOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -699,7 +758,9 @@ struct SliceBackwardOp {
   static SliceBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, SliceBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -719,7 +780,9 @@ struct FillOp {
   static FillOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, FillOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -733,7 +796,9 @@ struct FillOp {
 struct CopyOp {
   static constexpr const char* kName = "copy";
   static CopyOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -750,7 +815,9 @@ struct GatherRowsOp {
   static GatherRowsOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, GatherRowsOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -773,7 +840,9 @@ struct GatherRowsAtOp {
   static GatherRowsAtOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, GatherRowsAtOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -796,7 +865,9 @@ struct PutRowsAtOp {
   static PutRowsAtOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, PutRowsAtOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -819,7 +890,9 @@ struct PutRowsAtOp {
 struct LogScalarOp {
   static constexpr const char* kName = "logScalar";
   static LogScalarOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -840,7 +913,9 @@ struct ConfusionUpdateOp {
   static ConfusionUpdateOp parse(Args& a);
   // Checks beyond the table's (hand-written, layout family).
   static void check(Args& a, ConfusionUpdateOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -866,7 +941,9 @@ struct ConfusionUpdateOp {
 struct TopKUpdateOp {
   static constexpr const char* kName = "topKUpdate";
   static TopKUpdateOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -885,7 +962,9 @@ struct TopKUpdateOp {
 struct RegressionUpdateOp {
   static constexpr const char* kName = "regressionUpdate";
   static RegressionUpdateOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -908,7 +987,9 @@ struct SgdStepOp {
   static SgdStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, SgdStepOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -933,7 +1014,9 @@ struct AdamStepOp {
   static AdamStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, AdamStepOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -961,7 +1044,9 @@ struct RmspropStepOp {
   static RmspropStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, RmspropStepOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -990,7 +1075,9 @@ struct AdagradStepOp {
   static AdagradStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, AdagradStepOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1014,7 +1101,9 @@ struct ClipGradNormOp {
   static ClipGradNormOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, ClipGradNormOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1032,7 +1121,9 @@ struct CrossEntropyOp {
   static CrossEntropyOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, CrossEntropyOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1068,7 +1159,9 @@ struct CrossEntropyBackwardOp {
   static CrossEntropyBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, CrossEntropyBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1106,7 +1199,9 @@ struct BceLogitsOp {
   static BceLogitsOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, BceLogitsOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1128,7 +1223,9 @@ struct BceLogitsBackwardOp {
   static BceLogitsBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, BceLogitsBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1150,7 +1247,9 @@ struct BceLogitsBackwardOp {
 struct BceOp {
   static constexpr const char* kName = "bce";
   static BceOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1166,7 +1265,9 @@ struct BceOp {
 struct BceBackwardOp {
   static constexpr const char* kName = "bceBackward";
   static BceBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1190,7 +1291,9 @@ struct DropoutOp {
   static DropoutOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, DropoutOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1215,7 +1318,9 @@ struct RandomCropFlipOp {
   static RandomCropFlipOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, RandomCropFlipOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1238,7 +1343,9 @@ struct RnnOp {
   static RnnOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, RnnOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1283,7 +1390,9 @@ struct RnnBackwardOp {
   static RnnBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, RnnBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1342,7 +1451,9 @@ struct EmbeddingOp {
   static EmbeddingOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, EmbeddingOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1363,7 +1474,9 @@ struct EmbeddingBackwardOp {
   static EmbeddingBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, EmbeddingBackwardOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1385,7 +1498,9 @@ struct EmbeddingRenormOp {
   static EmbeddingRenormOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, EmbeddingRenormOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1403,7 +1518,9 @@ struct EmbeddingRenormOp {
 struct SequenceLengthsOp {
   static constexpr const char* kName = "sequenceLengths";
   static SequenceLengthsOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1421,7 +1538,9 @@ struct SequenceLengthsOp {
 struct SequencePoolOp {
   static constexpr const char* kName = "sequencePool";
   static SequencePoolOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;
@@ -1439,7 +1558,9 @@ struct SequencePoolOp {
 struct SequencePoolBackwardOp {
   static constexpr const char* kName = "sequencePoolBackward";
   static SequencePoolBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  void run_cpu() const;
   double flops() const;
   double bytes() const;
   std::string shapes() const;

@@ -24,6 +24,8 @@ import type { GeneratedKernels, RnnDims } from './ops.gen.js';
 export * from './ops.gen.js';
 
 export interface BackendInfo {
+  /** Where ops run: 'cpu' (the only backend so far; native/binding/backend.h). */
+  backend: string;
   /** SIMD level in use: 'scalar' | 'avx2' | 'avx512' | 'neon'. */
   isa: string;
   /** Why: 'auto', or the AXON_SIMD setting that forced it. */
