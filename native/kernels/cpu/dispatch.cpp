@@ -93,8 +93,10 @@ int64_t gemm_packed_b_size(int64_t k, int64_t n) {
 void gemm_pack_b(const GemmArgs& g, float* packed) { active_kernels().gemm_pack_b(g, packed); }
 
 void gemm_batched(const GemmBatchedArgs& b) {
-  if (b.batch <= 0) return;
   const GemmArgs& g = b.gemm;
+  // An empty C (m or n 0) leaves nothing to do, however large the batch (the binding accepts
+  // up to 2^31 empty GEMMs; looping over them took seconds).
+  if (b.batch <= 0 || g.m == 0 || g.n == 0) return;
   auto one = [&](int64_t i) {
     GemmArgs gi = g;
     gi.a += i * b.stride_a;
@@ -225,6 +227,7 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, i
 
 void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r,
                 int64_t inner) {
+  if (outer == 0 || inner == 0) return;  // empty: no loop over a huge outer
   const bool is_max = op == ArgReduceOp::ArgMax;
   const int64_t per_outer = std::max<int64_t>(1, r * inner);
   parallel_range(outer, std::max<int64_t>(1, 32768 / per_outer), [&](int64_t b, int64_t e) {
@@ -244,6 +247,7 @@ void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int
 
 void reduce_backward(ReduceOp op, const float* x, const float* y, const float* dy, float* dx,
                      int64_t outer, int64_t r, int64_t inner) {
+  if (outer == 0 || r == 0 || inner == 0) return;  // empty: no loop over a huge outer
   const int64_t per_outer = std::max<int64_t>(1, r * inner);
   parallel_range(outer, std::max<int64_t>(1, 32768 / per_outer), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
@@ -338,6 +342,7 @@ void sum_to_shape(const float* x, const Shape& in, float* out, const Shape& os) 
 }
 
 void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool log) {
+  if (outer == 0 || r == 0 || inner == 0) return;  // empty: no loop over a huge outer
   const auto& k = active_kernels();
   const int64_t per_outer = std::max<int64_t>(1, r * inner);
   parallel_range(outer, std::max<int64_t>(1, 8192 / per_outer), [&](int64_t b, int64_t e) {
@@ -348,6 +353,7 @@ void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t
 
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t r,
                       int64_t inner, bool log) {
+  if (outer == 0 || r == 0 || inner == 0) return;  // empty: no loop over a huge outer
   const auto& k = active_kernels();
   const int64_t per_outer = std::max<int64_t>(1, r * inner);
   parallel_range(outer, std::max<int64_t>(1, 8192 / per_outer), [&](int64_t b, int64_t e) {
