@@ -4,726 +4,81 @@
  * rejected promise for the Async variants). Each case starts from a valid argument list for
  * the function (so mutations reach the deep checks: lengths off by one, overlapping buffers,
  * shapes that do not broadcast) and then mutates a few arguments or the argument count.
+ *
+ * The valid argument lists of the table's ops come from the op table (./fuzz/table-maker.ts):
+ * a new op is fuzzed as soon as it is declared. Only the exports outside the table have
+ * makers here.
  */
 import { describe, expect, it } from 'vitest';
-import { native, type ConvGeometry, type PoolGeometry } from '../src/native/binding.js';
+import { native } from '../src/native/binding.js';
+import { OP_TABLE, type OpInfo } from '../src/native/ops.gen.js';
 import { Generator } from '../src/tensor/random.js';
+import { kindOf, tableMaker, type Kind, type Pool } from './fuzz/table-maker.js';
 
-type Kind =
-  'f32' | 'f32?' | 'f64' | 'i32' | 'i32?' | 'words' | 'int' | 'num' | 'bool' | 'shape' | 'list' | 'struct' | 'inputs';
 interface Case {
   args: unknown[];
   kinds: Kind[];
 }
 
 const g = new Generator(20261129);
-const ri = (lo: number, hi: number): number => lo + g.nextInt(hi - lo + 1);
-const pick = <T>(xs: readonly T[]): T => xs[g.nextInt(xs.length)];
+const { findBases, candidate, struct, ri, pick } = tableMaker(g);
 const f32 = (n: number): Float32Array => Float32Array.from({ length: n }, () => g.nextFloat() * 4 - 2);
-const shape = (maxRank = 3): number[] => Array.from({ length: ri(0, maxRank) }, () => ri(1, 4));
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
 
-function gemmCase(batched: boolean): Case {
-  const [m, n, k] = [ri(0, 6), ri(0, 6), ri(0, 6)];
-  const ta = g.nextFloat() < 0.5;
-  const tb = g.nextFloat() < 0.5;
-  const lda = (ta ? m : k) + ri(0, 2) || 1;
-  const ldb = (tb ? k : n) + ri(0, 2) || 1;
-  const ldc = n + ri(0, 2) || 1;
-  const aRows = ta ? k : m;
-  const bRows = tb ? n : k;
-  const batch = batched ? ri(0, 3) : 1;
-  const sa = aRows * lda;
-  const sb = bRows * ldb;
-  const sc = m * ldc;
-  const biasMode = ri(0, 2);
-  const bias = biasMode === 0 ? null : f32((biasMode === 1 ? n : m) * Math.max(batch, 1));
-  if (!batched)
-    return {
-      args: [ta, tb, m, n, k, 1, f32(sa), lda, f32(sb), ldb, 0.5, f32(sc), ldc, bias, biasMode, ri(0, 18), 0.1],
-      kinds: [
-        'bool',
-        'bool',
-        'int',
-        'int',
-        'int',
-        'num',
-        'f32',
-        'int',
-        'f32',
-        'int',
-        'num',
-        'f32',
-        'int',
-        'f32?',
-        'int',
-        'int',
-        'num',
-      ],
-    };
-  return {
-    args: [
-      batch,
-      ta,
-      tb,
-      m,
-      n,
-      k,
-      1,
-      f32(sa * batch),
-      sa,
-      lda,
-      f32(sb * batch),
-      sb,
-      ldb,
-      0,
-      f32(sc * batch),
-      sc,
-      ldc,
-      bias,
-      biasMode,
-      biasMode === 1 ? n : m,
-      ri(0, 18),
-      0,
-    ],
-    kinds: [
-      'int',
-      'bool',
-      'bool',
-      'int',
-      'int',
-      'int',
-      'num',
-      'f32',
-      'int',
-      'int',
-      'f32',
-      'int',
-      'int',
-      'num',
-      'f32',
-      'int',
-      'int',
-      'f32?',
-      'int',
-      'int',
-      'int',
-      'num',
-    ],
-  };
+/** A deep copy of an argument list (typed arrays, arrays, struct objects). */
+const clone = (x: unknown): unknown =>
+  ArrayBuffer.isView(x)
+    ? (x as Float32Array).slice()
+    : Array.isArray(x)
+      ? x.map(clone)
+      : x !== null && typeof x === 'object'
+        ? { ...x }
+        : x;
+
+/** The op with these arguments (synchronously): null when it accepts them, else its error. */
+function tryOp(name: string, args: unknown[]): string | null {
+  try {
+    callable[name](...args);
+    return null;
+  } catch (e) {
+    return String((e as Error).message);
+  }
 }
 
-/** A valid convolution geometry (groups, stride, padding, dilation) and its buffer sizes. */
-function convCase(): { geometry: ConvGeometry; nx: number; nw: number; ny: number; cout: number } {
-  const groups = ri(1, 2);
-  const [n, cin, cout] = [ri(0, 2), groups * ri(1, 3), groups * ri(1, 3)];
-  const [kh, kw, sh, sw, dh, dw] = [ri(1, 3), ri(1, 3), ri(1, 2), ri(1, 2), ri(1, 2), ri(1, 2)];
-  const [pt, pl, pb, pr] = [ri(0, 2), ri(0, 2), ri(0, 2), ri(0, 2)];
-  const h = dh * (kh - 1) + 1 + ri(0, 4);
-  const w = dw * (kw - 1) + 1 + ri(0, 4);
-  const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
-  const ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-  return {
-    geometry: {
-      n,
-      cIn: cin,
-      h,
-      w,
-      cOut: cout,
-      kH: kh,
-      kW: kw,
-      strideH: sh,
-      strideW: sw,
-      padTop: pt,
-      padLeft: pl,
-      padBottom: pb,
-      padRight: pr,
-      dilH: dh,
-      dilW: dw,
-      groups,
-    },
-    nx: n * cin * h * w,
-    nw: cout * (cin / groups) * kh * kw,
-    ny: n * cout * oh * ow,
-    cout,
-  };
+// Each table op's valid bases, found by rejection sampling the first time the op is needed.
+const pools = new Map<string, Pool>();
+function poolOf(op: OpInfo): Pool {
+  let pool = pools.get(op.name);
+  if (!pool) {
+    const threads = native.getNumThreads();
+    pool = findBases(op, (args) => tryOp(op.name, args));
+    native.setNumThreads(threads);
+    pools.set(op.name, pool);
+  }
+  return pool;
 }
 
-/** A valid pooling geometry (window, stride, padding, dilation) and its buffer sizes. */
-function poolCase(dilated = true): { geometry: PoolGeometry; nx: number; ny: number; plane: number } {
-  const [planes, kh, kw, sh, sw] = [ri(0, 3), ri(1, 3), ri(1, 3), ri(1, 2), ri(1, 2)];
-  const [dh, dw] = dilated ? [ri(1, 2), ri(1, 2)] : [1, 1];
-  const [ph, pw] = [ri(0, Math.floor(kh / 2)), ri(0, Math.floor(kw / 2))];
-  const h = dh * (kh - 1) + 1 + ri(0, 4);
-  const w = dw * (kw - 1) + 1 + ri(0, 4);
-  const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-  const ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-  return {
-    geometry: {
-      planes,
-      h,
-      w,
-      kH: kh,
-      kW: kw,
-      strideH: sh,
-      strideW: sw,
-      padTop: ph,
-      padLeft: pw,
-      padBottom: ph,
-      padRight: pw,
-      dilH: dh,
-      dilW: dw,
-      ceilMode: false,
-      countIncludePad: true,
-    },
-    nx: planes * h * w,
-    ny: planes * oh * ow,
-    plane: h * w,
-  };
-}
-
-/** n int32 values in [0, below). */
-function tokens(n: number, below: number): Int32Array {
-  return Int32Array.from({ length: n }, () => ri(0, Math.max(below - 1, 0)));
-}
-
-function rnnCase(backward: boolean): Case {
-  const mode = ri(0, 3);
-  const [T, N, I, H] = [ri(0, 3), ri(0, 3), ri(1, 3), ri(1, 3)];
-  const G = (mode === 0 ? 4 : mode === 1 ? 3 : 1) * H;
-  const dims = { mode, steps: T, batch: N, input: I, hidden: H, reverse: ri(0, 1) === 1 };
-  const [ws, scratch] = native.rnnSizes(dims);
-  const lstm = mode === 0;
-  const lengths = g.nextFloat() < 0.5 ? tokens(N, T + 1) : null;
-  if (!backward)
-    return {
-      args: [
-        f32(T * N * I),
-        f32(G * I),
-        f32(G * H),
-        f32(G),
-        null,
-        f32(N * H),
-        lstm ? f32(N * H) : null,
-        lengths,
-        dims,
-        f32(T * N * H),
-        f32(N * H),
-        lstm ? f32(N * H) : null,
-        f32(ws),
-      ],
-      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'f32?', 'f32?', 'i32', 'struct', 'f32', 'f32', 'f32?', 'f32'],
-    };
-  return {
-    args: [
-      f32(T * N * I),
-      f32(G * I),
-      f32(G * H),
-      lengths,
-      f32(ws),
-      dims,
-      f32(T * N * H),
-      f32(N * H),
-      lstm ? f32(N * H) : null,
-      f32(T * N * I),
-      f32(G * I),
-      f32(G * H),
-      f32(G),
-      f32(G),
-      f32(N * H),
-      lstm ? f32(N * H) : null,
-      f32(scratch),
-    ],
-    kinds: [
-      'f32',
-      'f32',
-      'f32',
-      'i32',
-      'f32',
-      'struct',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32?',
-      'f32',
-    ],
-  };
-}
-
-/** sequencePool's dims: a random layout and mode. */
-function poolDims(steps: number, batch: number, dim: number): Record<string, unknown> {
-  return { steps, batch, dim, timeMajor: ri(0, 1) === 1, mode: ri(0, 1) };
-}
-
-function orc(): [number, number, number] {
-  return [ri(0, 3), ri(1, 4), ri(0, 3)];
-}
-
-const makers: Record<string, () => Case> = {
-  gemm: () => gemmCase(false),
-  gemmBatched: () => gemmCase(true),
-  unary: () => {
-    const n = ri(0, 40);
-    return { args: [ri(0, 18), f32(n), f32(n), 0.2], kinds: ['int', 'f32', 'f32', 'num'] };
-  },
-  unaryBackward: () => {
-    const n = ri(0, 40);
-    return {
-      args: [ri(0, 18), f32(n), f32(n), f32(n), f32(n), 0.2, g.nextFloat() < 0.5],
-      kinds: ['int', 'f32', 'f32', 'f32', 'f32', 'num', 'bool'],
-    };
-  },
-  binary: () => {
-    const s = shape();
-    const as = s.map((d) => (g.nextFloat() < 0.3 ? 1 : d));
-    const bs = s.map((d) => (g.nextFloat() < 0.3 ? 1 : d));
-    const os = s.map((_, i) => Math.max(as[i], bs[i]));
-    return {
-      args: [ri(0, 6), f32(prod(as)), as, f32(prod(bs)), bs, f32(prod(os)), os],
-      kinds: ['int', 'f32', 'shape', 'f32', 'shape', 'f32', 'shape'],
-    };
-  },
-  binaryScalar: () => {
-    const n = ri(0, 40);
-    return { args: [ri(0, 6), f32(n), 1.5, g.nextFloat() < 0.5, f32(n)], kinds: ['int', 'f32', 'num', 'bool', 'f32'] };
-  },
-  binaryBackward: () => {
-    const n = ri(0, 40);
-    return {
-      args: [ri(0, 6), f32(n), f32(n), f32(n), f32(n), f32(n), g.nextFloat() < 0.5 ? null : f32(n)],
-      kinds: ['int', 'f32', 'f32', 'f32', 'f32', 'f32?', 'f32?'],
-    };
-  },
-  reduce: () => {
-    const [o, r, i] = orc();
-    return { args: [ri(0, 3), f32(o * r * i), o, r, i, f32(o * i)], kinds: ['int', 'f32', 'int', 'int', 'int', 'f32'] };
-  },
-  argReduce: () => {
-    const [o, r, i] = orc();
-    return {
-      args: [ri(0, 1), f32(o * r * i), o, r, i, new Int32Array(o * i)],
-      kinds: ['int', 'f32', 'int', 'int', 'int', 'i32'],
-    };
-  },
-  reduceBackward: () => {
-    const [o, r, i] = orc();
-    return {
-      args: [ri(0, 3), f32(o * r * i), f32(o * i), f32(o * i), o, r, i, f32(o * r * i)],
-      kinds: ['int', 'f32', 'f32', 'f32', 'int', 'int', 'int', 'f32'],
-    };
-  },
-  sumToShape: () => {
-    const s = shape();
-    const os = s.map((d) => (g.nextFloat() < 0.5 ? 1 : d));
-    return { args: [f32(prod(s)), s, f32(prod(os)), os], kinds: ['f32', 'shape', 'f32', 'shape'] };
-  },
-  softmax: () => {
-    const [o, r, i] = orc();
-    return {
-      args: [f32(o * r * i), f32(o * r * i), o, r, i, g.nextFloat() < 0.5],
-      kinds: ['f32', 'f32', 'int', 'int', 'int', 'bool'],
-    };
-  },
-  softmaxBackward: () => {
-    const [o, r, i] = orc();
-    const n = o * r * i;
-    return {
-      args: [f32(n), f32(n), f32(n), o, r, i, g.nextFloat() < 0.5],
-      kinds: ['f32', 'f32', 'f32', 'int', 'int', 'int', 'bool'],
-    };
-  },
-  permute: () => {
-    const s = shape(4);
-    const perm = s.map((_, i) => i).sort(() => g.nextFloat() - 0.5);
-    return { args: [f32(prod(s)), s, perm, f32(prod(s))], kinds: ['words', 'shape', 'list', 'words'] };
-  },
-  concat: () => {
-    const count = ri(1, 3);
-    const outer = ri(0, 3);
-    const sizes = Array.from({ length: count }, () => ri(0, 4));
-    const inputs = sizes.map((s) => f32(outer * s));
-    return {
-      args: [inputs, sizes, outer, f32(outer * sizes.reduce((a, b) => a + b, 0))],
-      kinds: ['inputs', 'list', 'int', 'words'],
-    };
-  },
-  sliceCopy: () => {
-    const s = shape();
-    const starts = s.map((d) => ri(0, d - 1));
-    const steps = s.map(() => pick([1, 2, -1]));
-    const os = s.map((d, i) => (steps[i] > 0 ? Math.ceil((d - starts[i]) / steps[i]) : starts[i] + 1));
-    return {
-      args: [f32(prod(s)), s, starts, steps, os, f32(prod(os))],
-      kinds: ['words', 'shape', 'list', 'list', 'shape', 'words'],
-    };
-  },
-  sliceBackward: () => {
-    const s = shape();
-    const starts = s.map((d) => ri(0, d - 1));
-    const steps = s.map(() => pick([1, 2, -1]));
-    const os = s.map((d, i) => (steps[i] > 0 ? Math.ceil((d - starts[i]) / steps[i]) : starts[i] + 1));
-    return {
-      args: [f32(prod(os)), os, starts, steps, s, f32(prod(s))],
-      kinds: ['f32', 'shape', 'list', 'list', 'shape', 'f32'],
-    };
-  },
-  sgdStep: () => {
-    const n = ri(0, 40);
-    const momentum = pick([0, 0.9]);
-    return {
-      args: [f32(n), f32(n), f32(n), new Float64Array([0.1, momentum, 0, 0.01, 0, 0, g.nextInt(2)])],
-      kinds: ['f32', 'f32', 'f32?', 'f64'],
-    };
-  },
-  adamStep: () => {
-    const n = ri(0, 40);
-    return {
-      args: [
-        f32(n),
-        f32(n),
-        f32(n),
-        new Float32Array(n),
-        new Float32Array(n),
-        new Float64Array([1e-3, 0.9, 0.999, 1e-8, 0, 0, 1, 0, ri(0, 5)]),
-      ],
-      kinds: ['f32', 'f32', 'f32', 'f32', 'f32?', 'f64'],
-    };
-  },
-  rmspropStep: () => {
-    const n = ri(0, 40);
-    return {
-      args: [f32(n), f32(n), new Float32Array(n), f32(n), f32(n), new Float64Array([0.01, 0.99, 1e-8, 0, 0.9, 1, 0])],
-      kinds: ['f32', 'f32', 'f32', 'f32?', 'f32?', 'f64'],
-    };
-  },
-  adagradStep: () => {
-    const n = ri(0, 40);
-    return {
-      args: [f32(n), f32(n), new Float32Array(n), new Float64Array([0.01, 0, 1e-10, 0, 0, ri(0, 3)])],
-      kinds: ['f32', 'f32', 'f32', 'f64'],
-    };
-  },
-  clipGradNorm: () => ({
-    args: [Array.from({ length: ri(0, 3) }, () => f32(ri(0, 10))), new Float64Array([1, pick([2, Infinity]), 0])],
-    kinds: ['inputs', 'f64'],
-  }),
-  crossEntropy: () => {
-    const [n, c] = [ri(0, 5), ri(1, 5)];
-    const idx = Int32Array.from({ length: n }, () => ri(0, c - 1));
-    const red = ri(0, 2);
-    return {
-      args: [
-        f32(n * c),
-        n,
-        c,
-        idx,
-        null,
-        g.nextFloat() < 0.5 ? null : f32(c),
-        0.1,
-        -100,
-        red,
-        f32(red ? 1 : n),
-        f32(n),
-        f32(n),
-      ],
-      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'int', 'f32', 'f32', 'f32'],
-    };
-  },
-  crossEntropyBackward: () => {
-    const [n, c] = [ri(0, 5), ri(1, 5)];
-    const red = ri(0, 2);
-    // Class-index targets (with class weights) half the time, probabilities otherwise.
-    const byIndex = g.nextFloat() < 0.5;
-    const idx = byIndex ? Int32Array.from({ length: n }, () => ri(0, c - 1)) : null;
-    const prob = byIndex ? null : f32(n * c);
-    const weight = byIndex ? f32(c) : null;
-    return {
-      args: [f32(n * c), n, c, idx, prob, weight, 0, -100, red, f32(n), f32(red ? 1 : n), f32(n * c), f32(n)],
-      kinds: ['f32', 'int', 'int', 'i32', 'f32?', 'f32?', 'num', 'int', 'int', 'f32', 'f32', 'f32', 'f32'],
-    };
-  },
-  bceLogits: () => {
-    const c = ri(1, 4);
-    const n = c * ri(0, 4);
-    return { args: [f32(n), f32(n), f32(c), c, f32(n)], kinds: ['f32', 'f32', 'f32?', 'int', 'f32'] };
-  },
-  bceLogitsBackward: () => {
-    const n = ri(0, 20);
-    return { args: [f32(n), f32(n), null, 1, f32(n), f32(n)], kinds: ['f32', 'f32', 'f32?', 'int', 'f32', 'f32'] };
-  },
-  bce: () => {
-    const n = ri(0, 20);
-    return { args: [f32(n), f32(n), f32(n)], kinds: ['f32', 'f32', 'f32'] };
-  },
-  bceBackward: () => {
-    const n = ri(0, 20);
-    return { args: [f32(n), f32(n), f32(n), f32(n)], kinds: ['f32', 'f32', 'f32', 'f32'] };
-  },
-  dropout: () => {
-    const n = ri(0, 40);
-    return {
-      args: [f32(n), f32(n), f32(n), 0.3, new Float64Array([ri(0, 1000), ri(0, 1000), 0])],
-      kinds: ['f32', 'f32', 'f32', 'num', 'f64'],
-    };
-  },
-  rnn: () => rnnCase(false),
-  rnnBackward: () => rnnCase(true),
-  embedding: () => {
-    const [V, E, rows, steps] = [ri(1, 5), ri(1, 4), ri(0, 3), ri(0, 4)];
-    return {
-      args: [f32(V * E), E, tokens(rows * steps, V), { rows, steps, timeMajor: ri(0, 1) === 1 }, f32(rows * steps * E)],
-      kinds: ['f32', 'int', 'i32', 'struct', 'f32'],
-    };
-  },
-  embeddingBackward: () => {
-    const [V, E, rows, steps] = [ri(1, 5), ri(1, 4), ri(0, 3), ri(0, 4)];
-    return {
-      args: [
-        f32(rows * steps * E),
-        E,
-        tokens(rows * steps, V),
-        { rows, steps, timeMajor: ri(0, 1) === 1 },
-        ri(-1, V - 1),
-        f32(V * E),
-      ],
-      kinds: ['f32', 'int', 'i32', 'struct', 'int', 'f32'],
-    };
-  },
-  embeddingRenorm: () => {
-    const [V, E] = [ri(1, 5), ri(1, 4)];
-    return {
-      args: [f32(V * E), E, tokens(ri(0, 6), V), 0.5, pick([1, 2, 3, Infinity])],
-      kinds: ['f32', 'int', 'i32', 'num', 'num'],
-    };
-  },
-  sequenceLengths: () => {
-    const [rows, steps] = [ri(0, 4), ri(0, 5)];
-    return {
-      args: [tokens(rows * steps, 3), rows, steps, 0, new Int32Array(rows)],
-      kinds: ['i32', 'int', 'int', 'int', 'i32'],
-    };
-  },
-  sequencePool: () => {
-    const [T, N, F] = [ri(0, 4), ri(0, 3), ri(1, 3)];
-    return {
-      args: [f32(T * N * F), poolDims(T, N, F), tokens(N, T + 1), f32(N * F)],
-      kinds: ['f32', 'struct', 'i32', 'f32'],
-    };
-  },
-  sequencePoolBackward: () => {
-    const [T, N, F] = [ri(0, 4), ri(0, 3), ri(1, 3)];
-    return {
-      args: [f32(N * F), poolDims(T, N, F), tokens(N, T + 1), f32(T * N * F)],
-      kinds: ['f32', 'struct', 'i32', 'f32'],
-    };
-  },
-  conv2d: () => {
-    const c = convCase();
-    return {
-      args: [f32(c.nx), f32(c.nw), f32(c.cout), c.geometry, pick([0, 1, 6]), 0, f32(c.ny)],
-      kinds: ['f32', 'f32', 'f32?', 'struct', 'int', 'num', 'f32'],
-    };
-  },
-  conv2dBackwardData: () => {
-    const c = convCase();
-    return { args: [f32(c.ny), f32(c.nw), c.geometry, f32(c.nx)], kinds: ['f32', 'f32', 'struct', 'f32'] };
-  },
-  conv2dBackwardWeight: () => {
-    const c = convCase();
-    return {
-      args: [f32(c.nx), f32(c.ny), c.geometry, f32(c.nw), f32(c.cout)],
-      kinds: ['f32', 'f32', 'struct', 'f32', 'f32?'],
-    };
-  },
-  maxPool2d: () => {
-    const p = poolCase();
-    return {
-      args: [f32(p.nx), p.geometry, f32(p.ny), new Int32Array(p.ny)],
-      kinds: ['f32', 'struct', 'f32', 'i32'],
-    };
-  },
-  maxPool2dBackward: () => {
-    const p = poolCase();
-    return {
-      args: [
-        Int32Array.from({ length: p.ny }, () => ri(0, p.plane - 1)),
-        f32(p.ny),
-        p.geometry,
-        f32(p.nx),
-        g.nextFloat() < 0.5,
-        g.nextFloat() < 0.5 ? f32(p.ny) : null,
-      ],
-      kinds: ['i32', 'f32', 'struct', 'f32', 'bool', 'f32?'],
-    };
-  },
-  avgPool2d: () => {
-    const p = poolCase(false);
-    return { args: [f32(p.nx), p.geometry, f32(p.ny)], kinds: ['f32', 'struct', 'f32'] };
-  },
-  avgPool2dBackward: () => {
-    const p = poolCase(false);
-    return { args: [f32(p.ny), p.geometry, f32(p.nx)], kinds: ['f32', 'struct', 'f32'] };
-  },
-  adaptiveAvgPool2d: () => {
-    const [planes, h, w, oh, ow] = [ri(0, 3), ri(1, 6), ri(1, 6), ri(1, 4), ri(1, 4)];
-    return {
-      args: [f32(planes * h * w), { planes, h, w, outH: oh, outW: ow }, f32(planes * oh * ow)],
-      kinds: ['f32', 'struct', 'f32'],
-    };
-  },
-  adaptiveAvgPool2dBackward: () => {
-    const [planes, h, w, oh, ow] = [ri(0, 3), ri(1, 6), ri(1, 6), ri(1, 4), ri(1, 4)];
-    return {
-      args: [f32(planes * oh * ow), { planes, h, w, outH: oh, outW: ow }, f32(planes * h * w)],
-      kinds: ['f32', 'struct', 'f32'],
-    };
-  },
-  batchNorm: () => {
-    const [n, c, sp] = [ri(1, 3), ri(1, 3), ri(2, 4)];
-    return {
-      args: [
-        f32(n * c * sp),
-        f32(c),
-        f32(c),
-        f32(c),
-        Float32Array.from({ length: c }, () => 1),
-        { n, c, s: sp },
-        1e-5,
-        0.1,
-        g.nextFloat() < 0.5,
-        f32(n * c * sp),
-        f32(c),
-        f32(c),
-      ],
-      kinds: ['f32', 'f32?', 'f32?', 'f32?', 'f32?', 'struct', 'num', 'num', 'bool', 'f32', 'f32', 'f32'],
-    };
-  },
-  batchNormBackward: () => {
-    const [n, c, sp] = [ri(0, 3), ri(1, 3), ri(1, 4)];
-    return {
-      args: [
-        f32(n * c * sp),
-        f32(n * c * sp),
-        f32(c),
-        f32(c),
-        f32(c),
-        { n, c, s: sp },
-        g.nextFloat() < 0.5,
-        f32(n * c * sp),
-        f32(c),
-        f32(c),
-      ],
-      kinds: ['f32', 'f32', 'f32?', 'f32', 'f32', 'struct', 'bool', 'f32?', 'f32?', 'f32?'],
-    };
-  },
-  layerNorm: () => {
-    const [rows, d] = [ri(0, 3), ri(1, 5)];
-    return {
-      args: [f32(rows * d), f32(d), f32(d), rows, d, 1e-5, f32(rows * d), f32(rows), f32(rows)],
-      kinds: ['f32', 'f32?', 'f32?', 'int', 'int', 'num', 'f32', 'f32', 'f32'],
-    };
-  },
-  layerNormBackward: () => {
-    const [rows, d] = [ri(0, 3), ri(1, 5)];
-    return {
-      args: [f32(rows * d), f32(rows * d), f32(d), f32(rows), f32(rows), rows, d, f32(rows * d), f32(d), f32(d)],
-      kinds: ['f32', 'f32', 'f32?', 'f32', 'f32', 'int', 'int', 'f32?', 'f32?', 'f32?'],
-    };
-  },
-  randomCropFlip: () => {
-    const [n, c, h, w, pad] = [ri(0, 2), ri(1, 2), ri(1, 5), ri(1, 5), ri(0, 2)];
-    const [oh, ow] = [ri(1, h + 2 * pad), ri(1, w + 2 * pad)];
-    return {
-      args: [
-        f32(n * c * h * w),
-        { n, c, h, w, outH: oh, outW: ow, pad },
-        0.5,
-        g.nextFloat() < 0.5,
-        new Float64Array([1, 2, 0]),
-        f32(n * c * oh * ow),
-      ],
-      kinds: ['f32', 'struct', 'num', 'bool', 'f64', 'f32'],
-    };
-  },
-  gatherRowsAt: () => {
-    const [rows, rowSize, srcRows] = [ri(0, 5), ri(1, 4), ri(1, 6)];
-    const idx = Int32Array.from({ length: rows + 2 }, () => ri(0, srcRows - 1));
-    return {
-      args: [f32(srcRows * rowSize), rowSize, idx, new Float64Array([ri(0, 2), 0, rows, 0]), rows, f32(rows * rowSize)],
-      kinds: ['words', 'int', 'i32', 'f64', 'int', 'words'],
-    };
-  },
-  putRowsAt: () => {
-    const [rows, rowSize, dstRows] = [ri(0, 3), ri(1, 4), ri(3, 6)];
-    return {
-      args: [
-        f32(rows * rowSize),
-        rowSize,
-        new Float64Array([ri(0, dstRows - rows), 0, rows, 0]),
-        f32(dstRows * rowSize),
-      ],
-      kinds: ['words', 'int', 'f64', 'words'],
-    };
-  },
-  logScalar: () => {
-    const slots = ri(1, 4);
-    return { args: [f32(1), f32(slots), new Float64Array([0, ri(0, slots - 1), 1, 0])], kinds: ['f32', 'f32', 'f64'] };
-  },
+const rnnDims = OP_TABLE.find((o) => o.name === 'rnn')!.args.find((a) => a.name === 'dims')!;
+/** The exports outside the op table (rnnSizes takes rnn's dims). */
+const handMakers: Record<string, () => Case> = {
   sumSquares: () => ({ args: [f32(ri(0, 40))], kinds: ['f32'] }),
-  fill: () => ({ args: [f32(ri(0, 40)), 1.5], kinds: ['words', 'num'] }),
-  copy: () => {
-    const n = ri(0, 40);
-    return { args: [f32(n), f32(n)], kinds: ['words', 'words'] };
-  },
-  gatherRows: () => {
-    const [rows, rowSize, srcRows] = [ri(0, 5), ri(1, 4), ri(1, 6)];
-    const idx = Int32Array.from({ length: rows + 2 }, () => ri(0, srcRows - 1));
-    return {
-      args: [f32(srcRows * rowSize), rowSize, idx, ri(0, 2), rows, f32(rows * rowSize)],
-      kinds: ['words', 'int', 'i32', 'int', 'int', 'words'],
-    };
-  },
-  confusionUpdate: () => {
-    const [n, c] = [ri(0, 6), ri(1, 4)];
-    const cc = Math.max(c, 2);
-    // Float labels (one column) a third of the time: the kernel converts them to classes.
-    const floats = g.nextFloat() < 0.33;
-    return {
-      args: [
-        f32(n * c),
-        n,
-        c,
-        floats ? null : Int32Array.from({ length: n }, () => ri(-1, cc)),
-        floats ? Float32Array.from({ length: n }, () => ri(-1, cc)) : null,
-        1,
-        0.5,
-        new Float64Array(cc * cc),
-        new Float64Array(1),
-      ],
-      kinds: ['f32', 'int', 'int', 'i32?', 'f32?', 'int', 'num', 'f64', 'f64'],
-    };
-  },
-  topKUpdate: () => {
-    const [n, c] = [ri(0, 6), ri(1, 5)];
-    return {
-      args: [f32(n * c), n, c, Int32Array.from({ length: n }, () => ri(-1, c)), ri(1, 3), new Float64Array(2)],
-      kinds: ['f32', 'int', 'int', 'i32', 'int', 'f64'],
-    };
-  },
-  regressionUpdate: () => {
-    const n = ri(0, 20);
-    return { args: [f32(n), f32(n), new Float64Array(5)], kinds: ['f32', 'f32', 'f32'] };
-  },
+  rnnSizes: () => ({ args: [struct(rnnDims)], kinds: ['struct'] }),
   setNumThreads: () => ({ args: [ri(1, 2)], kinds: ['int'] }),
   setConvAlgorithm: () => ({ args: [ri(0, 2)], kinds: ['int'] }),
   profilerEnable: () => ({ args: [false], kinds: ['bool'] }),
 };
+
+/** A valid case per export: a copy of one of a table op's bases, or a hand-written one. */
+const makers: Record<string, () => Case> = { ...handMakers };
+for (const op of OP_TABLE) {
+  const kinds = op.args.map(kindOf);
+  makers[op.name] = () => {
+    const { bases } = poolOf(op);
+    // An op without a valid base (the test below fails) is still fuzzed from candidates.
+    const args = bases.length > 0 ? (clone(pick(bases)) as unknown[]) : candidate(op).args;
+    return { args, kinds };
+  };
+}
 
 /** A wrong value of roughly the right kind, or of another kind entirely. */
 function mutate(value: unknown, kind: Kind, others: unknown[]): unknown {
@@ -931,7 +286,6 @@ describe('recorded programs replayed on corrupted data', () => {
   });
 
   it('either replays or stops with a RangeError naming the op, never crashes', async () => {
-    const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
     const threads = native.getNumThreads();
     const bad: string[] = [];
     const rejectedBy = new Map<string, number>();
@@ -986,7 +340,6 @@ describe('recorded programs replayed on corrupted data', () => {
 describe('native binding fuzz', () => {
   it('survives 10,000+ random, partly invalid calls with clean JS errors', async () => {
     const names = Object.keys(makers);
-    const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
     const threads = native.getNumThreads();
     let calls = 0;
     let rejected = 0;
@@ -1020,8 +373,10 @@ describe('native binding fuzz', () => {
   });
 
   it('starts every function from valid arguments (so mutations reach the deep checks)', () => {
-    const callable = native as unknown as Record<string, (...a: unknown[]) => unknown>;
     const threads = native.getNumThreads();
+    // Every op of the table got a valid base by sampling (else: a fuzz hint in its table entry).
+    const noBase = OP_TABLE.filter((op) => poolOf(op).bases.length === 0).map((op) => op.name);
+    expect(noBase).toEqual([]);
     const failures: string[] = [];
     for (const name of Object.keys(makers))
       for (let c = 0; c < 20; c++) {
@@ -1040,14 +395,7 @@ describe('native binding fuzz', () => {
   });
 
   it('covers every kernel export', () => {
-    const notKernels = new Set([
-      'backendInfo',
-      'getNumThreads',
-      'getConvAlgorithm',
-      'profilerTake',
-      'rnnSizes',
-      'Program',
-    ]);
+    const notKernels = new Set(['backendInfo', 'getNumThreads', 'getConvAlgorithm', 'profilerTake', 'Program']);
     const missing = Object.keys(native).filter((k) => !k.endsWith('Async') && !(k in makers) && !notKernels.has(k));
     expect(missing).toEqual([]);
   });

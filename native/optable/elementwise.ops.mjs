@@ -10,6 +10,10 @@ const gemmScalars = [
   int('k', 0, MAX_DIM, { fuzz: [0, 6] }),
   num('alpha'),
 ];
+// Leading dimensions and strides: the fuzz ranges (fuzz-only) make most drawn GEMMs valid
+// with no dimension 0 (check() wants ld >= the columns and strideC >= one C).
+const ld = (name) => int(name, 0, MAX_DIM, { fuzz: [1, 8] });
+const stride = (name, hi = 48) => int(name, 0, MAX_EXTENT, { fuzz: [0, hi] });
 const orc = [int('outer', 0, MAX_EXTENT), int('r', 0, MAX_EXTENT), int('inner', 0, MAX_EXTENT)];
 const unaryShapes = 'std::string(op_name(op)) + " n=" + std::to_string(x_len)';
 
@@ -20,12 +24,12 @@ export default [
     args: [
       ...gemmScalars,
       f32('a', { minLen: 'extentA' }),
-      int('lda', 0, MAX_DIM),
+      ld('lda'),
       f32('b', { minLen: 'extentB' }),
-      int('ldb', 0, MAX_DIM),
+      ld('ldb'),
       num('beta'),
       f32('c', { out: true, minLen: 'extentC' }),
-      int('ldc', 0, MAX_DIM),
+      ld('ldc'),
       f32('bias', { optional: true }),
       enumArg('biasMode', 'BiasMode'),
       enumArg('activation', 'UnaryOp'),
@@ -50,18 +54,18 @@ export default [
       int('batch', 0, MAX_DIM, { fuzz: [0, 3] }),
       ...gemmScalars,
       f32('a'),
-      int('strideA', 0, MAX_EXTENT),
-      int('lda', 0, MAX_DIM),
+      stride('strideA'),
+      ld('lda'),
       f32('b'),
-      int('strideB', 0, MAX_EXTENT),
-      int('ldb', 0, MAX_DIM),
+      stride('strideB'),
+      ld('ldb'),
       num('beta'),
       f32('c', { out: true }),
-      int('strideC', 0, MAX_EXTENT),
-      int('ldc', 0, MAX_DIM),
+      stride('strideC'),
+      ld('ldc'),
       f32('bias', { optional: true }),
       enumArg('biasMode', 'BiasMode'),
-      int('strideBias', 0, MAX_EXTENT),
+      stride('strideBias', 8),
       enumArg('activation', 'UnaryOp'),
       num('activationParam'),
     ],
