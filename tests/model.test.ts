@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   Adagrad,
+  RMSprop,
   Adam,
   CSVLogger,
   DataLoader,
@@ -339,6 +340,7 @@ describe('fit replays exactly the eager loop', () => {
       (p) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
     ],
     ['Adagrad', (p) => new Adagrad(p, { lr: 0.05 })],
+    ['RMSprop centered with momentum', (p) => new RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true })],
   ];
   for (const [name, makeOpt] of cases)
     for (const n of [96, 101])

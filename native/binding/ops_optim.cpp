@@ -79,7 +79,8 @@ std::string sgd_problem(const double* h) {
        hyper_range(h[O::kHyperWeightDecay], "weightDecay", 0, kInf),
        h[O::kHyperNesterov] != 0 && (h[O::kHyperMomentum] <= 0 || h[O::kHyperDampening] != 0)
            ? "Nesterov momentum requires a momentum > 0 and zero dampening"
-           : ""});
+           : "",
+       hyper_range(h[O::kHyperStep], "step", 0, kMaxSafeInteger, true)});
 }
 std::string adam_problem(const double* h) {
   using O = AdamStepOp;
@@ -99,7 +100,8 @@ std::string rmsprop_problem(const double* h) {
                    hyper_range(h[O::kHyperAlpha], "alpha", 0, 1),
                    hyper_range(h[O::kHyperEps], "eps", 0, kInf),
                    hyper_range(h[O::kHyperWeightDecay], "weightDecay", 0, kInf),
-                   hyper_range(h[O::kHyperMomentum], "momentum", 0, kInf)});
+                   hyper_range(h[O::kHyperMomentum], "momentum", 0, kInf),
+                   hyper_range(h[O::kHyperStep], "step", 0, kMaxSafeInteger, true)});
 }
 std::string adagrad_problem(const double* h) {
   using O = AdagradStepOp;
@@ -194,6 +196,7 @@ void SgdStepOp::run_cpu() const {
   c.maximize = h[kHyperMaximize] != 0;
   c.first_step = h[kHyperStarted] == 0;
   if (c.momentum != 0) h[kHyperStarted] = 1;
+  h[kHyperStep] += 1;  // the step count lives here, so a recorded step needs no bookkeeping
   sgd_step(param, grad, c.momentum != 0 ? momentum_buf : nullptr, param_len, c);
 }
 
@@ -231,7 +234,7 @@ void RmspropStepOp::check(Args& a, RmspropStepOp& op) {
     a.type_error("momentum needs 'momentumBuf'");
 }
 void RmspropStepOp::run_cpu() const {
-  const double* h = hyper;
+  double* h = hyper;
   if (!run_check(kName, rmsprop_problem(h))) return;
   if (h[kHyperCentered] != 0 && !has_grad_avg && param_len > 0)
     return set_runtime_error("rmspropStep: centered needs 'gradAvg'");
@@ -245,6 +248,7 @@ void RmspropStepOp::run_cpu() const {
   c.momentum = has_momentum_buf ? static_cast<float>(h[kHyperMomentum]) : 0.0f;
   c.centered = h[kHyperCentered] != 0 && has_grad_avg;
   c.maximize = h[kHyperMaximize] != 0;
+  h[kHyperStep] += 1;
   rmsprop_step(param, grad, square_avg, c.centered ? grad_avg : nullptr,
                c.momentum > 0 ? momentum_buf : nullptr, param_len, c);
 }

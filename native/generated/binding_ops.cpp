@@ -1975,6 +1975,7 @@ RmspropStepOp RmspropStepOp::parse(Args& a) {
   if (op.has_grad_avg) a.expect_disjoint(op.grad_avg, op.grad_avg_len, "gradAvg", op.hyper, op.hyper_len * 2, "hyper", false);
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.grad, op.grad_len, "grad", false);
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
+  a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
   return op;
 }
 void RmspropStepOp::run() const {

@@ -982,8 +982,8 @@ struct RegressionUpdateOp {
 struct SgdStepOp {
   static constexpr const char* kName = "sgdStep";
   // The cells of 'hyper' (a Float64Array of exactly kHyperLength).
-  enum : int { kHyperLr = 0, kHyperMomentum = 1, kHyperDampening = 2, kHyperWeightDecay = 3, kHyperNesterov = 4, kHyperMaximize = 5, kHyperStarted = 6, kHyperLength = 7 };
-  static constexpr const char* kHyperCells = "lr, momentum, dampening, weightDecay, nesterov, maximize, started";
+  enum : int { kHyperLr = 0, kHyperMomentum = 1, kHyperDampening = 2, kHyperWeightDecay = 3, kHyperNesterov = 4, kHyperMaximize = 5, kHyperStarted = 6, kHyperStep = 7, kHyperLength = 8 };
+  static constexpr const char* kHyperCells = "lr, momentum, dampening, weightDecay, nesterov, maximize, started, step";
   static SgdStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, SgdStepOp& op);
@@ -1039,8 +1039,8 @@ struct AdamStepOp {
 struct RmspropStepOp {
   static constexpr const char* kName = "rmspropStep";
   // The cells of 'hyper' (a Float64Array of exactly kHyperLength).
-  enum : int { kHyperLr = 0, kHyperAlpha = 1, kHyperEps = 2, kHyperWeightDecay = 3, kHyperMomentum = 4, kHyperCentered = 5, kHyperMaximize = 6, kHyperLength = 7 };
-  static constexpr const char* kHyperCells = "lr, alpha, eps, weightDecay, momentum, centered, maximize";
+  enum : int { kHyperLr = 0, kHyperAlpha = 1, kHyperEps = 2, kHyperWeightDecay = 3, kHyperMomentum = 4, kHyperCentered = 5, kHyperMaximize = 6, kHyperStep = 7, kHyperLength = 8 };
+  static constexpr const char* kHyperCells = "lr, alpha, eps, weightDecay, momentum, centered, maximize, step";
   static RmspropStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, RmspropStepOp& op);

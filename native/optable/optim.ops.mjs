@@ -67,7 +67,7 @@ export default [
       f32('momentumBuf', { out: true, optional: true, len: 'len(param)', lenWhy: perElement }),
       f64('hyper', {
         out: true,
-        cells: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'started'],
+        cells: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'started', 'step'],
       }),
     ],
     check: true,
@@ -105,7 +105,7 @@ export default [
       f32('squareAvg', { out: true, len: 'len(param)', lenWhy: perElement }),
       f32('gradAvg', { out: true, optional: true, len: 'len(param)', lenWhy: perElement }),
       f32('momentumBuf', { out: true, optional: true, len: 'len(param)', lenWhy: perElement }),
-      f64('hyper', { cells: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'] }),
+      f64('hyper', { out: true, cells: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize', 'step'] }),
     ],
     check: true,
     flops: '12.0 * double(param_len)',

@@ -185,16 +185,16 @@ export interface SequencePoolDims {
 }
 
 /** The cells of sgdStep's 'hyper' (a Float64Array of SgdStepHyperLength values): name -> index. */
-export const SgdStepHyper = { lr: 0, momentum: 1, dampening: 2, weightDecay: 3, nesterov: 4, maximize: 5, started: 6 } as const;
-export const SgdStepHyperLength = 7;
+export const SgdStepHyper = { lr: 0, momentum: 1, dampening: 2, weightDecay: 3, nesterov: 4, maximize: 5, started: 6, step: 7 } as const;
+export const SgdStepHyperLength = 8;
 
 /** The cells of adamStep's 'hyper' (a Float64Array of AdamStepHyperLength values): name -> index. */
 export const AdamStepHyper = { lr: 0, beta1: 1, beta2: 2, eps: 3, weightDecay: 4, decoupled: 5, amsgrad: 6, maximize: 7, step: 8 } as const;
 export const AdamStepHyperLength = 9;
 
 /** The cells of rmspropStep's 'hyper' (a Float64Array of RmspropStepHyperLength values): name -> index. */
-export const RmspropStepHyper = { lr: 0, alpha: 1, eps: 2, weightDecay: 3, momentum: 4, centered: 5, maximize: 6 } as const;
-export const RmspropStepHyperLength = 7;
+export const RmspropStepHyper = { lr: 0, alpha: 1, eps: 2, weightDecay: 3, momentum: 4, centered: 5, maximize: 6, step: 7 } as const;
+export const RmspropStepHyperLength = 8;
 
 /** The cells of adagradStep's 'hyper' (a Float64Array of AdagradStepHyperLength values): name -> index. */
 export const AdagradStepHyper = { lr: 0, lrDecay: 1, eps: 2, weightDecay: 3, maximize: 4, step: 5 } as const;
@@ -951,7 +951,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'param', kind: 'f32', out: true },
       { name: 'grad', kind: 'f32', len: (v, L) => L('param') },
       { name: 'momentumBuf', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
-      { name: 'hyper', kind: 'f64', out: true, cells: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'started'], len: () => 7 },
+      { name: 'hyper', kind: 'f64', out: true, cells: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'started', 'step'], len: () => 8 },
     ],
   },
   {
@@ -977,7 +977,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'squareAvg', kind: 'f32', out: true, len: (v, L) => L('param') },
       { name: 'gradAvg', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
       { name: 'momentumBuf', kind: 'f32', optional: true, out: true, len: (v, L) => L('param') },
-      { name: 'hyper', kind: 'f64', cells: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'], len: () => 7 },
+      { name: 'hyper', kind: 'f64', out: true, cells: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize', 'step'], len: () => 8 },
     ],
   },
   {

@@ -13,13 +13,29 @@ export type GroupOptions = Record<string, unknown> & { lr?: number };
 export type ParamGroupInput<O> = Partial<O> & { params: Tensor[] };
 export type ParamGroup<O> = O & { params: Tensor[]; initialLr: number };
 /**
- * Per-parameter state: named float buffers, a step count, and the hyperparameter block the
- * native update reads when it runs (so a replayed training step picks up lr changes).
+ * Per-parameter state: named float buffers and the hyperparameter block the native update
+ * reads when it runs (so a replayed training step picks up lr changes). The step count is a
+ * cell of that block, advanced by the native update itself: a recorded step that is replayed
+ * n times counts n steps, and recording one counts none, with no bookkeeping in JS.
  */
 export interface ParamState {
+  /** Updates applied so far (reads and writes the block's step cell). */
   step: number;
   buffers: Record<string, Float32Array>;
   hyper: Float64Array;
+}
+
+function paramState(buffers: Record<string, Float32Array>, hyper: Float64Array, stepCell: number): ParamState {
+  return {
+    buffers,
+    hyper,
+    get step(): number {
+      return hyper[stepCell];
+    },
+    set step(v: number) {
+      hyper[stepCell] = v;
+    },
+  };
 }
 
 export interface OptimizerStateDict<O> {
@@ -91,7 +107,6 @@ export abstract class Optimizer<O extends { lr: number }> {
       for (const p of group.params) {
         if (!p.grad) continue;
         const st = this.stateFor(p, group);
-        st.step += 1;
         this.writeHyper(st.hyper, group);
         this.update(p.data as Float32Array, p.grad.data as Float32Array, st, group);
       }
@@ -101,7 +116,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   private stateFor(p: Tensor, group: ParamGroup<O>): ParamState {
     let st = this.state.get(p);
     if (!st) {
-      st = { step: 0, buffers: this.initState(p, group), hyper: new Float64Array(this.hyperSize) };
+      st = paramState(this.initState(p, group), new Float64Array(this.hyperSize), this.stepCell);
       this.state.set(p, st);
     }
     return st;
@@ -121,27 +136,10 @@ export abstract class Optimizer<O extends { lr: number }> {
     }
   }
 
-  /** Counts `n` steps taken by a replayed program (keeps `state.step` right for checkpoints). */
-  advanceSteps(n: number): void {
-    for (const g of this.paramGroups)
-      for (const p of g.params) {
-        const st = this.state.get(p);
-        if (st && p.grad) {
-          st.step += n;
-          this.syncStepSlot(st.hyper, st);
-        }
-      }
-  }
-
-  /**
-   * Writes `state.step` into the step slot of the hyperparameter block, for updates whose
-   * native op counts steps itself (Adam, Adagrad). Tracing a step runs `update`, which sets
-   * that slot, without running the op; advanceSteps(-1) must undo that too.
-   */
-  protected syncStepSlot(_h: Float64Array, _st: ParamState): void {}
-
   /** Length of the hyperparameter block of this optimizer's native update. */
   protected abstract readonly hyperSize: number;
+  /** Index of the block's step cell (the native update increments it before updating). */
+  protected abstract readonly stepCell: number;
   /** Writes the group's hyperparameters into a block (leaving its state slots alone). */
   protected abstract writeHyper(h: Float64Array, group: ParamGroup<O>): void;
   /** Restores state slots of a block (step counts) after loadStateDict. */
@@ -149,7 +147,7 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** The state buffers a parameter starts with. */
   protected abstract initState(p: Tensor, group: ParamGroup<O>): Record<string, Float32Array>;
-  /** One in-place update of `param` from `grad`; `state.step` is already incremented. */
+  /** One in-place update of `param` from `grad` (the native op increments `state.step`). */
   protected abstract update(param: Float32Array, grad: Float32Array, state: ParamState, group: ParamGroup<O>): void;
 
   /** State and hyperparameters, with parameters referred to by position across groups. */
@@ -250,7 +248,8 @@ export abstract class Optimizer<O extends { lr: number }> {
           );
         buffers[k] = Float32Array.from(v);
       }
-      const state: ParamState = { step: st.step, buffers, hyper: new Float64Array(this.hyperSize) };
+      const state = paramState(buffers, new Float64Array(this.hyperSize), this.stepCell);
+      state.step = st.step;
       this.restoreHyper(state.hyper, state);
       restored.set(p, state);
     }

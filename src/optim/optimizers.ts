@@ -76,6 +76,7 @@ export class SGD extends Optimizer<SGDOptions> {
       throw new RangeError('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
   }
   protected readonly hyperSize = SgdStepHyperLength;
+  protected readonly stepCell = SgdH.step;
   protected writeHyper(h: Float64Array, g: ParamGroup<SGDOptions>): void {
     h[SgdH.lr] = g.lr;
     h[SgdH.momentum] = g.momentum;
@@ -157,6 +158,7 @@ export class Adam extends Optimizer<AdamOptions> {
     return s;
   }
   protected readonly hyperSize = AdamStepHyperLength;
+  protected readonly stepCell = AdamH.step;
   protected writeHyper(h: Float64Array, g: ParamGroup<AdamOptions>): void {
     h[AdamH.lr] = g.lr;
     h[AdamH.beta1] = g.betas[0];
@@ -167,16 +169,8 @@ export class Adam extends Optimizer<AdamOptions> {
     h[AdamH.amsgrad] = g.amsgrad ? 1 : 0;
     h[AdamH.maximize] = g.maximize ? 1 : 0;
   }
-  protected override restoreHyper(h: Float64Array, st: ParamState): void {
-    h[AdamH.step] = st.step;
-  }
-  protected override syncStepSlot(h: Float64Array, st: ParamState): void {
-    h[AdamH.step] = st.step;
-  }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState, g: ParamGroup<AdamOptions>): void {
     if (g.amsgrad && !st.buffers.maxExpAvgSq) st.buffers.maxExpAvgSq = new Float32Array(param.length);
-    // The native op counts the step itself (its `step` cell); keep it equal to the JS count.
-    st.hyper[AdamH.step] = st.step - 1;
     kernels.adamStep(
       param,
       grad,
@@ -252,6 +246,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     return s;
   }
   protected readonly hyperSize = RmspropStepHyperLength;
+  protected readonly stepCell = RmspropH.step;
   protected writeHyper(h: Float64Array, g: ParamGroup<RMSpropOptions>): void {
     h[RmspropH.lr] = g.lr;
     h[RmspropH.alpha] = g.alpha;
@@ -321,6 +316,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     return { sum: new Float32Array(p.size).fill(g.initialAccumulatorValue) };
   }
   protected readonly hyperSize = AdagradStepHyperLength;
+  protected readonly stepCell = AdagradH.step;
   protected writeHyper(h: Float64Array, g: ParamGroup<AdagradOptions>): void {
     h[AdagradH.lr] = g.lr;
     h[AdagradH.lrDecay] = g.lrDecay;
@@ -328,14 +324,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     h[AdagradH.weightDecay] = g.weightDecay;
     h[AdagradH.maximize] = g.maximize ? 1 : 0;
   }
-  protected override restoreHyper(h: Float64Array, st: ParamState): void {
-    h[AdagradH.step] = st.step;
-  }
-  protected override syncStepSlot(h: Float64Array, st: ParamState): void {
-    h[AdagradH.step] = st.step;
-  }
   protected update(param: Float32Array, grad: Float32Array, st: ParamState): void {
-    st.hyper[AdagradH.step] = st.step - 1; // the native op counts this step itself
     kernels.adagradStep(param, grad, st.buffers.sum, st.hyper);
   }
 }

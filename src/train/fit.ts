@@ -318,7 +318,7 @@ export async function runFit(host: FitHost, source: BatchSource, plan: FitPlan, 
       } finally {
         signal?.removeEventListener('abort', abort);
       }
-      optimizer.advanceSteps(ran);
+      // The optimizer's step counts advanced in their native cells, one per replayed step.
       source.advance(ran);
       for (let i = 0; i < ran; i++) {
         const loss = sp.losses[i];

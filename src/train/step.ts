@@ -100,7 +100,6 @@ export function traceStep(
   ctx.module.train(mode === 'train');
   // A data-parallel step must not stop on one rank mid-step (the others would wait in a
   // collective): there onChunk checks the losses between chunks instead.
-  const stepped: { by: Optimizer<{ lr: number }> | null } = { by: null };
   const stopOnNonFinite = mode === 'train' && ctx.stopOnNonFinite && !ctx.stepProgramFactory;
   try {
     const { program } = traceWithinBudget(ctx.limits, mode === 'train' ? 'fit' : mode, rows, mode === 'train', () =>
@@ -127,7 +126,6 @@ export function traceStep(
                 clip,
               );
             optimizer.step();
-            stepped.by = optimizer;
           } else {
             noGrad(() => {
               const out = ctx.module.forward(xb);
@@ -146,9 +144,6 @@ export function traceStep(
     return { program, regs, rows, losses };
   } finally {
     ctx.module.train(wasTraining);
-    // Recording ran the optimizer's step bookkeeping once without an update: undo it, even
-    // when the recording was refused afterwards (a budget).
-    stepped.by?.advanceSteps(-1);
   }
 }
 
