@@ -483,7 +483,7 @@ function parseBody(o) {
         const bExt = `op.${bn}_len${elemScale(b) === 2 ? ' * 2' : ''}`;
         L.push(
           `  for (size_t j = 0; j < op.${wn}.size(); ++j)`,
-          `    ${pre}a.expect_disjoint(op.${wn}[j], op.${wn}_len[j], "${w.name}[j]", op.${bn}, ${bExt}, "${b.name}", false);`,
+          `    ${pre}a.expect_disjoint(op.${wn}[j], op.${wn}_len[j], ("${w.name}[" + std::to_string(j) + "]").c_str(), op.${bn}, ${bExt}, "${b.name}", false);`,
         );
         continue;
       }
@@ -491,7 +491,7 @@ function parseBody(o) {
       if (isList(b)) {
         L.push(
           `  for (size_t j = 0; j < op.${bn}.size(); ++j)`,
-          `    a.expect_disjoint(op.${wn}, ${wExt}, "${w.name}", op.${bn}[j], op.${bn}_len[j], "${b.name}[j]", false);`,
+          `    a.expect_disjoint(op.${wn}, ${wExt}, "${w.name}", op.${bn}[j], op.${bn}_len[j], ("${b.name}[" + std::to_string(j) + "]").c_str(), false);`,
         );
         continue;
       }
@@ -770,7 +770,7 @@ function opsTs() {
     L.push(`  {`, `    name: '${o.name}',`, `    family: '${o.family}',`, `    async: ${!!o.async},`, `    args: [`);
     for (const a of o.args) {
       const p = [`name: '${a.name}'`, `kind: '${a.kind}'`];
-      if (a.optional) p.push('optional: true');
+      if (a.optional || a.fallback !== undefined) p.push('optional: true');
       if (a.out) p.push('out: true');
       if (a.kind === 'int')
         p.push(`min: ${Number.isFinite(Number(a.min)) ? a.min : -1}`, `fuzz: [${fuzzRange(a).join(', ')}]`);

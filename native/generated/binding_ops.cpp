@@ -1420,7 +1420,7 @@ ConcatOp ConcatOp::parse(Args& a) {
   check(a, op);
   a.expect_length(op.out_len, a.mul(int64_t(op.outer), op.row_total, "out"), "out", "outer * sum of sizes");
   for (size_t j = 0; j < op.inputs.size(); ++j)
-    a.expect_disjoint(op.out, op.out_len, "out", op.inputs[j], op.inputs_len[j], "inputs[j]", false);
+    a.expect_disjoint(op.out, op.out_len, "out", op.inputs[j], op.inputs_len[j], ("inputs[" + std::to_string(j) + "]").c_str(), false);
   return op;
 }
 void ConcatOp::run() const {
@@ -2056,7 +2056,7 @@ ClipGradNormOp ClipGradNormOp::parse(Args& a) {
   a.expect_length(op.io_len, kIoLength, "io", kIoCells);
   check(a, op);
   for (size_t j = 0; j < op.grads.size(); ++j)
-    a.expect_disjoint(op.grads[j], op.grads_len[j], "grads[j]", op.io, op.io_len * 2, "io", false);
+    a.expect_disjoint(op.grads[j], op.grads_len[j], ("grads[" + std::to_string(j) + "]").c_str(), op.io, op.io_len * 2, "io", false);
   return op;
 }
 void ClipGradNormOp::run() const {

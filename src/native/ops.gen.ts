@@ -480,7 +480,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'dy', kind: 'f32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
       { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
       { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
-      { name: 'overwrite', kind: 'bool' },
+      { name: 'overwrite', kind: 'bool', optional: true },
       { name: 'reluMask', kind: 'f32', optional: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
     ],
   },
@@ -668,7 +668,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'dy', kind: 'f32', len: (v, L) => L('x') },
       { name: 'dx', kind: 'f32', out: true, len: (v, L) => L('x') },
       { name: 'param', kind: 'num' },
-      { name: 'overwrite', kind: 'bool' },
+      { name: 'overwrite', kind: 'bool', optional: true },
     ],
   },
   {
@@ -901,7 +901,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'src', kind: 'f32', minLen: (v, L) => 1 },
       { name: 'dst', kind: 'f32', out: true },
       { name: 'regs', kind: 'f64', minLen: (v, L) => 2 },
-      { name: 'stopOnNonFinite', kind: 'bool' },
+      { name: 'stopOnNonFinite', kind: 'bool', optional: true },
     ],
   },
   {
