@@ -302,6 +302,10 @@ function structDecl(o) {
       : []),
     `// Dispatches to run_<backend>() on current_backend() (backend.h).`,
     `void run() const;`,
+    `// Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.`,
+    `void buffers(std::vector<BufferUse>& uses) const;`,
+    `// The flag that makes it overwrite \`target\` instead of adding into it (null if none).`,
+    `bool* overwrite_flag(const void* target);`,
     ...Object.keys(backends)
       .filter((b) => implements_(b, o))
       .map((b) => `void run_${b.toLowerCase()}() const;`),
@@ -503,6 +507,33 @@ function parseBody(o) {
   return L.join('\n');
 }
 
+// buffers() lists every buffer argument with its size in bytes and whether the op writes all
+// of it without reading it (`writesAll` on an `out` argument: true, or a C++ condition over the
+// op's members); overwrite_flag() exposes the op's `overwrite: { flag, target }` switch.
+function buffersMember(o) {
+  const name = structName(o);
+  const L = [`void ${name}::buffers(std::vector<BufferUse>& uses) const {`];
+  for (const a of o.args) {
+    const n = snake(a.name);
+    const all = a.out && a.writesAll !== undefined ? `(${a.writesAll === true ? 'true' : a.writesAll})` : 'false';
+    const size = a.kind === 'f64' ? 8 : 4;
+    if (isList(a))
+      L.push(`  for (size_t j = 0; j < ${n}.size(); ++j) uses.push_back({${n}[j], ${n}_len[j] * ${size}, ${all}});`);
+    else if (isBuffer(a)) {
+      const guard = a.optional ? `if (has_${n}) ` : '';
+      L.push(`  ${guard}uses.push_back({${n}, ${n}_len * ${size}, ${all}});`);
+    }
+  }
+  L.push('}');
+  const ow = o.overwrite;
+  L.push(
+    ow
+      ? `bool* ${name}::overwrite_flag(const void* target) { return target == ${snake(ow.target)} ? &${snake(ow.flag)} : nullptr; }`
+      : `bool* ${name}::overwrite_flag(const void*) { return nullptr; }`,
+  );
+  return L.join('\n');
+}
+
 // Whether backend `b` (backends.mjs) implements op `o`.
 function implements_(b, o) {
   return backends[b].all === true || (backends[b].ops ?? []).includes(o.name);
@@ -563,6 +594,7 @@ function bindingCpp() {
     out.push(`// ---- ${o.name} (${o.family})`);
     out.push(parseBody(o));
     out.push(runDispatch(o));
+    out.push(buffersMember(o));
     for (const [kind, ret] of [
       ['run_cpu', 'void'],
       ['flops', 'double'],

@@ -71,6 +71,8 @@ struct OpInstr : Instr {
   const char* name() const override { return Op::kName; }
   double flops() const override { return op.flops(); }
   double bytes() const override { return op.bytes(); }
+  void buffers(std::vector<BufferUse>& uses) const override { op.buffers(uses); }
+  bool* overwrite_flag(const void* target) override { return op.overwrite_flag(target); }
 };
 
 template <class Op>

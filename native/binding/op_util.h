@@ -23,6 +23,15 @@ void set_runtime_error(std::string message);
 // Returns and clears the error set on this thread ("" when none).
 std::string take_runtime_error();
 
+// One buffer an op uses (Op::buffers): where, how many bytes, and whether the op writes all of
+// it without reading it first. A Program zeroes a buffer it owns before its first use unless
+// that use writes all of it (program.cpp).
+struct BufferUse {
+  const void* data;
+  int64_t bytes;
+  bool writes_all;
+};
+
 std::string gemm_desc(const GemmArgs& g);
 // "(outer,r,inner)"
 std::string orc_string(int64_t outer, int64_t r, int64_t inner);

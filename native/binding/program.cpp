@@ -5,14 +5,26 @@
 //   regs[1] step index (logScalar writes dst[regs[1]])
 //   regs[2] rows per step: after each replayed step, regs[0] += regs[2] and regs[1] += 1
 //   regs[3] abort flag: when set (by JS, any time), replay stops before the next step
+//
+// Buffer lifetimes. The buffers a recording allocates (every tensor a traced step creates) are
+// given to the program with own(); the program then decides when each must be zeroed: before
+// its first use in the recorded sequence, unless that use writes all of it (a forward output,
+// an op's `writesAll` output), or the op can be switched to overwriting it (its `overwrite`
+// flag: unaryBackward, maxPool2dBackward), which the program then sets. Backward kernels add
+// into their outputs, so this is what makes a gradient buffer start from zero on every replay;
+// ops and layers never say whether a buffer is fresh. Buffers the program does not own
+// (parameters, optimizer state, metric counters, the caller's inputs and outputs) keep their
+// contents across replays.
 #include "program.h"
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 
 #include "axon/thread_pool.h"
+#include "exec.h"
 #include "op_util.h"
 #include "settle.h"
 
@@ -70,6 +82,36 @@ struct ReplayState {
   }
 };
 
+// Zeroes one owned buffer (bytes, a multiple of 4) when it runs; profiled as "zero".
+struct ZeroOp {
+  static constexpr const char* kName = "zero";
+  void* data;
+  int64_t size;  // bytes
+  void run() const { fill(data, size / 4, 0); }
+  double flops() const { return 0; }
+  double bytes() const { return double(size); }
+  std::string shapes() const { return "n=" + std::to_string(size / 4); }
+};
+struct ZeroInstr : Instr {
+  ZeroOp op;
+  ZeroInstr(void* d, int64_t n) : op{d, n} {}
+  void run() override { run_profiled(op); }
+  const char* name() const override { return ZeroOp::kName; }
+  double flops() const override { return 0; }
+  double bytes() const override { return op.bytes(); }
+  void buffers(std::vector<BufferUse>& uses) const override {
+    uses.push_back({op.data, op.size, true});
+  }
+  bool* overwrite_flag(const void*) override { return nullptr; }
+};
+
+// The buffers a Program owns, by start address: [start, end) and whether the recorded sequence
+// has used it yet.
+struct Owned {
+  uintptr_t end;
+  bool used;
+};
+
 class Program : public Napi::ObjectWrap<Program> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -77,6 +119,7 @@ class Program : public Napi::ObjectWrap<Program> {
         env, "Program",
         {InstanceMethod("record", &Program::Record), InstanceMethod("run", &Program::Run),
          InstanceMethod("runAsync", &Program::RunAsync), InstanceMethod("clear", &Program::Clear),
+         InstanceMethod("own", &Program::Own), InstanceMethod("used", &Program::Used),
          InstanceAccessor("length", &Program::Length, nullptr),
          InstanceAccessor("ops", &Program::Ops, nullptr),
          InstanceAccessor("flops", &Program::Flops, nullptr),
@@ -123,13 +166,73 @@ class Program : public Napi::ObjectWrap<Program> {
     Args args(env, info[1].As<Napi::Array>(), op_name);
     std::unique_ptr<Instr> instr = factory(args);
     for (auto& b : args.buffers()) keep_.push_back(Napi::Persistent(b));
-    if (info[2].As<Napi::Boolean>().Value()) {
+    const bool execute = info[2].As<Napi::Boolean>().Value();
+    for (std::unique_ptr<Instr>& zero : first_uses(*instr)) {
+      if (execute) zero->run();
+      state_->instrs.push_back(std::move(zero));
+    }
+    if (execute) {
       instr->run();
       std::string e = take_runtime_error();
       if (!e.empty()) throw Napi::RangeError::New(env, e);
     }
     state_->instrs.push_back(std::move(instr));
     return env.Undefined();
+  }
+
+  // own(buffer: Float32Array | Int32Array): the program owns this buffer (see the header).
+  Napi::Value Own(const Napi::CallbackInfo& info) {
+    ensure_idle(info.Env(), "own");
+    Args args(info, "Program.own");
+    const Words w = args.words(0, "buffer");
+    keep_.push_back(Napi::Persistent(args.buffers().back()));
+    if (w.length == 0) return info.Env().Undefined();
+    const auto start = reinterpret_cast<uintptr_t>(w.data);
+    const uintptr_t end = start + static_cast<uintptr_t>(w.length) * 4;
+    // A buffer overlapping one already owned would make first uses ambiguous: refuse it.
+    auto next = owned_.lower_bound(start);
+    if ((next != owned_.end() && next->first < end) ||
+        (next != owned_.begin() && std::prev(next)->second.end > start))
+      throw Napi::RangeError::New(info.Env(), "Program.own: the buffer overlaps one it owns");
+    owned_.emplace(start, Owned{end, false});
+    return info.Env().Undefined();
+  }
+
+  // used(buffer): whether a recorded op has used this owned buffer yet (false when not owned).
+  // A step recorded in several programs (DDP) hands unused ones on to the next.
+  Napi::Value Used(const Napi::CallbackInfo& info) {
+    Args args(info, "Program.used");
+    const Words w = args.words(0, "buffer");
+    auto it = owned_.find(reinterpret_cast<uintptr_t>(w.data));
+    return Napi::Boolean::New(info.Env(), it != owned_.end() && it->second.used);
+  }
+
+  // The zeroing a new op needs before it: one ZeroInstr per owned buffer it is the first to use
+  // without writing all of it, unless its overwrite flag can take that role (then it is set).
+  std::vector<std::unique_ptr<Instr>> first_uses(Instr& instr) {
+    std::vector<std::unique_ptr<Instr>> zeros;
+    if (owned_.empty()) return zeros;
+    std::vector<BufferUse> uses;
+    instr.buffers(uses);
+    for (const BufferUse& u : uses) {
+      if (u.bytes <= 0) continue;
+      const auto start = reinterpret_cast<uintptr_t>(u.data);
+      auto it = owned_.upper_bound(start);
+      if (it == owned_.begin()) continue;
+      --it;
+      Owned& o = it->second;
+      if (start >= o.end || o.used) continue;
+      o.used = true;
+      const bool whole = start == it->first && start + static_cast<uintptr_t>(u.bytes) == o.end;
+      if (whole && u.writes_all) continue;
+      if (bool* flag = whole ? instr.overwrite_flag(u.data) : nullptr) {
+        *flag = true;
+        continue;
+      }
+      zeros.push_back(std::make_unique<ZeroInstr>(reinterpret_cast<void*>(it->first),
+                                                  static_cast<int64_t>(o.end - it->first)));
+    }
+    return zeros;
   }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
@@ -153,6 +256,7 @@ class Program : public Napi::ObjectWrap<Program> {
     state_->instrs.shrink_to_fit();
     keep_.erase(keep_.begin() + 1, keep_.end());
     keep_.shrink_to_fit();
+    owned_.clear();
     return info.Env().Undefined();
   }
 
@@ -181,6 +285,7 @@ class Program : public Napi::ObjectWrap<Program> {
 
   std::shared_ptr<ReplayState> state_;
   std::vector<Napi::ObjectReference> keep_;  // the registers, then every buffer the ops use
+  std::map<uintptr_t, Owned> owned_;
 };
 
 class ReplayWorker : public SettlingWorker {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "args.h"
+#include "op_util.h"
 
 namespace axon::binding {
 
@@ -22,6 +23,10 @@ struct Instr {
   // The op's cost estimates (its profiler figures), summed by Program.flops / Program.bytes.
   virtual double flops() const = 0;
   virtual double bytes() const = 0;
+  // The buffers it uses (Op::buffers) and its overwrite switch for one of them, if any: how a
+  // Program decides which fresh buffers to zero (program.cpp, Record).
+  virtual void buffers(std::vector<BufferUse>& uses) const = 0;
+  virtual bool* overwrite_flag(const void* target) = 0;
 };
 
 using Factory = std::unique_ptr<Instr> (*)(Args& args);

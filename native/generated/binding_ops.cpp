@@ -83,6 +83,13 @@ void Conv2dOp::run() const {
       return backend_missing(kName);
   }
 }
+void Conv2dOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({weight, weight_len * 4, false});
+  if (has_bias) uses.push_back({bias, bias_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* Conv2dOp::overwrite_flag(const void*) { return nullptr; }
 void Conv2dOp::run_cpu() const { return conv2d_forward(geometry, x, weight, bias, activation, activation_param, y); }
 double Conv2dOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dOp::bytes() const { return 4.0 * (double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
@@ -139,6 +146,12 @@ void Conv2dBackwardDataOp::run() const {
       return backend_missing(kName);
   }
 }
+void Conv2dBackwardDataOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({weight, weight_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* Conv2dBackwardDataOp::overwrite_flag(const void*) { return nullptr; }
 void Conv2dBackwardDataOp::run_cpu() const { return conv2d_backward_data(geometry, dy, weight, dx); }
 double Conv2dBackwardDataOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dBackwardDataOp::bytes() const { return 4.0 * (2.0 * double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
@@ -204,6 +217,13 @@ void Conv2dBackwardWeightOp::run() const {
       return backend_missing(kName);
   }
 }
+void Conv2dBackwardWeightOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dw, dw_len * 4, false});
+  if (has_db) uses.push_back({db, db_len * 4, false});
+}
+bool* Conv2dBackwardWeightOp::overwrite_flag(const void*) { return nullptr; }
 void Conv2dBackwardWeightOp::run_cpu() const { return conv2d_backward_weight(geometry, x, dy, dw, db); }
 double Conv2dBackwardWeightOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dBackwardWeightOp::bytes() const { return 4.0 * (double(geometry.n * geometry.c_in * geometry.h * geometry.w) + 2.0 * double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
@@ -260,6 +280,12 @@ void MaxPool2dOp::run() const {
       return backend_missing(kName);
   }
 }
+void MaxPool2dOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+  uses.push_back({index, index_len * 4, (true)});
+}
+bool* MaxPool2dOp::overwrite_flag(const void*) { return nullptr; }
 void MaxPool2dOp::run_cpu() const { return max_pool2d_forward(geometry, x, y, index); }
 double MaxPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
 double MaxPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w)); }
@@ -323,6 +349,13 @@ void MaxPool2dBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void MaxPool2dBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({index, index_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, (overwrite)});
+  if (has_relu_mask) uses.push_back({relu_mask, relu_mask_len * 4, false});
+}
+bool* MaxPool2dBackwardOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
 double MaxPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w); }
 double MaxPool2dBackwardOp::bytes() const { return 12.0 * double(geometry.planes * out_h * out_w); }
 
@@ -371,6 +404,11 @@ void AvgPool2dOp::run() const {
       return backend_missing(kName);
   }
 }
+void AvgPool2dOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* AvgPool2dOp::overwrite_flag(const void*) { return nullptr; }
 void AvgPool2dOp::run_cpu() const { return avg_pool2d_forward(geometry, x, y); }
 double AvgPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
 double AvgPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + out_h * out_w)); }
@@ -420,6 +458,11 @@ void AvgPool2dBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void AvgPool2dBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* AvgPool2dBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void AvgPool2dBackwardOp::run_cpu() const { return avg_pool2d_backward(geometry, dy, dx); }
 double AvgPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
 double AvgPool2dBackwardOp::bytes() const { return 4.0 * double(geometry.planes * (2 * geometry.h * geometry.w + out_h * out_w)); }
@@ -458,6 +501,11 @@ void AdaptiveAvgPool2dOp::run() const {
       return backend_missing(kName);
   }
 }
+void AdaptiveAvgPool2dOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* AdaptiveAvgPool2dOp::overwrite_flag(const void*) { return nullptr; }
 void AdaptiveAvgPool2dOp::run_cpu() const { return adaptive_avg_pool2d_forward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, x, y); }
 double AdaptiveAvgPool2dOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
 double AdaptiveAvgPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
@@ -496,6 +544,11 @@ void AdaptiveAvgPool2dBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void AdaptiveAvgPool2dBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* AdaptiveAvgPool2dBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void AdaptiveAvgPool2dBackwardOp::run_cpu() const { return adaptive_avg_pool2d_backward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, dy, dx); }
 double AdaptiveAvgPool2dBackwardOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
 double AdaptiveAvgPool2dBackwardOp::bytes() const { return 4.0 * double(geometry.planes * (2 * geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
@@ -594,6 +647,17 @@ void BatchNormOp::run() const {
       return backend_missing(kName);
   }
 }
+void BatchNormOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  if (has_gamma) uses.push_back({gamma, gamma_len * 4, false});
+  if (has_beta) uses.push_back({beta, beta_len * 4, false});
+  if (has_running_mean) uses.push_back({running_mean, running_mean_len * 4, false});
+  if (has_running_var) uses.push_back({running_var, running_var_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+  uses.push_back({save_mean, save_mean_len * 4, (true)});
+  uses.push_back({save_invstd, save_invstd_len * 4, (true)});
+}
+bool* BatchNormOp::overwrite_flag(const void*) { return nullptr; }
 void BatchNormOp::run_cpu() const { return batch_norm_forward(args(), x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
 double BatchNormOp::flops() const { return 5.0 * double(dims.n * dims.c * dims.s); }
 double BatchNormOp::bytes() const { return 12.0 * double(dims.n * dims.c * dims.s); }
@@ -683,6 +747,17 @@ void BatchNormBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void BatchNormBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  if (has_gamma) uses.push_back({gamma, gamma_len * 4, false});
+  uses.push_back({save_mean, save_mean_len * 4, false});
+  uses.push_back({save_invstd, save_invstd_len * 4, false});
+  if (has_dx) uses.push_back({dx, dx_len * 4, false});
+  if (has_dgamma) uses.push_back({dgamma, dgamma_len * 4, false});
+  if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
+}
+bool* BatchNormBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BatchNormBackwardOp::run_cpu() const { return batch_norm_backward(args(), x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
 double BatchNormBackwardOp::flops() const { return 8.0 * double(dims.n * dims.c * dims.s); }
 double BatchNormBackwardOp::bytes() const { return 16.0 * double(dims.n * dims.c * dims.s); }
@@ -749,6 +824,15 @@ void LayerNormOp::run() const {
       return backend_missing(kName);
   }
 }
+void LayerNormOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  if (has_gamma) uses.push_back({gamma, gamma_len * 4, false});
+  if (has_beta) uses.push_back({beta, beta_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+  uses.push_back({save_mean, save_mean_len * 4, (true)});
+  uses.push_back({save_invstd, save_invstd_len * 4, (true)});
+}
+bool* LayerNormOp::overwrite_flag(const void*) { return nullptr; }
 void LayerNormOp::run_cpu() const { return layer_norm_forward(rows, d, eps, x, gamma, beta, y, save_mean, save_invstd); }
 double LayerNormOp::flops() const { return 5.0 * double(rows * d); }
 double LayerNormOp::bytes() const { return 12.0 * double(rows * d); }
@@ -831,6 +915,17 @@ void LayerNormBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void LayerNormBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  if (has_gamma) uses.push_back({gamma, gamma_len * 4, false});
+  uses.push_back({save_mean, save_mean_len * 4, false});
+  uses.push_back({save_invstd, save_invstd_len * 4, false});
+  if (has_dx) uses.push_back({dx, dx_len * 4, false});
+  if (has_dgamma) uses.push_back({dgamma, dgamma_len * 4, false});
+  if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
+}
+bool* LayerNormBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void LayerNormBackwardOp::run_cpu() const { return layer_norm_backward(rows, d, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
 double LayerNormBackwardOp::flops() const { return 8.0 * double(rows * d); }
 double LayerNormBackwardOp::bytes() const { return 16.0 * double(rows * d); }
@@ -886,6 +981,13 @@ void GemmOp::run() const {
       return backend_missing(kName);
   }
 }
+void GemmOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({a, a_len * 4, false});
+  uses.push_back({b, b_len * 4, false});
+  uses.push_back({c, c_len * 4, (beta == 0 && ldc == n && c_len == m * n)});
+  if (has_bias) uses.push_back({bias, bias_len * 4, false});
+}
+bool* GemmOp::overwrite_flag(const void*) { return nullptr; }
 void GemmOp::run_cpu() const { return gemm(args()); }
 double GemmOp::flops() const { return 2.0 * double(m) * double(n) * double(k); }
 double GemmOp::bytes() const { return 4.0 * (double(m) * k + double(k) * n + 2.0 * m * n); }
@@ -943,6 +1045,13 @@ void GemmBatchedOp::run() const {
       return backend_missing(kName);
   }
 }
+void GemmBatchedOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({a, a_len * 4, false});
+  uses.push_back({b, b_len * 4, false});
+  uses.push_back({c, c_len * 4, (beta == 0 && ldc == n && stride_c == m * n && c_len == batch * m * n)});
+  if (has_bias) uses.push_back({bias, bias_len * 4, false});
+}
+bool* GemmBatchedOp::overwrite_flag(const void*) { return nullptr; }
 void GemmBatchedOp::run_cpu() const { return gemm_batched(args()); }
 double GemmBatchedOp::flops() const { return 2.0 * double(batch) * double(m) * double(n) * double(k); }
 double GemmBatchedOp::bytes() const { return 4.0 * double(batch) * (double(m) * k + double(k) * n + 2.0 * m * n); }
@@ -973,6 +1082,11 @@ void UnaryOpCall::run() const {
       return backend_missing(kName);
   }
 }
+void UnaryOpCall::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* UnaryOpCall::overwrite_flag(const void*) { return nullptr; }
 void UnaryOpCall::run_cpu() const { return unary_forward(op, x, y, x_len, param); }
 double UnaryOpCall::flops() const { return double(x_len) * unary_cost(op); }
 double UnaryOpCall::bytes() const { return 8.0 * double(x_len); }
@@ -1016,6 +1130,13 @@ void UnaryBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void UnaryBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, (overwrite)});
+}
+bool* UnaryBackwardOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
 void UnaryBackwardOp::run_cpu() const { return unary_backward(op, x, y, dy, dx, x_len, param, overwrite); }
 double UnaryBackwardOp::flops() const { return double(x_len) * unary_cost(op) + 2.0 * double(x_len); }
 double UnaryBackwardOp::bytes() const { return 20.0 * double(x_len); }
@@ -1056,6 +1177,12 @@ void BinaryOpCall::run() const {
       return backend_missing(kName);
   }
 }
+void BinaryOpCall::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({a, a_len * 4, false});
+  uses.push_back({b, b_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* BinaryOpCall::overwrite_flag(const void*) { return nullptr; }
 void BinaryOpCall::run_cpu() const { return binary_forward(op, a, a_shape, b, b_shape, out, out_shape); }
 double BinaryOpCall::flops() const { return double(out_shape.numel()) * (op == BinaryOp::Pow ? 16 : 1); }
 double BinaryOpCall::bytes() const { return 4.0 * double(a_len + b_len + out_len); }
@@ -1087,6 +1214,11 @@ void BinaryScalarOp::run() const {
       return backend_missing(kName);
   }
 }
+void BinaryScalarOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* BinaryScalarOp::overwrite_flag(const void*) { return nullptr; }
 void BinaryScalarOp::run_cpu() const { return binary_scalar(op, x, s, scalar_first, y, x_len); }
 double BinaryScalarOp::flops() const { return double(x_len) * (op == BinaryOp::Pow ? 16 : 1); }
 double BinaryScalarOp::bytes() const { return 8.0 * double(x_len); }
@@ -1146,6 +1278,15 @@ void BinaryBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void BinaryBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({a, a_len * 4, false});
+  uses.push_back({b, b_len * 4, false});
+  uses.push_back({y, y_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  if (has_da) uses.push_back({da, da_len * 4, false});
+  if (has_db) uses.push_back({db, db_len * 4, false});
+}
+bool* BinaryBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BinaryBackwardOp::run_cpu() const { return binary_backward(op, a, b, y, dy, da, db, a_len); }
 double BinaryBackwardOp::flops() const { return 4.0 * double(a_len); }
 double BinaryBackwardOp::bytes() const { return 24.0 * double(a_len); }
@@ -1179,6 +1320,11 @@ void ReduceOpCall::run() const {
       return backend_missing(kName);
   }
 }
+void ReduceOpCall::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* ReduceOpCall::overwrite_flag(const void*) { return nullptr; }
 void ReduceOpCall::run_cpu() const { return reduce(op, x, out, outer, r, inner); }
 double ReduceOpCall::flops() const { return double(outer) * r * inner; }
 double ReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
@@ -1212,6 +1358,11 @@ void ArgReduceOpCall::run() const {
       return backend_missing(kName);
   }
 }
+void ArgReduceOpCall::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* ArgReduceOpCall::overwrite_flag(const void*) { return nullptr; }
 void ArgReduceOpCall::run_cpu() const { return arg_reduce(op, x, out, outer, r, inner); }
 double ArgReduceOpCall::flops() const { return double(outer) * r * inner; }
 double ArgReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
@@ -1257,6 +1408,13 @@ void ReduceBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void ReduceBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* ReduceBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void ReduceBackwardOp::run_cpu() const { return reduce_backward(op, x, y, dy, dx, outer, r, inner); }
 double ReduceBackwardOp::flops() const { return double(outer) * r * inner; }
 double ReduceBackwardOp::bytes() const { return 12.0 * double(outer) * r * inner; }
@@ -1289,6 +1447,11 @@ void SumToShapeOp::run() const {
       return backend_missing(kName);
   }
 }
+void SumToShapeOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* SumToShapeOp::overwrite_flag(const void*) { return nullptr; }
 void SumToShapeOp::run_cpu() const { return sum_to_shape(x, in_shape, out, out_shape); }
 double SumToShapeOp::flops() const { return double(in_shape.numel()); }
 double SumToShapeOp::bytes() const { return 4.0 * double(in_shape.numel() + out_shape.numel()); }
@@ -1322,6 +1485,11 @@ void SoftmaxOp::run() const {
       return backend_missing(kName);
   }
 }
+void SoftmaxOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* SoftmaxOp::overwrite_flag(const void*) { return nullptr; }
 void SoftmaxOp::run_cpu() const { return softmax_forward(x, y, outer, r, inner, log); }
 double SoftmaxOp::flops() const { return 12.0 * double(outer) * r * inner; }
 double SoftmaxOp::bytes() const { return 12.0 * double(outer) * r * inner; }
@@ -1361,6 +1529,12 @@ void SoftmaxBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void SoftmaxBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({y, y_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* SoftmaxBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void SoftmaxBackwardOp::run_cpu() const { return softmax_backward(y, dy, dx, outer, r, inner, log); }
 double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner; }
 double SoftmaxBackwardOp::bytes() const { return 16.0 * double(outer) * r * inner; }
@@ -1391,6 +1565,11 @@ void PermuteOp::run() const {
       return backend_missing(kName);
   }
 }
+void PermuteOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* PermuteOp::overwrite_flag(const void*) { return nullptr; }
 void PermuteOp::run_cpu() const { return permute(x, shape, perm_int, out); }
 double PermuteOp::flops() const { return 0; }
 double PermuteOp::bytes() const { return 8.0 * double(shape.numel()); }
@@ -1431,6 +1610,11 @@ void ConcatOp::run() const {
       return backend_missing(kName);
   }
 }
+void ConcatOp::buffers(std::vector<BufferUse>& uses) const {
+  for (size_t j = 0; j < inputs.size(); ++j) uses.push_back({inputs[j], inputs_len[j] * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* ConcatOp::overwrite_flag(const void*) { return nullptr; }
 void ConcatOp::run_cpu() const { return concat(inputs.data(), sizes.data(), static_cast<int>(inputs.size()), outer, out); }
 double ConcatOp::flops() const { return 0; }
 double ConcatOp::bytes() const { return 8.0 * double(outer) * double(row_total); }
@@ -1463,6 +1647,11 @@ void SliceCopyOp::run() const {
       return backend_missing(kName);
   }
 }
+void SliceCopyOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* SliceCopyOp::overwrite_flag(const void*) { return nullptr; }
 void SliceCopyOp::run_cpu() const { return slice_copy(x, shape, starts.data(), steps.data(), out_shape, out); }
 double SliceCopyOp::flops() const { return 0; }
 double SliceCopyOp::bytes() const { return 8.0 * double(out_shape.numel()); }
@@ -1497,6 +1686,11 @@ void SliceBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void SliceBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* SliceBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void SliceBackwardOp::run_cpu() const { return slice_backward(dy, out_shape, starts.data(), steps.data(), shape, dx); }
 double SliceBackwardOp::flops() const { return double(out_shape.numel()); }
 double SliceBackwardOp::bytes() const { return 12.0 * double(out_shape.numel()); }
@@ -1519,6 +1713,10 @@ void FillOp::run() const {
       return backend_missing(kName);
   }
 }
+void FillOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, (true)});
+}
+bool* FillOp::overwrite_flag(const void*) { return nullptr; }
 void FillOp::run_cpu() const { return fill(x, x_len, word); }
 double FillOp::flops() const { return 0; }
 double FillOp::bytes() const { return 4.0 * double(x_len); }
@@ -1545,6 +1743,11 @@ void CopyOp::run() const {
       return backend_missing(kName);
   }
 }
+void CopyOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({src, src_len * 4, false});
+  uses.push_back({dst, dst_len * 4, (true)});
+}
+bool* CopyOp::overwrite_flag(const void*) { return nullptr; }
 void CopyOp::run_cpu() const { return copy(src, dst, src_len); }
 double CopyOp::flops() const { return 0; }
 double CopyOp::bytes() const { return 8.0 * double(src_len); }
@@ -1581,6 +1784,12 @@ void GatherRowsOp::run() const {
       return backend_missing(kName);
   }
 }
+void GatherRowsOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({src, src_len * 4, false});
+  uses.push_back({indices, indices_len * 4, false});
+  uses.push_back({dst, dst_len * 4, (true)});
+}
+bool* GatherRowsOp::overwrite_flag(const void*) { return nullptr; }
 double GatherRowsOp::flops() const { return 0; }
 double GatherRowsOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
 std::string GatherRowsOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
@@ -1620,6 +1829,13 @@ void GatherRowsAtOp::run() const {
       return backend_missing(kName);
   }
 }
+void GatherRowsAtOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({src, src_len * 4, false});
+  uses.push_back({indices, indices_len * 4, false});
+  uses.push_back({regs, regs_len * 8, false});
+  uses.push_back({dst, dst_len * 4, (true)});
+}
+bool* GatherRowsAtOp::overwrite_flag(const void*) { return nullptr; }
 double GatherRowsAtOp::flops() const { return 0; }
 double GatherRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
 std::string GatherRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
@@ -1652,6 +1868,12 @@ void PutRowsAtOp::run() const {
       return backend_missing(kName);
   }
 }
+void PutRowsAtOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({src, src_len * 4, false});
+  uses.push_back({regs, regs_len * 8, false});
+  uses.push_back({dst, dst_len * 4, false});
+}
+bool* PutRowsAtOp::overwrite_flag(const void*) { return nullptr; }
 double PutRowsAtOp::flops() const { return 0; }
 double PutRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
 std::string PutRowsAtOp::shapes() const { return std::to_string(rows) + " x " + std::to_string(row_size); }
@@ -1686,6 +1908,12 @@ void LogScalarOp::run() const {
       return backend_missing(kName);
   }
 }
+void LogScalarOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({src, src_len * 4, false});
+  uses.push_back({dst, dst_len * 4, false});
+  uses.push_back({regs, regs_len * 8, false});
+}
+bool* LogScalarOp::overwrite_flag(const void*) { return nullptr; }
 double LogScalarOp::flops() const { return 0; }
 double LogScalarOp::bytes() const { return 8; }
 std::string LogScalarOp::shapes() const { return "1"; }
@@ -1742,6 +1970,14 @@ void ConfusionUpdateOp::run() const {
       return backend_missing(kName);
   }
 }
+void ConfusionUpdateOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({scores, scores_len * 4, false});
+  if (has_labels) uses.push_back({labels, labels_len * 4, false});
+  if (has_label_floats) uses.push_back({label_floats, label_floats_len * 4, false});
+  uses.push_back({matrix, matrix_len * 8, false});
+  uses.push_back({skipped, skipped_len * 8, false});
+}
+bool* ConfusionUpdateOp::overwrite_flag(const void*) { return nullptr; }
 void ConfusionUpdateOp::run_cpu() const { return confusion_update(scores, n, c, labels, label_floats, label_cols, threshold, matrix, skipped); }
 double ConfusionUpdateOp::flops() const { return double(n) * double(c); }
 double ConfusionUpdateOp::bytes() const { return 4.0 * double(n) * double(c); }
@@ -1780,6 +2016,12 @@ void TopKUpdateOp::run() const {
       return backend_missing(kName);
   }
 }
+void TopKUpdateOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({scores, scores_len * 4, false});
+  uses.push_back({labels, labels_len * 4, false});
+  uses.push_back({counts, counts_len * 8, false});
+}
+bool* TopKUpdateOp::overwrite_flag(const void*) { return nullptr; }
 void TopKUpdateOp::run_cpu() const { return top_k_update(scores, n, c, labels, k, counts); }
 double TopKUpdateOp::flops() const { return double(n) * double(c); }
 double TopKUpdateOp::bytes() const { return 4.0 * double(n) * double(c); }
@@ -1814,6 +2056,12 @@ void RegressionUpdateOp::run() const {
       return backend_missing(kName);
   }
 }
+void RegressionUpdateOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({pred, pred_len * 4, false});
+  uses.push_back({target, target_len * 4, false});
+  uses.push_back({stats, stats_len * 8, false});
+}
+bool* RegressionUpdateOp::overwrite_flag(const void*) { return nullptr; }
 void RegressionUpdateOp::run_cpu() const { return regression_update(pred, target, pred_len, stats); }
 double RegressionUpdateOp::flops() const { return 6.0 * double(pred_len); }
 double RegressionUpdateOp::bytes() const { return 8.0 * double(pred_len); }
@@ -1859,6 +2107,13 @@ void SgdStepOp::run() const {
       return backend_missing(kName);
   }
 }
+void SgdStepOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({param, param_len * 4, false});
+  uses.push_back({grad, grad_len * 4, false});
+  if (has_momentum_buf) uses.push_back({momentum_buf, momentum_buf_len * 4, false});
+  uses.push_back({hyper, hyper_len * 8, false});
+}
+bool* SgdStepOp::overwrite_flag(const void*) { return nullptr; }
 double SgdStepOp::flops() const { return 6.0 * double(param_len); }
 double SgdStepOp::bytes() const { return 20.0 * double(param_len); }
 std::string SgdStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -1922,6 +2177,15 @@ void AdamStepOp::run() const {
       return backend_missing(kName);
   }
 }
+void AdamStepOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({param, param_len * 4, false});
+  uses.push_back({grad, grad_len * 4, false});
+  uses.push_back({m, m_len * 4, false});
+  uses.push_back({v, v_len * 4, false});
+  if (has_vmax) uses.push_back({vmax, vmax_len * 4, false});
+  uses.push_back({hyper, hyper_len * 8, false});
+}
+bool* AdamStepOp::overwrite_flag(const void*) { return nullptr; }
 double AdamStepOp::flops() const { return 14.0 * double(param_len); }
 double AdamStepOp::bytes() const { return 28.0 * double(param_len); }
 std::string AdamStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -1986,6 +2250,15 @@ void RmspropStepOp::run() const {
       return backend_missing(kName);
   }
 }
+void RmspropStepOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({param, param_len * 4, false});
+  uses.push_back({grad, grad_len * 4, false});
+  uses.push_back({square_avg, square_avg_len * 4, false});
+  if (has_grad_avg) uses.push_back({grad_avg, grad_avg_len * 4, false});
+  if (has_momentum_buf) uses.push_back({momentum_buf, momentum_buf_len * 4, false});
+  uses.push_back({hyper, hyper_len * 8, false});
+}
+bool* RmspropStepOp::overwrite_flag(const void*) { return nullptr; }
 double RmspropStepOp::flops() const { return 12.0 * double(param_len); }
 double RmspropStepOp::bytes() const { return 28.0 * double(param_len); }
 std::string RmspropStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -2029,6 +2302,13 @@ void AdagradStepOp::run() const {
       return backend_missing(kName);
   }
 }
+void AdagradStepOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({param, param_len * 4, false});
+  uses.push_back({grad, grad_len * 4, false});
+  uses.push_back({sum, sum_len * 4, false});
+  uses.push_back({hyper, hyper_len * 8, false});
+}
+bool* AdagradStepOp::overwrite_flag(const void*) { return nullptr; }
 double AdagradStepOp::flops() const { return 8.0 * double(param_len); }
 double AdagradStepOp::bytes() const { return 20.0 * double(param_len); }
 std::string AdagradStepOp::shapes() const { return "n=" + std::to_string(param_len); }
@@ -2067,6 +2347,11 @@ void ClipGradNormOp::run() const {
       return backend_missing(kName);
   }
 }
+void ClipGradNormOp::buffers(std::vector<BufferUse>& uses) const {
+  for (size_t j = 0; j < grads.size(); ++j) uses.push_back({grads[j], grads_len[j] * 4, false});
+  uses.push_back({io, io_len * 8, false});
+}
+bool* ClipGradNormOp::overwrite_flag(const void*) { return nullptr; }
 double ClipGradNormOp::flops() const { double n = 0;
   for (int64_t s : grads_len) n += double(s);
   return 3 * n; }
@@ -2145,6 +2430,16 @@ void CrossEntropyOp::run() const {
       return backend_missing(kName);
   }
 }
+void CrossEntropyOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({logits, logits_len * 4, false});
+  if (has_target_index) uses.push_back({target_index, target_index_len * 4, false});
+  if (has_target_prob) uses.push_back({target_prob, target_prob_len * 4, false});
+  if (has_class_weight) uses.push_back({class_weight, class_weight_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+  uses.push_back({lse, lse_len * 4, (true)});
+  uses.push_back({rows, rows_len * 4, (true)});
+}
+bool* CrossEntropyOp::overwrite_flag(const void*) { return nullptr; }
 double CrossEntropyOp::flops() const { return 20.0 * double(n) * double(c); }
 double CrossEntropyOp::bytes() const { return 4.0 * double(n) * double(c); }
 std::string CrossEntropyOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
@@ -2224,6 +2519,17 @@ void CrossEntropyBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void CrossEntropyBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({logits, logits_len * 4, false});
+  if (has_target_index) uses.push_back({target_index, target_index_len * 4, false});
+  if (has_target_prob) uses.push_back({target_prob, target_prob_len * 4, false});
+  if (has_class_weight) uses.push_back({class_weight, class_weight_len * 4, false});
+  uses.push_back({lse, lse_len * 4, false});
+  uses.push_back({dout, dout_len * 4, false});
+  uses.push_back({dlogits, dlogits_len * 4, false});
+  uses.push_back({scratch, scratch_len * 4, (true)});
+}
+bool* CrossEntropyBackwardOp::overwrite_flag(const void*) { return nullptr; }
 double CrossEntropyBackwardOp::flops() const { return 20.0 * double(n) * double(c); }
 double CrossEntropyBackwardOp::bytes() const { return 12.0 * double(n) * double(c); }
 std::string CrossEntropyBackwardOp::shapes() const { return "[" + std::to_string(n) + "," + std::to_string(c) + "]"; }
@@ -2266,6 +2572,13 @@ void BceLogitsOp::run() const {
       return backend_missing(kName);
   }
 }
+void BceLogitsOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({target, target_len * 4, false});
+  if (has_pos_weight) uses.push_back({pos_weight, pos_weight_len * 4, false});
+  uses.push_back({loss, loss_len * 4, (true)});
+}
+bool* BceLogitsOp::overwrite_flag(const void*) { return nullptr; }
 void BceLogitsOp::run_cpu() const { return bce_logits_forward(x, target, pos_weight, c, loss, x_len); }
 double BceLogitsOp::flops() const { return 10.0 * double(x_len); }
 double BceLogitsOp::bytes() const { return 12.0 * double(x_len); }
@@ -2315,6 +2628,14 @@ void BceLogitsBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void BceLogitsBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({target, target_len * 4, false});
+  if (has_pos_weight) uses.push_back({pos_weight, pos_weight_len * 4, false});
+  uses.push_back({dloss, dloss_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* BceLogitsBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BceLogitsBackwardOp::run_cpu() const { return bce_logits_backward(x, target, pos_weight, c, dloss, dx, x_len); }
 double BceLogitsBackwardOp::flops() const { return 10.0 * double(x_len); }
 double BceLogitsBackwardOp::bytes() const { return 16.0 * double(x_len); }
@@ -2349,6 +2670,12 @@ void BceOp::run() const {
       return backend_missing(kName);
   }
 }
+void BceOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({p, p_len * 4, false});
+  uses.push_back({target, target_len * 4, false});
+  uses.push_back({loss, loss_len * 4, (true)});
+}
+bool* BceOp::overwrite_flag(const void*) { return nullptr; }
 void BceOp::run_cpu() const { return bce_forward(p, target, loss, p_len); }
 double BceOp::flops() const { return 8.0 * double(p_len); }
 double BceOp::bytes() const { return 12.0 * double(p_len); }
@@ -2389,6 +2716,13 @@ void BceBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void BceBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({p, p_len * 4, false});
+  uses.push_back({target, target_len * 4, false});
+  uses.push_back({dloss, dloss_len * 4, false});
+  uses.push_back({dp, dp_len * 4, false});
+}
+bool* BceBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BceBackwardOp::run_cpu() const { return bce_backward(p, target, dloss, dp, p_len); }
 double BceBackwardOp::flops() const { return 6.0 * double(p_len); }
 double BceBackwardOp::bytes() const { return 16.0 * double(p_len); }
@@ -2434,6 +2768,13 @@ void DropoutOp::run() const {
       return backend_missing(kName);
   }
 }
+void DropoutOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+  uses.push_back({mask, mask_len * 4, (true)});
+  uses.push_back({state, state_len * 8, false});
+}
+bool* DropoutOp::overwrite_flag(const void*) { return nullptr; }
 double DropoutOp::flops() const { return 4.0 * double(x_len); }
 double DropoutOp::bytes() const { return 12.0 * double(x_len); }
 std::string DropoutOp::shapes() const { return "n=" + std::to_string(x_len); }
@@ -2484,6 +2825,12 @@ void RandomCropFlipOp::run() const {
       return backend_missing(kName);
   }
 }
+void RandomCropFlipOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({state, state_len * 8, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+bool* RandomCropFlipOp::overwrite_flag(const void*) { return nullptr; }
 double RandomCropFlipOp::flops() const { return 0; }
 double RandomCropFlipOp::bytes() const { return 4.0 * double(geometry.n * geometry.c * (geometry.h * geometry.w + geometry.out_h * geometry.out_w)); }
 
@@ -2616,6 +2963,21 @@ void RnnOp::run() const {
       return backend_missing(kName);
   }
 }
+void RnnOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({w_ih, w_ih_len * 4, false});
+  uses.push_back({w_hh, w_hh_len * 4, false});
+  if (has_b_ih) uses.push_back({b_ih, b_ih_len * 4, false});
+  if (has_b_hh) uses.push_back({b_hh, b_hh_len * 4, false});
+  if (has_h0) uses.push_back({h0, h0_len * 4, false});
+  if (has_c0) uses.push_back({c0, c0_len * 4, false});
+  if (has_lengths) uses.push_back({lengths, lengths_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+  uses.push_back({hn, hn_len * 4, (true)});
+  if (has_cn) uses.push_back({cn, cn_len * 4, (true)});
+  uses.push_back({workspace, workspace_len * 4, (true)});
+}
+bool* RnnOp::overwrite_flag(const void*) { return nullptr; }
 double RnnOp::flops() const { return 2.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
 double RnnOp::bytes() const { return 4.0 * double(workspace_size); }
 
@@ -2827,6 +3189,25 @@ void RnnBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void RnnBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({w_ih, w_ih_len * 4, false});
+  uses.push_back({w_hh, w_hh_len * 4, false});
+  if (has_lengths) uses.push_back({lengths, lengths_len * 4, false});
+  uses.push_back({workspace, workspace_len * 4, false});
+  if (has_dy) uses.push_back({dy, dy_len * 4, false});
+  if (has_dhn) uses.push_back({dhn, dhn_len * 4, false});
+  if (has_dcn) uses.push_back({dcn, dcn_len * 4, false});
+  if (has_dx) uses.push_back({dx, dx_len * 4, false});
+  if (has_dw_ih) uses.push_back({dw_ih, dw_ih_len * 4, false});
+  if (has_dw_hh) uses.push_back({dw_hh, dw_hh_len * 4, false});
+  if (has_db_ih) uses.push_back({db_ih, db_ih_len * 4, false});
+  if (has_db_hh) uses.push_back({db_hh, db_hh_len * 4, false});
+  if (has_dh0) uses.push_back({dh0, dh0_len * 4, (true)});
+  if (has_dc0) uses.push_back({dc0, dc0_len * 4, (true)});
+  uses.push_back({scratch, scratch_len * 4, (true)});
+}
+bool* RnnBackwardOp::overwrite_flag(const void*) { return nullptr; }
 double RnnBackwardOp::flops() const { return 4.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
 double RnnBackwardOp::bytes() const { return 8.0 * double(workspace_size); }
 
@@ -2869,6 +3250,12 @@ void EmbeddingOp::run() const {
       return backend_missing(kName);
   }
 }
+void EmbeddingOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({weight, weight_len * 4, false});
+  uses.push_back({tokens, tokens_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* EmbeddingOp::overwrite_flag(const void*) { return nullptr; }
 double EmbeddingOp::flops() const { return 0; }
 double EmbeddingOp::bytes() const { return 8.0 * double(dims.rows * dims.steps * dim); }
 std::string EmbeddingOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " of " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -2913,6 +3300,12 @@ void EmbeddingBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void EmbeddingBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({dout, dout_len * 4, false});
+  uses.push_back({tokens, tokens_len * 4, false});
+  uses.push_back({dweight, dweight_len * 4, false});
+}
+bool* EmbeddingBackwardOp::overwrite_flag(const void*) { return nullptr; }
 double EmbeddingBackwardOp::flops() const { return double(dims.rows * dims.steps * dim); }
 double EmbeddingBackwardOp::bytes() const { return 12.0 * double(dims.rows * dims.steps * dim); }
 std::string EmbeddingBackwardOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " into " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -2943,6 +3336,11 @@ void EmbeddingRenormOp::run() const {
       return backend_missing(kName);
   }
 }
+void EmbeddingRenormOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({weight, weight_len * 4, false});
+  uses.push_back({tokens, tokens_len * 4, false});
+}
+bool* EmbeddingRenormOp::overwrite_flag(const void*) { return nullptr; }
 double EmbeddingRenormOp::flops() const { return 2.0 * double(tokens_len * dim); }
 double EmbeddingRenormOp::bytes() const { return 8.0 * double(tokens_len * dim); }
 std::string EmbeddingRenormOp::shapes() const { return std::to_string(tokens_len) + " tokens of " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -2974,6 +3372,11 @@ void SequenceLengthsOp::run() const {
       return backend_missing(kName);
   }
 }
+void SequenceLengthsOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({tokens, tokens_len * 4, false});
+  uses.push_back({lengths, lengths_len * 4, (true)});
+}
+bool* SequenceLengthsOp::overwrite_flag(const void*) { return nullptr; }
 void SequenceLengthsOp::run_cpu() const { return sequence_lengths(tokens, rows, steps, static_cast<int32_t>(pad), lengths); }
 double SequenceLengthsOp::flops() const { return 0; }
 double SequenceLengthsOp::bytes() const { return 4.0 * double(rows * steps); }
@@ -3020,6 +3423,12 @@ void SequencePoolOp::run() const {
       return backend_missing(kName);
   }
 }
+void SequencePoolOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  if (has_lengths) uses.push_back({lengths, lengths_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+bool* SequencePoolOp::overwrite_flag(const void*) { return nullptr; }
 double SequencePoolOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
 double SequencePoolOp::bytes() const { return 4.0 * double(dims.steps * dims.batch * dims.dim); }
 std::string SequencePoolOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
@@ -3065,6 +3474,12 @@ void SequencePoolBackwardOp::run() const {
       return backend_missing(kName);
   }
 }
+void SequencePoolBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({dout, dout_len * 4, false});
+  if (has_lengths) uses.push_back({lengths, lengths_len * 4, false});
+  uses.push_back({dx, dx_len * 4, false});
+}
+bool* SequencePoolBackwardOp::overwrite_flag(const void*) { return nullptr; }
 double SequencePoolBackwardOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
 double SequencePoolBackwardOp::bytes() const { return 8.0 * double(dims.steps * dims.batch * dims.dim); }
 std::string SequencePoolBackwardOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }

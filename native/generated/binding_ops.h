@@ -28,6 +28,10 @@ struct Conv2dOp {
   static void check(Args& a, Conv2dOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -56,6 +60,10 @@ struct Conv2dBackwardDataOp {
   static void check(Args& a, Conv2dBackwardDataOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -79,6 +87,10 @@ struct Conv2dBackwardWeightOp {
   static void check(Args& a, Conv2dBackwardWeightOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -105,6 +117,10 @@ struct MaxPool2dOp {
   static void check(Args& a, MaxPool2dOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -131,6 +147,10 @@ struct MaxPool2dBackwardOp {
   static void check(Args& a, MaxPool2dBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -159,6 +179,10 @@ struct AvgPool2dOp {
   static void check(Args& a, AvgPool2dOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -181,6 +205,10 @@ struct AvgPool2dBackwardOp {
   static void check(Args& a, AvgPool2dBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -201,6 +229,10 @@ struct AdaptiveAvgPool2dOp {
   static AdaptiveAvgPool2dOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -218,6 +250,10 @@ struct AdaptiveAvgPool2dBackwardOp {
   static AdaptiveAvgPool2dBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -238,6 +274,10 @@ struct BatchNormOp {
   static void check(Args& a, BatchNormOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -275,6 +315,10 @@ struct BatchNormBackwardOp {
   static BatchNormBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -312,6 +356,10 @@ struct LayerNormOp {
   static void check(Args& a, LayerNormOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -341,6 +389,10 @@ struct LayerNormBackwardOp {
   static LayerNormBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -377,6 +429,10 @@ struct GemmOp {
   static void check(Args& a, GemmOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -417,6 +473,10 @@ struct GemmBatchedOp {
   static void check(Args& a, GemmBatchedOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -457,6 +517,10 @@ struct UnaryOpCall {
   static UnaryOpCall parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -475,6 +539,10 @@ struct UnaryBackwardOp {
   static UnaryBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -500,6 +568,10 @@ struct BinaryOpCall {
   static void check(Args& a, BinaryOpCall& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -522,6 +594,10 @@ struct BinaryScalarOp {
   static BinaryScalarOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -541,6 +617,10 @@ struct BinaryBackwardOp {
   static BinaryBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -568,6 +648,10 @@ struct ReduceOpCall {
   static ReduceOpCall parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -588,6 +672,10 @@ struct ArgReduceOpCall {
   static ArgReduceOpCall parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -608,6 +696,10 @@ struct ReduceBackwardOp {
   static ReduceBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -634,6 +726,10 @@ struct SumToShapeOp {
   static void check(Args& a, SumToShapeOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -652,6 +748,10 @@ struct SoftmaxOp {
   static SoftmaxOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -672,6 +772,10 @@ struct SoftmaxBackwardOp {
   static SoftmaxBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -696,6 +800,10 @@ struct PermuteOp {
   static void check(Args& a, PermuteOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -717,6 +825,10 @@ struct ConcatOp {
   static void check(Args& a, ConcatOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -738,6 +850,10 @@ struct SliceCopyOp {
   static void check(Args& a, SliceCopyOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -760,6 +876,10 @@ struct SliceBackwardOp {
   static void check(Args& a, SliceBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -782,6 +902,10 @@ struct FillOp {
   static void check(Args& a, FillOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -798,6 +922,10 @@ struct CopyOp {
   static CopyOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -817,6 +945,10 @@ struct GatherRowsOp {
   static void check(Args& a, GatherRowsOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -842,6 +974,10 @@ struct GatherRowsAtOp {
   static void check(Args& a, GatherRowsAtOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -867,6 +1003,10 @@ struct PutRowsAtOp {
   static void check(Args& a, PutRowsAtOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -892,6 +1032,10 @@ struct LogScalarOp {
   static LogScalarOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -915,6 +1059,10 @@ struct ConfusionUpdateOp {
   static void check(Args& a, ConfusionUpdateOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -943,6 +1091,10 @@ struct TopKUpdateOp {
   static TopKUpdateOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -964,6 +1116,10 @@ struct RegressionUpdateOp {
   static RegressionUpdateOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -989,6 +1145,10 @@ struct SgdStepOp {
   static void check(Args& a, SgdStepOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1016,6 +1176,10 @@ struct AdamStepOp {
   static void check(Args& a, AdamStepOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1046,6 +1210,10 @@ struct RmspropStepOp {
   static void check(Args& a, RmspropStepOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1077,6 +1245,10 @@ struct AdagradStepOp {
   static void check(Args& a, AdagradStepOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1103,6 +1275,10 @@ struct ClipGradNormOp {
   static void check(Args& a, ClipGradNormOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1123,6 +1299,10 @@ struct CrossEntropyOp {
   static void check(Args& a, CrossEntropyOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1161,6 +1341,10 @@ struct CrossEntropyBackwardOp {
   static void check(Args& a, CrossEntropyBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1201,6 +1385,10 @@ struct BceLogitsOp {
   static void check(Args& a, BceLogitsOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1225,6 +1413,10 @@ struct BceLogitsBackwardOp {
   static void check(Args& a, BceLogitsBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1249,6 +1441,10 @@ struct BceOp {
   static BceOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1267,6 +1463,10 @@ struct BceBackwardOp {
   static BceBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1293,6 +1493,10 @@ struct DropoutOp {
   static void check(Args& a, DropoutOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1320,6 +1524,10 @@ struct RandomCropFlipOp {
   static void check(Args& a, RandomCropFlipOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1345,6 +1553,10 @@ struct RnnOp {
   static void check(Args& a, RnnOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1392,6 +1604,10 @@ struct RnnBackwardOp {
   static void check(Args& a, RnnBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1453,6 +1669,10 @@ struct EmbeddingOp {
   static void check(Args& a, EmbeddingOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1476,6 +1696,10 @@ struct EmbeddingBackwardOp {
   static void check(Args& a, EmbeddingBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1500,6 +1724,10 @@ struct EmbeddingRenormOp {
   static void check(Args& a, EmbeddingRenormOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1520,6 +1748,10 @@ struct SequenceLengthsOp {
   static SequenceLengthsOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1540,6 +1772,10 @@ struct SequencePoolOp {
   static SequencePoolOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1560,6 +1796,10 @@ struct SequencePoolBackwardOp {
   static SequencePoolBackwardOp parse(Args& a);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
   void run_cpu() const;
   double flops() const;
   double bytes() const;

@@ -19,7 +19,10 @@
  *  len/minLen; `eachLen` over `v` and `i` the length of element i of a list; `fuzz: [lo, hi]`
  *  the range of an int or number. */
 
-/** Float32Array. Options: out (written by the op), optional (null allowed), len, minLen,
+/** Float32Array. Options: out (written by the op; `writesAll: true` or a C++ condition over
+ *  the op's members when the op writes all of it without reading it, which lets a recorded
+ *  Program skip zeroing a fresh buffer: native/binding/program.cpp), optional (null allowed),
+ *  len, minLen,
  *  alias ({other: 'true' | C++ condition on `op`}: may be exactly the same memory as `other`),
  *  doc. */
 export const f32 = (name, o = {}) => ({ kind: 'f32', name, ...o });
@@ -54,7 +57,9 @@ export const intList = (name, len, min, max, o = {}) => ({ kind: 'intList', name
 /** A named object of the struct `type` (declared in structs.mjs). */
 export const struct = (name, type, o = {}) => ({ kind: 'struct', name, type, ...o });
 
-/** An op. See the header of this file and docs/ARCHITECTURE.md. */
+/** An op. See the header of this file and docs/ARCHITECTURE.md. `overwrite: { flag, target }`
+ *  names a bool argument that makes the op write `target` instead of adding into it; a
+ *  recorded Program sets it for a fresh target. */
 export const op = (spec) => spec;
 
 /** Biggest extent of one dimension (args.h kMaxExtent) and of one GEMM dimension. */

@@ -242,7 +242,7 @@ export function runBackward(
           if (!have) {
             grads.set(input, ig);
           } else {
-            const sum = Tensor.output(have.shape);
+            const sum = Tensor.empty(have.shape);
             kernels.binary(
               BinaryCode.Add,
               have.data as Float32Array,

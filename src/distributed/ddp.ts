@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setBackwardObserver, type BackwardObserver } from '../autograd/engine.js';
-import { native, type NativeProgram } from '../native/binding.js';
+import { native, type NativeProgram, type Words } from '../native/binding.js';
 import { kernels } from '../native/executor.js';
 import { Module, type Parameter } from '../nn/module.js';
 import { isTracing } from '../train/trace.js';
@@ -103,6 +103,8 @@ function installObserver(): void {
  */
 export class SegmentedStep implements NativeProgram {
   private readonly segments: { program: NativeProgram; launch: number[] }[] = [];
+  /** Buffers owned by the current piece that no op has used yet (see cut). */
+  private unused: Words[] = [];
 
   constructor(
     private readonly regs: Float64Array,
@@ -119,10 +121,24 @@ export class SegmentedStep implements NativeProgram {
     this.current.record(op, args, execute);
   }
 
-  /** Ends the current piece; after it runs, the given buckets start reducing. */
+  own(buffer: Words): void {
+    this.current.own(buffer);
+    this.unused.push(buffer);
+  }
+
+  used(buffer: Words): boolean {
+    return this.segments.some((s) => s.program.used(buffer));
+  }
+
+  /** Ends the current piece; after it runs, the given buckets start reducing. A buffer
+   * allocated in this piece but first used in a later one is owned by that one. */
   cut(launch: number[]): void {
+    const done = this.current;
     this.segments[this.segments.length - 1].launch = launch;
     this.segments.push({ program: new native.Program(new Float64Array(4)), launch: [] });
+    const carried = this.unused.filter((b) => !done.used(b));
+    this.unused = [];
+    for (const b of carried) this.own(b);
   }
 
   get pieces(): number {

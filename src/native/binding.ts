@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { GeneratedKernels, RnnDims } from './ops.gen.js';
+import type { GeneratedKernels, RnnDims, Words } from './ops.gen.js';
 
 // Enums, struct types, named cells and the op table as data, all generated from native/optable.
 export * from './ops.gen.js';
@@ -59,6 +59,13 @@ export interface NativeProgram {
   run(times?: number): number;
   /** Replays on libuv's pool; resolves to the steps run (fewer when aborted). */
   runAsync(times?: number): Promise<number>;
+  /**
+   * The program owns `buffer` (a buffer allocated while recording): before the first recorded
+   * use that does not write all of it, every replay zeroes it.
+   */
+  own(buffer: Words): void;
+  /** Whether a recorded op has used this owned buffer yet (false when it is not owned). */
+  used(buffer: Words): boolean;
   /** Drops every recorded op and its buffer references now (the registers stay). */
   clear(): void;
   readonly length: number;

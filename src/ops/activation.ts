@@ -54,7 +54,7 @@ function softmaxImpl(op: string, x: Tensor, axis: number, log: boolean): Tensor 
   const xd = floatData(op, x);
   const ax = normalizeAxis(op, axis, x.ndim);
   const [outer, r, inner] = x.ndim === 0 ? [1, 1, 1] : splitAt(x.shape, ax);
-  const out = Tensor.output(x.shape);
+  const out = Tensor.empty(x.shape);
   const yd = out.data as Float32Array;
   kernels.softmax(xd, yd, outer, r, inner, log);
   return record(out, op, [x], (g) => {

@@ -19,7 +19,7 @@ export function randomCropFlip(
   random: boolean,
   state: Float64Array,
 ): Tensor {
-  const out = Tensor.output([g.n, g.c, g.outH, g.outW]);
+  const out = Tensor.empty([g.n, g.c, g.outH, g.outW]);
   if (out.size > 0) kernels.randomCropFlip(xd, g, flipP, random, state, out.data as Float32Array);
   return out;
 }

@@ -161,15 +161,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     throw new RangeError(`conv2d: bias must be [${weight.shape[0]}], got ${shapeToString(bias.shape)}`);
   const act = activationPlan('conv2d', options.activation ?? 'none', options.activationParam);
   const fused = act.fused ?? UnaryCode.Identity;
-  const out = Tensor.output(plan.outShape);
+  const out = Tensor.empty(plan.outShape);
   const yd = out.data as Float32Array;
   if (yd.length > 0) kernels.conv2d(xd, wd, bd, plan.geometry, fused, act.param, yd);
   const y = record(out, 'conv2d', [x, weight, bias], (g) => {
     let gd = g.data as Float32Array;
     if (fused !== UnaryCode.Identity && !(fused === UnaryCode.Relu && isReluMasked(g))) {
-      // Overwritten whole by the kernel: not re-zeroed when a recorded step replays.
-      const pre = Tensor.output(out.shape).data as Float32Array;
-      kernels.unaryBackward(fused, yd, yd, gd, pre, act.param, true);
+      const pre = Tensor.empty(out.shape).data as Float32Array;
+      kernels.unaryBackward(fused, yd, yd, gd, pre, act.param);
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
@@ -328,16 +327,16 @@ export function convTranspose2d(
     let gd = g.data as Float32Array;
     const full = gd;
     if (cropped) {
-      const c = Tensor.output(cShape).data as Float32Array;
+      const c = Tensor.empty(cShape).data as Float32Array;
       kernels.sliceCopy(gd, out.shape, zero4, one4, cShape, c);
       gd = c;
     }
-    const dx = x.requiresGrad ? Tensor.output(x.shape) : null;
+    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     if (dx && dx.size > 0)
       kernels.conv2d(gd, wd, null, mirror.geometry, UnaryCode.Identity, 0, dx.data as Float32Array);
     const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
     if (dw && gd.length > 0) kernels.conv2dBackwardWeight(gd, xd, mirror.geometry, dw.data as Float32Array, null);
-    const db = bias?.requiresGrad ? Tensor.output(bias.shape) : null;
+    const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     if (db && full.length > 0) kernels.sumToShape(full, out.shape, db.data as Float32Array, [1, cout, 1, 1]);
     return [dx, dw, db];
   });

@@ -13,11 +13,11 @@ import { Tensor } from '../tensor/tensor.js';
  * stream `state` ([seedHigh, seedLow, counter]). Recorded as 'dropout'.
  */
 export function dropoutMasked(x: Tensor, xd: Float32Array, p: number, state: Float64Array): Tensor {
-  const out = Tensor.output(x.shape);
-  const mask = Tensor.output(x.shape).data as Float32Array;
+  const out = Tensor.empty(x.shape);
+  const mask = Tensor.empty(x.shape).data as Float32Array;
   kernels.dropout(xd, out.data as Float32Array, mask, p, state);
   return record(out, 'dropout', [x], (grad) => {
-    const dx = Tensor.output(x.shape);
+    const dx = Tensor.empty(x.shape);
     kernels.binary(BinaryCode.Mul, grad.data as Float32Array, x.shape, mask, x.shape, dx.data as Float32Array, x.shape);
     return [dx];
   });

@@ -32,13 +32,13 @@ export function fillInPlace(t: Tensor, value: number): void {
 /** y = f(x; param) through the native unary kernel, with its native backward. */
 export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tensor {
   const xd = floatData(op, x);
-  const out = Tensor.output(x.shape);
+  const out = Tensor.empty(x.shape);
   const yd = out.data as Float32Array;
   kernels.unary(code, xd, yd, param);
   const y = record(out, op, [x], (g) => {
     if (code === UnaryCode.Relu && isReluMasked(g)) return [g]; // already the relu's gradient
-    const dx = Tensor.output(x.shape);
-    kernels.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param, true);
+    const dx = Tensor.empty(x.shape);
+    kernels.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param);
     return [dx];
   });
   if (code === UnaryCode.Relu) markReluOutput(y);
@@ -48,7 +48,7 @@ export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tens
 function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirst: boolean): Tensor {
   const xd = floatData(op, x);
   assertNumber(op, s, 'scalar');
-  const out = Tensor.output(x.shape);
+  const out = Tensor.empty(x.shape);
   const yd = out.data as Float32Array;
   // x ** s: the unary pow kernel (the one backward uses) computes the common exponents
   // (2, 3, 0.5, -1, -2, ...) exactly rather than as exp(s log|x|).
@@ -110,7 +110,7 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
   const bd = floatData(op, b, 'second operand');
   const outShape = broadcastShapes(op, a.shape, b.shape);
   const r = outShape.length;
-  const out = Tensor.output(outShape);
+  const out = Tensor.empty(outShape);
   const yd = out.data as Float32Array;
   kernels.binary(code, ad, padShape(a.shape, r), bd, padShape(b.shape, r), yd, outShape);
   return record(out, op, [a, b], (g) => {

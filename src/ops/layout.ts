@@ -89,7 +89,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
   return record(out, 'permute', [x], (g) => {
-    const dx = Tensor.output(x.shape);
+    const dx = Tensor.empty(x.shape);
     kernels.permute(g.data, g.shape, inverse, dx.data);
     return [dx];
   });
@@ -255,7 +255,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       offset += t.shape[ax];
       if (!t.requiresGrad) return null;
       const starts = outShape.map((_, j) => (j === ax ? begin : 0));
-      const dx = Tensor.output(t.shape);
+      const dx = Tensor.empty(t.shape);
       if (t.size)
         kernels.sliceCopy(
           g.data,

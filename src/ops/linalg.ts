@@ -23,7 +23,7 @@ function gemm2d(
   n: number,
   k: number,
 ): Tensor {
-  const out = Tensor.output([m, n]);
+  const out = Tensor.empty([m, n]);
   // An empty product: nothing to compute (and k = 0 would make the leading dimensions 0).
   if (m === 0 || n === 0 || k === 0) return out;
   kernels.gemm(
@@ -59,7 +59,7 @@ function batchedGemm(
   k: number,
   outShape: number[],
 ): Tensor {
-  const out = Tensor.output(outShape);
+  const out = Tensor.empty(outShape);
   if (batch === 0 || m === 0 || n === 0 || k === 0) return out;
   kernels.gemmBatched(
     batch,
@@ -243,7 +243,7 @@ export function linear(
   const fused = code;
   const rows = numel(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];
-  const out = Tensor.output(outShape);
+  const out = Tensor.empty(outShape);
   const yd = out.data as Float32Array;
   if (inF === 0) {
     // No features: the product is 0, so the output is act(bias). Written by kernels, not a JS
@@ -278,11 +278,11 @@ export function linear(
     if (fused !== UnaryCode.Identity) {
       // Gradient of the pre-activation from the output (relu/leaky/elu test y > 0, which has
       // the sign of the input).
-      const pre = Tensor.output(out.shape).data as Float32Array; // overwritten whole: no re-zeroing
-      kernels.unaryBackward(fused, yd, yd, gd, pre, param, true);
+      const pre = Tensor.empty(out.shape).data as Float32Array;
+      kernels.unaryBackward(fused, yd, yd, gd, pre, param);
       gd = pre;
     }
-    const dx = x.requiresGrad ? Tensor.output(x.shape) : null;
+    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     if (dx && dx.size > 0 && outF > 0)
       kernels.gemm(
         false,
@@ -303,7 +303,7 @@ export function linear(
         UnaryCode.Identity,
         0,
       );
-    const dw = weight.requiresGrad ? Tensor.output(weight.shape) : null;
+    const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
     if (dw && dw.size > 0 && rows > 0)
       kernels.gemm(
         true,
@@ -324,7 +324,7 @@ export function linear(
         UnaryCode.Identity,
         0,
       );
-    const db = bias?.requiresGrad ? Tensor.output([outF]) : null;
+    const db = bias?.requiresGrad ? Tensor.empty([outF]) : null;
     if (db) kernels.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
     return [dx, dw, db];
   });

@@ -30,9 +30,9 @@ export function crossEntropyRows(rows: Tensor, args: CrossEntropyRowsArgs): Tens
   const [n, c] = rows.shape;
   const { indices: idx, probs: prob, weight: wd, labelSmoothing: eps, ignoreIndex } = args;
   const code = args.reduction === 'none' ? 0 : args.reduction === 'mean' ? 1 : 2;
-  const out = Tensor.output(args.outShape);
-  const lse = Tensor.output([n]).data as Float32Array;
-  const scratch = Tensor.output([n]).data as Float32Array;
+  const out = Tensor.empty(args.outShape);
+  const lse = Tensor.empty([n]).data as Float32Array;
+  const scratch = Tensor.empty([n]).data as Float32Array;
   const x = rows.data as Float32Array;
   kernels.crossEntropy(x, n, c, idx, prob, wd, eps, ignoreIndex, code, out.data as Float32Array, lse, scratch);
   return record(out, 'crossEntropy', [rows], (g) => {
@@ -61,7 +61,7 @@ export function crossEntropyRows(rows: Tensor, args: CrossEntropyRowsArgs): Tens
  * clamped at -100), unreduced. Recorded as 'binaryCrossEntropy'.
  */
 export function binaryCrossEntropyElements(input: Tensor, p: Float32Array, t: Float32Array): Tensor {
-  const loss = Tensor.output(input.shape);
+  const loss = Tensor.empty(input.shape);
   kernels.bce(p, t, loss.data as Float32Array);
   return record(loss, 'binaryCrossEntropy', [input], (g) => {
     const dp = Tensor.empty(input.shape);
@@ -82,7 +82,7 @@ export function binaryCrossEntropyWithLogitsElements(
   posWeight: Float32Array | null,
   c: number,
 ): Tensor {
-  const loss = Tensor.output(logits.shape);
+  const loss = Tensor.empty(logits.shape);
   kernels.bceLogits(x, t, posWeight, c, loss.data as Float32Array);
   return record(loss, 'binaryCrossEntropyWithLogits', [logits], (g) => {
     const dx = Tensor.empty(logits.shape);

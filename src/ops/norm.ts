@@ -56,7 +56,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const training = options.training ?? true;
   if (training && n * s < 2)
     throw new RangeError(`${op}: training needs more than one value per channel, got input ${shapeToString(x.shape)}`);
-  const out = Tensor.output(x.shape);
+  const out = Tensor.empty(x.shape);
   const saveMean = new Float32Array(c);
   const saveInvstd = new Float32Array(c);
   const dims = { n, c, s };
@@ -124,7 +124,7 @@ export function layerNorm(
   };
   const gamma = vec(weight, 'weight');
   const beta = vec(bias, 'bias');
-  const out = Tensor.output(x.shape);
+  const out = Tensor.empty(x.shape);
   const saveMean = new Float32Array(rows);
   const saveInvstd = new Float32Array(rows);
   if (d > 0) kernels.layerNorm(xd, gamma, beta, rows, d, eps, out.data as Float32Array, saveMean, saveInvstd);

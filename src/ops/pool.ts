@@ -88,7 +88,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   checkOptionKeys('maxPool2d', options, POOL2D_KEYS);
   const xd = floatData('maxPool2d', x);
   const plan = poolPlan('maxPool2d', x, kernelSize, options);
-  const out = Tensor.output(plan.outShape);
+  const out = Tensor.empty(plan.outShape);
   // The argmax indices are kept for the backward (int32, one per output).
   reserveActivation(out.size);
   const index = new Int32Array(out.size);
@@ -96,9 +96,9 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   // After a relu, the pooled maxima say where the relu passes gradient (src/ops/util.ts).
   const reluMask = isReluOutput(x) ? (out.data as Float32Array) : null;
   return record(out, 'maxPool2d', [x], (g) => {
-    const dx = Tensor.output(x.shape);
+    const dx = Tensor.empty(x.shape);
     if (g.size > 0)
-      kernels.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, true, reluMask);
+      kernels.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, false, reluMask);
     if (reluMask) markReluMasked(dx);
     return [dx];
   });
@@ -110,7 +110,7 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   const xd = floatData('avgPool2d', x);
   if (options.dilation !== undefined) throw new RangeError('avgPool2d: average pooling has no dilation');
   const plan = poolPlan('avgPool2d', x, kernelSize, options);
-  const out = Tensor.output(plan.outShape);
+  const out = Tensor.empty(plan.outShape);
   if (out.size > 0) kernels.avgPool2d(xd, plan.geometry, out.data as Float32Array);
   return record(out, 'avgPool2d', [x], (g) => {
     const dx = Tensor.empty(x.shape);
@@ -128,7 +128,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   if (h < 1 || w < 1) throw new RangeError(`adaptiveAvgPool2d: input ${shapeToString(x.shape)} is empty`);
   const planes = numel(x.shape.slice(0, -2));
   const geometry = { planes, h, w, outH: oh, outW: ow };
-  const out = Tensor.output([...x.shape.slice(0, -2), oh, ow]);
+  const out = Tensor.empty([...x.shape.slice(0, -2), oh, ow]);
   if (out.size > 0) kernels.adaptiveAvgPool2d(xd, geometry, out.data as Float32Array);
   return record(out, 'adaptiveAvgPool2d', [x], (g) => {
     const dx = Tensor.empty(x.shape);

@@ -48,7 +48,7 @@ function reduceImpl(code: ReduceCode, x: Tensor, axis: number | number[] | undef
   for (let i = 0; i < first; i++) outer *= x.shape[i];
   for (let i = first; i <= last; i++) r *= x.shape[i];
   for (let i = last + 1; i < x.ndim; i++) inner *= x.shape[i];
-  const out = Tensor.output(outShape);
+  const out = Tensor.empty(outShape);
   const yd = out.data as Float32Array;
   kernels.reduce(code, xd, outer, r, inner, yd);
   return record(out, op, [x], (g) => {

@@ -133,9 +133,9 @@ export function rnnDirection(
   const extra = mode === 'lstm' ? 2 : 1;
   const TNH = T * N * H;
   const NH = N * H;
-  const packed = Tensor.output([T + extra, N, H]);
+  const packed = Tensor.empty([T + extra, N, H]);
   const pd = packed.data as Float32Array;
-  const workspace = Tensor.output([wsSize]).data as Float32Array;
+  const workspace = Tensor.empty([wsSize]).data as Float32Array;
   kernels.rnn(
     xd,
     wi,
@@ -159,8 +159,8 @@ export function rnnDirection(
     const dwh = grad(wHh);
     const dbi = grad(bIh);
     const dbh = grad(bHh);
-    const dh0 = h0 && h0.requiresGrad ? Tensor.output(h0.shape) : null;
-    const dc0 = c0 && c0.requiresGrad ? Tensor.output(c0.shape) : null;
+    const dh0 = h0 && h0.requiresGrad ? Tensor.empty(h0.shape) : null;
+    const dc0 = c0 && c0.requiresGrad ? Tensor.empty(c0.shape) : null;
     const f = (t: Tensor | null): Float32Array | null => (t ? (t.data as Float32Array) : null);
     kernels.rnnBackward(
       xd,
@@ -179,7 +179,7 @@ export function rnnDirection(
       f(dbh),
       f(dh0),
       f(dc0),
-      Tensor.output([scratchSize]).data as Float32Array,
+      Tensor.empty([scratchSize]).data as Float32Array,
     );
     return [dx, dwi, dwh, dbi, dbh, dh0, dc0];
   });
@@ -231,7 +231,7 @@ export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOpti
     kernels.embeddingRenorm(wd, E, td, options.maxNorm, options.normType ?? 2);
   }
   const shape = timeMajor ? [tokens.shape[1], tokens.shape[0], E] : [...tokens.shape, E];
-  const out = Tensor.output(shape);
+  const out = Tensor.empty(shape);
   const dims = { rows, steps, timeMajor };
   kernels.embedding(wd, E, td, dims, out.data as Float32Array);
   return record(out, op, [weight], (g) => {
@@ -289,7 +289,7 @@ export function sequencePool(x: Tensor, mode: SequencePoolMode, options: Sequenc
   const F = x.shape[2];
   const lengths = options.lengths ? checkLengths(op, options.lengths, N) : null;
   const dims = { steps: T, batch: N, dim: F, timeMajor, mode: mode === 'last' ? PoolCode.Last : PoolCode.Mean };
-  const out = Tensor.output([N, F]);
+  const out = Tensor.empty([N, F]);
   kernels.sequencePool(xd, dims, lengths, out.data as Float32Array);
   return record(out, op, [x], (g) => {
     const dx = Tensor.empty(x.shape);

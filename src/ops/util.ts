@@ -32,14 +32,14 @@ export function assertFinite(op: string, v: unknown, name: string): asserts v is
 /** Sums `g` down to `shape` (the gradient of broadcasting); returns g itself when equal. */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
-  const out = Tensor.output(shape);
+  const out = Tensor.empty(shape);
   kernels.sumToShape(g.data as Float32Array, g.shape, out.data as Float32Array, padShape(shape, g.ndim));
   return out;
 }
 
 /** Unrecorded broadcasting binary op (for backward closures). */
 export function rawBinary(code: BinaryCode, a: Tensor, b: Tensor, outShape: Shape): Tensor {
-  const out = Tensor.output(outShape);
+  const out = Tensor.empty(outShape);
   const r = outShape.length;
   kernels.binary(
     code,
@@ -67,7 +67,7 @@ export function rawBroadcastTo(x: Tensor, shape: Shape): Tensor {
 
 /** Unrecorded x (op) s. */
 export function rawScalar(code: BinaryCode, x: Tensor, s: number, scalarFirst = false): Tensor {
-  const out = Tensor.output(x.shape);
+  const out = Tensor.empty(x.shape);
   kernels.binaryScalar(code, x.data as Float32Array, s, scalarFirst, out.data as Float32Array);
   return out;
 }

@@ -18,8 +18,9 @@ export type DType = 'float32' | 'int32';
 
 /**
  * Called with every buffer Tensor.empty allocates, while set. Tracing (src/train/trace.ts)
- * uses it to zero each step's fresh buffers again when the recorded step is replayed: ops
- * rely on outputs starting at zero (backward kernels accumulate).
+ * hands each to the Program being recorded, which owns it from then on and zeroes it again on
+ * each replay where its first use needs that (native/binding/program.cpp): ops never say
+ * whether a buffer is written whole or accumulated into.
  */
 let allocationHook: ((data: Float32Array) => void) | null = null;
 export function setAllocationHook(hook: ((data: Float32Array) => void) | null): void {
@@ -27,7 +28,7 @@ export function setAllocationHook(hook: ((data: Float32Array) => void) | null): 
 }
 
 /**
- * While set, every tensor Tensor.empty/output creates is added: autograd uses it to know
+ * While set, every tensor Tensor.empty creates is added: autograd uses it to know
  * which gradients a backward function made fresh (and may hand over as `.grad` uncopied).
  */
 let freshTensors: Set<Tensor> | null = null;
@@ -35,7 +36,7 @@ export function setFreshTensorSet(set: Set<Tensor> | null): void {
   freshTensors = set;
 }
 /**
- * While set, every tensor Tensor.empty/output creates first reserves its bytes here and a
+ * While set, every tensor Tensor.empty creates first reserves its bytes here and a
  * reservation past the limit throws before anything is allocated. Model uses it when it
  * records a forward it has not run yet (an untrusted model file, a new input shape), so a
  * layer geometry that would need gigabytes of activations is refused instead of allocated.
@@ -119,25 +120,14 @@ export class Tensor {
   }
 
   /**
-   * A zero-filled float32 tensor for a kernel to ACCUMULATE into (backward kernels add to
-   * their outputs). A recorded training step zeroes it again each time it replays.
+   * A zero-filled float32 tensor for a kernel to write or accumulate into: every op output.
+   * Inside a recorded step the Program owns it and keeps it zero where a replay needs that.
    */
   static empty(shape: Shape): Tensor {
     reserveActivation(numel(shape));
     const data = new Float32Array(numel(shape));
     if (allocationHook) allocationHook(data);
     const t = new Tensor(data, shape);
-    freshTensors?.add(t);
-    return t;
-  }
-
-  /**
-   * A float32 tensor for a kernel that OVERWRITES every element (forward outputs, GEMM
-   * results): zero-filled now, but a replayed step does not re-zero it, saving a memory pass.
-   */
-  static output(shape: Shape): Tensor {
-    reserveActivation(numel(shape));
-    const t = new Tensor(new Float32Array(numel(shape)), shape);
     freshTensors?.add(t);
     return t;
   }

@@ -26,8 +26,9 @@ export interface Traced<T> {
  * Runs fn with a recording executor (src/native/executor.ts): every kernel call its ops make
  * is recorded into `program` (a new one when not given, with loop registers `regs`). With
  * execute = false the kernels are recorded but not run (fn must not read tensor values), so
- * tracing a training step costs microseconds, not a step. Buffers fn allocates through
- * Tensor.empty are re-zeroed at their allocation point on every replay.
+ * tracing a training step costs microseconds, not a step. Buffers fn allocates (Tensor.empty)
+ * are owned by the program, which zeroes each before its first use on every replay unless
+ * that use writes all of it.
  */
 export function trace<T>(
   fn: () => T,
@@ -35,7 +36,8 @@ export function trace<T>(
 ): Traced<T> {
   if (isRecording()) throw new Error('trace: already tracing (nested traces are not supported)');
   const program = options.program ?? new native.Program(options.regs ?? new Float64Array(4));
-  setAllocationHook((data) => program.record('fill', [data, 0], false));
+  // The step's fresh buffers belong to the program, which zeroes them where a replay needs it.
+  setAllocationHook((data) => program.own(data));
   setRecordingOnly(!options.execute);
   try {
     return { program, value: withExecutor(recordingExecutor(program, options.execute), fn) };
