@@ -12,7 +12,31 @@ import { shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor, setFreshTensorSet } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
-export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
+/**
+ * The one backward fusion the engine makes: a relu's gradient folded into the max pool that
+ * consumes the relu's output. The pool knows its own output (the window maxima), so dropping
+ * the gradient where they are not > 0 is exactly the relu's gradient, and the relu's backward
+ * (a full pass over the activation) is skipped. The engine fuses only where that is exact:
+ * the relu output (an op recorded with `reluOutput`) feeds nothing but the pool (recorded with
+ * `masksRelu`), is not the root, and does not retain its gradient.
+ */
+export interface BackwardFusion {
+  /** For a `masksRelu` op: apply the relu's gradient of input 0 here. */
+  maskRelu: boolean;
+  /** For a `reluOutput` op: the incoming gradient already carries the relu's gradient. */
+  reluApplied: boolean;
+}
+const NO_FUSION: BackwardFusion = { maskRelu: false, reluApplied: false };
+
+export type BackwardFn = (grad: Tensor, fusion: BackwardFusion) => readonly (Tensor | null)[];
+
+/** What an op tells the engine about itself for the fusion above. */
+export interface RecordOptions {
+  /** Its output is relu(...) and its backward applies the relu's gradient (unless told not to). */
+  reluOutput?: boolean;
+  /** It is a max pool that can apply the relu's gradient of its input 0. */
+  masksRelu?: boolean;
+}
 
 export class GradNode {
   /** Set after a backward without retainGraph: the saved tensors are gone. */
@@ -23,15 +47,16 @@ export class GradNode {
     /** Inputs in the order `backward` returns their gradients; null for ones not needing grad. */
     readonly inputs: readonly (Tensor | null)[],
     private backwardFn: BackwardFn | null,
+    readonly options: RecordOptions = {},
   ) {}
 
-  apply(grad: Tensor): readonly (Tensor | null)[] {
+  apply(grad: Tensor, fusion: BackwardFusion = NO_FUSION): readonly (Tensor | null)[] {
     if (!this.backwardFn || this.released)
       throw new Error(
         `backward: trying to backward through '${this.name}' a second time, after its saved ` +
           'tensors were freed; pass { retainGraph: true } to the first backward() if you need to',
       );
-    return this.backwardFn(grad);
+    return this.backwardFn(grad, fusion);
   }
 
   release(): void {
@@ -77,15 +102,39 @@ export function needsGrad(...inputs: readonly (Tensor | null | undefined | numbe
 }
 
 /** Attaches a node to `out` if any input requires grad; returns `out`. */
-export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[], backward: BackwardFn): Tensor {
+export function record(
+  out: Tensor,
+  name: string,
+  inputs: readonly (Tensor | null)[],
+  backward: BackwardFn,
+  options?: RecordOptions,
+): Tensor {
   if (!needsGrad(...inputs)) return out;
   out.requiresGrad = true;
   out.gradFn = new GradNode(
     name,
     inputs.map((t) => (t && t.requiresGrad ? t : null)),
     backward,
+    options,
   );
   return out;
+}
+
+/** The (pool, relu output) pairs of the graph where the fusion of BackwardFusion is exact. */
+function reluFusions(order: readonly Tensor[], root: Tensor): { pools: Set<Tensor>; relus: Set<Tensor> } {
+  const uses = new Map<Tensor, number>();
+  for (const t of order)
+    for (const input of t.gradFn?.inputs ?? []) if (input?.gradFn) uses.set(input, (uses.get(input) ?? 0) + 1);
+  const pools = new Set<Tensor>();
+  const relus = new Set<Tensor>();
+  for (const t of order) {
+    const x = t.gradFn?.options.masksRelu ? t.gradFn.inputs[0] : null;
+    if (x?.gradFn?.options.reluOutput && uses.get(x) === 1 && x !== root && !x.retainsGrad) {
+      pools.add(t);
+      relus.add(x);
+    }
+  }
+  return { pools, relus };
 }
 
 /**
@@ -204,6 +253,7 @@ export function runBackward(
     pendingLeaves?.set(leaf, left);
     if (left === 0) watch?.leafReady(leaf);
   };
+  const fusions = reluFusions(order, root);
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, grad);
   const prev = setGradEnabled(false);
@@ -222,7 +272,7 @@ export function runBackward(
       setFreshTensorSet(fresh);
       let inputGrads: readonly (Tensor | null)[];
       try {
-        inputGrads = node.apply(g);
+        inputGrads = node.apply(g, { maskRelu: fusions.pools.has(t), reluApplied: fusions.relus.has(t) });
       } finally {
         setFreshTensorSet(null);
       }

@@ -7,7 +7,7 @@
  * (its weight [Cin, Cout/groups, kH, kW] is the mirrored convolution's), so the three conv
  * kernels serve all five directions.
  */
-import { record } from '../autograd/engine.js';
+import { record, type BackwardFusion } from '../autograd/engine.js';
 import { BinaryCode, UnaryCode, type ConvGeometry } from '../native/binding.js';
 import { kernels } from '../native/executor.js';
 import { shapeToString } from '../tensor/shape.js';
@@ -16,7 +16,7 @@ import { unaryOp } from './elementwise.js';
 import { activationPlan, type LinearActivation } from './linalg.js';
 import { reshape } from './layout.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
-import { floatData, isReluMasked, markReluOutput } from './util.js';
+import { floatData } from './util.js';
 
 export type Pair = number | readonly [number, number];
 /** 'valid' (none), 'same' (output size ceil(in / stride), extra on the bottom/right as
@@ -164,9 +164,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const out = Tensor.empty(plan.outShape);
   const yd = out.data as Float32Array;
   if (yd.length > 0) kernels.conv2d(xd, wd, bd, plan.geometry, fused, act.param, yd);
-  const y = record(out, 'conv2d', [x, weight, bias], (g) => {
+  const backward = (g: Tensor, fusion: BackwardFusion): (Tensor | null)[] => {
     let gd = g.data as Float32Array;
-    if (fused !== UnaryCode.Identity && !(fused === UnaryCode.Relu && isReluMasked(g))) {
+    // Unless a max pool applied the relu's gradient already (engine.ts).
+    if (fused !== UnaryCode.Identity && !fusion.reluApplied) {
       const pre = Tensor.empty(out.shape).data as Float32Array;
       kernels.unaryBackward(fused, yd, yd, gd, pre, act.param);
       gd = pre;
@@ -184,8 +185,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
         db ? (db.data as Float32Array) : null,
       );
     return [dx, dw, db];
-  });
-  if (fused === UnaryCode.Relu) markReluOutput(y);
+  };
+  const y = record(out, 'conv2d', [x, weight, bias], backward, { reluOutput: fused === UnaryCode.Relu });
   return act.separate === null ? y : unaryOp(options.activation as string, act.separate, y, act.param);
 }
 

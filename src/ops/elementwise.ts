@@ -9,17 +9,7 @@ import { BinaryCode, UnaryCode } from '../native/binding.js';
 import { kernels } from '../native/executor.js';
 import { broadcastShapes, padShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import {
-  assertNumber,
-  assertTensor,
-  floatData,
-  isReluMasked,
-  markReluOutput,
-  rawBinary,
-  rawBroadcastTo,
-  rawScalar,
-  sumTo,
-} from './util.js';
+import { assertNumber, assertTensor, floatData, rawBinary, rawBroadcastTo, rawScalar, sumTo } from './util.js';
 
 /**
  * Sets every element of t to `value` in place, through a kernel call (so a recorded training
@@ -35,14 +25,18 @@ export function unaryOp(op: string, code: UnaryCode, x: Tensor, param = 0): Tens
   const out = Tensor.empty(x.shape);
   const yd = out.data as Float32Array;
   kernels.unary(code, xd, yd, param);
-  const y = record(out, op, [x], (g) => {
-    if (code === UnaryCode.Relu && isReluMasked(g)) return [g]; // already the relu's gradient
-    const dx = Tensor.empty(x.shape);
-    kernels.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param);
-    return [dx];
-  });
-  if (code === UnaryCode.Relu) markReluOutput(y);
-  return y;
+  return record(
+    out,
+    op,
+    [x],
+    (g, fusion) => {
+      if (fusion.reluApplied) return [g]; // a max pool applied the relu's gradient (engine.ts)
+      const dx = Tensor.empty(x.shape);
+      kernels.unaryBackward(code, xd, yd, g.data as Float32Array, dx.data as Float32Array, param);
+      return [dx];
+    },
+    { reluOutput: code === UnaryCode.Relu },
+  );
 }
 
 function scalarOp(op: string, code: BinaryCode, x: Tensor, s: number, scalarFirst: boolean): Tensor {

@@ -12,7 +12,7 @@ import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
 import { reshape } from './layout.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
-import { floatData, isReluOutput, markReluMasked } from './util.js';
+import { floatData } from './util.js';
 
 export interface Pool2dOptions {
   /** Default: the kernel size. */
@@ -93,15 +93,27 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   reserveActivation(out.size);
   const index = new Int32Array(out.size);
   if (out.size > 0) kernels.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
-  // After a relu, the pooled maxima say where the relu passes gradient (src/ops/util.ts).
-  const reluMask = isReluOutput(x) ? (out.data as Float32Array) : null;
-  return record(out, 'maxPool2d', [x], (g) => {
-    const dx = Tensor.empty(x.shape);
-    if (g.size > 0)
-      kernels.maxPool2dBackward(index, g.data as Float32Array, plan.geometry, dx.data as Float32Array, false, reluMask);
-    if (reluMask) markReluMasked(dx);
-    return [dx];
-  });
+  return record(
+    out,
+    'maxPool2d',
+    [x],
+    (g, fusion) => {
+      const dx = Tensor.empty(x.shape);
+      // Fused with the relu before it (engine.ts): the pooled maxima say where it passes gradient.
+      const reluMask = fusion.maskRelu ? (out.data as Float32Array) : null;
+      if (g.size > 0)
+        kernels.maxPool2dBackward(
+          index,
+          g.data as Float32Array,
+          plan.geometry,
+          dx.data as Float32Array,
+          false,
+          reluMask,
+        );
+      return [dx];
+    },
+    { masksRelu: true },
+  );
 }
 
 /** Average pooling over the last two axes (PyTorch's F.avg_pool2d). */

@@ -75,27 +75,3 @@ export function rawScalar(code: BinaryCode, x: Tensor, s: number, scalarFirst = 
 export function describe(t: Tensor): string {
   return shapeToString(t.shape);
 }
-
-// Relu gradients folded into the next op's backward. A max pool after a relu scatters its
-// gradient only to window maxima, and it knows those values (its own output): dropping the
-// gradient where they are not > 0 is exactly the relu's gradient, so the relu's backward, a
-// full pass over the activation, can be skipped. The pool marks the gradient it made that way;
-// the relu's backward (fused into conv2d and linear, or the relu op) checks for the mark. A
-// gradient summed from several consumers is a new tensor, so it never carries the mark.
-const reluOutputs = new WeakSet<Tensor>();
-const reluMaskedGradients = new WeakSet<Tensor>();
-
-/** Marks t as a relu's output (its producer's backward applies the relu's gradient). */
-export function markReluOutput(t: Tensor): void {
-  reluOutputs.add(t);
-}
-export function isReluOutput(t: Tensor): boolean {
-  return reluOutputs.has(t);
-}
-/** Marks g, the gradient of a relu output, as already zero wherever that output is not > 0. */
-export function markReluMasked(g: Tensor): void {
-  reluMaskedGradients.add(g);
-}
-export function isReluMasked(g: Tensor): boolean {
-  return reluMaskedGradients.has(g);
-}
