@@ -17,9 +17,8 @@
 import { createHash } from 'node:crypto';
 import { setBackwardObserver, type BackwardObserver } from '../autograd/engine.js';
 import { native, type NativeProgram, type Words } from '../native/binding.js';
-import { kernels } from '../native/executor.js';
+import { isRecording, kernels } from '../native/executor.js';
 import { Module, type Parameter } from '../nn/module.js';
-import { isTracing } from '../train/trace.js';
 import { Model } from '../train/model.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -394,7 +393,9 @@ export class DistributedDataParallel {
   /** Called by the engine observer for a parameter of this module whose gradient is final. */
   onLeafReady(p: Parameter): void {
     if (this.noSyncDepth > 0) return;
-    if (isTracing() && !this.recording)
+    // A guard, not a mode: a step recorded into any program but this wrapper's own would run
+    // the reductions now, on placeholder data.
+    if (isRecording() && !this.recording)
       throw new Error(
         'distributed: a training step of a wrapped module is being traced (Model.fit) but DistributedDataParallel wraps the Module, not the Model: pass the Model to DistributedDataParallel.create',
       );
@@ -402,7 +403,7 @@ export class DistributedDataParallel {
       throw new Error(
         'distributed: a gradient arrived twice before synchronize() (two backward passes in one step?); accumulate micro-batches inside ddp.noSync()',
       );
-    if (!isTracing() && this.backwardFinished)
+    if (this.backwardFinished)
       throw new Error(
         'distributed: backward ran again before synchronize(); await ddp.synchronize() after each backward',
       );

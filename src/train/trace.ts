@@ -12,11 +12,6 @@ import { native, type NativeProgram } from '../native/binding.js';
 import { isRecording, recordingExecutor, withExecutor } from '../native/executor.js';
 import { setAllocationHook, setRecordingOnly } from '../tensor/tensor.js';
 
-/** True while a trace is recording (DDP's hooks behave differently then). */
-export function isTracing(): boolean {
-  return isRecording();
-}
-
 export interface Traced<T> {
   program: NativeProgram;
   value: T;
