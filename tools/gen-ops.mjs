@@ -300,6 +300,12 @@ function structDecl(o) {
     ...(o.check
       ? [`// Checks beyond the table's (hand-written, ${o.family} family).`, `static void check(Args& a, ${name}& op);`]
       : []),
+    ...(o.runCheck
+      ? [
+          `// The first problem with the data it reads when it runs ("" when none): the table's runCheck.`,
+          `std::string run_problem() const;`,
+        ]
+      : []),
     `// Dispatches to run_<backend>() on current_backend() (backend.h).`,
     `void run() const;`,
     `// Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.`,
@@ -503,6 +509,9 @@ function parseBody(o) {
       L.push(`  ${pre}a.expect_disjoint(op.${wn}, ${wExt}, "${w.name}", op.${bn}, ${bExt}, "${b.name}", ${allow});`);
     }
   }
+  // Data the op reads when it runs (hyperparameter cells, random state): checked here for a clear
+  // error on this call, and again by run() on every replay.
+  if (o.runCheck) L.push(`  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);`);
   L.push(`  return op;`, `}`);
   return L.join('\n');
 }
@@ -534,6 +543,32 @@ function buffersMember(o) {
   return L.join('\n');
 }
 
+// A runCheck is a call `fn(arg, ...)` of the op's buffer arguments, `fn` defined in the family's
+// hand-written file: declared here from the arguments' C++ types.
+function runCheckDecls() {
+  const seen = new Map();
+  for (const o of ops.filter((x) => x.runCheck)) {
+    const m = /^(\w+)\(([\w., ]*)\)$/.exec(o.runCheck);
+    if (!m) fail(`${o.name}: runCheck must be fn(arg, ...), got '${o.runCheck}'`);
+    // A buffer argument passes its pointer; anything else (integers, struct fields, lengths,
+    // derived values, literals) an int64_t.
+    const types = m[2]
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((n) => {
+        const a = o.args.find((x) => snake(x.name) === n);
+        return { f64: 'const double*', f32: 'const float*', i32: 'const int32_t*' }[a?.kind] ?? 'int64_t';
+      });
+    const decl = `std::string ${m[1]}(${types.join(', ')});`;
+    if (seen.has(m[1]) && seen.get(m[1]) !== decl) fail(`runCheck ${m[1]} has two signatures`);
+    seen.set(m[1], decl);
+  }
+  return seen.size
+    ? ['// The data checks the table names (runCheck), defined by hand per family.', ...seen.values(), '']
+    : [];
+}
+
 // Whether backend `b` (backends.mjs) implements op `o`.
 function implements_(b, o) {
   return backends[b].all === true || (backends[b].ops ?? []).includes(o.name);
@@ -546,7 +581,14 @@ function runDispatch(o) {
     .filter((b) => implements_(b, o))
     .map((b) => `    case Backend::${b}:\n      return run_${b.toLowerCase()}();`);
   return [
+    ...(o.runCheck ? [`std::string ${name}::run_problem() const { return ${o.runCheck}; }`] : []),
     `void ${name}::run() const {`,
+    ...(o.runCheck
+      ? [
+          '  if (const std::string e = run_problem(); !e.empty())',
+          '    return set_runtime_error(std::string(kName) + ": " + e);',
+        ]
+      : []),
     '  switch (current_backend()) {',
     ...cases,
     '    default:',
@@ -634,6 +676,7 @@ function bindingH() {
     '// Exports every op of the table (with export_op, binding/export.h).',
     'void export_ops(Napi::Env env, Napi::Object exports);',
     '',
+    ...runCheckDecls(),
     ...ops.map(structDecl),
     '}  // namespace axon::binding',
     '',

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace axon::binding {
 
@@ -43,42 +44,27 @@ Napi::Value Args::at(size_t i, const char* name) {
   return values_[i];
 }
 
-F32 Args::f32(size_t i, const char* name) {
+template <class T>
+Buffer<T> Args::typed(size_t i, const char* name, bool optional) {
+  if (optional && (i >= values_.size() || values_[i].IsNull() || values_[i].IsUndefined()))
+    return {};
+  constexpr bool f32 = std::is_same_v<T, float>, i32 = std::is_same_v<T, int32_t>;
+  constexpr napi_typedarray_type type = f32   ? napi_float32_array
+                                        : i32 ? napi_int32_array
+                                              : napi_float64_array;
   Napi::Value v = at(i, name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    type_error(std::string("argument '") + name + "' must be a Float32Array");
-  auto arr = v.As<Napi::Float32Array>();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    type_error(std::string("argument '") + name + "' must be " +
+               (f32   ? "a Float32Array"
+                : i32 ? "an Int32Array"
+                      : "a Float64Array"));
+  auto arr = v.As<Napi::TypedArrayOf<T>>();
   buffers_.push_back(arr);
   return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
 }
-
-F32 Args::f32_or_null(size_t i, const char* name) {
-  if (i >= values_.size() || values_[i].IsNull() || values_[i].IsUndefined()) return {};
-  return f32(i, name);
-}
-
-I32 Args::i32(size_t i, const char* name) {
-  Napi::Value v = at(i, name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    type_error(std::string("argument '") + name + "' must be an Int32Array");
-  auto arr = v.As<Napi::Int32Array>();
-  buffers_.push_back(arr);
-  return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
-}
-
-I32 Args::i32_or_null(size_t i, const char* name) {
-  if (i >= values_.size() || values_[i].IsNull() || values_[i].IsUndefined()) return {};
-  return i32(i, name);
-}
-
-F64 Args::f64(size_t i, const char* name) {
-  Napi::Value v = at(i, name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    type_error(std::string("argument '") + name + "' must be a Float64Array");
-  auto arr = v.As<Napi::Float64Array>();
-  buffers_.push_back(arr);
-  return {arr.Data(), static_cast<int64_t>(arr.ElementLength()), true};
-}
+template F32 Args::typed<float>(size_t, const char*, bool);
+template I32 Args::typed<int32_t>(size_t, const char*, bool);
+template F64 Args::typed<double>(size_t, const char*, bool);
 
 Words Args::words_value(Napi::Value v, const std::string& name) {
   if (v.IsTypedArray()) {

@@ -18,23 +18,17 @@ namespace axon::binding {
 // tensor, low enough that products of two of them cannot overflow int64.
 inline constexpr int64_t kMaxExtent = int64_t{1} << 40;
 
-// `present` is false only for an optional argument given as null/undefined: a zero-length
-// typed array is present but may have a null data pointer.
-struct F32 {
-  float* data = nullptr;
+// A typed-array argument. `present` is false only for an optional argument given as
+// null/undefined: a zero-length typed array is present but may have a null data pointer.
+template <class T>
+struct Buffer {
+  T* data = nullptr;
   int64_t length = 0;
   bool present = false;
 };
-struct I32 {
-  int32_t* data = nullptr;
-  int64_t length = 0;
-  bool present = false;
-};
-struct F64 {
-  double* data = nullptr;
-  int64_t length = 0;
-  bool present = false;
-};
+using F32 = Buffer<float>;
+using I32 = Buffer<int32_t>;
+using F64 = Buffer<double>;
 // A Float32Array or an Int32Array: layout kernels move 4-byte words of either.
 struct Words {
   void* data = nullptr;
@@ -54,11 +48,12 @@ class Args {
   const char* op() const { return op_; }
   Napi::Env env() const { return env_; }
 
-  F32 f32(size_t i, const char* name);
-  F32 f32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
-  I32 i32(size_t i, const char* name);
-  I32 i32_or_null(size_t i, const char* name);  // null or undefined -> {nullptr, 0}
-  F64 f64(size_t i, const char* name);
+  // The *_or_null forms take null, undefined or a missing trailing argument as absent.
+  F32 f32(size_t i, const char* name) { return typed<float>(i, name, false); }
+  F32 f32_or_null(size_t i, const char* name) { return typed<float>(i, name, true); }
+  I32 i32(size_t i, const char* name) { return typed<int32_t>(i, name, false); }
+  I32 i32_or_null(size_t i, const char* name) { return typed<int32_t>(i, name, true); }
+  F64 f64(size_t i, const char* name) { return typed<double>(i, name, false); }
   Words words(size_t i, const char* name);
   Words words_value(Napi::Value v, const std::string& name);
   int64_t integer(size_t i, const char* name, int64_t min, int64_t max);
@@ -105,6 +100,8 @@ class Args {
 
  private:
   Napi::Value at(size_t i, const char* name);
+  template <class T>
+  Buffer<T> typed(size_t i, const char* name, bool optional);
   Napi::Env env_;
   std::vector<Napi::Value> values_;
   const char* op_;

@@ -35,16 +35,60 @@ std::string first_of(std::initializer_list<std::string> problems) {
   return "";
 }
 
-// At parse: throws the problem as a RangeError. At run: sets it as the runtime error.
-void parse_check(Args& a, const std::string& problem) {
-  if (!problem.empty()) a.range_error(problem);
-}
-bool run_check(const char* op, const std::string& problem) {
-  if (problem.empty()) return true;
-  set_runtime_error(std::string(op) + ": " + problem);
-  return false;
+// ---- cross-entropy
+
+template <class Op>
+CrossEntropyArgs ce_args(const Op& o) {
+  CrossEntropyArgs ce;
+  ce.logits = o.logits;
+  ce.n = o.n, ce.c = o.c;
+  ce.target_index = o.has_target_index ? o.target_index : nullptr;
+  ce.target_prob = o.has_target_prob ? o.target_prob : nullptr;
+  ce.class_weight = o.has_class_weight ? o.class_weight : nullptr;
+  ce.label_smoothing = static_cast<float>(o.label_smoothing);
+  ce.ignore_index = static_cast<int32_t>(o.ignore_index);
+  return ce;
 }
 
+// Shared by cross-entropy forward and backward. The class indices themselves are checked
+// when the op runs (ce_targets_ok).
+template <class Op>
+void check_ce(Args& a, Op& op) {
+  if (op.has_target_index == op.has_target_prob)
+    a.type_error("pass exactly one of 'targetIndex' and 'targetProb'");
+  if (op.label_smoothing < 0 || op.label_smoothing > 1)
+    a.range_error("labelSmoothing must be in [0, 1], got " + std::to_string(op.label_smoothing));
+  op.reduced_len = op.reduction == 0 ? op.n : 1;
+}
+
+// Class indices are batch data (a recorded step gathers new labels every step), so they are
+// checked every time the op runs, before anything indexes a row or classWeight with them.
+bool ce_targets_ok(const CrossEntropyArgs& a, const char* op) {
+  if (!a.target_index) return true;
+  for (int64_t i = 0; i < a.n; ++i) {
+    const int32_t y = a.target_index[i];
+    if (y != a.ignore_index && (y < 0 || y >= a.c)) {
+      set_runtime_error(std::string(op) + ": target " + std::to_string(y) + " at row " +
+                        std::to_string(i) + " is outside the " + std::to_string(a.c) +
+                        " classes [0, " + std::to_string(a.c - 1) + "] (ignoreIndex " +
+                        std::to_string(a.ignore_index) + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+// bceLogits and its backward: posWeight applies along the last axis of c elements.
+template <class Op>
+void check_pos_weight(Args& a, const Op& op) {
+  if (op.has_pos_weight && op.x_len % op.c != 0)
+    a.range_error("the input's last axis must have c = " + std::to_string(op.c) + " elements");
+}
+
+}  // namespace
+
+// The runCheck functions of the table (declared in binding_ops.h): each returns the first
+// problem ("" when none), without the op's name.
 // A random stream's state (dropout, randomCropFlip): converted to integers when the op runs.
 // Each cell is an integer that stays exact in a double after the op advances the counter.
 static_assert(int(DropoutOp::kStateLength) == int(RandomCropFlipOp::kStateLength) &&
@@ -123,68 +167,14 @@ std::string clip_problem(const double* io) {
   return "";
 }
 
-// ---- cross-entropy
-
-template <class Op>
-CrossEntropyArgs ce_args(const Op& o) {
-  CrossEntropyArgs ce;
-  ce.logits = o.logits;
-  ce.n = o.n, ce.c = o.c;
-  ce.target_index = o.has_target_index ? o.target_index : nullptr;
-  ce.target_prob = o.has_target_prob ? o.target_prob : nullptr;
-  ce.class_weight = o.has_class_weight ? o.class_weight : nullptr;
-  ce.label_smoothing = static_cast<float>(o.label_smoothing);
-  ce.ignore_index = static_cast<int32_t>(o.ignore_index);
-  return ce;
-}
-
-// Shared by cross-entropy forward and backward. The class indices themselves are checked
-// when the op runs (ce_targets_ok).
-template <class Op>
-void check_ce(Args& a, Op& op) {
-  if (op.has_target_index == op.has_target_prob)
-    a.type_error("pass exactly one of 'targetIndex' and 'targetProb'");
-  if (op.label_smoothing < 0 || op.label_smoothing > 1)
-    a.range_error("labelSmoothing must be in [0, 1], got " + std::to_string(op.label_smoothing));
-  op.reduced_len = op.reduction == 0 ? op.n : 1;
-}
-
-// Class indices are batch data (a recorded step gathers new labels every step), so they are
-// checked every time the op runs, before anything indexes a row or classWeight with them.
-bool ce_targets_ok(const CrossEntropyArgs& a, const char* op) {
-  if (!a.target_index) return true;
-  for (int64_t i = 0; i < a.n; ++i) {
-    const int32_t y = a.target_index[i];
-    if (y != a.ignore_index && (y < 0 || y >= a.c)) {
-      set_runtime_error(std::string(op) + ": target " + std::to_string(y) + " at row " +
-                        std::to_string(i) + " is outside the " + std::to_string(a.c) +
-                        " classes [0, " + std::to_string(a.c - 1) + "] (ignoreIndex " +
-                        std::to_string(a.ignore_index) + ")");
-      return false;
-    }
-  }
-  return true;
-}
-
-// bceLogits and its backward: posWeight applies along the last axis of c elements.
-template <class Op>
-void check_pos_weight(Args& a, const Op& op) {
-  if (op.has_pos_weight && op.x_len % op.c != 0)
-    a.range_error("the input's last axis must have c = " + std::to_string(op.c) + " elements");
-}
-
-}  // namespace
-
 // ---- sgdStep
 
 void SgdStepOp::check(Args& a, SgdStepOp& op) {
-  parse_check(a, sgd_problem(op.hyper));
   if (op.hyper[kHyperMomentum] != 0 && !op.has_momentum_buf)
     a.type_error("momentum needs 'momentumBuf'");
 }
 void SgdStepOp::run_cpu() const {
   double* h = hyper;
-  if (!run_check(kName, sgd_problem(h))) return;
   if (h[kHyperMomentum] != 0 && !has_momentum_buf && param_len > 0)
     return set_runtime_error("sgdStep: momentum needs 'momentumBuf'");
   SgdConfig c;
@@ -203,12 +193,10 @@ void SgdStepOp::run_cpu() const {
 // ---- adamStep
 
 void AdamStepOp::check(Args& a, AdamStepOp& op) {
-  parse_check(a, adam_problem(op.hyper));
   if (op.hyper[kHyperAmsgrad] != 0 && !op.has_vmax) a.type_error("amsgrad needs 'vmax'");
 }
 void AdamStepOp::run_cpu() const {
   double* h = hyper;
-  if (!run_check(kName, adam_problem(h))) return;
   if (h[kHyperAmsgrad] != 0 && !has_vmax && param_len > 0)
     return set_runtime_error("adamStep: amsgrad needs 'vmax'");
   h[kHyperStep] += 1;
@@ -228,14 +216,12 @@ void AdamStepOp::run_cpu() const {
 // ---- rmspropStep
 
 void RmspropStepOp::check(Args& a, RmspropStepOp& op) {
-  parse_check(a, rmsprop_problem(op.hyper));
   if (op.hyper[kHyperCentered] != 0 && !op.has_grad_avg) a.type_error("centered needs 'gradAvg'");
   if (op.hyper[kHyperMomentum] > 0 && !op.has_momentum_buf)
     a.type_error("momentum needs 'momentumBuf'");
 }
 void RmspropStepOp::run_cpu() const {
   double* h = hyper;
-  if (!run_check(kName, rmsprop_problem(h))) return;
   if (h[kHyperCentered] != 0 && !has_grad_avg && param_len > 0)
     return set_runtime_error("rmspropStep: centered needs 'gradAvg'");
   if (h[kHyperMomentum] > 0 && !has_momentum_buf && param_len > 0)
@@ -255,10 +241,8 @@ void RmspropStepOp::run_cpu() const {
 
 // ---- adagradStep
 
-void AdagradStepOp::check(Args& a, AdagradStepOp& op) { parse_check(a, adagrad_problem(op.hyper)); }
 void AdagradStepOp::run_cpu() const {
   double* h = hyper;
-  if (!run_check(kName, adagrad_problem(h))) return;
   h[kHyperStep] += 1;
   AdagradConfig c;
   c.lr = static_cast<float>(h[kHyperLr] / (1 + (h[kHyperStep] - 1) * h[kHyperLrDecay]));
@@ -270,9 +254,7 @@ void AdagradStepOp::run_cpu() const {
 
 // ---- clipGradNorm
 
-void ClipGradNormOp::check(Args& a, ClipGradNormOp& op) { parse_check(a, clip_problem(op.io)); }
 void ClipGradNormOp::run_cpu() const {
-  if (!run_check(kName, clip_problem(io))) return;
   io[kIoNorm] = clip_grad_norm(grads.data(), grads_len.data(), static_cast<int64_t>(grads.size()),
                                io[kIoMaxNorm], io[kIoNormType]);
 }
@@ -313,10 +295,8 @@ void BceLogitsBackwardOp::check(Args& a, BceLogitsBackwardOp& op) { check_pos_we
 
 void DropoutOp::check(Args& a, DropoutOp& op) {
   if (!(op.p >= 0 && op.p <= 1)) a.range_error("p must be in [0, 1], got " + std::to_string(op.p));
-  parse_check(a, random_state_problem(op.state));
 }
 void DropoutOp::run_cpu() const {
-  if (!run_check(kName, random_state_problem(state))) return;
   dropout_forward(x, y, mask, x_len, static_cast<float>(p), stream_seed(state, true));
 }
 
@@ -329,10 +309,8 @@ void RandomCropFlipOp::check(Args& a, RandomCropFlipOp& op) {
     a.range_error("the crop " + std::to_string(g.out_h) + "x" + std::to_string(g.out_w) +
                   " is larger than the padded image " + std::to_string(g.h + 2 * g.pad) + "x" +
                   std::to_string(g.w + 2 * g.pad));
-  parse_check(a, random_state_problem(op.state));
 }
 void RandomCropFlipOp::run_cpu() const {
-  if (!run_check(kName, random_state_problem(state))) return;
   const CropFlipGeometry& g = geometry;
   random_crop_flip(x, y, g.n, g.c, g.h, g.w, g.out_h, g.out_w, g.pad, flip_p, random,
                    stream_seed(state, random));

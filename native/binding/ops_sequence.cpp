@@ -17,32 +17,28 @@ std::string rnn_name(const RnnArgs& r) {
          (r.reverse ? " reverse" : "");
 }
 
-// lengths (batch) or null: each in [0, steps].
-bool lengths_ok(const char* op, const int32_t* lengths, int64_t batch, int64_t steps) {
-  if (!lengths) return true;
-  for (int64_t i = 0; i < batch; ++i)
-    if (lengths[i] < 0 || lengths[i] > steps) {
-      set_runtime_error(std::string(op) + ": lengths[" + std::to_string(i) +
-                        "] = " + std::to_string(lengths[i]) + " is outside [0, " +
-                        std::to_string(steps) + "] steps");
-      return false;
-    }
-  return true;
+}  // namespace
+
+// The table's runCheck functions (binding_ops.h): lengths (batch) or null, each in [0, steps];
+// tokens (rows, steps), each in [0, vocab).
+std::string lengths_problem(const int32_t* lengths, int64_t batch, int64_t steps) {
+  for (int64_t i = 0; lengths && i < batch; ++i)
+    if (lengths[i] < 0 || lengths[i] > steps)
+      return "lengths[" + std::to_string(i) + "] = " + std::to_string(lengths[i]) +
+             " is outside [0, " + std::to_string(steps) + "] steps";
+  return "";
+}
+std::string tokens_problem(const int32_t* tokens, int64_t rows, int64_t steps, int64_t vocab) {
+  for (int64_t i = 0; i < rows * steps; ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      return "token " + std::to_string(tokens[i]) + " at [" +
+             std::to_string(i / std::max<int64_t>(steps, 1)) + ", " +
+             std::to_string(i % std::max<int64_t>(steps, 1)) + "] is outside the vocabulary of " +
+             std::to_string(vocab) + " (valid ids 0.." + std::to_string(vocab - 1) + ")";
+  return "";
 }
 
-// tokens (rows, steps): each in [0, vocab).
-bool tokens_ok(const char* op, const int32_t* tokens, int64_t rows, int64_t steps, int64_t vocab) {
-  for (int64_t i = 0; i < rows * steps; ++i)
-    if (tokens[i] < 0 || tokens[i] >= vocab) {
-      set_runtime_error(std::string(op) + ": token " + std::to_string(tokens[i]) + " at [" +
-                        std::to_string(i / std::max<int64_t>(steps, 1)) + ", " +
-                        std::to_string(i % std::max<int64_t>(steps, 1)) +
-                        "] is outside the vocabulary of " + std::to_string(vocab) +
-                        " (valid ids 0.." + std::to_string(vocab - 1) + ")");
-      return false;
-    }
-  return true;
-}
+namespace {
 
 // Rows of an embedding table of `length` floats, `dim` per row.
 int64_t vocab_of(Args& a, int64_t length, int64_t dim, const char* name) {
@@ -74,20 +70,11 @@ void RnnOp::check(Args& a, RnnOp& op) {
   op.gates = s.gates, op.workspace_size = s.workspace;
   if (op.dims.mode == RnnMode::Lstm && !op.has_cn) a.type_error("an LSTM needs 'cn'");
 }
-void RnnOp::run_cpu() const {
-  if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
-  rnn_forward(dims, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hn, cn, workspace);
-}
 std::string RnnOp::shapes() const { return rnn_name(dims); }
 
 void RnnBackwardOp::check(Args& a, RnnBackwardOp& op) {
   const RnnSizes s = rnn_sizes_checked(a, op.dims);
   op.gates = s.gates, op.workspace_size = s.workspace, op.scratch_size = s.scratch;
-}
-void RnnBackwardOp::run_cpu() const {
-  if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
-  rnn_backward(dims, x, w_ih, w_hh, lengths, workspace, dy, dhn, dcn, dx, dw_ih, dw_hh, db_ih,
-               db_hh, dh0, dc0, scratch);
 }
 std::string RnnBackwardOp::shapes() const { return rnn_name(dims); }
 
@@ -96,42 +83,15 @@ std::string RnnBackwardOp::shapes() const { return rnn_name(dims); }
 void EmbeddingOp::check(Args& a, EmbeddingOp& op) {
   op.vocab = vocab_of(a, op.weight_len, op.dim, "weight");
 }
-void EmbeddingOp::run_cpu() const {
-  if (!tokens_ok(kName, tokens, dims.rows, dims.steps, vocab)) return;
-  embedding_forward(weight, vocab, dim, tokens, dims.rows, dims.steps, dims.time_major, out);
-}
 
 void EmbeddingBackwardOp::check(Args& a, EmbeddingBackwardOp& op) {
   op.vocab = vocab_of(a, op.dweight_len, op.dim, "dweight");
-}
-void EmbeddingBackwardOp::run_cpu() const {
-  if (!tokens_ok(kName, tokens, dims.rows, dims.steps, vocab)) return;
-  embedding_backward(dout, dim, tokens, dims.rows, dims.steps, dims.time_major, padding_idx, vocab,
-                     dweight);
 }
 
 void EmbeddingRenormOp::check(Args& a, EmbeddingRenormOp& op) {
   if (!(op.max_norm > 0)) a.range_error("maxNorm must be > 0");
   if (!(op.norm_type > 0)) a.range_error("normType must be > 0 (or Infinity)");
   op.vocab = vocab_of(a, op.weight_len, op.dim, "weight");
-}
-void EmbeddingRenormOp::run_cpu() const {
-  if (!tokens_ok(kName, tokens, 1, tokens_len, vocab)) return;
-  embedding_renorm(weight, vocab, dim, tokens, tokens_len, max_norm, norm_type);
-}
-
-// ---- sequencePool, sequencePoolBackward
-
-void SequencePoolOp::run_cpu() const {
-  if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
-  sequence_pool_forward(x, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode, lengths,
-                        out);
-}
-
-void SequencePoolBackwardOp::run_cpu() const {
-  if (!lengths_ok(kName, lengths, dims.batch, dims.steps)) return;
-  sequence_pool_backward(dout, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode,
-                         lengths, dx);
 }
 
 }  // namespace axon::binding

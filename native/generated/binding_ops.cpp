@@ -2097,9 +2097,13 @@ SgdStepOp SgdStepOp::parse(Args& a) {
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.grad, op.grad_len, "grad", false);
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string SgdStepOp::run_problem() const { return sgd_problem(hyper); }
 void SgdStepOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2167,9 +2171,13 @@ AdamStepOp AdamStepOp::parse(Args& a) {
   if (op.has_vmax) a.expect_disjoint(op.vmax, op.vmax_len, "vmax", op.grad, op.grad_len, "grad", false);
   if (op.has_vmax) a.expect_disjoint(op.vmax, op.vmax_len, "vmax", op.hyper, op.hyper_len * 2, "hyper", false);
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string AdamStepOp::run_problem() const { return adam_problem(hyper); }
 void AdamStepOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2240,9 +2248,13 @@ RmspropStepOp RmspropStepOp::parse(Args& a) {
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.grad, op.grad_len, "grad", false);
   if (op.has_momentum_buf) a.expect_disjoint(op.momentum_buf, op.momentum_buf_len, "momentumBuf", op.hyper, op.hyper_len * 2, "hyper", false);
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string RmspropStepOp::run_problem() const { return rmsprop_problem(hyper); }
 void RmspropStepOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2283,7 +2295,6 @@ AdagradStepOp AdagradStepOp::parse(Args& a) {
     op.hyper = v.data, op.hyper_len = v.length;
   }
   a.expect_length(op.hyper_len, kHyperLength, "hyper", kHyperCells);
-  check(a, op);
   a.expect_length(op.grad_len, op.param_len, "grad", "one per parameter element");
   a.expect_length(op.sum_len, op.param_len, "sum", "one per parameter element");
   a.expect_disjoint(op.param, op.param_len, "param", op.grad, op.grad_len, "grad", false);
@@ -2292,9 +2303,13 @@ AdagradStepOp AdagradStepOp::parse(Args& a) {
   a.expect_disjoint(op.sum, op.sum_len, "sum", op.grad, op.grad_len, "grad", false);
   a.expect_disjoint(op.sum, op.sum_len, "sum", op.hyper, op.hyper_len * 2, "hyper", false);
   a.expect_disjoint(op.hyper, op.hyper_len * 2, "hyper", op.grad, op.grad_len, "grad", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string AdagradStepOp::run_problem() const { return adagrad_problem(hyper); }
 void AdagradStepOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2334,12 +2349,15 @@ ClipGradNormOp ClipGradNormOp::parse(Args& a) {
     op.io = v.data, op.io_len = v.length;
   }
   a.expect_length(op.io_len, kIoLength, "io", kIoCells);
-  check(a, op);
   for (size_t j = 0; j < op.grads.size(); ++j)
     a.expect_disjoint(op.grads[j], op.grads_len[j], ("grads[" + std::to_string(j) + "]").c_str(), op.io, op.io_len * 2, "io", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string ClipGradNormOp::run_problem() const { return clip_problem(io); }
 void ClipGradNormOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2758,9 +2776,13 @@ DropoutOp DropoutOp::parse(Args& a) {
   a.expect_disjoint(op.mask, op.mask_len, "mask", op.x, op.x_len, "x", false);
   a.expect_disjoint(op.mask, op.mask_len, "mask", op.state, op.state_len * 2, "state", false);
   a.expect_disjoint(op.state, op.state_len * 2, "state", op.x, op.x_len, "x", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string DropoutOp::run_problem() const { return random_state_problem(state); }
 void DropoutOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2815,9 +2837,13 @@ RandomCropFlipOp RandomCropFlipOp::parse(Args& a) {
   a.expect_disjoint(op.state, op.state_len * 2, "state", op.x, op.x_len, "x", false);
   a.expect_disjoint(op.state, op.state_len * 2, "state", op.y, op.y_len, "y", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string RandomCropFlipOp::run_problem() const { return random_state_problem(state); }
 void RandomCropFlipOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2953,9 +2979,13 @@ RnnOp RnnOp::parse(Args& a) {
   if (op.has_h0) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.h0, op.h0_len, "h0", false);
   if (op.has_c0) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.c0, op.c0_len, "c0", false);
   if (op.has_lengths) a.expect_disjoint(op.workspace, op.workspace_len, "workspace", op.lengths, op.lengths_len, "lengths", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string RnnOp::run_problem() const { return lengths_problem(lengths, dims.batch, dims.steps); }
 void RnnOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -2978,6 +3008,7 @@ void RnnOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({workspace, workspace_len * 4, (true)});
 }
 bool* RnnOp::overwrite_flag(const void*) { return nullptr; }
+void RnnOp::run_cpu() const { return rnn_forward(dims, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hn, cn, workspace); }
 double RnnOp::flops() const { return 2.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
 double RnnOp::bytes() const { return 4.0 * double(workspace_size); }
 
@@ -3179,9 +3210,13 @@ RnnBackwardOp RnnBackwardOp::parse(Args& a) {
   if (op.has_dy) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dy, op.dy_len, "dy", false);
   if (op.has_dhn) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dhn, op.dhn_len, "dhn", false);
   if (op.has_dcn) a.expect_disjoint(op.scratch, op.scratch_len, "scratch", op.dcn, op.dcn_len, "dcn", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string RnnBackwardOp::run_problem() const { return lengths_problem(lengths, dims.batch, dims.steps); }
 void RnnBackwardOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -3208,6 +3243,7 @@ void RnnBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({scratch, scratch_len * 4, (true)});
 }
 bool* RnnBackwardOp::overwrite_flag(const void*) { return nullptr; }
+void RnnBackwardOp::run_cpu() const { return rnn_backward(dims, x, w_ih, w_hh, lengths, workspace, dy, dhn, dcn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, scratch); }
 double RnnBackwardOp::flops() const { return 4.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
 double RnnBackwardOp::bytes() const { return 8.0 * double(workspace_size); }
 
@@ -3240,9 +3276,13 @@ EmbeddingOp EmbeddingOp::parse(Args& a) {
   a.expect_length(op.out_len, a.mul(a.mul(op.dims.rows, op.dims.steps, "out"), int64_t(op.dim), "out"), "out", "rows * steps * dim");
   a.expect_disjoint(op.out, op.out_len, "out", op.weight, op.weight_len, "weight", false);
   a.expect_disjoint(op.out, op.out_len, "out", op.tokens, op.tokens_len, "tokens", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string EmbeddingOp::run_problem() const { return tokens_problem(tokens, dims.rows, dims.steps, vocab); }
 void EmbeddingOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -3256,6 +3296,7 @@ void EmbeddingOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({out, out_len * 4, (true)});
 }
 bool* EmbeddingOp::overwrite_flag(const void*) { return nullptr; }
+void EmbeddingOp::run_cpu() const { return embedding_forward(weight, vocab, dim, tokens, dims.rows, dims.steps, dims.time_major, out); }
 double EmbeddingOp::flops() const { return 0; }
 double EmbeddingOp::bytes() const { return 8.0 * double(dims.rows * dims.steps * dim); }
 std::string EmbeddingOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " of " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -3290,9 +3331,13 @@ EmbeddingBackwardOp EmbeddingBackwardOp::parse(Args& a) {
   a.expect_length(op.tokens_len, a.mul(op.dims.rows, op.dims.steps, "tokens"), "tokens", "rows * steps");
   a.expect_disjoint(op.dweight, op.dweight_len, "dweight", op.dout, op.dout_len, "dout", false);
   a.expect_disjoint(op.dweight, op.dweight_len, "dweight", op.tokens, op.tokens_len, "tokens", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string EmbeddingBackwardOp::run_problem() const { return tokens_problem(tokens, dims.rows, dims.steps, vocab); }
 void EmbeddingBackwardOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -3306,6 +3351,7 @@ void EmbeddingBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dweight, dweight_len * 4, false});
 }
 bool* EmbeddingBackwardOp::overwrite_flag(const void*) { return nullptr; }
+void EmbeddingBackwardOp::run_cpu() const { return embedding_backward(dout, dim, tokens, dims.rows, dims.steps, dims.time_major, padding_idx, vocab, dweight); }
 double EmbeddingBackwardOp::flops() const { return double(dims.rows * dims.steps * dim); }
 double EmbeddingBackwardOp::bytes() const { return 12.0 * double(dims.rows * dims.steps * dim); }
 std::string EmbeddingBackwardOp::shapes() const { return std::to_string(dims.rows) + "x" + std::to_string(dims.steps) + " into " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -3326,9 +3372,13 @@ EmbeddingRenormOp EmbeddingRenormOp::parse(Args& a) {
   op.norm_type = static_cast<float>(a.number(4, "normType", true));
   check(a, op);
   a.expect_disjoint(op.weight, op.weight_len, "weight", op.tokens, op.tokens_len, "tokens", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string EmbeddingRenormOp::run_problem() const { return tokens_problem(tokens, 1, tokens_len, vocab); }
 void EmbeddingRenormOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -3341,6 +3391,7 @@ void EmbeddingRenormOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({tokens, tokens_len * 4, false});
 }
 bool* EmbeddingRenormOp::overwrite_flag(const void*) { return nullptr; }
+void EmbeddingRenormOp::run_cpu() const { return embedding_renorm(weight, vocab, dim, tokens, tokens_len, max_norm, norm_type); }
 double EmbeddingRenormOp::flops() const { return 2.0 * double(tokens_len * dim); }
 double EmbeddingRenormOp::bytes() const { return 8.0 * double(tokens_len * dim); }
 std::string EmbeddingRenormOp::shapes() const { return std::to_string(tokens_len) + " tokens of " + std::to_string(vocab) + "x" + std::to_string(dim); }
@@ -3413,9 +3464,13 @@ SequencePoolOp SequencePoolOp::parse(Args& a) {
   a.expect_length(op.out_len, a.mul(op.dims.batch, op.dims.dim, "out"), "out", "batch * features");
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
   if (op.has_lengths) a.expect_disjoint(op.out, op.out_len, "out", op.lengths, op.lengths_len, "lengths", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string SequencePoolOp::run_problem() const { return lengths_problem(lengths, dims.batch, dims.steps); }
 void SequencePoolOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -3429,6 +3484,7 @@ void SequencePoolOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({out, out_len * 4, (true)});
 }
 bool* SequencePoolOp::overwrite_flag(const void*) { return nullptr; }
+void SequencePoolOp::run_cpu() const { return sequence_pool_forward(x, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode, lengths, out); }
 double SequencePoolOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
 double SequencePoolOp::bytes() const { return 4.0 * double(dims.steps * dims.batch * dims.dim); }
 std::string SequencePoolOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
@@ -3464,9 +3520,13 @@ SequencePoolBackwardOp SequencePoolBackwardOp::parse(Args& a) {
   a.expect_length(op.dx_len, a.mul(a.mul(op.dims.steps, op.dims.batch, "dx"), op.dims.dim, "dx"), "dx", "steps * batch * features");
   a.expect_disjoint(op.dx, op.dx_len, "dx", op.dout, op.dout_len, "dout", false);
   if (op.has_lengths) a.expect_disjoint(op.dx, op.dx_len, "dx", op.lengths, op.lengths_len, "lengths", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string SequencePoolBackwardOp::run_problem() const { return lengths_problem(lengths, dims.batch, dims.steps); }
 void SequencePoolBackwardOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -3480,6 +3540,7 @@ void SequencePoolBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dx, dx_len * 4, false});
 }
 bool* SequencePoolBackwardOp::overwrite_flag(const void*) { return nullptr; }
+void SequencePoolBackwardOp::run_cpu() const { return sequence_pool_backward(dout, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode, lengths, dx); }
 double SequencePoolBackwardOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
 double SequencePoolBackwardOp::bytes() const { return 8.0 * double(dims.steps * dims.batch * dims.dim); }
 std::string SequencePoolBackwardOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }

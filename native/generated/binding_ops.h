@@ -20,6 +20,16 @@ namespace axon::binding {
 // Exports every op of the table (with export_op, binding/export.h).
 void export_ops(Napi::Env env, Napi::Object exports);
 
+// The data checks the table names (runCheck), defined by hand per family.
+std::string sgd_problem(const double*);
+std::string adam_problem(const double*);
+std::string rmsprop_problem(const double*);
+std::string adagrad_problem(const double*);
+std::string clip_problem(const double*);
+std::string random_state_problem(const double*);
+std::string lengths_problem(const int32_t*, int64_t, int64_t);
+std::string tokens_problem(const int32_t*, int64_t, int64_t, int64_t);
+
 // y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW).
 struct Conv2dOp {
   static constexpr const char* kName = "conv2d";
@@ -1143,6 +1153,8 @@ struct SgdStepOp {
   static SgdStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, SgdStepOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1174,6 +1186,8 @@ struct AdamStepOp {
   static AdamStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, AdamStepOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1208,6 +1222,8 @@ struct RmspropStepOp {
   static RmspropStepOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, RmspropStepOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1241,8 +1257,8 @@ struct AdagradStepOp {
   enum : int { kHyperLr = 0, kHyperLrDecay = 1, kHyperEps = 2, kHyperWeightDecay = 3, kHyperMaximize = 4, kHyperStep = 5, kHyperLength = 6 };
   static constexpr const char* kHyperCells = "lr, lrDecay, eps, weightDecay, maximize, step";
   static AdagradStepOp parse(Args& a);
-  // Checks beyond the table's (hand-written, optim family).
-  static void check(Args& a, AdagradStepOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1271,8 +1287,8 @@ struct ClipGradNormOp {
   enum : int { kIoMaxNorm = 0, kIoNormType = 1, kIoNorm = 2, kIoLength = 3 };
   static constexpr const char* kIoCells = "maxNorm, normType, norm";
   static ClipGradNormOp parse(Args& a);
-  // Checks beyond the table's (hand-written, optim family).
-  static void check(Args& a, ClipGradNormOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1491,6 +1507,8 @@ struct DropoutOp {
   static DropoutOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, DropoutOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1522,6 +1540,8 @@ struct RandomCropFlipOp {
   static RandomCropFlipOp parse(Args& a);
   // Checks beyond the table's (hand-written, optim family).
   static void check(Args& a, RandomCropFlipOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1551,6 +1571,8 @@ struct RnnOp {
   static RnnOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, RnnOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1602,6 +1624,8 @@ struct RnnBackwardOp {
   static RnnBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, RnnBackwardOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1667,6 +1691,8 @@ struct EmbeddingOp {
   static EmbeddingOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, EmbeddingOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1694,6 +1720,8 @@ struct EmbeddingBackwardOp {
   static EmbeddingBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, EmbeddingBackwardOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1722,6 +1750,8 @@ struct EmbeddingRenormOp {
   static EmbeddingRenormOp parse(Args& a);
   // Checks beyond the table's (hand-written, sequence family).
   static void check(Args& a, EmbeddingRenormOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1770,6 +1800,8 @@ struct SequenceLengthsOp {
 struct SequencePoolOp {
   static constexpr const char* kName = "sequencePool";
   static SequencePoolOp parse(Args& a);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -1794,6 +1826,8 @@ struct SequencePoolOp {
 struct SequencePoolBackwardOp {
   static constexpr const char* kName = "sequencePoolBackward";
   static SequencePoolBackwardOp parse(Args& a);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.

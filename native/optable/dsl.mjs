@@ -57,7 +57,9 @@ export const intList = (name, len, min, max, o = {}) => ({ kind: 'intList', name
 /** A named object of the struct `type` (declared in structs.mjs). */
 export const struct = (name, type, o = {}) => ({ kind: 'struct', name, type, ...o });
 
-/** An op. See the header of this file and docs/ARCHITECTURE.md. `overwrite: { flag, target }`
+/** An op. See the header of this file and docs/ARCHITECTURE.md. `runCheck`: a C++ expression
+ *  over the op's members giving the first problem with data it reads when it runs ("" when
+ *  none, a hand-written function): checked at parse and again before every run. `overwrite: { flag, target }`
  *  names a bool argument that makes the op write `target` instead of adding into it; a
  *  recorded Program sets it for a fresh target. */
 export const op = (spec) => spec;
