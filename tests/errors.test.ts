@@ -252,3 +252,15 @@ describe('creation', () => {
     expect(() => new ax.Generator(1).nextInt(0)).toThrow('Generator.nextInt: n must be in [1, 2^32], got 0');
   });
 });
+
+describe('table activations reject bad input', () => {
+  // Every parameter-free activation generated from the op table (hardswish, mish, ...).
+  for (const name of Object.keys(ax.TABLE_ACTIVATIONS)) {
+    const fn = (ax as unknown as Record<string, (t: unknown) => unknown>)[name];
+    it(`${name}: int32 and non-tensors are TypeErrors naming the op`, () => {
+      expect(() => fn(int32([2]))).toThrow(new RegExp(`^${name}: input must be float32`));
+      expect(() => fn([1, 2])).toThrow(TypeError);
+      expect(() => fn(null)).toThrow(new RegExp(`^${name}: `));
+    });
+  }
+});

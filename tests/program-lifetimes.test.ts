@@ -70,3 +70,17 @@ describe('Program buffer lifetimes', () => {
     expect(() => p.own(buf.subarray(2, 6))).toThrow(/overlaps one it owns/);
   });
 });
+
+describe('Program.own and Program.used reject bad input', () => {
+  it('names the method and the argument', () => {
+    const p = new native.Program(regs());
+    const own = p.own.bind(p) as unknown as (b: unknown) => void;
+    const used = p.used.bind(p) as unknown as (b: unknown) => boolean;
+    expect(() => own(new Float64Array(2))).toThrow(
+      /^Program\.own: argument 'buffer' must be a Float32Array or an Int32Array/,
+    );
+    expect(() => own([1, 2])).toThrow(TypeError);
+    expect(() => used(undefined)).toThrow(/^Program\.used: /);
+    expect(used(new Float32Array(2))).toBe(false);
+  });
+});
