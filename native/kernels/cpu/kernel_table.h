@@ -1,6 +1,7 @@
 // The per-ISA kernel table: each SIMD level's copy of the hot kernels (compiled once per level
 // from the same sources, see binding.gyp) fills one table; dispatch.cpp picks the table of
-// the level chosen at load. The kernels and their signatures are listed in kernel_list.h.
+// the level chosen at load. The kernels are the entries of axon/kernel_decls.h marked ISA
+// (their signatures are written there; kernel_list.h selects them).
 // Entries are single-threaded except `gemm`, which blocks and threads itself; the dispatch
 // layer threads the others. Internal header.
 #pragma once
@@ -12,7 +13,7 @@
 
 namespace axon::cpu {
 
-// Number of entries in kernel_list.h.
+// Number of table kernels (entries kernel_list.h selects).
 inline constexpr size_t kKernelCount = 0
 #define AXON_CPU_KERNEL(name, ret, params) +1
 #include "kernel_list.h"
