@@ -59,7 +59,7 @@ Conv2dOp Conv2dOp::parse(Args& a) {
     static const char* const kKeys[] = {"n", "cIn", "h", "w", "cOut", "kH", "kW", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "groups"};
     a.only_fields(s, "geometry", 16, kKeys);
   }
-  op.activation = static_cast<UnaryOp>(a.integer(4, "activation", 0, 20));
+  op.activation = static_cast<UnaryOp>(a.integer(4, "activation", 0, 21));
   op.activation_param = static_cast<float>(a.number(5, "activationParam"));
   {
     const F32 v = a.f32(6, "y");
@@ -962,7 +962,7 @@ GemmOp GemmOp::parse(Args& a) {
     op.has_bias = v.present;
   }
   op.bias_mode = static_cast<BiasMode>(a.integer(14, "biasMode", 0, 2));
-  op.activation = static_cast<UnaryOp>(a.integer(15, "activation", 0, 20));
+  op.activation = static_cast<UnaryOp>(a.integer(15, "activation", 0, 21));
   op.activation_param = static_cast<float>(a.number(16, "activationParam"));
   check(a, op);
   a.expect_min_length(op.a_len, op.extent_a, "a", "extentA");
@@ -1029,7 +1029,7 @@ GemmBatchedOp GemmBatchedOp::parse(Args& a) {
   }
   op.bias_mode = static_cast<BiasMode>(a.integer(18, "biasMode", 0, 2));
   op.stride_bias = a.integer(19, "strideBias", 0, kMaxExtent);
-  op.activation = static_cast<UnaryOp>(a.integer(20, "activation", 0, 20));
+  op.activation = static_cast<UnaryOp>(a.integer(20, "activation", 0, 21));
   op.activation_param = static_cast<float>(a.number(21, "activationParam"));
   check(a, op);
   a.expect_disjoint(op.c, op.c_len, "c", op.a, op.a_len, "a", false);
@@ -1060,7 +1060,7 @@ std::string GemmBatchedOp::shapes() const { return std::to_string(batch) + " x "
 // ---- unary (elementwise)
 UnaryOpCall UnaryOpCall::parse(Args& a) {
   UnaryOpCall op;
-  op.op = static_cast<UnaryOp>(a.integer(0, "op", 0, 20));
+  op.op = static_cast<UnaryOp>(a.integer(0, "op", 0, 21));
   {
     const F32 v = a.f32(1, "x");
     op.x = v.data, op.x_len = v.length;
@@ -1095,7 +1095,7 @@ std::string UnaryOpCall::shapes() const { return std::string(op_name(op)) + " n=
 // ---- unaryBackward (elementwise)
 UnaryBackwardOp UnaryBackwardOp::parse(Args& a) {
   UnaryBackwardOp op;
-  op.op = static_cast<UnaryOp>(a.integer(0, "op", 0, 20));
+  op.op = static_cast<UnaryOp>(a.integer(0, "op", 0, 21));
   {
     const F32 v = a.f32(1, "x");
     op.x = v.data, op.x_len = v.length;

@@ -6,7 +6,7 @@
 namespace axon {
 
 namespace {
-constexpr const char* kUnaryOpNames[] = {"identity", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softplus", "silu", "exp", "log", "sqrt", "abs", "neg", "square", "reciprocal", "pow", "hardswish", "mish"};
+constexpr const char* kUnaryOpNames[] = {"identity", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softplus", "silu", "exp", "log", "sqrt", "abs", "neg", "square", "reciprocal", "pow", "hardswish", "mish", "erf"};
 static_assert(sizeof(kUnaryOpNames) / sizeof(kUnaryOpNames[0]) == int(UnaryOp::Count));
 constexpr const char* kBinaryOpNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
 static_assert(sizeof(kBinaryOpNames) / sizeof(kBinaryOpNames[0]) == int(BinaryOp::Count));
@@ -14,7 +14,7 @@ constexpr const char* kReduceOpNames[] = {"sum", "mean", "max", "min"};
 static_assert(sizeof(kReduceOpNames) / sizeof(kReduceOpNames[0]) == int(ReduceOp::Count));
 constexpr const char* kArgReduceOpNames[] = {"argmax", "argmin"};
 static_assert(sizeof(kArgReduceOpNames) / sizeof(kArgReduceOpNames[0]) == int(ArgReduceOp::Count));
-constexpr int kUnaryCost[] = {1, 1, 1, 8, 8, 8, 10, 16, 12, 16, 9, 7, 8, 3, 1, 1, 1, 3, 12, 3, 14};
+constexpr int kUnaryCost[] = {1, 1, 1, 8, 8, 8, 10, 16, 12, 16, 9, 7, 8, 3, 1, 1, 1, 3, 12, 3, 14, 16};
 }  // namespace
 
 const char* op_name(UnaryOp op) { return kUnaryOpNames[int(op)]; }

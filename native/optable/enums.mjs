@@ -35,6 +35,7 @@ export default {
       ['Pow', 'pow', 12, 'x^param'],
       ['Hardswish', 'hardswish', 3, 'x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019)', { layer: 'Hardswish' }],
       ['Mish', 'mish', 14, 'x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019)', { layer: 'Mish' }],
+      ['Erf', 'erf', 16, 'The error function (ONNX Erf; GELU exports compute x Phi(x) through it)'],
     ],
   },
   BinaryOp: {

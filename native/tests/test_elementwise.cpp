@@ -127,6 +127,8 @@ std::vector<UnaryCase> unary_cases() {
       {UnaryOp::Reciprocal, 0, Domain::Real, 0, exact, sub, 2.5e-7},
       {UnaryOp::Hardswish, 0, Domain::Real, sub, 4e-7, 2e-7, 4e-7},
       {UnaryOp::Mish, 0, Domain::Real, 1e-41, 1e-6, 5e-7, 1.5e-6},
+      // Erf: the series below 0.5 (< 3e-8), 2 Phi(x sqrt2) - 1 above (an absolute 1 ulp of 1).
+      {UnaryOp::Erf, 0, Domain::Real, 1.5e-7, 1e-6, 2e-7, 1e-6},
   };
   for (float p : {0.0f, 1.0f, 2.0f, 3.0f, 0.5f, -1.0f, -2.0f, 2.5f, -1.5f, 4.0f}) {
     const bool one_op = p == 0.0f || p == 1.0f || p == 2.0f || p == 0.5f || p == -1.0f;

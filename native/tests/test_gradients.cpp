@@ -59,6 +59,7 @@ std::vector<UnarySpec> unary_specs() {
       {UnaryOp::Hardswish, 0, -2.95, 2.95, false},
       {UnaryOp::Hardswish, 0, 3.05, 6, false},
       {UnaryOp::Mish, 0, -8, 8, false},
+      {UnaryOp::Erf, 0, -4, 4, false},
   };
   for (float p : {0.0f, 1.0f, 2.0f, 3.0f, 0.5f, -1.0f, -2.0f, 2.5f, -1.5f, 4.0f})
     s.push_back({UnaryOp::Pow, p, 0.2, 5, false});

@@ -36,6 +36,8 @@ export enum UnaryCode {
   Hardswish,
   /** x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019) */
   Mish,
+  /** The error function (ONNX Erf; GELU exports compute x Phi(x) through it) */
+  Erf,
 }
 
 /** Values match `axon::BinaryOp` (generated from one table). */
@@ -432,7 +434,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'weight', kind: 'f32', len: (v, L) => (((v.geometry.cOut * Math.trunc(v.geometry.cIn / v.geometry.groups)) * v.geometry.kH) * v.geometry.kW) },
       { name: 'bias', kind: 'f32', optional: true, len: (v, L) => v.geometry.cOut },
       { name: 'geometry', kind: 'struct', fields: [{ name: 'n', fuzz: [0, 2] }, { name: 'cIn', fuzz: [1, 3] }, { name: 'h', fuzz: [1, 5] }, { name: 'w', fuzz: [1, 5] }, { name: 'cOut', fuzz: [1, 3] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 1] }, { name: 'padLeft', fuzz: [0, 1] }, { name: 'padBottom', fuzz: [0, 1] }, { name: 'padRight', fuzz: [0, 1] }, { name: 'dilH', fuzz: [1, 2] }, { name: 'dilW', fuzz: [1, 2] }, { name: 'groups', fuzz: [1, 1] }] },
-      { name: 'activation', kind: 'enum', count: 21 },
+      { name: 'activation', kind: 'enum', count: 22 },
       { name: 'activationParam', kind: 'num' },
       { name: 'y', kind: 'f32', out: true, len: (v, L) => (((v.geometry.n * v.geometry.cOut) * (Math.floor((v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1) / v.geometry.strideH) + 1)) * (Math.floor((v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1) / v.geometry.strideW) + 1)) },
     ],
@@ -613,7 +615,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'ldc', kind: 'int', min: 0, fuzz: [1, 8] },
       { name: 'bias', kind: 'f32', optional: true },
       { name: 'biasMode', kind: 'enum', count: 3 },
-      { name: 'activation', kind: 'enum', count: 21 },
+      { name: 'activation', kind: 'enum', count: 22 },
       { name: 'activationParam', kind: 'num' },
     ],
   },
@@ -642,7 +644,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'bias', kind: 'f32', optional: true },
       { name: 'biasMode', kind: 'enum', count: 3 },
       { name: 'strideBias', kind: 'int', min: 0, fuzz: [0, 8] },
-      { name: 'activation', kind: 'enum', count: 21 },
+      { name: 'activation', kind: 'enum', count: 22 },
       { name: 'activationParam', kind: 'num' },
     ],
   },
@@ -651,7 +653,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 21 },
+      { name: 'op', kind: 'enum', count: 22 },
       { name: 'x', kind: 'f32' },
       { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
       { name: 'param', kind: 'num' },
@@ -662,7 +664,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 21 },
+      { name: 'op', kind: 'enum', count: 22 },
       { name: 'x', kind: 'f32' },
       { name: 'y', kind: 'f32', len: (v, L) => L('x') },
       { name: 'dy', kind: 'f32', len: (v, L) => L('x') },

@@ -202,3 +202,5 @@ export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', UnaryCode.Sqrt, x);
 export const abs = (x: Tensor): Tensor => unaryOp('abs', UnaryCode.Abs, x);
 export const square = (x: Tensor): Tensor => unaryOp('square', UnaryCode.Square, x);
 export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', UnaryCode.Reciprocal, x);
+/** The error function, elementwise. */
+export const erf = (x: Tensor): Tensor => unaryOp('erf', UnaryCode.Erf, x);

@@ -31,6 +31,7 @@ enum class UnaryOp : uint8_t {
   Pow,  // x^param
   Hardswish,  // x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019)
   Mish,  // x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019)
+  Erf,  // The error function (ONNX Erf; GELU exports compute x Phi(x) through it)
   Count
 };
 

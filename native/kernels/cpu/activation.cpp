@@ -17,6 +17,8 @@ constexpr float kSeluScale = 1.0507009873554804934193349852946f;
 constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267793994605993438f;
 constexpr float kGeluTanhC = 0.044715f;
+constexpr float kSqrt2 = 1.4142135623730950488016887242097f;
+constexpr float kTwoOverSqrtPi = 1.1283791670955125738961589031215f;
 
 // tanh(softplus(x)) = ((1 + e^x)^2 - 1) / ((1 + e^x)^2 + 1) = e (e + 2) / (e (e + 2) + 2) with
 // e = e^x: one exp, no log, and no cancellation for negative x. For x > 20 it is 1 in float
@@ -113,6 +115,21 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param)
       });
     case UnaryOp::Mish:
       return map1(x, y, n, [](VecF v) { return mul(v, tanh_softplus(v)); });
+    case UnaryOp::Erf:
+      // erf(x) = 2 Phi(x sqrt2) - 1 loses its relative accuracy near 0 to the subtraction, so
+      // |x| < 0.5 takes the Maclaurin series (terms to x^11: relative error < 3e-8 there).
+      return map1(x, y, n, [](VecF v) {
+        const VecF tails = fmadd(set1(2.0f), normal_cdf(mul(v, set1(kSqrt2))), set1(-1.0f));
+        const VecF v2 = mul(v, v);
+        VecF s = set1(-1.0f / 1320.0f);
+        s = fmadd(s, v2, set1(1.0f / 216.0f));
+        s = fmadd(s, v2, set1(-1.0f / 42.0f));
+        s = fmadd(s, v2, set1(1.0f / 10.0f));
+        s = fmadd(s, v2, set1(-1.0f / 3.0f));
+        s = fmadd(s, v2, set1(1.0f));
+        const VecF series = mul(mul(v, set1(kTwoOverSqrtPi)), s);
+        return select(gt(set1(0.5f), abs(v)), series, tails);
+      });
     case UnaryOp::Count:
       return;
   }
@@ -221,6 +238,11 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
       return map_grad(x, y, dy, dx, n, [&](VecF v, VecF, VecF g) {
         const VecF t = tanh_softplus(v);
         return mul(g, fmadd(mul(v, sigmoid(v)), fnmadd(t, t, one), t));
+      });
+    case UnaryOp::Erf:
+      // 2 / sqrt(pi) e^(-x^2)
+      return map_grad(x, y, dy, dx, n, [](VecF v, VecF, VecF g) {
+        return mul(g, mul(set1(kTwoOverSqrtPi), exp(neg(mul(v, v)))));
       });
     case UnaryOp::Count:
       return;

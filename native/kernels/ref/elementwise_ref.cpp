@@ -63,6 +63,8 @@ double unary_value(UnaryOp op, double x, double p) {
       return x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0;
     case UnaryOp::Mish:
       return x * std::tanh(std::log1p(std::exp(x)));
+    case UnaryOp::Erf:
+      return std::erf(x);
     case UnaryOp::Count:
       break;
   }
@@ -121,6 +123,8 @@ double unary_derivative(UnaryOp op, double x, double y, double p) {
       const double t = std::tanh(std::log1p(std::exp(x)));
       return t + x * sigmoid(x) * (1.0 - t * t);
     }
+    case UnaryOp::Erf:
+      return 2.0 / std::sqrt(M_PI) * std::exp(-x * x);
     case UnaryOp::Count:
       break;
   }
