@@ -17,8 +17,9 @@ import { floatData } from './util.js';
 export interface Pool2dOptions {
   /** Default: the kernel size. */
   stride?: Pair;
-  /** Zero (max: -inf) padding on both sides, at most half the kernel. */
-  padding?: Pair;
+  /** Zero (max: -inf) padding: [h, w] on both sides, or [top, left, bottom, right] (ONNX's
+   * asymmetric pads); each side at most half the kernel. */
+  padding?: Pair | readonly [number, number, number, number];
   dilation?: Pair;
   ceilMode?: boolean;
   /** Average pooling: divide by the whole window including padding (default true, PyTorch). */
@@ -42,20 +43,30 @@ function poolPlan(
     throw new RangeError(`${op}: input must be [N, C, H, W] or [C, H, W], got ${shapeToString(x.shape)}`);
   const k = pair(op, kernel, 'kernelSize', 1);
   const s = pair(op, options.stride ?? k, 'stride', 1);
-  const p = pair(op, options.padding, 'padding', 0, 0);
+  const pad = options.padding;
+  // [top, left, bottom, right]
+  const p: [number, number, number, number] =
+    Array.isArray(pad) && pad.length === 4
+      ? [pad[0], pad[1], pad[2], pad[3]]
+      : (() => {
+          const q = pair(op, pad as Pair | undefined, 'padding', 0, 0);
+          return [q[0], q[1], q[0], q[1]];
+        })();
+  if (!p.every((v) => Number.isInteger(v) && v >= 0))
+    throw new RangeError(`${op}: padding must be non-negative integers, got ${JSON.stringify(pad)}`);
   const d = pair(op, options.dilation, 'dilation', 1);
   const [h, w] = x.shape.slice(-2);
-  if (2 * p[0] > k[0] || 2 * p[1] > k[1])
-    throw new RangeError(`${op}: padding ${JSON.stringify(p)} must be at most half the kernel ${JSON.stringify(k)}`);
-  const size = (n: number, kk: number, ss: number, pp: number, dd: number): number => {
-    const span = n + 2 * pp - dd * (kk - 1) - 1;
+  if (2 * Math.max(p[0], p[2]) > k[0] || 2 * Math.max(p[1], p[3]) > k[1])
+    throw new RangeError(`${op}: padding ${JSON.stringify(pad)} must be at most half the kernel ${JSON.stringify(k)}`);
+  const size = (n: number, kk: number, ss: number, pa: number, pb: number, dd: number): number => {
+    const span = n + pa + pb - dd * (kk - 1) - 1;
     if (span < 0) return 0;
     let out = (options.ceilMode ? Math.ceil(span / ss) : Math.floor(span / ss)) + 1;
-    if (options.ceilMode && (out - 1) * ss >= n + pp) out--;
+    if (options.ceilMode && (out - 1) * ss >= n + pa) out--;
     return out;
   };
-  const oh = size(h, k[0], s[0], p[0], d[0]);
-  const ow = size(w, k[1], s[1], p[1], d[1]);
+  const oh = size(h, k[0], s[0], p[0], p[2], d[0]);
+  const ow = size(w, k[1], s[1], p[1], p[3], d[1]);
   if (oh < 1 || ow < 1)
     throw new RangeError(
       `${op}: window ${k[0]}x${k[1]} does not fit input ${shapeToString(x.shape)} with padding ${JSON.stringify(p)}`,
@@ -72,8 +83,8 @@ function poolPlan(
       strideW: s[1],
       padTop: p[0],
       padLeft: p[1],
-      padBottom: p[0],
-      padRight: p[1],
+      padBottom: p[2],
+      padRight: p[3],
       dilH: d[0],
       dilW: d[1],
       ceilMode: Boolean(options.ceilMode),
