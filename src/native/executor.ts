@@ -53,6 +53,11 @@ export function withExecutor<T>(executor: Executor, fn: () => T): T {
   }
 }
 
+/** Runs fn with kernel calls carried out now, even inside a recording. */
+export function withEagerExecutor<T>(fn: () => T): T {
+  return withExecutor(eager, fn);
+}
+
 /** True while a recording (non-eager) executor is current. */
 export function isRecording(): boolean {
   return current !== eager;

@@ -26,6 +26,9 @@ let allocationHook: ((data: Float32Array) => void) | null = null;
 export function setAllocationHook(hook: ((data: Float32Array) => void) | null): void {
   allocationHook = hook;
 }
+export function getAllocationHook(): ((data: Float32Array) => void) | null {
+  return allocationHook;
+}
 
 /**
  * While set, every tensor Tensor.empty creates is added: autograd uses it to know

@@ -9,8 +9,8 @@
  * step counts and learning rates live in JS-owned cells the kernels read when they run.
  */
 import { native, type NativeProgram } from '../native/binding.js';
-import { isRecording, recordingExecutor, withExecutor } from '../native/executor.js';
-import { setAllocationHook, setRecordingOnly } from '../tensor/tensor.js';
+import { isRecording, recordingExecutor, withEagerExecutor, withExecutor } from '../native/executor.js';
+import { getAllocationHook, isRecordingOnly, setAllocationHook, setRecordingOnly } from '../tensor/tensor.js';
 
 export interface Traced<T> {
   program: NativeProgram;
@@ -39,5 +39,24 @@ export function trace<T>(
   } finally {
     setRecordingOnly(false);
     setAllocationHook(null);
+  }
+}
+
+/**
+ * Runs fn now, outside any recording in progress: its kernels run, and the buffers it
+ * allocates are ordinary tensors, not the program's. For values computed once and reused by
+ * every replay (an imported model's folded constants and rearranged weights).
+ */
+export function untraced<T>(fn: () => T): T {
+  if (!isRecording()) return fn();
+  const hook = getAllocationHook();
+  const recordingOnly = isRecordingOnly();
+  setAllocationHook(null);
+  setRecordingOnly(false);
+  try {
+    return withEagerExecutor(fn);
+  } finally {
+    setAllocationHook(hook);
+    setRecordingOnly(recordingOnly);
   }
 }
