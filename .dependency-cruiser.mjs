@@ -76,6 +76,7 @@ export default {
       from: { path: '^src/train/' },
       to: { path: '^src/(distributed/|index\\.ts$)' },
     },
+    layer('onnx', '^src/onnx/', ['onnx/', 'train/', 'io/', 'data/', 'optim/', 'nn/', 'ops/', 'autograd/', 'tensor/']),
     layer('profiler-backend', '^src/(profiler|backend)\\.ts$', ['native/']),
     layer('native', '^src/native/', ['native/']),
   ],

@@ -397,3 +397,15 @@ export {
   type DdpOptions,
   type DistributedFitOptions,
 } from './distributed/index.js';
+// ONNX import: run and fine-tune the models people already have.
+export {
+  loadOnnx,
+  loadOnnxSync,
+  OnnxSession,
+  OnnxModule,
+  type OnnxFeeds,
+  type OnnxLoadOptions,
+  type OnnxTensorLike,
+  type OnnxValueMetadata,
+} from './onnx/session.js';
+export { OnnxError, type ElemType as OnnxElemType } from './onnx/proto.js';

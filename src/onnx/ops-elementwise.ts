@@ -1,0 +1,268 @@
+/**
+ * Elementwise ONNX operators: arithmetic and comparisons with numpy broadcasting, the unary
+ * functions and activations, Clip, Where and Cast. Floating inputs run on our ops; integer and
+ * bool inputs known at load run exactly on the host (host.ts).
+ */
+import { elu, leakyRelu, relu, softplus, gelu } from '../ops/activation.js';
+import { hardswish, selu, sigmoid, tanh } from '../ops/activations.gen.js';
+import {
+  abs,
+  add,
+  clamp,
+  div,
+  erf,
+  exp,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  reciprocal,
+  sqrt,
+  sub,
+} from '../ops/elementwise.js';
+import { expand } from '../ops/layout.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { OpContext, OpImpl } from './context.js';
+import { binaryHost, broadcast, type HostArray } from './host.js';
+import { elemTypeOf, isFloatType, isIntType } from './proto.js';
+import { floatValue, intValue } from './value.js';
+
+type FloatBinary = (a: Tensor, b: Tensor) => Tensor;
+type HostBinary = (x: number, y: number) => number;
+
+function hostOf(c: OpContext, i: number): HostArray {
+  return c.knownInts(i, `input ${i}`);
+}
+
+/** A binary op: floats through `f`, known integers through `h`. */
+function binary(f: FloatBinary, h: HostBinary): OpImpl {
+  return (c) => {
+    const a = c.input(0, 'A');
+    const b = c.input(1, 'B');
+    if (a.isFloat) {
+      if (!b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
+      return [floatValue(f(a.tensor as Tensor, b.tensor as Tensor), a.type)];
+    }
+    if (b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
+    const r = binaryHost(c.what, hostOf(c, 0), hostOf(c, 1), h);
+    return [intValue(a.type, r.shape, r.data)];
+  };
+}
+
+function intDiv(x: number, y: number): number {
+  if (y === 0) throw new RangeError('integer division by zero');
+  return Math.trunc(x / y);
+}
+
+/** Sum/Mean/Min/Max over any number of inputs. */
+function variadic(f: FloatBinary, h: HostBinary, mean = false): OpImpl {
+  const pair = binary(f, h);
+  return (c) => {
+    let acc = c.input(0, 'data_0');
+    for (let i = 1; i < c.inputs.length; i++) {
+      const sub = new (c.constructor as typeof OpContext)(
+        c.node,
+        c.opset,
+        [acc, c.input(i, `data_${i}`)],
+        c.allKnown,
+        c.inference,
+        c.fold,
+      );
+      acc = pair(sub)[0];
+    }
+    if (mean) {
+      if (!acc.isFloat) throw c.error('Mean needs floating inputs');
+      const t = c.inputs.length === 1 ? mul(acc.tensor as Tensor, 1) : div(acc.tensor as Tensor, c.inputs.length);
+      return [floatValue(t, acc.type)];
+    }
+    if (c.inputs.length === 1 && acc.isFloat) return [floatValue(mul(acc.tensor as Tensor, 1), acc.type)];
+    return [acc];
+  };
+}
+
+/** A comparison giving bool: known inputs only (masks and shape logic). */
+function compare(h: HostBinary): OpImpl {
+  return (c) => {
+    const r = binaryHost(c.what, c.knownInts(0, 'A'), c.knownInts(1, 'B'), h);
+    return [intValue('bool', r.shape, r.data)];
+  };
+}
+
+function unary(f: (x: Tensor) => Tensor, h?: (x: number) => number): OpImpl {
+  return (c) => {
+    const x = c.input(0, 'X');
+    if (x.isFloat) return [floatValue(f(x.tensor as Tensor), x.type)];
+    if (!h) throw c.error(`input must be a floating tensor, got ${x.type}`);
+    const k = c.knownInts(0, 'X');
+    return [intValue(x.type, k.shape, k.data.map(h))];
+  };
+}
+
+function floatUnary(f: (c: OpContext, x: Tensor) => Tensor): OpImpl {
+  return (c) => {
+    const x = c.input(0, 'X');
+    return [floatValue(f(c, c.floatInput(0, 'X')), x.type)];
+  };
+}
+
+const clip: OpImpl = (c) => {
+  let lo: number | null = null;
+  let hi: number | null = null;
+  if (c.opset < 11) {
+    lo = c.float('min', -Infinity);
+    hi = c.float('max', Infinity);
+  } else {
+    const scalar = (i: number, name: string): number | null => {
+      const v = c.optional(i);
+      if (!v) return null;
+      const k = c.knownInts(i, name);
+      if (k.data.length !== 1) throw c.error(`input '${name}' must be a scalar, got shape [${k.shape.join(',')}]`);
+      return k.data[0];
+    };
+    lo = scalar(1, 'min');
+    hi = scalar(2, 'max');
+  }
+  const x = c.input(0, 'input');
+  if (!x.isFloat) {
+    const k = c.knownInts(0, 'input');
+    return [
+      intValue(
+        x.type,
+        k.shape,
+        k.data.map((v) => Math.min(Math.max(v, lo ?? -Infinity), hi ?? Infinity)),
+      ),
+    ];
+  }
+  const fin = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : v);
+  return [floatValue(clamp(x.tensor as Tensor, fin(lo), fin(hi)), x.type)];
+};
+
+const where: OpImpl = (c) => {
+  const cond = c.knownInts(0, 'condition');
+  const x = c.input(1, 'X');
+  const y = c.input(2, 'Y');
+  if (!x.isFloat) {
+    const shape = broadcast(c.what, broadcast(c.what, cond.shape, x.shape), y.shape);
+    const pick = binaryHost(c.what, cond, { shape: x.shape, data: c.knownInts(1, 'X').data }, (k, v) => (k ? v : NaN));
+    const r = binaryHost(c.what, { shape: pick.shape, data: pick.data }, c.knownInts(2, 'Y'), (p, v) =>
+      Number.isNaN(p) ? v : p,
+    );
+    return [intValue(x.type, shape, r.data)];
+  }
+  const shape = broadcast(c.what, broadcast(c.what, cond.shape, x.shape), y.shape);
+  if (cond.data.every((k) => k !== 0)) return [floatValue(expand(x.tensor as Tensor, shape), x.type)];
+  if (cond.data.every((k) => k === 0)) return [floatValue(expand(y.tensor as Tensor, shape), y.type)];
+  // A mixed mask blends x*c + y*(1-c): exact for finite values; a non-finite known operand
+  // (a -inf attention mask) would turn into NaN, so it is refused by name.
+  for (const [v, name] of [
+    [x, 'X'],
+    [y, 'Y'],
+  ] as const)
+    if (v.known && !(v.tensor as Tensor).data.every((e) => Number.isFinite(e)))
+      throw c.error(`input '${name}' holds non-finite values, which a mixed condition cannot select exactly`);
+  const mask = new Tensor(Float32Array.from(cond.data), cond.shape);
+  const inv = new Tensor(
+    Float32Array.from(cond.data, (k) => (k ? 0 : 1)),
+    cond.shape,
+  );
+  return [floatValue(add(mul(x.tensor as Tensor, mask), mul(y.tensor as Tensor, inv)), x.type)];
+};
+
+const cast: OpImpl = (c) => {
+  const to = elemTypeOf(c.int('to', 1), c.what);
+  const x = c.input(0, 'input');
+  if (isFloatType(to)) {
+    if (x.isFloat) return [floatValue(x.tensor as Tensor, to)];
+    if (x.ints) return [floatValue(new Tensor(Float32Array.from(x.ints), x.shape), to)];
+    throw c.error(`casting ${x.type} computed from input data to ${to} is not supported`);
+  }
+  if (!isIntType(to)) throw c.error(`cast to ${to} is not supported`);
+  const k = c.knownInts(0, 'input');
+  const data = to === 'bool' ? k.data.map((v) => (v !== 0 ? 1 : 0)) : k.data.map((v) => Math.trunc(v));
+  return [intValue(to, k.shape, data)];
+};
+
+const not: OpImpl = (c) => {
+  const k = c.knownInts(0, 'X');
+  return [
+    intValue(
+      'bool',
+      k.shape,
+      k.data.map((v) => (v ? 0 : 1)),
+    ),
+  ];
+};
+
+const selu2: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  const alpha = c.float('alpha', 1.67326319217681884765625);
+  const gamma = c.float('gamma', 1.05070102214813232421875);
+  if (Math.abs(alpha - 1.6732632423543772) < 1e-6 && Math.abs(gamma - 1.0507009873554805) < 1e-6)
+    return [floatValue(selu(x))];
+  return [floatValue(mul(elu(x, alpha), gamma))];
+};
+
+export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
+  Add: binary(add, (x, y) => x + y),
+  Sub: binary(sub, (x, y) => x - y),
+  Mul: binary(mul, (x, y) => x * y),
+  Div: binary(div, intDiv),
+  Pow: (c) => {
+    const a = c.input(0, 'X');
+    const b = c.input(1, 'Y');
+    if (!a.isFloat) return binary(pow, (x, y) => Math.trunc(x ** y))(c);
+    const e = b.isFloat ? (b.tensor as Tensor) : new Tensor(Float32Array.from(c.knownInts(1, 'Y').data), b.shape);
+    return [floatValue(pow(a.tensor as Tensor, e), a.type)];
+  },
+  Mod: binary(
+    () => {
+      throw new RangeError('Mod on floating tensors is not supported');
+    },
+    (x, y) => {
+      if (y === 0) throw new RangeError('integer modulo by zero');
+      const r = x % y;
+      return r !== 0 && r < 0 !== y < 0 ? r + y : r;
+    },
+  ),
+  Sum: variadic(add, (x, y) => x + y),
+  Mean: variadic(add, (x, y) => x + y, true),
+  Min: variadic(minimum, Math.min),
+  Max: variadic(maximum, Math.max),
+  Equal: compare((x, y) => (x === y ? 1 : 0)),
+  Less: compare((x, y) => (x < y ? 1 : 0)),
+  LessOrEqual: compare((x, y) => (x <= y ? 1 : 0)),
+  Greater: compare((x, y) => (x > y ? 1 : 0)),
+  GreaterOrEqual: compare((x, y) => (x >= y ? 1 : 0)),
+  And: compare((x, y) => (x && y ? 1 : 0)),
+  Or: compare((x, y) => (x || y ? 1 : 0)),
+  Xor: compare((x, y) => (!x !== !y ? 1 : 0)),
+  Not: not,
+  Where: where,
+  Cast: cast,
+  Clip: clip,
+  Neg: unary(neg, (x) => -x),
+  Abs: unary(abs, Math.abs),
+  Sqrt: unary(sqrt),
+  Erf: unary(erf),
+  Exp: unary(exp),
+  Log: unary(log),
+  Reciprocal: unary(reciprocal),
+  Relu: unary(relu, (x) => Math.max(x, 0)),
+  Sigmoid: unary(sigmoid),
+  Tanh: unary(tanh),
+  Softplus: unary((x) => softplus(x)),
+  Softsign: unary((x) => div(x, add(abs(x), 1))),
+  HardSwish: unary(hardswish),
+  HardSigmoid: floatUnary((c, x) => clamp(add(mul(x, c.float('alpha', 0.2)), c.float('beta', 0.5)), 0, 1)),
+  LeakyRelu: floatUnary((c, x) => leakyRelu(x, c.float('alpha', 0.01))),
+  Elu: floatUnary((c, x) => elu(x, c.float('alpha', 1))),
+  Celu: floatUnary((c, x) => {
+    const alpha = c.float('alpha', 1);
+    return alpha === 1 ? elu(x, 1) : mul(elu(div(x, alpha), 1), alpha);
+  }),
+  Selu: selu2,
+  Gelu: floatUnary((c, x) => gelu(x, { approximate: c.string('approximate', 'none') === 'tanh' ? 'tanh' : 'none' })),
+  Identity: (c) => [c.input(0, 'input')],
+};

@@ -1,0 +1,499 @@
+/**
+ * Neural-network ONNX operators on our kernels: Gemm, MatMul, Conv, ConvTranspose, the pools,
+ * the normalisations, Softmax/LogSoftmax, the reductions, ArgMax/ArgMin and the recurrent
+ * layers (LSTM, GRU, RNN). Options our kernels lack are refused by name, never ignored.
+ */
+import { leakyRelu, logSoftmax, relu, softmax } from '../ops/activation.js';
+import { sigmoid, tanh } from '../ops/activations.gen.js';
+import { conv2d, convTranspose2d } from '../ops/conv.js';
+import { abs, add, exp, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
+import { concat, index, permute, reshape, squeeze, unsqueeze, stack } from '../ops/layout.js';
+import { linear, matmul } from '../ops/linalg.js';
+import { batchNorm, layerNorm } from '../ops/norm.js';
+import { avgPool2d, maxPool2d } from '../ops/pool.js';
+import { argmax, argmin, max, mean, min, sum } from '../ops/reduce.js';
+import { rnnDirection } from '../ops/rnn.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { OpContext, OpImpl } from './context.js';
+import { reduceHost, sizeOf } from './host.js';
+import { dynIntValue, floatValue, int32Tensor, intValue, type Value } from './value.js';
+
+function transposed(t: Tensor): Tensor {
+  return permute(t, [1, 0]);
+}
+
+const gemm: OpImpl = (c) => {
+  const a = c.floatInput(0, 'A');
+  const b = c.floatInput(1, 'B');
+  const cv = c.optional(2);
+  const bias = cv ? c.floatInput(2, 'C') : null;
+  const transA = c.int('transA', 0) === 1;
+  const transB = c.int('transB', 0) === 1;
+  const alpha = c.float('alpha', 1);
+  const beta = c.float('beta', 1);
+  if (a.ndim !== 2 || b.ndim !== 2) throw c.error(`A and B must be matrices, got [${a.shape}] and [${b.shape}]`);
+  const A = transA ? transposed(a) : a;
+  const n = transB ? b.shape[0] : b.shape[1];
+  // The dense layer's form (x W^T + b): one GEMM with the bias in its epilogue.
+  const act = activationOf(c);
+  if (transB && alpha === 1 && (bias === null || (beta === 1 && bias.size === n && bias.shape[bias.ndim - 1] === n)))
+    return [floatValue(linear(A, b, bias === null ? null : reshape(bias, [n]), act.activation, act.activationParam))];
+  let y = matmul(A, transB ? transposed(b) : b);
+  if (alpha !== 1) y = mul(y, alpha);
+  if (bias !== null && beta !== 0) y = add(y, beta === 1 ? bias : mul(bias, beta));
+  return [floatValue(applyActivation(y, act))];
+};
+
+/** Spatial attributes of Conv/ConvTranspose/pools for `nd` spatial axes (1 or 2). */
+interface Spatial {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** [begin..., end...] */
+  pads: number[];
+}
+
+function spatial(c: OpContext, inShape: readonly number[], kernel: number[], forPool: boolean): Spatial {
+  const nd = kernel.length;
+  const strides = c.ints('strides') ?? new Array<number>(nd).fill(1);
+  const dilations = c.ints('dilations') ?? new Array<number>(nd).fill(1);
+  let pads = c.ints('pads') ?? new Array<number>(2 * nd).fill(0);
+  if (strides.length !== nd || dilations.length !== nd || pads.length !== 2 * nd)
+    throw c.error(`strides, dilations and pads must have ${nd}, ${nd} and ${2 * nd} entries`);
+  if (
+    [...strides, ...dilations].some((v) => !Number.isInteger(v) || v < 1) ||
+    pads.some((v) => !Number.isInteger(v) || v < 0)
+  )
+    throw c.error(`invalid strides [${strides}], dilations [${dilations}] or pads [${pads}]`);
+  const autoPad = c.string('auto_pad', 'NOTSET');
+  if (autoPad === 'VALID') pads = new Array<number>(2 * nd).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * nd).fill(0);
+    for (let i = 0; i < nd; i++) {
+      const n = inShape[i];
+      const out = Math.ceil(n / strides[i]);
+      const total = Math.max((out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - n, 0);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + nd] = total - pads[i];
+    }
+  } else if (autoPad !== 'NOTSET')
+    throw c.error(`auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
+  void forPool;
+  return { kernel, strides, dilations, pads };
+}
+
+/** Lifts a 1-D (N, C, L) input to 2-D (N, C, 1, L) so the 2-D kernels serve it. */
+function as2d(x: Tensor): Tensor {
+  return x.ndim === 3 ? unsqueeze(x, 2) : x;
+}
+/** A 1-D attribute lifted to (height, width): height gets `fill` (1 for sizes, 0 for pads). */
+function pairOf(s: number[], fill = 1): [number, number] {
+  return s.length === 1 ? [fill, s[0]] : [s[0], s[1]];
+}
+function pads4(p: number[]): [number, number, number, number] {
+  return p.length === 2 ? [0, p[0], 0, p[1]] : [p[0], p[1], p[2], p[3]];
+}
+
+function checkRank(c: OpContext, x: Tensor, name = 'X'): void {
+  if (x.ndim !== 3 && x.ndim !== 4)
+    throw c.error(`input '${name}' must be [N, C, L] or [N, C, H, W] (1-D or 2-D), got [${x.shape.join(',')}]`);
+}
+
+const conv: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  const w = c.floatInput(1, 'W');
+  checkRank(c, x);
+  const bias = c.optional(2) ? c.floatInput(2, 'B') : null;
+  const kernel = c.ints('kernel_shape') ?? w.shape.slice(2);
+  if (w.ndim !== x.ndim || kernel.some((k, i) => k !== w.shape[2 + i]))
+    throw c.error(`weight [${w.shape}] does not match input [${x.shape}] and kernel_shape [${kernel}]`);
+  const s = spatial(c, x.shape.slice(2), kernel, false);
+  const y = conv2d(as2d(x), as2d(w), bias, {
+    stride: pairOf(s.strides),
+    dilation: pairOf(s.dilations),
+    padding: pads4(s.pads),
+    groups: c.int('group', 1),
+    ...activationOf(c),
+  });
+  return [floatValue(x.ndim === 3 ? squeeze(y, 2) : y)];
+};
+
+function applyActivation(t: Tensor, act: ReturnType<typeof activationOf>): Tensor {
+  switch (act.activation) {
+    case 'relu':
+      return relu(t);
+    case 'sigmoid':
+      return sigmoid(t);
+    case 'tanh':
+      return tanh(t);
+    case 'leakyRelu':
+      return leakyRelu(t, act.activationParam);
+    default:
+      return t;
+  }
+}
+
+/** An activation fused into this node at load (graph.ts, fuseForInference). */
+function activationOf(c: OpContext): {
+  activation?: 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu';
+  activationParam?: number;
+} {
+  const a = c.node.attrs.get('axon_activation');
+  if (!a || a.kind !== 'string') return {};
+  const p = c.node.attrs.get('axon_activation_param');
+  return { activation: a.value as 'relu', activationParam: p && p.kind === 'float' ? p.value : undefined };
+}
+
+const convTranspose: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  const w = c.floatInput(1, 'W');
+  checkRank(c, x);
+  const bias = c.optional(2) ? c.floatInput(2, 'B') : null;
+  const nd = x.ndim - 2;
+  const kernel = c.ints('kernel_shape') ?? w.shape.slice(2);
+  const group = c.int('group', 1);
+  const strides = c.ints('strides') ?? new Array<number>(nd).fill(1);
+  const dilations = c.ints('dilations') ?? new Array<number>(nd).fill(1);
+  const outPad = [...(c.ints('output_padding') ?? new Array<number>(nd).fill(0))];
+  let pads = c.ints('pads') ?? new Array<number>(2 * nd).fill(0);
+  const full = x.shape.slice(2).map((n, i) => (n - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1);
+  const outShape = c.ints('output_shape');
+  const autoPad = c.string('auto_pad', 'NOTSET');
+  if (outShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const target = outShape ? outShape.slice(-nd) : x.shape.slice(2).map((n, i) => n * strides[i]);
+    pads = new Array<number>(2 * nd).fill(0);
+    for (let i = 0; i < nd; i++) {
+      const total = full[i] + outPad[i] - target[i];
+      if (total < 0) {
+        // A larger output_shape extends the end like output_padding (zeros plus the bias).
+        outPad[i] -= total;
+        continue;
+      }
+      const half = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? half : total - half;
+      pads[i + nd] = total - pads[i];
+    }
+  } else if (autoPad === 'VALID') pads = new Array<number>(2 * nd).fill(0);
+  const x2 = as2d(x);
+  const w2 = as2d(w);
+  const p4 = pads4(pads);
+  const op2 = pairOf(outPad, 0);
+  const s2 = pairOf(strides);
+  const d2 = pairOf(dilations);
+  let y: Tensor;
+  if (p4[0] === p4[2] && p4[1] === p4[3] && op2[0] < Math.max(s2[0], d2[0]) && op2[1] < Math.max(s2[1], d2[1]))
+    y = convTranspose2d(x2, w2, bias, {
+      stride: s2,
+      dilation: d2,
+      padding: [p4[0], p4[1]],
+      outputPadding: op2,
+      groups: group,
+    });
+  else {
+    // Asymmetric pads: the full output, extended by output_padding, cropped per side.
+    y = convTranspose2d(x2, w2, null, { stride: s2, dilation: d2, groups: group });
+    const [, , fh, fw] = y.shape;
+    const grow = (t: Tensor, axis: number, k: number): Tensor => {
+      if (k <= 0) return t;
+      const shape = [...t.shape];
+      shape[axis] = k;
+      return concat([t, new Tensor(new Float32Array(sizeOf(shape)), shape)], axis);
+    };
+    y = grow(grow(y, 2, op2[0]), 3, op2[1]);
+    y = index(y, [null, null, [p4[0], fh + op2[0] - p4[2]], [p4[1], fw + op2[1] - p4[3]]]);
+    if (bias) y = add(y, reshape(bias, [bias.size, 1, 1]));
+  }
+  return [floatValue(x.ndim === 3 ? squeeze(y, 2) : y)];
+};
+
+function poolCommon(c: OpContext, x: Tensor): { k: [number, number]; opts: Parameters<typeof maxPool2d>[2] } {
+  checkRank(c, x);
+  const kernel = c.ints('kernel_shape');
+  if (!kernel || kernel.length !== x.ndim - 2) throw c.error(`kernel_shape must have ${x.ndim - 2} entries`);
+  const s = spatial(c, x.shape.slice(2), kernel, true);
+  return {
+    k: pairOf(kernel),
+    opts: {
+      stride: pairOf(s.strides),
+      padding: pads4(s.pads),
+      dilation: s.dilations.some((d) => d !== 1) ? pairOf(s.dilations) : undefined,
+      ceilMode: c.int('ceil_mode', 0) === 1,
+    },
+  };
+}
+
+const maxPool: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  if (c.node.outputs.length > 1 && c.node.outputs[1]) throw c.error("the 'Indices' output is not supported");
+  if (c.int('storage_order', 0) !== 0) throw c.error('storage_order = 1 is not supported');
+  const { k, opts } = poolCommon(c, x);
+  const y = maxPool2d(as2d(x), k, opts);
+  return [floatValue(x.ndim === 3 ? squeeze(y, 2) : y)];
+};
+
+const avgPool: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  const { k, opts } = poolCommon(c, x);
+  if (opts?.dilation) throw c.error('dilations are not supported for average pooling');
+  const y = avgPool2d(as2d(x), k, {
+    ...opts,
+    dilation: undefined,
+    countIncludePad: c.int('count_include_pad', 0) === 1,
+  });
+  return [floatValue(x.ndim === 3 ? squeeze(y, 2) : y)];
+};
+
+function globalPool(f: typeof mean): OpImpl {
+  return (c) => {
+    const x = c.floatInput(0, 'X');
+    if (x.ndim < 3) throw c.error(`input must have spatial axes, got [${x.shape}]`);
+    const axes = Array.from({ length: x.ndim - 2 }, (_, i) => i + 2);
+    return [floatValue(f(x, axes, true))];
+  };
+}
+
+const batchNormOp: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  if (c.int('training_mode', 0) === 1) throw c.error('training_mode = 1 is not supported (inference form only)');
+  if (c.opset < 9 && c.int('spatial', 1) !== 1) throw c.error('spatial = 0 is not supported');
+  const y = batchNorm(x, {
+    weight: c.floatInput(1, 'scale'),
+    bias: c.floatInput(2, 'B'),
+    runningMean: c.floatInput(3, 'input_mean'),
+    runningVar: c.floatInput(4, 'input_var'),
+    training: false,
+    eps: c.float('epsilon', 1e-5),
+  });
+  return [floatValue(y)];
+};
+
+const instanceNorm: OpImpl = (c) => {
+  const x = c.floatInput(0, 'input');
+  const scale = c.floatInput(1, 'scale');
+  const b = c.floatInput(2, 'B');
+  if (x.ndim < 3) throw c.error(`input must be [N, C, ...], got [${x.shape}]`);
+  const [n, ch] = x.shape;
+  const rest = sizeOf(x.shape.slice(2));
+  const y = reshape(layerNorm(reshape(x, [n * ch, rest]), [rest], null, null, c.float('epsilon', 1e-5)), x.shape);
+  const perC = [ch, ...x.shape.slice(2).map(() => 1)];
+  return [floatValue(add(mul(y, reshape(scale, perC)), reshape(b, perC)))];
+};
+
+const layerNormOp: OpImpl = (c) => {
+  const x = c.floatInput(0, 'X');
+  const axis = c.axis(c.int('axis', -1), x.ndim);
+  const shape = x.shape.slice(axis);
+  const eps = c.float('epsilon', 1e-5);
+  const norm = (t: Tensor | null): Tensor | null => (t === null || t.ndim === shape.length ? t : reshape(t, shape));
+  const scale = norm(c.floatInput(1, 'Scale'));
+  const bias = norm(c.optional(2) ? c.floatInput(2, 'B') : null);
+  const out: Value[] = [floatValue(layerNorm(x, shape, scale, bias, eps))];
+  if (c.node.outputs.length > 1 && c.node.outputs.slice(1).some(Boolean)) {
+    // The saved statistics, as ONNX declares them (kept axes of extent 1).
+    const axes = shape.map((_, i) => axis + i);
+    const m = mean(x, axes, true);
+    const d = sub(x, m);
+    out.push(floatValue(m), floatValue(reciprocal(sqrt(add(mean(mul(d, d), axes, true), eps)))));
+  }
+  return out;
+};
+
+function softmaxLike(log: boolean): OpImpl {
+  const f = log ? logSoftmax : softmax;
+  return (c) => {
+    const x = c.floatInput(0, 'input');
+    if (c.opset >= 13) return [floatValue(f(x, c.axis(c.int('axis', -1), x.ndim)))];
+    // Before opset 13: coerced to 2-D at `axis`, normalised over everything after it.
+    const axis = c.axis(c.int('axis', 1), x.ndim);
+    const flat = reshape(x, [sizeOf(x.shape.slice(0, axis)), sizeOf(x.shape.slice(axis))]);
+    return [floatValue(reshape(f(flat, 1), x.shape))];
+  };
+}
+
+function reduceAxes(c: OpContext, rank: number, inputFrom: number): number[] {
+  let axes: number[] | null;
+  if (c.opset >= inputFrom) axes = c.optional(1) ? Array.from(c.knownInts(1, 'axes').data) : null;
+  else axes = c.ints('axes');
+  if (axes !== null && axes.length === 0) axes = null;
+  if (axes === null) return c.int('noop_with_empty_axes', 0) === 1 ? [] : Array.from({ length: rank }, (_, i) => i);
+  const norm = axes.map((a) => c.axis(a, rank, 'axes'));
+  if (new Set(norm).size !== norm.length) throw c.error(`axes [${axes}] repeat an axis`);
+  return norm.sort((p, q) => p - q);
+}
+
+type FloatReduce = (x: Tensor, axes: number[], keep: boolean) => Tensor;
+function reduce(
+  f: FloatReduce,
+  host: ((acc: number, v: number) => number) | null,
+  init: number,
+  inputFrom = 18,
+): OpImpl {
+  return (c) => {
+    const v = c.input(0, 'data');
+    const keep = c.int('keepdims', 1) === 1;
+    const axes = reduceAxes(c, v.shape.length, inputFrom);
+    if (!v.isFloat) {
+      if (!host) throw c.error(`integer input is not supported`);
+      const h = reduceHost(c.knownInts(0, 'data'), axes, keep, init, host);
+      return [intValue(v.type, h.shape, h.data)];
+    }
+    const x = v.tensor as Tensor;
+    if (axes.length === 0) return [floatValue(f === sum ? x : f(x, [], keep))];
+    if (x.ndim === 0) return [floatValue(reshape(f(reshape(x, [1]), [0], false), []))];
+    return [floatValue(f(x, axes, keep), v.type)];
+  };
+}
+
+const logSumExp: FloatReduce = (x, axes, keep) => {
+  const m = max(x, axes, true);
+  const y = add(log(sum(exp(sub(x, m)), axes, true)), m);
+  return keep
+    ? y
+    : reshape(
+        y,
+        x.shape.filter((_, i) => !axes.includes(i)),
+      );
+};
+
+function argReduce(f: typeof argmax): OpImpl {
+  return (c) => {
+    const x = c.floatInput(0, 'data');
+    if (c.int('select_last_index', 0) === 1) throw c.error('select_last_index = 1 is not supported');
+    const axis = c.axis(c.int('axis', 0), x.ndim);
+    return [dynIntValue('int64', f(x, axis, c.int('keepdims', 1) === 1))];
+  };
+}
+
+/** LSTM/GRU/RNN: ONNX gate order and layout mapped onto rnnDirection (PyTorch's order). */
+function recurrent(mode: 'lstm' | 'gru' | 'rnn'): OpImpl {
+  return (c) => {
+    const G = mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
+    const layout = c.int('layout', 0);
+    let x = c.floatInput(0, 'X');
+    if (x.ndim !== 3) throw c.error(`X must be 3-D, got [${x.shape}]`);
+    if (layout === 1) x = permute(x, [1, 0, 2]);
+    const W = c.floatInput(1, 'W');
+    const R = c.floatInput(2, 'R');
+    const B = c.optional(3) ? c.floatInput(3, 'B') : null;
+    const hidden = c.int('hidden_size', R.shape[2]);
+    const direction = c.string('direction', 'forward');
+    const dirs = direction === 'bidirectional' ? 2 : 1;
+    if (!['forward', 'reverse', 'bidirectional'].includes(direction))
+      throw c.error(`direction '${direction}' is unknown`);
+    if (W.ndim !== 3 || W.shape[0] !== dirs || W.shape[1] !== G * hidden || W.shape[2] !== x.shape[2])
+      throw c.error(`W must be [${dirs}, ${G * hidden}, ${x.shape[2]}], got [${W.shape}]`);
+    if (R.ndim !== 3 || R.shape[0] !== dirs || R.shape[1] !== G * hidden || R.shape[2] !== hidden)
+      throw c.error(`R must be [${dirs}, ${G * hidden}, ${hidden}], got [${R.shape}]`);
+    if (c.has('clip')) throw c.error("the 'clip' attribute is not supported");
+    const acts = c.strings('activations');
+    const defaults = mode === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : mode === 'gru' ? ['Sigmoid', 'Tanh'] : ['Tanh'];
+    let rnnMode: 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu' = mode === 'rnn' ? 'rnnTanh' : mode;
+    if (acts) {
+      const per = acts.slice(0, defaults.length);
+      if (mode === 'rnn' && per[0] === 'Relu') rnnMode = 'rnnRelu';
+      else if (per.some((a, i) => a !== defaults[i])) throw c.error(`activations [${acts}] are not supported`);
+    }
+    if (mode === 'gru' && c.int('linear_before_reset', 0) !== 1)
+      throw c.error('linear_before_reset = 0 is not supported (only PyTorch-style GRUs, linear_before_reset = 1)');
+    if (mode === 'lstm' && c.int('input_forget', 0) !== 0) throw c.error('input_forget = 1 is not supported');
+    if (mode === 'lstm' && c.optional(7)) throw c.error('peephole weights (input P) are not supported');
+    const lengths = c.optional(4) ? int32Tensor(c.input(4, 'sequence_lens'), c.what, 'sequence_lens') : null;
+    const initial = (i: number, name: string): Tensor | null => {
+      if (!c.optional(i)) return null;
+      const t = c.floatInput(i, name);
+      return layout === 1 ? permute(t, [1, 0, 2]) : t;
+    };
+    const h0 = initial(5, 'initial_h');
+    const c0 = mode === 'lstm' ? initial(6, 'initial_c') : null;
+    // ONNX gate blocks -> ours: LSTM (i, o, f, c) -> (i, f, c, o); GRU (z, r, h) -> (r, z, h).
+    const order = mode === 'lstm' ? [0, 2, 3, 1] : mode === 'gru' ? [1, 0, 2] : [0];
+    const regate = (t: Tensor): Tensor =>
+      G === 1
+        ? t
+        : concat(
+            order.map((g) => index(t, [[g * hidden, (g + 1) * hidden]])),
+            0,
+          );
+    const ys: Tensor[] = [];
+    const hs: Tensor[] = [];
+    const cs: Tensor[] = [];
+    for (let d = 0; d < dirs; d++) {
+      const pick = (t: Tensor): Tensor => index(t, [d]);
+      const wIh = c.fold([W], `w${d}`, () => regate(pick(W)));
+      const wHh = c.fold([R], `r${d}`, () => regate(pick(R)));
+      const bIh = B ? c.fold([B], `bi${d}`, () => regate(index(pick(B), [[0, G * hidden]]))) : null;
+      const bHh = B ? c.fold([B], `bh${d}`, () => regate(index(pick(B), [[G * hidden, 2 * G * hidden]]))) : null;
+      const r = rnnDirection(
+        rnnMode,
+        x,
+        { wIh, wHh, bIh, bHh },
+        {
+          h0: h0 ? pick(h0) : null,
+          c0: c0 ? pick(c0) : null,
+          lengths,
+          reverse: direction === 'reverse' || d === 1,
+        },
+      );
+      ys.push(r.output);
+      hs.push(r.hn);
+      if (r.cn) cs.push(r.cn);
+    }
+    // Y [T, dirs, N, H] (layout 1: [N, T, dirs, H]); Y_h, Y_c [dirs, N, H] (layout 1: [N, dirs, H]).
+    let y = stack(ys, 1);
+    let yh = stack(hs, 0);
+    let yc = cs.length ? stack(cs, 0) : null;
+    if (layout === 1) {
+      y = permute(y, [2, 0, 1, 3]);
+      yh = permute(yh, [1, 0, 2]);
+      if (yc) yc = permute(yc, [1, 0, 2]);
+    }
+    const out: Value[] = [floatValue(y), floatValue(yh)];
+    if (mode === 'lstm' && yc) out.push(floatValue(yc));
+    return out;
+  };
+}
+
+export const NN_OPS: Record<string, OpImpl> = {
+  Gemm: gemm,
+  MatMul: (c) => [floatValue(matmul(c.floatInput(0, 'A'), c.floatInput(1, 'B')))],
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  MaxPool: maxPool,
+  AveragePool: avgPool,
+  GlobalAveragePool: globalPool(mean),
+  GlobalMaxPool: globalPool(max),
+  BatchNormalization: batchNormOp,
+  InstanceNormalization: instanceNorm,
+  LayerNormalization: layerNormOp,
+  Softmax: softmaxLike(false),
+  LogSoftmax: softmaxLike(true),
+  ReduceSum: reduce(sum, (a, v) => a + v, 0, 13),
+  ReduceMean: reduce(mean, null, 0),
+  ReduceMax: reduce(max, Math.max, -Infinity),
+  ReduceMin: reduce(min, Math.min, Infinity),
+  ReduceProd: reduce(
+    () => {
+      throw new RangeError('ReduceProd on floating tensors is not supported');
+    },
+    (a, v) => a * v,
+    1,
+  ),
+  ReduceL1: reduce(
+    (x, axes, keep) => sum(abs(x), axes, keep),
+    (a, v) => a + Math.abs(v),
+    0,
+  ),
+  ReduceL2: reduce((x, axes, keep) => sqrt(sum(mul(x, x), axes, keep)), null, 0),
+  ReduceSumSquare: reduce(
+    (x, axes, keep) => sum(mul(x, x), axes, keep),
+    (a, v) => a + v * v,
+    0,
+  ),
+  ReduceLogSumExp: reduce(logSumExp, null, 0),
+  ArgMax: argReduce(argmax),
+  ArgMin: argReduce(argmin),
+  LSTM: recurrent('lstm'),
+  GRU: recurrent('gru'),
+  RNN: recurrent('rnn'),
+};

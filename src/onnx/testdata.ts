@@ -1,0 +1,73 @@
+/**
+ * Runs one case of ONNX's backend test data (a folder with model.onnx and
+ * test_data_set_N/{input,output}_K.pb), as Debian's libonnx-testdata ships them, and compares
+ * with the expected outputs. The conformance test and tools/onnx-conformance.ts use it.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTensorFile } from './proto.js';
+import { loadOnnx, type OnnxFeeds } from './session.js';
+
+export interface CaseResult {
+  name: string;
+  /** 'pass', 'fail' (wrong numbers or an error), or 'unsupported' (refused at load). */
+  status: 'pass' | 'fail' | 'unsupported';
+  detail: string;
+  opTypes: string[];
+}
+
+/** Runs the case in `dir`; tolerances as ONNX's runner (rtol 1e-3, atol 1e-7) unless given. */
+export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-7): Promise<CaseResult> {
+  const name = dir.split('/').pop() as string;
+  let session;
+  try {
+    session = await loadOnnx(join(dir, 'model.onnx'));
+  } catch (e) {
+    const msg = (e as Error).message;
+    return {
+      name,
+      status: msg.includes('unsupported operators') || msg.includes('opset') ? 'unsupported' : 'fail',
+      detail: msg,
+      opTypes: [],
+    };
+  }
+  const sets = readdirSync(dir).filter((d) => d.startsWith('test_data_set_'));
+  try {
+    for (const set of sets) {
+      const feeds: OnnxFeeds = {};
+      for (let k = 0; existsSync(join(dir, set, `input_${k}.pb`)); k++) {
+        const t = readTensorFile(join(dir, set, `input_${k}.pb`));
+        const name = t.name || session.inputs[k]?.name;
+        feeds[name] = t.f32
+          ? { data: t.f32, dims: t.dims }
+          : { data: Int32Array.from(t.ints as Float64Array), dims: t.dims };
+      }
+      const out = await session.run(feeds);
+      for (let k = 0; existsSync(join(dir, set, `output_${k}.pb`)); k++) {
+        const want = readTensorFile(join(dir, set, `output_${k}.pb`));
+        const oname = want.name || session.outputs[k].name;
+        const got = out[oname];
+        if (!got) return { name, status: 'fail', detail: `no output '${oname}'`, opTypes: [] };
+        const w = want.f32 ?? want.ints ?? new Float64Array(0);
+        if (got.shape.join(',') !== want.dims.join(',') || got.size !== w.length)
+          return {
+            name,
+            status: 'fail',
+            detail: `${oname}: shape [${got.shape}] vs expected [${want.dims}]`,
+            opTypes: [],
+          };
+        for (let i = 0; i < w.length; i++) {
+          const a = got.data[i];
+          const b = w[i];
+          const ok = Number.isNaN(b) ? Number.isNaN(a) : a === b || Math.abs(a - b) <= atol + rtol * Math.abs(b);
+          if (!ok) return { name, status: 'fail', detail: `${oname}[${i}] = ${a}, expected ${b}`, opTypes: [] };
+        }
+      }
+    }
+  } catch (e) {
+    return { name, status: 'fail', detail: (e as Error).message, opTypes: [] };
+  } finally {
+    session.release();
+  }
+  return { name, status: 'pass', detail: '', opTypes: [] };
+}

@@ -1,0 +1,177 @@
+/**
+ * ONNX import: PyTorch-exported models (tools/onnx/export_torch_models.py) against PyTorch's
+ * outputs, the session API and its errors, fine-tuning an imported graph, and hostile files.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Adam, Model, Tensor, loadOnnx, loadOnnxSync, mseLoss } from '../src/index.js';
+import { onnxType, readTensorFile } from '../src/onnx/proto.js';
+
+const ROOT = join(__dirname, 'fixtures/onnx/torch');
+const MODELS = readdirSync(ROOT).filter((d) => !d.endsWith('.md'));
+
+function feedOf(dir: string, k = 0): { data: Float32Array | Int32Array; dims: number[] } {
+  const t = readTensorFile(join(dir, `test_data_set_0/input_${k}.pb`));
+  return t.f32 ? { data: t.f32, dims: t.dims } : { data: Int32Array.from(t.ints as Float64Array), dims: t.dims };
+}
+
+describe('PyTorch-exported models', () => {
+  it('has the ten reference models', () => expect(MODELS.length).toBe(10));
+  for (const name of MODELS)
+    it(`${name} matches PyTorch within 1e-4 (run, runSync, and as a Module)`, async () => {
+      const dir = join(ROOT, name);
+      const session = await loadOnnx(join(dir, 'model.onnx'));
+      const want = readTensorFile(join(dir, 'test_data_set_0/output_0.pb')).f32 as Float32Array;
+      const feeds = { [session.inputs[0].name]: feedOf(dir) };
+      const check = (t: Tensor): void => {
+        expect(t.size).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(t.data[i] - want[i])).toBeLessThan(1e-4);
+      };
+      check((await session.run(feeds))[session.outputs[0].name]);
+      check(session.runSync(feeds)[session.outputs[0].name]);
+      const f = feedOf(dir);
+      const m = session.toModule().eval();
+      check(m.forward(new Tensor(f.data, f.dims)));
+      session.release();
+    });
+});
+
+describe('session API', () => {
+  const mlp = join(ROOT, 'mlp/model.onnx');
+  it('describes inputs and outputs with symbolic dimensions by name', async () => {
+    const s = await loadOnnx(mlp);
+    expect(s.inputs).toEqual([{ name: 'input', dtype: 'float32', shape: ['batch', 784] }]);
+    expect(s.outputs).toEqual([{ name: 'output', dtype: 'float32', shape: ['batch', 10] }]);
+    expect(s.opset).toBe(13);
+  });
+  it('rejects missing, unknown and mis-shaped feeds by name', async () => {
+    const s = loadOnnxSync(readFileSync(mlp));
+    expect(() => s.runSync({})).toThrow(/input 'input' is missing/);
+    expect(() =>
+      s.runSync({ input: new Tensor(new Float32Array(784), [1, 784]), extra: new Tensor(new Float32Array(1), [1]) }),
+    ).toThrow(/'extra' is not an input/);
+    expect(() => s.runSync({ input: new Tensor(new Float32Array(783), [1, 783]) })).toThrow(/shape \[batch,784\]/);
+    expect(() => s.runSync({ input: { data: new Float32Array(5), dims: [1, 784] } })).toThrow(/5 values/);
+    await expect(s.run({ input: { data: new Int32Array(784), dims: [1, 784] } })).rejects.toThrow(/integer data/);
+  });
+  it('gives the same bits for concurrent runs of different batch sizes', async () => {
+    const s = await loadOnnx(mlp);
+    const x = (n: number, seed: number): Tensor =>
+      new Tensor(
+        Float32Array.from({ length: n * 784 }, (_, i) => Math.sin(i * 0.37 + seed)),
+        [n, 784],
+      );
+    const inputs = [1, 64, 3, 64, 1].map((n, i) => x(n, i));
+    const alone = inputs.map((t) => s.runSync({ input: t }).output);
+    const together = await Promise.all(inputs.map((t) => s.run({ input: t })));
+    together.forEach((o, i) => expect(Array.from(o.output.data)).toEqual(Array.from(alone[i].data)));
+  });
+  it('accepts int64 token ids as BigInt64Array and Int32Array alike', async () => {
+    const dir = join(ROOT, 'lstm_text');
+    const s = await loadOnnx(join(dir, 'model.onnx'));
+    const f = feedOf(dir);
+    const a = s.runSync({ tokens: f }).output;
+    const b = s.runSync({ tokens: { data: BigInt64Array.from(f.data, (v) => BigInt(v)), dims: f.dims } }).output;
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+  });
+});
+
+describe('fine-tuning an imported model', () => {
+  it('trains with fit, freezes by ONNX name and keeps the session untouched', async () => {
+    const session = await loadOnnx(join(ROOT, 'mlp/model.onnx'));
+    const module = session.toModule();
+    const names = module.namedParameters().map(([n]) => n);
+    expect(names).toEqual(['net.0.weight', 'net.0.bias', 'net.2.weight', 'net.2.bias', 'net.4.weight', 'net.4.bias']);
+    for (const [n, p] of module.namedParameters()) if (n.startsWith('net.0')) p.trainable = false;
+    const frozen = Float32Array.from(module.namedParameters()[0][1].data);
+    const x = new Tensor(
+      Float32Array.from({ length: 32 * 784 }, (_, i) => Math.cos(i * 0.11)),
+      [32, 784],
+    );
+    const y = new Tensor(
+      Float32Array.from({ length: 32 * 10 }, (_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0)),
+      [32, 10],
+    );
+    const model = new Model(module);
+    model.compile({ optimizer: new Adam(module.trainableParameters(), { lr: 1e-3 }), loss: mseLoss });
+    const before = session.runSync({ input: x }).output;
+    const hist = await model.fit(x, y, { epochs: 5, batchSize: 8, verbose: 0 });
+    const losses = hist.history.loss as number[];
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+    expect(Array.from(module.namedParameters()[0][1].data)).toEqual(Array.from(frozen));
+    // The session's weights are its own: training the module does not change its outputs.
+    expect(Array.from(session.runSync({ input: x }).output.data)).toEqual(Array.from(before.data));
+  });
+});
+
+describe('unsupported content and hostile files', () => {
+  const ModelProto = onnxType('ModelProto');
+  const build = (nodes: object[], opset = 13): Uint8Array =>
+    ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: opset }],
+        graph: {
+          name: 'g',
+          node: nodes,
+          input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 2 }] } } } }],
+          output: [{ name: 'y', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 2 }] } } } }],
+        },
+      }),
+    ).finish();
+  it('lists every unsupported operator with its nodes and the opset, at load', () => {
+    const bytes = build([
+      { op_type: 'Foo', name: 'a', input: ['x'], output: ['t'] },
+      { op_type: 'Bar', name: 'b', input: ['t'], output: ['u'] },
+      { op_type: 'Foo', name: 'c', input: ['u'], output: ['y'] },
+    ]);
+    expect(() => loadOnnxSync(bytes)).toThrow(/unsupported operators \(opset 13\):\n {2}Foo: a, c\n {2}Bar: b/);
+  });
+  it('refuses opsets outside 7..18 and undefined inputs', () => {
+    expect(() => loadOnnxSync(build([{ op_type: 'Relu', input: ['x'], output: ['y'] }], 19))).toThrow(
+      /opset 19.*7 through 18/,
+    );
+    expect(() => loadOnnxSync(build([{ op_type: 'Relu', name: 'r', input: ['nope'], output: ['y'] }]))).toThrow(
+      /reads 'nope'/,
+    );
+  });
+  it('survives 10,000 mutated model files: each loads and runs or fails with an OnnxError', async () => {
+    const seeds = ['cnn_bn', 'lstm_text', 'transformer_encoder', 'conv1d_timeseries'].map((n) => ({
+      bytes: readFileSync(join(ROOT, n, 'model.onnx')),
+      feed: feedOf(join(ROOT, n)),
+    }));
+    let state = 12345;
+    const rand = (n: number): number => {
+      state = (state * 1103515245 + 12345) & 0x7fffffff;
+      return state % n;
+    };
+    let loaded = 0;
+    for (let trial = 0; trial < 10_000; trial++) {
+      const seed = seeds[trial % seeds.length];
+      const bytes = Uint8Array.from(seed.bytes);
+      const edits = 1 + rand(4);
+      for (let e = 0; e < edits; e++) {
+        const at = rand(bytes.length);
+        const kind = rand(3);
+        if (kind === 0) bytes[at] = rand(256);
+        else if (kind === 1) bytes[at] ^= 1 << rand(8);
+        else bytes[at] = [0, 1, 0x7f, 0x80, 0xff][rand(5)];
+      }
+      try {
+        const s = loadOnnxSync(bytes, { limits: { maxActivationBytes: 2 ** 26, maxFlops: 1e9 } });
+        loaded++;
+        if (trial % 10 === 0) {
+          const name = s.inputs[0]?.name;
+          if (name) s.runSync({ [name]: seed.feed });
+        }
+        s.release();
+      } catch (e) {
+        if (!(e instanceof Error) || !/OnnxError|RangeError|TypeError/.test(e.name))
+          throw new Error(`trial ${trial}: ${String(e)}`);
+        expect(e.message.length).toBeGreaterThan(0);
+      }
+    }
+    expect(loaded).toBeGreaterThan(0);
+  }, 300_000);
+});
