@@ -57,7 +57,9 @@ function poolPlan(
   const d = pair(op, options.dilation, 'dilation', 1);
   const [h, w] = x.shape.slice(-2);
   if (2 * Math.max(p[0], p[2]) > k[0] || 2 * Math.max(p[1], p[3]) > k[1])
-    throw new RangeError(`${op}: padding ${JSON.stringify(pad)} must be at most half the kernel ${JSON.stringify(k)}`);
+    throw new RangeError(
+      `${op}: padding ${JSON.stringify(p[0] === p[2] && p[1] === p[3] ? [p[0], p[1]] : p)} must be at most half the kernel ${JSON.stringify(k)}`,
+    );
   const size = (n: number, kk: number, ss: number, pa: number, pb: number, dd: number): number => {
     const span = n + pa + pb - dd * (kk - 1) - 1;
     if (span < 0) return 0;
