@@ -98,7 +98,11 @@ export class OpContext {
 
   /** Input i's exact values, which must be known at load (initializers, constants, shapes). */
   knownInts(i: number, name: string): HostArray {
-    const v = this.input(i, name);
+    return this.knownValues(this.input(i, name), name);
+  }
+
+  /** A value's exact numbers, which must be known at load. */
+  knownValues(v: Value, name: string): HostArray {
     if (v.ints) return { shape: v.shape, data: v.ints };
     if (v.isFloat && v.known && v.tensor)
       return { shape: v.shape, data: Float64Array.from(v.tensor.data as Float32Array) };

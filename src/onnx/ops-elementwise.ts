@@ -25,30 +25,23 @@ import {
 import { expand } from '../ops/layout.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
-import { binaryHost, broadcast, type HostArray } from './host.js';
+import { binaryHost, broadcast } from './host.js';
 import { elemTypeOf, isFloatType, isIntType } from './proto.js';
-import { floatValue, intValue } from './value.js';
+import { floatValue, intValue, type Value } from './value.js';
 
 type FloatBinary = (a: Tensor, b: Tensor) => Tensor;
 type HostBinary = (x: number, y: number) => number;
 
-function hostOf(c: OpContext, i: number): HostArray {
-  return c.knownInts(i, `input ${i}`);
+/** a (op) b: floats through `f`, integers known at load through `h`. */
+function binaryValues(c: OpContext, a: Value, b: Value, f: FloatBinary, h: HostBinary): Value {
+  if (a.isFloat !== b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
+  if (a.isFloat) return floatValue(f(a.tensor as Tensor, b.tensor as Tensor), a.type);
+  const r = binaryHost(c.what, c.knownValues(a, 'A'), c.knownValues(b, 'B'), h);
+  return intValue(a.type, r.shape, r.data);
 }
 
-/** A binary op: floats through `f`, known integers through `h`. */
 function binary(f: FloatBinary, h: HostBinary): OpImpl {
-  return (c) => {
-    const a = c.input(0, 'A');
-    const b = c.input(1, 'B');
-    if (a.isFloat) {
-      if (!b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
-      return [floatValue(f(a.tensor as Tensor, b.tensor as Tensor), a.type)];
-    }
-    if (b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
-    const r = binaryHost(c.what, hostOf(c, 0), hostOf(c, 1), h);
-    return [intValue(a.type, r.shape, r.data)];
-  };
+  return (c) => [binaryValues(c, c.input(0, 'A'), c.input(1, 'B'), f, h)];
 }
 
 function intDiv(x: number, y: number): number {
@@ -58,27 +51,12 @@ function intDiv(x: number, y: number): number {
 
 /** Sum/Mean/Min/Max over any number of inputs. */
 function variadic(f: FloatBinary, h: HostBinary, mean = false): OpImpl {
-  const pair = binary(f, h);
   return (c) => {
     let acc = c.input(0, 'data_0');
-    for (let i = 1; i < c.inputs.length; i++) {
-      const sub = new (c.constructor as typeof OpContext)(
-        c.node,
-        c.opset,
-        [acc, c.input(i, `data_${i}`)],
-        c.allKnown,
-        c.inference,
-        c.fold,
-      );
-      acc = pair(sub)[0];
-    }
-    if (mean) {
-      if (!acc.isFloat) throw c.error('Mean needs floating inputs');
-      const t = c.inputs.length === 1 ? mul(acc.tensor as Tensor, 1) : div(acc.tensor as Tensor, c.inputs.length);
-      return [floatValue(t, acc.type)];
-    }
-    if (c.inputs.length === 1 && acc.isFloat) return [floatValue(mul(acc.tensor as Tensor, 1), acc.type)];
-    return [acc];
+    for (let i = 1; i < c.inputs.length; i++) acc = binaryValues(c, acc, c.input(i, `data_${i}`), f, h);
+    if (!mean || c.inputs.length === 1) return [acc];
+    if (!acc.isFloat) throw c.error('Mean needs floating inputs');
+    return [floatValue(div(acc.tensor as Tensor, c.inputs.length), acc.type)];
   };
 }
 

@@ -53,7 +53,7 @@ interface Spatial {
   pads: number[];
 }
 
-function spatial(c: OpContext, inShape: readonly number[], kernel: number[], forPool: boolean): Spatial {
+function spatial(c: OpContext, inShape: readonly number[], kernel: number[]): Spatial {
   const nd = kernel.length;
   const strides = c.ints('strides') ?? new Array<number>(nd).fill(1);
   const dilations = c.ints('dilations') ?? new Array<number>(nd).fill(1);
@@ -79,7 +79,6 @@ function spatial(c: OpContext, inShape: readonly number[], kernel: number[], for
     }
   } else if (autoPad !== 'NOTSET')
     throw c.error(`auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
-  void forPool;
   return { kernel, strides, dilations, pads };
 }
 
@@ -108,7 +107,7 @@ const conv: OpImpl = (c) => {
   const kernel = c.ints('kernel_shape') ?? w.shape.slice(2);
   if (w.ndim !== x.ndim || kernel.some((k, i) => k !== w.shape[2 + i]))
     throw c.error(`weight [${w.shape}] does not match input [${x.shape}] and kernel_shape [${kernel}]`);
-  const s = spatial(c, x.shape.slice(2), kernel, false);
+  const s = spatial(c, x.shape.slice(2), kernel);
   const y = conv2d(as2d(x), as2d(w), bias, {
     stride: pairOf(s.strides),
     dilation: pairOf(s.dilations),
@@ -211,7 +210,7 @@ function poolCommon(c: OpContext, x: Tensor): { k: [number, number]; opts: Param
   checkRank(c, x);
   const kernel = c.ints('kernel_shape');
   if (!kernel || kernel.length !== x.ndim - 2) throw c.error(`kernel_shape must have ${x.ndim - 2} entries`);
-  const s = spatial(c, x.shape.slice(2), kernel, true);
+  const s = spatial(c, x.shape.slice(2), kernel);
   return {
     k: pairOf(kernel),
     opts: {

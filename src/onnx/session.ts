@@ -140,6 +140,24 @@ export class OnnxSession {
     return new OnnxModule(this.model, this.order, this.opset, this.inputs, this.outputs);
   }
 
+  /**
+   * @internal With fixed declared input shapes, records the first run now (at load), so
+   * whatever it would refuse fails at load. Not when integer inputs steer shapes (zeros there
+   * would be meaningless) or an input is huge.
+   */
+  recordDeclaredShapes(): void {
+    if (this.inputs.length === 0 || this.keyed.size > 0) return;
+    const feeds: OnnxFeeds = {};
+    for (const i of this.inputs) {
+      if (!i.shape || !i.shape.every((d) => typeof d === 'number')) return;
+      const dims = i.shape as number[];
+      const size = dims.reduce((a, b) => a * b, 1);
+      if (size > 2 ** 26) return;
+      feeds[i.name] = { data: isFloatType(i.dtype) ? new Float32Array(size) : new Int32Array(size), dims };
+    }
+    this.entry(this.checkFeeds('load', feeds));
+  }
+
   /** Releases every recorded program and its buffers now. */
   release(): void {
     for (const e of this.entries.values()) e.program.clear();
@@ -430,18 +448,6 @@ function loadOnnxBytes(bytes: Uint8Array, dir: string | null, options: OnnxLoadO
   const opset = checkSupported(model);
   const order = topologicalOrder(model.graph);
   const session = new OnnxSession(model, order, opset, limits);
-  // Fixed input shapes: record the first run now, so whatever it would refuse fails at load.
-  const fixed = session.inputs.every((i) => i.shape !== null && i.shape.every((d) => typeof d === 'number'));
-  // (Not when integer inputs steer shapes: zeros there would be meaningless.)
-  if (fixed && session.inputs.length > 0 && session['keyed'].size === 0) {
-    const feeds: OnnxFeeds = {};
-    for (const i of session.inputs) {
-      const dims = i.shape as number[];
-      const size = dims.reduce((a, b) => a * b, 1);
-      if (size > 2 ** 26) continue;
-      feeds[i.name] = { data: isFloatType(i.dtype) ? new Float32Array(size) : new Int32Array(size), dims };
-    }
-    if (Object.keys(feeds).length === session.inputs.length) session['entry'](session['checkFeeds']('load', feeds));
-  }
+  session.recordDeclaredShapes();
   return session;
 }
