@@ -45,6 +45,7 @@ export {
   abs,
   square,
   reciprocal,
+  erf,
 } from './ops/elementwise.js';
 export { relu, leakyRelu, elu, gelu, softplus, softmax, logSoftmax, type GeluOptions } from './ops/activation.js';
 // The op table's parameter-free activations (selu, sigmoid, tanh, silu, hardswish, mish, ...)

@@ -175,3 +175,32 @@ describe('unsupported content and hostile files', () => {
     expect(loaded).toBeGreaterThan(0);
   }, 300_000);
 });
+
+describe('erf', () => {
+  it('matches Math-level values and rejects non-tensors naming the op', async () => {
+    const { erf } = await import('../src/index.js');
+    const xs = [-3, -1, -0.4, -1e-6, 0, 1e-6, 0.3, 0.5, 1, 2.5];
+    // erf from its series / continued values (double precision reference).
+    const ref = [
+      -0.9999779095, -0.8427007929, -0.428392355, -1.1283791671e-6, 0, 1.1283791671e-6, 0.3286267595, 0.5204998778,
+      0.8427007929, 0.999593048,
+    ];
+    const y = erf(new Tensor(Float32Array.from(xs), [xs.length]));
+    ref.forEach((r, i) => expect(Math.abs(y.data[i] - r)).toBeLessThan(2e-7 + 1e-6 * Math.abs(r)));
+    expect(() => erf(5 as unknown as Tensor)).toThrow(/erf/);
+    expect(() => erf(new Tensor(new Int32Array(2), [2]))).toThrow(/erf/);
+  });
+});
+
+describe('loadOnnx bad input', () => {
+  it('rejects a non-model source, garbage bytes and a missing file clearly', async () => {
+    await expect(loadOnnx(42 as unknown as string)).rejects.toThrow(
+      /source must be a path, a Uint8Array or an ArrayBuffer/,
+    );
+    expect(() => loadOnnxSync(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(
+      /not a valid ONNX model|no graph/,
+    );
+    expect(() => loadOnnxSync(new Uint8Array(0))).toThrow(/no graph/);
+    await expect(loadOnnx('/nonexistent/model.onnx')).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -187,6 +187,7 @@ describe('elementwise gradients', () => {
     check((t) => ax.abs(t), [nz], 'abs');
     check((t) => ax.square(t), [x], 'square');
     check((t) => ax.reciprocal(t), [nz], 'reciprocal');
+    check((t) => ax.erf(t), [x], 'erf');
     check((t) => t.exp().log().sqrt().mul(t), [pos], 'composite');
   });
 });
