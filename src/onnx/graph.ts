@@ -13,12 +13,18 @@ import { untraced } from '../train/trace.js';
 import { OpContext, type OpImpl } from './context.js';
 import { ELEMENTWISE_OPS } from './ops-elementwise.js';
 import { NN_OPS } from './ops-nn.js';
+import { RECURRENT_OPS } from './ops-recurrent.js';
 import { SHAPE_OPS } from './ops-shape.js';
 import { OnnxError, type GraphInfo, type HostTensor, type ModelInfo, type NodeInfo } from './proto.js';
 import type { Value } from './value.js';
 
 /** Every operator of the default domain we run, by op_type. */
-export const ONNX_OPS: Readonly<Record<string, OpImpl>> = { ...ELEMENTWISE_OPS, ...SHAPE_OPS, ...NN_OPS };
+export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
+  ...ELEMENTWISE_OPS,
+  ...SHAPE_OPS,
+  ...NN_OPS,
+  ...RECURRENT_OPS,
+};
 
 /** Opsets of the default domain we accept. */
 export const MIN_OPSET = 7;

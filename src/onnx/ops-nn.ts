@@ -7,16 +7,15 @@ import { leakyRelu, logSoftmax, relu, softmax } from '../ops/activation.js';
 import { sigmoid, tanh } from '../ops/activations.gen.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
 import { abs, add, exp, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
-import { concat, index, permute, reshape, squeeze, unsqueeze, stack } from '../ops/layout.js';
+import { concat, index, permute, reshape, squeeze, unsqueeze } from '../ops/layout.js';
 import { linear, matmul } from '../ops/linalg.js';
 import { batchNorm, layerNorm } from '../ops/norm.js';
 import { avgPool2d, maxPool2d } from '../ops/pool.js';
 import { argmax, argmin, max, mean, min, sum } from '../ops/reduce.js';
-import { rnnDirection } from '../ops/rnn.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { reduceHost, sizeOf } from './host.js';
-import { dynIntValue, floatValue, int32Tensor, intValue, type Value } from './value.js';
+import { dynIntValue, floatValue, intValue, type Value } from './value.js';
 
 function transposed(t: Tensor): Tensor {
   return permute(t, [1, 0]);
@@ -364,95 +363,6 @@ function argReduce(f: typeof argmax): OpImpl {
   };
 }
 
-/** LSTM/GRU/RNN: ONNX gate order and layout mapped onto rnnDirection (PyTorch's order). */
-function recurrent(mode: 'lstm' | 'gru' | 'rnn'): OpImpl {
-  return (c) => {
-    const G = mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
-    const layout = c.int('layout', 0);
-    let x = c.floatInput(0, 'X');
-    if (x.ndim !== 3) throw c.error(`X must be 3-D, got [${x.shape}]`);
-    if (layout === 1) x = permute(x, [1, 0, 2]);
-    const W = c.floatInput(1, 'W');
-    const R = c.floatInput(2, 'R');
-    const B = c.optional(3) ? c.floatInput(3, 'B') : null;
-    const hidden = c.int('hidden_size', R.shape[2]);
-    const direction = c.string('direction', 'forward');
-    const dirs = direction === 'bidirectional' ? 2 : 1;
-    if (!['forward', 'reverse', 'bidirectional'].includes(direction))
-      throw c.error(`direction '${direction}' is unknown`);
-    if (W.ndim !== 3 || W.shape[0] !== dirs || W.shape[1] !== G * hidden || W.shape[2] !== x.shape[2])
-      throw c.error(`W must be [${dirs}, ${G * hidden}, ${x.shape[2]}], got [${W.shape}]`);
-    if (R.ndim !== 3 || R.shape[0] !== dirs || R.shape[1] !== G * hidden || R.shape[2] !== hidden)
-      throw c.error(`R must be [${dirs}, ${G * hidden}, ${hidden}], got [${R.shape}]`);
-    if (c.has('clip')) throw c.error("the 'clip' attribute is not supported");
-    const acts = c.strings('activations');
-    const defaults = mode === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : mode === 'gru' ? ['Sigmoid', 'Tanh'] : ['Tanh'];
-    let rnnMode: 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu' = mode === 'rnn' ? 'rnnTanh' : mode;
-    if (acts) {
-      const per = acts.slice(0, defaults.length);
-      if (mode === 'rnn' && per[0] === 'Relu') rnnMode = 'rnnRelu';
-      else if (per.some((a, i) => a !== defaults[i])) throw c.error(`activations [${acts}] are not supported`);
-    }
-    if (mode === 'gru' && c.int('linear_before_reset', 0) !== 1)
-      throw c.error('linear_before_reset = 0 is not supported (only PyTorch-style GRUs, linear_before_reset = 1)');
-    if (mode === 'lstm' && c.int('input_forget', 0) !== 0) throw c.error('input_forget = 1 is not supported');
-    if (mode === 'lstm' && c.optional(7)) throw c.error('peephole weights (input P) are not supported');
-    const lengths = c.optional(4) ? int32Tensor(c.input(4, 'sequence_lens'), c.what, 'sequence_lens') : null;
-    const initial = (i: number, name: string): Tensor | null => {
-      if (!c.optional(i)) return null;
-      const t = c.floatInput(i, name);
-      return layout === 1 ? permute(t, [1, 0, 2]) : t;
-    };
-    const h0 = initial(5, 'initial_h');
-    const c0 = mode === 'lstm' ? initial(6, 'initial_c') : null;
-    // ONNX gate blocks -> ours: LSTM (i, o, f, c) -> (i, f, c, o); GRU (z, r, h) -> (r, z, h).
-    const order = mode === 'lstm' ? [0, 2, 3, 1] : mode === 'gru' ? [1, 0, 2] : [0];
-    const regate = (t: Tensor): Tensor =>
-      G === 1
-        ? t
-        : concat(
-            order.map((g) => index(t, [[g * hidden, (g + 1) * hidden]])),
-            0,
-          );
-    const ys: Tensor[] = [];
-    const hs: Tensor[] = [];
-    const cs: Tensor[] = [];
-    for (let d = 0; d < dirs; d++) {
-      const pick = (t: Tensor): Tensor => index(t, [d]);
-      const wIh = c.fold([W], `w${d}`, () => regate(pick(W)));
-      const wHh = c.fold([R], `r${d}`, () => regate(pick(R)));
-      const bIh = B ? c.fold([B], `bi${d}`, () => regate(index(pick(B), [[0, G * hidden]]))) : null;
-      const bHh = B ? c.fold([B], `bh${d}`, () => regate(index(pick(B), [[G * hidden, 2 * G * hidden]]))) : null;
-      const r = rnnDirection(
-        rnnMode,
-        x,
-        { wIh, wHh, bIh, bHh },
-        {
-          h0: h0 ? pick(h0) : null,
-          c0: c0 ? pick(c0) : null,
-          lengths,
-          reverse: direction === 'reverse' || d === 1,
-        },
-      );
-      ys.push(r.output);
-      hs.push(r.hn);
-      if (r.cn) cs.push(r.cn);
-    }
-    // Y [T, dirs, N, H] (layout 1: [N, T, dirs, H]); Y_h, Y_c [dirs, N, H] (layout 1: [N, dirs, H]).
-    let y = stack(ys, 1);
-    let yh = stack(hs, 0);
-    let yc = cs.length ? stack(cs, 0) : null;
-    if (layout === 1) {
-      y = permute(y, [2, 0, 1, 3]);
-      yh = permute(yh, [1, 0, 2]);
-      if (yc) yc = permute(yc, [1, 0, 2]);
-    }
-    const out: Value[] = [floatValue(y), floatValue(yh)];
-    if (mode === 'lstm' && yc) out.push(floatValue(yc));
-    return out;
-  };
-}
-
 export const NN_OPS: Record<string, OpImpl> = {
   Gemm: gemm,
   MatMul: (c) => [floatValue(matmul(c.floatInput(0, 'A'), c.floatInput(1, 'B')))],
@@ -492,7 +402,4 @@ export const NN_OPS: Record<string, OpImpl> = {
   ReduceLogSumExp: reduce(logSumExp, null, 0),
   ArgMax: argReduce(argmax),
   ArgMin: argReduce(argmin),
-  LSTM: recurrent('lstm'),
-  GRU: recurrent('gru'),
-  RNN: recurrent('rnn'),
 };

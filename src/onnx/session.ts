@@ -314,11 +314,19 @@ function toTensor(what: string, decl: OnnxValueMetadata, f: Tensor | OnnxTensorL
 const DATA_INT_USES: Record<string, number[]> = { Gather: [1], LSTM: [4], GRU: [4], RNN: [4] };
 const MAX_KEYED_ELEMENTS = 64;
 
+/** The recurrent cells that run step by step (ops-recurrent.ts) take sequence_lens known. */
+function stepwiseRecurrent(n: NodeInfo): boolean {
+  const a = n.attrs.get('linear_before_reset');
+  return (n.opType === 'GRU' && !(a && a.kind === 'int' && a.value === 1)) || (n.opType === 'LSTM' && !!n.inputs[7]);
+}
+
 function valueKeyedInputs(inputs: readonly OnnxValueMetadata[], nodes: readonly NodeInfo[]): Set<string> {
   const keyed = new Set<string>();
   for (const decl of inputs) {
     if (isFloatType(decl.dtype)) continue;
-    const asData = nodes.some((n) => (DATA_INT_USES[n.opType] ?? []).some((k) => n.inputs[k] === decl.name));
+    const asData = nodes.some(
+      (n) => !stepwiseRecurrent(n) && (DATA_INT_USES[n.opType] ?? []).some((k) => n.inputs[k] === decl.name),
+    );
     if (!asData) keyed.add(decl.name);
   }
   return keyed;
