@@ -399,14 +399,7 @@ export {
   type DistributedFitOptions,
 } from './distributed/index.js';
 // ONNX import: run and fine-tune the models people already have.
-export {
-  loadOnnx,
-  loadOnnxSync,
-  OnnxSession,
-  OnnxModule,
-  type OnnxFeeds,
-  type OnnxLoadOptions,
-  type OnnxTensorLike,
-  type OnnxValueMetadata,
-} from './onnx/session.js';
+export { loadOnnx, loadOnnxSync, OnnxSession, type OnnxLoadOptions } from './onnx/session.js';
+export { OnnxModule } from './onnx/module.js';
+export { type OnnxFeeds, type OnnxTensorLike, type OnnxValueMetadata } from './onnx/feeds.js';
 export { OnnxError, type ElemType as OnnxElemType } from './onnx/proto.js';

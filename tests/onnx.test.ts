@@ -2,10 +2,11 @@
  * ONNX import: PyTorch-exported models (tools/onnx/export_torch_models.py) against PyTorch's
  * outputs, the session API and its errors, fine-tuning an imported graph, and hostile files.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adam, Model, Tensor, loadOnnx, loadOnnxSync, mseLoss } from '../src/index.js';
+import { Adam, Model, OnnxModule, Tensor, loadOnnx, loadOnnxSync, mseLoss } from '../src/index.js';
 import { onnxType, readTensorFile } from '../src/onnx/proto.js';
 
 const ROOT = join(__dirname, 'fixtures/onnx/torch');
@@ -102,6 +103,23 @@ describe('fine-tuning an imported model', () => {
     expect(Array.from(module.namedParameters()[0][1].data)).toEqual(Array.from(frozen));
     // The session's weights are its own: training the module does not change its outputs.
     expect(Array.from(session.runSync({ input: x }).output.data)).toEqual(Array.from(before.data));
+    // model.save and Model.load: the graph travels in the config, the trained weights as tensors.
+    const dir = mkdtempSync(join(tmpdir(), 'axon-onnx-'));
+    try {
+      await model.save(join(dir, 'tuned.axon'));
+      const loaded = await Model.load(join(dir, 'tuned.axon'));
+      expect(loaded.module).toBeInstanceOf(OnnxModule);
+      expect(Array.from((await loaded.predict(x)).data)).toEqual(Array.from((await model.predict(x)).data));
+      expect(loaded.module.namedParameters()[0][1].trainable).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('rebuilds from a hostile config with clear errors', () => {
+    expect(() => OnnxModule.fromConfig({ graph: 5, weights: [] })).toThrow(/graph \(base64\) and weights/);
+    expect(() => OnnxModule.fromConfig({ graph: 'AAAA', weights: [] })).toThrow(
+      /OnnxError|not a valid ONNX model|no graph/,
+    );
   });
 });
 

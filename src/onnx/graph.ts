@@ -96,18 +96,22 @@ export function topologicalOrder(graph: GraphInfo): NodeInfo[] {
 }
 
 /**
- * Inference rewrites on the ordered nodes (initializers may gain folded entries): Conv then
+ * Inference rewrites on the ordered nodes, with the initializers they need (folded entries added): Conv then
  * BatchNormalization with constant statistics becomes one Conv; Relu/Sigmoid/Tanh/LeakyRelu
  * after a Conv or Gemm whose output nothing else reads is fused into it.
  */
-export function fuseForInference(nodes: NodeInfo[], graph: GraphInfo): NodeInfo[] {
+export function fuseForInference(
+  nodes: NodeInfo[],
+  graph: GraphInfo,
+): { nodes: NodeInfo[]; initializers: Map<string, HostTensor> } {
   const uses = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   for (const o of graph.outputs) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
   const consumer = new Map<string, NodeInfo>();
   for (const n of nodes) for (const i of n.inputs) consumer.set(i, n);
   const dropped = new Set<NodeInfo>();
-  const init = graph.initializers;
+  // Folded weights go into a copy: the graph's own initializers stay the file's (toModule).
+  const init = new Map(graph.initializers);
   const f32 = (name: string | undefined): Float32Array | null => (name ? (init.get(name)?.f32 ?? null) : null);
   const out: NodeInfo[] = [];
   for (const n of nodes) {
@@ -171,7 +175,7 @@ export function fuseForInference(nodes: NodeInfo[], graph: GraphInfo): NodeInfo[
     }
     out.push(node);
   }
-  return out;
+  return { nodes: out, initializers: init };
 }
 
 function gemmFusable(n: NodeInfo): boolean {

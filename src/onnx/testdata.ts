@@ -6,7 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTensorFile } from './proto.js';
-import { loadOnnx, type OnnxFeeds } from './session.js';
+import type { OnnxFeeds } from './feeds.js';
+import { loadOnnx } from './session.js';
 
 export interface CaseResult {
   name: string;

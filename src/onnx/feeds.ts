@@ -1,0 +1,151 @@
+/**
+ * Feeds and results at the session's boundary: input metadata, feeds checked against the
+ * declared inputs (names, types, shapes, symbolic dimensions agreeing), the runner's input
+ * Values (integer inputs that steer shapes keyed by value), and computed values copied out.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { isFloatType, OnnxError, type ElemType, type NodeInfo, type ValueInfo } from './proto.js';
+import { dynIntValue, floatValue, intValue, type Value } from './value.js';
+
+/** A graph input or output: symbolic dimensions as their names. */
+export interface OnnxValueMetadata {
+  name: string;
+  dtype: ElemType;
+  shape: (number | string)[] | null;
+}
+
+/** A feed given as raw data, as onnxruntime-node's Tensor. */
+export interface OnnxTensorLike {
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
+  dims: readonly number[];
+}
+export type OnnxFeeds = Record<string, Tensor | OnnxTensorLike>;
+
+export function meta(v: ValueInfo): OnnxValueMetadata {
+  return { name: v.name, dtype: v.type, shape: v.shape ? [...v.shape] : null };
+}
+
+/** A copy of a computed value as a Tensor (integers as int32). */
+export function valueToTensor(v: Value, name: string): Tensor {
+  if (v.tensor) return new Tensor(v.tensor.data.slice(), v.tensor.shape);
+  const ints = v.ints as Float64Array;
+  const out = new Int32Array(ints.length);
+  for (let i = 0; i < ints.length; i++) {
+    if (!(ints[i] >= -(2 ** 31) && ints[i] < 2 ** 31))
+      throw new OnnxError(`output '${name}' holds ${ints[i]}, outside int32 (integer outputs are returned as int32)`);
+    out[i] = ints[i];
+  }
+  return new Tensor(out, v.shape);
+}
+
+/** Feeds checked against the declared inputs, as float32 or int32 tensors, in input order. */
+export function checkInputs(what: string, inputs: readonly OnnxValueMetadata[], feeds: OnnxFeeds): Tensor[] {
+  const symbols = new Map<string, number>();
+  return inputs.map((decl) => {
+    const f = feeds[decl.name];
+    if (f === undefined) throw new OnnxError(`${what}: input '${decl.name}' is missing`);
+    const t = toTensor(what, decl, f);
+    if (decl.shape) {
+      if (decl.shape.length !== t.ndim)
+        throw new OnnxError(
+          `${what}: input '${decl.name}' must have shape [${decl.shape.join(',')}], got [${t.shape.join(',')}]`,
+        );
+      decl.shape.forEach((d, i) => {
+        const got = t.shape[i];
+        if (typeof d === 'number') {
+          if (d !== got)
+            throw new OnnxError(
+              `${what}: input '${decl.name}' must have shape [${decl.shape?.join(',')}], got [${t.shape.join(',')}]`,
+            );
+        } else if (d !== '?') {
+          const seen = symbols.get(d);
+          if (seen !== undefined && seen !== got)
+            throw new OnnxError(`${what}: dimension '${d}' is ${seen} in one input and ${got} in input '${decl.name}'`);
+          symbols.set(d, got);
+        }
+      });
+    }
+    return t;
+  });
+}
+
+function toTensor(what: string, decl: OnnxValueMetadata, f: Tensor | OnnxTensorLike): Tensor {
+  const float = isFloatType(decl.dtype);
+  if (f instanceof Tensor) {
+    if (float !== (f.dtype === 'float32'))
+      throw new OnnxError(`${what}: input '${decl.name}' is ${decl.dtype}, got a ${f.dtype} Tensor`);
+    return f;
+  }
+  if (!f || typeof f !== 'object' || !ArrayBuffer.isView(f.data) || !Array.isArray(f.dims))
+    throw new OnnxError(`${what}: input '${decl.name}' must be a Tensor or { data, dims }`);
+  const dims = f.dims.map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw new OnnxError(`${what}: input '${decl.name}' has invalid dims [${f.dims.join(',')}]`);
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (f.data.length !== size)
+    throw new OnnxError(
+      `${what}: input '${decl.name}' has ${f.data.length} values for dims [${dims.join(',')}] (${size})`,
+    );
+  if (float) {
+    if (f.data instanceof BigInt64Array || f.data instanceof Int32Array)
+      throw new OnnxError(`${what}: input '${decl.name}' is ${decl.dtype}, got integer data`);
+    return new Tensor(f.data instanceof Float32Array ? f.data : Float32Array.from(f.data as Float64Array), dims);
+  }
+  if (f.data instanceof Float32Array || f.data instanceof Float64Array)
+    throw new OnnxError(`${what}: input '${decl.name}' is ${decl.dtype}, got floating data`);
+  const out = new Int32Array(size);
+  for (let i = 0; i < size; i++) {
+    const v = Number(f.data[i]);
+    if (!(v >= -(2 ** 31) && v < 2 ** 31))
+      throw new OnnxError(`${what}: input '${decl.name}' holds ${v} at ${i}, outside int32`);
+    out[i] = v;
+  }
+  return new Tensor(out, dims);
+}
+
+/** Ops that read an integer input as data at run time (indices, lengths): such inputs are not
+ * value-keyed. */
+const DATA_INT_USES: Record<string, number[]> = { Gather: [1], LSTM: [4], GRU: [4], RNN: [4] };
+const MAX_KEYED_ELEMENTS = 64;
+
+/** The recurrent cells that run step by step (ops-recurrent.ts) take sequence_lens known. */
+function stepwiseRecurrent(n: NodeInfo): boolean {
+  const a = n.attrs.get('linear_before_reset');
+  return (n.opType === 'GRU' && !(a && a.kind === 'int' && a.value === 1)) || (n.opType === 'LSTM' && !!n.inputs[7]);
+}
+
+export function valueKeyedInputs(inputs: readonly OnnxValueMetadata[], nodes: readonly NodeInfo[]): Set<string> {
+  const keyed = new Set<string>();
+  for (const decl of inputs) {
+    if (isFloatType(decl.dtype)) continue;
+    const asData = nodes.some(
+      (n) => !stepwiseRecurrent(n) && (DATA_INT_USES[n.opType] ?? []).some((k) => n.inputs[k] === decl.name),
+    );
+    if (!asData) keyed.add(decl.name);
+  }
+  return keyed;
+}
+
+/**
+ * The runner's feeds: float and data-integer inputs as run-time values over the recording's
+ * buffers; value-keyed integer inputs as known values (from `actual`, the caller's data, whose
+ * values are part of the recording's key).
+ */
+export function feedValues(
+  inputs: readonly OnnxValueMetadata[],
+  tensors: Tensor[],
+  keyed: ReadonlySet<string> = new Set(),
+  actual: Tensor[] = tensors,
+): Map<string, Value> {
+  return new Map(
+    inputs.map((decl, i) => {
+      if (isFloatType(decl.dtype)) return [decl.name, floatValue(tensors[i], decl.dtype)];
+      if (keyed.has(decl.name) && actual[i].size <= MAX_KEYED_ELEMENTS) {
+        const v = intValue(decl.dtype, actual[i].shape, Float64Array.from(actual[i].data));
+        v.known = true;
+        return [decl.name, v];
+      }
+      return [decl.name, dynIntValue(decl.dtype, tensors[i])];
+    }),
+  );
+}
