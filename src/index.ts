@@ -403,3 +403,11 @@ export { loadOnnx, loadOnnxSync, OnnxSession, type OnnxLoadOptions } from './onn
 export { OnnxModule } from './onnx/module.js';
 export { type OnnxFeeds, type OnnxTensorLike, type OnnxValueMetadata } from './onnx/feeds.js';
 export { OnnxError, type ElemType as OnnxElemType } from './onnx/proto.js';
+// ONNX export: a model's evaluation-mode forward as an ONNX file (onnxruntime, loadOnnx).
+export {
+  exportOnnx,
+  exportOnnxBytes,
+  ONNX_EXPORT_OPSETS,
+  type OnnxExportOptions,
+  type OnnxExportInfo,
+} from './onnx/export.js';

@@ -68,6 +68,38 @@ export class OnnxModule extends Module {
     return Object.fromEntries(this.outputSpec.map((o, i) => [o.name, values[i]]));
   }
 
+  /**
+   * The graph as ONNX bytes with the parameters' current values as its initializers (float32,
+   * raw data): a fine-tuned import exported back (exportOnnx writes it for an OnnxModule).
+   */
+  toOnnxBytes(): Uint8Array {
+    const ModelProto = onnxType('ModelProto');
+    const msg = ModelProto.decode(this.bytes) as unknown as {
+      graph: { initializer: Record<string, unknown>[] };
+    };
+    const written = new Set<string>();
+    msg.graph.initializer = msg.graph.initializer.map((t) => {
+      const p = this.params.get(t.name as string);
+      if (!p) return t;
+      written.add(t.name as string);
+      return this.initializerOf(t.name as string, p);
+    });
+    // Weights rebuilt from a model file (fromConfig) are not in the stripped graph.
+    for (const [name, p] of this.params)
+      if (!written.has(name)) msg.graph.initializer.push(this.initializerOf(name, p));
+    return ModelProto.encode(msg as never).finish();
+  }
+
+  private initializerOf(name: string, p: Parameter): Record<string, unknown> {
+    const data = p.data as Float32Array;
+    return {
+      name,
+      dims: [...p.shape],
+      data_type: 1,
+      raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(),
+    };
+  }
+
   /** The graph (ONNX bytes, base64) without its float initializers, which are parameters. */
   override getConfig(): Record<string, unknown> {
     const ModelProto = onnxType('ModelProto');

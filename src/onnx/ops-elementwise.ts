@@ -27,7 +27,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { binaryHost, broadcast } from './host.js';
 import { elemTypeOf, isFloatType, isIntType } from './proto.js';
-import { floatValue, intValue, type Value } from './value.js';
+import { dynIntValue, floatValue, intValue, type Value } from './value.js';
 
 type FloatBinary = (a: Tensor, b: Tensor) => Tensor;
 type HostBinary = (x: number, y: number) => number;
@@ -157,6 +157,8 @@ const cast: OpImpl = (c) => {
     throw c.error(`casting ${x.type} computed from input data to ${to} is not supported`);
   }
   if (!isIntType(to)) throw c.error(`cast to ${to} is not supported`);
+  // Integers computed at run time are int32 data whatever their ONNX type (to bool: not yet).
+  if (!x.isFloat && x.tensor && to !== 'bool') return [dynIntValue(to, x.tensor)];
   const k = c.knownInts(0, 'input');
   const data = to === 'bool' ? k.data.map((v) => (v !== 0 ? 1 : 0)) : k.data.map((v) => Math.trunc(v));
   return [intValue(to, k.shape, data)];
