@@ -312,6 +312,8 @@ function structDecl(o) {
     `void buffers(std::vector<BufferUse>& uses) const;`,
     `// The flag that makes it overwrite \`target\` instead of adding into it (null if none).`,
     `bool* overwrite_flag(const void* target);`,
+    `// Moves every buffer pointer through f (a Program compacting its buffers).`,
+    `void remap(const Remap& f);`,
     ...Object.keys(backends)
       .filter((b) => implements_(b, o))
       .map((b) => `void run_${b.toLowerCase()}() const;`),
@@ -533,6 +535,14 @@ function buffersMember(o) {
       L.push(`  ${guard}uses.push_back({${n}, ${n}_len * ${size}, ${all}});`);
     }
   }
+  L.push('}');
+  L.push(`void ${name}::remap(const Remap& f) {`);
+  for (const a of o.args) {
+    const n = snake(a.name);
+    if (isList(a)) L.push(`  for (auto& p : ${n}) remap_ptr(f, p);`);
+    else if (isBuffer(a)) L.push(`  remap_ptr(f, ${n});`);
+  }
+  if (!o.args.some((a) => isList(a) || isBuffer(a))) L.push('  (void)f;');
   L.push('}');
   const ow = o.overwrite;
   L.push(

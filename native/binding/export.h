@@ -73,6 +73,7 @@ struct OpInstr : Instr {
   double bytes() const override { return op.bytes(); }
   void buffers(std::vector<BufferUse>& uses) const override { op.buffers(uses); }
   bool* overwrite_flag(const void* target) override { return op.overwrite_flag(target); }
+  void remap(const Remap& f) override { op.remap(f); }
 };
 
 template <class Op>

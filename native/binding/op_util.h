@@ -2,6 +2,7 @@
 // checks of each op family (ops_<family>.cpp). Internal header.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "args.h"
@@ -31,6 +32,14 @@ struct BufferUse {
   int64_t bytes;
   bool writes_all;
 };
+
+// Where a Program moves buffers when it compacts (program.cpp): the new address of a pointer
+// into one of them, the pointer itself otherwise. Op::remap applies it to every buffer field.
+using Remap = std::function<void*(const void*)>;
+template <class T>
+void remap_ptr(const Remap& f, T*& p) {
+  if (p) p = static_cast<T*>(f(p));
+}
 
 std::string gemm_desc(const GemmArgs& g);
 // "(outer,r,inner)"

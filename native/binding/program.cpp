@@ -17,6 +17,7 @@
 // contents across replays.
 #include "program.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -46,6 +47,8 @@ std::map<std::string, Factory>& factories() {
 // every wrapped object), so neither side may own it alone.
 struct ReplayState {
   std::vector<std::unique_ptr<Instr>> instrs;
+  // The memory compact() moved owned buffers into (freed with the last reference).
+  std::shared_ptr<std::vector<float>> arena;
   double* regs = nullptr;
   std::string error;
   bool busy = false;  // a runAsync has not settled (JS thread only)
@@ -103,6 +106,7 @@ struct ZeroInstr : Instr {
     uses.push_back({op.data, op.size, true});
   }
   bool* overwrite_flag(const void*) override { return nullptr; }
+  void remap(const Remap& f) override { op.data = f(op.data); }
 };
 
 // The buffers a Program owns, by start address: [start, end) and whether the recorded sequence
@@ -120,6 +124,7 @@ class Program : public Napi::ObjectWrap<Program> {
         {InstanceMethod("record", &Program::Record), InstanceMethod("run", &Program::Run),
          InstanceMethod("runAsync", &Program::RunAsync), InstanceMethod("clear", &Program::Clear),
          InstanceMethod("own", &Program::Own), InstanceMethod("used", &Program::Used),
+         InstanceMethod("compact", &Program::Compact),
          InstanceAccessor("length", &Program::Length, nullptr),
          InstanceAccessor("ops", &Program::Ops, nullptr),
          InstanceAccessor("flops", &Program::Flops, nullptr),
@@ -163,6 +168,8 @@ class Program : public Napi::ObjectWrap<Program> {
       if (it != factories().end()) op_name = it->first.c_str(), factory = it->second;
     }
     if (!factory) throw Napi::TypeError::New(env, "Program.record: unknown op '" + name + "'");
+    if (compacted_)
+      throw Napi::Error::New(env, "Program.record: the program was compacted; record no more");
     Args args(env, info[1].As<Napi::Array>(), op_name);
     std::unique_ptr<Instr> instr = factory(args);
     for (auto& b : args.buffers()) keep_.push_back(Napi::Persistent(b));
@@ -235,6 +242,109 @@ class Program : public Napi::ObjectWrap<Program> {
     return zeros;
   }
 
+  // compact(keep: typed arrays): owned buffers whose uses in the recorded sequence do not
+  // overlap share memory from then on (one arena, first-fit by size, intervals of
+  // instructions); the buffers in `keep` (what JS reads after a replay: the outputs) and
+  // unused ones stay where they are. Returns the bytes saved. Sound because every owned
+  // buffer is zeroed or written whole at its first use in each replay (first_uses). No more
+  // ops may be recorded afterwards.
+  Napi::Value Compact(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ensure_idle(env, "compact");
+    if (compacted_) throw Napi::Error::New(env, "Program.compact: already compacted");
+    if (info.Length() < 1 || !info[0].IsArray())
+      throw Napi::TypeError::New(env, "Program.compact: expected an array of typed arrays to keep");
+    struct Life {
+      uintptr_t start, end;
+      int64_t first = -1, last = -1;
+      bool keep = false;
+      size_t offset = 0;
+    };
+    std::vector<Life> lives;
+    std::map<uintptr_t, size_t> index;  // start -> lives[i]
+    for (const auto& [start, o] : owned_) {
+      index.emplace(start, lives.size());
+      lives.push_back({start, o.end});
+    }
+    auto owner = [&](uintptr_t p) -> Life* {
+      auto it = index.upper_bound(p);
+      if (it == index.begin()) return nullptr;
+      Life& l = lives[std::prev(it)->second];
+      return p < l.end ? &l : nullptr;
+    };
+    const Napi::Array keep = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < keep.Length(); ++i) {
+      const Napi::Value v = keep.Get(i);
+      if (!v.IsTypedArray())
+        throw Napi::TypeError::New(
+            env, "Program.compact: keep[" + std::to_string(i) + "] is not a typed array");
+      const Napi::TypedArray t = v.As<Napi::TypedArray>();
+      const auto p =
+          reinterpret_cast<uintptr_t>(static_cast<char*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+      if (Life* l = owner(p)) l->keep = true;
+    }
+    std::vector<BufferUse> uses;
+    for (size_t i = 0; i < state_->instrs.size(); ++i) {
+      uses.clear();
+      state_->instrs[i]->buffers(uses);
+      for (const BufferUse& u : uses)
+        if (Life* l = u.bytes > 0 ? owner(reinterpret_cast<uintptr_t>(u.data)) : nullptr) {
+          if (l->first < 0) l->first = static_cast<int64_t>(i);
+          l->last = static_cast<int64_t>(i);
+        }
+    }
+    // First fit, largest first, 64-byte aligned, against the placed buffers live at once.
+    std::vector<Life*> order;
+    for (Life& l : lives)
+      if (!l.keep && l.first >= 0) order.push_back(&l);
+    std::stable_sort(order.begin(), order.end(), [](const Life* a, const Life* b) {
+      return a->end - a->start > b->end - b->start;
+    });
+    std::vector<Life*> placed;
+    size_t total = 0, before = 0;
+    for (Life* l : order) {
+      const size_t size = (l->end - l->start + 63) / 64 * 64;
+      before += l->end - l->start;
+      std::vector<std::pair<size_t, size_t>> busy;  // [offset, end) of overlapping lifetimes
+      for (const Life* q : placed)
+        if (q->first <= l->last && l->first <= q->last)
+          busy.push_back({q->offset, q->offset + (q->end - q->start + 63) / 64 * 64});
+      std::sort(busy.begin(), busy.end());
+      size_t off = 0;
+      for (const auto& [b0, b1] : busy) {
+        if (off + size <= b0) break;
+        off = std::max(off, b1);
+      }
+      l->offset = off;
+      total = std::max(total, off + size);
+      placed.push_back(l);
+    }
+    compacted_ = true;
+    if (placed.empty()) return Napi::Number::New(env, 0);
+    // 64 bytes of slack so the arena's start can be aligned to 64.
+    auto arena = std::make_shared<std::vector<float>>((total + 64) / 4, 0.0f);
+    const uintptr_t base = (reinterpret_cast<uintptr_t>(arena->data()) + 63) / 64 * 64;
+    const Remap remap = [&](const void* p) -> void* {
+      const auto a = reinterpret_cast<uintptr_t>(p);
+      Life* l = owner(a);
+      if (!l || l->keep || l->first < 0) return const_cast<void*>(p);
+      return reinterpret_cast<void*>(base + l->offset + (a - l->start));
+    };
+    for (auto& instr : state_->instrs) instr->remap(remap);
+    state_->arena = std::move(arena);
+    // The moved buffers' JS memory is no longer the program's: let the GC have it.
+    for (size_t i = 1; i < keep_.size(); ++i) {
+      const Napi::Value v = keep_[i].Value();
+      if (!v.IsTypedArray()) continue;
+      const Napi::TypedArray t = v.As<Napi::TypedArray>();
+      const auto p =
+          reinterpret_cast<uintptr_t>(static_cast<char*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+      const Life* l = owner(p);
+      if (l && !l->keep && l->first >= 0) keep_[i].Reset();
+    }
+    return Napi::Number::New(env, static_cast<double>(before) - static_cast<double>(total));
+  }
+
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     ensure_idle(env, "run");
@@ -257,6 +367,7 @@ class Program : public Napi::ObjectWrap<Program> {
     keep_.erase(keep_.begin() + 1, keep_.end());
     keep_.shrink_to_fit();
     owned_.clear();
+    state_->arena.reset();
     return info.Env().Undefined();
   }
 
@@ -286,6 +397,7 @@ class Program : public Napi::ObjectWrap<Program> {
   std::shared_ptr<ReplayState> state_;
   std::vector<Napi::ObjectReference> keep_;  // the registers, then every buffer the ops use
   std::map<uintptr_t, Owned> owned_;
+  bool compacted_ = false;
 };
 
 class ReplayWorker : public SettlingWorker {

@@ -27,6 +27,8 @@ struct Instr {
   // Program decides which fresh buffers to zero (program.cpp, Record).
   virtual void buffers(std::vector<BufferUse>& uses) const = 0;
   virtual bool* overwrite_flag(const void* target) = 0;
+  // Moves every buffer pointer it holds through f (Program.compact).
+  virtual void remap(const Remap& f) = 0;
 };
 
 using Factory = std::unique_ptr<Instr> (*)(Args& args);

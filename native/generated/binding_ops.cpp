@@ -89,6 +89,12 @@ void Conv2dOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_bias) uses.push_back({bias, bias_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
 }
+void Conv2dOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, weight);
+  remap_ptr(f, bias);
+  remap_ptr(f, y);
+}
 bool* Conv2dOp::overwrite_flag(const void*) { return nullptr; }
 void Conv2dOp::run_cpu() const { return conv2d_forward(geometry, x, weight, bias, activation, activation_param, y); }
 double Conv2dOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
@@ -150,6 +156,11 @@ void Conv2dBackwardDataOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({weight, weight_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
+}
+void Conv2dBackwardDataOp::remap(const Remap& f) {
+  remap_ptr(f, dy);
+  remap_ptr(f, weight);
+  remap_ptr(f, dx);
 }
 bool* Conv2dBackwardDataOp::overwrite_flag(const void*) { return nullptr; }
 void Conv2dBackwardDataOp::run_cpu() const { return conv2d_backward_data(geometry, dy, weight, dx); }
@@ -223,6 +234,12 @@ void Conv2dBackwardWeightOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dw, dw_len * 4, false});
   if (has_db) uses.push_back({db, db_len * 4, false});
 }
+void Conv2dBackwardWeightOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, dy);
+  remap_ptr(f, dw);
+  remap_ptr(f, db);
+}
 bool* Conv2dBackwardWeightOp::overwrite_flag(const void*) { return nullptr; }
 void Conv2dBackwardWeightOp::run_cpu() const { return conv2d_backward_weight(geometry, x, dy, dw, db); }
 double Conv2dBackwardWeightOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
@@ -263,13 +280,23 @@ MaxPool2dOp MaxPool2dOp::parse(Args& a) {
     const I32 v = a.i32(3, "index");
     op.index = v.data, op.index_len = v.length;
   }
+  {
+    const I32 v = a.i32_or_null(4, "globalIndex");
+    op.global_index = v.data, op.global_index_len = v.length;
+    op.has_global_index = v.present;
+  }
+  op.column_major = a.optional_boolean(5, "columnMajor", false);
   check(a, op);
   a.expect_length(op.x_len, a.mul(a.mul(op.geometry.planes, op.geometry.h, "x"), op.geometry.w, "x"), "x", "planes*h*w");
   a.expect_length(op.y_len, a.mul(a.mul(op.geometry.planes, op.out_h, "y"), op.out_w, "y"), "y", "planes*outH*outW");
   a.expect_length(op.index_len, op.y_len, "index", "same as 'y'");
+  if (op.has_global_index) a.expect_length(op.global_index_len, op.y_len, "globalIndex", "same as 'y'");
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.index, op.index_len, "index", false);
+  if (op.has_global_index) a.expect_disjoint(op.y, op.y_len, "y", op.global_index, op.global_index_len, "globalIndex", false);
   a.expect_disjoint(op.index, op.index_len, "index", op.x, op.x_len, "x", false);
+  if (op.has_global_index) a.expect_disjoint(op.index, op.index_len, "index", op.global_index, op.global_index_len, "globalIndex", false);
+  if (op.has_global_index) a.expect_disjoint(op.global_index, op.global_index_len, "globalIndex", op.x, op.x_len, "x", false);
   return op;
 }
 void MaxPool2dOp::run() const {
@@ -284,11 +311,17 @@ void MaxPool2dOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
   uses.push_back({index, index_len * 4, (true)});
+  if (has_global_index) uses.push_back({global_index, global_index_len * 4, (true)});
+}
+void MaxPool2dOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+  remap_ptr(f, index);
+  remap_ptr(f, global_index);
 }
 bool* MaxPool2dOp::overwrite_flag(const void*) { return nullptr; }
-void MaxPool2dOp::run_cpu() const { return max_pool2d_forward(geometry, x, y, index); }
 double MaxPool2dOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
-double MaxPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w)); }
+double MaxPool2dOp::bytes() const { return 4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w)) + (has_global_index ? 8.0 * double(geometry.planes * out_h * out_w) : 0.0); }
 
 // ---- maxPool2dBackward (conv)
 MaxPool2dBackwardOp MaxPool2dBackwardOp::parse(Args& a) {
@@ -355,6 +388,12 @@ void MaxPool2dBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dx, dx_len * 4, (overwrite)});
   if (has_relu_mask) uses.push_back({relu_mask, relu_mask_len * 4, false});
 }
+void MaxPool2dBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, index);
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
+  remap_ptr(f, relu_mask);
+}
 bool* MaxPool2dBackwardOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
 double MaxPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w); }
 double MaxPool2dBackwardOp::bytes() const { return 12.0 * double(geometry.planes * out_h * out_w); }
@@ -407,6 +446,10 @@ void AvgPool2dOp::run() const {
 void AvgPool2dOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
+}
+void AvgPool2dOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
 }
 bool* AvgPool2dOp::overwrite_flag(const void*) { return nullptr; }
 void AvgPool2dOp::run_cpu() const { return avg_pool2d_forward(geometry, x, y); }
@@ -462,6 +505,10 @@ void AvgPool2dBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
 }
+void AvgPool2dBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
+}
 bool* AvgPool2dBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void AvgPool2dBackwardOp::run_cpu() const { return avg_pool2d_backward(geometry, dy, dx); }
 double AvgPool2dBackwardOp::flops() const { return double(geometry.planes * out_h * out_w) * double(geometry.kh * geometry.kw); }
@@ -505,6 +552,10 @@ void AdaptiveAvgPool2dOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
 }
+void AdaptiveAvgPool2dOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+}
 bool* AdaptiveAvgPool2dOp::overwrite_flag(const void*) { return nullptr; }
 void AdaptiveAvgPool2dOp::run_cpu() const { return adaptive_avg_pool2d_forward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, x, y); }
 double AdaptiveAvgPool2dOp::flops() const { return double(geometry.planes * geometry.h * geometry.w); }
@@ -547,6 +598,10 @@ void AdaptiveAvgPool2dBackwardOp::run() const {
 void AdaptiveAvgPool2dBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
+}
+void AdaptiveAvgPool2dBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
 }
 bool* AdaptiveAvgPool2dBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void AdaptiveAvgPool2dBackwardOp::run_cpu() const { return adaptive_avg_pool2d_backward(geometry.planes, geometry.h, geometry.w, geometry.out_h, geometry.out_w, dy, dx); }
@@ -657,6 +712,16 @@ void BatchNormOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({save_mean, save_mean_len * 4, (true)});
   uses.push_back({save_invstd, save_invstd_len * 4, (true)});
 }
+void BatchNormOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, gamma);
+  remap_ptr(f, beta);
+  remap_ptr(f, running_mean);
+  remap_ptr(f, running_var);
+  remap_ptr(f, y);
+  remap_ptr(f, save_mean);
+  remap_ptr(f, save_invstd);
+}
 bool* BatchNormOp::overwrite_flag(const void*) { return nullptr; }
 void BatchNormOp::run_cpu() const { return batch_norm_forward(args(), x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
 double BatchNormOp::flops() const { return 5.0 * double(dims.n * dims.c * dims.s); }
@@ -757,6 +822,16 @@ void BatchNormBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_dgamma) uses.push_back({dgamma, dgamma_len * 4, false});
   if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
 }
+void BatchNormBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, dy);
+  remap_ptr(f, gamma);
+  remap_ptr(f, save_mean);
+  remap_ptr(f, save_invstd);
+  remap_ptr(f, dx);
+  remap_ptr(f, dgamma);
+  remap_ptr(f, dbeta);
+}
 bool* BatchNormBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BatchNormBackwardOp::run_cpu() const { return batch_norm_backward(args(), x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
 double BatchNormBackwardOp::flops() const { return 8.0 * double(dims.n * dims.c * dims.s); }
@@ -831,6 +906,14 @@ void LayerNormOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({y, y_len * 4, (true)});
   uses.push_back({save_mean, save_mean_len * 4, (true)});
   uses.push_back({save_invstd, save_invstd_len * 4, (true)});
+}
+void LayerNormOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, gamma);
+  remap_ptr(f, beta);
+  remap_ptr(f, y);
+  remap_ptr(f, save_mean);
+  remap_ptr(f, save_invstd);
 }
 bool* LayerNormOp::overwrite_flag(const void*) { return nullptr; }
 void LayerNormOp::run_cpu() const { return layer_norm_forward(rows, d, eps, x, gamma, beta, y, save_mean, save_invstd); }
@@ -925,6 +1008,16 @@ void LayerNormBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_dgamma) uses.push_back({dgamma, dgamma_len * 4, false});
   if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
 }
+void LayerNormBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, dy);
+  remap_ptr(f, gamma);
+  remap_ptr(f, save_mean);
+  remap_ptr(f, save_invstd);
+  remap_ptr(f, dx);
+  remap_ptr(f, dgamma);
+  remap_ptr(f, dbeta);
+}
 bool* LayerNormBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void LayerNormBackwardOp::run_cpu() const { return layer_norm_backward(rows, d, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
 double LayerNormBackwardOp::flops() const { return 8.0 * double(rows * d); }
@@ -986,6 +1079,12 @@ void GemmOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({b, b_len * 4, false});
   uses.push_back({c, c_len * 4, (beta == 0 && ldc == n && c_len == m * n)});
   if (has_bias) uses.push_back({bias, bias_len * 4, false});
+}
+void GemmOp::remap(const Remap& f) {
+  remap_ptr(f, a);
+  remap_ptr(f, b);
+  remap_ptr(f, c);
+  remap_ptr(f, bias);
 }
 bool* GemmOp::overwrite_flag(const void*) { return nullptr; }
 void GemmOp::run_cpu() const { return gemm(args()); }
@@ -1051,6 +1150,12 @@ void GemmBatchedOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({c, c_len * 4, (beta == 0 && ldc == n && stride_c == m * n && c_len == batch * m * n)});
   if (has_bias) uses.push_back({bias, bias_len * 4, false});
 }
+void GemmBatchedOp::remap(const Remap& f) {
+  remap_ptr(f, a);
+  remap_ptr(f, b);
+  remap_ptr(f, c);
+  remap_ptr(f, bias);
+}
 bool* GemmBatchedOp::overwrite_flag(const void*) { return nullptr; }
 void GemmBatchedOp::run_cpu() const { return gemm_batched(args()); }
 double GemmBatchedOp::flops() const { return 2.0 * double(batch) * double(m) * double(n) * double(k); }
@@ -1085,6 +1190,10 @@ void UnaryOpCall::run() const {
 void UnaryOpCall::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
+}
+void UnaryOpCall::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
 }
 bool* UnaryOpCall::overwrite_flag(const void*) { return nullptr; }
 void UnaryOpCall::run_cpu() const { return unary_forward(op, x, y, x_len, param); }
@@ -1136,6 +1245,12 @@ void UnaryBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({dx, dx_len * 4, (overwrite)});
 }
+void UnaryBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
+}
 bool* UnaryBackwardOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
 void UnaryBackwardOp::run_cpu() const { return unary_backward(op, x, y, dy, dx, x_len, param, overwrite); }
 double UnaryBackwardOp::flops() const { return double(x_len) * unary_cost(op) + 2.0 * double(x_len); }
@@ -1182,6 +1297,11 @@ void BinaryOpCall::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({b, b_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
 }
+void BinaryOpCall::remap(const Remap& f) {
+  remap_ptr(f, a);
+  remap_ptr(f, b);
+  remap_ptr(f, out);
+}
 bool* BinaryOpCall::overwrite_flag(const void*) { return nullptr; }
 void BinaryOpCall::run_cpu() const { return binary_forward(op, a, a_shape, b, b_shape, out, out_shape); }
 double BinaryOpCall::flops() const { return double(out_shape.numel()) * (op == BinaryOp::Pow ? 16 : 1); }
@@ -1217,6 +1337,10 @@ void BinaryScalarOp::run() const {
 void BinaryScalarOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
+}
+void BinaryScalarOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
 }
 bool* BinaryScalarOp::overwrite_flag(const void*) { return nullptr; }
 void BinaryScalarOp::run_cpu() const { return binary_scalar(op, x, s, scalar_first, y, x_len); }
@@ -1286,6 +1410,14 @@ void BinaryBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_da) uses.push_back({da, da_len * 4, false});
   if (has_db) uses.push_back({db, db_len * 4, false});
 }
+void BinaryBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, a);
+  remap_ptr(f, b);
+  remap_ptr(f, y);
+  remap_ptr(f, dy);
+  remap_ptr(f, da);
+  remap_ptr(f, db);
+}
 bool* BinaryBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BinaryBackwardOp::run_cpu() const { return binary_backward(op, a, b, y, dy, da, db, a_len); }
 double BinaryBackwardOp::flops() const { return 4.0 * double(a_len); }
@@ -1324,6 +1456,10 @@ void ReduceOpCall::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
 }
+void ReduceOpCall::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, out);
+}
 bool* ReduceOpCall::overwrite_flag(const void*) { return nullptr; }
 void ReduceOpCall::run_cpu() const { return reduce(op, x, out, outer, r, inner); }
 double ReduceOpCall::flops() const { return double(outer) * r * inner; }
@@ -1361,6 +1497,10 @@ void ArgReduceOpCall::run() const {
 void ArgReduceOpCall::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
+}
+void ArgReduceOpCall::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, out);
 }
 bool* ArgReduceOpCall::overwrite_flag(const void*) { return nullptr; }
 void ArgReduceOpCall::run_cpu() const { return arg_reduce(op, x, out, outer, r, inner); }
@@ -1414,6 +1554,12 @@ void ReduceBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
 }
+void ReduceBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
+}
 bool* ReduceBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void ReduceBackwardOp::run_cpu() const { return reduce_backward(op, x, y, dy, dx, outer, r, inner); }
 double ReduceBackwardOp::flops() const { return double(outer) * r * inner; }
@@ -1450,6 +1596,10 @@ void SumToShapeOp::run() const {
 void SumToShapeOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
+}
+void SumToShapeOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, out);
 }
 bool* SumToShapeOp::overwrite_flag(const void*) { return nullptr; }
 void SumToShapeOp::run_cpu() const { return sum_to_shape(x, in_shape, out, out_shape); }
@@ -1488,6 +1638,10 @@ void SoftmaxOp::run() const {
 void SoftmaxOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({y, y_len * 4, (true)});
+}
+void SoftmaxOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
 }
 bool* SoftmaxOp::overwrite_flag(const void*) { return nullptr; }
 void SoftmaxOp::run_cpu() const { return softmax_forward(x, y, outer, r, inner, log); }
@@ -1534,6 +1688,11 @@ void SoftmaxBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
 }
+void SoftmaxBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, y);
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
+}
 bool* SoftmaxBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void SoftmaxBackwardOp::run_cpu() const { return softmax_backward(y, dy, dx, outer, r, inner, log); }
 double SoftmaxBackwardOp::flops() const { return 6.0 * double(outer) * r * inner; }
@@ -1568,6 +1727,10 @@ void PermuteOp::run() const {
 void PermuteOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
+}
+void PermuteOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, out);
 }
 bool* PermuteOp::overwrite_flag(const void*) { return nullptr; }
 void PermuteOp::run_cpu() const { return permute(x, shape, perm_int, out); }
@@ -1614,6 +1777,10 @@ void ConcatOp::buffers(std::vector<BufferUse>& uses) const {
   for (size_t j = 0; j < inputs.size(); ++j) uses.push_back({inputs[j], inputs_len[j] * 4, false});
   uses.push_back({out, out_len * 4, (true)});
 }
+void ConcatOp::remap(const Remap& f) {
+  for (auto& p : inputs) remap_ptr(f, p);
+  remap_ptr(f, out);
+}
 bool* ConcatOp::overwrite_flag(const void*) { return nullptr; }
 void ConcatOp::run_cpu() const { return concat(inputs.data(), sizes.data(), static_cast<int>(inputs.size()), outer, out); }
 double ConcatOp::flops() const { return 0; }
@@ -1650,6 +1817,10 @@ void SliceCopyOp::run() const {
 void SliceCopyOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
+}
+void SliceCopyOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, out);
 }
 bool* SliceCopyOp::overwrite_flag(const void*) { return nullptr; }
 void SliceCopyOp::run_cpu() const { return slice_copy(x, shape, starts.data(), steps.data(), out_shape, out); }
@@ -1690,6 +1861,10 @@ void SliceBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
 }
+void SliceBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, dy);
+  remap_ptr(f, dx);
+}
 bool* SliceBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void SliceBackwardOp::run_cpu() const { return slice_backward(dy, out_shape, starts.data(), steps.data(), shape, dx); }
 double SliceBackwardOp::flops() const { return double(out_shape.numel()); }
@@ -1715,6 +1890,9 @@ void FillOp::run() const {
 }
 void FillOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, (true)});
+}
+void FillOp::remap(const Remap& f) {
+  remap_ptr(f, x);
 }
 bool* FillOp::overwrite_flag(const void*) { return nullptr; }
 void FillOp::run_cpu() const { return fill(x, x_len, word); }
@@ -1746,6 +1924,10 @@ void CopyOp::run() const {
 void CopyOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({src, src_len * 4, false});
   uses.push_back({dst, dst_len * 4, (true)});
+}
+void CopyOp::remap(const Remap& f) {
+  remap_ptr(f, src);
+  remap_ptr(f, dst);
 }
 bool* CopyOp::overwrite_flag(const void*) { return nullptr; }
 void CopyOp::run_cpu() const { return copy(src, dst, src_len); }
@@ -1788,6 +1970,11 @@ void GatherRowsOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({src, src_len * 4, false});
   uses.push_back({indices, indices_len * 4, false});
   uses.push_back({dst, dst_len * 4, (true)});
+}
+void GatherRowsOp::remap(const Remap& f) {
+  remap_ptr(f, src);
+  remap_ptr(f, indices);
+  remap_ptr(f, dst);
 }
 bool* GatherRowsOp::overwrite_flag(const void*) { return nullptr; }
 double GatherRowsOp::flops() const { return 0; }
@@ -1835,6 +2022,12 @@ void GatherRowsAtOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({regs, regs_len * 8, false});
   uses.push_back({dst, dst_len * 4, (true)});
 }
+void GatherRowsAtOp::remap(const Remap& f) {
+  remap_ptr(f, src);
+  remap_ptr(f, indices);
+  remap_ptr(f, regs);
+  remap_ptr(f, dst);
+}
 bool* GatherRowsAtOp::overwrite_flag(const void*) { return nullptr; }
 double GatherRowsAtOp::flops() const { return 0; }
 double GatherRowsAtOp::bytes() const { return 8.0 * double(rows) * double(row_size); }
@@ -1872,6 +2065,11 @@ void PutRowsAtOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({src, src_len * 4, false});
   uses.push_back({regs, regs_len * 8, false});
   uses.push_back({dst, dst_len * 4, false});
+}
+void PutRowsAtOp::remap(const Remap& f) {
+  remap_ptr(f, src);
+  remap_ptr(f, regs);
+  remap_ptr(f, dst);
 }
 bool* PutRowsAtOp::overwrite_flag(const void*) { return nullptr; }
 double PutRowsAtOp::flops() const { return 0; }
@@ -1912,6 +2110,11 @@ void LogScalarOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({src, src_len * 4, false});
   uses.push_back({dst, dst_len * 4, false});
   uses.push_back({regs, regs_len * 8, false});
+}
+void LogScalarOp::remap(const Remap& f) {
+  remap_ptr(f, src);
+  remap_ptr(f, dst);
+  remap_ptr(f, regs);
 }
 bool* LogScalarOp::overwrite_flag(const void*) { return nullptr; }
 double LogScalarOp::flops() const { return 0; }
@@ -1977,6 +2180,13 @@ void ConfusionUpdateOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({matrix, matrix_len * 8, false});
   uses.push_back({skipped, skipped_len * 8, false});
 }
+void ConfusionUpdateOp::remap(const Remap& f) {
+  remap_ptr(f, scores);
+  remap_ptr(f, labels);
+  remap_ptr(f, label_floats);
+  remap_ptr(f, matrix);
+  remap_ptr(f, skipped);
+}
 bool* ConfusionUpdateOp::overwrite_flag(const void*) { return nullptr; }
 void ConfusionUpdateOp::run_cpu() const { return confusion_update(scores, n, c, labels, label_floats, label_cols, threshold, matrix, skipped); }
 double ConfusionUpdateOp::flops() const { return double(n) * double(c); }
@@ -2021,6 +2231,11 @@ void TopKUpdateOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({labels, labels_len * 4, false});
   uses.push_back({counts, counts_len * 8, false});
 }
+void TopKUpdateOp::remap(const Remap& f) {
+  remap_ptr(f, scores);
+  remap_ptr(f, labels);
+  remap_ptr(f, counts);
+}
 bool* TopKUpdateOp::overwrite_flag(const void*) { return nullptr; }
 void TopKUpdateOp::run_cpu() const { return top_k_update(scores, n, c, labels, k, counts); }
 double TopKUpdateOp::flops() const { return double(n) * double(c); }
@@ -2060,6 +2275,11 @@ void RegressionUpdateOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({pred, pred_len * 4, false});
   uses.push_back({target, target_len * 4, false});
   uses.push_back({stats, stats_len * 8, false});
+}
+void RegressionUpdateOp::remap(const Remap& f) {
+  remap_ptr(f, pred);
+  remap_ptr(f, target);
+  remap_ptr(f, stats);
 }
 bool* RegressionUpdateOp::overwrite_flag(const void*) { return nullptr; }
 void RegressionUpdateOp::run_cpu() const { return regression_update(pred, target, pred_len, stats); }
@@ -2116,6 +2336,12 @@ void SgdStepOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({grad, grad_len * 4, false});
   if (has_momentum_buf) uses.push_back({momentum_buf, momentum_buf_len * 4, false});
   uses.push_back({hyper, hyper_len * 8, false});
+}
+void SgdStepOp::remap(const Remap& f) {
+  remap_ptr(f, param);
+  remap_ptr(f, grad);
+  remap_ptr(f, momentum_buf);
+  remap_ptr(f, hyper);
 }
 bool* SgdStepOp::overwrite_flag(const void*) { return nullptr; }
 double SgdStepOp::flops() const { return 6.0 * double(param_len); }
@@ -2192,6 +2418,14 @@ void AdamStepOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({v, v_len * 4, false});
   if (has_vmax) uses.push_back({vmax, vmax_len * 4, false});
   uses.push_back({hyper, hyper_len * 8, false});
+}
+void AdamStepOp::remap(const Remap& f) {
+  remap_ptr(f, param);
+  remap_ptr(f, grad);
+  remap_ptr(f, m);
+  remap_ptr(f, v);
+  remap_ptr(f, vmax);
+  remap_ptr(f, hyper);
 }
 bool* AdamStepOp::overwrite_flag(const void*) { return nullptr; }
 double AdamStepOp::flops() const { return 14.0 * double(param_len); }
@@ -2270,6 +2504,14 @@ void RmspropStepOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_momentum_buf) uses.push_back({momentum_buf, momentum_buf_len * 4, false});
   uses.push_back({hyper, hyper_len * 8, false});
 }
+void RmspropStepOp::remap(const Remap& f) {
+  remap_ptr(f, param);
+  remap_ptr(f, grad);
+  remap_ptr(f, square_avg);
+  remap_ptr(f, grad_avg);
+  remap_ptr(f, momentum_buf);
+  remap_ptr(f, hyper);
+}
 bool* RmspropStepOp::overwrite_flag(const void*) { return nullptr; }
 double RmspropStepOp::flops() const { return 12.0 * double(param_len); }
 double RmspropStepOp::bytes() const { return 28.0 * double(param_len); }
@@ -2323,6 +2565,12 @@ void AdagradStepOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({sum, sum_len * 4, false});
   uses.push_back({hyper, hyper_len * 8, false});
 }
+void AdagradStepOp::remap(const Remap& f) {
+  remap_ptr(f, param);
+  remap_ptr(f, grad);
+  remap_ptr(f, sum);
+  remap_ptr(f, hyper);
+}
 bool* AdagradStepOp::overwrite_flag(const void*) { return nullptr; }
 double AdagradStepOp::flops() const { return 8.0 * double(param_len); }
 double AdagradStepOp::bytes() const { return 20.0 * double(param_len); }
@@ -2368,6 +2616,10 @@ void ClipGradNormOp::run() const {
 void ClipGradNormOp::buffers(std::vector<BufferUse>& uses) const {
   for (size_t j = 0; j < grads.size(); ++j) uses.push_back({grads[j], grads_len[j] * 4, false});
   uses.push_back({io, io_len * 8, false});
+}
+void ClipGradNormOp::remap(const Remap& f) {
+  for (auto& p : grads) remap_ptr(f, p);
+  remap_ptr(f, io);
 }
 bool* ClipGradNormOp::overwrite_flag(const void*) { return nullptr; }
 double ClipGradNormOp::flops() const { double n = 0;
@@ -2456,6 +2708,15 @@ void CrossEntropyOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({out, out_len * 4, (true)});
   uses.push_back({lse, lse_len * 4, (true)});
   uses.push_back({rows, rows_len * 4, (true)});
+}
+void CrossEntropyOp::remap(const Remap& f) {
+  remap_ptr(f, logits);
+  remap_ptr(f, target_index);
+  remap_ptr(f, target_prob);
+  remap_ptr(f, class_weight);
+  remap_ptr(f, out);
+  remap_ptr(f, lse);
+  remap_ptr(f, rows);
 }
 bool* CrossEntropyOp::overwrite_flag(const void*) { return nullptr; }
 double CrossEntropyOp::flops() const { return 20.0 * double(n) * double(c); }
@@ -2547,6 +2808,16 @@ void CrossEntropyBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dlogits, dlogits_len * 4, false});
   uses.push_back({scratch, scratch_len * 4, (true)});
 }
+void CrossEntropyBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, logits);
+  remap_ptr(f, target_index);
+  remap_ptr(f, target_prob);
+  remap_ptr(f, class_weight);
+  remap_ptr(f, lse);
+  remap_ptr(f, dout);
+  remap_ptr(f, dlogits);
+  remap_ptr(f, scratch);
+}
 bool* CrossEntropyBackwardOp::overwrite_flag(const void*) { return nullptr; }
 double CrossEntropyBackwardOp::flops() const { return 20.0 * double(n) * double(c); }
 double CrossEntropyBackwardOp::bytes() const { return 12.0 * double(n) * double(c); }
@@ -2595,6 +2866,12 @@ void BceLogitsOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({target, target_len * 4, false});
   if (has_pos_weight) uses.push_back({pos_weight, pos_weight_len * 4, false});
   uses.push_back({loss, loss_len * 4, (true)});
+}
+void BceLogitsOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, target);
+  remap_ptr(f, pos_weight);
+  remap_ptr(f, loss);
 }
 bool* BceLogitsOp::overwrite_flag(const void*) { return nullptr; }
 void BceLogitsOp::run_cpu() const { return bce_logits_forward(x, target, pos_weight, c, loss, x_len); }
@@ -2653,6 +2930,13 @@ void BceLogitsBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dloss, dloss_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
 }
+void BceLogitsBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, target);
+  remap_ptr(f, pos_weight);
+  remap_ptr(f, dloss);
+  remap_ptr(f, dx);
+}
 bool* BceLogitsBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BceLogitsBackwardOp::run_cpu() const { return bce_logits_backward(x, target, pos_weight, c, dloss, dx, x_len); }
 double BceLogitsBackwardOp::flops() const { return 10.0 * double(x_len); }
@@ -2692,6 +2976,11 @@ void BceOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({p, p_len * 4, false});
   uses.push_back({target, target_len * 4, false});
   uses.push_back({loss, loss_len * 4, (true)});
+}
+void BceOp::remap(const Remap& f) {
+  remap_ptr(f, p);
+  remap_ptr(f, target);
+  remap_ptr(f, loss);
 }
 bool* BceOp::overwrite_flag(const void*) { return nullptr; }
 void BceOp::run_cpu() const { return bce_forward(p, target, loss, p_len); }
@@ -2739,6 +3028,12 @@ void BceBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({target, target_len * 4, false});
   uses.push_back({dloss, dloss_len * 4, false});
   uses.push_back({dp, dp_len * 4, false});
+}
+void BceBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, p);
+  remap_ptr(f, target);
+  remap_ptr(f, dloss);
+  remap_ptr(f, dp);
 }
 bool* BceBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void BceBackwardOp::run_cpu() const { return bce_backward(p, target, dloss, dp, p_len); }
@@ -2795,6 +3090,12 @@ void DropoutOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({y, y_len * 4, (true)});
   uses.push_back({mask, mask_len * 4, (true)});
   uses.push_back({state, state_len * 8, false});
+}
+void DropoutOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+  remap_ptr(f, mask);
+  remap_ptr(f, state);
 }
 bool* DropoutOp::overwrite_flag(const void*) { return nullptr; }
 double DropoutOp::flops() const { return 4.0 * double(x_len); }
@@ -2855,6 +3156,11 @@ void RandomCropFlipOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({x, x_len * 4, false});
   uses.push_back({state, state_len * 8, false});
   uses.push_back({y, y_len * 4, (true)});
+}
+void RandomCropFlipOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, state);
+  remap_ptr(f, y);
 }
 bool* RandomCropFlipOp::overwrite_flag(const void*) { return nullptr; }
 double RandomCropFlipOp::flops() const { return 0; }
@@ -3006,6 +3312,20 @@ void RnnOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({hn, hn_len * 4, (true)});
   if (has_cn) uses.push_back({cn, cn_len * 4, (true)});
   uses.push_back({workspace, workspace_len * 4, (true)});
+}
+void RnnOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, w_ih);
+  remap_ptr(f, w_hh);
+  remap_ptr(f, b_ih);
+  remap_ptr(f, b_hh);
+  remap_ptr(f, h0);
+  remap_ptr(f, c0);
+  remap_ptr(f, lengths);
+  remap_ptr(f, y);
+  remap_ptr(f, hn);
+  remap_ptr(f, cn);
+  remap_ptr(f, workspace);
 }
 bool* RnnOp::overwrite_flag(const void*) { return nullptr; }
 void RnnOp::run_cpu() const { return rnn_forward(dims, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hn, cn, workspace); }
@@ -3242,6 +3562,24 @@ void RnnBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_dc0) uses.push_back({dc0, dc0_len * 4, (true)});
   uses.push_back({scratch, scratch_len * 4, (true)});
 }
+void RnnBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, w_ih);
+  remap_ptr(f, w_hh);
+  remap_ptr(f, lengths);
+  remap_ptr(f, workspace);
+  remap_ptr(f, dy);
+  remap_ptr(f, dhn);
+  remap_ptr(f, dcn);
+  remap_ptr(f, dx);
+  remap_ptr(f, dw_ih);
+  remap_ptr(f, dw_hh);
+  remap_ptr(f, db_ih);
+  remap_ptr(f, db_hh);
+  remap_ptr(f, dh0);
+  remap_ptr(f, dc0);
+  remap_ptr(f, scratch);
+}
 bool* RnnBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void RnnBackwardOp::run_cpu() const { return rnn_backward(dims, x, w_ih, w_hh, lengths, workspace, dy, dhn, dcn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, scratch); }
 double RnnBackwardOp::flops() const { return 4.0 * double(dims.steps) * double(dims.batch) * double(gates) * double(dims.input + dims.hidden); }
@@ -3294,6 +3632,11 @@ void EmbeddingOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({weight, weight_len * 4, false});
   uses.push_back({tokens, tokens_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
+}
+void EmbeddingOp::remap(const Remap& f) {
+  remap_ptr(f, weight);
+  remap_ptr(f, tokens);
+  remap_ptr(f, out);
 }
 bool* EmbeddingOp::overwrite_flag(const void*) { return nullptr; }
 void EmbeddingOp::run_cpu() const { return embedding_forward(weight, vocab, dim, tokens, dims.rows, dims.steps, dims.time_major, out); }
@@ -3350,6 +3693,11 @@ void EmbeddingBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({tokens, tokens_len * 4, false});
   uses.push_back({dweight, dweight_len * 4, false});
 }
+void EmbeddingBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, dout);
+  remap_ptr(f, tokens);
+  remap_ptr(f, dweight);
+}
 bool* EmbeddingBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void EmbeddingBackwardOp::run_cpu() const { return embedding_backward(dout, dim, tokens, dims.rows, dims.steps, dims.time_major, padding_idx, vocab, dweight); }
 double EmbeddingBackwardOp::flops() const { return double(dims.rows * dims.steps * dim); }
@@ -3390,6 +3738,10 @@ void EmbeddingRenormOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({weight, weight_len * 4, false});
   uses.push_back({tokens, tokens_len * 4, false});
 }
+void EmbeddingRenormOp::remap(const Remap& f) {
+  remap_ptr(f, weight);
+  remap_ptr(f, tokens);
+}
 bool* EmbeddingRenormOp::overwrite_flag(const void*) { return nullptr; }
 void EmbeddingRenormOp::run_cpu() const { return embedding_renorm(weight, vocab, dim, tokens, tokens_len, max_norm, norm_type); }
 double EmbeddingRenormOp::flops() const { return 2.0 * double(tokens_len * dim); }
@@ -3426,6 +3778,10 @@ void SequenceLengthsOp::run() const {
 void SequenceLengthsOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({tokens, tokens_len * 4, false});
   uses.push_back({lengths, lengths_len * 4, (true)});
+}
+void SequenceLengthsOp::remap(const Remap& f) {
+  remap_ptr(f, tokens);
+  remap_ptr(f, lengths);
 }
 bool* SequenceLengthsOp::overwrite_flag(const void*) { return nullptr; }
 void SequenceLengthsOp::run_cpu() const { return sequence_lengths(tokens, rows, steps, static_cast<int32_t>(pad), lengths); }
@@ -3483,6 +3839,11 @@ void SequencePoolOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_lengths) uses.push_back({lengths, lengths_len * 4, false});
   uses.push_back({out, out_len * 4, (true)});
 }
+void SequencePoolOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, lengths);
+  remap_ptr(f, out);
+}
 bool* SequencePoolOp::overwrite_flag(const void*) { return nullptr; }
 void SequencePoolOp::run_cpu() const { return sequence_pool_forward(x, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode, lengths, out); }
 double SequencePoolOp::flops() const { return double(dims.steps * dims.batch * dims.dim); }
@@ -3538,6 +3899,11 @@ void SequencePoolBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dout, dout_len * 4, false});
   if (has_lengths) uses.push_back({lengths, lengths_len * 4, false});
   uses.push_back({dx, dx_len * 4, false});
+}
+void SequencePoolBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, dout);
+  remap_ptr(f, lengths);
+  remap_ptr(f, dx);
 }
 bool* SequencePoolBackwardOp::overwrite_flag(const void*) { return nullptr; }
 void SequencePoolBackwardOp::run_cpu() const { return sequence_pool_backward(dout, dims.steps, dims.batch, dims.dim, dims.time_major, dims.mode, lengths, dx); }

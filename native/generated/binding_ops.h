@@ -42,6 +42,8 @@ struct Conv2dOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -74,6 +76,8 @@ struct Conv2dBackwardDataOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -101,6 +105,8 @@ struct Conv2dBackwardWeightOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -120,6 +126,9 @@ struct Conv2dBackwardWeightOp {
 };
 
 // y = the window maxima; index = the argmax position within its input plane (h * W + w).
+// globalIndex (may be omitted): the same positions over the whole input, plane * H * W +
+// h * W + w (ONNX MaxPool Indices, storage_order 0), or with columnMajor plane * H * W +
+// w * H + h (storage_order 1); planes * H * W must fit int32.
 struct MaxPool2dOp {
   static constexpr const char* kName = "maxPool2d";
   static MaxPool2dOp parse(Args& a);
@@ -131,6 +140,8 @@ struct MaxPool2dOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -143,6 +154,10 @@ struct MaxPool2dOp {
   int64_t y_len;
   int32_t* index;
   int64_t index_len;
+  int32_t* global_index;
+  int64_t global_index_len;
+  bool has_global_index;
+  bool column_major;
   int64_t out_h;  // set by check()
   int64_t out_w;  // set by check()
 };
@@ -161,6 +176,8 @@ struct MaxPool2dBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -193,6 +210,8 @@ struct AvgPool2dOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -219,6 +238,8 @@ struct AvgPool2dBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -243,6 +264,8 @@ struct AdaptiveAvgPool2dOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -264,6 +287,8 @@ struct AdaptiveAvgPool2dBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -288,6 +313,8 @@ struct BatchNormOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -329,6 +356,8 @@ struct BatchNormBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -370,6 +399,8 @@ struct LayerNormOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -403,6 +434,8 @@ struct LayerNormBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -443,6 +476,8 @@ struct GemmOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -487,6 +522,8 @@ struct GemmBatchedOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -531,6 +568,8 @@ struct UnaryOpCall {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -553,6 +592,8 @@ struct UnaryBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -582,6 +623,8 @@ struct BinaryOpCall {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -608,6 +651,8 @@ struct BinaryScalarOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -631,6 +676,8 @@ struct BinaryBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -662,6 +709,8 @@ struct ReduceOpCall {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -686,6 +735,8 @@ struct ArgReduceOpCall {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -710,6 +761,8 @@ struct ReduceBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -740,6 +793,8 @@ struct SumToShapeOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -762,6 +817,8 @@ struct SoftmaxOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -786,6 +843,8 @@ struct SoftmaxBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -814,6 +873,8 @@ struct PermuteOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -839,6 +900,8 @@ struct ConcatOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -864,6 +927,8 @@ struct SliceCopyOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -890,6 +955,8 @@ struct SliceBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -916,6 +983,8 @@ struct FillOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -936,6 +1005,8 @@ struct CopyOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -959,6 +1030,8 @@ struct GatherRowsOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -988,6 +1061,8 @@ struct GatherRowsAtOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1017,6 +1092,8 @@ struct PutRowsAtOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1046,6 +1123,8 @@ struct LogScalarOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1073,6 +1152,8 @@ struct ConfusionUpdateOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1105,6 +1186,8 @@ struct TopKUpdateOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1130,6 +1213,8 @@ struct RegressionUpdateOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1161,6 +1246,8 @@ struct SgdStepOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1194,6 +1281,8 @@ struct AdamStepOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1230,6 +1319,8 @@ struct RmspropStepOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1265,6 +1356,8 @@ struct AdagradStepOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1295,6 +1388,8 @@ struct ClipGradNormOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1319,6 +1414,8 @@ struct CrossEntropyOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1361,6 +1458,8 @@ struct CrossEntropyBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1405,6 +1504,8 @@ struct BceLogitsOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1433,6 +1534,8 @@ struct BceLogitsBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1461,6 +1564,8 @@ struct BceOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1483,6 +1588,8 @@ struct BceBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1515,6 +1622,8 @@ struct DropoutOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1548,6 +1657,8 @@ struct RandomCropFlipOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1579,6 +1690,8 @@ struct RnnOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1632,6 +1745,8 @@ struct RnnBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1699,6 +1814,8 @@ struct EmbeddingOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1728,6 +1845,8 @@ struct EmbeddingBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1758,6 +1877,8 @@ struct EmbeddingRenormOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1782,6 +1903,8 @@ struct SequenceLengthsOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1808,6 +1931,8 @@ struct SequencePoolOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;
@@ -1834,6 +1959,8 @@ struct SequencePoolBackwardOp {
   void buffers(std::vector<BufferUse>& uses) const;
   // The flag that makes it overwrite `target` instead of adding into it (null if none).
   bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
   void run_cpu() const;
   double flops() const;
   double bytes() const;

@@ -129,6 +129,11 @@ export class SegmentedStep implements NativeProgram {
     return this.segments.some((s) => s.program.used(buffer));
   }
 
+  /** A training step keeps its buffers: compaction is for inference programs. */
+  compact(): number {
+    throw new Error('SegmentedStep.compact: a data-parallel training step is not compacted');
+  }
+
   /** Ends the current piece; after it runs, the given buckets start reducing. A buffer
    * allocated in this piece but first used in a later one is owned by that one. */
   cut(launch: number[]): void {

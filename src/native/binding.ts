@@ -66,6 +66,12 @@ export interface NativeProgram {
   own(buffer: Words): void;
   /** Whether a recorded op has used this owned buffer yet (false when it is not owned). */
   used(buffer: Words): boolean;
+  /**
+   * Liveness: owned buffers whose uses in the recorded sequence do not overlap share one arena
+   * from now on (first fit, largest first); `keep` (what JS reads after a replay, such as the
+   * outputs) and unused buffers stay put. Returns the bytes saved. Records nothing more after.
+   */
+  compact(keep: readonly Words[]): number;
   /** Drops every recorded op and its buffer references now (the registers stay). */
   clear(): void;
   readonly length: number;

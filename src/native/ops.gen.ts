@@ -127,7 +127,7 @@ export interface PoolGeometry {
   dilW: number;
   /** Round the output size up (PyTorch ceil_mode). */
   ceilMode: boolean;
-  /** Average pooling: divide by the whole window, padding included. */
+  /** Average pooling: divide by the window within the padded input. */
   countIncludePad: boolean;
 }
 
@@ -222,8 +222,13 @@ export interface GeneratedKernels {
   conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: ConvGeometry, dx: Float32Array): void;
   /** dw += the weight gradient of conv2d; db += the bias gradient (db may be null). */
   conv2dBackwardWeight(x: Float32Array, dy: Float32Array, geometry: ConvGeometry, dw: Float32Array, db: Float32Array | null): void;
-  /** y = the window maxima; index = the argmax position within its input plane (h * W + w). */
-  maxPool2d(x: Float32Array, geometry: PoolGeometry, y: Float32Array, index: Int32Array): void;
+  /**
+   * y = the window maxima; index = the argmax position within its input plane (h * W + w).
+   * globalIndex (may be omitted): the same positions over the whole input, plane * H * W +
+   * h * W + w (ONNX MaxPool Indices, storage_order 0), or with columnMajor plane * H * W +
+   * w * H + h (storage_order 1); planes * H * W must fit int32.
+   */
+  maxPool2d(x: Float32Array, geometry: PoolGeometry, y: Float32Array, index: Int32Array, globalIndex?: Int32Array | null, columnMajor?: boolean): void;
   /**
    * dx[plane, index] += dy; every index is checked against its plane when the op runs.
    * overwrite: zero each dx plane before scattering into it. reluMask: the pooled output of a
@@ -468,9 +473,11 @@ export const OP_TABLE: readonly OpInfo[] = [
     async: false,
     args: [
       { name: 'x', kind: 'f32', len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
-      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 2] }, { name: 'padLeft', fuzz: [0, 2] }, { name: 'padBottom', fuzz: [0, 2] }, { name: 'padRight', fuzz: [0, 2] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
       { name: 'y', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
       { name: 'index', kind: 'i32', out: true, len: (v, L) => L('y') },
+      { name: 'globalIndex', kind: 'i32', optional: true, out: true, len: (v, L) => L('y') },
+      { name: 'columnMajor', kind: 'bool', optional: true },
     ],
   },
   {
@@ -480,7 +487,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     args: [
       { name: 'index', kind: 'i32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
       { name: 'dy', kind: 'f32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
-      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 2] }, { name: 'padLeft', fuzz: [0, 2] }, { name: 'padBottom', fuzz: [0, 2] }, { name: 'padRight', fuzz: [0, 2] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
       { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
       { name: 'overwrite', kind: 'bool', optional: true },
       { name: 'reluMask', kind: 'f32', optional: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
@@ -492,7 +499,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     async: false,
     args: [
       { name: 'x', kind: 'f32', len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
-      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 2] }, { name: 'padLeft', fuzz: [0, 2] }, { name: 'padBottom', fuzz: [0, 2] }, { name: 'padRight', fuzz: [0, 2] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
       { name: 'y', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
     ],
   },
@@ -502,7 +509,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     async: false,
     args: [
       { name: 'dy', kind: 'f32', len: (v, L) => ((v.geometry.planes * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideH >= v.geometry.h + v.geometry.padTop ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideH) : Math.floor(sp / v.geometry.strideH)) + 1)))(v.geometry.h + v.geometry.padTop + v.geometry.padBottom - v.geometry.dilH * (v.geometry.kH - 1) - 1))) * (((sp: number) => (sp < 0 ? 0 : ((o: number) => (v.geometry.ceilMode && (o - 1) * v.geometry.strideW >= v.geometry.w + v.geometry.padLeft ? o - 1 : o))((v.geometry.ceilMode ? Math.ceil(sp / v.geometry.strideW) : Math.floor(sp / v.geometry.strideW)) + 1)))(v.geometry.w + v.geometry.padLeft + v.geometry.padRight - v.geometry.dilW * (v.geometry.kW - 1) - 1))) },
-      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 0] }, { name: 'padLeft', fuzz: [0, 0] }, { name: 'padBottom', fuzz: [0, 0] }, { name: 'padRight', fuzz: [0, 0] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'planes', fuzz: [0, 3] }, { name: 'h', fuzz: [3, 6] }, { name: 'w', fuzz: [3, 6] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 2] }, { name: 'padLeft', fuzz: [0, 2] }, { name: 'padBottom', fuzz: [0, 2] }, { name: 'padRight', fuzz: [0, 2] }, { name: 'dilH', fuzz: [1, 1] }, { name: 'dilW', fuzz: [1, 1] }, { name: 'ceilMode', bool: true, fuzz: [0, 1] }, { name: 'countIncludePad', bool: true, fuzz: [0, 1] }] },
       { name: 'dx', kind: 'f32', out: true, len: (v, L) => ((v.geometry.planes * v.geometry.h) * v.geometry.w) },
     ],
   },

@@ -186,6 +186,8 @@ export class OnnxSession {
         },
       ),
     );
+    // Intermediate buffers share memory by liveness; the outputs JS copies out stay put.
+    traced.program.compact(traced.value.flatMap((v) => (v.tensor ? [v.tensor.data] : [])));
     entry = {
       program: traced.program,
       inputs,

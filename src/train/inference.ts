@@ -66,6 +66,8 @@ export class InferenceCache {
     const size = x.shape.reduce((a, b) => a * b, 1);
     const input = new Tensor(x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), x.shape);
     const traced = recordForward(this.module, this.limits, what, x.shape[0], () => input);
+    // Intermediate buffers share memory by liveness; the output predict copies out stays put.
+    traced.program.compact([traced.value.data]);
     const seconds = estimateSeconds(traced.program.flops, traced.program.bytes);
     if (seconds > maxSeconds) {
       traced.program.clear();
