@@ -289,7 +289,16 @@ export {
   type Padding,
   type Pair,
 } from './ops/conv.js';
-export { maxPool2d, avgPool2d, adaptiveAvgPool2d, globalAvgPool2d, type Pool2dOptions } from './ops/pool.js';
+export {
+  maxPool2d,
+  maxPool2dWithIndices,
+  avgPool2d,
+  adaptiveAvgPool2d,
+  globalAvgPool2d,
+  type Pool2dOptions,
+  type MaxPool2dWithIndicesOptions,
+  type MaxPoolIndexForm,
+} from './ops/pool.js';
 export { batchNorm, layerNorm, type BatchNormOptions } from './ops/norm.js';
 export {
   Conv1d,

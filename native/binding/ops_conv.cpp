@@ -3,6 +3,8 @@
 // input, the output size), batch and layer norm's hyperparameters, maxPool2dBackward's index
 // check when it runs, and the profiler's shape strings.
 #include <algorithm>
+#include <cstdint>
+#include <numeric>
 
 #include "binding_ops.h"
 
@@ -48,15 +50,39 @@ std::string conv_shapes(const ConvGeometry& g) {
          (g.groups > 1 ? " g" + std::to_string(g.groups) : "");
 }
 
-// PyTorch's rules: padding at most half the kernel (so every window holds an input element), a
-// window that fits the padded input. Sets the output size (op.out_h/out_w and the geometry's).
+// The first output along one axis whose dilated window holds no input position (its taps step
+// over the input), or -1. With each side's padding at most the extent - 1, every window's span
+// overlaps the input (pool_output_size's rules): one starting inside the input holds its start,
+// one starting at -q (q > 0) has its first tap at or after 0 at r = (-q) mod dil (tap number
+// ceil(q / dil) <= k - 1), inside the input when r < n. So only dil > n can fail, and only the
+// windows starting before 0; their residues repeat every dil / gcd(stride, dil) outputs and are
+// distinct before that, so n + 1 of them cannot all be < n.
+int64_t tapless_output(int64_t n, int64_t stride, int64_t pad_a, int64_t dil, int64_t out) {
+  if (dil <= n) return -1;
+  const int64_t last =
+      std::min({out, (pad_a + stride - 1) / stride, dil / std::gcd(stride, dil), n + 1});
+  for (int64_t o = 0; o < last; ++o)
+    if ((dil - (pad_a - o * stride) % dil) % dil >= n) return o;
+  return -1;
+}
+
+// Each side's padding at most the dilated window's extent - 1, so every window overlaps the
+// input (PyTorch's layers keep their half-kernel rule in TypeScript; ONNX allows any pads), a
+// window that fits the padded input, and, with dilation, at least one input position in every
+// window. Max pooling's indices are int32 within a plane. Sets the output size (op.out_h/out_w
+// and the geometry's).
 template <class Op>
 void check_pool(Args& a, Op& op, bool average) {
   PoolGeometry& g = op.geometry;
-  if (2 * std::max(g.pad_top, g.pad_bottom) > g.kh || 2 * std::max(g.pad_left, g.pad_right) > g.kw)
-    a.range_error("padding " + std::to_string(g.pad_top) + "," + std::to_string(g.pad_left) +
-                  " must be at most half the kernel " + std::to_string(g.kh) + "x" +
-                  std::to_string(g.kw));
+  if (average && (g.dil_h != 1 || g.dil_w != 1)) a.range_error("average pooling has no dilation");
+  const int64_t extent_h = g.dil_h * (g.kh - 1) + 1, extent_w = g.dil_w * (g.kw - 1) + 1;
+  if (std::max(g.pad_top, g.pad_bottom) >= extent_h ||
+      std::max(g.pad_left, g.pad_right) >= extent_w)
+    a.range_error("padding " + std::to_string(g.pad_top) + "," + std::to_string(g.pad_left) + "," +
+                  std::to_string(g.pad_bottom) + "," + std::to_string(g.pad_right) +
+                  " (top, left, bottom, right) must be less than the window extent " +
+                  std::to_string(extent_h) + "x" + std::to_string(extent_w) +
+                  " on each side, so every window overlaps the input");
   const bool ceil_mode = op.geometry_ceil_mode;
   g.out_h = pool_output_size(g.h, g.kh, g.stride_h, g.pad_top, g.pad_bottom, g.dil_h, ceil_mode);
   g.out_w = pool_output_size(g.w, g.kw, g.stride_w, g.pad_left, g.pad_right, g.dil_w, ceil_mode);
@@ -65,7 +91,16 @@ void check_pool(Args& a, Op& op, bool average) {
                   ", dilation " + std::to_string(g.dil_h) + ") does not fit the padded input " +
                   std::to_string(g.h + g.pad_top + g.pad_bottom) + "x" +
                   std::to_string(g.w + g.pad_left + g.pad_right));
-  if (average && (g.dil_h != 1 || g.dil_w != 1)) a.range_error("average pooling has no dilation");
+  const int64_t row = tapless_output(g.h, g.stride_h, g.pad_top, g.dil_h, g.out_h);
+  const int64_t col = tapless_output(g.w, g.stride_w, g.pad_left, g.dil_w, g.out_w);
+  if (row >= 0 || col >= 0)
+    a.range_error("the window of output " + std::string(row >= 0 ? "row " : "column ") +
+                  std::to_string(row >= 0 ? row : col) + " holds no input position (dilation " +
+                  std::to_string(g.dil_h) + "x" + std::to_string(g.dil_w) +
+                  " steps over the input from the padding)");
+  if (!average && g.h * g.w > INT32_MAX)
+    a.range_error("a " + std::to_string(g.h) + "x" + std::to_string(g.w) +
+                  " plane has more positions than an int32 index holds");
   op.out_h = g.out_h, op.out_w = g.out_w;
 }
 
@@ -101,7 +136,19 @@ std::string Conv2dBackwardWeightOp::shapes() const {
 }
 
 // ---- pooling
-void MaxPool2dOp::check(Args& a, MaxPool2dOp& op) { check_pool(a, op, false); }
+void MaxPool2dOp::check(Args& a, MaxPool2dOp& op) {
+  check_pool(a, op, false);
+  const PoolGeometry& g = op.geometry;
+  if (op.global_index && g.planes * g.h * g.w > INT32_MAX)
+    a.range_error("global indices of a " + std::to_string(g.planes) + "x" + std::to_string(g.h) +
+                  "x" + std::to_string(g.w) + " input do not fit int32");
+}
+// The forward, then (when asked) its per-plane indices made global, in the same run: the
+// indices it converts are the ones it has just written.
+void MaxPool2dOp::run_cpu() const {
+  max_pool2d_forward(geometry, x, y, index);
+  if (global_index) max_pool2d_global_index(geometry, index, column_major, global_index);
+}
 void MaxPool2dBackwardOp::check(Args& a, MaxPool2dBackwardOp& op) { check_pool(a, op, false); }
 void AvgPool2dOp::check(Args& a, AvgPool2dOp& op) { check_pool(a, op, true); }
 void AvgPool2dBackwardOp::check(Args& a, AvgPool2dBackwardOp& op) { check_pool(a, op, true); }

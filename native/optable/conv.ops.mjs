@@ -16,14 +16,14 @@ export const structs = {
       ['kW:kw', 1, DIM, { fuzz: [1, 3] }],
       ['strideH', 1, DIM, { fuzz: [1, 2] }],
       ['strideW', 1, DIM, { fuzz: [1, 2] }],
-      ['padTop', 0, DIM, { fuzz: [0, 0] }],
-      ['padLeft', 0, DIM, { fuzz: [0, 0] }],
-      ['padBottom', 0, DIM, { fuzz: [0, 0] }],
-      ['padRight', 0, DIM, { fuzz: [0, 0] }],
+      ['padTop', 0, DIM, { fuzz: [0, 2] }],
+      ['padLeft', 0, DIM, { fuzz: [0, 2] }],
+      ['padBottom', 0, DIM, { fuzz: [0, 2] }],
+      ['padRight', 0, DIM, { fuzz: [0, 2] }],
       ['dilH', 1, DIM, { fuzz: [1, 1] }],
       ['dilW', 1, DIM, { fuzz: [1, 1] }],
       ['ceilMode', 0, 0, { bool: true, extra: true, doc: 'Round the output size up (PyTorch ceil_mode).' }],
-      ['countIncludePad', 0, 0, { bool: true, doc: 'Average pooling: divide by the whole window, padding included.' }],
+      ['countIncludePad', 0, 0, { bool: true, doc: 'Average pooling: divide by the window within the padded input.' }],
     ],
   },
   AdaptivePoolGeometry: {
@@ -150,18 +150,33 @@ export default [
   }),
   op({
     name: 'maxPool2d',
-    doc: 'y = the window maxima; index = the argmax position within its input plane (h * W + w).',
+    doc:
+      'y = the window maxima; index = the argmax position within its input plane (h * W + w).\n' +
+      'globalIndex (may be omitted): the same positions over the whole input, plane * H * W +\n' +
+      'h * W + w (ONNX MaxPool Indices, storage_order 0), or with columnMajor plane * H * W +\n' +
+      'w * H + h (storage_order 1); planes * H * W must fit int32.',
     args: [
       f32('x', { len: planeIn, lenWhy: 'planes*h*w' }),
       struct('geometry', 'PoolGeometry'),
       f32('y', { out: true, writesAll: true, len: planeOut, lenWhy: 'planes*outH*outW' }),
       i32('index', { out: true, writesAll: true, len: 'len(y)', lenWhy: "same as 'y'" }),
+      // `fallback`: may be omitted (TS: optional); run_cpu() writes it after the forward.
+      i32('globalIndex', {
+        out: true,
+        optional: true,
+        fallback: null,
+        writesAll: true,
+        len: 'len(y)',
+        lenWhy: "same as 'y'",
+      }),
+      bool('columnMajor', { fallback: false }),
     ],
     derived: poolDerived,
     check: true,
-    run: 'max_pool2d_forward(geometry, x, y, index)',
     flops: `${poolWindows} * double(geometry.kh * geometry.kw)`,
-    bytes: '4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w))',
+    bytes:
+      '4.0 * double(geometry.planes * (geometry.h * geometry.w + 2 * out_h * out_w)) +' +
+      ' (has_global_index ? 8.0 * double(geometry.planes * out_h * out_w) : 0.0)',
   }),
   op({
     name: 'maxPool2dBackward',

@@ -420,6 +420,164 @@ TEST(pooling_matches_reference_and_gradients) {
   test::context().clear();
 }
 
+namespace {
+// Any padding up to the window extent - 1 per side (ONNX's pads): every window overlaps the input.
+PoolGeometry pool4(int64_t planes, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh,
+                   int64_t sw, std::array<int64_t, 4> pads, int64_t dh, int64_t dw, bool ceil_mode,
+                   bool include_pad) {
+  PoolGeometry g;
+  g.planes = planes, g.h = h, g.w = w, g.kh = kh, g.kw = kw, g.stride_h = sh, g.stride_w = sw;
+  g.pad_top = pads[0], g.pad_left = pads[1], g.pad_bottom = pads[2], g.pad_right = pads[3];
+  g.dil_h = dh, g.dil_w = dw;
+  g.out_h = pool_output_size(h, kh, sh, pads[0], pads[2], dh, ceil_mode);
+  g.out_w = pool_output_size(w, kw, sw, pads[1], pads[3], dw, ceil_mode);
+  g.count_include_pad = include_pad;
+  return g;
+}
+
+std::string describe(const PoolGeometry& g) {
+  char b[256];
+  std::snprintf(
+      b, sizeof b, "pool %lldx%lld k%lldx%lld s%lld,%lld p%lld,%lld,%lld,%lld d%lld,%lld %s%s",
+      (long long)g.h, (long long)g.w, (long long)g.kh, (long long)g.kw, (long long)g.stride_h,
+      (long long)g.stride_w, (long long)g.pad_top, (long long)g.pad_left, (long long)g.pad_bottom,
+      (long long)g.pad_right, (long long)g.dil_h, (long long)g.dil_w,
+      g.count_include_pad ? "incl" : "excl", g.out_h > 0 ? "" : " EMPTY");
+  return b;
+}
+
+// Whether every window of g holds an input position (the binding refuses geometries where one
+// does not; the kernels here are called directly, so the test checks its own grid).
+bool every_window_holds_input(const PoolGeometry& g) {
+  for (int64_t oh = 0; oh < g.out_h; ++oh)
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      bool any = false;
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t ih = oh * g.stride_h - g.pad_top + i * g.dil_h,
+                        iw = ow * g.stride_w - g.pad_left + j * g.dil_w;
+          any |= ih >= 0 && ih < g.h && iw >= 0 && iw < g.w;
+        }
+      if (!any) return false;
+    }
+  return true;
+}
+}  // namespace
+
+// Padding beyond half the kernel (ONNX allows each side up to the extent - 1): windows that
+// start and end deep in the padding, asymmetric pads, ceil mode, both count_include_pad rules,
+// the 2x2 stride-2 paths (padding only at the bottom/right keeps them), and the global indices.
+TEST(pooling_with_deep_padding_matches_reference) {
+  const PoolGeometry shapes[] = {
+      pool4(2, 4, 4, 3, 3, 1, 1, {2, 2, 2, 2}, 1, 1, false, true),
+      pool4(2, 4, 4, 3, 3, 1, 1, {2, 2, 2, 2}, 1, 1, false, false),
+      pool4(2, 5, 7, 3, 3, 2, 2, {2, 1, 0, 2}, 1, 1, true, true),
+      pool4(3, 9, 10, 4, 4, 3, 3, {3, 0, 3, 2}, 1, 1, true, false),
+      pool4(3, 9, 10, 4, 4, 3, 3, {3, 0, 3, 2}, 1, 1, true, true),
+      pool4(1, 1, 1, 3, 3, 1, 1, {2, 2, 2, 2}, 1, 1, false, true),
+      pool4(1, 1, 1, 3, 3, 1, 1, {2, 2, 2, 2}, 1, 1, true, false),
+      pool4(2, 1, 3, 3, 2, 2, 1, {2, 1, 2, 1}, 1, 1, true, true),
+      pool4(2, 6, 6, 2, 2, 2, 2, {1, 1, 1, 1}, 1, 1, false, true),
+      pool4(2, 6, 6, 2, 2, 2, 2, {1, 1, 1, 1}, 1, 1, true, false),
+      pool4(2, 8, 8, 2, 2, 2, 2, {0, 0, 1, 1}, 1, 1, false, true),
+      pool4(2, 8, 37, 2, 2, 2, 2, {0, 0, 1, 1}, 1, 1, true, false),
+      pool4(2, 7, 9, 2, 2, 2, 2, {0, 0, 1, 1}, 1, 1, false, false),
+      pool4(2, 5, 6, 5, 3, 1, 2, {4, 2, 4, 1}, 1, 1, true, true),
+      pool4(2, 5, 6, 5, 3, 1, 2, {4, 2, 4, 1}, 1, 1, false, false),
+      pool4(2, 13, 11, 7, 7, 4, 3, {6, 5, 6, 6}, 1, 1, true, true),
+      // Dilated (max only): extent 5 with pads 4; the input smaller than the dilation.
+      pool4(2, 5, 6, 3, 3, 1, 2, {4, 3, 4, 2}, 2, 2, false, true),
+      pool4(2, 2, 9, 3, 3, 3, 1, {3, 0, 5, 0}, 3, 1, false, true),
+      pool4(2, 7, 8, 3, 2, 2, 3, {5, 3, 1, 4}, 3, 4, true, true),
+  };
+  uint32_t seed = 700;
+  for (const PoolGeometry& g : shapes) {
+    test::context() = describe(g);
+    CHECK(g.out_h > 0 && g.out_w > 0);
+    CHECK(every_window_holds_input(g));
+    const size_t nx = size_t(g.planes * g.h * g.w), ny = size_t(g.planes * g.out_h * g.out_w);
+    auto x = random_vector(nx, seed++);
+    for (size_t i = 3; i < nx; i += 11) x[i] = std::round(x[i]);  // some ties
+    std::vector<float> y(ny, NAN), want(ny);
+    std::vector<int32_t> idx(ny, -7), idx_want(ny);
+    max_pool2d_forward(g, x.data(), y.data(), idx.data());
+    ref::max_pool2d_forward(g, x.data(), want.data(), idx_want.data());
+    CHECK_CLOSE(y.data(), want.data(), ny, 0, 0, "max");
+    CHECK(idx == idx_want);
+    // Every maximum is a finite input value (no window is all padding).
+    for (size_t o = 0; o < ny; ++o) CHECK(std::isfinite(y[o]));
+    // Global indices, both storage orders, against the reference and the definition.
+    for (bool column_major : {false, true}) {
+      std::vector<int32_t> global(ny, -7), global_want(ny);
+      max_pool2d_global_index(g, idx.data(), column_major, global.data());
+      ref::max_pool2d_global_index(g, idx.data(), column_major, global_want.data());
+      CHECK(global == global_want);
+      for (int64_t p = 0; p < g.planes; ++p)
+        for (int64_t o = 0; o < g.out_h * g.out_w; ++o) {
+          const size_t at = size_t(p * g.out_h * g.out_w + o);
+          const int64_t ih = idx[at] / g.w, iw = idx[at] % g.w;
+          const int64_t flat = column_major ? (p * g.w + iw) * g.h + ih : (p * g.h + ih) * g.w + iw;
+          CHECK(global[at] == flat);
+          if (!column_major) CHECK(x[size_t(global[at])] == y[at]);
+        }
+    }
+    // Backward: the scatter of the reference's indices, accumulating and overwriting.
+    auto up = random_vector(ny, seed++);
+    std::vector<float> scatter(nx, 0);
+    for (int64_t p = 0; p < g.planes; ++p)
+      for (int64_t o = 0; o < g.out_h * g.out_w; ++o)
+        scatter[size_t(p * g.h * g.w + idx_want[size_t(p * g.out_h * g.out_w + o)])] +=
+            up[size_t(p * g.out_h * g.out_w + o)];
+    std::vector<float> dx(nx, 0.5f), over(nx, NAN);
+    CHECK(max_pool2d_backward(g, idx.data(), up.data(), dx.data()));
+    for (size_t i = 0; i < nx; ++i) dx[i] -= 0.5f;
+    CHECK_CLOSE(dx.data(), scatter.data(), nx, 1e-6, 1e-6, "max backward");
+    CHECK(max_pool2d_backward(g, idx.data(), up.data(), over.data(), true));
+    CHECK_CLOSE(over.data(), scatter.data(), nx, 1e-6, 1e-6, "max backward overwrite");
+    if (g.dil_h == 1 && g.dil_w == 1) {
+      avg_pool2d_forward(g, x.data(), y.data());
+      ref::avg_pool2d_forward(g, x.data(), want.data());
+      CHECK_CLOSE(y.data(), want.data(), ny, 1e-6, 1e-5, "avg");
+      std::vector<float> dxa(nx, 0), base(ny), moved(ny);
+      avg_pool2d_backward(g, up.data(), dxa.data());
+      ref::avg_pool2d_forward(g, x.data(), base.data());
+      for (size_t i = 0; i < nx; ++i) {
+        auto xp = x;
+        xp[i] += 1.0f;
+        ref::avg_pool2d_forward(g, xp.data(), moved.data());
+        double d = 0;
+        for (size_t o = 0; o < ny; ++o) d += double(up[o]) * (double(moved[o]) - base[o]);
+        CHECK(std::fabs(d - dxa[i]) < 1e-4);
+      }
+    }
+  }
+  test::context().clear();
+  // The divisor by hand. One value 9 pooled 3x3 with padding 2 on every side: a 3x3 output
+  // whose windows all lie in the 5x5 padded input, 9 / 9 counting the padding, 9 / 1 without.
+  for (bool include : {true, false}) {
+    PoolGeometry g = pool4(1, 1, 1, 3, 3, 1, 1, {2, 2, 2, 2}, 1, 1, false, include);
+    const float v = 9.0f;
+    std::vector<float> y(size_t(g.out_h * g.out_w));
+    CHECK(g.out_h == 3 && g.out_w == 3);
+    avg_pool2d_forward(g, &v, y.data());
+    for (float o : y) CHECK(o == (include ? 1.0f : 9.0f));
+    // Top/left padding only: a single window [-2, 1) x [-2, 1).
+    g = pool4(1, 1, 1, 3, 3, 1, 1, {2, 2, 0, 0}, 1, 1, false, include);
+    CHECK(g.out_h == 1 && g.out_w == 1);
+    avg_pool2d_forward(g, &v, y.data());
+    CHECK(y[0] == (include ? 1.0f : 9.0f));
+    // Ceil mode: a 1x2 input [3, 5], window 1x3, stride 2, left padding 2. The windows start
+    // at -2 and 0 (ceil mode's, starting inside the input); the second, [0, 3), reaches past
+    // the padded input [-2, 2), so counting the padding divides by the 2 positions inside it.
+    g = pool4(1, 1, 2, 1, 3, 1, 2, {0, 2, 0, 0}, 1, 1, true, include);
+    CHECK(g.out_h == 1 && g.out_w == 2);
+    const float xs[2] = {3.0f, 5.0f};
+    avg_pool2d_forward(g, xs, y.data());
+    CHECK(y[0] == (include ? 1.0f : 3.0f));
+    CHECK(y[1] == 4.0f);
+  }
+}
+
 TEST(pool_output_size_follows_pytorch) {
   CHECK(pool_output_size(28, 2, 2, 0, 0, 1, false) == 14);
   CHECK(pool_output_size(5, 2, 2, 0, 0, 1, false) == 2);

@@ -354,6 +354,22 @@ const AVG_POOL_KEYS = optionKeys<AvgPoolOptions>({
   countIncludePad: true,
 });
 
+/**
+ * PyTorch's rule for its pooling layers: padding at most half the kernel (maxPool2d and
+ * avgPool2d take up to the window extent - 1, for ONNX). Other padding problems are left to the op.
+ */
+function checkHalfKernelPadding(op: string, kernelSize: Pair, padding: Pair | undefined): void {
+  if (padding === undefined) return;
+  const k = kernelPair(op, kernelSize);
+  const p: number[] = typeof padding === 'number' ? [padding, padding] : Array.from(padding as readonly number[]);
+  // [h, w], or [top, left, bottom, right] from an untyped caller.
+  const over = p.some((v, i) => typeof v === 'number' && 2 * v > k[i % 2]);
+  if (over)
+    throw new RangeError(
+      `${op}: padding ${JSON.stringify(p)} must be at most half the kernel ${JSON.stringify(k)} (PyTorch's rule; maxPool2d and avgPool2d allow up to the window extent - 1)`,
+    );
+}
+
 /** Max pooling (nn.MaxPool2d); stride defaults to the kernel size. */
 export class MaxPool2d extends Module {
   constructor(
@@ -365,6 +381,7 @@ export class MaxPool2d extends Module {
     kernelPair('MaxPool2d', kernelSize);
   }
   forward(x: Tensor): Tensor {
+    checkHalfKernelPadding('MaxPool2d', this.kernelSize, this.options.padding);
     return maxPool2d(x, this.kernelSize, this.options);
   }
   override getConfig(): Record<string, unknown> {
@@ -386,6 +403,7 @@ export class AvgPool2d extends Module {
     kernelPair('AvgPool2d', kernelSize);
   }
   forward(x: Tensor): Tensor {
+    checkHalfKernelPadding('AvgPool2d', this.kernelSize, this.options.padding);
     return avgPool2d(x, this.kernelSize, this.options);
   }
   override getConfig(): Record<string, unknown> {

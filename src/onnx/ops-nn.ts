@@ -10,7 +10,7 @@ import { abs, add, exp, log, mul, reciprocal, sqrt, sub } from '../ops/elementwi
 import { concat, index, permute, reshape, squeeze, unsqueeze } from '../ops/layout.js';
 import { linear, matmul } from '../ops/linalg.js';
 import { batchNorm, layerNorm } from '../ops/norm.js';
-import { avgPool2d, maxPool2d } from '../ops/pool.js';
+import { avgPool2d, maxPool2d, maxPool2dWithIndices } from '../ops/pool.js';
 import { argmax, argmin, max, mean, min, sum } from '../ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
@@ -223,11 +223,14 @@ function poolCommon(c: OpContext, x: Tensor): { k: [number, number]; opts: Param
 
 const maxPool: OpImpl = (c) => {
   const x = c.floatInput(0, 'X');
-  if (c.node.outputs.length > 1 && c.node.outputs[1]) throw c.error("the 'Indices' output is not supported");
-  if (c.int('storage_order', 0) !== 0) throw c.error('storage_order = 1 is not supported');
   const { k, opts } = poolCommon(c, x);
-  const y = maxPool2d(as2d(x), k, opts);
-  return [floatValue(x.ndim === 3 ? squeeze(y, 2) : y)];
+  const flat = (t: Tensor): Tensor => (x.ndim === 3 ? squeeze(t, 2) : t);
+  if (!(c.node.outputs.length > 1 && c.node.outputs[1])) return [floatValue(flat(maxPool2d(as2d(x), k, opts)))];
+  // Indices: flat positions in the whole input, NCHW (storage_order 0) or NCWH (1); a 1-D
+  // pool's [N, C, 1, L] lift leaves them the same.
+  const columnMajor = c.int('storage_order', 0) === 1;
+  const r = maxPool2dWithIndices(as2d(x), k, { ...opts, indices: columnMajor ? 'globalColumnMajor' : 'global' });
+  return [floatValue(flat(r.values)), dynIntValue('int64', flat(r.indices))];
 };
 
 const avgPool: OpImpl = (c) => {

@@ -11,14 +11,16 @@ import { numel, shapeToString } from '../tensor/shape.js';
 import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
 import { reshape } from './layout.js';
-import { checkOptionKeys, optionKeys } from '../options.js';
+import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 import { floatData } from './util.js';
 
 export interface Pool2dOptions {
   /** Default: the kernel size. */
   stride?: Pair;
   /** Zero (max: -inf) padding: [h, w] on both sides, or [top, left, bottom, right] (ONNX's
-   * asymmetric pads); each side at most half the kernel. */
+   * asymmetric pads); each side less than the window's extent (dilation * (kernel - 1) + 1),
+   * so every window overlaps the input. (The layers MaxPool2d/AvgPool2d keep PyTorch's rule,
+   * at most half the kernel.) */
   padding?: Pair | readonly [number, number, number, number];
   dilation?: Pair;
   ceilMode?: boolean;
@@ -32,6 +34,22 @@ const POOL2D_KEYS = optionKeys<Pool2dOptions>({
   ceilMode: true,
   countIncludePad: true,
 });
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * The first output along one axis whose dilated window holds no input position (its taps step
+ * over the input), or -1; as the binding's check (native/binding/ops_conv.cpp). With each
+ * side's padding below the extent every window's span overlaps the input; one starting at -q
+ * has its first tap at or after 0 at (-q) mod dil, so only dil > n can fail, only windows
+ * starting before 0, and their residues repeat every dil / gcd(stride, dil) outputs.
+ */
+function taplessOutput(n: number, stride: number, padA: number, dil: number, out: number): number {
+  if (dil <= n) return -1;
+  const last = Math.min(out, Math.ceil(padA / stride), dil / gcd(stride, dil), n + 1);
+  for (let o = 0; o < last; o++) if ((dil - ((padA - o * stride) % dil)) % dil >= n) return o;
+  return -1;
+}
 
 function poolPlan(
   op: string,
@@ -56,9 +74,11 @@ function poolPlan(
     throw new RangeError(`${op}: padding must be non-negative integers, got ${JSON.stringify(pad)}`);
   const d = pair(op, options.dilation, 'dilation', 1);
   const [h, w] = x.shape.slice(-2);
-  if (2 * Math.max(p[0], p[2]) > k[0] || 2 * Math.max(p[1], p[3]) > k[1])
+  const extent = [d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1];
+  const padText = JSON.stringify(p[0] === p[2] && p[1] === p[3] ? [p[0], p[1]] : p);
+  if (Math.max(p[0], p[2]) >= extent[0] || Math.max(p[1], p[3]) >= extent[1])
     throw new RangeError(
-      `${op}: padding ${JSON.stringify(p[0] === p[2] && p[1] === p[3] ? [p[0], p[1]] : p)} must be at most half the kernel ${JSON.stringify(k)}`,
+      `${op}: padding ${padText} must be less than the window extent ${JSON.stringify(extent)} on each side (kernel ${JSON.stringify(k)}, dilation ${JSON.stringify(d)}), so every window overlaps the input`,
     );
   const size = (n: number, kk: number, ss: number, pa: number, pb: number, dd: number): number => {
     const span = n + pa + pb - dd * (kk - 1) - 1;
@@ -72,6 +92,12 @@ function poolPlan(
   if (oh < 1 || ow < 1)
     throw new RangeError(
       `${op}: window ${k[0]}x${k[1]} does not fit input ${shapeToString(x.shape)} with padding ${JSON.stringify(p)}`,
+    );
+  const row = taplessOutput(h, s[0], p[0], d[0], oh);
+  const col = taplessOutput(w, s[1], p[1], d[1], ow);
+  if (row >= 0 || col >= 0)
+    throw new RangeError(
+      `${op}: with dilation ${JSON.stringify(d)} and padding ${padText}, the window of output ${row >= 0 ? `row ${row}` : `column ${col}`} holds no element of input ${shapeToString(x.shape)}`,
     );
   const planes = numel(x.shape.slice(0, -2));
   return {
@@ -96,19 +122,58 @@ function poolPlan(
   };
 }
 
-/** Max pooling over the last two axes (PyTorch's F.max_pool2d). */
-export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
-  checkOptionKeys('maxPool2d', options, POOL2D_KEYS);
-  const xd = floatData('maxPool2d', x);
-  const plan = poolPlan('maxPool2d', x, kernelSize, options);
+/** Which indices maxPool2dWithIndices returns (each the position of its window's maximum). */
+export type MaxPoolIndexForm = 'plane' | 'global' | 'globalColumnMajor';
+
+export interface MaxPool2dWithIndicesOptions extends Pool2dOptions {
+  /**
+   * 'plane' (default, PyTorch's return_indices): h * W + w within each (N, C) plane.
+   * 'global': ((n * C + c) * H + h) * W + w over the whole input, ONNX MaxPool's Indices with
+   * storage_order 0 (int32 here: the input must have fewer than 2^31 elements).
+   * 'globalColumnMajor': ((n * C + c) * W + w) * H + h, ONNX's storage_order 1.
+   */
+  indices?: MaxPoolIndexForm;
+}
+const MAX_POOL_INDICES_KEYS = optionKeys<MaxPool2dWithIndicesOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  ceilMode: true,
+  countIncludePad: true,
+  indices: true,
+});
+const INDEX_FORMS: readonly MaxPoolIndexForm[] = ['plane', 'global', 'globalColumnMajor'];
+
+/** The forward (and its recorded backward) of maxPool2d and maxPool2dWithIndices: values, the
+ * per-plane argmax the backward reads, and the global indices when asked. */
+function maxPoolForward(
+  op: string,
+  x: Tensor,
+  kernelSize: Pair,
+  options: Pool2dOptions,
+  form: MaxPoolIndexForm,
+): { values: Tensor; index: Int32Array; global: Int32Array | null } {
+  const xd = floatData(op, x);
+  const plan = poolPlan(op, x, kernelSize, options);
+  if (form !== 'plane' && x.size > 2 ** 31 - 1)
+    throw new RangeError(
+      `${op}: global indices of input ${shapeToString(x.shape)} do not fit int32 (more than 2^31 - 1 elements)`,
+    );
   const out = Tensor.empty(plan.outShape);
   // The argmax indices are kept for the backward (int32, one per output).
   reserveActivation(out.size);
   const index = new Int32Array(out.size);
-  if (out.size > 0) kernels.maxPool2d(xd, plan.geometry, out.data as Float32Array, index);
-  return record(
+  let global: Int32Array | null = null;
+  if (form !== 'plane') {
+    reserveActivation(out.size);
+    global = new Int32Array(out.size);
+  }
+  // One kernel call writes all of them (recordable: a replay rewrites every buffer).
+  if (out.size > 0)
+    kernels.maxPool2d(xd, plan.geometry, out.data as Float32Array, index, global, form === 'globalColumnMajor');
+  const values = record(
     out,
-    'maxPool2d',
+    op,
     [x],
     (g, fusion) => {
       const dx = Tensor.empty(x.shape);
@@ -127,6 +192,32 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
     },
     { masksRelu: true },
   );
+  return { values, index, global };
+}
+
+/** Max pooling over the last two axes (PyTorch's F.max_pool2d). */
+export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
+  checkOptionKeys('maxPool2d', options, POOL2D_KEYS);
+  return maxPoolForward('maxPool2d', x, kernelSize, options, 'plane').values;
+}
+
+/**
+ * Max pooling that also returns where each maximum came from (F.max_pool2d with
+ * return_indices; ONNX MaxPool's second output with `indices: 'global'`). `values` is
+ * maxPool2d's result, with its gradient; `indices` is an int32 tensor of the same shape, no
+ * gradient. A NaN in a window wins (the first one) and its position is returned. With
+ * 'plane' the indices are the buffer the backward reads (as PyTorch's saved indices): change
+ * them and the gradient changes (positions outside their plane are refused when it runs).
+ */
+export function maxPool2dWithIndices(
+  x: Tensor,
+  kernelSize: Pair,
+  options: MaxPool2dWithIndicesOptions = {},
+): { values: Tensor; indices: Tensor } {
+  checkOptionKeys('maxPool2dWithIndices', options, MAX_POOL_INDICES_KEYS);
+  const form = enumOption('maxPool2dWithIndices', 'indices', options.indices, 'plane', INDEX_FORMS);
+  const { values, index, global } = maxPoolForward('maxPool2dWithIndices', x, kernelSize, options, form);
+  return { values, indices: new Tensor(global ?? index, values.shape) };
 }
 
 /** Average pooling over the last two axes (PyTorch's F.avg_pool2d). */

@@ -357,8 +357,11 @@ describe('geometry and errors', () => {
     expect(() => conv2d(randn([1, 3, 8, 8]), randn([4, 3, 3, 3]), null, { padding: [1, 2, 3] as never })).toThrow(
       "conv2d: padding must be 'valid', 'same'",
     );
-    expect(() => maxPool2d(randn([1, 1, 4, 4]), 3, { padding: 2 })).toThrow(
-      'maxPool2d: padding [2,2] must be at most half the kernel [3,3]',
+    expect(() => maxPool2d(randn([1, 1, 4, 4]), 3, { padding: 3 })).toThrow(
+      'maxPool2d: padding [3,3] must be less than the window extent [3,3] on each side (kernel [3,3], dilation [1,1]), so every window overlaps the input',
+    );
+    expect(() => new MaxPool2d(3, { padding: 2 }).forward(randn([1, 1, 4, 4]))).toThrow(
+      'MaxPool2d: padding [2,2] must be at most half the kernel [3,3]',
     );
     expect(() => maxPool2d(randn([1, 1, 2, 2]), 3)).toThrow(/maxPool2d: window 3x3 does not fit input \[1,1,2,2\]/);
     expect(() => new BatchNorm2d(3).forward(randn([2, 4, 3, 3]))).toThrow(

@@ -84,8 +84,17 @@ AXON_KERNEL(pool_output_size, int64_t,
              bool ceil_mode),
             API, 0, 0)
 // y = window max; index = argmax position within its input plane (h * W + w); NaN wins.
+// Windows may reach deep into the padding (each side up to the dilated extent - 1), but every
+// window must hold at least one input element (the binding checks it).
 AXON_KERNEL(max_pool2d_forward, void,
             (const PoolGeometry& g, const float* x, float* y, int32_t* index), API, REF, 0)
+// out = max_pool2d_forward's per-plane index made global over the whole input: for output o of
+// plane p (= n * C + c), p * H * W + index[o] (row-major, ONNX MaxPool's Indices with
+// storage_order 0), or with column_major p * H * W + w * H + h (storage_order 1). Indices must
+// lie in their plane and planes * H * W fit int32 (the binding checks both).
+AXON_KERNEL(max_pool2d_global_index, void,
+            (const PoolGeometry& g, const int32_t* index, bool column_major, int32_t* out), API,
+            REF, 0)
 // dx[plane, index] += dy; with overwrite, dx = that scatter (each plane zeroed first, while it
 // is in cache, which saves the caller a pass zeroing a fresh buffer). relu_mask (may be null):
 // the pooled output y when the input was a relu's output; dy is dropped where y is not > 0,

@@ -94,7 +94,9 @@ enum class ConvAlgorithm { Auto, ImplicitGemm, Winograd };
 // ---------------------------------------------------------------------------------------
 // Pooling over (N*C) planes of H x W. Output size per axis:
 // floor-or-ceil((in + pad_a + pad_b - dil (k - 1) - 1) / stride) + 1; with ceil_mode a last
-// window must start inside the input or the left padding (PyTorch's rule).
+// window must start inside the input or the left padding (PyTorch's rule). Each side's padding
+// may reach the dilated window's extent - 1 (ONNX's pads; PyTorch's layers allow half the
+// kernel), so windows may start or end deep in the padding, but each holds an input element.
 // ---------------------------------------------------------------------------------------
 struct PoolGeometry {
   int64_t planes = 0, h = 0, w = 0;  // N*C planes of H x W

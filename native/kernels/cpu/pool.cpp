@@ -152,6 +152,24 @@ void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t
   });
 }
 
+void max_pool2d_global_index(const PoolGeometry& g, const int32_t* index, bool column_major,
+                             int32_t* out) {
+  const int64_t per_plane = g.out_h * g.out_w, plane = g.h * g.w;
+  // int64 arithmetic: a stray index cannot overflow (it only gives a wrong value).
+  parallel_range(g.planes, plane_grain(per_plane), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int32_t* idx = index + p * per_plane;
+      int32_t* o = out + p * per_plane;
+      const int64_t base = p * plane;
+      if (column_major)
+        for (int64_t i = 0; i < per_plane; ++i)
+          o[i] = static_cast<int32_t>(base + (idx[i] % g.w) * g.h + idx[i] / g.w);
+      else
+        for (int64_t i = 0; i < per_plane; ++i) o[i] = static_cast<int32_t>(base + idx[i]);
+    }
+  });
+}
+
 bool max_pool2d_backward(const PoolGeometry& g, const int32_t* index, const float* dy, float* dx,
                          bool overwrite, const float* relu_mask) {
   const int64_t per_plane = g.out_h * g.out_w, plane = g.h * g.w;

@@ -123,6 +123,16 @@ void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t
       }
 }
 
+void max_pool2d_global_index(const PoolGeometry& g, const int32_t* index, bool column_major,
+                             int32_t* out) {
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t o = 0; o < g.out_h * g.out_w; ++o) {
+      const int64_t at = index[p * g.out_h * g.out_w + o], ih = at / g.w, iw = at % g.w;
+      out[p * g.out_h * g.out_w + o] = static_cast<int32_t>(
+          column_major ? ((p * g.w + iw) * g.h + ih) : ((p * g.h + ih) * g.w + iw));
+    }
+}
+
 void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {
   for (int64_t p = 0; p < g.planes; ++p)
     for (int64_t oh = 0; oh < g.out_h; ++oh)
