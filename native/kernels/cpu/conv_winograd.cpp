@@ -185,8 +185,8 @@ void hwc_rows(const float* src, int64_t planes, int64_t h, int64_t w, int64_t to
 }
 
 // How a Winograd pass splits the batch: a unit is a band of tile rows of one image, or whole
-// images when an image has few tiles, about kWinogradTiles tiles while every thread still
-// gets four units.
+// images when an image has few tiles (and there are images enough for the threads), about
+// kWinogradTiles tiles while every thread still gets four units.
 struct WinogradUnits {
   int64_t n, th, tw;   // images; tiles per image, down and across
   int64_t trows, ipt;  // tile rows per band; images per unit (when bands == 1)
@@ -198,7 +198,9 @@ struct WinogradUnits {
     n = g.n, th = (g.out_h() + m - 1) / m, tw = (g.out_w() + m - 1) / m;
     const int64_t want = 4 * int64_t{num_threads()};
     trows = th, ipt = 1;
-    if (th * tw >= kWinogradTiles) {
+    // Bands also when the batch is smaller than the thread count (a batch-1 request): whole
+    // images would leave all but one thread idle.
+    if (th * tw >= kWinogradTiles || g.n < num_threads()) {
       trows = std::clamp<int64_t>(kWinogradTiles / tw, 1, th);
       while (trows > 1 && g.n * ((th + trows - 1) / trows) < want) trows = (trows + 1) / 2;
     } else {
