@@ -38,6 +38,9 @@ interface Entry {
   inputs: Tensor[];
   outputs: Value[];
   seconds: number;
+  /** Activation bytes the recording holds after compaction, and what compaction saved. */
+  bytes: number;
+  savedBytes: number;
 }
 
 const MAX_ENTRIES = 16;
@@ -143,6 +146,12 @@ export class OnnxSession {
     this.entry(this.checkFeeds('load', feeds));
   }
 
+  /** Each recorded input signature with the activation memory its replay holds (after buffers
+   * whose lifetimes do not overlap were made to share memory) and what that sharing saved. */
+  recordings(): { signature: string; bytes: number; savedBytes: number }[] {
+    return [...this.entries].map(([signature, e]) => ({ signature, bytes: e.bytes, savedBytes: e.savedBytes }));
+  }
+
   /** Releases every recorded program and its buffers now. */
   release(): void {
     for (const e of this.entries.values()) e.program.clear();
@@ -187,12 +196,14 @@ export class OnnxSession {
       ),
     );
     // Intermediate buffers share memory by liveness; the outputs JS copies out stay put.
-    traced.program.compact(traced.value.flatMap((v) => (v.tensor ? [v.tensor.data] : [])));
+    const saved = traced.program.compact(traced.value.flatMap((v) => (v.tensor ? [v.tensor.data] : [])));
     entry = {
       program: traced.program,
       inputs,
       outputs: traced.value,
       seconds: estimateSeconds(traced.program.flops, traced.program.bytes),
+      bytes: traced.activationBytes - saved,
+      savedBytes: saved,
     };
     if (this.entries.size >= MAX_ENTRIES) {
       const oldest = this.entries.keys().next().value as string;
