@@ -3,9 +3,9 @@
  * test_data_set_N/{input,output}_K.pb), as Debian's libonnx-testdata ships them, and compares
  * with the expected outputs. The conformance test and tools/onnx-conformance.ts use it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTensorFile } from './proto.js';
+import { DEFAULT_READ_LIMITS, readModel, readTensorFile } from './proto.js';
 import type { OnnxFeeds } from './feeds.js';
 import { loadOnnx } from './session.js';
 
@@ -20,17 +20,20 @@ export interface CaseResult {
 /** Runs the case in `dir`; tolerances as ONNX's runner (rtol 1e-3, atol 1e-7) unless given. */
 export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-7): Promise<CaseResult> {
   const name = dir.split('/').pop() as string;
+  let opTypes: string[] = [];
+  try {
+    const model = readModel(readFileSync(join(dir, 'model.onnx')), dir, DEFAULT_READ_LIMITS);
+    opTypes = [...new Set(model.graph.nodes.map((n) => n.opType))].sort();
+  } catch {
+    // reported by loadOnnx below
+  }
+  const result = (status: CaseResult['status'], detail = ''): CaseResult => ({ name, status, detail, opTypes });
   let session;
   try {
     session = await loadOnnx(join(dir, 'model.onnx'));
   } catch (e) {
     const msg = (e as Error).message;
-    return {
-      name,
-      status: msg.includes('unsupported operators') || msg.includes('opset') ? 'unsupported' : 'fail',
-      detail: msg,
-      opTypes: [],
-    };
+    return result(msg.includes('unsupported operators') || msg.includes('opset') ? 'unsupported' : 'fail', msg);
   }
   const sets = readdirSync(dir).filter((d) => d.startsWith('test_data_set_'));
   try {
@@ -48,27 +51,22 @@ export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-7): Pro
         const want = readTensorFile(join(dir, set, `output_${k}.pb`));
         const oname = want.name || session.outputs[k].name;
         const got = out[oname];
-        if (!got) return { name, status: 'fail', detail: `no output '${oname}'`, opTypes: [] };
+        if (!got) return result('fail', `no output '${oname}'`);
         const w = want.f32 ?? want.ints ?? new Float64Array(0);
         if (got.shape.join(',') !== want.dims.join(',') || got.size !== w.length)
-          return {
-            name,
-            status: 'fail',
-            detail: `${oname}: shape [${got.shape}] vs expected [${want.dims}]`,
-            opTypes: [],
-          };
+          return result('fail', `${oname}: shape [${got.shape}] vs expected [${want.dims}]`);
         for (let i = 0; i < w.length; i++) {
           const a = got.data[i];
           const b = w[i];
           const ok = Number.isNaN(b) ? Number.isNaN(a) : a === b || Math.abs(a - b) <= atol + rtol * Math.abs(b);
-          if (!ok) return { name, status: 'fail', detail: `${oname}[${i}] = ${a}, expected ${b}`, opTypes: [] };
+          if (!ok) return result('fail', `${oname}[${i}] = ${a}, expected ${b}`);
         }
       }
     }
   } catch (e) {
-    return { name, status: 'fail', detail: (e as Error).message, opTypes: [] };
+    return result('fail', (e as Error).message);
   } finally {
     session.release();
   }
-  return { name, status: 'pass', detail: '', opTypes: [] };
+  return result('pass');
 }
