@@ -117,7 +117,12 @@ function stepwiseRecurrent(n: NodeInfo): boolean {
 export function valueKeyedInputs(inputs: readonly OnnxValueMetadata[], nodes: readonly NodeInfo[]): Set<string> {
   const keyed = new Set<string>();
   for (const decl of inputs) {
-    if (isFloatType(decl.dtype)) continue;
+    if (isFloatType(decl.dtype)) {
+      // Floats steer shapes only as Range's bounds.
+      const users = nodes.filter((n) => n.inputs.includes(decl.name));
+      if (users.length > 0 && users.every((n) => n.opType === 'Range')) keyed.add(decl.name);
+      continue;
+    }
     const asData = nodes.some(
       (n) => !stepwiseRecurrent(n) && (DATA_INT_USES[n.opType] ?? []).some((k) => n.inputs[k] === decl.name),
     );
@@ -139,8 +144,13 @@ export function feedValues(
 ): Map<string, Value> {
   return new Map(
     inputs.map((decl, i) => {
-      if (isFloatType(decl.dtype)) return [decl.name, floatValue(tensors[i], decl.dtype)];
-      if (keyed.has(decl.name) && actual[i].size <= MAX_KEYED_ELEMENTS) {
+      const byValue = keyed.has(decl.name) && actual[i].size <= MAX_KEYED_ELEMENTS;
+      if (isFloatType(decl.dtype)) {
+        const v = floatValue(byValue ? new Tensor(actual[i].data.slice(), actual[i].shape) : tensors[i], decl.dtype);
+        v.known = byValue;
+        return [decl.name, v];
+      }
+      if (byValue) {
         const v = intValue(decl.dtype, actual[i].shape, Float64Array.from(actual[i].data));
         v.known = true;
         return [decl.name, v];

@@ -240,7 +240,10 @@ export class GraphRunner {
   /** Runs the graph on `feeds` (input Values, not known), returning the `wanted` values. */
   run(feeds: ReadonlyMap<string, Value>, wanted: readonly string[]): Value[] {
     const sig = [...feeds]
-      .map(([k, v]) => `${k}:${v.type}:${v.shape.join(',')}${v.known && v.ints ? `=${v.ints.join(',')}` : ''}`)
+      .map(
+        ([k, v]) =>
+          `${k}:${v.type}:${v.shape.join(',')}${v.known ? `=${(v.ints ?? v.tensor?.data ?? []).join(',')}` : ''}`,
+      )
       .join('|');
     let plan = this.plans.get(sig);
     const fresh = !plan;

@@ -92,15 +92,22 @@ const clip: OpImpl = (c) => {
     lo = c.float('min', -Infinity);
     hi = c.float('max', Infinity);
   } else {
-    const scalar = (i: number, name: string): number | null => {
+    const x = c.input(0, 'input');
+    const bound = (i: number, name: string): Value | null => {
       const v = c.optional(i);
-      if (!v) return null;
-      const k = c.knownInts(i, name);
-      if (k.data.length !== 1) throw c.error(`input '${name}' must be a scalar, got shape [${k.shape.join(',')}]`);
-      return k.data[0];
+      if (v && v.size !== 1) throw c.error(`input '${name}' must be a scalar, got shape [${v.shape.join(',')}]`);
+      return v;
     };
-    lo = scalar(1, 'min');
-    hi = scalar(2, 'max');
+    const [vmin, vmax] = [bound(1, 'min'), bound(2, 'max')];
+    // Bounds computed from input data: max/min against them, elementwise.
+    if (x.isFloat && ((vmin && !vmin.known) || (vmax && !vmax.known))) {
+      let t = x.tensor as Tensor;
+      if (vmin) t = maximum(t, c.floatInput(1, 'min'));
+      if (vmax) t = minimum(t, c.floatInput(2, 'max'));
+      return [floatValue(t, x.type)];
+    }
+    lo = vmin ? c.knownInts(1, 'min').data[0] : null;
+    hi = vmax ? c.knownInts(2, 'max').data[0] : null;
   }
   const x = c.input(0, 'input');
   if (!x.isFloat) {
@@ -196,16 +203,20 @@ export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
     const e = b.isFloat ? (b.tensor as Tensor) : new Tensor(Float32Array.from(c.knownInts(1, 'Y').data), b.shape);
     return [floatValue(pow(a.tensor as Tensor, e), a.type)];
   },
-  Mod: binary(
-    () => {
-      throw new RangeError('Mod on floating tensors is not supported');
-    },
-    (x, y) => {
-      if (y === 0) throw new RangeError('integer modulo by zero');
-      const r = x % y;
-      return r !== 0 && r < 0 !== y < 0 ? r + y : r;
-    },
-  ),
+  Mod: (c) => {
+    // fmod = 1: the sign of the dividend (C's fmod); 0: the sign of the divisor (Python's %).
+    const fmod = c.int('fmod', 0) === 1;
+    return binary(
+      () => {
+        throw new RangeError('Mod on floating tensors is not supported');
+      },
+      (x, y) => {
+        if (y === 0) throw new RangeError('integer modulo by zero');
+        const r = x % y;
+        return fmod || r === 0 || r < 0 === y < 0 ? r : r + y;
+      },
+    )(c);
+  },
   Sum: variadic(add, (x, y) => x + y),
   Mean: variadic(add, (x, y) => x + y, true),
   Min: variadic(minimum, Math.min),

@@ -4,6 +4,7 @@
  * Identity-like Dropout. Float data moves through our ops (views where the layout allows);
  * integer data known at load moves on the host, exactly.
  */
+import { add, mul } from '../ops/elementwise.js';
 import { embedding } from '../ops/rnn.js';
 import { concat, expand, index, permute, reshape } from '../ops/layout.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -319,13 +320,17 @@ const padOp: OpImpl = (c) => {
   const mode = c.string('mode', 'constant');
   let pads: number[];
   let value = 0;
+  // A constant_value computed from input data: pad with zeros, then add it where padded.
+  let runValue: Tensor | null = null;
   let axes: number[] | null = null;
   if (c.opset < 11) {
     pads = c.ints('pads') ?? c.ints('paddings') ?? [];
     value = c.float('value', 0);
   } else {
     pads = Array.from(c.knownInts(1, 'pads').data);
-    if (c.optional(2)) value = c.knownInts(2, 'constant_value').data[0] ?? 0;
+    const cv = c.optional(2);
+    if (cv && cv.isFloat && !cv.known && mode === 'constant') runValue = c.floatInput(2, 'constant_value');
+    else if (cv) value = c.knownInts(2, 'constant_value').data[0] ?? 0;
     if (c.optional(3)) axes = Array.from(c.knownInts(3, 'axes').data).map((a) => c.axis(a, r, 'axes'));
   }
   axes ??= Array.from({ length: r }, (_, i) => i);
@@ -337,6 +342,12 @@ const padOp: OpImpl = (c) => {
     const after = pads[i + axes.length];
     t = padAxis(c, t, axis, before, after, mode, value);
   });
+  if (runValue) {
+    let inside = new Tensor(new Float32Array(x.size), x.shape);
+    axes.forEach((axis, i) => (inside = padAxis(c, inside, axis, pads[i], pads[i + axes.length], 'constant', 1)));
+    // inside is 0 on the input's elements and 1 on the padding.
+    t = add(t, mul(inside, reshape(runValue, [])));
+  }
   return [floatValue(t, x.type)];
 };
 
