@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Adam, crossEntropy, exportOnnx, loadOnnx, Model, Tensor } from '../src/index.js';
 import { loadFashionMnist } from './fashion-data.js';
+import type { ort as OrtModule } from '../tests/peers/ort.js';
 
 const root = join(import.meta.dirname, '..');
 const out = mkdtempSync(join(tmpdir(), 'axon-onnx-example-'));
@@ -77,7 +78,7 @@ const info = await exportOnnx(model, exported);
 console.log(`exported ${exported} (${info.nodes} nodes: ${info.opTypes.join(', ')})`);
 const ortPath = join(root, 'tests/peers/node_modules/onnxruntime-node');
 if (existsSync(ortPath)) {
-  const ort = createRequire(import.meta.url)(ortPath) as typeof import('onnxruntime-node');
+  const ort = createRequire(import.meta.url)(ortPath) as typeof OrtModule;
   const theirs = await ort.InferenceSession.create(exported);
   const x = testX.slice(0, 256);
   const o = (await theirs.run({ input: new ort.Tensor('float32', x.data as Float32Array, [...x.shape]) })).output;
