@@ -7,7 +7,8 @@
  *
  * exportOnnx (export.ts) drives it; nothing here touches the file system.
  */
-import { convPlan, pair, type Conv2dOptions, type Padding } from '../ops/conv.js';
+import { conv1dPadding, convPlan, pair, type Conv2dOptions } from '../ops/conv.js';
+import { poolOutputSize } from '../ops/pool.js';
 import { activationPlan, type LinearActivation } from '../ops/linalg.js';
 import { Normalize, RandomCrop, RandomHorizontalFlip } from '../nn/augment.js';
 import {
@@ -219,16 +220,8 @@ export class LayerEmitter {
       throw this.fail(m, path, `input must be [N, ${m.inChannels}, L], got ${dimsToString(x.dims)}`);
     const [len] = this.staticDims(m, path, x.dims.slice(2), 'length');
     const o = m.options1d;
-    const p = o.padding;
     // As conv1d: a conv2d over [N, C, 1, L].
-    const padding: Padding =
-      p === undefined || p === 'valid'
-        ? 'valid'
-        : p === 'same'
-          ? 'same'
-          : typeof p === 'number'
-            ? [0, p, 0, p]
-            : [0, p[0], 0, p[1]];
+    const padding = conv1dPadding(o.padding);
     const plan = this.plan(m, path, [1, m.inChannels, 1, len], [...m.weight.shape.slice(0, 2), 1, m.kernelSize], {
       stride: [1, o.stride ?? 1],
       dilation: [1, o.dilation ?? 1],
@@ -327,15 +320,8 @@ export class LayerEmitter {
       }
     })();
     const { k, s, p, d } = geo;
-    const size = (n: number, kk: number, ss: number, pa: number, pb: number, dd: number): number => {
-      const span = n + pa + pb - dd * (kk - 1) - 1;
-      if (span < 0) return 0;
-      let out = (o.ceilMode ? Math.ceil(span / ss) : Math.floor(span / ss)) + 1;
-      if (o.ceilMode && (out - 1) * ss >= n + pa) out--;
-      return out;
-    };
-    const oh = size(h, k[0], s[0], p[0], p[2], d[0]);
-    const ow = size(w, k[1], s[1], p[1], p[3], d[1]);
+    const oh = poolOutputSize(h, k[0], s[0], p[0], p[2], d[0], Boolean(o.ceilMode));
+    const ow = poolOutputSize(w, k[1], s[1], p[1], p[3], d[1], Boolean(o.ceilMode));
     if (oh < 1 || ow < 1)
       throw this.fail(
         m,

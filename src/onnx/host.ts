@@ -3,7 +3,7 @@
  * JavaScript over Float64Array: the shape subgraphs exporters emit run here once per input
  * shape, never as kernels.
  */
-import { OnnxError } from './proto.js';
+import { broadcastShapes } from '../tensor/shape.js';
 
 export interface HostArray {
   shape: readonly number[];
@@ -20,19 +20,8 @@ function strides(shape: readonly number[]): number[] {
   return s;
 }
 
-/** numpy broadcasting of two shapes. */
-export function broadcast(op: string, a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1)
-      throw new OnnxError(`${op}: shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+/** numpy broadcasting of two shapes (the tensors' rule; a mismatch throws naming op). */
+export const broadcast = broadcastShapes;
 
 /** Index into `shape` (broadcast to `out`) for each flat output position. */
 function broadcastIndex(shape: readonly number[], out: readonly number[]): Int32Array {

@@ -207,21 +207,20 @@ const CONV1D_KEYS = optionKeys<Conv1dOptions>({
   activationParam: true,
 });
 
+/** A 1-D padding (both sides, or [left, right]) as the conv2d padding of its [N, C, 1, L] lift. */
+export function conv1dPadding(p: Conv1dOptions['padding']): Padding {
+  if (p === undefined || p === 'valid') return 'valid';
+  if (p === 'same') return 'same';
+  return typeof p === 'number' ? [0, p, 0, p] : [0, p[0], 0, p[1]];
+}
+
 /** 1-D convolution: x [N, Cin, L], weight [Cout, Cin/groups, k]; runs as conv2d with H = 1. */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv1dOptions = {}): Tensor {
   checkOptionKeys('conv1d', options, CONV1D_KEYS);
   if (x.ndim !== 3) throw new RangeError(`conv1d: input must be [N, C, L], got ${shapeToString(x.shape)}`);
   if (weight.ndim !== 3)
     throw new RangeError(`conv1d: weight must be [Cout, Cin/groups, k], got ${shapeToString(weight.shape)}`);
-  const p = options.padding;
-  const padding: Padding =
-    p === undefined || p === 'valid'
-      ? 'valid'
-      : p === 'same'
-        ? 'same'
-        : typeof p === 'number'
-          ? [0, p, 0, p]
-          : [0, p[0], 0, p[1]];
+  const padding = conv1dPadding(options.padding);
   const y = conv2d(
     reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]),
     reshape(weight, [...weight.shape.slice(0, 2), 1, weight.shape[2]]),

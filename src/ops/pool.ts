@@ -51,6 +51,27 @@ function taplessOutput(n: number, stride: number, padA: number, dil: number, out
   return -1;
 }
 
+/**
+ * Output extent of a pooling axis: floor-or-ceil((n + padBegin + padEnd - dil (k - 1) - 1) /
+ * stride) + 1, 0 when the window does not fit; with ceilMode a last window must start inside
+ * the input or the leading padding (PyTorch's rule).
+ */
+export function poolOutputSize(
+  n: number,
+  k: number,
+  stride: number,
+  padBegin: number,
+  padEnd: number,
+  dilation: number,
+  ceilMode: boolean,
+): number {
+  const span = n + padBegin + padEnd - dilation * (k - 1) - 1;
+  if (span < 0) return 0;
+  let out = (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  if (ceilMode && (out - 1) * stride >= n + padBegin) out--;
+  return out;
+}
+
 function poolPlan(
   op: string,
   x: Tensor,
@@ -80,15 +101,9 @@ function poolPlan(
     throw new RangeError(
       `${op}: padding ${padText} must be less than the window extent ${JSON.stringify(extent)} on each side (kernel ${JSON.stringify(k)}, dilation ${JSON.stringify(d)}), so every window overlaps the input`,
     );
-  const size = (n: number, kk: number, ss: number, pa: number, pb: number, dd: number): number => {
-    const span = n + pa + pb - dd * (kk - 1) - 1;
-    if (span < 0) return 0;
-    let out = (options.ceilMode ? Math.ceil(span / ss) : Math.floor(span / ss)) + 1;
-    if (options.ceilMode && (out - 1) * ss >= n + pa) out--;
-    return out;
-  };
-  const oh = size(h, k[0], s[0], p[0], p[2], d[0]);
-  const ow = size(w, k[1], s[1], p[1], p[3], d[1]);
+  const ceil = Boolean(options.ceilMode);
+  const oh = poolOutputSize(h, k[0], s[0], p[0], p[2], d[0], ceil);
+  const ow = poolOutputSize(w, k[1], s[1], p[1], p[3], d[1], ceil);
   if (oh < 1 || ow < 1)
     throw new RangeError(
       `${op}: window ${k[0]}x${k[1]} does not fit input ${shapeToString(x.shape)} with padding ${JSON.stringify(p)}`,
