@@ -124,6 +124,14 @@ describe('fine-tuning an imported model', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('OnnxModule rejects the wrong number or type of inputs, naming them', async () => {
+    const m = (await loadOnnx(join(ROOT, 'lstm_text/model.onnx'))).toModule();
+    expect(() => m.forward()).toThrow(/takes 1 inputs, got 0/);
+    expect(() => m.forward(new Tensor(new Float32Array(12), [1, 12]))).toThrow(
+      /input 'tokens' is int64, got a float32 tensor/,
+    );
+    expect(() => m.forwardAll({})).toThrow(/input 'tokens' is missing/);
+  });
   it('rebuilds from a hostile config with clear errors', () => {
     expect(() => OnnxModule.fromConfig({ graph: 5, weights: [] })).toThrow(/graph \(base64\) and weights/);
     expect(() => OnnxModule.fromConfig({ graph: 'AAAA', weights: [] })).toThrow(
