@@ -77,6 +77,21 @@ describe('session API', () => {
     // Measured at batch 64: 7.5 MiB of activations held in 3.0 MiB.
     expect(r.savedBytes).toBeGreaterThan(r.bytes / 2);
   });
+  it('release() during a run on the thread pool waits for it; later runs record again', async () => {
+    const s = await loadOnnx(join(ROOT, 'fashion_cnn/model.onnx'));
+    const x = new Tensor(
+      Float32Array.from({ length: 64 * 784 }, (_, i) => Math.cos(i)),
+      [64, 1, 28, 28],
+    );
+    const first = s.run({ input: x });
+    // Once recorded, the batch-64 run replays on the thread pool; release while it does.
+    await new Promise((r) => setImmediate(r));
+    s.release();
+    const a = (await first).output;
+    const b = (await s.run({ input: x })).output;
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    expect(s.recordings()).toHaveLength(1);
+  });
   it('accepts int64 token ids as BigInt64Array and Int32Array alike', async () => {
     const dir = join(ROOT, 'lstm_text');
     const s = await loadOnnx(join(dir, 'model.onnx'));

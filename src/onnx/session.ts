@@ -152,10 +152,15 @@ export class OnnxSession {
     return [...this.entries].map(([signature, e]) => ({ signature, bytes: e.bytes, savedBytes: e.savedBytes }));
   }
 
-  /** Releases every recorded program and its buffers now. */
+  /** Releases every recorded program and its buffers (after any run in flight); later runs
+   * record again. */
   release(): void {
-    for (const e of this.entries.values()) e.program.clear();
+    const entries = [...this.entries.values()];
     this.entries.clear();
+    const clear = (): void => entries.forEach((e) => e.program.clear());
+    // A run on the thread pool still uses its program: clear once the queued runs settle.
+    if (this.busy) void this.queue.then(clear);
+    else clear();
   }
 
   private checkFeeds(what: string, feeds: OnnxFeeds): Tensor[] {
