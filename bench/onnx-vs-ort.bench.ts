@@ -5,16 +5,16 @@
  * (as ../shared/BENCH-NOTES.md says), medians over 5 interleaved rounds of 200 calls per engine
  * after 50 warm-ups each. Then the load time of a ~100 MB model next to reading its file.
  *
- *   npm install --prefix bench   # with ONNXRUNTIME_NODE_INSTALL=skip (tools/bench.mjs does it)
+ *   node tools/test-peers.mjs    # onnxruntime-node into tests/peers (npm test does it too)
  *   npx tsx bench/onnx-vs-ort.bench.ts
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { loadOnnx, setNumThreads } from '../src/index.js';
 import { onnxType } from '../src/onnx/proto.js';
+import { ort } from '../tests/peers/ort.js';
 
 const FIXTURES = join(import.meta.dirname, '../tests/fixtures/onnx/torch');
 
