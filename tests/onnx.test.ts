@@ -3,7 +3,7 @@
  * outputs, the session API and its errors, fine-tuning an imported graph, and hostile files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -265,5 +265,89 @@ describe('examples/onnx.ts', () => {
     expect(r.stdout).toContain('same predictions true');
     const diff = Number(/largest difference from ours ([\d.e+-]+)/.exec(r.stdout)?.[1]);
     expect(diff).toBeLessThan(1e-4);
+  });
+});
+
+describe('external data', () => {
+  const ModelProto = onnxType('ModelProto');
+  // y = x W^T + b with W [3, 4] and b [3] kept in `file` at the given offsets.
+  function write(dir: string, location: string, offsets = { w: 0, b: 48 }): string {
+    const w = Float32Array.from({ length: 12 }, (_, i) => i / 10 - 0.5);
+    const b = Float32Array.from([0.1, -0.2, 0.3]);
+    const blob = new Uint8Array(64);
+    // The file always holds W at 0 and b at 48; `offsets` is what the model claims.
+    blob.set(new Uint8Array(w.buffer), 0);
+    blob.set(new Uint8Array(b.buffer), 48);
+    writeFileSync(join(dir, 'weights.bin'), blob);
+    const ext = (offset: number, length: number) => ({
+      data_location: 1,
+      external_data: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    });
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 13 }],
+        graph: {
+          name: 'ext',
+          node: [
+            { op_type: 'Gemm', input: ['x', 'W', 'B'], output: ['y'], attribute: [{ name: 'transB', i: 1, type: 2 }] },
+          ],
+          initializer: [
+            { name: 'W', dims: [3, 4], data_type: 1, ...ext(offsets.w, 48) },
+            { name: 'B', dims: [3], data_type: 1, ...ext(offsets.b, 12) },
+          ],
+          input: [
+            {
+              name: 'x',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }, { dim_value: 4 }] } } },
+            },
+          ],
+          output: [
+            {
+              name: 'y',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }, { dim_value: 3 }] } } },
+            },
+          ],
+        },
+      }),
+    ).finish();
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, bytes);
+    return path;
+  }
+  it('reads initializers from a file next to the model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-onnx-ext-'));
+    try {
+      const s = await loadOnnx(write(dir, 'weights.bin'));
+      const y = s.runSync({ x: new Tensor(Float32Array.from([1, 2, 3, 4]), [1, 4]) }).y;
+      // row j of W is (4j .. 4j+3)/10 - 0.5
+      const want = [0, 1, 2].map(
+        (j) => [0, 1, 2, 3].reduce((a, k) => a + (k + 1) * ((4 * j + k) / 10 - 0.5), 0) + [0.1, -0.2, 0.3][j],
+      );
+      want.forEach((v, j) => expect(y.data[j]).toBeCloseTo(v, 5));
+      // From bytes there is no folder to read it from.
+      expect(() => loadOnnxSync(readFileSync(join(dir, 'model.onnx')))).toThrow(
+        /external file; load the model from a path/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('refuses locations outside the folder, missing files and ranges past the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-onnx-ext-'));
+    try {
+      await expect(loadOnnx(write(dir, '../weights.bin'))).rejects.toThrow(
+        /outside the model's folder|not found next to the model/,
+      );
+      await expect(loadOnnx(write(dir, '/etc/passwd'))).rejects.toThrow(/is absolute/);
+      await expect(loadOnnx(write(dir, 'nope.bin'))).rejects.toThrow(/'nope.bin' not found next to the model/);
+      await expect(loadOnnx(write(dir, 'weights.bin', { w: 0, b: 60 }))).rejects.toThrow(/lie past the end/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

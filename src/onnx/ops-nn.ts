@@ -11,6 +11,7 @@ import { concat, index, permute, reshape, squeeze, unsqueeze } from '../ops/layo
 import { linear, matmul } from '../ops/linalg.js';
 import { batchNorm, layerNorm } from '../ops/norm.js';
 import { avgPool2d, maxPool2d, maxPool2dWithIndices } from '../ops/pool.js';
+import { embedding } from '../ops/rnn.js';
 import { argmax, argmin, max, mean, min, sum } from '../ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
@@ -300,6 +301,37 @@ const layerNormOp: OpImpl = (c) => {
   return out;
 };
 
+/** One-hot of the first maximum along the normalised axis (or, before opset 13, over the 2-D
+ * coercion's second axis): the argmax's row of an identity matrix, through the gather kernel. */
+const hardmax: OpImpl = (c) => {
+  const x = c.floatInput(0, 'input');
+  const old = c.opset < 13;
+  const axis = c.axis(c.int('axis', old ? 1 : -1), x.ndim);
+  const rows = old ? reshape(x, [sizeOf(x.shape.slice(0, axis)), sizeOf(x.shape.slice(axis))]) : x;
+  const ax = old ? 1 : axis;
+  const n = rows.shape[ax];
+  const last = ax === rows.ndim - 1;
+  const moved = last ? rows : permute(rows, [...rows.shape.keys()].filter((i) => i !== ax).concat(ax));
+  const idx = argmax(moved, moved.ndim - 1);
+  const eye = c.fold(
+    [],
+    `eye${n}`,
+    () =>
+      new Tensor(
+        Float32Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)),
+        [n, n],
+      ),
+  );
+  let y = embedding(idx, eye);
+  if (!last) {
+    // y is [..., n] with the axis last: put it back.
+    const perm = [...moved.shape.keys()];
+    perm.splice(ax, 0, perm.pop() as number);
+    y = permute(y, perm);
+  }
+  return [floatValue(old ? reshape(y, x.shape) : y)];
+};
+
 function softmaxLike(log: boolean): OpImpl {
   const f = log ? logSoftmax : softmax;
   return (c) => {
@@ -380,6 +412,7 @@ export const NN_OPS: Record<string, OpImpl> = {
   LayerNormalization: layerNormOp,
   Softmax: softmaxLike(false),
   LogSoftmax: softmaxLike(true),
+  Hardmax: hardmax,
   ReduceSum: reduce(sum, (a, v) => a + v, 0, 13),
   ReduceMean: reduce(mean, null, 0),
   ReduceMax: reduce(max, Math.max, -Infinity),
