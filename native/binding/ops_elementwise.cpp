@@ -1,6 +1,9 @@
 // The checks of the elementwise family (native/optable/elementwise.ops.mjs) that the table
-// cannot state: GEMM's leading dimensions, operand extents and bias, broadcasting rules.
+// cannot state: GEMM's leading dimensions, operand extents and bias, broadcasting rules, and
+// the run-time check of castFloat32ToInt32's data.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "binding_ops.h"
 
@@ -109,6 +112,25 @@ void BinaryOpCall::check(Args& a, BinaryOpCall& op) {
       a.range_error("cannot broadcast " + shape_string(as) + " with " + shape_string(bs) + " to " +
                     shape_string(os) + " (axis " + std::to_string(d) + ")");
   }
+}
+
+std::string cast_to_int32_problem(const float* x, int64_t n) {
+  // A branch-free pass first (the common case: everything fits), then the first offender.
+  // The bounds are powers of two, exact in float; NaN fails both comparisons.
+  auto fits = [](float v) { return v >= -2147483648.0f && v < 2147483648.0f; };
+  bool all = true;
+  for (int64_t i = 0; i < n; ++i) all &= fits(x[i]);
+  if (all) return "";
+  for (int64_t i = 0; i < n; ++i) {
+    if (fits(x[i])) continue;
+    if (std::isnan(x[i]))
+      return "element " + std::to_string(i) + " is NaN, which has no int32 value";
+    char v[32];
+    std::snprintf(v, sizeof v, "%.9g", double(x[i]));
+    return "element " + std::to_string(i) + " = " + v +
+           " is outside the int32 range [-2147483648, 2147483647]";
+  }
+  return "";
 }
 
 void SumToShapeOp::check(Args& a, SumToShapeOp& op) {

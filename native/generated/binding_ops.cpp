@@ -1260,7 +1260,7 @@ std::string UnaryBackwardOp::shapes() const { return std::string(op_name(op)) + 
 // ---- binary (elementwise)
 BinaryOpCall BinaryOpCall::parse(Args& a) {
   BinaryOpCall op;
-  op.op = static_cast<BinaryOp>(a.integer(0, "op", 0, 6));
+  op.op = static_cast<BinaryOp>(a.integer(0, "op", 0, 12));
   {
     const F32 v = a.f32(1, "a");
     op.a = v.data, op.a_len = v.length;
@@ -1311,7 +1311,7 @@ std::string BinaryOpCall::shapes() const { return std::string(op_name(op)) + " "
 // ---- binaryScalar (elementwise)
 BinaryScalarOp BinaryScalarOp::parse(Args& a) {
   BinaryScalarOp op;
-  op.op = static_cast<BinaryOp>(a.integer(0, "op", 0, 6));
+  op.op = static_cast<BinaryOp>(a.integer(0, "op", 0, 12));
   {
     const F32 v = a.f32(1, "x");
     op.x = v.data, op.x_len = v.length;
@@ -1351,7 +1351,7 @@ std::string BinaryScalarOp::shapes() const { return std::string(op_name(op)) + "
 // ---- binaryBackward (elementwise)
 BinaryBackwardOp BinaryBackwardOp::parse(Args& a) {
   BinaryBackwardOp op;
-  op.op = static_cast<BinaryOp>(a.integer(0, "op", 0, 6));
+  op.op = static_cast<BinaryOp>(a.integer(0, "op", 0, 12));
   {
     const F32 v = a.f32(1, "a");
     op.a = v.data, op.a_len = v.length;
@@ -1481,6 +1481,7 @@ ArgReduceOpCall ArgReduceOpCall::parse(Args& a) {
     const I32 v = a.i32(5, "out");
     op.out = v.data, op.out_len = v.length;
   }
+  op.select_last = a.optional_boolean(6, "selectLast", false);
   a.expect_length(op.x_len, a.mul(a.mul(int64_t(op.outer), int64_t(op.r), "x"), int64_t(op.inner), "x"), "x", "outer * r * inner");
   a.expect_length(op.out_len, a.mul(int64_t(op.outer), int64_t(op.inner), "out"), "out", "outer * inner");
   a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", false);
@@ -1503,10 +1504,88 @@ void ArgReduceOpCall::remap(const Remap& f) {
   remap_ptr(f, out);
 }
 bool* ArgReduceOpCall::overwrite_flag(const void*) { return nullptr; }
-void ArgReduceOpCall::run_cpu() const { return arg_reduce(op, x, out, outer, r, inner); }
+void ArgReduceOpCall::run_cpu() const { return arg_reduce(op, x, out, outer, r, inner, select_last); }
 double ArgReduceOpCall::flops() const { return double(outer) * r * inner; }
 double ArgReduceOpCall::bytes() const { return 4.0 * (double(outer) * r * inner + double(outer) * inner); }
 std::string ArgReduceOpCall::shapes() const { return std::string(op_name(op)) + " " + orc_string(outer, r, inner); }
+
+// ---- castInt32ToFloat32 (elementwise)
+CastInt32ToFloat32Op CastInt32ToFloat32Op::parse(Args& a) {
+  CastInt32ToFloat32Op op;
+  {
+    const I32 v = a.i32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  a.expect_length(op.y_len, op.x_len, "y", "len(x)");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  return op;
+}
+void CastInt32ToFloat32Op::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void CastInt32ToFloat32Op::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+void CastInt32ToFloat32Op::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+}
+bool* CastInt32ToFloat32Op::overwrite_flag(const void*) { return nullptr; }
+void CastInt32ToFloat32Op::run_cpu() const { return cast_i32_to_f32(x, y, x_len); }
+double CastInt32ToFloat32Op::flops() const { return double(x_len); }
+double CastInt32ToFloat32Op::bytes() const { return 8.0 * double(x_len); }
+std::string CastInt32ToFloat32Op::shapes() const { return "n=" + std::to_string(x_len); }
+
+// ---- castFloat32ToInt32 (elementwise)
+CastFloat32ToInt32Op CastFloat32ToInt32Op::parse(Args& a) {
+  CastFloat32ToInt32Op op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const I32 v = a.i32(1, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  a.expect_length(op.y_len, op.x_len, "y", "len(x)");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
+  return op;
+}
+std::string CastFloat32ToInt32Op::run_problem() const { return cast_to_int32_problem(x, x_len); }
+void CastFloat32ToInt32Op::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void CastFloat32ToInt32Op::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+void CastFloat32ToInt32Op::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+}
+bool* CastFloat32ToInt32Op::overwrite_flag(const void*) { return nullptr; }
+void CastFloat32ToInt32Op::run_cpu() const { return cast_f32_to_i32(x, y, x_len); }
+double CastFloat32ToInt32Op::flops() const { return double(x_len); }
+double CastFloat32ToInt32Op::bytes() const { return 8.0 * double(x_len); }
+std::string CastFloat32ToInt32Op::shapes() const { return "n=" + std::to_string(x_len); }
 
 // ---- reduceBackward (elementwise)
 ReduceBackwardOp ReduceBackwardOp::parse(Args& a) {
@@ -3934,6 +4013,8 @@ void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<BinaryBackwardOp>(env, exports, false);
   export_op<ReduceOpCall>(env, exports, false);
   export_op<ArgReduceOpCall>(env, exports, false);
+  export_op<CastInt32ToFloat32Op>(env, exports, false);
+  export_op<CastFloat32ToInt32Op>(env, exports, false);
   export_op<ReduceBackwardOp>(env, exports, false);
   export_op<SumToShapeOp>(env, exports, false);
   export_op<SoftmaxOp>(env, exports, false);

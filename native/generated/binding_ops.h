@@ -21,6 +21,7 @@ namespace axon::binding {
 void export_ops(Napi::Env env, Napi::Object exports);
 
 // The data checks the table names (runCheck), defined by hand per family.
+std::string cast_to_int32_problem(const float*, int64_t);
 std::string sgd_problem(const double*);
 std::string adam_problem(const double*);
 std::string rmsprop_problem(const double*);
@@ -725,7 +726,7 @@ struct ReduceOpCall {
   int64_t out_len;
 };
 
-// out (outer, inner) = index of the max/min of x (outer, r, inner) over r.
+// out (outer, inner) = index of the max/min of x (outer, r, inner) over r: the first among ties (NaN counts as the extreme), the last with selectLast (ONNX select_last_index).
 struct ArgReduceOpCall {
   static constexpr const char* kName = "argReduce";
   static ArgReduceOpCall parse(Args& a);
@@ -749,6 +750,53 @@ struct ArgReduceOpCall {
   int64_t inner;
   int32_t* out;
   int64_t out_len;
+  bool select_last;
+};
+
+// y = float(x), rounded to nearest even (exact for |x| < 2^24).
+struct CastInt32ToFloat32Op {
+  static constexpr const char* kName = "castInt32ToFloat32";
+  static CastInt32ToFloat32Op parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  int32_t* x;
+  int64_t x_len;
+  float* y;
+  int64_t y_len;
+};
+
+// y = x truncated toward zero (ONNX Cast, C); a NaN or a value outside int32 fails the op, checked on every run.
+struct CastFloat32ToInt32Op {
+  static constexpr const char* kName = "castFloat32ToInt32";
+  static CastFloat32ToInt32Op parse(Args& a);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  int32_t* y;
+  int64_t y_len;
 };
 
 // dx += the gradient of reduce (y its output, dy the upstream gradient).

@@ -8,7 +8,7 @@ namespace axon {
 namespace {
 constexpr const char* kUnaryOpNames[] = {"identity", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softplus", "silu", "exp", "log", "sqrt", "abs", "neg", "square", "reciprocal", "pow", "hardswish", "mish", "erf"};
 static_assert(sizeof(kUnaryOpNames) / sizeof(kUnaryOpNames[0]) == int(UnaryOp::Count));
-constexpr const char* kBinaryOpNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
+constexpr const char* kBinaryOpNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal"};
 static_assert(sizeof(kBinaryOpNames) / sizeof(kBinaryOpNames[0]) == int(BinaryOp::Count));
 constexpr const char* kReduceOpNames[] = {"sum", "mean", "max", "min"};
 static_assert(sizeof(kReduceOpNames) / sizeof(kReduceOpNames[0]) == int(ReduceOp::Count));

@@ -1,6 +1,6 @@
 // GEMM, elementwise maps, reductions and softmax. Hand-written checks and cost helpers:
 // native/binding/ops_elementwise.cpp.
-import { bool, enumArg, f32, int, num, op, shape, MAX_DIM, MAX_EXTENT } from './dsl.mjs';
+import { bool, enumArg, f32, i32, int, num, op, shape, MAX_DIM, MAX_EXTENT } from './dsl.mjs';
 
 const gemmScalars = [
   bool('transA'),
@@ -170,19 +170,39 @@ export default [
   }),
   op({
     name: 'argReduce',
-    doc: 'out (outer, inner) = index of the max/min of x (outer, r, inner) over r.',
+    doc: 'out (outer, inner) = index of the max/min of x (outer, r, inner) over r: the first among ties (NaN counts as the extreme), the last with selectLast (ONNX select_last_index).',
     args: [
       enumArg('op', 'ArgReduceOp'),
       f32('x', { len: 'outer * r * inner' }),
       int('outer', 0, MAX_EXTENT),
       int('r', 1, 'INT32_MAX', { fuzz: [1, 4] }),
       int('inner', 0, MAX_EXTENT),
-      { kind: 'i32', name: 'out', out: true, writesAll: true, len: 'outer * inner' },
+      i32('out', { out: true, writesAll: true, len: 'outer * inner' }),
+      bool('selectLast', { fallback: false }),
     ],
-    run: 'arg_reduce(op, x, out, outer, r, inner)',
+    run: 'arg_reduce(op, x, out, outer, r, inner, select_last)',
     flops: 'double(outer) * r * inner',
     bytes: '4.0 * (double(outer) * r * inner + double(outer) * inner)',
     shapes: 'std::string(op_name(op)) + " " + orc_string(outer, r, inner)',
+  }),
+  op({
+    name: 'castInt32ToFloat32',
+    doc: 'y = float(x), rounded to nearest even (exact for |x| < 2^24).',
+    args: [i32('x'), f32('y', { out: true, writesAll: true, len: 'len(x)' })],
+    run: 'cast_i32_to_f32(x, y, x_len)',
+    flops: 'double(x_len)',
+    bytes: '8.0 * double(x_len)',
+    shapes: '"n=" + std::to_string(x_len)',
+  }),
+  op({
+    name: 'castFloat32ToInt32',
+    doc: 'y = x truncated toward zero (ONNX Cast, C); a NaN or a value outside int32 fails the op, checked on every run.',
+    args: [f32('x'), i32('y', { out: true, writesAll: true, len: 'len(x)' })],
+    runCheck: 'cast_to_int32_problem(x, x_len)',
+    run: 'cast_f32_to_i32(x, y, x_len)',
+    flops: 'double(x_len)',
+    bytes: '8.0 * double(x_len)',
+    shapes: '"n=" + std::to_string(x_len)',
   }),
   op({
     name: 'reduceBackward',

@@ -40,6 +40,7 @@ export default {
   },
   BinaryOp: {
     ts: 'BinaryCode',
+    doc: 'Elementwise a (op) b. The comparisons (Greater .. NotEqual) give 1.0f where the relation holds and 0.0f where not, IEEE: a NaN operand compares false (NotEqual true), +0 == -0; their gradient is zero for both operands (binary_backward adds nothing).',
     values: [
       ['Add', 'add'],
       ['Sub', 'sub'],
@@ -48,6 +49,12 @@ export default {
       ['Pow', 'pow'],
       ['Maximum', 'maximum'],
       ['Minimum', 'minimum'],
+      ['Greater', 'greater', 'a > b ? 1 : 0'],
+      ['GreaterEqual', 'greater_equal', 'a >= b ? 1 : 0'],
+      ['Less', 'less', 'a < b ? 1 : 0'],
+      ['LessEqual', 'less_equal', 'a <= b ? 1 : 0'],
+      ['Equal', 'equal', 'a == b ? 1 : 0'],
+      ['NotEqual', 'not_equal', 'a != b ? 1 : 0 (1 when either is NaN)'],
     ],
   },
   ReduceOp: {

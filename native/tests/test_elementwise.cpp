@@ -243,8 +243,17 @@ TEST(unary_backward_matches_ref_and_accumulates) {
 
 namespace {
 
-const BinaryOp kBinaryOps[] = {BinaryOp::Add, BinaryOp::Sub,     BinaryOp::Mul,    BinaryOp::Div,
-                               BinaryOp::Pow, BinaryOp::Maximum, BinaryOp::Minimum};
+const BinaryOp kComparisons[] = {BinaryOp::Greater,   BinaryOp::GreaterEqual, BinaryOp::Less,
+                                 BinaryOp::LessEqual, BinaryOp::Equal,        BinaryOp::NotEqual};
+const BinaryOp kBinaryOps[] = {BinaryOp::Add,     BinaryOp::Sub,       BinaryOp::Mul,
+                               BinaryOp::Div,     BinaryOp::Pow,       BinaryOp::Maximum,
+                               BinaryOp::Minimum, BinaryOp::Greater,   BinaryOp::GreaterEqual,
+                               BinaryOp::Less,    BinaryOp::LessEqual, BinaryOp::Equal,
+                               BinaryOp::NotEqual};
+
+bool is_comparison(BinaryOp op) {
+  return std::find(std::begin(kComparisons), std::end(kComparisons), op) != std::end(kComparisons);
+}
 
 Shape shape_of(std::initializer_list<int64_t> dims) {
   Shape s;
@@ -260,7 +269,9 @@ std::string shape_str(const Shape& s) {
 
 // Operands for op: Pow gets bases in [-3, 3] with half the exponents integers (negative bases
 // then have defined results) and the rest in [-2.5, 2.5]; Maximum/Minimum get exact ties in
-// a quarter of the elements when both operands have the same length.
+// a quarter of the elements when both operands have the same length. Comparisons get the
+// integers -3..3 (ties in about a seventh of the pairs, broadcast or not), -0 for every 0 of
+// b (+0 == -0), and a NaN every 13th element of a and every 11th of b.
 void binary_operands(BinaryOp op, std::vector<float>& a, std::vector<float>& b, uint32_t seed) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<float> u(-3.0f, 3.0f);
@@ -270,6 +281,12 @@ void binary_operands(BinaryOp op, std::vector<float>& a, std::vector<float>& b, 
     for (size_t i = 0; i < b.size(); ++i) b[i] = i % 2 ? std::round(b[i]) : b[i] * 0.8f;
   if ((op == BinaryOp::Maximum || op == BinaryOp::Minimum) && a.size() == b.size())
     for (size_t i = 0; i < a.size(); i += 4) b[i] = a[i];
+  if (is_comparison(op)) {
+    for (auto& v : a) v = std::round(v);
+    for (auto& v : b) v = std::round(v) == 0.0f ? -0.0f : std::round(v);
+    for (size_t i = 5; i < a.size(); i += 13) a[i] = kNan;
+    for (size_t i = 3; i < b.size(); i += 11) b[i] = kNan;
+  }
 }
 
 // Bitwise-exact ops compare with rtol 1e-9 (double rounding of + - * / is innocuous); Pow is
@@ -455,5 +472,144 @@ TEST(binary_backward_pow_and_ties_exact_cases) {
                   double(c.a), double(c.b), double(da), double(db), double(c.da), double(c.db));
     const float got[2] = {da, db}, want[2] = {c.da, c.db};
     CHECK_CLOSE(got, want, 2, 1e-7, 1e-6, what);
+  }
+}
+
+TEST(binary_comparisons_exact_cases) {
+  // Hand-checked rows: {a, b, a>b, a>=b, a<b, a<=b, a==b, a!=b}. IEEE: a NaN operand makes
+  // every comparison false except !=; +0 == -0; infinities compare as numbers.
+  struct Case {
+    float a, b;
+    float want[6];
+  };
+  const float kMax = FLT_MAX, kTiny = FLT_TRUE_MIN;
+  const Case cases[] = {
+      {1.0f, 2.0f, {0, 0, 1, 1, 0, 1}},
+      {2.0f, 1.0f, {1, 1, 0, 0, 0, 1}},
+      {1.5f, 1.5f, {0, 1, 0, 1, 1, 0}},
+      {0.0f, -0.0f, {0, 1, 0, 1, 1, 0}},
+      {-0.0f, 0.0f, {0, 1, 0, 1, 1, 0}},
+      {kNan, 1.0f, {0, 0, 0, 0, 0, 1}},
+      {1.0f, kNan, {0, 0, 0, 0, 0, 1}},
+      {kNan, kNan, {0, 0, 0, 0, 0, 1}},
+      {kInf, kInf, {0, 1, 0, 1, 1, 0}},
+      {-kInf, kInf, {0, 0, 1, 1, 0, 1}},
+      {kInf, kMax, {1, 1, 0, 0, 0, 1}},
+      {kTiny, 0.0f, {1, 1, 0, 0, 0, 1}},
+      {-kTiny, -0.0f, {0, 0, 1, 1, 0, 1}},
+      {kNan, kInf, {0, 0, 0, 0, 0, 1}},
+      {16777216.0f, 16777217.0f, {0, 1, 0, 1, 1, 0}},  // 2^24 + 1 rounds to 2^24 in float
+  };
+  const size_t nc = sizeof cases / sizeof cases[0];
+  for (size_t k = 0; k < 6; ++k) {
+    const BinaryOp op = kComparisons[k];
+    // Every case in every lane position: the row repeated 37 times (body and tail lanes).
+    std::vector<float> a, b, want;
+    for (int rep = 0; rep < 37; ++rep)
+      for (const Case& c : cases) a.push_back(c.a), b.push_back(c.b), want.push_back(c.want[k]);
+    const int64_t n = int64_t(a.size());
+    const Shape s = shape_of({n});
+    std::vector<float> out(a.size()), ref_out(a.size());
+    binary_forward(op, a.data(), s, b.data(), s, out.data(), s);
+    ref::binary_forward(op, a.data(), s, b.data(), s, ref_out.data(), s);
+    for (size_t i = 0; i < a.size(); ++i) {
+      char what[128];
+      std::snprintf(what, sizeof what, "%s(%g, %g) = %g, want %g", op_name(op), double(a[i]),
+                    double(b[i]), double(out[i]), double(want[i]));
+      // Bitwise: exactly +1.0f or +0.0f (not -0, not NaN).
+      CHECK_MSG(std::memcmp(&out[i], &want[i], sizeof(float)) == 0, what);
+      CHECK_MSG(std::memcmp(&ref_out[i], &want[i], sizeof(float)) == 0, std::string("ref ") + what);
+    }
+    // The scalar forms, both orders: case ci's a (scalar first) against every b, or every a
+    // against case ci's b; element ci is then the case itself, the others match the reference.
+    for (size_t ci = 0; ci < nc; ++ci)
+      for (bool first : {false, true}) {
+        const float sv = first ? cases[ci].a : cases[ci].b;
+        const std::vector<float>& xs = first ? b : a;
+        std::vector<float> y(xs.size()), yr(xs.size());
+        binary_scalar(op, xs.data(), sv, first, y.data(), n);
+        ref::binary_scalar(op, xs.data(), sv, first, yr.data(), n);
+        CHECK_MSG(std::memcmp(y.data(), yr.data(), y.size() * sizeof(float)) == 0,
+                  std::string("binary_scalar ") + op_name(op) + " first=" + std::to_string(first));
+        CHECK_MSG(y[ci] == cases[ci].want[k],
+                  std::string("binary_scalar ") + op_name(op) + " case " + std::to_string(ci));
+      }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Casts between int32 and float32
+// ---------------------------------------------------------------------------------------
+
+TEST(cast_i32_to_f32_matches_ref) {
+  // Integers around 2^24 (where float stops being exact: 2^24 + 1 rounds to even), the int32
+  // limits, and random ones of every magnitude.
+  const int32_t specials[] = {
+      0,         1,        -1,        16777215,  16777216,       16777217,      16777219,
+      -16777217, 33554435, INT32_MAX, INT32_MIN, INT32_MAX - 64, INT32_MIN + 1, 123456789,
+      -987654321};
+  std::mt19937 gen(77);
+  for (int64_t n : kLengths) {
+    std::vector<int32_t> x(static_cast<size_t>(n));
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = i % 3 == 0 ? specials[(i / 3) % (sizeof specials / sizeof specials[0])]
+                        : int32_t(gen()) >> (gen() % 31);
+    std::vector<float> y(x.size() + 1, 7.0f), want(x.size());
+    cast_i32_to_f32(x.data(), y.data(), n);
+    ref::cast_i32_to_f32(x.data(), want.data(), n);
+    CHECK_MSG(std::memcmp(y.data(), want.data(), want.size() * sizeof(float)) == 0,
+              "cast_i32_to_f32 n=" + std::to_string(n));
+    CHECK_MSG(y[size_t(n)] == 7.0f, "cast_i32_to_f32 wrote past n");
+  }
+  // Spot values: exact below 2^24, nearest-even above.
+  const int32_t x[] = {16777216, 16777217, 16777218, 16777219, INT32_MAX, INT32_MIN};
+  const float want[] = {16777216.0f, 16777216.0f,   16777218.0f,
+                        16777220.0f, 2147483648.0f, -2147483648.0f};
+  float y[6];
+  cast_i32_to_f32(x, y, 6);
+  for (int i = 0; i < 6; ++i)
+    CHECK_MSG(y[i] == want[i], "cast_i32_to_f32 spot " + std::to_string(i));
+}
+
+TEST(cast_f32_to_i32_truncates_toward_zero) {
+  // Fractions of both signs, -0, the largest floats inside int32 and the first outside (those
+  // and NaN give INT32_MIN; the binding refuses them before the kernel runs).
+  const float in[] = {0.0f,          -0.0f,          0.5f,        -0.5f,         0.9999999f,
+                      -0.9999999f,   1.5f,           -1.5f,       2.5f,          -2.5f,
+                      1e-30f,        -7.99f,         16777217.0f, 2147483520.0f, -2147483648.0f,
+                      2147483648.0f, -2147483904.0f, kNan,        kInf,          -kInf,
+                      1e30f,         123456.789f,    -123456.789f};
+  const int32_t want[] = {0,         0,          0,         0,         0,         0,
+                          1,         -1,         2,         -2,        0,         -7,
+                          16777216,  2147483520, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN,
+                          INT32_MIN, INT32_MIN,  INT32_MIN, 123456,    -123456};
+  const size_t ns = sizeof in / sizeof in[0];
+  static_assert(sizeof in / sizeof in[0] == sizeof want / sizeof want[0], "one want per input");
+  std::mt19937 gen(78);
+  std::uniform_real_distribution<float> u(-3e9f, 3e9f);
+  for (int64_t n : kLengths) {
+    std::vector<float> x(static_cast<size_t>(n));
+    std::vector<int32_t> expect(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (i % 2 == 0) {
+        x[i] = in[(i / 2) % ns];
+        expect[i] = want[(i / 2) % ns];
+      } else {
+        // Random values, most in range, scaled down to mix magnitudes.
+        x[i] = u(gen) / float(1 << (gen() % 24));
+        const double t = std::trunc(double(x[i]));
+        expect[i] = t >= -2147483648.0 && t <= 2147483647.0 ? int32_t(t) : INT32_MIN;
+      }
+    }
+    std::vector<int32_t> y(x.size() + 1, 7), ry(x.size());
+    cast_f32_to_i32(x.data(), y.data(), n);
+    ref::cast_f32_to_i32(x.data(), ry.data(), n);
+    for (size_t i = 0; i < x.size(); ++i) {
+      char what[128];
+      std::snprintf(what, sizeof what, "cast_f32_to_i32(%.9g) = %d, ref %d, want %d n=%lld",
+                    double(x[i]), y[i], ry[i], expect[i], (long long)n);
+      CHECK_MSG(y[i] == expect[i] && ry[i] == expect[i], what);
+    }
+    CHECK_MSG(y[size_t(n)] == 7, "cast_f32_to_i32 wrote past n");
   }
 }

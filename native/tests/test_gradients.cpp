@@ -1,8 +1,11 @@
 // Finite-difference checks of every backward kernel's formula: unary_backward and
 // binary_backward against central differences of ref::unary_value / ref::binary_value in
 // double; softmax/log-softmax, reduce and slice backward against central differences of a
-// scalar loss L = sum(g * f(x)) for a random upstream gradient g, computed in the test.
+// scalar loss L = sum(g * f(x)) for a random upstream gradient g, computed in the test. The
+// comparisons (Greater .. NotEqual) are piecewise constant: their gradient is zero, checked
+// as such (a finite difference across a step would be huge, elsewhere trivially 0).
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <string>
 
@@ -155,6 +158,46 @@ TEST(grad_binary_finite_differences) {
     CHECK_CLOSE(da.data(), fa.data(), n, kAtol, kRtol, std::string("d ") + op_name(op) + "/da");
     CHECK_CLOSE(db.data(), fb.data(), n, kAtol, kRtol, std::string("d ") + op_name(op) + "/db");
   }
+}
+
+TEST(grad_comparisons_are_zero) {
+  // binary_backward adds nothing to da and db: bitwise unchanged, even where dy is NaN or
+  // infinite (no dy * 0 = NaN), on ties, NaN operands and every vector tail; either may be null.
+  const BinaryOp ops[] = {BinaryOp::Greater,   BinaryOp::GreaterEqual, BinaryOp::Less,
+                          BinaryOp::LessEqual, BinaryOp::Equal,        BinaryOp::NotEqual};
+  uint32_t seed = 900;
+  for (BinaryOp op : ops)
+    for (int64_t n : {1, 7, 16, 17, 33, 1000, 70000}) {  // 70000: split across threads
+      const size_t un = size_t(n);
+      auto a = random_vector(un, seed++, -2.0f, 2.0f);
+      auto b = random_vector(un, seed++, -2.0f, 2.0f);
+      auto dy = random_vector(un, seed++, -2.0f, 2.0f);
+      for (size_t i = 0; i < un; i += 3) b[i] = a[i];  // ties, where the step is
+      for (size_t i = 1; i < un; i += 7) a[i] = NAN;
+      for (size_t i = 2; i < un; i += 5) dy[i] = i % 2 ? NAN : INFINITY;
+      std::vector<float> y(un);
+      const Shape s = [&] {
+        Shape t;
+        t.ndim = 1, t.dims[0] = n;
+        return t;
+      }();
+      ref::binary_forward(op, a.data(), s, b.data(), s, y.data(), s);
+      // Start from values with -0.0 among them: adding +0 would turn it into +0.
+      auto da0 = random_vector(un, seed++, -1.0f, 1.0f), db0 = random_vector(un, seed++);
+      da0[0] = -0.0f, db0[un - 1] = -0.0f;
+      std::vector<float> da = da0, db = db0, only_a = da0, only_b = db0, ref_da = da0;
+      binary_backward(op, a.data(), b.data(), y.data(), dy.data(), da.data(), db.data(), n);
+      binary_backward(op, a.data(), b.data(), y.data(), dy.data(), only_a.data(), nullptr, n);
+      binary_backward(op, a.data(), b.data(), y.data(), dy.data(), nullptr, only_b.data(), n);
+      ref::binary_backward(op, a.data(), b.data(), y.data(), dy.data(), ref_da.data(), nullptr, n);
+      const std::string what = std::string("d ") + op_name(op) + " n=" + std::to_string(n);
+      const size_t bytes = un * sizeof(float);
+      CHECK_MSG(std::memcmp(da.data(), da0.data(), bytes) == 0, what + "/da is not zero");
+      CHECK_MSG(std::memcmp(db.data(), db0.data(), bytes) == 0, what + "/db is not zero");
+      CHECK_MSG(std::memcmp(only_a.data(), da0.data(), bytes) == 0, what + "/da alone");
+      CHECK_MSG(std::memcmp(only_b.data(), db0.data(), bytes) == 0, what + "/db alone");
+      CHECK_MSG(std::memcmp(ref_da.data(), da0.data(), bytes) == 0, what + " (ref twin)");
+    }
 }
 
 namespace {

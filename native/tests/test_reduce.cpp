@@ -164,6 +164,12 @@ TEST(reduce_nan_propagation) {
         ref::arg_reduce(op, x.data(), want.data(), 2, r, inner);
         CHECK_MSG(out == want, grid_str(op_name(op), g) + " NaN");
         CHECK(out[0] == int32_t(r - 1));  // the NaN's index, max and min alike
+        // select_last: the last NaN (here the only one in each of those columns).
+        std::vector<int32_t> out_last(out.size()), want_last(out.size());
+        arg_reduce(op, x.data(), out_last.data(), 2, r, inner, true);
+        ref::arg_reduce(op, x.data(), want_last.data(), 2, r, inner, true);
+        CHECK_MSG(out_last == want_last, grid_str(op_name(op), g) + " NaN select_last");
+        CHECK(out_last[0] == int32_t(r - 1) && out_last[size_t(2 * inner - 1)] == 0);
       }
     }
 }
@@ -211,14 +217,59 @@ TEST(reduce_large_full_sum) {
 TEST(arg_reduce_matches_ref_with_ties) {
   uint32_t seed = 400;
   for (const Grid& g : grids())
-    for (ArgReduceOp op : {ArgReduceOp::ArgMax, ArgReduceOp::ArgMin}) {
-      // Values from {-2..2}: many ties, where the first index must win.
-      auto x = small_integers(size_t(g.outer * g.r * g.inner), seed++, -2, 2);
-      std::vector<int32_t> out(size_t(g.outer * g.inner)), want(out.size());
-      arg_reduce(op, x.data(), out.data(), g.outer, g.r, g.inner);
-      ref::arg_reduce(op, x.data(), want.data(), g.outer, g.r, g.inner);
-      CHECK_MSG(out == want, grid_str(op_name(op), g));
-    }
+    for (ArgReduceOp op : {ArgReduceOp::ArgMax, ArgReduceOp::ArgMin})
+      for (bool last : {false, true}) {
+        // Values from {-2..2}: many ties, where the first (or with select_last the last) index
+        // must win; a NaN in some columns (several in one), +0 and -0 as a tie.
+        auto x = small_integers(size_t(g.outer * g.r * g.inner), seed++, -2, 2);
+        for (size_t i = 0; i < x.size(); ++i) {
+          if (i % 97 == 13 || i % 101 == 13) x[i] = NAN;
+          if (x[i] == 0.0f && i % 2) x[i] = -0.0f;
+        }
+        std::vector<int32_t> out(size_t(g.outer * g.inner)), want(out.size());
+        arg_reduce(op, x.data(), out.data(), g.outer, g.r, g.inner, last);
+        ref::arg_reduce(op, x.data(), want.data(), g.outer, g.r, g.inner, last);
+        CHECK_MSG(out == want, grid_str(op_name(op), g) + (last ? " select_last" : ""));
+      }
+}
+
+TEST(arg_reduce_select_last_exact_cases) {
+  // One row each (outer 1, inner 1), then the same rows as columns (inner 3, other columns
+  // filler): {values}, argmax first/last, argmin first/last.
+  struct Case {
+    std::vector<float> x;
+    int32_t max_first, max_last, min_first, min_last;
+  };
+  const Case cases[] = {
+      {{1, 3, 3, 2}, 1, 2, 0, 0},
+      {{2, 0, 5, 0}, 2, 2, 1, 3},
+      {{7}, 0, 0, 0, 0},
+      {{4, 4, 4, 4, 4}, 0, 4, 0, 4},
+      {{-kInf, -kInf}, 0, 1, 0, 1},
+      {{0.0f, -0.0f, 0.0f}, 0, 2, 0, 2},  // +0 == -0: a tie
+      {{1, NAN, 3, NAN, 0}, 1, 3, 1, 3},  // NaN is the extreme: the first / last NaN
+      {{NAN, 1, 2}, 0, 0, 0, 0},
+  };
+  for (const Case& c : cases) {
+    const int64_t r = int64_t(c.x.size());
+    const int32_t want[4] = {c.max_first, c.max_last, c.min_first, c.min_last};
+    std::vector<float> cols(size_t(r * 3), 9.0f);
+    for (int64_t j = 0; j < r; ++j) cols[size_t(j * 3 + 1)] = c.x[size_t(j)];
+    int k = 0;
+    for (ArgReduceOp op : {ArgReduceOp::ArgMax, ArgReduceOp::ArgMin})
+      for (bool last : {false, true}) {
+        int32_t got = -1, got_ref = -1;
+        arg_reduce(op, c.x.data(), &got, 1, r, 1, last);
+        ref::arg_reduce(op, c.x.data(), &got_ref, 1, r, 1, last);
+        std::vector<int32_t> col(3, -1);
+        arg_reduce(op, cols.data(), col.data(), 1, r, 3, last);
+        char what[96];
+        std::snprintf(what, sizeof what, "%s last=%d r=%lld: got %d (ref %d, column %d) want %d",
+                      op_name(op), int(last), (long long)r, got, got_ref, col[1], want[k]);
+        CHECK_MSG(got == want[k] && got_ref == want[k] && col[1] == want[k], what);
+        ++k;
+      }
+  }
 }
 
 TEST(reduce_backward_matches_ref) {

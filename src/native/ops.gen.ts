@@ -40,7 +40,7 @@ export enum UnaryCode {
   Erf,
 }
 
-/** Values match `axon::BinaryOp` (generated from one table). */
+/** Elementwise a (op) b. The comparisons (Greater .. NotEqual) give 1.0f where the relation holds and 0.0f where not, IEEE: a NaN operand compares false (NotEqual true), +0 == -0; their gradient is zero for both operands (binary_backward adds nothing). Values match `axon::BinaryOp` (generated from one table). */
 export enum BinaryCode {
   Add,
   Sub,
@@ -49,6 +49,18 @@ export enum BinaryCode {
   Pow,
   Maximum,
   Minimum,
+  /** a > b ? 1 : 0 */
+  Greater,
+  /** a >= b ? 1 : 0 */
+  GreaterEqual,
+  /** a < b ? 1 : 0 */
+  Less,
+  /** a <= b ? 1 : 0 */
+  LessEqual,
+  /** a == b ? 1 : 0 */
+  Equal,
+  /** a != b ? 1 : 0 (1 when either is NaN) */
+  NotEqual,
 }
 
 /** Values match `axon::ReduceOp` (generated from one table). */
@@ -270,8 +282,12 @@ export interface GeneratedKernels {
   binaryBackward(op: BinaryCode, a: Float32Array, b: Float32Array, y: Float32Array, dy: Float32Array, da: Float32Array | null, db: Float32Array | null): void;
   /** out (outer, inner) = reduce x (outer, r, inner) over r. */
   reduce(op: ReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Float32Array): void;
-  /** out (outer, inner) = index of the max/min of x (outer, r, inner) over r. */
-  argReduce(op: ArgReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Int32Array): void;
+  /** out (outer, inner) = index of the max/min of x (outer, r, inner) over r: the first among ties (NaN counts as the extreme), the last with selectLast (ONNX select_last_index). */
+  argReduce(op: ArgReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Int32Array, selectLast?: boolean): void;
+  /** y = float(x), rounded to nearest even (exact for |x| < 2^24). */
+  castInt32ToFloat32(x: Int32Array, y: Float32Array): void;
+  /** y = x truncated toward zero (ONNX Cast, C); a NaN or a value outside int32 fails the op, checked on every run. */
+  castFloat32ToInt32(x: Float32Array, y: Int32Array): void;
   /** dx += the gradient of reduce (y its output, dy the upstream gradient). */
   reduceBackward(op: ReduceCode, x: Float32Array, y: Float32Array, dy: Float32Array, outer: number, r: number, inner: number, dx: Float32Array): void;
   /** out = x summed over the axes where outShape is 1 (same rank). */
@@ -685,7 +701,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 7 },
+      { name: 'op', kind: 'enum', count: 13 },
       { name: 'a', kind: 'f32', len: (v, L) => (v.aShape as number[]).reduce((p: number, d: number) => p * d, 1) },
       { name: 'aShape', kind: 'shape' },
       { name: 'b', kind: 'f32', len: (v, L) => (v.bShape as number[]).reduce((p: number, d: number) => p * d, 1) },
@@ -699,7 +715,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 7 },
+      { name: 'op', kind: 'enum', count: 13 },
       { name: 'x', kind: 'f32' },
       { name: 's', kind: 'num' },
       { name: 'scalarFirst', kind: 'bool' },
@@ -711,7 +727,7 @@ export const OP_TABLE: readonly OpInfo[] = [
     family: 'elementwise',
     async: false,
     args: [
-      { name: 'op', kind: 'enum', count: 7 },
+      { name: 'op', kind: 'enum', count: 13 },
       { name: 'a', kind: 'f32' },
       { name: 'b', kind: 'f32', len: (v, L) => L('a') },
       { name: 'y', kind: 'f32', len: (v, L) => L('a') },
@@ -744,6 +760,25 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'r', kind: 'int', min: 1, fuzz: [1, 4] },
       { name: 'inner', kind: 'int', min: 0, fuzz: [0, 4] },
       { name: 'out', kind: 'i32', out: true, len: (v, L) => (Number(v.outer) * Number(v.inner)) },
+      { name: 'selectLast', kind: 'bool', optional: true },
+    ],
+  },
+  {
+    name: 'castInt32ToFloat32',
+    family: 'elementwise',
+    async: false,
+    args: [
+      { name: 'x', kind: 'i32' },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
+    ],
+  },
+  {
+    name: 'castFloat32ToInt32',
+    family: 'elementwise',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32' },
+      { name: 'y', kind: 'i32', out: true, len: (v, L) => L('x') },
     ],
   },
   {

@@ -2,13 +2,13 @@
  * Elementwise arithmetic with NumPy broadcasting and the unary math ops, each with its
  * gradient. Forward and backward both run in the native kernels (native/kernels/cpu/
  * elementwise.cpp, activation.cpp); broadcast inputs get their gradients summed back to their
- * own shape.
+ * own shape. Also the comparisons (1 / 0 masks, no gradient) and the int32 <-> float32 cast.
  */
 import { record } from '../autograd/engine.js';
 import { BinaryCode, UnaryCode } from '../native/binding.js';
 import { kernels } from '../native/executor.js';
 import { broadcastShapes, padShape, shapesEqual } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, reserveActivation } from '../tensor/tensor.js';
 import { assertNumber, assertTensor, floatData, rawBinary, rawBroadcastTo, rawScalar, sumTo } from './util.js';
 
 /**
@@ -185,6 +185,79 @@ export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
 /** Elementwise minimum; NaN if either is NaN; ties split the gradient. */
 export const minimum = (a: Tensor | number, b: Tensor | number): Tensor =>
   binaryOp('minimum', BinaryCode.Minimum, a, b);
+
+/**
+ * a (op) b for a comparison: 1 where it holds, 0 where not (float32), broadcasting like
+ * binaryOp. Not recorded for autograd: the result never requires grad (its gradient is zero
+ * wherever it exists; the kernel's binaryBackward adds nothing for these codes).
+ */
+function compareOp(op: string, code: BinaryCode, a: Tensor | number, b: Tensor | number): Tensor {
+  if (typeof a === 'number' || typeof b === 'number') {
+    const scalarFirst = typeof a === 'number';
+    const x = scalarFirst ? b : a;
+    const s = scalarFirst ? a : b;
+    assertTensor(op, x, scalarFirst ? 'second operand' : 'first operand');
+    const xd = floatData(op, x, scalarFirst ? 'second operand' : 'first operand');
+    assertNumber(op, s, 'scalar');
+    const out = Tensor.empty(x.shape);
+    kernels.binaryScalar(code, xd, s, scalarFirst, out.data as Float32Array);
+    return out;
+  }
+  const ad = floatData(op, a, 'first operand');
+  const bd = floatData(op, b, 'second operand');
+  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const r = outShape.length;
+  const out = Tensor.empty(outShape);
+  kernels.binary(code, ad, padShape(a.shape, r), bd, padShape(b.shape, r), out.data as Float32Array, outShape);
+  return out;
+}
+
+// The comparisons: float32 1 / 0 with NumPy broadcasting, either operand may be a number (it
+// is rounded to float32 first, as the tensor's elements are). IEEE: a NaN compares false
+// (notEqual true), -0 equals +0. The results do not require grad.
+/** a > b as 1 / 0 (broadcasting; either may be a number). */
+export const greater = (a: Tensor | number, b: Tensor | number): Tensor =>
+  compareOp('greater', BinaryCode.Greater, a, b);
+/** a >= b as 1 / 0. */
+export const greaterEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
+  compareOp('greaterEqual', BinaryCode.GreaterEqual, a, b);
+/** a < b as 1 / 0. */
+export const less = (a: Tensor | number, b: Tensor | number): Tensor => compareOp('less', BinaryCode.Less, a, b);
+/** a <= b as 1 / 0. */
+export const lessEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
+  compareOp('lessEqual', BinaryCode.LessEqual, a, b);
+/** a == b as 1 / 0 (0 where either is NaN). */
+export const equal = (a: Tensor | number, b: Tensor | number): Tensor => compareOp('equal', BinaryCode.Equal, a, b);
+/** a != b as 1 / 0 (1 where either is NaN). */
+export const notEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
+  compareOp('notEqual', BinaryCode.NotEqual, a, b);
+
+/**
+ * x converted to `dtype`. int32 -> float32 rounds to nearest (exact for |x| < 2^24);
+ * float32 -> int32 truncates toward zero (ONNX Cast, C) and throws a RangeError naming the op
+ * (`castFloat32ToInt32: element i is NaN ...` / `... is outside the int32 range ...`) for a
+ * NaN or a value outside int32 — checked each time the kernel runs, so a recorded program
+ * replayed on new data checks it too. Casting to the dtype x already has returns x itself
+ * (no copy, autograd unchanged). No gradient flows through a cast that changes the dtype (an
+ * int32 tensor cannot require grad): the result of float32 -> int32 is int32, and that of
+ * int32 -> float32 starts a new leaf.
+ * @throws TypeError when x is not a Tensor or dtype is neither 'float32' nor 'int32'.
+ */
+export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
+  assertTensor('cast', x);
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new TypeError(`cast: dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
+  if (dtype === x.dtype) return x;
+  if (dtype === 'float32') {
+    const out = Tensor.empty(x.shape);
+    kernels.castInt32ToFloat32(x.data as Int32Array, out.data as Float32Array);
+    return out;
+  }
+  reserveActivation(x.size);
+  const out = new Tensor(new Int32Array(x.size), x.shape);
+  kernels.castFloat32ToInt32(x.data as Float32Array, out.data as Int32Array);
+  return out;
+}
 
 /** Limits x to [min, max] (either bound may be null). */
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {

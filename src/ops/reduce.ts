@@ -71,13 +71,21 @@ export const max = (x: Tensor, axis?: number | number[], keepDims = false): Tens
 export const min = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
   reduceImpl(ReduceCode.Min, x, axis, keepDims);
 
-function argImpl(code: ArgReduceCode, x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {
+function argImpl(
+  code: ArgReduceCode,
+  x: Tensor,
+  axis: number | undefined,
+  keepDims: boolean,
+  selectLast: boolean,
+): Tensor {
   const op = code === ArgReduceCode.ArgMax ? 'argmax' : 'argmin';
   const xd = floatData(op, x);
+  if (typeof selectLast !== 'boolean')
+    throw new TypeError(`${op}: selectLast must be a boolean, got ${typeof selectLast}`);
   if (x.size === 0) throw new RangeError(`${op}: the tensor is empty`);
   if (axis === undefined) {
     const out = new Tensor(new Int32Array(1), keepDims ? x.shape.map(() => 1) : []);
-    kernels.argReduce(code, xd, 1, x.size, 1, out.data as Int32Array);
+    kernels.argReduce(code, xd, 1, x.size, 1, out.data as Int32Array, selectLast);
     return out;
   }
   const ax = normalizeAxis(op, axis, x.ndim);
@@ -86,12 +94,17 @@ function argImpl(code: ArgReduceCode, x: Tensor, axis: number | undefined, keepD
   const outShape = keepDims ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
   reserveActivation(outer * inner);
   const out = new Tensor(new Int32Array(outer * inner), outShape);
-  kernels.argReduce(code, xd, outer, r, inner, out.data as Int32Array);
+  kernels.argReduce(code, xd, outer, r, inner, out.data as Int32Array, selectLast);
   return out;
 }
 
-/** Index of the first maximum along `axis` (of the flattened tensor when omitted), int32. */
-export const argmax = (x: Tensor, axis?: number, keepDims = false): Tensor =>
-  argImpl(ArgReduceCode.ArgMax, x, axis, keepDims);
-export const argmin = (x: Tensor, axis?: number, keepDims = false): Tensor =>
-  argImpl(ArgReduceCode.ArgMin, x, axis, keepDims);
+/**
+ * Index of the maximum along `axis` (of the flattened tensor when omitted), int32. Among ties
+ * the first index, or the last with `selectLast` (ONNX select_last_index = 1); NaN counts as
+ * the maximum (the first, or last, NaN).
+ */
+export const argmax = (x: Tensor, axis?: number, keepDims = false, selectLast = false): Tensor =>
+  argImpl(ArgReduceCode.ArgMax, x, axis, keepDims, selectLast);
+/** Index of the minimum along `axis`; ties, NaN and `selectLast` as argmax. */
+export const argmin = (x: Tensor, axis?: number, keepDims = false, selectLast = false): Tensor =>
+  argImpl(ArgReduceCode.ArgMin, x, axis, keepDims, selectLast);

@@ -51,6 +51,15 @@ export interface TensorOpMethods extends TableActivationMethods {
   pow(exponent: Tensor | number): Tensor;
   maximum(other: Tensor | number): Tensor;
   minimum(other: Tensor | number): Tensor;
+  /** this > other as float32 1 / 0 (no gradient); likewise the five below. */
+  greater(other: Tensor | number): Tensor;
+  greaterEqual(other: Tensor | number): Tensor;
+  less(other: Tensor | number): Tensor;
+  lessEqual(other: Tensor | number): Tensor;
+  equal(other: Tensor | number): Tensor;
+  notEqual(other: Tensor | number): Tensor;
+  /** Converted to `dtype` (this itself when it already has it); see `cast`. */
+  cast(dtype: 'float32' | 'int32'): Tensor;
   clamp(min: number | null, max: number | null): Tensor;
   neg(): Tensor;
   exp(): Tensor;
@@ -72,8 +81,8 @@ export interface TensorOpMethods extends TableActivationMethods {
   mean(axis?: number | number[], keepDims?: boolean): Tensor;
   max(axis?: number | number[], keepDims?: boolean): Tensor;
   min(axis?: number | number[], keepDims?: boolean): Tensor;
-  argmax(axis?: number, keepDims?: boolean): Tensor;
-  argmin(axis?: number, keepDims?: boolean): Tensor;
+  argmax(axis?: number, keepDims?: boolean, selectLast?: boolean): Tensor;
+  argmin(axis?: number, keepDims?: boolean, selectLast?: boolean): Tensor;
   // ---- linear algebra --------------------------------------------------------------------
   matmul(other: Tensor): Tensor;
 }
@@ -148,6 +157,27 @@ const methods: Omit<TensorOpMethods, 'T' | keyof TableActivationMethods> & ThisT
   minimum(other: Tensor | number) {
     return ew.minimum(this, other);
   },
+  greater(other: Tensor | number) {
+    return ew.greater(this, other);
+  },
+  greaterEqual(other: Tensor | number) {
+    return ew.greaterEqual(this, other);
+  },
+  less(other: Tensor | number) {
+    return ew.less(this, other);
+  },
+  lessEqual(other: Tensor | number) {
+    return ew.lessEqual(this, other);
+  },
+  equal(other: Tensor | number) {
+    return ew.equal(this, other);
+  },
+  notEqual(other: Tensor | number) {
+    return ew.notEqual(this, other);
+  },
+  cast(dtype: 'float32' | 'int32') {
+    return ew.cast(this, dtype);
+  },
   clamp(min: number | null, max: number | null) {
     return ew.clamp(this, min, max);
   },
@@ -207,11 +237,11 @@ const methods: Omit<TensorOpMethods, 'T' | keyof TableActivationMethods> & ThisT
   min(axis?: number | number[], keepDims = false) {
     return red.min(this, axis, keepDims);
   },
-  argmax(axis?: number, keepDims = false) {
-    return red.argmax(this, axis, keepDims);
+  argmax(axis?: number, keepDims = false, selectLast = false) {
+    return red.argmax(this, axis, keepDims, selectLast);
   },
-  argmin(axis?: number, keepDims = false) {
-    return red.argmin(this, axis, keepDims);
+  argmin(axis?: number, keepDims = false, selectLast = false) {
+    return red.argmin(this, axis, keepDims, selectLast);
   },
   // ---- linear algebra --------------------------------------------------------------------
   matmul(other: Tensor) {

@@ -295,9 +295,12 @@ AXON_KERNEL(binary_backward, void,
 AXON_KERNEL(reduce, void,
             (ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner), API,
             REF, ISA)
-// Index (0..r-1) of the first max/min; NaN counts as the max (and the min), as PyTorch.
+// Index (0..r-1) of the first max/min; NaN counts as the max (and the min), as PyTorch. With
+// select_last, the last such index (ONNX select_last_index = 1: the first index of the
+// reversed axis, so the last NaN when there are NaNs).
 AXON_KERNEL(arg_reduce, void,
-            (ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r, int64_t inner),
+            (ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r, int64_t inner,
+             bool select_last = false),
             API, REF, 0)
 // dx (outer, r, inner) += gradient of reduce; y = reduce output. Max/Min send each output's
 // gradient to the first element equal to it (the arg_reduce index).
@@ -310,6 +313,16 @@ AXON_KERNEL(reduce_backward, void,
 AXON_KERNEL(sum_to_shape, void,
             (const float* x, const Shape& in_shape, float* out, const Shape& out_shape), API, REF,
             0)
+
+// ---------------------------------------------------------------------------------------
+// Casts between int32 and float32
+// ---------------------------------------------------------------------------------------
+// y[i] = float(x[i]), rounded to nearest even (exact for |x| <= 2^24).
+AXON_KERNEL(cast_i32_to_f32, void, (const int32_t* x, float* y, int64_t n), API, REF, 0)
+// y[i] = x[i] truncated toward zero. x must hold no NaN and only values in [-2^31, 2^31) (the
+// binding checks it on every run: cast_to_int32_problem); any other gives INT32_MIN, as x86's
+// cvttps2dq, rather than undefined behaviour.
+AXON_KERNEL(cast_f32_to_i32, void, (const float* x, int32_t* y, int64_t n), API, REF, 0)
 
 // ---------------------------------------------------------------------------------------
 // Softmax / log-softmax over the middle axis of (outer, r, inner); max-subtracted, so

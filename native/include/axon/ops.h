@@ -35,6 +35,7 @@ enum class UnaryOp : uint8_t {
   Count
 };
 
+// Elementwise a (op) b. The comparisons (Greater .. NotEqual) give 1.0f where the relation holds and 0.0f where not, IEEE: a NaN operand compares false (NotEqual true), +0 == -0; their gradient is zero for both operands (binary_backward adds nothing).
 enum class BinaryOp : uint8_t {
   Add,
   Sub,
@@ -43,6 +44,12 @@ enum class BinaryOp : uint8_t {
   Pow,
   Maximum,
   Minimum,
+  Greater,  // a > b ? 1 : 0
+  GreaterEqual,  // a >= b ? 1 : 0
+  Less,  // a < b ? 1 : 0
+  LessEqual,  // a <= b ? 1 : 0
+  Equal,  // a == b ? 1 : 0
+  NotEqual,  // a != b ? 1 : 0 (1 when either is NaN)
   Count
 };
 

@@ -226,22 +226,42 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, i
 }
 
 void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r,
-                int64_t inner) {
+                int64_t inner, bool select_last) {
   if (outer == 0 || inner == 0) return;  // empty: no loop over a huge outer
   const bool is_max = op == ArgReduceOp::ArgMax;
   const int64_t per_outer = std::max<int64_t>(1, r * inner);
+  // select_last scans the axis backwards with the same strict rule: the first index of the
+  // reversed axis, i.e. the last among ties.
+  const int64_t first = select_last ? r - 1 : 0, step = select_last ? -1 : 1;
   parallel_range(outer, std::max<int64_t>(1, 32768 / per_outer), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o)
       for (int64_t i = 0; i < inner; ++i) {
         const float* p = x + o * r * inner + i;
-        int64_t best = 0;
-        float bv = r > 0 ? p[0] : 0.0f;
-        for (int64_t j = 1; j < r && !std::isnan(bv); ++j) {
+        int64_t best = r > 0 ? first : 0;
+        float bv = r > 0 ? p[best * inner] : 0.0f;
+        for (int64_t k = 1; k < r && !std::isnan(bv); ++k) {
+          const int64_t j = first + k * step;
           const float v = p[j * inner];
           if (std::isnan(v) || (is_max ? v > bv : v < bv)) best = j, bv = v;
         }
         out[o * inner + i] = static_cast<int32_t>(best);
       }
+  });
+}
+
+void cast_i32_to_f32(const int32_t* x, float* y, int64_t n) {
+  parallel_range(n, grain_for(1), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = static_cast<float>(x[i]);
+  });
+}
+
+void cast_f32_to_i32(const float* x, int32_t* y, int64_t n) {
+  parallel_range(n, grain_for(1), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float v = x[i];
+      // The range test is exact in float (both bounds are powers of two) and false for NaN.
+      y[i] = v >= -2147483648.0f && v < 2147483648.0f ? static_cast<int32_t>(v) : INT32_MIN;
+    }
   });
 }
 

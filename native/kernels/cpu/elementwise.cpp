@@ -2,6 +2,7 @@
 //   binary_contiguous: y (n) = a (n) op b (n)
 //   binary_scalar:     y (n) = x (n) op s, or s op x (n)
 //   binary_backward:   da (n) += dy * d(a op b)/da, db (n) += dy * d(a op b)/db; y = a op b
+// The comparisons (Greater .. NotEqual) write 1.0f / 0.0f and have a zero gradient.
 // Broadcasting is arranged by the dispatch layer (dispatch.cpp), which calls these on rows.
 #include "simd/isa.h"
 #include "simd/vmath.h"
@@ -32,6 +33,10 @@ inline VecF pow_vec(VecF a, VecF b) {
 inline VecF maximum_nan(VecF a, VecF b) { return select(is_nan(a), a, max(a, b)); }
 inline VecF minimum_nan(VecF a, VecF b) { return select(is_nan(a), a, min(a, b)); }
 
+// A comparison's mask as 1.0f / 0.0f. The compares are the ordered (quiet) predicates, false
+// when either lane is NaN; NotEqual is the complement of eq, so true there.
+inline VecF as_one(Mask m) { return select(m, set1(1.0f), zero()); }
+
 template <class F>
 void dispatch_binary(BinaryOp op, F&& run) {
   switch (op) {
@@ -49,6 +54,18 @@ void dispatch_binary(BinaryOp op, F&& run) {
       return run([](VecF a, VecF b) { return maximum_nan(a, b); });
     case BinaryOp::Minimum:
       return run([](VecF a, VecF b) { return minimum_nan(a, b); });
+    case BinaryOp::Greater:
+      return run([](VecF a, VecF b) { return as_one(gt(a, b)); });
+    case BinaryOp::GreaterEqual:
+      return run([](VecF a, VecF b) { return as_one(ge(a, b)); });
+    case BinaryOp::Less:
+      return run([](VecF a, VecF b) { return as_one(lt(a, b)); });
+    case BinaryOp::LessEqual:
+      return run([](VecF a, VecF b) { return as_one(le(a, b)); });
+    case BinaryOp::Equal:
+      return run([](VecF a, VecF b) { return as_one(eq(a, b)); });
+    case BinaryOp::NotEqual:
+      return run([](VecF a, VecF b) { return select(eq(a, b), zero(), set1(1.0f)); });
     case BinaryOp::Count:
       return;
   }
@@ -123,6 +140,13 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
             return select(eq(va, vb), mul(g, half), select(wins, g, zero()));
           });
     }
+    case BinaryOp::Greater:
+    case BinaryOp::GreaterEqual:
+    case BinaryOp::Less:
+    case BinaryOp::LessEqual:
+    case BinaryOp::Equal:
+    case BinaryOp::NotEqual:
+      return;  // piecewise constant: a zero gradient, nothing to add (not even dy * 0 = NaN)
     case BinaryOp::Count:
       return;
   }

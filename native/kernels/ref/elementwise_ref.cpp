@@ -147,6 +147,19 @@ double binary_value(BinaryOp op, double a, double b) {
       return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b);
     case BinaryOp::Minimum:
       return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
+    // C++ relational operators on doubles are IEEE's: false with a NaN operand, != true.
+    case BinaryOp::Greater:
+      return a > b ? 1.0 : 0.0;
+    case BinaryOp::GreaterEqual:
+      return a >= b ? 1.0 : 0.0;
+    case BinaryOp::Less:
+      return a < b ? 1.0 : 0.0;
+    case BinaryOp::LessEqual:
+      return a <= b ? 1.0 : 0.0;
+    case BinaryOp::Equal:
+      return a == b ? 1.0 : 0.0;
+    case BinaryOp::NotEqual:
+      return a != b ? 1.0 : 0.0;
     case BinaryOp::Count:
       break;
   }
@@ -217,11 +230,31 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
         gb = av == bv ? g / 2 : (b_wins ? g : 0.0);
         break;
       }
+      case BinaryOp::Greater:
+      case BinaryOp::GreaterEqual:
+      case BinaryOp::Less:
+      case BinaryOp::LessEqual:
+      case BinaryOp::Equal:
+      case BinaryOp::NotEqual:
+        continue;  // zero gradient: da and db keep their values (whatever dy holds)
       case BinaryOp::Count:
         break;
     }
     if (da) da[i] = static_cast<float>(da[i] + ga);
     if (db) db[i] = static_cast<float>(db[i] + gb);
+  }
+}
+
+// Through double: an int32 is exact there, and the one rounding to float is to nearest even.
+void cast_i32_to_f32(const int32_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<double>(x[i]));
+}
+
+void cast_f32_to_i32(const float* x, int32_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double t = std::trunc(static_cast<double>(x[i]));
+    const bool fits = t >= -2147483648.0 && t <= 2147483647.0;  // false for NaN
+    y[i] = fits ? static_cast<int32_t>(t) : INT32_MIN;
   }
 }
 

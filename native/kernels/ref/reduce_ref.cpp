@@ -29,15 +29,28 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, i
 }
 
 void arg_reduce(ArgReduceOp op, const float* x, int32_t* out, int64_t outer, int64_t r,
-                int64_t inner) {
+                int64_t inner, bool select_last) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const float* p = x + o * r * inner + i;
+      // The extreme value first (NaN above everything), then its first or last position.
+      bool nan = false, any = false;
+      float ext = 0.0f;
+      for (int64_t j = 0; j < r; ++j) {
+        const float v = p[j * inner];
+        if (std::isnan(v))
+          nan = true;
+        else if (!any || (op == ArgReduceOp::ArgMax ? v > ext : v < ext))
+          ext = v, any = true;
+      }
       int64_t best = 0;
-      for (int64_t j = 1; j < r; ++j) {
-        const float v = p[j * inner], b = p[best * inner];
-        if (std::isnan(b)) break;
-        if (std::isnan(v) || (op == ArgReduceOp::ArgMax ? v > b : v < b)) best = j;
+      for (int64_t j = 0; j < r; ++j) {
+        const float v = p[j * inner];
+        const bool hit = nan ? std::isnan(v) : v == ext;
+        if (hit) {
+          best = j;
+          if (!select_last) break;
+        }
       }
       out[o * inner + i] = static_cast<int32_t>(best);
     }
