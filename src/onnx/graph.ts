@@ -276,7 +276,9 @@ export class GraphRunner {
         if (!o) return;
         const v = values[i];
         if (!v) throw new OnnxError(`${ctx.what}: output ${i} ('${o}') is not produced`);
-        if (allKnown) {
+        // Exact host integers are known however they were made (Shape of a run-time tensor:
+        // shapes are fixed per input signature).
+        if (allKnown || v.ints) {
           v.known = true;
           if (v.tensor) this.known.add(v.tensor);
           plan.set(o, v);

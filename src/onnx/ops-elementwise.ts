@@ -8,15 +8,22 @@ import { hardswish, selu, sigmoid, tanh } from '../ops/activations.gen.js';
 import {
   abs,
   add,
+  cast as castTensor,
   clamp,
   div,
+  equal,
   erf,
   exp,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
   log,
   maximum,
   minimum,
   mul,
   neg,
+  notEqual,
   pow,
   reciprocal,
   sqrt,
@@ -26,18 +33,38 @@ import { expand } from '../ops/layout.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { binaryHost, broadcast } from './host.js';
-import { elemTypeOf, isFloatType, isIntType } from './proto.js';
+import { elemTypeOf, isFloatType, isIntType, type ElemType } from './proto.js';
 import { dynIntValue, floatValue, intValue, type Value } from './value.js';
 
 type FloatBinary = (a: Tensor, b: Tensor) => Tensor;
 type HostBinary = (x: number, y: number) => number;
 
-/** a (op) b: floats through `f`, integers known at load through `h`. */
+/**
+ * An integer or bool value as float32 data for the float kernels: known values exactly,
+ * run-time int32 data through the cast kernel (exact below 2^24 in magnitude: token ids,
+ * positions, masks).
+ */
+function asFloat(v: Value): Tensor {
+  if (v.isFloat) return v.tensor as Tensor;
+  if (v.ints) return new Tensor(Float32Array.from(v.ints), v.shape);
+  return castTensor(v.tensor as Tensor, 'float32');
+}
+
+/** Float results of integer arithmetic or comparisons back to int32 data (truncating). */
+function intResult(type: ElemType, t: Tensor): Value {
+  return dynIntValue(type, castTensor(t, 'int32'));
+}
+
+/** a (op) b: floats through `f`; integers through `h` when known at load, else through `f`
+ * on their float32 values (`trunc`: integer division's rounding). */
 function binaryValues(c: OpContext, a: Value, b: Value, f: FloatBinary, h: HostBinary): Value {
   if (a.isFloat !== b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
   if (a.isFloat) return floatValue(f(a.tensor as Tensor, b.tensor as Tensor), a.type);
-  const r = binaryHost(c.what, c.knownValues(a, 'A'), c.knownValues(b, 'B'), h);
-  return intValue(a.type, r.shape, r.data);
+  if (a.known && b.known) {
+    const r = binaryHost(c.what, c.knownValues(a, 'A'), c.knownValues(b, 'B'), h);
+    return intValue(a.type, r.shape, r.data);
+  }
+  return intResult(a.type, f(asFloat(a), asFloat(b)));
 }
 
 function binary(f: FloatBinary, h: HostBinary): OpImpl {
@@ -60,11 +87,18 @@ function variadic(f: FloatBinary, h: HostBinary, mean = false): OpImpl {
   };
 }
 
-/** A comparison giving bool: known inputs only (masks and shape logic). */
-function compare(h: HostBinary): OpImpl {
+/** A comparison or logical op giving bool: on the host when both inputs are known, else a
+ * 1/0 mask from `f` on the float32 values (bools as 1/0). */
+function compare(h: HostBinary, f: FloatBinary): OpImpl {
   return (c) => {
-    const r = binaryHost(c.what, c.knownInts(0, 'A'), c.knownInts(1, 'B'), h);
-    return [intValue('bool', r.shape, r.data)];
+    const a = c.input(0, 'A');
+    const b = c.input(1, 'B');
+    if (a.isFloat !== b.isFloat) throw c.error(`inputs must have one type, got ${a.type} and ${b.type}`);
+    if (a.known && b.known) {
+      const r = binaryHost(c.what, c.knownInts(0, 'A'), c.knownInts(1, 'B'), h);
+      return [intValue('bool', r.shape, r.data)];
+    }
+    return [intResult('bool', f(asFloat(a), asFloat(b)))];
   };
 }
 
@@ -73,6 +107,7 @@ function unary(f: (x: Tensor) => Tensor, h?: (x: number) => number): OpImpl {
     const x = c.input(0, 'X');
     if (x.isFloat) return [floatValue(f(x.tensor as Tensor), x.type)];
     if (!h) throw c.error(`input must be a floating tensor, got ${x.type}`);
+    if (!x.known) return [intResult(x.type, f(asFloat(x)))];
     const k = c.knownInts(0, 'X');
     return [intValue(x.type, k.shape, k.data.map(h))];
   };
@@ -158,20 +193,22 @@ const where: OpImpl = (c) => {
 const cast: OpImpl = (c) => {
   const to = elemTypeOf(c.int('to', 1), c.what);
   const x = c.input(0, 'input');
-  if (isFloatType(to)) {
-    if (x.isFloat) return [floatValue(x.tensor as Tensor, to)];
-    if (x.ints) return [floatValue(new Tensor(Float32Array.from(x.ints), x.shape), to)];
-    throw c.error(`casting ${x.type} computed from input data to ${to} is not supported`);
-  }
+  if (isFloatType(to)) return [floatValue(asFloat(x), to)];
   if (!isIntType(to)) throw c.error(`cast to ${to} is not supported`);
-  // Integers computed at run time are int32 data whatever their ONNX type (to bool: not yet).
-  if (!x.isFloat && x.tensor && to !== 'bool') return [dynIntValue(to, x.tensor)];
+  if (!x.known) {
+    // Run-time data: floats truncate through the cast kernel (NaN or out of int32 range is a
+    // run-time error); integers are int32 data whatever their ONNX type; bool is x != 0.
+    if (to === 'bool') return [intResult('bool', notEqual(asFloat(x), 0))];
+    return [x.isFloat ? intResult(to, x.tensor as Tensor) : dynIntValue(to, x.tensor as Tensor)];
+  }
   const k = c.knownInts(0, 'input');
   const data = to === 'bool' ? k.data.map((v) => (v !== 0 ? 1 : 0)) : k.data.map((v) => Math.trunc(v));
   return [intValue(to, k.shape, data)];
 };
 
 const not: OpImpl = (c) => {
+  const x = c.input(0, 'X');
+  if (!x.known) return [intResult('bool', equal(asFloat(x), 0))];
   const k = c.knownInts(0, 'X');
   return [
     intValue(
@@ -221,14 +258,24 @@ export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
   Mean: variadic(add, (x, y) => x + y, true),
   Min: variadic(minimum, Math.min),
   Max: variadic(maximum, Math.max),
-  Equal: compare((x, y) => (x === y ? 1 : 0)),
-  Less: compare((x, y) => (x < y ? 1 : 0)),
-  LessOrEqual: compare((x, y) => (x <= y ? 1 : 0)),
-  Greater: compare((x, y) => (x > y ? 1 : 0)),
-  GreaterOrEqual: compare((x, y) => (x >= y ? 1 : 0)),
-  And: compare((x, y) => (x && y ? 1 : 0)),
-  Or: compare((x, y) => (x || y ? 1 : 0)),
-  Xor: compare((x, y) => (!x !== !y ? 1 : 0)),
+  Equal: compare((x, y) => (x === y ? 1 : 0), equal),
+  Less: compare((x, y) => (x < y ? 1 : 0), less),
+  LessOrEqual: compare((x, y) => (x <= y ? 1 : 0), lessEqual),
+  Greater: compare((x, y) => (x > y ? 1 : 0), greater),
+  GreaterOrEqual: compare((x, y) => (x >= y ? 1 : 0), greaterEqual),
+  // Bools are 1/0: and = both non-zero, or = either, xor = they differ.
+  And: compare(
+    (x, y) => (x && y ? 1 : 0),
+    (a, b) => mul(notEqual(a, 0), notEqual(b, 0)),
+  ),
+  Or: compare(
+    (x, y) => (x || y ? 1 : 0),
+    (a, b) => maximum(notEqual(a, 0), notEqual(b, 0)),
+  ),
+  Xor: compare(
+    (x, y) => (!x !== !y ? 1 : 0),
+    (a, b) => notEqual(notEqual(a, 0), notEqual(b, 0)),
+  ),
   Not: not,
   Where: where,
   Cast: cast,

@@ -392,9 +392,8 @@ const logSumExp: FloatReduce = (x, axes, keep) => {
 function argReduce(f: typeof argmax): OpImpl {
   return (c) => {
     const x = c.floatInput(0, 'data');
-    if (c.int('select_last_index', 0) === 1) throw c.error('select_last_index = 1 is not supported');
     const axis = c.axis(c.int('axis', 0), x.ndim);
-    return [dynIntValue('int64', f(x, axis, c.int('keepdims', 1) === 1))];
+    return [dynIntValue('int64', f(x, axis, c.int('keepdims', 1) === 1, c.int('select_last_index', 0) === 1))];
   };
 }
 
