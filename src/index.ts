@@ -44,6 +44,7 @@ export {
   equal,
   notEqual,
   cast,
+  where,
   clamp,
   neg,
   exp,

@@ -1424,6 +1424,116 @@ double BinaryBackwardOp::flops() const { return 4.0 * double(a_len); }
 double BinaryBackwardOp::bytes() const { return 24.0 * double(a_len); }
 std::string BinaryBackwardOp::shapes() const { return std::string(op_name(op)) + " n=" + std::to_string(a_len); }
 
+// ---- select (elementwise)
+SelectOp SelectOp::parse(Args& a) {
+  SelectOp op;
+  {
+    const F32 v = a.f32(0, "cond");
+    op.cond = v.data, op.cond_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  {
+    const F32 v = a.f32(3, "out");
+    op.out = v.data, op.out_len = v.length;
+  }
+  a.expect_length(op.x_len, op.cond_len, "x", "len(cond)");
+  a.expect_length(op.y_len, op.cond_len, "y", "len(cond)");
+  a.expect_length(op.out_len, op.cond_len, "out", "len(cond)");
+  a.expect_disjoint(op.out, op.out_len, "out", op.cond, op.cond_len, "cond", false);
+  a.expect_disjoint(op.out, op.out_len, "out", op.x, op.x_len, "x", true);
+  a.expect_disjoint(op.out, op.out_len, "out", op.y, op.y_len, "y", true);
+  return op;
+}
+void SelectOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SelectOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({cond, cond_len * 4, false});
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({y, y_len * 4, false});
+  uses.push_back({out, out_len * 4, (true)});
+}
+void SelectOp::remap(const Remap& f) {
+  remap_ptr(f, cond);
+  remap_ptr(f, x);
+  remap_ptr(f, y);
+  remap_ptr(f, out);
+}
+bool* SelectOp::overwrite_flag(const void*) { return nullptr; }
+void SelectOp::run_cpu() const { return select_forward(cond, x, y, out, cond_len); }
+double SelectOp::flops() const { return double(cond_len); }
+double SelectOp::bytes() const { return 16.0 * double(cond_len); }
+std::string SelectOp::shapes() const { return "n=" + std::to_string(cond_len); }
+
+// ---- selectBackward (elementwise)
+SelectBackwardOp SelectBackwardOp::parse(Args& a) {
+  SelectBackwardOp op;
+  {
+    const F32 v = a.f32(0, "cond");
+    op.cond = v.data, op.cond_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dout");
+    op.dout = v.data, op.dout_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(2, "dx");
+    op.dx = v.data, op.dx_len = v.length;
+    op.has_dx = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(3, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+    op.has_dy = v.present;
+  }
+  a.expect_length(op.dout_len, op.cond_len, "dout", "len(cond)");
+  if (op.has_dx) a.expect_length(op.dx_len, op.cond_len, "dx", "len(cond)");
+  if (op.has_dy) a.expect_length(op.dy_len, op.cond_len, "dy", "len(cond)");
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.cond, op.cond_len, "cond", false);
+  if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dout, op.dout_len, "dout", false);
+  if (op.has_dx && op.has_dy) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
+  if (op.has_dy) a.expect_disjoint(op.dy, op.dy_len, "dy", op.cond, op.cond_len, "cond", false);
+  if (op.has_dy) a.expect_disjoint(op.dy, op.dy_len, "dy", op.dout, op.dout_len, "dout", false);
+  return op;
+}
+void SelectBackwardOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void SelectBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({cond, cond_len * 4, false});
+  uses.push_back({dout, dout_len * 4, false});
+  if (has_dx) uses.push_back({dx, dx_len * 4, false});
+  if (has_dy) uses.push_back({dy, dy_len * 4, false});
+}
+void SelectBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, cond);
+  remap_ptr(f, dout);
+  remap_ptr(f, dx);
+  remap_ptr(f, dy);
+}
+bool* SelectBackwardOp::overwrite_flag(const void*) { return nullptr; }
+void SelectBackwardOp::run_cpu() const { return select_backward(cond, dout, dx, dy, cond_len); }
+double SelectBackwardOp::flops() const { return double(cond_len); }
+double SelectBackwardOp::bytes() const { return 16.0 * double(cond_len); }
+std::string SelectBackwardOp::shapes() const { return "n=" + std::to_string(cond_len); }
+
 // ---- reduce (elementwise)
 ReduceOpCall ReduceOpCall::parse(Args& a) {
   ReduceOpCall op;
@@ -4011,6 +4121,8 @@ void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<BinaryOpCall>(env, exports, false);
   export_op<BinaryScalarOp>(env, exports, false);
   export_op<BinaryBackwardOp>(env, exports, false);
+  export_op<SelectOp>(env, exports, false);
+  export_op<SelectBackwardOp>(env, exports, false);
   export_op<ReduceOpCall>(env, exports, false);
   export_op<ArgReduceOpCall>(env, exports, false);
   export_op<CastInt32ToFloat32Op>(env, exports, false);

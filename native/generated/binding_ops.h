@@ -700,6 +700,60 @@ struct BinaryBackwardOp {
   bool has_db;
 };
 
+// out = cond != 0 ? x : y, elementwise (ONNX Where): C truthiness, so NaN is true and +-0 false. Exact: the chosen element is copied, so an inf or NaN in the unselected operand never reaches out (out may be x or y).
+struct SelectOp {
+  static constexpr const char* kName = "select";
+  static SelectOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* cond;
+  int64_t cond_len;
+  float* x;
+  int64_t x_len;
+  float* y;
+  int64_t y_len;
+  float* out;
+  int64_t out_len;
+};
+
+// Gradients of select: dx += dout where cond != 0, dy += dout where cond == 0 (either may be null); their other elements are left untouched.
+struct SelectBackwardOp {
+  static constexpr const char* kName = "selectBackward";
+  static SelectBackwardOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* cond;
+  int64_t cond_len;
+  float* dout;
+  int64_t dout_len;
+  float* dx;
+  int64_t dx_len;
+  bool has_dx;
+  float* dy;
+  int64_t dy_len;
+  bool has_dy;
+};
+
 // out (outer, inner) = reduce x (outer, r, inner) over r.
 struct ReduceOpCall {
   static constexpr const char* kName = "reduce";

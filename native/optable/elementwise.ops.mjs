@@ -155,6 +155,34 @@ export default [
     shapes: 'std::string(op_name(op)) + " n=" + std::to_string(a_len)',
   }),
   op({
+    name: 'select',
+    doc: 'out = cond != 0 ? x : y, elementwise (ONNX Where): C truthiness, so NaN is true and +-0 false. Exact: the chosen element is copied, so an inf or NaN in the unselected operand never reaches out (out may be x or y).',
+    args: [
+      f32('cond'),
+      f32('x', { len: 'len(cond)' }),
+      f32('y', { len: 'len(cond)' }),
+      f32('out', { out: true, writesAll: true, len: 'len(cond)', alias: { x: 'true', y: 'true' } }),
+    ],
+    run: 'select_forward(cond, x, y, out, cond_len)',
+    flops: 'double(cond_len)',
+    bytes: '16.0 * double(cond_len)',
+    shapes: '"n=" + std::to_string(cond_len)',
+  }),
+  op({
+    name: 'selectBackward',
+    doc: 'Gradients of select: dx += dout where cond != 0, dy += dout where cond == 0 (either may be null); their other elements are left untouched.',
+    args: [
+      f32('cond'),
+      f32('dout', { len: 'len(cond)' }),
+      f32('dx', { out: true, optional: true, len: 'len(cond)' }),
+      f32('dy', { out: true, optional: true, len: 'len(cond)' }),
+    ],
+    run: 'select_backward(cond, dout, dx, dy, cond_len)',
+    flops: 'double(cond_len)',
+    bytes: '16.0 * double(cond_len)',
+    shapes: '"n=" + std::to_string(cond_len)',
+  }),
+  op({
     name: 'reduce',
     doc: 'out (outer, inner) = reduce x (outer, r, inner) over r.',
     args: [

@@ -1,7 +1,8 @@
 // Elementwise kernels against their naive double-precision twins (axon/ref.h): every UnaryOp
 // forward, in place and backward on awkward lengths (vector tails of width 1/8/16) with special
 // values; BinaryOp forward under broadcasting, binary_scalar in both orders, and
-// binary_backward (Pow's a<0 / a==0 cases, Maximum/Minimum ties).
+// binary_backward (Pow's a<0 / a==0 cases, Maximum/Minimum ties), select (Where) forward and
+// backward bit for bit on special values.
 #include <algorithm>
 #include <cfloat>
 #include <cstring>
@@ -611,5 +612,182 @@ TEST(cast_f32_to_i32_truncates_toward_zero) {
       CHECK_MSG(y[i] == expect[i] && ry[i] == expect[i], what);
     }
     CHECK_MSG(y[size_t(n)] == 7, "cast_f32_to_i32 wrote past n");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// select (ONNX Where): out = cond != 0 ? x : y, and its gradient
+// ---------------------------------------------------------------------------------------
+
+namespace {
+
+float from_bits(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, sizeof f);
+  return f;
+}
+
+uint32_t bits_of(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  return b;
+}
+
+bool same_bits(float a, float b) { return bits_of(a) == bits_of(b); }
+
+// Conditions: +-0 (false), and true values of every kind: 1 (the comparisons' masks), NaN of
+// both signs, +-inf, a subnormal, -1, large and tiny. Operands: infinities, NaNs with payloads
+// (quiet of both signs and a signalling one), -0, subnormals, FLT_MAX, ordinary values. A
+// select copies, so every one must come through bit for bit.
+const float kSelectConds[] = {0.0f,  -0.0f, 1.0f,         kNan,          from_bits(0xffc00001u),
+                              kInf,  -kInf, FLT_TRUE_MIN, -FLT_TRUE_MIN, -1.0f,
+                              1e30f, 0.5f};
+const float kSelectValues[] = {kInf,
+                               -kInf,
+                               kNan,
+                               from_bits(0x7fc01234u),
+                               from_bits(0xffc00abcu),
+                               from_bits(0x7f800001u),  // signalling NaN
+                               -0.0f,
+                               0.0f,
+                               FLT_TRUE_MIN,
+                               -FLT_MAX,
+                               FLT_MAX,
+                               3.5f};
+
+bool truthy(float c) { return c != 0.0f; }  // C's: NaN is true
+
+// n elements: every element of kSelectConds / kSelectValues at seed-dependent phases (so they
+// land in vector bodies and tails), the rest random; half the conditions plain 0/1 masks.
+void select_inputs(int64_t n, uint32_t seed, std::vector<float>& cond, std::vector<float>& x,
+                   std::vector<float>& y) {
+  const size_t un = size_t(n), nc = sizeof kSelectConds / sizeof kSelectConds[0],
+               nv = sizeof kSelectValues / sizeof kSelectValues[0];
+  cond = random_vector(un, seed, -2.0f, 2.0f);
+  x = random_vector(un, seed + 1, -100.0f, 100.0f);
+  y = random_vector(un, seed + 2, -100.0f, 100.0f);
+  std::mt19937 gen(seed + 3);
+  for (size_t i = 0; i < un; ++i) {
+    if ((i + seed) % 3 == 0)
+      cond[i] = kSelectConds[(i / 3 + seed) % nc];
+    else if (i % 2 == 0)
+      cond[i] = gen() % 2 ? 1.0f : 0.0f;
+    if ((i + seed) % 4 == 1) x[i] = kSelectValues[(i / 4 + seed) % nv];
+    if ((i + seed) % 4 != 3) y[i] = kSelectValues[(i / 4 + seed + 5) % nv];
+  }
+}
+
+}  // namespace
+
+TEST(select_forward_exact_on_every_value) {
+  uint32_t seed = 500;
+  std::vector<int64_t> lengths(std::begin(kLengths), std::end(kLengths));
+  lengths.push_back(70001);  // split across threads
+  for (int64_t n : lengths) {
+    std::vector<float> cond, x, y;
+    select_inputs(n, seed, cond, x, y);
+    seed += 7;
+    const size_t un = size_t(n);
+    std::vector<float> want(un);
+    for (size_t i = 0; i < un; ++i) want[i] = truthy(cond[i]) ? x[i] : y[i];
+    // Bitwise against the definition: the fast kernel, the twin, and in place over x and y.
+    std::vector<float> out(un + 1, 7.0f), ref_out(un), in_x = x, in_y = y;
+    select_forward(cond.data(), x.data(), y.data(), out.data(), n);
+    ref::select_forward(cond.data(), x.data(), y.data(), ref_out.data(), n);
+    select_forward(cond.data(), in_x.data(), y.data(), in_x.data(), n);
+    select_forward(cond.data(), x.data(), in_y.data(), in_y.data(), n);
+    const std::string at = " n=" + std::to_string(n);
+    const size_t bytes = un * sizeof(float);
+    for (size_t i = 0; i < un; ++i)
+      if (!same_bits(out[i], want[i])) {
+        char what[160];
+        std::snprintf(what, sizeof what, "select(%g, %g, %g) = %g (0x%08x), want 0x%08x%s",
+                      double(cond[i]), double(x[i]), double(y[i]), double(out[i]),
+                      unsigned(bits_of(out[i])), unsigned(bits_of(want[i])), at.c_str());
+        CHECK_MSG(false, what);
+        break;
+      }
+    CHECK_MSG(std::memcmp(ref_out.data(), want.data(), bytes) == 0, "ref twin" + at);
+    CHECK_MSG(std::memcmp(in_x.data(), want.data(), bytes) == 0, "out == x" + at);
+    CHECK_MSG(std::memcmp(in_y.data(), want.data(), bytes) == 0, "out == y" + at);
+    CHECK_MSG(out[un] == 7.0f, "select_forward wrote past n" + at);
+  }
+}
+
+TEST(select_forward_hand_checked) {
+  // cond, x, y -> out: the unselected inf / NaN stays out; NaN and -inf conditions are true,
+  // -0 false. Repeated so each row sits in every lane position of every level.
+  struct Row {
+    float c, x, y, want;
+  };
+  const Row rows[] = {
+      {1.0f, 2.0f, kInf, 2.0f},    {0.0f, kNan, -3.0f, -3.0f}, {1.0f, 5.0f, kNan, 5.0f},
+      {0.0f, -kInf, 4.0f, 4.0f},   {-0.0f, 9.0f, 8.0f, 8.0f},  {kNan, 6.0f, 7.0f, 6.0f},
+      {-kInf, 1.5f, -kInf, 1.5f},  {0.0f, kInf, -kInf, -kInf}, {FLT_TRUE_MIN, -0.0f, 1.0f, -0.0f},
+      {-2.0f, 0.25f, kNan, 0.25f},
+  };
+  const size_t nr = sizeof rows / sizeof rows[0];
+  std::vector<float> c, x, y;
+  for (int rep = 0; rep < 23; ++rep)
+    for (const Row& r : rows) c.push_back(r.c), x.push_back(r.x), y.push_back(r.y);
+  std::vector<float> out(c.size());
+  select_forward(c.data(), x.data(), y.data(), out.data(), int64_t(c.size()));
+  for (size_t i = 0; i < c.size(); ++i) {
+    const Row& r = rows[i % nr];
+    char what[160];
+    std::snprintf(what, sizeof what, "select(%g, %g, %g) = %g, want %g (element %zu)", double(r.c),
+                  double(r.x), double(r.y), double(out[i]), double(r.want), i);
+    CHECK_MSG(same_bits(out[i], r.want), what);
+  }
+}
+
+TEST(select_backward_routes_and_leaves_the_rest) {
+  // dx += dout where cond is true, dy += dout where false; every other element is left bit for
+  // bit (a -0 stays -0; a NaN / inf in dout reaches only the side it belongs to). Either
+  // output may be null. Against the definition and the twin, bitwise (one float add each).
+  uint32_t seed = 700;
+  std::vector<int64_t> lengths(std::begin(kLengths), std::end(kLengths));
+  lengths.push_back(70001);
+  for (int64_t n : lengths) {
+    std::vector<float> cond, dout, unused;
+    select_inputs(n, seed, cond, dout, unused);  // dout gets the special values too
+    const size_t un = size_t(n);
+    auto dx0 = random_vector(un, seed + 10), dy0 = random_vector(un, seed + 11);
+    seed += 13;
+    for (size_t i = 0; i < un; i += 5) dx0[i] = -0.0f, dy0[i] = -0.0f;
+    std::vector<float> want_dx = dx0, want_dy = dy0;
+    for (size_t i = 0; i < un; ++i) {
+      if (truthy(cond[i]))
+        want_dx[i] = dx0[i] + dout[i];
+      else
+        want_dy[i] = dy0[i] + dout[i];
+    }
+    std::vector<float> dx = dx0, dy = dy0, only_x = dx0, only_y = dy0, rdx = dx0, rdy = dy0;
+    select_backward(cond.data(), dout.data(), dx.data(), dy.data(), n);
+    select_backward(cond.data(), dout.data(), only_x.data(), nullptr, n);
+    select_backward(cond.data(), dout.data(), nullptr, only_y.data(), n);
+    select_backward(cond.data(), dout.data(), nullptr, nullptr, n);  // nothing to do, no crash
+    ref::select_backward(cond.data(), dout.data(), rdx.data(), rdy.data(), n);
+    const std::string at = " n=" + std::to_string(n);
+    // NaN + anything is NaN, but the payload then depends on the hardware: compare NaN as NaN.
+    auto agree = [&](const std::vector<float>& got, const std::vector<float>& want) {
+      for (size_t i = 0; i < un; ++i) {
+        if (std::isnan(want[i]) ? !std::isnan(got[i]) : !same_bits(got[i], want[i])) return false;
+      }
+      return true;
+    };
+    CHECK_MSG(agree(dx, want_dx), "dx" + at);
+    CHECK_MSG(agree(dy, want_dy), "dy" + at);
+    CHECK_MSG(agree(only_x, want_dx), "dx alone" + at);
+    CHECK_MSG(agree(only_y, want_dy), "dy alone" + at);
+    CHECK_MSG(agree(rdx, want_dx) && agree(rdy, want_dy), "ref twin" + at);
+    // The untouched side is exactly the start, NaN-free: nothing leaked into it.
+    for (size_t i = 0; i < un; ++i) {
+      const bool t = truthy(cond[i]);
+      if (!same_bits(t ? dy[i] : dx[i], t ? dy0[i] : dx0[i])) {
+        CHECK_MSG(false, "unselected side changed at " + std::to_string(i) + at);
+        break;
+      }
+    }
   }
 }

@@ -280,6 +280,10 @@ export interface GeneratedKernels {
   binaryScalar(op: BinaryCode, x: Float32Array, s: number, scalarFirst: boolean, y: Float32Array): void;
   /** Gradients of y = a (op) b (same shapes): da += ..., db += ... (either may be null). */
   binaryBackward(op: BinaryCode, a: Float32Array, b: Float32Array, y: Float32Array, dy: Float32Array, da: Float32Array | null, db: Float32Array | null): void;
+  /** out = cond != 0 ? x : y, elementwise (ONNX Where): C truthiness, so NaN is true and +-0 false. Exact: the chosen element is copied, so an inf or NaN in the unselected operand never reaches out (out may be x or y). */
+  select(cond: Float32Array, x: Float32Array, y: Float32Array, out: Float32Array): void;
+  /** Gradients of select: dx += dout where cond != 0, dy += dout where cond == 0 (either may be null); their other elements are left untouched. */
+  selectBackward(cond: Float32Array, dout: Float32Array, dx: Float32Array | null, dy: Float32Array | null): void;
   /** out (outer, inner) = reduce x (outer, r, inner) over r. */
   reduce(op: ReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Float32Array): void;
   /** out (outer, inner) = index of the max/min of x (outer, r, inner) over r: the first among ties (NaN counts as the extreme), the last with selectLast (ONNX select_last_index). */
@@ -734,6 +738,28 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'dy', kind: 'f32', len: (v, L) => L('a') },
       { name: 'da', kind: 'f32', optional: true, out: true, len: (v, L) => L('a') },
       { name: 'db', kind: 'f32', optional: true, out: true, len: (v, L) => L('a') },
+    ],
+  },
+  {
+    name: 'select',
+    family: 'elementwise',
+    async: false,
+    args: [
+      { name: 'cond', kind: 'f32' },
+      { name: 'x', kind: 'f32', len: (v, L) => L('cond') },
+      { name: 'y', kind: 'f32', len: (v, L) => L('cond') },
+      { name: 'out', kind: 'f32', out: true, len: (v, L) => L('cond') },
+    ],
+  },
+  {
+    name: 'selectBackward',
+    family: 'elementwise',
+    async: false,
+    args: [
+      { name: 'cond', kind: 'f32' },
+      { name: 'dout', kind: 'f32', len: (v, L) => L('cond') },
+      { name: 'dx', kind: 'f32', optional: true, out: true, len: (v, L) => L('cond') },
+      { name: 'dy', kind: 'f32', optional: true, out: true, len: (v, L) => L('cond') },
     ],
   },
   {

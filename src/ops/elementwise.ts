@@ -2,7 +2,8 @@
  * Elementwise arithmetic with NumPy broadcasting and the unary math ops, each with its
  * gradient. Forward and backward both run in the native kernels (native/kernels/cpu/
  * elementwise.cpp, activation.cpp); broadcast inputs get their gradients summed back to their
- * own shape. Also the comparisons (1 / 0 masks, no gradient) and the int32 <-> float32 cast.
+ * own shape. Also the comparisons (1 / 0 masks, no gradient), the int32 <-> float32 cast and
+ * `where` (an exact elementwise select).
  */
 import { record } from '../autograd/engine.js';
 import { BinaryCode, UnaryCode } from '../native/binding.js';
@@ -257,6 +258,72 @@ export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
   const out = new Tensor(new Int32Array(x.size), x.shape);
   kernels.castFloat32ToInt32(x.data as Float32Array, out.data as Int32Array);
   return out;
+}
+
+/**
+ * `where(cond, x, y)`: x where cond is true, y where it is false, elementwise (ONNX Where,
+ * torch.where, numpy.where). All three broadcast together (NumPy rules) to the result's shape.
+ *
+ * - `cond` is a float32 tensor (the 1 / 0 masks of `greater`, `equal`, ...) or an int32 one
+ *   (converted with `cast`). Truthiness is C's: any non-zero element is true, NaN included;
+ *   only +0 and -0 are false.
+ * - `x` and `y` are float32 tensors or numbers (rounded to float32, as a tensor's elements;
+ *   `-Infinity` and `NaN` are fine: `where(mask, scores, -Infinity)`).
+ * - Exact: each element is copied from the operand it selects (native `select`, a blend, no
+ *   arithmetic), so an inf or NaN in the operand not chosen there never reaches the result,
+ *   unlike `x * c + y * (1 - c)`. Likewise backward: x's gradient is the upstream gradient where
+ *   cond is true and 0 elsewhere, y's the reverse, each summed back to its operand's shape; a
+ *   NaN or inf in the upstream gradient reaches only the side it belongs to. cond gets no
+ *   gradient.
+ *
+ * Operands already of the result's shape are used as they are; the others are broadcast into
+ * a copy first (`x * 1` over the expanded axes, which keeps inf, NaN and -0).
+ * @throws TypeError when cond is not a Tensor, or x / y is neither a float32 Tensor nor a
+ *   number; RangeError when the shapes do not broadcast.
+ */
+export function where(cond: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
+  assertTensor('where', cond, 'cond');
+  const xt = selectOperand(x, 'x');
+  const yt = selectOperand(y, 'y');
+  let outShape = broadcastShapes('where', cond.shape, xt?.shape ?? []);
+  outShape = broadcastShapes('where', outShape, yt?.shape ?? []);
+  const c = broadcastData(cast(cond, 'float32'), outShape);
+  const xd = typeof x === 'number' ? filled(outShape, x) : broadcastData(x, outShape);
+  const yd = typeof y === 'number' ? filled(outShape, y) : broadcastData(y, outShape);
+  const out = Tensor.empty(outShape);
+  kernels.select(c, xd, yd, out.data as Float32Array);
+  return record(out, 'where', [xt, yt], (g) => {
+    const dx = xt?.requiresGrad ? Tensor.empty(outShape) : null;
+    const dy = yt?.requiresGrad ? Tensor.empty(outShape) : null;
+    kernels.selectBackward(
+      c,
+      g.data as Float32Array,
+      (dx?.data as Float32Array) ?? null,
+      (dy?.data as Float32Array) ?? null,
+    );
+    return [dx && xt ? sumTo(dx, xt.shape) : null, dy && yt ? sumTo(dy, yt.shape) : null];
+  });
+}
+
+/** A tensor operand of where (checked float32), or null for a number. */
+function selectOperand(v: Tensor | number, name: string): Tensor | null {
+  if (typeof v === 'number') return null;
+  if (!(v instanceof Tensor))
+    throw new TypeError(`where: ${name} must be a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
+  floatData('where', v, name);
+  return v;
+}
+
+/** t's data when it already has `shape`, else an unrecorded broadcast copy's. */
+function broadcastData(t: Tensor, shape: readonly number[]): Float32Array {
+  return (shapesEqual(t.shape, shape) ? t : rawBroadcastTo(t, shape)).data as Float32Array;
+}
+
+/** A fresh buffer of `shape` holding `value` (through the fill kernel, so a trace refills it). */
+function filled(shape: readonly number[], value: number): Float32Array {
+  const t = Tensor.empty(shape);
+  kernels.fill(t.data, value);
+  return t.data as Float32Array;
 }
 
 /** Limits x to [min, max] (either bound may be null). */

@@ -60,6 +60,8 @@ export interface TensorOpMethods extends TableActivationMethods {
   notEqual(other: Tensor | number): Tensor;
   /** Converted to `dtype` (this itself when it already has it); see `cast`. */
   cast(dtype: 'float32' | 'int32'): Tensor;
+  /** This where `cond` is true, `other` where it is false: `where(cond, this, other)` (as torch's x.where). */
+  where(cond: Tensor, other: Tensor | number): Tensor;
   clamp(min: number | null, max: number | null): Tensor;
   neg(): Tensor;
   exp(): Tensor;
@@ -177,6 +179,9 @@ const methods: Omit<TensorOpMethods, 'T' | keyof TableActivationMethods> & ThisT
   },
   cast(dtype: 'float32' | 'int32') {
     return ew.cast(this, dtype);
+  },
+  where(cond: Tensor, other: Tensor | number) {
+    return ew.where(cond, this, other);
   },
   clamp(min: number | null, max: number | null) {
     return ew.clamp(this, min, max);

@@ -190,6 +190,24 @@ describe('elementwise gradients', () => {
     check((t) => ax.erf(t), [x], 'erf');
     check((t) => t.exp().log().sqrt().mul(t), [pos], 'composite');
   });
+
+  it('where: x and y, broadcast, numbers, composed (cond fixed, no gradient)', () => {
+    // cond is captured, not an input: a finite-difference step would flip a 0 mask to true.
+    const cond = (shape: number[], seed: number): Tensor => ax.greater(uniform(shape, seed), 0);
+    const c = cond([3, 5], 1);
+    check((x, y) => ax.where(c, x, y), [g(uniform([3, 5], 2)), g(uniform([3, 5], 3))], 'where same shape');
+    const cb = cond([4, 1, 3], 4);
+    check((x, y) => ax.where(cb, x, y), [g(uniform([2, 1], 5)), g(uniform([3], 6))], 'where [4,1,3] [2,1] [3]');
+    // -inf where masked, then exp (a masked softmax's numerator): a finite loss, exact zeros
+    check((y) => ax.where(cb, -Infinity, y).exp(), [g(uniform([2, 3], 7))], 'exp(where(c, -inf, y))');
+    check((x) => ax.where(c, x, 0.5), [g(uniform([5], 8))], 'where(c, x, 0.5)');
+    check((x) => x.where(c, x.mul(x)), [g(uniform([3, 5], 9))], 'x.where(c, x * x): x on both sides');
+    // an int32 condition, and NaN conditions (true)
+    const ci = new Tensor(Int32Array.from([0, 3, 0, -1, 1, 0]), [6]);
+    check((x, y) => ax.where(ci, x, y), [g(uniform([6], 10)), g(uniform([1], 11))], 'where int32 cond');
+    const cn = f32([NaN, 0, -0, NaN, 1, 0]);
+    check((x, y) => ax.where(cn, x, y).exp(), [g(uniform([6], 12)), g(uniform([6], 13))], 'where NaN cond');
+  });
 });
 
 describe('activation gradients', () => {

@@ -287,6 +287,18 @@ AXON_KERNEL(binary_backward, void,
             (BinaryOp op, const float* a, const float* b, const float* y, const float* dy,
              float* da, float* db, int64_t n),
             API, REF, ISA)
+// out[i] = cond[i] != 0 ? x[i] : y[i] (ONNX Where, torch.where), all contiguous, length n.
+// Truthiness is C's: any non-zero cond is true, NaN included; +0 and -0 are false. Exact: the
+// chosen element is copied bit for bit (no arithmetic), so an inf or NaN in the unselected
+// operand never reaches out. out may equal x or y.
+AXON_KERNEL(select_forward, void,
+            (const float* cond, const float* x, const float* y, float* out, int64_t n), API, REF,
+            ISA)
+// Its gradient: dx[i] += dout[i] where cond[i] is true, dy[i] += dout[i] where it is false;
+// the other elements of dx / dy are left exactly as they were (not even + 0, so a NaN or inf
+// in dout never reaches the unselected side). Either of dx, dy may be null.
+AXON_KERNEL(select_backward, void,
+            (const float* cond, const float* dout, float* dx, float* dy, int64_t n), API, REF, ISA)
 
 // ---------------------------------------------------------------------------------------
 // Reductions over the middle axis of x viewed as (outer, r, inner) -> out (outer, inner)

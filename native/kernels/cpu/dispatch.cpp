@@ -193,6 +193,21 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
   });
 }
 
+void select_forward(const float* cond, const float* x, const float* y, float* out, int64_t n) {
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(1), [&](int64_t b, int64_t e) {
+    k.select_forward(cond + b, x + b, y + b, out + b, e - b);
+  });
+}
+
+void select_backward(const float* cond, const float* dout, float* dx, float* dy, int64_t n) {
+  if (!dx && !dy) return;
+  const auto& k = active_kernels();
+  parallel_range(n, grain_for(2), [&](int64_t b, int64_t e) {
+    k.select_backward(cond + b, dout + b, dx ? dx + b : nullptr, dy ? dy + b : nullptr, e - b);
+  });
+}
+
 void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner) {
   if (outer <= 0 || inner <= 0) return;
   const auto& k = active_kernels();

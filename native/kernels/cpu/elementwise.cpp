@@ -2,6 +2,8 @@
 //   binary_contiguous: y (n) = a (n) op b (n)
 //   binary_scalar:     y (n) = x (n) op s, or s op x (n)
 //   binary_backward:   da (n) += dy * d(a op b)/da, db (n) += dy * d(a op b)/db; y = a op b
+//   select_forward:    out (n) = cond (n) != 0 ? x (n) : y (n)   (blends only, no arithmetic)
+//   select_backward:   dx (n) += dout where cond != 0, dy (n) += dout where cond == 0
 // The comparisons (Greater .. NotEqual) write 1.0f / 0.0f and have a zero gradient.
 // Broadcasting is arranged by the dispatch layer (dispatch.cpp), which calls these on rows.
 #include "simd/isa.h"
@@ -150,6 +152,40 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
     case BinaryOp::Count:
       return;
   }
+}
+
+// The selects. "cond is false" is eq(cond, 0): the ordered compare, true for +0 and -0 only,
+// so any other value, NaN included, is true (C's truthiness). Both are pure blends of loaded
+// lanes, so the chosen values arrive bit for bit and the other operand cannot leak into them.
+void select_forward(const float* cond, const float* x, const float* y, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + kWidth <= n; i += kWidth)
+    store(out + i, select(eq(load(cond + i), zero()), load(y + i), load(x + i)));
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    const Mask off = eq(load_partial(cond + i, rest), zero());
+    store_partial(out + i, select(off, load_partial(y + i, rest), load_partial(x + i, rest)), rest);
+  }
+}
+
+void select_backward(const float* cond, const float* dout, float* dx, float* dy, int64_t n) {
+  // Unselected lanes keep dx / dy as loaded (a select, not + 0: -0 stays -0, and a NaN in
+  // dout there goes nowhere).
+  auto step = [&](int64_t at, int len) {
+    const Mask off = eq(load_partial(cond + at, len), zero());
+    const VecF g = load_partial(dout + at, len);
+    if (dx) {
+      const VecF d = load_partial(dx + at, len);
+      store_partial(dx + at, select(off, d, add(d, g)), len);
+    }
+    if (dy) {
+      const VecF d = load_partial(dy + at, len);
+      store_partial(dy + at, select(off, add(d, g), d), len);
+    }
+  };
+  int64_t i = 0;
+  for (; i + kWidth <= n; i += kWidth) step(i, kWidth);
+  if (i < n) step(i, static_cast<int>(n - i));
 }
 
 }  // namespace axon::cpu::AXON_ISA_NS

@@ -245,6 +245,21 @@ void binary_backward(BinaryOp op, const float* a, const float* b, const float* y
   }
 }
 
+// C's truthiness on the float: true unless +0 or -0 (NaN is true).
+void select_forward(const float* cond, const float* x, const float* y, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = cond[i] != 0.0f ? x[i] : y[i];
+}
+
+void select_backward(const float* cond, const float* dout, float* dx, float* dy, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (cond[i] != 0.0f) {
+      if (dx) dx[i] += dout[i];
+    } else if (dy) {
+      dy[i] += dout[i];
+    }
+  }
+}
+
 // Through double: an int32 is exact there, and the one rounding to float is to nearest even.
 void cast_i32_to_f32(const int32_t* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<double>(x[i]));
