@@ -268,6 +268,69 @@ describe('examples/onnx.ts', () => {
   });
 });
 
+describe('masks computed from input data', () => {
+  it('Where(Equal(ids, 0), -inf, scores) then Softmax: exact zeros, no NaN, as an exported attention mask', () => {
+    const ModelProto = onnxType('ModelProto');
+    const scalar = (name: string, type: number, raw: Uint8Array) => ({
+      name,
+      dims: [],
+      data_type: type,
+      raw_data: raw,
+    });
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 13 }],
+        graph: {
+          name: 'mask',
+          node: [
+            { op_type: 'Equal', input: ['ids', 'zero'], output: ['pad'] },
+            { op_type: 'Where', input: ['pad', 'neg_inf', 'scores'], output: ['masked'] },
+            { op_type: 'Softmax', input: ['masked'], output: ['p'], attribute: [{ name: 'axis', i: -1, type: 2 }] },
+          ],
+          initializer: [
+            scalar('zero', 7, new Uint8Array(8)),
+            scalar('neg_inf', 1, new Uint8Array(Float32Array.of(-Infinity).buffer)),
+          ],
+          input: [
+            {
+              name: 'ids',
+              type: { tensor_type: { elem_type: 7, shape: { dim: [{ dim_param: 'n' }, { dim_value: 5 }] } } },
+            },
+            {
+              name: 'scores',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }, { dim_value: 5 }] } } },
+            },
+          ],
+          output: [
+            {
+              name: 'p',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }, { dim_value: 5 }] } } },
+            },
+          ],
+        },
+      }),
+    ).finish();
+    const s = loadOnnxSync(bytes);
+    const ids = [
+      [7, 3, 9, 0, 0],
+      [4, 0, 2, 2, 0],
+    ];
+    const scores = Float32Array.from({ length: 10 }, (_, i) => Math.sin(i) * 3);
+    const run = () =>
+      s.runSync({ ids: { data: Int32Array.from(ids.flat()), dims: [2, 5] }, scores: { data: scores, dims: [2, 5] } }).p;
+    for (const p of [run(), run()]) {
+      for (let r = 0; r < 2; r++) {
+        const keep = ids[r].map((v) => v !== 0);
+        const e = keep.map((k, j) => (k ? Math.exp(scores[r * 5 + j]) : 0));
+        const total = e.reduce((a, b) => a + b, 0);
+        e.forEach((v, j) => expect(p.data[r * 5 + j]).toBeCloseTo(v / total, 6));
+      }
+      expect(p.data.every((v) => Number.isFinite(v))).toBe(true);
+    }
+  });
+});
+
 describe('external data', () => {
   const ModelProto = onnxType('ModelProto');
   // y = x W^T + b with W [3, 4] and b [3] kept in `file` at the given offsets.

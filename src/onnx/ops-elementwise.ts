@@ -28,8 +28,8 @@ import {
   reciprocal,
   sqrt,
   sub,
+  where as whereTensors,
 } from '../ops/elementwise.js';
-import { expand } from '../ops/layout.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { binaryHost, broadcast } from './host.js';
@@ -160,34 +160,20 @@ const clip: OpImpl = (c) => {
 };
 
 const where: OpImpl = (c) => {
-  const cond = c.knownInts(0, 'condition');
+  const cv = c.input(0, 'condition');
   const x = c.input(1, 'X');
   const y = c.input(2, 'Y');
-  if (!x.isFloat) {
+  if (x.isFloat !== y.isFloat) throw c.error(`X and Y must have one type, got ${x.type} and ${y.type}`);
+  if (!x.isFloat && cv.known && x.known && y.known) {
+    const cond = c.knownInts(0, 'condition');
     const shape = broadcast(c.what, broadcast(c.what, cond.shape, x.shape), y.shape);
-    const pick = binaryHost(c.what, cond, { shape: x.shape, data: c.knownInts(1, 'X').data }, (k, v) => (k ? v : NaN));
-    const r = binaryHost(c.what, { shape: pick.shape, data: pick.data }, c.knownInts(2, 'Y'), (p, v) =>
-      Number.isNaN(p) ? v : p,
-    );
+    const pick = binaryHost(c.what, cond, c.knownInts(1, 'X'), (k, v) => (k ? v : NaN));
+    const r = binaryHost(c.what, pick, c.knownInts(2, 'Y'), (p, v) => (Number.isNaN(p) ? v : p));
     return [intValue(x.type, shape, r.data)];
   }
-  const shape = broadcast(c.what, broadcast(c.what, cond.shape, x.shape), y.shape);
-  if (cond.data.every((k) => k !== 0)) return [floatValue(expand(x.tensor as Tensor, shape), x.type)];
-  if (cond.data.every((k) => k === 0)) return [floatValue(expand(y.tensor as Tensor, shape), y.type)];
-  // A mixed mask blends x*c + y*(1-c): exact for finite values; a non-finite known operand
-  // (a -inf attention mask) would turn into NaN, so it is refused by name.
-  for (const [v, name] of [
-    [x, 'X'],
-    [y, 'Y'],
-  ] as const)
-    if (v.known && !(v.tensor as Tensor).data.every((e) => Number.isFinite(e)))
-      throw c.error(`input '${name}' holds non-finite values, which a mixed condition cannot select exactly`);
-  const mask = new Tensor(Float32Array.from(cond.data), cond.shape);
-  const inv = new Tensor(
-    Float32Array.from(cond.data, (k) => (k ? 0 : 1)),
-    cond.shape,
-  );
-  return [floatValue(add(mul(x.tensor as Tensor, mask), mul(y.tensor as Tensor, inv)), x.type)];
+  // The select kernel: exact (no arithmetic), so inf/NaN in the unselected operand stay out.
+  const out = whereTensors(asFloat(cv), asFloat(x), asFloat(y));
+  return [x.isFloat ? floatValue(out, x.type) : intResult(x.type, out)];
 };
 
 const cast: OpImpl = (c) => {
