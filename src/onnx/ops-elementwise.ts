@@ -230,8 +230,11 @@ export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
     // fmod = 1: the sign of the dividend (C's fmod); 0: the sign of the divisor (Python's %).
     const fmod = c.int('fmod', 0) === 1;
     return binary(
-      () => {
-        throw new RangeError('Mod on floating tensors is not supported');
+      (x, y) => {
+        // Floats: C's fmod, x - y trunc(x / y), the quotient truncated through the cast kernel
+        // (a quotient beyond int32 is a run-time error, never a wrong result).
+        if (!fmod) throw new RangeError('Mod with fmod = 0 (the sign of the divisor) runs only on integers known at load');
+        return sub(x, mul(y, castTensor(castTensor(div(x, y), 'int32'), 'float32')));
       },
       (x, y) => {
         if (y === 0) throw new RangeError('integer modulo by zero');

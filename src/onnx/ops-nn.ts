@@ -6,7 +6,7 @@
 import { leakyRelu, logSoftmax, relu, softmax } from '../ops/activation.js';
 import { sigmoid, tanh } from '../ops/activations.gen.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
-import { abs, add, exp, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
+import { abs, add, cast as castTensor, exp, less, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
 import { concat, index, permute, reshape, squeeze, unsqueeze } from '../ops/layout.js';
 import { linear, matmul } from '../ops/linalg.js';
 import { batchNorm, layerNorm } from '../ops/norm.js';
@@ -378,6 +378,17 @@ function reduce(
   };
 }
 
+/** The product as exp(sum log|x|) times the sign: (-1)^(negatives), the parity taken by
+ * truncating negatives / 2 through the cast kernel. A zero gives 0 (log 0 = -inf), NaN stays
+ * NaN; relative error about 1e-6 per factor. */
+const reduceProd: FloatReduce = (x, axes, keep) => {
+  const magnitude = exp(sum(log(abs(x)), axes, keep));
+  const negatives = sum(less(x, 0), axes, keep);
+  const pairs = castTensor(castTensor(mul(negatives, 0.5), 'int32'), 'float32');
+  const odd = sub(negatives, mul(pairs, 2));
+  return mul(magnitude, sub(1, mul(odd, 2)));
+};
+
 const logSumExp: FloatReduce = (x, axes, keep) => {
   const m = max(x, axes, true);
   const y = add(log(sum(exp(sub(x, m)), axes, true)), m);
@@ -416,13 +427,7 @@ export const NN_OPS: Record<string, OpImpl> = {
   ReduceMean: reduce(mean, null, 0),
   ReduceMax: reduce(max, Math.max, -Infinity),
   ReduceMin: reduce(min, Math.min, Infinity),
-  ReduceProd: reduce(
-    () => {
-      throw new RangeError('ReduceProd on floating tensors is not supported');
-    },
-    (a, v) => a * v,
-    1,
-  ),
+  ReduceProd: reduce(reduceProd, (a, v) => a * v, 1),
   ReduceL1: reduce(
     (x, axes, keep) => sum(abs(x), axes, keep),
     (a, v) => a + Math.abs(v),
