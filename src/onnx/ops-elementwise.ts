@@ -31,9 +31,9 @@ import {
   where as whereTensors,
 } from '../ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { OpContext, OpImpl } from './context.js';
+import { OpContext, type OpImpl } from './context.js';
 import { binaryHost, broadcast } from './host.js';
-import { elemTypeOf, isFloatType, isIntType, type ElemType } from './proto.js';
+import { elemCode, elemTypeOf, isFloatType, isIntType, type ElemType } from './proto.js';
 import { dynIntValue, floatValue, intValue, type Value } from './value.js';
 
 type FloatBinary = (a: Tensor, b: Tensor) => Tensor;
@@ -192,6 +192,14 @@ const cast: OpImpl = (c) => {
   return [intValue(to, k.shape, data)];
 };
 
+/** CastLike: Cast to the element type of input 1. */
+const castLike: OpImpl = (c) => {
+  const like = c.input(1, 'target_type');
+  const attrs = new Map(c.node.attrs);
+  attrs.set('to', { kind: 'int', value: elemCode(like.type) });
+  return cast(new OpContext({ ...c.node, attrs }, c.opset, c.inputs.slice(0, 1), c.allKnown, c.inference, c.fold));
+};
+
 const not: OpImpl = (c) => {
   const x = c.input(0, 'X');
   if (!x.known) return [intResult('bool', equal(asFloat(x), 0))];
@@ -233,7 +241,8 @@ export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
       (x, y) => {
         // Floats: C's fmod, x - y trunc(x / y), the quotient truncated through the cast kernel
         // (a quotient beyond int32 is a run-time error, never a wrong result).
-        if (!fmod) throw new RangeError('Mod with fmod = 0 (the sign of the divisor) runs only on integers known at load');
+        if (!fmod)
+          throw new RangeError('Mod with fmod = 0 (the sign of the divisor) runs only on integers known at load');
         return sub(x, mul(y, castTensor(castTensor(div(x, y), 'int32'), 'float32')));
       },
       (x, y) => {
@@ -292,4 +301,15 @@ export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
   Selu: selu2,
   Gelu: floatUnary((c, x) => gelu(x, { approximate: c.string('approximate', 'none') === 'tanh' ? 'tanh' : 'none' })),
   Identity: (c) => [c.input(0, 'input')],
+  CastLike: castLike,
+  ThresholdedRelu: floatUnary((c, x) => whereTensors(greater(x, c.float('alpha', 1)), x, 0)),
+  IsNaN: (c) => [intResult('bool', notEqual(c.floatInput(0, 'X'), c.floatInput(0, 'X')))],
+  IsInf: (c) => {
+    const x = c.floatInput(0, 'X');
+    const pos = c.int('detect_positive', 1) === 1;
+    const neg = c.int('detect_negative', 1) === 1;
+    const hits =
+      pos && neg ? equal(abs(x), Infinity) : pos ? equal(x, Infinity) : neg ? equal(x, -Infinity) : mul(x, 0);
+    return [intResult('bool', pos || neg ? hits : equal(hits, 1))];
+  },
 };

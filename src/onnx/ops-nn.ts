@@ -440,6 +440,7 @@ export const NN_OPS: Record<string, OpImpl> = {
     0,
   ),
   ReduceLogSumExp: reduce(logSumExp, null, 0),
+  ReduceLogSum: reduce((x, axes, keep) => log(sum(x, axes, keep)), null, 0),
   ArgMax: argReduce(argmax),
   ArgMin: argReduce(argmin),
 };

@@ -4,13 +4,13 @@
  * Identity-like Dropout. Float data moves through our ops (views where the layout allows);
  * integer data known at load moves on the host, exactly.
  */
-import { add, mul } from '../ops/elementwise.js';
+import { add, cast as castTensor, less, mul, where } from '../ops/elementwise.js';
 import { embedding } from '../ops/rnn.js';
 import { concat, expand, index, permute, reshape } from '../ops/layout.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { concatHost, expandHost, gatherHost, sizeOf, sliceHost, transposeHost, type HostArray } from './host.js';
-import { OnnxError } from './proto.js';
+import { elemTypeOf, isFloatType, OnnxError } from './proto.js';
 import { dynIntValue, floatValue, hostValue, int32Tensor, intValue, Value } from './value.js';
 
 /** The same data with a new shape (a view for tensors). */
@@ -454,7 +454,115 @@ const dropoutOp: OpImpl = (c) => {
   return out;
 };
 
+/**
+ * GatherElements: out[p] = data[p with its `axis` coordinate replaced by indices[p]]. The data
+ * is viewed with the axis first, [n, rest], so each output is row index * rest + column of one
+ * flat gather; an index outside [-n, n) then lands outside the data and the gather kernel
+ * refuses it when it runs (indices from input data) or here (known indices).
+ */
+const gatherElementsOp: OpImpl = (c) => {
+  const x = c.input(0, 'data');
+  const idx = c.input(1, 'indices');
+  const r = x.shape.length;
+  const axis = c.axis(c.int('axis', 0), r);
+  if (idx.shape.length !== r || idx.shape.some((d, i) => i !== axis && d > x.shape[i]))
+    throw c.error(
+      `indices [${idx.shape.join(',')}] must have data's rank and fit data [${x.shape.join(',')}] off the axis`,
+    );
+  const n = x.shape[axis];
+  const rest = x.size / Math.max(n, 1);
+  if (x.size >= 2 ** 24) throw c.error(`data of ${x.size} elements is too large (at most 2^24)`);
+  // Column of each output position in the [n, rest] view: its other coordinates in data's strides.
+  const others = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const otherStrides = others.map((_, k) => others.slice(k + 1).reduce((a, i) => a * x.shape[i], 1));
+  const count = sizeOf(idx.shape);
+  const col = new Float64Array(count);
+  for (let p = 0; p < count; p++) {
+    let rem = p;
+    let off = 0;
+    for (let d = r - 1; d >= 0; d--) {
+      const coord = rem % idx.shape[d];
+      rem = Math.floor(rem / idx.shape[d]);
+      const k = others.indexOf(d);
+      if (k >= 0) off += coord * otherStrides[k];
+    }
+    col[p] = off;
+  }
+  const rows = (t: Tensor): Tensor => reshape(axis === 0 ? t : permute(t, [axis, ...others]), [x.size, 1]);
+  if (idx.known) {
+    const k = c.knownInts(1, 'indices');
+    const flat = new Int32Array(count);
+    for (let p = 0; p < count; p++) {
+      const v = k.data[p];
+      if (!(v >= -n && v < n)) throw c.error(`index ${v} is out of range for axis ${axis} of extent ${n}`);
+      flat[p] = (v < 0 ? v + n : v) * rest + col[p];
+    }
+    if (!x.isFloat) {
+      const xd = c.knownInts(0, 'data');
+      const moved = axis === 0 ? xd : transposeHost(xd, [axis, ...others]);
+      return [
+        intValue(
+          x.type,
+          idx.shape,
+          Float64Array.from(flat, (f) => moved.data[f]),
+        ),
+      ];
+    }
+    const out = embedding(new Tensor(flat, idx.shape), rows(x.tensor as Tensor));
+    return [floatValue(reshape(out, [...idx.shape]), x.type)];
+  }
+  if (!x.isFloat) throw c.error('integer data gathered with indices computed from input data is not supported');
+  // Indices from input data: (i + n [i < 0]) * rest + column, in float32 (exact below 2^24).
+  const i = castTensor(int32Tensor(idx, c.what, 'indices'), 'float32');
+  const wrapped = add(i, mul(less(i, 0), n));
+  const flat = castTensor(add(mul(wrapped, rest), new Tensor(Float32Array.from(col), idx.shape)), 'int32');
+  const out = embedding(flat, rows(x.tensor as Tensor));
+  return [floatValue(reshape(out, [...idx.shape]), x.type)];
+};
+
+/** Trilu: the upper (j - i >= k) or lower (j - i <= k) triangle of the last two axes, the rest
+ * exactly 0 (a select, not a product). */
+const triluOp: OpImpl = (c) => {
+  const x = c.input(0, 'input');
+  const r = x.shape.length;
+  if (r < 2) throw c.error(`input must have at least 2 axes, got [${x.shape.join(',')}]`);
+  const k = c.optional(1) ? c.knownInts(1, 'k').data[0] : 0;
+  const upper = c.int('upper', 1) === 1;
+  const [h, w] = x.shape.slice(-2);
+  const keep = Float64Array.from({ length: h * w }, (_, p) => {
+    const d = (p % w) - Math.floor(p / w);
+    return (upper ? d >= k : d <= k) ? 1 : 0;
+  });
+  if (!x.isFloat) {
+    const xd = c.knownInts(0, 'input');
+    return [
+      intValue(
+        x.type,
+        x.shape,
+        xd.data.map((v, p) => (keep[p % (h * w)] ? v : 0)),
+      ),
+    ];
+  }
+  const mask = new Tensor(Float32Array.from(keep), [h, w]);
+  return [floatValue(where(mask, x.tensor as Tensor, 0), x.type)];
+};
+
+/** EyeLike: ones on the diagonal offset k of a 2-D shape, as input's shape. */
+const eyeLikeOp: OpImpl = (c) => {
+  const x = c.input(0, 'input');
+  if (x.shape.length !== 2) throw c.error(`input must be 2-D, got [${x.shape.join(',')}]`);
+  const [h, w] = x.shape;
+  const k = c.int('k', 0);
+  const data = Float64Array.from({ length: h * w }, (_, p) => ((p % w) - Math.floor(p / w) === k ? 1 : 0));
+  const type = c.has('dtype') ? elemTypeOf(c.int('dtype', 1), c.what) : x.type;
+  if (isFloatType(type)) return [floatValue(new Tensor(Float32Array.from(data), [h, w]), type)];
+  return [intValue(type, [h, w], data)];
+};
+
 export const SHAPE_OPS: Record<string, OpImpl> = {
+  GatherElements: gatherElementsOp,
+  Trilu: triluOp,
+  EyeLike: eyeLikeOp,
   Reshape: reshapeOp,
   Flatten: flattenOp,
   Squeeze: squeezeOp,
