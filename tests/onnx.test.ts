@@ -331,6 +331,44 @@ describe('masks computed from input data', () => {
   });
 });
 
+describe('GatherElements on indices from input data', () => {
+  it('gathers along the axis and refuses an out-of-range index when it runs', () => {
+    const ModelProto = onnxType('ModelProto');
+    const io = (name: string, type: number) => ({
+      name,
+      type: { tensor_type: { elem_type: type, shape: { dim: [{ dim_value: 2 }, { dim_value: 3 }] } } },
+    });
+    const s = loadOnnxSync(
+      ModelProto.encode(
+        ModelProto.fromObject({
+          ir_version: 8,
+          opset_import: [{ domain: '', version: 13 }],
+          graph: {
+            name: 'ge',
+            node: [
+              {
+                op_type: 'GatherElements',
+                input: ['x', 'i'],
+                output: ['y'],
+                attribute: [{ name: 'axis', i: 0, type: 2 }],
+              },
+            ],
+            input: [io('x', 1), io('i', 7)],
+            output: [io('y', 1)],
+          },
+        }),
+      ).finish(),
+    );
+    const x = { data: Float32Array.from([1, 2, 3, 4, 5, 6]), dims: [2, 3] };
+    const run = (i: number[]) => s.runSync({ x, i: { data: Int32Array.from(i), dims: [2, 3] } }).y;
+    expect(Array.from(run([1, 0, -1, 0, 1, -2]).data)).toEqual([4, 2, 6, 1, 5, 3]);
+    // Index 2 on an axis of 2 would read the next column's row in a flat gather: refused.
+    expect(() => run([2, 0, 0, 0, 0, 0])).toThrow(/outside|out of range|vocabulary/);
+    expect(() => run([0, 0, 0, 0, 0, -3])).toThrow(/outside|out of range|vocabulary/);
+    expect(Array.from(run([0, 0, 0, 1, 1, 1]).data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('external data', () => {
   const ModelProto = onnxType('ModelProto');
   // y = x W^T + b with W [3, 4] and b [3] kept in `file` at the given offsets.
