@@ -13,6 +13,7 @@ import { untraced } from '../train/trace.js';
 import { OpContext, type OpImpl } from './context.js';
 import { ELEMENTWISE_OPS } from './ops-elementwise.js';
 import { NN_OPS } from './ops-nn.js';
+import { LOSS_OPS } from './ops-loss.js';
 import { RECURRENT_OPS } from './ops-recurrent.js';
 import { SHAPE_OPS } from './ops-shape.js';
 import { OnnxError, type GraphInfo, type HostTensor, type ModelInfo, type NodeInfo } from './proto.js';
@@ -23,6 +24,7 @@ export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
   ...ELEMENTWISE_OPS,
   ...SHAPE_OPS,
   ...NN_OPS,
+  ...LOSS_OPS,
   ...RECURRENT_OPS,
 };
 

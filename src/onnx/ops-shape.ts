@@ -455,11 +455,37 @@ const dropoutOp: OpImpl = (c) => {
 };
 
 /**
- * GatherElements: out[p] = data[p with its `axis` coordinate replaced by indices[p]]. The data
- * is viewed with the axis first, [n, rest], so each output is row index * rest + column of one
- * flat gather; an index outside [-n, n) then lands outside the data and the gather kernel
- * refuses it when it runs (indices from input data) or here (known indices).
+ * out[p] = x[p with its `axis` coordinate replaced by index[p]] (numpy's take_along_axis), one
+ * flat gather over x viewed axis-first as [n, rest]: row index * rest + the column of p's other
+ * coordinates. `index` is float32 holding integers in [0, n): anything outside lands outside x
+ * (or on a negative row), so the gather kernel refuses it when it runs. index's shape must
+ * have x's rank and fit x off the axis.
  */
+export function takeAlongAxis(x: Tensor, index: Tensor, axis: number): Tensor {
+  const r = x.ndim;
+  const n = x.shape[axis];
+  const rest = x.size / Math.max(n, 1);
+  const others = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const otherStrides = others.map((_, k) => others.slice(k + 1).reduce((a, i) => a * x.shape[i], 1));
+  const count = index.size;
+  const col = new Float32Array(count);
+  for (let p = 0; p < count; p++) {
+    let rem = p;
+    let off = 0;
+    for (let d = r - 1; d >= 0; d--) {
+      const coord = rem % index.shape[d];
+      rem = Math.floor(rem / index.shape[d]);
+      const k = others.indexOf(d);
+      if (k >= 0) off += coord * otherStrides[k];
+    }
+    col[p] = off;
+  }
+  const rows = reshape(axis === 0 ? x : permute(x, [axis, ...others]), [x.size, 1]);
+  const flat = castTensor(add(mul(index, rest), new Tensor(col, index.shape)), 'int32');
+  return reshape(embedding(flat, rows), [...index.shape]);
+}
+
+/** GatherElements: takeAlongAxis with negative indices wrapped (float32: exact below 2^24). */
 const gatherElementsOp: OpImpl = (c) => {
   const x = c.input(0, 'data');
   const idx = c.input(1, 'indices');
@@ -469,55 +495,34 @@ const gatherElementsOp: OpImpl = (c) => {
     throw c.error(
       `indices [${idx.shape.join(',')}] must have data's rank and fit data [${x.shape.join(',')}] off the axis`,
     );
-  const n = x.shape[axis];
-  const rest = x.size / Math.max(n, 1);
   if (x.size >= 2 ** 24) throw c.error(`data of ${x.size} elements is too large (at most 2^24)`);
-  // Column of each output position in the [n, rest] view: its other coordinates in data's strides.
-  const others = x.shape.map((_, i) => i).filter((i) => i !== axis);
-  const otherStrides = others.map((_, k) => others.slice(k + 1).reduce((a, i) => a * x.shape[i], 1));
-  const count = sizeOf(idx.shape);
-  const col = new Float64Array(count);
-  for (let p = 0; p < count; p++) {
-    let rem = p;
-    let off = 0;
-    for (let d = r - 1; d >= 0; d--) {
-      const coord = rem % idx.shape[d];
-      rem = Math.floor(rem / idx.shape[d]);
-      const k = others.indexOf(d);
-      if (k >= 0) off += coord * otherStrides[k];
-    }
-    col[p] = off;
-  }
-  const rows = (t: Tensor): Tensor => reshape(axis === 0 ? t : permute(t, [axis, ...others]), [x.size, 1]);
+  const n = x.shape[axis];
   if (idx.known) {
     const k = c.knownInts(1, 'indices');
-    const flat = new Int32Array(count);
-    for (let p = 0; p < count; p++) {
-      const v = k.data[p];
+    for (const v of k.data)
       if (!(v >= -n && v < n)) throw c.error(`index ${v} is out of range for axis ${axis} of extent ${n}`);
-      flat[p] = (v < 0 ? v + n : v) * rest + col[p];
-    }
-    if (!x.isFloat) {
-      const xd = c.knownInts(0, 'data');
-      const moved = axis === 0 ? xd : transposeHost(xd, [axis, ...others]);
-      return [
-        intValue(
-          x.type,
-          idx.shape,
-          Float64Array.from(flat, (f) => moved.data[f]),
-        ),
-      ];
-    }
-    const out = embedding(new Tensor(flat, idx.shape), rows(x.tensor as Tensor));
-    return [floatValue(reshape(out, [...idx.shape]), x.type)];
   }
-  if (!x.isFloat) throw c.error('integer data gathered with indices computed from input data is not supported');
-  // Indices from input data: (i + n [i < 0]) * rest + column, in float32 (exact below 2^24).
+  if (!x.isFloat) {
+    // Known integers, exactly on the host: the same position arithmetic.
+    const xd = c.knownInts(0, 'data');
+    const k = c.knownInts(1, 'indices');
+    const xs = x.shape.map((_, d) => x.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const out = new Float64Array(k.data.length);
+    for (let p = 0; p < out.length; p++) {
+      let rem = p;
+      let off = 0;
+      for (let d = r - 1; d >= 0; d--) {
+        const coord = rem % idx.shape[d];
+        rem = Math.floor(rem / idx.shape[d]);
+        const v = k.data[p];
+        off += (d === axis ? (v < 0 ? v + n : v) : coord) * xs[d];
+      }
+      out[p] = xd.data[off];
+    }
+    return [intValue(x.type, idx.shape, out)];
+  }
   const i = castTensor(int32Tensor(idx, c.what, 'indices'), 'float32');
-  const wrapped = add(i, mul(less(i, 0), n));
-  const flat = castTensor(add(mul(wrapped, rest), new Tensor(Float32Array.from(col), idx.shape)), 'int32');
-  const out = embedding(flat, rows(x.tensor as Tensor));
-  return [floatValue(reshape(out, [...idx.shape]), x.type)];
+  return [floatValue(takeAlongAxis(x.tensor as Tensor, add(i, mul(less(i, 0), n)), axis), x.type)];
 };
 
 /** Trilu: the upper (j - i >= k) or lower (j - i <= k) triangle of the last two axes, the rest
