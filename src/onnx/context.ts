@@ -58,22 +58,19 @@ export class OpContext {
     return a.value;
   }
   ints(name: string): number[] | null {
-    const a = this.attr(name);
-    if (a === undefined) return null;
-    if (a.kind !== 'ints') throw this.error(`attribute '${name}' must be ints, got ${a.kind}`);
-    return a.value;
+    return this.list(name, 'ints') as number[] | null;
   }
   floats(name: string): number[] | null {
-    const a = this.attr(name);
-    if (a === undefined) return null;
-    if (a.kind !== 'floats') throw this.error(`attribute '${name}' must be floats, got ${a.kind}`);
-    return a.value;
+    return this.list(name, 'floats') as number[] | null;
   }
   strings(name: string): string[] | null {
+    return this.list(name, 'strings') as string[] | null;
+  }
+  private list(name: string, kind: 'ints' | 'floats' | 'strings'): (number | string)[] | null {
     const a = this.attr(name);
     if (a === undefined) return null;
-    if (a.kind !== 'strings') throw this.error(`attribute '${name}' must be strings, got ${a.kind}`);
-    return a.value;
+    if (a.kind !== kind) throw this.error(`attribute '${name}' must be ${kind}, got ${a.kind}`);
+    return a.value as (number | string)[];
   }
   rawAttr(name: string): AttrValue | undefined {
     return this.attr(name);

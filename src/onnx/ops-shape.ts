@@ -10,7 +10,7 @@ import { concat, expand, index, permute, reshape } from '../ops/layout.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { concatHost, expandHost, gatherHost, sizeOf, sliceHost, transposeHost, type HostArray } from './host.js';
-import { elemTypeOf, isFloatType, OnnxError } from './proto.js';
+import { elemTypeOf, isFloatType } from './proto.js';
 import { dynIntValue, floatValue, hostValue, int32Tensor, intValue, Value } from './value.js';
 
 /** The same data with a new shape (a view for tensors). */
@@ -587,5 +587,3 @@ export const SHAPE_OPS: Record<string, OpImpl> = {
   Range: rangeOp,
   Dropout: dropoutOp,
 };
-
-export { OnnxError };
