@@ -4,6 +4,8 @@
 // by --isa, once per thread count.
 #pragma once
 
+#include <cstring>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -105,3 +107,9 @@ inline double worst_ratio(const float* a, const float* b, size_t n, double atol,
       ::axon::test::fail(__FILE__, __LINE__, buf_);                                        \
     }                                                                                      \
   } while (0)
+
+// memcmp(a, b, n) == 0 that also holds for n == 0, where a vector's data() may be null (passing
+// null to memcmp is undefined behaviour even for zero bytes, and UBSan says so).
+inline bool bytes_equal(const void* a, const void* b, size_t n) {
+  return n == 0 || std::memcmp(a, b, n) == 0;
+}

@@ -518,8 +518,8 @@ TEST(binary_comparisons_exact_cases) {
       std::snprintf(what, sizeof what, "%s(%g, %g) = %g, want %g", op_name(op), double(a[i]),
                     double(b[i]), double(out[i]), double(want[i]));
       // Bitwise: exactly +1.0f or +0.0f (not -0, not NaN).
-      CHECK_MSG(std::memcmp(&out[i], &want[i], sizeof(float)) == 0, what);
-      CHECK_MSG(std::memcmp(&ref_out[i], &want[i], sizeof(float)) == 0, std::string("ref ") + what);
+      CHECK_MSG(bytes_equal(&out[i], &want[i], sizeof(float)), what);
+      CHECK_MSG(bytes_equal(&ref_out[i], &want[i], sizeof(float)), std::string("ref ") + what);
     }
     // The scalar forms, both orders: case ci's a (scalar first) against every b, or every a
     // against case ci's b; element ci is then the case itself, the others match the reference.
@@ -530,7 +530,7 @@ TEST(binary_comparisons_exact_cases) {
         std::vector<float> y(xs.size()), yr(xs.size());
         binary_scalar(op, xs.data(), sv, first, y.data(), n);
         ref::binary_scalar(op, xs.data(), sv, first, yr.data(), n);
-        CHECK_MSG(std::memcmp(y.data(), yr.data(), y.size() * sizeof(float)) == 0,
+        CHECK_MSG(bytes_equal(y.data(), yr.data(), y.size() * sizeof(float)),
                   std::string("binary_scalar ") + op_name(op) + " first=" + std::to_string(first));
         CHECK_MSG(y[ci] == cases[ci].want[k],
                   std::string("binary_scalar ") + op_name(op) + " case " + std::to_string(ci));
@@ -558,7 +558,7 @@ TEST(cast_i32_to_f32_matches_ref) {
     std::vector<float> y(x.size() + 1, 7.0f), want(x.size());
     cast_i32_to_f32(x.data(), y.data(), n);
     ref::cast_i32_to_f32(x.data(), want.data(), n);
-    CHECK_MSG(std::memcmp(y.data(), want.data(), want.size() * sizeof(float)) == 0,
+    CHECK_MSG(bytes_equal(y.data(), want.data(), want.size() * sizeof(float)),
               "cast_i32_to_f32 n=" + std::to_string(n));
     CHECK_MSG(y[size_t(n)] == 7.0f, "cast_i32_to_f32 wrote past n");
   }
@@ -707,9 +707,9 @@ TEST(select_forward_exact_on_every_value) {
         CHECK_MSG(false, what);
         break;
       }
-    CHECK_MSG(std::memcmp(ref_out.data(), want.data(), bytes) == 0, "ref twin" + at);
-    CHECK_MSG(std::memcmp(in_x.data(), want.data(), bytes) == 0, "out == x" + at);
-    CHECK_MSG(std::memcmp(in_y.data(), want.data(), bytes) == 0, "out == y" + at);
+    CHECK_MSG(bytes_equal(ref_out.data(), want.data(), bytes), "ref twin" + at);
+    CHECK_MSG(bytes_equal(in_x.data(), want.data(), bytes), "out == x" + at);
+    CHECK_MSG(bytes_equal(in_y.data(), want.data(), bytes), "out == y" + at);
     CHECK_MSG(out[un] == 7.0f, "select_forward wrote past n" + at);
   }
 }

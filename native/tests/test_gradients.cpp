@@ -192,11 +192,11 @@ TEST(grad_comparisons_are_zero) {
       ref::binary_backward(op, a.data(), b.data(), y.data(), dy.data(), ref_da.data(), nullptr, n);
       const std::string what = std::string("d ") + op_name(op) + " n=" + std::to_string(n);
       const size_t bytes = un * sizeof(float);
-      CHECK_MSG(std::memcmp(da.data(), da0.data(), bytes) == 0, what + "/da is not zero");
-      CHECK_MSG(std::memcmp(db.data(), db0.data(), bytes) == 0, what + "/db is not zero");
-      CHECK_MSG(std::memcmp(only_a.data(), da0.data(), bytes) == 0, what + "/da alone");
-      CHECK_MSG(std::memcmp(only_b.data(), db0.data(), bytes) == 0, what + "/db alone");
-      CHECK_MSG(std::memcmp(ref_da.data(), da0.data(), bytes) == 0, what + " (ref twin)");
+      CHECK_MSG(bytes_equal(da.data(), da0.data(), bytes), what + "/da is not zero");
+      CHECK_MSG(bytes_equal(db.data(), db0.data(), bytes), what + "/db is not zero");
+      CHECK_MSG(bytes_equal(only_a.data(), da0.data(), bytes), what + "/da alone");
+      CHECK_MSG(bytes_equal(only_b.data(), db0.data(), bytes), what + "/db alone");
+      CHECK_MSG(bytes_equal(ref_da.data(), da0.data(), bytes), what + " (ref twin)");
     }
 }
 
