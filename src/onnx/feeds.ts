@@ -118,9 +118,12 @@ export function valueKeyedInputs(inputs: readonly OnnxValueMetadata[], nodes: re
   const keyed = new Set<string>();
   for (const decl of inputs) {
     if (isFloatType(decl.dtype)) {
-      // Floats steer shapes only as Range's bounds.
+      // Floats steer shapes as Range's bounds and Resize's roi and scales.
       const users = nodes.filter((n) => n.inputs.includes(decl.name));
-      if (users.length > 0 && users.every((n) => n.opType === 'Range')) keyed.add(decl.name);
+      const steers = (n: NodeInfo): boolean =>
+        n.opType === 'Range' ||
+        ((n.opType === 'Resize' || n.opType === 'Upsample') && n.inputs.indexOf(decl.name) >= 1);
+      if (users.length > 0 && users.every(steers)) keyed.add(decl.name);
       continue;
     }
     const asData = nodes.some(

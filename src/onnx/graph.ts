@@ -15,6 +15,7 @@ import { ELEMENTWISE_OPS } from './ops-elementwise.js';
 import { NN_OPS } from './ops-nn.js';
 import { LOSS_OPS } from './ops-loss.js';
 import { RECURRENT_OPS } from './ops-recurrent.js';
+import { RESIZE_OPS } from './ops-resize.js';
 import { SHAPE_OPS } from './ops-shape.js';
 import { OnnxError, type GraphInfo, type HostTensor, type ModelInfo, type NodeInfo } from './proto.js';
 import type { Value } from './value.js';
@@ -25,6 +26,7 @@ export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
   ...SHAPE_OPS,
   ...NN_OPS,
   ...LOSS_OPS,
+  ...RESIZE_OPS,
   ...RECURRENT_OPS,
 };
 

@@ -258,7 +258,7 @@ const gatherOp: OpImpl = (c) => {
 
 /** Gather along `axis` of float data: rows of a [V, rest] view, through the embedding kernel
  * (which checks every index when it runs). */
-function gatherFloat(x: Tensor, axis: number, idx: Tensor): Tensor {
+export function gatherFloat(x: Tensor, axis: number, idx: Tensor): Tensor {
   const moved = axis === 0 ? x : permute(x, [axis, ...x.shape.map((_, i) => i).filter((i) => i !== axis)]);
   const rest = moved.shape.slice(1);
   const rows = embedding(idx.ndim === 0 ? reshape(idx, [1]) : idx, reshape(moved, [moved.shape[0], sizeOf(rest)]));
