@@ -118,10 +118,11 @@ export function valueKeyedInputs(inputs: readonly OnnxValueMetadata[], nodes: re
   const keyed = new Set<string>();
   for (const decl of inputs) {
     if (isFloatType(decl.dtype)) {
-      // Floats steer shapes as Range's bounds and Resize's roi and scales.
+      // Floats steer shapes as Range's bounds, OneHot's depth and Resize's roi and scales.
       const users = nodes.filter((n) => n.inputs.includes(decl.name));
       const steers = (n: NodeInfo): boolean =>
         n.opType === 'Range' ||
+        (n.opType === 'OneHot' && n.inputs.indexOf(decl.name) === 1) ||
         ((n.opType === 'Resize' || n.opType === 'Upsample') && n.inputs.indexOf(decl.name) >= 1);
       if (users.length > 0 && users.every(steers)) keyed.add(decl.name);
       continue;

@@ -14,6 +14,7 @@ import { OpContext, type OpImpl } from './context.js';
 import { ELEMENTWISE_OPS } from './ops-elementwise.js';
 import { NN_OPS } from './ops-nn.js';
 import { LOSS_OPS } from './ops-loss.js';
+import { REARRANGE_OPS } from './ops-rearrange.js';
 import { RECURRENT_OPS } from './ops-recurrent.js';
 import { RESIZE_OPS } from './ops-resize.js';
 import { SHAPE_OPS } from './ops-shape.js';
@@ -27,6 +28,7 @@ export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
   ...NN_OPS,
   ...LOSS_OPS,
   ...RESIZE_OPS,
+  ...REARRANGE_OPS,
   ...RECURRENT_OPS,
 };
 
