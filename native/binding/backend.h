@@ -20,8 +20,9 @@
 // in run_<backend>(), reported with set_runtime_error() (op_util.h) and never by throwing.
 // Buffers are host memory (JS typed arrays), valid for the duration of the call; a replayed
 // Program calls run() again on the same buffers. It must not allocate JS objects or call
-// into JS. It may use the thread pool (axon/thread_pool.h); an async caller holds
-// compute_lock().
+// into JS. It may use the thread pool (axon/thread_pool.h). It may run on several threads at
+// once, on different buffers (concurrent calls hold no lock): per-call scratch is
+// thread_local or on the stack, never a shared static.
 //
 // The CPU backend: run_cpu() of every op, from the table's `run` expression or written by
 // hand in native/binding/ops_<family>.cpp; it calls the kernels of native/include/axon/

@@ -24,6 +24,7 @@ template <class Op>
 Napi::Value run_sync(const Napi::CallbackInfo& info) {
   Args args(info, Op::kName);
   const Op op = Op::parse(args);
+  ComputeScope computing;
   run_profiled(op);
   std::string e = take_runtime_error();
   if (!e.empty()) throw Napi::RangeError::New(info.Env(), e);
@@ -42,8 +43,8 @@ class OpWorker : public SettlingWorker {
 
  protected:
   void Execute() override {
-    // Async calls queue here, so two in flight never split the cores between them.
-    std::lock_guard<std::mutex> lock(compute_lock());
+    // No lock: concurrent calls share the cores (the policy in axon/thread_pool.h).
+    ComputeScope computing;
     run_profiled(op_);
     error_ = take_runtime_error();
   }

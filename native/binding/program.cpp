@@ -351,6 +351,7 @@ class Program : public Napi::ObjectWrap<Program> {
     Args args(info, "Program.run");
     const int64_t times = info.Length() > 0 ? args.integer(0, "times", 0, int64_t{1} << 40) : 1;
     state_->error.clear();
+    ComputeScope computing;
     const int64_t done = state_->Replay(times);
     if (!state_->error.empty()) throw Napi::RangeError::New(env, state_->error);
     return Napi::Number::New(env, static_cast<double>(done));
@@ -433,7 +434,7 @@ class ReplayWorker : public SettlingWorker {
     } done_guard{*state_};
     int64_t done = 0;
     {
-      std::lock_guard<std::mutex> lock(compute_lock());
+      ComputeScope computing;  // no lock: see the policy in axon/thread_pool.h
       done = state_->Replay(times_);
     }
     result_ = static_cast<double>(done);

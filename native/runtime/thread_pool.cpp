@@ -51,6 +51,8 @@ int cgroup_cpu_limit() {
 }
 
 thread_local bool t_in_region = false;
+thread_local int t_scope_depth = 0;
+std::atomic<int> g_active_callers{0};
 
 class ThreadPool {
  public:
@@ -153,10 +155,13 @@ class ThreadPool {
 
   void worker_loop(uint64_t seen, int participant) {
     for (;;) {
-      // Spin for about 50 microseconds before sleeping.
+      // Spin for about 50 microseconds before sleeping, unless callers fill the cores (this
+      // worker could not join their regions, and spinning would take a core from them).
       auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
       for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
-        if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
+        if ((i & 63) == 63 && (std::chrono::steady_clock::now() > spin_until ||
+                               g_active_callers.load(std::memory_order_relaxed) >= size_))
+          break;
         AXON_CPU_RELAX();
       }
       Job* job = nullptr;
@@ -167,10 +172,19 @@ class ThreadPool {
         seen = generation_.load(std::memory_order_acquire);
         if (stopping_) return;
         job = job_;
-        if (job) job->joined.fetch_add(1, std::memory_order_acq_rel);
+        // Join only onto a free core: the callers computing now, plus the workers helping.
+        if (job && g_active_callers.load(std::memory_order_acquire) +
+                           helping_.load(std::memory_order_relaxed) >=
+                       size_)
+          job = nullptr;
+        if (job) {
+          job->joined.fetch_add(1, std::memory_order_acq_rel);
+          helping_.fetch_add(1, std::memory_order_relaxed);
+        }
       }
       if (job) {
         work_on(*job, participant);
+        helping_.fetch_sub(1, std::memory_order_relaxed);
         job->joined.fetch_sub(1, std::memory_order_acq_rel);
       }
     }
@@ -182,6 +196,7 @@ class ThreadPool {
   std::mutex mu_;        // guards job_ and stopping_
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<int> helping_{0};  // workers inside a job right now
   Job* job_ = nullptr;
   bool stopping_ = false;
 };
@@ -218,10 +233,16 @@ int num_threads() { return pool().size(); }
 
 void set_num_threads(int n) { pool().resize(std::clamp(n, 1, 1024)); }
 
-std::mutex& compute_lock() {
-  static std::mutex* m = new std::mutex();
-  return *m;
+ComputeScope::ComputeScope() : outermost_(t_scope_depth++ == 0) {
+  if (outermost_) g_active_callers.fetch_add(1, std::memory_order_acq_rel);
 }
+
+ComputeScope::~ComputeScope() {
+  --t_scope_depth;
+  if (outermost_) g_active_callers.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+int active_callers() { return g_active_callers.load(std::memory_order_acquire); }
 
 namespace detail {
 

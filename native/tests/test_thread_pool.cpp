@@ -137,6 +137,59 @@ TEST(pool_concurrent_callers_both_finish) {
   }
 }
 
+TEST(pool_compute_scopes_count_outermost_only) {
+  const int before = active_callers();
+  {
+    ComputeScope outer;
+    CHECK(active_callers() == before + 1);
+    {
+      ComputeScope inner;  // a replay's op inside a replay's scope: still one caller
+      CHECK(active_callers() == before + 1);
+    }
+    CHECK(active_callers() == before + 1);
+  }
+  CHECK(active_callers() == before);
+}
+
+TEST(pool_workers_step_aside_when_callers_fill_the_cores) {
+  RestoreThreads restore;
+  set_num_threads(3);
+  with_watchdog("three scoped callers", 60, [] {
+    // Three callers computing on a 3-thread pool fill it: the workers must not join the
+    // regions one of them issues (that would put 5 threads on 3 cores).
+    std::atomic<int> entered{0};
+    std::atomic<bool> release{false};
+    auto hold = [&] {
+      ComputeScope computing;
+      entered.fetch_add(1);
+      while (!release.load()) std::this_thread::yield();
+    };
+    std::thread a(hold), b(hold);
+    while (entered.load() < 2) std::this_thread::yield();
+    bool all_on_caller = true;
+    {
+      ComputeScope computing;
+      const auto me = std::this_thread::get_id();
+      for (int rep = 0; rep < 50; ++rep) {
+        std::vector<std::thread::id> who(64);
+        parallel_for(64, [&](int64_t t) {
+          // Slow enough that an idle worker would have time to take tasks.
+          volatile double x = 0;
+          for (int i = 0; i < 2000; ++i) x = x + i;
+          who[size_t(t)] = std::this_thread::get_id();
+        });
+        for (const auto& id : who) all_on_caller = all_on_caller && id == me;
+      }
+    }
+    release = true;
+    a.join();
+    b.join();
+    CHECK_MSG(all_on_caller, "a pool worker joined while scoped callers filled the cores");
+    // With the callers gone the workers help again: the same region still covers every task.
+    CHECK(every_task_once(1000));
+  });
+}
+
 TEST(pool_resize_then_work) {
   RestoreThreads restore;
   with_watchdog("set_num_threads", 60, [] {

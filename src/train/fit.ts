@@ -76,6 +76,55 @@ export class AbortError extends Error {
   override name = 'AbortError';
 }
 
+/** Refuses a `signal` option that is not an AbortSignal (it would be silently ignored). */
+export function checkSignal(op: string, signal: unknown): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new TypeError(
+      `${op}: options.signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`,
+    );
+}
+
+/**
+ * work's result, or an AbortError as soon as signal aborts (work keeps running to its end in
+ * the background, its outcome dropped).
+ */
+export function abortable<T>(op: string, work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new AbortError(`${op}: aborted`));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError(`${op}: aborted`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
+
+/** predict's options. */
+export interface PredictOptions {
+  /** Rows per forward on the thread pool (default 256). */
+  batchSize?: number;
+  /** Rejects the call with an AbortError once aborted (see Model.predict). */
+  signal?: AbortSignal;
+}
+
+/** evaluate's options. */
+export interface EvaluateOptions {
+  /** Rows per step (default 32). */
+  batchSize?: number;
+  /** Stops between batches and rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
 /** Steps to replay: `steps` steps of `sp` from row `startRow` of the source's order. */
 export interface StepRun {
   sp: StepProgram;

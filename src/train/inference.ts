@@ -11,22 +11,38 @@ import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { estimateSeconds, recordForward, type ForwardLimits } from './budget.js';
 
-/** A recorded forward for one input shape. */
-export interface PredictEntry {
+/** One recorded forward: its program and the fixed buffers it reads and writes. */
+export interface Replica {
   program: NativeProgram;
   input: Tensor;
   output: Tensor;
-  /** The parameter buffers it points into (re-recorded when a parameter is replaced). */
+  /** Replaying for a request now (a program runs one replay at a time). */
+  busy: boolean;
+}
+
+/**
+ * The recorded forwards for one input shape: one replica per request running at once (up to
+ * MAX_REPLICAS; more requests wait for a free one), all reading the same parameter buffers.
+ */
+export interface PredictEntry {
+  replicas: Replica[];
+  /** The first replica's program. */
+  program: NativeProgram;
+  /** The parameter buffers they point into (re-recorded when a parameter is replaced). */
   params: Float32Array[];
   /** Its estimated time (estimateSeconds). */
   seconds: number;
-  /** Activation bytes its buffers hold. */
+  /** Activation bytes one replica holds. */
   bytes: number;
+  /** Requests waiting for a free replica, oldest first. */
+  waiting: ((r: Replica) => void)[];
 }
 
 const MAX_ENTRIES = 16;
 const MAX_BYTES = 256 * 2 ** 20;
 const MAX_COSTLY = 64;
+/** Replicas per shape: concurrent requests beyond this wait for one to be free. */
+const MAX_REPLICAS = 8;
 
 export class InferenceCache {
   readonly entries = new Map<string, PredictEntry>();
@@ -52,7 +68,7 @@ export class InferenceCache {
     if (this.costly.has(key) && (this.costly.get(key) as number) > maxSeconds) return null;
     // The most recent shape first (the common case: one request shape), without a string key.
     let entry: PredictEntry | undefined = this.last ?? undefined;
-    if (!entry || entry.input.dtype !== x.dtype || !shapesEqual(entry.input.shape, x.shape))
+    if (!entry || entry.replicas[0].input.dtype !== x.dtype || !shapesEqual(entry.replicas[0].input.shape, x.shape))
       entry = this.entries.get(key);
     // A recorded forward points at the parameters' buffers: re-record if a parameter was
     // replaced (a new head, a module swapped in) since.
@@ -63,50 +79,124 @@ export class InferenceCache {
     // A costly shape cached by predictSync or the pool path is not run synchronously.
     if (entry) return entry.seconds <= maxSeconds ? entry : null;
     const params = this.module.parameters();
-    const size = x.shape.reduce((a, b) => a * b, 1);
-    const input = new Tensor(x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), x.shape);
-    const traced = recordForward(this.module, this.limits, what, x.shape[0], () => input);
-    // Intermediate buffers share memory by liveness; the output predict copies out stays put.
-    traced.program.compact([traced.value.data]);
-    const seconds = estimateSeconds(traced.program.flops, traced.program.bytes);
+    const { replica, bytes } = this.record(x, what);
+    const seconds = estimateSeconds(replica.program.flops, replica.program.bytes);
     if (seconds > maxSeconds) {
-      traced.program.clear();
+      replica.program.clear();
       if (this.costly.size >= MAX_COSTLY) this.costly.delete(this.costly.keys().next().value as string);
       this.costly.set(key, seconds);
       return null;
     }
     entry = {
-      program: traced.program,
-      input,
-      output: traced.value,
+      replicas: [replica],
+      program: replica.program,
       params: params.map((p) => p.data as Float32Array),
       seconds,
-      bytes: traced.activationBytes,
+      bytes,
+      waiting: [],
     };
-    let held = entry.bytes;
-    for (const e of this.entries.values()) held += e.bytes;
-    while (this.entries.size > 0 && (this.entries.size >= MAX_ENTRIES || held > MAX_BYTES)) {
-      const oldest = this.entries.keys().next().value as string;
-      held -= (this.entries.get(oldest) as PredictEntry).bytes;
-      this.evict(oldest);
-    }
+    this.makeRoom(entry.bytes);
     this.entries.set(key, entry);
     return entry;
   }
 
-  /** Replays entry synchronously on x (its shape); a copy of the output. */
-  run(entry: PredictEntry, x: Tensor): Tensor {
-    this.last = entry;
-    entry.input.data.set(x.data);
-    entry.program.run(1);
-    return new Tensor(entry.output.data.slice(), entry.output.shape);
+  /** Records the module's forward for x's shape on fresh buffers. */
+  private record(
+    x: { shape: readonly number[]; dtype: 'float32' | 'int32' },
+    what: string,
+  ): { replica: Replica; bytes: number } {
+    const size = x.shape.reduce((a, b) => a * b, 1);
+    const input = new Tensor(x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), x.shape);
+    const traced = recordForward(this.module, this.limits, what, x.shape[0], () => input);
+    // Intermediate buffers share memory by liveness; the output predict copies out stays put.
+    traced.program.compact([traced.value.data]);
+    return {
+      replica: { program: traced.program, input, output: traced.value, busy: false },
+      bytes: traced.activationBytes,
+    };
   }
 
-  /** Replays entry on x on the thread pool (`replay` wraps the promise); a copy of the output. */
-  async runAsync(entry: PredictEntry, x: Tensor, replay: (p: Promise<number>) => Promise<number>): Promise<Tensor> {
-    entry.input.data.set(x.data);
-    await replay(entry.program.runAsync(1));
-    return new Tensor(entry.output.data.slice(), entry.output.shape);
+  /** Evicts the oldest shapes until `adding` more bytes (and one more shape) fit the bounds. */
+  private makeRoom(adding: number): void {
+    let held = adding;
+    for (const e of this.entries.values()) held += e.bytes * e.replicas.length;
+    while (this.entries.size > 0 && (this.entries.size >= MAX_ENTRIES || held > MAX_BYTES)) {
+      const oldest = this.entries.keys().next().value as string;
+      const e = this.entries.get(oldest) as PredictEntry;
+      held -= e.bytes * e.replicas.length;
+      this.evict(oldest);
+    }
+  }
+
+  /**
+   * A free replica of entry, recording another while under MAX_REPLICAS and the byte bound;
+   * null when every replica is busy and no more may be made.
+   */
+  private tryAcquire(entry: PredictEntry, what: string): Replica | null {
+    let replica = entry.replicas.find((r) => !r.busy);
+    if (!replica && entry.replicas.length < MAX_REPLICAS) {
+      let held = entry.bytes;
+      for (const e of this.entries.values()) held += e.bytes * e.replicas.length;
+      if (held <= MAX_BYTES) {
+        replica = this.record(entry.replicas[0].input, what).replica;
+        entry.replicas.push(replica);
+      }
+    }
+    if (replica) replica.busy = true;
+    return replica ?? null;
+  }
+
+  private releaseReplica(entry: PredictEntry, replica: Replica): void {
+    replica.busy = false;
+    const next = entry.waiting.shift();
+    if (next) {
+      replica.busy = true;
+      next(replica);
+    }
+  }
+
+  /**
+   * Replays entry synchronously on x (its shape); a copy of the output. Null when every replica
+   * is replaying for other requests (the caller then takes the pool path and waits its turn).
+   */
+  tryRun(entry: PredictEntry, x: Tensor, what: string): Tensor | null {
+    const replica = this.tryAcquire(entry, what);
+    if (!replica) return null;
+    this.last = entry;
+    try {
+      replica.input.data.set(x.data);
+      replica.program.run(1);
+      return new Tensor(replica.output.data.slice(), replica.output.shape);
+    } finally {
+      this.releaseReplica(entry, replica);
+    }
+  }
+
+  /** Replays entry synchronously on x (its shape); a copy of the output. */
+  run(entry: PredictEntry, x: Tensor, what: string): Tensor {
+    const out = this.tryRun(entry, x, what);
+    if (!out)
+      throw new Error(
+        `${what}: every recorded forward for shape [${x.shape.join(', ')}] is in use by predict() calls in flight; await them`,
+      );
+    return out;
+  }
+
+  /**
+   * Replays entry on x on the thread pool on a free replica (waiting for one when all are
+   * busy); a copy of the output. The replica stays taken until the native replay ends, even
+   * when the caller has stopped waiting (an aborted predict).
+   */
+  async runAsync(entry: PredictEntry, x: Tensor, what: string): Promise<Tensor> {
+    const replica =
+      this.tryAcquire(entry, what) ?? (await new Promise<Replica>((resolve) => entry.waiting.push(resolve)));
+    try {
+      replica.input.data.set(x.data);
+      await replica.program.runAsync(1);
+      return new Tensor(replica.output.data.slice(), replica.output.shape);
+    } finally {
+      this.releaseReplica(entry, replica);
+    }
   }
 
   /** Releases every recorded program and its buffers now. */
@@ -119,10 +209,12 @@ export class InferenceCache {
   private evict(key: string): void {
     const e = this.entries.get(key) as PredictEntry;
     if (this.last === e) this.last = null;
-    try {
-      e.program.clear();
-    } catch {
-      // Replaying for a predict in flight: its buffers go when it is collected.
+    for (const r of e.replicas) {
+      try {
+        r.program.clear();
+      } catch {
+        // Replaying for a predict in flight: its buffers go when it is collected.
+      }
     }
     this.entries.delete(key);
   }

@@ -36,6 +36,10 @@ import { InferenceCache, type PredictEntry } from './inference.js';
 import { layerName, selectParameters } from './select.js';
 import {
   AbortError,
+  abortable,
+  checkSignal,
+  type EvaluateOptions,
+  type PredictOptions,
   FIT_OPTION_KEYS,
   LoaderBatches,
   TensorBatches,
@@ -66,7 +70,7 @@ import { Monitor } from './monitor.js';
 import type { LoadReport } from '../nn/module.js';
 import { summarize, type SummaryOptions } from '../nn/summary.js';
 
-export { NonFiniteLossError, type FitOptions } from './fit.js';
+export { NonFiniteLossError, AbortError, type FitOptions, type PredictOptions, type EvaluateOptions } from './fit.js';
 
 /** Options of Model.load: a file's size limit, the input to budget for, and the budgets. */
 export interface ModelLoadOptions extends ReadOptions, Partial<ForwardLimits> {
@@ -300,6 +304,7 @@ export class Model {
     if (batchSize > MAX_BATCH) throw new RangeError(`fit: batchSize must be at most ${MAX_BATCH}, got ${batchSize}`);
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs)
       throw new RangeError(`fit: initialEpoch must be an integer in [0, ${epochs}), got ${initialEpoch}`);
+    checkSignal('fit', options.signal);
     if (options.signal?.aborted) throw new AbortError('fit: aborted before it started');
     const { xTrain, yTrain, val } = holdOut(x, y, options, (op, a, b) => this.checkXY(op, a, b));
     const classes = this.outputWidth('fit', xTrain);
@@ -414,6 +419,7 @@ export class Model {
         throw new RangeError(
           `fit: ${key} is not taken with a DataLoader (${key === 'classWeight' ? 'pass a loss function with class weights' : `the DataLoader's own ${key === 'seed' ? 'generator' : key} applies`})`,
         );
+    checkSignal('fit', options.signal);
     if (options.signal?.aborted) throw new AbortError('fit: aborted before it started');
     let val: [Tensor, Tensor] | null = null;
     if (options.validationData) {
@@ -449,15 +455,19 @@ export class Model {
   // ---- evaluate / predict -------------------------------------------------------------------
 
   /** Loss and metrics over (x, y), batched, off the main thread. */
-  evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Promise<Logs> {
+  evaluate(x: Tensor, y: Tensor, options: EvaluateOptions = {}): Promise<Logs> {
     let batchSize: number;
     try {
-      checkOptionKeys('evaluate', options, ['batchSize']);
+      checkOptionKeys('evaluate', options, ['batchSize', 'signal']);
       batchSize = this.batchSizeOption('evaluate', options.batchSize, 32);
+      checkSignal('evaluate', options.signal);
+      if (options.signal?.aborted) throw new AbortError('evaluate: aborted before it started');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.monitor.run('evaluate', () => this.evaluateImpl(x, y, batchSize));
+    const signal = options.signal;
+    const work = this.monitor.run('evaluate', () => this.evaluateImpl(x, y, batchSize, signal));
+    return signal ? abortable('evaluate', work, signal) : work;
   }
 
   private batchSizeOption(op: string, value: unknown, fallback: number): number {
@@ -468,7 +478,8 @@ export class Model {
     return value;
   }
 
-  private async evaluateImpl(x: Tensor, y: Tensor, batchSize: number): Promise<Logs> {
+  private async evaluateImpl(x: Tensor, y: Tensor, batchSize: number, signal?: AbortSignal): Promise<Logs> {
+    if (signal?.aborted) throw new AbortError('evaluate: aborted before it started');
     this.requireCompiled('evaluate');
     this.checkXY('evaluate', x, y);
     const n = x.shape[0];
@@ -484,12 +495,13 @@ export class Model {
     };
     if (full > 0) {
       const sp = this.traceStep('eval', x, y, order, batchSize, acc);
-      await this.replay(sp, 0, full, () => MAX_CHUNK, collect(batchSize));
+      await this.replay(sp, 0, full, () => MAX_CHUNK, collect(batchSize), signal);
     }
-    if (rest > 0) {
+    if (rest > 0 && !signal?.aborted) {
       const sp = this.traceStep('eval', x, y, order, rest, acc);
-      await this.replay(sp, full * batchSize, 1, () => 1, collect(rest));
+      await this.replay(sp, full * batchSize, 1, () => 1, collect(rest), signal);
     }
+    if (signal?.aborted) throw new AbortError('evaluate: aborted');
     const logs: Logs = { loss: lossSum / n };
     for (const m of this.metrics) logs[m.name] = m.compute(acc);
     return logs;
@@ -498,28 +510,40 @@ export class Model {
   /**
    * The model's outputs for x (evaluation mode, no gradients). A cheap request (see syncRows
    * and syncSeconds) runs synchronously on this thread through a cached recorded forward; any
-   * other in batches on the thread pool, after the calls queued before it. Both paths give
-   * bitwise the same outputs, and the same errors. 0 rows give an empty [0, ...] tensor.
+   * other in batches on the thread pool. Predicts run concurrently with each other (each
+   * request replays its own copy of the recorded forward) and after the fit, evaluate, save or
+   * weight load issued before them. Both paths give bitwise the same outputs, and the same
+   * errors. 0 rows give an empty [0, ...] tensor. `signal` rejects the call with an AbortError
+   * at once when aborted; a forward already running finishes in the background first (a large
+   * input stops between batches).
    * @throws (rejects) on bad options, a non-tensor, or a forward beyond model.limits.
    */
-  predict(x: Tensor, options: { batchSize?: number } = {}): Promise<Tensor> {
+  predict(x: Tensor, options: PredictOptions = {}): Promise<Tensor> {
     let batchSize: number;
     try {
-      checkOptionKeys('predict', options, ['batchSize']);
+      checkOptionKeys('predict', options, ['batchSize', 'signal']);
       batchSize = this.batchSizeOption('predict', options.batchSize, 256);
+      checkSignal('predict', options.signal);
+      if (options.signal?.aborted) throw new AbortError('predict: aborted before it started');
       this.checkPredictInput('predict', x);
-      // The sync path only when nothing is queued (a predict issued after fit() or evaluate()
-      // must see the weights they leave, whatever its size), and only when the pool path would
-      // run it as one batch too (a GEMM's blocking depends on the rows, so the same rows in one
-      // batch or in several can differ in the last bits).
-      if (!this.monitor.busy && x.shape[0] <= this.syncRows && x.shape[0] <= batchSize) {
+      // The sync path only when no exclusive call is queued (a predict issued after fit() or
+      // evaluate() must see the weights they leave, whatever its size), and only when the pool
+      // path would run it as one batch too (a GEMM's blocking depends on the rows, so the same
+      // rows in one batch or in several can differ in the last bits).
+      if (!this.monitor.exclusiveBusy && x.shape[0] <= this.syncRows && x.shape[0] <= batchSize) {
         const entry = this.inference.entry(x, 'predict', this.syncSeconds);
-        if (entry) return Promise.resolve(this.runPredictEntry(entry, x));
+        const out = entry && this.inference.tryRun(entry, x, 'predict');
+        if (out) {
+          this.noteInput(x);
+          return Promise.resolve(out);
+        }
       }
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.monitor.run('predict', () => this.predictImpl(x, batchSize));
+    const signal = options.signal;
+    const work = this.monitor.run('predict', () => this.predictImpl(x, batchSize, signal), 'shared');
+    return signal ? abortable('predict', work, signal) : work;
   }
 
   private checkPredictInput(op: string, x: unknown): asserts x is Tensor {
@@ -530,18 +554,18 @@ export class Model {
   /**
    * Synchronous predict through a recorded forward cached per input shape: copy in, replay,
    * copy out. It blocks the calling thread for the forward's duration, whatever it costs
-   * (predict() chooses by cost); budgets (model.limits) still apply.
+   * (predict() chooses by cost); budgets (model.limits) still apply. It may run while async
+   * predicts are in flight, not while a fit, evaluate or weight load is queued or running.
    */
   predictSync(x: Tensor): Tensor {
     this.checkPredictInput('predictSync', x);
     // Also from inside fit's callbacks while a chunk replays (a timer a callback started): the
     // pool thread is writing the weights this would read.
-    this.checkIdle('predictSync', 'await it or use predict()');
-    return this.runPredictEntry(this.inference.entry(x, 'predictSync') as PredictEntry, x);
-  }
-
-  private runPredictEntry(entry: PredictEntry, x: Tensor): Tensor {
-    const out = this.inference.run(entry, x);
+    if ((this.monitor.exclusiveBusy && !this.monitor.holdsHere()) || this.monitor.replaying)
+      throw new Error(
+        `predictSync: the model is busy (${this.monitor.current ?? 'a queued call'}); await it or use predict()`,
+      );
+    const out = this.inference.run(this.inference.entry(x, 'predictSync') as PredictEntry, x, 'predictSync');
     this.noteInput(x);
     return out;
   }
@@ -552,7 +576,8 @@ export class Model {
    * each batch's rows out of x and puts its outputs into place, recorded for this call and
    * replayed over all batches in a few thread-pool calls (a hop per batch would cost more).
    */
-  private async predictImpl(x: Tensor, batchSize: number): Promise<Tensor> {
+  private async predictImpl(x: Tensor, batchSize: number, signal?: AbortSignal): Promise<Tensor> {
+    if (signal?.aborted) throw new AbortError('predict: aborted before it started');
     const n = x.shape[0];
     if (n === 0) {
       const probe = this.probeOutput('predict', x.shape.slice(1), x.dtype);
@@ -560,7 +585,7 @@ export class Model {
     }
     if (n <= batchSize) {
       const entry = this.inference.entry(x, 'predict') as PredictEntry;
-      const out = await this.inference.runAsync(entry, x, (p) => this.monitor.awaitReplay(p));
+      const out = await this.inference.runAsync(entry, x, 'predict');
       this.noteInput(x);
       return out;
     }
@@ -571,20 +596,22 @@ export class Model {
     const full = Math.floor(n / batchSize);
     const rest = n - full * batchSize;
     const none = async (): Promise<boolean> => true;
+    const readOnly = (p: Promise<number>): Promise<number> => this.monitor.awaitReplay(p, false);
     const fullStep = this.traceStep('predict', x, null, order, batchSize, acc, out);
     try {
-      await this.replay(fullStep, 0, full, () => 64, none);
+      await replay(fullStep, 0, full, () => 64, none, readOnly, signal);
     } finally {
       fullStep.program.clear();
     }
-    if (rest > 0) {
+    if (rest > 0 && !signal?.aborted) {
       const restStep = this.traceStep('predict', x, null, order, rest, acc, out);
       try {
-        await this.replay(restStep, full * batchSize, 1, () => 1, none);
+        await replay(restStep, full * batchSize, 1, () => 1, none, readOnly, signal);
       } finally {
         restStep.program.clear();
       }
     }
+    if (signal?.aborted) throw new AbortError('predict: aborted');
     this.noteInput(x);
     return out;
   }

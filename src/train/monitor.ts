@@ -1,6 +1,11 @@
 /**
- * Monitor: runs one model's async calls (fit, evaluate, predict, save, saveCheckpoint, weight
- * loads) one at a time, in call order. A call made from inside the running call (a fit
+ * Monitor: orders one model's async calls (fit, evaluate, predict, save, saveCheckpoint, weight
+ * loads) in call order, as a readers-writer queue: an exclusive call (anything that writes the
+ * weights or must see them still: fit, evaluate, saves, weight loads) runs alone once every call
+ * before it has settled; a shared call (predict, which only reads them) waits for the exclusive
+ * calls before it and runs alongside the shared calls around it. So a predict issued after a
+ * fit sees the fit's weights, a save issued after predicts waits for them, and concurrent
+ * predicts do not queue behind one another. A call made from inside the running call (a fit
  * callback that evaluates, saves a checkpoint or predicts) is recognised by the async context
  * it runs in (AsyncLocalStorage) carrying that running call's token, not by a state flag, and
  * runs at once: queueing it behind the fit that awaits it would never finish. A timer or
@@ -14,10 +19,19 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** Per monitor, the token of the call the current async context runs inside. */
 const held = new AsyncLocalStorage<ReadonlyMap<Monitor, symbol>>();
 
+/** How a call shares the model: alone, or alongside other shared calls. */
+export type MonitorMode = 'exclusive' | 'shared';
+
 export class Monitor {
+  /** Settles when every call so far has settled (what an exclusive call waits for). */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Settles when every exclusive call so far has settled (what a shared call waits for). */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
   private queued = 0;
-  private running: { op: string; token: symbol } | null = null;
+  private exclusiveQueued = 0;
+  /** The calls running now, by token (several only when they are shared). */
+  private readonly running = new Map<symbol, string>();
+  /** Native replays writing this model's weights (fit, evaluate). */
   private readonly replays = new Set<Promise<unknown>>();
 
   /** Calls queued or running. */
@@ -25,46 +39,61 @@ export class Monitor {
     return this.queued > 0;
   }
 
-  /** The running call's name ('fit', 'predict', ...), or null. */
-  get current(): string | null {
-    return this.running?.op ?? null;
+  /** Exclusive calls queued or running: a call that must see the weights they leave waits. */
+  get exclusiveBusy(): boolean {
+    return this.exclusiveQueued > 0;
   }
 
-  /** Whether the caller runs inside this monitor's running call (e.g. in a fit callback). */
+  /** A running call's name ('fit', 'predict', ...), or null. */
+  get current(): string | null {
+    for (const op of this.running.values()) return op;
+    return null;
+  }
+
+  /** Whether the caller runs inside one of this monitor's running calls (e.g. a fit callback). */
   holdsHere(): boolean {
     const token = held.getStore()?.get(this);
-    return token !== undefined && token === this.running?.token;
+    return token !== undefined && this.running.has(token);
   }
 
-  /** A native replay is writing this model's buffers right now. */
+  /** A native replay is writing this model's weights right now. */
   get replaying(): boolean {
     return this.replays.size > 0;
   }
 
   /**
-   * Runs `work` once every call before it has settled (or at once, when called from inside the
-   * running call). Its promise settles with work's.
+   * Runs `work` when the calls before it allow (see the class comment), or at once when called
+   * from inside a running call. Its promise settles with work's.
    */
-  run<T>(op: string, work: () => Promise<T>): Promise<T> {
+  run<T>(op: string, work: () => Promise<T>, mode: MonitorMode = 'exclusive'): Promise<T> {
     if (this.holdsHere()) return this.nested(work);
     this.queued++;
+    if (mode === 'exclusive') this.exclusiveQueued++;
     const start = (): Promise<T> => {
       const token = Symbol(op);
       const inside = new Map(held.getStore());
       inside.set(this, token);
       return held.run(inside, async () => {
-        this.running = { op, token };
+        this.running.set(token, op);
         try {
           return await work();
         } finally {
-          this.running = null;
+          this.running.delete(token);
         }
       });
     };
-    const result = this.tail.then(start, start).finally(() => {
+    const after = mode === 'exclusive' ? this.tail : this.exclusiveTail;
+    const result = after.then(start, start).finally(() => {
       this.queued--;
+      if (mode === 'exclusive') this.exclusiveQueued--;
     });
-    this.tail = result.catch(() => undefined);
+    const settled = result.catch(() => undefined);
+    if (mode === 'exclusive') {
+      this.tail = settled;
+      this.exclusiveTail = settled;
+    } else {
+      this.tail = Promise.all([this.tail, settled]);
+    }
     return result;
   }
 
@@ -75,8 +104,12 @@ export class Monitor {
     return work();
   }
 
-  /** Awaits a native replay of this model's buffers, marking it in flight meanwhile. */
-  async awaitReplay<T>(replay: Promise<T>): Promise<T> {
+  /**
+   * Awaits a native replay of this model's buffers. One that writes the weights (the default)
+   * is marked in flight meanwhile; a forward that only reads them is not.
+   */
+  async awaitReplay<T>(replay: Promise<T>, writes = true): Promise<T> {
+    if (!writes) return replay;
     this.replays.add(replay);
     try {
       return await replay;

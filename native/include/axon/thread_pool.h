@@ -2,10 +2,21 @@
 //
 // Persistent workers plus the calling thread. Its size defaults to the CPUs this process may
 // use (affinity mask and cgroup quota), overridden by AXON_NUM_THREADS or set_num_threads().
-// Only one caller owns the workers at a time: a parallel_for issued while another thread owns
-// the pool, or from inside a task, runs serially on its own thread, so concurrent callers
-// never run more threads than the pool has workers plus themselves. Callers that must not
-// overlap at all (async binding calls) also take compute_lock().
+//
+// Several callers at once (the JS thread, libuv's threads running async calls, worker_threads)
+// is normal use, and there is no lock around whole calls. The policy:
+//  - Every call computes on its own thread; no call waits for another to finish, so a batch-1
+//    request is never queued behind a large one.
+//  - Callers announce themselves with a ComputeScope (the binding does, for every kernel call
+//    and replay). A pool worker joins a parallel region only while the threads computing for
+//    callers plus the workers already helping number fewer than the pool's size: one caller
+//    alone gets every core, k callers share them, and the workers step aside (they do not even
+//    spin) when the callers already fill the cores. Beyond num_threads() concurrent callers
+//    (at most libuv's pool plus the JS threads) the OS time-slices them.
+//  - One caller owns the workers at a time: a parallel_for issued while another thread owns
+//    the pool, or from inside a task, runs its tasks serially on its own thread.
+// Results do not depend on any of this: parallel_for's split depends only on the task count
+// and num_threads(), never on which or how many threads run the tasks.
 #pragma once
 
 #include <algorithm>
@@ -23,9 +34,21 @@ int num_threads();
 // Resizes the pool (1..1024). Waits for a running parallel region to finish.
 void set_num_threads(int n);
 
-// Serialises whole kernel calls that come from different threads (the binding's async
-// workers), so two in-flight calls never split the cores between them.
-std::mutex& compute_lock();
+// Marks the current thread as computing for a caller (see the policy above) for its lifetime.
+// Nests: an inner scope on the same thread counts once.
+class ComputeScope {
+ public:
+  ComputeScope();
+  ~ComputeScope();
+  ComputeScope(const ComputeScope&) = delete;
+  ComputeScope& operator=(const ComputeScope&) = delete;
+
+ private:
+  bool outermost_;
+};
+
+// Threads inside a ComputeScope right now.
+int active_callers();
 
 namespace detail {
 using TaskFn = void (*)(void* ctx, int64_t task);
