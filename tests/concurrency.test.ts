@@ -8,7 +8,19 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AbortError, Conv2d, Flatten, Linear, Model, ReLU, Sequential, Tensor, type Module } from '../src/index.js';
+import {
+  AbortError,
+  Conv2d,
+  Flatten,
+  Linear,
+  Model,
+  ReLU,
+  Sequential,
+  Tensor,
+  exportOnnxBytes,
+  loadOnnx,
+  type Module,
+} from '../src/index.js';
 
 function filled(shape: number[], seed: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -126,6 +138,29 @@ describe('concurrent predicts', () => {
     expectBitwise(await late, after, 'predict issued after fit');
     expect(bits(after)).not.toEqual(bits(before));
   });
+});
+
+describe('concurrent ONNX session runs', () => {
+  it('many runs at once of one shape replay their own recordings: same bits as runSync, runSync beside them, release during them', async () => {
+    const { bytes } = exportOnnxBytes(new Model(mlp(71)), { inputShape: [32], dynamicBatch: true });
+    const session = await loadOnnx(bytes);
+    const name = session.inputs[0].name;
+    const out = session.outputs[0].name;
+    // 5000 rows: estimated above the synchronous threshold, so each run goes to the thread pool.
+    const inputs = Array.from({ length: 24 }, (_, i) => filled([5000, 32], 300 + i));
+    const alone = inputs.map((x) => session.runSync({ [name]: x })[out]);
+    const running = inputs.map((x) => session.run({ [name]: x }));
+    const entries = (session as unknown as { entries: Map<string, { replicas: unknown[] }> }).entries;
+    expect([...entries.values()][0].replicas.length).toBeGreaterThan(1);
+    // A synchronous run while the others are in flight takes a recording of its own...
+    expectBitwise(session.runSync({ [name]: inputs[0] })[out], alone[0], 'runSync beside runs');
+    // ...and release() leaves the running ones to finish on theirs.
+    session.release();
+    const together = await Promise.all(running);
+    together.forEach((o, i) => expectBitwise(o[out], alone[i], `run ${i}`));
+    expect(session.recordings().length).toBe(0);
+    expectBitwise((await session.run({ [name]: inputs[3] }))[out], alone[3], 'a run after release');
+  }, 60_000);
 });
 
 describe('cancellation', () => {

@@ -33,17 +33,29 @@ export interface OnnxLoadOptions {
   limits?: Partial<ForwardLimits>;
 }
 
-interface Entry {
+/** One recorded forward: its program and the fixed buffers it reads and writes. */
+interface Replica {
   program: Traced<unknown>['program'];
   inputs: Tensor[];
   outputs: Value[];
+  /** Replaying for a run now (a program runs one replay at a time). */
+  busy: boolean;
+}
+
+/** The recordings of one input signature: a replica per run in flight (up to MAX_REPLICAS). */
+interface Entry {
+  replicas: Replica[];
+  /** Runs waiting for a free replica, oldest first. */
+  waiting: ((r: Replica) => void)[];
   seconds: number;
-  /** Activation bytes the recording holds after compaction, and what compaction saved. */
+  /** Activation bytes one replica holds after compaction, and what compaction saved. */
   bytes: number;
   savedBytes: number;
 }
 
 const MAX_ENTRIES = 16;
+/** Replicas per input signature: concurrent runs beyond this wait for a free one. */
+const MAX_REPLICAS = 8;
 /** Runs estimated under this many seconds run synchronously inside run() (a thread-pool hop
  * costs ~27 us, more than a batch-1 MLP forward). */
 const SYNC_SECONDS = 1e-3;
@@ -59,8 +71,6 @@ export class OnnxSession {
    * values join the recording's key and are folded like constants. */
   private readonly keyed: Set<string>;
   private readonly entries = new Map<string, Entry>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private busy = false;
 
   /** @internal use loadOnnx */
   constructor(
@@ -86,41 +96,43 @@ export class OnnxSession {
     this.keyed = valueKeyedInputs(this.inputs, order);
   }
 
-  /** The outputs for `feeds`, synchronously on this thread. */
+  /**
+   * The outputs for `feeds`, synchronously on this thread. It may run while run() calls are in
+   * flight (on another recording of the same graph).
+   */
   runSync(feeds: OnnxFeeds): Record<string, Tensor> {
-    if (this.busy) throw new OnnxError('OnnxSession.runSync: a run() is in progress on this session; await it first');
     const tensors = this.checkFeeds('runSync', feeds);
     const entry = this.entry(tensors);
-    this.copyIn(entry, tensors);
-    entry.program.run(1);
-    return this.copyOut(entry);
+    // A synchronous run cannot wait: with every replica busy it records one more (each JS
+    // thread runs one runSync at a time, so this adds at most one per thread).
+    const replica = this.tryAcquire(entry, tensors, true) as Replica;
+    try {
+      this.copyIn(replica, tensors);
+      replica.program.run(1);
+      return this.copyOut(replica);
+    } finally {
+      this.releaseReplica(entry, replica);
+    }
   }
 
-  /** The outputs for `feeds`: small runs synchronously, others on the thread pool, one
-   * session run at a time in call order. */
-  run(feeds: OnnxFeeds): Promise<Record<string, Tensor>> {
-    let tensors: Tensor[];
+  /**
+   * The outputs for `feeds`: small runs synchronously, others on the thread pool. Runs do not
+   * wait for each other: each run in flight replays its own recording of the graph (up to
+   * MAX_REPLICAS per input signature; more wait for a free one, in call order).
+   */
+  async run(feeds: OnnxFeeds): Promise<Record<string, Tensor>> {
+    const tensors = this.checkFeeds('run', feeds);
+    const entry = this.entry(tensors);
+    const replica =
+      this.tryAcquire(entry, tensors) ?? (await new Promise<Replica>((resolve) => entry.waiting.push(resolve)));
     try {
-      tensors = this.checkFeeds('run', feeds);
-    } catch (e) {
-      return Promise.reject(e);
+      this.copyIn(replica, tensors);
+      if (entry.seconds <= SYNC_SECONDS) replica.program.run(1);
+      else await replica.program.runAsync(1);
+      return this.copyOut(replica);
+    } finally {
+      this.releaseReplica(entry, replica);
     }
-    const next = this.queue.then(async () => {
-      const entry = this.entry(tensors);
-      this.copyIn(entry, tensors);
-      if (entry.seconds <= SYNC_SECONDS) entry.program.run(1);
-      else {
-        this.busy = true;
-        try {
-          await entry.program.runAsync(1);
-        } finally {
-          this.busy = false;
-        }
-      }
-      return this.copyOut(entry);
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   /** The graph as a trainable Module (the float initializers become its parameters). */
@@ -157,10 +169,11 @@ export class OnnxSession {
   release(): void {
     const entries = [...this.entries.values()];
     this.entries.clear();
-    const clear = (): void => entries.forEach((e) => e.program.clear());
-    // A run on the thread pool still uses its program: clear once the queued runs settle.
-    if (this.busy) void this.queue.then(clear);
-    else clear();
+    for (const e of entries) {
+      // A replica replaying now is cleared when its run ends (releaseReplica sees it released).
+      for (const r of e.replicas) if (!r.busy) r.program.clear();
+      e.replicas = e.replicas.filter((r) => r.busy);
+    }
   }
 
   private checkFeeds(what: string, feeds: OnnxFeeds): Tensor[] {
@@ -182,6 +195,27 @@ export class OnnxSession {
       .join('|');
     let entry = this.entries.get(key);
     if (entry) return entry;
+    const { replica, saved, activationBytes } = this.record(tensors);
+    entry = {
+      replicas: [replica],
+      waiting: [],
+      seconds: estimateSeconds(replica.program.flops, replica.program.bytes),
+      bytes: activationBytes - saved,
+      savedBytes: saved,
+    };
+    if (this.entries.size >= MAX_ENTRIES) {
+      const oldest = this.entries.keys().next().value as string;
+      const dropped = this.entries.get(oldest) as Entry;
+      this.entries.delete(oldest);
+      for (const r of dropped.replicas) if (!r.busy) r.program.clear();
+      dropped.replicas = dropped.replicas.filter((r) => r.busy);
+    }
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Records the graph for these inputs' signature on fresh buffers. */
+  private record(tensors: Tensor[]): { replica: Replica; saved: number; activationBytes: number } {
     const inputs = tensors.map(
       (t) => new Tensor(t.dtype === 'int32' ? new Int32Array(t.size) : new Float32Array(t.size), t.shape),
     );
@@ -202,30 +236,55 @@ export class OnnxSession {
     );
     // Intermediate buffers share memory by liveness; the outputs JS copies out stay put.
     const saved = traced.program.compact(traced.value.flatMap((v) => (v.tensor ? [v.tensor.data] : [])));
-    entry = {
-      program: traced.program,
-      inputs,
-      outputs: traced.value,
-      seconds: estimateSeconds(traced.program.flops, traced.program.bytes),
-      bytes: traced.activationBytes - saved,
-      savedBytes: saved,
+    return {
+      replica: { program: traced.program, inputs, outputs: traced.value, busy: false },
+      saved,
+      activationBytes: traced.activationBytes,
     };
-    if (this.entries.size >= MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value as string;
-      (this.entries.get(oldest) as Entry).program.clear();
-      this.entries.delete(oldest);
+  }
+
+  /**
+   * A free replica of entry, recording another while under MAX_REPLICAS (or, `force`, always);
+   * null when none.
+   */
+  private tryAcquire(entry: Entry, tensors: Tensor[], force = false): Replica | null {
+    let replica = entry.replicas.find((r) => !r.busy);
+    if (!replica && (force || (entry.replicas.length < MAX_REPLICAS && this.live(entry)))) {
+      replica = this.record(tensors).replica;
+      entry.replicas.push(replica);
     }
-    this.entries.set(key, entry);
-    return entry;
+    if (replica) replica.busy = true;
+    return replica ?? null;
   }
 
-  private copyIn(entry: Entry, tensors: Tensor[]): void {
-    tensors.forEach((t, i) => entry.inputs[i].data.set(t.data));
+  /** Whether entry is still cached (not dropped by release() or eviction). */
+  private live(entry: Entry): boolean {
+    for (const e of this.entries.values()) if (e === entry) return true;
+    return false;
   }
 
-  private copyOut(entry: Entry): Record<string, Tensor> {
+  private releaseReplica(entry: Entry, replica: Replica): void {
+    replica.busy = false;
+    const next = entry.waiting.shift();
+    if (next) {
+      replica.busy = true;
+      next(replica);
+      return;
+    }
+    // Dropped by release() or eviction while it ran: free it now.
+    if (!this.live(entry)) {
+      replica.program.clear();
+      entry.replicas = entry.replicas.filter((r) => r !== replica);
+    }
+  }
+
+  private copyIn(replica: Replica, tensors: Tensor[]): void {
+    tensors.forEach((t, i) => replica.inputs[i].data.set(t.data));
+  }
+
+  private copyOut(replica: Replica): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    this.outputs.forEach((o, i) => (out[o.name] = valueToTensor(entry.outputs[i], o.name)));
+    this.outputs.forEach((o, i) => (out[o.name] = valueToTensor(replica.outputs[i], o.name)));
     return out;
   }
 }

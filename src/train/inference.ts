@@ -132,12 +132,12 @@ export class InferenceCache {
    * A free replica of entry, recording another while under MAX_REPLICAS and the byte bound;
    * null when every replica is busy and no more may be made.
    */
-  private tryAcquire(entry: PredictEntry, what: string): Replica | null {
+  private tryAcquire(entry: PredictEntry, what: string, force = false): Replica | null {
     let replica = entry.replicas.find((r) => !r.busy);
-    if (!replica && entry.replicas.length < MAX_REPLICAS) {
+    if (!replica && (force || entry.replicas.length < MAX_REPLICAS)) {
       let held = entry.bytes;
       for (const e of this.entries.values()) held += e.bytes * e.replicas.length;
-      if (held <= MAX_BYTES) {
+      if (force || held <= MAX_BYTES) {
         replica = this.record(entry.replicas[0].input, what).replica;
         entry.replicas.push(replica);
       }
@@ -159,8 +159,8 @@ export class InferenceCache {
    * Replays entry synchronously on x (its shape); a copy of the output. Null when every replica
    * is replaying for other requests (the caller then takes the pool path and waits its turn).
    */
-  tryRun(entry: PredictEntry, x: Tensor, what: string): Tensor | null {
-    const replica = this.tryAcquire(entry, what);
+  tryRun(entry: PredictEntry, x: Tensor, what: string, force = false): Tensor | null {
+    const replica = this.tryAcquire(entry, what, force);
     if (!replica) return null;
     this.last = entry;
     try {
