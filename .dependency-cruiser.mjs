@@ -14,8 +14,10 @@
  *   - optim/, data/  optimizers and data loading: may use nn/ and below.
  *   - io/        model files and checkpoints: may use data/, optim/, nn/ and below; what it
  *                needs of a Model is the CheckpointModel interface it declares.
- *   - train/     Model, fit, callbacks, tracing: everything but distributed/.
+ *   - train/     Model, fit, callbacks, tracing: everything but distributed/ and serve/.
  *   - distributed/  data-parallel training on top of train/.
+ *   - serve/     inference serving (the dynamic batcher): train/, onnx/ and below, never the
+ *                binding directly (it runs models through Model.predict and OnnxSession.run).
  *   - profiler.ts, backend.ts: thin wrappers over the binding (nn/summary uses the profiler).
  *   - index.ts: the public entry; imports everything.
  *
@@ -71,12 +73,24 @@ export default {
     layer('io', '^src/io/', ['io/', 'data/', 'optim/', 'nn/', 'ops/', 'autograd/', 'tensor/']),
     {
       name: 'layer-train',
-      comment: 'train/ may import everything but distributed/ and index.ts',
+      comment: 'train/ may import everything but distributed/, serve/ and index.ts',
       severity: 'error',
       from: { path: '^src/train/' },
-      to: { path: '^src/(distributed/|index\\.ts$)' },
+      to: { path: '^src/(distributed/|serve/|index\\.ts$)' },
     },
     layer('onnx', '^src/onnx/', ['onnx/', 'train/', 'io/', 'data/', 'optim/', 'nn/', 'ops/', 'autograd/', 'tensor/']),
+    layer('serve', '^src/serve/', [
+      'serve/',
+      'train/',
+      'onnx/',
+      'io/',
+      'data/',
+      'optim/',
+      'nn/',
+      'ops/',
+      'autograd/',
+      'tensor/',
+    ]),
     layer('profiler-backend', '^src/(profiler|backend)\\.ts$', ['native/']),
     layer('native', '^src/native/', ['native/']),
   ],

@@ -431,3 +431,15 @@ export {
   type OnnxExportOptions,
   type OnnxExportInfo,
 } from './onnx/export.js';
+// Serving: a dynamic batcher that coalesces concurrent predicts into one forward (docs/SERVING.md).
+export {
+  createBatcher,
+  Batcher,
+  OverloadedError,
+  BatchTimeoutError,
+  BatcherClosedError,
+  type BatcherOptions,
+  type BatchRequestOptions,
+  type BatchPredictor,
+  type BatcherStats,
+} from './serve/batcher.js';
