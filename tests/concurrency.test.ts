@@ -223,4 +223,14 @@ describe('worker_threads', () => {
     const summary = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { workers: number; equal: number };
     expect(summary).toEqual({ workers: 16, equal: 16 });
   }, 120_000);
+
+  it('examples/workers.ts serves from the main thread, a shared worker and a model per worker with the same answers', () => {
+    const r = spawnSync('npx', ['tsx', 'examples/workers.ts', '--requests', '600', '--concurrency', '16'], {
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    for (const line of ['main thread + batcher', 'one shared inference worker', 'a model per worker (2 workers)'])
+      expect(r.stdout).toMatch(new RegExp(`${line.replace(/[()+]/g, '\\$&')} +\\d+ requests/s`));
+  }, 120_000);
 });
