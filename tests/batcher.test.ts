@@ -290,6 +290,21 @@ describe('backpressure, aborts and timeouts', () => {
     expect(b2.stats()).toMatchObject({ timedOut: 1, batches: 1 });
   });
 
+  it('maxDelayMs 0: requests of one event-loop turn share a forward, and a lone one waits for no timer', async () => {
+    const { rows, predictor } = counting();
+    const batcher = createBatcher(predictor, { maxDelayMs: 0 });
+    const ys = await Promise.all([1, 2, 3, 4, 5].map((v) => batcher.predict(tensor([[v]]))));
+    expect(ys.map((y) => y.item())).toEqual([2, 4, 6, 8, 10]);
+    expect(rows).toEqual([5]);
+    // A lone request is dispatched from the check phase of this very turn (setImmediate
+    // callbacks run in order: the batcher's was queued first), not by a timer.
+    const lone = batcher.predict(tensor([[6]]));
+    await new Promise((r) => setImmediate(r));
+    expect(rows).toEqual([5, 1]);
+    expect((await lone).item()).toBe(12);
+    await batcher.close();
+  });
+
   it('a request that settles in time clears its timer and listener', async () => {
     const { predictor } = counting();
     const batcher = createBatcher(predictor, { maxDelayMs: 0 });

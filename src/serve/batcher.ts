@@ -19,8 +19,10 @@ export interface BatcherOptions {
    * is also the most rows one `predict` may carry. */
   maxBatchSize?: number;
   /** How long the first waiting request of a shape waits for company before its batch is
-   * dispatched, in milliseconds (default 2; 0 dispatches on the next timer tick). A batch
-   * that reaches maxBatchSize rows goes at once. */
+   * dispatched, in milliseconds (default 2). 0: no waiting for company; requests that arrive
+   * in the same event-loop turn share a forward, and under load the queue fills while the
+   * forwards run (maxInFlight), so batches still form. A batch that reaches maxBatchSize rows
+   * goes at once. */
   maxDelayMs?: number;
   /** Requests waiting (not yet dispatched) before new ones are refused with an
    * OverloadedError (default 1024). Waiting memory is bounded by maxQueue * maxBatchSize rows. */
@@ -339,11 +341,30 @@ export class Batcher {
   }
 
   private armLane(lane: Lane, ms: number): void {
+    if (ms <= 0) {
+      // No wait asked: due after this event-loop turn's I/O (setImmediate runs after the poll
+      // phase), so requests that arrived together still share a forward and an idle server
+      // adds no delay; under load the queue fills while the forwards run.
+      lane.due = true;
+      this.scheduleImmediatePump();
+      return;
+    }
     lane.timer = setTimeout(() => {
       lane.timer = null;
       lane.due = true;
       this.pump();
     }, ms);
+  }
+
+  private immediatePumpScheduled = false;
+
+  private scheduleImmediatePump(): void {
+    if (this.immediatePumpScheduled) return;
+    this.immediatePumpScheduled = true;
+    setImmediate(() => {
+      this.immediatePumpScheduled = false;
+      this.pump();
+    });
   }
 
   private schedulePump(): void {
