@@ -53,7 +53,8 @@ interface Entry {
   savedBytes: number;
 }
 
-const MAX_ENTRIES = 16;
+/** Input signatures kept: a dynamic batcher sends every row count up to its maxBatchSize. */
+const MAX_ENTRIES = 64;
 /** Replicas per input signature: concurrent runs beyond this wait for a free one. */
 const MAX_REPLICAS = 8;
 /** Runs estimated under this many seconds run synchronously inside run() (a thread-pool hop

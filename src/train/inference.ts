@@ -38,7 +38,9 @@ export interface PredictEntry {
   waiting: ((r: Replica) => void)[];
 }
 
-const MAX_ENTRIES = 16;
+/** Shapes kept: a dynamic batcher sends every row count up to its maxBatchSize (32 by default),
+ * and re-recording a forward costs far more than replaying it. MAX_BYTES bounds the memory. */
+const MAX_ENTRIES = 64;
 const MAX_BYTES = 256 * 2 ** 20;
 const MAX_COSTLY = 64;
 /** Replicas per shape: concurrent requests beyond this wait for one to be free. */
