@@ -441,5 +441,6 @@ export {
   type BatcherOptions,
   type BatchRequestOptions,
   type BatchPredictor,
+  type BatchLoad,
   type BatcherStats,
 } from './serve/batcher.js';

@@ -305,6 +305,30 @@ describe('backpressure, aborts and timeouts', () => {
     await batcher.close();
   });
 
+  it('tells the forward whether it is busy (other forwards running or requests waiting)', async () => {
+    const seen: boolean[] = [];
+    const { calls, predictor } = gated();
+    const batcher = createBatcher(
+      (x, load) => {
+        seen.push(load?.busy as boolean);
+        return predictor(x);
+      },
+      { maxDelayMs: 0, maxBatchSize: 2, maxInFlight: 2 },
+    );
+    const first = batcher.predict(tensor([[1]]));
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual([false]); // alone: nothing else running or waiting
+    const rest = [2, 3, 4, 5].map((v) => batcher.predict(tensor([[v]])));
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual([false, true]); // one forward already running, two requests left waiting
+    for (const c of calls) c.release();
+    await new Promise((r) => setImmediate(r));
+    for (const c of calls) c.release();
+    expect((await first).item()).toBe(2);
+    expect((await Promise.all(rest)).map((y) => y.item())).toEqual([4, 6, 8, 10]);
+    await batcher.close();
+  });
+
   it('a request that settles in time clears its timer and listener', async () => {
     const { predictor } = counting();
     const batcher = createBatcher(predictor, { maxDelayMs: 0 });

@@ -124,6 +124,16 @@ describe('concurrent predicts', () => {
     );
   }, 120_000);
 
+  it('offload: a cheap request on the thread pool gives the same bits as the synchronous path', async () => {
+    const model = new Model(mlp(81));
+    const x = filled([3, 32], 4);
+    const sync = model.predictSync(x);
+    expectBitwise(await model.predict(x, { offload: true }), sync, 'offloaded predict');
+    await expect(model.predict(x, { offload: 1 as never })).rejects.toThrow(
+      /predict: options.offload must be a boolean, got number/,
+    );
+  });
+
   it('a predict issued after fit sees the trained weights; predicts issued before it do not wait for each other', async () => {
     const model = new Model(mlp(41)).compile({ optimizer: 'sgd', loss: 'crossEntropy', learningRate: 0.5 });
     model.syncSeconds = 0;

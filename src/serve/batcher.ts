@@ -48,8 +48,15 @@ export interface BatchRequestOptions {
 }
 const REQUEST_KEYS = optionKeys<BatchRequestOptions>({ signal: true, timeoutMs: true });
 
+/** What the batcher knows of its load when it calls a forward. */
+export interface BatchLoad {
+  /** Another forward is running or requests are waiting: the JS thread has other work, so a
+   * forward that can leave it (Model.predict's `offload`) should. */
+  busy: boolean;
+}
+
 /** A forward over a batch: rows in, the same number of rows out (axis 0). */
-export type BatchPredictor = (x: Tensor) => Promise<Tensor>;
+export type BatchPredictor = (x: Tensor, load?: BatchLoad) => Promise<Tensor>;
 
 /** What a batcher has done since it was created (see Batcher.stats). */
 export interface BatcherStats {
@@ -415,9 +422,11 @@ export class Batcher {
     this.running++;
 
     const input = batch.length === 1 ? batch[0].x : concatRows(batch.map((r) => r.x));
+    // Busy: another forward runs or requests wait, so the JS thread has other work to do.
+    const load: BatchLoad = { busy: this.running > 1 || this.queuedRequests > 0 };
     let result: Promise<Tensor>;
     try {
-      result = Promise.resolve(this.forward(input));
+      result = Promise.resolve(this.forward(input, load));
     } catch (e) {
       result = Promise.reject(e);
     }
@@ -502,7 +511,9 @@ function concatRows(xs: Tensor[]): Tensor {
  */
 export function createBatcher(target: Model | OnnxSession | BatchPredictor, options: BatcherOptions = {}): Batcher {
   const op = 'createBatcher';
-  if (target instanceof Model) return new Batcher((x) => target.predict(x), options);
+  // Under load a model's forward leaves the JS thread (offload) so the event loop keeps
+  // taking requests meanwhile; an idle server runs a cheap one synchronously, without a hop.
+  if (target instanceof Model) return new Batcher((x, load) => target.predict(x, { offload: load?.busy }), options);
   if (target instanceof OnnxSession) {
     const names = (vs: { name: string }[]): string => vs.map((v) => `'${v.name}'`).join(', ') || 'none';
     if (target.inputs.length !== 1 || target.outputs.length !== 1)

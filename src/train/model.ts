@@ -521,8 +521,10 @@ export class Model {
   predict(x: Tensor, options: PredictOptions = {}): Promise<Tensor> {
     let batchSize: number;
     try {
-      checkOptionKeys('predict', options, ['batchSize', 'signal']);
+      checkOptionKeys('predict', options, ['batchSize', 'signal', 'offload']);
       batchSize = this.batchSizeOption('predict', options.batchSize, 256);
+      if (options.offload !== undefined && typeof options.offload !== 'boolean')
+        throw new TypeError(`predict: options.offload must be a boolean, got ${typeof options.offload}`);
       checkSignal('predict', options.signal);
       if (options.signal?.aborted) throw new AbortError('predict: aborted before it started');
       this.checkPredictInput('predict', x);
@@ -530,7 +532,7 @@ export class Model {
       // evaluate() must see the weights they leave, whatever its size), and only when the pool
       // path would run it as one batch too (a GEMM's blocking depends on the rows, so the same
       // rows in one batch or in several can differ in the last bits).
-      if (!this.monitor.exclusiveBusy && x.shape[0] <= this.syncRows && x.shape[0] <= batchSize) {
+      if (!options.offload && !this.monitor.exclusiveBusy && x.shape[0] <= this.syncRows && x.shape[0] <= batchSize) {
         const entry = this.inference.entry(x, 'predict', this.syncSeconds);
         const out = entry && this.inference.tryRun(entry, x, 'predict');
         if (out) {
