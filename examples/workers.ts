@@ -35,7 +35,7 @@ const FEATURES = 784;
 /** Inside a worker: load the model, answer each posted request through a batcher. */
 async function serveInWorker(file: string): Promise<void> {
   const model = await Model.load(file);
-  const batcher = createBatcher(model, { maxBatchSize: 64, maxDelayMs: 1 });
+  const batcher = createBatcher(model, { maxBatchSize: 64, maxDelayMs: 0 });
   parentPort?.on('message', (req: Request | 'close') => {
     if (req === 'close') {
       void batcher.close().then(() => parentPort?.close());
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       console.log(`  ${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(7)} requests/s`);
     };
 
-    const batcher = createBatcher(model, { maxBatchSize: 64, maxDelayMs: 1 });
+    const batcher = createBatcher(model, { maxBatchSize: 64, maxDelayMs: 0 });
     report(
       'main thread + batcher',
       await drive(
