@@ -36,6 +36,9 @@ constexpr int64_t NC = kBlocking.nc;
 static_assert(MC % MR == 0 && NC % NR == 0);
 constexpr int64_t kSmallM = 4;          // small_m_dispatch instantiates 1..4
 constexpr int64_t kSwapMaxRowsNN = 96;  // should_swap: most rows of C for the NN swap
+// Most columns of C the narrow-N path takes (a classifier's 10 outputs): the packed path would
+// run them in NR-wide register tiles, mostly padding.
+constexpr int64_t kNarrowMaxN = 32;
 // Whether large problems pack A (the microkernels read A in place either way).
 constexpr bool kPackA = true;
 // Below this many flops a GEMM runs on one thread: waking the pool costs more.
@@ -341,6 +344,38 @@ void gemm_small_m(const GemmArgs& g, int threads) {  // threads: the pool size
   });
 }
 
+// Few columns of C with B transposed (x W^T through a small output layer): C is computed in
+// blocks of kSmallM rows by the small-M kernel, each row a set of dot products with B's rows,
+// which stay in L1. Each row's result depends only on that row, so the split over threads (by
+// row blocks) changes nothing.
+void gemm_narrow_n(const GemmArgs& g) {
+  const int64_t blocks = (g.m + kSmallM - 1) / kSmallM;
+  const double flops =
+      2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  auto run = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t i0 = b * kSmallM;
+      GemmArgs rows = g;
+      rows.m = std::min(kSmallM, g.m - i0);
+      rows.c = g.c + i0 * g.ldc;
+      if (g.bias_mode == BiasMode::PerRow) rows.bias = g.bias + i0;
+      const float* a_rows = g.a + i0 * g.lda;
+      if (g.lda != g.k) {  // rows made contiguous, as gemm_small_m does
+        float* buf = scratch(2, static_cast<size_t>(rows.m * g.k));
+        if (!buf) std::abort();
+        for (int64_t i = 0; i < rows.m; ++i)
+          std::memcpy(buf + i * g.k, a_rows + i * g.lda, sizeof(float) * g.k);
+        a_rows = buf;
+      }
+      small_m_dispatch(rows, a_rows, 0, g.n);
+    }
+  };
+  if (flops < kMinParallelFlops || num_threads() == 1)
+    run(0, blocks);
+  else
+    parallel_range(blocks, 1, run);
+}
+
 // The packed algorithm threaded over a grid of C blocks.
 void gemm_packed(const GemmArgs& g) {
   const double flops =
@@ -437,6 +472,8 @@ void gemm(const GemmArgs& g) {
     return gemm_small_m(plain, num_threads());
   }
   if (g.packed_b) return gemm_packed(g);  // B is ready: the swap would only add work
+  if (g.trans_b == Trans::Yes && g.trans_a == Trans::No && g.n <= kNarrowMaxN)
+    return gemm_narrow_n(g);
   if (should_swap(g)) return gemm_swapped(g);
   gemm_packed(g);
 }
