@@ -822,6 +822,23 @@ describe('evaluate and predict', () => {
     expectBitwise([fourth.data as Float32Array], [keep]);
   });
 
+  it('re-records when a layer in a Sequential, a parameter buffer or a module field is replaced', () => {
+    const seq = new Sequential(new Linear(8, 6, { init: { seed: 4 } }), new Linear(6, 3, { init: { seed: 5 } }));
+    const model = new Model(seq);
+    const xs = x.slice(0, 5);
+    model.predictSync(xs);
+    // a layer swapped inside the container's array
+    const head = new Linear(6, 3, { init: { seed: 6 } });
+    (seq as unknown as { layers: Module[] }).layers[1] = head;
+    expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
+    // a parameter's buffer replaced (not written in place)
+    head.bias.data = new Float32Array(3).fill(2);
+    expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
+    // a new field on a module: the check sees the tree changed, keeps the (still valid) recording
+    (head as unknown as { note: object }).note = {};
+    expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
+  });
+
   it('concurrent predicts and an evaluate (Promise.all) all return correct results', async () => {
     const model = new Model(module).compile({ optimizer: 'adam', loss: 'crossEntropy', metrics: ['accuracy'] });
     const inputs = [x.slice(0, 10), x, x.slice(100, 165), x.slice(0, 64), x.slice(500, 1000), x.slice(3, 300)];

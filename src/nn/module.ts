@@ -158,21 +158,8 @@ export abstract class Module {
    * building any arrays (a cached recorded forward uses it to notice a replaced parameter).
    */
   parametersMatch(expected: readonly Float32Array[]): boolean {
-    let i = 0;
-    const seen = new Set<Parameter>();
-    const visit = (m: Module): boolean => {
-      for (const key in m) {
-        const v = (m as unknown as Record<string, unknown>)[key];
-        if (v instanceof Parameter) {
-          if (seen.has(v)) continue;
-          seen.add(v);
-          if (expected[i++] !== v.data) return false;
-        }
-      }
-      for (const [, child] of m.namedChildren()) if (!visit(child)) return false;
-      return true;
-    };
-    return visit(this) && i === expected.length;
+    const state = { expected, i: 0, seen: new Set<Parameter>() };
+    return matchParameters(this, state) && state.i === expected.length;
   }
 
   /** Parameters with requiresGrad (what an optimizer should get). */
@@ -332,4 +319,97 @@ export abstract class Module {
     const lines = children.map(([n, c]) => `  (${n}): ${c.toString().split('\n').join('\n  ')}`);
     return `${head}\n${lines.join('\n')}\n)`;
   }
+}
+
+/**
+ * parametersMatch's walk: a module's own parameters, then its children's, as parameters()
+ * orders them. It runs before every cached predict, so it allocates no arrays and no closures:
+ * one Object.keys per module (V8 caches it per object shape).
+ */
+function matchParameters(
+  m: Module,
+  state: { expected: readonly Float32Array[]; i: number; seen: Set<Parameter> },
+): boolean {
+  const own = m as unknown as Record<string, unknown>;
+  const keys = Object.keys(m);
+  // typeof first: most fields are numbers and strings, and instanceof costs more.
+  for (const key of keys) {
+    const v = own[key];
+    if (typeof v === 'object' && v instanceof Parameter) {
+      if (state.seen.has(v)) continue;
+      state.seen.add(v);
+      if (state.expected[state.i++] !== v.data) return false;
+    }
+  }
+  for (const key of keys) {
+    const v = own[key];
+    if (typeof v !== 'object' || v === null) continue;
+    if (v instanceof Module) {
+      if (!matchParameters(v, state)) return false;
+    } else if (Array.isArray(v)) {
+      for (const c of v) if (c instanceof Module && !matchParameters(c, state)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * A snapshot of a module tree's structure: every module's field count, every object in its
+ * fields (parameters, children, arrays of children, their lengths) and every parameter's data
+ * buffer. `structureUnchanged` compares it field by field without walking by instanceof, so a
+ * cached recorded forward can check before each replay, in a fraction of a microsecond, that
+ * nothing it points into was replaced. Any field added, removed or reassigned to another
+ * object shows as a change.
+ */
+export interface ModuleStructure {
+  /** Flat triples: holder, key (or a count marker), value. */
+  readonly slots: unknown[];
+}
+
+const COUNT = Symbol('field count');
+const LENGTH = Symbol('length');
+
+export function captureStructure(root: Module): ModuleStructure {
+  const slots: unknown[] = [];
+  const seen = new Set<unknown>();
+  const visit = (m: Module): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    const own = m as unknown as Record<string, unknown>;
+    const keys = Object.keys(m);
+    slots.push(m, COUNT, keys.length);
+    for (const key of keys) {
+      const v = own[key];
+      if (typeof v !== 'object' || v === null) continue;
+      slots.push(m, key, v);
+      if (v instanceof Parameter) slots.push(v, 'data', v.data);
+      else if (v instanceof Module) visit(v);
+      else if (Array.isArray(v)) {
+        slots.push(v, LENGTH, v.length);
+        for (let i = 0; i < v.length; i++) {
+          const c: unknown = v[i];
+          if (c instanceof Module) {
+            slots.push(v, i, c);
+            visit(c);
+          }
+        }
+      }
+    }
+  };
+  visit(root);
+  return { slots };
+}
+
+export function structureUnchanged(s: ModuleStructure): boolean {
+  const slots = s.slots;
+  for (let i = 0; i < slots.length; i += 3) {
+    const holder = slots[i] as Record<string | number, unknown>;
+    const key = slots[i + 1];
+    if (key === COUNT) {
+      if (Object.keys(holder).length !== slots[i + 2]) return false;
+    } else if (key === LENGTH) {
+      if ((holder as unknown as unknown[]).length !== slots[i + 2]) return false;
+    } else if (holder[key as string | number] !== slots[i + 2]) return false;
+  }
+  return true;
 }

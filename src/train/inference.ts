@@ -6,7 +6,7 @@
  * a finalizer runs). Shapes too costly for the synchronous path keep only their estimate.
  */
 import type { NativeProgram } from '../native/binding.js';
-import type { Module } from '../nn/module.js';
+import { captureStructure, structureUnchanged, type Module, type ModuleStructure } from '../nn/module.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { estimateSeconds, recordForward, type ForwardLimits } from './budget.js';
@@ -50,6 +50,8 @@ export class InferenceCache {
   readonly entries = new Map<string, PredictEntry>();
   private readonly costly = new Map<string, number>();
   private last: PredictEntry | null = null;
+  /** The module tree as the recordings saw it (checkStructure). */
+  private structure: ModuleStructure | null = null;
 
   constructor(
     private readonly module: Module,
@@ -66,20 +68,16 @@ export class InferenceCache {
     what: string,
     maxSeconds = Infinity,
   ): PredictEntry | null {
-    const key = `${x.dtype}:${x.shape.join(',')}`;
-    if (this.costly.has(key) && (this.costly.get(key) as number) > maxSeconds) return null;
+    this.checkStructure();
     // The most recent shape first (the common case: one request shape), without a string key.
     let entry: PredictEntry | undefined = this.last ?? undefined;
-    if (!entry || entry.replicas[0].input.dtype !== x.dtype || !shapesEqual(entry.replicas[0].input.shape, x.shape))
-      entry = this.entries.get(key);
-    // A recorded forward points at the parameters' buffers: re-record if a parameter was
-    // replaced (a new head, a module swapped in) since.
-    if (entry && !this.module.parametersMatch(entry.params)) {
-      this.clear();
-      entry = undefined;
-    }
+    if (entry && entry.replicas[0].input.dtype === x.dtype && shapesEqual(entry.replicas[0].input.shape, x.shape))
+      return entry.seconds <= maxSeconds ? entry : null;
+    const key = `${x.dtype}:${x.shape.join(',')}`;
+    entry = this.entries.get(key);
     // A costly shape cached by predictSync or the pool path is not run synchronously.
     if (entry) return entry.seconds <= maxSeconds ? entry : null;
+    if (this.costly.has(key) && (this.costly.get(key) as number) > maxSeconds) return null;
     const params = this.module.parameters();
     const { replica, bytes } = this.record(x, what);
     const seconds = estimateSeconds(replica.program.flops, replica.program.bytes);
@@ -116,6 +114,19 @@ export class InferenceCache {
       replica: { program: traced.program, input, output: traced.value, busy: false },
       bytes: traced.activationBytes,
     };
+  }
+
+  /**
+   * A recorded forward points at the parameters' buffers: when anything in the module tree
+   * was replaced since the last check (structureUnchanged: a field-by-field comparison, cheap
+   * enough for every predict), drop the recordings if a parameter they read is gone (a new
+   * head, a module swapped in).
+   */
+  private checkStructure(): void {
+    if (this.structure && structureUnchanged(this.structure)) return;
+    const any = this.entries.values().next().value;
+    if (any && !this.module.parametersMatch(any.params)) this.clear();
+    this.structure = captureStructure(this.module);
   }
 
   /** Evicts the oldest shapes until `adding` more bytes (and one more shape) fit the bounds. */
