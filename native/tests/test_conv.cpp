@@ -195,6 +195,41 @@ TEST(conv2d_winograd_matches_reference) {
   test::context().clear();
 }
 
+// The Winograd forward keeps the transformed weights per thread, keyed by the weights' address
+// and checked against their content: the same buffer edited in place (one element, the last
+// one, all of them), the same buffer under another shape, and a different buffer with equal
+// content must all give the reference's result.
+TEST(conv2d_winograd_weight_cache_sees_every_change) {
+  set_conv_algorithm(ConvAlgorithm::Winograd);
+  const ConvGeometry g = geo(1, 16, 24, 9, 9, 3, 3, 1, 1);
+  const size_t nx = size_t(g.c_in * g.h * g.w), nw = size_t(g.c_out * g.c_in * 9),
+               ny = size_t(g.c_out * g.out_h() * g.out_w());
+  auto x = random_vector(nx, 71);
+  auto w = random_vector(nw, 72);
+  std::vector<float> y(ny), want(ny);
+  auto check = [&](const ConvGeometry& geom, const float* weights, const char* what) {
+    const size_t n_out = size_t(geom.c_out * geom.out_h() * geom.out_w());
+    std::fill(y.begin(), y.end(), NAN);
+    conv2d_forward(geom, x.data(), weights, nullptr, UnaryOp::Identity, 0, y.data());
+    ref::conv2d_forward(geom, x.data(), weights, nullptr, UnaryOp::Identity, 0, want.data());
+    CHECK_CLOSE(y.data(), want.data(), n_out, 1e-6 * double(geom.c_in * 9), 1e-5, what);
+  };
+  check(g, w.data(), "first call");
+  check(g, w.data(), "cached");
+  w[0] += 1.0f;
+  check(g, w.data(), "first weight edited in place");
+  w[nw - 1] -= 2.0f;
+  check(g, w.data(), "last weight edited in place");
+  for (auto& v : w) v *= 0.5f;
+  check(g, w.data(), "every weight edited in place");
+  ConvGeometry narrower = g;  // same buffer, fewer output channels: another entry
+  narrower.c_out = 16;
+  check(narrower, w.data(), "same buffer, another shape");
+  std::vector<float> copy = w;
+  check(g, copy.data(), "equal content at another address");
+  set_conv_algorithm(ConvAlgorithm::Auto);
+}
+
 // What Auto picks for the CNN's layers, and what forcing changes (and what it cannot).
 TEST(conv2d_algorithm_choice) {
   const ConvGeometry first = geo(64, 1, 32, 28, 28, 5, 5, 1, 2),
