@@ -144,6 +144,9 @@ constexpr int kDirectCo = 4, kDirectV = 3;  // 12 of 16
 constexpr int kDirectCo = 4, kDirectV = 2;
 #endif
 constexpr int64_t kDirectMaxTaps = 32;
+// Below this many multiply-adds the direct forward runs as one task per image: splitting an
+// image into bands costs more than the second thread gains.
+constexpr double kDirectMinSplitMacs = 5e5;
 void direct_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                     UnaryOp act, float param, float* y);
 void direct_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
