@@ -832,7 +832,7 @@ describe('evaluate and predict', () => {
     (seq as unknown as { layers: Module[] }).layers[1] = head;
     expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
     // a parameter's buffer replaced (not written in place)
-    head.bias.data = new Float32Array(3).fill(2);
+    (head.bias as unknown as { data: Float32Array }).data = new Float32Array(3).fill(2);
     expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
     // a new field on a module: the check sees the tree changed, keeps the (still valid) recording
     (head as unknown as { note: object }).note = {};

@@ -8,6 +8,7 @@
  */
 import {
   conv1d,
+  conv1dPadding,
   conv2d,
   convPlan,
   convTranspose2d,
@@ -25,7 +26,8 @@ import { Generator, type RandomOptions } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { getInitializer, pytorchBiasDefault, pytorchDefault, type Initializer, type InitializerLike } from './init.js';
-import { Module, Parameter } from './module.js';
+import { Module, Parameter, type NormFold } from './module.js';
+import { foldNorm, foldPays } from './functional.js';
 import { reserveValues } from './budget.js';
 import type { Regularizer } from './regularizers.js';
 
@@ -175,6 +177,18 @@ export class Conv2d extends ConvBase {
       );
     return conv2d(x, this.weight, this.bias, this.convOptions);
   }
+  /**
+   * The forward with a following batch norm folded into the weights (and `activation`, the
+   * layer after that norm, fused), or null when this layer cannot absorb it (an activation of
+   * its own, or another channel count).
+   */
+  forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
+    if ((this.convOptions.activation ?? 'none') !== 'none' || norm.features !== this.outChannels) return null;
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels) return null;
+    if (!foldPays(this.outputShape(x.shape), this.weight)) return null;
+    const f = foldNorm(this.weight, this.bias, norm);
+    return conv2d(x, f.weight, f.bias, { ...this.convOptions, activation });
+  }
   /** Output shape for an input shape (with the batch axis). */
   outputShape(input: readonly number[]): number[] {
     return convPlan('Conv2d', input, this.weight.shape, this.options).outShape;
@@ -250,6 +264,21 @@ export class Conv1d extends ConvBase {
         `Conv1d(${this.inChannels}, ${this.outChannels}): input must be [N, ${this.inChannels}, L], got ${shapeToString(x.shape)}`,
       );
     return conv1d(x, this.weight, this.bias, this.convOptions);
+  }
+  /** As Conv2d.forwardFolded. */
+  forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
+    if ((this.convOptions.activation ?? 'none') !== 'none' || norm.features !== this.outChannels) return null;
+    if (x.ndim !== 3 || x.shape[1] !== this.inChannels) return null;
+    const w = this.weight.shape;
+    const lifted = convPlan('Conv1d', [x.shape[0], x.shape[1], 1, x.shape[2]], [w[0], w[1], 1, w[2]], {
+      stride: [1, this.convOptions.stride ?? 1],
+      dilation: [1, this.convOptions.dilation ?? 1],
+      padding: conv1dPadding(this.convOptions.padding),
+      groups: this.convOptions.groups,
+    });
+    if (!foldPays(lifted.outShape, this.weight)) return null;
+    const f = foldNorm(this.weight, this.bias, norm);
+    return conv1d(x, f.weight, f.bias, { ...this.convOptions, activation });
   }
   override getConfig(): Record<string, unknown> {
     return {
@@ -487,6 +516,19 @@ abstract class BatchNormBase extends Module {
   }
   private get tracking(): boolean {
     return this.opts.trackRunningStats ?? true;
+  }
+  /** This norm as an affine map for the layer before it, when it uses running statistics
+   * (evaluation mode, tracking them); null otherwise. */
+  inferenceFold(): NormFold | null {
+    if (this.training || !this.tracking) return null;
+    return {
+      runningMean: this.buffer('running_mean'),
+      runningVar: this.buffer('running_var'),
+      weight: this.weight,
+      bias: this.bias,
+      eps: this.eps,
+      features: this.numFeatures,
+    };
   }
   forward(x: Tensor): Tensor {
     if (!this.ranks.includes(x.ndim) || x.shape[1] !== this.numFeatures)

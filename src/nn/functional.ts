@@ -3,6 +3,9 @@
  * the functional API is the ops in src/ops and the losses in losses.ts.)
  */
 import { dropoutMasked } from '../ops/dropout.js';
+import { add, div, mul, sqrt, sub } from '../ops/elementwise.js';
+import { reshape } from '../ops/layout.js';
+import type { NormFold } from './module.js';
 import { floatData } from '../ops/util.js';
 import { pickGenerator, type RandomOptions } from '../tensor/random.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -35,4 +38,33 @@ export function dropout(x: Tensor, p = 0.5, training = true, options?: DropoutOp
   if (!training || p === 0) return x;
   const state = options?.state ?? dropoutState(options);
   return dropoutMasked(x, xd, p, state);
+}
+
+/**
+ * A layer's weight and bias with the evaluation-mode batch norm after it folded in:
+ * scale = gamma / sqrt(var + eps), w' = w * scale (per output channel, the weight's axis 0),
+ * b' = (b - mean) * scale + beta. Built from ops, so a recorded forward recomputes them on
+ * every replay from the current parameters and running statistics.
+ */
+export function foldNorm(weight: Tensor, bias: Tensor | null, norm: NormFold): { weight: Tensor; bias: Tensor } {
+  const scale = norm.weight
+    ? div(norm.weight, sqrt(add(norm.runningVar, norm.eps)))
+    : div(1, sqrt(add(norm.runningVar, norm.eps)));
+  const perRow = [norm.features, ...weight.shape.slice(1).map(() => 1)];
+  const w = mul(weight, reshape(scale, perRow));
+  const centred = bias ? sub(bias, norm.runningMean) : mul(norm.runningMean, -1);
+  const b = norm.bias ? add(mul(centred, scale), norm.bias) : mul(centred, scale);
+  return { weight: w, bias: b };
+}
+
+/**
+ * Whether folding pays for a layer with this output shape: the fold rewrites the weights on
+ * every forward (a replay reads the current parameters), and saves the norm's and the
+ * activation's passes over the output. So fold when the output is larger than the weights: a
+ * batch of 64 through the Fashion CNN, not its batch-1 dense layer (401k weights for 128
+ * outputs). Measured (Zen 4): with every layer folded, batch 1 went from 71 to 79 us and batch
+ * 64 from 2436 to 1986 us.
+ */
+export function foldPays(outputShape: readonly number[], weight: Tensor): boolean {
+  return outputShape.reduce((a, b) => a * b, 1) > weight.size;
 }

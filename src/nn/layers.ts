@@ -10,7 +10,9 @@ import { shapeToString } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dropout, dropoutState } from './functional.js';
 import { getInitializer, pytorchBiasDefault, pytorchDefault, type Initializer, type InitializerLike } from './init.js';
-import { Module, Parameter } from './module.js';
+import { Module, Parameter, type NormFold } from './module.js';
+import { foldNorm, foldPays } from './functional.js';
+import { isGradEnabled } from '../autograd/engine.js';
 import type { Regularizer } from './regularizers.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
@@ -108,6 +110,15 @@ export class Linear extends Module {
     return y;
   }
 
+  /** As Conv2d.forwardFolded: a following BatchNorm1d folded in, `activation` fused. */
+  forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
+    if (this.activation !== 'none' || this.activityRegularizer || norm.features !== this.outFeatures) return null;
+    if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) return null;
+    if (!foldPays([x.shape[0], this.outFeatures], this.weight)) return null;
+    const f = foldNorm(this.weight, this.bias, norm);
+    return linear(x, f.weight, f.bias, activation);
+  }
+
   override getConfig(): Record<string, unknown> {
     const reg = (r: Regularizer | null): { name: string; config: Record<string, number | undefined> } | null =>
       r ? { name: r.name, config: { ...r.config } } : null;
@@ -132,6 +143,15 @@ export class Linear extends Module {
 }
 
 /** Runs modules in order, each on the previous one's output. */
+/** A layer that can run with a following batch norm folded into it (Sequential's inference). */
+interface FoldsNorm {
+  forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null;
+}
+/** A batch norm that can be folded into the layer before it. */
+interface FoldableNorm {
+  inferenceFold(): NormFold | null;
+}
+
 export class Sequential extends Module {
   layers: Module[];
 
@@ -161,6 +181,10 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // Inference (evaluation mode, no gradients): a Linear or convolution followed by a batch
+    // norm on running statistics runs as one layer with the norm folded into its weights, and
+    // a ReLU after the norm fused into it: one pass over the activations instead of three.
+    if (!this.training && !isGradEnabled()) return this.foldedForward(x);
     let y = x;
     for (const layer of this.layers) y = layer.forward(y);
     return y;
@@ -168,6 +192,26 @@ export class Sequential extends Module {
 
   override namedChildren(): [string, Module][] {
     return this.layers.map((l, i) => [String(i), l]);
+  }
+
+  private foldedForward(x: Tensor): Tensor {
+    const layers = this.layers;
+    let y = x;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i] as Module & Partial<FoldsNorm>;
+      const norm = (layers[i + 1] as Module & Partial<FoldableNorm>)?.inferenceFold?.() ?? null;
+      if (norm && layer.forwardFolded) {
+        const fuseRelu = layers[i + 2] instanceof ReLU;
+        const folded = layer.forwardFolded(y, norm, fuseRelu ? 'relu' : undefined);
+        if (folded) {
+          y = folded;
+          i += fuseRelu ? 2 : 1;
+          continue;
+        }
+      }
+      y = layer.forward(y);
+    }
+    return y;
   }
 
   protected override replaceChild(name: string, module: Module): void {

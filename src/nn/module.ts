@@ -413,3 +413,18 @@ export function structureUnchanged(s: ModuleStructure): boolean {
   }
   return true;
 }
+
+/**
+ * An evaluation-mode batch norm as a per-channel affine map, y = x * scale + shift, for a layer
+ * before it to absorb (Sequential's inference fold). Tensors of [C], read when the forward is
+ * recorded, so a replay reads their current values.
+ */
+export interface NormFold {
+  runningMean: import('../tensor/tensor.js').Tensor;
+  runningVar: import('../tensor/tensor.js').Tensor;
+  weight: import('../tensor/tensor.js').Tensor | null;
+  bias: import('../tensor/tensor.js').Tensor | null;
+  eps: number;
+  /** Channels. */
+  features: number;
+}
