@@ -1,10 +1,11 @@
 /**
- * The only importer of the compiled addon (build/Release/axon_native.node) and its typed
- * interface, most of it generated from the op table (./ops.gen.ts). Every op runs
- * synchronously on the calling thread as `name`; the few the table marks async also have
- * `nameAsync`, which runs on libuv's thread pool and resolves when done (async calls queue
- * behind one another, so two never split the cores). Buffers are JS-owned typed arrays that
- * native code borrows for the call; during an async call the caller must not touch them.
+ * The only importer of the compiled addon (a local build in build/Release, else the prebuilt
+ * binary for this platform in prebuilds/, found by node-gyp-build) and its typed interface,
+ * most of it generated from the op table (./ops.gen.ts). Every op runs synchronously on the
+ * calling thread as `name`; the few the table marks async also have `nameAsync`, which runs
+ * on libuv's thread pool and resolves when done (concurrent calls share the cores: the policy
+ * is in native/include/axon/thread_pool.h). Buffers are JS-owned typed arrays that native
+ * code borrows for the call; during an async call the caller must not touch them.
  *
  * All arguments are re-checked natively: a wrong type, length, shape or overlap throws a
  * TypeError/RangeError naming the op and argument; nothing reaches a kernel unchecked. Checks
@@ -14,7 +15,6 @@
  * RangeError.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,22 +98,25 @@ export type NativeBinding = GeneratedKernels & {
   Program: new (regs: Float64Array) => NativeProgram;
 };
 
+const require = createRequire(import.meta.url);
+
 function locateAddon(): string {
   const override = process.env.AXON_NATIVE_PATH;
   if (override) return override;
   // src/native/binding.ts and dist/native/binding.js both sit two levels below the root.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  for (const config of ['Release', 'Debug']) {
-    const candidate = join(root, 'build', config, 'axon_native.node');
-    if (existsSync(candidate)) return candidate;
+  // A local build first (build/Release, build/Debug), then prebuilds/<platform>-<arch>/.
+  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  try {
+    return nodeGypBuild.path(root);
+  } catch {
+    throw new Error(
+      `axon-nn: no native addon for ${process.platform}-${process.arch} in ${root}: neither a local build ` +
+        '(build/Release) nor a prebuilt binary (prebuilds/) matches. Run `npm rebuild axon-nn` ' +
+        '(it needs python3, make and a C++ compiler), or `npm run build:native` in a checkout.',
+    );
   }
-  throw new Error(
-    'axon-nn: the native addon is not built (build/Release/axon_native.node is missing). ' +
-      'Run `npm install` or `npm run build:native` in the package directory.',
-  );
 }
-
-const require = createRequire(import.meta.url);
 
 /** The loaded addon. */
 export const native = require(locateAddon()) as NativeBinding;

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// What a user's `npm install axon-nn` gets, checked as they would get it (run by .ci/run):
+//   1. the prebuilt binary for this platform (tools/prebuild.mjs, prebuildify);
+//   2. `npm pack`: the tarball's size, and its contents: the prebuild, dist/ with types, the
+//      sources a fallback build needs, and nothing else (no build trees, tests, maps, src/);
+//   3. in a clean directory, with only node, npm and sh on PATH (no compiler, python or make):
+//      `npm install <tarball>` (timed), then a script that trains and predicts through
+//      `import ... from 'axon-nn'`; and the same with `--ignore-scripts`;
+//   4. with no prebuild and no toolchain, the install step's one clear message.
+//   node tools/package-check.mjs [--skip-prebuild]
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const failures = [];
+const fail = (msg) => failures.push(msg);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(-6000),
+    );
+  return r.stdout;
+}
+
+// 1. The prebuild.
+if (!process.argv.includes('--skip-prebuild'))
+  run(process.execPath, [join(root, 'tools', 'prebuild.mjs')], { cwd: root, stdio: 'inherit' });
+
+// 2. The tarball.
+const work = mkdtempSync(join(tmpdir(), 'axon-package-'));
+try {
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root }))[0];
+  const tarball = join(work, packed.filename);
+  const files = packed.files.map((f) => f.path);
+  const has = (p) => files.some((f) => f === p || f.startsWith(p));
+  const prebuild = `prebuilds/${process.platform}-${process.arch}/`;
+  for (const needed of [
+    prebuild,
+    'dist/index.js',
+    'dist/index.d.ts',
+    'binding.gyp',
+    'native/binding/addon.cpp',
+    'tools/install.mjs',
+    'README.md',
+  ])
+    if (!has(needed)) fail(`the tarball lacks ${needed}`);
+  const forbidden = [
+    /^build\//,
+    /^native\/tests\//,
+    /^native\/bench\//,
+    /^native\/mpi\/build\//,
+    /^tests\//,
+    /^src\//,
+    /\.map$/,
+    /\.o$/,
+    /node_modules\//,
+    /^bench\//,
+  ];
+  for (const f of files) if (forbidden.some((re) => re.test(f))) fail(`the tarball ships ${f}`);
+  console.log(
+    `package: ${packed.filename}, ${(packed.size / 2 ** 20).toFixed(2)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked, ${files.length} files`,
+  );
+  if (packed.size > 8 * 2 ** 20) fail(`the tarball is ${(packed.size / 2 ** 20).toFixed(1)} MiB (limit 8 MiB)`);
+
+  // 3. A user's project with no toolchain.
+  const bin = join(work, 'bin');
+  mkdirSync(bin);
+  const npmCli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin');
+  symlinkSync(process.execPath, join(bin, 'node'));
+  symlinkSync(join(npmCli, 'npm-cli.js'), join(bin, 'npm'));
+  symlinkSync(join(npmCli, 'npx-cli.js'), join(bin, 'npx'));
+  symlinkSync('/bin/sh', join(bin, 'sh')); // npm runs install scripts with sh
+  const env = { ...process.env, PATH: bin };
+  for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key]; // not this npm's run
+  for (const tool of ['g++', 'c++', 'make', 'python3'])
+    if (spawnSync(tool, ['--version'], { env }).status === 0) fail(`${tool} is reachable on the test PATH`);
+  const smoke = `import { Linear, Model, Sequential, Tensor } from 'axon-nn';
+const n = 256;
+const x = new Tensor(Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i)), [n, 4]);
+const y = new Tensor(Int32Array.from({ length: n }, (_, i) => (Math.sin(i * 4) > 0 ? 1 : 0)), [n]);
+const model = new Model(new Sequential(new Linear(4, 16, { activation: 'relu' }), new Linear(16, 2)));
+model.compile({ optimizer: 'adam', loss: 'crossEntropy', metrics: ['accuracy'] });
+const history = await model.fit(x, y, { epochs: 3, batchSize: 32, verbose: 0 });
+const out = await model.predict(x.slice(0, 4));
+if (out.shape.join() !== '4,2' || !Array.from(out.data).every(Number.isFinite)) throw new Error('bad prediction');
+console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
+`;
+  for (const variant of [[], ['--ignore-scripts']]) {
+    const project = join(work, `project${variant.length ? '-ignore-scripts' : ''}`);
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    writeFileSync(join(project, 'smoke.mjs'), smoke);
+    const t0 = performance.now();
+    const install = spawnSync(join(bin, 'npm'), ['install', '--no-audit', '--no-fund', ...variant, tarball], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const what = `npm install ${variant.join(' ')} (no compiler on PATH)`.replace('  ', ' ');
+    if (install.status !== 0) {
+      fail(`${what} failed:\n${(install.stdout + install.stderr).slice(-3000)}`);
+      continue;
+    }
+    console.log(`${what}: ${seconds.toFixed(1)} s`);
+    if (seconds > 120) fail(`${what} took ${seconds.toFixed(0)} s`);
+    const r = spawnSync(join(bin, 'node'), ['smoke.mjs'], { cwd: project, env, encoding: 'utf8' });
+    if (r.status !== 0) fail(`the smoke script after ${what} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+    else console.log(`  ${r.stdout.trim()}`);
+  }
+
+  // 4. No prebuild for the platform and no toolchain: one message naming what to install.
+  const bare = join(work, 'bare');
+  mkdirSync(join(bare, 'tools'), { recursive: true });
+  writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'axon-nn' }));
+  copyFileSync(join(root, 'tools', 'install.mjs'), join(bare, 'tools', 'install.mjs'));
+  symlinkSync(join(root, 'node_modules'), join(bare, 'node_modules'));
+  const r = spawnSync(join(bin, 'node'), ['tools/install.mjs'], { cwd: bare, env, encoding: 'utf8' });
+  if (r.status !== 1 || !/no prebuilt binary for .*python3, make, a C\+\+17 compiler/s.test(r.stderr))
+    fail(
+      `install without a prebuild or a toolchain: expected exit 1 and the message naming python3, make and a compiler, got ${r.status}:\n${r.stdout}${r.stderr}`,
+    );
+  else console.log('no prebuild, no toolchain: one clear message, exit 1');
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+if (failures.length > 0) {
+  for (const f of failures) console.error(`FAIL ${f}`);
+  process.exit(1);
+}
+console.log('package check passed');
