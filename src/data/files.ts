@@ -6,15 +6,19 @@
  */
 import { constants, open } from 'node:fs/promises';
 
+/** Why readFileChecked refused a file it opened. */
+export type RefusedFile = 'not a regular file' | 'too large' | 'shrank';
+
 /**
- * The file's bytes. `fail` makes the error for a refused file (io/ passes ModelFileError).
+ * The file's bytes. `fail` makes the error for a refused file (io/ passes ModelFileError),
+ * given the message and the reason.
  * @throws for a non-regular file, one over maxBytes, one that shrinks while read, or what
  * open() throws (ENOENT, EACCES, ...).
  */
 export async function readFileChecked(
   path: string,
   maxBytes: number,
-  fail: (message: string) => Error = (m) => new Error(m),
+  fail: (message: string, reason: RefusedFile) => Error = (m) => new Error(m),
 ): Promise<Buffer> {
   if (typeof path !== 'string' || path === '') throw new TypeError(`read: path must be a non-empty string`);
   if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0))
@@ -22,14 +26,28 @@ export async function readFileChecked(
   const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await fh.stat();
-    if (!info.isFile()) throw fail(`${path}: not a regular file`);
+    if (!info.isFile()) {
+      const kind = info.isDirectory()
+        ? 'a directory'
+        : info.isFIFO()
+          ? 'a pipe'
+          : info.isCharacterDevice() || info.isBlockDevice()
+            ? 'a device'
+            : info.isSocket()
+              ? 'a socket'
+              : 'something else';
+      throw fail(`${path}: not a regular file (${kind})`, 'not a regular file');
+    }
     if (info.size > maxBytes)
-      throw fail(`${path}: ${info.size} bytes is more than the ${maxBytes}-byte limit (pass maxBytes to allow it)`);
+      throw fail(
+        `${path}: ${info.size} bytes is more than the ${maxBytes}-byte limit (pass maxBytes to allow it)`,
+        'too large',
+      );
     const out = Buffer.allocUnsafe(info.size);
     let off = 0;
     while (off < out.length) {
       const { bytesRead } = await fh.read(out, off, out.length - off, off);
-      if (bytesRead === 0) throw fail(`${path}: the file shrank while it was read`);
+      if (bytesRead === 0) throw fail(`${path}: the file shrank while it was read`, 'shrank');
       off += bytesRead;
     }
     return out;

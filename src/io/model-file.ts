@@ -13,6 +13,7 @@
  * killed mid-save, sees the old file or the new one.
  */
 import { createHash } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
 import { readFileChecked as readFileCheckedAs } from '../data/files.js';
 import type { Module, LoadReport } from '../nn/module.js';
 import { deserializeModule, serializeModule, type LayerSpec } from '../nn/registry.js';
@@ -29,6 +30,72 @@ export const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
 
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
+  /** The system error code when the file could not be opened ('ENOENT', 'EACCES', ...). */
+  declare readonly code?: string;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.code !== undefined) this.code = options.code;
+  }
+}
+
+/** What each reader expects, for its errors. */
+const EXPECTED_MODEL = 'an axon-nn model file (as model.save writes)';
+const EXPECTED_ANY = 'an axon-nn model, weights or checkpoint file';
+const EXPECTED_WEIGHTS = 'a weights file (as saveWeights or model.save write, or a PyTorch state dict in safetensors)';
+const LOAD_ONNX_HINT = 'for an ONNX model use loadOnnx(path)';
+
+/**
+ * Whether the bytes could be a safetensors file, damaged or not: the format puts an 8-byte
+ * little-endian header length first (one that fits the file) and requires the JSON header to
+ * open with '{'. Text, ONNX, zip or pickle bytes read as a length are far too large. Anything
+ * that is neither is some other kind of file, and the error should say what it looks like
+ * instead of which safetensors rule it broke first.
+ */
+function couldBeSafetensors(b: Uint8Array): boolean {
+  if (b.length < 10) return false;
+  const length = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+  return b[8] === 0x7b || length <= BigInt(b.length - 8);
+}
+
+/** ModelProto's opening: ir_version (field 1, a small varint), then another ModelProto field. */
+function looksLikeOnnx(b: Uint8Array): boolean {
+  return (
+    b.length >= 3 &&
+    b[0] === 0x08 &&
+    b[1] >= 1 &&
+    b[1] <= 0x7f &&
+    [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(b[2])
+  );
+}
+
+/** A phrase saying what bytes that are not safetensors look like, with the fix when known. */
+function whatItLooksLike(b: Uint8Array, source: string): string {
+  if (looksLikeOnnx(b)) return 'it looks like an ONNX model: load it with loadOnnx(path)';
+  const what = describeBytes(b);
+  return /\.onnx$/i.test(source) ? `${what}; ${LOAD_ONNX_HINT}` : what;
+}
+
+function describeBytes(b: Uint8Array): string {
+  if (b.length === 0) return 'the file is empty';
+  const head = Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 256));
+  const text = head
+    .toString('latin1')
+    .replace(/^\xEF\xBB\xBF/, '')
+    .trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return 'it holds JSON text';
+  const magic = (...m: number[]): boolean => m.every((v, i) => b[i] === v);
+  if (magic(0x50, 0x4b, 0x03, 0x04))
+    return 'it is a zip archive (a PyTorch .pt file? save its state_dict with safetensors and use loadWeights, or export it to ONNX and use loadOnnx)';
+  if (b[0] === 0x80 && b[1] >= 2 && b[1] <= 5)
+    return 'it is a Python pickle (a PyTorch file? save its state_dict with safetensors and use loadWeights, or export it to ONNX and use loadOnnx)';
+  if (magic(0x89, 0x48, 0x44, 0x46))
+    return 'it is an HDF5 file (Keras .h5?): export the model to ONNX and use loadOnnx';
+  if (magic(0x1f, 0x8b)) return 'it is gzip-compressed: decompress it first';
+  if (b.length < 10) return `it has only ${b.length} bytes`;
+  if (/^[\t\n\r\x20-\x7e]*$/.test(head.toString('latin1'))) return 'it holds text';
+  const hex = Array.from(head.subarray(0, 8), (v) => v.toString(16).padStart(2, '0')).join(' ');
+  return `its first bytes (${hex}) match no format this library reads`;
 }
 
 /**
@@ -120,11 +187,20 @@ export interface ModelFileContent extends SafetensorsContent {
 
 /**
  * Parses and verifies a model or weights file held in memory: the safetensors rules, then
- * the checksum (when the file has one) and the format version.
- * @throws SafetensorsError or ModelFileError naming what is wrong.
+ * the checksum (when the file has one) and the format version. Bytes that are no safetensors
+ * file at all (JSON, ONNX, a PyTorch pickle, ...) get a ModelFileError saying what they look
+ * like and `expected` (what the caller wanted), instead of the first safetensors rule broken.
+ * @throws SafetensorsError or ModelFileError naming the source and what is wrong.
  */
-export function decodeModelFile(bytes: Uint8Array, source = 'model file'): ModelFileContent {
-  const content = decodeSafetensors(bytes, source);
+export function decodeModelFile(bytes: Uint8Array, source = 'model file', expected = EXPECTED_ANY): ModelFileContent {
+  let content: SafetensorsContent;
+  try {
+    content = decodeSafetensors(bytes, source);
+  } catch (e) {
+    if (!(e instanceof SafetensorsError) || couldBeSafetensors(bytes)) throw e;
+    const what = whatItLooksLike(bytes, source);
+    throw new ModelFileError(`${source}: not a safetensors file, so not ${expected}; ${what}`, { cause: e });
+  }
   const md = content.metadata;
   const architectureText = md['axon.architecture'] ?? '';
   // Any of our keys (or a checkpoint's state) means the file must carry a valid checksum: a
@@ -201,9 +277,34 @@ export function moduleFromContent(content: ModelFileContent, source = 'model fil
   return module;
 }
 
-/** readFileChecked (data/files.ts) with ModelFileError for a refused file. */
-export function readFileChecked(path: string, maxBytes: number): Promise<Buffer> {
-  return readFileCheckedAs(path, maxBytes, (m) => new ModelFileError(m));
+/**
+ * readFileChecked (data/files.ts) with ModelFileError for a refused file, and for one that
+ * cannot be opened: the message names the path (and the directory a relative one was resolved
+ * against), the system error and `expected`, what the caller wanted; `code` keeps the system
+ * error's code ('ENOENT', ...).
+ */
+export async function readFileChecked(path: string, maxBytes: number, expected = EXPECTED_ANY): Promise<Buffer> {
+  try {
+    return await readFileCheckedAs(
+      path,
+      maxBytes,
+      (m, reason) => new ModelFileError(reason === 'not a regular file' ? `${m}; expected ${expected}` : m),
+    );
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    if (typeof code !== 'string' || e instanceof ModelFileError) throw e;
+    const where = isAbsolute(path) ? '' : ` (resolved to ${resolve(path)})`;
+    const what =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'a directory'
+            : 'cannot be opened';
+    const onnx = /\.onnx$/i.test(path) ? `; ${LOAD_ONNX_HINT}` : '';
+    throw new ModelFileError(`${path}${where}: ${what} (${code}); expected ${expected}${onnx}`, { cause: e, code });
+  }
 }
 
 export interface ReadOptions {
@@ -233,8 +334,8 @@ export async function loadModelFile(
   options: ReadOptions = {},
 ): Promise<{ module: Module; input: InputSpec | null }> {
   checkOptionKeys('loadModel', options, ['maxBytes']);
-  const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
-  const content = decodeModelFile(bytes, path);
+  const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES, EXPECTED_MODEL);
+  const content = decodeModelFile(bytes, path, EXPECTED_MODEL);
   return { module: moduleFromContent(content, path), input: content.input };
 }
 
@@ -268,8 +369,8 @@ export interface LoadWeightsOptions extends ReadOptions {
  */
 export async function loadWeights(module: Module, path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
   checkOptionKeys('loadWeights', options, LOAD_WEIGHTS_KEYS);
-  const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
-  return loadWeightsFromContent(module, decodeModelFile(bytes, path), options, path);
+  const bytes = await readFileChecked(path, options.maxBytes ?? DEFAULT_MAX_BYTES, EXPECTED_WEIGHTS);
+  return loadWeightsFromContent(module, decodeModelFile(bytes, path, EXPECTED_WEIGHTS), options, path);
 }
 
 /** loadWeights on an already decoded file. */

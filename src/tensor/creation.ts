@@ -5,7 +5,7 @@
 import { pickGenerator, type RandomOptions } from './random.js';
 import { checkShape, numel, shapeToString } from './shape.js';
 import { Tensor, type DType, type NestedArray, type TensorData } from './tensor.js';
-import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
+import { checkOptionKeys, describeValue, numberOption, optionKeys } from '../options.js';
 
 export interface CreateOptions {
   /** 'float32' (default) or 'int32'. */
@@ -49,20 +49,117 @@ function finish(data: TensorData, shape: number[], options?: CreateOptions): Ten
 }
 
 /**
+ * checkOptionKeys, with a hint for a dtype passed as a bare string (TensorFlow.js's
+ * `tf.zeros([2, 3], 'int32')`), which goes in the options here.
+ */
+function checkCreateOptions(op: string, options: unknown, allowed: readonly string[], example: string): void {
+  if (options === 'float32' || options === 'int32')
+    throw new TypeError(
+      `${op}: options must be an object, got ${describeValue(options)} (a dtype goes in the options: ${example.replace('DTYPE', options)})`,
+    );
+  checkOptionKeys(op, options, allowed);
+}
+
+/**
+ * Refuses a number as the shape of zeros, ones, rand and randn before the options are looked
+ * at, so PyTorch's `zeros(2, 3)` is told to pass one array rather than that 3 is not an
+ * options object.
+ */
+function sizesAsArray(op: string, shape: unknown, second: unknown): void {
+  if (typeof shape === 'number')
+    throw new TypeError(
+      `${op}: shape must be an array of integers, got ${describeValue(shape)} (pass the sizes as one array: ${op}([${
+        typeof second === 'number' ? `${shape}, ${second}` : shape
+      }]))`,
+    );
+}
+
+/** The count check of tensor(values, shape): the RangeError names both. */
+function checkFills(shape: number[], count: number, what: string): void {
+  if (numel(shape) !== count)
+    throw new RangeError(
+      `tensor: ${count} ${count === 1 ? 'value does' : 'values do'} not fill shape ${shapeToString(shape)} (${numel(shape)} elements; the values are ${what})`,
+    );
+}
+
+/**
+ * tensor()'s second and third arguments as one options object: a shape array (TensorFlow.js's
+ * `tf.tensor(values, shape)`) then optional CreateOptions, or one TensorOptions object. Anything
+ * else is refused, naming what came.
+ */
+function tensorArguments(second: unknown, third: unknown): TensorOptions | undefined {
+  if (Array.isArray(second) || ((second === undefined || second === null) && third !== undefined)) {
+    // tensor(values, shape, options), or tensor(values, null, options) with the shape inferred.
+    checkCreateOptions('tensor', third, CREATE_KEYS, "tensor(values, shape, { dtype: 'DTYPE' })");
+    const options = (third ?? {}) as CreateOptions;
+    return Array.isArray(second) ? { ...options, shape: checkShape('tensor', second as number[]) } : options;
+  }
+  if (third !== undefined)
+    throw new TypeError(
+      `tensor: a third argument (options) follows only a shape array, as in tensor(values, [2, 3], { dtype: 'int32' }); the second argument is ${describeValue(second)}`,
+    );
+  if (second === undefined || second === null) return undefined;
+  if (typeof second !== 'object' || ArrayBuffer.isView(second)) {
+    const hint =
+      typeof second === 'number'
+        ? ` (a shape is an array: tensor(values, [${second}]))`
+        : second === 'float32' || second === 'int32'
+          ? ` (a dtype goes in the options: tensor(values, { dtype: '${second}' }))`
+          : ArrayBuffer.isView(second)
+            ? ' (pass the shape as a plain array: Array.from(shape))'
+            : '';
+    throw new TypeError(
+      `tensor: the second argument must be a shape array, as in tensor([1, 2, 3, 4, 5, 6], [2, 3]), or an options object { dtype, requiresGrad, shape }, got ${describeValue(second)}${hint}`,
+    );
+  }
+  checkOptionKeys('tensor', second, TENSOR_KEYS);
+  const options = second as TensorOptions;
+  return options.shape === undefined ? options : { ...options, shape: checkShape('tensor', options.shape) };
+}
+
+/**
  * A tensor from nested arrays (shape inferred; rows must be equal), a typed array, or a number
  * (0-d). Copies the data. Numbers default to float32 (unlike torch.tensor, which infers int64
  * from integers); pass { dtype: 'int32' } for labels and indices.
+ *
+ * A shape, given as the second argument (as TensorFlow.js's `tf.tensor(values, shape)`) or as
+ * `options.shape`, must hold as many elements as the values; nested values are then reshaped
+ * to it (row-major, as `reshape`).
+ * @param values Nested arrays of numbers, a Float32Array or Int32Array (its dtype is kept
+ *   unless options.dtype says otherwise), another array-like of numbers, or one number.
+ * @param shape The shape to give the values: an array of non-negative integers.
+ * @param options dtype ('float32' default, or 'int32') and requiresGrad; after a shape array
+ *   it may not hold a shape too.
+ * @returns A new tensor owning a copy of the values.
+ * @throws TypeError for a second argument that is neither a shape array nor an options object
+ *   (a number, a string, a boolean), or an element that is not a number.
+ * @throws RangeError when the shape does not hold as many elements as the values, or nested
+ *   arrays are ragged.
  * @example tensor([[1, 2], [3, 4]])  // shape [2, 2]
+ * @example tensor([1, 2, 3, 4, 5, 6], [2, 3])  // shape [2, 3], as tf.tensor
+ * @example tensor([0, 2, 1], { dtype: 'int32' })  // labels
  */
 export function tensor(
   values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
   options?: TensorOptions,
+): Tensor;
+export function tensor(
+  values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
+  shape: readonly number[],
+  options?: CreateOptions,
+): Tensor;
+export function tensor(
+  values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
+  shapeOrOptions?: readonly number[] | TensorOptions,
+  createOptions?: CreateOptions,
 ): Tensor {
-  checkOptionKeys('tensor', options, TENSOR_KEYS);
+  const options = tensorArguments(shapeOrOptions, createOptions);
   if (typeof values === 'number') {
     const d = alloc(options?.dtype, 1);
     d[0] = values;
-    return finish(d, options?.shape ?? [], options);
+    const shape = options?.shape ?? [];
+    checkFills(shape, 1, 'one number');
+    return finish(d, shape, options);
   }
   if (
     ArrayBuffer.isView(values) ||
@@ -75,9 +172,8 @@ export function tensor(
     const dtype = options?.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
     const d = alloc(dtype, src.length);
     d.set(src as ArrayLike<number>);
-    const shape = options?.shape ? checkShape('tensor', options.shape) : [src.length];
-    if (numel(shape) !== src.length)
-      throw new RangeError(`tensor: ${src.length} values do not fill shape ${shapeToString(shape)}`);
+    const shape = options?.shape ?? [src.length];
+    checkFills(shape, src.length, ArrayBuffer.isView(values) ? describeValue(values) : 'an array-like');
     return finish(d, shape, { ...options, dtype });
   }
   if (!Array.isArray(values))
@@ -106,23 +202,25 @@ export function tensor(
     for (let i = 0; i < v.length; i++) walk(v[i], axis + 1, `${path}[${i}]`);
   };
   walk(values, 0, '');
-  if (options?.shape) return finish(d, shape, options).reshape(options.shape);
-  return finish(d, shape, options);
+  if (options?.shape) checkFills(options.shape, d.length, `nested arrays of shape ${shapeToString(shape)}`);
+  return finish(d, options?.shape ?? shape, options);
 }
 
 export function zeros(shape: readonly number[], options?: CreateOptions): Tensor {
-  checkOptionKeys('zeros', options, CREATE_KEYS);
+  sizesAsArray('zeros', shape, options);
+  checkCreateOptions('zeros', options, CREATE_KEYS, "zeros(shape, { dtype: 'DTYPE' })");
   const s = checkShape('zeros', shape);
   return finish(alloc(options?.dtype, numel(s)), s, options);
 }
 
 export function ones(shape: readonly number[], options?: CreateOptions): Tensor {
-  checkOptionKeys('ones', options, CREATE_KEYS);
+  sizesAsArray('ones', shape, options);
+  checkCreateOptions('ones', options, CREATE_KEYS, "ones(shape, { dtype: 'DTYPE' })");
   return full(shape, 1, options);
 }
 
 export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
-  checkOptionKeys('full', options, CREATE_KEYS);
+  checkCreateOptions('full', options, CREATE_KEYS, "full(shape, value, { dtype: 'DTYPE' })");
   const s = checkShape('full', shape);
   if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
   const d = alloc(options?.dtype, numel(s));
@@ -148,15 +246,20 @@ export const fullLike = (t: Tensor, value: number, options?: CreateOptions): Ten
  * @example arange(5) // [0, 1, 2, 3, 4]
  */
 export function arange(start: number, end?: number, step = 1, options?: CreateOptions): Tensor {
-  checkOptionKeys('arange', options, CREATE_KEYS);
+  checkCreateOptions('arange', options, CREATE_KEYS, "arange(start, end, step, { dtype: 'DTYPE' })");
   if (end === undefined) [start, end] = [0, start];
   for (const [v, name] of [
     [start, 'start'],
     [end, 'end'],
     [step, 'step'],
-  ] as const)
+  ] as const) {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v))
+      throw new TypeError(
+        `arange: ${name} must be a finite number, got an object (options come fourth: arange(0, 5, 1, { dtype: 'int32' }))`,
+      );
     if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new RangeError(`arange: ${name} must be a finite number, got ${v}`);
+      throw new RangeError(`arange: ${name} must be a finite number, got ${describeValue(v)}`);
+  }
   if (step === 0) throw new RangeError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((end - start) / step));
   if (n > 2 ** 31) throw new RangeError(`arange: ${n} elements is too many`);
@@ -167,9 +270,15 @@ export function arange(start: number, end?: number, step = 1, options?: CreateOp
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, options?: CreateOptions): Tensor {
-  checkOptionKeys('linspace', options, CREATE_KEYS);
+  checkCreateOptions('linspace', options, CREATE_KEYS, "linspace(start, end, steps, { dtype: 'DTYPE' })");
+  for (const [v, name] of [
+    [start, 'start'],
+    [end, 'end'],
+  ] as const)
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new RangeError(`linspace: ${name} must be a finite number, got ${describeValue(v)}`);
   if (!Number.isInteger(steps) || steps < 0)
-    throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+    throw new RangeError(`linspace: steps must be a non-negative integer, got ${describeValue(steps)}`);
   const d = alloc(options?.dtype, steps);
   for (let i = 0; i < steps; i++) d[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
   return finish(d, [steps], options);
@@ -177,17 +286,31 @@ export function linspace(start: number, end: number, steps: number, options?: Cr
 
 /** Identity matrix n x m (m defaults to n). */
 export function eye(n: number, m = n, options?: CreateOptions): Tensor {
-  checkOptionKeys('eye', options, CREATE_KEYS);
+  checkCreateOptions('eye', options, CREATE_KEYS, "eye(n, m, { dtype: 'DTYPE' })");
+  if (typeof m === 'object' && m !== null)
+    throw new TypeError(
+      `eye: m (the column count) must be an integer, got ${describeValue(m)} (options come third: eye(${n}, ${n}, { dtype: 'int32' }))`,
+    );
   const s = checkShape('eye', [n, m]);
   const d = alloc(options?.dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1;
   return finish(d, s, options);
 }
 
+/** rand and randn draw float32 only: an int32 request would otherwise be ignored. */
+function floatOnly(op: string, dtype: unknown): void {
+  if (dtype !== undefined && dtype !== 'float32')
+    throw new RangeError(
+      `${op}: dtype must be 'float32', got ${describeValue(dtype)}${dtype === 'int32' ? ' (randint draws integers)' : ''}`,
+    );
+}
+
 /** Uniform [low, high) (default [0, 1)). */
 export function rand(shape: readonly number[], options?: RandOptions): Tensor {
+  sizesAsArray('rand', shape, options);
   checkOptionKeys('rand', options, RAND_KEYS);
   const s = checkShape('rand', shape);
+  floatOnly('rand', options?.dtype);
   const g = pickGenerator(options);
   const low = numberOption('rand', 'low', options?.low, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
   const high = numberOption('rand', 'high', options?.high, 1, -Number.MAX_VALUE, Number.MAX_VALUE);
@@ -199,8 +322,10 @@ export function rand(shape: readonly number[], options?: RandOptions): Tensor {
 
 /** Normal with mean 0, std 1 (or the given mean/std). */
 export function randn(shape: readonly number[], options?: RandnOptions): Tensor {
+  sizesAsArray('randn', shape, options);
   checkOptionKeys('randn', options, RANDN_KEYS);
   const s = checkShape('randn', shape);
+  floatOnly('randn', options?.dtype);
   const g = pickGenerator(options);
   const mean = numberOption('randn', 'mean', options?.mean, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
   const std = options?.std ?? 1;
@@ -213,10 +338,15 @@ export function randn(shape: readonly number[], options?: RandnOptions): Tensor 
 
 /** Uniform integers in [low, high) as int32. */
 export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor {
+  // PyTorch's randint(high, size) would land the size in `high`.
+  if (Array.isArray(high))
+    throw new TypeError(
+      `randint: high must be an integer, got an array (the arguments are (low, high, shape): for [0, ${describeValue(low)}) write randint(0, ${describeValue(low)}, ${shapeToString(high)}))`,
+    );
   checkOptionKeys('randint', options, RANDINT_KEYS);
   const s = checkShape('randint', shape);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low)
-    throw new RangeError(`randint: need integers low < high, got ${low}, ${high}`);
+    throw new RangeError(`randint: need integers low < high, got ${describeValue(low)}, ${describeValue(high)}`);
   const g = pickGenerator(options);
   const d = new Int32Array(numel(s));
   for (let i = 0; i < d.length; i++) d[i] = low + g.nextInt(high - low);

@@ -2,6 +2,7 @@
  * Shape helpers shared by every op: element counts, broadcasting, axis normalisation and the
  * `[64,784]` notation errors use.
  */
+import { describeValue } from '../options.js';
 
 export type Shape = readonly number[];
 
@@ -26,7 +27,8 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 /** Validates a user-given shape: non-negative safe integers, at most MAX_DIMS axes. */
 export function checkShape(op: string, shape: readonly number[]): number[] {
-  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of integers`);
+  if (!Array.isArray(shape))
+    throw new TypeError(`${op}: shape must be an array of integers, got ${describeValue(shape)}`);
   if (shape.length > MAX_DIMS)
     throw new RangeError(`${op}: shape ${shapeToString(shape)} has ${shape.length} axes; at most ${MAX_DIMS}`);
   for (const d of shape)

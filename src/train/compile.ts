@@ -14,24 +14,30 @@ import {
 import type { Parameter } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
+import { describeValue, unknownNameMessage } from '../options.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Metric, MetricName } from './metrics.js';
 
-export type LossName =
-  | 'crossEntropy'
-  | 'sparseCategoricalCrossentropy'
-  | 'categoricalCrossentropy'
-  | 'binaryCrossentropy'
-  | 'binaryCrossentropyWithLogits'
-  | 'mse'
-  | 'meanSquaredError'
-  | 'mae'
-  | 'meanAbsoluteError'
-  | 'huber'
-  | 'smoothL1';
+/** The loss names compile() takes (Keras's spellings and ours). */
+export const LOSS_NAMES = [
+  'crossEntropy',
+  'sparseCategoricalCrossentropy',
+  'categoricalCrossentropy',
+  'binaryCrossentropy',
+  'binaryCrossentropyWithLogits',
+  'mse',
+  'meanSquaredError',
+  'mae',
+  'meanAbsoluteError',
+  'huber',
+  'smoothL1',
+] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
 export type LossFunction = (prediction: Tensor, target: Tensor) => Tensor;
-export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+/** The optimizer names compile() takes. */
+export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 export interface CompileOptions {
   optimizer: Optimizer<{ lr: number }> | OptimizerName;
@@ -77,7 +83,11 @@ export function lossFromName(name: LossName, classWeight: Tensor | null): LossSp
     case 'smoothL1':
       return { fn: (p, t) => smoothL1Loss(p, t), kind: 'regression', name };
   }
-  throw new RangeError(`compile: unknown loss ${JSON.stringify(name)}`);
+  if (typeof name !== 'string')
+    throw new TypeError(
+      `compile: loss must be a loss name or a function (prediction, target) => loss, got ${describeValue(name)}; the valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')}`,
+    );
+  throw new RangeError(unknownNameMessage('compile', 'loss', name, LOSS_NAMES));
 }
 
 export function optimizerFromName(
@@ -98,7 +108,7 @@ export function optimizerFromName(
     case 'adagrad':
       return new Adagrad(params, o);
   }
-  throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)}`);
+  throw new RangeError(unknownNameMessage('compile', 'optimizer', name, OPTIMIZER_NAMES));
 }
 
 /** Checks x and y for fit or evaluate: tensors, samples along the first axis that match, and

@@ -7,7 +7,7 @@
  * class support ('weighted'), or for the positive class ('binary', default for one output).
  */
 
-import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
+import { checkOptionKeys, enumOption, optionKeys, unknownNameMessage } from '../options.js';
 
 export type Average = 'macro' | 'micro' | 'weighted' | 'binary';
 const AVERAGES: readonly Average[] = ['macro', 'micro', 'weighted', 'binary'];
@@ -181,20 +181,23 @@ export function confusionMatrix(acc: Accumulators): number[][] {
   return Array.from({ length: c }, (_, i) => Array.from(m.subarray(i * c, (i + 1) * c)));
 }
 
-export type MetricName =
-  | 'accuracy'
-  | 'acc'
-  | 'binaryAccuracy'
-  | 'categoricalAccuracy'
-  | 'sparseCategoricalAccuracy'
-  | 'topKAccuracy'
-  | 'top5Accuracy'
-  | 'precision'
-  | 'recall'
-  | 'f1'
-  | 'mse'
-  | 'mae'
-  | 'r2';
+/** The metric names compile() takes (Keras's names are accepted). */
+export const METRIC_NAMES = [
+  'accuracy',
+  'acc',
+  'binaryAccuracy',
+  'categoricalAccuracy',
+  'sparseCategoricalAccuracy',
+  'topKAccuracy',
+  'top5Accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'mse',
+  'mae',
+  'r2',
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** A metric by name (Keras's names are accepted). */
 export function getMetric(spec: MetricName | Metric): Metric {
@@ -222,5 +225,8 @@ export function getMetric(spec: MetricName | Metric): Metric {
     case 'r2':
       return r2();
   }
-  throw new RangeError(`unknown metric ${JSON.stringify(spec)}`);
+  // The caller (compile) adds its name in front.
+  const message = unknownNameMessage('', 'metric', spec, METRIC_NAMES);
+  if (typeof spec === 'string') throw new RangeError(message);
+  throw new TypeError(`${message}, or a Metric object ({ name, needs, compute })`);
 }
