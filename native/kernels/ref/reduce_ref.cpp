@@ -98,8 +98,14 @@ void softmax_forward(const float* x, float* y, int64_t outer, int64_t r, int64_t
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const int64_t base = o * r * inner + i;
+      // The max as a compare (NaNs skipped, as fmax does), not an fmax reduction: g++ 12 for
+      // aarch64 crashes vectorising that one (internal compiler error in
+      // vect_transform_reduction).
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < r; ++j) mx = std::fmax(mx, x[base + j * inner]);
+      for (int64_t j = 0; j < r; ++j) {
+        const double v = x[base + j * inner];
+        if (v > mx) mx = v;
+      }
       bool nan = false;
       for (int64_t j = 0; j < r; ++j) nan = nan || std::isnan(x[base + j * inner]);
       double sum = 0;
