@@ -124,6 +124,33 @@ describe('concurrent predicts', () => {
     );
   }, 120_000);
 
+  it('a request waiting for a replica gets its own answer even when its shape is evicted before it resumes', async () => {
+    const model = new Model(mlp(91));
+    const cache = (
+      model as unknown as {
+        inference: { entries: Map<string, { bytes: number; replicas: unknown[]; waiting: unknown[] }> };
+      }
+    ).inference;
+    const MB = 2 ** 20;
+    const xw = filled([128, 32], 2);
+    const want = model.predictSync(xw); // records the [128, 32] entry
+    const entry = [...cache.entries.values()][0];
+    entry.bytes = 100 * MB; // memory pressure (the cache holds 256 MB): a third replica does not fit
+    const p1 = model.predict(filled([128, 32], 3), { offload: true });
+    const p2 = model.predict(filled([128, 32], 4), { offload: true });
+    const waiting = model.predict(xw, { offload: true });
+    await new Promise((r) => setImmediate(r));
+    expect(entry.waiting.length).toBe(1);
+    entry.bytes = 50 * MB; // eased: predictSync records a replica and hands it to the waiter
+    const other = model.predictSync(filled([128, 32], 5));
+    entry.bytes = 200 * MB; // pressure again: a new shape evicts the entry before the waiter resumes
+    model.predictSync(filled([3, 32], 6));
+    const got = await waiting;
+    await Promise.all([p1, p2]);
+    expectBitwise(got, want, 'the waiting request');
+    expect(bits(got)).not.toEqual(bits(other));
+  });
+
   it('offload: a cheap request on the thread pool gives the same bits as the synchronous path', async () => {
     const model = new Model(mlp(81));
     const x = filled([3, 32], 4);

@@ -32,6 +32,7 @@ import {
   StepLR,
   Tensor,
   TensorDataset,
+  Tanh,
   TerminateOnNaN,
   clipGradNorm,
   crossEntropy,
@@ -834,7 +835,12 @@ describe('evaluate and predict', () => {
     // a parameter's buffer replaced (not written in place)
     (head.bias as unknown as { data: Float32Array }).data = new Float32Array(3).fill(2);
     expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
-    // a new field on a module: the check sees the tree changed, keeps the (still valid) recording
+    // a layer without parameters swapped, and one appended
+    (seq as unknown as { layers: Module[] }).layers.splice(1, 0, new Tanh());
+    expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
+    seq.add(new Tanh());
+    expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
+    // a new field on a module: the tree changed, so the forward is recorded again
     (head as unknown as { note: object }).note = {};
     expectBitwise([model.predictSync(xs).data as Float32Array], [eagerPredict(seq, xs).data as Float32Array]);
   });

@@ -10,6 +10,7 @@ import { captureStructure, structureUnchanged, type Module, type ModuleStructure
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { estimateSeconds, recordForward, type ForwardLimits } from './budget.js';
+import { AbortError } from './fit.js';
 
 /** One recorded forward: its program and the fixed buffers it reads and writes. */
 export interface Replica {
@@ -124,8 +125,9 @@ export class InferenceCache {
    */
   private checkStructure(): void {
     if (this.structure && structureUnchanged(this.structure)) return;
-    const any = this.entries.values().next().value;
-    if (any && !this.module.parametersMatch(any.params)) this.clear();
+    // Anything replaced (a parameter, a layer with or without parameters, a field) may change
+    // what the forward records: record again.
+    this.clear();
     this.structure = captureStructure(this.module);
   }
 
@@ -165,7 +167,19 @@ export class InferenceCache {
     if (next) {
       replica.busy = true;
       next(replica);
+      return;
     }
+    // Its shape was evicted (or the cache cleared) while it ran: free it now.
+    if (!this.live(entry)) {
+      replica.program.clear();
+      entry.replicas = entry.replicas.filter((r) => r !== replica);
+    }
+  }
+
+  /** Whether entry is still cached. */
+  private live(entry: PredictEntry): boolean {
+    for (const e of this.entries.values()) if (e === entry) return true;
+    return false;
   }
 
   /**
@@ -200,10 +214,12 @@ export class InferenceCache {
    * busy); a copy of the output. The replica stays taken until the native replay ends, even
    * when the caller has stopped waiting (an aborted predict).
    */
-  async runAsync(entry: PredictEntry, x: Tensor, what: string): Promise<Tensor> {
+  async runAsync(entry: PredictEntry, x: Tensor, what: string, signal?: AbortSignal): Promise<Tensor> {
     const replica =
       this.tryAcquire(entry, what) ?? (await new Promise<Replica>((resolve) => entry.waiting.push(resolve)));
     try {
+      // Aborted while waiting for a replica: pass it on without running.
+      if (signal?.aborted) throw new AbortError(`${what}: aborted`);
       replica.input.data.set(x.data);
       await replica.program.runAsync(1);
       return new Tensor(replica.output.data.slice(), replica.output.shape);
@@ -222,13 +238,10 @@ export class InferenceCache {
   private evict(key: string): void {
     const e = this.entries.get(key) as PredictEntry;
     if (this.last === e) this.last = null;
-    for (const r of e.replicas) {
-      try {
-        r.program.clear();
-      } catch {
-        // Replaying for a predict in flight: its buffers go when it is collected.
-      }
-    }
     this.entries.delete(key);
+    // A replica taken by a request (replaying, or handed to a waiter that has not resumed yet)
+    // stays whole: releaseReplica frees it when that request is done with it.
+    for (const r of e.replicas) if (!r.busy) r.program.clear();
+    e.replicas = e.replicas.filter((r) => r.busy);
   }
 }

@@ -587,7 +587,7 @@ export class Model {
     }
     if (n <= batchSize) {
       const entry = this.inference.entry(x, 'predict') as PredictEntry;
-      const out = await this.inference.runAsync(entry, x, 'predict');
+      const out = await this.inference.runAsync(entry, x, 'predict', signal);
       this.noteInput(x);
       return out;
     }
