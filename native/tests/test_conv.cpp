@@ -230,6 +230,39 @@ TEST(conv2d_winograd_weight_cache_sees_every_change) {
   set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
+// A fused relu keeps NaN, as the relu op does, on every forward algorithm (direct for few
+// taps, Winograd, implicit GEMM): a NaN input must reach the outputs it touches. (Winograd's
+// transforms spread it over the whole tile, so there it may reach more.)
+TEST(conv2d_fused_relu_keeps_nan) {
+  const ConvGeometry direct = geo(1, 1, 8, 9, 9, 3, 3, 1, 1);
+  const ConvGeometry wide = geo(1, 16, 8, 9, 9, 3, 3, 1, 1);
+  const ConvGeometry strided = geo(1, 16, 8, 9, 9, 3, 3, 2, 1);
+  for (ConvAlgorithm algorithm :
+       {ConvAlgorithm::Auto, ConvAlgorithm::Winograd, ConvAlgorithm::ImplicitGemm})
+    for (const ConvGeometry& g : {direct, wide, strided}) {
+      set_conv_algorithm(algorithm);
+      test::context() = describe(g) + " " + conv2d_forward_algorithm(g);
+      const size_t nx = size_t(g.c_in * g.h * g.w), nw = size_t(g.c_out * g.c_in * 9),
+                   ny = size_t(g.c_out * g.out_h() * g.out_w());
+      auto x = random_vector(nx, 81);
+      auto w = random_vector(nw, 82);
+      auto b = random_vector(size_t(g.c_out), 83);
+      x[nx / 2] = NAN;
+      std::vector<float> y(ny), want(ny);
+      conv2d_forward(g, x.data(), w.data(), b.data(), UnaryOp::Relu, 0, y.data());
+      ref::conv2d_forward(g, x.data(), w.data(), b.data(), UnaryOp::Relu, 0, want.data());
+      size_t nan_want = 0, nan_kept = 0;
+      for (size_t i = 0; i < ny; ++i)
+        if (std::isnan(want[i])) ++nan_want, nan_kept += std::isnan(y[i]);
+      CHECK(nan_want > 0);
+      CHECK_MSG(nan_kept == nan_want, "a NaN output of the reference came out as a number");
+      if (std::string(conv2d_forward_algorithm(g)).rfind("winograd", 0) != 0)
+        CHECK_CLOSE(y.data(), want.data(), ny, 1e-5 * 16 * 9, 1e-5, "fused relu with a NaN input");
+    }
+  set_conv_algorithm(ConvAlgorithm::Auto);
+  test::context().clear();
+}
+
 // What Auto picks for the CNN's layers, and what forcing changes (and what it cannot).
 TEST(conv2d_algorithm_choice) {
   const ConvGeometry first = geo(64, 1, 32, 28, 28, 5, 5, 1, 2),

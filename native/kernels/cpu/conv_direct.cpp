@@ -64,7 +64,9 @@ void direct_tile(const float* s, const int64_t* toff, int64_t taps, const float*
     float* out = y + c * plane;
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      const VecF r = relu ? max(acc[c][v], zero()) : acc[c][v];
+      // max(0, r), not max(r, 0): every level's max returns its second operand on NaN, and
+      // a fused relu must keep NaN as the relu op does.
+      const VecF r = relu ? max(zero(), acc[c][v]) : acc[c][v];
       if (v + 1 < V || last_n == kWidth)
         store(out + v * kWidth, r);
       else

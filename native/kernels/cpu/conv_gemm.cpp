@@ -56,11 +56,11 @@ void offset_kernel(int64_t steps, const float* const* rows, const int64_t* off, 
       VecF r = acc[i][v];
       if (n == kWidth) {
         if (beta != 0.0f) r = add(r, load(row + v * kWidth));
-        if (relu) r = max(r, zero());
+        if (relu) r = max(zero(), r);  // keeps NaN (max returns its second operand on NaN)
         store(row + v * kWidth, r);
       } else {
         if (beta != 0.0f) r = add(r, load_partial(row + v * kWidth, n));
-        if (relu) r = max(r, zero());
+        if (relu) r = max(zero(), r);  // keeps NaN (max returns its second operand on NaN)
         store_partial(row + v * kWidth, r, n);
       }
     }

@@ -223,7 +223,7 @@ void winograd_output_tile(const float* m, int64_t estride, int64_t cout, const f
       output_transform6<M>(t[a], o);
       for (int b = 0; b < cols; ++b) {
         VecF r = add(o[b], bv);
-        if (relu) r = max(r, zero());
+        if (relu) r = max(zero(), r);  // keeps NaN (max returns its second operand on NaN)
         float* p = out + a * ld_row + b * cout + c;
         if (n == kWidth)
           store(p, r);
