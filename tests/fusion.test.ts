@@ -25,6 +25,7 @@ import {
   relu,
   startProfiling,
   stopProfiling,
+  summarize,
 } from '../src/index.js';
 
 function backwardOps(fn: () => Tensor): string[] {
@@ -162,5 +163,32 @@ describe('batch norm folded into the layer before it (Sequential, inference)', (
     const before = Float32Array.from(after.layers[1].buffer('running_mean').data as Float32Array);
     noGrad(() => after.forward(x));
     expect(Array.from(after.layers[1].buffer('running_mean').data)).not.toEqual(Array.from(before));
+  });
+
+  it("folds only the library's own forwards, and refuses what the norm's forward would refuse", async () => {
+    // A subclass that overrides forward is run as written.
+    class Doubled extends Linear {
+      override forward(x: Tensor): Tensor {
+        return super.forward(x).mul(2);
+      }
+    }
+    const seq = new Sequential(new Doubled(4, 300, { init: { seed: 8 } }), new BatchNorm1d(300));
+    randomiseNorms(seq);
+    seq.eval();
+    const x = randn([400, 4], { seed: 9 });
+    const got = new Model(seq).predictSync(x).data as Float32Array;
+    const want = unfolded(seq, x);
+    for (let i = 0; i < want.length; i += 97) expect(got[i]).toBeCloseTo(want[i], 4);
+    // A BatchNorm1d after a Conv2d fails in predict as in the eager forward.
+    const wrong = new Sequential(new Conv2d(3, 8, 3, { padding: 1, init: { seed: 10 } }), new BatchNorm1d(8));
+    wrong.eval();
+    await expect(new Model(wrong).predict(randn([4, 3, 8, 8], { seed: 11 }))).rejects.toThrow(
+      /BatchNorm1d\(8\): input must be \[N, C\] or \[N, C, L\]/,
+    );
+    // A summary watches every layer run, so nothing is folded out of its rows.
+    const rows = summarize(net(), { inputShape: [3, 8, 8] }).rows;
+    expect(rows.filter((r) => r.type === 'BatchNorm2d' || r.type === 'ReLU').every((r) => r.outputShape !== null)).toBe(
+      true,
+    );
   });
 });

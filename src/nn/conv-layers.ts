@@ -184,7 +184,7 @@ export class Conv2d extends ConvBase {
    */
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
     if ((this.convOptions.activation ?? 'none') !== 'none' || norm.features !== this.outChannels) return null;
-    if (x.ndim !== 4 || x.shape[1] !== this.inChannels) return null;
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels || !norm.ranks.includes(4)) return null;
     if (!foldPays(this.outputShape(x.shape), this.weight)) return null;
     const f = foldNorm(this.weight, this.bias, norm);
     return conv2d(x, f.weight, f.bias, { ...this.convOptions, activation });
@@ -268,7 +268,7 @@ export class Conv1d extends ConvBase {
   /** As Conv2d.forwardFolded. */
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
     if ((this.convOptions.activation ?? 'none') !== 'none' || norm.features !== this.outChannels) return null;
-    if (x.ndim !== 3 || x.shape[1] !== this.inChannels) return null;
+    if (x.ndim !== 3 || x.shape[1] !== this.inChannels || !norm.ranks.includes(3)) return null;
     const w = this.weight.shape;
     const lifted = convPlan('Conv1d', [x.shape[0], x.shape[1], 1, x.shape[2]], [w[0], w[1], 1, w[2]], {
       stride: [1, this.convOptions.stride ?? 1],
@@ -528,6 +528,7 @@ abstract class BatchNormBase extends Module {
       bias: this.bias,
       eps: this.eps,
       features: this.numFeatures,
+      ranks: this.ranks,
     };
   }
   forward(x: Tensor): Tensor {

@@ -113,7 +113,7 @@ export class Linear extends Module {
   /** As Conv2d.forwardFolded: a following BatchNorm1d folded in, `activation` fused. */
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
     if (this.activation !== 'none' || this.activityRegularizer || norm.features !== this.outFeatures) return null;
-    if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) return null;
+    if (x.ndim !== 2 || x.shape[1] !== this.inFeatures || !norm.ranks.includes(2)) return null;
     if (!foldPays([x.shape[0], this.outFeatures], this.weight)) return null;
     const f = foldNorm(this.weight, this.bias, norm);
     return linear(x, f.weight, f.bias, activation);
@@ -150,6 +150,20 @@ interface FoldsNorm {
 /** A batch norm that can be folded into the layer before it. */
 interface FoldableNorm {
   inferenceFold(): NormFold | null;
+}
+
+/**
+ * Whether m's forward is the one written beside `method` (in the class that defines it, or in
+ * `owner` when given): none assigned on the instance, none overridden by a subclass below.
+ */
+function ownForward(m: Module, method: string, owner?: object): boolean {
+  if (Object.prototype.hasOwnProperty.call(m, 'forward')) return false;
+  for (let p: object | null = Object.getPrototypeOf(m); p && p !== Module.prototype; p = Object.getPrototypeOf(p)) {
+    const defines = owner ? p === owner : Object.prototype.hasOwnProperty.call(p, method);
+    if (defines) return Object.prototype.hasOwnProperty.call(p, 'forward');
+    if (Object.prototype.hasOwnProperty.call(p, 'forward')) return false;
+  }
+  return false;
 }
 
 export class Sequential extends Module {
@@ -199,10 +213,20 @@ export class Sequential extends Module {
     let y = x;
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i] as Module & Partial<FoldsNorm>;
-      const norm = (layers[i + 1] as Module & Partial<FoldableNorm>)?.inferenceFold?.() ?? null;
-      if (norm && layer.forwardFolded) {
-        const fuseRelu = layers[i + 2] instanceof ReLU;
-        const folded = layer.forwardFolded(y, norm, fuseRelu ? 'relu' : undefined);
+      const next = layers[i + 1] as (Module & Partial<FoldableNorm>) | undefined;
+      // Only the library's own forwards are folded: not a subclass that overrides forward, not
+      // a forward assigned on the instance (a user's, or observeForwards' while a summary or a
+      // diagnosis watches each layer run).
+      if (
+        layer.forwardFolded &&
+        next?.inferenceFold &&
+        ownForward(layer, 'forwardFolded') &&
+        ownForward(next, 'inferenceFold')
+      ) {
+        const norm = next.inferenceFold();
+        const after = layers[i + 2];
+        const fuseRelu = after instanceof ReLU && ownForward(after, 'forward', ReLU.prototype);
+        const folded = norm && layer.forwardFolded(y, norm, fuseRelu ? 'relu' : undefined);
         if (folded) {
           y = folded;
           i += fuseRelu ? 2 : 1;

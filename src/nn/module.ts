@@ -427,4 +427,6 @@ export interface NormFold {
   eps: number;
   /** Channels. */
   features: number;
+  /** Input ranks the norm accepts (its forward refuses others: so must the fold). */
+  ranks: readonly number[];
 }
