@@ -200,6 +200,21 @@ describe('concurrent ONNX session runs', () => {
   }, 60_000);
 });
 
+describe('OnnxSession recordings are bounded by memory', () => {
+  it('a new input signature evicts the oldest when all replicas would hold more than 256 MB', async () => {
+    const { bytes } = exportOnnxBytes(new Model(mlp(72)), { inputShape: [32], dynamicBatch: true });
+    const session = await loadOnnx(bytes);
+    const name = session.inputs[0].name;
+    const entries = (session as unknown as { entries: Map<string, { bytes: number }> }).entries;
+    session.runSync({ [name]: filled([1, 32], 1) });
+    session.runSync({ [name]: filled([2, 32], 2) });
+    expect(session.recordings().length).toBe(2);
+    [...entries.values()][0].bytes = 256 * 2 ** 20; // as if the first signature held all 256 MB
+    session.runSync({ [name]: filled([3, 32], 3) });
+    expect(session.recordings().map((r) => r.signature)).toEqual(['float32:2,32', 'float32:3,32']);
+  });
+});
+
 describe('cancellation', () => {
   it('predict: an aborted signal rejects at once, while queued behind a fit, and between batches of a large input', async () => {
     const model = new Model(mlp(51)).compile({ optimizer: 'sgd', loss: 'crossEntropy' });

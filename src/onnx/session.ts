@@ -57,6 +57,8 @@ interface Entry {
 const MAX_ENTRIES = 64;
 /** Replicas per input signature: concurrent runs beyond this wait for a free one. */
 const MAX_REPLICAS = 8;
+/** Activation memory all recordings may hold (as Model.predict's cache). */
+const MAX_BYTES = 256 * 2 ** 20;
 /** Runs estimated under this many seconds run synchronously inside run() (a thread-pool hop
  * costs ~27 us, more than a batch-1 MLP forward). */
 const SYNC_SECONDS = 1e-3;
@@ -204,7 +206,8 @@ export class OnnxSession {
       bytes: activationBytes - saved,
       savedBytes: saved,
     };
-    if (this.entries.size >= MAX_ENTRIES) {
+    // Bounded by count and by the activation memory all replicas hold: oldest signatures out.
+    while (this.entries.size > 0 && (this.entries.size >= MAX_ENTRIES || this.heldBytes() + entry.bytes > MAX_BYTES)) {
       const oldest = this.entries.keys().next().value as string;
       const dropped = this.entries.get(oldest) as Entry;
       this.entries.delete(oldest);
@@ -213,6 +216,13 @@ export class OnnxSession {
     }
     this.entries.set(key, entry);
     return entry;
+  }
+
+  /** Activation bytes every cached replica holds. */
+  private heldBytes(): number {
+    let held = 0;
+    for (const e of this.entries.values()) held += e.bytes * e.replicas.length;
+    return held;
   }
 
   /** Records the graph for these inputs' signature on fresh buffers. */
@@ -245,12 +255,16 @@ export class OnnxSession {
   }
 
   /**
-   * A free replica of entry, recording another while under MAX_REPLICAS (or, `force`, always);
-   * null when none.
+   * A free replica of entry, recording another while under MAX_REPLICAS and MAX_BYTES (or,
+   * `force`, always); null when none.
    */
   private tryAcquire(entry: Entry, tensors: Tensor[], force = false): Replica | null {
     let replica = entry.replicas.find((r) => !r.busy);
-    if (!replica && (force || (entry.replicas.length < MAX_REPLICAS && this.live(entry)))) {
+    if (
+      !replica &&
+      (force ||
+        (entry.replicas.length < MAX_REPLICAS && this.live(entry) && this.heldBytes() + entry.bytes <= MAX_BYTES))
+    ) {
       replica = this.record(tensors).replica;
       entry.replicas.push(replica);
     }
