@@ -10,6 +10,7 @@
  * createInferenceServer is exported so tests (tests/serve.test.ts) and benchmarks can build
  * the same server around other predictors (any BatchPredictor function).
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { endianness } from 'node:os';
 import { resolve } from 'node:path';
@@ -46,6 +47,9 @@ export interface InferenceServerOptions {
   timeoutMs?: number;
   /** Collect prom-client's default process metrics (RSS, CPU, event-loop lag; default true). */
   defaultMetrics?: boolean;
+  /** Most rows one request may carry (default min(16, maxQueue) x maxBatchSize); 413 past that,
+   * since a request larger than the batcher's queue could never be admitted. */
+  maxRows?: number;
 }
 
 export interface InferenceServer {
@@ -97,6 +101,13 @@ export function createInferenceServer(options: InferenceServerOptions): Inferenc
   if (!(timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1))
     throw new RangeError(`${op}: timeoutMs must be in (0, 2^31 - 1], got ${timeoutMs}`);
   const batcher = createBatcher(options.predictor, options.batcher);
+  const maxRows = options.maxRows ?? Math.min(16, batcher.maxQueue) * batcher.maxBatchSize;
+  if (!Number.isSafeInteger(maxRows) || maxRows < 1)
+    throw new RangeError(`${op}: maxRows must be a positive integer, got ${maxRows}`);
+  if (Math.ceil(maxRows / batcher.maxBatchSize) > batcher.maxQueue)
+    throw new RangeError(
+      `${op}: maxRows ${maxRows} needs ${Math.ceil(maxRows / batcher.maxBatchSize)} batcher requests, more than its maxQueue ${batcher.maxQueue}`,
+    );
 
   const registry = new Registry();
   // Event-loop delay sampled every 1 ms (prom-client's default, 10 ms, hides short stalls);
@@ -210,6 +221,11 @@ export function createInferenceServer(options: InferenceServerOptions): Inferenc
     const body = await readBody(req, maxBodyBytes, signal);
     const binary = type === 'application/octet-stream';
     const x = binary ? binaryInputs(body, sampleShape, sampleSize) : jsonInputs(body, sampleShape, sampleSize);
+    if (x.shape[0] > maxRows)
+      throw new HttpError(
+        413,
+        `the body holds ${x.shape[0]} rows; this server takes at most ${maxRows} per request (send several requests)`,
+      );
     const y = await predictRows(batcher, x, signal, timeoutMs);
     const outShape = y.shape.join(',');
     if (binary) {
@@ -276,6 +292,8 @@ async function predictRows(batcher: Batcher, x: Tensor, signal: AbortSignal, tim
   const n = x.shape[0];
   if (n <= batcher.maxBatchSize) return batcher.predict(x, { signal, timeoutMs });
   const pieces = new AbortController();
+  // Every piece's batcher request listens on this signal.
+  setMaxListeners(Math.ceil(n / batcher.maxBatchSize) + 1, pieces.signal);
   const onAbort = (): void => pieces.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   try {

@@ -209,6 +209,23 @@ describe('a server around a Model', () => {
     expect((await fetch(`${url}/predict`)).headers.get('allow')).toBe('POST');
   });
 
+  it('refuses more rows than maxRows with 413, and maxRows the batcher could never admit at creation', async () => {
+    const predictor: BatchPredictor = async (x) => x;
+    const small = await start({ predictor, sampleShape: [2], maxRows: 5, batcher: { maxBatchSize: 2, maxDelayMs: 0 } });
+    try {
+      const ok = await postJson(small.url, { inputs: new Array(5).fill([1, 2]) });
+      expect(ok.status).toBe(200);
+      const tooMany = await postJson(small.url, { inputs: new Array(6).fill([1, 2]) });
+      expect(tooMany.status).toBe(413);
+      expect((await readJson(tooMany)).error).toMatch(/6 rows; this server takes at most 5 per request/);
+    } finally {
+      await small.app.close();
+    }
+    expect(() =>
+      createInferenceServer({ predictor, sampleShape: [2], maxRows: 100, batcher: { maxBatchSize: 2, maxQueue: 10 } }),
+    ).toThrow(/maxRows 100 needs 50 batcher requests, more than its maxQueue 10/);
+  });
+
   it('refuses a chunked body that grows past maxBodyBytes with 413', async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
