@@ -39,8 +39,11 @@ try {
   const files = packed.files.map((f) => f.path);
   const has = (p) => files.some((f) => f === p || f.startsWith(p));
   const prebuild = `prebuilds/${process.platform}-${process.arch}/`;
+  // The arm64 prebuild too, when tools/arm64-check.mjs made one (CI runs it first).
+  const extra = existsSync(join(root, 'prebuilds', 'linux-arm64')) ? ['prebuilds/linux-arm64/'] : [];
   for (const needed of [
     prebuild,
+    ...extra,
     'dist/index.js',
     'dist/index.d.ts',
     'binding.gyp',
