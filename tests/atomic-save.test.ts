@@ -222,7 +222,7 @@ describe('a writer killed mid-save', () => {
     });
     for (const seed of [1, 2]) {
       const m = makeModel(seed);
-      const bytes = encodeModel(m);
+      const bytes = Buffer.from(encodeModel(m));
       const path = join(dir, `version-${seed}.bin`);
       writeFileSync(path, bytes);
       version.push({ bytes, path, weights: weightBytes(m) });

@@ -286,7 +286,7 @@ describe('model and weights files', () => {
 
   it('detects corruption the structural checks cannot see, in weights and in the architecture', async () => {
     const net = new Sequential(new Linear(5, 4, { activation: 'relu' }), new Linear(4, 2));
-    const bytes = encodeModel(net);
+    const bytes = Buffer.from(encodeModel(net));
     const flipped = Buffer.from(bytes);
     flipped[flipped.length - 3] ^= 0x10; // a bit inside the last weight
     expect(() => decodeModelFile(flipped, 'flipped')).toThrow(

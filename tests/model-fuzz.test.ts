@@ -268,7 +268,9 @@ function trainedCheckpoint(o: PartsOptions = {}): Buffer {
   const p = makeParts(o);
   trainOnce(p);
   if (p.loaders.train) p.loaders.train[Symbol.iterator]().next(); // mid-epoch: 2 of 5 batches taken
-  return encodeCheckpoint({ ...p, counters: { epoch: 0, step: 1 }, extra: { note: 'seed', list: [1, 2, 3] } });
+  return Buffer.from(
+    encodeCheckpoint({ ...p, counters: { epoch: 0, step: 1 }, extra: { note: 'seed', list: [1, 2, 3] } }),
+  );
 }
 
 // float16 and bfloat16 bit patterns and the values they stand for
@@ -357,8 +359,18 @@ const checkpoint = (name: string, o: PartsOptions = {}): Seed => ({
   checksum: true,
 });
 const SEEDS: Seed[] = [
-  { name: 'model', kind: 'model', bytes: encodeModel(makeModel(), { metadata: { note: 'seed' } }), checksum: true },
-  { name: 'weights', kind: 'weights', bytes: encodeModel(makeModel(6, 5), { architecture: false }), checksum: true },
+  {
+    name: 'model',
+    kind: 'model',
+    bytes: Buffer.from(encodeModel(makeModel(), { metadata: { note: 'seed' } })),
+    checksum: true,
+  },
+  {
+    name: 'weights',
+    kind: 'weights',
+    bytes: Buffer.from(encodeModel(makeModel(6, 5), { architecture: false })),
+    checksum: true,
+  },
   { name: 'plain', kind: 'plain', bytes: plain.bytes, checksum: false },
   checkpoint('checkpoint'),
   // Valid files, wrong for the parts they are restored into (always the default ones).
@@ -366,7 +378,7 @@ const SEEDS: Seed[] = [
   checkpoint('checkpoint/sgd', { optimizer: 'sgd' }),
   checkpoint('checkpoint/multistep-scheduler', { scheduler: 'multistep' }),
   checkpoint('checkpoint/no-loader', { loader: false }),
-  { name: 'checkpoint/model-file', kind: 'checkpoint', bytes: encodeModel(makeModel()), checksum: true },
+  { name: 'checkpoint/model-file', kind: 'checkpoint', bytes: Buffer.from(encodeModel(makeModel())), checksum: true },
 ];
 const seedByName = (name: string): Seed => SEEDS.find((s) => s.name === name) as Seed;
 
@@ -843,7 +855,7 @@ function reencode(s: Seed, label: string, edit: (t: Map<string, Tensor>) => void
   // The data section does not depend on the metadata: encode once to learn it, then again.
   const data = splitFile(encodeSafetensors(tensors, md)).data;
   md['axon.checksum'] = checksumOf(md['axon.architecture'] ?? '', data);
-  return { label: `tensors: ${label}`, bytes: encodeSafetensors(tensors, md) };
+  return { label: `tensors: ${label}`, bytes: Buffer.from(encodeSafetensors(tensors, md)) };
 }
 
 // prettier-ignore

@@ -6,6 +6,8 @@
 //   3. in a clean directory, with only node, npm and sh on PATH (no compiler, python or make):
 //      `npm install <tarball>` (timed), then a script that trains and predicts through
 //      `import ... from 'axon-nn'`; and the same with `--ignore-scripts`;
+//      After the plain install also require('axon-nn') from CommonJS, and the published types
+//      in a strict TypeScript project with skipLibCheck off and no @types/node;
 //   4. with no prebuild and no toolchain, the install step's one clear message.
 //   node tools/package-check.mjs [--skip-prebuild]
 import { spawnSync } from 'node:child_process';
@@ -115,6 +117,47 @@ console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
     const r = spawnSync(join(bin, 'node'), ['smoke.mjs'], { cwd: project, env, encoding: 'utf8' });
     if (r.status !== 0) fail(`the smoke script after ${what} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
     else console.log(`  ${r.stdout.trim()}`);
+    if (variant.length > 0) continue;
+    // require() from CommonJS (Node 20.19+ loads the ES module graph synchronously).
+    writeFileSync(
+      join(project, 'smoke.cjs'),
+      "const { tensor } = require('axon-nn');\nconst t = tensor([1, 2, 3, 4, 5, 6], [2, 3]);\nif (t.shape.join() !== '2,3') throw new Error('bad tensor');\nconsole.log('require ok');\n",
+    );
+    const cjs = spawnSync(join(bin, 'node'), ['smoke.cjs'], { cwd: project, env, encoding: 'utf8' });
+    if (cjs.status !== 0) fail(`require('axon-nn') failed:\n${(cjs.stdout + cjs.stderr).slice(-3000)}`);
+    else console.log(`  ${cjs.stdout.trim()}`);
+    // The published types compile in a strict consumer with skipLibCheck off and no @types/node.
+    writeFileSync(
+      join(project, 'main.ts'),
+      "import { Linear, Model, Sequential, tensor, type Tensor } from 'axon-nn';\nconst model = new Model(new Sequential(new Linear(3, 2)));\nconst x: Tensor = tensor([1, 2, 3], [1, 3]);\nvoid model.predict(x);\n",
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          skipLibCheck: false,
+          noEmit: true,
+          types: [],
+        },
+        files: ['main.ts'],
+      }),
+    );
+    const tsc = spawnSync(
+      join(bin, 'node'),
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      {
+        cwd: project,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    if (tsc.status !== 0)
+      fail(`the published types do not compile without @types/node:\n${tsc.stdout}${tsc.stderr}`.slice(0, 4000));
+    else console.log('  types compile (strict, skipLibCheck false, no @types/node)');
   }
 
   // 4. No prebuild for the platform and no toolchain: one message naming what to install.

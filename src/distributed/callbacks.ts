@@ -5,7 +5,7 @@
  */
 import { CSVLogger, JSONLogger, type Callback, type Logs, type TrainingContext } from '../train/callbacks.js';
 import { ModelCheckpoint } from '../train/model-checkpoint.js';
-import { ProgressBar } from '../train/progress.js';
+import { ProgressBar, type ProgressStream } from '../train/progress.js';
 import { allreduce, isMainProcess } from './comm.js';
 
 /**
@@ -64,7 +64,7 @@ export class DistributedProgress implements Callback {
   private readonly bar: ProgressBar;
   constructor(
     private readonly stepsPerEpoch: number,
-    stream: NodeJS.WriteStream = process.stdout,
+    stream: ProgressStream = process.stdout,
   ) {
     this.bar = new ProgressBar(stream);
   }

@@ -140,7 +140,7 @@ const PART_KEYS = [
 ] as const satisfies readonly (keyof CheckpointParts)[];
 
 /** The checkpoint's bytes. */
-export function encodeCheckpoint(parts: CheckpointParts): Buffer {
+export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
   checkOptionKeys('saveCheckpoint', parts, PART_KEYS);
   const module = moduleOf(parts);
   const model = isModel(parts.model) ? parts.model : null;

@@ -154,7 +154,7 @@ export function parseInputSpec(value: unknown): InputSpec | null {
 }
 
 /** A model file's bytes (see the file comment). */
-export function encodeModel(module: Module, options: EncodeOptions = {}): Buffer {
+export function encodeModel(module: Module, options: EncodeOptions = {}): Uint8Array {
   checkOptionKeys('encodeModel', options, ['metadata', 'architecture', 'extraTensors', 'input']);
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const [name, t] of Object.entries(module.stateDict())) tensors[name] = t;
@@ -283,7 +283,7 @@ export function moduleFromContent(content: ModelFileContent, source = 'model fil
  * against), the system error and `expected`, what the caller wanted; `code` keeps the system
  * error's code ('ENOENT', ...).
  */
-export async function readFileChecked(path: string, maxBytes: number, expected = EXPECTED_ANY): Promise<Buffer> {
+export async function readFileChecked(path: string, maxBytes: number, expected = EXPECTED_ANY): Promise<Uint8Array> {
   try {
     return await readFileCheckedAs(
       path,

@@ -53,7 +53,7 @@ function fail(source: string, rule: string, detail: string): never {
 export function encodeSafetensors(
   tensors: Record<string, Tensor> | Map<string, Tensor>,
   metadata: Record<string, string> = {},
-): Buffer {
+): Uint8Array {
   const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   );

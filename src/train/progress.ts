@@ -13,6 +13,16 @@ function fmt(logs: Logs): string {
     .join(' - ');
 }
 
+/**
+ * Where progress goes: process.stdout by default; any stream with write() (a TTY stream for
+ * the live bar). Declared here, not as NodeJS.WriteStream, so the public types need no
+ * @types/node.
+ */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
 export class ProgressBar implements Callback {
   private bar: cliProgress.SingleBar | null = null;
   private ctx: TrainingContext | null = null;
@@ -20,7 +30,7 @@ export class ProgressBar implements Callback {
   private epoch = 0;
   private running: Logs = {};
   constructor(
-    private readonly stream: NodeJS.WriteStream = process.stdout,
+    private readonly stream: ProgressStream = process.stdout,
     private readonly tty = Boolean(process.stdout.isTTY),
   ) {}
   setContext(ctx: TrainingContext): void {
@@ -34,7 +44,7 @@ export class ProgressBar implements Callback {
     this.bar = new cliProgress.SingleBar(
       {
         format: `Epoch ${epoch + 1}/${this.ctx.epochs} [{bar}] {value}/{total} | ETA {eta_formatted} | {metrics}`,
-        stream: this.stream,
+        stream: this.stream as NodeJS.WritableStream,
         hideCursor: true,
         clearOnComplete: false,
         etaBuffer: 50,
