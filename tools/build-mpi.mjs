@@ -5,9 +5,9 @@
 //   node tools/build-mpi.mjs            build if MPI is found
 //   node tools/build-mpi.mjs --require  fail (exit 1) when MPI is missing or the build fails
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeGypCommand } from './node-gyp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const required = process.argv.includes('--require');
@@ -17,27 +17,6 @@ function mpiPackage() {
     const r = spawnSync('pkg-config', ['--exists', pc]);
     if (r.status === 0) return pc;
   }
-  return null;
-}
-
-// node-gyp: npm's own when run from an npm script (npm_config_node_gyp), else one on PATH,
-// else the copy bundled with the npm beside this node (`npx node-gyp` is refused here).
-function nodeGyp() {
-  const fromNpm = process.env.npm_config_node_gyp;
-  if (fromNpm && existsSync(fromNpm)) return [process.execPath, fromNpm];
-  if (spawnSync('node-gyp', ['--version']).status === 0) return ['node-gyp'];
-  const bundled = join(
-    dirname(process.execPath),
-    '..',
-    'lib',
-    'node_modules',
-    'npm',
-    'node_modules',
-    'node-gyp',
-    'bin',
-    'node-gyp.js',
-  );
-  if (existsSync(bundled)) return [process.execPath, bundled];
   return null;
 }
 
@@ -53,7 +32,7 @@ function skip(reason) {
 
 const pc = mpiPackage();
 if (!pc) skip('pkg-config finds neither ompi-c nor mpich (Debian: apt-get install openmpi-bin libopenmpi-dev)');
-const gyp = nodeGyp();
+const gyp = nodeGypCommand();
 if (!gyp) skip('node-gyp was not found (run this through `npm run build:mpi`)');
 console.log(`axon-nn: building the MPI addon against ${pc}`);
 const [cmd, ...pre] = gyp;

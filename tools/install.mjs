@@ -7,10 +7,10 @@
 // one message naming what to install, not a Python traceback.
 //   AXON_BUILD_FROM_SOURCE=1 (or npm install --build-from-source): always build.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeGypCommand } from './node-gyp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -34,25 +34,6 @@ function onPath(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-// node-gyp: npm's own when run from an npm script, else one on PATH, else npm's bundled copy.
-function nodeGyp() {
-  const fromNpm = process.env.npm_config_node_gyp;
-  if (fromNpm && existsSync(fromNpm)) return [process.execPath, fromNpm];
-  if (onPath('node-gyp')) return ['node-gyp'];
-  const bundled = join(
-    dirname(process.execPath),
-    '..',
-    'lib',
-    'node_modules',
-    'npm',
-    'node_modules',
-    'node-gyp',
-    'bin',
-    'node-gyp.js',
-  );
-  return existsSync(bundled) ? [process.execPath, bundled] : null;
-}
-
 const fromSource = process.env.AXON_BUILD_FROM_SOURCE === '1' || process.env.npm_config_build_from_source === 'true';
 if (!fromSource) {
   const prebuilt = usablePrebuild();
@@ -66,7 +47,7 @@ const missing = [];
 if (!onPath('python3') && !onPath('python')) missing.push('python3');
 if (!onPath('make')) missing.push('make');
 if (!onPath('c++') && !onPath('g++') && !onPath('clang++')) missing.push('a C++17 compiler (g++ or clang++)');
-const gyp = nodeGyp();
+const gyp = nodeGypCommand();
 if (!gyp) missing.push('node-gyp (npm install -g node-gyp)');
 if (missing.length > 0) {
   console.error(

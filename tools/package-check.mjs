@@ -51,6 +51,7 @@ try {
     'binding.gyp',
     'native/binding/addon.cpp',
     'tools/install.mjs',
+    'tools/node-gyp.mjs',
     'README.md',
   ])
     if (!has(needed)) fail(`the tarball lacks ${needed}`);
@@ -164,7 +165,7 @@ console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
   const bare = join(work, 'bare');
   mkdirSync(join(bare, 'tools'), { recursive: true });
   writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'axon-nn' }));
-  copyFileSync(join(root, 'tools', 'install.mjs'), join(bare, 'tools', 'install.mjs'));
+  for (const f of ['install.mjs', 'node-gyp.mjs']) copyFileSync(join(root, 'tools', f), join(bare, 'tools', f));
   symlinkSync(join(root, 'node_modules'), join(bare, 'node_modules'));
   const r = spawnSync(join(bin, 'node'), ['tools/install.mjs'], { cwd: bare, env, encoding: 'utf8' });
   if (r.status !== 1 || !/no prebuilt binary for .*python3, make, a C\+\+17 compiler/s.test(r.stderr))

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeGypCommand } from './node-gyp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -19,19 +20,9 @@ const headers = join(dirname(process.execPath), '..');
 if (!env.npm_config_nodedir && existsSync(join(headers, 'include', 'node', 'node_api.h')))
   env.npm_config_nodedir = headers;
 
-// node-gyp: npm's own when run from an npm script, else npm's bundled copy, else one on PATH.
-const bundled = join(
-  dirname(process.execPath),
-  '..',
-  'lib',
-  'node_modules',
-  'npm',
-  'node_modules',
-  'node-gyp',
-  'bin',
-  'node-gyp.js',
-);
-env.PREBUILD_NODE_GYP ??= [env.npm_config_node_gyp, bundled].find((p) => p && existsSync(p)) ?? 'node-gyp';
+// prebuildify spawns node-gyp itself: its script (executable, with a shebang) or the command.
+const gyp = nodeGypCommand();
+if (!env.PREBUILD_NODE_GYP && gyp) env.PREBUILD_NODE_GYP = gyp[gyp.length - 1];
 
 const args = ['--napi', '--strip', '-t', process.versions.node];
 if (arch !== process.arch) {
