@@ -26,6 +26,9 @@ export {
   randn,
   randint,
   type CreateOptions,
+  type TensorOptions,
+  type RandOptions,
+  type RandnOptions,
 } from './tensor/creation.js';
 export { Generator, manualSeed, defaultGenerator, type GeneratorState, type RandomOptions } from './tensor/random.js';
 export { type Shape, broadcastShapes, numel } from './tensor/shape.js';
@@ -61,7 +64,7 @@ export { relu, leakyRelu, elu, gelu, softplus, softmax, logSoftmax, type GeluOpt
 export * from './ops/activations.gen.js';
 export * from './nn/activations.gen.js';
 export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
-export { matmul, linear, type LinearActivation } from './ops/linalg.js';
+export { matmul, linear, LINEAR_ACTIVATIONS, type LinearActivation } from './ops/linalg.js';
 export {
   reshape,
   flatten,
@@ -75,9 +78,10 @@ export {
   stack,
   type IndexSpec,
 } from './ops/layout.js';
-export { noGrad, isGradEnabled, setGradEnabled, type BackwardOptions } from './autograd/engine.js';
+export { noGrad, isGradEnabled, setGradEnabled, type BackwardOptions, type GradNode } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
 export { profile, startProfiling, stopProfiling, isProfiling, ProfileReport, type ProfileRow } from './profiler.js';
+export type { ProfileRecord } from './native/binding.js';
 export {
   backendInfo,
   setNumThreads,
@@ -87,7 +91,7 @@ export {
   type BackendInfo,
   type ConvAlgorithm,
 } from './backend.js';
-export { Module, Parameter, type LoadReport } from './nn/module.js';
+export { Module, Parameter, type LoadReport, type LoadStateDictOptions } from './nn/module.js';
 export {
   Linear,
   Sequential,
@@ -103,10 +107,10 @@ export {
   Flatten,
   type LinearOptions,
 } from './nn/layers.js';
-export { dropout } from './nn/functional.js';
+export { dropout, type DropoutOptions } from './nn/functional.js';
 export * as init from './nn/init.js';
 export type { Initializer, InitializerLike, InitializerName } from './nn/init.js';
-export { l1, l2, l1l2, type Regularizer } from './nn/regularizers.js';
+export { l1, l2, l1l2, type Regularizer, type L1L2Options } from './nn/regularizers.js';
 export {
   mseLoss,
   l1Loss,
@@ -127,8 +131,20 @@ export {
   type Loss,
   type Reduction,
   type CrossEntropyOptions,
+  type ReductionOptions,
+  type HuberOptions,
+  type SmoothL1Options,
+  type NLLOptions,
+  type BCEOptions,
+  type BCEWithLogitsOptions,
 } from './nn/losses.js';
-export { Optimizer, type ParamGroupInput, type OptimizerStateDict } from './optim/optimizer.js';
+export {
+  Optimizer,
+  type ParamGroupInput,
+  type OptimizerStateDict,
+  type ParamGroup,
+  type ParamState,
+} from './optim/optimizer.js';
 export {
   SGD,
   Adam,
@@ -153,6 +169,7 @@ export {
   type CosineOptions,
   type OneCycleOptions,
   type PlateauOptions,
+  type AnyOptimizer,
 } from './optim/schedulers.js';
 export {
   TensorDataset,
@@ -166,8 +183,15 @@ export {
 export { takeRows } from './data/rows.js';
 export { parseIdx, readIdx, type IdxOptions } from './data/idx.js';
 export { parseCsv, readCsv, csvColumns, csvColumn, type CsvTable, type CsvOptions } from './data/csv.js';
-export { trainTestSplit, kFold, type SplitOptions } from './data/split.js';
-export { StandardScaler, MinMaxScaler, Normalizer, LabelEncoder, OneHotEncoder } from './data/preprocessing.js';
+export { trainTestSplit, kFold, type SplitOptions, type KFoldOptions } from './data/split.js';
+export {
+  StandardScaler,
+  MinMaxScaler,
+  Normalizer,
+  LabelEncoder,
+  OneHotEncoder,
+  type StandardScalerOptions,
+} from './data/preprocessing.js';
 export {
   Model,
   type CompileOptions,
@@ -182,6 +206,7 @@ export {
   type ForwardLimits,
   type ModelLoadOptions,
 } from './train/model.js';
+export { LOSS_NAMES, OPTIMIZER_NAMES } from './train/compile.js';
 export {
   History,
   EarlyStopping,
@@ -195,8 +220,9 @@ export {
   type Logs,
   type TrainingContext,
   type EarlyStoppingOptions,
+  type PlateauCallbackOptions,
 } from './train/callbacks.js';
-export { ProgressBar } from './train/progress.js';
+export { ProgressBar, type ProgressStream } from './train/progress.js';
 export * as metrics from './train/metrics.js';
 export type { Metric, MetricName } from './train/metrics.js';
 export { historyToSvg, historyToHtml, type HistoryLike, type PlotOptions } from './train/plot.js';
@@ -209,6 +235,9 @@ export {
   configReaders,
   type LayerSpec,
   type FromConfig,
+  type ModuleClass,
+  type RegisterLayerOptions,
+  type DeserializeOptions,
 } from './nn/registry.js';
 export { summarize, type Summary, type SummaryRow, type SummaryOptions } from './nn/summary.js';
 export {
@@ -235,6 +264,7 @@ export {
   type ModelFileContent,
   type ReadOptions,
   type LoadWeightsOptions,
+  type InputSpec,
 } from './io/model-file.js';
 export {
   encodeCheckpoint,
@@ -245,6 +275,7 @@ export {
   type CheckpointInfo,
   type Stateful,
   type FitCursor,
+  type CheckpointModel,
 } from './io/checkpoint.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { ModelCheckpoint, formatCheckpointPath, type ModelCheckpointOptions } from './train/model-checkpoint.js';
@@ -289,6 +320,7 @@ export {
   MLP_DEFAULTS,
   type MlpParams,
   type MlpObjectiveOptions,
+  type MlpModelOptions,
 } from './train/search-mlp.js';
 export {
   conv2d,
@@ -327,8 +359,10 @@ export {
   type ConvTransposeOptions,
   type PoolOptions,
   type BatchNormLayerOptions,
+  type AvgPoolOptions,
+  type LayerNormOptions,
 } from './nn/conv-layers.js';
-export { RandomCrop, RandomHorizontalFlip, Normalize } from './nn/augment.js';
+export { RandomCrop, RandomHorizontalFlip, Normalize, type RandomCropOptions } from './nn/augment.js';
 export {
   padSequences,
   padFloatSequences,
@@ -358,6 +392,8 @@ export {
   type VocabularyJSON,
   type EncodeTextsOptions,
   type LabelledTexts,
+  type DecodeOptions,
+  type FromTextsOptions,
 } from './data/text.js';
 export {
   makeWindows,
@@ -379,6 +415,8 @@ export {
   type ChronologicalSplit,
   type SeriesScaler,
   type LoadedSeries,
+  type Co2Options,
+  type ScaleSeriesOptions,
 } from './data/timeseries.js';
 export {
   LSTM,
@@ -394,6 +432,8 @@ export {
   type RecurrentResult,
   type SimpleRNNOptions,
   type EmbeddingLayerOptions,
+  type FromPretrainedOptions,
+  type SequencePoolingOptions,
 } from './nn/recurrent.js';
 export {
   rnnDirection,
@@ -409,6 +449,8 @@ export {
   type RnnDirectionResult,
   type EmbeddingOptions,
   type SequencePoolMode,
+  type SequencePoolOptions,
+  type WithLengthsOptions,
 } from './ops/rnn.js';
 export * as distributed from './distributed/index.js';
 export {
@@ -422,7 +464,7 @@ export {
 export { loadOnnx, loadOnnxSync, OnnxSession, type OnnxLoadOptions } from './onnx/session.js';
 export { OnnxModule } from './onnx/module.js';
 export { type OnnxFeeds, type OnnxTensorLike, type OnnxValueMetadata } from './onnx/feeds.js';
-export { OnnxError, type ElemType as OnnxElemType } from './onnx/proto.js';
+export { OnnxError, type ElemType as OnnxElemType, type ReadLimits as OnnxReadLimits } from './onnx/proto.js';
 // ONNX export: a model's evaluation-mode forward as an ONNX file (onnxruntime, loadOnnx).
 export {
   exportOnnx,

@@ -908,21 +908,55 @@ function activationsOpsTs() {
   ];
   for (const a of activations)
     L.push(
-      ...jsDoc(`${a.doc}.`),
+      ...jsDoc(
+        [
+          `${a.doc}; elementwise, differentiable, also the Tensor method \`x.${a.fn}()\`.`,
+          '',
+          '@example',
+          '```ts',
+          `import { tensor, ${a.fn} } from 'axon-nn';`,
+          `const y = ${a.fn}(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).${a.fn}()`,
+          '```',
+        ].join('\n'),
+      ),
       `export const ${a.fn} = (x: Tensor): Tensor => unaryOp('${a.fn}', UnaryCode.${a.cpp}, x);`,
     );
   L.push(
     '',
-    '/** Their kernel codes by name: dense and convolution layers accept these names as `activation`. */',
+    '/** Their kernel codes by name: dense and convolution layers accept these names as `activation`.',
+    ' * @internal */',
     'export const TABLE_ACTIVATIONS = {',
     ...activations.map((a) => `  ${a.fn}: UnaryCode.${a.cpp},`),
     '} as const;',
+    ...jsDoc(
+      [
+        'The names of these activations; dense and convolution layers accept them as `activation`.',
+        '',
+        '@example',
+        '```ts',
+        "import { Linear, type TableActivation } from 'axon-nn';",
+        "const name: TableActivation = 'silu';",
+        'const layer = new Linear(4, 8, { activation: name });',
+        '```',
+      ].join('\n'),
+    ),
     'export type TableActivation = keyof typeof TABLE_ACTIVATIONS;',
     '',
-    '/** Their Tensor methods (x.silu(), ...), installed by ./tensor-methods.ts. */',
+    ...jsDoc(
+      [
+        'Their Tensor methods (`x.silu()`, ...), installed on Tensor by ./tensor-methods.ts.',
+        '',
+        '@example',
+        '```ts',
+        "import { tensor } from 'axon-nn';",
+        'const y = tensor([-1, 0, 1]).sigmoid().tanh();',
+        '```',
+      ].join('\n'),
+    ),
     'export interface TableActivationMethods {',
     ...activations.flatMap((a) => [...jsDoc(`${a.doc}.`, '  '), `  ${a.fn}(): Tensor;`]),
     '}',
+    '/** The methods\' implementations, mixed into Tensor.prototype. @internal */',
     'export const tableActivationMethods: TableActivationMethods & ThisType<Tensor> = {',
     ...activations.flatMap((a) => [`  ${a.fn}() {`, `    return ${a.fn}(this);`, '  },']),
     '};',
@@ -943,8 +977,20 @@ function activationsNnTs() {
   ];
   for (const a of activations)
     L.push(
-      ...jsDoc(`${a.doc}, as a layer.`),
+      ...jsDoc(
+        [
+          `${a.doc}, as a layer (no parameters; \`'${a.fn}'\` in model files and as a layer's \`activation\`).`,
+          '',
+          '@example',
+          '```ts',
+          `import { Linear, ${a.layer}, Sequential, randn } from 'axon-nn';`,
+          `const net = new Sequential(new Linear(4, 8), new ${a.layer}(), new Linear(8, 1));`,
+          'const y = net.forward(randn([2, 4]));',
+          '```',
+        ].join('\n'),
+      ),
       `export class ${a.layer} extends Module {`,
+      `  /** Applies ${a.fn} elementwise. */`,
       '  forward(x: Tensor): Tensor {',
       `    return ${a.fn}(x);`,
       '  }',
@@ -952,7 +998,7 @@ function activationsNnTs() {
       '',
     );
   L.push(
-    '/** Every layer above by its function name (the model-file registry registers them). */',
+    '/** Every layer above by its function name (the model-file registry registers them). @internal */',
     `export const TABLE_ACTIVATION_LAYERS = { ${activations.map((a) => `${a.fn}: ${a.layer}`).join(', ')} } as const;`,
     '',
   );

@@ -38,18 +38,33 @@ export interface RecordOptions {
   masksRelu?: boolean;
 }
 
+/**
+ * A node of the autograd graph: the op that made a tensor (`tensor.gradFn`) and the inputs
+ * its backward returns gradients for. Ops create them; users read them to walk the graph.
+ *
+ * @example
+ * ```ts
+ * import { randn } from 'axon-nn';
+ * const x = randn([2, 3]).setRequiresGrad();
+ * const y = x.relu().sum();
+ * console.log(y.gradFn?.name, y.gradFn?.inputs.length); // the op's name, 1 input
+ * ```
+ */
 export class GradNode {
   /** Set after a backward without retainGraph: the saved tensors are gone. */
   released = false;
+  /** @internal */
   constructor(
     /** The op's name, for error messages. */
     readonly name: string,
     /** Inputs in the order `backward` returns their gradients; null for ones not needing grad. */
     readonly inputs: readonly (Tensor | null)[],
     private backwardFn: BackwardFn | null,
+    /** @internal */
     readonly options: RecordOptions = {},
   ) {}
 
+  /** Runs the op's backward for `grad`. @internal */
   apply(grad: Tensor, fusion: BackwardFusion = NO_FUSION): readonly (Tensor | null)[] {
     if (!this.backwardFn || this.released)
       throw new Error(
@@ -59,6 +74,7 @@ export class GradNode {
     return this.backwardFn(grad, fusion);
   }
 
+  /** Frees the saved tensors. @internal */
   release(): void {
     this.released = true;
     this.backwardFn = null;

@@ -147,7 +147,7 @@ export interface CollectiveOptions {
 }
 const COLLECTIVE_KEYS = optionKeys<CollectiveOptions>({ timeoutMs: true });
 
-type Buffer32 = Tensor | Float32Array | Float64Array;
+export type Buffer32 = Tensor | Float32Array | Float64Array;
 
 function bufferOf(op: string, x: Buffer32): Float32Array | Float64Array {
   if (x instanceof Tensor) {

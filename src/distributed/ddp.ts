@@ -560,7 +560,7 @@ export class DistributedDataParallel {
     await this.synchronize();
   }
 
-  /** A program for Model.fit to trace its training step into (see SegmentedStep). */
+  /** A program for Model.fit to trace its training step into (see SegmentedStep). @internal */
   newStepProgram(regs: Float64Array): SegmentedStep {
     if (this.backwardFinished || this.seen.size > 0)
       throw new Error('distributed: fit started while an explicit-loop step awaits synchronize()');

@@ -8,6 +8,8 @@
  * await distributed.init();                      // mpirun -np 2 node train.js
  * const ddp = await DistributedDataParallel.create(model);
  * await ddp.fit(x, y, { epochs: 5, batchSize: 32 });
+ *
+ * @module
  */
 export {
   init,
@@ -29,9 +31,10 @@ export {
   type DistributedInfo,
   type CollectiveOptions,
   type ReduceOp,
+  type Buffer32,
 } from './comm.js';
 export { mpiUnavailableReason } from './mpi.js';
-export { DistributedDataParallel, SegmentedStep, type DdpOptions, type DdpStats } from './ddp.js';
+export { DistributedDataParallel, type DdpOptions, type DdpStats } from './ddp.js';
 export {
   DistributedSampler,
   distributedLoader,
@@ -40,4 +43,4 @@ export {
   type DistributedLoaderOptions,
 } from './sampler.js';
 export { MetricReducer, reduceLogs, rankZeroOnly, isWriter, DistributedProgress } from './callbacks.js';
-export { fitDistributed, type DistributedFitOptions } from './fit.js';
+export { fitDistributed, type DistributedFitOptions, type DistributedFitTarget } from './fit.js';

@@ -7,47 +7,107 @@ import { selu, sigmoid, tanh, silu, hardswish, mish } from '../ops/activations.g
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
-/** Scaled ELU with the self-normalising constants of Klambauer et al. (2017), as a layer. */
+/**
+ * Scaled ELU with the self-normalising constants of Klambauer et al. (2017), as a layer (no parameters; `'selu'` in model files and as a layer's `activation`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, SELU, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new SELU(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4]));
+ * ```
+ */
 export class SELU extends Module {
+  /** Applies selu elementwise. */
   forward(x: Tensor): Tensor {
     return selu(x);
   }
 }
 
-/** 1 / (1 + e^-x), as a layer. */
+/**
+ * 1 / (1 + e^-x), as a layer (no parameters; `'sigmoid'` in model files and as a layer's `activation`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, Sigmoid, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new Sigmoid(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4]));
+ * ```
+ */
 export class Sigmoid extends Module {
+  /** Applies sigmoid elementwise. */
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
-/** Hyperbolic tangent, as a layer. */
+/**
+ * Hyperbolic tangent, as a layer (no parameters; `'tanh'` in model files and as a layer's `activation`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, Tanh, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new Tanh(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4]));
+ * ```
+ */
 export class Tanh extends Module {
+  /** Applies tanh elementwise. */
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
-/** x * sigmoid(x) (a.k.a. swish), as a layer. */
+/**
+ * x * sigmoid(x) (a.k.a. swish), as a layer (no parameters; `'silu'` in model files and as a layer's `activation`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, SiLU, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new SiLU(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4]));
+ * ```
+ */
 export class SiLU extends Module {
+  /** Applies silu elementwise. */
   forward(x: Tensor): Tensor {
     return silu(x);
   }
 }
 
-/** x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019), as a layer. */
+/**
+ * x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019), as a layer (no parameters; `'hardswish'` in model files and as a layer's `activation`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, Hardswish, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new Hardswish(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4]));
+ * ```
+ */
 export class Hardswish extends Module {
+  /** Applies hardswish elementwise. */
   forward(x: Tensor): Tensor {
     return hardswish(x);
   }
 }
 
-/** x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019), as a layer. */
+/**
+ * x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019), as a layer (no parameters; `'mish'` in model files and as a layer's `activation`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, Mish, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new Mish(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4]));
+ * ```
+ */
 export class Mish extends Module {
+  /** Applies mish elementwise. */
   forward(x: Tensor): Tensor {
     return mish(x);
   }
 }
 
-/** Every layer above by its function name (the model-file registry registers them). */
+/** Every layer above by its function name (the model-file registry registers them). @internal */
 export const TABLE_ACTIVATION_LAYERS = { selu: SELU, sigmoid: Sigmoid, tanh: Tanh, silu: SiLU, hardswish: Hardswish, mish: Mish } as const;

@@ -181,6 +181,7 @@ export class Conv2d extends ConvBase {
    * The forward with a following batch norm folded into the weights (and `activation`, the
    * layer after that norm, fused), or null when this layer cannot absorb it (an activation of
    * its own, or another channel count).
+   * @internal
    */
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
     if ((this.convOptions.activation ?? 'none') !== 'none' || norm.features !== this.outChannels) return null;
@@ -265,7 +266,7 @@ export class Conv1d extends ConvBase {
       );
     return conv1d(x, this.weight, this.bias, this.convOptions);
   }
-  /** As Conv2d.forwardFolded. */
+  /** As Conv2d.forwardFolded. @internal */
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
     if ((this.convOptions.activation ?? 'none') !== 'none' || norm.features !== this.outChannels) return null;
     if (x.ndim !== 3 || x.shape[1] !== this.inChannels || !norm.ranks.includes(3)) return null;
@@ -518,7 +519,8 @@ abstract class BatchNormBase extends Module {
     return this.opts.trackRunningStats ?? true;
   }
   /** This norm as an affine map for the layer before it, when it uses running statistics
-   * (evaluation mode, tracking them); null otherwise. */
+   * (evaluation mode, tracking them); null otherwise.
+   * @internal */
   inferenceFold(): NormFold | null {
     if (this.training || !this.tracking) return null;
     return {

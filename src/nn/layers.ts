@@ -110,7 +110,7 @@ export class Linear extends Module {
     return y;
   }
 
-  /** As Conv2d.forwardFolded: a following BatchNorm1d folded in, `activation` fused. */
+  /** As Conv2d.forwardFolded: a following BatchNorm1d folded in, `activation` fused. @internal */
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null {
     if (this.activation !== 'none' || this.activityRegularizer || norm.features !== this.outFeatures) return null;
     if (x.ndim !== 2 || x.shape[1] !== this.inFeatures || !norm.ranks.includes(2)) return null;

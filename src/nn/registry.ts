@@ -64,7 +64,7 @@ export interface LayerSpec {
   config: Record<string, unknown>;
 }
 
-type ModuleClass = abstract new (...args: never[]) => Module;
+export type ModuleClass = abstract new (...args: never[]) => Module;
 export type FromConfig = (config: Record<string, unknown>) => Module;
 
 /** registerLayer's options. */

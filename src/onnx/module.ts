@@ -23,6 +23,7 @@ export class OnnxModule extends Module {
   /**
    * @param model the decoded model (loadOnnx's session.toModule() passes its own)
    * @param bytes the file's bytes: getConfig keeps the graph from them, without the weights
+   * @internal
    */
   constructor(
     model: ModelInfo,

@@ -6,20 +6,69 @@ import { UnaryCode } from '../native/ops.gen.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 
-/** Scaled ELU with the self-normalising constants of Klambauer et al. (2017). */
+/**
+ * Scaled ELU with the self-normalising constants of Klambauer et al. (2017); elementwise, differentiable, also the Tensor method `x.selu()`.
+ *
+ * @example
+ * ```ts
+ * import { tensor, selu } from 'axon-nn';
+ * const y = selu(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).selu()
+ * ```
+ */
 export const selu = (x: Tensor): Tensor => unaryOp('selu', UnaryCode.Selu, x);
-/** 1 / (1 + e^-x). */
+/**
+ * 1 / (1 + e^-x); elementwise, differentiable, also the Tensor method `x.sigmoid()`.
+ *
+ * @example
+ * ```ts
+ * import { tensor, sigmoid } from 'axon-nn';
+ * const y = sigmoid(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).sigmoid()
+ * ```
+ */
 export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', UnaryCode.Sigmoid, x);
-/** Hyperbolic tangent. */
+/**
+ * Hyperbolic tangent; elementwise, differentiable, also the Tensor method `x.tanh()`.
+ *
+ * @example
+ * ```ts
+ * import { tensor, tanh } from 'axon-nn';
+ * const y = tanh(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).tanh()
+ * ```
+ */
 export const tanh = (x: Tensor): Tensor => unaryOp('tanh', UnaryCode.Tanh, x);
-/** x * sigmoid(x) (a.k.a. swish). */
+/**
+ * x * sigmoid(x) (a.k.a. swish); elementwise, differentiable, also the Tensor method `x.silu()`.
+ *
+ * @example
+ * ```ts
+ * import { tensor, silu } from 'axon-nn';
+ * const y = silu(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).silu()
+ * ```
+ */
 export const silu = (x: Tensor): Tensor => unaryOp('silu', UnaryCode.Silu, x);
-/** x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019). */
+/**
+ * x * min(max(x + 3, 0), 6) / 6 (PyTorch nn.Hardswish, Howard et al. 2019); elementwise, differentiable, also the Tensor method `x.hardswish()`.
+ *
+ * @example
+ * ```ts
+ * import { tensor, hardswish } from 'axon-nn';
+ * const y = hardswish(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).hardswish()
+ * ```
+ */
 export const hardswish = (x: Tensor): Tensor => unaryOp('hardswish', UnaryCode.Hardswish, x);
-/** x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019). */
+/**
+ * x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019); elementwise, differentiable, also the Tensor method `x.mish()`.
+ *
+ * @example
+ * ```ts
+ * import { tensor, mish } from 'axon-nn';
+ * const y = mish(tensor([-2, 0, 3])); // the same as tensor([-2, 0, 3]).mish()
+ * ```
+ */
 export const mish = (x: Tensor): Tensor => unaryOp('mish', UnaryCode.Mish, x);
 
-/** Their kernel codes by name: dense and convolution layers accept these names as `activation`. */
+/** Their kernel codes by name: dense and convolution layers accept these names as `activation`.
+ * @internal */
 export const TABLE_ACTIVATIONS = {
   selu: UnaryCode.Selu,
   sigmoid: UnaryCode.Sigmoid,
@@ -28,9 +77,27 @@ export const TABLE_ACTIVATIONS = {
   hardswish: UnaryCode.Hardswish,
   mish: UnaryCode.Mish,
 } as const;
+/**
+ * The names of these activations; dense and convolution layers accept them as `activation`.
+ *
+ * @example
+ * ```ts
+ * import { Linear, type TableActivation } from 'axon-nn';
+ * const name: TableActivation = 'silu';
+ * const layer = new Linear(4, 8, { activation: name });
+ * ```
+ */
 export type TableActivation = keyof typeof TABLE_ACTIVATIONS;
 
-/** Their Tensor methods (x.silu(), ...), installed by ./tensor-methods.ts. */
+/**
+ * Their Tensor methods (`x.silu()`, ...), installed on Tensor by ./tensor-methods.ts.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from 'axon-nn';
+ * const y = tensor([-1, 0, 1]).sigmoid().tanh();
+ * ```
+ */
 export interface TableActivationMethods {
   /** Scaled ELU with the self-normalising constants of Klambauer et al. (2017). */
   selu(): Tensor;
@@ -45,6 +112,7 @@ export interface TableActivationMethods {
   /** x * tanh(softplus(x)) (PyTorch nn.Mish, Misra 2019). */
   mish(): Tensor;
 }
+/** The methods' implementations, mixed into Tensor.prototype. @internal */
 export const tableActivationMethods: TableActivationMethods & ThisType<Tensor> = {
   selu() {
     return selu(this);

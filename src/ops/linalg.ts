@@ -153,11 +153,46 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** Activations `linear` accepts. */
-/** Every activation a dense or convolution layer can apply to its output (config readers and
- * the hyperparameter search validate against this one list). */
 const PARAM_ACTIVATIONS = ['none', 'relu', 'leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus'] as const;
-export type LinearActivation = (typeof PARAM_ACTIVATIONS)[number] | TableActivation;
+/**
+ * The activations a dense or convolution layer can apply to its output (`activation` of
+ * {@link linear}, {@link Linear}, {@link Conv2d}, ...). `activationParam` sets leakyRelu's slope,
+ * elu's alpha and softplus's beta.
+ *
+ * @example
+ * ```ts
+ * import { Linear, type LinearActivation } from 'axon-nn';
+ * const activation: LinearActivation = 'leakyRelu';
+ * const layer = new Linear(16, 8, { activation, activationParam: 0.2 });
+ * ```
+ */
+export type LinearActivation =
+  | 'none'
+  | 'relu'
+  | 'leakyRelu'
+  | 'elu'
+  | 'gelu'
+  | 'geluTanh'
+  | 'softplus'
+  | 'selu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'silu'
+  | 'hardswish'
+  | 'mish';
+// Written out for readers of the API reference; the compiler holds it to the two lists.
+type SameUnion<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+void (true satisfies SameUnion<LinearActivation, (typeof PARAM_ACTIVATIONS)[number] | TableActivation>);
+/**
+ * Every {@link LinearActivation} name, for validating configuration (config readers and the
+ * hyperparameter search check against this one list).
+ *
+ * @example
+ * ```ts
+ * import { LINEAR_ACTIVATIONS } from 'axon-nn';
+ * const ok = LINEAR_ACTIVATIONS.includes('gelu'); // true
+ * ```
+ */
 export const LINEAR_ACTIVATIONS: readonly LinearActivation[] = [
   ...PARAM_ACTIVATIONS,
   ...(Object.keys(TABLE_ACTIVATIONS) as TableActivation[]),

@@ -8,7 +8,7 @@
 import { checkOptionKeys, enumOption, intOption, numberOption, optionKeys } from '../options.js';
 import type { Optimizer } from './optimizer.js';
 
-type AnyOptimizer = Optimizer<{ lr: number }>;
+export type AnyOptimizer = Optimizer<{ lr: number }>;
 
 function checkOptimizer(name: string, opt: unknown): asserts opt is AnyOptimizer {
   if (!opt || typeof opt !== 'object' || !Array.isArray((opt as AnyOptimizer).paramGroups))

@@ -120,6 +120,7 @@ export class Model {
    * Makes the program a training step is traced into; null: a plain native Program.
    * Data-parallel training (src/distributed) sets one that cuts the step where gradient
    * buckets are complete and reduces them across processes between the pieces.
+   * @internal
    */
   stepProgramFactory: ((regs: Float64Array) => NativeProgram) | null = null;
 

@@ -23,7 +23,9 @@ export interface Traced<T> {
  * execute = false the kernels are recorded but not run (fn must not read tensor values), so
  * tracing a training step costs microseconds, not a step. Buffers fn allocates (Tensor.empty)
  * are owned by the program, which zeroes each before its first use on every replay unless
- * that use writes all of it.
+ * that use writes all of it. The engine's tool for plans (Model.fit's traced step, the
+ * inference cache); exported for tests and benchmarks, not part of the supported API.
+ * @internal
  */
 export function trace<T>(
   fn: () => T,
