@@ -6,6 +6,10 @@ import { defineConfig } from 'vitest/config';
 const levels = ['scalar', 'avx2', 'avx512'];
 
 export default defineConfig({
+  // The examples import 'axon-nn' as users do; the package's `axon-source` export condition
+  // points that at src/ (tests/run-example.ts does the same for examples run as scripts).
+  ssr: { resolve: { conditions: ['axon-source'] } },
+  resolve: { conditions: ['axon-source'] },
   test: {
     pool: 'forks',
     testTimeout: 120_000,

@@ -24,7 +24,7 @@ import {
   backendInfo,
   manualSeed,
   type Module,
-} from '../src/index.js';
+} from 'axon-nn';
 import { CLASS_NAMES, loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

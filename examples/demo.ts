@@ -19,7 +19,7 @@ import {
   historyToHtml,
   historyToSvg,
   manualSeed,
-} from '../src/index.js';
+} from 'axon-nn';
 import { CLASS_NAMES, loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

@@ -21,7 +21,7 @@ import {
   distributed,
   distributedLoader,
   manualSeed,
-} from '../src/index.js';
+} from 'axon-nn';
 import { loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

@@ -18,7 +18,7 @@ import {
   crossEntropy,
   manualSeed,
   noGrad,
-} from '../src/index.js';
+} from 'axon-nn';
 import { loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

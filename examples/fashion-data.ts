@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readIdx, type Tensor } from '../src/index.js';
+import { readIdx, type Tensor } from 'axon-nn';
 
 export const CLASS_NAMES = [
   'T-shirt/top',

@@ -23,7 +23,7 @@ import {
   readCo2,
   rmse,
   scaleSeries,
-} from '../src/index.js';
+} from 'axon-nn';
 
 const { values: args } = parseArgs({
   options: {

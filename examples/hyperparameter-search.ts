@@ -13,16 +13,21 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backendInfo } from '../src/index.js';
-import { choice, intRange, logUniform, type SearchSpace } from '../src/train/search-space.js';
 import {
+  backendInfo,
+  choice,
   gridSearch,
+  intRange,
+  logUniform,
+  mlpObjective,
   randomSearch,
   successiveHalving,
+  trainMlp,
+  type MlpObjectiveOptions,
   type SearchResult,
+  type SearchSpace,
   type TrialRecord,
-} from '../src/train/search.js';
-import { mlpObjective, trainMlp, type MlpObjectiveOptions } from '../src/train/search-mlp.js';
+} from 'axon-nn';
 import { loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

@@ -20,7 +20,7 @@ import {
   l2,
   manualSeed,
   metrics,
-} from '../src/index.js';
+} from 'axon-nn';
 import { loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

@@ -16,9 +16,28 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Adam, crossEntropy, exportOnnx, loadOnnx, Model, Tensor } from '../src/index.js';
+import { Adam, crossEntropy, exportOnnx, loadOnnx, Model, Tensor } from 'axon-nn';
 import { loadFashionMnist } from './fashion-data.js';
-import type { ort as OrtModule } from '../tests/peers/ort.js';
+
+/** The part of onnxruntime-node's API this example uses (it is an optional peer, not a dependency). */
+interface OrtLike {
+  InferenceSession: {
+    create(path: string): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> }>;
+  };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+}
+
+/** onnxruntime-node from the project (npm install onnxruntime-node), else this repo's test peer. */
+async function loadOrt(): Promise<OrtLike | null> {
+  // A name in a variable: the type-checker does not look for a package the project may not have.
+  const name = 'onnxruntime-node';
+  try {
+    return (await import(name)) as OrtLike;
+  } catch {
+    const peer = join(root, 'tests/peers/node_modules/onnxruntime-node');
+    return existsSync(peer) ? (createRequire(import.meta.url)(peer) as OrtLike) : null;
+  }
+}
 
 const root = join(import.meta.dirname, '..');
 const out = mkdtempSync(join(tmpdir(), 'axon-onnx-example-'));
@@ -76,9 +95,8 @@ console.log(`saved and reloaded ${join(out, 'fashion_cnn.axon')}: same predictio
 const exported = join(out, 'fashion_cnn_tuned.onnx');
 const info = await exportOnnx(model, exported);
 console.log(`exported ${exported} (${info.nodes} nodes: ${info.opTypes.join(', ')})`);
-const ortPath = join(root, 'tests/peers/node_modules/onnxruntime-node');
-if (existsSync(ortPath)) {
-  const ort = createRequire(import.meta.url)(ortPath) as typeof OrtModule;
+const ort = await loadOrt();
+if (ort) {
   const theirs = await ort.InferenceSession.create(exported);
   const x = testX.slice(0, 256);
   const o = (await theirs.run({ input: new ort.Tensor('float32', x.data as Float32Array, [...x.shape]) })).output;
@@ -86,4 +104,4 @@ if (existsSync(ortPath)) {
   let worst = 0;
   for (let i = 0; i < ours.size; i++) worst = Math.max(worst, Math.abs((o.data as Float32Array)[i] - ours.data[i]));
   console.log(`onnxruntime-node on the export: largest difference from ours ${worst.toExponential(2)}`);
-} else console.log('onnxruntime-node not installed (node tools/test-peers.mjs): skipped running the export there');
+} else console.log('onnxruntime-node not installed (npm install onnxruntime-node): skipped running the export there');

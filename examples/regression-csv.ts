@@ -8,16 +8,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Linear,
-  Model,
-  Sequential,
-  StandardScaler,
-  csvColumns,
-  manualSeed,
-  readCsv,
-  trainTestSplit,
-} from '../src/index.js';
+import { Linear, Model, Sequential, StandardScaler, csvColumns, manualSeed, readCsv, trainTestSplit } from 'axon-nn';
 
 manualSeed(7);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -23,7 +23,7 @@ import {
   manualSeed,
   readLabelledTsv,
   softmax,
-} from '../src/index.js';
+} from 'axon-nn';
 
 const { values: args } = parseArgs({
   options: { epochs: { type: 'string', default: '12' }, seed: { type: 'string', default: '1' } },

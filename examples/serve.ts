@@ -32,7 +32,7 @@ import {
   type Batcher,
   type BatcherOptions,
   type BatchPredictor,
-} from '../src/index.js';
+} from 'axon-nn';
 
 export interface InferenceServerOptions {
   /** What computes a batch: a Model, an OnnxSession (one input, one output) or a function. */

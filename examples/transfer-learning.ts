@@ -21,17 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  Adam,
-  Generator,
-  Linear,
-  Model,
-  Sequential,
-  StandardScaler,
-  Tensor,
-  manualSeed,
-  takeRows,
-} from '../src/index.js';
+import { Adam, Generator, Linear, Model, Sequential, StandardScaler, Tensor, manualSeed, takeRows } from 'axon-nn';
 import { loadFashionMnist } from './fashion-data.js';
 
 const { values: args } = parseArgs({

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { Linear, Model, Sequential, Tensor, createBatcher, getNumThreads } from '../src/index.js';
+import { Linear, Model, Sequential, Tensor, createBatcher, getNumThreads } from 'axon-nn';
 
 interface Request {
   id: number;

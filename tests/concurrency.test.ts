@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runExample } from './run-example.js';
 import {
   AbortError,
   Conv2d,
@@ -277,10 +278,7 @@ describe('worker_threads', () => {
   }, 120_000);
 
   it('examples/workers.ts serves from the main thread, a shared worker and a model per worker with the same answers', () => {
-    const r = spawnSync('npx', ['tsx', 'examples/workers.ts', '--requests', '600', '--concurrency', '16'], {
-      encoding: 'utf8',
-      timeout: 110_000,
-    });
+    const r = runExample('examples/workers.ts', ['--requests', '600', '--concurrency', '16'], { timeout: 110_000 });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     for (const line of ['main thread + batcher', 'one shared inference worker', 'a model per worker (2 workers)'])
       expect(r.stdout).toMatch(new RegExp(`${line.replace(/[()+]/g, '\\$&')} +\\d+ requests/s`));

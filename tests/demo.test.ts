@@ -2,23 +2,18 @@
  * The README's first command runs the demo; this runs it on the shipped Fashion-MNIST subset
  * (as a fresh machine without the full dataset would) and checks it learns and writes its plot.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runExample } from './run-example.js';
 
 describe('npm run demo', () => {
   it('trains on the shipped subset to at least 83% test accuracy and writes the curves', () => {
     const out = mkdtempSync(join(tmpdir(), 'axon-demo-'));
-    const r = spawnSync(
-      'npx',
-      ['tsx', 'examples/demo.ts', '--data', 'subset', '--epochs', '5', '--out', out, '--quiet'],
-      {
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
-    );
+    const r = runExample('examples/demo.ts', ['--data', 'subset', '--epochs', '5', '--out', out, '--quiet'], {
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/test accuracy \d+\.\d+%/);
     expect(r.stdout).toContain('sample predictions:');

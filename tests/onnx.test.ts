@@ -2,11 +2,11 @@
  * ONNX import: PyTorch-exported models (tools/onnx/export_torch_models.py) against PyTorch's
  * outputs, the session API and its errors, fine-tuning an imported graph, and hostile files.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runExample } from './run-example.js';
 import { Adam, Model, OnnxModule, Tensor, loadOnnx, loadOnnxSync, mseLoss } from '../src/index.js';
 import { onnxType, readTensorFile } from '../src/onnx/proto.js';
 
@@ -257,7 +257,7 @@ describe('loadOnnx bad input', () => {
 
 describe('examples/onnx.ts', () => {
   it('loads the PyTorch export, fine-tunes it, saves, exports back and matches onnxruntime', () => {
-    const r = spawnSync('npx', ['tsx', 'examples/onnx.ts', '--quick'], { encoding: 'utf8', timeout: 120_000 });
+    const r = runExample('examples/onnx.ts', ['--quick'], { timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const after = Number(/after two epochs of fit: ([\d.]+)%/.exec(r.stdout)?.[1]);
     // Measured 73.8% on 2,000 subset images (from 9.4% untrained).

@@ -3,11 +3,11 @@
  * clearly beats the majority class, and the CO2 forecaster beats the naive forecast on the
  * held-out years (the claims the README makes).
  */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runExample } from './run-example.js';
 
 const run = (script: string, args: string[]): string => {
-  const r = spawnSync('npx', ['tsx', script, ...args], { encoding: 'utf8', timeout: 180_000 });
+  const r = runExample(script, args);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 };

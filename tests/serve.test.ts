@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_NODE_ARGS } from './run-example.js';
 import { createInferenceServer, type InferenceServer } from '../examples/serve.js';
 import {
   exportOnnxBytes,
@@ -443,7 +444,7 @@ describe('other predictors', () => {
 });
 
 describe('the command line', () => {
-  const tsx = [process.execPath, '--import', 'tsx', 'examples/serve.ts'];
+  const tsx = [process.execPath, ...EXAMPLE_NODE_ARGS, 'examples/serve.ts'];
 
   it('prints its usage with --help', () => {
     const r = spawnSync(tsx[0], [...tsx.slice(1), '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });

@@ -105,7 +105,8 @@ for (const [n, ex] of examples.entries()) {
   const path = join(dir, `${String(n).padStart(4, '0')}-${safe}.ts`);
   let body = ex.code;
   if (!/from\s+['"]axon-nn['"]/.test(body)) {
-    const used = (set) => [...set].filter((s) => new RegExp(`(?<![\\w$.])${s.replace('$', '\\$')}(?![\\w$])`).test(body));
+    const used = (set) =>
+      [...set].filter((s) => new RegExp(`(?<![\\w$.])${s.replace('$', '\\$')}(?![\\w$])`).test(body));
     const names = [...used(valueNames), ...used(typeNames).map((t) => `type ${t}`)];
     if (names.length > 0) body = `import { ${names.join(', ')} } from 'axon-nn';\n${body}`;
   }
@@ -151,7 +152,14 @@ if (examples.length > 0) {
 }
 
 // --- 4. Relative links in the guides ---------------------------------------------------------
-const guides = ['README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const guides = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'CHANGELOG.md',
+  ...readdirSync('docs')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 for (const guide of guides) {
   const text = readFileSync(guide, 'utf8').replace(/```[\s\S]*?```/g, '');
   for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {

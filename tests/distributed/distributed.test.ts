@@ -224,4 +224,12 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
     expect(run.out).not.toMatch(/DONE rank 0/);
     expect(run.seconds).toBeLessThan(40);
   });
+
+  it('a rank that dies of an uncaught error prints it, and the job ends', () => {
+    const run = mpi(2, 'failures.ts', ['throw'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.status).not.toBeNull();
+    expect(run.out).toMatch(/rank 1: Error: an uncaught error on rank 1\n\s+at /);
+    expect(run.seconds).toBeLessThan(40);
+  });
 });

@@ -5,6 +5,8 @@
  *   stall-start  rank 1 never joins the startup check: rank 0 must time out with a clear error
  *   stall-train  rank 1 stops after 2 steps: rank 0's next synchronize must time out
  *   kill         rank 1 is SIGKILLed after 2 steps: the job must end, not hang
+ *   throw        rank 1 throws an error nobody catches after 2 steps: the job must end and the
+ *                error must be printed (MPI_Abort at exit would otherwise cut Node's report)
  * Every rank prints `ERROR <message>` for an error it catches, then exits with code 1 (which
  * aborts the job: see distributed.init).
  */
@@ -33,6 +35,10 @@ try {
   for (let step = 0; step < 5; step++) {
     if (step === 2 && rank === 1 && mode === 'stall-train') await new Promise((r) => setTimeout(r, 60_000));
     if (step === 2 && rank === 1 && mode === 'kill') process.kill(process.pid, 'SIGKILL');
+    if (step === 2 && rank === 1 && mode === 'throw')
+      setImmediate(() => {
+        throw new Error('an uncaught error on rank 1');
+      });
     opt.zeroGrad();
     crossEntropy(ddp.forward(x), y).backward();
     await ddp.synchronize();
