@@ -3,16 +3,49 @@ import { native, type BackendInfo } from './native/binding.js';
 
 export type { BackendInfo };
 
-/** ISA in use (and why), thread count, CPUs available, compiler and build flags. */
+/**
+ * What the native backend runs on: the SIMD level in use (and why), the kernel thread count,
+ * the CPUs this process may use, and the compiler and flags the addon was built with. Useful in
+ * bug reports and to check that `AXON_SIMD` or `AXON_NUM_THREADS` took effect.
+ *
+ * @example
+ * ```ts
+ * import { backendInfo } from 'axon-nn';
+ * const info = backendInfo();
+ * console.log(`${info.backend} ${info.isa} (${info.isaReason}), ${info.threads} threads`);
+ * console.log(info.compiler, info.buildFlags);
+ * ```
+ */
 export function backendInfo(): BackendInfo {
   return native.backendInfo();
 }
 
-/** Sets the size of the kernel thread pool (1..1024); default: CPUs this process may use. */
+/**
+ * Sets the size of the process-wide kernel thread pool, like `torch.set_num_threads`. The
+ * default is `AXON_NUM_THREADS` when set, else the CPUs this process may use (affinity and
+ * cgroup quota). `distributed.init()` sets it per rank.
+ * @throws RangeError when n is outside 1..1024; TypeError when n is not an integer.
+ *
+ * @example
+ * ```ts
+ * import { setNumThreads, getNumThreads } from 'axon-nn';
+ * setNumThreads(1); // e.g. one process per core, or reproducible timings
+ * console.log(getNumThreads()); // 1
+ * ```
+ */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
+/**
+ * The size of the kernel thread pool (see {@link setNumThreads}), like `torch.get_num_threads`.
+ *
+ * @example
+ * ```ts
+ * import { getNumThreads, backendInfo } from 'axon-nn';
+ * console.log(getNumThreads() === backendInfo().threads); // true
+ * ```
+ */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
@@ -25,10 +58,33 @@ export function getNumThreads(): number {
  * applies, e.g. to compare them; the environment variable AXON_CONV_ALGO sets the start value.
  * Process-wide. Winograd rounds differently (results agree to ~1e-6 relative) and spreads a
  * NaN or infinity in its input to the whole 4x4 (2x2) output tile.
+ *
+ * @example
+ * ```ts
+ * import { setConvAlgorithm, type ConvAlgorithm } from 'axon-nn';
+ * const algorithm: ConvAlgorithm = 'gemm';
+ * setConvAlgorithm(algorithm);
+ * ```
  */
 export type ConvAlgorithm = 'auto' | 'gemm' | 'winograd';
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'gemm', 'winograd'];
 
+/**
+ * Chooses how convolutions are computed, process-wide (see {@link ConvAlgorithm}): `'auto'`
+ * (default) picks per layer shape; `'gemm'` or `'winograd'` force one wherever it applies.
+ * @throws Error when algorithm is not one of the three names.
+ *
+ * @example
+ * ```ts
+ * import { setConvAlgorithm, conv2d, randn } from 'axon-nn';
+ * const x = randn([1, 16, 32, 32]);
+ * const w = randn([16, 16, 3, 3]);
+ * setConvAlgorithm('gemm');
+ * const viaGemm = conv2d(x, w, null, { padding: 1 });
+ * setConvAlgorithm('auto'); // back to the default
+ * console.log(viaGemm.shape); // [1, 16, 32, 32]
+ * ```
+ */
 export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   const code = CONV_ALGORITHMS.indexOf(algorithm);
   if (code < 0)
@@ -36,6 +92,16 @@ export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   native.setConvAlgorithm(code);
 }
 
+/**
+ * The convolution algorithm setting now in force: `'auto'` unless {@link setConvAlgorithm} or
+ * the `AXON_CONV_ALGO` environment variable chose another.
+ *
+ * @example
+ * ```ts
+ * import { getConvAlgorithm } from 'axon-nn';
+ * console.log(getConvAlgorithm()); // 'auto'
+ * ```
+ */
 export function getConvAlgorithm(): ConvAlgorithm {
   return CONV_ALGORITHMS[native.getConvAlgorithm()] ?? 'auto';
 }

@@ -4,17 +4,40 @@
  * Near-zero cost when off (one atomic flag check per call).
  *
  * @example
- * const report = profile(() => model.forward(x));
+ * ```ts
+ * import { profile, Linear, randn } from 'axon-nn';
+ * const model = new Linear(784, 10);
+ * const report = profile(() => model.forward(randn([64, 784])));
  * console.log(report.table());
+ * ```
  */
 import { native, type ProfileRecord } from './native/binding.js';
 
+/**
+ * One row of {@link ProfileReport.rows}: every recorded call of one kernel with the same shapes,
+ * summed. Rates are computed over the summed kernel time (0 when no time was measured).
+ *
+ * @example
+ * ```ts
+ * import { profile, Linear, randn, type ProfileRow } from 'axon-nn';
+ * const layer = new Linear(256, 64);
+ * const x = randn([32, 256]);
+ * const rows: ProfileRow[] = profile(() => layer.forward(x)).rows();
+ * for (const r of rows) console.log(`${r.op} ${r.shapes}: ${r.calls} calls, ${r.gflopPerSec.toFixed(1)} GFLOP/s`);
+ * ```
+ */
 export interface ProfileRow {
+  /** Kernel name as the native binding records it, e.g. `'gemm'`. */
   op: string;
+  /** The kernel's description of its operand shapes, e.g. `'NT m=32 n=64 k=256'`. */
   shapes: string;
+  /** Number of calls in this group. */
   calls: number;
+  /** Summed wall time of these calls, in milliseconds. */
   totalMs: number;
+  /** Mean wall time per call, in microseconds. */
   meanUs: number;
+  /** Total work of these calls in GFLOP (10^9 floating-point operations; an amount, not a rate). */
   gflops: number;
   /** GFLOP/s over the summed time of these calls. */
   gflopPerSec: number;
@@ -22,8 +45,27 @@ export interface ProfileRow {
   gbPerSec: number;
 }
 
+/**
+ * The native kernel calls recorded by {@link profile} or {@link stopProfiling}: the raw records,
+ * grouped rows sorted by time, and a printable table. Only kernels are timed (not JS overhead
+ * between them), and the recording is process-wide, so unrelated work running meanwhile (other
+ * awaited predicts, for example) is included.
+ *
+ * @example
+ * ```ts
+ * import { profile, Linear, randn } from 'axon-nn';
+ * const layer = new Linear(784, 128, { activation: 'relu' });
+ * const x = randn([64, 784]);
+ * const report = profile(() => layer.forward(x));
+ * console.log(report.table()); // op, shapes, calls, total ms, %, mean us, GFLOP/s, GB/s
+ * console.log(`${report.records.length} kernel calls, ${report.totalMs().toFixed(3)} ms`);
+ * ```
+ */
 export class ProfileReport {
-  constructor(readonly records: readonly ProfileRecord[]) {}
+  constructor(
+    /** Every recorded kernel call, in the order the calls finished. */
+    readonly records: readonly ProfileRecord[],
+  ) {}
 
   /** Calls grouped by op and shapes, sorted by total time (largest first). */
   rows(): ProfileRow[] {
@@ -59,7 +101,7 @@ export class ProfileReport {
     return this.records.reduce((s, r) => s + r.ns, 0) / 1e6;
   }
 
-  /** A fixed-width text table of rows(). */
+  /** A fixed-width text table of rows(): the `limit` slowest groups (default 30), then the total kernel time. */
   table(limit = 30): string {
     const rows = this.rows();
     const total = this.totalMs();
@@ -88,12 +130,36 @@ export class ProfileReport {
 
 let active = false;
 
-/** Whether startProfiling (or profile) is recording now. */
+/**
+ * Whether {@link startProfiling} (or {@link profile}) is recording now.
+ *
+ * @example
+ * ```ts
+ * import { isProfiling, startProfiling, stopProfiling } from 'axon-nn';
+ * startProfiling();
+ * console.log(isProfiling()); // true
+ * stopProfiling();
+ * console.log(isProfiling()); // false
+ * ```
+ */
 export function isProfiling(): boolean {
   return active;
 }
 
-/** Starts recording kernel calls (clears anything recorded before). */
+/**
+ * Starts recording every native kernel call in the process, clearing anything recorded before;
+ * {@link stopProfiling} ends it. Use it when the code to measure does not fit in one callback;
+ * otherwise prefer {@link profile}, which refuses to start while a profile is running.
+ *
+ * @example
+ * ```ts
+ * import { startProfiling, stopProfiling, Linear, randn } from 'axon-nn';
+ * const layer = new Linear(128, 10);
+ * startProfiling();
+ * for (let i = 0; i < 10; i++) layer.forward(randn([32, 128]));
+ * console.log(stopProfiling().table(5));
+ * ```
+ */
 export function startProfiling(): void {
   native.profilerTake();
   native.profilerEnable(true);
@@ -116,7 +182,19 @@ export function withKernelRecords<T>(fn: (take: () => ProfileRecord[]) => T): T 
   }
 }
 
-/** Stops recording and returns the report. */
+/**
+ * Stops recording and returns a report of the kernel calls since {@link startProfiling}. Called
+ * without a profile running, it returns an empty report.
+ *
+ * @example
+ * ```ts
+ * import { startProfiling, stopProfiling, matmul, randn } from 'axon-nn';
+ * startProfiling();
+ * matmul(randn([256, 256]), randn([256, 256]));
+ * const report = stopProfiling();
+ * console.log(report.rows()[0].op); // 'gemm'
+ * ```
+ */
 export function stopProfiling(): ProfileReport {
   native.profilerEnable(false);
   active = false;
@@ -124,8 +202,18 @@ export function stopProfiling(): ProfileReport {
 }
 
 /**
- * Runs fn with the profiler on and returns the report (a Promise of it when fn is async).
- * @throws Error when a profile is already running.
+ * Runs fn with the kernel profiler on and returns the report (a Promise of it when fn is
+ * async), like `torch.profiler.profile` around a block. The profiler stops even when fn throws.
+ * @throws Error when a profile is already running (profile or startProfiling).
+ *
+ * @example
+ * ```ts
+ * import { profile, Linear, randn } from 'axon-nn';
+ * const layer = new Linear(512, 512);
+ * const x = randn([128, 512]);
+ * const report = profile(() => layer.forward(x));
+ * console.log(report.table());
+ * ```
  */
 export function profile(fn: () => void): ProfileReport;
 export function profile(fn: () => Promise<unknown>): Promise<ProfileReport>;

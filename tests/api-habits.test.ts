@@ -359,3 +359,38 @@ describe('Model.load of something that is not a model names the path and what it
     );
   });
 });
+
+describe('arguments that used to be taken silently are refused', () => {
+  it('randn: a std that is not a finite number >= 0', () => {
+    expect(() => randn([2], { std: '2' as unknown as number })).toThrow('randn: std must be a number in [0, ');
+    expect(() => randn([2], { std: -1 })).toThrow('randn: std must be a number');
+    expect(() => randn([2], { std: Infinity })).toThrow('randn: std must be a number');
+    expect(randn([4], { std: 0, mean: 3 }).toArray()).toEqual([3, 3, 3, 3]);
+  });
+
+  it('layerNorm: eps <= 0, and weight or bias of the right size but not the normalised shape', async () => {
+    const { layerNorm } = await import('../src/index.js');
+    const x = randn([2, 3, 4]);
+    expect(() => layerNorm(x, [3, 4], null, null, 0)).toThrow('layerNorm: eps must be a number in');
+    expect(() => layerNorm(x, [3, 4], null, null, NaN)).toThrow('layerNorm: eps must be a number in');
+    expect(() => layerNorm(x, [3, 4], ones([4, 3]))).toThrow('layerNorm: weight must have shape [3,4], got [4,3]');
+    expect(() => layerNorm(x, [3, 4], ones([12]))).toThrow('layerNorm: weight must have shape [3,4], got [12]');
+    expect(layerNorm(x, [3, 4], ones([3, 4]), zeros([3, 4])).shape).toEqual([2, 3, 4]);
+  });
+
+  it('exportOnnx of an imported ONNX model: options it cannot honour', async () => {
+    const { exportOnnxBytes, loadOnnxSync } = await import('../src/index.js');
+    const { bytes } = exportOnnxBytes(new Sequential(new Linear(3, 2)), { inputShape: [3] });
+    const imported = loadOnnxSync(bytes).toModule();
+    expect(() => exportOnnxBytes(imported, { opset: 13 })).toThrow(
+      "exportOnnx: an imported ONNX model is written back with its own graph, names, shapes and opset; options 'opset' cannot change it (pass none)",
+    );
+    expect(() => exportOnnxBytes(imported, { inputName: 'x', dynamicBatch: false })).toThrow(
+      "options 'inputName', 'dynamicBatch' cannot change it",
+    );
+    expect(exportOnnxBytes(imported).bytes.length).toBeGreaterThan(0);
+    expect(() => exportOnnxBytes(imported, 3 as never)).toThrow(
+      'exportOnnx: options must be an object (inputShape, opset, ...), got',
+    );
+  });
+});

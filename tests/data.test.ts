@@ -777,6 +777,14 @@ describe('preprocessing', () => {
     expect(() => MinMaxScaler.fromJSON({ type: 'MinMaxScaler', range: [0, 1], min: [1], max: [] })).toThrow(
       /not a MinMaxScaler/,
     );
+    for (const [min, max] of [
+      [[2], [1]],
+      [[NaN], [1]],
+      [[0], [Infinity]],
+    ])
+      expect(() => MinMaxScaler.fromJSON({ type: 'MinMaxScaler', range: [0, 1], min, max })).toThrow(
+        'MinMaxScaler.fromJSON: min and max must be finite with min <= max in every feature',
+      );
     expect(() => new StandardScaler().toJSON()).toThrow('StandardScaler.toJSON: not fitted');
   });
 
@@ -845,6 +853,12 @@ describe('preprocessing', () => {
     expect(() => enc.transform(new Tensor(Float32Array.of(1), [1]))).toThrow(/expected int32 class indices/);
     const fitted = new OneHotEncoder().fit(idx);
     expect(fitted.numClasses).toBe(4);
+    expect(() => new OneHotEncoder().fit(new Tensor(Int32Array.of(1, -2), [2]))).toThrow(
+      'OneHotEncoder.fit: class indices must be >= 0, got -2 at row 1',
+    );
+    expect(() => new OneHotEncoder().fit(new Tensor(new Int32Array(0), [0]))).toThrow(
+      'OneHotEncoder.fit: needs at least one class index, got none',
+    );
     expect(() => new OneHotEncoder().transform(idx)).toThrow(/numClasses unknown/);
     const back = OneHotEncoder.fromJSON(JSON.parse(JSON.stringify(fitted)));
     expect(back.transform(idx).toArray()).toEqual(oh.toArray());

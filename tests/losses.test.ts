@@ -163,3 +163,24 @@ describe('regression losses match PyTorch', () => {
     expect(() => huberLoss(randn([2]), randn([2]), { delta: 0 })).toThrow('huberLoss: delta must be > 0');
   });
 });
+
+describe('loss objects', () => {
+  it('carry the name compile() knows them by (NLLLoss, which compile does not name: nll)', async () => {
+    const { MSELoss, L1Loss, HuberLoss, SmoothL1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss } =
+      await import('../src/index.js');
+    const { LOSS_NAMES } = await import('../src/index.js');
+    const objects = [MSELoss, L1Loss, HuberLoss, SmoothL1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss];
+    const names = objects.map((make) => make().name);
+    expect(names).toEqual([
+      'mse',
+      'mae',
+      'huber',
+      'smoothL1',
+      'crossEntropy',
+      'nll',
+      'binaryCrossentropy',
+      'binaryCrossentropyWithLogits',
+    ]);
+    for (const n of names.filter((x) => x !== 'nll')) expect(LOSS_NAMES).toContain(n);
+  });
+});

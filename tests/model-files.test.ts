@@ -140,7 +140,7 @@ describe('summary', () => {
       'Total params:',
       'Trainable params:',
       'Non-trainable params: 0',
-      'Parameter memory:',
+      'Weights and buffers:',
       'Forward FLOPs/sample: 406.53 kFLOP',
     ])
       expect(text).toContain(want);

@@ -269,6 +269,11 @@ describe('successiveHalving', () => {
       { budget: 3, trials: 9 },
     ]);
     expect(halvingRungs(5, 4, 4, 3)).toEqual([{ budget: 4, trials: 5 }]);
+    // Arguments that would loop forever or mean nothing are refused.
+    expect(() => halvingRungs(9, 1, 9, 1)).toThrow('halvingRungs: eta must be an integer >= 2, got 1');
+    expect(() => halvingRungs(9, 0, 9, 3)).toThrow('halvingRungs: minEpochs must be an integer >= 1, got 0');
+    expect(() => halvingRungs(9, 5, 4, 3)).toThrow('halvingRungs: maxEpochs (4) must be at least minEpochs (5)');
+    expect(() => halvingRungs(1.5, 1, 4, 3)).toThrow('halvingRungs: trials must be an integer >= 1, got 1.5');
     // The top floor(n / eta) go on.
     expect(halvingRungs(17, 1, 9, 3).map((r) => r.trials)).toEqual([17, 5, 1]);
   });

@@ -346,3 +346,26 @@ describe('weight regularisation shrinks the weights', () => {
     expect(decayed).toBeLessThan(0.8 * plain);
   });
 });
+
+describe('ProgressBar', () => {
+  it('draws the live bar on a terminal stream it is given, and only summary lines on another', async () => {
+    const { ProgressBar, Model, Sequential, Linear, randn } = await import('../src/index.js');
+    const fitWith = async (isTTY: boolean): Promise<string> => {
+      let text = '';
+      const stream = { isTTY, write: (chunk: string) => ((text += chunk), true) };
+      const model = new Model(new Sequential(new Linear(4, 1))).compile({ optimizer: 'sgd', loss: 'mse' });
+      await model.fit(randn([64, 4], { seed: 1 }), randn([64, 1], { seed: 2 }), {
+        epochs: 1,
+        batchSize: 16,
+        verbose: 0,
+        callbacks: [new ProgressBar(stream)],
+      });
+      return text;
+    };
+    const tty = await fitWith(true);
+    const plain = await fitWith(false);
+    expect(plain).toMatch(/^Epoch 1\/1 - 4 batches - [\d.]+s - loss: [\d.]+\n$/);
+    expect(tty).toContain('\u001b['); // the bar's cursor control
+    expect(tty).toMatch(/Epoch 1\/1/);
+  });
+});

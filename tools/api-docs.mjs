@@ -13,7 +13,7 @@
 //
 //   node tools/api-docs.mjs [--check] [--only src/nn/,src/optim/] [--out DIR]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -96,9 +96,10 @@ for (const r of project.children ?? []) {
     target.kindOf(ReflectionKind.Interface | ReflectionKind.TypeAlias) && !target.kindOf(ReflectionKind.Class);
   (isType ? typeNames : valueNames).add(r.name);
 }
-const dir = join(root, 'build', 'api-examples');
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
+// Inside the package (so 'axon-nn' resolves to it), one directory per run: runs side by side
+// must not delete each other's files.
+mkdirSync(join(root, 'build'), { recursive: true });
+const dir = mkdtempSync(join(root, 'build', 'api-examples-'));
 const fileOf = new Map();
 for (const [n, ex] of examples.entries()) {
   const safe = ex.name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -143,13 +144,16 @@ if (examples.length > 0) {
   const out = `${tsc.stdout}${tsc.stderr}`;
   // Errors in the library itself (reached through the sources) are the type-check's business,
   // not the examples'; report only those inside the example files.
-  const lines = out.split('\n').filter((l) => l.startsWith('build/api-examples/'));
+  const prefix = `${relative(root, dir)}/`;
+  const lines = out.split('\n').filter((l) => l.startsWith(prefix));
   for (const line of lines) {
     const file = line.slice(0, line.indexOf('('));
     problems.push(`example of ${fileOf.get(file) ?? file} does not compile: ${line}`);
   }
   if (tsc.status !== 0 && lines.length === 0) problems.push(`tsc on the examples failed:\n${out}`);
-}
+  // Kept when an example fails, to read the file tsc names.
+  if (tsc.status === 0) rmSync(dir, { recursive: true, force: true });
+} else rmSync(dir, { recursive: true, force: true });
 
 // --- 4. Relative links in the guides ---------------------------------------------------------
 const guides = [

@@ -956,7 +956,7 @@ function activationsOpsTs() {
     'export interface TableActivationMethods {',
     ...activations.flatMap((a) => [...jsDoc(`${a.doc}.`, '  '), `  ${a.fn}(): Tensor;`]),
     '}',
-    '/** The methods\' implementations, mixed into Tensor.prototype. @internal */',
+    "/** The methods' implementations, mixed into Tensor.prototype. @internal */",
     'export const tableActivationMethods: TableActivationMethods & ThisType<Tensor> = {',
     ...activations.flatMap((a) => [`  ${a.fn}() {`, `    return ${a.fn}(this);`, '  },']),
     '};',

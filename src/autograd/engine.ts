@@ -83,15 +83,33 @@ export class GradNode {
 
 let gradEnabled = true;
 
-/** Whether ops currently record gradients. */
+/**
+ * Whether ops currently record the autograd graph (false inside `noGrad` or after
+ * `setGradEnabled(false)`).
+ *
+ * @example
+ * ```ts
+ * import { isGradEnabled, noGrad } from 'axon-nn';
+ * const outside = isGradEnabled(); // true
+ * const inside = noGrad(() => isGradEnabled()); // false
+ * ```
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
 /**
- * Runs `fn` with gradient recording off (inference, weight updates). Synchronous functions
- * only: for async code, call setGradEnabled around the awaited work yourself.
- * @example const y = noGrad(() => model.forward(x));
+ * Runs `fn` with gradient recording off (inference, weight updates) and returns its value;
+ * the previous setting is restored even if fn throws. Synchronous functions only: for async
+ * code, call setGradEnabled around the awaited work yourself.
+ *
+ * @example
+ * ```ts
+ * import { Linear, noGrad, randn } from 'axon-nn';
+ * const model = new Linear(4, 2);
+ * const x = randn([3, 4]);
+ * const y = noGrad(() => model.forward(x)); // y.requiresGrad === false
+ * ```
  */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
@@ -103,7 +121,22 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Turns gradient recording on or off; returns the previous setting. */
+/**
+ * Turns gradient recording on or off globally; returns the previous setting, so it can be
+ * restored (the async-friendly form of `noGrad`).
+ *
+ * @example
+ * ```ts
+ * import { Linear, randn, setGradEnabled } from 'axon-nn';
+ * const model = new Linear(4, 2);
+ * const prev = setGradEnabled(false);
+ * try {
+ *   const y = model.forward(randn([3, 4])); // not recorded
+ * } finally {
+ *   setGradEnabled(prev);
+ * }
+ * ```
+ */
 export function setGradEnabled(on: boolean): boolean {
   const prev = gradEnabled;
   gradEnabled = on;
@@ -199,6 +232,19 @@ export function setBackwardObserver(o: BackwardObserver | null): BackwardObserve
   return prev;
 }
 
+/**
+ * The options of `tensor.backward(grad, options)`.
+ *
+ * @example
+ * ```ts
+ * import { randn, type BackwardOptions } from 'axon-nn';
+ * const x = randn([3]).setRequiresGrad();
+ * const y = x.square().sum();
+ * const options: BackwardOptions = { retainGraph: true };
+ * y.backward(undefined, options);
+ * y.backward(); // a second pass: x.grad now holds twice 2x
+ * ```
+ */
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (costs memory). */
   retainGraph?: boolean;

@@ -9,11 +9,23 @@ import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from './engine.js';
 import { checkOptionKeys, intOption, numberOption, optionKeys } from '../options.js';
 
+/**
+ * gradcheck()'s options: the finite-difference step, the tolerances, the seed of the output
+ * weighting and how many elements to check.
+ *
+ * @example
+ * ```ts
+ * import { gradcheck, randn, type GradcheckOptions } from 'axon-nn';
+ * const options: GradcheckOptions = { eps: 1e-2, atol: 1e-3, maxElements: 20 };
+ * const result = gradcheck((x) => x.sigmoid().sum(), [randn([10, 10]).setRequiresGrad()], options);
+ * ```
+ */
 export interface GradcheckOptions {
   /** Relative step: h = eps * max(1, |x|). Default 1e-3. */
   eps?: number;
   /** Pass when |analytic - numeric| <= atol + rtol * |numeric|. Defaults 1e-4 and 1e-3. */
   atol?: number;
+  /** Relative tolerance of the pass test above (default 1e-3). */
   rtol?: number;
   /** Seed of the random output weights (the loss is sum(w * f(x)) in float64). */
   seed?: number;
@@ -28,20 +40,50 @@ const GRADCHECK_KEYS = optionKeys<GradcheckOptions>({
   maxElements: true,
 });
 
+/**
+ * What gradcheck reports: whether every checked element passed, the worst tolerance ratio and
+ * relative error, and the first failing element.
+ *
+ * @example
+ * ```ts
+ * import { gradcheck, randn, type GradcheckResult } from 'axon-nn';
+ * const result: GradcheckResult = gradcheck((x) => x.exp().sum(), [randn([4]).setRequiresGrad()]);
+ * if (!result.ok) console.log(result.failure); // { input, index, analytic, numeric }
+ * ```
+ */
 export interface GradcheckResult {
+  /** True when every checked element is within tolerance (worstRatio <= 1). */
   ok: boolean;
   /** max |a - n| / (atol + rtol |n|) over all checked elements: <= 1 passes. */
   worstRatio: number;
   /** max |a - n| / max(|n|, 1e-6 scale) over checked elements. */
   maxRelativeError: number;
   /** The first failing element, if any. */
-  failure?: { input: number; index: number; analytic: number; numeric: number };
+  failure?: {
+    /** Position of the input in `inputs`. */
+    input: number;
+    /** Flat (row-major) index of the element within that input. */
+    index: number;
+    /** The autograd gradient there. */
+    analytic: number;
+    /** The central-difference estimate there. */
+    numeric: number;
+  };
 }
 
 /**
  * Compares the autograd gradient of `fn` with central differences for every float input that
- * requires grad. Inputs are modified during the check and restored.
- * @example const r = gradcheck((x) => x.tanh().sum(), [randn([3, 4]).setRequiresGrad()]);
+ * requires grad. The output is reduced to a scalar with random weights, so `fn` may return any
+ * shape. Inputs are modified during the check and restored; their `.grad` is reset first and
+ * left holding the weighted analytic gradient.
+ *
+ * @example
+ * ```ts
+ * import { gradcheck, randn } from 'axon-nn';
+ * const x = randn([3, 4]).setRequiresGrad();
+ * const result = gradcheck((t) => t.tanh().sum(), [x]);
+ * console.log(result.ok); // true
+ * ```
  */
 export function gradcheck(
   fn: (...inputs: Tensor[]) => Tensor,

@@ -13,13 +13,42 @@ import { Tensor } from '../tensor/tensor.js';
 import { identityIndices, takeRows } from './rows.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
+/**
+ * One batch as `[x, y]`: the inputs and the targets (null for a dataset without targets), both
+ * with the batch on the first axis. What a DataLoader yields and a generator dataset produces.
+ *
+ * @example
+ * ```ts
+ * import { DataLoader, Dataset, randn, type Batch } from 'axon-nn';
+ * function* batches(): Generator<Batch> {
+ *   for (let i = 0; i < 3; i++) yield [randn([8, 4]), randn([8, 1])];
+ * }
+ * for (const [x, y] of new DataLoader(Dataset.fromGenerator(batches))) console.log(x.shape, y?.shape);
+ * ```
+ */
 export type Batch = [Tensor, Tensor | null];
 
-/** Samples held as whole tensors: x (N, ...) and optionally y (N, ...). */
+/**
+ * Samples held as whole tensors: x (N, ...) and optionally y (N, ...), indexed by their first
+ * axis. Any dtype (float32 features, int32 class labels).
+ *
+ * @throws TypeError when x or y is not a Tensor; RangeError when x is 0-d or y has a different
+ *   number of samples.
+ * @example
+ * ```ts
+ * import { TensorDataset, randn, randint } from 'axon-nn';
+ * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
+ * const [x0, y0] = ds.get(0); // x0 shape [4], y0 shape []
+ * const firstTen = ds.subset(Int32Array.from({ length: 10 }, (_, i) => i));
+ * ```
+ */
 export class TensorDataset {
+  /** Number of samples (x's first dimension). */
   readonly length: number;
   constructor(
+    /** The inputs, samples on the first axis. */
     readonly x: Tensor,
+    /** The targets (same number of samples as x), or null. */
     readonly y: Tensor | null = null,
   ) {
     if (!(x instanceof Tensor)) throw new TypeError('TensorDataset: x must be a Tensor');
@@ -34,7 +63,7 @@ export class TensorDataset {
     this.length = x.shape[0];
   }
 
-  /** Sample i as [x_i, y_i] (copies). */
+  /** Sample i as [x_i, y_i], copies without the sample axis; RangeError outside [0, length). */
   get(i: number): Batch {
     if (!Number.isInteger(i) || i < 0 || i >= this.length)
       throw new RangeError(`TensorDataset.get: index ${i} out of range for ${this.length} samples`);
@@ -42,20 +71,49 @@ export class TensorDataset {
     return [takeRows(this.x, idx).reshape(this.x.shape.slice(1)), this.y ? takeRows(this.y, idx).reshape(this.y.shape.slice(1)) : null];
   }
 
-  /** The samples at `indices` as a new dataset. */
+  /** The samples at `indices` (in that order, repeats allowed) as a new dataset of copies. */
   subset(indices: Int32Array): TensorDataset {
     return new TensorDataset(takeRows(this.x, indices), this.y ? takeRows(this.y, indices) : null);
   }
 }
 
-/** A dataset that yields whole batches from a user generator, restarted each epoch. */
+/**
+ * A dataset that yields whole batches from a user generator function, called again at the
+ * start of every epoch. Usually made with `Dataset.fromGenerator`; its size is unknown, so a
+ * DataLoader over it has no `numBatches`, and an async generator needs `for await`.
+ *
+ * @throws TypeError when make is not a function.
+ * @example
+ * ```ts
+ * import { DataLoader, GeneratorDataset, randn } from 'axon-nn';
+ * const ds = new GeneratorDataset(async function* () {
+ *   for (let i = 0; i < 4; i++) yield [randn([16, 8]), randn([16, 1])];
+ * });
+ * for await (const [x, y] of new DataLoader(ds)) console.log(x.shape, y?.shape);
+ * ```
+ */
 export class GeneratorDataset {
-  constructor(readonly make: () => Iterable<Batch> | AsyncIterable<Batch>) {
+  constructor(
+    /** Called once per epoch; returns the epoch's batches (sync or async iterable). */
+    readonly make: () => Iterable<Batch> | AsyncIterable<Batch>,
+  ) {
     if (typeof make !== 'function') throw new TypeError('Dataset.fromGenerator: expected a function returning an iterable');
   }
 }
 
+/**
+ * Factory functions for the two dataset kinds: `fromTensors` (a TensorDataset) and
+ * `fromGenerator` (a GeneratorDataset).
+ *
+ * @example
+ * ```ts
+ * import { Dataset, DataLoader, randn } from 'axon-nn';
+ * const train = Dataset.fromTensors(randn([64, 4]), randn([64, 1]));
+ * const loader = new DataLoader(train, { batchSize: 16, shuffle: true, seed: 0 });
+ * ```
+ */
 export const Dataset = {
+  /** Samples held as whole tensors (same as `new TensorDataset(x, y)`). */
   fromTensors: (x: Tensor, y: Tensor | null = null): TensorDataset => new TensorDataset(x, y),
   /** Batches from a generator function (called once per epoch). */
   fromGenerator: (make: () => Iterable<Batch> | AsyncIterable<Batch>): GeneratorDataset => new GeneratorDataset(make),
@@ -64,13 +122,26 @@ export const Dataset = {
 /** Largest batchSize a loader takes (its sample order is int32). */
 const MAX_BATCH_SIZE = 2 ** 31 - 1;
 
+/**
+ * DataLoader's options. `seed` or `generator` (from RandomOptions) fixes the shuffling; without
+ * them the loader seeds a private generator from the global one.
+ *
+ * @example
+ * ```ts
+ * import { DataLoader, TensorDataset, randn, type DataLoaderOptions } from 'axon-nn';
+ * const options: DataLoaderOptions = { batchSize: 64, shuffle: true, dropLast: true, seed: 42 };
+ * const loader = new DataLoader(new TensorDataset(randn([1000, 10]), randn([1000, 1])), options);
+ * console.log(loader.numBatches); // 15
+ * ```
+ */
 export interface DataLoaderOptions extends RandomOptions {
+  /** Samples per batch (default 32); a positive integer. */
   batchSize?: number;
   /** Reshuffle every epoch (default false). */
   shuffle?: boolean;
   /** Drop the last incomplete batch (default false). */
   dropLast?: boolean;
-  /** Applied to each batch after gathering. */
+  /** Applied to each batch after gathering; its result is what the loader yields. */
   map?: (x: Tensor, y: Tensor | null) => Batch;
 }
 const DATA_LOADER_KEYS = optionKeys<DataLoaderOptions>({
@@ -82,28 +153,62 @@ const DATA_LOADER_KEYS = optionKeys<DataLoaderOptions>({
   generator: true,
 });
 
+/**
+ * Where a DataLoader stands, as `state()` returns it and `setState()` takes it (plain JSON
+ * values). saveCheckpoint stores it for every loader it is given.
+ *
+ * @example
+ * ```ts
+ * import { DataLoader, TensorDataset, randn, type DataLoaderState } from 'axon-nn';
+ * const loader = new DataLoader(new TensorDataset(randn([100, 4])), { batchSize: 10, shuffle: true, seed: 1 });
+ * loader[Symbol.iterator]().next(); // take one batch
+ * const saved: DataLoaderState = JSON.parse(JSON.stringify(loader.state()));
+ * const resumed = new DataLoader(new TensorDataset(randn([100, 4])), { batchSize: 10, shuffle: true });
+ * resumed.setState(saved); // continues at batch 1 of epoch 0, in the same order
+ * ```
+ */
 export interface DataLoaderState {
+  /** Epochs completed. */
   epoch: number;
   /** Next batch index within the epoch. */
   position: number;
+  /** The current epoch's sample order, or null when no epoch is under way. */
   order: number[] | null;
+  /** The shuffling generator's state. */
   generator: GeneratorState;
 }
 
-/** Batches over a dataset, in order or shuffled. */
+/**
+ * Batches over a dataset, in order or shuffled (a new permutation every epoch, from a seeded
+ * private generator). Iterate with `for` or, to gather the next batch on a worker thread while
+ * the current one is used, with `for await`; each full pass is one epoch.
+ *
+ * @throws TypeError for a dataset of another kind or an unknown option; RangeError for a
+ *   batchSize that is not a positive integer or an empty TensorDataset.
+ * @example
+ * ```ts
+ * import { DataLoader, TensorDataset, randn } from 'axon-nn';
+ * const loader = new DataLoader(new TensorDataset(randn([100, 4]), randn([100, 1])), { batchSize: 32, shuffle: true });
+ * for await (const [x, y] of loader) console.log(x.shape, y?.shape); // [32, 4] [32, 1] ... last [4, 4] [4, 1]
+ * ```
+ */
 export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
+  /** Samples per batch (the last batch may be smaller unless dropLast). */
   readonly batchSize: number;
+  /** Whether each epoch uses a new random order. */
   readonly shuffle: boolean;
+  /** Whether the last incomplete batch is skipped. */
   readonly dropLast: boolean;
   private readonly generator: Generator;
   private readonly mapFn: DataLoaderOptions['map'];
-  /** Epochs started so far. */
+  /** Epochs completed so far (the index of the epoch being iterated). */
   epoch = 0;
   /** Next batch index in the current epoch (for resuming). */
   position = 0;
   private order: Int32Array | null = null;
 
   constructor(
+    /** The dataset batches are taken from. */
     readonly dataset: TensorDataset | GeneratorDataset,
     options: DataLoaderOptions = {},
   ) {
@@ -125,7 +230,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     if (dataset instanceof TensorDataset && dataset.length === 0) throw new RangeError('DataLoader: the dataset is empty');
   }
 
-  /** Batches per epoch (tensor datasets only). */
+  /** Batches per epoch (tensor datasets only; a generator dataset throws). */
   get numBatches(): number {
     if (!(this.dataset instanceof TensorDataset)) throw new Error('DataLoader.numBatches: unknown for generator datasets');
     const n = this.dataset.length;
@@ -164,6 +269,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     this.order = null;
   }
 
+  /** One epoch of batches, gathered on the calling thread; an async generator dataset throws. */
   *[Symbol.iterator](): Iterator<Batch> {
     if (this.dataset instanceof GeneratorDataset) {
       const it = this.dataset.make();
@@ -182,6 +288,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     this.finishEpoch();
   }
 
+  /** One epoch of batches; with a tensor dataset the next batch is gathered off the main thread meanwhile. */
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
     if (this.dataset instanceof GeneratorDataset) {
       for await (const [x, y] of this.dataset.make() as AsyncIterable<Batch>) yield this.mapFn ? this.mapFn(x, y) : [x, y];
@@ -224,7 +331,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     };
   }
 
-  /** Restores state(); everything is checked before anything changes. */
+  /** Restores a `state()`; everything is checked (and errors thrown) before anything changes. */
   setState(s: DataLoaderState): void {
     if (!s || !Number.isSafeInteger(s.epoch) || s.epoch < 0 || !Number.isSafeInteger(s.position) || s.position < 0)
       throw new RangeError('DataLoader.setState: epoch and position must be non-negative integers');

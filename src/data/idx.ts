@@ -23,8 +23,22 @@ const TYPES: Record<number, { name: string; size: number }> = {
 /** Default cap on decompressed size (1 GiB). */
 const MAX_BYTES = 1 << 30;
 
+/**
+ * parseIdx's and readIdx's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { parseIdx, type IdxOptions } from 'axon-nn';
+ * const pixels: IdxOptions = { scale: 1 / 255, source: 'images.idx' };
+ * const file = Uint8Array.of(0, 0, 0x08, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 255); // one 1x2 uint8 image
+ * const x = parseIdx(file, pixels); // float32 [1, 2]: [[0, 1]]
+ * ```
+ */
 export interface IdxOptions {
-  /** Result dtype: 'float32' (default for non-integer or when scaling) or 'int32' (labels). */
+  /**
+   * Result dtype. Default: 'int32' for integer element types without `scale` (labels),
+   * 'float32' otherwise. With 'int32', `scale` is ignored and float values are truncated.
+   */
   dtype?: 'float32' | 'int32';
   /** Multiply float results by this (e.g. 1/255 for pixels). */
   scale?: number;
@@ -44,7 +58,22 @@ function checkIdxOptions(op: string, options: IdxOptions): void {
     throw new TypeError(`${op}: source must be a string, got ${typeof options.source}`);
 }
 
-/** Decodes an IDX file held in memory (gzip detected by its magic bytes). */
+/**
+ * Decodes an IDX file held in memory, plain or gzip-compressed (detected by its magic bytes),
+ * into a tensor of the shape its header gives. Every header field and the exact data length
+ * are checked before anything is allocated.
+ *
+ * @throws Error naming `source` for bad magic bytes, an unknown element type, a rank outside
+ *   1..8, a length that does not match the header, data over maxBytes (default 1 GiB, also the
+ *   cap on decompression) or broken gzip data; TypeError/RangeError for a bad option.
+ * @example
+ * ```ts
+ * import { parseIdx } from 'axon-nn';
+ * // magic 0 0, type 0x08 (uint8), rank 1, dimension 3, then the labels 7, 2, 1
+ * const labels = parseIdx(Uint8Array.of(0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1));
+ * console.log(labels.dtype, labels.toArray()); // int32 [7, 2, 1]
+ * ```
+ */
 export function parseIdx(input: Uint8Array, options: IdxOptions = {}): Tensor {
   checkIdxOptions('parseIdx', options);
   const src = options.source ?? 'IDX data';
@@ -108,7 +137,23 @@ export function parseIdx(input: Uint8Array, options: IdxOptions = {}): Tensor {
   return new Tensor(out, shape);
 }
 
-/** Reads an IDX file (.gz or plain) from disk. */
+/**
+ * Reads an IDX file (.gz or plain) from disk and decodes it as parseIdx does. The path must
+ * name a regular file no larger than maxBytes (default 1 GiB); errors name the path.
+ *
+ * @throws what parseIdx throws, an Error for a refused file, or the system error (ENOENT, ...).
+ * @example
+ * ```ts
+ * import { readIdx } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { gzipSync } from 'node:zlib';
+ * const header = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]; // uint8, rank 3, [2, 2, 2]
+ * const path = `${tmpdir()}/images-idx3-ubyte.gz`;
+ * writeFileSync(path, gzipSync(Uint8Array.from([...header, 0, 255, 128, 64, 1, 2, 3, 4])));
+ * const images = await readIdx(path, { scale: 1 / 255 }); // float32 [2, 2, 2]
+ * ```
+ */
 export async function readIdx(path: string, options: IdxOptions = {}): Promise<Tensor> {
   checkIdxOptions('readIdx', options);
   // The file itself within maxBytes too (and a regular file: not /dev/zero or a pipe).

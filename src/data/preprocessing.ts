@@ -20,6 +20,16 @@ function checkFitted(op: string, v: unknown, features: number, x: Tensor): void 
   if (x.shape[1] !== features) throw new RangeError(`${op}: fitted on ${features} features, got ${shapeToString(x.shape)}`);
 }
 
+/**
+ * StandardScaler's options.
+ *
+ * @example
+ * ```ts
+ * import { StandardScaler, rand, type StandardScalerOptions } from 'axon-nn';
+ * const options: StandardScalerOptions = { over: 'all' }; // one mean and std for every pixel
+ * const images = new StandardScaler(options).fitTransform(rand([32, 784]));
+ * ```
+ */
 export interface StandardScalerOptions {
   /**
    * 'feature' (default): one mean and std per column. 'all': one mean and std over every
@@ -30,10 +40,26 @@ export interface StandardScalerOptions {
 }
 const STANDARD_SCALER_KEYS = optionKeys<StandardScalerOptions>({ over: true });
 
-/** (x - mean) / std per feature (or over all values); constant features get std 1 (as scikit-learn). */
+/**
+ * Standardises features to (x - mean) / std, with mean and population std per column of a
+ * float32 (samples, features) tensor (or over all values), fitted on training data.
+ * Constant features get std 1, as in scikit-learn. Serialisable with toJSON / fromJSON.
+ *
+ * @throws RangeError for an `over` other than 'feature' or 'all'.
+ * @example
+ * ```ts
+ * import { StandardScaler, tensor } from 'axon-nn';
+ * const scaler = new StandardScaler().fit(tensor([[1, 10], [3, 30]]));
+ * console.log(scaler.transform(tensor([[2, 40]])).toArray()); // [[0, 2]]
+ * const restored = StandardScaler.fromJSON(JSON.parse(JSON.stringify(scaler)));
+ * ```
+ */
 export class StandardScaler {
+  /** 'feature': statistics per column; 'all': one mean and std over every value. */
   readonly over: 'feature' | 'all';
+  /** Fitted means (one per feature, or one for 'all'); null before fit. */
   mean: Float64Array | null = null;
+  /** Fitted standard deviations (zeros replaced by 1); null before fit. */
   std: Float64Array | null = null;
 
   constructor(options: StandardScalerOptions = {}) {
@@ -48,6 +74,7 @@ export class StandardScaler {
     return this.mean?.length ?? 0;
   }
 
+  /** Computes mean and std from x (float32, samples x features); TypeError otherwise, RangeError for no rows. */
   fit(x: Tensor): this {
     const [n, f0] = check2d('StandardScaler.fit', x);
     if (n === 0) throw new RangeError('StandardScaler.fit: no samples');
@@ -78,6 +105,7 @@ export class StandardScaler {
     return [n, f];
   }
 
+  /** (x - mean) / std as a new float32 tensor; throws before fit or (over 'feature') for a different feature count. */
   transform(x: Tensor): Tensor {
     const [n, f] = this.checkReady('StandardScaler.transform', x);
     const out = new Float32Array(n * f);
@@ -88,6 +116,7 @@ export class StandardScaler {
     return new Tensor(out, [n, f]);
   }
 
+  /** x * std + mean: scaled values back to the original units. */
   inverseTransform(x: Tensor): Tensor {
     const [n, f] = this.checkReady('StandardScaler.inverseTransform', x);
     const out = new Float32Array(n * f);
@@ -98,15 +127,27 @@ export class StandardScaler {
     return new Tensor(out, [n, f]);
   }
 
+  /** fit(x), then transform(x). */
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
   }
 
-  toJSON(): { type: 'StandardScaler'; over: 'feature' | 'all'; mean: number[]; std: number[] } {
+  /** The fitted statistics as plain JSON (used by JSON.stringify); throws before fit. */
+  toJSON(): {
+    /** Always 'StandardScaler'. */
+    type: 'StandardScaler';
+    /** The scaler's `over` setting. */
+    over: 'feature' | 'all';
+    /** The fitted means. */
+    mean: number[];
+    /** The fitted standard deviations. */
+    std: number[];
+  } {
     if (!this.mean || !this.std) throw new Error('StandardScaler.toJSON: not fitted');
     return { type: 'StandardScaler', over: this.over, mean: Array.from(this.mean), std: Array.from(this.std) };
   }
 
+  /** A fitted scaler from toJSON's output; TypeError unless means are finite and stds finite and positive. */
   static fromJSON(j: { type: string; over?: 'feature' | 'all'; mean: number[]; std: number[] }): StandardScaler {
     if (j?.type !== 'StandardScaler' || !Array.isArray(j.mean) || !Array.isArray(j.std) || j.mean.length !== j.std.length)
       throw new TypeError('StandardScaler.fromJSON: not a StandardScaler');
@@ -120,15 +161,33 @@ export class StandardScaler {
   }
 }
 
-/** Scales each feature to [min, max] (default [0, 1]) from the training range. */
+/**
+ * Scales each feature of a float32 (samples, features) tensor linearly so that its training
+ * minimum maps to `range[0]` and its maximum to `range[1]` (default [0, 1]). New data outside
+ * the training range is not clipped; a constant feature maps to range[0].
+ *
+ * @throws RangeError unless range is two increasing finite numbers.
+ * @example
+ * ```ts
+ * import { MinMaxScaler, tensor } from 'axon-nn';
+ * const scaler = new MinMaxScaler([-1, 1]).fit(tensor([[0], [10]]));
+ * console.log(scaler.transform(tensor([[5], [20]])).toArray()); // [[0], [3]]
+ * ```
+ */
 export class MinMaxScaler {
+  /** Per-feature training minimum; null before fit. */
   dataMin: Float64Array | null = null;
+  /** Per-feature training maximum; null before fit. */
   dataMax: Float64Array | null = null;
-  constructor(readonly range: [number, number] = [0, 1]) {
+  constructor(
+    /** The target interval [min, max]. */
+    readonly range: [number, number] = [0, 1],
+  ) {
     if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) || !(range[1] > range[0]))
       throw new RangeError(`MinMaxScaler: range ${JSON.stringify(range)} must be increasing finite numbers [min, max]`);
   }
 
+  /** Records each feature's minimum and maximum; TypeError unless float32 2-D, RangeError for no rows. */
   fit(x: Tensor): this {
     const [n, f] = check2d('MinMaxScaler.fit', x);
     if (n === 0) throw new RangeError('MinMaxScaler.fit: no samples');
@@ -145,6 +204,7 @@ export class MinMaxScaler {
     return this;
   }
 
+  /** x scaled into the range, as a new float32 tensor; throws before fit or for a different feature count. */
   transform(x: Tensor): Tensor {
     const [n, f] = check2d('MinMaxScaler.transform', x);
     checkFitted('MinMaxScaler.transform', this.dataMin, this.dataMin?.length ?? 0, x);
@@ -158,6 +218,7 @@ export class MinMaxScaler {
     return new Tensor(out, [n, f]);
   }
 
+  /** fit(x), then transform(x). */
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
   }
@@ -175,14 +236,27 @@ export class MinMaxScaler {
     return new Tensor(out, [n, f]);
   }
 
-  toJSON(): { type: 'MinMaxScaler'; range: [number, number]; min: number[]; max: number[] } {
+  /** The range and fitted extremes as plain JSON (used by JSON.stringify); throws before fit. */
+  toJSON(): {
+    /** Always 'MinMaxScaler'. */
+    type: 'MinMaxScaler';
+    /** The target interval. */
+    range: [number, number];
+    /** Per-feature training minimum. */
+    min: number[];
+    /** Per-feature training maximum. */
+    max: number[];
+  } {
     if (!this.dataMin || !this.dataMax) throw new Error('MinMaxScaler.toJSON: not fitted');
     return { type: 'MinMaxScaler', range: this.range, min: Array.from(this.dataMin), max: Array.from(this.dataMax) };
   }
 
+  /** A fitted scaler from toJSON's output; TypeError when j is not one, RangeError for a bad range. */
   static fromJSON(j: { type: string; range: [number, number]; min: number[]; max: number[] }): MinMaxScaler {
     if (j?.type !== 'MinMaxScaler' || !Array.isArray(j.min) || !Array.isArray(j.max) || j.min.length !== j.max.length)
       throw new TypeError('MinMaxScaler.fromJSON: not a MinMaxScaler');
+    if (!j.min.every((v, i) => Number.isFinite(v) && Number.isFinite(j.max[i]) && v <= j.max[i]))
+      throw new TypeError('MinMaxScaler.fromJSON: min and max must be finite with min <= max in every feature');
     const s = new MinMaxScaler(j.range);
     s.dataMin = Float64Array.from(j.min);
     s.dataMax = Float64Array.from(j.max);
@@ -190,8 +264,19 @@ export class MinMaxScaler {
   }
 }
 
-/** Scales each row to unit L2 norm (rows of zeros stay zero). Stateless. */
+/**
+ * Scales each row (sample) of a float32 (samples, features) tensor to unit L2 norm; rows of
+ * zeros stay zero. Stateless: there is nothing to fit.
+ *
+ * @example
+ * ```ts
+ * import { Normalizer, tensor } from 'axon-nn';
+ * const unit = new Normalizer().transform(tensor([[3, 4], [0, 0]]));
+ * console.log(unit.toArray()); // [[0.6, 0.8], [0, 0]] (up to float32 rounding)
+ * ```
+ */
 export class Normalizer {
+  /** Each row divided by its L2 norm, as a new tensor; TypeError for a non-float32 or non-2-D tensor. */
   transform(x: Tensor): Tensor {
     const [n, f] = check2d('Normalizer.transform', x);
     const out = new Float32Array(n * f);
@@ -203,18 +288,36 @@ export class Normalizer {
     }
     return new Tensor(out, [n, f]);
   }
-  toJSON(): { type: 'Normalizer' } {
+  /** `{ type: 'Normalizer' }` (there is no state). */
+  toJSON(): {
+    /** Always 'Normalizer'. */
+    type: 'Normalizer';
+  } {
     return { type: 'Normalizer' };
   }
+  /** A new Normalizer (any argument is ignored). */
   static fromJSON(): Normalizer {
     return new Normalizer();
   }
 }
 
-/** Maps labels (strings or numbers) to class indices 0..k-1 in sorted order, and back. */
+/**
+ * Maps labels (strings or numbers) to int32 class indices 0..k-1, classes in sorted order
+ * (strings by code unit), and back. Serialisable with toJSON / fromJSON.
+ *
+ * @example
+ * ```ts
+ * import { LabelEncoder } from 'axon-nn';
+ * const encoder = new LabelEncoder();
+ * const y = encoder.fitTransform(['cat', 'dog', 'cat', 'bird']); // int32 [1, 2, 1, 0]
+ * console.log(encoder.classes, encoder.inverseTransform(y)); // ['bird', 'cat', 'dog'] ['cat', 'dog', 'cat', 'bird']
+ * ```
+ */
 export class LabelEncoder {
+  /** The distinct labels in sorted order (index = class id); null before fit. */
   classes: (string | number)[] | null = null;
 
+  /** Collects the distinct labels; RangeError for an empty or non-array input. */
   fit(labels: readonly (string | number)[]): this {
     if (!Array.isArray(labels) || labels.length === 0) throw new RangeError('LabelEncoder.fit: needs a non-empty array of labels');
     this.classes = [...new Set(labels)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -234,10 +337,12 @@ export class LabelEncoder {
     return new Tensor(out, [labels.length]);
   }
 
+  /** fit(labels), then transform(labels). */
   fitTransform(labels: readonly (string | number)[]): Tensor {
     return this.fit(labels).transform(labels);
   }
 
+  /** The labels of class indices (e.g. argmax predictions); RangeError for an index outside the classes. */
   inverseTransform(indices: Tensor): (string | number)[] {
     if (!this.classes) throw new Error('LabelEncoder.inverseTransform: call fit() first');
     return Array.from(indices.data, (k) => {
@@ -247,11 +352,18 @@ export class LabelEncoder {
     });
   }
 
-  toJSON(): { type: 'LabelEncoder'; classes: (string | number)[] } {
+  /** The classes as plain JSON (used by JSON.stringify); throws before fit. */
+  toJSON(): {
+    /** Always 'LabelEncoder'. */
+    type: 'LabelEncoder';
+    /** The sorted classes. */
+    classes: (string | number)[];
+  } {
     if (!this.classes) throw new Error('LabelEncoder.toJSON: not fitted');
     return { type: 'LabelEncoder', classes: this.classes };
   }
 
+  /** A fitted encoder from toJSON's output; TypeError when j is not one. */
   static fromJSON(j: { type: string; classes: (string | number)[] }): LabelEncoder {
     if (j?.type !== 'LabelEncoder' || !Array.isArray(j.classes)) throw new TypeError('LabelEncoder.fromJSON: not a LabelEncoder');
     const e = new LabelEncoder();
@@ -260,22 +372,44 @@ export class LabelEncoder {
   }
 }
 
-/** int32 class indices (N) <-> one-hot float32 (N, numClasses). */
+/**
+ * Converts int32 class indices (N) to one-hot float32 rows (N, numClasses) and back (argmax).
+ * Give numClasses, or fit() to take max index + 1.
+ *
+ * @throws RangeError when numClasses is not a positive integer or null.
+ * @example
+ * ```ts
+ * import { OneHotEncoder, tensor } from 'axon-nn';
+ * const encoder = new OneHotEncoder(3);
+ * console.log(encoder.transform(tensor([0, 2], { dtype: 'int32' })).toArray()); // [[1, 0, 0], [0, 0, 1]]
+ * console.log(encoder.inverseTransform(tensor([[0.1, 0.7, 0.2]])).toArray()); // [1]
+ * ```
+ */
 export class OneHotEncoder {
-  constructor(public numClasses: number | null = null) {
+  constructor(
+    /** Width of the one-hot rows; null until given or fitted. */
+    public numClasses: number | null = null,
+  ) {
     if (numClasses !== null && (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 2 ** 31 - 1))
       throw new RangeError(`OneHotEncoder: numClasses must be a positive integer or null, got ${numClasses}`);
   }
 
+  /** Sets numClasses to the largest index + 1; TypeError unless indices is a 1-D int32 tensor. */
   fit(indices: Tensor): this {
     if (!(indices instanceof Tensor) || indices.dtype !== 'int32' || indices.ndim !== 1)
       throw new TypeError('OneHotEncoder.fit: expected int32 class indices (N)');
+    if (indices.size === 0) throw new RangeError('OneHotEncoder.fit: needs at least one class index, got none');
     let max = -1;
-    for (const v of indices.data) max = Math.max(max, v);
+    for (let i = 0; i < indices.size; i++) {
+      const v = indices.data[i];
+      if (v < 0) throw new RangeError(`OneHotEncoder.fit: class indices must be >= 0, got ${v} at row ${i}`);
+      max = Math.max(max, v);
+    }
     this.numClasses = max + 1;
     return this;
   }
 
+  /** One-hot float32 (N, numClasses); RangeError for an index outside [0, numClasses). */
   transform(indices: Tensor): Tensor {
     if (!(indices instanceof Tensor) || indices.dtype !== 'int32' || indices.ndim !== 1)
       throw new TypeError('OneHotEncoder.transform: expected int32 class indices (N)');
@@ -303,11 +437,18 @@ export class OneHotEncoder {
     return new Tensor(out, [n]);
   }
 
-  toJSON(): { type: 'OneHotEncoder'; numClasses: number } {
+  /** numClasses as plain JSON (used by JSON.stringify); throws while it is unknown. */
+  toJSON(): {
+    /** Always 'OneHotEncoder'. */
+    type: 'OneHotEncoder';
+    /** The one-hot width. */
+    numClasses: number;
+  } {
     if (!this.numClasses) throw new Error('OneHotEncoder.toJSON: not fitted');
     return { type: 'OneHotEncoder', numClasses: this.numClasses };
   }
 
+  /** An encoder from toJSON's output; TypeError when j is not one. */
   static fromJSON(j: { type: string; numClasses: number }): OneHotEncoder {
     if (j?.type !== 'OneHotEncoder' || !Number.isInteger(j.numClasses) || j.numClasses < 1)
       throw new TypeError('OneHotEncoder.fromJSON: not a OneHotEncoder');

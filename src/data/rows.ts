@@ -3,7 +3,19 @@ import { kernels } from '../native/executor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** A new tensor holding rows `indices[start .. start+count)` of t (first axis), any dtype. */
+/**
+ * A new tensor holding the rows `indices[start .. start+count)` of t (along its first axis),
+ * gathered in one native call; any dtype, the result has t's dtype.
+ *
+ * @throws RangeError for a 0-d tensor, an index outside [0, t.shape[0]) or a range past the
+ *   end of `indices`.
+ * @example
+ * ```ts
+ * import { takeRows, tensor } from 'axon-nn';
+ * const t = tensor([[1, 2], [3, 4], [5, 6]]);
+ * console.log(takeRows(t, Int32Array.of(2, 0)).toArray()); // [[5, 6], [1, 2]]
+ * ```
+ */
 export function takeRows(t: Tensor, indices: Int32Array, start = 0, count = indices.length - start): Tensor {
   if (t.ndim === 0) throw new RangeError(`takeRows: a 0-d tensor has no rows (shape ${shapeToString(t.shape)})`);
   const rowSize = t.size / Math.max(t.shape[0], 1);

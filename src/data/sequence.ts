@@ -8,9 +8,29 @@
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
-/** Which end of a sequence gets the padding (or loses steps when truncated). */
+/**
+ * Which end of a sequence gets the padding (or loses steps when truncated): 'pre' the start,
+ * 'post' the end.
+ *
+ * @example
+ * ```ts
+ * import { padSequences, type PadSide } from 'axon-nn';
+ * const keepEnd: PadSide = 'pre';
+ * const padded = padSequences([[1, 2, 3, 4], [5]], { maxLen: 3, truncating: keepEnd }); // rows [2, 3, 4], [5, 0, 0]
+ * ```
+ */
 export type PadSide = 'pre' | 'post';
 
+/**
+ * padSequences's options (and, with `features`, padFloatSequences's). Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { padSequences, type PadOptions } from 'axon-nn';
+ * const options: PadOptions = { maxLen: 4, value: -1 };
+ * const { data } = padSequences([[7, 8], [9, 10, 11, 12, 13]], options); // [7, 8, -1, -1, 9, 10, 11, 12]
+ * ```
+ */
 export interface PadOptions {
   /** Steps per row T (default: the longest sequence). Longer sequences are truncated. */
   maxLen?: number;
@@ -27,6 +47,16 @@ export interface PadOptions {
 }
 const PAD_KEYS = optionKeys<PadOptions>({ maxLen: true, padding: true, truncating: true, value: true });
 
+/**
+ * padFloatSequences's options: PadOptions plus the feature count of flat sequences.
+ *
+ * @example
+ * ```ts
+ * import { padFloatSequences, type FloatPadOptions } from 'axon-nn';
+ * const options: FloatPadOptions = { features: 2, maxLen: 3 };
+ * const padded = padFloatSequences([Float32Array.of(1, 2, 3, 4), [5, 6]], options); // shape [2, 3, 2]
+ * ```
+ */
 export interface FloatPadOptions extends PadOptions {
   /**
    * Features per step F when a sequence is given flat (a typed array or plain numbers, T_i*F
@@ -52,28 +82,72 @@ function checkBlockSize(op: string, n: number, t: number, f: number): void {
     );
 }
 
-/** int32 sequences padded to (N, T). */
+/**
+ * int32 sequences padded to (N, T): padSequences's and Vocabulary.encodeTexts's result.
+ * paddedToTensors wraps it as tensors.
+ *
+ * @example
+ * ```ts
+ * import { padSequences, type PaddedSequences } from 'axon-nn';
+ * const padded: PaddedSequences = padSequences([[4, 5, 6], [7]]);
+ * console.log(padded.shape, padded.lengths); // [2, 3] Int32Array [3, 1]
+ * ```
+ */
 export interface PaddedSequences {
   /** Row-major (N, T). */
   data: Int32Array;
   /** Valid steps of each row after truncation, each in [0, T]. Pass these to the recurrent layers. */
   lengths: Int32Array;
+  /** [N, T]. */
   shape: [number, number];
+  /** Where the padding went: 'post' (valid steps first) or 'pre'. */
   padding: PadSide;
 }
 
-/** float32 sequences padded to (N, T, F). */
+/**
+ * float32 sequences padded to (N, T, F): padFloatSequences's result. paddedToTensors wraps it
+ * as tensors.
+ *
+ * @example
+ * ```ts
+ * import { padFloatSequences, type PaddedFloatSequences } from 'axon-nn';
+ * const padded: PaddedFloatSequences = padFloatSequences([[[0.1, 1], [0.2, 2]], [[0.3, 3]]]);
+ * console.log(padded.shape, padded.lengths); // [2, 2, 2] Int32Array [2, 1]
+ * ```
+ */
 export interface PaddedFloatSequences {
   /** Row-major (N, T, F). */
   data: Float32Array;
+  /** Valid steps of each row after truncation, each in [0, T]. Pass these to the recurrent layers. */
   lengths: Int32Array;
+  /** [N, T, F]. */
   shape: [number, number, number];
+  /** Where the padding went: 'post' (valid steps first) or 'pre'. */
   padding: PadSide;
 }
 
-/** A token-id sequence: plain integers or an Int32Array. */
+/**
+ * A token-id sequence: plain integers or an Int32Array.
+ *
+ * @example
+ * ```ts
+ * import { padSequences, type IdSequence } from 'axon-nn';
+ * const seqs: IdSequence[] = [[2, 9, 4], Int32Array.of(5, 3)];
+ * const { data } = padSequences(seqs); // [2, 9, 4, 5, 3, 0]
+ * ```
+ */
 export type IdSequence = readonly number[] | Int32Array;
-/** A numeric sequence: T_i steps of F features, as rows or flat (T_i*F values). */
+/**
+ * A numeric sequence: T_i steps of F features, as rows of steps (`[[f0, f1], ...]`) or flat
+ * (T_i*F values: numbers, a Float32Array or a Float64Array).
+ *
+ * @example
+ * ```ts
+ * import { padFloatSequences, type FloatSequence } from 'axon-nn';
+ * const seqs: FloatSequence[] = [[[1, 10], [2, 20]], Float32Array.of(3, 30)];
+ * const { shape } = padFloatSequences(seqs, { features: 2 }); // [2, 2, 2]
+ * ```
+ */
 export type FloatSequence = readonly (readonly number[])[] | readonly number[] | Float32Array | Float64Array;
 
 const INT32_MIN = -(2 ** 31);
@@ -128,8 +202,11 @@ function placement(n: number, T: number, sides: ResolvedPad): { from: number; le
  * @throws TypeError when seqs is not an array of sequences; RangeError for a non-integer id
  *   (naming the sequence and step), a bad maxLen, padding side or value.
  * @example
- * padSequences([[5, 6, 7], [8]], { maxLen: 2 });
- * // data [5, 6, 8, 0], lengths [2, 1], shape [2, 2]
+ * ```ts
+ * import { padSequences } from 'axon-nn';
+ * const padded = padSequences([[5, 6, 7], [8]], { maxLen: 2 });
+ * console.log(padded.data, padded.lengths, padded.shape); // Int32Array [5, 6, 8, 0] Int32Array [2, 1] [2, 2]
+ * ```
  */
 export function padSequences(seqs: readonly IdSequence[], options: PadOptions = {}): PaddedSequences {
   const op = 'padSequences';
@@ -208,8 +285,12 @@ function floatSteps(op: string, s: unknown, r: number, F: number | null): { step
  * @throws RangeError when sequences disagree on F, a value is NaN or infinite (naming
  *   sequence, step and feature), or an option is invalid.
  * @example
- * padFloatSequences([[[1, 2], [3, 4]], [[5, 6]]]);
- * // data [1, 2, 3, 4, 5, 6, 0, 0], lengths [2, 1], shape [2, 2, 2]
+ * ```ts
+ * import { padFloatSequences } from 'axon-nn';
+ * const padded = padFloatSequences([[[1, 2], [3, 4]], [[5, 6]]]);
+ * console.log(padded.data); // Float32Array [1, 2, 3, 4, 5, 6, 0, 0]
+ * console.log(padded.lengths, padded.shape); // Int32Array [2, 1] [2, 2, 2]
+ * ```
  */
 export function padFloatSequences(seqs: readonly FloatSequence[], options: FloatPadOptions = {}): PaddedFloatSequences {
   const op = 'padFloatSequences';
@@ -256,12 +337,23 @@ export function padFloatSequences(seqs: readonly FloatSequence[], options: Float
 
 /**
  * Wraps padded sequences as tensors without copying: `x` int32 (N, T) for ids or float32
- * (N, T, F) for numeric steps, and `lengths` int32 (N).
+ * (N, T, F) for numeric steps, and `lengths` int32 (N). The tensors share the padded arrays.
  *
+ * @throws TypeError when padded is not a padSequences or padFloatSequences result.
  * @example
+ * ```ts
+ * import { padSequences, paddedToTensors } from 'axon-nn';
+ * const ids = [[3, 9, 4], [7]];
  * const { x, lengths } = paddedToTensors(padSequences(ids, { maxLen: 50 }));
+ * console.log(x.dtype, x.shape, lengths.toArray()); // int32 [2, 50] [3, 1]
+ * ```
  */
-export function paddedToTensors(padded: PaddedSequences | PaddedFloatSequences): { x: Tensor; lengths: Tensor } {
+export function paddedToTensors(padded: PaddedSequences | PaddedFloatSequences): {
+  /** The padded block: int32 (N, T) or float32 (N, T, F). */
+  x: Tensor;
+  /** int32 (N): each row's valid steps. */
+  lengths: Tensor;
+} {
   if (!padded || !(padded.data instanceof Int32Array || padded.data instanceof Float32Array))
     throw new TypeError('paddedToTensors: expected the result of padSequences or padFloatSequences');
   return { x: new Tensor(padded.data, padded.shape), lengths: new Tensor(padded.lengths, [padded.lengths.length]) };
@@ -272,6 +364,12 @@ export function paddedToTensors(padded: PaddedSequences | PaddedFloatSequences):
  * for losses or poolings computed outside the recurrent layers.
  *
  * @throws RangeError when a length is negative, not an integer or longer than maxLen.
+ * @example
+ * ```ts
+ * import { lengthsToMask } from 'axon-nn';
+ * const mask = lengthsToMask([3, 1], 3);
+ * console.log(mask.toArray()); // [[1, 1, 1], [1, 0, 0]]
+ * ```
  */
 export function lengthsToMask(lengths: ArrayLike<number>, maxLen: number): Tensor {
   if (!Number.isSafeInteger(maxLen) || maxLen < 0)

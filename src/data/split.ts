@@ -15,6 +15,17 @@ function shuffled(n: number, g: Generator): Int32Array {
   return order;
 }
 
+/**
+ * trainTestSplit's options. `seed` or `generator` fixes the shuffle; without them a private
+ * generator is seeded from the global one.
+ *
+ * @example
+ * ```ts
+ * import { trainTestSplit, randn, type SplitOptions } from 'axon-nn';
+ * const options: SplitOptions = { testSize: 0.2, seed: 7 };
+ * const { xTrain, xTest } = trainTestSplit(randn([50, 3]), null, options); // [40, 3] and [10, 3]
+ * ```
+ */
 export interface SplitOptions extends RandomOptions {
   /** Fraction (0..1) or count of samples for the test part (default 0.25). */
   testSize?: number;
@@ -23,18 +34,53 @@ export interface SplitOptions extends RandomOptions {
 }
 const SPLIT_KEYS = optionKeys<SplitOptions>({ testSize: true, shuffle: true, seed: true, generator: true });
 
+/**
+ * kFold's options. `seed` or `generator` fixes the shuffle; without them a private generator
+ * is seeded from the global one.
+ *
+ * @example
+ * ```ts
+ * import { kFold, type KFoldOptions } from 'axon-nn';
+ * const options: KFoldOptions = { shuffle: false };
+ * const folds = kFold(6, 3, options); // test folds [0, 1], [2, 3], [4, 5]
+ * ```
+ */
 export interface KFoldOptions extends RandomOptions {
   /** Shuffle before cutting the folds (default true). */
   shuffle?: boolean;
 }
 const KFOLD_KEYS = optionKeys<KFoldOptions>({ shuffle: true, seed: true, generator: true });
 
-/** Splits x (and y) along the first axis into train and test parts. */
+/**
+ * Splits x (and y, row for row) along the first axis into train and test parts, shuffled by
+ * default. The parts are copies; the test part holds round(N * testSize) samples for a
+ * fraction, or testSize samples for a count of 1 or more.
+ *
+ * @throws RangeError when x is 0-d, y has a different number of samples, or testSize does not
+ *   fit N; TypeError for an unknown option.
+ * @example
+ * ```ts
+ * import { trainTestSplit, randn, randint } from 'axon-nn';
+ * const x = randn([100, 4]);
+ * const y = randint(0, 2, [100]);
+ * const { xTrain, xTest, yTrain, yTest } = trainTestSplit(x, y, { testSize: 0.2, seed: 0 });
+ * console.log(xTrain.shape, xTest.shape, yTrain?.shape, yTest?.shape); // [80, 4] [20, 4] [80] [20]
+ * ```
+ */
 export function trainTestSplit(
   x: Tensor,
   y: Tensor | null = null,
   options: SplitOptions = {},
-): { xTrain: Tensor; xTest: Tensor; yTrain: Tensor | null; yTest: Tensor | null } {
+): {
+  /** Training inputs. */
+  xTrain: Tensor;
+  /** Test inputs. */
+  xTest: Tensor;
+  /** Training targets (null without y). */
+  yTrain: Tensor | null;
+  /** Test targets (null without y). */
+  yTest: Tensor | null;
+} {
   checkOptionKeys('trainTestSplit', options, SPLIT_KEYS);
   if (x.ndim === 0) throw new RangeError('trainTestSplit: x needs a sample axis');
   const n = x.shape[0];
@@ -55,8 +101,31 @@ export function trainTestSplit(
   };
 }
 
-/** k folds of indices: each sample is in exactly one test fold. */
-export function kFold(n: number, k: number, options: KFoldOptions = {}): { train: Int32Array; test: Int32Array }[] {
+/**
+ * k folds of sample indices for cross-validation: each of the n samples is in exactly one
+ * test fold, and a fold's train indices are all the others. Fold sizes differ by at most one.
+ *
+ * @throws RangeError when n is not a non-negative integer or k is not an integer in [2, n].
+ * @example
+ * ```ts
+ * import { kFold, takeRows, randn } from 'axon-nn';
+ * const x = randn([10, 4]);
+ * for (const { train, test } of kFold(10, 5, { seed: 0 })) {
+ *   const xTrain = takeRows(x, train); // [8, 4]
+ *   const xVal = takeRows(x, test); // [2, 4]
+ * }
+ * ```
+ */
+export function kFold(
+  n: number,
+  k: number,
+  options: KFoldOptions = {},
+): {
+  /** Indices of the samples to train on (every sample outside the test fold). */
+  train: Int32Array;
+  /** Indices of this fold's held-out samples. */
+  test: Int32Array;
+}[] {
   checkOptionKeys('kFold', options, KFOLD_KEYS);
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
     throw new RangeError(`kFold: n must be a non-negative integer, got ${n}`);

@@ -10,16 +10,76 @@ import { readFileChecked } from './files.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { padSequences, type PadSide, type PaddedSequences } from './sequence.js';
 
-/** The reserved padding token; always id 0, so padded steps of `padSequences` (value 0) decode to it. */
+/**
+ * The reserved padding token; always id 0, so padded steps of `padSequences` (value 0) decode to it.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, PAD_TOKEN } from 'axon-nn';
+ * const vocab = Vocabulary.fromTexts(['a b', 'b c']);
+ * console.log(vocab.tokens[0] === PAD_TOKEN); // true
+ * ```
+ */
 export const PAD_TOKEN = '<pad>';
-/** The reserved out-of-vocabulary token; always id 1. */
+/**
+ * The reserved out-of-vocabulary token; always id 1.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, UNK_TOKEN } from 'axon-nn';
+ * const vocab = Vocabulary.fromTexts(['a b', 'b c']);
+ * console.log(vocab.decode(vocab.encode(['b', 'zebra']))); // ['b', '<unk>']
+ * console.log(vocab.tokens[1] === UNK_TOKEN); // true
+ * ```
+ */
 export const UNK_TOKEN = '<unk>';
+/**
+ * The id of `<pad>` (0): the fill value of padded token rows.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, PAD_ID } from 'axon-nn';
+ * const texts = ['good film', 'bad'];
+ * const { data } = Vocabulary.fromTexts(texts).encodeTexts(texts); // rows of 2 steps
+ * console.log(data[3] === PAD_ID); // true: 'bad' is padded after its one token
+ * ```
+ */
 export const PAD_ID = 0;
+/**
+ * The id of `<unk>` (1): what tokens outside the vocabulary encode to.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, UNK_ID } from 'axon-nn';
+ * const vocab = Vocabulary.fromTexts(['good film']);
+ * console.log(vocab.id('terrible') === UNK_ID); // true
+ * ```
+ */
 export const UNK_ID = 1;
 
-/** Most tokens a vocabulary file may hold (ids must fit an embedding table comfortably). */
+/**
+ * Most tokens a vocabulary may hold (2^24, the reserved ones included): larger `maxSize`
+ * values are capped to it, and `Vocabulary.fromJSON` refuses longer token lists.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, MAX_VOCABULARY_SIZE } from 'axon-nn';
+ * const vocab = Vocabulary.build([['a', 'b']], { maxSize: MAX_VOCABULARY_SIZE });
+ * console.log(vocab.size); // 4
+ * ```
+ */
 export const MAX_VOCABULARY_SIZE = 1 << 24;
 
+/**
+ * Tokenizer's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { Tokenizer, type TokenizerOptions } from 'axon-nn';
+ * const options: TokenizerOptions = { lowercase: false, punctuation: 'drop' };
+ * console.log(new Tokenizer(options).tokenize('Hello, World!')); // ['Hello', 'World']
+ * ```
+ */
 export interface TokenizerOptions {
   /** Lower-case the text (default true); `toLowerCase()`, locale-independent. */
   lowercase?: boolean;
@@ -37,11 +97,27 @@ const TOKENIZER_KEYS = optionKeys<TokenizerOptions>({
   normalize: true,
 });
 
+/**
+ * A Tokenizer's settings as plain JSON: what `Tokenizer.toJSON` returns and
+ * `Tokenizer.fromJSON` reads (a Vocabulary saves it with its tokens).
+ *
+ * @example
+ * ```ts
+ * import { Tokenizer, type TokenizerConfig } from 'axon-nn';
+ * const config: TokenizerConfig = { ...new Tokenizer().toJSON(), stripHtml: false, punctuation: 'drop' };
+ * console.log(Tokenizer.fromJSON(config).tokenize('Hi <b>there</b>!')); // ['hi', 'b', 'there', 'b']
+ * ```
+ */
 export interface TokenizerConfig {
+  /** Always 'Tokenizer'. */
   type: 'Tokenizer';
+  /** Whether text is lower-cased. */
   lowercase: boolean;
+  /** Whether HTML tags and entities are stripped. */
   stripHtml: boolean;
+  /** Punctuation handling: 'split' into tokens or 'drop'. */
   punctuation: 'split' | 'drop';
+  /** Unicode normalisation form, or false for none. */
   normalize: 'NFC' | 'NFKC' | false;
 }
 
@@ -66,15 +142,26 @@ function show(v: unknown): string {
 }
 
 /**
- * Splits text into word and punctuation tokens.
+ * Splits text into word and punctuation tokens: words are runs of letters, marks and digits of
+ * any script (inner apostrophes kept, so "don't" is one token), an emoji sequence is one token,
+ * and every other non-space character is its own token (or dropped). By default the text is
+ * NFC-normalised, HTML-stripped and lower-cased first.
  *
  * @example
- * new Tokenizer().tokenize("Don't buy it!<br />Awful."); // ["don't", 'buy', 'it', '!', 'awful', '.']
+ * ```ts
+ * import { Tokenizer } from 'axon-nn';
+ * const tokens = new Tokenizer().tokenize("Don't buy it!<br />Awful.");
+ * console.log(tokens); // ["don't", 'buy', 'it', '!', 'awful', '.']
+ * ```
  */
 export class Tokenizer {
+  /** Whether text is lower-cased. */
   readonly lowercase: boolean;
+  /** Whether HTML tags and entities are stripped. */
   readonly stripHtml: boolean;
+  /** Punctuation handling: 'split' into tokens or 'drop'. */
   readonly punctuation: 'split' | 'drop';
+  /** Unicode normalisation form applied first, or false for none. */
   readonly normalize: 'NFC' | 'NFKC' | false;
 
   /** @throws TypeError/RangeError for an option of the wrong type or value. */
@@ -99,6 +186,8 @@ export class Tokenizer {
   }
 
   /**
+   * The tokens of one document.
+   *
    * @param text one document.
    * @returns its tokens in order (empty for text without any).
    * @throws TypeError when text is not a string.
@@ -122,6 +211,7 @@ export class Tokenizer {
     });
   }
 
+  /** The settings as plain JSON, for fromJSON (used by JSON.stringify). */
   toJSON(): TokenizerConfig {
     return {
       type: 'Tokenizer',
@@ -132,7 +222,11 @@ export class Tokenizer {
     };
   }
 
-  /** @throws TypeError when j is not a Tokenizer configuration. */
+  /**
+   * A Tokenizer from toJSON's output (missing settings take their defaults).
+   *
+   * @throws TypeError when j is not a Tokenizer configuration or holds a bad setting.
+   */
   static fromJSON(j: unknown): Tokenizer {
     if (j === null || typeof j !== 'object' || (j as { type?: unknown }).type !== 'Tokenizer')
       throw new TypeError('Tokenizer.fromJSON: not a Tokenizer configuration (expected type "Tokenizer")');
@@ -150,6 +244,17 @@ export class Tokenizer {
   }
 }
 
+/**
+ * Vocabulary.build's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, type VocabularyOptions } from 'axon-nn';
+ * const options: VocabularyOptions = { maxSize: 3, minFreq: 2 };
+ * const vocab = Vocabulary.build([['a', 'b', 'a'], ['b', 'c']], options);
+ * console.log(vocab.tokens); // ['<pad>', '<unk>', 'a']
+ * ```
+ */
 export interface VocabularyOptions {
   /** Most tokens kept, the two reserved ones included (so an embedding table needs at most maxSize rows). */
   maxSize?: number;
@@ -157,20 +262,55 @@ export interface VocabularyOptions {
   minFreq?: number;
 }
 const VOCABULARY_KEYS = optionKeys<VocabularyOptions>({ maxSize: true, minFreq: true });
-/** Vocabulary.fromTexts's options: the build options plus the tokenizer to keep. */
+/**
+ * Vocabulary.fromTexts's options: the build options plus the tokenizer to keep.
+ *
+ * @example
+ * ```ts
+ * import { Tokenizer, Vocabulary, type FromTextsOptions } from 'axon-nn';
+ * const options: FromTextsOptions = { tokenizer: new Tokenizer({ punctuation: 'drop' }), minFreq: 1 };
+ * const vocab = Vocabulary.fromTexts(['Great film!', 'Bad film.'], options);
+ * console.log(vocab.tokens); // ['<pad>', '<unk>', 'film', 'bad', 'great']
+ * ```
+ */
 export interface FromTextsOptions extends VocabularyOptions {
+  /** Tokenizer for the texts (default `new Tokenizer()`); kept by the vocabulary for encodeTexts and toJSON. */
   tokenizer?: Tokenizer;
 }
 const FROM_TEXTS_KEYS = optionKeys<FromTextsOptions>({ maxSize: true, minFreq: true, tokenizer: true });
-/** Vocabulary.decode's options. */
+/**
+ * Vocabulary.decode's options.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, type DecodeOptions } from 'axon-nn';
+ * const vocab = Vocabulary.fromTexts(['a long text', 'short']);
+ * const options: DecodeOptions = { skipPad: true };
+ * const { data, shape } = vocab.encodeTexts(['a long text', 'short']); // shape [2, 3]
+ * const row1 = data.subarray(shape[1], 2 * shape[1]); // 'short' and two <pad>
+ * console.log(vocab.decode(row1, options)); // ['short']
+ * ```
+ */
 export interface DecodeOptions {
   /** Drop `<pad>` (id 0) entries (default false). */
   skipPad?: boolean;
 }
 const DECODE_KEYS = optionKeys<DecodeOptions>({ skipPad: true });
 
+/**
+ * A saved Vocabulary: what `toJSON` returns and `Vocabulary.fromJSON` reads back.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, type VocabularyJSON } from 'axon-nn';
+ * const saved: VocabularyJSON = { type: 'Vocabulary', version: 1, tokens: ['<pad>', '<unk>', 'yes', 'no'] };
+ * console.log(Vocabulary.fromJSON(saved).id('no')); // 3
+ * ```
+ */
 export interface VocabularyJSON {
+  /** Always 'Vocabulary'. */
   type: 'Vocabulary';
+  /** The format version (1). */
   version: 1;
   /** Token of each id; tokens[0] = '<pad>', tokens[1] = '<unk>'. */
   tokens: string[];
@@ -178,6 +318,17 @@ export interface VocabularyJSON {
   tokenizer?: TokenizerConfig;
 }
 
+/**
+ * Vocabulary.encodeTexts's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary, type EncodeTextsOptions } from 'axon-nn';
+ * const vocab = Vocabulary.fromTexts(['one two three four']);
+ * const options: EncodeTextsOptions = { maxLen: 2, truncating: 'pre' };
+ * console.log(vocab.decode(vocab.encodeTexts(['one two three four'], options).data)); // ['three', 'four']
+ * ```
+ */
 export interface EncodeTextsOptions {
   /** Tokenizer for the texts (default: the one the vocabulary was built with, else `new Tokenizer()`). */
   tokenizer?: Tokenizer;
@@ -198,12 +349,17 @@ const ENCODE_TEXTS_KEYS = optionKeys<EncodeTextsOptions>({
 /**
  * Token <-> id table. Ids: 0 = `<pad>`, 1 = `<unk>`, then tokens by descending frequency,
  * ties broken by code-unit order of the token (locale-independent), so the same corpus gives
- * the same ids on every machine.
+ * the same ids on every machine. Build with `fromTexts` or `build`; save with toJSON / fromJSON.
  *
  * @example
- * const tok = new Tokenizer();
- * const vocab = Vocabulary.fromTexts(trainTexts, { tokenizer: tok, maxSize: 10000, minFreq: 2 });
- * const { data, lengths, shape } = vocab.encodeTexts(testTexts, { maxLen: 60 });
+ * ```ts
+ * import { Tokenizer, Vocabulary } from 'axon-nn';
+ * const trainTexts = ['A great film.', 'A dull, slow film.', 'Great acting!'];
+ * const vocab = Vocabulary.fromTexts(trainTexts, { tokenizer: new Tokenizer(), maxSize: 10000, minFreq: 2 });
+ * const { data, lengths, shape } = vocab.encodeTexts(['A great plot.'], { maxLen: 6 });
+ * console.log(vocab.tokens); // ['<pad>', '<unk>', '.', 'a', 'film', 'great']
+ * console.log(data, lengths, shape); // Int32Array [3, 5, 1, 2, 0, 0] Int32Array [4] [1, 6]
+ * ```
  */
 export class Vocabulary {
   /** Token of each id. */
@@ -276,6 +432,7 @@ export class Vocabulary {
     return this.tokens.length;
   }
 
+  /** Whether the token has its own id (`<pad>` and `<unk>` included). */
   has(token: string): boolean {
     return this.index.has(token);
   }
@@ -286,6 +443,8 @@ export class Vocabulary {
   }
 
   /**
+   * Maps tokens to ids.
+   *
    * @returns the ids of `tokens` (unknown tokens -> 1).
    * @throws TypeError when a token is not a string.
    */
@@ -301,6 +460,8 @@ export class Vocabulary {
   }
 
   /**
+   * Maps ids back to tokens.
+   *
    * @param ids token ids, e.g. one row of `encodeTexts(...).data`.
    * @param options skipPad: drop `<pad>` (id 0) entries (default false).
    * @throws RangeError for an id that is not an integer in [0, size).
@@ -338,6 +499,7 @@ export class Vocabulary {
     });
   }
 
+  /** The tokens (and tokenizer settings, if any) as plain JSON, for fromJSON (used by JSON.stringify). */
   toJSON(): VocabularyJSON {
     const j: VocabularyJSON = { type: 'Vocabulary', version: 1, tokens: [...this.tokens] };
     if (this.tokenizer) j.tokenizer = this.tokenizer.toJSON();
@@ -376,10 +538,21 @@ export class Vocabulary {
   }
 }
 
-/** Rows of a labelled text file. */
+/**
+ * Rows of a labelled text file, as parseLabelledTsv and readLabelledTsv return them.
+ *
+ * @example
+ * ```ts
+ * import { parseLabelledTsv, Vocabulary, type LabelledTexts } from 'axon-nn';
+ * const rows: LabelledTexts = parseLabelledTsv('label\ttext\n1\tloved it\n0\tboring\n');
+ * const vocab = Vocabulary.fromTexts(rows.texts);
+ * console.log(rows.labels, rows.columns.label); // Int32Array [1, 0] ['1', '0']
+ * ```
+ */
 export interface LabelledTexts {
   /** Integer label of each row. */
   labels: Int32Array;
+  /** The text column of each row. */
   texts: string[];
   /** Every column by header name, as strings (label and text included). */
   columns: Record<string, string[]>;
@@ -391,7 +564,13 @@ export interface LabelledTexts {
  * cell runs to the next tab, so texts must not contain tabs or newlines.
  *
  * @throws RangeError naming the line for a wrong cell count or a non-integer label, or a
- *   header without label or text.
+ *   header without label or text (or naming a column twice); TypeError for a non-string.
+ * @example
+ * ```ts
+ * import { parseLabelledTsv } from 'axon-nn';
+ * const { labels, texts, columns } = parseLabelledTsv('label\tsource\ttext\n1\timdb\tA gem.\n0\tyelp\tCold food.\n');
+ * console.log(labels, texts, columns.source); // Int32Array [1, 0] ['A gem.', 'Cold food.'] ['imdb', 'yelp']
+ * ```
  */
 export function parseLabelledTsv(content: string): LabelledTexts {
   const op = 'parseLabelledTsv';
@@ -420,7 +599,21 @@ export function parseLabelledTsv(content: string): LabelledTexts {
   return { labels: Int32Array.from(labels), texts: columns.text, columns };
 }
 
-/** Reads a file for parseLabelledTsv (UTF-8; a regular file of at most 256 MiB). */
+/**
+ * Reads a file for parseLabelledTsv (UTF-8; a regular file of at most 256 MiB, a leading BOM
+ * ignored).
+ *
+ * @throws what parseLabelledTsv throws, an Error for a refused file, or the system error (ENOENT, ...).
+ * @example
+ * ```ts
+ * import { readLabelledTsv } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/reviews.tsv`;
+ * writeFileSync(path, 'label\ttext\n1\tLoved it.\n0\tToo long.\n');
+ * const { labels, texts } = await readLabelledTsv(path); // Int32Array [1, 0], ['Loved it.', 'Too long.']
+ * ```
+ */
 export async function readLabelledTsv(path: string): Promise<LabelledTexts> {
   return parseLabelledTsv((await readFileChecked(path, MAX_TEXT_BYTES)).toString('utf8'));
 }

@@ -13,14 +13,33 @@ import { shapeToString } from '../tensor/shape.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
 /**
- * A series of T steps and F features: a tensor (T) or (T, F), rows of steps
- * (`[[f0, f1], ...]`, T x F), or flat values (one feature; T values).
+ * A series of T steps and F features: a float32 tensor (T) or (T, F), rows of steps
+ * (`[[f0, f1], ...]`, T x F), or flat values (one feature; T values). Every value must be finite.
+ *
+ * @example
+ * ```ts
+ * import { makeWindows, type SeriesLike } from 'axon-nn';
+ * const weather: SeriesLike = [[12.1, 0.8], [13.4, 0.7], [11.9, 0.9], [12.6, 0.6]]; // T = 4, F = 2
+ * const w = makeWindows(weather, { lookback: 2, targetColumns: [0] }); // inputShape [2, 2, 2]
+ * ```
  */
 export type SeriesLike = Tensor | Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
 
-/** Rows [start, end) of a series. */
+/**
+ * Rows [start, end) of a series, as chronologicalSplit returns them and makeWindows and
+ * scaleSeries take them.
+ *
+ * @example
+ * ```ts
+ * import { makeWindows, type RowRange } from 'axon-nn';
+ * const firstSix: RowRange = { start: 0, end: 6 };
+ * const w = makeWindows([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { lookback: 3, range: firstSix }); // 3 windows
+ * ```
+ */
 export interface RowRange {
+  /** First row (inclusive). */
   start: number;
+  /** Row after the last (exclusive). */
   end: number;
 }
 
@@ -95,6 +114,17 @@ function checkRange(op: string, range: RowRange | undefined, T: number): RowRang
   return { start, end };
 }
 
+/**
+ * makeWindows's options; lookback is required. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { makeWindows, type WindowOptions } from 'axon-nn';
+ * const options: WindowOptions = { lookback: 3, horizon: 2, stride: 2 };
+ * const w = makeWindows([1, 2, 3, 4, 5, 6, 7, 8, 9], options);
+ * console.log(w.inputShape, w.targetShape, w.starts); // [3, 3, 1] [3, 2, 1] Int32Array [0, 2, 4]
+ * ```
+ */
 export interface WindowOptions {
   /** Input steps per window (L). */
   lookback: number;
@@ -115,16 +145,33 @@ const WINDOW_KEYS = optionKeys<WindowOptions>({
   range: true,
 });
 
-/** Sliding windows: inputs (N, L, F) and the following targets (N, H, K), float32, row-major. */
+/**
+ * Sliding windows: inputs (N, L, F) and the following targets (N, H, K), float32, row-major.
+ * makeWindows's result; windowsToTensors wraps it as tensors.
+ *
+ * @example
+ * ```ts
+ * import { makeWindows, naiveForecast, rmse, type Windows } from 'axon-nn';
+ * const w: Windows = makeWindows([3, 5, 4, 6, 5, 7], { lookback: 2 });
+ * console.log(w.targets, rmse(naiveForecast(w), w.targets)); // Float32Array [4, 6, 5, 7] 1.58... (sqrt(2.5))
+ * ```
+ */
 export interface Windows {
+  /** Input values, row-major (N, L, F). */
   inputs: Float32Array;
+  /** [N, L, F]: windows, lookback steps, features. */
   inputShape: [number, number, number];
+  /** Target values, row-major (N, H, K). */
   targets: Float32Array;
+  /** [N, H, K]: windows, horizon steps, target columns. */
   targetShape: [number, number, number];
   /** Series row of each window's first input step; its targets start at starts[i] + lookback. */
   starts: Int32Array;
+  /** L, input steps per window. */
   lookback: number;
+  /** H, target steps per window. */
   horizon: number;
+  /** The series columns the targets hold, in order (K of them). */
   targetColumns: number[];
 }
 
@@ -140,8 +187,12 @@ export interface Windows {
  *   range) shorter than lookback + horizon, a target column outside [0, F) or repeated, or a
  *   NaN/infinite value (naming row and column).
  * @example
- * makeWindows([1, 2, 3, 4, 5], { lookback: 2, horizon: 1 });
- * // inputs [[1,2],[2,3],[3,4]] (shape [3,2,1]), targets [3, 4, 5] (shape [3,1,1])
+ * ```ts
+ * import { makeWindows } from 'axon-nn';
+ * const w = makeWindows([1, 2, 3, 4, 5], { lookback: 2, horizon: 1 });
+ * console.log(w.inputs, w.inputShape); // Float32Array [1, 2, 2, 3, 3, 4] [3, 2, 1]
+ * console.log(w.targets, w.targetShape); // Float32Array [3, 4, 5] [3, 1, 1]
+ * ```
  */
 export function makeWindows(series: SeriesLike, options: WindowOptions): Windows {
   const op = 'makeWindows';
@@ -189,11 +240,37 @@ export function makeWindows(series: SeriesLike, options: WindowOptions): Windows
   };
 }
 
-/** Wraps windows as float32 tensors without copying: x (N, L, F), y (N, H, K). */
-export function windowsToTensors(w: Windows): { x: Tensor; y: Tensor } {
+/**
+ * Wraps windows as float32 tensors without copying: x (N, L, F), y (N, H, K), ready for a
+ * recurrent model and a TensorDataset.
+ *
+ * @example
+ * ```ts
+ * import { makeWindows, windowsToTensors, TensorDataset } from 'axon-nn';
+ * const series = Array.from({ length: 50 }, (_, t) => Math.sin(t / 5));
+ * const { x, y } = windowsToTensors(makeWindows(series, { lookback: 10, horizon: 2 }));
+ * const dataset = new TensorDataset(x, y); // x [39, 10, 1], y [39, 2, 1]
+ * ```
+ */
+export function windowsToTensors(w: Windows): {
+  /** Inputs, float32 (N, L, F). */
+  x: Tensor;
+  /** Targets, float32 (N, H, K). */
+  y: Tensor;
+} {
   return { x: new Tensor(w.inputs, w.inputShape), y: new Tensor(w.targets, w.targetShape) };
 }
 
+/**
+ * chronologicalSplit's options: give testSize or testFraction (not both). Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { chronologicalSplit, type ChronologicalSplitOptions } from 'axon-nn';
+ * const options: ChronologicalSplitOptions = { testFraction: 0.25, gap: 2, lookback: 4 };
+ * const split = chronologicalSplit(40, options); // train [0, 28), test [26, 40), targets from 30
+ * ```
+ */
 export interface ChronologicalSplitOptions {
   /** Held-out steps at the end of the series (a count). Give this or testFraction. */
   testSize?: number;
@@ -214,6 +291,18 @@ const CHRONOLOGICAL_SPLIT_KEYS = optionKeys<ChronologicalSplitOptions>({
   horizon: true,
 });
 
+/**
+ * chronologicalSplit's result: the row ranges to cut training and test windows from.
+ *
+ * @example
+ * ```ts
+ * import { chronologicalSplit, makeWindows, type ChronologicalSplit } from 'axon-nn';
+ * const series = Array.from({ length: 100 }, (_, t) => t % 12);
+ * const split: ChronologicalSplit = chronologicalSplit(series.length, { testSize: 20, lookback: 12 });
+ * const train = makeWindows(series, { lookback: 12, range: split.train });
+ * const test = makeWindows(series, { lookback: 12, range: split.test }); // first target: row 80
+ * ```
+ */
 export interface ChronologicalSplit {
   /** Rows for fitting scalers and cutting training windows: [0, testTargetsStart - gap). */
   train: RowRange;
@@ -237,8 +326,11 @@ export interface ChronologicalSplit {
  * @param length T, the number of steps.
  * @throws RangeError when both or neither size is valid, or a part cannot hold one window.
  * @example
- * chronologicalSplit(100, { testSize: 20, lookback: 12 });
- * // { train: {start: 0, end: 80}, test: {start: 68, end: 100}, testTargetsStart: 80 }
+ * ```ts
+ * import { chronologicalSplit } from 'axon-nn';
+ * const split = chronologicalSplit(100, { testSize: 20, lookback: 12 });
+ * console.log(split); // { train: { start: 0, end: 80 }, test: { start: 68, end: 100 }, testTargetsStart: 80 }
+ * ```
  */
 export function chronologicalSplit(length: number, options: ChronologicalSplitOptions = {}): ChronologicalSplit {
   const op = 'chronologicalSplit';
@@ -275,10 +367,30 @@ export function chronologicalSplit(length: number, options: ChronologicalSplitOp
   return { train: { start: 0, end: trainEnd }, test: { start: testTargetsStart - lookback, end: length }, testTargetsStart };
 }
 
-/** A scaler with the fit/transform pair of src/data/preprocessing.ts. */
+/**
+ * The scalers scaleSeries fits and inverseScaleColumns inverts: a StandardScaler or a MinMaxScaler.
+ *
+ * @example
+ * ```ts
+ * import { MinMaxScaler, scaleSeries, type SeriesScaler } from 'axon-nn';
+ * const scaler: SeriesScaler = new MinMaxScaler();
+ * const { scaled } = scaleSeries([2, 4, 6, 8], { scaler });
+ * console.log(scaled.toArray()); // [[0], [0.333...], [0.666...], [1]]
+ * ```
+ */
 export type SeriesScaler = StandardScaler | MinMaxScaler;
 
-/** scaleSeries's options. */
+/**
+ * scaleSeries's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { MinMaxScaler, scaleSeries, type ScaleSeriesOptions } from 'axon-nn';
+ * const options: ScaleSeriesOptions<MinMaxScaler> = { fitRange: { start: 0, end: 3 }, scaler: new MinMaxScaler() };
+ * const { scaled, scaler } = scaleSeries([1, 2, 3, 10], options);
+ * console.log(scaled.toArray(), scaler.dataMax); // [[0], [0.5], [1], [4.5]] Float64Array [3]
+ * ```
+ */
 export interface ScaleSeriesOptions<S extends SeriesScaler = StandardScaler> {
   /** Rows the statistics come from (default all). */
   fitRange?: RowRange;
@@ -286,7 +398,20 @@ export interface ScaleSeriesOptions<S extends SeriesScaler = StandardScaler> {
   scaler?: S;
 }
 const SCALE_SERIES_KEYS = optionKeys<ScaleSeriesOptions>({ fitRange: true, scaler: true });
-/** readCo2's options. */
+/**
+ * readCo2's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { readCo2, type Co2Options } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/co2.csv`;
+ * writeFileSync(path, 'date,co2\n19580329,316.1\n19580405,\n19580412,317.6\n');
+ * const options: Co2Options = { frequency: 'weekly' };
+ * const { values, filled } = await readCo2(path, options); // values [316.1, 316.85, 317.6], filled [1]
+ * ```
+ */
 export interface Co2Options {
   /** 'monthly' (default) or 'weekly'. */
   frequency?: 'monthly' | 'weekly';
@@ -302,13 +427,22 @@ const CO2_KEYS = optionKeys<Co2Options>({ frequency: true });
  * @returns the scaled series as a float32 (T, F) tensor and the fitted scaler (to invert predictions).
  * @throws RangeError for an empty or out-of-bounds fitRange or a NaN in the series.
  * @example
- * const split = chronologicalSplit(T, { testFraction: 0.2, lookback: 24 });
- * const { scaled, scaler } = scaleSeries(series, { fitRange: split.train });
+ * ```ts
+ * import { chronologicalSplit, scaleSeries } from 'axon-nn';
+ * const series = Array.from({ length: 120 }, (_, t) => [t, Math.cos(t / 6)]); // T = 120, F = 2
+ * const split = chronologicalSplit(series.length, { testFraction: 0.2, lookback: 24 });
+ * const { scaled, scaler } = scaleSeries(series, { fitRange: split.train }); // scaled [120, 2]
+ * ```
  */
 export function scaleSeries<S extends SeriesScaler = StandardScaler>(
   series: SeriesLike,
   options: ScaleSeriesOptions<S> = {},
-): { scaled: Tensor; scaler: S } {
+): {
+  /** The whole series scaled, float32 (T, F). */
+  scaled: Tensor;
+  /** The fitted scaler, to invert predictions with inverseScaleColumns. */
+  scaler: S;
+} {
   const op = 'scaleSeries';
   checkOptionKeys(op, options, SCALE_SERIES_KEYS);
   const { data, T, F } = toMatrix(op, series);
@@ -328,7 +462,14 @@ export function scaleSeries<S extends SeriesScaler = StandardScaler>(
  * runs over `columns`.
  *
  * @throws Error when the scaler is not fitted; RangeError for a column it does not cover or a
- *   length that is not a multiple of columns.length.
+ *   length that is not a multiple of columns.length; TypeError for non-float32 values.
+ * @example
+ * ```ts
+ * import { scaleSeries, inverseScaleColumns } from 'axon-nn';
+ * const { scaler } = scaleSeries([[10, 100], [20, 300]]); // column means 15 and 200, stds 5 and 100
+ * const predictions = Float32Array.of(1, -1); // scaled values of column 1
+ * console.log(inverseScaleColumns(scaler, predictions, [1])); // Float32Array [300, 100]
+ * ```
  */
 export function inverseScaleColumns(
   scaler: SeriesScaler,
@@ -376,6 +517,13 @@ export function inverseScaleColumns(
  * the horizon. The baseline a forecaster has to beat (on a random walk it is optimal).
  *
  * @returns float32 (N, H, K), laid out as `w.targets`.
+ * @example
+ * ```ts
+ * import { makeWindows, naiveForecast, mae } from 'axon-nn';
+ * const w = makeWindows([1, 2, 4, 7, 11], { lookback: 2, horizon: 2 });
+ * const baseline = naiveForecast(w); // Float32Array [2, 2, 4, 4]: each window's last input, twice
+ * console.log(mae(baseline, w.targets)); // 4.25 (targets [4, 7, 7, 11])
+ * ```
  */
 export function naiveForecast(w: Windows): Float32Array {
   const [N, L, F] = w.inputShape;
@@ -402,7 +550,16 @@ function pairs(op: string, pred: ArrayLike<number> | Tensor, target: ArrayLike<n
   return [p, t];
 }
 
-/** Root mean squared error over all values, in float64. @throws RangeError for unequal lengths, no values or NaN. */
+/**
+ * Root mean squared error over all values (arrays or tensors, compared element by element), in float64.
+ *
+ * @throws RangeError for unequal lengths, no values or a non-finite value; TypeError for non-arrays.
+ * @example
+ * ```ts
+ * import { rmse } from 'axon-nn';
+ * console.log(rmse([1, 2, 3], [1, 2, 6])); // 1.7320508075688772 (sqrt(3))
+ * ```
+ */
 export function rmse(pred: ArrayLike<number> | Tensor, target: ArrayLike<number> | Tensor): number {
   const [p, t] = pairs('rmse', pred, target);
   let s = 0;
@@ -410,7 +567,16 @@ export function rmse(pred: ArrayLike<number> | Tensor, target: ArrayLike<number>
   return Math.sqrt(s / p.length);
 }
 
-/** Mean absolute error over all values, in float64. @throws RangeError for unequal lengths, no values or NaN. */
+/**
+ * Mean absolute error over all values (arrays or tensors, compared element by element), in float64.
+ *
+ * @throws RangeError for unequal lengths, no values or a non-finite value; TypeError for non-arrays.
+ * @example
+ * ```ts
+ * import { mae, tensor } from 'axon-nn';
+ * console.log(mae(tensor([1, 2, 3]), [2, 2, 1])); // 1
+ * ```
+ */
 export function mae(pred: ArrayLike<number> | Tensor, target: ArrayLike<number> | Tensor): number {
   const [p, t] = pairs('mae', pred, target);
   let s = 0;
@@ -423,9 +589,20 @@ export function mae(pred: ArrayLike<number> | Tensor, target: ArrayLike<number> 
  * the series, by the nearest valid value at either end.
  *
  * @returns the filled series and the indices that were filled.
- * @throws RangeError when no value is valid; TypeError for a non-number.
+ * @throws RangeError when no value is valid or one is infinite; TypeError for a non-number.
+ * @example
+ * ```ts
+ * import { interpolateMissing } from 'axon-nn';
+ * const { values, filled } = interpolateMissing([NaN, 2, NaN, NaN, 8, NaN]);
+ * console.log(values, filled); // Float32Array [2, 2, 4, 6, 8, 8] Int32Array [0, 2, 3, 5]
+ * ```
  */
-export function interpolateMissing(values: ArrayLike<number>): { values: Float32Array; filled: Int32Array } {
+export function interpolateMissing(values: ArrayLike<number>): {
+  /** The series with every gap filled, float32. */
+  values: Float32Array;
+  /** Indices of the values that were NaN and got filled. */
+  filled: Int32Array;
+} {
   const n = values.length;
   const out = new Float32Array(n);
   const filled: number[] = [];
@@ -448,10 +625,24 @@ export function interpolateMissing(values: ArrayLike<number>): { values: Float32
   return { values: out, filled: Int32Array.from(filled) };
 }
 
-/** A univariate series read from a shipped CSV. */
+/**
+ * A univariate series read from a shipped CSV (readCo2, readSunspots).
+ *
+ * @example
+ * ```ts
+ * import { readSunspots, makeWindows, type LoadedSeries } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/sunspots.csv`;
+ * writeFileSync(path, '"YEAR","SUNACTIVITY"\n1700,5\n1701,11\n1702,16\n1703,23\n');
+ * const series: LoadedSeries = await readSunspots(path);
+ * const w = makeWindows(series.values, { lookback: 2 }); // 2 windows; series.time[0] is '1700'
+ * ```
+ */
 export interface LoadedSeries {
   /** Label of each step: 'YYYY-MM' (monthly), 'YYYY-MM-DD' (weekly) or 'YYYY' (yearly). */
   time: string[];
+  /** The value of each step, float32, gaps filled. */
   values: Float32Array;
   /** Steps whose value was missing and interpolated. */
   filled: Int32Array;
@@ -463,7 +654,19 @@ export interface LoadedSeries {
  * 1958 to December 2001 (526 months); the 5 months without any value are interpolated
  * linearly. 'weekly': the 2284 weeks as given, empty weeks interpolated linearly.
  *
- * @throws RangeError for a malformed date or CO2 value (naming the row).
+ * @throws RangeError for a malformed date or CO2 value or dates out of order (naming the row),
+ *   or a series with no value at all; what readCsv throws for the file.
+ * @example
+ * ```ts
+ * import { readCo2 } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/co2.csv`; // or data/co2/co2.csv from the repository
+ * writeFileSync(path, 'date,co2\n19580329,316.1\n19580405,317.3\n19580503,317.5\n19580510,\n19580705,315.9\n');
+ * const { time, values, filled } = await readCo2(path);
+ * console.log(time); // ['1958-03', '1958-04', '1958-05', '1958-06', '1958-07']
+ * console.log(values, filled); // Float32Array [316.1, 317.3, 317.5, 316.7, 315.9] Int32Array [3] (June interpolated)
+ * ```
  */
 export async function readCo2(path: string, options: Co2Options = {}): Promise<LoadedSeries> {
   const op = 'readCo2';
@@ -515,7 +718,17 @@ function pad2(n: number): string {
  * Reads the yearly sunspot numbers (data/sunspots/sunspots.csv: YEAR, SUNACTIVITY; 1700-2008,
  * no missing values).
  *
- * @throws RangeError for a missing or non-numeric value (naming the row).
+ * @throws RangeError for a missing or non-numeric value (naming the row); what readCsv throws for the file.
+ * @example
+ * ```ts
+ * import { readSunspots } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/sunspots.csv`; // or data/sunspots/sunspots.csv from the repository
+ * writeFileSync(path, '"YEAR","SUNACTIVITY"\n1700,5\n1701,11\n1702,16\n');
+ * const { time, values } = await readSunspots(path);
+ * console.log(time, values); // ['1700', '1701', '1702'] Float32Array [5, 11, 16]
+ * ```
  */
 export async function readSunspots(path: string): Promise<LoadedSeries> {
   const table = await readCsv(path);

@@ -5,6 +5,7 @@
  * Launch with `mpirun -np 2 node train.js` (docs/DISTRIBUTED.md). Tests: tests/distributed.
  */
 import { cpus } from 'node:os';
+import { inspect } from 'node:util';
 import { backendInfo, setNumThreads } from '../backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -12,6 +13,18 @@ import { loadMpi, mpiUnavailableReason, type MpiBinding, type MpiInitInfo, type 
 
 export type { ReduceOp };
 
+/**
+ * Options of {@link init}: the kernel threads of this rank and the default collective timeout.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * const options: distributed.InitOptions = { threads: 4, timeoutMs: 60_000 };
+ * const { rank, size, threads } = await distributed.init(options);
+ * console.log(`rank ${rank} of ${size}, ${threads} kernel threads`);
+ * ```
+ */
 export interface InitOptions {
   /**
    * Kernel threads for this rank: a number, or 'auto' (default): the CPUs this process may use
@@ -29,6 +42,18 @@ export interface InitOptions {
 }
 const INIT_KEYS = optionKeys<InitOptions>({ threads: true, timeoutMs: true });
 
+/**
+ * What {@link init} resolves to: this process's place in the job (rank, size, rank and count on
+ * its node), the MPI library and thread level, and the kernel threads it set.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * const info: distributed.DistributedInfo = await distributed.init();
+ * if (info.rank === 0) console.log(`${info.size} ranks (${info.localSize} on this node), ${info.library}`);
+ * ```
+ */
 export interface DistributedInfo extends MpiInitInfo {
   /** Kernel threads this rank now uses. */
   threads: number;
@@ -39,7 +64,17 @@ let info: DistributedInfo | null = null;
 let defaultTimeout = 300_000;
 let initializing: Promise<DistributedInfo> | null = null;
 
-/** Whether MPI support is built (the addon exists and loads). */
+/**
+ * Whether MPI support is built: the optional addon exists and loads. It does not start MPI
+ * (see {@link init}); {@link mpiUnavailableReason} says why when it is false.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * if (distributed.isAvailable()) await distributed.init();
+ * else console.warn(`training on one process: ${distributed.mpiUnavailableReason()}`);
+ * ```
+ */
 export function isAvailable(): boolean {
   return loadMpi() !== null;
 }
@@ -68,9 +103,15 @@ function checkTimeout(op: string, t: number | undefined): number {
  * process exit, finalizes MPI, or aborts the whole job when this process exits with an error,
  * so the other ranks stop instead of waiting for it.
  * @returns rank, size, localRank, localSize, the MPI library and the thread count.
- * @throws when the MPI addon is not built, or MPI fails to start.
+ * @throws (rejects) when the MPI addon is not built, MPI fails to start, or threads or timeoutMs
+ *   is out of range; an unknown option key throws at the call.
  * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
  * const { rank, size } = await distributed.init();
+ * console.log(`rank ${rank} of ${size}`);
+ * ```
  */
 export function init(options: InitOptions = {}): Promise<DistributedInfo> {
   checkOptionKeys('distributed.init', options, INIT_KEYS);
@@ -84,10 +125,19 @@ export function init(options: InitOptions = {}): Promise<DistributedInfo> {
     const envTimeout = process.env.AXON_MPI_TIMEOUT_MS;
     defaultTimeout = checkTimeout('init', options.timeoutMs ?? (envTimeout ? Number(envTimeout) : 300_000));
     const got = await m.init();
+    // Node emits 'exit' for an uncaught error before it prints the error, and MPI_Abort ends
+    // the process at once: keep the error to print it first, or the rank dies silently.
+    let fatal: { error: unknown } | null = null;
+    process.on('uncaughtExceptionMonitor', (error) => {
+      fatal ??= { error };
+    });
     process.on('exit', (code) => {
       // A failing rank must not sit in MPI_Finalize (a collective in Open MPI) while the others
       // wait for it in a reduction: abort the job instead, which mpirun reports and stops.
-      if (code !== 0 && m.state() === 'ready') m.abort(code);
+      if (code !== 0 && m.state() === 'ready') {
+        if (fatal) process.stderr.write(`rank ${got.rank}: ${inspect(fatal.error)}\n`);
+        m.abort(code);
+      }
       m.shutdown();
     });
     let n: number;
@@ -112,41 +162,128 @@ export function init(options: InitOptions = {}): Promise<DistributedInfo> {
   return initializing;
 }
 
-/** Whether init() has completed in this process. */
+/**
+ * Whether {@link init} has completed in this process (it stays true after {@link finalize}).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * if (!distributed.isInitialized()) await distributed.init();
+ * ```
+ */
 export function isInitialized(): boolean {
   return info !== null;
 }
 
-/** This process's rank (0 when MPI is not initialized: a single process is rank 0 of 1). */
+/**
+ * This process's rank, 0 to size() - 1 (0 when MPI is not initialized: a single process is
+ * rank 0 of 1), like `torch.distributed.get_rank`.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * console.log(distributed.rank(), distributed.size()); // 0 1 before init() or without mpirun
+ * ```
+ */
 export function rank(): number {
   return info?.rank ?? 0;
 }
 
-/** Number of processes (1 when MPI is not initialized). */
+/**
+ * Number of processes in the job (1 when MPI is not initialized), like
+ * `torch.distributed.get_world_size`.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const batchPerRank = Math.ceil(64 / distributed.size()); // global batch 64 whatever the rank count
+ * ```
+ */
 export function size(): number {
   return info?.size ?? 1;
 }
 
-/** Rank among the processes on this node. */
+/**
+ * Rank among the processes on this node, 0 to localSize() - 1 (0 when MPI is not initialized).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * if (distributed.localRank() === 0) console.log(`this node runs ${distributed.localSize()} ranks`);
+ * ```
+ */
 export function localRank(): number {
   return info?.localRank ?? 0;
 }
 
+/**
+ * Number of processes on this node (1 when MPI is not initialized); init() divides the node's
+ * CPUs among them.
+ *
+ * @example
+ * ```ts
+ * import { distributed, backendInfo } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * console.log(`${distributed.localSize()} ranks here, ${backendInfo().threads} threads each`);
+ * ```
+ */
 export function localSize(): number {
   return info?.localSize ?? 1;
 }
 
-/** True on rank 0 (and in a process without MPI): the rank that writes files and logs. */
+/**
+ * True on rank 0 (and in a process without MPI): the rank that writes files and logs.
+ *
+ * @example
+ * ```ts
+ * import { distributed, Model, Sequential, Linear } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const model = new Model(new Sequential(new Linear(8, 1)));
+ * if (distributed.isMainProcess()) await model.save('model.axon');
+ * ```
+ */
 export function isMainProcess(): boolean {
   return rank() === 0;
 }
 
+/**
+ * Options of one collective call (barrier, broadcast, allreduce, allgather).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const options: distributed.CollectiveOptions = { timeoutMs: 30_000 };
+ * await distributed.barrier(options); // rejects after 30 s if a rank never arrives
+ * ```
+ */
 export interface CollectiveOptions {
   /** Limit in ms for this call (default: init's timeoutMs). */
   timeoutMs?: number;
 }
 const COLLECTIVE_KEYS = optionKeys<CollectiveOptions>({ timeoutMs: true });
 
+/**
+ * What {@link allreduce} reduces in place: a float32 Tensor (its data), a Float32Array or a
+ * Float64Array.
+ *
+ * @example
+ * ```ts
+ * import { distributed, tensor } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const averaged = async (x: distributed.Buffer32): Promise<void> => distributed.allreduce(x, 'mean');
+ * await averaged(tensor([1, 2, 3]));
+ * await averaged(new Float64Array([distributed.rank()]));
+ * ```
+ */
 export type Buffer32 = Tensor | Float32Array | Float64Array;
 
 function bufferOf(op: string, x: Buffer32): Float32Array | Float64Array {
@@ -158,7 +295,20 @@ function bufferOf(op: string, x: Buffer32): Float32Array | Float64Array {
   throw new TypeError(`distributed.${op}: expected a float32 Tensor, a Float32Array or a Float64Array`);
 }
 
-/** Waits until every rank has called barrier. */
+/**
+ * Resolves once every rank has called barrier, like `torch.distributed.barrier`.
+ * @throws (throws) before init(); (rejects) past the timeout.
+ *
+ * @example
+ * ```ts
+ * import { distributed, Model, Sequential, Linear } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * if (distributed.isMainProcess()) await new Model(new Sequential(new Linear(4, 1))).save('shared.axon');
+ * await distributed.barrier(); // every rank may read shared.axon now
+ * const model = await Model.load('shared.axon');
+ * ```
+ */
 export function barrier(options: CollectiveOptions = {}): Promise<void> {
   checkOptionKeys('distributed.barrier', options, COLLECTIVE_KEYS);
   const { mpi: m } = requireInit('barrier');
@@ -166,8 +316,19 @@ export function barrier(options: CollectiveOptions = {}): Promise<void> {
 }
 
 /**
- * Replaces x's values on every rank with rank `root`'s, in place (any typed array or tensor).
- * Every rank must call it with the same size. x must not be used until the promise settles.
+ * Replaces x's values on every rank with rank `root`'s (default 0), in place (any typed array
+ * or tensor, copied as bytes), like `torch.distributed.broadcast`. Every rank must call it with
+ * the same byte size. x must not be used until the promise settles.
+ * @throws before init(), or when root is not a rank; (rejects) past the timeout.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const seed = new Int32Array([distributed.rank() === 0 ? Date.now() % 1e9 : 0]);
+ * await distributed.broadcast(seed, 0); // every rank now holds rank 0's seed
+ * ```
  */
 export function broadcast(x: Tensor | ArrayBufferView, root = 0, options: CollectiveOptions = {}): Promise<void> {
   checkOptionKeys('distributed.broadcast', options, COLLECTIVE_KEYS);
@@ -182,8 +343,17 @@ export function broadcast(x: Tensor | ArrayBufferView, root = 0, options: Collec
 /**
  * Reduces x across ranks in place: 'sum', 'mean' (sum / size), 'max' or 'min', element by
  * element. x (float32 tensor, Float32Array or Float64Array) must have the same length on every
- * rank and must not be used until the promise settles.
- * @example await distributed.allreduce(lossSum, 'sum');
+ * rank and must not be used until the promise settles. PyTorch's `all_reduce`.
+ * @throws before init(), on another op or buffer type; (rejects) past the timeout.
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const counts = new Float64Array([distributed.rank() === 0 ? 90 : 80, 100]); // [correct, seen]
+ * await distributed.allreduce(counts, 'sum');
+ * console.log(counts[0] / counts[1]); // 0.85 on every rank of 2
+ * ```
  */
 export function allreduce(x: Buffer32, op: ReduceOp = 'sum', options: CollectiveOptions = {}): Promise<void> {
   checkOptionKeys('distributed.allreduce', options, COLLECTIVE_KEYS);
@@ -194,8 +364,20 @@ export function allreduce(x: Buffer32, op: ReduceOp = 'sum', options: Collective
 }
 
 /**
- * Every rank's x, stacked by rank: a float32 tensor x of shape S gives [size, ...S]; a typed
- * array gives one of the same type and size x its length. Every rank must pass the same length.
+ * Every rank's x, stacked by rank: a tensor x of shape S gives [size, ...S] (float32, or int32
+ * for an int32 tensor); a typed array gives one of the same type and size x its length. Every
+ * rank must pass the same length. Like `torch.distributed.all_gather` into one tensor.
+ * @throws before init(); (rejects) past the timeout.
+ *
+ * @example
+ * ```ts
+ * import { distributed, tensor } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const r = distributed.rank();
+ * const all = await distributed.allgather(tensor([r, 10 * r]));
+ * console.log(all.shape); // [2, 2] with 2 ranks: [[0, 0], [1, 10]]
+ * ```
  */
 export async function allgather<T extends Tensor | ArrayBufferView>(x: T, options: CollectiveOptions = {}): Promise<T> {
   checkOptionKeys('distributed.allgather', options, COLLECTIVE_KEYS);
@@ -217,20 +399,57 @@ export async function allgather<T extends Tensor | ArrayBufferView>(x: T, option
   return out as T;
 }
 
-/** Ends MPI in this process (every rank must call it); init cannot be called again. Optional:
- * a normal process exit finalizes too. */
+/**
+ * Ends MPI in this process (every rank must call it). No collective can run afterwards, and MPI
+ * cannot be restarted: a later init() only returns the earlier info. Optional: a normal
+ * process exit finalizes too.
+ * @throws before init().
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * await distributed.barrier();
+ * await distributed.finalize();
+ * ```
+ */
 export async function finalize(): Promise<void> {
   const { mpi: m } = requireInit('finalize');
   await m.finalize();
 }
 
-/** Stops every rank of the job now (MPI_Abort) with this exit code. */
+/**
+ * Stops every rank of the job now (MPI_Abort) with this exit code (default 1), instead of
+ * leaving the other ranks waiting in a collective for this one. Does not return.
+ * @throws when the MPI addon is not available.
+ *
+ * @example
+ * ```ts
+ * import { existsSync } from 'node:fs';
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * if (!existsSync('data/train.csv')) distributed.abort(2); // ends the whole job, not just this rank
+ * ```
+ */
 export function abort(code = 1): never {
   const m = requireMpi('abort');
   return m.abort(code);
 }
 
-/** The default collective timeout in ms (init's timeoutMs). */
+/**
+ * The default collective timeout in ms: init's timeoutMs, else `AXON_MPI_TIMEOUT_MS`, else
+ * 300000 (both read by init(); 300000 before it).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init({ timeoutMs: 120_000 });
+ * console.log(distributed.defaultTimeoutMs()); // 120000
+ * ```
+ */
 export function defaultTimeoutMs(): number {
   return defaultTimeout;
 }

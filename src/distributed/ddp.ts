@@ -27,6 +27,21 @@ import { fitDistributed, type DistributedFitOptions } from './fit.js';
 import { allgather, allreduce, broadcast, defaultTimeoutMs, isInitialized, size as worldSize } from './comm.js';
 import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 
+/**
+ * Options of {@link DistributedDataParallel.create}: gradient bucket sizes (PyTorch's
+ * `bucket_cap_mb`), whether module buffers such as BatchNorm statistics stay per rank or are
+ * averaged, and timeouts.
+ *
+ * @example
+ * ```ts
+ * import { distributed, DistributedDataParallel, Sequential, Linear, BatchNorm1d, type DdpOptions } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const net = new Sequential(new Linear(32, 64), new BatchNorm1d(64), new Linear(64, 10));
+ * const options: DdpOptions = { bucketCapMB: 4, buffers: 'average', startupTimeoutMs: 120_000 };
+ * const ddp = await DistributedDataParallel.create(net, options);
+ * ```
+ */
 export interface DdpOptions {
   /** Capacity of a gradient bucket in MB (default 25, PyTorch's bucket_cap_mb). */
   bucketCapMB?: number;
@@ -53,12 +68,30 @@ const DDP_KEYS = optionKeys<DdpOptions>({
   timeoutMs: true,
 });
 
-/** Where the time went, for benchmarks: `exposedMs` is time spent waiting for reductions
- * after backward finished (communication not hidden behind compute). */
+/**
+ * Where the time went, for benchmarks ({@link DistributedDataParallel.stats}): `exposedMs` is
+ * time spent waiting for reductions after backward finished (communication not hidden behind
+ * compute). Counted since the wrapper was created.
+ *
+ * @example
+ * ```ts
+ * import { distributed, DistributedDataParallel, Sequential, Linear, mseLoss, randn } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const ddp = await DistributedDataParallel.create(new Sequential(new Linear(256, 256), new Linear(256, 1)));
+ * await ddp.backward(mseLoss(ddp.forward(randn([64, 256])), randn([64, 1])));
+ * const stats: distributed.DdpStats = ddp.stats;
+ * console.log(`${stats.reductions} reductions, ${stats.bytesReduced} bytes, ${stats.exposedMs.toFixed(2)} ms exposed`);
+ * ```
+ */
 export interface DdpStats {
+  /** Training steps completed: synchronize() calls and steps of a distributed fit. */
   steps: number;
+  /** Milliseconds spent waiting for reductions once backward had finished. */
   exposedMs: number;
+  /** Allreduce calls started: one per gradient bucket per step, plus one for averaged buffers. */
   reductions: number;
+  /** Bytes those allreduces reduced (gradient buckets with one flag per parameter, and buffers). */
   bytesReduced: number;
 }
 
@@ -220,9 +253,37 @@ function describe(module: Module): { text: string; tensors: number; values: numb
   return { text: parts.join('\n'), tensors, values };
 }
 
+/**
+ * Data-parallel training across MPI ranks, as PyTorch's `DistributedDataParallel`: every rank
+ * holds the whole model and its own shard of the data, and gradients are averaged with
+ * allreduce in buckets while backward runs, so every rank's weights stay identical. Wrap a
+ * Module for an explicit loop (backward, `synchronize()`, optimizer step) or a compiled Model
+ * for {@link DistributedDataParallel.fit}; make one with {@link DistributedDataParallel.create}
+ * after `distributed.init()`.
+ *
+ * @example
+ * ```ts
+ * import { distributed, DistributedDataParallel, Sequential, Linear, SGD, mseLoss, randn } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const net = new Sequential(new Linear(10, 32, { activation: 'relu' }), new Linear(32, 1));
+ * const ddp = await DistributedDataParallel.create(net); // rank 0's weights on every rank
+ * const opt = new SGD(net.parameters(), { lr: 0.01 });
+ * const x = randn([64, 10], { seed: distributed.rank() }); // this rank's data
+ * const y = randn([64, 1], { seed: 100 + distributed.rank() });
+ * for (let step = 0; step < 10; step++) {
+ *   opt.zeroGrad();
+ *   await ddp.backward(mseLoss(ddp.forward(x), y)); // backward, then the averaged gradients
+ *   opt.step();
+ * }
+ * ```
+ */
 export class DistributedDataParallel {
+  /** The wrapped module (a wrapped Model's module). */
   readonly module: Module;
+  /** The wrapped Model, or null when a Module was wrapped (then fit is unavailable). */
   readonly model: Model | null;
+  /** Step, reduction and waiting counters since creation, updated in place (see DdpStats). */
   readonly stats: DdpStats = { steps: 0, exposedMs: 0, reductions: 0, bytesReduced: 0 };
   private readonly buckets: Bucket[] = [];
   private readonly bucketOf = new Map<Parameter, number>();
@@ -290,8 +351,14 @@ export class DistributedDataParallel {
    * @throws when distributed.init() has not run, the models differ, or a rank does not answer
    * within startupTimeoutMs.
    * @example
+   * ```ts
+   * import { distributed, DistributedDataParallel, Model, Sequential, Linear } from 'axon-nn';
+   * // run under: mpirun -np 2 node train.js
    * await distributed.init();
+   * const model = new Model(new Sequential(new Linear(784, 128, { activation: 'relu' }), new Linear(128, 10)));
+   * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
    * const ddp = await DistributedDataParallel.create(model, { bucketCapMB: 25 });
+   * ```
    */
   static async create(target: Module | Model, options: DdpOptions = {}): Promise<DistributedDataParallel> {
     if (!(target instanceof Module) && !(target instanceof Model))
@@ -395,7 +462,7 @@ export class DistributedDataParallel {
 
   // ---- backward hooks -----------------------------------------------------------------------
 
-  /** Called by the engine observer for a parameter of this module whose gradient is final. */
+  /** Called by the engine observer for a parameter of this module whose gradient is final. @internal */
   onLeafReady(p: Parameter): void {
     if (this.noSyncDepth > 0) return;
     // A guard, not a mode: a step recorded into any program but this wrapper's own would run
@@ -422,7 +489,7 @@ export class DistributedDataParallel {
     this.launchReady(false);
   }
 
-  /** Called once per backward pass. */
+  /** Called once per backward pass (by the engine observer). @internal */
   onBackwardDone(): void {
     if (this.noSyncDepth > 0 || this.seen.size === 0) return;
     // Buckets holding parameters that got no gradient this step (unused branches) still take
@@ -509,7 +576,7 @@ export class DistributedDataParallel {
     }
   }
 
-  /** Starts the allreduce (mean) of bucket bi (-1: the buffers). */
+  /** Starts the allreduce (mean) of bucket bi (-1: the buffers). @internal */
   reduceBucket(bi: number): Promise<void> {
     const buf = bi < 0 ? (this.bufferBuffer as Float32Array) : this.buckets[bi].buffer;
     this.stats.reductions++;

@@ -13,15 +13,37 @@ import { DistributedProgress, MetricReducer, isWriter, rankZeroOnly } from './ca
 import { distributedLoader, shardRows } from './sampler.js';
 import { checkOptionKeys } from '../options.js';
 
-export interface DistributedFitOptions extends Omit<FitOptions, 'validationData' | 'classWeight' | 'seed'> {
+/**
+ * Options of {@link DistributedDataParallel.fit} and {@link fitDistributed}: Model.fit's
+ * options (without classWeight) with batchSize per rank, a seed shared by all ranks, and how an
+ * uneven split across ranks is handled. classWeight and onNonFinite are not taken (refused
+ * by name when passed anyway).
+ *
+ * @example
+ * ```ts
+ * import { distributed, DistributedDataParallel, Model, Linear, randn, type DistributedFitOptions } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const model = new Model(new Linear(16, 1)).compile({ optimizer: 'adam', loss: 'mse' });
+ * const ddp = await DistributedDataParallel.create(model);
+ * const options: DistributedFitOptions = { epochs: 5, batchSize: 16, validationSplit: 0.2, seed: 7 };
+ * await ddp.fit(randn([1000, 16], { seed: 1 }), randn([1000, 1], { seed: 2 }), options);
+ * ```
+ */
+export interface DistributedFitOptions extends Omit<
+  FitOptions,
+  'validationData' | 'classWeight' | 'seed' | 'onNonFinite'
+> {
   /** Samples per batch on each rank (global batch: this times the number of ranks). */
   batchSize?: number;
-  /** Seed of the per-epoch permutation, equal on every rank (default 0). */
+  /** Seed of the per-epoch permutation, equal on every rank (default 0). It does not seed weight initialization. */
   seed?: number;
   /** Drop the samples that do not divide evenly across ranks instead of padding by repeats. */
   dropLast?: boolean;
   /** Drop each rank's last, smaller batch of an epoch. */
   dropLastBatch?: boolean;
+  /** Validation inputs and targets, the whole set on every rank: each rank evaluates its shard
+   * (shardRows) and the metrics are reduced. */
   validationData?: [Tensor, Tensor];
 }
 /**
@@ -44,17 +66,45 @@ const DISTRIBUTED_FIT_KEYS = [
   'dropLastBatch',
 ] as const satisfies readonly (keyof DistributedFitOptions)[];
 
-/** What fitDistributed uses of a DistributedDataParallel (declared here, so fit.ts does not
- * import ddp.ts, which imports it). */
+/**
+ * What fitDistributed uses of a DistributedDataParallel (declared here, so fit.ts does not
+ * import ddp.ts, which imports it): a DistributedDataParallel is one.
+ *
+ * @example
+ * ```ts
+ * import { distributed, DistributedDataParallel, Model, Linear } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const model = new Model(new Linear(4, 1)).compile({ optimizer: 'sgd', loss: 'mse' });
+ * const target: distributed.DistributedFitTarget = await DistributedDataParallel.create(model);
+ * console.log(target.model === model); // true
+ * ```
+ */
 export interface DistributedFitTarget {
   /** The wrapped Model; null when a Module is wrapped. */
   readonly model: Model | null;
 }
 
 /**
- * Trains ddp.model on (x, y), every rank holding the whole dataset (see file header).
+ * Trains ddp.model on (x, y), every rank holding the whole dataset: each rank trains on its
+ * DistributedSampler shard of every epoch, epoch metrics are averaged across ranks before any
+ * callback sees them, checkpoints, logs and progress are written by rank 0 only, and validation
+ * is sharded with its metrics reduced too. `ddp.fit(x, y, options)` calls it.
  * @returns the History, with the same (reduced) values on every rank.
- * @throws when ddp wraps a Module instead of a Model, or on bad options.
+ * @throws (rejects) when ddp wraps a Module instead of a Model, x and y disagree, or on bad
+ *   options (classWeight and onNonFinite included).
+ *
+ * @example
+ * ```ts
+ * import { distributed, DistributedDataParallel, Model, Linear, ModelCheckpoint, randn } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const model = new Model(new Linear(16, 1)).compile({ optimizer: 'adam', loss: 'mse' });
+ * const ddp = await DistributedDataParallel.create(model);
+ * const checkpoint = new ModelCheckpoint({ filepath: 'ckpt-{epoch}.axon' }); // written by rank 0 only
+ * const [x, y] = [randn([1000, 16], { seed: 1 }), randn([1000, 1], { seed: 2 })];
+ * const history = await distributed.fitDistributed(ddp, x, y, { epochs: 3, callbacks: [checkpoint] });
+ * ```
  */
 export async function fitDistributed(
   ddp: DistributedFitTarget,

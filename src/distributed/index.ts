@@ -4,10 +4,14 @@
  * DistributedSampler and loader, rank-aware callbacks and a distributed fit.
  *
  * @example
- * import { distributed, DistributedDataParallel } from 'axon-nn';
- * await distributed.init();                      // mpirun -np 2 node train.js
- * const ddp = await DistributedDataParallel.create(model);
- * await ddp.fit(x, y, { epochs: 5, batchSize: 32 });
+ * ```ts
+ * import { distributed, DistributedDataParallel, Model, Linear, randn } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const model = new Model(new Linear(16, 1)).compile({ optimizer: 'adam', loss: 'mse' });
+ * const ddp = await DistributedDataParallel.create(model); // rank 0's weights on every rank
+ * await ddp.fit(randn([1000, 16], { seed: 1 }), randn([1000, 1], { seed: 2 }), { epochs: 5, batchSize: 32 });
+ * ```
  *
  * @module
  */

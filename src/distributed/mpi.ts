@@ -10,10 +10,13 @@ import { fileURLToPath } from 'node:url';
 
 /** Results of MPI_Init_thread, as the addon reports them. */
 export interface MpiInitInfo {
+  /** This process's rank in MPI_COMM_WORLD, 0 to size - 1. */
   rank: number;
+  /** Number of processes in the job (MPI_COMM_WORLD's size). */
   size: number;
   /** Rank among the processes on this node (MPI_Comm_split_type SHARED). */
   localRank: number;
+  /** Number of processes on this node. */
   localSize: number;
   /** MPI_Query_thread's level (MPI_THREAD_FUNNELED or better). */
   threadLevel: number;
@@ -48,6 +51,22 @@ export interface MpiBinding {
   state(): 'uninitialized' | 'ready' | 'finalized' | 'failed';
 }
 
+/**
+ * How {@link allreduce} combines the ranks' values, element by element: `'sum'`, `'mean'` (the
+ * sum divided by the rank count), `'max'` or `'min'`.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const op: distributed.ReduceOp = 'max';
+ * const t0 = performance.now();
+ * await distributed.barrier(); // stands for this rank's share of the work
+ * const slowest = new Float64Array([performance.now() - t0]);
+ * await distributed.allreduce(slowest, op); // every rank now holds the slowest rank's time
+ * ```
+ */
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
 
 /** Where the addon is expected (AXON_MPI_PATH overrides). */
@@ -88,6 +107,17 @@ export function loadMpi(): MpiBinding | null {
   return cached;
 }
 
+/**
+ * Why MPI support cannot be used (the addon is not built, with how to build it, or it failed to
+ * load), or null when it loads. {@link isAvailable} is the boolean form.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from 'axon-nn';
+ * const reason = distributed.mpiUnavailableReason();
+ * if (reason !== null) console.warn(`no data-parallel training: ${reason}`);
+ * ```
+ */
 export function mpiUnavailableReason(): string | null {
   loadMpi();
   return loadError;

@@ -14,6 +14,18 @@ import { Tensor } from '../tensor/tensor.js';
 import { rank as worldRank, size as worldSize } from './comm.js';
 import { checkOptionKeys, intOption, optionKeys } from '../options.js';
 
+/**
+ * Options of {@link DistributedSampler}: which rank of how many (default: this process's place
+ * in the MPI job), shuffling and its seed, and padding or dropping the uneven tail.
+ *
+ * @example
+ * ```ts
+ * import { DistributedSampler, distributed } from 'axon-nn';
+ * const options: distributed.DistributedSamplerOptions = { rank: 1, size: 4, shuffle: false };
+ * const sampler = new DistributedSampler(10, options);
+ * console.log(sampler.indices()); // Int32Array [1, 5, 9]
+ * ```
+ */
 export interface DistributedSamplerOptions {
   /** Default: this process's rank (distributed.rank()). */
   rank?: number;
@@ -35,20 +47,42 @@ const SAMPLER_KEYS = optionKeys<DistributedSamplerOptions>({
   dropLast: true,
 });
 
-/** Indices of this rank's samples per epoch; see the file header for the exact rule. */
+/**
+ * Indices of this rank's samples per epoch, as PyTorch's `DistributedSampler`: one permutation
+ * of `seed + epoch` shared by all ranks, padded by repeating its start (or cut, with dropLast)
+ * to a multiple of the rank count; rank r takes positions r, r + size, r + 2 size, ... Every
+ * rank gets the same number of samples. Works without MPI when rank and size are given.
+ * @throws RangeError when length, rank, size or seed is out of range, or dropLast leaves a rank
+ *   no sample.
+ *
+ * @example
+ * ```ts
+ * import { DistributedSampler } from 'axon-nn';
+ * const sampler = new DistributedSampler(10, { rank: 3, size: 4, shuffle: false });
+ * console.log(sampler.numSamples, sampler.indices()); // 3 Int32Array [3, 7, 1] (1 pads the tail)
+ * sampler.setEpoch(1); // with shuffle (the default), each epoch draws a new permutation
+ * ```
+ */
 export class DistributedSampler {
+  /** This sampler's rank, 0 to size - 1. */
   readonly rank: number;
+  /** Number of ranks sharing the dataset. */
   readonly size: number;
+  /** Whether each epoch's order is a seeded permutation (else 0, 1, 2, ...). */
   readonly shuffle: boolean;
+  /** Base seed of the permutations; epoch e uses seed + e. */
   readonly seed: number;
+  /** Whether the tail that does not divide evenly is dropped instead of padded. */
   readonly dropLast: boolean;
   /** Samples per rank per epoch (equal on every rank). */
   readonly numSamples: number;
   /** numSamples x size: the samples one epoch covers across ranks (padding included). */
   readonly totalSize: number;
+  /** The epoch whose permutation indices() returns (set it with setEpoch). */
   epoch = 0;
 
   constructor(
+    /** Number of samples in the dataset. */
     readonly length: number,
     options: DistributedSamplerOptions = {},
   ) {
@@ -109,7 +143,19 @@ export class DistributedSampler {
   }
 }
 
-/** Rows r, r + size, r + 2 size, ... of x (no padding): rank r's share of evaluation data. */
+/**
+ * Rows r, r + size, r + 2 size, ... of x (no padding, so ranks may get one row more or less):
+ * rank r's share of evaluation data. rank and size default to this process's (0 and 1 without
+ * MPI).
+ * @throws TypeError when x is not a tensor with a sample axis; RangeError on a bad rank or size.
+ *
+ * @example
+ * ```ts
+ * import { distributed, arange } from 'axon-nn';
+ * const x = arange(0, 5);
+ * console.log(distributed.shardRows(x, 1, 2).toArray()); // [1, 3]
+ * ```
+ */
 export function shardRows(x: Tensor, rank = worldRank(), size = worldSize()): Tensor {
   if (!(x instanceof Tensor) || x.ndim === 0) throw new TypeError('shardRows: expected a Tensor with a sample axis');
   if (!Number.isInteger(size) || size < 1 || !Number.isInteger(rank) || rank < 0 || rank >= size)
@@ -121,8 +167,20 @@ export function shardRows(x: Tensor, rank = worldRank(), size = worldSize()): Te
   return takeRows(x, idx);
 }
 
+/**
+ * Options of {@link distributedLoader}: the sampler's options plus the per-rank batch size, the
+ * last smaller batch, and the first epoch.
+ *
+ * @example
+ * ```ts
+ * import { distributedLoader, distributed, randn } from 'axon-nn';
+ * const options: distributed.DistributedLoaderOptions = { batchSize: 16, seed: 1, dropLastBatch: true };
+ * const loader = distributedLoader(randn([100, 8]), randn([100, 1]), options);
+ * console.log(loader.batchesPerEpoch); // 6 without MPI (100 rows, one rank)
+ * ```
+ */
 export interface DistributedLoaderOptions extends DistributedSamplerOptions {
-  /** Samples per batch on this rank (the global batch is this times the rank count). */
+  /** Samples per batch on this rank (default 32; the global batch is this times the rank count). */
   batchSize?: number;
   /** Drop the last batch of an epoch when smaller than batchSize (default false). */
   dropLastBatch?: boolean;
@@ -143,15 +201,37 @@ const LOADER_KEYS = optionKeys<DistributedLoaderOptions>({
 /**
  * A DataLoader over this rank's shard, reshuffled across ranks every epoch by a
  * DistributedSampler; `model.fit(loader)` trains on it. The sampler advances one epoch per
- * pass over the loader, starting at startEpoch.
+ * pass over the loader, starting at startEpoch. Rank and size default to this process's.
+ * @throws TypeError/RangeError when x or y is not a tensor with matching samples, or an option
+ *   is out of range (also when dropLastBatch leaves no batch).
  * @example
- * const loader = distributedLoader(x, y, { batchSize: 32, seed: 1 });
+ * ```ts
+ * import { distributed, distributedLoader, DistributedDataParallel, Linear, SGD, mseLoss, randn } from 'axon-nn';
+ * // run under: mpirun -np 2 node train.js
+ * await distributed.init();
+ * const x = randn([1000, 20], { seed: 1 }); // the same data on every rank
+ * const y = randn([1000, 1], { seed: 2 });
+ * const net = new Linear(20, 1);
+ * const ddp = await DistributedDataParallel.create(net);
+ * const opt = new SGD(net.parameters(), { lr: 0.01 });
+ * const loader = distributedLoader(x, y, { batchSize: 32, seed: 1 }); // 16 batches of this rank's 500 rows
+ * for (const [xb, yb] of loader) {
+ *   opt.zeroGrad();
+ *   await ddp.backward(mseLoss(ddp.forward(xb), yb!));
+ *   opt.step();
+ * }
+ * ```
  */
 export function distributedLoader(
   x: Tensor,
   y: Tensor | null,
   options: DistributedLoaderOptions = {},
-): DataLoader & { sampler: DistributedSampler; batchesPerEpoch: number } {
+): DataLoader & {
+  /** The sampler choosing this rank's rows; it advances one epoch per pass over the loader. */
+  sampler: DistributedSampler;
+  /** Batches each pass yields (equal on every rank). */
+  batchesPerEpoch: number;
+} {
   checkOptionKeys('distributedLoader', options, LOADER_KEYS);
   if (!(x instanceof Tensor) || x.ndim === 0)
     throw new TypeError('distributedLoader: x must be a Tensor with a sample axis');

@@ -44,9 +44,20 @@ async function removeStaleTemps(path: string): Promise<void> {
 }
 
 /**
- * Replaces `path` with `data` atomically (see the file comment).
+ * Replaces `path` with `data` atomically and durably: writes a temporary file beside it,
+ * fsyncs it, renames it over `path` and fsyncs the directory, so a reader (or a process
+ * killed at any point) sees the old file or the new one, never a mix. Temporaries left by
+ * killed writers of the same path are removed first.
+ *
  * @throws an Error naming `path` (not the temporary file) and what failed, with the system
  * error's `code` and the original error as `cause`.
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const report = JSON.stringify({ epoch: 12, valLoss: 0.31 });
+ * await writeFileAtomic(`${tmpdir()}/metrics.json`, new TextEncoder().encode(report));
+ * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   try {

@@ -31,17 +31,54 @@ import {
   type ModelFileContent,
 } from './model-file.js';
 
-/** Anything whose state a checkpoint can carry (LRScheduler, ReduceLROnPlateau, ...). */
+/**
+ * Anything whose state a checkpoint can carry (LRScheduler, ReduceLROnPlateau, ...): pass it
+ * in CheckpointParts.schedulers. The state must survive JSON.stringify.
+ *
+ * @example
+ * ```ts
+ * import { saveCheckpoint, Linear, type Stateful } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * class Counter implements Stateful {
+ *   count = 0;
+ *   stateDict() { return { count: this.count }; }
+ *   loadStateDict(state: { count: number }) { this.count = state.count; }
+ * }
+ * await saveCheckpoint(`${tmpdir()}/s.ckpt`, { model: new Linear(2, 1), schedulers: { counter: new Counter() } });
+ * ```
+ */
 export interface Stateful {
+  /** The state to save, as a JSON-serialisable value. */
   stateDict(): unknown;
+  /** Restores a value stateDict() returned (after a JSON round trip); throws to refuse it. */
   loadStateDict(state: never): void;
 }
 
+/**
+ * What saveCheckpoint saves and loadCheckpoint restores into: the model plus whatever else a
+ * run's future depends on. Unknown keys throw. Restore into parts built the same way as the
+ * saved ones.
+ *
+ * @example
+ * ```ts
+ * import { saveCheckpoint, DataLoader, Dataset, Linear, Adam, StepLR, randn, type CheckpointParts } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const net = new Linear(4, 1);
+ * const optimizer = new Adam(net.parameters(), { lr: 1e-3 });
+ * const train = new DataLoader(Dataset.fromTensors(randn([64, 4]), randn([64, 1])), { batchSize: 16, shuffle: true });
+ * const schedulers = { lr: new StepLR(optimizer, 10) };
+ * const parts: CheckpointParts = { model: net, optimizer, schedulers, loaders: { train }, counters: { epoch: 3 } };
+ * await saveCheckpoint(`${tmpdir()}/run.ckpt`, parts);
+ * ```
+ */
 export interface CheckpointParts {
   /** The network, or a Model (its module, optimizer and fit cursor are then included). */
   model: Module | CheckpointModel;
-  /** Default: the Model's compiled optimizer. */
-  optimizer?: Optimizer<{ lr: number }> | null;
+  /** The optimizer whose state to carry; default the Model's compiled optimizer, null for none. */
+  optimizer?: Optimizer<{
+    /** The learning rate. */
+    lr: number;
+  }> | null;
   /** Learning-rate schedulers and other stateful helpers, by name. */
   schedulers?: Record<string, Stateful>;
   /** Data loaders, by name: position in the epoch, order, shuffling generator. */
@@ -52,36 +89,84 @@ export interface CheckpointParts {
   extra?: unknown;
 }
 
+/**
+ * What loadCheckpoint and restoreCheckpoint return besides restoring the parts: the caller's
+ * counters and extra value, and the file's metadata.
+ *
+ * @example
+ * ```ts
+ * import { saveCheckpoint, loadCheckpoint, Linear, type CheckpointInfo } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const extra = { note: 'warm-up done' };
+ * await saveCheckpoint(`${tmpdir()}/c.ckpt`, { model: new Linear(2, 2), counters: { epoch: 5 }, extra });
+ * const info: CheckpointInfo = await loadCheckpoint(`${tmpdir()}/c.ckpt`, { model: new Linear(2, 2) });
+ * console.log(info.counters, info.extra); // { epoch: 5 } { note: 'warm-up done' }
+ * ```
+ */
 export interface CheckpointInfo {
+  /** The counters saved with the checkpoint ({} when none). */
   counters: Record<string, number>;
+  /** The extra JSON value saved with the checkpoint (null when none). */
   extra: unknown;
   /** The metadata stored with the file. */
   metadata: Record<string, string>;
 }
 
 /**
- * What a checkpoint uses of a Model (src/train/model.ts's Model implements it). Declared here
- * so that io/ does not import train/: train depends on io, not the other way round.
+ * What a checkpoint uses of a Model: pass a Model as CheckpointParts.model and its module,
+ * compiled optimizer and fit cursor are saved and restored. Model implements it; there is no
+ * need to implement it yourself.
+ *
+ * @example
+ * ```ts
+ * import { Model, saveCheckpoint, Linear, randn, type CheckpointModel } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const model = new Model(new Linear(3, 1)).compile({ optimizer: 'adam', loss: 'mse' });
+ * await model.fit(randn([32, 3]), randn([32, 1]), { epochs: 1, verbose: 0 });
+ * const asCheckpointModel: CheckpointModel = model;
+ * await saveCheckpoint(`${tmpdir()}/model.ckpt`, { model: asCheckpointModel, counters: { epoch: 1 } });
+ * ```
  */
 export interface CheckpointModel {
+  /** The network whose weights are saved. */
   readonly module: Module;
   /** Its compiled optimizer, if any (the default optimizer of a checkpoint). */
-  readonly optimizer: Optimizer<{ lr: number }> | null;
+  readonly optimizer: Optimizer<{
+    /** The learning rate. */
+    lr: number;
+  }> | null;
   /** Runs `work` with no other fit, predict, save or load of the model running. */
   exclusive<T>(op: string, work: () => Promise<T>): Promise<T>;
   /** The fit cursor to save (null before any fit on tensors). */
   fitCursor(): FitCursor | null;
   /** Restores a saved fit cursor for the next fit. */
   setFitCursor(cursor: FitCursor): void;
-  /** The cursor a next fit would resume from, and its restore (loadCheckpoint's undo). */
+  /** The cursor a next fit would resume from (saved by loadCheckpoint for its undo). */
   pendingFitCursor(): FitCursor | null;
+  /** Puts back what pendingFitCursor returned, when loadCheckpoint rolls back a failed restore. */
   restorePendingFitCursor(cursor: FitCursor | null): void;
 }
 
-/** The Model's side of a checkpoint (implemented by Model). */
+/**
+ * Where a Model's fit stands, so that `fit({ initialEpoch: nextEpoch })` after a restore
+ * continues the same sequence of batches. Checkpoints save and restore it through
+ * CheckpointModel; it is rarely handled directly.
+ *
+ * @example
+ * ```ts
+ * import { Model, Linear, randn, type FitCursor } from 'axon-nn';
+ * const model = new Model(new Linear(3, 1)).compile({ optimizer: 'sgd', loss: 'mse' });
+ * await model.fit(randn([20, 3]), randn([20, 1]), { epochs: 2, verbose: 0 });
+ * const cursor: FitCursor | null = model.fitCursor();
+ * console.log(cursor?.nextEpoch, cursor?.order.length); // 2 20
+ * ```
+ */
 export interface FitCursor {
+  /** The epoch the next fit starts at. */
   nextEpoch: number;
+  /** The sample order of the current shuffle. */
   order: Int32Array;
+  /** The shuffling generator's state. */
   generator: GeneratorState;
 }
 
@@ -139,7 +224,20 @@ const PART_KEYS = [
   'extra',
 ] as const satisfies readonly (keyof CheckpointParts)[];
 
-/** The checkpoint's bytes. */
+/**
+ * The checkpoint's bytes (what saveCheckpoint writes): a model file holding the parts' state.
+ * Global and Dropout random streams are read at this moment.
+ *
+ * @throws TypeError for an unknown part, a model that is neither a Module nor a Model, a
+ *   loader that is not a DataLoader, a scheduler without stateDict() or a non-finite counter.
+ * @example
+ * ```ts
+ * import { encodeCheckpoint, decodeModelFile, restoreCheckpoint, Linear } from 'axon-nn';
+ * const bytes = encodeCheckpoint({ model: new Linear(2, 1), counters: { step: 100 } });
+ * const info = restoreCheckpoint(decodeModelFile(bytes), { model: new Linear(2, 1) });
+ * console.log(info.counters.step); // 100
+ * ```
+ */
 export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
   checkOptionKeys('saveCheckpoint', parts, PART_KEYS);
   const module = moduleOf(parts);
@@ -210,7 +308,20 @@ export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
   return encodeModel(module, { extraTensors, metadata: { 'checkpoint.state': JSON.stringify(json) } });
 }
 
-/** Saves a checkpoint atomically (temp file, fsync, rename, fsync of the directory). */
+/**
+ * Saves a checkpoint atomically (temp file, fsync, rename, fsync of the directory). With a
+ * Model, the save waits until no fit, predict or load of it is running.
+ *
+ * @throws what encodeCheckpoint throws, or an Error naming the path when it cannot be written.
+ * @example
+ * ```ts
+ * import { saveCheckpoint, Linear, SGD } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const net = new Linear(8, 2);
+ * const optimizer = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+ * await saveCheckpoint(`${tmpdir()}/epoch-3.ckpt`, { model: net, optimizer, counters: { epoch: 3 } });
+ * ```
+ */
 export async function saveCheckpoint(path: string, parts: CheckpointParts): Promise<void> {
   // Through the model's monitor, so the weights are not being trained while they are encoded.
   const save = async (): Promise<void> => writeFileAtomic(path, encodeCheckpoint(parts));
@@ -234,9 +345,23 @@ function checkGenerator(source: string, where: string, g: unknown): GeneratorSta
 }
 
 /**
- * Restores a checkpoint into the given parts (the same kinds of objects, built the same way:
- * same architecture, optimizer over the same parameters, same schedulers and loaders).
- * Everything is checked before anything is changed, so a bad file leaves them untouched.
+ * Restores a decoded checkpoint into the given parts (the same kinds of objects, built the
+ * same way: same architecture, optimizer over the same parameters, same schedulers and
+ * loaders), and the global and Dropout random streams. Everything is checked before anything
+ * is changed, and a part that refuses its state rolls the others back, so a bad file leaves
+ * them untouched.
+ *
+ * @param source the name errors start with.
+ * @throws ModelFileError naming what does not match (not a checkpoint, another architecture
+ *   or optimizer, a missing loader or scheduler state, ...).
+ * @example
+ * ```ts
+ * import { decodeModelFile, encodeCheckpoint, restoreCheckpoint, Linear, Adam } from 'axon-nn';
+ * const net = new Linear(4, 2);
+ * const bytes = encodeCheckpoint({ model: net, optimizer: new Adam(net.parameters()) });
+ * const fresh = new Linear(4, 2);
+ * restoreCheckpoint(decodeModelFile(bytes), { model: fresh, optimizer: new Adam(fresh.parameters()) }, 'in-memory');
+ * ```
  */
 export function restoreCheckpoint(
   content: ModelFileContent,
@@ -440,12 +565,31 @@ function snapshot(
   };
 }
 
-/** Loads a checkpoint file into the given parts (see restoreCheckpoint). The path must name a
- * regular file of at most maxBytes (default 8 GiB): a device, FIFO or directory is refused. */
+/**
+ * Loads a checkpoint file into the given parts (see restoreCheckpoint). The path must name a
+ * regular file of at most maxBytes (default 8 GiB): a device, FIFO or directory is refused.
+ * With a Model, the load waits until no fit, predict or save of it is running.
+ *
+ * @throws ModelFileError (or SafetensorsError) naming the path and what is wrong.
+ * @example
+ * ```ts
+ * import { saveCheckpoint, loadCheckpoint, Linear, Adam } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/last.ckpt`;
+ * const net = new Linear(4, 2);
+ * await saveCheckpoint(path, { model: net, optimizer: new Adam(net.parameters()), counters: { epoch: 7 } });
+ * const resumed = new Linear(4, 2);
+ * const { counters } = await loadCheckpoint(path, { model: resumed, optimizer: new Adam(resumed.parameters()) });
+ * console.log(counters.epoch); // 7
+ * ```
+ */
 export async function loadCheckpoint(
   path: string,
   parts: CheckpointParts,
-  options: { maxBytes?: number } = {},
+  options: {
+    /** Refuse files larger than this many bytes (default 8 GiB). */
+    maxBytes?: number;
+  } = {},
 ): Promise<CheckpointInfo> {
   checkOptionKeys('loadCheckpoint', options, ['maxBytes']);
   const load = async (): Promise<CheckpointInfo> => {

@@ -24,11 +24,38 @@ import { writeFileAtomic } from './atomic.js';
 import { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './safetensors.js';
 
 export const FORMAT_NAME = 'axon-nn';
+/**
+ * The model-file format version this build writes (as the `axon.version` metadata entry) and
+ * reads; decodeModelFile refuses an axon-nn file of another version.
+ *
+ * @example
+ * ```ts
+ * import { decodeModelFile, encodeModel, Linear, FORMAT_VERSION } from 'axon-nn';
+ * const { metadata } = decodeModelFile(encodeModel(new Linear(2, 1)));
+ * console.log(metadata['axon.version'] === FORMAT_VERSION); // true
+ * ```
+ */
 export const FORMAT_VERSION = '1';
 /** Files larger than this are refused before reading (override with maxBytes). */
 export const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
 
+/**
+ * What the model-file, weights and checkpoint readers throw for a file they refuse: missing or
+ * unreadable, too large, not a regular file, not safetensors (the message says what it looks
+ * like), a bad checksum or version, or weights that do not fit the module.
+ *
+ * @example
+ * ```ts
+ * import { loadModel, ModelFileError } from 'axon-nn';
+ * try {
+ *   await loadModel('/no/such/model.safetensors');
+ * } catch (e) {
+ *   if (e instanceof ModelFileError) console.log(e.code); // ENOENT
+ * }
+ * ```
+ */
 export class ModelFileError extends Error {
+  /** Always 'ModelFileError'. */
   override name = 'ModelFileError';
   /** The system error code when the file could not be opened ('ENOENT', 'EACCES', ...). */
   declare readonly code?: string;
@@ -123,6 +150,16 @@ function* dataChunks(tensors: Record<string, Tensor>): Generator<Uint8Array> {
   }
 }
 
+/**
+ * encodeModel's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { encodeModel, Linear, type EncodeOptions } from 'axon-nn';
+ * const options: EncodeOptions = { metadata: { dataset: 'iris' }, input: { shape: [4], dtype: 'float32' } };
+ * const bytes = encodeModel(new Linear(4, 3), options);
+ * ```
+ */
 export interface EncodeOptions {
   /** Extra string metadata stored with the file (keys starting with "axon." are reserved). */
   metadata?: Record<string, string>;
@@ -135,9 +172,23 @@ export interface EncodeOptions {
   input?: InputSpec | null;
 }
 
-/** One sample's input: its shape (no batch axis) and dtype. */
+/**
+ * One sample's input: its shape (no batch axis) and dtype. A model file may declare it
+ * (axon.input) so a loader can check and budget a forward pass before running it.
+ *
+ * @example
+ * ```ts
+ * import { saveModel, Sequential, Linear, ReLU, type InputSpec } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const input: InputSpec = { shape: [8], dtype: 'float32' };
+ * const net = new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 1));
+ * await saveModel(net, `${tmpdir()}/mlp.safetensors`, { input });
+ * ```
+ */
 export interface InputSpec {
+  /** Dimensions of one sample (positive integers, at most 8 of them). */
   shape: number[];
+  /** The input's dtype: 'float32', or 'int32' for token ids. */
   dtype: 'float32' | 'int32';
 }
 
@@ -153,7 +204,21 @@ export function parseInputSpec(value: unknown): InputSpec | null {
   return { shape: [...(shape as number[])], dtype };
 }
 
-/** A model file's bytes (see the file comment). */
+/**
+ * A model file's bytes: safetensors holding the module's state dict by parameter name, plus
+ * metadata with the architecture (unless `architecture: false`), format version and a SHA-256
+ * checksum over the metadata and every tensor byte. saveModel writes this to disk.
+ *
+ * @throws RangeError for a reserved metadata key ('format' or one starting with "axon.") or an
+ *   extra tensor named like a model tensor; TypeError for non-string metadata; Error for a
+ *   layer class that is not registered (registerLayer), unless `architecture: false`.
+ * @example
+ * ```ts
+ * import { encodeModel, decodeModelFile, moduleFromContent, Linear } from 'axon-nn';
+ * const bytes = encodeModel(new Linear(3, 2), { metadata: { author: 'me' } });
+ * const copy = moduleFromContent(decodeModelFile(bytes)); // a Linear(3, 2) with the same weights
+ * ```
+ */
 export function encodeModel(module: Module, options: EncodeOptions = {}): Uint8Array {
   checkOptionKeys('encodeModel', options, ['metadata', 'architecture', 'extraTensors', 'input']);
   const tensors: Record<string, Tensor> = Object.create(null);
@@ -178,8 +243,20 @@ export function encodeModel(module: Module, options: EncodeOptions = {}): Uint8A
   return encodeSafetensors(tensors, metadata);
 }
 
-/** What decodeModelFile found: tensors, metadata and (when present) the architecture. */
+/**
+ * What decodeModelFile found: tensors, metadata and (when present) the architecture and the
+ * declared input. moduleFromContent builds the module; loadWeightsFromContent loads the weights
+ * into one.
+ *
+ * @example
+ * ```ts
+ * import { decodeModelFile, encodeModel, Linear, type ModelFileContent } from 'axon-nn';
+ * const content: ModelFileContent = decodeModelFile(encodeModel(new Linear(3, 2)));
+ * console.log(content.architecture?.class, [...content.tensors.keys()]); // Linear ['bias', 'weight']
+ * ```
+ */
 export interface ModelFileContent extends SafetensorsContent {
+  /** The layer registry's description of the module, or null for a weights-only file. */
   architecture: LayerSpec | null;
   /** The input shape the file declares for one sample (axon.input), when it has one. */
   input: InputSpec | null;
@@ -190,7 +267,16 @@ export interface ModelFileContent extends SafetensorsContent {
  * the checksum (when the file has one) and the format version. Bytes that are no safetensors
  * file at all (JSON, ONNX, a PyTorch pickle, ...) get a ModelFileError saying what they look
  * like and `expected` (what the caller wanted), instead of the first safetensors rule broken.
+ * @param source the name errors start with (a path, say).
+ * @param expected what the caller wanted, for the error about bytes that are not safetensors.
  * @throws SafetensorsError or ModelFileError naming the source and what is wrong.
+ * @example
+ * ```ts
+ * import { decodeModelFile, encodeModel, Linear } from 'axon-nn';
+ * const bytes = encodeModel(new Linear(4, 2), { input: { shape: [4], dtype: 'float32' } });
+ * const { architecture, input, metadata } = decodeModelFile(bytes, 'linear.safetensors');
+ * console.log(input, metadata['axon.version']); // { shape: [4], dtype: 'float32' } '1'
+ * ```
  */
 export function decodeModelFile(bytes: Uint8Array, source = 'model file', expected = EXPECTED_ANY): ModelFileContent {
   let content: SafetensorsContent;
@@ -248,7 +334,22 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file', expect
   return { ...content, architecture, input };
 }
 
-/** Builds the module a decoded file describes and loads its weights (strictly). */
+/**
+ * Builds the module a decoded file describes and loads its weights (strictly). Layers may not
+ * allocate much more than the file holds, so a tiny hostile file cannot demand gigabytes.
+ * Checkpoint-only tensors (names with '/') are ignored.
+ *
+ * @param source the name errors start with.
+ * @throws ModelFileError for a weights-only file, an architecture that cannot be built, or
+ *   weights that do not match it.
+ * @example
+ * ```ts
+ * import { decodeModelFile, encodeModel, moduleFromContent, Sequential, Linear, Tanh } from 'axon-nn';
+ * const bytes = encodeModel(new Sequential(new Linear(2, 4), new Tanh(), new Linear(4, 1)));
+ * const net = moduleFromContent(decodeModelFile(bytes), 'net.safetensors');
+ * console.log(Object.keys(net.stateDict())); // ['0.weight', '0.bias', '2.weight', '2.bias']
+ * ```
+ */
 export function moduleFromContent(content: ModelFileContent, source = 'model file'): Module {
   if (!content.architecture)
     throw new ModelFileError(
@@ -307,23 +408,68 @@ export async function readFileChecked(path: string, maxBytes: number, expected =
   }
 }
 
+/**
+ * loadModel's options (and the base of loadWeights's).
+ *
+ * @example
+ * ```ts
+ * import { loadModel, saveModel, Linear, type ReadOptions } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * await saveModel(new Linear(2, 2), `${tmpdir()}/small.safetensors`);
+ * const options: ReadOptions = { maxBytes: 1024 * 1024 }; // refuse anything over 1 MiB
+ * const net = await loadModel(`${tmpdir()}/small.safetensors`, options);
+ * ```
+ */
 export interface ReadOptions {
   /** Refuse files larger than this many bytes (default 8 GiB). */
   maxBytes?: number;
 }
 
-/** Saves architecture and weights atomically. */
+/**
+ * Saves a module's architecture and weights to a model file (see encodeModel), atomically: a
+ * reader, or a crash mid-save, sees the old file or the new one. Every layer class must be
+ * registered (built-in ones are; see registerLayer) so that loadModel can rebuild it.
+ *
+ * @throws what encodeModel throws, or an Error naming the path when it cannot be written.
+ * @example
+ * ```ts
+ * import { saveModel, loadModel, Sequential, Linear, ReLU } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+ * await saveModel(net, `${tmpdir()}/net.safetensors`, { metadata: { classes: 'a,b,c' } });
+ * const restored = await loadModel(`${tmpdir()}/net.safetensors`);
+ * ```
+ */
 export async function saveModel(
   module: Module,
   path: string,
-  options: { metadata?: Record<string, string>; input?: InputSpec | null } = {},
+  options: {
+    /** Extra string metadata (keys starting with "axon." and 'format' are reserved). */
+    metadata?: Record<string, string>;
+    /** One sample's input shape and dtype, stored for loaders. */
+    input?: InputSpec | null;
+  } = {},
 ): Promise<void> {
   checkOptionKeys('saveModel', options, ['metadata', 'input']);
   // Encoded synchronously (one consistent snapshot of the weights), then written.
   await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata, input: options.input }));
 }
 
-/** Loads a model saved by saveModel: the module, in training mode, with its weights. */
+/**
+ * Loads a model saved by saveModel: the module, in training mode, with its weights. The file
+ * is read as untrusted (a regular file of at most maxBytes, every safetensors rule, the
+ * checksum, bounded layer sizes). ONNX files are read by loadOnnx instead.
+ *
+ * @throws ModelFileError (or SafetensorsError) naming the path and what is wrong.
+ * @example
+ * ```ts
+ * import { saveModel, loadModel, Linear, tensor } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * await saveModel(new Linear(2, 1), `${tmpdir()}/linear.safetensors`);
+ * const net = (await loadModel(`${tmpdir()}/linear.safetensors`)).eval();
+ * console.log(net.forward(tensor([[1, 2]])).shape); // [1, 1]
+ * ```
+ */
 export async function loadModel(path: string, options: ReadOptions = {}): Promise<Module> {
   return (await loadModelFile(path, options)).module;
 }
@@ -339,11 +485,26 @@ export async function loadModelFile(
   return { module: moduleFromContent(content, path), input: content.input };
 }
 
-/** Saves the state dict only (parameters and buffers by name), atomically. */
+/**
+ * Saves the state dict only (parameters and buffers by name, no architecture) as safetensors,
+ * atomically; load it into a module built the same way with loadWeights.
+ *
+ * @throws what encodeModel throws, or an Error naming the path when it cannot be written.
+ * @example
+ * ```ts
+ * import { saveWeights, loadWeights, Linear } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * await saveWeights(new Linear(3, 2), `${tmpdir()}/linear-weights.safetensors`);
+ * const report = await loadWeights(new Linear(3, 2), `${tmpdir()}/linear-weights.safetensors`);
+ * ```
+ */
 export async function saveWeights(
   module: Module,
   path: string,
-  options: { metadata?: Record<string, string> } = {},
+  options: {
+    /** Extra string metadata (keys starting with "axon." and 'format' are reserved). */
+    metadata?: Record<string, string>;
+  } = {},
 ): Promise<void> {
   checkOptionKeys('saveWeights', options, ['metadata']);
   await writeFileAtomic(path, encodeModel(module, { metadata: options.metadata, architecture: false }));
@@ -351,6 +512,19 @@ export async function saveWeights(
 
 const LOAD_WEIGHTS_KEYS = ['maxBytes', 'strict', 'rename'] as const satisfies readonly (keyof LoadWeightsOptions)[];
 
+/**
+ * loadWeights's and loadWeightsFromContent's options. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { loadWeights, saveWeights, Sequential, Linear, ReLU, type LoadWeightsOptions } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * const path = `${tmpdir()}/torch-like.safetensors`; // Linear, ReLU, Linear: tensors 0.* and 2.*
+ * await saveWeights(new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2)), path);
+ * const options: LoadWeightsOptions = { rename: (name) => name.replace(/^2\./, '1.') };
+ * const report = await loadWeights(new Sequential(new Linear(4, 8), new Linear(8, 2)), path, options);
+ * ```
+ */
 export interface LoadWeightsOptions extends ReadOptions {
   /** Throw unless every name and shape matches (default true). */
   strict?: boolean;
@@ -366,6 +540,17 @@ export interface LoadWeightsOptions extends ReadOptions {
  * Copies a safetensors file's tensors into the module by name: ours, or a PyTorch state dict
  * saved with safetensors (F16, BF16 and F64 are converted to float32). Returns the report of
  * missing, unexpected and mis-shaped tensors; with strict (default) any of those throws.
+ *
+ * @throws ModelFileError (or SafetensorsError) for a refused file or, with strict, weights
+ *   that do not match the module.
+ * @example
+ * ```ts
+ * import { loadWeights, saveWeights, formatLoadReport, Linear, Sequential } from 'axon-nn';
+ * import { tmpdir } from 'node:os';
+ * await saveWeights(new Sequential(new Linear(3, 3), new Linear(3, 1)), `${tmpdir()}/two.safetensors`);
+ * const report = await loadWeights(new Sequential(new Linear(3, 3)), `${tmpdir()}/two.safetensors`, { strict: false });
+ * console.log(formatLoadReport(report)); // unexpected (2): 1.bias, 1.weight
+ * ```
  */
 export async function loadWeights(module: Module, path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
   checkOptionKeys('loadWeights', options, LOAD_WEIGHTS_KEYS);
@@ -373,7 +558,21 @@ export async function loadWeights(module: Module, path: string, options: LoadWei
   return loadWeightsFromContent(module, decodeModelFile(bytes, path, EXPECTED_WEIGHTS), options, path);
 }
 
-/** loadWeights on an already decoded file. */
+/**
+ * loadWeights on an already decoded file (from decodeModelFile or decodeSafetensors), e.g.
+ * bytes fetched over the network.
+ *
+ * @param source the name errors start with.
+ * @throws ModelFileError when, with strict, the weights do not match the module; TypeError for
+ *   a rename function that returns neither a string nor null.
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors, loadWeightsFromContent, Linear, ones, zeros } from 'axon-nn';
+ * const bytes = encodeSafetensors({ weight: ones([2, 3]), bias: zeros([2]) });
+ * const layer = new Linear(3, 2);
+ * const report = loadWeightsFromContent(layer, decodeSafetensors(bytes)); // nothing missing
+ * ```
+ */
 export function loadWeightsFromContent(
   module: Module,
   content: SafetensorsContent,
@@ -404,7 +603,18 @@ export function loadWeightsFromContent(
   }
 }
 
-/** The report as readable lines ('' when everything matched). */
+/**
+ * A load report (from loadWeights or Module.loadStateDict) as readable lines: missing,
+ * unexpected and mis-shaped tensors ('' when everything matched).
+ *
+ * @example
+ * ```ts
+ * import { formatLoadReport } from 'axon-nn';
+ * const mismatched = [{ name: 'fc.weight', expected: [2, 3], got: [3, 2] }];
+ * const text = formatLoadReport({ missing: ['fc.bias'], unexpected: [], mismatched });
+ * console.log(text); // 'missing (1): fc.bias\nmis-shaped: fc.weight expected [2,3], got [3,2]'
+ * ```
+ */
 export function formatLoadReport(report: LoadReport): string {
   const lines: string[] = [];
   if (report.missing.length) lines.push(`missing (${report.missing.length}): ${report.missing.join(', ')}`);

@@ -7,13 +7,29 @@
  * Reading treats the bytes as hostile. Before any tensor is built every rule is checked, each
  * with its own error: the header length against the file size and a cap, the JSON, known
  * dtypes, shapes of non-negative integers, element counts matching byte ranges (no overflow),
- * offsets inside the data section, tensors neither overlapping nor leaving gaps. No allocation
- * is larger than the file.
+ * offsets inside the data section, tensors neither overlapping nor leaving gaps. Allocations
+ * are bounded by the file: a decoded tensor takes at most four times the bytes it occupies
+ * (U8, I8 and BOOL widen to int32, F16 and BF16 to float32).
  */
 import { createHash } from 'node:crypto';
 import { Tensor } from '../tensor/tensor.js';
 
-/** Header JSON larger than this is refused (the format's reference reader uses 100 MB). */
+/**
+ * Header JSON larger than this (100 MiB) is refused by decodeSafetensors before it is read, as
+ * the format's reference reader does.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, MAX_HEADER_BYTES } from 'axon-nn';
+ * const hostile = new Uint8Array(16);
+ * new DataView(hostile.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES) + 1n, true);
+ * try {
+ *   decodeSafetensors(hostile);
+ * } catch (e) {
+ *   console.log((e as Error).message); // safetensors: header too large: 104857601 bytes (the limit is 104857600)
+ * }
+ * ```
+ */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const DTYPES: Record<string, number> = {
@@ -29,12 +45,41 @@ const DTYPES: Record<string, number> = {
   BOOL: 1,
 };
 
+/**
+ * What decodeSafetensors throws for bytes that break a rule of the format; the message names
+ * the source, the rule broken and the detail (file names are cut short, never echoed whole).
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, SafetensorsError } from 'axon-nn';
+ * try {
+ *   decodeSafetensors(new Uint8Array(4), 'weights.safetensors');
+ * } catch (e) {
+ *   if (e instanceof SafetensorsError) console.log(e.message); // weights.safetensors: file too short: 4 bytes, ...
+ * }
+ * ```
+ */
 export class SafetensorsError extends Error {
+  /** Always 'SafetensorsError'. */
   override name = 'SafetensorsError';
 }
 
+/**
+ * A decoded safetensors file: decodeSafetensors's result.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors, tensor, type SafetensorsContent } from 'axon-nn';
+ * const file = encodeSafetensors({ bias: tensor([0.5, -0.5]) }, { source: 'demo' });
+ * const content: SafetensorsContent = decodeSafetensors(file);
+ * console.log([...content.tensors.keys()], content.metadata); // ['bias'] { source: 'demo' }
+ * console.log(content.dataSection.length); // 8 (two float32 values)
+ * ```
+ */
 export interface SafetensorsContent {
+  /** The tensors by name: float dtypes as float32, integer and bool dtypes as int32. */
   tensors: Map<string, Tensor>;
+  /** The `__metadata__` string entries (empty when the file has none). */
   metadata: Record<string, string>;
   /** The raw data section (every tensor's bytes, in file order): what checksums cover. */
   dataSection: Uint8Array;
@@ -49,7 +94,22 @@ function fail(source: string, rule: string, detail: string): never {
   throw new SafetensorsError(`${source}: ${rule}: ${detail}`);
 }
 
-/** Serialises float32/int32 tensors (names sorted, as the reference writer does) and string metadata. */
+/**
+ * Serialises float32 and int32 tensors (as F32 and I32, names sorted as the reference writer
+ * does) and string metadata into safetensors bytes, which PyTorch's and Hugging Face's
+ * tooling read.
+ *
+ * @throws TypeError for a value that is not a Tensor or metadata that is not a string;
+ *   RangeError for a tensor named "__metadata__" or one whose data is not exactly its elements.
+ * @example
+ * ```ts
+ * import { encodeSafetensors, randn, zeros } from 'axon-nn';
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const bytes = encodeSafetensors({ 'fc.weight': randn([4, 3]), 'fc.bias': zeros([4]) }, { note: 'demo' });
+ * writeFileSync(`${tmpdir()}/fc.safetensors`, bytes); // safetensors.torch.load_file reads it
+ * ```
+ */
 export function encodeSafetensors(
   tensors: Record<string, Tensor> | Map<string, Tensor>,
   metadata: Record<string, string> = {},
@@ -161,9 +221,19 @@ function toInt32(dtype: string, bytes: Uint8Array, count: number, name: string, 
 }
 
 /**
- * Parses a safetensors file held in memory. Floating dtypes become float32 tensors, integer
- * and bool dtypes int32 (I64 values must fit).
- * @throws SafetensorsError naming the broken rule.
+ * Parses a safetensors file held in memory, treating the bytes as hostile: every rule of the
+ * format is checked before any tensor is built. Floating dtypes (F64, F32, F16, BF16) become
+ * float32 tensors, integer and bool dtypes int32 (I64 values must fit).
+ *
+ * @param source the name errors start with (a path, say).
+ * @throws SafetensorsError naming the broken rule; TypeError when file is not a Uint8Array.
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors, tensor } from 'axon-nn';
+ * const bytes = encodeSafetensors({ w: tensor([[1, 2], [3, 4]]) });
+ * const { tensors } = decodeSafetensors(bytes, 'w.safetensors');
+ * console.log(tensors.get('w')?.toArray()); // [[1, 2], [3, 4]]
+ * ```
  */
 export function decodeSafetensors(file: Uint8Array, source = 'safetensors'): SafetensorsContent {
   if (!(file instanceof Uint8Array))
@@ -264,7 +334,17 @@ export function decodeSafetensors(file: Uint8Array, source = 'safetensors'): Saf
   return { tensors, metadata, dataSection: file.subarray(dataStart) };
 }
 
-/** SHA-256 of the bytes, hex: the checksum our files carry in their metadata. */
+/**
+ * SHA-256 of the bytes as 64 lowercase hex digits, e.g. to record or compare a saved file's
+ * digest.
+ *
+ * @example
+ * ```ts
+ * import { sha256 } from 'axon-nn';
+ * const digest = sha256(new TextEncoder().encode('abc'));
+ * console.log(digest); // ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+ * ```
+ */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -23,6 +23,16 @@ import type { GeneratedKernels, RnnDims, Words } from './ops.gen.js';
 // Enums, struct types, named cells and the op table as data, all generated from native/optable.
 export * from './ops.gen.js';
 
+/**
+ * What {@link backendInfo} reports about the native backend and its build.
+ *
+ * @example
+ * ```ts
+ * import { backendInfo, type BackendInfo } from 'axon-nn';
+ * const info: BackendInfo = backendInfo();
+ * if (info.isa === 'scalar') console.warn(`no SIMD kernels: ${info.isaReason}`);
+ * ```
+ */
 export interface BackendInfo {
   /** Where ops run: 'cpu' (the only backend so far; native/binding/backend.h). */
   backend: string;
@@ -32,17 +42,37 @@ export interface BackendInfo {
   isaReason: string;
   /** Levels this build and CPU can run. */
   isaAvailable: string[];
+  /** Kernel threads in the pool now (setNumThreads). */
   threads: number;
+  /** CPUs this process may use: its affinity mask, capped by a cgroup CPU quota. */
   availableCpus: number;
+  /** Compiler that built the addon, e.g. 'g++ 12.2.0'. */
   compiler: string;
+  /** Compile flags of the addon and its per-ISA kernels; ends with '(assertions on)' in a debug build. */
   buildFlags: string;
 }
 
+/**
+ * One native kernel call recorded by the profiler ({@link ProfileReport.records}).
+ *
+ * @example
+ * ```ts
+ * import { profile, matmul, randn, type ProfileRecord } from 'axon-nn';
+ * const a = randn([64, 64]);
+ * const records: readonly ProfileRecord[] = profile(() => matmul(a, a)).records;
+ * for (const r of records) console.log(r.op, r.shapes, `${(r.flops / r.ns).toFixed(1)} GFLOP/s`);
+ * ```
+ */
 export interface ProfileRecord {
+  /** Kernel name, e.g. 'gemm'. */
   op: string;
+  /** The kernel's description of its operand shapes, e.g. 'NN m=64 n=64 k=64'. */
   shapes: string;
+  /** Wall time of the call in nanoseconds. */
   ns: number;
+  /** Floating-point operations the call performs (the kernel's own count). */
   flops: number;
+  /** Estimated memory traffic of the call in bytes (reads plus writes). */
   bytes: number;
 }
 

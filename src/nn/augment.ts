@@ -12,7 +12,17 @@ import { floatData } from '../ops/util.js';
 import { RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
-/** RandomCrop's options: zero padding before cropping, and the crop positions' random stream. */
+/**
+ * {@link RandomCrop}'s options: zero padding before cropping, and the crop positions' random
+ * stream (a seed or generator; default the global generator).
+ *
+ * @example
+ * ```ts
+ * import { RandomCrop, type RandomCropOptions } from 'axon-nn';
+ * const options: RandomCropOptions = { padding: 4, seed: 0 };
+ * const crop = new RandomCrop(32, options); // CIFAR-10's usual augmentation
+ * ```
+ */
 export interface RandomCropOptions extends RandomOptions {
   /** Zero padding on every side before the crop (default 0). */
   padding?: number;
@@ -43,10 +53,25 @@ function cropFlip(
   return randomCropFlip(xd, { n, c, h, w, outH: oh, outW: ow, pad }, flipP, random, state);
 }
 
-/** Crops a random size x size window (training) or the centre (evaluation). */
+/**
+ * Crops a random size x size window of NCHW images (training) or the centre (evaluation), after
+ * zero-padding them by `padding` in training (torchvision's RandomCrop, Keras's RandomCrop).
+ * Each image gets its own position. Throws a RangeError for a non-4-D input or a crop larger
+ * than the padded image.
+ *
+ * @example
+ * ```ts
+ * import { RandomCrop, randn } from 'axon-nn';
+ * const crop = new RandomCrop(32, { padding: 4 });
+ * const y = crop.forward(randn([8, 3, 32, 32])); // [8, 3, 32, 32], shifted by up to 4 pixels
+ * ```
+ */
 export class RandomCrop extends Module {
+  /** The crop's [height, width]. */
   readonly size: [number, number];
+  /** Zero padding on every side before a training crop. */
   readonly padding: number;
+  /** The crop positions' counter-based random stream [seedHigh, seedLow, counter] (saved in checkpoints). */
   readonly rngState: Float64Array;
   constructor(size: number | readonly [number, number], options: RandomCropOptions = {}) {
     super();
@@ -59,6 +84,7 @@ export class RandomCrop extends Module {
       throw new RangeError(`RandomCrop: padding must be a non-negative integer, got ${this.padding}`);
     this.rngState = dropoutState(options);
   }
+  /** A random crop of each image of x [N, C, H, W] in training, the centre crop in evaluation. */
   forward(x: Tensor): Tensor {
     const [oh, ow] = this.size;
     if (!this.training && x.ndim === 4 && x.shape[2] === oh && x.shape[3] === ow) return x;
@@ -69,10 +95,21 @@ export class RandomCrop extends Module {
   }
 }
 
-/** Mirrors each image left-right with probability p (training only). */
+/**
+ * Mirrors each NCHW image left-right with probability p (default 0.5), in training only
+ * (torchvision's RandomHorizontalFlip). Throws a RangeError for p outside [0, 1] or a non-4-D input.
+ *
+ * @example
+ * ```ts
+ * import { RandomCrop, RandomHorizontalFlip, Sequential } from 'axon-nn';
+ * const augment = new Sequential(new RandomCrop(32, { padding: 4 }), new RandomHorizontalFlip());
+ * ```
+ */
 export class RandomHorizontalFlip extends Module {
+  /** The flips' counter-based random stream [seedHigh, seedLow, counter] (saved in checkpoints). */
   readonly rngState: Float64Array;
   constructor(
+    /** The probability of flipping each image. */
     readonly p = 0.5,
     random?: RandomOptions,
   ) {
@@ -81,6 +118,7 @@ export class RandomHorizontalFlip extends Module {
     checkOptionKeys('RandomHorizontalFlip', random, RANDOM_OPTION_KEYS);
     this.rngState = dropoutState(random);
   }
+  /** x with each image flipped with probability p in training; x itself in evaluation. */
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     if (x.ndim !== 4)
@@ -92,12 +130,25 @@ export class RandomHorizontalFlip extends Module {
   }
 }
 
-/** (x - mean[c]) / std[c] per channel of [N, C, ...] (torchvision's Normalize). */
+/**
+ * (x - mean[c]) / std[c] per channel of [N, C, ...] (torchvision's Normalize), in training and
+ * evaluation alike. Throws a RangeError unless mean and std have one finite value per channel
+ * each and every std is positive.
+ *
+ * @example
+ * ```ts
+ * import { Normalize, rand } from 'axon-nn';
+ * const norm = new Normalize([0.4914, 0.4822, 0.4465], [0.247, 0.243, 0.261]); // CIFAR-10
+ * const y = norm.forward(rand([8, 3, 32, 32])); // [8, 3, 32, 32]
+ * ```
+ */
 export class Normalize extends Module {
   private readonly meanT: Tensor;
   private readonly stdT: Tensor;
   constructor(
+    /** Per-channel means. */
     readonly mean: readonly number[],
+    /** Per-channel standard deviations. */
     readonly std: readonly number[],
   ) {
     super();
@@ -108,6 +159,7 @@ export class Normalize extends Module {
     this.meanT = new Tensor(Float32Array.from(mean), [mean.length]);
     this.stdT = new Tensor(Float32Array.from(std), [std.length]);
   }
+  /** Standardises each channel of x (axis 1). */
   forward(x: Tensor): Tensor {
     const c = this.mean.length;
     if (x.ndim < 2 || x.shape[1] !== c)

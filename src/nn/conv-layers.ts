@@ -31,19 +31,41 @@ import { foldNorm, foldPays } from './functional.js';
 import { reserveValues } from './budget.js';
 import type { Regularizer } from './regularizers.js';
 
+/**
+ * {@link Conv2d}'s options: geometry (stride, padding, dilation, groups), bias, a fused
+ * activation, initialisers, regularizers and the seed of the initial weights. Defaults are
+ * PyTorch's (stride 1, no padding, no dilation, one group, a bias). Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { Conv2d, randn, type ConvOptions } from 'axon-nn';
+ * const options: ConvOptions = { stride: 2, padding: 'same', activation: 'relu' };
+ * const conv = new Conv2d(3, 8, 3, options);
+ * const y = conv.forward(randn([2, 3, 32, 32])); // [2, 8, 16, 16]
+ * ```
+ */
 export interface ConvOptions {
+  /** Step between windows, one number or [h, w] (default 1). */
   stride?: Pair;
+  /** Zero padding: 'valid', 'same', a number or [h, w] for both sides, or [top, left, bottom, right] (default 0). */
   padding?: Padding;
+  /** Spacing between kernel taps, one number or [h, w] (default 1). */
   dilation?: Pair;
+  /** Channel groups; inChannels and outChannels must both divide by it (default 1; inChannels for depthwise). */
   groups?: number;
+  /** Add a per-output-channel bias (default true). */
   bias?: boolean;
   /** Activation fused into the convolution's store (default 'none'). */
   activation?: LinearActivation;
+  /** The fused activation's parameter: leakyRelu's slope, elu's alpha, softplus's beta. */
   activationParam?: number;
   /** Default: PyTorch's (kaiming uniform, a = sqrt(5)); Keras: 'glorotUniform'. */
   weightInit?: InitializerLike;
+  /** Default: PyTorch's U(+-1/sqrt(fanIn)); Keras: 'zeros'. */
   biasInit?: InitializerLike;
+  /** Penalty on the weight, added by regularizationLoss() (default none). */
   weightRegularizer?: Regularizer | null;
+  /** Penalty on the bias, added by regularizationLoss() (default none). */
   biasRegularizer?: Regularizer | null;
   /** Seed or generator for the initial weights (default: the global generator). */
   init?: RandomOptions;
@@ -88,16 +110,22 @@ function seeded(random: RandomOptions | undefined): RandomOptions | undefined {
 
 /** Shared by the convolution layers: weight and bias creation, config, regularizers. */
 abstract class ConvBase extends Module {
+  /** The kernel: [Cout, Cin/groups, ...kernel] (ConvTranspose2d: [Cin, Cout/groups, kH, kW]). */
   weight: Parameter;
+  /** The bias, [Cout], or null when built with `bias: false`. */
   bias: Parameter | null;
+  /** The initialiser the weight was drawn with (kept for getConfig). */
   readonly weightInit: Initializer;
+  /** The bias's initialiser, or null without a bias. */
   readonly biasInit: Initializer | null;
 
   protected constructor(
+    /** The layer's class name, used in error messages. */
     readonly op: string,
     weightShape: number[],
     fanIn: number,
     outForBias: number,
+    /** The options the layer was built with. */
     readonly options: ConvOptions,
   ) {
     super();
@@ -115,6 +143,7 @@ abstract class ConvBase extends Module {
     }
   }
 
+  /** The settings every convolution saves in its getConfig (geometry, bias, activation, initialisers, regularizers). */
   protected baseConfig(): Record<string, unknown> {
     const reg = (r: Regularizer | null): { name: string; config: Record<string, number | undefined> } | null =>
       r ? { name: r.name, config: { ...r.config } } : null;
@@ -134,13 +163,28 @@ abstract class ConvBase extends Module {
   }
 }
 
-/** 2-D convolution over [N, Cin, H, W] (PyTorch's nn.Conv2d, Keras's Conv2D). */
+/**
+ * 2-D convolution over NCHW input [N, Cin, H, W] giving [N, Cout, H', W'] (PyTorch's nn.Conv2d,
+ * with its weight layout [Cout, Cin/groups, kH, kW] and default initialisation; Keras's Conv2D,
+ * which is NHWC, needs its input permuted). Geometry that cannot work throws a RangeError when
+ * the layer is built; an input with the wrong rank or channel count throws when run.
+ *
+ * @example
+ * ```ts
+ * import { Conv2d, randn } from 'axon-nn';
+ * const conv = new Conv2d(3, 16, 3, { padding: 1 });
+ * const y = conv.forward(randn([8, 3, 32, 32])); // [8, 16, 32, 32]
+ * ```
+ */
 export class Conv2d extends ConvBase {
+  /** The kernel's [height, width]. */
   readonly kernelSize: [number, number];
   /** The options conv2d takes (the layer's own, less initialisers and regularizers). */
   private readonly convOptions: Conv2dFunctionOptions;
   constructor(
+    /** Channels of the input (axis 1). */
     readonly inChannels: number,
+    /** Channels of the output (axis 1). */
     readonly outChannels: number,
     kernelSize: Pair,
     options: ConvOptions = {},
@@ -170,6 +214,7 @@ export class Conv2d extends ConvBase {
     // Geometry that cannot work on any input (bad stride, padding...) fails now, not mid-fit.
     convPlan('Conv2d', [1, inChannels, 1 << 16, 1 << 16], this.weight.shape, options);
   }
+  /** Convolves x [N, inChannels, H, W] into [N, outChannels, H', W']. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels)
       throw new RangeError(
@@ -207,9 +252,24 @@ export class Conv2d extends ConvBase {
   }
 }
 
+/**
+ * {@link Conv1d}'s options: {@link ConvOptions} with one-number geometry. Exported from the
+ * package root under this name; the conv1d function's own options are Conv1dFunctionOptions.
+ *
+ * @example
+ * ```ts
+ * import { Conv1d, randn, type Conv1dOptions } from 'axon-nn';
+ * const options: Conv1dOptions = { padding: 'same', dilation: 2 };
+ * const conv = new Conv1d(8, 16, 5, options);
+ * const y = conv.forward(randn([4, 8, 100])); // [4, 16, 100]
+ * ```
+ */
 export interface Conv1dOptions extends Omit<ConvOptions, 'stride' | 'padding' | 'dilation'> {
+  /** Step between windows (default 1). */
   stride?: number;
+  /** Zero padding: 'valid', 'same', a number for both ends, or [left, right] (default 0). */
   padding?: 'valid' | 'same' | number | readonly [number, number];
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
 }
 const CONV1D_KEYS = optionKeys<Conv1dOptions>({
@@ -227,12 +287,27 @@ const CONV1D_KEYS = optionKeys<Conv1dOptions>({
   init: true,
 });
 
-/** 1-D convolution over [N, Cin, L] (nn.Conv1d, Keras's Conv1D). */
+/**
+ * 1-D convolution over [N, Cin, L] giving [N, Cout, L'] (nn.Conv1d, weight [Cout, Cin/groups, k];
+ * Keras's Conv1D takes [N, L, C], so permute its input). Throws a RangeError for impossible
+ * sizes when built, or an input that is not [N, inChannels, L] when run.
+ *
+ * @example
+ * ```ts
+ * import { Conv1d, randn } from 'axon-nn';
+ * const conv = new Conv1d(8, 16, 5, { padding: 'same' });
+ * const y = conv.forward(randn([4, 8, 100])); // [4, 16, 100]
+ * ```
+ */
 export class Conv1d extends ConvBase {
   constructor(
+    /** Channels of the input (axis 1). */
     readonly inChannels: number,
+    /** Channels of the output (axis 1). */
     readonly outChannels: number,
+    /** The kernel's length. */
     readonly kernelSize: number,
+    /** The options the layer was built with, as given. */
     readonly options1d: Conv1dOptions = {},
   ) {
     checkOptionKeys('Conv1d', options1d, CONV1D_KEYS);
@@ -259,6 +334,7 @@ export class Conv1d extends ConvBase {
   }
   /** The options conv1d takes (the layer's own, less initialisers and regularizers). */
   private readonly convOptions: Conv1dFunctionOptions;
+  /** Convolves x [N, inChannels, L] into [N, outChannels, L']. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 3 || x.shape[1] !== this.inChannels)
       throw new RangeError(
@@ -291,8 +367,22 @@ export class Conv1d extends ConvBase {
   }
 }
 
+/**
+ * {@link ConvTranspose2d}'s options: {@link ConvOptions} without a fused activation, with
+ * PyTorch's meaning of padding (removed from the output) and an outputPadding.
+ *
+ * @example
+ * ```ts
+ * import { ConvTranspose2d, randn, type ConvTransposeOptions } from 'axon-nn';
+ * const options: ConvTransposeOptions = { stride: 2, padding: 1, outputPadding: 1 };
+ * const up = new ConvTranspose2d(16, 8, 3, options);
+ * const y = up.forward(randn([1, 16, 14, 14])); // [1, 8, 28, 28]
+ * ```
+ */
 export interface ConvTransposeOptions extends Omit<ConvOptions, 'padding' | 'activation' | 'activationParam'> {
+  /** PyTorch's padding: rows/columns trimmed from each side of the output, one number or [h, w] (default 0). */
   padding?: Pair;
+  /** Extra rows/columns on the bottom/right of the output, to pick among the sizes a stride allows (default 0). */
   outputPadding?: Pair;
 }
 const CONV_TRANSPOSE_KEYS = optionKeys<ConvTransposeOptions>({
@@ -309,13 +399,28 @@ const CONV_TRANSPOSE_KEYS = optionKeys<ConvTransposeOptions>({
   init: true,
 });
 
-/** Transposed 2-D convolution (nn.ConvTranspose2d): upsampling by `stride`. */
+/**
+ * Transposed 2-D convolution (nn.ConvTranspose2d, weight [Cin, Cout/groups, kH, kW]): the
+ * gradient of a convolution, used to upsample NCHW maps by `stride`. The output side is
+ * (in - 1) * stride - 2 * padding + dilation * (k - 1) + outputPadding + 1.
+ *
+ * @example
+ * ```ts
+ * import { ConvTranspose2d, randn } from 'axon-nn';
+ * const up = new ConvTranspose2d(16, 8, 2, { stride: 2 });
+ * const y = up.forward(randn([1, 16, 14, 14])); // [1, 8, 28, 28]
+ * ```
+ */
 export class ConvTranspose2d extends ConvBase {
+  /** The kernel's [height, width]. */
   readonly kernelSize: [number, number];
   constructor(
+    /** Channels of the input (axis 1). */
     readonly inChannels: number,
+    /** Channels of the output (axis 1). */
     readonly outChannels: number,
     kernelSize: Pair,
+    /** The options the layer was built with, as given. */
     readonly optionsT: ConvTransposeOptions = {},
   ) {
     checkOptionKeys('ConvTranspose2d', optionsT, CONV_TRANSPOSE_KEYS);
@@ -347,6 +452,7 @@ export class ConvTranspose2d extends ConvBase {
   }
   /** The options convTranspose2d takes (the layer's own, less initialisers and regularizers). */
   private readonly convOptions: ConvTranspose2dFunctionOptions;
+  /** Upsamples x [N, inChannels, H, W] into [N, outChannels, H', W']. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels)
       throw new RangeError(
@@ -368,15 +474,45 @@ export class ConvTranspose2d extends ConvBase {
   }
 }
 
+/**
+ * {@link MaxPool2d}'s options (PyTorch's defaults: stride = the kernel size, no padding, no
+ * dilation, floor rounding). Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { MaxPool2d, randn, type PoolOptions } from 'axon-nn';
+ * const options: PoolOptions = { stride: 2, padding: 1 };
+ * const pool = new MaxPool2d(3, options);
+ * const y = pool.forward(randn([1, 3, 32, 32])); // [1, 3, 16, 16]
+ * ```
+ */
 export interface PoolOptions {
+  /** Step between windows, one number or [h, w] (default: the kernel size). */
   stride?: Pair;
+  /** Padding on both sides, one number or [h, w], at most half the kernel (PyTorch's rule; default 0). */
   padding?: Pair;
+  /** Spacing between window taps, one number or [h, w] (default 1). */
   dilation?: Pair;
+  /** Round the output size up rather than down, so a partial last window counts (default false). */
   ceilMode?: boolean;
 }
 const POOL_KEYS = optionKeys<PoolOptions>({ stride: true, padding: true, dilation: true, ceilMode: true });
-/** AvgPool2d's options: no dilation; countIncludePad (default true, as PyTorch). */
-export type AvgPoolOptions = Omit<PoolOptions, 'dilation'> & { countIncludePad?: boolean };
+/**
+ * {@link AvgPool2d}'s options: {@link PoolOptions} without dilation, plus countIncludePad
+ * (divide by the whole window, padding included: default true, as PyTorch).
+ *
+ * @example
+ * ```ts
+ * import { AvgPool2d, randn, type AvgPoolOptions } from 'axon-nn';
+ * const options: AvgPoolOptions = { stride: 1, padding: 1, countIncludePad: false };
+ * const blur = new AvgPool2d(3, options);
+ * const y = blur.forward(randn([1, 3, 8, 8])); // [1, 3, 8, 8]
+ * ```
+ */
+export type AvgPoolOptions = Omit<PoolOptions, 'dilation'> & {
+  /** Divide by the whole window, padding included (default true, as PyTorch); false divides by the input cells only. */
+  countIncludePad?: boolean;
+};
 const AVG_POOL_KEYS = optionKeys<AvgPoolOptions>({
   stride: true,
   padding: true,
@@ -400,16 +536,29 @@ function checkHalfKernelPadding(op: string, kernelSize: Pair, padding: Pair | un
     );
 }
 
-/** Max pooling (nn.MaxPool2d); stride defaults to the kernel size. */
+/**
+ * 2-D max pooling over NCHW input (nn.MaxPool2d); stride defaults to the kernel size. Padding
+ * over half the kernel throws a RangeError on the first forward, as PyTorch's does.
+ *
+ * @example
+ * ```ts
+ * import { MaxPool2d, randn } from 'axon-nn';
+ * const pool = new MaxPool2d(2);
+ * const y = pool.forward(randn([1, 3, 32, 32])); // [1, 3, 16, 16]
+ * ```
+ */
 export class MaxPool2d extends Module {
   constructor(
+    /** The window's size, one number or [h, w]. */
     readonly kernelSize: Pair,
+    /** The options the layer was built with. */
     readonly options: PoolOptions = {},
   ) {
     super();
     checkOptionKeys('MaxPool2d', options, POOL_KEYS);
     kernelPair('MaxPool2d', kernelSize);
   }
+  /** The maximum of each window of x [N, C, H, W]: [N, C, H', W']. */
   forward(x: Tensor): Tensor {
     checkHalfKernelPadding('MaxPool2d', this.kernelSize, this.options.padding);
     return maxPool2d(x, this.kernelSize, this.options);
@@ -422,16 +571,29 @@ export class MaxPool2d extends Module {
   }
 }
 
-/** Average pooling (nn.AvgPool2d); countIncludePad defaults to true as PyTorch. */
+/**
+ * 2-D average pooling over NCHW input (nn.AvgPool2d); stride defaults to the kernel size and
+ * countIncludePad to true, as PyTorch. Padding over half the kernel throws on the first forward.
+ *
+ * @example
+ * ```ts
+ * import { AvgPool2d, randn } from 'axon-nn';
+ * const pool = new AvgPool2d(2);
+ * const y = pool.forward(randn([1, 3, 32, 32])); // [1, 3, 16, 16]
+ * ```
+ */
 export class AvgPool2d extends Module {
   constructor(
+    /** The window's size, one number or [h, w]. */
     readonly kernelSize: Pair,
+    /** The options the layer was built with. */
     readonly options: AvgPoolOptions = {},
   ) {
     super();
     checkOptionKeys('AvgPool2d', options, AVG_POOL_KEYS);
     kernelPair('AvgPool2d', kernelSize);
   }
+  /** The mean of each window of x [N, C, H, W]: [N, C, H', W']. */
   forward(x: Tensor): Tensor {
     checkHalfKernelPadding('AvgPool2d', this.kernelSize, this.options.padding);
     return avgPool2d(x, this.kernelSize, this.options);
@@ -441,19 +603,43 @@ export class AvgPool2d extends Module {
   }
 }
 
-/** Mean over H and W: [N, C, H, W] -> [N, C] (Keras's GlobalAveragePooling2D). */
+/**
+ * Mean over H and W: [N, C, H, W] -> [N, C] (Keras's GlobalAveragePooling2D; PyTorch writes
+ * AdaptiveAvgPool2d(1) and a flatten). No parameters.
+ *
+ * @example
+ * ```ts
+ * import { GlobalAvgPool2d, randn } from 'axon-nn';
+ * const y = new GlobalAvgPool2d().forward(randn([2, 64, 7, 7])); // [2, 64]
+ * ```
+ */
 export class GlobalAvgPool2d extends Module {
+  /** Averages x [N, C, H, W] over its spatial axes, giving [N, C]. */
   forward(x: Tensor): Tensor {
     return globalAvgPool2d(x);
   }
 }
 
-/** Average pooling to a fixed output size (nn.AdaptiveAvgPool2d). */
+/**
+ * Average pooling to a fixed output size whatever the input's (nn.AdaptiveAvgPool2d): windows
+ * are chosen per output cell as PyTorch does. Keeps the spatial axes: [N, C, H, W] -> [N, C, oh, ow].
+ *
+ * @example
+ * ```ts
+ * import { AdaptiveAvgPool2d, randn } from 'axon-nn';
+ * const pool = new AdaptiveAvgPool2d([2, 3]);
+ * const y = pool.forward(randn([2, 4, 7, 9])); // [2, 4, 2, 3]
+ * ```
+ */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) {
+  constructor(
+    /** The output's [height, width], or one number for both. */
+    readonly outputSize: Pair,
+  ) {
     super();
     kernelPair('AdaptiveAvgPool2d', outputSize);
   }
+  /** Pools x [N, C, H, W] to [N, C, ...outputSize]. */
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }
@@ -462,7 +648,19 @@ export class AdaptiveAvgPool2d extends Module {
   }
 }
 
+/**
+ * {@link BatchNorm1d}'s and {@link BatchNorm2d}'s options (PyTorch's defaults). Note that
+ * momentum is PyTorch's convention, the weight of the new batch: Keras's momentum 0.99 is 0.01 here.
+ *
+ * @example
+ * ```ts
+ * import { BatchNorm2d, type BatchNormLayerOptions } from 'axon-nn';
+ * const options: BatchNormLayerOptions = { momentum: 0.01, eps: 1e-3 }; // Keras's BatchNormalization
+ * const bn = new BatchNorm2d(16, options);
+ * ```
+ */
 export interface BatchNormLayerOptions {
+  /** Added to the variance (default 1e-5, > 0). */
   eps?: number;
   /** Weight of the new batch statistics in the running ones (default 0.1, PyTorch). */
   momentum?: number;
@@ -477,7 +675,16 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormLayerOptions>({
   affine: true,
   trackRunningStats: true,
 });
-/** LayerNorm's options. */
+/**
+ * {@link LayerNorm}'s options.
+ *
+ * @example
+ * ```ts
+ * import { LayerNorm, type LayerNormOptions } from 'axon-nn';
+ * const options: LayerNormOptions = { eps: 1e-6, elementwiseAffine: false };
+ * const norm = new LayerNorm([10, 64], options); // no parameters
+ * ```
+ */
 export interface LayerNormOptions {
   /** Added to the variance (default 1e-5, > 0). */
   eps?: number;
@@ -487,14 +694,22 @@ export interface LayerNormOptions {
 const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ eps: true, elementwiseAffine: true });
 
 abstract class BatchNormBase extends Module {
+  /** The learnable scale (gamma), [numFeatures] of ones at first, or null when not affine. */
   weight: Parameter | null;
+  /** The learnable shift (beta), [numFeatures] of zeros at first, or null when not affine. */
   bias: Parameter | null;
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Weight of each new batch's statistics in the running ones. */
   readonly momentum: number;
   constructor(
+    /** The layer's class name, used in error messages. */
     readonly name: string,
+    /** Channels (C, axis 1 of the input). */
     readonly numFeatures: number,
+    /** The input ranks the layer accepts. */
     readonly ranks: number[],
+    /** The options the layer was built with. */
     readonly opts: BatchNormLayerOptions,
   ) {
     super();
@@ -533,6 +748,7 @@ abstract class BatchNormBase extends Module {
       ranks: this.ranks,
     };
   }
+  /** Normalises each channel: batch statistics in training (updating the running ones), the running ones in eval. */
   forward(x: Tensor): Tensor {
     if (!this.ranks.includes(x.ndim) || x.shape[1] !== this.numFeatures)
       throw new RangeError(
@@ -560,27 +776,63 @@ abstract class BatchNormBase extends Module {
   }
 }
 
-/** Batch norm over [N, C] or [N, C, L] (nn.BatchNorm1d). */
+/**
+ * Batch normalisation over [N, C] or [N, C, L] (nn.BatchNorm1d): per channel, statistics over
+ * the batch (and length) axes in training, running statistics (buffers running_mean and
+ * running_var, as PyTorch names them) in evaluation. Throws a RangeError for another rank or C.
+ *
+ * @example
+ * ```ts
+ * import { BatchNorm1d, Linear, ReLU, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(20, 64), new BatchNorm1d(64), new ReLU());
+ * const y = net.forward(randn([32, 20])); // [32, 64]
+ * ```
+ */
 export class BatchNorm1d extends BatchNormBase {
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super('BatchNorm1d', numFeatures, [2, 3], options);
   }
 }
 
-/** Batch norm over [N, C, H, W] (nn.BatchNorm2d). */
+/**
+ * Batch normalisation over NCHW input [N, C, H, W] (nn.BatchNorm2d): per channel, statistics
+ * over N, H and W in training, the running_mean / running_var buffers in evaluation.
+ *
+ * @example
+ * ```ts
+ * import { BatchNorm2d, Conv2d, ReLU, Sequential, randn } from 'axon-nn';
+ * const block = new Sequential(new Conv2d(3, 16, 3, { padding: 1, bias: false }), new BatchNorm2d(16), new ReLU());
+ * const y = block.forward(randn([4, 3, 32, 32])); // [4, 16, 32, 32]
+ * ```
+ */
 export class BatchNorm2d extends BatchNormBase {
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super('BatchNorm2d', numFeatures, [4], options);
   }
 }
 
-/** Layer norm over the trailing `normalizedShape` axes (nn.LayerNorm). */
+/**
+ * Layer normalisation over the trailing `normalizedShape` axes of each sample (nn.LayerNorm),
+ * with a learnable elementwise scale and shift of that shape; the same in training and
+ * evaluation. Throws a RangeError for non-positive sizes or eps.
+ *
+ * @example
+ * ```ts
+ * import { LayerNorm, randn } from 'axon-nn';
+ * const norm = new LayerNorm(64);
+ * const y = norm.forward(randn([2, 10, 64])); // [2, 10, 64], each row mean 0, variance 1
+ * ```
+ */
 export class LayerNorm extends Module {
+  /** The normalised trailing axes' sizes. */
   readonly normalizedShape: number[];
+  /** The learnable scale, of normalizedShape (ones at first), or null without elementwiseAffine. */
   weight: Parameter | null;
+  /** The learnable shift, of normalizedShape (zeros at first), or null without elementwiseAffine. */
   bias: Parameter | null;
   constructor(
     normalizedShape: number | readonly number[],
+    /** The options the layer was built with. */
     readonly options: LayerNormOptions = {},
   ) {
     super();
@@ -598,6 +850,7 @@ export class LayerNorm extends Module {
     const eps = options.eps ?? 1e-5;
     if (!(eps > 0 && eps < Infinity)) throw new RangeError(`LayerNorm: eps must be > 0 and finite, got ${eps}`);
   }
+  /** Normalises x over its trailing normalizedShape axes. */
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.options.eps ?? 1e-5);
   }

@@ -10,7 +10,16 @@ import { floatData } from '../ops/util.js';
 import { pickGenerator, type RandomOptions } from '../tensor/random.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
-/** dropout's options: a seed or generator for the mask, or a module's own mask stream. */
+/**
+ * {@link dropout}'s options: a seed or generator for the mask, or a module's own mask stream.
+ *
+ * @example
+ * ```ts
+ * import { dropout, ones, type DropoutOptions } from 'axon-nn';
+ * const options: DropoutOptions = { seed: 0 };
+ * const y = dropout(ones([2, 4]), 0.5, true, options); // the same mask on every run
+ * ```
+ */
 export interface DropoutOptions extends RandomOptions {
   /** A mask stream from dropoutState, advanced by each call (a Dropout module's own). */
   state?: Float64Array;
@@ -30,6 +39,14 @@ export function dropoutState(options?: RandomOptions): Float64Array {
  * counter-based generator whose seed is drawn from the JS generator (global, per-call seed, or
  * given), so it honours manualSeed and does not depend on the thread count. A Dropout module
  * passes its own `state`, so successive calls (and replays of a recorded step) differ.
+ * Throws a RangeError for p outside [0, 1] (PyTorch's F.dropout).
+ *
+ * @example
+ * ```ts
+ * import { dropout, ones } from 'axon-nn';
+ * const y = dropout(ones([2, 4]), 0.5, true, { seed: 0 }); // each element 0 or 2
+ * const same = dropout(ones([2, 4]), 0.5, false); // not training: the input itself
+ * ```
  */
 export function dropout(x: Tensor, p = 0.5, training = true, options?: DropoutOptions): Tensor {
   checkOptionKeys('dropout', options, DROPOUT_KEYS);

@@ -16,6 +16,23 @@ import { isGradEnabled } from '../autograd/engine.js';
 import type { Regularizer } from './regularizers.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
+/**
+ * {@link Linear}'s options: bias, a fused activation, initialisers, regularizers and the seed
+ * of the initial weights. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { Linear, l2, type LinearOptions } from 'axon-nn';
+ * // Keras's Dense(64, activation='relu') with L2 on the kernel.
+ * const options: LinearOptions = {
+ *   activation: 'relu',
+ *   weightInit: 'glorotUniform',
+ *   biasInit: 'zeros',
+ *   weightRegularizer: l2(1e-4),
+ * };
+ * const dense = new Linear(128, 64, options);
+ * ```
+ */
 export interface LinearOptions {
   /** Add a bias (default true). */
   bias?: boolean;
@@ -27,7 +44,9 @@ export interface LinearOptions {
   weightInit?: InitializerLike;
   /** Default: PyTorch's U(+-1/sqrt(in)). Keras's Dense: 'zeros'. */
   biasInit?: InitializerLike;
+  /** Penalty on the weight, added by regularizationLoss() (default none). */
   weightRegularizer?: Regularizer | null;
+  /** Penalty on the bias, added by regularizationLoss() (default none). */
   biasRegularizer?: Regularizer | null;
   /** Penalty on the layer's output, recorded each training forward. */
   activityRegularizer?: Regularizer | null;
@@ -52,17 +71,37 @@ function seededOnce(random: RandomOptions | undefined): RandomOptions | undefine
   return random;
 }
 
-/** y = act(x W^T + b) with W (out, in): PyTorch's nn.Linear, Keras's Dense. */
+/**
+ * Fully connected layer y = act(x W^T + b) with W of shape (out, in): PyTorch's nn.Linear
+ * (same parameter layout and default initialisation), Keras's Dense. The input is [..., in]
+ * and the output [..., out]; the activation, if any, runs fused in the same kernel. Throws a
+ * RangeError for non-positive sizes or an input whose last axis is not `inFeatures`.
+ *
+ * @example
+ * ```ts
+ * import { Linear, randn } from 'axon-nn';
+ * const fc = new Linear(784, 128, { activation: 'relu' });
+ * const y = fc.forward(randn([32, 784])); // [32, 128]
+ * ```
+ */
 export class Linear extends Module {
+  /** Size of each input's last axis. */
   readonly inFeatures: number;
+  /** Size of each output's last axis. */
   readonly outFeatures: number;
+  /** The weight, [outFeatures, inFeatures]. */
   weight: Parameter;
+  /** The bias, [outFeatures], or null when built with `bias: false`. */
   bias: Parameter | null;
+  /** The activation fused into the layer ('none' for a plain affine map). */
   activation: LinearActivation;
+  /** The activation's parameter: leakyRelu's slope (default 0.01), elu's alpha or softplus's beta (default 1). */
   activationParam: number;
+  /** Penalty on the layer's output recorded by each training forward, or null. */
   activityRegularizer: Regularizer | null;
   /** The initialisers the parameters were drawn with (kept for getConfig). */
   readonly weightInit: Initializer;
+  /** The bias's initialiser, or null without a bias. */
   readonly biasInit: Initializer | null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
@@ -100,6 +139,7 @@ export class Linear extends Module {
     this.activityRegularizer = options.activityRegularizer ?? null;
   }
 
+  /** Applies the layer to x [..., inFeatures], giving [..., outFeatures]. */
   forward(x: Tensor): Tensor {
     if (x.shape[x.ndim - 1] !== this.inFeatures)
       throw new RangeError(
@@ -142,7 +182,6 @@ export class Linear extends Module {
   }
 }
 
-/** Runs modules in order, each on the previous one's output. */
 /** A layer that can run with a following batch norm folded into it (Sequential's inference). */
 interface FoldsNorm {
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null;
@@ -166,7 +205,21 @@ function ownForward(m: Module, method: string, owner?: object): boolean {
   return false;
 }
 
+/**
+ * Runs modules in order, each on the previous one's output (PyTorch's nn.Sequential, Keras's
+ * Sequential). Children are named '0', '1', ... in state dicts. In evaluation mode without
+ * gradients, a Linear or convolution followed by a batch norm (and a ReLU) may run as one fused
+ * layer, with the same results up to rounding.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3));
+ * const logits = net.forward(randn([8, 4])); // [8, 3]
+ * ```
+ */
 export class Sequential extends Module {
+  /** The layers, in order (the array itself: changing it changes the model). */
   layers: Module[];
 
   constructor(...layers: Module[]) {
@@ -177,6 +230,7 @@ export class Sequential extends Module {
     this.layers = layers;
   }
 
+  /** Appends a layer and returns this, for chaining; throws a TypeError for a non-Module. */
   add(layer: Module): this {
     if (!(layer instanceof Module)) throw new TypeError('Sequential.add: expected a Module');
     this.layers.push(layer);
@@ -190,10 +244,12 @@ export class Sequential extends Module {
     return layer;
   }
 
+  /** The number of layers. */
   get length(): number {
     return this.layers.length;
   }
 
+  /** Runs x through every layer in order. */
   forward(x: Tensor): Tensor {
     // Inference (evaluation mode, no gradients): a Linear or convolution followed by a batch
     // norm on running statistics runs as one layer with the norm folded into its weights, and
@@ -243,23 +299,61 @@ export class Sequential extends Module {
   }
 }
 
+/**
+ * Returns its input unchanged (nn.Identity): a placeholder, e.g. to drop a layer from a model
+ * with setSubmodule while keeping the other names.
+ *
+ * @example
+ * ```ts
+ * import { Identity, Linear, Sequential } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new Linear(8, 2));
+ * net.setSubmodule('1', new Identity()); // the model now ends at 8 features
+ * ```
+ */
 export class Identity extends Module {
+  /** Returns x itself (no copy). */
   forward(x: Tensor): Tensor {
     return x;
   }
 }
 
+/**
+ * max(x, 0) elementwise, as a layer (nn.ReLU; no parameters). In a Sequential, a ReLU after a
+ * Linear or convolution and its batch norm is fused into them at inference.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 1));
+ * const y = net.forward(randn([2, 4])); // [2, 1]
+ * ```
+ */
 export class ReLU extends Module {
+  /** Applies relu elementwise. */
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
+/**
+ * x for x >= 0, negativeSlope * x otherwise (nn.LeakyReLU). The default slope is PyTorch's,
+ * 0.01; Keras's LeakyReLU defaults to 0.3.
+ *
+ * @example
+ * ```ts
+ * import { LeakyReLU, tensor } from 'axon-nn';
+ * const y = new LeakyReLU(0.2).forward(tensor([-1, 2])); // [-0.2, 2]
+ * ```
+ */
 export class LeakyReLU extends Module {
   /** PyTorch's default slope 0.01 (Keras's LeakyReLU defaults to 0.3). */
-  constructor(readonly negativeSlope = 0.01) {
+  constructor(
+    /** The slope for negative inputs. */
+    readonly negativeSlope = 0.01,
+  ) {
     super();
   }
+  /** Applies leakyRelu elementwise. */
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
   }
@@ -271,10 +365,23 @@ export class LeakyReLU extends Module {
   }
 }
 
+/**
+ * Exponential linear unit: x for x > 0, alpha * (e^x - 1) otherwise (nn.ELU, default alpha 1).
+ *
+ * @example
+ * ```ts
+ * import { ELU, tensor } from 'axon-nn';
+ * const y = new ELU().forward(tensor([-1, 2])); // [-0.632, 2]
+ * ```
+ */
 export class ELU extends Module {
-  constructor(readonly alpha = 1) {
+  constructor(
+    /** The value negative inputs saturate to, as -alpha. */
+    readonly alpha = 1,
+  ) {
     super();
   }
+  /** Applies elu elementwise. */
   forward(x: Tensor): Tensor {
     return elu(x, this.alpha);
   }
@@ -286,10 +393,25 @@ export class ELU extends Module {
   }
 }
 
+/**
+ * Gaussian error linear unit x * Phi(x) (nn.GELU): exact with the default 'none', or the tanh
+ * approximation with 'tanh' (PyTorch's approximate='tanh').
+ *
+ * @example
+ * ```ts
+ * import { GELU, Linear, Sequential, randn } from 'axon-nn';
+ * const mlp = new Sequential(new Linear(16, 64), new GELU(), new Linear(64, 16));
+ * const y = mlp.forward(randn([4, 16])); // [4, 16]
+ * ```
+ */
 export class GELU extends Module {
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  constructor(
+    /** 'none' (exact, with erf) or 'tanh' (the approximation). */
+    readonly approximate: 'none' | 'tanh' = 'none',
+  ) {
     super();
   }
+  /** Applies gelu elementwise. */
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
   }
@@ -301,10 +423,23 @@ export class GELU extends Module {
   }
 }
 
+/**
+ * Smooth ReLU log(1 + e^(beta x)) / beta (nn.Softplus, default beta 1).
+ *
+ * @example
+ * ```ts
+ * import { Softplus, tensor } from 'axon-nn';
+ * const y = new Softplus(2).forward(tensor([0])); // [0.3466] (= ln 2 / 2)
+ * ```
+ */
 export class Softplus extends Module {
-  constructor(readonly beta = 1) {
+  constructor(
+    /** Sharpness: larger values follow relu more closely. */
+    readonly beta = 1,
+  ) {
     super();
   }
+  /** Applies softplus elementwise. */
   forward(x: Tensor): Tensor {
     return softplus(x, this.beta);
   }
@@ -316,10 +451,24 @@ export class Softplus extends Module {
   }
 }
 
+/**
+ * Softmax along one axis (nn.Softmax; default the last): exponentials normalised to sum to 1.
+ * For training a classifier, feed the logits to crossEntropy instead, which is fused and stable.
+ *
+ * @example
+ * ```ts
+ * import { Softmax, tensor } from 'axon-nn';
+ * const p = new Softmax().forward(tensor([[1, 1]])); // [[0.5, 0.5]]
+ * ```
+ */
 export class Softmax extends Module {
-  constructor(readonly axis = -1) {
+  constructor(
+    /** The axis that sums to 1 (negative counts from the end). */
+    readonly axis = -1,
+  ) {
     super();
   }
+  /** Applies softmax along `axis`. */
   forward(x: Tensor): Tensor {
     return softmax(x, this.axis);
   }
@@ -331,10 +480,24 @@ export class Softmax extends Module {
   }
 }
 
+/**
+ * log(softmax(x)) along one axis, computed stably (nn.LogSoftmax; default the last axis). Its
+ * output is what nllLoss expects.
+ *
+ * @example
+ * ```ts
+ * import { LogSoftmax, tensor } from 'axon-nn';
+ * const logp = new LogSoftmax().forward(tensor([[1, 1]])); // [[-0.693, -0.693]]
+ * ```
+ */
 export class LogSoftmax extends Module {
-  constructor(readonly axis = -1) {
+  constructor(
+    /** The axis to normalise over (negative counts from the end). */
+    readonly axis = -1,
+  ) {
     super();
   }
+  /** Applies logSoftmax along `axis`. */
   forward(x: Tensor): Tensor {
     return logSoftmax(x, this.axis);
   }
@@ -346,13 +509,26 @@ export class LogSoftmax extends Module {
   }
 }
 
-/** Inverted dropout (identity in eval mode). */
+/**
+ * Inverted dropout (nn.Dropout): in training mode zeroes each element with probability p
+ * (default 0.5) and scales the rest by 1 / (1 - p); in evaluation mode it is the identity.
+ * Throws a RangeError for p outside [0, 1]. `random` seeds the layer's own mask stream.
+ *
+ * @example
+ * ```ts
+ * import { Dropout, ones } from 'axon-nn';
+ * const drop = new Dropout(0.5, { seed: 1 });
+ * const y = drop.forward(ones([1, 8])); // each element 0 or 2
+ * drop.eval(); // now forward returns its input
+ * ```
+ */
 export class Dropout extends Module {
   /** The mask stream [seedHigh, seedLow, counter]: seeded once (from `random` or the global
    * generator), advanced by each training forward, so masks differ call to call but the
    * sequence is reproducible and a recorded training step replays it. */
   readonly rngState: Float64Array;
   constructor(
+    /** The probability of zeroing each element. */
     readonly p = 0.5,
     random?: RandomOptions,
   ) {
@@ -361,6 +537,7 @@ export class Dropout extends Module {
     checkOptionKeys('Dropout', random, RANDOM_OPTION_KEYS);
     this.rngState = dropoutState(random);
   }
+  /** Drops elements of x in training mode; returns x itself in evaluation mode. */
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training, { state: this.rngState });
   }
@@ -372,14 +549,26 @@ export class Dropout extends Module {
   }
 }
 
-/** Flattens axes startDim..endDim (default: all but the batch axis). */
+/**
+ * Flattens axes startDim..endDim into one (nn.Flatten; default all but the batch axis, so
+ * [N, C, H, W] becomes [N, C*H*W]). Typically between the convolutional and the dense part.
+ *
+ * @example
+ * ```ts
+ * import { Flatten, randn } from 'axon-nn';
+ * const y = new Flatten().forward(randn([2, 3, 4, 5])); // [2, 60]
+ * ```
+ */
 export class Flatten extends Module {
   constructor(
+    /** First axis to flatten (default 1). */
     readonly startDim = 1,
+    /** Last axis to flatten, inclusive (default -1, the last). */
     readonly endDim = -1,
   ) {
     super();
   }
+  /** Reshapes x with axes startDim..endDim merged. */
   forward(x: Tensor): Tensor {
     return flatten(x, this.startDim, this.endDim);
   }

@@ -12,14 +12,39 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Regularizer } from './regularizers.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
-/** Module.loadStateDict's options. */
+/**
+ * {@link Module.loadStateDict}'s options.
+ *
+ * @example
+ * ```ts
+ * import { Linear, randn, type LoadStateDictOptions } from 'axon-nn';
+ * const options: LoadStateDictOptions = { strict: false };
+ * const report = new Linear(4, 2).loadStateDict({ weight: randn([2, 4]) }, options);
+ * console.log(report.missing); // ['bias']
+ * ```
+ */
 export interface LoadStateDictOptions {
   /** Throw on any missing, unexpected or mis-shaped entry (default true). */
   strict?: boolean;
 }
 const LOAD_STATE_DICT_KEYS = optionKeys<LoadStateDictOptions>({ strict: true });
 
-/** A trainable tensor owned by a module. `requiresGrad` doubles as the trainable switch. */
+/**
+ * A trainable tensor owned by a module (PyTorch's nn.Parameter): assigning one to a field of a
+ * {@link Module} is what makes it show up in parameters() and stateDict(). It must be float32
+ * (the constructor throws a TypeError otherwise) and shares the given tensor's data;
+ * `requiresGrad` doubles as the trainable switch.
+ *
+ * @example
+ * ```ts
+ * import { Module, Parameter, ones, type Tensor } from 'axon-nn';
+ * class Scale extends Module {
+ *   gain = new Parameter(ones([4]));
+ *   forward(x: Tensor): Tensor { return x.mul(this.gain); }
+ * }
+ * console.log(new Scale().parameters().length); // 1
+ * ```
+ */
 export class Parameter extends Tensor {
   /** Penalty added by regularizationLoss(), if any. */
   regularizer: Regularizer | null = null;
@@ -30,6 +55,7 @@ export class Parameter extends Tensor {
     this.requiresGrad = requiresGrad;
   }
 
+  /** Whether an optimizer trains it (the same as requiresGrad). */
   get trainable(): boolean {
     return this.requiresGrad;
   }
@@ -41,21 +67,59 @@ export class Parameter extends Tensor {
   }
 }
 
+/**
+ * What {@link Module.loadStateDict} did not load: entries missing from the state dict,
+ * entries the module has no place for, and entries whose shape (or dtype) differs. All three
+ * are empty after a complete load; with `strict` (the default) a non-empty one throws instead.
+ *
+ * @example
+ * ```ts
+ * import { Linear, randn, type LoadReport } from 'axon-nn';
+ * const state = { weight: randn([2, 5]), extra: randn([1]) };
+ * const report: LoadReport = new Linear(4, 2).loadStateDict(state, { strict: false });
+ * // missing ['bias'], unexpected ['extra'], mismatched [{ name: 'weight', expected: [2, 4], got: [2, 5] }]
+ * ```
+ */
 export interface LoadReport {
   /** Names the module has but the state dict lacks. */
   missing: string[];
   /** Names in the state dict the module does not have. */
   unexpected: string[];
-  /** Names present on both sides with different shapes. */
-  mismatched: { name: string; expected: number[]; got: number[] }[];
+  /** Names present on both sides with different shapes (or dtypes). */
+  mismatched: {
+    /** The entry's dotted name. */
+    name: string;
+    /** The module's shape for it. */
+    expected: number[];
+    /** The state dict's shape for it ([] when the entry is not a tensor). */
+    got: number[];
+  }[];
 }
 
+/**
+ * The base of every layer and model (PyTorch's nn.Module). Subclasses implement forward;
+ * parameters and child modules are found by walking the instance's own fields (a
+ * {@link Parameter}, a Module, or an array of Modules) in assignment order, so assigning
+ * `this.fc1 = new Linear(...)` is all a custom module needs to be trained, saved and listed.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Module, randn, type Tensor } from 'axon-nn';
+ * class MLP extends Module {
+ *   fc1 = new Linear(4, 16);
+ *   fc2 = new Linear(16, 2);
+ *   forward(x: Tensor): Tensor { return this.fc2.forward(this.fc1.forward(x).relu()); }
+ * }
+ * const y = new MLP().forward(randn([8, 4])); // [8, 2]
+ * ```
+ */
 export abstract class Module {
   /** Training mode (dropout active, batch statistics used); switch with train()/eval(). */
   training = true;
   private readonly bufferMap = new Map<string, Tensor>();
   private activityLosses: Tensor[] = [];
 
+  /** Computes the module's output from its input tensor(s); every subclass implements it. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   /** Direct children as [name, module]; arrays of modules are named `name.i`. */
@@ -71,6 +135,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Direct child modules, in namedChildren's order. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -83,6 +148,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every descendant, depth first (namedModules without the names). */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -149,6 +215,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter, as namedParameters lists them; with recurse = false only this module's own. */
   parameters(recurse = true): Parameter[] {
     return this.namedParameters('', recurse).map(([, p]) => p);
   }
@@ -173,12 +240,14 @@ export abstract class Module {
     this.bufferMap.set(name, value);
   }
 
+  /** This module's own buffer of that name (not a descendant's); throws a RangeError when there is none. */
   buffer(name: string): Tensor {
     const b = this.bufferMap.get(name);
     if (!b) throw new RangeError(`buffer: no buffer named '${name}'`);
     return b;
   }
 
+  /** Every buffer of this module and its descendants with its dotted name ('1.running_mean', ...). */
   namedBuffers(prefix = ''): [string, Tensor][] {
     const join = (n: string): string => (prefix ? `${prefix}.${n}` : n);
     const out: [string, Tensor][] = [...this.bufferMap].map(([n, t]) => [join(n), t]);
@@ -215,6 +284,7 @@ export abstract class Module {
     return this;
   }
 
+  /** Makes every parameter of this module and its descendants trainable again (undoes freeze). */
   unfreeze(): this {
     for (const p of this.parameters()) p.requiresGrad = true;
     return this;
@@ -312,6 +382,7 @@ export abstract class Module {
     return '';
   }
 
+  /** The module tree, one line per module with its extraRepr, as PyTorch prints a model. */
   toString(): string {
     const children = this.namedChildren();
     const head = `${this.constructor.name}(${this.extraRepr()}`;

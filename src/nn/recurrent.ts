@@ -46,6 +46,19 @@ function seeded(random: RandomOptions | undefined): RandomOptions | undefined {
   return random;
 }
 
+/**
+ * {@link LSTM}'s, {@link GRU}'s and {@link SimpleRNN}'s options. Defaults are PyTorch's; the
+ * Keras setup is `{ batchFirst: true, returnSequences: false, weightInit: 'glorotUniform',
+ * recurrentInit: 'orthogonal', biasInit: 'zeros', forgetBias: 1 }`. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { LSTM, randn, type RecurrentOptions } from 'axon-nn';
+ * const options: RecurrentOptions = { batchFirst: true, numLayers: 2, dropout: 0.2, bidirectional: true };
+ * const lstm = new LSTM(16, 32, options);
+ * const y = lstm.forward(randn([4, 10, 16])); // [4, 10, 64]
+ * ```
+ */
 export interface RecurrentOptions {
   /** Stacked layers (default 1). */
   numLayers?: number;
@@ -88,6 +101,18 @@ const RECURRENT_KEYS = optionKeys<RecurrentOptions>({
   init: true,
 });
 
+/**
+ * {@link RecurrentBase.run}'s optional inputs: initial states and per-sequence lengths.
+ * Omitted states start at zero. Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { GRU, randn, tensor, type RecurrentState } from 'axon-nn';
+ * const gru = new GRU(8, 16);
+ * const state: RecurrentState = { h0: randn([1, 2, 16]), lengths: tensor([5, 3], { dtype: 'int32' }) };
+ * const { output, hn } = gru.run(randn([5, 2, 8]), state); // [5, 2, 16] and [1, 2, 16]
+ * ```
+ */
 export interface RecurrentState {
   /** Initial hidden states [layers * directions, N, H]. */
   h0?: Tensor | null;
@@ -98,6 +123,18 @@ export interface RecurrentState {
 }
 const RECURRENT_STATE_KEYS = optionKeys<RecurrentState>({ h0: true, c0: true, lengths: true });
 
+/**
+ * What {@link RecurrentBase.run} returns: the last layer's output sequence and every layer's
+ * final states, as PyTorch's (output, h_n) or (output, (h_n, c_n)).
+ *
+ * @example
+ * ```ts
+ * import { LSTM, randn, type RecurrentResult } from 'axon-nn';
+ * const lstm = new LSTM(8, 16, { numLayers: 2 });
+ * const r: RecurrentResult = lstm.run(randn([5, 3, 8]));
+ * console.log(r.output.shape, r.hn.shape, r.cn?.shape); // [5, 3, 16] [2, 3, 16] [2, 3, 16]
+ * ```
+ */
 export interface RecurrentResult {
   /** [T, N, H * directions] ([N, T, ..] with batchFirst); zeros at padded steps. */
   output: Tensor;
@@ -107,24 +144,50 @@ export interface RecurrentResult {
   cn: Tensor | null;
 }
 
-/** Shared by LSTM, GRU and SimpleRNN. */
+/**
+ * The base of LSTM, GRU and SimpleRNN: the parameters (PyTorch's names and layouts), options,
+ * run() with initial states and lengths, and forward(). Not constructed directly; use it as a
+ * type for "any recurrent layer".
+ *
+ * @example
+ * ```ts
+ * import { GRU, LSTM, RecurrentBase, randn } from 'axon-nn';
+ * const layers: RecurrentBase[] = [new LSTM(8, 16), new GRU(8, 16)];
+ * const finals = layers.map((rnn) => rnn.run(randn([5, 2, 8])).hn); // each [1, 2, 16]
+ * ```
+ */
 export abstract class RecurrentBase extends Module {
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have input and recurrent biases. */
   readonly bias: boolean;
+  /** Whether input and output are [N, T, F] rather than [T, N, F]. */
   readonly batchFirst: boolean;
+  /** Dropout probability between stacked layers, in training. */
   readonly dropout: number;
+  /** Whether a second direction runs over the reversed sequence. */
   readonly bidirectional: boolean;
+  /** Whether forward() returns the output sequence (true) or the final hidden state [N, H * directions]. */
   readonly returnSequences: boolean;
+  /** The input weights' initialiser (kept for getConfig). */
   readonly weightInit: Initializer;
+  /** The recurrent weights' initialiser. */
   readonly recurrentInit: Initializer;
+  /** The biases' initialiser. */
   readonly biasInit: Initializer;
+  /** The LSTM forget-gate bias the layer was built with, if any. */
   readonly forgetBias: number | undefined;
+  /** The inter-layer dropout's counter-based random stream [seedHigh, seedLow, counter]. */
   readonly rngState: Float64Array;
 
   protected constructor(
+    /** The layer's class name, used in error messages. */
     readonly op: string,
+    /** The cell: 'lstm', 'gru', 'rnnTanh' or 'rnnRelu'. */
     readonly mode: RnnMode,
+    /** Features of each input step (F). */
     readonly inputSize: number,
+    /** Features of the hidden state (H). */
     readonly hiddenSize: number,
     options: RecurrentOptions,
   ) {
@@ -170,6 +233,7 @@ export abstract class RecurrentBase extends Module {
       }
   }
 
+  /** 2 when bidirectional, else 1. */
   get directions(): number {
     return this.bidirectional ? 2 : 1;
   }
@@ -301,7 +365,18 @@ export abstract class RecurrentBase extends Module {
   }
 }
 
-/** Long short-term memory (nn.LSTM / keras.layers.LSTM), gates (i, f, g, o). */
+/**
+ * Long short-term memory (nn.LSTM / keras.layers.LSTM), gates (i, f, g, o), over [T, N, F]
+ * (or [N, T, F] with batchFirst). forward() returns the output sequence [T, N, H * directions]
+ * (or the final hidden state with returnSequences: false); run() also gives the final h and c.
+ *
+ * @example
+ * ```ts
+ * import { LSTM, randn } from 'axon-nn';
+ * const lstm = new LSTM(16, 32, { batchFirst: true });
+ * const y = lstm.forward(randn([4, 10, 16])); // [4, 10, 32]
+ * ```
+ */
 export class LSTM extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
     checkOptionKeys('LSTM', options, RECURRENT_KEYS);
@@ -309,7 +384,17 @@ export class LSTM extends RecurrentBase {
   }
 }
 
-/** Gated recurrent unit (nn.GRU; Keras's GRU with reset_after=True), gates (r, z, n). */
+/**
+ * Gated recurrent unit (nn.GRU; Keras's GRU with reset_after=True), gates (r, z, n), over
+ * [T, N, F] (or [N, T, F] with batchFirst).
+ *
+ * @example
+ * ```ts
+ * import { GRU, randn } from 'axon-nn';
+ * const gru = new GRU(16, 32, { batchFirst: true, returnSequences: false });
+ * const last = gru.forward(randn([4, 10, 16])); // [4, 32]
+ * ```
+ */
 export class GRU extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
     checkOptionKeys('GRU', options, RECURRENT_KEYS);
@@ -317,6 +402,16 @@ export class GRU extends RecurrentBase {
   }
 }
 
+/**
+ * {@link SimpleRNN}'s options: {@link RecurrentOptions} plus the nonlinearity.
+ *
+ * @example
+ * ```ts
+ * import { SimpleRNN, type SimpleRNNOptions } from 'axon-nn';
+ * const options: SimpleRNNOptions = { nonlinearity: 'relu', batchFirst: true };
+ * const rnn = new SimpleRNN(8, 16, options);
+ * ```
+ */
 export interface SimpleRNNOptions extends RecurrentOptions {
   /** 'tanh' (default) or 'relu'. */
   nonlinearity?: 'tanh' | 'relu';
@@ -336,8 +431,19 @@ const SIMPLE_RNN_KEYS = optionKeys<SimpleRNNOptions>({
   nonlinearity: true,
 });
 
-/** Elman RNN h = act(W_ih x + b_ih + W_hh h + b_hh) (PyTorch's nn.RNN, Keras's SimpleRNN). */
+/**
+ * Elman RNN h = act(W_ih x + b_ih + W_hh h + b_hh) (PyTorch's nn.RNN, Keras's SimpleRNN), with
+ * tanh (default) or relu, over [T, N, F] (or [N, T, F] with batchFirst).
+ *
+ * @example
+ * ```ts
+ * import { SimpleRNN, randn } from 'axon-nn';
+ * const rnn = new SimpleRNN(8, 16);
+ * const y = rnn.forward(randn([5, 2, 8])); // [5, 2, 16]
+ * ```
+ */
 export class SimpleRNN extends RecurrentBase {
+  /** The activation: 'tanh' or 'relu'. */
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, options: SimpleRNNOptions = {}) {
     checkOptionKeys('SimpleRNN', options, SIMPLE_RNN_KEYS);
@@ -352,14 +458,27 @@ export class SimpleRNN extends RecurrentBase {
   }
 }
 
+/**
+ * {@link Embedding}'s options (PyTorch's nn.Embedding arguments). Unknown keys throw.
+ *
+ * @example
+ * ```ts
+ * import { Embedding, type EmbeddingLayerOptions } from 'axon-nn';
+ * const options: EmbeddingLayerOptions = { paddingIdx: 0, weightInit: 'uniform' }; // Keras's init
+ * const embed = new Embedding(10_000, 64, options);
+ * ```
+ */
 export interface EmbeddingLayerOptions {
   /** Token whose vector is zero at init and never trained; its runs at the end of a row are
    * padding: the output carries the rows' valid lengths for the sequence layers after it. */
   paddingIdx?: number;
+  /** Table rows looked up with a norm above this are rescaled to it, in place, as PyTorch's (> 0; default none). */
   maxNorm?: number;
+  /** The p of the p-norm maxNorm uses (default 2; Infinity for the max-norm). */
   normType?: number;
   /** Default N(0, 1) as PyTorch (Keras: uniform(-0.05, 0.05)). */
   weightInit?: InitializerLike;
+  /** Seed or generator for the initial vectors (default: the global generator). */
   init?: RandomOptions;
 }
 const EMBEDDING_KEYS = optionKeys<EmbeddingLayerOptions>({
@@ -369,7 +488,16 @@ const EMBEDDING_KEYS = optionKeys<EmbeddingLayerOptions>({
   weightInit: true,
   init: true,
 });
-/** Embedding.fromPretrained's options: the layer's, less the initialiser, plus freeze. */
+/**
+ * {@link Embedding.fromPretrained}'s options: the layer's, less the initialiser, plus freeze.
+ *
+ * @example
+ * ```ts
+ * import { Embedding, randn, type FromPretrainedOptions } from 'axon-nn';
+ * const options: FromPretrainedOptions = { freeze: false, paddingIdx: 0 }; // fine-tune the vectors
+ * const embed = Embedding.fromPretrained(randn([1000, 50]), options);
+ * ```
+ */
 export interface FromPretrainedOptions extends Omit<EmbeddingLayerOptions, 'weightInit'> {
   /** Keep the vectors fixed in training (default true). */
   freeze?: boolean;
@@ -381,23 +509,51 @@ const FROM_PRETRAINED_KEYS = optionKeys<FromPretrainedOptions>({
   init: true,
   freeze: true,
 });
-/** LastStep's and MeanOverTime's options. */
+/**
+ * {@link LastStep}'s and {@link MeanOverTime}'s options.
+ *
+ * @example
+ * ```ts
+ * import { LastStep, type SequencePoolingOptions } from 'axon-nn';
+ * const options: SequencePoolingOptions = { timeMajor: true }; // after a time-major LSTM
+ * const last = new LastStep(options);
+ * ```
+ */
 export interface SequencePoolingOptions {
   /** Input [T, N, F] instead of [N, T, F] (default false). */
   timeMajor?: boolean;
 }
 const SEQUENCE_POOLING_KEYS = optionKeys<SequencePoolingOptions>({ timeMajor: true });
 
-/** Token ids (int32, any shape) to vectors: output tokens.shape + [embeddingDim]. */
+/**
+ * Token ids (int32, any shape) to vectors: output tokens.shape + [embeddingDim] (nn.Embedding,
+ * Keras's Embedding). With a paddingIdx, a [N, T] batch's output carries each row's valid
+ * length, so the LSTM/GRU/pooling layers after it skip the padding. Throws a RangeError for an
+ * id outside [0, numEmbeddings).
+ *
+ * @example
+ * ```ts
+ * import { Embedding, tensor } from 'axon-nn';
+ * const embed = new Embedding(1000, 8, { paddingIdx: 0 });
+ * const vectors = embed.forward(tensor([[5, 9, 0], [7, 0, 0]], { dtype: 'int32' })); // [2, 3, 8]
+ * ```
+ */
 export class Embedding extends Module {
+  /** The table of vectors, [numEmbeddings, embeddingDim]. */
   weight: Parameter;
+  /** The padding token's id, if any. */
   readonly paddingIdx: number | undefined;
+  /** The norm looked-up rows of the table are renormalised to (in place), if any. */
   readonly maxNorm: number | undefined;
+  /** The p of maxNorm's p-norm. */
   readonly normType: number;
+  /** The initialiser the table was drawn with (kept for getConfig). */
   readonly weightInit: Initializer;
 
   constructor(
+    /** Vocabulary size: ids run from 0 to numEmbeddings - 1. */
     readonly numEmbeddings: number,
+    /** Length of each vector. */
     readonly embeddingDim: number,
     options: EmbeddingLayerOptions = {},
   ) {
@@ -420,6 +576,7 @@ export class Embedding extends Module {
     this.weight = new Parameter(w);
   }
 
+  /** Looks up each id of tokens (int32): output tokens.shape + [embeddingDim]. */
   forward(tokens: Tensor): Tensor {
     if (!(tokens instanceof Tensor)) throw new TypeError('Embedding: input must be an int32 Tensor of token ids');
     const out = embedding(tokens, this.weight, {
@@ -465,10 +622,12 @@ export class Embedding extends Module {
 abstract class SequencePooling extends Module {
   protected constructor(
     private readonly mode: 'last' | 'mean',
+    /** Whether the input is [T, N, F] rather than [N, T, F]. */
     readonly timeMajor: boolean,
   ) {
     super();
   }
+  /** Pools x over its valid steps (the lengths attached to it, else all): [N, F]. */
   forward(x: Tensor): Tensor {
     const op = this.mode === 'last' ? 'LastStep' : 'MeanOverTime';
     const lengths = lengthsFor(op, x, this.timeMajor, `{ timeMajor: ${this.timeMajor ? 'false' : 'true'} }`);
@@ -479,7 +638,17 @@ abstract class SequencePooling extends Module {
   }
 }
 
-/** The last valid step of each sequence: [N, T, F] -> [N, F] (timeMajor: [T, N, F]). */
+/**
+ * The last valid step of each sequence: [N, T, F] -> [N, F] (timeMajor: [T, N, F]). Valid
+ * lengths come from the input (an Embedding with paddingIdx, or withLengths); without them
+ * every step counts.
+ *
+ * @example
+ * ```ts
+ * import { LastStep, randn } from 'axon-nn';
+ * const y = new LastStep().forward(randn([4, 10, 32])); // [4, 32]
+ * ```
+ */
 export class LastStep extends SequencePooling {
   constructor(options: SequencePoolingOptions = {}) {
     checkOptionKeys('LastStep', options, SEQUENCE_POOLING_KEYS);
@@ -487,7 +656,17 @@ export class LastStep extends SequencePooling {
   }
 }
 
-/** The mean over each sequence's valid steps: [N, T, F] -> [N, F] (timeMajor: [T, N, F]). */
+/**
+ * The mean over each sequence's valid steps: [N, T, F] -> [N, F] (timeMajor: [T, N, F];
+ * Keras's GlobalAveragePooling1D with a mask). Valid lengths come from the input, as LastStep's.
+ *
+ * @example
+ * ```ts
+ * import { Embedding, Linear, MeanOverTime, Sequential, tensor } from 'axon-nn';
+ * const net = new Sequential(new Embedding(100, 16, { paddingIdx: 0 }), new MeanOverTime(), new Linear(16, 2));
+ * const logits = net.forward(tensor([[4, 8, 0, 0]], { dtype: 'int32' })); // [1, 2], mean of 2 steps
+ * ```
+ */
 export class MeanOverTime extends SequencePooling {
   constructor(options: SequencePoolingOptions = {}) {
     checkOptionKeys('MeanOverTime', options, SEQUENCE_POOLING_KEYS);
@@ -498,12 +677,24 @@ export class MeanOverTime extends SequencePooling {
 /**
  * Applies a layer to every step: [N, T, ...] runs as [N*T, ...] through the layer and comes
  * back as [N, T, ...out] (Keras's TimeDistributed). Lengths attached to the input carry over.
+ * Throws a RangeError for an input of fewer than 3 axes.
+ *
+ * @example
+ * ```ts
+ * import { Linear, TimeDistributed, randn } from 'axon-nn';
+ * const perStep = new TimeDistributed(new Linear(32, 5));
+ * const y = perStep.forward(randn([4, 10, 32])); // [4, 10, 5]
+ * ```
  */
 export class TimeDistributed extends Module {
-  constructor(readonly layer: Module) {
+  constructor(
+    /** The layer applied to every step. */
+    readonly layer: Module,
+  ) {
     super();
     if (!(layer instanceof Module)) throw new TypeError('TimeDistributed: expected a Module');
   }
+  /** Runs the layer on every step of x [N, T, ...]. */
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim < 3)
       throw new RangeError(

@@ -58,16 +58,64 @@ import { Module } from './module.js';
 import { regularizerFromConfig, type Regularizer } from './regularizers.js';
 import { checkOptionKeys, intOption, optionKeys } from '../options.js';
 
-/** A module as JSON: its registered class name and its settings. */
+/**
+ * A module as JSON: its registered class name and its settings, as {@link serializeModule}
+ * writes and {@link deserializeModule} reads (a Sequential's config lists its layers' specs).
+ *
+ * @example
+ * ```ts
+ * import { deserializeModule, type LayerSpec } from 'axon-nn';
+ * const spec: LayerSpec = { class: 'Linear', config: { inFeatures: 4, outFeatures: 2 } };
+ * const layer = deserializeModule(spec); // a Linear(4, 2) with fresh weights
+ * ```
+ */
 export interface LayerSpec {
+  /** The name the class is registered under ('Linear', 'Conv2d', or a custom layer's). */
   class: string;
+  /** The module's getConfig() output (JSON values only). */
   config: Record<string, unknown>;
 }
 
+/**
+ * Any class of modules, abstract or not, whatever its constructor's arguments: what
+ * {@link registerLayer} takes.
+ *
+ * @example
+ * ```ts
+ * import { Conv2d, Linear, type ModuleClass } from 'axon-nn';
+ * const kinds: ModuleClass[] = [Linear, Conv2d];
+ * const names = kinds.map((cls) => cls.name); // ['Linear', 'Conv2d']
+ * ```
+ */
 export type ModuleClass = abstract new (...args: never[]) => Module;
+/**
+ * Rebuilds a module from its getConfig() output: a custom layer's static fromConfig, or
+ * {@link RegisterLayerOptions.fromConfig}. It should validate what it reads (see configReaders).
+ *
+ * @example
+ * ```ts
+ * import { Dropout, configReaders, registerLayer, type FromConfig } from 'axon-nn';
+ * class MyDropout extends Dropout {}
+ * const { field, isNumber } = configReaders;
+ * const fromConfig: FromConfig = (c) => new MyDropout(field(c, 'p', isNumber, 'a number in [0, 1]', 0.5));
+ * registerLayer(MyDropout, { fromConfig });
+ * ```
+ */
 export type FromConfig = (config: Record<string, unknown>) => Module;
 
-/** registerLayer's options. */
+/**
+ * {@link registerLayer}'s options: the name in files and how to rebuild an instance.
+ *
+ * @example
+ * ```ts
+ * import { Module, registerLayer, type RegisterLayerOptions, type Tensor } from 'axon-nn';
+ * class Swish extends Module {
+ *   forward(x: Tensor): Tensor { return x.mul(x.sigmoid()); }
+ * }
+ * const options: RegisterLayerOptions = { name: 'myapp.Swish', fromConfig: () => new Swish() };
+ * registerLayer(Swish, options);
+ * ```
+ */
 export interface RegisterLayerOptions {
   /** The name files use (default: the class's name). */
   name?: string;
@@ -75,7 +123,21 @@ export interface RegisterLayerOptions {
   fromConfig?: FromConfig;
 }
 const REGISTER_LAYER_KEYS = optionKeys<RegisterLayerOptions>({ name: true, fromConfig: true });
-/** deserializeModule's options. */
+/**
+ * {@link deserializeModule}'s options: a cap on what an untrusted architecture may allocate.
+ *
+ * @example
+ * ```ts
+ * import { deserializeModule, type DeserializeOptions } from 'axon-nn';
+ * const options: DeserializeOptions = { maxElements: 1_000_000 };
+ * const spec = JSON.parse('{"class":"Linear","config":{"inFeatures":100000,"outFeatures":100000}}');
+ * try {
+ *   deserializeModule(spec, 'model', options);
+ * } catch (e) {
+ *   console.log((e as Error).message); // ... 10000000000 values would exceed the 1000000 the file holds
+ * }
+ * ```
+ */
 export interface DeserializeOptions {
   /** Most parameter and buffer values the architecture may allocate (default: no limit). */
   maxElements?: number;
@@ -93,7 +155,23 @@ const MAX_MODULES = 100_000;
 /**
  * Registers a layer class under a name (default: the class's own name) so models containing
  * it can be saved and loaded. `fromConfig` rebuilds an instance from getConfig()'s output;
- * default: the class's static fromConfig, else `new cls(config)`.
+ * default: the class's static fromConfig, else `new cls(config)`. Registering the same class
+ * again is allowed; a name taken by another class throws, as does a class not extending Module.
+ *
+ * @example
+ * ```ts
+ * import { Module, configReaders, deserializeModule, registerLayer, serializeModule, type Tensor } from 'axon-nn';
+ * class Scale extends Module {
+ *   constructor(readonly factor: number) { super(); }
+ *   forward(x: Tensor): Tensor { return x.mul(this.factor); }
+ *   override getConfig() { return { factor: this.factor }; }
+ *   static fromConfig(c: Record<string, unknown>): Scale {
+ *     return new Scale(configReaders.field(c, 'factor', configReaders.isNumber, 'a number'));
+ *   }
+ * }
+ * registerLayer(Scale);
+ * const copy = deserializeModule(serializeModule(new Scale(2))); // Scale(factor 2)
+ * ```
  */
 export function registerLayer(
   cls: ModuleClass & { fromConfig?: FromConfig },
@@ -119,12 +197,31 @@ export function registerLayer(
   byClass.set(cls, name);
 }
 
-/** Names of every registered layer class. */
+/**
+ * Names of every registered layer class: the built-in layers and those added with registerLayer.
+ *
+ * @example
+ * ```ts
+ * import { registeredLayers } from 'axon-nn';
+ * const canLoad = registeredLayers().includes('LSTM'); // true
+ * ```
+ */
 export function registeredLayers(): string[] {
   return [...byName.keys()];
 }
 
-/** The module tree as JSON-ready specs. Throws naming the first unregistered class. */
+/**
+ * The module tree as JSON-ready specs (the architecture; weights go separately, e.g. in
+ * stateDict). Throws naming the first unregistered class, or a getConfig() that is not JSON.
+ * `path` names the root in error messages.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, serializeModule } from 'axon-nn';
+ * const spec = serializeModule(new Sequential(new Linear(4, 8), new ReLU()));
+ * const json = JSON.stringify(spec); // {"class":"Sequential","config":{"layers":[...]}}
+ * ```
+ */
 export function serializeModule(m: Module, path = 'model'): LayerSpec {
   if (!(m instanceof Module)) throw new TypeError(`serializeModule: ${path} is not a Module`);
   const name = byClass.get(m.constructor as ModuleClass);
@@ -152,7 +249,16 @@ export function serializeModule(m: Module, path = 'model'): LayerSpec {
 /**
  * Builds modules from specs (as serializeModule writes them). Errors name the path. With
  * maxElements, the layers may allocate at most that many parameter and buffer values in all
- * (loading a file passes the number of values it holds).
+ * (loading a file passes the number of values it holds). The spec may be hostile: every
+ * config is checked, and unknown classes, bad values and deep nesting throw.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Sequential, deserializeModule, serializeModule } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8), new Linear(8, 2));
+ * const copy = deserializeModule(JSON.parse(JSON.stringify(serializeModule(net))));
+ * copy.loadStateDict(net.stateDict()); // same architecture, same weights
+ * ```
  */
 export function deserializeModule(spec: unknown, path = 'model', options: DeserializeOptions = {}): Module {
   checkOptionKeys('deserializeModule', options, DESERIALIZE_KEYS);
@@ -498,5 +604,29 @@ registerLayer(TimeDistributed, {
   },
 });
 
-/** Readers for custom layers' fromConfig: exact types, clear errors. */
-export const configReaders = { field, isNumber, isInt, isBool, isString };
+/**
+ * Readers for custom layers' fromConfig: exact types, clear errors. `field(config, key, check,
+ * what, fallback?)` returns config[key] when `check` accepts it, the fallback when it is absent,
+ * and otherwise throws a TypeError naming the key and `what` it must be.
+ *
+ * @example
+ * ```ts
+ * import { configReaders } from 'axon-nn';
+ * const { field, isInt, isBool } = configReaders;
+ * const config: Record<string, unknown> = { units: 64 };
+ * const units = field(config, 'units', isInt, 'an integer'); // 64
+ * const bias = field(config, 'bias', isBool, 'a boolean', true); // true (absent)
+ * ```
+ */
+export const configReaders = {
+  /** Reads config[key], checked by `check`; the fallback when absent; a TypeError otherwise. */
+  field,
+  /** A finite number. */
+  isNumber,
+  /** A safe integer. */
+  isInt,
+  /** A boolean. */
+  isBool,
+  /** A string. */
+  isString,
+};

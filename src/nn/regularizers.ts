@@ -10,16 +10,47 @@ import { sum } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
-/** l1l2's options: the two factors (default 0.01 each). */
+/**
+ * {@link l1l2}'s options: the two factors (default 0.01 each; finite and >= 0).
+ *
+ * @example
+ * ```ts
+ * import { Linear, l1l2, type L1L2Options } from 'axon-nn';
+ * const options: L1L2Options = { l1: 1e-5, l2: 1e-4 };
+ * const layer = new Linear(64, 32, { weightRegularizer: l1l2(options) });
+ * ```
+ */
 export interface L1L2Options {
+  /** Factor of the sum of absolute values (default 0.01). */
   l1?: number;
+  /** Factor of the sum of squares (default 0.01). */
   l2?: number;
 }
 const L1L2_KEYS = optionKeys<L1L2Options>({ l1: true, l2: true });
 
+/**
+ * A weight or activity penalty, as {@link l1}, {@link l2} and {@link l1l2} make: layers take
+ * one as weightRegularizer / biasRegularizer / activityRegularizer, and a model's
+ * regularizationLoss() sums them. Its name and config are saved with the layer's config.
+ *
+ * @example
+ * ```ts
+ * import { Linear, l2, randn, type Regularizer } from 'axon-nn';
+ * const reg: Regularizer = l2(1e-4);
+ * const layer = new Linear(8, 4, { weightRegularizer: reg });
+ * const penalty = reg.penalty(layer.weight); // scalar tensor, differentiable
+ * ```
+ */
 export interface Regularizer {
+  /** Which penalty: 'l1', 'l2' or 'l1l2'. */
   readonly name: 'l1' | 'l2' | 'l1l2';
-  readonly config: { l1?: number; l2?: number };
+  /** Its factors. */
+  readonly config: {
+    /** Factor of the sum of absolute values (l1 and l1l2). */
+    l1?: number;
+    /** Factor of the sum of squares (l2 and l1l2). */
+    l2?: number;
+  };
   /** The penalty of one tensor, a scalar tensor recorded for autograd. */
   penalty(t: Tensor): Tensor;
 }
@@ -28,19 +59,47 @@ function checkFactor(name: string, v: number): void {
   if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${name}: factor must be a finite number >= 0, got ${v}`);
 }
 
-/** λ Σ|w| (Keras default λ = 0.01). */
+/**
+ * The L1 penalty λ Σ|w| (Keras's default λ = 0.01), which pushes weights to exactly zero.
+ * Throws a RangeError for a negative or non-finite factor.
+ *
+ * @example
+ * ```ts
+ * import { l1, tensor } from 'axon-nn';
+ * const p = l1().penalty(tensor([1, -2])); // 0.01 * 3 = 0.03
+ * ```
+ */
 export function l1(factor = 0.01): Regularizer {
   checkFactor('l1', factor);
   return { name: 'l1', config: { l1: factor }, penalty: (t) => mul(sum(abs(t)), factor) };
 }
 
-/** λ Σ w² (Keras default λ = 0.01). */
+/**
+ * The L2 penalty λ Σ w² (Keras's convention and default λ = 0.01; no 1/2 factor). Throws a
+ * RangeError for a negative or non-finite factor.
+ *
+ * @example
+ * ```ts
+ * import { Linear, l2, randn } from 'axon-nn';
+ * const fc = new Linear(4, 2, { weightRegularizer: l2(1e-3) });
+ * const loss = fc.forward(randn([3, 4])).square().mean().add(fc.regularizationLoss()!);
+ * ```
+ */
 export function l2(factor = 0.01): Regularizer {
   checkFactor('l2', factor);
   return { name: 'l2', config: { l2: factor }, penalty: (t) => mul(sum(square(t)), factor) };
 }
 
-/** l1 Σ|w| + l2 Σ w². */
+/**
+ * Both penalties: l1 Σ|w| + l2 Σ w² (each factor 0.01 unless given; Keras's L1L2). Unknown
+ * option keys or a negative factor throw.
+ *
+ * @example
+ * ```ts
+ * import { l1l2, tensor } from 'axon-nn';
+ * const p = l1l2({ l1: 0.1, l2: 0.1 }).penalty(tensor([1, -2])); // 0.1 * 3 + 0.1 * 5 = 0.8
+ * ```
+ */
 export function l1l2(options: L1L2Options = {}): Regularizer {
   checkOptionKeys('l1l2', options, L1L2_KEYS);
   const a = options.l1 ?? 0.01;

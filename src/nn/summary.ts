@@ -15,6 +15,17 @@ import { Module, type Parameter } from './module.js';
 import { observeForwards } from './observe.js';
 import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 
+/**
+ * {@link summarize}'s options. Without inputShape the summary has no output shapes or FLOPs.
+ *
+ * @example
+ * ```ts
+ * import { Conv2d, Flatten, Linear, Sequential, summarize, type SummaryOptions } from 'axon-nn';
+ * const net = new Sequential(new Conv2d(1, 8, 3), new Flatten(), new Linear(8 * 26 * 26, 10));
+ * const options: SummaryOptions = { inputShape: [1, 28, 28] };
+ * console.log(summarize(net, options).toString());
+ * ```
+ */
 export interface SummaryOptions {
   /** One sample's shape (no batch axis), e.g. [784] or [1, 28, 28]. */
   inputShape?: readonly number[];
@@ -25,29 +36,58 @@ export interface SummaryOptions {
 }
 const SUMMARY_KEYS = optionKeys<SummaryOptions>({ inputShape: true, inputDtype: true, maxDepth: true });
 
+/**
+ * One module's line in a {@link Summary}.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, summarize, type SummaryRow } from 'axon-nn';
+ * const rows: SummaryRow[] = summarize(new Sequential(new Linear(4, 8), new ReLU()), { inputShape: [4] }).rows;
+ * const heavy = rows.filter((r) => r.params > 0).map((r) => r.name); // ['0']
+ * ```
+ */
 export interface SummaryRow {
   /** Dotted module name ('' for the root). */
   name: string;
+  /** The module's class name. */
   type: string;
+  /** Nesting depth (0 for the root, 1 for its children, ...). */
   depth: number;
   /** Output shape with the batch axis as -1, or null when unknown. */
   outputShape: number[] | null;
   /** Parameters this module owns directly (children's not included). */
   params: number;
+  /** Whether its own parameters train: all, none, some, or '' when it has none. */
   trainable: 'yes' | 'no' | 'partly' | '';
   /** Forward FLOPs per sample in this module's own kernels (children's not included). */
   flops: number | null;
 }
 
+/**
+ * A model's summary, as {@link summarize} returns it: one row per module, the parameter
+ * totals, memory and FLOPs; toString() renders the table Keras's model.summary() prints.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, summarize, type Summary } from 'axon-nn';
+ * const s: Summary = summarize(new Sequential(new Linear(784, 128), new ReLU(), new Linear(128, 10)));
+ * console.log(s.totalParams); // 101770
+ * ```
+ */
 export interface Summary {
+  /** One row per module, depth first, the root first. */
   rows: SummaryRow[];
+  /** Parameters in the whole model (tied ones once). */
   totalParams: number;
+  /** Of which have requiresGrad. */
   trainableParams: number;
+  /** Of which are frozen. */
   nonTrainableParams: number;
   /** Bytes of parameters and buffers. */
   memoryBytes: number;
   /** Forward FLOPs per sample, or null without an input shape. */
   flopsPerSample: number | null;
+  /** The table: layer, type, output shape, params, trainable, FLOPs, then the totals. */
   toString(): string;
 }
 
@@ -130,7 +170,19 @@ function trace(module: Module, options: SummaryOptions): Map<Module, { shape: nu
   return found;
 }
 
-/** The summary of a module (see the file comment). */
+/**
+ * A module's summary: every module with its type, parameters and whether they train, the
+ * totals and parameter memory; with an inputShape also each output shape and the forward FLOPs
+ * per sample, from one real evaluation-mode forward of a zero sample (training mode is restored).
+ * Throws if that forward fails, or while the profiler is running.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, summarize } from 'axon-nn';
+ * const net = new Sequential(new Linear(784, 128), new ReLU(), new Linear(128, 10));
+ * console.log(summarize(net, { inputShape: [784] }).toString());
+ * ```
+ */
 export function summarize(module: Module, options: SummaryOptions = {}): Summary {
   if (!(module instanceof Module)) throw new TypeError('summary: expected a Module');
   checkOptionKeys('summarize', options, SUMMARY_KEYS);
@@ -197,7 +249,7 @@ function render(s: Summary, options: SummaryOptions): string {
   lines.push(`Total params:         ${formatCount(s.totalParams)}`);
   lines.push(`Trainable params:     ${formatCount(s.trainableParams)}`);
   lines.push(`Non-trainable params: ${formatCount(s.nonTrainableParams)}`);
-  lines.push(`Parameter memory:     ${formatBytes(s.memoryBytes)}`);
+  lines.push(`Weights and buffers:  ${formatBytes(s.memoryBytes)}`);
   lines.push(
     s.flopsPerSample === null
       ? 'Forward FLOPs/sample: ? (pass an input shape)'

@@ -23,7 +23,20 @@ import { LayerEmitter } from './export-layers.js';
 import { OnnxModule } from './module.js';
 import { DEFAULT_READ_LIMITS, onnxType, readModel } from './proto.js';
 
-/** exportOnnx's options. */
+/**
+ * Options of {@link exportOnnx} and {@link exportOnnxBytes}: one sample's input shape (required
+ * unless a Model has seen an input), its dtype, the opset, the batch axis, and the graph's input
+ * and output names. An imported OnnxModule is written back with its own graph, so it takes
+ * none of them (any given is refused).
+ *
+ * @example
+ * ```ts
+ * import { exportOnnx, Sequential, Conv2d, Flatten, Linear, type OnnxExportOptions } from 'axon-nn';
+ * const net = new Sequential(new Conv2d(1, 8, 3), new Flatten(), new Linear(8 * 26 * 26, 10));
+ * const options: OnnxExportOptions = { inputShape: [1, 28, 28], opset: 13, inputName: 'image', outputName: 'logits' };
+ * await exportOnnx(net, 'net.onnx', options); // input 'image' of shape ['batch', 1, 28, 28]
+ * ```
+ */
 export interface OnnxExportOptions {
   /** One sample's input shape, without the batch axis (default: a Model's inputSpec, once
    * fit or predict has seen an input). */
@@ -40,8 +53,9 @@ export interface OnnxExportOptions {
   /** Where the batch axis goes in the input (default 1 when the first layer is a time-major
    * recurrent or sequence-pooling layer, whose input is [steps, batch, ...], else 0). */
   batchAxis?: 0 | 1;
-  /** Graph input and output names (default 'input', 'output'). */
+  /** Name of the graph input (default 'input'). */
   inputName?: string;
+  /** Name of the graph output (default 'output'); must differ from inputName. */
   outputName?: string;
 }
 const EXPORT_KEYS = optionKeys<OnnxExportOptions>({
@@ -55,40 +69,113 @@ const EXPORT_KEYS = optionKeys<OnnxExportOptions>({
   outputName: true,
 });
 
-/** What an export wrote. */
+/**
+ * What an export wrote: the opset, the graph's input and output (shapes with the symbolic batch
+ * dimension as 'batch'), its nodes, op types and initializers.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnx, Sequential, Linear, type OnnxExportInfo } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8, { activation: 'relu' }), new Linear(8, 2));
+ * const info: OnnxExportInfo = await exportOnnx(net, 'mlp.onnx', { inputShape: [4] });
+ * console.log(info.input.shape, info.output.shape); // ['batch', 4] ['batch', 2]
+ * ```
+ */
 export interface OnnxExportInfo {
+  /** The default-domain opset the graph declares. */
   opset: number;
-  /** Shapes with the symbolic batch dimension by name ('batch'). */
-  input: { name: string; dtype: 'float32' | 'int64'; shape: (number | string)[] };
-  output: { name: string; dtype: 'float32'; shape: (number | string)[] };
-  /** Node count and op types used. */
+  /** The graph input (int64 for token ids feeding an Embedding). */
+  input: {
+    /** Input name. */
+    name: string;
+    /** Element type. */
+    dtype: 'float32' | 'int64';
+    /** Dimensions; the symbolic batch axis as 'batch'. */
+    shape: (number | string)[];
+  };
+  /** The graph output. */
+  output: {
+    /** Output name. */
+    name: string;
+    /** Element type (always float32). */
+    dtype: 'float32';
+    /** Dimensions; the symbolic batch axis as 'batch'. */
+    shape: (number | string)[];
+  };
+  /** Number of nodes in the graph. */
   nodes: number;
+  /** The distinct op types used, sorted. */
   opTypes: string[];
   /** Initializer names (parameters and buffers under their module names first). */
   initializers: string[];
 }
 
-export const ONNX_EXPORT_OPSETS = { min: 13, max: 18, default: 17 } as const;
+/**
+ * The opsets exportOnnx writes: 13 to 18, 17 by default (below 17, LayerNorm is written
+ * decomposed, since LayerNormalization is an opset-17 op).
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, ONNX_EXPORT_OPSETS, Linear } from 'axon-nn';
+ * const net = new Linear(4, 2);
+ * for (let opset = ONNX_EXPORT_OPSETS.min; opset <= ONNX_EXPORT_OPSETS.max; opset++)
+ *   console.log(opset, exportOnnxBytes(net, { inputShape: [4], opset }).bytes.length);
+ * ```
+ */
+export const ONNX_EXPORT_OPSETS = {
+  /** Lowest opset written. */
+  min: 13,
+  /** Highest opset written. */
+  max: 18,
+  /** The opset written when none is asked for. */
+  default: 17,
+} as const;
 const IR_VERSION = 8;
 const MAX_RANK = 8;
 const MAX_FILE_TENSOR_BYTES = 2 ** 31 - 2 ** 24;
 
 /**
  * The ONNX file's bytes for `model` (a Module or a Model) in evaluation mode, and what it
- * holds. Throws before writing anything on a bad option or a layer without an export.
+ * holds, without touching the file system (see {@link exportOnnx}). With {@link loadOnnxSync}
+ * it round-trips a model in memory.
+ * @throws TypeError/RangeError on a bad option, a missing inputShape or tensors over 2 GiB;
+ *   OnnxError on a layer that cannot be exported (named by path and type).
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Sequential, Linear, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8, { activation: 'relu' }), new Linear(8, 2));
+ * const { bytes, info } = exportOnnxBytes(net, { inputShape: [4] });
+ * console.log(info.opTypes); // ['Gemm', 'Relu']
+ * const { output } = loadOnnxSync(bytes).runSync({ input: randn([3, 4]) });
+ * ```
  */
 export function exportOnnxBytes(
   model: Module | Model,
   options: OnnxExportOptions = {},
-): { bytes: Uint8Array; info: OnnxExportInfo } {
+): {
+  /** The serialized ModelProto. */
+  bytes: Uint8Array;
+  /** What the graph holds. */
+  info: OnnxExportInfo;
+} {
   const op = 'exportOnnx';
   if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(`${op}: options must be an object with inputShape`);
+    throw new TypeError(`${op}: options must be an object (inputShape, opset, ...), got ${describe(options)}`);
   checkOptionKeys(op, options, EXPORT_KEYS);
   const root =
     model instanceof Model ? model.module : model instanceof Module ? model : (null as unknown as Module | null);
   if (!root) throw new TypeError(`${op}: expected a Module or a Model, got ${describe(model)}`);
-  if (root instanceof OnnxModule) return importedGraph(root);
+  if (root instanceof OnnxModule) {
+    // Its own graph is written back as it is: an option that would change it is refused, not ignored.
+    const given = Object.keys(options).filter((k) => (options as Record<string, unknown>)[k] !== undefined);
+    if (given.length > 0)
+      throw new TypeError(
+        `${op}: an imported ONNX model is written back with its own graph, names, shapes and opset; ` +
+          `options ${given.map((k) => `'${k}'`).join(', ')} cannot change it (pass none)`,
+      );
+    return importedGraph(root);
+  }
 
   const opset = options.opset ?? ONNX_EXPORT_OPSETS.default;
   if (!Number.isInteger(opset) || opset < ONNX_EXPORT_OPSETS.min || opset > ONNX_EXPORT_OPSETS.max)
@@ -212,8 +299,18 @@ export function exportOnnxBytes(
 
 /**
  * Writes `model` (a Module or a Model) to `path` as an ONNX file of its evaluation-mode
- * forward, atomically (a temporary file in the same folder, renamed over `path`).
- * @example await exportOnnx(net, 'net.onnx', { inputShape: [1, 28, 28] });
+ * forward, atomically (a temporary file in the same folder, renamed over `path`), like
+ * `torch.onnx.export`. onnxruntime and {@link loadOnnx} run the file; an imported OnnxModule
+ * is written back as its own graph with its current weights.
+ * @returns what the file holds (see OnnxExportInfo).
+ * @throws (rejects) as {@link exportOnnxBytes}, with nothing written; or when path cannot be written.
+ * @example
+ * ```ts
+ * import { exportOnnx, Sequential, Conv2d, Flatten, Linear } from 'axon-nn';
+ * const net = new Sequential(new Conv2d(1, 4, 3, { activation: 'relu' }), new Flatten(), new Linear(4 * 26 * 26, 10));
+ * const info = await exportOnnx(net, 'net.onnx', { inputShape: [1, 28, 28] });
+ * console.log(info.input.shape); // ['batch', 1, 28, 28]
+ * ```
  */
 export async function exportOnnx(
   model: Module | Model,

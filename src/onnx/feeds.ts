@@ -7,18 +7,60 @@ import { Tensor } from '../tensor/tensor.js';
 import { isFloatType, OnnxError, type ElemType, type NodeInfo, type ValueInfo } from './proto.js';
 import { dynIntValue, floatValue, intValue, type Value } from './value.js';
 
-/** A graph input or output: symbolic dimensions as their names. */
+/**
+ * A graph input or output as {@link OnnxSession.inputs} and `outputs` list it: its name, ONNX
+ * element type and shape, with symbolic dimensions as their names.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Linear, type OnnxValueMetadata } from 'axon-nn';
+ * const session = loadOnnxSync(exportOnnxBytes(new Linear(16, 4), { inputShape: [16] }).bytes);
+ * const [input]: OnnxValueMetadata[] = session.inputs;
+ * console.log(input.name, input.dtype, input.shape); // input float32 ['batch', 16]
+ * ```
+ */
 export interface OnnxValueMetadata {
+  /** The value's name in the graph (the key in feeds and results). */
   name: string;
+  /** ONNX element type; float types run as float32, integer types as int32 tensors. */
   dtype: ElemType;
+  /** Declared dimensions: numbers, symbolic names such as 'batch' ('?' when unnamed), or null
+   * when the file declares no shape. */
   shape: (number | string)[] | null;
 }
 
-/** A feed given as raw data, as onnxruntime-node's Tensor. */
+/**
+ * A feed given as raw data, shaped like onnxruntime-node's Tensor.
+ * Float inputs take float arrays (Float64Array is converted to float32), integer inputs take
+ * integer arrays, converted to int32 (a value outside int32 is an OnnxError).
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Linear, type OnnxTensorLike } from 'axon-nn';
+ * const session = loadOnnxSync(exportOnnxBytes(new Linear(3, 2), { inputShape: [3] }).bytes);
+ * const feed: OnnxTensorLike = { data: new Float32Array([1, 2, 3, 4, 5, 6]), dims: [2, 3] };
+ * console.log(session.runSync({ input: feed }).output.shape); // [2, 2]
+ * ```
+ */
 export interface OnnxTensorLike {
+  /** The values in row-major order; their count must equal the product of dims. */
   data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
+  /** The shape. */
   dims: readonly number[];
 }
+/**
+ * A run's inputs by graph input name, as onnxruntime-node's feeds: axon Tensors (float32 for
+ * float inputs, int32 for integer ones) or {@link OnnxTensorLike} raw data. Every input must
+ * be fed; a name that is not an input is an OnnxError.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Linear, tensor, type OnnxFeeds } from 'axon-nn';
+ * const session = loadOnnxSync(exportOnnxBytes(new Linear(2, 1), { inputShape: [2] }).bytes);
+ * const feeds: OnnxFeeds = { input: tensor([[1, 2], [3, 4]]) };
+ * const { output } = await session.run(feeds);
+ * ```
+ */
 export type OnnxFeeds = Record<string, Tensor | OnnxTensorLike>;
 
 export function meta(v: ValueInfo): OnnxValueMetadata {

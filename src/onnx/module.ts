@@ -14,8 +14,25 @@ import { checkSupported, GraphRunner, topologicalOrder } from './graph.js';
 import { DEFAULT_READ_LIMITS, isFloatType, onnxType, OnnxError, readModel, type ModelInfo } from './proto.js';
 import { floatValue, intValue, type Value } from './value.js';
 
+/**
+ * An imported ONNX graph as a trainable Module ({@link OnnxSession.toModule}). The float
+ * initializers are Parameters under their ONNX names (BatchNormalization's running statistics
+ * among them, not trainable), so it fine-tunes with Model.fit, freezes by name, saves with
+ * `model.save`, and `exportOnnx` writes it back with the trained values.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Model, Sequential, Linear, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8, { activation: 'relu' }), new Linear(8, 1));
+ * const module = loadOnnxSync(exportOnnxBytes(net, { inputShape: [4] }).bytes).toModule();
+ * const model = new Model(module).compile({ optimizer: 'adam', loss: 'mse' });
+ * await model.fit(randn([64, 4]), randn([64, 1]), { epochs: 2, verbose: 0 });
+ * ```
+ */
 export class OnnxModule extends Module {
+  /** The graph inputs forward takes, in order (initializers excluded). */
   readonly inputSpec: readonly OnnxValueMetadata[];
+  /** The graph outputs; forward returns the first, forwardAll all of them. */
   readonly outputSpec: readonly OnnxValueMetadata[];
   private readonly params = new Map<string, Parameter>();
   private readonly runner: GraphRunner;
@@ -58,6 +75,10 @@ export class OnnxModule extends Module {
     return [...this.params];
   }
 
+  /**
+   * The graph's first output for its inputs, given in inputSpec order.
+   * @throws OnnxError on a wrong input count or a float/integer mismatch.
+   */
   forward(...inputs: Tensor[]): Tensor {
     return this.runAll(inputs)[0];
   }

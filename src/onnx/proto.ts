@@ -9,7 +9,19 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import protobuf from 'protobufjs';
 import { ONNX_SCHEMA } from './schema.gen.js';
 
-/** Element types of ONNX tensors (TensorProto.DataType), by their ONNX Runtime names. */
+/**
+ * Element types of ONNX tensors (TensorProto.DataType), by their ONNX Runtime names. Exported
+ * from the package as `OnnxElemType`. Float types run as float32 tensors; integer and bool
+ * types as int32 tensors; string and complex types are not supported.
+ *
+ * @example
+ * ```ts
+ * import { loadOnnx, type OnnxElemType } from 'axon-nn';
+ * const session = await loadOnnx('model.onnx');
+ * const integer: OnnxElemType[] = ['int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];
+ * const tokenInputs = session.inputs.filter((i) => integer.includes(i.dtype)).map((i) => i.name);
+ * ```
+ */
 export type ElemType =
   | 'float32'
   | 'uint8'
@@ -86,7 +98,20 @@ const ELEM_BYTES: Partial<Record<ElemType, number>> = {
   bool: 1,
 };
 
-/** An error in a model file or in how it is used: the message names what and where. */
+/**
+ * An error in a model file or in how it is used (an unsupported operator, a bad feed, a budget
+ * exceeded): the message names what and where. `name` is 'OnnxError'.
+ *
+ * @example
+ * ```ts
+ * import { loadOnnxSync, OnnxError } from 'axon-nn';
+ * try {
+ *   loadOnnxSync(new Uint8Array([1, 2, 3]));
+ * } catch (e) {
+ *   if (e instanceof OnnxError) console.error(e.message); // loadOnnx: not a valid ONNX model (...)
+ * }
+ * ```
+ */
 export class OnnxError extends Error {
   constructor(message: string) {
     super(message);
@@ -94,7 +119,18 @@ export class OnnxError extends Error {
   }
 }
 
-/** Budgets applied while reading a model. */
+/**
+ * Budgets applied while reading a model file, which is untrusted input: a file over any of them
+ * fails with an OnnxError before the memory is allocated. Exported from the package as
+ * `OnnxReadLimits`; pass a part of it as {@link OnnxLoadOptions.readLimits}.
+ *
+ * @example
+ * ```ts
+ * import { loadOnnx, type OnnxReadLimits } from 'axon-nn';
+ * const readLimits: Partial<OnnxReadLimits> = { maxTensorBytes: 64 * 2 ** 20, maxNodes: 10_000 };
+ * const session = await loadOnnx('upload.onnx', { readLimits });
+ * ```
+ */
 export interface ReadLimits {
   /** Bytes of tensor data (initializers, Constant values) a model may hold (default 4 GiB). */
   maxTensorBytes: number;

@@ -26,6 +26,18 @@ import { OnnxModule } from './module.js';
 import { DEFAULT_READ_LIMITS, isFloatType, OnnxError, readModel, type ModelInfo, type ReadLimits } from './proto.js';
 import { hostValue, type Value } from './value.js';
 
+/**
+ * Options of {@link loadOnnx} and {@link loadOnnxSync}: budgets for reading an untrusted file
+ * and for each run, each merged over its defaults (4 GiB of tensor data, 1,000,000 nodes, rank 8;
+ * 1 GiB of activations and 1e11 FLOPs per sample).
+ *
+ * @example
+ * ```ts
+ * import { loadOnnx, type OnnxLoadOptions } from 'axon-nn';
+ * const options: OnnxLoadOptions = { readLimits: { maxTensorBytes: 256 * 2 ** 20 }, limits: { maxFlops: 1e9 } };
+ * const session = await loadOnnx('model.onnx', options); // an OnnxError if the file holds more
+ * ```
+ */
 export interface OnnxLoadOptions {
   /** Budgets while reading the file (tensor bytes, nodes, rank). */
   readLimits?: Partial<ReadLimits>;
@@ -63,11 +75,31 @@ const MAX_BYTES = 256 * 2 ** 20;
  * costs ~27 us, more than a batch-1 MLP forward). */
 const SYNC_SECONDS = 1e-3;
 
+/**
+ * A loaded ONNX model, shaped like onnxruntime-node's `InferenceSession`: `inputs` and
+ * `outputs` metadata, `run(feeds)` (off the event loop unless the work is tiny) and `runSync`,
+ * each giving the outputs by name as Tensors (integer outputs as int32). Concurrent runs
+ * do not wait for each other. `toModule()` gives the same graph as a trainable Module. Make one
+ * with {@link loadOnnx} or {@link loadOnnxSync}.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Sequential, Linear, randn } from 'axon-nn';
+ * const net = new Sequential(new Linear(4, 8, { activation: 'relu' }), new Linear(8, 2));
+ * const session = loadOnnxSync(exportOnnxBytes(net, { inputShape: [4] }).bytes);
+ * console.log(session.inputs); // [{ name: 'input', dtype: 'float32', shape: ['batch', 4] }]
+ * const { output } = await session.run({ input: randn([3, 4]) });
+ * console.log(output.shape); // [3, 2]
+ * ```
+ */
 export class OnnxSession {
+  /** The graph inputs a run takes (initializers excluded), symbolic dimensions by name. */
   readonly inputs: OnnxValueMetadata[];
+  /** The graph outputs a run returns, in graph order. */
   readonly outputs: OnnxValueMetadata[];
   /** The default-domain opset of the model. */
   readonly opset: number;
+  /** Per-sample budgets of a run (activation bytes, FLOPs): OnnxLoadOptions.limits over the defaults. */
   readonly limits: ForwardLimits;
   private readonly runner: GraphRunner;
   /** Integer inputs that steer shapes (axes, shapes, starts, conditions), not data: their
@@ -100,8 +132,9 @@ export class OnnxSession {
   }
 
   /**
-   * The outputs for `feeds`, synchronously on this thread. It may run while run() calls are in
-   * flight (on another recording of the same graph).
+   * The outputs for `feeds`, synchronously on this thread (onnxruntime-node has no equivalent).
+   * It may run while run() calls are in flight (on another recording of the same graph).
+   * @throws OnnxError when a feed is missing, unknown, or of the wrong type or shape.
    */
   runSync(feeds: OnnxFeeds): Record<string, Tensor> {
     const tensors = this.checkFeeds('runSync', feeds);
@@ -119,9 +152,11 @@ export class OnnxSession {
   }
 
   /**
-   * The outputs for `feeds`: small runs synchronously, others on the thread pool. Runs do not
-   * wait for each other: each run in flight replays its own recording of the graph (up to
-   * MAX_REPLICAS per input signature; more wait for a free one, in call order).
+   * The outputs for `feeds` by output name: small runs synchronously, others on the thread
+   * pool. Runs do not wait for each other: each run in flight replays its own recording of the
+   * graph (up to 8 per input signature; more wait for a free one, in call order). The first run
+   * with a new input signature (dtypes and shapes) records it, which costs more than a replay.
+   * @throws OnnxError when a feed is missing, unknown, or of the wrong type or shape.
    */
   async run(feeds: OnnxFeeds): Promise<Record<string, Tensor>> {
     const tensors = this.checkFeeds('run', feeds);
@@ -138,7 +173,7 @@ export class OnnxSession {
     }
   }
 
-  /** The graph as a trainable Module (the float initializers become its parameters). */
+  /** The graph as a trainable Module: the float initializers become its parameters (copies, under their ONNX names). */
   toModule(): OnnxModule {
     return new OnnxModule(this.model, this.bytes);
   }
@@ -163,7 +198,14 @@ export class OnnxSession {
 
   /** Each recorded input signature with the activation memory its replay holds (after buffers
    * whose lifetimes do not overlap were made to share memory) and what that sharing saved. */
-  recordings(): { signature: string; bytes: number; savedBytes: number }[] {
+  recordings(): {
+    /** The input signature: each input's dtype and shape (and value, for inputs that steer shapes). */
+    signature: string;
+    /** Activation bytes one replay of this recording holds. */
+    bytes: number;
+    /** Bytes saved by letting buffers with disjoint lifetimes share memory. */
+    savedBytes: number;
+  }[] {
     return [...this.entries].map(([signature, e]) => ({ signature, bytes: e.bytes, savedBytes: e.savedBytes }));
   }
 
@@ -305,9 +347,21 @@ export class OnnxSession {
 }
 
 /**
- * Loads an ONNX model from a path or its bytes. Unsupported operators fail here, all listed
- * with their nodes; so does anything else a first run of a model with fixed input shapes
- * would refuse.
+ * Loads an ONNX model from a path or its bytes, like onnxruntime-node's
+ * `InferenceSession.create`. Unsupported operators fail here, all listed with their nodes; so
+ * does anything else a first run of a model with fixed input shapes would refuse. External
+ * data files are read from the model's folder (only when loading from a path).
+ * @throws (rejects) OnnxError on an invalid or unsupported model or one over the read limits;
+ *   the file system's error when the path cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { loadOnnx, randn } from 'axon-nn';
+ * const session = await loadOnnx('model.onnx');
+ * const input = session.inputs[0];
+ * console.log(input.name, input.dtype, input.shape); // e.g. input float32 ['batch', 784]
+ * const result = await session.run({ [input.name]: randn([1, 784]) });
+ * ```
  */
 export async function loadOnnx(
   source: string | Uint8Array | ArrayBuffer,
@@ -324,7 +378,19 @@ export async function loadOnnx(
   return loadOnnxBytes(bytes, dir, options);
 }
 
-/** loadOnnx on bytes already in memory, synchronously. */
+/**
+ * {@link loadOnnx} on bytes already in memory, synchronously (a model with external data files
+ * cannot be loaded this way).
+ * @throws OnnxError on an invalid or unsupported model or one over the read limits.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnxBytes, loadOnnxSync, Linear, randn } from 'axon-nn';
+ * const { bytes } = exportOnnxBytes(new Linear(3, 1), { inputShape: [3] });
+ * const session = loadOnnxSync(bytes);
+ * console.log(session.runSync({ input: randn([5, 3]) }).output.shape); // [5, 1]
+ * ```
+ */
 export function loadOnnxSync(source: Uint8Array, options: OnnxLoadOptions = {}): OnnxSession {
   return loadOnnxBytes(source, null, options);
 }

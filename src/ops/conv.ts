@@ -18,18 +18,54 @@ import { reshape } from './layout.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { floatData } from './util.js';
 
+/**
+ * A 2-D size such as a kernel size, stride or dilation: one number for both axes, or
+ * [height, width].
+ *
+ * @example
+ * ```ts
+ * import { maxPool2d, randn, type Pair } from 'axon-nn';
+ * const window: Pair = [2, 3];
+ * const y = maxPool2d(randn([1, 4, 8, 9]), window); // [1, 4, 4, 3]
+ * ```
+ */
 export type Pair = number | readonly [number, number];
-/** 'valid' (none), 'same' (output size ceil(in / stride), extra on the bottom/right as
- * TensorFlow), a number or [h, w] (both sides), or [top, left, bottom, right]. */
+/**
+ * A convolution's padding: 'valid' (none), 'same' (output size ceil(in / stride), extra on the
+ * bottom/right as TensorFlow), a number or [h, w] (both sides), or [top, left, bottom, right].
+ *
+ * @example
+ * ```ts
+ * import { conv2d, randn, type Padding } from 'axon-nn';
+ * const padding: Padding = 'same';
+ * const y = conv2d(randn([1, 3, 28, 28]), randn([16, 3, 5, 5]), null, { padding }); // [1, 16, 28, 28]
+ * ```
+ */
 export type Padding = 'valid' | 'same' | number | readonly [number, number] | readonly [number, number, number, number];
 
+/**
+ * conv2d()'s options: the geometry (stride, padding, dilation, groups) and an activation fused
+ * into the output. Unknown keys are refused with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { conv2d, randn, type Conv2dOptions } from 'axon-nn';
+ * const options: Conv2dOptions = { stride: 2, padding: 1, activation: 'relu' };
+ * const y = conv2d(randn([4, 3, 32, 32]), randn([8, 3, 3, 3]), null, options); // [4, 8, 16, 16]
+ * ```
+ */
 export interface Conv2dOptions {
+  /** Step between windows: a number or [h, w] (default 1). */
   stride?: Pair;
+  /** Zero padding of the input (default 'valid': none). */
   padding?: Padding;
+  /** Spacing between kernel taps: a number or [h, w] (default 1). */
   dilation?: Pair;
+  /** Channel groups (default 1); both channel counts must be divisible by it. */
   groups?: number;
   /** Activation applied to the output, fused into the kernel's store where possible. */
   activation?: LinearActivation;
+  /** leakyRelu's slope, elu's alpha or softplus's beta (defaults 0.01, 1, 1). */
   activationParam?: number;
 }
 const CONV2D_KEYS = optionKeys<Conv2dOptions>({
@@ -149,7 +185,17 @@ export function convPlan(
 
 /**
  * 2-D convolution (PyTorch's F.conv2d) with an optional fused activation: x [N, Cin, H, W],
- * weight [Cout, Cin/groups, kH, kW], bias [Cout] or null.
+ * weight [Cout, Cin/groups, kH, kW], bias [Cout] or null; output [N, Cout, outH, outW].
+ * @throws RangeError when the shapes, geometry or activation do not fit; TypeError for int32 or
+ *   unknown options.
+ * @example
+ * ```ts
+ * import { conv2d, randn, zeros } from 'axon-nn';
+ * const x = randn([8, 3, 32, 32]);
+ * const weight = randn([16, 3, 3, 3], { std: 0.1 }).setRequiresGrad();
+ * const bias = zeros([16], { requiresGrad: true });
+ * const y = conv2d(x, weight, bias, { padding: 1 }); // [8, 16, 32, 32]
+ * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   checkOptionKeys('conv2d', options, CONV2D_KEYS);
@@ -190,12 +236,29 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return act.separate === null ? y : unaryOp(options.activation as string, act.separate, y, act.param);
 }
 
+/**
+ * conv1d()'s options (exported as `Conv1dFunctionOptions`; the layer's are `Conv1dOptions`):
+ * the 1-D geometry and a fused activation.
+ *
+ * @example
+ * ```ts
+ * import { conv1d, randn, type Conv1dFunctionOptions } from 'axon-nn';
+ * const options: Conv1dFunctionOptions = { padding: 'same', dilation: 2 };
+ * const y = conv1d(randn([2, 4, 50]), randn([6, 4, 3]), null, options); // [2, 6, 50]
+ * ```
+ */
 export interface Conv1dOptions {
+  /** Step between windows (default 1). */
   stride?: number;
+  /** 'valid' (default), 'same', a number for both ends, or [left, right]. */
   padding?: 'valid' | 'same' | number | readonly [number, number];
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
+  /** Channel groups (default 1). */
   groups?: number;
+  /** Activation applied to the output, fused into the kernel's store where possible. */
   activation?: LinearActivation;
+  /** leakyRelu's slope, elu's alpha or softplus's beta (defaults 0.01, 1, 1). */
   activationParam?: number;
 }
 const CONV1D_KEYS = optionKeys<Conv1dOptions>({
@@ -214,7 +277,17 @@ export function conv1dPadding(p: Conv1dOptions['padding']): Padding {
   return typeof p === 'number' ? [0, p, 0, p] : [0, p[0], 0, p[1]];
 }
 
-/** 1-D convolution: x [N, Cin, L], weight [Cout, Cin/groups, k]; runs as conv2d with H = 1. */
+/**
+ * 1-D convolution (PyTorch's F.conv1d): x [N, Cin, L], weight [Cout, Cin/groups, k], bias
+ * [Cout] or null; output [N, Cout, outL]. Runs as conv2d with H = 1, with the same errors.
+ * @example
+ * ```ts
+ * import { conv1d, randn } from 'axon-nn';
+ * const signal = randn([2, 1, 100]);
+ * const kernel = randn([4, 1, 5]);
+ * const y = conv1d(signal, kernel, null, { stride: 2 }); // [2, 4, 48]
+ * ```
+ */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv1dOptions = {}): Tensor {
   checkOptionKeys('conv1d', options, CONV1D_KEYS);
   if (x.ndim !== 3) throw new RangeError(`conv1d: input must be [N, C, L], got ${shapeToString(x.shape)}`);
@@ -237,13 +310,26 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return reshape(y, [y.shape[0], y.shape[1], y.shape[3]]);
 }
 
+/**
+ * convTranspose2d()'s options, with PyTorch's meanings (padding removes, outputPadding adds).
+ *
+ * @example
+ * ```ts
+ * import { convTranspose2d, randn, type ConvTranspose2dOptions } from 'axon-nn';
+ * const options: ConvTranspose2dOptions = { stride: 2, padding: 1, outputPadding: 1 };
+ * const y = convTranspose2d(randn([1, 16, 8, 8]), randn([16, 8, 3, 3]), null, options); // [1, 8, 16, 16]
+ * ```
+ */
 export interface ConvTranspose2dOptions {
+  /** Upsampling step: a number or [h, w] (default 1). */
   stride?: Pair;
   /** Removed from each side of the full output (PyTorch's padding): a number or [h, w]. */
   padding?: Pair;
   /** Added to the bottom/right of the output size (PyTorch's output_padding). */
   outputPadding?: Pair;
+  /** Spacing between kernel taps: a number or [h, w] (default 1). */
   dilation?: Pair;
+  /** Channel groups (default 1). */
   groups?: number;
 }
 const CONV_TRANSPOSE2D_KEYS = optionKeys<ConvTranspose2dOptions>({
@@ -256,7 +342,16 @@ const CONV_TRANSPOSE2D_KEYS = optionKeys<ConvTranspose2dOptions>({
 
 /**
  * Transposed convolution (PyTorch's F.conv_transpose2d): x [N, Cin, H, W], weight
- * [Cin, Cout/groups, kH, kW], output [N, Cout, (H-1)s - 2p + d(k-1) + op + 1, ...].
+ * [Cin, Cout/groups, kH, kW], bias [Cout] or null, output [N, Cout, (H-1)s - 2p + d(k-1) + op + 1, ...].
+ * @throws RangeError when the shapes or geometry do not fit (outputPadding must be smaller than
+ *   stride or dilation).
+ * @example
+ * ```ts
+ * import { convTranspose2d, randn } from 'axon-nn';
+ * const x = randn([1, 8, 7, 7]);
+ * const weight = randn([8, 4, 2, 2]);
+ * const up = convTranspose2d(x, weight, null, { stride: 2 }); // [1, 4, 14, 14]
+ * ```
  */
 export function convTranspose2d(
   x: Tensor,

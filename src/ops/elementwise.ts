@@ -170,20 +170,89 @@ export function binaryOp(op: string, code: BinaryCode, a: Tensor | number, b: Te
   });
 }
 
-/** a + b (broadcasting; either may be a number). */
+/**
+ * a + b elementwise with NumPy broadcasting; either operand may be a number. Float32 tensors
+ * only (a TypeError for int32); a RangeError when the shapes do not broadcast. Gradients of
+ * broadcast operands are summed back to their shapes.
+ * @example
+ * ```ts
+ * import { add, randn, zeros } from 'axon-nn';
+ * const x = randn([4, 3]);
+ * const b = zeros([3]);
+ * const y = add(x, b); // b broadcast over the 4 rows: [4, 3]
+ * const z = add(x, 1); // the same as x.add(1)
+ * ```
+ */
 export const add = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('add', BinaryCode.Add, a, b);
-/** a - b */
+/**
+ * a - b elementwise with broadcasting; either operand may be a number (`sub(1, x)` is 1 - x).
+ * Float32 only; throws as {@link add}.
+ * @example
+ * ```ts
+ * import { sub, tensor } from 'axon-nn';
+ * const x = tensor([[1, 2], [3, 4]]);
+ * const centred = sub(x, x.mean(0)); // [[-1, -1], [1, 1]]
+ * const flipped = sub(1, x); // [[0, -1], [-2, -3]]
+ * ```
+ */
 export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('sub', BinaryCode.Sub, a, b);
-/** a * b */
+/**
+ * a * b elementwise with broadcasting; either operand may be a number. Float32 only; throws as
+ * {@link add}.
+ * @example
+ * ```ts
+ * import { mul, tensor } from 'axon-nn';
+ * const x = tensor([[1, 2], [3, 4]]);
+ * const scaled = mul(x, tensor([10, 100])); // [[10, 200], [30, 400]]
+ * const halved = mul(x, 0.5);
+ * ```
+ */
 export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('mul', BinaryCode.Mul, a, b);
-/** a / b */
+/**
+ * a / b elementwise with broadcasting; either operand may be a number (`div(1, x)` is 1 / x).
+ * Division by zero gives ±Infinity or NaN, as in IEEE float. Float32 only; throws as {@link add}.
+ * @example
+ * ```ts
+ * import { div, tensor } from 'axon-nn';
+ * const counts = tensor([[2, 6], [1, 3]]);
+ * const frac = div(counts, counts.sum(1, true)); // rows sum to 1: [[0.25, 0.75], [0.25, 0.75]]
+ * ```
+ */
 export const div = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('div', BinaryCode.Div, a, b);
-/** a ** b (a < 0 needs an integer b, else NaN, as Math.pow). */
+/**
+ * a ** b elementwise with broadcasting; either operand may be a number. A negative base needs
+ * an integer exponent, else NaN (as Math.pow). Float32 only; throws as {@link add}.
+ * @example
+ * ```ts
+ * import { pow, tensor } from 'axon-nn';
+ * const x = tensor([1, 2, 3]);
+ * const cubes = pow(x, 3); // [1, 8, 27]
+ * const powersOfTwo = pow(2, x); // [2, 4, 8]
+ * ```
+ */
 export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('pow', BinaryCode.Pow, a, b);
-/** Elementwise maximum; NaN if either is NaN; ties split the gradient. */
+/**
+ * Elementwise maximum of a and b with broadcasting; either may be a number. NaN if either is
+ * NaN; at ties the gradient is split between the two. Float32 only; throws as {@link add}.
+ * @example
+ * ```ts
+ * import { maximum, tensor } from 'axon-nn';
+ * const x = tensor([-2, 0.5, 3]);
+ * const y = maximum(x, 0); // [0, 0.5, 3], a relu
+ * ```
+ */
 export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
   binaryOp('maximum', BinaryCode.Maximum, a, b);
-/** Elementwise minimum; NaN if either is NaN; ties split the gradient. */
+/**
+ * Elementwise minimum of a and b with broadcasting; either may be a number. NaN if either is
+ * NaN; at ties the gradient is split between the two. Float32 only; throws as {@link add}.
+ * @example
+ * ```ts
+ * import { minimum, tensor } from 'axon-nn';
+ * const x = tensor([-2, 0.5, 3]);
+ * const y = minimum(x, 1); // [-2, 0.5, 1]
+ * ```
+ */
 export const minimum = (a: Tensor | number, b: Tensor | number): Tensor =>
   binaryOp('minimum', BinaryCode.Minimum, a, b);
 
@@ -216,20 +285,72 @@ function compareOp(op: string, code: BinaryCode, a: Tensor | number, b: Tensor |
 // The comparisons: float32 1 / 0 with NumPy broadcasting, either operand may be a number (it
 // is rounded to float32 first, as the tensor's elements are). IEEE: a NaN compares false
 // (notEqual true), -0 equals +0. The results do not require grad.
-/** a > b as 1 / 0 (broadcasting; either may be a number). */
+/**
+ * a > b elementwise as a float32 mask of 1 / 0, with broadcasting; either may be a number.
+ * The result never requires grad; NaN compares false.
+ * @example
+ * ```ts
+ * import { greater, tensor } from 'axon-nn';
+ * const x = tensor([-1, 0, 2]);
+ * const positive = greater(x, 0); // [0, 0, 1]
+ * ```
+ */
 export const greater = (a: Tensor | number, b: Tensor | number): Tensor =>
   compareOp('greater', BinaryCode.Greater, a, b);
-/** a >= b as 1 / 0. */
+/**
+ * a >= b elementwise as a float32 mask of 1 / 0, broadcasting as {@link greater}; no gradient.
+ * @example
+ * ```ts
+ * import { greaterEqual, tensor } from 'axon-nn';
+ * const x = tensor([-1, 0, 2]);
+ * const nonNegative = greaterEqual(x, 0); // [0, 1, 1]
+ * ```
+ */
 export const greaterEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
   compareOp('greaterEqual', BinaryCode.GreaterEqual, a, b);
-/** a < b as 1 / 0. */
+/**
+ * a < b elementwise as a float32 mask of 1 / 0, broadcasting as {@link greater}; no gradient.
+ * @example
+ * ```ts
+ * import { less, tensor } from 'axon-nn';
+ * const x = tensor([-1, 0, 2]);
+ * const negative = less(x, 0); // [1, 0, 0]
+ * ```
+ */
 export const less = (a: Tensor | number, b: Tensor | number): Tensor => compareOp('less', BinaryCode.Less, a, b);
-/** a <= b as 1 / 0. */
+/**
+ * a <= b elementwise as a float32 mask of 1 / 0, broadcasting as {@link greater}; no gradient.
+ * @example
+ * ```ts
+ * import { lessEqual, tensor } from 'axon-nn';
+ * const x = tensor([-1, 0, 2]);
+ * const nonPositive = lessEqual(x, 0); // [1, 1, 0]
+ * ```
+ */
 export const lessEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
   compareOp('lessEqual', BinaryCode.LessEqual, a, b);
-/** a == b as 1 / 0 (0 where either is NaN). */
+/**
+ * a == b elementwise as a float32 mask of 1 / 0 (0 where either is NaN; -0 equals +0),
+ * broadcasting as {@link greater}; no gradient.
+ * @example
+ * ```ts
+ * import { equal, tensor } from 'axon-nn';
+ * const predicted = tensor([2, 0, 1]);
+ * const target = tensor([2, 1, 1]);
+ * const accuracy = equal(predicted, target).mean().item(); // 2 / 3
+ * ```
+ */
 export const equal = (a: Tensor | number, b: Tensor | number): Tensor => compareOp('equal', BinaryCode.Equal, a, b);
-/** a != b as 1 / 0 (1 where either is NaN). */
+/**
+ * a != b elementwise as a float32 mask of 1 / 0 (1 where either is NaN), broadcasting as
+ * {@link greater}; no gradient.
+ * @example
+ * ```ts
+ * import { notEqual, tensor } from 'axon-nn';
+ * const tokens = tensor([5, 9, 0, 0]);
+ * const mask = notEqual(tokens, 0); // [1, 1, 0, 0]
+ * ```
+ */
 export const notEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
   compareOp('notEqual', BinaryCode.NotEqual, a, b);
 
@@ -243,6 +364,13 @@ export const notEqual = (a: Tensor | number, b: Tensor | number): Tensor =>
  * int32 tensor cannot require grad): the result of float32 -> int32 is int32, and that of
  * int32 -> float32 starts a new leaf.
  * @throws TypeError when x is not a Tensor or dtype is neither 'float32' nor 'int32'.
+ * @example
+ * ```ts
+ * import { cast, tensor } from 'axon-nn';
+ * const scores = tensor([0.9, 2.7, -1.5]);
+ * const ids = cast(scores, 'int32'); // int32 [0, 2, -1]
+ * const back = cast(ids, 'float32'); // float32 [0, 2, -1]
+ * ```
  */
 export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
   assertTensor('cast', x);
@@ -280,6 +408,13 @@ export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
  * a copy first (`x * 1` over the expanded axes, which keeps inf, NaN and -0).
  * @throws TypeError when cond is not a Tensor, or x / y is neither a float32 Tensor nor a
  *   number; RangeError when the shapes do not broadcast.
+ * @example
+ * ```ts
+ * import { greater, tensor, where } from 'axon-nn';
+ * const scores = tensor([[0.2, 1.5], [3, -1]]);
+ * const keep = greater(scores, 0);
+ * const masked = where(keep, scores, -Infinity); // [[0.2, 1.5], [3, -inf]]
+ * ```
  */
 export function where(cond: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
   assertTensor('where', cond, 'cond');
@@ -326,7 +461,18 @@ function filled(shape: readonly number[], value: number): Float32Array {
   return t.data as Float32Array;
 }
 
-/** Limits x to [min, max] (either bound may be null). */
+/**
+ * Limits x elementwise to [min, max]; either bound may be null for no limit (both null: a
+ * copy). The gradient flows where x is inside the bounds.
+ * @throws RangeError when min > max.
+ * @example
+ * ```ts
+ * import { clamp, tensor } from 'axon-nn';
+ * const x = tensor([-2, 0.5, 3]);
+ * const y = clamp(x, 0, 1); // [0, 0.5, 1]
+ * const z = clamp(x, null, 1); // [-2, 0.5, 1]
+ * ```
+ */
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
   if (min !== null && max !== null && min > max) throw new RangeError(`clamp: min ${min} is greater than max ${max}`);
   let y = x;
@@ -335,12 +481,76 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
   return y === x ? unaryOp('clamp', UnaryCode.Identity, x) : y;
 }
 
+/**
+ * -x elementwise (float32; differentiable).
+ * @example
+ * ```ts
+ * import { neg, tensor } from 'axon-nn';
+ * const y = neg(tensor([1, -2, 0.5])); // [-1, 2, -0.5]
+ * ```
+ */
 export const neg = (x: Tensor): Tensor => unaryOp('neg', UnaryCode.Neg, x);
+/**
+ * e^x elementwise (float32; differentiable).
+ * @example
+ * ```ts
+ * import { exp, tensor } from 'axon-nn';
+ * const y = exp(tensor([0, 1])); // [1, 2.7183]
+ * ```
+ */
 export const exp = (x: Tensor): Tensor => unaryOp('exp', UnaryCode.Exp, x);
+/**
+ * The natural logarithm elementwise: -Infinity at 0, NaN below 0 (float32; differentiable).
+ * @example
+ * ```ts
+ * import { log, tensor } from 'axon-nn';
+ * const y = log(tensor([1, Math.E, 0])); // [0, 1, -inf]
+ * ```
+ */
 export const log = (x: Tensor): Tensor => unaryOp('log', UnaryCode.Log, x);
+/**
+ * The square root elementwise: NaN below 0 (float32; differentiable).
+ * @example
+ * ```ts
+ * import { sqrt, tensor } from 'axon-nn';
+ * const y = sqrt(tensor([4, 9, 2])); // [2, 3, 1.4142]
+ * ```
+ */
 export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', UnaryCode.Sqrt, x);
+/**
+ * The absolute value elementwise (float32; differentiable).
+ * @example
+ * ```ts
+ * import { abs, tensor } from 'axon-nn';
+ * const y = abs(tensor([-1.5, 0, 2])); // [1.5, 0, 2]
+ * ```
+ */
 export const abs = (x: Tensor): Tensor => unaryOp('abs', UnaryCode.Abs, x);
+/**
+ * x * x elementwise (float32; differentiable).
+ * @example
+ * ```ts
+ * import { square, tensor } from 'axon-nn';
+ * const y = square(tensor([-3, 0.5])); // [9, 0.25]
+ * ```
+ */
 export const square = (x: Tensor): Tensor => unaryOp('square', UnaryCode.Square, x);
+/**
+ * 1 / x elementwise: ±Infinity at ±0 (float32; differentiable).
+ * @example
+ * ```ts
+ * import { reciprocal, tensor } from 'axon-nn';
+ * const y = reciprocal(tensor([2, -4])); // [0.5, -0.25]
+ * ```
+ */
 export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', UnaryCode.Reciprocal, x);
-/** The error function, elementwise. */
+/**
+ * The error function erf(x) = 2/sqrt(pi) * integral of e^(-t^2) from 0 to x, elementwise
+ * (float32; differentiable).
+ * @example
+ * ```ts
+ * import { erf, tensor } from 'axon-nn';
+ * const y = erf(tensor([0, 1, -1])); // [0, 0.8427, -0.8427]
+ * ```
+ */
 export const erf = (x: Tensor): Tensor => unaryOp('erf', UnaryCode.Erf, x);

@@ -10,7 +10,18 @@ import { broadcastShapes, normalizeAxis, numel, shapeToString, shapesEqual } fro
 import { Tensor, reserveActivation, type TensorData } from '../tensor/tensor.js';
 import { assertTensor, rawBroadcastTo, sumTo } from './util.js';
 
-/** Same data viewed with a new shape; one entry may be -1 (inferred). */
+/**
+ * The same data viewed with a new shape holding as many elements (zero-copy: the result shares
+ * x's memory); one entry may be -1, inferred from the others. Works for int32 too. Throws a
+ * RangeError when the element counts differ or more than one entry is -1.
+ * @example
+ * ```ts
+ * import { arange, reshape } from 'axon-nn';
+ * const x = arange(6);
+ * const m = reshape(x, [2, 3]); // [[0, 1, 2], [3, 4, 5]]
+ * const col = reshape(x, [-1, 1]); // shape [6, 1]
+ * ```
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor('reshape', x);
   const dims = [...shape];
@@ -35,7 +46,17 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return record(out, 'reshape', [x], (g) => [new Tensor(g.data, x.shape)]);
 }
 
-/** Merges axes startDim..endDim into one. */
+/**
+ * Merges axes startDim..endDim (inclusive; default all, negatives count from the end) into one,
+ * zero-copy. A 0-d tensor becomes shape [1].
+ * @example
+ * ```ts
+ * import { flatten, randn } from 'axon-nn';
+ * const images = randn([8, 3, 32, 32]);
+ * const rows = flatten(images, 1); // [8, 3072]
+ * const all = flatten(images); // [24576]
+ * ```
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   assertTensor('flatten', x);
   if (x.ndim === 0) return reshape(x, [1]);
@@ -46,7 +67,17 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
-/** Removes axes of extent 1 (only `axis`, when given). */
+/**
+ * Removes every axis of extent 1, or only `axis` when given (left unchanged when that axis is
+ * not 1, as PyTorch). Zero-copy.
+ * @example
+ * ```ts
+ * import { squeeze, zeros } from 'axon-nn';
+ * const x = zeros([2, 1, 3, 1]);
+ * const a = squeeze(x); // [2, 3]
+ * const b = squeeze(x, 1); // [2, 3, 1]
+ * ```
+ */
 export function squeeze(x: Tensor, axis?: number): Tensor {
   assertTensor('squeeze', x);
   if (axis === undefined)
@@ -62,7 +93,16 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
   );
 }
 
-/** Inserts an axis of extent 1 at `axis` (in [-ndim-1, ndim]). */
+/**
+ * Inserts an axis of extent 1 at `axis` (in [-ndim-1, ndim]; -1 appends it). Zero-copy.
+ * @example
+ * ```ts
+ * import { tensor, unsqueeze } from 'axon-nn';
+ * const v = tensor([1, 2, 3]);
+ * const row = unsqueeze(v, 0); // [1, 3]
+ * const col = unsqueeze(v, -1); // [3, 1]
+ * ```
+ */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   assertTensor('unsqueeze', x);
   const a = normalizeAxis('unsqueeze', axis, x.ndim + 1);
@@ -74,7 +114,16 @@ function newData(x: Tensor, n: number): TensorData {
   return x.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
 }
 
-/** Reorders axes: out.shape[i] = x.shape[perm[i]]. */
+/**
+ * Reorders the axes, a copy: out.shape[i] = x.shape[perm[i]]. `perm` lists every axis once
+ * (negatives allowed); a RangeError otherwise. Works for int32 too.
+ * @example
+ * ```ts
+ * import { permute, randn } from 'axon-nn';
+ * const nhwc = randn([8, 32, 32, 3]);
+ * const nchw = permute(nhwc, [0, 3, 1, 2]); // [8, 3, 32, 32]
+ * ```
+ */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   assertTensor('permute', x);
   if (perm.length !== x.ndim)
@@ -95,7 +144,17 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   });
 }
 
-/** Swaps two axes. */
+/**
+ * Swaps two axes (default: the last two), a copy. A 1-D tensor with the default axes, or a 0-d
+ * tensor, is returned as a view unchanged.
+ * @example
+ * ```ts
+ * import { randn, transpose } from 'axon-nn';
+ * const q = randn([2, 5, 16]);
+ * const k = transpose(q); // [2, 16, 5]
+ * const swapped = transpose(q, 0, 1); // [5, 2, 16]
+ * ```
+ */
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   assertTensor('transpose', x);
   if (x.ndim < 2) {
@@ -145,11 +204,33 @@ export function row(x: Tensor, i: number): Tensor {
   return rowsView(x, k, k + 1, x.shape.slice(1));
 }
 
-/** One axis of an `index` call: an integer (selects, drops the axis), [start, end, step] as in
- * Python slices (each may be omitted/undefined/null; negatives count from the end), or null for all. */
+/**
+ * One axis of an `index` call: an integer (selects, drops the axis), [start, end, step] as in
+ * Python slices (each may be omitted/undefined/null; negatives count from the end), or null for all.
+ *
+ * @example
+ * ```ts
+ * import { arange, index, type IndexSpec } from 'axon-nn';
+ * const x = arange(12).reshape([3, 4]);
+ * const everyOtherColumn: IndexSpec = [null, null, 2];
+ * const y = index(x, [null, everyOtherColumn]); // [[0, 2], [4, 6], [8, 10]]
+ * ```
+ */
 export type IndexSpec = number | null | undefined | readonly [(number | null)?, (number | null)?, (number | null)?];
 
-/** General strided indexing, one spec per leading axis (missing specs take the whole axis). */
+/**
+ * General strided indexing (a copy), one {@link IndexSpec} per leading axis; missing specs take
+ * the whole axis. An integer spec drops its axis; a negative step reverses. Also `x.index(...specs)`.
+ * @throws RangeError for more specs than axes, an index out of range or a zero step.
+ * @example
+ * ```ts
+ * import { arange, index } from 'axon-nn';
+ * const x = arange(12).reshape([3, 4]);
+ * const secondRow = index(x, [1]); // [4, 5, 6, 7]
+ * const lastColumn = index(x, [null, -1]); // [3, 7, 11]
+ * const reversedRows = index(x, [[null, null, -1]]); // rows 2, 1, 0
+ * ```
+ */
 export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
   assertTensor('index', x);
   if (specs.length > x.ndim)
@@ -207,7 +288,16 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
       );
 }
 
-/** Broadcasts x to `shape` (a copy). */
+/**
+ * Broadcasts x to `shape` under NumPy rules (a copy; float32 only). The gradient is summed
+ * back to x's shape. Throws a RangeError when x does not broadcast to exactly `shape`.
+ * @example
+ * ```ts
+ * import { expand, tensor } from 'axon-nn';
+ * const bias = tensor([1, 2, 3]);
+ * const tiled = expand(bias, [2, 3]); // [[1, 2, 3], [1, 2, 3]]
+ * ```
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor('expand', x);
   const target = broadcastShapes('expand', x.shape, shape);
@@ -218,7 +308,18 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
 }
 
-/** Joins tensors along an existing axis. */
+/**
+ * Joins tensors along an existing axis (default 0), a copy. They must share dtype, rank and
+ * every other extent; a RangeError otherwise (and for an empty list or 0-d tensors).
+ * @example
+ * ```ts
+ * import { concat, ones, zeros } from 'axon-nn';
+ * const a = zeros([2, 3]);
+ * const b = ones([4, 3]);
+ * const rows = concat([a, b]); // [6, 3]
+ * const cols = concat([a, ones([2, 1])], 1); // [2, 4]
+ * ```
+ */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0)
     throw new RangeError('concat: needs a non-empty array of tensors');
@@ -270,7 +371,17 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   });
 }
 
-/** Joins tensors of equal shape along a new axis. */
+/**
+ * Joins tensors of equal shape along a new axis (default 0), a copy; a RangeError when the
+ * shapes differ or the list is empty.
+ * @example
+ * ```ts
+ * import { randn, stack } from 'axon-nn';
+ * const frames = [randn([3, 4]), randn([3, 4])];
+ * const batch = stack(frames); // [2, 3, 4]
+ * const last = stack(frames, -1); // [3, 4, 2]
+ * ```
+ */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0)
     throw new RangeError('stack: needs a non-empty array of tensors');

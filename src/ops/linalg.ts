@@ -90,9 +90,16 @@ function batchedGemm(
 
 /**
  * Matrix product with torch.matmul's rules: 1-D x 1-D is a dot product, a 1-D operand gains
- * (and loses) a unit axis, and batch axes of N-D operands broadcast.
- * @throws RangeError `matmul: inner dimensions differ: [64,784] x [512,10]`
- * @example matmul(x, w.T) // [64,784] x [784,10] -> [64,10]
+ * (and loses) a unit axis, and batch axes of N-D operands broadcast. Float32 operands only.
+ * @throws RangeError `matmul: inner dimensions differ: [64,784] x [512,10]`, or for a 0-d operand.
+ * @example
+ * ```ts
+ * import { matmul, randn } from 'axon-nn';
+ * const x = randn([64, 784]);
+ * const w = randn([10, 784]);
+ * const y = matmul(x, w.T); // [64, 784] x [784, 10] -> [64, 10]
+ * const batched = matmul(randn([8, 5, 3]), randn([3, 2])); // [8, 5, 2]
+ * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const ad = floatData('matmul', a, 'first operand');
@@ -243,6 +250,15 @@ export function activationPlan(
  * One GEMM pass computes the product, the bias and (for none/relu/leakyRelu/elu/sigmoid/tanh)
  * the activation. `activationParam`: leakyRelu's slope (default 0.01), elu's alpha (default 1),
  * softplus's beta (default 1), as the standalone activations.
+ * @throws RangeError when the shapes do not fit or the activation is unknown; TypeError for int32 operands.
+ * @example
+ * ```ts
+ * import { linear, randn, zeros } from 'axon-nn';
+ * const x = randn([32, 20]);
+ * const weight = randn([10, 20], { std: 0.1 }).setRequiresGrad();
+ * const bias = zeros([10], { requiresGrad: true });
+ * const y = linear(x, weight, bias, 'relu'); // [32, 10]
+ * ```
  */
 export function linear(
   x: Tensor,

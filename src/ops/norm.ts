@@ -10,14 +10,31 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 import { floatData } from './util.js';
 
+/**
+ * batchNorm()'s options: the running statistics, the affine parameters and the mode. Every
+ * tensor is float32 with one value per channel; unknown keys are refused with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { batchNorm, ones, randn, zeros, type BatchNormOptions } from 'axon-nn';
+ * const options: BatchNormOptions = { runningMean: zeros([16]), runningVar: ones([16]), training: false };
+ * const y = batchNorm(randn([4, 16, 8, 8]), options); // normalised with the running statistics
+ * ```
+ */
 export interface BatchNormOptions {
+  /** Per-channel running mean [C]; updated in place when training. Absent in evaluation: 0. */
   runningMean?: Tensor | null;
+  /** Per-channel running (unbiased) variance [C]; updated in place when training. Absent in evaluation: 1. */
   runningVar?: Tensor | null;
+  /** Per-channel scale gamma [C] (default none: 1). */
   weight?: Tensor | null;
+  /** Per-channel shift beta [C] (default none: 0). */
   bias?: Tensor | null;
-  /** Batch statistics (and update the running ones) when true; running statistics when false. */
+  /** Batch statistics (and update the running ones) when true (default); running statistics when false. */
   training?: boolean;
+  /** Running-statistics update: running = (1 - momentum) * running + momentum * batch (default 0.1, in [0, 1]). */
   momentum?: number;
+  /** Added to the variance before the square root (default 1e-5; must be positive). */
   eps?: number;
 }
 const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
@@ -30,7 +47,21 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
   eps: true,
 });
 
-/** Batch normalisation over axis 1 of [N, C], [N, C, L] or [N, C, H, W] (F.batch_norm). */
+/**
+ * Batch normalisation over axis 1 of [N, C], [N, C, L] or [N, C, H, W] (PyTorch's
+ * F.batch_norm): (x - mean) / sqrt(var + eps) * weight + bias per channel. Training (the
+ * default) uses the batch's statistics and updates the running ones if given.
+ * @throws RangeError for an input under 2-D, a per-channel tensor of the wrong size, or training
+ *   with one value per channel.
+ * @example
+ * ```ts
+ * import { batchNorm, ones, randn, zeros } from 'axon-nn';
+ * const x = randn([32, 16, 8, 8]);
+ * const runningMean = zeros([16]);
+ * const runningVar = ones([16]);
+ * const y = batchNorm(x, { runningMean, runningVar, training: true }); // updates both in place
+ * ```
+ */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const op = 'batchNorm';
   checkOptionKeys(op, options, BATCH_NORM_KEYS);
@@ -96,7 +127,21 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   });
 }
 
-/** Layer normalisation over the trailing axes `normalizedShape` (F.layer_norm). */
+/**
+ * Layer normalisation over the trailing axes `normalizedShape` (PyTorch's F.layer_norm): each
+ * slice is normalised by its own mean and (biased) variance plus eps, then scaled by weight
+ * and shifted by bias (each of shape `normalizedShape`, or null).
+ * @throws RangeError when normalizedShape is not the trailing extents of x, or weight / bias
+ *   holds another number of elements.
+ * @example
+ * ```ts
+ * import { layerNorm, ones, randn, zeros } from 'axon-nn';
+ * const tokens = randn([2, 10, 64]);
+ * const gamma = ones([64], { requiresGrad: true });
+ * const beta = zeros([64], { requiresGrad: true });
+ * const y = layerNorm(tokens, [64], gamma, beta); // [2, 10, 64]
+ * ```
+ */
 export function layerNorm(
   x: Tensor,
   normalizedShape: readonly number[],
@@ -106,6 +151,7 @@ export function layerNorm(
 ): Tensor {
   const op = 'layerNorm';
   const xd = floatData(op, x);
+  numberOption(op, 'eps', eps, 1e-5, Number.MIN_VALUE, Number.MAX_VALUE);
   const k = normalizedShape.length;
   if (k === 0 || k > x.ndim || !normalizedShape.every((d, i) => d === x.shape[x.ndim - k + i]))
     throw new RangeError(
@@ -116,7 +162,7 @@ export function layerNorm(
   const vec = (t: Tensor | null, name: string): Float32Array | null => {
     if (!t) return null;
     const v = floatData(op, t, name);
-    if (t.size !== d)
+    if (t.ndim !== k || !t.shape.every((s, i) => s === normalizedShape[i]))
       throw new RangeError(
         `${op}: ${name} must have shape ${shapeToString(normalizedShape)}, got ${shapeToString(t.shape)}`,
       );

@@ -14,6 +14,17 @@ import { reshape } from './layout.js';
 import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 import { floatData } from './util.js';
 
+/**
+ * The pooling functions' options (maxPool2d, avgPool2d): stride, padding, dilation and the
+ * rounding of the output size. Unknown keys are refused with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { maxPool2d, randn, type Pool2dOptions } from 'axon-nn';
+ * const options: Pool2dOptions = { stride: 2, padding: 1 };
+ * const y = maxPool2d(randn([1, 8, 32, 32]), 3, options); // [1, 8, 16, 16]
+ * ```
+ */
 export interface Pool2dOptions {
   /** Default: the kernel size. */
   stride?: Pair;
@@ -22,7 +33,9 @@ export interface Pool2dOptions {
    * so every window overlaps the input. (The layers MaxPool2d/AvgPool2d keep PyTorch's rule,
    * at most half the kernel.) */
   padding?: Pair | readonly [number, number, number, number];
+  /** Spacing between window taps: a number or [h, w] (default 1; max pooling only). */
   dilation?: Pair;
+  /** Round the output size up instead of down (default false), as PyTorch's ceil_mode. */
   ceilMode?: boolean;
   /** Average pooling: divide by the whole window including padding (default true, PyTorch). */
   countIncludePad?: boolean;
@@ -137,9 +150,30 @@ function poolPlan(
   };
 }
 
-/** Which indices maxPool2dWithIndices returns (each the position of its window's maximum). */
+/**
+ * Which indices maxPool2dWithIndices returns (each the position of its window's maximum):
+ * 'plane' (within each [H, W] plane), 'global' (over the whole input, row-major) or
+ * 'globalColumnMajor' (ONNX's storage_order 1).
+ *
+ * @example
+ * ```ts
+ * import { maxPool2dWithIndices, randn, type MaxPoolIndexForm } from 'axon-nn';
+ * const form: MaxPoolIndexForm = 'global';
+ * const { indices } = maxPool2dWithIndices(randn([2, 3, 8, 8]), 2, { indices: form }); // int32 [2, 3, 4, 4]
+ * ```
+ */
 export type MaxPoolIndexForm = 'plane' | 'global' | 'globalColumnMajor';
 
+/**
+ * maxPool2dWithIndices()'s options: those of maxPool2d plus the form of the returned indices.
+ *
+ * @example
+ * ```ts
+ * import { maxPool2dWithIndices, randn, type MaxPool2dWithIndicesOptions } from 'axon-nn';
+ * const options: MaxPool2dWithIndicesOptions = { stride: 2, indices: 'plane' };
+ * const { values, indices } = maxPool2dWithIndices(randn([1, 1, 4, 4]), 2, options); // both [1, 1, 2, 2]
+ * ```
+ */
 export interface MaxPool2dWithIndicesOptions extends Pool2dOptions {
   /**
    * 'plane' (default, PyTorch's return_indices): h * W + w within each (N, C) plane.
@@ -210,7 +244,18 @@ function maxPoolForward(
   return { values, index, global };
 }
 
-/** Max pooling over the last two axes (PyTorch's F.max_pool2d). */
+/**
+ * Max pooling over the last two axes of [N, C, H, W] or [C, H, W] (PyTorch's F.max_pool2d):
+ * each output is its window's maximum (NaN wins), with padding as -inf. `kernelSize` is a
+ * number or [kH, kW]; the stride defaults to it.
+ * @throws RangeError when the window does not fit the (padded) input or padding is too large.
+ * @example
+ * ```ts
+ * import { maxPool2d, randn } from 'axon-nn';
+ * const x = randn([8, 16, 28, 28]);
+ * const y = maxPool2d(x, 2); // [8, 16, 14, 14]
+ * ```
+ */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
   checkOptionKeys('maxPool2d', options, POOL2D_KEYS);
   return maxPoolForward('maxPool2d', x, kernelSize, options, 'plane').values;
@@ -223,19 +268,41 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
  * gradient. A NaN in a window wins (the first one) and its position is returned. With
  * 'plane' the indices are the buffer the backward reads (as PyTorch's saved indices): change
  * them and the gradient changes (positions outside their plane are refused when it runs).
+ * @example
+ * ```ts
+ * import { maxPool2dWithIndices, tensor } from 'axon-nn';
+ * const x = tensor([1, 5, 2, 0, 3, 4, 8, 6, 7, 9, 1, 2, 0, 1, 3, 2], [1, 1, 4, 4]);
+ * const { values, indices } = maxPool2dWithIndices(x, 2);
+ * // values [[5, 8], [9, 3]], indices [[1, 6], [9, 14]] (h * 4 + w)
+ * ```
  */
 export function maxPool2dWithIndices(
   x: Tensor,
   kernelSize: Pair,
   options: MaxPool2dWithIndicesOptions = {},
-): { values: Tensor; indices: Tensor } {
+): {
+  /** The pooled maxima, as maxPool2d returns them (with their gradient). */
+  values: Tensor;
+  /** int32, the shape of `values`: where each maximum came from, in the form `options.indices` asks. */
+  indices: Tensor;
+} {
   checkOptionKeys('maxPool2dWithIndices', options, MAX_POOL_INDICES_KEYS);
   const form = enumOption('maxPool2dWithIndices', 'indices', options.indices, 'plane', INDEX_FORMS);
   const { values, index, global } = maxPoolForward('maxPool2dWithIndices', x, kernelSize, options, form);
   return { values, indices: new Tensor(global ?? index, values.shape) };
 }
 
-/** Average pooling over the last two axes (PyTorch's F.avg_pool2d). */
+/**
+ * Average pooling over the last two axes of [N, C, H, W] or [C, H, W] (PyTorch's
+ * F.avg_pool2d); padded positions count in the divisor unless `countIncludePad: false`.
+ * @throws RangeError when a `dilation` is given, or the window does not fit the input.
+ * @example
+ * ```ts
+ * import { avgPool2d, randn } from 'axon-nn';
+ * const x = randn([2, 4, 9, 9]);
+ * const y = avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }); // [2, 4, 5, 5]
+ * ```
+ */
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
   checkOptionKeys('avgPool2d', options, POOL2D_KEYS);
   const xd = floatData('avgPool2d', x);
@@ -250,7 +317,17 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = 
   });
 }
 
-/** Adaptive average pooling to outputSize over the last two axes (F.adaptive_avg_pool2d). */
+/**
+ * Adaptive average pooling over the last two axes to `outputSize` (a number or [h, w]),
+ * whatever the input size, as PyTorch's F.adaptive_avg_pool2d: window i spans
+ * [floor(i * H / h), ceil((i + 1) * H / h)). Throws a RangeError for an empty input.
+ * @example
+ * ```ts
+ * import { adaptiveAvgPool2d, randn } from 'axon-nn';
+ * const features = randn([2, 512, 13, 17]);
+ * const pooled = adaptiveAvgPool2d(features, [7, 7]); // [2, 512, 7, 7]
+ * ```
+ */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const xd = floatData('adaptiveAvgPool2d', x);
   if (x.ndim < 2) throw new RangeError(`adaptiveAvgPool2d: input needs at least 2 axes, got ${shapeToString(x.shape)}`);
@@ -268,7 +345,16 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   });
 }
 
-/** Mean over the spatial axes: [N, C, H, W] -> [N, C] (global average pooling). */
+/**
+ * The mean over the spatial axes, [N, C, H, W] -> [N, C] (global average pooling, the usual
+ * head of a CNN). Throws a RangeError for an input that is not 4-D.
+ * @example
+ * ```ts
+ * import { globalAvgPool2d, randn } from 'axon-nn';
+ * const features = randn([8, 64, 7, 7]);
+ * const pooled = globalAvgPool2d(features); // [8, 64]
+ * ```
+ */
 export function globalAvgPool2d(x: Tensor): Tensor {
   if (x.ndim !== 4) throw new RangeError(`globalAvgPool2d: input must be [N, C, H, W], got ${shapeToString(x.shape)}`);
   const y = adaptiveAvgPool2d(x, 1);

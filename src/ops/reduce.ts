@@ -58,16 +58,57 @@ function reduceImpl(code: ReduceCode, x: Tensor, axis: number | number[] | undef
   });
 }
 
-/** Sum over `axis` (a number, a list, or all axes when omitted). */
+/**
+ * Sum over `axis`: a number, a list of axes, or all axes when omitted (a 0-d result). Reduced
+ * axes are dropped unless `keepDims`, which keeps them with extent 1. Float32 only; a
+ * RangeError for an axis out of range, repeated or an empty list.
+ * @example
+ * ```ts
+ * import { sum, tensor } from 'axon-nn';
+ * const x = tensor([[1, 2, 3], [4, 5, 6]]);
+ * const total = sum(x); // 21, shape []
+ * const perColumn = sum(x, 0); // [5, 7, 9]
+ * const perRow = sum(x, 1, true); // [[6], [15]], shape [2, 1]
+ * ```
+ */
 export const sum = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
   reduceImpl(ReduceCode.Sum, x, axis, keepDims);
-/** Mean over `axis`. */
+/**
+ * Mean over `axis` (a number, a list, or all axes when omitted); `keepDims` and errors as
+ * {@link sum}.
+ * @example
+ * ```ts
+ * import { mean, randn } from 'axon-nn';
+ * const images = randn([8, 3, 32, 32]);
+ * const perChannel = mean(images, [0, 2, 3]); // shape [3]
+ * ```
+ */
 export const mean = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
   reduceImpl(ReduceCode.Mean, x, axis, keepDims);
-/** Maximum over `axis` (NaN if any is NaN); the gradient goes to the first maximal element. */
+/**
+ * Maximum over `axis` (a number, a list, or all axes when omitted); NaN if any element is NaN.
+ * The gradient goes to the first maximal element. `keepDims` and errors as {@link sum}, and a
+ * RangeError for an empty axis.
+ * @example
+ * ```ts
+ * import { max, tensor } from 'axon-nn';
+ * const x = tensor([[1, 5, 3], [4, 2, 6]]);
+ * const rowMax = max(x, 1); // [5, 6]
+ * const overall = max(x).item(); // 6
+ * ```
+ */
 export const max = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
   reduceImpl(ReduceCode.Max, x, axis, keepDims);
-/** Minimum over `axis`. */
+/**
+ * Minimum over `axis` (a number, a list, or all axes when omitted); NaN if any element is NaN;
+ * gradient and errors as {@link max}.
+ * @example
+ * ```ts
+ * import { min, tensor } from 'axon-nn';
+ * const x = tensor([[1, 5, 3], [4, 2, 6]]);
+ * const colMin = min(x, 0); // [1, 2, 3]
+ * ```
+ */
 export const min = (x: Tensor, axis?: number | number[], keepDims = false): Tensor =>
   reduceImpl(ReduceCode.Min, x, axis, keepDims);
 
@@ -101,10 +142,27 @@ function argImpl(
 /**
  * Index of the maximum along `axis` (of the flattened tensor when omitted), int32. Among ties
  * the first index, or the last with `selectLast` (ONNX select_last_index = 1); NaN counts as
- * the maximum (the first, or last, NaN).
+ * the maximum (the first, or last, NaN). Float32 input; a RangeError for an empty tensor or axis.
+ * @example
+ * ```ts
+ * import { argmax, tensor } from 'axon-nn';
+ * const logits = tensor([[0.1, 2.0, 0.3], [1.5, 0.2, 0.1]]);
+ * const predicted = argmax(logits, 1); // int32 [1, 0]
+ * const flat = argmax(logits).item(); // 1
+ * ```
  */
 export const argmax = (x: Tensor, axis?: number, keepDims = false, selectLast = false): Tensor =>
   argImpl(ArgReduceCode.ArgMax, x, axis, keepDims, selectLast);
-/** Index of the minimum along `axis`; ties, NaN and `selectLast` as argmax. */
+/**
+ * Index of the minimum along `axis` (of the flattened tensor when omitted), int32; ties, NaN
+ * and `selectLast` as {@link argmax}.
+ * @example
+ * ```ts
+ * import { argmin, tensor } from 'axon-nn';
+ * const distances = tensor([[3, 1, 2], [0, 5, 0]]);
+ * const nearest = argmin(distances, 1); // int32 [1, 0]
+ * const lastTie = argmin(distances, 1, false, true); // int32 [1, 2]
+ * ```
+ */
 export const argmin = (x: Tensor, axis?: number, keepDims = false, selectLast = false): Tensor =>
   argImpl(ArgReduceCode.ArgMin, x, axis, keepDims, selectLast);

@@ -23,6 +23,18 @@ import { checkOptionKeys, optionKeys } from '../options.js';
 import { row, sliceRows } from './layout.js';
 import { assertTensor, floatData } from './util.js';
 
+/**
+ * The recurrent cell rnnDirection runs: 'lstm' (4 gate blocks), 'gru' (3), or a plain RNN with
+ * tanh or ReLU ('rnnTanh', 'rnnRelu': 1).
+ *
+ * @example
+ * ```ts
+ * import { randn, rnnDirection, type RnnMode } from 'axon-nn';
+ * const mode: RnnMode = 'gru';
+ * const weights = { wIh: randn([3 * 8, 4]), wHh: randn([3 * 8, 8]), bIh: null, bHh: null };
+ * const { hn } = rnnDirection(mode, randn([5, 2, 4]), weights); // hn: [2, 8]
+ * ```
+ */
 export type RnnMode = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';
 const MODE_CODE: Record<RnnMode, RnnCode> = {
   lstm: RnnCode.Lstm,
@@ -37,16 +49,46 @@ export function gateCount(mode: RnnMode): number {
   return GATES[mode];
 }
 
+/**
+ * One direction's weights in PyTorch's layout (weight_ih_l0, weight_hh_l0, bias_ih_l0,
+ * bias_hh_l0), G gate blocks (4 LSTM, 3 GRU, 1 RNN) of H rows each.
+ *
+ * @example
+ * ```ts
+ * import { randn, rnnDirection, zeros, type RnnDirectionWeights } from 'axon-nn';
+ * const H = 8;
+ * const weights: RnnDirectionWeights = {
+ *   wIh: randn([4 * H, 3]),
+ *   wHh: randn([4 * H, H]),
+ *   bIh: zeros([4 * H]),
+ *   bHh: null,
+ * };
+ * const { output } = rnnDirection('lstm', randn([10, 2, 3]), weights); // [10, 2, 8]
+ * ```
+ */
 export interface RnnDirectionWeights {
-  /** [G*H, I] */
+  /** Input-to-hidden weights [G*H, I]. */
   wIh: Tensor;
-  /** [G*H, H] */
+  /** Hidden-to-hidden weights [G*H, H]. */
   wHh: Tensor;
-  /** [G*H] or null */
+  /** Input-to-hidden bias [G*H], or null for none. */
   bIh: Tensor | null;
+  /** Hidden-to-hidden bias [G*H], or null for none. */
   bHh: Tensor | null;
 }
 
+/**
+ * rnnDirection()'s options: initial states, valid lengths and direction.
+ *
+ * @example
+ * ```ts
+ * import { randn, rnnDirection, tensor, type RnnDirectionOptions } from 'axon-nn';
+ * const weights = { wIh: randn([8, 3]), wHh: randn([8, 8]), bIh: null, bHh: null };
+ * const lengths = tensor([5, 3], { dtype: 'int32' });
+ * const options: RnnDirectionOptions = { h0: randn([2, 8]), lengths, reverse: true };
+ * const { output } = rnnDirection('rnnTanh', randn([5, 2, 3]), weights, options); // [5, 2, 8]
+ * ```
+ */
 export interface RnnDirectionOptions {
   /** Initial hidden state [N, H] (zeros when absent). */
   h0?: Tensor | null;
@@ -59,6 +101,18 @@ export interface RnnDirectionOptions {
 }
 const RNN_DIRECTION_KEYS = optionKeys<RnnDirectionOptions>({ h0: true, c0: true, lengths: true, reverse: true });
 
+/**
+ * What rnnDirection returns: the per-step outputs and the final states, all views of one
+ * buffer so their gradients flow back through a single backward call.
+ *
+ * @example
+ * ```ts
+ * import { randn, rnnDirection, type RnnDirectionResult } from 'axon-nn';
+ * const weights = { wIh: randn([16, 3]), wHh: randn([16, 4]), bIh: null, bHh: null };
+ * const result: RnnDirectionResult = rnnDirection('lstm', randn([6, 2, 3]), weights);
+ * const last = result.hn; // [2, 4]; result.cn is [2, 4] too (LSTM only)
+ * ```
+ */
 export interface RnnDirectionResult {
   /** [T, N, H]; zeros at padded steps. */
   output: Tensor;
@@ -83,6 +137,18 @@ export function checkLengths(op: string, lengths: Tensor, n: number): Int32Array
  * through time are one native call each; the output, final hidden state and (LSTM) final cell
  * state share one packed buffer [T + 1 (+1), N, H] whose rows they view, so the backward gets
  * all their gradients in one tensor.
+ * @throws RangeError when a shape does not fit the mode (weights [G*H, I] and [G*H, H], biases
+ *   [G*H], h0 / c0 [N, H], lengths int32 [N]), or c0 is given for a GRU or RNN.
+ * @example
+ * ```ts
+ * import { randn, rnnDirection, zeros } from 'axon-nn';
+ * const x = randn([12, 4, 10]); // 12 steps, batch 4, 10 features
+ * const H = 16;
+ * const wIh = randn([4 * H, 10], { std: 0.1 });
+ * const wHh = randn([4 * H, H], { std: 0.1 });
+ * const weights = { wIh, wHh, bIh: zeros([4 * H]), bHh: zeros([4 * H]) };
+ * const { output, hn, cn } = rnnDirection('lstm', x, weights); // [12, 4, 16], [4, 16], [4, 16]
+ * ```
  */
 export function rnnDirection(
   mode: RnnMode,
@@ -190,6 +256,17 @@ export function rnnDirection(
   };
 }
 
+/**
+ * embedding()'s options: the padding token, max-norm renormalisation and the output layout.
+ *
+ * @example
+ * ```ts
+ * import { embedding, randn, tensor, type EmbeddingOptions } from 'axon-nn';
+ * const options: EmbeddingOptions = { paddingIdx: 0, timeMajor: true };
+ * const tokens = tensor([[4, 2, 0], [1, 0, 0]], { dtype: 'int32' });
+ * const vectors = embedding(tokens, randn([10, 8]), options); // [3, 2, 8]
+ * ```
+ */
 export interface EmbeddingOptions {
   /** Token whose vector gets no gradient (PyTorch's padding_idx); -1 or absent: none. */
   paddingIdx?: number;
@@ -207,7 +284,20 @@ const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({
   timeMajor: true,
 });
 
-/** Looks up rows of weight [V, E] for int32 tokens of any shape: output tokens.shape + [E]. */
+/**
+ * Looks up rows of weight [V, E] for int32 token ids of any shape: output tokens.shape + [E]
+ * (or [T, N, E] with timeMajor). The gradient is scattered into weight's rows (none for
+ * paddingIdx). With maxNorm the looked-up rows of weight are renormalised in place first.
+ * @throws TypeError for tokens that are not int32; RangeError for a weight that is not 2-D or
+ *   a paddingIdx outside the vocabulary (out-of-range token ids are refused when the kernel runs).
+ * @example
+ * ```ts
+ * import { embedding, randn, tensor } from 'axon-nn';
+ * const table = randn([1000, 32]).setRequiresGrad();
+ * const tokens = tensor([[5, 17, 2], [9, 0, 0]], { dtype: 'int32' });
+ * const vectors = embedding(tokens, table); // [2, 3, 32]
+ * ```
+ */
 export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   const op = 'embedding';
   checkOptionKeys(op, options, EMBEDDING_KEYS);
@@ -241,7 +331,17 @@ export function embedding(tokens: Tensor, weight: Tensor, options: EmbeddingOpti
   });
 }
 
-/** Valid lengths of post-padded token rows [N, T]: 1 + the position of the last token != pad. */
+/**
+ * The valid lengths of post-padded token rows [N, T] as int32 [N]: 1 + the position of the
+ * last token that is not `pad` (default 0), 0 for an all-padding row.
+ * @throws RangeError when tokens is not an int32 [N, T] tensor.
+ * @example
+ * ```ts
+ * import { sequenceLengths, tensor } from 'axon-nn';
+ * const tokens = tensor([[5, 3, 0, 0], [7, 0, 4, 0], [0, 0, 0, 0]], { dtype: 'int32' });
+ * const lengths = sequenceLengths(tokens); // int32 [2, 3, 0]
+ * ```
+ */
 export function sequenceLengths(tokens: Tensor, pad = 0): Tensor {
   assertTensor('sequenceLengths', tokens, 'tokens');
   if (tokens.dtype !== 'int32' || tokens.ndim !== 2)
@@ -253,9 +353,29 @@ export function sequenceLengths(tokens: Tensor, pad = 0): Tensor {
   return out;
 }
 
+/**
+ * How sequencePool reduces the steps: 'last' (the last valid step) or 'mean' (the mean of the
+ * valid steps).
+ *
+ * @example
+ * ```ts
+ * import { randn, sequencePool, type SequencePoolMode } from 'axon-nn';
+ * const mode: SequencePoolMode = 'mean';
+ * const pooled = sequencePool(randn([4, 10, 32]), mode); // [4, 32]
+ * ```
+ */
 export type SequencePoolMode = 'last' | 'mean';
 
-/** sequencePool's options. */
+/**
+ * sequencePool's options.
+ *
+ * @example
+ * ```ts
+ * import { randn, sequencePool, tensor, type SequencePoolOptions } from 'axon-nn';
+ * const options: SequencePoolOptions = { lengths: tensor([10, 4], { dtype: 'int32' }), timeMajor: true };
+ * const last = sequencePool(randn([10, 2, 16]), 'last', options); // [2, 16]
+ * ```
+ */
 export interface SequencePoolOptions {
   /** Valid steps per row, int32 [N] (default: all steps). */
   lengths?: Tensor | null;
@@ -263,7 +383,16 @@ export interface SequencePoolOptions {
   timeMajor?: boolean;
 }
 const SEQUENCE_POOL_KEYS = optionKeys<SequencePoolOptions>({ lengths: true, timeMajor: true });
-/** withLengths's options. */
+/**
+ * withLengths's options.
+ *
+ * @example
+ * ```ts
+ * import { randn, tensor, withLengths, type WithLengthsOptions } from 'axon-nn';
+ * const options: WithLengthsOptions = { timeMajor: true };
+ * const x = withLengths(randn([7, 2, 16]), tensor([7, 3], { dtype: 'int32' }), options);
+ * ```
+ */
 export interface WithLengthsOptions {
   /** x is [T, N, ..] instead of [N, T, ..] (default false). */
   timeMajor?: boolean;
@@ -273,6 +402,16 @@ const WITH_LENGTHS_KEYS = optionKeys<WithLengthsOptions>({ timeMajor: true });
 /**
  * Pools a sequence over its valid steps: the last valid one or their mean. x is [N, T, F]
  * (or [T, N, F] with timeMajor); lengths int32 [N] or null (all steps valid). Output [N, F].
+ * @throws RangeError for a mode other than 'last' / 'mean', an input that is not 3-D or lengths
+ *   that are not int32 [N].
+ * @example
+ * ```ts
+ * import { randn, sequencePool, tensor } from 'axon-nn';
+ * const states = randn([2, 5, 8]); // [batch, steps, features]
+ * const lengths = tensor([5, 2], { dtype: 'int32' });
+ * const last = sequencePool(states, 'last', { lengths }); // row 1 takes step 1: [2, 8]
+ * const avg = sequencePool(states, 'mean', { lengths }); // row 1 averages steps 0 and 1
+ * ```
  */
 export function sequencePool(x: Tensor, mode: SequencePoolMode, options: SequencePoolOptions = {}): Tensor {
   checkOptionKeys('sequencePool', options, SEQUENCE_POOL_KEYS);
@@ -300,9 +439,21 @@ export function sequencePool(x: Tensor, mode: SequencePoolMode, options: Sequenc
 
 // ---- lengths carried with a tensor -------------------------------------------------------
 
-/** Lengths attached to a padded batch, with the layout they index: [N, T, ..] or [T, N, ..]. */
+/**
+ * Lengths attached to a padded batch, with the layout they index: [N, T, ..] or [T, N, ..]
+ * (what withLengths records).
+ *
+ * @example
+ * ```ts
+ * import { tensor, withLengths, zeros, type AttachedLengths } from 'axon-nn';
+ * const info: AttachedLengths = { lengths: tensor([3, 1], { dtype: 'int32' }), timeMajor: false };
+ * const x = withLengths(zeros([2, 3, 8]), info.lengths, { timeMajor: info.timeMajor });
+ * ```
+ */
 export interface AttachedLengths {
+  /** Valid steps per sequence, int32 [N]. */
   lengths: Tensor;
+  /** True when the batch is [T, N, ..], false for [N, T, ..]. */
   timeMajor: boolean;
 }
 
@@ -313,7 +464,17 @@ const attached = new WeakMap<Tensor, AttachedLengths>();
  * layers downstream (LSTM, GRU, SimpleRNN, LastStep, MeanOverTime) mask padded steps without
  * an extra argument. `timeMajor` says whether x is [T, N, ..] (default false: [N, T, ..], an
  * Embedding's output); a layer reading the other layout refuses it with a clear error rather
- * than masking the wrong axis. Embedding with a paddingIdx does this itself. Returns x.
+ * than masking the wrong axis. Embedding with a paddingIdx does this itself. Returns x; null
+ * lengths remove the mark.
+ * @throws RangeError when the lengths are not int32 [N] for x's batch size.
+ * @example
+ * ```ts
+ * import { LSTM, lengthsOf, randn, tensor, withLengths } from 'axon-nn';
+ * const padded = randn([2, 6, 16]); // two sequences of 6 and 3 valid steps
+ * const x = withLengths(padded, tensor([6, 3], { dtype: 'int32' }));
+ * const lengths = lengthsOf(x); // int32 [6, 3]
+ * const y = new LSTM(16, 32, { batchFirst: true }).forward(x); // row 1's steps 3..5 are masked
+ * ```
  */
 export function withLengths(x: Tensor, lengths: Tensor | Int32Array | null, options: WithLengthsOptions = {}): Tensor {
   checkOptionKeys('withLengths', options, WITH_LENGTHS_KEYS);
@@ -334,7 +495,17 @@ export function withLengths(x: Tensor, lengths: Tensor | Int32Array | null, opti
   return x;
 }
 
-/** The lengths attached to x by withLengths (or an Embedding with paddingIdx), if any. */
+/**
+ * The lengths attached to x by withLengths (or an Embedding with paddingIdx), or null.
+ *
+ * @example
+ * ```ts
+ * import { lengthsOf, randn, withLengths } from 'axon-nn';
+ * const x = withLengths(randn([2, 4, 8]), new Int32Array([4, 2]));
+ * const lengths = lengthsOf(x); // int32 tensor [4, 2]
+ * const none = lengthsOf(randn([2, 4, 8])); // null
+ * ```
+ */
 export function lengthsOf(x: Tensor): Tensor | null {
   return attached.get(x)?.lengths ?? null;
 }

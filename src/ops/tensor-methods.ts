@@ -19,22 +19,29 @@ import * as red from './reduce.js';
 /** The op methods every Tensor has (merged into the Tensor class below). */
 export interface TensorOpMethods extends TableActivationMethods {
   /**
-   * Backpropagates from this tensor. Without `grad` the tensor must hold one element.
-   * @throws Error when the tensor does not require grad, or the graph was already freed.
+   * Backpropagates from this tensor, adding gradients into `.grad` of every leaf that requires
+   * grad. Without `grad` the tensor must hold one element (seeded with 1); otherwise `grad` has
+   * this tensor's shape. The graph is freed afterwards unless `{ retainGraph: true }`.
+   * @throws Error when the tensor does not require grad, the shapes differ, or the graph was
+   *   already freed.
    */
   backward(grad?: Tensor, options?: BackwardOptions): void;
   // ---- layout ----------------------------------------------------------------------------
-  /** Same data, new shape (one dimension may be -1). Zero-copy. */
+  /** Same data, new shape (sizes as arguments or one array; one may be -1). Zero-copy; see `reshape`. */
   reshape(...shape: number[] | [readonly number[]]): Tensor;
   /** Alias of reshape. */
   view(...shape: number[] | [readonly number[]]): Tensor;
+  /** Merges axes startDim..endDim (default: all) into one, zero-copy; see `flatten`. */
   flatten(startDim?: number, endDim?: number): Tensor;
+  /** Removes axes of extent 1 (only `axis`, when given, and only if it is 1); see `squeeze`. */
   squeeze(axis?: number): Tensor;
+  /** Inserts an axis of extent 1 at `axis`; see `unsqueeze`. */
   unsqueeze(axis: number): Tensor;
   /** Swaps two axes (default: the last two). */
   transpose(axis0?: number, axis1?: number): Tensor;
-  /** The transpose of a 2-D tensor. */
+  /** Axes 0 and 1 swapped (not the last two, unlike `transpose()`): a 2-D tensor's transpose; throws for 1-D. */
   readonly T: Tensor;
+  /** Reorders the axes (as arguments or one array): out.shape[i] = this.shape[perm[i]]; see `permute`. */
   permute(...perm: number[] | [readonly number[]]): Tensor;
   /** Rows [start, end) along the first axis. Zero-copy. */
   slice(start: number, end?: number): Tensor;
@@ -42,50 +49,85 @@ export interface TensorOpMethods extends TableActivationMethods {
   row(i: number): Tensor;
   /** General indexing, one spec per axis: an index, [start, end, step], or null for all. */
   index(...specs: IndexSpec[]): Tensor;
+  /** Broadcast (copied) to a larger shape given as arguments or one array; see `expand`. */
   expand(...shape: number[] | [readonly number[]]): Tensor;
   // ---- elementwise -----------------------------------------------------------------------
+  /** this + other, broadcasting; see `add`. */
   add(other: Tensor | number): Tensor;
+  /** this - other, broadcasting; see `sub`. */
   sub(other: Tensor | number): Tensor;
+  /** this * other, broadcasting; see `mul`. */
   mul(other: Tensor | number): Tensor;
+  /** this / other, broadcasting; see `div`. */
   div(other: Tensor | number): Tensor;
+  /** this ** exponent, broadcasting; see `pow`. */
   pow(exponent: Tensor | number): Tensor;
+  /** Elementwise maximum with other, broadcasting; see `maximum`. */
   maximum(other: Tensor | number): Tensor;
+  /** Elementwise minimum with other, broadcasting; see `minimum`. */
   minimum(other: Tensor | number): Tensor;
   /** this > other as float32 1 / 0 (no gradient); likewise the five below. */
   greater(other: Tensor | number): Tensor;
+  /** this >= other as float32 1 / 0 (no gradient). */
   greaterEqual(other: Tensor | number): Tensor;
+  /** this < other as float32 1 / 0 (no gradient). */
   less(other: Tensor | number): Tensor;
+  /** this <= other as float32 1 / 0 (no gradient). */
   lessEqual(other: Tensor | number): Tensor;
+  /** this == other as float32 1 / 0 (no gradient; 0 where either is NaN). */
   equal(other: Tensor | number): Tensor;
+  /** this != other as float32 1 / 0 (no gradient; 1 where either is NaN). */
   notEqual(other: Tensor | number): Tensor;
   /** Converted to `dtype` (this itself when it already has it); see `cast`. */
   cast(dtype: 'float32' | 'int32'): Tensor;
   /** This where `cond` is true, `other` where it is false: `where(cond, this, other)` (as torch's x.where). */
   where(cond: Tensor, other: Tensor | number): Tensor;
+  /** Limited to [min, max]; either bound may be null; see `clamp`. */
   clamp(min: number | null, max: number | null): Tensor;
+  /** -this, elementwise. */
   neg(): Tensor;
+  /** e^this, elementwise. */
   exp(): Tensor;
+  /** Natural logarithm, elementwise (-Infinity at 0, NaN below). */
   log(): Tensor;
+  /** Square root, elementwise (NaN below 0). */
   sqrt(): Tensor;
+  /** Absolute value, elementwise. */
   abs(): Tensor;
+  /** this * this, elementwise. */
   square(): Tensor;
+  /** 1 / this, elementwise. */
   reciprocal(): Tensor;
   // ---- activations -----------------------------------------------------------------------
+  /** max(this, 0), elementwise; see `relu`. */
   relu(): Tensor;
+  /** Leaky ReLU with `negativeSlope` (default 0.01); see `leakyRelu`. */
   leakyRelu(negativeSlope?: number): Tensor;
+  /** ELU with `alpha` (default 1); see `elu`. */
   elu(alpha?: number): Tensor;
+  /** GELU, exact unless `{ approximate: 'tanh' }`; see `gelu`. */
   gelu(options?: GeluOptions): Tensor;
+  /** Softplus with `beta` (default 1); see `softplus`. */
   softplus(beta?: number): Tensor;
+  /** Softmax along `axis` (default: the last); see `softmax`. */
   softmax(axis?: number): Tensor;
+  /** Log-softmax along `axis` (default: the last); see `logSoftmax`. */
   logSoftmax(axis?: number): Tensor;
   // ---- reductions ------------------------------------------------------------------------
+  /** Sum over `axis` (a number, a list, or all axes when omitted); see `sum`. */
   sum(axis?: number | number[], keepDims?: boolean): Tensor;
+  /** Mean over `axis` (a number, a list, or all axes when omitted); see `mean`. */
   mean(axis?: number | number[], keepDims?: boolean): Tensor;
+  /** Maximum over `axis` (a number, a list, or all axes when omitted); see `max`. */
   max(axis?: number | number[], keepDims?: boolean): Tensor;
+  /** Minimum over `axis` (a number, a list, or all axes when omitted); see `min`. */
   min(axis?: number | number[], keepDims?: boolean): Tensor;
+  /** int32 index of the maximum along `axis` (of the flattened tensor when omitted); see `argmax`. */
   argmax(axis?: number, keepDims?: boolean, selectLast?: boolean): Tensor;
+  /** int32 index of the minimum along `axis` (of the flattened tensor when omitted); see `argmin`. */
   argmin(axis?: number, keepDims?: boolean, selectLast?: boolean): Tensor;
   // ---- linear algebra --------------------------------------------------------------------
+  /** Matrix product with torch.matmul's rules; see `matmul`. */
   matmul(other: Tensor): Tensor;
 }
 

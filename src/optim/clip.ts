@@ -11,8 +11,19 @@ function grads(params: Iterable<Tensor>): Float32Array[] {
 
 /**
  * Scales all gradients together so their global norm is at most maxNorm (scale
- * maxNorm / (norm + 1e-6), as PyTorch). normType 2 (default) or Infinity. Returns the norm
- * before clipping.
+ * maxNorm / (norm + 1e-6), as PyTorch's clip_grad_norm_), in place; parameters without a
+ * gradient are skipped. normType 2 (default) or Infinity. Returns the norm before clipping;
+ * throws a RangeError for a negative or non-finite maxNorm or another normType.
+ *
+ * @example
+ * ```ts
+ * import { Linear, SGD, mseLoss, randn, clipGradNorm } from 'axon-nn';
+ * const layer = new Linear(4, 1);
+ * const opt = new SGD(layer.parameters(), { lr: 0.1 });
+ * mseLoss(layer.forward(randn([16, 4])), randn([16, 1])).backward();
+ * const norm = clipGradNorm(layer.parameters(), 1.0); // the norm before clipping
+ * opt.step();
+ * ```
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType: number = 2): number {
   if (!(maxNorm >= 0) || !Number.isFinite(maxNorm))
@@ -27,7 +38,21 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   return io[ClipGradNormIo.norm];
 }
 
-/** Clamps every gradient element into [-clipValue, clipValue]. */
+/**
+ * Clamps every gradient element into [-clipValue, clipValue], in place (PyTorch's
+ * clip_grad_value_); parameters without a gradient are skipped. Throws a RangeError for a
+ * negative or non-finite clipValue.
+ *
+ * @example
+ * ```ts
+ * import { Linear, SGD, mseLoss, randn, clipGradValue } from 'axon-nn';
+ * const layer = new Linear(4, 1);
+ * const opt = new SGD(layer.parameters(), { lr: 0.1 });
+ * mseLoss(layer.forward(randn([16, 4])), randn([16, 1])).backward();
+ * clipGradValue(layer.parameters(), 0.5); // every gradient element now in [-0.5, 0.5]
+ * opt.step();
+ * ```
+ */
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
   if (!(clipValue >= 0) || !Number.isFinite(clipValue))
     throw new RangeError(`clipGradValue: clipValue must be a finite number >= 0, got ${clipValue}`);

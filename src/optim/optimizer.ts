@@ -9,19 +9,66 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys } from '../options.js';
 
 export type GroupOptions = Record<string, unknown> & { lr?: number };
-/** A parameter group given to the constructor: its params plus any per-group overrides. */
-export type ParamGroupInput<O> = Partial<O> & { params: Tensor[] };
-export type ParamGroup<O> = O & { params: Tensor[]; initialLr: number };
 /**
- * Per-parameter state: named float buffers and the hyperparameter block the native update
- * reads when it runs (so a replayed training step picks up lr changes). The step count is a
- * cell of that block, advanced by the native update itself: a recorded step that is replayed
- * n times counts n steps, and recording one counts none, with no bookkeeping in JS.
+ * A parameter group given to an optimizer's constructor or {@link Optimizer.addParamGroup}: its
+ * params plus overrides of any of the optimizer's hyperparameters (PyTorch's param groups);
+ * keys the optimizer does not have are refused with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { Linear, SGD, type ParamGroupInput, type SGDOptions } from 'axon-nn';
+ * const body = new Linear(8, 4);
+ * const head = new Linear(4, 2);
+ * const groups: ParamGroupInput<SGDOptions>[] = [{ params: body.parameters(), lr: 1e-3 }, { params: head.parameters() }];
+ * const opt = new SGD(groups, { lr: 1e-2, momentum: 0.9 }); // the head trains at 1e-2, the body at 1e-3
+ * ```
+ */
+export type ParamGroupInput<O> = Partial<O> & {
+  /** The tensors (float32 parameters) this group updates. */
+  params: Tensor[];
+};
+/**
+ * A parameter group as the optimizer holds it in `paramGroups`: every hyperparameter filled in
+ * from the group's overrides and the optimizer's defaults. Changing a field (such as `lr`)
+ * takes effect at the next step; schedulers do exactly that.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Adam, type ParamGroup, type AdamOptions } from 'axon-nn';
+ * const opt = new Adam(new Linear(4, 2).parameters(), { lr: 1e-3 });
+ * const group: ParamGroup<AdamOptions> = opt.paramGroups[0];
+ * group.lr = group.initialLr / 2; // halve this group's learning rate by hand
+ * ```
+ */
+export type ParamGroup<O> = O & {
+  /** The tensors this group updates. */
+  params: Tensor[];
+  /** The group's lr when it was added (schedulers compute their lr from it). */
+  initialLr: number;
+};
+/**
+ * One parameter's optimizer state, as `optimizer.state.get(param)` returns it: named float
+ * buffers and the hyperparameter block the native update reads when it runs (so a replayed
+ * training step picks up lr changes). The step count is a cell of that block, advanced by the
+ * native update itself: a recorded step that is replayed n times counts n steps.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Adam, mseLoss, randn, type ParamState } from 'axon-nn';
+ * const layer = new Linear(4, 1);
+ * const opt = new Adam(layer.parameters());
+ * mseLoss(layer.forward(randn([8, 4])), randn([8, 1])).backward();
+ * opt.step();
+ * const st: ParamState | undefined = opt.state.get(layer.weight);
+ * console.log(st?.step, Object.keys(st?.buffers ?? {})); // 1 [ 'expAvg', 'expAvgSq' ]
+ * ```
  */
 export interface ParamState {
   /** Updates applied so far (reads and writes the block's step cell). */
   step: number;
+  /** The optimizer's per-parameter buffers by name (SGD's momentumBuffer, Adam's expAvg and expAvgSq, ...). */
   buffers: Record<string, Float32Array>;
+  /** The hyperparameter block the native update reads (engine-owned: change hyperparameters through paramGroups). */
   hyper: Float64Array;
 }
 
@@ -38,22 +85,76 @@ function paramState(buffers: Record<string, Float32Array>, hyper: Float64Array, 
   };
 }
 
+/**
+ * An optimizer's state as {@link Optimizer.stateDict} returns it and {@link Optimizer.loadStateDict}
+ * takes it (PyTorch's optimizer state_dict): plain numbers and arrays, so it survives
+ * JSON, with parameters referred to by their position across the groups.
+ *
+ * @example
+ * ```ts
+ * import { Linear, SGD, type OptimizerStateDict, type SGDOptions } from 'axon-nn';
+ * const opt = new SGD(new Linear(4, 1).parameters(), { lr: 0.1, momentum: 0.9 });
+ * const saved: OptimizerStateDict<SGDOptions> = JSON.parse(JSON.stringify(opt.stateDict()));
+ * const fresh = new SGD(new Linear(4, 1).parameters(), { lr: 0.1, momentum: 0.9 });
+ * fresh.loadStateDict(saved);
+ * ```
+ */
 export interface OptimizerStateDict<O> {
-  state: Record<number, { step: number; buffers: Record<string, number[] | Float32Array> }>;
-  paramGroups: (Omit<ParamGroup<O>, 'params'> & { params: number[] })[];
+  /** Per-parameter state by parameter position (parameters that have not stepped yet are absent). */
+  state: Record<
+    number,
+    {
+      /** Updates applied to the parameter so far. */
+      step: number;
+      /** Its buffers by name, as plain arrays (Float32Arrays are accepted when loading). */
+      buffers: Record<string, number[] | Float32Array>;
+    }
+  >;
+  /** Each group's hyperparameters, with its parameters as positions. */
+  paramGroups: (Omit<ParamGroup<O>, 'params'> & {
+    /** Positions of the group's parameters (counted across all groups in order). */
+    params: number[];
+  })[];
 }
 
 function isGroupList<O>(x: unknown): x is ParamGroupInput<O>[] {
   return Array.isArray(x) && x.length > 0 && typeof x[0] === 'object' && x[0] !== null && 'params' in x[0];
 }
 
-export abstract class Optimizer<O extends { lr: number }> {
+/**
+ * Base class of the optimizers (PyTorch's torch.optim.Optimizer): parameter groups with their
+ * own hyperparameters over shared defaults, per-parameter state created at a parameter's first
+ * step, and an index-based stateDict() that loads into a fresh model. Use a subclass
+ * ({@link SGD}, {@link Adam}, {@link AdamW}, {@link RMSprop}, {@link Adagrad}); constructors throw a
+ * RangeError on an empty parameter list or an out-of-range hyperparameter, and a TypeError on
+ * an unknown option.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Adam, mseLoss, randn } from 'axon-nn';
+ * const layer = new Linear(4, 1);
+ * const opt = new Adam(layer.parameters(), { lr: 1e-2 });
+ * mseLoss(layer.forward(randn([8, 4])), randn([8, 1])).backward();
+ * opt.step();
+ * opt.zeroGrad();
+ * ```
+ */
+export abstract class Optimizer<
+  O extends {
+    /** The learning rate. */
+    lr: number;
+  },
+> {
+  /** The parameter groups, every hyperparameter filled in; change a group's `lr` here (or let a scheduler do it). */
   readonly paramGroups: ParamGroup<O>[] = [];
+  /** Per-parameter state (step count and buffers), created at each parameter's first step. */
   readonly state = new Map<Tensor, ParamState>();
 
   protected constructor(
+    /** The optimizer's name ('SGD', 'Adam', ...), used in its error messages. */
     readonly name: string,
     params: Tensor[] | ParamGroupInput<O>[],
+    /** The hyperparameters a group takes unless it overrides them (the constructor's options over the optimizer's defaults). */
     readonly defaults: O,
   ) {
     this.validate(defaults, 'defaults');
@@ -68,6 +169,11 @@ export abstract class Optimizer<O extends { lr: number }> {
       throw new RangeError(`${this.name}: lr must be a finite number >= 0, got ${String(o.lr)} (${where})`);
   }
 
+  /**
+   * Adds a group of parameters, with optional overrides of this optimizer's hyperparameters
+   * (PyTorch's add_param_group), e.g. to train layers unfrozen later. Throws a TypeError for
+   * non-float32 tensors or an unknown key, and an Error when a parameter already is in a group.
+   */
   addParamGroup(group: ParamGroupInput<O>): void {
     if (!group || !Array.isArray(group.params))
       throw new TypeError(`${this.name}: a parameter group needs a 'params' array`);

@@ -29,12 +29,29 @@ function checkRange(opt: string, name: string, v: unknown, lo: number, hi: numbe
     throw new RangeError(`${opt}: ${name} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${String(v)}`);
 }
 
+/**
+ * {@link SGD}'s hyperparameters (torch.optim.SGD's, camelCased). The constructor takes any
+ * subset, and a parameter group may override any of them; out-of-range values throw a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { Linear, SGD, type SGDOptions } from 'axon-nn';
+ * const options: Partial<SGDOptions> = { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 };
+ * const opt = new SGD(new Linear(4, 2).parameters(), options);
+ * ```
+ */
 export interface SGDOptions {
+  /** Learning rate (default 1e-3, as PyTorch; compile's 'sgd' uses Keras's 0.01). */
   lr: number;
+  /** Momentum factor, >= 0 (default 0: plain SGD). */
   momentum: number;
+  /** Dampening of the momentum, in [0, 1] (default 0). */
   dampening: number;
+  /** L2 penalty added to the gradient as weightDecay * p (default 0). */
   weightDecay: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 const SGD_KEYS = optionKeys<SGDOptions>({
@@ -47,13 +64,25 @@ const SGD_KEYS = optionKeys<SGDOptions>({
 });
 
 /**
- * Stochastic gradient descent (torch.optim.SGD):
- *   g = grad + weightDecay * p
- *   b = g on the first step, else momentum * b + (1 - dampening) * g   (when momentum != 0)
- *   g = nesterov ? g + momentum * b : b
- *   p = p - lr * g
+ * Stochastic gradient descent (torch.optim.SGD), default lr 1e-3 and no momentum:
+ * ```text
+ * g = grad + weightDecay * p
+ * b = g on the first step, else momentum * b + (1 - dampening) * g   (when momentum != 0)
+ * g = nesterov ? g + momentum * b : b
+ * p = p - lr * g
+ * ```
  * Keras's SGD folds lr into its velocity (v = momentum v - lr g); with a constant lr the
  * trajectories agree.
+ *
+ * @example
+ * ```ts
+ * import { Linear, SGD, mseLoss, randn } from 'axon-nn';
+ * const layer = new Linear(4, 1);
+ * const opt = new SGD(layer.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true });
+ * mseLoss(layer.forward(randn([16, 4])), randn([16, 1])).backward();
+ * opt.step();
+ * opt.zeroGrad();
+ * ```
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: Partial<SGDOptions> = {}) {
@@ -102,14 +131,32 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 }
 
+/**
+ * {@link Adam}'s and {@link AdamW}'s hyperparameters (torch.optim.Adam's, camelCased). The
+ * constructor takes any subset, and a parameter group may override any of them; out-of-range
+ * values throw a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Adam, type AdamOptions } from 'axon-nn';
+ * const options: Partial<AdamOptions> = { lr: 3e-4, betas: [0.9, 0.98], amsgrad: true };
+ * const opt = new Adam(new Linear(4, 2).parameters(), options);
+ * ```
+ */
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr: number;
+  /** Decay rates of the gradient's running mean and running square, each in [0, 1) (default [0.9, 0.999]). */
   betas: [number, number];
+  /** Added to the denominator after the bias correction (default 1e-8; Keras: 1e-7). */
   eps: number;
+  /** Weight decay factor (default 0 for Adam, 0.01 for AdamW). */
   weightDecay: number;
+  /** Use the running maximum of the squared-gradient average (AMSGrad; default false). */
   amsgrad: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
-  /** AdamW: decay the weights by lr * weightDecay directly instead of adding it to the gradient. */
+  /** AdamW: decay the weights by lr * weightDecay directly instead of adding it to the gradient (default false; AdamW always sets it). */
   decoupledWeightDecay: boolean;
 }
 const ADAM_KEYS = optionKeys<AdamOptions>({
@@ -123,12 +170,22 @@ const ADAM_KEYS = optionKeys<AdamOptions>({
 });
 
 /**
- * Adam (torch.optim.Adam), at step t:
- *   g = grad + weightDecay * p        (coupled decay; AdamW instead does p *= 1 - lr * weightDecay)
- *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  vmax = max(vmax, v) with amsgrad
- *   p = p - lr / (1 - b1^t) * m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps)
+ * Adam (torch.optim.Adam; default lr 1e-3, betas [0.9, 0.999], eps 1e-8), at step t:
+ * ```text
+ * g = grad + weightDecay * p        (coupled decay; AdamW instead does p *= 1 - lr * weightDecay)
+ * m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  vmax = max(vmax, v) with amsgrad
+ * p = p - lr / (1 - b1^t) * m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps)
+ * ```
  * eps is added after the bias correction, as PyTorch does; Keras adds its epsilon (default
  * 1e-7) the same way in recent versions.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, ReLU, Adam, randn } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 1)));
+ * model.compile({ optimizer: new Adam(model.module.parameters(), { lr: 3e-4 }), loss: 'mse' });
+ * await model.fit(randn([32, 4]), randn([32, 1]), { epochs: 1, verbose: 0 });
+ * ```
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}, name = 'Adam') {
@@ -184,7 +241,16 @@ export class Adam extends Optimizer<AdamOptions> {
 
 /**
  * AdamW (torch.optim.AdamW): Adam with decoupled weight decay, p *= 1 - lr * weightDecay
- * before the Adam step; default weightDecay 0.01.
+ * before the Adam step; default weightDecay 0.01 (the other defaults are Adam's).
+ *
+ * @example
+ * ```ts
+ * import { Linear, AdamW } from 'axon-nn';
+ * const layer = new Linear(16, 4);
+ * const [weight, bias] = layer.parameters();
+ * // Decay the weight matrix but not the bias, a common recipe.
+ * const opt = new AdamW([{ params: [weight] }, { params: [bias], weightDecay: 0 }], { lr: 1e-3 });
+ * ```
  */
 export class AdamW extends Adam {
   constructor(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
@@ -192,13 +258,32 @@ export class AdamW extends Adam {
   }
 }
 
+/**
+ * {@link RMSprop}'s hyperparameters (torch.optim.RMSprop's, camelCased). The constructor takes
+ * any subset, and a parameter group may override any of them; out-of-range values throw a
+ * RangeError.
+ *
+ * @example
+ * ```ts
+ * import { Linear, RMSprop, type RMSpropOptions } from 'axon-nn';
+ * const options: Partial<RMSpropOptions> = { lr: 1e-3, alpha: 0.9, centered: true }; // Keras's defaults, centered
+ * const opt = new RMSprop(new Linear(4, 2).parameters(), options);
+ * ```
+ */
 export interface RMSpropOptions {
+  /** Learning rate (default 0.01, as PyTorch; compile's 'rmsprop' uses Keras's 1e-3). */
   lr: number;
+  /** Smoothing constant of the squared-gradient average, in [0, 1] (default 0.99; Keras's rho is 0.9). */
   alpha: number;
+  /** Added to the denominator outside the square root (default 1e-8). */
   eps: number;
+  /** L2 penalty added to the gradient as weightDecay * p (default 0). */
   weightDecay: number;
+  /** Momentum factor, >= 0 (default 0). */
   momentum: number;
+  /** Normalise by the gradient's estimated variance instead of its raw second moment (default false). */
   centered: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 const RMSPROP_KEYS = optionKeys<RMSpropOptions>({
@@ -213,11 +298,22 @@ const RMSPROP_KEYS = optionKeys<RMSpropOptions>({
 
 /**
  * RMSprop (torch.optim.RMSprop):
- *   g = grad + weightDecay * p
- *   s = alpha s + (1 - alpha) g^2;  centered: a = alpha a + (1 - alpha) g, d = sqrt(s - a^2) + eps
- *   otherwise d = sqrt(s) + eps      (eps outside the square root; Keras puts it inside)
- *   momentum > 0: b = momentum b + g / d, p -= lr b;  else p -= lr g / d
+ * ```text
+ * g = grad + weightDecay * p
+ * s = alpha s + (1 - alpha) g^2;  centered: a = alpha a + (1 - alpha) g, d = sqrt(s - a^2) + eps
+ * otherwise d = sqrt(s) + eps      (eps outside the square root; Keras puts it inside)
+ * momentum > 0: b = momentum b + g / d, p -= lr b;  else p -= lr g / d
+ * ```
  * Default lr 0.01 (Keras: 0.001), alpha 0.99 (Keras's rho 0.9).
+ *
+ * @example
+ * ```ts
+ * import { Linear, RMSprop, mseLoss, randn } from 'axon-nn';
+ * const layer = new Linear(4, 1);
+ * const opt = new RMSprop(layer.parameters(), { lr: 1e-3, momentum: 0.9 });
+ * mseLoss(layer.forward(randn([16, 4])), randn([16, 1])).backward();
+ * opt.step();
+ * ```
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: Tensor[] | ParamGroupInput<RMSpropOptions>[], options: Partial<RMSpropOptions> = {}) {
@@ -270,12 +366,30 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 }
 
+/**
+ * {@link Adagrad}'s hyperparameters (torch.optim.Adagrad's, camelCased). The constructor takes
+ * any subset, and a parameter group may override any of them; out-of-range values throw a
+ * RangeError.
+ *
+ * @example
+ * ```ts
+ * import { Linear, Adagrad, type AdagradOptions } from 'axon-nn';
+ * const options: Partial<AdagradOptions> = { lr: 1e-3, initialAccumulatorValue: 0.1, eps: 1e-7 }; // Keras's defaults
+ * const opt = new Adagrad(new Linear(4, 2).parameters(), options);
+ * ```
+ */
 export interface AdagradOptions {
+  /** Learning rate (default 0.01). */
   lr: number;
+  /** Learning-rate decay per step: lr / (1 + (t - 1) lrDecay) (default 0). */
   lrDecay: number;
+  /** L2 penalty added to the gradient as weightDecay * p (default 0). */
   weightDecay: number;
+  /** Starting value of the squared-gradient sum (default 0; Keras: 0.1). Read when a parameter's state is created. */
   initialAccumulatorValue: number;
+  /** Added to the denominator (default 1e-10; Keras: 1e-7). */
   eps: number;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 const ADAGRAD_KEYS = optionKeys<AdagradOptions>({
@@ -288,10 +402,20 @@ const ADAGRAD_KEYS = optionKeys<AdagradOptions>({
 });
 
 /**
- * Adagrad (torch.optim.Adagrad), at step t:
- *   g = grad + weightDecay * p;  clr = lr / (1 + (t - 1) lrDecay)
- *   sum += g^2;  p -= clr g / (sqrt(sum) + eps)
+ * Adagrad (torch.optim.Adagrad; default lr 0.01), at step t:
+ * ```text
+ * g = grad + weightDecay * p;  clr = lr / (1 + (t - 1) lrDecay)
+ * sum += g^2;  p -= clr g / (sqrt(sum) + eps)
+ * ```
  * Keras's Adagrad starts the accumulator at 0.1 (initialAccumulatorValue) with epsilon 1e-7.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, Adagrad, randn, randint } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 3)));
+ * model.compile({ optimizer: new Adagrad(model.module.parameters(), { lr: 0.05 }), loss: 'crossEntropy' });
+ * await model.fit(randn([32, 4]), randint(0, 3, [32]), { epochs: 1, verbose: 0 });
+ * ```
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: Tensor[] | ParamGroupInput<AdagradOptions>[], options: Partial<AdagradOptions> = {}) {

@@ -13,7 +13,17 @@ import { shapeToString } from '../tensor/shape.js';
 import { AbortError } from '../train/fit.js';
 import { Model } from '../train/model.js';
 
-/** createBatcher's options. */
+/**
+ * Options of {@link createBatcher}: the most rows per forward, how long a request waits for
+ * company, the queue bound and the forwards run at once. Out-of-range values are a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, Model, Linear, type BatcherOptions } from 'axon-nn';
+ * const options: BatcherOptions = { maxBatchSize: 64, maxDelayMs: 0, maxQueue: 256, maxInFlight: 1 };
+ * const batcher = createBatcher(new Model(new Linear(8, 1)), options);
+ * ```
+ */
 export interface BatcherOptions {
   /** Most rows in one forward (default 32). A request never splits across forwards, so this
    * is also the most rows one `predict` may carry. */
@@ -37,7 +47,18 @@ const BATCHER_KEYS = optionKeys<BatcherOptions>({
   maxInFlight: true,
 });
 
-/** One predict call's options. */
+/**
+ * Options of one {@link Batcher.predict} call: an AbortSignal and a deadline.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, Model, Linear, randn, type BatchRequestOptions } from 'axon-nn';
+ * const batcher = createBatcher(new Model(new Linear(8, 1)));
+ * const controller = new AbortController(); // e.g. aborted when the HTTP client disconnects
+ * const request: BatchRequestOptions = { signal: controller.signal, timeoutMs: 100 };
+ * const y = await batcher.predict(randn([1, 8]), request);
+ * ```
+ */
 export interface BatchRequestOptions {
   /** Aborting rejects the call with an AbortError at once, wherever it is: refused before it
    * queues, removed from the queue, or its rows dropped when its batch's forward returns. */
@@ -48,17 +69,55 @@ export interface BatchRequestOptions {
 }
 const REQUEST_KEYS = optionKeys<BatchRequestOptions>({ signal: true, timeoutMs: true });
 
-/** What the batcher knows of its load when it calls a forward. */
+/**
+ * What the batcher knows of its load when it calls a forward: the second argument of a
+ * {@link BatchPredictor}.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, Model, Linear, Tensor, type BatchLoad } from 'axon-nn';
+ * const model = new Model(new Linear(8, 1));
+ * // What createBatcher(model) does itself: leave the JS thread only when other work waits.
+ * const forward = (x: Tensor, load?: BatchLoad): Promise<Tensor> => model.predict(x, { offload: load?.busy });
+ * const batcher = createBatcher(forward);
+ * ```
+ */
 export interface BatchLoad {
   /** Another forward is running or requests are waiting: the JS thread has other work, so a
    * forward that can leave it (Model.predict's `offload`) should. */
   busy: boolean;
 }
 
-/** A forward over a batch: rows in, the same number of rows out (axis 0). */
+/**
+ * A forward over a batch: rows in, the same number of rows out (axis 0); a target of
+ * {@link createBatcher} besides a Model or an OnnxSession. Returning another row count rejects
+ * every request of that batch with a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, Model, Linear, randn, type BatchPredictor } from 'axon-nn';
+ * const model = new Model(new Linear(8, 3));
+ * const probabilities: BatchPredictor = async (x, load) =>
+ *   (await model.predict(x, { offload: load?.busy })).softmax(-1);
+ * const batcher = createBatcher(probabilities, { maxBatchSize: 16 });
+ * console.log((await batcher.predict(randn([2, 8]))).shape); // [2, 3]
+ * ```
+ */
 export type BatchPredictor = (x: Tensor, load?: BatchLoad) => Promise<Tensor>;
 
-/** What a batcher has done since it was created (see Batcher.stats). */
+/**
+ * What a batcher has done since it was created ({@link Batcher.stats}): for metrics endpoints
+ * and for tuning maxBatchSize and maxDelayMs.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, Model, Linear, randn, type BatcherStats } from 'axon-nn';
+ * const batcher = createBatcher(new Model(new Linear(8, 1)));
+ * await Promise.all([1, 2, 3, 4].map(() => batcher.predict(randn([1, 8]))));
+ * const stats: BatcherStats = batcher.stats();
+ * console.log(`${stats.requests} requests in ${stats.batches} forwards of ${stats.rows / stats.batches} rows`);
+ * ```
+ */
 export interface BatcherStats {
   /** predict calls accepted into the queue. */
   requests: number;
@@ -79,9 +138,24 @@ export interface BatcherStats {
   batchSizes: number[];
 }
 
-/** The queue was full: the caller should retry later (HTTP 503). */
+/**
+ * The queue was full (maxQueue requests waiting): the caller should retry later (HTTP 503).
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, OverloadedError, tensor } from 'axon-nn';
+ * const batcher = createBatcher(async (x) => x, { maxQueue: 1 });
+ * const first = batcher.predict(tensor([[1]])); // waits its maxDelayMs in the queue
+ * await batcher.predict(tensor([[2]])).catch((e) => {
+ *   if (e instanceof OverloadedError) console.log(e.code, e.maxQueue); // ERR_AXON_OVERLOADED 1
+ * });
+ * await first;
+ * ```
+ */
 export class OverloadedError extends Error {
+  /** Always 'OverloadedError'. */
   override name = 'OverloadedError';
+  /** 'ERR_AXON_OVERLOADED', to match without instanceof. */
   readonly code = 'ERR_AXON_OVERLOADED';
   constructor(
     message: string,
@@ -92,15 +166,42 @@ export class OverloadedError extends Error {
   }
 }
 
-/** A request's timeoutMs passed before its rows came back. */
+/**
+ * A request's timeoutMs passed before its rows came back (while queued or while its batch's
+ * forward ran; the forward itself is not stopped). Its `name` is 'TimeoutError'.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, BatchTimeoutError, tensor } from 'axon-nn';
+ * const batcher = createBatcher((x) => new Promise((resolve) => setTimeout(() => resolve(x), 500)));
+ * await batcher.predict(tensor([[1, 2]]), { timeoutMs: 50 }).catch((e) => {
+ *   if (e instanceof BatchTimeoutError) console.log(e.name, e.code); // TimeoutError ERR_AXON_TIMEOUT
+ * });
+ * await batcher.close();
+ * ```
+ */
 export class BatchTimeoutError extends Error {
+  /** Always 'TimeoutError' (as a DOMException from AbortSignal.timeout). */
   override name = 'TimeoutError';
+  /** 'ERR_AXON_TIMEOUT', to match without instanceof. */
   readonly code = 'ERR_AXON_TIMEOUT';
 }
 
-/** predict after close(). */
+/**
+ * A predict called after {@link Batcher.close}: the batcher takes no new requests.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, BatcherClosedError, tensor } from 'axon-nn';
+ * const batcher = createBatcher(async (x) => x.mul(2));
+ * await batcher.close();
+ * await batcher.predict(tensor([[1]])).catch((e) => console.log(e instanceof BatcherClosedError)); // true
+ * ```
+ */
 export class BatcherClosedError extends Error {
+  /** Always 'BatcherClosedError'. */
   override name = 'BatcherClosedError';
+  /** 'ERR_AXON_CLOSED', to match without instanceof. */
   readonly code = 'ERR_AXON_CLOSED';
 }
 
@@ -140,11 +241,25 @@ interface Lane {
  * predicted in a batch can differ in the last bits from the same rows predicted alone (the
  * GEMM's blocking depends on the row count), so compare with a tolerance (~1e-5) or with a
  * forward over the same concatenated batch.
+ *
+ * @example
+ * ```ts
+ * import { createBatcher, Model, Linear, randn } from 'axon-nn';
+ * const batcher = createBatcher(new Model(new Linear(16, 4)), { maxBatchSize: 32, maxDelayMs: 2 });
+ * const requests = [1, 2, 3].map(() => batcher.predict(randn([1, 16]))); // concurrent callers
+ * const outputs = await Promise.all(requests); // three [1, 4] tensors
+ * console.log(batcher.stats().batches); // 1: one forward of 3 rows
+ * await batcher.close();
+ * ```
  */
 export class Batcher {
+  /** Most rows in one forward, and in one request (BatcherOptions.maxBatchSize). */
   readonly maxBatchSize: number;
+  /** How long a request waits for company, in ms (BatcherOptions.maxDelayMs). */
   readonly maxDelayMs: number;
+  /** Waiting requests before new ones get an OverloadedError (BatcherOptions.maxQueue). */
   readonly maxQueue: number;
+  /** Forwards running at once (BatcherOptions.maxInFlight). */
   readonly maxInFlight: number;
   private readonly lanes = new Map<string, Lane>();
   private queuedRequests = 0;
@@ -202,8 +317,11 @@ export class Batcher {
    *   close(); OverloadedError when maxQueue requests are waiting; AbortError;
    *   BatchTimeoutError; the forward's own error when the batch's forward fails.
    * @example
-   * const batcher = createBatcher(model, { maxBatchSize: 32, maxDelayMs: 2 });
-   * const y = await batcher.predict(x.slice(0, 1), { timeoutMs: 100 });
+   * ```ts
+   * import { createBatcher, Model, Linear, randn } from 'axon-nn';
+   * const batcher = createBatcher(new Model(new Linear(16, 4)), { maxBatchSize: 32, maxDelayMs: 2 });
+   * const y = await batcher.predict(randn([1, 16]), { timeoutMs: 100 }); // [1, 4]
+   * ```
    */
   predict(x: Tensor, options: BatchRequestOptions = {}): Promise<Tensor> {
     const op = 'batcher.predict';
@@ -505,9 +623,13 @@ function concatRows(xs: Tensor[]): Tensor {
  * @throws TypeError on a target of another kind or an OnnxSession with several inputs or
  *   outputs; RangeError on an option out of range or an ONNX input with a fixed batch size.
  * @example
+ * ```ts
+ * import { createBatcher, Model, randn } from 'axon-nn';
  * const batcher = createBatcher(await Model.load('model.axon'), { maxBatchSize: 64 });
+ * const oneImage = randn([1, 784]); // a request: [rows, ...sample]
  * const probabilities = (await batcher.predict(oneImage)).softmax(-1);
- * await batcher.close();
+ * await batcher.close(); // drains what is queued
+ * ```
  */
 export function createBatcher(target: Model | OnnxSession | BatchPredictor, options: BatcherOptions = {}): Batcher {
   const op = 'createBatcher';

@@ -7,17 +7,57 @@ import { checkShape, numel, shapeToString } from './shape.js';
 import { Tensor, type DType, type NestedArray, type TensorData } from './tensor.js';
 import { checkOptionKeys, describeValue, numberOption, optionKeys } from '../options.js';
 
+/**
+ * The options every creation function takes: the element type and whether the new tensor
+ * requires grad. Unknown keys are refused with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { zeros, type CreateOptions } from 'axon-nn';
+ * const options: CreateOptions = { requiresGrad: true };
+ * const bias = zeros([10], options); // a float32 leaf that collects gradients
+ * ```
+ */
 export interface CreateOptions {
   /** 'float32' (default) or 'int32'. */
   dtype?: DType;
+  /** Mark the new tensor as requiring grad (float32 only; default false). */
   requiresGrad?: boolean;
 }
 const CREATE_KEYS = optionKeys<CreateOptions>({ dtype: true, requiresGrad: true });
-/** tensor()'s options: CreateOptions plus a shape to give the values. */
-export type TensorOptions = CreateOptions & { shape?: number[] };
+/**
+ * tensor()'s options: CreateOptions plus a shape to give the values.
+ *
+ * @example
+ * ```ts
+ * import { tensor, type TensorOptions } from 'axon-nn';
+ * const options: TensorOptions = { shape: [2, 2], dtype: 'int32' };
+ * const t = tensor([1, 2, 3, 4], options); // int32, shape [2, 2]
+ * ```
+ */
+export type TensorOptions = CreateOptions & {
+  /** The shape to give the values (row-major); it must hold exactly as many elements. */
+  shape?: number[];
+};
 const TENSOR_KEYS = optionKeys<TensorOptions>({ dtype: true, requiresGrad: true, shape: true });
-/** rand()'s options. */
-export type RandOptions = CreateOptions & RandomOptions & { low?: number; high?: number };
+/**
+ * rand()'s options: the range, a `seed` or `generator`, and CreateOptions (dtype may only be
+ * 'float32').
+ *
+ * @example
+ * ```ts
+ * import { rand, type RandOptions } from 'axon-nn';
+ * const options: RandOptions = { low: -1, high: 1, seed: 42 };
+ * const noise = rand([3, 3], options); // uniform in [-1, 1), the same on every run
+ * ```
+ */
+export type RandOptions = CreateOptions &
+  RandomOptions & {
+    /** Lower bound, included (default 0). */
+    low?: number;
+    /** Upper bound, excluded (default 1); must be >= low. */
+    high?: number;
+  };
 const RAND_KEYS = optionKeys<RandOptions>({
   dtype: true,
   requiresGrad: true,
@@ -26,8 +66,24 @@ const RAND_KEYS = optionKeys<RandOptions>({
   low: true,
   high: true,
 });
-/** randn()'s options. */
-export type RandnOptions = CreateOptions & RandomOptions & { mean?: number; std?: number };
+/**
+ * randn()'s options: the distribution's mean and standard deviation, a `seed` or `generator`,
+ * and CreateOptions (dtype may only be 'float32').
+ *
+ * @example
+ * ```ts
+ * import { randn, type RandnOptions } from 'axon-nn';
+ * const options: RandnOptions = { mean: 0, std: 0.02, seed: 7 };
+ * const weight = randn([64, 128], options).setRequiresGrad();
+ * ```
+ */
+export type RandnOptions = CreateOptions &
+  RandomOptions & {
+    /** Mean of the normal distribution (default 0). */
+    mean?: number;
+    /** Standard deviation (default 1); must be finite and >= 0. */
+    std?: number;
+  };
 const RANDN_KEYS = optionKeys<RandnOptions>({
   dtype: true,
   requiresGrad: true,
@@ -135,9 +191,14 @@ function tensorArguments(second: unknown, third: unknown): TensorOptions | undef
  *   (a number, a string, a boolean), or an element that is not a number.
  * @throws RangeError when the shape does not hold as many elements as the values, or nested
  *   arrays are ragged.
- * @example tensor([[1, 2], [3, 4]])  // shape [2, 2]
- * @example tensor([1, 2, 3, 4, 5, 6], [2, 3])  // shape [2, 3], as tf.tensor
- * @example tensor([0, 2, 1], { dtype: 'int32' })  // labels
+ * @example
+ * ```ts
+ * import { tensor } from 'axon-nn';
+ * const a = tensor([[1, 2], [3, 4]]); // shape [2, 2], float32
+ * const b = tensor([1, 2, 3, 4, 5, 6], [2, 3]); // shape [2, 3], as tf.tensor
+ * const labels = tensor([0, 2, 1], { dtype: 'int32' });
+ * const scalar = tensor(3.5); // 0-d, shape []
+ * ```
  */
 export function tensor(
   values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
@@ -206,6 +267,17 @@ export function tensor(
   return finish(d, options?.shape ?? shape, options);
 }
 
+/**
+ * A tensor of `shape` filled with zeros (float32 unless `options.dtype` says 'int32').
+ * @throws TypeError when the sizes are passed as separate numbers (`zeros(2, 3)`) or the
+ *   options hold an unknown key; RangeError for a shape that is not non-negative integers.
+ * @example
+ * ```ts
+ * import { zeros } from 'axon-nn';
+ * const h0 = zeros([2, 16]); // float32 zeros, shape [2, 16]
+ * const counts = zeros([5], { dtype: 'int32' });
+ * ```
+ */
 export function zeros(shape: readonly number[], options?: CreateOptions): Tensor {
   sizesAsArray('zeros', shape, options);
   checkCreateOptions('zeros', options, CREATE_KEYS, "zeros(shape, { dtype: 'DTYPE' })");
@@ -213,12 +285,32 @@ export function zeros(shape: readonly number[], options?: CreateOptions): Tensor
   return finish(alloc(options?.dtype, numel(s)), s, options);
 }
 
+/**
+ * A tensor of `shape` filled with ones (float32 unless `options.dtype` says 'int32').
+ * @throws TypeError when the sizes are passed as separate numbers (`ones(2, 3)`) or the
+ *   options hold an unknown key; RangeError for a shape that is not non-negative integers.
+ * @example
+ * ```ts
+ * import { ones } from 'axon-nn';
+ * const gamma = ones([64], { requiresGrad: true }); // a trainable scale, all 1
+ * ```
+ */
 export function ones(shape: readonly number[], options?: CreateOptions): Tensor {
   sizesAsArray('ones', shape, options);
   checkCreateOptions('ones', options, CREATE_KEYS, "ones(shape, { dtype: 'DTYPE' })");
   return full(shape, 1, options);
 }
 
+/**
+ * A tensor of `shape` with every element set to `value` (float32 unless `options.dtype` says
+ * 'int32').
+ * @throws TypeError when value is not a number; RangeError for an invalid shape.
+ * @example
+ * ```ts
+ * import { full } from 'axon-nn';
+ * const mask = full([2, 3], -Infinity); // every element -inf
+ * ```
+ */
 export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
   checkCreateOptions('full', options, CREATE_KEYS, "full(shape, value, { dtype: 'DTYPE' })");
   const s = checkShape('full', shape);
@@ -228,22 +320,59 @@ export function full(shape: readonly number[], value: number, options?: CreateOp
   return finish(d, s, options);
 }
 
+/**
+ * Zeros with t's shape and dtype (options may override the dtype and set requiresGrad).
+ * @example
+ * ```ts
+ * import { randn, zerosLike } from 'axon-nn';
+ * const w = randn([3, 4]);
+ * const velocity = zerosLike(w); // float32 zeros, shape [3, 4]
+ * ```
+ */
 export const zerosLike = (t: Tensor, options?: CreateOptions): Tensor => {
   checkOptionKeys('zerosLike', options, CREATE_KEYS);
   return zeros(t.shape, { dtype: t.dtype, ...options });
 };
+/**
+ * Ones with t's shape and dtype (options may override the dtype and set requiresGrad).
+ * @example
+ * ```ts
+ * import { onesLike, randn } from 'axon-nn';
+ * const y = randn([2, 5]);
+ * const upstream = onesLike(y); // the gradient of y.sum() with respect to y
+ * ```
+ */
 export const onesLike = (t: Tensor, options?: CreateOptions): Tensor => {
   checkOptionKeys('onesLike', options, CREATE_KEYS);
   return ones(t.shape, { dtype: t.dtype, ...options });
 };
+/**
+ * A tensor with t's shape and dtype, every element `value` (options may override the dtype and
+ * set requiresGrad).
+ * @example
+ * ```ts
+ * import { fullLike, tensor } from 'axon-nn';
+ * const labels = tensor([0, 1, 1], { dtype: 'int32' });
+ * const ignored = fullLike(labels, -100); // int32 [-100, -100, -100]
+ * ```
+ */
 export const fullLike = (t: Tensor, value: number, options?: CreateOptions): Tensor => {
   checkOptionKeys('fullLike', options, CREATE_KEYS);
   return full(t.shape, value, { dtype: t.dtype, ...options });
 };
 
 /**
- * [start, end) in steps of `step` (one argument: [0, end)).
- * @example arange(5) // [0, 1, 2, 3, 4]
+ * A 1-D tensor of the values start, start + step, ... up to but not including `end` (with one
+ * argument: 0 to `start`, exclusive). Float32 unless `options.dtype` is 'int32'; step may be
+ * negative or fractional.
+ * @throws RangeError when an argument is not a finite number or step is 0.
+ * @example
+ * ```ts
+ * import { arange } from 'axon-nn';
+ * const a = arange(5); // [0, 1, 2, 3, 4]
+ * const b = arange(1, 2, 0.25); // [1, 1.25, 1.5, 1.75]
+ * const ids = arange(0, 4, 1, { dtype: 'int32' });
+ * ```
  */
 export function arange(start: number, end?: number, step = 1, options?: CreateOptions): Tensor {
   checkCreateOptions('arange', options, CREATE_KEYS, "arange(start, end, step, { dtype: 'DTYPE' })");
@@ -268,7 +397,16 @@ export function arange(start: number, end?: number, step = 1, options?: CreateOp
   return finish(d, [n], options);
 }
 
-/** `steps` evenly spaced values from start to end inclusive. */
+/**
+ * A 1-D tensor of `steps` evenly spaced values from start to end, both included (just `start`
+ * when steps is 1, empty when 0).
+ * @throws RangeError when start or end is not finite, or steps is not a non-negative integer.
+ * @example
+ * ```ts
+ * import { linspace } from 'axon-nn';
+ * const xs = linspace(0, 1, 5); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
 export function linspace(start: number, end: number, steps: number, options?: CreateOptions): Tensor {
   checkCreateOptions('linspace', options, CREATE_KEYS, "linspace(start, end, steps, { dtype: 'DTYPE' })");
   for (const [v, name] of [
@@ -284,7 +422,16 @@ export function linspace(start: number, end: number, steps: number, options?: Cr
   return finish(d, [steps], options);
 }
 
-/** Identity matrix n x m (m defaults to n). */
+/**
+ * An n x m matrix with ones on the main diagonal and zeros elsewhere (m defaults to n; options
+ * come third).
+ * @example
+ * ```ts
+ * import { eye } from 'axon-nn';
+ * const i3 = eye(3); // 3 x 3 identity
+ * const wide = eye(2, 4); // [[1, 0, 0, 0], [0, 1, 0, 0]]
+ * ```
+ */
 export function eye(n: number, m = n, options?: CreateOptions): Tensor {
   checkCreateOptions('eye', options, CREATE_KEYS, "eye(n, m, { dtype: 'DTYPE' })");
   if (typeof m === 'object' && m !== null)
@@ -305,7 +452,18 @@ function floatOnly(op: string, dtype: unknown): void {
     );
 }
 
-/** Uniform [low, high) (default [0, 1)). */
+/**
+ * A float32 tensor of `shape` drawn uniformly from [low, high) (default [0, 1)), from the
+ * global generator unless options give a `seed` or `generator`.
+ * @throws RangeError when high < low or dtype is 'int32' (use randint); TypeError for sizes
+ *   passed as separate numbers.
+ * @example
+ * ```ts
+ * import { rand } from 'axon-nn';
+ * const u = rand([2, 3]); // uniform in [0, 1)
+ * const v = rand([4], { low: -0.1, high: 0.1, seed: 1 }); // reproducible
+ * ```
+ */
 export function rand(shape: readonly number[], options?: RandOptions): Tensor {
   sizesAsArray('rand', shape, options);
   checkOptionKeys('rand', options, RAND_KEYS);
@@ -320,7 +478,18 @@ export function rand(shape: readonly number[], options?: RandOptions): Tensor {
   return finish(d, s, options);
 }
 
-/** Normal with mean 0, std 1 (or the given mean/std). */
+/**
+ * A float32 tensor of `shape` drawn from a normal distribution (mean 0 and std 1 unless
+ * given), from the global generator unless options give a `seed` or `generator`.
+ * @throws RangeError when std is negative or infinite, or dtype is 'int32'; TypeError for
+ *   sizes passed as separate numbers.
+ * @example
+ * ```ts
+ * import { randn } from 'axon-nn';
+ * const x = randn([64, 784], { seed: 1 }); // the same values on every run
+ * const w = randn([10, 784], { std: 0.01 }).setRequiresGrad();
+ * ```
+ */
 export function randn(shape: readonly number[], options?: RandnOptions): Tensor {
   sizesAsArray('randn', shape, options);
   checkOptionKeys('randn', options, RANDN_KEYS);
@@ -328,15 +497,24 @@ export function randn(shape: readonly number[], options?: RandnOptions): Tensor 
   floatOnly('randn', options?.dtype);
   const g = pickGenerator(options);
   const mean = numberOption('randn', 'mean', options?.mean, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
-  const std = options?.std ?? 1;
-  if (!(std >= 0)) throw new RangeError(`randn: std must be >= 0, got ${std}`);
-  if (std === Infinity) throw new RangeError('randn: std must be finite, got Infinity');
+  const std = numberOption('randn', 'std', options?.std, 1, 0, Number.MAX_VALUE);
   const d = new Float32Array(numel(s));
   for (let i = 0; i < d.length; i++) d[i] = mean + std * g.nextNormal();
   return finish(d, s, options);
 }
 
-/** Uniform integers in [low, high) as int32. */
+/**
+ * An int32 tensor of `shape` with integers drawn uniformly from [low, high) (note the argument
+ * order: low, high, then shape), from the global generator unless options give a `seed` or
+ * `generator`.
+ * @throws RangeError unless low and high are integers with low < high; TypeError when a shape
+ *   array is passed as `high` (PyTorch's randint(high, size)).
+ * @example
+ * ```ts
+ * import { randint } from 'axon-nn';
+ * const labels = randint(0, 10, [32], { seed: 3 }); // class ids 0..9
+ * ```
+ */
 export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor {
   // PyTorch's randint(high, size) would land the size in `high`.
   if (Array.isArray(high))

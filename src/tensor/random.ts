@@ -6,7 +6,21 @@
  * or `generator`; otherwise it draws from the global generator that `manualSeed` resets.
  */
 
+/**
+ * A Generator's whole state, as `getState()` returns it and `setState()` restores it; plain
+ * JSON, so checkpoints can store it.
+ *
+ * @example
+ * ```ts
+ * import { Generator, type GeneratorState } from 'axon-nn';
+ * const g = new Generator(42);
+ * const saved: GeneratorState = g.getState();
+ * const a = g.nextFloat();
+ * const b = g.setState(saved).nextFloat(); // b === a
+ * ```
+ */
 export interface GeneratorState {
+  /** The four xoshiro128** state words, as unsigned 32-bit integers (not all zero). */
   s: [number, number, number, number];
   /** A spare normal sample cached by Box-Muller, if any. */
   spare: number | null;
@@ -26,6 +40,19 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/**
+ * A seeded pseudo-random number generator (xoshiro128**) whose state can be saved and restored
+ * exactly. Pass one as the `generator` option of rand, randn, randint or dropout (or in a
+ * layer's `init`) for a stream independent of the global one; the same seed gives the same numbers.
+ *
+ * @example
+ * ```ts
+ * import { Generator, randn } from 'axon-nn';
+ * const g = new Generator(123);
+ * const a = randn([2, 2], { generator: g });
+ * const b = randn([2, 2], { generator: g }); // continues the stream: differs from a
+ * ```
+ */
 export class Generator {
   private s0 = 0;
   private s1 = 0;
@@ -33,6 +60,7 @@ export class Generator {
   private s3 = 0;
   private spare: number | null = null;
 
+  /** A generator seeded with `seed` (default 0); see `seed()` for what a seed may be. */
   constructor(seed = 0) {
     this.seed(seed);
   }
@@ -93,11 +121,16 @@ export class Generator {
     }
   }
 
+  /** A copy of the current state, for `setState` to return to this point of the stream. */
   getState(): GeneratorState {
     // Unsigned words: one canonical form, however the arithmetic left them.
     return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
   }
 
+  /**
+   * Restores a state saved by `getState`; returns this. Throws a TypeError for a malformed
+   * state and a RangeError for the all-zero state.
+   */
   setState(state: GeneratorState): this {
     const s = state?.s;
     if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => Number.isInteger(v) && Math.abs(v) <= 0xffffffff))
@@ -120,16 +153,53 @@ function rotl(x: number, k: number): number {
 
 const globalGenerator = new Generator(0);
 
-/** The generator random functions use when given neither `seed` nor `generator`. */
+/**
+ * The global generator: the one random functions use when given neither `seed` nor
+ * `generator`, and that `manualSeed` reseeds.
+ *
+ * @example
+ * ```ts
+ * import { defaultGenerator, manualSeed, rand } from 'axon-nn';
+ * manualSeed(0);
+ * const saved = defaultGenerator().getState();
+ * const a = rand([3]);
+ * defaultGenerator().setState(saved);
+ * const b = rand([3]); // the same values as a
+ * ```
+ */
 export function defaultGenerator(): Generator {
   return globalGenerator;
 }
 
-/** Reseeds the global generator (PyTorch's torch.manual_seed). */
+/**
+ * Reseeds the global generator (PyTorch's torch.manual_seed), so the random functions that use
+ * it produce the same sequence again.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, randn } from 'axon-nn';
+ * manualSeed(42);
+ * const a = randn([3]);
+ * manualSeed(42);
+ * const b = randn([3]); // the same values as a
+ * ```
+ */
 export function manualSeed(seed: number): void {
   globalGenerator.seed(seed);
 }
 
+/**
+ * Where a random function draws from: a fresh generator for one `seed`, a given `generator`,
+ * or (with neither) the global generator. `generator` wins when both are given.
+ *
+ * @example
+ * ```ts
+ * import { randint, type RandomOptions } from 'axon-nn';
+ * const options: RandomOptions = { seed: 5 };
+ * const a = randint(0, 100, [4], options);
+ * const b = randint(0, 100, [4], options); // the same values as a
+ * ```
+ */
 export interface RandomOptions {
   /** Use a fresh generator seeded with this for this call only. */
   seed?: number;

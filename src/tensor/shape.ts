@@ -4,11 +4,34 @@
  */
 import { describeValue } from '../options.js';
 
+/**
+ * A tensor shape: the extent of each axis, outermost first (`[]` for a 0-d tensor). Read-only,
+ * so a tensor's frozen `shape` can be passed where one is expected.
+ *
+ * @example
+ * ```ts
+ * import { numel, zeros, type Shape } from 'axon-nn';
+ * const shape: Shape = [2, 3, 4];
+ * const n = numel(shape); // 24
+ * const x = zeros(shape);
+ * ```
+ */
 export type Shape = readonly number[];
 
 /** The maximum rank the native kernels accept. */
 export const MAX_DIMS = 8;
 
+/**
+ * The number of elements a tensor of `shape` holds: the product of its extents (1 for `[]`).
+ * It does not validate the shape.
+ *
+ * @example
+ * ```ts
+ * import { numel, randn } from 'axon-nn';
+ * const x = randn([8, 3, 32, 32]);
+ * const perImage = numel(x.shape.slice(1)); // 3072
+ * ```
+ */
 export function numel(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -39,7 +62,17 @@ export function checkShape(op: string, shape: readonly number[]): number[] {
   return [...shape];
 }
 
-/** NumPy broadcasting of two shapes; throws naming the op and both shapes. */
+/**
+ * The shape two shapes broadcast to under NumPy rules (axes aligned from the right; extents
+ * must match or one of them be 1). `op` only names the caller in the RangeError thrown when
+ * they do not broadcast.
+ *
+ * @example
+ * ```ts
+ * import { broadcastShapes } from 'axon-nn';
+ * const out = broadcastShapes('myOp', [8, 1, 5], [3, 1]); // [8, 3, 5]
+ * ```
+ */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);

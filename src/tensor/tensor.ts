@@ -14,6 +14,17 @@ import type { GradNode } from '../autograd/engine.js';
 import { formatTensor } from './format.js';
 import { checkShape, numel, shapeToString, type Shape } from './shape.js';
 
+/**
+ * A tensor's element type: 'float32' (the default, and the only one that can require grad) or
+ * 'int32' (labels, token ids, indices).
+ *
+ * @example
+ * ```ts
+ * import { zeros, type DType } from 'axon-nn';
+ * const dtype: DType = 'int32';
+ * const labels = zeros([4], { dtype }); // labels.dtype === 'int32'
+ * ```
+ */
 export type DType = 'float32' | 'int32';
 
 /**
@@ -88,14 +99,53 @@ export function setRecordingOnly(on: boolean): void {
   recordingOnly = on;
 }
 
+/**
+ * The typed array behind a tensor's `data`: a Float32Array for float32, an Int32Array for
+ * int32. `new Tensor(data, shape)` wraps one without copying.
+ *
+ * @example
+ * ```ts
+ * import { Tensor, type TensorData } from 'axon-nn';
+ * const data: TensorData = new Float32Array([1, 2, 3, 4, 5, 6]);
+ * const x = new Tensor(data, [2, 3]); // shares data's memory
+ * ```
+ */
 export type TensorData = Float32Array | Int32Array;
-/** A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns. */
+/**
+ * A nested JS array of numbers, as `tensor()` accepts and `toArray()` returns (a plain number
+ * for a 0-d tensor).
+ *
+ * @example
+ * ```ts
+ * import { tensor, type NestedArray } from 'axon-nn';
+ * const rows: NestedArray = [[1, 2], [3, 4]];
+ * const back = tensor(rows).toArray(); // [[1, 2], [3, 4]]
+ * ```
+ */
 export type NestedArray = number | NestedArray[];
 
+/**
+ * An n-dimensional array of float32 (or int32) elements with autograd: a contiguous row-major
+ * typed array in `data`, a frozen `shape`, and the gradient fields. Create tensors with
+ * `tensor()`, `zeros()`, `randn()` and friends; the ops are also methods (`x.add(y)`,
+ * `x.relu()`, `x.sum()`, `x.backward()`). There is nothing to dispose: the garbage collector
+ * frees the memory.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from 'axon-nn';
+ * const x = tensor([[1, 2], [3, 4]]).setRequiresGrad();
+ * const loss = x.mul(x).sum(); // 30
+ * loss.backward();
+ * console.log(x.grad?.toArray()); // [[2, 4], [6, 8]]
+ * ```
+ */
 export class Tensor {
   /** Contiguous row-major elements; length equals the element count. */
   readonly data: TensorData;
+  /** The extent of each axis (frozen); `[]` for a 0-d tensor. */
   readonly shape: readonly number[];
+  /** 'float32' or 'int32', from the typed array in `data`. */
   readonly dtype: DType;
   /** Whether gradients flow to (and accumulate in) this tensor. */
   requiresGrad = false;
@@ -107,8 +157,11 @@ export class Tensor {
   retainsGrad = false;
 
   /**
-   * Wraps a typed array without copying. Prefer `tensor()`, `zeros()` and friends.
-   * @throws RangeError when data.length does not match the shape.
+   * Wraps a typed array without copying (its dtype follows the array). Prefer `tensor()`,
+   * `zeros()` and friends.
+   * @throws RangeError when data.length does not match the shape, or the shape is invalid.
+   * @throws TypeError when data is neither a Float32Array nor an Int32Array, or requiresGrad is
+   *   asked of int32 data.
    */
   constructor(data: TensorData, shape: readonly number[], options?: { requiresGrad?: boolean }) {
     const s = checkShape('Tensor', shape);
@@ -139,6 +192,7 @@ export class Tensor {
   get size(): number {
     return this.data.length;
   }
+  /** Number of axes (0 for a scalar tensor). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -147,7 +201,11 @@ export class Tensor {
     return this.gradFn === null;
   }
 
-  /** Marks this (leaf) tensor as needing gradients; returns it. PyTorch's requires_grad_(). */
+  /**
+   * Marks this (leaf) tensor as needing gradients, or not with `false`; returns it. PyTorch's
+   * requires_grad_(). Throws a TypeError for an int32 tensor, and an Error when turning it off
+   * on a tensor made by a recorded op (use `detach()`).
+   */
   setRequiresGrad(on = true): this {
     if (on && this.dtype !== 'float32') throw new TypeError('setRequiresGrad: only float32 tensors can require grad');
     if (!on && this.gradFn) throw new Error('setRequiresGrad: cannot turn off grad on a non-leaf tensor; use detach()');
@@ -166,7 +224,7 @@ export class Tensor {
     this.grad = null;
   }
 
-  /** The same data without autograd history. */
+  /** A new tensor sharing the same memory, without autograd history (not requiring grad). */
   detach(): Tensor {
     return new Tensor(this.data, this.shape);
   }
@@ -176,7 +234,7 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
 
-  /** The single element of a one-element tensor. */
+  /** The single element of a one-element tensor (any shape); throws a RangeError otherwise. */
   item(): number {
     if (this.size !== 1)
       throw new RangeError(`item: tensor of shape ${shapeToString(this.shape)} has ${this.size} elements, not 1`);
@@ -197,7 +255,11 @@ export class Tensor {
     return build(0, 0, this.size);
   }
 
-  /** Converts to another dtype (a copy; float -> int truncates toward zero). */
+  /**
+   * Converts to another dtype, always a copy and not recorded for autograd. float -> int
+   * truncates toward zero with Int32Array's conversion (NaN becomes 0, values outside int32
+   * wrap); `cast` checks those instead.
+   */
   toType(dtype: DType): Tensor {
     if (dtype === this.dtype) return this.clone();
     if (dtype === 'int32') {
@@ -208,6 +270,7 @@ export class Tensor {
     return new Tensor(Float32Array.from(this.data), this.shape);
   }
 
+  /** PyTorch-style text, e.g. `tensor([1., 2.], requires_grad=true)`; long tensors are elided with `...`. */
   toString(): string {
     const suffix: string[] = [];
     if (this.dtype === 'int32') suffix.push('dtype=int32');

@@ -14,7 +14,16 @@ import { trace, type Traced } from './trace.js';
  * it runs or its activations are allocated): a model file whose layers would need gigabytes
  * of activations or minutes of compute for a small input is refused instead of run. A
  * recorded training step may use three times the budget (activations, their gradients and
- * the backward's work).
+ * the backward's work). A forward beyond them throws a RangeError; each Model has its own in
+ * `model.limits`.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, type ForwardLimits } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(1024, 1024)));
+ * const limits: ForwardLimits = { maxActivationBytes: 64 * 2 ** 20, maxFlops: 1e8 };
+ * Object.assign(model.limits, limits); // tighter budgets for every later forward of this model
+ * ```
  */
 export interface ForwardLimits {
   /** Activation bytes one sample's forward may allocate (default 1 GiB). */

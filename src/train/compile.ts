@@ -19,7 +19,17 @@ import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Metric, MetricName } from './metrics.js';
 
-/** The loss names compile() takes (Keras's spellings and ours). */
+/**
+ * The loss names compile() takes (Keras's spellings and ours), for checking a name that comes
+ * from outside, such as a command line.
+ *
+ * @example
+ * ```ts
+ * import { LOSS_NAMES, type LossName } from 'axon-nn';
+ * const isLossName = (s: string): s is LossName => (LOSS_NAMES as readonly string[]).includes(s);
+ * console.log(isLossName('huber'), isLossName('hinge')); // true false
+ * ```
+ */
 export const LOSS_NAMES = [
   'crossEntropy',
   'sparseCategoricalCrossentropy',
@@ -33,16 +43,87 @@ export const LOSS_NAMES = [
   'huber',
   'smoothL1',
 ] as const;
+/**
+ * A loss compile() knows by name. 'crossEntropy' / 'sparseCategoricalCrossentropy' take logits
+ * and int32 class labels, 'categoricalCrossentropy' logits and one-hot (or soft) targets,
+ * 'binaryCrossentropy' probabilities, 'binaryCrossentropyWithLogits' logits; 'mse', 'mae'
+ * (and their long names), 'huber' and 'smoothL1' are regression losses. An unknown name throws
+ * a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, type LossName } from 'axon-nn';
+ * const loss: LossName = 'binaryCrossentropyWithLogits';
+ * const model = new Model(new Sequential(new Linear(8, 1))).compile({ optimizer: 'adam', loss });
+ * ```
+ */
 export type LossName = (typeof LOSS_NAMES)[number];
+/**
+ * A custom loss for compile(): (prediction, target) => a scalar tensor, built from
+ * differentiable tensor ops (fit records it into its training step, so it must not read
+ * tensor values in JS).
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, randn, type LossFunction } from 'axon-nn';
+ * const meanFourthPower: LossFunction = (prediction, target) => prediction.sub(target).square().square().mean();
+ * const model = new Model(new Sequential(new Linear(4, 1))).compile({ optimizer: 'adam', loss: meanFourthPower });
+ * await model.fit(randn([32, 4]), randn([32, 1]), { epochs: 1, verbose: 0 });
+ * ```
+ */
 export type LossFunction = (prediction: Tensor, target: Tensor) => Tensor;
-/** The optimizer names compile() takes. */
+/**
+ * The optimizer names compile() takes.
+ *
+ * @example
+ * ```ts
+ * import { OPTIMIZER_NAMES } from 'axon-nn';
+ * console.log(OPTIMIZER_NAMES.join(', ')); // sgd, adam, adamw, rmsprop, adagrad
+ * ```
+ */
 export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+/**
+ * An optimizer compile() builds by name over the model's trainable parameters: 'sgd'
+ * ({@link SGD} with Keras's lr 0.01), 'adam', 'adamw', 'rmsprop' (with Keras's lr 1e-3) or
+ * 'adagrad', otherwise with the class's defaults. An unknown name throws a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, type OptimizerName } from 'axon-nn';
+ * const optimizer: OptimizerName = 'adamw';
+ * const model = new Model(new Sequential(new Linear(4, 1))).compile({ optimizer, learningRate: 3e-4, loss: 'mse' });
+ * ```
+ */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
+/**
+ * Model.compile's options (Keras's compile): the optimizer, the loss and the metrics. Bad
+ * values throw (an unknown key or type a TypeError, an unknown name a RangeError).
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, metrics, type CompileOptions } from 'axon-nn';
+ * const options: CompileOptions = {
+ *   optimizer: 'sgd',
+ *   learningRate: 0.05,
+ *   loss: 'crossEntropy',
+ *   metrics: ['accuracy', metrics.topKAccuracy(3)],
+ *   clipNorm: 1,
+ * };
+ * const model = new Model(new Sequential(new Linear(16, 10))).compile(options);
+ * ```
+ */
 export interface CompileOptions {
-  optimizer: Optimizer<{ lr: number }> | OptimizerName;
+  /** An optimizer over the model's parameters, or the name of one to build (see OptimizerName). */
+  optimizer:
+    | Optimizer<{
+        /** The learning rate. */
+        lr: number;
+      }>
+    | OptimizerName;
   /** A name, or (prediction, target) => scalar loss. Cross-entropy names take logits. */
   loss: LossName | LossFunction;
+  /** Metrics computed each epoch (names or Metric objects); each appears in the logs under its name, which must be unique. */
   metrics?: (MetricName | Metric)[];
   /** Learning rate for a named optimizer (its default otherwise). */
   learningRate?: number;

@@ -17,21 +17,42 @@ import { locateNonFinite } from './diagnose.js';
 import type { Accumulators, Metric } from './metrics.js';
 import { MAX_CHUNK, NON_FINITE_STOP, resetAccumulators, type StepProgram } from './step.js';
 
+/**
+ * Model.fit's options (Keras's fit arguments, camelCased). Bad values throw (fit rejects): a
+ * RangeError for an out-of-range number, a TypeError for an unknown key. batchSize, shuffle,
+ * seed, classWeight and validationSplit are refused with a DataLoader, which decides those itself.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, EarlyStopping, randn, randint, type FitOptions } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(8, 3)));
+ * model.compile({ optimizer: 'adam', loss: 'crossEntropy', metrics: ['accuracy'] });
+ * const stopper = new EarlyStopping({ patience: 2 });
+ * const options: FitOptions = { epochs: 5, batchSize: 16, validationSplit: 0.2, seed: 42, verbose: 0, callbacks: [stopper] };
+ * const history = await model.fit(randn([100, 8]), randint(0, 3, [100]), options);
+ * ```
+ */
 export interface FitOptions {
+  /** The epoch to train up to (default 1): epochs initialEpoch .. epochs - 1 run. */
   epochs?: number;
+  /** Rows per batch (default 32; an epoch's last batch may be smaller). */
   batchSize?: number;
+  /** Shuffle the sample order every epoch (default true). */
   shuffle?: boolean;
   /** Hold out the last fraction of the samples (before shuffling) for validation. */
   validationSplit?: number;
+  /** Data evaluated after every epoch for the val_ logs (used instead of validationSplit). */
   validationData?: [Tensor, Tensor] | TensorDataset;
+  /** Callbacks run during training, in order; fit adds its History after them. */
   callbacks?: Callback[];
   /** Per-class loss weights (cross-entropy losses): PyTorch's `weight` semantics. */
   classWeight?: Record<number, number> | number[];
+  /** The epoch to start at (0-based, default 0; below epochs), to resume a run: a checkpoint's fit cursor continues its shuffling. */
   initialEpoch?: number;
   /** Cancels training between batches; fit then rejects with an AbortError and the model
    * holds the weights after the last completed batch. */
   signal?: AbortSignal;
-  /** 0: silent, 1: progress display (default). */
+  /** 0: silent, 1: progress display (default; fit over tensors only, a DataLoader fit shows none). */
   verbose?: 0 | 1;
   /** Seed of the shuffling (default: drawn from the global generator). */
   seed?: number;
@@ -60,19 +81,55 @@ export const FIT_OPTION_KEYS = [
   'onNonFinite',
 ] as const satisfies readonly (keyof FitOptions)[];
 
-/** A NaN or infinite loss stopped fit (see FitOptions.onNonFinite). */
+/**
+ * A NaN or infinite loss stopped fit (see FitOptions.onNonFinite). The message names the first
+ * input, parameter or layer output that went non-finite, and whether the failing batch's
+ * update was applied (in a single-process fit it was not).
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, NonFiniteLossError, tensor } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(2, 1)));
+ * model.compile({ optimizer: 'sgd', loss: 'mse' });
+ * try {
+ *   await model.fit(tensor([[1, 2], [NaN, 0]]), tensor([[1], [0]]), { verbose: 0 });
+ * } catch (e) {
+ *   if (e instanceof NonFiniteLossError) console.log(e.epoch, e.batch); // 0 0
+ * }
+ * ```
+ */
 export class NonFiniteLossError extends Error {
+  /** Always 'NonFiniteLossError'. */
   override name = 'NonFiniteLossError';
   constructor(
     message: string,
+    /** The epoch of the non-finite loss (0-based). */
     readonly epoch: number,
+    /** The batch of the non-finite loss within its epoch (0-based). */
     readonly batch: number,
   ) {
     super(message);
   }
 }
 
+/**
+ * What fit, evaluate and predict reject with when their `signal` aborts (named 'AbortError',
+ * as the DOM's). After an aborted fit, the model holds the weights of the last completed batch.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, AbortError, randn } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 1)));
+ * model.compile({ optimizer: 'adam', loss: 'mse' });
+ * try {
+ *   await model.fit(randn([64, 4]), randn([64, 1]), { epochs: 100_000, verbose: 0, signal: AbortSignal.timeout(50) });
+ * } catch (e) {
+ *   if (e instanceof AbortError) console.log(e.message); // e.g. "fit: aborted at epoch 420, batch 2"
+ * }
+ * ```
+ */
 export class AbortError extends Error {
+  /** Always 'AbortError'. */
   override name = 'AbortError';
 }
 
@@ -109,7 +166,17 @@ export function abortable<T>(op: string, work: Promise<T>, signal: AbortSignal):
   });
 }
 
-/** predict's options. */
+/**
+ * Model.predict's options.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, randn, type PredictOptions } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 2)));
+ * const options: PredictOptions = { batchSize: 1024, offload: true };
+ * const out = await model.predict(randn([4096, 4]), options); // shape [4096, 2]
+ * ```
+ */
 export interface PredictOptions {
   /** Rows per forward on the thread pool (default 256). */
   batchSize?: number;
@@ -123,7 +190,17 @@ export interface PredictOptions {
   offload?: boolean;
 }
 
-/** evaluate's options. */
+/**
+ * Model.evaluate's options.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, randn, type EvaluateOptions } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 1))).compile({ optimizer: 'adam', loss: 'mse' });
+ * const options: EvaluateOptions = { batchSize: 256, signal: AbortSignal.timeout(10_000) };
+ * const { loss } = await model.evaluate(randn([1000, 4]), randn([1000, 1]), options);
+ * ```
+ */
 export interface EvaluateOptions {
   /** Rows per step (default 32). */
   batchSize?: number;

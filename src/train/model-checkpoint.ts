@@ -13,6 +13,17 @@ import { saveCheckpoint, type Stateful } from '../io/checkpoint.js';
 import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
 
+/**
+ * {@link ModelCheckpoint}'s options: give filepath, bestFilepath, or both. Bad values throw a
+ * TypeError or RangeError.
+ *
+ * @example
+ * ```ts
+ * import { ModelCheckpoint, type ModelCheckpointOptions } from 'axon-nn';
+ * const options: ModelCheckpointOptions = { bestFilepath: 'best.axon', monitor: 'val_accuracy', weightsOnly: true };
+ * const checkpoint = new ModelCheckpoint(options); // pass in fit's callbacks
+ * ```
+ */
 export interface ModelCheckpointOptions {
   /** Periodic saves (every `every` epochs). */
   filepath?: string;
@@ -22,7 +33,9 @@ export interface ModelCheckpointOptions {
   every?: number;
   /** Keep only this many of the periodic files (default: all). */
   keepLast?: number;
+  /** The logs key that decides the best saves (default 'val_loss'). */
   monitor?: string;
+  /** 'min', 'max', or 'auto' (default): 'max' when the name contains acc, precision, recall, f1, r2 or auc, else 'min'. */
   mode?: 'auto' | 'min' | 'max';
   /** Save model files (architecture + weights) instead of full checkpoints. */
   weightsOnly?: boolean;
@@ -40,7 +53,16 @@ const MODEL_CHECKPOINT_KEYS = optionKeys<ModelCheckpointOptions>({
   schedulers: true,
 });
 
-/** Expands {epoch}, {epoch:03d}, {name}, {name:.4f} in a path. */
+/**
+ * Expands {epoch}, {epoch:03d}, {name}, {name:.4f} in a path, the way ModelCheckpoint names its
+ * files (it passes the 1-based epoch). Throws a RangeError for a placeholder that names no log value.
+ *
+ * @example
+ * ```ts
+ * import { formatCheckpointPath } from 'axon-nn';
+ * console.log(formatCheckpointPath('ckpt-{epoch:03d}-{val_loss:.3f}.axon', 7, { val_loss: 0.12345 })); // ckpt-007-0.123.axon
+ * ```
+ */
 export function formatCheckpointPath(template: string, epoch: number, logs: Logs): string {
   return template.replace(
     /\{(\w+)(?::(0?)(\d*)([df]?)|:\.(\d+)f)?\}/g,
@@ -62,6 +84,23 @@ function resolveMode(monitor: string, mode: 'auto' | 'min' | 'max'): 'min' | 'ma
   return /acc|precision|recall|f1|r2|auc/.test(monitor) ? 'max' : 'min';
 }
 
+/**
+ * Saves during fit (Keras's ModelCheckpoint): every `every` epochs to `filepath` (keeping the
+ * newest `keepLast` of those files), and/or to `bestFilepath` whenever the monitored metric
+ * improves. By default the files are full checkpoints (weights, optimizer, random streams, fit
+ * cursor and the given schedulers), so loadCheckpoint + fit({ initialEpoch }) resumes exactly;
+ * `weightsOnly` writes model files instead. fit rejects when the monitored key is missing.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, ModelCheckpoint, randn } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 1)));
+ * model.compile({ optimizer: 'adam', loss: 'mse' });
+ * const checkpoint = new ModelCheckpoint({ filepath: 'ckpt-{epoch:02d}.axon', keepLast: 2, bestFilepath: 'best.axon' });
+ * await model.fit(randn([40, 4]), randn([40, 1]), { epochs: 3, validationSplit: 0.2, verbose: 0, callbacks: [checkpoint] });
+ * console.log(checkpoint.saved); // [ 'ckpt-02.axon', 'ckpt-03.axon' ]
+ * ```
+ */
 export class ModelCheckpoint implements Callback {
   private ctx: TrainingContext | null = null;
   private readonly every: number;
@@ -75,7 +114,10 @@ export class ModelCheckpoint implements Callback {
   /** Path of the last best save, if any. */
   bestPath: string | null = null;
 
-  constructor(readonly options: ModelCheckpointOptions) {
+  constructor(
+    /** The options it was made with. */
+    readonly options: ModelCheckpointOptions,
+  ) {
     checkOptionKeys('ModelCheckpoint', options, MODEL_CHECKPOINT_KEYS);
     for (const key of ['filepath', 'bestFilepath', 'monitor'] as const)
       if (options?.[key] !== undefined && (typeof options[key] !== 'string' || options[key] === ''))
@@ -96,6 +138,7 @@ export class ModelCheckpoint implements Callback {
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 
+  /** Keeps the context (the model to save). */
   setContext(ctx: TrainingContext): void {
     this.ctx = ctx;
   }
@@ -107,6 +150,7 @@ export class ModelCheckpoint implements Callback {
     else await saveCheckpoint(path, { model, schedulers: this.options.schedulers });
   }
 
+  /** Writes the epoch's periodic and best files as due, and deletes periodic files beyond keepLast. */
   async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     const n = epoch + 1;
     if (this.options.filepath && n % this.every === 0) {

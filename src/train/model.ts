@@ -72,7 +72,17 @@ import { summarize, type SummaryOptions } from '../nn/summary.js';
 
 export { NonFiniteLossError, AbortError, type FitOptions, type PredictOptions, type EvaluateOptions } from './fit.js';
 
-/** Options of Model.load: a file's size limit, the input to budget for, and the budgets. */
+/**
+ * Options of Model.load: a file's size limit, the input to budget for, and the budgets.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, type ModelLoadOptions } from 'axon-nn';
+ * await new Model(new Sequential(new Linear(784, 10))).save('mlp.axon');
+ * const options: ModelLoadOptions = { maxBytes: 64 * 2 ** 20, inputShape: [784], maxFlops: 1e8 };
+ * const model = await Model.load('mlp.axon', options);
+ * ```
+ */
 export interface ModelLoadOptions extends ReadOptions, Partial<ForwardLimits> {
   /** One sample's input shape (no batch axis) to check the forward's cost for at load; default:
    * the shape the file declares (saved by Model.save once the model has seen an input). */
@@ -88,10 +98,33 @@ export type { CompileOptions, LossFunction, LossName, OptimizerName } from './co
 /** Largest batchSize fit, evaluate and predict take. */
 const MAX_BATCH = 1 << 24;
 
+/**
+ * The Keras-like model API around any Module: compile() picks the optimizer, loss and
+ * metrics; fit, evaluate and predict run the work off the main thread, one call at a time per
+ * model in call order (predicts may overlap each other). Also fine-tuning (freeze, replaceLayer),
+ * model files (save, Model.load) and summary(). Throws a TypeError when given no Module.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, ReLU, randn, randint } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3)));
+ * model.compile({ optimizer: 'adam', loss: 'crossEntropy', metrics: ['accuracy'] });
+ * const x = randn([64, 4]);
+ * const y = randint(0, 3, [64]);
+ * await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0 });
+ * const { loss, accuracy } = await model.evaluate(x, y);
+ * const logits = await model.predict(x); // shape [64, 3]
+ * ```
+ */
 export class Model {
-  optimizer: Optimizer<{ lr: number }> | null = null;
+  /** The optimizer compile() set (null before compile). */
+  optimizer: Optimizer<{
+    /** The learning rate. */
+    lr: number;
+  }> | null = null;
   private lossSpec: LossSpec | null = null;
   private compileOptions: CompileOptions | null = null;
+  /** The compiled metrics, in order (empty before compile); their names are the logs' keys. */
   metrics: Metric[] = [];
   /** Set by callbacks (EarlyStopping) to end fit after the current epoch. */
   stopTraining = false;
@@ -102,6 +135,7 @@ export class Model {
    * the event loop is not held longer than about that.
    */
   syncRows = 64;
+  /** The longest estimated forward, in seconds, that predict() runs synchronously (default 1e-3; see syncRows). */
   syncSeconds = 1e-3;
   /** Per-sample budgets of a forward pass (see ForwardLimits). */
   readonly limits: ForwardLimits = { ...DEFAULT_LIMITS };
@@ -124,7 +158,10 @@ export class Model {
    */
   stepProgramFactory: ((regs: Float64Array) => NativeProgram) | null = null;
 
-  constructor(readonly module: Module) {
+  constructor(
+    /** The wrapped Module: its layers and parameters. */
+    readonly module: Module,
+  ) {
     if (!(module instanceof Module)) throw new TypeError('Model: expected a Module');
     this.inference = new InferenceCache(module, this.limits);
   }
@@ -732,6 +769,10 @@ export class Model {
     return model;
   }
 
+  /**
+   * Saves the weights only (parameters and buffers by name, no architecture) atomically, once
+   * the calls queued before it have settled; loadWeights reads them back.
+   */
   saveWeights(path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
     try {
       checkOptionKeys('saveWeights', options, ['metadata']);
@@ -765,6 +806,7 @@ export class Model {
   pendingFitCursor(): FitCursor | null {
     return this.resumeCursor;
   }
+  /** Puts back a cursor pendingFitCursor() returned (loadCheckpoint's undo when a restore fails). */
   restorePendingFitCursor(cursor: FitCursor | null): void {
     this.resumeCursor = cursor;
   }
@@ -790,7 +832,14 @@ export class Model {
   }
 
   /** Numbers of parameters: total, trainable, frozen. */
-  countParameters(): { total: number; trainable: number; frozen: number } {
+  countParameters(): {
+    /** Values in all parameters. */
+    total: number;
+    /** Values in parameters that train. */
+    trainable: number;
+    /** Values in frozen parameters. */
+    frozen: number;
+  } {
     let total = 0;
     let trainable = 0;
     for (const p of this.module.parameters()) {

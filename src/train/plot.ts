@@ -6,14 +6,39 @@
 
 import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 
+/**
+ * What the plots read: a fit's {@link History}, or the same shape parsed from JSON.
+ *
+ * @example
+ * ```ts
+ * import { historyToSvg, type HistoryLike } from 'axon-nn';
+ * const saved: HistoryLike = { epoch: [0, 1, 2], history: { loss: [0.9, 0.6, 0.5], val_loss: [1.0, 0.7, 0.65] } };
+ * const svg = historyToSvg(saved);
+ * ```
+ */
 export interface HistoryLike {
+  /** The epochs (0-based; plotted from 1), or empty to number the values 1, 2, ... */
   epoch: number[];
+  /** Each log key's value per epoch; a key's val_ twin is drawn in the same panel, and 'lr' is left out. */
   history: Record<string, number[]>;
 }
 
+/**
+ * historyToSvg's and historyToHtml's options. Bad values throw a TypeError or RangeError.
+ *
+ * @example
+ * ```ts
+ * import { historyToHtml, type PlotOptions } from 'axon-nn';
+ * const options: PlotOptions = { title: 'MLP on MNIST', panelWidth: 600, panelHeight: 360 };
+ * const html = historyToHtml({ epoch: [0, 1], history: { loss: [0.8, 0.5] } }, options);
+ * ```
+ */
 export interface PlotOptions {
+  /** A title above the panels (none by default). */
   title?: string;
+  /** Width of each panel in pixels, 100 to 20000 (default 460); two panels per row. */
   panelWidth?: number;
+  /** Height of each panel in pixels, 100 to 20000 (default 300). */
   panelHeight?: number;
 }
 const PLOT_KEYS = optionKeys<PlotOptions>({ title: true, panelWidth: true, panelHeight: true });
@@ -61,7 +86,19 @@ function fmtTick(v: number): string {
   return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(4));
 }
 
-/** The SVG markup of the training curves of `history` (a fit's History or its JSON). */
+/**
+ * The SVG markup of the training curves of `history` (a fit's History or its JSON): one panel
+ * per metric with training and validation lines. Throws an Error when the history has no metrics.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { Model, Sequential, Linear, historyToSvg, randn } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 1))).compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] });
+ * const history = await model.fit(randn([40, 4]), randn([40, 1]), { epochs: 5, validationSplit: 0.2, verbose: 0 });
+ * writeFileSync('curves.svg', historyToSvg(history, { title: 'Linear regression' })); // panels: loss, mae
+ * ```
+ */
 export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string {
   const { width: W, height: H } = checkPlotOptions('historyToSvg', options);
   const metrics = Object.keys(h.history).filter((k) => !k.startsWith('val_') && k !== 'lr');
@@ -139,7 +176,19 @@ export function historyToSvg(h: HistoryLike, options: PlotOptions = {}): string 
   return parts.join('\n');
 }
 
-/** A standalone HTML page showing the curves and the final values. */
+/**
+ * A standalone HTML page showing the curves (historyToSvg) and a table of every log's final
+ * value; it loads nothing external.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { Model, Sequential, Linear, historyToHtml, randn } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 1))).compile({ optimizer: 'adam', loss: 'mse' });
+ * const history = await model.fit(randn([40, 4]), randn([40, 1]), { epochs: 5, validationSplit: 0.2, verbose: 0 });
+ * writeFileSync('training.html', historyToHtml(history, { title: 'Linear regression' }));
+ * ```
+ */
 export function historyToHtml(h: HistoryLike, options: PlotOptions = {}): string {
   checkPlotOptions('historyToHtml', options);
   const last = Object.entries(h.history)

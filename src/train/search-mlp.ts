@@ -18,12 +18,22 @@ import { Model, type OptimizerName } from './model.js';
 import { describe, type Params } from './search-space.js';
 import { positiveInt, type Budget, type Objective, type TrialResult } from './search.js';
 
-/** The parameters mlpObjective reads; any it is not given take these defaults. */
+/**
+ * The parameters mlpObjective reads; any it is not given take the defaults (MLP_DEFAULTS).
+ *
+ * @example
+ * ```ts
+ * import { mlpModel, type MlpParams } from 'axon-nn';
+ * const params: MlpParams = { layers: 2, units: 64, activation: 'gelu', dropout: 0.1, l2: 1e-4, batchSize: 32, optimizer: 'adamw' };
+ * const model = mlpModel({ ...params }, { inputFeatures: 20, classes: 4 });
+ * ```
+ */
 export interface MlpParams {
   /** Hidden layers (0: a linear classifier). */
   layers: number;
   /** Width of each hidden layer. */
   units: number;
+  /** Activation of the hidden layers (a Linear layer's `activation`, e.g. 'relu', 'gelu', 'tanh'). */
   activation: LinearActivation;
   /** Dropout rate after each hidden layer (none when 0). */
   dropout: number;
@@ -31,10 +41,22 @@ export interface MlpParams {
   l2: number;
   /** Learning rate (default: the optimizer's own). */
   lr?: number;
+  /** Rows per training batch. */
   batchSize: number;
+  /** The optimizer by compile() name. */
   optimizer: OptimizerName;
 }
 
+/**
+ * The values MlpParams take when neither the trial nor `defaults` gives them: one hidden layer
+ * of 64 relu units, no dropout or L2, batches of 32, Adam at its default lr.
+ *
+ * @example
+ * ```ts
+ * import { MLP_DEFAULTS } from 'axon-nn';
+ * console.log(MLP_DEFAULTS.units, MLP_DEFAULTS.optimizer); // 64 adam
+ * ```
+ */
 export const MLP_DEFAULTS: Readonly<MlpParams> = {
   layers: 1,
   units: 64,
@@ -48,7 +70,17 @@ export const MLP_DEFAULTS: Readonly<MlpParams> = {
 const ACTIVATIONS: readonly LinearActivation[] = LINEAR_ACTIVATIONS;
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
-/** Reads and checks MlpParams out of a trial's params, naming the parameter at fault. */
+/**
+ * Reads and checks MlpParams out of a trial's params, over `defaults` and MLP_DEFAULTS, naming
+ * the parameter at fault: a RangeError for an unknown name or a bad value.
+ *
+ * @example
+ * ```ts
+ * import { mlpParams } from 'axon-nn';
+ * console.log(mlpParams({ units: 128, lr: 3e-4 }, { optimizer: 'adamw' }));
+ * // { layers: 1, units: 128, activation: 'relu', dropout: 0, l2: 0, batchSize: 32, optimizer: 'adamw', lr: 0.0003 }
+ * ```
+ */
 export function mlpParams(params: Params, defaults: Partial<MlpParams> = {}): MlpParams {
   const op = 'mlpObjective';
   const known = new Set<string>([...Object.keys(MLP_DEFAULTS), 'lr']);
@@ -86,12 +118,33 @@ export function mlpParams(params: Params, defaults: Partial<MlpParams> = {}): Ml
   return out;
 }
 
+/**
+ * The data and training setup of mlpObjective and trainMlp. Bad values throw a TypeError or
+ * RangeError naming the option.
+ *
+ * @example
+ * ```ts
+ * import { mlpObjective, randn, randint, type MlpObjectiveOptions } from 'axon-nn';
+ * const options: MlpObjectiveOptions = {
+ *   x: randn([200, 10]),
+ *   y: randint(0, 4, [200]),
+ *   classes: 4,
+ *   validationSplit: 0.25,
+ *   patience: 2,
+ *   maxEpochs: 20,
+ *   defaults: { batchSize: 64 },
+ * };
+ * const objective = mlpObjective(options);
+ * ```
+ */
 export interface MlpObjectiveOptions {
   /** Inputs (N, features) and int32 class labels (N). */
   x: Tensor;
+  /** The int32 class labels (N), in [0, classes). */
   y: Tensor;
   /** Input width (default: x's row size). */
   inputFeatures?: number;
+  /** Number of classes (the model's output logits). */
   classes: number;
   /** Fraction held out for validation: the last rows, as fit does (default 0.2). */
   validationSplit?: number;
@@ -122,7 +175,16 @@ const MLP_OBJECTIVE_KEYS = optionKeys<MlpObjectiveOptions>({
   defaults: true,
 });
 
-/** mlpModel's options. */
+/**
+ * mlpModel's options.
+ *
+ * @example
+ * ```ts
+ * import { mlpModel, type MlpModelOptions } from 'axon-nn';
+ * const options: MlpModelOptions = { inputFeatures: 784, classes: 10, seed: 3, defaults: { units: 256 } };
+ * const model = mlpModel({ layers: 2, dropout: 0.2 }, options);
+ * ```
+ */
 export interface MlpModelOptions {
   /** Input width. */
   inputFeatures: number;
@@ -151,6 +213,14 @@ function checkMlpOptions(op: string, options: MlpObjectiveOptions): void {
  * Dropout after each when dropout > 0, then Linear(units, classes) producing logits.
  * Weights and dropout masks come from a generator seeded with `seed`, not the global one, so
  * building a trial's model neither depends on nor disturbs the caller's random stream.
+ * Throws a RangeError or TypeError for bad options or params.
+ *
+ * @example
+ * ```ts
+ * import { mlpModel, randn, randint } from 'axon-nn';
+ * const model = mlpModel({ layers: 2, units: 32, dropout: 0.1 }, { inputFeatures: 4, classes: 3, seed: 1 });
+ * await model.fit(randn([32, 4]), randint(0, 3, [32]), { epochs: 1, verbose: 0 });
+ * ```
  */
 export function mlpModel(params: Params, options: MlpModelOptions): Model {
   if (!options || typeof options !== 'object') throw new TypeError('mlpModel: expected { inputFeatures, classes }');
@@ -184,12 +254,26 @@ export function mlpModel(params: Params, options: MlpModelOptions): Model {
  * trial result: the best epoch's score and logs (those of the weights kept) and the epochs run.
  * mlpObjective is this without the model; call it again with a trial's params and budget to get
  * that trial's trained model back (same seed, same weights).
+ *
+ * @example
+ * ```ts
+ * import { randomSearch, mlpObjective, trainMlp, choice, randn, randint, type MlpObjectiveOptions } from 'axon-nn';
+ * const options: MlpObjectiveOptions = { x: randn([120, 4]), y: randint(0, 3, [120]), classes: 3, maxEpochs: 3 };
+ * const search = await randomSearch({ units: choice([8, 32]) }, mlpObjective(options), { trials: 2, seed: 0 });
+ * const best = search.best!;
+ * const { model, result } = await trainMlp(best.params, options, best.budget); // result.score === best.score
+ * ```
  */
 export async function trainMlp(
   params: Params,
   options: MlpObjectiveOptions,
   epochs: number,
-): Promise<{ model: Model; result: TrialResult }> {
+): Promise<{
+  /** The trained model, holding the best epoch's weights. */
+  model: Model;
+  /** The trial's score, epochs run and logs. */
+  result: TrialResult;
+}> {
   const op = 'mlpObjective';
   checkMlpOptions('trainMlp', options);
   const { x, y } = options;
@@ -223,7 +307,16 @@ export async function trainMlp(
 /**
  * An objective that trains an MLP classifier per trial (see mlpModel and trainMlp). It reads
  * the params layers, units, activation, dropout, l2, lr, batchSize and optimizer, and rejects
- * any other name, since a misspelt parameter would otherwise be searched without effect.
+ * any other name, since a misspelt parameter would otherwise be searched without effect. Its
+ * score is the best epoch's `monitor` value ('val_accuracy' by default).
+ *
+ * @example
+ * ```ts
+ * import { randomSearch, mlpObjective, intRange, logUniform, randn, randint } from 'axon-nn';
+ * const objective = mlpObjective({ x: randn([120, 4]), y: randint(0, 3, [120]), classes: 3, maxEpochs: 3 });
+ * const result = await randomSearch({ layers: intRange(0, 2), lr: logUniform(1e-3, 1e-1) }, objective, { trials: 3, seed: 0 });
+ * console.log(result.monitor); // val_accuracy
+ * ```
  */
 export function mlpObjective(options: MlpObjectiveOptions): Objective {
   const op = 'mlpObjective';

@@ -9,35 +9,121 @@
  */
 import type { Generator } from '../tensor/random.js';
 
+/**
+ * One hyperparameter's value in a trial: a string, a finite number or a boolean.
+ *
+ * @example
+ * ```ts
+ * import { choice, type ParamValue } from 'axon-nn';
+ * const widths: ParamValue[] = [32, 64, 128];
+ * const units = choice(widths);
+ * ```
+ */
 export type ParamValue = string | number | boolean;
+/**
+ * One trial's hyperparameters by name, as an objective receives them.
+ *
+ * @example
+ * ```ts
+ * import { mlpParams, type Params } from 'axon-nn';
+ * const params: Params = { layers: 2, units: 64, activation: 'gelu', lr: 1e-3 };
+ * const checked = mlpParams(params); // the MLP objective's reading of them
+ * ```
+ */
 export type Params = Record<string, ParamValue>;
 
-/** One of a list of values (any mix of strings, numbers and booleans). */
+/**
+ * One of a list of values (any mix of strings, numbers and booleans).
+ *
+ * @example
+ * ```ts
+ * import { choice, type Choice } from 'axon-nn';
+ * const optimizer: Choice = choice(['adam', 'sgd']);
+ * console.log(optimizer.values); // [ 'adam', 'sgd' ]
+ * ```
+ */
 export interface Choice {
+  /** Always 'choice'. */
   readonly kind: 'choice';
+  /** The values, in the order grid search tries them. */
   readonly values: readonly ParamValue[];
 }
-/** A float drawn uniformly from [lo, hi]. */
+/**
+ * A float drawn uniformly from [lo, hi].
+ *
+ * @example
+ * ```ts
+ * import { uniform, type UniformRange } from 'axon-nn';
+ * const dropout: UniformRange = uniform(0, 0.5);
+ * ```
+ */
 export interface UniformRange {
+  /** Always 'uniform'. */
   readonly kind: 'uniform';
+  /** Lower bound. */
   readonly lo: number;
+  /** Upper bound. */
   readonly hi: number;
 }
-/** A positive float whose logarithm is uniform: each decade is as likely (learning rates, L2). */
+/**
+ * A positive float whose logarithm is uniform: each decade is as likely (learning rates, L2).
+ *
+ * @example
+ * ```ts
+ * import { logUniform, type LogUniformRange } from 'axon-nn';
+ * const lr: LogUniformRange = logUniform(1e-4, 1e-1);
+ * ```
+ */
 export interface LogUniformRange {
+  /** Always 'logUniform'. */
   readonly kind: 'logUniform';
+  /** Lower bound (> 0). */
   readonly lo: number;
+  /** Upper bound. */
   readonly hi: number;
 }
-/** The integers lo, lo + step, ... up to hi (inclusive when reached). */
+/**
+ * The integers lo, lo + step, ... up to hi (inclusive when reached).
+ *
+ * @example
+ * ```ts
+ * import { intRange, type IntRange } from 'axon-nn';
+ * const units: IntRange = intRange(32, 256, 32); // 32, 64, ..., 256
+ * ```
+ */
 export interface IntRange {
+  /** Always 'int'. */
   readonly kind: 'int';
+  /** The first value. */
   readonly lo: number;
+  /** The largest value allowed. */
   readonly hi: number;
+  /** Distance between values. */
   readonly step: number;
 }
+/**
+ * A numeric range of a search space: uniform, log-uniform or integer (exported as SearchRange).
+ *
+ * @example
+ * ```ts
+ * import { uniform, logUniform, type SearchRange } from 'axon-nn';
+ * const ranges: Record<string, SearchRange> = { dropout: uniform(0, 0.5), lr: logUniform(1e-4, 1e-2) };
+ * ```
+ */
 export type Range = UniformRange | LogUniformRange | IntRange;
-/** Parameter name to its choices or range; parameters keep the declaration order. */
+/**
+ * Parameter name to its choices or range; parameters keep the declaration order.
+ *
+ * @example
+ * ```ts
+ * import { choice, intRange, logUniform, type SearchSpace } from 'axon-nn';
+ * const space: SearchSpace = {
+ *   layers: intRange(1, 3),
+ *   activation: choice(['relu', 'gelu']),
+ *   lr: logUniform(1e-4, 1e-2),
+ * };
+ * ```
+ */
 export type SearchSpace = Record<string, Choice | Range>;
 
 /** A value for an error message: strings quoted, arrays and objects named (shared by the search files). */
@@ -48,7 +134,16 @@ export function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : String(v);
 }
 
-/** A parameter taking one of `values`, tried in this order by grid search. */
+/**
+ * A parameter taking one of `values`, tried in this order by grid search. Throws a RangeError
+ * for an empty list, a repeated value, or a value that is not a string, boolean or finite number.
+ *
+ * @example
+ * ```ts
+ * import { choice, intRange, type SearchSpace } from 'axon-nn';
+ * const space: SearchSpace = { activation: choice(['relu', 'gelu', 'tanh']), layers: intRange(1, 3) };
+ * ```
+ */
 export function choice(values: readonly ParamValue[]): Choice {
   if (!Array.isArray(values) || values.length === 0)
     throw new RangeError(`choice: expected a non-empty array of values, got ${describe(values)}`);
@@ -71,20 +166,48 @@ function checkBounds(name: string, lo: number, hi: number): void {
   if (!(lo < hi)) throw new RangeError(`${name}: lo must be below hi, got lo ${lo} and hi ${hi}`);
 }
 
-/** A float drawn uniformly from [lo, hi] (dropout rates, momentum). */
+/**
+ * A float drawn uniformly from [lo, hi] (dropout rates, momentum). Throws a RangeError unless
+ * lo < hi, both finite.
+ *
+ * @example
+ * ```ts
+ * import { uniform, logUniform, type SearchSpace } from 'axon-nn';
+ * const space: SearchSpace = { dropout: uniform(0, 0.5), lr: logUniform(1e-4, 1e-2) };
+ * ```
+ */
 export function uniform(lo: number, hi: number): UniformRange {
   checkBounds('uniform', lo, hi);
   return { kind: 'uniform', lo, hi };
 }
 
-/** A float in [lo, hi] with a uniform logarithm, for scale parameters (learning rate, L2). */
+/**
+ * A float in [lo, hi] with a uniform logarithm, for scale parameters (learning rate, L2).
+ * Throws a RangeError unless 0 < lo < hi, both finite.
+ *
+ * @example
+ * ```ts
+ * import { logUniform, type SearchSpace } from 'axon-nn';
+ * const space: SearchSpace = { lr: logUniform(1e-5, 1e-1), l2: logUniform(1e-6, 1e-3) };
+ * ```
+ */
 export function logUniform(lo: number, hi: number): LogUniformRange {
   checkBounds('logUniform', lo, hi);
   if (!(lo > 0)) throw new RangeError(`logUniform: lo must be > 0 (a logarithm is taken), got ${lo}`);
   return { kind: 'logUniform', lo, hi };
 }
 
-/** The integers lo, lo + step, ... <= hi: layer counts, widths in steps. Both ends inclusive. */
+/**
+ * The integers lo, lo + step, ... <= hi: layer counts, widths in steps. Both ends inclusive
+ * (hi when a step lands on it); default step 1. Throws a RangeError for non-integers, lo > hi
+ * or a step below 1.
+ *
+ * @example
+ * ```ts
+ * import { intRange, type SearchSpace } from 'axon-nn';
+ * const space: SearchSpace = { layers: intRange(1, 4), units: intRange(32, 256, 32) };
+ * ```
+ */
 export function intRange(lo: number, hi: number, step = 1): IntRange {
   if (!Number.isSafeInteger(lo)) throw new RangeError(`intRange: lo must be an integer, got ${describe(lo)}`);
   if (!Number.isSafeInteger(hi)) throw new RangeError(`intRange: hi must be an integer, got ${describe(hi)}`);
@@ -133,7 +256,15 @@ function gridOf(r: UniformRange | LogUniformRange, n: number): number[] {
 /**
  * The values grid search tries for each parameter, in the space's order. A continuous range has
  * no natural grid, so it needs `gridPoints` (n points including both ends; log-spaced for
- * logUniform) rather than a silently chosen resolution.
+ * logUniform) rather than a silently chosen resolution: without it such a range throws a
+ * RangeError, as does a gridPoints below 2.
+ *
+ * @example
+ * ```ts
+ * import { gridValues, intRange, uniform } from 'axon-nn';
+ * console.log(gridValues({ units: intRange(32, 128, 32), dropout: uniform(0, 0.5) }, 3));
+ * // [ [ 'units', [ 32, 64, 96, 128 ] ], [ 'dropout', [ 0, 0.25, 0.5 ] ] ]
+ * ```
  */
 export function gridValues(space: SearchSpace, gridPoints?: number): [string, ParamValue[]][] {
   const entries = checkSpace('gridSearch', space);
@@ -161,7 +292,18 @@ export function enumerateGrid(values: [string, ParamValue[]][]): Params[] {
   return out;
 }
 
-/** One random point of the space, parameters drawn in declaration order from `g`. */
+/**
+ * One random point of the space, parameters drawn in declaration order from `g`: the same
+ * generator state gives the same point. Throws a TypeError for a malformed space.
+ *
+ * @example
+ * ```ts
+ * import { sampleParams, logUniform, choice, Generator } from 'axon-nn';
+ * const space = { lr: logUniform(1e-4, 1e-1), optimizer: choice(['adam', 'sgd']) };
+ * const a = sampleParams(space, new Generator(7));
+ * const b = sampleParams(space, new Generator(7)); // the same draw as a
+ * ```
+ */
 export function sampleParams(space: SearchSpace, g: Generator): Params {
   const params: Params = {};
   for (const [name, p] of checkSpace('sampleParams', space)) {

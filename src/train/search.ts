@@ -33,12 +33,36 @@ import {
 
 // ---- objectives and results -------------------------------------------------------------------
 
-/** What a trial may spend: the number of epochs to train for (an upper bound under early stopping). */
+/**
+ * What a trial may spend: the number of epochs to train for (an upper bound under early stopping).
+ *
+ * @example
+ * ```ts
+ * import { mlpObjective, randn, randint, type Budget } from 'axon-nn';
+ * const objective = mlpObjective({ x: randn([60, 4]), y: randint(0, 3, [60]), classes: 3 });
+ * const budget: Budget = { epochs: 2 };
+ * const { score } = await objective({ units: 16 }, budget); // one trial by hand
+ * ```
+ */
 export interface Budget {
+  /** Epochs the trial trains for at most. */
   epochs: number;
 }
 
-/** What an objective reports for one trial. */
+/**
+ * What an objective reports for one trial. A result without a numeric score makes the search
+ * reject with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { randomSearch, uniform, type Params, type Budget, type TrialResult } from 'axon-nn';
+ * async function objective(params: Params, budget: Budget): Promise<TrialResult> {
+ *   const score = -((Number(params.x) - 0.3) ** 2); // stands in for a training run
+ *   return { score, epochs: budget.epochs, logs: { x: Number(params.x) } };
+ * }
+ * const result = await randomSearch({ x: uniform(0, 1) }, objective, { trials: 10, epochs: 1, mode: 'max', seed: 0 });
+ * ```
+ */
 export interface TrialResult {
   /** The value compared between trials (NaN ranks last). */
   score: number;
@@ -52,16 +76,42 @@ export interface TrialResult {
  * Scores one set of parameters within a budget. `monitor` names the score (for the table and
  * for choosing min or max) and `maxEpochs` is the budget used when a search passes none; both
  * optional, set by mlpObjective.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, ReLU, gridSearch, choice, randn, type Objective } from 'axon-nn';
+ * const [x, y] = [randn([64, 4]), randn([64, 1])];
+ * const objective: Objective = async (params, budget) => {
+ *   const units = Number(params.units);
+ *   const model = new Model(new Sequential(new Linear(4, units), new ReLU(), new Linear(units, 1))).compile({ optimizer: 'adam', loss: 'mse' });
+ *   const history = await model.fit(x, y, { epochs: budget.epochs, validationSplit: 0.25, verbose: 0 });
+ *   return { score: history.history.val_loss[budget.epochs - 1] };
+ * };
+ * const result = await gridSearch({ units: choice([4, 16]) }, objective, { epochs: 2, monitor: 'val_loss' });
+ * ```
  */
 export type Objective = ((params: Params, budget: Budget) => Promise<TrialResult>) & {
+  /** The score's name (searches default their `monitor` to it). */
   readonly monitor?: string;
+  /** The epoch budget a search uses when its options give none. */
   readonly maxEpochs?: number;
 };
 
-/** One trial as the search recorded it. */
+/**
+ * One trial as the search recorded it: in SearchResult.trials, and given to onTrialEnd.
+ *
+ * @example
+ * ```ts
+ * import { randomSearch, logUniform, type TrialRecord } from 'axon-nn';
+ * const onTrialEnd = (t: TrialRecord): void => console.log(`trial ${t.id}: lr ${t.params.lr} -> ${t.score.toFixed(3)}`);
+ * const objective = async (params: Record<string, unknown>) => ({ score: Math.log10(Number(params.lr)) });
+ * await randomSearch({ lr: logUniform(1e-4, 1e-1) }, objective, { trials: 3, epochs: 1, onTrialEnd });
+ * ```
+ */
 export interface TrialRecord {
   /** Order in which the trial was generated (grid position or random draw), from 0. */
   id: number;
+  /** The trial's parameter values. */
   params: Params;
   /** The score of its last (for halving: highest-rung) training. */
   score: number;
@@ -71,16 +121,50 @@ export interface TrialRecord {
   budget: number;
   /** Wall-clock seconds over all of the trial's trainings. */
   seconds: number;
+  /** The logs the objective reported for that training (mlpObjective: the best epoch's). */
   logs: Logs;
   /** The last rung the trial reached (successive halving; 0 for grid and random search). */
   rung: number;
   /** Successive halving: the trial's result at each rung it reached. */
-  rungs?: { rung: number; budget: number; score: number; epochs: number; seconds: number }[];
+  rungs?: {
+    /** The rung (0-based). */
+    rung: number;
+    /** Epochs allowed at that rung. */
+    budget: number;
+    /** The score there. */
+    score: number;
+    /** Epochs run there. */
+    epochs: number;
+    /** Seconds that training took. */
+    seconds: number;
+  }[];
 }
 
+/**
+ * Which search made a SearchResult: gridSearch, randomSearch or successiveHalving.
+ *
+ * @example
+ * ```ts
+ * import type { SearchMethod, SearchResult } from 'axon-nn';
+ * function summary(result: SearchResult): string {
+ *   const method: SearchMethod = result.method;
+ *   return method === 'halving' ? `${result.rungs.length} rungs` : `${result.trials.length} trials`;
+ * }
+ * ```
+ */
 export type SearchMethod = 'grid' | 'random' | 'halving';
 
-/** How results rank: 'auto' picks max for accuracy-like names, min otherwise (as EarlyStopping). */
+/**
+ * How results rank: 'auto' picks max for accuracy-like names, min otherwise (as EarlyStopping).
+ *
+ * @example
+ * ```ts
+ * import { gridSearch, choice, type SearchMode } from 'axon-nn';
+ * const mode: SearchMode = 'max';
+ * const objective = async (params: Record<string, unknown>) => ({ score: Number(params.k) % 3 });
+ * const result = await gridSearch({ k: choice([1, 2, 3]) }, objective, { epochs: 1, monitor: 'remainder', mode });
+ * ```
+ */
 export type SearchMode = 'auto' | 'min' | 'max';
 
 function resolveMode(monitor: string, mode: SearchMode): 'min' | 'max' {
@@ -110,7 +194,19 @@ function formatValue(v: ParamValue | undefined): string {
   return String(Number(v.toPrecision(4)));
 }
 
-/** The outcome of a search: trials sorted best first, plus a table and JSON view. */
+/**
+ * The outcome of a search: trials sorted best first, plus a table and JSON view.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { randomSearch, uniform } from 'axon-nn';
+ * const objective = async (params: Record<string, unknown>) => ({ score: (Number(params.x) - 0.5) ** 2 });
+ * const result = await randomSearch({ x: uniform(0, 1) }, objective, { trials: 8, epochs: 1, seed: 3 });
+ * console.log(result.toTable()); // ranked: #, trial, x, score, epochs, seconds
+ * writeFileSync('search.json', JSON.stringify(result, null, 2));
+ * ```
+ */
 export class SearchResult {
   /** Trials best first (see compareTrials: rung, then score). */
   readonly trials: TrialRecord[];
@@ -118,14 +214,22 @@ export class SearchResult {
   readonly best: TrialRecord | null;
 
   constructor(
+    /** The search that ran. */
     readonly method: SearchMethod,
+    /** The score's name. */
     readonly monitor: string,
+    /** Whether lower ('min') or higher ('max') scores rank first. */
     readonly mode: 'min' | 'max',
     trials: TrialRecord[],
     /** The parameter names, in the space's order (the table's columns). */
     readonly paramNames: string[],
     /** Budgets and trial counts per rung (one rung for grid and random search). */
-    readonly rungs: { budget: number; trials: number }[],
+    readonly rungs: {
+      /** Epochs per trial at this rung. */
+      budget: number;
+      /** Trials planned at this rung. */
+      trials: number;
+    }[],
     /** True when an AbortSignal stopped the search before every planned trial ran. */
     readonly aborted: boolean,
   ) {
@@ -161,12 +265,24 @@ export class SearchResult {
 
   /** A plain object for JSON.stringify (NaN scores become null there). */
   toJSON(): {
+    /** The search that ran. */
     method: SearchMethod;
+    /** The score's name. */
     monitor: string;
+    /** The ranking direction. */
     mode: 'min' | 'max';
+    /** Whether an AbortSignal cut the search short. */
     aborted: boolean;
-    rungs: { budget: number; trials: number }[];
+    /** Budgets and trial counts per rung. */
+    rungs: {
+      /** Epochs per trial at this rung. */
+      budget: number;
+      /** Trials planned at this rung. */
+      trials: number;
+    }[];
+    /** The best trial, or null. */
     best: TrialRecord | null;
+    /** Every trial, best first. */
     trials: TrialRecord[];
   } {
     return {
@@ -183,6 +299,17 @@ export class SearchResult {
 
 // ---- searches ---------------------------------------------------------------------------------
 
+/**
+ * The options every search takes (gridSearch, randomSearch and successiveHalving add their own).
+ *
+ * @example
+ * ```ts
+ * import { gridSearch, choice, type SearchOptions } from 'axon-nn';
+ * const common: SearchOptions = { monitor: 'val_accuracy', mode: 'max', signal: AbortSignal.timeout(60_000) };
+ * const objective = async (params: Record<string, unknown>) => ({ score: params.units === 64 ? 0.9 : 0.8 });
+ * const result = await gridSearch({ units: choice([32, 64]) }, objective, { ...common, epochs: 5 });
+ * ```
+ */
 export interface SearchOptions {
   /** Name of the score in the table (default: the objective's `monitor`, else 'score'). */
   monitor?: string;
@@ -194,6 +321,18 @@ export interface SearchOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * gridSearch's options. A bad value makes it reject (an unknown key with a TypeError, a bad
+ * count with a RangeError).
+ *
+ * @example
+ * ```ts
+ * import { gridSearch, uniform, choice, type GridSearchOptions } from 'axon-nn';
+ * const options: GridSearchOptions = { epochs: 3, gridPoints: 4, mode: 'min' };
+ * const objective = async (params: Record<string, unknown>) => ({ score: Math.abs(Number(params.dropout) - 0.2) });
+ * const result = await gridSearch({ dropout: uniform(0, 0.6), batchNorm: choice([true, false]) }, objective, options); // 8 trials
+ * ```
+ */
 export interface GridSearchOptions extends SearchOptions {
   /** Epochs per trial (default: the objective's maxEpochs). */
   epochs?: number;
@@ -201,7 +340,20 @@ export interface GridSearchOptions extends SearchOptions {
   gridPoints?: number;
 }
 
+/**
+ * randomSearch's options (`trials` is required). A bad value makes it reject (an unknown key
+ * with a TypeError, a bad count with a RangeError).
+ *
+ * @example
+ * ```ts
+ * import { randomSearch, logUniform, type RandomSearchOptions } from 'axon-nn';
+ * const options: RandomSearchOptions = { trials: 20, seed: 42, epochs: 1, mode: 'min' };
+ * const objective = async (params: Record<string, unknown>) => ({ score: Math.abs(Math.log10(Number(params.lr)) + 3) });
+ * const result = await randomSearch({ lr: logUniform(1e-5, 1e-1) }, objective, options);
+ * ```
+ */
 export interface RandomSearchOptions extends SearchOptions {
+  /** Number of random draws to train (at most 1,000,000). */
   trials: number;
   /** Seed of the sampling (default: drawn from the global generator). */
   seed?: number;
@@ -209,6 +361,18 @@ export interface RandomSearchOptions extends SearchOptions {
   epochs?: number;
 }
 
+/**
+ * successiveHalving's options (`trials` is required). A bad value makes it reject (an unknown
+ * key with a TypeError, a bad count with a RangeError).
+ *
+ * @example
+ * ```ts
+ * import { successiveHalving, uniform, type HalvingOptions } from 'axon-nn';
+ * const options: HalvingOptions = { trials: 9, minEpochs: 1, maxEpochs: 9, eta: 3, seed: 0, mode: 'min' };
+ * const objective = async (params: Record<string, unknown>, budget: { epochs: number }) => ({ score: Number(params.x) / budget.epochs });
+ * const result = await successiveHalving({ x: uniform(0, 1) }, objective, options); // 9 trials at 1 epoch, 3 at 3, 1 at 9
+ * ```
+ */
 export interface HalvingOptions extends SearchOptions {
   /** Trials sampled at random for the first rung. */
   trials: number;
@@ -353,7 +517,17 @@ class Runner {
 
 /**
  * Tries every combination of the space's values (choices, intRange values, and `gridPoints`
- * points per continuous range), the last parameter varying fastest, each for `epochs`.
+ * points per continuous range), the last parameter varying fastest, each for `epochs`
+ * (itertools.product's order). Rejects on a malformed space or options, or when no epoch
+ * budget is given by options or objective.
+ *
+ * @example
+ * ```ts
+ * import { gridSearch, mlpObjective, choice, intRange, randn, randint } from 'axon-nn';
+ * const objective = mlpObjective({ x: randn([120, 4]), y: randint(0, 3, [120]), classes: 3, maxEpochs: 3 });
+ * const result = await gridSearch({ units: choice([8, 16]), layers: intRange(1, 2) }, objective);
+ * console.log(result.toTable()); // 4 trials, best val_accuracy first
+ * ```
  */
 export async function gridSearch(
   space: SearchSpace,
@@ -378,6 +552,15 @@ function seedOf(op: string, seed: number | undefined): number {
  * `trials` independent draws from the space (uniform over choices and intRange values, uniform
  * or log-uniform over ranges), each trained for `epochs`. The same seed draws the same trials.
  * Draws are not de-duplicated: a small discrete space may repeat a combination.
+ *
+ * @example
+ * ```ts
+ * import { randomSearch, mlpObjective, logUniform, uniform, randn, randint } from 'axon-nn';
+ * const objective = mlpObjective({ x: randn([120, 4]), y: randint(0, 3, [120]), classes: 3, maxEpochs: 3 });
+ * const space = { lr: logUniform(1e-4, 1e-1), dropout: uniform(0, 0.5) };
+ * const result = await randomSearch(space, objective, { trials: 4, seed: 1 });
+ * console.log(result.best?.params);
+ * ```
  */
 export async function randomSearch(
   space: SearchSpace,
@@ -399,14 +582,38 @@ export async function randomSearch(
 /**
  * The rung budgets of successive halving: minEpochs * eta^r, capped at maxEpochs, until the
  * cap is reached; and the trials each rung trains (the top floor(n / eta) of the previous, at
- * least one).
+ * least one). For planning a search's cost; it does not check its arguments (successiveHalving does).
+ *
+ * @example
+ * ```ts
+ * import { halvingRungs } from 'axon-nn';
+ * const rungs = halvingRungs(27, 1, 27, 3); // 27 trials at 1 epoch, 9 at 3, 3 at 9, 1 at 27
+ * console.log(rungs.reduce((epochs, r) => epochs + r.budget * r.trials, 0)); // 108
+ * ```
  */
 export function halvingRungs(
   trials: number,
   minEpochs: number,
   maxEpochs: number,
   eta: number,
-): { budget: number; trials: number }[] {
+): {
+  /** Epochs per trial at this rung. */
+  budget: number;
+  /** Trials trained at this rung. */
+  trials: number;
+}[] {
+  const op = 'halvingRungs';
+  for (const [name, v] of [
+    ['trials', trials],
+    ['minEpochs', minEpochs],
+    ['maxEpochs', maxEpochs],
+  ] as const)
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new RangeError(`${op}: ${name} must be an integer >= 1, got ${describe(v)}`);
+  if (maxEpochs < minEpochs)
+    throw new RangeError(`${op}: maxEpochs (${maxEpochs}) must be at least minEpochs (${minEpochs})`);
+  if (!Number.isSafeInteger(eta) || eta < 2)
+    throw new RangeError(`${op}: eta must be an integer >= 2, got ${describe(eta)}`);
   const rungs: { budget: number; trials: number }[] = [];
   let budget = minEpochs;
   let n = trials;
@@ -419,7 +626,7 @@ export function halvingRungs(
 }
 
 /**
- * Successive halving: `trials` random draws each trained for minEpochs, the best 1/eta of them
+ * Successive halving (Hyperband's inner loop): `trials` random draws each trained for minEpochs, the best 1/eta of them
  * trained again for eta times as many epochs, and so on up to maxEpochs (e.g. 9 trials with
  * eta 3 and 1..9 epochs: 9 at 1 epoch, 3 at 3, 1 at 9). Weak trials stop after a cheap rung;
  * the table shows where each stopped, and ranks trials of higher rungs first since their
@@ -429,6 +636,15 @@ export function halvingRungs(
  * only params and a budget, so any objective works, and a seeded objective reproduces its
  * earlier epochs anyway). This costs up to 1/(eta - 1) more epochs than resuming would: with
  * eta 3, at most half again.
+ *
+ * @example
+ * ```ts
+ * import { successiveHalving, mlpObjective, choice, logUniform, randn, randint } from 'axon-nn';
+ * const objective = mlpObjective({ x: randn([120, 4]), y: randint(0, 3, [120]), classes: 3 });
+ * const space = { units: choice([8, 16, 32]), lr: logUniform(1e-3, 1e-1) };
+ * const result = await successiveHalving(space, objective, { trials: 9, maxEpochs: 9, seed: 0 });
+ * console.log(result.rungs); // [ { budget: 1, trials: 9 }, { budget: 3, trials: 3 }, { budget: 9, trials: 1 } ]
+ * ```
  */
 export async function successiveHalving(
   space: SearchSpace,
