@@ -5,7 +5,7 @@
  * sequence-examples.test.ts, onnx.test.ts, serve.test.ts, concurrency.test.ts (workers).
  * examples/distributed-mlp.ts is exercised through tests/distributed's rank scripts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,14 @@ const run = (script: string, args: string[], cwd?: string): string => {
 
 describe('examples run as written', () => {
   it('mlp-classifier: trains, evaluates on the test set and serialises the scaler', () => {
-    const out = run('mlp-classifier.ts', ['--epochs', '1']);
+    const dir = mkdtempSync(join(tmpdir(), 'axon-mlp-example-'));
+    let out: string;
+    try {
+      out = run('mlp-classifier.ts', ['--epochs', '1'], dir); // it writes its CSV log to the working directory
+      expect(readdirSync(dir)).toContain('mlp-classifier-history.csv');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(out).toMatch(/test \{[\s\S]*accuracy: 0\.\d+/);
     expect(out).toMatch(/scaler JSON for deployment has \d+ bytes/);
   });

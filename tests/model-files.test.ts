@@ -481,9 +481,9 @@ describe('checkpoints', () => {
     const straight = build();
     const hs = await straight.fit(x, y, { epochs: 6, batchSize: 10, verbose: 0, seed: 5, validationSplit: 0.25 });
 
-    const sub = join(dir, 'ckpts');
-    rmSync(sub, { recursive: true, force: true });
-    (await import('node:fs')).mkdirSync(sub);
+    // A directory that does not exist yet: ModelCheckpoint creates it, as Keras's does.
+    const sub = join(dir, 'ckpts', 'run-1');
+    rmSync(join(dir, 'ckpts'), { recursive: true, force: true });
     const cb = new ModelCheckpoint({
       filepath: join(sub, 'epoch-{epoch:02d}.ckpt'),
       bestFilepath: join(sub, 'best.ckpt'),

@@ -4,9 +4,17 @@
  * condition resolves that to src/ rather than the compiled dist/ (which may be stale here).
  */
 import { spawnSync, type SpawnSyncOptionsWithStringEncoding, type SpawnSyncReturns } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// tsx's loader by path, so a run from another working directory (one the example may write
+// files into) finds it.
+const tsxLoader = pathToFileURL(
+  join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules/tsx/dist/loader.mjs'),
+);
 
 /** node's arguments before the script: tsx, and the condition that selects the sources. */
-export const EXAMPLE_NODE_ARGS = ['--conditions=axon-source', '--import', 'tsx'];
+export const EXAMPLE_NODE_ARGS = ['--conditions=axon-source', '--import', tsxLoader.href];
 
 export function runExample(
   script: string,

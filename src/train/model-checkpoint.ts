@@ -8,7 +8,8 @@
  * Paths may hold `{epoch}` (1-based; `{epoch:03d}` zero-pads) and `{name}` / `{name:.4f}` for
  * any value in the epoch's logs (`{val_loss:.4f}`).
  */
-import { unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { saveCheckpoint, type Stateful } from '../io/checkpoint.js';
 import { checkOptionKeys, enumOption, optionKeys } from '../options.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
@@ -146,6 +147,8 @@ export class ModelCheckpoint implements Callback {
   private async write(path: string): Promise<void> {
     const model = this.ctx?.model;
     if (!model) throw new Error('ModelCheckpoint: runs inside Model.fit only');
+    // As Keras does: the directory of a path like 'runs/exp1/ckpt-{epoch}.axon' is created.
+    await mkdir(dirname(path), { recursive: true });
     if (this.options.weightsOnly) await model.save(path);
     else await saveCheckpoint(path, { model, schedulers: this.options.schedulers });
   }
