@@ -91,7 +91,7 @@ export default {
       'autograd/',
       'tensor/',
     ]),
-    layer('profiler-backend', '^src/(profiler|backend)\\.ts$', ['native/']),
+    layer('profiler-backend', '^src/(profiler|backend)\\.ts$', ['native/', 'io/atomic\\.ts$', 'backend\\.ts$']),
     layer('native', '^src/native/', ['native/']),
   ],
   options: {

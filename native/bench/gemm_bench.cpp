@@ -34,6 +34,13 @@ struct Case {
   bool trans_b;  // network shapes: X (M,K) times W^T with W (N,K), as a dense layer
 };
 
+#ifdef AXON_WITH_CBLAS
+const char* env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+#endif
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -83,8 +90,8 @@ int main(int argc, char** argv) {
               axon::isa_choice_reason().c_str());
 #ifdef AXON_WITH_CBLAS
   std::printf("# OpenBLAS core: %s; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n",
-              openblas_get_corename(), std::getenv("OPENBLAS_CORETYPE") ?: "(unset)",
-              std::getenv("OPENBLAS_L2_SIZE") ?: "(unset)");
+              openblas_get_corename(), env_or("OPENBLAS_CORETYPE", "(unset)"),
+              env_or("OPENBLAS_L2_SIZE", "(unset)"));
   std::printf("| shape | threads | axon GFLOP/s | OpenBLAS GFLOP/s | axon / OpenBLAS |\n");
   std::printf("|---|---:|---:|---:|---:|\n");
 #else

@@ -8,8 +8,10 @@
 #include <mutex>
 
 #include "args.h"
+#include "axon/machine.h"
 #include "axon/profiler.h"
 #include "exec.h"
+#include "peers.h"
 #include "program.h"
 #include "axon/runtime.h"
 #include "axon/thread_pool.h"
@@ -110,6 +112,32 @@ Napi::Value backend_info(const Napi::CallbackInfo& info) {
   const BuildInfo b = build_info();
   o.Set("compiler", b.compiler);
   o.Set("buildFlags", b.flags);
+  const CpuIdentity& id = cpu_identity();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("arch", id.arch);
+  cpu.Set("vendor", id.vendor);
+  cpu.Set("brand", id.brand);
+  cpu.Set("family", id.family);
+  cpu.Set("model", id.model);
+  cpu.Set("stepping", id.stepping);
+  cpu.Set("microarchitecture", microarchitecture(id));
+  o.Set("cpu", cpu);
+  return o;
+}
+
+// machineMeasure(): the FMA peak and read bandwidths (axon/machine.h), about a second.
+Napi::Value machine_measure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const MachineMeasure m = measure_machine();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("lanes", m.lanes);
+  o.Set("threads", m.threads);
+  o.Set("fmaGflopsOne", m.fma_gflops_one);
+  o.Set("fmaGflopsAll", m.fma_gflops_all);
+  o.Set("l2GbpsOne", m.l2_gbps_one);
+  o.Set("l2GbpsAll", m.l2_gbps_all);
+  o.Set("dramGbpsAll", m.dram_gbps_all);
+  o.Set("seconds", m.seconds);
   return o;
 }
 
@@ -164,8 +192,9 @@ Napi::Value profiler_enable(const Napi::CallbackInfo& info) {
 
 Napi::Value profiler_take(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<profiler::Record> records = profiler::take();
-  Napi::Array out = Napi::Array::New(env, records.size());
+  profiler::Taken taken = profiler::take();
+  const std::vector<profiler::Record>& records = taken.records;
+  Napi::Array list = Napi::Array::New(env, records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     Napi::Object r = Napi::Object::New(env);
     r.Set("op", records[i].op);
@@ -173,8 +202,27 @@ Napi::Value profiler_take(const Napi::CallbackInfo& info) {
     r.Set("ns", static_cast<double>(records[i].ns));
     r.Set("flops", records[i].flops);
     r.Set("bytes", records[i].bytes);
-    out.Set(static_cast<uint32_t>(i), r);
+    r.Set("id", static_cast<double>(records[i].id));
+    r.Set("startNs", static_cast<double>(records[i].start_ns));
+    r.Set("thread", records[i].thread);
+    list.Set(static_cast<uint32_t>(i), r);
   }
+  Napi::Array spans = Napi::Array::New(env, taken.spans.size());
+  for (size_t i = 0; i < taken.spans.size(); ++i) {
+    const profiler::Span& s = taken.spans[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("record", static_cast<double>(s.record));
+    o.Set("worker", s.worker);
+    o.Set("thread", s.thread);
+    o.Set("startNs", static_cast<double>(s.start_ns));
+    o.Set("endNs", static_cast<double>(s.end_ns));
+    o.Set("tasks", static_cast<double>(s.tasks));
+    spans.Set(static_cast<uint32_t>(i), o);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("records", list);
+  out.Set("spans", spans);
+  out.Set("dropped", static_cast<double>(taken.dropped));
   return out;
 }
 
@@ -196,10 +244,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, get_conv_algorithm_js, "getConvAlgorithm"));
   exports.Set("profilerEnable", Napi::Function::New(env, profiler_enable, "profilerEnable"));
   exports.Set("profilerTake", Napi::Function::New(env, profiler_take, "profilerTake"));
+  exports.Set("machineMeasure", Napi::Function::New(env, machine_measure, "machineMeasure"));
   exports.Set("rnnSizes", Napi::Function::New(env, rnn_sizes, "rnnSizes"));
   export_ops(env, exports);
   exports.Set("sumSquares", Napi::Function::New(env, sum_squares_js, "sumSquares"));
   init_program(env, exports);
+  export_peers(env, exports);
   return exports;
 }
 

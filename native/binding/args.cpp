@@ -5,6 +5,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "axon/portable.h"
+
 namespace axon::binding {
 
 std::string dims_string(const int64_t* dims, int ndim) {
@@ -209,7 +211,7 @@ std::vector<int64_t> Args::int_list(size_t i, const char* name, size_t len, int6
 
 int64_t Args::mul(int64_t a, int64_t b, const char* what) {
   int64_t r;
-  if (__builtin_mul_overflow(a, b, &r) || r > kMaxExtent)
+  if (mul_overflow(a, b, &r) || r > kMaxExtent)
     range_error(std::string("size of '") + what + "' overflows (" + std::to_string(a) + " x " +
                 std::to_string(b) + ")");
   return r;
@@ -217,7 +219,7 @@ int64_t Args::mul(int64_t a, int64_t b, const char* what) {
 
 int64_t Args::add(int64_t a, int64_t b, const char* what) {
   int64_t r;
-  if (__builtin_add_overflow(a, b, &r) || r > kMaxExtent)
+  if (add_overflow(a, b, &r) || r > kMaxExtent)
     range_error(std::string("size of '") + what + "' overflows");
   return r;
 }

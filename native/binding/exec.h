@@ -2,8 +2,6 @@
 // async exports and by Program replay. Internal header.
 #pragma once
 
-#include <chrono>
-
 #include "axon/profiler.h"
 
 namespace axon::binding {
@@ -11,12 +9,14 @@ namespace axon::binding {
 template <class Op>
 void run_profiled(const Op& op) {
   if (!profiler::enabled()) return op.run();
-  const auto t0 = std::chrono::steady_clock::now();
-  op.run();
-  const auto t1 = std::chrono::steady_clock::now();
-  profiler::add({Op::kName, op.shapes(),
-                 std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count(), op.flops(),
-                 op.bytes()});
+  const profiler::CallScope scope = profiler::begin_call();
+  try {
+    op.run();
+  } catch (...) {
+    profiler::abandon_call(scope);
+    throw;
+  }
+  profiler::end_call(scope, Op::kName, op.shapes(), op.flops(), op.bytes());
 }
 
 }  // namespace axon::binding

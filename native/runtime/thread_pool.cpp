@@ -11,14 +11,31 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sched.h>
 #include <string>
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__)
+#include "axon/portable.h"
+#include "axon/profiler.h"
+
+#if defined(__linux__)
+#include <sched.h>  // sched_getaffinity, CPU_COUNT (glibc and musl, with _GNU_SOURCE)
+#elif defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#endif
+
+// A spin-wait hint to the core (x86 PAUSE, Arm YIELD).
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #include <immintrin.h>
 #define AXON_CPU_RELAX() _mm_pause()
+#elif defined(_M_ARM64) && defined(AXON_MSVC)
+#define AXON_CPU_RELAX() __yield()
 #elif defined(__aarch64__)
 #define AXON_CPU_RELAX() asm volatile("yield")
 #else
@@ -29,6 +46,9 @@ namespace axon {
 
 namespace {
 
+#if defined(__linux__)
+// CPUs the cgroup's CPU quota allows (containers: docker --cpus, Kubernetes limits), rounded
+// up; 0 when there is no quota.
 int cgroup_cpu_limit() {
   // cgroup v2: "max 100000" or "<quota> <period>".
   std::ifstream v2("/sys/fs/cgroup/cpu.max");
@@ -49,6 +69,7 @@ int cgroup_cpu_limit() {
     return static_cast<int>(std::max<long long>(1, (q + p - 1) / p));
   return 0;
 }
+#endif
 
 thread_local bool t_in_region = false;
 thread_local int t_scope_depth = 0;
@@ -72,6 +93,8 @@ class ThreadPool {
     std::unique_lock<std::mutex> own(owner_mu_, std::try_to_lock);
     if (!own.owns_lock()) return false;
     Job job{fn, ctx, n_tasks};
+    // The kernel call this region belongs to, for the profiler's per-thread spans.
+    if (profiler::enabled()) job.call = profiler::current_call();
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = &job;
@@ -102,6 +125,7 @@ class ThreadPool {
     std::atomic<int64_t> next{0};
     std::atomic<int64_t> finished{0};
     std::atomic<int> joined{0};
+    uint64_t call = 0;  // profiler: the recorded call that started the region (0: none)
     Job(detail::TaskFn f, void* c, int64_t n) : fn(f), ctx(c), n_tasks(n), next(n < 64 ? n : 64) {}
   };
 
@@ -113,6 +137,8 @@ class ThreadPool {
   static void work_on(Job& job, int participant) {
     const bool was = t_in_region;
     t_in_region = true;
+    const bool profiled = profiler::enabled();
+    const int64_t started = profiled ? profiler::now_ns() : 0;
     int64_t done = 0;
     const int64_t owned = job.n_tasks < 64 ? job.n_tasks : 64;
     auto run = [&](int64_t t) {
@@ -129,6 +155,10 @@ class ThreadPool {
       if (t >= job.n_tasks) break;
       run(t);
     }
+    // Recorded before the region can complete: the caller's take() must see every span.
+    if (profiled && done)
+      profiler::add_span(
+          {job.call, participant, profiler::thread_number(), started, profiler::now_ns(), done});
     if (done) job.finished.fetch_add(done, std::memory_order_acq_rel);
     t_in_region = was;
   }
@@ -212,11 +242,28 @@ ThreadPool& pool() {
 
 int available_cpus() {
   int n = 0;
+#if defined(__linux__)
+  // The affinity mask (taskset, cpusets) and the cgroup quota: what a container really gets.
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int quota = cgroup_cpu_limit();
   if (quota > 0) n = std::min(n, quota);
+#elif defined(_WIN32)
+  // A process restricted by its affinity mask (start /affinity, a job object) gets that many
+  // CPUs. Unrestricted, every active CPU in every processor group: the mask only describes the
+  // process's first group, and Windows 11 spreads a process's threads over all groups.
+  DWORD_PTR process_mask = 0, system_mask = 0;
+  if (GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask) &&
+      process_mask != 0 && process_mask != system_mask) {
+    for (; process_mask != 0; process_mask &= process_mask - 1) ++n;
+  } else {
+    n = static_cast<int>(GetActiveProcessorCount(ALL_PROCESSOR_GROUPS));
+  }
+#else
+  // macOS and the rest: no affinity API, so every logical CPU.
+  n = static_cast<int>(std::thread::hardware_concurrency());
+#endif
   return std::max(1, n);
 }
 

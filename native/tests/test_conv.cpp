@@ -656,7 +656,10 @@ TEST(pool_output_size_follows_pytorch) {
 
 TEST(batch_norm_and_layer_norm) {
   uint32_t seed = 400;
-  for (auto [n, c, s] : {std::array<int64_t, 3>{4, 3, 25}, {7, 5, 1}, {2, 16, 33}}) {
+  // Plain variables, not a structured binding: the lambdas below capture them, which C++17
+  // allows only for variables (GCC accepts bindings too; Clang before 16 rejects them).
+  for (const auto& shape : {std::array<int64_t, 3>{4, 3, 25}, {7, 5, 1}, {2, 16, 33}}) {
+    const int64_t n = shape[0], c = shape[1], s = shape[2];
     BatchNormArgs a;
     a.n = n, a.c = c, a.s = s, a.eps = 1e-5f, a.momentum = 0.1f, a.training = true;
     const size_t nx = size_t(n * c * s);
@@ -712,7 +715,8 @@ TEST(batch_norm_and_layer_norm) {
                             want.data(), mean2.data(), inv2.data());
     CHECK_CLOSE(y.data(), want.data(), nx, 1e-5, 1e-5, "batch norm eval");
   }
-  for (auto [rows, d] : {std::array<int64_t, 2>{5, 17}, {3, 128}, {1, 1}}) {
+  for (const auto& shape : {std::array<int64_t, 2>{5, 17}, {3, 128}, {1, 1}}) {
+    const int64_t rows = shape[0], d = shape[1];
     const size_t n = size_t(rows * d);
     auto x = random_vector(n, seed++, -2, 4);
     auto gamma = random_vector(static_cast<size_t>(d), seed++, 0.5f, 1.5f);

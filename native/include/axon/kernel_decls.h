@@ -496,3 +496,11 @@ AXON_KERNEL(top_k_update, void,
 // sum t^2}.
 AXON_KERNEL(regression_update, void,
             (const float* pred, const float* target, int64_t n, double* stats), API, 0, 0)
+
+// Machine probes (native/kernels/cpu/probe.cpp, timed by runtime/machine_probe.cpp): vector
+// width, FMA chains per call, iterations x chains vector FMAs, and streaming reads of `n`
+// floats `repeats` times. Each returns a value derived from all its work.
+AXON_KERNEL(probe_lanes, int, (), 0, 0, ISA)
+AXON_KERNEL(probe_fma_chains, int, (), 0, 0, ISA)
+AXON_KERNEL(probe_fma, double, (int64_t iterations), 0, 0, ISA)
+AXON_KERNEL(probe_read, double, (const float* data, int64_t n, int64_t repeats), 0, 0, ISA)

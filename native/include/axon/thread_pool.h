@@ -25,7 +25,9 @@
 
 namespace axon {
 
-// CPUs this process may run on: min(sched affinity, cgroup cpu quota), at least 1.
+// CPUs this process may run on, at least 1. Linux: min(sched affinity, cgroup cpu quota);
+// Windows: the process affinity mask if restricted, else every active CPU in all processor
+// groups; macOS and others: std::thread::hardware_concurrency().
 int available_cpus();
 // Pool size chosen at start-up: AXON_NUM_THREADS if set and valid, else available_cpus().
 int default_num_threads();

@@ -2,6 +2,9 @@
 // level). Each op is a lambda on vectors; map1/map_grad supply the loops.
 //   forward:  y (n) = f(x (n); param)
 //   backward: dx (n) += dy (n) * f'(x), reading x (n) and y = f(x) (n)
+#include <cmath>
+#include <limits>
+
 #include "simd/isa.h"
 #include "simd/vmath.h"
 #include "isa_kernels.h"
@@ -39,14 +42,14 @@ void pow_scalar(const float* x, float* y, int64_t n, float p) {
   if (p == 0.5f) return map1(x, y, n, [](VecF v) { return sqrt(v); });
   if (p == -1.0f) return map1(x, y, n, [](VecF v) { return div(set1(1.0f), v); });
   if (p == -2.0f) return map1(x, y, n, [](VecF v) { return div(set1(1.0f), mul(v, v)); });
-  const bool integer = __builtin_floorf(p) == p;
-  const bool odd = integer && __builtin_fmodf(p, 2.0f) != 0.0f;
+  const bool integer = std::floor(p) == p;
+  const bool odd = integer && std::fmod(p, 2.0f) != 0.0f;
   const VecF vp = set1(p);
   map1(x, y, n, [&](VecF v) {
     VecF r = exp(mul(vp, log(abs(v))));
     // Odd powers take x's sign bit, so (-0)^-3 = -inf as in std::pow.
     if (odd) r = copysign(r, v);
-    if (!integer) r = select(lt(v, zero()), set1(__builtin_nanf("")), r);
+    if (!integer) r = select(lt(v, zero()), set1(std::numeric_limits<float>::quiet_NaN()), r);
     return r;
   });
 }

@@ -9,6 +9,7 @@
 #include "simd/isa.h"
 // after simd/isa.h, which names this level's namespace
 #include "axon/thread_pool.h"
+#include "axon/portable.h"
 #include "gemm/microkernel.h"
 #include "isa_kernels.h"
 #include "conv_internal.h"
@@ -39,30 +40,30 @@ template <int V>
 void direct_tile(const float* s, const int64_t* toff, int64_t taps, const float* wb,
                  const float* init, int cos, float* y, int64_t plane, int last_n, bool relu) {
   VecF acc[kDirectCo][V];
-#pragma GCC unroll 8
+  AXON_UNROLL(8)
   for (int c = 0; c < kDirectCo; ++c) {
     const VecF b = set1(init[c]);
-#pragma GCC unroll 4
+    AXON_UNROLL(4)
     for (int v = 0; v < V; ++v) acc[c][v] = b;
   }
   for (int64_t k = 0; k < taps; ++k) {
     const float* xs = s + toff[k];
     VecF xv[V];
-#pragma GCC unroll 4
+    AXON_UNROLL(4)
     for (int v = 0; v < V; ++v) xv[v] = load(xs + v * kWidth);
     const float* wk = wb + k * kDirectCo;
-#pragma GCC unroll 8
+    AXON_UNROLL(8)
     for (int c = 0; c < kDirectCo; ++c) {
       const VecF wv = set1(wk[c]);
-#pragma GCC unroll 4
+      AXON_UNROLL(4)
       for (int v = 0; v < V; ++v) acc[c][v] = fmadd(wv, xv[v], acc[c][v]);
     }
   }
-#pragma GCC unroll 8
+  AXON_UNROLL(8)
   for (int c = 0; c < kDirectCo; ++c) {
     if (c >= cos) break;
     float* out = y + c * plane;
-#pragma GCC unroll 4
+    AXON_UNROLL(4)
     for (int v = 0; v < V; ++v) {
       // max(0, r), not max(r, 0): every level's max returns its second operand on NaN, and
       // a fused relu must keep NaN as the relu op does.
@@ -159,7 +160,7 @@ void direct_forward(const ConvGeometry& g, const float* x, const float* w, const
         if (o0 + span < total)
           for (int64_t co = 0; co < g.c_out; ++co)
             for (int64_t e = 0; e < span; e += 16)
-              __builtin_prefetch(yband + co * plane + o0 + span + e, 1, 3);
+              AXON_PREFETCH(yband + co * plane + o0 + span + e, 1, 3);
         for (int64_t b = 0; b < co_blocks; ++b) {
           const int cos = static_cast<int>(std::min<int64_t>(kDirectCo, g.c_out - b * kDirectCo));
           const float* wb = wt + b * taps * kDirectCo;
@@ -197,10 +198,9 @@ template <int T>
 void wgrad_tile(const float* dy, int64_t plane, int cos, const float* s, const int64_t* toff,
                 int64_t total, float* part, int64_t taps) {
   VecF acc[kWgradCo][T];
-#pragma GCC unroll 4
-  for (int c = 0; c < kWgradCo; ++c)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[c][t] = zero();
+  AXON_UNROLL(4)
+  for (int c = 0; c < kWgradCo; ++c) AXON_UNROLL(8)
+  for (int t = 0; t < T; ++t) acc[c][t] = zero();
   const float* dyc[kWgradCo];
   for (int c = 0; c < kWgradCo; ++c) dyc[c] = dy + std::min(c, cos - 1) * plane;
   const float* st[T];
@@ -208,12 +208,12 @@ void wgrad_tile(const float* dy, int64_t plane, int cos, const float* s, const i
   int64_t o = 0;
   for (; o + kWidth <= total; o += kWidth) {
     VecF d[kWgradCo];
-#pragma GCC unroll 4
+    AXON_UNROLL(4)
     for (int c = 0; c < kWgradCo; ++c) d[c] = load(dyc[c] + o);
-#pragma GCC unroll 8
+    AXON_UNROLL(8)
     for (int t = 0; t < T; ++t) {
       const VecF v = load(st[t] + o);
-#pragma GCC unroll 4
+      AXON_UNROLL(4)
       for (int c = 0; c < kWgradCo; ++c) acc[c][t] = fmadd(d[c], v, acc[c][t]);
     }
   }
@@ -226,13 +226,12 @@ void wgrad_tile(const float* dy, int64_t plane, int cos, const float* s, const i
       for (int c = 0; c < kWgradCo; ++c) acc[c][t] = fmadd(d[c], v, acc[c][t]);
     }
   }
-#pragma GCC unroll 4
-  for (int c = 0; c < kWgradCo; ++c)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      float* p = part + (c * taps + t) * kWidth;
-      store(p, add(load(p), acc[c][t]));
-    }
+  AXON_UNROLL(4)
+  for (int c = 0; c < kWgradCo; ++c) AXON_UNROLL(8)
+  for (int t = 0; t < T; ++t) {
+    float* p = part + (c * taps + t) * kWidth;
+    store(p, add(load(p), acc[c][t]));
+  }
 }
 
 // wgrad_tile by tap count (1..kWgradTaps).

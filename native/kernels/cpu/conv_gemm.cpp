@@ -10,6 +10,7 @@
 #include "simd/isa.h"
 // after simd/isa.h, which names this level's namespace
 #include "axon/thread_pool.h"
+#include "axon/portable.h"
 #include "gemm/microkernel.h"
 #include "isa_kernels.h"
 #include "conv_internal.h"
@@ -28,22 +29,21 @@ void offset_kernel(int64_t steps, const float* const* rows, const int64_t* off, 
                    float* c, int64_t ldc, int mr, int ncols, float beta, const float* init,
                    bool relu) {
   VecF acc[R][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) acc[i][v] = init ? load(init + v * kWidth) : zero();
+  AXON_UNROLL(16)
+  for (int i = 0; i < R; ++i) AXON_UNROLL(8)
+  for (int v = 0; v < NV; ++v) acc[i][v] = init ? load(init + v * kWidth) : zero();
   const float* a[R];
-#pragma GCC unroll 16
+  AXON_UNROLL(16)
   for (int i = 0; i < R; ++i) a[i] = rows[i < mr ? i : (mr > 0 ? mr - 1 : 0)];
   for (int64_t s = 0; s < steps; ++s) {
     const int64_t o = off[s];
     VecF b[NV];
-#pragma GCC unroll 8
+    AXON_UNROLL(8)
     for (int v = 0; v < NV; ++v) b[v] = load(bp + v * kWidth);
-#pragma GCC unroll 16
+    AXON_UNROLL(16)
     for (int i = 0; i < R; ++i) {
       const VecF x = set1(a[i][o]);
-#pragma GCC unroll 8
+      AXON_UNROLL(8)
       for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(x, b[v], acc[i][v]);
     }
     bp += NV * kWidth;
@@ -336,7 +336,7 @@ void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const
         if (next_x) {
           const int64_t upto = next_lines * std::min(total, j0 + kPixelBlock) / total;
           for (; prefetched < upto; ++prefetched) {
-            __builtin_prefetch(next_x + next_line * 16, 0, 2);
+            AXON_PREFETCH(next_x + next_line * 16, 0, 2);
             if (++next_line == line_per_chan && prefetched + 1 < next_lines) {
               next_line = 0;
               next_x += next_channel(next_chan + 1) - next_channel(next_chan);
@@ -351,8 +351,8 @@ void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const
           const int64_t len = std::min(q.p - p, np - done);
           for (int64_t co = 0; co < q.cout_g; ++co) {
             const float* run = yg + (im * q.c_out + co) * q.p + p;
-            for (int64_t e = 0; e < len; e += 16) __builtin_prefetch(run + e, 1, 3);
-            __builtin_prefetch(run + len - 1, 1, 3);
+            for (int64_t e = 0; e < len; e += 16) AXON_PREFETCH(run + e, 1, 3);
+            AXON_PREFETCH(run + len - 1, 1, 3);
           }
           done += len;
         }

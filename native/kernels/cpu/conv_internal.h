@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "axon/aligned.h"
 #include "axon/kernels.h"
 
 namespace axon::cpu::AXON_ISA_NS::conv {
@@ -41,14 +42,14 @@ T* scratch(int slot, size_t count) {
     void* ptr[8] = {};
     size_t cap[8] = {};
     ~Buffers() {
-      for (void* p : ptr) std::free(p);
+      for (void* p : ptr) aligned_free(p);
     }
   };
   thread_local Buffers buffers;
   const size_t bytes = count * sizeof(T);
   if (buffers.cap[slot] < bytes) {
-    std::free(buffers.ptr[slot]);
-    buffers.ptr[slot] = std::aligned_alloc(64, ((bytes + 63) / 64) * 64);
+    aligned_free(buffers.ptr[slot]);
+    buffers.ptr[slot] = aligned_alloc_bytes(64, bytes);
     buffers.cap[slot] = buffers.ptr[slot] ? bytes : 0;
     if (!buffers.ptr[slot]) std::abort();  // out of memory for a few MB of working space
   }

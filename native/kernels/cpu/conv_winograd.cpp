@@ -9,6 +9,7 @@
 
 #include "simd/isa.h"
 // after simd/isa.h, which names this level's namespace
+#include "axon/aligned.h"
 #include "axon/thread_pool.h"
 #include "gemm/microkernel.h"
 #include "isa_kernels.h"
@@ -104,7 +105,7 @@ struct CachedWeights {
   CachedWeights() = default;
   CachedWeights(const CachedWeights&) = delete;
   CachedWeights& operator=(const CachedWeights&) = delete;
-  ~CachedWeights() { std::free(u); }
+  ~CachedWeights() { aligned_free(u); }
   size_t bytes() const { return (content.size() + u_floats) * sizeof(float); }
 };
 
@@ -143,7 +144,7 @@ const float* winograd_weights(const float* w, int64_t cout, int64_t cin, int wid
     cache.entries.erase(oldest);
   }
   auto e = std::make_unique<CachedWeights>();
-  e->u = static_cast<float*>(std::aligned_alloc(64, (u_floats * sizeof(float) + 63) / 64 * 64));
+  e->u = static_cast<float*>(aligned_alloc_bytes(64, u_floats * sizeof(float)));
   if (!e->u) std::abort();  // out of memory for a few MB, as scratch()
   e->w = w, e->cout = cout, e->cin = cin, e->width = width, e->r = R, e->u_floats = u_floats;
   e->content.assign(w, w + w_floats);

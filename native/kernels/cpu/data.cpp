@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "axon/kernels.h"
+#include "axon/portable.h"
 #include "axon/thread_pool.h"
 
 namespace axon {
@@ -40,7 +41,7 @@ void gather_rows(const void* src, int64_t row_size, const int32_t* indices, int6
       if (r + kAhead < e) {
         const char* p =
             reinterpret_cast<const char*>(s + int64_t{indices[start + r + kAhead]} * row_size);
-        for (int64_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off, 0, 0);
+        for (int64_t off = 0; off < row_bytes; off += 64) AXON_PREFETCH(p + off, 0, 0);
       }
       std::memcpy(d + r * row_size, s + int64_t{indices[start + r]} * row_size,
                   sizeof(uint32_t) * row_size);

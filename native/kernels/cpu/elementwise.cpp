@@ -6,6 +6,8 @@
 //   select_backward:   dx (n) += dout where cond != 0, dy (n) += dout where cond == 0
 // The comparisons (Greater .. NotEqual) write 1.0f / 0.0f and have a zero gradient.
 // Broadcasting is arranged by the dispatch layer (dispatch.cpp), which calls these on rows.
+#include <limits>
+
 #include "simd/isa.h"
 #include "simd/vmath.h"
 #include "isa_kernels.h"
@@ -27,7 +29,8 @@ inline VecF pow_vec(VecF a, VecF b) {
   const Mask negative = lt(a, zero());
   // Odd integer powers take a's sign bit, so (-0)^-1 = -inf and (-0)^3 = -0 as in std::pow.
   r = select(odd, copysign(r, a), r);
-  r = select(mask_and(negative, b_integer), r, select(negative, set1(__builtin_nanf("")), r));
+  r = select(mask_and(negative, b_integer), r,
+             select(negative, set1(std::numeric_limits<float>::quiet_NaN()), r));
   return select(eq(b, zero()), set1(1.0f), r);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "axon/portable.h"
 #include "simd/isa.h"
 // after simd/isa.h, which names this level's namespace
 #include "isa_kernels.h"
@@ -67,7 +68,7 @@ bool max_pool_2x2_plane(const float* in, int64_t w, int64_t out_h, int64_t out_w
     int32_t* x = idx + i * out_w;
     // Branch-free selects over whole rows: GCC vectorises this loop (strided loads, masked
     // blends) at every level that has vectors.
-#pragma GCC ivdep
+    AXON_IVDEP
     for (int64_t j = 0; j < out_w; ++j) {
       const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
       const int32_t at0 = row + static_cast<int32_t>(2 * j);

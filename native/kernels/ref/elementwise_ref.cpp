@@ -9,13 +9,16 @@
 namespace axon::ref {
 
 namespace {
+
+// M_PI is POSIX, not C++: MSVC defines it only with _USE_MATH_DEFINES.
+constexpr double kPi = 3.14159265358979323846;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSqrt2OverPi = 0.79788456080286535587989211986876;
 constexpr double kGeluTanhC = 0.044715;
 
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-double normal_pdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI); }
+double normal_pdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * kPi); }
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 }  // namespace
 
@@ -124,7 +127,7 @@ double unary_derivative(UnaryOp op, double x, double y, double p) {
       return t + x * sigmoid(x) * (1.0 - t * t);
     }
     case UnaryOp::Erf:
-      return 2.0 / std::sqrt(M_PI) * std::exp(-x * x);
+      return 2.0 / std::sqrt(kPi) * std::exp(-x * x);
     case UnaryOp::Count:
       break;
   }

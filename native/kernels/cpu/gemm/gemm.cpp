@@ -19,6 +19,7 @@
 
 #include "../simd/isa.h"
 #include "../isa_kernels.h"
+#include "axon/aligned.h"
 #include "axon/thread_pool.h"
 #include "microkernel.h"
 
@@ -51,14 +52,13 @@ float* scratch(int slot, size_t floats) {
     float* ptr[4] = {nullptr, nullptr, nullptr, nullptr};
     size_t cap[4] = {0, 0, 0, 0};
     ~Buffers() {
-      for (float* p : ptr) std::free(p);
+      for (float* p : ptr) aligned_free(p);
     }
   };
   thread_local Buffers buffers;
   if (buffers.cap[slot] < floats) {
-    std::free(buffers.ptr[slot]);
-    const size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
-    buffers.ptr[slot] = static_cast<float*>(std::aligned_alloc(64, bytes));
+    aligned_free(buffers.ptr[slot]);
+    buffers.ptr[slot] = static_cast<float*>(aligned_alloc_bytes(64, floats * sizeof(float)));
     buffers.cap[slot] = buffers.ptr[slot] ? floats : 0;
   }
   return buffers.ptr[slot];

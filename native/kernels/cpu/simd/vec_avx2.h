@@ -4,6 +4,8 @@
 #include <immintrin.h>
 #include <cstdint>
 
+#include "axon/portable.h"
+
 namespace axon::cpu::avx2::simd {
 
 inline constexpr int kWidth = 8;
@@ -130,15 +132,15 @@ inline void prefetch_l1(const void* p) { _mm_prefetch(static_cast<const char*>(p
 // Full-width transpose of ROWS (<= 8, compile-time) rows of 8 columns: the branch-free fast
 // path of transpose_tile used by GEMM packing. dst[c * ld_dst + r].
 template <int ROWS>
-inline __attribute__((always_inline)) void transpose_rows(const float* src, int64_t ld_src,
-                                                          float* dst, int64_t ld_dst) {
+AXON_ALWAYS_INLINE void transpose_rows(const float* src, int64_t ld_src, float* dst,
+                                       int64_t ld_dst) {
   static_assert(ROWS >= 1 && ROWS <= 8);
   __m256 r[8];
-#pragma GCC unroll 8
+  AXON_UNROLL(8)
   for (int i = 0; i < 8; ++i)
     r[i] = i < ROWS ? _mm256_loadu_ps(src + i * ld_src) : _mm256_setzero_ps();
   __m256 u[8];
-#pragma GCC unroll 2
+  AXON_UNROLL(2)
   for (int g = 0; g < 2; ++g) {
     const __m256 t0 = _mm256_unpacklo_ps(r[4 * g], r[4 * g + 1]);
     const __m256 t1 = _mm256_unpackhi_ps(r[4 * g], r[4 * g + 1]);
@@ -150,7 +152,7 @@ inline __attribute__((always_inline)) void transpose_rows(const float* src, int6
     u[4 * g + 3] = _mm256_shuffle_ps(t1, t3, 0xEE);
   }
   const __m256i m = tail_mask(ROWS);
-#pragma GCC unroll 4
+  AXON_UNROLL(4)
   for (int c = 0; c < 4; ++c) {
     const __m256 col0 = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
     const __m256 col1 = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);

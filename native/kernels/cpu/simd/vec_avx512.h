@@ -4,6 +4,8 @@
 #include <immintrin.h>
 #include <cstdint>
 
+#include "axon/portable.h"
+
 namespace axon::cpu::avx512::simd {
 
 inline constexpr int kWidth = 16;
@@ -111,7 +113,7 @@ inline VecI select_i(Mask m, VecI if_true, VecI if_false) {
   return _mm512_mask_mov_epi32(if_false, m, if_true);
 }
 inline VecF zero_unless(Mask m, VecF a) { return _mm512_maskz_mov_ps(m, a); }
-inline int count(Mask m) { return __builtin_popcount(m); }
+inline int count(Mask m) { return ::axon::popcount32(m); }
 
 inline float reduce_add(VecF a) {
   __m256 s = _mm256_add_ps(_mm512_castps512_ps256(a),
@@ -183,15 +185,15 @@ inline void prefetch_l1(const void* p) { _mm_prefetch(static_cast<const char*>(p
 // Full-width transpose of ROWS (<= 16, a compile-time count) rows of 16 columns: the
 // branch-free fast path of transpose_tile used by GEMM packing. dst[c * ld_dst + r].
 template <int ROWS>
-inline __attribute__((always_inline)) void transpose_rows(const float* src, int64_t ld_src,
-                                                          float* dst, int64_t ld_dst) {
+AXON_ALWAYS_INLINE void transpose_rows(const float* src, int64_t ld_src, float* dst,
+                                       int64_t ld_dst) {
   static_assert(ROWS >= 1 && ROWS <= 16);
   __m512 r[16];
-#pragma GCC unroll 16
+  AXON_UNROLL(16)
   for (int i = 0; i < 16; ++i)
     r[i] = i < ROWS ? _mm512_loadu_ps(src + i * ld_src) : _mm512_setzero_ps();
   __m512 u[16];
-#pragma GCC unroll 4
+  AXON_UNROLL(4)
   for (int g = 0; g < 4; ++g) {
     const __m512 t0 = _mm512_unpacklo_ps(r[4 * g], r[4 * g + 1]);
     const __m512 t1 = _mm512_unpackhi_ps(r[4 * g], r[4 * g + 1]);
@@ -203,7 +205,7 @@ inline __attribute__((always_inline)) void transpose_rows(const float* src, int6
     u[4 * g + 3] = _mm512_shuffle_ps(t1, t3, 0xEE);
   }
   constexpr __mmask16 m = static_cast<__mmask16>((1u << ROWS) - 1u);
-#pragma GCC unroll 4
+  AXON_UNROLL(4)
   for (int c = 0; c < 4; ++c) {
     const __m512 ab_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
     const __m512 ab_hi = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);

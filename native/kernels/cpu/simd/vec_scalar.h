@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "axon/portable.h"
+
 namespace axon::cpu::scalar::simd {
 
 inline constexpr int kWidth = 1;
@@ -108,7 +110,7 @@ inline void transpose_tile(const float* src, int64_t ld_src, int rows, int cols,
     for (int c = 0; c < cols; ++c) dst[c * ld_dst + r] = src[r * ld_src + c];
 }
 
-inline void prefetch_l1(const void* p) { __builtin_prefetch(p, 0, 3); }
+inline void prefetch_l1(const void* p) { AXON_PREFETCH(p, 0, 3); }
 
 // Full-width transpose of ROWS rows of kWidth columns (GEMM packing fast path).
 template <int ROWS>

@@ -7,6 +7,8 @@
 // Include after isa.h.
 #pragma once
 
+#include <limits>
+
 namespace axon::cpu::AXON_ISA_NS::simd {
 
 namespace vmath_detail {
@@ -75,9 +77,9 @@ inline VecF log(VecF x) {
   const VecF logm = fmadd(mul(s, u), p, add(s, s));
   VecF r = fmadd(e, set1(kLn2Hi), fmadd(e, set1(kLn2Lo), logm));
   // Special values, in this order: x == 0 -> -inf, x < 0 -> NaN, inf -> inf, NaN -> NaN.
-  const float inf = __builtin_inff();
+  const float inf = std::numeric_limits<float>::infinity();
   r = select(eq(x, zero()), set1(-inf), r);
-  r = select(lt(x, zero()), set1(__builtin_nanf("")), r);
+  r = select(lt(x, zero()), set1(std::numeric_limits<float>::quiet_NaN()), r);
   r = select(eq(x, set1(inf)), x, r);
   return select(is_nan(x), x, r);
 }
@@ -89,7 +91,8 @@ inline VecF log1p(VecF x) {
   const VecF corr = div(sub(wm1, x), w);
   const VecF r = sub(log(w), corr);
   // When w == 1 exactly, log1p(x) = x to float precision; w == inf keeps inf.
-  return select(eq(wm1, zero()), x, select(eq(w, set1(__builtin_inff())), w, r));
+  return select(eq(wm1, zero()), x,
+                select(eq(w, set1(std::numeric_limits<float>::infinity())), w, r));
 }
 
 // tanh: odd polynomial for |x| < 0.625, else sign(x) (1 - 2 / (e^{2|x|} + 1)).
