@@ -1,7 +1,7 @@
 /** Backend facts and settings: SIMD level, threads, build. */
-import { native, type BackendInfo } from './native/binding.js';
+import { native, type BackendInfo, type CpuInfo } from './native/binding.js';
 
-export type { BackendInfo };
+export type { BackendInfo, CpuInfo };
 
 /**
  * What the native backend runs on: the SIMD level in use (and why), the kernel thread count,
@@ -104,4 +104,77 @@ export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
  */
 export function getConvAlgorithm(): ConvAlgorithm {
   return CONV_ALGORITHMS[native.getConvAlgorithm()] ?? 'auto';
+}
+
+/**
+ * What this machine can do at the active SIMD level, measured: the fp32 FMA peak of one core
+ * and of the kernel thread pool, and the bandwidth of streaming reads from a core's L2 and from
+ * DRAM; with the CPU's identity. The roofs of {@link ProfileReport.roofline}.
+ *
+ * @example
+ * ```ts
+ * import { machineInfo, type MachineInfo } from 'axon-nn';
+ * const m: MachineInfo = machineInfo();
+ * console.log(`${m.cpu.microarchitecture}: ${m.peakGflops.toFixed(0)} GFLOP/s, DRAM ${m.dramGbps.toFixed(0)} GB/s`);
+ * ```
+ */
+export interface MachineInfo {
+  /** The CPU (as {@link BackendInfo.cpu}). */
+  cpu: BackendInfo['cpu'];
+  /** The SIMD level measured (the active one). */
+  isa: string;
+  /** Pool threads the whole-pool figures used. */
+  threads: number;
+  /** fp32 lanes per vector at that level. */
+  lanes: number;
+  /** GFLOP/s of one thread running independent FMA chains. */
+  peakGflopsPerCore: number;
+  /** GFLOP/s of every pool thread doing so at once. */
+  peakGflops: number;
+  /** GB/s of one thread re-reading 192 KiB (its L2). */
+  l2GbpsPerCore: number;
+  /** GB/s of every pool thread re-reading its own 192 KiB. */
+  l2Gbps: number;
+  /** GB/s of every pool thread streaming its share of 256 MiB from DRAM. */
+  dramGbps: number;
+  /** How long the measurement took, in seconds. */
+  measuredSeconds: number;
+}
+
+let measured: MachineInfo | null = null;
+
+/**
+ * Measures {@link MachineInfo} once (about a second, blocking the calling thread: call it from a
+ * script or at start-up, not while serving) and returns the cached figures afterwards, until the
+ * thread count or SIMD level changes or `refresh` is passed. Figures are the best of three runs;
+ * other load on the machine lowers them.
+ * @throws TypeError for an options value that is not `{ refresh?: boolean }`.
+ *
+ * @example
+ * ```ts
+ * import { machineInfo } from 'axon-nn';
+ * const m = machineInfo();
+ * console.log(`${m.cpu.brand}: ${m.peakGflopsPerCore.toFixed(0)} GFLOP/s per core, ${m.threads} threads`);
+ * console.log(`L2 ${m.l2GbpsPerCore.toFixed(0)} GB/s per core, DRAM ${m.dramGbps.toFixed(0)} GB/s`);
+ * ```
+ */
+export function machineInfo(options: { refresh?: boolean } = {}): MachineInfo {
+  if (typeof options !== 'object' || options === null || Object.keys(options).some((k) => k !== 'refresh'))
+    throw new TypeError(`machineInfo: options must be { refresh?: boolean }, got ${JSON.stringify(options)}`);
+  const info = native.backendInfo();
+  if (measured && !options.refresh && measured.isa === info.isa && measured.threads === info.threads) return measured;
+  const m = native.machineMeasure();
+  measured = {
+    cpu: info.cpu,
+    isa: info.isa,
+    threads: m.threads,
+    lanes: m.lanes,
+    peakGflopsPerCore: m.fmaGflopsOne,
+    peakGflops: m.fmaGflopsAll,
+    l2GbpsPerCore: m.l2GbpsOne,
+    l2Gbps: m.l2GbpsAll,
+    dramGbps: m.dramGbpsAll,
+    measuredSeconds: m.seconds,
+  };
+  return measured;
 }

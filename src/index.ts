@@ -80,8 +80,19 @@ export {
 } from './ops/layout.js';
 export { noGrad, isGradEnabled, setGradEnabled, type BackwardOptions, type GradNode } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
-export { profile, startProfiling, stopProfiling, isProfiling, ProfileReport, type ProfileRow } from './profiler.js';
-export type { ProfileRecord } from './native/binding.js';
+export {
+  profile,
+  startProfiling,
+  stopProfiling,
+  isProfiling,
+  ProfileReport,
+  type ProfileRow,
+  type TraceEvent,
+  type ChromeTrace,
+  type ProfileRecord,
+  type ProfileSpan,
+  type RooflineRow,
+} from './profiler.js';
 export {
   backendInfo,
   setNumThreads,
@@ -89,6 +100,9 @@ export {
   setConvAlgorithm,
   getConvAlgorithm,
   type BackendInfo,
+  machineInfo,
+  type MachineInfo,
+  type CpuInfo,
   type ConvAlgorithm,
 } from './backend.js';
 export { Module, Parameter, type LoadReport, type LoadStateDictOptions } from './nn/module.js';
@@ -223,6 +237,7 @@ export {
   type PlateauCallbackOptions,
 } from './train/callbacks.js';
 export { ProgressBar, type ProgressStream } from './train/progress.js';
+export { ProfileSteps, type ProfileStepsOptions } from './train/profile-steps.js';
 export * as metrics from './train/metrics.js';
 export type { Metric, MetricName } from './train/metrics.js';
 export { historyToSvg, historyToHtml, type HistoryLike, type PlotOptions } from './train/plot.js';

@@ -159,11 +159,11 @@ const WINDOW_KEYS = optionKeys<WindowOptions>({
 export interface Windows {
   /** Input values, row-major (N, L, F). */
   inputs: Float32Array;
-  /** [N, L, F]: windows, lookback steps, features. */
+  /** The inputs' shape (N, L, F): windows, lookback steps, features. */
   inputShape: [number, number, number];
   /** Target values, row-major (N, H, K). */
   targets: Float32Array;
-  /** [N, H, K]: windows, horizon steps, target columns. */
+  /** The targets' shape (N, H, K): windows, horizon steps, target columns. */
   targetShape: [number, number, number];
   /** Series row of each window's first input step; its targets start at starts[i] + lookback. */
   starts: Int32Array;

@@ -50,6 +50,48 @@ export interface BackendInfo {
   compiler: string;
   /** Compile flags of the addon and its per-ISA kernels; ends with '(assertions on)' in a debug build. */
   buildFlags: string;
+  /** What the CPU says it is (CPUID on x86; on other architectures only `arch` and a generic name). */
+  cpu: CpuInfo;
+}
+
+/**
+ * The CPU as {@link BackendInfo.cpu} reports it: architecture, vendor and brand strings, the
+ * family/model/stepping numbers /proc/cpuinfo shows, and the microarchitecture they name.
+ *
+ * @example
+ * ```ts
+ * import { backendInfo, type CpuInfo } from 'axon-nn';
+ * const cpu: CpuInfo = backendInfo().cpu;
+ * console.log(`${cpu.brand} (${cpu.microarchitecture}, family ${cpu.family} model ${cpu.model})`);
+ * ```
+ */
+export interface CpuInfo {
+  /** 'x86_64', 'aarch64', ... */
+  arch: string;
+  /** CPUID vendor: 'AuthenticAMD', 'GenuineIntel', ... ('' off x86). */
+  vendor: string;
+  /** The marketing name, e.g. 'AMD EPYC 9R14 96-Core Processor' ('' off x86). */
+  brand: string;
+  /** Display family (AMD Zen 3/4: 25, Zen 5: 26; Intel: 6). */
+  family: number;
+  /** Display model. */
+  model: number;
+  /** Stepping. */
+  stepping: number;
+  /** 'zen4', 'zen5', 'sapphire-rapids', 'alder-lake', ..., 'aarch64', or 'unknown ...' with the numbers. */
+  microarchitecture: string;
+}
+
+/** The raw figures of the machine probe (src/backend.ts: machineInfo). */
+export interface MachineMeasure {
+  lanes: number;
+  threads: number;
+  fmaGflopsOne: number;
+  fmaGflopsAll: number;
+  l2GbpsOne: number;
+  l2GbpsAll: number;
+  dramGbpsAll: number;
+  seconds: number;
 }
 
 /**
@@ -74,8 +116,89 @@ export interface ProfileRecord {
   flops: number;
   /** Estimated memory traffic of the call in bytes (reads plus writes). */
   bytes: number;
+  /** The call's number, 1, 2, ... in order of start; {@link ProfileSpan.record} refers to it. */
+  id: number;
+  /** Start time in nanoseconds since the profiler's epoch (a steady clock, first use of the profiler). */
+  startNs: number;
+  /** The calling thread, numbered 0, 1, ... by the profiler (the main thread, libuv's, workers'). */
+  thread: number;
 }
 
+/**
+ * One thread's share of a recorded call's parallel region ({@link ProfileReport.spans}): the
+ * calling thread's (worker 0) and each pool worker's that joined it, for a trace with one track
+ * per thread.
+ *
+ * @example
+ * ```ts
+ * import { profile, matmul, randn, type ProfileSpan } from 'axon-nn';
+ * const a = randn([512, 512]);
+ * const spans: readonly ProfileSpan[] = profile(() => matmul(a, a)).spans;
+ * for (const s of spans) console.log(`worker ${s.worker}: ${s.tasks} tasks in ${(s.endNs - s.startNs) / 1e3} us`);
+ * ```
+ */
+export interface ProfileSpan {
+  /** The {@link ProfileRecord.id} of the call whose region this is (0: a region outside a recorded call). */
+  record: number;
+  /** The pool participant: 0 the calling thread, 1 .. threads-1 the pool's workers. */
+  worker: number;
+  /** The thread, numbered as {@link ProfileRecord.thread}. */
+  thread: number;
+  /** Start in nanoseconds since the profiler's epoch. */
+  startNs: number;
+  /** End in nanoseconds since the profiler's epoch. */
+  endNs: number;
+  /** Tasks of the region this thread ran. */
+  tasks: number;
+}
+
+/** What the native profiler kept since the last take. */
+export interface ProfileTaken {
+  records: ProfileRecord[];
+  spans: ProfileSpan[];
+  /** Records and spans not kept (past about a million of each, storage is full). */
+  dropped: number;
+}
+
+
+/**
+ * A peer library the bench CLI loaded at run time (native/binding/peers.cpp: peerLoad).
+ * `supported` is false for a library that loaded but that the bench cannot drive (a oneDNN
+ * version whose C API was not verified); `reason` then says why.
+ */
+export interface PeerLibrary {
+  name: 'openblas' | 'onednn';
+  /** The path or library name that loaded, as passed to peerLoad. */
+  path: string;
+  /** The file it was loaded from (dladdr / GetModuleFileName), '' when unknown. */
+  file: string;
+  /** '0.3.21', '2.6.3'; 'unknown' when the library does not say. */
+  version: string;
+  supported: boolean;
+  reason?: string;
+  /** 'pthreads' | 'openmp' | 'sequential' | 'tbb' | 'threadpool' | 'unknown'. */
+  threading: string;
+  /** Its thread count now; null when it cannot be read. */
+  threads: number | null;
+  /** OpenBLAS only: openblas_get_config() and openblas_get_corename(). */
+  config?: string;
+  corename?: string;
+  /** OpenBLAS only: a 64-bit-integer (ILP64) build. */
+  ilp64?: boolean;
+}
+
+/** A convolution geometry for the peers: NCHW input, OIHW weights, symmetric padding. */
+export interface PeerConvGeometry {
+  n: number;
+  cin: number;
+  cout: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+}
 
 /**
  * A recorded op sequence replayed natively. regs = [start row, step index, rows per step,
@@ -120,12 +243,50 @@ export type NativeBinding = GeneratedKernels & {
   setConvAlgorithm(algorithm: number): void;
   getConvAlgorithm(): number;
   profilerEnable(on: boolean): void;
-  profilerTake(): ProfileRecord[];
+  profilerTake(): ProfileTaken;
+  /** Measures the FMA peak and read bandwidths (about a second; blocks the calling thread). */
+  machineMeasure(): MachineMeasure;
   /** [workspace floats, scratch floats] of an rnn call with these dims. */
   rnnSizes(dims: RnnDims): [number, number];
   /** [sync] Sum of squares of x, accumulated in double. */
   sumSquares(x: Float32Array): number;
   Program: new (regs: Float64Array) => NativeProgram;
+  /**
+   * Loads a peer library for the bench CLI: tries `paths` in order (dlopen / LoadLibrary) and
+   * returns the first that loads (for oneDNN, the first supported one), or null when none does;
+   * `errors` receives one "path: reason" per failure. Once loaded, later calls return it.
+   */
+  peerLoad(name: 'openblas' | 'onednn', paths: readonly string[], errors?: string[]): PeerLibrary | null;
+  /** Sets the loaded peers' thread counts; returns them (null: not loaded or not settable). */
+  peerSetThreads(n: number): { openblas: number | null; onednn: number | null };
+  /** OpenBLAS cblas_sgemm, row-major: c (m x n) = op(a) op(b); a is m x k (k x m when transA). */
+  peerSgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+  ): void;
+  /** Convolution as im2col (one thread, one image at a time) plus OpenBLAS sgemm. */
+  peerConv2dIm2col(geometry: PeerConvGeometry, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array): void;
+  /**
+   * oneDNN forward convolution on its own layouts: reorders x and w in, runs `reps` times,
+   * reorders the output into y. `seconds` is one convolution's mean time, `reorderSeconds` the
+   * three reorders', `impl` oneDNN's implementation name.
+   */
+  peerDnnlConv2d(
+    geometry: PeerConvGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array | null,
+    y: Float32Array,
+    reps: number,
+  ): { seconds: number; reorderSeconds: number; impl: string };
+  /** oneDNN eltwise (relu, exp, sigmoid) or binary add on plain buffers; x2 only for 'add'. */
+  peerDnnlEltwise(op: 'relu' | 'exp' | 'sigmoid' | 'add', x: Float32Array, x2: Float32Array | null, y: Float32Array): void;
 };
 
 const require = createRequire(import.meta.url);

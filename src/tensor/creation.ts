@@ -183,7 +183,6 @@ function tensorArguments(second: unknown, third: unknown): TensorOptions | undef
  * to it (row-major, as `reshape`).
  * @param values Nested arrays of numbers, a Float32Array or Int32Array (its dtype is kept
  *   unless options.dtype says otherwise), another array-like of numbers, or one number.
- * @param shape The shape to give the values: an array of non-negative integers.
  * @param options dtype ('float32' default, or 'int32') and requiresGrad; after a shape array
  *   it may not hold a shape too.
  * @returns A new tensor owning a copy of the values.
@@ -204,6 +203,13 @@ export function tensor(
   values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
   options?: TensorOptions,
 ): Tensor;
+/**
+ * The same with the shape as the second argument, as TensorFlow.js's `tf.tensor(values, shape)`.
+ * @param values As above.
+ * @param shape The shape to give the values: an array of non-negative integers holding as many
+ *   elements as the values.
+ * @param options dtype and requiresGrad (not a shape: it was given).
+ */
 export function tensor(
   values: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
   shape: readonly number[],
