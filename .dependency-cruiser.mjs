@@ -20,10 +20,13 @@
  *                binding directly (it runs models through Model.predict and OnnxSession.run).
  *   - profiler.ts, backend.ts: thin wrappers over the binding (nn/summary uses the profiler).
  *   - index.ts: the public entry; imports everything.
+ *   - cli/       the `axon-nn` command (info, bench): the public API through index.ts, plus the
+ *                binding for the peer libraries it loads at run time (native/binding/peers.cpp).
  *
  * The native binding (src/native/binding.ts) is imported only by autograd/, ops/, optim/
  * (the optimizer kernels), data/ (row gathers), train/ (recorded steps, tracing),
- * distributed/ (gradient buckets), profiler.ts and backend.ts: never by tensor/, nn/ or io/.
+ * distributed/ (gradient buckets), cli/ (the bench's peers), profiler.ts and backend.ts: never by
+ * tensor/, nn/ or io/.
  *
  * Type-only imports (`import type`; the compiler erases them, and eslint's
  * no-import-type-side-effects keeps `import { type X }` from leaving a runtime import behind)
@@ -55,11 +58,12 @@ export default {
     },
     {
       name: 'native-only-from-kernel-layers',
-      comment: 'Only autograd/, ops/, optim/, data/, train/, distributed/, profiler.ts and backend.ts call the binding',
+      comment:
+        'Only autograd/, ops/, optim/, data/, train/, distributed/, cli/, profiler.ts and backend.ts call the binding',
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: ['^src/(autograd|ops|optim|data|train|distributed|native)/', '^src/(profiler|backend)\\.ts$'],
+        pathNot: ['^src/(autograd|ops|optim|data|train|distributed|native|cli)/', '^src/(profiler|backend)\\.ts$'],
       },
       to: { path: '^src/native/' },
     },
@@ -93,6 +97,7 @@ export default {
     ]),
     layer('profiler-backend', '^src/(profiler|backend)\\.ts$', ['native/', 'io/atomic\\.ts$', 'backend\\.ts$']),
     layer('native', '^src/native/', ['native/']),
+    layer('cli', '^src/cli/', ['cli/', 'index\\.ts$', 'native/']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

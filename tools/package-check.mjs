@@ -130,6 +130,21 @@ console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
     if (r.status !== 0) fail(`the smoke script after ${what} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
     else console.log(`  ${r.stdout.trim()}`);
     if (variant.length > 0) continue;
+    // The CLI the package ships (`npx axon-nn info`), through npm's bin link.
+    const cli = spawnSync(join(project, 'node_modules', '.bin', 'axon-nn'), ['info', '--json'], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+    });
+    let cliInfo = null;
+    try {
+      cliInfo = JSON.parse(cli.stdout);
+    } catch {
+      // reported below
+    }
+    if (cli.status !== 0 || !(cliInfo?.roofs?.fmaGflops > 0))
+      fail(`npx axon-nn info --json failed:\n${(cli.stdout + cli.stderr).slice(-3000)}`);
+    else console.log(`  npx axon-nn info: ${cliInfo.roofs.fmaGflops.toFixed(0)} GFLOP/s FMA peak measured`);
     // require() from CommonJS (Node 20.19+ loads the ES module graph synchronously).
     writeFileSync(
       join(project, 'smoke.cjs'),
