@@ -2,12 +2,15 @@
 // awkward sizes, both directions, with and without lengths and initial states; and the
 // backward through time against finite differences of L = sum(gy*y) + sum(ghn*hn) +
 // sum(gcn*cn) computed from the reference forward.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "axon/kernels.h"
 #include "axon/ref.h"
+#include "axon/thread_pool.h"
 #include "check.h"
 
 using namespace axon;
@@ -65,7 +68,9 @@ struct Data {
 
 std::vector<Case> cases() {
   std::vector<Case> v;
-  const int64_t sizes[][4] = {{1, 1, 1, 1}, {5, 3, 17, 33}, {7, 4, 3, 17}, {3, 2, 33, 127}};
+  // Batches past 16 rows split the step loops into row blocks run on different threads.
+  const int64_t sizes[][4] = {{1, 1, 1, 1},    {5, 3, 17, 33}, {7, 4, 3, 17},
+                              {3, 2, 33, 127}, {3, 70, 5, 9},  {2, 65, 4, 16}};
   for (RnnMode m : {RnnMode::Lstm, RnnMode::Gru, RnnMode::RnnTanh, RnnMode::RnnRelu})
     for (const auto& s : sizes)
       for (bool rev : {false, true})
@@ -231,4 +236,44 @@ TEST(rnn_backward_finite_differences) {
         check(d.h0, dh0, 0.0f, "dh0");
         if (m == RnnMode::Lstm) check(d.c0, dc0, 0.0f, "dc0");
       }
+}
+
+// The row-block split depends on the batch only: forward and backward give the same bits with
+// one thread and with every thread of the pool.
+TEST(rnn_results_do_not_depend_on_the_thread_count) {
+  for (RnnMode m : {RnnMode::Lstm, RnnMode::Gru}) {
+    Case c;
+    c.a.mode = m, c.a.steps = 5, c.a.batch = 97, c.a.input = 6, c.a.hidden = 24;
+    c.with_lengths = true, c.with_state = true;
+    Data d(c, 77);
+    const RnnArgs& a = c.a;
+    const int64_t NH = a.batch * a.hidden;
+    auto run = [&](int threads, std::vector<float>& out) {
+      const int before = num_threads();
+      set_num_threads(threads);
+      std::vector<float> y(a.steps * NH), hn(NH), cn(NH), ws(rnn_workspace_size(a));
+      rnn_forward(a, d.x.data(), d.w_ih.data(), d.w_hh.data(), d.b_ih.data(), d.b_hh.data(),
+                  d.h0.data(), d.c0.data(), d.lengths.data(), y.data(), hn.data(), cn.data(),
+                  ws.data());
+      const int64_t G = rnn_gate_count(m) * a.hidden;
+      std::vector<float> dy(y.size()), dhn(NH, 0.5f), dcn(NH, 0.25f), dx(d.x.size()),
+          dwih(G * a.input), dwhh(G * a.hidden), dbih(G), dbhh(G), dh0(NH), dc0(NH),
+          scratch(rnn_scratch_size(a));
+      for (size_t i = 0; i < dy.size(); ++i) dy[i] = 0.01f * static_cast<float>(i % 17);
+      rnn_backward(a, d.x.data(), d.w_ih.data(), d.w_hh.data(), d.lengths.data(), ws.data(),
+                   dy.data(), dhn.data(), dcn.data(), dx.data(), dwih.data(), dwhh.data(),
+                   dbih.data(), dbhh.data(), dh0.data(), dc0.data(), scratch.data());
+      set_num_threads(before);
+      out = y;
+      for (const auto* v : {&hn, &cn, &dx, &dwih, &dwhh, &dbih, &dbhh, &dh0, &dc0})
+        out.insert(out.end(), v->begin(), v->end());
+    };
+    std::vector<float> one, all;
+    run(1, one);
+    run(std::max(2, num_threads()), all);
+    CHECK(one.size() == all.size());
+    CHECK_MSG(std::memcmp(one.data(), all.data(), one.size() * sizeof(float)) == 0,
+              m == RnnMode::Lstm ? "LSTM bits differ between 1 and 2+ threads"
+                                 : "GRU bits differ between 1 and 2+ threads");
+  }
 }

@@ -10,6 +10,12 @@
 //
 // The workspace keeps what the backward needs: the activated gates per step, the states
 // entering each step, the LSTM cell states after each step.
+//
+// Threads: batch rows are independent through time, so the step loops (forward and
+// backward) split the rows into blocks of kRowsPerBlock and run the whole sequence of each
+// block on one thread, with no synchronisation per step. The split depends only on the batch
+// size, never on the thread count, so results are the same with any number of threads. A
+// batch of one block runs its per-step GEMMs threaded instead, as before.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -80,16 +86,30 @@ const float* pack_recurrent_weights(const float* w_hh, int64_t k, int64_t n, boo
   return p;
 }
 
-// Which rows are still inside their sequence at step t (null: all).
-const uint8_t* active_rows(const RnnArgs& a, const int32_t* lengths, int64_t t,
+// Which of rows [r0, r0 + n) are still inside their sequence at step t (null: all).
+const uint8_t* active_rows(const int32_t* lengths, int64_t r0, int64_t n, int64_t t,
                            std::vector<uint8_t>& buf) {
   if (!lengths) return nullptr;
+  buf.resize(static_cast<size_t>(n));
   bool all = true;
-  for (int64_t r = 0; r < a.batch; ++r) {
-    buf[static_cast<size_t>(r)] = t < lengths[r];
+  for (int64_t r = 0; r < n; ++r) {
+    buf[static_cast<size_t>(r)] = t < lengths[r0 + r];
     all = all && buf[static_cast<size_t>(r)];
   }
   return all ? nullptr : buf.data();
+}
+
+// Rows per block of the step loops' split (see the file comment): 16 gives the common batch of
+// 32 two blocks; at one thread the two per-step GEMMs of 16 rows cost about what one of 32 did
+// (bench/RESULTS.md, "Recurrent layers split by rows").
+constexpr int64_t kRowsPerBlock = 16;
+
+// Runs fn(r0, r1) over row blocks of a batch of n: in parallel when there are several blocks.
+template <class F>
+void for_row_blocks(int64_t n, F&& fn) {
+  const int64_t blocks = std::min<int64_t>((n + kRowsPerBlock - 1) / kRowsPerBlock, 256);
+  if (blocks <= 1) return fn(int64_t{0}, n);
+  parallel_for(blocks, [&](int64_t b) { fn(n * b / blocks, n * (b + 1) / blocks); });
 }
 
 }  // namespace
@@ -126,48 +146,52 @@ void rnn_forward(const RnnArgs& a, const float* x, const float* w_ih, const floa
     else
       std::memset(cn, 0, sizeof(float) * N * H);
   }
-  thread_local std::vector<uint8_t> buf;
-  buf.resize(static_cast<size_t>(N));
   const float* whh_t =
       a.steps > 0 && N > 0 ? pack_recurrent_weights(w_hh, H, G, true, ws + l.packed) : nullptr;
-  for (int64_t s = 0; s < a.steps; ++s) {
-    const int64_t t = a.reverse ? a.steps - 1 - s : s;
-    const uint8_t* active = active_rows(a, lengths, t, buf);
-    float* g = gates + t * l.step_g;
-    float* hp = ws + l.hprev + t * l.step_h;
-    std::memcpy(hp, hn, sizeof(float) * N * H);
-    switch (a.mode) {
-      case RnnMode::Lstm: {
-        float* cp = ws + l.cprev + t * l.step_h;
-        std::memcpy(cp, cn, sizeof(float) * N * H);
-        gemm_rows(N, G, H, hp, H, false, w_hh, H, true, 1.0f, g, G, b_hh, whh_t);
-        k.lstm_cell_forward(g, cp, hp, cn, hn, N, H, active);
-        std::memcpy(ws + l.cs + t * l.step_h, cn, sizeof(float) * N * H);
-        break;
+  for_row_blocks(N, [&](int64_t r0, int64_t r1) {
+    const int64_t n = r1 - r0;
+    thread_local std::vector<uint8_t> buf;
+    float* h = hn + r0 * H;
+    float* c = cn ? cn + r0 * H : nullptr;
+    for (int64_t s = 0; s < a.steps; ++s) {
+      const int64_t t = a.reverse ? a.steps - 1 - s : s;
+      const uint8_t* active = active_rows(lengths, r0, n, t, buf);
+      float* g = gates + t * l.step_g + r0 * G;
+      float* hp = ws + l.hprev + t * l.step_h + r0 * H;
+      std::memcpy(hp, h, sizeof(float) * n * H);
+      switch (a.mode) {
+        case RnnMode::Lstm: {
+          float* cp = ws + l.cprev + t * l.step_h + r0 * H;
+          std::memcpy(cp, c, sizeof(float) * n * H);
+          gemm_rows(n, G, H, hp, H, false, w_hh, H, true, 1.0f, g, G, b_hh, whh_t);
+          k.lstm_cell_forward(g, cp, hp, c, h, n, H, active);
+          std::memcpy(ws + l.cs + t * l.step_h + r0 * H, c, sizeof(float) * n * H);
+          break;
+        }
+        case RnnMode::Gru: {
+          float* gh = ws + l.gh + t * l.step_g + r0 * G;
+          float* rzn = ws + l.gh + (a.steps + t) * l.step_g + r0 * G;
+          gemm_rows(n, G, H, hp, H, false, w_hh, H, true, 0.0f, gh, G, b_hh, whh_t);
+          k.gru_cell_forward(g, gh, hp, h, rzn, n, H, active);
+          break;
+        }
+        default: {
+          gemm_rows(n, H, H, hp, H, false, w_hh, H, true, 1.0f, g, H, b_hh, whh_t);
+          const UnaryOp act = a.mode == RnnMode::RnnRelu ? UnaryOp::Relu : UnaryOp::Tanh;
+          k.unary_forward(act, g, g, n * H, 0.0f);  // g now holds the new state
+          for (int64_t r = 0; r < n; ++r)
+            if (!active || active[r]) std::memcpy(h + r * H, g + r * H, sizeof(float) * H);
+          break;
+        }
       }
-      case RnnMode::Gru: {
-        float* gh = ws + l.gh + t * l.step_g;
-        float* rzn = ws + l.gh + (a.steps + t) * l.step_g;
-        gemm_rows(N, G, H, hp, H, false, w_hh, H, true, 0.0f, gh, G, b_hh, whh_t);
-        k.gru_cell_forward(g, gh, hp, hn, rzn, N, H, active);
-        break;
-      }
-      default: {
-        gemm_rows(N, H, H, hp, H, false, w_hh, H, true, 1.0f, g, H, b_hh, whh_t);
-        const UnaryOp act = a.mode == RnnMode::RnnRelu ? UnaryOp::Relu : UnaryOp::Tanh;
-        k.unary_forward(act, g, g, N * H, 0.0f);  // g now holds the new state
-        for (int64_t r = 0; r < N; ++r)
-          if (!active || active[r]) std::memcpy(hn + r * H, g + r * H, sizeof(float) * H);
-        break;
-      }
+      float* yt = y + t * N * H + r0 * H;
+      for (int64_t r = 0; r < n; ++r)
+        if (!active || active[r])
+          std::memcpy(yt + r * H, h + r * H, sizeof(float) * H);
+        else
+          std::memset(yt + r * H, 0, sizeof(float) * H);
     }
-    float* yt = y + t * N * H;
-    for (int64_t r = 0; r < N; ++r)
-      if (!active || active[r])
-        std::memcpy(yt + r * H, hn + r * H, sizeof(float) * H);
-      else
-        std::memset(yt + r * H, 0, sizeof(float) * H);
-  }
+  });
 }
 
 void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const float* w_hh,
@@ -191,53 +215,64 @@ void rnn_backward(const RnnArgs& a, const float* x, const float* w_ih, const flo
     std::memcpy(dc, dcn, sizeof(float) * N * H);
   else
     std::memset(dc, 0, sizeof(float) * N * H);
-  thread_local std::vector<uint8_t> buf;
-  buf.resize(static_cast<size_t>(N));
   const float* whh =
       T > 0 && N > 0 ? pack_recurrent_weights(w_hh, G, H, false, dc + N * H) : nullptr;
-  for (int64_t s = T - 1; s >= 0; --s) {
-    const int64_t t = a.reverse ? T - 1 - s : s;
-    const uint8_t* active = active_rows(a, lengths, t, buf);
-    if (dy) {
-      const float* dyt = dy + t * N * H;
-      for (int64_t r = 0; r < N; ++r)
-        if (!active || active[r])
-          for (int64_t j = 0; j < H; ++j) dh[r * H + j] += dyt[r * H + j];
-    }
-    const float* hp = ws + l.hprev + t * l.step_h;
-    float* dg = dgx + t * l.step_g;
-    switch (a.mode) {
-      case RnnMode::Lstm:
-        k.lstm_cell_backward(ws + l.gates + t * l.step_g, ws + l.cprev + t * l.step_h,
-                             ws + l.cs + t * l.step_h, dh, dc, dg, N, H, active);
-        gemm_rows(N, H, G, dg, G, false, w_hh, H, false, 0.0f, dh_next, H, nullptr, whh);
-        break;
-      case RnnMode::Gru: {
-        float* dghh = dgh + t * l.step_g;
-        k.gru_cell_backward(ws + l.gh + (T + t) * l.step_g, ws + l.gh + t * l.step_g, hp, dh, dg,
-                            dghh, dh_next, N, H, active);
-        gemm_rows(N, H, G, dghh, G, false, w_hh, H, false, 1.0f, dh_next, H, nullptr, whh);
-        break;
+  for_row_blocks(N, [&](int64_t r0, int64_t r1) {
+    const int64_t n = r1 - r0;
+    thread_local std::vector<uint8_t> buf;
+    // This block's rows of the batch-sized state gradients (swapped each step).
+    float* dhb = dh + r0 * H;
+    float* dnb = dh_next + r0 * H;
+    float* dcb = dc + r0 * H;
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = a.reverse ? T - 1 - s : s;
+      const uint8_t* active = active_rows(lengths, r0, n, t, buf);
+      if (dy) {
+        const float* dyt = dy + t * N * H + r0 * H;
+        for (int64_t r = 0; r < n; ++r)
+          if (!active || active[r])
+            for (int64_t j = 0; j < H; ++j) dhb[r * H + j] += dyt[r * H + j];
       }
-      default: {
-        // d pre = dh * act'(h_t), h_t the step's output (kept in the gate slot).
-        const float* ht = ws + l.gates + t * l.step_g;
-        const UnaryOp act = a.mode == RnnMode::RnnRelu ? UnaryOp::Relu : UnaryOp::Tanh;
-        std::memset(dg, 0, sizeof(float) * N * H);
-        k.unary_backward(act, ht, ht, dh, dg, N * H, 0.0f);
-        if (active)
-          for (int64_t r = 0; r < N; ++r)
-            if (!active[r]) std::memset(dg + r * H, 0, sizeof(float) * H);
-        gemm_rows(N, H, H, dg, H, false, w_hh, H, false, 0.0f, dh_next, H, nullptr, whh);
-        break;
+      const float* hp = ws + l.hprev + t * l.step_h + r0 * H;
+      float* dg = dgx + t * l.step_g + r0 * G;
+      switch (a.mode) {
+        case RnnMode::Lstm:
+          k.lstm_cell_backward(ws + l.gates + t * l.step_g + r0 * G,
+                               ws + l.cprev + t * l.step_h + r0 * H,
+                               ws + l.cs + t * l.step_h + r0 * H, dhb, dcb, dg, n, H, active);
+          gemm_rows(n, H, G, dg, G, false, w_hh, H, false, 0.0f, dnb, H, nullptr, whh);
+          break;
+        case RnnMode::Gru: {
+          float* dghh = dgh + t * l.step_g + r0 * G;
+          k.gru_cell_backward(ws + l.gh + (T + t) * l.step_g + r0 * G,
+                              ws + l.gh + t * l.step_g + r0 * G, hp, dhb, dg, dghh, dnb, n, H,
+                              active);
+          gemm_rows(n, H, G, dghh, G, false, w_hh, H, false, 1.0f, dnb, H, nullptr, whh);
+          break;
+        }
+        default: {
+          // d pre = dh * act'(h_t), h_t the step's output (kept in the gate slot).
+          const float* ht = ws + l.gates + t * l.step_g + r0 * G;
+          const UnaryOp act = a.mode == RnnMode::RnnRelu ? UnaryOp::Relu : UnaryOp::Tanh;
+          std::memset(dg, 0, sizeof(float) * n * H);
+          k.unary_backward(act, ht, ht, dhb, dg, n * H, 0.0f);
+          if (active)
+            for (int64_t r = 0; r < n; ++r)
+              if (!active[r]) std::memset(dg + r * H, 0, sizeof(float) * H);
+          gemm_rows(n, H, H, dg, H, false, w_hh, H, false, 0.0f, dnb, H, nullptr, whh);
+          break;
+        }
       }
+      // Rows past their sequence pass the gradient through unchanged (GRU's cell did already).
+      if (active && a.mode != RnnMode::Gru)
+        for (int64_t r = 0; r < n; ++r)
+          if (!active[r]) std::memcpy(dnb + r * H, dhb + r * H, sizeof(float) * H);
+      std::swap(dhb, dnb);
     }
-    // Rows past their sequence pass the gradient through unchanged (GRU's cell did already).
-    if (active && a.mode != RnnMode::Gru)
-      for (int64_t r = 0; r < N; ++r)
-        if (!active[r]) std::memcpy(dh_next + r * H, dh + r * H, sizeof(float) * H);
-    std::swap(dh, dh_next);
-  }
+  });
+  // After T swaps the final gradient is in dh when T is even, in dh_next when odd (every
+  // block swapped the same number of times).
+  if (T % 2 == 1) std::swap(dh, dh_next);
   if (dh0) std::memcpy(dh0, dh, sizeof(float) * N * H);
   if (dc0 && a.mode == RnnMode::Lstm) std::memcpy(dc0, dc, sizeof(float) * N * H);
   const int64_t rows = T * N;
