@@ -159,6 +159,19 @@ void binary_forward(BinaryOp op, const float* a, const Shape& as, const float* b
   const int64_t rows = total / len;
   const bool a_row = c.stride_a[last] != 0, b_row = c.stride_b[last] != 0;
   const int cost = op == BinaryOp::Pow ? 16 : 1;
+  if (rows == 1) {
+    // One row (same shapes, or a scalar operand, collapse to this): split along it, or a
+    // large add would run on one thread. Elementwise, so the split cannot change a result.
+    parallel_range(len, grain_for(cost), [&](int64_t s, int64_t e) {
+      if (a_row && b_row)
+        k.binary_contiguous(op, a + s, b + s, out + s, e - s);
+      else if (a_row)
+        k.binary_scalar(op, a + s, b[0], false, out + s, e - s);
+      else
+        k.binary_scalar(op, b + s, a[0], true, out + s, e - s);
+    });
+    return;
+  }
   const int64_t row_grain = std::max<int64_t>(1, grain_for(cost) / len);
   parallel_range(rows, row_grain, [&](int64_t r0, int64_t r1) {
     // Odometer over the outer dims, starting at row r0.
