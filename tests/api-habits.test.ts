@@ -362,9 +362,11 @@ describe('Model.load of something that is not a model names the path and what it
 
 describe('arguments that used to be taken silently are refused', () => {
   it('randn: a std that is not a finite number >= 0', () => {
-    expect(() => randn([2], { std: '2' as unknown as number })).toThrow('randn: std must be a number in [0, ');
-    expect(() => randn([2], { std: -1 })).toThrow('randn: std must be a number');
-    expect(() => randn([2], { std: Infinity })).toThrow('randn: std must be a number');
+    expect(() => randn([2], { std: '2' as unknown as number })).toThrow(
+      'randn: std must be a finite number >= 0, got "2"',
+    );
+    expect(() => randn([2], { std: -1 })).toThrow('randn: std must be a finite number >= 0, got -1');
+    expect(() => randn([2], { std: Infinity })).toThrow('randn: std must be a finite number >= 0, got Infinity');
     expect(randn([4], { std: 0, mean: 3 }).toArray()).toEqual([3, 3, 3, 3]);
   });
 

@@ -246,7 +246,7 @@ describe('creation', () => {
   });
   it('bad random parameters', () => {
     expect(() => ax.rand([2], { low: 1, high: 0 })).toThrow('rand: high 0 must be >= low 1');
-    expect(() => ax.randn([2], { std: -1 })).toThrow('randn: std must be >= 0, got -1');
+    expect(() => ax.randn([2], { std: -1 })).toThrow('randn: std must be a finite number >= 0, got -1');
     expect(() => ax.randint(5, 5, [2])).toThrow('randint: need integers low < high, got 5, 5');
     expect(() => ax.randint(0.5, 3, [2])).toThrow('randint: need integers low < high, got 0.5, 3');
     expect(() => new ax.Generator(1).nextInt(0)).toThrow('Generator.nextInt: n must be in [1, 2^32], got 0');

@@ -503,7 +503,9 @@ export function randn(shape: readonly number[], options?: RandnOptions): Tensor 
   floatOnly('randn', options?.dtype);
   const g = pickGenerator(options);
   const mean = numberOption('randn', 'mean', options?.mean, 0, -Number.MAX_VALUE, Number.MAX_VALUE);
-  const std = numberOption('randn', 'std', options?.std, 1, 0, Number.MAX_VALUE);
+  const std = options?.std ?? 1;
+  if (typeof std !== 'number' || !(std >= 0) || std === Infinity)
+    throw new RangeError(`randn: std must be a finite number >= 0, got ${describeValue(std)}`);
   const d = new Float32Array(numel(s));
   for (let i = 0; i < d.length; i++) d[i] = mean + std * g.nextNormal();
   return finish(d, s, options);
