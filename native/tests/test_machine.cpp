@@ -46,7 +46,8 @@ TEST(measure_machine_gives_positive_ordered_figures) {
   CHECK(m.threads >= 1);
   CHECK(m.fma_gflops_one > 0 && m.fma_gflops_all > 0);
   CHECK(m.l2_gbps_one > 0 && m.l2_gbps_all > 0 && m.dram_gbps_all > 0);
-  // Lanes x 2 FLOPs x at least one vector FMA per ns (1 GHz): a floor no real core misses.
-  CHECK_MSG(m.fma_gflops_one >= 2.0 * m.lanes * 0.5, "FMA peak implausibly low");
+  // No speed floor: these tests also run under qemu and Wine, where emulation sets the pace.
+  // One thread cannot beat the whole pool by more than noise.
+  CHECK(m.fma_gflops_all >= 0.5 * m.fma_gflops_one);
   CHECK(m.seconds > 0 && m.seconds < 30);
 }
