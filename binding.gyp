@@ -21,6 +21,7 @@
       "native/kernels/cpu/conv_direct.cpp",
       "native/kernels/cpu/conv_winograd.cpp",
       "native/kernels/cpu/pool_plane.cpp",
+      "native/kernels/cpu/norm_rows.cpp",
       "native/kernels/cpu/probe.cpp",
       "native/kernels/cpu/rnn_cell.cpp",
     ],

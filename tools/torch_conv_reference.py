@@ -54,6 +54,8 @@ def main():
         case("avg_pool2d_no_pad_count_ceil", lambda a: F.avg_pool2d(a, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), [x]),
         case("adaptive_avg_pool2d", lambda a: F.adaptive_avg_pool2d(a, (4, 3)), [x]),
         case("batch_norm_train", lambda a, w, b: F.batch_norm(a, None, None, w, b, training=True), [x, wave([4], 0.5, 1.0) + 1, wave([4], 0.7, 0)]),
+        case("batch_norm_relu_train", lambda a, w, b: F.relu(F.batch_norm(a, None, None, w, b, training=True)), [x, wave([4], 0.5, 1.0) + 1, wave([4], 0.7, 0)]),
+        case("batch_norm_add_relu_train", lambda a, w, b, r: F.relu(F.batch_norm(a, None, None, w, b, training=True) + r), [x, wave([4], 0.5, 1.0) + 1, wave([4], 0.7, 0), wave([2, 4, 9, 8], 0.37, 0.5)]),
         case("layer_norm", lambda a, w, b: F.layer_norm(a, [9, 8], w, b), [x, wave([9, 8], 0.2, 0.3) + 1, wave([9, 8], 0.6, 0)]),
     ]
     # Running statistics after three training steps with momentum 0.1 (unbiased variance).

@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
       auto fwd = [&] {
         axon::conv2d_forward(g, x.data(), w.data(), b.data(), axon::UnaryOp::Identity, 0, y.data());
       };
-      auto bwd_data = [&] { axon::conv2d_backward_data(g, y.data(), w.data(), dx.data()); };
+      auto bwd_data = [&] { axon::conv2d_backward_data(g, y.data(), w.data(), dx.data(), false); };
       auto bwd_weight = [&] {
         axon::conv2d_backward_weight(g, x.data(), y.data(), dw.data(), db.data());
       };

@@ -179,7 +179,7 @@ std::string AdaptiveAvgPool2dBackwardOp::shapes() const { return adaptive_shapes
 // ---- normalisation
 BatchNormArgs BatchNormOp::args() const {
   BatchNormArgs b = dims;
-  b.eps = eps, b.momentum = momentum, b.training = training;
+  b.eps = eps, b.momentum = momentum, b.training = training, b.relu = relu;
   return b;
 }
 
@@ -198,8 +198,15 @@ void BatchNormOp::check(Args& a, BatchNormOp& op) {
 
 BatchNormArgs BatchNormBackwardOp::args() const {
   BatchNormArgs b = dims;
-  b.training = training;
+  b.training = training, b.relu = relu;
   return b;
+}
+
+void BatchNormBackwardOp::check(Args& a, BatchNormBackwardOp& op) {
+  if (op.relu && !op.has_y)
+    a.type_error("relu needs y, the forward output whose sign gates the gradient");
+  if (!op.relu && op.has_y)
+    a.type_error("y is read only with relu (it gates the gradient); pass null without it");
 }
 
 void LayerNormOp::check(Args& a, LayerNormOp& op) {

@@ -136,6 +136,7 @@ Conv2dBackwardDataOp Conv2dBackwardDataOp::parse(Args& a) {
     const F32 v = a.f32(3, "dx");
     op.dx = v.data, op.dx_len = v.length;
   }
+  op.overwrite = a.optional_boolean(4, "overwrite", false);
   check(a, op);
   a.expect_length(op.dy_len, a.mul(a.mul(a.mul(op.geometry.n, op.geometry.c_out, "dy"), op.out_h, "dy"), op.out_w, "dy"), "dy", "n*cOut*outH*outW");
   a.expect_length(op.weight_len, a.mul(a.mul(a.mul(op.geometry.c_out, (op.geometry.c_in / op.geometry.groups), "weight"), op.geometry.kh, "weight"), op.geometry.kw, "weight"), "weight", "cOut*(cIn/groups)*kH*kW");
@@ -155,15 +156,15 @@ void Conv2dBackwardDataOp::run() const {
 void Conv2dBackwardDataOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({dy, dy_len * 4, false});
   uses.push_back({weight, weight_len * 4, false});
-  uses.push_back({dx, dx_len * 4, false});
+  uses.push_back({dx, dx_len * 4, (overwrite)});
 }
 void Conv2dBackwardDataOp::remap(const Remap& f) {
   remap_ptr(f, dy);
   remap_ptr(f, weight);
   remap_ptr(f, dx);
 }
-bool* Conv2dBackwardDataOp::overwrite_flag(const void*) { return nullptr; }
-void Conv2dBackwardDataOp::run_cpu() const { return conv2d_backward_data(geometry, dy, weight, dx); }
+bool* Conv2dBackwardDataOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
+void Conv2dBackwardDataOp::run_cpu() const { return conv2d_backward_data(geometry, dy, weight, dx, overwrite); }
 double Conv2dBackwardDataOp::flops() const { return 2.0 * double(geometry.n * geometry.c_out * out_h * out_w) * double(geometry.c_in / geometry.groups) * double(geometry.kh * geometry.kw); }
 double Conv2dBackwardDataOp::bytes() const { return 4.0 * (2.0 * double(geometry.n * geometry.c_in * geometry.h * geometry.w) + double(geometry.c_out * (geometry.c_in / geometry.groups) * geometry.kh * geometry.kw) + double(geometry.n * geometry.c_out * out_h * out_w)); }
 
@@ -658,6 +659,12 @@ BatchNormOp BatchNormOp::parse(Args& a) {
     const F32 v = a.f32(11, "saveInvstd");
     op.save_invstd = v.data, op.save_invstd_len = v.length;
   }
+  {
+    const F32 v = a.f32_or_null(12, "residual");
+    op.residual = v.data, op.residual_len = v.length;
+    op.has_residual = v.present;
+  }
+  op.relu = a.optional_boolean(13, "relu", false);
   check(a, op);
   a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
   if (op.has_gamma) a.expect_length(op.gamma_len, op.dims.c, "gamma", "one per channel");
@@ -667,6 +674,7 @@ BatchNormOp BatchNormOp::parse(Args& a) {
   a.expect_length(op.y_len, op.x_len, "y", "same as 'x'");
   a.expect_length(op.save_mean_len, op.dims.c, "saveMean", "one per channel");
   a.expect_length(op.save_invstd_len, op.dims.c, "saveInvstd", "one per channel");
+  if (op.has_residual) a.expect_length(op.residual_len, op.x_len, "residual", "same as 'x'");
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.x, op.x_len, "x", false);
   if (op.has_running_mean && op.has_gamma) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_running_mean && op.has_beta) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.beta, op.beta_len, "beta", false);
@@ -674,24 +682,29 @@ BatchNormOp BatchNormOp::parse(Args& a) {
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.y, op.y_len, "y", false);
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_running_mean && op.has_residual) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.residual, op.residual_len, "residual", false);
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.x, op.x_len, "x", false);
   if (op.has_running_var && op.has_gamma) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_running_var && op.has_beta) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.beta, op.beta_len, "beta", false);
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.y, op.y_len, "y", false);
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_running_var && op.has_residual) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.residual, op.residual_len, "residual", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
   if (op.has_gamma) a.expect_disjoint(op.y, op.y_len, "y", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_beta) a.expect_disjoint(op.y, op.y_len, "y", op.beta, op.beta_len, "beta", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.save_mean, op.save_mean_len, "saveMean", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_residual) a.expect_disjoint(op.y, op.y_len, "y", op.residual, op.residual_len, "residual", true);
   a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.x, op.x_len, "x", false);
   if (op.has_gamma) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_beta) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.beta, op.beta_len, "beta", false);
   a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_residual) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.residual, op.residual_len, "residual", false);
   a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.x, op.x_len, "x", false);
   if (op.has_gamma) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_beta) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.beta, op.beta_len, "beta", false);
+  if (op.has_residual) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.residual, op.residual_len, "residual", false);
   return op;
 }
 void BatchNormOp::run() const {
@@ -711,6 +724,7 @@ void BatchNormOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({y, y_len * 4, (true)});
   uses.push_back({save_mean, save_mean_len * 4, (true)});
   uses.push_back({save_invstd, save_invstd_len * 4, (true)});
+  if (has_residual) uses.push_back({residual, residual_len * 4, false});
 }
 void BatchNormOp::remap(const Remap& f) {
   remap_ptr(f, x);
@@ -721,11 +735,12 @@ void BatchNormOp::remap(const Remap& f) {
   remap_ptr(f, y);
   remap_ptr(f, save_mean);
   remap_ptr(f, save_invstd);
+  remap_ptr(f, residual);
 }
 bool* BatchNormOp::overwrite_flag(const void*) { return nullptr; }
-void BatchNormOp::run_cpu() const { return batch_norm_forward(args(), x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
-double BatchNormOp::flops() const { return 5.0 * double(dims.n * dims.c * dims.s); }
-double BatchNormOp::bytes() const { return 12.0 * double(dims.n * dims.c * dims.s); }
+void BatchNormOp::run_cpu() const { return batch_norm_forward(args(), x, residual, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
+double BatchNormOp::flops() const { return (5.0 + (has_residual ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * double(dims.n * dims.c * dims.s); }
+double BatchNormOp::bytes() const { return (12.0 + (has_residual ? 4.0 : 0.0)) * double(dims.n * dims.c * dims.s); }
 std::string BatchNormOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
 
 // ---- batchNormBackward (conv)
@@ -776,6 +791,19 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
     op.dbeta = v.data, op.dbeta_len = v.length;
     op.has_dbeta = v.present;
   }
+  {
+    const F32 v = a.f32_or_null(10, "y");
+    op.y = v.data, op.y_len = v.length;
+    op.has_y = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(11, "dresidual");
+    op.dresidual = v.data, op.dresidual_len = v.length;
+    op.has_dresidual = v.present;
+  }
+  op.relu = a.optional_boolean(12, "relu", false);
+  op.overwrite = a.optional_boolean(13, "overwrite", false);
+  check(a, op);
   a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
   a.expect_length(op.dy_len, op.x_len, "dy", "same as 'x'");
   if (op.has_gamma) a.expect_length(op.gamma_len, op.dims.c, "gamma", "one per channel");
@@ -784,6 +812,8 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dx) a.expect_length(op.dx_len, op.x_len, "dx", "same as 'x'");
   if (op.has_dgamma) a.expect_length(op.dgamma_len, op.dims.c, "dgamma", "one per channel");
   if (op.has_dbeta) a.expect_length(op.dbeta_len, op.dims.c, "dbeta", "one per channel");
+  if (op.has_y) a.expect_length(op.y_len, op.x_len, "y", "same as 'x'");
+  if (op.has_dresidual) a.expect_length(op.dresidual_len, op.x_len, "dresidual", "same as 'x'");
   if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.x, op.x_len, "x", false);
   if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   if (op.has_dx && op.has_gamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.gamma, op.gamma_len, "gamma", false);
@@ -791,17 +821,29 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_dx && op.has_dgamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dgamma, op.dgamma_len, "dgamma", false);
   if (op.has_dx && op.has_dbeta) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dx && op.has_y) a.expect_disjoint(op.dx, op.dx_len, "dx", op.y, op.y_len, "y", false);
+  if (op.has_dx && op.has_dresidual) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dresidual, op.dresidual_len, "dresidual", false);
   if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.x, op.x_len, "x", false);
   if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dy, op.dy_len, "dy", false);
   if (op.has_dgamma && op.has_gamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_dgamma && op.has_dbeta) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dgamma && op.has_y) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.y, op.y_len, "y", false);
+  if (op.has_dgamma && op.has_dresidual) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dresidual, op.dresidual_len, "dresidual", false);
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.x, op.x_len, "x", false);
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dy, op.dy_len, "dy", false);
   if (op.has_dbeta && op.has_gamma) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dbeta && op.has_y) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.y, op.y_len, "y", false);
+  if (op.has_dbeta && op.has_dresidual) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dresidual, op.dresidual_len, "dresidual", false);
+  if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.x, op.x_len, "x", false);
+  if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.dy, op.dy_len, "dy", true);
+  if (op.has_dresidual && op.has_gamma) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.gamma, op.gamma_len, "gamma", false);
+  if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dresidual && op.has_y) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.y, op.y_len, "y", false);
   return op;
 }
 void BatchNormBackwardOp::run() const {
@@ -818,9 +860,11 @@ void BatchNormBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_gamma) uses.push_back({gamma, gamma_len * 4, false});
   uses.push_back({save_mean, save_mean_len * 4, false});
   uses.push_back({save_invstd, save_invstd_len * 4, false});
-  if (has_dx) uses.push_back({dx, dx_len * 4, false});
+  if (has_dx) uses.push_back({dx, dx_len * 4, (overwrite)});
   if (has_dgamma) uses.push_back({dgamma, dgamma_len * 4, false});
   if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
+  if (has_y) uses.push_back({y, y_len * 4, false});
+  if (has_dresidual) uses.push_back({dresidual, dresidual_len * 4, (true)});
 }
 void BatchNormBackwardOp::remap(const Remap& f) {
   remap_ptr(f, x);
@@ -831,11 +875,13 @@ void BatchNormBackwardOp::remap(const Remap& f) {
   remap_ptr(f, dx);
   remap_ptr(f, dgamma);
   remap_ptr(f, dbeta);
+  remap_ptr(f, y);
+  remap_ptr(f, dresidual);
 }
-bool* BatchNormBackwardOp::overwrite_flag(const void*) { return nullptr; }
-void BatchNormBackwardOp::run_cpu() const { return batch_norm_backward(args(), x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta); }
+bool* BatchNormBackwardOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
+void BatchNormBackwardOp::run_cpu() const { return batch_norm_backward(args(), x, dy, y, gamma, save_mean, save_invstd, dx, overwrite, dgamma, dbeta, dresidual); }
 double BatchNormBackwardOp::flops() const { return 8.0 * double(dims.n * dims.c * dims.s); }
-double BatchNormBackwardOp::bytes() const { return 16.0 * double(dims.n * dims.c * dims.s); }
+double BatchNormBackwardOp::bytes() const { return (16.0 + (has_y ? 8.0 : 0.0) + (has_dresidual ? 4.0 : 0.0)) * double(dims.n * dims.c * dims.s); }
 std::string BatchNormBackwardOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
 
 // ---- layerNorm (conv)

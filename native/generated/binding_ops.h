@@ -65,7 +65,7 @@ struct Conv2dOp {
   int64_t out_w;  // set by check()
 };
 
-// dx += the data gradient of conv2d for the upstream gradient dy (of its pre-activation output).
+// dx += (or =, with overwrite) the data gradient of conv2d for the upstream gradient dy (of its pre-activation output).
 struct Conv2dBackwardDataOp {
   static constexpr const char* kName = "conv2dBackwardData";
   static Conv2dBackwardDataOp parse(Args& a);
@@ -90,6 +90,7 @@ struct Conv2dBackwardDataOp {
   ConvGeometry geometry;
   float* dx;
   int64_t dx_len;
+  bool overwrite;
   int64_t out_h;  // set by check()
   int64_t out_w;  // set by check()
 };
@@ -344,13 +345,21 @@ struct BatchNormOp {
   int64_t save_mean_len;
   float* save_invstd;
   int64_t save_invstd_len;
+  float* residual;
+  int64_t residual_len;
+  bool has_residual;
+  bool relu;
   BatchNormArgs args() const;
 };
 
-// dx += ..., dgamma += sum dy xhat, dbeta += sum dy (each may be null).
+// The gradient of y = relu?(bn(x) + residual): with g = dy where y > 0 (relu) else dy, dx += (or =, with
+// overwrite) the gradient through the norm, dgamma += sum g xhat, dbeta += sum g, dresidual = g (each may
+// be null; y, the forward output, is required with relu).
 struct BatchNormBackwardOp {
   static constexpr const char* kName = "batchNormBackward";
   static BatchNormBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, BatchNormBackwardOp& op);
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -385,6 +394,14 @@ struct BatchNormBackwardOp {
   float* dbeta;
   int64_t dbeta_len;
   bool has_dbeta;
+  float* y;
+  int64_t y_len;
+  bool has_y;
+  float* dresidual;
+  int64_t dresidual_len;
+  bool has_dresidual;
+  bool relu;
+  bool overwrite;
   BatchNormArgs args() const;
 };
 

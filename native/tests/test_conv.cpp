@@ -115,12 +115,18 @@ TEST(conv2d_backward_matches_reference) {
     auto dx = random_vector(nx, seed++), dx_want = dx;
     auto dw = random_vector(nw, seed++), dw_want = dw;
     auto db = random_vector(size_t(g.c_out), seed++), db_want = db;
-    conv2d_backward_data(g, dy.data(), w.data(), dx.data());
-    ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data());
+    conv2d_backward_data(g, dy.data(), w.data(), dx.data(), false);
+    ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data(), false);
     conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
     ref::conv2d_backward_weight(g, x.data(), dy.data(), dw_want.data(), db_want.data());
     const double fan_out = double(g.c_out / g.groups * g.kh * g.kw);
     CHECK_CLOSE(dx.data(), dx_want.data(), nx, 1e-6 * fan_out, 1e-5, "backward data");
+    // Overwrite contract: the old contents (NaN here) are never read.
+    std::vector<float> dx_fresh(nx, NAN), dx_fresh_want(nx, 0.0f);
+    conv2d_backward_data(g, dy.data(), w.data(), dx_fresh.data(), true);
+    ref::conv2d_backward_data(g, dy.data(), w.data(), dx_fresh_want.data(), true);
+    CHECK_CLOSE(dx_fresh.data(), dx_fresh_want.data(), nx, 1e-6 * fan_out, 1e-5,
+                "backward data, overwrite");
     const double per_w = double(g.n * g.out_h() * g.out_w());
     CHECK_CLOSE(dw.data(), dw_want.data(), nw, 1e-6 * per_w, 1e-5, "backward weight");
     CHECK_CLOSE(db.data(), db_want.data(), size_t(g.c_out), 1e-6 * per_w, 1e-5, "backward bias");
@@ -178,10 +184,15 @@ TEST(conv2d_winograd_matches_reference) {
       }
       auto dy = random_vector(ny, seed++);
       auto dx = random_vector(nx, seed++), dx_want = dx;
-      conv2d_backward_data(g, dy.data(), w.data(), dx.data());
-      ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data());
+      conv2d_backward_data(g, dy.data(), w.data(), dx.data(), false);
+      ref::conv2d_backward_data(g, dy.data(), w.data(), dx_want.data(), false);
       CHECK_CLOSE(dx.data(), dx_want.data(), nx, 1e-6 * double(g.c_out * g.kh * g.kw), 1e-5,
                   "backward data");
+      std::vector<float> dx_fresh(nx, NAN), dx_fresh_want(nx, 0.0f);
+      conv2d_backward_data(g, dy.data(), w.data(), dx_fresh.data(), true);
+      ref::conv2d_backward_data(g, dy.data(), w.data(), dx_fresh_want.data(), true);
+      CHECK_CLOSE(dx_fresh.data(), dx_fresh_want.data(), nx, 1e-6 * double(g.c_out * g.kh * g.kw),
+                  1e-5, "backward data, overwrite");
       auto dw = random_vector(nw, seed++), dw_want = dw;
       auto db = random_vector(size_t(g.c_out), seed++), db_want = db;
       conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
@@ -312,7 +323,7 @@ TEST(conv2d_backward_finite_differences) {
       return l;
     };
     std::vector<float> dx(nx, 0), dw(nw, 0), db(size_t(g.c_out), 0);
-    conv2d_backward_data(g, up.data(), w.data(), dx.data());
+    conv2d_backward_data(g, up.data(), w.data(), dx.data(), false);
     conv2d_backward_weight(g, x.data(), up.data(), dw.data(), db.data());
     auto fd = [&](std::vector<float>& v, size_t i) {
       const float keep = v[i];
@@ -654,6 +665,63 @@ TEST(pool_output_size_follows_pytorch) {
   CHECK(pool_output_size(2, 5, 1, 0, 0, 1, false) == 0);
 }
 
+// The fused forms a ResNet trains with: y = relu(bn(x) + residual), forward and backward
+// against the naive twins, on runs shorter and longer than a vector (and than the scalar
+// cut-off), with offset data (mean 100, std 1: the statistics must not cancel), the gradient
+// written (overwrite) and accumulated, and the residual's gradient.
+TEST(batch_norm_fused_relu_residual) {
+  uint32_t seed = 470;
+  for (const auto& shape :
+       {std::array<int64_t, 3>{3, 2, 1}, {5, 3, 7}, {2, 4, 16}, {3, 2, 37}, {2, 3, 1031}}) {
+    const int64_t n = shape[0], c = shape[1], s = shape[2];
+    const size_t nx = size_t(n * c * s), nc = size_t(c);
+    for (int variant = 0; variant < 4; ++variant) {
+      BatchNormArgs a;
+      a.n = n, a.c = c, a.s = s, a.training = variant != 3, a.relu = variant != 0;
+      const bool with_residual = variant >= 2;
+      auto x = random_vector(nx, seed++, 98, 102);
+      auto r = random_vector(nx, seed++, -1, 1);
+      auto gamma = random_vector(nc, seed++, 0.5f, 1.5f);
+      auto beta = random_vector(nc, seed++, -0.5f, 0.5f);
+      std::vector<float> rm(nc, 99.0f), rv(nc, 2.0f), rm2 = rm, rv2 = rv;
+      std::vector<float> y(nx), want(nx), mean(nc), inv(nc), mean2(nc), inv2(nc);
+      const float* res = with_residual ? r.data() : nullptr;
+      batch_norm_forward(a, x.data(), res, gamma.data(), beta.data(), rm.data(), rv.data(),
+                         y.data(), mean.data(), inv.data());
+      ref::batch_norm_forward(a, x.data(), res, gamma.data(), beta.data(), rm2.data(), rv2.data(),
+                              want.data(), mean2.data(), inv2.data());
+      CHECK_CLOSE(y.data(), want.data(), nx, 2e-4, 2e-4, "fused batch norm forward");
+      CHECK_CLOSE(mean.data(), mean2.data(), nc, 1e-6, 1e-6, "saved mean");
+      CHECK_CLOSE(inv.data(), inv2.data(), nc, 1e-4, 1e-5, "saved invstd");
+      CHECK_CLOSE(rv.data(), rv2.data(), nc, 1e-4, 1e-5, "running var of offset data");
+      auto dy = random_vector(nx, seed++, -1, 1);
+      for (const bool overwrite : {true, false}) {
+        std::vector<float> dx(nx, overwrite ? 7.0f : 0.25f), dx2 = dx, dg(nc, 0.5f), dg2 = dg,
+                                                             db(nc, -0.5f), db2 = db;
+        std::vector<float> dr(nx, 3.0f), dr2(nx, 3.0f);
+        float* drp = with_residual ? dr.data() : nullptr;
+        float* drp2 = with_residual ? dr2.data() : nullptr;
+        const float* gate = a.relu ? y.data() : nullptr;
+        batch_norm_backward(a, x.data(), dy.data(), gate, gamma.data(), mean.data(), inv.data(),
+                            dx.data(), overwrite, dg.data(), db.data(), drp);
+        ref::batch_norm_backward(a, x.data(), dy.data(), gate, gamma.data(), mean.data(),
+                                 inv.data(), dx2.data(), overwrite, dg2.data(), db2.data(), drp2);
+        CHECK_CLOSE(dx.data(), dx2.data(), nx, 2e-4, 2e-4, "fused batch norm dx");
+        CHECK_CLOSE(dg.data(), dg2.data(), nc, 2e-4, 2e-4, "fused batch norm dgamma");
+        CHECK_CLOSE(db.data(), db2.data(), nc, 2e-4, 2e-4, "fused batch norm dbeta");
+        if (with_residual) CHECK_CLOSE(dr.data(), dr2.data(), nx, 0, 0, "fused dresidual");
+        // only the residual's gradient (the norm's input needs none)
+        std::vector<float> dr3(nx, 5.0f);
+        if (with_residual) {
+          batch_norm_backward(a, x.data(), dy.data(), gate, gamma.data(), mean.data(), inv.data(),
+                              nullptr, overwrite, nullptr, nullptr, dr3.data());
+          CHECK_CLOSE(dr3.data(), dr2.data(), nx, 0, 0, "dresidual alone");
+        }
+      }
+    }
+  }
+}
+
 TEST(batch_norm_and_layer_norm) {
   uint32_t seed = 400;
   // Plain variables, not a structured binding: the lambdas below capture them, which C++17
@@ -670,9 +738,9 @@ TEST(batch_norm_and_layer_norm) {
                                                                                            rv2 = rv;
     std::vector<float> y(nx), want(nx), mean(static_cast<size_t>(c)), inv(static_cast<size_t>(c)),
         mean2(static_cast<size_t>(c)), inv2(static_cast<size_t>(c));
-    batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
-                       mean.data(), inv.data());
-    ref::batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm2.data(), rv2.data(),
+    batch_norm_forward(a, x.data(), nullptr, gamma.data(), beta.data(), rm.data(), rv.data(),
+                       y.data(), mean.data(), inv.data());
+    ref::batch_norm_forward(a, x.data(), nullptr, gamma.data(), beta.data(), rm2.data(), rv2.data(),
                             want.data(), mean2.data(), inv2.data());
     CHECK_CLOSE(y.data(), want.data(), nx, 1e-5, 1e-5, "batch norm train");
     CHECK_CLOSE(rm.data(), rm2.data(), static_cast<size_t>(c), 1e-6, 1e-6, "running mean");
@@ -680,14 +748,14 @@ TEST(batch_norm_and_layer_norm) {
     // backward vs finite differences of L = sum(up * bn(x)) through the batch statistics
     auto up = random_vector(nx, seed++);
     std::vector<float> dx(nx, 0), dg(static_cast<size_t>(c), 0), dbeta(static_cast<size_t>(c), 0);
-    batch_norm_backward(a, x.data(), up.data(), gamma.data(), mean.data(), inv.data(), dx.data(),
-                        dg.data(), dbeta.data());
+    batch_norm_backward(a, x.data(), up.data(), nullptr, gamma.data(), mean.data(), inv.data(),
+                        dx.data(), false, dg.data(), dbeta.data(), nullptr);
     auto loss = [&](const std::vector<float>& xs, const std::vector<float>& gs,
                     const std::vector<float>& bs) {
       std::vector<float> yy(nx), m(static_cast<size_t>(c)), iv(static_cast<size_t>(c)),
           r1(static_cast<size_t>(c), 0), r2(static_cast<size_t>(c), 1);
-      ref::batch_norm_forward(a, xs.data(), gs.data(), bs.data(), r1.data(), r2.data(), yy.data(),
-                              m.data(), iv.data());
+      ref::batch_norm_forward(a, xs.data(), nullptr, gs.data(), bs.data(), r1.data(), r2.data(),
+                              yy.data(), m.data(), iv.data());
       double l = 0;
       for (size_t i = 0; i < nx; ++i) l += double(up[i]) * yy[i];
       return l;
@@ -709,9 +777,9 @@ TEST(batch_norm_and_layer_norm) {
       CHECK(std::fabs(fd(beta, i) - dbeta[i]) < 2e-3 * (1 + std::fabs(dbeta[i])));
     // eval mode uses the running statistics
     a.training = false;
-    batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
-                       nullptr, nullptr);
-    ref::batch_norm_forward(a, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(),
+    batch_norm_forward(a, x.data(), nullptr, gamma.data(), beta.data(), rm.data(), rv.data(),
+                       y.data(), nullptr, nullptr);
+    ref::batch_norm_forward(a, x.data(), nullptr, gamma.data(), beta.data(), rm.data(), rv.data(),
                             want.data(), mean2.data(), inv2.data());
     CHECK_CLOSE(y.data(), want.data(), nx, 1e-5, 1e-5, "batch norm eval");
   }

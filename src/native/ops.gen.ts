@@ -230,8 +230,8 @@ export const RandomCropFlipStateLength = 3;
 export interface GeneratedKernels {
   /** y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW). */
   conv2d(x: Float32Array, weight: Float32Array, bias: Float32Array | null, geometry: ConvGeometry, activation: UnaryCode, activationParam: number, y: Float32Array): void;
-  /** dx += the data gradient of conv2d for the upstream gradient dy (of its pre-activation output). */
-  conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: ConvGeometry, dx: Float32Array): void;
+  /** dx += (or =, with overwrite) the data gradient of conv2d for the upstream gradient dy (of its pre-activation output). */
+  conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: ConvGeometry, dx: Float32Array, overwrite?: boolean): void;
   /** dw += the weight gradient of conv2d; db += the bias gradient (db may be null). */
   conv2dBackwardWeight(x: Float32Array, dy: Float32Array, geometry: ConvGeometry, dw: Float32Array, db: Float32Array | null): void;
   /**
@@ -259,9 +259,13 @@ export interface GeneratedKernels {
    * Batch normalisation of x (n, c, s) over n and s. training: normalise by the batch statistics
    * (saved for the backward) and update the running ones; otherwise use the running ones.
    */
-  batchNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null, dims: BatchNormDims, eps: number, momentum: number, training: boolean, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array): void;
-  /** dx += ..., dgamma += sum dy xhat, dbeta += sum dy (each may be null). */
-  batchNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, dims: BatchNormDims, training: boolean, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  batchNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null, dims: BatchNormDims, eps: number, momentum: number, training: boolean, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array, residual: Float32Array | null, relu?: boolean): void;
+  /**
+   * The gradient of y = relu?(bn(x) + residual): with g = dy where y > 0 (relu) else dy, dx += (or =, with
+   * overwrite) the gradient through the norm, dgamma += sum g xhat, dbeta += sum g, dresidual = g (each may
+   * be null; y, the forward output, is required with relu).
+   */
+  batchNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, dims: BatchNormDims, training: boolean, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null, y: Float32Array | null, dresidual: Float32Array | null, relu?: boolean, overwrite?: boolean): void;
   /** Layer normalisation of each of the rows of x (rows, d); the statistics are saved for the backward. */
   layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, d: number, eps: number, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array): void;
   /** dx += ..., dgamma += ..., dbeta += ... (each may be null). */
@@ -473,6 +477,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'weight', kind: 'f32', len: (v, L) => (((v.geometry.cOut * Math.trunc(v.geometry.cIn / v.geometry.groups)) * v.geometry.kH) * v.geometry.kW) },
       { name: 'geometry', kind: 'struct', fields: [{ name: 'n', fuzz: [0, 2] }, { name: 'cIn', fuzz: [1, 3] }, { name: 'h', fuzz: [1, 5] }, { name: 'w', fuzz: [1, 5] }, { name: 'cOut', fuzz: [1, 3] }, { name: 'kH', fuzz: [1, 3] }, { name: 'kW', fuzz: [1, 3] }, { name: 'strideH', fuzz: [1, 2] }, { name: 'strideW', fuzz: [1, 2] }, { name: 'padTop', fuzz: [0, 1] }, { name: 'padLeft', fuzz: [0, 1] }, { name: 'padBottom', fuzz: [0, 1] }, { name: 'padRight', fuzz: [0, 1] }, { name: 'dilH', fuzz: [1, 2] }, { name: 'dilW', fuzz: [1, 2] }, { name: 'groups', fuzz: [1, 1] }] },
       { name: 'dx', kind: 'f32', out: true, len: (v, L) => (((v.geometry.n * v.geometry.cIn) * v.geometry.h) * v.geometry.w) },
+      { name: 'overwrite', kind: 'bool', optional: true },
     ],
   },
   {
@@ -570,6 +575,8 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'y', kind: 'f32', out: true, len: (v, L) => L('x') },
       { name: 'saveMean', kind: 'f32', out: true, len: (v, L) => v.dims.c },
       { name: 'saveInvstd', kind: 'f32', out: true, len: (v, L) => v.dims.c },
+      { name: 'residual', kind: 'f32', optional: true, len: (v, L) => L('x') },
+      { name: 'relu', kind: 'bool', optional: true },
     ],
   },
   {
@@ -587,6 +594,10 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'dx', kind: 'f32', optional: true, out: true, len: (v, L) => L('x') },
       { name: 'dgamma', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
       { name: 'dbeta', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+      { name: 'y', kind: 'f32', optional: true, len: (v, L) => L('x') },
+      { name: 'dresidual', kind: 'f32', optional: true, out: true, len: (v, L) => L('x') },
+      { name: 'relu', kind: 'bool', optional: true },
+      { name: 'overwrite', kind: 'bool', optional: true },
     ],
   },
   {

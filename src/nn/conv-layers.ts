@@ -18,7 +18,7 @@ import {
   type Pair,
   type Padding,
 } from '../ops/conv.js';
-import { batchNorm, layerNorm } from '../ops/norm.js';
+import { batchNorm, layerNorm, type BatchNormOptions } from '../ops/norm.js';
 import { adaptiveAvgPool2d, avgPool2d, globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import { activationPlan, type LinearActivation } from '../ops/linalg.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -750,12 +750,32 @@ abstract class BatchNormBase extends Module {
   }
   /** Normalises each channel: batch statistics in training (updating the running ones), the running ones in eval. */
   forward(x: Tensor): Tensor {
+    return this.forwardFused(x, {});
+  }
+  /**
+   * The norm followed by a residual add and / or a relu, as one fused pass over the
+   * activations forward and one backward: `forwardFused(x, { residual: shortcut, activation:
+   * 'relu' })` is `relu(forward(x).add(shortcut))`, the end of a ResNet basic block, with the
+   * same results up to rounding. Sequential fuses a norm and the ReLU after it by itself.
+   *
+   * @example
+   * ```ts
+   * import { BatchNorm2d, randn } from 'axon-nn';
+   * const bn = new BatchNorm2d(16);
+   * const shortcut = randn([4, 16, 8, 8]);
+   * const y = bn.forwardFused(randn([4, 16, 8, 8]), { residual: shortcut, activation: 'relu' });
+   * ```
+   */
+  forwardFused(x: Tensor, fuse: Pick<BatchNormOptions, 'residual' | 'activation'> = {}): Tensor {
+    checkOptionKeys(`${this.name}.forwardFused`, fuse, ['residual', 'activation']);
     if (!this.ranks.includes(x.ndim) || x.shape[1] !== this.numFeatures)
       throw new RangeError(
         `${this.name}(${this.numFeatures}): input must be ${this.ranks.map((r) => (r === 2 ? '[N, C]' : r === 3 ? '[N, C, L]' : '[N, C, H, W]')).join(' or ')} with C = ${this.numFeatures}, got ${shapeToString(x.shape)}`,
       );
     const useBatch = this.training || !this.tracking;
     return batchNorm(x, {
+      residual: fuse.residual,
+      activation: fuse.activation,
       weight: this.weight,
       bias: this.bias,
       runningMean: this.tracking ? this.buffer('running_mean') : null,

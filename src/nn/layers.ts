@@ -186,6 +186,10 @@ export class Linear extends Module {
 interface FoldsNorm {
   forwardFolded(x: Tensor, norm: NormFold, activation?: LinearActivation): Tensor | null;
 }
+/** A batch norm that can run with the ReLU after it fused in. */
+interface FusesRelu {
+  forwardFused(x: Tensor, fuse: { activation: 'relu' }): Tensor;
+}
 /** A batch norm that can be folded into the layer before it. */
 interface FoldableNorm {
   inferenceFold(): NormFold | null;
@@ -209,7 +213,8 @@ function ownForward(m: Module, method: string, owner?: object): boolean {
  * Runs modules in order, each on the previous one's output (PyTorch's nn.Sequential, Keras's
  * Sequential). Children are named '0', '1', ... in state dicts. In evaluation mode without
  * gradients, a Linear or convolution followed by a batch norm (and a ReLU) may run as one fused
- * layer, with the same results up to rounding.
+ * layer, with the same results up to rounding; a batch norm and a ReLU after it run as one
+ * fused pass in training too.
  *
  * @example
  * ```ts
@@ -255,8 +260,24 @@ export class Sequential extends Module {
     // norm on running statistics runs as one layer with the norm folded into its weights, and
     // a ReLU after the norm fused into it: one pass over the activations instead of three.
     if (!this.training && !isGradEnabled()) return this.foldedForward(x);
+    const layers = this.layers;
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y);
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i] as Module & Partial<FusesRelu>;
+      // A batch norm and the ReLU after it: one pass forward and one backward (training too).
+      const after = layers[i + 1];
+      if (
+        layer.forwardFused &&
+        after instanceof ReLU &&
+        ownForward(layer, 'forwardFused') &&
+        ownForward(after, 'forward', ReLU.prototype)
+      ) {
+        y = layer.forwardFused(y, { activation: 'relu' });
+        i++;
+        continue;
+      }
+      y = layer.forward(y);
+    }
     return y;
   }
 

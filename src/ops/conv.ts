@@ -219,7 +219,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       gd = pre;
     }
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    if (dx && dx.size > 0 && gd.length > 0) kernels.conv2dBackwardData(gd, wd, plan.geometry, dx.data as Float32Array);
+    if (dx && dx.size > 0 && gd.length > 0)
+      kernels.conv2dBackwardData(gd, wd, plan.geometry, dx.data as Float32Array, true);
     const dw = weight.requiresGrad ? Tensor.empty(weight.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     if ((dw || db) && gd.length > 0)
@@ -409,11 +410,11 @@ export function convTranspose2d(
   const zero4 = [0, 0, 0, 0];
   const one4 = [1, 1, 1, 1];
   if (yd.length > 0 && xd.length > 0) {
-    if (!cropped) kernels.conv2dBackwardData(xd, wd, mirror.geometry, yd);
+    if (!cropped) kernels.conv2dBackwardData(xd, wd, mirror.geometry, yd, true);
     else {
       // Kernel calls only (a recorded step replays native calls, not JS loops).
       const tmp = Tensor.empty(cShape).data as Float32Array;
-      kernels.conv2dBackwardData(xd, wd, mirror.geometry, tmp);
+      kernels.conv2dBackwardData(xd, wd, mirror.geometry, tmp, true);
       kernels.sliceBackward(tmp, cShape, zero4, one4, out.shape, yd);
     }
   }

@@ -36,6 +36,13 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance before the square root (default 1e-5; must be positive). */
   eps?: number;
+  /**
+   * A tensor of x's shape added after the norm, before the activation: a residual block's
+   * `relu(bn(conv(x)) + shortcut)` as one pass over the activations (default none).
+   */
+  residual?: Tensor | null;
+  /** An activation fused after the norm (and the residual add): 'relu' or 'none' (default). */
+  activation?: 'relu' | 'none';
 }
 const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
   runningMean: true,
@@ -45,11 +52,14 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
   training: true,
   momentum: true,
   eps: true,
+  residual: true,
+  activation: true,
 });
 
 /**
  * Batch normalisation over axis 1 of [N, C], [N, C, L] or [N, C, H, W] (PyTorch's
- * F.batch_norm): (x - mean) / sqrt(var + eps) * weight + bias per channel. Training (the
+ * F.batch_norm): (x - mean) / sqrt(var + eps) * weight + bias per channel, then (options) a
+ * residual added and a relu, fused into the same pass forward and backward. Training (the
  * default) uses the batch's statistics and updates the running ones if given.
  * @throws RangeError for an input under 2-D, a per-channel tensor of the wrong size, or training
  *   with one value per channel.
@@ -85,6 +95,16 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const rm = vec(options.runningMean, 'runningMean');
   const rv = vec(options.runningVar, 'runningVar');
   const training = options.training ?? true;
+  const activation = options.activation ?? 'none';
+  if (activation !== 'relu' && activation !== 'none')
+    throw new RangeError(`${op}: activation must be 'relu' or 'none', got ${String(activation)}`);
+  const relu = activation === 'relu';
+  const residual = options.residual ?? null;
+  const rd = residual ? floatData(op, residual, 'residual') : null;
+  if (residual && !(residual.ndim === x.ndim && residual.shape.every((d, i) => d === x.shape[i])))
+    throw new RangeError(
+      `${op}: residual must have the input's shape ${shapeToString(x.shape)}, got ${shapeToString(residual.shape)}`,
+    );
   if (training && n * s < 2)
     throw new RangeError(`${op}: training needs more than one value per channel, got input ${shapeToString(x.shape)}`);
   const out = Tensor.empty(x.shape);
@@ -104,13 +124,19 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     out.data as Float32Array,
     saveMean,
     saveInvstd,
+    rd,
+    relu,
   );
   const weight = options.weight ?? null;
   const bias = options.bias ?? null;
-  return record(out, op, [x, weight, bias], (g) => {
+  const yd = out.data as Float32Array;
+  return record(out, op, [x, weight, bias, residual], (g) => {
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     const dg = weight?.requiresGrad ? Tensor.empty(weight.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
+    const dr = residual?.requiresGrad ? Tensor.empty(residual.shape) : null;
+    // One pass per channel for the whole fused group: the relu's gate, the norm's gradient
+    // written over dx (fresh, so no zero-fill first), the residual's gradient alongside.
     kernels.batchNormBackward(
       xd,
       g.data as Float32Array,
@@ -122,8 +148,12 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       dx ? (dx.data as Float32Array) : null,
       dg ? (dg.data as Float32Array) : null,
       db ? (db.data as Float32Array) : null,
+      relu ? yd : null,
+      dr ? (dr.data as Float32Array) : null,
+      relu,
+      true,
     );
-    return [dx, dg, db];
+    return [dx, dg, db, dr];
   });
 }
 

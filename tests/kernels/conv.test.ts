@@ -13,6 +13,8 @@ import {
   AvgPool2d,
   BatchNorm1d,
   BatchNorm2d,
+  ReLU,
+  Sequential,
   Conv1d,
   Conv2d,
   ConvTranspose2d,
@@ -72,6 +74,9 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
     avgPool2d(a, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
   adaptive_avg_pool2d: (a) => adaptiveAvgPool2d(a, [4, 3]),
   batch_norm_train: (a, w, b) => batchNorm(a, { weight: w, bias: b, training: true }),
+  batch_norm_relu_train: (a, w, b) => batchNorm(a, { weight: w, bias: b, training: true, activation: 'relu' }),
+  batch_norm_add_relu_train: (a, w, b, res) =>
+    batchNorm(a, { weight: w, bias: b, training: true, residual: res, activation: 'relu' }),
   layer_norm: (a, w, b) => layerNorm(a, [9, 8], w, b),
 };
 
@@ -215,6 +220,12 @@ describe('finite-difference gradient checks', () => {
       rtol: 5e-3,
     });
     expect(bn.ok, `batch norm ratio ${bn.worstRatio}`).toBe(true);
+    const bnAdd = gradcheck(
+      (a, g, b, res) => batchNorm(a, { weight: g, bias: b, residual: res }),
+      [xs, r([3], 10), r([3], 11), r([4, 3, 5, 2], 14)],
+      { ...opts, eps: 1e-3, atol: 5e-3, rtol: 5e-3 },
+    );
+    expect(bnAdd.ok, `batch norm + residual ratio ${bnAdd.worstRatio}`).toBe(true);
     const ln = gradcheck((a, g, b) => layerNorm(a, [5, 2], g, b), [xs, r([5, 2], 12), r([5, 2], 13)], {
       ...opts,
       eps: 1e-3,
@@ -337,6 +348,56 @@ describe('geometry and errors', () => {
     expect(got.reluPasses).toBe(1);
     const ref = run(sharedPlain);
     got.grads.forEach((g, i) => close(g, Array.from(ref.grads[i]), `shared grad ${i}`, 1e-5, 1e-5));
+  });
+
+  it('batch norm with its relu and residual add fused: the same values and gradients as the separate ops, in one pass each way', () => {
+    const x = randn([4, 6, 5, 7], { seed: 41 }).mul(2).add(3).setRequiresGrad();
+    const shortcut = randn([4, 6, 5, 7], { seed: 42 }).setRequiresGrad();
+    const upstream = randn([4, 6, 5, 7], { seed: 43 });
+    const grads = (net: (bn: BatchNorm2d) => Tensor): { y: Float32Array; g: Float32Array[]; ops: string[] } => {
+      manualSeed(5);
+      const bn = new BatchNorm2d(6);
+      bn.weight?.data.set([0.5, 1, 1.5, 2, 0.7, 1.2]);
+      bn.bias?.data.set([0.1, -0.2, 0.3, 0, -0.1, 0.2]);
+      x.grad = null;
+      shortcut.grad = null;
+      let y: Tensor | null = null;
+      const report = profile(() => {
+        y = net(bn);
+        y.mul(upstream).sum().backward();
+      });
+      const out = y as unknown as Tensor;
+      const params = [bn.weight, bn.bias] as Tensor[];
+      return {
+        y: out.data as Float32Array,
+        g: [x, shortcut, ...params].map((t) => (t.grad?.data as Float32Array) ?? new Float32Array(0)),
+        ops: report.rows().map((row) => row.op),
+      };
+    };
+    const plain = grads((bn) => relu(bn.forward(x).add(shortcut)));
+    const fused = grads((bn) => bn.forwardFused(x, { residual: shortcut, activation: 'relu' }));
+    close(fused.y, Array.from(plain.y), 'fused output', 1e-5, 1e-5);
+    fused.g.forEach((g, i) => close(g, Array.from(plain.g[i]), `fused gradient ${i}`, 1e-4, 1e-4));
+    // no relu pass either way, and no add but the loss's multiply by the upstream
+    expect(fused.ops.filter((op) => op === 'unary' || op === 'unaryBackward' || op === 'binary')).toEqual(['binary']);
+    expect(fused.ops.filter((op) => op.startsWith('batchNorm'))).toEqual(['batchNorm', 'batchNormBackward']);
+    // Sequential fuses a norm and the ReLU after it in training as well.
+    const seqPlain = grads((bn) => relu(bn.forward(x)));
+    const seq = grads((bn) => new Sequential(bn, new ReLU()).forward(x));
+    close(seq.y, Array.from(seqPlain.y), 'Sequential output', 1e-5, 1e-5);
+    close(seq.g[0], Array.from(seqPlain.g[0]), 'Sequential input gradient', 1e-4, 1e-4);
+    expect(seq.ops.filter((op) => op === 'unary' || op === 'unaryBackward')).toEqual([]);
+    // Refused: a residual of another shape, an unknown activation, an unknown key.
+    const bn = new BatchNorm2d(6);
+    expect(() => bn.forwardFused(x, { residual: randn([4, 6, 5, 6]) })).toThrow(
+      "batchNorm: residual must have the input's shape [4,6,5,7], got [4,6,5,6]",
+    );
+    expect(() => bn.forwardFused(x, { activation: 'gelu' as never })).toThrow(
+      "batchNorm: activation must be 'relu' or 'none', got gelu",
+    );
+    expect(() => bn.forwardFused(x, { shortcut } as never)).toThrow(
+      /BatchNorm2d.forwardFused: unknown option 'shortcut'/,
+    );
   });
 
   it('impossible geometry and bad inputs give clear errors naming the op and the shapes', () => {

@@ -60,9 +60,12 @@ AXON_KERNEL(conv2d_forward, void,
             (const ConvGeometry& g, const float* x, const float* w, const float* bias, UnaryOp act,
              float act_param, float* y),
             API, REF, ISA)
-// dx (N, Cin, H, W) += the gradient of conv2d_forward's pre-activation output dy.
+// dx (N, Cin, H, W) += the gradient of conv2d_forward's pre-activation output dy; with
+// overwrite, dx = that gradient (dx's old contents are never read, so a fresh buffer needs no
+// zero-fill first).
 AXON_KERNEL(conv2d_backward_data, void,
-            (const ConvGeometry& g, const float* dy, const float* w, float* dx), API, REF, ISA)
+            (const ConvGeometry& g, const float* dy, const float* w, float* dx, bool overwrite),
+            API, REF, ISA)
 // Sets / reads which algorithm the convolutions use (ConvAlgorithm, kernels.h; process-wide).
 AXON_KERNEL(set_conv_algorithm, void, (ConvAlgorithm algorithm), API, 0, 0)
 AXON_KERNEL(conv_algorithm, ConvAlgorithm, (), API, 0, 0)
@@ -139,19 +142,44 @@ AXON_KERNEL(adaptive_avg_pool2d_backward, void,
 // channel batch mean and biased variance; mean and invstd = 1/sqrt(var + eps) are saved for
 // the backward; running stats (if non-null) become (1 - m) running + m batch, the variance
 // unbiased (n/(n-1)) as PyTorch. Eval (training false): the running stats normalise.
-// gamma/beta may be null (affine false).
+// gamma/beta may be null (affine false). y = act(bn(x) + residual): residual (x's shape) may
+// be null, act is the relu when a.relu (a ResNet's norm + relu and norm + add + relu as one
+// pass over the activations).
 AXON_KERNEL(batch_norm_forward, void,
-            (const BatchNormArgs& a, const float* x, const float* gamma, const float* beta,
-             float* running_mean, float* running_var, float* y, float* save_mean,
+            (const BatchNormArgs& a, const float* x, const float* residual, const float* gamma,
+             const float* beta, float* running_mean, float* running_var, float* y, float* save_mean,
              float* save_invstd),
             API, REF, 0)
-// dx += ..., dgamma += sum dy xhat, dbeta += sum dy (any of dx, dgamma, dbeta may be null).
-// Training: the batch statistics' gradient is included; eval: dx = dy gamma invstd.
+// The gradient of y = act(bn(x) + residual), act the relu when a.relu: with g = dy where
+// y > 0 (a.relu; y is the forward output, required then) else dy, dx += (overwrite: =) the
+// gradient through the norm, dgamma += sum g xhat, dbeta += sum g, dresidual = g (written
+// whole). Any of dx, dgamma, dbeta, dresidual may be null. Training: the batch statistics'
+// gradient is included; eval: dx = g gamma invstd. One read of x, dy (and y) for the sums and
+// one for dx / dresidual, per channel while its data is in cache.
 AXON_KERNEL(batch_norm_backward, void,
-            (const BatchNormArgs& a, const float* x, const float* dy, const float* gamma,
-             const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-             float* dbeta),
-            API, 0, 0)
+            (const BatchNormArgs& a, const float* x, const float* dy, const float* y,
+             const float* gamma, const float* save_mean, const float* save_invstd, float* dx,
+             bool overwrite, float* dgamma, float* dbeta, float* dresidual),
+            API, REF, 0)
+// Batch norm's per-level building blocks over one contiguous run of a channel (norm_rows.cpp;
+// batch_norm_forward / _backward thread over channels and call them per batch row).
+// sums[0] += sum (x - shift), sums[1] += sum (x - shift)^2.
+AXON_KERNEL(norm_moments, void, (const float* x, int64_t n, float shift, double* sums), 0, 0, ISA)
+// y = act((x - mean) scale + beta + r): r may be null, act the relu when relu; y may equal x.
+AXON_KERNEL(norm_apply, void,
+            (const float* x, const float* r, float* y, int64_t n, float mean, float scale,
+             float beta, bool relu),
+            0, 0, ISA)
+// With g = dy where y > 0 (y null: g = dy): sums[0] += sum g, sums[1] += sum g (x - mean).
+AXON_KERNEL(norm_grad_sums, void,
+            (const float* x, const float* dy, const float* y, int64_t n, float mean, double* sums),
+            0, 0, ISA)
+// g as norm_grad_sums; dx (overwrite: =, else +=) a g + b (x - mean) + c when dx is not null;
+// dr = g when dr is not null.
+AXON_KERNEL(norm_grad_apply, void,
+            (const float* x, const float* dy, const float* y, int64_t n, float mean, float a,
+             float b, float c, float* dx, bool overwrite, float* dr),
+            0, 0, ISA)
 // Layer norm over the last d values of each of `rows` rows; gamma/beta (d) may be null.
 AXON_KERNEL(layer_norm_forward, void,
             (int64_t rows, int64_t d, float eps, const float* x, const float* gamma,

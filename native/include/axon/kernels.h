@@ -116,6 +116,7 @@ struct BatchNormArgs {
   int64_t n = 0, c = 0, s = 1;
   float eps = 1e-5f, momentum = 0.1f;
   bool training = true;
+  bool relu = false;  // a relu after the norm (and the residual add), fused
 };
 
 // ---------------------------------------------------------------------------------------

@@ -108,15 +108,21 @@ const char* conv2d_forward_algorithm(const ConvGeometry& g) {
   return "implicit-gemm";
 }
 
-void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
-  if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0 || g.h == 0 || g.w == 0) return;
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          bool overwrite) {
+  if (g.h == 0 || g.w == 0) return;
+  if (g.n == 0 || g.out_h() <= 0 || g.out_w() <= 0) {
+    // no output pixel reads any input pixel: the gradient is zero
+    if (overwrite) zero_run(dx, g.n * g.c_in * g.h * g.w);
+    return;
+  }
   // Stride 1: dx = conv(dy padded by the kernel extent minus the padding, flipped W^T).
   const int64_t eh = g.dil_h * (g.kh - 1), ew = g.dil_w * (g.kw - 1);
   const int64_t top = eh - g.pad_top, left = ew - g.pad_left;
   const int64_t oh = g.out_h(), ow = g.out_w();
   const int64_t bottom = g.h + eh - oh - top, right = g.w + ew - ow - left;
   if (g.stride_h != 1 || g.stride_w != 1 || top < 0 || left < 0 || bottom < 0 || right < 0)
-    return backward_data_col2im(g, dy, w, dx);
+    return backward_data_col2im(g, dy, w, dx, overwrite);
   // The mirrored convolution: input dy (Cout channels), output dx (Cin), same groups.
   ConvGeometry m;
   m.n = g.n, m.c_in = g.c_out, m.h = oh, m.w = ow, m.c_out = g.c_in, m.kh = g.kh, m.kw = g.kw;
@@ -132,9 +138,9 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
           flipped[((gi * cin_g + ci) * cout_g + co) * khw + r] =
               w[((gi * cout_g + co) * cin_g + ci) * khw + (khw - 1 - r)];
   if (use_winograd(m))
-    return winograd_forward(m, dy, flipped, nullptr, UnaryOp::Identity, 0, dx, true);
+    return winograd_forward(m, dy, flipped, nullptr, UnaryOp::Identity, 0, dx, !overwrite);
   const float* wpk = packed_weights(m, flipped, cin_g, cout_g * khw, 4);
-  forward_pass(m, dy, wpk, nullptr, UnaryOp::Identity, 0, dx, true);
+  forward_pass(m, dy, wpk, nullptr, UnaryOp::Identity, 0, dx, !overwrite);
 }
 
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,

@@ -392,7 +392,8 @@ float* packed_weights(const ConvGeometry& g, const float* w, int64_t cout_g, int
 
 // ---- backward data through col2im (strided convolutions) ------------------------------------
 
-void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          bool overwrite) {
   const int64_t hp = g.h + g.pad_top + g.pad_bottom, wp = g.w + g.pad_left + g.pad_right;
   const bool pad = hp != g.h || wp != g.w;
   float* dxp = dx;
@@ -410,8 +411,12 @@ void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w
     const float* wg = w + gi * q.cout_g * q.k;
     const float* dyg = dy + (n * g.c_out + gi * q.cout_g) * q.p;
     float* dxg = dxp + (n * g.c_in + gi * q.cin_g) * hp * wp;
+    // overwrite without padding: this job's slice of dx is zeroed here, while it is about to
+    // be scattered into (cache-hot), rather than by a pass over the whole tensor before.
+    if (overwrite && !pad) zero_run(dxg, q.cin_g * hp * wp);
     float* dcol = scratch<float>(1, static_cast<size_t>(q.k * block));
     int64_t* off = scratch<int64_t>(2, static_cast<size_t>(q.k));
+    int64_t* base = scratch<int64_t>(3, static_cast<size_t>(block));
     tap_offsets(q, off);
     for (int64_t p0 = 0; p0 < q.p; p0 += block) {
       const int64_t np = std::min(block, q.p - p0);
@@ -422,9 +427,13 @@ void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w
       ga.b = dyg + p0, ga.ldb = q.p;
       ga.c = dcol, ga.ldc = np;
       AXON_ISA_NS::gemm(ga);
-      for (int64_t j = 0; j < np; ++j) {
-        float* corner = dxg + pixel_base(q, p0 + j);  // image 0 of this job
-        for (int64_t k = 0; k < q.k; ++k) corner[off[k]] += dcol[k * np + j];
+      // Tap-major: each tap's row of dcol is read in order (pixel-major strode np floats
+      // between taps and missed the cache on every read).
+      for (int64_t j = 0; j < np; ++j) base[j] = pixel_base(q, p0 + j);  // image 0 of this job
+      for (int64_t k = 0; k < q.k; ++k) {
+        const float* src = dcol + k * np;
+        float* tap = dxg + off[k];
+        for (int64_t j = 0; j < np; ++j) tap[base[j]] += src[j];
       }
     }
   });
@@ -435,8 +444,14 @@ void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w
           const float* src = dxp + (p * hp + g.pad_top + r) * wp + g.pad_left;
           float* out = dx + (p * g.h + r) * g.w;
           int64_t t = 0;
-          for (; t + kWidth <= g.w; t += kWidth) store(out + t, add(load(out + t), load(src + t)));
-          for (; t < g.w; ++t) out[t] += src[t];
+          if (overwrite) {
+            for (; t + kWidth <= g.w; t += kWidth) store(out + t, load(src + t));
+            for (; t < g.w; ++t) out[t] = src[t];
+          } else {
+            for (; t + kWidth <= g.w; t += kWidth)
+              store(out + t, add(load(out + t), load(src + t)));
+            for (; t < g.w; ++t) out[t] += src[t];
+          }
         }
     });
 }

@@ -130,7 +130,8 @@ void forward_pass(const ConvGeometry& g, const float* x, const float* wpk, const
 // Weights of every group packed for forward_pass: [group][panel][k][width], in scratch `slot`.
 float* packed_weights(const ConvGeometry& g, const float* w, int64_t cout_g, int64_t k, int slot);
 // dx += the data gradient of a strided convolution, by GEMM and col2im.
-void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+void backward_data_col2im(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          bool overwrite);
 // dw (+)= and db (+)= the weight and bias gradients (db may be null).
 void gemm_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                           float* db);

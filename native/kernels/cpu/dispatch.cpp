@@ -503,8 +503,9 @@ void set_conv_algorithm(ConvAlgorithm algorithm) {
 ConvAlgorithm conv_algorithm() {
   return static_cast<ConvAlgorithm>(algorithm_setting().load(std::memory_order_relaxed));
 }
-void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
-  cpu::active_kernels().conv2d_backward_data(g, dy, w, dx);
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          bool overwrite) {
+  cpu::active_kernels().conv2d_backward_data(g, dy, w, dx, overwrite);
 }
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                             float* db) {

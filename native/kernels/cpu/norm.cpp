@@ -1,36 +1,61 @@
 // Batch and layer normalisation (compiled once; channels or rows are threaded over the pool).
 // Statistics accumulate in double: a channel can hold millions of values, and float sums of
-// that many squares lose the variance of offset data.
+// that many squares lose the variance of offset data. Batch norm's passes over each run of a
+// channel are the SIMD building blocks of norm_rows.cpp.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "axon/kernels.h"
 #include "axon/thread_pool.h"
+#include "kernel_table.h"
 
 namespace axon {
 
-void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gamma,
-                        const float* beta, float* running_mean, float* running_var, float* y,
-                        float* save_mean, float* save_invstd) {
+namespace {
+// Runs shorter than this (BatchNorm1d's [N, C], s = 1; tiny feature maps) are walked by the
+// scalar loops here: a call per run would cost more than the run.
+constexpr int64_t kShortRun = 16;
+
+// The statistics' shift: the mean of the channel's first run (at most 64 values), close to
+// the channel's mean, so the one-pass sums of (x - shift) and (x - shift)^2 do not cancel.
+float moment_shift(const BatchNormArgs& a, const float* x, int64_t c) {
+  const float* p = x + c * a.s;
+  const int64_t m = std::min<int64_t>(a.s, 64);
+  double s = 0;
+  for (int64_t j = 0; j < m; ++j) s += p[j];
+  return m > 0 ? static_cast<float>(s / double(m)) : 0.0f;
+}
+}  // namespace
+
+void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* residual,
+                        const float* gamma, const float* beta, float* running_mean,
+                        float* running_var, float* y, float* save_mean, float* save_invstd) {
+  const auto& k = cpu::active_kernels();
   const int64_t count = a.n * a.s;
+  const bool short_runs = a.s < kShortRun;
   parallel_range(a.c, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       double mean, invstd;
       if (a.training) {
-        double s = 0;
+        const float shift = moment_shift(a, x, c);
+        double sums[2] = {0, 0};
         for (int64_t i = 0; i < a.n; ++i) {
           const float* p = x + (i * a.c + c) * a.s;
-          for (int64_t j = 0; j < a.s; ++j) s += p[j];
-        }
-        mean = count > 0 ? s / double(count) : 0.0;
-        double ss = 0;  // two passes: exact for offset data
-        for (int64_t i = 0; i < a.n; ++i) {
-          const float* p = x + (i * a.c + c) * a.s;
-          for (int64_t j = 0; j < a.s; ++j) {
-            const double d = p[j] - mean;
-            ss += d * d;
+          if (short_runs) {
+            for (int64_t j = 0; j < a.s; ++j) {
+              const double d = double(p[j]) - shift;
+              sums[0] += d;
+              sums[1] += d * d;
+            }
+          } else {
+            k.norm_moments(p, a.s, shift, sums);
           }
         }
+        const double dmean = count > 0 ? sums[0] / double(count) : 0.0;
+        mean = shift + dmean;
+        // sum (x - mean)^2 = sum (x - shift)^2 - count dmean^2, never below 0
+        const double ss = std::max(0.0, sums[1] - double(count) * dmean * dmean);
         const double var = count > 0 ? ss / double(count) : 0.0;
         invstd = 1.0 / std::sqrt(var + a.eps);
         if (running_mean && running_var) {
@@ -46,49 +71,75 @@ void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gam
       }
       if (save_mean) save_mean[c] = static_cast<float>(mean);
       if (save_invstd) save_invstd[c] = static_cast<float>(invstd);
+      const float fmean = static_cast<float>(mean);
       const float scale = static_cast<float>(invstd * (gamma ? gamma[c] : 1.0f));
-      const float shift =
-          static_cast<float>((beta ? beta[c] : 0.0f) - mean * invstd * (gamma ? gamma[c] : 1.0f));
+      const float shift = beta ? beta[c] : 0.0f;
       for (int64_t i = 0; i < a.n; ++i) {
-        const float* p = x + (i * a.c + c) * a.s;
-        float* q = y + (i * a.c + c) * a.s;
-        for (int64_t j = 0; j < a.s; ++j) q[j] = p[j] * scale + shift;
+        const int64_t o = (i * a.c + c) * a.s;
+        const float* r = residual ? residual + o : nullptr;
+        if (short_runs) {
+          for (int64_t j = 0; j < a.s; ++j) {
+            float v = (x[o + j] - fmean) * scale + shift + (r ? r[j] : 0.0f);
+            if (a.relu && v < 0.0f) v = 0.0f;  // NaN stays NaN, as the relu kernel
+            y[o + j] = v;
+          }
+        } else {
+          k.norm_apply(x + o, r, y + o, a.s, fmean, scale, shift, a.relu);
+        }
       }
     }
   });
 }
 
-void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy,
+void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* y,
                          const float* gamma, const float* save_mean, const float* save_invstd,
-                         float* dx, float* dgamma, float* dbeta) {
+                         float* dx, bool overwrite, float* dgamma, float* dbeta, float* dresidual) {
+  const auto& k = cpu::active_kernels();
   const int64_t count = a.n * a.s;
+  const bool short_runs = a.s < kShortRun;
+  const float* gate = a.relu ? y : nullptr;
   parallel_range(a.c, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      const double mean = save_mean[c], invstd = save_invstd[c];
-      double sum_dy = 0, sum_dy_xhat = 0;
+      const float mean = save_mean[c];
+      const double invstd = save_invstd[c];
+      double sums[2] = {0, 0};  // sum g, sum g (x - mean)
       for (int64_t i = 0; i < a.n; ++i) {
-        const float* p = x + (i * a.c + c) * a.s;
-        const float* d = dy + (i * a.c + c) * a.s;
-        for (int64_t j = 0; j < a.s; ++j) {
-          sum_dy += d[j];
-          sum_dy_xhat += d[j] * (p[j] - mean) * invstd;
+        const int64_t o = (i * a.c + c) * a.s;
+        if (short_runs) {
+          for (int64_t j = 0; j < a.s; ++j) {
+            const double g = gate && !(gate[o + j] > 0.0f) ? 0.0 : double(dy[o + j]);
+            sums[0] += g;
+            sums[1] += g * (double(x[o + j]) - mean);
+          }
+        } else {
+          k.norm_grad_sums(x + o, dy + o, gate ? gate + o : nullptr, a.s, mean, sums);
         }
       }
+      const double sum_dy = sums[0], sum_dy_xhat = sums[1] * invstd;
       if (dgamma) dgamma[c] += static_cast<float>(sum_dy_xhat);
       if (dbeta) dbeta[c] += static_cast<float>(sum_dy);
-      if (!dx) continue;
+      if (!dx && !dresidual) continue;
       const double g = gamma ? gamma[c] : 1.0;
       // Training: dx = g invstd (dy - mean(dy) - xhat mean(dy xhat)); eval: g invstd dy.
-      const double k = g * invstd;
+      // As a g + b (x - mean) + c: a = g invstd, b = -a invstd mean(dy xhat), c = -a mean(dy).
+      const double ka = g * invstd;
       const double m_dy = a.training && count > 0 ? sum_dy / double(count) : 0.0;
       const double m_dyx = a.training && count > 0 ? sum_dy_xhat / double(count) : 0.0;
+      const float fa = static_cast<float>(ka), fb = static_cast<float>(-ka * invstd * m_dyx),
+                  fc = static_cast<float>(-ka * m_dy);
       for (int64_t i = 0; i < a.n; ++i) {
-        const float* p = x + (i * a.c + c) * a.s;
-        const float* d = dy + (i * a.c + c) * a.s;
-        float* o = dx + (i * a.c + c) * a.s;
-        for (int64_t j = 0; j < a.s; ++j) {
-          const double xhat = (p[j] - mean) * invstd;
-          o[j] += static_cast<float>(k * (d[j] - m_dy - xhat * m_dyx));
+        const int64_t o = (i * a.c + c) * a.s;
+        if (short_runs) {
+          for (int64_t j = 0; j < a.s; ++j) {
+            const float gj = gate && !(gate[o + j] > 0.0f) ? 0.0f : dy[o + j];
+            if (dresidual) dresidual[o + j] = gj;
+            if (!dx) continue;
+            const float v = fa * gj + fb * (x[o + j] - mean) + fc;
+            dx[o + j] = overwrite ? v : dx[o + j] + v;
+          }
+        } else {
+          k.norm_grad_apply(x + o, dy + o, gate ? gate + o : nullptr, a.s, mean, fa, fb, fc,
+                            dx ? dx + o : nullptr, overwrite, dresidual ? dresidual + o : nullptr);
         }
       }
     }

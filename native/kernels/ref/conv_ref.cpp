@@ -41,7 +41,8 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
     }
 }
 
-void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          bool overwrite) {
   const int64_t oh_n = g.out_h(), ow_n = g.out_w(), cin_g = g.c_in / g.groups,
                 cout_g = g.c_out / g.groups;
   std::vector<double> acc(static_cast<size_t>(g.n * g.c_in * g.h * g.w), 0.0);
@@ -61,7 +62,8 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
               }
         }
     }
-  for (size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<float>(dx[i] + acc[i]);
+  for (size_t i = 0; i < acc.size(); ++i)
+    dx[i] = static_cast<float>(overwrite ? acc[i] : dx[i] + acc[i]);
 }
 
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dw,
@@ -150,9 +152,9 @@ void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {
       }
 }
 
-void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gamma,
-                        const float* beta, float* running_mean, float* running_var, float* y,
-                        float* save_mean, float* save_invstd) {
+void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* residual,
+                        const float* gamma, const float* beta, float* running_mean,
+                        float* running_var, float* y, float* save_mean, float* save_invstd) {
   const int64_t count = a.n * a.s;
   for (int64_t c = 0; c < a.c; ++c) {
     double mean = 0, var = 0;
@@ -178,7 +180,42 @@ void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* gam
     for (int64_t i = 0; i < a.n; ++i)
       for (int64_t j = 0; j < a.s; ++j) {
         const size_t o = static_cast<size_t>((i * a.c + c) * a.s + j);
-        y[o] = float((x[o] - mean) * invstd * (gamma ? gamma[c] : 1.0) + (beta ? beta[c] : 0.0));
+        double v = (x[o] - mean) * invstd * (gamma ? gamma[c] : 1.0) + (beta ? beta[c] : 0.0) +
+                   (residual ? residual[o] : 0.0);
+        if (a.relu && v < 0) v = 0;
+        y[o] = float(v);
+      }
+  }
+}
+
+void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* y,
+                         const float* gamma, const float* save_mean, const float* save_invstd,
+                         float* dx, bool overwrite, float* dgamma, float* dbeta, float* dresidual) {
+  const int64_t count = a.n * a.s;
+  auto at = [&](int64_t i, int64_t c, int64_t j) { return size_t((i * a.c + c) * a.s + j); };
+  for (int64_t c = 0; c < a.c; ++c) {
+    const double mean = save_mean[c], invstd = save_invstd[c], gm = gamma ? gamma[c] : 1.0;
+    auto grad = [&](size_t o) { return a.relu && !(y[o] > 0) ? 0.0 : double(dy[o]); };
+    double sum_g = 0, sum_gx = 0;
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < a.s; ++j) {
+        const size_t o = at(i, c, j);
+        sum_g += grad(o);
+        sum_gx += grad(o) * (x[o] - mean) * invstd;
+      }
+    if (dgamma) dgamma[c] = float(dgamma[c] + sum_gx);
+    if (dbeta) dbeta[c] = float(dbeta[c] + sum_g);
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < a.s; ++j) {
+        const size_t o = at(i, c, j);
+        if (dresidual) dresidual[o] = float(grad(o));
+        if (!dx) continue;
+        const double xhat = (x[o] - mean) * invstd;
+        const double v =
+            a.training
+                ? gm * invstd * (grad(o) - sum_g / double(count) - xhat * sum_gx / double(count))
+                : gm * invstd * grad(o);
+        dx[o] = float(overwrite ? v : dx[o] + v);
       }
   }
 }
