@@ -151,6 +151,7 @@
         "native/runtime/profiler.cpp",
         "native/runtime/microarch.cpp",
         "native/kernels/cpu/machine_probe.cpp",
+        "native/kernels/cpu/cpu_config.cpp",
         "native/kernels/cpu/dispatch.cpp",
         "native/kernels/cpu/layout.cpp",
         "native/kernels/cpu/loss.cpp",

@@ -1,7 +1,7 @@
 /** Backend facts and settings: SIMD level, threads, build. */
-import { native, type BackendInfo, type CpuInfo } from './native/binding.js';
+import { native, type BackendInfo, type CpuConfigInfo, type CpuInfo } from './native/binding.js';
 
-export type { BackendInfo, CpuInfo };
+export type { BackendInfo, CpuConfigInfo, CpuInfo };
 
 /**
  * What the native backend runs on: the SIMD level in use (and why), the kernel thread count,

@@ -103,6 +103,7 @@ export {
   machineInfo,
   type MachineInfo,
   type CpuInfo,
+  type CpuConfigInfo,
   type ConvAlgorithm,
 } from './backend.js';
 export { Module, Parameter, type LoadReport, type LoadStateDictOptions } from './nn/module.js';

@@ -91,8 +91,40 @@ describe('axon-nn info', () => {
     const r = cli(['info']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/fp32 FMA peak\s+\d+ GFLOP\/s per core/);
+    expect(r.stdout).toMatch(/tuning:\s+\S+ \(auto: /);
     expect(r.stdout).toMatch(/OpenBLAS/);
     expect(r.stdout).toMatch(/oneDNN/);
+  });
+
+  it('AXON_CPU_CONFIG and AXON_GEMM_BLOCKING choose the per-CPU tuning; bad values stop the load with the reason', () => {
+    const config = (env: NodeJS.ProcessEnv): { status: number | null; out: string; err: string } => {
+      const code =
+        "import('axon-nn').then((m) => console.log(JSON.stringify(m.backendInfo().cpu.config)), (e) => { console.error(e.message); process.exit(3); })";
+      const r = spawnSync(process.execPath, [...EXAMPLE_NODE_ARGS, '--input-type=module', '-e', code], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, ...env },
+      });
+      return { status: r.status, out: r.stdout, err: r.stderr };
+    };
+    const auto = config({});
+    expect(auto.status, auto.err).toBe(0);
+    const info = JSON.parse(auto.out) as { name: string; reason: string; known: string[]; gemm: { mc: number } };
+    expect(info.known).toEqual(expect.arrayContaining(['generic', 'zen4', 'zen5']));
+    expect(info.reason).toMatch(/^auto: /);
+    const forced = config({ AXON_CPU_CONFIG: 'zen5', AXON_GEMM_BLOCKING: '128,96,2048', AXON_SIMD: 'scalar' });
+    expect(forced.status, forced.err).toBe(0);
+    const f = JSON.parse(forced.out) as { name: string; reason: string; gemm: { kc: number; mc: number; nc: number } };
+    expect(f.name).toBe('zen5');
+    expect(f.gemm).toEqual({ kc: 128, mc: 96, nc: 2048 });
+    expect(f.reason).toBe('AXON_CPU_CONFIG=zen5, AXON_GEMM_BLOCKING=128,96,2048 on scalar');
+    const unknown = config({ AXON_CPU_CONFIG: 'zen9' });
+    expect(unknown.status).toBe(3);
+    expect(unknown.err).toMatch(/AXON_CPU_CONFIG=zen9 names no configuration; known: generic, /);
+    const bad = config({ AXON_GEMM_BLOCKING: '256,7,4096', AXON_SIMD: 'scalar' });
+    expect(bad.status).toBe(3);
+    expect(bad.err).toMatch(/AXON_GEMM_BLOCKING=256,7,4096: mc 7 must be a multiple of the scalar microkernel's mr 4/);
+    expect(config({ AXON_GEMM_BLOCKING: '256,96' }).err).toMatch(/expected kc,mc,nc/);
   });
 });
 

@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "peers.h"
 #include "program.h"
+#include "axon/cpu_config.h"
 #include "axon/runtime.h"
 #include "axon/thread_pool.h"
 #include "backend.h"
@@ -121,6 +122,27 @@ Napi::Value backend_info(const Napi::CallbackInfo& info) {
   cpu.Set("model", id.model);
   cpu.Set("stepping", id.stepping);
   cpu.Set("microarchitecture", microarchitecture(id));
+  const CpuConfig& cfg = cpu_config();
+  Napi::Object config = Napi::Object::New(env);
+  config.Set("name", cfg.name);
+  config.Set("reason", cpu_config_reason());
+  config.Set("measured", cfg.measured);
+  const GemmCacheBlocking& gb = cfg.gemm[size_t(active_isa())];
+  Napi::Object gemm = Napi::Object::New(env);
+  gemm.Set("kc", Napi::Number::New(env, double(gb.kc)));
+  gemm.Set("mc", Napi::Number::New(env, double(gb.mc)));
+  gemm.Set("nc", Napi::Number::New(env, double(gb.nc)));
+  config.Set("gemm", gemm);
+  Napi::Object wino = Napi::Object::New(env);
+  wino.Set("minIn3x3", Napi::Number::New(env, double(cfg.winograd_min_in_3x3)));
+  wino.Set("minIn5x5", Napi::Number::New(env, double(cfg.winograd_min_in_5x5)));
+  wino.Set("minOut", Napi::Number::New(env, double(cfg.winograd_min_out)));
+  config.Set("winograd", wino);
+  Napi::Array names = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (const std::string& n : cpu_config_names()) names.Set(k++, n);
+  config.Set("known", names);
+  cpu.Set("config", config);
   o.Set("cpu", cpu);
   return o;
 }
@@ -234,6 +256,10 @@ Napi::Value sum_squares_js(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // A tuning override that names nothing, or blocking the GEMM cannot run, is refused at load
+  // rather than ignored.
+  if (const std::string& problem = cpu_config_error(); !problem.empty())
+    throw Napi::Error::New(env, "axon-nn: " + problem);
   init_env_life(env);
   exports.Set("backendInfo", Napi::Function::New(env, backend_info, "backendInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));

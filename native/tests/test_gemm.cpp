@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "axon/cpu_config.h"
 #include "axon/kernels.h"
+#include "gemm/gemm_config.h"
 #include "axon/ref.h"
 #include "check.h"
 
@@ -244,4 +246,40 @@ TEST(gemm_batched_matches_loop) {
     ref::gemm_batched(bt);
     CHECK_CLOSE(c1.data(), c2.data(), c1.size(), 1e-5, 1e-5, "gemm_batched");
   }
+}
+
+// The per-CPU table (axon/cpu_config.h): every row valid for every level, unknown CPUs get the
+// generic row, bad blockings are refused with the reason, and the GEMM gives the same results
+// under each row and under a tiny blocking that makes every loop take many blocks.
+TEST(gemm_per_cpu_configuration) {
+  const std::vector<std::string> names = cpu_config_names();
+  CHECK(names.size() >= 3);
+  CHECK(cpu_config_for("zen4") == "zen4");
+  CHECK(cpu_config_for("unknown AuthenticAMD family 99 model 1") == "generic");
+  CHECK(!force_cpu_config_for_testing("zen9"));
+  const Isa isa = active_isa();
+  const cpu::GemmBlocking& k = cpu::kGemmBlocking[size_t(isa)];
+  const GemmCacheBlocking bad_mc{64, k.mr + 1, k.nr}, bad_nc{64, k.mr, k.nr + 1},
+      zero_kc{0, k.mr, k.nr}, huge{1 << 20, k.mr * 4096, k.nr};
+  CHECK(check_gemm_blocking(isa, bad_mc).find("multiple of") != std::string::npos);
+  CHECK(check_gemm_blocking(isa, bad_nc).find("multiple of") != std::string::npos);
+  CHECK(!check_gemm_blocking(isa, zero_kc).empty());
+  CHECK(!check_gemm_blocking(isa, huge).empty());
+  CHECK(!force_cpu_config_for_testing("generic", isa, &bad_mc));
+  const std::string before = cpu_config().name;
+  const GemmCacheBlocking tiny{5, k.mr * 2, k.nr * 2};
+  uint32_t seed = 4242;
+  for (const std::string& name : names) {
+    CHECK(force_cpu_config_for_testing(name));
+    for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
+      CHECK_MSG(check_gemm_blocking(level, cpu_config().gemm[size_t(level)]).empty(),
+                name + ": invalid blocking for " + isa_name(level));
+    for (const bool use_tiny : {false, true}) {
+      CHECK(force_cpu_config_for_testing(name, isa, use_tiny ? &tiny : nullptr));
+      for (Trans ta : {Trans::No, Trans::Yes})
+        for (int64_t m : {7, 45})
+          for (int64_t n : {33, 200}) run_against_ref({ta, Trans::No, m, n, 67, 1}, seed++);
+    }
+  }
+  CHECK(force_cpu_config_for_testing(before));
 }

@@ -59,6 +59,7 @@ export function runInfo(pkg: { name: string; version: string }, json: boolean): 
     `backend:   ${b.backend}, SIMD ${b.isa} (${b.isaReason}); available: ${b.isaAvailable.join(', ')}`,
     `threads:   ${b.threads} (CPUs available to this process: ${b.availableCpus})`,
     `cpu:       ${cpu.brand || cpu.arch} - ${cpu.microarchitecture} (${cpu.arch}${cpu.vendor ? `, ${cpu.vendor}` : ''}, family ${cpu.family} model ${cpu.model} stepping ${cpu.stepping})`,
+    `tuning:    ${cpu.config.name} (${cpu.config.reason}): GEMM kc ${cpu.config.gemm.kc} mc ${cpu.config.gemm.mc} nc ${cpu.config.gemm.nc}; Winograd from ${cpu.config.winograd.minIn3x3} (3x3) / ${cpu.config.winograd.minIn5x5} (5x5) input channels`,
     `compiler:  ${b.compiler}; ${b.buildFlags}`,
     `roofs:     measured in ${m.measuredSeconds.toFixed(1)} s at ${m.isa} (${m.lanes} fp32 lanes), ${m.threads} threads`,
     `  fp32 FMA peak   ${f0(m.peakGflopsPerCore)} GFLOP/s per core, ${f0(m.peakGflops)} GFLOP/s all threads`,

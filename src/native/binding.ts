@@ -80,6 +80,50 @@ export interface CpuInfo {
   stepping: number;
   /** 'zen4', 'zen5', 'sapphire-rapids', 'alder-lake', ..., 'aarch64', or 'unknown ...' with the numbers. */
   microarchitecture: string;
+  /** The per-CPU tuning in use: the table's row for this microarchitecture ('generic' when it has none). */
+  config: CpuConfigInfo;
+}
+
+/**
+ * The per-CPU configuration row the kernels use ({@link CpuInfo.config}): chosen at load from
+ * the microarchitecture, forced with `AXON_CPU_CONFIG=<name>`, its GEMM blocking overridden
+ * with `AXON_GEMM_BLOCKING=kc,mc,nc` (docs/KERNEL-LAB.md). An unknown name or invalid blocking
+ * makes the addon refuse to load with the reason.
+ *
+ * @example
+ * ```ts
+ * import { backendInfo, type CpuConfigInfo } from 'axon-nn';
+ * const config: CpuConfigInfo = backendInfo().cpu.config;
+ * console.log(`${config.name} (${config.reason}): GEMM kc ${config.gemm.kc}, mc ${config.gemm.mc}, nc ${config.gemm.nc}`);
+ * ```
+ */
+export interface CpuConfigInfo {
+  /** The row: 'generic', 'zen4', 'zen5', ... */
+  name: string;
+  /** Why this row: 'auto: zen4', 'AXON_CPU_CONFIG=zen5', plus any AXON_GEMM_BLOCKING override. */
+  reason: string;
+  /** Where the row's values were measured. */
+  measured: string;
+  /** The GEMM cache blocking of the active SIMD level: the kc x nc B block, the mc x kc A block. */
+  gemm: {
+    /** Depth of a packed block (the reduction's step). */
+    kc: number;
+    /** Rows of C per A block (a multiple of the microkernel's mr). */
+    mc: number;
+    /** Columns of C per B block (a multiple of the microkernel's nr). */
+    nc: number;
+  };
+  /** When convolutions use Winograd instead of the implicit GEMM (both channel counts at least these). */
+  winograd: {
+    /** Least input channels for a 3x3 kernel. */
+    minIn3x3: number;
+    /** Least input channels for a 5x5 kernel. */
+    minIn5x5: number;
+    /** Least output channels. */
+    minOut: number;
+  };
+  /** Every row's name (the values AXON_CPU_CONFIG accepts). */
+  known: string[];
 }
 
 /** The raw figures of the machine probe (src/backend.ts: machineInfo). */

@@ -47,6 +47,7 @@
 
 #include "simd/isa.h"
 // after simd/isa.h, which names this level's namespace
+#include "axon/cpu_config.h"
 #include "axon/thread_pool.h"
 #include "gemm/microkernel.h"
 #include "isa_kernels.h"
@@ -82,13 +83,13 @@ bool use_direct(const ConvGeometry& g) {
 // 8->64 runs at 1.11x the implicit GEMM's speed on 3x3 (4x fewer multiplications) but 0.96x on
 // 5x5 (2.8x fewer), 4->32 on 5x5 at 0.55x; few output channels hurt the implicit GEMM as much
 // (64->8: Winograd 1.6-2x). Measured: bench/RESULTS.md.
-constexpr int64_t kWinogradMinIn3x3 = 8, kWinogradMinIn5x5 = 16, kWinogradMinOut = 8;
-
+// The thresholds are per CPU (axon/cpu_config.h; defaults 8, 16 and 8).
 bool use_winograd(const ConvGeometry& g) {
   const ConvAlgorithm a = conv_algorithm();
   if (a == ConvAlgorithm::ImplicitGemm || !winograd_applies(g)) return false;
-  const int64_t min_in = g.kh == 3 ? kWinogradMinIn3x3 : kWinogradMinIn5x5;
-  return a == ConvAlgorithm::Winograd || (g.c_in >= min_in && g.c_out >= kWinogradMinOut);
+  const CpuConfig& cfg = cpu_config();
+  const int64_t min_in = g.kh == 3 ? cfg.winograd_min_in_3x3 : cfg.winograd_min_in_5x5;
+  return a == ConvAlgorithm::Winograd || (g.c_in >= min_in && g.c_out >= cfg.winograd_min_out);
 }
 }  // namespace
 

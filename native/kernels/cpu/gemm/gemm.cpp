@@ -20,6 +20,7 @@
 #include "../simd/isa.h"
 #include "../isa_kernels.h"
 #include "axon/aligned.h"
+#include "axon/cpu_config.h"
 #include "axon/thread_pool.h"
 #include "microkernel.h"
 
@@ -31,10 +32,9 @@ namespace {
 
 constexpr int MR = kBlocking.mr;
 constexpr int NR = kBlocking.nr;
-constexpr int64_t KC = kBlocking.kc;
-constexpr int64_t MC = kBlocking.mc;
-constexpr int64_t NC = kBlocking.nc;
-static_assert(MC % MR == 0 && NC % NR == 0);
+// kc, mc and nc come from the CPU's row of the configuration table (axon/cpu_config.h), read
+// per call: the table is keyed by microarchitecture, not by SIMD level, and checked there (mc
+// a multiple of MR, nc of NR).
 constexpr int64_t kSmallM = 4;          // small_m_dispatch instantiates 1..4
 constexpr int64_t kSwapMaxRowsNN = 96;  // should_swap: most rows of C for the NN swap
 // Most columns of C the narrow-N path takes (a classifier's 10 outputs): the packed path would
@@ -177,6 +177,8 @@ void scale_c(const GemmArgs& g) {
 
 // The packed five-loop algorithm on C[m0:m1, n0:n1].
 void gemm_region(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const GemmCacheBlocking& blocking = cpu_config().gemm[size_t(kLevel)];
+  const int64_t KC = blocking.kc, MC = blocking.mc, NC = blocking.nc;
   const int64_t kc_max = std::min<int64_t>(KC, g.k);
   const int64_t mc_max = std::min<int64_t>(MC, (m1 - m0 + MR - 1) / MR * MR);
   const int64_t nc_max = std::min<int64_t>(NC, (n1 - n0 + NR - 1) / NR * NR);

@@ -1,5 +1,6 @@
-// GEMM blocking per SIMD level: one row each, so tuning is a one-line diff (BLIS's
-// bli_cntx_init_<arch>.c). mr x nr is the microkernel's register tile; the mc x kc A block
+// GEMM blocking per SIMD level: one row each (BLIS's bli_cntx_init_<arch>.c). mr x nr is the
+// microkernel's register tile, fixed per level; kc, mc and nc here are the defaults, and the
+// ones the kernels use come from the CPU's row of axon/cpu_config.h. The mc x kc A block
 // stays in L2, the kc x nc B block in L3, and kc x nr B panels stream from L2 (Zen 4/5's L2
 // feeds the 6x64 tile fast enough that a long kc, which halves the C-tile traffic, beats an
 // L1-sized one: measured with `npm run bench:gemm`, see bench/RESULTS.md). mc must be a

@@ -16,13 +16,17 @@
 namespace axon::cpu::AXON_ISA_NS {
 
 #if defined(AXON_ISA_AVX512)
-inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(Isa::Avx512)];
+inline constexpr Isa kLevel = Isa::Avx512;
+inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(kLevel)];
 #elif defined(AXON_ISA_AVX2)
-inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(Isa::Avx2)];
+inline constexpr Isa kLevel = Isa::Avx2;
+inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(kLevel)];
 #elif defined(AXON_ISA_NEON)
-inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(Isa::Neon)];
+inline constexpr Isa kLevel = Isa::Neon;
+inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(kLevel)];
 #else
-inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(Isa::Scalar)];
+inline constexpr Isa kLevel = Isa::Scalar;
+inline constexpr GemmBlocking kBlocking = kGemmBlocking[size_t(kLevel)];
 #endif
 
 void gemm_microkernel(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* bp,
