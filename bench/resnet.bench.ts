@@ -6,6 +6,7 @@
  * (axon, PyTorch, axon, ...), ratio of medians; then where a step's kernel time goes.
  *
  *   npx tsx bench/resnet.bench.ts [--threads 1,2] [--rounds 3] [--steps 16] [--skip-torch]
+ *     [--skip-profile] [--profile-threads 2]
  *     [--unfused: the blocks written with separate relu and add, as a PyTorch user would]
  */
 import { spawnSync } from 'node:child_process';
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     'skip-torch': { type: 'boolean', default: false },
     'skip-profile': { type: 'boolean', default: false },
     unfused: { type: 'boolean', default: false },
+    'profile-threads': { type: 'string', default: '2' },
   },
 });
 const rounds = Number(args.rounds);
@@ -154,7 +156,7 @@ for (const threads of args.threads.split(',').map(Number)) {
 }
 
 if (!args['skip-profile']) {
-  setNumThreads(Math.min(2, initial));
+  setNumThreads(Math.min(Number(args['profile-threads']), initial));
   manualSeed(1);
   const m = resnet20();
   await m.fit(x.slice(0, batch * 2), y.slice(0, batch * 2), { epochs: 1, batchSize: batch, verbose: 0 });

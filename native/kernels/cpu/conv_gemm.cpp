@@ -74,7 +74,12 @@ void run_kernel(Tile t, int64_t steps, const float* const* rows, const int64_t* 
                 const float* init, bool relu) {
   if (t.nv == kNv)
     offset_kernel<kRows, kNv>(steps, rows, off, bp, c, ldc, mr, ncols, beta, init, relu);
-  else if constexpr (kNv % 2 == 0)
+  else if constexpr (kNv % 4 == 0) {
+    if (t.nv == kNv / 4)
+      offset_kernel<4 * kRows, kNv / 4>(steps, rows, off, bp, c, ldc, mr, ncols, beta, init, relu);
+    else
+      offset_kernel<2 * kRows, kNv / 2>(steps, rows, off, bp, c, ldc, mr, ncols, beta, init, relu);
+  } else if constexpr (kNv % 2 == 0)
     offset_kernel<2 * kRows, kNv / 2>(steps, rows, off, bp, c, ldc, mr, ncols, beta, init, relu);
 }
 
@@ -512,7 +517,7 @@ void gemm_backward_weight(const ConvGeometry& g, const float* x, const float* dy
                                bp + s0 * width + r0, width);
             for (int64_t k0 = 0; k0 < q.k; k0 += t.rows) {
               const int mr = static_cast<int>(std::min<int64_t>(t.rows, q.k - k0));
-              const float* rows[2 * kRows];
+              const float* rows[kMaxTileRows];
               for (int i = 0; i < mr; ++i) rows[i] = xg + koff[k0 + i];
               run_kernel(t, np, rows, off, bp, ag + k0 * q.cout_g + c0, q.cout_g, mr, ncols, 1.0f);
             }

@@ -16,8 +16,9 @@ namespace axon::cpu::AXON_ISA_NS::conv {
 
 using namespace simd;
 
-// Register tile of the offset microkernel: kRows rows x kNv vectors of columns, and a
-// narrow variant (twice the rows, half the vectors) for 32-channel layers on AVX-512.
+// Register tile of the offset microkernel: kRows rows x kNv vectors of columns, and narrow
+// variants (twice the rows and half the vectors; four times and a quarter) for 32- and
+// 16-channel layers on AVX-512, where the full tile would be half or three quarters padding.
 #if defined(AXON_ISA_AVX512)
 constexpr int kRows = 6, kNv = 4;
 #elif defined(AXON_ISA_AVX2)
@@ -28,6 +29,8 @@ constexpr int kRows = 8, kNv = 3;
 constexpr int kRows = 4, kNv = 4;
 #endif
 constexpr int kCols = kNv * kWidth;  // output channels per tile
+// Rows of the tallest tile variant (arrays of row pointers are sized by it).
+constexpr int kMaxTileRows = kNv % 4 == 0 ? 4 * kRows : kNv % 2 == 0 ? 2 * kRows : kRows;
 // Reduction steps per call: the B panel (kSteps x kCols) streams from L2, so up to 1024 steps
 // (256 KB) run in one pass; splitting K = 800 in two measured 1-2 % slower (C tiles reloaded).
 constexpr int64_t kSteps = 1024;
@@ -66,6 +69,7 @@ struct Tile {
   int rows, nv;
 };
 inline Tile tile_for(int64_t cols) {
+  if (kNv % 4 == 0 && cols <= kCols / 4) return {4 * kRows, kNv / 4};
   if (kNv % 2 == 0 && cols <= kCols / 2) return {2 * kRows, kNv / 2};
   return {kRows, kNv};
 }

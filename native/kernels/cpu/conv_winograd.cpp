@@ -335,7 +335,7 @@ void winograd_pass(const ConvGeometry& g, const float* x, const float* u, const 
                               cols_in * cpad, cpad, v + i * cpad, t.rows * cpad);
         }
         for (int e = 0; e < kAlpha2; ++e) {
-          const float* rows[2 * kRows];
+          const float* rows[kMaxTileRows];
           for (int i = 0; i < nb; ++i) rows[i] = v + (e * t.rows + i) * cpad;
           for (int64_t cp = 0; cp < panels; ++cp)
             run_kernel(t, g.c_in, rows, ident, u + (e * panels + cp) * g.c_in * width,
@@ -466,7 +466,7 @@ void winograd_backward_weight(const ConvGeometry& g, const float* x, const float
         for (int e = 0; e < kAlpha2; ++e)
           for (int64_t ci0 = 0; ci0 < g.c_in; ci0 += t.rows) {
             const int mr = static_cast<int>(std::min<int64_t>(t.rows, g.c_in - ci0));
-            const float* rows[2 * kRows];
+            const float* rows[kMaxTileRows];
             for (int i = 0; i < mr; ++i) rows[i] = v + e * nbmax * cpad + ci0 + i;
             for (int64_t cp = 0; cp < panels; ++cp)
               run_kernel(t, nb, rows, off, dm + e * estride + cp * pstride,
