@@ -4,7 +4,7 @@
  * collectives over tensors and typed arrays, each a Promise settled off the event loop.
  * Launch with `mpirun -np 2 node train.js` (docs/DISTRIBUTED.md). Tests: tests/distributed.
  */
-import { cpus } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { inspect } from 'node:util';
 import { backendInfo, setNumThreads } from '../backend.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -132,12 +132,12 @@ export function init(options: InitOptions = {}): Promise<DistributedInfo> {
       fatal ??= { error };
     });
     process.on('exit', (code) => {
+      // The error first, whatever the MPI state: after a failed collective shutdown() aborts
+      // the job too, and mpirun would show only "MPI_ABORT was invoked".
+      if (code !== 0 && fatal) process.stderr.write(`rank ${got.rank} on ${hostname()}: ${inspect(fatal.error)}\n`);
       // A failing rank must not sit in MPI_Finalize (a collective in Open MPI) while the others
       // wait for it in a reduction: abort the job instead, which mpirun reports and stops.
-      if (code !== 0 && m.state() === 'ready') {
-        if (fatal) process.stderr.write(`rank ${got.rank}: ${inspect(fatal.error)}\n`);
-        m.abort(code);
-      }
+      if (code !== 0 && m.state() === 'ready') m.abort(code);
       m.shutdown();
     });
     let n: number;

@@ -28,7 +28,7 @@ interface Run {
 }
 
 /** Runs `script` on n ranks; a job that outlives limitS is killed and reported as a hang. */
-function mpi(n: number, script: string, args: string[] = [], limitS = 90): Run {
+function mpi(n: number, script: string, args: string[] = [], limitS = 90, env: NodeJS.ProcessEnv = {}): Run {
   const t0 = performance.now();
   const r = spawnSync(
     'mpirun',
@@ -43,7 +43,12 @@ function mpi(n: number, script: string, args: string[] = [], limitS = 90): Run {
       join(ranksDir, script),
       ...args,
     ],
-    { encoding: 'utf8', timeout: limitS * 1000, killSignal: 'SIGTERM', env: { ...process.env, AXON_NUM_THREADS: '1' } },
+    {
+      encoding: 'utf8',
+      timeout: limitS * 1000,
+      killSignal: 'SIGTERM',
+      env: { ...process.env, AXON_NUM_THREADS: '1', ...env },
+    },
   );
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   const results = out
@@ -195,6 +200,26 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
     }
   });
 
+  // The ring allreduce (native/mpi/mpi_binding.cpp) runs for buffers from 256 KB; forced with
+  // AXON_ALLREDUCE=ring it also runs the small and empty-chunk cases (fewer values than ranks).
+  for (const [n, forced] of [
+    [2, 'auto'],
+    [3, 'ring'],
+    [3, 'auto'],
+    [4, 'mpi'],
+  ] as const) {
+    it(`allreduce on ${n} ranks (${forced}): every size, op and type right, and the same bits on every rank`, () => {
+      const run = mpi(n, 'ring.ts', [], 90, forced === 'auto' ? {} : { AXON_ALLREDUCE: forced });
+      expect(run.status, run.out).toBe(0);
+      expect(run.results.length, run.out).toBe(n);
+      for (const r of run.results as { worst: number; where: string; identical: boolean; cases: number }[]) {
+        expect(r.worst, r.where).toBeLessThan(1e-5);
+        expect(r.identical).toBe(true);
+        expect(r.cases).toBe(6 * 4 * 2);
+      }
+    });
+  }
+
   it('ranks holding different models get a clear error from DistributedDataParallel.create', () => {
     const run = mpi(2, 'failures.ts', ['mismatch'], 60);
     expect(run.status).not.toBe(0);
@@ -225,11 +250,19 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
     expect(run.seconds).toBeLessThan(40);
   });
 
+  it('an uncaught error from a failed collective is printed, naming the rank and host, before the abort', () => {
+    const run = mpi(2, 'failures.ts', ['stall-uncaught'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.status).not.toBeNull();
+    expect(run.out).toMatch(/rank 0 on \S+: \[?Error: allreduce: not every rank took part within 3000 ms/);
+    expect(run.seconds).toBeLessThan(40);
+  });
+
   it('a rank that dies of an uncaught error prints it, and the job ends', () => {
     const run = mpi(2, 'failures.ts', ['throw'], 60);
     expect(run.status).not.toBe(0);
     expect(run.status).not.toBeNull();
-    expect(run.out).toMatch(/rank 1: Error: an uncaught error on rank 1\n\s+at /);
+    expect(run.out).toMatch(/rank 1 on \S+: Error: an uncaught error on rank 1\n\s+at /);
     expect(run.seconds).toBeLessThan(40);
   });
 });

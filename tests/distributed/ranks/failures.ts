@@ -33,7 +33,8 @@ try {
   const ddp = await DistributedDataParallel.create(net, { startupTimeoutMs: 2000 });
   const opt = new SGD(net.parameters(), { lr: 0.1 });
   for (let step = 0; step < 5; step++) {
-    if (step === 2 && rank === 1 && mode === 'stall-train') await new Promise((r) => setTimeout(r, 60_000));
+    if (step === 2 && rank === 1 && (mode === 'stall-train' || mode === 'stall-uncaught'))
+      await new Promise((r) => setTimeout(r, 60_000));
     if (step === 2 && rank === 1 && mode === 'kill') process.kill(process.pid, 'SIGKILL');
     if (step === 2 && rank === 1 && mode === 'throw')
       setImmediate(() => {
@@ -46,6 +47,9 @@ try {
   }
   console.log(`DONE rank ${rank}`);
 } catch (e) {
+  // stall-uncaught: the timed-out collective's error is left uncaught, as a script without a
+  // try would; it must still reach stderr before the job is aborted.
+  if (mode === 'stall-uncaught') throw e;
   console.log(`ERROR rank ${rank}: ${(e as Error).message}`);
   process.exitCode = 1;
 }
