@@ -149,10 +149,11 @@ struct Comm {
   // allreduce picks a binomial reduce-then-broadcast instead, which sends the whole buffer
   // through the tree twice, one direction at a time (measured: 2x the ring's time on a 1
   // Gbit/s link). Chunk c of p is [count c / p, count (c+1) / p). Each step's incoming chunk
-  // arrives in segments of kRingSegment bytes, double-buffered, so reducing one segment
-  // overlaps receiving the next. Every rank ends with the same bits: the reduced chunks are
+  // arrives in segments of kRingSegment bytes, kRingInflight of them posted at a time, so
+  // reducing one segment overlaps receiving the next. Every rank ends with the same bits: the reduced chunks are
   // copied, not recomputed, in the allgather. Returns "" or the error.
-  static constexpr int64_t kRingSegment = int64_t{1} << 20;
+  static constexpr int64_t kRingSegment = int64_t{4} << 20;
+  static constexpr int kRingInflight = 4;
   template <class T>
   std::string ring_allreduce(T* data, int64_t count, ReduceOp op, double timeout_ms) {
     using clock = std::chrono::steady_clock;
@@ -162,9 +163,8 @@ struct Comm {
     auto lo = [&](int c) { return count * c / p; };
     auto len = [&](int c) { return count * (c + 1) / p - count * c / p; };
     const int64_t seg = std::max<int64_t>(1, kRingSegment / int64_t{sizeof(T)});
-    ring_tmp.resize(static_cast<size_t>(2 * seg) * sizeof(T));
-    T* tmp[2] = {reinterpret_cast<T*>(ring_tmp.data()),
-                 reinterpret_cast<T*>(ring_tmp.data()) + seg};
+    ring_tmp.resize(static_cast<size_t>(kRingInflight * seg) * sizeof(T));
+    T* const tmp = reinterpret_cast<T*>(ring_tmp.data());
     auto combine = [op](T* out, const T* in, int64_t n) {
       switch (op) {
         case ReduceOp::kMax:
@@ -221,19 +221,25 @@ struct Comm {
         if (std::string e = wait_sends(); !e.empty()) return e;
         continue;
       }
-      // Segments of the incoming chunk, each reduced while the next arrives.
-      MPI_Request recv[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+      // Segments of the incoming chunk, kRingInflight receives posted ahead (each large
+      // message needs its receive posted before the sender's data flows, and the clear-to-send
+      // crosses the link behind the other direction's data), each reduced while later ones
+      // arrive.
+      MPI_Request recv[kRingInflight];
       auto post = [&](int64_t k) {
         const int64_t m = std::min(seg, n - k * seg);
-        return MPI_Irecv(tmp[k % 2], static_cast<int>(m), type, left, tag, ring, &recv[k % 2]);
+        const int64_t b = k % kRingInflight;
+        return MPI_Irecv(tmp + b * seg, static_cast<int>(m), type, left, tag, ring, &recv[b]);
       };
-      if (segments > 0 && (rc = post(0)) != MPI_SUCCESS) return mpi_error("allreduce", rc);
+      for (int64_t k = 0; k < std::min<int64_t>(segments, kRingInflight) && rc == MPI_SUCCESS; ++k)
+        rc = post(k);
+      if (rc != MPI_SUCCESS) return mpi_error("allreduce", rc);
       for (int64_t k = 0; k < segments; ++k) {
-        if (std::string e = wait(&recv[k % 2], timeout_ms, "allreduce", 1, t0); !e.empty())
-          return e;
-        if (k + 1 < segments && (rc = post(k + 1)) != MPI_SUCCESS)
+        const int64_t b = k % kRingInflight;
+        if (std::string e = wait(&recv[b], timeout_ms, "allreduce", 1, t0); !e.empty()) return e;
+        combine(dst + k * seg, tmp + b * seg, std::min(seg, n - k * seg));
+        if (k + kRingInflight < segments && (rc = post(k + kRingInflight)) != MPI_SUCCESS)
           return mpi_error("allreduce", rc);
-        combine(dst + k * seg, tmp[k % 2], std::min(seg, n - k * seg));
       }
       if (std::string e = wait_sends(); !e.empty()) return e;
     }
