@@ -215,7 +215,7 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
       for (const r of run.results as { worst: number; where: string; identical: boolean; cases: number }[]) {
         expect(r.worst, r.where).toBeLessThan(1e-5);
         expect(r.identical).toBe(true);
-        expect(r.cases).toBe(6 * 4 * 2);
+        expect(r.cases).toBe(6 * 4 * 2 + 2);
       }
     });
   }
