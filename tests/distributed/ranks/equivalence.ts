@@ -22,7 +22,7 @@ import {
   type Module,
 } from '../../../src/index.js';
 
-const B = 16; // global batch
+const B = 48; // global batch (divides by 2, 3 and 4 ranks)
 const STEPS = 6;
 const info = await distributed.init({ timeoutMs: 30_000 });
 const { rank, size } = info;
