@@ -150,8 +150,8 @@ struct Comm {
   // through the tree twice, one direction at a time (measured: 2x the ring's time on a 1
   // Gbit/s link). Chunk c of p is [count c / p, count (c+1) / p). Each step's incoming chunk
   // arrives in segments of kRingSegment bytes, kRingInflight of them posted at a time, so
-  // reducing one segment overlaps receiving the next. Every rank ends with the same bits: the reduced chunks are
-  // copied, not recomputed, in the allgather. Returns "" or the error.
+  // reducing one segment overlaps receiving the next. Every rank ends with the same bits: the
+  // reduced chunks are copied, not recomputed, in the allgather. Returns "" or the error.
   static constexpr int64_t kRingSegment = int64_t{4} << 20;
   static constexpr int kRingInflight = 4;
   template <class T>
