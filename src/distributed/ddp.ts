@@ -24,7 +24,15 @@ import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { History } from '../train/callbacks.js';
 import { fitDistributed, type DistributedFitOptions } from './fit.js';
-import { allgather, allreduce, broadcast, defaultTimeoutMs, isInitialized, size as worldSize } from './comm.js';
+import {
+  allgather,
+  allreduce,
+  allreduceBusyMs,
+  broadcast,
+  defaultTimeoutMs,
+  isInitialized,
+  size as worldSize,
+} from './comm.js';
 import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
 
 /**
@@ -43,8 +51,14 @@ import { checkOptionKeys, numberOption, optionKeys } from '../options.js';
  * ```
  */
 export interface DdpOptions {
-  /** Capacity of a gradient bucket in MB (default 25, PyTorch's bucket_cap_mb). */
-  bucketCapMB?: number;
+  /**
+   * Capacity of a gradient bucket in MB, or 'auto' (the default on 2+ ranks; 25 MB, PyTorch's
+   * bucket_cap_mb, on one): measured at wrap time (about 10 allreduces of 1 and 8 MB), the link's
+   * latency and bandwidth, and buckets of about 2 ms of transfer each (at least 20 latencies,
+   * 1 to 25 MB), so the first start early and none waits for the end of backward with data
+   * that was ready long before. `ddp.bucketCapMB` says what was chosen.
+   */
+  bucketCapMB?: number | 'auto';
   /** Capacity of the first bucket in MB (default 1, as PyTorch): the last layers' gradients
    * start reducing early instead of waiting for a full 25 MB. */
   firstBucketCapMB?: number;
@@ -59,14 +73,48 @@ export interface DdpOptions {
   startupTimeoutMs?: number;
   /** Limit for each gradient reduction, in ms (default: init's timeoutMs). */
   timeoutMs?: number;
+  /**
+   * Gradients on the wire: 'none' (default, exact float32) or 'bf16' (bfloat16 with float32
+   * accumulation: half the bytes, as PyTorch DDP's bf16 compress hook; buffers stay float32).
+   */
+  gradientCompression?: 'none' | 'bf16';
 }
 const DDP_KEYS = optionKeys<DdpOptions>({
+  gradientCompression: true,
   bucketCapMB: true,
   firstBucketCapMB: true,
   buffers: true,
   startupTimeoutMs: true,
   timeoutMs: true,
 });
+
+/**
+ * The 'auto' bucket capacity: the link's latency and bandwidth from two allreduces (1 MB and
+ * 8 MB, the fastest of three each, the slowest rank's), then about 2 ms of transfer per bucket
+ * and at least 20 latencies, within 1-25 MB. Every rank gets the same number (the timings are
+ * reduced with 'max'), as the bucket layout must match across ranks.
+ */
+async function measuredBucketCapMB(timeoutMs: number): Promise<number> {
+  const sizes = [256 * 1024, 2048 * 1024]; // floats: 1 MB and 8 MB (both the ring)
+  const times = new Float64Array(2);
+  for (let i = 0; i < 2; i++) {
+    const buf = new Float32Array(sizes[i]);
+    await allreduce(buf, 'sum', { timeoutMs }); // connections and buffers set up
+    let best = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      await allreduce(buf, 'sum', { timeoutMs });
+      best = Math.min(best, performance.now() - t0);
+    }
+    times[i] = best;
+  }
+  await allreduce(times, 'max', { timeoutMs });
+  const bytes = sizes.map((n) => 4 * n);
+  const bytesPerMs = Math.max(1, (bytes[1] - bytes[0]) / Math.max(1e-3, times[1] - times[0]));
+  const latencyMs = Math.max(0, times[0] - bytes[0] / bytesPerMs);
+  const capBytes = Math.max(2 * bytesPerMs, 20 * latencyMs * bytesPerMs);
+  return Math.round(Math.min(25, Math.max(1, capBytes / 2 ** 20)) * 100) / 100;
+}
 
 /**
  * Where the time went, for benchmarks ({@link DistributedDataParallel.stats}): `exposedMs` is
@@ -93,6 +141,12 @@ export interface DdpStats {
   reductions: number;
   /** Bytes those allreduces reduced (gradient buckets with one flag per parameter, and buffers). */
   bytesReduced: number;
+  /** Milliseconds the comm thread spent running allreduces (any caller's) since the wrapper was created, as of the last step. */
+  allreduceMs: number;
+  /** The share of that time backward hid: 1 - exposedMs / allreduceMs (0 before any reduction). */
+  hiddenShare: number;
+  /** Per epoch of ddp.fit, in order: that epoch's hidden share (fit with verbose prints it too). */
+  epochHiddenShares: number[];
 }
 
 interface Bucket {
@@ -206,7 +260,7 @@ export class SegmentedStep implements NativeProgram {
       const t0 = performance.now();
       await Promise.all(inflight);
       this.ddp.stats.exposedMs += performance.now() - t0;
-      this.ddp.stats.steps++;
+      this.ddp.noteStepDone();
       await this.segments[last].program.runAsync(1);
       regs[0] += regs[2];
       regs[1] += 1;
@@ -284,12 +338,31 @@ export class DistributedDataParallel {
   /** The wrapped Model, or null when a Module was wrapped (then fit is unavailable). */
   readonly model: Model | null;
   /** Step, reduction and waiting counters since creation, updated in place (see DdpStats). */
-  readonly stats: DdpStats = { steps: 0, exposedMs: 0, reductions: 0, bytesReduced: 0 };
+  readonly stats: DdpStats = {
+    steps: 0,
+    exposedMs: 0,
+    reductions: 0,
+    bytesReduced: 0,
+    allreduceMs: 0,
+    hiddenShare: 0,
+    epochHiddenShares: [],
+  };
+  private readonly busyAtCreate = allreduceBusyMs();
+  /** Updates allreduceMs and hiddenShare after a step's reductions completed. @internal */
+  noteStepDone(): void {
+    const s = this.stats;
+    s.steps++;
+    s.allreduceMs = allreduceBusyMs() - this.busyAtCreate;
+    s.hiddenShare = s.allreduceMs > 0 ? Math.min(1, Math.max(0, 1 - s.exposedMs / s.allreduceMs)) : 0;
+  }
   private readonly buckets: Bucket[] = [];
   private readonly bucketOf = new Map<Parameter, number>();
   private readonly bufferTensors: Tensor[];
   private readonly bufferBuffer: Float32Array | null;
   private readonly timeoutMs: number;
+  private readonly gradientCompression: 'none' | 'bf16';
+  /** The gradient bucket capacity in use, in MB (chosen by 'auto' or given). */
+  readonly bucketCapMB: number;
   // Per-step state.
   private seen = new Set<Parameter>();
   private nextLaunch = 0;
@@ -303,7 +376,9 @@ export class DistributedDataParallel {
     this.module = target instanceof Model ? target.module : target;
     this.model = target instanceof Model ? target : null;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
-    const cap = (options.bucketCapMB ?? 25) * 2 ** 20;
+    this.gradientCompression = options.gradientCompression ?? 'none';
+    const cap = (typeof options.bucketCapMB === 'number' ? options.bucketCapMB : 25) * 2 ** 20;
+    this.bucketCapMB = cap / 2 ** 20;
     const firstCap = (options.firstBucketCapMB ?? 1) * 2 ** 20;
     // Reverse registration order: the output layers' gradients are complete first.
     const trainable = this.module.parameters().filter((p) => p.requiresGrad);
@@ -369,16 +444,33 @@ export class DistributedDataParallel {
       numberOption(op, key, options[key], 0, 0, Number.MAX_VALUE);
     if (!isInitialized()) throw new Error('DistributedDataParallel.create: call await distributed.init() first');
     for (const [k, v] of [
-      ['bucketCapMB', options.bucketCapMB],
+      ['bucketCapMB', options.bucketCapMB === 'auto' ? undefined : options.bucketCapMB],
       ['firstBucketCapMB', options.firstBucketCapMB],
     ] as const)
       if (v !== undefined && !(v > 0 && Number.isFinite(v)))
         throw new RangeError(`DistributedDataParallel.create: ${k} must be a positive number of MB, got ${v}`);
+    const gc = options.gradientCompression;
+    if (gc !== undefined && gc !== 'none' && gc !== 'bf16')
+      throw new RangeError(
+        `DistributedDataParallel.create: gradientCompression must be 'none' or 'bf16', got ${String(gc)}`,
+      );
     if (options.buffers !== undefined && options.buffers !== 'local' && options.buffers !== 'average')
       throw new RangeError(
         `DistributedDataParallel.create: buffers must be 'local' or 'average', got ${String(options.buffers)}`,
       );
-    const ddp = new DistributedDataParallel(target, options);
+    let resolved = options;
+    if ((options.bucketCapMB ?? 'auto') === 'auto' && worldSize() > 1) {
+      let capMB: number;
+      try {
+        capMB = await measuredBucketCapMB(options.startupTimeoutMs ?? 60_000);
+      } catch (e) {
+        throw new Error(
+          `DistributedDataParallel.create: the startup check across ranks failed (timing the link for bucketCapMB 'auto'): ${(e as Error).message}`,
+        );
+      }
+      resolved = { ...options, bucketCapMB: capMB };
+    }
+    const ddp = new DistributedDataParallel(target, resolved);
     const module = ddp.module;
     for (const p of module.parameters())
       if (owners.has(p) && owners.get(p) !== ddp)
@@ -581,7 +673,10 @@ export class DistributedDataParallel {
     const buf = bi < 0 ? (this.bufferBuffer as Float32Array) : this.buckets[bi].buffer;
     this.stats.reductions++;
     this.stats.bytesReduced += buf.byteLength;
-    return allreduce(buf, 'mean', { timeoutMs: this.timeoutMs });
+    return allreduce(buf, 'mean', {
+      timeoutMs: this.timeoutMs,
+      compression: bi < 0 ? 'none' : this.gradientCompression,
+    });
   }
 
   private resetStep(): void {
@@ -608,7 +703,7 @@ export class DistributedDataParallel {
     } finally {
       this.stats.exposedMs += performance.now() - t0;
     }
-    this.stats.steps++;
+    this.noteStepDone();
     this.copyOut();
     this.resetStep();
   }

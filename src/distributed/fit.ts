@@ -4,7 +4,7 @@
  * epoch metrics are averaged across ranks before any callback sees them; checkpoints, logs and
  * progress are written by rank 0 only; validation is sharded and its metrics reduced too.
  */
-import type { History } from '../train/callbacks.js';
+import type { Callback, History } from '../train/callbacks.js';
 import type { FitOptions, Model } from '../train/model.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -12,6 +12,7 @@ import { isMainProcess, size as worldSize } from './comm.js';
 import { DistributedProgress, MetricReducer, isWriter, rankZeroOnly } from './callbacks.js';
 import { distributedLoader, shardRows } from './sampler.js';
 import { checkOptionKeys } from '../options.js';
+import type { DdpStats } from './ddp.js';
 
 /**
  * Options of {@link DistributedDataParallel.fit} and {@link fitDistributed}: Model.fit's
@@ -83,6 +84,33 @@ const DISTRIBUTED_FIT_KEYS = [
 export interface DistributedFitTarget {
   /** The wrapped Model; null when a Module is wrapped. */
   readonly model: Model | null;
+  /** Where the time went (DistributedDataParallel.stats); fit reports each epoch's hidden share from it. */
+  readonly stats?: DdpStats;
+}
+
+/** Per epoch: the share of the comm thread's allreduce time that backward hid, into
+ * stats.epochHiddenShares, and printed by rank 0 when verbose. */
+class HiddenShareReporter implements Callback {
+  private exposed0 = 0;
+  private busy0 = 0;
+  constructor(
+    private readonly stats: DdpStats,
+    private readonly print: boolean,
+  ) {}
+  onEpochBegin(): void {
+    this.exposed0 = this.stats.exposedMs;
+    this.busy0 = this.stats.allreduceMs;
+  }
+  onEpochEnd(epoch: number): void {
+    const busy = this.stats.allreduceMs - this.busy0;
+    const exposed = this.stats.exposedMs - this.exposed0;
+    const share = busy > 0 ? Math.min(1, Math.max(0, 1 - exposed / busy)) : 0;
+    this.stats.epochHiddenShares.push(share);
+    if (this.print)
+      process.stdout.write(
+        `epoch ${epoch + 1}: allreduce ${busy.toFixed(0)} ms on the comm thread, ${(100 * share).toFixed(0)} % hidden behind backward\n`,
+      );
+  }
 }
 
 /**
@@ -153,6 +181,9 @@ export async function fitDistributed(
       () => (valShard ? valShard[0].shape[0] : 1),
     ),
     ...(options.verbose !== 0 && isMainProcess() ? [new DistributedProgress(loader.batchesPerEpoch)] : []),
+    ...(ddp.stats && worldSize() > 1
+      ? [new HiddenShareReporter(ddp.stats, options.verbose !== 0 && isMainProcess())]
+      : []),
     ...user,
   ];
   return model.fit(loader, null, {

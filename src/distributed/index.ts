@@ -34,6 +34,7 @@ export {
   type InitOptions,
   type DistributedInfo,
   type CollectiveOptions,
+  type AllreduceOptions,
   type ReduceOp,
   type Buffer32,
 } from './comm.js';

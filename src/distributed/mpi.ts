@@ -38,7 +38,12 @@ export interface MpiBinding {
   /** [async] MPI_Ibcast of the buffer's bytes from `root`, in place. */
   broadcast(buffer: ArrayBufferView, root: number, timeoutMs?: number): Promise<void>;
   /** [async] MPI_Iallreduce in place; 'mean' is a sum divided by size on the comm thread. */
-  allreduce(buffer: Float32Array | Float64Array, op: ReduceOp, timeoutMs?: number): Promise<void>;
+  allreduce(
+    buffer: Float32Array | Float64Array,
+    op: ReduceOp,
+    timeoutMs?: number,
+    compression?: 'none' | 'bf16',
+  ): Promise<void>;
   /** [async] MPI_Iallgather of bytes: recv (size x send bytes) holds every rank's send by rank. */
   allgather(send: ArrayBufferView, recv: ArrayBufferView, timeoutMs?: number): Promise<void>;
   /** [async] MPI_Finalize. */
@@ -47,6 +52,8 @@ export interface MpiBinding {
   abort(code: number): never;
   /** [sync] Process exit: finalize, or abort the job after a failed collective. */
   shutdown(): void;
+  /** [sync] The comm thread's time in allreduces (ns, cumulative) and the nice value it runs at. */
+  commStats(): { allreduceNs: number; nice: number; raisedPriority: boolean };
   /** [sync] 'uninitialized' | 'ready' | 'finalized' | 'failed'. */
   state(): 'uninitialized' | 'ready' | 'finalized' | 'failed';
 }

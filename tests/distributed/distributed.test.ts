@@ -65,6 +65,7 @@ function expectEquivalence(run: Run, n: number): void {
     size: number;
     threads: number;
     explicit: { diff: number; buckets: number; reductions: number };
+    bf16: { diff: number; identical: boolean };
     fitShards: { diff: number; steps: number };
     ddpFit: { diff: number; lossDiff: number; accDiff: number; loss: number[] };
     bn: { local: number; average: number };
@@ -74,6 +75,9 @@ function expectEquivalence(run: Run, n: number): void {
     expect(r.explicit.diff).toBeLessThan(1e-5);
     expect(r.explicit.buckets).toBeGreaterThan(1); // several buckets, launched during backward
     expect(r.explicit.reductions).toBe(6 * r.explicit.buckets);
+    expect(r.bf16.identical).toBe(true); // bf16 gradients on the wire: the same weights everywhere,
+    expect(r.bf16.diff).toBeGreaterThan(0); // not the exact run's,
+    expect(r.bf16.diff).toBeLessThan(1e-2); // but close to it after 6 steps
     expect(r.fitShards.diff).toBeLessThan(1e-5);
     expect(r.fitShards.steps).toBe(12);
     expect(r.ddpFit.diff).toBeLessThan(1e-5);
@@ -217,10 +221,26 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
       const run = mpi(n, 'ring.ts', [], 90, forced === 'auto' ? {} : { AXON_ALLREDUCE: forced });
       expect(run.status, run.out).toBe(0);
       expect(run.results.length, run.out).toBe(n);
-      for (const r of run.results as { worst: number; where: string; identical: boolean; cases: number }[]) {
+      for (const r of run.results as {
+        worst: number;
+        where: string;
+        identical: boolean;
+        cases: number;
+        bf16Worst: number;
+        refusals: string[];
+      }[]) {
         expect(r.worst, r.where).toBeLessThan(1e-5);
         expect(r.identical).toBe(true);
         expect(r.cases).toBe(6 * 4 * 2 + 2);
+        expect(r.bf16Worst).toBeGreaterThan(0); // it did round
+        expect(r.bf16Worst).toBeLessThan(n * 2 ** -8);
+        expect(r.refusals[0]).toMatch(
+          /bf16 compression reduces float32 buffers with 'sum' or 'mean' only, got Float64Array/,
+        );
+        expect(r.refusals[1]).toMatch(
+          /bf16 compression reduces float32 buffers with 'sum' or 'mean' only, got Float32Array and 'max'/,
+        );
+        expect(r.refusals[2]).toMatch(/compression must be 'none' or 'bf16', got fp8/);
       }
     });
   }
