@@ -167,6 +167,7 @@ struct Comm {
   static constexpr int kRingInflight = 4;
   template <class T>
   std::string ring_allreduce(T* data, int64_t count, ReduceOp op, double timeout_ms) {
+    const Raised raised(this);
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     const int p = size, right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -279,6 +280,7 @@ struct Comm {
   // keeping the rounded values itself, so every rank ends with the same bits. Half the bytes
   // of the float32 ring; the price is bf16's 8-bit mantissa on each forwarded partial sum.
   std::string ring_allreduce_bf16(float* data, int64_t count, double timeout_ms) {
+    const Raised raised(this);
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     const int p = size, right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -472,30 +474,49 @@ struct Comm {
     state.store(kReady);
   }
 
-  // The comm thread must not be starved by the compute threads while a reduction is in
+  // The comm thread must not be starved by the compute threads while a large reduction is in
   // flight: it only moves data and sums, so ahead of them it costs little, and behind them a
-  // bucket's transfer stalls until backward ends (on 2 cores shared by 2 ranks, 45 % of the
-  // CNN's reduction stayed exposed). Linux gives each thread its own nice value: this one asks
-  // for -10 (allowed for root or with CAP_SYS_NICE; otherwise it stays at the process's, and
-  // comm_priority() says so). AXON_COMM_NICE=<-20..19> chooses another value.
-  int nice_wanted = -10, nice_got = 0;
+  // bucket's transfer stalls until backward ends. Linux gives each thread its own nice value:
+  // during each ring allreduce this one runs at -10 (allowed for root or with CAP_SYS_NICE;
+  // otherwise it stays at the process's and commStats().raisedPriority says so;
+  // AXON_COMM_NICE=<-20..19> chooses another value), and back at the process's value
+  // otherwise: raised while it lingers on an empty queue or polls a small collective, it kept
+  // the JS thread from issuing the next call and a 1 KB allreduce took 0.5 ms instead of 25 us.
+  int nice_wanted = -10, nice_got = 0, nice_base = 0;
   bool nice_ok = false;
-  void raise_priority() {
+  void init_priority() {
 #if defined(__linux__)
     if (const char* env = std::getenv("AXON_COMM_NICE"); env && *env) nice_wanted = std::atoi(env);
-    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-    nice_ok = setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice_wanted) == 0;
     errno = 0;
-    nice_got = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    nice_base = getpriority(PRIO_PROCESS, 0);
 #endif
   }
+  void set_priority(bool raised) {
+#if defined(__linux__)
+    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    const bool ok =
+        setpriority(PRIO_PROCESS, static_cast<id_t>(tid), raised ? nice_wanted : nice_base) == 0;
+    if (raised) {
+      nice_ok = ok;
+      errno = 0;
+      nice_got = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    }
+#else
+    (void)raised;
+#endif
+  }
+  struct Raised {
+    Comm* c;
+    explicit Raised(Comm* comm) : c(comm) { c->set_priority(true); }
+    ~Raised() { c->set_priority(false); }
+  };
 
   // After each job the comm thread watches the queue for kLingerUs (yielding) before it
   // sleeps: the next collective usually follows within microseconds (a barrier then a
   // reduction, the buckets of one backward), and waking a sleeping thread costs 10-30 us.
   static constexpr double kLingerUs = 100;
   void loop() {
-    raise_priority();
+    init_priority();
     for (;;) {
       Job* job = nullptr;
       {

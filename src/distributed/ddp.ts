@@ -54,7 +54,7 @@ export interface DdpOptions {
   /**
    * Capacity of a gradient bucket in MB, or 'auto' (the default on 2+ ranks; 25 MB, PyTorch's
    * bucket_cap_mb, on one): measured at wrap time (about 10 allreduces of 1 and 8 MB), the link's
-   * latency and bandwidth, and buckets of about 2 ms of transfer each (at least 20 latencies,
+   * latency and bandwidth, and buckets of about 2 ms of transfer each (4 latencies if longer,
    * 1 to 25 MB), so the first start early and none waits for the end of backward with data
    * that was ready long before. `ddp.bucketCapMB` says what was chosen.
    */
@@ -91,7 +91,7 @@ const DDP_KEYS = optionKeys<DdpOptions>({
 /**
  * The 'auto' bucket capacity: the link's latency and bandwidth from two allreduces (1 MB and
  * 8 MB, the fastest of three each, the slowest rank's), then about 2 ms of transfer per bucket
- * and at least 20 latencies, within 1-25 MB. Every rank gets the same number (the timings are
+ * (4 latencies if longer), within 1-25 MB. Every rank gets the same number (the timings are
  * reduced with 'max'), as the bucket layout must match across ranks.
  */
 async function measuredBucketCapMB(timeoutMs: number): Promise<number> {
@@ -109,10 +109,16 @@ async function measuredBucketCapMB(timeoutMs: number): Promise<number> {
     times[i] = best;
   }
   await allreduce(times, 'max', { timeoutMs });
+  // Bandwidth from the large buffer alone (its latency share is small; the difference of the
+  // two times amplified the noise: one run of the CNN got 21 MB buckets and hid nothing), the
+  // latency from what the small one took beyond that.
   const bytes = sizes.map((n) => 4 * n);
-  const bytesPerMs = Math.max(1, (bytes[1] - bytes[0]) / Math.max(1e-3, times[1] - times[0]));
+  const bytesPerMs = Math.max(1, bytes[1] / Math.max(1e-3, times[1]));
   const latencyMs = Math.max(0, times[0] - bytes[0] / bytesPerMs);
-  const capBytes = Math.max(2 * bytesPerMs, 20 * latencyMs * bytesPerMs);
+  // 2 ms of transfer, or 4 latencies where those are longer (a high-latency link); the
+  // latency comes from a 1 MB transfer's excess, noisy on a busy machine, so it gets a small
+  // weight (at 20 latencies, one noisy timing gave 17 MB buckets).
+  const capBytes = Math.max(2, 4 * latencyMs) * bytesPerMs;
   return Math.round(Math.min(25, Math.max(1, capBytes / 2 ** 20)) * 100) / 100;
 }
 
