@@ -199,6 +199,10 @@ struct Comm {
       const int send_c = ((gather ? rank + 1 - s : rank - s) % p + p) % p;
       const int recv_c = ((gather ? rank - s : rank - s - 1) % p + p) % p;
       const int tag = step;
+      // A timeout names the neighbour this step waits on (src/distributed adds its host).
+      const std::string what = "allreduce (ring step " + std::to_string(step + 1) + " of " +
+                               std::to_string(2 * (p - 1)) + ", waiting on rank " +
+                               std::to_string(left) + ")";
       // The outgoing chunk goes as segments too: a receive must be at least its message's
       // size, and the receiver takes the chunk a segment at a time (same source, tag and
       // communicator: MPI delivers them in order).
@@ -213,7 +217,7 @@ struct Comm {
       if (rc != MPI_SUCCESS) return mpi_error("allreduce", rc);
       auto wait_sends = [&]() -> std::string {
         if (sends.empty()) return {};
-        return wait(sends.data(), timeout_ms, "allreduce", static_cast<int>(sends.size()), t0);
+        return wait(sends.data(), timeout_ms, what.c_str(), static_cast<int>(sends.size()), t0);
       };
       const int64_t n = len(recv_c);
       T* dst = data + lo(recv_c);
@@ -227,7 +231,7 @@ struct Comm {
         if (rc != MPI_SUCCESS) return mpi_error("allreduce", rc);
         if (!recvs.empty())
           if (std::string e =
-                  wait(recvs.data(), timeout_ms, "allreduce", static_cast<int>(recvs.size()), t0);
+                  wait(recvs.data(), timeout_ms, what.c_str(), static_cast<int>(recvs.size()), t0);
               !e.empty())
             return e;
         if (std::string e = wait_sends(); !e.empty()) return e;
@@ -248,7 +252,7 @@ struct Comm {
       if (rc != MPI_SUCCESS) return mpi_error("allreduce", rc);
       for (int64_t k = 0; k < segments; ++k) {
         const int64_t b = k % kRingInflight;
-        if (std::string e = wait(&recv[b], timeout_ms, "allreduce", 1, t0); !e.empty()) return e;
+        if (std::string e = wait(&recv[b], timeout_ms, what.c_str(), 1, t0); !e.empty()) return e;
         combine(dst + k * seg, tmp + b * seg, std::min(seg, n - k * seg));
         if (k + kRingInflight < segments && (rc = post(k + kRingInflight)) != MPI_SUCCESS)
           return mpi_error("allreduce", rc);
@@ -296,6 +300,9 @@ struct Comm {
       const int recv_c = ((gather ? rank - s : rank - s - 1) % p + p) % p;
       float* out = data + lo(send_c);
       const int64_t out_n = len(send_c);
+      const std::string what = "allreduce (bf16 ring step " + std::to_string(step + 1) + " of " +
+                               std::to_string(2 * (p - 1)) + ", waiting on rank " +
+                               std::to_string(left) + ")";
       // The first allgather step sends the chunk this rank reduced: round it for itself too.
       for (int64_t i = 0; i < out_n; ++i) {
         wire_out[static_cast<size_t>(i)] = to_bf16(out[i]);
@@ -309,7 +316,7 @@ struct Comm {
         rc =
             MPI_Irecv(wire_in.data(), static_cast<int>(n), MPI_UINT16_T, left, step, ring, &req[1]);
       if (rc != MPI_SUCCESS) return mpi_error("allreduce", rc);
-      if (std::string e = wait(req, timeout_ms, "allreduce", 2, t0); !e.empty()) return e;
+      if (std::string e = wait(req, timeout_ms, what.c_str(), 2, t0); !e.empty()) return e;
       float* dst = data + lo(recv_c);
       if (gather)
         for (int64_t i = 0; i < n; ++i) dst[i] = from_bf16(wire_in[static_cast<size_t>(i)]);

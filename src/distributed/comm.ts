@@ -61,6 +61,20 @@ export interface DistributedInfo extends MpiInitInfo {
 
 let mpi: MpiBinding | null = null;
 let info: DistributedInfo | null = null;
+/** Every rank's host name, by rank (gathered at init), for errors that name a rank. */
+let hosts: string[] = [];
+
+/** A collective's error with the hosts of the ranks it names: "waiting on rank 1" gains "(rank
+ * 1 runs on node07)", and the message says which rank and host report it. */
+function withHosts(e: unknown): never {
+  if (!(e instanceof Error) || hosts.length === 0 || !info) throw e;
+  const named = new Set<number>();
+  for (const m of e.message.matchAll(/waiting on rank (\d+)/g)) named.add(Number(m[1]));
+  const where = [...named].filter((r) => hosts[r] !== undefined).map((r) => `rank ${r} runs on ${hosts[r]}`);
+  where.push(`reported by rank ${info.rank} on ${hosts[info.rank]}`);
+  e.message = `${e.message} (${where.join('; ')})`;
+  throw e;
+}
 let defaultTimeout = 300_000;
 let initializing: Promise<DistributedInfo> | null = null;
 
@@ -160,6 +174,15 @@ export function init(options: InitOptions = {}): Promise<DistributedInfo> {
       n = Math.max(1, shared ? Math.floor(avail / Math.max(1, got.localSize)) : avail);
     }
     setNumThreads(n);
+    // Host names by rank, so a collective's error can say where the rank it waited on runs.
+    const name = new TextEncoder().encode(hostname()).subarray(0, 63);
+    const mine = new Uint8Array(64);
+    mine.set(name);
+    const all = new Uint8Array(64 * got.size);
+    await m.allgather(mine, all, defaultTimeout);
+    hosts = Array.from({ length: got.size }, (_, r) =>
+      new TextDecoder().decode(all.subarray(64 * r, 64 * r + 64)).replace(/\0+$/, ''),
+    );
     mpi = m;
     info = { ...got, threads: n };
     return info;
@@ -343,7 +366,7 @@ function bufferOf(op: string, x: Buffer32): Float32Array | Float64Array {
 export function barrier(options: CollectiveOptions = {}): Promise<void> {
   checkOptionKeys('distributed.barrier', options, COLLECTIVE_KEYS);
   const { mpi: m } = requireInit('barrier');
-  return m.barrier(checkTimeout('barrier', options.timeoutMs));
+  return m.barrier(checkTimeout('barrier', options.timeoutMs)).catch(withHosts);
 }
 
 /**
@@ -368,7 +391,7 @@ export function broadcast(x: Tensor | ArrayBufferView, root = 0, options: Collec
     throw new RangeError(`distributed.broadcast: root must be a rank in [0, ${i.size}), got ${root}`);
   const data = x instanceof Tensor ? x.data : x;
   if (!ArrayBuffer.isView(data)) throw new TypeError('distributed.broadcast: expected a Tensor or a typed array');
-  return m.broadcast(data, root, checkTimeout('broadcast', options.timeoutMs));
+  return m.broadcast(data, root, checkTimeout('broadcast', options.timeoutMs)).catch(withHosts);
 }
 
 /**
@@ -400,7 +423,7 @@ export function allreduce(x: Buffer32, op: ReduceOp = 'sum', options: AllreduceO
     throw new RangeError(
       `distributed.allreduce: bf16 compression reduces float32 buffers with 'sum' or 'mean' only, got ${data.constructor.name} and '${op}'`,
     );
-  return m.allreduce(data, op, checkTimeout('allreduce', options.timeoutMs), compression);
+  return m.allreduce(data, op, checkTimeout('allreduce', options.timeoutMs), compression).catch(withHosts);
 }
 
 /**
@@ -428,14 +451,14 @@ export async function allgather<T extends Tensor | ArrayBufferView>(x: T, option
       i.size,
       ...x.shape,
     ]);
-    await m.allgather(x.data, out.data, timeout);
+    await m.allgather(x.data, out.data, timeout).catch(withHosts);
     return out as T;
   }
   if (!ArrayBuffer.isView(x)) throw new TypeError('distributed.allgather: expected a Tensor or a typed array');
   const Ctor = (x as unknown as { constructor: new (n: number) => ArrayBufferView }).constructor;
   const per = x.byteLength / ((x as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1);
   const out = new Ctor(per * i.size);
-  await m.allgather(x, out, timeout);
+  await m.allgather(x, out, timeout).catch(withHosts);
   return out as T;
 }
 

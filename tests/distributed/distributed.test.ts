@@ -283,6 +283,15 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
     expect(run.seconds).toBeLessThan(40);
   });
 
+  it('a rank that never joins a ring allreduce is named, with its host, in the error', () => {
+    const run = mpi(2, 'failures.ts', ['stall-ring'], 60);
+    expect(run.status).not.toBe(0);
+    expect(run.out).toMatch(
+      /ERROR rank 0: allreduce \(ring step 1 of 2, waiting on rank 1\): not every rank took part within 3000 ms.*\(rank 1 runs on \S+; reported by rank 0 on \S+\)/,
+    );
+    expect(run.seconds).toBeLessThan(40);
+  });
+
   it('a rank that dies of an uncaught error prints it, and the job ends', () => {
     const run = mpi(2, 'failures.ts', ['throw'], 60);
     expect(run.status).not.toBe(0);

@@ -29,6 +29,11 @@ const x = randn([4, 6], { seed: rank });
 const y = randint(0, 3, [4], { seed: rank });
 
 try {
+  if (mode === 'stall-ring') {
+    // A large allreduce (the ring) that rank 1 never joins: rank 0's error names rank 1 and its host.
+    if (rank === 1) await new Promise((r) => setTimeout(r, 60_000));
+    await distributed.allreduce(new Float32Array(1 << 20), 'sum');
+  }
   if (mode === 'stall-start' && rank === 1) await new Promise((r) => setTimeout(r, 60_000));
   const ddp = await DistributedDataParallel.create(net, { startupTimeoutMs: 2000 });
   const opt = new SGD(net.parameters(), { lr: 0.1 });
