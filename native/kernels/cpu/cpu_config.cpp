@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "gemm/gemm_config.h"
@@ -77,8 +79,18 @@ struct State {
   std::string reason, error;
 };
 
+// Every State ever made stays alive (kernels may hold references into a replaced one) and
+// reachable from here, so leak checkers see them as kept rather than lost.
+State* keep(State* s) {
+  static std::mutex mu;
+  static auto* all = new std::vector<std::unique_ptr<State>>();
+  std::lock_guard<std::mutex> lock(mu);
+  all->emplace_back(s);
+  return s;
+}
+
 State* build() {
-  auto* s = new State();
+  auto* s = keep(new State());
   const std::string arch = microarchitecture(cpu_identity());
   std::string name = cpu_config_for(arch);
   s->reason = "auto: " + arch + (name == arch ? "" : " -> " + name);
@@ -148,7 +160,7 @@ bool force_cpu_config_for_testing(const std::string& name, Isa isa,
                                   const GemmCacheBlocking* blocking) {
   const CpuConfig* c = find(name);
   if (!c || (blocking && !check_gemm_blocking(isa, *blocking).empty())) return false;
-  auto* s = new State();  // the old state is kept: kernels may hold references into it
+  auto* s = keep(new State());  // the old one stays alive too (see keep)
   s->config = *c;
   if (blocking) s->config.gemm[size_t(isa)] = *blocking;
   s->reason = "forced for testing: " + name;
