@@ -8,9 +8,8 @@
  *   npm run bench -- fashion-cnn
  *   npx tsx bench/fashion-cnn.bench.ts [--skip-accuracy] [--skip-torch] [--threads 1,2]
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runTorchPeer } from './torch-peer.js';
 import { parseArgs } from 'node:util';
 import {
   BatchNorm2d,
@@ -32,7 +31,6 @@ import {
   type Module,
 } from '../src/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
@@ -75,29 +73,8 @@ function torch(
   tuned: boolean,
   epochs: number,
 ): { epoch_seconds: number[]; minor_faults: number[]; test_accuracy: number } {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  if (tuned) env.GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824';
-  else delete env.GLIBC_TUNABLES;
-  const r = spawnSync(
-    '/usr/bin/python3',
-    [
-      join(here, 'peers', 'torch_cnn.py'),
-      '--threads',
-      String(threads),
-      '--epochs',
-      String(epochs),
-      '--data',
-      args.data,
-    ],
-    {
-      env,
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`PyTorch peer failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  const peerArgs = ['--threads', String(threads), '--epochs', String(epochs), '--data', args.data];
+  return runTorchPeer('torch_cnn.py', peerArgs, threads, tuned ? 'tuned' : 'default');
 }
 
 const out = (s: string): void => console.log(s);

@@ -8,9 +8,9 @@
  *   npm run bench -- fashion-mlp            (installs the peers in bench/ first)
  *   npx tsx bench/fashion-mlp.bench.ts [--rounds 3] [--skip-tfjs] [--skip-accuracy]
  */
-import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runTorchPeer } from './torch-peer.js';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
@@ -69,21 +69,8 @@ function torch(
 ): Record<string, number | number[]> {
   // PyTorch at its best (../shared/BENCH-NOTES.md): without the malloc tunables its epoch time
   // swings between ~1 s and ~4.5 s as glibc returns and re-faults its buffers.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OPENBLAS_NUM_THREADS: '1',
-    OMP_NUM_THREADS: String(threads),
-    GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824',
-  };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync(
-    '/usr/bin/python3',
-    [join(here, 'peers', 'torch_mlp.py'), '--mode', mode, '--threads', String(threads), '--data', args.data, ...extra],
-    { env, encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`PyTorch peer failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  const peerArgs = ['--mode', mode, '--threads', String(threads), '--data', args.data, ...extra];
+  return runTorchPeer('torch_mlp.py', peerArgs, threads);
 }
 
 /** Worst delay of a 10 ms interval timer (and the histogram's max) while fn runs. */

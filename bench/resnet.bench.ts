@@ -9,9 +9,7 @@
  *     [--skip-profile] [--profile-threads 2]
  *     [--unfused: the blocks written with separate relu and add, as a PyTorch user would]
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runTorchPeer } from './torch-peer.js';
 import { parseArgs } from 'node:util';
 import {
   BatchNorm2d,
@@ -34,7 +32,6 @@ import {
   type Tensor,
 } from '../src/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     threads: { type: 'string', default: '1,2' },
@@ -102,29 +99,8 @@ function resnet20(): Model {
 }
 
 function torch(threads: number): number {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OPENBLAS_NUM_THREADS: '1',
-    OMP_NUM_THREADS: String(threads),
-    GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824',
-  };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync(
-    '/usr/bin/python3',
-    [
-      join(here, 'peers', 'torch_resnet.py'),
-      '--threads',
-      String(threads),
-      '--steps',
-      String(steps),
-      '--batch',
-      String(batch),
-    ],
-    { env, encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`PyTorch peer failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms_per_step: number[] }).ms_per_step[0];
+  const args = ['--threads', String(threads), '--steps', String(steps), '--batch', String(batch)];
+  return runTorchPeer<{ ms_per_step: number[] }>('torch_resnet.py', args, threads).ms_per_step[0];
 }
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];

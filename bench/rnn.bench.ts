@@ -8,13 +8,10 @@
  *   npm run bench -- rnn
  *   npx tsx bench/rnn.bench.ts [--rounds 5] [--threads 1,2] [--modes lstm,gru] [--skip-torch]
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runTorchPeer } from './torch-peer.js';
 import { parseArgs } from 'node:util';
 import { GRU, LSTM, Linear, Model, Sequential, manualSeed, randn, setNumThreads } from '../src/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
@@ -38,16 +35,8 @@ const median = (v: number[]): number => {
 };
 
 function torchRound(mode: string, threads: number): number {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync(
-    '/usr/bin/python3',
-    [join(here, 'peers', 'torch_rnn.py'), '--mode', mode, '--threads', String(threads), '--batches', String(batches)],
-    { env, encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`torch_rnn.py failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { seqPerSec: number[] }).seqPerSec[0];
+  const peerArgs = ['--mode', mode, '--threads', String(threads), '--batches', String(batches)];
+  return runTorchPeer<{ seqPerSec: number[] }>('torch_rnn.py', peerArgs, threads, 'inherit').seqPerSec[0];
 }
 
 manualSeed(0);

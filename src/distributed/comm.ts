@@ -107,6 +107,11 @@ export function allreduceBusyMs(): number {
   return mpi ? mpi.commStats().allreduceNs / 1e6 : 0;
 }
 
+/** The share of `busyMs` of reduction that was not waited for: 1 - exposed / busy, in [0, 1]. @internal */
+export function hiddenShare(exposedMs: number, busyMs: number): number {
+  return busyMs > 0 ? Math.min(1, Math.max(0, 1 - exposedMs / busyMs)) : 0;
+}
+
 function requireInit(op: string): { mpi: MpiBinding; info: DistributedInfo } {
   if (!mpi || !info) throw new Error(`distributed.${op}: call await distributed.init() first`);
   return { mpi, info };

@@ -29,6 +29,7 @@ import {
   allreduce,
   allreduceBusyMs,
   broadcast,
+  hiddenShare,
   defaultTimeoutMs,
   isInitialized,
   size as worldSize,
@@ -359,7 +360,7 @@ export class DistributedDataParallel {
     const s = this.stats;
     s.steps++;
     s.allreduceMs = allreduceBusyMs() - this.busyAtCreate;
-    s.hiddenShare = s.allreduceMs > 0 ? Math.min(1, Math.max(0, 1 - s.exposedMs / s.allreduceMs)) : 0;
+    s.hiddenShare = hiddenShare(s.exposedMs, s.allreduceMs);
   }
   private readonly buckets: Bucket[] = [];
   private readonly bucketOf = new Map<Parameter, number>();

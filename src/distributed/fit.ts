@@ -8,7 +8,7 @@ import type { Callback, History } from '../train/callbacks.js';
 import type { FitOptions, Model } from '../train/model.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { isMainProcess, size as worldSize } from './comm.js';
+import { hiddenShare, isMainProcess, size as worldSize } from './comm.js';
 import { DistributedProgress, MetricReducer, isWriter, rankZeroOnly } from './callbacks.js';
 import { distributedLoader, shardRows } from './sampler.js';
 import { checkOptionKeys } from '../options.js';
@@ -104,7 +104,7 @@ class HiddenShareReporter implements Callback {
   onEpochEnd(epoch: number): void {
     const busy = this.stats.allreduceMs - this.busy0;
     const exposed = this.stats.exposedMs - this.exposed0;
-    const share = busy > 0 ? Math.min(1, Math.max(0, 1 - exposed / busy)) : 0;
+    const share = hiddenShare(exposed, busy);
     this.stats.epochHiddenShares.push(share);
     if (this.print)
       process.stdout.write(
