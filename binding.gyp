@@ -11,6 +11,7 @@
   "variables": {
     "axon_isa_sources": [
       "native/kernels/cpu/activation.cpp",
+      "native/kernels/cpu/attention.cpp",
       "native/kernels/cpu/elementwise.cpp",
       "native/kernels/cpu/reduce.cpp",
       "native/kernels/cpu/optim.cpp",
@@ -140,6 +141,7 @@
         "native/binding/ops_elementwise.cpp",
         "native/binding/ops_sequence.cpp",
         "native/binding/ops_optim.cpp",
+        "native/binding/ops_attention.cpp",
         "native/binding/ops_layout.cpp",
         "native/binding/ops_conv.cpp",
         "native/binding/op_util.cpp",
@@ -169,6 +171,7 @@
         "native/kernels/ref/rnn_ref.cpp",
         "native/kernels/ref/optim_ref.cpp",
         "native/kernels/ref/loss_ref.cpp",
+        "native/kernels/ref/attention_ref.cpp",
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

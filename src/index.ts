@@ -122,7 +122,28 @@ export {
   Flatten,
   type LinearOptions,
 } from './nn/layers.js';
-export { dropout, type DropoutOptions } from './nn/functional.js';
+export {
+  dropout,
+  type DropoutOptions,
+  scaledDotProductAttention,
+  type ScaledDotProductAttentionOptions,
+} from './nn/functional.js';
+export {
+  MultiheadAttention,
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerDecoder,
+  PositionalEmbedding,
+  SinusoidalPositionalEncoding,
+  type MultiheadAttentionOptions,
+  type AttendOptions,
+  type AttendResult,
+  type TransformerLayerOptions,
+  type EncoderCallOptions,
+  type DecoderCallOptions,
+  type TransformerStackOptions,
+} from './nn/transformer.js';
 export * as init from './nn/init.js';
 export type { Initializer, InitializerLike, InitializerName } from './nn/init.js';
 export { l1, l2, l1l2, type Regularizer, type L1L2Options } from './nn/regularizers.js';

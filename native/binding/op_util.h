@@ -44,6 +44,10 @@ void remap_ptr(const Remap& f, T*& p) {
 std::string gemm_desc(const GemmArgs& g);
 // "(outer,r,inner)"
 std::string orc_string(int64_t outer, int64_t r, int64_t inner);
+// The seed a random stream's state (dropout, randomCropFlip, attention; the state already
+// checked by random_state_problem) gives this call; advances its counter when `advance`
+// (ops_optim.cpp).
+uint64_t stream_seed(double* state, bool advance);
 
 // ---- sequence family (native/optable/sequence.ops.mjs, ops_sequence.cpp)
 

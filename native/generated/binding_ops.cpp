@@ -22,6 +22,276 @@ static_assert(int(SequencePool::Mean) == 1, "op table: SequencePool::Mean");
 static_assert(int(Backend::Cpu) == 0, "op table: Backend::Cpu");
 static_assert(int(Backend::Count) == 1, "op table: backends.mjs lists every Backend");
 
+// ---- attention (attention)
+AttentionOp AttentionOp::parse(Args& a) {
+  AttentionOp op;
+  {
+    const F32 v = a.f32(0, "q");
+    op.q = v.data, op.q_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "k");
+    op.k = v.data, op.k_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "v");
+    op.v = v.data, op.v_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(3, "mask");
+    op.mask = v.data, op.mask_len = v.length;
+    op.has_mask = v.present;
+  }
+  {
+    const Napi::Object s = a.object(4, "geometry");
+    op.geometry.batch = a.int_field(s, "geometry", "batch", 0, kMaxExtent);
+    op.geometry.heads = a.int_field(s, "geometry", "heads", 1, kMaxExtent);
+    op.geometry.lq = a.int_field(s, "geometry", "lq", 0, kMaxExtent);
+    op.geometry.lk = a.int_field(s, "geometry", "lk", 0, kMaxExtent);
+    op.geometry.d = a.int_field(s, "geometry", "d", 1, kMaxExtent);
+    op.geometry.dv = a.int_field(s, "geometry", "dv", 1, kMaxExtent);
+    op.geometry.causal = a.bool_field(s, "geometry", "causal");
+    op.geometry.mask_stride_b = a.int_field(s, "geometry", "maskStrideB", 0, kMaxExtent);
+    op.geometry.mask_stride_h = a.int_field(s, "geometry", "maskStrideH", 0, kMaxExtent);
+    op.geometry.mask_stride_q = a.int_field(s, "geometry", "maskStrideQ", 0, kMaxExtent);
+    static const char* const kKeys[] = {"batch", "heads", "lq", "lk", "d", "dv", "causal", "maskStrideB", "maskStrideH", "maskStrideQ"};
+    a.only_fields(s, "geometry", 10, kKeys);
+  }
+  op.scale = static_cast<float>(a.number(5, "scale"));
+  op.dropout = static_cast<float>(a.number(6, "dropout"));
+  {
+    const F64 v = a.f64(7, "state");
+    op.state = v.data, op.state_len = v.length;
+  }
+  a.expect_length(op.state_len, kStateLength, "state", kStateCells);
+  {
+    const F64 v = a.f64(8, "seedUsed");
+    op.seed_used = v.data, op.seed_used_len = v.length;
+  }
+  a.expect_length(op.seed_used_len, kSeedUsedLength, "seedUsed", kSeedUsedCells);
+  {
+    const F32 v = a.f32(9, "o");
+    op.o = v.data, op.o_len = v.length;
+  }
+  {
+    const F32 v = a.f32(10, "lse");
+    op.lse = v.data, op.lse_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.q_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "q"), op.geometry.lq, "q"), op.geometry.d, "q"), "q", "batch*heads*lq*d");
+  a.expect_length(op.k_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "k"), op.geometry.lk, "k"), op.geometry.d, "k"), "k", "batch*heads*lk*d");
+  a.expect_length(op.v_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "v"), op.geometry.lk, "v"), op.geometry.dv, "v"), "v", "batch*heads*lk*dv");
+  a.expect_length(op.o_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "o"), op.geometry.lq, "o"), op.geometry.dv, "o"), "o", "batch*heads*lq*dv");
+  a.expect_length(op.lse_len, a.mul(a.mul(op.geometry.batch, op.geometry.heads, "lse"), op.geometry.lq, "lse"), "lse", "batch*heads*lq");
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.state, op.state_len * 2, "state", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.seed_used, op.seed_used_len * 2, "seedUsed", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.o, op.o_len, "o", false);
+  a.expect_disjoint(op.state, op.state_len * 2, "state", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.seed_used, op.seed_used_len * 2, "seedUsed", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.seed_used, op.seed_used_len * 2, "seedUsed", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.seed_used, op.seed_used_len * 2, "seedUsed", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.seed_used, op.seed_used_len * 2, "seedUsed", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.seed_used, op.seed_used_len * 2, "seedUsed", op.o, op.o_len, "o", false);
+  a.expect_disjoint(op.seed_used, op.seed_used_len * 2, "seedUsed", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.o, op.o_len, "o", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.o, op.o_len, "o", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.o, op.o_len, "o", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.o, op.o_len, "o", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.o, op.o_len, "o", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.lse, op.lse_len, "lse", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.lse, op.lse_len, "lse", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.lse, op.lse_len, "lse", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.lse, op.lse_len, "lse", op.mask, op.mask_len, "mask", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
+  return op;
+}
+std::string AttentionOp::run_problem() const { return random_state_problem(state); }
+void AttentionOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void AttentionOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({q, q_len * 4, false});
+  uses.push_back({k, k_len * 4, false});
+  uses.push_back({v, v_len * 4, false});
+  if (has_mask) uses.push_back({mask, mask_len * 4, false});
+  uses.push_back({state, state_len * 8, false});
+  uses.push_back({seed_used, seed_used_len * 8, false});
+  uses.push_back({o, o_len * 4, (true)});
+  uses.push_back({lse, lse_len * 4, (true)});
+}
+void AttentionOp::remap(const Remap& f) {
+  remap_ptr(f, q);
+  remap_ptr(f, k);
+  remap_ptr(f, v);
+  remap_ptr(f, mask);
+  remap_ptr(f, state);
+  remap_ptr(f, seed_used);
+  remap_ptr(f, o);
+  remap_ptr(f, lse);
+}
+bool* AttentionOp::overwrite_flag(const void*) { return nullptr; }
+double AttentionOp::flops() const { return 2.0 * double(geometry.batch * geometry.heads) * double(geometry.lq) * double(geometry.lk) * double(geometry.d + geometry.dv) * (geometry.causal ? 0.5 : 1.0); }
+double AttentionOp::bytes() const { return 4.0 * double(q_len + k_len + v_len + o_len); }
+std::string AttentionOp::shapes() const { return std::to_string(geometry.batch) + "x" + std::to_string(geometry.heads) + " q" + std::to_string(geometry.lq) + " k" + std::to_string(geometry.lk) + " d" + std::to_string(geometry.d) + (geometry.causal ? " causal" : "") + (has_mask ? " masked" : ""); }
+
+// ---- attentionBackward (attention)
+AttentionBackwardOp AttentionBackwardOp::parse(Args& a) {
+  AttentionBackwardOp op;
+  {
+    const F32 v = a.f32(0, "q");
+    op.q = v.data, op.q_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "k");
+    op.k = v.data, op.k_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "v");
+    op.v = v.data, op.v_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(3, "mask");
+    op.mask = v.data, op.mask_len = v.length;
+    op.has_mask = v.present;
+  }
+  {
+    const Napi::Object s = a.object(4, "geometry");
+    op.geometry.batch = a.int_field(s, "geometry", "batch", 0, kMaxExtent);
+    op.geometry.heads = a.int_field(s, "geometry", "heads", 1, kMaxExtent);
+    op.geometry.lq = a.int_field(s, "geometry", "lq", 0, kMaxExtent);
+    op.geometry.lk = a.int_field(s, "geometry", "lk", 0, kMaxExtent);
+    op.geometry.d = a.int_field(s, "geometry", "d", 1, kMaxExtent);
+    op.geometry.dv = a.int_field(s, "geometry", "dv", 1, kMaxExtent);
+    op.geometry.causal = a.bool_field(s, "geometry", "causal");
+    op.geometry.mask_stride_b = a.int_field(s, "geometry", "maskStrideB", 0, kMaxExtent);
+    op.geometry.mask_stride_h = a.int_field(s, "geometry", "maskStrideH", 0, kMaxExtent);
+    op.geometry.mask_stride_q = a.int_field(s, "geometry", "maskStrideQ", 0, kMaxExtent);
+    static const char* const kKeys[] = {"batch", "heads", "lq", "lk", "d", "dv", "causal", "maskStrideB", "maskStrideH", "maskStrideQ"};
+    a.only_fields(s, "geometry", 10, kKeys);
+  }
+  op.scale = static_cast<float>(a.number(5, "scale"));
+  op.dropout = static_cast<float>(a.number(6, "dropout"));
+  {
+    const F64 v = a.f64(7, "seedUsed");
+    op.seed_used = v.data, op.seed_used_len = v.length;
+  }
+  a.expect_length(op.seed_used_len, kSeedUsedLength, "seedUsed", kSeedUsedCells);
+  {
+    const F32 v = a.f32(8, "o");
+    op.o = v.data, op.o_len = v.length;
+  }
+  {
+    const F32 v = a.f32(9, "lse");
+    op.lse = v.data, op.lse_len = v.length;
+  }
+  {
+    const F32 v = a.f32(10, "dO");
+    op.d_o = v.data, op.d_o_len = v.length;
+  }
+  {
+    const F32 v = a.f32(11, "dq");
+    op.dq = v.data, op.dq_len = v.length;
+  }
+  {
+    const F32 v = a.f32(12, "dk");
+    op.dk = v.data, op.dk_len = v.length;
+  }
+  {
+    const F32 v = a.f32(13, "dv");
+    op.dv = v.data, op.dv_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.q_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "q"), op.geometry.lq, "q"), op.geometry.d, "q"), "q", "batch*heads*lq*d");
+  a.expect_length(op.k_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "k"), op.geometry.lk, "k"), op.geometry.d, "k"), "k", "batch*heads*lk*d");
+  a.expect_length(op.v_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "v"), op.geometry.lk, "v"), op.geometry.dv, "v"), "v", "batch*heads*lk*dv");
+  a.expect_length(op.o_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "o"), op.geometry.lq, "o"), op.geometry.dv, "o"), "o", "batch*heads*lq*dv");
+  a.expect_length(op.lse_len, a.mul(a.mul(op.geometry.batch, op.geometry.heads, "lse"), op.geometry.lq, "lse"), "lse", "batch*heads*lq");
+  a.expect_length(op.d_o_len, a.mul(a.mul(a.mul(op.geometry.batch, op.geometry.heads, "dO"), op.geometry.lq, "dO"), op.geometry.dv, "dO"), "dO", "batch*heads*lq*dv");
+  a.expect_length(op.dq_len, op.q_len, "dq", "same as 'q'");
+  a.expect_length(op.dk_len, op.k_len, "dk", "same as 'k'");
+  a.expect_length(op.dv_len, op.v_len, "dv", "same as 'v'");
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.dq, op.dq_len, "dq", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.seed_used, op.seed_used_len * 2, "seedUsed", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.o, op.o_len, "o", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.d_o, op.d_o_len, "dO", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.dk, op.dk_len, "dk", false);
+  a.expect_disjoint(op.dq, op.dq_len, "dq", op.dv, op.dv_len, "dv", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.dk, op.dk_len, "dk", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.seed_used, op.seed_used_len * 2, "seedUsed", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.o, op.o_len, "o", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.d_o, op.d_o_len, "dO", false);
+  a.expect_disjoint(op.dk, op.dk_len, "dk", op.dv, op.dv_len, "dv", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.q, op.q_len, "q", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.k, op.k_len, "k", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.v, op.v_len, "v", false);
+  if (op.has_mask) a.expect_disjoint(op.dv, op.dv_len, "dv", op.mask, op.mask_len, "mask", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.seed_used, op.seed_used_len * 2, "seedUsed", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.o, op.o_len, "o", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.lse, op.lse_len, "lse", false);
+  a.expect_disjoint(op.dv, op.dv_len, "dv", op.d_o, op.d_o_len, "dO", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
+  return op;
+}
+std::string AttentionBackwardOp::run_problem() const { return attention_seed_problem(seed_used); }
+void AttentionBackwardOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void AttentionBackwardOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({q, q_len * 4, false});
+  uses.push_back({k, k_len * 4, false});
+  uses.push_back({v, v_len * 4, false});
+  if (has_mask) uses.push_back({mask, mask_len * 4, false});
+  uses.push_back({seed_used, seed_used_len * 8, false});
+  uses.push_back({o, o_len * 4, false});
+  uses.push_back({lse, lse_len * 4, false});
+  uses.push_back({d_o, d_o_len * 4, false});
+  uses.push_back({dq, dq_len * 4, (true)});
+  uses.push_back({dk, dk_len * 4, (true)});
+  uses.push_back({dv, dv_len * 4, (true)});
+}
+void AttentionBackwardOp::remap(const Remap& f) {
+  remap_ptr(f, q);
+  remap_ptr(f, k);
+  remap_ptr(f, v);
+  remap_ptr(f, mask);
+  remap_ptr(f, seed_used);
+  remap_ptr(f, o);
+  remap_ptr(f, lse);
+  remap_ptr(f, d_o);
+  remap_ptr(f, dq);
+  remap_ptr(f, dk);
+  remap_ptr(f, dv);
+}
+bool* AttentionBackwardOp::overwrite_flag(const void*) { return nullptr; }
+double AttentionBackwardOp::flops() const { return 4.0 * double(geometry.batch * geometry.heads) * double(geometry.lq) * double(geometry.lk) * double(geometry.d + geometry.dv) * (geometry.causal ? 0.5 : 1.0); }
+double AttentionBackwardOp::bytes() const { return 8.0 * double(q_len + k_len + v_len + o_len); }
+std::string AttentionBackwardOp::shapes() const { return std::to_string(geometry.batch) + "x" + std::to_string(geometry.heads) + " q" + std::to_string(geometry.lq) + " k" + std::to_string(geometry.lk) + " d" + std::to_string(geometry.d) + (geometry.causal ? " causal" : "") + (has_mask ? " masked" : ""); }
+
 // ---- conv2d (conv)
 Conv2dOp Conv2dOp::parse(Args& a) {
   Conv2dOp op;
@@ -4147,6 +4417,8 @@ double SequencePoolBackwardOp::bytes() const { return 8.0 * double(dims.steps * 
 std::string SequencePoolBackwardOp::shapes() const { return std::to_string(dims.steps) + "x" + std::to_string(dims.batch) + "x" + std::to_string(dims.dim); }
 
 void export_ops(Napi::Env env, Napi::Object exports) {
+  export_op<AttentionOp>(env, exports, false);
+  export_op<AttentionBackwardOp>(env, exports, false);
   export_op<Conv2dOp>(env, exports, false);
   export_op<Conv2dBackwardDataOp>(env, exports, false);
   export_op<Conv2dBackwardWeightOp>(env, exports, false);

@@ -21,15 +21,118 @@ namespace axon::binding {
 void export_ops(Napi::Env env, Napi::Object exports);
 
 // The data checks the table names (runCheck), defined by hand per family.
+std::string random_state_problem(const double*);
+std::string attention_seed_problem(const double*);
 std::string cast_to_int32_problem(const float*, int64_t);
 std::string sgd_problem(const double*);
 std::string adam_problem(const double*);
 std::string rmsprop_problem(const double*);
 std::string adagrad_problem(const double*);
 std::string clip_problem(const double*);
-std::string random_state_problem(const double*);
 std::string lengths_problem(const int32_t*, int64_t, int64_t);
 std::string tokens_problem(const int32_t*, int64_t, int64_t, int64_t);
+
+// o = softmax(scale q k^T + mask, causal) v per head, tiled with an online softmax (no lq x lk
+// buffer); lse gets each query's log-sum-exp (+inf when it sees no key: its output is 0).
+// With dropout > 0 the weights are dropped by a hash of a seed drawn from state (advanced),
+// written to seedUsed for the backward.
+struct AttentionOp {
+  static constexpr const char* kName = "attention";
+  // The cells of 'state' (a Float64Array of exactly kStateLength).
+  enum : int { kStateSeedHigh = 0, kStateSeedLow = 1, kStateCounter = 2, kStateLength = 3 };
+  static constexpr const char* kStateCells = "seedHigh, seedLow, counter";
+  // The cells of 'seedUsed' (a Float64Array of exactly kSeedUsedLength).
+  enum : int { kSeedUsedHigh = 0, kSeedUsedLow = 1, kSeedUsedLength = 2 };
+  static constexpr const char* kSeedUsedCells = "high, low";
+  static AttentionOp parse(Args& a);
+  // Checks beyond the table's (hand-written, attention family).
+  static void check(Args& a, AttentionOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* q;
+  int64_t q_len;
+  float* k;
+  int64_t k_len;
+  float* v;
+  int64_t v_len;
+  float* mask;
+  int64_t mask_len;
+  bool has_mask;
+  AttentionArgs geometry;
+  float scale;
+  float dropout;
+  double* state;
+  int64_t state_len;
+  double* seed_used;
+  int64_t seed_used_len;
+  float* o;
+  int64_t o_len;
+  float* lse;
+  int64_t lse_len;
+};
+
+// dq, dk, dv (written, not added to) of attention, from dO, its o and lse, and seedUsed.
+struct AttentionBackwardOp {
+  static constexpr const char* kName = "attentionBackward";
+  // The cells of 'seedUsed' (a Float64Array of exactly kSeedUsedLength).
+  enum : int { kSeedUsedHigh = 0, kSeedUsedLow = 1, kSeedUsedLength = 2 };
+  static constexpr const char* kSeedUsedCells = "high, low";
+  static AttentionBackwardOp parse(Args& a);
+  // Checks beyond the table's (hand-written, attention family).
+  static void check(Args& a, AttentionBackwardOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* q;
+  int64_t q_len;
+  float* k;
+  int64_t k_len;
+  float* v;
+  int64_t v_len;
+  float* mask;
+  int64_t mask_len;
+  bool has_mask;
+  AttentionArgs geometry;
+  float scale;
+  float dropout;
+  double* seed_used;
+  int64_t seed_used_len;
+  float* o;
+  int64_t o_len;
+  float* lse;
+  int64_t lse_len;
+  float* d_o;
+  int64_t d_o_len;
+  float* dq;
+  int64_t dq_len;
+  float* dk;
+  int64_t dk_len;
+  float* dv;
+  int64_t dv_len;
+};
 
 // y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW).
 struct Conv2dOp {

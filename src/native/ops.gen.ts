@@ -122,6 +122,23 @@ export interface ConvGeometry {
   groups: number;
 }
 
+/** batch*heads heads of q (lq, d), k (lk, d), v (lk, dv), contiguous per head; the additive mask's element (b, h, i, j) at b*maskStrideB + h*maskStrideH + i*maskStrideQ + j. */
+export interface AttentionGeometry {
+  batch: number;
+  heads: number;
+  lq: number;
+  lk: number;
+  /** Query and key features per head. */
+  d: number;
+  /** Value features per head. */
+  dv: number;
+  /** Key j hidden from query i when j > i. */
+  causal: boolean;
+  maskStrideB: number;
+  maskStrideH: number;
+  maskStrideQ: number;
+}
+
 /** A 2-D pooling window over `planes` (N*C) planes of h x w; the output size is computed natively. */
 export interface PoolGeometry {
   planes: number;
@@ -198,6 +215,18 @@ export interface SequencePoolDims {
   mode: SequencePoolMode;
 }
 
+/** The cells of attention's 'state' (a Float64Array of AttentionStateLength values): name -> index. */
+export const AttentionState = { seedHigh: 0, seedLow: 1, counter: 2 } as const;
+export const AttentionStateLength = 3;
+
+/** The cells of attention's 'seedUsed' (a Float64Array of AttentionSeedUsedLength values): name -> index. */
+export const AttentionSeedUsed = { high: 0, low: 1 } as const;
+export const AttentionSeedUsedLength = 2;
+
+/** The cells of attentionBackward's 'seedUsed' (a Float64Array of AttentionBackwardSeedUsedLength values): name -> index. */
+export const AttentionBackwardSeedUsed = { high: 0, low: 1 } as const;
+export const AttentionBackwardSeedUsedLength = 2;
+
 /** The cells of sgdStep's 'hyper' (a Float64Array of SgdStepHyperLength values): name -> index. */
 export const SgdStepHyper = { lr: 0, momentum: 1, dampening: 2, weightDecay: 3, nesterov: 4, maximize: 5, started: 6, step: 7 } as const;
 export const SgdStepHyperLength = 8;
@@ -228,6 +257,15 @@ export const RandomCropFlipStateLength = 3;
 
 /** The native ops (one per entry of native/optable/*.ops.mjs). */
 export interface GeneratedKernels {
+  /**
+   * o = softmax(scale q k^T + mask, causal) v per head, tiled with an online softmax (no lq x lk
+   * buffer); lse gets each query's log-sum-exp (+inf when it sees no key: its output is 0).
+   * With dropout > 0 the weights are dropped by a hash of a seed drawn from state (advanced),
+   * written to seedUsed for the backward.
+   */
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, geometry: AttentionGeometry, scale: number, dropout: number, state: Float64Array, seedUsed: Float64Array, o: Float32Array, lse: Float32Array): void;
+  /** dq, dk, dv (written, not added to) of attention, from dO, its o and lse, and seedUsed. */
+  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, geometry: AttentionGeometry, scale: number, dropout: number, seedUsed: Float64Array, o: Float32Array, lse: Float32Array, dO: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
   /** y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW). */
   conv2d(x: Float32Array, weight: Float32Array, bias: Float32Array | null, geometry: ConvGeometry, activation: UnaryCode, activationParam: number, y: Float32Array): void;
   /** dx += (or =, with overwrite) the data gradient of conv2d for the upstream gradient dy (of its pre-activation output). */
@@ -454,6 +492,45 @@ export interface OpInfo {
 /** Elements spanned by a rows x cols row-major block with leading dimension ld. */
 const extent = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
 export const OP_TABLE: readonly OpInfo[] = [
+  {
+    name: 'attention',
+    family: 'attention',
+    async: false,
+    args: [
+      { name: 'q', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lq) * v.geometry.d) },
+      { name: 'k', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lk) * v.geometry.d) },
+      { name: 'v', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lk) * v.geometry.dv) },
+      { name: 'mask', kind: 'f32', optional: true, fuzzLen: (v, L) => 0 },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'batch', fuzz: [0, 2] }, { name: 'heads', fuzz: [1, 2] }, { name: 'lq', fuzz: [0, 4] }, { name: 'lk', fuzz: [0, 4] }, { name: 'd', fuzz: [1, 3] }, { name: 'dv', fuzz: [1, 3] }, { name: 'causal', bool: true, fuzz: [0, 1] }, { name: 'maskStrideB', fuzz: [0, 0] }, { name: 'maskStrideH', fuzz: [0, 0] }, { name: 'maskStrideQ', fuzz: [0, 0] }] },
+      { name: 'scale', kind: 'num' },
+      { name: 'dropout', kind: 'num', fuzz: [0, 0] },
+      { name: 'state', kind: 'f64', out: true, cells: ['seedHigh', 'seedLow', 'counter'], len: () => 3 },
+      { name: 'seedUsed', kind: 'f64', out: true, cells: ['high', 'low'], len: () => 2 },
+      { name: 'o', kind: 'f32', out: true, len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lq) * v.geometry.dv) },
+      { name: 'lse', kind: 'f32', out: true, len: (v, L) => ((v.geometry.batch * v.geometry.heads) * v.geometry.lq) },
+    ],
+  },
+  {
+    name: 'attentionBackward',
+    family: 'attention',
+    async: false,
+    args: [
+      { name: 'q', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lq) * v.geometry.d) },
+      { name: 'k', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lk) * v.geometry.d) },
+      { name: 'v', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lk) * v.geometry.dv) },
+      { name: 'mask', kind: 'f32', optional: true, fuzzLen: (v, L) => 0 },
+      { name: 'geometry', kind: 'struct', fields: [{ name: 'batch', fuzz: [0, 2] }, { name: 'heads', fuzz: [1, 2] }, { name: 'lq', fuzz: [0, 4] }, { name: 'lk', fuzz: [0, 4] }, { name: 'd', fuzz: [1, 3] }, { name: 'dv', fuzz: [1, 3] }, { name: 'causal', bool: true, fuzz: [0, 1] }, { name: 'maskStrideB', fuzz: [0, 0] }, { name: 'maskStrideH', fuzz: [0, 0] }, { name: 'maskStrideQ', fuzz: [0, 0] }] },
+      { name: 'scale', kind: 'num' },
+      { name: 'dropout', kind: 'num', fuzz: [0, 0] },
+      { name: 'seedUsed', kind: 'f64', cells: ['high', 'low'], len: () => 2 },
+      { name: 'o', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lq) * v.geometry.dv) },
+      { name: 'lse', kind: 'f32', len: (v, L) => ((v.geometry.batch * v.geometry.heads) * v.geometry.lq) },
+      { name: 'dO', kind: 'f32', len: (v, L) => (((v.geometry.batch * v.geometry.heads) * v.geometry.lq) * v.geometry.dv) },
+      { name: 'dq', kind: 'f32', out: true, len: (v, L) => L('q') },
+      { name: 'dk', kind: 'f32', out: true, len: (v, L) => L('k') },
+      { name: 'dv', kind: 'f32', out: true, len: (v, L) => L('v') },
+    ],
+  },
   {
     name: 'conv2d',
     family: 'conv',

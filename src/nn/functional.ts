@@ -1,12 +1,14 @@
 /**
- * Stateless layer functions that need more than an elementwise kernel: dropout. (The rest of
- * the functional API is the ops in src/ops and the losses in losses.ts.)
+ * Stateless layer functions that need more than an elementwise kernel: dropout and scaled
+ * dot-product attention (both draw from a random stream). (The rest of the functional API is
+ * the ops in src/ops and the losses in losses.ts.)
  */
+import { fusedAttention } from '../ops/attention.js';
 import { dropoutMasked } from '../ops/dropout.js';
 import { add, div, mul, sqrt, sub } from '../ops/elementwise.js';
 import { reshape } from '../ops/layout.js';
 import type { NormFold } from './module.js';
-import { floatData } from '../ops/util.js';
+import { assertTensor, floatData } from '../ops/util.js';
 import { pickGenerator, type RandomOptions } from '../tensor/random.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
@@ -84,4 +86,93 @@ export function foldNorm(weight: Tensor, bias: Tensor | null, norm: NormFold): {
  */
 export function foldPays(outputShape: readonly number[], weight: Tensor): boolean {
   return outputShape.reduce((a, b) => a * b, 1) > weight.size;
+}
+
+/**
+ * {@link scaledDotProductAttention}'s options (PyTorch 2's F.scaled_dot_product_attention:
+ * attn_mask, dropout_p, is_causal, scale), plus the dropout stream's seed or state.
+ *
+ * @example
+ * ```ts
+ * import { type ScaledDotProductAttentionOptions } from 'axon-nn';
+ * const options: ScaledDotProductAttentionOptions = { causal: true, dropout: 0.1, seed: 0 };
+ * ```
+ */
+export interface ScaledDotProductAttentionOptions extends RandomOptions {
+  /**
+   * Broadcastable to [...batch, lq, lk]. float32: added to the scaled scores (-Infinity hides a
+   * key). int32: PyTorch's boolean mask, nonzero where the query may attend (0 hides the key).
+   */
+  mask?: Tensor | null;
+  /** Hide key j from query i when j > i (top-left aligned). Default false. */
+  causal?: boolean;
+  /** Probability of dropping an attention weight, in [0, 1). Default 0. */
+  dropout?: number;
+  /** Multiplies q k^T; default 1 / sqrt(q's last axis). */
+  scale?: number;
+  /** A stream from dropoutState, advanced by each call with dropout (a module's own). */
+  state?: Float64Array;
+}
+const SDPA_KEYS = optionKeys<ScaledDotProductAttentionOptions>({
+  mask: true,
+  causal: true,
+  dropout: true,
+  scale: true,
+  state: true,
+  seed: true,
+  generator: true,
+});
+
+/**
+ * An int32 mask as an additive float one: -Infinity where `hidden(value)`, 0 elsewhere. Masks
+ * of PyTorch's bool dtype arrive here as int32 (axon-nn's tensors have no bool dtype).
+ */
+export function additiveMask(op: string, mask: unknown, hiddenWhen: 'zero' | 'nonzero', name = 'mask'): Tensor {
+  assertTensor(op, mask, name);
+  if (mask.dtype === 'float32') return mask;
+  const m = mask.data as Int32Array;
+  const out = new Float32Array(m.length);
+  for (let i = 0; i < m.length; i++) if ((m[i] !== 0) === (hiddenWhen === 'nonzero')) out[i] = -Infinity;
+  return new Tensor(out, mask.shape);
+}
+
+/**
+ * softmax(scale * q k^T + mask) v over q [..., lq, d], k [..., lk, d], v [..., lk, dv] (the
+ * leading axes equal; a 4-D input is [batch, heads, length, features]), giving [..., lq, dv].
+ * Runs the fused kernel: tiled with an online softmax, so memory stays O(length x features)
+ * at any sequence length, forward and backward. A query that sees no key (its whole row
+ * masked) gets zeros, not PyTorch's NaN. A float mask that requires grad is supported by the
+ * composed (materialised) path, without dropout or causal.
+ * @throws RangeError naming the shapes when q, k, v or the mask do not fit, or an option is out of range.
+ *
+ * @example
+ * ```ts
+ * import { randn, scaledDotProductAttention } from 'axon-nn';
+ * const q = randn([2, 4, 10, 16]); // batch 2, 4 heads, 10 queries of 16 features
+ * const k = randn([2, 4, 12, 16]);
+ * const v = randn([2, 4, 12, 8]);
+ * const y = scaledDotProductAttention(q, k, v); // [2, 4, 10, 8]
+ * const causal = scaledDotProductAttention(q, q, q, { causal: true });
+ * ```
+ */
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: ScaledDotProductAttentionOptions = {},
+): Tensor {
+  const op = 'scaledDotProductAttention';
+  checkOptionKeys(op, options, SDPA_KEYS);
+  floatData(op, q, 'query');
+  const p = options.dropout ?? 0;
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`${op}: dropout must be in [0, 1), got ${p}`);
+  const d = q.shape[q.ndim - 1] ?? 0;
+  const scale = options.scale ?? 1 / Math.sqrt(Math.max(d, 1));
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    throw new RangeError(`${op}: scale must be a finite number, got ${scale}`);
+  const causal = options.causal ?? false;
+  if (typeof causal !== 'boolean') throw new TypeError(`${op}: causal must be a boolean, got ${typeof causal}`);
+  const mask = options.mask ? additiveMask(op, options.mask, 'zero') : null;
+  const state = p > 0 ? (options.state ?? dropoutState(options)) : new Float64Array(3);
+  return fusedAttention(op, q, k, v, { scale, causal, mask, dropout: p, state });
 }

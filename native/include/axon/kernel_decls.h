@@ -525,6 +525,27 @@ AXON_KERNEL(top_k_update, void,
 AXON_KERNEL(regression_update, void,
             (const float* pred, const float* target, int64_t n, double* stats), API, 0, 0)
 
+// Attention (AttentionArgs: kernels.h). o (batch*heads, lq, dv) and lse (batch*heads, lq),
+// the log-sum-exp of each query's scaled, masked scores (+inf for a query that sees no key),
+// which the backward uses to rebuild the weights. Tiled with an online softmax: memory is
+// O(block * (lk + d)) per thread, never lq x lk.
+AXON_KERNEL(attention_forward, void, (const AttentionArgs& a, float* o, float* lse), API, REF, 0)
+// dq, dk, dv (the shapes of q, k, v) written (not added to) from d_o, given the forward's o
+// and lse.
+AXON_KERNEL(attention_backward, void,
+            (const AttentionArgs& a, const float* o, const float* lse, const float* d_o, float* dq,
+             float* dk, float* dv),
+            API, REF, 0)
+// Building blocks the dispatch layer threads: queries [q0, q1) of head bh; every query of
+// head bh.
+AXON_KERNEL(attention_forward_rows, void,
+            (const AttentionArgs& a, float* o, float* lse, int64_t bh, int64_t q0, int64_t q1), 0,
+            0, ISA)
+AXON_KERNEL(attention_backward_head, void,
+            (const AttentionArgs& a, const float* o, const float* lse, const float* d_o, float* dq,
+             float* dk, float* dv, int64_t bh),
+            0, 0, ISA)
+
 // Machine probes (native/kernels/cpu/probe.cpp, timed by runtime/machine_probe.cpp): vector
 // width, FMA chains per call, iterations x chains vector FMAs, and streaming reads of `n`
 // floats `repeats` times. Each returns a value derived from all its work.

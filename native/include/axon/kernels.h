@@ -180,6 +180,32 @@ struct CrossEntropyArgs {
 };
 
 // ---------------------------------------------------------------------------------------
+// Scaled dot-product attention (attention.cpp): batch*heads independent heads, each with q
+// (lq, d), k (lk, d), v (lk, dv) and the output (lq, dv), contiguous per head (head bh starts
+// at bh*lq*d, bh*lk*d, bh*lk*dv, bh*lq*dv; bh = b*heads + h). Weights are
+// softmax_j(scale * q_i.k_j + mask(b,h,i,j)), key j hidden from query i when causal and j > i
+// (top-left aligned, PyTorch's is_causal). A query that sees no key (every key masked with
+// -inf, or lk == 0) gets a zero output and zero gradients, not NaN.
+// ---------------------------------------------------------------------------------------
+struct AttentionArgs {
+  int64_t batch = 0, heads = 0, lq = 0, lk = 0, d = 0, dv = 0;
+  float scale = 1.0f;
+  bool causal = false;
+  // Additive mask or null: element (b, h, i, j) at
+  // b*mask_stride_b + h*mask_stride_h + i*mask_stride_q + j (a zero stride broadcasts).
+  const float* mask = nullptr;
+  int64_t mask_stride_b = 0, mask_stride_h = 0, mask_stride_q = 0;
+  // Dropout of the attention weights: weight (bh, i, j) is kept, scaled by 1/(1-dropout), when
+  // dropout_keep(mix64(seed), (bh*lq + i)*lk + j) (axon/random_hash.h): the backward draws the
+  // same decisions from the same seed instead of storing a mask.
+  float dropout = 0.0f;
+  uint64_t seed = 0;
+  const float* q = nullptr;
+  const float* k = nullptr;
+  const float* v = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------
 // The kernels: one declaration per entry of axon/kernel_decls.h marked API.
 // ---------------------------------------------------------------------------------------
 #define AXON_KERNEL(name, ret, params, api, ref, isa) AXON_IF_API_##api(ret name params;)

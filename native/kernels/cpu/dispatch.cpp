@@ -114,6 +114,28 @@ void gemm_batched(const GemmBatchedArgs& b) {
   }
 }
 
+// Forward tasks are blocks of 64 queries of one head (attention.cpp's block), so a single head
+// of a long sequence still spreads over the pool; the backward's task is a whole head, which
+// owns its dq, dk and dv.
+void attention_forward(const AttentionArgs& a, float* o, float* lse) {
+  const int64_t heads = a.batch * a.heads;
+  if (heads == 0 || a.lq == 0) return;
+  constexpr int64_t kRows = 64;
+  const int64_t blocks = (a.lq + kRows - 1) / kRows;
+  const auto& k = active_kernels();
+  parallel_for(heads * blocks, [&](int64_t t) {
+    const int64_t bh = t / blocks, q0 = (t % blocks) * kRows;
+    k.attention_forward_rows(a, o, lse, bh, q0, std::min(a.lq, q0 + kRows));
+  });
+}
+
+void attention_backward(const AttentionArgs& a, const float* o, const float* lse, const float* d_o,
+                        float* dq, float* dk, float* dv) {
+  const auto& k = active_kernels();
+  parallel_for(a.batch * a.heads,
+               [&](int64_t bh) { k.attention_backward_head(a, o, lse, d_o, dq, dk, dv, bh); });
+}
+
 void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float param) {
   const auto& k = active_kernels();
   parallel_range(n, grain_for(unary_cost(op)),

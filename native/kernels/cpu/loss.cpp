@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "axon/kernels.h"
+#include "axon/random_hash.h"
 #include "axon/thread_pool.h"
 
 namespace axon {
@@ -145,25 +146,13 @@ void bce_backward(const float* p, const float* t, const float* dloss, float* dp,
   });
 }
 
-namespace {
-// SplitMix64 finaliser: a good 64-bit hash of a counter.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed) {
   const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-  // Keep when the hash's top 24 bits, as a fraction, are >= p.
-  const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
+  const uint64_t threshold = dropout_threshold(p);
   const uint64_t base = mix64(seed);
   parallel_range(n, 16384, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      const uint64_t h = mix64(base + static_cast<uint64_t>(i)) >> 40;
-      const float m = h >= threshold ? keep_scale : 0.0f;
+      const float m = dropout_keep(base, static_cast<uint64_t>(i), threshold) ? keep_scale : 0.0f;
       mask[i] = m;
       y[i] = x[i] * m;
     }
@@ -175,7 +164,7 @@ void random_crop_flip(const float* x, float* y, int64_t n, int64_t c, int64_t h,
                       uint64_t seed) {
   const int64_t span_h = h + 2 * pad - oh + 1, span_w = w + 2 * pad - ow + 1;
   const uint64_t base = mix64(seed);
-  const uint64_t flip_threshold = static_cast<uint64_t>(static_cast<double>(flip_p) * 16777216.0);
+  const uint64_t flip_threshold = dropout_threshold(flip_p);
   parallel_range(n, 1, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       int64_t top = (span_h - 1) / 2, left = (span_w - 1) / 2;
