@@ -140,6 +140,7 @@ export {
   type AttendOptions,
   type AttendResult,
   type TransformerLayerOptions,
+  type TransformerLayerSettings,
   type EncoderCallOptions,
   type DecoderCallOptions,
   type TransformerStackOptions,

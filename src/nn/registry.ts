@@ -53,6 +53,16 @@ import {
   TimeDistributed,
   type RecurrentOptions,
 } from './recurrent.js';
+import {
+  MultiheadAttention,
+  PositionalEmbedding,
+  SinusoidalPositionalEncoding,
+  TransformerDecoder,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerEncoderLayer,
+  type TransformerLayerOptions,
+} from './transformer.js';
 import { withValueBudget } from './budget.js';
 import { Module } from './module.js';
 import { regularizerFromConfig, type Regularizer } from './regularizers.js';
@@ -602,6 +612,105 @@ registerLayer(TimeDistributed, {
       throw new TypeError('config.layer must be one non-container layer spec');
     return new TimeDistributed(deserializeModule(inner, 'TimeDistributed.layer'));
   },
+});
+
+// ---- attention and transformers ---------------------------------------------------------------
+
+registerLayer(MultiheadAttention, {
+  fromConfig: (c) => {
+    const embedDim = field(c, 'embedDim', isInt, 'a positive integer');
+    return new MultiheadAttention(embedDim, field(c, 'numHeads', isInt, 'a positive integer'), {
+      dropout: field(c, 'dropout', isNumber, 'a number in [0, 1)', 0),
+      bias: field(c, 'bias', isBool, 'a boolean', true),
+      kdim: field(c, 'kdim', isInt, 'a positive integer', embedDim),
+      vdim: field(c, 'vdim', isInt, 'a positive integer', embedDim),
+      batchFirst: field(c, 'batchFirst', isBool, 'a boolean', false),
+    });
+  },
+});
+function transformerLayerOptions(c: Record<string, unknown>): TransformerLayerOptions {
+  const activation = field(c, 'activation', isString, "'relu' or 'gelu'", 'relu');
+  if (activation !== 'relu' && activation !== 'gelu')
+    throw new RangeError("config.activation must be 'relu' or 'gelu'");
+  return {
+    dimFeedforward: field(c, 'dimFeedforward', isInt, 'a positive integer', 2048),
+    dropout: field(c, 'dropout', isNumber, 'a number in [0, 1)', 0.1),
+    activation,
+    layerNormEps: field(c, 'layerNormEps', isNumber, 'a positive number', 1e-5),
+    batchFirst: field(c, 'batchFirst', isBool, 'a boolean', false),
+    normFirst: field(c, 'normFirst', isBool, 'a boolean', false),
+    bias: field(c, 'bias', isBool, 'a boolean', true),
+  };
+}
+const layerSizes = (c: Record<string, unknown>): [number, number] => [
+  field(c, 'dModel', isInt, 'a positive integer'),
+  field(c, 'nhead', isInt, 'a positive integer'),
+];
+registerLayer(TransformerEncoderLayer, {
+  fromConfig: (c) => new TransformerEncoderLayer(...layerSizes(c), transformerLayerOptions(c)),
+});
+registerLayer(TransformerDecoderLayer, {
+  fromConfig: (c) => new TransformerDecoderLayer(...layerSizes(c), transformerLayerOptions(c)),
+});
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+// A stack's config holds its layer's flat config (not a nested spec), and the final norm's.
+function stackParts(c: Record<string, unknown>): {
+  layer: Record<string, unknown>;
+  numLayers: number;
+  norm: LayerNorm | null;
+} {
+  const layer = field(c, 'layer', isObject, "the layer's config object");
+  const numLayers = field(c, 'numLayers', isInt, 'a positive integer');
+  if (numLayers < 1 || numLayers > 1000)
+    throw new RangeError(`config.numLayers must be in [1, 1000], got ${numLayers}`);
+  const n = c.norm === undefined || c.norm === null ? null : field(c, 'norm', isObject, "a LayerNorm's config or null");
+  const norm = n
+    ? new LayerNorm(
+        field(
+          n,
+          'normalizedShape',
+          (v): v is number[] => Array.isArray(v) && v.length === 1 && v.every(isInt),
+          '[dModel]',
+        ),
+        {
+          eps: field(n, 'eps', isNumber, 'a number', 1e-5),
+          elementwiseAffine: field(n, 'elementwiseAffine', isBool, 'a boolean', true),
+        },
+      )
+    : null;
+  return { layer, numLayers, norm };
+}
+registerLayer(TransformerEncoder, {
+  fromConfig: (c) => {
+    const { layer, numLayers, norm } = stackParts(c);
+    const first = new TransformerEncoderLayer(...layerSizes(layer), transformerLayerOptions(layer));
+    return new TransformerEncoder(first, numLayers, { norm });
+  },
+});
+registerLayer(TransformerDecoder, {
+  fromConfig: (c) => {
+    const { layer, numLayers, norm } = stackParts(c);
+    const first = new TransformerDecoderLayer(...layerSizes(layer), transformerLayerOptions(layer));
+    return new TransformerDecoder(first, numLayers, { norm });
+  },
+});
+registerLayer(PositionalEmbedding, {
+  fromConfig: (c) =>
+    new PositionalEmbedding(
+      field(c, 'maxLength', isInt, 'a positive integer'),
+      field(c, 'dim', isInt, 'a positive integer'),
+      {
+        batchFirst: field(c, 'batchFirst', isBool, 'a boolean', false),
+      },
+    ),
+});
+registerLayer(SinusoidalPositionalEncoding, {
+  fromConfig: (c) =>
+    new SinusoidalPositionalEncoding(field(c, 'dim', isInt, 'a positive integer'), {
+      maxLength: field(c, 'maxLength', isInt, 'a positive integer', 5000),
+      batchFirst: field(c, 'batchFirst', isBool, 'a boolean', false),
+      dropout: field(c, 'dropout', isNumber, 'a number in [0, 1)', 0),
+    }),
 });
 
 /**

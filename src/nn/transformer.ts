@@ -79,9 +79,9 @@ const MHA_KEYS = optionKeys<MultiheadAttentionOptions>({
  * ```
  */
 export interface AttendOptions {
-  /** [batch, lk] (or [lk] unbatched): int32 nonzero = ignore that key; float added to the scores. */
+  /** `[batch, lk]` (or `[lk]` unbatched): int32 nonzero = ignore that key; float added to the scores. */
   keyPaddingMask?: Tensor | null;
-  /** [lq, lk] or [batch*heads, lq, lk]: int32 nonzero = hidden; float added to the scores. */
+  /** `[lq, lk]` or `[batch*heads, lq, lk]`: int32 nonzero = hidden; float added to the scores. */
   attnMask?: Tensor | null;
   /** Hide key j from query i when j > i (PyTorch's is_causal, here without needing attnMask). */
   isCausal?: boolean;
@@ -124,7 +124,8 @@ function positiveInt(op: string, name: string, v: unknown): number {
   return v;
 }
 function probability(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new RangeError(`${op}: ${name} must be in [0, 1), got ${String(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1))
+    throw new RangeError(`${op}: ${name} must be in [0, 1), got ${String(v)}`);
   return v;
 }
 function boolOption(op: string, name: string, v: unknown, fallback: boolean): boolean {
@@ -160,22 +161,31 @@ function seededOnce(random: RandomOptions | undefined): RandomOptions | undefine
  * ```
  */
 export class MultiheadAttention extends Module {
+  /** Features of the query and the output (E). */
   readonly embedDim: number;
+  /** Number of heads; each attends over embedDim / numHeads features. */
   readonly numHeads: number;
+  /** embedDim / numHeads. */
   readonly headDim: number;
+  /** Features of the keys. */
   readonly kdim: number;
+  /** Features of the values. */
   readonly vdim: number;
   /** Dropout probability on the attention weights in training. */
   readonly dropoutP: number;
+  /** Inputs and outputs are [batch, length, features] rather than [length, batch, features]. */
   readonly batchFirst: boolean;
   /** [3E, E] when key and value have embedDim features, else null. */
   in_proj_weight: Parameter | null;
   /** [E, E], [E, kdim], [E, vdim] with kdim or vdim != embedDim, else null. */
   q_proj_weight: Parameter | null;
+  /** [E, kdim] with separate projections, else null. */
   k_proj_weight: Parameter | null;
+  /** [E, vdim] with separate projections, else null. */
   v_proj_weight: Parameter | null;
   /** [3E] or null without bias. */
   in_proj_bias: Parameter | null;
+  /** The output projection, Linear(E, E). */
   out_proj: Linear;
   /** The dropout stream of the attention weights. */
   readonly rngState: Float64Array;
@@ -197,7 +207,6 @@ export class MultiheadAttention extends Module {
     const bias = boolOption(op, 'bias', options.bias, true);
     const random = seededOnce(options.init);
     const e = embedDim;
-    reserveValues(op, 3 * e * e + 3 * e + e * e + e + (this.kdim + this.vdim) * e);
     const xavier = glorotUniform();
     if (this.kdim === e && this.vdim === e) {
       this.in_proj_weight = new Parameter(xavier.create([3 * e, e], random));
@@ -208,6 +217,8 @@ export class MultiheadAttention extends Module {
       this.k_proj_weight = new Parameter(xavier.create([e, this.kdim], random));
       this.v_proj_weight = new Parameter(xavier.create([e, this.vdim], random));
     }
+    // The weights are budgeted by their initialiser; the zero bias is allocated here.
+    reserveValues(op, bias ? 3 * e : 0);
     this.in_proj_bias = bias ? new Parameter(new Tensor(new Float32Array(3 * e), [3 * e])) : null;
     this.out_proj = new Linear(e, e, { bias, init: random });
     if (this.out_proj.bias) (this.out_proj.bias.data as Float32Array).fill(0);
@@ -231,7 +242,9 @@ export class MultiheadAttention extends Module {
       if (!(t instanceof Tensor)) throw new TypeError(`${op}: ${n} must be a Tensor`);
     const batched = query.ndim === 3;
     if (!batched && query.ndim !== 2)
-      throw new RangeError(`${op}: query must be [length, batch, features], [batch, length, features] or [length, features], got ${shapeToString(query.shape)}`);
+      throw new RangeError(
+        `${op}: query must be [length, batch, features], [batch, length, features] or [length, features], got ${shapeToString(query.shape)}`,
+      );
     if (key.ndim !== query.ndim || value.ndim !== query.ndim)
       throw new RangeError(
         `${op}: query ${shapeToString(query.shape)}, key ${shapeToString(key.shape)} and value ${shapeToString(value.shape)} need the same rank`,
@@ -245,7 +258,8 @@ export class MultiheadAttention extends Module {
         `${op}(${E}, ${H}): query, key, value must end in ${E}, ${this.kdim}, ${this.vdim} features; got ${shapeToString(query.shape)}, ${shapeToString(key.shape)}, ${shapeToString(value.shape)}`,
       );
     // Everything below is batch-first: [N, L, E]. Unbatched inputs gain a batch of 1.
-    const bf = (t: Tensor): Tensor => (!batched ? reshape(t, [1, ...t.shape]) : this.batchFirst ? t : transpose(t, 0, 1));
+    const bf = (t: Tensor): Tensor =>
+      !batched ? reshape(t, [1, ...t.shape]) : this.batchFirst ? t : transpose(t, 0, 1);
     const q3 = bf(query);
     const k3 = bf(key);
     const v3 = bf(value);
@@ -326,7 +340,9 @@ export class MultiheadAttention extends Module {
       const m = additiveMask(op, options.keyPaddingMask, 'nonzero', 'keyPaddingMask');
       const want = batched ? [N, Lk] : [Lk];
       if (m.ndim !== want.length || m.shape.some((d, i) => d !== want[i]))
-        throw new RangeError(`${op}: keyPaddingMask must be ${shapeToString(want)} (batch, lk), got ${shapeToString(m.shape)}`);
+        throw new RangeError(
+          `${op}: keyPaddingMask must be ${shapeToString(want)} (batch, lk), got ${shapeToString(m.shape)}`,
+        );
       const kpm = reshape(m, [N, 1, 1, Lk]);
       mask = mask ? add(mask, kpm) : kpm;
     }
@@ -398,16 +414,39 @@ const LAYER_KEYS = optionKeys<TransformerLayerOptions>({
   init: true,
 });
 
-interface LayerSettings {
+/**
+ * {@link TransformerLayerOptions} with every default filled in: what a layer's `settings` and
+ * `getConfig()` hold.
+ *
+ * @example
+ * ```ts
+ * import { TransformerEncoderLayer, type TransformerLayerSettings } from 'axon-nn';
+ * const s: Readonly<TransformerLayerSettings> = new TransformerEncoderLayer(32, 4).settings;
+ * console.log(s.dimFeedforward); // 2048
+ * ```
+ */
+export interface TransformerLayerSettings {
+  /** Hidden size of the feed-forward block. */
   dimFeedforward: number;
+  /** Dropout probability of every dropout site. */
   dropout: number;
+  /** The feed-forward activation. */
   activation: 'relu' | 'gelu';
+  /** LayerNorm's eps. */
   layerNormEps: number;
+  /** [batch, length, features] layout. */
   batchFirst: boolean;
+  /** Pre-norm. */
   normFirst: boolean;
+  /** Biases in the linear layers and norms. */
   bias: boolean;
 }
-function layerSettings(op: string, dModel: number, nhead: number, o: TransformerLayerOptions): LayerSettings {
+function layerSettings(
+  op: string,
+  dModel: number,
+  nhead: number,
+  o: TransformerLayerOptions,
+): TransformerLayerSettings {
   checkOptionKeys(op, o, LAYER_KEYS);
   positiveInt(op, 'dModel', dModel);
   positiveInt(op, 'nhead', nhead);
@@ -446,7 +485,14 @@ class DropoutSite {
  * The feed-forward block both layers share: linear2(dropout(act(linear1(x)))), the activation
  * fused into linear1's GEMM.
  */
-function feedForward(x: Tensor, l1: Linear, l2: Linear, act: 'relu' | 'gelu', drop: DropoutSite, training: boolean): Tensor {
+function feedForward(
+  x: Tensor,
+  l1: Linear,
+  l2: Linear,
+  act: 'relu' | 'gelu',
+  drop: DropoutSite,
+  training: boolean,
+): Tensor {
   const h = linear(x, l1.weight, l1.bias, act);
   return l2.forward(drop.apply(h, training));
 }
@@ -468,9 +514,9 @@ function norm(x: Tensor, n: LayerNorm): Tensor {
  * ```
  */
 export interface EncoderCallOptions {
-  /** [L, L] or [batch*heads, L, L]: int32 nonzero = hidden, float added. */
+  /** `[L, L]` or `[batch*heads, L, L]`: int32 nonzero = hidden, float added. */
   mask?: Tensor | null;
-  /** [batch, L]: int32 nonzero = padding (ignored as a key). */
+  /** `[batch, L]`: int32 nonzero = padding (ignored as a key). */
   srcKeyPaddingMask?: Tensor | null;
   /** Each position attends only to itself and earlier ones. */
   isCausal?: boolean;
@@ -491,13 +537,21 @@ const ENCODER_CALL_KEYS = optionKeys<EncoderCallOptions>({ mask: true, srcKeyPad
  * ```
  */
 export class TransformerEncoderLayer extends Module {
+  /** Features of each position. */
   readonly dModel: number;
+  /** Attention heads. */
   readonly nhead: number;
-  readonly settings: Readonly<LayerSettings>;
+  /** The options, defaults filled in. */
+  readonly settings: Readonly<TransformerLayerSettings>;
+  /** Self-attention. */
   self_attn: MultiheadAttention;
+  /** Feed-forward, dModel to dimFeedforward (the activation fused in). */
   linear1: Linear;
+  /** Feed-forward, dimFeedforward to dModel. */
   linear2: Linear;
+  /** Around the attention block. */
   norm1: LayerNorm;
+  /** Around the feed-forward block. */
   norm2: LayerNorm;
   private readonly dropSites: DropoutSite[];
 
@@ -571,11 +625,17 @@ export class TransformerEncoderLayer extends Module {
  * ```
  */
 export interface DecoderCallOptions {
+  /** The target self-attention's mask, `[T, T]` or `[batch*heads, T, T]` (int32 nonzero = hidden). */
   tgtMask?: Tensor | null;
+  /** The cross-attention's mask, `[T, S]` or `[batch*heads, T, S]`. */
   memoryMask?: Tensor | null;
+  /** `[batch, T]`: int32 nonzero = padding in the target. */
   tgtKeyPaddingMask?: Tensor | null;
+  /** `[batch, S]`: int32 nonzero = padding in the memory. */
   memoryKeyPaddingMask?: Tensor | null;
+  /** Target position t attends only to positions up to t. */
   tgtIsCausal?: boolean;
+  /** The same over the memory (rarely wanted). */
   memoryIsCausal?: boolean;
 }
 const DECODER_CALL_KEYS = optionKeys<DecoderCallOptions>({
@@ -601,15 +661,25 @@ const DECODER_CALL_KEYS = optionKeys<DecoderCallOptions>({
  * ```
  */
 export class TransformerDecoderLayer extends Module {
+  /** Features of each position. */
   readonly dModel: number;
+  /** Attention heads. */
   readonly nhead: number;
-  readonly settings: Readonly<LayerSettings>;
+  /** The options, defaults filled in. */
+  readonly settings: Readonly<TransformerLayerSettings>;
+  /** Self-attention over the target. */
   self_attn: MultiheadAttention;
+  /** Attention from the target over the memory. */
   multihead_attn: MultiheadAttention;
+  /** Feed-forward, dModel to dimFeedforward (the activation fused in). */
   linear1: Linear;
+  /** Feed-forward, dimFeedforward to dModel. */
   linear2: Linear;
+  /** Around the self-attention block. */
   norm1: LayerNorm;
+  /** Around the cross-attention block. */
   norm2: LayerNorm;
+  /** Around the feed-forward block. */
   norm3: LayerNorm;
   private readonly dropSites: DropoutSite[];
 
@@ -730,8 +800,11 @@ function clones<T extends TransformerEncoderLayer | TransformerDecoderLayer>(
  * ```
  */
 export class TransformerEncoder extends Module {
+  /** The layers, applied in order. */
   layers: TransformerEncoderLayer[];
+  /** Applied after the last layer, or null. */
   norm: LayerNorm | null;
+  /** How many layers. */
   readonly numLayers: number;
   constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: TransformerStackOptions = {}) {
     super();
@@ -782,8 +855,11 @@ export class TransformerEncoder extends Module {
  * ```
  */
 export class TransformerDecoder extends Module {
+  /** The layers, applied in order. */
   layers: TransformerDecoderLayer[];
+  /** Applied after the last layer, or null. */
   norm: LayerNorm | null;
+  /** How many layers. */
   readonly numLayers: number;
   constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: TransformerStackOptions = {}) {
     super();
@@ -829,7 +905,9 @@ function addPositions(op: string, x: Tensor, table: Tensor, batchFirst: boolean)
   const dim = table.shape[1];
   const seqAxis = x.ndim === 3 ? (batchFirst ? 1 : 0) : 0;
   if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 1] !== dim)
-    throw new RangeError(`${op}: input must be [batch, length, ${dim}], [length, batch, ${dim}] or [length, ${dim}], got ${shapeToString(x.shape)}`);
+    throw new RangeError(
+      `${op}: input must be [batch, length, ${dim}], [length, batch, ${dim}] or [length, ${dim}], got ${shapeToString(x.shape)}`,
+    );
   const L = x.shape[seqAxis];
   if (L > maxLength) throw new RangeError(`${op}: sequence length ${L} exceeds maxLength ${maxLength}`);
   const pos = sliceRows(table, 0, L); // [L, dim]
@@ -848,18 +926,25 @@ function addPositions(op: string, x: Tensor, table: Tensor, batchFirst: boolean)
  * ```
  */
 export class PositionalEmbedding extends Module {
+  /** The table, [maxLength, dim]. */
   weight: Parameter;
+  /** Inputs are [batch, length, dim] rather than [length, batch, dim]. */
   readonly batchFirst: boolean;
   constructor(
+    /** The longest sequence it can encode. */
     readonly maxLength: number,
+    /** Features of each position. */
     readonly dim: number,
     options: { batchFirst?: boolean; init?: RandomOptions } = {},
   ) {
     super();
-    checkOptionKeys('PositionalEmbedding', options, optionKeys<{ batchFirst?: boolean; init?: RandomOptions }>({ batchFirst: true, init: true }));
+    checkOptionKeys(
+      'PositionalEmbedding',
+      options,
+      optionKeys<{ batchFirst?: boolean; init?: RandomOptions }>({ batchFirst: true, init: true }),
+    );
     positiveInt('PositionalEmbedding', 'maxLength', maxLength);
     positiveInt('PositionalEmbedding', 'dim', dim);
-    reserveValues('PositionalEmbedding', maxLength * dim);
     this.batchFirst = boolOption('PositionalEmbedding', 'batchFirst', options.batchFirst, false);
     // N(0, 0.02), BERT's and GPT-2's initialisation of the position table.
     this.weight = new Parameter(normal(0, 0.02).create([maxLength, dim], options.init));
@@ -886,17 +971,25 @@ export class PositionalEmbedding extends Module {
  * ```
  */
 export class SinusoidalPositionalEncoding extends Module {
+  /** The longest sequence it can encode (default 5000). */
   readonly maxLength: number;
+  /** Inputs are [batch, length, dim] rather than [length, batch, dim]. */
   readonly batchFirst: boolean;
+  /** Dropout after adding the table, in training. */
   readonly dropoutP: number;
   private readonly drop: DropoutSite;
   constructor(
+    /** Features of each position. */
     readonly dim: number,
     options: { maxLength?: number; batchFirst?: boolean; dropout?: number; init?: RandomOptions } = {},
   ) {
     super();
     const op = 'SinusoidalPositionalEncoding';
-    checkOptionKeys(op, options, optionKeys<typeof options>({ maxLength: true, batchFirst: true, dropout: true, init: true }));
+    checkOptionKeys(
+      op,
+      options,
+      optionKeys<typeof options>({ maxLength: true, batchFirst: true, dropout: true, init: true }),
+    );
     positiveInt(op, 'dim', dim);
     this.maxLength = positiveInt(op, 'maxLength', options.maxLength ?? 5000);
     this.batchFirst = boolOption(op, 'batchFirst', options.batchFirst, false);

@@ -51,11 +51,15 @@ function maskLayout(op: string, mask: Tensor, lead: readonly number[], lq: numbe
   const full = [...lead, lq, lk];
   const r = full.length;
   if (mask.ndim > r)
-    throw new RangeError(`${op}: mask ${shapeToString(mask.shape)} has more axes than [...batch, lq, lk] ${shapeToString(full)}`);
+    throw new RangeError(
+      `${op}: mask ${shapeToString(mask.shape)} has more axes than [...batch, lq, lk] ${shapeToString(full)}`,
+    );
   const ms = [...Array<number>(r - mask.ndim).fill(1), ...mask.shape];
   for (let i = 0; i < r; i++)
     if (ms[i] !== full[i] && ms[i] !== 1)
-      throw new RangeError(`${op}: mask ${shapeToString(mask.shape)} does not broadcast to [...batch, lq, lk] ${shapeToString(full)}`);
+      throw new RangeError(
+        `${op}: mask ${shapeToString(mask.shape)} does not broadcast to [...batch, lq, lk] ${shapeToString(full)}`,
+      );
   // Contiguous strides of the mask, 0 along broadcast axes.
   const st = new Array<number>(r).fill(0);
   for (let i = r - 1, s = 1; i >= 0; i--) {
@@ -103,7 +107,9 @@ export function fusedAttention(op: string, q: Tensor, k: Tensor, v: Tensor, p: F
   const vd = floatData(op, v, 'value');
   const shapes = `query ${shapeToString(q.shape)}, key ${shapeToString(k.shape)}, value ${shapeToString(v.shape)}`;
   if (q.ndim < 2 || k.ndim !== q.ndim || v.ndim !== q.ndim)
-    throw new RangeError(`${op}: query, key and value need the same rank, at least 2 ([..., length, features]); got ${shapes}`);
+    throw new RangeError(
+      `${op}: query, key and value need the same rank, at least 2 ([..., length, features]); got ${shapes}`,
+    );
   const lead = q.shape.slice(0, -2);
   if (!shapesEqual(k.shape.slice(0, -2), lead) || !shapesEqual(v.shape.slice(0, -2), lead))
     throw new RangeError(`${op}: query, key and value need the same leading (batch, head) axes; got ${shapes}`);

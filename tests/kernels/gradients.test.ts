@@ -368,6 +368,44 @@ describe('linear gradients', () => {
     });
 });
 
+describe("attention gradients (the fused kernel's backward)", () => {
+  const sdpa = ax.scaledDotProductAttention;
+  it('q, k, v: cross lengths, dv != d, two heads', () => {
+    check(
+      (q, k, v) => sdpa(q, k, v),
+      [uniform([2, 2, 5, 3], 61), uniform([2, 2, 7, 3], 62), uniform([2, 2, 7, 4], 63)],
+      'sdpa',
+    );
+  });
+  it('causal, and a float mask broadcast over heads with a -inf key', () => {
+    const m = uniform([1, 1, 6, 6], 64);
+    (m.data as Float32Array)[3] = -Infinity;
+    check(
+      (q, k, v) => sdpa(q, k, v, { causal: true, mask: m }),
+      [uniform([1, 2, 6, 4], 65), uniform([1, 2, 6, 4], 66), uniform([1, 2, 6, 4], 67)],
+      'sdpa causal mask',
+    );
+  });
+  it("dropout: the backward redraws the forward's decisions", () => {
+    const state = new Float64Array([7, 9, 0]);
+    check(
+      (q, k, v) => sdpa(q, k, v, { dropout: 0.3, state: Float64Array.from(state) }),
+      [uniform([1, 1, 8, 4], 68), uniform([1, 1, 9, 4], 69), uniform([1, 1, 9, 3], 70)],
+      'sdpa dropout',
+    );
+  });
+  it('longer than one key block (129 keys), scale given', () => {
+    check(
+      (q, k, v) => sdpa(q, k, v, { scale: 0.3 }),
+      [uniform([1, 1, 3, 2], 71), uniform([1, 1, 129, 2], 72), uniform([1, 1, 129, 2], 73)],
+      'sdpa long',
+      {
+        maxElements: 40,
+      },
+    );
+  });
+});
+
 describe('layout gradients', () => {
   const x = g(uniform([3, 4, 5], 1, -2, 2));
   it('reshape / flatten / squeeze / unsqueeze', () => {
