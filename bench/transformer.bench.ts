@@ -1,0 +1,175 @@
+/**
+ * Transformer encoders side by side (issue 21's figures), one script so the ratios share a
+ * machine state:
+ *
+ * 1. Inference of a DistilBERT-sized encoder (6 x TransformerEncoderLayer(768, 12 heads, FFN
+ *    3072, gelu), ~11 GFLOP per 128-token sequence) at sequence 128, batch 1 and 16, 1 and 2
+ *    threads: built from our layers (Model.predict), the same weights exported from PyTorch 1.13
+ *    to ONNX (opset 14) and imported (loadOnnx), and that ONNX file in onnxruntime-node;
+ *    interleaved rounds, medians, each call including its input's creation. PyTorch 1.13 on the
+ *    same weights (its inference fast path) in its own process after.
+ * 2. Training throughput of one encoder layer (batch 16 x 128 tokens, MSE, SGD momentum,
+ *    dropout 0.1): Model.fit against PyTorch's loop.
+ * 3. (run first, while the process is small) Attention at sequence 1024 and 4096, forward and
+ *    backward, with the peak memory it added next to the size of one materialised score matrix.
+ *
+ *   node tools/test-peers.mjs          # onnxruntime-node into tests/peers
+ *   npx tsx bench/transformer.bench.ts [--quick]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Model,
+  SGD,
+  Tensor,
+  TransformerEncoder,
+  TransformerEncoderLayer,
+  encodeSafetensors,
+  loadOnnx,
+  machineInfo,
+  randn,
+  scaledDotProductAttention,
+  setNumThreads,
+} from '../src/index.js';
+import { ort } from '../tests/peers/ort.js';
+import { runTorchPeer } from './torch-peer.js';
+
+const quick = process.argv.includes('--quick');
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const wave = (n: number, a: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * a));
+const D = 768;
+
+const info = machineInfo();
+console.log(
+  `CPU: ${cpus()[0].model} (${info.cpu.microarchitecture}), fp32 FMA peak ${info.peakGflopsPerCore.toFixed(0)} GFLOP/s per core\n`,
+);
+
+// First, while the process is small: the peak memory it adds is then visible in maxRSS.
+{
+  console.log('## Long sequences: scaledDotProductAttention, 1 batch x 4 heads x 64 features, 2 threads\n');
+  console.log('| length | forward ms | forward + backward ms | peak memory added | one score matrix (4 heads) |');
+  console.log('|---|---|---|---|---|');
+  setNumThreads(2);
+  for (const L of [1024, 4096]) {
+    const q = randn([1, 4, L, 64], { seed: 3 }).setRequiresGrad();
+    const k = randn([1, 4, L, 64], { seed: 4 }).setRequiresGrad();
+    const v = randn([1, 4, L, 64], { seed: 5 }).setRequiresGrad();
+    const before = process.resourceUsage().maxRSS;
+    let t0 = performance.now();
+    const o = scaledDotProductAttention(q, k, v, { causal: false });
+    const fwd = performance.now() - t0;
+    t0 = performance.now();
+    o.sum().backward();
+    const both = fwd + performance.now() - t0;
+    const added = (process.resourceUsage().maxRSS - before) / 1024;
+    const scores = (4 * L * L * 4) / 2 ** 20;
+    console.log(
+      `| ${L} | ${fwd.toFixed(0)} | ${both.toFixed(0)} | ${added.toFixed(0)} MiB | ${scores.toFixed(0)} MiB |`,
+    );
+  }
+}
+console.log();
+
+const dir = mkdtempSync(join(tmpdir(), 'axon-tf-bench-'));
+try {
+  const encoder = new TransformerEncoder(
+    new TransformerEncoderLayer(D, 12, {
+      dimFeedforward: 3072,
+      activation: 'gelu',
+      batchFirst: true,
+      init: { seed: 1 },
+    }),
+    6,
+  );
+  encoder.eval();
+  const weights = join(dir, 'encoder.safetensors');
+  const onnxFile = join(dir, 'encoder.onnx');
+  writeFileSync(weights, encodeSafetensors(encoder.stateDict()));
+  runTorchPeer('torch_encoder.py', ['export', weights, onnxFile], 1);
+  const model = new Model(encoder);
+
+  console.log('## Inference, sequence 128 (ms per call, medians of interleaved rounds)\n');
+  console.log(
+    '| batch | threads | axon-nn layers | axon-nn ONNX import | onnxruntime-node | PyTorch 1.13 | layers / ORT | import / ORT |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const threads of [1, 2])
+    for (const batch of quick ? [1] : [1, 16]) {
+      setNumThreads(threads);
+      const imported = await loadOnnx(onnxFile);
+      const session = await ort.InferenceSession.create(onnxFile, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      });
+      const dims = [batch, 128, D];
+      const data = wave(batch * 128 * D, 0.37);
+      const engines: [string, () => Promise<unknown>][] = [
+        ['layers', () => model.predict(new Tensor(data, dims))],
+        ['import', () => imported.run({ input: { data, dims } })],
+        ['ort', () => session.run({ input: new ort.Tensor('float32', data, dims) })],
+      ];
+      const calls = batch === 1 ? (quick ? 5 : 10) : 2;
+      for (const [, run] of engines) for (let i = 0; i < 2; i++) await run();
+      const times = new Map<string, number[]>(engines.map(([n]) => [n, []]));
+      for (let round = 0; round < (quick ? 2 : 4); round++)
+        for (const [name, run] of engines)
+          for (let i = 0; i < calls; i++) {
+            const t0 = performance.now();
+            await run();
+            times.get(name)?.push(performance.now() - t0);
+          }
+      imported.release();
+      await session.release();
+      const torch = runTorchPeer<{ ms: number }>(
+        'torch_encoder.py',
+        ['infer', weights, String(batch), '128', String(calls * 3)],
+        threads,
+      );
+      const [l, i, o] = ['layers', 'import', 'ort'].map((n) => median(times.get(n) ?? []));
+      console.log(
+        `| ${batch} | ${threads} | ${l.toFixed(1)} | ${i.toFixed(1)} | ${o.toFixed(1)} | ${torch.ms.toFixed(1)} | ${(l / o).toFixed(2)} | ${(i / o).toFixed(2)} |`,
+      );
+    }
+
+  console.log('\n## Training one encoder layer, batch 16 x 128 tokens, SGD momentum 0.9, dropout 0.1 (ms per step)\n');
+  console.log('| threads | axon-nn fit | PyTorch 1.13 | PyTorch / axon-nn |');
+  console.log('|---|---|---|---|');
+  const steps = quick ? 2 : 4;
+  const n = 16 * steps;
+  const x = new Tensor(wave(n * 128 * D, 0.37), [n, 128, D]);
+  const y = new Tensor(
+    Float32Array.from({ length: n * 128 * D }, (_, i) => Math.cos(i * 0.11)),
+    [n, 128, D],
+  );
+  for (const threads of [1, 2]) {
+    setNumThreads(threads);
+    const layer = new TransformerEncoderLayer(D, 12, {
+      dimFeedforward: 3072,
+      activation: 'gelu',
+      batchFirst: true,
+      init: { seed: 2 },
+    });
+    const m = new Model(layer).compile({
+      optimizer: new SGD(layer.parameters(), { lr: 1e-3, momentum: 0.9 }),
+      loss: 'mse',
+    });
+    await m.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false }); // records the step
+    const epochs: number[] = [];
+    for (let e = 0; e < (quick ? 1 : 3); e++) {
+      const t0 = performance.now();
+      await m.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false });
+      epochs.push((performance.now() - t0) / steps);
+    }
+    const ours = median(epochs);
+    const torch = runTorchPeer<{ ms: number }>(
+      'torch_encoder.py',
+      ['train', '16', '128', String(quick ? 2 : 5)],
+      threads,
+    );
+    console.log(`| ${threads} | ${ours.toFixed(0)} | ${torch.ms.toFixed(0)} | ${(torch.ms / ours).toFixed(2)} |`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
