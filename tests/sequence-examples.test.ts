@@ -1,6 +1,6 @@
 /**
  * The sequence examples run end to end on the data shipped in the repo: the sentiment LSTM
- * clearly beats the majority class, and the CO2 forecaster beats the naive forecast on the
+ * and transformer clearly beat the majority class, and the CO2 forecaster beats the naive forecast on the
  * held-out years (the claims the README makes).
  */
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,14 @@ describe('sequence examples', () => {
     const [acc, base] = [Number(m![1]), Number(m![2])];
     // Measured 77.5-79.7% against 50.8% (seed 1, 4-12 epochs).
     expect(acc).toBeGreaterThan(base + 20);
+  });
+
+  it('transformer sentiment: a 2-layer encoder with key padding masks beats the majority class by 20 points', () => {
+    const out = run('examples/transformer-sentiment.ts', ['--epochs', '8']);
+    const m = /test accuracy (\d+\.\d+)% \(majority-class baseline (\d+\.\d+)%\)/.exec(out);
+    expect(m, out).not.toBeNull();
+    // Measured 78.2% against 50.8% (seed 1, 10 epochs).
+    expect(Number(m![1])).toBeGreaterThan(Number(m![2]) + 20);
   });
 
   it('forecast: the LSTM beats the naive last-value forecast on held-out CO2', () => {
