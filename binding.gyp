@@ -100,7 +100,8 @@
         {
           "target_name": "axon_isa_avx512",
           "type": "static_library",
-          "sources": ["<@(axon_isa_sources)", "native/kernels/cpu/gemm/microkernel_avx512.cpp"],
+          "sources": ["<@(axon_isa_sources)", "native/kernels/cpu/gemm/microkernel_avx512.cpp",
+                      "native/kernels/cpu/lowp_avx512.cpp"],
           "defines": ["AXON_ISA_AVX512"],
           # GCC 12 warns falsely on _mm512_reduce_* and masked loads.
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl",
@@ -172,6 +173,8 @@
         "native/kernels/ref/optim_ref.cpp",
         "native/kernels/ref/loss_ref.cpp",
         "native/kernels/ref/attention_ref.cpp",
+        "native/kernels/ref/lowp_ref.cpp",
+        "native/kernels/cpu/lowp_gemm.cpp",
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

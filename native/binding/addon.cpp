@@ -144,6 +144,10 @@ Napi::Value backend_info(const Napi::CallbackInfo& info) {
   config.Set("known", names);
   cpu.Set("config", config);
   o.Set("cpu", cpu);
+  Napi::Object lowp = Napi::Object::New(env);
+  lowp.Set("bf16", lowp_native(LowpFormat::Bf16));
+  lowp.Set("int8", lowp_native(LowpFormat::Int8));
+  o.Set("lowpNative", lowp);
   return o;
 }
 

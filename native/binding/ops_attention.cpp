@@ -75,4 +75,67 @@ void AttentionBackwardOp::run_cpu() const {
   attention_backward(a, o, lse, d_o, dq, dk, dv);
 }
 
+// ---- reduced-precision linear layers
+
+namespace {
+template <typename Op>
+void check_packed_length(Args& a, const Op& op) {
+  const int64_t need = lowp_packed_size(LowpFormat(op.format), op.n, op.k);
+  if (op.packed_len != need)
+    a.range_error("packed has " + std::to_string(op.packed_len) + " words but " +
+                  (op.format ? "int8" : "bf16") + " weights of " + std::to_string(op.n) + "x" +
+                  std::to_string(op.k) + " pack into " + std::to_string(need) +
+                  " (lowpPackedSize)");
+}
+}  // namespace
+
+// int8 scales come from the largest magnitude: a non-finite weight would make every weight
+// of its channel 0 or NaN, so it is refused (bf16 keeps inf and NaN as float32 does).
+std::string lowp_weights_problem(int64_t format, const float* w, int64_t n) {
+  if (format != 1) return "";
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(w[i]))
+      return "w[" + std::to_string(i) + "] = " + std::to_string(w[i]) +
+             ": int8 quantisation needs finite weights";
+  return "";
+}
+
+// The int8 kernel computes acc - 128 * colsum in int32: a column sum lowpPack cannot have
+// written (beyond 127 k) would overflow it.
+std::string lowp_colsum_problem(int64_t format, const int32_t* colsum, int64_t n, int64_t k) {
+  if (format != 1) return "";
+  const int64_t limit = 127 * k;
+  for (int64_t j = 0; j < n; ++j)
+    if (colsum[j] < -limit || colsum[j] > limit)
+      return "colsum[" + std::to_string(j) + "] = " + std::to_string(colsum[j]) +
+             " is outside +-127*k = " + std::to_string(limit) + " (not written by lowpPack)";
+  return "";
+}
+
+namespace {
+// 255 * 127 * k of products and 128 * 127 * k of correction must fit the int32 sums.
+template <typename Op>
+void check_int8_depth(Args& a, const Op& op) {
+  if (op.format == 1 && op.k > (int64_t{1} << 16))
+    a.range_error("int8 weights need k <= 65536 (the int32 sums), got " + std::to_string(op.k));
+}
+}  // namespace
+
+void LowpPackOp::check(Args& a, LowpPackOp& op) {
+  check_int8_depth(a, op);
+  check_packed_length(a, op);
+}
+void LowpLinearOp::check(Args& a, LowpLinearOp& op) {
+  check_int8_depth(a, op);
+  check_packed_length(a, op);
+}
+
+void LowpLinearOp::run_cpu() const {
+  LowpWeights w;
+  w.format = LowpFormat(format);
+  w.n = n, w.k = k;
+  w.packed = packed, w.scales = scales, w.colsum = colsum;
+  lowp_linear(w, x, m, bias, activation, activation_param, y);
+}
+
 }  // namespace axon::binding

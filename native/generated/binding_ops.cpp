@@ -292,6 +292,150 @@ double AttentionBackwardOp::flops() const { return 4.0 * double(geometry.batch *
 double AttentionBackwardOp::bytes() const { return 8.0 * double(q_len + k_len + v_len + o_len); }
 std::string AttentionBackwardOp::shapes() const { return std::to_string(geometry.batch) + "x" + std::to_string(geometry.heads) + " q" + std::to_string(geometry.lq) + " k" + std::to_string(geometry.lk) + " d" + std::to_string(geometry.d) + (geometry.causal ? " causal" : "") + (has_mask ? " masked" : ""); }
 
+// ---- lowpPack (attention)
+LowpPackOp LowpPackOp::parse(Args& a) {
+  LowpPackOp op;
+  op.format = a.integer(0, "format", 0, 1);
+  {
+    const F32 v = a.f32(1, "w");
+    op.w = v.data, op.w_len = v.length;
+  }
+  op.n = a.integer(2, "n", 1, kMaxExtent);
+  op.k = a.integer(3, "k", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(4, "packed");
+    op.packed = v.data, op.packed_len = v.length;
+  }
+  {
+    const F32 v = a.f32(5, "scales");
+    op.scales = v.data, op.scales_len = v.length;
+  }
+  {
+    const I32 v = a.i32(6, "colsum");
+    op.colsum = v.data, op.colsum_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.w_len, a.mul(int64_t(op.n), int64_t(op.k), "w"), "w", "n*k (out, in)");
+  a.expect_length(op.scales_len, int64_t(op.n), "scales", "one per output channel");
+  a.expect_length(op.colsum_len, int64_t(op.n), "colsum", "one per output channel");
+  a.expect_disjoint(op.packed, op.packed_len, "packed", op.w, op.w_len, "w", false);
+  a.expect_disjoint(op.packed, op.packed_len, "packed", op.scales, op.scales_len, "scales", false);
+  a.expect_disjoint(op.packed, op.packed_len, "packed", op.colsum, op.colsum_len, "colsum", false);
+  a.expect_disjoint(op.scales, op.scales_len, "scales", op.w, op.w_len, "w", false);
+  a.expect_disjoint(op.scales, op.scales_len, "scales", op.colsum, op.colsum_len, "colsum", false);
+  a.expect_disjoint(op.colsum, op.colsum_len, "colsum", op.w, op.w_len, "w", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
+  return op;
+}
+std::string LowpPackOp::run_problem() const { return lowp_weights_problem(format, w, w_len); }
+void LowpPackOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void LowpPackOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({w, w_len * 4, false});
+  uses.push_back({packed, packed_len * 4, (true)});
+  uses.push_back({scales, scales_len * 4, (true)});
+  uses.push_back({colsum, colsum_len * 4, (true)});
+}
+void LowpPackOp::remap(const Remap& f) {
+  remap_ptr(f, w);
+  remap_ptr(f, packed);
+  remap_ptr(f, scales);
+  remap_ptr(f, colsum);
+}
+bool* LowpPackOp::overwrite_flag(const void*) { return nullptr; }
+void LowpPackOp::run_cpu() const { return lowp_pack(LowpFormat(format), w, n, k, packed, scales, colsum); }
+double LowpPackOp::flops() const { return 4.0 * double(w_len); }
+double LowpPackOp::bytes() const { return 6.0 * double(w_len); }
+std::string LowpPackOp::shapes() const { return (format ? std::string("int8 ") : std::string("bf16 ")) + std::to_string(n) + "x" + std::to_string(k); }
+
+// ---- lowpLinear (attention)
+LowpLinearOp LowpLinearOp::parse(Args& a) {
+  LowpLinearOp op;
+  op.format = a.integer(0, "format", 0, 1);
+  {
+    const F32 v = a.f32(1, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  op.m = a.integer(2, "m", 0, kMaxExtent);
+  op.n = a.integer(3, "n", 1, kMaxExtent);
+  op.k = a.integer(4, "k", 1, kMaxExtent);
+  {
+    const I32 v = a.i32(5, "packed");
+    op.packed = v.data, op.packed_len = v.length;
+  }
+  {
+    const F32 v = a.f32(6, "scales");
+    op.scales = v.data, op.scales_len = v.length;
+  }
+  {
+    const I32 v = a.i32(7, "colsum");
+    op.colsum = v.data, op.colsum_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(8, "bias");
+    op.bias = v.data, op.bias_len = v.length;
+    op.has_bias = v.present;
+  }
+  op.activation = static_cast<UnaryOp>(a.integer(9, "activation", 0, 21));
+  op.activation_param = static_cast<float>(a.number(10, "activationParam"));
+  {
+    const F32 v = a.f32(11, "y");
+    op.y = v.data, op.y_len = v.length;
+  }
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(int64_t(op.m), int64_t(op.k), "x"), "x", "m*k");
+  a.expect_length(op.scales_len, int64_t(op.n), "scales", "one per output channel");
+  a.expect_length(op.colsum_len, int64_t(op.n), "colsum", "one per output channel");
+  if (op.has_bias) a.expect_length(op.bias_len, int64_t(op.n), "bias", "one per output channel");
+  a.expect_length(op.y_len, a.mul(int64_t(op.m), int64_t(op.n), "y"), "y", "m*n");
+  a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.packed, op.packed_len, "packed", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.scales, op.scales_len, "scales", false);
+  a.expect_disjoint(op.y, op.y_len, "y", op.colsum, op.colsum_len, "colsum", false);
+  if (op.has_bias) a.expect_disjoint(op.y, op.y_len, "y", op.bias, op.bias_len, "bias", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
+  return op;
+}
+std::string LowpLinearOp::run_problem() const { return lowp_colsum_problem(format, colsum, n, k); }
+void LowpLinearOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void LowpLinearOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({packed, packed_len * 4, false});
+  uses.push_back({scales, scales_len * 4, false});
+  uses.push_back({colsum, colsum_len * 4, false});
+  if (has_bias) uses.push_back({bias, bias_len * 4, false});
+  uses.push_back({y, y_len * 4, (true)});
+}
+void LowpLinearOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, packed);
+  remap_ptr(f, scales);
+  remap_ptr(f, colsum);
+  remap_ptr(f, bias);
+  remap_ptr(f, y);
+}
+bool* LowpLinearOp::overwrite_flag(const void*) { return nullptr; }
+double LowpLinearOp::flops() const { return 2.0 * double(m) * double(n) * double(k); }
+double LowpLinearOp::bytes() const { return 4.0 * double(x_len + y_len) + 4.0 * double(packed_len); }
+std::string LowpLinearOp::shapes() const { return (format ? std::string("int8 ") : std::string("bf16 ")) + "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k); }
+
 // ---- conv2d (conv)
 Conv2dOp Conv2dOp::parse(Args& a) {
   Conv2dOp op;
@@ -4419,6 +4563,8 @@ std::string SequencePoolBackwardOp::shapes() const { return std::to_string(dims.
 void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<AttentionOp>(env, exports, false);
   export_op<AttentionBackwardOp>(env, exports, false);
+  export_op<LowpPackOp>(env, exports, false);
+  export_op<LowpLinearOp>(env, exports, false);
   export_op<Conv2dOp>(env, exports, false);
   export_op<Conv2dBackwardDataOp>(env, exports, false);
   export_op<Conv2dBackwardWeightOp>(env, exports, false);

@@ -23,6 +23,8 @@ void export_ops(Napi::Env env, Napi::Object exports);
 // The data checks the table names (runCheck), defined by hand per family.
 std::string random_state_problem(const double*);
 std::string attention_seed_problem(const double*);
+std::string lowp_weights_problem(int64_t, const float*, int64_t);
+std::string lowp_colsum_problem(int64_t, const int32_t*, int64_t, int64_t);
 std::string cast_to_int32_problem(const float*, int64_t);
 std::string sgd_problem(const double*);
 std::string adam_problem(const double*);
@@ -132,6 +134,83 @@ struct AttentionBackwardOp {
   int64_t dk_len;
   float* dv;
   int64_t dv_len;
+};
+
+// Packs a Linear's weight w (n, k) for lowpLinear: format 0 bf16, 1 int8 (then also the
+// per-channel scales and the column sums of the quantised weights). lowpPackedSize gives
+// packed's length.
+struct LowpPackOp {
+  static constexpr const char* kName = "lowpPack";
+  static LowpPackOp parse(Args& a);
+  // Checks beyond the table's (hand-written, attention family).
+  static void check(Args& a, LowpPackOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  int64_t format;
+  float* w;
+  int64_t w_len;
+  int64_t n;
+  int64_t k;
+  int32_t* packed;
+  int64_t packed_len;
+  float* scales;
+  int64_t scales_len;
+  int32_t* colsum;
+  int64_t colsum_len;
+};
+
+// y (m, n) = act(x (m, k) W^T + bias) on weights packed by lowpPack: bf16 products summed in
+// float32, or int8 (x quantised per row, on the fly) summed exactly in int32.
+struct LowpLinearOp {
+  static constexpr const char* kName = "lowpLinear";
+  static LowpLinearOp parse(Args& a);
+  // Checks beyond the table's (hand-written, attention family).
+  static void check(Args& a, LowpLinearOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  int64_t format;
+  float* x;
+  int64_t x_len;
+  int64_t m;
+  int64_t n;
+  int64_t k;
+  int32_t* packed;
+  int64_t packed_len;
+  float* scales;
+  int64_t scales_len;
+  int32_t* colsum;
+  int64_t colsum_len;
+  float* bias;
+  int64_t bias_len;
+  bool has_bias;
+  UnaryOp activation;
+  float activation_param;
+  float* y;
+  int64_t y_len;
 };
 
 // y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW).

@@ -1,7 +1,9 @@
-// Scaled dot-product attention, forward and backward (native/kernels/cpu/attention.cpp).
-// Hand-written checks (the mask's reach, the dropout probability, the seed cells):
+// Transformer inference and training: scaled dot-product attention, forward and backward
+// (native/kernels/cpu/attention.cpp), and the reduced-precision linear layers
+// (native/kernels/cpu/lowp_gemm.cpp). Hand-written checks (the mask's reach, the dropout
+// probability, the seed cells, the packed weights' size and column sums):
 // native/binding/ops_attention.cpp.
-import { f32, f64, num, op, struct, MAX_EXTENT } from './dsl.mjs';
+import { enumArg, f32, f64, i32, int, num, op, struct, MAX_EXTENT } from './dsl.mjs';
 
 export const structs = {
   AttentionGeometry: {
@@ -88,5 +90,55 @@ export default [
     flops: `4.0 * ${pairs} * double(${G}.d + ${G}.dv) * (${G}.causal ? 0.5 : 1.0)`,
     bytes: '8.0 * double(q_len + k_len + v_len + o_len)',
     shapes,
+  }),
+  op({
+    name: 'lowpPack',
+    doc: [
+      "Packs a Linear's weight w (n, k) for lowpLinear: format 0 bf16, 1 int8 (then also the",
+      'per-channel scales and the column sums of the quantised weights). lowpPackedSize gives',
+      "packed's length.",
+    ].join('\n'),
+    args: [
+      int('format', 0, 1, { doc: '0 bf16, 1 int8' }),
+      f32('w', { len: 'n * k', lenWhy: 'n*k (out, in)' }),
+      int('n', 1, MAX_EXTENT, { fuzz: [1, 40] }),
+      int('k', 1, MAX_EXTENT, { fuzz: [1, 9] }),
+      i32('packed', { out: true, writesAll: true, fuzzLen: '((v.n + 31) >> 5) * 32 * (v.format === 0 ? (v.k + 1) >> 1 : (v.k + 3) >> 2)' }),
+      f32('scales', { out: true, writesAll: true, len: 'n', lenWhy: 'one per output channel' }),
+      i32('colsum', { out: true, writesAll: true, len: 'n', lenWhy: 'one per output channel' }),
+    ],
+    check: true,
+    runCheck: 'lowp_weights_problem(format, w, w_len)',
+    run: 'lowp_pack(LowpFormat(format), w, n, k, packed, scales, colsum)',
+    flops: '4.0 * double(w_len)',
+    bytes: '6.0 * double(w_len)',
+    shapes: '(format ? std::string("int8 ") : std::string("bf16 ")) + std::to_string(n) + "x" + std::to_string(k)',
+  }),
+  op({
+    name: 'lowpLinear',
+    doc: [
+      'y (m, n) = act(x (m, k) W^T + bias) on weights packed by lowpPack: bf16 products summed in',
+      'float32, or int8 (x quantised per row, on the fly) summed exactly in int32.',
+    ].join('\n'),
+    args: [
+      int('format', 0, 1, { doc: '0 bf16, 1 int8' }),
+      f32('x', { len: 'm * k', lenWhy: 'm*k' }),
+      int('m', 0, MAX_EXTENT, { fuzz: [0, 3] }),
+      int('n', 1, MAX_EXTENT, { fuzz: [1, 40] }),
+      int('k', 1, MAX_EXTENT, { fuzz: [1, 9] }),
+      i32('packed', { fuzzLen: '((v.n + 31) >> 5) * 32 * (v.format === 0 ? (v.k + 1) >> 1 : (v.k + 3) >> 2)' }),
+      f32('scales', { len: 'n', lenWhy: 'one per output channel' }),
+      i32('colsum', { len: 'n', lenWhy: 'one per output channel' }),
+      f32('bias', { optional: true, len: 'n', lenWhy: 'one per output channel' }),
+      enumArg('activation', 'UnaryOp'),
+      num('activationParam'),
+      f32('y', { out: true, writesAll: true, len: 'm * n', lenWhy: 'm*n' }),
+    ],
+    check: true,
+    runCheck: 'lowp_colsum_problem(format, colsum, n, k)',
+    flops: '2.0 * double(m) * double(n) * double(k)',
+    bytes: '4.0 * double(x_len + y_len) + 4.0 * double(packed_len)',
+    shapes:
+      '(format ? std::string("int8 ") : std::string("bf16 ")) + "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k)',
   }),
 ];

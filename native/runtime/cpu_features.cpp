@@ -73,6 +73,8 @@ CpuFeatures detect_features() {
   f.avx512dq = bit(l7.ebx, 17);
   f.avx512bw = bit(l7.ebx, 30);
   f.avx512vl = bit(l7.ebx, 31);
+  f.avx512_vnni = bit(l7.ecx, 11);
+  f.avx512_bf16 = l7.eax >= 1 && bit(cpuid(7, 1).eax, 5);  // leaf 7 eax: its last subleaf
   if (f.osxsave) {
     f.xcr0 = xgetbv0();
     f.os_ymm = (f.xcr0 & 0x6) == 0x6;    // bit 1 SSE (XMM), bit 2 AVX (upper YMM)

@@ -52,6 +52,12 @@ export interface BackendInfo {
   buildFlags: string;
   /** What the CPU says it is (CPUID on x86; on other architectures only `arch` and a generic name). */
   cpu: CpuInfo;
+  /**
+   * Whether prepareInference's reduced precisions run on their own instructions here
+   * (AVX512-BF16 vdpbf16ps, AVX512-VNNI vpdpbusd, with the AVX-512 level active); false means
+   * the float32 fallback computes the same rounding, without the speed.
+   */
+  lowpNative: { bf16: boolean; int8: boolean };
 }
 
 /**

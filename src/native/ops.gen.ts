@@ -266,6 +266,17 @@ export interface GeneratedKernels {
   attention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, geometry: AttentionGeometry, scale: number, dropout: number, state: Float64Array, seedUsed: Float64Array, o: Float32Array, lse: Float32Array): void;
   /** dq, dk, dv (written, not added to) of attention, from dO, its o and lse, and seedUsed. */
   attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, geometry: AttentionGeometry, scale: number, dropout: number, seedUsed: Float64Array, o: Float32Array, lse: Float32Array, dO: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
+  /**
+   * Packs a Linear's weight w (n, k) for lowpLinear: format 0 bf16, 1 int8 (then also the
+   * per-channel scales and the column sums of the quantised weights). lowpPackedSize gives
+   * packed's length.
+   */
+  lowpPack(format: number, w: Float32Array, n: number, k: number, packed: Int32Array, scales: Float32Array, colsum: Int32Array): void;
+  /**
+   * y (m, n) = act(x (m, k) W^T + bias) on weights packed by lowpPack: bf16 products summed in
+   * float32, or int8 (x quantised per row, on the fly) summed exactly in int32.
+   */
+  lowpLinear(format: number, x: Float32Array, m: number, n: number, k: number, packed: Int32Array, scales: Float32Array, colsum: Int32Array, bias: Float32Array | null, activation: UnaryCode, activationParam: number, y: Float32Array): void;
   /** y = act(conv2d(x, weight) + bias); x (n, cIn, h, w), weight (cOut, cIn / groups, kH, kW), y (n, cOut, outH, outW). */
   conv2d(x: Float32Array, weight: Float32Array, bias: Float32Array | null, geometry: ConvGeometry, activation: UnaryCode, activationParam: number, y: Float32Array): void;
   /** dx += (or =, with overwrite) the data gradient of conv2d for the upstream gradient dy (of its pre-activation output). */
@@ -529,6 +540,39 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'dq', kind: 'f32', out: true, len: (v, L) => L('q') },
       { name: 'dk', kind: 'f32', out: true, len: (v, L) => L('k') },
       { name: 'dv', kind: 'f32', out: true, len: (v, L) => L('v') },
+    ],
+  },
+  {
+    name: 'lowpPack',
+    family: 'attention',
+    async: false,
+    args: [
+      { name: 'format', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'w', kind: 'f32', len: (v, L) => (Number(v.n) * Number(v.k)) },
+      { name: 'n', kind: 'int', min: 1, fuzz: [1, 40] },
+      { name: 'k', kind: 'int', min: 1, fuzz: [1, 9] },
+      { name: 'packed', kind: 'i32', out: true, fuzzLen: (v, L) => ((v.n + 31) >> 5) * 32 * (v.format === 0 ? (v.k + 1) >> 1 : (v.k + 3) >> 2) },
+      { name: 'scales', kind: 'f32', out: true, len: (v, L) => Number(v.n) },
+      { name: 'colsum', kind: 'i32', out: true, len: (v, L) => Number(v.n) },
+    ],
+  },
+  {
+    name: 'lowpLinear',
+    family: 'attention',
+    async: false,
+    args: [
+      { name: 'format', kind: 'int', min: 0, fuzz: [0, 4] },
+      { name: 'x', kind: 'f32', len: (v, L) => (Number(v.m) * Number(v.k)) },
+      { name: 'm', kind: 'int', min: 0, fuzz: [0, 3] },
+      { name: 'n', kind: 'int', min: 1, fuzz: [1, 40] },
+      { name: 'k', kind: 'int', min: 1, fuzz: [1, 9] },
+      { name: 'packed', kind: 'i32', fuzzLen: (v, L) => ((v.n + 31) >> 5) * 32 * (v.format === 0 ? (v.k + 1) >> 1 : (v.k + 3) >> 2) },
+      { name: 'scales', kind: 'f32', len: (v, L) => Number(v.n) },
+      { name: 'colsum', kind: 'i32', len: (v, L) => Number(v.n) },
+      { name: 'bias', kind: 'f32', optional: true, len: (v, L) => Number(v.n) },
+      { name: 'activation', kind: 'enum', count: 22 },
+      { name: 'activationParam', kind: 'num' },
+      { name: 'y', kind: 'f32', out: true, len: (v, L) => (Number(v.m) * Number(v.n)) },
     ],
   },
   {

@@ -546,6 +546,22 @@ AXON_KERNEL(attention_backward_head, void,
              float* dk, float* dv, int64_t bh),
             0, 0, ISA)
 
+// Reduced-precision linear layers (LowpWeights: kernels.h). Words lowp_pack writes for W
+// (n, k) in `format`.
+AXON_KERNEL(lowp_packed_size, int64_t, (LowpFormat format, int64_t n, int64_t k), API, 0, 0)
+// Packs W (n, k) row-major; int8 also writes scales (n) and colsum (n).
+AXON_KERNEL(lowp_pack, void,
+            (LowpFormat format, const float* w, int64_t n, int64_t k, int32_t* packed,
+             float* scales, int32_t* colsum),
+            API, 0, 0)
+// y (m, n) = act(x (m, k) W^T + bias); bias may be null.
+AXON_KERNEL(lowp_linear, void,
+            (const LowpWeights& w, const float* x, int64_t m, const float* bias, UnaryOp act,
+             float act_param, float* y),
+            API, REF, 0)
+// Whether lowp_linear runs `format` on its own instructions (else the float32 fallback).
+AXON_KERNEL(lowp_native, bool, (LowpFormat format), API, 0, 0)
+
 // Machine probes (native/kernels/cpu/probe.cpp, timed by runtime/machine_probe.cpp): vector
 // width, FMA chains per call, iterations x chains vector FMAs, and streaming reads of `n`
 // floats `repeats` times. Each returns a value derived from all its work.

@@ -206,6 +206,27 @@ struct AttentionArgs {
 };
 
 // ---------------------------------------------------------------------------------------
+// Reduced-precision inference (lowp_gemm.cpp): y (m, n) = x (m, k) W^T (W (n, k), a Linear's
+// weight) with W converted once into a packed form.
+//  - bf16: x and W rounded to bfloat16 (nearest even), products summed in float32
+//    (AVX512-BF16 vdpbf16ps). Packed: panels of 32 output columns, each k-pair of a column one
+//    32-bit word (ceil(n/32)*32 * ceil(k/2) words).
+//  - int8: W per output channel, x per row, scaled to [-127, 127] and rounded; products summed
+//    exactly in int32 (AVX512-VNNI vpdpbusd on x + 128, corrected by 128 * the column sums)
+//    and rescaled. Packed: panels of 16 columns, each 4 consecutive k one word.
+// Without those instructions the same rounding is kept and the products run through the
+// float32 GEMM (weights unpacked per call): slower, numerically the same method.
+// ---------------------------------------------------------------------------------------
+enum class LowpFormat : uint8_t { Bf16 = 0, Int8 = 1 };
+struct LowpWeights {
+  LowpFormat format = LowpFormat::Bf16;
+  int64_t n = 0, k = 0;
+  const int32_t* packed = nullptr;
+  const float* scales = nullptr;    // int8: n weight scales
+  const int32_t* colsum = nullptr;  // int8: n sums of each column's quantised weights
+};
+
+// ---------------------------------------------------------------------------------------
 // The kernels: one declaration per entry of axon/kernel_decls.h marked API.
 // ---------------------------------------------------------------------------------------
 #define AXON_KERNEL(name, ret, params, api, ref, isa) AXON_IF_API_##api(ret name params;)

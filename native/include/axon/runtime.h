@@ -49,6 +49,8 @@ std::string microarchitecture(const CpuIdentity& id);
 struct CpuFeatures {
   bool avx = false, avx2 = false, fma = false, osxsave = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+  // The reduced-precision dot products (lowp_gemm.cpp): vpdpbusd and vdpbf16ps.
+  bool avx512_vnni = false, avx512_bf16 = false;
   bool os_ymm = false;  // XCR0 bits 1, 2: the OS saves XMM and YMM registers
   bool os_zmm = false;  // XCR0 bits 5, 6, 7: opmask and ZMM registers (on macOS: lazily)
   uint64_t xcr0 = 0;    // 0 when the OS has not enabled XSAVE (CPUID.1:ECX.OSXSAVE clear)

@@ -1,0 +1,174 @@
+// The reduced-precision microkernels: bfloat16 products with vdpbf16ps (AVX512-BF16) and int8
+// products with vpdpbusd (AVX512-VNNI). Compiled with the AVX-512 level, but those two
+// extensions are enabled per function (the level's other code must run on AVX-512 CPUs
+// without them); lowp_gemm.cpp calls these only after checking the CPU has them.
+//
+// Register tile: kRows rows x 32 columns (two vectors of 16 float32 / int32 lanes), 24
+// accumulators. Per k step (a bf16 pair or 4 int8 values) one broadcast word of each row
+// meets two vectors of packed weights. K is walked in chunks whose weight panel slice stays in
+// L1 while every row block of the call passes over it.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "lowp_internal.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define AXON_LOWP_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512vnni")))
+#else
+#define AXON_LOWP_TARGET
+#endif
+
+namespace axon::lowp {
+
+namespace {
+constexpr int kRows = 12;
+// 128 k steps x 32 columns x 4 bytes: a 16 KB slice of the panel.
+constexpr int64_t kChunk = 128;
+
+template <int R>
+AXON_LOWP_TARGET void bf16_tile(const int32_t* a, int64_t kp, const int32_t* panel, int64_t s0,
+                                int64_t s1, float* y, int64_t ldy, int cols, bool first) {
+  __m512 acc[R][2];
+  const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1u);
+  const __mmask16 m1 = static_cast<__mmask16>(cols >= 32   ? 0xFFFF
+                                              : cols <= 16 ? 0
+                                                           : (1u << (cols - 16)) - 1u);
+  for (int r = 0; r < R; ++r) {
+    acc[r][0] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, y + r * ldy);
+    acc[r][1] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, y + r * ldy + 16);
+  }
+  for (int64_t s = s0; s < s1; ++s) {
+    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(panel + s * 32);
+    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(panel + s * 32 + 16);
+    for (int r = 0; r < R; ++r) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(a[r * kp + s]);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(y + r * ldy, m0, acc[r][0]);
+    _mm512_mask_storeu_ps(y + r * ldy + 16, m1, acc[r][1]);
+  }
+}
+
+template <int R>
+AXON_LOWP_TARGET void int8_tile(const int32_t* a, int64_t kq, const int32_t* panel, int64_t s0,
+                                int64_t s1, int32_t* acc_out) {
+  __m512i acc[R][2];
+  for (int r = 0; r < R; ++r) {
+    acc[r][0] = _mm512_loadu_si512(acc_out + r * 32);
+    acc[r][1] = _mm512_loadu_si512(acc_out + r * 32 + 16);
+  }
+  for (int64_t s = s0; s < s1; ++s) {
+    const __m512i b0 = _mm512_loadu_si512(panel + s * 32);
+    const __m512i b1 = _mm512_loadu_si512(panel + s * 32 + 16);
+    for (int r = 0; r < R; ++r) {
+      const __m512i av = _mm512_set1_epi32(a[r * kq + s]);
+      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
+      acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm512_storeu_si512(acc_out + r * 32, acc[r][0]);
+    _mm512_storeu_si512(acc_out + r * 32 + 16, acc[r][1]);
+  }
+}
+
+// Calls tile<R> with R = rows (1..kRows) fixed at compile time.
+template <template <int> class F, typename... Args>
+void with_rows(int rows, Args&&... args) {
+  switch (rows) {
+#define AXON_ROWS_CASE(n) \
+  case n:                 \
+    return F<n>::run(args...);
+    AXON_ROWS_CASE(1)
+    AXON_ROWS_CASE(2)
+    AXON_ROWS_CASE(3)
+    AXON_ROWS_CASE(4)
+    AXON_ROWS_CASE(5)
+    AXON_ROWS_CASE(6)
+    AXON_ROWS_CASE(7)
+    AXON_ROWS_CASE(8)
+    AXON_ROWS_CASE(9)
+    AXON_ROWS_CASE(10)
+    AXON_ROWS_CASE(11)
+    AXON_ROWS_CASE(12)
+#undef AXON_ROWS_CASE
+    default:
+      return;
+  }
+}
+template <int R>
+struct Bf16Tile {
+  template <typename... A>
+  static void run(A... a) {
+    bf16_tile<R>(a...);
+  }
+};
+template <int R>
+struct Int8Tile {
+  template <typename... A>
+  static void run(A... a) {
+    int8_tile<R>(a...);
+  }
+};
+}  // namespace
+
+AXON_LOWP_TARGET void bf16_convert_avx512(const float* x, int64_t rows, int64_t k, int32_t* out,
+                                          int64_t kp) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* src = x + r * k;
+    int32_t* dst = out + r * kp;
+    int64_t i = 0;
+    // 32 floats -> 32 bf16 (16 pair words), in order: the low half from the first 16.
+    for (; i + 32 <= k; i += 32) {
+      const __m512bh h =
+          _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
+      _mm512_storeu_si512(dst + i / 2, (__m512i)h);
+    }
+    for (; i < k; i += 2) dst[i / 2] = bf16_pair(src[i], i + 1 < k ? src[i + 1] : 0.0f);
+  }
+}
+
+void bf16_gemm_avx512(const int32_t* a, int64_t kp, const int32_t* packed, int64_t n, float* y,
+                      int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const int32_t* panel = packed + p * kp * 32;
+    const int cols = static_cast<int>(std::min<int64_t>(32, n - p * 32));
+    for (int64_t s0 = 0; s0 < kp; s0 += kChunk) {
+      const int64_t s1 = std::min(kp, s0 + kChunk);
+      for (int64_t r = r0; r < r1; r += kRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+        with_rows<Bf16Tile>(rows, a + r * kp, kp, panel, s0, s1, y + r * n + p * 32, n, cols,
+                            s0 == 0);
+      }
+    }
+  }
+}
+
+void int8_gemm_avx512(const int32_t* a, int64_t kq, const int32_t* packed, const float* scales,
+                      const int32_t* colsum, const float* row_scale, int64_t n, float* y,
+                      int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+  alignas(64) int32_t acc[kRows * 32];
+  for (int64_t p = p0; p < p1; ++p) {
+    const int32_t* panel = packed + p * kq * 32;
+    const int64_t c0 = p * 32;
+    const int cols = static_cast<int>(std::min<int64_t>(32, n - c0));
+    for (int64_t r = r0; r < r1; r += kRows) {
+      const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+      std::fill(acc, acc + rows * 32, 0);
+      // The int32 sums are exact, so the K chunks only serve the cache.
+      for (int64_t s0 = 0; s0 < kq; s0 += kChunk)
+        with_rows<Int8Tile>(rows, a + r * kq, kq, panel, s0, std::min(kq, s0 + kChunk), acc);
+      for (int i = 0; i < rows; ++i)
+        for (int c = 0; c < cols; ++c)
+          y[(r + i) * n + c0 + c] = static_cast<float>(acc[i * 32 + c] - 128 * colsum[c0 + c]) *
+                                    (row_scale[r + i] * scales[c0 + c]);
+    }
+  }
+}
+
+}  // namespace axon::lowp
