@@ -1,0 +1,12 @@
+import { setNumThreads, randn } from '../src/index.js';
+import { kernels } from '../src/native/executor.js';
+import { UnaryCode } from '../src/native/binding.js';
+setNumThreads(1);
+const [m, n, k] = [128, 3072, 768];
+const x = randn([m, k], { seed: 1 }); const w = randn([n, k], { seed: 2 });
+const y = new Float32Array(m * n);
+const fmt = 1;
+const words = ((n + 31) >> 5) * 32 * ((k + 3) >> 2);
+const packed = new Int32Array(words), scales = new Float32Array(n), colsum = new Int32Array(n);
+kernels.lowpPack(fmt, w.data as Float32Array, n, k, packed, scales, colsum);
+for (let i = 0; i < 300; i++) kernels.lowpLinear(fmt, x.data as Float32Array, m, n, k, packed, scales, colsum, null, UnaryCode.Identity, 0, y);
