@@ -783,7 +783,8 @@ TEST(batch_norm_and_layer_norm) {
                             want.data(), mean2.data(), inv2.data());
     CHECK_CLOSE(y.data(), want.data(), nx, 1e-5, 1e-5, "batch norm eval");
   }
-  for (const auto& shape : {std::array<int64_t, 2>{5, 17}, {3, 128}, {1, 1}}) {
+  // 768: a transformer row; 5000: past the 4096-value float-lane blocks of the sums.
+  for (const auto& shape : {std::array<int64_t, 2>{5, 17}, {3, 128}, {1, 1}, {6, 768}, {2, 5000}}) {
     const int64_t rows = shape[0], d = shape[1];
     const size_t n = size_t(rows * d);
     auto x = random_vector(n, seed++, -2, 4);

@@ -3,7 +3,7 @@
  * axes, as torch.matmul) and `linear`, the dense layer's forward x W^T + b with the activation
  * fused into the GEMM's store when its gradient needs only the output.
  */
-import { record } from '../autograd/engine.js';
+import { needsGrad, record } from '../autograd/engine.js';
 import { BiasMode, ReduceCode, UnaryCode } from '../native/binding.js';
 import { kernels } from '../native/executor.js';
 import { broadcastShapes, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
@@ -160,6 +160,52 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+/**
+ * A Linear weight converted for reduced-precision inference (lowpPack): bf16 pairs, or int8
+ * values with per-channel scales and column sums. Made by {@link prepareWeight}; used by
+ * {@link linear} inside {@link withPreparedWeights}, when no gradient is needed.
+ * @internal
+ */
+export interface PreparedWeight {
+  readonly precision: 'bf16' | 'int8';
+  readonly n: number;
+  readonly k: number;
+  readonly packed: Int32Array;
+  readonly scales: Float32Array;
+  readonly colsum: Int32Array;
+}
+
+/** Converts a [out, in] weight once (its current values). @internal */
+export function prepareWeight(weight: Tensor, precision: 'bf16' | 'int8'): PreparedWeight {
+  const wd = floatData('prepareWeight', weight, 'weight');
+  if (weight.ndim !== 2)
+    throw new RangeError(`prepareWeight: weight must be [out, in], got ${shapeToString(weight.shape)}`);
+  const [n, k] = weight.shape;
+  const format = precision === 'bf16' ? 0 : 1;
+  const steps = format === 0 ? Math.ceil(k / 2) : Math.ceil(k / 4);
+  const packed = new Int32Array(Math.ceil(n / 32) * 32 * steps);
+  const scales = new Float32Array(n);
+  const colsum = new Int32Array(n);
+  kernels.lowpPack(format, wd, n, k, packed, scales, colsum);
+  return { precision, n, k, packed, scales, colsum };
+}
+
+let activePrepared: ReadonlyMap<Tensor, PreparedWeight> | null = null;
+
+/**
+ * Runs fn with `weights` standing in for their float32 tensors in every {@link linear} call
+ * that needs no gradient (a model's prepared predict and evaluate). @internal
+ */
+export function withPreparedWeights<T>(weights: ReadonlyMap<Tensor, PreparedWeight> | null, fn: () => T): T {
+  const previous = activePrepared;
+  activePrepared = weights;
+  try {
+    return fn();
+  } finally {
+    activePrepared = previous;
+  }
+}
+
 const PARAM_ACTIVATIONS = ['none', 'relu', 'leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus'] as const;
 /**
  * The activations a dense or convolution layer can apply to its output (`activation` of
@@ -281,10 +327,18 @@ export function linear(
   const param = activationParam ?? DEFAULT_PARAM[activation] ?? 0;
   if (activation === 'softplus' && !(param > 0))
     throw new RangeError(`linear: softplus beta must be positive, got ${param}`);
-  let code = FUSED[activation];
+  // Without a backward every activation can run in the GEMM's store (the separate ones exist
+  // because their derivative needs the input, which a fused store overwrites).
+  const gradFree = !needsGrad(x, weight, bias);
+  const inference = gradFree ? (FUSED[activation] ?? SEPARATE[activation]) : undefined;
+  if (inference !== undefined) {
+    const prepared = activePrepared?.get(weight);
+    if (prepared && inF > 0) return lowpLinear(x, prepared, bd, inference, param);
+  }
+  let code = inference ?? FUSED[activation];
   // A negative leaky slope (or elu alpha) flips the output's sign on the negative branch, so
-  // the output no longer tells the branch: run those activations separately.
-  if ((activation === 'leakyRelu' || activation === 'elu') && param < 0) code = undefined;
+  // the output no longer tells the branch: with a backward, run those activations separately.
+  if (!gradFree && (activation === 'leakyRelu' || activation === 'elu') && param < 0) code = undefined;
   if (code === undefined) {
     const separate =
       activation === 'leakyRelu' ? UnaryCode.LeakyRelu : activation === 'elu' ? UnaryCode.Elu : SEPARATE[activation];
@@ -379,4 +433,26 @@ export function linear(
     if (db) kernels.reduce(ReduceCode.Sum, gd, 1, rows, outF, db.data as Float32Array);
     return [dx, dw, db];
   });
+}
+
+/** linear without a backward on a prepared weight: x [..., k] -> [..., n]. */
+function lowpLinear(x: Tensor, w: PreparedWeight, bias: Float32Array | null, act: UnaryCode, param: number): Tensor {
+  const rows = numel(x.shape.slice(0, -1));
+  const out = Tensor.empty([...x.shape.slice(0, -1), w.n]);
+  if (out.size > 0)
+    kernels.lowpLinear(
+      w.precision === 'bf16' ? 0 : 1,
+      x.data as Float32Array,
+      rows,
+      w.n,
+      w.k,
+      w.packed,
+      w.scales,
+      w.colsum,
+      bias,
+      act,
+      param,
+      out.data as Float32Array,
+    );
+  return out;
 }

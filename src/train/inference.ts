@@ -64,6 +64,9 @@ export class InferenceCache {
    * With a `maxSeconds`, null when its estimated time is above it: such shapes keep only
    * their cost, not a program, so a stream of large requests does not fill the cache.
    */
+  /** Wraps every recording (Model.prepareInference puts its prepared weights in scope). */
+  recordScope: <T>(fn: () => T) => T = (fn) => fn();
+
   entry(
     x: { shape: readonly number[]; dtype: 'float32' | 'int32' },
     what: string,
@@ -108,7 +111,7 @@ export class InferenceCache {
   ): { replica: Replica; bytes: number } {
     const size = x.shape.reduce((a, b) => a * b, 1);
     const input = new Tensor(x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), x.shape);
-    const traced = recordForward(this.module, this.limits, what, x.shape[0], () => input);
+    const traced = this.recordScope(() => recordForward(this.module, this.limits, what, x.shape[0], () => input));
     // Intermediate buffers share memory by liveness; the output predict copies out stays put.
     traced.program.compact([traced.value.data]);
     return {

@@ -180,6 +180,23 @@ AXON_KERNEL(norm_grad_apply, void,
             (const float* x, const float* dy, const float* y, int64_t n, float mean, float a,
              float b, float c, float* dx, bool overwrite, float* dr),
             0, 0, ISA)
+// Layer norm's per-level building blocks over one row of d values (norm_rows.cpp; the
+// layer_norm_* kernels thread over rows). y = (x - mean) invstd gamma + beta (gamma/beta may
+// be null).
+AXON_KERNEL(layer_norm_row, void,
+            (const float* x, int64_t d, float mean, float invstd, const float* gamma,
+             const float* beta, float* y),
+            0, 0, ISA)
+// With gy = dy gamma and xhat = (x - mean) invstd: sums[0] += sum gy, sums[1] += sum gy xhat.
+AXON_KERNEL(layer_norm_grad_sums, void,
+            (const float* x, const float* dy, const float* gamma, int64_t d, float mean,
+             float invstd, double* sums),
+            0, 0, ISA)
+// dx += invstd (gy - m1 - xhat m2); dgamma += dy xhat and dbeta += dy where not null.
+AXON_KERNEL(layer_norm_grad_apply, void,
+            (const float* x, const float* dy, const float* gamma, int64_t d, float mean,
+             float invstd, float m1, float m2, float* dx, float* dgamma, float* dbeta),
+            0, 0, ISA)
 // Layer norm over the last d values of each of `rows` rows; gamma/beta (d) may be null.
 AXON_KERNEL(layer_norm_forward, void,
             (int64_t rows, int64_t d, float eps, const float* x, const float* gamma,

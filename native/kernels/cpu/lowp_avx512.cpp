@@ -10,9 +10,13 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "lowp_internal.h"
+#include "simd/isa.h"
+// after simd/isa.h, which names this level's namespace (this file is the AVX-512 level's)
+#include "isa_kernels.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AXON_LOWP_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512vnni")))
@@ -85,8 +89,9 @@ AXON_LOWP_TARGET void dequantize_tile(const int32_t* acc, int rows, int cols, co
                                       const float* scales, const float* row_scale, float* y,
                                       int64_t ldy) {
   const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1u);
-  const __mmask16 m1 =
-      static_cast<__mmask16>(cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (1u << (cols - 16)) - 1u);
+  const __mmask16 m1 = static_cast<__mmask16>(cols >= 32   ? 0xFFFF
+                                              : cols <= 16 ? 0
+                                                           : (1u << (cols - 16)) - 1u);
   const __m512i c128 = _mm512_set1_epi32(128);
   const __m512i corr0 = _mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m0, colsum), c128);
   const __m512i corr1 = _mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m1, colsum + 16), c128);
@@ -100,6 +105,17 @@ AXON_LOWP_TARGET void dequantize_tile(const int32_t* acc, int rows, int cols, co
     // (acc - corr) * (row_scale * scale): the scalar loop's order of rounding.
     _mm512_mask_storeu_ps(y + i * ldy, m0, _mm512_mul_ps(v0, _mm512_mul_ps(rs, s0)));
     _mm512_mask_storeu_ps(y + i * ldy + 16, m1, _mm512_mul_ps(v1, _mm512_mul_ps(rs, s1)));
+  }
+}
+
+// Bias and activation on a finished tile (rows x cols of y), while it is in cache.
+void tile_epilogue(float* y, int64_t ldy, int rows, int cols, const float* bias, UnaryOp act,
+                   float act_param) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = y + r * ldy;
+    if (bias)
+      for (int c = 0; c < cols; ++c) row[c] += bias[c];
+    if (act != UnaryOp::Identity) cpu::AXON_ISA_NS::unary_forward(act, row, row, cols, act_param);
   }
 }
 
@@ -159,8 +175,43 @@ AXON_LOWP_TARGET void bf16_convert_avx512(const float* x, int64_t rows, int64_t 
   }
 }
 
+AXON_LOWP_TARGET void int8_quantize_avx512(const float* x, int64_t rows, int64_t k, int64_t kq,
+                                           float* scale, int32_t* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* src = x + r * k;
+    __m512 vmax = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= k; i += 16)
+      vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(src + i)));
+    float amax = _mm512_reduce_max_ps(vmax);
+    for (; i < k; ++i) amax = std::max(amax, std::fabs(src[i]));
+    const float sc = int8_scale(amax);
+    scale[r] = sc;
+    auto* bytes = reinterpret_cast<uint8_t*>(out + r * kq);
+    if (sc == 0.0f) {
+      std::fill(bytes, bytes + kq * 4, uint8_t{128});
+      continue;
+    }
+    // round(v / scale) (a division, as quantize() does: v * (1 / scale) can round differently
+    // at ties), clamped to +-127, plus 128, narrowed to bytes.
+    const __m512 vs = _mm512_set1_ps(sc);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
+                  off = _mm512_set1_epi32(128);
+    for (i = 0; i + 16 <= k; i += 16) {
+      const __m512 q = _mm512_roundscale_ps(_mm512_div_ps(_mm512_loadu_ps(src + i), vs),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      __m512i v = _mm512_cvtps_epi32(q);
+      v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), off);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + i), _mm512_cvtepi32_epi8(v));
+    }
+    for (; i < kq * 4; ++i)
+      bytes[i] = static_cast<uint8_t>(i < k ? quantize(src[i], sc) + 128 : 128);
+  }
+}
+
 void bf16_gemm_avx512(const int32_t* a, int64_t kp, const int32_t* packed, int64_t n, float* y,
-                      int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+                      int64_t r0, int64_t r1, int64_t p0, int64_t p1, const float* bias,
+                      UnaryOp act, float act_param) {
   for (int64_t p = p0; p < p1; ++p) {
     const int32_t* panel = packed + p * kp * 32;
     const int cols = static_cast<int>(std::min<int64_t>(32, n - p * 32));
@@ -168,8 +219,10 @@ void bf16_gemm_avx512(const int32_t* a, int64_t kp, const int32_t* packed, int64
       const int64_t s1 = std::min(kp, s0 + kChunk);
       for (int64_t r = r0; r < r1; r += kRows) {
         const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
-        with_rows<Bf16Tile>(rows, a + r * kp, kp, panel, s0, s1, y + r * n + p * 32, n, cols,
-                            s0 == 0);
+        float* tile = y + r * n + p * 32;
+        with_rows<Bf16Tile>(rows, a + r * kp, kp, panel, s0, s1, tile, n, cols, s0 == 0);
+        if (s1 == kp)
+          tile_epilogue(tile, n, rows, cols, bias ? bias + p * 32 : nullptr, act, act_param);
       }
     }
   }
@@ -177,7 +230,8 @@ void bf16_gemm_avx512(const int32_t* a, int64_t kp, const int32_t* packed, int64
 
 void int8_gemm_avx512(const int32_t* a, int64_t kq, const int32_t* packed, const float* scales,
                       const int32_t* colsum, const float* row_scale, int64_t n, float* y,
-                      int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+                      int64_t r0, int64_t r1, int64_t p0, int64_t p1, const float* bias,
+                      UnaryOp act, float act_param) {
   alignas(64) int32_t acc[kInt8Rows * 32];
   for (int64_t p = p0; p < p1; ++p) {
     const int32_t* panel = packed + p * kq * 32;
@@ -190,6 +244,7 @@ void int8_gemm_avx512(const int32_t* a, int64_t kq, const int32_t* packed, const
       for (int64_t s0 = 0; s0 < kq; s0 += kChunk)
         with_rows<Int8Tile>(rows, a + r * kq, kq, panel, s0, std::min(kq, s0 + kChunk), acc);
       dequantize_tile(acc, rows, cols, colsum + c0, scales + c0, row_scale + r, y + r * n + c0, n);
+      tile_epilogue(y + r * n + c0, n, rows, cols, bias ? bias + c0 : nullptr, act, act_param);
     }
   }
 }

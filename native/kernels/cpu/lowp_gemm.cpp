@@ -37,28 +37,6 @@ float unpacked_weight(const LowpWeights& w, int64_t j, int64_t i) {
   return static_cast<float>(q) * w.scales[j];
 }
 
-// Per-row int8 quantisation of x: the scale, and the values as x + 128 in bytes, kq words.
-void quantize_rows(const float* x, int64_t rows, int64_t k, int64_t kq, float* scale,
-                   int32_t* out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* src = x + r * k;
-    float amax = 0.0f;
-    for (int64_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(src[i]));
-    scale[r] = int8_scale(amax);
-    auto* bytes = reinterpret_cast<uint8_t*>(out + r * kq);
-    for (int64_t i = 0; i < kq * 4; ++i)
-      bytes[i] = static_cast<uint8_t>(i < k ? quantize(src[i], scale[r]) + 128 : 128);
-  }
-}
-
-void epilogue(float* y, int64_t m, int64_t n, const float* bias, UnaryOp act, float act_param) {
-  if (bias)
-    parallel_range(m, 16, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = 0; c < n; ++c) y[r * n + c] += bias[c];
-    });
-  if (act != UnaryOp::Identity) unary_forward(act, y, y, m * n, act_param);
-}
 }  // namespace
 
 int64_t lowp_packed_size(LowpFormat format, int64_t n, int64_t k) {
@@ -130,7 +108,7 @@ void lowp_linear(const LowpWeights& w, const float* x, int64_t m, const float* b
       if (w.format == LowpFormat::Bf16)
         bf16_convert_avx512(x + r0 * k, r1 - r0, k, a + r0 * s, s);
       else
-        quantize_rows(x + r0 * k, r1 - r0, k, s, rs + r0, a + r0 * s);
+        int8_quantize_avx512(x + r0 * k, r1 - r0, k, s, rs + r0, a + r0 * s);
     });
     // Tasks: panels x blocks of 48 rows, so batch-1 sequences still use every thread.
     const int64_t panels = round_up(n, 32) / 32, row_blocks = (m + 47) / 48;
@@ -138,11 +116,11 @@ void lowp_linear(const LowpWeights& w, const float* x, int64_t m, const float* b
       const int64_t p = t % panels, rb = t / panels;
       const int64_t r0 = rb * 48, r1 = std::min(m, r0 + 48);
       if (w.format == LowpFormat::Bf16)
-        bf16_gemm_avx512(a, s, w.packed, n, y, r0, r1, p, p + 1);
+        bf16_gemm_avx512(a, s, w.packed, n, y, r0, r1, p, p + 1, bias, act, act_param);
       else
-        int8_gemm_avx512(a, s, w.packed, w.scales, w.colsum, rs, n, y, r0, r1, p, p + 1);
+        int8_gemm_avx512(a, s, w.packed, w.scales, w.colsum, rs, n, y, r0, r1, p, p + 1, bias, act,
+                         act_param);
     });
-    epilogue(y, m, n, bias, act, act_param);
     return;
   }
 #endif

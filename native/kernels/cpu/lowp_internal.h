@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "axon/kernels.h"
+
 namespace axon::lowp {
 
 // Output columns per packed panel.
@@ -45,14 +47,21 @@ inline int32_t quantize(float v, float scale) {
 // AVX-512 microkernels (lowp_avx512.cpp); callers check the CPU has BF16 / VNNI first.
 // x (m, k) to bf16 pairs: out row r at r * kp words, zero-padded to kp = ceil(k / 2).
 void bf16_convert_avx512(const float* x, int64_t rows, int64_t k, int32_t* out, int64_t kp);
-// y[rows r0..r1, panels p0..p1] = a (bf16 pairs, kp per row) times the packed panels.
+// Per-row int8 quantisation of x (as quantize() does it): scale[r], and x + 128 in bytes, kq
+// words per row.
+void int8_quantize_avx512(const float* x, int64_t rows, int64_t k, int64_t kq, float* scale,
+                          int32_t* out);
+// y[rows r0..r1, panels p0..p1] = act(a (bf16 pairs, kp per row) times the packed panels
+// + bias), the bias (may be null) and activation applied to each tile while it is in cache.
 void bf16_gemm_avx512(const int32_t* a, int64_t kp, const int32_t* packed, int64_t n, float* y,
-                      int64_t r0, int64_t r1, int64_t p0, int64_t p1);
+                      int64_t r0, int64_t r1, int64_t p0, int64_t p1, const float* bias,
+                      UnaryOp act, float act_param);
 // The same for int8: a holds x + 128 as bytes, kq words per row; y = (acc - 128 colsum) *
 // row_scale[r] * scales[c].
 void int8_gemm_avx512(const int32_t* a, int64_t kq, const int32_t* packed, const float* scales,
                       const int32_t* colsum, const float* row_scale, int64_t n, float* y,
-                      int64_t r0, int64_t r1, int64_t p0, int64_t p1);
+                      int64_t r0, int64_t r1, int64_t p0, int64_t p1, const float* bias,
+                      UnaryOp act, float act_param);
 #endif
 
 }  // namespace axon::lowp

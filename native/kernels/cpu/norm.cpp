@@ -146,25 +146,27 @@ void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy
   });
 }
 
+// Layer norm: rows are independent, so threads take blocks of rows; each row is a vector
+// pass for its moments (about its first value, so a large common offset does not cancel),
+// one to normalise, and in the backward one for the two sums and one to apply them.
 void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, const float* gamma,
                         const float* beta, float* y, float* save_mean, float* save_invstd) {
+  const auto& k = cpu::active_kernels();
   parallel_range(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1)),
                  [&](int64_t r0, int64_t r1) {
                    for (int64_t r = r0; r < r1; ++r) {
                      const float* p = x + r * d;
-                     float* q = y + r * d;
-                     double s = 0;
-                     for (int64_t j = 0; j < d; ++j) s += p[j];
-                     const double mean = d > 0 ? s / double(d) : 0.0;
-                     double ss = 0;
-                     for (int64_t j = 0; j < d; ++j) ss += (p[j] - mean) * (p[j] - mean);
-                     const double invstd = 1.0 / std::sqrt((d > 0 ? ss / double(d) : 0.0) + eps);
+                     double sums[2] = {0, 0};
+                     const float shift = d > 0 ? p[0] : 0.0f;
+                     k.norm_moments(p, d, shift, sums);
+                     const double dm = d > 0 ? sums[0] / double(d) : 0.0;
+                     const double var = d > 0 ? std::max(0.0, sums[1] / double(d) - dm * dm) : 0.0;
+                     const double mean = double(shift) + dm;
+                     const double invstd = 1.0 / std::sqrt(var + eps);
                      save_mean[r] = static_cast<float>(mean);
                      save_invstd[r] = static_cast<float>(invstd);
-                     for (int64_t j = 0; j < d; ++j) {
-                       const float xhat = static_cast<float>((p[j] - mean) * invstd);
-                       q[j] = xhat * (gamma ? gamma[j] : 1.0f) + (beta ? beta[j] : 0.0f);
-                     }
+                     k.layer_norm_row(p, d, static_cast<float>(mean), static_cast<float>(invstd),
+                                      gamma, beta, y + r * d);
                    }
                  });
 }
@@ -172,40 +174,25 @@ void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, cons
 void layer_norm_backward(int64_t rows, int64_t d, const float* x, const float* dy,
                          const float* gamma, const float* save_mean, const float* save_invstd,
                          float* dx, float* dgamma, float* dbeta) {
-  // dgamma/dbeta sum over rows: one pass, serial over rows (they are d-long vectors).
+  const auto& k = cpu::active_kernels();
+  // dgamma/dbeta sum over rows: serial over rows, each row one vector pass.
   if (dgamma || dbeta)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* p = x + r * d;
-      const float* g = dy + r * d;
-      const double mean = save_mean[r], invstd = save_invstd[r];
-      for (int64_t j = 0; j < d; ++j) {
-        if (dgamma) dgamma[j] += static_cast<float>(g[j] * (p[j] - mean) * invstd);
-        if (dbeta) dbeta[j] += g[j];
-      }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      k.layer_norm_grad_apply(x + r * d, dy + r * d, gamma, d, save_mean[r], save_invstd[r], 0.0f,
+                              0.0f, nullptr, dgamma, dbeta);
   if (!dx) return;
-  parallel_range(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1)),
-                 [&](int64_t r0, int64_t r1) {
-                   for (int64_t r = r0; r < r1; ++r) {
-                     const float* p = x + r * d;
-                     const float* g = dy + r * d;
-                     float* o = dx + r * d;
-                     const double mean = save_mean[r], invstd = save_invstd[r];
-                     double m1 = 0, m2 = 0;  // mean(dy gamma), mean(dy gamma xhat)
-                     for (int64_t j = 0; j < d; ++j) {
-                       const double gy = g[j] * (gamma ? gamma[j] : 1.0f);
-                       m1 += gy;
-                       m2 += gy * (p[j] - mean) * invstd;
-                     }
-                     m1 /= double(d);
-                     m2 /= double(d);
-                     for (int64_t j = 0; j < d; ++j) {
-                       const double gy = g[j] * (gamma ? gamma[j] : 1.0f);
-                       const double xhat = (p[j] - mean) * invstd;
-                       o[j] += static_cast<float>(invstd * (gy - m1 - xhat * m2));
-                     }
-                   }
-                 });
+  parallel_range(
+      rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1)), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const float* p = x + r * d;
+          const float* g = dy + r * d;
+          double sums[2] = {0, 0};  // sum(dy gamma), sum(dy gamma xhat)
+          k.layer_norm_grad_sums(p, g, gamma, d, save_mean[r], save_invstd[r], sums);
+          k.layer_norm_grad_apply(
+              p, g, gamma, d, save_mean[r], save_invstd[r], static_cast<float>(sums[0] / double(d)),
+              static_cast<float>(sums[1] / double(d)), dx + r * d, nullptr, nullptr);
+        }
+      });
 }
 
 }  // namespace axon

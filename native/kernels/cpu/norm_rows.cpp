@@ -116,4 +116,64 @@ void norm_grad_apply(const float* x, const float* dy, const float* y, int64_t n,
   if (i < n) one(i, static_cast<int>(n - i));
 }
 
+// ---- layer norm: one row of d features at a time
+
+void layer_norm_row(const float* x, int64_t d, float mean, float invstd, const float* gamma,
+                    const float* beta, float* y) {
+  const VecF m = set1(mean), s = set1(invstd);
+  auto one = [&](int64_t i, int w) {
+    VecF v = mul(sub(load_partial(x + i, w), m), s);
+    if (gamma) v = mul(v, load_partial(gamma + i, w));
+    if (beta) v = add(v, load_partial(beta + i, w));
+    store_partial(y + i, v, w);
+  };
+  int64_t i = 0;
+  for (; i + kWidth <= d; i += kWidth) one(i, kWidth);
+  if (i < d) one(i, static_cast<int>(d - i));
+}
+
+void layer_norm_grad_sums(const float* x, const float* dy, const float* gamma, int64_t d,
+                          float mean, float invstd, double* sums) {
+  const VecF m = set1(mean), s = set1(invstd);
+  for (int64_t b = 0; b < d; b += kRunBlock) {
+    const int64_t end = d - b < kRunBlock ? d : b + kRunBlock;
+    VecF g0 = zero(), h0 = zero();
+    for (int64_t i = b; i < end; i += kWidth) {
+      const int w = end - i < kWidth ? static_cast<int>(end - i) : kWidth;
+      VecF gy = load_partial(dy + i, w);
+      if (gamma) gy = mul(gy, load_partial(gamma + i, w));
+      g0 = add(g0, gy);
+      h0 = fmadd(gy, mul(sub(load_partial(x + i, w), m), s), h0);
+    }
+    float lanes[kWidth];
+    store(lanes, g0);
+    double a = 0, c = 0;
+    for (int l = 0; l < kWidth; ++l) a += lanes[l];
+    store(lanes, h0);
+    for (int l = 0; l < kWidth; ++l) c += lanes[l];
+    sums[0] += a;
+    sums[1] += c;
+  }
+}
+
+void layer_norm_grad_apply(const float* x, const float* dy, const float* gamma, int64_t d,
+                           float mean, float invstd, float m1, float m2, float* dx, float* dgamma,
+                           float* dbeta) {
+  const VecF m = set1(mean), s = set1(invstd), a = set1(m1), c = set1(m2);
+  auto one = [&](int64_t i, int w) {
+    const VecF g = load_partial(dy + i, w);
+    const VecF xhat = mul(sub(load_partial(x + i, w), m), s);
+    if (dx) {
+      const VecF gy = gamma ? mul(g, load_partial(gamma + i, w)) : g;
+      const VecF v = mul(s, sub(sub(gy, a), mul(xhat, c)));
+      store_partial(dx + i, add(load_partial(dx + i, w), v), w);
+    }
+    if (dgamma) store_partial(dgamma + i, fmadd(g, xhat, load_partial(dgamma + i, w)), w);
+    if (dbeta) store_partial(dbeta + i, add(g, load_partial(dbeta + i, w)), w);
+  };
+  int64_t i = 0;
+  for (; i + kWidth <= d; i += kWidth) one(i, kWidth);
+  if (i < d) one(i, static_cast<int>(d - i));
+}
+
 }  // namespace axon::cpu::AXON_ISA_NS
