@@ -28,6 +28,67 @@ function ceArgs(n: number, c: number, target: Int32Array, weight: Float32Array |
 }
 
 describe('data checks on replay', () => {
+  it('lowpLinear: int8 column sums lowpPack cannot have written stop the replay (their int32 correction would overflow)', () => {
+    const n = 3;
+    const k = 8;
+    const packed = new Int32Array(32 * 2);
+    const scales = new Float32Array(n);
+    const colsum = new Int32Array(n);
+    native.lowpPack(
+      1,
+      Float32Array.from({ length: n * k }, (_, i) => Math.sin(i)),
+      n,
+      k,
+      packed,
+      scales,
+      colsum,
+    );
+    const args = [
+      1,
+      new Float32Array(2 * k).fill(1),
+      2,
+      n,
+      k,
+      packed,
+      scales,
+      colsum,
+      null,
+      0,
+      0,
+      new Float32Array(2 * n),
+    ];
+    const program = new native.Program(regs());
+    program.record('lowpLinear', args, true);
+    expect(program.run(1)).toBe(1);
+    colsum[2] = 2 ** 30;
+    expect(() => program.run(1)).toThrow(/lowpLinear: colsum\[2\] = 1073741824 is outside \+-127\*k = 1016/);
+  });
+
+  it('attentionBackward: a seed cell that is not a 32-bit integer stops the replay', () => {
+    const g = {
+      batch: 1,
+      heads: 1,
+      lq: 2,
+      lk: 2,
+      d: 2,
+      dv: 2,
+      causal: false,
+      maskStrideB: 0,
+      maskStrideH: 0,
+      maskStrideQ: 0,
+    };
+    const seed = new Float64Array(2);
+    const f = (): Float32Array => new Float32Array(4).fill(0.5);
+    const args = [f(), f(), f(), null, g, 1, 0.5, seed, f(), new Float32Array(2), f(), f(), f(), f()];
+    const program = new native.Program(regs());
+    program.record('attentionBackward', args, true);
+    expect(program.run(1)).toBe(1);
+    seed[1] = 2 ** 40;
+    expect(() => program.run(1)).toThrow(
+      /attentionBackward: seedUsed\[1\] = 1099511627776\.000000 must be an integer in \[0, 2\^32\)/,
+    );
+  });
+
   it('crossEntropy: a label of 2e9 with class weights stops the replay (it read classWeight out of bounds)', () => {
     const target = new Int32Array([1, 2, 0, 3]);
     const program = new native.Program(regs());
