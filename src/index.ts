@@ -242,6 +242,8 @@ export {
   NonFiniteLossError,
   type ForwardLimits,
   type ModelLoadOptions,
+  type PrepareInferenceOptions,
+  type InferencePreparation,
 } from './train/model.js';
 export { LOSS_NAMES, OPTIMIZER_NAMES } from './train/compile.js';
 export {

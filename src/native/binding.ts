@@ -57,7 +57,12 @@ export interface BackendInfo {
    * (AVX512-BF16 vdpbf16ps, AVX512-VNNI vpdpbusd, with the AVX-512 level active); false means
    * the float32 fallback computes the same rounding, without the speed.
    */
-  lowpNative: { bf16: boolean; int8: boolean };
+  lowpNative: {
+    /** vdpbf16ps products for 'bf16'. */
+    bf16: boolean;
+    /** vpdpbusd products for 'int8'. */
+    int8: boolean;
+  };
 }
 
 /**

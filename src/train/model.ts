@@ -103,24 +103,6 @@ export type { CompileOptions, LossFunction, LossName, OptimizerName } from './co
 const MAX_BATCH = 1 << 24;
 
 /**
- * The Keras-like model API around any Module: compile() picks the optimizer, loss and
- * metrics; fit, evaluate and predict run the work off the main thread, one call at a time per
- * model in call order (predicts may overlap each other). Also fine-tuning (freeze, replaceLayer),
- * model files (save, Model.load) and summary(). Throws a TypeError when given no Module.
- *
- * @example
- * ```ts
- * import { Model, Sequential, Linear, ReLU, randn, randint } from 'axon-nn';
- * const model = new Model(new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3)));
- * model.compile({ optimizer: 'adam', loss: 'crossEntropy', metrics: ['accuracy'] });
- * const x = randn([64, 4]);
- * const y = randint(0, 3, [64]);
- * await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0 });
- * const { loss, accuracy } = await model.evaluate(x, y);
- * const logits = await model.predict(x); // shape [64, 3]
- * ```
- */
-/**
  * {@link Model.prepareInference}'s options: the precision, and held-out data to measure what
  * it costs (and refuse it when it costs too much).
  *
@@ -141,7 +123,14 @@ export interface PrepareInferenceOptions {
    * compared): the preparation is refused, and the model left in float32, when accuracy drops by
    * more than maxAccuracyDrop (default 0.01, one point).
    */
-  validation?: { x: Tensor; y: Tensor; maxAccuracyDrop?: number };
+  validation?: {
+    /** Held-out inputs. */
+    x: Tensor;
+    /** Their labels (as evaluate takes them). */
+    y: Tensor;
+    /** The largest accepted fall in accuracy, as a fraction (default 0.01). */
+    maxAccuracyDrop?: number;
+  };
 }
 
 /**
@@ -157,6 +146,7 @@ export interface PrepareInferenceOptions {
  * ```
  */
 export interface InferencePreparation {
+  /** The precision now in effect. */
   precision: 'bf16' | 'int8' | 'float32';
   /** Weight matrices converted (Linear layers and attention projections). */
   weights: number;
@@ -191,6 +181,24 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
+/**
+ * The Keras-like model API around any Module: compile() picks the optimizer, loss and
+ * metrics; fit, evaluate and predict run the work off the main thread, one call at a time per
+ * model in call order (predicts may overlap each other). Also fine-tuning (freeze, replaceLayer),
+ * model files (save, Model.load) and summary(). Throws a TypeError when given no Module.
+ *
+ * @example
+ * ```ts
+ * import { Model, Sequential, Linear, ReLU, randn, randint } from 'axon-nn';
+ * const model = new Model(new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3)));
+ * model.compile({ optimizer: 'adam', loss: 'crossEntropy', metrics: ['accuracy'] });
+ * const x = randn([64, 4]);
+ * const y = randint(0, 3, [64]);
+ * await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0 });
+ * const { loss, accuracy } = await model.evaluate(x, y);
+ * const logits = await model.predict(x); // shape [64, 3]
+ * ```
+ */
 export class Model {
   /** The optimizer compile() set (null before compile). */
   optimizer: Optimizer<{
