@@ -4,8 +4,9 @@
  *
  * 1. Inference of a DistilBERT-sized encoder (6 x TransformerEncoderLayer(768, 12 heads, FFN
  *    3072, gelu), ~11 GFLOP per 128-token sequence) at sequence 128, batch 1 and 16, 1 and 2
- *    threads: built from our layers (Model.predict), the same weights exported from PyTorch 1.13
- *    to ONNX (opset 14) and imported (loadOnnx), and that ONNX file in onnxruntime-node;
+ *    threads: built from our layers (Model.predict in float32, and after prepareInference
+ *    bf16 and int8), the same weights exported from PyTorch 1.13 to ONNX (opset 14) and
+ *    imported (loadOnnx), and that ONNX file in onnxruntime-node;
  *    interleaved rounds, medians, each call including its input's creation. PyTorch 1.13 on the
  *    same weights (its inference fast path) in its own process after.
  * 2. Training throughput of one encoder layer (batch 16 x 128 tokens, MSE, SGD momentum,
@@ -90,10 +91,30 @@ try {
   const model = new Model(encoder);
 
   console.log('## Inference, sequence 128 (ms per call, medians of interleaved rounds)\n');
+  const bf16 = new Model(encoder);
+  const int8 = new Model(encoder);
+  const b16 = await bf16.prepareInference({ precision: 'bf16' });
+  const i8 = await int8.prepareInference({ precision: 'int8' });
+  {
+    const probe = new Tensor(wave(128 * D, 0.37), [1, 128, D]);
+    const exact = await model.predict(probe);
+    const rel = (t: Tensor): string => {
+      let e = 0;
+      let n = 0;
+      for (let i = 0; i < t.size; i++) {
+        e += ((t.data[i] as number) - (exact.data[i] as number)) ** 2;
+        n += (exact.data[i] as number) ** 2;
+      }
+      return Math.sqrt(e / n).toExponential(1);
+    };
+    console.log(
+      `(bf16 native: ${b16.native}, int8 native: ${i8.native}; relative RMS change of the encoder's output: bf16 ${rel(await bf16.predict(probe))}, int8 ${rel(await int8.predict(probe))})\n`,
+    );
+  }
   console.log(
-    '| batch | threads | axon-nn layers | axon-nn ONNX import | onnxruntime-node | PyTorch 1.13 | layers / ORT | import / ORT |',
+    '| batch | threads | layers fp32 | layers bf16 | layers int8 | ONNX import fp32 | onnxruntime-node fp32 | PyTorch 1.13 | fp32 / ORT | bf16 / ORT | int8 / ORT | import / ORT |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const threads of [1, 2])
     for (const batch of quick ? [1] : [1, 16]) {
       setNumThreads(threads);
@@ -107,6 +128,8 @@ try {
       const data = wave(batch * 128 * D, 0.37);
       const engines: [string, () => Promise<unknown>][] = [
         ['layers', () => model.predict(new Tensor(data, dims))],
+        ['bf16', () => bf16.predict(new Tensor(data, dims))],
+        ['int8', () => int8.predict(new Tensor(data, dims))],
         ['import', () => imported.run({ input: { data, dims } })],
         ['ort', () => session.run({ input: new ort.Tensor('float32', data, dims) })],
       ];
@@ -127,9 +150,10 @@ try {
         ['infer', weights, String(batch), '128', String(calls * 3)],
         threads,
       );
-      const [l, i, o] = ['layers', 'import', 'ort'].map((n) => median(times.get(n) ?? []));
+      const [l, b, q, i, o] = ['layers', 'bf16', 'int8', 'import', 'ort'].map((n) => median(times.get(n) ?? []));
+      const r = (v: number): string => (v / o).toFixed(2);
       console.log(
-        `| ${batch} | ${threads} | ${l.toFixed(1)} | ${i.toFixed(1)} | ${o.toFixed(1)} | ${torch.ms.toFixed(1)} | ${(l / o).toFixed(2)} | ${(i / o).toFixed(2)} |`,
+        `| ${batch} | ${threads} | ${l.toFixed(1)} | ${b.toFixed(1)} | ${q.toFixed(1)} | ${i.toFixed(1)} | ${o.toFixed(1)} | ${torch.ms.toFixed(1)} | ${r(l)} | ${r(b)} | ${r(q)} | ${r(i)} |`,
       );
     }
 

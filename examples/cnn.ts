@@ -26,6 +26,7 @@ import {
   type Module,
 } from 'axon-nn';
 import { CLASS_NAMES, loadFashionMnist } from './fashion-data.js';
+import { reportPrecisions } from './precision-report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,6 +83,8 @@ const test = await model.evaluate(xTest, data.yTest, { batchSize: 500 });
 console.log(
   `\n${args.bn ? 'CNN + batch norm' : 'CNN'}${args.augment ? ' + augmentation' : ''}: test accuracy ${(100 * test.accuracy).toFixed(2)}% after ${history.epoch.length} epochs (${(seconds / history.epoch.length).toFixed(1)} s per epoch incl. validation)`,
 );
+// The dense layers only: the convolutions stay float32.
+await reportPrecisions(model, xTest, data.yTest);
 const sample = xTest.slice(0, 6);
 const probs = (await model.predict(sample)).softmax(-1);
 for (let i = 0; i < 6; i++) {

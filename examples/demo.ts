@@ -21,6 +21,7 @@ import {
   manualSeed,
 } from 'axon-nn';
 import { CLASS_NAMES, loadFashionMnist } from './fashion-data.js';
+import { reportPrecisions } from './precision-report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -72,6 +73,8 @@ const test = await model.evaluate(data.xTest, data.yTest, { batchSize: 256 });
 console.log(
   `\ntrained in ${seconds.toFixed(1)} s; test loss ${test.loss.toFixed(4)}, test accuracy ${(100 * test.accuracy).toFixed(2)}%`,
 );
+
+await reportPrecisions(model, data.xTest, data.yTest);
 
 // A few predictions: batch of 8 runs synchronously (no thread hand-off for small requests).
 const sample = data.xTest.slice(0, 8);

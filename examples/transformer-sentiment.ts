@@ -28,6 +28,7 @@ import {
   sum,
 } from 'axon-nn';
 import { NEW_SENTENCES, loadSentiment } from './sentiment-data.js';
+import { reportPrecisions } from './precision-report.js';
 
 const { values: args } = parseArgs({
   options: { epochs: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' } },
@@ -91,5 +92,7 @@ const seconds = (performance.now() - t0) / 1000;
 const { accuracy } = await model.evaluate(xTest, yTest);
 console.log(`trained in ${seconds.toFixed(1)} s`);
 console.log(`test accuracy ${(accuracy * 100).toFixed(2)}% (majority-class baseline ${(majority * 100).toFixed(2)}%)`);
+await reportPrecisions(model, xTest, yTest);
+
 const probs = softmax(await model.predict(encode(NEW_SENTENCES)), 1).data;
 NEW_SENTENCES.forEach((e, i) => console.log(`  ${(probs[2 * i + 1] * 100).toFixed(0).padStart(3)}% positive  ${e}`));
