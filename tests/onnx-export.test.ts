@@ -36,6 +36,12 @@ import {
   Mish,
   Model,
   Module,
+  MultiheadAttention,
+  PositionalEmbedding,
+  SinusoidalPositionalEncoding,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerEncoderLayer,
   Normalize,
   RandomCrop,
   RandomHorizontalFlip,
@@ -593,6 +599,48 @@ describe('sequence layers', () => {
       const m = seedWeights(new Sequential(new Embedding(11, 4, { paddingIdx: 0 }), pool), 137);
       for (const opset of [13, 18]) await check(m, { inputShape: [8], input: padded, opset });
     }
+  });
+});
+
+describe('attention and transformer layers (eval forwards: MatMul / Softmax / Transpose nodes)', () => {
+  it('MultiheadAttention self-attention, batch first, packed and separate-weight projections', async () => {
+    const a = seedWeights(new Sequential(new MultiheadAttention(8, 2, { batchFirst: true })), 91, 0.4);
+    await check(a, { inputShape: [5, 8], input: vec([5, 8], 92, 1) });
+    const b = seedWeights(new Sequential(new MultiheadAttention(6, 3, { batchFirst: true, bias: false })), 93, 0.4);
+    await check(b, { inputShape: [4, 6], input: vec([4, 6], 94, 1) });
+  });
+  it('a transformer classifier: positions, a 2-layer encoder (post-norm, relu) with a final norm, mean pooling', async () => {
+    const m = seedWeights(
+      new Sequential(
+        new Linear(3, 8),
+        new PositionalEmbedding(10, 8, { batchFirst: true }),
+        new TransformerEncoder(new TransformerEncoderLayer(8, 2, { dimFeedforward: 12, batchFirst: true }), 2, {
+          norm: new LayerNorm(8),
+        }),
+        new MeanOverTime({ timeMajor: false }),
+        new Linear(8, 2),
+      ),
+      95,
+      0.4,
+    );
+    await check(m, { inputShape: [6, 3], input: vec([6, 3], 96, 1) });
+  });
+  it('pre-norm gelu encoder layers and sinusoidal positions, sequence first (the input is [steps, batch, features])', async () => {
+    const m = seedWeights(
+      new Sequential(
+        new SinusoidalPositionalEncoding(8, { maxLength: 20 }),
+        new TransformerEncoderLayer(8, 4, { dimFeedforward: 16, activation: 'gelu', normFirst: true }),
+      ),
+      97,
+      0.4,
+    );
+    await check(m, { inputShape: [7, 8], batchAxis: 1, input: (n) => floats([7, n, 8], 98 + n, 1) });
+  });
+  it('refuses what has no export: a decoder, cross-attention weights of other widths', () => {
+    const dec = new Sequential(new TransformerDecoderLayer(8, 2));
+    expect(() => exportOnnxBytes(dec, { inputShape: [4, 8] })).toThrow(/TransformerDecoderLayer\) has no ONNX export/);
+    const cross = new Sequential(new MultiheadAttention(8, 2, { kdim: 4, batchFirst: true }));
+    expect(() => exportOnnxBytes(cross, { inputShape: [4, 8] })).toThrow(/kdim = vdim = embedDim/);
   });
 });
 

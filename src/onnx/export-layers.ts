@@ -25,7 +25,15 @@ import {
 } from '../nn/conv-layers.js';
 import { Dropout, Flatten, Identity, Linear, LogSoftmax, Sequential, Softmax } from '../nn/layers.js';
 import type { Module, Parameter } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { Embedding, LastStep, MeanOverTime, RecurrentBase, TimeDistributed } from '../nn/recurrent.js';
+import {
+  MultiheadAttention,
+  PositionalEmbedding,
+  SinusoidalPositionalEncoding,
+  TransformerEncoder,
+  TransformerEncoderLayer,
+} from '../nn/transformer.js';
 import {
   type Dim,
   type SeqLengths,
@@ -90,6 +98,20 @@ export class LayerEmitter {
     if (is(RecurrentBase)) return this.recurrent(m as RecurrentBase, path, x);
     if (is(LastStep) || is(MeanOverTime)) return this.sequencePool(m as LastStep, path, x);
     if (is(Normalize)) return this.normalize(m as Normalize, path, x);
+    if (is(MultiheadAttention)) return this.selfAttention(m as MultiheadAttention, path, x);
+    if (is(TransformerEncoderLayer)) return this.encoderLayer(m as TransformerEncoderLayer, path, x);
+    if (is(TransformerEncoder)) {
+      const enc = m as TransformerEncoder;
+      let y = x;
+      enc.layers.forEach((l, i) => (y = this.encoderLayer(l, join(path, `layers.${i}`), y)));
+      return enc.norm ? this.layerNorm(enc.norm, join(path, 'norm'), y) : y;
+    }
+    if (is(PositionalEmbedding) || is(SinusoidalPositionalEncoding)) {
+      const pe = m as PositionalEmbedding | SinusoidalPositionalEncoding;
+      const table = pe instanceof PositionalEmbedding ? pe.weight : pe.buffer('pe');
+      const name = pe instanceof PositionalEmbedding ? `${path}.weight` : `${path}.pe`;
+      return this.addPositions(m, path, x, table, name, pe.batchFirst);
+    }
     if (is(RandomCrop)) return this.randomCrop(m as RandomCrop, path, x);
     throw new OnnxError(
       `exportOnnx: ${describePath(path)} (${kind}) has no ONNX export; supported: ${SUPPORTED.join(', ')}`,
@@ -751,5 +773,134 @@ export class LayerEmitter {
       path,
     );
     return { name: y, dims: [x.dims[0], x.dims[1], oh, ow], dtype: 'float32', lengths: null };
+  }
+
+  // ---- attention and transformer layers (their eval-mode forwards: dropout is the identity) ----
+
+  /** [L, N, E] or [N, L, E] (batchFirst) to [N, L, E] and back. */
+  private batchFirst(x: GraphValue, batchFirst: boolean, path: string): GraphValue {
+    if (batchFirst) return x;
+    const name = this.g.op('Transpose', [x.name], path, { perm: aInts([1, 0, 2]) });
+    return { ...x, name, dims: [x.dims[1], x.dims[0], x.dims[2]], lengths: null };
+  }
+
+  /** x [rows..., k] times W^T (+ b): a Gemm on the flattened rows. */
+  private project(x: GraphValue, w: string, b: string | null, outF: number, path: string): GraphValue {
+    const k = x.dims[x.dims.length - 1];
+    const lead = x.dims.slice(0, -1);
+    const flat = this.g.reshape(x, [product(lead), k], path);
+    const y = this.g.op('Gemm', [flat.name, w, ...(b ? [b] : [])], path, { transB: aInt(1) });
+    return this.g.reshape({ ...x, name: y }, [...lead, outF], path);
+  }
+
+  /**
+   * MultiheadAttention's forward(x): self-attention as MatMul / Softmax / Transpose nodes
+   * (ONNX has no attention operator in the default domain), the in-projection as one Gemm.
+   */
+  private selfAttention(m: MultiheadAttention, path: string, x: GraphValue, batchFirst = m.batchFirst): GraphValue {
+    const g = this.g;
+    this.rank(m, path, x, [3], batchFirst ? `[N, L, ${m.embedDim}]` : `[L, N, ${m.embedDim}]`);
+    if (x.dims[2] !== m.embedDim || m.kdim !== m.embedDim || m.vdim !== m.embedDim)
+      throw this.fail(m, path, `self-attention export needs [.., ${m.embedDim}] inputs and kdim = vdim = embedDim`);
+    const xb = this.batchFirst(x, batchFirst, path);
+    const [N, L] = xb.dims;
+    const E = m.embedDim;
+    const H = m.numHeads;
+    const Dh = m.headDim;
+    if (typeof L !== 'number')
+      throw this.fail(m, path, `the sequence length must be known to export, got ${dimsToString(x.dims)}`);
+    const bias = m.in_proj_bias ? g.tensor(m.in_proj_bias, `${path}.in_proj_bias`) : null;
+    const heads = (v: GraphValue): string =>
+      g.op('Transpose', [g.reshape(v, [N, L, H, Dh], path).name], path, { perm: aInts([0, 2, 1, 3]) });
+    let q: string;
+    let k: string;
+    let v: string;
+    if (m.in_proj_weight) {
+      const qkv = this.project(xb, g.tensor(m.in_proj_weight, `${path}.in_proj_weight`), bias, 3 * E, path);
+      const split = g.op('Transpose', [g.reshape(qkv, [N, L, 3, H, Dh], path).name], path, {
+        perm: aInts([2, 0, 3, 1, 4]),
+      });
+      [q, k, v] = [0, 1, 2].map((i) => g.op('Gather', [split, g.constI([i], [], 'index')], path, { axis: aInt(0) }));
+    } else {
+      // kdim = vdim = embedDim with separate weights: three Gemms (the bias split in three).
+      const part = (w: Parameter | null, i: number, name: string): string => {
+        const b = m.in_proj_bias
+          ? g.initializer(
+              `${path}.in_proj_bias_${name}`,
+              (m.in_proj_bias.data as Float32Array).slice(i * E, (i + 1) * E),
+              [E],
+            )
+          : null;
+        return heads(this.project(xb, g.tensor(w as Parameter, `${path}.${name}_proj_weight`), b, E, path));
+      };
+      [q, k, v] = [part(m.q_proj_weight, 0, 'q'), part(m.k_proj_weight, 1, 'k'), part(m.v_proj_weight, 2, 'v')];
+    }
+    const kt = g.op('Transpose', [k], path, { perm: aInts([0, 1, 3, 2]) });
+    const scores = g.op('Mul', [g.op('MatMul', [q, kt], path), g.constF([1 / Math.sqrt(Dh)], [], 'scale')], path);
+    const weights = g.op('Softmax', [scores], path, { axis: aInt(3) });
+    const o = g.op('Transpose', [g.op('MatMul', [weights, v], path)], path, { perm: aInts([0, 2, 1, 3]) });
+    const merged = g.reshape({ ...xb, name: o, dims: [N, L, H, Dh] }, [N, L, E], path);
+    const out = this.linear(m.out_proj, join(path, 'out_proj'), merged);
+    return batchFirst ? out : this.batchFirst(out, false, path);
+  }
+
+  /** TransformerEncoderLayer's forward(src), post- or pre-norm. */
+  private encoderLayer(m: TransformerEncoderLayer, path: string, x: GraphValue): GraphValue {
+    const g = this.g;
+    const s = m.settings;
+    this.rank(m, path, x, [3], s.batchFirst ? `[N, L, ${m.dModel}]` : `[L, N, ${m.dModel}]`);
+    const add = (a: GraphValue, b: GraphValue): GraphValue => ({
+      ...a,
+      name: g.op('Add', [a.name, b.name], path),
+      lengths: null,
+    });
+    const attend = (v: GraphValue): GraphValue => this.selfAttention(m.self_attn, join(path, 'self_attn'), v, true);
+    const ff = (v: GraphValue): GraphValue => {
+      const h = this.linear(m.linear1, join(path, 'linear1'), v);
+      const a = {
+        ...h,
+        name: this.activation(h.name, s.activation, undefined, join(path, 'linear1'), 'TransformerEncoderLayer'),
+      };
+      return this.linear(m.linear2, join(path, 'linear2'), a);
+    };
+    let y = this.batchFirst(x, s.batchFirst, path);
+    if (s.normFirst) {
+      y = add(y, attend(this.layerNorm(m.norm1, join(path, 'norm1'), y)));
+      y = add(y, ff(this.layerNorm(m.norm2, join(path, 'norm2'), y)));
+    } else {
+      y = this.layerNorm(m.norm1, join(path, 'norm1'), add(y, attend(y)));
+      y = this.layerNorm(m.norm2, join(path, 'norm2'), add(y, ff(y)));
+    }
+    return s.batchFirst ? y : this.batchFirst(y, false, path);
+  }
+
+  /** x plus the first L rows of a position table (Slice of the named initializer). */
+  private addPositions(
+    m: Module,
+    path: string,
+    x: GraphValue,
+    table: Tensor,
+    name: string,
+    batchFirst: boolean,
+  ): GraphValue {
+    const g = this.g;
+    const [maxLength, dim] = table.shape;
+    this.rank(m, path, x, [3], batchFirst ? `[N, L, ${dim}]` : `[L, N, ${dim}]`);
+    const L = x.dims[batchFirst ? 1 : 0];
+    if (typeof L !== 'number' || L > maxLength || x.dims[2] !== dim)
+      throw this.fail(
+        m,
+        path,
+        `input ${dimsToString(x.dims)} needs a known length <= ${maxLength} and ${dim} features`,
+      );
+    const rows = g.op(
+      'Slice',
+      [g.tensor(table, name), g.constI([0], [1], 'starts'), g.constI([L], [1], 'ends'), g.constI([0], [1], 'axes')],
+      path,
+    );
+    const pos = batchFirst
+      ? rows
+      : g.reshape({ name: rows, dims: [L, dim], dtype: 'float32', lengths: null }, [L, 1, dim], path).name;
+    return { ...x, name: g.op('Add', [x.name, pos], path), lengths: null };
   }
 }

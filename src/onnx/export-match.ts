@@ -37,7 +37,8 @@ export const SUPPORTED = (
   'Sequential TimeDistributed Identity Dropout Linear Conv1d Conv2d ConvTranspose2d MaxPool2d AvgPool2d ' +
   'GlobalAvgPool2d AdaptiveAvgPool2d BatchNorm1d BatchNorm2d LayerNorm Flatten ReLU LeakyReLU ELU GELU ' +
   'Softplus SELU Sigmoid Tanh SiLU Hardswish Mish Softmax LogSoftmax Embedding LSTM GRU SimpleRNN LastStep ' +
-  'MeanOverTime Normalize RandomCrop RandomHorizontalFlip'
+  'MeanOverTime Normalize RandomCrop RandomHorizontalFlip MultiheadAttention TransformerEncoderLayer TransformerEncoder ' +
+  'PositionalEmbedding SinusoidalPositionalEncoding'
 ).split(' ');
 
 export function join(path: string, name: string): string {
