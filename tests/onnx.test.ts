@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExample } from './run-example.js';
-import { Adam, Model, OnnxModule, Tensor, loadOnnx, loadOnnxSync, mseLoss } from '../src/index.js';
+import { Adam, Model, OnnxModule, Tensor, loadOnnx, loadOnnxSync, mseLoss, profile } from '../src/index.js';
 import { onnxType, readTensorFile } from '../src/onnx/proto.js';
 
 const ROOT = join(__dirname, 'fixtures/onnx/torch');
@@ -328,6 +328,89 @@ describe('masks computed from input data', () => {
       }
       expect(p.data.every((v) => Number.isFinite(v))).toBe(true);
     }
+  });
+});
+
+describe('attention written as nodes runs on the fused kernel', () => {
+  // PyTorch 1.13's MultiheadAttention export: Q divided by sqrt(d), K^T = Transpose(K', [1, 2, 0])
+  // of a [L, batch*heads, d] tensor, an additive mask, Softmax(-1), MatMul with V.
+  const ModelProto = onnxType('ModelProto');
+  const f32 = (name: string, dims: number[], values: number[]) => ({
+    name,
+    dims,
+    data_type: 1,
+    raw_data: new Uint8Array(Float32Array.from(values).buffer),
+  });
+  const input = (name: string, dims: number[]) => ({
+    name,
+    type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
+  });
+  const mask = Array.from({ length: 25 }, (_, i) => (i % 7 === 3 ? -Infinity : Math.cos(i)));
+  const graph = (alsoScores: boolean) =>
+    ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 14 }],
+        graph: {
+          name: 'attn',
+          node: [
+            { op_type: 'Div', input: ['q', 'root_d'], output: ['qs'] },
+            {
+              op_type: 'Transpose',
+              input: ['kx'],
+              output: ['kt'],
+              attribute: [{ name: 'perm', ints: [1, 2, 0], type: 7 }],
+            },
+            { op_type: 'MatMul', input: ['qs', 'kt'], output: ['s'] },
+            { op_type: 'Add', input: ['s', 'mask'], output: ['sm'] },
+            { op_type: 'Softmax', input: ['sm'], output: ['p'], attribute: [{ name: 'axis', i: -1, type: 2 }] },
+            { op_type: 'MatMul', input: ['p', 'v'], output: ['o'] },
+          ],
+          initializer: [f32('root_d', [], [2]), f32('mask', [5, 5], mask)],
+          input: [input('q', [2, 5, 4]), input('kx', [5, 2, 4]), input('v', [2, 5, 3])],
+          output: [
+            { name: 'o', type: { tensor_type: { elem_type: 1 } } },
+            ...(alsoScores ? [{ name: 'p', type: { tensor_type: { elem_type: 1 } } }] : []),
+          ],
+        },
+      }),
+    ).finish();
+  const q = Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 0.7));
+  const kx = Float32Array.from({ length: 40 }, (_, i) => Math.cos(i * 0.3));
+  const v = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i * 1.3));
+  // float64 reference: K[b, j, c] = kx[j, b, c].
+  const want = new Float64Array(30);
+  for (let b = 0; b < 2; b++)
+    for (let i = 0; i < 5; i++) {
+      const s = Array.from({ length: 5 }, (_, j) => {
+        let dot = 0;
+        for (let c = 0; c < 4; c++) dot += (q[(b * 5 + i) * 4 + c] / 2) * kx[(j * 2 + b) * 4 + c];
+        return dot + mask[i * 5 + j];
+      });
+      const m = Math.max(...s);
+      const e = s.map((x) => Math.exp(x - m));
+      const t = e.reduce((a, x) => a + x, 0);
+      for (let c = 0; c < 3; c++)
+        want[(b * 5 + i) * 3 + c] = e.reduce((a, x, j) => a + (x / t) * v[(b * 5 + j) * 3 + c], 0);
+    }
+  const feeds = { q: { data: q, dims: [2, 5, 4] }, kx: { data: kx, dims: [5, 2, 4] }, v: { data: v, dims: [2, 5, 3] } };
+
+  it('matched: one attention kernel call, no softmax, the same values', () => {
+    const s = loadOnnxSync(graph(false));
+    const report = profile(() => s.runSync(feeds));
+    const ops = new Set(report.rows().map((r) => r.op));
+    expect(ops.has('attention')).toBe(true);
+    expect(ops.has('softmax')).toBe(false);
+    const o = s.runSync(feeds).o.data;
+    want.forEach((w, i) => expect(Math.abs(o[i] - w)).toBeLessThan(1e-5));
+  });
+
+  it('not matched when the weights are an output too: the nodes run as written, same values', () => {
+    const s = loadOnnxSync(graph(true));
+    const report = profile(() => s.runSync(feeds));
+    expect(new Set(report.rows().map((r) => r.op)).has('attention')).toBe(false);
+    const o = s.runSync(feeds).o.data;
+    want.forEach((w, i) => expect(Math.abs(o[i] - w)).toBeLessThan(1e-5));
   });
 });
 

@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { untraced } from '../train/trace.js';
 import { OpContext, type OpImpl } from './context.js';
 import { ELEMENTWISE_OPS } from './ops-elementwise.js';
-import { NN_OPS } from './ops-nn.js';
+import { FUSED_OPS, NN_OPS } from './ops-nn.js';
 import { LOSS_OPS } from './ops-loss.js';
 import { REARRANGE_OPS } from './ops-rearrange.js';
 import { RECURRENT_OPS } from './ops-recurrent.js';
@@ -104,11 +104,13 @@ export function topologicalOrder(graph: GraphInfo): NodeInfo[] {
 /**
  * Inference rewrites on the ordered nodes, with the initializers they need (folded entries added): Conv then
  * BatchNormalization with constant statistics becomes one Conv; Relu/Sigmoid/Tanh/LeakyRelu
- * after a Conv or Gemm whose output nothing else reads is fused into it.
+ * after a Conv or Gemm whose output nothing else reads is fused into it; attention written as
+ * MatMul/Softmax/MatMul runs on the fused attention kernel (matchAttention).
  */
 export function fuseForInference(
   nodes: NodeInfo[],
   graph: GraphInfo,
+  opset: number,
 ): { nodes: NodeInfo[]; initializers: Map<string, HostTensor> } {
   const uses = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
@@ -116,13 +118,16 @@ export function fuseForInference(
   const consumer = new Map<string, NodeInfo>();
   for (const n of nodes) for (const i of n.inputs) consumer.set(i, n);
   const dropped = new Set<NodeInfo>();
+  const producer = new Map<string, NodeInfo>();
+  for (const n of nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const replaced = matchAttention(nodes, uses, consumer, producer, dropped, opset);
   // Folded weights go into a copy: the graph's own initializers stay the file's (toModule).
   const init = new Map(graph.initializers);
   const f32 = (name: string | undefined): Float32Array | null => (name ? (init.get(name)?.f32 ?? null) : null);
   const out: NodeInfo[] = [];
   for (const n of nodes) {
     if (dropped.has(n)) continue;
-    let node = n;
+    let node = replaced.get(n) ?? n;
     const next = (): NodeInfo | null => {
       const o = node.outputs[0];
       const user = consumer.get(o);
@@ -182,6 +187,84 @@ export function fuseForInference(
     out.push(node);
   }
   return { nodes: out, initializers: init };
+}
+
+/**
+ * Scaled dot-product attention written as nodes: MatMul(Q, Transpose(K)) [Mul or Div by a
+ * scale] [Add a mask] Softmax(last axis) MatMul(., V), every intermediate read only by the
+ * next. Each match becomes one AxonAttention node (FUSED_OPS) in place of the last MatMul,
+ * reading the tensor before K's Transpose (and the permutation that gives K from it); the
+ * score matrix is then never materialised. The
+ * Transpose stays when something else reads its output. Returns the replacements; the
+ * matched nodes go into `dropped`.
+ */
+function matchAttention(
+  nodes: readonly NodeInfo[],
+  uses: ReadonlyMap<string, number>,
+  consumer: ReadonlyMap<string, NodeInfo>,
+  producer: ReadonlyMap<string, NodeInfo>,
+  dropped: Set<NodeInfo>,
+  opset: number,
+): Map<NodeInfo, NodeInfo> {
+  const replaced = new Map<NodeInfo, NodeInfo>();
+  const only = (value: string): NodeInfo | null => {
+    const c = consumer.get(value);
+    return uses.get(value) === 1 && c && !c.domain && !dropped.has(c) ? c : null;
+  };
+  for (const m1 of nodes) {
+    if (m1.opType !== 'MatMul' || m1.domain || dropped.has(m1) || replaced.has(m1)) continue;
+    const kt = producer.get(m1.inputs[1]);
+    const perm = kt?.attrs.get('perm');
+    if (!kt || kt.opType !== 'Transpose' || !perm || perm.kind !== 'ints') continue;
+    // K^T = Transpose(X, p), so K = Transpose(X, p with its last two entries swapped): the
+    // identity when p only swaps the last two axes (a copy of K otherwise, L x d per head).
+    const p = perm.value;
+    const r = p.length;
+    if (r < 2) continue;
+    const kPerm = [...p.slice(0, -2), p[r - 1], p[r - 2]];
+    const chain: NodeInfo[] = [m1];
+    let cur = m1.outputs[0];
+    let next = only(cur);
+    let scale = '';
+    let scaleOp = 'none';
+    let mask = '';
+    if (next && (next.opType === 'Mul' || next.opType === 'Div')) {
+      const other = next.inputs[0] === cur ? next.inputs[1] : next.opType === 'Mul' ? next.inputs[0] : null;
+      if (!other) continue;
+      scale = other;
+      scaleOp = next.opType === 'Mul' ? 'mul' : 'div';
+      chain.push(next);
+      cur = next.outputs[0];
+      next = only(cur);
+    }
+    if (next && next.opType === 'Add') {
+      mask = next.inputs[0] === cur ? next.inputs[1] : next.inputs[0];
+      chain.push(next);
+      cur = next.outputs[0];
+      next = only(cur);
+    }
+    if (!next || next.opType !== 'Softmax') continue;
+    const axisAttr = next.attrs.get('axis');
+    const axis = axisAttr && axisAttr.kind === 'int' ? axisAttr.value : opset >= 13 ? -1 : 1;
+    // Before opset 13 Softmax flattens from its axis: only -1 is the last axis for sure.
+    if (opset < 13 && axis !== -1) continue;
+    chain.push(next);
+    const m2 = only(next.outputs[0]);
+    if (!m2 || m2.opType !== 'MatMul' || m2.inputs[0] !== next.outputs[0]) continue;
+    for (const n of chain) dropped.add(n);
+    if (uses.get(kt.outputs[0]) === 1) dropped.add(kt);
+    const attrs = new Map(m2.attrs);
+    attrs.set('axon_scale_op', { kind: 'string', value: scaleOp });
+    attrs.set('axon_softmax_axis', { kind: 'int', value: axis });
+    attrs.set('axon_k_perm', { kind: 'ints', value: kPerm });
+    replaced.set(m2, {
+      ...m2,
+      opType: 'AxonAttention',
+      inputs: [m1.inputs[0], kt.inputs[0], m2.inputs[1], scale, mask],
+      attrs,
+    });
+  }
+  return replaced;
 }
 
 function gemmFusable(n: NodeInfo): boolean {
@@ -269,7 +352,7 @@ export class GraphRunner {
         return v;
       });
       const allKnown = inputs.every((v) => v === null || v.known);
-      const impl = ONNX_OPS[node.opType];
+      const impl = ONNX_OPS[node.opType] ?? FUSED_OPS[node.opType];
       const ctx = new OpContext(node, this.opset, inputs, allKnown, this.inference, this.fold);
       let values: Value[];
       try {

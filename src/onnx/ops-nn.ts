@@ -6,7 +6,8 @@
 import { leakyRelu, logSoftmax, relu, softmax } from '../ops/activation.js';
 import { sigmoid, tanh } from '../ops/activations.gen.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
-import { abs, add, cast as castTensor, exp, less, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
+import { abs, add, cast as castTensor, div, exp, less, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
+import { fusedAttention } from '../ops/attention.js';
 import { concat, index, permute, reshape, squeeze, unsqueeze } from '../ops/layout.js';
 import { linear, matmul } from '../ops/linalg.js';
 import { batchNorm, layerNorm } from '../ops/norm.js';
@@ -444,3 +445,58 @@ export const NN_OPS: Record<string, OpImpl> = {
   ArgMax: argReduce(argmax),
   ArgMin: argReduce(argmin),
 };
+
+/**
+ * The nodes fuseForInference (graph.ts) writes, never read from a file: AxonAttention is
+ * MatMul(Q, K^T) [scaled] [+ mask] Softmax MatMul(., V) on the fused attention kernel. Inputs
+ * Q, the tensor K^T was transposed from (axon_k_perm gives K from it), V, the scale (optional; multiplied or divided by, as the
+ * matched node did) and the mask (optional, added). Where the fused kernel cannot take the
+ * shapes (broadcast leading axes, a Softmax not over the last axis, a scale that is not one
+ * number) it computes exactly what the original nodes did.
+ */
+export const FUSED_OPS: Record<string, OpImpl> = {
+  AxonAttention: (c) => {
+    const q = c.floatInput(0, 'Q');
+    const x = c.floatInput(1, 'K');
+    const kPerm = c.ints('axon_k_perm') ?? [];
+    if (kPerm.length !== x.ndim || !kPerm.every((a, i) => kPerm.indexOf(a) === i && a >= 0 && a < x.ndim))
+      throw c.error(`axon_k_perm [${kPerm.join(',')}] does not permute K's ${x.ndim} axes`);
+    const k = kPerm.every((a, i) => a === i) ? x : permute(x, kPerm);
+    const v = c.floatInput(2, 'V');
+    const s = c.optional(3);
+    const m = c.optional(4);
+    const scaleOp = c.string('axon_scale_op', 'none');
+    const scaleT = s ? c.floatInput(3, 'scale') : null;
+    const mask = m ? c.floatInput(4, 'mask') : null;
+    const axis = c.int('axon_softmax_axis', -1);
+    const r = q.ndim;
+    const lastAxis = r >= 2 && (axis === -1 || axis === r - 1);
+    const scalar = !scaleT || scaleT.size === 1;
+    const sameLead =
+      k.ndim === r &&
+      v.ndim === r &&
+      q.shape.slice(0, -2).every((d, i) => d === k.shape[i] && d === v.shape[i]) &&
+      k.shape[r - 1] === q.shape[r - 1] &&
+      v.shape[r - 2] === k.shape[r - 2] &&
+      q.shape[r - 1] > 0 &&
+      v.shape[r - 1] > 0;
+    if (lastAxis && scalar && sameLead && !mask?.requiresGrad) {
+      const sv = scaleT ? (scaleT.data[0] as number) : 1;
+      const scale = scaleOp === 'div' ? 1 / sv : scaleOp === 'mul' ? sv : 1;
+      if (Number.isFinite(scale)) {
+        try {
+          return [
+            floatValue(fusedAttention(c.what, q, k, v, { scale, causal: false, mask, dropout: 0, state: NO_STATE })),
+          ];
+        } catch {
+          // A mask that does not broadcast as the kernel reads it: the nodes' own semantics below.
+        }
+      }
+    }
+    let scores = matmul(q, permute(k, [...Array.from({ length: k.ndim - 2 }, (_, i) => i), k.ndim - 1, k.ndim - 2]));
+    if (scaleT) scores = scaleOp === 'div' ? div(scores, scaleT) : mul(scores, scaleT);
+    if (mask) scores = add(scores, mask);
+    return [floatValue(matmul(softmax(scores, c.axis(axis, scores.ndim)), v))];
+  },
+};
+const NO_STATE = new Float64Array(3);

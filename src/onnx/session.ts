@@ -120,7 +120,7 @@ export class OnnxSession {
     const inits = new Set(graph.initializers.keys());
     this.inputs = graph.inputs.filter((i) => !inits.has(i.name)).map(meta);
     this.outputs = graph.outputs.map(meta);
-    const fused = fuseForInference(order, graph);
+    const fused = fuseForInference(order, graph, this.opset);
     const initial = new Map<string, Value>();
     for (const [name, h] of fused.initializers) {
       const v = hostValue(h);
