@@ -501,7 +501,14 @@ export {
   type DistributedFitOptions,
 } from './distributed/index.js';
 // ONNX import: run and fine-tune the models people already have.
-export { loadOnnx, loadOnnxSync, OnnxSession, type OnnxLoadOptions } from './onnx/session.js';
+export {
+  loadOnnx,
+  loadOnnxSync,
+  OnnxSession,
+  type OnnxLoadOptions,
+  type OnnxPrepareOptions,
+  type OnnxPreparation,
+} from './onnx/session.js';
 export { OnnxModule } from './onnx/module.js';
 export { type OnnxFeeds, type OnnxTensorLike, type OnnxValueMetadata } from './onnx/feeds.js';
 export { OnnxError, type ElemType as OnnxElemType, type ReadLimits as OnnxReadLimits } from './onnx/proto.js';

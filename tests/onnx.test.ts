@@ -7,7 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExample } from './run-example.js';
-import { Adam, Model, OnnxModule, Tensor, loadOnnx, loadOnnxSync, mseLoss, profile } from '../src/index.js';
+import {
+  Adam,
+  Linear,
+  Model,
+  OnnxModule,
+  Sequential,
+  Tensor,
+  exportOnnxBytes,
+  loadOnnx,
+  loadOnnxSync,
+  mseLoss,
+  profile,
+  randn,
+} from '../src/index.js';
 import { onnxType, readTensorFile } from '../src/onnx/proto.js';
 
 const ROOT = join(__dirname, 'fixtures/onnx/torch');
@@ -411,6 +424,34 @@ describe('attention written as nodes runs on the fused kernel', () => {
     expect(new Set(report.rows().map((r) => r.op)).has('attention')).toBe(false);
     const o = s.runSync(feeds).o.data;
     want.forEach((w, i) => expect(Math.abs(o[i] - w)).toBeLessThan(1e-5));
+  });
+});
+
+describe('OnnxSession.prepareInference', () => {
+  it('bf16 and int8 dense products on an exported MLP, refused past maxRelativeError, float32 restores it bitwise', async () => {
+    const net = new Sequential(
+      new Linear(20, 64, { activation: 'relu', init: { seed: 1 } }),
+      new Linear(64, 5, { init: { seed: 2 } }),
+    );
+    const s = loadOnnxSync(exportOnnxBytes(net, { inputShape: [20] }).bytes);
+    const x = randn([16, 20], { seed: 3 });
+    const exact = s.runSync({ input: x }).output.data.slice();
+    const bf16 = await s.prepareInference({ precision: 'bf16', validation: { feeds: { input: x } } });
+    expect(bf16.weights).toBe(2);
+    expect(bf16.relativeError?.output).toBeGreaterThan(0);
+    expect(bf16.relativeError?.output).toBeLessThan(0.01);
+    const int8 = await s.prepareInference({ precision: 'int8', validation: { feeds: { input: x } } });
+    expect(int8.relativeError?.output).toBeLessThan(0.03);
+    const int8Out = s.runSync({ input: x }).output.data.slice();
+    await expect(
+      s.prepareInference({ precision: 'bf16', validation: { feeds: { input: x }, maxRelativeError: 1e-9 } }),
+    ).rejects.toThrow(/bf16 changes output 'output' by .* more than maxRelativeError 1e-9; the session is unchanged/);
+    expect(Array.from(s.runSync({ input: x }).output.data)).toEqual(Array.from(int8Out));
+    await s.prepareInference({ precision: 'float32' });
+    expect(Array.from(s.runSync({ input: x }).output.data)).toEqual(Array.from(exact));
+    await expect(s.prepareInference({ precision: 'fp16' as never })).rejects.toThrow(
+      /precision must be 'bf16', 'int8' or 'float32'/,
+    );
   });
 });
 

@@ -300,6 +300,11 @@ export class GraphRunner {
   private readonly known = new WeakSet<Tensor>();
   private readonly folded = new WeakMap<Tensor, Map<string, Tensor>>();
 
+  /** Whether t is a value known without the inputs (an initializer, a constant, a fold). */
+  isConstant(t: Tensor): boolean {
+    return this.known.has(t);
+  }
+
   constructor(
     readonly nodes: readonly NodeInfo[],
     readonly opset: number,

@@ -411,7 +411,18 @@ function argReduce(f: typeof argmax): OpImpl {
 
 export const NN_OPS: Record<string, OpImpl> = {
   Gemm: gemm,
-  MatMul: (c) => [floatValue(matmul(c.floatInput(0, 'A'), c.floatInput(1, 'B')))],
+  MatMul: (c) => {
+    const a = c.floatInput(0, 'A');
+    const b = c.floatInput(1, 'B');
+    // x W with W a constant matrix (a dense layer, as PyTorch exports Linear on 3-D inputs):
+    // x (W^T)^T through linear, W^T folded once. The NT product is our faster GEMM form, and
+    // the one OnnxSession.prepareInference converts to bf16/int8.
+    if (c.inference && c.input(1, 'B').known && b.ndim === 2 && a.ndim >= 2 && b.shape[0] === a.shape[a.ndim - 1]) {
+      const wt = c.fold([b], 'MatMul:B^T', () => transposed(b));
+      return [floatValue(linear(a, wt))];
+    }
+    return [floatValue(matmul(a, b))];
+  },
   Conv: conv,
   ConvTranspose: convTranspose,
   MaxPool: maxPool,

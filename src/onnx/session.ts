@@ -11,7 +11,15 @@ import { dirname } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DEFAULT_LIMITS, estimateSeconds, traceWithinBudget, type ForwardLimits } from '../train/budget.js';
-import { trace, type Traced } from '../train/trace.js';
+import { trace, untraced, type Traced } from '../train/trace.js';
+import {
+  lowpNative,
+  prepareWeight,
+  withPreparedWeights,
+  type PreparedLookup,
+  type PreparedWeight,
+} from '../ops/linalg.js';
+import { checkOptionKeys, numberOption } from '../options.js';
 import { checkSupported, fuseForInference, GraphRunner, topologicalOrder } from './graph.js';
 import {
   checkInputs,
@@ -63,6 +71,53 @@ interface Entry {
   /** Activation bytes one replica holds after compaction, and what compaction saved. */
   bytes: number;
   savedBytes: number;
+}
+
+/**
+ * {@link OnnxSession.prepareInference}'s options: the precision of the dense products, and
+ * feeds to measure what it changes (refused past maxRelativeError).
+ *
+ * @example
+ * ```ts
+ * import { randn, type OnnxPrepareOptions } from 'axon-nn';
+ * const options: OnnxPrepareOptions = { precision: 'int8', validation: { feeds: { input: randn([8, 16]) } } };
+ * ```
+ */
+export interface OnnxPrepareOptions {
+  /** 'bf16' or 'int8' for every MatMul/Gemm with a constant weight; 'float32' undoes it. */
+  precision: 'bf16' | 'int8' | 'float32';
+  /**
+   * Representative inputs: every float output is compared before and after, and the
+   * preparation refused (the session left as it was) when an output's relative RMS change
+   * exceeds maxRelativeError (default 0.05).
+   */
+  validation?: {
+    /** Inputs as run() takes them. */
+    feeds: OnnxFeeds;
+    /** The largest accepted relative RMS change of any float output. */
+    maxRelativeError?: number;
+  };
+}
+
+/**
+ * What {@link OnnxSession.prepareInference} did: whether the CPU runs the precision natively,
+ * and each float output's relative RMS change on the validation feeds.
+ *
+ * @example
+ * ```ts
+ * import { type OnnxPreparation } from 'axon-nn';
+ * const seen: OnnxPreparation = { precision: 'bf16', native: true, weights: 24, relativeError: { output: 0.003 } };
+ * ```
+ */
+export interface OnnxPreparation {
+  /** The precision now in effect. */
+  precision: 'bf16' | 'int8' | 'float32';
+  /** True when the CPU runs it on AVX512-BF16 / VNNI (else the float fallback, same rounding). */
+  native: boolean;
+  /** Weight matrices converted so far (known after the validation run; more as new shapes run). */
+  weights: number;
+  /** Relative RMS change per float output on the validation feeds, when given. */
+  relativeError?: Record<string, number>;
 }
 
 /** Input signatures kept: a dynamic batcher sends every row count up to its maxBatchSize. */
@@ -178,6 +233,86 @@ export class OnnxSession {
     return new OnnxModule(this.model, this.bytes);
   }
 
+  /** Converted weights (by the folded tensor linear multiplies by), null when float32. */
+  private lowp: { precision: 'bf16' | 'int8'; cache: Map<Tensor, PreparedWeight | null> } | null = null;
+  /** linear's view of them: a constant weight is converted on first use (the first recording). */
+  private readonly lookup: PreparedLookup = {
+    get: (w) => {
+      const p = this.lowp;
+      if (!p) return undefined;
+      let prepared = p.cache.get(w);
+      if (prepared === undefined) {
+        const data = w.data as Float32Array;
+        // Only constants (a weight the recording would otherwise read live must stay float32),
+        // and for int8 only finite ones (a non-finite value has no int8 scale).
+        const eligible = this.runner.isConstant(w) && (p.precision === 'bf16' || data.every(Number.isFinite));
+        prepared = eligible ? untraced(() => prepareWeight(w, p.precision)) : null;
+        p.cache.set(w, prepared);
+      }
+      return prepared ?? undefined;
+    },
+  };
+
+  /**
+   * Runs the dense products (MatMul and Gemm with a constant weight) in bf16 or int8 from now
+   * on, as Model.prepareInference does for a Model (docs/TRANSFORMERS.md): weights converted
+   * once, activations per call; the rest of the graph stays float32. With `validation`, every
+   * float output is compared with float32's on those feeds and the preparation refused when one
+   * changes by more than maxRelativeError. Recordings made before are dropped.
+   * @throws OnnxError for an unknown precision, bad feeds, or a change past the limit.
+   */
+  async prepareInference(options: OnnxPrepareOptions): Promise<OnnxPreparation> {
+    checkOptionKeys('OnnxSession.prepareInference', options, ['precision', 'validation']);
+    const precision = options.precision;
+    if (precision !== 'bf16' && precision !== 'int8' && precision !== 'float32')
+      throw new OnnxError(
+        `OnnxSession.prepareInference: precision must be 'bf16', 'int8' or 'float32', got ${String(precision)}`,
+      );
+    const v = options.validation;
+    if (v !== undefined) checkOptionKeys('OnnxSession.prepareInference: validation', v, ['feeds', 'maxRelativeError']);
+    const limit = numberOption(
+      'OnnxSession.prepareInference',
+      'validation.maxRelativeError',
+      v?.maxRelativeError,
+      0.05,
+      0,
+      Infinity,
+    );
+    const previous = this.lowp;
+    this.lowp = null;
+    this.release();
+    const before = v ? await this.run(v.feeds) : null;
+    this.lowp = precision === 'float32' ? null : { precision, cache: new Map() };
+    this.release();
+    let relativeError: Record<string, number> | undefined;
+    if (v && before) {
+      const after = await this.run(v.feeds);
+      relativeError = {};
+      for (const [name, t] of Object.entries(before)) {
+        if (t.dtype !== 'float32') continue;
+        const a = after[name].data as Float32Array;
+        const b = t.data as Float32Array;
+        let e = 0;
+        let n = 0;
+        for (let i = 0; i < b.length; i++) {
+          e += (a[i] - b[i]) ** 2;
+          n += b[i] * b[i];
+        }
+        relativeError[name] = n > 0 ? Math.sqrt(e / n) : Math.sqrt(e);
+        if (!(relativeError[name] <= limit)) {
+          this.lowp = previous;
+          this.release();
+          throw new OnnxError(
+            `OnnxSession.prepareInference: ${precision} changes output '${name}' by ${relativeError[name].toExponential(2)} (relative RMS), more than maxRelativeError ${limit}; the session is unchanged`,
+          );
+        }
+      }
+    }
+    const native = precision === 'float32' ? true : lowpNative(precision);
+    const weights = this.lowp ? [...this.lowp.cache.values()].filter((p) => p !== null).length : 0;
+    return { precision, native, weights, ...(relativeError ? { relativeError } : {}) };
+  }
+
   /**
    * @internal With fixed declared input shapes, records the first run now (at load), so
    * whatever it would refuse fails at load. Not when integer inputs steer shapes (zeros there
@@ -277,9 +412,11 @@ export class OnnxSession {
       trace(
         () =>
           noGrad(() =>
-            this.runner.run(
-              feedValues(this.inputs, inputs, this.keyed, tensors),
-              this.outputs.map((o) => o.name),
+            withPreparedWeights(this.lowp ? this.lookup : null, () =>
+              this.runner.run(
+                feedValues(this.inputs, inputs, this.keyed, tensors),
+                this.outputs.map((o) => o.name),
+              ),
             ),
           ),
         {

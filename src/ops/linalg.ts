@@ -4,7 +4,7 @@
  * fused into the GEMM's store when its gradient needs only the output.
  */
 import { needsGrad, record } from '../autograd/engine.js';
-import { BiasMode, ReduceCode, UnaryCode } from '../native/binding.js';
+import { BiasMode, ReduceCode, UnaryCode, native } from '../native/binding.js';
 import { kernels } from '../native/executor.js';
 import { broadcastShapes, numel, shapeToString, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -175,6 +175,11 @@ export interface PreparedWeight {
   readonly colsum: Int32Array;
 }
 
+/** Whether this CPU runs `precision` on its own instructions (backendInfo().lowpNative). @internal */
+export function lowpNative(precision: 'bf16' | 'int8'): boolean {
+  return native.backendInfo().lowpNative[precision];
+}
+
 /** Converts a [out, in] weight once (its current values). @internal */
 export function prepareWeight(weight: Tensor, precision: 'bf16' | 'int8'): PreparedWeight {
   const wd = floatData('prepareWeight', weight, 'weight');
@@ -190,13 +195,18 @@ export function prepareWeight(weight: Tensor, precision: 'bf16' | 'int8'): Prepa
   return { precision, n, k, packed, scales, colsum };
 }
 
-let activePrepared: ReadonlyMap<Tensor, PreparedWeight> | null = null;
+/** Where linear looks up a weight's prepared form (a Map, or a session converting on first use). @internal */
+export interface PreparedLookup {
+  get(weight: Tensor): PreparedWeight | undefined;
+}
+
+let activePrepared: PreparedLookup | null = null;
 
 /**
  * Runs fn with `weights` standing in for their float32 tensors in every {@link linear} call
  * that needs no gradient (a model's prepared predict and evaluate). @internal
  */
-export function withPreparedWeights<T>(weights: ReadonlyMap<Tensor, PreparedWeight> | null, fn: () => T): T {
+export function withPreparedWeights<T>(weights: PreparedLookup | null, fn: () => T): T {
   const previous = activePrepared;
   activePrepared = weights;
   try {

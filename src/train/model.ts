@@ -16,8 +16,7 @@ import type { NativeProgram } from '../native/binding.js';
 import { Module, type Parameter } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { MultiheadAttention } from '../nn/transformer.js';
-import { prepareWeight, withPreparedWeights, type PreparedWeight } from '../ops/linalg.js';
-import { backendInfo } from '../backend.js';
+import { lowpNative, prepareWeight, withPreparedWeights, type PreparedWeight } from '../ops/linalg.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { TensorDataset, DataLoader, GeneratorDataset } from '../data/dataset.js';
 import { identityIndices } from '../data/rows.js';
@@ -294,12 +293,11 @@ export class Model {
       }
     }
     const weights = this.prepared ? [...this.prepared.weights.keys()] : [];
-    const info = backendInfo().lowpNative;
     return {
       precision,
       weights: weights.length,
       millions: weights.reduce((a, w) => a + w.size, 0) / 1e6,
-      native: precision === 'float32' ? true : info[precision],
+      native: precision === 'float32' ? true : lowpNative(precision),
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
     };
