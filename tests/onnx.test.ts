@@ -427,6 +427,82 @@ describe('attention written as nodes runs on the fused kernel', () => {
   });
 });
 
+describe('dense layers written as MatMul + Add [+ exact GELU] run as one linear call', () => {
+  it("PyTorch's export of Linear + GELU on a 3-D input: bias and GELU in the GEMM's store, the same values", () => {
+    const ModelProto = onnxType('ModelProto');
+    const f32 = (name: string, dims: number[], values: number[]) => ({
+      name,
+      dims,
+      data_type: 1,
+      raw_data: new Uint8Array(Float32Array.from(values).buffer),
+    });
+    const constant = (output: string, v: number) => ({
+      op_type: 'Constant',
+      output: [output],
+      attribute: [{ name: 'value', t: f32('', [], [v]), type: 4 }],
+    });
+    const W = Array.from({ length: 6 * 5 }, (_, i) => Math.sin(i * 0.9) * 0.5);
+    const B = Array.from({ length: 5 }, (_, i) => Math.cos(i) * 0.3);
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 14 }],
+        graph: {
+          name: 'dense',
+          node: [
+            { op_type: 'MatMul', input: ['x', 'W'], output: ['mm'] },
+            { op_type: 'Add', input: ['b', 'mm'], output: ['y'] },
+            constant('root2', Math.SQRT2),
+            { op_type: 'Div', input: ['y', 'root2'], output: ['d'] },
+            { op_type: 'Erf', input: ['d'], output: ['e'] },
+            constant('one', 1),
+            { op_type: 'Add', input: ['e', 'one'], output: ['e1'] },
+            { op_type: 'Mul', input: ['y', 'e1'], output: ['m'] },
+            constant('half', 0.5),
+            { op_type: 'Mul', input: ['m', 'half'], output: ['out'] },
+          ],
+          initializer: [f32('W', [6, 5], W), f32('b', [5], B)],
+          input: [
+            {
+              name: 'x',
+              type: {
+                tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 2 }, { dim_value: 3 }, { dim_value: 6 }] } },
+              },
+            },
+          ],
+          output: [{ name: 'out', type: { tensor_type: { elem_type: 1 } } }],
+        },
+      }),
+    ).finish();
+    const s = loadOnnxSync(bytes);
+    const x = Float32Array.from({ length: 36 }, (_, i) => Math.sin(i * 0.37) * 2);
+    const feeds = { x: { data: x, dims: [2, 3, 6] } };
+    const report = profile(() => s.runSync(feeds));
+    const ops = report.rows().map((r) => r.op);
+    expect(ops).toContain('gemm');
+    expect(ops).not.toContain('unary');
+    expect(ops).not.toContain('binary');
+    const o = s.runSync(feeds).out.data;
+    // float64: gelu(x W + b), erf by its series (|z| < 3 here).
+    const erf = (z: number): number => {
+      let sum = 0;
+      let term = z;
+      for (let n = 0; n < 60; n++) {
+        sum += term / (2 * n + 1);
+        term *= (-z * z) / (n + 1);
+      }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    for (let r = 0; r < 6; r++)
+      for (let j = 0; j < 5; j++) {
+        let y = B[j];
+        for (let k = 0; k < 6; k++) y += x[r * 6 + k] * Math.fround(W[k * 5 + j]);
+        const want = 0.5 * y * (1 + erf(y / Math.SQRT2));
+        expect(Math.abs(o[r * 5 + j] - want)).toBeLessThan(1e-5);
+      }
+  });
+});
+
 describe('OnnxSession.prepareInference', () => {
   it('bf16 and int8 dense products on an exported MLP, refused past maxRelativeError, float32 restores it bitwise', async () => {
     const net = new Sequential(

@@ -121,6 +121,7 @@ export function fuseForInference(
   const producer = new Map<string, NodeInfo>();
   for (const n of nodes) for (const o of n.outputs) if (o) producer.set(o, n);
   const replaced = matchAttention(nodes, uses, consumer, producer, dropped, opset);
+  matchDense(nodes, uses, producer, graph.initializers, dropped, replaced);
   // Folded weights go into a copy: the graph's own initializers stay the file's (toModule).
   const init = new Map(graph.initializers);
   const f32 = (name: string | undefined): Float32Array | null => (name ? (init.get(name)?.f32 ?? null) : null);
@@ -187,6 +188,94 @@ export function fuseForInference(
     out.push(node);
   }
   return { nodes: out, initializers: init };
+}
+
+/** The single float value of an initializer or a Constant node's tensor, else null. */
+function scalarOf(
+  name: string,
+  producer: ReadonlyMap<string, NodeInfo>,
+  initializers: ReadonlyMap<string, HostTensor>,
+): number | null {
+  let t = initializers.get(name);
+  if (!t) {
+    const c = producer.get(name);
+    const v = c && c.opType === 'Constant' && !c.domain ? c.attrs.get('value') : undefined;
+    if (v && v.kind === 'tensor') t = v.value;
+  }
+  return t?.f32 && t.f32.length === 1 ? t.f32[0] : null;
+}
+
+/**
+ * Dense layers as exported for inputs of rank 3 (PyTorch: MatMul(x, W) with W a [K, N]
+ * initializer, then Add of an [N] bias, then possibly exact GELU written as
+ * x * (erf(x / sqrt 2) + 1) * 0.5) become one AxonLinear node: a linear call with the bias and
+ * GELU in its epilogue (and the form prepareInference converts). Each intermediate must be
+ * read only by the pattern.
+ */
+function matchDense(
+  nodes: readonly NodeInfo[],
+  uses: ReadonlyMap<string, number>,
+  producer: ReadonlyMap<string, NodeInfo>,
+  initializers: ReadonlyMap<string, HostTensor>,
+  dropped: Set<NodeInfo>,
+  replaced: Map<NodeInfo, NodeInfo>,
+): void {
+  const readers = new Map<string, NodeInfo[]>();
+  for (const n of nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const single = (value: string): NodeInfo | null => {
+    const r = readers.get(value);
+    return uses.get(value) === 1 && r?.length === 1 && !r[0].domain && !dropped.has(r[0]) ? r[0] : null;
+  };
+  const near = (v: number | null, want: number): boolean => v !== null && Math.abs(v - want) <= 1e-4 * Math.abs(want);
+  for (const m of nodes) {
+    if (m.opType !== 'MatMul' || m.domain || dropped.has(m) || replaced.has(m)) continue;
+    const w = initializers.get(m.inputs[1]);
+    if (!w || w.type !== 'float32' || w.dims.length !== 2) continue;
+    const n = w.dims[1];
+    const add = single(m.outputs[0]);
+    if (!add || add.opType !== 'Add') continue;
+    const biasName = add.inputs[0] === m.outputs[0] ? add.inputs[1] : add.inputs[0];
+    const bias = initializers.get(biasName);
+    if (!bias || bias.type !== 'float32' || bias.dims.length !== 1 || bias.dims[0] !== n) continue;
+    const y = add.outputs[0];
+    const fusedNodes: NodeInfo[] = [add];
+    let out = y;
+    let activation: string | null = null;
+    // GELU: Div(y, sqrt 2) -> Erf -> Add(., 1) -> Mul(y, .) -> Mul(., 0.5), y read twice.
+    const r = readers.get(y) ?? [];
+    if (uses.get(y) === 2 && r.length === 2) {
+      const div = r.find((x) => x.opType === 'Div' && x.inputs[0] === y);
+      const mulY = r.find((x) => x.opType === 'Mul');
+      const erf =
+        div && near(scalarOf(div.inputs[1], producer, initializers), Math.SQRT2) ? single(div.outputs[0]) : null;
+      const plus = erf?.opType === 'Erf' ? single(erf.outputs[0]) : null;
+      const one =
+        plus?.opType === 'Add'
+          ? scalarOf(plus.inputs[0] === erf?.outputs[0] ? plus.inputs[1] : plus.inputs[0], producer, initializers)
+          : null;
+      const times = plus && near(one, 1) ? single(plus.outputs[0]) : null;
+      const half = times && times === mulY ? single(times.outputs[0]) : null;
+      const h =
+        half?.opType === 'Mul'
+          ? scalarOf(half.inputs[0] === times?.outputs[0] ? half.inputs[1] : half.inputs[0], producer, initializers)
+          : null;
+      if (div && erf && plus && times && half && near(h, 0.5)) {
+        fusedNodes.push(div, erf, plus, times, half);
+        out = half.outputs[0];
+        activation = 'gelu';
+      }
+    }
+    for (const f of fusedNodes) dropped.add(f);
+    const attrs = new Map(m.attrs);
+    if (activation) attrs.set('axon_activation', { kind: 'string', value: activation });
+    replaced.set(m, {
+      ...m,
+      opType: 'AxonLinear',
+      inputs: [m.inputs[0], m.inputs[1], biasName],
+      outputs: [out],
+      attrs,
+    });
+  }
 }
 
 /**

@@ -458,7 +458,7 @@ export const NN_OPS: Record<string, OpImpl> = {
 };
 
 /**
- * The nodes fuseForInference (graph.ts) writes, never read from a file: AxonAttention is
+ * The nodes fuseForInference (graph.ts) writes, never read from a file. AxonAttention is
  * MatMul(Q, K^T) [scaled] [+ mask] Softmax MatMul(., V) on the fused attention kernel. Inputs
  * Q, the tensor K^T was transposed from (axon_k_perm gives K from it), V, the scale (optional; multiplied or divided by, as the
  * matched node did) and the mask (optional, added). Where the fused kernel cannot take the
@@ -466,6 +466,20 @@ export const NN_OPS: Record<string, OpImpl> = {
  * number) it computes exactly what the original nodes did.
  */
 export const FUSED_OPS: Record<string, OpImpl> = {
+  // MatMul(x, W) + bias [GELU] (graph.ts, matchDense): linear on W^T folded once.
+  AxonLinear: (c) => {
+    const x = c.floatInput(0, 'A');
+    const w = c.floatInput(1, 'B');
+    const bias = c.floatInput(2, 'bias');
+    if (w.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== w.shape[0] || bias.size !== w.shape[1])
+      throw c.error(
+        `A ${JSON.stringify(x.shape)}, B ${JSON.stringify(w.shape)} and bias ${JSON.stringify(bias.shape)} do not form a dense layer`,
+      );
+    const wt = c.fold([w], 'MatMul:B^T', () => transposed(w));
+    const a = c.node.attrs.get('axon_activation');
+    const activation = a && a.kind === 'string' && a.value === 'gelu' ? 'gelu' : 'none';
+    return [floatValue(linear(x, wt, bias, activation))];
+  },
   AxonAttention: (c) => {
     const q = c.floatInput(0, 'Q');
     const x = c.floatInput(1, 'K');
