@@ -117,6 +117,22 @@ describe('Program.compact shares memory among buffers by liveness', () => {
     expect(packed.saved).toBe(4 * 4000 - 2 * 4032);
   });
 
+  it('saves nothing, and moves nothing, when no two buffers can share (never a negative saving)', () => {
+    // One 12-byte intermediate: the arena's 64-byte rounding would cost more than it holds.
+    const p = new native.Program(regs());
+    const t = new Float32Array(3);
+    const out = new Float32Array(3);
+    p.own(t);
+    p.own(out);
+    const small = Float32Array.of(1, -2, 3);
+    p.record('unary', [UnaryCode.Relu, small, t, 0], false);
+    p.record('unary', [UnaryCode.Exp, t, out, 0], false);
+    expect(p.compact([out])).toBe(0);
+    p.run(1);
+    expect(Array.from(out)).toEqual([Math.fround(Math.E), 1, Math.fround(Math.exp(3))]);
+    expect(Array.from(t)).toEqual([1, 0, 3]); // still the program's buffer
+  });
+
   it('refuses to record after compacting, to compact twice, and a bad keep list', () => {
     const { p, out } = build();
     expect(() => p.compact([out, 5 as unknown as Float32Array])).toThrow(

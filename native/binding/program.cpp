@@ -320,7 +320,9 @@ class Program : public Napi::ObjectWrap<Program> {
       placed.push_back(l);
     }
     compacted_ = true;
-    if (placed.empty()) return Napi::Number::New(env, 0);
+    // Nothing shares (each buffer's lifetime overlaps the others', or there is one): the arena
+    // would only add the 64-byte rounding, so the buffers stay where they are and 0 is saved.
+    if (placed.empty() || total + 64 >= before) return Napi::Number::New(env, 0);
     // 64 bytes of slack so the arena's start can be aligned to 64.
     auto arena = std::make_shared<std::vector<float>>((total + 64) / 4, 0.0f);
     const uintptr_t base = (reinterpret_cast<uintptr_t>(arena->data()) + 63) / 64 * 64;
