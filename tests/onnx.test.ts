@@ -344,16 +344,15 @@ describe('masks computed from input data', () => {
   });
 });
 
+/** A float32 initializer (TensorProto fields) for the hand-built graphs below. */
+function f32(name: string, dims: number[], values: number[]) {
+  return { name, dims, data_type: 1, raw_data: new Uint8Array(Float32Array.from(values).buffer) };
+}
+
 describe('attention written as nodes runs on the fused kernel', () => {
   // PyTorch 1.13's MultiheadAttention export: Q divided by sqrt(d), K^T = Transpose(K', [1, 2, 0])
   // of a [L, batch*heads, d] tensor, an additive mask, Softmax(-1), MatMul with V.
   const ModelProto = onnxType('ModelProto');
-  const f32 = (name: string, dims: number[], values: number[]) => ({
-    name,
-    dims,
-    data_type: 1,
-    raw_data: new Uint8Array(Float32Array.from(values).buffer),
-  });
   const input = (name: string, dims: number[]) => ({
     name,
     type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
@@ -430,12 +429,6 @@ describe('attention written as nodes runs on the fused kernel', () => {
 describe('dense layers written as MatMul + Add [+ exact GELU] run as one linear call', () => {
   it("PyTorch's export of Linear + GELU on a 3-D input: bias and GELU in the GEMM's store, the same values", () => {
     const ModelProto = onnxType('ModelProto');
-    const f32 = (name: string, dims: number[], values: number[]) => ({
-      name,
-      dims,
-      data_type: 1,
-      raw_data: new Uint8Array(Float32Array.from(values).buffer),
-    });
     const constant = (output: string, v: number) => ({
       op_type: 'Constant',
       output: [output],

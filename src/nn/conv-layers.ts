@@ -22,7 +22,7 @@ import { batchNorm, layerNorm, type BatchNormOptions } from '../ops/norm.js';
 import { adaptiveAvgPool2d, avgPool2d, globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import { activationPlan, type LinearActivation } from '../ops/linalg.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
-import { Generator, type RandomOptions } from '../tensor/random.js';
+import { type RandomOptions, seededOnce } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { getInitializer, pytorchBiasDefault, pytorchDefault, type Initializer, type InitializerLike } from './init.js';
@@ -103,11 +103,6 @@ function kernelPair(op: string, k: Pair): [number, number] {
   return p;
 }
 
-function seeded(random: RandomOptions | undefined): RandomOptions | undefined {
-  if (random && !random.generator && random.seed !== undefined) return { generator: new Generator(random.seed) };
-  return random;
-}
-
 /** Shared by the convolution layers: weight and bias creation, config, regularizers. */
 abstract class ConvBase extends Module {
   /** The kernel: [Cout, Cin/groups, ...kernel] (ConvTranspose2d: [Cin, Cout/groups, kH, kW]). */
@@ -129,7 +124,7 @@ abstract class ConvBase extends Module {
     readonly options: ConvOptions,
   ) {
     super();
-    const random = seeded(options.init);
+    const random = seededOnce(options.init);
     this.weightInit = options.weightInit ? getInitializer(options.weightInit) : pytorchDefault();
     this.weight = new Parameter(this.weightInit.create(weightShape, random));
     this.weight.regularizer = options.weightRegularizer ?? null;

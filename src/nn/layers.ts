@@ -5,7 +5,7 @@
 import { relu, leakyRelu, elu, gelu, softplus, softmax, logSoftmax } from '../ops/activation.js';
 import { linear, type LinearActivation } from '../ops/linalg.js';
 import { flatten } from '../ops/layout.js';
-import { Generator, RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
+import { RANDOM_OPTION_KEYS, type RandomOptions, seededOnce } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dropout, dropoutState } from './functional.js';
@@ -64,12 +64,6 @@ const LINEAR_KEYS = optionKeys<LinearOptions>({
   activityRegularizer: true,
   init: true,
 });
-
-/** A `{ seed }` turned into one generator seeded with it, so successive draws continue one stream. */
-function seededOnce(random: RandomOptions | undefined): RandomOptions | undefined {
-  if (random && !random.generator && random.seed !== undefined) return { generator: new Generator(random.seed) };
-  return random;
-}
 
 /**
  * Fully connected layer y = act(x W^T + b) with W of shape (out, in): PyTorch's nn.Linear

@@ -28,7 +28,7 @@ import {
   type RnnMode,
 } from '../ops/rnn.js';
 import type { RandomOptions } from '../tensor/random.js';
-import { Generator } from '../tensor/random.js';
+import { seededOnce } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { stack } from '../ops/layout.js';
@@ -39,11 +39,6 @@ import { checkOptionKeys, optionKeys } from '../options.js';
 function positiveInt(op: string, v: unknown, name: string): void {
   if (!Number.isInteger(v) || (v as number) < 1)
     throw new RangeError(`${op}: ${name} must be a positive integer, got ${String(v)}`);
-}
-
-function seeded(random: RandomOptions | undefined): RandomOptions | undefined {
-  if (random && !random.generator && random.seed !== undefined) return { generator: new Generator(random.seed) };
-  return random;
 }
 
 /**
@@ -210,7 +205,7 @@ export abstract class RecurrentBase extends Module {
     this.forgetBias = options.forgetBias;
     if (this.forgetBias !== undefined && (mode !== 'lstm' || !Number.isFinite(this.forgetBias)))
       throw new RangeError(`${op}: forgetBias is an LSTM option and must be finite`);
-    const random = seeded(options.init);
+    const random = seededOnce(options.init);
     this.rngState = dropoutState(random);
     const G = gateCount(mode) * hiddenSize;
     const self = this as unknown as Record<string, Parameter>;
@@ -571,7 +566,7 @@ export class Embedding extends Module {
     this.normType = options.normType ?? 2;
     if (!(this.normType > 0)) throw new RangeError(`Embedding: normType must be > 0, got ${this.normType}`);
     this.weightInit = options.weightInit ? getInitializer(options.weightInit) : normal(0, 1);
-    const w = this.weightInit.create([numEmbeddings, embeddingDim], seeded(options.init));
+    const w = this.weightInit.create([numEmbeddings, embeddingDim], seededOnce(options.init));
     if (pad !== undefined) (w.data as Float32Array).fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
     this.weight = new Parameter(w);
   }

@@ -19,7 +19,7 @@ import { matmul, linear } from '../ops/linalg.js';
 import { layerNorm } from '../ops/norm.js';
 import { permute, reshape, row, sliceRows, transpose } from '../ops/layout.js';
 import { mean } from '../ops/reduce.js';
-import { Generator, RANDOM_OPTION_KEYS, type RandomOptions } from '../tensor/random.js';
+import { RANDOM_OPTION_KEYS, type RandomOptions, seededOnce } from '../tensor/random.js';
 import { shapeToString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -132,12 +132,6 @@ function boolOption(op: string, name: string, v: unknown, fallback: boolean): bo
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') throw new TypeError(`${op}: ${name} must be a boolean, got ${typeof v}`);
   return v;
-}
-
-/** A `{ seed }` turned into one generator, so the parameters draw one continuing stream. */
-function seededOnce(random: RandomOptions | undefined): RandomOptions | undefined {
-  if (random && !random.generator && random.seed !== undefined) return { generator: new Generator(random.seed) };
-  return random;
 }
 
 // ---- MultiheadAttention ------------------------------------------------------------------

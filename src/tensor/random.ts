@@ -208,6 +208,16 @@ export interface RandomOptions {
 }
 export const RANDOM_OPTION_KEYS = optionKeys<RandomOptions>({ seed: true, generator: true });
 
+/**
+ * A `{ seed }` turned into one generator seeded with it, so a layer's successive draws (weight,
+ * then bias) continue one stream instead of each restarting from the seed; anything else as
+ * given. @internal
+ */
+export function seededOnce(random: RandomOptions | undefined): RandomOptions | undefined {
+  if (random && !random.generator && random.seed !== undefined) return { generator: new Generator(random.seed) };
+  return random;
+}
+
 export function pickGenerator(options?: RandomOptions): Generator {
   if (options?.generator) return options.generator;
   if (options?.seed !== undefined) return new Generator(options.seed);

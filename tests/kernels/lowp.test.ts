@@ -85,26 +85,17 @@ describe('prepareInference: bf16 and int8 dense layers', () => {
     const model = new Model(net);
     const x = randn([32, 64], { seed: 3 });
     const exact = await model.predict(x);
-    const rel = (a: Tensor, b: Tensor): number => {
-      let e = 0;
-      let s = 0;
-      for (let i = 0; i < a.size; i++) {
-        e += ((a.data[i] as number) - (b.data[i] as number)) ** 2;
-        s += (b.data[i] as number) ** 2;
-      }
-      return Math.sqrt(e / s);
-    };
     await model.prepareInference({ precision: 'int8' });
     const q = await model.predict(x);
-    expect(rel(q, exact)).toBeGreaterThan(0); // the int8 path ran
-    expect(rel(q, exact)).toBeLessThan(0.02);
+    expect(relativeRms(q, exact)).toBeGreaterThan(0); // the int8 path ran
+    expect(relativeRms(q, exact)).toBeLessThan(0.02);
     // New weights (a load, a training step): the next predict converts them again.
     const w = (net.layers[2] as Linear).weight.data as Float32Array;
     for (let i = 0; i < w.length; i++) w[i] *= -1;
     const flipped = await model.predict(x);
     await model.prepareInference({ precision: 'float32' });
     const exactFlipped = model.predictSync(x);
-    expect(rel(flipped, exactFlipped)).toBeLessThan(0.02);
+    expect(relativeRms(flipped, exactFlipped)).toBeLessThan(0.02);
     for (let i = 0; i < w.length; i++) w[i] *= -1;
     expect(Array.from((await model.predict(x)).data)).toEqual(Array.from(exact.data));
   });
@@ -136,7 +127,7 @@ describe('prepareInference: bf16 and int8 dense layers', () => {
       /prepareInference: int8 drops validation accuracy from 100\.00% to \d+\.\d+% \(more than maxAccuracyDrop 0\); the model is unchanged/,
     );
     // Unchanged: still the bf16 preparation made before.
-    expect(rel2(await model.predict(x), logits)).toBeLessThan(0.02);
+    expect(relativeRms(await model.predict(x), logits)).toBeLessThan(0.02);
     await model.prepareInference({ precision: 'float32' });
     expect(Array.from((await model.predict(x)).data)).toEqual(Array.from(logits.data));
   });
@@ -155,7 +146,8 @@ describe('prepareInference: bf16 and int8 dense layers', () => {
   });
 });
 
-function rel2(a: Tensor, b: Tensor): number {
+/** sqrt(sum (a - b)^2 / sum b^2). */
+function relativeRms(a: Tensor, b: Tensor): number {
   let e = 0;
   let s = 0;
   for (let i = 0; i < a.size; i++) {
