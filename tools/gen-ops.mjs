@@ -234,6 +234,7 @@ function fieldDecls(o) {
         break;
       case 'f64':
         lines.push(`double* ${n};`, `int64_t ${n}_len;`);
+        if (a.optional) lines.push(`bool has_${n};`);
         break;
       case 'words':
         lines.push(`void* ${n};`, `int64_t ${n}_len;`);
@@ -348,7 +349,13 @@ function parseBody(o) {
         break;
       }
       case 'f64':
-        L.push(`  {`, `    const F64 v = a.f64(${i}, ${q});`, `    op.${n} = v.data, op.${n}_len = v.length;`, `  }`);
+        L.push(
+          `  {`,
+          `    const F64 v = a.${a.optional ? 'f64_or_null' : 'f64'}(${i}, ${q});`,
+          `    op.${n} = v.data, op.${n}_len = v.length;`,
+          ...(a.optional ? [`    op.has_${n} = v.present;`] : []),
+          `  }`,
+        );
         if (a.cells)
           L.push(`  a.expect_length(op.${n}_len, k${pascal(a.name)}Length, "${a.name}", k${pascal(a.name)}Cells);`);
         break;
@@ -747,7 +754,7 @@ function tsType(a) {
     case 'i32':
       return 'Int32Array' + (a.optional ? ' | null' : '');
     case 'f64':
-      return 'Float64Array';
+      return 'Float64Array' + (a.optional ? ' | null' : '');
     case 'words':
       return 'Words';
     case 'wordsList':
@@ -806,7 +813,12 @@ function opsTs() {
     }
   L.push('/** The native ops (one per entry of native/optable/*.ops.mjs). */', 'export interface GeneratedKernels {');
   for (const o of ops) {
-    const params = o.args.map((a) => `${a.name}${a.fallback !== undefined ? '?' : ''}: ${tsType(a)}`).join(', ');
+    // A trailing run of defaulted or nullable arguments may be left out (the binding reads a
+    // missing trailing argument as its fallback, or as null).
+    const omittable = o.args.map(() => false);
+    for (let i = o.args.length - 1; i >= 0 && (o.args[i].fallback !== undefined || o.args[i].optional); i--)
+      omittable[i] = true;
+    const params = o.args.map((a, i) => `${a.name}${omittable[i] ? '?' : ''}: ${tsType(a)}`).join(', ');
     L.push(...jsDoc(o.doc, '  '), `  ${o.name}(${params}): void;`);
     if (o.async)
       L.push(`  /** ${o.name} on libuv's pool; resolves when done. */`, `  ${o.name}Async(${params}): Promise<void>;`);

@@ -54,6 +54,7 @@ class Args {
   I32 i32(size_t i, const char* name) { return typed<int32_t>(i, name, false); }
   I32 i32_or_null(size_t i, const char* name) { return typed<int32_t>(i, name, true); }
   F64 f64(size_t i, const char* name) { return typed<double>(i, name, false); }
+  F64 f64_or_null(size_t i, const char* name) { return typed<double>(i, name, true); }
   Words words(size_t i, const char* name);
   Words words_value(Napi::Value v, const std::string& name);
   int64_t integer(size_t i, const char* name, int64_t min, int64_t max);

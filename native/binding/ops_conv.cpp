@@ -3,6 +3,8 @@
 // input, the output size), batch and layer norm's hyperparameters, maxPool2dBackward's index
 // check when it runs, and the profiler's shape strings.
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <cstdint>
 #include <numeric>
 
@@ -180,7 +182,21 @@ std::string AdaptiveAvgPool2dBackwardOp::shapes() const { return adaptive_shapes
 BatchNormArgs BatchNormOp::args() const {
   BatchNormArgs b = dims;
   b.eps = eps, b.momentum = momentum, b.training = training, b.relu = relu;
+  b.stats = has_stats ? stats : nullptr;
   return b;
+}
+
+// Summed statistics a cross-replica batch norm divides by: their count (the last cell, the
+// union's values per channel) must be a positive whole number, re-read on every run because
+// the sums arrive from the other replicas between the calls.
+std::string bn_stats_problem(const double* stats, int64_t c) {
+  if (!stats) return "";
+  const double count = stats[2 * c];
+  if (!(count >= 1 && count <= 9.007199254740992e15 && count == std::floor(count)))
+    return "stats: the count (the last value) must be a positive whole number of values per "
+           "channel, got " +
+           std::to_string(count);
+  return "";
 }
 
 void BatchNormOp::check(Args& a, BatchNormOp& op) {
@@ -192,21 +208,48 @@ void BatchNormOp::check(Args& a, BatchNormOp& op) {
     a.type_error("give both running statistics or neither");
   if (!op.training && !op.has_running_mean)
     a.type_error("evaluation mode needs the running statistics");
-  if (op.training && b.n * b.s < 2)
+  if (op.training && b.n * b.s < 2 && !op.has_stats)
     a.range_error("training needs more than one value per channel, got input " + bn_input(b));
+  if (op.has_stats && !op.training)
+    a.type_error(
+        "stats (summed batch statistics) are read only in training; pass null in evaluation");
 }
 
 BatchNormArgs BatchNormBackwardOp::args() const {
   BatchNormArgs b = dims;
   b.training = training, b.relu = relu;
+  b.stats = has_stats ? stats : nullptr;
   return b;
 }
 
-void BatchNormBackwardOp::check(Args& a, BatchNormBackwardOp& op) {
-  if (op.relu && !op.has_y)
+namespace {
+void check_relu_gate(Args& a, bool relu, bool has_y) {
+  if (relu && !has_y)
     a.type_error("relu needs y, the forward output whose sign gates the gradient");
-  if (!op.relu && op.has_y)
+  if (!relu && has_y)
     a.type_error("y is read only with relu (it gates the gradient); pass null without it");
+}
+}  // namespace
+
+void BatchNormBackwardOp::check(Args& a, BatchNormBackwardOp& op) {
+  check_relu_gate(a, op.relu, op.has_y);
+  if (op.has_stats && !op.training)
+    a.type_error("stats (summed gradient sums) are read only in training; pass null in evaluation");
+  if (op.has_stats && (op.has_dgamma || op.has_dbeta))
+    a.type_error(
+        "with stats, dgamma and dbeta must be null: batchNormGradStats gives this replica's");
+}
+
+BatchNormArgs BatchNormStatsOp::args() const { return dims; }
+
+BatchNormArgs BatchNormGradStatsOp::args() const {
+  BatchNormArgs b = dims;
+  b.relu = relu;
+  return b;
+}
+
+void BatchNormGradStatsOp::check(Args& a, BatchNormGradStatsOp& op) {
+  check_relu_gate(a, op.relu, op.has_y);
 }
 
 void LayerNormOp::check(Args& a, LayerNormOp& op) {

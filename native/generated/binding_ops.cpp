@@ -1079,6 +1079,11 @@ BatchNormOp BatchNormOp::parse(Args& a) {
     op.has_residual = v.present;
   }
   op.relu = a.optional_boolean(13, "relu", false);
+  {
+    const F64 v = a.f64_or_null(14, "stats");
+    op.stats = v.data, op.stats_len = v.length;
+    op.has_stats = v.present;
+  }
   check(a, op);
   a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
   if (op.has_gamma) a.expect_length(op.gamma_len, op.dims.c, "gamma", "one per channel");
@@ -1089,6 +1094,7 @@ BatchNormOp BatchNormOp::parse(Args& a) {
   a.expect_length(op.save_mean_len, op.dims.c, "saveMean", "one per channel");
   a.expect_length(op.save_invstd_len, op.dims.c, "saveInvstd", "one per channel");
   if (op.has_residual) a.expect_length(op.residual_len, op.x_len, "residual", "same as 'x'");
+  if (op.has_stats) a.expect_length(op.stats_len, a.add(a.mul(2, op.dims.c, "stats"), 1, "stats"), "stats", "2 per channel + the count");
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.x, op.x_len, "x", false);
   if (op.has_running_mean && op.has_gamma) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_running_mean && op.has_beta) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.beta, op.beta_len, "beta", false);
@@ -1097,6 +1103,7 @@ BatchNormOp BatchNormOp::parse(Args& a) {
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_running_mean) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_running_mean && op.has_residual) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.residual, op.residual_len, "residual", false);
+  if (op.has_running_mean && op.has_stats) a.expect_disjoint(op.running_mean, op.running_mean_len, "runningMean", op.stats, op.stats_len * 2, "stats", false);
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.x, op.x_len, "x", false);
   if (op.has_running_var && op.has_gamma) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_running_var && op.has_beta) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.beta, op.beta_len, "beta", false);
@@ -1104,24 +1111,32 @@ BatchNormOp BatchNormOp::parse(Args& a) {
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_running_var) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_running_var && op.has_residual) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.residual, op.residual_len, "residual", false);
+  if (op.has_running_var && op.has_stats) a.expect_disjoint(op.running_var, op.running_var_len, "runningVar", op.stats, op.stats_len * 2, "stats", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.x, op.x_len, "x", true);
   if (op.has_gamma) a.expect_disjoint(op.y, op.y_len, "y", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_beta) a.expect_disjoint(op.y, op.y_len, "y", op.beta, op.beta_len, "beta", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.save_mean, op.save_mean_len, "saveMean", false);
   a.expect_disjoint(op.y, op.y_len, "y", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_residual) a.expect_disjoint(op.y, op.y_len, "y", op.residual, op.residual_len, "residual", true);
+  if (op.has_stats) a.expect_disjoint(op.y, op.y_len, "y", op.stats, op.stats_len * 2, "stats", false);
   a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.x, op.x_len, "x", false);
   if (op.has_gamma) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_beta) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.beta, op.beta_len, "beta", false);
   a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_residual) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.residual, op.residual_len, "residual", false);
+  if (op.has_stats) a.expect_disjoint(op.save_mean, op.save_mean_len, "saveMean", op.stats, op.stats_len * 2, "stats", false);
   a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.x, op.x_len, "x", false);
   if (op.has_gamma) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_beta) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.beta, op.beta_len, "beta", false);
   if (op.has_residual) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.residual, op.residual_len, "residual", false);
+  if (op.has_stats) a.expect_disjoint(op.save_invstd, op.save_invstd_len, "saveInvstd", op.stats, op.stats_len * 2, "stats", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string BatchNormOp::run_problem() const { return bn_stats_problem(stats, dims.c); }
 void BatchNormOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -1139,6 +1154,7 @@ void BatchNormOp::buffers(std::vector<BufferUse>& uses) const {
   uses.push_back({save_mean, save_mean_len * 4, (true)});
   uses.push_back({save_invstd, save_invstd_len * 4, (true)});
   if (has_residual) uses.push_back({residual, residual_len * 4, false});
+  if (has_stats) uses.push_back({stats, stats_len * 8, false});
 }
 void BatchNormOp::remap(const Remap& f) {
   remap_ptr(f, x);
@@ -1150,6 +1166,7 @@ void BatchNormOp::remap(const Remap& f) {
   remap_ptr(f, save_mean);
   remap_ptr(f, save_invstd);
   remap_ptr(f, residual);
+  remap_ptr(f, stats);
 }
 bool* BatchNormOp::overwrite_flag(const void*) { return nullptr; }
 void BatchNormOp::run_cpu() const { return batch_norm_forward(args(), x, residual, gamma, beta, running_mean, running_var, y, save_mean, save_invstd); }
@@ -1217,6 +1234,11 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   }
   op.relu = a.optional_boolean(12, "relu", false);
   op.overwrite = a.optional_boolean(13, "overwrite", false);
+  {
+    const F64 v = a.f64_or_null(14, "stats");
+    op.stats = v.data, op.stats_len = v.length;
+    op.has_stats = v.present;
+  }
   check(a, op);
   a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
   a.expect_length(op.dy_len, op.x_len, "dy", "same as 'x'");
@@ -1228,6 +1250,7 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dbeta) a.expect_length(op.dbeta_len, op.dims.c, "dbeta", "one per channel");
   if (op.has_y) a.expect_length(op.y_len, op.x_len, "y", "same as 'x'");
   if (op.has_dresidual) a.expect_length(op.dresidual_len, op.x_len, "dresidual", "same as 'x'");
+  if (op.has_stats) a.expect_length(op.stats_len, a.add(a.mul(2, op.dims.c, "stats"), 1, "stats"), "stats", "2 per channel + the count");
   if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.x, op.x_len, "x", false);
   if (op.has_dx) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dy, op.dy_len, "dy", false);
   if (op.has_dx && op.has_gamma) a.expect_disjoint(op.dx, op.dx_len, "dx", op.gamma, op.gamma_len, "gamma", false);
@@ -1237,6 +1260,7 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dx && op.has_dbeta) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dbeta, op.dbeta_len, "dbeta", false);
   if (op.has_dx && op.has_y) a.expect_disjoint(op.dx, op.dx_len, "dx", op.y, op.y_len, "y", false);
   if (op.has_dx && op.has_dresidual) a.expect_disjoint(op.dx, op.dx_len, "dx", op.dresidual, op.dresidual_len, "dresidual", false);
+  if (op.has_dx && op.has_stats) a.expect_disjoint(op.dx, op.dx_len, "dx", op.stats, op.stats_len * 2, "stats", false);
   if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.x, op.x_len, "x", false);
   if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dy, op.dy_len, "dy", false);
   if (op.has_dgamma && op.has_gamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.gamma, op.gamma_len, "gamma", false);
@@ -1245,6 +1269,7 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dgamma && op.has_dbeta) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dbeta, op.dbeta_len, "dbeta", false);
   if (op.has_dgamma && op.has_y) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.y, op.y_len, "y", false);
   if (op.has_dgamma && op.has_dresidual) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dresidual, op.dresidual_len, "dresidual", false);
+  if (op.has_dgamma && op.has_stats) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.stats, op.stats_len * 2, "stats", false);
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.x, op.x_len, "x", false);
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dy, op.dy_len, "dy", false);
   if (op.has_dbeta && op.has_gamma) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.gamma, op.gamma_len, "gamma", false);
@@ -1252,15 +1277,21 @@ BatchNormBackwardOp BatchNormBackwardOp::parse(Args& a) {
   if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_dbeta && op.has_y) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.y, op.y_len, "y", false);
   if (op.has_dbeta && op.has_dresidual) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dresidual, op.dresidual_len, "dresidual", false);
+  if (op.has_dbeta && op.has_stats) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.stats, op.stats_len * 2, "stats", false);
   if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.x, op.x_len, "x", false);
   if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.dy, op.dy_len, "dy", true);
   if (op.has_dresidual && op.has_gamma) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.gamma, op.gamma_len, "gamma", false);
   if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.save_mean, op.save_mean_len, "saveMean", false);
   if (op.has_dresidual) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
   if (op.has_dresidual && op.has_y) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.y, op.y_len, "y", false);
+  if (op.has_dresidual && op.has_stats) a.expect_disjoint(op.dresidual, op.dresidual_len, "dresidual", op.stats, op.stats_len * 2, "stats", false);
+  if (const std::string e = op.run_problem(); !e.empty()) a.range_error(e);
   return op;
 }
+std::string BatchNormBackwardOp::run_problem() const { return bn_stats_problem(stats, dims.c); }
 void BatchNormBackwardOp::run() const {
+  if (const std::string e = run_problem(); !e.empty())
+    return set_runtime_error(std::string(kName) + ": " + e);
   switch (current_backend()) {
     case Backend::Cpu:
       return run_cpu();
@@ -1279,6 +1310,7 @@ void BatchNormBackwardOp::buffers(std::vector<BufferUse>& uses) const {
   if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
   if (has_y) uses.push_back({y, y_len * 4, false});
   if (has_dresidual) uses.push_back({dresidual, dresidual_len * 4, (true)});
+  if (has_stats) uses.push_back({stats, stats_len * 8, false});
 }
 void BatchNormBackwardOp::remap(const Remap& f) {
   remap_ptr(f, x);
@@ -1291,12 +1323,169 @@ void BatchNormBackwardOp::remap(const Remap& f) {
   remap_ptr(f, dbeta);
   remap_ptr(f, y);
   remap_ptr(f, dresidual);
+  remap_ptr(f, stats);
 }
 bool* BatchNormBackwardOp::overwrite_flag(const void* target) { return target == dx ? &overwrite : nullptr; }
 void BatchNormBackwardOp::run_cpu() const { return batch_norm_backward(args(), x, dy, y, gamma, save_mean, save_invstd, dx, overwrite, dgamma, dbeta, dresidual); }
 double BatchNormBackwardOp::flops() const { return 8.0 * double(dims.n * dims.c * dims.s); }
 double BatchNormBackwardOp::bytes() const { return (16.0 + (has_y ? 8.0 : 0.0) + (has_dresidual ? 4.0 : 0.0)) * double(dims.n * dims.c * dims.s); }
 std::string BatchNormBackwardOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
+
+// ---- batchNormStats (conv)
+BatchNormStatsOp BatchNormStatsOp::parse(Args& a) {
+  BatchNormStatsOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(1, "dims");
+    op.dims.n = a.int_field(s, "dims", "n", 0, int64_t{1} << 40);
+    op.dims.c = a.int_field(s, "dims", "c", 1, int64_t{1} << 40);
+    op.dims.s = a.int_field(s, "dims", "s", 0, int64_t{1} << 40);
+    static const char* const kKeys[] = {"n", "c", "s"};
+    a.only_fields(s, "dims", 3, kKeys);
+  }
+  {
+    const F64 v = a.f64(2, "stats");
+    op.stats = v.data, op.stats_len = v.length;
+  }
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
+  a.expect_length(op.stats_len, a.add(a.mul(2, op.dims.c, "stats"), 1, "stats"), "stats", "2 per channel + the count");
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.x, op.x_len, "x", false);
+  return op;
+}
+void BatchNormStatsOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BatchNormStatsOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({stats, stats_len * 8, (true)});
+}
+void BatchNormStatsOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, stats);
+}
+bool* BatchNormStatsOp::overwrite_flag(const void*) { return nullptr; }
+void BatchNormStatsOp::run_cpu() const { return batch_norm_stats(args(), x, stats); }
+double BatchNormStatsOp::flops() const { return 3.0 * double(dims.n * dims.c * dims.s); }
+double BatchNormStatsOp::bytes() const { return 4.0 * double(dims.n * dims.c * dims.s); }
+std::string BatchNormStatsOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
+
+// ---- batchNormGradStats (conv)
+BatchNormGradStatsOp BatchNormGradStatsOp::parse(Args& a) {
+  BatchNormGradStatsOp op;
+  {
+    const F32 v = a.f32(0, "x");
+    op.x = v.data, op.x_len = v.length;
+  }
+  {
+    const F32 v = a.f32(1, "dy");
+    op.dy = v.data, op.dy_len = v.length;
+  }
+  {
+    const F32 v = a.f32(2, "saveMean");
+    op.save_mean = v.data, op.save_mean_len = v.length;
+  }
+  {
+    const F32 v = a.f32(3, "saveInvstd");
+    op.save_invstd = v.data, op.save_invstd_len = v.length;
+  }
+  {
+    const Napi::Object s = a.object(4, "dims");
+    op.dims.n = a.int_field(s, "dims", "n", 0, int64_t{1} << 40);
+    op.dims.c = a.int_field(s, "dims", "c", 1, int64_t{1} << 40);
+    op.dims.s = a.int_field(s, "dims", "s", 0, int64_t{1} << 40);
+    static const char* const kKeys[] = {"n", "c", "s"};
+    a.only_fields(s, "dims", 3, kKeys);
+  }
+  {
+    const F64 v = a.f64(5, "stats");
+    op.stats = v.data, op.stats_len = v.length;
+  }
+  {
+    const F32 v = a.f32_or_null(6, "dgamma");
+    op.dgamma = v.data, op.dgamma_len = v.length;
+    op.has_dgamma = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(7, "dbeta");
+    op.dbeta = v.data, op.dbeta_len = v.length;
+    op.has_dbeta = v.present;
+  }
+  {
+    const F32 v = a.f32_or_null(8, "y");
+    op.y = v.data, op.y_len = v.length;
+    op.has_y = v.present;
+  }
+  op.relu = a.optional_boolean(9, "relu", false);
+  check(a, op);
+  a.expect_length(op.x_len, a.mul(a.mul(op.dims.n, op.dims.c, "x"), op.dims.s, "x"), "x", "n*c*s");
+  a.expect_length(op.dy_len, op.x_len, "dy", "same as 'x'");
+  a.expect_length(op.save_mean_len, op.dims.c, "saveMean", "one per channel");
+  a.expect_length(op.save_invstd_len, op.dims.c, "saveInvstd", "one per channel");
+  a.expect_length(op.stats_len, a.add(a.mul(2, op.dims.c, "stats"), 1, "stats"), "stats", "2 per channel + the count");
+  if (op.has_dgamma) a.expect_length(op.dgamma_len, op.dims.c, "dgamma", "one per channel");
+  if (op.has_dbeta) a.expect_length(op.dbeta_len, op.dims.c, "dbeta", "one per channel");
+  if (op.has_y) a.expect_length(op.y_len, op.x_len, "y", "same as 'x'");
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.x, op.x_len, "x", false);
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.dy, op.dy_len, "dy", false);
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.save_mean, op.save_mean_len, "saveMean", false);
+  a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dgamma) a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.dgamma, op.dgamma_len, "dgamma", false);
+  if (op.has_dbeta) a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_y) a.expect_disjoint(op.stats, op.stats_len * 2, "stats", op.y, op.y_len, "y", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.x, op.x_len, "x", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dy, op.dy_len, "dy", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dgamma) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dgamma && op.has_dbeta) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.dbeta, op.dbeta_len, "dbeta", false);
+  if (op.has_dgamma && op.has_y) a.expect_disjoint(op.dgamma, op.dgamma_len, "dgamma", op.y, op.y_len, "y", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.x, op.x_len, "x", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.dy, op.dy_len, "dy", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_mean, op.save_mean_len, "saveMean", false);
+  if (op.has_dbeta) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.save_invstd, op.save_invstd_len, "saveInvstd", false);
+  if (op.has_dbeta && op.has_y) a.expect_disjoint(op.dbeta, op.dbeta_len, "dbeta", op.y, op.y_len, "y", false);
+  return op;
+}
+void BatchNormGradStatsOp::run() const {
+  switch (current_backend()) {
+    case Backend::Cpu:
+      return run_cpu();
+    default:
+      return backend_missing(kName);
+  }
+}
+void BatchNormGradStatsOp::buffers(std::vector<BufferUse>& uses) const {
+  uses.push_back({x, x_len * 4, false});
+  uses.push_back({dy, dy_len * 4, false});
+  uses.push_back({save_mean, save_mean_len * 4, false});
+  uses.push_back({save_invstd, save_invstd_len * 4, false});
+  uses.push_back({stats, stats_len * 8, (true)});
+  if (has_dgamma) uses.push_back({dgamma, dgamma_len * 4, false});
+  if (has_dbeta) uses.push_back({dbeta, dbeta_len * 4, false});
+  if (has_y) uses.push_back({y, y_len * 4, false});
+}
+void BatchNormGradStatsOp::remap(const Remap& f) {
+  remap_ptr(f, x);
+  remap_ptr(f, dy);
+  remap_ptr(f, save_mean);
+  remap_ptr(f, save_invstd);
+  remap_ptr(f, stats);
+  remap_ptr(f, dgamma);
+  remap_ptr(f, dbeta);
+  remap_ptr(f, y);
+}
+bool* BatchNormGradStatsOp::overwrite_flag(const void*) { return nullptr; }
+void BatchNormGradStatsOp::run_cpu() const { return batch_norm_grad_stats(args(), x, dy, y, save_mean, save_invstd, stats, dgamma, dbeta); }
+double BatchNormGradStatsOp::flops() const { return 4.0 * double(dims.n * dims.c * dims.s); }
+double BatchNormGradStatsOp::bytes() const { return (8.0 + (has_y ? 4.0 : 0.0)) * double(dims.n * dims.c * dims.s); }
+std::string BatchNormGradStatsOp::shapes() const { return "[" + std::to_string(dims.n) + "," + std::to_string(dims.c) + "," + std::to_string(dims.s) + "]"; }
 
 // ---- layerNorm (conv)
 LayerNormOp LayerNormOp::parse(Args& a) {
@@ -4576,6 +4765,8 @@ void export_ops(Napi::Env env, Napi::Object exports) {
   export_op<AdaptiveAvgPool2dBackwardOp>(env, exports, false);
   export_op<BatchNormOp>(env, exports, false);
   export_op<BatchNormBackwardOp>(env, exports, false);
+  export_op<BatchNormStatsOp>(env, exports, false);
+  export_op<BatchNormGradStatsOp>(env, exports, false);
   export_op<LayerNormOp>(env, exports, false);
   export_op<LayerNormBackwardOp>(env, exports, false);
   export_op<GemmOp>(env, exports, false);

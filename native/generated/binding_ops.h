@@ -25,6 +25,7 @@ std::string random_state_problem(const double*);
 std::string attention_seed_problem(const double*);
 std::string lowp_weights_problem(int64_t, const float*, int64_t);
 std::string lowp_colsum_problem(int64_t, const int32_t*, int64_t, int64_t);
+std::string bn_stats_problem(const double*, int64_t);
 std::string cast_to_int32_problem(const float*, int64_t);
 std::string sgd_problem(const double*);
 std::string adam_problem(const double*);
@@ -491,6 +492,8 @@ struct BatchNormOp {
   static BatchNormOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, BatchNormOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -531,6 +534,9 @@ struct BatchNormOp {
   int64_t residual_len;
   bool has_residual;
   bool relu;
+  double* stats;
+  int64_t stats_len;
+  bool has_stats;
   BatchNormArgs args() const;
 };
 
@@ -542,6 +548,8 @@ struct BatchNormBackwardOp {
   static BatchNormBackwardOp parse(Args& a);
   // Checks beyond the table's (hand-written, conv family).
   static void check(Args& a, BatchNormBackwardOp& op);
+  // The first problem with the data it reads when it runs ("" when none): the table's runCheck.
+  std::string run_problem() const;
   // Dispatches to run_<backend>() on current_backend() (backend.h).
   void run() const;
   // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
@@ -584,6 +592,78 @@ struct BatchNormBackwardOp {
   bool has_dresidual;
   bool relu;
   bool overwrite;
+  double* stats;
+  int64_t stats_len;
+  bool has_stats;
+  BatchNormArgs args() const;
+};
+
+// This batch's half of a cross-replica batch norm: per channel c, stats[2c] = sum x, stats[2c+1] = sum
+// x^2 (double), stats[2c] = the values per channel; summed over replicas, they are batchNorm's stats.
+struct BatchNormStatsOp {
+  static constexpr const char* kName = "batchNormStats";
+  static BatchNormStatsOp parse(Args& a);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  BatchNormArgs dims;
+  double* stats;
+  int64_t stats_len;
+  BatchNormArgs args() const;
+};
+
+// The backward's half of a cross-replica batch norm: with g = dy where y > 0 (relu) else dy, stats[2c] =
+// sum g, stats[2c+1] = sum g (x - mean), stats[2C] = the count; this batch's dgamma += sum g xhat, dbeta +=
+// sum g (each may be null). Summed over replicas, the stats are batchNormBackward's.
+struct BatchNormGradStatsOp {
+  static constexpr const char* kName = "batchNormGradStats";
+  static BatchNormGradStatsOp parse(Args& a);
+  // Checks beyond the table's (hand-written, conv family).
+  static void check(Args& a, BatchNormGradStatsOp& op);
+  // Dispatches to run_<backend>() on current_backend() (backend.h).
+  void run() const;
+  // Every buffer it reads or writes, for a Program deciding which fresh buffers to zero.
+  void buffers(std::vector<BufferUse>& uses) const;
+  // The flag that makes it overwrite `target` instead of adding into it (null if none).
+  bool* overwrite_flag(const void* target);
+  // Moves every buffer pointer through f (a Program compacting its buffers).
+  void remap(const Remap& f);
+  void run_cpu() const;
+  double flops() const;
+  double bytes() const;
+  std::string shapes() const;
+  float* x;
+  int64_t x_len;
+  float* dy;
+  int64_t dy_len;
+  float* save_mean;
+  int64_t save_mean_len;
+  float* save_invstd;
+  int64_t save_invstd_len;
+  BatchNormArgs dims;
+  double* stats;
+  int64_t stats_len;
+  float* dgamma;
+  int64_t dgamma_len;
+  bool has_dgamma;
+  float* dbeta;
+  int64_t dbeta_len;
+  bool has_dbeta;
+  float* y;
+  int64_t y_len;
+  bool has_y;
+  bool relu;
   BatchNormArgs args() const;
 };
 

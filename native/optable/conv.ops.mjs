@@ -1,6 +1,6 @@
 // Convolution, pooling and normalisation. Hand-written checks (geometry), the runtime index
 // check of maxPool2dBackward and the profiler's shape strings: native/binding/ops_conv.cpp.
-import { bool, enumArg, f32, i32, int, num, op, struct, MAX_EXTENT } from './dsl.mjs';
+import { bool, enumArg, f32, f64, i32, int, num, op, struct, MAX_EXTENT } from './dsl.mjs';
 
 const DIM = 'int64_t{1} << 31';
 const BN_DIM = 'int64_t{1} << 40';
@@ -91,6 +91,7 @@ const poolWindows = 'double(geometry.planes * out_h * out_w)';
 
 // ---- normalisation --------------------------------------------------------------------------
 const bnX = 'dims.n * dims.c * dims.s';
+const bnStats = '2 * dims.c + 1';
 const perChannel = (name, o = {}) => f32(name, { len: 'dims.c', lenWhy: 'one per channel', ...o });
 const perElement = (name, o = {}) => f32(name, { len: 'd', lenWhy: 'one per normalised element', ...o });
 const perRow = (name, o = {}) => f32(name, { len: 'rows', lenWhy: 'one per row', ...o });
@@ -275,8 +276,15 @@ export default [
       perChannel('saveInvstd', { out: true, writesAll: true }),
       sameAsX('residual', { optional: true, doc: 'added after the norm, before the relu' }),
       bool('relu', { fallback: false }),
+      f64('stats', {
+        optional: true,
+        len: bnStats,
+        lenWhy: '2 per channel + the count',
+        doc: "the replicas' summed batchNormStats (cross-replica batch norm): the statistics instead of x's",
+      }),
     ],
     check: true,
+    runCheck: 'bn_stats_problem(stats, dims.c)',
     fields: ['BatchNormArgs args() const;'],
     run: 'batch_norm_forward(args(), x, residual, gamma, beta, running_mean, running_var, y, save_mean, save_invstd)',
     flops: '(5.0 + (has_residual ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * double(dims.n * dims.c * dims.s)',
@@ -304,14 +312,62 @@ export default [
       sameAsX('dresidual', { out: true, optional: true, writesAll: true, alias: { dy: 'true' } }),
       bool('relu', { fallback: false }),
       bool('overwrite', { fallback: false }),
+      f64('stats', {
+        optional: true,
+        len: bnStats,
+        lenWhy: '2 per channel + the count',
+        doc: "the replicas' summed batchNormGradStats (cross-replica batch norm): the sums instead of this batch's",
+      }),
     ],
     check: true,
+    runCheck: 'bn_stats_problem(stats, dims.c)',
     // A recorded program sets overwrite itself for a fresh dx (program.cpp).
     overwrite: { flag: 'overwrite', target: 'dx' },
     fields: ['BatchNormArgs args() const;'],
     run: 'batch_norm_backward(args(), x, dy, y, gamma, save_mean, save_invstd, dx, overwrite, dgamma, dbeta, dresidual)',
     flops: '8.0 * double(dims.n * dims.c * dims.s)',
     bytes: '(16.0 + (has_y ? 8.0 : 0.0) + (has_dresidual ? 4.0 : 0.0)) * double(dims.n * dims.c * dims.s)',
+    shapes: bnShapes,
+  }),
+  op({
+    name: 'batchNormStats',
+    doc:
+      "This batch's half of a cross-replica batch norm: per channel c, stats[2c] = sum x, stats[2c+1] = sum\n" +
+      'x^2 (double), stats[2c] = the values per channel; summed over replicas, they are batchNorm\'s stats.',
+    args: [
+      f32('x', { len: bnX, lenWhy: 'n*c*s' }),
+      struct('dims', 'BatchNormDims'),
+      f64('stats', { out: true, writesAll: true, len: bnStats, lenWhy: '2 per channel + the count' }),
+    ],
+    fields: ['BatchNormArgs args() const;'],
+    run: 'batch_norm_stats(args(), x, stats)',
+    flops: '3.0 * double(dims.n * dims.c * dims.s)',
+    bytes: '4.0 * double(dims.n * dims.c * dims.s)',
+    shapes: bnShapes,
+  }),
+  op({
+    name: 'batchNormGradStats',
+    doc:
+      "The backward's half of a cross-replica batch norm: with g = dy where y > 0 (relu) else dy, stats[2c] =\n" +
+      'sum g, stats[2c+1] = sum g (x - mean), stats[2C] = the count; this batch\'s dgamma += sum g xhat, dbeta +=\n' +
+      "sum g (each may be null). Summed over replicas, the stats are batchNormBackward's.",
+    args: [
+      f32('x', { len: bnX, lenWhy: 'n*c*s' }),
+      sameAsX('dy'),
+      perChannel('saveMean'),
+      perChannel('saveInvstd'),
+      struct('dims', 'BatchNormDims'),
+      f64('stats', { out: true, writesAll: true, len: bnStats, lenWhy: '2 per channel + the count' }),
+      perChannel('dgamma', { out: true, optional: true }),
+      perChannel('dbeta', { out: true, optional: true }),
+      sameAsX('y', { optional: true, doc: "the forward output (the relu's gate)" }),
+      bool('relu', { fallback: false }),
+    ],
+    check: true,
+    fields: ['BatchNormArgs args() const;'],
+    run: 'batch_norm_grad_stats(args(), x, dy, y, save_mean, save_invstd, stats, dgamma, dbeta)',
+    flops: '4.0 * double(dims.n * dims.c * dims.s)',
+    bytes: '(8.0 + (has_y ? 4.0 : 0.0)) * double(dims.n * dims.c * dims.s)',
     shapes: bnShapes,
   }),
   op({

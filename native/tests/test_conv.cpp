@@ -722,6 +722,103 @@ TEST(batch_norm_fused_relu_residual) {
   }
 }
 
+// Cross-replica batch norm (SyncBatchNorm): a batch split in two "replicas" whose sums are
+// added gives, on each part, exactly the rows, saved statistics, running statistics and input
+// gradients of one call on the whole batch; the parameter gradients of the parts add up to the
+// whole's. Offset data (mean 100) so sums about the origin must not lose the variance; runs
+// shorter and longer than the scalar cut-off; with the fused relu and residual; each half
+// kernel against its naive twin.
+TEST(batch_norm_across_replicas) {
+  uint32_t seed = 520;
+  for (const auto& shape : {std::array<int64_t, 3>{5, 3, 1}, {4, 2, 7}, {6, 3, 37}}) {
+    const int64_t n = shape[0], c = shape[1], s = shape[2], n0 = 2;
+    const size_t nx = size_t(n * c * s), nc = size_t(c), cut = size_t(n0 * c * s);
+    for (const bool fused : {false, true}) {
+      BatchNormArgs a;
+      a.n = n, a.c = c, a.s = s, a.training = true, a.relu = fused;
+      auto x = random_vector(nx, seed++, 98, 102);
+      auto r = random_vector(nx, seed++, -1, 1);
+      auto gamma = random_vector(nc, seed++, 0.5f, 1.5f);
+      auto beta = random_vector(nc, seed++, -0.5f, 0.5f);
+      auto dy = random_vector(nx, seed++, -1, 1);
+      const float* res = fused ? r.data() : nullptr;
+      // the whole batch
+      std::vector<float> rm(nc, 99.0f), rv(nc, 2.0f), y(nx), mean(nc), inv(nc);
+      batch_norm_forward(a, x.data(), res, gamma.data(), beta.data(), rm.data(), rv.data(),
+                         y.data(), mean.data(), inv.data());
+      std::vector<float> dx(nx), dg(nc, 0.0f), db(nc, 0.0f);
+      batch_norm_backward(a, x.data(), dy.data(), fused ? y.data() : nullptr, gamma.data(),
+                          mean.data(), inv.data(), dx.data(), true, dg.data(), db.data(), nullptr);
+      // two parts of n0 and n - n0 rows, their sums added
+      BatchNormArgs p[2] = {a, a};
+      p[0].n = n0, p[1].n = n - n0;
+      const size_t off[2] = {0, cut};
+      std::vector<double> part(2 * nc + 1), want(2 * nc + 1), total(2 * nc + 1, 0.0);
+      for (int k = 0; k < 2; ++k) {
+        batch_norm_stats(p[k], x.data() + off[k], part.data());
+        ref::batch_norm_stats(p[k], x.data() + off[k], want.data());
+        for (size_t i = 0; i < part.size(); ++i) {
+          CHECK(std::fabs(part[i] - want[i]) <= 1e-9 * (1 + std::fabs(want[i])));
+          total[i] += part[i];
+        }
+      }
+      CHECK(total[2 * nc] == double(n * s));
+      std::vector<float> y2(nx), rm2(nc, 99.0f), rv2(nc, 2.0f), mean2(nc), inv2(nc);
+      for (int k = 0; k < 2; ++k) {
+        BatchNormArgs q = p[k];
+        q.stats = total.data();
+        // each replica updates its own copy of the running statistics, to the same values
+        std::vector<float> rmk(nc, 99.0f), rvk(nc, 2.0f);
+        batch_norm_forward(q, x.data() + off[k], res ? res + off[k] : nullptr, gamma.data(),
+                           beta.data(), rmk.data(), rvk.data(), y2.data() + off[k], mean2.data(),
+                           inv2.data());
+        std::vector<float> yr(nx), mr(nc), ir(nc), rmr(nc, 99.0f), rvr(nc, 2.0f);
+        ref::batch_norm_forward(q, x.data() + off[k], res ? res + off[k] : nullptr, gamma.data(),
+                                beta.data(), rmr.data(), rvr.data(), yr.data(), mr.data(),
+                                ir.data());
+        const size_t len = size_t(q.n * c * s);
+        CHECK_CLOSE(y2.data() + off[k], yr.data(), len, 2e-4, 2e-4, "replica forward vs twin");
+        CHECK_CLOSE(rmk.data(), rm.data(), nc, 1e-5, 1e-6, "replica running mean");
+        CHECK_CLOSE(rvk.data(), rv.data(), nc, 1e-4, 1e-5, "replica running var");
+        CHECK_CLOSE(mean2.data(), mean.data(), nc, 1e-5, 1e-6, "replica saved mean");
+        CHECK_CLOSE(inv2.data(), inv.data(), nc, 1e-4, 1e-5, "replica saved invstd");
+      }
+      CHECK_CLOSE(y2.data(), y.data(), nx, 2e-4, 2e-4, "replicas' rows vs the whole batch");
+      // backward: the parts' gradient sums added, each part's dx from the total
+      std::vector<double> gtotal(2 * nc + 1, 0.0);
+      std::vector<float> dg2(nc, 0.0f), db2(nc, 0.0f), dgr(nc, 0.0f), dbr(nc, 0.0f);
+      for (int k = 0; k < 2; ++k) {
+        const float* gate = fused ? y.data() + off[k] : nullptr;
+        batch_norm_grad_stats(p[k], x.data() + off[k], dy.data() + off[k], gate, mean.data(),
+                              inv.data(), part.data(), dg2.data(), db2.data());
+        ref::batch_norm_grad_stats(p[k], x.data() + off[k], dy.data() + off[k], gate, mean.data(),
+                                   inv.data(), want.data(), dgr.data(), dbr.data());
+        for (size_t i = 0; i < part.size(); ++i) {
+          CHECK(std::fabs(part[i] - want[i]) <= 1e-6 * (1 + std::fabs(want[i])));
+          gtotal[i] += part[i];
+        }
+      }
+      CHECK_CLOSE(dg2.data(), dg.data(), nc, 2e-4, 2e-4, "parts' dgamma add up");
+      CHECK_CLOSE(db2.data(), db.data(), nc, 2e-4, 2e-4, "parts' dbeta add up");
+      CHECK_CLOSE(dgr.data(), dg.data(), nc, 2e-4, 2e-4, "twin's dgamma");
+      std::vector<float> dx2(nx, 3.0f), dxr(nx, 3.0f);
+      for (int k = 0; k < 2; ++k) {
+        BatchNormArgs q = p[k];
+        q.stats = gtotal.data();
+        const float* gate = fused ? y.data() + off[k] : nullptr;
+        batch_norm_backward(q, x.data() + off[k], dy.data() + off[k], gate, gamma.data(),
+                            mean.data(), inv.data(), dx2.data() + off[k], true, nullptr, nullptr,
+                            nullptr);
+        ref::batch_norm_backward(q, x.data() + off[k], dy.data() + off[k], gate, gamma.data(),
+                                 mean.data(), inv.data(), dxr.data() + off[k], true, nullptr,
+                                 nullptr, nullptr);
+      }
+      CHECK_CLOSE(dx2.data(), dx.data(), nx, 2e-4, 2e-4, "replicas' dx vs the whole batch");
+      CHECK_CLOSE(dxr.data(), dx.data(), nx, 2e-4, 2e-4, "twin's replica dx");
+    }
+  }
+}
+
 TEST(batch_norm_and_layer_norm) {
   uint32_t seed = 400;
   // Plain variables, not a structured binding: the lambdas below capture them, which C++17

@@ -282,7 +282,7 @@ export interface GeneratedKernels {
   /** dx += (or =, with overwrite) the data gradient of conv2d for the upstream gradient dy (of its pre-activation output). */
   conv2dBackwardData(dy: Float32Array, weight: Float32Array, geometry: ConvGeometry, dx: Float32Array, overwrite?: boolean): void;
   /** dw += the weight gradient of conv2d; db += the bias gradient (db may be null). */
-  conv2dBackwardWeight(x: Float32Array, dy: Float32Array, geometry: ConvGeometry, dw: Float32Array, db: Float32Array | null): void;
+  conv2dBackwardWeight(x: Float32Array, dy: Float32Array, geometry: ConvGeometry, dw: Float32Array, db?: Float32Array | null): void;
   /**
    * y = the window maxima; index = the argmax position within its input plane (h * W + w).
    * globalIndex (may be omitted): the same positions over the whole input, plane * H * W +
@@ -308,17 +308,28 @@ export interface GeneratedKernels {
    * Batch normalisation of x (n, c, s) over n and s. training: normalise by the batch statistics
    * (saved for the backward) and update the running ones; otherwise use the running ones.
    */
-  batchNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null, dims: BatchNormDims, eps: number, momentum: number, training: boolean, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array, residual: Float32Array | null, relu?: boolean): void;
+  batchNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null, dims: BatchNormDims, eps: number, momentum: number, training: boolean, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array, residual?: Float32Array | null, relu?: boolean, stats?: Float64Array | null): void;
   /**
    * The gradient of y = relu?(bn(x) + residual): with g = dy where y > 0 (relu) else dy, dx += (or =, with
    * overwrite) the gradient through the norm, dgamma += sum g xhat, dbeta += sum g, dresidual = g (each may
    * be null; y, the forward output, is required with relu).
    */
-  batchNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, dims: BatchNormDims, training: boolean, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null, y: Float32Array | null, dresidual: Float32Array | null, relu?: boolean, overwrite?: boolean): void;
+  batchNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, dims: BatchNormDims, training: boolean, dx?: Float32Array | null, dgamma?: Float32Array | null, dbeta?: Float32Array | null, y?: Float32Array | null, dresidual?: Float32Array | null, relu?: boolean, overwrite?: boolean, stats?: Float64Array | null): void;
+  /**
+   * This batch's half of a cross-replica batch norm: per channel c, stats[2c] = sum x, stats[2c+1] = sum
+   * x^2 (double), stats[2c] = the values per channel; summed over replicas, they are batchNorm's stats.
+   */
+  batchNormStats(x: Float32Array, dims: BatchNormDims, stats: Float64Array): void;
+  /**
+   * The backward's half of a cross-replica batch norm: with g = dy where y > 0 (relu) else dy, stats[2c] =
+   * sum g, stats[2c+1] = sum g (x - mean), stats[2C] = the count; this batch's dgamma += sum g xhat, dbeta +=
+   * sum g (each may be null). Summed over replicas, the stats are batchNormBackward's.
+   */
+  batchNormGradStats(x: Float32Array, dy: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array, dims: BatchNormDims, stats: Float64Array, dgamma?: Float32Array | null, dbeta?: Float32Array | null, y?: Float32Array | null, relu?: boolean): void;
   /** Layer normalisation of each of the rows of x (rows, d); the statistics are saved for the backward. */
   layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, d: number, eps: number, y: Float32Array, saveMean: Float32Array, saveInvstd: Float32Array): void;
   /** dx += ..., dgamma += ..., dbeta += ... (each may be null). */
-  layerNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, rows: number, d: number, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  layerNormBackward(x: Float32Array, dy: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array, rows: number, d: number, dx?: Float32Array | null, dgamma?: Float32Array | null, dbeta?: Float32Array | null): void;
   /** C = act(alpha op(A) op(B) + beta C + bias); A, B, C row-major with leading dims. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number, bias: Float32Array | null, biasMode: BiasMode, activation: UnaryCode, activationParam: number): void;
   /** `batch` GEMMs; operand i starts at i * stride (elements). */
@@ -332,11 +343,11 @@ export interface GeneratedKernels {
   /** y = x (op) s, or s (op) x with scalarFirst (y may be x). */
   binaryScalar(op: BinaryCode, x: Float32Array, s: number, scalarFirst: boolean, y: Float32Array): void;
   /** Gradients of y = a (op) b (same shapes): da += ..., db += ... (either may be null). */
-  binaryBackward(op: BinaryCode, a: Float32Array, b: Float32Array, y: Float32Array, dy: Float32Array, da: Float32Array | null, db: Float32Array | null): void;
+  binaryBackward(op: BinaryCode, a: Float32Array, b: Float32Array, y: Float32Array, dy: Float32Array, da?: Float32Array | null, db?: Float32Array | null): void;
   /** out = cond != 0 ? x : y, elementwise (ONNX Where): C truthiness, so NaN is true and +-0 false. Exact: the chosen element is copied, so an inf or NaN in the unselected operand never reaches out (out may be x or y). */
   select(cond: Float32Array, x: Float32Array, y: Float32Array, out: Float32Array): void;
   /** Gradients of select: dx += dout where cond != 0, dy += dout where cond == 0 (either may be null); their other elements are left untouched. */
-  selectBackward(cond: Float32Array, dout: Float32Array, dx: Float32Array | null, dy: Float32Array | null): void;
+  selectBackward(cond: Float32Array, dout: Float32Array, dx?: Float32Array | null, dy?: Float32Array | null): void;
   /** out (outer, inner) = reduce x (outer, r, inner) over r. */
   reduce(op: ReduceCode, x: Float32Array, outer: number, r: number, inner: number, out: Float32Array): void;
   /** out (outer, inner) = index of the max/min of x (outer, r, inner) over r: the first among ties (NaN counts as the extreme), the last with selectLast (ONNX select_last_index). */
@@ -698,6 +709,7 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'saveInvstd', kind: 'f32', out: true, len: (v, L) => v.dims.c },
       { name: 'residual', kind: 'f32', optional: true, len: (v, L) => L('x') },
       { name: 'relu', kind: 'bool', optional: true },
+      { name: 'stats', kind: 'f64', optional: true, len: (v, L) => ((2 * v.dims.c) + 1) },
     ],
   },
   {
@@ -719,6 +731,34 @@ export const OP_TABLE: readonly OpInfo[] = [
       { name: 'dresidual', kind: 'f32', optional: true, out: true, len: (v, L) => L('x') },
       { name: 'relu', kind: 'bool', optional: true },
       { name: 'overwrite', kind: 'bool', optional: true },
+      { name: 'stats', kind: 'f64', optional: true, len: (v, L) => ((2 * v.dims.c) + 1) },
+    ],
+  },
+  {
+    name: 'batchNormStats',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.n * v.dims.c) * v.dims.s) },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'n', fuzz: [1, 3] }, { name: 'c', fuzz: [1, 3] }, { name: 's', fuzz: [2, 4] }] },
+      { name: 'stats', kind: 'f64', out: true, len: (v, L) => ((2 * v.dims.c) + 1) },
+    ],
+  },
+  {
+    name: 'batchNormGradStats',
+    family: 'conv',
+    async: false,
+    args: [
+      { name: 'x', kind: 'f32', len: (v, L) => ((v.dims.n * v.dims.c) * v.dims.s) },
+      { name: 'dy', kind: 'f32', len: (v, L) => L('x') },
+      { name: 'saveMean', kind: 'f32', len: (v, L) => v.dims.c },
+      { name: 'saveInvstd', kind: 'f32', len: (v, L) => v.dims.c },
+      { name: 'dims', kind: 'struct', fields: [{ name: 'n', fuzz: [1, 3] }, { name: 'c', fuzz: [1, 3] }, { name: 's', fuzz: [2, 4] }] },
+      { name: 'stats', kind: 'f64', out: true, len: (v, L) => ((2 * v.dims.c) + 1) },
+      { name: 'dgamma', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+      { name: 'dbeta', kind: 'f32', optional: true, out: true, len: (v, L) => v.dims.c },
+      { name: 'y', kind: 'f32', optional: true, len: (v, L) => L('x') },
+      { name: 'relu', kind: 'bool', optional: true },
     ],
   },
   {

@@ -43,6 +43,15 @@ export interface BatchNormOptions {
   residual?: Tensor | null;
   /** An activation fused after the norm (and the residual add): 'relu' or 'none' (default). */
   activation?: 'relu' | 'none';
+  /**
+   * Cross-replica batch norm (what SyncBatchNorm passes; training only): called with this
+   * batch's per-channel sums, first the statistics' (`[sum x, sum x²]` per channel, then the
+   * count) and in the backward the gradient's (`[sum g, sum g (x - mean)]`, then the count), as
+   * a Float64Array it must replace in place with the sum over every replica before the next
+   * kernel reads it. The norm then uses the statistics of all the replicas' batches together;
+   * weight and bias gradients stay this replica's (data parallelism averages them).
+   */
+  syncStatistics?: ((sums: Float64Array) => void) | null;
 }
 const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
   runningMean: true,
@@ -54,6 +63,7 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({
   eps: true,
   residual: true,
   activation: true,
+  syncStatistics: true,
 });
 
 /**
@@ -105,12 +115,27 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     throw new RangeError(
       `${op}: residual must have the input's shape ${shapeToString(x.shape)}, got ${shapeToString(residual.shape)}`,
     );
-  if (training && n * s < 2)
+  const sync = options.syncStatistics ?? null;
+  if (sync !== null && typeof sync !== 'function')
+    throw new TypeError(`${op}: syncStatistics must be a function or null, got ${typeof sync}`);
+  if (sync && !training)
+    throw new RangeError(`${op}: syncStatistics is for training (evaluation uses the running statistics)`);
+  // Across replicas the count is the union's, checked by the kernel when it runs.
+  if (training && n * s < 2 && !sync)
     throw new RangeError(`${op}: training needs more than one value per channel, got input ${shapeToString(x.shape)}`);
   const out = Tensor.empty(x.shape);
   const saveMean = new Float32Array(c);
   const saveInvstd = new Float32Array(c);
   const dims = { n, c, s };
+  let stats: Float64Array | null = null;
+  if (sync) {
+    stats = new Float64Array(2 * c + 1);
+    // The count is known now (a traced step records the kernels before they ever run, and the
+    // norm's check reads the count at recording as at every replay).
+    stats[2 * c] = n * s;
+    kernels.batchNormStats(xd, dims, stats);
+    sync(stats);
+  }
   kernels.batchNorm(
     xd,
     gamma,
@@ -126,6 +151,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     saveInvstd,
     rd,
     relu,
+    stats,
   );
   const weight = options.weight ?? null;
   const bias = options.bias ?? null;
@@ -135,6 +161,25 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     const dg = weight?.requiresGrad ? Tensor.empty(weight.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     const dr = residual?.requiresGrad ? Tensor.empty(residual.shape) : null;
+    let gradStats: Float64Array | null = null;
+    if (sync) {
+      // This replica's sums and parameter gradients, then dx from every replica's sums.
+      gradStats = new Float64Array(2 * c + 1);
+      gradStats[2 * c] = n * s;
+      kernels.batchNormGradStats(
+        xd,
+        g.data as Float32Array,
+        saveMean,
+        saveInvstd,
+        dims,
+        gradStats,
+        dg ? (dg.data as Float32Array) : null,
+        db ? (db.data as Float32Array) : null,
+        relu ? yd : null,
+        relu,
+      );
+      sync(gradStats);
+    }
     // One pass per channel for the whole fused group: the relu's gate, the norm's gradient
     // written over dx (fresh, so no zero-fill first), the residual's gradient alongside.
     kernels.batchNormBackward(
@@ -146,12 +191,13 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       dims,
       training,
       dx ? (dx.data as Float32Array) : null,
-      dg ? (dg.data as Float32Array) : null,
-      db ? (db.data as Float32Array) : null,
+      sync ? null : dg ? (dg.data as Float32Array) : null,
+      sync ? null : db ? (db.data as Float32Array) : null,
       relu ? yd : null,
       dr ? (dr.data as Float32Array) : null,
       relu,
       true,
+      gradStats,
     );
     return [dx, dg, db, dr];
   });

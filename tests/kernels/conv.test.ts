@@ -226,6 +226,15 @@ describe('finite-difference gradient checks', () => {
       { ...opts, eps: 1e-3, atol: 5e-3, rtol: 5e-3 },
     );
     expect(bnAdd.ok, `batch norm + residual ratio ${bnAdd.worstRatio}`).toBe(true);
+    // The cross-replica path (statistics and gradient sums from separate kernels, then the
+    // norm from the summed ones) on one replica: the same function, so the same gradients.
+    const bnSync = gradcheck(
+      (a, g, b, res) =>
+        batchNorm(a, { weight: g, bias: b, residual: res, activation: 'relu', syncStatistics: () => {} }),
+      [xs, r([3], 10), r([3], 11), r([4, 3, 5, 2], 14)],
+      { ...opts, eps: 1e-3, atol: 5e-3, rtol: 5e-3 },
+    );
+    expect(bnSync.ok, `synchronized batch norm ratio ${bnSync.worstRatio}`).toBe(true);
     const ln = gradcheck((a, g, b) => layerNorm(a, [5, 2], g, b), [xs, r([5, 2], 12), r([5, 2], 13)], {
       ...opts,
       eps: 1e-3,

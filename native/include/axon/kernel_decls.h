@@ -144,7 +144,8 @@ AXON_KERNEL(adaptive_avg_pool2d_backward, void,
 // unbiased (n/(n-1)) as PyTorch. Eval (training false): the running stats normalise.
 // gamma/beta may be null (affine false). y = act(bn(x) + residual): residual (x's shape) may
 // be null, act is the relu when a.relu (a ResNet's norm + relu and norm + add + relu as one
-// pass over the activations).
+// pass over the activations). With a.stats (training), the mean and variance come from those
+// sums (batch_norm_stats), the running variance's n/(n-1) from their count.
 AXON_KERNEL(batch_norm_forward, void,
             (const BatchNormArgs& a, const float* x, const float* residual, const float* gamma,
              const float* beta, float* running_mean, float* running_var, float* y, float* save_mean,
@@ -155,11 +156,27 @@ AXON_KERNEL(batch_norm_forward, void,
 // gradient through the norm, dgamma += sum g xhat, dbeta += sum g, dresidual = g (written
 // whole). Any of dx, dgamma, dbeta, dresidual may be null. Training: the batch statistics'
 // gradient is included; eval: dx = g gamma invstd. One read of x, dy (and y) for the sums and
-// one for dx / dresidual, per channel while its data is in cache.
+// one for dx / dresidual, per channel while its data is in cache. With a.stats (training) the
+// sums come from there (batch_norm_grad_stats) and dgamma and dbeta must be null.
 AXON_KERNEL(batch_norm_backward, void,
             (const BatchNormArgs& a, const float* x, const float* dy, const float* y,
              const float* gamma, const float* save_mean, const float* save_invstd, float* dx,
              bool overwrite, float* dgamma, float* dbeta, float* dresidual),
+            API, REF, 0)
+// Cross-replica batch norm, in two halves around a sum over replicas (SyncBatchNorm): the
+// sums of this batch, per channel c, in double: stats[2c] = sum x, stats[2c+1] = sum x^2,
+// stats[2C] = the count of values per channel (n s). Summed over replicas and passed back as
+// a.stats, batch_norm_forward normalises by the statistics of the union of the batches.
+AXON_KERNEL(batch_norm_stats, void, (const BatchNormArgs& a, const float* x, double* stats), API,
+            REF, 0)
+// The backward's half: with g as batch_norm_backward's, stats[2c] = sum g, stats[2c+1] =
+// sum g (x - mean), stats[2C] = n s; and this batch's dgamma += sum g xhat, dbeta += sum g
+// (either may be null: the parameters' gradients stay per replica, as the replicas' losses).
+// The summed stats passed as a.stats give batch_norm_backward the union's dx.
+AXON_KERNEL(batch_norm_grad_stats, void,
+            (const BatchNormArgs& a, const float* x, const float* dy, const float* y,
+             const float* save_mean, const float* save_invstd, double* stats, float* dgamma,
+             float* dbeta),
             API, REF, 0)
 // Batch norm's per-level building blocks over one contiguous run of a channel (norm_rows.cpp;
 // batch_norm_forward / _backward thread over channels and call them per batch row).

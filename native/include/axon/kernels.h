@@ -117,6 +117,10 @@ struct BatchNormArgs {
   float eps = 1e-5f, momentum = 0.1f;
   bool training = true;
   bool relu = false;  // a relu after the norm (and the residual add), fused
+  // Cross-replica batch norm (SyncBatchNorm): when not null (training only), the statistics
+  // come from these sums instead of this call's batch: batch_norm_stats' layout for the
+  // forward, batch_norm_grad_stats' for the backward, summed over every replica's batch.
+  const double* stats = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -26,40 +26,104 @@ float moment_shift(const BatchNormArgs& a, const float* x, int64_t c) {
   for (int64_t j = 0; j < m; ++j) s += p[j];
   return m > 0 ? static_cast<float>(s / double(m)) : 0.0f;
 }
+
+// Sums of (x - shift) and (x - shift)^2 over channel c's runs.
+void channel_moments(const BatchNormArgs& a, const cpu::KernelTable& k, const float* x, int64_t c,
+                     float shift, double sums[2]) {
+  for (int64_t i = 0; i < a.n; ++i) {
+    const float* p = x + (i * a.c + c) * a.s;
+    if (a.s < kShortRun) {
+      for (int64_t j = 0; j < a.s; ++j) {
+        const double d = double(p[j]) - shift;
+        sums[0] += d;
+        sums[1] += d * d;
+      }
+    } else {
+      k.norm_moments(p, a.s, shift, sums);
+    }
+  }
+}
+
+// Sums of g and g (x - mean) over channel c's runs, g = dy gated by y > 0 when gate is set.
+void channel_grad_sums(const BatchNormArgs& a, const cpu::KernelTable& k, const float* x,
+                       const float* dy, const float* gate, int64_t c, float mean, double sums[2]) {
+  for (int64_t i = 0; i < a.n; ++i) {
+    const int64_t o = (i * a.c + c) * a.s;
+    if (a.s < kShortRun) {
+      for (int64_t j = 0; j < a.s; ++j) {
+        const double g = gate && !(gate[o + j] > 0.0f) ? 0.0 : double(dy[o + j]);
+        sums[0] += g;
+        sums[1] += g * (double(x[o + j]) - mean);
+      }
+    } else {
+      k.norm_grad_sums(x + o, dy + o, gate ? gate + o : nullptr, a.s, mean, sums);
+    }
+  }
+}
 }  // namespace
+
+void batch_norm_stats(const BatchNormArgs& a, const float* x, double* stats) {
+  const auto& k = cpu::active_kernels();
+  const double count = double(a.n * a.s);
+  parallel_range(a.c, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      // About a shift, then moved to the origin in double: replicas' sums must share one origin.
+      const double shift = moment_shift(a, x, c);
+      double sums[2] = {0, 0};
+      channel_moments(a, k, x, c, static_cast<float>(shift), sums);
+      stats[2 * c] = count * shift + sums[0];
+      stats[2 * c + 1] = sums[1] + 2.0 * shift * sums[0] + count * shift * shift;
+    }
+  });
+  stats[2 * a.c] = count;
+}
+
+void batch_norm_grad_stats(const BatchNormArgs& a, const float* x, const float* dy, const float* y,
+                           const float* save_mean, const float* save_invstd, double* stats,
+                           float* dgamma, float* dbeta) {
+  const auto& k = cpu::active_kernels();
+  const float* gate = a.relu ? y : nullptr;
+  parallel_range(a.c, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double sums[2] = {0, 0};
+      channel_grad_sums(a, k, x, dy, gate, c, save_mean[c], sums);
+      stats[2 * c] = sums[0];
+      stats[2 * c + 1] = sums[1];
+      if (dgamma) dgamma[c] += static_cast<float>(sums[1] * double(save_invstd[c]));
+      if (dbeta) dbeta[c] += static_cast<float>(sums[0]);
+    }
+  });
+  stats[2 * a.c] = double(a.n * a.s);
+}
 
 void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* residual,
                         const float* gamma, const float* beta, float* running_mean,
                         float* running_var, float* y, float* save_mean, float* save_invstd) {
   const auto& k = cpu::active_kernels();
-  const int64_t count = a.n * a.s;
+  const bool given = a.training && a.stats;
+  const double count = given ? a.stats[2 * a.c] : double(a.n * a.s);
   const bool short_runs = a.s < kShortRun;
   parallel_range(a.c, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       double mean, invstd;
       if (a.training) {
-        const float shift = moment_shift(a, x, c);
-        double sums[2] = {0, 0};
-        for (int64_t i = 0; i < a.n; ++i) {
-          const float* p = x + (i * a.c + c) * a.s;
-          if (short_runs) {
-            for (int64_t j = 0; j < a.s; ++j) {
-              const double d = double(p[j]) - shift;
-              sums[0] += d;
-              sums[1] += d * d;
-            }
-          } else {
-            k.norm_moments(p, a.s, shift, sums);
-          }
+        double ss;  // sum (x - mean)^2 over the batch (or the replicas' union), never below 0
+        if (given) {
+          mean = count > 0 ? a.stats[2 * c] / count : 0.0;
+          ss = std::max(0.0, a.stats[2 * c + 1] - count * mean * mean);
+        } else {
+          const float shift = moment_shift(a, x, c);
+          double sums[2] = {0, 0};
+          channel_moments(a, k, x, c, shift, sums);
+          const double dmean = count > 0 ? sums[0] / count : 0.0;
+          mean = shift + dmean;
+          // sum (x - mean)^2 = sum (x - shift)^2 - count dmean^2
+          ss = std::max(0.0, sums[1] - count * dmean * dmean);
         }
-        const double dmean = count > 0 ? sums[0] / double(count) : 0.0;
-        mean = shift + dmean;
-        // sum (x - mean)^2 = sum (x - shift)^2 - count dmean^2, never below 0
-        const double ss = std::max(0.0, sums[1] - double(count) * dmean * dmean);
-        const double var = count > 0 ? ss / double(count) : 0.0;
+        const double var = count > 0 ? ss / count : 0.0;
         invstd = 1.0 / std::sqrt(var + a.eps);
         if (running_mean && running_var) {
-          const double unbiased = count > 1 ? ss / double(count - 1) : var;
+          const double unbiased = count > 1 ? ss / (count - 1) : var;
           running_mean[c] =
               static_cast<float>((1.0 - a.momentum) * running_mean[c] + a.momentum * mean);
           running_var[c] =
@@ -95,7 +159,8 @@ void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy
                          const float* gamma, const float* save_mean, const float* save_invstd,
                          float* dx, bool overwrite, float* dgamma, float* dbeta, float* dresidual) {
   const auto& k = cpu::active_kernels();
-  const int64_t count = a.n * a.s;
+  const bool given = a.training && a.stats;
+  const double count = given ? a.stats[2 * a.c] : double(a.n * a.s);
   const bool short_runs = a.s < kShortRun;
   const float* gate = a.relu ? y : nullptr;
   parallel_range(a.c, 1, [&](int64_t c0, int64_t c1) {
@@ -103,28 +168,22 @@ void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy
       const float mean = save_mean[c];
       const double invstd = save_invstd[c];
       double sums[2] = {0, 0};  // sum g, sum g (x - mean)
-      for (int64_t i = 0; i < a.n; ++i) {
-        const int64_t o = (i * a.c + c) * a.s;
-        if (short_runs) {
-          for (int64_t j = 0; j < a.s; ++j) {
-            const double g = gate && !(gate[o + j] > 0.0f) ? 0.0 : double(dy[o + j]);
-            sums[0] += g;
-            sums[1] += g * (double(x[o + j]) - mean);
-          }
-        } else {
-          k.norm_grad_sums(x + o, dy + o, gate ? gate + o : nullptr, a.s, mean, sums);
-        }
+      if (given) {
+        sums[0] = a.stats[2 * c];
+        sums[1] = a.stats[2 * c + 1];
+      } else {
+        channel_grad_sums(a, k, x, dy, gate, c, mean, sums);
       }
       const double sum_dy = sums[0], sum_dy_xhat = sums[1] * invstd;
-      if (dgamma) dgamma[c] += static_cast<float>(sum_dy_xhat);
-      if (dbeta) dbeta[c] += static_cast<float>(sum_dy);
+      if (!given && dgamma) dgamma[c] += static_cast<float>(sum_dy_xhat);
+      if (!given && dbeta) dbeta[c] += static_cast<float>(sum_dy);
       if (!dx && !dresidual) continue;
       const double g = gamma ? gamma[c] : 1.0;
       // Training: dx = g invstd (dy - mean(dy) - xhat mean(dy xhat)); eval: g invstd dy.
       // As a g + b (x - mean) + c: a = g invstd, b = -a invstd mean(dy xhat), c = -a mean(dy).
       const double ka = g * invstd;
-      const double m_dy = a.training && count > 0 ? sum_dy / double(count) : 0.0;
-      const double m_dyx = a.training && count > 0 ? sum_dy_xhat / double(count) : 0.0;
+      const double m_dy = a.training && count > 0 ? sum_dy / count : 0.0;
+      const double m_dyx = a.training && count > 0 ? sum_dy_xhat / count : 0.0;
       const float fa = static_cast<float>(ka), fb = static_cast<float>(-ka * invstd * m_dyx),
                   fc = static_cast<float>(-ka * m_dy);
       for (int64_t i = 0; i < a.n; ++i) {

@@ -1,4 +1,5 @@
 // Naive twins of convolution, pooling and normalisation: the definitions as loops, in double.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -155,17 +156,23 @@ void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {
 void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* residual,
                         const float* gamma, const float* beta, float* running_mean,
                         float* running_var, float* y, float* save_mean, float* save_invstd) {
-  const int64_t count = a.n * a.s;
+  const bool given = a.training && a.stats;
+  const double count = given ? a.stats[2 * a.c] : double(a.n * a.s);
   for (int64_t c = 0; c < a.c; ++c) {
     double mean = 0, var = 0;
     if (a.training) {
-      for (int64_t i = 0; i < a.n; ++i)
-        for (int64_t j = 0; j < a.s; ++j) mean += x[(i * a.c + c) * a.s + j];
-      mean /= double(count);
-      for (int64_t i = 0; i < a.n; ++i)
-        for (int64_t j = 0; j < a.s; ++j) var += std::pow(x[(i * a.c + c) * a.s + j] - mean, 2);
-      const double unbiased = count > 1 ? var / double(count - 1) : var / double(count);
-      var /= double(count);
+      if (given) {  // the union's sums: E[x^2] - E[x]^2
+        mean = a.stats[2 * c] / count;
+        var = std::max(0.0, a.stats[2 * c + 1] - count * mean * mean);
+      } else {
+        for (int64_t i = 0; i < a.n; ++i)
+          for (int64_t j = 0; j < a.s; ++j) mean += x[(i * a.c + c) * a.s + j];
+        mean /= count;
+        for (int64_t i = 0; i < a.n; ++i)
+          for (int64_t j = 0; j < a.s; ++j) var += std::pow(x[(i * a.c + c) * a.s + j] - mean, 2);
+      }
+      const double unbiased = count > 1 ? var / (count - 1) : var / count;
+      var /= count;
       if (running_mean)
         running_mean[c] = float((1 - a.momentum) * running_mean[c] + a.momentum * mean);
       if (running_var)
@@ -191,33 +198,73 @@ void batch_norm_forward(const BatchNormArgs& a, const float* x, const float* res
 void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* y,
                          const float* gamma, const float* save_mean, const float* save_invstd,
                          float* dx, bool overwrite, float* dgamma, float* dbeta, float* dresidual) {
-  const int64_t count = a.n * a.s;
+  const bool given = a.training && a.stats;
+  const double count = given ? a.stats[2 * a.c] : double(a.n * a.s);
   auto at = [&](int64_t i, int64_t c, int64_t j) { return size_t((i * a.c + c) * a.s + j); };
   for (int64_t c = 0; c < a.c; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c], gm = gamma ? gamma[c] : 1.0;
     auto grad = [&](size_t o) { return a.relu && !(y[o] > 0) ? 0.0 : double(dy[o]); };
     double sum_g = 0, sum_gx = 0;
-    for (int64_t i = 0; i < a.n; ++i)
-      for (int64_t j = 0; j < a.s; ++j) {
-        const size_t o = at(i, c, j);
-        sum_g += grad(o);
-        sum_gx += grad(o) * (x[o] - mean) * invstd;
-      }
-    if (dgamma) dgamma[c] = float(dgamma[c] + sum_gx);
-    if (dbeta) dbeta[c] = float(dbeta[c] + sum_g);
+    if (given) {
+      sum_g = a.stats[2 * c];
+      sum_gx = a.stats[2 * c + 1] * invstd;
+    } else {
+      for (int64_t i = 0; i < a.n; ++i)
+        for (int64_t j = 0; j < a.s; ++j) {
+          const size_t o = at(i, c, j);
+          sum_g += grad(o);
+          sum_gx += grad(o) * (x[o] - mean) * invstd;
+        }
+      if (dgamma) dgamma[c] = float(dgamma[c] + sum_gx);
+      if (dbeta) dbeta[c] = float(dbeta[c] + sum_g);
+    }
     for (int64_t i = 0; i < a.n; ++i)
       for (int64_t j = 0; j < a.s; ++j) {
         const size_t o = at(i, c, j);
         if (dresidual) dresidual[o] = float(grad(o));
         if (!dx) continue;
         const double xhat = (x[o] - mean) * invstd;
-        const double v =
-            a.training
-                ? gm * invstd * (grad(o) - sum_g / double(count) - xhat * sum_gx / double(count))
-                : gm * invstd * grad(o);
+        const double v = a.training
+                             ? gm * invstd * (grad(o) - sum_g / count - xhat * sum_gx / count)
+                             : gm * invstd * grad(o);
         dx[o] = float(overwrite ? v : dx[o] + v);
       }
   }
+}
+
+void batch_norm_stats(const BatchNormArgs& a, const float* x, double* stats) {
+  for (int64_t c = 0; c < a.c; ++c) {
+    double s1 = 0, s2 = 0;
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < a.s; ++j) {
+        const double v = x[(i * a.c + c) * a.s + j];
+        s1 += v;
+        s2 += v * v;
+      }
+    stats[2 * c] = s1;
+    stats[2 * c + 1] = s2;
+  }
+  stats[2 * a.c] = double(a.n * a.s);
+}
+
+void batch_norm_grad_stats(const BatchNormArgs& a, const float* x, const float* dy, const float* y,
+                           const float* save_mean, const float* save_invstd, double* stats,
+                           float* dgamma, float* dbeta) {
+  for (int64_t c = 0; c < a.c; ++c) {
+    double sum_g = 0, sum_gx = 0;
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < a.s; ++j) {
+        const size_t o = size_t((i * a.c + c) * a.s + j);
+        const double g = a.relu && !(y[o] > 0) ? 0.0 : double(dy[o]);
+        sum_g += g;
+        sum_gx += g * (x[o] - double(save_mean[c]));
+      }
+    stats[2 * c] = sum_g;
+    stats[2 * c + 1] = sum_gx;
+    if (dgamma) dgamma[c] = float(dgamma[c] + sum_gx * save_invstd[c]);
+    if (dbeta) dbeta[c] = float(dbeta[c] + sum_g);
+  }
+  stats[2 * a.c] = double(a.n * a.s);
 }
 
 void layer_norm_forward(int64_t rows, int64_t d, float eps, const float* x, const float* gamma,
