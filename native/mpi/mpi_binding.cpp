@@ -649,8 +649,8 @@ void* data_of(Napi::TypedArray a) {
 constexpr double kSettleWaitUs = 100;
 constexpr int64_t kSettleWaitMaxBytes = int64_t{64} << 10;
 
-Napi::Value submit(Comm* comm, Napi::Env env, Job* job) {
-  Napi::Promise p = job->deferred.Promise();
+// Queues a job for the comm thread (main thread).
+void enqueue(Comm* comm, Napi::Env env, Job* job) {
   if (!comm->started) {
     comm->tsfn = Tsfn::New(env, "axon-mpi", 0, 1, comm);
     comm->tsfn.Unref(env);
@@ -665,6 +665,11 @@ Napi::Value submit(Comm* comm, Napi::Env env, Job* job) {
     comm->queued.fetch_add(1, std::memory_order_release);
   }
   comm->cv.notify_one();
+}
+
+Napi::Value submit(Comm* comm, Napi::Env env, Job* job) {
+  Napi::Promise p = job->deferred.Promise();
+  enqueue(comm, env, job);
   // A small collective usually completes within tens of microseconds: wait for it here, up to
   // kSettleWaitUs, and settle the promise at once, rather than return to the event loop and be
   // woken through the thread-safe function (10-30 us more per call, which made a 1 KB
@@ -715,8 +720,8 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   return submit(comm_of(info), env, job.release());
 }
 
-// allreduce(buffer, op, timeoutMs): in place over a Float32Array or Float64Array.
-Napi::Value Allreduce(const Napi::CallbackInfo& info) {
+// The job of allreduce(buffer, op, timeoutMs, compression), its arguments checked.
+std::unique_ptr<Job> allreduce_job(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::unique_ptr<Job> job(new Job(env, Kind::kAllreduce));
   Napi::TypedArray a = typed_arg(info, 0, "allreduce", "buffer");
@@ -750,7 +755,45 @@ Napi::Value Allreduce(const Napi::CallbackInfo& info) {
   job->data = data_of(a);
   job->count = static_cast<int64_t>(a.ElementLength());
   job->keep_a = Napi::Persistent(static_cast<Napi::Object>(a));
-  return submit(comm_of(info), env, job.release());
+  return job;
+}
+
+// allreduce(buffer, op, timeoutMs, compression): in place over a Float32Array or Float64Array.
+Napi::Value Allreduce(const Napi::CallbackInfo& info) {
+  return submit(comm_of(info), info.Env(), allreduce_job(info).release());
+}
+
+// [sync] allreduceSync(buffer, op, timeoutMs): the same reduction, queued behind the calls
+// already made, with the calling thread waiting for it and throwing its error. For code that
+// needs the sums before it can go on and cannot await (a synchronized batch norm inside an
+// eager forward or backward). The event loop is held meanwhile.
+Napi::Value AllreduceSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Comm* comm = comm_of(info);
+  if (comm->state.load() != kReady)
+    throw Napi::Error::New(env,
+                           "allreduceSync: MPI is not running (call init first, or a "
+                           "collective failed)");
+  std::unique_ptr<Job> owned = allreduce_job(info);
+  Job* job = owned.release();
+  enqueue(comm, env, job);
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  while (!job->done.load(std::memory_order_acquire)) {
+    if (std::chrono::duration<double, std::micro>(clock::now() - t0).count() < kSettleWaitUs)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  // settle() (through the thread-safe function, later on this thread) only frees the job: its
+  // promise was never handed out.
+  job->claimed = true;
+  if (!job->error.empty()) {
+    // MPI may still write into the buffer of a failed collective: keep it referenced.
+    job->keep_a.SuppressDestruct();
+    throw Napi::Error::New(env, job->error);
+  }
+  return env.Undefined();
 }
 
 // allgather(send, recv, timeoutMs): recv (size * send bytes) gets every rank's send, by rank.
@@ -832,6 +875,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   fn("barrier", Barrier);
   fn("broadcast", Broadcast);
   fn("allreduce", Allreduce);
+  fn("allreduceSync", AllreduceSync);
   fn("allgather", Allgather);
   fn("finalize", Finalize);
   fn("abort", Abort);
