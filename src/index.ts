@@ -497,6 +497,7 @@ export {
   DistributedDataParallel,
   DistributedSampler,
   distributedLoader,
+  SyncBatchNorm,
   type DdpOptions,
   type DistributedFitOptions,
 } from './distributed/index.js';

@@ -432,6 +432,20 @@ export function allreduce(x: Buffer32, op: ReduceOp = 'sum', options: AllreduceO
 }
 
 /**
+ * Sums `sums` over every rank in place before returning, for code that cannot await (a
+ * synchronized batch norm's eager forward and backward): queued behind the collectives already
+ * started, the event loop held until it completes. @internal
+ */
+export function allreduceSumNow(op: string, sums: Float64Array, timeoutMs?: number): void {
+  const { mpi: m } = requireInit(op);
+  try {
+    m.allreduceSync(sums, 'sum', checkTimeout(op, timeoutMs));
+  } catch (e) {
+    withHosts(e);
+  }
+}
+
+/**
  * Every rank's x, stacked by rank: a tensor x of shape S gives [size, ...S] (float32, or int32
  * for an int32 tensor); a typed array gives one of the same type and size x its length. Every
  * rank must pass the same length. Like `torch.distributed.all_gather` into one tensor.

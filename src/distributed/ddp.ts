@@ -195,7 +195,9 @@ function installObserver(): void {
  * the NativeProgram interface Model.fit replays (runAsync only: a step cannot block on MPI).
  */
 export class SegmentedStep implements NativeProgram {
-  private readonly segments: { program: NativeProgram; launch: number[] }[] = [];
+  /** Each piece, the buckets that start reducing after it and the sums (a synchronized batch
+   * norm's) summed over the ranks, and awaited, before the next piece runs. */
+  private readonly segments: { program: NativeProgram; launch: number[]; sums: Float64Array[] }[] = [];
   /** Buffers owned by the current piece that no op has used yet (see cut). */
   private unused: Words[] = [];
 
@@ -203,7 +205,7 @@ export class SegmentedStep implements NativeProgram {
     private readonly regs: Float64Array,
     private readonly ddp: DistributedDataParallel,
   ) {
-    this.segments.push({ program: new native.Program(new Float64Array(4)), launch: [] });
+    this.segments.push({ program: new native.Program(new Float64Array(4)), launch: [], sums: [] });
   }
 
   private get current(): NativeProgram {
@@ -230,10 +232,11 @@ export class SegmentedStep implements NativeProgram {
 
   /** Ends the current piece; after it runs, the given buckets start reducing. A buffer
    * allocated in this piece but first used in a later one is owned by that one. */
-  cut(launch: number[]): void {
+  cut(launch: number[], sums: Float64Array[] = []): void {
     const done = this.current;
     this.segments[this.segments.length - 1].launch = launch;
-    this.segments.push({ program: new native.Program(new Float64Array(4)), launch: [] });
+    this.segments[this.segments.length - 1].sums = sums;
+    this.segments.push({ program: new native.Program(new Float64Array(4)), launch: [], sums: [] });
     const carried = this.unused.filter((b) => !done.used(b));
     this.unused = [];
     for (const b of carried) this.own(b);
@@ -261,8 +264,10 @@ export class SegmentedStep implements NativeProgram {
       const inflight: Promise<void>[] = [];
       const last = this.segments.length - 1;
       for (let i = 0; i < last; i++) {
-        await this.segments[i].program.runAsync(1);
-        for (const b of this.segments[i].launch) inflight.push(this.ddp.reduceBucket(b));
+        const piece = this.segments[i];
+        await piece.program.runAsync(1);
+        for (const b of piece.launch) inflight.push(this.ddp.reduceBucket(b));
+        for (const sums of piece.sums) await this.ddp.reduceStatistics(sums);
       }
       const t0 = performance.now();
       await Promise.all(inflight);
@@ -297,6 +302,13 @@ export class SegmentedStep implements NativeProgram {
 }
 
 /** Names and shapes of a module's parameters and buffers, in order. */
+/** The data-parallel training step being traced now (Model.fit of a wrapped Model), if any:
+ * where a synchronized batch norm cuts the step around its reductions. @internal */
+export function tracedDataParallelStep(): SegmentedStep | null {
+  for (const ddp of live) if (ddp.tracedStep) return ddp.tracedStep;
+  return null;
+}
+
 function describe(module: Module): { text: string; tensors: number; values: number } {
   const parts: string[] = [];
   let values = 0;
@@ -684,6 +696,22 @@ export class DistributedDataParallel {
       timeoutMs: this.timeoutMs,
       compression: bi < 0 ? 'none' : this.gradientCompression,
     });
+  }
+
+  /** Sums a synchronized batch norm's statistics over the ranks inside a replayed step: the
+   * next piece needs them, so the wait is exposed. @internal */
+  async reduceStatistics(sums: Float64Array): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await allreduce(sums, 'sum', { timeoutMs: this.timeoutMs });
+    } finally {
+      this.stats.exposedMs += performance.now() - t0;
+    }
+  }
+
+  /** The step this wrapper is tracing (Model.fit), or null. @internal */
+  get tracedStep(): SegmentedStep | null {
+    return this.recording;
   }
 
   private resetStep(): void {

@@ -40,6 +40,7 @@ export {
 } from './comm.js';
 export { mpiUnavailableReason } from './mpi.js';
 export { DistributedDataParallel, type DdpOptions, type DdpStats } from './ddp.js';
+export { SyncBatchNorm } from './sync-batchnorm.js';
 export {
   DistributedSampler,
   distributedLoader,

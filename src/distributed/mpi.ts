@@ -44,6 +44,9 @@ export interface MpiBinding {
     timeoutMs?: number,
     compression?: 'none' | 'bf16',
   ): Promise<void>;
+  /** [sync] The same reduction as allreduce, queued behind the calls already made, the calling
+   * thread waiting for it (the event loop held); throws its error. */
+  allreduceSync(buffer: Float32Array | Float64Array, op: ReduceOp, timeoutMs?: number): void;
   /** [async] MPI_Iallgather of bytes: recv (size x send bytes) holds every rank's send by rank. */
   allgather(send: ArrayBufferView, recv: ArrayBufferView, timeoutMs?: number): Promise<void>;
   /** [async] MPI_Finalize. */

@@ -688,7 +688,13 @@ export interface LayerNormOptions {
 }
 const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ eps: true, elementwiseAffine: true });
 
-abstract class BatchNormBase extends Module {
+/** The input a batch norm of that rank takes, for error messages. @internal */
+export const batchNormInputName = (rank: number): string =>
+  ['[N, C]', '[N, C, L]', '[N, C, H, W]', '[N, C, D, H, W]'][rank - 2] ?? `${rank}-D`;
+
+/** What BatchNorm1d, BatchNorm2d and SyncBatchNorm share: parameters, buffers, the fused
+ * forward and the inference fold. @internal */
+export abstract class BatchNormBase extends Module {
   /** The learnable scale (gamma), [numFeatures] of ones at first, or null when not affine. */
   weight: Parameter | null;
   /** The learnable shift (beta), [numFeatures] of zeros at first, or null when not affine. */
@@ -765,10 +771,11 @@ abstract class BatchNormBase extends Module {
     checkOptionKeys(`${this.name}.forwardFused`, fuse, ['residual', 'activation']);
     if (!this.ranks.includes(x.ndim) || x.shape[1] !== this.numFeatures)
       throw new RangeError(
-        `${this.name}(${this.numFeatures}): input must be ${this.ranks.map((r) => (r === 2 ? '[N, C]' : r === 3 ? '[N, C, L]' : '[N, C, H, W]')).join(' or ')} with C = ${this.numFeatures}, got ${shapeToString(x.shape)}`,
+        `${this.name}(${this.numFeatures}): input must be ${this.ranks.map(batchNormInputName).join(' or ')} with C = ${this.numFeatures}, got ${shapeToString(x.shape)}`,
       );
     const useBatch = this.training || !this.tracking;
     return batchNorm(x, {
+      syncStatistics: useBatch ? this.statisticsSync() : null,
       residual: fuse.residual,
       activation: fuse.activation,
       weight: this.weight,
@@ -779,6 +786,19 @@ abstract class BatchNormBase extends Module {
       momentum: this.momentum,
       eps: this.eps,
     });
+  }
+  override extraRepr(): string {
+    const extra = [String(this.numFeatures)];
+    if (this.eps !== 1e-5) extra.push(`eps=${this.eps}`);
+    if (this.momentum !== 0.1) extra.push(`momentum=${this.momentum}`);
+    if (!this.weight) extra.push('affine=false');
+    if (!this.tracking) extra.push('trackRunningStats=false');
+    return extra.join(', ');
+  }
+  /** How batch statistics are shared with other replicas (SyncBatchNorm): null here, each
+   * batch normalised by its own. @internal */
+  protected statisticsSync(): ((sums: Float64Array) => void) | null {
+    return null;
   }
   override getConfig(): Record<string, unknown> {
     return {

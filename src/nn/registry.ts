@@ -501,17 +501,19 @@ registerLayer(GlobalAvgPool2d, { fromConfig: () => new GlobalAvgPool2d() });
 registerLayer(AdaptiveAvgPool2d, {
   fromConfig: (c) => new AdaptiveAvgPool2d(field(c, 'outputSize', isPair, 'an integer or [h, w]')),
 });
-const bnOptions = (c: Record<string, unknown>): BatchNormLayerOptions => ({
+/** A batch norm layer's options from its config (BatchNorm1d/2d here, SyncBatchNorm in
+ * distributed/). @internal */
+export const batchNormOptionsOf = (c: Record<string, unknown>): BatchNormLayerOptions => ({
   eps: field(c, 'eps', isNumber, 'a number', 1e-5),
   momentum: field(c, 'momentum', isNumber, 'a number', 0.1),
   affine: field(c, 'affine', isBool, 'a boolean', true),
   trackRunningStats: field(c, 'trackRunningStats', isBool, 'a boolean', true),
 });
 registerLayer(BatchNorm1d, {
-  fromConfig: (c) => new BatchNorm1d(field(c, 'numFeatures', isInt, 'a positive integer'), bnOptions(c)),
+  fromConfig: (c) => new BatchNorm1d(field(c, 'numFeatures', isInt, 'a positive integer'), batchNormOptionsOf(c)),
 });
 registerLayer(BatchNorm2d, {
-  fromConfig: (c) => new BatchNorm2d(field(c, 'numFeatures', isInt, 'a positive integer'), bnOptions(c)),
+  fromConfig: (c) => new BatchNorm2d(field(c, 'numFeatures', isInt, 'a positive integer'), batchNormOptionsOf(c)),
 });
 registerLayer(LayerNorm, {
   fromConfig: (c) => {

@@ -14,8 +14,8 @@ import { Normalize, RandomCrop, RandomHorizontalFlip } from '../nn/augment.js';
 import {
   AdaptiveAvgPool2d,
   AvgPool2d,
-  BatchNorm1d,
-  BatchNorm2d,
+  BatchNormBase,
+  batchNormInputName,
   Conv1d,
   Conv2d,
   ConvTranspose2d,
@@ -85,7 +85,8 @@ export class LayerEmitter {
       return this.g.reshape({ ...x, name: p }, x.dims.slice(0, 2), path);
     }
     if (is(AdaptiveAvgPool2d)) return this.adaptiveAvgPool(m as AdaptiveAvgPool2d, path, x);
-    if (is(BatchNorm1d) || is(BatchNorm2d)) return this.batchNorm(m as BatchNorm1d, path, x);
+    // BatchNorm1d, BatchNorm2d and SyncBatchNorm (one in inference)
+    if (is(BatchNormBase)) return this.batchNorm(m as BatchNormBase, path, x);
     if (is(LayerNorm)) return this.layerNorm(m as LayerNorm, path, x);
     if (is(Flatten)) return this.flatten(m as Flatten, path, x);
     if (is(Softmax) || is(LogSoftmax)) {
@@ -391,14 +392,14 @@ export class LayerEmitter {
     return { name: g.op('MatMul', [ah, cols], path), dims, dtype: 'float32', lengths: null };
   }
 
-  private batchNorm(m: BatchNorm1d | BatchNorm2d, path: string, x: GraphValue): GraphValue {
+  private batchNorm(m: BatchNormBase, path: string, x: GraphValue): GraphValue {
     const g = this.g;
-    const ranks = m instanceof BatchNorm2d ? [4] : [2, 3];
+    const ranks = m.ranks;
     if (!ranks.includes(x.dims.length) || x.dims[1] !== m.numFeatures)
       throw this.fail(
         m,
         path,
-        `input must be ${ranks.map((r) => (r === 2 ? '[N, C]' : r === 3 ? '[N, C, L]' : '[N, C, H, W]')).join(' or ')} with C = ${m.numFeatures}, got ${dimsToString(x.dims)}`,
+        `input must be ${ranks.map(batchNormInputName).join(' or ')} with C = ${m.numFeatures}, got ${dimsToString(x.dims)}`,
       );
     const c = m.numFeatures;
     const scale = m.weight

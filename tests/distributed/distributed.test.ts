@@ -183,6 +183,37 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
     });
   }
 
+  for (const n of [2, 3]) {
+    it(`SyncBatchNorm: ${n} ranks at batch B/${n} match one process with batch norms at batch B (explicit loop and fit)`, () => {
+      const run = mpi(n, 'sync-batchnorm.ts');
+      expect(run.status, run.out).toBe(0);
+      expect(run.results.length, run.out).toBe(n);
+      for (const r of run.results as {
+        size: number;
+        explicit: { weights: number; buffers: number; agree: boolean };
+        perRank: { weights: number; buffers: number };
+        fit: { weights: number; buffers: number; agree: boolean; steps: number };
+        unwrapped: string;
+      }[]) {
+        expect(r.size).toBe(n);
+        // weights and running statistics as one process's, the same on every rank
+        expect(r.explicit.weights).toBeLessThan(1e-5);
+        expect(r.explicit.buffers).toBeLessThan(1e-5);
+        expect(r.explicit.agree).toBe(true);
+        expect(r.fit.weights).toBeLessThan(1e-5);
+        expect(r.fit.buffers).toBeLessThan(1e-5);
+        expect(r.fit.agree).toBe(true);
+        expect(r.fit.steps).toBe(8);
+        // per-rank statistics train a different model: the synchronization is what matches
+        expect(r.perRank.weights).toBeGreaterThan(1e-3);
+        expect(r.perRank.buffers).toBeGreaterThan(1e-3);
+        expect(r.unwrapped).toMatch(
+          /SyncBatchNorm\(4\): .*not by DistributedDataParallel.*DistributedDataParallel\.create/,
+        );
+      }
+    });
+  }
+
   it('collectives compute the right values and reject bad arguments; only rank 0 writes checkpoints; resume restores every rank', () => {
     const dir = mkdtempSync(join(tmpdir(), 'axon-ddp-'));
     try {
