@@ -242,11 +242,13 @@ describe.skipIf(!haveMpi)(`distributed training on MPI${haveMpi ? '' : ` (skippe
 
   // The ring allreduce (native/mpi/mpi_binding.cpp) runs for buffers from 256 KB; forced with
   // AXON_ALLREDUCE=ring it also runs the small and empty-chunk cases (fewer values than ranks).
+  // Up to 16 KB recursive doubling runs: 3 and 5 ranks fold the ranks past a power of two.
   for (const [n, forced] of [
     [2, 'auto'],
     [3, 'ring'],
     [3, 'auto'],
     [4, 'mpi'],
+    [5, 'auto'],
   ] as const) {
     it(`allreduce on ${n} ranks (${forced}): every size, op and type right, and the same bits on every rank`, () => {
       const run = mpi(n, 'ring.ts', [], 90, forced === 'auto' ? {} : { AXON_ALLREDUCE: forced });
