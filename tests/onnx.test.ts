@@ -645,3 +645,46 @@ describe('external data', () => {
     }
   });
 });
+
+describe('Dropout in training mode', () => {
+  // training_mode true is refused unless the ratio is 0 and known at load: any other ratio
+  // draws random masks that no other runtime reproduces.
+  const ModelProto = onnxType('ModelProto');
+  const model = (ratio: number | null) =>
+    ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 13 }],
+        graph: {
+          name: 'dropout',
+          node: [{ op_type: 'Dropout', input: ['x', ratio === null ? 'r_in' : 'r', 't'], output: ['y', 'mask'] }],
+          initializer: [
+            ...(ratio === null ? [] : [f32('r', [], [ratio])]),
+            { name: 't', dims: [], data_type: 9, raw_data: Uint8Array.of(1) },
+          ],
+          input: [
+            {
+              name: 'x',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 2 }, { dim_value: 3 }] } } },
+            },
+            ...(ratio === null ? [{ name: 'r_in', type: { tensor_type: { elem_type: 1, shape: { dim: [] } } } }] : []),
+          ],
+          output: [
+            { name: 'y', type: { tensor_type: { elem_type: 1 } } },
+            { name: 'mask', type: { tensor_type: { elem_type: 9 } } },
+          ],
+        },
+      }),
+    ).finish();
+
+  it('ratio 0 keeps every value and a mask of ones; other ratios are refused at load, by name', () => {
+    const x = Float32Array.from([1, -2, 3, -4, 5, -6]);
+    const out = loadOnnxSync(model(0)).runSync({ x: { data: x, dims: [2, 3] } });
+    expect(Array.from(out.y.data)).toEqual(Array.from(x));
+    expect(Array.from(out.mask.data)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(() => loadOnnxSync(model(0.5))).toThrow(
+      /Dropout \(node .*\): training_mode = true runs only with a ratio of 0 known at load \(other ratios draw random masks\), got 0\.5/,
+    );
+    expect(() => loadOnnxSync(model(null))).toThrow(/got a ratio computed from input data/);
+  });
+});

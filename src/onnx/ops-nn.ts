@@ -224,15 +224,23 @@ function poolCommon(c: OpContext, x: Tensor): { k: [number, number]; opts: Param
 }
 
 const maxPool: OpImpl = (c) => {
-  const x = c.floatInput(0, 'X');
+  // Integer inputs (8-bit images, opset 12) pool their float32 values, exact below 2^24, and
+  // come back as their own type: a maximum only picks values.
+  const input = c.input(0, 'X');
+  const x = input.isFloat
+    ? c.floatInput(0, 'X')
+    : input.ints
+      ? new Tensor(Float32Array.from(input.ints), input.shape)
+      : castTensor(input.tensor as Tensor, 'float32');
+  const out = (t: Tensor): Value => (input.isFloat ? floatValue(t) : dynIntValue(input.type, castTensor(t, 'int32')));
   const { k, opts } = poolCommon(c, x);
   const flat = (t: Tensor): Tensor => (x.ndim === 3 ? squeeze(t, 2) : t);
-  if (!(c.node.outputs.length > 1 && c.node.outputs[1])) return [floatValue(flat(maxPool2d(as2d(x), k, opts)))];
+  if (!(c.node.outputs.length > 1 && c.node.outputs[1])) return [out(flat(maxPool2d(as2d(x), k, opts)))];
   // Indices: flat positions in the whole input, NCHW (storage_order 0) or NCWH (1); a 1-D
   // pool's [N, C, 1, L] lift leaves them the same.
   const columnMajor = c.int('storage_order', 0) === 1;
   const r = maxPool2dWithIndices(as2d(x), k, { ...opts, indices: columnMajor ? 'globalColumnMajor' : 'global' });
-  return [floatValue(flat(r.values)), dynIntValue('int64', flat(r.indices))];
+  return [out(flat(r.values)), dynIntValue('int64', flat(r.indices))];
 };
 
 const avgPool: OpImpl = (c) => {

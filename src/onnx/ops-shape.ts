@@ -253,8 +253,20 @@ const gatherOp: OpImpl = (c) => {
     ];
   }
   if (!x.isFloat) throw c.error('integer data gathered with indices computed from input data is not supported');
-  return [floatValue(gatherFloat(x.tensor as Tensor, axis, int32Tensor(idx, c.what, 'indices')), x.type)];
+  return [
+    floatValue(gatherFloat(x.tensor as Tensor, axis, wrapNegative(int32Tensor(idx, c.what, 'indices'), n)), x.type),
+  ];
 };
+
+/**
+ * Indices computed at run time with negative ones counted from the end (ONNX allows [-n, n)):
+ * i + n where i < 0, through float32 (exact for any extent below 2^24). Anything still outside
+ * [0, n) is refused by the gather kernel when it runs, naming the index.
+ */
+function wrapNegative(idx: Tensor, n: number): Tensor {
+  const f = castTensor(idx, 'float32');
+  return castTensor(add(f, mul(less(f, 0), n)), 'int32');
+}
 
 /** Gather along `axis` of float data: rows of a [V, rest] view, through the embedding kernel
  * (which checks every index when it runs). */
@@ -335,8 +347,9 @@ const padOp: OpImpl = (c) => {
   }
   axes ??= Array.from({ length: r }, (_, i) => i);
   if (pads.length !== 2 * axes.length) throw c.error(`pads has ${pads.length} entries for ${axes.length} axes`);
-  if (!x.isFloat) throw c.error('padding integer tensors is not supported');
-  let t = x.tensor as Tensor;
+  // Integers pad as int32 words (the layout kernels move 4-byte words without arithmetic).
+  let t = x.isFloat || x.tensor ? (x.tensor as Tensor) : knownAsInt32(c, x);
+  if (!x.isFloat && runValue) throw c.error('constant_value computed from input data pads only floating tensors');
   axes.forEach((axis, i) => {
     const before = pads[i];
     const after = pads[i + axes.length];
@@ -348,8 +361,16 @@ const padOp: OpImpl = (c) => {
     // inside is 0 on the input's elements and 1 on the padding.
     t = add(t, mul(inside, reshape(runValue, [])));
   }
-  return [floatValue(t, x.type)];
+  return [x.isFloat ? floatValue(t, x.type) : dynIntValue(x.type, t)];
 };
+
+/** Integers known at load as int32 data, refusing any outside int32. */
+function knownAsInt32(c: OpContext, x: Value): Tensor {
+  const ints = c.knownValues(x, 'data').data;
+  for (const v of ints)
+    if (!(v >= -(2 ** 31) && v < 2 ** 31)) throw c.error(`integer ${v} is outside int32 and cannot be padded`);
+  return new Tensor(Int32Array.from(ints), x.shape);
+}
 
 /** Pads (or crops, for negative pads) one axis. */
 function padAxis(
@@ -374,7 +395,11 @@ function padAxis(
   const fill = (k: number): Tensor => {
     const shape = [...t.shape];
     shape[axis] = k;
-    return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape);
+    const size = sizeOf(shape);
+    return new Tensor(
+      t.dtype === 'int32' ? new Int32Array(size).fill(value) : new Float32Array(size).fill(value),
+      shape,
+    );
   };
   if (mode === 'constant') {
     if (before) parts.push(fill(before));
@@ -447,7 +472,16 @@ const dropoutOp: OpImpl = (c) => {
   const x = c.input(0, 'data');
   if (c.opset >= 12 && c.optional(2)) {
     const training = c.knownInts(2, 'training_mode').data[0];
-    if (training) throw c.error('training_mode = true is not supported (inference only)');
+    // Training with ratio 0 keeps every value (and says so in the mask); any other ratio
+    // draws random masks no other runtime can reproduce.
+    if (training) {
+      const r = c.optional(1);
+      const ratio = !r ? 0.5 : r.known ? c.knownValues(r, 'ratio').data[0] : null;
+      if (ratio !== 0)
+        throw c.error(
+          `training_mode = true runs only with a ratio of 0 known at load (other ratios draw random masks), got ${ratio === null ? 'a ratio computed from input data' : ratio}`,
+        );
+    }
   }
   const out: Value[] = [x];
   if (c.node.outputs.length > 1) out.push(intValue('bool', x.shape, new Float64Array(x.size).fill(1)));
