@@ -384,6 +384,16 @@ export {
 } from './ops/pool.js';
 export { batchNorm, layerNorm, type BatchNormOptions } from './ops/norm.js';
 export {
+  conv3d,
+  convTranspose3d,
+  maxPool3d,
+  avgPool3d,
+  type Triple,
+  type Conv3dOptions,
+  type ConvTranspose3dOptions,
+  type Pool3dOptions,
+} from './ops/conv3d.js';
+export {
   Conv1d,
   Conv2d,
   ConvTranspose2d,

@@ -32,7 +32,7 @@ function feedOf(dir: string, k = 0): { data: Float32Array | Int32Array; dims: nu
 }
 
 describe('PyTorch-exported models', () => {
-  it('has the ten reference models', () => expect(MODELS.length).toBe(10));
+  it('has the eleven reference models', () => expect(MODELS.length).toBe(11));
   for (const name of MODELS)
     it(`${name} matches PyTorch within 1e-4 (run, runSync, and as a Module)`, async () => {
       const dir = join(ROOT, name);

@@ -6,6 +6,7 @@
 import { leakyRelu, logSoftmax, relu, softmax } from '../ops/activation.js';
 import { sigmoid, tanh } from '../ops/activations.gen.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
+import { avgPool3d, conv3d, convTranspose3d, maxPool3d, type Pool3dOptions, type Triple } from '../ops/conv3d.js';
 import { abs, add, cast as castTensor, div, exp, less, log, mul, reciprocal, sqrt, sub } from '../ops/elementwise.js';
 import { fusedAttention } from '../ops/attention.js';
 import { concat, index, permute, reshape, squeeze, unsqueeze } from '../ops/layout.js';
@@ -18,6 +19,12 @@ import { Tensor } from '../tensor/tensor.js';
 import type { OpContext, OpImpl } from './context.js';
 import { reduceHost, sizeOf } from './host.js';
 import { dynIntValue, floatValue, intValue, type Value } from './value.js';
+
+type Pads6 = [number, number, number, number, number, number];
+/** A 3-entry attribute (checked by spatial()) as conv3d's per-axis triple. */
+const triple3 = (v: number[]): Triple => [v[0], v[1], v[2]];
+/** ONNX's 6 pads (begin d, h, w, end d, h, w), as conv3d takes them. */
+const pads6 = (p: number[]): Pads6 => [p[0], p[1], p[2], p[3], p[4], p[5]];
 
 function transposed(t: Tensor): Tensor {
   return permute(t, [1, 0]);
@@ -45,7 +52,7 @@ const gemm: OpImpl = (c) => {
   return [floatValue(applyActivation(y, act))];
 };
 
-/** Spatial attributes of Conv/ConvTranspose/pools for `nd` spatial axes (1 or 2). */
+/** Spatial attributes of Conv/ConvTranspose/pools for `nd` spatial axes (1, 2 or 3). */
 interface Spatial {
   kernel: number[];
   strides: number[];
@@ -96,8 +103,10 @@ function pads4(p: number[]): [number, number, number, number] {
 }
 
 function checkRank(c: OpContext, x: Tensor, name = 'X'): void {
-  if (x.ndim !== 3 && x.ndim !== 4)
-    throw c.error(`input '${name}' must be [N, C, L] or [N, C, H, W] (1-D or 2-D), got [${x.shape.join(',')}]`);
+  if (x.ndim < 3 || x.ndim > 5)
+    throw c.error(
+      `input '${name}' must be [N, C, L], [N, C, H, W] or [N, C, D, H, W] (1-D, 2-D or 3-D), got [${x.shape.join(',')}]`,
+    );
 }
 
 const conv: OpImpl = (c) => {
@@ -109,6 +118,15 @@ const conv: OpImpl = (c) => {
   if (w.ndim !== x.ndim || kernel.some((k, i) => k !== w.shape[2 + i]))
     throw c.error(`weight [${w.shape}] does not match input [${x.shape}] and kernel_shape [${kernel}]`);
   const s = spatial(c, x.shape.slice(2), kernel);
+  if (x.ndim === 5) {
+    const y3 = conv3d(x, w, bias, {
+      stride: triple3(s.strides),
+      dilation: triple3(s.dilations),
+      padding: pads6(s.pads),
+      groups: c.int('group', 1),
+    });
+    return [floatValue(applyActivation(y3, activationOf(c)))];
+  }
   const y = conv2d(as2d(x), as2d(w), bias, {
     stride: pairOf(s.strides),
     dilation: pairOf(s.dilations),
@@ -175,6 +193,14 @@ const convTranspose: OpImpl = (c) => {
       pads[i + nd] = total - pads[i];
     }
   } else if (autoPad === 'VALID') pads = new Array<number>(2 * nd).fill(0);
+  if (nd === 3) {
+    // The full output, extended by output_padding (or a larger output_shape), cropped per side.
+    let y3 = convTranspose3d(x, w, null, { stride: triple3(strides), dilation: triple3(dilations), groups: group });
+    for (let i = 0; i < 3; i++) y3 = growAxis(y3, 2 + i, outPad[i]);
+    y3 = index(y3, [null, null, ...[0, 1, 2].map((i): [number, number] => [pads[i], y3.shape[2 + i] - pads[3 + i]])]);
+    if (bias) y3 = add(y3, reshape(bias, [bias.size, 1, 1, 1]));
+    return [floatValue(y3)];
+  }
   const x2 = as2d(x);
   const w2 = as2d(w);
   const p4 = pads4(pads);
@@ -194,18 +220,36 @@ const convTranspose: OpImpl = (c) => {
     // Asymmetric pads: the full output, extended by output_padding, cropped per side.
     y = convTranspose2d(x2, w2, null, { stride: s2, dilation: d2, groups: group });
     const [, , fh, fw] = y.shape;
-    const grow = (t: Tensor, axis: number, k: number): Tensor => {
-      if (k <= 0) return t;
-      const shape = [...t.shape];
-      shape[axis] = k;
-      return concat([t, new Tensor(new Float32Array(sizeOf(shape)), shape)], axis);
-    };
-    y = grow(grow(y, 2, op2[0]), 3, op2[1]);
+    y = growAxis(growAxis(y, 2, op2[0]), 3, op2[1]);
     y = index(y, [null, null, [p4[0], fh + op2[0] - p4[2]], [p4[1], fw + op2[1] - p4[3]]]);
     if (bias) y = add(y, reshape(bias, [bias.size, 1, 1]));
   }
   return [floatValue(x.ndim === 3 ? squeeze(y, 2) : y)];
 };
+
+/** t with k zeros appended along `axis` (output_padding's extra positions). */
+function growAxis(t: Tensor, axis: number, k: number): Tensor {
+  if (k <= 0) return t;
+  const shape = [...t.shape];
+  shape[axis] = k;
+  return concat([t, new Tensor(new Float32Array(sizeOf(shape)), shape)], axis);
+}
+
+/** A 3-D pool's kernel and options from the node's attributes. */
+function pool3dCommon(c: OpContext, x: Tensor): { k: Triple; opts: Pool3dOptions } {
+  const kernel = c.ints('kernel_shape');
+  if (!kernel || kernel.length !== 3) throw c.error('kernel_shape must have 3 entries');
+  const s = spatial(c, x.shape.slice(2), kernel);
+  return {
+    k: triple3(kernel),
+    opts: {
+      stride: triple3(s.strides),
+      padding: pads6(s.pads),
+      dilation: s.dilations.some((d) => d !== 1) ? triple3(s.dilations) : undefined,
+      ceilMode: c.int('ceil_mode', 0) === 1,
+    },
+  };
+}
 
 function poolCommon(c: OpContext, x: Tensor): { k: [number, number]; opts: Parameters<typeof maxPool2d>[2] } {
   checkRank(c, x);
@@ -233,6 +277,12 @@ const maxPool: OpImpl = (c) => {
       ? new Tensor(Float32Array.from(input.ints), input.shape)
       : castTensor(input.tensor as Tensor, 'float32');
   const out = (t: Tensor): Value => (input.isFloat ? floatValue(t) : dynIntValue(input.type, castTensor(t, 'int32')));
+  if (x.ndim === 5) {
+    if (c.node.outputs.length > 1 && c.node.outputs[1])
+      throw c.error('the Indices output of a 3-D MaxPool is not supported (only 1-D and 2-D)');
+    const p = pool3dCommon(c, x);
+    return [out(maxPool3d(x, p.k, p.opts))];
+  }
   const { k, opts } = poolCommon(c, x);
   const flat = (t: Tensor): Tensor => (x.ndim === 3 ? squeeze(t, 2) : t);
   if (!(c.node.outputs.length > 1 && c.node.outputs[1])) return [out(flat(maxPool2d(as2d(x), k, opts)))];
@@ -245,6 +295,16 @@ const maxPool: OpImpl = (c) => {
 
 const avgPool: OpImpl = (c) => {
   const x = c.floatInput(0, 'X');
+  if (x.ndim === 5) {
+    checkRank(c, x);
+    const p = pool3dCommon(c, x);
+    if (p.opts.dilation) throw c.error('dilations are not supported for average pooling');
+    return [
+      floatValue(
+        avgPool3d(x, p.k, { ...p.opts, dilation: undefined, countIncludePad: c.int('count_include_pad', 0) === 1 }),
+      ),
+    ];
+  }
   const { k, opts } = poolCommon(c, x);
   if (opts?.dilation) throw c.error('dilations are not supported for average pooling');
   const y = avgPool2d(as2d(x), k, {

@@ -75,6 +75,7 @@ Model notes (export decisions)
                                (the exporter then dedups them into Identity nodes), and
                                LayerNorm gamma/beta and attention biases would be trivial 1/0.
     conv1d_timeseries          Conv1d incl. dilation=2; global average over time = ReduceMean.
+    video_3d                   Conv3d, BatchNorm3d, MaxPool3d, AvgPool3d (ceil mode), ConvTranspose3d.
     conv_transpose_autoencoder Conv stride-2 encoder, ConvTranspose2d(stride=2, padding=1,
                                output_padding=1) decoder, Sigmoid. Parameters re-drawn with a
                                larger scale: with torch's default init every output sits within
@@ -292,6 +293,29 @@ class ConvTransposeAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+class Video3d(nn.Module):
+    """A small clip classifier with an upsampling head: 3-D convolutions (stride, padding,
+    groups), BatchNorm3d, 3-D max and average pooling, and a 3-D transposed convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv3d(3, 8, 3, padding=1),
+            nn.BatchNorm3d(8),
+            nn.ReLU(),
+            nn.MaxPool3d((1, 2, 2)),
+            nn.Conv3d(8, 8, (3, 3, 3), stride=(2, 1, 1), padding=(1, 1, 1), groups=2),
+            nn.ReLU(),
+            nn.AvgPool3d(2, ceil_mode=True, count_include_pad=False),
+        )
+        self.up = nn.ConvTranspose3d(8, 4, 3, stride=2, padding=1, output_padding=1)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x):
+        y = self.up(self.features(x))
+        return self.fc(y.mean(dim=(2, 3, 4)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixed inputs and preparation
 # ---------------------------------------------------------------------------------------------
@@ -441,6 +465,17 @@ SPECS = [
         "ConvTranspose2d(16,8,3,s2,p1,op1), ReLU, ConvTranspose2d(8,1,3,s2,p1,op1), Sigmoid. "
         "Input [batch,1,16,16] in [0,1). Parameters re-drawn (He-style, gain 2) so the Sigmoid "
         "outputs spread away from 0.5.",
+    ),
+    dict(
+        name="video_3d",
+        seed=11,
+        cls=Video3d,
+        inputs=lambda: [("input", randn((2, 3, 5, 12, 12), 111))],
+        prepare=lambda m: warm_batchnorm(m, (4, 3, 5, 12, 12), 211),
+        desc="Conv3d(3,8,3,p1), BatchNorm3d (folded into the conv by the eval export), ReLU, "
+        "MaxPool3d((1,2,2)), Conv3d(8,8,3,stride (2,1,1),p1,groups 2), ReLU, "
+        "AvgPool3d(2, ceil_mode, count_include_pad False), ConvTranspose3d(8,4,3,s2,p1,op1), mean "
+        "over D,H,W, Linear(4,5). Input [batch,3,5,12,12] (5 frames).",
     ),
 ]
 
