@@ -394,6 +394,15 @@ export {
   type Pool3dOptions,
 } from './ops/conv3d.js';
 export {
+  Conv3d,
+  ConvTranspose3d,
+  MaxPool3d,
+  AvgPool3d,
+  BatchNorm3d,
+  type Conv3dLayerOptions,
+  type ConvTranspose3dLayerOptions,
+} from './nn/conv3d-layers.js';
+export {
   Conv1d,
   Conv2d,
   ConvTranspose2d,

@@ -70,7 +70,7 @@ export interface ConvOptions {
   /** Seed or generator for the initial weights (default: the global generator). */
   init?: RandomOptions;
 }
-const CONV_KEYS = optionKeys<ConvOptions>({
+export const CONV_KEYS = optionKeys<ConvOptions>({
   stride: true,
   padding: true,
   dilation: true,
@@ -104,7 +104,8 @@ function kernelPair(op: string, k: Pair): [number, number] {
 }
 
 /** Shared by the convolution layers: weight and bias creation, config, regularizers. */
-abstract class ConvBase extends Module {
+/** What the convolution layers share: weight, bias, initialisers, regularizers. @internal */
+export abstract class ConvBase extends Module {
   /** The kernel: [Cout, Cin/groups, ...kernel] (ConvTranspose2d: [Cin, Cout/groups, kH, kW]). */
   weight: Parameter;
   /** The bias, [Cout], or null when built with `bias: false`. */

@@ -28,6 +28,15 @@ import {
 import { LINEAR_ACTIVATIONS, type LinearActivation } from '../ops/linalg.js';
 import { TABLE_ACTIVATION_LAYERS } from './activations.gen.js';
 import type { Padding } from '../ops/conv.js';
+import type { Conv3dOptions, Pool3dOptions, Triple } from '../ops/conv3d.js';
+import {
+  AvgPool3d,
+  BatchNorm3d,
+  Conv3d,
+  ConvTranspose3d,
+  MaxPool3d,
+  type ConvTranspose3dLayerOptions,
+} from './conv3d-layers.js';
 import {
   AdaptiveAvgPool2d,
   AvgPool2d,
@@ -515,6 +524,62 @@ registerLayer(BatchNorm1d, {
 registerLayer(BatchNorm2d, {
   fromConfig: (c) => new BatchNorm2d(field(c, 'numFeatures', isInt, 'a positive integer'), batchNormOptionsOf(c)),
 });
+// ---- 3-D layers
+const isTriple = (v: unknown): v is Triple => isInt(v) || isIntArray([3])(v);
+const isPadding3d = (v: unknown): v is Conv3dOptions['padding'] => isInt(v) || isIntArray([3, 6])(v);
+function conv3dOptions(c: Record<string, unknown>): ConvTranspose3dLayerOptions {
+  const {
+    activation: _a,
+    activationParam: _p,
+    stride: _s,
+    padding: _pad,
+    dilation: _d,
+    ...common
+  } = convCommon({
+    ...c,
+    stride: 1,
+    padding: 0,
+    dilation: 1,
+  });
+  return {
+    ...common,
+    stride: field(c, 'stride', isTriple, 'an integer or [d, h, w]', 1),
+    padding: field(c, 'padding', isPadding3d, 'an integer, [d, h, w] or six begin/end values', 0),
+    dilation: field(c, 'dilation', isTriple, 'an integer or [d, h, w]', 1),
+  };
+}
+const conv3dChannels = (c: Record<string, unknown>): [number, number, Triple] => [
+  field(c, 'inChannels', isInt, 'a positive integer'),
+  field(c, 'outChannels', isInt, 'a positive integer'),
+  field(c, 'kernelSize', isTriple, 'an integer or [d, h, w]'),
+];
+registerLayer(Conv3d, { fromConfig: (c) => new Conv3d(...conv3dChannels(c), conv3dOptions(c)) });
+registerLayer(ConvTranspose3d, {
+  fromConfig: (c) =>
+    new ConvTranspose3d(...conv3dChannels(c), {
+      ...conv3dOptions(c),
+      outputPadding: field(c, 'outputPadding', isTriple, 'an integer or [d, h, w]', 0),
+    }),
+});
+const pool3dOptions = (c: Record<string, unknown>): Pool3dOptions => {
+  const out: Pool3dOptions = {};
+  if (c.stride !== undefined) out.stride = field(c, 'stride', isTriple, 'an integer or [d, h, w]');
+  if (c.padding !== undefined) out.padding = field(c, 'padding', isPadding3d, 'an integer, [d, h, w] or six values');
+  if (c.dilation !== undefined) out.dilation = field(c, 'dilation', isTriple, 'an integer or [d, h, w]');
+  if (c.ceilMode !== undefined) out.ceilMode = field(c, 'ceilMode', isBool, 'a boolean');
+  if (c.countIncludePad !== undefined) out.countIncludePad = field(c, 'countIncludePad', isBool, 'a boolean');
+  return out;
+};
+registerLayer(MaxPool3d, {
+  fromConfig: (c) => new MaxPool3d(field(c, 'kernelSize', isTriple, 'an integer or [d, h, w]'), pool3dOptions(c)),
+});
+registerLayer(AvgPool3d, {
+  fromConfig: (c) => new AvgPool3d(field(c, 'kernelSize', isTriple, 'an integer or [d, h, w]'), pool3dOptions(c)),
+});
+registerLayer(BatchNorm3d, {
+  fromConfig: (c) => new BatchNorm3d(field(c, 'numFeatures', isInt, 'a positive integer'), batchNormOptionsOf(c)),
+});
+
 registerLayer(LayerNorm, {
   fromConfig: (c) => {
     const shape = field(

@@ -127,6 +127,21 @@ function pads6(op: string, v: Conv3dOptions['padding']): number[] {
   return [...p, ...p];
 }
 
+/** Checks 3-D geometry options (stride, padding, dilation, outputPadding) now, as layers do
+ * when built; returns the kernel as [d, h, w]. @internal */
+export function check3dGeometry(
+  op: string,
+  kernelSize: Triple,
+  options: { stride?: Triple; padding?: Conv3dOptions['padding']; dilation?: Triple; outputPadding?: Triple },
+): [number, number, number] {
+  const k = triple(op, kernelSize, 'kernelSize', 1, 1);
+  if (options.stride !== undefined) triple(op, options.stride, 'stride', 1, 1);
+  if (options.dilation !== undefined) triple(op, options.dilation, 'dilation', 1, 1);
+  if (options.outputPadding !== undefined) triple(op, options.outputPadding, 'outputPadding', 0, 0);
+  pads6(op, options.padding);
+  return [k[0], k[1], k[2]];
+}
+
 function check5d(op: string, x: Tensor, name = 'input'): void {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor`);
   if (x.ndim !== 5) throw new RangeError(`${op}: ${name} must be [N, C, D, H, W], got ${shapeToString(x.shape)}`);

@@ -4,7 +4,34 @@
  * padding, dilation, groups and ceil mode; gradients by finite differences.
  */
 import { describe, expect, it } from 'vitest';
-import { Tensor, avgPool3d, conv3d, convTranspose3d, gradcheck, maxPool3d, randn } from '../../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AvgPool3d,
+  BatchNorm3d,
+  Conv3d,
+  ConvTranspose3d,
+  Flatten,
+  Linear,
+  MaxPool3d,
+  Model,
+  ReLU,
+  Sequential,
+  SyncBatchNorm,
+  Tensor,
+  avgPool3d,
+  conv3d,
+  convTranspose3d,
+  gradcheck,
+  loadModel,
+  manualSeed,
+  maxPool3d,
+  noGrad,
+  randint,
+  randn,
+  saveModel,
+} from '../../src/index.js';
 
 type Six = [number, number, number, number, number, number];
 const at5 = (s: readonly number[], a: number, b: number, c: number, d: number, e: number): number =>
@@ -318,6 +345,74 @@ describe('3-D convolution and pooling', () => {
     );
     expect(() => convTranspose3d(randn([1, 2, 2, 2, 2]), randn([2, 1, 2, 2, 2]), null, { outputPadding: 1 })).toThrow(
       /convTranspose3d: outputPadding \[1,1,1\] must be smaller than stride or dilation/,
+    );
+  });
+
+  it('layers: PyTorch weight layouts and initial bounds, the ops they wrap, training, model files', async () => {
+    manualSeed(7);
+    const conv = new Conv3d(4, 6, [3, 2, 3], { groups: 2, padding: [1, 0, 1] });
+    expect(conv.weight.shape).toEqual([6, 2, 3, 2, 3]);
+    const bound = 1 / Math.sqrt(2 * 3 * 2 * 3); // kaiming uniform with a = sqrt(5): 1 / sqrt(fanIn)
+    expect(Math.max(...Array.from(conv.weight.data, Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...Array.from(conv.weight.data, Math.abs))).toBeGreaterThan(0.8 * bound);
+    expect(Math.max(...Array.from(conv.bias!.data, Math.abs))).toBeLessThanOrEqual(bound);
+    const x = randn([2, 4, 5, 4, 6], { seed: 60 });
+    const want = conv3d(x, conv.weight, conv.bias, { groups: 2, padding: [1, 0, 1] });
+    expect(Array.from(conv.forward(x).data)).toEqual(Array.from(want.data));
+    const up = new ConvTranspose3d(6, 2, 2, { stride: 2 });
+    expect(up.weight.shape).toEqual([6, 2, 2, 2, 2]);
+    expect(up.forward(conv.forward(x)).shape).toEqual([2, 2, 10, 6, 12]);
+
+    // A small volumetric classifier trains through fit and survives a model file.
+    const net = new Sequential(
+      new Conv3d(1, 4, 3, { padding: 1, bias: false }),
+      new BatchNorm3d(4),
+      new ReLU(),
+      new MaxPool3d([1, 2, 2]),
+      new AvgPool3d(2, { ceilMode: true }),
+      new Flatten(),
+      new Linear(4 * 2 * 2 * 2, 3),
+    );
+    const model = new Model(net).compile({
+      optimizer: 'adam',
+      learningRate: 0.01,
+      loss: 'sparseCategoricalCrossentropy',
+    });
+    const xs = randn([24, 1, 4, 8, 8], { seed: 61 });
+    const ys = randint(0, 3, [24], { seed: 62 });
+    const h = await model.fit(xs, ys, { epochs: 4, batchSize: 8, verbose: 0 });
+    expect(h.history.loss.at(-1)!).toBeLessThan(h.history.loss[0]);
+    net.eval();
+    const before = noGrad(() => net.forward(xs)).data;
+    const dir = mkdtempSync(join(tmpdir(), 'axon-conv3d-'));
+    try {
+      await saveModel(net, join(dir, 'v.axon'));
+      const loaded = await loadModel(join(dir, 'v.axon'));
+      loaded.eval();
+      expect(Array.from(noGrad(() => loaded.forward(xs)).data)).toEqual(Array.from(before));
+      expect(String(loaded)).toMatch(/Conv3d\(1, 4, kernelSize=3x3x3\)[\s\S]*BatchNorm3d\(4\)[\s\S]*MaxPool3d/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // BatchNorm3d converts to SyncBatchNorm like the 1-D and 2-D norms.
+    SyncBatchNorm.convert(net);
+    expect(net.modules().filter((m) => m instanceof SyncBatchNorm).length).toBe(1);
+
+    expect(() => new Conv3d(3, 4, [3, 3] as never)).toThrow(
+      /Conv3d: kernelSize must be positive integers \(one, or \[d, h, w\]\)/,
+    );
+    expect(() => new Conv3d(3, 4, 3, { groups: 2 })).toThrow(
+      'Conv3d: inChannels 3 and outChannels 4 must be divisible by groups 2',
+    );
+    expect(() => new Conv3d(3, 4, 3).forward(randn([1, 3, 8, 8]))).toThrow(
+      'Conv3d(3, 4): input must be [N, 3, D, H, W], got [1,3,8,8]',
+    );
+    expect(() => new ConvTranspose3d(3, 4, 3, { outputPadding: -1 as never })).toThrow(
+      /outputPadding must be non-negative/,
+    );
+    expect(() => new AvgPool3d(2, { dilation: 2 })).toThrow('AvgPool3d: average pooling has no dilation');
+    expect(() => new BatchNorm3d(4).forward(randn([2, 4, 3, 3]))).toThrow(
+      'BatchNorm3d(4): input must be [N, C, D, H, W] with C = 4, got [2,4,3,3]',
     );
   });
 });
