@@ -385,6 +385,31 @@ TEST(binary_forward_special_values) {
   }
 }
 
+// Integer powers that are exact in float are exact: integer bases whose power stays within
+// 2^24 (what ONNX's integer-base Pow truncates: 7^4 once came out 2400.9995), negative bases
+// by parity, negative exponents as one correctly rounded reciprocal; and x^2 is x*x for any x.
+TEST(binary_pow_small_integer_powers_exact) {
+  std::vector<float> a, b;
+  std::vector<double> want;
+  for (int base = -12; base <= 12; ++base)
+    for (int e = -4; e <= 20; ++e) {
+      const double p = std::pow(double(base), double(e));
+      if (base == 0 && e < 0) continue;
+      if (e >= 0 && std::fabs(p) > 16777216.0) continue;
+      if (e < 0 && std::fabs(base) > 4) continue;  // |b| <= 4 also for non-exact results
+      a.push_back(float(base)), b.push_back(float(e)), want.push_back(double(float(p)));
+    }
+  for (float x : {1.1f, -0.37f, 3.14159f, 1e-3f, 1234.5f})
+    a.push_back(x), b.push_back(2.0f), want.push_back(double(x * x));
+  const Shape s = shape_of({int64_t(a.size())});
+  std::vector<float> out(a.size());
+  binary_forward(BinaryOp::Pow, a.data(), s, b.data(), s, out.data(), s);
+  for (size_t i = 0; i < a.size(); ++i)
+    CHECK_MSG(double(out[i]) == want[i],
+              std::string("pow(") + std::to_string(a[i]) + ", " + std::to_string(b[i]) +
+                  ") = " + std::to_string(out[i]) + ", want " + std::to_string(want[i]));
+}
+
 TEST(binary_scalar_both_orders) {
   uint32_t seed = 2000;
   for (BinaryOp op : kBinaryOps)

@@ -230,7 +230,14 @@ export const ELEMENTWISE_OPS: Record<string, OpImpl> = {
   Pow: (c) => {
     const a = c.input(0, 'X');
     const b = c.input(1, 'Y');
-    if (!a.isFloat) return binary(pow, (x, y) => Math.trunc(x ** y))(c);
+    if (!a.isFloat && !b.isFloat) return binary(pow, (x, y) => Math.trunc(x ** y))(c);
+    // An integer base with a float exponent (opset 12+): the base's type, the float power
+    // truncated toward zero (as numpy's astype); exact integer powers come out exact.
+    if (!a.isFloat) {
+      if (!(a.known && b.known)) return [intResult(a.type, pow(asFloat(a), b.tensor as Tensor))];
+      const r = binaryHost(c.what, c.knownValues(a, 'X'), c.knownValues(b, 'Y'), (x, y) => Math.trunc(x ** y));
+      return [intValue(a.type, r.shape, r.data)];
+    }
     const e = b.isFloat ? (b.tensor as Tensor) : new Tensor(Float32Array.from(c.knownInts(1, 'Y').data), b.shape);
     return [floatValue(pow(a.tensor as Tensor, e), a.type)];
   },

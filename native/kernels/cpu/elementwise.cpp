@@ -19,11 +19,37 @@ using namespace simd;
 
 namespace {
 
+// |a|^n for the lanes' integer n = |b| <= 64 (others: 1), by repeated squaring: a product of
+// at most 7 squarings and 7 multiplies, each rounding once.
+inline VecF pow_by_squaring(VecF mag, VecF nb, Mask small) {
+  VecF n = select(small, nb, zero());
+  VecF base = mag, acc = set1(1.0f);
+  for (int bit = 0; bit < 7; ++bit) {
+    const VecF half = mul(n, set1(0.5f));
+    const VecF rest = round_nearest(sub(half, set1(0.25f)));  // floor(n / 2) of an integer n
+    acc = select(gt(half, rest), mul(acc, base), acc);        // n odd: this bit is set
+    base = mul(base, base);
+    n = rest;
+  }
+  return acc;
+}
+
 // a^b elementwise, following std::pow on the cases nets meet: b == 0 gives 1, a < 0 needs an
 // integer b (sign from its parity) else NaN, a == 0 gives 0 or inf by the sign of b.
+// exp(b log |a|) loses about |b ln a| ulps (7^4 gave 2400.9995), so small integer powers go
+// by repeated squaring: |b| <= 4 always (x^2 is x*x), and an integer base whose power stays
+// within 2^24, where every product is exact (3^6 = 729, what ONNX's integer Pow truncates).
 inline VecF pow_vec(VecF a, VecF b) {
-  VecF r = exp(mul(b, log(abs(a))));
+  const VecF mag = abs(a);
+  VecF r = exp(mul(b, log(mag)));
   const Mask b_integer = eq(round_nearest(b), b);
+  const VecF nb = abs(b);
+  const Mask small = mask_and(b_integer, le(nb, set1(64.0f)));
+  const VecF sq = pow_by_squaring(mag, nb, small);
+  const Mask exact =
+      mask_and(mask_and(eq(round_nearest(a), a), le(sq, set1(16777216.0f))), ge(b, zero()));
+  const Mask use_sq = mask_and(small, mask_or(le(nb, set1(4.0f)), exact));
+  r = select(use_sq, select(lt(b, zero()), div(set1(1.0f), sq), sq), r);
   const VecF half = mul(b, set1(0.5f));
   const Mask odd = mask_and(b_integer, gt(abs(sub(round_nearest(half), half)), zero()));
   const Mask negative = lt(a, zero());
