@@ -688,3 +688,71 @@ describe('Dropout in training mode', () => {
     expect(() => loadOnnxSync(model(null))).toThrow(/got a ratio computed from input data/);
   });
 });
+
+describe('BatchNormalization in training mode', () => {
+  // training_mode = 1 normalises with the batch's statistics, also right after a Conv (whose
+  // inference-time fold with the running statistics must not apply), and reports ONNX's
+  // running statistics: input * momentum + batch * (1 - momentum), variances biased.
+  const ModelProto = onnxType('ModelProto');
+  const model = (runningOutputs: boolean) =>
+    ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 15 }],
+        graph: {
+          name: 'bn_train',
+          node: [
+            { op_type: 'Conv', input: ['x', 'w'], output: ['c'] },
+            {
+              op_type: 'BatchNormalization',
+              input: ['c', 'scale', 'b', 'mean', 'var'],
+              output: runningOutputs ? ['y', 'rm', 'rv'] : ['y'],
+              attribute: [
+                { name: 'training_mode', i: 1, type: 2 },
+                { name: 'momentum', f: 0.75, type: 1 },
+              ],
+            },
+          ],
+          initializer: [
+            f32('w', [2, 2, 1, 1], [1, 0, 0, 1]),
+            f32('scale', [2], [1, 2]),
+            f32('b', [2], [0, 1]),
+            f32('mean', [2], [0, 0]),
+            f32('var', [2], [1, 1]),
+          ],
+          input: [
+            {
+              name: 'x',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [2, 2, 1, 3].map((d) => ({ dim_value: d })) } } },
+            },
+          ],
+          output: ['y', ...(runningOutputs ? ['rm', 'rv'] : [])].map((name) => ({
+            name,
+            type: { tensor_type: { elem_type: 1 } },
+          })),
+        },
+      }),
+    ).finish();
+  const x = Float32Array.from([5, 6, 7, 1, 2, 3, 8, 9, 10, 4, 5, 6]); // [2, 2, 1, 3]
+  const channel = (c: number): number[] =>
+    [0, 1].flatMap((n) => Array.from(x.subarray((n * 2 + c) * 3, (n * 2 + c) * 3 + 3)));
+
+  it('normalises by the batch, after a Conv too, and updates the running statistics as ONNX', () => {
+    for (const withRunning of [false, true]) {
+      const out = loadOnnxSync(model(withRunning)).runSync({ x: { data: x, dims: [2, 2, 1, 3] } });
+      for (let c = 0; c < 2; c++) {
+        const v = channel(c);
+        const m = v.reduce((a, b) => a + b, 0) / v.length;
+        const variance = v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length;
+        const got = [0, 1].flatMap((n) => Array.from(out.y.data.subarray((n * 2 + c) * 3, (n * 2 + c) * 3 + 3)));
+        got.forEach((g, i) =>
+          expect(g).toBeCloseTo(((v[i] - m) / Math.sqrt(variance + 1e-5)) * [1, 2][c] + [0, 1][c], 4),
+        );
+        if (withRunning) {
+          expect(out.rm.data[c]).toBeCloseTo(0.25 * m, 5);
+          expect(out.rv.data[c]).toBeCloseTo(0.75 + 0.25 * variance, 5);
+        }
+      }
+    }
+  });
+});

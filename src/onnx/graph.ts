@@ -140,7 +140,9 @@ export function fuseForInference(
         bn &&
         bn.opType === 'BatchNormalization' &&
         bn.inputs[0] === node.outputs[0] &&
-        bn.outputs.filter(Boolean).length === 1
+        bn.outputs.filter(Boolean).length === 1 &&
+        // training_mode normalises with the batch's statistics: nothing to fold
+        !(bn.attrs.get('training_mode')?.kind === 'int' && bn.attrs.get('training_mode')?.value === 1)
       ) {
         const w = init.get(node.inputs[1]);
         const [scale, beta, mean, variance] = [1, 2, 3, 4].map((i) => f32(bn.inputs[i]));

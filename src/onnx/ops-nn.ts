@@ -324,9 +324,37 @@ function globalPool(f: typeof mean): OpImpl {
   };
 }
 
+/**
+ * BatchNormalization with training_mode = 1 (opset 14+): Y from the batch's mean and biased
+ * variance, and the running statistics as ONNX updates them, input * momentum + batch * (1 -
+ * momentum), the variance biased too (ONNX's ReduceVar; PyTorch's running variance is unbiased,
+ * so the norm kernel's own update does not serve).
+ */
+function batchNormTraining(c: OpContext, x: Tensor): Value[] {
+  if (x.ndim < 2) throw c.error(`input must be [N, C, ...], got [${x.shape}]`);
+  const momentum = c.float('momentum', 0.9);
+  const y = batchNorm(x, {
+    weight: c.floatInput(1, 'scale'),
+    bias: c.floatInput(2, 'B'),
+    training: true,
+    eps: c.float('epsilon', 1e-5),
+  });
+  const channels = x.shape[1];
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const batchMean = mean(x, axes, true);
+  const centered = sub(x, batchMean);
+  const batchVar = reshape(mean(mul(centered, centered), axes), [channels]);
+  const blend = (old: Tensor, now: Tensor): Tensor => add(mul(old, momentum), mul(now, 1 - momentum));
+  return [
+    floatValue(y),
+    floatValue(blend(c.floatInput(3, 'input_mean'), reshape(batchMean, [channels]))),
+    floatValue(blend(c.floatInput(4, 'input_var'), batchVar)),
+  ];
+}
+
 const batchNormOp: OpImpl = (c) => {
   const x = c.floatInput(0, 'X');
-  if (c.int('training_mode', 0) === 1) throw c.error('training_mode = 1 is not supported (inference form only)');
+  if (c.int('training_mode', 0) === 1) return batchNormTraining(c, x);
   if (c.opset < 9 && c.int('spatial', 1) !== 1) throw c.error('spatial = 0 is not supported');
   const y = batchNorm(x, {
     weight: c.floatInput(1, 'scale'),

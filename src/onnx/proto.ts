@@ -280,8 +280,22 @@ function readGraph(g: Msg, src: Source): GraphInfo {
 
 function readValueInfo(v: Msg, what: string, src: Source): ValueInfo {
   const name = str(v.name);
-  const tt = ((v.type as Msg | undefined)?.tensor_type ?? null) as Msg | null;
-  if (!tt) return { name, type: 'float32', shape: null };
+  const typeMsg = v.type as Msg | undefined;
+  const tt = (typeMsg?.tensor_type ?? null) as Msg | null;
+  if (!tt) {
+    // Sequences, optionals, maps and sparse tensors are refused here rather than read as
+    // float32 tensors; a value with no type at all (allowed for outputs) is a tensor.
+    const other = typeMsg
+      ? ['sequence_type', 'optional_type', 'map_type', 'sparse_tensor_type'].find((k) =>
+          Object.prototype.hasOwnProperty.call(typeMsg, k),
+        )
+      : undefined;
+    if (other)
+      throw new OnnxError(
+        `loadOnnx: ${what} '${name}' has an unsupported type: ${other.replace('_type', '').replace('_', ' ')} (only tensors are supported)`,
+      );
+    return { name, type: 'float32', shape: null };
+  }
   const type = elemTypeOf(num(tt.elem_type) || 1, `${what} '${name}'`);
   const shapeMsg = tt.shape as Msg | undefined;
   if (!shapeMsg) return { name, type, shape: null };

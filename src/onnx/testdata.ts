@@ -33,7 +33,8 @@ export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-7): Pro
     session = await loadOnnx(join(dir, 'model.onnx'));
   } catch (e) {
     const msg = (e as Error).message;
-    return result(msg.includes('unsupported operators') || msg.includes('opset') ? 'unsupported' : 'fail', msg);
+    const refused = ['unsupported operators', 'unsupported type', 'opset'].some((m) => msg.includes(m));
+    return result(refused ? 'unsupported' : 'fail', msg);
   }
   const sets = readdirSync(dir).filter((d) => d.startsWith('test_data_set_'));
   try {
