@@ -756,3 +756,44 @@ describe('BatchNormalization in training mode', () => {
     }
   });
 });
+
+describe('Resize tf_crop_and_resize', () => {
+  it('resamples the region of interest; positions outside the input get extrapolation_value', () => {
+    const ModelProto = onnxType('ModelProto');
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({
+        ir_version: 8,
+        opset_import: [{ domain: '', version: 13 }],
+        graph: {
+          name: 'crop',
+          node: [
+            {
+              op_type: 'Resize',
+              input: ['x', 'roi', '', 'sizes'],
+              output: ['y'],
+              attribute: [
+                { name: 'mode', s: new TextEncoder().encode('linear'), type: 3 },
+                { name: 'coordinate_transformation_mode', s: new TextEncoder().encode('tf_crop_and_resize'), type: 3 },
+                { name: 'extrapolation_value', f: 9, type: 1 },
+              ],
+            },
+          ],
+          initializer: [
+            f32('roi', [8], [0, 0, 0, -0.5, 1, 1, 1, 1.5]),
+            { name: 'sizes', dims: [4], data_type: 7, int64_data: [1, 1, 1, 5] },
+          ],
+          input: [
+            {
+              name: 'x',
+              type: { tensor_type: { elem_type: 1, shape: { dim: [1, 1, 1, 4].map((d) => ({ dim_value: d })) } } },
+            },
+          ],
+          output: [{ name: 'y', type: { tensor_type: { elem_type: 1 } } }],
+        },
+      }),
+    ).finish();
+    // Positions -1.5, 0, 1.5, 3, 4.5 on an axis of 4: the first and last fall outside.
+    const y = loadOnnxSync(bytes).runSync({ x: { data: Float32Array.from([10, 20, 40, 80]), dims: [1, 1, 1, 4] } }).y;
+    expect(Array.from(y.data)).toEqual([9, 10, 30, 80, 9]);
+  });
+});

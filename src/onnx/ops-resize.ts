@@ -7,6 +7,7 @@
  */
 import { matmul } from '../ops/linalg.js';
 import { permute } from '../ops/layout.js';
+import { where } from '../ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OpImpl } from './context.js';
 import { gatherFloat } from './ops-shape.js';
@@ -44,11 +45,18 @@ const resize: OpImpl = (c) => {
   // Opset 10 (and Upsample): X, scales; asymmetric coordinates, nearest rounding down.
   const old = c.node.opType === 'Upsample' || c.opset < 11;
   const transformName = old ? 'asymmetric' : c.string('coordinate_transformation_mode', 'half_pixel');
+  const crop = transformName === 'tf_crop_and_resize';
   const transform = TRANSFORMS[transformName];
-  if (!transform)
+  if (!transform && !crop)
     throw c.error(
-      `coordinate_transformation_mode '${transformName}' is not supported (${Object.keys(TRANSFORMS).join(', ')})`,
+      `coordinate_transformation_mode '${transformName}' is not supported (${[...Object.keys(TRANSFORMS), 'tf_crop_and_resize'].join(', ')})`,
     );
+  // tf_crop_and_resize: the region of interest [starts..., ends...] (fractions of each axis,
+  // known at load) is resampled; outputs whose position falls outside the input get
+  // extrapolation_value.
+  const roi = crop ? Array.from(c.knownInts(1, 'roi').data) : null;
+  if (roi && roi.length !== 2 * r) throw c.error(`roi needs ${2 * r} values (starts, then ends), got ${roi.length}`);
+  const extrapolation = c.float('extrapolation_value', 0);
   if (!['nearest', 'linear', 'cubic'].includes(mode))
     throw c.error(`mode '${mode}' is not one of nearest, linear, cubic`);
   if (c.int('antialias', 0) !== 0) throw c.error('antialias = 1 is not supported');
@@ -82,11 +90,45 @@ const resize: OpImpl = (c) => {
     // The transforms take the resized length as in * scale, unrounded, when scales are given
     // (ONNX's reference: align_corners over a 0.6 scale of 4 divides by 2.4 - 1, not 2 - 1).
     const lengthF = scales ? inLen * scales[axis] : outLen;
-    const pos = Array.from({ length: outLen }, (_, o) => transform(o, scaleOf(axis), inLen, lengthF));
+    const pos = Array.from({ length: outLen }, (_, o) => {
+      if (!roi) return transform(o, scaleOf(axis), inLen, lengthF);
+      const [start, end] = [roi[axis], roi[r + axis]];
+      return outLen > 1
+        ? start * (inLen - 1) + (o * (end - start) * (inLen - 1)) / (outLen - 1)
+        : 0.5 * (start + end) * (inLen - 1);
+    });
+    const outside = roi ? pos.map((p) => p < 0 || p > inLen - 1) : null;
+    if (outside?.some(Boolean)) {
+      // The inside positions resized as usual, the outside ones replaced (an exact select).
+      const shape = y.shape.map((d, i) => (i === axis ? outLen : 1));
+      const mask = new Tensor(
+        Float32Array.from(outside, (o) => (o ? 1 : 0)),
+        shape,
+      );
+      y = where(mask, extrapolation, resizeAxis(y, axis, inLen, outLen, pos, mode, round, a, exclude));
+      continue;
+    }
+    y = resizeAxis(y, axis, inLen, outLen, pos, mode, round, a, exclude);
+  }
+  return [floatValue(y)];
+};
+
+/** One axis of y resized from inLen to outLen samples at the input positions `pos`. */
+function resizeAxis(
+  y: Tensor,
+  axis: number,
+  inLen: number,
+  outLen: number,
+  pos: number[],
+  mode: string,
+  round: (x: number) => number,
+  a: number,
+  exclude: boolean,
+): Tensor {
+  {
     if (mode === 'nearest') {
       const idx = Int32Array.from(pos, (p) => Math.min(Math.max(round(p), 0), inLen - 1));
-      y = gatherFloat(y, axis, new Tensor(idx, [outLen]));
-      continue;
+      return gatherFloat(y, axis, new Tensor(idx, [outLen]));
     }
     // Weights W^T [in, out]: linear (edge-clamped) or cubic (clamped, or renormalised inside).
     const w = new Float32Array(outLen * inLen);
@@ -122,9 +164,8 @@ const resize: OpImpl = (c) => {
     const moved = axis === last ? y : permute(y, perm);
     const out = matmul(moved, weightsT);
     const back = perm.map((_, i) => perm.indexOf(i));
-    y = axis === last ? out : permute(out, back);
+    return axis === last ? out : permute(out, back);
   }
-  return [floatValue(y)];
-};
+}
 
 export const RESIZE_OPS: Record<string, OpImpl> = { Resize: resize, Upsample: resize };
