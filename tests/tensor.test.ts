@@ -450,6 +450,14 @@ describe('conversion', () => {
     expect(same.data).not.toBe(f.data);
     expect(data(same)).toEqual(data(f));
     expect(f.reshape(5, 1).toType('int32').shape).toEqual([5, 1]);
+    // No silent 0 for NaN, no wrapped value past int32: refused, naming the value and index.
+    expect(() => tensor([1, NaN]).toType('int32')).toThrow(
+      'toType: NaN at index 1 of [2] has no int32 value (NaN, or outside [-2^31, 2^31))',
+    );
+    expect(() => tensor([3e9]).toType('int32')).toThrow(/toType: 3000000000 at index 0 of \[1\]/);
+    expect(Array.from(tensor([-2147483648, 2147483520, -7.9]).toType('int32').data)).toEqual([
+      -2147483648, 2147483520, -7,
+    ]);
   });
 });
 

@@ -39,7 +39,7 @@ export interface TensorOpMethods extends TableActivationMethods {
   unsqueeze(axis: number): Tensor;
   /** Swaps two axes (default: the last two). */
   transpose(axis0?: number, axis1?: number): Tensor;
-  /** Axes 0 and 1 swapped (not the last two, unlike `transpose()`): a 2-D tensor's transpose; throws for 1-D. */
+  /** The axes reversed, as PyTorch's and NumPy's `.T`: a matrix's transpose, [A, B, C] -> [C, B, A], 1-D unchanged (a copy). `transpose()` swaps only the last two. */
   readonly T: Tensor;
   /** Reorders the axes (as arguments or one array): out.shape[i] = this.shape[perm[i]]; see `permute`. */
   permute(...perm: number[] | [readonly number[]]): Tensor;
@@ -300,8 +300,12 @@ const methods: Omit<TensorOpMethods, 'T' | keyof TableActivationMethods> & ThisT
 for (const [name, value] of Object.entries({ ...methods, ...tableActivationMethods }))
   Object.defineProperty(Tensor.prototype, name, { value, writable: true, configurable: true, enumerable: false });
 Object.defineProperty(Tensor.prototype, 'T', {
+  // All axes reversed, as PyTorch's and NumPy's .T (a matrix's transpose; a 1-D copy as is).
   get(this: Tensor): Tensor {
-    return lay.transpose(this, 0, 1);
+    return lay.permute(
+      this,
+      this.shape.map((_, i) => this.ndim - 1 - i),
+    );
   },
   configurable: true,
   enumerable: false,

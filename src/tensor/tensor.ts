@@ -257,14 +257,22 @@ export class Tensor {
 
   /**
    * Converts to another dtype, always a copy and not recorded for autograd. float -> int
-   * truncates toward zero with Int32Array's conversion (NaN becomes 0, values outside int32
-   * wrap); `cast` checks those instead.
+   * truncates toward zero, as `cast`.
+   * @throws RangeError for a NaN or a value outside int32 (naming it and its index), instead
+   *   of a silent 0 or a wrapped value.
    */
   toType(dtype: DType): Tensor {
     if (dtype === this.dtype) return this.clone();
     if (dtype === 'int32') {
       const out = new Int32Array(this.size);
-      for (let i = 0; i < out.length; i++) out[i] = Math.trunc(this.data[i]);
+      for (let i = 0; i < out.length; i++) {
+        const v = Math.trunc(this.data[i]);
+        if (!(v >= -2147483648 && v <= 2147483647))
+          throw new RangeError(
+            `toType: ${this.data[i]} at index ${i} of ${shapeToString(this.shape)} has no int32 value (NaN, or outside [-2^31, 2^31))`,
+          );
+        out[i] = v;
+      }
       return new Tensor(out, this.shape);
     }
     return new Tensor(Float32Array.from(this.data), this.shape);

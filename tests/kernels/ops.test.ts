@@ -1018,6 +1018,11 @@ describe('layout ops', () => {
     const m = uniform([17, 33], 2);
     expectExact(m.T, permuteRef(toRef(m), [1, 0]), '.T');
     const big = uniform([3, 127, 33], 3);
+    // .T reverses every axis (PyTorch, NumPy); a vector stays as it is.
+    expectExact(big.T, permuteRef(toRef(big), [2, 1, 0]), '.T of 3-D');
+    const v = uniform([5], 4);
+    expect(v.T.shape).toEqual([5]);
+    expect(Array.from(v.T.data)).toEqual(Array.from(v.data));
     expectExact(ax.permute(big, [2, 0, 1]), permuteRef(toRef(big), [2, 0, 1]), 'awkward permute');
     const ints = ax.tensor([1, 2, 3, 4, 5, 6], { dtype: 'int32', shape: [2, 3] });
     const it = ints.T;
