@@ -232,6 +232,29 @@ export class ConvTranspose3d extends ConvBase {
   }
 }
 
+/** What the 3-D pooling layers share: the window, the options, config and printing. */
+abstract class Pool3dLayer extends Module {
+  protected constructor(
+    /** The window's size, one number or [d, h, w]. */
+    readonly kernelSize: Triple,
+    /** The options the layer was built with. */
+    readonly options: Pool3dOptions,
+    private readonly pool: (x: Tensor, kernelSize: Triple, options: Pool3dOptions) => Tensor,
+  ) {
+    super();
+  }
+  /** The pooled windows of x [N, C, D, H, W]. */
+  forward(x: Tensor): Tensor {
+    return this.pool(x, this.kernelSize, this.options);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { kernelSize: this.kernelSize, ...this.options };
+  }
+  override extraRepr(): string {
+    return `kernelSize=${JSON.stringify(this.kernelSize)}`;
+  }
+}
+
 /**
  * 3-D max pooling over [N, C, D, H, W] (nn.MaxPool3d); stride defaults to the kernel size.
  *
@@ -242,27 +265,16 @@ export class ConvTranspose3d extends ConvBase {
  * const y = pool.forward(randn([1, 8, 6, 32, 32])); // [1, 8, 6, 16, 16]
  * ```
  */
-export class MaxPool3d extends Module {
-  constructor(
-    /** The window's size, one number or [d, h, w]. */
-    readonly kernelSize: Triple,
-    /** The options the layer was built with. */
-    readonly options: Pool3dOptions = {},
-  ) {
-    super();
+export class MaxPool3d extends Pool3dLayer {
+  /**
+   * @param kernelSize the window, one number or [d, h, w].
+   * @param options stride, padding, dilation, ceilMode.
+   */
+  constructor(kernelSize: Triple, options: Pool3dOptions = {}) {
     check3dGeometry('MaxPool3d', kernelSize, options);
     if (options.countIncludePad !== undefined)
       throw new RangeError('MaxPool3d: countIncludePad is for average pooling');
-  }
-  /** The maximum of each window of x. */
-  forward(x: Tensor): Tensor {
-    return maxPool3d(x, this.kernelSize, this.options);
-  }
-  override getConfig(): Record<string, unknown> {
-    return { kernelSize: this.kernelSize, ...this.options };
-  }
-  override extraRepr(): string {
-    return `kernelSize=${JSON.stringify(this.kernelSize)}`;
+    super(kernelSize, options, maxPool3d);
   }
 }
 
@@ -277,26 +289,15 @@ export class MaxPool3d extends Module {
  * const y = pool.forward(randn([1, 8, 6, 32, 32])); // [1, 8, 3, 16, 16]
  * ```
  */
-export class AvgPool3d extends Module {
-  constructor(
-    /** The window's size, one number or [d, h, w]. */
-    readonly kernelSize: Triple,
-    /** The options the layer was built with. */
-    readonly options: Pool3dOptions = {},
-  ) {
-    super();
+export class AvgPool3d extends Pool3dLayer {
+  /**
+   * @param kernelSize the window, one number or [d, h, w].
+   * @param options stride, padding, ceilMode, countIncludePad.
+   */
+  constructor(kernelSize: Triple, options: Pool3dOptions = {}) {
     check3dGeometry('AvgPool3d', kernelSize, options);
     if (options.dilation !== undefined) throw new RangeError('AvgPool3d: average pooling has no dilation');
-  }
-  /** The mean of each window of x. */
-  forward(x: Tensor): Tensor {
-    return avgPool3d(x, this.kernelSize, this.options);
-  }
-  override getConfig(): Record<string, unknown> {
-    return { kernelSize: this.kernelSize, ...this.options };
-  }
-  override extraRepr(): string {
-    return `kernelSize=${JSON.stringify(this.kernelSize)}`;
+    super(kernelSize, options, avgPool3d);
   }
 }
 
