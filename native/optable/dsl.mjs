@@ -28,7 +28,8 @@
 export const f32 = (name, o = {}) => ({ kind: 'f32', name, ...o });
 /** Int32Array. */
 export const i32 = (name, o = {}) => ({ kind: 'i32', name, ...o });
-/** Float64Array (JS-owned state read or written when the op runs). `cells` names each cell
+/** Float64Array (JS-owned state read or written when the op runs; `optional` allows null, as
+ *  for f32). `cells` names each cell
  *  (['lr', 'momentum', ...]): the array then has exactly that many, checked as soon as it is
  *  read (a hand-written check() may read them); the op struct gets k<Arg><Cell> indices,
  *  k<Arg>Length and k<Arg>Cells (the names, comma-separated), and ops.gen.ts exports
