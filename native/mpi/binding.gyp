@@ -12,11 +12,9 @@
       "target_name": "axon_mpi",
       "sources": ["mpi_binding.cpp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      # -O3: the bf16 ring's conversion loops and the rings' sums vectorise (element by element,
-      # the same bits as the scalar loops: no reassociation without -ffast-math).
       "cflags!": ["-fno-exceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions", "-O2"],
-      "cflags_cc": ["-O3", "-fPIC", "-Wall", "-Wextra", "-Wno-unused-parameter",
+      "cflags_cc": ["-O2", "-fPIC", "-Wall", "-Wextra", "-Wno-unused-parameter",
                     "<!@(pkg-config --cflags <(mpi_pc))"],
       # Without these, mpi.h drags in the deprecated C++ bindings and loading fails on one
       # of their symbols (BUILD-NOTES, MPI).
