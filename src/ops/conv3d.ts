@@ -11,6 +11,7 @@
 import { conv2d, convTranspose2d } from './conv.js';
 import { add, maximum, mul } from './elementwise.js';
 import { concat, index, permute, reshape } from './layout.js';
+import { embedding } from './rnn.js';
 import { avgPool2d, maxPool2d, poolOutputSize } from './pool.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { shapeToString } from '../tensor/shape.js';
@@ -191,6 +192,15 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const dil = triple(op, options.dilation, 'dilation', 1, 1);
   const pads = pads6(op, options.padding);
   const groups = options.groups ?? 1;
+  if (
+    !Number.isInteger(groups) ||
+    groups < 1 ||
+    weight.shape[0] % groups !== 0 ||
+    x.shape[1] !== weight.shape[1] * groups
+  )
+    throw new RangeError(
+      `${op}: input ${shapeToString(x.shape)} has ${x.shape[1]} channels but weight ${shapeToString(weight.shape)} with groups ${groups} expects ${weight.shape[1] * groups} (and output channels divisible by groups)`,
+    );
   const kD = weight.shape[2];
   const span = x.shape[2] + pads[0] + pads[3] - dil[0] * (kD - 1) - 1;
   if (span < 0)
@@ -198,23 +208,37 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       `${op}: kernel depth ${kD} (dilation ${dil[0]}) is larger than the padded input depth ${x.shape[2] + pads[0] + pads[3]} (input ${shapeToString(x.shape)})`,
     );
   const dOut = Math.floor(span / stride[0]) + 1;
-  const t = depthMajor(x, pads[0], pads[3], 0);
-  let acc: Tensor | null = null;
-  for (let kd = 0; kd < kD; kd++) {
-    const y = conv2d(
-      planesAt(t, kd * dil[0], dOut, stride[0]),
-      index(weight, [null, null, kd]),
-      kd === 0 ? bias : null,
-      {
-        stride: [stride[1], stride[2]],
-        dilation: [dil[1], dil[2]],
-        padding: [pads[1], pads[2], pads[4], pads[5]],
-        groups,
-      },
-    );
-    acc = acc ? add(acc, y) : y;
+  // x as [N, D, C, H, W] rows (zero slices for the depth padding), and the kD depth taps of
+  // every output depth gathered side by side as channels, [N D_out, kD C_in, H, W], in one
+  // pass (the embedding kernel's row gather); the weight as [C_out, kD C_in / G, kH, kW] in the
+  // same order. One 2-D convolution then reduces over the whole 3-D window (K = kD C_in kH kW
+  // / G), not kD thin ones (a 3-channel stem ran 4.9x PyTorch's time that way).
+  const [n, cin, d, h, w] = x.shape;
+  const [cout, cinG] = weight.shape;
+  const dPad = d + pads[0] + pads[3];
+  let nd = permute(x, [0, 2, 1, 3, 4]);
+  if (pads[0] || pads[3]) {
+    const slab = (k: number): Tensor => new Tensor(new Float32Array(n * k * cin * h * w), [n, k, cin, h, w]);
+    nd = concat([...(pads[0] ? [slab(pads[0])] : []), nd, ...(pads[3] ? [slab(pads[3])] : [])], 1);
   }
-  return fromDepthMajor(acc as Tensor, dOut);
+  const rows = new Int32Array(n * dOut * kD);
+  for (let s = 0, i = 0; s < n; s++)
+    for (let od = 0; od < dOut; od++)
+      for (let kd = 0; kd < kD; kd++) rows[i++] = s * dPad + od * stride[0] + kd * dil[0];
+  const gathered = embedding(new Tensor(rows, [rows.length]), reshape(nd, [n * dPad, cin * h * w]));
+  const b = n * dOut;
+  // Grouped: each group's channels together, (kD, C_in / G) within it, as the weight's.
+  const taps =
+    groups === 1 || kD === 1 ? gathered : permute(reshape(gathered, [b, kD, groups, cinG, h * w]), [0, 2, 1, 3, 4]);
+  const planes = reshape(taps, [b, kD * cin, h, w]);
+  const w2 = reshape(permute(weight, [0, 2, 1, 3, 4]), [cout, kD * cinG, weight.shape[3], weight.shape[4]]);
+  const y = conv2d(planes, w2, bias, {
+    stride: [stride[1], stride[2]],
+    dilation: [dil[1], dil[2]],
+    padding: [pads[1], pads[2], pads[4], pads[5]],
+    groups,
+  });
+  return permute(reshape(y, [n, dOut, ...y.shape.slice(1)]), [0, 2, 1, 3, 4]);
 }
 
 /**

@@ -337,6 +337,9 @@ describe('3-D convolution and pooling', () => {
     expect(() => conv3d(randn([1, 2, 2, 5, 5]), randn([1, 2, 1, 1, 1]), null, { stride: [1, 0, 1] })).toThrow(
       /conv3d: stride must be positive integers \(one, or \[d, h, w\]\), got \[1,0,1\]/,
     );
+    expect(() => conv3d(randn([1, 4, 3, 3, 3]), randn([2, 3, 1, 1, 1]))).toThrow(
+      'conv3d: input [1,4,3,3,3] has 4 channels but weight [2,3,1,1,1] with groups 1 expects 3 (and output channels divisible by groups)',
+    );
     expect(() => maxPool3d(randn([1, 1, 4, 4, 4]), 2, { padding: 2 })).toThrow(
       /maxPool3d: padding .* must be at most half the kernel/,
     );
