@@ -1,12 +1,13 @@
 /**
  * Volumetric (3-D) convolution, transposed convolution and pooling over [N, C, D, H, W]
  * (PyTorch's F.conv3d, F.conv_transpose3d, F.max_pool3d, F.avg_pool3d; ONNX's Conv,
- * ConvTranspose, MaxPool and AveragePool with three spatial axes), built from the 2-D kernels:
- * the input is laid out depth-major ([D, N, C, H, W]), and for each depth tap kd every output
- * depth's input slice is taken at once as one batch of 2-D planes, so a 3-D convolution is kD
- * 2-D convolutions of batch D_out x N whose results add up, a pool kD 2-D pools combined by
- * max or by a per-depth mean. The GEMM work is the 3-D convolution's own; the price is one
- * pass over the input per depth tap to gather the slices. Gradients follow from the pieces.
+ * ConvTranspose, MaxPool and AveragePool with three spatial axes), built from the 2-D kernels.
+ * A convolution gathers each output depth's kD input slices side by side as channels and runs
+ * one 2-D convolution over them (the GEMM's reduction is the whole 3-D window); a transposed
+ * convolution runs one 2-D transposed convolution per depth tap and adds the results at their
+ * depths; a pool takes, for each depth tap, every output depth's slice as one batch of 2-D
+ * planes and combines the kD 2-D pools by max or by a per-depth mean. Gradients follow from
+ * the pieces. Speed against PyTorch: bench/conv3d.bench.ts.
  */
 import { conv2d, convTranspose2d } from './conv.js';
 import { add, maximum, mul } from './elementwise.js';
