@@ -11,8 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   AdaptiveAvgPool2d,
   AvgPool2d,
+  AvgPool3d,
   BatchNorm1d,
   BatchNorm2d,
+  BatchNorm3d,
+  Conv3d,
+  ConvTranspose3d,
+  MaxPool3d,
   Conv1d,
   Conv2d,
   ConvTranspose2d,
@@ -363,6 +368,33 @@ describe('convolution, pooling and normalisation layers', () => {
       const layer = make();
       const m = seedWeights(new Sequential(layer), 19, 0.5);
       await check(m, { inputShape: [layer.inChannels, 5, 4], input: img(layer.inChannels, 5, 4) });
+    });
+
+  // 3-D layers: a [C, D, H, W] volume, checked in onnxruntime-node and our importer.
+  const volumes: [string, () => Module, number[]][] = [
+    [
+      'Conv3d stride, six pads, groups',
+      () => new Conv3d(4, 6, [3, 2, 3], { stride: [2, 1, 1], padding: [1, 0, 1, 0, 1, 1], groups: 2 }),
+      [4, 5, 6, 5],
+    ],
+    ['Conv3d dilation, no bias', () => new Conv3d(2, 3, 2, { dilation: [1, 2, 1], bias: false }), [2, 4, 6, 5]],
+    [
+      'ConvTranspose3d stride 2, padding 1, outputPadding',
+      () => new ConvTranspose3d(3, 2, 3, { stride: 2, padding: 1, outputPadding: [1, 0, 1] }),
+      [3, 3, 4, 3],
+    ],
+    ['MaxPool3d ceilMode, padding', () => new MaxPool3d(3, { stride: 2, padding: 1, ceilMode: true }), [2, 5, 6, 7]],
+    [
+      'AvgPool3d no countIncludePad',
+      () => new AvgPool3d([2, 3, 2], { stride: [1, 2, 2], padding: [1, 1, 0], countIncludePad: false }),
+      [2, 4, 7, 6],
+    ],
+    ['BatchNorm3d', () => new BatchNorm3d(2), [2, 3, 4, 5]],
+  ];
+  for (const [name, make, shape] of volumes)
+    it(`${name}`, async () => {
+      const m = seedWeights(new Sequential(make()), 23, 0.5);
+      await check(m, { inputShape: shape, input: vec(shape) });
     });
 
   const pools: [string, () => Module, number[]][] = [

@@ -24,6 +24,8 @@ import {
   MaxPool2d,
 } from '../nn/conv-layers.js';
 import { Dropout, Flatten, Identity, Linear, LogSoftmax, Sequential, Softmax } from '../nn/layers.js';
+import { AvgPool3d, Conv3d, ConvTranspose3d, MaxPool3d } from '../nn/conv3d-layers.js';
+import { geometry3d, type Pool3dOptions } from '../ops/conv3d.js';
 import type { Module, Parameter } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Embedding, LastStep, MeanOverTime, RecurrentBase, TimeDistributed } from '../nn/recurrent.js';
@@ -78,6 +80,8 @@ export class LayerEmitter {
     if (is(Conv2d)) return this.conv2d(m as Conv2d, path, x);
     if (is(Conv1d)) return this.conv1d(m as Conv1d, path, x);
     if (is(ConvTranspose2d)) return this.convTranspose2d(m as ConvTranspose2d, path, x);
+    if (is(Conv3d) || is(ConvTranspose3d) || is(MaxPool3d) || is(AvgPool3d))
+      return this.volumetric(m as Conv3d | ConvTranspose3d | MaxPool3d | AvgPool3d, path, x);
     if (is(MaxPool2d) || is(AvgPool2d)) return this.pool(m as MaxPool2d | AvgPool2d, path, x);
     if (is(GlobalAvgPool2d)) {
       this.rank(m, path, x, [4], '[N, C, H, W]');
@@ -312,6 +316,51 @@ export class LayerEmitter {
       group: aInt(o.groups ?? 1),
     });
     return { name: y, dims: [x.dims[0], m.outChannels, oh, ow], dtype: 'float32', lengths: null };
+  }
+
+  /** Conv3d, ConvTranspose3d, MaxPool3d, AvgPool3d: ONNX's Conv, ConvTranspose, MaxPool and
+   * AveragePool with three spatial axes (pads in ONNX's begin-then-end order, as ours). */
+  private volumetric(m: Conv3d | ConvTranspose3d | MaxPool3d | AvgPool3d, path: string, x: GraphValue): GraphValue {
+    const conv = m instanceof Conv3d || m instanceof ConvTranspose3d;
+    const channels = conv ? m.inChannels : x.dims[1];
+    this.rank(m, path, x, [5], `[N, ${conv ? channels : 'C'}, D, H, W]`);
+    if (x.dims[1] !== channels)
+      throw this.fail(m, path, `input must be [N, ${channels}, D, H, W], got ${dimsToString(x.dims)}`);
+    const sizes = this.staticDims(m, path, x.dims.slice(2), 'spatial size');
+    const options = conv ? m.options3d : m.options;
+    let geo: ReturnType<typeof geometry3d>;
+    try {
+      geo = geometry3d(m.constructor.name, m.kernelSize, options, conv ? 'one' : 'kernel');
+    } catch (e) {
+      throw this.fail(m, path, (e as Error).message);
+    }
+    const { kernel: k, stride: s, dilation: d, pads: p, outputPadding: op } = geo;
+    const ceil = !conv && Boolean((options as Pool3dOptions).ceilMode);
+    const out = sizes.map((n, i) => {
+      if (m instanceof ConvTranspose3d) return (n - 1) * s[i] + d[i] * (k[i] - 1) + 1 + op[i] - p[i] - p[3 + i];
+      if (conv) return Math.floor((n + p[i] + p[3 + i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1;
+      return poolOutputSize(n, k[i], s[i], p[i], p[3 + i], d[i], ceil);
+    });
+    if (out.some((v) => !(v >= 1)))
+      throw this.fail(m, path, `the output would be ${out.join('x')} for input ${dimsToString(x.dims)}`);
+    const attrs: Record<string, Attr> = { kernel_shape: aInts(k), strides: aInts(s), pads: aInts(p) };
+    let y: string;
+    if (conv) {
+      attrs.dilations = aInts(d);
+      attrs.group = aInt(m.options3d.groups ?? 1);
+      if (m instanceof ConvTranspose3d) attrs.output_padding = aInts(op);
+      const g = this.g;
+      const inputs = [x.name, g.tensor(m.weight, `${path}.weight`)];
+      if (m.bias) inputs.push(g.tensor(m.bias, `${path}.bias`));
+      y = g.op(m instanceof ConvTranspose3d ? 'ConvTranspose' : 'Conv', inputs, path, attrs);
+    } else {
+      attrs.ceil_mode = aInt(ceil ? 1 : 0);
+      if (m instanceof MaxPool3d) attrs.dilations = aInts(d);
+      else attrs.count_include_pad = aInt(((options as Pool3dOptions).countIncludePad ?? true) ? 1 : 0);
+      y = this.g.op(m instanceof MaxPool3d ? 'MaxPool' : 'AveragePool', [x.name], path, attrs);
+    }
+    const cOut = m instanceof Conv3d || m instanceof ConvTranspose3d ? m.outChannels : x.dims[1];
+    return { name: y, dims: [x.dims[0], cOut, ...out], dtype: 'float32', lengths: null };
   }
 
   private pool(m: MaxPool2d | AvgPool2d, path: string, x: GraphValue): GraphValue {

@@ -129,6 +129,24 @@ function pads6(op: string, v: Conv3dOptions['padding']): number[] {
   return [...p, ...p];
 }
 
+/** A 3-D layer's geometry, every option resolved: kernel, stride (default `strideDefault`),
+ * dilation, the six pads and the output padding, per axis [d, h, w]. @internal */
+export function geometry3d(
+  op: string,
+  kernelSize: Triple,
+  options: { stride?: Triple; padding?: Conv3dOptions['padding']; dilation?: Triple; outputPadding?: Triple },
+  strideDefault: 'one' | 'kernel',
+): { kernel: number[]; stride: number[]; dilation: number[]; pads: number[]; outputPadding: number[] } {
+  const kernel = triple(op, kernelSize, 'kernelSize', 1, 1);
+  return {
+    kernel,
+    stride: triple(op, options.stride, 'stride', strideDefault === 'kernel' ? (kernel as unknown as Triple) : 1, 1),
+    dilation: triple(op, options.dilation, 'dilation', 1, 1),
+    pads: pads6(op, options.padding),
+    outputPadding: triple(op, options.outputPadding, 'outputPadding', 0, 0),
+  };
+}
+
 /** Checks 3-D geometry options (stride, padding, dilation, outputPadding) now, as layers do
  * when built; returns the kernel as [d, h, w]. @internal */
 export function check3dGeometry(
