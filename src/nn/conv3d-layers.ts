@@ -97,13 +97,21 @@ function checkInput(layer: { inChannels: number; outChannels: number }, op: stri
     );
 }
 
-/** The geometry a 3-D convolution layer saves in its config. */
-function geometry(o: ConvTranspose3dLayerOptions): Record<string, unknown> {
+/** A 3-D convolution layer's config: channels, kernel, its own geometry and the shared
+ * settings (bias, initialisers, regularizers) with ConvBase's 2-D geometry left out. */
+function config3d(layer: Conv3d | ConvTranspose3d, base: Record<string, unknown>): Record<string, unknown> {
+  const { stride: _s, padding: _p, dilation: _d, groups: _g, activation: _a, ...rest } = base;
+  const o = layer.options3d;
   return {
+    inChannels: layer.inChannels,
+    outChannels: layer.outChannels,
+    kernelSize: layer.kernelSize,
     stride: o.stride ?? 1,
     padding: o.padding ?? 0,
     dilation: o.dilation ?? 1,
     groups: o.groups ?? 1,
+    ...(layer instanceof ConvTranspose3d ? { outputPadding: layer.options3d.outputPadding ?? 0 } : {}),
+    ...rest,
   };
 }
 
@@ -151,14 +159,7 @@ export class Conv3d extends ConvBase {
     });
   }
   override getConfig(): Record<string, unknown> {
-    const { stride: _s, padding: _p, dilation: _d, groups: _g, activation: _a, ...rest } = this.baseConfig();
-    return {
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: this.kernelSize,
-      ...geometry(this.options3d),
-      ...rest,
-    };
+    return config3d(this, this.baseConfig());
   }
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize.join('x')}`;
@@ -217,15 +218,7 @@ export class ConvTranspose3d extends ConvBase {
     return convTranspose3d(x, this.weight, this.bias, fn);
   }
   override getConfig(): Record<string, unknown> {
-    const { stride: _s, padding: _p, dilation: _d, groups: _g, activation: _a, ...rest } = this.baseConfig();
-    return {
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: this.kernelSize,
-      ...geometry(this.options3d),
-      outputPadding: this.options3d.outputPadding ?? 0,
-      ...rest,
-    };
+    return config3d(this, this.baseConfig());
   }
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize.join('x')}`;

@@ -129,36 +129,44 @@ function pads6(op: string, v: Conv3dOptions['padding']): number[] {
   return [...p, ...p];
 }
 
-/** A 3-D layer's geometry, every option resolved: kernel, stride (default `strideDefault`),
- * dilation, the six pads and the output padding, per axis [d, h, w]. @internal */
-export function geometry3d(
+type Spacing3dOptions = {
+  stride?: Triple;
+  padding?: Conv3dOptions['padding'];
+  dilation?: Triple;
+  outputPadding?: Triple;
+};
+
+/** Stride (default `strideDefault`), dilation, the six pads and the output padding, per axis
+ * [d, h, w], each checked: what every 3-D op and layer reads from its options. */
+function spacing3d(
   op: string,
-  kernelSize: Triple,
-  options: { stride?: Triple; padding?: Conv3dOptions['padding']; dilation?: Triple; outputPadding?: Triple },
-  strideDefault: 'one' | 'kernel',
-): { kernel: number[]; stride: number[]; dilation: number[]; pads: number[]; outputPadding: number[] } {
-  const kernel = triple(op, kernelSize, 'kernelSize', 1, 1);
+  options: Spacing3dOptions,
+  strideDefault: Triple,
+): { stride: number[]; dilation: number[]; pads: number[]; outputPadding: number[] } {
   return {
-    kernel,
-    stride: triple(op, options.stride, 'stride', strideDefault === 'kernel' ? (kernel as unknown as Triple) : 1, 1),
+    stride: triple(op, options.stride, 'stride', strideDefault, 1),
     dilation: triple(op, options.dilation, 'dilation', 1, 1),
     pads: pads6(op, options.padding),
     outputPadding: triple(op, options.outputPadding, 'outputPadding', 0, 0),
   };
 }
 
-/** Checks 3-D geometry options (stride, padding, dilation, outputPadding) now, as layers do
- * when built; returns the kernel as [d, h, w]. @internal */
-export function check3dGeometry(
+/** A 3-D layer's geometry, every option resolved: kernel, stride (default 1 or the kernel),
+ * dilation, the six pads and the output padding, per axis [d, h, w]. @internal */
+export function geometry3d(
   op: string,
   kernelSize: Triple,
-  options: { stride?: Triple; padding?: Conv3dOptions['padding']; dilation?: Triple; outputPadding?: Triple },
-): [number, number, number] {
-  const k = triple(op, kernelSize, 'kernelSize', 1, 1);
-  if (options.stride !== undefined) triple(op, options.stride, 'stride', 1, 1);
-  if (options.dilation !== undefined) triple(op, options.dilation, 'dilation', 1, 1);
-  if (options.outputPadding !== undefined) triple(op, options.outputPadding, 'outputPadding', 0, 0);
-  pads6(op, options.padding);
+  options: Spacing3dOptions,
+  strideDefault: 'one' | 'kernel',
+): { kernel: number[]; stride: number[]; dilation: number[]; pads: number[]; outputPadding: number[] } {
+  const kernel = triple(op, kernelSize, 'kernelSize', 1, 1);
+  return { kernel, ...spacing3d(op, options, strideDefault === 'kernel' ? [kernel[0], kernel[1], kernel[2]] : 1) };
+}
+
+/** Checks 3-D geometry options (stride, padding, dilation, outputPadding) now, as layers do
+ * when built; returns the kernel as [d, h, w]. @internal */
+export function check3dGeometry(op: string, kernelSize: Triple, options: Spacing3dOptions): [number, number, number] {
+  const { kernel: k } = geometry3d(op, kernelSize, options, 'one');
   return [k[0], k[1], k[2]];
 }
 
@@ -207,9 +215,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   checkOptionKeys(op, options, CONV3D_KEYS);
   check5d(op, x);
   check5d(op, weight, 'weight');
-  const stride = triple(op, options.stride, 'stride', 1, 1);
-  const dil = triple(op, options.dilation, 'dilation', 1, 1);
-  const pads = pads6(op, options.padding);
+  const { stride, dilation: dil, pads } = spacing3d(op, options, 1);
   const groups = options.groups ?? 1;
   if (
     !Number.isInteger(groups) ||
@@ -282,10 +288,7 @@ export function convTranspose3d(
   checkOptionKeys(op, options, CONV_T3D_KEYS);
   check5d(op, x);
   check5d(op, weight, 'weight');
-  const stride = triple(op, options.stride, 'stride', 1, 1);
-  const dil = triple(op, options.dilation, 'dilation', 1, 1);
-  const pads = pads6(op, options.padding);
-  const outPad = triple(op, options.outputPadding, 'outputPadding', 0, 0);
+  const { stride, dilation: dil, pads, outputPadding: outPad } = spacing3d(op, options, 1);
   for (let i = 0; i < 3; i++)
     if (outPad[i] >= Math.max(stride[i], dil[i]))
       throw new RangeError(
@@ -349,10 +352,7 @@ interface Pool3dPlan {
 function pool3dPlan(op: string, x: Tensor, kernelSize: Triple, options: Pool3dOptions): Pool3dPlan {
   checkOptionKeys(op, options, POOL3D_KEYS);
   check5d(op, x);
-  const kernel = triple(op, kernelSize, 'kernelSize', 1, 1);
-  const stride = triple(op, options.stride, 'stride', kernel as unknown as Triple, 1);
-  const dil = triple(op, options.dilation, 'dilation', 1, 1);
-  const pads = pads6(op, options.padding);
+  const { kernel, stride, dilation: dil, pads } = geometry3d(op, kernelSize, options, 'kernel');
   for (let i = 0; i < 3; i++)
     if (pads[i] > Math.floor(kernel[i] / 2) || pads[3 + i] > Math.floor(kernel[i] / 2))
       throw new RangeError(
